@@ -1,0 +1,114 @@
+import { describe, expect, it } from "vitest";
+import BetterSqlite3 from "better-sqlite3";
+import pg from "pg";
+import { parseDatabaseUrl, type DatabaseTarget } from "../../src/store/database-url.js";
+import { migrate, migrationStatus, readMigrationFiles, MigrationError } from "../../src/store/migrations.js";
+import { checkReadiness, openDatabase } from "../../src/store/database.js";
+import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+
+async function sql(target: DatabaseTarget, text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+  if (target.engine === "sqlite") {
+    const db = new BetterSqlite3(target.path);
+    try {
+      const statement = db.prepare(text);
+      return statement.reader ? (statement.all(...params) as Record<string, unknown>[]) : (statement.run(...params), []);
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: target.connectionString });
+  await client.connect();
+  try {
+    return (await client.query(text.replace(/\?/g, (_, i: number) => `$${text.slice(0, i).split("?").length}`), params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe.each(ENGINES)("migrations on %s", (engine) => {
+  const files = readMigrationFiles(engine);
+
+  it("migrates a fresh database and records each migration in _prisma_migrations", async () => {
+    const target = parseDatabaseUrl(await freshDatabaseUrl(engine));
+    expect(await migrationStatus(target)).toEqual({ applied: [], pending: files.map((f) => f.name) });
+
+    expect(await migrate(target)).toEqual(files.map((f) => f.name));
+
+    const rows = await sql(target, `SELECT "migration_name", "checksum" FROM "_prisma_migrations" ORDER BY "migration_name"`);
+    expect(rows).toEqual(files.map((f) => ({ migration_name: f.name, checksum: f.checksum })));
+    expect(await migrationStatus(target)).toEqual({ applied: files.map((f) => f.name), pending: [] });
+  });
+
+  it("leaves a migrated database alone", async () => {
+    const target = parseDatabaseUrl(await freshDatabaseUrl(engine));
+    await migrate(target);
+    await sql(target, `INSERT INTO "Repository" ("id", "installationId", "owner", "name", "fullName") VALUES (1, 2, 'o', 'r', 'o/r')`);
+
+    expect(await migrate(target)).toEqual([]);
+
+    expect(await sql(target, `SELECT COUNT(*) AS n FROM "_prisma_migrations"`)).toEqual([{ n: engine === "sqlite" ? files.length : String(files.length) }]);
+    expect(await sql(target, `SELECT "fullName" FROM "Repository"`)).toEqual([{ fullName: "o/r" }]);
+  });
+
+  // SQLite replicas are separate processes (better-sqlite3 waits synchronously for the lock), so SQLite's
+  // version of this runs `closeloop migrate` processes in test/e2e/migrate.test.ts.
+  it.runIf(engine === "postgresql")("lets only one of several concurrent starts apply the migrations", async () => {
+    const url = await freshDatabaseUrl(engine);
+    const results = await Promise.all([1, 2, 3].map(() => migrate(parseDatabaseUrl(url))));
+    expect(results.filter((applied) => applied.length > 0)).toHaveLength(1);
+    const rows = await sql(parseDatabaseUrl(url), `SELECT "migration_name" FROM "_prisma_migrations"`);
+    expect(rows).toHaveLength(files.length);
+  });
+
+  it("refuses a half-applied migration with a message that says what to do", async () => {
+    const target = parseDatabaseUrl(await freshDatabaseUrl(engine));
+    await migrate(target);
+    const name = files[0]!.name;
+    await sql(target, `UPDATE "_prisma_migrations" SET "finished_at" = NULL WHERE "migration_name" = ?`, [name]);
+
+    const failure = migrate(target);
+    await expect(failure).rejects.toBeInstanceOf(MigrationError);
+    await expect(failure).rejects.toThrow(`migration ${name} started at`);
+    await expect(failure).rejects.toThrow("half-migrated");
+    expect((await migrationStatus(target)).problem).toMatch(/did not finish/);
+
+    const database = await openDatabase(target.engine === "sqlite" ? `file:${target.path}` : target.connectionString);
+    try {
+      expect(await checkReadiness(database)).toEqual({ ready: false, reason: expect.stringMatching(/did not finish/) });
+    } finally {
+      await database.close();
+    }
+  });
+
+  it("refuses a migration changed after it was applied", async () => {
+    const target = parseDatabaseUrl(await freshDatabaseUrl(engine));
+    await migrate(target);
+    const changed = files.map((file, i) => (i === 0 ? { ...file, checksum: "0".repeat(64) } : file));
+    await expect(migrate(target, changed)).rejects.toThrow(/was changed after it was applied/);
+  });
+
+  it("rolls back a failing migration whole and reports it", async () => {
+    const target = parseDatabaseUrl(await freshDatabaseUrl(engine));
+    await migrate(target);
+    const broken = [...files, { name: "29991231000000_broken", checksum: "f".repeat(64), sql: `CREATE TABLE "Extra" ("id" INTEGER); SELECT * FROM "NoSuchTable";` }];
+
+    await expect(migrate(target, broken)).rejects.toThrow(/migration 29991231000000_broken failed: .*NoSuchTable/i);
+
+    const extra = engine === "sqlite"
+      ? await sql(target, `SELECT name FROM sqlite_master WHERE name = 'Extra'`)
+      : await sql(target, `SELECT to_regclass('"Extra"') AS name`).then((rows) => rows.filter((row) => row.name !== null));
+    expect(extra).toEqual([]);
+  });
+
+  it("is ready only once migrated", async () => {
+    const url = await freshDatabaseUrl(engine);
+    const database = await openDatabase(url);
+    try {
+      expect((await checkReadiness(database)).ready).toBe(false);
+      await migrate(database.target);
+      expect(await checkReadiness(database)).toEqual({ ready: true });
+    } finally {
+      await database.close();
+    }
+  });
+});

@@ -1,0 +1,26 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { inject } from "vitest";
+import type { Engine } from "../../src/store/database-url.js";
+
+export const ENGINES: readonly Engine[] = ["sqlite", "postgresql"];
+
+/** A DATABASE_URL for a new, empty database of the engine: a temp file, or a new database on the test server. */
+export async function freshDatabaseUrl(engine: Engine): Promise<string> {
+  if (engine === "sqlite") return `file:${join(mkdtempSync(join(tmpdir(), "closeloop-db-")), "closeloop.db")}`;
+  const admin = inject("postgresUrl");
+  const name = `t_${randomBytes(6).toString("hex")}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
