@@ -1,0 +1,44 @@
+import type { ProviderId, UrlMatcher } from "../domain/link.js";
+
+/** Which conversation, as stored on a link. `account` is "" when the provider's URLs carry none. */
+export interface ConversationRef {
+  account: string;
+  conversationId: string;
+}
+
+/** What labels need to know about a conversation (the labels issue reads it; reopen does not). */
+export interface ConversationDetails {
+  /** the assigned team's name: Intercom team, Front inbox, Zendesk group, Help Scout mailbox, Freshdesk group */
+  team: string | null;
+  tags: string[];
+  /** the provider's customer/contact id, hashed before it is stored */
+  customerId: string | null;
+  createdAt: Date | null;
+}
+
+/** The helpdesk operations closeloop performs. Every method throws HelpdeskError on failure. */
+export interface HelpdeskClient {
+  readonly provider: ProviderId;
+  /** adds an internal note (never visible to the customer) written by the app */
+  addNote(ref: ConversationRef, body: string): Promise<void>;
+  /** moves the conversation back to open/active */
+  reopen(ref: ConversationRef): Promise<void>;
+  readConversation(ref: ConversationRef): Promise<ConversationDetails>;
+}
+
+/** How fast the worker may call a provider when it has no fresher signal from rate-limit headers. */
+export interface RateBudget {
+  requests: number;
+  intervalMs: number;
+}
+
+export interface ProviderDefinition<Settings = unknown> {
+  id: ProviderId;
+  /** display name for logs, status and the summary comment */
+  name: string;
+  urls: UrlMatcher;
+  /** reads the provider's settings from the environment; null when its credentials are not set (not enabled) */
+  configure(env: Record<string, string | undefined>): Settings | null;
+  createClient(settings: Settings): HelpdeskClient;
+  rateBudget(settings: Settings): RateBudget;
+}
