@@ -1,0 +1,83 @@
+import { existsSync } from "node:fs";
+import { z } from "zod";
+import { DEFAULT_DATABASE_URL, parseDatabaseUrl, type DatabaseTarget } from "../store/database-url.js";
+
+/**
+ * The process environment (SPEC §2), validated once at start. GitHub App and Probot variables keep Probot's names;
+ * helpdesk credentials are read by each provider's `configure` (src/providers/registry.ts).
+ */
+const flag = z
+  .enum(["true", "false", "1", "0"], { error: 'must be "true" or "false"' })
+  .default("false")
+  .transform((value) => value === "true" || value === "1");
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === "" ? undefined : value));
+
+export const envSchema = z
+  .object({
+    APP_ID: optionalText.pipe(z.string().regex(/^\d+$/, "must be the numeric App ID from the app's settings page").optional()),
+    PRIVATE_KEY: optionalText,
+    PRIVATE_KEY_PATH: optionalText.refine((path) => path === undefined || existsSync(path), "file not found"),
+    WEBHOOK_SECRET: optionalText,
+    GHE_HOST: optionalText.pipe(
+      z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, "must be a host name such as github.example.com, without https://").optional(),
+    ),
+    GHE_PROTOCOL: z.enum(["https", "http"], { error: 'must be "https" or "http"' }).default("https"),
+    PORT: z.coerce.number({ error: "must be a port number" }).int("must be a port number").min(1, "must be a port number from 1 to 65535").max(65_535, "must be a port number from 1 to 65535").default(3000),
+    HOST: optionalText,
+    LOG_LEVEL: z
+      .enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"], {
+        error: "must be one of trace, debug, info, warn, error, fatal, silent",
+      })
+      .default("info"),
+    CLOSELOOP_DRY_RUN: flag,
+    DATABASE_URL: optionalText.transform((url, ctx): DatabaseTarget => {
+      try {
+        return parseDatabaseUrl(url ?? DEFAULT_DATABASE_URL);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message.replace(/^DATABASE_URL: /, "") });
+        return z.NEVER;
+      }
+    }),
+  })
+  .superRefine((env, ctx) => {
+    // Half a set of credentials is a mistake, not a request for the setup flow.
+    if (env.APP_ID && !env.PRIVATE_KEY && !env.PRIVATE_KEY_PATH) {
+      ctx.addIssue({ code: "custom", path: ["PRIVATE_KEY"], message: "PRIVATE_KEY or PRIVATE_KEY_PATH is required when APP_ID is set" });
+    }
+    if ((env.PRIVATE_KEY || env.PRIVATE_KEY_PATH) && !env.APP_ID) {
+      ctx.addIssue({ code: "custom", path: ["APP_ID"], message: "APP_ID is required when a private key is set" });
+    }
+    if (env.APP_ID && !env.WEBHOOK_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "WEBHOOK_SECRET is required when APP_ID is set" });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export class EnvError extends Error {
+  override name = "EnvError";
+}
+
+/** Validates the environment; the error is one line naming the variable and what is wrong with it. */
+export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
+  const result = envSchema.safeParse(source);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const name = String(issue.path[0] ?? "environment");
+  const given = source[name];
+  const shown = given === undefined || /SECRET|KEY|TOKEN|PASSWORD/.test(name) || name === "DATABASE_URL" ? "" : ` (got "${given}")`;
+  throw new EnvError(`invalid environment: ${name}: ${issue.message}${shown}`);
+}
+
+/** GitHub App credentials present: serve webhooks. Absent: Probot's setup flow registers the app. */
+export function hasAppCredentials(env: Env): boolean {
+  return env.APP_ID !== undefined;
+}
+
+export function githubHost(env: Env): string {
+  return env.GHE_HOST ?? "github.com";
+}

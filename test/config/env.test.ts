@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { parseEnv } from "../../src/config/env.js";
+
+describe("parseEnv", () => {
+  it("applies SPEC §2 defaults to an empty environment", () => {
+    const env = parseEnv({});
+    expect(env).toMatchObject({ PORT: 3000, LOG_LEVEL: "info", CLOSELOOP_DRY_RUN: false, GHE_PROTOCOL: "https" });
+    expect(env.DATABASE_URL).toMatchObject({ engine: "sqlite", path: expect.stringMatching(/data\/closeloop\.db$/) });
+    expect(env.APP_ID).toBeUndefined();
+  });
+
+  it("reads PostgreSQL URLs and never shows their password", () => {
+    const env = parseEnv({ DATABASE_URL: "postgresql://app:s3cret@db.internal:5432/closeloop" });
+    expect(env.DATABASE_URL).toMatchObject({ engine: "postgresql", display: "postgresql postgresql://app:***@db.internal:5432/closeloop" });
+  });
+
+  it.each([
+    [{ PORT: "abc" }, 'invalid environment: PORT: must be a port number (got "abc")'],
+    [{ PORT: "70000" }, 'invalid environment: PORT: must be a port number from 1 to 65535 (got "70000")'],
+    [{ CLOSELOOP_DRY_RUN: "yes" }, 'invalid environment: CLOSELOOP_DRY_RUN: must be "true" or "false" (got "yes")'],
+    [{ LOG_LEVEL: "verbose" }, "invalid environment: LOG_LEVEL: must be one of trace, debug, info, warn, error, fatal, silent"],
+    [{ DATABASE_URL: "mysql://localhost/x" }, 'invalid environment: DATABASE_URL: unknown scheme "mysql:"; use file:<path> for SQLite or postgres://… for PostgreSQL'],
+    [{ APP_ID: "12", WEBHOOK_SECRET: "s" }, "invalid environment: PRIVATE_KEY: PRIVATE_KEY or PRIVATE_KEY_PATH is required when APP_ID is set"],
+    [{ APP_ID: "12", PRIVATE_KEY: "k" }, "invalid environment: WEBHOOK_SECRET: WEBHOOK_SECRET is required when APP_ID is set"],
+    [{ APP_ID: "my-app", PRIVATE_KEY: "k", WEBHOOK_SECRET: "s" }, "invalid environment: APP_ID: must be the numeric App ID"],
+    [{ PRIVATE_KEY_PATH: "/nonexistent/key.pem", APP_ID: "1", WEBHOOK_SECRET: "s" }, "invalid environment: PRIVATE_KEY_PATH: file not found"],
+    [{ GHE_HOST: "https://github.example.com" }, "invalid environment: GHE_HOST: must be a host name such as github.example.com, without https://"],
+  ])("rejects %o with one line naming the variable", (source, message) => {
+    expect(() => parseEnv(source)).toThrow(message);
+  });
+
+  it("does not echo secrets", () => {
+    expect(() => parseEnv({ APP_ID: "1", PRIVATE_KEY: "k", WEBHOOK_SECRET: "s", DATABASE_URL: "redis://:pw@h" })).toThrow(
+      /^invalid environment: DATABASE_URL: unknown scheme "redis:"/,
+    );
+    expect(() => parseEnv({ DATABASE_URL: "redis://:pw@h" })).not.toThrow(/pw/);
+  });
+});
