@@ -1,0 +1,130 @@
+import { z } from "zod";
+
+/**
+ * `.github/closeloop.yml` (SPEC §3): the one place its defaults live. Strict: an unknown key is an error, so a typo
+ * is reported instead of silently doing nothing.
+ */
+export const CONFIG_FILE = "closeloop.yml";
+export const CONFIG_PATH = `.github/${CONFIG_FILE}`;
+
+// GitHub rejects label names over 50 characters.
+const labelName = z.string().trim().min(1, "must not be empty").max(50, "must be at most 50 characters (GitHub's limit for a label name)");
+
+const colour = z
+  .string()
+  .regex(/^#?[0-9a-f]{6}$/i, 'must be a 6-digit hex colour such as "b60205"')
+  .transform((value) => value.replace(/^#/, "").toLowerCase());
+
+const frequencyRule = (defaults: { label: string; color: string; reports: number; days: number }) =>
+  z
+    .strictObject({
+      label: labelName.default(defaults.label),
+      color: colour.default(defaults.color),
+      /** at least this many distinct reports… */
+      reports: z.int("must be a whole number").min(1, "must be at least 1").default(defaults.reports),
+      /** …in the last this many days */
+      days: z.int("must be a whole number").min(1, "must be at least 1").max(365, "must be at most 365").default(defaults.days),
+    })
+    .prefault({});
+
+/** The placeholders a reopen note may use. */
+export const NOTE_PLACEHOLDERS = ["url", "reason", "repository", "number", "title"] as const;
+
+const noteTemplate = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(2000, "must be at most 2000 characters")
+  .superRefine((text, ctx) => {
+    for (const [, name] of text.matchAll(/\{([^{}]*)\}/g)) {
+      if (!(NOTE_PLACEHOLDERS as readonly string[]).includes(name!)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `unknown placeholder {${name}}; use ${NOTE_PLACEHOLDERS.map((p) => `{${p}}`).join(", ")}`,
+        });
+      }
+    }
+  });
+
+export const repoConfigSchema = z
+  .strictObject({
+    frequency: z
+      .strictObject({
+        daily: frequencyRule({ label: "reported: daily", color: "b60205", reports: 5, days: 7 }),
+        weekly: frequencyRule({ label: "reported: weekly", color: "fbca04", reports: 2, days: 14 }),
+      })
+      .prefault({}),
+    teams: z
+      .strictObject({
+        /** helpdesk fields whose value names a team */
+        from: z.array(z.enum(["team", "tags"], { error: 'must be "team" or "tags"' })).default(["team"]),
+        /** label = prefix + lower-cased name, unless mapped */
+        prefix: z.string().max(40, "must be at most 40 characters").default("team: "),
+        /** helpdesk team or tag name → label name; a mapped tag counts even when `tags` is not in `from` */
+        map: z.record(z.string().min(1), labelName).default({}),
+        /** true: ignore teams and tags that are not in map */
+        only_mapped: z.boolean("must be true or false").default(false),
+      })
+      .prefault({}),
+    reopen: z
+      .strictObject({
+        /** issue state_reason values that reopen linked conversations */
+        on: z
+          .array(z.enum(["completed", "not_planned", "duplicate"], { error: 'must be "completed", "not_planned" or "duplicate"' }))
+          .default(["completed", "not_planned"]),
+        note: noteTemplate.default(
+          "The GitHub issue {url} linked to this conversation was closed ({reason}). Follow up with the customer.",
+        ),
+      })
+      .prefault({}),
+    comment: z
+      .strictObject({
+        /** one comment on the issue summarising the reopen, edited in place */
+        summary: z.boolean("must be true or false").default(true),
+      })
+      .prefault({}),
+    links: z
+      .strictObject({
+        /** more links in one comment or body are ignored, with a log line */
+        max_per_source: z.int("must be a whole number").min(1, "must be at least 1").max(1000, "must be at most 1000").default(50),
+      })
+      .prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    if (config.frequency.daily.label === config.frequency.weekly.label) {
+      ctx.addIssue({ code: "custom", path: ["frequency", "weekly", "label"], message: "must differ from frequency.daily.label" });
+    }
+  });
+
+export type RepoConfig = z.infer<typeof repoConfigSchema>;
+
+export const DEFAULT_CONFIG: RepoConfig = repoConfigSchema.parse({});
+
+export class RepoConfigError extends Error {
+  override name = "RepoConfigError";
+  constructor(
+    readonly key: string,
+    readonly reason: string,
+  ) {
+    super(`${CONFIG_PATH}: ${key ? `${key}: ` : ""}${reason}`);
+  }
+}
+
+/** Validates what `context.config` read (already merged with `_extends`); null or empty means "all defaults". */
+export function parseRepoConfig(raw: unknown): RepoConfig {
+  const { _extends: _, ...rest } = (raw ?? {}) as Record<string, unknown>;
+  if (raw !== null && raw !== undefined && (typeof raw !== "object" || Array.isArray(raw))) {
+    throw new RepoConfigError("", "must be a YAML mapping of settings");
+  }
+  const result = repoConfigSchema.safeParse(rest);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const key = issue.path.map(String).join(".");
+  const reason = issue.code === "unrecognized_keys" ? `unknown key ${issue.keys.map((k) => `"${k}"`).join(", ")}` : issue.message;
+  throw new RepoConfigError(key, reason);
+}
+
+/** Fills a reopen note's placeholders. */
+export function renderNote(template: string, values: Record<(typeof NOTE_PLACEHOLDERS)[number], string>): string {
+  return template.replace(/\{([a-z]+)\}/g, (whole, name: string) => values[name as keyof typeof values] ?? whole);
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_CONFIG, parseRepoConfig, renderNote } from "../../src/config/repo-config.js";
+
+describe("parseRepoConfig", () => {
+  it("has SPEC §3's defaults", () => {
+    expect(DEFAULT_CONFIG).toEqual({
+      frequency: {
+        daily: { label: "reported: daily", color: "b60205", reports: 5, days: 7 },
+        weekly: { label: "reported: weekly", color: "fbca04", reports: 2, days: 14 },
+      },
+      teams: { from: ["team"], prefix: "team: ", map: {}, only_mapped: false },
+      reopen: {
+        on: ["completed", "not_planned"],
+        note: "The GitHub issue {url} linked to this conversation was closed ({reason}). Follow up with the customer.",
+      },
+      comment: { summary: true },
+      links: { max_per_source: 50 },
+    });
+    expect(parseRepoConfig(null)).toEqual(DEFAULT_CONFIG);
+    expect(parseRepoConfig({})).toEqual(DEFAULT_CONFIG);
+  });
+
+  it("merges a partial file over the defaults, key by key", () => {
+    const config = parseRepoConfig({
+      _extends: ".github",
+      frequency: { daily: { reports: 3, color: "#00FF00" } },
+      teams: { from: ["team", "tags"], map: { Billing: "team: billing", "Team Messenger": "team: messenger" } },
+      links: { max_per_source: 10 },
+    });
+    expect(config.frequency.daily).toEqual({ label: "reported: daily", color: "00ff00", reports: 3, days: 7 });
+    expect(config.frequency.weekly).toEqual(DEFAULT_CONFIG.frequency.weekly);
+    expect(config.teams).toEqual({ from: ["team", "tags"], prefix: "team: ", map: { Billing: "team: billing", "Team Messenger": "team: messenger" }, only_mapped: false });
+    expect(config.links.max_per_source).toBe(10);
+  });
+
+  it("allows two teams mapped to one label", () => {
+    expect(parseRepoConfig({ teams: { map: { Billing: "team: money", Payments: "team: money" } } }).teams.map).toEqual({ Billing: "team: money", Payments: "team: money" });
+  });
+
+  it.each([
+    [{ frequency: { daily: { reports: "five" } } }, ".github/closeloop.yml: frequency.daily.reports: must be a whole number"],
+    [{ frequency: { daily: { reports: 0 } } }, ".github/closeloop.yml: frequency.daily.reports: must be at least 1"],
+    [{ frequency: { weekly: { color: "red" } } }, '.github/closeloop.yml: frequency.weekly.color: must be a 6-digit hex colour such as "b60205"'],
+    [{ frequency: { daily: { label: "x".repeat(51) } } }, ".github/closeloop.yml: frequency.daily.label: must be at most 50 characters"],
+    [{ frequency: { weekly: { label: "reported: daily" } } }, ".github/closeloop.yml: frequency.weekly.label: must differ from frequency.daily.label"],
+    [{ teams: { from: ["group"] } }, '.github/closeloop.yml: teams.from.0: must be "team" or "tags"'],
+    [{ teams: { map: { Billing: "y".repeat(60) } } }, ".github/closeloop.yml: teams.map.Billing: must be at most 50 characters"],
+    [{ teams: { only_mapped: "yes" } }, ".github/closeloop.yml: teams.only_mapped: must be true or false"],
+    [{ reopen: { on: ["closed"] } }, '.github/closeloop.yml: reopen.on.0: must be "completed", "not_planned" or "duplicate"'],
+    [{ reopen: { note: "Closed: {link}" } }, ".github/closeloop.yml: reopen.note: unknown placeholder {link}; use {url}, {reason}, {repository}, {number}, {title}"],
+    [{ comment: { summary: "no" } }, ".github/closeloop.yml: comment.summary: must be true or false"],
+    [{ links: { max_per_source: -1 } }, ".github/closeloop.yml: links.max_per_source: must be at least 1"],
+    [{ label: { daily: "x" } }, '.github/closeloop.yml: unknown key "label"'],
+    [{ frequency: { hourly: {} } }, '.github/closeloop.yml: frequency: unknown key "hourly"'],
+    [["a", "b"], ".github/closeloop.yml: must be a YAML mapping of settings"],
+    ["just text", ".github/closeloop.yml: must be a YAML mapping of settings"],
+  ])("rejects %j: %s", (raw, message) => {
+    expect(() => parseRepoConfig(raw)).toThrow(message);
+  });
+});
+
+describe("renderNote", () => {
+  it("fills every placeholder", () => {
+    expect(
+      renderNote("{repository}#{number} ({title}) closed as {reason}: {url}", {
+        url: "https://github.com/o/r/issues/1",
+        reason: "completed",
+        repository: "o/r",
+        number: "1",
+        title: "Crash",
+      }),
+    ).toBe("o/r#1 (Crash) closed as completed: https://github.com/o/r/issues/1");
+  });
+});
