@@ -32,3 +32,24 @@ export interface UrlMatcher {
    */
   match(url: URL): UrlMatch;
 }
+
+const LONGEST_ID = 19;
+
+/**
+ * Reads a decimal conversation id from a URL path segment. Helpdesks store these as 64-bit integers, so leading zeros
+ * carry no meaning and are dropped: "007" and "7" are one conversation. Anything longer than a 64-bit integer can
+ * print is refused rather than sent to an API that would 404 on it.
+ */
+export function readDecimalId(segment: string | undefined, what: string): { id: string } | { reject: string } {
+  if (segment === undefined || segment === "") return { reject: `${what} is missing` };
+  if (!/^[0-9]+$/.test(segment)) return { reject: `${what} must be digits: ${shorten(segment)}` };
+  const id = segment.replace(/^0+/, "");
+  if (id === "") return { reject: `${what} must be greater than zero: ${shorten(segment)}` };
+  if (id.length > LONGEST_ID) return { reject: `${what} is too long to be real: ${shorten(segment)}` };
+  return { id };
+}
+
+/** Reasons end up in issue comments and logs; a pasted 1 MB path segment must not. */
+export function shorten(text: string): string {
+  return text.length <= 40 ? text : `${text.slice(0, 40)}…`;
+}

@@ -1,0 +1,29 @@
+import { readDecimalId, type UrlMatcher } from "../../domain/link.js";
+
+/*
+ * https://developer.freshdesk.com/api/v1 : a helpdesk lives at https://<domain>.freshdesk.com, and the v1 API, like the
+ * classic agent interface, addresses a ticket at /helpdesk/tickets/<id>. The current agent interface shows
+ * /a/tickets/<id> (SPEC §4) for the same id, the one the v2 API takes (https://developers.freshdesk.com/api/#view_a_ticket).
+ * Freshdesk documents no page listing its UI paths, so only these two are recognised.
+ * Sub-pages of a ticket still name that ticket and are accepted as it; lists that share the prefix
+ * (/helpdesk/tickets/view/<n>, /a/tickets/filters/…, /helpdesk/tickets/new) are refused with the reason, because
+ * taking their number would link a saved view, not a ticket.
+ * Only <domain>.freshdesk.com is recognised: custom portal domains need per-install config.
+ * http:// is accepted (only the id is read, never fetched) and canonicalised to https.
+ */
+const SUFFIX = ".freshdesk.com";
+
+export const freshdeskUrls: UrlMatcher = {
+  provider: "freshdesk",
+  match(url) {
+    if (!url.hostname.endsWith(SUFFIX) || (url.protocol !== "https:" && url.protocol !== "http:")) return null;
+    const domain = url.hostname.slice(0, -SUFFIX.length);
+    if (!/^[a-z0-9-]+$/.test(domain) || domain === "www") return null;
+
+    const segments = url.pathname.split("/").filter((segment) => segment !== "");
+    if ((segments[0] !== "a" && segments[0] !== "helpdesk") || segments[1] !== "tickets") return null;
+    const id = readDecimalId(segments[2], "Freshdesk ticket id");
+    if ("reject" in id) return id;
+    return { account: domain, conversationId: id.id, url: `https://${domain}${SUFFIX}/a/tickets/${id.id}` };
+  },
+};
