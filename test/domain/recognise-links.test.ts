@@ -1,0 +1,385 @@
+import { describe, expect, it } from "vitest";
+import { findUrls, recogniseLinks, recogniseUrl } from "../../src/domain/recognise-links.js";
+import { urlMatchers } from "../../src/providers/url-matchers.js";
+
+const ticket = (id: number | string) => `https://acme.zendesk.com/agent/tickets/${id}`;
+
+/** The Zendesk ticket ids recognised in `markdown`, in order. */
+const ticketIds = (markdown: string) =>
+  recogniseLinks(markdown, urlMatchers).links.map((link) => `${link.provider}:${link.account}:${link.conversationId}`);
+
+describe("recogniseLinks: markdown forms", () => {
+  it.each([
+    ["bare, mid-sentence", `See ${ticket(1)} please`],
+    ["bare, alone", ticket(1)],
+    ["inline link", `[the ticket](${ticket(1)})`],
+    ["inline link with a title", `[the ticket](${ticket(1)} "Ticket 1")`],
+    ["inline link with a single-quoted title", `[the ticket](${ticket(1)} 'Ticket 1')`],
+    ["link whose text is the URL", `[${ticket(1)}](${ticket(1)})`],
+    ["destination in angle brackets", `[t](<${ticket(1)}>)`],
+    ["reference definition", `Reported in [the ticket].\n\n[the ticket]: ${ticket(1)}`],
+    ["reference definition with a title", `[t]: ${ticket(1)} "Ticket"`],
+    ["autolink", `<${ticket(1)}>`],
+    ["HTML anchor", `<a href="${ticket(1)}">ticket</a>`],
+    ["HTML anchor, single quotes", `<a href='${ticket(1)}' target="_blank">ticket</a>`],
+    ["HTML anchor, unquoted", `<a href=${ticket(1)}>ticket</a>`],
+    ["strong", `**${ticket(1)}**`],
+    ["emphasis", `_${ticket(1)}_`],
+    ["strikethrough", `~~${ticket(1)}~~`],
+    ["heading", `## ${ticket(1)}`],
+    ["list item", `- ${ticket(1)}`],
+    ["ordered list item", `1. ${ticket(1)}`],
+    ["table cell", `| ticket |\n| --- |\n| ${ticket(1)} |`],
+    ["table cell without spaces", `|${ticket(1)}|`],
+    ["task list item", `- [ ] follow up ${ticket(1)}`],
+    ["after a digit", `1${ticket(1)}`],
+    ["upper-case scheme", `HTTPS://acme.zendesk.com/agent/tickets/1`],
+    ["CRLF line endings", `first line\r\n${ticket(1)}\r\n`],
+  ])("%s", (_form, markdown) => {
+    expect(ticketIds(markdown)).toEqual(["zendesk:acme:1"]);
+  });
+
+  it.each([
+    ["glued to a word", `see:xhttps://acme.zendesk.com/agent/tickets/1`],
+    ["no scheme", `acme.zendesk.com/agent/tickets/1`],
+    ["another scheme", `ftp://acme.zendesk.com/agent/tickets/1`],
+    ["scheme only", `https:// and http://`],
+  ])("finds nothing %s", (_form, markdown) => {
+    expect(ticketIds(markdown)).toEqual([]);
+  });
+});
+
+describe("recogniseLinks: where the URL ends", () => {
+  it.each([
+    ".",
+    ",",
+    ";",
+    ":",
+    "!",
+    "?",
+    "'",
+    '"',
+    "*",
+    "_",
+    "~",
+    ">",
+    "...",
+    "?!",
+    ").",
+    "&quot;",
+    "&amp;",
+    "。",
+    "，",
+    "”",
+    "…",
+    "\u00a0more",
+    "\u3000more",
+  ])("drops a trailing %j", (suffix) => {
+    const written = `(see ${ticket(2)}${suffix}`;
+    expect(findUrls(written, "markdown")).toEqual([ticket(2)]);
+  });
+
+  it.each([
+    ["(see https://example.com/a_(b))", "https://example.com/a_(b)"],
+    ["https://example.com/a_(b)", "https://example.com/a_(b)"],
+    ["https://example.com/a)", "https://example.com/a"],
+    ["https://example.com/a))).", "https://example.com/a"],
+    ["https://example.com/?q=1&x=2;", "https://example.com/?q=1&x=2"],
+    ["https://example.com/a;b", "https://example.com/a;b"],
+    ["https://example.com/a.b.c", "https://example.com/a.b.c"],
+    ["“https://example.com/a”", "https://example.com/a"],
+    ["<https://example.com/a>", "https://example.com/a"],
+    ["[x](https://example.com/a)[y](https://example.com/b)", "https://example.com/a https://example.com/b"],
+    ["https://example.com/a|https://example.com/b", "https://example.com/a https://example.com/b"],
+    ["`https://example.com/a`", ""],
+    ["https://example.com/a`b`", "https://example.com/a"],
+  ])("%s → %s", (markdown, expected) => {
+    expect(findUrls(markdown, "markdown").join(" ")).toBe(expected);
+  });
+});
+
+describe("recogniseLinks: code is not prose", () => {
+  it.each([
+    ["backtick fence", "```\nhttps://acme.zendesk.com/agent/tickets/3\n```"],
+    ["tilde fence", "~~~\nhttps://acme.zendesk.com/agent/tickets/3\n~~~"],
+    ["fence with an info string", "```markdown title=\"x\"\nhttps://acme.zendesk.com/agent/tickets/3\n```"],
+    ["URL in the info string", "``` https://acme.zendesk.com/agent/tickets/3\ncode\n```"],
+    ["long fence holding a short one", "`````\n```\n```\nhttps://acme.zendesk.com/agent/tickets/3\n`````"],
+    ["tilde fence holding backticks", "~~~\n```\nhttps://acme.zendesk.com/agent/tickets/3\n~~~"],
+    ["unclosed fence runs to the end", "text\n```\nhttps://acme.zendesk.com/agent/tickets/3\n\nmore\n"],
+    ["indented fence", "   ```\nhttps://acme.zendesk.com/agent/tickets/3\n   ```"],
+    ["fence in a list item", "- item\n\n  ```\n  https://acme.zendesk.com/agent/tickets/3\n  ```"],
+    ["indented code", "text\n\n    https://acme.zendesk.com/agent/tickets/3"],
+    ["tab-indented code", "\thttps://acme.zendesk.com/agent/tickets/3"],
+    ["indented code after a heading", "# Title\n    https://acme.zendesk.com/agent/tickets/3"],
+    ["indented code after a rule", "para\n\n---\n    https://acme.zendesk.com/agent/tickets/3"],
+    ["indented code in a list item", "- item\n\n      https://acme.zendesk.com/agent/tickets/3"],
+    ["inline code", "run `curl https://acme.zendesk.com/agent/tickets/3` now"],
+    ["double-backtick code", "``a ` https://acme.zendesk.com/agent/tickets/3``"],
+    ["inline code across lines", "a `code\nhttps://acme.zendesk.com/agent/tickets/3` b"],
+    ["inline code that looks like a fence", "```js https://acme.zendesk.com/agent/tickets/3```"],
+    ["HTML comment", "<!-- https://acme.zendesk.com/agent/tickets/3 -->"],
+    ["multi-line HTML comment", "<!--\nPaste the link:\n\nhttps://acme.zendesk.com/agent/tickets/3\n-->"],
+    ["inline HTML comment", "text <!-- https://acme.zendesk.com/agent/tickets/3 --> text"],
+    ["unclosed HTML comment block", "<!-- template\nhttps://acme.zendesk.com/agent/tickets/3"],
+    ["a line that opens with a comment (an HTML block)", "<!-- x --> https://acme.zendesk.com/agent/tickets/3"],
+  ])("ignores a URL in %s", (_form, markdown) => {
+    expect(ticketIds(markdown)).toEqual([]);
+  });
+
+  it.each([
+    ["after a closed fence", "```\nhttps://acme.zendesk.com/agent/tickets/9\n```\nhttps://acme.zendesk.com/agent/tickets/4"],
+    ["after a fence closed by a longer one", "```\ncode\n`````\nhttps://acme.zendesk.com/agent/tickets/4"],
+    ["indented under an open paragraph", "text\n    https://acme.zendesk.com/agent/tickets/4"],
+    ["continuing a list item", "- item\n    https://acme.zendesk.com/agent/tickets/4"],
+    ["in a list item's second paragraph", "- item\n\n  https://acme.zendesk.com/agent/tickets/4"],
+    ["in a nested list item", "- item\n    - https://acme.zendesk.com/agent/tickets/4"],
+    ["after an unmatched backtick", "`oops https://acme.zendesk.com/agent/tickets/4"],
+    ["after an escaped backtick", "\\`https://acme.zendesk.com/agent/tickets/4\\`"],
+    ["after a backtick pair closed in an earlier paragraph", "`a\n\nhttps://acme.zendesk.com/agent/tickets/4 `"],
+    ["after inline code", "`x` https://acme.zendesk.com/agent/tickets/4"],
+    ["after an inline comment", "text <!-- x --> https://acme.zendesk.com/agent/tickets/4"],
+    ["after an unclosed inline comment", "text <!-- https://acme.zendesk.com/agent/tickets/4"],
+    ["after a multi-line comment", "<!--\nx\n-->\nhttps://acme.zendesk.com/agent/tickets/4"],
+    ["in a paragraph after code", "    code\nhttps://acme.zendesk.com/agent/tickets/4"],
+  ])("takes a URL %s", (_form, markdown) => {
+    expect(ticketIds(markdown)).toEqual(["zendesk:acme:4"]);
+  });
+});
+
+describe("recogniseLinks: quoted replies are not the author's", () => {
+  it.each([
+    ["a quote", "> https://acme.zendesk.com/agent/tickets/5"],
+    ["an indented quote", "   > https://acme.zendesk.com/agent/tickets/5"],
+    ["a quote without a space", ">https://acme.zendesk.com/agent/tickets/5"],
+    ["a nested quote", ">> https://acme.zendesk.com/agent/tickets/5"],
+    ["a spaced nested quote", "> > https://acme.zendesk.com/agent/tickets/5"],
+    ["a quoted fence", "> ```\n> https://acme.zendesk.com/agent/tickets/5\n> ```"],
+    ["a quote's lazy continuation", "> quoted\nhttps://acme.zendesk.com/agent/tickets/5"],
+    ["a quote's indented lazy continuation", "> quoted\n    https://acme.zendesk.com/agent/tickets/5"],
+    [
+      "an e-mail reply",
+      [
+        "Thanks, linking this.",
+        "",
+        "On Tue, Jan 2, 2024 at 10:00 AM Jane Doe <jane@example.com> wrote:",
+        "> Customer says: https://acme.zendesk.com/agent/tickets/5",
+        ">",
+        ">> On Mon, Jan 1, 2024, Support <help@example.com> wrote:",
+        ">> https://acme.zendesk.com/agent/tickets/5",
+      ].join("\n"),
+    ],
+  ])("ignores %s", (_form, markdown) => {
+    expect(ticketIds(markdown)).toEqual([]);
+  });
+
+  it.each([
+    ["after a blank line", "> quoted\n\nhttps://acme.zendesk.com/agent/tickets/6"],
+    ["in a list that interrupts the quote", "> quoted\n- https://acme.zendesk.com/agent/tickets/6"],
+    ["in a heading that interrupts the quote", "> quoted\n# https://acme.zendesk.com/agent/tickets/6"],
+    ["after a quoted fence opener", "> ```\nhttps://acme.zendesk.com/agent/tickets/6"],
+    ["after an empty quote line", ">\nhttps://acme.zendesk.com/agent/tickets/6"],
+    ["in a line with > later on", "a > b https://acme.zendesk.com/agent/tickets/6"],
+  ])("takes a URL %s", (_form, markdown) => {
+    expect(ticketIds(markdown)).toEqual(["zendesk:acme:6"]);
+  });
+});
+
+describe("recogniseLinks: one link per conversation", () => {
+  it("keeps links in order of first appearance, once each", () => {
+    const markdown = [
+      "https://secure.helpscout.net/conversation/291938/349/",
+      ticket(7),
+      "https://app.frontapp.com/open/cnv_55c8c149",
+      "https://secure.helpscout.net/conversation/291938/349/?folderId=1",
+      ticket(7),
+    ].join("\n");
+    expect(recogniseLinks(markdown, urlMatchers)).toEqual({
+      links: [
+        {
+          provider: "helpscout",
+          account: "",
+          conversationId: "291938",
+          url: "https://secure.helpscout.net/conversation/291938/349/",
+        },
+        { provider: "zendesk", account: "acme", conversationId: "7", url: ticket(7) },
+        { provider: "front", account: "", conversationId: "cnv_55c8c149", url: "https://app.frontapp.com/open/cnv_55c8c149" },
+      ],
+      rejected: [],
+      truncated: 0,
+    });
+  });
+
+  it.each([
+    [
+      "two Intercom shapes",
+      "https://app.intercom.io/a/apps/ABC123DE/conversations/42",
+      "https://app.intercom.com/a/inbox/abc123de/inbox/shared/all/conversation/42#part_id=1",
+    ],
+    ["leading zeros", ticket("00123"), ticket(123)],
+    ["host case and scheme", "http://ACME.Zendesk.com/agent/tickets/123", ticket(123)],
+    ["ticket and request", "https://acme.zendesk.com/hc/en-us/requests/123", ticket(123)],
+    ["classic and current Freshdesk", "https://acme.freshdesk.com/helpdesk/tickets/9", "https://acme.freshdesk.com/a/tickets/9"],
+    ["Front open and inbox view", "https://app.frontapp.com/open/cnv_ab", "https://app.frontapp.com/inboxes/x/cnv_00AB"],
+  ])("treats %s as one conversation", (_case, first, second) => {
+    const { links } = recogniseLinks(`${first} and [again](${second})`, urlMatchers);
+    expect(links).toHaveLength(1);
+  });
+
+  it("keeps the canonical URL of the first shape seen", () => {
+    const { links } = recogniseLinks(
+      "http://app.intercom.io/a/apps/ABC123DE/conversations/42 https://app.eu.intercom.com/a/inbox/abc123de/conversation/42",
+      urlMatchers,
+    );
+    expect(links).toEqual([
+      {
+        provider: "intercom",
+        account: "abc123de",
+        conversationId: "42",
+        url: "https://app.intercom.com/a/inbox/abc123de/inbox/conversation/42",
+      },
+    ]);
+  });
+
+  it("keeps the same ticket number in two accounts apart", () => {
+    expect(ticketIds(`${ticket(1)} https://other.zendesk.com/agent/tickets/1`)).toEqual([
+      "zendesk:acme:1",
+      "zendesk:other:1",
+    ]);
+  });
+});
+
+describe("recogniseLinks: max_per_source", () => {
+  const four = [ticket(1), ticket(2), ticket(1), ticket(3), ticket(2), ticket(4)].join(" ");
+
+  it.each([
+    [undefined, ["1", "2", "3", "4"], 0],
+    [10, ["1", "2", "3", "4"], 0],
+    [4, ["1", "2", "3", "4"], 0],
+    [2, ["1", "2"], 2],
+    [1, ["1"], 3],
+    [0, [], 4],
+  ])("max %s keeps %j and drops %d", (max, kept, truncated) => {
+    const result = recogniseLinks(four, urlMatchers, max === undefined ? {} : { max });
+    expect(result.links.map((link) => link.conversationId)).toEqual(kept);
+    expect(result.truncated).toBe(truncated);
+  });
+
+  it.each([-1, 1.5, Number.NaN])("refuses max %s", (max) => {
+    expect(() => recogniseLinks(four, urlMatchers, { max })).toThrow(RangeError);
+  });
+
+  it("does not count refused URLs against max", () => {
+    const result = recogniseLinks(`${ticket("abc")} ${ticket(1)}`, urlMatchers, { max: 1 });
+    expect(result.links.map((link) => link.conversationId)).toEqual(["1"]);
+    expect(result.truncated).toBe(0);
+  });
+});
+
+describe("recogniseLinks: refusals", () => {
+  it("reports each refused URL once, as written, with the reason", () => {
+    const markdown = [
+      `${ticket("abc")}.`,
+      ticket("abc"),
+      "https://app.frontapp.com/open/msg_55c8c149",
+      "https://user:secret@acme.zendesk.com/agent/tickets/1",
+      "https://acme.zendesk.com:8443/agent/tickets/1",
+      "https://example.com/agent/tickets/abc",
+      "https://github.com/acme/app/issues/1",
+    ].join("\n");
+    expect(recogniseLinks(markdown, urlMatchers)).toEqual({
+      links: [],
+      rejected: [
+        { provider: "zendesk", url: ticket("abc"), reason: "Zendesk ticket id must be digits: abc" },
+        {
+          provider: "front",
+          url: "https://app.frontapp.com/open/msg_55c8c149",
+          reason: "Front link does not point to a conversation (expected /open/cnv_…): msg_55c8c149",
+        },
+        {
+          provider: "zendesk",
+          url: "https://user:secret@acme.zendesk.com/agent/tickets/1",
+          reason: "conversation links never carry a user name or password",
+        },
+        {
+          provider: "zendesk",
+          url: "https://acme.zendesk.com:8443/agent/tickets/1",
+          reason: "conversation links never carry a port: 8443",
+        },
+      ],
+      truncated: 0,
+    });
+  });
+
+  it("shortens a long id in the reason", () => {
+    const { rejected } = recogniseLinks(ticket("x".repeat(100)), urlMatchers);
+    expect(rejected.map((refusal) => refusal.reason)).toEqual([`Zendesk ticket id must be digits: ${"x".repeat(40)}…`]);
+  });
+
+  it.each([
+    ["https://[::1", null],
+    ["https://example.com/", null],
+    [ticket(12), { provider: "zendesk", account: "acme", conversationId: "12", url: ticket(12) }],
+  ])("recogniseUrl(%s)", (written, expected) => {
+    expect(recogniseUrl(written, urlMatchers)).toEqual(expected);
+  });
+});
+
+describe("recogniseLinks: linear time on hostile bodies", () => {
+  const MB = 1 << 20;
+  const bodies: [string, () => string, number][] = [
+    ["1 MB of a", () => "a".repeat(MB), 0],
+    ["1 MB of [", () => "[".repeat(MB), 0],
+    ["1 MB of `", () => "`".repeat(MB), 0],
+    ["1 MB of ` and a", () => "`a".repeat(MB / 2), 0],
+    ["backtick runs of every length", () => backtickRunsOfEveryLength(MB), 0],
+    ["1 MB of https://x", () => "https://x".repeat(Math.floor(MB / 9)), 0],
+    ["1 MB of http://", () => "http://".repeat(Math.floor(MB / 7)), 0],
+    ["1 MB of h", () => "h".repeat(MB), 0],
+    ["1 MB of <!--", () => "<!--".repeat(MB / 4), 0],
+    ["1 MB of >", () => ">".repeat(MB), 0],
+    ["1 MB of quote lines", () => "> a\nb\n".repeat(MB / 6), 0],
+    ["1 MB of fence lines", () => "```\n".repeat(MB / 4), 0],
+    ["1 MB of indentation", () => " ".repeat(MB) + ticket(1), 0],
+    ["1 MB of list markers", () => "- ".repeat(MB / 2), 0],
+    ["1 MB of nested list lines", () => "  - a\n".repeat(MB / 6), 0],
+    ["1 MB of escapes", () => "\\`".repeat(MB / 2), 0],
+    ["1 MB of ( and )", () => `${ticket(1)}/${"(".repeat(MB / 2)}${")".repeat(MB / 2)}`, 1],
+    ["a URL then 1 MB of )", () => `${ticket(1)}${")".repeat(MB)}`, 1],
+    ["a URL then 1 MB of .", () => `${ticket(1)}${".".repeat(MB)}`, 1],
+    ["a URL then 1 MB of a;", () => `${ticket(1)} ${ticket(2)}/${"a;".repeat(MB / 2)}`, 2],
+    ["a URL then 1 MB of entity", () => `${ticket(1)}/${"a".repeat(MB)};`, 1],
+    ["a 1 MB path", () => `https://acme.zendesk.com/agent/tickets/${"1".repeat(MB)}`, 0],
+    ["20,000 distinct links", () => Array.from({ length: 20_000 }, (_, i) => ticket(i + 1)).join(" "), 20_000],
+    ["20,000 links in markdown", () => Array.from({ length: 20_000 }, (_, i) => `[t](${ticket(i + 1)})`).join("\n"), 20_000],
+  ];
+
+  it.each(bodies)("%s", (_name, body, links) => {
+    const markdown = body();
+    const started = performance.now();
+    const result = recogniseLinks(markdown, urlMatchers);
+    const elapsed = performance.now() - started;
+    expect(result.links.length + result.truncated).toBe(links);
+    expect(elapsed).toBeLessThan(2000);
+  });
+
+  it("truncates 20,000 links to max in linear time", () => {
+    const markdown = Array.from({ length: 20_000 }, (_, i) => ticket(i + 1)).join("\n");
+    const started = performance.now();
+    const result = recogniseLinks(markdown, urlMatchers, { max: 50 });
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(result.links).toHaveLength(50);
+    expect(result.truncated).toBe(19_950);
+  });
+});
+
+/** `a` then runs of 1, 2, 3… backticks separated by "a", none closed: the worst case for naive closer searches. */
+function backtickRunsOfEveryLength(size: number): string {
+  const parts: string[] = [];
+  let total = 0;
+  for (let length = 1; total < size; length++) {
+    parts.push("`".repeat(length), "a");
+    total += length + 1;
+  }
+  return parts.join("");
+}
