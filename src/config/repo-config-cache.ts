@@ -1,0 +1,85 @@
+import type { Logger } from "probot";
+import type { Prisma } from "../store/database.js";
+import { recordConfigError, clearConfigError, type RepositoryRef } from "../store/config-errors.js";
+import { CONFIG_FILE, CONFIG_PATH, DEFAULT_CONFIG, parseRepoConfig, RepoConfigError, type RepoConfig } from "./repo-config.js";
+
+/** What a handler needs to read a repository's `.github/closeloop.yml`: Probot's `context.config`, bound. */
+export type ConfigReader = (fileName: string) => Promise<unknown>;
+
+export type RepoKey = RepositoryRef;
+
+interface Entry {
+  config: RepoConfig;
+  fetchedAt: number;
+  /** the last valid config, used while the file is invalid (SPEC §3) */
+  lastValid?: RepoConfig;
+  error?: string;
+}
+
+/**
+ * Reads, validates and caches each repository's config. A push that touches the file (or the org's `.github`
+ * repository, for `_extends`) drops the entry; the TTL bounds staleness for changes we were not told about.
+ * An invalid file is logged, recorded for `closeloop status`, and replaced by the last valid config or defaults.
+ */
+export class RepoConfigCache {
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly log: Logger,
+    private readonly ttlMs = 5 * 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async get(key: RepoKey, read: ConfigReader): Promise<RepoConfig> {
+    const id = cacheKey(key.owner, key.name);
+    const cached = this.#entries.get(id);
+    if (cached && this.now() - cached.fetchedAt < this.ttlMs) return cached.config;
+    let entry: Entry;
+    try {
+      const config = parseRepoConfig(await read(CONFIG_FILE));
+      entry = { config, fetchedAt: this.now(), lastValid: config };
+      if (cached?.error !== undefined || cached === undefined) await clearConfigError(this.prisma, key.id);
+    } catch (error) {
+      if (typeof (error as { status?: unknown }).status === "number") {
+        // GitHub did not answer: not the file's fault. Use what we have and ask again next time.
+        this.log.warn({ repository: `${key.owner}/${key.name}`, err: error }, `${key.owner}/${key.name}: could not read ${CONFIG_PATH}; using the last config`);
+        return cached?.config ?? DEFAULT_CONFIG;
+      }
+      const message = describeConfigError(error);
+      const fallback = cached?.lastValid ?? DEFAULT_CONFIG;
+      entry = { config: fallback, fetchedAt: this.now(), lastValid: cached?.lastValid, error: message };
+      if (cached?.error !== message) {
+        this.log.error(
+          { repository: `${key.owner}/${key.name}`, configError: message },
+          `${key.owner}/${key.name}: ${message}; using the ${cached?.lastValid ? "last valid config" : "defaults"} for labels and reopen`,
+        );
+      }
+      await recordConfigError(this.prisma, key, { path: CONFIG_PATH, message, commitSha: null, seenAt: new Date(this.now()) });
+    }
+    this.#entries.set(id, entry);
+    return entry.config;
+  }
+
+  /** A push changed the file in `owner/repo`; `.github` repositories can be `_extends`-ed by all of the owner's. */
+  invalidate(owner: string, repo: string): void {
+    if (repo.toLowerCase() === ".github") {
+      const prefix = `${owner.toLowerCase()}/`;
+      for (const id of this.#entries.keys()) if (id.startsWith(prefix)) this.#entries.delete(id);
+    } else {
+      this.#entries.delete(cacheKey(owner, repo));
+    }
+  }
+}
+
+function cacheKey(owner: string, repo: string): string {
+  return `${owner}/${repo}`.toLowerCase();
+}
+
+function describeConfigError(error: unknown): string {
+  if (error instanceof RepoConfigError) return error.message;
+  // js-yaml's errors (thrown by context.config) carry the line and column in their message.
+  const message = error instanceof Error ? error.message.replace(/^\[@probot\/octokit-plugin-config\] /, "") : String(error);
+  const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message.split("\n", 1)[0]}` : "";
+  return `${CONFIG_PATH}: ${message.split("\n", 1)[0]}${cause}`;
+}

@@ -1,0 +1,23 @@
+import type { Context } from "probot";
+import { captureText } from "./capture.js";
+import type { HandlerDeps } from "./deps.js";
+import { issueRef, repositoryRef } from "./payload-refs.js";
+
+/** `issue_comment.*`: every comment is a source of links. Pull requests and this app's own comments are not read. */
+export async function onIssueComment(
+  deps: HandlerDeps,
+  context: Context<"issue_comment.created" | "issue_comment.edited" | "issue_comment.deleted">,
+): Promise<void> {
+  const { comment, issue, action } = context.payload;
+  if (issue.pull_request) return;
+  if (comment.performed_via_github_app?.id === deps.appId) return;
+  const repository = repositoryRef(context.payload.repository, context.payload.installation?.id);
+  await captureText(deps, context, {
+    issue: issueRef(repository, issue),
+    source: { kind: "comment", key: String(comment.id) },
+    event: action === "deleted" ? { action } : { action, version: new Date(comment.updated_at) },
+    text: comment.body ?? "",
+    createdAt: new Date(comment.created_at),
+    previousText: action === "edited" ? context.payload.changes.body?.from : undefined,
+  });
+}

@@ -1,0 +1,30 @@
+import type { IssueRef, RepositoryRef } from "../store/links.js";
+
+/** The fields of GitHub's payloads that name a repository and an issue; shared by every event family. */
+export interface RepositoryPayload {
+  id: number;
+  name: string;
+  owner: { login: string } | null;
+  full_name: string;
+}
+
+export interface IssuePayload {
+  id: number;
+  number: number;
+  state?: string;
+  pull_request?: unknown;
+}
+
+export function repositoryRef(repository: RepositoryPayload, installationId: number | undefined): RepositoryRef {
+  // `owner` is nullable in the transferred issue's new_repository; full_name always has it.
+  const owner = repository.owner?.login ?? repository.full_name.split("/")[0] ?? "";
+  return { id: BigInt(repository.id), installationId: BigInt(installationId ?? 0), owner, name: repository.name };
+}
+
+export function issueRef(repository: RepositoryRef, issue: IssuePayload): IssueRef {
+  return { repository, number: issue.number, githubId: BigInt(issue.id), state: issue.state === "closed" ? "closed" : "open" };
+}
+
+export function describeIssue(ref: IssueRef): string {
+  return `${ref.repository.owner}/${ref.repository.name}#${ref.number}`;
+}

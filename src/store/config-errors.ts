@@ -1,0 +1,32 @@
+import type { Prisma } from "./database.js";
+import { ensureRepository, type RepositoryRef } from "./repositories.js";
+
+export type { RepositoryRef } from "./repositories.js";
+
+export interface ConfigErrorRecord {
+  path: string;
+  message: string;
+  commitSha: string | null;
+  seenAt: Date;
+}
+
+/** Keeps the last config error of a repository for `closeloop status`. */
+export async function recordConfigError(prisma: Prisma, repository: RepositoryRef, error: ConfigErrorRecord): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    await ensureRepository(tx, repository);
+    await tx.configError.upsert({ where: { repositoryId: repository.id }, create: { repositoryId: repository.id, ...error }, update: error });
+  });
+}
+
+export async function clearConfigError(prisma: Prisma, repositoryId: bigint): Promise<void> {
+  await prisma.configError.deleteMany({ where: { repositoryId } });
+}
+
+export interface RepositoryConfigError extends ConfigErrorRecord {
+  repository: string;
+}
+
+export async function listConfigErrors(prisma: Prisma): Promise<RepositoryConfigError[]> {
+  const rows = await prisma.configError.findMany({ include: { repository: { select: { owner: true, name: true } } }, orderBy: { seenAt: "desc" } });
+  return rows.map(({ repository, path, message, commitSha, seenAt }) => ({ repository: `${repository.owner}/${repository.name}`, path, message, commitSha, seenAt }));
+}

@@ -1,0 +1,21 @@
+import type { Prisma, Transaction } from "./database.js";
+
+// P2002: a unique row created concurrently by another delivery or replica; P2034: write conflict or deadlock.
+const RETRYABLE = new Set(["P2002", "P2034"]);
+const ATTEMPTS = 4;
+
+/**
+ * Runs `work` in one transaction and runs it again when a concurrent writer got there first: the second run sees
+ * the other's rows and converges to the same state.
+ */
+export async function inTransaction<T>(prisma: Prisma, work: (tx: Transaction) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await prisma.$transaction(work, { maxWait: 10_000, timeout: 30_000 });
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (attempt >= ATTEMPTS || typeof code !== "string" || !RETRYABLE.has(code)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 20));
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import pino from "pino";
+import type { Probot } from "probot";
+import { closeloopApp } from "../../src/app.js";
+import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
+import type { HandlerDeps } from "../../src/handlers/deps.js";
+import { urlMatchers } from "../../src/providers/url-matchers.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
+import type { Engine } from "../../src/store/database-url.js";
+import { freshDatabaseUrl } from "./databases.js";
+import { testProbot } from "./github.js";
+
+export const TEST_APP_ID = 1;
+
+export interface Harness {
+  probot: Probot;
+  database: Database;
+  deps: HandlerDeps;
+  close(): Promise<void>;
+}
+
+/** The app on a fresh, migrated database of the engine, receiving webhooks through a test Probot. */
+export async function startHarness(engine: Engine): Promise<Harness> {
+  const database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+  const log = pino({ level: "silent" });
+  const deps: HandlerDeps = {
+    prisma: database.prisma,
+    configs: new RepoConfigCache(database.prisma, log),
+    matchers: urlMatchers,
+    appId: TEST_APP_ID,
+  };
+  const probot = testProbot();
+  await probot.load(closeloopApp(deps));
+  return { probot, database, deps, close: () => database.close() };
+}
