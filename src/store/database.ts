@@ -5,7 +5,8 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient as SqliteClient } from "./generated/sqlite/client.js";
 import { PrismaClient as PostgresClient } from "./generated/postgresql/client.js";
 import { parseDatabaseUrl, type DatabaseTarget, type Engine } from "./database-url.js";
-import { migrate, migrationStatus } from "./migrations.js";
+import { HISTORY_QUERY, migrate, readMigrationFiles, toApplied, type HistoryRow } from "./migrations.js";
+import { planMigrations, type MigrationFile } from "./migration-plan.js";
 
 /**
  * The one client type the app codes against. Both engines' clients are generated from the same model
@@ -28,8 +29,8 @@ export interface OpenOptions {
   poolSize?: number;
 }
 
-export async function openDatabase(url: string | undefined, options: OpenOptions = {}): Promise<Database> {
-  const target = parseDatabaseUrl(url);
+export async function openDatabase(url: string | DatabaseTarget | undefined, options: OpenOptions = {}): Promise<Database> {
+  const target = typeof url === "object" ? url : parseDatabaseUrl(url);
   if (options.migrate) await migrate(target);
   const prisma = createClient(target, options);
   await prisma.$connect();
@@ -57,14 +58,34 @@ export interface Readiness {
 }
 
 /** `/readyz` and `closeloop status`: the database answers and every migration is applied. */
-export async function checkReadiness(database: Database): Promise<Readiness> {
+export async function checkReadiness(database: Database, files: readonly MigrationFile[] = migrationFiles(database.engine)): Promise<Readiness> {
+  let history: HistoryRow[];
   try {
     await database.prisma.$queryRawUnsafe("SELECT 1");
   } catch (error) {
-    return { ready: false, reason: `database unreachable: ${(error as Error).message}` };
+    return { ready: false, reason: `database unreachable: ${firstLine(error)}` };
   }
-  const status = await migrationStatus(database.target);
-  if (status.problem) return { ready: false, reason: status.problem };
-  if (status.pending.length > 0) return { ready: false, reason: `pending migrations: ${status.pending.join(", ")}` };
+  try {
+    history = await database.prisma.$queryRawUnsafe<HistoryRow[]>(HISTORY_QUERY);
+  } catch {
+    return { ready: false, reason: "database not migrated: run `closeloop migrate` or start the server" };
+  }
+  try {
+    const pending = planMigrations(files, history.map(toApplied));
+    if (pending.length > 0) return { ready: false, reason: `pending migrations: ${pending.map((file) => file.name).join(", ")}` };
+  } catch (error) {
+    return { ready: false, reason: firstLine(error) };
+  }
   return { ready: true };
+}
+
+const filesByEngine = new Map<Engine, MigrationFile[]>();
+function migrationFiles(engine: Engine): MigrationFile[] {
+  let files = filesByEngine.get(engine);
+  if (!files) filesByEngine.set(engine, (files = readMigrationFiles(engine)));
+  return files;
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).trim().split("\n", 1)[0] ?? "";
 }

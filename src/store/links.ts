@@ -94,8 +94,8 @@ export async function applySourceChange(prisma: Prisma, change: SourceChange): P
       const existing = await tx.link.findUnique({ where, select: { id: true, linkedAt: true } });
       const linkId = existing
         ? existing.id
-        : (await tx.link.create({ data: { issueId: issue.id, provider: link.provider, account: link.account, conversationId: link.conversationId, url: link.url, linkedAt: postedAt }, select: { id: true } })).id;
-      if (existing && existing.linkedAt > postedAt) await tx.link.update({ where: { id: linkId }, data: { linkedAt: postedAt } });
+        : (await tx.link.create({ data: { issueId: issue.id, provider: link.provider, account: link.account, conversationId: link.conversationId, url: link.url, source: change.source.kind, linkedAt: postedAt }, select: { id: true } })).id;
+      if (existing && existing.linkedAt > postedAt) await tx.link.update({ where: { id: linkId }, data: { linkedAt: postedAt, source: change.source.kind } });
       await tx.linkSource.create({ data: { linkId, sourceId: source.id, postedAt } });
     }
     return { decision, added: diff.add.length, removed: diff.remove.length, linksDeleted };
@@ -150,7 +150,7 @@ async function mergeIssue(tx: Transaction, fromId: number, intoId: number): Prom
       const { provider, account, conversationId, url } = carried.link;
       const link = await tx.link.upsert({
         where: { issueId_provider_account_conversationId: { issueId: intoId, provider, account, conversationId } },
-        create: { issueId: intoId, provider, account, conversationId, url, linkedAt: carried.link.linkedAt },
+        create: { issueId: intoId, provider, account, conversationId, url, source: carried.link.source, linkedAt: carried.link.linkedAt },
         update: {},
       });
       await tx.linkSource.upsert({
@@ -179,7 +179,9 @@ export interface StoredLink {
   conversationId: string;
   account: string;
   url: string;
-  /** where the link was posted: "body", "comment:<id>" or "helpdesk"; several when several sources carry it */
+  /** where the URL was first posted: body | comment | helpdesk */
+  source: string;
+  /** the sources carrying it now (none for a closed issue's link whose comment was deleted) */
   sources: { kind: string; key: string; postedAt: Date }[];
   linkedAt: Date;
 }
@@ -201,6 +203,7 @@ export async function listIssueLinks(prisma: Prisma, fullName: string, number: n
     account: link.account,
     conversationId: link.conversationId,
     url: link.url,
+    source: link.source,
     linkedAt: link.linkedAt,
     sources: link.sources.map((row) => ({ kind: row.source.kind, key: row.source.key, postedAt: row.postedAt })),
   }));

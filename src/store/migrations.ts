@@ -103,10 +103,10 @@ const HISTORY_TABLE: Record<Engine, string> = {
   )`,
 };
 
-const HISTORY_QUERY = `SELECT "migration_name", "checksum", "started_at", "finished_at", "logs" FROM "_prisma_migrations"
+export const HISTORY_QUERY = `SELECT "migration_name", "checksum", "started_at", "finished_at", "logs" FROM "_prisma_migrations"
   WHERE "rolled_back_at" IS NULL ORDER BY "started_at", "migration_name"`;
 
-interface HistoryRow {
+export interface HistoryRow {
   migration_name: string;
   checksum: string;
   started_at: string | Date;
@@ -114,7 +114,7 @@ interface HistoryRow {
   logs: string | null;
 }
 
-function toApplied(row: HistoryRow): AppliedMigration {
+export function toApplied(row: HistoryRow): AppliedMigration {
   return {
     migrationName: row.migration_name,
     checksum: row.checksum,

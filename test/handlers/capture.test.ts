@@ -48,9 +48,9 @@ describe.each(ENGINES)("capturing conversation links on %s", (engine) => {
     await receive(harness.probot, "issue_comment", comment("created", `Customer hit this: ${ZENDESK}, also <${INTERCOM}> and [front](${FRONT}).`));
 
     expect(await links()).toEqual([
-      { provider: "zendesk", account: "acme", conversationId: "4242", url: ZENDESK, linkedAt: new Date("2026-11-20T10:00:00Z"), sources: [{ kind: "comment", key: "492700400", postedAt: new Date("2026-11-20T10:00:00Z") }] },
-      { provider: "intercom", account: "abc123", conversationId: "215468", url: "https://app.intercom.com/a/inbox/abc123/inbox/conversation/215468", linkedAt: new Date("2026-11-20T10:00:00Z"), sources: [{ kind: "comment", key: "492700400", postedAt: new Date("2026-11-20T10:00:00Z") }] },
-      { provider: "front", account: "", conversationId: "cnv_55c8c149", url: FRONT, linkedAt: new Date("2026-11-20T10:00:00Z"), sources: [{ kind: "comment", key: "492700400", postedAt: new Date("2026-11-20T10:00:00Z") }] },
+      { provider: "zendesk", account: "acme", conversationId: "4242", url: ZENDESK, source: "comment", linkedAt: new Date("2026-11-20T10:00:00Z"), sources: [{ kind: "comment", key: "492700400", postedAt: new Date("2026-11-20T10:00:00Z") }] },
+      { provider: "intercom", account: "abc123", conversationId: "215468", url: "https://app.intercom.com/a/inbox/abc123/inbox/conversation/215468", source: "comment", linkedAt: new Date("2026-11-20T10:00:00Z"), sources: [{ kind: "comment", key: "492700400", postedAt: new Date("2026-11-20T10:00:00Z") }] },
+      { provider: "front", account: "", conversationId: "cnv_55c8c149", url: FRONT, source: "comment", linkedAt: new Date("2026-11-20T10:00:00Z"), sources: [{ kind: "comment", key: "492700400", postedAt: new Date("2026-11-20T10:00:00Z") }] },
     ]);
     const repository = await harness.database.prisma.repository.findUniqueOrThrow({ where: { id: 186853002n } });
     expect(repository).toEqual({ id: 186853002n, installationId: 77n, owner: "Codertocat", name: "Hello-World", fullName: "codertocat/hello-world" });

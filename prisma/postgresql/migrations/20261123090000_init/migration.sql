@@ -43,6 +43,7 @@ CREATE TABLE "Link" (
     "account" TEXT NOT NULL,
     "conversationId" TEXT NOT NULL,
     "url" TEXT NOT NULL,
+    "source" TEXT NOT NULL,
     "linkedAt" TIMESTAMP(3) NOT NULL,
 
     CONSTRAINT "Link_pkey" PRIMARY KEY ("id")

@@ -39,6 +39,7 @@ CREATE TABLE "Link" (
     "account" TEXT NOT NULL,
     "conversationId" TEXT NOT NULL,
     "url" TEXT NOT NULL,
+    "source" TEXT NOT NULL,
     "linkedAt" DATETIME NOT NULL,
     CONSTRAINT "Link_issueId_fkey" FOREIGN KEY ("issueId") REFERENCES "Issue" ("id") ON DELETE CASCADE ON UPDATE CASCADE
 );

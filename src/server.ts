@@ -1,0 +1,50 @@
+import { run, type ApplicationFunction } from "probot";
+import { closeloopApp } from "./app.js";
+import { EnvError, hasAppCredentials, parseEnv, type Env } from "./config/env.js";
+import { RepoConfigCache } from "./config/repo-config-cache.js";
+import { healthRoutes } from "./http/health.js";
+import { urlMatchers } from "./providers/url-matchers.js";
+import { openDatabase, type Database } from "./store/database.js";
+import { MigrationError } from "./store/migrations.js";
+
+/**
+ * Process entry (`npm start`): validate the environment, migrate the database under a lock, then serve webhooks;
+ * without GitHub App credentials, run Probot's setup flow to register the app from app.yml.
+ */
+async function main(): Promise<void> {
+  const env = parseEnv();
+  if (!hasAppCredentials(env)) {
+    console.log("closeloop: no GitHub App credentials (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET); starting Probot's setup flow to register the app");
+    await run(() => {});
+    return;
+  }
+  const database = await openDatabase(env.DATABASE_URL, { migrate: true });
+  const server = await run(serve(env, database));
+  const stop = async (signal: string) => {
+    console.log(`closeloop: ${signal}, stopping`);
+    await server.stop();
+    await database.close();
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+}
+
+function serve(env: Env, database: Database): ApplicationFunction {
+  return (app, options) => {
+    app.log.info(`closeloop: database ${database.target.display}${env.CLOSELOOP_DRY_RUN ? "; dry run: no change is made on GitHub or in helpdesks" : ""}`);
+    closeloopApp({
+      prisma: database.prisma,
+      configs: new RepoConfigCache(database.prisma, app.log),
+      matchers: urlMatchers,
+      appId: Number(env.APP_ID),
+    })(app, options);
+    options.addHandler(healthRoutes(database));
+  };
+}
+
+main().catch((error: unknown) => {
+  // Known start-up failures get one line that says what to fix; anything else keeps its stack.
+  if (error instanceof EnvError || error instanceof MigrationError) console.error(`closeloop: ${error.message}`);
+  else console.error("closeloop: cannot start:", error);
+  process.exit(1);
+});
