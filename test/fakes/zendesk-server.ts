@@ -1,0 +1,167 @@
+import {
+  basicCredentials,
+  isRecord,
+  startFakeHelpdesk,
+  type FakeConversationState,
+  type FakeHelpdesk,
+  type FakeHelpdeskServer,
+  type FakeReply,
+  type SeedConversation,
+} from "./fake-helpdesk.js";
+
+/**
+ * Zendesk's Support API as closeloop uses it: Basic "{email}/token:{token}", Update Ticket for notes and reopen, 422
+ * for a closed ticket, X-Rate-Limit headers and Retry-After in seconds.
+ */
+type Status = "new" | "open" | "pending" | "hold" | "solved" | "closed";
+const STATUSES: readonly Status[] = ["new", "open", "pending", "hold", "solved", "closed"];
+
+interface Ticket {
+  id: string;
+  status: Status;
+  groupId: number | null;
+  tags: string[];
+  requesterId: number | null;
+  createdAt: Date;
+  notes: string[];
+  publicComments: string[];
+  reopened: number;
+}
+
+const zendeskError = (status: number, error: string, description: string, details?: unknown): FakeReply => ({
+  status,
+  body: details === undefined ? { error, description } : { error, description, details },
+});
+
+export class FakeZendesk implements FakeHelpdeskServer {
+  readonly provider = "zendesk" as const;
+  readonly subdomain = "acme";
+  readonly email = "agent@example.com";
+  readonly token = "zendesk-test-token";
+  readonly tickets = new Map<string, Ticket>();
+  readonly groups = new Map<number, string>();
+
+  constructor(readonly http: FakeHelpdesk) {}
+
+  env(): Record<string, string> {
+    return {
+      ZENDESK_SUBDOMAIN: this.subdomain,
+      ZENDESK_EMAIL: this.email,
+      ZENDESK_API_TOKEN: this.token,
+      ZENDESK_API_URL: this.http.url,
+    };
+  }
+
+  seed(seed: SeedConversation & { status?: Status }): void {
+    let groupId: number | null = null;
+    if (seed.team !== undefined && seed.team !== null) {
+      groupId = 360_000 + this.groups.size;
+      this.groups.set(groupId, seed.team);
+    }
+    this.tickets.set(seed.id, {
+      id: seed.id,
+      status: seed.status ?? (seed.open === false ? "solved" : "open"),
+      groupId,
+      tags: seed.tags ?? [],
+      requesterId: seed.customerId === undefined || seed.customerId === null ? null : Number(seed.customerId),
+      createdAt: seed.createdAt ?? new Date("2024-05-01T10:00:00Z"),
+      notes: [],
+      publicComments: [],
+      reopened: 0,
+    });
+  }
+
+  conversation(id: string): FakeConversationState | undefined {
+    const found = this.tickets.get(id);
+    return found && { open: found.status === "open" || found.status === "new", notes: [...found.notes], reopened: found.reopened };
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
+  render(ticket: Ticket) {
+    return {
+      ticket: {
+        id: Number(ticket.id),
+        url: `${this.http.url}/api/v2/tickets/${ticket.id}.json`,
+        status: ticket.status,
+        group_id: ticket.groupId,
+        tags: ticket.tags,
+        requester_id: ticket.requesterId,
+        created_at: ticket.createdAt.toISOString().replace(/\.\d{3}Z$/, "Z"),
+        subject: "Checkout button does nothing",
+      },
+    };
+  }
+}
+
+export async function startFakeZendesk(): Promise<FakeZendesk> {
+  let fake: FakeZendesk | undefined;
+  const self = () => fake!;
+  const find = (id: string | undefined) => (id === undefined ? undefined : self().tickets.get(id));
+  const notFound = zendeskError(404, "RecordNotFound", "Not found");
+  const invalid = (field: string, description: string) =>
+    zendeskError(422, "RecordInvalid", "Record validation errors", { [field]: [{ description, error: "InvalidValue" }] });
+
+  const http = await startFakeHelpdesk({
+    authorize: (request) =>
+      basicCredentials(request.headers.authorization) === `${self().email}/token:${self().token}`
+        ? undefined
+        : { status: 401, body: { error: "Couldn't authenticate you" } },
+    rateLimited: (seconds) => ({
+      ...zendeskError(429, "TooManyRequests", "You have exceeded a rate limit"),
+      headers: { "retry-after": String(seconds) },
+    }),
+    rateLimitHeaders: ({ limit, remaining, resetAt }) => ({
+      "x-rate-limit": String(limit),
+      "x-rate-limit-remaining": String(remaining),
+      "ratelimit-reset": String(Math.max(0, Math.ceil((resetAt.getTime() - Date.now()) / 1000))),
+    }),
+    routes: [
+      {
+        method: "GET",
+        path: /^\/api\/v2\/tickets\/([^/]+)\.json$/,
+        handle: (_request, [, id]) => {
+          const ticket = find(id);
+          return ticket === undefined ? notFound : { status: 200, body: self().render(ticket) };
+        },
+      },
+      {
+        // https://developer.zendesk.com/api-reference/ticketing/tickets/tickets/#update-ticket
+        method: "PUT",
+        path: /^\/api\/v2\/tickets\/([^/]+)\.json$/,
+        handle: ({ body }, [, id]) => {
+          const ticket = find(id);
+          if (ticket === undefined) return notFound;
+          if (!isRecord(body) || !isRecord(body.ticket)) return zendeskError(400, "InvalidEndpoint", "Parameter ticket is required");
+          if (ticket.status === "closed") return invalid("status", "Status: closed prevents ticket update");
+          const update = body.ticket;
+          if ("status" in update && !STATUSES.includes(update.status as Status)) return invalid("status", "Status: is invalid");
+          if ("comment" in update) {
+            const comment = update.comment;
+            if (!isRecord(comment) || typeof comment.body !== "string" || comment.body.trim() === "") {
+              return invalid("base", "Comment: body cannot be blank");
+            }
+            (comment.public === false ? ticket.notes : ticket.publicComments).push(comment.body);
+          }
+          if ("status" in update) {
+            if (update.status === "open" && ticket.status !== "open") ticket.reopened += 1;
+            ticket.status = update.status as Status;
+          }
+          return { status: 200, body: { ...self().render(ticket), audit: { id: Date.now() } } };
+        },
+      },
+      {
+        method: "GET",
+        path: /^\/api\/v2\/groups\/(\d+)\.json$/,
+        handle: (_request, [, id]) => {
+          const name = self().groups.get(Number(id));
+          return name === undefined ? notFound : { status: 200, body: { group: { id: Number(id), name, deleted: false } } };
+        },
+      },
+    ],
+  });
+  fake = new FakeZendesk(http);
+  return fake;
+}
