@@ -1,0 +1,30 @@
+import { z } from "zod";
+
+/*
+ * Only the fields closeloop reads, loosely.
+ * Ticket: https://developers.freshdesk.com/api/#view_a_ticket. Status is a number: 2 open, 3 pending, 4 resolved,
+ * 5 closed (https://developers.freshdesk.com/api/#tickets, "Ticket properties").
+ */
+export const ticketSchema = z.looseObject({
+  status: z.number().nullish(),
+  group_id: z.number().nullish(),
+  tags: z.array(z.string()).nullish(),
+  requester_id: z.number().nullish(),
+  created_at: z.string().nullish(),
+});
+
+// https://developers.freshdesk.com/api/#view_group
+export const groupSchema = z.looseObject({ name: z.string() });
+
+/*
+ * https://developers.freshdesk.com/api/#error: { "description": "Validation failed", "errors": [{ "field", "message",
+ * "code" }] }, or { "code": "...", "message": "..." } for authentication and access errors.
+ */
+export const errorSchema = z.looseObject({
+  description: z.string().nullish(),
+  message: z.string().nullish(),
+  code: z.string().nullish(),
+  errors: z
+    .array(z.looseObject({ field: z.string().nullish(), message: z.string().nullish(), code: z.string().nullish() }))
+    .nullish(),
+});

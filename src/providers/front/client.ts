@@ -1,0 +1,108 @@
+import type { ConversationDetails, ConversationRef, HelpdeskClient } from "../provider.js";
+import { headerEpoch, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
+import { apiUrl, segment } from "../provider-settings.js";
+import { conversationSchema, errorSchema, inboxesSchema } from "./schema.js";
+
+export interface FrontSettings {
+  apiToken: string;
+  apiUrl: URL;
+  timeoutMs: number;
+}
+
+export function frontProtocol(settings: Pick<FrontSettings, "apiToken">): HelpdeskProtocol {
+  return {
+    provider: "front",
+    name: "Front",
+    // https://dev.frontapp.com/docs/rate-limiting: x-ratelimit-limit/-remaining/-reset on every response, and on 429 a
+    // Retry-After in seconds, which also covers the per-resource burst limit (remaining may still be above 0 then).
+    readRateLimit: (headers) => ({
+      limit: headerNumber(headers, "x-ratelimit-limit"),
+      remaining: headerNumber(headers, "x-ratelimit-remaining"),
+      resetAt: headerEpoch(headers, "x-ratelimit-reset"),
+    }),
+    readErrorMessage: (body) => {
+      const parsed = errorSchema.safeParse(body);
+      return parsed.success ? (parsed.data._error.message ?? parsed.data._error.title ?? undefined) : undefined;
+    },
+    secrets: [settings.apiToken],
+  };
+}
+
+export function createFrontClient(settings: FrontSettings): HelpdeskClient {
+  const protocol = frontProtocol(settings);
+  // https://dev.frontapp.com/docs/authentication: an API token as a Bearer token.
+  const headers = { authorization: `Bearer ${settings.apiToken}` };
+  const url = (path: string) => apiUrl(settings.apiUrl, path);
+  const timeoutMs = settings.timeoutMs;
+
+  return {
+    provider: "front",
+
+    // https://dev.frontapp.com/reference/add-comment: without author_id the comment is posted by the API token's bot
+    // teammate (https://dev.frontapp.com/changelog/core-api-support-api-owned-comments). Comments are internal.
+    async addNote(ref: ConversationRef, body: string) {
+      await requestJson(protocol, {
+        conversationId: ref.conversationId,
+        method: "POST",
+        url: url(`/conversations/${segment(ref.conversationId)}/comments`),
+        headers,
+        json: { body },
+        timeoutMs,
+      });
+    },
+
+    // "Update conversation" under https://dev.frontapp.com/reference/conversations: PATCH with status one of archived,
+    // open, deleted, spam; 204 No Content. Companies with ticketing enabled may set status_id instead, which needs a
+    // company-specific sts_ id, so closeloop sends status (see README).
+    async reopen(ref: ConversationRef) {
+      await requestJson(protocol, {
+        conversationId: ref.conversationId,
+        method: "PATCH",
+        url: url(`/conversations/${segment(ref.conversationId)}`),
+        headers,
+        json: { status: "open" },
+        timeoutMs,
+      });
+    },
+
+    // "Get conversation" under https://dev.frontapp.com/reference/conversations, then the inboxes it is listed in
+    // (https://dev.frontapp.com/reference/list-conversation-inboxes): Front's "team" for a conversation is its inbox.
+    async readConversation(ref: ConversationRef): Promise<ConversationDetails> {
+      const path = `/conversations/${segment(ref.conversationId)}`;
+      const conversation = await requestJson(protocol, {
+        conversationId: ref.conversationId,
+        method: "GET",
+        url: url(path),
+        headers,
+        schema: conversationSchema,
+        timeoutMs,
+      });
+      const inboxes = await requestJson(protocol, {
+        conversationId: ref.conversationId,
+        method: "GET",
+        url: url(`${path}/inboxes`),
+        headers,
+        schema: inboxesSchema,
+        timeoutMs,
+      });
+      return {
+        // A conversation CC'd to two inboxes is listed in both; closeloop takes the first Front lists.
+        team: inboxes._results[0]?.name ?? null,
+        tags: conversation.tags?.map((tag) => tag.name) ?? [],
+        customerId: contactId(conversation.recipient?._links?.related?.contact),
+        createdAt: typeof conversation.created_at === "number" ? new Date(Math.round(conversation.created_at * 1000)) : null,
+      };
+    },
+  };
+}
+
+/** The contact id (crd_…) at the end of the recipient's contact link; the handle itself is an email address. */
+function contactId(link: string | null | undefined): string | null {
+  if (link === undefined || link === null) return null;
+  try {
+    const last = new URL(link).pathname.split("/").filter((part) => part !== "").at(-1);
+    return last === undefined ? null : decodeURIComponent(last);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,182 @@
+import type { ConversationDetails, ConversationRef, HelpdeskClient } from "../provider.js";
+import { HelpdeskError, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
+import { noteAsHtml } from "../note-html.js";
+import { apiUrl, segment } from "../provider-settings.js";
+import { conversationSchema, errorSchema, mailboxSchema, tokenSchema } from "./schema.js";
+
+export interface HelpScoutSettings {
+  appId: string;
+  appSecret: string;
+  apiUrl: URL;
+  timeoutMs: number;
+}
+
+/** Refresh this long before expiry (at most a tenth of the lifetime), so a token never lapses between check and call. */
+const MAX_REFRESH_MARGIN_MS = 5 * 60_000;
+
+export function helpscoutProtocol(secrets: readonly string[]): HelpdeskProtocol {
+  return {
+    provider: "helpscout",
+    name: "Help Scout",
+    // https://developer.helpscout.com/mailbox-api/overview/rate-limiting/: per-minute headers, and on 429
+    // X-RateLimit-Retry-After in seconds. Writes count as two requests.
+    readRateLimit: (headers) => {
+      const retryAfter = headerNumber(headers, "x-ratelimit-retry-after");
+      return {
+        limit: headerNumber(headers, "x-ratelimit-limit-minute"),
+        remaining: headerNumber(headers, "x-ratelimit-remaining-minute"),
+        retryAfterMs: retryAfter === undefined ? undefined : retryAfter * 1000,
+      };
+    },
+    readErrorMessage: (body) => {
+      const parsed = errorSchema.safeParse(body);
+      if (!parsed.success) return undefined;
+      const first = parsed.data._embedded?.errors[0];
+      const detail = first === undefined ? undefined : [first.path, first.message].filter(Boolean).join(": ");
+      return [parsed.data.message ?? parsed.data.error, detail].filter(Boolean).join(": ") || undefined;
+    },
+    secrets,
+  };
+}
+
+export function createHelpScoutClient(settings: HelpScoutSettings): HelpdeskClient {
+  const url = (path: string) => apiUrl(settings.apiUrl, path);
+  const timeoutMs = settings.timeoutMs;
+
+  /*
+   * Client Credentials flow (https://developer.helpscout.com/mailbox-api/overview/authentication/): the app id and
+   * secret buy an access token valid for expires_in seconds, with no refresh token. One token serves every call
+   * until shortly before it expires; concurrent calls share one token request. The token stays in memory only and
+   * is scrubbed from any error reason.
+   */
+  let token: { value: string; expiresAt: number } | undefined;
+  let pending: Promise<string> | undefined;
+
+  function accessToken(conversationId: string): Promise<string> {
+    if (token !== undefined && Date.now() < token.expiresAt) return Promise.resolve(token.value);
+    pending ??= fetchToken(conversationId).finally(() => {
+      pending = undefined;
+    });
+    return pending;
+  }
+
+  async function fetchToken(conversationId: string): Promise<string> {
+    const issued = await requestJson(helpscoutProtocol([settings.appSecret]), {
+      conversationId,
+      method: "POST",
+      url: url("/v2/oauth2/token"),
+      form: new URLSearchParams({
+        grant_type: "client_credentials",
+        client_id: settings.appId,
+        client_secret: settings.appSecret,
+      }),
+      schema: tokenSchema,
+      timeoutMs,
+      // A wrong app id or secret is answered 400/401; that is a configuration error, not a bad request.
+      classify: ({ status }) =>
+        status === 400 || status === 401
+          ? { retryable: false, reason: `Help Scout: bad credentials (${status}): HELPSCOUT_APP_ID or HELPSCOUT_APP_SECRET was refused` }
+          : undefined,
+    });
+    const lifetimeMs = issued.expires_in * 1000;
+    const margin = Math.min(MAX_REFRESH_MARGIN_MS, lifetimeMs / 10);
+    token = { value: issued.access_token, expiresAt: Date.now() + lifetimeMs - margin };
+    return issued.access_token;
+  }
+
+  /** Runs a call with the current token; a 401 means it was revoked or expired early, so one fresh token is tried. */
+  async function authorized<R>(
+    conversationId: string,
+    call: (protocol: HelpdeskProtocol, headers: Record<string, string>) => Promise<R>,
+  ): Promise<R> {
+    for (let attempt = 1; ; attempt += 1) {
+      const used = await accessToken(conversationId);
+      try {
+        return await call(helpscoutProtocol([settings.appSecret, used]), { authorization: `Bearer ${used}` });
+      } catch (error) {
+        if (attempt > 1 || !(error instanceof HelpdeskError) || error.status !== 401) throw error;
+        if (token?.value === used) token = undefined;
+      }
+    }
+  }
+
+  return {
+    provider: "helpscout",
+
+    // https://developer.helpscout.com/mailbox-api/endpoints/conversations/threads/note/: 201 Created; the text is HTML.
+    // No status is sent with it: reopen does that, so each step can be retried on its own.
+    async addNote(ref: ConversationRef, body: string) {
+      await authorized(ref.conversationId, (protocol, headers) =>
+        requestJson(protocol, {
+          conversationId: ref.conversationId,
+          method: "POST",
+          url: url(`/v2/conversations/${segment(ref.conversationId)}/notes`),
+          headers,
+          json: { text: noteAsHtml(body) },
+          timeoutMs,
+        }),
+      );
+    },
+
+    // https://developer.helpscout.com/mailbox-api/endpoints/conversations/update/: one JSON Patch operation; "active"
+    // is Help Scout's open status. 204 No Content.
+    async reopen(ref: ConversationRef) {
+      await authorized(ref.conversationId, (protocol, headers) =>
+        requestJson(protocol, {
+          conversationId: ref.conversationId,
+          method: "PATCH",
+          url: url(`/v2/conversations/${segment(ref.conversationId)}`),
+          headers,
+          json: { op: "replace", path: "/status", value: "active" },
+          timeoutMs,
+        }),
+      );
+    },
+
+    // https://developer.helpscout.com/mailbox-api/endpoints/conversations/get/
+    async readConversation(ref: ConversationRef): Promise<ConversationDetails> {
+      const conversation = await authorized(ref.conversationId, (protocol, headers) =>
+        requestJson(protocol, {
+          conversationId: ref.conversationId,
+          method: "GET",
+          url: url(`/v2/conversations/${segment(ref.conversationId)}`),
+          headers,
+          schema: conversationSchema,
+          timeoutMs,
+        }),
+      );
+      const mailboxId = conversation.mailboxId;
+      const team = mailboxId === undefined || mailboxId === null ? null : await readMailbox(mailboxId);
+      const createdAt = conversation.createdAt === undefined || conversation.createdAt === null ? null : new Date(conversation.createdAt);
+      const customer = conversation.primaryCustomer?.id;
+      return {
+        team,
+        tags: conversation.tags?.map((tag) => tag.tag) ?? [],
+        customerId: customer === undefined || customer === null ? null : String(customer),
+        createdAt: createdAt !== null && !Number.isNaN(createdAt.getTime()) ? createdAt : null,
+      };
+
+      // Help Scout's team for a conversation is its mailbox (inbox), named by id only.
+      // https://developer.helpscout.com/mailbox-api/endpoints/mailboxes/get/
+      async function readMailbox(id: number): Promise<string | null> {
+        try {
+          const mailbox = await authorized(ref.conversationId, (protocol, headers) =>
+            requestJson(protocol, {
+              conversationId: ref.conversationId,
+              method: "GET",
+              url: url(`/v2/mailboxes/${segment(id)}`),
+              headers,
+              schema: mailboxSchema,
+              notFoundReason: `mailbox ${id} not found (404)`,
+              timeoutMs,
+            }),
+          );
+          return mailbox.name;
+        } catch (error) {
+          if (error instanceof HelpdeskError && error.status === 404) return null;
+          throw error;
+        }
+      }
+    },
+  };
+}

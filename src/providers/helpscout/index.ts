@@ -1,0 +1,26 @@
+import type { ProviderDefinition } from "../provider.js";
+import { DEFAULT_TIMEOUT_MS } from "../helpdesk-http.js";
+import { readApiUrl, readCredentials } from "../provider-settings.js";
+import { createHelpScoutClient, type HelpScoutSettings } from "./client.js";
+import { helpscoutUrls } from "./urls.js";
+
+export const helpscoutProvider: ProviderDefinition<HelpScoutSettings> = {
+  id: "helpscout",
+  name: "Help Scout",
+  urls: helpscoutUrls,
+  configure(env) {
+    const credentials = readCredentials("helpscout", env, ["HELPSCOUT_APP_ID", "HELPSCOUT_APP_SECRET"]);
+    if (credentials === null) return null;
+    return {
+      appId: credentials.HELPSCOUT_APP_ID,
+      appSecret: credentials.HELPSCOUT_APP_SECRET,
+      apiUrl: readApiUrl("helpscout", env, "HELPSCOUT_API_URL", "https://api.helpscout.net"),
+      timeoutMs: DEFAULT_TIMEOUT_MS,
+    };
+  },
+  createClient: createHelpScoutClient,
+  // 200 a minute per account, where a write (both of closeloop's calls) counts as two: 100 writes a minute.
+  // The limit depends on the plan; the worker reads X-RateLimit-Limit-Minute for the real one.
+  // https://developer.helpscout.com/mailbox-api/overview/rate-limiting/
+  rateBudget: () => ({ requests: 100, intervalMs: 60_000 }),
+};

@@ -1,0 +1,128 @@
+import type { ConversationDetails, ConversationRef, HelpdeskClient } from "../provider.js";
+import {
+  HelpdeskError,
+  headerEpoch,
+  headerNumber,
+  requestJson,
+  type HelpdeskProtocol,
+} from "../helpdesk-http.js";
+import { noteAsHtml } from "../note-html.js";
+import { apiUrl, segment } from "../provider-settings.js";
+import { conversationSchema, errorListSchema, teamSchema } from "./schema.js";
+
+/**
+ * The REST API version this client was written against. Pinned, because without the header Intercom answers with the
+ * version set on the app in the Developer Hub, which an admin can change under us.
+ * https://developers.intercom.com/docs/build-an-integration/learn-more/rest-apis/api-changelog (2.14, 2025-08-15)
+ */
+export const INTERCOM_VERSION = "2.14";
+
+export interface IntercomSettings {
+  accessToken: string;
+  /** the admin (teammate) the notes and reopen actions are attributed to */
+  adminId: string;
+  apiUrl: URL;
+  timeoutMs: number;
+}
+
+export function intercomProtocol(settings: Pick<IntercomSettings, "accessToken">): HelpdeskProtocol {
+  return {
+    provider: "intercom",
+    name: "Intercom",
+    // https://developers.intercom.com/docs/references/2.17/rest-api/errors/rate-limiting: the limit is spread over
+    // 10-second windows and X-RateLimit-Reset is the UNIX time the current window ends. No Retry-After is sent.
+    readRateLimit: (headers) => ({
+      limit: headerNumber(headers, "x-ratelimit-limit"),
+      remaining: headerNumber(headers, "x-ratelimit-remaining"),
+      resetAt: headerEpoch(headers, "x-ratelimit-reset"),
+    }),
+    readErrorMessage: (body) => {
+      const parsed = errorListSchema.safeParse(body);
+      if (!parsed.success) return undefined;
+      const first = parsed.data.errors[0];
+      return first?.message ?? first?.code ?? undefined;
+    },
+    secrets: [settings.accessToken],
+  };
+}
+
+export function createIntercomClient(settings: IntercomSettings): HelpdeskClient {
+  const protocol = intercomProtocol(settings);
+  const headers = {
+    authorization: `Bearer ${settings.accessToken}`,
+    "intercom-version": INTERCOM_VERSION,
+  };
+  const url = (path: string) => apiUrl(settings.apiUrl, path);
+  const timeoutMs = settings.timeoutMs;
+
+  return {
+    provider: "intercom",
+
+    // https://developers.intercom.com/docs/references/2.14/rest-api/api.intercom.io/conversations/replyconversation
+    // A reply with message_type "note" from an admin is an internal note; the body is HTML.
+    async addNote(ref: ConversationRef, body: string) {
+      await requestJson(protocol, {
+        conversationId: ref.conversationId,
+        method: "POST",
+        url: url(`/conversations/${segment(ref.conversationId)}/reply`),
+        headers,
+        json: { message_type: "note", type: "admin", admin_id: settings.adminId, body: noteAsHtml(body) },
+        timeoutMs,
+      });
+    },
+
+    // https://developers.intercom.com/docs/references/2.14/rest-api/api.intercom.io/conversations/manageconversation
+    // Opening an already open conversation is accepted, so a retried job does no harm.
+    async reopen(ref: ConversationRef) {
+      await requestJson(protocol, {
+        conversationId: ref.conversationId,
+        method: "POST",
+        url: url(`/conversations/${segment(ref.conversationId)}/parts`),
+        headers,
+        json: { message_type: "open", admin_id: settings.adminId },
+        timeoutMs,
+      });
+    },
+
+    // https://developers.intercom.com/docs/references/2.14/rest-api/api.intercom.io/conversations/retrieveconversation
+    async readConversation(ref: ConversationRef): Promise<ConversationDetails> {
+      const conversation = await requestJson(protocol, {
+        conversationId: ref.conversationId,
+        method: "GET",
+        url: url(`/conversations/${segment(ref.conversationId)}`),
+        headers,
+        schema: conversationSchema,
+        timeoutMs,
+      });
+      const teamId = conversation.team_assignee_id;
+      const team = teamId === undefined || teamId === null || teamId === "0" || teamId === "" ? null : await readTeam(teamId);
+      return {
+        team,
+        tags: conversation.tags?.tags.map((tag) => tag.name) ?? [],
+        customerId: conversation.contacts?.contacts[0]?.id ?? null,
+        createdAt: typeof conversation.created_at === "number" ? new Date(conversation.created_at * 1000) : null,
+      };
+
+      // The conversation names its team by id only.
+      // https://developers.intercom.com/docs/references/2.12/rest-api/api.intercom.io/teams/retrieveteam
+      async function readTeam(id: string): Promise<string | null> {
+        try {
+          const found = await requestJson(protocol, {
+            conversationId: ref.conversationId,
+            method: "GET",
+            url: url(`/teams/${segment(id)}`),
+            headers,
+            schema: teamSchema,
+            notFoundReason: `team ${id} not found (404)`,
+            timeoutMs,
+          });
+          return found.name;
+        } catch (error) {
+          // A team deleted after assignment leaves the conversation without a team name, not unreadable.
+          if (error instanceof HelpdeskError && error.status === 404) return null;
+          throw error;
+        }
+      }
+    },
+  };
+}

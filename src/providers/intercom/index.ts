@@ -1,0 +1,29 @@
+import type { ProviderDefinition } from "../provider.js";
+import { DEFAULT_TIMEOUT_MS } from "../helpdesk-http.js";
+import { ProviderConfigError, readApiUrl, readCredentials } from "../provider-settings.js";
+import { createIntercomClient, type IntercomSettings } from "./client.js";
+import { intercomUrls } from "./urls.js";
+
+export const intercomProvider: ProviderDefinition<IntercomSettings> = {
+  id: "intercom",
+  name: "Intercom",
+  urls: intercomUrls,
+  configure(env) {
+    const credentials = readCredentials("intercom", env, ["INTERCOM_ACCESS_TOKEN", "INTERCOM_ADMIN_ID"]);
+    if (credentials === null) return null;
+    if (!/^\d+$/.test(credentials.INTERCOM_ADMIN_ID)) {
+      throw new ProviderConfigError("intercom", "INTERCOM_ADMIN_ID", "must be the numeric id of the teammate who writes the notes");
+    }
+    return {
+      accessToken: credentials.INTERCOM_ACCESS_TOKEN,
+      adminId: credentials.INTERCOM_ADMIN_ID,
+      // US by default; EU and AU workspaces set https://api.eu.intercom.io or https://api.au.intercom.io.
+      apiUrl: readApiUrl("intercom", env, "INTERCOM_API_URL", "https://api.intercom.io"),
+      timeoutMs: DEFAULT_TIMEOUT_MS,
+    };
+  },
+  createClient: createIntercomClient,
+  // 10,000 calls a minute per app, enforced in 10-second windows: 1,666 per window.
+  // https://developers.intercom.com/docs/references/2.17/rest-api/errors/rate-limiting
+  rateBudget: () => ({ requests: 1666, intervalMs: 10_000 }),
+};

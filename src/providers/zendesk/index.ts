@@ -1,0 +1,31 @@
+import type { ProviderDefinition } from "../provider.js";
+import { DEFAULT_TIMEOUT_MS } from "../helpdesk-http.js";
+import { ProviderConfigError, readApiUrl, readCredentials } from "../provider-settings.js";
+import { createZendeskClient, type ZendeskSettings } from "./client.js";
+import { zendeskUrls } from "./urls.js";
+
+export const zendeskProvider: ProviderDefinition<ZendeskSettings> = {
+  id: "zendesk",
+  name: "Zendesk",
+  urls: zendeskUrls,
+  configure(env) {
+    const credentials = readCredentials("zendesk", env, ["ZENDESK_SUBDOMAIN", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN"]);
+    if (credentials === null) return null;
+    // "acme" or "acme.zendesk.com"; anything else could point the default API URL at another host.
+    const subdomain = credentials.ZENDESK_SUBDOMAIN.toLowerCase().replace(/\.zendesk\.com$/, "");
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(subdomain)) {
+      throw new ProviderConfigError("zendesk", "ZENDESK_SUBDOMAIN", `must be the subdomain, e.g. "acme" for acme.zendesk.com`);
+    }
+    return {
+      subdomain,
+      email: credentials.ZENDESK_EMAIL,
+      apiToken: credentials.ZENDESK_API_TOKEN,
+      apiUrl: readApiUrl("zendesk", env, "ZENDESK_API_URL", `https://${subdomain}.zendesk.com`),
+      timeoutMs: DEFAULT_TIMEOUT_MS,
+    };
+  },
+  createClient: createZendeskClient,
+  // Both the note and the reopen are Update Ticket calls, limited to 100 a minute per account whatever the plan's
+  // overall limit (200–700). https://developer.zendesk.com/api-reference/introduction/rate-limits/ ("Endpoint rate limits")
+  rateBudget: () => ({ requests: 100, intervalMs: 60_000 }),
+};

@@ -1,0 +1,31 @@
+import { z } from "zod";
+
+/*
+ * Only the fields closeloop reads, loosely.
+ * Ticket: https://developer.zendesk.com/api-reference/ticketing/tickets/tickets/ ("JSON format")
+ */
+export const ticketSchema = z.looseObject({
+  ticket: z.looseObject({
+    status: z.string().nullish(),
+    group_id: z.number().nullish(),
+    tags: z.array(z.string()).nullish(),
+    requester_id: z.number().nullish(),
+    created_at: z.string().nullish(),
+  }),
+});
+
+// https://developer.zendesk.com/api-reference/ticketing/groups/groups/ ("Show Group")
+export const groupSchema = z.looseObject({
+  group: z.looseObject({ name: z.string() }),
+});
+
+/*
+ * Zendesk's error bodies come in two shapes: { "error": "RecordInvalid", "description": "...", "details": {...} } and
+ * { "error": { "title": "...", "message": "..." } }.
+ * https://developer.zendesk.com/api-reference/introduction/requests/ ("Response format")
+ */
+export const errorSchema = z.looseObject({
+  error: z.union([z.string(), z.looseObject({ title: z.string().nullish(), message: z.string().nullish() })]).nullish(),
+  description: z.string().nullish(),
+  details: z.record(z.string(), z.array(z.looseObject({ description: z.string().nullish() }))).nullish(),
+});
