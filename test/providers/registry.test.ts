@@ -1,0 +1,68 @@
+import { readdirSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { PROVIDERS } from "../../src/domain/link.js";
+import { ProviderConfigError } from "../../src/providers/provider-settings.js";
+import { enabledProviders, providers } from "../../src/providers/registry.js";
+
+const PROVIDERS_DIR = join(import.meta.dirname, "../../src/providers");
+
+const fullEnv = {
+  INTERCOM_ACCESS_TOKEN: "t",
+  INTERCOM_ADMIN_ID: "1",
+  FRONT_API_TOKEN: "t",
+  ZENDESK_SUBDOMAIN: "acme",
+  ZENDESK_EMAIL: "agent@example.com",
+  ZENDESK_API_TOKEN: "t",
+  HELPSCOUT_APP_ID: "id",
+  HELPSCOUT_APP_SECRET: "secret",
+  FRESHDESK_DOMAIN: "acme",
+  FRESHDESK_API_KEY: "k",
+};
+
+describe("provider registry", () => {
+  it("has exactly the providers of PROVIDERS, in that order", () => {
+    expect([...providers.keys()]).toEqual([...PROVIDERS]);
+  });
+
+  it("has exactly the folders under src/providers that hold an index.ts", () => {
+    const folders = readdirSync(PROVIDERS_DIR, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && existsSync(join(PROVIDERS_DIR, entry.name, "index.ts")))
+      .map((entry) => entry.name)
+      .sort();
+    expect([...providers.keys()].sort()).toEqual(folders);
+  });
+
+  it("keys each definition by its own id, with a URL matcher for the same provider", () => {
+    for (const [id, definition] of providers) {
+      expect(definition.id).toBe(id);
+      expect(definition.urls.provider).toBe(id);
+    }
+  });
+
+  it("gives every provider a positive default rate budget", () => {
+    for (const definition of providers.values()) {
+      const budget = definition.rateBudget(definition.configure(fullEnv));
+      expect(budget.requests).toBeGreaterThan(0);
+      expect(budget.intervalMs).toBeGreaterThan(0);
+    }
+  });
+
+  it("enables no provider without credentials", () => {
+    expect(enabledProviders({}).size).toBe(0);
+  });
+
+  it("enables each provider whose credentials are set", () => {
+    expect([...enabledProviders(fullEnv).keys()]).toEqual([...PROVIDERS]);
+    expect([...enabledProviders({ FRONT_API_TOKEN: "t", HELPSCOUT_APP_ID: "a", HELPSCOUT_APP_SECRET: "b" }).keys()]).toEqual([
+      "front",
+      "helpscout",
+    ]);
+  });
+
+  it("stops with the variable's name when a provider is half configured", () => {
+    const half = { ...fullEnv, ZENDESK_API_TOKEN: "" };
+    expect(() => enabledProviders(half)).toThrow(ProviderConfigError);
+    expect(() => enabledProviders(half)).toThrow("ZENDESK_API_TOKEN");
+  });
+});
