@@ -1,20 +1,35 @@
-import type { ApplicationFunction } from "probot";
+import type { ApplicationFunction, Context } from "probot";
+import type { EmitterWebhookEventName } from "@octokit/webhooks";
 import type { HandlerDeps } from "./handlers/deps.js";
 import { onIssueBody, onIssueDeleted, onIssueState, onIssueTransferred } from "./handlers/issues.js";
 import { onIssueComment } from "./handlers/issue-comments.js";
 import { onInstallationDeleted, onRepositoriesRemoved } from "./handlers/installations.js";
 import { onPush } from "./handlers/config-pushes.js";
 
+type Route<E extends EmitterWebhookEventName> = [events: E[], handler: (deps: HandlerDeps, context: Context<E>) => Promise<void>];
+const route = <E extends EmitterWebhookEventName>(...entry: Route<E>) => entry as unknown as Route<EmitterWebhookEventName>;
+
+/** Every event closeloop handles, and by what. The inbox stores exactly these deliveries. */
+const ROUTES = [
+  route(["issues.opened", "issues.edited"], onIssueBody),
+  route(["issues.closed", "issues.reopened"], onIssueState),
+  route(["issues.transferred"], onIssueTransferred),
+  route(["issues.deleted"], onIssueDeleted),
+  route(["issue_comment.created", "issue_comment.edited", "issue_comment.deleted"], onIssueComment),
+  route(["installation.deleted"], onInstallationDeleted),
+  route(["installation_repositories.removed"], onRepositoriesRemoved),
+  route(["push"], onPush),
+];
+
+const HANDLED = new Set<string>(ROUTES.flatMap(([events]) => events));
+
+export function handlesEvent(name: string, action: string | undefined): boolean {
+  return HANDLED.has(name) || (action !== undefined && HANDLED.has(`${name}.${action}`));
+}
+
 /** The Probot app: registers handlers, nothing else. */
 export function closeloopApp(deps: HandlerDeps): ApplicationFunction {
   return (app) => {
-    app.on(["issues.opened", "issues.edited"], (context) => onIssueBody(deps, context));
-    app.on(["issues.closed", "issues.reopened"], (context) => onIssueState(deps, context));
-    app.on("issues.transferred", (context) => onIssueTransferred(deps, context));
-    app.on("issues.deleted", (context) => onIssueDeleted(deps, context));
-    app.on(["issue_comment.created", "issue_comment.edited", "issue_comment.deleted"], (context) => onIssueComment(deps, context));
-    app.on("installation.deleted", (context) => onInstallationDeleted(deps, context));
-    app.on("installation_repositories.removed", (context) => onRepositoriesRemoved(deps, context));
-    app.on("push", (context) => onPush(deps, context));
+    for (const [events, handler] of ROUTES) app.on(events, (context) => handler(deps, context));
   };
 }

@@ -1,10 +1,15 @@
 import { run, type ApplicationFunction } from "probot";
-import { closeloopApp } from "./app.js";
+import { closeloopApp, handlesEvent } from "./app.js";
 import { EnvError, hasAppCredentials, parseEnv, type Env } from "./config/env.js";
 import { RepoConfigCache } from "./config/repo-config-cache.js";
 import { healthRoutes } from "./http/health.js";
+import { acceptIntoInbox } from "./http/webhook-inbox.js";
+import { DeliveryWorker } from "./jobs/delivery-worker.js";
+import { ProviderConfigError } from "./providers/provider-settings.js";
+import { enabledProviders } from "./providers/registry.js";
 import { urlMatchers } from "./providers/url-matchers.js";
 import { openDatabase, type Database } from "./store/database.js";
+import { DeliveryInbox } from "./store/deliveries.js";
 import { MigrationError } from "./store/migrations.js";
 
 /**
@@ -13,38 +18,54 @@ import { MigrationError } from "./store/migrations.js";
  */
 async function main(): Promise<void> {
   const env = parseEnv();
+  const providers = enabledProviders(process.env);
   if (!hasAppCredentials(env)) {
     console.log("closeloop: no GitHub App credentials (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET); starting Probot's setup flow to register the app");
     await run(() => {});
     return;
   }
   const database = await openDatabase(env.DATABASE_URL, { migrate: true });
-  const server = await run(serve(env, database));
+  let worker: DeliveryWorker | undefined;
+  const server = await run(
+    serve(env, database, [...providers.keys()], (started) => {
+      worker = started;
+    }),
+  );
   const stop = async (signal: string) => {
     console.log(`closeloop: ${signal}, stopping`);
     await server.stop();
+    await worker?.stop();
     await database.close();
     process.exit(0);
   };
   process.once("SIGTERM", () => void stop("SIGTERM"));
 }
 
-function serve(env: Env, database: Database): ApplicationFunction {
+function serve(env: Env, database: Database, providers: string[], onWorker: (worker: DeliveryWorker) => void): ApplicationFunction {
   return (app, options) => {
-    app.log.info(`closeloop: database ${database.target.display}${env.CLOSELOOP_DRY_RUN ? "; dry run: no change is made on GitHub or in helpdesks" : ""}`);
+    app.log.info(
+      `closeloop: database ${database.target.display}; helpdesks: ${providers.length > 0 ? providers.join(", ") : "none configured"}` +
+        (env.CLOSELOOP_DRY_RUN ? "; dry run: no change is made on GitHub or in helpdesks" : ""),
+    );
     closeloopApp({
       prisma: database.prisma,
       configs: new RepoConfigCache(database.prisma, app.log),
       matchers: urlMatchers,
       appId: Number(env.APP_ID),
     })(app, options);
+    const receive = app.webhooks.receive.bind(app.webhooks);
+    const worker = new DeliveryWorker(database.prisma, database.engine, (delivery) => receive({ id: delivery.id, name: delivery.name, payload: JSON.parse(delivery.payload) } as Parameters<typeof receive>[0]), app.log);
+    const inbox = new DeliveryInbox(database.prisma, () => worker.wake());
+    acceptIntoInbox(app, handlesEvent, (delivery) => inbox.store(delivery));
+    worker.start();
+    onWorker(worker);
     options.addHandler(healthRoutes(database));
   };
 }
 
 main().catch((error: unknown) => {
   // Known start-up failures get one line that says what to fix; anything else keeps its stack.
-  if (error instanceof EnvError || error instanceof MigrationError) console.error(`closeloop: ${error.message}`);
+  if (error instanceof EnvError || error instanceof MigrationError || error instanceof ProviderConfigError) console.error(`closeloop: ${error.message}`);
   else console.error("closeloop: cannot start:", error);
   process.exit(1);
 });

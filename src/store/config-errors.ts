@@ -13,7 +13,7 @@ export interface ConfigErrorRecord {
 /** Keeps the last config error of a repository for `closeloop status`. */
 export async function recordConfigError(prisma: Prisma, repository: RepositoryRef, error: ConfigErrorRecord): Promise<void> {
   await prisma.$transaction(async (tx) => {
-    await ensureRepository(tx, repository);
+    await ensureRepository(prisma, tx, repository);
     await tx.configError.upsert({ where: { repositoryId: repository.id }, create: { repositoryId: repository.id, ...error }, update: error });
   });
 }

@@ -34,6 +34,12 @@ export async function openDatabase(url: string | DatabaseTarget | undefined, opt
   if (options.migrate) await migrate(target);
   const prisma = createClient(target, options);
   await prisma.$connect();
+  if (target.engine === "sqlite") {
+    // WAL (set by the migrations, persistent) with synchronous=NORMAL: a commit survives a crash of the process,
+    // which is the failure closeloop promises to survive; only an OS crash or power cut can lose the last commits.
+    await prisma.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
+    await prisma.$queryRawUnsafe("PRAGMA foreign_keys = ON");
+  }
   return {
     engine: target.engine,
     target,
@@ -63,7 +69,7 @@ export async function checkReadiness(database: Database, files: readonly Migrati
   try {
     await database.prisma.$queryRawUnsafe("SELECT 1");
   } catch (error) {
-    return { ready: false, reason: `database unreachable: ${firstLine(error)}` };
+    return { ready: false, reason: `cannot reach the database: ${firstLine(error)}` };
   }
   try {
     history = await database.prisma.$queryRawUnsafe<HistoryRow[]>(HISTORY_QUERY);
@@ -86,6 +92,8 @@ function migrationFiles(engine: Engine): MigrationFile[] {
   return files;
 }
 
+/** Prisma's messages start with where the call was made and end with the reason: keep the reason. */
 function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).trim().split("\n", 1)[0] ?? "";
+  const lines = (error instanceof Error ? error.message : String(error)).split("\n").map((line) => line.trim()).filter(Boolean);
+  return lines.find((line) => !/^Invalid `.*` invocation/.test(line) && !line.startsWith("→")) ?? lines[0] ?? "";
 }

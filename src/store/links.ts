@@ -2,7 +2,7 @@ import type { RecognisedLink } from "../domain/link.js";
 import { decideSourceChange, diffSourceLinks, linkKey, type SourceDecision, type SourceEvent } from "../domain/source-change.js";
 import type { Prisma, Transaction } from "./database.js";
 import { inTransaction } from "./transactions.js";
-import { ensureRepository, type RepositoryRef } from "./repositories.js";
+import { ensureRepository, forgetRepositories, type RepositoryRef } from "./repositories.js";
 
 export type { RepositoryRef } from "./repositories.js";
 
@@ -48,7 +48,7 @@ export async function applySourceChange(prisma: Prisma, change: SourceChange): P
     if (!known) return { decision: "apply", added: 0, removed: 0, linksDeleted: 0 };
   }
   return inTransaction(prisma, async (tx) => {
-    const issue = await ensureIssue(tx, change.issue);
+    const issue = await ensureIssue(prisma, tx, change.issue);
     const stored = await tx.source.findUnique({
       where: { issueId_kind_key: { issueId: issue.id, kind: change.source.kind, key: change.source.key } },
       include: { links: { include: { link: { select: { provider: true, account: true, conversationId: true } } } } },
@@ -102,8 +102,8 @@ export async function applySourceChange(prisma: Prisma, change: SourceChange): P
   });
 }
 
-async function ensureIssue(tx: Transaction, ref: IssueRef): Promise<{ id: number; state: string }> {
-  await ensureRepository(tx, ref.repository);
+async function ensureIssue(prisma: Prisma, tx: Transaction, ref: IssueRef): Promise<{ id: number; state: string }> {
+  await ensureRepository(prisma, tx, ref.repository);
   return tx.issue.upsert({
     where: { repositoryId_number: { repositoryId: ref.repository.id, number: ref.number } },
     create: { repositoryId: ref.repository.id, number: ref.number, githubId: ref.githubId, state: ref.state },
@@ -115,7 +115,7 @@ async function ensureIssue(tx: Transaction, ref: IssueRef): Promise<{ id: number
 /** `issues.closed` / `issues.reopened`: the state decides whether a removed source takes its links with it. */
 export async function recordIssueState(prisma: Prisma, issue: IssueRef, state: { state: "open" | "closed"; stateReason: string | null; closedAt: Date | null }): Promise<void> {
   await inTransaction(prisma, async (tx) => {
-    await ensureRepository(tx, issue.repository);
+    await ensureRepository(prisma, tx, issue.repository);
     await tx.issue.upsert({
       where: { repositoryId_number: { repositoryId: issue.repository.id, number: issue.number } },
       create: { repositoryId: issue.repository.id, number: issue.number, githubId: issue.githubId, ...state },
@@ -129,7 +129,7 @@ export async function transferIssue(prisma: Prisma, from: IssueRef, to: IssueRef
   return inTransaction(prisma, async (tx) => {
     const issue = await tx.issue.findUnique({ where: { repositoryId_number: { repositoryId: from.repository.id, number: from.number } } });
     if (!issue) return false;
-    await ensureRepository(tx, to.repository);
+    await ensureRepository(prisma, tx, to.repository);
     // A row for the destination may exist if an event there arrived first: its links join the moved ones.
     const arrived = await tx.issue.findUnique({ where: { repositoryId_number: { repositoryId: to.repository.id, number: to.number } } });
     if (arrived) await mergeIssue(tx, arrived.id, issue.id);
@@ -171,7 +171,9 @@ export async function purgeIssue(prisma: Prisma, repositoryId: bigint, number: n
 /** Repositories removed from the installation, or the whole installation deleted: their data is purged. */
 export async function purgeRepositories(prisma: Prisma, where: { installationId: bigint } | { ids: bigint[] }): Promise<number> {
   const filter = "ids" in where ? { id: { in: where.ids } } : { installationId: where.installationId };
-  return (await prisma.repository.deleteMany({ where: filter })).count;
+  const purged = (await prisma.repository.deleteMany({ where: filter })).count;
+  forgetRepositories(prisma);
+  return purged;
 }
 
 export interface StoredLink {

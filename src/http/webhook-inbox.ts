@@ -1,0 +1,34 @@
+import type { Probot } from "probot";
+import type { EmitterWebhookEventName } from "@octokit/webhooks";
+
+/**
+ * Replaces Probot's "verify, then run the handlers before answering" with "verify, store, answer": a delivery is in
+ * the database before GitHub gets its 200, so a crash loses nothing, and the handlers run from the inbox
+ * (DeliveryWorker). Deliveries of events the app does not handle are answered without being stored.
+ *
+ * A signature that does not match is answered 401 (@octokit/webhooks says 400), as for helpdesk webhooks (SPEC §9).
+ */
+export function acceptIntoInbox(
+  app: Probot,
+  handles: (name: string, action: string | undefined) => boolean,
+  store: (delivery: { id: string; name: EmitterWebhookEventName; payload: string }) => Promise<void>,
+): void {
+  app.webhooks.verifyAndReceive = async (event) => {
+    if (!(await app.webhooks.verify(event.payload, event.signature))) {
+      throw webhookError(401, "signature does not match event payload and secret");
+    }
+    let action: unknown;
+    try {
+      action = (JSON.parse(event.payload) as { action?: unknown }).action;
+    } catch {
+      throw webhookError(400, "Invalid JSON");
+    }
+    if (!handles(event.name, typeof action === "string" ? action : undefined)) return;
+    await store({ id: event.id, name: event.name as EmitterWebhookEventName, payload: event.payload });
+  };
+}
+
+// The shape @octokit/webhooks' middleware reads to choose the status code and message.
+function webhookError(status: number, message: string): AggregateError {
+  return new AggregateError([Object.assign(new Error(message), { status })], message);
+}

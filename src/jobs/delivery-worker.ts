@@ -1,0 +1,126 @@
+import type { Logger } from "probot";
+import type { Engine } from "../store/database-url.js";
+import type { Prisma } from "../store/database.js";
+import { claimDeliveries, completeDelivery, failDelivery, type StoredDelivery } from "../store/deliveries.js";
+import { backoffDelay } from "./backoff.js";
+
+export interface DeliveryWorkerOptions {
+  batch?: number;
+  leaseMs?: number;
+  idlePollMs?: number;
+  maxAttempts?: number;
+  /** deliveries processed at once; SQLite writes one at a time anyway */
+  concurrency?: number;
+}
+
+/**
+ * Drains the delivery inbox: claims stored deliveries under a lease and runs the app's handlers on each. A
+ * delivery leaves the inbox only once its handlers succeeded; a failure is retried with backoff, and after
+ * `maxAttempts` it is kept as dead for `closeloop status`. Crashed workers' leases expire and are taken over.
+ */
+export class DeliveryWorker {
+  readonly #options: Required<DeliveryWorkerOptions>;
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #pendingWake = false;
+
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly engine: Engine,
+    private readonly dispatch: (delivery: StoredDelivery) => Promise<void>,
+    private readonly log: Logger,
+    options: DeliveryWorkerOptions = {},
+  ) {
+    this.#options = {
+      batch: options.batch ?? 50,
+      leaseMs: options.leaseMs ?? 60_000,
+      idlePollMs: options.idlePollMs ?? 1_000,
+      maxAttempts: options.maxAttempts ?? 8,
+      concurrency: options.concurrency ?? (engine === "sqlite" ? 1 : 4),
+    };
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** New work was stored: look now instead of at the next poll. */
+  wake(): void {
+    this.#pendingWake = true;
+    this.#wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#wake?.();
+    await this.#loop;
+  }
+
+  /** Processes what is claimable now, until nothing is left; returns how many deliveries were handled. */
+  async drain(): Promise<number> {
+    let handled = 0;
+    for (;;) {
+      const batch = await claimDeliveries(this.prisma, this.engine, this.#options.batch, this.#options.leaseMs);
+      if (batch.length === 0) return handled;
+      await this.#processBatch(batch);
+      handled += batch.length;
+    }
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      try {
+        this.#pendingWake = false;
+        await this.drain();
+      } catch (error) {
+        this.log.error({ err: error }, "delivery inbox: cannot claim deliveries; retrying");
+      }
+      if (!this.#running || this.#pendingWake) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#options.idlePollMs);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  async #processBatch(batch: StoredDelivery[]): Promise<void> {
+    let next = 0;
+    const lane = async () => {
+      while (next < batch.length) {
+        await this.#process(batch[next++]!);
+        // Let waiting webhook requests in between deliveries: the inbox absorbs a burst, the worker catches up.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#options.concurrency, batch.length) }, lane));
+  }
+
+  async #process(delivery: StoredDelivery): Promise<void> {
+    try {
+      await this.dispatch(delivery);
+      await completeDelivery(this.prisma, delivery.id);
+    } catch (error) {
+      const reason = describe(error);
+      if (delivery.attempts >= this.#options.maxAttempts) {
+        this.log.error({ delivery: delivery.id, event: delivery.name, attempts: delivery.attempts }, `delivery ${delivery.id} (${delivery.name}) failed ${delivery.attempts} times; kept as dead: ${reason}`);
+        await failDelivery(this.prisma, delivery.id, reason, { dead: new Date() });
+      } else {
+        const delay = backoffDelay(delivery.attempts, 1_000, 5 * 60_000);
+        this.log.warn({ delivery: delivery.id, event: delivery.name, attempts: delivery.attempts }, `delivery ${delivery.id} (${delivery.name}) failed; retry in ${Math.round(delay / 1000)}s: ${reason}`);
+        await failDelivery(this.prisma, delivery.id, reason, { retryAt: new Date(Date.now() + delay) });
+      }
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  const inner = (error as { errors?: unknown[] }).errors?.[0] ?? error;
+  return (inner instanceof Error ? inner.message : String(inner)).split("\n").filter(Boolean).at(-1) ?? "unknown error";
+}

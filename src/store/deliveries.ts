@@ -1,0 +1,111 @@
+import type { Engine } from "./database-url.js";
+import type { Prisma } from "./database.js";
+import { Prisma as Sql } from "./generated/sqlite/client.js";
+
+export interface StoredDelivery {
+  id: string;
+  name: string;
+  payload: string;
+  attempts: number;
+}
+
+export interface IncomingDelivery {
+  id: string;
+  name: string;
+  payload: string;
+}
+
+/**
+ * Stores verified deliveries in one statement; a delivery id seen before is not stored again. Returns how many
+ * were new. Raw SQL: this is the only write on the webhook's request path, so it skips the query builder.
+ */
+export async function storeDeliveries(prisma: Prisma, deliveries: readonly IncomingDelivery[], receivedAt = new Date()): Promise<number> {
+  if (deliveries.length === 0) return 0;
+  const rows = deliveries.map((delivery) => Sql.sql`(${delivery.id}, ${delivery.name}, ${delivery.payload}, ${receivedAt}, 0)`);
+  return prisma.$executeRaw`INSERT INTO "Delivery" ("id", "name", "payload", "receivedAt", "attempts") VALUES ${Sql.join(rows)} ON CONFLICT ("id") DO NOTHING`;
+}
+
+/**
+ * Group commit for the request path: deliveries arriving while a write is in flight are written together by the
+ * next one, so a burst costs one commit per batch instead of one per request, and an idle server writes at once.
+ * Each caller's promise settles when its delivery is committed (or the write failed: GitHub then sees a 500 and
+ * redelivers).
+ */
+export class DeliveryInbox {
+  #waiting: { delivery: IncomingDelivery; settle: (error?: unknown) => void }[] = [];
+  #writing = false;
+
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly onStored: () => void,
+    private readonly maxBatch = 200,
+  ) {}
+
+  store(delivery: IncomingDelivery): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ delivery, settle: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (!this.#writing) void this.#write();
+    });
+  }
+
+  async #write(): Promise<void> {
+    this.#writing = true;
+    while (this.#waiting.length > 0) {
+      const batch = this.#waiting.splice(0, this.maxBatch);
+      // The same delivery twice in one batch would be one conflicting row in one statement: keep the first.
+      const unique = [...new Map(batch.map((entry) => [entry.delivery.id, entry.delivery])).values()];
+      try {
+        const stored = await storeDeliveries(this.prisma, unique);
+        for (const entry of batch) entry.settle();
+        if (stored > 0) this.onStored();
+      } catch (error) {
+        for (const entry of batch) entry.settle(error);
+      }
+    }
+    this.#writing = false;
+  }
+}
+
+/**
+ * Leases up to `limit` deliveries that no live worker holds, oldest first. A lease that ran out (its worker crashed)
+ * is taken over. On PostgreSQL, SKIP LOCKED lets replicas claim disjoint batches; SQLite has one writer at a time.
+ */
+export async function claimDeliveries(prisma: Prisma, engine: Engine, limit: number, leaseMs: number, now = new Date()): Promise<StoredDelivery[]> {
+  const until = new Date(now.getTime() + leaseMs);
+  const rows =
+    engine === "postgresql"
+      ? await prisma.$queryRaw<StoredDelivery[]>`UPDATE "Delivery" SET "lockedUntil" = ${until}, "attempts" = "attempts" + 1
+          WHERE "id" IN (SELECT "id" FROM "Delivery" WHERE "deadAt" IS NULL AND ("lockedUntil" IS NULL OR "lockedUntil" < ${now})
+                         ORDER BY "receivedAt" LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+          RETURNING "id", "name", "payload", "attempts"`
+      : await prisma.$queryRaw<StoredDelivery[]>`UPDATE "Delivery" SET "lockedUntil" = ${until}, "attempts" = "attempts" + 1
+          WHERE "id" IN (SELECT "id" FROM "Delivery" WHERE "deadAt" IS NULL AND ("lockedUntil" IS NULL OR "lockedUntil" < ${now})
+                         ORDER BY "receivedAt" LIMIT ${limit})
+          RETURNING "id", "name", "payload", "attempts"`;
+  return rows.map((row) => ({ ...row, attempts: Number(row.attempts) }));
+}
+
+export async function completeDelivery(prisma: Prisma, id: string): Promise<void> {
+  await prisma.delivery.deleteMany({ where: { id } });
+}
+
+/** A failed attempt: retried at `retryAt`, or kept as dead (with its error) once it has failed too often. */
+export async function failDelivery(prisma: Prisma, id: string, error: string, outcome: { retryAt: Date } | { dead: Date }): Promise<void> {
+  await prisma.delivery.updateMany({
+    where: { id },
+    data: "dead" in outcome ? { lastError: error, deadAt: outcome.dead, lockedUntil: null } : { lastError: error, lockedUntil: outcome.retryAt },
+  });
+}
+
+export interface DeliveryBacklog {
+  waiting: number;
+  dead: { id: string; name: string; attempts: number; lastError: string | null; deadAt: Date | null }[];
+}
+
+export async function deliveryBacklog(prisma: Prisma): Promise<DeliveryBacklog> {
+  const [waiting, dead] = await Promise.all([
+    prisma.delivery.count({ where: { deadAt: null } }),
+    prisma.delivery.findMany({ where: { deadAt: { not: null } }, orderBy: { deadAt: "desc" }, take: 20, select: { id: true, name: true, attempts: true, lastError: true, deadAt: true } }),
+  ]);
+  return { waiting, dead };
+}

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakeGitHub } from "../fakes/github-server.js";
+import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { webhookExample } from "../support/github.js";
+import { runCliProcess, sign, startApp, TEST_PRIVATE_KEY, type RunningApp } from "../support/process.js";
+
+const SECRET = "e2e-webhook-secret";
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function deliver(app: RunningApp, body: string, headers: Record<string, string> = {}) {
+  return fetch(`${app.baseUrl}/api/github/webhooks`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-github-event": "issue_comment", "x-github-delivery": crypto.randomUUID(), "x-hub-signature-256": sign(SECRET, body), ...headers },
+    body,
+  });
+}
+
+describe.each(ENGINES)("the real process on %s", (engine) => {
+  const github = new FakeGitHub();
+  let app: RunningApp;
+  let databaseUrl: string;
+
+  beforeAll(async () => {
+    const host = await github.start();
+    databaseUrl = await freshDatabaseUrl(engine);
+    app = await startApp({ APP_ID: "4242", PRIVATE_KEY: TEST_PRIVATE_KEY, WEBHOOK_SECRET: SECRET, GHE_HOST: host, GHE_PROTOCOL: "http", DATABASE_URL: databaseUrl });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await github.stop();
+  });
+
+  it("is healthy and ready once started (it migrated the fresh database itself)", async () => {
+    expect(await (await fetch(`${app.baseUrl}/healthz`)).json()).toEqual({ status: "ok" });
+    const ready = await fetch(`${app.baseUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: "ready" });
+  });
+
+  it("stores the links of a signed comment delivery, shown by `closeloop links --json`", async () => {
+    const payload = webhookExample<Record<string, any>>("issue_comment", "created");
+    payload.installation = { id: 77, node_id: "x" };
+    payload.comment.body = "Customer report: https://acme.zendesk.com/agent/tickets/4242 and https://app.frontapp.com/open/cnv_55c8c149";
+    const response = await deliver(app, JSON.stringify(payload));
+    expect(response.status).toBe(200);
+
+    // The delivery is stored before the 200; the inbox worker stores its links moments later.
+    const linked = await waitFor(async () => {
+      const run = await runCliProcess(["links", "Codertocat/Hello-World#1", "--json"], { DATABASE_URL: databaseUrl });
+      return JSON.parse(run.stdout).length === 2 ? run : undefined;
+    });
+    expect(linked.code).toBe(0);
+    expect(github.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      "POST /app/installations/77/access_tokens",
+      "GET /repos/Codertocat/Hello-World/contents/.github%2Fcloseloop.yml",
+      "GET /repos/Codertocat/.github/contents/.github%2Fcloseloop.yml",
+    ]);
+    const cli = await runCliProcess(["links", "Codertocat/Hello-World#1", "--json"], { DATABASE_URL: databaseUrl });
+    expect(cli.stderr).toBe("");
+    expect(cli.code).toBe(0);
+    expect(JSON.parse(cli.stdout)).toEqual([
+      { provider: "zendesk", conversationId: "4242", url: "https://acme.zendesk.com/agent/tickets/4242", source: "comment", linkedAt: "2019-05-15T15:20:21.000Z" },
+      { provider: "front", conversationId: "cnv_55c8c149", url: "https://app.frontapp.com/open/cnv_55c8c149", source: "comment", linkedAt: "2019-05-15T15:20:21.000Z" },
+    ]);
+    const human = await runCliProcess(["links", "codertocat/hello-world#1"], { DATABASE_URL: databaseUrl });
+    expect(human.stdout).toContain("codertocat/hello-world#1: 2 linked conversations");
+    expect(human.stdout).toMatch(/zendesk\s+4242\s+comment\s+2019-05-15 15:20:21Z\s+https:\/\/acme\.zendesk\.com\/agent\/tickets\/4242/);
+  });
+
+  it("answers 401 to a wrong signature and 400 to a missing one, and stores nothing", async () => {
+    const payload = webhookExample<Record<string, any>>("issue_comment", "created", 0);
+    payload.issue.number = 99;
+    payload.comment.body = "https://acme.zendesk.com/agent/tickets/1";
+    const body = JSON.stringify(payload);
+    const wrong = await deliver(app, body, { "x-hub-signature-256": sign("not-the-secret", body) });
+    const missing = await fetch(`${app.baseUrl}/api/github/webhooks`, { method: "POST", headers: { "content-type": "application/json", "x-github-event": "issue_comment", "x-github-delivery": "d" }, body });
+    expect([wrong.status, missing.status]).toEqual([401, 400]);
+    const cli = await runCliProcess(["links", "Codertocat/Hello-World#99", "--json"], { DATABASE_URL: databaseUrl });
+    expect(JSON.parse(cli.stdout)).toEqual([]);
+  });
+
+  it("answers 400 to a body that is not JSON", async () => {
+    const response = await deliver(app, "{not json");
+    expect(response.status).toBe(400);
+  });
+});
+
+describe("start-up errors", () => {
+  it("stops with one line naming a bad variable", async () => {
+    await expect(startApp({ APP_ID: "4242", PRIVATE_KEY: TEST_PRIVATE_KEY, WEBHOOK_SECRET: SECRET, DATABASE_URL: "mysql://db/closeloop" })).rejects.toThrow(
+      /app exited with 1:\ncloseloop: invalid environment: DATABASE_URL: unknown scheme "mysql:"/,
+    );
+  });
+});

@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHmac, generateKeyPairSync } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { createServer } from "node:net";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** A throwaway GitHub App key, so the real process signs its JWTs as it would in production. */
+export const TEST_PRIVATE_KEY = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+
+export function sign(secret: string, body: string): string {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
+
+export interface RunningApp {
+  child: ChildProcess;
+  baseUrl: string;
+  output: () => string;
+  stop(): Promise<void>;
+}
+
+/** Starts `node dist/server.js` as `npm start` does (after its build), and waits until it listens. */
+export async function startApp(env: Record<string, string>): Promise<RunningApp> {
+  // Probot reads PORT=0 as "use 3000", so the test picks a free port itself.
+  const port = await freePort();
+  const child = spawn(process.execPath, ["dist/server.js"], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", LOG_FORMAT: "json", PORT: String(port), HOST: "127.0.0.1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (chunk) => (output += chunk));
+  child.stderr!.on("data", (chunk) => (output += chunk));
+  const baseUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`app did not start in 20s:\n${output}`)), 20_000);
+    const poll = setInterval(() => {
+      const listening = /Listening on http:\/\/[^:]+:(\d+)/.exec(output);
+      if (listening) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve(`http://127.0.0.1:${listening[1]}`);
+      }
+    }, 20);
+    child.once("exit", (code) => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      reject(new Error(`app exited with ${code}:\n${output}`));
+    });
+  });
+  return {
+    child,
+    baseUrl,
+    output: () => output,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+/** Runs `bin/closeloop.js` as `npx closeloop` does. */
+export function runCliProcess(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["bin/closeloop.js", ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no free port"))));
+    });
+  });
+}
