@@ -3,6 +3,7 @@ import { enabledProviders } from "../providers/registry.js";
 import { checkReadiness, type Database } from "../store/database.js";
 import { listConfigErrors } from "../store/config-errors.js";
 import { migrationStatus } from "../store/migrations.js";
+import { deliveryBacklog } from "../store/deliveries.js";
 import type { Output } from "./output.js";
 
 export interface StatusJson {
@@ -11,6 +12,8 @@ export interface StatusJson {
   providers: { id: string; enabled: boolean; problem?: string }[];
   links: number;
   issues: number;
+  /** webhook deliveries stored but not yet processed, and the ones that failed too often */
+  deliveries: { waiting: number; dead: { id: string; event: string; attempts: number; error: string | null; deadAt: string | null }[] };
   configErrors: { repository: string; path: string; message: string; commitSha: string | null; seenAt: string }[];
 }
 
@@ -21,12 +24,17 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
   const providers = providerStatus(env);
   const counts = readiness.ready ? await Promise.all([database.prisma.link.count(), database.prisma.issue.count()]) : [0, 0];
   const configErrors = readiness.ready ? await listConfigErrors(database.prisma) : [];
+  const backlog = readiness.ready ? await deliveryBacklog(database.prisma) : { waiting: 0, dead: [] };
   const status: StatusJson = {
     database: { engine: database.engine, url: database.target.display.replace(/^\S+ /, ""), ready: readiness.ready, ...(readiness.reason ? { reason: readiness.reason } : {}) },
     migrations,
     providers,
     links: counts[0]!,
     issues: counts[1]!,
+    deliveries: {
+      waiting: backlog.waiting,
+      dead: backlog.dead.map((d) => ({ id: d.id, event: d.name, attempts: d.attempts, error: d.lastError, deadAt: d.deadAt?.toISOString() ?? null })),
+    },
     configErrors: configErrors.map((error) => ({ ...error, seenAt: error.seenAt.toISOString() })),
   };
   const healthy = readiness.ready && providers.every((provider) => !provider.problem);
@@ -38,6 +46,8 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
   out.line(`migrations  ${migrations.applied.length} applied, ${migrations.pending.length} pending${migrations.problem ? `; ${migrations.problem}` : ""}`);
   out.line(`providers   ${providers.map((p) => `${p.id} ${p.problem ? `(ERROR: ${p.problem})` : p.enabled ? "enabled" : "off"}`).join(", ")}`);
   out.line(`links       ${status.links} on ${status.issues} issues`);
+  out.line(`webhooks    ${backlog.waiting} waiting in the inbox, ${backlog.dead.length} dead`);
+  for (const dead of status.deliveries.dead) out.line(`            dead ${dead.id} (${dead.event}, ${dead.attempts} attempts): ${dead.error}`);
   if (configErrors.length === 0) out.line("config      no errors");
   for (const error of status.configErrors) out.line(`config      ${error.repository}: ${error.message} (seen ${error.seenAt})`);
   return healthy ? 0 : 1;

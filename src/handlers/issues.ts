@@ -1,5 +1,6 @@
 import type { Context } from "probot";
-import { purgeIssue, recordIssueState, transferIssue } from "../store/links.js";
+import { recordIssueState } from "../store/issues.js";
+import { purgeIssue, transferIssue } from "../store/links.js";
 import { captureText } from "./capture.js";
 import type { HandlerDeps } from "./deps.js";
 import { describeIssue, issueRef, repositoryRef } from "./payload-refs.js";

@@ -112,18 +112,6 @@ async function ensureIssue(prisma: Prisma, tx: Transaction, ref: IssueRef): Prom
   });
 }
 
-/** `issues.closed` / `issues.reopened`: the state decides whether a removed source takes its links with it. */
-export async function recordIssueState(prisma: Prisma, issue: IssueRef, state: { state: "open" | "closed"; stateReason: string | null; closedAt: Date | null }): Promise<void> {
-  await inTransaction(prisma, async (tx) => {
-    await ensureRepository(prisma, tx, issue.repository);
-    await tx.issue.upsert({
-      where: { repositoryId_number: { repositoryId: issue.repository.id, number: issue.number } },
-      create: { repositoryId: issue.repository.id, number: issue.number, githubId: issue.githubId, ...state },
-      update: state,
-    });
-  });
-}
-
 /** `issues.transferred`: the links follow the issue to its new repository and number. */
 export async function transferIssue(prisma: Prisma, from: IssueRef, to: IssueRef): Promise<boolean> {
   return inTransaction(prisma, async (tx) => {
