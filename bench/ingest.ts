@@ -6,6 +6,8 @@ import examples from "@octokit/webhooks-examples/api.github.com/index.json" with
 import { FakeGitHub } from "../test/fakes/github-server.js";
 import { commentDeliveries, driveLoad, type LoadResult } from "./webhook-load.js";
 import { startServer } from "./processes.js";
+import BetterSqlite3 from "better-sqlite3";
+import pg from "pg";
 
 const SECRET = "bench-secret";
 const PRIVATE_KEY = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
@@ -14,6 +16,8 @@ export interface IngestFigures {
   engine: string;
   bare: LoadResult;
   closeloop: LoadResult;
+  /** seconds from the last 200 until the inbox held no delivery: every link stored */
+  drainSeconds: number;
 }
 
 /**
@@ -27,22 +31,50 @@ export async function benchIngest(root: string, buildDir: string, engine: string
   const env = { APP_ID: "4242", PRIVATE_KEY, WEBHOOK_SECRET: SECRET, GHE_HOST: host, GHE_PROTOCOL: "http" };
   const warmup = commentDeliveries(template, SECRET, options.warmup, 7);
   const measured = commentDeliveries(template, SECRET, options.events, 11);
-  const measure = async (script: string, extra: Record<string, string>) => {
+  const measure = async (script: string, extra: Record<string, string>, afterLoad: () => Promise<number> = async () => 0) => {
     const server = await startServer(script, root, { ...env, ...extra });
     try {
       await driveLoad(`${server.url}/api/github/webhooks`, warmup, options.concurrency);
-      return await driveLoad(`${server.url}/api/github/webhooks`, measured, options.concurrency);
+      await afterLoad();
+      const result = await driveLoad(`${server.url}/api/github/webhooks`, measured, options.concurrency);
+      return { result, drainSeconds: await afterLoad() };
     } finally {
       await server.stop();
     }
   };
   try {
     const bare = await measure(join(buildDir, "bench/bare-app.js"), {});
-    const closeloop = await measure("dist/server.js", { DATABASE_URL: databaseUrl });
-    return { engine, bare, closeloop };
+    const closeloop = await measure("dist/server.js", { DATABASE_URL: databaseUrl }, () => waitForEmptyInbox(databaseUrl));
+    return { engine, bare: bare.result, closeloop: closeloop.result, drainSeconds: closeloop.drainSeconds };
   } finally {
     await github.stop();
   }
+}
+
+/** Seconds until the app's inbox holds no delivery waiting to be processed. */
+async function waitForEmptyInbox(databaseUrl: string): Promise<number> {
+  const started = performance.now();
+  const count = databaseUrl.startsWith("file:") ? sqliteCounter(databaseUrl.slice(5)) : await postgresCounter(databaseUrl);
+  try {
+    while ((await count()) > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  } finally {
+    await count.close();
+  }
+  return (performance.now() - started) / 1000;
+}
+
+type Counter = (() => Promise<number>) & { close(): Promise<void> };
+
+function sqliteCounter(path: string): Counter {
+  const db = new BetterSqlite3(path, { readonly: true });
+  const statement = db.prepare(`SELECT COUNT(*) AS n FROM "Delivery" WHERE "deadAt" IS NULL`);
+  return Object.assign(async () => Number((statement.get() as { n: number }).n), { close: async () => void db.close() });
+}
+
+async function postgresCounter(url: string): Promise<Counter> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return Object.assign(async () => Number((await client.query(`SELECT COUNT(*) AS n FROM "Delivery" WHERE "deadAt" IS NULL`)).rows[0].n), { close: () => client.end() });
 }
 
 export function sqliteUrl(): string {

@@ -19,11 +19,13 @@ try {
 
 console.log(`\nP1 webhook ingest: ${options.events} signed issue_comment.created deliveries (1–3 conversation URLs), ${options.concurrency} in flight, over HTTP`);
 console.log("engine       app        events/s    p50 ms    p99 ms  failures");
-for (const { engine, bare, closeloop } of figures) {
+for (const { engine, bare, closeloop, drainSeconds } of figures) {
   for (const [name, result] of [["bare probot", bare], ["closeloop", closeloop]] as const) {
     console.log(`${engine.padEnd(12)} ${name.padEnd(11)} ${result.eventsPerSecond.toFixed(0).padStart(8)} ${result.p50Ms.toFixed(2).padStart(9)} ${result.p99Ms.toFixed(2).padStart(9)} ${String(result.failures).padStart(9)}`);
   }
   const throughput = closeloop.eventsPerSecond / bare.eventsPerSecond;
   const latency = closeloop.p99Ms / bare.p99Ms;
+  const endToEnd = closeloop.events / (closeloop.seconds + drainSeconds);
+  console.log(`${engine.padEnd(12)} closeloop stored every link ${drainSeconds.toFixed(2)} s after the last 200: ${endToEnd.toFixed(0)} events/s end to end (inbox to links)`);
   console.log(`${engine.padEnd(12)} ratio: events/s ${throughput.toFixed(2)}× (target ≥ 0.80×) ${throughput >= 0.8 ? "MET" : "MISSED"}; p99 ${latency.toFixed(2)}× (target ≤ 1.50×) ${latency <= 1.5 ? "MET" : "MISSED"}`);
 }

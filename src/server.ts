@@ -54,8 +54,14 @@ function serve(env: Env, database: Database, providers: string[], onWorker: (wor
       appId: Number(env.APP_ID),
     })(app, options);
     const receive = app.webhooks.receive.bind(app.webhooks);
-    const worker = new DeliveryWorker(database.prisma, database.engine, (delivery) => receive({ id: delivery.id, name: delivery.name, payload: JSON.parse(delivery.payload) } as Parameters<typeof receive>[0]), app.log);
-    const inbox = new DeliveryInbox(database.prisma, () => worker.wake());
+    const inbox: DeliveryInbox = new DeliveryInbox(database.prisma, () => worker.wake());
+    const worker = new DeliveryWorker(
+      database.prisma,
+      database.engine,
+      (delivery) => receive({ id: delivery.id, name: delivery.name, payload: JSON.parse(delivery.payload) } as Parameters<typeof receive>[0]),
+      app.log,
+      { ingestActive: () => inbox.receiving() },
+    );
     acceptIntoInbox(app, handlesEvent, (delivery) => inbox.store(delivery));
     worker.start();
     onWorker(worker);

@@ -34,6 +34,7 @@ export async function storeDeliveries(prisma: Prisma, deliveries: readonly Incom
 export class DeliveryInbox {
   #waiting: { delivery: IncomingDelivery; settle: (error?: unknown) => void }[] = [];
   #writing = false;
+  #lastArrival = 0;
 
   constructor(
     private readonly prisma: Prisma,
@@ -41,7 +42,13 @@ export class DeliveryInbox {
     private readonly maxBatch = 200,
   ) {}
 
+  /** A delivery arrived within the last `windowMs`. */
+  receiving(windowMs = 20): boolean {
+    return performance.now() - this.#lastArrival < windowMs;
+  }
+
   store(delivery: IncomingDelivery): Promise<void> {
+    this.#lastArrival = performance.now();
     return new Promise((resolve, reject) => {
       this.#waiting.push({ delivery, settle: (error) => (error === undefined ? resolve() : reject(error)) });
       if (!this.#writing) void this.#write();

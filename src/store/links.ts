@@ -1,6 +1,7 @@
 import type { RecognisedLink } from "../domain/link.js";
 import { decideSourceChange, diffSourceLinks, linkKey, type SourceDecision, type SourceEvent } from "../domain/source-change.js";
 import type { Prisma, Transaction } from "./database.js";
+import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { inTransaction } from "./transactions.js";
 import { ensureRepository, forgetRepositories, type RepositoryRef } from "./repositories.js";
 
@@ -47,33 +48,25 @@ export async function applySourceChange(prisma: Prisma, change: SourceChange): P
     });
     if (!known) return { decision: "apply", added: 0, removed: 0, linksDeleted: 0 };
   }
+  // Raw SQL on this path (every webhook with a link comes here): a handful of statements whatever the number of
+  // links, instead of several per link through the query builder. Both engines accept this SQL.
   return inTransaction(prisma, async (tx) => {
     const issue = await ensureIssue(prisma, tx, change.issue);
-    const stored = await tx.source.findUnique({
-      where: { issueId_kind_key: { issueId: issue.id, kind: change.source.kind, key: change.source.key } },
-      include: { links: { include: { link: { select: { provider: true, account: true, conversationId: true } } } } },
-    });
+    const stored = await readSource(tx, issue.id, change.source.kind, change.source.key);
     const decision = decideSourceChange(stored && { version: stored.version, deleted: stored.deletedAt !== null }, change.event);
     if (decision !== "apply") return { decision, added: 0, removed: 0, linksDeleted: 0 };
 
+    const deleted = change.event.action === "deleted";
     const version = change.event.action === "deleted" ? (stored?.version ?? new Date()) : change.event.version;
-    const source = stored
-      ? await tx.source.update({
-          where: { id: stored.id },
-          data: change.event.action === "deleted" ? { deletedAt: new Date() } : { version },
-        })
-      : await tx.source.create({
-          data: {
-            issueId: issue.id,
-            kind: change.source.kind,
-            key: change.source.key,
-            version,
-            deletedAt: change.event.action === "deleted" ? new Date() : null,
-          },
-        });
+    const deletedAt = deleted ? new Date() : null;
+    const [source] = await tx.$queryRaw<{ id: number }[]>`
+      INSERT INTO "Source" ("issueId", "kind", "key", "version", "deletedAt") VALUES (${issue.id}, ${change.source.kind}, ${change.source.key}, ${version}, ${deletedAt})
+      ON CONFLICT ("issueId", "kind", "key") DO UPDATE SET "version" = excluded."version", "deletedAt" = excluded."deletedAt"
+      RETURNING "id"`;
+    const sourceId = source!.id;
 
-    const carried = (stored?.links ?? []).map((row) => ({ key: linkKey(row.link), postedAt: row.postedAt, linkId: row.linkId }));
-    const diff = diffSourceLinks(carried, change.event.action === "deleted" ? [] : change.links, {
+    const carried = stored?.links ?? [];
+    const diff = diffSourceLinks(carried, deleted ? [] : change.links, {
       createdAt: change.createdAt,
       version,
       previous: change.previous,
@@ -83,33 +76,69 @@ export async function applySourceChange(prisma: Prisma, change: SourceChange): P
     const removedIds = carried.filter((link) => diff.remove.includes(link.key)).map((link) => link.linkId);
     let linksDeleted = 0;
     if (removedIds.length > 0) {
-      await tx.linkSource.deleteMany({ where: { sourceId: source.id, linkId: { in: removedIds } } });
+      await tx.linkSource.deleteMany({ where: { sourceId, linkId: { in: removedIds } } });
       // A link lives while a source carries it; on a closed issue it stays as history.
       if (issue.state === "open") {
         linksDeleted = (await tx.link.deleteMany({ where: { id: { in: removedIds }, sources: { none: {} } } })).count;
       }
     }
-    for (const { link, postedAt } of diff.add) {
-      const where = { issueId_provider_account_conversationId: { issueId: issue.id, provider: link.provider, account: link.account, conversationId: link.conversationId } };
-      const existing = await tx.link.findUnique({ where, select: { id: true, linkedAt: true } });
-      const linkId = existing
-        ? existing.id
-        : (await tx.link.create({ data: { issueId: issue.id, provider: link.provider, account: link.account, conversationId: link.conversationId, url: link.url, source: change.source.kind, linkedAt: postedAt }, select: { id: true } })).id;
-      if (existing && existing.linkedAt > postedAt) await tx.link.update({ where: { id: linkId }, data: { linkedAt: postedAt, source: change.source.kind } });
-      await tx.linkSource.create({ data: { linkId, sourceId: source.id, postedAt } });
-    }
+    if (diff.add.length > 0) await addLinks(tx, issue.id, sourceId, change.source.kind, diff.add);
     return { decision, added: diff.add.length, removed: diff.remove.length, linksDeleted };
   });
 }
 
+interface StoredSourceRow {
+  id: number;
+  version: Date;
+  deletedAt: Date | null;
+  links: { key: string; postedAt: Date; linkId: number }[];
+}
+
+/** The source and the links it carries, in one statement. */
+async function readSource(tx: Transaction, issueId: number, kind: string, key: string): Promise<StoredSourceRow | null> {
+  const rows = await tx.$queryRaw<{ id: number; version: Date; deletedAt: Date | null; linkId: number | null; postedAt: Date | null; provider: string | null; account: string | null; conversationId: string | null }[]>`
+    SELECT s."id", s."version", s."deletedAt", ls."linkId", ls."postedAt", l."provider", l."account", l."conversationId"
+    FROM "Source" s LEFT JOIN "LinkSource" ls ON ls."sourceId" = s."id" LEFT JOIN "Link" l ON l."id" = ls."linkId"
+    WHERE s."issueId" = ${issueId} AND s."kind" = ${kind} AND s."key" = ${key}`;
+  const first = rows[0];
+  if (!first) return null;
+  return {
+    id: first.id,
+    version: first.version,
+    deletedAt: first.deletedAt,
+    links: rows
+      .filter((row) => row.linkId !== null)
+      .map((row) => ({ key: linkKey({ provider: row.provider!, account: row.account!, conversationId: row.conversationId! }), postedAt: row.postedAt!, linkId: row.linkId! })),
+  };
+}
+
+/** Creates the links the issue does not have yet, moves a link's date earlier when this source posted it first, and records that the source carries each. */
+async function addLinks(tx: Transaction, issueId: number, sourceId: number, kind: SourceKind, added: { link: RecognisedLink; postedAt: Date }[]): Promise<void> {
+  const values = added.map(({ link, postedAt }) => Sql.sql`(${issueId}, ${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${kind}, ${postedAt})`);
+  await tx.$executeRaw`INSERT INTO "Link" ("issueId", "provider", "account", "conversationId", "url", "source", "linkedAt") VALUES ${Sql.join(values)}
+    ON CONFLICT ("issueId", "provider", "account", "conversationId") DO NOTHING`;
+  const keys = added.map(({ link }) => Sql.sql`(${link.provider}, ${link.account}, ${link.conversationId})`);
+  const rows = await tx.$queryRaw<{ id: number; provider: string; account: string; conversationId: string; linkedAt: Date }[]>`
+    SELECT "id", "provider", "account", "conversationId", "linkedAt" FROM "Link"
+    WHERE "issueId" = ${issueId} AND ("provider", "account", "conversationId") IN (VALUES ${Sql.join(keys)})`;
+  const byKey = new Map(rows.map((row) => [linkKey(row), row]));
+  const carried = [];
+  for (const { link, postedAt } of added) {
+    const row = byKey.get(linkKey(link))!;
+    if (row.linkedAt > postedAt) await tx.link.update({ where: { id: row.id }, data: { linkedAt: postedAt, source: kind } });
+    carried.push(Sql.sql`(${row.id}, ${sourceId}, ${postedAt})`);
+  }
+  await tx.$executeRaw`INSERT INTO "LinkSource" ("linkId", "sourceId", "postedAt") VALUES ${Sql.join(carried)} ON CONFLICT ("linkId", "sourceId") DO NOTHING`;
+}
+
 async function ensureIssue(prisma: Prisma, tx: Transaction, ref: IssueRef): Promise<{ id: number; state: string }> {
   await ensureRepository(prisma, tx, ref.repository);
-  return tx.issue.upsert({
-    where: { repositoryId_number: { repositoryId: ref.repository.id, number: ref.number } },
-    create: { repositoryId: ref.repository.id, number: ref.number, githubId: ref.githubId, state: ref.state },
-    update: {},
-    select: { id: true, state: true },
-  });
+  // The no-op update makes RETURNING answer for an existing row too.
+  const [issue] = await tx.$queryRaw<{ id: number; state: string }[]>`
+    INSERT INTO "Issue" ("repositoryId", "number", "githubId", "state", "createdAt") VALUES (${ref.repository.id}, ${ref.number}, ${ref.githubId}, ${ref.state}, ${new Date()})
+    ON CONFLICT ("repositoryId", "number") DO UPDATE SET "number" = excluded."number"
+    RETURNING "id", "state"`;
+  return issue!;
 }
 
 /** `issues.transferred`: the links follow the issue to its new repository and number. */
