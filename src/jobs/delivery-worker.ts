@@ -39,8 +39,8 @@ export class DeliveryWorker {
     options: DeliveryWorkerOptions = {},
   ) {
     this.#options = {
-      batch: options.batch ?? 50,
-      leaseMs: options.leaseMs ?? 60_000,
+      batch: options.batch ?? 20,
+      leaseMs: options.leaseMs ?? 10_000,
       idlePollMs: options.idlePollMs ?? 1_000,
       maxAttempts: options.maxAttempts ?? 8,
       concurrency: options.concurrency ?? (engine === "sqlite" ? 1 : 4),

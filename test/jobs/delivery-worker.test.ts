@@ -1,0 +1,67 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import pino from "pino";
+import { DeliveryWorker } from "../../src/jobs/delivery-worker.js";
+import { claimDeliveries, DeliveryInbox, deliveryBacklog, storeDeliveries, type StoredDelivery } from "../../src/store/deliveries.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
+import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+
+const log = pino({ level: "silent" });
+const delivery = (id: string) => ({ id, name: "issue_comment", payload: JSON.stringify({ action: "created", n: id }) });
+
+describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
+  let database: Database;
+  beforeEach(async () => {
+    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+  });
+  afterEach(async () => {
+    await database.close();
+  });
+
+  it("stores the same delivery once, however often and however batched it arrives", async () => {
+    expect(await storeDeliveries(database.prisma, [delivery("a"), delivery("b")])).toBe(2);
+    expect(await storeDeliveries(database.prisma, [delivery("a")])).toBe(0);
+    const inbox = new DeliveryInbox(database.prisma, () => {});
+    await Promise.all([inbox.store(delivery("c")), inbox.store(delivery("c")), inbox.store(delivery("a")), inbox.store(delivery("d"))]);
+    expect((await database.prisma.delivery.findMany({ orderBy: { id: "asc" } })).map((row) => row.id)).toEqual(["a", "b", "c", "d"]);
+  });
+
+  it("hands each delivery to one claimer and takes over a lease that ran out", async () => {
+    await storeDeliveries(database.prisma, [delivery("a"), delivery("b"), delivery("c")]);
+    const now = new Date();
+    const first = await claimDeliveries(database.prisma, engine, 2, 60_000, now);
+    const second = await claimDeliveries(database.prisma, engine, 10, 60_000, now);
+    expect(first.map((d) => d.id).sort()).toHaveLength(2);
+    expect([...first, ...second].map((d) => d.id).sort()).toEqual(["a", "b", "c"]);
+    // The first worker crashed: once its lease has run out, its deliveries are claimed again, as a second attempt.
+    const later = await claimDeliveries(database.prisma, engine, 10, 60_000, new Date(now.getTime() + 61_000));
+    expect(later.map((d) => [d.id, d.attempts]).sort()).toEqual([["a", 2], ["b", 2], ["c", 2]]);
+  });
+
+  it("runs the handlers for every stored delivery and removes each once handled", async () => {
+    await storeDeliveries(database.prisma, [delivery("a"), delivery("b")]);
+    const handled: string[] = [];
+    const worker = new DeliveryWorker(database.prisma, engine, async (d) => void handled.push(d.id), log);
+    expect(await worker.drain()).toBe(2);
+    expect(handled.sort()).toEqual(["a", "b"]);
+    expect(await database.prisma.delivery.count()).toBe(0);
+  });
+
+  it("retries a failing delivery later and keeps it as dead after too many attempts, with the error", async () => {
+    await storeDeliveries(database.prisma, [delivery("bad")]);
+    const failing = async (d: StoredDelivery) => {
+      throw new Error(`handler broke on ${d.id}`);
+    };
+    const worker = new DeliveryWorker(database.prisma, engine, failing, log, { maxAttempts: 2 });
+    await worker.drain();
+    const retried = await database.prisma.delivery.findUniqueOrThrow({ where: { id: "bad" } });
+    expect(retried).toMatchObject({ attempts: 1, lastError: "handler broke on bad", deadAt: null });
+    expect(retried.lockedUntil!.getTime()).toBeGreaterThan(Date.now());
+    expect(await worker.drain()).toBe(0);
+
+    await database.prisma.delivery.update({ where: { id: "bad" }, data: { lockedUntil: new Date(Date.now() - 1) } });
+    await worker.drain();
+    const backlog = await deliveryBacklog(database.prisma);
+    expect(backlog.waiting).toBe(0);
+    expect(backlog.dead).toEqual([{ id: "bad", name: "issue_comment", attempts: 2, lastError: "handler broke on bad", deadAt: expect.any(Date) }]);
+  });
+});
