@@ -7,5 +7,7 @@ if (!existsSync(entry)) {
   console.error("closeloop: not built yet; run `npm install` (or `npm run build`) in the closeloop folder first");
   process.exit(1);
 }
+const { loadDotEnv } = await import(new URL("../dist/config/dotenv.js", import.meta.url).href);
+loadDotEnv();
 const { runCli } = await import(entry.href);
 process.exitCode = await runCli(process.argv.slice(2));

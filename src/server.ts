@@ -2,6 +2,7 @@ import { run, type ApplicationFunction } from "probot";
 import { closeloopApp, handlesEvent } from "./app.js";
 import { EnvError, hasAppCredentials, parseEnv, type Env } from "./config/env.js";
 import { RepoConfigCache } from "./config/repo-config-cache.js";
+import { loadDotEnv } from "./config/dotenv.js";
 import { healthRoutes } from "./http/health.js";
 import { acceptIntoInbox } from "./http/webhook-inbox.js";
 import { DeliveryWorker } from "./jobs/delivery-worker.js";
@@ -17,6 +18,7 @@ import { MigrationError } from "./store/migrations.js";
  * without GitHub App credentials, run Probot's setup flow to register the app from app.yml.
  */
 async function main(): Promise<void> {
+  loadDotEnv();
   const env = parseEnv();
   const providers = enabledProviders(process.env);
   if (!hasAppCredentials(env)) {
