@@ -9,4 +9,6 @@ export interface HandlerDeps {
   matchers: readonly UrlMatcher[];
   /** this app's id: comments it wrote itself are not read for links */
   appId: number;
+  /** a close enqueued reopen jobs: the server wakes its reopen worker */
+  reopenQueued?: () => void;
 }

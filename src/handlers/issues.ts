@@ -1,6 +1,7 @@
 import type { Context } from "probot";
-import { recordIssueState } from "../store/issues.js";
-import { purgeIssue, transferIssue } from "../store/links.js";
+import { renderNote } from "../config/repo-config.js";
+import { hasLiveLinks, recordIssueState, type ReopenRequest } from "../store/issues.js";
+import { purgeIssue, transferIssue, type IssueRef } from "../store/links.js";
 import { captureText } from "./capture.js";
 import type { HandlerDeps } from "./deps.js";
 import { describeIssue, issueRef, repositoryRef } from "./payload-refs.js";
@@ -31,15 +32,48 @@ export async function onIssueBody(deps: HandlerDeps, context: Context<"issues.op
   });
 }
 
-/** `issues.closed` / `issues.reopened`: links of a closed issue are kept as history when their source goes. */
+/**
+ * `issues.closed` / `issues.reopened`: records the state (links of a closed issue are kept as history when their
+ * source goes) and, for a close with a reason in `reopen.on`, enqueues a reopen job per live link in the same
+ * transaction (docs/reopen.md).
+ */
 export async function onIssueState(deps: HandlerDeps, context: Context<"issues.closed" | "issues.reopened">): Promise<void> {
   const { issue } = context.payload;
-  const closed = context.payload.action === "closed";
-  await recordIssueState(deps.prisma, refs(context), {
-    state: closed ? "closed" : "open",
-    stateReason: closed ? (issue.state_reason ?? null) : null,
-    closedAt: closed && issue.closed_at ? new Date(issue.closed_at) : null,
+  const ref = refs(context);
+  if (context.payload.action === "reopened") {
+    const outcome = await recordIssueState(deps.prisma, ref, { state: "open", stateReason: null, closedAt: null, at: new Date(issue.updated_at) });
+    if (outcome.kind === "stale") context.log.info(`${describeIssue(ref)}: reopened before its latest close; ignored`);
+    return;
+  }
+  // GitHub Enterprise versions without state_reason send null; GitHub's default close reason is "completed".
+  const reason = issue.state_reason ?? "completed";
+  const state = { state: "closed" as const, stateReason: issue.state_reason ?? null, closedAt: new Date(issue.closed_at ?? issue.updated_at) };
+  const reopen = (await hasLiveLinks(deps.prisma, ref)) ? await planReopen(deps, context, ref, reason) : undefined;
+  const outcome = await recordIssueState(deps.prisma, ref, state, reopen);
+  if (outcome.kind === "enqueued") {
+    context.log.info({ close: outcome.closeId, jobs: outcome.jobs }, `${describeIssue(ref)} closed as ${reason}: ${outcome.jobs} linked conversation(s) to reopen`);
+    deps.reopenQueued?.();
+  } else if (outcome.kind === "duplicate") {
+    context.log.info({ close: outcome.closeId }, `${describeIssue(ref)}: this close was recorded before (a redelivery); nothing new to reopen`);
+  }
+}
+
+/** The note and summary settings of a close that reopens conversations, or undefined when its reason does not. */
+async function planReopen(deps: HandlerDeps, context: Context<"issues.closed">, ref: IssueRef, reason: string): Promise<ReopenRequest | undefined> {
+  const config = await deps.configs.get(ref.repository, (file) => context.config(file));
+  if (!(config.reopen.on as string[]).includes(reason)) {
+    context.log.info(`${describeIssue(ref)} closed as ${reason}, which is not in reopen.on (${config.reopen.on.join(", ") || "empty"}); linked conversations are not reopened`);
+    return undefined;
+  }
+  const { issue, repository } = context.payload;
+  const note = renderNote(config.reopen.note, {
+    url: issue.html_url,
+    reason: reason.replace(/_/g, " "),
+    repository: repository.full_name,
+    number: String(issue.number),
+    title: issue.title,
   });
+  return { note, summary: config.comment.summary };
 }
 
 /** `issues.transferred`: the links follow the issue. */

@@ -1,0 +1,177 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import pino from "pino";
+import { Probot, ProbotOctokit } from "probot";
+import { closeloopApp } from "../../src/app.js";
+import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
+import type { HandlerDeps } from "../../src/handlers/deps.js";
+import { urlMatchers } from "../../src/providers/url-matchers.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
+import { applySourceChange, type IssueRef } from "../../src/store/links.js";
+import { TEST_APP_ID } from "../support/app.js";
+import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { nockConfig, receive, webhookExample } from "../support/github.js";
+
+type Payload = Record<string, any>;
+
+const REPOSITORY = { id: 186853002n, installationId: 77n, owner: "Codertocat", name: "Hello-World" };
+const ISSUE: IssueRef = { repository: REPOSITORY, number: 1, githubId: 444500041n, state: "open" };
+const LINKS = [
+  { provider: "zendesk" as const, account: "acme", conversationId: "4242", url: "https://acme.zendesk.com/agent/tickets/4242" },
+  { provider: "intercom" as const, account: "abc123", conversationId: "215468", url: "https://app.intercom.com/a/inbox/abc123/inbox/conversation/215468" },
+  { provider: "front" as const, account: "", conversationId: "cnv_55c8c149", url: "https://app.frontapp.com/open/cnv_55c8c149" },
+];
+
+/** `issues.closed` (the examples have none, so the `reopened` one is turned around) or `issues.reopened`. */
+function issueEvent(action: "closed" | "reopened", at: string, stateReason: string | null = "completed"): Payload {
+  const payload = webhookExample<Payload>("issues", "reopened");
+  payload.action = action;
+  payload.installation = { id: 77, node_id: "x" };
+  payload.issue.id = 444500041;
+  payload.issue.state = action === "closed" ? "closed" : "open";
+  payload.issue.state_reason = action === "closed" ? stateReason : "reopened";
+  payload.issue.closed_at = action === "closed" ? at : null;
+  payload.issue.updated_at = at;
+  return payload;
+}
+
+async function seedLinks(database: Database, links = LINKS, comment = "1001"): Promise<void> {
+  await applySourceChange(database.prisma, {
+    issue: ISSUE,
+    source: { kind: "comment", key: comment },
+    event: { action: "created", version: new Date("2026-11-20T10:00:00Z") },
+    createdAt: new Date("2026-11-20T10:00:00Z"),
+    links,
+  });
+}
+
+describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s", (engine) => {
+  let database: Database;
+  let probot: Probot;
+  let logs: string[];
+  let wakes: number;
+
+  const jobs = () =>
+    database.prisma.reopenJob.findMany({
+      orderBy: { id: "asc" },
+      select: { closeId: true, provider: true, account: true, conversationId: true, url: true, state: true, attempts: true, noteDoneAt: true, lockedUntil: true },
+    });
+  const closes = () => database.prisma.issueClose.findMany({ orderBy: { id: "asc" }, select: { id: true, reason: true, closedAt: true, note: true, summary: true, summaryDueAt: true } });
+
+  beforeEach(async () => {
+    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+    logs = [];
+    wakes = 0;
+    const log = pino({ level: "info" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
+    probot = new Probot({ appId: TEST_APP_ID, githubToken: "test-token", log, Octokit: ProbotOctokit.defaults({ retry: { enabled: false }, throttle: { enabled: false } }) });
+    const deps: HandlerDeps = {
+      prisma: database.prisma,
+      configs: new RepoConfigCache(database.prisma, log),
+      matchers: urlMatchers,
+      appId: TEST_APP_ID,
+      reopenQueued: () => void wakes++,
+    };
+    await probot.load(closeloopApp(deps));
+  });
+  afterEach(async () => {
+    await database.close();
+  });
+
+  it("records the close and one pending job per live link, with the rendered note, in one go", async () => {
+    await seedLinks(database);
+    nockConfig("Codertocat", "Hello-World", null);
+    await receive(probot, "issues", issueEvent("closed", "2026-11-21T12:00:00Z"));
+
+    const [close] = await closes();
+    expect(close).toEqual({
+      id: expect.any(Number),
+      reason: "completed",
+      closedAt: new Date("2026-11-21T12:00:00Z"),
+      note: "The GitHub issue https://github.com/Codertocat/Hello-World/issues/1 linked to this conversation was closed (completed). Follow up with the customer.",
+      summary: true,
+      summaryDueAt: null,
+    });
+    expect(await jobs()).toEqual(
+      LINKS.map((link) => ({ closeId: close!.id, ...link, state: "pending", attempts: 0, noteDoneAt: null, lockedUntil: null })),
+    );
+    const issue = await database.prisma.issue.findFirstOrThrow({ select: { state: true, stateReason: true, closedAt: true } });
+    expect(issue).toEqual({ state: "closed", stateReason: "completed", closedAt: new Date("2026-11-21T12:00:00Z") });
+    expect(wakes).toBe(1);
+    expect(logs).toContain("Codertocat/Hello-World#1 closed as completed: 3 linked conversation(s) to reopen");
+  });
+
+  it("enqueues nothing new when the same close is delivered again", async () => {
+    await seedLinks(database);
+    nockConfig("Codertocat", "Hello-World", null);
+    const closed = issueEvent("closed", "2026-11-21T12:00:00Z");
+    await receive(probot, "issues", closed, "delivery-1");
+    await receive(probot, "issues", closed, "delivery-1");
+    await receive(probot, "issues", closed, "delivery-2");
+
+    expect(await closes()).toHaveLength(1);
+    expect(await jobs()).toHaveLength(3);
+    expect(wakes).toBe(1);
+    expect(logs.filter((line) => line === "Codertocat/Hello-World#1: this close was recorded before (a redelivery); nothing new to reopen")).toHaveLength(2);
+  });
+
+  it("enqueues again when the issue is closed again after a reopen, for the links that still live", async () => {
+    await seedLinks(database, LINKS.slice(0, 2), "1001");
+    await seedLinks(database, LINKS.slice(2), "1002");
+    nockConfig("Codertocat", "Hello-World", null);
+    await receive(probot, "issues", issueEvent("closed", "2026-11-21T12:00:00Z"));
+    // While closed, the comment carrying Front's link is deleted: the link stays as history, but no source carries it.
+    await applySourceChange(database.prisma, { issue: ISSUE, source: { kind: "comment", key: "1002" }, event: { action: "deleted" }, createdAt: new Date("2026-11-20T10:00:00Z"), links: [] });
+    await receive(probot, "issues", issueEvent("reopened", "2026-11-22T09:00:00Z"));
+    await receive(probot, "issues", issueEvent("closed", "2026-11-23T09:00:00Z", "not_planned"));
+
+    const [first, second] = await closes();
+    expect([first?.reason, second?.reason]).toEqual(["completed", "not_planned"]);
+    expect(second?.note).toContain("was closed (not planned).");
+    const rows = await jobs();
+    expect(rows.map((job) => `${job.closeId === first!.id ? 1 : 2}:${job.provider}`)).toEqual(["1:zendesk", "1:intercom", "1:front", "2:zendesk", "2:intercom"]);
+    expect(wakes).toBe(2);
+  });
+
+  it("ignores a reopen older than the stored close (out of order), so the issue stays closed", async () => {
+    await seedLinks(database);
+    nockConfig("Codertocat", "Hello-World", null);
+    await receive(probot, "issues", issueEvent("closed", "2026-11-23T09:00:00Z"));
+    await receive(probot, "issues", issueEvent("reopened", "2026-11-22T09:00:00Z"));
+    expect(await database.prisma.issue.findFirstOrThrow({ select: { state: true } })).toEqual({ state: "closed" });
+    expect(logs).toContain("Codertocat/Hello-World#1: reopened before its latest close; ignored");
+  });
+
+  it("does nothing for a reason outside reopen.on, and says so", async () => {
+    await seedLinks(database);
+    nockConfig("Codertocat", "Hello-World", "reopen:\n  on: [completed]\n");
+    await receive(probot, "issues", issueEvent("closed", "2026-11-21T12:00:00Z", "not_planned"));
+
+    expect(await closes()).toEqual([]);
+    expect(await jobs()).toEqual([]);
+    expect(await database.prisma.issue.findFirstOrThrow({ select: { state: true, stateReason: true } })).toEqual({ state: "closed", stateReason: "not_planned" });
+    expect(logs).toContain("Codertocat/Hello-World#1 closed as not_planned, which is not in reopen.on (completed); linked conversations are not reopened");
+    expect(wakes).toBe(0);
+  });
+
+  it("reads a close without state_reason (older GitHub Enterprise) as completed", async () => {
+    await seedLinks(database, LINKS.slice(0, 1));
+    nockConfig("Codertocat", "Hello-World", null);
+    await receive(probot, "issues", issueEvent("closed", "2026-11-21T12:00:00Z", null));
+    expect((await closes()).map((close) => close.reason)).toEqual(["completed"]);
+    expect(await jobs()).toHaveLength(1);
+  });
+
+  it("snapshots the repository's note template and summary setting", async () => {
+    await seedLinks(database, LINKS.slice(0, 1));
+    nockConfig("Codertocat", "Hello-World", 'reopen:\n  note: "{repository}#{number} ({title}) is fixed: {url}"\ncomment:\n  summary: false\n');
+    await receive(probot, "issues", issueEvent("closed", "2026-11-21T12:00:00Z"));
+    expect((await closes()).map(({ note, summary }) => ({ note, summary }))).toEqual([
+      { note: "Codertocat/Hello-World#1 (Spelling error in the README file) is fixed: https://github.com/Codertocat/Hello-World/issues/1", summary: false },
+    ]);
+  });
+
+  it("reads no config and enqueues nothing when the issue has no links", async () => {
+    await receive(probot, "issues", issueEvent("closed", "2026-11-21T12:00:00Z"));
+    expect(await closes()).toEqual([]);
+    expect(await database.prisma.issue.findFirstOrThrow({ select: { state: true } })).toEqual({ state: "closed" });
+  });
+});
