@@ -166,6 +166,13 @@ describe.each(ENGINES)("capturing conversation links on %s", (engine) => {
     expect((await links())!.map((link) => link.provider)).toEqual(["zendesk"]);
   });
 
+  it("follows _extends to another repository's config", async () => {
+    nockConfig("Codertocat", "Hello-World", "_extends: shared-settings\n");
+    nockConfig("Codertocat", "shared-settings", "links:\n  max_per_source: 1\n");
+    await receive(harness.probot, "issue_comment", comment("created", `${ZENDESK} ${FRONT}`));
+    expect((await links())!.map((link) => link.provider)).toEqual(["zendesk"]);
+  });
+
   it("ignores unknown hosts and near misses, storing nothing", async () => {
     nockConfig("Codertocat", "Hello-World", null);
     await receive(
