@@ -6,9 +6,12 @@ import { loadDotEnv } from "./config/dotenv.js";
 import { healthRoutes } from "./http/health.js";
 import { acceptIntoInbox } from "./http/webhook-inbox.js";
 import { DeliveryWorker } from "./jobs/delivery-worker.js";
+import { reopenLanes } from "./jobs/reopen-lanes.js";
+import { ReopenWorker } from "./jobs/reopen-worker.js";
 import { ProviderConfigError } from "./providers/provider-settings.js";
-import { enabledProviders } from "./providers/registry.js";
+import { enabledProviders, type EnabledProvider } from "./providers/registry.js";
 import { urlMatchers } from "./providers/url-matchers.js";
+import type { ProviderId } from "./domain/link.js";
 import { openDatabase, type Database } from "./store/database.js";
 import { DeliveryInbox } from "./store/deliveries.js";
 import { MigrationError } from "./store/migrations.js";
@@ -27,33 +30,34 @@ async function main(): Promise<void> {
     return;
   }
   const database = await openDatabase(env.DATABASE_URL, { migrate: true });
-  let worker: DeliveryWorker | undefined;
-  const server = await run(
-    serve(env, database, [...providers.keys()], (started) => {
-      worker = started;
-    }),
-  );
+  const workers: { stop(): Promise<void> }[] = [];
+  const server = await run(serve(env, database, providers, (started) => workers.push(...started)));
   const stop = async (signal: string) => {
     console.log(`closeloop: ${signal}, stopping`);
     await server.stop();
-    await worker?.stop();
+    await Promise.all(workers.map((worker) => worker.stop()));
     await database.close();
     process.exit(0);
   };
   process.once("SIGTERM", () => void stop("SIGTERM"));
 }
 
-function serve(env: Env, database: Database, providers: string[], onWorker: (worker: DeliveryWorker) => void): ApplicationFunction {
+function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledProvider>, onWorkers: (workers: { stop(): Promise<void> }[]) => void): ApplicationFunction {
   return (app, options) => {
     app.log.info(
-      `closeloop: database ${database.target.display}; helpdesks: ${providers.length > 0 ? providers.join(", ") : "none configured"}` +
+      `closeloop: database ${database.target.display}; helpdesks: ${providers.size > 0 ? [...providers.keys()].join(", ") : "none configured"}` +
         (env.CLOSELOOP_DRY_RUN ? "; dry run: no change is made on GitHub or in helpdesks" : ""),
     );
+    const reopen = new ReopenWorker(database.prisma, database.engine, reopenLanes(providers), (installationId) => app.auth(installationId), app.log, {
+      dryRun: env.CLOSELOOP_DRY_RUN,
+      leaseMs: env.CLOSELOOP_REOPEN_LEASE_SECONDS * 1000,
+    });
     closeloopApp({
       prisma: database.prisma,
       configs: new RepoConfigCache(database.prisma, app.log),
       matchers: urlMatchers,
       appId: Number(env.APP_ID),
+      reopenQueued: () => reopen.wake(),
     })(app, options);
     const receive = app.webhooks.receive.bind(app.webhooks);
     const inbox: DeliveryInbox = new DeliveryInbox(database.prisma, () => worker.wake());
@@ -66,7 +70,8 @@ function serve(env: Env, database: Database, providers: string[], onWorker: (wor
     );
     acceptIntoInbox(app, handlesEvent, (delivery) => inbox.store(delivery));
     worker.start();
-    onWorker(worker);
+    reopen.start();
+    onWorkers([worker, reopen]);
     options.addHandler(healthRoutes(database));
   };
 }

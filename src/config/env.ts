@@ -34,6 +34,13 @@ export const envSchema = z
       })
       .default("info"),
     CLOSELOOP_DRY_RUN: flag,
+    /** how long a crashed process's reopen jobs wait before another process takes them over (docs/reopen.md) */
+    CLOSELOOP_REOPEN_LEASE_SECONDS: z.coerce
+      .number({ error: "must be a number of seconds" })
+      .int("must be a whole number of seconds")
+      .min(1, "must be from 1 to 3600 seconds")
+      .max(3600, "must be from 1 to 3600 seconds")
+      .default(30),
     DATABASE_URL: optionalText.transform((url, ctx): DatabaseTarget => {
       try {
         return parseDatabaseUrl(url ?? DEFAULT_DATABASE_URL);

@@ -1,0 +1,319 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import nock from "nock";
+import pino from "pino";
+import { PROVIDERS, type ProviderId } from "../../src/domain/link.js";
+import { ReopenWorker, type ReopenWorkerOptions } from "../../src/jobs/reopen-worker.js";
+import { clearRateLimitStates } from "../../src/providers/helpdesk-http.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
+import { retryJobs } from "../../src/store/reopen-jobs.js";
+import type { FakeHelpdeskServer } from "../fakes/fake-helpdesk.js";
+import type { FakeZendesk } from "../fakes/zendesk-server.js";
+import type { FakeIntercom } from "../fakes/intercom-server.js";
+import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { GITHUB_API, testProbot } from "../support/github.js";
+import { allSettled, closeWithLinks, conversation, FAKE_STARTERS, lanesFor, waitFor, type LaneOptions } from "../support/reopen.js";
+
+const FAST: ReopenWorkerOptions = { leaseMs: 2_000, idlePollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200 };
+const TIMEOUT_MS = 300;
+
+describe.each(ENGINES)("the reopen worker on %s, against the fake helpdesks over HTTP", (engine) => {
+  const fakes = new Map<ProviderId, FakeHelpdeskServer>();
+  let database: Database;
+  let logs: string[];
+  const workers: ReopenWorker[] = [];
+  const fake = <T extends FakeHelpdeskServer>(provider: ProviderId) => fakes.get(provider)! as T;
+
+  beforeAll(async () => {
+    for (const provider of PROVIDERS) fakes.set(provider, await FAKE_STARTERS[provider]());
+  });
+  afterAll(async () => {
+    await Promise.all([...fakes.values()].map((server) => server.close()));
+  });
+  beforeEach(async () => {
+    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+    logs = [];
+    clearRateLimitStates();
+    for (const server of fakes.values()) {
+      server.http.calm();
+      server.http.requests.length = 0;
+    }
+  });
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((worker) => worker.stop()));
+    await database.close();
+  });
+
+  function startWorker(providers: readonly ProviderId[] = PROVIDERS, options: ReopenWorkerOptions & LaneOptions = {}): ReopenWorker {
+    const log = pino({ level: "info" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
+    const probot = testProbot();
+    const lanes = lanesFor(
+      providers.map((provider) => fake(provider)),
+      { timeoutMs: TIMEOUT_MS, ...options },
+    );
+    const worker = new ReopenWorker(database.prisma, database.engine, lanes, (id) => probot.auth(id), log, { ...FAST, ...options });
+    workers.push(worker);
+    worker.start();
+    return worker;
+  }
+
+  /** Seeds closed conversations in the fakes and a close with one job per conversation. */
+  async function close(number: number, links: ReturnType<typeof conversation>[], options: { summary?: boolean; seed?: boolean } = {}) {
+    for (const link of links) if (options.seed !== false) fake(link.provider).seed({ id: link.conversationId, open: false });
+    return closeWithLinks(database.prisma, number, links, { summary: options.summary ?? false });
+  }
+
+  const job = (conversationId: string) => database.prisma.reopenJob.findFirstOrThrow({ where: { conversationId } });
+  const callsTo = (provider: ProviderId, id: string) => fake(provider).http.requests.filter((request) => request.path.includes(id)).map((request) => `${request.method} ${request.answered ?? "reset"}`);
+
+  it("adds the note, then reopens, on every helpdesk; each job records both steps and ends done", async () => {
+    const links = PROVIDERS.map((provider) => conversation(provider, 1));
+    await close(1, links);
+    startWorker();
+    await allSettled(database.prisma);
+
+    for (const link of links) {
+      const state = fake(link.provider).conversation(link.conversationId)!;
+      expect({ provider: link.provider, open: state.open, reopened: state.reopened, notes: state.notes.length }).toEqual({ provider: link.provider, open: true, reopened: 1, notes: 1 });
+      expect(state.notes[0]).toContain("https://github.com/Codertocat/Hello-World/issues/1");
+      const row = await job(link.conversationId);
+      expect(row).toMatchObject({ state: "done", attempts: 1, lastError: null, lockedBy: null, lockedUntil: null });
+      expect(row.noteDoneAt).toBeInstanceOf(Date);
+      expect(row.reopenDoneAt!.getTime()).toBeGreaterThanOrEqual(row.noteDoneAt!.getTime());
+    }
+    // The note goes first: a reopened conversation without its note would leave the agent guessing why.
+    const zendesk = fake<FakeZendesk>("zendesk").http.requestsTo("PUT", /\/tickets\/4001\.json$/).map((request) => Object.keys((request.body as { ticket: object }).ticket));
+    expect(zendesk).toEqual([["comment"], ["status"]]);
+  });
+
+  it("honours a 429's Retry-After: the provider's calls wait, the job is retried and ends done", async () => {
+    const [link] = [conversation("zendesk", 2)];
+    await close(2, [link!]);
+    fake("zendesk").http.failNext({ kind: "rate-limited", retryAfterSeconds: 1 });
+    const started = Date.now();
+    startWorker(["zendesk"]);
+    await allSettled(database.prisma);
+
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+    expect(callsTo("zendesk", link!.conversationId)).toEqual(["PUT 429", "PUT 200", "PUT 200"]);
+    expect(await job(link!.conversationId)).toMatchObject({ state: "done", attempts: 2, lastStatus: 429, lastError: "Zendesk: rate limited (429), retry in 1s" });
+    expect(logs).toContain("reopen: Zendesk rate limit reached; pausing its calls for 1s");
+  });
+
+  it("retries a 500 with backoff and ends done", async () => {
+    const link = conversation("freshdesk", 3);
+    await close(3, [link]);
+    fake("freshdesk").http.failNext({ kind: "status", status: 500 }, { times: 2 });
+    startWorker(["freshdesk"]);
+    await allSettled(database.prisma);
+    expect(await job(link.conversationId)).toMatchObject({ state: "done", attempts: 3, lastStatus: 500, lastError: "Freshdesk: server error (500)" });
+    expect(fake("freshdesk").conversation(link.conversationId)).toMatchObject({ open: true, reopened: 1 });
+  });
+
+  it("does not post the note twice when the reopen fails and a retry succeeds", async () => {
+    const link = conversation("intercom", 4);
+    await close(4, [link]);
+    fake("intercom").http.failNext({ kind: "status", status: 503 }, { match: (request) => request.path.endsWith("/parts") });
+    fake("intercom").http.failNext({ kind: "reset" }, { match: (request) => request.path.endsWith("/parts") });
+    startWorker(["intercom"]);
+    await allSettled(database.prisma);
+
+    const state = fake<FakeIntercom>("intercom").conversation(link.conversationId)!;
+    expect({ notes: state.notes.length, reopened: state.reopened }).toEqual({ notes: 1, reopened: 1 });
+    expect(callsTo("intercom", link.conversationId)).toEqual(["POST 200", "POST 503", "POST reset", "POST 200"]);
+    expect(await job(link.conversationId)).toMatchObject({ state: "done", attempts: 3, lastError: "connection reset" });
+  });
+
+  it("dead-letters a conversation that does not exist (404) at once, with the reason", async () => {
+    const link = conversation("intercom", 5);
+    await close(5, [link], { seed: false });
+    startWorker(["intercom"]);
+    await allSettled(database.prisma);
+    expect(await job(link.conversationId)).toMatchObject({ state: "dead", attempts: 1, lastStatus: 404, lastError: "Intercom: conversation not found (404)", noteDoneAt: null });
+    expect(logs).toContain(`reopen: job ${(await job(link.conversationId)).id} (Intercom conversation ${link.conversationId}) cannot be done; dead: Intercom: conversation not found (404)`);
+  });
+
+  it("dead-letters every job of a provider with bad credentials (401)", async () => {
+    const links = [conversation("front", 6), conversation("front", 7)];
+    await close(6, links);
+    const lanes = lanesFor([{ ...fake("front"), env: () => ({ ...fake("front").env(), FRONT_API_TOKEN: "wrong" }) } as FakeHelpdeskServer], { timeoutMs: TIMEOUT_MS });
+    const worker = new ReopenWorker(database.prisma, database.engine, lanes, () => Promise.reject(new Error("no GitHub here")), pino({ level: "silent" }), FAST);
+    workers.push(worker);
+    worker.start();
+    await allSettled(database.prisma);
+    for (const link of links) expect(await job(link.conversationId)).toMatchObject({ state: "dead", attempts: 1, lastStatus: 401, lastError: "Front: bad credentials (401)" });
+  });
+
+  it("dead-letters a closed Zendesk ticket with that reason, and adds no note to it", async () => {
+    const link = conversation("zendesk", 8);
+    await close(8, [link], { seed: false });
+    fake<FakeZendesk>("zendesk").seed({ id: link.conversationId, status: "closed" });
+    startWorker(["zendesk"]);
+    await allSettled(database.prisma);
+    expect(await job(link.conversationId)).toMatchObject({ state: "dead", attempts: 1, lastStatus: 422, lastError: `Zendesk: ticket ${link.conversationId} is closed; closed tickets cannot be reopened` });
+    expect(fake("zendesk").conversation(link.conversationId)).toMatchObject({ notes: [], reopened: 0 });
+  });
+
+  it("dead-letters jobs of a provider that is not configured, as 'provider not configured'", async () => {
+    const links = [conversation("helpscout", 9), conversation("intercom", 9)];
+    await close(9, links);
+    startWorker(["intercom"]);
+    await allSettled(database.prisma);
+    expect(await job(links[0]!.conversationId)).toMatchObject({ state: "dead", attempts: 0, lastError: "Help Scout: provider not configured" });
+    expect(await job(links[1]!.conversationId)).toMatchObject({ state: "done" });
+    expect(fake("helpscout").http.requests).toEqual([]);
+  });
+
+  it("dead-letters after the bounded number of attempts, keeping the last error", async () => {
+    const link = conversation("freshdesk", 10);
+    await close(10, [link]);
+    fake("freshdesk").http.failNext({ kind: "slow", delayMs: TIMEOUT_MS * 3 }, { times: 100 });
+    startWorker(["freshdesk"], { maxAttempts: 3 });
+    await allSettled(database.prisma);
+    expect(await job(link.conversationId)).toMatchObject({ state: "dead", attempts: 3, lastStatus: null, lastError: `timeout after ${TIMEOUT_MS}ms` });
+    expect(logs).toContain(`reopen: job ${(await job(link.conversationId)).id} (Freshdesk conversation ${link.conversationId}) failed 3 times; dead: timeout after ${TIMEOUT_MS}ms`);
+  });
+
+  it("takes over a job whose worker died (its lease ran out), and leaves a live lease alone", async () => {
+    const links = [conversation("intercom", 11), conversation("intercom", 12)];
+    await close(11, links);
+    const soon = new Date(Date.now() + 1_500);
+    await database.prisma.reopenJob.updateMany({ where: { conversationId: links[0]!.conversationId }, data: { state: "running", lockedBy: "crashed", lockedUntil: new Date(Date.now() - 1), attempts: 1 } });
+    await database.prisma.reopenJob.updateMany({ where: { conversationId: links[1]!.conversationId }, data: { state: "running", lockedBy: "alive", lockedUntil: soon, attempts: 1 } });
+    startWorker(["intercom"]);
+    await waitFor(async () => (await job(links[0]!.conversationId)).state === "done", 5_000);
+    expect(Date.now()).toBeLessThan(soon.getTime());
+    expect(await job(links[1]!.conversationId)).toMatchObject({ state: "running", lockedBy: "alive" });
+    await allSettled(database.prisma);
+    expect(await job(links[1]!.conversationId)).toMatchObject({ state: "done", attempts: 2 });
+  });
+
+  it("on stop, finishes the calls in flight and hands back the jobs it had not started", async () => {
+    const links = Array.from({ length: 6 }, (_, i) => conversation("zendesk", 20 + i));
+    await close(20, links);
+    const worker = startWorker(["zendesk"], { budgets: { zendesk: { requests: 1, intervalMs: 60_000 } } });
+    await waitFor(async () => fake("zendesk").http.requests.length === 1, 5_000);
+    await worker.stop();
+    const rows = await database.prisma.reopenJob.findMany({ orderBy: { id: "asc" }, select: { state: true, lockedBy: true, attempts: true, noteDoneAt: true } });
+    expect(rows.filter((row) => row.noteDoneAt !== null)).toHaveLength(1);
+    expect(rows.map(({ state, lockedBy, attempts }) => ({ state, lockedBy, attempts }))).toEqual(rows.map(() => ({ state: "pending", lockedBy: null, attempts: 0 })));
+  });
+
+  it("with CLOSELOOP_DRY_RUN, logs each note and reopen, sends nothing, and ends the jobs done", async () => {
+    const links = [conversation("intercom", 30), conversation("zendesk", 30)];
+    await close(30, links);
+    startWorker(["intercom", "zendesk"], { dryRun: true });
+    await allSettled(database.prisma);
+    expect(fake("intercom").http.requests).toEqual([]);
+    expect(fake("zendesk").http.requests).toEqual([]);
+    expect(logs).toContain(`[dry-run] Would add a note to Intercom conversation ${links[0]!.conversationId}: "The GitHub issue https://github.com/Codertocat/Hello-World/issues/30 linked to this conversation was closed (completed)."`);
+    expect(logs).toContain(`[dry-run] Would reopen Zendesk conversation ${links[1]!.conversationId}`);
+    expect((await database.prisma.reopenJob.findMany()).map((row) => row.state)).toEqual(["done", "done"]);
+  });
+
+  it("R2: with 30% of helpdesk calls failing (429, 5xx, timeouts, resets), every job ends done", { timeout: 60_000 }, async () => {
+    const perProvider = 12;
+    const links = PROVIDERS.flatMap((provider) => Array.from({ length: perProvider }, (_, i) => conversation(provider, 100 + i)));
+    await close(100, links);
+    for (const [index, server] of [...fakes.values()].entries()) {
+      server.http.failRandomly({
+        probability: 0.3,
+        seed: 42 + index,
+        faults: [{ kind: "rate-limited", retryAfterSeconds: 1 }, { kind: "status", status: 500 }, { kind: "status", status: 503 }, { kind: "slow", delayMs: TIMEOUT_MS * 2 }, { kind: "reset" }],
+      });
+    }
+    startWorker();
+    await allSettled(database.prisma, 50_000);
+
+    const rows = await database.prisma.reopenJob.findMany({ select: { state: true, attempts: true, provider: true, conversationId: true } });
+    expect(rows.filter((row) => row.state !== "done")).toEqual([]);
+    for (const link of links) expect(fake(link.provider).conversation(link.conversationId)?.open).toBe(true);
+    const faults = [...fakes.values()].flatMap((server) => server.http.requests).filter((request) => request.answered === undefined || request.answered >= 429).length;
+    expect(faults).toBeGreaterThan(links.length * 0.3);
+    expect(rows.some((row) => row.attempts > 1)).toBe(true);
+  });
+
+  describe("the summary comment", () => {
+    const comments = `/repos/Codertocat/Hello-World/issues`;
+
+    it("is posted once when every job of the close has settled, with counts and each failure", async () => {
+      const links = [conversation("intercom", 40), conversation("intercom", 41), conversation("zendesk", 40)];
+      fake("intercom").seed({ id: links[0]!.conversationId, open: false });
+      fake("zendesk").seed({ id: links[2]!.conversationId, open: false });
+      const closeId = await closeWithLinks(database.prisma, 41, links, { summary: true });
+      const bodies: string[] = [];
+      nock(GITHUB_API)
+        .post(`${comments}/41/comments`, (body: { body: string }) => bodies.push(body.body) > 0)
+        .reply(201, { id: 9001 });
+      startWorker(["intercom", "zendesk"]);
+      await waitFor(async () => (await database.prisma.issueClose.findUniqueOrThrow({ where: { id: closeId } })).summaryCommentId !== null, 10_000);
+
+      expect(bodies).toHaveLength(1);
+      const [body] = bodies;
+      expect(body).toContain(`<!-- closeloop:reopen-summary close=${closeId} -->`);
+      expect(body).toContain("**closeloop** reopened 2 of 3 linked conversations with an internal note, because this issue was closed as completed.");
+      expect(body).toContain("| Intercom | 1 | 1 |\n| Zendesk | 1 | 0 |");
+      const deadJob = await job(links[1]!.conversationId);
+      expect(body).toContain(`- Intercom conversation [${links[1]!.conversationId}](${links[1]!.url}): \`Intercom: conversation not found (404)\` (job ${deadJob.id})`);
+      expect(await database.prisma.issueClose.findUniqueOrThrow({ where: { id: closeId } })).toMatchObject({ summaryCommentId: 9001n, summaryDueAt: null, summaryBody: body });
+    });
+
+    it("is edited in place when a retried job later succeeds", async () => {
+      const links = [conversation("intercom", 50), conversation("intercom", 51)];
+      fake("intercom").seed({ id: links[0]!.conversationId, open: false });
+      const closeId = await closeWithLinks(database.prisma, 50, links, { summary: true });
+      const posted: string[] = [];
+      nock(GITHUB_API)
+        .post(`${comments}/50/comments`, (body: { body: string }) => posted.push(body.body) > 0)
+        .reply(201, { id: 9002 });
+      startWorker(["intercom"]);
+      await waitFor(async () => (await database.prisma.issueClose.findUniqueOrThrow({ where: { id: closeId } })).summaryCommentId !== null, 10_000);
+      expect(posted[0]).toContain("| Intercom | 1 | 1 |");
+
+      // The operator fixes the cause (here: the conversation exists now) and retries.
+      fake("intercom").seed({ id: links[1]!.conversationId, open: false });
+      const edited: string[] = [];
+      nock(GITHUB_API)
+        .patch(`${comments}/comments/9002`, (body: { body: string }) => edited.push(body.body) > 0)
+        .reply(200, { id: 9002 });
+      const deadJob = await job(links[1]!.conversationId);
+      expect(await retryJobs(database.prisma, { id: deadJob.id })).toEqual({ retried: 1 });
+      await waitFor(async () => edited.length === 1 && (await database.prisma.issueClose.findUniqueOrThrow({ where: { id: closeId } })).summaryDueAt === null, 10_000);
+
+      expect(edited[0]).toContain("reopened 2 of 2 linked conversations");
+      expect(edited[0]).toContain("| Intercom | 2 | 0 |");
+      expect(edited[0]).not.toContain("Not reopened");
+      expect(await database.prisma.issueClose.findUniqueOrThrow({ where: { id: closeId } })).toMatchObject({ summaryCommentId: 9002n, summaryBody: edited[0] });
+    });
+
+    it("finds the comment an earlier attempt posted but could not record, instead of posting twice", async () => {
+      const link = conversation("intercom", 60);
+      fake("intercom").seed({ id: link.conversationId, open: false });
+      const closeId = await closeWithLinks(database.prisma, 60, [link], { summary: true });
+      // An earlier worker claimed the summary, posted it, and died before storing the comment id.
+      await database.prisma.issueClose.update({ where: { id: closeId }, data: { summaryAttempts: 1 } });
+      nock(GITHUB_API)
+        .get(`${comments}/60/comments`)
+        .query(true)
+        .reply(200, [{ id: 1, body: "a person's comment" }, { id: 9003, body: `<!-- closeloop:reopen-summary close=${closeId} -->\n**closeloop** reopened 0 of 1` }]);
+      const edited: string[] = [];
+      nock(GITHUB_API)
+        .patch(`${comments}/comments/9003`, (body: { body: string }) => edited.push(body.body) > 0)
+        .reply(200, { id: 9003 });
+      startWorker(["intercom"]);
+      await waitFor(async () => (await database.prisma.issueClose.findUniqueOrThrow({ where: { id: closeId } })).summaryCommentId === 9003n, 10_000);
+      expect(edited[0]).toContain("reopened 1 of 1 linked conversation with");
+    });
+
+    it("is not written when comment.summary is false, nor in a dry run", async () => {
+      const first = conversation("intercom", 70);
+      fake("intercom").seed({ id: first.conversationId, open: false });
+      await closeWithLinks(database.prisma, 70, [first], { summary: false });
+      await closeWithLinks(database.prisma, 71, [conversation("intercom", 71)], { summary: true });
+      startWorker(["intercom"], { dryRun: true });
+      await allSettled(database.prisma);
+      await waitFor(async () => (await database.prisma.issueClose.count({ where: { settledAt: null } })) === 0, 5_000);
+      expect(logs.find((line) => line.startsWith("[dry-run] Would comment on Codertocat/Hello-World#71:"))).toContain("| Intercom | 1 | 0 |");
+      expect(logs.some((line) => line.includes("#70"))).toBe(false);
+    });
+  });
+});
