@@ -3,15 +3,19 @@ import { checkReadiness, openDatabase, type Database } from "../store/database.j
 import { DatabaseUrlError, parseDatabaseUrl } from "../store/database-url.js";
 import { migrate, MigrationError } from "../store/migrations.js";
 import { UsageError } from "./arguments.js";
+import { jobsCommand } from "./jobs-command.js";
 import { linksCommand } from "./links-command.js";
 import { consoleOutput, type Output } from "./output.js";
+import { retryCommand } from "./retry-command.js";
 import { statusCommand } from "./status-command.js";
 
 const USAGE = `usage: closeloop <command> [--json]
 
 commands:
   links <owner>/<repo>#<number>   the conversations linked to an issue
-  status                          database, migrations, providers, config errors
+  status                          database, migrations, providers, reopen queues, config errors
+  jobs [--state <state>]          reopen jobs: pending, running, done or dead
+  retry <job-id> | --dead         run a dead job (or every dead job) again
   migrate                         apply pending database migrations
 
 DATABASE_URL selects the database, as for the server (default file:./data/closeloop.db).`;
@@ -20,7 +24,16 @@ DATABASE_URL selects the database, as for the server (default file:./data/closel
 export async function runCli(argv: string[], out: Output = consoleOutput(), error: (line: string) => void = (line) => console.error(line)): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } } });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+        state: { type: "string" },
+        dead: { type: "boolean", default: false },
+      },
+    });
   } catch (failure) {
     error(`closeloop: ${(failure as Error).message}\n${USAGE}`);
     return 2;
@@ -30,7 +43,7 @@ export async function runCli(argv: string[], out: Output = consoleOutput(), erro
     out.line(USAGE);
     return command === undefined && !parsed.values.help ? 2 : 0;
   }
-  if (!["links", "status", "migrate"].includes(command)) {
+  if (!["links", "status", "jobs", "retry", "migrate"].includes(command)) {
     error(`closeloop: unknown command "${command}"\n${USAGE}`);
     return 2;
   }
@@ -49,6 +62,8 @@ export async function runCli(argv: string[], out: Output = consoleOutput(), erro
       error(`closeloop: ${target.display}: ${readiness.reason}`);
       return 1;
     }
+    if (command === "jobs") return await jobsCommand(database, args, { state: parsed.values.state, json: parsed.values.json }, out);
+    if (command === "retry") return await retryCommand(database, args, { dead: parsed.values.dead, json: parsed.values.json }, out, error);
     return await linksCommand(database, args, parsed.values.json, out);
   } catch (failure) {
     if (failure instanceof UsageError) {

@@ -4,6 +4,7 @@ import { checkReadiness, type Database } from "../store/database.js";
 import { listConfigErrors } from "../store/config-errors.js";
 import { migrationStatus } from "../store/migrations.js";
 import { deliveryBacklog } from "../store/deliveries.js";
+import { jobBacklog } from "../store/reopen-jobs.js";
 import type { Output } from "./output.js";
 
 export interface StatusJson {
@@ -14,6 +15,11 @@ export interface StatusJson {
   issues: number;
   /** webhook deliveries stored but not yet processed, and the ones that failed too often */
   deliveries: { waiting: number; dead: { id: string; event: string; attempts: number; error: string | null; deadAt: string | null }[] };
+  /** reopen jobs per provider (queued = pending + running) and the latest dead letters */
+  reopen: {
+    providers: { provider: string; queued: number; running: number; done: number; dead: number }[];
+    dead: { id: number; provider: string; conversationId: string; issue: string; attempts: number; error: string | null; deadAt: string | null }[];
+  };
   configErrors: { repository: string; path: string; message: string; commitSha: string | null; seenAt: string }[];
 }
 
@@ -25,6 +31,7 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
   const counts = readiness.ready ? await Promise.all([database.prisma.link.count(), database.prisma.issue.count()]) : [0, 0];
   const configErrors = readiness.ready ? await listConfigErrors(database.prisma) : [];
   const backlog = readiness.ready ? await deliveryBacklog(database.prisma) : { waiting: 0, dead: [] };
+  const jobs = readiness.ready ? await jobBacklog(database.prisma) : { providers: [], dead: [] };
   const status: StatusJson = {
     database: { engine: database.engine, url: database.target.display.replace(/^\S+ /, ""), ready: readiness.ready, ...(readiness.reason ? { reason: readiness.reason } : {}) },
     migrations,
@@ -34,6 +41,10 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
     deliveries: {
       waiting: backlog.waiting,
       dead: backlog.dead.map((d) => ({ id: d.id, event: d.name, attempts: d.attempts, error: d.lastError, deadAt: d.deadAt?.toISOString() ?? null })),
+    },
+    reopen: {
+      providers: jobs.providers.map((q) => ({ provider: q.provider, queued: q.pending + q.running, running: q.running, done: q.done, dead: q.dead })),
+      dead: jobs.dead.map((job) => ({ id: job.id, provider: job.provider, conversationId: job.conversationId, issue: job.issue, attempts: job.attempts, error: job.lastError, deadAt: job.finishedAt?.toISOString() ?? null })),
     },
     configErrors: configErrors.map((error) => ({ ...error, seenAt: error.seenAt.toISOString() })),
   };
@@ -48,6 +59,9 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
   out.line(`links       ${status.links} on ${status.issues} issues`);
   out.line(`webhooks    ${backlog.waiting} waiting in the inbox, ${backlog.dead.length} dead`);
   for (const dead of status.deliveries.dead) out.line(`            dead ${dead.id} (${dead.event}, ${dead.attempts} attempts): ${dead.error}`);
+  const queues = status.reopen.providers.map((q) => `${q.provider} ${q.queued} queued${q.running > 0 ? ` (${q.running} running)` : ""}, ${q.dead} dead`);
+  out.line(`reopen      ${queues.length > 0 ? queues.join("; ") : "no jobs"}`);
+  for (const dead of status.reopen.dead) out.line(`            dead job ${dead.id}: ${dead.provider} ${dead.conversationId} (${dead.issue}, ${dead.attempts} attempt${dead.attempts === 1 ? "" : "s"}): ${dead.error}`);
   if (configErrors.length === 0) out.line("config      no errors");
   for (const error of status.configErrors) out.line(`config      ${error.repository}: ${error.message} (seen ${error.seenAt})`);
   return healthy ? 0 : 1;

@@ -1,0 +1,58 @@
+import { z } from "zod";
+import type { Database } from "../store/database.js";
+import { JOB_STATES, listJobs } from "../store/reopen-jobs.js";
+import { parseWith, UsageError } from "./arguments.js";
+import type { Output } from "./output.js";
+
+/** The `--json` shape of `closeloop jobs`: one entry per reopen job, oldest first. */
+export interface JobJson {
+  id: number;
+  state: string;
+  provider: string;
+  conversationId: string;
+  url: string;
+  /** owner/repo#number */
+  issue: string;
+  attempts: number;
+  /** the note step succeeded (a retry does not post it again) */
+  noteDone: boolean;
+  lastError: string | null;
+  lastStatus: number | null;
+  nextAttemptAt: string;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+const stateOption = z.enum(JOB_STATES, { error: `expected one of ${JOB_STATES.join(", ")}` });
+
+export async function jobsCommand(database: Database, args: string[], options: { state: string | undefined; json: boolean }, out: Output): Promise<number> {
+  if (args.length > 0) throw new UsageError("usage: closeloop jobs [--state pending|running|done|dead] [--json]");
+  const state = options.state === undefined ? undefined : parseWith(stateOption, options.state, "jobs --state");
+  const rows: JobJson[] = (await listJobs(database.prisma, { state })).map((job) => ({
+    id: job.id,
+    state: job.state,
+    provider: job.provider,
+    conversationId: job.conversationId,
+    url: job.url,
+    issue: job.issue,
+    attempts: job.attempts,
+    noteDone: job.noteDoneAt !== null,
+    lastError: job.lastError,
+    lastStatus: job.lastStatus,
+    nextAttemptAt: job.nextAttemptAt.toISOString(),
+    createdAt: job.createdAt.toISOString(),
+    finishedAt: job.finishedAt?.toISOString() ?? null,
+  }));
+  if (options.json) {
+    out.json(rows);
+    return 0;
+  }
+  const what = state === undefined ? "reopen job" : `${state} reopen job`;
+  out.line(`${rows.length} ${what}${rows.length === 1 ? "" : "s"}`);
+  if (rows.length === 0) return 0;
+  out.table(
+    ["id", "state", "provider", "conversation", "issue", "attempts", "last error"],
+    rows.map((row) => [String(row.id), row.state, row.provider, row.conversationId, row.issue, String(row.attempts), row.lastError ?? ""]),
+  );
+  return 0;
+}

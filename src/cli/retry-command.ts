@@ -1,0 +1,26 @@
+import { z } from "zod";
+import type { Database } from "../store/database.js";
+import { retryJobs } from "../store/reopen-jobs.js";
+import { parseWith, UsageError } from "./arguments.js";
+import type { Output } from "./output.js";
+
+const USAGE = "usage: closeloop retry <job-id> | --dead";
+const jobId = z.string().regex(/^[1-9]\d{0,9}$/, "expected a job id (a number from `closeloop jobs`)").transform(Number);
+
+/**
+ * `closeloop retry <job-id>` / `retry --dead`: dead jobs run again, with a fresh attempt budget. A running server
+ * picks them up within a second; the summary comment of their close is edited when they settle.
+ */
+export async function retryCommand(database: Database, args: string[], options: { dead: boolean; json: boolean }, out: Output, error: (line: string) => void): Promise<number> {
+  if (options.dead === (args.length > 0) || args.length > 1) throw new UsageError(USAGE);
+  const which = options.dead ? { dead: true as const } : { id: parseWith(jobId, args[0], "retry") };
+  const outcome = await retryJobs(database.prisma, which);
+  if ("problem" in outcome) {
+    error(`closeloop: ${outcome.problem}`);
+    return 1;
+  }
+  if (options.json) out.json(outcome);
+  else if ("id" in which) out.line(`job ${which.id} queued again; a running server picks it up`);
+  else out.line(outcome.retried === 0 ? "no dead jobs" : `${outcome.retried} dead job${outcome.retried === 1 ? "" : "s"} queued again; a running server picks them up`);
+  return 0;
+}

@@ -1,0 +1,145 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runCli } from "../../src/cli/main.js";
+import type { Output } from "../../src/cli/output.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
+import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { closeWithLinks, conversation } from "../support/reopen.js";
+
+function capture() {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  let json: unknown;
+  const out: Output = { line: (text) => lines.push(text), table: (header, rows) => lines.push(...[header, ...rows].map((r) => r.join("|"))), json: (value) => (json = value) };
+  return { out, error: (line: string) => errors.push(line), lines, errors, json: () => json };
+}
+
+describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
+  let database: Database;
+  const saved = process.env.DATABASE_URL;
+  let ids: { done: number; dead: number; pending: number; deadToo: number };
+
+  beforeEach(async () => {
+    const url = await freshDatabaseUrl(engine);
+    database = await openDatabase(url, { migrate: true });
+    process.env.DATABASE_URL = url;
+    await closeWithLinks(database.prisma, 42, [conversation("zendesk", 1), conversation("intercom", 2), conversation("intercom", 3), conversation("front", 4)]);
+    const jobs = await database.prisma.reopenJob.findMany({ orderBy: { id: "asc" } });
+    ids = { done: jobs[0]!.id, dead: jobs[1]!.id, pending: jobs[2]!.id, deadToo: jobs[3]!.id };
+    const at = new Date("2026-11-21T12:05:00Z");
+    await database.prisma.reopenJob.update({ where: { id: ids.done }, data: { state: "done", attempts: 1, noteDoneAt: at, reopenDoneAt: at, finishedAt: at } });
+    await database.prisma.reopenJob.update({ where: { id: ids.dead }, data: { state: "dead", attempts: 1, lastError: "Intercom: conversation not found (404)", lastStatus: 404, finishedAt: at } });
+    await database.prisma.reopenJob.update({ where: { id: ids.deadToo }, data: { state: "dead", attempts: 0, lastError: "Front: provider not configured", finishedAt: new Date("2026-11-21T12:06:00Z") } });
+  });
+  afterEach(async () => {
+    await database.close();
+    process.env.DATABASE_URL = saved;
+  });
+
+  it("jobs --json lists every job with its issue, state and last error", async () => {
+    const io = capture();
+    expect(await runCli(["jobs", "--json"], io.out, io.error)).toBe(0);
+    const rows = io.json() as Record<string, unknown>[];
+    expect(rows.map((row) => [row.id, row.state, row.provider])).toEqual([
+      [ids.done, "done", "zendesk"],
+      [ids.dead, "dead", "intercom"],
+      [ids.pending, "pending", "intercom"],
+      [ids.deadToo, "dead", "front"],
+    ]);
+    expect(rows[1]).toEqual({
+      id: ids.dead,
+      state: "dead",
+      provider: "intercom",
+      conversationId: "215002",
+      url: "https://app.intercom.com/a/inbox/abc123/inbox/conversation/215002",
+      issue: "Codertocat/Hello-World#42",
+      attempts: 1,
+      noteDone: false,
+      lastError: "Intercom: conversation not found (404)",
+      lastStatus: 404,
+      nextAttemptAt: expect.any(String),
+      createdAt: expect.any(String),
+      finishedAt: "2026-11-21T12:05:00.000Z",
+    });
+    expect(rows[0]).toMatchObject({ noteDone: true, lastError: null });
+  });
+
+  it("jobs --state dead shows the dead letters as a table", async () => {
+    const io = capture();
+    expect(await runCli(["jobs", "--state", "dead"], io.out, io.error)).toBe(0);
+    expect(io.lines).toEqual([
+      "2 dead reopen jobs",
+      "id|state|provider|conversation|issue|attempts|last error",
+      `${ids.dead}|dead|intercom|215002|Codertocat/Hello-World#42|1|Intercom: conversation not found (404)`,
+      `${ids.deadToo}|dead|front|cnv_55c8c004|Codertocat/Hello-World#42|0|Front: provider not configured`,
+    ]);
+  });
+
+  it("rejects an unknown --state with exit 2 and one line", async () => {
+    const io = capture();
+    expect(await runCli(["jobs", "--state", "failed"], io.out, io.error)).toBe(2);
+    expect(io.errors).toEqual(["closeloop: jobs --state: expected one of pending, running, done, dead"]);
+  });
+
+  it("retry <job-id> puts a dead job back with a fresh attempt budget", async () => {
+    const io = capture();
+    expect(await runCli(["retry", String(ids.dead)], io.out, io.error)).toBe(0);
+    expect(io.lines).toEqual([`job ${ids.dead} queued again; a running server picks it up`]);
+    expect(await database.prisma.reopenJob.findUniqueOrThrow({ where: { id: ids.dead } })).toMatchObject({ state: "pending", attempts: 0, finishedAt: null, lastError: "Intercom: conversation not found (404)" });
+  });
+
+  it("retry --dead puts every dead job back", async () => {
+    const io = capture();
+    expect(await runCli(["retry", "--dead", "--json"], io.out, io.error)).toBe(0);
+    expect(io.json()).toEqual({ retried: 2 });
+    expect((await database.prisma.reopenJob.findMany({ orderBy: { id: "asc" } })).map((job) => job.state)).toEqual(["done", "pending", "pending", "pending"]);
+    const again = capture();
+    expect(await runCli(["retry", "--dead"], again.out, again.error)).toBe(0);
+    expect(again.lines).toEqual(["no dead jobs"]);
+  });
+
+  it.each([
+    [["retry"], 2, "closeloop: usage: closeloop retry <job-id> | --dead"],
+    [["retry", "1", "--dead"], 2, "closeloop: usage: closeloop retry <job-id> | --dead"],
+    [["retry", "abc"], 2, "closeloop: retry: expected a job id (a number from `closeloop jobs`)"],
+    [["retry", "99999"], 1, "closeloop: no job 99999"],
+  ])("retry %j exits %i with one line", async (argv, code, message) => {
+    const io = capture();
+    expect(await runCli(argv, io.out, io.error)).toBe(code);
+    expect(io.errors).toEqual([message]);
+  });
+
+  it("retry refuses a done job", async () => {
+    const io = capture();
+    expect(await runCli(["retry", String(ids.done)], io.out, io.error)).toBe(1);
+    expect(io.errors).toEqual([`closeloop: job ${ids.done} is done; nothing to retry`]);
+  });
+
+  it("status shows the queue depth and dead letters per provider", async () => {
+    const json = capture();
+    await runCli(["status", "--json"], json.out, json.error);
+    const status = json.json() as { reopen: { providers: unknown[]; dead: unknown[] } };
+    expect(status.reopen.providers).toEqual(
+      expect.arrayContaining([
+        { provider: "intercom", queued: 1, running: 0, done: 0, dead: 1 },
+        { provider: "zendesk", queued: 0, running: 0, done: 1, dead: 0 },
+        { provider: "front", queued: 0, running: 0, done: 0, dead: 1 },
+      ]),
+    );
+    expect(status.reopen.providers).toHaveLength(3);
+    expect(status.reopen.dead).toEqual([
+      { id: ids.deadToo, provider: "front", conversationId: "cnv_55c8c004", issue: "Codertocat/Hello-World#42", attempts: 0, error: "Front: provider not configured", deadAt: "2026-11-21T12:06:00.000Z" },
+      { id: ids.dead, provider: "intercom", conversationId: "215002", issue: "Codertocat/Hello-World#42", attempts: 1, error: "Intercom: conversation not found (404)", deadAt: "2026-11-21T12:05:00.000Z" },
+    ]);
+
+    const human = capture();
+    await runCli(["status"], human.out, human.error);
+    const reopen = human.lines.filter((line) => line.startsWith("reopen") || line.includes("dead job"));
+    expect(reopen[0]).toMatch(/^reopen {6}/);
+    expect(reopen[0]).toContain("intercom 1 queued, 1 dead");
+    expect(reopen[0]).toContain("front 0 queued, 1 dead");
+    expect(reopen.slice(1)).toEqual([
+      `            dead job ${ids.deadToo}: front cnv_55c8c004 (Codertocat/Hello-World#42, 0 attempts): Front: provider not configured`,
+      `            dead job ${ids.dead}: intercom 215002 (Codertocat/Hello-World#42, 1 attempt): Intercom: conversation not found (404)`,
+    ]);
+  });
+});
