@@ -6,7 +6,7 @@ import { startPostgres } from "./processes.js";
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const buildDir = fileURLToPath(new URL("../", import.meta.url));
 const events = Number(process.env.BENCH_EVENTS ?? 3000);
-const options = { events, warmup: Math.min(500, events), concurrency: Number(process.env.BENCH_CONCURRENCY ?? 16) };
+const options = { events, warmup: Math.min(500, events), concurrency: Number(process.env.BENCH_CONCURRENCY ?? 16), rounds: Number(process.env.BENCH_ROUNDS ?? 3) };
 
 const postgres = await startPostgres();
 const figures: IngestFigures[] = [];
@@ -17,7 +17,7 @@ try {
   await postgres.stop();
 }
 
-console.log(`\nP1 webhook ingest: ${options.events} signed issue_comment.created deliveries (1–3 conversation URLs), ${options.concurrency} in flight, over HTTP`);
+console.log(`\nP1 webhook ingest: ${options.events} signed issue_comment.created deliveries (1–3 conversation URLs), ${options.concurrency} in flight, over HTTP; median of ${options.rounds} alternating rounds`);
 console.log("engine       app        events/s    p50 ms    p99 ms  failures");
 for (const { engine, bare, closeloop, drainSeconds } of figures) {
   for (const [name, result] of [["bare probot", bare], ["closeloop", closeloop]] as const) {

@@ -14,6 +14,7 @@ import { urlMatchers } from "./providers/url-matchers.js";
 import type { ProviderId } from "./domain/link.js";
 import { openDatabase, type Database } from "./store/database.js";
 import { DeliveryInbox } from "./store/deliveries.js";
+import { openDeliveryWriter } from "./store/delivery-writer.js";
 import { MigrationError } from "./store/migrations.js";
 
 /**
@@ -60,7 +61,7 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
       reopenQueued: () => reopen.wake(),
     })(app, options);
     const receive = app.webhooks.receive.bind(app.webhooks);
-    const inbox: DeliveryInbox = new DeliveryInbox(database.prisma, () => worker.wake());
+    const inbox: DeliveryInbox = new DeliveryInbox(openDeliveryWriter(database.target), () => worker.wake());
     const worker = new DeliveryWorker(
       database.prisma,
       database.engine,

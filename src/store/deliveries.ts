@@ -1,6 +1,6 @@
 import type { Engine } from "./database-url.js";
 import type { Prisma } from "./database.js";
-import { Prisma as Sql } from "./generated/sqlite/client.js";
+import type { DeliveryWriter } from "./delivery-writer.js";
 
 export interface StoredDelivery {
   id: string;
@@ -16,16 +16,6 @@ export interface IncomingDelivery {
 }
 
 /**
- * Stores verified deliveries in one statement; a delivery id seen before is not stored again. Returns how many
- * were new. Raw SQL: this is the only write on the webhook's request path, so it skips the query builder.
- */
-export async function storeDeliveries(prisma: Prisma, deliveries: readonly IncomingDelivery[], receivedAt = new Date()): Promise<number> {
-  if (deliveries.length === 0) return 0;
-  const rows = deliveries.map((delivery) => Sql.sql`(${delivery.id}, ${delivery.name}, ${delivery.payload}, ${receivedAt}, 0)`);
-  return prisma.$executeRaw`INSERT INTO "Delivery" ("id", "name", "payload", "receivedAt", "attempts") VALUES ${Sql.join(rows)} ON CONFLICT ("id") DO NOTHING`;
-}
-
-/**
  * Group commit for the request path: deliveries arriving while a write is in flight are written together by the
  * next one, so a burst costs one commit per batch instead of one per request, and an idle server writes at once.
  * Each caller's promise settles when its delivery is committed (or the write failed: GitHub then sees a 500 and
@@ -37,7 +27,7 @@ export class DeliveryInbox {
   #lastArrival = 0;
 
   constructor(
-    private readonly prisma: Prisma,
+    private readonly writer: DeliveryWriter,
     private readonly onStored: () => void,
     private readonly maxBatch = 200,
   ) {}
@@ -62,7 +52,7 @@ export class DeliveryInbox {
       // The same delivery twice in one batch would be one conflicting row in one statement: keep the first.
       const unique = [...new Map(batch.map((entry) => [entry.delivery.id, entry.delivery])).values()];
       try {
-        const stored = await storeDeliveries(this.prisma, unique);
+        const stored = await this.writer.write(unique, new Date());
         for (const entry of batch) entry.settle();
         if (stored > 0) this.onStored();
       } catch (error) {

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import pino from "pino";
 import { DeliveryWorker } from "../../src/jobs/delivery-worker.js";
-import { claimDeliveries, DeliveryInbox, deliveryBacklog, storeDeliveries, type StoredDelivery } from "../../src/store/deliveries.js";
+import { claimDeliveries, DeliveryInbox, deliveryBacklog, type IncomingDelivery, type StoredDelivery } from "../../src/store/deliveries.js";
+import { openDeliveryWriter, type DeliveryWriter } from "../../src/store/delivery-writer.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 
@@ -10,23 +11,31 @@ const delivery = (id: string) => ({ id, name: "issue_comment", payload: JSON.str
 
 describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
   let database: Database;
+  let writer: DeliveryWriter;
+  const storeDeliveries = (deliveries: IncomingDelivery[]) => writer.write(deliveries, new Date());
   beforeEach(async () => {
     database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+    writer = openDeliveryWriter(database.target);
   });
   afterEach(async () => {
+    await writer.close();
     await database.close();
   });
 
   it("stores the same delivery once, however often and however batched it arrives", async () => {
-    expect(await storeDeliveries(database.prisma, [delivery("a"), delivery("b")])).toBe(2);
-    expect(await storeDeliveries(database.prisma, [delivery("a")])).toBe(0);
-    const inbox = new DeliveryInbox(database.prisma, () => {});
+    expect(await storeDeliveries([delivery("a"), delivery("b")])).toBe(2);
+    expect(await storeDeliveries([delivery("a")])).toBe(0);
+    const inbox = new DeliveryInbox(writer, () => {});
     await Promise.all([inbox.store(delivery("c")), inbox.store(delivery("c")), inbox.store(delivery("a")), inbox.store(delivery("d"))]);
-    expect((await database.prisma.delivery.findMany({ orderBy: { id: "asc" } })).map((row) => row.id)).toEqual(["a", "b", "c", "d"]);
+    const rows = await database.prisma.delivery.findMany({ orderBy: { id: "asc" } });
+    expect(rows.map((row) => row.id)).toEqual(["a", "b", "c", "d"]);
+    // Written beside Prisma, read back through it: the same columns and time format.
+    expect(rows[0]).toMatchObject({ name: "issue_comment", attempts: 0, deadAt: null, receivedAt: expect.any(Date) });
+    expect(Math.abs(rows[0]!.receivedAt.getTime() - Date.now())).toBeLessThan(60_000);
   });
 
   it("hands each delivery to one claimer and takes over a lease that ran out", async () => {
-    await storeDeliveries(database.prisma, [delivery("a"), delivery("b"), delivery("c")]);
+    await storeDeliveries([delivery("a"), delivery("b"), delivery("c")]);
     const now = new Date();
     const first = await claimDeliveries(database.prisma, engine, 2, 60_000, now);
     const second = await claimDeliveries(database.prisma, engine, 10, 60_000, now);
@@ -38,7 +47,7 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
   });
 
   it("runs the handlers for every stored delivery and removes each once handled", async () => {
-    await storeDeliveries(database.prisma, [delivery("a"), delivery("b")]);
+    await storeDeliveries([delivery("a"), delivery("b")]);
     const handled: string[] = [];
     const worker = new DeliveryWorker(database.prisma, engine, async (d) => void handled.push(d.id), log);
     expect(await worker.drain()).toBe(2);
@@ -47,7 +56,7 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
   });
 
   it("retries a failing delivery later and keeps it as dead after too many attempts, with the error", async () => {
-    await storeDeliveries(database.prisma, [delivery("bad")]);
+    await storeDeliveries([delivery("bad")]);
     const failing = async (d: StoredDelivery) => {
       throw new Error(`handler broke on ${d.id}`);
     };

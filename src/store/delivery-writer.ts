@@ -1,0 +1,63 @@
+import BetterSqlite3 from "better-sqlite3";
+import pg from "pg";
+import type { DatabaseTarget } from "./database-url.js";
+import type { IncomingDelivery } from "./deliveries.js";
+
+/**
+ * The webhook request path's one write, on a connection of its own beside Prisma's: an insert through the query
+ * client costs more than everything else closeloop does before answering, and this path is measured against a
+ * bare Probot app (SPEC §10 P1). The table and its migrations are still Prisma's.
+ */
+export interface DeliveryWriter {
+  /** inserts the deliveries in one commit; returns how many were new */
+  write(deliveries: readonly IncomingDelivery[], receivedAt: Date): Promise<number>;
+  close(): Promise<void>;
+}
+
+export function openDeliveryWriter(target: DatabaseTarget): DeliveryWriter {
+  return target.engine === "sqlite" ? sqliteWriter(target.path) : postgresWriter(target.connectionString);
+}
+
+function sqliteWriter(path: string): DeliveryWriter {
+  // No busy wait: better-sqlite3 would sleep synchronously, and Prisma's connection in this same thread may be the
+  // one holding the write lock (an open transaction of the worker). A busy database is retried after a yield.
+  const db = new BetterSqlite3(path, { timeout: 0 });
+  db.pragma("synchronous = NORMAL");
+  const insert = db.prepare(`INSERT INTO "Delivery" ("id", "name", "payload", "receivedAt", "attempts") VALUES (?, ?, ?, ?, 0) ON CONFLICT ("id") DO NOTHING`);
+  const insertAll = db.transaction((deliveries: readonly IncomingDelivery[], at: string) => {
+    let inserted = 0;
+    for (const delivery of deliveries) inserted += insert.run(delivery.id, delivery.name, delivery.payload, at).changes;
+    return inserted;
+  });
+  return {
+    async write(deliveries, receivedAt) {
+      // Prisma's SQLite adapter writes DateTime as ISO 8601 with "+00:00"; the same form keeps ordering consistent.
+      const at = receivedAt.toISOString().replace("Z", "+00:00");
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        try {
+          return insertAll(deliveries, at);
+        } catch (error) {
+          if ((error as { code?: string }).code !== "SQLITE_BUSY" || Date.now() > deadline) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+      }
+    },
+    async close() {
+      db.close();
+    },
+  };
+}
+
+function postgresWriter(connectionString: string): DeliveryWriter {
+  const pool = new pg.Pool({ connectionString, max: 2 });
+  return {
+    async write(deliveries, receivedAt) {
+      const values = deliveries.map((_, i) => `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3}, $${deliveries.length * 3 + 1}, 0)`).join(", ");
+      const params = [...deliveries.flatMap((delivery) => [delivery.id, delivery.name, delivery.payload]), receivedAt];
+      const result = await pool.query(`INSERT INTO "Delivery" ("id", "name", "payload", "receivedAt", "attempts") VALUES ${values} ON CONFLICT ("id") DO NOTHING`, params);
+      return result.rowCount ?? 0;
+    },
+    close: () => pool.end(),
+  };
+}
