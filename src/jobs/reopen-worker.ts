@@ -21,6 +21,7 @@ import {
   recordSummaryWritten,
   releaseJobs,
   renewLeases,
+  renewSummaryLeases,
   retryJobLater,
   type ClaimedJob,
   type DueSummary,
@@ -317,6 +318,7 @@ export class ReopenWorker {
     const ids = [...this.#lanes.values()].flatMap((state) => [...state.held]);
     try {
       const lost = await renewLeases(this.prisma, this.owner, ids, this.#options.leaseMs);
+      await renewSummaryLeases(this.prisma, [...this.#writingSummaries], this.#options.leaseMs);
       if (lost.length > 0) this.log.warn({ jobs: lost }, `reopen: ${lost.length} job lease(s) ran out before renewal; other workers may run them`);
     } catch (error) {
       this.log.warn({ err: error }, "reopen: could not renew job leases");

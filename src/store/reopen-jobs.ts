@@ -195,6 +195,12 @@ export async function claimDueSummaries(prisma: Prisma, engine: Engine, limit: n
     }));
 }
 
+/** Extends the leases of summaries this worker is writing (a write can wait behind GitHub's pacing of writes). */
+export async function renewSummaryLeases(prisma: Prisma, closeIds: readonly number[], leaseMs: number, now = new Date()): Promise<void> {
+  if (closeIds.length === 0) return;
+  await prisma.issueClose.updateMany({ where: { id: { in: [...closeIds] }, summaryLockedUntil: { not: null } }, data: { summaryLockedUntil: new Date(now.getTime() + leaseMs) } });
+}
+
 /** The summary is written (or was unchanged); it stays due if a job settled while it was being written. */
 export async function recordSummaryWritten(prisma: Prisma, summary: DueSummary, written: { commentId: bigint | null; body: string }, at = new Date()): Promise<void> {
   await prisma.issueClose.update({

@@ -1,0 +1,72 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { openDatabase, type Database } from "../../src/store/database.js";
+import { FakeGitHub } from "../fakes/github-server.js";
+import { startFakeIntercom, type FakeIntercom } from "../fakes/intercom-server.js";
+import { freshDatabaseUrl } from "../support/databases.js";
+import { startApp, type RunningApp } from "../support/process.js";
+import { waitFor } from "../support/reopen.js";
+import { appEnv, deliverClose, seedIssues } from "../support/reopen-process.js";
+
+/**
+ * R5 (SPEC §10): three app processes on one PostgreSQL database share 2,000 reopen jobs; each job runs exactly once
+ * (one note and one reopen per conversation, counted by the fake helpdesk), and all three take part.
+ */
+const REPLICAS = 3;
+const ISSUES = 8;
+const LINKS_PER_ISSUE = 250;
+
+describe("R5: three replicas on PostgreSQL", () => {
+  const github = new FakeGitHub();
+  let intercom: FakeIntercom | undefined;
+  let database: Database | undefined;
+  const apps: RunningApp[] = [];
+
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.stop()));
+    await database?.close();
+    await intercom?.close();
+    await github.stop();
+  });
+
+  it(`run each of ${ISSUES * LINKS_PER_ISSUE} jobs exactly once`, { timeout: 90_000 }, async () => {
+    const host = await github.start();
+    intercom = await startFakeIntercom();
+    const url = await freshDatabaseUrl("postgresql");
+    database = await openDatabase(url, { migrate: true });
+    const ids = await seedIssues(database, intercom, ISSUES, LINKS_PER_ISSUE);
+    const env = appEnv(host, url, intercom);
+    apps.push(...(await Promise.all(Array.from({ length: REPLICAS }, () => startApp(env)))));
+    // Closes arrive at different replicas, as behind a load balancer.
+    for (let number = 1; number <= ISSUES; number++) await deliverClose(apps[number % REPLICAS]!, number);
+
+    const db = database;
+    await waitFor(
+      async () =>
+        (await db.prisma.issueClose.count()) === ISSUES &&
+        (await db.prisma.reopenJob.count({ where: { state: { not: "done" } } })) === 0 && (await db.prisma.issueClose.count({ where: { summaryCommentId: null } })) === 0,
+      60_000,
+      "every job done and every summary written",
+    );
+
+    expect(await db.prisma.reopenJob.count()).toBe(ISSUES * LINKS_PER_ISSUE);
+    const calls = new Map<string, number>();
+    for (const request of intercom.http.requests) {
+      const id = /^\/conversations\/(\d+)\/(reply|parts)$/.exec(request.path);
+      if (id) calls.set(`${id[1]}/${id[2]}`, (calls.get(`${id[1]}/${id[2]}`) ?? 0) + 1);
+    }
+    const once = ids.filter((id) => calls.get(`${id}/reply`) === 1 && calls.get(`${id}/parts`) === 1).length;
+    const conversations = ids.map((id) => intercom!.conversations.get(id)!);
+    expect(once).toBe(ids.length);
+    expect(conversations.every((c) => c.state === "open" && c.reopened === 1 && c.notes.length === 1)).toBe(true);
+    expect(await db.prisma.reopenJob.count({ where: { attempts: { not: 1 } } })).toBe(0);
+
+    // Who ran what, from each process's own log: disjoint, complete, and shared.
+    const ran = apps.map((app) => [...app.output().matchAll(/reopen: reopened Intercom conversation \d+ with a note \(job (\d+)\)/g)].map((m) => Number(m[1])));
+    const all = ran.flat();
+    console.log(`R5: ${all.length} jobs over ${REPLICAS} replicas (${ran.map((r) => r.length).join(" / ")}); conversations with exactly one note and one reopen: ${once} of ${ids.length}`);
+    expect(new Set(all).size).toBe(all.length);
+    expect(all).toHaveLength(ISSUES * LINKS_PER_ISSUE);
+    expect(ran.every((jobs) => jobs.length > 0)).toBe(true);
+    expect(github.comments.size).toBe(ISSUES);
+  });
+});

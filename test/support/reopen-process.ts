@@ -1,0 +1,73 @@
+import type { Database } from "../../src/store/database.js";
+import { applySourceChange } from "../../src/store/links.js";
+import type { FakeIntercom } from "../fakes/intercom-server.js";
+import { webhookExample } from "./github.js";
+import { sign, TEST_PRIVATE_KEY, type RunningApp } from "./process.js";
+import { conversation, issueRef } from "./reopen.js";
+
+/** The real process reopening conversations (R1, R5): signed close deliveries, seeded links, its environment. */
+const SECRET = "reopen-e2e-webhook-secret";
+
+export function closedEvent(number: number): string {
+  const payload = webhookExample<Record<string, any>>("issues", "reopened");
+  payload.action = "closed";
+  payload.installation = { id: 77, node_id: "x" };
+  payload.issue.number = number;
+  payload.issue.id = 900_000 + number;
+  payload.issue.html_url = `https://github.com/Codertocat/Hello-World/issues/${number}`;
+  payload.issue.state = "closed";
+  payload.issue.state_reason = "completed";
+  payload.issue.closed_at = "2026-11-21T12:00:00Z";
+  payload.issue.updated_at = "2026-11-21T12:00:00Z";
+  return JSON.stringify(payload);
+}
+
+export async function deliverClose(app: RunningApp, number: number): Promise<void> {
+  const body = closedEvent(number);
+  const response = await fetch(`${app.baseUrl}/api/github/webhooks`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": crypto.randomUUID(), "x-hub-signature-256": sign(SECRET, body) },
+    body,
+  });
+  if (response.status !== 200) throw new Error(`delivery of #${number} answered ${response.status}`);
+}
+
+/** Links seeded straight into the store (as capture would have), conversations seeded closed in the fake. */
+export async function seedIssues(database: Database, intercom: FakeIntercom, issues: number, perIssue: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let number = 1; number <= issues; number++) {
+    const links = Array.from({ length: perIssue }, (_, i) => conversation("intercom", number * 1000 + i));
+    for (const link of links) intercom.seed({ id: link.conversationId, open: false });
+    ids.push(...links.map((link) => link.conversationId));
+    await applySourceChange(database.prisma, {
+      issue: issueRef(number),
+      source: { kind: "body", key: "" },
+      event: { action: "created", version: new Date("2026-11-20T10:00:00Z") },
+      createdAt: new Date("2026-11-20T10:00:00Z"),
+      links,
+    });
+  }
+  return ids;
+}
+
+export function appEnv(github: string, databaseUrl: string, intercom: FakeIntercom): Record<string, string> {
+  return {
+    APP_ID: "4242",
+    PRIVATE_KEY: TEST_PRIVATE_KEY,
+    WEBHOOK_SECRET: SECRET,
+    GHE_HOST: github,
+    GHE_PROTOCOL: "http",
+    DATABASE_URL: databaseUrl,
+    CLOSELOOP_REOPEN_LEASE_SECONDS: "2",
+    ...intercom.env(),
+  };
+}
+
+export function kill(app: RunningApp): Promise<void> {
+  return new Promise((resolve) => {
+    if (app.child.exitCode !== null || app.child.signalCode !== null) return resolve();
+    app.child.once("exit", () => resolve());
+    app.child.kill("SIGKILL");
+  });
+}
+
