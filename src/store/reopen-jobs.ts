@@ -30,6 +30,12 @@ export async function claimJobs(
   now = new Date(),
 ): Promise<ClaimedJob[]> {
   if (claim.limit <= 0) return [];
+  // A read first: an idle worker polls, and on SQLite an UPDATE takes the write lock even when it matches nothing.
+  const claimable = await prisma.reopenJob.findFirst({
+    where: { provider: claim.provider, OR: [{ state: "pending", nextAttemptAt: { lte: now } }, { state: "running", lockedUntil: { lt: now } }] },
+    select: { id: true },
+  });
+  if (claimable === null) return [];
   const until = new Date(now.getTime() + claim.leaseMs);
   const lock = engine === "postgresql" ? Sql.sql`FOR UPDATE SKIP LOCKED` : Sql.empty;
   const rows = await prisma.$queryRaw<{ id: number }[]>`UPDATE "ReopenJob"
@@ -153,6 +159,11 @@ export interface DueSummary {
 
 /** Leases closes whose summary is due and whose jobs have all settled. */
 export async function claimDueSummaries(prisma: Prisma, engine: Engine, limit: number, leaseMs: number, now = new Date()): Promise<DueSummary[]> {
+  const due = await prisma.issueClose.findFirst({
+    where: { summaryDueAt: { lte: now }, OR: [{ summaryLockedUntil: null }, { summaryLockedUntil: { lt: now } }] },
+    select: { id: true },
+  });
+  if (due === null) return [];
   const until = new Date(now.getTime() + leaseMs);
   const lock = engine === "postgresql" ? Sql.sql`FOR UPDATE SKIP LOCKED` : Sql.empty;
   const rows = await prisma.$queryRaw<{ id: number }[]>`UPDATE "IssueClose"
