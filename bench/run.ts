@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { benchIngest, sqliteUrl, type IngestFigures } from "./ingest.js";
 import { startPostgres } from "./processes.js";
+import { runP3 } from "./reopen.js";
 
 // `npm run bench`: every target of SPEC §10 that exists so far, as figures and ratios, in one run.
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -29,3 +30,5 @@ for (const { engine, bare, closeloop, drainSeconds } of figures) {
   console.log(`${engine.padEnd(12)} closeloop stored every link ${drainSeconds.toFixed(2)} s after the last 200: ${endToEnd.toFixed(0)} events/s end to end (inbox to links)`);
   console.log(`${engine.padEnd(12)} ratio: events/s ${throughput.toFixed(2)}× (target ≥ 0.80×) ${throughput >= 0.8 ? "MET" : "MISSED"}; p99 ${latency.toFixed(2)}× (target ≤ 1.50×) ${latency <= 1.5 ? "MET" : "MISSED"}`);
 }
+
+await runP3(Number(process.env.BENCH_P3_SECONDS ?? 20));
