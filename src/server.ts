@@ -4,6 +4,8 @@ import { EnvError, hasAppCredentials, parseEnv, type Env } from "./config/env.js
 import { RepoConfigCache } from "./config/repo-config-cache.js";
 import { loadDotEnv } from "./config/dotenv.js";
 import { healthRoutes } from "./http/health.js";
+import { configuredWebhooks, helpdeskWebhookRoutes, HELPDESK_DELIVERY_PREFIX, type ConfiguredWebhook } from "./http/helpdesk-webhooks.js";
+import { onHelpdeskDelivery } from "./handlers/helpdesk-events.js";
 import { acceptIntoInbox } from "./http/webhook-inbox.js";
 import { DeliveryWorker } from "./jobs/delivery-worker.js";
 import { reopenLanes } from "./jobs/reopen-lanes.js";
@@ -25,6 +27,7 @@ async function main(): Promise<void> {
   loadDotEnv();
   const env = parseEnv();
   const providers = enabledProviders(process.env);
+  const webhooks = configuredWebhooks(process.env);
   if (!hasAppCredentials(env)) {
     console.log("closeloop: no GitHub App credentials (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET); starting Probot's setup flow to register the app");
     await run(() => {});
@@ -32,7 +35,7 @@ async function main(): Promise<void> {
   }
   const database = await openDatabase(env.DATABASE_URL, { migrate: true });
   const workers: { stop(): Promise<void> }[] = [];
-  const server = await run(serve(env, database, providers, (started) => workers.push(...started)));
+  const server = await run(serve(env, database, providers, webhooks, (started) => workers.push(...started)));
   const stop = async (signal: string) => {
     console.log(`closeloop: ${signal}, stopping`);
     await server.stop();
@@ -43,10 +46,11 @@ async function main(): Promise<void> {
   process.once("SIGTERM", () => void stop("SIGTERM"));
 }
 
-function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledProvider>, onWorkers: (workers: { stop(): Promise<void> }[]) => void): ApplicationFunction {
+function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledProvider>, webhooks: Map<ProviderId, ConfiguredWebhook>, onWorkers: (workers: { stop(): Promise<void> }[]) => void): ApplicationFunction {
   return (app, options) => {
     app.log.info(
       `closeloop: database ${database.target.display}; helpdesks: ${providers.size > 0 ? [...providers.keys()].join(", ") : "none configured"}` +
+        `; helpdesk webhooks: ${webhooks.size > 0 ? [...webhooks.keys()].join(", ") : "none configured"}` +
         (env.CLOSELOOP_DRY_RUN ? "; dry run: no change is made on GitHub or in helpdesks" : ""),
     );
     const reopen = new ReopenWorker(database.prisma, database.engine, reopenLanes(providers), (installationId) => app.auth(installationId), app.log, {
@@ -65,7 +69,10 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
     const worker = new DeliveryWorker(
       database.prisma,
       database.engine,
-      (delivery) => receive({ id: delivery.id, name: delivery.name, payload: JSON.parse(delivery.payload) } as Parameters<typeof receive>[0]),
+      (delivery) =>
+        delivery.name.startsWith(HELPDESK_DELIVERY_PREFIX)
+          ? onHelpdeskDelivery({ log: app.log }, delivery)
+          : receive({ id: delivery.id, name: delivery.name, payload: JSON.parse(delivery.payload) } as Parameters<typeof receive>[0]),
       app.log,
       { ingestActive: () => inbox.receiving() },
     );
@@ -74,6 +81,7 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
     reopen.start();
     onWorkers([worker, reopen]);
     options.addHandler(healthRoutes(database));
+    options.addHandler(helpdeskWebhookRoutes(webhooks, (delivery) => inbox.store(delivery), app.log));
   };
 }
 

@@ -1,4 +1,5 @@
 import type { ProviderId, UrlMatcher } from "../domain/link.js";
+import type { HelpdeskWebhook } from "./helpdesk-webhook.js";
 
 /** Which conversation, as stored on a link. `account` is "" when the provider's URLs carry none. */
 export interface ConversationRef {
@@ -41,4 +42,6 @@ export interface ProviderDefinition<Settings = unknown> {
   configure(env: Record<string, string | undefined>): Settings | null;
   createClient(settings: Settings): HelpdeskClient;
   rateBudget(settings: Settings): RateBudget;
+  /** receives the helpdesk's webhooks at /closeloop/webhooks/<id> (its folder's webhook.ts) */
+  webhook: HelpdeskWebhook<any>;
 }

@@ -3,6 +3,7 @@ import { DEFAULT_TIMEOUT_MS } from "../helpdesk-http.js";
 import { ProviderConfigError, readApiUrl, readCredentials } from "../provider-settings.js";
 import { createFreshdeskClient, type FreshdeskSettings } from "./client.js";
 import { freshdeskUrls } from "./urls.js";
+import { freshdeskWebhook } from "./webhook.js";
 
 export const freshdeskProvider: ProviderDefinition<FreshdeskSettings> = {
   id: "freshdesk",
@@ -28,4 +29,5 @@ export const freshdeskProvider: ProviderDefinition<FreshdeskSettings> = {
   // update and one note, so 80 reopens (160 calls) a minute is the most that plan allows.
   // https://support.freshdesk.com/support/solutions/articles/225439-what-are-the-rate-limits-for-the-api-calls-to-freshdesk
   rateBudget: () => ({ requests: 160, intervalMs: 60_000 }),
+  webhook: freshdeskWebhook,
 };

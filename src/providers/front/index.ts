@@ -3,6 +3,7 @@ import { DEFAULT_TIMEOUT_MS } from "../helpdesk-http.js";
 import { readApiUrl, readCredentials } from "../provider-settings.js";
 import { createFrontClient, type FrontSettings } from "./client.js";
 import { frontUrls } from "./urls.js";
+import { frontWebhook } from "./webhook.js";
 
 export const frontProvider: ProviderDefinition<FrontSettings> = {
   id: "front",
@@ -22,4 +23,5 @@ export const frontProvider: ProviderDefinition<FrontSettings> = {
   // Per company, by plan: Starter 50, Professional 100, Enterprise 200 a minute. The smallest is the safe default;
   // the worker reads x-ratelimit-limit for the real one. https://dev.frontapp.com/docs/rate-limiting
   rateBudget: () => ({ requests: 50, intervalMs: 60_000 }),
+  webhook: frontWebhook,
 };

@@ -3,6 +3,7 @@ import { DEFAULT_TIMEOUT_MS } from "../helpdesk-http.js";
 import { readApiUrl, readCredentials } from "../provider-settings.js";
 import { createHelpScoutClient, type HelpScoutSettings } from "./client.js";
 import { helpscoutUrls } from "./urls.js";
+import { helpscoutWebhook } from "./webhook.js";
 
 export const helpscoutProvider: ProviderDefinition<HelpScoutSettings> = {
   id: "helpscout",
@@ -23,4 +24,5 @@ export const helpscoutProvider: ProviderDefinition<HelpScoutSettings> = {
   // The limit depends on the plan; the worker reads X-RateLimit-Limit-Minute for the real one.
   // https://developer.helpscout.com/mailbox-api/overview/rate-limiting/
   rateBudget: () => ({ requests: 100, intervalMs: 60_000 }),
+  webhook: helpscoutWebhook,
 };

@@ -3,6 +3,7 @@ import { DEFAULT_TIMEOUT_MS } from "../helpdesk-http.js";
 import { ProviderConfigError, readApiUrl, readCredentials } from "../provider-settings.js";
 import { createIntercomClient, type IntercomSettings } from "./client.js";
 import { intercomUrls } from "./urls.js";
+import { intercomWebhook } from "./webhook.js";
 
 export const intercomProvider: ProviderDefinition<IntercomSettings> = {
   id: "intercom",
@@ -26,4 +27,5 @@ export const intercomProvider: ProviderDefinition<IntercomSettings> = {
   // 10,000 calls a minute per app, enforced in 10-second windows: 1,666 per window.
   // https://developers.intercom.com/docs/references/2.17/rest-api/errors/rate-limiting
   rateBudget: () => ({ requests: 1666, intervalMs: 10_000 }),
+  webhook: intercomWebhook,
 };

@@ -3,6 +3,7 @@ import { DEFAULT_TIMEOUT_MS } from "../helpdesk-http.js";
 import { ProviderConfigError, readApiUrl, readCredentials } from "../provider-settings.js";
 import { createZendeskClient, type ZendeskSettings } from "./client.js";
 import { zendeskUrls } from "./urls.js";
+import { zendeskWebhook } from "./webhook.js";
 
 export const zendeskProvider: ProviderDefinition<ZendeskSettings> = {
   id: "zendesk",
@@ -28,4 +29,5 @@ export const zendeskProvider: ProviderDefinition<ZendeskSettings> = {
   // Both the note and the reopen are Update Ticket calls, limited to 100 a minute per account whatever the plan's
   // overall limit (200–700). https://developer.zendesk.com/api-reference/introduction/rate-limits/ ("Endpoint rate limits")
   rateBudget: () => ({ requests: 100, intervalMs: 60_000 }),
+  webhook: zendeskWebhook,
 };

@@ -1,0 +1,128 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "probot";
+import { PROVIDERS, type ProviderId } from "../domain/link.js";
+import { bodyHash, type HelpdeskWebhook, type WebhookRequest, type WebhookSettings } from "../providers/helpdesk-webhook.js";
+import { providers } from "../providers/registry.js";
+import type { IncomingDelivery } from "../store/deliveries.js";
+
+/**
+ * `POST /closeloop/webhooks/<provider>` (SPEC §9): helpdesk webhooks through the same durable inbox as GitHub's.
+ * Order of checks: the provider must be configured for webhooks (its secret set, else 404), the signature must match
+ * over the raw bytes (else 401, nothing stored, nothing parsed), the body must be JSON (else 400). A verified event
+ * closeloop reads is stored as a delivery named `helpdesk.<provider>` before the 200, and the DeliveryWorker links
+ * from it; an event it has no use for is answered 200 and not stored, so the helpdesk does not retry it.
+ */
+export const HELPDESK_WEBHOOK_PATH = "/closeloop/webhooks/";
+export const HELPDESK_DELIVERY_PREFIX = "helpdesk.";
+
+/** Larger than any conversation event; a bigger body is refused before it is read whole. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface ConfiguredWebhook {
+  webhook: HelpdeskWebhook<WebhookSettings>;
+  settings: WebhookSettings;
+}
+
+/** The helpdesks whose webhook secret is set. Throws ProviderConfigError (start-up stops) on a half-done set-up. */
+export function configuredWebhooks(env: Record<string, string | undefined>): Map<ProviderId, ConfiguredWebhook> {
+  const configured = new Map<ProviderId, ConfiguredWebhook>();
+  for (const id of PROVIDERS) {
+    const webhook = providers.get(id)?.webhook as HelpdeskWebhook<WebhookSettings> | undefined;
+    const settings = webhook?.configure(env);
+    if (webhook && settings) configured.set(id, { webhook, settings });
+  }
+  return configured;
+}
+
+export function helpdeskWebhookRoutes(
+  webhooks: ReadonlyMap<ProviderId, ConfiguredWebhook>,
+  store: (delivery: IncomingDelivery) => Promise<void>,
+  log: Logger,
+  now: () => Date = () => new Date(),
+) {
+  return async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
+    const path = request.url?.split("?", 1)[0] ?? "";
+    if (!path.startsWith(HELPDESK_WEBHOOK_PATH)) return false;
+    const name = path.slice(HELPDESK_WEBHOOK_PATH.length).replace(/\/$/, "");
+    const configured = webhooks.get(name as ProviderId);
+    const event = `${HELPDESK_DELIVERY_PREFIX}${(PROVIDERS as readonly string[]).includes(name) ? name : "unknown"}`;
+    const answer = (status: number, _outcome: string, body: unknown) => {
+      sendJson(response, status, body);
+      return true;
+    };
+
+    if (configured === undefined) {
+      request.resume();
+      const reason = (PROVIDERS as readonly string[]).includes(name)
+        ? `${name} webhooks are not configured: set ${providers.get(name as ProviderId)!.webhook.secretVariable}`
+        : `no helpdesk named "${name}"`;
+      return answer(404, "not_configured", { error: reason });
+    }
+    // Intercom checks a new endpoint URL with a HEAD request.
+    if (request.method === "HEAD") return answer(200, "probe", {});
+    if (request.method !== "POST") {
+      request.resume();
+      response.setHeader("allow", "POST, HEAD");
+      return answer(405, "invalid", { error: "use POST" });
+    }
+
+    const body = await readBody(request, MAX_BODY_BYTES);
+    if (body === null) {
+      response.setHeader("connection", "close");
+      return answer(413, "invalid", { error: `body larger than ${MAX_BODY_BYTES} bytes` });
+    }
+    const incoming: WebhookRequest = { headers: request.headers, body, receivedAt: now() };
+    const verified = configured.webhook.verify(incoming, configured.settings);
+    if (!verified.ok) {
+      log.warn({ provider: name }, `helpdesk webhook ${name}: refused (401): ${verified.reason}`);
+      return answer(401, "unauthorized", { error: `signature check failed: ${verified.reason}` });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(body.toString("utf8"));
+    } catch {
+      return answer(400, "invalid", { error: "body is not JSON" });
+    }
+    const handshake = configured.webhook.handshake?.(incoming, json);
+    if (handshake !== undefined) return answer(handshake.status, "handshake", handshake.body);
+
+    const parsed = configured.webhook.parse(json, incoming, configured.settings);
+    if ("ignore" in parsed) {
+      log.debug({ provider: name }, `helpdesk webhook ${name}: ignored: ${parsed.ignore}`);
+      return answer(200, "ignored", { status: "ignored", reason: parsed.ignore });
+    }
+    // A provider's event id is usually short; one that is not is hashed so the key stays bounded.
+    const eventId = parsed.event.eventId.length <= 200 ? parsed.event.eventId : bodyHash(Buffer.from(parsed.event.eventId, "utf8"));
+    try {
+      await store({ id: `${event}:${eventId}`, name: event, payload: JSON.stringify(parsed.event) });
+    } catch (error) {
+      log.error({ err: error, provider: name }, `helpdesk webhook ${name}: cannot store the delivery; answering 500 so the helpdesk retries`);
+      return answer(500, "error", { error: "cannot store the delivery" });
+    }
+    return answer(200, "stored", { status: "stored" });
+  };
+}
+
+/** The raw bytes, or null once more than `limit` arrived (the rest is read and dropped, so the 413 can be sent). */
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    request.on("data", (chunk: Buffer) => {
+      if (length > limit) return;
+      length += chunk.length;
+      if (length > limit) {
+        chunks.length = 0;
+        resolve(null);
+      } else chunks.push(chunk);
+    });
+    request.on("end", () => {
+      if (length <= limit) resolve(Buffer.concat(chunks, length));
+    });
+    request.on("error", reject);
+  });
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" }).end(JSON.stringify(body));
+}

@@ -1,0 +1,80 @@
+import { z } from "zod";
+import { bodyHash, header, hmacMatches, isoTime, type HelpdeskEvent, type HelpdeskWebhook } from "../helpdesk-webhook.js";
+
+/*
+ * Help Scout webhooks (https://developer.helpscout.com/webhooks/): `X-HelpScout-Signature: base64(HMAC-SHA1(secret key,
+ * body))` and `X-HelpScout-Event: convo.note.created` (the event name). No timestamp and no event id are sent, so a
+ * replay is recognised by the hash of the event name and body.
+ * Body: the conversation (https://developer.helpscout.com/webhooks/objects/conversation/): id, number, tags, and its
+ * threads with their HTML bodies: in the legacy object `threads: [...]`, `tags: ["…"]`, `mailbox: { name }`; in the
+ * v2 object (Mailbox API 2.0 shape) `_embedded.threads`, `tags: [{ tag }]`, `mailboxId`. Both are read.
+ */
+const thread = z.looseObject({ body: z.string().nullish(), createdAt: z.string().nullish() });
+const tag = z.union([z.string(), z.looseObject({ tag: z.string() }).transform((value) => value.tag)]);
+
+const conversationSchema = z.looseObject({
+  id: z.number(),
+  number: z.number().nullish(),
+  createdAt: z.string().nullish(),
+  modifiedAt: z.string().nullish(),
+  userModifiedAt: z.string().nullish(),
+  userUpdatedAt: z.string().nullish(),
+  tags: z.array(tag).nullish(),
+  mailbox: z.looseObject({ name: z.string().nullish() }).nullish(),
+  threads: z.union([z.array(thread), z.number()]).nullish(),
+  _embedded: z.looseObject({ threads: z.array(thread).nullish() }).nullish(),
+});
+
+// Events whose body is a conversation and that bring new text or tags.
+const READ_EVENTS = new Set([
+  "convo.created",
+  "convo.customer.reply.created",
+  "convo.agent.reply.created",
+  "convo.note.created",
+  "convo.tags",
+  "convo.moved",
+  "convo.assigned",
+]);
+
+export const helpscoutWebhook: HelpdeskWebhook = {
+  secretVariable: "HELPSCOUT_WEBHOOK_SECRET",
+  configure(env) {
+    const secret = env.HELPSCOUT_WEBHOOK_SECRET?.trim();
+    return secret ? { secret } : null;
+  },
+  verify(request, settings) {
+    return hmacMatches("sha1", settings.secret, request.body, header(request, "x-helpscout-signature"), "base64");
+  },
+  parse(body, request) {
+    const name = header(request, "x-helpscout-event") ?? "";
+    if (!READ_EVENTS.has(name)) return { ignore: `event ${name || "(no X-HelpScout-Event)"} is not read` };
+    const parsed = conversationSchema.safeParse(body);
+    if (!parsed.success) return { ignore: `${name} carries no conversation` };
+    const conversation = parsed.data;
+
+    const occurredAt =
+      isoTime(conversation.userModifiedAt ?? conversation.userUpdatedAt ?? conversation.modifiedAt) ?? request.receivedAt.toISOString();
+    // Help Scout sends the conversation with all its threads, not only the new one: every thread is read, and a link
+    // already made from an earlier thread is left as it is.
+    const threads = Array.isArray(conversation.threads) ? conversation.threads : (conversation._embedded?.threads ?? []);
+    const messages: HelpdeskEvent["messages"] = threads
+      .filter((entry) => entry.body)
+      .map((entry) => ({ text: entry.body!, at: isoTime(entry.createdAt) ?? occurredAt }));
+    const tags = conversation.tags ?? undefined;
+    const team = conversation.mailbox?.name ?? undefined;
+    const number = conversation.number === null || conversation.number === undefined ? "" : `${conversation.number}/`;
+    return {
+      event: {
+        provider: "helpscout",
+        eventId: bodyHash(Buffer.concat([Buffer.from(`${name}\n`, "utf8"), request.body])),
+        type: name,
+        conversationUrl: `https://secure.helpscout.net/conversation/${conversation.id}/${number}`,
+        messages,
+        // The team of a Help Scout conversation is its mailbox; the v2 object names it by id only (enrichment reads it).
+        ...(team === undefined ? {} : { team }),
+        ...(tags === undefined ? {} : { tags }),
+        occurredAt,
+      },
+    };
+  },
+};
