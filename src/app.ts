@@ -5,6 +5,7 @@ import { onIssueBody, onIssueDeleted, onIssueState, onIssueTransferred } from ".
 import { onIssueComment } from "./handlers/issue-comments.js";
 import { onInstallationDeleted, onRepositoriesRemoved } from "./handlers/installations.js";
 import { onPush } from "./handlers/config-pushes.js";
+import { onIssueLabel } from "./handlers/labels.js";
 
 type Route<E extends EmitterWebhookEventName> = [events: E[], handler: (deps: HandlerDeps, context: Context<E>) => Promise<void>];
 const route = <E extends EmitterWebhookEventName>(...entry: Route<E>) => entry as unknown as Route<EmitterWebhookEventName>;
@@ -15,6 +16,7 @@ const ROUTES = [
   route(["issues.closed", "issues.reopened"], onIssueState),
   route(["issues.transferred"], onIssueTransferred),
   route(["issues.deleted"], onIssueDeleted),
+  route(["issues.labeled", "issues.unlabeled"], onIssueLabel),
   route(["issue_comment.created", "issue_comment.edited", "issue_comment.deleted"], onIssueComment),
   route(["installation.deleted"], onInstallationDeleted),
   route(["installation_repositories.removed"], onRepositoriesRemoved),

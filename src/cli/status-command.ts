@@ -2,6 +2,7 @@ import { PROVIDERS } from "../domain/link.js";
 import { enabledProviders } from "../providers/registry.js";
 import { checkReadiness, type Database } from "../store/database.js";
 import { listConfigErrors } from "../store/config-errors.js";
+import { listLabelErrors } from "../store/labels.js";
 import { migrationStatus } from "../store/migrations.js";
 import { deliveryBacklog } from "../store/deliveries.js";
 import { jobBacklog } from "../store/reopen-jobs.js";
@@ -21,6 +22,8 @@ export interface StatusJson {
     dead: { id: number; provider: string; conversationId: string; issue: string; attempts: number; error: string | null; deadAt: string | null }[];
   };
   configErrors: { repository: string; path: string; message: string; commitSha: string | null; seenAt: string }[];
+  /** repositories where GitHub refused label writes (403); writes there pause an hour, then are tried again */
+  labelErrors: { repository: string; message: string; seenAt: string }[];
 }
 
 /** `closeloop status`: exit 0 when the database is ready and every provider's settings are valid. */
@@ -30,6 +33,7 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
   const providers = providerStatus(env);
   const counts = readiness.ready ? await Promise.all([database.prisma.link.count(), database.prisma.issue.count()]) : [0, 0];
   const configErrors = readiness.ready ? await listConfigErrors(database.prisma) : [];
+  const labelErrors = readiness.ready ? await listLabelErrors(database.prisma) : [];
   const backlog = readiness.ready ? await deliveryBacklog(database.prisma) : { waiting: 0, dead: [] };
   const jobs = readiness.ready ? await jobBacklog(database.prisma) : { providers: [], dead: [] };
   const status: StatusJson = {
@@ -47,6 +51,7 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
       dead: jobs.dead.map((job) => ({ id: job.id, provider: job.provider, conversationId: job.conversationId, issue: job.issue, attempts: job.attempts, error: job.lastError, deadAt: job.finishedAt?.toISOString() ?? null })),
     },
     configErrors: configErrors.map((error) => ({ ...error, seenAt: error.seenAt.toISOString() })),
+    labelErrors: labelErrors.map((error) => ({ ...error, seenAt: error.seenAt.toISOString() })),
   };
   const healthy = readiness.ready && providers.every((provider) => !provider.problem);
   if (json) {
@@ -63,7 +68,8 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
   out.line(`reopen      ${queues.length > 0 ? queues.join("; ") : "no jobs"}`);
   for (const dead of status.reopen.dead) out.line(`            dead job ${dead.id}: ${dead.provider} ${dead.conversationId} (${dead.issue}, ${dead.attempts} attempt${dead.attempts === 1 ? "" : "s"}): ${dead.error}`);
   if (configErrors.length === 0) out.line("config      no errors");
-  for (const error of status.configErrors) out.line(`config      ${error.repository}: ${error.message} (seen ${error.seenAt})`);
+  for (const error of status.configErrors) out.line(`config      ${error.repository}: ${error.message} (${error.commitSha ? `in ${error.commitSha.slice(0, 7)}, ` : ""}seen ${error.seenAt})`);
+  for (const error of status.labelErrors) out.line(`labels      ${error.repository}: cannot write labels: ${error.message} (seen ${error.seenAt})`);
   return healthy ? 0 : 1;
 }
 

@@ -4,6 +4,7 @@ import { linkKey, type SourceEvent } from "../domain/source-change.js";
 import { applySourceChange, type IssueRef, type SourceKind } from "../store/links.js";
 import type { HandlerDeps } from "./deps.js";
 import { describeIssue } from "./payload-refs.js";
+import { refreshIssueLabels } from "./labels.js";
 
 export interface CapturedText {
   issue: IssueRef;
@@ -48,5 +49,6 @@ export async function captureText(deps: HandlerDeps, context: Context, captured:
       { added: outcome.added, removed: outcome.removed, linksDeleted: outcome.linksDeleted },
       `${where}: ${outcome.added} link(s) added, ${outcome.removed} removed`,
     );
+    await refreshIssueLabels(deps, context, captured.issue);
   }
 }

@@ -10,6 +10,8 @@ import { freshDatabaseUrl } from "./databases.js";
 import { testProbot } from "./github.js";
 
 export const TEST_APP_ID = 1;
+/** The harness's clock for label windows: well after every date the handler tests use, unless a test moves it. */
+export const TEST_NOW = new Date("2027-01-01T00:00:00Z");
 
 export interface Harness {
   probot: Probot;
@@ -27,6 +29,7 @@ export async function startHarness(engine: Engine): Promise<Harness> {
     configs: new RepoConfigCache(database.prisma, log),
     matchers: urlMatchers,
     appId: TEST_APP_ID,
+    now: () => TEST_NOW,
   };
   const probot = testProbot();
   await probot.load(closeloopApp(deps));

@@ -15,14 +15,15 @@ export function webhookExample<T = Record<string, any>>(event: string, action: s
 }
 
 /** A Probot for tests: token auth (no installation token dance), no retries or throttling, silent logs. */
-export function testProbot(): Probot {
-  return new Probot({
-    appId: 1,
-    githubToken: "test-token",
-    log: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
-    Octokit: ProbotOctokit.defaults({ retry: { enabled: false }, throttle: { enabled: false } }),
-  });
+export function testProbot(log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" })): Probot {
+  return new Probot({ appId: 1, githubToken: "test-token", log, Octokit: TestOctokit });
 }
+
+/**
+ * Probot sets its own throttle options on every Octokit it makes, which would turn throttling back on (and space
+ * writes a second apart); a function default runs after Probot's and keeps retries and throttling off.
+ */
+export const TestOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, retry: { enabled: false }, throttle: { enabled: false } }));
 
 export async function receive(probot: Probot, name: string, payload: unknown, id: string = crypto.randomUUID()): Promise<void> {
   await probot.receive({ id, name, payload } as EmitterWebhookEvent);

@@ -1,0 +1,50 @@
+import type { Context } from "probot";
+import { applyIssueLabels, type PayloadLabels } from "../labels/apply-labels.js";
+import { repositoryLabels } from "../labels/repository-labels.js";
+import { recordLabelEvent } from "../store/labels.js";
+import type { IssueRef } from "../store/links.js";
+import type { HandlerDeps } from "./deps.js";
+import { describeIssue, issueRef, repositoryRef } from "./payload-refs.js";
+
+/**
+ * Brings the issue's frequency and team labels up to date after its links changed (SPEC §6). The labels on the
+ * issue are read from the event's payload, so this costs no GitHub call when nothing changes.
+ */
+export async function refreshIssueLabels(deps: HandlerDeps, context: Context, issue: IssueRef): Promise<void> {
+  const config = await deps.configs.get(issue.repository, (file) => context.config(file));
+  const writer = { octokit: context.octokit, log: context.log, dryRun: deps.dryRun ?? false };
+  await applyIssueLabels(deps.prisma, writer, issue, config, payloadLabels(context.payload), deps.now?.() ?? new Date());
+}
+
+function payloadLabels(payload: unknown): PayloadLabels | undefined {
+  const issue = (payload as { issue?: { labels?: unknown; updated_at?: unknown } }).issue;
+  if (!Array.isArray(issue?.labels) || typeof issue.updated_at !== "string") return undefined;
+  const labels = (issue.labels as unknown[]).flatMap((label) => {
+    const name = typeof label === "string" ? label : (label as { name?: unknown } | null)?.name;
+    return typeof name === "string" ? [name] : [];
+  });
+  return { labels, at: new Date(issue.updated_at) };
+}
+
+/**
+ * `issues.labeled` / `issues.unlabeled`: a person removing a label stops closeloop from adding it to that issue
+ * again until a person adds it back. Bots (closeloop included) do not suppress; their changes only keep closeloop's
+ * view of the issue's labels current. No GitHub call.
+ */
+export async function onIssueLabel(deps: HandlerDeps, context: Context<"issues.labeled" | "issues.unlabeled">): Promise<void> {
+  const { label, issue, sender, action } = context.payload;
+  if (!label || issue.pull_request) return;
+  const ref = issueRef(repositoryRef(context.payload.repository, context.payload.installation?.id), issue);
+  if (action === "labeled") repositoryLabels(deps.prisma).learn(ref.repository.id, [label.name]);
+  const byPerson = sender.type !== "Bot";
+  const outcome = await recordLabelEvent(deps.prisma, {
+    repositoryId: ref.repository.id,
+    number: ref.number,
+    name: label.name,
+    present: action === "labeled",
+    at: new Date(issue.updated_at),
+    byPerson,
+  });
+  if (outcome === "suppressed") context.log.info(`${describeIssue(ref)}: ${sender.login} removed "${label.name}"; closeloop will not add it again until a person adds it back`);
+  else if (outcome === "released") context.log.info(`${describeIssue(ref)}: ${sender.login} added "${label.name}" back; closeloop manages it again`);
+}

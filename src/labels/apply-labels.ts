@@ -1,0 +1,229 @@
+import type { Logger, ProbotOctokit } from "probot";
+import type { RepoConfig } from "../config/repo-config.js";
+import { frequencyOf, nextFrequencyChange, type Frequency } from "../domain/frequency.js";
+import { diffLabels, knownLabels } from "../domain/label-diff.js";
+import { labelKey, teamLabels } from "../domain/team-labels.js";
+import type { Prisma } from "../store/database.js";
+import { clearLabelError, readLabelInputs, recordIssueLabels, recordLabelError, type IssueLabelRecord, type LabelWrite } from "../store/labels.js";
+import type { IssueRef } from "../store/links.js";
+import { repositoryLabels } from "./repository-labels.js";
+
+/** After GitHub refuses a label write (403), label writes to that repository wait this long before one more try. */
+export const LABEL_ERROR_PAUSE_MS = 60 * 60_000;
+
+/** How labels are written: the installation's Octokit, a logger, and whether this is a dry run. */
+export interface LabelWriter {
+  octokit: ProbotOctokit;
+  log: Logger;
+  dryRun: boolean;
+}
+
+/** The issue's labels as a webhook payload showed them, true at the payload's `issue.updated_at`. */
+export interface PayloadLabels {
+  labels: string[];
+  at: Date;
+}
+
+export interface LabelOutcome {
+  frequency: Frequency | null;
+  added: string[];
+  removed: string[];
+  /** why nothing was written: the issue has no row, writes to the repository are paused or were refused, the issue is gone */
+  skipped?: "unknown-issue" | "paused" | "denied" | "not-found";
+}
+
+/**
+ * Brings one issue's managed labels (SPEC §6) to what its live links call for, with the fewest GitHub calls: none
+ * when nothing changes; otherwise one call adding every missing label (GitHub's endpoint takes a list), one per
+ * label removed, and, the first time a frequency label is used in a repository, one to create it with its colour.
+ * Team labels have no colour in the config, so GitHub creates them on the add. Calls for one issue never overlap
+ * within a process. Used by the webhook handlers after links change, and by the decay sweep.
+ */
+export async function applyIssueLabels(
+  prisma: Prisma,
+  writer: LabelWriter,
+  issue: IssueRef,
+  config: RepoConfig,
+  payload?: PayloadLabels,
+  now: Date = new Date(),
+): Promise<LabelOutcome> {
+  return serialised(`${issue.repository.id}#${issue.number}`, async () => {
+    const inputs = await readLabelInputs(prisma, issue.repository.id, issue.number);
+    if (!inputs) return { frequency: null, added: [], removed: [], skipped: "unknown-issue" };
+    const where = `${issue.repository.owner}/${issue.repository.name}#${issue.number}`;
+    const known = repositoryLabels(prisma);
+    if (payload) known.learn(issue.repository.id, payload.labels);
+
+    const rules = config.frequency;
+    const frequencyLabels = [rules.daily.label, rules.weekly.label];
+    const frequency = frequencyOf(inputs.reports, now, rules);
+    const desired = [...(frequency ? [rules[frequency].label] : []), ...teamLabels(inputs.conversations, config.teams, frequencyLabels)];
+    const diff = diffLabels({
+      desired,
+      managed: [...frequencyLabels, ...inputs.labels.filter((label) => label.applied).map((label) => label.name)],
+      current: knownLabels(payload, inputs.labels),
+      suppressed: inputs.labels.filter((label) => label.suppressed).map((label) => label.name),
+    });
+    const writes = payloadObservations(payload, inputs.labels, [...frequencyLabels, ...desired]);
+    let dueAt = nextFrequencyChange(inputs.reports, now, rules);
+    const evaluation = () => (frequency === inputs.frequency && sameTime(dueAt, inputs.labelsDueAt) ? undefined : { frequency, dueAt });
+    const outcome: LabelOutcome = { frequency, added: [], removed: [] };
+    if (diff.add.length === 0 && diff.remove.length === 0) {
+      await recordIssueLabels(prisma, inputs.issueId, writes, evaluation());
+      return outcome;
+    }
+
+    if (inputs.labelError && now.getTime() - inputs.labelError.at.getTime() < LABEL_ERROR_PAUSE_MS) {
+      // The sweep comes back when the pause ends; until then no call is made to a repository that refuses them.
+      const resume = new Date(inputs.labelError.at.getTime() + LABEL_ERROR_PAUSE_MS);
+      if (dueAt === null || dueAt > resume) dueAt = resume;
+      writer.log.debug(`${where}: label writes to this repository are paused until ${resume.toISOString()} (${inputs.labelError.message})`);
+      await recordIssueLabels(prisma, inputs.issueId, writes, evaluation());
+      return { ...outcome, skipped: "paused" };
+    }
+
+    if (writer.dryRun) {
+      for (const name of diff.add) {
+        const rule = [rules.daily, rules.weekly].find((r) => labelKey(r.label) === labelKey(name));
+        if (rule && !known.has(issue.repository.id, name)) writer.log.info(`[dry-run] Would create label "${name}" (#${rule.color}) in ${issue.repository.owner}/${issue.repository.name}`);
+        writer.log.info(`[dry-run] Would add label "${name}" to ${where}`);
+      }
+      for (const name of diff.remove) writer.log.info(`[dry-run] Would remove label "${name}" from ${where}`);
+      await recordIssueLabels(prisma, inputs.issueId, writes, evaluation());
+      return { ...outcome, added: diff.add, removed: diff.remove };
+    }
+
+    const { octokit } = writer;
+    const repo = { owner: issue.repository.owner, repo: issue.repository.name };
+    try {
+      const adding = [];
+      for (const name of diff.add) if (await ensureLabel(writer, known, issue, config, name)) adding.push(name);
+      if (adding.length > 0) {
+        const response = await octokit.rest.issues.addLabels({ ...repo, issue_number: issue.number, labels: adding });
+        const at = githubTime(response.headers, now);
+        known.learn(issue.repository.id, adding);
+        for (const name of adding) writes.push({ name, present: true, at, applied: true });
+        outcome.added = adding;
+      }
+      for (const name of diff.remove) {
+        let at = now;
+        try {
+          at = githubTime((await octokit.rest.issues.removeLabel({ ...repo, issue_number: issue.number, name })).headers, now);
+        } catch (error) {
+          // 404: the label is not on the issue (any more): what we wanted.
+          if (status(error) !== 404) throw error;
+        }
+        writes.push({ name, present: false, at, applied: false });
+        outcome.removed.push(name);
+      }
+    } catch (error) {
+      await recordIssueLabels(prisma, inputs.issueId, writes);
+      if (refused(error)) {
+        const reason = `GitHub answered ${status(error)}: ${message(error)}`;
+        writer.log.error(
+          { repository: `${repo.owner}/${repo.repo}`, status: status(error) },
+          `${repo.owner}/${repo.repo}: closeloop cannot write labels (${reason}). Check that the installation has accepted the "Issues: write" permission and that the repository is not archived; label writes there pause for an hour, then one is tried again. \`closeloop status\` lists it.`,
+        );
+        await recordLabelError(prisma, issue.repository.id, reason, now);
+        return { ...outcome, skipped: "denied" };
+      }
+      if (status(error) === 404 || status(error) === 410) {
+        writer.log.warn(`${where}: the issue is gone or closeloop cannot see it (GitHub answered ${status(error)}); its labels are left alone`);
+        return { ...outcome, skipped: "not-found" };
+      }
+      throw error;
+    }
+    await recordIssueLabels(prisma, inputs.issueId, writes, evaluation());
+    if (inputs.labelError) await clearLabelError(prisma, issue.repository.id);
+    if (outcome.added.length + outcome.removed.length > 0) {
+      writer.log.info({ added: outcome.added, removed: outcome.removed }, `${where}: labels ${describeChange(outcome)}`);
+    }
+    return outcome;
+  });
+}
+
+/**
+ * Creates a frequency label with its configured colour unless the repository is known to have it. Returns whether
+ * the label can be added (false when GitHub rejects its name). Team labels are left to the add, which creates them.
+ */
+async function ensureLabel(writer: LabelWriter, known: ReturnType<typeof repositoryLabels>, issue: IssueRef, config: RepoConfig, name: string): Promise<boolean> {
+  const rule = [config.frequency.daily, config.frequency.weekly].find((r) => labelKey(r.label) === labelKey(name));
+  if (!rule || known.has(issue.repository.id, name)) return true;
+  const description = `closeloop: ${rule.reports}+ customer reports in the last ${rule.days} day${rule.days === 1 ? "" : "s"}`;
+  try {
+    await writer.octokit.rest.issues.createLabel({ owner: issue.repository.owner, repo: issue.repository.name, name, color: rule.color, description });
+  } catch (error) {
+    if (status(error) !== 422) throw error;
+    const errors = (error as { response?: { data?: { errors?: { code?: string }[] } } }).response?.data?.errors ?? [];
+    if (!errors.some((e) => e.code === "already_exists")) {
+      writer.log.error(`${issue.repository.owner}/${issue.repository.name}: GitHub rejects the label "${name}" (${message(error)}); change its name in .github/closeloop.yml`);
+      return false;
+    }
+  }
+  known.learn(issue.repository.id, [name]);
+  return true;
+}
+
+/** What the payload shows about the labels closeloop tracks, where it is newer than and differs from the stored rows. */
+function payloadObservations(payload: PayloadLabels | undefined, rows: readonly IssueLabelRecord[], names: readonly string[]): LabelWrite[] {
+  if (!payload) return [];
+  const onIssue = new Map(payload.labels.map((name) => [labelKey(name), name]));
+  const stored = new Map(rows.map((row) => [labelKey(row.name), row]));
+  const writes = new Map<string, LabelWrite>();
+  for (const name of [...names, ...rows.map((row) => row.name)]) {
+    const key = labelKey(name);
+    const row = stored.get(key);
+    const present = onIssue.has(key);
+    const newer = row ? row.at.getTime() < payload.at.getTime() && row.present !== present : present;
+    if (newer && !writes.has(key)) writes.set(key, { name: onIssue.get(key) ?? name, present, at: payload.at });
+  }
+  return [...writes.values()];
+}
+
+function describeChange(outcome: LabelOutcome): string {
+  return [...outcome.added.map((name) => `+"${name}"`), ...outcome.removed.map((name) => `-"${name}"`)].join(" ");
+}
+
+/** GitHub's own clock (the response's Date header, one-second resolution), so it compares with payload timestamps. */
+function githubTime(headers: Record<string, unknown>, fallback: Date): Date {
+  const date = typeof headers.date === "string" ? new Date(headers.date) : undefined;
+  return date && !Number.isNaN(date.getTime()) ? date : fallback;
+}
+
+function sameTime(a: Date | null, b: Date | null): boolean {
+  return (a === null && b === null) || (a !== null && b !== null && a.getTime() === b.getTime());
+}
+
+function status(error: unknown): number | undefined {
+  const value = (error as { status?: unknown }).status;
+  return typeof value === "number" ? value : undefined;
+}
+
+function message(error: unknown): string {
+  const data = (error as { response?: { data?: { message?: unknown } } }).response?.data;
+  return typeof data?.message === "string" ? data.message : error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * A 403 that is a refusal (no permission, archived repository), not a secondary rate limit: GitHub marks those
+ * with Retry-After, an exhausted X-RateLimit-Remaining, or "rate limit" in the message; they are retried.
+ */
+function refused(error: unknown): boolean {
+  if (status(error) !== 403) return false;
+  const headers = (error as { response?: { headers?: Record<string, unknown> } }).response?.headers ?? {};
+  return headers["retry-after"] === undefined && headers["x-ratelimit-remaining"] !== "0" && !/rate limit/i.test(message(error));
+}
+
+const running = new Map<string, Promise<unknown>>();
+
+/** Runs `work` after any earlier work for the same issue in this process, so two deliveries do not both add a label. */
+async function serialised<T>(key: string, work: () => Promise<T>): Promise<T> {
+  const previous = running.get(key) ?? Promise.resolve();
+  const next = previous.catch(() => undefined).then(work);
+  running.set(key, next);
+  try {
+    return await next;
+  } finally {
+    if (running.get(key) === next) running.delete(key);
+  }
+}

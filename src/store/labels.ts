@@ -1,0 +1,180 @@
+import type { Report } from "../domain/frequency.js";
+import type { ConversationTeam } from "../domain/team-labels.js";
+import { labelKey } from "../domain/team-labels.js";
+import type { Prisma } from "./database.js";
+import { Prisma as Sql } from "./generated/sqlite/client.js";
+
+/** One label closeloop knows about on one issue (an IssueLabel row). */
+export interface IssueLabelRecord {
+  name: string;
+  present: boolean;
+  at: Date;
+  /** closeloop added it, so it may remove it */
+  applied: boolean;
+  /** a person removed it: not added again until a person adds it back */
+  suppressed: boolean;
+}
+
+export interface LabelInputs {
+  issueId: number;
+  /** the last evaluation: the frequency it found and when it is due again */
+  frequency: string | null;
+  labelsDueAt: Date | null;
+  /** one per live link (a link still carried by a source) */
+  reports: Report[];
+  conversations: ConversationTeam[];
+  labels: IssueLabelRecord[];
+  /** set while the repository refuses label writes (403) */
+  labelError: { message: string; at: Date } | null;
+}
+
+/** What the labels of `repository#number` are computed from; null when closeloop has no row for the issue. */
+export async function readLabelInputs(prisma: Prisma, repositoryId: bigint, number: number): Promise<LabelInputs | null> {
+  const issue = await prisma.issue.findUnique({
+    where: { repositoryId_number: { repositoryId, number } },
+    select: {
+      id: true,
+      frequency: true,
+      labelsDueAt: true,
+      repository: { select: { labelError: { select: { message: true, seenAt: true } } } },
+      links: { where: { sources: { some: {} } }, select: { linkedAt: true, customerHash: true, team: true, tags: true } },
+      labels: true,
+    },
+  });
+  if (!issue) return null;
+  return {
+    issueId: issue.id,
+    frequency: issue.frequency,
+    labelsDueAt: issue.labelsDueAt,
+    reports: issue.links.map((link) => ({ at: link.linkedAt, customer: link.customerHash })),
+    conversations: issue.links.map((link) => ({ team: link.team, tags: parseTags(link.tags) })),
+    labels: issue.labels.map((row) => ({ name: row.name, present: row.present, at: row.seenAt, applied: row.applied, suppressed: row.suppressed })),
+    labelError: issue.repository.labelError && { message: issue.repository.labelError.message, at: issue.repository.labelError.seenAt },
+  };
+}
+
+/** `Link.tags` holds a JSON array of strings; anything else reads as no tags. */
+export function parseTags(stored: string | null): string[] {
+  if (stored === null) return [];
+  try {
+    const parsed: unknown = JSON.parse(stored);
+    return Array.isArray(parsed) ? parsed.filter((tag): tag is string => typeof tag === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+export interface LabelWrite {
+  name: string;
+  present: boolean;
+  at: Date;
+  /** set for closeloop's own additions (true) and removals (false); left alone for what it only saw */
+  applied?: boolean;
+}
+
+/** Records what closeloop did to an issue's labels, or saw on it, and the frequency it evaluated. */
+export async function recordIssueLabels(
+  prisma: Prisma,
+  issueId: number,
+  writes: readonly LabelWrite[],
+  evaluation?: { frequency: string | null; dueAt: Date | null },
+): Promise<void> {
+  if (writes.length === 0 && !evaluation) return;
+  await prisma.$transaction(async (tx) => {
+    for (const write of writes) {
+      const key = labelKey(write.name);
+      const applied = write.applied === undefined ? {} : { applied: write.applied };
+      await tx.issueLabel.upsert({
+        where: { issueId_key: { issueId, key } },
+        create: { issueId, key, name: write.name, present: write.present, seenAt: write.at, ...applied },
+        update: { name: write.name, present: write.present, seenAt: write.at, ...applied },
+      });
+    }
+    if (evaluation) await tx.issue.update({ where: { id: issueId }, data: { frequency: evaluation.frequency, labelsDueAt: evaluation.dueAt } });
+  });
+}
+
+export interface LabelEvent {
+  repositoryId: bigint;
+  number: number;
+  name: string;
+  present: boolean;
+  at: Date;
+  /** a person (not a bot, not closeloop) added or removed it */
+  byPerson: boolean;
+}
+
+/** `suppressed` / `released`: a person removed or re-added a label closeloop had added; `recorded`: anything else kept. */
+export type LabelEventOutcome = "unknown-issue" | "ignored" | "suppressed" | "released" | "recorded";
+
+/**
+ * `issues.labeled` / `issues.unlabeled`. A person removing a label from an issue closeloop knows suppresses it there;
+ * a person adding it back lifts that. A person's actions are ordered among themselves by GitHub's timestamps
+ * (`personAt`), so an older event delivered late cannot undo a newer one. Labels closeloop already has a row for are
+ * kept current whoever changed them (another bot, closeloop itself), so its view stays true between payloads.
+ * `applied` is left alone: a label closeloop added is managed by it again once a person adds it back.
+ */
+export async function recordLabelEvent(prisma: Prisma, event: LabelEvent): Promise<LabelEventOutcome> {
+  const issue = await prisma.issue.findUnique({ where: { repositoryId_number: { repositoryId: event.repositoryId, number: event.number } }, select: { id: true } });
+  if (!issue) return "unknown-issue";
+  const key = labelKey(event.name);
+  const where = { issueId_key: { issueId: issue.id, key } };
+  const stored = await prisma.issueLabel.findUnique({ where });
+  const at = event.at.getTime();
+  // Presence follows the newest knowledge; at a tie the event wins (it was sent after whatever was written).
+  const seen = !stored || stored.seenAt.getTime() <= at ? { name: event.name, present: event.present, seenAt: event.at } : {};
+  if (event.byPerson) {
+    if (stored?.personAt && stored.personAt.getTime() > at) return "ignored";
+    if (!event.present) {
+      await prisma.issueLabel.upsert({
+        where,
+        create: { issueId: issue.id, key, name: event.name, present: false, seenAt: event.at, suppressed: true, personAt: event.at },
+        update: { ...seen, suppressed: true, personAt: event.at },
+      });
+      return stored?.applied ? "suppressed" : "recorded";
+    }
+    if (stored?.suppressed) {
+      await prisma.issueLabel.update({ where, data: { ...seen, suppressed: false, personAt: event.at } });
+      return stored.applied ? "released" : "recorded";
+    }
+  }
+  if (!stored) return "ignored";
+  const data = event.byPerson ? { ...seen, personAt: event.at } : seen;
+  if (Object.keys(data).length === 0) return "ignored";
+  await prisma.issueLabel.update({ where, data });
+  return "recorded";
+}
+
+/** GitHub refused a label write (403): recorded for `closeloop status`; label writes there pause for a while. */
+export async function recordLabelError(prisma: Prisma, repositoryId: bigint, message: string, at: Date): Promise<void> {
+  await prisma.labelError.upsert({ where: { repositoryId }, create: { repositoryId, message, seenAt: at }, update: { message, seenAt: at } });
+}
+
+export async function clearLabelError(prisma: Prisma, repositoryId: bigint): Promise<void> {
+  await prisma.labelError.deleteMany({ where: { repositoryId } });
+}
+
+export interface RepositoryLabelError {
+  repository: string;
+  message: string;
+  seenAt: Date;
+}
+
+export async function listLabelErrors(prisma: Prisma): Promise<RepositoryLabelError[]> {
+  const rows = await prisma.labelError.findMany({ include: { repository: { select: { owner: true, name: true } } }, orderBy: { seenAt: "desc" } });
+  return rows.map(({ repository, message, seenAt }) => ({ repository: `${repository.owner}/${repository.name}`, message, seenAt }));
+}
+
+/**
+ * The config changed: every issue with links in these repositories is due for the decay sweep now (a threshold,
+ * window, label name or team mapping may have changed what it should carry). With `owner` only (the owner's
+ * `.github` repository changed, which every repository may `_extends`), all of the owner's repositories.
+ */
+export async function markLabelsDue(prisma: Prisma, where: { repositoryId: bigint } | { owner: string }, at: Date): Promise<number> {
+  const repositories =
+    "repositoryId" in where
+      ? Sql.sql`"repositoryId" = ${where.repositoryId}`
+      : Sql.sql`"repositoryId" IN (SELECT "id" FROM "Repository" WHERE LOWER("owner") = ${where.owner.toLowerCase()})`;
+  return prisma.$executeRaw`UPDATE "Issue" SET "labelsDueAt" = ${at}
+    WHERE ${repositories} AND EXISTS (SELECT 1 FROM "Link" l WHERE l."issueId" = "Issue"."id")`;
+}

@@ -1,0 +1,297 @@
+import { Writable } from "node:stream";
+import nock from "nock";
+import pino from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { closeloopApp } from "../../src/app.js";
+import { listLabelErrors } from "../../src/store/labels.js";
+import { startHarness, TEST_NOW, type Harness } from "../support/app.js";
+import { ENGINES } from "../support/databases.js";
+import { GITHUB_API, nockConfig, receive, testProbot, webhookExample } from "../support/github.js";
+
+type Payload = Record<string, any>;
+
+const OWNER = "Codertocat";
+const REPO = "Hello-World";
+const INSTALLATION = { id: 77, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNzc=" };
+const WEEKLY = "reported: weekly";
+const DAILY = "reported: daily";
+const ticket = (n: number) => `https://acme.zendesk.com/agent/tickets/${n}`;
+// The harness evaluates labels at TEST_NOW (2027-01-01T00:00:00Z): these are all within the last day.
+const at = (hour: number) => `2026-12-31T${String(hour).padStart(2, "0")}:00:00Z`;
+
+const labelObject = (name: string) => ({ id: 1, node_id: "x", url: `${GITHUB_API}/repos/${OWNER}/${REPO}/labels/x`, name, color: "ededed", default: false, description: null });
+
+function comment(id: number, body: string, hour: number, labels: string[] = ["bug"], action: "created" | "edited" | "deleted" = "created", createdHour = hour): Payload {
+  const payload = webhookExample<Payload>("issue_comment", action);
+  payload.installation = INSTALLATION;
+  Object.assign(payload.comment, { id, body, created_at: at(createdHour), updated_at: at(hour) });
+  Object.assign(payload.issue, { labels: labels.map(labelObject), updated_at: at(hour) });
+  return payload;
+}
+
+function issueBody(action: "opened" | "edited", body: string, hour: number, labels: string[], previous?: string): Payload {
+  const payload = webhookExample<Payload>("issues", action);
+  payload.installation = INSTALLATION;
+  Object.assign(payload.issue, { body, created_at: at(0), updated_at: at(hour), labels: labels.map(labelObject) });
+  if (previous !== undefined) payload.changes = { body: { from: previous } };
+  return payload;
+}
+
+function labelEvent(action: "labeled" | "unlabeled", name: string, hour: number, sender: "User" | "Bot" = "User", labels: string[] = []): Payload {
+  const payload = webhookExample<Payload>("issues", action);
+  payload.installation = INSTALLATION;
+  payload.label = labelObject(name);
+  payload.sender.type = sender;
+  if (sender === "Bot") payload.sender.login = "closeloop[bot]";
+  Object.assign(payload.issue, { labels: labels.map(labelObject), updated_at: at(hour) });
+  return payload;
+}
+
+/** GitHub's side of the test: each expected call once, recorded in order, answered with GitHub's Date header. */
+class GitHubCalls {
+  readonly made: string[] = [];
+  /** GitHub's clock: half a minute after the event being handled */
+  time = new Date(at(0));
+
+  expect(method: "post" | "delete", path: string, reply: { status?: number; body?: unknown; headers?: Record<string, string>; match?: (body: any) => boolean } = {}): void {
+    const interceptor = method === "post" ? nock(GITHUB_API).post(path, reply.match ?? (() => true)) : nock(GITHUB_API).delete(path);
+    interceptor.reply((uri, body) => {
+      this.made.push(`${method.toUpperCase()} ${decodeURIComponent(uri)}${method === "post" ? ` ${JSON.stringify(body)}` : ""}`);
+      return [reply.status ?? 200, (reply.body ?? {}) as nock.Body, { date: this.time.toUTCString(), ...reply.headers }];
+    });
+  }
+
+  createLabel(name: string, color: string, status = 201, body: unknown = { name, color }): void {
+    this.expect("post", `/repos/${OWNER}/${REPO}/labels`, { status, body, match: (sent) => sent.name === name && sent.color === color });
+  }
+
+  addLabels(labels: string[], status = 200, body: unknown = labels.map(labelObject), headers?: Record<string, string>): void {
+    this.expect("post", `/repos/${OWNER}/${REPO}/issues/1/labels`, { status, body, headers, match: (sent) => JSON.stringify(sent.labels) === JSON.stringify(labels) });
+  }
+
+  removeLabel(name: string, status = 200): void {
+    this.expect("delete", `/repos/${OWNER}/${REPO}/issues/1/labels/${encodeURIComponent(name)}`, { status, body: status === 200 ? [] : { message: "Label does not exist" } });
+  }
+}
+
+describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
+  let harness: Harness;
+  let github: GitHubCalls;
+  const send = (name: string, payload: Payload) => {
+    github.time = new Date(Date.parse(payload.issue.updated_at) + 30_000);
+    return receive(harness.probot, name, payload);
+  };
+  const stored = async () =>
+    (await harness.database.prisma.issueLabel.findMany({ orderBy: { key: "asc" } })).map((row) => `${row.name} ${row.present ? "on" : "off"}${row.applied ? " applied" : ""}${row.suppressed ? " suppressed" : ""}`);
+  const setTeam = (conversationId: string, team: string | null, tags: string[] = []) =>
+    harness.database.prisma.link.updateMany({ where: { conversationId }, data: { team, tags: JSON.stringify(tags) } });
+
+  beforeEach(async () => {
+    harness = await startHarness(engine);
+    github = new GitHubCalls();
+  });
+  afterEach(async () => {
+    await harness.close();
+  });
+
+  it("creates the frequency label with its colour and adds it when a second report arrives; nothing for the first", async () => {
+    nockConfig(OWNER, REPO, null);
+    await send("issue_comment", comment(1, `first ${ticket(1)}`, 1));
+    expect(github.made).toEqual([]);
+
+    github.createLabel(WEEKLY, "fbca04");
+    github.addLabels([WEEKLY]);
+    await send("issue_comment", comment(2, `second ${ticket(2)}`, 2));
+    expect(github.made).toEqual([
+      `POST /repos/${OWNER}/${REPO}/labels {"name":"${WEEKLY}","color":"fbca04","description":"closeloop: 2+ customer reports in the last 14 days"}`,
+      `POST /repos/${OWNER}/${REPO}/issues/1/labels {"labels":["${WEEKLY}"]}`,
+    ]);
+    expect(await stored()).toEqual([`${WEEKLY} on applied`]);
+    const issue = await harness.database.prisma.issue.findFirstOrThrow();
+    expect(issue.frequency).toBe("weekly");
+    // due when the second-newest report (posted at 01:00 on 31 Dec) leaves the 14-day window
+    expect(issue.labelsDueAt).toEqual(new Date(Date.parse(at(1)) + 14 * 86_400_000 + 1));
+  });
+
+  it("makes no call when nothing changes, even when the payload predates closeloop's own change", async () => {
+    nockConfig(OWNER, REPO, null);
+    github.createLabel(WEEKLY, "fbca04");
+    github.addLabels([WEEKLY]);
+    await send("issue_comment", comment(1, `${ticket(1)} ${ticket(2)}`, 1));
+    // sent before closeloop's label landed: the payload still shows only "bug"
+    await send("issue_comment", comment(2, `${ticket(3)}`, 0));
+    // the same conversation again, and a comment without links
+    await send("issue_comment", comment(3, `again ${ticket(1)}`, 3, ["bug", WEEKLY]));
+    await send("issue_comment", comment(4, "no links here", 4, ["bug", WEEKLY]));
+    expect(github.made).toHaveLength(2);
+  });
+
+  it("does not create a label the repository is known to have", async () => {
+    nockConfig(OWNER, REPO, null);
+    // a person labelled another issue with it: the label exists
+    const elsewhere = labelEvent("labeled", WEEKLY, 1, "User", [WEEKLY]);
+    elsewhere.issue.number = 2;
+    await send("issues", elsewhere);
+    github.addLabels([WEEKLY]);
+    await send("issue_comment", comment(1, `${ticket(1)} ${ticket(2)}`, 2));
+    expect(github.made).toEqual([`POST /repos/${OWNER}/${REPO}/issues/1/labels {"labels":["${WEEKLY}"]}`]);
+  });
+
+  it("swaps weekly for daily with one add and one remove, creating daily first; a 422 already_exists counts as created", async () => {
+    nockConfig(OWNER, REPO, "frequency:\n  daily: { reports: 3 }\n");
+    github.createLabel(WEEKLY, "fbca04", 422, { message: "Validation Failed", errors: [{ resource: "Label", code: "already_exists", field: "name" }] });
+    github.addLabels([WEEKLY]);
+    await send("issue_comment", comment(1, `${ticket(1)} ${ticket(2)}`, 1));
+
+    github.createLabel(DAILY, "b60205");
+    github.addLabels([DAILY]);
+    github.removeLabel(WEEKLY);
+    await send("issue_comment", comment(2, `${ticket(3)}`, 2, ["bug", WEEKLY]));
+    expect(github.made.slice(2).map((call) => call.split(" {")[0])).toEqual([
+      `POST /repos/${OWNER}/${REPO}/labels`,
+      `POST /repos/${OWNER}/${REPO}/issues/1/labels`,
+      `DELETE /repos/${OWNER}/${REPO}/issues/1/labels/${WEEKLY}`,
+    ]);
+    expect(await stored()).toEqual([`${DAILY} on applied`, `${WEEKLY} off`]);
+  });
+
+  it("adds team labels with the frequency label in one call and removes them when no live link carries the team", async () => {
+    nockConfig(OWNER, REPO, "teams:\n  from: [team, tags]\n  map: { Billing: 'team: money' }\n");
+    await send("issue_comment", comment(1, `${ticket(1)}`, 1));
+    await setTeam("1", "Billing", ["VIP", "a,b"]);
+
+    github.createLabel(WEEKLY, "fbca04");
+    github.addLabels([WEEKLY, "team: money", "team: vip", "team: a b"]);
+    await send("issue_comment", comment(2, `${ticket(2)}`, 2));
+
+    // the comment carrying the Billing conversation is deleted: its link goes, and with it every label
+    github.removeLabel(WEEKLY);
+    github.removeLabel("team: money");
+    github.removeLabel("team: vip");
+    github.removeLabel("team: a b");
+    await send("issue_comment", comment(1, `${ticket(1)}`, 3, ["bug", WEEKLY, "team: money", "team: vip", "team: a b"], "deleted"));
+    expect(github.made).toHaveLength(6);
+    expect(await stored()).toEqual([`${WEEKLY} off`, "team: a b off", "team: money off", "team: vip off"]);
+  });
+
+  it("leaves a team label a person put on the issue", async () => {
+    nockConfig(OWNER, REPO, null);
+    await send("issue_comment", comment(1, `${ticket(1)}`, 1, ["team: billing"]));
+    await setTeam("1", "Billing");
+    await send("issue_comment", comment(2, `${ticket(1)} again`, 2, ["team: billing"]));
+    // the link goes; the label was the person's, so it stays
+    await send("issue_comment", comment(1, "", 3, ["team: billing"], "deleted"));
+    await send("issue_comment", comment(2, "", 4, ["team: billing"], "deleted"));
+    expect(github.made).toEqual([]);
+  });
+
+  it("does not add a label a person removed until a person adds it back", async () => {
+    nockConfig(OWNER, REPO, null);
+    github.createLabel(WEEKLY, "fbca04");
+    github.addLabels([WEEKLY]);
+    await send("issue_comment", comment(1, `${ticket(1)} ${ticket(2)}`, 1));
+
+    await send("issues", labelEvent("unlabeled", WEEKLY, 2));
+    expect(await stored()).toEqual([`${WEEKLY} off applied suppressed`]);
+    await send("issue_comment", comment(2, `${ticket(3)}`, 3, ["bug"]));
+    expect(github.made).toHaveLength(2);
+
+    // added back by a person: closeloop manages it again, so it removes it when the reports drop below weekly
+    await send("issues", labelEvent("labeled", WEEKLY, 4, "User", ["bug", WEEKLY]));
+    expect(await stored()).toEqual([`${WEEKLY} on applied`]);
+    await send("issue_comment", comment(2, "", 5, ["bug", WEEKLY], "deleted"));
+    github.removeLabel(WEEKLY);
+    const edited = comment(1, `only ${ticket(1)}`, 6, ["bug", WEEKLY], "edited", 1);
+    edited.changes = { body: { from: `${ticket(1)} ${ticket(2)}` } };
+    await send("issue_comment", edited);
+    expect(github.made.at(-1)).toBe(`DELETE /repos/${OWNER}/${REPO}/issues/1/labels/${WEEKLY}`);
+  });
+
+  it("is not stopped by a bot removing its label, and ignores an older person's event delivered late", async () => {
+    nockConfig(OWNER, REPO, null);
+    github.createLabel(WEEKLY, "fbca04");
+    github.addLabels([WEEKLY]);
+    await send("issue_comment", comment(1, `${ticket(1)} ${ticket(2)}`, 1));
+    await send("issues", labelEvent("labeled", WEEKLY, 5, "User", [WEEKLY]));
+    await send("issues", labelEvent("unlabeled", WEEKLY, 4, "User"));
+    expect(await stored()).toEqual([`${WEEKLY} on applied`]);
+
+    await send("issues", labelEvent("unlabeled", WEEKLY, 6, "Bot"));
+    expect(await stored()).toEqual([`${WEEKLY} off applied`]);
+    github.addLabels([WEEKLY]);
+    await send("issue_comment", comment(2, `${ticket(3)}`, 7, ["bug"]));
+    expect(github.made).toHaveLength(3);
+  });
+
+  it("ignores label events on issues it does not know", async () => {
+    await send("issues", labelEvent("unlabeled", WEEKLY, 2));
+    expect(await harness.database.prisma.issueLabel.count()).toBe(0);
+  });
+
+  it("logs what it would do in a dry run and calls nothing", async () => {
+    const lines: string[] = [];
+    const probot = testProbot(pino({ level: "info" }, new Writable({ write: (chunk, _, done) => (lines.push(JSON.parse(String(chunk)).msg), done()) })));
+    harness.deps.dryRun = true;
+    await probot.load(closeloopApp(harness.deps));
+    nockConfig(OWNER, REPO, null);
+    await receive(probot, "issue_comment", comment(1, `${ticket(1)} ${ticket(2)}`, 1));
+    expect(lines.filter((line) => line.startsWith("[dry-run]"))).toEqual([
+      `[dry-run] Would create label "${WEEKLY}" (#fbca04) in ${OWNER}/${REPO}`,
+      `[dry-run] Would add label "${WEEKLY}" to ${OWNER}/${REPO}#1`,
+    ]);
+    expect(await stored()).toEqual([]);
+  });
+
+  it("stops writing labels to a repository that refuses them (403), with one log line and a status entry", async () => {
+    nockConfig(OWNER, REPO, null);
+    github.createLabel(WEEKLY, "fbca04");
+    github.addLabels([WEEKLY], 403, { message: "Resource not accessible by integration" });
+    await send("issue_comment", comment(1, `${ticket(1)} ${ticket(2)}`, 1));
+    // more events: no call while the pause lasts, and no error for the inbox to retry
+    await send("issue_comment", comment(2, `${ticket(3)}`, 2));
+    await send("issue_comment", comment(3, `${ticket(4)}`, 3));
+    expect(github.made).toHaveLength(2);
+    expect(await listLabelErrors(harness.database.prisma)).toEqual([
+      { repository: `${OWNER}/${REPO}`, message: "GitHub answered 403: Resource not accessible by integration", seenAt: TEST_NOW },
+    ]);
+  });
+
+  it("lets the inbox retry a secondary rate limit (403 with Retry-After)", async () => {
+    nockConfig(OWNER, REPO, null);
+    github.createLabel(WEEKLY, "fbca04");
+    github.addLabels([WEEKLY], 403, { message: "You have exceeded a secondary rate limit" }, { "retry-after": "60" });
+    await expect(send("issue_comment", comment(1, `${ticket(1)} ${ticket(2)}`, 1))).rejects.toThrow(/secondary rate limit/);
+    expect(await listLabelErrors(harness.database.prisma)).toEqual([]);
+  });
+
+  it("P2: a scripted mix of events makes exactly the minimum number of GitHub calls", async () => {
+    nockConfig(OWNER, REPO, null); // read once (the repository's file, then the org's), then cached
+    const body = `Reported in ${ticket(1)}`;
+    const commentB = `${ticket(3)} ${ticket(4)}`;
+    // [event, the fewest label calls it needs, the calls expected]
+    const script: [string, Payload, number, () => void][] = [
+      ["issues", issueBody("opened", body, 0, ["bug"]), 0, () => {}],
+      ["issue_comment", comment(10, `${ticket(2)}`, 1), 2, () => (github.createLabel(WEEKLY, "fbca04"), github.addLabels([WEEKLY]))],
+      ["issue_comment", comment(10, `${ticket(2)}`, 1), 0, () => {}], // redelivered
+      ["issue_comment", comment(11, commentB, 2, ["bug", WEEKLY]), 0, () => {}], // 4 reports: still weekly
+      ["issue_comment", Object.assign(comment(11, `${commentB} ${ticket(5)}`, 3, ["bug", WEEKLY], "edited", 2), { changes: { body: { from: commentB } } }), 3, () => (github.createLabel(DAILY, "b60205"), github.addLabels([DAILY]), github.removeLabel(WEEKLY))],
+      ["issue_comment", comment(12, "no links, just talk", 4, ["bug", DAILY]), 0, () => {}],
+      ["issues", labelEvent("labeled", DAILY, 3, "Bot", ["bug", DAILY]), 0, () => {}], // closeloop's own change
+      ["issues", labelEvent("unlabeled", "bug", 5, "User", [DAILY]), 0, () => {}],
+      ["issue_comment", comment(11, "", 6, [DAILY], "deleted", 2), 2, () => (github.addLabels([WEEKLY]), github.removeLabel(DAILY))], // 2 reports left
+      ["issues", issueBody("edited", "Reported by a customer", 7, [WEEKLY], body), 1, () => github.removeLabel(WEEKLY)], // 1 report left
+      ["issues", issueBody("edited", "Reported by a customer", 7, [WEEKLY], body), 0, () => {}], // redelivered
+      ["issue_comment", comment(13, `same conversation ${ticket(2)}`, 8, []), 0, () => {}],
+    ];
+    let minimum = 0;
+    for (const [name, payload, fewest, expectCalls] of script) {
+      const before = github.made.length;
+      expectCalls();
+      await send(name, payload);
+      expect({ event: `${name}.${payload.action}`, calls: github.made.length - before }).toEqual({ event: `${name}.${payload.action}`, calls: fewest });
+      minimum += fewest;
+    }
+    expect(github.made).toHaveLength(minimum);
+    expect(minimum).toBe(8);
+  });
+});
