@@ -1,6 +1,6 @@
 import { run, type ApplicationFunction } from "probot";
 import { closeloopApp, handlesEvent } from "./app.js";
-import { EnvError, hasAppCredentials, parseEnv, type Env } from "./config/env.js";
+import { EnvError, githubHost, hasAppCredentials, parseEnv, type Env } from "./config/env.js";
 import { RepoConfigCache } from "./config/repo-config-cache.js";
 import { loadDotEnv } from "./config/dotenv.js";
 import { healthRoutes } from "./http/health.js";
@@ -66,12 +66,13 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
     })(app, options);
     const receive = app.webhooks.receive.bind(app.webhooks);
     const inbox: DeliveryInbox = new DeliveryInbox(openDeliveryWriter(database.target), () => worker.wake());
+    const helpdeskEvents = { prisma: database.prisma, githubHost: githubHost(env), github: (id: number) => app.auth(id), log: app.log };
     const worker = new DeliveryWorker(
       database.prisma,
       database.engine,
       (delivery) =>
         delivery.name.startsWith(HELPDESK_DELIVERY_PREFIX)
-          ? onHelpdeskDelivery({ log: app.log }, delivery)
+          ? onHelpdeskDelivery(helpdeskEvents, delivery)
           : receive({ id: delivery.id, name: delivery.name, payload: JSON.parse(delivery.payload) } as Parameters<typeof receive>[0]),
       app.log,
       { ingestActive: () => inbox.receiving() },

@@ -1,14 +1,95 @@
-import type { Logger } from "probot";
+import type { Logger, Probot } from "probot";
+import type { RecognisedLink } from "../domain/link.js";
+import { mentionedIssues, type IssueMention } from "../domain/mentioned-issues.js";
+import { linkKey } from "../domain/source-change.js";
 import type { HelpdeskEvent } from "../providers/helpdesk-webhook.js";
+import { providers } from "../providers/registry.js";
 import type { StoredDelivery } from "../store/deliveries.js";
+import type { Prisma } from "../store/database.js";
+import { findIssueTarget } from "../store/issue-targets.js";
+import { applySourceChange, type IssueRef } from "../store/links.js";
 
 /** What the helpdesk event handler needs; built once by the server (or a test). */
 export interface HelpdeskEventDeps {
+  prisma: Prisma;
+  /** GHE_HOST, or github.com: only issue URLs on this host are read */
+  githubHost: string;
+  /** an installation's Octokit (Probot's app.auth), to check that an issue closeloop has not seen exists */
+  github: (installationId: number) => ReturnType<Probot["auth"]>;
   log: Logger;
 }
 
-/** A stored `helpdesk.<provider>` delivery, run by the DeliveryWorker. */
+/**
+ * A stored `helpdesk.<provider>` delivery, run by the DeliveryWorker: each GitHub issue URL in the event's new
+ * messages links the conversation to that issue, source `helpdesk` (SPEC §1, §5). The source is the conversation
+ * itself, so the same URL pasted again, or a replayed event, changes nothing.
+ * The event's team and tags are not stored yet: the Link columns for them come with the labels work.
+ */
 export async function onHelpdeskDelivery(deps: HelpdeskEventDeps, delivery: StoredDelivery): Promise<void> {
   const event = JSON.parse(delivery.payload) as HelpdeskEvent;
-  deps.log.info({ provider: event.provider, event: event.type }, `${event.provider} ${event.type}: ${event.conversationUrl}`);
+  const where = `${event.provider} ${event.type} (${event.conversationUrl})`;
+  // The provider's own URL matcher names the conversation, so the link is the one a pasted URL would make.
+  const match = providers.get(event.provider)?.urls.match(new URL(event.conversationUrl));
+  if (!match || "reject" in match) {
+    deps.log.warn(`${where}: not a conversation URL closeloop recognises${match ? `: ${match.reject}` : ""}; ignored`);
+    return;
+  }
+  const link: RecognisedLink = { provider: event.provider, ...match };
+  const { mentions, truncated } = mentionedIssues(event.messages, deps.githubHost, new Date(event.occurredAt));
+  if (truncated > 0) deps.log.warn(`${where}: names ${mentions.length + truncated} issues; only the first ${mentions.length} are linked`);
+  for (const mention of mentions) await linkMention(deps, link, mention, where);
+}
+
+async function linkMention(deps: HelpdeskEventDeps, link: RecognisedLink, mention: IssueMention, where: string): Promise<void> {
+  const { owner, repo, number } = mention.issue;
+  const named = `${owner}/${repo}#${number}`;
+  const target = await findIssueTarget(deps.prisma, `${owner}/${repo}`, number);
+  if (target === null) {
+    deps.log.info(`${where}: ${named} is not in a repository of an installation closeloop knows; ignored`);
+    return;
+  }
+  const issue: IssueRef | null = target.issue
+    ? { repository: target.repository, number, githubId: target.issue.githubId, state: target.issue.state }
+    : await lookUpIssue(deps, target.repository, number, `${where}: ${named}`);
+  if (issue === null) return;
+
+  const outcome = await applySourceChange(deps.prisma, {
+    issue,
+    source: { kind: "helpdesk", key: linkKey(link) },
+    event: { action: "created", version: mention.at },
+    links: [link],
+    createdAt: mention.at,
+  });
+  if (outcome.added > 0) deps.log.info({ provider: link.provider, conversationId: link.conversationId }, `${where}: linked to ${named}`);
+  else deps.log.debug(`${where}: already linked to ${named}`);
+}
+
+/**
+ * An issue closeloop has not seen: GitHub says whether it exists. Until it answers, the delivery stays in the inbox
+ * (the link is pending, and a failed lookup is retried with the delivery); a 404 drops the link with a log line.
+ */
+async function lookUpIssue(deps: HelpdeskEventDeps, repository: IssueRef["repository"], number: number, where: string): Promise<IssueRef | null> {
+  const octokit = await deps.github(Number(repository.installationId));
+  let data: { id: number; number: number; state: string; pull_request?: unknown; repository_url: string };
+  try {
+    ({ data } = await octokit.rest.issues.get({ owner: repository.owner, repo: repository.name, issue_number: number }));
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    if (status === 404 || status === 410) {
+      deps.log.info(`${where}: GitHub has no such issue (${status}); the link is dropped`);
+      return null;
+    }
+    throw error;
+  }
+  if (data.pull_request !== undefined && data.pull_request !== null) {
+    deps.log.info(`${where}: is a pull request, not an issue; ignored`);
+    return null;
+  }
+  // GitHub follows a transferred issue to its new repository; the link belongs where the issue now is, which the
+  // issues.transferred event takes care of for stored links. A URL to the old place is not followed.
+  if (data.number !== number || !data.repository_url.toLowerCase().endsWith(`/repos/${repository.owner}/${repository.name}`.toLowerCase())) {
+    deps.log.info(`${where}: the issue has moved (now ${data.repository_url}#${data.number}); ignored`);
+    return null;
+  }
+  return { repository, number, githubId: BigInt(data.id), state: data.state === "closed" ? "closed" : "open" };
 }

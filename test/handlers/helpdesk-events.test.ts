@@ -1,0 +1,133 @@
+import nock from "nock";
+import pino from "pino";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { recogniseLinks } from "../../src/domain/recognise-links.js";
+import { onHelpdeskDelivery, type HelpdeskEventDeps } from "../../src/handlers/helpdesk-events.js";
+import type { HelpdeskEvent } from "../../src/providers/helpdesk-webhook.js";
+import { urlMatchers } from "../../src/providers/url-matchers.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
+import { applySourceChange, listIssueLinks } from "../../src/store/links.js";
+import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { GITHUB_API, testProbot } from "../support/github.js";
+
+const REPOSITORY = { id: 1296269n, installationId: 77n, owner: "octo-org", name: "app" };
+
+function zendeskNote(text: string, at = "2026-11-23T09:00:00.000Z", ticket = "48213"): HelpdeskEvent {
+  return {
+    provider: "zendesk",
+    eventId: `evt-${ticket}-${at}`,
+    type: "zen:event-type:ticket.comment_added",
+    conversationUrl: `https://acme.zendesk.com/agent/tickets/${ticket}`,
+    messages: [{ text, at }],
+    tags: ["billing"],
+    occurredAt: at,
+  };
+}
+
+const delivery = (event: HelpdeskEvent) => ({ id: `helpdesk.${event.provider}:${event.eventId}`, name: `helpdesk.${event.provider}`, payload: JSON.stringify(event), attempts: 1 });
+
+describe.each(ENGINES)("helpdesk events on %s", (engine) => {
+  let database: Database;
+  let deps: HelpdeskEventDeps;
+  const logged: string[] = [];
+
+  beforeAll(async () => {
+    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+    const probot = testProbot();
+    deps = {
+      prisma: database.prisma,
+      githubHost: "github.com",
+      github: (installationId) => probot.auth(installationId),
+      log: pino({ level: "debug" }, { write: (line: string) => void logged.push((JSON.parse(line) as { msg: string }).msg) }),
+    };
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+  beforeEach(async () => {
+    logged.length = 0;
+    await database.prisma.repository.deleteMany();
+    await database.prisma.repository.create({ data: { ...REPOSITORY, fullName: "octo-org/app" } });
+    await database.prisma.issue.create({ data: { repositoryId: REPOSITORY.id, number: 42, githubId: 4242n, state: "open" } });
+  });
+
+  const links = async (number = 42) => (await listIssueLinks(database.prisma, "octo-org/app", number)) ?? [];
+
+  it("links the conversation to the issue its note names, source helpdesk, dated by the note", async () => {
+    await onHelpdeskDelivery(deps, delivery(zendeskNote('<p>Tracked in <a href="https://github.com/Octo-Org/App/issues/42">#42</a></p>')));
+    expect(await links()).toEqual([
+      {
+        provider: "zendesk",
+        account: "acme",
+        conversationId: "48213",
+        url: "https://acme.zendesk.com/agent/tickets/48213",
+        source: "helpdesk",
+        linkedAt: new Date("2026-11-23T09:00:00Z"),
+        sources: [{ kind: "helpdesk", key: "zendesk:acme:48213", postedAt: new Date("2026-11-23T09:00:00Z") }],
+      },
+    ]);
+    expect(logged).toContain("zendesk zen:event-type:ticket.comment_added (https://acme.zendesk.com/agent/tickets/48213): linked to octo-org/app#42");
+  });
+
+  it("is idempotent: the same delivery twice, or the URL pasted again later, is one link with its first date", async () => {
+    const note = zendeskNote("https://github.com/octo-org/app/issues/42");
+    await onHelpdeskDelivery(deps, delivery(note));
+    await onHelpdeskDelivery(deps, delivery(note));
+    await onHelpdeskDelivery(deps, delivery(zendeskNote("again: https://github.com/octo-org/app/issues/42", "2026-11-24T09:00:00.000Z")));
+    const stored = await links();
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.linkedAt).toEqual(new Date("2026-11-23T09:00:00Z"));
+    expect(await database.prisma.source.count({ where: { kind: "helpdesk" } })).toBe(1);
+  });
+
+  it("makes the same link as the conversation URL pasted into the issue: one link, carried by both", async () => {
+    const comment = recogniseLinks("Customer: https://acme.zendesk.com/agent/tickets/048213?folder=1", urlMatchers).links;
+    await applySourceChange(database.prisma, {
+      issue: { repository: REPOSITORY, number: 42, githubId: 4242n, state: "open" },
+      source: { kind: "comment", key: "1001" },
+      event: { action: "created", version: new Date("2026-11-22T09:00:00Z") },
+      links: comment,
+      createdAt: new Date("2026-11-22T09:00:00Z"),
+    });
+    await onHelpdeskDelivery(deps, delivery(zendeskNote("https://github.com/octo-org/app/issues/42")));
+    const stored = await links();
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ source: "comment", linkedAt: new Date("2026-11-22T09:00:00Z") });
+    expect(stored[0]!.sources.map((source) => source.kind)).toEqual(["comment", "helpdesk"]);
+  });
+
+  it("ignores, with a log line, an issue in a repository of no installation closeloop knows", async () => {
+    await onHelpdeskDelivery(deps, delivery(zendeskNote("https://github.com/someone-else/app/issues/42")));
+    expect(await database.prisma.link.count()).toBe(0);
+    expect(logged.at(-1)).toMatch(/someone-else\/app#42 is not in a repository of an installation closeloop knows; ignored$/);
+  });
+
+  it("ignores URLs on another host than GHE_HOST", async () => {
+    await onHelpdeskDelivery({ ...deps, githubHost: "github.example.com" }, delivery(zendeskNote("https://github.com/octo-org/app/issues/42")));
+    expect(await database.prisma.link.count()).toBe(0);
+  });
+
+  it("asks GitHub about an issue it has not seen, and links it when it exists", async () => {
+    nock(GITHUB_API).get("/repos/octo-org/app/issues/7").reply(200, { id: 7007, number: 7, state: "closed", repository_url: `${GITHUB_API}/repos/octo-org/app` });
+    await onHelpdeskDelivery(deps, delivery(zendeskNote("https://github.com/octo-org/app/issues/7")));
+    expect((await links(7)).map((link) => link.conversationId)).toEqual(["48213"]);
+    expect(await database.prisma.issue.findFirst({ where: { number: 7 }, select: { githubId: true, state: true } })).toEqual({ githubId: 7007n, state: "closed" });
+  });
+
+  it("drops the link with a log line when GitHub says the issue does not exist, and ignores a pull request", async () => {
+    nock(GITHUB_API).get("/repos/octo-org/app/issues/8").reply(404, { message: "Not Found" });
+    nock(GITHUB_API).get("/repos/octo-org/app/issues/9").reply(200, { id: 9009, number: 9, state: "open", pull_request: { url: "x" }, repository_url: `${GITHUB_API}/repos/octo-org/app` });
+    await onHelpdeskDelivery(deps, delivery(zendeskNote("https://github.com/octo-org/app/issues/8 and https://github.com/octo-org/app/issues/9")));
+    expect(await database.prisma.link.count()).toBe(0);
+    expect(await database.prisma.issue.count()).toBe(1);
+    expect(logged).toEqual(
+      expect.arrayContaining([expect.stringMatching(/octo-org\/app#8: GitHub has no such issue \(404\); the link is dropped$/), expect.stringMatching(/octo-org\/app#9: is a pull request/)]),
+    );
+  });
+
+  it("fails the delivery (so the inbox retries it) when GitHub cannot answer, and stores nothing", async () => {
+    nock(GITHUB_API).get("/repos/octo-org/app/issues/7").reply(502, { message: "Bad Gateway" });
+    await expect(onHelpdeskDelivery(deps, delivery(zendeskNote("https://github.com/octo-org/app/issues/7")))).rejects.toMatchObject({ status: 502 });
+    expect(await database.prisma.link.count()).toBe(0);
+  });
+});
