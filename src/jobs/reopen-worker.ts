@@ -43,6 +43,8 @@ export interface ReopenWorkerOptions {
   dryRun?: boolean;
   /** attempts at writing a summary comment before giving up on it */
   maxSummaryAttempts?: number;
+  /** how long `stop` waits for calls in flight */
+  stopTimeoutMs?: number;
 }
 
 /** An installation's Octokit, for the summary comment (the server passes Probot's `app.auth`). */
@@ -101,6 +103,7 @@ export class ReopenWorker {
       lookaheadSeconds: options.lookaheadSeconds ?? 2,
       dryRun: options.dryRun ?? false,
       maxSummaryAttempts: options.maxSummaryAttempts ?? 8,
+      stopTimeoutMs: options.stopTimeoutMs ?? 15_000,
     };
     for (const lane of lanes) {
       const pacing = queuePacing(lane.budget);
@@ -144,8 +147,11 @@ export class ReopenWorker {
     this.#wake?.();
     await this.#loop;
     this.#abort.abort();
-    await Promise.allSettled([...this.#runs]);
-    await this.#summaries.onIdle();
+    // Helpdesk calls time out on their own; a GitHub call may not. Past the bound, the leases expire instead.
+    const drained = Promise.allSettled([...this.#runs]).then(() => this.#summaries.onIdle());
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise<void>((resolve) => (bound = setTimeout(resolve, this.#options.stopTimeoutMs)))]);
+    clearTimeout(bound);
     clearInterval(this.#heartbeat);
     for (const state of this.#lanes.values()) clearTimeout(state.resumeTimer);
     try {
@@ -221,7 +227,7 @@ export class ReopenWorker {
     try {
       if (!job.noteDone) {
         await this.#call(state, 0, `add a note to ${what}: ${JSON.stringify(job.note)}`, () => lane.client.addNote(ref, job.note));
-        if (!(await recordNoteDone(this.prisma, job.id, this.owner))) return this.#lostLease(job);
+        if (!(await recordNoteDone(this.prisma, job.id, this.owner, this.#options.leaseMs))) return this.#lostLease(job);
       }
       await this.#call(state, 1, `reopen ${what}`, () => lane.client.reopen(ref));
       if (!(await completeJob(this.prisma, job.id, this.owner))) return this.#lostLease(job);

@@ -73,9 +73,12 @@ export async function renewLeases(prisma: Prisma, owner: string, ids: readonly n
   return ids.filter((id) => !still.has(id));
 }
 
-/** The note step succeeded. False when the lease was lost meanwhile. */
-export async function recordNoteDone(prisma: Prisma, id: number, owner: string, at = new Date()): Promise<boolean> {
-  const { count } = await prisma.reopenJob.updateMany({ where: { id, lockedBy: owner, state: "running" }, data: { noteDoneAt: at } });
+/** The note step succeeded; the lease is extended for the reopen. False when the lease was lost meanwhile. */
+export async function recordNoteDone(prisma: Prisma, id: number, owner: string, leaseMs: number, at = new Date()): Promise<boolean> {
+  const { count } = await prisma.reopenJob.updateMany({
+    where: { id, lockedBy: owner, state: "running" },
+    data: { noteDoneAt: at, lockedUntil: new Date(at.getTime() + leaseMs) },
+  });
   return count === 1;
 }
 

@@ -58,7 +58,7 @@ export function appEnv(github: string, databaseUrl: string, intercom: FakeInterc
     GHE_HOST: github,
     GHE_PROTOCOL: "http",
     DATABASE_URL: databaseUrl,
-    CLOSELOOP_REOPEN_LEASE_SECONDS: "2",
+    CLOSELOOP_REOPEN_LEASE_SECONDS: "4",
     ...intercom.env(),
   };
 }
@@ -71,3 +71,16 @@ export function kill(app: RunningApp): Promise<void> {
   });
 }
 
+
+/** SIGTERM, as an orchestrator stops a replica; SIGKILL if it has not exited in `graceMs`. */
+export async function stopApp(app: RunningApp, graceMs = 20_000): Promise<"stopped" | "killed"> {
+  if (app.child.exitCode !== null || app.child.signalCode !== null) return "stopped";
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    app.stop().then(() => "stopped" as const),
+    new Promise<"killed">((resolve) => (timer = setTimeout(() => resolve("killed"), graceMs))),
+  ]);
+  clearTimeout(timer);
+  if (outcome === "killed") await kill(app);
+  return outcome;
+}
