@@ -76,7 +76,7 @@ function cacheKey(owner: string, repo: string): string {
   return `${owner}/${repo}`.toLowerCase();
 }
 
-function describeConfigError(error: unknown): string {
+export function describeConfigError(error: unknown): string {
   if (error instanceof RepoConfigError) return error.message;
   // js-yaml's errors (thrown by context.config) carry the line and column in their message.
   const message = error instanceof Error ? error.message.replace(/^\[@probot\/octokit-plugin-config\] /, "") : String(error);

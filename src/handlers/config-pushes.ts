@@ -1,14 +1,93 @@
 import type { Context } from "probot";
-import { CONFIG_PATH } from "../config/repo-config.js";
+import { readConfigAt } from "../config/read-config-at.js";
+import { describeConfigError } from "../config/repo-config-cache.js";
+import { CONFIG_PATH, parseRepoConfig } from "../config/repo-config.js";
+import { recordConfigError } from "../store/config-errors.js";
+import { markLabelsDue } from "../store/labels.js";
 import type { HandlerDeps } from "./deps.js";
+import { repositoryRef } from "./payload-refs.js";
 
-/** `push`: a change to `.github/closeloop.yml` on the default branch drops the cached config. */
+export const CONFIG_CHECK_NAME = "closeloop config";
+
+/**
+ * `push` to the default branch that touches `.github/closeloop.yml` (SPEC §3): drops the cached config, validates the
+ * file as it is at the pushed commit, reports the result as the `closeloop config` check run on that commit (failing
+ * with the file, key and reason when invalid), and marks the repository's linked issues due for the label sweep.
+ * The validated config becomes the cached one, so the next event needs no second read.
+ */
 export async function onPush(deps: HandlerDeps, context: Context<"push">): Promise<void> {
   const { payload } = context;
-  if (payload.ref !== `refs/heads/${payload.repository.default_branch}`) return;
-  const touched = payload.commits.some((commit) => [commit.added, commit.modified, commit.removed].some((paths) => paths?.includes(CONFIG_PATH)));
+  if (payload.ref !== `refs/heads/${payload.repository.default_branch}` || payload.deleted) return;
+  const commits = [...payload.commits, ...(payload.head_commit ? [payload.head_commit] : [])];
+  const touched = commits.some((commit) => [commit.added, commit.modified, commit.removed].some((paths) => paths?.includes(CONFIG_PATH)));
   if (!touched) return;
-  const [owner = "", repo = ""] = payload.repository.full_name.split("/");
-  deps.configs.invalidate(owner, repo);
-  context.log.info(`${payload.repository.full_name}: ${CONFIG_PATH} changed; config reloaded on next use`);
+  const repository = repositoryRef(payload.repository, payload.installation?.id);
+  const fullName = payload.repository.full_name;
+  const sha = payload.after;
+  deps.configs.invalidate(repository.owner, repository.name);
+  context.log.info(`${fullName}: ${CONFIG_PATH} changed in ${sha.slice(0, 7)}; checking it`);
+
+  let raw: unknown;
+  let readError: unknown;
+  await deps.configs.get(repository, async () => {
+    try {
+      return (raw = await readConfigAt(context.octokit, { owner: repository.owner, repo: repository.name }, sha));
+    } catch (error) {
+      readError = error;
+      throw error;
+    }
+  });
+  // GitHub did not answer: let the inbox retry the delivery rather than report a check we could not make.
+  if (typeof (readError as { status?: unknown } | undefined)?.status === "number") throw readError;
+  const problem = validate(readError, raw);
+
+  const everyRepository = repository.name.toLowerCase() === ".github";
+  await markLabelsDue(deps.prisma, everyRepository ? { owner: repository.owner } : { repositoryId: repository.id }, new Date());
+  // The cache recorded (or cleared) the error as it read the file; this names the commit that introduced it.
+  if (problem) await recordConfigError(deps.prisma, repository, { path: CONFIG_PATH, message: problem, commitSha: sha, seenAt: new Date() });
+  await reportCheck(deps, context, sha, problem);
+}
+
+/** The error message (file, key, reason) when the pushed config is unusable, else null. */
+function validate(readError: unknown, raw: unknown): string | null {
+  if (readError !== undefined) return describeConfigError(readError);
+  try {
+    parseRepoConfig(raw);
+    return null;
+  } catch (error) {
+    return describeConfigError(error);
+  }
+}
+
+async function reportCheck(deps: HandlerDeps, context: Context<"push">, sha: string, problem: string | null): Promise<void> {
+  const fullName = context.payload.repository.full_name;
+  const conclusion = problem ? "failure" : "success";
+  const output = problem
+    ? {
+        title: shorten(problem.replace(/ from https?:\/\/\S+/, ""), 200),
+        summary: [
+          `closeloop cannot use \`${CONFIG_PATH}\` as it is at this commit:`,
+          "",
+          `> ${problem}`,
+          "",
+          "Conversation links are still captured. Labels and reopening use the last valid configuration, else the defaults, until the file is fixed.",
+        ].join("\n"),
+      }
+    : { title: `${CONFIG_PATH} is valid`, summary: `closeloop uses \`${CONFIG_PATH}\` as it is at this commit.` };
+  if (deps.dryRun) {
+    context.log.info(`[dry-run] Would create check run "${CONFIG_CHECK_NAME}" (${conclusion}) on ${fullName}@${sha.slice(0, 7)}: ${output.title}`);
+    return;
+  }
+  try {
+    await context.octokit.rest.checks.create({ ...context.repo(), name: CONFIG_CHECK_NAME, head_sha: sha, status: "completed", conclusion, output });
+  } catch (error) {
+    if ((error as { status?: unknown }).status !== 403) throw error;
+    context.log.warn(
+      `${fullName}: cannot create the "${CONFIG_CHECK_NAME}" check run (GitHub answered 403); accept the app's "Checks: write" permission in the installation settings. ${problem ? `The config error is logged and shown by \`closeloop status\`: ${problem}` : ""}`.trim(),
+    );
+  }
+}
+
+function shorten(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

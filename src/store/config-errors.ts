@@ -10,11 +10,16 @@ export interface ConfigErrorRecord {
   seenAt: Date;
 }
 
-/** Keeps the last config error of a repository for `closeloop status`. */
+/**
+ * Keeps the last config error of a repository for `closeloop status`. The same error seen again without a commit
+ * (a later read of the cached file) keeps the commit the push check found it in.
+ */
 export async function recordConfigError(prisma: Prisma, repository: RepositoryRef, error: ConfigErrorRecord): Promise<void> {
   await prisma.$transaction(async (tx) => {
     await ensureRepository(prisma, tx, repository);
-    await tx.configError.upsert({ where: { repositoryId: repository.id }, create: { repositoryId: repository.id, ...error }, update: error });
+    const stored = await tx.configError.findUnique({ where: { repositoryId: repository.id }, select: { message: true, commitSha: true } });
+    const record = { ...error, commitSha: error.commitSha ?? (stored?.message === error.message ? stored.commitSha : null) };
+    await tx.configError.upsert({ where: { repositoryId: repository.id }, create: { repositoryId: repository.id, ...record }, update: record });
   });
 }
 

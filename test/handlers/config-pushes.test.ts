@@ -1,0 +1,129 @@
+import nock from "nock";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { applySourceChange } from "../../src/store/links.js";
+import { startHarness, TEST_NOW, type Harness } from "../support/app.js";
+import { ENGINES } from "../support/databases.js";
+import { GITHUB_API, receive, webhookExample } from "../support/github.js";
+
+type Payload = Record<string, any>;
+
+const SHA = "6113728f27ae82c7b1a177c8d03f9e96e0adf246";
+const CONTENTS = "/repos/Codertocat/Hello-World/contents/.github%2Fcloseloop.yml";
+
+function push(changes: { added?: string[]; modified?: string[]; removed?: string[] } = { modified: [".github/closeloop.yml"] }, extra: Payload = {}): Payload {
+  const payload = webhookExample<Payload>("push", undefined, 4);
+  payload.installation = { id: 77, node_id: "x" };
+  for (const commit of [payload.commits[0], payload.head_commit]) Object.assign(commit, { added: [], modified: [], removed: [], ...changes });
+  return Object.assign(payload, extra);
+}
+
+function fileAt(sha: string, yaml: string | null): void {
+  const scope = nock(GITHUB_API).get(CONTENTS).query({ ref: sha });
+  if (yaml === null) scope.reply(404, { message: "Not Found" });
+  else scope.reply(200, yaml, { "content-type": "text/plain; charset=utf-8" });
+}
+
+function checkRun(status = 201): { body?: Record<string, any> } {
+  const sent: { body?: Record<string, any> } = {};
+  nock(GITHUB_API)
+    .post("/repos/Codertocat/Hello-World/check-runs", (body) => ((sent.body = body), true))
+    .reply(status, status === 201 ? { id: 4 } : { message: "Resource not accessible by integration" });
+  return sent;
+}
+
+describe.each(ENGINES)("the closeloop config check run on %s", (engine) => {
+  let harness: Harness;
+  beforeEach(async () => {
+    harness = await startHarness(engine);
+  });
+  afterEach(async () => {
+    await harness.close();
+  });
+
+  it("fails the pushed commit with the file, key and reason when the config is invalid, and records it for status", async () => {
+    fileAt(SHA, "links:\n  max_per_source: lots\n");
+    const check = checkRun();
+    await receive(harness.probot, "push", push());
+    expect(check.body).toEqual({
+      name: "closeloop config",
+      head_sha: SHA,
+      status: "completed",
+      conclusion: "failure",
+      output: {
+        title: ".github/closeloop.yml: links.max_per_source: must be a whole number",
+        summary: expect.stringContaining("> .github/closeloop.yml: links.max_per_source: must be a whole number"),
+      },
+    });
+    const error = await harness.database.prisma.configError.findUniqueOrThrow({ where: { repositoryId: 186853002n } });
+    expect(error).toMatchObject({ message: ".github/closeloop.yml: links.max_per_source: must be a whole number", commitSha: SHA });
+  });
+
+  it("reports a YAML syntax error with where it is", async () => {
+    fileAt(SHA, "links: [unclosed\n");
+    const check = checkRun();
+    await receive(harness.probot, "push", push());
+    expect(check.body).toMatchObject({ conclusion: "failure" });
+    expect(check.body!.output.title).toMatch(/^\.github\/closeloop\.yml: Configuration could not be parsed \(invalid YAML\): .*at line 2, column 1/);
+    expect(check.body!.output.summary).toContain(`contents/.github%2Fcloseloop.yml?ref=${SHA}`);
+  });
+
+  it("passes a valid config, clears an earlier error, and keeps the config it read for the next event", async () => {
+    fileAt(SHA, "links:\n  max_per_source: lots\n");
+    checkRun();
+    await receive(harness.probot, "push", push());
+
+    const fixed = "d".repeat(40);
+    fileAt(fixed, "links:\n  max_per_source: 1\n");
+    const check = checkRun();
+    await receive(harness.probot, "push", push(undefined, { after: fixed }));
+    expect(check.body).toMatchObject({ head_sha: fixed, conclusion: "success", output: { title: ".github/closeloop.yml is valid" } });
+    expect(await harness.database.prisma.configError.count()).toBe(0);
+
+    // no second read of the file: the comment's links are capped by the config the push check read
+    const comment = webhookExample<Payload>("issue_comment", "created");
+    comment.installation = { id: 77, node_id: "x" };
+    comment.comment.body = "https://acme.zendesk.com/agent/tickets/1 https://acme.zendesk.com/agent/tickets/2";
+    await receive(harness.probot, "issue_comment", comment);
+    expect(await harness.database.prisma.link.count()).toBe(1);
+  });
+
+  it("passes when the file is removed (the org's file or the defaults apply)", async () => {
+    fileAt(SHA, null);
+    nock(GITHUB_API).get("/repos/Codertocat/.github/contents/.github%2Fcloseloop.yml").reply(404, { message: "Not Found" });
+    const check = checkRun();
+    await receive(harness.probot, "push", push({ removed: [".github/closeloop.yml"] }));
+    expect(check.body).toMatchObject({ conclusion: "success" });
+  });
+
+  it("does nothing for pushes that do not touch the file, to other branches, or that delete the branch", async () => {
+    await receive(harness.probot, "push", push({ modified: ["README.md"] }));
+    await receive(harness.probot, "push", push(undefined, { ref: "refs/heads/feature" }));
+    await receive(harness.probot, "push", push(undefined, { deleted: true, after: "0".repeat(40) }));
+    await receive(harness.probot, "push", push(undefined, { ref: "refs/tags/v1" }));
+  });
+
+  it("marks the repository's linked issues due for the label sweep", async () => {
+    const repository = { id: 186853002n, installationId: 77n, owner: "Codertocat", name: "Hello-World" };
+    const issue = { repository, number: 1, githubId: 1n, state: "open" as const };
+    const link = { provider: "zendesk" as const, account: "acme", conversationId: "1", url: "https://acme.zendesk.com/agent/tickets/1" };
+    await applySourceChange(harness.database.prisma, { issue, source: { kind: "comment", key: "1" }, event: { action: "created", version: TEST_NOW }, links: [link], createdAt: TEST_NOW });
+    await applySourceChange(harness.database.prisma, { issue: { ...issue, number: 2 }, source: { kind: "comment", key: "2" }, event: { action: "created", version: TEST_NOW }, links: [], createdAt: TEST_NOW });
+    fileAt(SHA, "teams:\n  prefix: 'squad: '\n");
+    checkRun();
+    await receive(harness.probot, "push", push());
+    const issues = await harness.database.prisma.issue.findMany({ orderBy: { number: "asc" }, select: { number: true, labelsDueAt: true } });
+    expect(issues.map((row) => [row.number, row.labelsDueAt !== null])).toEqual([[1, true]]);
+  });
+
+  it("logs instead of failing when the installation has not granted checks: write", async () => {
+    fileAt(SHA, "links:\n  max_per_source: 2\n");
+    checkRun(403);
+    await receive(harness.probot, "push", push());
+  });
+
+  it("creates no check run in a dry run", async () => {
+    harness.deps.dryRun = true;
+    fileAt(SHA, "links:\n  max_per_source: 2\n");
+    await receive(harness.probot, "push", push());
+  });
+});
