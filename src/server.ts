@@ -6,6 +6,7 @@ import { loadDotEnv } from "./config/dotenv.js";
 import { healthRoutes } from "./http/health.js";
 import { configuredWebhooks, helpdeskWebhookRoutes, HELPDESK_DELIVERY_PREFIX, type ConfiguredWebhook } from "./http/helpdesk-webhooks.js";
 import { onHelpdeskDelivery } from "./handlers/helpdesk-events.js";
+import { metricsRoute } from "./http/metrics.js";
 import { acceptIntoInbox } from "./http/webhook-inbox.js";
 import { DeliveryWorker } from "./jobs/delivery-worker.js";
 import { reopenLanes } from "./jobs/reopen-lanes.js";
@@ -82,6 +83,7 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
     reopen.start();
     onWorkers([worker, reopen]);
     options.addHandler(healthRoutes(database));
+    options.addHandler(metricsRoute(database.prisma, app.log));
     options.addHandler(helpdeskWebhookRoutes(webhooks, (delivery) => inbox.store(delivery), app.log));
   };
 }

@@ -4,6 +4,7 @@ import { PROVIDERS, type ProviderId } from "../domain/link.js";
 import { bodyHash, type HelpdeskWebhook, type WebhookRequest, type WebhookSettings } from "../providers/helpdesk-webhook.js";
 import { providers } from "../providers/registry.js";
 import type { IncomingDelivery } from "../store/deliveries.js";
+import { webhooksReceived } from "./metrics.js";
 
 /**
  * `POST /closeloop/webhooks/<provider>` (SPEC §9): helpdesk webhooks through the same durable inbox as GitHub's.
@@ -46,7 +47,8 @@ export function helpdeskWebhookRoutes(
     const name = path.slice(HELPDESK_WEBHOOK_PATH.length).replace(/\/$/, "");
     const configured = webhooks.get(name as ProviderId);
     const event = `${HELPDESK_DELIVERY_PREFIX}${(PROVIDERS as readonly string[]).includes(name) ? name : "unknown"}`;
-    const answer = (status: number, _outcome: string, body: unknown) => {
+    const answer = (status: number, outcome: string, body: unknown) => {
+      webhooksReceived.inc({ event, outcome });
       sendJson(response, status, body);
       return true;
     };

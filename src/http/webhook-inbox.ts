@@ -1,5 +1,6 @@
 import type { Probot } from "probot";
 import type { EmitterWebhookEventName } from "@octokit/webhooks";
+import { webhooksReceived } from "./metrics.js";
 
 /**
  * Replaces Probot's "verify, then run the handlers before answering" with "verify, store, answer": a delivery is in
@@ -14,17 +15,24 @@ export function acceptIntoInbox(
   store: (delivery: { id: string; name: EmitterWebhookEventName; payload: string }) => Promise<void>,
 ): void {
   app.webhooks.verifyAndReceive = async (event) => {
+    const count = (outcome: string) => webhooksReceived.inc({ event: event.name, outcome });
     if (!(await app.webhooks.verify(event.payload, event.signature))) {
+      count("unauthorized");
       throw webhookError(401, "signature does not match event payload and secret");
     }
     let action: unknown;
     try {
       action = (JSON.parse(event.payload) as { action?: unknown }).action;
     } catch {
+      count("invalid");
       throw webhookError(400, "Invalid JSON");
     }
-    if (!handles(event.name, typeof action === "string" ? action : undefined)) return;
-    await store({ id: event.id, name: event.name as EmitterWebhookEventName, payload: event.payload });
+    if (!handles(event.name, typeof action === "string" ? action : undefined)) return count("ignored");
+    await store({ id: event.id, name: event.name as EmitterWebhookEventName, payload: event.payload }).catch((error: unknown) => {
+      count("error");
+      throw error;
+    });
+    count("stored");
   };
 }
 

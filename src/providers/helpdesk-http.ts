@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { ProviderId } from "../domain/link.js";
+import { observeProviderCall } from "../http/metrics.js";
 
 /**
  * The one HTTP path every helpdesk client takes: timeouts, the retryable/permanent decision, Retry-After and
@@ -124,6 +125,7 @@ export async function requestJson<T>(protocol: HelpdeskProtocol, request: Helpde
 
   let response: Response;
   let text: string;
+  const startedAt = performance.now();
   try {
     response = await fetch(request.url, {
       method: request.method,
@@ -134,8 +136,10 @@ export async function requestJson<T>(protocol: HelpdeskProtocol, request: Helpde
     });
     text = await response.text();
   } catch (error) {
+    observeProviderCall(protocol.provider, request.method, startedAt, undefined);
     throw fail({ retryable: true, reason: describeTransportError(error, timeoutMs), cause: error });
   }
+  observeProviderCall(protocol.provider, request.method, startedAt, response.status);
 
   const now = new Date();
   const signals = protocol.readRateLimit(response.headers, now);

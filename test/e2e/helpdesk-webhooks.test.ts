@@ -3,6 +3,7 @@ import { FakeGitHub } from "../fakes/github-server.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { webhookExample } from "../support/github.js";
 import { postWebhook, signWebhook, WEBHOOK_ENV, webhookFixture } from "../support/helpdesk-webhooks.js";
+import { metricValue } from "../support/metrics.js";
 import { runCliProcess, sign, startApp, TEST_PRIVATE_KEY, type RunningApp } from "../support/process.js";
 
 const SECRET = "e2e-webhook-secret";
@@ -72,6 +73,11 @@ describe.each(ENGINES)("helpdesk webhooks through the real process on %s", (engi
     expect(linked.filter((link) => link.provider === "zendesk")).toEqual([
       { provider: "zendesk", conversationId: "48213", url: "https://acme.zendesk.com/agent/tickets/48213", source: "helpdesk", linkedAt: "2026-11-23T09:00:00.672Z" },
     ]);
+    const metrics = await (await fetch(`${app.baseUrl}/metrics`)).text();
+    expect(metricValue(metrics, "closeloop_webhooks_received_total", { event: "helpdesk.zendesk", outcome: "stored" })).toBe(2);
+    expect(metricValue(metrics, "closeloop_webhooks_received_total", { event: "issue_comment", outcome: "stored" })).toBe(1);
+    expect(metricValue(metrics, "closeloop_links", { provider: "zendesk" })).toBe(1);
+    expect(metricValue(metrics, "closeloop_inbox_deliveries", { state: "waiting" })).toBe(0);
     // A replay after the delivery was processed is stored again and changes nothing.
     expect((await postWebhook(app.baseUrl, "zendesk", body, signWebhook("zendesk", body))).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 500));
