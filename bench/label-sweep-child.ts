@@ -1,0 +1,32 @@
+import { DEFAULT_CONFIG } from "../src/config/repo-config.js";
+import { sweepDueIssues } from "../src/labels/sweep.js";
+import { parseDatabaseUrl } from "../src/store/database-url.js";
+import { openSweepStore, type SweepStore } from "../src/store/label-sweep.js";
+
+// The P4/P5 sweep on its own (bench/labels.ts runs it as a child process, so the peak RSS is the sweep's alone):
+// one full sweep at a fixed `now`, then its figures as JSON on stdout.
+const now = new Date(process.argv[3] ?? "2027-01-01T00:00:00Z");
+const opened = openSweepStore(parseDatabaseUrl(process.argv[2]!));
+const spent = { read: 0, write: 0 };
+const timed = <A extends unknown[], R>(phase: keyof typeof spent, call: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+  const started = performance.now();
+  try {
+    return await call(...args);
+  } finally {
+    spent[phase] += performance.now() - started;
+  }
+};
+const store: SweepStore = { ...opened, readDue: timed("read", opened.readDue), record: timed("write", opened.record) };
+const started = performance.now();
+const figures = await sweepDueIssues(store, now, () => DEFAULT_CONFIG.frequency, { batchSize: Number(process.env.BENCH_LABEL_BATCH ?? 500) });
+const seconds = (performance.now() - started) / 1000;
+await opened.close();
+console.log(
+  JSON.stringify({
+    seconds,
+    readSeconds: spent.read / 1000,
+    writeSeconds: spent.write / 1000,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    figures,
+  }),
+);

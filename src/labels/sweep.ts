@@ -1,0 +1,95 @@
+import { frequencyOf, nextFrequencyChange, type Frequency, type FrequencyRules } from "../domain/frequency.js";
+import type { DueIssue, Evaluation, SweepStore } from "../store/label-sweep.js";
+
+/** An issue whose frequency label changed with time: its labels must be applied on GitHub. */
+export interface DecayedIssue {
+  issueId: number;
+  repositoryId: bigint;
+  number: number;
+  from: Frequency | null;
+  to: Frequency | null;
+}
+
+export interface SweepOptions {
+  /**
+   * issues read and evaluated per batch: 500 keeps a million-link sweep near 100 MB of RSS; larger batches are not
+   * faster (more garbage survives each round trip) and use more memory (bench/labels.ts)
+   */
+  batchSize?: number;
+  /**
+   * Applies the labels of issues whose frequency changed (GitHub calls; each records its own evaluation, as
+   * `applyIssueLabels` does). Without it the new evaluation is only stored. Issues it leaves due, or all of the batch's
+   * when it throws, are due again after `retryAfterMs`.
+   */
+  applyChanged?: (issues: DecayedIssue[]) => Promise<void>;
+  retryAfterMs?: number;
+}
+
+export interface SweepFigures {
+  issues: number;
+  links: number;
+  changed: number;
+  batches: number;
+}
+
+/**
+ * The decay sweep's core (SPEC §6): re-evaluates every issue whose frequency could have changed since it was last
+ * evaluated (`labelsDueAt <= now`), in batches, so `daily` becomes `weekly` and then nothing when reports stop.
+ * Issues whose frequency is unchanged only get their next due time; changed ones go to `applyChanged`. Each
+ * evaluated issue's due time moves past `now` (or to null when it has no label left to lose), so a stopped sweep
+ * resumes where it stopped, and memory stays at one batch.
+ *
+ * The worker around it (an hourly run under a database lease, GitHub writes paced for secondary rate limits) is not
+ * built yet; `rulesFor` is where it passes each repository's config.
+ */
+export async function sweepDueIssues(
+  store: SweepStore,
+  now: Date,
+  rulesFor: (repositoryId: bigint) => FrequencyRules | Promise<FrequencyRules>,
+  options: SweepOptions = {},
+): Promise<SweepFigures> {
+  const batchSize = options.batchSize ?? 500;
+  const figures: SweepFigures = { issues: 0, links: 0, changed: 0, batches: 0 };
+  for (let after = 0; ; ) {
+    const due = await store.readDue(now, after, batchSize);
+    if (due.length === 0) return figures;
+    after = due.at(-1)!.issueId;
+    figures.batches++;
+    figures.issues += due.length;
+    for (const issue of due) figures.links += issue.reports.length;
+    const { evaluations, changed } = await evaluate(due, now, rulesFor);
+    figures.changed += changed.length;
+    if (changed.length === 0 || !options.applyChanged) {
+      await store.record(evaluations);
+      continue;
+    }
+    const changedIds = new Set(changed.map((issue) => issue.issueId));
+    await store.record(evaluations.filter((evaluation) => !changedIds.has(evaluation.issueId)));
+    try {
+      await options.applyChanged(changed);
+    } finally {
+      // Not lost, and the loop ends: whatever the applier did not record is due again later.
+      await store.postpone([...changedIds], now, new Date(now.getTime() + (options.retryAfterMs ?? 5 * 60_000)));
+    }
+  }
+}
+
+async function evaluate(
+  due: readonly DueIssue[],
+  now: Date,
+  rulesFor: (repositoryId: bigint) => FrequencyRules | Promise<FrequencyRules>,
+): Promise<{ evaluations: Evaluation[]; changed: DecayedIssue[] }> {
+  const rules = new Map<bigint, FrequencyRules>();
+  const evaluations: Evaluation[] = [];
+  const changed: DecayedIssue[] = [];
+  for (const issue of due) {
+    let repositoryRules = rules.get(issue.repositoryId);
+    if (!repositoryRules) rules.set(issue.repositoryId, (repositoryRules = await rulesFor(issue.repositoryId)));
+    const frequency = frequencyOf(issue.reports, now, repositoryRules);
+    evaluations.push({ issueId: issue.issueId, frequency, dueAt: nextFrequencyChange(issue.reports, now, repositoryRules) });
+    if (frequency !== issue.frequency) {
+      changed.push({ issueId: issue.issueId, repositoryId: issue.repositoryId, number: issue.number, from: issue.frequency as Frequency | null, to: frequency });
+    }
+  }
+  return { evaluations, changed };
+}

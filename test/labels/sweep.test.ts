@@ -1,0 +1,94 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
+import { sweepDueIssues, type DecayedIssue } from "../../src/labels/sweep.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
+import { openSweepStore, type SweepStore } from "../../src/store/label-sweep.js";
+import { applySourceChange } from "../../src/store/links.js";
+import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+
+const DAY = 86_400_000;
+const NOW = new Date("2027-01-01T00:00:00Z");
+const ago = (days: number) => new Date(NOW.getTime() - days * DAY);
+const repository = { id: 10n, installationId: 1n, owner: "octo-org", name: "app" };
+
+describe.each(ENGINES)("the decay sweep's core on %s", (engine) => {
+  let database: Database;
+  let store: SweepStore;
+  const issueRows = async () =>
+    (await database.prisma.issue.findMany({ orderBy: { number: "asc" }, select: { number: true, frequency: true, labelsDueAt: true } })).map(
+      (row) => `#${row.number} ${row.frequency ?? "none"} ${row.labelsDueAt?.toISOString() ?? "-"}`,
+    );
+
+  /** An issue with links posted `ages` days before NOW, last evaluated as `frequency`, due at `due`. */
+  async function issue(number: number, ages: number[], frequency: string | null, due: Date | null): Promise<void> {
+    await applySourceChange(database.prisma, {
+      issue: { repository, number, githubId: BigInt(number), state: "open" },
+      source: { kind: "comment", key: String(number) },
+      event: { action: "created", version: ago(30) },
+      createdAt: ago(30),
+      links: ages.map((_, n) => ({ provider: "zendesk", account: "acme", conversationId: `${number}-${n}`, url: `https://acme.zendesk.com/agent/tickets/${number}${n}` })),
+    });
+    // dated as posted
+    const links = await database.prisma.link.findMany({ where: { issue: { number } }, orderBy: { id: "asc" } });
+    for (const [n, link] of links.entries()) await database.prisma.link.update({ where: { id: link.id }, data: { linkedAt: ago(ages[n]!) } });
+    await database.prisma.issue.updateMany({ where: { number }, data: { frequency, labelsDueAt: due } });
+  }
+
+  beforeEach(async () => {
+    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+    store = openSweepStore(database.target);
+  });
+  afterEach(async () => {
+    await store.close();
+    await database.close();
+  });
+
+  it("re-evaluates only the issues that are due, stepping daily down to weekly and weekly to none", async () => {
+    await issue(1, [1, 2, 3, 4, 8], "daily", ago(1)); // the 8-day-old report left the daily window: weekly
+    await issue(2, [15, 20], "weekly", ago(0)); // both left the weekly window: none
+    await issue(3, [1, 2], "weekly", new Date(NOW.getTime() + DAY)); // not due
+    await issue(4, [1, 16], "weekly", null); // not due (never evaluated as having a label to lose)
+    const figures = await sweepDueIssues(store, NOW, () => DEFAULT_CONFIG.frequency, { batchSize: 1 });
+    expect(figures).toEqual({ issues: 2, links: 7, changed: 2, batches: 2 });
+    expect(await issueRows()).toEqual([
+      `#1 weekly ${new Date(ago(2).getTime() + 14 * DAY + 1).toISOString()}`,
+      "#2 none -",
+      `#3 weekly ${new Date(NOW.getTime() + DAY).toISOString()}`,
+      "#4 weekly -",
+    ]);
+    // nothing is due any more
+    expect(await sweepDueIssues(store, NOW, () => DEFAULT_CONFIG.frequency)).toEqual({ issues: 0, links: 0, changed: 0, batches: 0 });
+  });
+
+  it("hands issues whose frequency changed to the applier; when it fails the sweep stops and they are due again later", async () => {
+    await issue(1, [1, 2, 3, 4, 8], "daily", ago(1));
+    await issue(2, [1, 2], "weekly", ago(0)); // unchanged: only its due time moves
+    const seen: DecayedIssue[] = [];
+    const sweep = sweepDueIssues(store, NOW, () => DEFAULT_CONFIG.frequency, {
+      applyChanged: async (issues) => {
+        seen.push(...issues);
+        throw new Error("GitHub is down");
+      },
+      retryAfterMs: 60_000,
+    });
+    await expect(sweep).rejects.toThrow("GitHub is down");
+    expect(seen).toEqual([{ issueId: expect.any(Number), repositoryId: 10n, number: 1, from: "daily", to: "weekly" }]);
+    expect(await issueRows()).toEqual([`#1 daily ${new Date(NOW.getTime() + 60_000).toISOString()}`, `#2 weekly ${new Date(ago(2).getTime() + 14 * DAY + 1).toISOString()}`]);
+  });
+
+  it("counts only live links", async () => {
+    await issue(1, [1, 2], "weekly", ago(0));
+    await database.prisma.linkSource.deleteMany({ where: { link: { conversationId: "1-0" } } });
+    await sweepDueIssues(store, NOW, () => DEFAULT_CONFIG.frequency);
+    expect(await issueRows()).toEqual(["#1 none -"]);
+  });
+
+  it("an applier that records the evaluation takes the issue out of the sweep", async () => {
+    await issue(1, [1, 2, 3, 4, 8], "daily", ago(1));
+    const figures = await sweepDueIssues(store, NOW, () => DEFAULT_CONFIG.frequency, {
+      applyChanged: (issues) => store.record(issues.map((changed) => ({ issueId: changed.issueId, frequency: changed.to, dueAt: null }))),
+    });
+    expect(figures.changed).toBe(1);
+    expect(await issueRows()).toEqual(["#1 weekly -"]);
+  });
+});
