@@ -58,16 +58,17 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
       dryRun: env.CLOSELOOP_DRY_RUN,
       leaseMs: env.CLOSELOOP_REOPEN_LEASE_SECONDS * 1000,
     });
+    const configs = new RepoConfigCache(database.prisma, app.log);
     closeloopApp({
       prisma: database.prisma,
-      configs: new RepoConfigCache(database.prisma, app.log),
+      configs,
       matchers: urlMatchers,
       appId: Number(env.APP_ID),
       reopenQueued: () => reopen.wake(),
     })(app, options);
     const receive = app.webhooks.receive.bind(app.webhooks);
     const inbox: DeliveryInbox = new DeliveryInbox(openDeliveryWriter(database.target), () => worker.wake());
-    const helpdeskEvents = { prisma: database.prisma, githubHost: githubHost(env), github: (id: number) => app.auth(id), log: app.log };
+    const helpdeskEvents = { prisma: database.prisma, githubHost: githubHost(env), github: (id: number) => app.auth(id), configs, log: app.log, dryRun: env.CLOSELOOP_DRY_RUN };
     const worker = new DeliveryWorker(
       database.prisma,
       database.engine,

@@ -1,4 +1,6 @@
+import { posix } from "node:path";
 import type { Logger, Probot } from "probot";
+import type { RepoConfigCache } from "../config/repo-config-cache.js";
 import type { RecognisedLink } from "../domain/link.js";
 import { mentionedIssues, type IssueMention } from "../domain/mentioned-issues.js";
 import { linkKey } from "../domain/source-change.js";
@@ -6,6 +8,8 @@ import type { HelpdeskEvent } from "../providers/helpdesk-webhook.js";
 import { providers } from "../providers/registry.js";
 import type { StoredDelivery } from "../store/deliveries.js";
 import type { Prisma } from "../store/database.js";
+import { applyIssueLabels } from "../labels/apply-labels.js";
+import { recordConversationDetails } from "../store/conversation-details.js";
 import { findIssueTarget } from "../store/issue-targets.js";
 import { applySourceChange, type IssueRef } from "../store/links.js";
 
@@ -16,14 +20,18 @@ export interface HelpdeskEventDeps {
   githubHost: string;
   /** an installation's Octokit (Probot's app.auth), to check that an issue closeloop has not seen exists */
   github: (installationId: number) => ReturnType<Probot["auth"]>;
+  /** the repositories' `.github/closeloop.yml`, shared with the GitHub handlers (a config push drops an entry) */
+  configs: RepoConfigCache;
   log: Logger;
+  /** CLOSELOOP_DRY_RUN: labels are logged, not written */
+  dryRun?: boolean;
 }
 
 /**
  * A stored `helpdesk.<provider>` delivery, run by the DeliveryWorker: each GitHub issue URL in the event's new
  * messages links the conversation to that issue, source `helpdesk` (SPEC §1, §5). The source is the conversation
- * itself, so the same URL pasted again, or a replayed event, changes nothing.
- * The event's team and tags are not stored yet: the Link columns for them come with the labels work.
+ * itself, so the same URL pasted again, or a replayed event, changes nothing. The team and tags the event carries are
+ * written on every link to the conversation, and the labels of each issue whose links changed are brought up to date.
  */
 export async function onHelpdeskDelivery(deps: HelpdeskEventDeps, delivery: StoredDelivery): Promise<void> {
   const event = JSON.parse(delivery.payload) as HelpdeskEvent;
@@ -37,21 +45,50 @@ export async function onHelpdeskDelivery(deps: HelpdeskEventDeps, delivery: Stor
   const link: RecognisedLink = { provider: event.provider, ...match };
   const { mentions, truncated } = mentionedIssues(event.messages, deps.githubHost, new Date(event.occurredAt));
   if (truncated > 0) deps.log.warn(`${where}: names ${mentions.length + truncated} issues; only the first ${mentions.length} are linked`);
-  for (const mention of mentions) await linkMention(deps, link, mention, where);
+  const changed: IssueRef[] = [];
+  for (const mention of mentions) {
+    const linked = await linkMention(deps, link, mention, where);
+    if (linked) changed.push(linked);
+  }
+  const details = await recordConversationDetails(deps.prisma, event.provider, link, {
+    ...(event.team === undefined ? {} : { team: event.team }),
+    ...(event.tags === undefined ? {} : { tags: event.tags }),
+  });
+  if (details.length > 0) deps.log.info(`${where}: team or tags changed on ${details.length} linked issue(s)`);
+  for (const issue of unique([...changed, ...details])) await refreshLabels(deps, issue);
 }
 
-async function linkMention(deps: HelpdeskEventDeps, link: RecognisedLink, mention: IssueMention, where: string): Promise<void> {
+/**
+ * The issue's frequency and team labels, as after a link captured from GitHub (src/handlers/labels.ts), read with the
+ * installation's Octokit instead of a webhook's context: the config is read as Probot's context.config reads it.
+ */
+async function refreshLabels(deps: HelpdeskEventDeps, issue: IssueRef): Promise<void> {
+  const octokit = await deps.github(Number(issue.repository.installationId));
+  const { owner, name } = issue.repository;
+  const config = await deps.configs.get(issue.repository, async (fileName) => {
+    const { config, files } = await octokit.config.get({ owner, repo: name, path: posix.join(".github", fileName) });
+    return files.some((file) => file.config !== null) ? config : null;
+  });
+  await applyIssueLabels(deps.prisma, { octokit, log: deps.log, dryRun: deps.dryRun ?? false }, issue, config);
+}
+
+function unique(issues: IssueRef[]): IssueRef[] {
+  return [...new Map(issues.map((issue) => [`${issue.repository.id}#${issue.number}`, issue])).values()];
+}
+
+/** Links the conversation to the issue; returns the issue when a link was added. */
+async function linkMention(deps: HelpdeskEventDeps, link: RecognisedLink, mention: IssueMention, where: string): Promise<IssueRef | null> {
   const { owner, repo, number } = mention.issue;
   const named = `${owner}/${repo}#${number}`;
   const target = await findIssueTarget(deps.prisma, `${owner}/${repo}`, number);
   if (target === null) {
     deps.log.info(`${where}: ${named} is not in a repository of an installation closeloop knows; ignored`);
-    return;
+    return null;
   }
   const issue: IssueRef | null = target.issue
     ? { repository: target.repository, number, githubId: target.issue.githubId, state: target.issue.state }
     : await lookUpIssue(deps, target.repository, number, `${where}: ${named}`);
-  if (issue === null) return;
+  if (issue === null) return null;
 
   const outcome = await applySourceChange(deps.prisma, {
     issue,
@@ -60,8 +97,12 @@ async function linkMention(deps: HelpdeskEventDeps, link: RecognisedLink, mentio
     links: [link],
     createdAt: mention.at,
   });
-  if (outcome.added > 0) deps.log.info({ provider: link.provider, conversationId: link.conversationId }, `${where}: linked to ${named}`);
-  else deps.log.debug(`${where}: already linked to ${named}`);
+  if (outcome.added > 0) {
+    deps.log.info({ provider: link.provider, conversationId: link.conversationId }, `${where}: linked to ${named}`);
+    return issue;
+  }
+  deps.log.debug(`${where}: already linked to ${named}`);
+  return null;
 }
 
 /**

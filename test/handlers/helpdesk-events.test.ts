@@ -1,5 +1,6 @@
 import nock from "nock";
 import pino from "pino";
+import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { recogniseLinks } from "../../src/domain/recognise-links.js";
 import { onHelpdeskDelivery, type HelpdeskEventDeps } from "../../src/handlers/helpdesk-events.js";
@@ -8,7 +9,7 @@ import { urlMatchers } from "../../src/providers/url-matchers.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { applySourceChange, listIssueLinks } from "../../src/store/links.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
-import { GITHUB_API, testProbot } from "../support/github.js";
+import { GITHUB_API, nockConfig, testProbot } from "../support/github.js";
 
 const REPOSITORY = { id: 1296269n, installationId: 77n, owner: "octo-org", name: "app" };
 
@@ -34,18 +35,16 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
   beforeAll(async () => {
     database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
     const probot = testProbot();
-    deps = {
-      prisma: database.prisma,
-      githubHost: "github.com",
-      github: (installationId) => probot.auth(installationId),
-      log: pino({ level: "debug" }, { write: (line: string) => void logged.push((JSON.parse(line) as { msg: string }).msg) }),
-    };
+    const log = pino({ level: "debug" }, { write: (line: string) => void logged.push((JSON.parse(line) as { msg: string }).msg) });
+    deps = { prisma: database.prisma, githubHost: "github.com", github: (installationId) => probot.auth(installationId), configs: new RepoConfigCache(database.prisma, log), log };
   });
   afterAll(async () => {
     await database?.close();
   });
   beforeEach(async () => {
     logged.length = 0;
+    // A config read per test: each test's GitHub calls are its own.
+    deps.configs = new RepoConfigCache(database.prisma, deps.log);
     await database.prisma.repository.deleteMany();
     await database.prisma.repository.create({ data: { ...REPOSITORY, fullName: "octo-org/app" } });
     await database.prisma.issue.create({ data: { repositoryId: REPOSITORY.id, number: 42, githubId: 4242n, state: "open" } });
@@ -54,6 +53,7 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
   const links = async (number = 42) => (await listIssueLinks(database.prisma, "octo-org/app", number)) ?? [];
 
   it("links the conversation to the issue its note names, source helpdesk, dated by the note", async () => {
+    nockConfig("octo-org", "app", null);
     await onHelpdeskDelivery(deps, delivery(zendeskNote('<p>Tracked in <a href="https://github.com/Octo-Org/App/issues/42">#42</a></p>')));
     expect(await links()).toEqual([
       {
@@ -70,6 +70,7 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
   });
 
   it("is idempotent: the same delivery twice, or the URL pasted again later, is one link with its first date", async () => {
+    nockConfig("octo-org", "app", null);
     const note = zendeskNote("https://github.com/octo-org/app/issues/42");
     await onHelpdeskDelivery(deps, delivery(note));
     await onHelpdeskDelivery(deps, delivery(note));
@@ -89,11 +90,55 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
       links: comment,
       createdAt: new Date("2026-11-22T09:00:00Z"),
     });
+    nockConfig("octo-org", "app", null);
     await onHelpdeskDelivery(deps, delivery(zendeskNote("https://github.com/octo-org/app/issues/42")));
     const stored = await links();
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({ source: "comment", linkedAt: new Date("2026-11-22T09:00:00Z") });
     expect(stored[0]!.sources.map((source) => source.kind)).toEqual(["comment", "helpdesk"]);
+  });
+
+  it("writes the team and tags an event carries on every link to the conversation, and brings the issues' team labels up to date", async () => {
+    const ticket = recogniseLinks("https://acme.freshdesk.com/a/tickets/4242", urlMatchers).links;
+    for (const number of [42, 43]) {
+      await applySourceChange(database.prisma, {
+        issue: { repository: REPOSITORY, number, githubId: BigInt(number * 100), state: "open" },
+        source: { kind: "comment", key: String(number) },
+        event: { action: "created", version: new Date("2026-11-22T09:00:00Z") },
+        links: ticket,
+        createdAt: new Date("2026-11-22T09:00:00Z"),
+      });
+    }
+    const groupChanged: HelpdeskEvent = {
+      provider: "freshdesk",
+      eventId: "sha256:1",
+      type: "{group_id:[1,2]}",
+      conversationUrl: "https://acme.freshdesk.com/a/tickets/4242",
+      messages: [],
+      team: "Billing",
+      tags: ["export", "vip"],
+      occurredAt: "2026-11-23T09:00:00.000Z",
+    };
+    const added: string[] = [];
+    nockConfig("octo-org", "app", "teams:\n  from: [team, tags]\n");
+    for (const number of [42, 43]) {
+      nock(GITHUB_API)
+        .post(`/repos/octo-org/app/issues/${number}/labels`)
+        .reply(200, (_uri, body) => {
+          added.push(`#${number} ${JSON.stringify(body)}`);
+          return [];
+        });
+    }
+    await onHelpdeskDelivery(deps, delivery(groupChanged));
+    const rows = await database.prisma.link.findMany({ orderBy: { issueId: "asc" }, select: { team: true, tags: true } });
+    expect(rows).toEqual([
+      { team: "Billing", tags: '["export","vip"]' },
+      { team: "Billing", tags: '["export","vip"]' },
+    ]);
+    expect(added.sort()).toEqual(['#42 {"labels":["team: billing","team: export","team: vip"]}', '#43 {"labels":["team: billing","team: export","team: vip"]}']);
+
+    // The same team and tags again: nothing to write, no GitHub call.
+    await onHelpdeskDelivery(deps, delivery({ ...groupChanged, eventId: "sha256:2" }));
   });
 
   it("ignores, with a log line, an issue in a repository of no installation closeloop knows", async () => {
@@ -109,6 +154,7 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
 
   it("asks GitHub about an issue it has not seen, and links it when it exists", async () => {
     nock(GITHUB_API).get("/repos/octo-org/app/issues/7").reply(200, { id: 7007, number: 7, state: "closed", repository_url: `${GITHUB_API}/repos/octo-org/app` });
+    nockConfig("octo-org", "app", null);
     await onHelpdeskDelivery(deps, delivery(zendeskNote("https://github.com/octo-org/app/issues/7")));
     expect((await links(7)).map((link) => link.conversationId)).toEqual(["48213"]);
     expect(await database.prisma.issue.findFirst({ where: { number: 7 }, select: { githubId: true, state: true } })).toEqual({ githubId: 7007n, state: "closed" });

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import pino from "pino";
+import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { onHelpdeskDelivery } from "../../src/handlers/helpdesk-events.js";
 import { configuredWebhooks, helpdeskWebhookRoutes } from "../../src/http/helpdesk-webhooks.js";
@@ -10,7 +11,7 @@ import { openDatabase, type Database } from "../../src/store/database.js";
 import { claimDeliveries, completeDelivery, DeliveryInbox } from "../../src/store/deliveries.js";
 import { openDeliveryWriter, type DeliveryWriter } from "../../src/store/delivery-writer.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
-import { testProbot } from "../support/github.js";
+import { nockConfig, testProbot } from "../support/github.js";
 import { postWebhook, signWebhook, WEBHOOK_ENV, webhookFixture } from "../support/helpdesk-webhooks.js";
 import { metricValue } from "../support/metrics.js";
 
@@ -90,10 +91,11 @@ describe.each(ENGINES)("GET /metrics on %s", (engine) => {
     expect(metricValue(arrived, "closeloop_inbox_deliveries", { state: "waiting" })).toBe(1);
     expect(metricValue(arrived, "closeloop_links", { provider: "zendesk" })).toBe(0);
 
-    // What the DeliveryWorker does with it.
+    // What the DeliveryWorker does with it; the new link's labels read the repository's config.
+    nockConfig("octo-org", "app", null);
     const probot = testProbot();
     for (const delivery of await claimDeliveries(database.prisma, database.engine, 10, 10_000)) {
-      await onHelpdeskDelivery({ prisma: database.prisma, githubHost: "github.com", github: (id) => probot.auth(id), log }, delivery);
+      await onHelpdeskDelivery({ prisma: database.prisma, githubHost: "github.com", github: (id) => probot.auth(id), configs: new RepoConfigCache(database.prisma, log), log }, delivery);
       await completeDelivery(database.prisma, delivery.id);
     }
     const linked = await scrape();

@@ -77,7 +77,7 @@ export const frontWebhook: HelpdeskWebhook = {
         type: parsed.data.type,
         conversationUrl: `https://app.frontapp.com/open/${encodeURIComponent(conversationId)}`,
         messages,
-        // The team of a Front conversation is its inbox, which the event does not name; enrichment reads it.
+        // The team of a Front conversation is its inbox, which the event does not name: only an API call (readConversation) does.
         ...(tags === undefined ? {} : { tags }),
         occurredAt,
       },

@@ -70,7 +70,7 @@ export const helpscoutWebhook: HelpdeskWebhook = {
         type: name,
         conversationUrl: `https://secure.helpscout.net/conversation/${conversation.id}/${number}`,
         messages,
-        // The team of a Help Scout conversation is its mailbox; the v2 object names it by id only (enrichment reads it).
+        // The team of a Help Scout conversation is its mailbox; the v2 object names it by id only, and only an API call (readConversation) gives its name.
         ...(team === undefined ? {} : { team }),
         ...(tags === undefined ? {} : { tags }),
         occurredAt,

@@ -90,7 +90,7 @@ export const intercomWebhook: HelpdeskWebhook<IntercomWebhookSettings> = {
         type: notification.topic,
         conversationUrl: `https://${settings.appHost}/a/inbox/${encodeURIComponent(notification.app_id)}/inbox/conversation/${encodeURIComponent(item.id)}`,
         messages,
-        // Intercom names the team only by id (team_assignee_id); its name needs an API call, left to enrichment.
+        // Intercom names the team only by id (team_assignee_id); its name needs an API call (readConversation), not made for a webhook.
         ...(tags === undefined ? {} : { tags }),
         occurredAt,
       },

@@ -72,7 +72,7 @@ export const zendeskWebhook: HelpdeskWebhook<ZendeskWebhookSettings> = {
         type: event.type,
         conversationUrl: `https://${settings.subdomain}.zendesk.com/agent/tickets/${encodeURIComponent(ticketId)}`,
         messages,
-        // The group is named by id only (group_id); its name needs an API call, left to enrichment.
+        // The group is named by id only (group_id); its name needs an API call (readConversation), not made for a webhook.
         ...(tags === undefined ? {} : { tags }),
         occurredAt,
       },
