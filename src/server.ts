@@ -65,6 +65,7 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
       matchers: urlMatchers,
       appId: Number(env.APP_ID),
       reopenQueued: () => reopen.wake(),
+      dryRun: env.CLOSELOOP_DRY_RUN,
     })(app, options);
     const receive = app.webhooks.receive.bind(app.webhooks);
     const inbox: DeliveryInbox = new DeliveryInbox(openDeliveryWriter(database.target), () => worker.wake());
