@@ -4,6 +4,7 @@ import type { HandlerDeps } from "./handlers/deps.js";
 import { onIssueBody, onIssueDeleted, onIssueState, onIssueTransferred } from "./handlers/issues.js";
 import { onIssueComment } from "./handlers/issue-comments.js";
 import { onInstallationDeleted, onRepositoriesRemoved } from "./handlers/installations.js";
+import { onInstallationCreated, onRepositoriesAdded } from "./handlers/backfills.js";
 import { onPush } from "./handlers/config-pushes.js";
 import { onIssueLabel } from "./handlers/labels.js";
 
@@ -19,6 +20,8 @@ const ROUTES = [
   route(["issues.labeled", "issues.unlabeled"], onIssueLabel),
   route(["issue_comment.created", "issue_comment.edited", "issue_comment.deleted"], onIssueComment),
   route(["installation.deleted"], onInstallationDeleted),
+  route(["installation.created"], onInstallationCreated),
+  route(["installation_repositories.added"], onRepositoriesAdded),
   route(["installation_repositories.removed"], onRepositoriesRemoved),
   route(["push"], onPush),
 ];

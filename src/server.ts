@@ -8,6 +8,7 @@ import { configuredWebhooks, helpdeskWebhookRoutes, HELPDESK_DELIVERY_PREFIX, ty
 import { onHelpdeskDelivery } from "./handlers/helpdesk-events.js";
 import { metricsRoute } from "./http/metrics.js";
 import { acceptIntoInbox } from "./http/webhook-inbox.js";
+import { BackfillWorker } from "./jobs/backfill-worker.js";
 import { DeliveryWorker } from "./jobs/delivery-worker.js";
 import { reopenLanes } from "./jobs/reopen-lanes.js";
 import { ReopenWorker } from "./jobs/reopen-worker.js";
@@ -59,12 +60,22 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
       leaseMs: env.CLOSELOOP_REOPEN_LEASE_SECONDS * 1000,
     });
     const configs = new RepoConfigCache(database.prisma, app.log);
+    const backfills = new BackfillWorker({
+      prisma: database.prisma,
+      github: (installationId) => app.auth(installationId),
+      configs,
+      matchers: urlMatchers,
+      appId: Number(env.APP_ID),
+      log: app.log,
+      dryRun: env.CLOSELOOP_DRY_RUN,
+    });
     closeloopApp({
       prisma: database.prisma,
       configs,
       matchers: urlMatchers,
       appId: Number(env.APP_ID),
       reopenQueued: () => reopen.wake(),
+      backfillRequested: () => backfills.wake(),
       dryRun: env.CLOSELOOP_DRY_RUN,
     })(app, options);
     const receive = app.webhooks.receive.bind(app.webhooks);
@@ -83,7 +94,8 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
     acceptIntoInbox(app, handlesEvent, (delivery) => inbox.store(delivery));
     worker.start();
     reopen.start();
-    onWorkers([worker, reopen]);
+    backfills.start();
+    onWorkers([worker, reopen, backfills]);
     options.addHandler(healthRoutes(database));
     options.addHandler(metricsRoute(database.prisma, app.log));
     options.addHandler(helpdeskWebhookRoutes(webhooks, (delivery) => inbox.store(delivery), app.log));

@@ -11,6 +11,8 @@ export interface HandlerDeps {
   appId: number;
   /** a close enqueued reopen jobs: the server wakes its reopen worker */
   reopenQueued?: () => void;
+  /** repositories were added to an installation: the server wakes its backfill worker */
+  backfillRequested?: () => void;
   /** CLOSELOOP_DRY_RUN: log each label and check-run write instead of making it */
   dryRun?: boolean;
   /** the clock labels are evaluated against (report windows); tests fix it */

@@ -1,5 +1,5 @@
-import { posix } from "node:path";
 import type { Logger, Probot } from "probot";
+import { installationConfigReader } from "../config/installation-config.js";
 import type { RepoConfigCache } from "../config/repo-config-cache.js";
 import type { RecognisedLink } from "../domain/link.js";
 import { mentionedIssues, type IssueMention } from "../domain/mentioned-issues.js";
@@ -59,16 +59,13 @@ export async function onHelpdeskDelivery(deps: HelpdeskEventDeps, delivery: Stor
 }
 
 /**
- * The issue's frequency and team labels, as after a link captured from GitHub (src/handlers/labels.ts), read with the
- * installation's Octokit instead of a webhook's context: the config is read as Probot's context.config reads it.
+ * The issue's frequency and team labels, as after a link captured from GitHub (src/handlers/labels.ts), with the
+ * installation's Octokit instead of a webhook's context.
  */
 async function refreshLabels(deps: HelpdeskEventDeps, issue: IssueRef): Promise<void> {
   const octokit = await deps.github(Number(issue.repository.installationId));
   const { owner, name } = issue.repository;
-  const config = await deps.configs.get(issue.repository, async (fileName) => {
-    const { config, files } = await octokit.config.get({ owner, repo: name, path: posix.join(".github", fileName) });
-    return files.some((file) => file.config !== null) ? config : null;
-  });
+  const config = await deps.configs.get(issue.repository, installationConfigReader(octokit, owner, name));
   await applyIssueLabels(deps.prisma, { octokit, log: deps.log, dryRun: deps.dryRun ?? false }, issue, config);
 }
 

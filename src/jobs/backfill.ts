@@ -1,0 +1,131 @@
+import type { Logger, Probot } from "probot";
+import { installationConfigReader } from "../config/installation-config.js";
+import type { RepoConfigCache } from "../config/repo-config-cache.js";
+import type { RepoConfig } from "../config/repo-config.js";
+import type { UrlMatcher } from "../domain/link.js";
+import { recogniseLinks } from "../domain/recognise-links.js";
+import { linkKey } from "../domain/source-change.js";
+import { applyIssueLabels } from "../labels/apply-labels.js";
+import { advanceBackfill, type BackfillCounts, type BackfillCursor, type ClaimedBackfill } from "../store/backfills.js";
+import type { Prisma } from "../store/database.js";
+import { applySourceChange, type IssueRef, type SourceKind } from "../store/links.js";
+
+type Octokit = Awaited<ReturnType<Probot["auth"]>>;
+
+export interface BackfillDeps {
+  prisma: Prisma;
+  /** an installation's Octokit (Probot's app.auth): its throttling plugin waits out GitHub's primary and secondary limits */
+  github: (installationId: number) => Promise<Octokit>;
+  configs: RepoConfigCache;
+  matchers: readonly UrlMatcher[];
+  /** this app's id: its own comments are not read, as for webhooks */
+  appId: number;
+  log: Logger;
+  dryRun?: boolean;
+  /** issues and comments per page: GitHub's maximum, 100, unless a test pages smaller */
+  perPage?: number;
+  /** how long a claimed backfill is held; each stored page extends it */
+  leaseMs?: number;
+}
+
+export interface BackfillProgress extends BackfillCursor {
+  counts: BackfillCounts;
+}
+
+/** Not retried: GitHub says the app cannot read the repository (gone, or no longer in the installation). */
+export class BackfillForbiddenError extends Error {
+  override name = "BackfillForbiddenError";
+}
+
+/**
+ * Reads a repository's open issues, then those closed since `closedSince`, with their comments, and stores the links
+ * they carry as the webhook handlers would (dated by each body's or comment's own creation time, so reports count in
+ * the right windows). One page of issues at a time, oldest first: the cursor moves after each stored page, so a crash
+ * resumes at that page, and redoing a page changes nothing. Labels of open issues that gained links are brought up to
+ * date as the page is stored. `stopping` is asked between pages: a process shutting down leaves at a page boundary.
+ */
+export async function runBackfill(
+  deps: BackfillDeps,
+  claimed: ClaimedBackfill,
+  options: { onProgress?: (progress: BackfillProgress) => void; stopping?: () => boolean } = {},
+): Promise<BackfillCounts & { finished: boolean }> {
+  const perPage = deps.perPage ?? 100;
+  const leaseMs = deps.leaseMs ?? 60_000;
+  const { repository } = claimed;
+  const where = `${repository.owner}/${repository.name}`;
+  const octokit = await deps.github(Number(repository.installationId));
+  const config = await deps.configs.get(repository, installationConfigReader(octokit, repository.owner, repository.name));
+  const counts = { ...claimed.counts };
+  let cursor: BackfillCursor | null = { phase: claimed.phase, page: claimed.page };
+  while (cursor !== null) {
+    const { phase, page }: BackfillCursor = cursor;
+    let issues;
+    try {
+      ({ data: issues } = await octokit.rest.issues.listForRepo({
+        owner: repository.owner,
+        repo: repository.name,
+        state: phase,
+        sort: "created",
+        direction: "asc",
+        per_page: perPage,
+        page,
+        ...(phase === "closed" ? { since: claimed.closedSince.toISOString() } : {}),
+      }));
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (status === 403 || status === 404 || status === 410) throw new BackfillForbiddenError(`GitHub does not let closeloop read ${where}'s issues (${status})`);
+      throw error;
+    }
+    const added = { issues: 0, comments: 0, links: 0 };
+    const gained: IssueRef[] = [];
+    for (const issue of issues) {
+      if (issue.pull_request) continue;
+      if (phase === "closed" && (issue.closed_at === null || new Date(issue.closed_at) < claimed.closedSince)) continue;
+      added.issues++;
+      const ref: IssueRef = { repository, number: issue.number, githubId: BigInt(issue.id), state: issue.state === "closed" ? "closed" : "open" };
+      let links = await capture(deps, config, ref, "body", "", issue.body ?? "", issue.created_at, issue.updated_at);
+      if (issue.comments > 0) {
+        const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner: repository.owner, repo: repository.name, issue_number: issue.number, per_page: perPage });
+        for (const comment of comments) {
+          if (comment.performed_via_github_app?.id === deps.appId) continue;
+          added.comments++;
+          links += await capture(deps, config, ref, "comment", String(comment.id), comment.body ?? "", comment.created_at, comment.updated_at);
+        }
+      }
+      added.links += links;
+      if (links > 0 && ref.state === "open") gained.push(ref);
+    }
+    for (const issue of gained) {
+      await applyIssueLabels(deps.prisma, { octokit, log: deps.log, dryRun: deps.dryRun ?? false }, issue, config);
+    }
+    // A short page is the listing's last.
+    const next: BackfillCursor | null = issues.length === perPage ? { phase, page: page + 1 } : phase === "open" ? { phase: "closed", page: 1 } : null;
+    await advanceBackfill(deps.prisma, repository.id, next, added, leaseMs);
+    counts.issues += added.issues;
+    counts.comments += added.comments;
+    counts.links += added.links;
+    deps.log.debug(`backfill ${where}: ${phase} issues page ${page}: ${added.issues} issues, ${added.comments} comments, ${added.links} links`);
+    cursor = next;
+    options.onProgress?.({ phase: next?.phase ?? phase, page: next?.page ?? page, counts: { ...counts } });
+    if (cursor !== null && options.stopping?.()) return { ...counts, finished: false };
+  }
+  deps.log.info(`backfill ${where}: done; ${counts.issues} issues and ${counts.comments} comments read, ${counts.links} links found`);
+  return { ...counts, finished: true };
+}
+
+/**
+ * One body or comment, stored as its webhook would be. Every link in it counts as posted when it was created: a
+ * backfill cannot know when an edit added one, and the creation time is what the text shows (SPEC §5).
+ */
+async function capture(deps: BackfillDeps, config: RepoConfig, issue: IssueRef, kind: SourceKind, key: string, text: string, createdAt: string, updatedAt: string): Promise<number> {
+  const { links } = recogniseLinks(text, deps.matchers, { max: config.links.max_per_source });
+  const outcome = await applySourceChange(deps.prisma, {
+    issue,
+    source: { kind, key },
+    event: { action: "edited", version: new Date(updatedAt) },
+    links,
+    createdAt: new Date(createdAt),
+    previous: new Set(links.map(linkKey)),
+  });
+  return outcome.added;
+}

@@ -1,0 +1,132 @@
+import nock from "nock";
+import pino from "pino";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
+import { BackfillWorker } from "../../src/jobs/backfill-worker.js";
+import { runBackfill, type BackfillDeps } from "../../src/jobs/backfill.js";
+import { urlMatchers } from "../../src/providers/url-matchers.js";
+import { claimBackfill, readBackfill, requestBackfills } from "../../src/store/backfills.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
+import { listIssueLinks } from "../../src/store/links.js";
+import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { GITHUB_API, nockConfig, testProbot } from "../support/github.js";
+
+const REPOSITORY = { id: 1296269n, installationId: 77n, owner: "octo-org", name: "app" };
+const APP_ID = 1;
+const PER_PAGE = 2;
+const NOW = new Date();
+const daysAgo = (days: number) => new Date(NOW.getTime() - days * 86_400_000).toISOString();
+
+function issue(number: number, fields: { body?: string; comments?: number; state?: "open" | "closed"; closedDaysAgo?: number; pullRequest?: boolean } = {}) {
+  return {
+    id: 9000 + number,
+    number,
+    state: fields.state ?? "open",
+    body: fields.body ?? null,
+    comments: fields.comments ?? 0,
+    created_at: "2026-01-10T10:00:00Z",
+    updated_at: "2026-02-01T10:00:00Z",
+    closed_at: fields.closedDaysAgo === undefined ? null : daysAgo(fields.closedDaysAgo),
+    ...(fields.pullRequest ? { pull_request: { url: "x" } } : {}),
+  };
+}
+
+/** GitHub's issue listing as closeloop asks for it: oldest first, a page at a time. */
+function nockIssues(state: "open" | "closed", page: number, reply: number | unknown[]) {
+  const query: Record<string, string> = { state, sort: "created", direction: "asc", per_page: String(PER_PAGE), page: String(page) };
+  const scope = nock(GITHUB_API)
+    .get("/repos/octo-org/app/issues")
+    .query((actual) => Object.entries(query).every(([key, value]) => actual[key] === value) && (state === "open" ? actual.since === undefined : typeof actual.since === "string"));
+  if (typeof reply === "number") scope.reply(reply, { message: "Server Error" });
+  else scope.reply(200, reply);
+}
+
+function nockComments(number: number, comments: unknown[]) {
+  nock(GITHUB_API).get(`/repos/octo-org/app/issues/${number}/comments`).query({ per_page: String(PER_PAGE) }).reply(200, comments);
+}
+
+describe.each(ENGINES)("backfill on %s", (engine) => {
+  let database: Database;
+  let deps: BackfillDeps;
+  const log = pino({ level: "silent" });
+
+  beforeAll(async () => {
+    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+    const probot = testProbot();
+    deps = { prisma: database.prisma, github: (id) => probot.auth(id), configs: new RepoConfigCache(database.prisma, log), matchers: urlMatchers, appId: APP_ID, log, perPage: PER_PAGE, leaseMs: 60_000 };
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+  beforeEach(async () => {
+    await database.prisma.repository.deleteMany();
+    deps.configs = new RepoConfigCache(database.prisma, log);
+    await requestBackfills(database.prisma, [REPOSITORY], NOW);
+  });
+
+  const links = async (number: number) => ((await listIssueLinks(database.prisma, "octo-org/app", number)) ?? []).map((link) => [link.provider, link.conversationId, link.source, link.linkedAt.toISOString()]);
+
+  it("reads open issues, then issues closed in the last 90 days, with their comments, and resumes at the page it crashed on", async () => {
+    nockConfig("octo-org", "app", null);
+    nockIssues("open", 1, [issue(1, { body: "Customer: https://acme.zendesk.com/agent/tickets/4242", comments: 2 }), issue(2, { pullRequest: true, body: "https://acme.zendesk.com/agent/tickets/1" })]);
+    nockComments(1, [
+      { id: 501, body: "Another: https://app.intercom.com/a/inbox/k9x2mz4q/inbox/conversation/77", created_at: "2026-01-12T10:00:00Z", updated_at: "2026-01-12T10:00:00Z" },
+      { id: 502, body: "closeloop summary https://acme.zendesk.com/agent/tickets/9", created_at: "2026-01-13T10:00:00Z", updated_at: "2026-01-13T10:00:00Z", performed_via_github_app: { id: APP_ID } },
+    ]);
+    nockIssues("open", 2, 502);
+
+    const first = (await claimBackfill(database.prisma, 60_000))!;
+    expect(first).toMatchObject({ phase: "open", page: 1, attempts: 1 });
+    await expect(runBackfill(deps, first)).rejects.toMatchObject({ status: 502 });
+    expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ state: "running", phase: "open", page: 2, issues: 1, comments: 1, links: 2 });
+    expect(await links(1)).toEqual([
+      ["zendesk", "4242", "body", "2026-01-10T10:00:00.000Z"],
+      ["intercom", "77", "comment", "2026-01-12T10:00:00.000Z"],
+    ]);
+
+    // The crashed process's lease runs out; another takes the backfill over at page 2 (page 1 is not read again).
+    expect(await claimBackfill(database.prisma, 60_000)).toBeNull();
+    const resumed = (await claimBackfill(database.prisma, 60_000, undefined, new Date(Date.now() + 61_000)))!;
+    expect(resumed).toMatchObject({ phase: "open", page: 2, attempts: 2, counts: { issues: 1, comments: 1, links: 2 } });
+    nockIssues("open", 2, [issue(3, { body: "no links" })]);
+    nockIssues("closed", 1, [issue(4, { state: "closed", closedDaysAgo: 10, body: "https://secure.helpscout.net/conversation/123/45/" }), issue(5, { state: "closed", closedDaysAgo: 200, body: "https://acme.zendesk.com/agent/tickets/5" })]);
+    nockIssues("closed", 2, []);
+    const outcome = await runBackfill(deps, resumed);
+    expect(outcome).toEqual({ issues: 3, comments: 1, links: 3, finished: true });
+    expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ state: "done", issues: 3, comments: 1, links: 3, lastError: null });
+    expect(await links(4)).toEqual([["helpscout", "123", "body", "2026-01-10T10:00:00.000Z"]]);
+    expect(await links(5)).toEqual([]);
+    expect(await links(2)).toEqual([]);
+  });
+
+  it("changes nothing when run again over the same issues", async () => {
+    const page = [issue(1, { body: "https://acme.zendesk.com/agent/tickets/4242" })];
+    for (let run = 0; run < 2; run++) {
+      if (run === 1) await requestBackfills(database.prisma, [REPOSITORY], NOW);
+      if (run === 0) nockConfig("octo-org", "app", null);
+      nockIssues("open", 1, page);
+      nockIssues("closed", 1, []);
+      const counts = await runBackfill(deps, (await claimBackfill(database.prisma, 60_000))!);
+      expect(counts.links).toBe(run === 0 ? 1 : 0);
+    }
+    expect(await links(1)).toEqual([["zendesk", "4242", "body", "2026-01-10T10:00:00.000Z"]]);
+  });
+
+  it("the worker marks a repository GitHub will not let it read as failed, with the reason", async () => {
+    nockConfig("octo-org", "app", null);
+    nockIssues("open", 1, 404);
+    const worker = new BackfillWorker(deps);
+    expect(await worker.drain()).toBe(1);
+    expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ state: "failed", lastError: "GitHub does not let closeloop read octo-org/app's issues (404)" });
+  });
+
+  it("the worker retries a run that failed on a GitHub error later, at its page", async () => {
+    nockConfig("octo-org", "app", null);
+    nockIssues("open", 1, 500);
+    const worker = new BackfillWorker(deps);
+    expect(await worker.drain()).toBe(1);
+    const status = await readBackfill(database.prisma, REPOSITORY.id);
+    expect(status).toMatchObject({ state: "running", page: 1, lastError: expect.stringContaining("Server Error") });
+    expect(await claimBackfill(database.prisma, 60_000)).toBeNull();
+  });
+});
