@@ -3,6 +3,8 @@ import { checkReadiness, openDatabase, type Database } from "../store/database.j
 import { DatabaseUrlError, parseDatabaseUrl } from "../store/database-url.js";
 import { migrate, MigrationError } from "../store/migrations.js";
 import { UsageError } from "./arguments.js";
+import { backfillCommand, gitHubAppFromEnv } from "./backfill-command.js";
+import { EnvError, parseEnv } from "../config/env.js";
 import { jobsCommand } from "./jobs-command.js";
 import { linksCommand } from "./links-command.js";
 import { consoleOutput, type Output } from "./output.js";
@@ -16,6 +18,7 @@ commands:
   status                          database, migrations, providers, reopen queues, config errors
   jobs [--state <state>]          reopen jobs: pending, running, done or dead
   retry <job-id> | --dead         run a dead job (or every dead job) again
+  backfill <owner>/<repo> | --all read existing issues and comments for links (as on install), with progress
   migrate                         apply pending database migrations
 
 DATABASE_URL selects the database, as for the server (default file:./data/closeloop.db).`;
@@ -32,6 +35,7 @@ export async function runCli(argv: string[], out: Output = consoleOutput(), erro
         help: { type: "boolean", short: "h", default: false },
         state: { type: "string" },
         dead: { type: "boolean", default: false },
+        all: { type: "boolean", default: false },
       },
     });
   } catch (failure) {
@@ -43,7 +47,7 @@ export async function runCli(argv: string[], out: Output = consoleOutput(), erro
     out.line(USAGE);
     return command === undefined && !parsed.values.help ? 2 : 0;
   }
-  if (!["links", "status", "jobs", "retry", "migrate"].includes(command)) {
+  if (!["links", "status", "jobs", "retry", "backfill", "migrate"].includes(command)) {
     error(`closeloop: unknown command "${command}"\n${USAGE}`);
     return 2;
   }
@@ -63,6 +67,12 @@ export async function runCli(argv: string[], out: Output = consoleOutput(), erro
       return 1;
     }
     if (command === "jobs") return await jobsCommand(database, args, { state: parsed.values.state, json: parsed.values.json }, out);
+    if (command === "backfill") {
+      const env = parseEnv();
+      // A progress line on a terminal, redrawn in place; scripts get the final lines (or --json) only.
+      const progress = process.stderr.isTTY ? (line: string, done: boolean) => void process.stderr.write(`\r\x1b[2K${line}${done ? "\n" : ""}`) : undefined;
+      return await backfillCommand(database, args, { all: parsed.values.all, json: parsed.values.json, dryRun: env.CLOSELOOP_DRY_RUN, progress }, out, gitHubAppFromEnv(env));
+    }
     if (command === "retry") return await retryCommand(database, args, { dead: parsed.values.dead, json: parsed.values.json }, out, error);
     return await linksCommand(database, args, parsed.values.json, out);
   } catch (failure) {
@@ -70,7 +80,7 @@ export async function runCli(argv: string[], out: Output = consoleOutput(), erro
       error(`closeloop: ${failure.message}`);
       return 2;
     }
-    if (failure instanceof DatabaseUrlError || failure instanceof MigrationError) error(`closeloop: ${failure.message}`);
+    if (failure instanceof DatabaseUrlError || failure instanceof MigrationError || failure instanceof EnvError) error(`closeloop: ${failure.message}`);
     else error(`closeloop: ${describeDatabaseFailure(failure)}`);
     return 1;
   } finally {

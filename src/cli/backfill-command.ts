@@ -1,0 +1,146 @@
+import { readFileSync } from "node:fs";
+import pino from "pino";
+import { Probot } from "probot";
+import { z } from "zod";
+import { RepoConfigCache } from "../config/repo-config-cache.js";
+import type { Env } from "../config/env.js";
+import { runBackfill, BackfillForbiddenError, type BackfillProgress } from "../jobs/backfill.js";
+import { urlMatchers } from "../providers/url-matchers.js";
+import { claimBackfill, failBackfill, readBackfill, requestBackfills, type BackfillStatus } from "../store/backfills.js";
+import type { Database } from "../store/database.js";
+import type { RepositoryRef } from "../store/repositories.js";
+import { parseWith, UsageError } from "./arguments.js";
+import type { Output } from "./output.js";
+
+type Octokit = Awaited<ReturnType<Probot["auth"]>>;
+
+/** GitHub as the CLI reaches it: the app itself (to find installations) and each installation. */
+export interface GitHubApp {
+  appId: number;
+  /** no argument: authenticated as the app (JWT); an id: as that installation */
+  auth(installationId?: number): Promise<Octokit>;
+}
+
+/** The GitHub App from the environment (the server's credentials), or a UsageError saying what is missing. */
+export function gitHubAppFromEnv(env: Env): GitHubApp {
+  if (!env.APP_ID || (!env.PRIVATE_KEY && !env.PRIVATE_KEY_PATH)) {
+    throw new UsageError("backfill reads GitHub as the app: set APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH), as for the server");
+  }
+  const privateKey = env.PRIVATE_KEY ?? readFileSync(env.PRIVATE_KEY_PATH!, "utf8");
+  const probot = new Probot({
+    appId: env.APP_ID,
+    privateKey: privateKey.replace(/\\n/g, "\n"),
+    log: pino({ level: "warn" }, pino.destination(2)),
+    ...(env.GHE_HOST ? { baseUrl: `${env.GHE_PROTOCOL}://${env.GHE_HOST}/api/v3` } : {}),
+  });
+  return { appId: Number(env.APP_ID), auth: (installationId) => probot.auth(installationId) };
+}
+
+const repositoryArgument = z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "expected <owner>/<repo>, e.g. octo-org/app");
+
+export interface BackfillCommandOptions {
+  all: boolean;
+  json: boolean;
+  dryRun?: boolean;
+  /** where the progress line goes (stderr); absent: no progress */
+  progress?: (line: string, done: boolean) => void;
+}
+
+/**
+ * `closeloop backfill <owner>/<repo> | --all`: the install backfill, run here with progress. A backfill the server is
+ * running right now (its lease is live) is watched instead of run twice; an unfinished one resumes at its page; a
+ * finished or failed one starts again. Exit 1 when any repository failed.
+ */
+export async function backfillCommand(database: Database, args: string[], options: BackfillCommandOptions, out: Output, github: GitHubApp): Promise<number> {
+  if (options.all === (args.length > 0) || args.length > 1) throw new UsageError("backfill takes one <owner>/<repo>, or --all");
+  const repositories = options.all ? await allRepositories(github) : [await oneRepository(database, github, parseWith(repositoryArgument, args[0], "repository"))];
+  const log = pino({ level: "warn" }, pino.destination(2));
+  const deps = {
+    prisma: database.prisma,
+    github: (installationId: number) => github.auth(installationId),
+    configs: new RepoConfigCache(database.prisma, log),
+    matchers: urlMatchers,
+    appId: github.appId,
+    log,
+    dryRun: options.dryRun ?? false,
+  };
+  const results: BackfillStatus[] = [];
+  for (const repository of repositories) {
+    const name = `${repository.owner}/${repository.name}`;
+    const show = (progress: BackfillProgress, done = false) =>
+      options.progress?.(
+        `${name}: ${done ? "done" : `${progress.phase} issues, page ${progress.page}`} · ${progress.counts.issues} issues · ${progress.counts.comments} comments · ${progress.counts.links} links`,
+        done,
+      );
+    const existing = await readBackfill(database.prisma, repository.id);
+    if (!existing || existing.state === "done" || existing.state === "failed") await requestBackfills(database.prisma, [repository], new Date());
+    let claimed = await claimBackfill(database.prisma, 60_000, repository.id);
+    // The server holds it: follow its progress until it finishes (or its lease runs out, and this takes over).
+    while (claimed === null) {
+      const status = (await readBackfill(database.prisma, repository.id))!;
+      const over = status.state === "done" || status.state === "failed";
+      show({ phase: status.phase, page: status.page, counts: status }, over);
+      if (over) break;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      claimed = await claimBackfill(database.prisma, 60_000, repository.id);
+    }
+    if (claimed !== null) {
+      try {
+        const counts = await runBackfill(deps, claimed, { onProgress: (progress) => show(progress) });
+        show({ phase: "closed", page: 0, counts }, true);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        // The server's worker retries a transient failure from the page it stopped on; a forbidden repository fails.
+        await failBackfill(database.prisma, repository.id, reason, error instanceof BackfillForbiddenError ? { failed: new Date() } : { retryAt: new Date() });
+        options.progress?.(`${name}: stopped: ${reason}`, true);
+      }
+    }
+    results.push((await readBackfill(database.prisma, repository.id))!);
+  }
+
+  const failed = results.filter((result) => result.state !== "done");
+  if (options.json) {
+    out.json(results.map(({ repository, state, issues, comments, links, lastError }) => ({ repository, state, issues, comments, links, error: lastError })));
+  } else {
+    for (const result of results) {
+      out.line(
+        result.state === "done"
+          ? `${result.repository}: ${result.issues} issues and ${result.comments} comments read, ${result.links} links found`
+          : `${result.repository}: ${result.state === "failed" ? "FAILED" : "not finished"}: ${result.lastError ?? "unknown error"} (${result.issues} issues read so far)`,
+      );
+    }
+  }
+  return failed.length === 0 ? 0 : 1;
+}
+
+/** The repository, as stored, or found through the app's installation on it. */
+async function oneRepository(database: Database, github: GitHubApp, fullName: string): Promise<RepositoryRef> {
+  const stored = await database.prisma.repository.findFirst({ where: { fullName: fullName.toLowerCase() }, select: { id: true, installationId: true, owner: true, name: true } });
+  if (stored) return stored;
+  const [owner, repo] = fullName.split("/") as [string, string];
+  const app = await github.auth();
+  let installationId: number;
+  try {
+    ({ data: { id: installationId } } = await app.rest.apps.getRepoInstallation({ owner, repo }));
+  } catch (error) {
+    if ((error as { status?: number }).status === 404) throw new UsageError(`closeloop is not installed on ${fullName} (or cannot see it)`);
+    throw error;
+  }
+  const { data } = await (await github.auth(installationId)).rest.repos.get({ owner, repo });
+  return { id: BigInt(data.id), installationId: BigInt(installationId), owner: data.owner.login, name: data.name };
+}
+
+/** Every repository of every installation of the app. */
+async function allRepositories(github: GitHubApp): Promise<RepositoryRef[]> {
+  const app = await github.auth();
+  const installations = await app.paginate(app.rest.apps.listInstallations, { per_page: 100 });
+  const repositories: RepositoryRef[] = [];
+  for (const installation of installations) {
+    const octokit = await github.auth(installation.id);
+    const listed = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
+    for (const repository of listed) {
+      repositories.push({ id: BigInt(repository.id), installationId: BigInt(installation.id), owner: repository.owner.login, name: repository.name });
+    }
+  }
+  return repositories;
+}
