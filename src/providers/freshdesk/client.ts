@@ -1,3 +1,4 @@
+import { ticketDetails } from "../conversation-details.js";
 import type { ConversationDetails, ConversationRef, HelpdeskClient } from "../provider.js";
 import { HelpdeskError, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
 import { noteAsHtml } from "../note-html.js";
@@ -99,13 +100,7 @@ export function createFreshdeskClient(settings: FreshdeskSettings): HelpdeskClie
       });
       const groupId = ticket.group_id;
       const team = groupId === undefined || groupId === null ? null : await readGroup(groupId);
-      const createdAt = ticket.created_at === undefined || ticket.created_at === null ? null : new Date(ticket.created_at);
-      return {
-        team,
-        tags: ticket.tags ?? [],
-        customerId: ticket.requester_id === undefined || ticket.requester_id === null ? null : String(ticket.requester_id),
-        createdAt: createdAt !== null && !Number.isNaN(createdAt.getTime()) ? createdAt : null,
-      };
+      return ticketDetails(ticket, team);
 
       // The ticket names its group by id only. https://developers.freshdesk.com/api/#view_group
       async function readGroup(id: number): Promise<string | null> {

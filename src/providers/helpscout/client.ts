@@ -1,3 +1,4 @@
+import { readId, readTime } from "../conversation-details.js";
 import type { ConversationDetails, ConversationRef, HelpdeskClient } from "../provider.js";
 import { HelpdeskError, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
 import { noteAsHtml } from "../note-html.js";
@@ -147,13 +148,11 @@ export function createHelpScoutClient(settings: HelpScoutSettings): HelpdeskClie
       );
       const mailboxId = conversation.mailboxId;
       const team = mailboxId === undefined || mailboxId === null ? null : await readMailbox(mailboxId);
-      const createdAt = conversation.createdAt === undefined || conversation.createdAt === null ? null : new Date(conversation.createdAt);
-      const customer = conversation.primaryCustomer?.id;
       return {
         team,
         tags: conversation.tags?.map((tag) => tag.tag) ?? [],
-        customerId: customer === undefined || customer === null ? null : String(customer),
-        createdAt: createdAt !== null && !Number.isNaN(createdAt.getTime()) ? createdAt : null,
+        customerId: readId(conversation.primaryCustomer?.id),
+        createdAt: readTime(conversation.createdAt),
       };
 
       // Help Scout's team for a conversation is its mailbox (inbox), named by id only.

@@ -1,3 +1,4 @@
+import { ticketDetails } from "../conversation-details.js";
 import type { ConversationDetails, ConversationRef, HelpdeskClient } from "../provider.js";
 import { HelpdeskError, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
 import { apiUrl, segment } from "../provider-settings.js";
@@ -126,13 +127,7 @@ export function createZendeskClient(settings: ZendeskSettings): HelpdeskClient {
       const ticket = await readTicket(ref);
       const groupId = ticket.group_id;
       const team = groupId === undefined || groupId === null ? null : await readGroup(groupId);
-      const createdAt = ticket.created_at === undefined || ticket.created_at === null ? null : new Date(ticket.created_at);
-      return {
-        team,
-        tags: ticket.tags ?? [],
-        customerId: ticket.requester_id === undefined || ticket.requester_id === null ? null : String(ticket.requester_id),
-        createdAt: createdAt !== null && !Number.isNaN(createdAt.getTime()) ? createdAt : null,
-      };
+      return ticketDetails(ticket, team);
 
       // The ticket names its group by id only.
       async function readGroup(id: number): Promise<string | null> {
