@@ -17,13 +17,20 @@ export interface FakeComment {
 
 /**
  * GitHub's REST API as a child-process app sees it through GHE_HOST (nock cannot reach into another process):
- * installation tokens, `.github/closeloop.yml` from a map, and issue comments (create, edit, list) kept in memory.
- * Any other route is a 404 and is recorded, so a test can assert the exact calls.
+ * installation tokens, `.github/closeloop.yml` from a map, issue comments (create, edit, list) and labels (create
+ * a repository's label, add to and remove from an issue) kept in memory. Any other route is a 404 and is recorded,
+ * so a test or benchmark can assert or count the exact calls.
  */
 export class FakeGitHub {
   readonly requests: RecordedRequest[] = [];
   readonly configs = new Map<string, string>();
   readonly comments = new Map<number, FakeComment>();
+  /** each repository's labels (owner/repo → names), as `POST /labels` and the add create them */
+  readonly repositoryLabels = new Map<string, string[]>();
+  /** each issue's labels (owner/repo#number → names); a script sets them for a person's change */
+  readonly issueLabels = new Map<string, string[]>();
+  /** GitHub's clock for the `Date` header (closeloop dates its label writes by it); the real one unless set */
+  clock: () => Date = () => new Date();
   #server: Server | undefined;
   #nextCommentId = 1000;
 
@@ -42,6 +49,7 @@ export class FakeGitHub {
     for await (const chunk of request) body += chunk;
     const path = (request.url ?? "").replace(/^\/api\/v3/, "");
     this.requests.push({ method: request.method ?? "", path, body });
+    response.setHeader("date", this.clock().toUTCString());
     const token = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path);
     if (request.method === "POST" && token) {
       const expires = new Date(Date.now() + 3_600_000).toISOString();
@@ -57,6 +65,7 @@ export class FakeGitHub {
       }
     }
     if (this.#comment(request.method ?? "", path, body, response)) return;
+    if (this.#label(request.method ?? "", path, body, response)) return;
     response.writeHead(404, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify({ message: "Not Found" }));
   }
 
@@ -81,6 +90,57 @@ export class FakeGitHub {
       existing.body = (JSON.parse(body) as { body: string }).body;
       existing.edits += 1;
       json(200, { id: existing.id, body: existing.body });
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * POST /repos/{owner}/{repo}/labels (201, or 422 already_exists), POST /repos/{owner}/{repo}/issues/{number}/labels
+   * (200 with the issue's labels; a label the repository lacks is created), DELETE …/labels/{name} (200 with the
+   * labels left, or 404 when the issue does not carry it). Names compare ignoring case, as GitHub does.
+   */
+  #label(method: string, path: string, body: string, response: ServerResponse): boolean {
+    const json = (status: number, value: unknown) => response.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(value));
+    const labelObjects = (names: string[]) => names.map((name, id) => ({ id: id + 1, name, color: "ededed", default: false, description: null }));
+    const same = (a: string) => (b: string) => a.toLowerCase() === b.toLowerCase();
+    const learn = (repository: string, names: string[]) => {
+      const known = this.repositoryLabels.get(repository) ?? [];
+      for (const name of names) if (!known.some(same(name))) known.push(name);
+      this.repositoryLabels.set(repository, known);
+    };
+    const create = /^\/repos\/([^/]+\/[^/]+)\/labels$/.exec(path);
+    if (create && method === "POST") {
+      const sent = JSON.parse(body) as { name: string; color?: string; description?: string };
+      if ((this.repositoryLabels.get(create[1]!) ?? []).some(same(sent.name))) {
+        json(422, { message: "Validation Failed", errors: [{ resource: "Label", code: "already_exists", field: "name" }] });
+      } else {
+        learn(create[1]!, [sent.name]);
+        json(201, { id: 1, name: sent.name, color: sent.color ?? "ededed", default: false, description: sent.description ?? null });
+      }
+      return true;
+    }
+    const onIssue = /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/labels(?:\/([^/?]+))?$/.exec(path);
+    if (!onIssue) return false;
+    const issue = `${onIssue[1]}#${onIssue[2]}`;
+    const current = this.issueLabels.get(issue) ?? [];
+    if (method === "POST" && onIssue[3] === undefined) {
+      const adding = (JSON.parse(body) as { labels: string[] }).labels;
+      learn(onIssue[1]!, adding);
+      const labels = [...current, ...adding.filter((name) => !current.some(same(name)))];
+      this.issueLabels.set(issue, labels);
+      json(200, labelObjects(labels));
+      return true;
+    }
+    if (method === "DELETE" && onIssue[3] !== undefined) {
+      const name = decodeURIComponent(onIssue[3]);
+      if (!current.some(same(name))) {
+        json(404, { message: "Label does not exist" });
+        return true;
+      }
+      const labels = current.filter((label) => !same(name)(label));
+      this.issueLabels.set(issue, labels);
+      json(200, labelObjects(labels));
       return true;
     }
     return false;
