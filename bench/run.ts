@@ -2,33 +2,48 @@ import { fileURLToPath } from "node:url";
 import { benchIngest, sqliteUrl, type IngestFigures } from "./ingest.js";
 import { startPostgres } from "./processes.js";
 import { runP3 } from "./reopen.js";
+import { runP4P5 } from "./labels.js";
 
 // `npm run bench`: every target of SPEC §10 that exists so far, as figures and ratios, in one run.
+// BENCH_ONLY=p2,p4 runs only the sections named (p4 and p5 are one section); all of them by default.
+const only = process.env.BENCH_ONLY?.toLowerCase().split(",").map((section) => section.trim());
+const runs = (...sections: string[]) => !only || sections.some((section) => only.includes(section));
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const buildDir = fileURLToPath(new URL("../", import.meta.url));
 const events = Number(process.env.BENCH_EVENTS ?? 3000);
 const options = { events, warmup: Math.min(500, events), concurrency: Number(process.env.BENCH_CONCURRENCY ?? 16), rounds: Number(process.env.BENCH_ROUNDS ?? 3) };
 
-const postgres = await startPostgres();
-const figures: IngestFigures[] = [];
-try {
-  figures.push(await benchIngest(root, buildDir, "sqlite", sqliteUrl(), options));
-  figures.push(await benchIngest(root, buildDir, "postgresql", await postgres.newDatabaseUrl(), options));
-} finally {
-  await postgres.stop();
-}
-
-console.log(`\nP1 webhook ingest: ${options.events} signed issue_comment.created deliveries (1–3 conversation URLs), ${options.concurrency} in flight, over HTTP; median of ${options.rounds} alternating rounds`);
-console.log("engine       app        events/s    p50 ms    p99 ms  failures");
-for (const { engine, bare, closeloop, drainSeconds } of figures) {
-  for (const [name, result] of [["bare probot", bare], ["closeloop", closeloop]] as const) {
-    console.log(`${engine.padEnd(12)} ${name.padEnd(11)} ${result.eventsPerSecond.toFixed(0).padStart(8)} ${result.p50Ms.toFixed(2).padStart(9)} ${result.p99Ms.toFixed(2).padStart(9)} ${String(result.failures).padStart(9)}`);
+if (runs("p1")) {
+  const postgres = await startPostgres();
+  const figures: IngestFigures[] = [];
+  try {
+    figures.push(await benchIngest(root, buildDir, "sqlite", sqliteUrl(), options));
+    figures.push(await benchIngest(root, buildDir, "postgresql", await postgres.newDatabaseUrl(), options));
+  } finally {
+    await postgres.stop();
   }
-  const throughput = closeloop.eventsPerSecond / bare.eventsPerSecond;
-  const latency = closeloop.p99Ms / bare.p99Ms;
-  const endToEnd = closeloop.events / (closeloop.seconds + drainSeconds);
-  console.log(`${engine.padEnd(12)} closeloop stored every link ${drainSeconds.toFixed(2)} s after the last 200: ${endToEnd.toFixed(0)} events/s end to end (inbox to links)`);
-  console.log(`${engine.padEnd(12)} ratio: events/s ${throughput.toFixed(2)}× (target ≥ 0.80×) ${throughput >= 0.8 ? "MET" : "MISSED"}; p99 ${latency.toFixed(2)}× (target ≤ 1.50×) ${latency <= 1.5 ? "MET" : "MISSED"}`);
+
+  console.log(`\nP1 webhook ingest: ${options.events} signed issue_comment.created deliveries (1–3 conversation URLs), ${options.concurrency} in flight, over HTTP; median of ${options.rounds} alternating rounds`);
+  console.log("engine       app        events/s    p50 ms    p99 ms  failures");
+  for (const { engine, bare, closeloop, drainSeconds } of figures) {
+    for (const [name, result] of [["bare probot", bare], ["closeloop", closeloop]] as const) {
+      console.log(`${engine.padEnd(12)} ${name.padEnd(11)} ${result.eventsPerSecond.toFixed(0).padStart(8)} ${result.p50Ms.toFixed(2).padStart(9)} ${result.p99Ms.toFixed(2).padStart(9)} ${String(result.failures).padStart(9)}`);
+    }
+    const throughput = closeloop.eventsPerSecond / bare.eventsPerSecond;
+    const latency = closeloop.p99Ms / bare.p99Ms;
+    const endToEnd = closeloop.events / (closeloop.seconds + drainSeconds);
+    console.log(`${engine.padEnd(12)} closeloop stored every link ${drainSeconds.toFixed(2)} s after the last 200: ${endToEnd.toFixed(0)} events/s end to end (inbox to links)`);
+    console.log(`${engine.padEnd(12)} ratio: events/s ${throughput.toFixed(2)}× (target ≥ 0.80×) ${throughput >= 0.8 ? "MET" : "MISSED"}; p99 ${latency.toFixed(2)}× (target ≤ 1.50×) ${latency <= 1.5 ? "MET" : "MISSED"}`);
+  }
 }
 
-await runP3(Number(process.env.BENCH_P3_SECONDS ?? 20));
+if (runs("p3")) await runP3(Number(process.env.BENCH_P3_SECONDS ?? 20));
+
+if (runs("p4", "p5")) {
+  const postgres = await startPostgres();
+  try {
+    await runP4P5(postgres.newDatabaseUrl);
+  } finally {
+    await postgres.stop();
+  }
+}
