@@ -39,10 +39,18 @@ if (runs("p1")) {
 
 if (runs("p3")) await runP3(Number(process.env.BENCH_P3_SECONDS ?? 20));
 
-if (runs("p4", "p5")) {
+if (runs("p2", "p4", "p5")) {
   const postgres = await startPostgres();
   try {
-    await runP4P5(postgres.newDatabaseUrl);
+    if (runs("p2")) {
+      // Imported only now: it loads test/support/github.ts, whose nock patches http and fetch for the whole process.
+      const { runP2 } = await import("./labels-p2.js");
+      await runP2([
+        { engine: "sqlite", url: sqliteUrl() },
+        { engine: "postgresql", url: await postgres.newDatabaseUrl() },
+      ]);
+    }
+    if (runs("p4", "p5")) await runP4P5(postgres.newDatabaseUrl);
   } finally {
     await postgres.stop();
   }
