@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { DEFAULT_CONFIG } from "../src/config/repo-config.js";
 import { sweepDueIssues } from "../src/labels/sweep.js";
 import { parseDatabaseUrl } from "../src/store/database-url.js";
@@ -26,7 +27,22 @@ console.log(
     seconds,
     readSeconds: spent.read / 1000,
     writeSeconds: spent.write / 1000,
-    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    maxRssMb: peakRssMb(),
     figures,
   }),
 );
+
+/**
+ * This process's own peak RSS. On Linux, getrusage's maxRSS (`process.resourceUsage().maxRSS`) of a spawned child
+ * starts at its parent's RSS at the fork (the kernel carries the old address space's high-water mark across exec),
+ * so it reported the benchmark's parent, not the sweep; VmHWM is the high-water mark of this process's memory alone.
+ */
+function peakRssMb(): number {
+  try {
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync("/proc/self/status", "utf8"));
+    if (hwm) return Number(hwm[1]) / 1024;
+  } catch {
+    // no /proc (not Linux): maxRSS, the best figure there is
+  }
+  return process.resourceUsage().maxRSS / 1024;
+}
