@@ -10,6 +10,8 @@ import { metricsRoute } from "./http/metrics.js";
 import { acceptIntoInbox } from "./http/webhook-inbox.js";
 import { BackfillWorker } from "./jobs/backfill-worker.js";
 import { DeliveryWorker } from "./jobs/delivery-worker.js";
+import { LabelSweepWorker } from "./jobs/label-sweep-worker.js";
+import { applyLabelsWithApp, type InstallationLabelDeps } from "./labels/installation-labels.js";
 import { reopenLanes } from "./jobs/reopen-lanes.js";
 import { ReopenWorker } from "./jobs/reopen-worker.js";
 import { ProviderConfigError } from "./providers/provider-settings.js";
@@ -55,11 +57,20 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
         `; helpdesk webhooks: ${webhooks.size > 0 ? [...webhooks.keys()].join(", ") : "none configured"}` +
         (env.CLOSELOOP_DRY_RUN ? "; dry run: no change is made on GitHub or in helpdesks" : ""),
     );
+    const configs = new RepoConfigCache(database.prisma, app.log);
+    const labels: InstallationLabelDeps = { prisma: database.prisma, github: (installationId) => app.auth(installationId), configs, log: app.log, dryRun: env.CLOSELOOP_DRY_RUN };
     const reopen = new ReopenWorker(database.prisma, database.engine, reopenLanes(providers), (installationId) => app.auth(installationId), app.log, {
       dryRun: env.CLOSELOOP_DRY_RUN,
       leaseMs: env.CLOSELOOP_REOPEN_LEASE_SECONDS * 1000,
+      enrichment: {
+        // Customer ids are stored only as HMACs under the app's webhook secret (docs/labels.md).
+        customerKey: env.WEBHOOK_SECRET!,
+        applyLabels: async (issues) => {
+          for (const issue of issues) await applyLabelsWithApp(labels, issue);
+        },
+      },
     });
-    const configs = new RepoConfigCache(database.prisma, app.log);
+    const sweep = new LabelSweepWorker({ ...labels, target: database.target }, { intervalMs: env.CLOSELOOP_SWEEP_INTERVAL_MINUTES * 60_000 });
     const backfills = new BackfillWorker({
       prisma: database.prisma,
       github: (installationId) => app.auth(installationId),
@@ -76,11 +87,12 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
       appId: Number(env.APP_ID),
       reopenQueued: () => reopen.wake(),
       backfillRequested: () => backfills.wake(),
+      sweepRequested: () => sweep.request(),
       dryRun: env.CLOSELOOP_DRY_RUN,
     })(app, options);
     const receive = app.webhooks.receive.bind(app.webhooks);
     const inbox: DeliveryInbox = new DeliveryInbox(openDeliveryWriter(database.target), () => worker.wake());
-    const helpdeskEvents = { prisma: database.prisma, githubHost: githubHost(env), github: (id: number) => app.auth(id), configs, log: app.log, dryRun: env.CLOSELOOP_DRY_RUN };
+    const helpdeskEvents = { ...labels, githubHost: githubHost(env) };
     const worker = new DeliveryWorker(
       database.prisma,
       database.engine,
@@ -95,7 +107,8 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
     worker.start();
     reopen.start();
     backfills.start();
-    onWorkers([worker, reopen, backfills]);
+    sweep.start();
+    onWorkers([worker, reopen, backfills, sweep]);
     options.addHandler(healthRoutes(database));
     options.addHandler(metricsRoute(database.prisma, app.log));
     options.addHandler(helpdeskWebhookRoutes(webhooks, (delivery) => inbox.store(delivery), app.log));

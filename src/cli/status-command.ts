@@ -5,7 +5,9 @@ import { listConfigErrors } from "../store/config-errors.js";
 import { listLabelErrors } from "../store/labels.js";
 import { migrationStatus } from "../store/migrations.js";
 import { deliveryBacklog } from "../store/deliveries.js";
+import { enrichmentBacklog } from "../store/enrich-jobs.js";
 import { jobBacklog } from "../store/reopen-jobs.js";
+import { readSweep } from "../store/sweep-schedule.js";
 import type { Output } from "./output.js";
 
 export interface StatusJson {
@@ -21,6 +23,19 @@ export interface StatusJson {
     providers: { provider: string; queued: number; running: number; done: number; dead: number }[];
     dead: { id: number; provider: string; conversationId: string; issue: string; attempts: number; error: string | null; deadAt: string | null }[];
   };
+  /** jobs reading linked conversations' team, tags and customer for the labels, per provider */
+  enrichment: { providers: { provider: string; queued: number; running: number; done: number; dead: number }[] };
+  /** the decay sweep: the last one that finished, whether one runs now, and when the next is due (null: never ran) */
+  sweep: {
+    lastFinishedAt: string | null;
+    durationMs: number | null;
+    issues: number;
+    links: number;
+    changed: number;
+    error: string | null;
+    runningSince: string | null;
+    nextRunAt: string | null;
+  } | null;
   configErrors: { repository: string; path: string; message: string; commitSha: string | null; seenAt: string }[];
   /** repositories where GitHub refused label writes (403); writes there pause an hour, then are tried again */
   labelErrors: { repository: string; message: string; seenAt: string }[];
@@ -36,6 +51,8 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
   const labelErrors = readiness.ready ? await listLabelErrors(database.prisma) : [];
   const backlog = readiness.ready ? await deliveryBacklog(database.prisma) : { waiting: 0, dead: [] };
   const jobs = readiness.ready ? await jobBacklog(database.prisma) : { providers: [], dead: [] };
+  const enrichment = readiness.ready ? await enrichmentBacklog(database.prisma) : [];
+  const sweep = readiness.ready ? await readSweep(database.prisma) : null;
   const status: StatusJson = {
     database: { engine: database.engine, url: database.target.display.replace(/^\S+ /, ""), ready: readiness.ready, ...(readiness.reason ? { reason: readiness.reason } : {}) },
     migrations,
@@ -49,6 +66,17 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
     reopen: {
       providers: jobs.providers.map((q) => ({ provider: q.provider, queued: q.pending + q.running, running: q.running, done: q.done, dead: q.dead })),
       dead: jobs.dead.map((job) => ({ id: job.id, provider: job.provider, conversationId: job.conversationId, issue: job.issue, attempts: job.attempts, error: job.lastError, deadAt: job.finishedAt?.toISOString() ?? null })),
+    },
+    enrichment: { providers: enrichment.map((q) => ({ provider: q.provider, queued: q.pending + q.running, running: q.running, done: q.done, dead: q.dead })) },
+    sweep: sweep && {
+      lastFinishedAt: sweep.finishedAt?.toISOString() ?? null,
+      durationMs: sweep.durationMs,
+      issues: sweep.issues,
+      links: sweep.links,
+      changed: sweep.changed,
+      error: sweep.error,
+      runningSince: sweep.runningSince?.toISOString() ?? null,
+      nextRunAt: sweep.nextRunAt.toISOString(),
     },
     configErrors: configErrors.map((error) => ({ ...error, seenAt: error.seenAt.toISOString() })),
     labelErrors: labelErrors.map((error) => ({ ...error, seenAt: error.seenAt.toISOString() })),
@@ -67,10 +95,26 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
   const queues = status.reopen.providers.map((q) => `${q.provider} ${q.queued} queued${q.running > 0 ? ` (${q.running} running)` : ""}, ${q.dead} dead`);
   out.line(`reopen      ${queues.length > 0 ? queues.join("; ") : "no jobs"}`);
   for (const dead of status.reopen.dead) out.line(`            dead job ${dead.id}: ${dead.provider} ${dead.conversationId} (${dead.issue}, ${dead.attempts} attempt${dead.attempts === 1 ? "" : "s"}): ${dead.error}`);
+  const enabled = new Set(providers.filter((p) => p.enabled).map((p) => p.id));
+  const reads = status.enrichment.providers.map((q) => `${q.provider} ${q.queued} queued${enabled.has(q.provider) ? "" : " (waiting: not configured)"}, ${q.dead} dead`);
+  out.line(`enrichment  ${reads.length > 0 ? reads.join("; ") : "no jobs"}`);
+  out.line(`sweep       ${describeSweep(status.sweep)}`);
   if (configErrors.length === 0) out.line("config      no errors");
   for (const error of status.configErrors) out.line(`config      ${error.repository}: ${error.message} (${error.commitSha ? `in ${error.commitSha.slice(0, 7)}, ` : ""}seen ${error.seenAt})`);
   for (const error of status.labelErrors) out.line(`labels      ${error.repository}: cannot write labels: ${error.message} (seen ${error.seenAt})`);
   return healthy ? 0 : 1;
+}
+
+function describeSweep(sweep: StatusJson["sweep"]): string {
+  if (sweep === null) return "never run";
+  const parts = [];
+  if (sweep.runningSince) parts.push(`running since ${sweep.runningSince}`);
+  if (sweep.lastFinishedAt) {
+    const seconds = ((sweep.durationMs ?? 0) / 1000).toFixed(2);
+    parts.push(`last ${sweep.lastFinishedAt}: ${sweep.issues} issue(s) due, ${sweep.changed} relabelled in ${seconds}s${sweep.error ? `; stopped early: ${sweep.error}` : ""}`);
+  } else parts.push("none finished yet");
+  parts.push(`next at ${sweep.nextRunAt}`);
+  return parts.join("; ");
 }
 
 function providerStatus(env: Record<string, string | undefined>): StatusJson["providers"] {

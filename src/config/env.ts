@@ -41,6 +41,13 @@ export const envSchema = z
       .min(1, "must be from 1 to 3600 seconds")
       .max(3600, "must be from 1 to 3600 seconds")
       .default(30),
+    /** minutes between two decay sweeps of the labels (docs/labels.md); one replica sweeps at a time */
+    CLOSELOOP_SWEEP_INTERVAL_MINUTES: z.coerce
+      .number({ error: "must be a number of minutes" })
+      .int("must be a whole number of minutes")
+      .min(1, "must be from 1 to 1440 minutes")
+      .max(1440, "must be from 1 to 1440 minutes")
+      .default(60),
     DATABASE_URL: optionalText.transform((url, ctx): DatabaseTarget => {
       try {
         return parseDatabaseUrl(url ?? DEFAULT_DATABASE_URL);

@@ -43,6 +43,7 @@ export async function onPush(deps: HandlerDeps, context: Context<"push">): Promi
 
   const everyRepository = repository.name.toLowerCase() === ".github";
   await markLabelsDue(deps.prisma, everyRepository ? { owner: repository.owner } : { repositoryId: repository.id }, new Date());
+  await deps.sweepRequested?.();
   // The cache recorded (or cleared) the error as it read the file; this names the commit that introduced it.
   if (problem) await recordConfigError(deps.prisma, repository, { path: CONFIG_PATH, message: problem, commitSha: sha, seenAt: new Date() });
   await reportCheck(deps, context, sha, problem);

@@ -13,6 +13,8 @@ export interface HandlerDeps {
   reopenQueued?: () => void;
   /** repositories were added to an installation: the server wakes its backfill worker */
   backfillRequested?: () => void;
+  /** the config changed and issues were marked for their labels: the server brings the next sweep forward */
+  sweepRequested?: () => Promise<void>;
   /** CLOSELOOP_DRY_RUN: log each label and check-run write instead of making it */
   dryRun?: boolean;
   /** the clock labels are evaluated against (report windows); tests fix it */

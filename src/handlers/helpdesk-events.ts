@@ -1,30 +1,18 @@
-import type { Logger, Probot } from "probot";
-import { installationConfigReader } from "../config/installation-config.js";
-import type { RepoConfigCache } from "../config/repo-config-cache.js";
 import type { RecognisedLink } from "../domain/link.js";
 import { mentionedIssues, type IssueMention } from "../domain/mentioned-issues.js";
 import { linkKey } from "../domain/source-change.js";
 import type { HelpdeskEvent } from "../providers/helpdesk-webhook.js";
 import { providers } from "../providers/registry.js";
 import type { StoredDelivery } from "../store/deliveries.js";
-import type { Prisma } from "../store/database.js";
-import { applyIssueLabels } from "../labels/apply-labels.js";
+import { applyLabelsWithApp, type InstallationLabelDeps } from "../labels/installation-labels.js";
 import { recordConversationDetails } from "../store/conversation-details.js";
 import { findIssueTarget } from "../store/issue-targets.js";
 import { applySourceChange, type IssueRef } from "../store/links.js";
 
 /** What the helpdesk event handler needs; built once by the server (or a test). */
-export interface HelpdeskEventDeps {
-  prisma: Prisma;
+export interface HelpdeskEventDeps extends InstallationLabelDeps {
   /** GHE_HOST, or github.com: only issue URLs on this host are read */
   githubHost: string;
-  /** an installation's Octokit (Probot's app.auth), to check that an issue closeloop has not seen exists */
-  github: (installationId: number) => ReturnType<Probot["auth"]>;
-  /** the repositories' `.github/closeloop.yml`, shared with the GitHub handlers (a config push drops an entry) */
-  configs: RepoConfigCache;
-  log: Logger;
-  /** CLOSELOOP_DRY_RUN: labels are logged, not written */
-  dryRun?: boolean;
 }
 
 /**
@@ -55,18 +43,7 @@ export async function onHelpdeskDelivery(deps: HelpdeskEventDeps, delivery: Stor
     ...(event.tags === undefined ? {} : { tags: event.tags }),
   });
   if (details.length > 0) deps.log.info(`${where}: team or tags changed on ${details.length} linked issue(s)`);
-  for (const issue of unique([...changed, ...details])) await refreshLabels(deps, issue);
-}
-
-/**
- * The issue's frequency and team labels, as after a link captured from GitHub (src/handlers/labels.ts), with the
- * installation's Octokit instead of a webhook's context.
- */
-async function refreshLabels(deps: HelpdeskEventDeps, issue: IssueRef): Promise<void> {
-  const octokit = await deps.github(Number(issue.repository.installationId));
-  const { owner, name } = issue.repository;
-  const config = await deps.configs.get(issue.repository, installationConfigReader(octokit, owner, name));
-  await applyIssueLabels(deps.prisma, { octokit, log: deps.log, dryRun: deps.dryRun ?? false }, issue, config);
+  for (const issue of unique([...changed, ...details])) await applyLabelsWithApp(deps, issue);
 }
 
 function unique(issues: IssueRef[]): IssueRef[] {

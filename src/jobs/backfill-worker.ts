@@ -1,5 +1,6 @@
 import { claimBackfill, failBackfill, releaseBackfill } from "../store/backfills.js";
 import { backoffDelay } from "./backoff.js";
+import { PollLoop } from "./poll-loop.js";
 import { BackfillForbiddenError, runBackfill, type BackfillDeps } from "./backfill.js";
 
 export interface BackfillWorkerOptions {
@@ -14,49 +15,47 @@ export interface BackfillWorkerOptions {
  * `maxAttempts` times, is marked failed with the reason (`closeloop backfill` shows it).
  */
 export class BackfillWorker {
-  readonly #idlePollMs: number;
   readonly #maxAttempts: number;
-  #running = false;
-  #loop: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
-  #pendingWake = false;
+  readonly #loop: PollLoop;
+  /** the loop was started: stopping it ends a backfill between two pages (a CLI `drain` runs to the end) */
+  #started = false;
 
   constructor(
     private readonly deps: BackfillDeps,
     options: BackfillWorkerOptions = {},
   ) {
-    this.#idlePollMs = options.idlePollMs ?? 5_000;
     this.#maxAttempts = options.maxAttempts ?? 8;
+    this.#loop = new PollLoop(
+      async () => (await this.drain(), false),
+      options.idlePollMs ?? 5_000,
+      (error) => this.deps.log.error({ err: error }, "backfill: cannot claim a backfill; retrying"),
+    );
   }
 
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#loop = this.#run();
+    this.#started = true;
+    this.#loop.start();
   }
 
   /** A backfill was requested: look now. */
   wake(): void {
-    this.#pendingWake = true;
-    this.#wake?.();
+    this.#loop.wake();
   }
 
   async stop(): Promise<void> {
-    this.#running = false;
-    this.#wake?.();
-    await this.#loop;
+    await this.#loop.stop();
   }
 
   /** Runs what is claimable now until nothing is; returns how many backfills were run. */
   async drain(): Promise<number> {
     let ran = 0;
-    while (this.#running || this.#loop === undefined) {
+    while (!this.#stopping()) {
       const claimed = await claimBackfill(this.deps.prisma, this.deps.leaseMs ?? 60_000);
       if (!claimed) return ran;
       ran++;
       const where = `${claimed.repository.owner}/${claimed.repository.name}`;
       try {
-        const outcome = await runBackfill(this.deps, claimed, { stopping: () => !this.#running && this.#loop !== undefined });
+        const outcome = await runBackfill(this.deps, claimed, { stopping: () => this.#stopping() });
         if (!outcome.finished) {
           await releaseBackfill(this.deps.prisma, claimed.repository.id);
           return ran;
@@ -76,23 +75,7 @@ export class BackfillWorker {
     return ran;
   }
 
-  async #run(): Promise<void> {
-    while (this.#running) {
-      try {
-        this.#pendingWake = false;
-        await this.drain();
-      } catch (error) {
-        this.deps.log.error({ err: error }, "backfill: cannot claim a backfill; retrying");
-      }
-      if (!this.#running || this.#pendingWake) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.#idlePollMs);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wake = undefined;
-    }
+  #stopping(): boolean {
+    return this.#started && !this.#loop.running;
   }
 }

@@ -5,28 +5,29 @@ import PQueue from "p-queue";
 import type { Logger, ProbotOctokit } from "probot";
 import { PROVIDERS } from "../domain/link.js";
 import { renderReopenSummary, summaryMarker } from "../domain/reopen-summary.js";
+import { customerHash } from "../domain/customer-hash.js";
 import { HelpdeskError, rateLimitState } from "../providers/helpdesk-http.js";
 import { providers } from "../providers/registry.js";
 import type { Engine } from "../store/database-url.js";
 import type { Prisma } from "../store/database.js";
+import { claimEnrichJobs, recordEnrichment, type ClaimedEnrichJob } from "../store/enrich-jobs.js";
+import { killLeased, releaseLeased, renewLeased, retryLeasedLater, type JobTable } from "../store/leased-jobs.js";
+import type { IssueRef } from "../store/links.js";
 import {
   claimDueSummaries,
   claimJobs,
   completeJob,
-  killJob,
   killUnrunnableJobs,
   markSummaryDue,
   recordNoteDone,
   recordSummaryFailed,
   recordSummaryWritten,
-  releaseJobs,
-  renewLeases,
   renewSummaryLeases,
-  retryJobLater,
   type ClaimedJob,
   type DueSummary,
 } from "../store/reopen-jobs.js";
 import { backoffDelay } from "./backoff.js";
+import { PollLoop } from "./poll-loop.js";
 import { queuePacing, type ReopenLane } from "./reopen-lanes.js";
 
 export interface ReopenWorkerOptions {
@@ -45,6 +46,16 @@ export interface ReopenWorkerOptions {
   maxSummaryAttempts?: number;
   /** how long `stop` waits for calls in flight */
   stopTimeoutMs?: number;
+  /** reads linked conversations' details for the labels (enrichment jobs); without it those jobs wait */
+  enrichment?: Enrichment;
+}
+
+/** What enrichment needs beyond the helpdesk: the key customer ids are hashed with, and how labels are applied. */
+export interface Enrichment {
+  /** HMAC key for customer ids (the server uses WEBHOOK_SECRET): ids are stored only as keyed hashes */
+  customerKey: string;
+  /** applies the labels of issues whose linked conversations' team, tags or customer changed */
+  applyLabels(issues: IssueRef[]): Promise<void>;
 }
 
 /** An installation's Octokit, for the summary comment (the server passes Probot's `app.auth`). */
@@ -56,6 +67,9 @@ interface Lane {
   /** jobs claimed by this worker and not yet settled */
   held: Set<number>;
   lookahead: number;
+  /** enrichment jobs claimed and not yet settled; they queue behind reopen calls */
+  enriching: Set<number>;
+  enrichLookahead: number;
   pausedUntil: number;
   resumeTimer: NodeJS.Timeout | undefined;
   /** the last claim filled the lookahead: more may be waiting */
@@ -73,18 +87,18 @@ const LONGEST_PAUSE_MS = 5 * 60_000;
  */
 export class ReopenWorker {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  readonly #options: Required<ReopenWorkerOptions>;
+  readonly #options: Required<Omit<ReopenWorkerOptions, "enrichment">>;
+  readonly #enrichment: Enrichment | undefined;
   readonly #lanes = new Map<string, Lane>();
   readonly #summaries = new PQueue({ concurrency: 2 });
   readonly #writingSummaries = new Set<number>();
   readonly #runs = new Set<Promise<void>>();
-  readonly #released: number[] = [];
+  /** claimed jobs never started, handed back at stop */
+  readonly #released: Record<JobTable, number[]> = { ReopenJob: [], EnrichJob: [] };
   #abort = new AbortController();
   #running = false;
-  #loop: Promise<void> | undefined;
+  readonly #loop: PollLoop;
   #heartbeat: NodeJS.Timeout | undefined;
-  #wake: (() => void) | undefined;
-  #pendingWake = false;
 
   constructor(
     private readonly prisma: Prisma,
@@ -105,15 +119,20 @@ export class ReopenWorker {
       maxSummaryAttempts: options.maxSummaryAttempts ?? 8,
       stopTimeoutMs: options.stopTimeoutMs ?? 15_000,
     };
+    this.#enrichment = options.enrichment;
+    this.#loop = new PollLoop(() => this.#tick(), this.#options.idlePollMs, (error) => this.log.error({ err: error }, "reopen: cannot claim jobs; retrying"));
     for (const lane of lanes) {
       const pacing = queuePacing(lane.budget);
       const callsPerSecond = (lane.budget.requests * 1000) / lane.budget.intervalMs;
+      // Two calls a job; never fewer jobs than can be in flight at once.
+      const lookahead = Math.min(500, Math.max(pacing.concurrency, Math.ceil((callsPerSecond * this.#options.lookaheadSeconds) / 2)));
       this.#lanes.set(lane.provider, {
         lane,
         queue: new PQueue({ ...pacing, strict: true }),
         held: new Set(),
-        // Two calls a job; never fewer jobs than can be in flight at once.
-        lookahead: Math.min(500, Math.max(pacing.concurrency, Math.ceil((callsPerSecond * this.#options.lookaheadSeconds) / 2))),
+        lookahead,
+        enriching: new Set(),
+        enrichLookahead: Math.max(1, Math.ceil(lookahead / 2)),
         pausedUntil: 0,
         resumeTimer: undefined,
         saturated: false,
@@ -128,13 +147,12 @@ export class ReopenWorker {
     // Every queued call listens on this one signal.
     setMaxListeners(0, this.#abort.signal);
     this.#heartbeat = setInterval(() => void this.#renewLeases(), Math.max(100, Math.floor(this.#options.leaseMs / 3)));
-    this.#loop = this.#run();
+    this.#loop.start();
   }
 
   /** Jobs were enqueued or retried: look now instead of at the next poll. */
   wake(): void {
-    this.#pendingWake = true;
-    this.#wake?.();
+    this.#loop.wake();
   }
 
   /**
@@ -144,8 +162,7 @@ export class ReopenWorker {
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
-    this.#wake?.();
-    await this.#loop;
+    await this.#loop.stop();
     this.#abort.abort();
     // Helpdesk calls time out on their own; a GitHub call may not. Past the bound, the leases expire instead.
     const drained = Promise.allSettled([...this.#runs]).then(() => this.#summaries.onIdle());
@@ -155,30 +172,9 @@ export class ReopenWorker {
     clearInterval(this.#heartbeat);
     for (const state of this.#lanes.values()) clearTimeout(state.resumeTimer);
     try {
-      await releaseJobs(this.prisma, this.owner, this.#released.splice(0));
+      for (const [table, ids] of Object.entries(this.#released) as [JobTable, number[]][]) await releaseLeased(this.prisma, table, this.owner, ids.splice(0));
     } catch (error) {
       this.log.warn({ err: error }, "reopen: could not hand back unstarted jobs; their leases will expire");
-    }
-  }
-
-  async #run(): Promise<void> {
-    while (this.#running) {
-      let more = false;
-      try {
-        this.#pendingWake = false;
-        more = await this.#tick();
-      } catch (error) {
-        this.log.error({ err: error }, "reopen: cannot claim jobs; retrying");
-      }
-      if (!this.#running || this.#pendingWake || more) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.#options.idlePollMs);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wake = undefined;
     }
   }
 
@@ -210,6 +206,7 @@ export class ReopenWorker {
         });
         this.#runs.add(run);
       }
+      if (this.#enrichment && this.#running) await this.#claimEnrichment(state);
     }
     const due = await claimDueSummaries(this.prisma, this.engine, 10, this.#options.leaseMs);
     for (const summary of due) {
@@ -220,6 +217,57 @@ export class ReopenWorker {
     return due.length === 10;
   }
 
+  /** Enrichment jobs wait in the provider's queue behind reopen calls, so only a few are claimed ahead. */
+  async #claimEnrichment(state: Lane): Promise<void> {
+    const room = state.enrichLookahead - state.enriching.size;
+    if (state.pausedUntil > Date.now() || room < Math.ceil(state.enrichLookahead / 2)) return;
+    const jobs = await claimEnrichJobs(this.prisma, this.engine, { provider: state.lane.provider, limit: room, leaseMs: this.#options.leaseMs, owner: this.owner });
+    for (const job of jobs) {
+      if (state.enriching.has(job.id)) continue;
+      state.enriching.add(job.id);
+      const run = this.#runEnrichment(state, job).finally(() => {
+        this.#runs.delete(run);
+        state.enriching.delete(job.id);
+        if (state.enriching.size <= state.enrichLookahead / 2) this.wake();
+      });
+      this.#runs.add(run);
+    }
+  }
+
+  /**
+   * Reads the conversation's team, tags, customer and creation time (a read: made in a dry run too), stores them on
+   * every link to it, then applies the labels of the issues whose team, tags or customer changed. If that fails, the
+   * issues stay marked and the next sweep applies them; the job is done either way.
+   */
+  async #runEnrichment(state: Lane, job: ClaimedEnrichJob): Promise<void> {
+    const { lane } = state;
+    const enrichment = this.#enrichment!;
+    const ref = { account: job.account, conversationId: job.conversationId };
+    try {
+      const details = await this.#send(state, -1, () => lane.client.readConversation(ref));
+      const issues = await recordEnrichment(this.prisma, job, this.owner, {
+        team: details.team,
+        tags: details.tags,
+        customerHash: customerHash(enrichment.customerKey, job.provider, job.account, details.customerId),
+        conversationCreatedAt: details.createdAt,
+      });
+      if (issues === null) return this.#lostLease("EnrichJob", job.id);
+      this.log.debug({ job: job.id, provider: lane.provider, conversationId: job.conversationId }, `enrichment: read ${lane.name} conversation ${job.conversationId}; ${issues.length} issue(s) to relabel`);
+      if (issues.length === 0) return;
+      await enrichment.applyLabels(issues).catch((error: unknown) =>
+        this.log.warn({ err: error }, `enrichment: could not apply the labels after reading ${lane.name} conversation ${job.conversationId}; the next sweep applies them: ${describe(error)}`),
+      );
+    } catch (error) {
+      if (this.#abort.signal.aborted && isAbort(error)) {
+        this.#released.EnrichJob.push(job.id);
+        return;
+      }
+      await this.#fail("EnrichJob", job, lane, error).catch((failure: unknown) =>
+        this.log.error({ err: failure, job: job.id }, `enrichment: could not record the failure of job ${job.id}; its lease will expire and it runs again`),
+      );
+    }
+  }
+
   async #runJob(state: Lane, job: ClaimedJob): Promise<void> {
     const { lane } = state;
     const ref = { account: job.account, conversationId: job.conversationId };
@@ -227,34 +275,42 @@ export class ReopenWorker {
     try {
       if (!job.noteDone) {
         await this.#call(state, 0, `add a note to ${what}: ${JSON.stringify(job.note)}`, () => lane.client.addNote(ref, job.note));
-        if (!(await recordNoteDone(this.prisma, job.id, this.owner, this.#options.leaseMs))) return this.#lostLease(job);
+        if (!(await recordNoteDone(this.prisma, job.id, this.owner, this.#options.leaseMs))) return this.#lostLease("ReopenJob", job.id);
       }
       await this.#call(state, 1, `reopen ${what}`, () => lane.client.reopen(ref));
-      if (!(await completeJob(this.prisma, job.id, this.owner))) return this.#lostLease(job);
+      if (!(await completeJob(this.prisma, job.id, this.owner))) return this.#lostLease("ReopenJob", job.id);
       this.log.info({ job: job.id, provider: lane.provider, conversationId: job.conversationId }, `reopen: ${this.#options.dryRun ? "[dry-run] " : ""}reopened ${what} with a note (job ${job.id})`);
       await this.#settled(job.closeId);
     } catch (error) {
       if (this.#abort.signal.aborted && isAbort(error)) {
-        this.#released.push(job.id);
+        this.#released.ReopenJob.push(job.id);
         return;
       }
-      await this.#fail(job, lane, error).catch((failure: unknown) =>
+      await this.#fail("ReopenJob", job, lane, error, () => this.#settled(job.closeId)).catch((failure: unknown) =>
         this.log.error({ err: failure, job: job.id }, `reopen: could not record the failure of job ${job.id}; its lease will expire and it runs again`),
       );
     }
   }
 
-  /** One helpdesk call, through the provider's queue, reading its rate-limit signals after. */
+  /** A helpdesk write; a dry run logs it instead of sending it. */
   async #call(state: Lane, priority: number, description: string, send: () => Promise<void>): Promise<void> {
     if (this.#options.dryRun) {
       this.log.info(`[dry-run] Would ${description}`);
       return;
     }
-    await state.queue.add(
+    await this.#send(state, priority, send);
+  }
+
+  /**
+   * One helpdesk call through the provider's queue (higher priority first: reopen 1, note 0, reads -1), reading its
+   * rate-limit signals after.
+   */
+  #send<T>(state: Lane, priority: number, send: () => Promise<T>): Promise<T> {
+    return state.queue.add(
       async () => {
         const startedAt = Date.now();
         try {
-          await send();
+          return await send();
         } catch (error) {
           if (error instanceof HelpdeskError && error.status === 429) this.#pause(state, error.retryAfterMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS);
           throw error;
@@ -290,25 +346,30 @@ export class ReopenWorker {
     }, until - Date.now());
   }
 
-  async #fail(job: ClaimedJob, lane: ReopenLane, error: unknown): Promise<void> {
+  /**
+   * A failed job: retried with backoff while the error is retryable and attempts remain, else dead with the reason
+   * (`onDead` then runs). Errors outside the helpdesk path (a database hiccup) are retried: they say nothing about the
+   * conversation.
+   */
+  async #fail(table: JobTable, job: { id: number; attempts: number; conversationId: string }, lane: ReopenLane, error: unknown, onDead?: () => Promise<void>): Promise<void> {
     const known = error instanceof HelpdeskError ? error : undefined;
     const reason = known?.reason ?? `unexpected error: ${describe(error)}`;
-    // Errors outside the helpdesk path (a database hiccup) are retried: they say nothing about the conversation.
     const retryable = known?.retryable ?? true;
     const failure = { error: reason, status: known?.status };
     const context = { job: job.id, provider: lane.provider, conversationId: job.conversationId, status: known?.status, attempts: job.attempts };
+    const what = `${JOB_NAMES[table]}: job ${job.id} (${lane.name} conversation ${job.conversationId})`;
     if (retryable && job.attempts < this.#options.maxAttempts) {
       const delay = Math.max(known?.retryAfterMs ?? 0, backoffDelay(job.attempts, this.#options.backoffBaseMs, this.#options.backoffMaxMs));
-      if (await retryJobLater(this.prisma, job.id, this.owner, failure, new Date(Date.now() + delay))) {
-        this.log.warn(context, `reopen: job ${job.id} (${lane.name} conversation ${job.conversationId}) failed, retry in ${Math.ceil(delay / 1000)}s: ${reason}`);
-      } else this.#lostLease(job);
+      if (await retryLeasedLater(this.prisma, table, job.id, this.owner, failure, new Date(Date.now() + delay))) {
+        this.log.warn(context, `${what} failed, retry in ${Math.ceil(delay / 1000)}s: ${reason}`);
+      } else this.#lostLease(table, job.id);
       return;
     }
-    if (await killJob(this.prisma, job.id, this.owner, failure)) {
+    if (await killLeased(this.prisma, table, job.id, this.owner, failure)) {
       const why = retryable ? `failed ${job.attempts} times` : "cannot be done";
-      this.log.error(context, `reopen: job ${job.id} (${lane.name} conversation ${job.conversationId}) ${why}; dead: ${reason}`);
-      await this.#settled(job.closeId);
-    } else this.#lostLease(job);
+      this.log.error(context, `${what} ${why}; dead: ${reason}`);
+      await onDead?.();
+    } else this.#lostLease(table, job.id);
   }
 
   async #settled(closeId: number): Promise<void> {
@@ -316,16 +377,18 @@ export class ReopenWorker {
     this.wake();
   }
 
-  #lostLease(job: ClaimedJob): void {
-    this.log.warn({ job: job.id }, `reopen: lost the lease on job ${job.id} (its lease ran out); another worker runs it`);
+  #lostLease(table: JobTable, id: number): void {
+    this.log.warn({ job: id }, `${JOB_NAMES[table]}: lost the lease on job ${id} (its lease ran out); another worker runs it`);
   }
 
   async #renewLeases(): Promise<void> {
-    const ids = [...this.#lanes.values()].flatMap((state) => [...state.held]);
+    const lanes = [...this.#lanes.values()];
     try {
-      const lost = await renewLeases(this.prisma, this.owner, ids, this.#options.leaseMs);
+      const lost = await renewLeased(this.prisma, "ReopenJob", this.owner, lanes.flatMap((state) => [...state.held]), this.#options.leaseMs);
+      const lostEnrichment = await renewLeased(this.prisma, "EnrichJob", this.owner, lanes.flatMap((state) => [...state.enriching]), this.#options.leaseMs);
       await renewSummaryLeases(this.prisma, [...this.#writingSummaries], this.#options.leaseMs);
       if (lost.length > 0) this.log.warn({ jobs: lost }, `reopen: ${lost.length} job lease(s) ran out before renewal; other workers may run them`);
+      if (lostEnrichment.length > 0) this.log.warn({ jobs: lostEnrichment }, `enrichment: ${lostEnrichment.length} job lease(s) ran out before renewal; other workers may run them`);
     } catch (error) {
       this.log.warn({ err: error }, "reopen: could not renew job leases");
     }
@@ -381,6 +444,8 @@ async function findSummaryComment(octokit: ProbotOctokit, issue: { owner: string
   const found = comments.find((comment) => comment.body?.startsWith(marker));
   return found === undefined ? null : BigInt(found.id);
 }
+
+const JOB_NAMES: Record<JobTable, string> = { ReopenJob: "reopen", EnrichJob: "enrichment" };
 
 function isAbort(error: unknown): boolean {
   return error instanceof Error && error.name === "AbortError";

@@ -66,7 +66,7 @@ export async function applyIssueLabels(
     });
     const writes = payloadObservations(payload, inputs.labels, [...frequencyLabels, ...desired]);
     let dueAt = nextFrequencyChange(inputs.reports, now, rules);
-    const evaluation = () => (frequency === inputs.frequency && sameTime(dueAt, inputs.labelsDueAt) ? undefined : { frequency, dueAt });
+    const evaluation = () => (frequency === inputs.frequency && sameTime(dueAt, inputs.labelsDueAt) && !inputs.stale ? undefined : { frequency, dueAt });
     const outcome: LabelOutcome = { frequency, added: [], removed: [] };
     if (diff.add.length === 0 && diff.remove.length === 0) {
       await recordIssueLabels(prisma, inputs.issueId, writes, evaluation());

@@ -1,7 +1,7 @@
 import { frequencyOf, nextFrequencyChange, type Frequency, type FrequencyRules } from "../domain/frequency.js";
 import type { DueIssue, Evaluation, SweepStore } from "../store/label-sweep.js";
 
-/** An issue whose frequency label changed with time: its labels must be applied on GitHub. */
+/** An issue whose frequency label changed with time, or whose labels are stale: its labels must be applied on GitHub. */
 export interface DecayedIssue {
   issueId: number;
   repositoryId: bigint;
@@ -87,7 +87,7 @@ async function evaluate(
     if (!repositoryRules) rules.set(issue.repositoryId, (repositoryRules = await rulesFor(issue.repositoryId)));
     const frequency = frequencyOf(issue.reports, now, repositoryRules);
     evaluations.push({ issueId: issue.issueId, frequency, dueAt: nextFrequencyChange(issue.reports, now, repositoryRules) });
-    if (frequency !== issue.frequency) {
+    if (frequency !== issue.frequency || issue.stale) {
       changed.push({ issueId: issue.issueId, repositoryId: issue.repositoryId, number: issue.number, from: issue.frequency as Frequency | null, to: frequency });
     }
   }

@@ -1,37 +1,57 @@
 import type { ConversationRef } from "../providers/provider.js";
 import type { ProviderId } from "../domain/link.js";
-import type { Prisma } from "./database.js";
+import type { Prisma, Transaction } from "./database.js";
 import type { IssueRef } from "./links.js";
 
-/** A conversation's team and tags as a helpdesk event told them; a field left out was not in the event. */
+/**
+ * What closeloop knows of a conversation, for the labels: from a helpdesk event (team and tags, when it carries them)
+ * or from reading the conversation (all of it). A field left out is not known by this update and is kept.
+ */
 export interface ConversationDetailsUpdate {
   team?: string | null;
   tags?: readonly string[];
+  /** keyed hash of the helpdesk's customer id (src/domain/customer-hash.ts) */
+  customerHash?: string | null;
+  conversationCreatedAt?: Date | null;
+  enrichedAt?: Date;
 }
 
 /**
- * Writes a conversation's team and tags on every link to it (one conversation can be linked to several issues) and
- * returns the issues whose links changed, whose team labels may have to follow. Unchanged links are not written.
- * `Link.tags` is a JSON array of strings (read by src/store/labels.ts).
+ * Writes a conversation's details on every link to it (one conversation can be linked to several issues) and returns
+ * the issues whose labels may change: those where the team, the tags or the customer changed. Unchanged links are not
+ * written, unless the update reads the conversation afresh (`enrichedAt`). `Link.tags` is a JSON array of strings
+ * (read by src/store/labels.ts).
  */
-export async function recordConversationDetails(prisma: Prisma, provider: ProviderId, conversation: ConversationRef, details: ConversationDetailsUpdate): Promise<IssueRef[]> {
-  if (details.team === undefined && details.tags === undefined) return [];
-  const links = await prisma.link.findMany({
+export async function recordConversationDetails(
+  db: Prisma | Transaction,
+  provider: ProviderId | string,
+  conversation: ConversationRef,
+  details: ConversationDetailsUpdate,
+): Promise<IssueRef[]> {
+  if (Object.values(details).every((value) => value === undefined)) return [];
+  const links = await (db as Transaction).link.findMany({
     where: { provider, account: conversation.account, conversationId: conversation.conversationId },
     select: {
       id: true,
       team: true,
       tags: true,
+      customerHash: true,
       issue: { select: { number: true, githubId: true, state: true, repository: { select: { id: true, installationId: true, owner: true, name: true } } } },
     },
   });
   const tags = details.tags === undefined ? undefined : JSON.stringify(details.tags);
   const changed: IssueRef[] = [];
   for (const link of links) {
-    const team = details.team === undefined ? link.team : details.team;
-    const nextTags = tags ?? link.tags;
-    if (team === link.team && nextTags === link.tags) continue;
-    await prisma.link.update({ where: { id: link.id }, data: { team, tags: nextTags } });
+    const next = {
+      team: details.team === undefined ? link.team : details.team,
+      tags: tags ?? link.tags,
+      customerHash: details.customerHash === undefined ? link.customerHash : details.customerHash,
+    };
+    const labelsChange = next.team !== link.team || next.tags !== link.tags || next.customerHash !== link.customerHash;
+    if (!labelsChange && details.enrichedAt === undefined) continue;
+    const read = details.enrichedAt === undefined ? {} : { enrichedAt: details.enrichedAt, conversationCreatedAt: details.conversationCreatedAt ?? null };
+    await (db as Transaction).link.update({ where: { id: link.id }, data: { ...next, ...read } });
+    if (!labelsChange) continue;
     const { issue } = link;
     changed.push({ repository: issue.repository, number: issue.number, githubId: issue.githubId ?? 0n, state: issue.state === "closed" ? "closed" : "open" });
   }

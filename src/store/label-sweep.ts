@@ -10,6 +10,8 @@ export interface DueIssue {
   number: number;
   /** the frequency found at the last evaluation */
   frequency: string | null;
+  /** its labels must be applied again whatever the frequency (the config changed, or applying them failed) */
+  stale: boolean;
   reports: Report[];
 }
 
@@ -49,7 +51,7 @@ const sqliteTime = (date: Date) => date.toISOString().replace("Z", "+00:00");
 function sqliteSweepStore(path: string): SweepStore {
   const db = new BetterSqlite3(path, { timeout: 10_000 });
   db.pragma("synchronous = NORMAL");
-  const due = db.prepare(`SELECT "id", "repositoryId", "number", "frequency" FROM "Issue" WHERE "labelsDueAt" <= ? AND "id" > ? ORDER BY "id" LIMIT ?`).raw(true);
+  const due = db.prepare(`SELECT "id", "repositoryId", "number", "frequency", "labelsStale" FROM "Issue" WHERE "labelsDueAt" <= ? AND "id" > ? ORDER BY "id" LIMIT ?`).raw(true);
   const update = db.prepare(`UPDATE "Issue" SET "frequency" = ?, "labelsDueAt" = ? WHERE "id" = ?`);
   const postpone = db.prepare(`UPDATE "Issue" SET "labelsDueAt" = ? WHERE "id" = ? AND "labelsDueAt" <= ?`);
   const linkStatements = new Map<number, BetterSqlite3.Statement>();
@@ -74,7 +76,7 @@ function sqliteSweepStore(path: string): SweepStore {
   });
   return {
     async readDue(now, afterId, limit) {
-      const issues = due.all(sqliteTime(now), afterId, limit) as [number, number | bigint, number, string | null][];
+      const issues = due.all(sqliteTime(now), afterId, limit) as IssueRow[];
       if (issues.length === 0) return [];
       const links = linksOf(issues.length).all(...issues.map(([id]) => id)) as [number, string, string | null][];
       return group(issues, links, (at) => Date.parse(at));
@@ -96,8 +98,8 @@ function postgresSweepStore(connectionString: string): SweepStore {
   // A timestamp without time zone holds UTC (Prisma's convention); epoch milliseconds avoid pg's local-time parsing.
   return {
     async readDue(now, afterId, limit) {
-      const issues = await pool.query<[number, string, number, string | null]>({
-        text: `SELECT "id", "repositoryId", "number", "frequency" FROM "Issue" WHERE "labelsDueAt" <= $1::timestamp(3) AND "id" > $2 ORDER BY "id" LIMIT $3`,
+      const issues = await pool.query<IssueRow>({
+        text: `SELECT "id", "repositoryId", "number", "frequency", "labelsStale" FROM "Issue" WHERE "labelsDueAt" <= $1::timestamp(3) AND "id" > $2 ORDER BY "id" LIMIT $3`,
         values: [now.toISOString(), afterId, limit],
         rowMode: "array",
       });
@@ -130,13 +132,18 @@ function postgresSweepStore(connectionString: string): SweepStore {
   };
 }
 
+/** id, repositoryId, number, frequency, labelsStale (0/1 on SQLite) */
+type IssueRow = [number, number | bigint | string, number, string | null, boolean | number];
+
 function group<At>(
-  issues: readonly [number, number | bigint | string, number, string | null][],
+  issues: readonly IssueRow[],
   links: readonly [number, At, string | null][],
   time: (at: At) => number,
 ): DueIssue[] {
   const byIssue = new Map<number, DueIssue>();
-  for (const [issueId, repositoryId, number, frequency] of issues) byIssue.set(issueId, { issueId, repositoryId: BigInt(repositoryId), number, frequency, reports: [] });
+  for (const [issueId, repositoryId, number, frequency, stale] of issues) {
+    byIssue.set(issueId, { issueId, repositoryId: BigInt(repositoryId), number, frequency, stale: Boolean(stale), reports: [] });
+  }
   for (const [issueId, at, customer] of links) byIssue.get(issueId)!.reports.push({ at: new Date(time(at)), customer });
   return [...byIssue.values()];
 }

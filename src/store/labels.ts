@@ -20,6 +20,8 @@ export interface LabelInputs {
   /** the last evaluation: the frequency it found and when it is due again */
   frequency: string | null;
   labelsDueAt: Date | null;
+  /** the labels must be applied again (the config changed, or applying them after new helpdesk details failed) */
+  stale: boolean;
   /** one per live link (a link still carried by a source) */
   reports: Report[];
   conversations: ConversationTeam[];
@@ -36,6 +38,7 @@ export async function readLabelInputs(prisma: Prisma, repositoryId: bigint, numb
       id: true,
       frequency: true,
       labelsDueAt: true,
+      labelsStale: true,
       repository: { select: { labelError: { select: { message: true, seenAt: true } } } },
       links: { where: { sources: { some: {} } }, select: { linkedAt: true, customerHash: true, team: true, tags: true } },
       labels: true,
@@ -46,6 +49,7 @@ export async function readLabelInputs(prisma: Prisma, repositoryId: bigint, numb
     issueId: issue.id,
     frequency: issue.frequency,
     labelsDueAt: issue.labelsDueAt,
+    stale: issue.labelsStale,
     reports: issue.links.map((link) => ({ at: link.linkedAt, customer: link.customerHash })),
     conversations: issue.links.map((link) => ({ team: link.team, tags: parseTags(link.tags) })),
     labels: issue.labels.map((row) => ({ name: row.name, present: row.present, at: row.seenAt, applied: row.applied, suppressed: row.suppressed })),
@@ -72,7 +76,7 @@ export interface LabelWrite {
   applied?: boolean;
 }
 
-/** Records what closeloop did to an issue's labels, or saw on it, and the frequency it evaluated. */
+/** Records what closeloop did to an issue's labels, or saw on it, and the frequency it evaluated (the labels are current again). */
 export async function recordIssueLabels(
   prisma: Prisma,
   issueId: number,
@@ -90,7 +94,7 @@ export async function recordIssueLabels(
         update: { name: write.name, present: write.present, seenAt: write.at, ...applied },
       });
     }
-    if (evaluation) await tx.issue.update({ where: { id: issueId }, data: { frequency: evaluation.frequency, labelsDueAt: evaluation.dueAt } });
+    if (evaluation) await tx.issue.update({ where: { id: issueId }, data: { frequency: evaluation.frequency, labelsDueAt: evaluation.dueAt, labelsStale: false } });
   });
 }
 
@@ -166,8 +170,8 @@ export async function listLabelErrors(prisma: Prisma): Promise<RepositoryLabelEr
 }
 
 /**
- * The config changed: every issue with links in these repositories is due for the decay sweep now (a threshold,
- * window, label name or team mapping may have changed what it should carry). With `owner` only (the owner's
+ * The config changed: every issue with links in these repositories is due for the decay sweep now, its labels to be
+ * applied again (a threshold, window, label name or team mapping may have changed what it should carry). With `owner` only (the owner's
  * `.github` repository changed, which every repository may `_extends`), all of the owner's repositories.
  */
 export async function markLabelsDue(prisma: Prisma, where: { repositoryId: bigint } | { owner: string }, at: Date): Promise<number> {
@@ -175,6 +179,6 @@ export async function markLabelsDue(prisma: Prisma, where: { repositoryId: bigin
     "repositoryId" in where
       ? Sql.sql`"repositoryId" = ${where.repositoryId}`
       : Sql.sql`"repositoryId" IN (SELECT "id" FROM "Repository" WHERE LOWER("owner") = ${where.owner.toLowerCase()})`;
-  return prisma.$executeRaw`UPDATE "Issue" SET "labelsDueAt" = ${at}
+  return prisma.$executeRaw`UPDATE "Issue" SET "labelsDueAt" = ${at}, "labelsStale" = true
     WHERE ${repositories} AND EXISTS (SELECT 1 FROM "Link" l WHERE l."issueId" = "Issue"."id")`;
 }

@@ -2,6 +2,7 @@ import type { RecognisedLink } from "../domain/link.js";
 import { decideSourceChange, diffSourceLinks, linkKey, type SourceDecision, type SourceEvent } from "../domain/source-change.js";
 import type { Prisma, Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
+import { requestEnrichment, type EnrichmentRequest } from "./enrich-jobs.js";
 import { inTransaction } from "./transactions.js";
 import { ensureRepository, forgetRepositories, type RepositoryRef } from "./repositories.js";
 
@@ -112,11 +113,14 @@ async function readSource(tx: Transaction, issueId: number, kind: string, key: s
   };
 }
 
-/** Creates the links the issue does not have yet, moves a link's date earlier when this source posted it first, and records that the source carries each. */
+/** Creates the links the issue does not have yet (each asking for its conversation's details), moves a link's date earlier when this source posted it first, and records that the source carries each. */
 async function addLinks(tx: Transaction, issueId: number, sourceId: number, kind: SourceKind, added: { link: RecognisedLink; postedAt: Date }[]): Promise<void> {
   const values = added.map(({ link, postedAt }) => Sql.sql`(${issueId}, ${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${kind}, ${postedAt})`);
-  await tx.$executeRaw`INSERT INTO "Link" ("issueId", "provider", "account", "conversationId", "url", "source", "linkedAt") VALUES ${Sql.join(values)}
-    ON CONFLICT ("issueId", "provider", "account", "conversationId") DO NOTHING`;
+  // RETURNING names only the links inserted now: their conversations' details are wanted for the labels.
+  const created = await tx.$queryRaw<EnrichmentRequest[]>`INSERT INTO "Link" ("issueId", "provider", "account", "conversationId", "url", "source", "linkedAt") VALUES ${Sql.join(values)}
+    ON CONFLICT ("issueId", "provider", "account", "conversationId") DO NOTHING
+    RETURNING "provider", "account", "conversationId", "url"`;
+  await requestEnrichment(tx, created);
   const keys = added.map(({ link }) => Sql.sql`(${link.provider}, ${link.account}, ${link.conversationId})`);
   const rows = await tx.$queryRaw<{ id: number; provider: string; account: string; conversationId: string; linkedAt: Date }[]>`
     SELECT "id", "provider", "account", "conversationId", "linkedAt" FROM "Link"
@@ -164,10 +168,12 @@ async function mergeIssue(tx: Transaction, fromId: number, intoId: number): Prom
       update: {},
     });
     for (const carried of source.links) {
-      const { provider, account, conversationId, url } = carried.link;
+      const { id: _id, issueId: _issueId, ...fields } = carried.link;
+      const { provider, account, conversationId } = fields;
       const link = await tx.link.upsert({
         where: { issueId_provider_account_conversationId: { issueId: intoId, provider, account, conversationId } },
-        create: { issueId: intoId, provider, account, conversationId, url, source: carried.link.source, linkedAt: carried.link.linkedAt },
+        // The whole link moves, with what enrichment read of its conversation.
+        create: { ...fields, issueId: intoId },
         update: {},
       });
       await tx.linkSource.upsert({

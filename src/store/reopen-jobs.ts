@@ -1,9 +1,10 @@
 import type { Engine } from "./database-url.js";
 import type { Prisma } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
+import { claimLeased, killLeased, queuesByProvider, releaseLeased, renewLeased, retryLeasedLater, type JobFailure, type JobState, type ProviderQueue } from "./leased-jobs.js";
 
-export const JOB_STATES = ["pending", "running", "done", "dead"] as const;
-export type JobState = (typeof JOB_STATES)[number];
+export { JOB_STATES, type JobFailure, type JobState, type ProviderQueue } from "./leased-jobs.js";
+
 
 /** A claimed job: what the worker needs to run it. */
 export interface ClaimedJob {
@@ -19,35 +20,17 @@ export interface ClaimedJob {
   note: string;
 }
 
-/**
- * Leases up to `limit` of the provider's jobs that are due, or whose lease ran out (their worker died), oldest due
- * first, for `owner`. On PostgreSQL, SKIP LOCKED lets replicas claim disjoint batches; SQLite has one writer at a time.
- */
+/** Leases up to `limit` of the provider's due jobs for `owner` (see claimLeased), with what the worker needs. */
 export async function claimJobs(
   prisma: Prisma,
   engine: Engine,
   claim: { provider: string; limit: number; leaseMs: number; owner: string },
   now = new Date(),
 ): Promise<ClaimedJob[]> {
-  if (claim.limit <= 0) return [];
-  // A read first: an idle worker polls, and on SQLite an UPDATE takes the write lock even when it matches nothing.
-  const claimable = await prisma.reopenJob.findFirst({
-    where: { provider: claim.provider, OR: [{ state: "pending", nextAttemptAt: { lte: now } }, { state: "running", lockedUntil: { lt: now } }] },
-    select: { id: true },
-  });
-  if (claimable === null) return [];
-  const until = new Date(now.getTime() + claim.leaseMs);
-  const lock = engine === "postgresql" ? Sql.sql`FOR UPDATE SKIP LOCKED` : Sql.empty;
-  const rows = await prisma.$queryRaw<{ id: number }[]>`UPDATE "ReopenJob"
-      SET "state" = 'running', "lockedBy" = ${claim.owner}, "lockedUntil" = ${until}, "attempts" = "attempts" + 1, "updatedAt" = ${now}
-      WHERE "id" IN (SELECT "id" FROM "ReopenJob"
-                     WHERE "provider" = ${claim.provider}
-                       AND (("state" = 'pending' AND "nextAttemptAt" <= ${now}) OR ("state" = 'running' AND "lockedUntil" < ${now}))
-                     ORDER BY "nextAttemptAt", "id" LIMIT ${claim.limit} ${lock})
-      RETURNING "id"`;
-  if (rows.length === 0) return [];
+  const ids = await claimLeased(prisma, engine, "ReopenJob", claim, now);
+  if (ids.length === 0) return [];
   const jobs = await prisma.reopenJob.findMany({
-    where: { id: { in: rows.map((row) => Number(row.id)) }, lockedBy: claim.owner },
+    where: { id: { in: ids }, lockedBy: claim.owner },
     orderBy: { id: "asc" },
     include: { close: { select: { note: true } } },
   });
@@ -65,12 +48,8 @@ export async function claimJobs(
 }
 
 /** Extends the leases this owner still holds; returns the ids it no longer holds (taken over after an expiry). */
-export async function renewLeases(prisma: Prisma, owner: string, ids: readonly number[], leaseMs: number, now = new Date()): Promise<number[]> {
-  if (ids.length === 0) return [];
-  await prisma.reopenJob.updateMany({ where: { id: { in: [...ids] }, lockedBy: owner, state: "running" }, data: { lockedUntil: new Date(now.getTime() + leaseMs) } });
-  const held = await prisma.reopenJob.findMany({ where: { id: { in: [...ids] }, lockedBy: owner, state: "running" }, select: { id: true } });
-  const still = new Set(held.map((row) => row.id));
-  return ids.filter((id) => !still.has(id));
+export function renewLeases(prisma: Prisma, owner: string, ids: readonly number[], leaseMs: number, now = new Date()): Promise<number[]> {
+  return renewLeased(prisma, "ReopenJob", owner, ids, leaseMs, now);
 }
 
 /** The note step succeeded; the lease is extended for the reopen. False when the lease was lost meanwhile. */
@@ -90,35 +69,18 @@ export async function completeJob(prisma: Prisma, id: number, owner: string, at 
   return count === 1;
 }
 
-export interface JobFailure {
-  error: string;
-  status?: number | undefined;
-}
-
 /** A retryable failure: back to pending until `retryAt`. */
-export async function retryJobLater(prisma: Prisma, id: number, owner: string, failure: JobFailure, retryAt: Date): Promise<boolean> {
-  const { count } = await prisma.reopenJob.updateMany({
-    where: { id, lockedBy: owner, state: "running" },
-    data: { state: "pending", nextAttemptAt: retryAt, lockedBy: null, lockedUntil: null, lastError: failure.error, lastStatus: failure.status ?? null },
-  });
-  return count === 1;
+export function retryJobLater(prisma: Prisma, id: number, owner: string, failure: JobFailure, retryAt: Date): Promise<boolean> {
+  return retryLeasedLater(prisma, "ReopenJob", id, owner, failure, retryAt);
 }
 
-export async function killJob(prisma: Prisma, id: number, owner: string, failure: JobFailure, at = new Date()): Promise<boolean> {
-  const { count } = await prisma.reopenJob.updateMany({
-    where: { id, lockedBy: owner, state: "running" },
-    data: { state: "dead", finishedAt: at, lockedBy: null, lockedUntil: null, lastError: failure.error, lastStatus: failure.status ?? null },
-  });
-  return count === 1;
+export function killJob(prisma: Prisma, id: number, owner: string, failure: JobFailure, at = new Date()): Promise<boolean> {
+  return killLeased(prisma, "ReopenJob", id, owner, failure, at);
 }
 
 /** Jobs this owner claimed but never started (it is stopping): back to pending at once, the claim not counted. */
-export async function releaseJobs(prisma: Prisma, owner: string, ids: readonly number[]): Promise<void> {
-  if (ids.length === 0) return;
-  await prisma.reopenJob.updateMany({
-    where: { id: { in: [...ids] }, lockedBy: owner, state: "running" },
-    data: { state: "pending", lockedBy: null, lockedUntil: null, attempts: { decrement: 1 } },
-  });
+export function releaseJobs(prisma: Prisma, owner: string, ids: readonly number[]): Promise<void> {
+  return releaseLeased(prisma, "ReopenJob", owner, ids);
 }
 
 /**
@@ -300,23 +262,10 @@ export async function retryJobs(prisma: Prisma, which: { id: number } | { dead: 
   return count === 1 ? { retried: 1 } : { problem: `job ${which.id} changed while retrying; look again with \`closeloop jobs\`` };
 }
 
-export interface ProviderQueue {
-  provider: string;
-  pending: number;
-  running: number;
-  done: number;
-  dead: number;
-}
-
 /** `closeloop status`: jobs per provider and state, and the latest dead letters. */
 export async function jobBacklog(prisma: Prisma): Promise<{ providers: ProviderQueue[]; dead: JobRow[] }> {
   const groups = await prisma.reopenJob.groupBy({ by: ["provider", "state"], _count: { _all: true } });
-  const byProvider = new Map<string, ProviderQueue>();
-  for (const group of groups) {
-    const row = byProvider.get(group.provider) ?? { provider: group.provider, pending: 0, running: 0, done: 0, dead: 0 };
-    if ((JOB_STATES as readonly string[]).includes(group.state)) row[group.state as JobState] += group._count._all;
-    byProvider.set(group.provider, row);
-  }
+  const providers = queuesByProvider(groups);
   const dead = await listJobs(prisma, { state: "dead", lastFinished: 20 });
-  return { providers: [...byProvider.values()], dead };
+  return { providers, dead };
 }

@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { runCli } from "../../src/cli/main.js";
 import type { Output } from "../../src/cli/output.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
+import { claimSweep, finishSweep } from "../../src/store/sweep-schedule.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { closeWithLinks, conversation } from "../support/reopen.js";
 
@@ -140,6 +141,33 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
     expect(reopen.slice(1)).toEqual([
       `            dead job ${ids.deadToo}: front cnv_55c8c004 (Codertocat/Hello-World#42, 0 attempts): Front: provider not configured`,
       `            dead job ${ids.dead}: intercom 215002 (Codertocat/Hello-World#42, 1 attempt): Intercom: conversation not found (404)`,
+    ]);
+  });
+
+  it("status shows the enrichment queues and the last sweep", async () => {
+    // The four links of the close asked for their conversations' details; this process configures only Zendesk.
+    const zendesk = { ZENDESK_SUBDOMAIN: "acme", ZENDESK_EMAIL: "agent@example.com", ZENDESK_API_TOKEN: "token" };
+    Object.assign(process.env, zendesk);
+    onTestFinished(() => {
+      for (const name of Object.keys(zendesk)) delete process.env[name];
+    });
+    const before = capture();
+    await runCli(["status", "--json"], before.out, before.error);
+    const status = before.json() as { enrichment: { providers: unknown[] }; sweep: unknown };
+    expect(status.enrichment.providers).toEqual([
+      { provider: "front", queued: 1, running: 0, done: 0, dead: 0 },
+      { provider: "intercom", queued: 2, running: 0, done: 0, dead: 0 },
+      { provider: "zendesk", queued: 1, running: 0, done: 0, dead: 0 },
+    ]);
+    expect(status.sweep).toBeNull();
+
+    await claimSweep(database.prisma, "replica", 60_000, new Date("2027-01-01T00:00:00Z"));
+    await finishSweep(database.prisma, "replica", { issues: 12, links: 40, changed: 2, durationMs: 1234, error: null, nextRunAt: new Date("2027-01-01T01:00:00Z") }, new Date("2027-01-01T00:00:01.234Z"));
+    const human = capture();
+    await runCli(["status"], human.out, human.error);
+    expect(human.lines.filter((line) => /^(enrichment|sweep) /.test(line))).toEqual([
+      "enrichment  front 1 queued (waiting: not configured), 0 dead; intercom 2 queued (waiting: not configured), 0 dead; zendesk 1 queued, 0 dead",
+      "sweep       last 2027-01-01T00:00:01.234Z: 12 issue(s) due, 2 relabelled in 1.23s; next at 2027-01-01T01:00:00.000Z",
     ]);
   });
 });

@@ -102,7 +102,9 @@ describe.each(ENGINES)("the closeloop config check run on %s", (engine) => {
     await receive(harness.probot, "push", push(undefined, { ref: "refs/tags/v1" }));
   });
 
-  it("marks the repository's linked issues due for the label sweep", async () => {
+  it("marks the repository's linked issues for their labels to be applied again, and asks for a sweep now", async () => {
+    let sweeps = 0;
+    harness.deps.sweepRequested = async () => void sweeps++;
     const repository = { id: 186853002n, installationId: 77n, owner: "Codertocat", name: "Hello-World" };
     const issue = { repository, number: 1, githubId: 1n, state: "open" as const };
     const link = { provider: "zendesk" as const, account: "acme", conversationId: "1", url: "https://acme.zendesk.com/agent/tickets/1" };
@@ -111,8 +113,9 @@ describe.each(ENGINES)("the closeloop config check run on %s", (engine) => {
     fileAt(SHA, "teams:\n  prefix: 'squad: '\n");
     checkRun();
     await receive(harness.probot, "push", push());
-    const issues = await harness.database.prisma.issue.findMany({ orderBy: { number: "asc" }, select: { number: true, labelsDueAt: true } });
-    expect(issues.map((row) => [row.number, row.labelsDueAt !== null])).toEqual([[1, true]]);
+    const issues = await harness.database.prisma.issue.findMany({ orderBy: { number: "asc" }, select: { number: true, labelsDueAt: true, labelsStale: true } });
+    expect(issues.map((row) => [row.number, row.labelsDueAt !== null, row.labelsStale])).toEqual([[1, true, true]]);
+    expect(sweeps).toBe(1);
   });
 
   it("logs instead of failing when the installation has not granted checks: write", async () => {

@@ -1,9 +1,8 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import nock from "nock";
 import pino from "pino";
 import { PROVIDERS, type ProviderId } from "../../src/domain/link.js";
 import { ReopenWorker, type ReopenWorkerOptions } from "../../src/jobs/reopen-worker.js";
-import { clearRateLimitStates } from "../../src/providers/helpdesk-http.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { retryJobs } from "../../src/store/reopen-jobs.js";
 import type { FakeHelpdeskServer } from "../fakes/fake-helpdesk.js";
@@ -11,32 +10,21 @@ import type { FakeZendesk } from "../fakes/zendesk-server.js";
 import type { FakeIntercom } from "../fakes/intercom-server.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { GITHUB_API, testProbot } from "../support/github.js";
-import { allSettled, closeWithLinks, conversation, FAKE_STARTERS, lanesFor, waitFor, type LaneOptions } from "../support/reopen.js";
+import { allSettled, closeWithLinks, conversation, useFakeHelpdesks, lanesFor, waitFor, type LaneOptions } from "../support/reopen.js";
 
 const FAST: ReopenWorkerOptions = { leaseMs: 2_000, idlePollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200 };
 const TIMEOUT_MS = 300;
 
 describe.each(ENGINES)("the reopen worker on %s, against the fake helpdesks over HTTP", (engine) => {
-  const fakes = new Map<ProviderId, FakeHelpdeskServer>();
+  const fakes = useFakeHelpdesks();
   let database: Database;
   let logs: string[];
   const workers: ReopenWorker[] = [];
   const fake = <T extends FakeHelpdeskServer>(provider: ProviderId) => fakes.get(provider)! as T;
 
-  beforeAll(async () => {
-    for (const provider of PROVIDERS) fakes.set(provider, await FAKE_STARTERS[provider]());
-  });
-  afterAll(async () => {
-    await Promise.all([...fakes.values()].map((server) => server.close()));
-  });
   beforeEach(async () => {
     database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
     logs = [];
-    clearRateLimitStates();
-    for (const server of fakes.values()) {
-      server.http.calm();
-      server.http.requests.length = 0;
-    }
   });
   afterEach(async () => {
     await Promise.all(workers.splice(0).map((worker) => worker.stop()));

@@ -1,4 +1,6 @@
-import type { ProviderId, RecognisedLink } from "../../src/domain/link.js";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import { PROVIDERS, type ProviderId, type RecognisedLink } from "../../src/domain/link.js";
+import { clearRateLimitStates } from "../../src/providers/helpdesk-http.js";
 import type { ReopenLane } from "../../src/jobs/reopen-lanes.js";
 import type { RateBudget } from "../../src/providers/provider.js";
 import { providers } from "../../src/providers/registry.js";
@@ -23,6 +25,28 @@ export const FAKE_STARTERS: Record<ProviderId, () => Promise<FakeHelpdeskServer>
   helpscout: startFakeHelpScout,
   freshdesk: startFakeFreshdesk,
 };
+
+/**
+ * The five fake helpdesks for the tests of a describe block: started once, calmed (no faults, no recorded requests,
+ * no remembered rate limits) before each test, closed after the last.
+ */
+export function useFakeHelpdesks(): Map<ProviderId, FakeHelpdeskServer> {
+  const fakes = new Map<ProviderId, FakeHelpdeskServer>();
+  beforeAll(async () => {
+    for (const provider of PROVIDERS) fakes.set(provider, await FAKE_STARTERS[provider]());
+  });
+  afterAll(async () => {
+    await Promise.all([...fakes.values()].map((server) => server.close()));
+  });
+  beforeEach(() => {
+    clearRateLimitStates();
+    for (const server of fakes.values()) {
+      server.http.calm();
+      server.http.requests.length = 0;
+    }
+  });
+  return fakes;
+}
 
 /** A conversation id each fake accepts, and the URL a person would have pasted. */
 export function conversation(provider: ProviderId, n: number): RecognisedLink {

@@ -1,0 +1,206 @@
+import { hostname } from "node:os";
+import { randomUUID } from "node:crypto";
+import { installationConfigReader } from "../config/installation-config.js";
+import { DEFAULT_CONFIG } from "../config/repo-config.js";
+import type { FrequencyRules } from "../domain/frequency.js";
+import { sweepDuration } from "../http/metrics.js";
+import { applyLabelsWithApp, type InstallationLabelDeps } from "../labels/installation-labels.js";
+import { sweepDueIssues, type DecayedIssue, type SweepFigures } from "../labels/sweep.js";
+import type { DatabaseTarget } from "../store/database-url.js";
+import { openSweepStore } from "../store/label-sweep.js";
+import type { IssueRef, RepositoryRef } from "../store/links.js";
+import { claimSweep, finishSweep, renewSweep, requestSweep } from "../store/sweep-schedule.js";
+import { PollLoop } from "./poll-loop.js";
+
+export interface LabelSweepOptions {
+  /** time between sweeps (CLOSELOOP_SWEEP_INTERVAL_MINUTES; an hour by default) */
+  intervalMs?: number;
+  /** how often a replica looks whether a sweep is due (another replica may have run it, or a config change asked) */
+  pollMs?: number;
+  /** the sweep's lease; renewed while sweeping, so a replica that dies mid-sweep is replaced after this long */
+  leaseMs?: number;
+  /** the next sweep after one that could not apply every label (GitHub failed, or a rate limit without Retry-After) */
+  retryMs?: number;
+}
+
+/** Why the sweep stopped applying labels before the end, and when the next may start. */
+class SweepInterrupted extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The decay sweep (SPEC §6, docs/labels.md): every `intervalMs`, one replica at a time (a lease on the LabelSweep
+ * row), re-evaluates each issue whose labels could have changed without a new link and applies on GitHub those whose
+ * frequency changed or whose labels are stale. Labels are written one issue at a time (Probot's Octokit also paces
+ * writes); a rate limit stops the sweep until its Retry-After, and whatever it did not apply is due again at the next
+ * sweep, so a stopped or crashed sweep loses nothing.
+ */
+export class LabelSweepWorker {
+  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly #options: Required<LabelSweepOptions>;
+  readonly #loop: PollLoop;
+  #stopping = false;
+  /** the lease renewal found another replica holding the sweep: this one ends it between two issues */
+  #leaseLost = false;
+
+  constructor(
+    private readonly deps: InstallationLabelDeps & { target: DatabaseTarget },
+    options: LabelSweepOptions = {},
+  ) {
+    this.#options = {
+      intervalMs: options.intervalMs ?? 60 * 60_000,
+      pollMs: options.pollMs ?? 60_000,
+      leaseMs: options.leaseMs ?? 2 * 60_000,
+      retryMs: options.retryMs ?? 5 * 60_000,
+    };
+    this.#loop = new PollLoop(
+      async () => (await this.runOnce(), false),
+      this.#options.pollMs,
+      (error) => this.deps.log.error({ err: error }, "label sweep: cannot run; retrying"),
+    );
+  }
+
+  start(): void {
+    this.#loop.start();
+  }
+
+  /** A sweep is wanted now (the config changed): the first replica to look runs it. */
+  async request(): Promise<void> {
+    await requestSweep(this.deps.prisma, this.#now());
+    this.#loop.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await this.#loop.stop();
+  }
+
+  /** Sweeps once if a sweep is due and this replica gets the lease; returns its figures, or null when it did not sweep. */
+  async runOnce(): Promise<SweepFigures | null> {
+    const { prisma, log } = this.deps;
+    const startedAt = this.#now();
+    if (!(await claimSweep(prisma, this.owner, this.#options.leaseMs, startedAt))) return null;
+    this.#leaseLost = false;
+    const heartbeat = setInterval(() => void this.#renew(), Math.max(100, Math.floor(this.#options.leaseMs / 3)));
+    const store = openSweepStore(this.deps.target);
+    const clock = performance.now();
+    let figures: SweepFigures = { issues: 0, links: 0, changed: 0, batches: 0 };
+    let error: string | null = null;
+    let nextRunAt = new Date(startedAt.getTime() + this.#options.intervalMs);
+    const repositories = new RepositoryLookup(this.deps);
+    try {
+      figures = await sweepDueIssues(store, startedAt, (id) => repositories.rules(id), {
+        applyChanged: (issues) => this.#apply(issues, repositories),
+        // What was not applied stays due now; the next sweep (brought forward below) takes it up.
+        retryAfterMs: 0,
+      });
+      if (repositories.failed > 0) nextRunAt = this.#sooner(nextRunAt, this.#options.retryMs);
+    } catch (failure) {
+      error = failure instanceof Error ? failure.message : String(failure);
+      nextRunAt = this.#sooner(nextRunAt, failure instanceof SweepInterrupted ? failure.retryAfterMs : this.#options.retryMs);
+      log.warn({ err: failure }, `label sweep: stopped before the end (${error}); the rest is swept from ${nextRunAt.toISOString()}`);
+    } finally {
+      clearInterval(heartbeat);
+      await store.close();
+    }
+    const seconds = (performance.now() - clock) / 1000;
+    sweepDuration.observe(seconds);
+    await finishSweep(prisma, this.owner, { issues: figures.issues, links: figures.links, changed: figures.changed, durationMs: Math.round(seconds * 1000), error, nextRunAt });
+    const level = figures.changed > 0 ? "info" : "debug";
+    log[level](`label sweep: ${figures.issues} issue(s) due, ${figures.links} report(s), ${figures.changed} relabelled, in ${seconds.toFixed(2)}s`);
+    return figures;
+  }
+
+  /** Applies the labels of a batch's changed issues, one at a time; an issue that fails stays due for the next sweep. */
+  async #apply(issues: DecayedIssue[], repositories: RepositoryLookup): Promise<void> {
+    for (const decayed of issues) {
+      // Another replica (or this one's next start) carries on at once.
+      if (this.#stopping) throw new SweepInterrupted("the process is stopping", 0);
+      if (this.#leaseLost) throw new SweepInterrupted("another replica took the sweep over (this one's lease ran out)", 0);
+      const repository = await repositories.get(decayed.repositoryId);
+      if (repository === null) continue;
+      const issue: IssueRef = { repository, number: decayed.number, githubId: 0n, state: "open" };
+      try {
+        await applyLabelsWithApp({ ...this.deps, now: () => this.#now() }, issue);
+      } catch (error) {
+        const retryAfterMs = rateLimitWait(error);
+        if (retryAfterMs !== undefined) throw new SweepInterrupted(`GitHub rate limit on ${repository.owner}/${repository.name}#${decayed.number}`, retryAfterMs);
+        repositories.failed++;
+        this.deps.log.warn({ err: error }, `label sweep: could not apply the labels of ${repository.owner}/${repository.name}#${decayed.number}; trying again at the next sweep`);
+      }
+    }
+  }
+
+  async #renew(): Promise<void> {
+    try {
+      if (!(await renewSweep(this.deps.prisma, this.owner, this.#options.leaseMs, this.#now()))) {
+        this.#leaseLost = true;
+      }
+    } catch (error) {
+      this.deps.log.warn({ err: error }, "label sweep: could not renew the lease");
+    }
+  }
+
+  #sooner(next: Date, ms: number): Date {
+    const at = new Date(this.#now().getTime() + ms);
+    return at < next ? at : next;
+  }
+
+  #now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+}
+
+/** The repositories of one sweep: their rows and frequency rules, each read once. */
+class RepositoryLookup {
+  readonly #rows = new Map<bigint, Promise<RepositoryRef | null>>();
+  readonly #rules = new Map<bigint, Promise<FrequencyRules>>();
+  /** issues whose labels could not be applied */
+  failed = 0;
+
+  constructor(private readonly deps: InstallationLabelDeps) {}
+
+  get(id: bigint): Promise<RepositoryRef | null> {
+    let row = this.#rows.get(id);
+    if (!row) this.#rows.set(id, (row = this.deps.prisma.repository.findUnique({ where: { id }, select: { id: true, installationId: true, owner: true, name: true } })));
+    return row;
+  }
+
+  /** The repository's `frequency` rules; the defaults when its config cannot be read now (logged; labels wait). */
+  rules(id: bigint): Promise<FrequencyRules> {
+    let rules = this.#rules.get(id);
+    if (!rules) this.#rules.set(id, (rules = this.#read(id)));
+    return rules;
+  }
+
+  async #read(id: bigint): Promise<FrequencyRules> {
+    const repository = await this.get(id);
+    if (repository === null) return DEFAULT_CONFIG.frequency;
+    try {
+      const octokit = await this.deps.github(Number(repository.installationId));
+      return (await this.deps.configs.get(repository, installationConfigReader(octokit, repository.owner, repository.name))).frequency;
+    } catch (error) {
+      this.deps.log.warn({ err: error }, `label sweep: cannot read the config of ${repository.owner}/${repository.name}; evaluating with the defaults`);
+      return DEFAULT_CONFIG.frequency;
+    }
+  }
+}
+
+/** How long GitHub asked to wait, when the error is a rate limit (primary or secondary); undefined otherwise. */
+function rateLimitWait(error: unknown): number | undefined {
+  const { status, response } = error as { status?: number; response?: { headers?: Record<string, string | undefined> } };
+  if (status !== 403 && status !== 429) return undefined;
+  const headers = response?.headers ?? {};
+  const retryAfter = Number(headers["retry-after"]);
+  if (Number.isFinite(retryAfter) && retryAfter >= 0) return retryAfter * 1000;
+  if (headers["x-ratelimit-remaining"] === "0") {
+    const reset = Number(headers["x-ratelimit-reset"]) * 1000;
+    return Number.isFinite(reset) ? Math.max(0, reset - Date.now()) : 60_000;
+  }
+  return status === 429 ? 60_000 : undefined;
+}

@@ -1,0 +1,32 @@
+import type { Logger, Probot } from "probot";
+import { installationConfigReader } from "../config/installation-config.js";
+import type { RepoConfigCache } from "../config/repo-config-cache.js";
+import type { Prisma } from "../store/database.js";
+import type { IssueRef } from "../store/links.js";
+import { applyIssueLabels, type LabelOutcome } from "./apply-labels.js";
+
+/** What applying labels outside a webhook's context needs: the app's Octokit per installation, and the config cache. */
+export interface InstallationLabelDeps {
+  prisma: Prisma;
+  /** an installation's Octokit (Probot's app.auth) */
+  github: (installationId: number) => ReturnType<Probot["auth"]>;
+  /** the repositories' `.github/closeloop.yml`, shared with the webhook handlers (a config push drops an entry) */
+  configs: RepoConfigCache;
+  log: Logger;
+  /** CLOSELOOP_DRY_RUN: labels are logged, not written */
+  dryRun?: boolean;
+  /** the clock labels are evaluated against; tests fix it */
+  now?: () => Date;
+}
+
+/**
+ * The issue's frequency and team labels, as after a link captured from a webhook (src/handlers/labels.ts), with the
+ * installation's Octokit instead of a webhook's context: for helpdesk events, enrichment and the decay sweep. No
+ * payload shows the issue's labels here, so closeloop's own record of them stands in.
+ */
+export async function applyLabelsWithApp(deps: InstallationLabelDeps, issue: IssueRef): Promise<LabelOutcome> {
+  const octokit = await deps.github(Number(issue.repository.installationId));
+  const { owner, name } = issue.repository;
+  const config = await deps.configs.get(issue.repository, installationConfigReader(octokit, owner, name));
+  return applyIssueLabels(deps.prisma, { octokit, log: deps.log, dryRun: deps.dryRun ?? false }, issue, config, undefined, deps.now?.() ?? new Date());
+}

@@ -1,0 +1,97 @@
+import type { ProviderId } from "../domain/link.js";
+import { recordConversationDetails, type ConversationDetailsUpdate } from "./conversation-details.js";
+import type { Engine } from "./database-url.js";
+import type { Prisma, Transaction } from "./database.js";
+import { Prisma as Sql } from "./generated/sqlite/client.js";
+import { claimLeased, queuesByProvider, type ProviderQueue } from "./leased-jobs.js";
+import type { IssueRef } from "./links.js";
+import { inTransaction } from "./transactions.js";
+
+/** A conversation whose details the labels need. */
+export interface EnrichmentRequest {
+  provider: string;
+  account: string;
+  conversationId: string;
+  url: string;
+}
+
+export interface ClaimedEnrichJob extends EnrichmentRequest {
+  id: number;
+  attempts: number;
+  /** the job's generation when claimed: a newer request makes the run do it again */
+  generation: number;
+}
+
+/**
+ * New links were stored (in the caller's transaction, so a link never lacks its job): their conversations' details are
+ * wanted. One job per conversation: a conversation already done (or dead) is read again, since it may have changed
+ * and the new link needs its details; one pending or running gets a new generation, so a run that began before this
+ * link existed runs once more.
+ */
+export async function requestEnrichment(tx: Transaction, links: readonly EnrichmentRequest[], now = new Date()): Promise<void> {
+  if (links.length === 0) return;
+  // The same order in every transaction, so two deliveries upserting the same conversations cannot deadlock.
+  const sorted = [...new Map(links.map((link) => [`${link.provider}\n${link.account}\n${link.conversationId}`, link])).entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  const values = sorted.map(([, link]) => Sql.sql`(${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${now}, ${now}, ${now})`);
+  const settled = Sql.sql`"EnrichJob"."state" IN ('done', 'dead')`;
+  await tx.$executeRaw`INSERT INTO "EnrichJob" ("provider", "account", "conversationId", "url", "nextAttemptAt", "createdAt", "updatedAt") VALUES ${Sql.join(values)}
+    ON CONFLICT ("provider", "account", "conversationId") DO UPDATE SET
+      "generation" = "EnrichJob"."generation" + 1,
+      "attempts" = CASE WHEN ${settled} THEN 0 ELSE "EnrichJob"."attempts" END,
+      "nextAttemptAt" = CASE WHEN ${settled} THEN excluded."nextAttemptAt" ELSE "EnrichJob"."nextAttemptAt" END,
+      "finishedAt" = CASE WHEN ${settled} THEN NULL ELSE "EnrichJob"."finishedAt" END,
+      "state" = CASE WHEN ${settled} THEN 'pending' ELSE "EnrichJob"."state" END,
+      "updatedAt" = excluded."updatedAt"`;
+}
+
+/** Leases up to `limit` of the provider's due enrichment jobs for `owner`. */
+export async function claimEnrichJobs(
+  prisma: Prisma,
+  engine: Engine,
+  claim: { provider: string; limit: number; leaseMs: number; owner: string },
+  now = new Date(),
+): Promise<ClaimedEnrichJob[]> {
+  const ids = await claimLeased(prisma, engine, "EnrichJob", claim, now);
+  if (ids.length === 0) return [];
+  return prisma.enrichJob.findMany({
+    where: { id: { in: ids }, lockedBy: claim.owner },
+    orderBy: { id: "asc" },
+    select: { id: true, provider: true, account: true, conversationId: true, url: true, attempts: true, generation: true },
+  });
+}
+
+/**
+ * The conversation was read: its details go on every link to it, the issues whose team, tags or customer changed are
+ * marked for their labels to be applied again (so the sweep does it if the caller cannot), and the job is done, or
+ * pending again when a new link asked for the details meanwhile; all in one transaction. Returns those issues (the
+ * caller applies their labels now), or null when the lease was lost (another worker runs the job).
+ */
+export async function recordEnrichment(prisma: Prisma, job: ClaimedEnrichJob, owner: string, details: ConversationDetailsUpdate, at = new Date()): Promise<IssueRef[] | null> {
+  return inTransaction(prisma, async (tx) => {
+    const mine = Sql.sql`"id" = ${job.id} AND "lockedBy" = ${owner} AND "state" = 'running'`;
+    const released = Sql.sql`"lockedBy" = NULL, "lockedUntil" = NULL, "lastError" = NULL, "lastStatus" = NULL, "updatedAt" = ${at}`;
+    let held = await tx.$executeRaw`UPDATE "EnrichJob" SET "state" = 'done', "finishedAt" = ${at}, ${released} WHERE ${mine} AND "generation" = ${job.generation}`;
+    // A new link asked for the details after this run began: run again (its link is written below either way).
+    if (held === 0) held = await tx.$executeRaw`UPDATE "EnrichJob" SET "state" = 'pending', "attempts" = 0, "nextAttemptAt" = ${at}, ${released} WHERE ${mine}`;
+    if (held !== 1) return null;
+    const issues = await recordConversationDetails(tx, job.provider as ProviderId, job, { ...details, enrichedAt: at });
+    await markLabelsStale(tx, issues, at);
+    return issues;
+  });
+}
+
+/** The issues' labels must be applied again: the next sweep does it unless a later evaluation clears the mark. */
+export async function markLabelsStale(db: Prisma | Transaction, issues: readonly IssueRef[], at = new Date()): Promise<void> {
+  for (const issue of issues) {
+    await (db as Transaction).issue.updateMany({
+      where: { repositoryId: issue.repository.id, number: issue.number },
+      data: { labelsStale: true, labelsDueAt: at },
+    });
+  }
+}
+
+/** `closeloop status`: enrichment jobs per provider and state. */
+export async function enrichmentBacklog(prisma: Prisma): Promise<ProviderQueue[]> {
+  const groups = await prisma.enrichJob.groupBy({ by: ["provider", "state"], _count: { _all: true } });
+  return queuesByProvider(groups);
+}

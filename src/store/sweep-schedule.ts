@@ -1,0 +1,92 @@
+import type { Prisma } from "./database.js";
+
+/** The one LabelSweep row: the decay sweep's schedule, lease and last figures. */
+const ROW = 1;
+
+/** The last sweep, for `closeloop status`. */
+export interface SweepRecord {
+  /** the replica sweeping now, if one is */
+  runningSince: Date | null;
+  finishedAt: Date | null;
+  durationMs: number | null;
+  issues: number;
+  links: number;
+  changed: number;
+  error: string | null;
+  nextRunAt: Date;
+}
+
+export interface SweepFinish {
+  issues: number;
+  links: number;
+  changed: number;
+  durationMs: number;
+  error: string | null;
+  nextRunAt: Date;
+}
+
+async function ensureRow(prisma: Prisma, now: Date): Promise<void> {
+  await prisma.$executeRaw`INSERT INTO "LabelSweep" ("id", "nextRunAt") VALUES (${ROW}, ${now}) ON CONFLICT ("id") DO NOTHING`;
+}
+
+/**
+ * Takes the sweep's lease for `owner` when a sweep is due and no other replica holds it (or its lease ran out: that
+ * replica died). True when this owner may sweep now.
+ */
+export async function claimSweep(prisma: Prisma, owner: string, leaseMs: number, now = new Date()): Promise<boolean> {
+  // A read first: replicas poll, and on SQLite an UPDATE takes the write lock even when it matches nothing.
+  const row = await prisma.labelSweep.findUnique({ where: { id: ROW }, select: { nextRunAt: true, lockedUntil: true } });
+  if (row === null) await ensureRow(prisma, now);
+  else if (row.nextRunAt > now || (row.lockedUntil !== null && row.lockedUntil >= now)) return false;
+  const { count } = await prisma.labelSweep.updateMany({
+    where: { id: ROW, nextRunAt: { lte: now }, OR: [{ lockedUntil: null }, { lockedUntil: { lt: now } }] },
+    data: { lockedBy: owner, lockedUntil: new Date(now.getTime() + leaseMs), startedAt: now },
+  });
+  return count === 1;
+}
+
+/** Extends the lease while sweeping; false when another replica took it over (this one must stop). */
+export async function renewSweep(prisma: Prisma, owner: string, leaseMs: number, now = new Date()): Promise<boolean> {
+  const { count } = await prisma.labelSweep.updateMany({ where: { id: ROW, lockedBy: owner }, data: { lockedUntil: new Date(now.getTime() + leaseMs) } });
+  return count === 1;
+}
+
+/** Records the sweep's figures and when the next is due, and gives the lease up. */
+export async function finishSweep(prisma: Prisma, owner: string, finish: SweepFinish, now = new Date()): Promise<void> {
+  await prisma.labelSweep.updateMany({
+    where: { id: ROW, lockedBy: owner },
+    data: {
+      lockedBy: null,
+      lockedUntil: null,
+      finishedAt: now,
+      issues: finish.issues,
+      links: finish.links,
+      changed: finish.changed,
+      durationMs: finish.durationMs,
+      lastError: finish.error,
+      nextRunAt: finish.nextRunAt,
+    },
+  });
+}
+
+/** Brings the next sweep forward to `at` (the config changed): whichever replica polls first runs it. */
+export async function requestSweep(prisma: Prisma, at = new Date()): Promise<void> {
+  await ensureRow(prisma, at);
+  await prisma.labelSweep.updateMany({ where: { id: ROW, nextRunAt: { gt: at } }, data: { nextRunAt: at } });
+}
+
+export async function readSweep(prisma: Prisma): Promise<SweepRecord | null> {
+  const row = await prisma.labelSweep.findUnique({ where: { id: ROW } });
+  if (row === null) return null;
+  const running = row.lockedUntil !== null && row.lockedUntil >= new Date();
+  return {
+    runningSince: running ? row.startedAt : null,
+    finishedAt: row.finishedAt,
+    durationMs: row.durationMs,
+    issues: row.issues,
+    links: row.links,
+    changed: row.changed,
+    error: row.lastError,
+    nextRunAt: row.nextRunAt,
+  };
+}

@@ -1,0 +1,193 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import pino from "pino";
+import { PROVIDERS, type ProviderId } from "../../src/domain/link.js";
+import { customerHash } from "../../src/domain/customer-hash.js";
+import { ReopenWorker, type ReopenWorkerOptions } from "../../src/jobs/reopen-worker.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
+import { claimEnrichJobs, enrichmentBacklog, recordEnrichment } from "../../src/store/enrich-jobs.js";
+import { applySourceChange, type IssueRef } from "../../src/store/links.js";
+import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { testProbot } from "../support/github.js";
+import { conversation, issueRef, lanesFor, useFakeHelpdesks, waitFor } from "../support/reopen.js";
+
+const FAST: ReopenWorkerOptions = { leaseMs: 2_000, idlePollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200, maxAttempts: 3 };
+const KEY = "test webhook secret";
+const POSTED = new Date("2026-12-30T10:00:00Z");
+
+describe.each(ENGINES)("enrichment: reading linked conversations for the labels, on %s", (engine) => {
+  const fakes = useFakeHelpdesks();
+  let database: Database;
+  let logs: string[];
+  let relabelled: string[];
+  let failLabels: Error | undefined;
+  const workers: ReopenWorker[] = [];
+  const fake = (provider: ProviderId) => fakes.get(provider)!;
+
+  beforeEach(async () => {
+    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+    logs = [];
+    relabelled = [];
+    failLabels = undefined;
+  });
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((worker) => worker.stop()));
+    await database.close();
+  });
+
+  function startWorker(providers: readonly ProviderId[] = PROVIDERS, options: ReopenWorkerOptions = {}): ReopenWorker {
+    const log = pino({ level: "debug" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
+    const probot = testProbot();
+    const lanes = lanesFor(providers.map(fake), { timeoutMs: 300 });
+    const applyLabels = async (issues: IssueRef[]) => {
+      if (failLabels) throw failLabels;
+      relabelled.push(...issues.map((issue) => `#${issue.number}`));
+    };
+    const worker = new ReopenWorker(database.prisma, database.engine, lanes, (id) => probot.auth(id), log, { ...FAST, ...options, enrichment: { customerKey: KEY, applyLabels } });
+    workers.push(worker);
+    worker.start();
+    return worker;
+  }
+
+  async function link(number: number, links: ReturnType<typeof conversation>[], key = String(number)): Promise<void> {
+    await applySourceChange(database.prisma, {
+      issue: issueRef(number),
+      source: { kind: "comment", key },
+      event: { action: "created", version: POSTED },
+      createdAt: POSTED,
+      links,
+    });
+  }
+
+  const jobs = () => database.prisma.enrichJob.findMany({ orderBy: { id: "asc" } });
+  const settled = () =>
+    waitFor(async () => {
+      const rows = await jobs();
+      return rows.length > 0 && rows.every((row) => row.state === "done" || row.state === "dead") && rows;
+    }, 20_000, "every enrichment job settled");
+  const linkRow = (conversationId: string) =>
+    database.prisma.link.findMany({ where: { conversationId }, orderBy: { issueId: "asc" }, select: { team: true, tags: true, customerHash: true, conversationCreatedAt: true, enrichedAt: true } });
+  const reads = (provider: ProviderId) => fake(provider).http.requests.filter((request) => request.method === "GET").map((request) => `GET ${request.path.replace(/\?.*$/, "")}`);
+
+  it("reads each linked conversation's team, tags, customer and creation time from every helpdesk onto its links, then relabels the issue", async () => {
+    const links = PROVIDERS.map((provider) => conversation(provider, 1));
+    for (const [n, item] of links.entries()) fake(item.provider).seed({ id: item.conversationId, team: `Team ${n}`, tags: ["bug", `tag-${n}`], customerId: `${7000 + n}` });
+    await link(1, links);
+    expect((await jobs()).map((row) => `${row.provider} ${row.state}`).sort()).toEqual(links.map((item) => `${item.provider} pending`).sort());
+
+    startWorker();
+    await settled();
+    for (const [n, item] of links.entries()) {
+      const [row] = await linkRow(item.conversationId);
+      expect({ provider: item.provider, team: row!.team, tags: row!.tags, customerHash: row!.customerHash }).toEqual({
+        provider: item.provider,
+        team: `Team ${n}`,
+        tags: JSON.stringify(["bug", `tag-${n}`]),
+        customerHash: customerHash(KEY, item.provider, item.account, `${7000 + n}`),
+      });
+      expect(row!.enrichedAt).toBeInstanceOf(Date);
+      expect(row!.conversationCreatedAt).toBeInstanceOf(Date);
+    }
+    expect((await jobs()).map((row) => row.state)).toEqual(PROVIDERS.map(() => "done"));
+    // Each provider's conversation, then its team by id: two reads, no write.
+    expect(reads("zendesk")).toEqual(["GET /api/v2/tickets/4001.json", expect.stringMatching(/^GET \/api\/v2\/groups\/\d+\.json$/)]);
+    for (const provider of PROVIDERS) expect(fake(provider).http.requests.filter((request) => request.method !== "GET" && !request.path.includes("oauth2/token"))).toEqual([]);
+    expect(new Set(relabelled)).toEqual(new Set(["#1"]));
+    // The customer id itself is never stored.
+    const stored = JSON.stringify(await database.prisma.link.findMany());
+    expect(stored).not.toContain("7000");
+  });
+
+  it("reads a conversation linked from two issues once, and writes its details on both links", async () => {
+    const item = conversation("zendesk", 2);
+    fake("zendesk").seed({ id: item.conversationId, team: "Billing", tags: [], customerId: "42" });
+    await link(2, [item]);
+    await link(3, [item]);
+    expect(await jobs()).toHaveLength(1);
+    startWorker(["zendesk"]);
+    await settled();
+    expect((await linkRow(item.conversationId)).map((row) => row.team)).toEqual(["Billing", "Billing"]);
+    expect(reads("zendesk").filter((path) => path.includes("/tickets/"))).toHaveLength(1);
+    expect(relabelled.sort()).toEqual(["#2", "#3"]);
+  });
+
+  it("a conversation the helpdesk does not have: the job is dead with the reason, the link stays counted with no team", async () => {
+    const item = conversation("freshdesk", 4);
+    await link(4, [item]);
+    startWorker(["freshdesk"]);
+    const [row] = await settled();
+    expect(row).toMatchObject({ state: "dead", lastStatus: 404, attempts: 1 });
+    expect(row!.lastError).toContain("404");
+    expect(await linkRow(item.conversationId)).toEqual([{ team: null, tags: null, customerHash: null, conversationCreatedAt: null, enrichedAt: null }]);
+    expect(logs.some((line) => line.startsWith(`enrichment: job ${row!.id} (Freshdesk conversation ${item.conversationId}) cannot be done; dead:`))).toBe(true);
+    expect(relabelled).toEqual([]);
+  });
+
+  it("retries a helpdesk outage with backoff and then reads the conversation", async () => {
+    const item = conversation("intercom", 5);
+    fake("intercom").seed({ id: item.conversationId, team: "Messenger", tags: ["vip"], customerId: "c5" });
+    fake("intercom").http.failNext({ kind: "status", status: 503 }, { times: 2 });
+    await link(5, [item]);
+    startWorker(["intercom"]);
+    const [row] = await settled();
+    expect(row).toMatchObject({ state: "done", attempts: 3, lastError: null });
+    expect((await linkRow(item.conversationId))[0]!.team).toBe("Messenger");
+  });
+
+  it("when the labels cannot be applied now, the details are kept and the issue is left for the sweep", async () => {
+    const item = conversation("helpscout", 6);
+    fake("helpscout").seed({ id: item.conversationId, team: "Support", tags: [], customerId: "c6" });
+    await link(6, [item]);
+    failLabels = new Error("GitHub is down");
+    startWorker(["helpscout"]);
+    const [row] = await settled();
+    expect(row!.state).toBe("done");
+    expect((await linkRow(item.conversationId))[0]!.team).toBe("Support");
+    const issue = await database.prisma.issue.findFirstOrThrow({ where: { number: 6 } });
+    expect(issue.labelsStale).toBe(true);
+    expect(issue.labelsDueAt).toBeInstanceOf(Date);
+    expect(logs.some((line) => line.includes("could not apply the labels after reading Help Scout conversation") && line.includes("the next sweep applies them"))).toBe(true);
+  });
+
+  it("jobs of a helpdesk without credentials wait (pending), and run once it is configured", async () => {
+    const item = conversation("front", 7);
+    fake("front").seed({ id: item.conversationId, team: "Inbox", tags: [], customerId: null });
+    await link(7, [item]);
+    startWorker(["zendesk"]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await jobs()).map((row) => row.state)).toEqual(["pending"]);
+    expect(await enrichmentBacklog(database.prisma)).toEqual([{ provider: "front", pending: 1, running: 0, done: 0, dead: 0 }]);
+    await workers.pop()!.stop();
+    startWorker(["front"]);
+    await settled();
+    expect((await linkRow(item.conversationId))[0]).toMatchObject({ team: "Inbox", customerHash: null });
+  });
+
+  it("reads in a dry run too (a read changes nothing)", async () => {
+    const item = conversation("zendesk", 8);
+    fake("zendesk").seed({ id: item.conversationId, team: "Billing", tags: [], customerId: "8" });
+    await link(8, [item]);
+    startWorker(["zendesk"], { dryRun: true });
+    await settled();
+    expect((await linkRow(item.conversationId))[0]!.team).toBe("Billing");
+  });
+
+  it("a link added while its conversation is being read makes the job run again, so the new link gets the details", async () => {
+    const item = conversation("zendesk", 9);
+    await link(9, [item]);
+    const [claimed] = await claimEnrichJobs(database.prisma, database.engine, { provider: "zendesk", limit: 5, leaseMs: 60_000, owner: "w1" });
+    await link(10, [item]); // arrives after the read began
+    expect(await recordEnrichment(database.prisma, claimed!, "w1", { team: "Billing", tags: [], customerHash: null, conversationCreatedAt: null })).toHaveLength(2);
+    const [row] = await jobs();
+    expect(row).toMatchObject({ state: "pending", generation: 1, lockedBy: null });
+    // The same run's result on a job another worker took over is not recorded.
+    expect(await recordEnrichment(database.prisma, claimed!, "w1", { team: "Other", tags: [], customerHash: null, conversationCreatedAt: null })).toBeNull();
+    expect((await linkRow(item.conversationId)).map((link) => link.team)).toEqual(["Billing", "Billing"]);
+    // The next run, with no new link meanwhile, finishes it.
+    const [again] = await claimEnrichJobs(database.prisma, database.engine, { provider: "zendesk", limit: 5, leaseMs: 60_000, owner: "w2" });
+    expect(await recordEnrichment(database.prisma, again!, "w2", { team: "Billing", tags: [], customerHash: null, conversationCreatedAt: null })).toEqual([]);
+    expect((await jobs())[0]).toMatchObject({ state: "done", generation: 1 });
+    // A new link to a conversation already read asks for it again.
+    await link(11, [item]);
+    expect((await jobs())[0]).toMatchObject({ state: "pending", generation: 2, attempts: 0 });
+  });
+});

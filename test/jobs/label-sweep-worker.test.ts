@@ -1,0 +1,158 @@
+import nock from "nock";
+import pino from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
+import { LabelSweepWorker, type LabelSweepOptions } from "../../src/jobs/label-sweep-worker.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
+import { applySourceChange } from "../../src/store/links.js";
+import { claimSweep, readSweep } from "../../src/store/sweep-schedule.js";
+import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { GITHUB_API, nockConfig, testProbot } from "../support/github.js";
+import { issueRef, REPOSITORY } from "../support/reopen.js";
+
+const DAY = 86_400_000;
+const NOW = new Date("2027-01-01T00:00:00Z");
+const HOUR = 60 * 60_000;
+const WEEKLY = "reported: weekly";
+const { owner: OWNER, name: REPO } = REPOSITORY;
+const ago = (days: number) => new Date(NOW.getTime() - days * DAY);
+const labelPath = (number: number, name: string) => `/repos/${OWNER}/${REPO}/issues/${number}/labels/${encodeURIComponent(name)}`;
+
+describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
+  let database: Database;
+  let clock: Date;
+  let logs: string[];
+  let made: string[];
+
+  beforeEach(async () => {
+    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+    clock = NOW;
+    logs = [];
+    made = [];
+  });
+  afterEach(async () => {
+    await database.close();
+  });
+
+  function worker(options: LabelSweepOptions = {}): LabelSweepWorker {
+    const log = pino({ level: "debug" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
+    const probot = testProbot();
+    return new LabelSweepWorker(
+      { prisma: database.prisma, target: database.target, github: (id) => probot.auth(id), configs: new RepoConfigCache(database.prisma, log), log, now: () => clock },
+      { intervalMs: HOUR, ...options },
+    );
+  }
+
+  /** Issue `number` with reports posted `ages` days ago, carrying closeloop's `frequency` label, due at `due`. */
+  async function issue(number: number, ages: number[], frequency: "weekly" | null, due: Date | null, team: string | null = null): Promise<void> {
+    await applySourceChange(database.prisma, {
+      issue: issueRef(number),
+      source: { kind: "comment", key: String(number) },
+      event: { action: "created", version: ago(30) },
+      createdAt: ago(30),
+      links: ages.map((_, n) => ({ provider: "zendesk", account: "acme", conversationId: `${number}0${n}`, url: `https://acme.zendesk.com/agent/tickets/${number}0${n}` })),
+    });
+    const links = await database.prisma.link.findMany({ where: { issue: { number } }, orderBy: { id: "asc" } });
+    for (const [n, link] of links.entries()) await database.prisma.link.update({ where: { id: link.id }, data: { linkedAt: ago(ages[n]!), team } });
+    const row = await database.prisma.issue.update({ where: { repositoryId_number: { repositoryId: REPOSITORY.id, number } }, data: { frequency, labelsDueAt: due } });
+    if (frequency) await database.prisma.issueLabel.create({ data: { issueId: row.id, key: WEEKLY, name: WEEKLY, present: true, seenAt: ago(20), applied: true } });
+  }
+
+  function github(method: "delete" | "post", path: string, reply: { status?: number; body?: unknown; headers?: Record<string, string> } = {}): void {
+    const scope = nock(GITHUB_API);
+    (method === "delete" ? scope.delete(path) : scope.post(path)).reply((uri, body) => {
+      made.push(`${method.toUpperCase()} ${decodeURIComponent(uri)}${body ? ` ${JSON.stringify(body)}` : ""}`);
+      return [reply.status ?? 200, (reply.body ?? []) as nock.Body, { date: clock.toUTCString(), ...reply.headers }];
+    });
+  }
+
+  const issues = async () =>
+    (await database.prisma.issue.findMany({ orderBy: { number: "asc" }, include: { labels: true } })).map(
+      (row) => `#${row.number} ${row.frequency ?? "none"}${row.labelsStale ? " stale" : ""} due ${row.labelsDueAt?.toISOString() ?? "-"} ${row.labels.map((label) => `${label.name}:${label.present ? "on" : "off"}`).join(",")}`,
+    );
+
+  it("takes the label off an issue whose reports stopped, with one DELETE, records its figures and sleeps until the next sweep", async () => {
+    await issue(1, [15, 20], "weekly", ago(0.5)); // both reports left the 14-day window half a day ago
+    await issue(2, [1, 2], "weekly", new Date(NOW.getTime() + 12 * DAY)); // still weekly, not due
+    nockConfig(OWNER, REPO, null);
+    github("delete", labelPath(1, WEEKLY));
+
+    expect(await worker().runOnce()).toEqual({ issues: 1, links: 2, changed: 1, batches: 1 });
+    expect(made).toEqual([`DELETE ${labelPath(1, WEEKLY).replace(encodeURIComponent(WEEKLY), WEEKLY)}`]);
+    expect(await issues()).toEqual([`#1 none due - ${WEEKLY}:off`, `#2 weekly due ${new Date(NOW.getTime() + 12 * DAY).toISOString()} ${WEEKLY}:on`]);
+    expect(await readSweep(database.prisma)).toMatchObject({ runningSince: null, issues: 1, links: 2, changed: 1, error: null, nextRunAt: new Date(NOW.getTime() + HOUR) });
+    expect(logs.filter((line) => line.startsWith("label sweep: ")).map((line) => line.replace(/in [\d.]+s$/, "in …s"))).toEqual(["label sweep: 1 issue(s) due, 2 report(s), 1 relabelled, in …s"]);
+
+    // Not due again before the interval: no sweep, no call.
+    clock = new Date(NOW.getTime() + HOUR - 1);
+    expect(await worker().runOnce()).toBeNull();
+    clock = new Date(NOW.getTime() + HOUR);
+    expect(await worker().runOnce()).toEqual({ issues: 0, links: 0, changed: 0, batches: 0 });
+  });
+
+  it("runs on one replica at a time: a live lease keeps the others out, a dead replica's lease is taken over when it runs out", async () => {
+    await issue(1, [15, 20], "weekly", ago(0.5));
+    nockConfig(OWNER, REPO, null);
+    github("delete", labelPath(1, WEEKLY));
+    const results = await Promise.all([worker().runOnce(), worker().runOnce(), worker().runOnce()]);
+    expect(results.filter((result) => result !== null)).toEqual([{ issues: 1, links: 2, changed: 1, batches: 1 }]);
+    expect(made).toHaveLength(1);
+
+    // A replica took the lease for the next sweep and died.
+    clock = new Date(NOW.getTime() + HOUR);
+    expect(await claimSweep(database.prisma, "crashed replica", 2 * 60_000, clock)).toBe(true);
+    expect(await worker().runOnce()).toBeNull();
+    expect((await readSweep(database.prisma))!.runningSince).toEqual(clock);
+    clock = new Date(clock.getTime() + 2 * 60_000 + 1);
+    expect(await worker().runOnce()).toEqual({ issues: 0, links: 0, changed: 0, batches: 0 });
+  });
+
+  it("stops at a GitHub rate limit until its Retry-After, losing nothing: the issues it could not relabel are swept then", async () => {
+    await issue(1, [15, 20], "weekly", ago(0.5));
+    await issue(2, [16, 17], "weekly", ago(0.5));
+    nockConfig(OWNER, REPO, null);
+    github("delete", labelPath(1, WEEKLY), { status: 403, body: { message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again." }, headers: { "retry-after": "120" } });
+
+    await worker().runOnce();
+    expect(made).toEqual([`DELETE /repos/${OWNER}/${REPO}/issues/1/labels/${WEEKLY}`]);
+    const sweep = await readSweep(database.prisma);
+    expect(sweep).toMatchObject({ nextRunAt: new Date(NOW.getTime() + 120_000), runningSince: null });
+    expect(sweep!.error).toContain("rate limit");
+    expect(await issues()).toEqual([`#1 weekly due ${NOW.toISOString()} ${WEEKLY}:on`, `#2 weekly due ${NOW.toISOString()} ${WEEKLY}:on`]);
+
+    clock = new Date(NOW.getTime() + 120_000);
+    nockConfig(OWNER, REPO, null); // a new process: its config cache is empty
+    github("delete", labelPath(1, WEEKLY));
+    github("delete", labelPath(2, WEEKLY));
+    expect(await worker().runOnce()).toMatchObject({ issues: 2, changed: 2 });
+    expect(await issues()).toEqual([`#1 none due - ${WEEKLY}:off`, `#2 none due - ${WEEKLY}:off`]);
+  });
+
+  it("an issue GitHub fails for stays due and is tried again five minutes later; the others are relabelled", async () => {
+    await issue(1, [15, 20], "weekly", ago(0.5));
+    await issue(2, [16, 17], "weekly", ago(0.5));
+    nockConfig(OWNER, REPO, null);
+    github("delete", labelPath(1, WEEKLY), { status: 502, body: { message: "Server Error" } });
+    github("delete", labelPath(2, WEEKLY));
+    expect(await worker().runOnce()).toMatchObject({ issues: 2, changed: 2 });
+    expect(await issues()).toEqual([`#1 weekly due ${NOW.toISOString()} ${WEEKLY}:on`, `#2 none due - ${WEEKLY}:off`]);
+    expect((await readSweep(database.prisma))!.nextRunAt).toEqual(new Date(NOW.getTime() + 5 * 60_000));
+    expect(logs.some((line) => line.startsWith(`label sweep: could not apply the labels of ${OWNER}/${REPO}#1; trying again at the next sweep`))).toBe(true);
+  });
+
+  it("applies the team labels of issues marked stale (the config changed), and brings the sweep forward when asked", async () => {
+    await issue(1, [1], null, null, "Billing");
+    const sweeper = worker();
+    clock = new Date(NOW.getTime() - HOUR);
+    expect(await sweeper.runOnce()).toEqual({ issues: 0, links: 0, changed: 0, batches: 0 }); // the next is due at NOW
+    await database.prisma.issue.updateMany({ data: { labelsStale: true, labelsDueAt: clock } });
+    expect(await sweeper.runOnce()).toBeNull();
+
+    await sweeper.request();
+    nockConfig(OWNER, REPO, null);
+    github("post", `/repos/${OWNER}/${REPO}/issues/1/labels`, { body: [{ name: "team: billing" }] });
+    expect(await sweeper.runOnce()).toMatchObject({ issues: 1, changed: 1 });
+    expect(made).toEqual([`POST /repos/${OWNER}/${REPO}/issues/1/labels {"labels":["team: billing"]}`]);
+    expect(await issues()).toEqual(["#1 none due - team: billing:on"]);
+  });
+});
