@@ -4,7 +4,7 @@ import { parseEnv } from "../../src/config/env.js";
 describe("parseEnv", () => {
   it("applies SPEC §2 defaults to an empty environment", () => {
     const env = parseEnv({});
-    expect(env).toMatchObject({ PORT: 3000, LOG_LEVEL: "info", CLOSELOOP_DRY_RUN: false, CLOSELOOP_REOPEN_LEASE_SECONDS: 30, GHE_PROTOCOL: "https" });
+    expect(env).toMatchObject({ PORT: 3000, LOG_LEVEL: "info", CLOSELOOP_DRY_RUN: false, CLOSELOOP_REOPEN_LEASE_SECONDS: 30, CLOSELOOP_SWEEP_INTERVAL_MINUTES: 60, GHE_PROTOCOL: "https" });
     expect(env.DATABASE_URL).toMatchObject({ engine: "sqlite", path: expect.stringMatching(/data\/closeloop\.db$/) });
     expect(env.APP_ID).toBeUndefined();
   });
@@ -20,6 +20,8 @@ describe("parseEnv", () => {
     [{ CLOSELOOP_DRY_RUN: "yes" }, 'invalid environment: CLOSELOOP_DRY_RUN: must be "true" or "false" (got "yes")'],
     [{ CLOSELOOP_REOPEN_LEASE_SECONDS: "0" }, 'invalid environment: CLOSELOOP_REOPEN_LEASE_SECONDS: must be from 1 to 3600 seconds (got "0")'],
     [{ CLOSELOOP_REOPEN_LEASE_SECONDS: "1.5" }, 'invalid environment: CLOSELOOP_REOPEN_LEASE_SECONDS: must be a whole number of seconds (got "1.5")'],
+    [{ CLOSELOOP_SWEEP_INTERVAL_MINUTES: "0" }, 'invalid environment: CLOSELOOP_SWEEP_INTERVAL_MINUTES: must be from 1 to 1440 minutes (got "0")'],
+    [{ CLOSELOOP_SWEEP_INTERVAL_MINUTES: "hourly" }, 'invalid environment: CLOSELOOP_SWEEP_INTERVAL_MINUTES: must be a number of minutes (got "hourly")'],
     [{ LOG_LEVEL: "verbose" }, "invalid environment: LOG_LEVEL: must be one of trace, debug, info, warn, error, fatal, silent"],
     [{ DATABASE_URL: "mysql://localhost/x" }, 'invalid environment: DATABASE_URL: unknown scheme "mysql:"; use file:<path> for SQLite or postgres://… for PostgreSQL'],
     [{ APP_ID: "12", WEBHOOK_SECRET: "s" }, "invalid environment: PRIVATE_KEY: PRIVATE_KEY or PRIVATE_KEY_PATH is required when APP_ID is set"],
