@@ -6,6 +6,7 @@ import { providers } from "../providers/registry.js";
 import type { StoredDelivery } from "../store/deliveries.js";
 import { applyLabelsWithApp, type InstallationLabelDeps } from "../labels/installation-labels.js";
 import { recordConversationDetails } from "../store/conversation-details.js";
+import { requestEnrichment } from "../store/enrich-jobs.js";
 import { findIssueTarget } from "../store/issue-targets.js";
 import { applySourceChange, type IssueRef } from "../store/links.js";
 
@@ -43,7 +44,17 @@ export async function onHelpdeskDelivery(deps: HelpdeskEventDeps, delivery: Stor
     ...(event.tags === undefined ? {} : { tags: event.tags }),
   });
   if (details.length > 0) deps.log.info(`${where}: team or tags changed on ${details.length} linked issue(s)`);
+  // Most events name the team by id only, or not at all: something happened in a linked conversation, so it is read
+  // again (its team may have changed), in the enrichment queue.
+  if (event.team === undefined && changed.length === 0) await rereadConversation(deps.prisma, link);
   for (const issue of unique([...changed, ...details])) await applyLabelsWithApp(deps, issue);
+}
+
+/** Asks for the conversation's details again when closeloop has a link to it (a new link asks by itself). */
+async function rereadConversation(prisma: HelpdeskEventDeps["prisma"], link: RecognisedLink): Promise<void> {
+  const where = { provider: link.provider, account: link.account, conversationId: link.conversationId };
+  if ((await prisma.link.count({ where })) === 0) return;
+  await requestEnrichment(prisma, [{ ...where, url: link.url }]);
 }
 
 function unique(issues: IssueRef[]): IssueRef[] {

@@ -7,10 +7,11 @@ import { PROVIDERS } from "../domain/link.js";
 import { renderReopenSummary, summaryMarker } from "../domain/reopen-summary.js";
 import { customerHash } from "../domain/customer-hash.js";
 import { HelpdeskError, rateLimitState } from "../providers/helpdesk-http.js";
+import type { ConversationDetails } from "../providers/provider.js";
 import { providers } from "../providers/registry.js";
 import type { Engine } from "../store/database-url.js";
 import type { Prisma } from "../store/database.js";
-import { claimEnrichJobs, recordEnrichment, type ClaimedEnrichJob } from "../store/enrich-jobs.js";
+import { claimEnrichJobs, conversationLinked, recordEnrichment, type ClaimedEnrichJob } from "../store/enrich-jobs.js";
 import { killLeased, releaseLeased, renewLeased, retryLeasedLater, type JobTable } from "../store/leased-jobs.js";
 import type { IssueRef } from "../store/links.js";
 import {
@@ -244,7 +245,8 @@ export class ReopenWorker {
     const enrichment = this.#enrichment!;
     const ref = { account: job.account, conversationId: job.conversationId };
     try {
-      const details = await this.#send(state, -1, () => lane.client.readConversation(ref));
+      // Its links went (edited out, or purged) while it waited: nothing needs its details.
+      const details = (await conversationLinked(this.prisma, job)) ? await this.#send(state, -1, () => lane.client.readConversation(ref)) : EMPTY_DETAILS;
       const issues = await recordEnrichment(this.prisma, job, this.owner, {
         team: details.team,
         tags: details.tags,
@@ -444,6 +446,8 @@ async function findSummaryComment(octokit: ProbotOctokit, issue: { owner: string
   const found = comments.find((comment) => comment.body?.startsWith(marker));
   return found === undefined ? null : BigInt(found.id);
 }
+
+const EMPTY_DETAILS: ConversationDetails = { team: null, tags: [], customerId: null, createdAt: null };
 
 const JOB_NAMES: Record<JobTable, string> = { ReopenJob: "reopen", EnrichJob: "enrichment" };
 

@@ -90,6 +90,20 @@ export async function markLabelsStale(db: Prisma | Transaction, issues: readonly
   }
 }
 
+/** Whether any issue still links the conversation: a job whose links all went is not worth a helpdesk call. */
+export async function conversationLinked(prisma: Prisma, job: EnrichmentRequest): Promise<boolean> {
+  return (await prisma.link.count({ where: { provider: job.provider, account: job.account, conversationId: job.conversationId } })) > 0;
+}
+
+/**
+ * Jobs of conversations no issue links any more (their issues, repositories or installation were purged): deleted
+ * with the rest of the data.
+ */
+export async function purgeUnlinkedEnrichment(db: Prisma | Transaction): Promise<number> {
+  return db.$executeRaw`DELETE FROM "EnrichJob" WHERE NOT EXISTS (SELECT 1 FROM "Link" l
+    WHERE l."provider" = "EnrichJob"."provider" AND l."account" = "EnrichJob"."account" AND l."conversationId" = "EnrichJob"."conversationId")`;
+}
+
 /** `closeloop status`: enrichment jobs per provider and state. */
 export async function enrichmentBacklog(prisma: Prisma): Promise<ProviderQueue[]> {
   const groups = await prisma.enrichJob.groupBy({ by: ["provider", "state"], _count: { _all: true } });

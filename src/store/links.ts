@@ -2,7 +2,7 @@ import type { RecognisedLink } from "../domain/link.js";
 import { decideSourceChange, diffSourceLinks, linkKey, type SourceDecision, type SourceEvent } from "../domain/source-change.js";
 import type { Prisma, Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
-import { requestEnrichment, type EnrichmentRequest } from "./enrich-jobs.js";
+import { purgeUnlinkedEnrichment, requestEnrichment, type EnrichmentRequest } from "./enrich-jobs.js";
 import { inTransaction } from "./transactions.js";
 import { ensureRepository, forgetRepositories, type RepositoryRef } from "./repositories.js";
 
@@ -188,7 +188,9 @@ async function mergeIssue(tx: Transaction, fromId: number, intoId: number): Prom
 
 /** `issues.deleted`: its links are purged. */
 export async function purgeIssue(prisma: Prisma, repositoryId: bigint, number: number): Promise<number> {
-  return (await prisma.issue.deleteMany({ where: { repositoryId, number } })).count;
+  const purged = (await prisma.issue.deleteMany({ where: { repositoryId, number } })).count;
+  if (purged > 0) await purgeUnlinkedEnrichment(prisma);
+  return purged;
 }
 
 /** Repositories removed from the installation, or the whole installation deleted: their data is purged. */
@@ -196,6 +198,7 @@ export async function purgeRepositories(prisma: Prisma, where: { installationId:
   const filter = "ids" in where ? { id: { in: where.ids } } : { installationId: where.installationId };
   const purged = (await prisma.repository.deleteMany({ where: filter })).count;
   forgetRepositories(prisma);
+  if (purged > 0) await purgeUnlinkedEnrichment(prisma);
   return purged;
 }
 

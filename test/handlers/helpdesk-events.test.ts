@@ -46,6 +46,7 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
     // A config read per test: each test's GitHub calls are its own.
     deps.configs = new RepoConfigCache(database.prisma, deps.log);
     await database.prisma.repository.deleteMany();
+    await database.prisma.enrichJob.deleteMany();
     await database.prisma.repository.create({ data: { ...REPOSITORY, fullName: "octo-org/app" } });
     await database.prisma.issue.create({ data: { repositoryId: REPOSITORY.id, number: 42, githubId: 4242n, state: "open" } });
   });
@@ -139,6 +140,19 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
 
     // The same team and tags again: nothing to write, no GitHub call.
     await onHelpdeskDelivery(deps, delivery({ ...groupChanged, eventId: "sha256:2" }));
+    // The event named the team: no need to read the conversation again (generation 1 is the second issue's link).
+    expect(await database.prisma.enrichJob.findMany({ select: { state: true, generation: true } })).toEqual([{ state: "pending", generation: 1 }]);
+  });
+
+  it("asks for a linked conversation to be read again (its team may have changed) when an event does not name the team", async () => {
+    await onHelpdeskDelivery(deps, delivery(zendeskNote("no issue named here")));
+    expect(await database.prisma.enrichJob.count()).toBe(0); // not linked: nothing to read
+
+    nockConfig("octo-org", "app", null);
+    await onHelpdeskDelivery(deps, delivery(zendeskNote("Tracked in https://github.com/octo-org/app/issues/42", "2026-11-23T09:00:00.000Z")));
+    await database.prisma.enrichJob.updateMany({ data: { state: "done" } });
+    await onHelpdeskDelivery(deps, delivery(zendeskNote("a later note", "2026-11-23T10:00:00.000Z")));
+    expect(await database.prisma.enrichJob.findMany({ select: { conversationId: true, state: true, generation: true } })).toEqual([{ conversationId: "48213", state: "pending", generation: 1 }]);
   });
 
   it("ignores, with a log line, an issue in a repository of no installation closeloop knows", async () => {

@@ -5,7 +5,7 @@ import { customerHash } from "../../src/domain/customer-hash.js";
 import { ReopenWorker, type ReopenWorkerOptions } from "../../src/jobs/reopen-worker.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { claimEnrichJobs, enrichmentBacklog, recordEnrichment } from "../../src/store/enrich-jobs.js";
-import { applySourceChange, type IssueRef } from "../../src/store/links.js";
+import { applySourceChange, purgeRepositories, type IssueRef } from "../../src/store/links.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { testProbot } from "../support/github.js";
 import { conversation, issueRef, lanesFor, useFakeHelpdesks, waitFor } from "../support/reopen.js";
@@ -189,5 +189,20 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
     // A new link to a conversation already read asks for it again.
     await link(11, [item]);
     expect((await jobs())[0]).toMatchObject({ state: "pending", generation: 2, attempts: 0 });
+  });
+
+  it("does not read a conversation no issue links any more, and purges its job with the installation's data", async () => {
+    const gone = conversation("zendesk", 12);
+    const kept = conversation("zendesk", 13);
+    await link(12, [gone]);
+    await link(13, [kept]);
+    await applySourceChange(database.prisma, { issue: issueRef(12), source: { kind: "comment", key: "12" }, event: { action: "deleted" }, createdAt: POSTED, links: [] });
+    fake("zendesk").seed({ id: kept.conversationId, team: "Billing", tags: [], customerId: "13" });
+    startWorker(["zendesk"]);
+    expect((await settled()).map((row) => `${row.conversationId} ${row.state}`)).toEqual([`${gone.conversationId} done`, `${kept.conversationId} done`]);
+    expect(reads("zendesk").filter((path) => path.includes(gone.conversationId))).toEqual([]);
+
+    await purgeRepositories(database.prisma, { installationId: 77n });
+    expect(await jobs()).toEqual([]);
   });
 });
