@@ -37,7 +37,7 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
   function startWorker(providers: readonly ProviderId[] = PROVIDERS, options: ReopenWorkerOptions = {}): ReopenWorker {
     const log = pino({ level: "debug" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
     const probot = testProbot();
-    const lanes = lanesFor(providers.map(fake), { timeoutMs: 300 });
+    const lanes = lanesFor(providers.map(fake), { timeoutMs: 1_000 });
     const applyLabels = async (issues: IssueRef[]) => {
       if (failLabels) throw failLabels;
       relabelled.push(...issues.map((issue) => `#${issue.number}`));
