@@ -1,5 +1,7 @@
 import { PROVIDERS } from "../domain/link.js";
+import { configuredWebhooks } from "../http/helpdesk-webhooks.js";
 import { enabledProviders } from "../providers/registry.js";
+import { backfillSummary } from "../store/backfills.js";
 import { checkReadiness, type Database } from "../store/database.js";
 import { listConfigErrors } from "../store/config-errors.js";
 import { listLabelErrors } from "../store/labels.js";
@@ -13,7 +15,8 @@ import type { Output } from "./output.js";
 export interface StatusJson {
   database: { engine: string; url: string; ready: boolean; reason?: string };
   migrations: { applied: string[]; pending: string[]; problem?: string };
-  providers: { id: string; enabled: boolean; problem?: string }[];
+  /** `enabled`: API credentials set (reopen, enrichment); `webhook`: its webhook secret set (links made in the helpdesk) */
+  providers: { id: string; enabled: boolean; webhook: boolean; problem?: string }[];
   links: number;
   issues: number;
   /** webhook deliveries stored but not yet processed, and the ones that failed too often */
@@ -36,6 +39,8 @@ export interface StatusJson {
     runningSince: string | null;
     nextRunAt: string | null;
   } | null;
+  /** reading existing issues of newly installed repositories */
+  backfills: { pending: number; running: number; done: number; failed: number; failures: { repository: string; error: string | null; finishedAt: string | null }[] };
   configErrors: { repository: string; path: string; message: string; commitSha: string | null; seenAt: string }[];
   /** repositories where GitHub refused label writes (403); writes there pause an hour, then are tried again */
   labelErrors: { repository: string; message: string; seenAt: string }[];
@@ -53,6 +58,7 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
   const jobs = readiness.ready ? await jobBacklog(database.prisma) : { providers: [], dead: [] };
   const enrichment = readiness.ready ? await enrichmentBacklog(database.prisma) : [];
   const sweep = readiness.ready ? await readSweep(database.prisma) : null;
+  const backfills = readiness.ready ? await backfillSummary(database.prisma) : { pending: 0, running: 0, done: 0, failed: 0, failures: [] };
   const status: StatusJson = {
     database: { engine: database.engine, url: database.target.display.replace(/^\S+ /, ""), ready: readiness.ready, ...(readiness.reason ? { reason: readiness.reason } : {}) },
     migrations,
@@ -78,6 +84,7 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
       runningSince: sweep.runningSince?.toISOString() ?? null,
       nextRunAt: sweep.nextRunAt.toISOString(),
     },
+    backfills: { ...backfills, failures: backfills.failures.map((failure) => ({ ...failure, finishedAt: failure.finishedAt?.toISOString() ?? null })) },
     configErrors: configErrors.map((error) => ({ ...error, seenAt: error.seenAt.toISOString() })),
     labelErrors: labelErrors.map((error) => ({ ...error, seenAt: error.seenAt.toISOString() })),
   };
@@ -88,7 +95,7 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
   }
   out.line(`database    ${database.target.display}: ${readiness.ready ? "ready" : `NOT READY: ${readiness.reason}`}`);
   out.line(`migrations  ${migrations.applied.length} applied, ${migrations.pending.length} pending${migrations.problem ? `; ${migrations.problem}` : ""}`);
-  out.line(`providers   ${providers.map((p) => `${p.id} ${p.problem ? `(ERROR: ${p.problem})` : p.enabled ? "enabled" : "off"}`).join(", ")}`);
+  out.line(`providers   ${providers.map((p) => `${p.id} ${p.problem ? `(ERROR: ${p.problem})` : p.enabled ? "enabled" : "off"}${p.webhook ? " + webhook" : ""}`).join(", ")}`);
   out.line(`links       ${status.links} on ${status.issues} issues`);
   out.line(`webhooks    ${backlog.waiting} waiting in the inbox, ${backlog.dead.length} dead`);
   for (const dead of status.deliveries.dead) out.line(`            dead ${dead.id} (${dead.event}, ${dead.attempts} attempts): ${dead.error}`);
@@ -99,6 +106,9 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
   const reads = status.enrichment.providers.map((q) => `${q.provider} ${q.queued} queued${enabled.has(q.provider) ? "" : " (waiting: not configured)"}, ${q.dead} dead`);
   out.line(`enrichment  ${reads.length > 0 ? reads.join("; ") : "no jobs"}`);
   out.line(`sweep       ${describeSweep(status.sweep)}`);
+  const { pending, running, done, failed } = status.backfills;
+  out.line(`backfill    ${pending + running + done + failed === 0 ? "none requested" : `${done} done, ${pending + running} to do${running > 0 ? ` (${running} running)` : ""}, ${failed} failed`}`);
+  for (const failure of status.backfills.failures) out.line(`            failed ${failure.repository}: ${failure.error}`);
   if (configErrors.length === 0) out.line("config      no errors");
   for (const error of status.configErrors) out.line(`config      ${error.repository}: ${error.message} (${error.commitSha ? `in ${error.commitSha.slice(0, 7)}, ` : ""}seen ${error.seenAt})`);
   for (const error of status.labelErrors) out.line(`labels      ${error.repository}: cannot write labels: ${error.message} (seen ${error.seenAt})`);
@@ -119,10 +129,11 @@ function describeSweep(sweep: StatusJson["sweep"]): string {
 
 function providerStatus(env: Record<string, string | undefined>): StatusJson["providers"] {
   return PROVIDERS.map((id) => {
+    const own = Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith(prefix(id))));
     try {
-      return { id, enabled: enabledProviders(Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith(prefix(id))))).has(id) };
+      return { id, enabled: enabledProviders(own).has(id), webhook: configuredWebhooks(own).has(id) };
     } catch (error) {
-      return { id, enabled: false, problem: (error as Error).message };
+      return { id, enabled: false, webhook: false, problem: (error as Error).message };
     }
   });
 }

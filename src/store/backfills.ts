@@ -124,3 +124,31 @@ export async function readBackfill(prisma: Prisma, repositoryId: bigint): Promis
     finishedAt: row.finishedAt,
   };
 }
+
+export interface BackfillSummary {
+  pending: number;
+  running: number;
+  done: number;
+  failed: number;
+  /** repositories whose backfill failed for good, with the reason */
+  failures: { repository: string; error: string | null; finishedAt: Date | null }[];
+}
+
+/** `closeloop status`: backfills by state, and the ones that failed. */
+export async function backfillSummary(prisma: Prisma): Promise<BackfillSummary> {
+  const groups = await prisma.backfill.groupBy({ by: ["state"], _count: { _all: true } });
+  const count = (state: string) => groups.find((group) => group.state === state)?._count._all ?? 0;
+  const failed = await prisma.backfill.findMany({
+    where: { state: "failed" },
+    orderBy: { finishedAt: "desc" },
+    take: 20,
+    include: { repository: { select: { owner: true, name: true } } },
+  });
+  return {
+    pending: count("pending"),
+    running: count("running"),
+    done: count("done"),
+    failed: count("failed"),
+    failures: failed.map((row) => ({ repository: `${row.repository.owner}/${row.repository.name}`, error: row.lastError, finishedAt: row.finishedAt })),
+  };
+}

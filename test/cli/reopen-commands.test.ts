@@ -144,16 +144,19 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
     ]);
   });
 
-  it("status shows the enrichment queues and the last sweep", async () => {
+  it("status shows the enrichment queues, the last sweep, backfills and the helpdesk webhooks", async () => {
     // The four links of the close asked for their conversations' details; this process configures only Zendesk.
-    const zendesk = { ZENDESK_SUBDOMAIN: "acme", ZENDESK_EMAIL: "agent@example.com", ZENDESK_API_TOKEN: "token" };
+    const zendesk = { ZENDESK_SUBDOMAIN: "acme", ZENDESK_EMAIL: "agent@example.com", ZENDESK_API_TOKEN: "token", ZENDESK_WEBHOOK_SECRET: "whsec" };
     Object.assign(process.env, zendesk);
     onTestFinished(() => {
       for (const name of Object.keys(zendesk)) delete process.env[name];
     });
     const before = capture();
     await runCli(["status", "--json"], before.out, before.error);
-    const status = before.json() as { enrichment: { providers: unknown[] }; sweep: unknown };
+    const status = before.json() as { enrichment: { providers: unknown[] }; sweep: unknown; backfills: unknown; providers: unknown[] };
+    expect(status.providers).toContainEqual({ id: "zendesk", enabled: true, webhook: true });
+    expect(status.providers).toContainEqual({ id: "front", enabled: false, webhook: false });
+    expect(status.backfills).toEqual({ pending: 0, running: 0, done: 0, failed: 0, failures: [] });
     expect(status.enrichment.providers).toEqual([
       { provider: "front", queued: 1, running: 0, done: 0, dead: 0 },
       { provider: "intercom", queued: 2, running: 0, done: 0, dead: 0 },
@@ -163,8 +166,16 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
 
     await claimSweep(database.prisma, "replica", 60_000, new Date("2027-01-01T00:00:00Z"));
     await finishSweep(database.prisma, "replica", { issues: 12, links: 40, changed: 2, durationMs: 1234, error: null, nextRunAt: new Date("2027-01-01T01:00:00Z") }, new Date("2027-01-01T00:00:01.234Z"));
+    const repositoryId = (await database.prisma.repository.findFirstOrThrow()).id;
+    const at = new Date("2027-01-01T00:00:00Z");
+    await database.prisma.backfill.create({ data: { repositoryId, state: "failed", closedSince: at, requestedAt: at, finishedAt: at, lastError: "GitHub answered 403: Resource not accessible by integration" } });
     const human = capture();
     await runCli(["status"], human.out, human.error);
+    expect(human.lines.find((line) => line.startsWith("providers"))).toContain("zendesk enabled + webhook");
+    expect(human.lines.filter((line) => /^(backfill|\s+failed) /.test(line))).toEqual([
+      "backfill    0 done, 0 to do, 1 failed",
+      "            failed Codertocat/Hello-World: GitHub answered 403: Resource not accessible by integration",
+    ]);
     expect(human.lines.filter((line) => /^(enrichment|sweep) /.test(line))).toEqual([
       "enrichment  front 1 queued (waiting: not configured), 0 dead; intercom 2 queued (waiting: not configured), 0 dead; zendesk 1 queued, 0 dead",
       "sweep       last 2027-01-01T00:00:01.234Z: 12 issue(s) due, 2 relabelled in 1.23s; next at 2027-01-01T01:00:00.000Z",
