@@ -1,4 +1,4 @@
-import { ticketDetails } from "../conversation-details.js";
+import { cacheTeamNames, ticketDetails } from "../conversation-details.js";
 import type { ConversationDetails, ConversationRef, HelpdeskClient } from "../provider.js";
 import { HelpdeskError, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
 import { noteAsHtml } from "../note-html.js";
@@ -44,6 +44,7 @@ export function createFreshdeskClient(settings: FreshdeskSettings): HelpdeskClie
   const url = (path: string) => apiUrl(settings.apiUrl, path);
   const timeoutMs = settings.timeoutMs;
   const ticketPath = (ref: ConversationRef) => `/api/v2/tickets/${segment(ref.conversationId)}`;
+  const groupNames = cacheTeamNames();
 
   function checkAccount(ref: ConversationRef): void {
     // Ticket ids are per helpdesk: ticket 123 of another domain is some other customer's ticket 123 here.
@@ -99,26 +100,21 @@ export function createFreshdeskClient(settings: FreshdeskSettings): HelpdeskClie
         timeoutMs,
       });
       const groupId = ticket.group_id;
-      const team = groupId === undefined || groupId === null ? null : await readGroup(groupId);
+      const team = groupId === undefined || groupId === null ? null : await groupNames(ref, groupId, () => readGroup(groupId));
       return ticketDetails(ticket, team);
 
       // The ticket names its group by id only. https://developers.freshdesk.com/api/#view_group
-      async function readGroup(id: number): Promise<string | null> {
-        try {
-          const group = await requestJson(protocol, {
-            conversationId: ref.conversationId,
-            method: "GET",
-            url: url(`/api/v2/groups/${segment(id)}`),
-            headers,
-            schema: groupSchema,
-            notFoundReason: `group ${id} not found (404)`,
-            timeoutMs,
-          });
-          return group.name;
-        } catch (error) {
-          if (error instanceof HelpdeskError && error.status === 404) return null;
-          throw error;
-        }
+      async function readGroup(id: number): Promise<string> {
+        const group = await requestJson(protocol, {
+          conversationId: ref.conversationId,
+          method: "GET",
+          url: url(`/api/v2/groups/${segment(id)}`),
+          headers,
+          schema: groupSchema,
+          notFoundReason: `group ${id} not found (404)`,
+          timeoutMs,
+        });
+        return group.name;
       }
     },
   };

@@ -1,4 +1,4 @@
-import { readId, readTime } from "../conversation-details.js";
+import { cacheTeamNames, readId, readTime } from "../conversation-details.js";
 import type { ConversationDetails, ConversationRef, HelpdeskClient } from "../provider.js";
 import { HelpdeskError, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
 import { noteAsHtml } from "../note-html.js";
@@ -52,6 +52,7 @@ export function createHelpScoutClient(settings: HelpScoutSettings): HelpdeskClie
    */
   let token: { value: string; expiresAt: number } | undefined;
   let pending: Promise<string> | undefined;
+  const mailboxNames = cacheTeamNames();
 
   function accessToken(conversationId: string): Promise<string> {
     if (token !== undefined && Date.now() < token.expiresAt) return Promise.resolve(token.value);
@@ -147,7 +148,7 @@ export function createHelpScoutClient(settings: HelpScoutSettings): HelpdeskClie
         }),
       );
       const mailboxId = conversation.mailboxId;
-      const team = mailboxId === undefined || mailboxId === null ? null : await readMailbox(mailboxId);
+      const team = mailboxId === undefined || mailboxId === null ? null : await mailboxNames(ref, mailboxId, () => readMailbox(mailboxId));
       return {
         team,
         tags: conversation.tags?.map((tag) => tag.tag) ?? [],
@@ -157,24 +158,19 @@ export function createHelpScoutClient(settings: HelpScoutSettings): HelpdeskClie
 
       // Help Scout's team for a conversation is its mailbox (inbox), named by id only.
       // https://developer.helpscout.com/mailbox-api/endpoints/mailboxes/get/
-      async function readMailbox(id: number): Promise<string | null> {
-        try {
-          const mailbox = await authorized(ref.conversationId, (protocol, headers) =>
-            requestJson(protocol, {
-              conversationId: ref.conversationId,
-              method: "GET",
-              url: url(`/v2/mailboxes/${segment(id)}`),
-              headers,
-              schema: mailboxSchema,
-              notFoundReason: `mailbox ${id} not found (404)`,
-              timeoutMs,
-            }),
-          );
-          return mailbox.name;
-        } catch (error) {
-          if (error instanceof HelpdeskError && error.status === 404) return null;
-          throw error;
-        }
+      async function readMailbox(id: number): Promise<string> {
+        const mailbox = await authorized(ref.conversationId, (protocol, headers) =>
+          requestJson(protocol, {
+            conversationId: ref.conversationId,
+            method: "GET",
+            url: url(`/v2/mailboxes/${segment(id)}`),
+            headers,
+            schema: mailboxSchema,
+            notFoundReason: `mailbox ${id} not found (404)`,
+            timeoutMs,
+          }),
+        );
+        return mailbox.name;
       }
     },
   };

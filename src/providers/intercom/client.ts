@@ -1,11 +1,6 @@
+import { cacheTeamNames } from "../conversation-details.js";
 import type { ConversationDetails, ConversationRef, HelpdeskClient } from "../provider.js";
-import {
-  HelpdeskError,
-  headerEpoch,
-  headerNumber,
-  requestJson,
-  type HelpdeskProtocol,
-} from "../helpdesk-http.js";
+import { headerEpoch, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
 import { noteAsHtml } from "../note-html.js";
 import { apiUrl, segment } from "../provider-settings.js";
 import { conversationSchema, errorListSchema, teamSchema } from "./schema.js";
@@ -54,6 +49,7 @@ export function createIntercomClient(settings: IntercomSettings): HelpdeskClient
   };
   const url = (path: string) => apiUrl(settings.apiUrl, path);
   const timeoutMs = settings.timeoutMs;
+  const teamNames = cacheTeamNames();
 
   return {
     provider: "intercom",
@@ -95,7 +91,8 @@ export function createIntercomClient(settings: IntercomSettings): HelpdeskClient
         timeoutMs,
       });
       const teamId = conversation.team_assignee_id;
-      const team = teamId === undefined || teamId === null || teamId === "0" || teamId === "" ? null : await readTeam(teamId);
+      const assigned = teamId !== undefined && teamId !== null && teamId !== "0" && teamId !== "";
+      const team = assigned ? await teamNames(ref, teamId, () => readTeam(teamId)) : null;
       return {
         team,
         tags: conversation.tags?.tags.map((tag) => tag.name) ?? [],
@@ -105,23 +102,17 @@ export function createIntercomClient(settings: IntercomSettings): HelpdeskClient
 
       // The conversation names its team by id only.
       // https://developers.intercom.com/docs/references/2.12/rest-api/api.intercom.io/teams/retrieveteam
-      async function readTeam(id: string): Promise<string | null> {
-        try {
-          const found = await requestJson(protocol, {
-            conversationId: ref.conversationId,
-            method: "GET",
-            url: url(`/teams/${segment(id)}`),
-            headers,
-            schema: teamSchema,
-            notFoundReason: `team ${id} not found (404)`,
-            timeoutMs,
-          });
-          return found.name;
-        } catch (error) {
-          // A team deleted after assignment leaves the conversation without a team name, not unreadable.
-          if (error instanceof HelpdeskError && error.status === 404) return null;
-          throw error;
-        }
+      async function readTeam(id: string): Promise<string> {
+        const found = await requestJson(protocol, {
+          conversationId: ref.conversationId,
+          method: "GET",
+          url: url(`/teams/${segment(id)}`),
+          headers,
+          schema: teamSchema,
+          notFoundReason: `team ${id} not found (404)`,
+          timeoutMs,
+        });
+        return found.name;
       }
     },
   };

@@ -1,4 +1,4 @@
-import { ticketDetails } from "../conversation-details.js";
+import { cacheTeamNames, ticketDetails } from "../conversation-details.js";
 import type { ConversationDetails, ConversationRef, HelpdeskClient } from "../provider.js";
 import { HelpdeskError, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
 import { apiUrl, segment } from "../provider-settings.js";
@@ -48,6 +48,7 @@ export function createZendeskClient(settings: ZendeskSettings): HelpdeskClient {
   const headers = { authorization: `Basic ${credentials}` };
   const url = (path: string) => apiUrl(settings.apiUrl, path);
   const timeoutMs = settings.timeoutMs;
+  const groupNames = cacheTeamNames();
 
   const ticketPath = (ref: ConversationRef) => `/api/v2/tickets/${segment(ref.conversationId)}.json`;
 
@@ -126,26 +127,21 @@ export function createZendeskClient(settings: ZendeskSettings): HelpdeskClient {
       checkAccount(ref);
       const ticket = await readTicket(ref);
       const groupId = ticket.group_id;
-      const team = groupId === undefined || groupId === null ? null : await readGroup(groupId);
+      const team = groupId === undefined || groupId === null ? null : await groupNames(ref, groupId, () => readGroup(groupId));
       return ticketDetails(ticket, team);
 
       // The ticket names its group by id only.
-      async function readGroup(id: number): Promise<string | null> {
-        try {
-          const found = await requestJson(protocol, {
-            conversationId: ref.conversationId,
-            method: "GET",
-            url: url(`/api/v2/groups/${segment(id)}.json`),
-            headers,
-            schema: groupSchema,
-            notFoundReason: `group ${id} not found (404)`,
-            timeoutMs,
-          });
-          return found.group.name;
-        } catch (error) {
-          if (error instanceof HelpdeskError && error.status === 404) return null;
-          throw error;
-        }
+      async function readGroup(id: number): Promise<string> {
+        const found = await requestJson(protocol, {
+          conversationId: ref.conversationId,
+          method: "GET",
+          url: url(`/api/v2/groups/${segment(id)}.json`),
+          headers,
+          schema: groupSchema,
+          notFoundReason: `group ${id} not found (404)`,
+          timeoutMs,
+        });
+        return found.group.name;
       }
     },
   };

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FRESHDESK_STATUS } from "../../../src/providers/freshdesk/client.js";
 import { freshdeskProvider } from "../../../src/providers/freshdesk/index.js";
 import { startFakeFreshdesk, type FakeFreshdesk } from "../../fakes/freshdesk-server.js";
+import { readInTurn } from "../team-reads.js";
 
 const ref = { account: "acme", conversationId: "1207" };
 
@@ -54,6 +55,15 @@ describe("Freshdesk client", () => {
   it("refuses a ticket of another Freshdesk domain without calling the API", async () => {
     await expect(client().reopen({ account: "globex", conversationId: "1207" })).rejects.toMatchObject({ retryable: false });
     expect(fake.http.requests).toHaveLength(0);
+  });
+
+  it("reads a group's name once for two tickets in that group", async () => {
+    fake.seed({ id: "1208", team: null });
+    const groupId = fake.tickets.get(ref.conversationId)!.groupId;
+    fake.tickets.get("1208")!.groupId = groupId;
+    const { teams, reads } = await readInTurn(client(), fake.http, [ref, { ...ref, conversationId: "1208" }]);
+    expect(teams).toEqual(["Payments", "Payments"]);
+    expect(reads).toEqual(["/api/v2/tickets/1207", `/api/v2/groups/${groupId}`, "/api/v2/tickets/1208"]);
   });
 
   describe("configure", () => {

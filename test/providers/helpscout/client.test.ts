@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { helpscoutProvider } from "../../../src/providers/helpscout/index.js";
 import { startFakeHelpScout, type FakeHelpScout } from "../../fakes/helpscout-server.js";
+import { readInTurn } from "../team-reads.js";
 
 const ref = { account: "", conversationId: "2391938111" };
 
@@ -95,6 +96,15 @@ describe("Help Scout client", () => {
   it("reads the wait from X-RateLimit-Retry-After", async () => {
     fake.http.failNext({ kind: "rate-limited", retryAfterSeconds: 7 }, { match: (request) => request.method === "PATCH" });
     await expect(client().reopen(ref)).rejects.toMatchObject({ status: 429, retryable: true, retryAfterMs: 7_000 });
+  });
+
+  it("reads a mailbox's name once for two conversations in that mailbox", async () => {
+    fake.seed({ id: "2391938112", team: null });
+    const mailboxId = fake.conversations.get(ref.conversationId)!.mailboxId;
+    fake.conversations.get("2391938112")!.mailboxId = mailboxId;
+    const { teams, reads } = await readInTurn(client(), fake.http, [ref, { ...ref, conversationId: "2391938112" }]);
+    expect(teams).toEqual(["Support", "Support"]);
+    expect(reads).toEqual(["/v2/conversations/2391938111", `/v2/mailboxes/${mailboxId}`, "/v2/conversations/2391938112"]);
   });
 
   it("names the missing variable when the credentials are only partly set", () => {

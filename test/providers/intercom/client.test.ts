@@ -4,6 +4,7 @@ import { INTERCOM_VERSION, createIntercomClient } from "../../../src/providers/i
 import { intercomProvider } from "../../../src/providers/intercom/index.js";
 import { ProviderConfigError } from "../../../src/providers/provider-settings.js";
 import { startFakeIntercom, type FakeIntercom } from "../../fakes/intercom-server.js";
+import { readInTurn } from "../team-reads.js";
 
 const ref = { account: "abc123", conversationId: "215471" };
 
@@ -55,6 +56,15 @@ describe("Intercom client", () => {
     const details = await client().readConversation(ref);
     expect(details.team).toBe("Team Messenger");
     expect(fake.http.requestsTo("GET", /^\/teams\/\d+$/)).toHaveLength(1);
+  });
+
+  it("reads a team's name once for two conversations in that team", async () => {
+    fake.seed({ id: "215472", team: null });
+    const teamId = fake.conversations.get(ref.conversationId)!.teamId;
+    fake.conversations.get("215472")!.teamId = teamId;
+    const { teams, reads } = await readInTurn(client(), fake.http, [ref, { ...ref, conversationId: "215472" }]);
+    expect(teams).toEqual(["Team Messenger", "Team Messenger"]);
+    expect(reads).toEqual(["/conversations/215471", `/teams/${teamId}`, "/conversations/215472"]);
   });
 
   it("reads a deleted team as no team", async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { HelpdeskError } from "../../../src/providers/helpdesk-http.js";
 import { zendeskProvider } from "../../../src/providers/zendesk/index.js";
 import { startFakeZendesk, type FakeZendesk } from "../../fakes/zendesk-server.js";
+import { readInTurn } from "../team-reads.js";
 
 const ref = { account: "acme", conversationId: "4821" };
 const CLOSED_REASON = "Zendesk: ticket 4821 is closed; closed tickets cannot be reopened";
@@ -96,6 +97,15 @@ describe("Zendesk client", () => {
       customerId: "36100012",
       createdAt: new Date("2024-05-01T10:00:00Z"),
     });
+  });
+
+  it("reads a group's name once for two tickets in that group", async () => {
+    fake.seed({ id: "4822", team: null });
+    const groupId = fake.tickets.get(ref.conversationId)!.groupId;
+    fake.tickets.get("4822")!.groupId = groupId;
+    const { teams, reads } = await readInTurn(client(), fake.http, [ref, { ...ref, conversationId: "4822" }]);
+    expect(teams).toEqual(["Tier 2", "Tier 2"]);
+    expect(reads).toEqual(["/api/v2/tickets/4821.json", `/api/v2/groups/${groupId}.json`, "/api/v2/tickets/4822.json"]);
   });
 
   describe("configure", () => {
