@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Database } from "../store/database.js";
+import { retryDeadEnrichment } from "../store/enrich-jobs.js";
 import { retryJobs } from "../store/reopen-jobs.js";
 import { parseWith, UsageError } from "./arguments.js";
 import type { Output } from "./output.js";
@@ -9,7 +10,8 @@ const jobId = z.string().regex(/^[1-9]\d{0,9}$/, "expected a job id (a number fr
 
 /**
  * `closeloop retry <job-id>` / `retry --dead`: dead jobs run again, with a fresh attempt budget. A running server
- * picks them up within a second; the summary comment of their close is edited when they settle.
+ * picks them up within a second; the summary comment of their close is edited when they settle. `--dead` also
+ * queues again the conversations whose reading for the labels (enrichment) died.
  */
 export async function retryCommand(database: Database, args: string[], options: { dead: boolean; json: boolean }, out: Output, error: (line: string) => void): Promise<number> {
   if (options.dead === (args.length > 0) || args.length > 1) throw new UsageError(USAGE);
@@ -19,8 +21,19 @@ export async function retryCommand(database: Database, args: string[], options: 
     error(`closeloop: ${outcome.problem}`);
     return 1;
   }
-  if (options.json) out.json(outcome);
-  else if ("id" in which) out.line(`job ${which.id} queued again; a running server picks it up`);
-  else out.line(outcome.retried === 0 ? "no dead jobs" : `${outcome.retried} dead job${outcome.retried === 1 ? "" : "s"} queued again; a running server picks them up`);
+  if ("id" in which) {
+    if (options.json) out.json(outcome);
+    else out.line(`job ${which.id} queued again; a running server picks it up`);
+    return 0;
+  }
+  const enrichment = await retryDeadEnrichment(database.prisma);
+  if (options.json) out.json({ ...outcome, enrichment });
+  else if (outcome.retried + enrichment === 0) out.line("no dead jobs");
+  else {
+    const parts = [];
+    if (outcome.retried > 0) parts.push(`${outcome.retried} dead job${outcome.retried === 1 ? "" : "s"}`);
+    if (enrichment > 0) parts.push(`${enrichment} conversation read${enrichment === 1 ? "" : "s"} for labels`);
+    out.line(`${parts.join(" and ")} queued again; a running server picks them up`);
+  }
   return 0;
 }

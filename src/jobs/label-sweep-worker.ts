@@ -8,7 +8,7 @@ import { applyLabelsWithApp, type InstallationLabelDeps } from "../labels/instal
 import { sweepDueIssues, type DecayedIssue, type SweepFigures } from "../labels/sweep.js";
 import type { DatabaseTarget } from "../store/database-url.js";
 import { openSweepStore } from "../store/label-sweep.js";
-import type { IssueRef, RepositoryRef } from "../store/links.js";
+import type { RepositoryRef } from "../store/links.js";
 import { claimSweep, finishSweep, renewSweep, requestSweep } from "../store/sweep-schedule.js";
 import { PollLoop } from "./poll-loop.js";
 
@@ -21,6 +21,13 @@ export interface LabelSweepOptions {
   leaseMs?: number;
   /** the next sweep after one that could not apply every label (GitHub failed, or a rate limit without Retry-After) */
   retryMs?: number;
+  /**
+   * issues relabelled at most per sweep: a config change across a large repository is spread over several sweeps
+   * (`retryMs` apart) instead of spending GitHub's write limits at once and starving the webhooks' own label writes
+   */
+  maxIssuesPerSweep?: number;
+  /** how long `stop` waits for the issue being relabelled (GitHub may be pacing writes); after that the lease expires */
+  stopTimeoutMs?: number;
 }
 
 /** Why the sweep stopped applying labels before the end, and when the next may start. */
@@ -57,6 +64,8 @@ export class LabelSweepWorker {
       pollMs: options.pollMs ?? 60_000,
       leaseMs: options.leaseMs ?? 2 * 60_000,
       retryMs: options.retryMs ?? 5 * 60_000,
+      maxIssuesPerSweep: options.maxIssuesPerSweep ?? 500,
+      stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
     };
     this.#loop = new PollLoop(
       async () => (await this.runOnce(), false),
@@ -66,6 +75,7 @@ export class LabelSweepWorker {
   }
 
   start(): void {
+    this.#stopping = false;
     this.#loop.start();
   }
 
@@ -77,7 +87,9 @@ export class LabelSweepWorker {
 
   async stop(): Promise<void> {
     this.#stopping = true;
-    await this.#loop.stop();
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([this.#loop.stop(), new Promise<void>((resolve) => (bound = setTimeout(resolve, this.#options.stopTimeoutMs)))]);
+    clearTimeout(bound);
   }
 
   /** Sweeps once if a sweep is due and this replica gets the lease; returns its figures, or null when it did not sweep. */
@@ -86,27 +98,31 @@ export class LabelSweepWorker {
     const startedAt = this.#now();
     if (!(await claimSweep(prisma, this.owner, this.#options.leaseMs, startedAt))) return null;
     this.#leaseLost = false;
-    const heartbeat = setInterval(() => void this.#renew(), Math.max(100, Math.floor(this.#options.leaseMs / 3)));
-    const store = openSweepStore(this.deps.target);
     const clock = performance.now();
     let figures: SweepFigures = { issues: 0, links: 0, changed: 0, batches: 0 };
     let error: string | null = null;
     let nextRunAt = new Date(startedAt.getTime() + this.#options.intervalMs);
-    const repositories = new RepositoryLookup(this.deps);
+    const run = new SweepRun(this.deps, this.#options.maxIssuesPerSweep);
+    let heartbeat: NodeJS.Timeout | undefined;
     try {
-      figures = await sweepDueIssues(store, startedAt, (id) => repositories.rules(id), {
-        applyChanged: (issues) => this.#apply(issues, repositories),
-        // What was not applied stays due now; the next sweep (brought forward below) takes it up.
-        retryAfterMs: 0,
-      });
-      if (repositories.failed > 0) nextRunAt = this.#sooner(nextRunAt, this.#options.retryMs);
+      const store = openSweepStore(this.deps.target);
+      heartbeat = setInterval(() => void this.#renew(), Math.max(100, Math.floor(this.#options.leaseMs / 3)));
+      try {
+        figures = await sweepDueIssues(store, startedAt, (id) => run.rules(id), {
+          applyChanged: (issues) => this.#apply(issues, run),
+          // What was not applied stays due now; the next sweep (brought forward below) takes it up.
+          retryAfterMs: 0,
+        });
+      } finally {
+        await store.close();
+      }
+      if (run.failed > 0) nextRunAt = this.#sooner(nextRunAt, this.#options.retryMs);
     } catch (failure) {
       error = failure instanceof Error ? failure.message : String(failure);
       nextRunAt = this.#sooner(nextRunAt, failure instanceof SweepInterrupted ? failure.retryAfterMs : this.#options.retryMs);
       log.warn({ err: failure }, `label sweep: stopped before the end (${error}); the rest is swept from ${nextRunAt.toISOString()}`);
     } finally {
       clearInterval(heartbeat);
-      await store.close();
     }
     const seconds = (performance.now() - clock) / 1000;
     sweepDuration.observe(seconds);
@@ -116,22 +132,34 @@ export class LabelSweepWorker {
     return figures;
   }
 
-  /** Applies the labels of a batch's changed issues, one at a time; an issue that fails stays due for the next sweep. */
-  async #apply(issues: DecayedIssue[], repositories: RepositoryLookup): Promise<void> {
+  /**
+   * Applies the labels of a batch's changed issues, one at a time; an issue that fails stays due for the next sweep.
+   * An installation GitHub will not give a token for is skipped for the rest of the sweep, with one log line.
+   */
+  async #apply(issues: DecayedIssue[], run: SweepRun): Promise<void> {
     for (const decayed of issues) {
       // Another replica (or this one's next start) carries on at once.
       if (this.#stopping) throw new SweepInterrupted("the process is stopping", 0);
       if (this.#leaseLost) throw new SweepInterrupted("another replica took the sweep over (this one's lease ran out)", 0);
-      const repository = await repositories.get(decayed.repositoryId);
-      if (repository === null) continue;
-      const issue: IssueRef = { repository, number: decayed.number, githubId: 0n, state: "open" };
+      if (run.applied >= this.#options.maxIssuesPerSweep) {
+        throw new SweepInterrupted(`relabelled ${run.applied} issues, the most one sweep does; the rest follow in the next`, this.#options.retryMs);
+      }
+      const repository = await run.get(decayed.repositoryId);
+      if (repository === null || run.skipped(repository)) continue;
+      const where = `${repository.owner}/${repository.name}#${decayed.number}`;
+      const labels = { ...this.deps, github: (id: number) => run.github(id), now: () => this.#now() };
       try {
-        await applyLabelsWithApp({ ...this.deps, now: () => this.#now() }, issue);
+        run.applied++;
+        await applyLabelsWithApp(labels, { repository, number: decayed.number, githubId: 0n, state: "open" });
       } catch (error) {
+        run.failed++;
         const retryAfterMs = rateLimitWait(error);
-        if (retryAfterMs !== undefined) throw new SweepInterrupted(`GitHub rate limit on ${repository.owner}/${repository.name}#${decayed.number}`, retryAfterMs);
-        repositories.failed++;
-        this.deps.log.warn({ err: error }, `label sweep: could not apply the labels of ${repository.owner}/${repository.name}#${decayed.number}; trying again at the next sweep`);
+        if (retryAfterMs !== undefined) throw new SweepInterrupted(`GitHub rate limit at ${where}`, retryAfterMs);
+        if (error instanceof InstallationUnavailable) {
+          this.deps.log.warn({ err: error.cause }, `label sweep: no token for installation ${repository.installationId} (${describe(error.cause)}); its issues wait for the next sweep`);
+        } else {
+          this.deps.log.warn({ err: error }, `label sweep: could not apply the labels of ${where}; trying again at the next sweep`);
+        }
       }
     }
   }
@@ -156,14 +184,28 @@ export class LabelSweepWorker {
   }
 }
 
-/** The repositories of one sweep: their rows and frequency rules, each read once. */
-class RepositoryLookup {
+/** GitHub would not give an installation token (suspended, uninstalled meanwhile): the installation is skipped. */
+class InstallationUnavailable extends Error {
+  constructor(override readonly cause: unknown) {
+    super("installation unavailable");
+  }
+}
+
+/** One sweep's state: repositories and their rules read once, installations' Octokits, what was applied and failed. */
+class SweepRun {
   readonly #rows = new Map<bigint, Promise<RepositoryRef | null>>();
-  readonly #rules = new Map<bigint, Promise<FrequencyRules>>();
+  readonly #rules = new Map<bigint, Promise<FrequencyRules | null>>();
+  readonly #octokits = new Map<number, ReturnType<InstallationLabelDeps["github"]>>();
+  readonly #unavailable = new Set<bigint>();
+  /** issues whose labels were applied, or tried */
+  applied = 0;
   /** issues whose labels could not be applied */
   failed = 0;
 
-  constructor(private readonly deps: InstallationLabelDeps) {}
+  constructor(
+    private readonly deps: InstallationLabelDeps,
+    readonly budget: number,
+  ) {}
 
   get(id: bigint): Promise<RepositoryRef | null> {
     let row = this.#rows.get(id);
@@ -171,24 +213,51 @@ class RepositoryLookup {
     return row;
   }
 
-  /** The repository's `frequency` rules; the defaults when its config cannot be read now (logged; labels wait). */
-  rules(id: bigint): Promise<FrequencyRules> {
+  skipped(repository: RepositoryRef): boolean {
+    return this.#unavailable.has(repository.installationId);
+  }
+
+  /** The installation's Octokit, asked for once per sweep; a refusal marks the installation unavailable. */
+  async github(installationId: number): ReturnType<InstallationLabelDeps["github"]> {
+    let octokit = this.#octokits.get(installationId);
+    if (!octokit) this.#octokits.set(installationId, (octokit = this.deps.github(installationId)));
+    try {
+      return await octokit;
+    } catch (error) {
+      this.#unavailable.add(BigInt(installationId));
+      throw new InstallationUnavailable(error);
+    }
+  }
+
+  /**
+   * The repository's `frequency` rules (an unreadable file gives the last valid config or the defaults, as for
+   * webhooks); null when GitHub cannot be asked now (no token): its issues are left due for the next sweep.
+   */
+  rules(id: bigint): Promise<FrequencyRules | null> {
     let rules = this.#rules.get(id);
     if (!rules) this.#rules.set(id, (rules = this.#read(id)));
     return rules;
   }
 
-  async #read(id: bigint): Promise<FrequencyRules> {
+  async #read(id: bigint): Promise<FrequencyRules | null> {
     const repository = await this.get(id);
+    // Purged meanwhile: its issues went with it.
     if (repository === null) return DEFAULT_CONFIG.frequency;
+    if (this.skipped(repository)) return null;
     try {
-      const octokit = await this.deps.github(Number(repository.installationId));
+      const octokit = await this.github(Number(repository.installationId));
       return (await this.deps.configs.get(repository, installationConfigReader(octokit, repository.owner, repository.name))).frequency;
     } catch (error) {
-      this.deps.log.warn({ err: error }, `label sweep: cannot read the config of ${repository.owner}/${repository.name}; evaluating with the defaults`);
-      return DEFAULT_CONFIG.frequency;
+      this.failed++;
+      const cause = error instanceof InstallationUnavailable ? error.cause : error;
+      this.deps.log.warn({ err: cause }, `label sweep: cannot read the config of ${repository.owner}/${repository.name} (${describe(cause)}); its issues wait for the next sweep`);
+      return null;
     }
   }
+}
+
+function describe(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n", 1)[0] ?? "unknown error";
 }
 
 /** How long GitHub asked to wait, when the error is a rate limit (primary or secondary); undefined otherwise. */

@@ -7,11 +7,10 @@ import { PROVIDERS } from "../domain/link.js";
 import { renderReopenSummary, summaryMarker } from "../domain/reopen-summary.js";
 import { customerHash } from "../domain/customer-hash.js";
 import { HelpdeskError, rateLimitState } from "../providers/helpdesk-http.js";
-import type { ConversationDetails } from "../providers/provider.js";
 import { providers } from "../providers/registry.js";
 import type { Engine } from "../store/database-url.js";
 import type { Prisma } from "../store/database.js";
-import { claimEnrichJobs, conversationLinked, recordEnrichment, type ClaimedEnrichJob } from "../store/enrich-jobs.js";
+import { claimEnrichJobs, dropUnlinkedJob, recordEnrichment, type ClaimedEnrichJob } from "../store/enrich-jobs.js";
 import { killLeased, releaseLeased, renewLeased, retryLeasedLater, type JobTable } from "../store/leased-jobs.js";
 import type { IssueRef } from "../store/links.js";
 import {
@@ -84,7 +83,8 @@ const LONGEST_PAUSE_MS = 5 * 60_000;
  * Runs reopen jobs (SPEC §7): claims them under a lease, runs each call through its provider's p-queue (sized to the
  * provider's rate budget, paused by Retry-After and exhausted rate-limit headers), records each step, backs off on
  * retryable failures, dead-letters permanent ones, and writes the summary comment when a close's jobs have settled.
- * See docs/reopen.md.
+ * See docs/reopen.md. With `enrichment`, the same lanes also run the reads labels need (enrichment jobs, below every
+ * reopen call in each queue, so the provider's budget is shared): docs/labels.md.
  */
 export class ReopenWorker {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -246,7 +246,8 @@ export class ReopenWorker {
     const ref = { account: job.account, conversationId: job.conversationId };
     try {
       // Its links went (edited out, or purged) while it waited: nothing needs its details.
-      const details = (await conversationLinked(this.prisma, job)) ? await this.#send(state, -1, () => lane.client.readConversation(ref)) : EMPTY_DETAILS;
+      if (await dropUnlinkedJob(this.prisma, job, this.owner)) return;
+      const details = await this.#send(state, -1, () => lane.client.readConversation(ref));
       const issues = await recordEnrichment(this.prisma, job, this.owner, {
         team: details.team,
         tags: details.tags,
@@ -446,8 +447,6 @@ async function findSummaryComment(octokit: ProbotOctokit, issue: { owner: string
   const found = comments.find((comment) => comment.body?.startsWith(marker));
   return found === undefined ? null : BigInt(found.id);
 }
-
-const EMPTY_DETAILS: ConversationDetails = { team: null, tags: [], customerId: null, createdAt: null };
 
 const JOB_NAMES: Record<JobTable, string> = { ReopenJob: "reopen", EnrichJob: "enrichment" };
 

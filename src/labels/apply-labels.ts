@@ -66,10 +66,12 @@ export async function applyIssueLabels(
     });
     const writes = payloadObservations(payload, inputs.labels, [...frequencyLabels, ...desired]);
     let dueAt = nextFrequencyChange(inputs.reports, now, rules);
-    const evaluation = () => (frequency === inputs.frequency && sameTime(dueAt, inputs.labelsDueAt) && !inputs.stale ? undefined : { frequency, dueAt });
+    const evaluation = () => (frequency === inputs.frequency && sameTime(dueAt, inputs.labelsDueAt) && inputs.staleAt === null ? undefined : { frequency, dueAt });
+    // The labels are as they should be (or as a dry run says they would be): a stale mark read here is done with.
+    const settled = inputs.staleAt;
     const outcome: LabelOutcome = { frequency, added: [], removed: [] };
     if (diff.add.length === 0 && diff.remove.length === 0) {
-      await recordIssueLabels(prisma, inputs.issueId, writes, evaluation());
+      await recordIssueLabels(prisma, inputs.issueId, writes, evaluation(), settled);
       return outcome;
     }
 
@@ -89,7 +91,7 @@ export async function applyIssueLabels(
         writer.log.info(`[dry-run] Would add label "${name}" to ${where}`);
       }
       for (const name of diff.remove) writer.log.info(`[dry-run] Would remove label "${name}" from ${where}`);
-      await recordIssueLabels(prisma, inputs.issueId, writes, evaluation());
+      await recordIssueLabels(prisma, inputs.issueId, writes, evaluation(), settled);
       return { ...outcome, added: diff.add, removed: diff.remove };
     }
 
@@ -129,11 +131,13 @@ export async function applyIssueLabels(
       }
       if (status(error) === 404 || status(error) === 410) {
         writer.log.warn(`${where}: the issue is gone or closeloop cannot see it (GitHub answered ${status(error)}); its labels are left alone`);
+        // Not tried again by the sweep: an event brings the issue back if it comes back.
+        await recordIssueLabels(prisma, inputs.issueId, [], undefined, settled);
         return { ...outcome, skipped: "not-found" };
       }
       throw error;
     }
-    await recordIssueLabels(prisma, inputs.issueId, writes, evaluation());
+    await recordIssueLabels(prisma, inputs.issueId, writes, evaluation(), settled);
     if (inputs.labelError) await clearLabelError(prisma, issue.repository.id);
     if (outcome.added.length + outcome.removed.length > 0) {
       writer.log.info({ added: outcome.added, removed: outcome.removed }, `${where}: labels ${describeChange(outcome)}`);

@@ -10,6 +10,9 @@ export interface DecayedIssue {
   to: Frequency | null;
 }
 
+/** Each repository's frequency rules (its config); null when they cannot be known now (its issues are left due). */
+export type RulesFor = (repositoryId: bigint) => FrequencyRules | null | Promise<FrequencyRules | null>;
+
 export interface SweepOptions {
   /**
    * issues read and evaluated per batch: 500 keeps a million-link sweep near 100 MB of RSS; larger batches are not
@@ -17,9 +20,9 @@ export interface SweepOptions {
    */
   batchSize?: number;
   /**
-   * Applies the labels of issues whose frequency changed (GitHub calls; each records its own evaluation, as
-   * `applyIssueLabels` does). Without it the new evaluation is only stored. Issues it leaves due, or all of the batch's
-   * when it throws, are due again after `retryAfterMs`.
+   * Applies the labels of issues whose frequency changed or that are marked stale (GitHub calls; each records its own
+   * evaluation and clears the mark, as `applyIssueLabels` does). Without it the new evaluation is only stored. Issues
+   * it leaves due, or all of the batch's when it throws, are due again after `retryAfterMs`.
    */
   applyChanged?: (issues: DecayedIssue[]) => Promise<void>;
   retryAfterMs?: number;
@@ -35,17 +38,15 @@ export interface SweepFigures {
 /**
  * The decay sweep's core (SPEC §6): re-evaluates every issue whose frequency could have changed since it was last
  * evaluated (`labelsDueAt <= now`), in batches, so `daily` becomes `weekly` and then nothing when reports stop.
- * Issues whose frequency is unchanged only get their next due time; changed ones go to `applyChanged`. Each
- * evaluated issue's due time moves past `now` (or to null when it has no label left to lose), so a stopped sweep
- * resumes where it stopped, and memory stays at one batch.
- *
- * The worker around it (an hourly run under a database lease, GitHub writes paced for secondary rate limits) is not
- * built yet; `rulesFor` is where it passes each repository's config.
+ * Issues whose frequency is unchanged only get their next due time; changed ones, and ones marked stale, go to
+ * `applyChanged`. Each evaluated issue's due time moves past `now` (or to null when it has no label left to lose), so
+ * a stopped sweep resumes where it stopped, and memory stays at one batch. The worker around it, with each
+ * repository's config as `rulesFor`, is src/jobs/label-sweep-worker.ts.
  */
 export async function sweepDueIssues(
   store: SweepStore,
   now: Date,
-  rulesFor: (repositoryId: bigint) => FrequencyRules | Promise<FrequencyRules>,
+  rulesFor: RulesFor,
   options: SweepOptions = {},
 ): Promise<SweepFigures> {
   const batchSize = options.batchSize ?? 500;
@@ -60,11 +61,14 @@ export async function sweepDueIssues(
     const { evaluations, changed } = await evaluate(due, now, rulesFor);
     figures.changed += changed.length;
     if (changed.length === 0 || !options.applyChanged) {
-      await store.record(evaluations);
+      await store.record(evaluations, now);
       continue;
     }
     const changedIds = new Set(changed.map((issue) => issue.issueId));
-    await store.record(evaluations.filter((evaluation) => !changedIds.has(evaluation.issueId)));
+    await store.record(
+      evaluations.filter((evaluation) => !changedIds.has(evaluation.issueId)),
+      now,
+    );
     try {
       await options.applyChanged(changed);
     } finally {
@@ -74,17 +78,15 @@ export async function sweepDueIssues(
   }
 }
 
-async function evaluate(
-  due: readonly DueIssue[],
-  now: Date,
-  rulesFor: (repositoryId: bigint) => FrequencyRules | Promise<FrequencyRules>,
-): Promise<{ evaluations: Evaluation[]; changed: DecayedIssue[] }> {
-  const rules = new Map<bigint, FrequencyRules>();
+async function evaluate(due: readonly DueIssue[], now: Date, rulesFor: RulesFor): Promise<{ evaluations: Evaluation[]; changed: DecayedIssue[] }> {
+  const rules = new Map<bigint, FrequencyRules | null>();
   const evaluations: Evaluation[] = [];
   const changed: DecayedIssue[] = [];
   for (const issue of due) {
     let repositoryRules = rules.get(issue.repositoryId);
-    if (!repositoryRules) rules.set(issue.repositoryId, (repositoryRules = await rulesFor(issue.repositoryId)));
+    if (repositoryRules === undefined) rules.set(issue.repositoryId, (repositoryRules = await rulesFor(issue.repositoryId)));
+    // Its repository's rules are unknown now: left due, untouched, for the next sweep.
+    if (repositoryRules === null) continue;
     const frequency = frequencyOf(issue.reports, now, repositoryRules);
     evaluations.push({ issueId: issue.issueId, frequency, dueAt: nextFrequencyChange(issue.reports, now, repositoryRules) });
     if (frequency !== issue.frequency || issue.stale) {

@@ -85,23 +85,41 @@ export async function markLabelsStale(db: Prisma | Transaction, issues: readonly
   for (const issue of issues) {
     await (db as Transaction).issue.updateMany({
       where: { repositoryId: issue.repository.id, number: issue.number },
-      data: { labelsStale: true, labelsDueAt: at },
+      data: { labelsStaleAt: at, labelsDueAt: at },
     });
   }
 }
 
-/** Whether any issue still links the conversation: a job whose links all went is not worth a helpdesk call. */
-export async function conversationLinked(prisma: Prisma, job: EnrichmentRequest): Promise<boolean> {
-  return (await prisma.link.count({ where: { provider: job.provider, account: job.account, conversationId: job.conversationId } })) > 0;
+const unlinked = Sql.sql`NOT EXISTS (SELECT 1 FROM "Link" l
+    WHERE l."provider" = "EnrichJob"."provider" AND l."account" = "EnrichJob"."account" AND l."conversationId" = "EnrichJob"."conversationId")`;
+
+/**
+ * A claimed job whose conversation no issue links any more (its links were edited out or purged while it waited):
+ * deleted without a helpdesk call. True when deleted; false when a link exists, or a new link asked for the
+ * conversation since the claim (its generation moved): then the job runs.
+ */
+export async function dropUnlinkedJob(prisma: Prisma, job: ClaimedEnrichJob, owner: string): Promise<boolean> {
+  const deleted = await prisma.$executeRaw`DELETE FROM "EnrichJob"
+    WHERE "id" = ${job.id} AND "lockedBy" = ${owner} AND "generation" = ${job.generation} AND ${unlinked}`;
+  return deleted === 1;
 }
 
 /**
- * Jobs of conversations no issue links any more (their issues, repositories or installation were purged): deleted
- * with the rest of the data.
+ * Settled jobs of conversations no issue links any more (their issues, repositories or installation were purged):
+ * deleted with the rest of the data. A pending or running job is left to the worker (dropUnlinkedJob): on PostgreSQL,
+ * a link being added concurrently makes it pending again first, and this statement then skips it.
  */
 export async function purgeUnlinkedEnrichment(db: Prisma | Transaction): Promise<number> {
-  return db.$executeRaw`DELETE FROM "EnrichJob" WHERE NOT EXISTS (SELECT 1 FROM "Link" l
-    WHERE l."provider" = "EnrichJob"."provider" AND l."account" = "EnrichJob"."account" AND l."conversationId" = "EnrichJob"."conversationId")`;
+  return db.$executeRaw`DELETE FROM "EnrichJob" WHERE "state" IN ('done', 'dead') AND ${unlinked}`;
+}
+
+/** `closeloop retry --dead`: dead reads run again (after a long helpdesk outage, say), with a fresh attempt budget. */
+export async function retryDeadEnrichment(prisma: Prisma, now = new Date()): Promise<number> {
+  const { count } = await prisma.enrichJob.updateMany({
+    where: { state: "dead" },
+    data: { state: "pending", attempts: 0, nextAttemptAt: now, finishedAt: null, lockedBy: null, lockedUntil: null },
+  });
+  return count;
 }
 
 /** `closeloop status`: enrichment jobs per provider and state. */

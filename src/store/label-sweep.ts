@@ -34,8 +34,12 @@ export interface SweepStore {
    * `now` (or none), so a sweep that stops half-way resumes, from the start, with only what it had not done.
    */
   readDue(now: Date, afterId: number, limit: number): Promise<DueIssue[]>;
-  /** stores evaluations in one transaction (SQLite) or statement (PostgreSQL) */
-  record(evaluations: readonly Evaluation[]): Promise<void>;
+  /**
+   * Stores evaluations made at `now` in one transaction (SQLite) or statement (PostgreSQL), except for issues that a
+   * config change or enrichment marked meanwhile (no longer due by `now`, or marked stale): those stay for the next
+   * sweep.
+   */
+  record(evaluations: readonly Evaluation[], now: Date): Promise<void>;
   /** those of `issueIds` still due at `now` are due again at `until` (their labels could not be applied) */
   postpone(issueIds: readonly number[], now: Date, until: Date): Promise<void>;
   close(): Promise<void>;
@@ -51,8 +55,8 @@ const sqliteTime = (date: Date) => date.toISOString().replace("Z", "+00:00");
 function sqliteSweepStore(path: string): SweepStore {
   const db = new BetterSqlite3(path, { timeout: 10_000 });
   db.pragma("synchronous = NORMAL");
-  const due = db.prepare(`SELECT "id", "repositoryId", "number", "frequency", "labelsStale" FROM "Issue" WHERE "labelsDueAt" <= ? AND "id" > ? ORDER BY "id" LIMIT ?`).raw(true);
-  const update = db.prepare(`UPDATE "Issue" SET "frequency" = ?, "labelsDueAt" = ? WHERE "id" = ?`);
+  const due = db.prepare(`SELECT "id", "repositoryId", "number", "frequency", "labelsStaleAt" IS NOT NULL FROM "Issue" WHERE "labelsDueAt" <= ? AND "id" > ? ORDER BY "id" LIMIT ?`).raw(true);
+  const update = db.prepare(`UPDATE "Issue" SET "frequency" = ?, "labelsDueAt" = ? WHERE "id" = ? AND "labelsDueAt" <= ? AND "labelsStaleAt" IS NULL`);
   const postpone = db.prepare(`UPDATE "Issue" SET "labelsDueAt" = ? WHERE "id" = ? AND "labelsDueAt" <= ?`);
   const linkStatements = new Map<number, BetterSqlite3.Statement>();
   const linksOf = (count: number) => {
@@ -68,8 +72,8 @@ function sqliteSweepStore(path: string): SweepStore {
     }
     return statement;
   };
-  const recordAll = db.transaction((evaluations: readonly Evaluation[]) => {
-    for (const e of evaluations) update.run(e.frequency, e.dueAt && sqliteTime(e.dueAt), e.issueId);
+  const recordAll = db.transaction((evaluations: readonly Evaluation[], now: string) => {
+    for (const e of evaluations) update.run(e.frequency, e.dueAt && sqliteTime(e.dueAt), e.issueId, now);
   });
   const postponeAll = db.transaction((ids: readonly number[], now: string, until: string) => {
     for (const id of ids) postpone.run(until, id, now);
@@ -81,8 +85,8 @@ function sqliteSweepStore(path: string): SweepStore {
       const links = linksOf(issues.length).all(...issues.map(([id]) => id)) as [number, string, string | null][];
       return group(issues, links, (at) => Date.parse(at));
     },
-    async record(evaluations) {
-      recordAll(evaluations);
+    async record(evaluations, now) {
+      recordAll(evaluations, sqliteTime(now));
     },
     async postpone(ids, now, until) {
       postponeAll(ids, sqliteTime(now), sqliteTime(until));
@@ -99,7 +103,7 @@ function postgresSweepStore(connectionString: string): SweepStore {
   return {
     async readDue(now, afterId, limit) {
       const issues = await pool.query<IssueRow>({
-        text: `SELECT "id", "repositoryId", "number", "frequency", "labelsStale" FROM "Issue" WHERE "labelsDueAt" <= $1::timestamp(3) AND "id" > $2 ORDER BY "id" LIMIT $3`,
+        text: `SELECT "id", "repositoryId", "number", "frequency", "labelsStaleAt" IS NOT NULL FROM "Issue" WHERE "labelsDueAt" <= $1::timestamp(3) AND "id" > $2 ORDER BY "id" LIMIT $3`,
         values: [now.toISOString(), afterId, limit],
         rowMode: "array",
       });
@@ -112,12 +116,13 @@ function postgresSweepStore(connectionString: string): SweepStore {
       });
       return group(issues.rows, links.rows, (at) => at);
     },
-    async record(evaluations) {
+    async record(evaluations, now) {
       if (evaluations.length === 0) return;
       await pool.query(
         `UPDATE "Issue" AS i SET "frequency" = v.frequency, "labelsDueAt" = v.due
-         FROM unnest($1::int[], $2::text[], $3::timestamp(3)[]) AS v(id, frequency, due) WHERE i."id" = v.id`,
-        [evaluations.map((e) => e.issueId), evaluations.map((e) => e.frequency), evaluations.map((e) => e.dueAt?.toISOString() ?? null)],
+         FROM unnest($1::int[], $2::text[], $3::timestamp(3)[]) AS v(id, frequency, due)
+         WHERE i."id" = v.id AND i."labelsDueAt" <= $4::timestamp(3) AND i."labelsStaleAt" IS NULL`,
+        [evaluations.map((e) => e.issueId), evaluations.map((e) => e.frequency), evaluations.map((e) => e.dueAt?.toISOString() ?? null), now.toISOString()],
       );
     },
     async postpone(ids, now, until) {
@@ -132,7 +137,7 @@ function postgresSweepStore(connectionString: string): SweepStore {
   };
 }
 
-/** id, repositoryId, number, frequency, labelsStale (0/1 on SQLite) */
+/** id, repositoryId, number, frequency, whether it is marked stale (0/1 on SQLite) */
 type IssueRow = [number, number | bigint | string, number, string | null, boolean | number];
 
 function group<At>(

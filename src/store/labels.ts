@@ -20,8 +20,8 @@ export interface LabelInputs {
   /** the last evaluation: the frequency it found and when it is due again */
   frequency: string | null;
   labelsDueAt: Date | null;
-  /** the labels must be applied again (the config changed, or applying them after new helpdesk details failed) */
-  stale: boolean;
+  /** set when the labels must be applied again (the config changed, or applying new helpdesk details failed) */
+  staleAt: Date | null;
   /** one per live link (a link still carried by a source) */
   reports: Report[];
   conversations: ConversationTeam[];
@@ -38,7 +38,7 @@ export async function readLabelInputs(prisma: Prisma, repositoryId: bigint, numb
       id: true,
       frequency: true,
       labelsDueAt: true,
-      labelsStale: true,
+      labelsStaleAt: true,
       repository: { select: { labelError: { select: { message: true, seenAt: true } } } },
       links: { where: { sources: { some: {} } }, select: { linkedAt: true, customerHash: true, team: true, tags: true } },
       labels: true,
@@ -49,7 +49,7 @@ export async function readLabelInputs(prisma: Prisma, repositoryId: bigint, numb
     issueId: issue.id,
     frequency: issue.frequency,
     labelsDueAt: issue.labelsDueAt,
-    stale: issue.labelsStale,
+    staleAt: issue.labelsStaleAt,
     reports: issue.links.map((link) => ({ at: link.linkedAt, customer: link.customerHash })),
     conversations: issue.links.map((link) => ({ team: link.team, tags: parseTags(link.tags) })),
     labels: issue.labels.map((row) => ({ name: row.name, present: row.present, at: row.seenAt, applied: row.applied, suppressed: row.suppressed })),
@@ -76,14 +76,19 @@ export interface LabelWrite {
   applied?: boolean;
 }
 
-/** Records what closeloop did to an issue's labels, or saw on it, and the frequency it evaluated (the labels are current again). */
+/**
+ * Records what closeloop did to an issue's labels, or saw on it, and the frequency it evaluated. `settled` is the
+ * stale mark the evaluation read (`LabelInputs.staleAt`) when the labels are now applied: it is cleared only if no
+ * newer mark came meanwhile.
+ */
 export async function recordIssueLabels(
   prisma: Prisma,
   issueId: number,
   writes: readonly LabelWrite[],
   evaluation?: { frequency: string | null; dueAt: Date | null },
+  settled: Date | null = null,
 ): Promise<void> {
-  if (writes.length === 0 && !evaluation) return;
+  if (writes.length === 0 && !evaluation && settled === null) return;
   await prisma.$transaction(async (tx) => {
     for (const write of writes) {
       const key = labelKey(write.name);
@@ -94,7 +99,8 @@ export async function recordIssueLabels(
         update: { name: write.name, present: write.present, seenAt: write.at, ...applied },
       });
     }
-    if (evaluation) await tx.issue.update({ where: { id: issueId }, data: { frequency: evaluation.frequency, labelsDueAt: evaluation.dueAt, labelsStale: false } });
+    if (evaluation) await tx.issue.update({ where: { id: issueId }, data: { frequency: evaluation.frequency, labelsDueAt: evaluation.dueAt } });
+    if (settled !== null) await tx.issue.updateMany({ where: { id: issueId, labelsStaleAt: settled }, data: { labelsStaleAt: null } });
   });
 }
 
@@ -179,6 +185,6 @@ export async function markLabelsDue(prisma: Prisma, where: { repositoryId: bigin
     "repositoryId" in where
       ? Sql.sql`"repositoryId" = ${where.repositoryId}`
       : Sql.sql`"repositoryId" IN (SELECT "id" FROM "Repository" WHERE LOWER("owner") = ${where.owner.toLowerCase()})`;
-  return prisma.$executeRaw`UPDATE "Issue" SET "labelsDueAt" = ${at}, "labelsStale" = true
+  return prisma.$executeRaw`UPDATE "Issue" SET "labelsDueAt" = ${at}, "labelsStaleAt" = ${at}
     WHERE ${repositories} AND EXISTS (SELECT 1 FROM "Link" l WHERE l."issueId" = "Issue"."id")`;
 }

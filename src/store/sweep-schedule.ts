@@ -51,9 +51,12 @@ export async function renewSweep(prisma: Prisma, owner: string, leaseMs: number,
   return count === 1;
 }
 
-/** Records the sweep's figures and when the next is due, and gives the lease up. */
+/**
+ * Records the sweep's figures and when the next is due, and gives the lease up. A sweep asked for while this one ran
+ * (its marks may be behind this one's cursor) is due at once.
+ */
 export async function finishSweep(prisma: Prisma, owner: string, finish: SweepFinish, now = new Date()): Promise<void> {
-  await prisma.labelSweep.updateMany({
+  const { count } = await prisma.labelSweep.updateMany({
     where: { id: ROW, lockedBy: owner },
     data: {
       lockedBy: null,
@@ -67,11 +70,16 @@ export async function finishSweep(prisma: Prisma, owner: string, finish: SweepFi
       nextRunAt: finish.nextRunAt,
     },
   });
+  if (count === 1) await prisma.$executeRaw`UPDATE "LabelSweep" SET "nextRunAt" = ${now} WHERE "id" = ${ROW} AND "requestedAt" > "startedAt" AND "nextRunAt" > ${now}`;
 }
 
-/** Brings the next sweep forward to `at` (the config changed): whichever replica polls first runs it. */
+/**
+ * Brings the next sweep forward to `at` (the config changed): whichever replica polls first runs it. Asked for while a
+ * sweep runs, it runs again right after.
+ */
 export async function requestSweep(prisma: Prisma, at = new Date()): Promise<void> {
   await ensureRow(prisma, at);
+  await prisma.labelSweep.update({ where: { id: ROW }, data: { requestedAt: at } });
   await prisma.labelSweep.updateMany({ where: { id: ROW, nextRunAt: { gt: at } }, data: { nextRunAt: at } });
 }
 

@@ -88,10 +88,15 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
     expect(await database.prisma.reopenJob.findUniqueOrThrow({ where: { id: ids.dead } })).toMatchObject({ state: "pending", attempts: 0, finishedAt: null, lastError: "Intercom: conversation not found (404)" });
   });
 
-  it("retry --dead puts every dead job back", async () => {
+  it("retry --dead puts every dead job back, and every conversation read for labels that died", async () => {
+    await database.prisma.enrichJob.updateMany({ where: { provider: "intercom" }, data: { state: "dead", attempts: 15, lastError: "Intercom: server error (503)" } });
     const io = capture();
     expect(await runCli(["retry", "--dead", "--json"], io.out, io.error)).toBe(0);
-    expect(io.json()).toEqual({ retried: 2 });
+    expect(io.json()).toEqual({ retried: 2, enrichment: 2 });
+    expect((await database.prisma.enrichJob.findMany({ where: { provider: "intercom" } })).map((job) => [job.state, job.attempts])).toEqual([
+      ["pending", 0],
+      ["pending", 0],
+    ]);
     expect((await database.prisma.reopenJob.findMany({ orderBy: { id: "asc" } })).map((job) => job.state)).toEqual(["done", "pending", "pending", "pending"]);
     const again = capture();
     expect(await runCli(["retry", "--dead"], again.out, again.error)).toBe(0);

@@ -113,8 +113,8 @@ describe.each(ENGINES)("the closeloop config check run on %s", (engine) => {
     fileAt(SHA, "teams:\n  prefix: 'squad: '\n");
     checkRun();
     await receive(harness.probot, "push", push());
-    const issues = await harness.database.prisma.issue.findMany({ orderBy: { number: "asc" }, select: { number: true, labelsDueAt: true, labelsStale: true } });
-    expect(issues.map((row) => [row.number, row.labelsDueAt !== null, row.labelsStale])).toEqual([[1, true, true]]);
+    const issues = await harness.database.prisma.issue.findMany({ orderBy: { number: "asc" }, select: { number: true, labelsDueAt: true, labelsStaleAt: true } });
+    expect(issues.map((row) => [row.number, row.labelsDueAt !== null, row.labelsStaleAt !== null])).toEqual([[1, true, true]]);
     expect(sweeps).toBe(1);
   });
 

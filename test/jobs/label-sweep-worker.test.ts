@@ -5,7 +5,7 @@ import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
 import { LabelSweepWorker, type LabelSweepOptions } from "../../src/jobs/label-sweep-worker.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { applySourceChange } from "../../src/store/links.js";
-import { claimSweep, readSweep } from "../../src/store/sweep-schedule.js";
+import { claimSweep, finishSweep, readSweep, requestSweep } from "../../src/store/sweep-schedule.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { GITHUB_API, nockConfig, testProbot } from "../support/github.js";
 import { issueRef, REPOSITORY } from "../support/reopen.js";
@@ -68,7 +68,7 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
 
   const issues = async () =>
     (await database.prisma.issue.findMany({ orderBy: { number: "asc" }, include: { labels: true } })).map(
-      (row) => `#${row.number} ${row.frequency ?? "none"}${row.labelsStale ? " stale" : ""} due ${row.labelsDueAt?.toISOString() ?? "-"} ${row.labels.map((label) => `${label.name}:${label.present ? "on" : "off"}`).join(",")}`,
+      (row) => `#${row.number} ${row.frequency ?? "none"}${row.labelsStaleAt ? " stale" : ""} due ${row.labelsDueAt?.toISOString() ?? "-"} ${row.labels.map((label) => `${label.name}:${label.present ? "on" : "off"}`).join(",")}`,
     );
 
   it("takes the label off an issue whose reports stopped, with one DELETE, records its figures and sleeps until the next sweep", async () => {
@@ -145,7 +145,7 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
     const sweeper = worker();
     clock = new Date(NOW.getTime() - HOUR);
     expect(await sweeper.runOnce()).toEqual({ issues: 0, links: 0, changed: 0, batches: 0 }); // the next is due at NOW
-    await database.prisma.issue.updateMany({ data: { labelsStale: true, labelsDueAt: clock } });
+    await database.prisma.issue.updateMany({ data: { labelsStaleAt: clock, labelsDueAt: clock } });
     expect(await sweeper.runOnce()).toBeNull();
 
     await sweeper.request();
@@ -154,5 +154,68 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
     expect(await sweeper.runOnce()).toMatchObject({ issues: 1, changed: 1 });
     expect(made).toEqual([`POST /repos/${OWNER}/${REPO}/issues/1/labels {"labels":["team: billing"]}`]);
     expect(await issues()).toEqual(["#1 none due - team: billing:on"]);
+  });
+
+  it("relabels at most maxIssuesPerSweep issues in one sweep; the rest follow in the next, sooner", async () => {
+    await issue(1, [15, 20], "weekly", ago(0.5));
+    await issue(2, [16, 17], "weekly", ago(0.5));
+    nockConfig(OWNER, REPO, null);
+    github("delete", labelPath(1, WEEKLY));
+    await worker({ maxIssuesPerSweep: 1 }).runOnce();
+    expect(await issues()).toEqual([`#1 none due - ${WEEKLY}:off`, `#2 weekly due ${NOW.toISOString()} ${WEEKLY}:on`]);
+    expect(await readSweep(database.prisma)).toMatchObject({ nextRunAt: new Date(NOW.getTime() + 5 * 60_000), error: "relabelled 1 issues, the most one sweep does; the rest follow in the next" });
+  });
+
+  it("skips an installation GitHub gives no token for, with one log line, and leaves its issues due", async () => {
+    await issue(1, [15, 20], "weekly", ago(0.5));
+    await issue(2, [16, 17], "weekly", ago(0.5));
+    const log = pino({ level: "warn" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
+    let asked = 0;
+    const sweeper = new LabelSweepWorker({
+      prisma: database.prisma,
+      target: database.target,
+      github: async () => {
+        asked++;
+        throw Object.assign(new Error("This installation has been suspended"), { status: 403 });
+      },
+      configs: new RepoConfigCache(database.prisma, log),
+      log,
+      now: () => clock,
+    });
+    expect(await sweeper.runOnce()).toMatchObject({ changed: 0 });
+    expect(asked).toBe(1);
+    expect(logs).toEqual([`label sweep: cannot read the config of ${OWNER}/${REPO} (This installation has been suspended); its issues wait for the next sweep`]);
+    expect(await issues()).toEqual([`#1 weekly due ${ago(0.5).toISOString()} ${WEEKLY}:on`, `#2 weekly due ${ago(0.5).toISOString()} ${WEEKLY}:on`]);
+    expect((await readSweep(database.prisma))!.nextRunAt).toEqual(new Date(NOW.getTime() + 5 * 60_000));
+  });
+
+  it("keeps an issue marked while label writes to its repository are paused, and applies it when the pause ends", async () => {
+    await issue(1, [1], null, null, "Billing");
+    await database.prisma.issue.updateMany({ data: { labelsStaleAt: ago(0.01), labelsDueAt: ago(0.01) } });
+    await database.prisma.labelError.create({ data: { repositoryId: REPOSITORY.id, message: "GitHub answered 403: Resource not accessible by integration", seenAt: new Date(NOW.getTime() - 10 * 60_000) } });
+    nockConfig(OWNER, REPO, null);
+    expect(await worker().runOnce()).toMatchObject({ issues: 1, changed: 1 });
+    expect(made).toEqual([]);
+    const resume = new Date(NOW.getTime() + 50 * 60_000);
+    expect(await issues()).toEqual([`#1 none stale due ${resume.toISOString()} `]);
+
+    clock = resume;
+    nockConfig(OWNER, REPO, null);
+    github("post", `/repos/${OWNER}/${REPO}/issues/1/labels`, { body: [{ name: "team: billing" }] });
+    await database.prisma.labelSweep.updateMany({ data: { nextRunAt: resume } });
+    expect(await worker().runOnce()).toMatchObject({ issues: 1, changed: 1 });
+    expect(made).toEqual([`POST /repos/${OWNER}/${REPO}/issues/1/labels {"labels":["team: billing"]}`]);
+    expect(await issues()).toEqual(["#1 none due - team: billing:on"]);
+  });
+
+  it("a sweep asked for while one runs comes right after it", async () => {
+    expect(await claimSweep(database.prisma, "replica a", 60_000, NOW)).toBe(true);
+    await requestSweep(database.prisma, new Date(NOW.getTime() + 1_000));
+    await finishSweep(database.prisma, "replica a", { issues: 0, links: 0, changed: 0, durationMs: 2_000, error: null, nextRunAt: new Date(NOW.getTime() + HOUR) }, new Date(NOW.getTime() + 2_000));
+    expect((await readSweep(database.prisma))!.nextRunAt).toEqual(new Date(NOW.getTime() + 2_000));
+    // Without a request meanwhile, the next is an interval away.
+    expect(await claimSweep(database.prisma, "replica b", 60_000, new Date(NOW.getTime() + 3_000))).toBe(true);
+    await finishSweep(database.prisma, "replica b", { issues: 0, links: 0, changed: 0, durationMs: 1_000, error: null, nextRunAt: new Date(NOW.getTime() + HOUR) }, new Date(NOW.getTime() + 4_000));
+    expect((await readSweep(database.prisma))!.nextRunAt).toEqual(new Date(NOW.getTime() + HOUR));
   });
 });

@@ -3,6 +3,7 @@ import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
 import { sweepDueIssues, type DecayedIssue } from "../../src/labels/sweep.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { openSweepStore, type SweepStore } from "../../src/store/label-sweep.js";
+import { markLabelsDue } from "../../src/store/labels.js";
 import { applySourceChange } from "../../src/store/links.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 
@@ -86,9 +87,26 @@ describe.each(ENGINES)("the decay sweep's core on %s", (engine) => {
   it("an applier that records the evaluation takes the issue out of the sweep", async () => {
     await issue(1, [1, 2, 3, 4, 8], "daily", ago(1));
     const figures = await sweepDueIssues(store, NOW, () => DEFAULT_CONFIG.frequency, {
-      applyChanged: (issues) => store.record(issues.map((changed) => ({ issueId: changed.issueId, frequency: changed.to, dueAt: null }))),
+      applyChanged: (issues) => store.record(issues.map((changed) => ({ issueId: changed.issueId, frequency: changed.to, dueAt: null })), NOW),
     });
     expect(figures.changed).toBe(1);
     expect(await issueRows()).toEqual(["#1 weekly -"]);
+  });
+
+  it("leaves an issue a config change marked while the sweep evaluated it, and one whose config cannot be read", async () => {
+    await issue(1, [1, 2], "weekly", ago(1));
+    const figures = await sweepDueIssues(store, NOW, async (repositoryId) => {
+      // A config push lands while the sweep reads the repository's config.
+      await markLabelsDue(database.prisma, { repositoryId }, new Date(NOW.getTime() + 1_000));
+      return DEFAULT_CONFIG.frequency;
+    });
+    expect(figures).toMatchObject({ issues: 1, changed: 0 });
+    expect(await issueRows()).toEqual([`#1 weekly ${new Date(NOW.getTime() + 1_000).toISOString()}`]);
+    expect((await database.prisma.issue.findFirstOrThrow()).labelsStaleAt).toEqual(new Date(NOW.getTime() + 1_000));
+
+    // Rules unknown (no token for the installation): left due, untouched.
+    await database.prisma.issue.updateMany({ data: { labelsDueAt: ago(1), labelsStaleAt: null } });
+    expect(await sweepDueIssues(store, NOW, () => null)).toMatchObject({ issues: 1, changed: 0 });
+    expect(await issueRows()).toEqual([`#1 weekly ${ago(1).toISOString()}`]);
   });
 });

@@ -4,6 +4,7 @@ import pg from "pg";
 import { parseDatabaseUrl, type DatabaseTarget } from "../../src/store/database-url.js";
 import { migrate, migrationStatus, readMigrationFiles, MigrationError } from "../../src/store/migrations.js";
 import { checkReadiness, openDatabase } from "../../src/store/database.js";
+import { claimEnrichJobs } from "../../src/store/enrich-jobs.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 
 async function sql(target: DatabaseTarget, text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
@@ -37,6 +38,31 @@ describe.each(ENGINES)("migrations on %s", (engine) => {
     const rows = await sql(target, `SELECT "migration_name", "checksum" FROM "_prisma_migrations" ORDER BY "migration_name"`);
     expect(rows).toEqual(files.map((f) => ({ migration_name: f.name, checksum: f.checksum })));
     expect(await migrationStatus(target)).toEqual({ applied: files.map((f) => f.name), pending: [] });
+  });
+
+  it("gives links stored before enrichment existed a job each (one per conversation), claimable by the worker", async () => {
+    const url = await freshDatabaseUrl(engine);
+    const target = parseDatabaseUrl(url);
+    const before = files.filter((file) => file.name < "20261123140000");
+    await migrate(target, before);
+    // Rows as the previous release wrote them (this build's client knows the new columns, so plain SQL).
+    await sql(target, `INSERT INTO "Repository" ("id", "installationId", "owner", "name", "fullName") VALUES (1, 2, 'o', 'r', 'o/r')`);
+    for (const issue of [1, 2]) await sql(target, `INSERT INTO "Issue" ("id", "repositoryId", "number", "state", "createdAt") VALUES (?, 1, ?, 'open', '2026-11-01T00:00:00.000+00:00')`, [issue, issue]);
+    for (const [issue, provider, account, id] of [[1, "zendesk", "acme", "7"], [1, "front", "", "cnv_1"], [2, "zendesk", "acme", "7"]] as const) {
+      await sql(target, `INSERT INTO "Link" ("issueId", "provider", "account", "conversationId", "url", "source", "linkedAt") VALUES (?, ?, ?, ?, ?, 'comment', '2026-11-01T00:00:00.000+00:00')`, [issue, provider, account, id, `https://example.com/${id}`]);
+    }
+    await migrate(target);
+    const migrated = await openDatabase(url);
+    try {
+      expect((await migrated.prisma.enrichJob.findMany({ orderBy: { provider: "asc" } })).map((job) => `${job.provider} ${job.account} ${job.conversationId} ${job.state}`)).toEqual([
+        "front  cnv_1 pending",
+        "zendesk acme 7 pending",
+      ]);
+      const claimed = await claimEnrichJobs(migrated.prisma, migrated.engine, { provider: "zendesk", limit: 5, leaseMs: 60_000, owner: "w" });
+      expect(claimed.map((job) => job.conversationId)).toEqual(["7"]);
+    } finally {
+      await migrated.close();
+    }
   });
 
   it("leaves a migrated database alone", async () => {

@@ -1,5 +1,5 @@
 -- AlterTable
-ALTER TABLE "Issue" ADD COLUMN "labelsStale" BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE "Issue" ADD COLUMN "labelsStaleAt" TIMESTAMP(3);
 
 -- CreateTable
 CREATE TABLE "EnrichJob" (
@@ -29,6 +29,7 @@ CREATE TABLE "LabelSweep" (
     "lockedBy" TEXT,
     "lockedUntil" TIMESTAMP(3),
     "nextRunAt" TIMESTAMP(3) NOT NULL,
+    "requestedAt" TIMESTAMP(3),
     "startedAt" TIMESTAMP(3),
     "finishedAt" TIMESTAMP(3),
     "issues" INTEGER NOT NULL DEFAULT 0,
@@ -45,3 +46,8 @@ CREATE UNIQUE INDEX "EnrichJob_provider_account_conversationId_key" ON "EnrichJo
 
 -- CreateIndex
 CREATE INDEX "EnrichJob_provider_state_nextAttemptAt_idx" ON "EnrichJob"("provider", "state", "nextAttemptAt");
+
+-- Links stored before enrichment existed: their conversations are read too.
+INSERT INTO "EnrichJob" ("provider", "account", "conversationId", "url", "nextAttemptAt", "createdAt", "updatedAt")
+SELECT "provider", "account", "conversationId", MIN("url"), CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP
+FROM "Link" GROUP BY "provider", "account", "conversationId";

@@ -1,5 +1,5 @@
 -- AlterTable
-ALTER TABLE "Issue" ADD COLUMN "labelsStale" BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE "Issue" ADD COLUMN "labelsStaleAt" DATETIME;
 
 -- CreateTable
 CREATE TABLE "EnrichJob" (
@@ -27,6 +27,7 @@ CREATE TABLE "LabelSweep" (
     "lockedBy" TEXT,
     "lockedUntil" DATETIME,
     "nextRunAt" DATETIME NOT NULL,
+    "requestedAt" DATETIME,
     "startedAt" DATETIME,
     "finishedAt" DATETIME,
     "issues" INTEGER NOT NULL DEFAULT 0,
@@ -41,3 +42,8 @@ CREATE UNIQUE INDEX "EnrichJob_provider_account_conversationId_key" ON "EnrichJo
 
 -- CreateIndex
 CREATE INDEX "EnrichJob_provider_state_nextAttemptAt_idx" ON "EnrichJob"("provider", "state", "nextAttemptAt");
+
+-- Links stored before enrichment existed: their conversations are read too.
+INSERT INTO "EnrichJob" ("provider", "account", "conversationId", "url", "nextAttemptAt", "createdAt", "updatedAt")
+SELECT "provider", "account", "conversationId", MIN("url"), strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now'), strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now'), strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')
+FROM "Link" GROUP BY "provider", "account", "conversationId";
