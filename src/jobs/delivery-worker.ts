@@ -12,8 +12,8 @@ export interface DeliveryWorkerOptions {
   /** deliveries processed at once; SQLite writes one at a time anyway */
   concurrency?: number;
   /**
-   * True while webhooks are arriving: the worker then pauses between deliveries (at most `yieldMs`), so a burst
-   * is answered at full speed and processed right after, instead of both slowing each other down.
+   * True while webhooks are arriving: the worker then processes one delivery at a time and pauses `yieldMs` after
+   * each, so a burst is answered at full speed and processed right after, instead of both slowing each other down.
    */
   ingestActive?: () => boolean;
   yieldMs?: number;
@@ -100,16 +100,18 @@ export class DeliveryWorker {
 
   async #processBatch(batch: StoredDelivery[]): Promise<void> {
     let next = 0;
-    const lane = async () => {
+    const lane = async (lane: number) => {
       while (next < batch.length) {
+        // Webhook requests go first: the inbox absorbs a burst and the worker catches up. While deliveries arrive,
+        // one lane goes on, a delivery per yieldMs, so a steady stream is still processed; the others wait.
+        while (lane > 0 && next < batch.length && this.#options.ingestActive()) await new Promise((resolve) => setTimeout(resolve, this.#options.yieldMs));
+        if (next >= batch.length) return;
         await this.#process(batch[next++]!);
-        // Webhook requests go first: the inbox absorbs a burst and the worker catches up, never waiting longer than
-        // yieldMs per delivery, so a steady stream is still processed.
         if (this.#options.ingestActive()) await new Promise((resolve) => setTimeout(resolve, this.#options.yieldMs));
         else await new Promise((resolve) => setImmediate(resolve));
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.#options.concurrency, batch.length) }, lane));
+    await Promise.all(Array.from({ length: Math.min(this.#options.concurrency, batch.length) }, (_, i) => lane(i)));
   }
 
   async #process(delivery: StoredDelivery): Promise<void> {

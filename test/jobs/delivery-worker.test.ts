@@ -55,6 +55,27 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
     expect(await database.prisma.delivery.count()).toBe(0);
   });
 
+  it("processes one delivery at a time while webhooks arrive, and all of them", async () => {
+    await storeDeliveries(["a", "b", "c", "d", "e", "f"].map(delivery));
+    let inFlight = 0;
+    let most = 0;
+    const slow = async () => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight--;
+    };
+    const receiving = new DeliveryWorker(database.prisma, engine, slow, log, { concurrency: 4, ingestActive: () => true, yieldMs: 1 });
+    expect(await receiving.drain()).toBe(6);
+    expect(most).toBe(1);
+
+    await storeDeliveries(["g", "h", "i", "j"].map(delivery));
+    most = 0;
+    const quiet = new DeliveryWorker(database.prisma, engine, slow, log, { concurrency: 4 });
+    expect(await quiet.drain()).toBe(4);
+    expect(most).toBe(4);
+    expect(await database.prisma.delivery.count()).toBe(0);
+  });
+
   it("retries a failing delivery later and keeps it as dead after too many attempts, with the error", async () => {
     await storeDeliveries([delivery("bad")]);
     const failing = async (d: StoredDelivery) => {
