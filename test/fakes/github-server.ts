@@ -17,10 +17,18 @@ export interface FakeComment {
 
 /**
  * GitHub's REST API as a child-process app sees it through GHE_HOST (nock cannot reach into another process):
- * installation tokens, `.github/closeloop.yml` from a map, issue comments (create, edit, list) and labels (create
- * a repository's label, add to and remove from an issue) kept in memory. Any other route is a 404 and is recorded,
+ * installation tokens, `.github/closeloop.yml` from a map, issue comments (create, edit, list), labels (create
+ * a repository's label, add to and remove from an issue) and check runs (create) kept in memory. Any other route is a 404 and is recorded,
  * so a test or benchmark can assert or count the exact calls.
  */
+export interface FakeCheckRun {
+  /** owner/repo, as the request named it */
+  repository: string;
+  name: string;
+  headSha: string;
+  conclusion: string | undefined;
+}
+
 export class FakeGitHub {
   readonly requests: RecordedRequest[] = [];
   readonly configs = new Map<string, string>();
@@ -29,6 +37,8 @@ export class FakeGitHub {
   readonly repositoryLabels = new Map<string, string[]>();
   /** each issue's labels (owner/repo#number → names); a script sets them for a person's change */
   readonly issueLabels = new Map<string, string[]>();
+  /** check runs created (`POST /repos/{owner}/{repo}/check-runs`), in order */
+  readonly checkRuns: FakeCheckRun[] = [];
   /** GitHub's clock for the `Date` header (closeloop dates its label writes by it); the real one unless set */
   clock: () => Date = () => new Date();
   #server: Server | undefined;
@@ -66,6 +76,7 @@ export class FakeGitHub {
     }
     if (this.#comment(request.method ?? "", path, body, response)) return;
     if (this.#label(request.method ?? "", path, body, response)) return;
+    if (this.#checkRun(request.method ?? "", path, body, response)) return;
     response.writeHead(404, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify({ message: "Not Found" }));
   }
 
@@ -93,6 +104,18 @@ export class FakeGitHub {
       return true;
     }
     return false;
+  }
+
+  /** POST /repos/{owner}/{repo}/check-runs: 201 with the run's id. */
+  #checkRun(method: string, path: string, body: string, response: ServerResponse): boolean {
+    const create = /^\/repos\/([^/]+\/[^/]+)\/check-runs$/.exec(path);
+    if (!create || method !== "POST") return false;
+    const sent = JSON.parse(body) as { name: string; head_sha: string; status?: string; conclusion?: string };
+    this.checkRuns.push({ repository: create[1]!, name: sent.name, headSha: sent.head_sha, conclusion: sent.conclusion });
+    response
+      .writeHead(201, { "content-type": "application/json; charset=utf-8" })
+      .end(JSON.stringify({ id: this.checkRuns.length, name: sent.name, head_sha: sent.head_sha, status: sent.status ?? "queued", conclusion: sent.conclusion ?? null }));
+    return true;
   }
 
   /**
