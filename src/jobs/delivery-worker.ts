@@ -3,6 +3,7 @@ import type { Engine } from "../store/database-url.js";
 import type { Prisma } from "../store/database.js";
 import { claimDeliveries, completeDelivery, failDelivery, type StoredDelivery } from "../store/deliveries.js";
 import { backoffDelay } from "./backoff.js";
+import { PollLoop } from "./poll-loop.js";
 
 export interface DeliveryWorkerOptions {
   batch?: number;
@@ -26,10 +27,7 @@ export interface DeliveryWorkerOptions {
  */
 export class DeliveryWorker {
   readonly #options: Required<DeliveryWorkerOptions>;
-  #running = false;
-  #loop: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
-  #pendingWake = false;
+  readonly #loop: PollLoop;
 
   constructor(
     private readonly prisma: Prisma,
@@ -47,24 +45,24 @@ export class DeliveryWorker {
       ingestActive: options.ingestActive ?? (() => false),
       yieldMs: options.yieldMs ?? 50,
     };
+    this.#loop = new PollLoop(
+      async () => (await this.drain(), false),
+      this.#options.idlePollMs,
+      (error) => this.log.error({ err: error }, "delivery inbox: cannot claim deliveries; retrying"),
+    );
   }
 
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#loop = this.#run();
+    this.#loop.start();
   }
 
   /** New work was stored: look now instead of at the next poll. */
   wake(): void {
-    this.#pendingWake = true;
-    this.#wake?.();
+    this.#loop.wake();
   }
 
   async stop(): Promise<void> {
-    this.#running = false;
-    this.#wake?.();
-    await this.#loop;
+    await this.#loop.stop();
   }
 
   /** Processes what is claimable now, until nothing is left; returns how many deliveries were handled. */
@@ -75,26 +73,6 @@ export class DeliveryWorker {
       if (batch.length === 0) return handled;
       await this.#processBatch(batch);
       handled += batch.length;
-    }
-  }
-
-  async #run(): Promise<void> {
-    while (this.#running) {
-      try {
-        this.#pendingWake = false;
-        await this.drain();
-      } catch (error) {
-        this.log.error({ err: error }, "delivery inbox: cannot claim deliveries; retrying");
-      }
-      if (!this.#running || this.#pendingWake) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.#options.idlePollMs);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wake = undefined;
     }
   }
 
