@@ -41,12 +41,16 @@ export class DeliveryInbox {
     this.#lastArrival = performance.now();
     return new Promise((resolve, reject) => {
       this.#waiting.push({ delivery, settle: (error) => (error === undefined ? resolve() : reject(error)) });
-      if (!this.#writing) void this.#write();
+      if (this.#writing) return;
+      // The write starts on the next turn of the event loop, so requests read in this turn join it. SQLite's write is
+      // synchronous: started at once, every request would commit alone (P1 on SQLite: 0.79x of the bare app's
+      // events/s that way, 0.88-0.95x batched; PostgreSQL, whose write is asynchronous anyway, is unchanged).
+      this.#writing = true;
+      setImmediate(() => void this.#write());
     });
   }
 
   async #write(): Promise<void> {
-    this.#writing = true;
     while (this.#waiting.length > 0) {
       const batch = this.#waiting.splice(0, this.maxBatch);
       // The same delivery twice in one batch would be one conflicting row in one statement: keep the first.

@@ -34,6 +34,18 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
     expect(Math.abs(rows[0]!.receivedAt.getTime() - Date.now())).toBeLessThan(60_000);
   });
 
+  it("commits deliveries that arrive together in one write (group commit), and each caller waits for its commit", async () => {
+    const writes: number[] = [];
+    const counting: DeliveryWriter = { write: (deliveries, at) => (writes.push(deliveries.length), writer.write(deliveries, at)), close: async () => {} };
+    const inbox = new DeliveryInbox(counting, () => {});
+    const stored = Array.from({ length: 16 }, (_, n) => inbox.store(delivery(`burst-${n}`)));
+    // Nothing is written before the turn ends: a caller is answered only once its delivery is committed.
+    expect(writes).toEqual([]);
+    await Promise.all(stored);
+    expect(writes).toEqual([16]);
+    expect(await database.prisma.delivery.count()).toBe(16);
+  });
+
   it("hands each delivery to one claimer and takes over a lease that ran out", async () => {
     await storeDeliveries([delivery("a"), delivery("b"), delivery("c")]);
     const now = new Date();
