@@ -24,7 +24,9 @@ export interface IncomingDelivery {
 export class DeliveryInbox {
   #waiting: { delivery: IncomingDelivery; settle: (error?: unknown) => void }[] = [];
   #writing = false;
-  #lastArrival = 0;
+  #lastArrival = -Infinity;
+  /** when the current run of arrivals (no gap longer than the window) began */
+  #burstStartedAt = -Infinity;
 
   constructor(
     private readonly writer: DeliveryWriter,
@@ -32,13 +34,23 @@ export class DeliveryInbox {
     private readonly maxBatch = 200,
   ) {}
 
-  /** A delivery arrived within the last `windowMs`. */
-  receiving(windowMs = 20): boolean {
-    return performance.now() - this.#lastArrival < windowMs;
+  /**
+   * Deliveries are arriving in a burst: one arrived within the last `windowMs`, and the run of arrivals began less than
+   * `maxBurstMs` ago. The worker holds back during a burst so requests are answered first; a stream that goes on
+   * longer than that is not a burst, and is processed at full speed so the inbox cannot grow without end.
+   */
+  receiving(windowMs = 20, maxBurstMs = 10_000, now = performance.now()): boolean {
+    return now - this.#lastArrival < windowMs && now - this.#burstStartedAt < maxBurstMs;
+  }
+
+  /** Notes an arrival at `now` (`store` does), for `receiving`. */
+  arrived(now = performance.now(), windowMs = 20): void {
+    if (now - this.#lastArrival >= windowMs) this.#burstStartedAt = now;
+    this.#lastArrival = now;
   }
 
   store(delivery: IncomingDelivery): Promise<void> {
-    this.#lastArrival = performance.now();
+    this.arrived();
     return new Promise((resolve, reject) => {
       this.#waiting.push({ delivery, settle: (error) => (error === undefined ? resolve() : reject(error)) });
       if (this.#writing) return;

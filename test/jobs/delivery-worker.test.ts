@@ -46,6 +46,17 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
     expect(await database.prisma.delivery.count()).toBe(16);
   });
 
+  it("holds the worker back during a burst of arrivals, not during a stream that goes on", () => {
+    const inbox = new DeliveryInbox(writer, () => {});
+    expect(inbox.receiving(20, 10_000, 0)).toBe(false);
+    for (let at = 1_000; at <= 5_000; at += 10) inbox.arrived(at);
+    expect(inbox.receiving(20, 10_000, 5_005)).toBe(true); // 4 s into a burst
+    expect(inbox.receiving(20, 10_000, 5_030)).toBe(false); // a pause
+    for (let at = 6_000; at <= 17_000; at += 10) inbox.arrived(at);
+    expect(inbox.receiving(20, 10_000, 15_000)).toBe(true);
+    expect(inbox.receiving(20, 10_000, 16_005)).toBe(false); // over 10 s of arrivals: a stream, processed at full speed
+  });
+
   it("hands each delivery to one claimer and takes over a lease that ran out", async () => {
     await storeDeliveries([delivery("a"), delivery("b"), delivery("c")]);
     const now = new Date();
