@@ -1,5 +1,7 @@
 import type { RecognisedLink } from "../domain/link.js";
-import { mentionedIssues, type IssueMention } from "../domain/mentioned-issues.js";
+import { MAX_ISSUES_PER_EVENT, mentionedIssues, type IssueMention } from "../domain/mentioned-issues.js";
+import { isOwnNote } from "../domain/own-notes.js";
+import { recogniseIssueUrls } from "../domain/recognise-issue-urls.js";
 import { linkKey } from "../domain/source-change.js";
 import type { HelpdeskEvent } from "../providers/helpdesk-webhook.js";
 import { providers } from "../providers/registry.js";
@@ -7,6 +9,7 @@ import type { StoredDelivery } from "../store/deliveries.js";
 import { applyLabelsWithApp, type InstallationLabelDeps } from "../labels/installation-labels.js";
 import { recordConversationDetails } from "../store/conversation-details.js";
 import { requestEnrichment } from "../store/enrich-jobs.js";
+import { closeNotes } from "../store/issues.js";
 import { findIssueTarget } from "../store/issue-targets.js";
 import { applySourceChange, type IssueRef } from "../store/links.js";
 
@@ -32,7 +35,13 @@ export async function onHelpdeskDelivery(deps: HelpdeskEventDeps, delivery: Stor
     return;
   }
   const link: RecognisedLink = { provider: event.provider, ...match };
-  const { mentions, truncated } = mentionedIssues(event.messages, deps.githubHost, new Date(event.occurredAt));
+  const messages = await withoutOwnNotes(deps, event.messages);
+  // Only closeloop's own notes (its reopen notes, sent back by the helpdesk): nothing a person did.
+  if (event.messages.length > 0 && messages.length === 0) {
+    deps.log.debug(`${where}: closeloop's own note; ignored`);
+    return;
+  }
+  const { mentions, truncated } = mentionedIssues(messages, deps.githubHost, new Date(event.occurredAt));
   if (truncated > 0) deps.log.warn(`${where}: names ${mentions.length + truncated} issues; only the first ${mentions.length} are linked`);
   const changed: IssueRef[] = [];
   for (const mention of mentions) {
@@ -48,6 +57,14 @@ export async function onHelpdeskDelivery(deps: HelpdeskEventDeps, delivery: Stor
   // again (its team may have changed), in the enrichment queue.
   if (event.team === undefined && changed.length === 0) await rereadConversation(deps.prisma, link);
   for (const issue of unique([...changed, ...details])) await applyLabelsWithApp(deps, issue);
+}
+
+/** The messages less closeloop's own reopen notes: those name the issue's URL, but no person linked anything. */
+async function withoutOwnNotes(deps: HelpdeskEventDeps, messages: HelpdeskEvent["messages"]): Promise<HelpdeskEvent["messages"]> {
+  const named = messages.flatMap((message) => recogniseIssueUrls(message.text, deps.githubHost)).slice(0, MAX_ISSUES_PER_EVENT);
+  if (named.length === 0) return messages;
+  const notes = await closeNotes(deps.prisma, named);
+  return notes.length === 0 ? messages : messages.filter((message) => !isOwnNote(message.text, notes));
 }
 
 /** Asks for the conversation's details again when closeloop has a link to it (a new link asks by itself). */

@@ -84,3 +84,14 @@ export async function hasLiveLinks(prisma: Prisma, issue: IssueRef): Promise<boo
   });
   return found !== null;
 }
+
+/** The reopen notes closeloop rendered for these issues (`owner/repo#number`, any case), to know them when they come back. */
+export async function closeNotes(prisma: Prisma, issues: readonly { owner: string; repo: string; number: number }[]): Promise<string[]> {
+  const closes = await prisma.issueClose.findMany({
+    where: { OR: issues.map((issue) => ({ issue: { number: issue.number, repository: { fullName: `${issue.owner}/${issue.repo}`.toLowerCase() } } })) },
+    select: { note: true },
+    distinct: ["note"],
+    take: 100,
+  });
+  return closes.map((close) => close.note);
+}

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { recogniseLinks } from "../../src/domain/recognise-links.js";
 import { onHelpdeskDelivery, type HelpdeskEventDeps } from "../../src/handlers/helpdesk-events.js";
 import type { HelpdeskEvent } from "../../src/providers/helpdesk-webhook.js";
+import { noteAsHtml } from "../../src/providers/note-html.js";
 import { urlMatchers } from "../../src/providers/url-matchers.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { applySourceChange, listIssueLinks } from "../../src/store/links.js";
@@ -153,6 +154,25 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
     await database.prisma.enrichJob.updateMany({ data: { state: "done" } });
     await onHelpdeskDelivery(deps, delivery(zendeskNote("a later note", "2026-11-23T10:00:00.000Z")));
     expect(await database.prisma.enrichJob.findMany({ select: { conversationId: true, state: true, generation: true } })).toEqual([{ conversationId: "48213", state: "pending", generation: 1 }]);
+  });
+
+  it("ignores closeloop's own reopen note when the helpdesk sends it back: no new source, no read", async () => {
+    nockConfig("octo-org", "app", null);
+    await onHelpdeskDelivery(deps, delivery(zendeskNote("Tracked in https://github.com/octo-org/app/issues/42", "2026-11-23T09:00:00.000Z")));
+    await database.prisma.enrichJob.updateMany({ data: { state: "done" } });
+    const issue = await database.prisma.issue.findFirstOrThrow({ where: { number: 42 } });
+    const note = "The GitHub issue https://github.com/octo-org/app/issues/42 linked to this conversation was closed (completed). Follow up with the customer.";
+    await database.prisma.issueClose.create({ data: { issueId: issue.id, closedAt: new Date("2026-11-24T09:00:00Z"), reason: "completed", note, summary: false } });
+
+    await onHelpdeskDelivery(deps, delivery(zendeskNote(noteAsHtml(note), "2026-11-24T09:01:00.000Z")));
+    expect((await links()).map((link) => link.sources.map((source) => source.kind))).toEqual([["helpdesk"]]);
+    expect((await links())[0]!.sources[0]!.postedAt).toEqual(new Date("2026-11-23T09:00:00Z"));
+    expect(await database.prisma.enrichJob.findMany({ select: { state: true, generation: true } })).toEqual([{ state: "done", generation: 0 }]);
+    expect(logged).toContain("zendesk zen:event-type:ticket.comment_added (https://acme.zendesk.com/agent/tickets/48213): closeloop's own note; ignored");
+
+    // A person's note naming the issue in the same conversation still counts (and asks for a read).
+    await onHelpdeskDelivery(deps, delivery(zendeskNote("Still broken, see https://github.com/octo-org/app/issues/42", "2026-11-24T10:00:00.000Z")));
+    expect(await database.prisma.enrichJob.findMany({ select: { state: true, generation: true } })).toEqual([{ state: "pending", generation: 1 }]);
   });
 
   it("ignores, with a log line, an issue in a repository of no installation closeloop knows", async () => {
