@@ -13,8 +13,9 @@ export interface DeliveryWorkerOptions {
   /** deliveries processed at once; SQLite writes one at a time anyway */
   concurrency?: number;
   /**
-   * True while webhooks are arriving: the worker then processes one delivery at a time and pauses `yieldMs` after
-   * each, so a burst is answered at full speed and processed right after, instead of both slowing each other down.
+   * True while a burst of webhooks is arriving: the worker then waits (looking again every `yieldMs`), so the burst
+   * is answered at full speed and processed right after, instead of both slowing each other down. It must turn false
+   * within a bounded time (the server's DeliveryInbox.receiving does, after 10 s), or the worker would wait for ever.
    */
   ingestActive?: () => boolean;
   yieldMs?: number;
@@ -46,7 +47,13 @@ export class DeliveryWorker {
       yieldMs: options.yieldMs ?? 50,
     };
     this.#loop = new PollLoop(
-      async () => (await this.drain(), false),
+      async () => {
+        // Woken by each stored batch: during a burst, neither claim nor process (both cost the database CPU the
+        // requests need); the burst's deliveries are taken right after it.
+        await this.#whileBurst();
+        await this.drain();
+        return false;
+      },
       this.#options.idlePollMs,
       (error) => this.log.error({ err: error }, "delivery inbox: cannot claim deliveries; retrying"),
     );
@@ -78,18 +85,21 @@ export class DeliveryWorker {
 
   async #processBatch(batch: StoredDelivery[]): Promise<void> {
     let next = 0;
-    const lane = async (lane: number) => {
+    const lane = async () => {
       while (next < batch.length) {
-        // Webhook requests go first: the inbox absorbs a burst and the worker catches up. While deliveries arrive,
-        // one lane goes on, a delivery per yieldMs, so a steady stream is still processed; the others wait.
-        while (lane > 0 && next < batch.length && this.#options.ingestActive()) await new Promise((resolve) => setTimeout(resolve, this.#options.yieldMs));
+        // Webhook requests go first: the inbox absorbs a burst and the worker catches up right after it. A burst
+        // lasts 10 s at most (DeliveryInbox.receiving): a stream that goes on is processed as it comes.
+        await this.#whileBurst();
         if (next >= batch.length) return;
         await this.#process(batch[next++]!);
-        if (this.#options.ingestActive()) await new Promise((resolve) => setTimeout(resolve, this.#options.yieldMs));
-        else await new Promise((resolve) => setImmediate(resolve));
+        await new Promise((resolve) => setImmediate(resolve));
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.#options.concurrency, batch.length) }, (_, i) => lane(i)));
+    await Promise.all(Array.from({ length: Math.min(this.#options.concurrency, batch.length) }, lane));
+  }
+
+  async #whileBurst(): Promise<void> {
+    while (this.#options.ingestActive()) await new Promise((resolve) => setTimeout(resolve, this.#options.yieldMs));
   }
 
   async #process(delivery: StoredDelivery): Promise<void> {
