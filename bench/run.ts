@@ -11,7 +11,7 @@ const runs = (...sections: string[]) => !only || sections.some((section) => only
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const buildDir = fileURLToPath(new URL("../", import.meta.url));
 const events = Number(process.env.BENCH_EVENTS ?? 3000);
-const options = { events, warmup: Math.min(500, events), concurrency: Number(process.env.BENCH_CONCURRENCY ?? 16), rounds: Number(process.env.BENCH_ROUNDS ?? 3) };
+const options = { events, warmup: Math.min(500, events), concurrency: Number(process.env.BENCH_CONCURRENCY ?? 16), rounds: Number(process.env.BENCH_ROUNDS ?? 5) };
 
 if (runs("p1")) {
   const postgres = await startPostgres();
