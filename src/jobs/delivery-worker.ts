@@ -29,6 +29,8 @@ export interface DeliveryWorkerOptions {
 export class DeliveryWorker {
   readonly #options: Required<DeliveryWorkerOptions>;
   readonly #loop: PollLoop;
+  /** stop() was called: a burst is no longer waited out */
+  #stopping = false;
 
   constructor(
     private readonly prisma: Prisma,
@@ -60,6 +62,7 @@ export class DeliveryWorker {
   }
 
   start(): void {
+    this.#stopping = false;
     this.#loop.start();
   }
 
@@ -69,18 +72,21 @@ export class DeliveryWorker {
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
     await this.#loop.stop();
   }
 
   /** Processes what is claimable now, until nothing is left; returns how many deliveries were handled. */
   async drain(): Promise<number> {
     let handled = 0;
-    for (;;) {
+    // Stopping: the batch in hand is finished, the rest waits in the inbox for the next start or another replica.
+    while (!this.#stopping) {
       const batch = await claimDeliveries(this.prisma, this.engine, this.#options.batch, this.#options.leaseMs);
       if (batch.length === 0) return handled;
       await this.#processBatch(batch);
       handled += batch.length;
     }
+    return handled;
   }
 
   async #processBatch(batch: StoredDelivery[]): Promise<void> {
@@ -99,7 +105,7 @@ export class DeliveryWorker {
   }
 
   async #whileBurst(): Promise<void> {
-    while (this.#options.ingestActive()) await new Promise((resolve) => setTimeout(resolve, this.#options.yieldMs));
+    while (!this.#stopping && this.#options.ingestActive()) await new Promise((resolve) => setTimeout(resolve, this.#options.yieldMs));
   }
 
   async #process(delivery: StoredDelivery): Promise<void> {

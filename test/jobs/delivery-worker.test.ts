@@ -98,6 +98,27 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
     expect(await database.prisma.delivery.count()).toBe(0);
   });
 
+  it("stops promptly, during a burst or a backlog, leaving what it has not taken in the inbox", async () => {
+    await storeDeliveries(Array.from({ length: 30 }, (_, n) => delivery(`s${n}`)));
+    const bursting = new DeliveryWorker(database.prisma, engine, async () => {}, log, { ingestActive: () => true, yieldMs: 5, idlePollMs: 10 });
+    bursting.start();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const stopping = Date.now();
+    await bursting.stop();
+    expect(Date.now() - stopping).toBeLessThan(1_000);
+    expect(await database.prisma.delivery.count()).toBe(30);
+
+    const slow = async () => void (await new Promise((resolve) => setTimeout(resolve, 20)));
+    const draining = new DeliveryWorker(database.prisma, engine, slow, log, { batch: 5, concurrency: 1, idlePollMs: 10 });
+    draining.start();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await draining.stop();
+    // The batch in hand is finished; the rest waits for the next start.
+    const left = await database.prisma.delivery.count();
+    expect(left).toBeGreaterThan(0);
+    expect(left % 5).toBe(0);
+  });
+
   it("retries a failing delivery later and keeps it as dead after too many attempts, with the error", async () => {
     await storeDeliveries([delivery("bad")]);
     const failing = async (d: StoredDelivery) => {
