@@ -61,19 +61,22 @@ export interface Enrichment {
 /** An installation's Octokit, for the summary comment (the server passes Probot's `app.auth`). */
 export type InstallationOctokit = (installationId: number) => Promise<ProbotOctokit>;
 
+/** One kind of job a lane runs: the jobs claimed by this worker and not yet settled, and how many it claims ahead. */
+interface Slots {
+  held: Set<number>;
+  lookahead: number;
+  /** the last claim filled the lookahead: more may be waiting */
+  saturated: boolean;
+}
+
 interface Lane {
   lane: ReopenLane;
   queue: PQueue;
-  /** jobs claimed by this worker and not yet settled */
-  held: Set<number>;
-  lookahead: number;
-  /** enrichment jobs claimed and not yet settled; they queue behind reopen calls */
-  enriching: Set<number>;
-  enrichLookahead: number;
+  reopen: Slots;
+  /** enrichment jobs queue behind reopen calls, so fewer are claimed ahead */
+  enrichment: Slots;
   pausedUntil: number;
   resumeTimer: NodeJS.Timeout | undefined;
-  /** the last claim filled the lookahead: more may be waiting */
-  saturated: boolean;
 }
 
 const DEFAULT_RATE_LIMIT_PAUSE_MS = 5_000;
@@ -130,13 +133,10 @@ export class ReopenWorker {
       this.#lanes.set(lane.provider, {
         lane,
         queue: new PQueue({ ...pacing, strict: true }),
-        held: new Set(),
-        lookahead,
-        enriching: new Set(),
-        enrichLookahead: Math.max(1, Math.ceil(lookahead / 2)),
+        reopen: { held: new Set(), lookahead, saturated: false },
+        enrichment: { held: new Set(), lookahead: Math.max(1, Math.ceil(lookahead / 2)), saturated: false },
         pausedUntil: 0,
         resumeTimer: undefined,
-        saturated: false,
       });
     }
   }
@@ -192,22 +192,10 @@ export class ReopenWorker {
     }
     for (const state of this.#lanes.values()) {
       if (!this.#running) break;
-      const room = state.lookahead - state.held.size;
-      if (state.pausedUntil > Date.now() || room < Math.ceil(state.lookahead / 2)) continue;
-      const jobs = await claimJobs(this.prisma, this.engine, { provider: state.lane.provider, limit: room, leaseMs: this.#options.leaseMs, owner: this.owner });
-      state.saturated = jobs.length === room;
-      for (const job of jobs) {
-        // Ours already (a lease renewal failed and we claimed it back): it is running here.
-        if (state.held.has(job.id)) continue;
-        state.held.add(job.id);
-        const run = this.#runJob(state, job).finally(() => {
-          this.#runs.delete(run);
-          state.held.delete(job.id);
-          if (state.saturated && state.held.size <= state.lookahead / 2) this.wake();
-        });
-        this.#runs.add(run);
-      }
-      if (this.#enrichment && this.#running) await this.#claimEnrichment(state);
+      const claim = { provider: state.lane.provider, leaseMs: this.#options.leaseMs, owner: this.owner };
+      await this.#fill(state, state.reopen, (limit) => claimJobs(this.prisma, this.engine, { ...claim, limit }), (job) => this.#runJob(state, job));
+      if (!this.#enrichment || !this.#running) continue;
+      await this.#fill(state, state.enrichment, (limit) => claimEnrichJobs(this.prisma, this.engine, { ...claim, limit }), (job) => this.#runEnrichment(state, job));
     }
     const due = await claimDueSummaries(this.prisma, this.engine, 10, this.#options.leaseMs);
     for (const summary of due) {
@@ -218,20 +206,25 @@ export class ReopenWorker {
     return due.length === 10;
   }
 
-  /** Enrichment jobs wait in the provider's queue behind reopen calls, so only a few are claimed ahead. */
-  async #claimEnrichment(state: Lane): Promise<void> {
-    const room = state.enrichLookahead - state.enriching.size;
-    if (state.pausedUntil > Date.now() || room < Math.ceil(state.enrichLookahead / 2)) return;
-    const jobs = await claimEnrichJobs(this.prisma, this.engine, { provider: state.lane.provider, limit: room, leaseMs: this.#options.leaseMs, owner: this.owner });
+  /**
+   * Claims what fits in the slots, once at least half are free and the provider is not paused, and starts each job.
+   * A job settling wakes the loop when the last claim was full (more may be waiting).
+   */
+  async #fill<Job extends { id: number }>(state: Lane, slots: Slots, claim: (limit: number) => Promise<Job[]>, run: (job: Job) => Promise<void>): Promise<void> {
+    const room = slots.lookahead - slots.held.size;
+    if (state.pausedUntil > Date.now() || room < Math.ceil(slots.lookahead / 2)) return;
+    const jobs = await claim(room);
+    slots.saturated = jobs.length === room;
     for (const job of jobs) {
-      if (state.enriching.has(job.id)) continue;
-      state.enriching.add(job.id);
-      const run = this.#runEnrichment(state, job).finally(() => {
-        this.#runs.delete(run);
-        state.enriching.delete(job.id);
-        if (state.enriching.size <= state.enrichLookahead / 2) this.wake();
+      // Ours already (a lease renewal failed and we claimed it back): it is running here.
+      if (slots.held.has(job.id)) continue;
+      slots.held.add(job.id);
+      const running = run(job).finally(() => {
+        this.#runs.delete(running);
+        slots.held.delete(job.id);
+        if (slots.saturated && slots.held.size <= slots.lookahead / 2) this.wake();
       });
-      this.#runs.add(run);
+      this.#runs.add(running);
     }
   }
 
@@ -387,8 +380,8 @@ export class ReopenWorker {
   async #renewLeases(): Promise<void> {
     const lanes = [...this.#lanes.values()];
     try {
-      const lost = await renewLeased(this.prisma, "ReopenJob", this.owner, lanes.flatMap((state) => [...state.held]), this.#options.leaseMs);
-      const lostEnrichment = await renewLeased(this.prisma, "EnrichJob", this.owner, lanes.flatMap((state) => [...state.enriching]), this.#options.leaseMs);
+      const lost = await renewLeased(this.prisma, "ReopenJob", this.owner, lanes.flatMap((state) => [...state.reopen.held]), this.#options.leaseMs);
+      const lostEnrichment = await renewLeased(this.prisma, "EnrichJob", this.owner, lanes.flatMap((state) => [...state.enrichment.held]), this.#options.leaseMs);
       await renewSummaryLeases(this.prisma, [...this.#writingSummaries], this.#options.leaseMs);
       if (lost.length > 0) this.log.warn({ jobs: lost }, `reopen: ${lost.length} job lease(s) ran out before renewal; other workers may run them`);
       if (lostEnrichment.length > 0) this.log.warn({ jobs: lostEnrichment }, `enrichment: ${lostEnrichment.length} job lease(s) ran out before renewal; other workers may run them`);
