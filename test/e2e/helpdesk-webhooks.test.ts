@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeGitHub } from "../fakes/github-server.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { waitFor } from "../support/wait.js";
 import { webhookExample } from "../support/github.js";
 import { postWebhook, signWebhook, WEBHOOK_ENV, webhookFixture } from "../support/helpdesk-webhooks.js";
 import { metricValue } from "../support/metrics.js";
@@ -9,16 +10,6 @@ import { runCliProcess, sign, startApp, TEST_PRIVATE_KEY, type RunningApp } from
 const SECRET = "e2e-webhook-secret";
 // ZENDESK_SUBDOMAIN and FRESHDESK_DOMAIN, which the webhooks need, belong to the API credentials, set whole or not at all.
 const API_CREDENTIALS = { ZENDESK_EMAIL: "bot@acme.com", ZENDESK_API_TOKEN: "t", FRESHDESK_API_KEY: "k" };
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /**
  * A support rep pastes the GitHub issue URL into a helpdesk conversation: the helpdesk's signed webhook reaches the
@@ -45,7 +36,7 @@ describe.each(ENGINES)("helpdesk webhooks through the real process on %s", (engi
       body,
     });
     expect(response.status).toBe(200);
-    await waitFor(async () => ((await cliLinks()).length === 1 ? true : undefined));
+    await waitFor(async () => ((await cliLinks()).length === 1 ? true : undefined), 15_000);
   });
   afterAll(async () => {
     await app?.stop();
@@ -69,7 +60,7 @@ describe.each(ENGINES)("helpdesk webhooks through the real process on %s", (engi
     const linked = await waitFor(async () => {
       const links = await cliLinks();
       return links.some((link) => link.provider === "zendesk") ? links : undefined;
-    });
+    }, 15_000);
     expect(linked.filter((link) => link.provider === "zendesk")).toEqual([
       { provider: "zendesk", conversationId: "48213", url: "https://acme.zendesk.com/agent/tickets/48213", source: "helpdesk", linkedAt: "2026-11-23T09:00:00.672Z" },
     ]);
@@ -94,8 +85,8 @@ describe.each(ENGINES)("helpdesk webhooks through the real process on %s", (engi
     const body = JSON.stringify(event);
     expect((await postWebhook(app.baseUrl, "front", body, signWebhook("front", body))).status).toBe(200);
 
-    await waitFor(async () => ((await cliLinks()).some((link) => link.provider === "front") ? true : undefined));
-    await waitFor(async () => (app.output().includes("codertocat/hello-world#404") ? true : undefined));
+    await waitFor(async () => ((await cliLinks()).some((link) => link.provider === "front") ? true : undefined), 15_000);
+    await waitFor(async () => (app.output().includes("codertocat/hello-world#404") ? true : undefined), 15_000);
     expect(app.output()).toMatch(/someone\/else#5 is not in a repository of an installation closeloop knows; ignored/);
     expect(app.output()).toMatch(/codertocat\/hello-world#404: GitHub has no such issue \(404\); the link is dropped/);
     expect(github.requests.map((request) => `${request.method} ${request.path}`)).toContain("GET /repos/Codertocat/Hello-World/issues/404");

@@ -4,7 +4,7 @@ import { startFakeZendesk, type FakeZendesk } from "../fakes/zendesk-server.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { webhookExample } from "../support/github.js";
 import { runCliProcess, sign, startApp, TEST_PRIVATE_KEY, type RunningApp } from "../support/process.js";
-import { waitFor } from "../support/reopen.js";
+import { waitFor } from "../support/wait.js";
 
 const SECRET = "e2e-labels-secret";
 

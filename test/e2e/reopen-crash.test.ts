@@ -4,7 +4,7 @@ import { startFakeIntercom, type FakeIntercom } from "../fakes/intercom-server.j
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { startApp, type RunningApp } from "../support/process.js";
-import { waitFor } from "../support/reopen.js";
+import { waitFor } from "../support/wait.js";
 import { appEnv, deliverClose, kill, seedIssues } from "../support/reopen-process.js";
 
 /**

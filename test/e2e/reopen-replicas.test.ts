@@ -4,7 +4,7 @@ import { FakeGitHub } from "../fakes/github-server.js";
 import { startFakeIntercom, type FakeIntercom } from "../fakes/intercom-server.js";
 import { freshDatabaseUrl } from "../support/databases.js";
 import { startApp, type RunningApp } from "../support/process.js";
-import { waitFor } from "../support/reopen.js";
+import { waitFor } from "../support/wait.js";
 import { appEnv, deliverClose, seedIssues, stopApp } from "../support/reopen-process.js";
 
 /**

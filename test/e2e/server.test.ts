@@ -1,20 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeGitHub } from "../fakes/github-server.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { waitFor } from "../support/wait.js";
 import { webhookExample } from "../support/github.js";
 import { runCliProcess, sign, startApp, TEST_PRIVATE_KEY, type RunningApp } from "../support/process.js";
 
 const SECRET = "e2e-webhook-secret";
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 function deliver(app: RunningApp, body: string, headers: Record<string, string> = {}) {
   return fetch(`${app.baseUrl}/api/github/webhooks`, {
@@ -57,7 +48,7 @@ describe.each(ENGINES)("the real process on %s", (engine) => {
     const linked = await waitFor(async () => {
       const run = await runCliProcess(["links", "Codertocat/Hello-World#1", "--json"], { DATABASE_URL: databaseUrl });
       return JSON.parse(run.stdout).length === 2 ? run : undefined;
-    });
+    }, 15_000);
     expect(linked.code).toBe(0);
     expect(github.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
       "POST /app/installations/77/access_tokens",

@@ -8,7 +8,8 @@ import { claimEnrichJobs, enrichmentBacklog, recordEnrichment } from "../../src/
 import { applySourceChange, purgeRepositories, type IssueRef } from "../../src/store/links.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { testProbot } from "../support/github.js";
-import { conversation, issueRef, lanesFor, useFakeHelpdesks, waitFor } from "../support/reopen.js";
+import { conversation, issueRef, lanesFor, useFakeHelpdesks } from "../support/reopen.js";
+import { waitFor } from "../support/wait.js";
 
 const FAST: ReopenWorkerOptions = { leaseMs: 2_000, idlePollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200, maxAttempts: 3 };
 const KEY = "test webhook secret";

@@ -10,7 +10,8 @@ import type { FakeZendesk } from "../fakes/zendesk-server.js";
 import type { FakeIntercom } from "../fakes/intercom-server.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { GITHUB_API, testProbot } from "../support/github.js";
-import { allSettled, closeWithLinks, conversation, useFakeHelpdesks, lanesFor, waitFor, type LaneOptions } from "../support/reopen.js";
+import { allSettled, closeWithLinks, conversation, useFakeHelpdesks, lanesFor, type LaneOptions } from "../support/reopen.js";
+import { waitFor } from "../support/wait.js";
 
 const FAST: ReopenWorkerOptions = { leaseMs: 2_000, idlePollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200 };
 // Long enough that a loaded CI machine does not time out a healthy fake (a 300 ms bound did, under load 5+).

@@ -8,6 +8,7 @@ import type { Prisma } from "../../src/store/database.js";
 import { recordIssueState } from "../../src/store/issues.js";
 import { applySourceChange, type IssueRef } from "../../src/store/links.js";
 import type { FakeHelpdeskServer } from "../fakes/fake-helpdesk.js";
+import { waitFor } from "./wait.js";
 import { startFakeFreshdesk } from "../fakes/freshdesk-server.js";
 import { startFakeFront } from "../fakes/front-server.js";
 import { startFakeHelpScout } from "../fakes/helpscout-server.js";
@@ -113,16 +114,6 @@ export async function closeWithLinks(
   );
   if (outcome.kind !== "enqueued") throw new Error(`expected jobs to be enqueued, got ${outcome.kind}`);
   return outcome.closeId;
-}
-
-export async function waitFor<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 20_000, what = "condition"): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** Resolves when no job is pending or running (every job done or dead). */
