@@ -4,6 +4,7 @@ import type { Prisma } from "../store/database.js";
 import { claimDeliveries, completeDelivery, failDelivery, type StoredDelivery } from "../store/deliveries.js";
 import { backoffDelay } from "./backoff.js";
 import { PollLoop } from "./poll-loop.js";
+import { errorSummary } from "./error-summary.js";
 
 export interface DeliveryWorkerOptions {
   batch?: number;
@@ -113,7 +114,7 @@ export class DeliveryWorker {
       await this.dispatch(delivery);
       await completeDelivery(this.prisma, delivery.id);
     } catch (error) {
-      const reason = describe(error);
+      const reason = errorSummary(error);
       if (delivery.attempts >= this.#options.maxAttempts) {
         this.log.error({ delivery: delivery.id, event: delivery.name, attempts: delivery.attempts }, `delivery ${delivery.id} (${delivery.name}) failed ${delivery.attempts} times; kept as dead: ${reason}`);
         await failDelivery(this.prisma, delivery.id, reason, { dead: new Date() });
@@ -126,7 +127,3 @@ export class DeliveryWorker {
   }
 }
 
-function describe(error: unknown): string {
-  const inner = (error as { errors?: unknown[] }).errors?.[0] ?? error;
-  return (inner instanceof Error ? inner.message : String(inner)).split("\n").filter(Boolean).at(-1) ?? "unknown error";
-}

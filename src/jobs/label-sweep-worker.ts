@@ -11,6 +11,7 @@ import { openSweepStore } from "../store/label-sweep.js";
 import type { RepositoryRef } from "../store/links.js";
 import { claimSweep, finishSweep, renewSweep, requestSweep } from "../store/sweep-schedule.js";
 import { PollLoop } from "./poll-loop.js";
+import { errorSummary } from "./error-summary.js";
 
 export interface LabelSweepOptions {
   /** time between sweeps (CLOSELOOP_SWEEP_INTERVAL_MINUTES; an hour by default) */
@@ -102,7 +103,7 @@ export class LabelSweepWorker {
     let figures: SweepFigures = { issues: 0, links: 0, changed: 0, batches: 0 };
     let error: string | null = null;
     let nextRunAt = new Date(startedAt.getTime() + this.#options.intervalMs);
-    const run = new SweepRun(this.deps, this.#options.maxIssuesPerSweep);
+    const run = new SweepRun(this.deps);
     let heartbeat: NodeJS.Timeout | undefined;
     try {
       const store = openSweepStore(this.deps.target);
@@ -156,7 +157,7 @@ export class LabelSweepWorker {
         const retryAfterMs = rateLimitWait(error);
         if (retryAfterMs !== undefined) throw new SweepInterrupted(`GitHub rate limit at ${where}`, retryAfterMs);
         if (error instanceof InstallationUnavailable) {
-          this.deps.log.warn({ err: error.cause }, `label sweep: no token for installation ${repository.installationId} (${describe(error.cause)}); its issues wait for the next sweep`);
+          this.deps.log.warn({ err: error.cause }, `label sweep: no token for installation ${repository.installationId} (${errorSummary(error.cause)}); its issues wait for the next sweep`);
         } else {
           this.deps.log.warn({ err: error }, `label sweep: could not apply the labels of ${where}; trying again at the next sweep`);
         }
@@ -202,10 +203,7 @@ class SweepRun {
   /** issues whose labels could not be applied */
   failed = 0;
 
-  constructor(
-    private readonly deps: InstallationLabelDeps,
-    readonly budget: number,
-  ) {}
+  constructor(private readonly deps: InstallationLabelDeps) {}
 
   get(id: bigint): Promise<RepositoryRef | null> {
     let row = this.#rows.get(id);
@@ -250,14 +248,10 @@ class SweepRun {
     } catch (error) {
       this.failed++;
       const cause = error instanceof InstallationUnavailable ? error.cause : error;
-      this.deps.log.warn({ err: cause }, `label sweep: cannot read the config of ${repository.owner}/${repository.name} (${describe(cause)}); its issues wait for the next sweep`);
+      this.deps.log.warn({ err: cause }, `label sweep: cannot read the config of ${repository.owner}/${repository.name} (${errorSummary(cause)}); its issues wait for the next sweep`);
       return null;
     }
   }
-}
-
-function describe(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n", 1)[0] ?? "unknown error";
 }
 
 /** How long GitHub asked to wait, when the error is a rate limit (primary or secondary); undefined otherwise. */

@@ -28,6 +28,7 @@ import {
 } from "../store/reopen-jobs.js";
 import { backoffDelay } from "./backoff.js";
 import { PollLoop } from "./poll-loop.js";
+import { errorSummary } from "./error-summary.js";
 import { queuePacing, type ReopenLane } from "./reopen-lanes.js";
 
 export interface ReopenWorkerOptions {
@@ -251,7 +252,7 @@ export class ReopenWorker {
       this.log.debug({ job: job.id, provider: lane.provider, conversationId: job.conversationId }, `enrichment: read ${lane.name} conversation ${job.conversationId}; ${issues.length} issue(s) to relabel`);
       if (issues.length === 0) return;
       await enrichment.applyLabels(issues).catch((error: unknown) =>
-        this.log.warn({ err: error }, `enrichment: could not apply the labels after reading ${lane.name} conversation ${job.conversationId}; the next sweep applies them: ${describe(error)}`),
+        this.log.warn({ err: error }, `enrichment: could not apply the labels after reading ${lane.name} conversation ${job.conversationId}; the next sweep applies them: ${errorSummary(error)}`),
       );
     } catch (error) {
       if (this.#abort.signal.aborted && isAbort(error)) {
@@ -349,7 +350,7 @@ export class ReopenWorker {
    */
   async #fail(table: JobTable, job: { id: number; attempts: number; conversationId: string }, lane: ReopenLane, error: unknown, onDead?: () => Promise<void>): Promise<void> {
     const known = error instanceof HelpdeskError ? error : undefined;
-    const reason = known?.reason ?? `unexpected error: ${describe(error)}`;
+    const reason = known?.reason ?? `unexpected error: ${errorSummary(error)}`;
     const retryable = known?.retryable ?? true;
     const failure = { error: reason, status: known?.status };
     const context = { job: job.id, provider: lane.provider, conversationId: job.conversationId, status: known?.status, attempts: job.attempts };
@@ -425,7 +426,7 @@ export class ReopenWorker {
       await recordSummaryWritten(this.prisma, summary, { commentId, body });
       this.log.info({ close: summary.closeId }, `reopen: ${summary.commentId === null ? "posted" : "updated"} the summary comment on ${where}`);
     } catch (error) {
-      const reason = describe(error);
+      const reason = errorSummary(error);
       const giveUp = summary.attempts >= this.#options.maxSummaryAttempts;
       const retryAt = giveUp ? null : new Date(Date.now() + backoffDelay(summary.attempts, 5_000, 10 * 60_000));
       this.log.error({ err: error, close: summary.closeId }, `reopen: could not write the summary comment on ${where}${giveUp ? "; giving up" : "; will retry"}: ${reason}`);
@@ -447,6 +448,3 @@ function isAbort(error: unknown): boolean {
   return error instanceof Error && error.name === "AbortError";
 }
 
-function describe(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n").filter(Boolean).at(-1) ?? "unknown error";
-}
