@@ -177,14 +177,19 @@ export async function renewSummaryLeases(prisma: Prisma, closeIds: readonly numb
   await prisma.issueClose.updateMany({ where: { id: { in: [...closeIds] }, summaryLockedUntil: { not: null } }, data: { summaryLockedUntil: new Date(now.getTime() + leaseMs) } });
 }
 
-/** The summary is written (or was unchanged); it stays due if a job settled while it was being written. */
+/**
+ * The summary is written (or was unchanged); it stays due if a job settled while it was being written. One
+ * transaction, so no reader sees the comment recorded but the summary still due.
+ */
 export async function recordSummaryWritten(prisma: Prisma, summary: DueSummary, written: { commentId: bigint | null; body: string }, at = new Date()): Promise<void> {
-  await prisma.issueClose.update({
-    where: { id: summary.closeId },
-    data: { summaryCommentId: written.commentId, summaryBody: written.body, summaryLockedUntil: null, summaryAttempts: 0, summaryError: null },
-  });
-  await prisma.issueClose.updateMany({ where: { id: summary.closeId, settledAt: null }, data: { settledAt: at } });
-  await prisma.issueClose.updateMany({ where: { id: summary.closeId, summaryDueAt: summary.dueAt }, data: { summaryDueAt: null } });
+  await prisma.$transaction([
+    prisma.issueClose.update({
+      where: { id: summary.closeId },
+      data: { summaryCommentId: written.commentId, summaryBody: written.body, summaryLockedUntil: null, summaryAttempts: 0, summaryError: null },
+    }),
+    prisma.issueClose.updateMany({ where: { id: summary.closeId, settledAt: null }, data: { settledAt: at } }),
+    prisma.issueClose.updateMany({ where: { id: summary.closeId, summaryDueAt: summary.dueAt }, data: { summaryDueAt: null } }),
+  ]);
 }
 
 /** Writing the summary failed: try again at `retryAt`, or give up (null) keeping the error. */
