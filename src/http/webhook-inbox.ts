@@ -1,11 +1,13 @@
 import type { Probot } from "probot";
 import type { EmitterWebhookEventName } from "@octokit/webhooks";
 import { webhooksReceived } from "./metrics.js";
+import { inboxPayload } from "../store/deliveries.js";
 
 /**
  * Replaces Probot's "verify, then run the handlers before answering" with "verify, store, answer": a delivery is in
  * the database before GitHub gets its 200, so a crash loses nothing, and the handlers run from the inbox
- * (DeliveryWorker). Deliveries of events the app does not handle are answered without being stored.
+ * (DeliveryWorker). Deliveries of events the app does not handle are answered without being stored; the others are
+ * stored without GitHub's API links (`inboxPayload`).
  *
  * A signature that does not match is answered 401 (@octokit/webhooks says 400), as for helpdesk webhooks (SPEC §9).
  */
@@ -20,15 +22,16 @@ export function acceptIntoInbox(
       count("unauthorized");
       throw webhookError(401, "signature does not match event payload and secret");
     }
-    let action: unknown;
+    let payload: { action?: unknown };
     try {
-      action = (JSON.parse(event.payload) as { action?: unknown }).action;
+      payload = JSON.parse(event.payload) as { action?: unknown };
     } catch {
       count("invalid");
       throw webhookError(400, "Invalid JSON");
     }
-    if (!handles(event.name, typeof action === "string" ? action : undefined)) return count("ignored");
-    await store({ id: event.id, name: event.name as EmitterWebhookEventName, payload: event.payload }).catch((error: unknown) => {
+    const action = typeof payload?.action === "string" ? payload.action : undefined;
+    if (!handles(event.name, action)) return count("ignored");
+    await store({ id: event.id, name: event.name as EmitterWebhookEventName, payload: inboxPayload(payload) }).catch((error: unknown) => {
       count("error");
       throw error;
     });

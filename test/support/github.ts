@@ -3,6 +3,7 @@ import { Probot, ProbotOctokit } from "probot";
 import pino from "pino";
 import examples from "@octokit/webhooks-examples/api.github.com/index.json" with { type: "json" };
 import type { EmitterWebhookEvent } from "@octokit/webhooks";
+import { inboxPayload } from "../../src/store/deliveries.js";
 
 export const GITHUB_API = "https://api.github.com";
 
@@ -25,8 +26,9 @@ export function testProbot(log = pino({ level: process.env.TEST_LOG_LEVEL ?? "si
  */
 export const TestOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, retry: { enabled: false }, throttle: { enabled: false } }));
 
+/** Runs the handlers on a delivery as the inbox worker does: on the payload as the inbox stores it. */
 export async function receive(probot: Probot, name: string, payload: unknown, id: string = crypto.randomUUID()): Promise<void> {
-  await probot.receive({ id, name, payload } as EmitterWebhookEvent);
+  await probot.receive({ id, name, payload: JSON.parse(inboxPayload(payload)) } as EmitterWebhookEvent);
 }
 
 /** `context.config("closeloop.yml")`: the repository's file, else the owner's `.github` repository's. */
