@@ -32,6 +32,10 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
     // Written beside Prisma, read back through it: the same columns and time format.
     expect(rows[0]).toMatchObject({ name: "issue_comment", attempts: 0, deadAt: null, receivedAt: expect.any(Date) });
     expect(Math.abs(rows[0]!.receivedAt.getTime() - Date.now())).toBeLessThan(60_000);
+    // A batch of a size written before (PostgreSQL: its prepared statement again) stores its own rows.
+    expect(await storeDeliveries([delivery("e"), delivery("a")])).toBe(1);
+    expect(await storeDeliveries([delivery("f"), delivery("g")])).toBe(2);
+    expect(await database.prisma.delivery.count()).toBe(7);
   });
 
   it("commits deliveries that arrive together in one write (group commit), and each caller waits for its commit", async () => {
