@@ -18,6 +18,8 @@ export interface IngestFigures {
   closeloop: LoadResult;
   /** seconds from the last 200 until the inbox held no delivery: every link stored */
   drainSeconds: number;
+  /** each round's closeloop events/s over the bare app's in the same round: the spread behind the medians */
+  roundRatios: number[];
 }
 
 /**
@@ -54,7 +56,8 @@ export async function benchIngest(root: string, buildDir: string, engine: string
       closeloop.push(run.result);
       drains.push(run.drainSeconds);
     }
-    return { engine, bare: median(bare), closeloop: median(closeloop), drainSeconds: drains.sort((a, b) => a - b)[Math.floor(drains.length / 2)]! };
+    const roundRatios = closeloop.map((run, round) => run.eventsPerSecond / bare[round]!.eventsPerSecond);
+    return { engine, bare: median(bare), closeloop: median(closeloop), drainSeconds: drains.sort((a, b) => a - b)[Math.floor(drains.length / 2)]!, roundRatios };
   } finally {
     await github.stop();
   }

@@ -25,7 +25,7 @@ if (runs("p1")) {
 
   console.log(`\nP1 webhook ingest: ${options.events} signed issue_comment.created deliveries (1–3 conversation URLs), ${options.concurrency} in flight, over HTTP; median of ${options.rounds} alternating rounds`);
   console.log("engine       app        events/s    p50 ms    p99 ms  failures");
-  for (const { engine, bare, closeloop, drainSeconds } of figures) {
+  for (const { engine, bare, closeloop, drainSeconds, roundRatios } of figures) {
     for (const [name, result] of [["bare probot", bare], ["closeloop", closeloop]] as const) {
       console.log(`${engine.padEnd(12)} ${name.padEnd(11)} ${result.eventsPerSecond.toFixed(0).padStart(8)} ${result.p50Ms.toFixed(2).padStart(9)} ${result.p99Ms.toFixed(2).padStart(9)} ${String(result.failures).padStart(9)}`);
     }
@@ -34,6 +34,7 @@ if (runs("p1")) {
     const endToEnd = closeloop.events / (closeloop.seconds + drainSeconds);
     console.log(`${engine.padEnd(12)} closeloop stored every link ${drainSeconds.toFixed(2)} s after the last 200: ${endToEnd.toFixed(0)} events/s end to end (inbox to links)`);
     console.log(`${engine.padEnd(12)} ratio: events/s ${throughput.toFixed(2)}× (target ≥ 0.80×) ${throughput >= 0.8 ? "MET" : "MISSED"}; p99 ${latency.toFixed(2)}× (target ≤ 1.50×) ${latency <= 1.5 ? "MET" : "MISSED"}`);
+    console.log(`${engine.padEnd(12)} events/s ratio round by round: ${roundRatios.map((ratio) => `${ratio.toFixed(2)}×`).join(" ")}`);
   }
 }
 
