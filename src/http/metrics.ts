@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { PROVIDERS } from "../domain/link.js";
 import type { Prisma } from "../store/database.js";
+import { JOB_STATES } from "../store/leased-jobs.js";
 
 /**
  * `GET /metrics` in Prometheus' text format (SPEC §9), with prom-client. Instruments that count what happens live
@@ -47,7 +48,6 @@ export function observeProviderCall(provider: string, method: string, startedAt:
   if (status === 429) providerRateLimited.inc({ provider });
 }
 
-const JOB_STATES = ["pending", "running", "done", "dead"] as const;
 let processMetrics = false;
 
 /** The route, reading stored state from `prisma` at each scrape. */

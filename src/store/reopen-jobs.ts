@@ -1,10 +1,7 @@
 import type { Engine } from "./database-url.js";
 import type { Prisma } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
-import { claimLeased, killLeased, queuesByProvider, releaseLeased, renewLeased, retryLeasedLater, type JobFailure, type JobState, type ProviderQueue } from "./leased-jobs.js";
-
-export { JOB_STATES, type JobFailure, type JobState, type ProviderQueue } from "./leased-jobs.js";
-
+import { claimLeased, queuesByProvider, type JobState, type ProviderQueue } from "./leased-jobs.js";
 
 /** A claimed job: what the worker needs to run it. */
 export interface ClaimedJob {
@@ -47,11 +44,6 @@ export async function claimJobs(
   }));
 }
 
-/** Extends the leases this owner still holds; returns the ids it no longer holds (taken over after an expiry). */
-export function renewLeases(prisma: Prisma, owner: string, ids: readonly number[], leaseMs: number, now = new Date()): Promise<number[]> {
-  return renewLeased(prisma, "ReopenJob", owner, ids, leaseMs, now);
-}
-
 /** The note step succeeded; the lease is extended for the reopen. False when the lease was lost meanwhile. */
 export async function recordNoteDone(prisma: Prisma, id: number, owner: string, leaseMs: number, at = new Date()): Promise<boolean> {
   const { count } = await prisma.reopenJob.updateMany({
@@ -67,20 +59,6 @@ export async function completeJob(prisma: Prisma, id: number, owner: string, at 
     data: { state: "done", reopenDoneAt: at, finishedAt: at, lockedBy: null, lockedUntil: null },
   });
   return count === 1;
-}
-
-/** A retryable failure: back to pending until `retryAt`. */
-export function retryJobLater(prisma: Prisma, id: number, owner: string, failure: JobFailure, retryAt: Date): Promise<boolean> {
-  return retryLeasedLater(prisma, "ReopenJob", id, owner, failure, retryAt);
-}
-
-export function killJob(prisma: Prisma, id: number, owner: string, failure: JobFailure, at = new Date()): Promise<boolean> {
-  return killLeased(prisma, "ReopenJob", id, owner, failure, at);
-}
-
-/** Jobs this owner claimed but never started (it is stopping): back to pending at once, the claim not counted. */
-export function releaseJobs(prisma: Prisma, owner: string, ids: readonly number[]): Promise<void> {
-  return releaseLeased(prisma, "ReopenJob", owner, ids);
 }
 
 /**
