@@ -73,9 +73,8 @@ interface Slots {
 interface Lane {
   lane: ReopenLane;
   queue: PQueue;
-  reopen: Slots;
-  /** enrichment jobs queue behind reopen calls, so fewer are claimed ahead */
-  enrichment: Slots;
+  /** per table; enrichment jobs queue behind reopen calls, so fewer are claimed ahead */
+  slots: Record<JobTable, Slots>;
   pausedUntil: number;
   resumeTimer: NodeJS.Timeout | undefined;
 }
@@ -134,8 +133,10 @@ export class ReopenWorker {
       this.#lanes.set(lane.provider, {
         lane,
         queue: new PQueue({ ...pacing, strict: true }),
-        reopen: { held: new Set(), lookahead, saturated: false },
-        enrichment: { held: new Set(), lookahead: Math.max(1, Math.ceil(lookahead / 2)), saturated: false },
+        slots: {
+          ReopenJob: { held: new Set(), lookahead, saturated: false },
+          EnrichJob: { held: new Set(), lookahead: Math.max(1, Math.ceil(lookahead / 2)), saturated: false },
+        },
         pausedUntil: 0,
         resumeTimer: undefined,
       });
@@ -174,7 +175,7 @@ export class ReopenWorker {
     clearInterval(this.#heartbeat);
     for (const state of this.#lanes.values()) clearTimeout(state.resumeTimer);
     try {
-      for (const [table, ids] of Object.entries(this.#released) as [JobTable, number[]][]) await releaseLeased(this.prisma, table, this.owner, ids.splice(0));
+      for (const table of JOB_TABLES) await releaseLeased(this.prisma, table, this.owner, this.#released[table].splice(0));
     } catch (error) {
       this.log.warn({ err: error }, "reopen: could not hand back unstarted jobs; their leases will expire");
     }
@@ -194,9 +195,9 @@ export class ReopenWorker {
     for (const state of this.#lanes.values()) {
       if (!this.#running) break;
       const claim = { provider: state.lane.provider, leaseMs: this.#options.leaseMs, owner: this.owner };
-      await this.#fill(state, state.reopen, (limit) => claimJobs(this.prisma, this.engine, { ...claim, limit }), (job) => this.#runJob(state, job));
+      await this.#fill(state, state.slots.ReopenJob, (limit) => claimJobs(this.prisma, this.engine, { ...claim, limit }), (job) => this.#runJob(state, job));
       if (!this.#enrichment || !this.#running) continue;
-      await this.#fill(state, state.enrichment, (limit) => claimEnrichJobs(this.prisma, this.engine, { ...claim, limit }), (job) => this.#runEnrichment(state, job));
+      await this.#fill(state, state.slots.EnrichJob, (limit) => claimEnrichJobs(this.prisma, this.engine, { ...claim, limit }), (job) => this.#runEnrichment(state, job));
     }
     const due = await claimDueSummaries(this.prisma, this.engine, 10, this.#options.leaseMs);
     for (const summary of due) {
@@ -255,13 +256,7 @@ export class ReopenWorker {
         this.log.warn({ err: error }, `enrichment: could not apply the labels after reading ${lane.name} conversation ${job.conversationId}; the next sweep applies them: ${errorSummary(error)}`),
       );
     } catch (error) {
-      if (this.#abort.signal.aborted && isAbort(error)) {
-        this.#released.EnrichJob.push(job.id);
-        return;
-      }
-      await this.#fail("EnrichJob", job, lane, error).catch((failure: unknown) =>
-        this.log.error({ err: failure, job: job.id }, `enrichment: could not record the failure of job ${job.id}; its lease will expire and it runs again`),
-      );
+      await this.#failed("EnrichJob", job, lane, error);
     }
   }
 
@@ -279,13 +274,7 @@ export class ReopenWorker {
       this.log.info({ job: job.id, provider: lane.provider, conversationId: job.conversationId }, `reopen: ${this.#options.dryRun ? "[dry-run] " : ""}reopened ${what} with a note (job ${job.id})`);
       await this.#settled(job.closeId);
     } catch (error) {
-      if (this.#abort.signal.aborted && isAbort(error)) {
-        this.#released.ReopenJob.push(job.id);
-        return;
-      }
-      await this.#fail("ReopenJob", job, lane, error, () => this.#settled(job.closeId)).catch((failure: unknown) =>
-        this.log.error({ err: failure, job: job.id }, `reopen: could not record the failure of job ${job.id}; its lease will expire and it runs again`),
-      );
+      await this.#failed("ReopenJob", job, lane, error, () => this.#settled(job.closeId));
     }
   }
 
@@ -344,11 +333,25 @@ export class ReopenWorker {
   }
 
   /**
+   * A job's run threw. Its call was aborted by stop(): it is handed back unstarted. Otherwise the failure is recorded
+   * (#recordFailure); if even that fails, the lease expires and the job runs again.
+   */
+  async #failed(table: JobTable, job: FailedJob, lane: ReopenLane, error: unknown, onDead?: () => Promise<void>): Promise<void> {
+    if (this.#abort.signal.aborted && isAbort(error)) {
+      this.#released[table].push(job.id);
+      return;
+    }
+    await this.#recordFailure(table, job, lane, error, onDead).catch((failure: unknown) =>
+      this.log.error({ err: failure, job: job.id }, `${JOB_NAMES[table]}: could not record the failure of job ${job.id}; its lease will expire and it runs again`),
+    );
+  }
+
+  /**
    * A failed job: retried with backoff while the error is retryable and attempts remain, else dead with the reason
    * (`onDead` then runs). Errors outside the helpdesk path (a database hiccup) are retried: they say nothing about the
    * conversation.
    */
-  async #fail(table: JobTable, job: { id: number; attempts: number; conversationId: string }, lane: ReopenLane, error: unknown, onDead?: () => Promise<void>): Promise<void> {
+  async #recordFailure(table: JobTable, job: FailedJob, lane: ReopenLane, error: unknown, onDead?: () => Promise<void>): Promise<void> {
     const known = error instanceof HelpdeskError ? error : undefined;
     const reason = known?.reason ?? `unexpected error: ${errorSummary(error)}`;
     const retryable = known?.retryable ?? true;
@@ -381,11 +384,11 @@ export class ReopenWorker {
   async #renewLeases(): Promise<void> {
     const lanes = [...this.#lanes.values()];
     try {
-      const lost = await renewLeased(this.prisma, "ReopenJob", this.owner, lanes.flatMap((state) => [...state.reopen.held]), this.#options.leaseMs);
-      const lostEnrichment = await renewLeased(this.prisma, "EnrichJob", this.owner, lanes.flatMap((state) => [...state.enrichment.held]), this.#options.leaseMs);
+      for (const table of JOB_TABLES) {
+        const lost = await renewLeased(this.prisma, table, this.owner, lanes.flatMap((state) => [...state.slots[table].held]), this.#options.leaseMs);
+        if (lost.length > 0) this.log.warn({ jobs: lost }, `${JOB_NAMES[table]}: ${lost.length} job lease(s) ran out before renewal; other workers may run them`);
+      }
       await renewSummaryLeases(this.prisma, [...this.#writingSummaries], this.#options.leaseMs);
-      if (lost.length > 0) this.log.warn({ jobs: lost }, `reopen: ${lost.length} job lease(s) ran out before renewal; other workers may run them`);
-      if (lostEnrichment.length > 0) this.log.warn({ jobs: lostEnrichment }, `enrichment: ${lostEnrichment.length} job lease(s) ran out before renewal; other workers may run them`);
     } catch (error) {
       this.log.warn({ err: error }, "reopen: could not renew job leases");
     }
@@ -443,6 +446,10 @@ async function findSummaryComment(octokit: ProbotOctokit, issue: { owner: string
 }
 
 const JOB_NAMES: Record<JobTable, string> = { ReopenJob: "reopen", EnrichJob: "enrichment" };
+const JOB_TABLES = Object.keys(JOB_NAMES) as JobTable[];
+
+/** What recording a failure needs of a reopen or enrichment job. */
+type FailedJob = { id: number; attempts: number; conversationId: string };
 
 function isAbort(error: unknown): boolean {
   return error instanceof Error && error.name === "AbortError";
