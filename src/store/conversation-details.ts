@@ -1,6 +1,6 @@
 import type { ConversationRef } from "../providers/provider.js";
 import type { ProviderId } from "../domain/link.js";
-import type { Prisma, Transaction } from "./database.js";
+import type { Transaction } from "./database.js";
 import type { IssueRef } from "./links.js";
 
 /**
@@ -23,13 +23,13 @@ export interface ConversationDetailsUpdate {
  * (read by src/store/labels.ts).
  */
 export async function recordConversationDetails(
-  db: Prisma | Transaction,
+  db: Transaction,
   provider: ProviderId | string,
   conversation: ConversationRef,
   details: ConversationDetailsUpdate,
 ): Promise<IssueRef[]> {
   if (Object.values(details).every((value) => value === undefined)) return [];
-  const links = await (db as Transaction).link.findMany({
+  const links = await db.link.findMany({
     where: { provider, account: conversation.account, conversationId: conversation.conversationId },
     select: {
       id: true,
@@ -50,7 +50,7 @@ export async function recordConversationDetails(
     const labelsChange = next.team !== link.team || next.tags !== link.tags || next.customerHash !== link.customerHash;
     if (!labelsChange && details.enrichedAt === undefined) continue;
     const read = details.enrichedAt === undefined ? {} : { enrichedAt: details.enrichedAt, conversationCreatedAt: details.conversationCreatedAt ?? null };
-    await (db as Transaction).link.update({ where: { id: link.id }, data: { ...next, ...read } });
+    await db.link.update({ where: { id: link.id }, data: { ...next, ...read } });
     if (!labelsChange) continue;
     const { issue } = link;
     changed.push({ repository: issue.repository, number: issue.number, githubId: issue.githubId ?? 0n, state: issue.state === "closed" ? "closed" : "open" });

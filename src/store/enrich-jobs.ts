@@ -81,9 +81,9 @@ export async function recordEnrichment(prisma: Prisma, job: ClaimedEnrichJob, ow
 }
 
 /** The issues' labels must be applied again: the next sweep does it unless a later evaluation clears the mark. */
-export async function markLabelsStale(db: Prisma | Transaction, issues: readonly IssueRef[], at = new Date()): Promise<void> {
+async function markLabelsStale(tx: Transaction, issues: readonly IssueRef[], at: Date): Promise<void> {
   for (const issue of issues) {
-    await (db as Transaction).issue.updateMany({
+    await tx.issue.updateMany({
       where: { repositoryId: issue.repository.id, number: issue.number },
       data: { labelsStaleAt: at, labelsDueAt: at },
     });
@@ -109,7 +109,7 @@ export async function dropUnlinkedJob(prisma: Prisma, job: ClaimedEnrichJob, own
  * deleted with the rest of the data. A pending or running job is left to the worker (dropUnlinkedJob): on PostgreSQL,
  * a link being added concurrently makes it pending again first, and this statement then skips it.
  */
-export async function purgeUnlinkedEnrichment(db: Prisma | Transaction): Promise<number> {
+export async function purgeUnlinkedEnrichment(db: Transaction): Promise<number> {
   return db.$executeRaw`DELETE FROM "EnrichJob" WHERE "state" IN ('done', 'dead') AND ${unlinked}`;
 }
 
