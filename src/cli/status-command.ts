@@ -8,6 +8,7 @@ import { listLabelErrors } from "../store/labels.js";
 import { migrationStatus } from "../store/migrations.js";
 import { deliveryBacklog } from "../store/deliveries.js";
 import { enrichmentBacklog } from "../store/enrich-jobs.js";
+import type { ProviderQueue } from "../store/leased-jobs.js";
 import { jobBacklog } from "../store/reopen-jobs.js";
 import { readSweep } from "../store/sweep-schedule.js";
 import type { Output } from "./output.js";
@@ -23,11 +24,11 @@ export interface StatusJson {
   deliveries: { waiting: number; dead: { id: string; event: string; attempts: number; error: string | null; deadAt: string | null }[] };
   /** reopen jobs per provider (queued = pending + running) and the latest dead letters */
   reopen: {
-    providers: { provider: string; queued: number; running: number; done: number; dead: number }[];
+    providers: QueueJson[];
     dead: { id: number; provider: string; conversationId: string; issue: string; attempts: number; error: string | null; deadAt: string | null }[];
   };
   /** jobs reading linked conversations' team, tags and customer for the labels, per provider */
-  enrichment: { providers: { provider: string; queued: number; running: number; done: number; dead: number }[] };
+  enrichment: { providers: QueueJson[] };
   /** the decay sweep: the last one that finished, whether one runs now, and when the next is due (null: never ran) */
   sweep: {
     lastFinishedAt: string | null;
@@ -70,10 +71,10 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
       dead: backlog.dead.map((d) => ({ id: d.id, event: d.name, attempts: d.attempts, error: d.lastError, deadAt: d.deadAt?.toISOString() ?? null })),
     },
     reopen: {
-      providers: jobs.providers.map((q) => ({ provider: q.provider, queued: q.pending + q.running, running: q.running, done: q.done, dead: q.dead })),
+      providers: jobs.providers.map(queueJson),
       dead: jobs.dead.map((job) => ({ id: job.id, provider: job.provider, conversationId: job.conversationId, issue: job.issue, attempts: job.attempts, error: job.lastError, deadAt: job.finishedAt?.toISOString() ?? null })),
     },
-    enrichment: { providers: enrichment.map((q) => ({ provider: q.provider, queued: q.pending + q.running, running: q.running, done: q.done, dead: q.dead })) },
+    enrichment: { providers: enrichment.map(queueJson) },
     sweep: sweep && {
       lastFinishedAt: sweep.finishedAt?.toISOString() ?? null,
       durationMs: sweep.durationMs,
@@ -113,6 +114,19 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
   for (const error of status.configErrors) out.line(`config      ${error.repository}: ${error.message} (${error.commitSha ? `in ${error.commitSha.slice(0, 7)}, ` : ""}seen ${error.seenAt})`);
   for (const error of status.labelErrors) out.line(`labels      ${error.repository}: cannot write labels: ${error.message} (seen ${error.seenAt})`);
   return healthy ? 0 : 1;
+}
+
+/** A provider's jobs (reopen or enrichment) in `status --json`: `queued` counts the running ones too. */
+interface QueueJson {
+  provider: string;
+  queued: number;
+  running: number;
+  done: number;
+  dead: number;
+}
+
+function queueJson(q: ProviderQueue): QueueJson {
+  return { provider: q.provider, queued: q.pending + q.running, running: q.running, done: q.done, dead: q.dead };
 }
 
 function describeSweep(sweep: StatusJson["sweep"]): string {
