@@ -4,6 +4,7 @@ import { installationConfigReader } from "../config/installation-config.js";
 import { DEFAULT_CONFIG } from "../config/repo-config.js";
 import type { FrequencyRules } from "../domain/frequency.js";
 import { sweepDuration } from "../http/metrics.js";
+import { githubRateLimitWait } from "../labels/github-errors.js";
 import { applyLabelsWithApp, type InstallationLabelDeps } from "../labels/installation-labels.js";
 import { sweepDueIssues, type DecayedIssue, type SweepFigures } from "../labels/sweep.js";
 import type { DatabaseTarget } from "../store/database-url.js";
@@ -154,7 +155,7 @@ export class LabelSweepWorker {
         await applyLabelsWithApp(labels, { repository, number: decayed.number, githubId: 0n, state: "open" });
       } catch (error) {
         run.failed++;
-        const retryAfterMs = rateLimitWait(error);
+        const retryAfterMs = githubRateLimitWait(error);
         if (retryAfterMs !== undefined) throw new SweepInterrupted(`GitHub rate limit at ${where}`, retryAfterMs);
         if (error instanceof InstallationUnavailable) {
           this.deps.log.warn({ err: error.cause }, `label sweep: no token for installation ${repository.installationId} (${errorSummary(error.cause)}); its issues wait for the next sweep`);
@@ -252,18 +253,4 @@ class SweepRun {
       return null;
     }
   }
-}
-
-/** How long GitHub asked to wait, when the error is a rate limit (primary or secondary); undefined otherwise. */
-function rateLimitWait(error: unknown): number | undefined {
-  const { status, response } = error as { status?: number; response?: { headers?: Record<string, string | undefined> } };
-  if (status !== 403 && status !== 429) return undefined;
-  const headers = response?.headers ?? {};
-  const retryAfter = Number(headers["retry-after"]);
-  if (Number.isFinite(retryAfter) && retryAfter >= 0) return retryAfter * 1000;
-  if (headers["x-ratelimit-remaining"] === "0") {
-    const reset = Number(headers["x-ratelimit-reset"]) * 1000;
-    return Number.isFinite(reset) ? Math.max(0, reset - Date.now()) : 60_000;
-  }
-  return status === 429 ? 60_000 : undefined;
 }

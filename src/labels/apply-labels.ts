@@ -6,6 +6,7 @@ import { labelKey, teamLabels } from "../domain/team-labels.js";
 import type { Prisma } from "../store/database.js";
 import { clearLabelError, readLabelInputs, recordIssueLabels, recordLabelError, type IssueLabelRecord, type LabelWrite } from "../store/labels.js";
 import type { IssueRef } from "../store/links.js";
+import { githubMessage as message, githubRateLimitWait, githubStatus as status } from "./github-errors.js";
 import { repositoryLabels } from "./repository-labels.js";
 
 /** After GitHub refuses a label write (403), label writes to that repository wait this long before one more try. */
@@ -198,24 +199,9 @@ function sameTime(a: Date | null, b: Date | null): boolean {
   return (a === null && b === null) || (a !== null && b !== null && a.getTime() === b.getTime());
 }
 
-function status(error: unknown): number | undefined {
-  const value = (error as { status?: unknown }).status;
-  return typeof value === "number" ? value : undefined;
-}
-
-function message(error: unknown): string {
-  const data = (error as { response?: { data?: { message?: unknown } } }).response?.data;
-  return typeof data?.message === "string" ? data.message : error instanceof Error ? error.message : String(error);
-}
-
-/**
- * A 403 that is a refusal (no permission, archived repository), not a secondary rate limit: GitHub marks those
- * with Retry-After, an exhausted X-RateLimit-Remaining, or "rate limit" in the message; they are retried.
- */
+/** A 403 that is a refusal (no permission, archived repository), not a rate limit: rate limits are retried. */
 function refused(error: unknown): boolean {
-  if (status(error) !== 403) return false;
-  const headers = (error as { response?: { headers?: Record<string, unknown> } }).response?.headers ?? {};
-  return headers["retry-after"] === undefined && headers["x-ratelimit-remaining"] !== "0" && !/rate limit/i.test(message(error));
+  return status(error) === 403 && githubRateLimitWait(error) === undefined;
 }
 
 const running = new Map<string, Promise<unknown>>();

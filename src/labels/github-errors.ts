@@ -1,0 +1,33 @@
+/** What closeloop reads of a failed GitHub call (an Octokit RequestError): its status, message and rate limits. */
+
+export function githubStatus(error: unknown): number | undefined {
+  const value = (error as { status?: unknown }).status;
+  return typeof value === "number" ? value : undefined;
+}
+
+/** GitHub's own message (the response body's `message`), else the error's. */
+export function githubMessage(error: unknown): string {
+  const data = (error as { response?: { data?: { message?: unknown } } }).response?.data;
+  return typeof data?.message === "string" ? data.message : error instanceof Error ? error.message : String(error);
+}
+
+const DEFAULT_WAIT_MS = 60_000;
+
+/**
+ * How long GitHub asked to wait when the error is one of its rate limits, else undefined. A rate limit is a 429, or a
+ * 403 that carries Retry-After, an exhausted X-RateLimit-Remaining, or "rate limit" in its message (a secondary limit);
+ * any other 403 is a refusal (no permission, an archived repository). The wait is Retry-After, else the time until
+ * X-RateLimit-Reset when the limit is exhausted, else a minute.
+ */
+export function githubRateLimitWait(error: unknown, now = Date.now()): number | undefined {
+  const status = githubStatus(error);
+  if (status !== 403 && status !== 429) return undefined;
+  const headers = (error as { response?: { headers?: Record<string, unknown> } }).response?.headers ?? {};
+  const exhausted = headers["x-ratelimit-remaining"] === "0";
+  if (status === 403 && headers["retry-after"] === undefined && !exhausted && !/rate limit/i.test(githubMessage(error))) return undefined;
+  const retryAfter = Number(headers["retry-after"]);
+  if (headers["retry-after"] !== undefined && Number.isFinite(retryAfter) && retryAfter >= 0) return retryAfter * 1000;
+  const reset = Number(headers["x-ratelimit-reset"]) * 1000;
+  if (exhausted && Number.isFinite(reset)) return Math.max(0, reset - now);
+  return DEFAULT_WAIT_MS;
+}
