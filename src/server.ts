@@ -58,8 +58,9 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
         (env.CLOSELOOP_DRY_RUN ? "; dry run: no change is made on GitHub or in helpdesks" : ""),
     );
     const configs = new RepoConfigCache(database.prisma, app.log);
-    const labels: InstallationLabelDeps = { prisma: database.prisma, github: (installationId) => app.auth(installationId), configs, log: app.log, dryRun: env.CLOSELOOP_DRY_RUN };
-    const reopen = new ReopenWorker(database.prisma, database.engine, reopenLanes(providers), (installationId) => app.auth(installationId), app.log, {
+    const github = (installationId: number) => app.auth(installationId);
+    const labels: InstallationLabelDeps = { prisma: database.prisma, github, configs, log: app.log, dryRun: env.CLOSELOOP_DRY_RUN };
+    const reopen = new ReopenWorker(database.prisma, database.engine, reopenLanes(providers), github, app.log, {
       dryRun: env.CLOSELOOP_DRY_RUN,
       leaseMs: env.CLOSELOOP_REOPEN_LEASE_SECONDS * 1000,
       enrichment: {
@@ -73,7 +74,7 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
     const sweep = new LabelSweepWorker({ ...labels, target: database.target }, { intervalMs: env.CLOSELOOP_SWEEP_INTERVAL_MINUTES * 60_000 });
     const backfills = new BackfillWorker({
       prisma: database.prisma,
-      github: (installationId) => app.auth(installationId),
+      github,
       configs,
       matchers: urlMatchers,
       appId: Number(env.APP_ID),
