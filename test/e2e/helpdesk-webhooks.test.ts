@@ -5,7 +5,7 @@ import { waitFor } from "../support/wait.js";
 import { webhookExample } from "../support/github.js";
 import { postWebhook, signWebhook, WEBHOOK_ENV, webhookFixture } from "../support/helpdesk-webhooks.js";
 import { metricValue } from "../support/metrics.js";
-import { runCliProcess, sign, startApp, TEST_PRIVATE_KEY, type RunningApp } from "../support/process.js";
+import { postGithubWebhook, runCliProcess, startApp, TEST_PRIVATE_KEY, type RunningApp } from "../support/process.js";
 
 const SECRET = "e2e-webhook-secret";
 // ZENDESK_SUBDOMAIN and FRESHDESK_DOMAIN, which the webhooks need, belong to the API credentials, set whole or not at all.
@@ -30,11 +30,7 @@ describe.each(ENGINES)("helpdesk webhooks through the real process on %s", (engi
     payload.installation = { id: 77, node_id: "x" };
     payload.comment.body = "First report: https://app.intercom.com/a/inbox/k9x2mz4q/inbox/conversation/1";
     const body = JSON.stringify(payload);
-    const response = await fetch(`${app.baseUrl}/api/github/webhooks`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-github-event": "issue_comment", "x-github-delivery": crypto.randomUUID(), "x-hub-signature-256": sign(SECRET, body) },
-      body,
-    });
+    const response = await postGithubWebhook(app, SECRET, "issue_comment", body);
     expect(response.status).toBe(200);
     await waitFor(async () => ((await cliLinks()).length === 1 ? true : undefined), 15_000);
   });

@@ -4,7 +4,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { FakeGitHub } from "../fakes/github-server.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { webhookExample } from "../support/github.js";
-import { sign, startApp, TEST_PRIVATE_KEY } from "../support/process.js";
+import { postGithubWebhook, startApp, TEST_PRIVATE_KEY } from "../support/process.js";
 
 const SECRET = "crash-secret";
 
@@ -48,13 +48,7 @@ describe.each(ENGINES)("a crash after GitHub got its 200 on %s", (engine) => {
       return JSON.stringify(payload);
     });
     const statuses = await Promise.all(
-      deliveries.map((body) =>
-        fetch(`${app.baseUrl}/api/github/webhooks`, {
-          method: "POST",
-          headers: { "content-type": "application/json", "x-github-event": "issue_comment", "x-github-delivery": crypto.randomUUID(), "x-hub-signature-256": sign(SECRET, body) },
-          body,
-        }).then((response) => response.status),
-      ),
+      deliveries.map((body) => postGithubWebhook(app, SECRET, "issue_comment", body).then((response) => response.status)),
     );
     app.child.kill("SIGKILL");
     await new Promise((resolve) => app.child.once("exit", resolve));

@@ -3,7 +3,7 @@ import { FakeGitHub } from "../fakes/github-server.js";
 import { startFakeZendesk, type FakeZendesk } from "../fakes/zendesk-server.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { webhookExample } from "../support/github.js";
-import { runCliProcess, sign, startApp, TEST_PRIVATE_KEY, type RunningApp } from "../support/process.js";
+import { postGithubWebhook, runCliProcess, startApp, TEST_PRIVATE_KEY, type RunningApp } from "../support/process.js";
 import { waitFor } from "../support/wait.js";
 
 const SECRET = "e2e-labels-secret";
@@ -36,11 +36,7 @@ describe.each(ENGINES)("labels in the real process on %s", (engine) => {
     Object.assign(payload.comment, { body: "Two customers: https://acme.zendesk.com/agent/tickets/4301 https://acme.zendesk.com/agent/tickets/4302", created_at: now, updated_at: now });
     Object.assign(payload.issue, { labels: [], updated_at: now });
     const body = JSON.stringify(payload);
-    const response = await fetch(`${app.baseUrl}/api/github/webhooks`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-github-event": "issue_comment", "x-github-delivery": crypto.randomUUID(), "x-hub-signature-256": sign(SECRET, body) },
-      body,
-    });
+    const response = await postGithubWebhook(app, SECRET, "issue_comment", body);
     expect(response.status).toBe(200);
 
     const labels = await waitFor(async () => {

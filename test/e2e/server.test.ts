@@ -3,16 +3,12 @@ import { FakeGitHub } from "../fakes/github-server.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { waitFor } from "../support/wait.js";
 import { webhookExample } from "../support/github.js";
-import { runCliProcess, sign, startApp, TEST_PRIVATE_KEY, type RunningApp } from "../support/process.js";
+import { postGithubWebhook, runCliProcess, sign, startApp, TEST_PRIVATE_KEY, type RunningApp } from "../support/process.js";
 
 const SECRET = "e2e-webhook-secret";
 
 function deliver(app: RunningApp, body: string, headers: Record<string, string> = {}) {
-  return fetch(`${app.baseUrl}/api/github/webhooks`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-github-event": "issue_comment", "x-github-delivery": crypto.randomUUID(), "x-hub-signature-256": sign(SECRET, body), ...headers },
-    body,
-  });
+  return postGithubWebhook(app, SECRET, "issue_comment", body, headers);
 }
 
 describe.each(ENGINES)("the real process on %s", (engine) => {

@@ -12,6 +12,15 @@ export function sign(secret: string, body: string): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
 
+/** Posts a GitHub webhook delivery to the running app, signed with `secret`; `headers` override any of GitHub's. */
+export function postGithubWebhook(app: { baseUrl: string }, secret: string, event: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${app.baseUrl}/api/github/webhooks`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-github-event": event, "x-github-delivery": crypto.randomUUID(), "x-hub-signature-256": sign(secret, body), ...headers },
+    body,
+  });
+}
+
 export interface RunningApp {
   child: ChildProcess;
   baseUrl: string;

@@ -2,7 +2,7 @@ import type { Database } from "../../src/store/database.js";
 import { applySourceChange } from "../../src/store/links.js";
 import type { FakeIntercom } from "../fakes/intercom-server.js";
 import { webhookExample } from "./github.js";
-import { sign, TEST_PRIVATE_KEY, type RunningApp } from "./process.js";
+import { postGithubWebhook, TEST_PRIVATE_KEY, type RunningApp } from "./process.js";
 import { conversation, issueRef } from "./reopen.js";
 
 /** The real process reopening conversations (R1, R5): signed close deliveries, seeded links, its environment. */
@@ -24,11 +24,7 @@ export function closedEvent(number: number): string {
 
 export async function deliverClose(app: RunningApp, number: number): Promise<void> {
   const body = closedEvent(number);
-  const response = await fetch(`${app.baseUrl}/api/github/webhooks`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-github-event": "issues", "x-github-delivery": crypto.randomUUID(), "x-hub-signature-256": sign(SECRET, body) },
-    body,
-  });
+  const response = await postGithubWebhook(app, SECRET, "issues", body);
   if (response.status !== 200) throw new Error(`delivery of #${number} answered ${response.status}`);
 }
 
