@@ -15,12 +15,6 @@ export interface FakeComment {
   edits: number;
 }
 
-/**
- * GitHub's REST API as a child-process app sees it through GHE_HOST (nock cannot reach into another process):
- * installation tokens, `.github/closeloop.yml` from a map, issue comments (create, edit, list), labels (create
- * a repository's label, add to and remove from an issue) and check runs (create) kept in memory. Any other route is a 404 and is recorded,
- * so a test or benchmark can assert or count the exact calls.
- */
 export interface FakeCheckRun {
   /** owner/repo, as the request named it */
   repository: string;
@@ -29,6 +23,12 @@ export interface FakeCheckRun {
   conclusion: string | undefined;
 }
 
+/**
+ * GitHub's REST API as a child-process app sees it through GHE_HOST (nock cannot reach into another process):
+ * installation tokens, `.github/closeloop.yml` from a map, issue comments (create, edit, list), labels (create
+ * a repository's label, add to and remove from an issue) and check runs (create) kept in memory. Any other route is a 404 and is recorded,
+ * so a test or benchmark can assert or count the exact calls.
+ */
 export class FakeGitHub {
   readonly requests: RecordedRequest[] = [];
   readonly configs = new Map<string, string>();
@@ -63,7 +63,7 @@ export class FakeGitHub {
     const token = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path);
     if (request.method === "POST" && token) {
       const expires = new Date(Date.now() + 3_600_000).toISOString();
-      response.writeHead(201, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify({ token: `ghs_fake${token[1]}`, expires_at: expires, permissions: { issues: "write" }, repository_selection: "all" }));
+      sendJson(response, 201, { token: `ghs_fake${token[1]}`, expires_at: expires, permissions: { issues: "write" }, repository_selection: "all" });
       return;
     }
     const config = /^\/repos\/([^/]+)\/([^/]+)\/contents\/\.github(?:%2F|\/)closeloop\.yml/.exec(path);
@@ -77,12 +77,12 @@ export class FakeGitHub {
     if (this.#comment(request.method ?? "", path, body, response)) return;
     if (this.#label(request.method ?? "", path, body, response)) return;
     if (this.#checkRun(request.method ?? "", path, body, response)) return;
-    response.writeHead(404, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify({ message: "Not Found" }));
+    sendJson(response, 404, { message: "Not Found" });
   }
 
   /** POST and GET /repos/{owner}/{repo}/issues/{number}/comments, PATCH /repos/{owner}/{repo}/issues/comments/{id}. */
   #comment(method: string, path: string, body: string, response: ServerResponse): boolean {
-    const json = (status: number, value: unknown) => response.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(value));
+    const json = (status: number, value: unknown) => sendJson(response, status, value);
     const onIssue = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments(?:\?.*)?$/.exec(path);
     if (onIssue && method === "POST") {
       const comment = { id: this.#nextCommentId++, issue: `${onIssue[1]}/${onIssue[2]}#${onIssue[3]}`, body: (JSON.parse(body) as { body: string }).body, edits: 0 };
@@ -112,9 +112,7 @@ export class FakeGitHub {
     if (!create || method !== "POST") return false;
     const sent = JSON.parse(body) as { name: string; head_sha: string; status?: string; conclusion?: string };
     this.checkRuns.push({ repository: create[1]!, name: sent.name, headSha: sent.head_sha, conclusion: sent.conclusion });
-    response
-      .writeHead(201, { "content-type": "application/json; charset=utf-8" })
-      .end(JSON.stringify({ id: this.checkRuns.length, name: sent.name, head_sha: sent.head_sha, status: sent.status ?? "queued", conclusion: sent.conclusion ?? null }));
+    sendJson(response, 201, { id: this.checkRuns.length, name: sent.name, head_sha: sent.head_sha, status: sent.status ?? "queued", conclusion: sent.conclusion ?? null });
     return true;
   }
 
@@ -124,7 +122,7 @@ export class FakeGitHub {
    * labels left, or 404 when the issue does not carry it). Names compare ignoring case, as GitHub does.
    */
   #label(method: string, path: string, body: string, response: ServerResponse): boolean {
-    const json = (status: number, value: unknown) => response.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(value));
+    const json = (status: number, value: unknown) => sendJson(response, status, value);
     const labelObjects = (names: string[]) => names.map((name, id) => ({ id: id + 1, name, color: "ededed", default: false, description: null }));
     const same = (a: string) => (b: string) => a.toLowerCase() === b.toLowerCase();
     const learn = (repository: string, names: string[]) => {
@@ -168,4 +166,8 @@ export class FakeGitHub {
     }
     return false;
   }
+}
+
+function sendJson(response: ServerResponse, status: number, value: unknown): void {
+  response.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(value));
 }
