@@ -5,6 +5,7 @@ import { claimDeliveries, DeliveryInbox, deliveryBacklog, type IncomingDelivery,
 import { openDeliveryWriter, type DeliveryWriter } from "../../src/store/delivery-writer.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { waitFor } from "../support/wait.js";
 
 const log = pino({ level: "silent" });
 const delivery = (id: string) => ({ id, name: "issue_comment", payload: JSON.stringify({ action: "created", n: id }) });
@@ -112,14 +113,16 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
     expect(Date.now() - stopping).toBeLessThan(1_000);
     expect(await database.prisma.delivery.count()).toBe(30);
 
-    const slow = async () => void (await new Promise((resolve) => setTimeout(resolve, 20)));
+    let calls = 0;
+    const slow = async () => void (calls++, await new Promise((resolve) => setTimeout(resolve, 20)));
     const draining = new DeliveryWorker(database.prisma, engine, slow, log, { batch: 5, concurrency: 1, idlePollMs: 10 });
     draining.start();
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await waitFor(async () => calls > 0, 10_000, "the worker to take a batch");
     await draining.stop();
     // The batch in hand is finished; the rest waits for the next start.
     const left = await database.prisma.delivery.count();
     expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThan(30);
     expect(left % 5).toBe(0);
   });
 
