@@ -1,16 +1,15 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateKeyPairSync } from "node:crypto";
 import examples from "@octokit/webhooks-examples/api.github.com/index.json" with { type: "json" };
 import { FakeGitHub } from "../test/fakes/github-server.js";
 import { commentDeliveries, driveLoad, type LoadResult } from "./webhook-load.js";
 import { startServer } from "./processes.js";
+import { TEST_PRIVATE_KEY as PRIVATE_KEY } from "../test/support/process.js";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 
 const SECRET = "bench-secret";
-const PRIVATE_KEY = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
 
 export interface IngestFigures {
   engine: string;

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import pino from "pino";
 import { Probot } from "probot";
 import { closeloopApp } from "../src/app.js";
@@ -15,6 +15,8 @@ import type { Database } from "../src/store/database.js";
 import { FakeGitHub } from "../test/fakes/github-server.js";
 import { startFakeZendesk } from "../test/fakes/zendesk-server.js";
 import { receive, TestOctokit, webhookExample } from "../test/support/github.js";
+import { TEST_PRIVATE_KEY as PRIVATE_KEY } from "../test/support/process.js";
+import { waitFor } from "../test/support/wait.js";
 import { openMigratedDatabase } from "./bench-database.js";
 
 // P2 (SPEC §10, §6): GitHub API calls per event against the fewest each event needs. A scripted mix of webhook
@@ -78,7 +80,6 @@ export interface P2Run {
 }
 
 const APP_ID = 1;
-const PRIVATE_KEY = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
 const OWNER = "Codertocat";
 const REPO = "Hello-World";
 const INSTALLATION = { id: 77, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNzc=" };
@@ -317,11 +318,8 @@ export async function runP2Script(database: Database, script: readonly ScriptSte
 async function readWaitingConversations(database: Database, worker: ReopenWorker): Promise<void> {
   worker.start();
   try {
-    const deadline = Date.now() + 10_000;
-    while ((await database.prisma.enrichJob.count({ where: { state: { in: ["pending", "running"] } } })) > 0) {
-      if (Date.now() > deadline) throw new Error("P2: the helpdesk worker left conversations unread after 10 s");
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const unread = () => database.prisma.enrichJob.count({ where: { state: { in: ["pending", "running"] } } });
+    await waitFor(async () => (await unread()) === 0, 10_000, "P2: the helpdesk worker to read every waiting conversation");
   } finally {
     await worker.stop();
   }
