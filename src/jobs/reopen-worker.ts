@@ -289,23 +289,29 @@ export class ReopenWorker {
 
   /**
    * One helpdesk call through the provider's queue (higher priority first: reopen 1, note 0, reads -1), reading its
-   * rate-limit signals after.
+   * rate-limit signals after. stop() aborts the calls still waiting in the queue (their jobs are handed back); a call
+   * already sent is seen through, since the helpdesk may have done it (p-queue would reject it at the abort, and the
+   * job, handed back as not started, would post its note twice).
    */
-  #send<T>(state: Lane, priority: number, send: () => Promise<T>): Promise<T> {
-    return state.queue.add(
-      async () => {
-        const startedAt = Date.now();
-        try {
-          return await send();
-        } catch (error) {
-          if (error instanceof HelpdeskError && error.status === 429) this.#pause(state, error.retryAfterMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS);
-          throw error;
-        } finally {
-          this.#heedRateLimitHeaders(state, startedAt);
-        }
-      },
-      { priority, signal: this.#abort.signal },
-    );
+  async #send<T>(state: Lane, priority: number, send: () => Promise<T>): Promise<T> {
+    let sent: Promise<T> | undefined;
+    const call = async () => {
+      const startedAt = Date.now();
+      try {
+        return await send();
+      } catch (error) {
+        if (error instanceof HelpdeskError && error.status === 429) this.#pause(state, error.retryAfterMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS);
+        throw error;
+      } finally {
+        this.#heedRateLimitHeaders(state, startedAt);
+      }
+    };
+    try {
+      return await state.queue.add(() => (sent = call()), { priority, signal: this.#abort.signal });
+    } catch (error) {
+      if (sent !== undefined && isAbort(error)) return sent;
+      throw error;
+    }
   }
 
   /** The provider said nothing is left in this window: wait for its reset rather than collect 429s. */

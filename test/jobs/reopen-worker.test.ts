@@ -180,6 +180,8 @@ describe.each(ENGINES)("the reopen worker on %s, against the fake helpdesks over
   it("on stop, finishes the calls in flight and hands back the jobs it had not started", async () => {
     const links = Array.from({ length: 6 }, (_, i) => conversation("zendesk", 20 + i));
     await close(20, links);
+    // The first call is answered 300 ms after it arrives, so stop() always comes while it is in flight.
+    fake("zendesk").http.failNext({ kind: "slow", delayMs: 300 });
     const worker = startWorker(["zendesk"], { budgets: { zendesk: { requests: 1, intervalMs: 60_000 } } });
     await waitFor(async () => fake("zendesk").http.requests.length === 1, 5_000);
     await worker.stop();
