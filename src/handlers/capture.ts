@@ -1,6 +1,6 @@
 import type { Context } from "probot";
 import { recogniseLinks } from "../domain/recognise-links.js";
-import { linkKey, type SourceEvent } from "../domain/source-change.js";
+import type { SourceEvent } from "../domain/mentions.js";
 import { applySourceChange, type IssueRef, type SourceKind } from "../store/links.js";
 import type { HandlerDeps } from "./deps.js";
 import { describeIssue } from "./payload-refs.js";
@@ -17,38 +17,40 @@ export interface CapturedText {
   previousText?: string;
 }
 
-/** Reads the conversation links out of one version of a body or comment and stores them. */
+/**
+ * Reads the conversation links out of one version of a body or comment and stores them. A link that predates a close
+ * processed earlier gets its reopen job now, and the worker is woken for it.
+ */
 export async function captureText(deps: HandlerDeps, context: Context, captured: CapturedText): Promise<void> {
   const where = `${describeIssue(captured.issue)} ${captured.source.kind === "body" ? "body" : `comment ${captured.source.key}`}`;
-  let links: ReturnType<typeof recogniseLinks>["links"] = [];
+  const config = await deps.configs.get(captured.issue.repository, (file) => context.config(file));
+  const found = recogniseLinks(captured.text, deps.matchers, { max: config.links.max_per_source });
   if (captured.event.action !== "deleted") {
-    const config = await deps.configs.get(captured.issue.repository, (file) => context.config(file));
-    const found = recogniseLinks(captured.text, deps.matchers, { max: config.links.max_per_source });
     for (const rejected of found.rejected) context.log.info({ url: rejected.url, provider: rejected.provider }, `${where}: ignored ${rejected.url}: ${rejected.reason}`);
     if (found.truncated > 0) {
       context.log.warn(
         `${where}: carries ${found.links.length + found.truncated} conversation links; only the first ${found.links.length} are kept (links.max_per_source)`,
       );
     }
-    links = found.links;
   }
-  const previous =
-    captured.previousText === undefined ? undefined : new Set(recogniseLinks(captured.previousText, deps.matchers).links.map(linkKey));
+  const previous = captured.previousText === undefined ? undefined : recogniseLinks(captured.previousText, deps.matchers, { max: config.links.max_per_source }).links;
   const outcome = await applySourceChange(deps.prisma, {
     issue: captured.issue,
     source: captured.source,
     event: captured.event,
-    links,
+    links: found.links,
     createdAt: captured.createdAt,
     previous,
   });
-  if (outcome.decision !== "apply") {
-    context.log.debug(`${where}: ${outcome.decision === "stale" ? "an older version than the one stored" : "already deleted"}; ignored`);
-  } else if (outcome.added + outcome.removed > 0) {
-    context.log.info(
-      { added: outcome.added, removed: outcome.removed, linksDeleted: outcome.linksDeleted },
-      `${where}: ${outcome.added} link(s) added, ${outcome.removed} removed`,
-    );
-    await refreshIssueLabels(deps, context, captured.issue);
+  if (outcome.added + outcome.removed > 0) {
+    context.log.info({ added: outcome.added, removed: outcome.removed }, `${where}: ${outcome.added} link(s) added, ${outcome.removed} removed`);
   }
+  if (outcome.jobsAdded + outcome.jobsCancelled > 0) {
+    context.log.info(
+      { jobsAdded: outcome.jobsAdded, jobsCancelled: outcome.jobsCancelled },
+      `${where}: processed after the issue's close; ${outcome.jobsAdded} conversation(s) it linked before the close to reopen, ${outcome.jobsCancelled} reopen(s) withdrawn`,
+    );
+    if (outcome.jobsAdded > 0) deps.reopenQueued?.();
+  }
+  if (outcome.changed) await refreshIssueLabels(deps, context, captured.issue);
 }

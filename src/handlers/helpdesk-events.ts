@@ -2,7 +2,7 @@ import type { RecognisedLink } from "../domain/link.js";
 import { MAX_ISSUES_PER_EVENT, mentionedIssues, type IssueMention } from "../domain/mentioned-issues.js";
 import { isOwnNote } from "../domain/own-notes.js";
 import { recogniseIssueUrls } from "../domain/recognise-issue-urls.js";
-import { linkKey } from "../domain/source-change.js";
+import { linkKey } from "../domain/mentions.js";
 import type { HelpdeskEvent } from "../providers/helpdesk-webhook.js";
 import { providers } from "../providers/registry.js";
 import type { StoredDelivery } from "../store/deliveries.js";

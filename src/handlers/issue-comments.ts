@@ -15,7 +15,12 @@ export async function onIssueComment(
   await captureText(deps, context, {
     issue: issueRef(repository, issue),
     source: { kind: "comment", key: String(comment.id) },
-    event: action === "deleted" ? { action } : { action, version: new Date(comment.updated_at) },
+    // A delete has no time of its own in the payload; the issue's updated_at there is at least that of any close
+    // before it (docs/ordering.md).
+    event:
+      action === "deleted"
+        ? { action, version: new Date(comment.updated_at), at: new Date(Math.max(Date.parse(comment.updated_at), Date.parse(issue.updated_at))) }
+        : { action, version: new Date(comment.updated_at) },
     text: comment.body ?? "",
     createdAt: new Date(comment.created_at),
     previousText: action === "edited" ? context.payload.changes.body?.from : undefined,

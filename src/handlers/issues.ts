@@ -1,6 +1,6 @@
 import type { Context } from "probot";
 import { renderNote } from "../config/repo-config.js";
-import { hasLiveLinks, recordIssueState, type ReopenRequest } from "../store/issues.js";
+import { recordIssueClose, recordIssueReopen } from "../store/issues.js";
 import { purgeIssue, transferIssue, type IssueRef } from "../store/links.js";
 import { captureText } from "./capture.js";
 import type { HandlerDeps } from "./deps.js";
@@ -33,37 +33,43 @@ export async function onIssueBody(deps: HandlerDeps, context: Context<"issues.op
 }
 
 /**
- * `issues.closed` / `issues.reopened`: records the state (links of a closed issue are kept as history when their
- * source goes) and, for a close with a reason in `reopen.on`, enqueues a reopen job per live link in the same
- * transaction (docs/reopen.md).
+ * `issues.closed` / `issues.reopened`: every close is recorded with its reason, closer and note settings, and, for a
+ * reason in `reopen.on`, a reopen job per conversation linked when it happened, in the same transaction
+ * (docs/reopen.md); comments processed after it add theirs (docs/ordering.md).
  */
 export async function onIssueState(deps: HandlerDeps, context: Context<"issues.closed" | "issues.reopened">): Promise<void> {
   const { issue } = context.payload;
   const ref = refs(context);
   if (context.payload.action === "reopened") {
-    const outcome = await recordIssueState(deps.prisma, ref, { state: "open", stateReason: null, closedAt: null, at: new Date(issue.updated_at) });
-    if (outcome.kind === "stale") context.log.info(`${describeIssue(ref)}: reopened before its latest close; ignored`);
+    const outcome = await recordIssueReopen(deps.prisma, ref, new Date(issue.updated_at));
+    if (outcome.kind === "reopened" && outcome.stale) context.log.info(`${describeIssue(ref)}: reopened before its latest close; the issue stays closed`);
     return;
   }
   // GitHub Enterprise versions without state_reason send null; GitHub's default close reason is "completed".
   const reason = issue.state_reason ?? "completed";
-  const state = { state: "closed" as const, stateReason: issue.state_reason ?? null, closedAt: new Date(issue.closed_at ?? issue.updated_at) };
-  const reopen = (await hasLiveLinks(deps.prisma, ref)) ? await planReopen(deps, context, ref, reason) : undefined;
-  const outcome = await recordIssueState(deps.prisma, ref, state, reopen);
-  if (outcome.kind === "enqueued") {
-    context.log.info({ close: outcome.closeId, jobs: outcome.jobs }, `${describeIssue(ref)} closed as ${reason}: ${outcome.jobs} linked conversation(s) to reopen`);
-    deps.reopenQueued?.();
+  const settings = await closeSettings(deps, context, ref, reason);
+  const outcome = await recordIssueClose(deps.prisma, ref, {
+    closedAt: new Date(issue.closed_at ?? issue.updated_at),
+    stateReason: issue.state_reason ?? null,
+    closedBy: context.payload.sender?.login ?? null,
+    ...settings,
+  });
+  if (outcome.kind === "closed") {
+    if (settings.reopen) {
+      context.log.info({ close: outcome.closeId, jobs: outcome.jobs }, `${describeIssue(ref)} closed as ${reason}: ${outcome.jobs} linked conversation(s) to reopen`);
+    }
+    if (outcome.jobs > 0) deps.reopenQueued?.();
   } else if (outcome.kind === "duplicate") {
     context.log.info({ close: outcome.closeId }, `${describeIssue(ref)}: this close was recorded before (a redelivery); nothing new to reopen`);
   }
 }
 
-/** The note and summary settings of a close that reopens conversations, or undefined when its reason does not. */
-async function planReopen(deps: HandlerDeps, context: Context<"issues.closed">, ref: IssueRef, reason: string): Promise<ReopenRequest | undefined> {
+/** The close's note and summary settings, and whether its reason reopens the linked conversations. */
+async function closeSettings(deps: HandlerDeps, context: Context<"issues.closed">, ref: IssueRef, reason: string): Promise<{ reopen: boolean; note: string; summary: boolean }> {
   const config = await deps.configs.get(ref.repository, (file) => context.config(file));
-  if (!(config.reopen.on as string[]).includes(reason)) {
+  const reopen = (config.reopen.on as string[]).includes(reason);
+  if (!reopen) {
     context.log.info(`${describeIssue(ref)} closed as ${reason}, which is not in reopen.on (${config.reopen.on.join(", ") || "empty"}); linked conversations are not reopened`);
-    return undefined;
   }
   const { issue, repository } = context.payload;
   const note = renderNote(config.reopen.note, {
@@ -73,7 +79,7 @@ async function planReopen(deps: HandlerDeps, context: Context<"issues.closed">, 
     number: String(issue.number),
     title: issue.title,
   });
-  return { note, summary: config.comment.summary };
+  return { reopen, note, summary: config.comment.summary };
 }
 
 /** `issues.transferred`: the links follow the issue. */

@@ -4,7 +4,6 @@ import type { RepoConfigCache } from "../config/repo-config-cache.js";
 import type { RepoConfig } from "../config/repo-config.js";
 import type { UrlMatcher } from "../domain/link.js";
 import { recogniseLinks } from "../domain/recognise-links.js";
-import { linkKey } from "../domain/source-change.js";
 import { applyIssueLabels } from "../labels/apply-labels.js";
 import { advanceBackfill, type BackfillCounts, type BackfillCursor, type ClaimedBackfill } from "../store/backfills.js";
 import type { Prisma } from "../store/database.js";
@@ -125,7 +124,7 @@ async function capture(deps: BackfillDeps, config: RepoConfig, issue: IssueRef, 
     event: { action: "edited", version: new Date(updatedAt) },
     links,
     createdAt: new Date(createdAt),
-    previous: new Set(links.map(linkKey)),
+    previous: links,
   });
   return outcome.added;
 }

@@ -1,88 +1,68 @@
-import type { Prisma } from "./database.js";
-import type { IssueRef } from "./links.js";
-import { ensureRepository } from "./repositories.js";
+import { issueState } from "../domain/mentions.js";
+import type { Prisma, Transaction } from "./database.js";
+import { ensureIssue, type IssueRef } from "./links.js";
+import { reconcileLinks } from "./mentions.js";
 import { inTransaction } from "./transactions.js";
 
-export interface IssueState {
-  state: "open" | "closed";
+/** A `closed` event: when, why, by whom, and the settings of the reopen it asks for. */
+export interface IssueCloseEvent {
+  closedAt: Date;
+  /** the issue's state_reason (null on GitHub Enterprise versions without it: read as completed) */
   stateReason: string | null;
-  closedAt: Date | null;
-  /** when the event happened (the issue's updated_at): a `reopened` older than the stored close is stale */
-  at?: Date;
-}
-
-/** What a close that reopens conversations enqueues: the note as rendered now, and whether to write a summary. */
-export interface ReopenRequest {
+  /** the login of the person who closed it */
+  closedBy: string | null;
+  /** whether the reason is in `reopen.on` */
+  reopen: boolean;
+  /** the note as rendered now, and whether to write a summary */
   note: string;
   summary: boolean;
 }
 
 export type IssueStateOutcome =
-  | { kind: "recorded" }
-  /** a `reopened` older than the stored close: ignored */
-  | { kind: "stale" }
-  /** this close was recorded before (a redelivery): nothing enqueued */
+  /** a `reopened` recorded; `stale` when a later close is known (the issue stays closed) */
+  | { kind: "reopened"; stale: boolean }
+  /** this close was recorded before (a redelivery): nothing new */
   | { kind: "duplicate"; closeId: number }
-  | { kind: "enqueued"; closeId: number; jobs: number };
+  | { kind: "closed"; closeId: number; jobs: number };
 
 /**
- * `issues.closed` / `issues.reopened`: records the state (it decides whether a removed source takes its links with
- * it) and, for a close that reopens conversations, the close and one ReopenJob per live link, in the same transaction
- * (a transactional outbox: no close without its jobs, no job without its close). The close is keyed by GitHub's
+ * `issues.closed`: records the close, whatever the issue's links are now, and in the same transaction (a
+ * transactional outbox) one ReopenJob per conversation mentioned at its time when its reason reopens. Links whose
+ * comments are processed after the close get theirs then (store/mentions.ts). The close is keyed by GitHub's
  * `closed_at`, so a redelivered event enqueues nothing and a close after a reopen enqueues again.
  */
-export async function recordIssueState(prisma: Prisma, issue: IssueRef, state: IssueState, reopen?: ReopenRequest): Promise<IssueStateOutcome> {
+export async function recordIssueClose(prisma: Prisma, ref: IssueRef, close: IssueCloseEvent): Promise<IssueStateOutcome> {
   return inTransaction(prisma, async (tx) => {
-    await ensureRepository(prisma, tx, issue.repository);
-    const where = { repositoryId_number: { repositoryId: issue.repository.id, number: issue.number } };
-    const fields = { state: state.state, stateReason: state.stateReason, closedAt: state.closedAt };
-    const stored = await tx.issue.findUnique({ where, select: { id: true, closedAt: true } });
-    if (stored && state.state === "open" && state.at !== undefined && stored.closedAt !== null && stored.closedAt > state.at) {
-      return { kind: "stale" };
+    const issue = await ensureIssue(prisma, tx, ref);
+    const [created] = await tx.$queryRaw<{ id: number }[]>`
+      INSERT INTO "IssueClose" ("issueId", "closedAt", "reason", "reopen", "closedBy", "note", "summary", "createdAt")
+      VALUES (${issue.id}, ${close.closedAt}, ${close.stateReason ?? "completed"}, ${close.reopen}, ${close.closedBy}, ${close.note}, ${close.summary}, ${new Date()})
+      ON CONFLICT ("issueId", "closedAt") DO NOTHING RETURNING "id"`;
+    if (!created) {
+      const known = await tx.issueClose.findUniqueOrThrow({ where: { issueId_closedAt: { issueId: issue.id, closedAt: close.closedAt } }, select: { id: true } });
+      return { kind: "duplicate", closeId: known.id };
     }
-    // An older close delivered late still enqueues (it happened), but does not roll the issue's state back.
-    const older = stored?.closedAt != null && state.closedAt !== null && stored.closedAt > state.closedAt;
-    const row = stored
-      ? older
-        ? stored
-        : await tx.issue.update({ where: { id: stored.id }, data: fields, select: { id: true } })
-      : await tx.issue.create({ data: { repositoryId: issue.repository.id, number: issue.number, githubId: issue.githubId, ...fields }, select: { id: true } });
-    if (state.state !== "closed" || reopen === undefined || state.closedAt === null) return { kind: "recorded" };
-
-    const known = await tx.issueClose.findUnique({ where: { issueId_closedAt: { issueId: row.id, closedAt: state.closedAt } }, select: { id: true } });
-    if (known) return { kind: "duplicate", closeId: known.id };
-    // A link lives while a source carries it; links kept only as history of an earlier close are not reopened.
-    const links = await tx.link.findMany({
-      where: { issueId: row.id, sources: { some: {} } },
-      orderBy: { id: "asc" },
-      select: { id: true, provider: true, account: true, conversationId: true, url: true },
-    });
-    if (links.length === 0) return { kind: "recorded" };
-    const close = await tx.issueClose.create({
-      data: { issueId: row.id, closedAt: state.closedAt, reason: state.stateReason ?? "completed", note: reopen.note, summary: reopen.summary },
-      select: { id: true },
-    });
-    const { count } = await tx.reopenJob.createMany({
-      data: links.map((link) => ({
-        closeId: close.id,
-        linkId: link.id,
-        provider: link.provider,
-        account: link.account,
-        conversationId: link.conversationId,
-        url: link.url,
-      })),
-    });
-    return { kind: "enqueued", closeId: close.id, jobs: count };
+    await settleIssueState(tx, issue.id);
+    const { jobsAdded } = close.reopen ? await reconcileLinks(tx, issue.id, "all") : { jobsAdded: 0 };
+    return { kind: "closed", closeId: Number(created.id), jobs: jobsAdded };
   });
 }
 
-/** Whether the issue has a link still carried by a source: only then is a close worth reading the config for. */
-export async function hasLiveLinks(prisma: Prisma, issue: IssueRef): Promise<boolean> {
-  const found = await prisma.link.findFirst({
-    where: { issue: { repositoryId: issue.repository.id, number: issue.number }, sources: { some: {} } },
-    select: { id: true },
+/** `issues.reopened`: moves the state to open only when no later close is known (GitHub's times, not processing order). */
+export async function recordIssueReopen(prisma: Prisma, ref: IssueRef, at: Date): Promise<IssueStateOutcome> {
+  return inTransaction(prisma, async (tx) => {
+    const issue = await ensureIssue(prisma, tx, ref);
+    await tx.issue.updateMany({ where: { id: issue.id, OR: [{ reopenedAt: null }, { reopenedAt: { lt: at } }] }, data: { reopenedAt: at } });
+    const state = await settleIssueState(tx, issue.id);
+    return { kind: "reopened", stale: state?.state === "closed" };
   });
-  return found !== null;
+}
+
+async function settleIssueState(tx: Transaction, issueId: number): Promise<ReturnType<typeof issueState>> {
+  const row = await tx.issue.findUniqueOrThrow({ where: { id: issueId }, select: { reopenedAt: true, closes: { select: { closedAt: true, reason: true } } } });
+  const state = issueState({ closes: row.closes, reopenedAt: row.reopenedAt });
+  if (state) await tx.issue.update({ where: { id: issueId }, data: state });
+  return state;
 }
 
 /** The reopen notes closeloop rendered for these issues (`owner/repo#number`, any case), to know them when they come back. */

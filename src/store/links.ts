@@ -1,8 +1,8 @@
 import type { RecognisedLink } from "../domain/link.js";
-import { decideSourceChange, diffSourceLinks, linkKey, type SourceDecision, type SourceEvent } from "../domain/source-change.js";
+import { eventVersions, type SourceEvent } from "../domain/mentions.js";
 import type { Prisma, Transaction } from "./database.js";
-import { Prisma as Sql } from "./generated/sqlite/client.js";
-import { purgeUnlinkedEnrichment, requestEnrichment, type EnrichmentRequest } from "./enrich-jobs.js";
+import { purgeUnlinkedEnrichment } from "./enrich-jobs.js";
+import { deriveMentions, reconcileLinks, recordSourceVersions, type ReconcileOutcome } from "./mentions.js";
 import { inTransaction } from "./transactions.js";
 import { ensureRepository, forgetRepositories, type RepositoryRef } from "./repositories.js";
 
@@ -22,127 +22,53 @@ export interface SourceChange {
   issue: IssueRef;
   source: { kind: SourceKind; key: string };
   event: SourceEvent;
-  /** the links the new text carries (empty for a delete) */
+  /** the links the text carries (for a delete, its last text's, when the payload has it) */
   links: readonly RecognisedLink[];
+  /** an edit's previous text's links (`changes.body.from`), when the event carries it */
+  previous?: readonly RecognisedLink[];
   /** when the source was created */
   createdAt: Date;
-  /** keys of the links in the previous text, when the event carries it */
-  previous?: ReadonlySet<string>;
 }
 
-export interface SourceOutcome {
-  decision: SourceDecision;
-  added: number;
-  removed: number;
-  /** links that died with this source */
-  linksDeleted: number;
-}
+export type SourceOutcome = ReconcileOutcome;
 
-/** Applies one version of a source's text to the stored links, in one transaction. */
+const NOTHING: SourceOutcome = { added: 0, removed: 0, changed: false, jobsAdded: 0, jobsCancelled: 0 };
+
+/**
+ * Stores a version of a source's text and brings the issue's links and reopen jobs in line with it, in one
+ * transaction. Versions arriving in any order, or twice, end in the same state (docs/ordering.md).
+ */
 export async function applySourceChange(prisma: Prisma, change: SourceChange): Promise<SourceOutcome> {
-  // Most comments carry no conversation link: when nothing is stored for the source either, there is nothing to
-  // write. Deletes are always recorded, as tombstones.
-  if (change.event.action !== "deleted" && change.links.length === 0 && !change.previous?.size) {
-    const known = await prisma.source.findFirst({
-      where: { kind: change.source.kind, key: change.source.key, issue: { repositoryId: change.issue.repository.id, number: change.issue.number } },
-      select: { id: true },
-    });
-    if (!known) return { decision: "apply", added: 0, removed: 0, linksDeleted: 0 };
-  }
-  // Raw SQL on this path (every webhook with a link comes here): a handful of statements whatever the number of
-  // links, instead of several per link through the query builder. Both engines accept this SQL.
+  // Most comments carry no conversation link. A version with none whose previous text had none either says nothing
+  // a stored version does not (the removal it follows was recorded by the version that made it). Deletes are always
+  // recorded: a late "created" must not bring a deleted comment's links back.
+  const versions = eventVersions(change.event, change.links, change.previous, new Date());
+  const meaningful = versions.some((version) => version.action === "deleted" || version.links.length > 0 || (version.previous?.length ?? 0) > 0);
+  if (!meaningful) return NOTHING;
   return inTransaction(prisma, async (tx) => {
     const issue = await ensureIssue(prisma, tx, change.issue);
-    const stored = await readSource(tx, issue.id, change.source.kind, change.source.key);
-    const decision = decideSourceChange(stored && { version: stored.version, deleted: stored.deletedAt !== null }, change.event);
-    if (decision !== "apply") return { decision, added: 0, removed: 0, linksDeleted: 0 };
-
-    const deleted = change.event.action === "deleted";
-    const version = change.event.action === "deleted" ? (stored?.version ?? new Date()) : change.event.version;
-    const deletedAt = deleted ? new Date() : null;
     const [source] = await tx.$queryRaw<{ id: number }[]>`
-      INSERT INTO "Source" ("issueId", "kind", "key", "version", "deletedAt") VALUES (${issue.id}, ${change.source.kind}, ${change.source.key}, ${version}, ${deletedAt})
-      ON CONFLICT ("issueId", "kind", "key") DO UPDATE SET "version" = excluded."version", "deletedAt" = excluded."deletedAt"
+      INSERT INTO "Source" ("issueId", "kind", "key", "version", "createdAt") VALUES (${issue.id}, ${change.source.kind}, ${change.source.key}, ${change.createdAt}, ${change.createdAt})
+      ON CONFLICT ("issueId", "kind", "key") DO UPDATE SET "createdAt" =
+        CASE WHEN "Source"."createdAt" IS NULL OR excluded."createdAt" < "Source"."createdAt" THEN excluded."createdAt" ELSE "Source"."createdAt" END
       RETURNING "id"`;
-    const sourceId = source!.id;
-
-    const carried = stored?.links ?? [];
-    const diff = diffSourceLinks(carried, deleted ? [] : change.links, {
-      createdAt: change.createdAt,
-      version,
-      previous: change.previous,
-      storedVersion: stored?.version,
-    });
-
-    const removedIds = carried.filter((link) => diff.remove.includes(link.key)).map((link) => link.linkId);
-    let linksDeleted = 0;
-    if (removedIds.length > 0) {
-      await tx.linkSource.deleteMany({ where: { sourceId, linkId: { in: removedIds } } });
-      // A link lives while a source carries it; on a closed issue it stays as history.
-      if (issue.state === "open") {
-        linksDeleted = (await tx.link.deleteMany({ where: { id: { in: removedIds }, sources: { none: {} } } })).count;
-      }
-    }
-    if (diff.add.length > 0) await addLinks(tx, issue.id, sourceId, change.source.kind, diff.add);
-    return { decision, added: diff.add.length, removed: diff.remove.length, linksDeleted };
+    const touched = await recordSourceVersions(tx, issue.id, Number(source!.id), versions);
+    return reconcileLinks(tx, issue.id, touched);
   });
 }
 
-interface StoredSourceRow {
-  id: number;
-  version: Date;
-  deletedAt: Date | null;
-  links: { key: string; postedAt: Date; linkId: number }[];
-}
-
-/** The source and the links it carries, in one statement. */
-async function readSource(tx: Transaction, issueId: number, kind: string, key: string): Promise<StoredSourceRow | null> {
-  const rows = await tx.$queryRaw<{ id: number; version: Date; deletedAt: Date | null; linkId: number | null; postedAt: Date | null; provider: string | null; account: string | null; conversationId: string | null }[]>`
-    SELECT s."id", s."version", s."deletedAt", ls."linkId", ls."postedAt", l."provider", l."account", l."conversationId"
-    FROM "Source" s LEFT JOIN "LinkSource" ls ON ls."sourceId" = s."id" LEFT JOIN "Link" l ON l."id" = ls."linkId"
-    WHERE s."issueId" = ${issueId} AND s."kind" = ${kind} AND s."key" = ${key}`;
-  const first = rows[0];
-  if (!first) return null;
-  return {
-    id: first.id,
-    version: first.version,
-    deletedAt: first.deletedAt,
-    links: rows
-      .filter((row) => row.linkId !== null)
-      .map((row) => ({ key: linkKey({ provider: row.provider!, account: row.account!, conversationId: row.conversationId! }), postedAt: row.postedAt!, linkId: row.linkId! })),
-  };
-}
-
-/** Creates the links the issue does not have yet (each asking for its conversation's details), moves a link's date earlier when this source posted it first, and records that the source carries each. */
-async function addLinks(tx: Transaction, issueId: number, sourceId: number, kind: SourceKind, added: { link: RecognisedLink; postedAt: Date }[]): Promise<void> {
-  const values = added.map(({ link, postedAt }) => Sql.sql`(${issueId}, ${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${kind}, ${postedAt})`);
-  // RETURNING names only the links inserted now: their conversations' details are wanted for the labels.
-  const created = await tx.$queryRaw<EnrichmentRequest[]>`INSERT INTO "Link" ("issueId", "provider", "account", "conversationId", "url", "source", "linkedAt") VALUES ${Sql.join(values)}
-    ON CONFLICT ("issueId", "provider", "account", "conversationId") DO NOTHING
-    RETURNING "provider", "account", "conversationId", "url"`;
-  await requestEnrichment(tx, created);
-  const keys = added.map(({ link }) => Sql.sql`(${link.provider}, ${link.account}, ${link.conversationId})`);
-  const rows = await tx.$queryRaw<{ id: number; provider: string; account: string; conversationId: string; linkedAt: Date }[]>`
-    SELECT "id", "provider", "account", "conversationId", "linkedAt" FROM "Link"
-    WHERE "issueId" = ${issueId} AND ("provider", "account", "conversationId") IN (VALUES ${Sql.join(keys)})`;
-  const byKey = new Map(rows.map((row) => [linkKey(row), row]));
-  const carried = [];
-  for (const { link, postedAt } of added) {
-    const row = byKey.get(linkKey(link))!;
-    if (row.linkedAt > postedAt) await tx.link.update({ where: { id: row.id }, data: { linkedAt: postedAt, source: kind } });
-    carried.push(Sql.sql`(${row.id}, ${sourceId}, ${postedAt})`);
-  }
-  await tx.$executeRaw`INSERT INTO "LinkSource" ("linkId", "sourceId", "postedAt") VALUES ${Sql.join(carried)} ON CONFLICT ("linkId", "sourceId") DO NOTHING`;
-}
-
-async function ensureIssue(prisma: Prisma, tx: Transaction, ref: IssueRef): Promise<{ id: number; state: string }> {
+/**
+ * The issue's row, created from the payload when new. The no-op update makes RETURNING answer for an existing row
+ * too, and locks the row until the transaction ends: every write to an issue's links, closes and jobs goes through
+ * here first, so deliveries of one issue processed at once (by one worker's batch or by replicas) take turns.
+ */
+export async function ensureIssue(prisma: Prisma, tx: Transaction, ref: IssueRef): Promise<{ id: number; state: string }> {
   await ensureRepository(prisma, tx, ref.repository);
-  // The no-op update makes RETURNING answer for an existing row too.
   const [issue] = await tx.$queryRaw<{ id: number; state: string }[]>`
     INSERT INTO "Issue" ("repositoryId", "number", "githubId", "state", "createdAt") VALUES (${ref.repository.id}, ${ref.number}, ${ref.githubId}, ${ref.state}, ${new Date()})
     ON CONFLICT ("repositoryId", "number") DO UPDATE SET "number" = excluded."number"
     RETURNING "id", "state"`;
-  return issue!;
+  return { id: Number(issue!.id), state: issue!.state };
 }
 
 /** `issues.transferred`: the links follow the issue to its new repository and number. */
@@ -159,31 +85,33 @@ export async function transferIssue(prisma: Prisma, from: IssueRef, to: IssueRef
   });
 }
 
+/** Folds the row an early event made for the destination into the moved issue: its sources' versions and its closes. */
 async function mergeIssue(tx: Transaction, fromId: number, intoId: number): Promise<void> {
-  const sources = await tx.source.findMany({ where: { issueId: fromId }, include: { links: { include: { link: true } } } });
+  const sources = await tx.source.findMany({ where: { issueId: fromId }, include: { versions: true } });
+  const touched: number[] = [];
   for (const source of sources) {
     const moved = await tx.source.upsert({
       where: { issueId_kind_key: { issueId: intoId, kind: source.kind, key: source.key } },
-      create: { issueId: intoId, kind: source.kind, key: source.key, version: source.version, deletedAt: source.deletedAt },
+      create: { issueId: intoId, kind: source.kind, key: source.key, version: source.version, createdAt: source.createdAt },
       update: {},
     });
-    for (const carried of source.links) {
-      const { id: _id, issueId: _issueId, ...fields } = carried.link;
-      const { provider, account, conversationId } = fields;
-      const link = await tx.link.upsert({
-        where: { issueId_provider_account_conversationId: { issueId: intoId, provider, account, conversationId } },
-        // The whole link moves, with what enrichment read of its conversation.
-        create: { ...fields, issueId: intoId },
-        update: {},
-      });
-      await tx.linkSource.upsert({
-        where: { linkId_sourceId: { linkId: link.id, sourceId: moved.id } },
-        create: { linkId: link.id, sourceId: moved.id, postedAt: carried.postedAt },
+    for (const { at, action, links, previous } of source.versions) {
+      await tx.sourceVersion.upsert({
+        where: { sourceId_at_action: { sourceId: moved.id, at, action } },
+        create: { sourceId: moved.id, at, action, links, previous },
         update: {},
       });
     }
+    touched.push(moved.id);
+  }
+  const closes = await tx.issueClose.findMany({ where: { issueId: fromId }, select: { id: true, closedAt: true } });
+  for (const close of closes) {
+    const clash = await tx.issueClose.findUnique({ where: { issueId_closedAt: { issueId: intoId, closedAt: close.closedAt } }, select: { id: true } });
+    if (!clash) await tx.issueClose.update({ where: { id: close.id }, data: { issueId: intoId } });
   }
   await tx.issue.delete({ where: { id: fromId } });
+  for (const sourceId of touched) await deriveMentions(tx, intoId, sourceId);
+  await reconcileLinks(tx, intoId, "all");
 }
 
 /** `issues.deleted`: its links are purged. */

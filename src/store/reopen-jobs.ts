@@ -1,5 +1,5 @@
 import type { Engine } from "./database-url.js";
-import type { Prisma } from "./database.js";
+import type { Prisma, Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { claimLeased, queuesByProvider, type JobState, type ProviderQueue } from "./leased-jobs.js";
 
@@ -77,7 +77,7 @@ export async function killUnrunnableJobs(prisma: Prisma, provider: string, reaso
 }
 
 /** A job of the close settled: its summary comment is (re)written once all its jobs have. */
-export async function markSummaryDue(prisma: Prisma, closeIds: readonly number[], at = new Date()): Promise<void> {
+export async function markSummaryDue(prisma: Transaction, closeIds: readonly number[], at = new Date()): Promise<void> {
   if (closeIds.length === 0) return;
   await prisma.issueClose.updateMany({ where: { id: { in: [...closeIds] }, summary: true }, data: { summaryDueAt: at } });
   await prisma.issueClose.updateMany({ where: { id: { in: [...closeIds] }, summary: false, settledAt: null, jobs: { every: { state: { in: ["done", "dead"] } } } }, data: { settledAt: at } });

@@ -5,7 +5,9 @@ import { openDatabase, type Database } from "../../src/store/database.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { startApp, type RunningApp } from "../support/process.js";
 import { waitFor } from "../support/wait.js";
-import { appEnv, deliverClose, kill, seedIssues } from "../support/reopen-process.js";
+import { webhookExample } from "../support/github.js";
+import { postGithubWebhook } from "../support/process.js";
+import { appEnv, closedEvent, deliverClose, kill, seedIssues, WEBHOOK_SECRET } from "../support/reopen-process.js";
 
 /**
  * R1 (SPEC §10): the app as a child process reopening 1,000 linked conversations is killed with SIGKILL at random
@@ -16,8 +18,34 @@ const ISSUES = 4;
 const LINKS_PER_ISSUE = 250;
 const KILLS = 5;
 
+/**
+ * R1 with delivery order (issue #15): each issue gets two linking comments and then its close, all delivered within a
+ * moment and stored in the inbox together; the process is killed with SIGKILL at random points while it works and
+ * restarted. The inbox worker processes a batch concurrently and a replay comes back in another order, so closes are
+ * often processed before the comments that predate them. Every conversation linked before its issue's close must be
+ * reopened, under that close, once per close.
+ */
+const ORDER_ISSUES = [30, 31, 32];
+const COMMENTS = [40, 30];
+const ORDER_KILLS = 3;
+
+function commentEvent(number: number, commentId: number, conversationIds: readonly string[]): string {
+  const payload = webhookExample<Record<string, any>>("issue_comment", "created");
+  payload.installation = { id: 77, node_id: "x" };
+  Object.assign(payload.issue, { number, id: 900_000 + number, state: "open", updated_at: "2026-11-21T11:00:00Z" });
+  Object.assign(payload.comment, {
+    id: commentId,
+    body: conversationIds.map((id) => `https://app.intercom.com/a/inbox/abc123/inbox/conversation/${id}`).join("\n"),
+    created_at: "2026-11-21T11:00:00Z",
+    updated_at: "2026-11-21T11:00:00Z",
+    performed_via_github_app: null,
+  });
+  return JSON.stringify(payload);
+}
+
 describe.each(ENGINES)("R1: kill -9 while reopening %s", (engine) => {
   const github = new FakeGitHub();
+  const orderGithub = new FakeGitHub();
   let intercom: FakeIntercom;
   let database: Database;
   let app: RunningApp | undefined;
@@ -30,6 +58,7 @@ describe.each(ENGINES)("R1: kill -9 while reopening %s", (engine) => {
     await database?.close();
     await intercom?.close();
     await github.stop();
+    await orderGithub.stop();
   });
 
   it(`reopens all ${ISSUES * LINKS_PER_ISSUE} conversations across ${KILLS} SIGKILLs; duplicates stay within the jobs in flight`, { timeout: 90_000 }, async () => {
@@ -78,5 +107,64 @@ describe.each(ENGINES)("R1: kill -9 while reopening %s", (engine) => {
     expect(perIssue.size).toBe(ISSUES);
     expect([...perIssue.values()].every((n) => n === 1)).toBe(true);
     for (const comment of github.comments.values()) expect(comment.body).toContain(`reopened ${LINKS_PER_ISSUE} of ${LINKS_PER_ISSUE} linked conversations`);
+  });
+
+  it("R1 with delivery order: reopens every conversation linked before its issue's close, once per close, when closes are processed first", { timeout: 120_000 }, async () => {
+    // The first test's process and database are done with.
+    if (app) await kill(app);
+    await database?.close();
+    const host = await orderGithub.start();
+    const url = await freshDatabaseUrl(engine);
+    database = await openDatabase(url, { migrate: true });
+    const env = appEnv(host, url, intercom);
+
+    const ids: string[] = [];
+    const deliveries: { event: string; body: string }[] = [];
+    for (const number of ORDER_ISSUES) {
+      COMMENTS.forEach((count, index) => {
+        const conversationIds = Array.from({ length: count }, (_, i) => String(number * 1000 + index * 100 + i));
+        for (const id of conversationIds) intercom.seed({ id, open: false });
+        ids.push(...conversationIds);
+        deliveries.push({ event: "issue_comment", body: commentEvent(number, number * 10 + index, conversationIds) });
+      });
+      deliveries.push({ event: "issues", body: closedEvent(number) });
+    }
+
+    app = await startApp(env);
+    // In GitHub's order, within a moment: all are in the inbox before the worker's first batch.
+    const statuses = await Promise.all(deliveries.map(({ event, body }) => postGithubWebhook(app!, WEBHOOK_SECRET, event, body).then((r) => r.status)));
+    expect(statuses.every((status) => status === 200)).toBe(true);
+
+    const inFlight: number[] = [];
+    for (let k = 0; k < ORDER_KILLS; k++) {
+      await new Promise((resolve) => setTimeout(resolve, 150 + Math.random() * 900));
+      await kill(app);
+      inFlight.push(await database.prisma.reopenJob.count({ where: { state: "running" } }));
+      app = await startApp(env);
+    }
+
+    await waitFor(
+      async () =>
+        (await database.prisma.delivery.count()) === 0 &&
+        (await database.prisma.issueClose.count()) === ORDER_ISSUES.length &&
+        (await database.prisma.link.count()) === ids.length &&
+        (await database.prisma.reopenJob.count({ where: { state: { not: "done" } } })) === 0,
+      60_000,
+      "every delivery processed and every job done",
+    );
+
+    const jobs = await database.prisma.reopenJob.findMany({ select: { conversationId: true, close: { select: { issue: { select: { number: true } } } } } });
+    const reopened = ids.map((id) => intercom.conversations.get(id)!);
+    const missing = ids.filter((id) => intercom.conversations.get(id)!.reopened === 0);
+    const extraReopens = reopened.reduce((sum, c) => sum + Math.max(0, c.reopened - 1), 0);
+    const bound = inFlight.reduce((sum, n) => sum + n, 0);
+    console.log(`R1 order ${engine}: ${jobs.length} jobs for ${ids.length} conversations, in flight at each kill ${inFlight.join("/")}; duplicate reopens ${extraReopens}, missing ${missing.length}`);
+
+    expect(missing).toEqual([]);
+    // One job per conversation, under its own issue's close.
+    expect(jobs).toHaveLength(ids.length);
+    expect(new Set(jobs.map((job) => job.conversationId)).size).toBe(ids.length);
+    expect(jobs.every((job) => Math.floor(Number(job.conversationId) / 1000) === job.close.issue.number)).toBe(true);
+    expect(extraReopens).toBeLessThanOrEqual(bound);
   });
 });

@@ -127,7 +127,10 @@ describe.each(ENGINES)("capturing conversation links on %s", (engine) => {
     Object.assign(closed, { action: "closed", installation: INSTALLATION });
     Object.assign(closed.issue, { state: "closed", state_reason: "completed", closed_at: "2026-11-22T09:00:00Z" });
     await receive(harness.probot, "issues", closed);
-    await receive(harness.probot, "issue_comment", comment("deleted", `${ZENDESK}`));
+    // As GitHub sends it: the issue in a delete's payload was updated no earlier than its close.
+    const deleted = comment("deleted", `${ZENDESK}`);
+    deleted.issue.updated_at = "2026-11-23T08:00:00Z";
+    await receive(harness.probot, "issue_comment", deleted);
 
     expect(await summary()).toEqual(["zendesk:4242@2026-11-20T10:00:00.000Z "]);
     const issue = await harness.database.prisma.issue.findFirstOrThrow();

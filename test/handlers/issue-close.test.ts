@@ -119,7 +119,13 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
     nockConfig("Codertocat", "Hello-World", null);
     await receive(probot, "issues", issueEvent("closed", "2026-11-21T12:00:00Z"));
     // While closed, the comment carrying Front's link is deleted: the link stays as history, but no source carries it.
-    await applySourceChange(database.prisma, { issue: ISSUE, source: { kind: "comment", key: "1002" }, event: { action: "deleted" }, createdAt: new Date("2026-11-20T10:00:00Z"), links: [] });
+    await applySourceChange(database.prisma, {
+      issue: ISSUE,
+      source: { kind: "comment", key: "1002" },
+      event: { action: "deleted", version: new Date("2026-11-20T10:00:00Z"), at: new Date("2026-11-21T18:00:00Z") },
+      createdAt: new Date("2026-11-20T10:00:00Z"),
+      links: LINKS.slice(2),
+    });
     await receive(probot, "issues", issueEvent("reopened", "2026-11-22T09:00:00Z"));
     await receive(probot, "issues", issueEvent("closed", "2026-11-23T09:00:00Z", "not_planned"));
 
@@ -137,15 +143,15 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
     await receive(probot, "issues", issueEvent("closed", "2026-11-23T09:00:00Z"));
     await receive(probot, "issues", issueEvent("reopened", "2026-11-22T09:00:00Z"));
     expect(await database.prisma.issue.findFirstOrThrow({ select: { state: true } })).toEqual({ state: "closed" });
-    expect(logs).toContain("Codertocat/Hello-World#1: reopened before its latest close; ignored");
+    expect(logs).toContain("Codertocat/Hello-World#1: reopened before its latest close; the issue stays closed");
   });
 
-  it("does nothing for a reason outside reopen.on, and says so", async () => {
+  it("records a close for a reason outside reopen.on, reopens nothing, and says so", async () => {
     await seedLinks(database);
     nockConfig("Codertocat", "Hello-World", "reopen:\n  on: [completed]\n");
     await receive(probot, "issues", issueEvent("closed", "2026-11-21T12:00:00Z", "not_planned"));
 
-    expect(await closes()).toEqual([]);
+    expect(await database.prisma.issueClose.findMany({ select: { reason: true, reopen: true, closedBy: true } })).toEqual([{ reason: "not_planned", reopen: false, closedBy: "Codertocat" }]);
     expect(await jobs()).toEqual([]);
     expect(await database.prisma.issue.findFirstOrThrow({ select: { state: true, stateReason: true } })).toEqual({ state: "closed", stateReason: "not_planned" });
     expect(logs).toContain("Codertocat/Hello-World#1 closed as not_planned, which is not in reopen.on (completed); linked conversations are not reopened");
@@ -169,9 +175,56 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
     ]);
   });
 
-  it("reads no config and enqueues nothing when the issue has no links", async () => {
+  it("records the close of an issue it has not seen, with its reason, closer and note settings", async () => {
+    nockConfig("Codertocat", "Hello-World", null);
     await receive(probot, "issues", issueEvent("closed", "2026-11-21T12:00:00Z"));
-    expect(await closes()).toEqual([]);
+    expect(await database.prisma.issueClose.findMany({ select: { reason: true, reopen: true, closedBy: true, closedAt: true, summary: true } })).toEqual([
+      { reason: "completed", reopen: true, closedBy: "Codertocat", closedAt: new Date("2026-11-21T12:00:00Z"), summary: true },
+    ]);
+    expect(await jobs()).toEqual([]);
     expect(await database.prisma.issue.findFirstOrThrow({ select: { state: true } })).toEqual({ state: "closed" });
+    expect(wakes).toBe(0);
+  });
+
+  it("gives a close processed before its comments a job for each conversation posted before it, and none for one posted after", async () => {
+    nockConfig("Codertocat", "Hello-World", null);
+    await receive(probot, "issues", issueEvent("closed", "2026-11-21T12:00:00Z"));
+    await seedLinks(database, LINKS.slice(0, 2), "1001");
+    await applySourceChange(database.prisma, {
+      issue: ISSUE,
+      source: { kind: "comment", key: "1003" },
+      event: { action: "created", version: new Date("2026-11-21T12:00:01Z") },
+      createdAt: new Date("2026-11-21T12:00:01Z"),
+      links: LINKS.slice(2),
+    });
+    const [close] = await closes();
+    expect((await jobs()).map((job) => `${job.closeId === close!.id ? "close" : "?"}:${job.provider}:${job.state}`)).toEqual(["close:zendesk:pending", "close:intercom:pending"]);
+    expect((await database.prisma.link.findMany({ orderBy: { id: "asc" } })).map((link) => link.provider)).toEqual(["zendesk", "intercom", "front"]);
+  });
+
+  it("keeps a reopen processed before the close it follows, and a close processed after a later reopen, in GitHub's order", async () => {
+    await seedLinks(database);
+    nockConfig("Codertocat", "Hello-World", null);
+    await receive(probot, "issues", issueEvent("reopened", "2026-11-22T09:00:00Z"));
+    await receive(probot, "issues", issueEvent("closed", "2026-11-21T12:00:00Z"));
+    expect(await database.prisma.issue.findFirstOrThrow({ select: { state: true, reopenedAt: true } })).toEqual({ state: "open", reopenedAt: new Date("2026-11-22T09:00:00Z") });
+    // The close still happened: its conversations are reopened.
+    expect(await jobs()).toHaveLength(3);
+  });
+
+  it("withdraws a pending job when an edit processed late shows the link was gone before the close", async () => {
+    nockConfig("Codertocat", "Hello-World", null);
+    await seedLinks(database, LINKS.slice(0, 2), "1001");
+    await receive(probot, "issues", issueEvent("closed", "2026-11-21T12:00:00Z"));
+    expect(await jobs()).toHaveLength(2);
+    await applySourceChange(database.prisma, {
+      issue: ISSUE,
+      source: { kind: "comment", key: "1001" },
+      event: { action: "edited", version: new Date("2026-11-21T08:00:00Z") },
+      createdAt: new Date("2026-11-20T10:00:00Z"),
+      links: LINKS.slice(0, 1),
+      previous: LINKS.slice(0, 2),
+    });
+    expect((await jobs()).map((job) => job.provider)).toEqual(["zendesk"]);
   });
 });

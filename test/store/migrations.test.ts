@@ -5,6 +5,8 @@ import { parseDatabaseUrl, type DatabaseTarget } from "../../src/store/database-
 import { migrate, migrationStatus, readMigrationFiles, MigrationError } from "../../src/store/migrations.js";
 import { checkReadiness, openDatabase } from "../../src/store/database.js";
 import { claimEnrichJobs } from "../../src/store/enrich-jobs.js";
+import { recordIssueClose } from "../../src/store/issues.js";
+import { applySourceChange } from "../../src/store/links.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 
 async function sql(target: DatabaseTarget, text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
@@ -60,6 +62,43 @@ describe.each(ENGINES)("migrations on %s", (engine) => {
       ]);
       const claimed = await claimEnrichJobs(migrated.prisma, migrated.engine, { provider: "zendesk", limit: 5, leaseMs: 60_000, owner: "w" });
       expect(claimed.map((job) => job.conversationId)).toEqual(["7"]);
+    } finally {
+      await migrated.close();
+    }
+  });
+
+  it("carries links stored before order-tolerant links into versions and mentions: an edit removing one still leaves it to a close", async () => {
+    const url = await freshDatabaseUrl(engine);
+    const target = parseDatabaseUrl(url);
+    await migrate(target, files.filter((file) => file.name < "20261130090000"));
+    const at = "2026-11-01T10:00:00.000+00:00";
+    await sql(target, `INSERT INTO "Repository" ("id", "installationId", "owner", "name", "fullName") VALUES (1, 77, 'o', 'r', 'o/r')`);
+    await sql(target, `INSERT INTO "Issue" ("id", "repositoryId", "number", "state", "createdAt") VALUES (1, 1, 5, 'open', ?)`, [at]);
+    await sql(target, `INSERT INTO "Source" ("id", "issueId", "kind", "key", "version") VALUES (1, 1, 'comment', '900', ?)`, [at]);
+    for (const [id, conversation] of [[1, "7"], [2, "8"]] as const) {
+      await sql(target, `INSERT INTO "Link" ("id", "issueId", "provider", "account", "conversationId", "url", "source", "linkedAt") VALUES (?, 1, 'zendesk', 'acme', ?, ?, 'comment', ?)`, [id, conversation, `https://acme.zendesk.com/agent/tickets/${conversation}`, at]);
+      await sql(target, `INSERT INTO "LinkSource" ("linkId", "sourceId", "postedAt") VALUES (?, 1, ?)`, [id, at]);
+    }
+    await migrate(target);
+    const migrated = await openDatabase(url);
+    try {
+      const prisma = migrated.prisma;
+      expect((await prisma.mention.findMany({ orderBy: { id: "asc" } })).map((m) => `${m.conversationId} ${m.startAt.toISOString()} ${m.endAt}`)).toEqual([
+        "7 2026-11-01T10:00:00.000Z null",
+        "8 2026-11-01T10:00:00.000Z null",
+      ]);
+      const [version] = await prisma.sourceVersion.findMany();
+      const carried = (JSON.parse(version!.links) as { conversationId: string; url: string }[]).sort((a, b) => a.conversationId.localeCompare(b.conversationId));
+      expect(carried.map((link) => `${link.conversationId} ${link.url}`)).toEqual(["7 https://acme.zendesk.com/agent/tickets/7", "8 https://acme.zendesk.com/agent/tickets/8"]);
+      expect(version!.previous).toBe(version!.links);
+      // A close after the upgrade reopens both; an edit processed after it that dropped one, made after the close, keeps its job.
+      const issue = { repository: { id: 1n, installationId: 77n, owner: "o", name: "r" }, number: 5, githubId: 55n, state: "open" as const };
+      const outcome = await recordIssueClose(prisma, issue, { closedAt: new Date("2026-11-02T10:00:00Z"), stateReason: "completed", closedBy: "octocat", reopen: true, note: "n", summary: false });
+      expect(outcome).toMatchObject({ kind: "closed", jobs: 2 });
+      const link = { provider: "zendesk" as const, account: "acme", conversationId: "7", url: "https://acme.zendesk.com/agent/tickets/7" };
+      await applySourceChange(prisma, { issue, source: { kind: "comment", key: "900" }, event: { action: "edited", version: new Date("2026-11-03T10:00:00Z") }, links: [link], previous: [link, { ...link, conversationId: "8", url: "https://acme.zendesk.com/agent/tickets/8" }], createdAt: new Date(at) });
+      expect((await prisma.reopenJob.findMany({ orderBy: { conversationId: "asc" } })).map((job) => job.conversationId)).toEqual(["7", "8"]);
+      expect((await prisma.link.findMany({ orderBy: { conversationId: "asc" } })).map((row) => row.conversationId)).toEqual(["7", "8"]);
     } finally {
       await migrated.close();
     }

@@ -6,7 +6,7 @@ import { postGithubWebhook, TEST_PRIVATE_KEY, type RunningApp } from "./process.
 import { conversation, issueRef } from "./reopen.js";
 
 /** The real process reopening conversations (R1, R5): signed close deliveries, seeded links, its environment. */
-const SECRET = "reopen-e2e-webhook-secret";
+export const WEBHOOK_SECRET = "reopen-e2e-webhook-secret";
 
 export function closedEvent(number: number): string {
   const payload = webhookExample<Record<string, any>>("issues", "reopened");
@@ -24,7 +24,7 @@ export function closedEvent(number: number): string {
 
 export async function deliverClose(app: RunningApp, number: number): Promise<void> {
   const body = closedEvent(number);
-  const response = await postGithubWebhook(app, SECRET, "issues", body);
+  const response = await postGithubWebhook(app, WEBHOOK_SECRET, "issues", body);
   if (response.status !== 200) throw new Error(`delivery of #${number} answered ${response.status}`);
 }
 
@@ -50,7 +50,7 @@ export function appEnv(github: string, databaseUrl: string, intercom: FakeInterc
   return {
     APP_ID: "4242",
     PRIVATE_KEY: TEST_PRIVATE_KEY,
-    WEBHOOK_SECRET: SECRET,
+    WEBHOOK_SECRET,
     GHE_HOST: github,
     GHE_PROTOCOL: "http",
     DATABASE_URL: databaseUrl,

@@ -5,7 +5,7 @@ import type { ReopenLane } from "../../src/jobs/reopen-lanes.js";
 import type { RateBudget } from "../../src/providers/provider.js";
 import { providers } from "../../src/providers/registry.js";
 import type { Prisma } from "../../src/store/database.js";
-import { recordIssueState } from "../../src/store/issues.js";
+import { recordIssueClose } from "../../src/store/issues.js";
 import { applySourceChange, type IssueRef } from "../../src/store/links.js";
 import type { FakeHelpdeskServer } from "../fakes/fake-helpdesk.js";
 import { waitFor } from "./wait.js";
@@ -106,13 +106,15 @@ export async function closeWithLinks(
       links: links.slice(start, start + 50),
     });
   }
-  const outcome = await recordIssueState(
-    prisma,
-    issue,
-    { state: "closed", stateReason: "completed", closedAt: options.closedAt ?? new Date("2026-11-21T12:00:00Z") },
-    { note: options.note ?? `The GitHub issue https://github.com/Codertocat/Hello-World/issues/${number} linked to this conversation was closed (completed).`, summary: options.summary ?? false },
-  );
-  if (outcome.kind !== "enqueued") throw new Error(`expected jobs to be enqueued, got ${outcome.kind}`);
+  const outcome = await recordIssueClose(prisma, issue, {
+    closedAt: options.closedAt ?? new Date("2026-11-21T12:00:00Z"),
+    stateReason: "completed",
+    closedBy: "octocat",
+    reopen: true,
+    note: options.note ?? `The GitHub issue https://github.com/Codertocat/Hello-World/issues/${number} linked to this conversation was closed (completed).`,
+    summary: options.summary ?? false,
+  });
+  if (outcome.kind !== "closed" || outcome.jobs === 0) throw new Error(`expected jobs to be enqueued, got ${JSON.stringify(outcome)}`);
   return outcome.closeId;
 }
 
