@@ -81,7 +81,9 @@ function mergeSpans(spans: readonly Mention[]): Mention[] {
   const byKey = new Map<string, Mention[]>();
   for (const span of spans) {
     const key = linkKey(span.link);
-    byKey.set(key, [...(byKey.get(key) ?? []), span]);
+    const list = byKey.get(key);
+    if (list) list.push(span);
+    else byKey.set(key, [span]);
   }
   const merged: Mention[] = [];
   const earliest = (key: string) => Math.min(...byKey.get(key)!.map((span) => span.start.getTime()));
@@ -195,6 +197,6 @@ export type SourceEvent =
 export function eventVersions(event: SourceEvent, links: readonly RecognisedLink[], previous: readonly RecognisedLink[] | undefined, now: Date): SourceVersion[] {
   if (event.action !== "deleted") return [{ at: event.version, action: event.action, links, previous: previous ?? null }];
   const last: SourceVersion[] = event.version && links.length > 0 ? [{ at: event.version, action: "edited", links }] : [];
-  const at = event.at ?? now;
-  return [...last, { at: event.version && event.version > at ? event.version : at, action: "deleted", links: [] }];
+  // A delete timed before the text it ended is moved to that text by sourceMentions.
+  return [...last, { at: event.at ?? now, action: "deleted", links: [] }];
 }

@@ -47,12 +47,12 @@ export async function applySourceChange(prisma: Prisma, change: SourceChange): P
   if (!meaningful) return NOTHING;
   return inTransaction(prisma, async (tx) => {
     const issue = await ensureIssue(prisma, tx, change.issue);
-    const [source] = await tx.$queryRaw<{ id: number }[]>`
-      INSERT INTO "Source" ("issueId", "kind", "key", "version", "createdAt") VALUES (${issue.id}, ${change.source.kind}, ${change.source.key}, ${change.createdAt}, ${change.createdAt})
+    const [source] = await tx.$queryRaw<{ id: number; createdAt: Date | string | null }[]>`
+      INSERT INTO "Source" ("issueId", "kind", "key", "createdAt") VALUES (${issue.id}, ${change.source.kind}, ${change.source.key}, ${change.createdAt})
       ON CONFLICT ("issueId", "kind", "key") DO UPDATE SET "createdAt" =
         CASE WHEN "Source"."createdAt" IS NULL OR excluded."createdAt" < "Source"."createdAt" THEN excluded."createdAt" ELSE "Source"."createdAt" END
-      RETURNING "id"`;
-    const touched = await recordSourceVersions(tx, issue.id, Number(source!.id), versions);
+      RETURNING "id", "createdAt"`;
+    const touched = await recordSourceVersions(tx, issue.id, { id: Number(source!.id), createdAt: source!.createdAt }, versions);
     return reconcileLinks(tx, issue.id, touched);
   });
 }
@@ -88,11 +88,11 @@ export async function transferIssue(prisma: Prisma, from: IssueRef, to: IssueRef
 /** Folds the row an early event made for the destination into the moved issue: its sources' versions and its closes. */
 async function mergeIssue(tx: Transaction, fromId: number, intoId: number): Promise<void> {
   const sources = await tx.source.findMany({ where: { issueId: fromId }, include: { versions: true } });
-  const touched: number[] = [];
+  const touched: { id: number; createdAt: Date | null }[] = [];
   for (const source of sources) {
     const moved = await tx.source.upsert({
       where: { issueId_kind_key: { issueId: intoId, kind: source.kind, key: source.key } },
-      create: { issueId: intoId, kind: source.kind, key: source.key, version: source.version, createdAt: source.createdAt },
+      create: { issueId: intoId, kind: source.kind, key: source.key, createdAt: source.createdAt },
       update: {},
     });
     for (const { at, action, links, previous } of source.versions) {
@@ -102,7 +102,7 @@ async function mergeIssue(tx: Transaction, fromId: number, intoId: number): Prom
         update: {},
       });
     }
-    touched.push(moved.id);
+    touched.push(moved);
   }
   const closes = await tx.issueClose.findMany({ where: { issueId: fromId }, select: { id: true, closedAt: true } });
   for (const close of closes) {
@@ -110,7 +110,7 @@ async function mergeIssue(tx: Transaction, fromId: number, intoId: number): Prom
     if (!clash) await tx.issueClose.update({ where: { id: close.id }, data: { issueId: intoId } });
   }
   await tx.issue.delete({ where: { id: fromId } });
-  for (const sourceId of touched) await deriveMentions(tx, intoId, sourceId);
+  for (const source of touched) await deriveMentions(tx, intoId, source);
   await reconcileLinks(tx, intoId, "all");
 }
 

@@ -1,8 +1,8 @@
 import type { RecognisedLink } from "../domain/link.js";
-import { linkKey, planLink, sourceMentions, type IssueCloseTime, type IssueMention, type Mention, type SourceVersion } from "../domain/mentions.js";
+import { linkKey, planLink, sourceMentions, type IssueCloseTime, type IssueMention, type LinkPlan, type Mention, type SourceVersion } from "../domain/mentions.js";
 import type { Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
-import { requestEnrichment, type EnrichmentRequest } from "./enrich-jobs.js";
+import { requestEnrichment } from "./enrich-jobs.js";
 import { markSummaryDue } from "./reopen-jobs.js";
 
 /**
@@ -15,23 +15,29 @@ import { markSummaryDue } from "./reopen-jobs.js";
 const date = (value: Date | string | null): Date | null => (value === null ? null : value instanceof Date ? value : new Date(value));
 
 /** Stores versions of one source (a redelivered one again changes nothing) and derives its mentions anew. Returns the conversations whose mentions changed. */
-export async function recordSourceVersions(tx: Transaction, issueId: number, sourceId: number, versions: readonly SourceVersion[]): Promise<string[]> {
+export async function recordSourceVersions(tx: Transaction, issueId: number, source: StoredSource, versions: readonly SourceVersion[]): Promise<string[]> {
+  const sourceId = source.id;
   for (const version of versions) {
     const previous = version.previous ? JSON.stringify(version.previous.map(storedLink)) : null;
     await tx.$executeRaw`INSERT INTO "SourceVersion" ("sourceId", "at", "action", "links", "previous")
       VALUES (${sourceId}, ${version.at}, ${version.action}, ${JSON.stringify(version.links.map(storedLink))}, ${previous})
       ON CONFLICT ("sourceId", "at", "action") DO UPDATE SET "previous" = COALESCE("SourceVersion"."previous", excluded."previous")`;
   }
-  return deriveMentions(tx, issueId, sourceId);
+  return deriveMentions(tx, issueId, source);
 }
 
 function storedLink(link: RecognisedLink): RecognisedLink {
   return { provider: link.provider, account: link.account, conversationId: link.conversationId, url: link.url };
 }
 
-/** Recomputes a source's mentions from all its versions; the source row's version and tombstone follow the latest. */
-export async function deriveMentions(tx: Transaction, issueId: number, sourceId: number): Promise<string[]> {
-  const [source] = await tx.$queryRaw<{ createdAt: Date | string | null }[]>`SELECT "createdAt" FROM "Source" WHERE "id" = ${sourceId}`;
+/** A source row: its id and when the body or comment was created. */
+export interface StoredSource {
+  id: number;
+  createdAt: Date | string | null;
+}
+
+/** Recomputes a source's mentions from all its versions. */
+export async function deriveMentions(tx: Transaction, issueId: number, { id: sourceId, createdAt: created }: StoredSource): Promise<string[]> {
   const rows = await tx.$queryRaw<{ at: Date | string; action: string; links: string; previous: string | null }[]>`
     SELECT "at", "action", "links", "previous" FROM "SourceVersion" WHERE "sourceId" = ${sourceId}`;
   const versions: SourceVersion[] = rows.map((row) => ({
@@ -40,10 +46,8 @@ export async function deriveMentions(tx: Transaction, issueId: number, sourceId:
     links: JSON.parse(row.links) as RecognisedLink[],
     previous: row.previous === null ? null : (JSON.parse(row.previous) as RecognisedLink[]),
   }));
-  const latest = versions.filter((version) => version.action !== "deleted").sort((a, b) => b.at.getTime() - a.at.getTime())[0];
-  const deleted = versions.find((version) => version.action === "deleted");
-  const createdAt = date(source?.createdAt ?? null) ?? latest?.at ?? deleted?.at ?? new Date(0);
-  await tx.source.update({ where: { id: sourceId }, data: { version: latest?.at ?? deleted?.at ?? createdAt, deletedAt: deleted?.at ?? null } });
+  // Every source is stored with its creation time; the earliest version stands in should one lack it.
+  const createdAt = date(created) ?? new Date(Math.min(...versions.map((version) => version.at.getTime())));
 
   const wanted = sourceMentions(versions, createdAt);
   const stored = await tx.$queryRaw<{ provider: string; account: string; conversationId: string; startAt: Date | string; endAt: Date | string | null }[]>`
@@ -116,15 +120,18 @@ export async function reconcileLinks(tx: Transaction, issueId: number, keys: rea
   const jobRows = await tx.$queryRaw<{ id: number; closeId: number; provider: string; account: string; conversationId: string; state: string; noteDoneAt: Date | string | null }[]>`
     SELECT "j"."id", "j"."closeId", "j"."provider", "j"."account", "j"."conversationId", "j"."state", "j"."noteDoneAt"
     FROM "ReopenJob" "j" JOIN "IssueClose" "c" ON "c"."id" = "j"."closeId" WHERE "c"."issueId" = ${issueId} ${keysFilter(keys, `"j"`)}`;
-  const closes: IssueCloseTime[] = (await tx.issueClose.findMany({ where: { issueId }, select: { id: true, closedAt: true, reopen: true } })).map((close) => close);
+  const closes: IssueCloseTime[] = await tx.issueClose.findMany({ where: { issueId }, select: { id: true, closedAt: true, reopen: true } });
 
   const mentions = groupBy(mentionRows, linkKey);
   const links = new Map(linkRows.map((row) => [linkKey(row), { ...row, id: Number(row.id) }]));
   const jobs = groupBy(jobRows, linkKey);
-  const carriers = await readCarriers(tx, [...links.values()].map((link) => link.id));
 
-  const created: EnrichmentRequest[] = [];
-  const newJobs: { closeId: number; linkId: number; link: RecognisedLink }[] = [];
+  // Decide per conversation first, then write each kind of change in one statement: a comment with 40 links costs
+  // the same handful of statements as one with a single link.
+  const removed: number[] = [];
+  const created: { link: RecognisedLink; plan: LinkPlan }[] = [];
+  const kept: { linkId: number; link: RecognisedLink; plan: LinkPlan }[] = [];
+  const jobbed = new Map<string, Set<number>>();
   const cancel: { id: number; closeId: number }[] = [];
   for (const key of new Set([...mentions.keys(), ...links.keys()])) {
     const ofKey = mentions.get(key) ?? [];
@@ -142,64 +149,65 @@ export async function reconcileLinks(tx: Transaction, issueId: number, keys: rea
       if (!wantedCloses.has(Number(job.closeId)) && job.state === "pending" && job.noteDoneAt === null) cancel.push({ id: Number(job.id), closeId: Number(job.closeId) });
     }
     if (plan === null || !plan.exists) {
-      if (existing) {
-        await tx.link.delete({ where: { id: existing.id } });
-        outcome.removed++;
-      }
+      if (existing) removed.push(existing.id);
       continue;
     }
+    jobbed.set(key, new Set(keyJobs.map((job) => Number(job.closeId))));
     const earliest = ofKey.reduce((a, b) => (date(a.startAt)! <= date(b.startAt)! ? a : b));
     const link: RecognisedLink = { provider: earliest.provider as RecognisedLink["provider"], account: earliest.account, conversationId: earliest.conversationId, url: earliest.url };
-    let linkId: number;
     if (!existing) {
-      const row = await tx.link.create({ data: { issueId, ...link, source: plan.source, linkedAt: plan.linkedAt }, select: { id: true } });
-      linkId = row.id;
-      created.push(link);
-      outcome.added++;
-    } else {
-      linkId = existing.id;
-      if (date(existing.linkedAt)!.getTime() !== plan.linkedAt.getTime() || existing.source !== plan.source) {
-        await tx.link.update({ where: { id: linkId }, data: { linkedAt: plan.linkedAt, source: plan.source } });
-        outcome.changed = true;
-      }
+      created.push({ link, plan });
+      continue;
     }
-    if (await syncCarriers(tx, linkId, carriers.get(linkId) ?? [], plan.carriers)) outcome.changed = true;
-    const jobbed = new Set(keyJobs.map((job) => Number(job.closeId)));
-    for (const closeId of plan.reopenedBy) if (!jobbed.has(closeId)) newJobs.push({ closeId, linkId, link });
+    kept.push({ linkId: existing.id, link, plan });
+    if (date(existing.linkedAt)!.getTime() !== plan.linkedAt.getTime() || existing.source !== plan.source) {
+      await tx.link.update({ where: { id: existing.id }, data: { linkedAt: plan.linkedAt, source: plan.source } });
+      outcome.changed = true;
+    }
   }
 
-  await requestEnrichment(tx, created);
-  if (newJobs.length > 0) {
-    outcome.jobsAdded = (
-      await tx.reopenJob.createMany({
-        data: newJobs.map(({ closeId, linkId, link }) => ({ closeId, linkId, provider: link.provider, account: link.account, conversationId: link.conversationId, url: link.url })),
-      })
-    ).count;
+  if (removed.length > 0) outcome.removed = (await tx.link.deleteMany({ where: { id: { in: removed } } })).count;
+  if (created.length > 0) {
+    const rows = await tx.link.createManyAndReturn({
+      data: created.map(({ link, plan }) => ({ issueId, ...link, source: plan.source, linkedAt: plan.linkedAt })),
+      select: { id: true, provider: true, account: true, conversationId: true },
+    });
+    const ids = new Map(rows.map((row) => [linkKey(row), row.id]));
+    kept.push(...created.map(({ link, plan }) => ({ linkId: ids.get(linkKey(link))!, link, plan })));
+    await requestEnrichment(tx, created.map(({ link }) => link));
+    outcome.added = rows.length;
   }
+  if (await syncCarriers(tx, kept)) outcome.changed = true;
+
+  const newJobs = kept.flatMap(({ linkId, link, plan }) =>
+    plan.reopenedBy
+      .filter((closeId) => !jobbed.get(linkKey(link))!.has(closeId))
+      .map((closeId) => ({ closeId, linkId, provider: link.provider, account: link.account, conversationId: link.conversationId, url: link.url })),
+  );
+  if (newJobs.length > 0) outcome.jobsAdded = (await tx.reopenJob.createMany({ data: newJobs })).count;
   if (cancel.length > 0) {
     outcome.jobsCancelled = (await tx.reopenJob.deleteMany({ where: { id: { in: cancel.map((job) => job.id) }, state: "pending", noteDoneAt: null } })).count;
-    // A close whose last unsettled job was withdrawn has settled: its summary is written (again).
-    await markSummaryDue(tx, [...new Set(cancel.map((job) => job.closeId))]);
+    // A close whose last unsettled job was withdrawn has settled: its summary is written (again). One left with no
+    // job at all reopened nothing and gets no summary, like a close of an issue without links.
+    const affected = await tx.issueClose.findMany({ where: { id: { in: [...new Set(cancel.map((job) => job.closeId))] }, jobs: { some: {} } }, select: { id: true } });
+    await markSummaryDue(tx, affected.map((close) => close.id));
   }
   if (outcome.added + outcome.removed > 0) outcome.changed = true;
   return outcome;
 }
 
-async function readCarriers(tx: Transaction, linkIds: readonly number[]): Promise<Map<number, { sourceId: number; postedAt: Date }[]>> {
-  const byLink = new Map<number, { sourceId: number; postedAt: Date }[]>();
-  if (linkIds.length === 0) return byLink;
-  const rows = await tx.linkSource.findMany({ where: { linkId: { in: [...linkIds] } }, select: { linkId: true, sourceId: true, postedAt: true } });
-  for (const row of rows) byLink.set(row.linkId, [...(byLink.get(row.linkId) ?? []), { sourceId: row.sourceId, postedAt: row.postedAt }]);
-  return byLink;
-}
+type Carrier = { sourceId: number; postedAt: Date };
 
-/** The LinkSource rows (the sources carrying the link now) made equal to the plan's; true when any changed. */
-async function syncCarriers(tx: Transaction, linkId: number, stored: readonly { sourceId: number; postedAt: Date }[], wanted: readonly { sourceId: number; postedAt: Date }[]): Promise<boolean> {
-  const same = (a: { sourceId: number; postedAt: Date }, b: { sourceId: number; postedAt: Date }) => a.sourceId === b.sourceId && a.postedAt.getTime() === b.postedAt.getTime();
+/** The LinkSource rows (the sources carrying each link now) made equal to the plans'; true when any changed. */
+async function syncCarriers(tx: Transaction, links: readonly { linkId: number; plan: LinkPlan }[]): Promise<boolean> {
+  if (links.length === 0) return false;
+  const stored = await tx.linkSource.findMany({ where: { linkId: { in: links.map((link) => link.linkId) } }, select: { linkId: true, sourceId: true, postedAt: true } });
+  const same = (a: Carrier & { linkId: number }, b: Carrier & { linkId: number }) => a.linkId === b.linkId && a.sourceId === b.sourceId && a.postedAt.getTime() === b.postedAt.getTime();
+  const wanted = links.flatMap(({ linkId, plan }) => plan.carriers.map((carrier) => ({ linkId, ...carrier })));
   const gone = stored.filter((row) => !wanted.some((want) => same(row, want)));
   const fresh = wanted.filter((want) => !stored.some((row) => same(row, want)));
-  if (gone.length > 0) await tx.linkSource.deleteMany({ where: { linkId, sourceId: { in: gone.map((row) => row.sourceId) } } });
-  if (fresh.length > 0) await tx.linkSource.createMany({ data: fresh.map((row) => ({ linkId, sourceId: row.sourceId, postedAt: row.postedAt })) });
+  if (gone.length > 0) await tx.linkSource.deleteMany({ where: { OR: gone.map(({ linkId, sourceId }) => ({ linkId, sourceId })) } });
+  if (fresh.length > 0) await tx.linkSource.createMany({ data: fresh });
   return gone.length + fresh.length > 0;
 }
 

@@ -61,6 +61,21 @@ describe.each(ENGINES)("R1: kill -9 while reopening %s", (engine) => {
     await orderGithub.stop();
   });
 
+  /**
+   * Kills the app with SIGKILL `times` times, each after a random pause, restarting it each time. Returns the jobs
+   * leased at each moment of death: the most that can have been sent without being recorded.
+   */
+  async function killRepeatedly(env: Record<string, string>, times: number, minMs: number, spreadMs: number): Promise<number[]> {
+    const inFlight: number[] = [];
+    for (let k = 0; k < times; k++) {
+      await new Promise((resolve) => setTimeout(resolve, minMs + Math.random() * spreadMs));
+      await kill(app!);
+      inFlight.push(await database.prisma.reopenJob.count({ where: { state: "running" } }));
+      app = await startApp(env);
+    }
+    return inFlight;
+  }
+
   it(`reopens all ${ISSUES * LINKS_PER_ISSUE} conversations across ${KILLS} SIGKILLs; duplicates stay within the jobs in flight`, { timeout: 90_000 }, async () => {
     const host = await github.start();
     const url = await freshDatabaseUrl(engine);
@@ -71,14 +86,7 @@ describe.each(ENGINES)("R1: kill -9 while reopening %s", (engine) => {
     app = await startApp(env);
     for (let number = 1; number <= ISSUES; number++) await deliverClose(app, number);
 
-    const inFlight: number[] = [];
-    for (let k = 0; k < KILLS; k++) {
-      await new Promise((resolve) => setTimeout(resolve, 700 + Math.random() * 1_800));
-      await kill(app);
-      // Leased at the moment of death: the most that can have been sent without being recorded.
-      inFlight.push(await database.prisma.reopenJob.count({ where: { state: "running" } }));
-      app = await startApp(env);
-    }
+    const inFlight = await killRepeatedly(env, KILLS, 700, 1_800);
 
     await waitFor(
       async () =>
@@ -135,13 +143,7 @@ describe.each(ENGINES)("R1: kill -9 while reopening %s", (engine) => {
     const statuses = await Promise.all(deliveries.map(({ event, body }) => postGithubWebhook(app!, WEBHOOK_SECRET, event, body).then((r) => r.status)));
     expect(statuses.every((status) => status === 200)).toBe(true);
 
-    const inFlight: number[] = [];
-    for (let k = 0; k < ORDER_KILLS; k++) {
-      await new Promise((resolve) => setTimeout(resolve, 150 + Math.random() * 900));
-      await kill(app);
-      inFlight.push(await database.prisma.reopenJob.count({ where: { state: "running" } }));
-      app = await startApp(env);
-    }
+    const inFlight = await killRepeatedly(env, ORDER_KILLS, 150, 900);
 
     await waitFor(
       async () =>

@@ -52,3 +52,7 @@ SELECT "id", "deletedAt", 'deleted', '[]' FROM "Source" WHERE "deletedAt" IS NOT
 INSERT INTO "Mention" ("issueId", "sourceId", "provider", "account", "conversationId", "url", "startAt")
 SELECT "l"."issueId", "ls"."sourceId", "l"."provider", "l"."account", "l"."conversationId", "l"."url", "s"."createdAt"
 FROM "LinkSource" "ls" JOIN "Link" "l" ON "l"."id" = "ls"."linkId" JOIN "Source" "s" ON "s"."id" = "ls"."sourceId";
+
+-- The versions now say what these said (the latest version applied, the delete's tombstone).
+ALTER TABLE "Source" DROP COLUMN "version";
+ALTER TABLE "Source" DROP COLUMN "deletedAt";
