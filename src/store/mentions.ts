@@ -189,8 +189,10 @@ export async function reconcileLinks(tx: Transaction, issueId: number, keys: rea
     outcome.jobsCancelled = (await tx.reopenJob.deleteMany({ where: { id: { in: cancel.map((job) => job.id) }, state: "pending", noteDoneAt: null } })).count;
     // A close whose last unsettled job was withdrawn has settled: its summary is written (again). One left with no
     // job at all reopened nothing and gets no summary, like a close of an issue without links.
-    const affected = await tx.issueClose.findMany({ where: { id: { in: [...new Set(cancel.map((job) => job.closeId))] }, jobs: { some: {} } }, select: { id: true } });
-    await markSummaryDue(tx, affected.map((close) => close.id));
+    const closeIds = [...new Set(cancel.map((job) => job.closeId))];
+    const withJobs = await tx.issueClose.findMany({ where: { id: { in: closeIds }, jobs: { some: {} } }, select: { id: true } });
+    await markSummaryDue(tx, withJobs.map((close) => close.id));
+    await tx.issueClose.updateMany({ where: { id: { in: closeIds }, jobs: { none: {} } }, data: { summaryDueAt: null } });
   }
   if (outcome.added + outcome.removed > 0) outcome.changed = true;
   return outcome;

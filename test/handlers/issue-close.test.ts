@@ -226,5 +226,17 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
       previous: LINKS.slice(0, 2),
     });
     expect((await jobs()).map((job) => job.provider)).toEqual(["zendesk"]);
+    // Its summary waits for the job left; once that is withdrawn too, the close reopens nothing and gets no summary.
+    expect((await closes())[0]?.summaryDueAt).not.toBeNull();
+    await applySourceChange(database.prisma, {
+      issue: ISSUE,
+      source: { kind: "comment", key: "1001" },
+      event: { action: "edited", version: new Date("2026-11-21T09:00:00Z") },
+      createdAt: new Date("2026-11-20T10:00:00Z"),
+      links: [],
+      previous: LINKS.slice(0, 1),
+    });
+    expect(await jobs()).toEqual([]);
+    expect((await closes())[0]?.summaryDueAt).toBeNull();
   });
 });
