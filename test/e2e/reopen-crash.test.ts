@@ -150,9 +150,10 @@ describe.each(ENGINES)("R1: kill -9 while reopening %s", (engine) => {
         (await database.prisma.delivery.count()) === 0 &&
         (await database.prisma.issueClose.count()) === ORDER_ISSUES.length &&
         (await database.prisma.link.count()) === ids.length &&
-        (await database.prisma.reopenJob.count({ where: { state: { not: "done" } } })) === 0,
+        (await database.prisma.reopenJob.count({ where: { state: { not: "done" } } })) === 0 &&
+        (await database.prisma.issueClose.count({ where: { OR: [{ summaryCommentId: null }, { summaryDueAt: { not: null } }] } })) === 0,
       60_000,
-      "every delivery processed and every job done",
+      "every delivery processed, every job done and every summary current",
     );
 
     const jobs = await database.prisma.reopenJob.findMany({ select: { conversationId: true, close: { select: { issue: { select: { number: true } } } } } });
@@ -168,5 +169,10 @@ describe.each(ENGINES)("R1: kill -9 while reopening %s", (engine) => {
     expect(new Set(jobs.map((job) => job.conversationId)).size).toBe(ids.length);
     expect(jobs.every((job) => Math.floor(Number(job.conversationId) / 1000) === job.close.issue.number)).toBe(true);
     expect(extraReopens).toBeLessThanOrEqual(bound);
+    // One summary per issue, counting the jobs its comments added after the close: edited in place, not posted again.
+    const summaries = [...orderGithub.comments.values()];
+    expect(summaries.map((comment) => comment.issue).sort()).toEqual(ORDER_ISSUES.map((number) => `Codertocat/Hello-World#${number}`).sort());
+    const total = COMMENTS.reduce((sum, n) => sum + n, 0);
+    for (const comment of summaries) expect(comment.body).toContain(`reopened ${total} of ${total} linked conversations`);
   });
 });
