@@ -5,7 +5,7 @@ import { closeloopApp } from "../src/app.js";
 import { RepoConfigCache } from "../src/config/repo-config-cache.js";
 import { CONFIG_PATH, DEFAULT_CONFIG } from "../src/config/repo-config.js";
 import { LabelSweepWorker } from "../src/jobs/label-sweep-worker.js";
-import { reopenLanes } from "../src/jobs/reopen-lanes.js";
+import { helpdeskLanes } from "../src/jobs/helpdesk-lanes.js";
 import { ReopenWorker } from "../src/jobs/reopen-worker.js";
 import { applyLabelsWithApp, type InstallationLabelDeps } from "../src/labels/installation-labels.js";
 import type { SweepFigures } from "../src/labels/sweep.js";
@@ -259,7 +259,7 @@ export async function runP2Script(database: Database, script: readonly ScriptSte
   const labels: InstallationLabelDeps = { prisma: database.prisma, github: (installationId) => probot.auth(installationId), configs, log, now: () => now };
   const sweep = new LabelSweepWorker({ ...labels, target: database.target });
   // The helpdesk worker as src/server.ts wires it with enrichment; started for each enrichment step, stopped after.
-  const helpdeskWorker = new ReopenWorker(database.prisma, database.engine, reopenLanes(enabledProviders(helpdesk.env())), labels.github, log, {
+  const helpdeskWorker = new ReopenWorker(database.prisma, database.engine, helpdeskLanes(enabledProviders(helpdesk.env())), labels.github, log, {
     idlePollMs: 20,
     enrichment: {
       customerKey: CUSTOMER_KEY,

@@ -8,7 +8,6 @@ import type { ProviderId } from "../src/domain/link.js";
 import { ReopenWorker } from "../src/jobs/reopen-worker.js";
 import type { RateBudget } from "../src/providers/provider.js";
 import { providers } from "../src/providers/registry.js";
-import { clearRateLimitStates } from "../src/providers/helpdesk-http.js";
 import { openDatabase } from "../src/store/database.js";
 import { parseDatabaseUrl } from "../src/store/database-url.js";
 import { migrate, readMigrationFiles } from "../src/store/migrations.js";
@@ -44,7 +43,6 @@ export const P3_CASES: { provider: ProviderId; start: () => Promise<FakeHelpdesk
  * SQLite; every job is a note and a reopen, so two calls.
  */
 export async function benchReopen(testCase: (typeof P3_CASES)[number], seconds: number): Promise<ReopenFigures> {
-  clearRateLimitStates();
   const fake = await testCase.start();
   const target = parseDatabaseUrl(`file:${join(mkdtempSync(join(tmpdir(), "closeloop-bench-p3-")), "closeloop.db")}`);
   // The bench is compiled to build-bench/: the committed migrations are at the repository's root.

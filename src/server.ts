@@ -12,7 +12,7 @@ import { BackfillWorker } from "./jobs/backfill-worker.js";
 import { DeliveryWorker } from "./jobs/delivery-worker.js";
 import { LabelSweepWorker } from "./jobs/label-sweep-worker.js";
 import { applyLabelsWithApp, type InstallationLabelDeps } from "./labels/installation-labels.js";
-import { reopenLanes } from "./jobs/reopen-lanes.js";
+import { helpdeskLanes } from "./jobs/helpdesk-lanes.js";
 import { ReopenWorker } from "./jobs/reopen-worker.js";
 import { ProviderConfigError } from "./providers/provider-settings.js";
 import { enabledProviders, type EnabledProvider } from "./providers/registry.js";
@@ -60,7 +60,7 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
     const configs = new RepoConfigCache(database.prisma, app.log);
     const github = (installationId: number) => app.auth(installationId);
     const labels: InstallationLabelDeps = { prisma: database.prisma, github, configs, log: app.log, dryRun: env.CLOSELOOP_DRY_RUN };
-    const reopen = new ReopenWorker(database.prisma, database.engine, reopenLanes(providers), github, app.log, {
+    const reopen = new ReopenWorker(database.prisma, database.engine, helpdeskLanes(providers), github, app.log, {
       dryRun: env.CLOSELOOP_DRY_RUN,
       leaseMs: env.CLOSELOOP_REOPEN_LEASE_SECONDS * 1000,
       enrichment: {
@@ -74,6 +74,7 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
     const sweep = new LabelSweepWorker({ ...labels, target: database.target }, { intervalMs: env.CLOSELOOP_SWEEP_INTERVAL_MINUTES * 60_000 });
     const backfills = new BackfillWorker({
       prisma: database.prisma,
+      engine: database.engine,
       github,
       configs,
       matchers: urlMatchers,

@@ -4,6 +4,8 @@ import { Probot } from "probot";
 import { z } from "zod";
 import { RepoConfigCache } from "../config/repo-config-cache.js";
 import type { Env } from "../config/env.js";
+import { QUEUES } from "../config/queues.js";
+import { workerOwner } from "../jobs/worker.js";
 import { runBackfill, BackfillForbiddenError, type BackfillProgress } from "../jobs/backfill.js";
 import { urlMatchers } from "../providers/url-matchers.js";
 import { claimBackfill, failBackfill, readBackfill, requestBackfills, type BackfillStatus } from "../store/backfills.js";
@@ -57,6 +59,7 @@ export async function backfillCommand(database: Database, args: string[], option
   const log = pino({ level: "warn" }, pino.destination(2));
   const deps = {
     prisma: database.prisma,
+    engine: database.engine,
     github: (installationId: number) => github.auth(installationId),
     configs: new RepoConfigCache(database.prisma, log),
     matchers: urlMatchers,
@@ -74,7 +77,8 @@ export async function backfillCommand(database: Database, args: string[], option
       );
     const existing = await readBackfill(database.prisma, repository.id);
     if (!existing || existing.state === "done" || existing.state === "failed") await requestBackfills(database.prisma, [repository], new Date());
-    let claimed = await claimBackfill(database.prisma, 60_000, repository.id);
+    const lease = { owner: workerOwner(), leaseMs: QUEUES.backfill.leaseMs };
+    let claimed = await claimBackfill(database.prisma, database.engine, lease, { repositoryId: repository.id });
     // The server holds it: follow its progress until it finishes (or its lease runs out, and this takes over).
     while (claimed === null) {
       const status = (await readBackfill(database.prisma, repository.id))!;
@@ -82,7 +86,7 @@ export async function backfillCommand(database: Database, args: string[], option
       show({ phase: status.phase, page: status.page, counts: status }, over);
       if (over) break;
       await new Promise((resolve) => setTimeout(resolve, 1_000));
-      claimed = await claimBackfill(database.prisma, 60_000, repository.id);
+      claimed = await claimBackfill(database.prisma, database.engine, lease, { repositoryId: repository.id });
     }
     if (claimed !== null) {
       try {
@@ -91,7 +95,7 @@ export async function backfillCommand(database: Database, args: string[], option
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         // The server's worker retries a transient failure from the page it stopped on; a forbidden repository fails.
-        await failBackfill(database.prisma, repository.id, reason, error instanceof BackfillForbiddenError ? { failed: new Date() } : { retryAt: new Date() });
+        await failBackfill(database.prisma, claimed, reason, error instanceof BackfillForbiddenError ? { failed: new Date() } : { retryAt: new Date() });
         options.progress?.(`${name}: stopped: ${reason}`, true);
       }
     }

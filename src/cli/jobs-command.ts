@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Database } from "../store/database.js";
-import { JOB_STATES } from "../store/leased-jobs.js";
+import { JOB_STATES } from "../store/helpdesk-jobs.js";
 import { listJobs } from "../store/reopen-jobs.js";
 import { parseWith, UsageError } from "./arguments.js";
 import type { Output } from "./output.js";

@@ -8,7 +8,7 @@ import { listLabelErrors } from "../store/labels.js";
 import { migrationStatus } from "../store/migrations.js";
 import { deliveryBacklog } from "../store/deliveries.js";
 import { enrichmentBacklog } from "../store/enrich-jobs.js";
-import type { ProviderQueue } from "../store/leased-jobs.js";
+import type { ProviderQueue } from "../store/helpdesk-jobs.js";
 import { jobBacklog } from "../store/reopen-jobs.js";
 import { readSweep } from "../store/sweep-schedule.js";
 import type { Output } from "./output.js";

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { PROVIDERS } from "../domain/link.js";
 import type { Prisma } from "../store/database.js";
-import { JOB_STATES } from "../store/leased-jobs.js";
+import { JOB_STATES } from "../store/helpdesk-jobs.js";
 
 /**
  * `GET /metrics` in Prometheus' text format (SPEC §9), with prom-client. Instruments that count what happens live

@@ -6,6 +6,7 @@ import type { UrlMatcher } from "../domain/link.js";
 import { recogniseLinks } from "../domain/recognise-links.js";
 import { applyIssueLabels } from "../labels/apply-labels.js";
 import { advanceBackfill, type BackfillCounts, type BackfillCursor, type ClaimedBackfill } from "../store/backfills.js";
+import type { Engine } from "../store/database-url.js";
 import type { Prisma } from "../store/database.js";
 import { applySourceChange, type IssueRef, type SourceKind } from "../store/links.js";
 
@@ -13,6 +14,7 @@ type Octokit = Awaited<ReturnType<Probot["auth"]>>;
 
 export interface BackfillDeps {
   prisma: Prisma;
+  engine: Engine;
   /** an installation's Octokit (Probot's app.auth): its throttling plugin waits out GitHub's primary and secondary limits */
   github: (installationId: number) => Promise<Octokit>;
   configs: RepoConfigCache;
@@ -23,8 +25,6 @@ export interface BackfillDeps {
   dryRun?: boolean;
   /** issues and comments per page: GitHub's maximum, 100, unless a test pages smaller */
   perPage?: number;
-  /** how long a claimed backfill is held; each stored page extends it */
-  leaseMs?: number;
 }
 
 export interface BackfillProgress extends BackfillCursor {
@@ -34,6 +34,11 @@ export interface BackfillProgress extends BackfillCursor {
 /** Not retried: GitHub says the app cannot read the repository (gone, or no longer in the installation). */
 export class BackfillForbiddenError extends Error {
   override name = "BackfillForbiddenError";
+}
+
+/** The run stalled past its lease and another process took the backfill over: this one stops, writing nothing more. */
+export class BackfillLeaseLost extends Error {
+  override name = "BackfillLeaseLost";
 }
 
 /**
@@ -49,7 +54,6 @@ export async function runBackfill(
   options: { onProgress?: (progress: BackfillProgress) => void; stopping?: () => boolean } = {},
 ): Promise<BackfillCounts & { finished: boolean }> {
   const perPage = deps.perPage ?? 100;
-  const leaseMs = deps.leaseMs ?? 60_000;
   const { repository } = claimed;
   const where = `${repository.owner}/${repository.name}`;
   const octokit = await deps.github(Number(repository.installationId));
@@ -99,7 +103,7 @@ export async function runBackfill(
     }
     // A short page is the listing's last.
     const next: BackfillCursor | null = issues.length === perPage ? { phase, page: page + 1 } : phase === "open" ? { phase: "closed", page: 1 } : null;
-    await advanceBackfill(deps.prisma, repository.id, next, added, leaseMs);
+    if (!(await advanceBackfill(deps.prisma, claimed, next, added))) throw new BackfillLeaseLost(`backfill ${where}: another process took it over (this one's lease ran out)`);
     counts.issues += added.issues;
     counts.comments += added.comments;
     counts.links += added.links;

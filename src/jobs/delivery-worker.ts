@@ -1,10 +1,12 @@
 import type { Logger } from "probot";
+import { QUEUES } from "../config/queues.js";
 import type { Engine } from "../store/database-url.js";
 import type { Prisma } from "../store/database.js";
-import { claimDeliveries, completeDelivery, failDelivery, type StoredDelivery } from "../store/deliveries.js";
-import { backoffDelay } from "./backoff.js";
-import { PollLoop } from "./poll-loop.js";
+import { CLAIMED_DELIVERY, DELIVERIES, deliveryFailed, storedDelivery, type StoredDelivery } from "../store/deliveries.js";
 import { errorSummary } from "./error-summary.js";
+import { LeaseHolder } from "./lease-holder.js";
+import { decideRetry } from "./retry-policy.js";
+import { definedOptions, Worker, workerOwner } from "./worker.js";
 
 export interface DeliveryWorkerOptions {
   batch?: number;
@@ -20,6 +22,8 @@ export interface DeliveryWorkerOptions {
    */
   ingestActive?: () => boolean;
   yieldMs?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
 }
 
 /**
@@ -29,52 +33,56 @@ export interface DeliveryWorkerOptions {
  */
 export class DeliveryWorker {
   readonly #options: Required<DeliveryWorkerOptions>;
-  readonly #loop: PollLoop;
-  /** stop() was called: a burst is no longer waited out */
+  readonly #worker: Worker;
+  readonly #leases: LeaseHolder<string>;
+  /** stop() was called: a burst is no longer waited out, and the batch in hand is finished without claiming more */
   #stopping = false;
 
   constructor(
-    private readonly prisma: Prisma,
-    private readonly engine: Engine,
+    prisma: Prisma,
+    engine: Engine,
     private readonly dispatch: (delivery: StoredDelivery) => Promise<void>,
     private readonly log: Logger,
     options: DeliveryWorkerOptions = {},
   ) {
     this.#options = {
-      batch: options.batch ?? 20,
-      leaseMs: options.leaseMs ?? 10_000,
-      idlePollMs: options.idlePollMs ?? 1_000,
-      maxAttempts: options.maxAttempts ?? 8,
-      concurrency: options.concurrency ?? (engine === "sqlite" ? 1 : 4),
-      ingestActive: options.ingestActive ?? (() => false),
-      yieldMs: options.yieldMs ?? 50,
+      ...QUEUES.delivery,
+      batch: 20,
+      idlePollMs: 1_000,
+      concurrency: engine === "sqlite" ? 1 : 4,
+      ingestActive: () => false,
+      yieldMs: 50,
+      ...definedOptions(options),
     };
-    this.#loop = new PollLoop(
-      async () => {
-        // Woken by each stored batch: during a burst, neither claim nor process (both cost the database CPU the
-        // requests need); the burst's deliveries are taken right after it.
+    this.#leases = new LeaseHolder(prisma, engine, DELIVERIES, { owner: workerOwner(), leaseMs: this.#options.leaseMs }, log);
+    this.#worker = new Worker({
+      name: "delivery inbox",
+      log,
+      idleMs: this.#options.idlePollMs,
+      // Woken by each stored batch: during a burst, neither claim nor process (both cost the database CPU the
+      // requests need); the burst's deliveries are taken right after it.
+      tick: async () => {
         await this.#whileBurst();
         await this.drain();
         return false;
       },
-      this.#options.idlePollMs,
-      (error) => this.log.error({ err: error }, "delivery inbox: cannot claim deliveries; retrying"),
-    );
+      heartbeat: { leaseMs: this.#options.leaseMs, renew: () => this.#leases.renew() },
+    });
   }
 
   start(): void {
     this.#stopping = false;
-    this.#loop.start();
+    this.#worker.start();
   }
 
   /** New work was stored: look now instead of at the next poll. */
   wake(): void {
-    this.#loop.wake();
+    this.#worker.wake();
   }
 
   async stop(): Promise<void> {
     this.#stopping = true;
-    await this.#loop.stop();
+    await this.#worker.stop();
   }
 
   /** Processes what is claimable now, until nothing is left; returns how many deliveries were handled. */
@@ -82,10 +90,10 @@ export class DeliveryWorker {
     let handled = 0;
     // Stopping: the batch in hand is finished, the rest waits in the inbox for the next start or another replica.
     while (!this.#stopping) {
-      const batch = await claimDeliveries(this.prisma, this.engine, this.#options.batch, this.#options.leaseMs);
-      if (batch.length === 0) return handled;
-      await this.#processBatch(batch);
-      handled += batch.length;
+      const rows = await this.#leases.claim<Parameters<typeof storedDelivery>[0]>(this.#options.batch, { returning: CLAIMED_DELIVERY });
+      if (rows.length === 0) return handled;
+      await this.#processBatch(rows.map(storedDelivery));
+      handled += rows.length;
     }
     return handled;
   }
@@ -112,18 +120,19 @@ export class DeliveryWorker {
   async #process(delivery: StoredDelivery): Promise<void> {
     try {
       await this.dispatch(delivery);
-      await completeDelivery(this.prisma, delivery.id);
+      await this.#leases.delete(delivery.id);
     } catch (error) {
       const reason = errorSummary(error);
-      if (delivery.attempts >= this.#options.maxAttempts) {
-        this.log.error({ delivery: delivery.id, event: delivery.name, attempts: delivery.attempts }, `delivery ${delivery.id} (${delivery.name}) failed ${delivery.attempts} times; kept as dead: ${reason}`);
-        await failDelivery(this.prisma, delivery.id, reason, { dead: new Date() });
+      const what = `delivery ${delivery.id} (${delivery.name})`;
+      const context = { delivery: delivery.id, event: delivery.name, attempts: delivery.attempts };
+      const decision = decideRetry({ retryable: true }, delivery.attempts, this.#options);
+      if (decision.retry) {
+        this.log.warn(context, `${what} failed; retry in ${Math.round(decision.delayMs / 1000)}s: ${reason}`);
+        await this.#leases.settle(delivery.id, deliveryFailed(reason, { retryAt: decision.at }));
       } else {
-        const delay = backoffDelay(delivery.attempts, 1_000, 5 * 60_000);
-        this.log.warn({ delivery: delivery.id, event: delivery.name, attempts: delivery.attempts }, `delivery ${delivery.id} (${delivery.name}) failed; retry in ${Math.round(delay / 1000)}s: ${reason}`);
-        await failDelivery(this.prisma, delivery.id, reason, { retryAt: new Date(Date.now() + delay) });
+        this.log.error(context, `${what} failed ${delivery.attempts} times; kept as dead: ${reason}`);
+        await this.#leases.settle(delivery.id, deliveryFailed(reason, { dead: new Date() }));
       }
     }
   }
 }
-

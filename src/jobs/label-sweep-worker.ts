@@ -1,5 +1,3 @@
-import { hostname } from "node:os";
-import { randomUUID } from "node:crypto";
 import { installationConfigReader } from "../config/installation-config.js";
 import { DEFAULT_CONFIG } from "../config/repo-config.js";
 import type { FrequencyRules } from "../domain/frequency.js";
@@ -11,8 +9,9 @@ import type { DatabaseTarget } from "../store/database-url.js";
 import { openSweepStore } from "../store/label-sweep.js";
 import type { RepositoryRef } from "../store/links.js";
 import { claimSweep, finishSweep, renewSweep, requestSweep } from "../store/sweep-schedule.js";
-import { PollLoop } from "./poll-loop.js";
+import { QUEUES } from "../config/queues.js";
 import { errorSummary } from "./error-summary.js";
+import { Worker, workerOwner } from "./worker.js";
 
 export interface LabelSweepOptions {
   /** time between sweeps (CLOSELOOP_SWEEP_INTERVAL_MINUTES; an hour by default) */
@@ -50,10 +49,12 @@ class SweepInterrupted extends Error {
  * sweep, so a stopped or crashed sweep loses nothing.
  */
 export class LabelSweepWorker {
-  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly owner = workerOwner();
   readonly #options: Required<LabelSweepOptions>;
-  readonly #loop: PollLoop;
-  #stopping = false;
+  readonly #worker: Worker;
+  /** a sweep is running here: the heartbeat renews its lease */
+  #sweeping = false;
+  #started = false;
   /** the lease renewal found another replica holding the sweep: this one ends it between two issues */
   #leaseLost = false;
 
@@ -64,51 +65,51 @@ export class LabelSweepWorker {
     this.#options = {
       intervalMs: options.intervalMs ?? 60 * 60_000,
       pollMs: options.pollMs ?? 60_000,
-      leaseMs: options.leaseMs ?? 2 * 60_000,
+      leaseMs: options.leaseMs ?? QUEUES.sweep.leaseMs,
       retryMs: options.retryMs ?? 5 * 60_000,
       maxIssuesPerSweep: options.maxIssuesPerSweep ?? 500,
       stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
     };
-    this.#loop = new PollLoop(
-      async () => (await this.runOnce(), false),
-      this.#options.pollMs,
-      (error) => this.deps.log.error({ err: error }, "label sweep: cannot run; retrying"),
-    );
+    this.#worker = new Worker({
+      name: "label sweep",
+      log: deps.log,
+      idleMs: this.#options.pollMs,
+      tick: async () => (await this.runOnce(), false),
+      heartbeat: { leaseMs: this.#options.leaseMs, renew: () => this.#renew() },
+      // The issue being relabelled may wait for GitHub's pacing of writes: past the bound, the lease expires instead.
+      stopTimeoutMs: this.#options.stopTimeoutMs,
+    });
   }
 
   start(): void {
-    this.#stopping = false;
-    this.#loop.start();
+    this.#started = true;
+    this.#worker.start();
   }
 
   /** A sweep is wanted now (the config changed): the first replica to look runs it. */
   async request(): Promise<void> {
     await requestSweep(this.deps.prisma, this.#now());
-    this.#loop.wake();
+    this.#worker.wake();
   }
 
   async stop(): Promise<void> {
-    this.#stopping = true;
-    let bound: NodeJS.Timeout | undefined;
-    await Promise.race([this.#loop.stop(), new Promise<void>((resolve) => (bound = setTimeout(resolve, this.#options.stopTimeoutMs)))]);
-    clearTimeout(bound);
+    await this.#worker.stop();
   }
 
   /** Sweeps once if a sweep is due and this replica gets the lease; returns its figures, or null when it did not sweep. */
   async runOnce(): Promise<SweepFigures | null> {
     const { prisma, log } = this.deps;
     const startedAt = this.#now();
-    if (!(await claimSweep(prisma, this.owner, this.#options.leaseMs, startedAt))) return null;
+    if (!(await claimSweep(prisma, this.deps.target.engine, { owner: this.owner, leaseMs: this.#options.leaseMs }, startedAt))) return null;
     this.#leaseLost = false;
+    this.#sweeping = true;
     const clock = performance.now();
     let figures: SweepFigures = { issues: 0, links: 0, changed: 0, batches: 0 };
     let error: string | null = null;
     let nextRunAt = new Date(startedAt.getTime() + this.#options.intervalMs);
     const run = new SweepRun(this.deps);
-    let heartbeat: NodeJS.Timeout | undefined;
     try {
       const store = openSweepStore(this.deps.target);
-      heartbeat = setInterval(() => void this.#renew(), Math.max(100, Math.floor(this.#options.leaseMs / 3)));
       try {
         figures = await sweepDueIssues(store, startedAt, (id) => run.rules(id), {
           applyChanged: (issues) => this.#apply(issues, run),
@@ -124,7 +125,7 @@ export class LabelSweepWorker {
       nextRunAt = this.#sooner(nextRunAt, failure instanceof SweepInterrupted ? failure.retryAfterMs : this.#options.retryMs);
       log.warn({ err: failure }, `label sweep: stopped before the end (${error}); the rest is swept from ${nextRunAt.toISOString()}`);
     } finally {
-      clearInterval(heartbeat);
+      this.#sweeping = false;
     }
     const seconds = (performance.now() - clock) / 1000;
     sweepDuration.observe(seconds);
@@ -141,7 +142,7 @@ export class LabelSweepWorker {
   async #apply(issues: DecayedIssue[], run: SweepRun): Promise<void> {
     for (const decayed of issues) {
       // Another replica (or this one's next start) carries on at once.
-      if (this.#stopping) throw new SweepInterrupted("the process is stopping", 0);
+      if (this.#stopping()) throw new SweepInterrupted("the process is stopping", 0);
       if (this.#leaseLost) throw new SweepInterrupted("another replica took the sweep over (this one's lease ran out)", 0);
       if (run.applied >= this.#options.maxIssuesPerSweep) {
         throw new SweepInterrupted(`relabelled ${run.applied} issues, the most one sweep does; the rest follow in the next`, this.#options.retryMs);
@@ -167,13 +168,13 @@ export class LabelSweepWorker {
   }
 
   async #renew(): Promise<void> {
-    try {
-      if (!(await renewSweep(this.deps.prisma, this.owner, this.#options.leaseMs, this.#now()))) {
-        this.#leaseLost = true;
-      }
-    } catch (error) {
-      this.deps.log.warn({ err: error }, "label sweep: could not renew the lease");
-    }
+    if (!this.#sweeping) return;
+    if (!(await renewSweep(this.deps.prisma, { owner: this.owner, leaseMs: this.#options.leaseMs }, this.#now()))) this.#leaseLost = true;
+  }
+
+  /** Started, and told to stop: a sweep run from a test or the CLI (never started) is not stopping. */
+  #stopping(): boolean {
+    return this.#started && !this.#worker.running;
   }
 
   #sooner(next: Date, ms: number): Date {

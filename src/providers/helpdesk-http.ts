@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { z } from "zod";
 import type { ProviderId } from "../domain/link.js";
 import { observeProviderCall } from "../http/metrics.js";
@@ -84,16 +85,14 @@ export interface HelpdeskRequest<T> {
 export const DEFAULT_TIMEOUT_MS = 10_000;
 const REASON_LENGTH = 200;
 
-const rateLimitStates = new Map<ProviderId, RateLimitState>();
+const rateLimitObservers = new AsyncLocalStorage<(state: RateLimitState) => void>();
 
-/** The last rate-limit signals seen from the provider in this process, if any. */
-export function rateLimitState(provider: ProviderId): RateLimitState | undefined {
-  return rateLimitStates.get(provider);
-}
-
-/** Forgets what was seen; for tests that share a process. */
-export function clearRateLimitStates(): void {
-  rateLimitStates.clear();
+/**
+ * Runs `call` with `observe` told the rate-limit signals of every response its requests receive. The caller that
+ * paces a helpdesk (its lane) owns what it learns; nothing is kept here between calls.
+ */
+export function observingRateLimits<T>(observe: (state: RateLimitState) => void, call: () => Promise<T>): Promise<T> {
+  return rateLimitObservers.run(observe, call);
 }
 
 export function requestJson<T>(protocol: HelpdeskProtocol, request: HelpdeskRequest<T> & { schema: z.ZodType<T> }): Promise<T>;
@@ -143,7 +142,7 @@ export async function requestJson<T>(protocol: HelpdeskProtocol, request: Helpde
 
   const now = new Date();
   const signals = protocol.readRateLimit(response.headers, now);
-  recordRateLimit(protocol.provider, signals, now);
+  recordRateLimit(signals, now);
 
   if (response.status >= 200 && response.status < 300) {
     if (request.schema === undefined) return;
@@ -191,9 +190,9 @@ export async function requestJson<T>(protocol: HelpdeskProtocol, request: Helpde
   throw fail({ status, retryable: false, reason: `${name}: request rejected (${status})${detail}` });
 }
 
-function recordRateLimit(provider: ProviderId, signals: RateLimitSignals, now: Date): void {
+function recordRateLimit(signals: RateLimitSignals, now: Date): void {
   if (signals.limit === undefined && signals.remaining === undefined && signals.resetAt === undefined) return;
-  rateLimitStates.set(provider, { ...signals, observedAt: now });
+  rateLimitObservers.getStore()?.({ ...signals, observedAt: now });
 }
 
 /** Retry-After (RFC 9110: delay-seconds or an HTTP date) first, then the provider's own hints. */

@@ -1,4 +1,7 @@
+import type { Engine } from "./database-url.js";
 import type { Prisma } from "./database.js";
+import { Prisma as Sql } from "./generated/sqlite/client.js";
+import { claimLeases, extended, releaseLeases, unlocked, updateLeased, type Holder, type LeasedTable } from "./lease.js";
 import { ensureRepository, type RepositoryRef } from "./repositories.js";
 import { inTransaction } from "./transactions.js";
 
@@ -17,6 +20,8 @@ export interface ClaimedBackfill extends BackfillCursor {
   closedSince: Date;
   counts: BackfillCounts;
   attempts: number;
+  /** who claimed it: every write of the run is fenced by it */
+  lease: Holder;
 }
 
 export interface BackfillCounts {
@@ -40,62 +45,70 @@ export async function requestBackfills(prisma: Prisma, repositories: readonly Re
   }
 }
 
+/** Backfills as a leased table: one process runs a repository's backfill at a time, and each stored page extends it. */
+export const BACKFILLS: LeasedTable = {
+  kind: "backfill",
+  table: "Backfill",
+  key: "repositoryId",
+  lockedBy: "lockedBy",
+  lockedUntil: "lockedUntil",
+  // Nobody holds it, and a failed run's retry time (lockedUntil without a holder) has come.
+  ready: (now) => Sql.sql`"lockedBy" IS NULL AND "state" IN ('pending', 'running') AND ("lockedUntil" IS NULL OR "lockedUntil" < ${now})`,
+  held: Sql.sql`"lockedBy" IS NOT NULL`,
+  order: Sql.sql`"requestedAt"`,
+  onClaim: () => Sql.sql`"state" = 'running', "attempts" = "attempts" + 1`,
+  onRelease: Sql.sql`"state" = 'pending'`,
+};
+
 /**
- * Leases the oldest backfill that is pending, or running under a lease that ran out (its process died), or the
- * given repository's. The lease is taken with a compare-and-set on the row, so two processes never run one backfill.
+ * Leases the oldest backfill that is due, or whose holder's lease ran out (its process died), or the given
+ * repository's, for `holder`.
  */
-export async function claimBackfill(prisma: Prisma, leaseMs: number, repositoryId?: bigint, now = new Date()): Promise<ClaimedBackfill | null> {
-  for (let tries = 0; tries < 5; tries++) {
-    const candidate = await prisma.backfill.findFirst({
-      where: {
-        ...(repositoryId === undefined ? {} : { repositoryId }),
-        state: { in: ["pending", "running"] },
-        OR: [{ lockedUntil: null }, { lockedUntil: { lt: now } }],
-      },
-      orderBy: { requestedAt: "asc" },
-      include: { repository: { select: { id: true, installationId: true, owner: true, name: true } } },
-    });
-    if (!candidate) return null;
-    const taken = await prisma.backfill.updateMany({
-      where: { repositoryId: candidate.repositoryId, lockedUntil: candidate.lockedUntil, attempts: candidate.attempts },
-      data: { state: "running", lockedUntil: new Date(now.getTime() + leaseMs), attempts: { increment: 1 } },
-    });
-    if (taken.count === 0) continue;
-    return {
-      repository: candidate.repository,
-      phase: candidate.phase === "closed" ? "closed" : "open",
-      page: candidate.page,
-      closedSince: candidate.closedSince,
-      counts: { issues: candidate.issues, comments: candidate.comments, links: candidate.links },
-      attempts: candidate.attempts + 1,
-    };
-  }
-  return null;
+export async function claimBackfill(prisma: Prisma, engine: Engine, holder: Holder, options: { repositoryId?: bigint; now?: Date } = {}): Promise<ClaimedBackfill | null> {
+  const where = options.repositoryId === undefined ? undefined : Sql.sql`"repositoryId" = ${options.repositoryId}`;
+  const [claimed] = await claimLeases<{ key: bigint }>(prisma, engine, BACKFILLS, { ...holder, limit: 1, where }, options.now);
+  if (claimed === undefined) return null;
+  const row = await prisma.backfill.findUnique({
+    where: { repositoryId: BigInt(claimed.key) },
+    include: { repository: { select: { id: true, installationId: true, owner: true, name: true } } },
+  });
+  if (row === null) return null;
+  return {
+    repository: row.repository,
+    phase: row.phase === "closed" ? "closed" : "open",
+    page: row.page,
+    closedSince: row.closedSince,
+    counts: { issues: row.issues, comments: row.comments, links: row.links },
+    attempts: row.attempts,
+    lease: holder,
+  };
 }
 
-/** A page is stored: the cursor moves to `next` (null: finished), the counts grow, and the lease is extended. */
-export async function advanceBackfill(prisma: Prisma, repositoryId: bigint, next: BackfillCursor | null, added: BackfillCounts, leaseMs: number, now = new Date()): Promise<void> {
-  const counts = { issues: { increment: added.issues }, comments: { increment: added.comments }, links: { increment: added.links } };
-  await prisma.backfill.updateMany({
-    where: { repositoryId },
-    data:
-      next === null
-        ? { ...counts, state: "done", lockedUntil: null, lastError: null, finishedAt: now }
-        : { ...counts, phase: next.phase, page: next.page, lockedUntil: new Date(now.getTime() + leaseMs) },
-  });
+/**
+ * A page is stored: the cursor moves to `next` (null: finished), the counts grow, and the lease is extended. False
+ * when the lease was taken over (this process stalled past it): nothing is written, and the run must stop.
+ */
+export async function advanceBackfill(prisma: Prisma, claimed: ClaimedBackfill, next: BackfillCursor | null, added: BackfillCounts, now = new Date()): Promise<boolean> {
+  const counts = Sql.sql`"issues" = "issues" + ${added.issues}, "comments" = "comments" + ${added.comments}, "links" = "links" + ${added.links}`;
+  const set =
+    next === null
+      ? Sql.sql`${counts}, "state" = 'done', ${unlocked(BACKFILLS)}, "lastError" = NULL, "finishedAt" = ${now}`
+      : Sql.sql`${counts}, "phase" = ${next.phase}, "page" = ${next.page}, ${extended(BACKFILLS, new Date(now.getTime() + claimed.lease.leaseMs))}`;
+  return updateLeased(prisma, BACKFILLS, claimed.lease.owner, claimed.repository.id, set);
 }
 
 /** The process stops before the backfill is done: another (or the next start) takes it over at its page at once. */
-export async function releaseBackfill(prisma: Prisma, repositoryId: bigint): Promise<void> {
-  await prisma.backfill.updateMany({ where: { repositoryId, state: "running" }, data: { lockedUntil: null } });
+export async function releaseBackfill(prisma: Prisma, claimed: ClaimedBackfill): Promise<void> {
+  await releaseLeases(prisma, BACKFILLS, claimed.lease.owner, [claimed.repository.id]);
 }
 
 /** A run failed: retried by the next claim after `retryAt` (at the page it was on), or failed for good. */
-export async function failBackfill(prisma: Prisma, repositoryId: bigint, error: string, outcome: { retryAt: Date } | { failed: Date }): Promise<void> {
-  await prisma.backfill.updateMany({
-    where: { repositoryId },
-    data: "failed" in outcome ? { state: "failed", lockedUntil: null, lastError: error, finishedAt: outcome.failed } : { lockedUntil: outcome.retryAt, lastError: error },
-  });
+export async function failBackfill(prisma: Prisma, claimed: ClaimedBackfill, error: string, outcome: { retryAt: Date } | { failed: Date }): Promise<boolean> {
+  const set =
+    "failed" in outcome
+      ? Sql.sql`"state" = 'failed', ${unlocked(BACKFILLS)}, "lastError" = ${error}, "finishedAt" = ${outcome.failed}`
+      : Sql.sql`"lockedBy" = NULL, "lockedUntil" = ${outcome.retryAt}, "lastError" = ${error}`;
+  return updateLeased(prisma, BACKFILLS, claimed.lease.owner, claimed.repository.id, set);
 }
 
 export interface BackfillStatus extends BackfillCounts, BackfillCursor {

@@ -1,6 +1,7 @@
-import type { Engine } from "./database-url.js";
 import type { Prisma } from "./database.js";
 import type { DeliveryWriter } from "./delivery-writer.js";
+import { Prisma as Sql } from "./generated/sqlite/client.js";
+import type { LeasedTable } from "./lease.js";
 
 export interface StoredDelivery {
   id: string;
@@ -91,34 +92,35 @@ export class DeliveryInbox {
 }
 
 /**
- * Leases up to `limit` deliveries that no live worker holds, oldest first. A lease that ran out (its worker crashed)
- * is taken over. On PostgreSQL, SKIP LOCKED lets replicas claim disjoint batches; SQLite has one writer at a time.
+ * The inbox as a leased table (src/store/lease.ts). A delivery nobody holds waits until `lockedUntil` when a failed
+ * attempt set it; a held one is taken over when its lease ran out (its worker crashed). Handled deliveries are
+ * deleted; dead ones stay for `closeloop status`.
  */
-export async function claimDeliveries(prisma: Prisma, engine: Engine, limit: number, leaseMs: number, now = new Date()): Promise<StoredDelivery[]> {
-  const until = new Date(now.getTime() + leaseMs);
-  const rows =
-    engine === "postgresql"
-      ? await prisma.$queryRaw<StoredDelivery[]>`UPDATE "Delivery" SET "lockedUntil" = ${until}, "attempts" = "attempts" + 1
-          WHERE "id" IN (SELECT "id" FROM "Delivery" WHERE "deadAt" IS NULL AND ("lockedUntil" IS NULL OR "lockedUntil" < ${now})
-                         ORDER BY "receivedAt" LIMIT ${limit} FOR UPDATE SKIP LOCKED)
-          RETURNING "id", "name", "payload", "attempts"`
-      : await prisma.$queryRaw<StoredDelivery[]>`UPDATE "Delivery" SET "lockedUntil" = ${until}, "attempts" = "attempts" + 1
-          WHERE "id" IN (SELECT "id" FROM "Delivery" WHERE "deadAt" IS NULL AND ("lockedUntil" IS NULL OR "lockedUntil" < ${now})
-                         ORDER BY "receivedAt" LIMIT ${limit})
-          RETURNING "id", "name", "payload", "attempts"`;
-  return rows.map((row) => ({ ...row, attempts: Number(row.attempts) }));
+export const DELIVERIES: LeasedTable = {
+  kind: "delivery inbox",
+  table: "Delivery",
+  key: "id",
+  lockedBy: "lockedBy",
+  lockedUntil: "lockedUntil",
+  ready: (now) => Sql.sql`"deadAt" IS NULL AND "lockedBy" IS NULL AND ("lockedUntil" IS NULL OR "lockedUntil" <= ${now})`,
+  held: Sql.sql`"lockedBy" IS NOT NULL AND "deadAt" IS NULL`,
+  order: Sql.sql`"receivedAt"`,
+  onClaim: () => Sql.sql`"attempts" = "attempts" + 1`,
+  onRelease: Sql.sql`"attempts" = "attempts" - 1`,
+};
+
+/** What a claim returns of a delivery besides its id. */
+export const CLAIMED_DELIVERY = Sql.sql`"name", "payload", "attempts"`;
+
+export function storedDelivery(row: { key: string; name: string; payload: string; attempts: number | bigint }): StoredDelivery {
+  return { id: row.key, name: row.name, payload: row.payload, attempts: Number(row.attempts) };
 }
 
-export async function completeDelivery(prisma: Prisma, id: string): Promise<void> {
-  await prisma.delivery.deleteMany({ where: { id } });
-}
-
-/** A failed attempt: retried at `retryAt`, or kept as dead (with its error) once it has failed too often. */
-export async function failDelivery(prisma: Prisma, id: string, error: string, outcome: { retryAt: Date } | { dead: Date }): Promise<void> {
-  await prisma.delivery.updateMany({
-    where: { id },
-    data: "dead" in outcome ? { lastError: error, deadAt: outcome.dead, lockedUntil: null } : { lastError: error, lockedUntil: outcome.retryAt },
-  });
+/** A failed attempt's outcome: tried again at `retryAt`, or kept as dead for `closeloop status`. */
+export function deliveryFailed(error: string, outcome: { retryAt: Date } | { dead: Date }): Sql.Sql {
+  return "dead" in outcome
+    ? Sql.sql`"lockedBy" = NULL, "lockedUntil" = NULL, "deadAt" = ${outcome.dead}, "lastError" = ${error}`
+    : Sql.sql`"lockedBy" = NULL, "lockedUntil" = ${outcome.retryAt}, "lastError" = ${error}`;
 }
 
 export interface DeliveryBacklog {

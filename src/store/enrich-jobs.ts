@@ -1,9 +1,9 @@
 import type { ProviderId } from "../domain/link.js";
 import { recordConversationDetails, type ConversationDetailsUpdate } from "./conversation-details.js";
-import type { Engine } from "./database-url.js";
 import type { Prisma, Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
-import { claimLeased, queuesByProvider, type ProviderQueue } from "./leased-jobs.js";
+import { ENRICH_JOBS, queuesByProvider, type ProviderQueue } from "./helpdesk-jobs.js";
+import { deleteLeased, unlocked, updateLeased } from "./lease.js";
 import type { IssueRef } from "./links.js";
 import { inTransaction } from "./transactions.js";
 
@@ -44,17 +44,11 @@ export async function requestEnrichment(tx: Transaction, links: readonly Enrichm
       "updatedAt" = excluded."updatedAt"`;
 }
 
-/** Leases up to `limit` of the provider's due enrichment jobs for `owner`. */
-export async function claimEnrichJobs(
-  prisma: Prisma,
-  engine: Engine,
-  claim: { provider: string; limit: number; leaseMs: number; owner: string },
-  now = new Date(),
-): Promise<ClaimedEnrichJob[]> {
-  const ids = await claimLeased(prisma, engine, "EnrichJob", claim, now);
+/** What the worker needs to run the enrichment jobs it claimed (`ENRICH_JOBS`). */
+export async function readClaimedEnrichJobs(prisma: Prisma, ids: readonly number[], owner: string): Promise<ClaimedEnrichJob[]> {
   if (ids.length === 0) return [];
   return prisma.enrichJob.findMany({
-    where: { id: { in: ids }, lockedBy: claim.owner },
+    where: { id: { in: [...ids] }, lockedBy: owner },
     orderBy: { id: "asc" },
     select: { id: true, provider: true, account: true, conversationId: true, url: true, attempts: true, generation: true },
   });
@@ -68,12 +62,13 @@ export async function claimEnrichJobs(
  */
 export async function recordEnrichment(prisma: Prisma, job: ClaimedEnrichJob, owner: string, details: ConversationDetailsUpdate, at = new Date()): Promise<IssueRef[] | null> {
   return inTransaction(prisma, async (tx) => {
-    const mine = Sql.sql`"id" = ${job.id} AND "lockedBy" = ${owner} AND "state" = 'running'`;
-    const released = Sql.sql`"lockedBy" = NULL, "lockedUntil" = NULL, "lastError" = NULL, "lastStatus" = NULL, "updatedAt" = ${at}`;
-    let held = await tx.$executeRaw`UPDATE "EnrichJob" SET "state" = 'done', "finishedAt" = ${at}, ${released} WHERE ${mine} AND "generation" = ${job.generation}`;
+    const released = Sql.sql`${unlocked(ENRICH_JOBS)}, "lastError" = NULL, "lastStatus" = NULL, "updatedAt" = ${at}`;
+    const done = Sql.sql`"state" = 'done', "finishedAt" = ${at}, ${released}`;
     // A new link asked for the details after this run began: run again (its link is written below either way).
-    if (held === 0) held = await tx.$executeRaw`UPDATE "EnrichJob" SET "state" = 'pending', "attempts" = 0, "nextAttemptAt" = ${at}, ${released} WHERE ${mine}`;
-    if (held !== 1) return null;
+    const again = Sql.sql`"state" = 'pending', "attempts" = 0, "nextAttemptAt" = ${at}, ${released}`;
+    const held =
+      (await updateLeased(tx, ENRICH_JOBS, owner, job.id, done, Sql.sql`"generation" = ${job.generation}`)) || (await updateLeased(tx, ENRICH_JOBS, owner, job.id, again));
+    if (!held) return null;
     const issues = await recordConversationDetails(tx, job.provider as ProviderId, job, { ...details, enrichedAt: at });
     await markLabelsStale(tx, issues, at);
     return issues;
@@ -99,9 +94,7 @@ const unlinked = Sql.sql`NOT EXISTS (SELECT 1 FROM "Link" l
  * conversation since the claim (its generation moved): then the job runs.
  */
 export async function dropUnlinkedJob(prisma: Prisma, job: ClaimedEnrichJob, owner: string): Promise<boolean> {
-  const deleted = await prisma.$executeRaw`DELETE FROM "EnrichJob"
-    WHERE "id" = ${job.id} AND "lockedBy" = ${owner} AND "generation" = ${job.generation} AND ${unlinked}`;
-  return deleted === 1;
+  return deleteLeased(prisma, ENRICH_JOBS, owner, job.id, Sql.sql`"generation" = ${job.generation} AND ${unlinked}`);
 }
 
 /**

@@ -1,7 +1,7 @@
-import type { Engine } from "./database-url.js";
 import type { Prisma, Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
-import { claimLeased, queuesByProvider, type JobState, type ProviderQueue } from "./leased-jobs.js";
+import { unlocked, type LeasedTable } from "./lease.js";
+import { queuesByProvider, type JobState, type ProviderQueue } from "./helpdesk-jobs.js";
 
 /** A claimed job: what the worker needs to run it. */
 export interface ClaimedJob {
@@ -17,17 +17,11 @@ export interface ClaimedJob {
   note: string;
 }
 
-/** Leases up to `limit` of the provider's due jobs for `owner` (see claimLeased), with what the worker needs. */
-export async function claimJobs(
-  prisma: Prisma,
-  engine: Engine,
-  claim: { provider: string; limit: number; leaseMs: number; owner: string },
-  now = new Date(),
-): Promise<ClaimedJob[]> {
-  const ids = await claimLeased(prisma, engine, "ReopenJob", claim, now);
+/** What the worker needs to run the jobs it claimed (`REOPEN_JOBS`), oldest first. */
+export async function readClaimedJobs(prisma: Prisma, ids: readonly number[], owner: string): Promise<ClaimedJob[]> {
   if (ids.length === 0) return [];
   const jobs = await prisma.reopenJob.findMany({
-    where: { id: { in: ids }, lockedBy: claim.owner },
+    where: { id: { in: [...ids] }, lockedBy: owner },
     orderBy: { id: "asc" },
     include: { close: { select: { note: true } } },
   });
@@ -44,21 +38,14 @@ export async function claimJobs(
   }));
 }
 
-/** The note step succeeded; the lease is extended for the reopen. False when the lease was lost meanwhile. */
-export async function recordNoteDone(prisma: Prisma, id: number, owner: string, leaseMs: number, at = new Date()): Promise<boolean> {
-  const { count } = await prisma.reopenJob.updateMany({
-    where: { id, lockedBy: owner, state: "running" },
-    data: { noteDoneAt: at, lockedUntil: new Date(at.getTime() + leaseMs) },
-  });
-  return count === 1;
+/** The note step's progress: a retry does not post it again. */
+export function noteDone(at = new Date()): Sql.Sql {
+  return Sql.sql`"noteDoneAt" = ${at}`;
 }
 
-export async function completeJob(prisma: Prisma, id: number, owner: string, at = new Date()): Promise<boolean> {
-  const { count } = await prisma.reopenJob.updateMany({
-    where: { id, lockedBy: owner, state: "running" },
-    data: { state: "done", reopenDoneAt: at, finishedAt: at, lockedBy: null, lockedUntil: null },
-  });
-  return count === 1;
+/** The reopen step's outcome: the job is done. */
+export function jobDone(at = new Date()): Sql.Sql {
+  return Sql.sql`"state" = 'done', "reopenDoneAt" = ${at}, "finishedAt" = ${at}, "lockedBy" = NULL, "lockedUntil" = NULL, "updatedAt" = ${at}`;
 }
 
 /**
@@ -100,26 +87,31 @@ export interface DueSummary {
   jobs: { id: number; provider: string; conversationId: string; url: string; state: "done" | "dead"; reason: string | null }[];
 }
 
-/** Leases closes whose summary is due and whose jobs have all settled. */
-export async function claimDueSummaries(prisma: Prisma, engine: Engine, limit: number, leaseMs: number, now = new Date()): Promise<DueSummary[]> {
-  const due = await prisma.issueClose.findFirst({
-    where: { summaryDueAt: { lte: now }, OR: [{ summaryLockedUntil: null }, { summaryLockedUntil: { lt: now } }] },
-    select: { id: true },
-  });
-  if (due === null) return [];
-  const until = new Date(now.getTime() + leaseMs);
-  const lock = engine === "postgresql" ? Sql.sql`FOR UPDATE SKIP LOCKED` : Sql.empty;
-  const rows = await prisma.$queryRaw<{ id: number }[]>`UPDATE "IssueClose"
-      SET "summaryLockedUntil" = ${until}, "summaryAttempts" = "summaryAttempts" + 1
-      WHERE "id" IN (SELECT "c"."id" FROM "IssueClose" "c"
-                     WHERE "c"."summaryDueAt" IS NOT NULL AND "c"."summaryDueAt" <= ${now}
-                       AND ("c"."summaryLockedUntil" IS NULL OR "c"."summaryLockedUntil" < ${now})
-                       AND NOT EXISTS (SELECT 1 FROM "ReopenJob" "j" WHERE "j"."closeId" = "c"."id" AND "j"."state" IN ('pending', 'running'))
-                     ORDER BY "c"."summaryDueAt" LIMIT ${limit} ${lock})
-      RETURNING "id"`;
-  if (rows.length === 0) return [];
+/** The summary comment of a close, as a leased table: written by one worker at a time. */
+export const SUMMARIES: LeasedTable = {
+  kind: "summary comment",
+  table: "IssueClose",
+  key: "id",
+  lockedBy: "summaryLockedBy",
+  lockedUntil: "summaryLockedUntil",
+  ready: () => Sql.sql`"summaryLockedBy" IS NULL`,
+  held: Sql.sql`"summaryLockedBy" IS NOT NULL`,
+  order: Sql.sql`"summaryDueAt"`,
+  onClaim: () => Sql.sql`"summaryAttempts" = "summaryAttempts" + 1`,
+  onRelease: Sql.sql`"summaryAttempts" = "summaryAttempts" - 1`,
+};
+
+/** For a claim's `where`: closes whose summary is due and whose jobs have all settled. */
+export function summaryDue(now = new Date()): Sql.Sql {
+  return Sql.sql`"summaryDueAt" IS NOT NULL AND "summaryDueAt" <= ${now}
+    AND NOT EXISTS (SELECT 1 FROM "ReopenJob" "j" WHERE "j"."closeId" = "IssueClose"."id" AND "j"."state" IN ('pending', 'running'))`;
+}
+
+/** What writing the claimed summaries needs: the issue, and every job of the close with its outcome. */
+export async function readDueSummaries(prisma: Prisma, ids: readonly number[]): Promise<DueSummary[]> {
+  if (ids.length === 0) return [];
   const closes = await prisma.issueClose.findMany({
-    where: { id: { in: rows.map((row) => Number(row.id)) } },
+    where: { id: { in: [...ids] } },
     include: {
       issue: { select: { number: true, repository: { select: { installationId: true, owner: true, name: true } } } },
       jobs: { orderBy: { id: "asc" }, select: { id: true, provider: true, conversationId: true, url: true, state: true, lastError: true } },
@@ -149,33 +141,19 @@ export async function claimDueSummaries(prisma: Prisma, engine: Engine, limit: n
     }));
 }
 
-/** Extends the leases of summaries this worker is writing (a write can wait behind GitHub's pacing of writes). */
-export async function renewSummaryLeases(prisma: Prisma, closeIds: readonly number[], leaseMs: number, now = new Date()): Promise<void> {
-  if (closeIds.length === 0) return;
-  await prisma.issueClose.updateMany({ where: { id: { in: [...closeIds] }, summaryLockedUntil: { not: null } }, data: { summaryLockedUntil: new Date(now.getTime() + leaseMs) } });
-}
-
 /**
- * The summary is written (or was unchanged); it stays due if a job settled while it was being written. One
- * transaction, so no reader sees the comment recorded but the summary still due.
+ * The outcome of writing the summary (or finding it unchanged): it stays due if a job settled while it was being
+ * written. One statement, so no reader sees the comment recorded but the summary still due.
  */
-export async function recordSummaryWritten(prisma: Prisma, summary: DueSummary, written: { commentId: bigint | null; body: string }, at = new Date()): Promise<void> {
-  await prisma.$transaction([
-    prisma.issueClose.update({
-      where: { id: summary.closeId },
-      data: { summaryCommentId: written.commentId, summaryBody: written.body, summaryLockedUntil: null, summaryAttempts: 0, summaryError: null },
-    }),
-    prisma.issueClose.updateMany({ where: { id: summary.closeId, settledAt: null }, data: { settledAt: at } }),
-    prisma.issueClose.updateMany({ where: { id: summary.closeId, summaryDueAt: summary.dueAt }, data: { summaryDueAt: null } }),
-  ]);
+export function summaryWritten(summary: DueSummary, written: { commentId: bigint | null; body: string }, at = new Date()): Sql.Sql {
+  return Sql.sql`"summaryCommentId" = ${written.commentId}, "summaryBody" = ${written.body}, "summaryAttempts" = 0, "summaryError" = NULL, ${unlocked(SUMMARIES)},
+    "settledAt" = COALESCE("settledAt", ${at}),
+    "summaryDueAt" = CASE WHEN "summaryDueAt" = ${summary.dueAt} THEN NULL ELSE "summaryDueAt" END`;
 }
 
-/** Writing the summary failed: try again at `retryAt`, or give up (null) keeping the error. */
-export async function recordSummaryFailed(prisma: Prisma, closeId: number, error: string, retryAt: Date | null): Promise<void> {
-  await prisma.issueClose.update({
-    where: { id: closeId },
-    data: { summaryError: error, summaryLockedUntil: null, summaryDueAt: retryAt, ...(retryAt === null ? { summaryAttempts: 0 } : {}) },
-  });
+/** The outcome of a failed write: tried again at `retryAt`, or given up (null) keeping the error. */
+export function summaryFailed(error: string, retryAt: Date | null): Sql.Sql {
+  return Sql.sql`"summaryError" = ${error}, "summaryDueAt" = ${retryAt}, ${unlocked(SUMMARIES)}${retryAt === null ? Sql.sql`, "summaryAttempts" = 0` : Sql.empty}`;
 }
 
 // ---- the CLI's view ----

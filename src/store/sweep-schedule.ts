@@ -1,4 +1,7 @@
+import type { Engine } from "./database-url.js";
 import type { Prisma } from "./database.js";
+import { Prisma as Sql } from "./generated/sqlite/client.js";
+import { claimLeases, renewLeases, unlocked, updateLeased, type Holder, type LeasedTable } from "./lease.js";
 
 /** The one LabelSweep row: the decay sweep's schedule, lease and last figures. */
 const ROW = 1;
@@ -29,26 +32,32 @@ async function ensureRow(prisma: Prisma, now: Date): Promise<void> {
   await prisma.$executeRaw`INSERT INTO "LabelSweep" ("id", "nextRunAt") VALUES (${ROW}, ${now}) ON CONFLICT ("id") DO NOTHING`;
 }
 
+/** The decay sweep's one row as a leased table: one replica sweeps at a time. */
+export const SWEEPS: LeasedTable = {
+  kind: "label sweep",
+  table: "LabelSweep",
+  key: "id",
+  lockedBy: "lockedBy",
+  lockedUntil: "lockedUntil",
+  ready: (now) => Sql.sql`"lockedBy" IS NULL AND "nextRunAt" <= ${now}`,
+  held: Sql.sql`"lockedBy" IS NOT NULL`,
+  order: Sql.sql`"id"`,
+  onClaim: (now) => Sql.sql`"startedAt" = ${now}`,
+};
+
 /**
- * Takes the sweep's lease for `owner` when a sweep is due and no other replica holds it (or its lease ran out: that
- * replica died). True when this owner may sweep now.
+ * Takes the sweep's lease for `holder` when a sweep is due and no other replica holds it (or its lease ran out: that
+ * replica died). True when this holder may sweep now.
  */
-export async function claimSweep(prisma: Prisma, owner: string, leaseMs: number, now = new Date()): Promise<boolean> {
-  // A read first: replicas poll, and on SQLite an UPDATE takes the write lock even when it matches nothing.
-  const row = await prisma.labelSweep.findUnique({ where: { id: ROW }, select: { nextRunAt: true, lockedUntil: true } });
-  if (row === null) await ensureRow(prisma, now);
-  else if (row.nextRunAt > now || (row.lockedUntil !== null && row.lockedUntil >= now)) return false;
-  const { count } = await prisma.labelSweep.updateMany({
-    where: { id: ROW, nextRunAt: { lte: now }, OR: [{ lockedUntil: null }, { lockedUntil: { lt: now } }] },
-    data: { lockedBy: owner, lockedUntil: new Date(now.getTime() + leaseMs), startedAt: now },
-  });
-  return count === 1;
+export async function claimSweep(prisma: Prisma, engine: Engine, holder: Holder, now = new Date()): Promise<boolean> {
+  // A read first: replicas poll, and on SQLite even an INSERT that does nothing takes the write lock.
+  if ((await prisma.labelSweep.findUnique({ where: { id: ROW }, select: { id: true } })) === null) await ensureRow(prisma, now);
+  return (await claimLeases(prisma, engine, SWEEPS, { ...holder, limit: 1 }, now)).length === 1;
 }
 
 /** Extends the lease while sweeping; false when another replica took it over (this one must stop). */
-export async function renewSweep(prisma: Prisma, owner: string, leaseMs: number, now = new Date()): Promise<boolean> {
-  const { count } = await prisma.labelSweep.updateMany({ where: { id: ROW, lockedBy: owner }, data: { lockedUntil: new Date(now.getTime() + leaseMs) } });
-  return count === 1;
+export async function renewSweep(prisma: Prisma, holder: Holder, now = new Date()): Promise<boolean> {
+  return (await renewLeases(prisma, SWEEPS, holder, [ROW], now)).length === 0;
 }
 
 /**
@@ -56,21 +65,11 @@ export async function renewSweep(prisma: Prisma, owner: string, leaseMs: number,
  * (its marks may be behind this one's cursor) is due at once.
  */
 export async function finishSweep(prisma: Prisma, owner: string, finish: SweepFinish, now = new Date()): Promise<void> {
-  const { count } = await prisma.labelSweep.updateMany({
-    where: { id: ROW, lockedBy: owner },
-    data: {
-      lockedBy: null,
-      lockedUntil: null,
-      finishedAt: now,
-      issues: finish.issues,
-      links: finish.links,
-      changed: finish.changed,
-      durationMs: finish.durationMs,
-      lastError: finish.error,
-      nextRunAt: finish.nextRunAt,
-    },
-  });
-  if (count === 1) await prisma.$executeRaw`UPDATE "LabelSweep" SET "nextRunAt" = ${now} WHERE "id" = ${ROW} AND "requestedAt" > "startedAt" AND "nextRunAt" > ${now}`;
+  const set = Sql.sql`${unlocked(SWEEPS)}, "finishedAt" = ${now}, "issues" = ${finish.issues}, "links" = ${finish.links}, "changed" = ${finish.changed},
+    "durationMs" = ${finish.durationMs}, "lastError" = ${finish.error}, "nextRunAt" = ${finish.nextRunAt}`;
+  if (await updateLeased(prisma, SWEEPS, owner, ROW, set)) {
+    await prisma.$executeRaw`UPDATE "LabelSweep" SET "nextRunAt" = ${now} WHERE "id" = ${ROW} AND "requestedAt" > "startedAt" AND "nextRunAt" > ${now}`;
+  }
 }
 
 /**

@@ -169,7 +169,7 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
     ]);
     expect(status.sweep).toBeNull();
 
-    await claimSweep(database.prisma, "replica", 60_000, new Date("2027-01-01T00:00:00Z"));
+    await claimSweep(database.prisma, database.engine, { owner: "replica", leaseMs: 60_000 }, new Date("2027-01-01T00:00:00Z"));
     await finishSweep(database.prisma, "replica", { issues: 12, links: 40, changed: 2, durationMs: 1234, error: null, nextRunAt: new Date("2027-01-01T01:00:00Z") }, new Date("2027-01-01T00:00:01.234Z"));
     const repositoryId = (await database.prisma.repository.findFirstOrThrow()).id;
     const at = new Date("2027-01-01T00:00:00Z");

@@ -8,7 +8,8 @@ import { configuredWebhooks, helpdeskWebhookRoutes } from "../../src/http/helpde
 import { metricsRoute } from "../../src/http/metrics.js";
 import { providers } from "../../src/providers/registry.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
-import { claimDeliveries, completeDelivery, DeliveryInbox } from "../../src/store/deliveries.js";
+import { CLAIMED_DELIVERY, DELIVERIES, DeliveryInbox, storedDelivery } from "../../src/store/deliveries.js";
+import { claimLeases, deleteLeased } from "../../src/store/lease.js";
 import { openDeliveryWriter, type DeliveryWriter } from "../../src/store/delivery-writer.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { nockConfig, testProbot } from "../support/github.js";
@@ -94,9 +95,10 @@ describe.each(ENGINES)("GET /metrics on %s", (engine) => {
     // What the DeliveryWorker does with it; the new link's labels read the repository's config.
     nockConfig("octo-org", "app", null);
     const probot = testProbot();
-    for (const delivery of await claimDeliveries(database.prisma, database.engine, 10, 10_000)) {
+    const claimed = await claimLeases<Parameters<typeof storedDelivery>[0]>(database.prisma, database.engine, DELIVERIES, { owner: "test", leaseMs: 10_000, limit: 10, returning: CLAIMED_DELIVERY });
+    for (const delivery of claimed.map(storedDelivery)) {
       await onHelpdeskDelivery({ prisma: database.prisma, githubHost: "github.com", github: (id) => probot.auth(id), configs: new RepoConfigCache(database.prisma, log), log }, delivery);
-      await completeDelivery(database.prisma, delivery.id);
+      await deleteLeased(database.prisma, DELIVERIES, "test", delivery.id);
     }
     const linked = await scrape();
     expect(metricValue(linked, "closeloop_inbox_deliveries", { state: "waiting" })).toBe(0);

@@ -5,7 +5,7 @@ import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
 import { BackfillWorker } from "../../src/jobs/backfill-worker.js";
 import { runBackfill, type BackfillDeps } from "../../src/jobs/backfill.js";
 import { urlMatchers } from "../../src/providers/url-matchers.js";
-import { claimBackfill, readBackfill, requestBackfills } from "../../src/store/backfills.js";
+import { advanceBackfill, claimBackfill, readBackfill, requestBackfills } from "../../src/store/backfills.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { listIssueLinks } from "../../src/store/links.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
@@ -53,7 +53,7 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
   beforeAll(async () => {
     database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
     const probot = testProbot();
-    deps = { prisma: database.prisma, github: (id) => probot.auth(id), configs: new RepoConfigCache(database.prisma, log), matchers: urlMatchers, appId: APP_ID, log, perPage: PER_PAGE, leaseMs: 60_000 };
+    deps = { prisma: database.prisma, engine: database.engine, github: (id) => probot.auth(id), configs: new RepoConfigCache(database.prisma, log), matchers: urlMatchers, appId: APP_ID, log, perPage: PER_PAGE };
   });
   afterAll(async () => {
     await database?.close();
@@ -75,7 +75,7 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
     ]);
     nockIssues("open", 2, 502);
 
-    const first = (await claimBackfill(database.prisma, 60_000))!;
+    const first = (await claimBackfill(database.prisma, database.engine, { owner: "first", leaseMs: 60_000 }))!;
     expect(first).toMatchObject({ phase: "open", page: 1, attempts: 1 });
     await expect(runBackfill(deps, first)).rejects.toMatchObject({ status: 502 });
     expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ state: "running", phase: "open", page: 2, issues: 1, comments: 1, links: 2 });
@@ -85,9 +85,12 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
     ]);
 
     // The crashed process's lease runs out; another takes the backfill over at page 2 (page 1 is not read again).
-    expect(await claimBackfill(database.prisma, 60_000)).toBeNull();
-    const resumed = (await claimBackfill(database.prisma, 60_000, undefined, new Date(Date.now() + 61_000)))!;
+    expect(await claimBackfill(database.prisma, database.engine, { owner: "second", leaseMs: 60_000 })).toBeNull();
+    const resumed = (await claimBackfill(database.prisma, database.engine, { owner: "second", leaseMs: 60_000 }, { now: new Date(Date.now() + 61_000) }))!;
     expect(resumed).toMatchObject({ phase: "open", page: 2, attempts: 2, counts: { issues: 1, comments: 1, links: 2 } });
+    // The first process was only stalled: its late page is not recorded over the new holder's cursor.
+    expect(await advanceBackfill(database.prisma, first, { phase: "closed", page: 9 }, { issues: 5, comments: 0, links: 0 })).toBe(false);
+    expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ phase: "open", page: 2, issues: 1 });
     nockIssues("open", 2, [issue(3, { body: "no links" })]);
     nockIssues("closed", 1, [issue(4, { state: "closed", closedDaysAgo: 10, body: "https://secure.helpscout.net/conversation/123/45/" }), issue(5, { state: "closed", closedDaysAgo: 200, body: "https://acme.zendesk.com/agent/tickets/5" })]);
     nockIssues("closed", 2, []);
@@ -106,7 +109,7 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
       if (run === 0) nockConfig("octo-org", "app", null);
       nockIssues("open", 1, page);
       nockIssues("closed", 1, []);
-      const counts = await runBackfill(deps, (await claimBackfill(database.prisma, 60_000))!);
+      const counts = await runBackfill(deps, (await claimBackfill(database.prisma, database.engine, { owner: "only", leaseMs: 60_000 }))!);
       expect(counts.links).toBe(run === 0 ? 1 : 0);
     }
     expect(await links(1)).toEqual([["zendesk", "4242", "body", "2026-01-10T10:00:00.000Z"]]);
@@ -127,6 +130,6 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
     expect(await worker.drain()).toBe(1);
     const status = await readBackfill(database.prisma, REPOSITORY.id);
     expect(status).toMatchObject({ state: "running", page: 1, lastError: expect.stringContaining("Server Error") });
-    expect(await claimBackfill(database.prisma, 60_000)).toBeNull();
+    expect(await claimBackfill(database.prisma, database.engine, { owner: "another", leaseMs: 60_000 })).toBeNull();
   });
 });

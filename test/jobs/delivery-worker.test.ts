@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import pino from "pino";
 import { DeliveryWorker } from "../../src/jobs/delivery-worker.js";
-import { claimDeliveries, DeliveryInbox, deliveryBacklog, type IncomingDelivery, type StoredDelivery } from "../../src/store/deliveries.js";
+import { DeliveryInbox, deliveryBacklog, DELIVERIES, type IncomingDelivery, type StoredDelivery } from "../../src/store/deliveries.js";
+import { claimLeases, deleteLeased } from "../../src/store/lease.js";
 import { openDeliveryWriter, type DeliveryWriter } from "../../src/store/delivery-writer.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
+import { Prisma as Sql } from "../../src/store/generated/sqlite/client.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { waitFor } from "../support/wait.js";
 
@@ -62,16 +64,23 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
     expect(inbox.receiving(20, 10_000, 16_005)).toBe(false); // over 10 s of arrivals: a stream, processed at full speed
   });
 
-  it("hands each delivery to one claimer and takes over a lease that ran out", async () => {
+  it("hands each delivery to one claimer, takes over a lease that ran out, and fences the late holder out", async () => {
     await storeDeliveries([delivery("a"), delivery("b"), delivery("c")]);
     const now = new Date();
-    const first = await claimDeliveries(database.prisma, engine, 2, 60_000, now);
-    const second = await claimDeliveries(database.prisma, engine, 10, 60_000, now);
-    expect(first.map((d) => d.id).sort()).toHaveLength(2);
-    expect([...first, ...second].map((d) => d.id).sort()).toEqual(["a", "b", "c"]);
-    // The first worker crashed: once its lease has run out, its deliveries are claimed again, as a second attempt.
-    const later = await claimDeliveries(database.prisma, engine, 10, 60_000, new Date(now.getTime() + 61_000));
-    expect(later.map((d) => [d.id, d.attempts]).sort()).toEqual([["a", 2], ["b", 2], ["c", 2]]);
+    const claim = (owner: string, limit: number, at: Date) =>
+      claimLeases<{ key: string; attempts: number }>(database.prisma, engine, DELIVERIES, { owner, leaseMs: 60_000, limit, returning: Sql.sql`"attempts"` }, at);
+    const first = await claim("first", 2, now);
+    const second = await claim("second", 10, now);
+    expect(first).toHaveLength(2);
+    expect([...first, ...second].map((d) => d.key).sort()).toEqual(["a", "b", "c"]);
+    // The first worker stalled: once its lease has run out, its deliveries are claimed again, as a second attempt.
+    const later = await claim("third", 10, new Date(now.getTime() + 61_000));
+    expect(later.map((d) => [d.key, Number(d.attempts)]).sort()).toEqual([["a", 2], ["b", 2], ["c", 2]]);
+    // The stalled worker wakes up and finishes: its delete changes nothing; the new holder's goes through.
+    expect(await deleteLeased(database.prisma, DELIVERIES, "first", first[0]!.key)).toBe(false);
+    expect(await database.prisma.delivery.count()).toBe(3);
+    expect(await deleteLeased(database.prisma, DELIVERIES, "third", first[0]!.key)).toBe(true);
+    expect(await database.prisma.delivery.count()).toBe(2);
   });
 
   it("runs the handlers for every stored delivery and removes each once handled", async () => {

@@ -100,7 +100,7 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
 
     // A replica took the lease for the next sweep and died.
     clock = new Date(NOW.getTime() + HOUR);
-    expect(await claimSweep(database.prisma, "crashed replica", 2 * 60_000, clock)).toBe(true);
+    expect(await claimSweep(database.prisma, database.engine, { owner: "crashed replica", leaseMs: 2 * 60_000 }, clock)).toBe(true);
     expect(await worker().runOnce()).toBeNull();
     expect((await readSweep(database.prisma))!.runningSince).toEqual(clock);
     clock = new Date(clock.getTime() + 2 * 60_000 + 1);
@@ -209,12 +209,12 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
   });
 
   it("a sweep asked for while one runs comes right after it", async () => {
-    expect(await claimSweep(database.prisma, "replica a", 60_000, NOW)).toBe(true);
+    expect(await claimSweep(database.prisma, database.engine, { owner: "replica a", leaseMs: 60_000 }, NOW)).toBe(true);
     await requestSweep(database.prisma, new Date(NOW.getTime() + 1_000));
     await finishSweep(database.prisma, "replica a", { issues: 0, links: 0, changed: 0, durationMs: 2_000, error: null, nextRunAt: new Date(NOW.getTime() + HOUR) }, new Date(NOW.getTime() + 2_000));
     expect((await readSweep(database.prisma))!.nextRunAt).toEqual(new Date(NOW.getTime() + 2_000));
     // Without a request meanwhile, the next is an interval away.
-    expect(await claimSweep(database.prisma, "replica b", 60_000, new Date(NOW.getTime() + 3_000))).toBe(true);
+    expect(await claimSweep(database.prisma, database.engine, { owner: "replica b", leaseMs: 60_000 }, new Date(NOW.getTime() + 3_000))).toBe(true);
     await finishSweep(database.prisma, "replica b", { issues: 0, links: 0, changed: 0, durationMs: 1_000, error: null, nextRunAt: new Date(NOW.getTime() + HOUR) }, new Date(NOW.getTime() + 4_000));
     expect((await readSweep(database.prisma))!.nextRunAt).toEqual(new Date(NOW.getTime() + HOUR));
   });

@@ -86,7 +86,7 @@ describe.each(ENGINES)("the reopen worker on %s, against the fake helpdesks over
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
     expect(callsTo("zendesk", link!.conversationId)).toEqual(["PUT 429", "PUT 200", "PUT 200"]);
     expect(await job(link!.conversationId)).toMatchObject({ state: "done", attempts: 2, lastStatus: 429, lastError: "Zendesk: rate limited (429), retry in 1s" });
-    expect(logs).toContain("reopen: Zendesk rate limit reached; pausing its calls for 1s");
+    expect(logs).toContain("helpdesk: Zendesk rate limit reached; pausing its calls for 1s");
   });
 
   it("retries a 500 with backoff and ends done", async () => {

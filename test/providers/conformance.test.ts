@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ProviderId } from "../../src/domain/link.js";
-import { HelpdeskError, clearRateLimitStates, rateLimitState } from "../../src/providers/helpdesk-http.js";
+import { HelpdeskError, observingRateLimits, type RateLimitState } from "../../src/providers/helpdesk-http.js";
 import type { ConversationRef, HelpdeskClient } from "../../src/providers/provider.js";
 import { providers } from "../../src/providers/registry.js";
 import type { FakeHelpdeskServer, RecordedRequest } from "../fakes/fake-helpdesk.js";
@@ -101,7 +101,6 @@ describe.each(cases)("$name client conformance", (scenario) => {
   });
   beforeEach(() => {
     fake.http.calm();
-    clearRateLimitStates();
     fake.seed({
       id: scenario.ref.conversationId,
       open: false,
@@ -184,10 +183,10 @@ describe.each(cases)("$name client conformance", (scenario) => {
     expect(fake.conversation(scenario.ref.conversationId)!.notes).toHaveLength(0);
   });
 
-  it("keeps the provider's rate-limit state for the worker to pace itself", async () => {
+  it("tells the caller pacing the provider its rate-limit state", async () => {
     fake.http.enforceRateLimit({ requests: 50, windowMs: 60_000 });
-    await client.reopen(scenario.ref);
-    const state = rateLimitState(scenario.provider);
+    let state: RateLimitState | undefined;
+    await observingRateLimits((seen) => (state = seen), () => client.reopen(scenario.ref));
     expect(state?.limit).toBe(50);
     expect(state?.remaining).toBeLessThan(50);
   });

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
   HelpdeskError,
-  clearRateLimitStates,
   headerEpoch,
   parseRetryAfter,
-  rateLimitState,
+  observingRateLimits,
+  type RateLimitState,
   requestJson,
   type HelpdeskProtocol,
 } from "../../src/providers/helpdesk-http.js";
@@ -41,7 +41,6 @@ describe("requestJson", () => {
     await fake.close();
   });
   beforeEach(() => {
-    clearRateLimitStates();
     next = { status: 200 };
   });
 
@@ -62,11 +61,16 @@ describe("requestJson", () => {
     expect(error?.reason).toMatch(/^Zendesk: unexpected response \(200\): name: /);
   });
 
-  it("records the rate-limit state per provider", async () => {
+  it("tells the caller's observer the rate-limit state of each response, and nobody else", async () => {
     next = { status: 200, headers: { "x-limit": "100", "x-remaining": "97" } };
+    const seen: RateLimitState[] = [];
+    const other: RateLimitState[] = [];
+    await Promise.all([observingRateLimits((state) => seen.push(state), get), observingRateLimits((state) => other.push(state), async () => {})]);
+    expect(seen).toMatchObject([{ limit: 100, remaining: 97 }]);
+    expect(other).toEqual([]);
+    // Without an observer the signals are simply not kept.
     await get();
-    expect(rateLimitState("zendesk")).toMatchObject({ limit: 100, remaining: 97 });
-    expect(rateLimitState("front")).toBeUndefined();
+    expect(seen).toHaveLength(1);
   });
 
   it("includes the provider's message for a 403, scrubbed of credentials", async () => {

@@ -4,10 +4,10 @@ import pg from "pg";
 import { parseDatabaseUrl, type DatabaseTarget } from "../../src/store/database-url.js";
 import { migrate, migrationStatus, readMigrationFiles, MigrationError } from "../../src/store/migrations.js";
 import { checkReadiness, openDatabase } from "../../src/store/database.js";
-import { claimEnrichJobs } from "../../src/store/enrich-jobs.js";
 import { recordIssueClose } from "../../src/store/issues.js";
 import { applySourceChange } from "../../src/store/links.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { claimEnrichJobs } from "../support/reopen.js";
 
 async function sql(target: DatabaseTarget, text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
   if (target.engine === "sqlite") {

@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import { PROVIDERS, type ProviderId, type RecognisedLink } from "../../src/domain/link.js";
-import { clearRateLimitStates } from "../../src/providers/helpdesk-http.js";
-import type { ReopenLane } from "../../src/jobs/reopen-lanes.js";
+import type { HelpdeskLane } from "../../src/jobs/helpdesk-lanes.js";
 import type { RateBudget } from "../../src/providers/provider.js";
 import { providers } from "../../src/providers/registry.js";
+import type { Engine } from "../../src/store/database-url.js";
 import type { Prisma } from "../../src/store/database.js";
+import { readClaimedEnrichJobs, type ClaimedEnrichJob } from "../../src/store/enrich-jobs.js";
+import { ENRICH_JOBS, ofProvider } from "../../src/store/helpdesk-jobs.js";
+import { claimLeases } from "../../src/store/lease.js";
 import { recordIssueClose } from "../../src/store/issues.js";
 import { applySourceChange, type IssueRef } from "../../src/store/links.js";
 import type { FakeHelpdeskServer } from "../fakes/fake-helpdesk.js";
@@ -40,7 +43,6 @@ export function useFakeHelpdesks(): Map<ProviderId, FakeHelpdeskServer> {
     await Promise.all([...fakes.values()].map((server) => server.close()));
   });
   beforeEach(() => {
-    clearRateLimitStates();
     for (const server of fakes.values()) {
       server.http.calm();
       server.http.requests.length = 0;
@@ -71,7 +73,7 @@ export interface LaneOptions {
 }
 
 /** Lanes for the given fakes, as the server builds them from the environment, with test timeouts and budgets. */
-export function lanesFor(fakes: readonly FakeHelpdeskServer[], options: LaneOptions = {}): ReopenLane[] {
+export function lanesFor(fakes: readonly FakeHelpdeskServer[], options: LaneOptions = {}): HelpdeskLane[] {
   return fakes.map((fake) => {
     const definition = providers.get(fake.provider)!;
     const settings = definition.configure(fake.env()) as { timeoutMs: number };
@@ -121,4 +123,14 @@ export async function closeWithLinks(
 /** Resolves when no job is pending or running (every job done or dead). */
 export function allSettled(prisma: Prisma, timeoutMs = 20_000): Promise<true> {
   return waitFor(async () => (await prisma.reopenJob.count({ where: { state: { in: ["pending", "running"] } } })) === 0, timeoutMs, "every job to settle");
+}
+
+/** Claims a provider's due enrichment jobs for `owner`, as the worker does, with what running them needs. */
+export async function claimEnrichJobs(prisma: Prisma, engine: Engine, claim: { provider: string; limit: number; leaseMs: number; owner: string }): Promise<ClaimedEnrichJob[]> {
+  const claimed = await claimLeases<{ key: number }>(prisma, engine, ENRICH_JOBS, { ...claim, where: ofProvider(claim.provider) });
+  return readClaimedEnrichJobs(
+    prisma,
+    claimed.map((row) => row.key),
+    claim.owner,
+  );
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { clearRateLimitStates, rateLimitState } from "../../../src/providers/helpdesk-http.js";
+import { observingRateLimits, type RateLimitState } from "../../../src/providers/helpdesk-http.js";
 import { frontProvider } from "../../../src/providers/front/index.js";
 import { startFakeFront, type FakeFront } from "../../fakes/front-server.js";
 
@@ -17,7 +17,6 @@ describe("Front client", () => {
   beforeEach(() => {
     fake.http.calm();
     fake.http.requests.length = 0;
-    clearRateLimitStates();
     fake.seed({ id: ref.conversationId, open: false, team: "Support", tags: ["billing"], customerId: "crd_1a2b3c" });
   });
 
@@ -49,8 +48,9 @@ describe("Front client", () => {
 
   it("reads x-ratelimit-reset whether Front sends it in seconds or milliseconds", async () => {
     fake.http.enforceRateLimit({ requests: 50, windowMs: 60_000 });
-    await client().reopen(ref);
-    const resetAt = rateLimitState("front")?.resetAt?.getTime() ?? 0;
+    let state: RateLimitState | undefined;
+    await observingRateLimits((seen) => (state = seen), () => client().reopen(ref));
+    const resetAt = state?.resetAt?.getTime() ?? 0;
     expect(Math.abs(resetAt - Date.now())).toBeLessThan(120_000);
   });
 

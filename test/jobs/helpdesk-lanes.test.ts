@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { queuePacing } from "../../src/jobs/reopen-lanes.js";
+import { queuePacing } from "../../src/jobs/helpdesk-lanes.js";
 import { providers } from "../../src/providers/registry.js";
 
 describe("queuePacing: a provider's budget cut into ten even slices", () => {

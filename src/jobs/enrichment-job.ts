@@ -1,0 +1,55 @@
+import type { Logger } from "probot";
+import type { QueueSettings } from "../config/queues.js";
+import { customerHash } from "../domain/customer-hash.js";
+import type { IssueRef } from "../store/links.js";
+import type { Prisma } from "../store/database.js";
+import { dropUnlinkedJob, readClaimedEnrichJobs, recordEnrichment, type ClaimedEnrichJob } from "../store/enrich-jobs.js";
+import { ENRICH_JOBS } from "../store/helpdesk-jobs.js";
+import { errorSummary } from "./error-summary.js";
+import type { HelpdeskJobKind } from "./helpdesk-jobs.js";
+import { PRIORITY, type HelpdeskLane } from "./helpdesk-lanes.js";
+import { reopenLookahead } from "./reopen-job.js";
+
+/** What enrichment needs beyond the helpdesk: the key customer ids are hashed with, and how labels are applied. */
+export interface Enrichment {
+  /** HMAC key for customer ids (the server uses WEBHOOK_SECRET): ids are stored only as keyed hashes */
+  customerKey: string;
+  /** applies the labels of issues whose linked conversations' team, tags or customer changed */
+  applyLabels(issues: IssueRef[]): Promise<void>;
+}
+
+/**
+ * Reading a linked conversation's team, tags, customer and creation time for the labels (docs/labels.md): a read, so
+ * made in a dry run too, in the lane below every reopen call. The details go on every link to the conversation; the
+ * issues whose team, tags or customer changed get their labels applied (if that fails, they stay marked and the next
+ * sweep applies them; the job is done either way).
+ */
+export function enrichmentJobs(prisma: Prisma, log: Logger, enrichment: Enrichment, options: { settings: QueueSettings; lookaheadSeconds: number }): HelpdeskJobKind<ClaimedEnrichJob> {
+  return {
+    name: "enrichment",
+    table: ENRICH_JOBS,
+    settings: options.settings,
+    // Reads queue behind reopen calls, so fewer are claimed ahead.
+    lookahead: (lane: HelpdeskLane) => Math.max(1, Math.ceil(reopenLookahead(lane, options.lookaheadSeconds) / 2)),
+    read: (ids, owner) => readClaimedEnrichJobs(prisma, ids, owner),
+    async run(job, { lane, leases, send }) {
+      // Its links went (edited out, or purged) while it waited: nothing needs its details.
+      if (await dropUnlinkedJob(prisma, job, leases.owner)) return leases.drop(job.id);
+      const details = await send(PRIORITY.read, () => lane.client.readConversation({ account: job.account, conversationId: job.conversationId }));
+      const issues = await recordEnrichment(prisma, job, leases.owner, {
+        team: details.team,
+        tags: details.tags,
+        customerHash: customerHash(enrichment.customerKey, job.provider, job.account, details.customerId),
+        conversationCreatedAt: details.createdAt,
+      });
+      if (issues === null) return leases.lost(job.id);
+      // Settled by recordEnrichment: the lease is given up.
+      leases.drop(job.id);
+      log.debug({ job: job.id, provider: lane.provider, conversationId: job.conversationId }, `enrichment: read ${lane.name} conversation ${job.conversationId}; ${issues.length} issue(s) to relabel`);
+      if (issues.length === 0) return;
+      await enrichment.applyLabels(issues).catch((error: unknown) =>
+        log.warn({ err: error }, `enrichment: could not apply the labels after reading ${lane.name} conversation ${job.conversationId}; the next sweep applies them: ${errorSummary(error)}`),
+      );
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import type { Logger } from "probot";
+import type { Engine } from "../store/database-url.js";
+import type { Prisma, Transaction } from "../store/database.js";
+import { Prisma as Sql } from "../store/generated/sqlite/client.js";
+import { claimLeases, deleteLeased, extended, releaseLeases, renewLeases, updateLeased, type Holder, type LeaseKey, type LeasedTable } from "../store/lease.js";
+
+/**
+ * What one worker holds of one leased table: the rows it claimed and has not settled, each with the time its lease is
+ * known to last until. The worker's heartbeat renews them all (a row waiting for its turn in a queue keeps its lease);
+ * settling a row drops it at once, so a renewal never mistakes a finished row for a lost one.
+ *
+ * `holds(key, marginMs)` is the fence a worker checks before an action it must not do twice (a helpdesk note): the
+ * lease must outlast the action. A worker starved of CPU past its lease finds the row gone here, or its settle
+ * refused by the database, and stops instead of finishing it a second time beside the worker that took it over.
+ */
+export class LeaseHolder<Key extends LeaseKey> {
+  readonly #held = new Map<string, { key: Key; until: number }>();
+
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly engine: Engine,
+    readonly table: LeasedTable,
+    private readonly holder: Holder,
+    private readonly log: Logger,
+  ) {}
+
+  get owner(): string {
+    return this.holder.owner;
+  }
+
+  get size(): number {
+    return this.#held.size;
+  }
+
+  /**
+   * Claims up to `limit` rows (narrowed by `where`), with the `returning` columns. A row already held here (taken
+   * back after a lost renewal: it is still running here) is left out.
+   */
+  async claim<Row extends { key: Key } = { key: Key }>(limit: number, query: { where?: Sql.Sql; returning?: Sql.Sql } = {}): Promise<Row[]> {
+    const from = Date.now();
+    const rows = await claimLeases<Row>(this.prisma, this.engine, this.table, { ...this.holder, limit, ...query });
+    const fresh = rows.filter((row) => !this.#held.has(String(row.key)));
+    for (const row of rows) this.#held.set(String(row.key), { key: row.key, until: from + this.holder.leaseMs });
+    return fresh;
+  }
+
+  /** The row is held, with at least `marginMs` of its lease left. */
+  holds(key: Key, marginMs = 0): boolean {
+    const held = this.#held.get(String(key));
+    return held !== undefined && held.until - Date.now() >= marginMs;
+  }
+
+  /** Renews every held row; a row found taken over is dropped and logged. */
+  async renew(): Promise<void> {
+    if (this.#held.size === 0) return;
+    const from = Date.now();
+    const keys = [...this.#held.values()].map((held) => held.key);
+    const lost = new Set((await renewLeases(this.prisma, this.table, this.holder, keys)).map(String));
+    for (const key of keys) {
+      const held = this.#held.get(String(key));
+      // Settled while the renewal ran: not lost, just done.
+      if (held === undefined) continue;
+      if (lost.has(String(key))) this.#held.delete(String(key));
+      else held.until = from + this.holder.leaseMs;
+    }
+    if (lost.size > 0) this.log.warn({ keys: [...lost] }, `${this.table.kind}: ${lost.size} lease(s) ran out before renewal and were taken over; this worker leaves them to the new holder`);
+  }
+
+  /**
+   * Settles a held row: writes its outcome `set` (which gives the lease up) fenced by the holder, and lets it go.
+   * False when the row was taken over: nothing was written, and the caller stops working on it.
+   */
+  async settle(key: Key, set: Sql.Sql, db: Prisma | Transaction = this.prisma): Promise<boolean> {
+    this.#held.delete(String(key));
+    const written = await updateLeased(db, this.table, this.owner, key, set);
+    if (!written) this.lost(key);
+    return written;
+  }
+
+  /** Records progress on a held row (`set`) and extends its lease. False when it was taken over. */
+  async progress(key: Key, set: Sql.Sql, db: Prisma | Transaction = this.prisma): Promise<boolean> {
+    const from = Date.now();
+    const written = await updateLeased(db, this.table, this.owner, key, Sql.sql`${extended(this.table, new Date(from + this.holder.leaseMs))}, ${set}`);
+    const held = this.#held.get(String(key));
+    if (!written) this.lost(key);
+    else if (held !== undefined) held.until = from + this.holder.leaseMs;
+    return written;
+  }
+
+  /** Deletes a held row whose work is done. False when it was taken over. */
+  async delete(key: Key): Promise<boolean> {
+    this.#held.delete(String(key));
+    const deleted = await deleteLeased(this.prisma, this.table, this.owner, key);
+    if (!deleted) this.lost(key);
+    return deleted;
+  }
+
+  /** Hands rows claimed but never started back at once (stopping), so another worker need not wait for their leases. */
+  async release(keys: readonly Key[]): Promise<void> {
+    for (const key of keys) this.#held.delete(String(key));
+    await releaseLeases(this.prisma, this.table, this.owner, keys);
+  }
+
+  /** Stops tracking a row without writing (its settle failed: the lease expires and the row runs again). */
+  drop(key: Key): void {
+    this.#held.delete(String(key));
+  }
+
+  /** The row was found taken over: stop tracking it, and say so. */
+  lost(key: Key): void {
+    this.#held.delete(String(key));
+    this.log.warn({ key: String(key) }, `${this.table.kind}: lost the lease on ${String(key)} (it ran out and another worker took it over); leaving it to that worker`);
+  }
+}

@@ -1,0 +1,110 @@
+import PQueue from "p-queue";
+import type { Logger, ProbotOctokit } from "probot";
+import type { QueueSettings } from "../config/queues.js";
+import { renderReopenSummary, summaryMarker } from "../domain/reopen-summary.js";
+import { providers } from "../providers/registry.js";
+import type { Engine } from "../store/database-url.js";
+import type { Prisma } from "../store/database.js";
+import { readDueSummaries, summaryDue, summaryFailed, summaryWritten, SUMMARIES, type DueSummary } from "../store/reopen-jobs.js";
+import { errorSummary } from "./error-summary.js";
+import { LeaseHolder } from "./lease-holder.js";
+import { decideRetry } from "./retry-policy.js";
+
+/** An installation's Octokit, for the summary comment (the server passes Probot's `app.auth`). */
+export type InstallationOctokit = (installationId: number) => Promise<ProbotOctokit>;
+
+const BATCH = 10;
+
+/**
+ * The summary comment on a closed issue (SPEC §7): once every reopen job of a close has settled, one comment says what
+ * was reopened and what failed; a job settling later edits it in place. Claimed under the one lease per close, written
+ * two at a time (GitHub paces writes), and retried by the one retry policy until it gives up, keeping the error.
+ */
+export class SummaryComments {
+  readonly #leases: LeaseHolder<number>;
+  readonly #queue = new PQueue({ concurrency: 2 });
+
+  constructor(
+    private readonly prisma: Prisma,
+    engine: Engine,
+    private readonly github: InstallationOctokit,
+    private readonly log: Logger,
+    owner: string,
+    private readonly options: { settings: QueueSettings; dryRun: boolean },
+  ) {
+    this.#leases = new LeaseHolder(prisma, engine, SUMMARIES, { owner, leaseMs: options.settings.leaseMs }, log);
+  }
+
+  /** Claims the due summaries and starts writing them; true when a full batch was claimed (more may be due). */
+  async fill(): Promise<boolean> {
+    const claimed = await this.#leases.claim(BATCH, { where: summaryDue() });
+    for (const summary of await readDueSummaries(
+      this.prisma,
+      claimed.map((row) => row.key),
+    ))
+      void this.#queue.add(() => this.#write(summary));
+    return claimed.length === BATCH;
+  }
+
+  renew(): Promise<void> {
+    return this.#leases.renew();
+  }
+
+  inFlight(): Promise<void> {
+    return this.#queue.onIdle();
+  }
+
+  async #write(summary: DueSummary): Promise<void> {
+    const where = `${summary.owner}/${summary.repo}#${summary.number}`;
+    const names = Object.fromEntries([...providers.values()].map((definition) => [definition.id, definition.name]));
+    const body = renderReopenSummary({ closeId: summary.closeId, reason: summary.reason, jobs: summary.jobs, names });
+    try {
+      if (body === summary.body) {
+        await this.#leases.settle(summary.closeId, summaryWritten(summary, { commentId: summary.commentId, body }));
+        return;
+      }
+      if (this.options.dryRun) {
+        this.log.info(`[dry-run] Would ${summary.commentId === null ? "comment on" : "edit the summary comment on"} ${where}:\n${body}`);
+        await this.#leases.settle(summary.closeId, summaryWritten(summary, { commentId: summary.commentId, body }));
+        return;
+      }
+      const commentId = await this.#post(summary, body);
+      if (await this.#leases.settle(summary.closeId, summaryWritten(summary, { commentId, body }))) {
+        this.log.info({ close: summary.closeId }, `reopen: ${summary.commentId === null ? "posted" : "updated"} the summary comment on ${where}`);
+      }
+    } catch (error) {
+      const reason = errorSummary(error);
+      const decision = decideRetry({ retryable: true }, summary.attempts, this.options.settings);
+      const retryAt = decision.retry ? decision.at : null;
+      this.log.error({ err: error, close: summary.closeId }, `reopen: could not write the summary comment on ${where}${decision.retry ? "; will retry" : "; giving up"}: ${reason}`);
+      await this.#leases.settle(summary.closeId, summaryFailed(reason, retryAt)).catch(() => this.#leases.drop(summary.closeId));
+    }
+  }
+
+  /** Edits the summary comment, or posts it; returns its id. */
+  async #post(summary: DueSummary, body: string): Promise<bigint> {
+    const octokit = await this.github(Number(summary.installationId));
+    const issue = { owner: summary.owner, repo: summary.repo };
+    let commentId = summary.commentId;
+    // A previous attempt may have posted and died before recording it: find that comment rather than post twice.
+    if (commentId === null && summary.attempts > 1) commentId = await findSummaryComment(octokit, { ...issue, issue_number: summary.number }, summary.closeId);
+    if (commentId !== null) {
+      try {
+        await octokit.rest.issues.updateComment({ ...issue, comment_id: Number(commentId), body });
+        return commentId;
+      } catch (error) {
+        // Someone deleted the summary: write a new one.
+        if ((error as { status?: number }).status !== 404) throw error;
+      }
+    }
+    const { data } = await octokit.rest.issues.createComment({ ...issue, issue_number: summary.number, body });
+    return BigInt(data.id);
+  }
+}
+
+async function findSummaryComment(octokit: ProbotOctokit, issue: { owner: string; repo: string; issue_number: number }, closeId: number): Promise<bigint | null> {
+  const marker = summaryMarker(closeId);
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...issue, per_page: 100 });
+  const found = comments.find((comment) => comment.body?.startsWith(marker));
+  return found === undefined ? null : BigInt(found.id);
+}

@@ -1,0 +1,123 @@
+import type { Engine } from "./database-url.js";
+import type { Prisma, Transaction } from "./database.js";
+import { Prisma as Sql } from "./generated/sqlite/client.js";
+
+/**
+ * The one lease every kind of background work is claimed under (docs/jobs.md): deliveries, reopen and enrichment
+ * jobs, summary comments, backfills and the decay sweep. A claimed row names its holder (`lockedBy`) and the end of
+ * its lease (`lockedUntil`); a holder renews while it works; a lease that ran out (its worker died or starved) is
+ * taken over by the next claim. Every write that settles a row is fenced by its holder, so a worker whose lease was
+ * taken over changes nothing and learns it lost the row. One set of queries serves both engines; only PostgreSQL's
+ * `FOR UPDATE SKIP LOCKED` differs (replicas claim disjoint batches; SQLite has one writer at a time).
+ */
+export interface LeasedTable {
+  /** for logs: "reopen", "delivery" */
+  kind: string;
+  table: string;
+  /** the primary key column */
+  key: string;
+  /** the holder and lease-end columns */
+  lockedBy: string;
+  lockedUntil: string;
+  /** rows that may be claimed now besides those whose lease ran out (already excludes held rows) */
+  ready(now: Date): Sql.Sql;
+  /** rows that are held, so an expired lease on one can be taken over */
+  held: Sql.Sql;
+  /** claim order, oldest due first */
+  order: Sql.Sql;
+  /** what else a claim sets (`"state" = 'running'`, the attempt count) */
+  onClaim(now: Date): Sql.Sql;
+  /** what else handing a row back unstarted sets (undoing onClaim's attempt count) */
+  onRelease?: Sql.Sql;
+}
+
+export type LeaseKey = number | string | bigint;
+
+/** Who holds a claim and for how long. */
+export interface Holder {
+  owner: string;
+  leaseMs: number;
+}
+
+type Db = Prisma | Transaction;
+
+const identifier = (name: string) => Sql.raw(`"${name}"`);
+const keyList = (keys: readonly LeaseKey[]) => Sql.join(keys.map((key) => Sql.sql`${key}`));
+
+/** A row held by `owner`: the fence on every write that renews or settles a lease. */
+function heldBy(table: LeasedTable, owner: string): Sql.Sql {
+  return Sql.sql`${identifier(table.lockedBy)} = ${owner} AND ${table.held}`;
+}
+
+/**
+ * Leases up to `limit` claimable rows (ready, or held under a lease that ran out) for `holder`, in the table's order,
+ * narrowed by `where`; returns their keys as `key`, with the `returning` columns.
+ */
+export async function claimLeases<Row extends { key: LeaseKey }>(
+  prisma: Prisma,
+  engine: Engine,
+  table: LeasedTable,
+  holder: Holder & { limit: number; where?: Sql.Sql | undefined; returning?: Sql.Sql | undefined },
+  now = new Date(),
+): Promise<Row[]> {
+  if (holder.limit <= 0) return [];
+  const name = identifier(table.table);
+  const expired = Sql.sql`(${table.held} AND ${identifier(table.lockedUntil)} < ${now})`;
+  const claimable = Sql.sql`(${table.ready(now)} OR ${expired})${holder.where === undefined ? Sql.empty : Sql.sql` AND ${holder.where}`}`;
+  // A read first: workers poll, and on SQLite an UPDATE takes the write lock even when it matches nothing.
+  const any = await prisma.$queryRaw<unknown[]>`SELECT 1 FROM ${name} WHERE ${claimable} LIMIT 1`;
+  if (any.length === 0) return [];
+  const key = identifier(table.key);
+  const lock = engine === "postgresql" ? Sql.sql`FOR UPDATE SKIP LOCKED` : Sql.empty;
+  return prisma.$queryRaw<Row[]>`UPDATE ${name}
+      SET ${identifier(table.lockedBy)} = ${holder.owner}, ${identifier(table.lockedUntil)} = ${new Date(now.getTime() + holder.leaseMs)}, ${table.onClaim(now)}
+      WHERE ${key} IN (SELECT ${key} FROM ${name} WHERE ${claimable} ORDER BY ${table.order} LIMIT ${holder.limit} ${lock})
+      RETURNING ${key} AS "key"${holder.returning === undefined ? Sql.empty : Sql.sql`, ${holder.returning}`}`;
+}
+
+/** Extends the leases `owner` still holds; returns the keys it no longer holds (taken over after its lease ran out). */
+export async function renewLeases<Key extends LeaseKey>(prisma: Prisma, table: LeasedTable, holder: Holder, keys: readonly Key[], now = new Date()): Promise<Key[]> {
+  if (keys.length === 0) return [];
+  const rows = await prisma.$queryRaw<{ key: Key }[]>`UPDATE ${identifier(table.table)} SET ${identifier(table.lockedUntil)} = ${new Date(now.getTime() + holder.leaseMs)}
+      WHERE ${identifier(table.key)} IN (${keyList(keys)}) AND ${heldBy(table, holder.owner)} RETURNING ${identifier(table.key)} AS "key"`;
+  const still = new Set(rows.map((row) => String(row.key)));
+  return keys.filter((key) => !still.has(String(key)));
+}
+
+/**
+ * Writes `set` to a row `owner` holds (and for which `and` holds): an outcome (done, retry later, dead: `set` then
+ * gives the lease up with `unlocked`) or progress (a page stored, a note posted). False when `owner` no longer holds
+ * it, or `and` does not hold: nothing was written.
+ */
+export async function updateLeased(db: Db, table: LeasedTable, owner: string, key: LeaseKey, set: Sql.Sql, and?: Sql.Sql): Promise<boolean> {
+  const count = await db.$executeRaw`UPDATE ${identifier(table.table)} SET ${set}
+      WHERE ${identifier(table.key)} = ${key} AND ${heldBy(table, owner)}${and === undefined ? Sql.empty : Sql.sql` AND ${and}`}`;
+  return count === 1;
+}
+
+/**
+ * Deletes a held row whose work is done (a delivery leaves the inbox), if `and` holds too. False when `owner` no
+ * longer holds it, or `and` does not hold.
+ */
+export async function deleteLeased(db: Db, table: LeasedTable, owner: string, key: LeaseKey, and?: Sql.Sql): Promise<boolean> {
+  const count = await db.$executeRaw`DELETE FROM ${identifier(table.table)}
+      WHERE ${identifier(table.key)} = ${key} AND ${heldBy(table, owner)}${and === undefined ? Sql.empty : Sql.sql` AND ${and}`}`;
+  return count === 1;
+}
+
+/** Rows `owner` claimed but never started (it is stopping): claimable again at once, the claim not counted. */
+export async function releaseLeases(prisma: Prisma, table: LeasedTable, owner: string, keys: readonly LeaseKey[]): Promise<void> {
+  if (keys.length === 0) return;
+  await prisma.$executeRaw`UPDATE ${identifier(table.table)} SET ${identifier(table.lockedBy)} = NULL, ${identifier(table.lockedUntil)} = NULL${table.onRelease === undefined ? Sql.empty : Sql.sql`, ${table.onRelease}`}
+      WHERE ${identifier(table.key)} IN (${keyList(keys)}) AND ${heldBy(table, owner)}`;
+}
+
+/** The SET that gives a lease up, for an outcome's `set`. */
+export function unlocked(table: LeasedTable): Sql.Sql {
+  return Sql.sql`${identifier(table.lockedBy)} = NULL, ${identifier(table.lockedUntil)} = NULL`;
+}
+
+/** The SET that extends a lease to `until`, for progress. */
+export function extended(table: LeasedTable, until: Date): Sql.Sql {
+  return Sql.sql`${identifier(table.lockedUntil)} = ${until}`;
+}
