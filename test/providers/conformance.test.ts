@@ -4,11 +4,11 @@ import { HelpdeskError, clearRateLimitStates, rateLimitState } from "../../src/p
 import type { ConversationRef, HelpdeskClient } from "../../src/providers/provider.js";
 import { providers } from "../../src/providers/registry.js";
 import type { FakeHelpdeskServer, RecordedRequest } from "../fakes/fake-helpdesk.js";
-import { startFakeFreshdesk } from "../fakes/freshdesk-server.js";
-import { startFakeFront } from "../fakes/front-server.js";
-import { startFakeHelpScout } from "../fakes/helpscout-server.js";
-import { startFakeIntercom } from "../fakes/intercom-server.js";
-import { startFakeZendesk } from "../fakes/zendesk-server.js";
+import { startFakeFreshdesk } from "./freshdesk/fake-server.js";
+import { startFakeFront } from "./front/fake-server.js";
+import { startFakeHelpScout } from "./helpscout/fake-server.js";
+import { startFakeIntercom } from "./intercom/fake-server.js";
+import { startFakeZendesk } from "./zendesk/fake-server.js";
 
 /** The contract every helpdesk client keeps, run against each provider's fake over real HTTP. */
 interface ConformanceCase {

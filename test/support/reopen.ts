@@ -9,11 +9,11 @@ import { recordIssueClose } from "../../src/store/issues.js";
 import { applySourceChange, type IssueRef } from "../../src/store/links.js";
 import type { FakeHelpdeskServer } from "../fakes/fake-helpdesk.js";
 import { waitFor } from "./wait.js";
-import { startFakeFreshdesk } from "../fakes/freshdesk-server.js";
-import { startFakeFront } from "../fakes/front-server.js";
-import { startFakeHelpScout } from "../fakes/helpscout-server.js";
-import { startFakeIntercom } from "../fakes/intercom-server.js";
-import { startFakeZendesk } from "../fakes/zendesk-server.js";
+import { startFakeFreshdesk } from "../providers/freshdesk/fake-server.js";
+import { startFakeFront } from "../providers/front/fake-server.js";
+import { startFakeHelpScout } from "../providers/helpscout/fake-server.js";
+import { startFakeIntercom } from "../providers/intercom/fake-server.js";
+import { startFakeZendesk } from "../providers/zendesk/fake-server.js";
 
 /** Reopen tests' shared setup: the five fake helpdesks, lanes pointed at them, and closes with their jobs. */
 
