@@ -13,7 +13,7 @@ import { enabledProviders } from "../src/providers/registry.js";
 import { urlMatchers } from "../src/providers/url-matchers.js";
 import type { Database } from "../src/store/database.js";
 import { FakeGitHub } from "../test/fakes/github-server.js";
-import { startFakeZendesk } from "../test/fakes/zendesk-server.js";
+import { startFakeZendesk } from "../test/providers/zendesk/fake-server.js";
 import { receive, TestOctokit, webhookExample } from "../test/support/github.js";
 import { TEST_PRIVATE_KEY as PRIVATE_KEY } from "../test/support/process.js";
 import { waitFor } from "../test/support/wait.js";
@@ -26,7 +26,7 @@ import { openMigratedDatabase } from "./bench-database.js";
 // call and pace writes, and add no call when GitHub answers.
 //
 // Between deliveries the script also runs closeloop's own label work, as the server wires it (src/server.ts): the
-// helpdesk worker reading new links' conversations (enrichment, against test/fakes/zendesk-server.ts over loopback)
+// helpdesk worker reading new links' conversations (enrichment, against test/providers/zendesk/fake-server.ts over loopback)
 // and the decay sweep, each with the script's clock.
 
 type Payload = Record<string, any>;

@@ -12,8 +12,8 @@ import { openDatabase } from "../src/store/database.js";
 import { parseDatabaseUrl } from "../src/store/database-url.js";
 import { migrate, readMigrationFiles } from "../src/store/migrations.js";
 import type { FakeHelpdeskServer } from "../test/fakes/fake-helpdesk.js";
-import { startFakeIntercom } from "../test/fakes/intercom-server.js";
-import { startFakeZendesk } from "../test/fakes/zendesk-server.js";
+import { startFakeIntercom } from "../test/providers/intercom/fake-server.js";
+import { startFakeZendesk } from "../test/providers/zendesk/fake-server.js";
 import { closeWithLinks, conversation } from "../test/support/reopen.js";
 
 export interface ReopenFigures {

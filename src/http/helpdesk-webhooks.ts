@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "probot";
-import { PROVIDERS, type ProviderId } from "../domain/link.js";
+import type { ProviderId } from "../domain/link.js";
 import { bodyHash, type HelpdeskWebhook, type WebhookRequest, type WebhookSettings } from "../providers/helpdesk-webhook.js";
 import { providers } from "../providers/registry.js";
 import type { IncomingDelivery } from "../store/deliveries.js";
@@ -27,10 +27,10 @@ export interface ConfiguredWebhook {
 /** The helpdesks whose webhook secret is set. Throws ProviderConfigError (start-up stops) on a half-done set-up. */
 export function configuredWebhooks(env: Record<string, string | undefined>): Map<ProviderId, ConfiguredWebhook> {
   const configured = new Map<ProviderId, ConfiguredWebhook>();
-  for (const id of PROVIDERS) {
-    const webhook = providers.get(id)?.webhook as HelpdeskWebhook<WebhookSettings> | undefined;
-    const settings = webhook?.configure(env);
-    if (webhook && settings) configured.set(id, { webhook, settings });
+  for (const [id, definition] of providers) {
+    const webhook = definition.webhook as HelpdeskWebhook<WebhookSettings>;
+    const settings = webhook.configure(env);
+    if (settings) configured.set(id, { webhook, settings });
   }
   return configured;
 }
@@ -45,8 +45,9 @@ export function helpdeskWebhookRoutes(
     const path = request.url?.split("?", 1)[0] ?? "";
     if (!path.startsWith(HELPDESK_WEBHOOK_PATH)) return false;
     const name = path.slice(HELPDESK_WEBHOOK_PATH.length).replace(/\/$/, "");
+    const known = providers.get(name as ProviderId);
     const configured = webhooks.get(name as ProviderId);
-    const event = `${HELPDESK_DELIVERY_PREFIX}${(PROVIDERS as readonly string[]).includes(name) ? name : "unknown"}`;
+    const event = `${HELPDESK_DELIVERY_PREFIX}${known ? name : "unknown"}`;
     const answer = (status: number, outcome: string, body: unknown) => {
       webhooksReceived.inc({ event, outcome });
       sendJson(response, status, body);
@@ -55,8 +56,8 @@ export function helpdeskWebhookRoutes(
 
     if (configured === undefined) {
       request.resume();
-      const reason = (PROVIDERS as readonly string[]).includes(name)
-        ? `${name} webhooks are not configured: set ${providers.get(name as ProviderId)!.webhook.secretVariable}`
+      const reason = known
+        ? `${name} webhooks are not configured: set ${known.webhook.secretVariable}`
         : `no helpdesk named "${name}"`;
       return answer(404, "not_configured", { error: reason });
     }

@@ -6,13 +6,20 @@ import { helpscoutProvider } from "./helpscout/index.js";
 import { intercomProvider } from "./intercom/index.js";
 import { zendeskProvider } from "./zendesk/index.js";
 
-/** Every helpdesk closeloop knows, by id. Adding a sixth touches its folder and this list; a test checks both. */
-export const providers: ReadonlyMap<ProviderId, ProviderDefinition> = new Map<ProviderId, ProviderDefinition>(
-  [intercomProvider, frontProvider, zendeskProvider, helpscoutProvider, freshdeskProvider].map((provider) => [
-    provider.id,
-    provider as ProviderDefinition,
-  ]),
-);
+// Keyed by id, so an id in PROVIDERS without a definition here does not compile (a test checks each is under its own id).
+const definitions: Record<ProviderId, ProviderDefinition<any>> = {
+  intercom: intercomProvider,
+  front: frontProvider,
+  zendesk: zendeskProvider,
+  helpscout: helpscoutProvider,
+  freshdesk: freshdeskProvider,
+};
+
+/**
+ * Every helpdesk closeloop knows, by id, in PROVIDERS order. Adding a sixth touches its folder, its id in PROVIDERS and
+ * this registry; the URL matchers, the webhook routes, the status and the tests all read it from here.
+ */
+export const providers: ReadonlyMap<ProviderId, ProviderDefinition> = new Map(PROVIDERS.map((id) => [id, definitions[id]]));
 
 export interface EnabledProvider {
   definition: ProviderDefinition;
@@ -25,9 +32,7 @@ export interface EnabledProvider {
  */
 export function enabledProviders(env: Record<string, string | undefined>): Map<ProviderId, EnabledProvider> {
   const enabled = new Map<ProviderId, EnabledProvider>();
-  for (const id of PROVIDERS) {
-    const definition = providers.get(id);
-    if (definition === undefined) continue;
+  for (const [id, definition] of providers) {
     const settings = definition.configure(env);
     if (settings !== null) enabled.set(id, { definition, settings });
   }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeGitHub } from "../fakes/github-server.js";
-import { startFakeZendesk, type FakeZendesk } from "../fakes/zendesk-server.js";
+import { startFakeZendesk, type FakeZendesk } from "../providers/zendesk/fake-server.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { webhookExample } from "../support/github.js";
 import { postGithubWebhook, runCliProcess, startApp, TEST_PRIVATE_KEY, type RunningApp } from "../support/process.js";

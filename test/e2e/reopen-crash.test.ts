@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeGitHub } from "../fakes/github-server.js";
-import { startFakeIntercom, type FakeIntercom } from "../fakes/intercom-server.js";
+import { startFakeIntercom, type FakeIntercom } from "../providers/intercom/fake-server.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { startApp, type RunningApp } from "../support/process.js";

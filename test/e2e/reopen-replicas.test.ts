@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { FakeGitHub } from "../fakes/github-server.js";
-import { startFakeIntercom, type FakeIntercom } from "../fakes/intercom-server.js";
+import { startFakeIntercom, type FakeIntercom } from "../providers/intercom/fake-server.js";
 import { freshDatabaseUrl } from "../support/databases.js";
 import { startApp, type RunningApp } from "../support/process.js";
 import { waitFor } from "../support/wait.js";

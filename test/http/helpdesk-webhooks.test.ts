@@ -8,7 +8,7 @@ import { openDatabase, type Database } from "../../src/store/database.js";
 import { DeliveryInbox } from "../../src/store/deliveries.js";
 import { openDeliveryWriter, type DeliveryWriter } from "../../src/store/delivery-writer.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
-import { postWebhook, SIGNS_TIMESTAMP, signWebhook, WEBHOOK_ENV, webhookFixture } from "../support/helpdesk-webhooks.js";
+import { postWebhook, signsTimestamp, signWebhook, WEBHOOK_ENV, webhookFixture } from "../support/helpdesk-webhooks.js";
 
 /** The route on a loopback server, storing into the real inbox of a fresh database (no worker: rows stay to be counted). */
 describe.each(ENGINES)("helpdesk webhook route on %s", (engine) => {
@@ -103,7 +103,7 @@ describe.each(ENGINES)("helpdesk webhook route on %s", (engine) => {
     });
   });
 
-  it.each(configured.filter((provider) => SIGNS_TIMESTAMP[provider]))(
+  it.each(configured.filter(signsTimestamp))(
     "%s: answers 401 to a signature made more than 5 minutes ago (a captured request replayed later)",
     async (provider) => {
       const body = webhookFixture(provider);

@@ -6,8 +6,8 @@ import { ReopenWorker, type ReopenWorkerOptions } from "../../src/jobs/reopen-wo
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { retryJobs } from "../../src/store/reopen-jobs.js";
 import type { FakeHelpdeskServer } from "../fakes/fake-helpdesk.js";
-import type { FakeZendesk } from "../fakes/zendesk-server.js";
-import type { FakeIntercom } from "../fakes/intercom-server.js";
+import type { FakeZendesk } from "../providers/zendesk/fake-server.js";
+import type { FakeIntercom } from "../providers/intercom/fake-server.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { GITHUB_API, testProbot } from "../support/github.js";
 import { allSettled, closeWithLinks, conversation, useFakeHelpdesks, lanesFor, type LaneOptions } from "../support/reopen.js";

@@ -1,74 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ProviderId } from "../../src/domain/link.js";
 import { HelpdeskError, observingRateLimits, type RateLimitState } from "../../src/providers/helpdesk-http.js";
-import type { ConversationRef, HelpdeskClient } from "../../src/providers/provider.js";
+import type { HelpdeskClient } from "../../src/providers/provider.js";
 import { providers } from "../../src/providers/registry.js";
 import type { FakeHelpdeskServer, RecordedRequest } from "../fakes/fake-helpdesk.js";
-import { startFakeFreshdesk } from "../fakes/freshdesk-server.js";
-import { startFakeFront } from "../fakes/front-server.js";
-import { startFakeHelpScout } from "../fakes/helpscout-server.js";
-import { startFakeIntercom } from "../fakes/intercom-server.js";
-import { startFakeZendesk } from "../fakes/zendesk-server.js";
+import { conformanceCases } from "./conformance-cases.js";
 
 /** The contract every helpdesk client keeps, run against each provider's fake over real HTTP. */
-interface ConformanceCase {
-  provider: ProviderId;
-  name: string;
-  start(): Promise<FakeHelpdeskServer>;
-  ref: ConversationRef;
-  missing: ConversationRef;
-  customerId: string;
-  /** the environment change that makes the credentials wrong */
-  wrongCredentials: Record<string, string>;
-}
-
-const cases: ConformanceCase[] = [
-  {
-    provider: "intercom",
-    name: "Intercom",
-    start: startFakeIntercom,
-    ref: { account: "abc123", conversationId: "215471" },
-    missing: { account: "abc123", conversationId: "999999" },
-    customerId: "6630a1f0e0c14d0007c1b2a3",
-    wrongCredentials: { INTERCOM_ACCESS_TOKEN: "not-the-token" },
-  },
-  {
-    provider: "front",
-    name: "Front",
-    start: startFakeFront,
-    ref: { account: "", conversationId: "cnv_55c8c149" },
-    missing: { account: "", conversationId: "cnv_0000000" },
-    customerId: "crd_1a2b3c",
-    wrongCredentials: { FRONT_API_TOKEN: "not-the-token" },
-  },
-  {
-    provider: "zendesk",
-    name: "Zendesk",
-    start: startFakeZendesk,
-    ref: { account: "acme", conversationId: "4821" },
-    missing: { account: "acme", conversationId: "999999" },
-    customerId: "36100012",
-    wrongCredentials: { ZENDESK_API_TOKEN: "not-the-token" },
-  },
-  {
-    provider: "helpscout",
-    name: "Help Scout",
-    start: startFakeHelpScout,
-    ref: { account: "", conversationId: "2391938111" },
-    missing: { account: "", conversationId: "999999" },
-    customerId: "4711",
-    wrongCredentials: { HELPSCOUT_APP_SECRET: "not-the-secret" },
-  },
-  {
-    provider: "freshdesk",
-    name: "Freshdesk",
-    start: startFakeFreshdesk,
-    ref: { account: "acme", conversationId: "1207" },
-    missing: { account: "acme", conversationId: "999999" },
-    customerId: "9001",
-    wrongCredentials: { FRESHDESK_API_KEY: "not-the-key" },
-  },
-];
+const cases = [...conformanceCases].map(([provider, scenario]) => ({ ...scenario, provider, name: providers.get(provider)!.name }));
 
 const TIMEOUT_MS = 300;
 const notToken = (request: RecordedRequest) => !request.path.endsWith("/oauth2/token");

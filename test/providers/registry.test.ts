@@ -1,26 +1,27 @@
 import { readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROVIDERS } from "../../src/domain/link.js";
 import { ProviderConfigError } from "../../src/providers/provider-settings.js";
 import { enabledProviders, providers } from "../../src/providers/registry.js";
+import type { FakeHelpdeskServer } from "../fakes/fake-helpdesk.js";
+import { conformanceCases } from "./conformance-cases.js";
 
 const PROVIDERS_DIR = join(import.meta.dirname, "../../src/providers");
-
-const fullEnv = {
-  INTERCOM_ACCESS_TOKEN: "t",
-  INTERCOM_ADMIN_ID: "1",
-  FRONT_API_TOKEN: "t",
-  ZENDESK_SUBDOMAIN: "acme",
-  ZENDESK_EMAIL: "agent@example.com",
-  ZENDESK_API_TOKEN: "t",
-  HELPSCOUT_APP_ID: "id",
-  HELPSCOUT_APP_SECRET: "secret",
-  FRESHDESK_DOMAIN: "acme",
-  FRESHDESK_API_KEY: "k",
-};
+const TESTS_DIR = import.meta.dirname;
 
 describe("provider registry", () => {
+  const fakes: FakeHelpdeskServer[] = [];
+  let fullEnv: Record<string, string> = {};
+
+  beforeAll(async () => {
+    for (const scenario of conformanceCases.values()) fakes.push(await scenario.start());
+    fullEnv = Object.assign({}, ...fakes.map((fake) => fake.env()));
+  });
+  afterAll(async () => {
+    await Promise.all(fakes.map((fake) => fake.close()));
+  });
+
   it("has exactly the providers of PROVIDERS, in that order", () => {
     expect([...providers.keys()]).toEqual([...PROVIDERS]);
   });
@@ -28,6 +29,14 @@ describe("provider registry", () => {
   it("has exactly the folders under src/providers that hold an index.ts", () => {
     const folders = readdirSync(PROVIDERS_DIR, { withFileTypes: true })
       .filter((entry) => entry.isDirectory() && existsSync(join(PROVIDERS_DIR, entry.name, "index.ts")))
+      .map((entry) => entry.name)
+      .sort();
+    expect([...providers.keys()].sort()).toEqual(folders);
+  });
+
+  it("has exactly the folders under test/providers that hold a fake server and conformance cases", () => {
+    const folders = readdirSync(TESTS_DIR, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && ["fake-server.ts", "conformance.ts"].every((file) => existsSync(join(TESTS_DIR, entry.name, file))))
       .map((entry) => entry.name)
       .sort();
     expect([...providers.keys()].sort()).toEqual(folders);

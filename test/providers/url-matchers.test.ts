@@ -1,22 +1,17 @@
-import { readdirSync, existsSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { PROVIDERS } from "../../src/domain/link.js";
+import { recogniseUrl } from "../../src/domain/recognise-links.js";
 import { urlMatchers } from "../../src/providers/url-matchers.js";
+import { conformanceCases } from "./conformance-cases.js";
 
-const providersFolder = fileURLToPath(new URL("../../src/providers", import.meta.url));
+describe.each([...conformanceCases])("urlMatchers on a %s conversation URL", (provider, scenario) => {
+  const link = scenario.conversation(7);
 
-describe("urlMatchers", () => {
-  it("has exactly one matcher per provider", () => {
-    const providers = urlMatchers.map((matcher) => matcher.provider);
-    expect(providers.toSorted()).toEqual([...PROVIDERS].toSorted());
+  it("recognises it as that helpdesk's conversation", () => {
+    expect(recogniseUrl(link.url, urlMatchers)).toEqual({ ...link, provider });
   });
 
-  it("lists the same providers as the folders that hold a urls.ts", () => {
-    const folders = readdirSync(providersFolder, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory() && existsSync(join(providersFolder, entry.name, "urls.ts")))
-      .map((entry) => entry.name);
-    expect(folders.toSorted()).toEqual([...PROVIDERS].toSorted());
+  it("is claimed by that helpdesk's matcher alone", () => {
+    const claiming = urlMatchers.filter((matcher) => matcher.match(new URL(link.url)) !== null).map((matcher) => matcher.provider);
+    expect(claiming).toEqual([provider]);
   });
 });

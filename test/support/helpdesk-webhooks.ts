@@ -1,68 +1,44 @@
-import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { ProviderId } from "../../src/domain/link.js";
+import type { WebhookRequest } from "../../src/providers/helpdesk-webhook.js";
+import { providers } from "../../src/providers/registry.js";
+import { conformanceCases } from "../providers/conformance-cases.js";
 
-/** Each helpdesk's webhook secret for tests, under the variable SPEC §2 names (Freshdesk's is at least 16 characters). */
-export const WEBHOOK_ENV: Record<string, string> = {
-  INTERCOM_WEBHOOK_SECRET: "intercom-client-secret",
-  FRONT_WEBHOOK_SECRET: "front-app-secret",
-  ZENDESK_WEBHOOK_SECRET: "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ==",
-  ZENDESK_SUBDOMAIN: "acme",
-  HELPSCOUT_WEBHOOK_SECRET: "helpscout-secret-key",
-  FRESHDESK_WEBHOOK_SECRET: "freshdesk-shared-secret-0123456789",
-  FRESHDESK_DOMAIN: "acme",
-};
+const webhookCase = (provider: ProviderId) => conformanceCases.get(provider)!.webhook;
+
+/** Every helpdesk's webhook secret for tests, under the variables SPEC §2 names. */
+export const WEBHOOK_ENV: Record<string, string> = Object.assign({}, ...[...conformanceCases.values()].map((scenario) => scenario.webhook.env));
 
 /** A documented-shaped body per helpdesk (test/fixtures/helpdesk-webhooks), each linking to octo-org/app#42. */
-export const WEBHOOK_FIXTURES: Record<ProviderId, string> = {
-  intercom: "intercom-admin-noted.json",
-  front: "front-comment.json",
-  zendesk: "zendesk-comment-added.json",
-  helpscout: "helpscout-note-created.json",
-  freshdesk: "freshdesk-note.json",
-};
-
 export function webhookFixture(provider: ProviderId): string {
-  return readFileSync(new URL(`../fixtures/helpdesk-webhooks/${WEBHOOK_FIXTURES[provider]}`, import.meta.url), "utf8");
+  return readFileSync(new URL(`../fixtures/helpdesk-webhooks/${webhookCase(provider).fixture}`, import.meta.url), "utf8");
 }
 
 /** Whether the helpdesk signs a timestamp (then an old one is refused). */
-export const SIGNS_TIMESTAMP: Record<ProviderId, boolean> = { intercom: false, front: true, zendesk: true, helpscout: false, freshdesk: false };
+export function signsTimestamp(provider: ProviderId): boolean {
+  return webhookCase(provider).signsTimestamp;
+}
 
-/**
- * The headers the helpdesk sends with `body`, signed as its docs say (the provider's webhook.ts cites them), as of
- * `at`. Written independently of src/, so a test fails if the code's reading of a scheme drifts.
- */
+/** The headers the helpdesk sends with `body`, as of `at`, signed with `secret` or the one in WEBHOOK_ENV. */
 export function signWebhook(provider: ProviderId, body: string | Buffer, at = new Date(), secret?: string): Record<string, string> {
-  const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
-  const key = (name: string) => secret ?? WEBHOOK_ENV[name]!;
-  const hmac = (algorithm: string, name: string, ...parts: Buffer[]) => {
-    const mac = createHmac(algorithm, key(name));
-    for (const part of parts) mac.update(part);
-    return mac.digest();
-  };
-  switch (provider) {
-    case "intercom":
-      return { "x-hub-signature": `sha1=${hmac("sha1", "INTERCOM_WEBHOOK_SECRET", bytes).toString("hex")}` };
-    case "front": {
-      const timestamp = String(at.getTime());
-      return {
-        "x-front-request-timestamp": timestamp,
-        "x-front-signature": hmac("sha256", "FRONT_WEBHOOK_SECRET", Buffer.from(`${timestamp}:`), bytes).toString("base64"),
-      };
-    }
-    case "zendesk": {
-      const timestamp = at.toISOString().replace(/\.\d{3}Z$/, "Z");
-      return {
-        "x-zendesk-webhook-signature-timestamp": timestamp,
-        "x-zendesk-webhook-signature": hmac("sha256", "ZENDESK_WEBHOOK_SECRET", Buffer.from(timestamp), bytes).toString("base64"),
-      };
-    }
-    case "helpscout":
-      return { "x-helpscout-event": "convo.note.created", "x-helpscout-signature": hmac("sha1", "HELPSCOUT_WEBHOOK_SECRET", bytes).toString("base64") };
-    case "freshdesk":
-      return { "x-closeloop-webhook-secret": key("FRESHDESK_WEBHOOK_SECRET") };
-  }
+  return webhookCase(provider).sign(typeof body === "string" ? Buffer.from(body, "utf8") : body, at, secret);
+}
+
+/** Just after the fixtures were sent: their signed timestamps are fresh, and an event without a time is as of now. */
+export const RECEIVED_AT = new Date("2026-11-23T09:00:05Z");
+
+/** A helpdesk's webhook receiver configured from WEBHOOK_ENV, and requests to it as received at RECEIVED_AT. */
+export function webhookReceiver(provider: ProviderId) {
+  const webhook = providers.get(provider)!.webhook;
+  const settings = webhook.configure(WEBHOOK_ENV)!;
+  const request = (body: string, headers: Record<string, string>, receivedAt = RECEIVED_AT): WebhookRequest => ({ headers, body: Buffer.from(body), receivedAt });
+  return { webhook, settings, request };
+}
+
+/** What the receiver reads from `body`, signed as the helpdesk would unless other headers are given. */
+export function parseWebhook(provider: ProviderId, body: string, headers: Record<string, string> = signWebhook(provider, body, RECEIVED_AT)) {
+  const { webhook, settings, request } = webhookReceiver(provider);
+  return webhook.parse(JSON.parse(body), request(body, headers), settings);
 }
 
 /** POSTs a helpdesk webhook as the helpdesk would. */

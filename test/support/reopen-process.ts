@@ -1,6 +1,6 @@
 import type { Database } from "../../src/store/database.js";
 import { applySourceChange } from "../../src/store/links.js";
-import type { FakeIntercom } from "../fakes/intercom-server.js";
+import type { FakeIntercom } from "../providers/intercom/fake-server.js";
 import { webhookExample } from "./github.js";
 import { postGithubWebhook, TEST_PRIVATE_KEY, type RunningApp } from "./process.js";
 import { conversation, issueRef } from "./reopen.js";

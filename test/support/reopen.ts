@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import { PROVIDERS, type ProviderId, type RecognisedLink } from "../../src/domain/link.js";
+import type { ProviderId, RecognisedLink } from "../../src/domain/link.js";
 import type { HelpdeskLane } from "../../src/jobs/helpdesk-lanes.js";
 import type { RateBudget } from "../../src/providers/provider.js";
 import { providers } from "../../src/providers/registry.js";
@@ -11,33 +11,21 @@ import { claimLeases } from "../../src/store/lease.js";
 import { recordIssueClose } from "../../src/store/issues.js";
 import { applySourceChange, type IssueRef } from "../../src/store/links.js";
 import type { FakeHelpdeskServer } from "../fakes/fake-helpdesk.js";
+import { conformanceCases } from "../providers/conformance-cases.js";
 import { waitFor } from "./wait.js";
-import { startFakeFreshdesk } from "../fakes/freshdesk-server.js";
-import { startFakeFront } from "../fakes/front-server.js";
-import { startFakeHelpScout } from "../fakes/helpscout-server.js";
-import { startFakeIntercom } from "../fakes/intercom-server.js";
-import { startFakeZendesk } from "../fakes/zendesk-server.js";
 
-/** Reopen tests' shared setup: the five fake helpdesks, lanes pointed at them, and closes with their jobs. */
+/** Reopen tests' shared setup: every fake helpdesk, lanes pointed at them, and closes with their jobs. */
 
 export const REPOSITORY = { id: 186853002n, installationId: 77n, owner: "Codertocat", name: "Hello-World" };
 
-export const FAKE_STARTERS: Record<ProviderId, () => Promise<FakeHelpdeskServer>> = {
-  intercom: startFakeIntercom,
-  front: startFakeFront,
-  zendesk: startFakeZendesk,
-  helpscout: startFakeHelpScout,
-  freshdesk: startFakeFreshdesk,
-};
-
 /**
- * The five fake helpdesks for the tests of a describe block: started once, calmed (no faults, no recorded requests,
- * no remembered rate limits) before each test, closed after the last.
+ * A fake of every helpdesk in the registry for the tests of a describe block: started once, calmed (no faults, no
+ * recorded requests, no remembered rate limits) before each test, closed after the last.
  */
 export function useFakeHelpdesks(): Map<ProviderId, FakeHelpdeskServer> {
   const fakes = new Map<ProviderId, FakeHelpdeskServer>();
   beforeAll(async () => {
-    for (const provider of PROVIDERS) fakes.set(provider, await FAKE_STARTERS[provider]());
+    for (const [provider, scenario] of conformanceCases) fakes.set(provider, await scenario.start());
   });
   afterAll(async () => {
     await Promise.all([...fakes.values()].map((server) => server.close()));
@@ -53,18 +41,7 @@ export function useFakeHelpdesks(): Map<ProviderId, FakeHelpdeskServer> {
 
 /** A conversation id each fake accepts, and the URL a person would have pasted. */
 export function conversation(provider: ProviderId, n: number): RecognisedLink {
-  switch (provider) {
-    case "intercom":
-      return { provider, account: "abc123", conversationId: String(215_000 + n), url: `https://app.intercom.com/a/inbox/abc123/inbox/conversation/${215_000 + n}` };
-    case "front":
-      return { provider, account: "", conversationId: `cnv_${(0x55c8c000 + n).toString(16)}`, url: `https://app.frontapp.com/open/cnv_${(0x55c8c000 + n).toString(16)}` };
-    case "zendesk":
-      return { provider, account: "acme", conversationId: String(4000 + n), url: `https://acme.zendesk.com/agent/tickets/${4000 + n}` };
-    case "helpscout":
-      return { provider, account: "", conversationId: String(2_391_938_000 + n), url: `https://secure.helpscout.net/conversation/${2_391_938_000 + n}/${n}/` };
-    case "freshdesk":
-      return { provider, account: "acme", conversationId: String(1200 + n), url: `https://acme.freshdesk.com/a/tickets/${1200 + n}` };
-  }
+  return conformanceCases.get(provider)!.conversation(n);
 }
 
 export interface LaneOptions {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FRESHDESK_STATUS } from "../../../src/providers/freshdesk/client.js";
 import { freshdeskProvider } from "../../../src/providers/freshdesk/index.js";
-import { startFakeFreshdesk, type FakeFreshdesk } from "../../fakes/freshdesk-server.js";
+import { startFakeFreshdesk, type FakeFreshdesk } from "./fake-server.js";
 import { readInTurn } from "../team-reads.js";
 
 const ref = { account: "acme", conversationId: "1207" };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { observingRateLimits, type RateLimitState } from "../../../src/providers/helpdesk-http.js";
 import { frontProvider } from "../../../src/providers/front/index.js";
-import { startFakeFront, type FakeFront } from "../../fakes/front-server.js";
+import { startFakeFront, type FakeFront } from "./fake-server.js";
 
 const ref = { account: "", conversationId: "cnv_55c8c149" };
 

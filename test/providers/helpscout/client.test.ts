@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { helpscoutProvider } from "../../../src/providers/helpscout/index.js";
-import { startFakeHelpScout, type FakeHelpScout } from "../../fakes/helpscout-server.js";
+import { startFakeHelpScout, type FakeHelpScout } from "./fake-server.js";
 import { readInTurn } from "../team-reads.js";
 
 const ref = { account: "", conversationId: "2391938111" };

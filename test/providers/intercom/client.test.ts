@@ -3,7 +3,7 @@ import { HelpdeskError } from "../../../src/providers/helpdesk-http.js";
 import { INTERCOM_VERSION, createIntercomClient } from "../../../src/providers/intercom/client.js";
 import { intercomProvider } from "../../../src/providers/intercom/index.js";
 import { ProviderConfigError } from "../../../src/providers/provider-settings.js";
-import { startFakeIntercom, type FakeIntercom } from "../../fakes/intercom-server.js";
+import { startFakeIntercom, type FakeIntercom } from "./fake-server.js";
 import { readInTurn } from "../team-reads.js";
 
 const ref = { account: "abc123", conversationId: "215471" };

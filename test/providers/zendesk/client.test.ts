@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { HelpdeskError } from "../../../src/providers/helpdesk-http.js";
 import { zendeskProvider } from "../../../src/providers/zendesk/index.js";
-import { startFakeZendesk, type FakeZendesk } from "../../fakes/zendesk-server.js";
+import { startFakeZendesk, type FakeZendesk } from "./fake-server.js";
 import { readInTurn } from "../team-reads.js";
 
 const ref = { account: "acme", conversationId: "4821" };

@@ -7,7 +7,7 @@ import {
   type FakeHelpdeskServer,
   type FakeReply,
   type SeedConversation,
-} from "./fake-helpdesk.js";
+} from "../../fakes/fake-helpdesk.js";
 
 /**
  * Freshdesk's API v2 as closeloop uses it: Basic "{api key}:X", numeric ticket statuses (2 open, 3 pending,

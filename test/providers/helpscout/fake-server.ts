@@ -7,7 +7,7 @@ import {
   type FakeHelpdeskServer,
   type FakeReply,
   type SeedConversation,
-} from "./fake-helpdesk.js";
+} from "../../fakes/fake-helpdesk.js";
 
 /**
  * Help Scout's Mailbox API 2.0 as closeloop uses it: OAuth2 client credentials at /v2/oauth2/token, Bearer tokens that

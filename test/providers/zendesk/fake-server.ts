@@ -7,7 +7,7 @@ import {
   type FakeHelpdeskServer,
   type FakeReply,
   type SeedConversation,
-} from "./fake-helpdesk.js";
+} from "../../fakes/fake-helpdesk.js";
 
 /**
  * Zendesk's Support API as closeloop uses it: Basic "{email}/token:{token}", Update Ticket for notes and reopen, 422

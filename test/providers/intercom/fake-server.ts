@@ -7,7 +7,7 @@ import {
   type FakeHelpdeskServer,
   type FakeReply,
   type SeedConversation,
-} from "./fake-helpdesk.js";
+} from "../../fakes/fake-helpdesk.js";
 
 /**
  * Intercom's REST API as closeloop uses it: Bearer token, error.list bodies, X-RateLimit-* with a UNIX reset and no

@@ -7,7 +7,7 @@ import {
   type FakeHelpdeskServer,
   type FakeReply,
   type SeedConversation,
-} from "./fake-helpdesk.js";
+} from "../../fakes/fake-helpdesk.js";
 
 /**
  * Front's Core API as closeloop uses it: Bearer token, { _error } bodies, x-ratelimit-* and Retry-After in seconds,

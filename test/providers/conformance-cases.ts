@@ -1,0 +1,54 @@
+import type { ProviderId, RecognisedLink } from "../../src/domain/link.js";
+import type { HelpdeskEvent } from "../../src/providers/helpdesk-webhook.js";
+import type { ConversationRef } from "../../src/providers/provider.js";
+import { providers } from "../../src/providers/registry.js";
+import type { FakeHelpdeskServer } from "../fakes/fake-helpdesk.js";
+
+/**
+ * What the shared suites need to know of one helpdesk: its fake, conversations the fake holds, and its webhooks as the
+ * helpdesk sends them. Each provider's test folder exports one as `conformance` from its conformance.ts, so the
+ * suites run over every provider in the registry and a new helpdesk brings its cases with it.
+ */
+export interface ConformanceCase {
+  /** starts the provider's fake API (test/providers/<id>/fake-server.ts) */
+  start(): Promise<FakeHelpdeskServer>;
+  ref: ConversationRef;
+  /** a conversation the fake does not have */
+  missing: ConversationRef;
+  customerId: string;
+  /** the environment change that makes the credentials wrong */
+  wrongCredentials: Record<string, string>;
+  /** the n-th conversation of a test: an id the fake accepts, and the URL a person would have pasted */
+  conversation(n: number): RecognisedLink;
+  webhook: WebhookCase;
+}
+
+export interface WebhookCase {
+  /** the webhook's secret, and whatever else its events need, under the variables SPEC §2 names */
+  env: Record<string, string>;
+  /** a documented-shaped body in test/fixtures/helpdesk-webhooks, linking to octo-org/app#42 */
+  fixture: string;
+  /** the fixture as the inbox stores it; eventId is absent when the helpdesk sends none (a hash of the body is used) */
+  expected(receivedAt: Date): Omit<HelpdeskEvent, "eventId"> & { eventId?: string };
+  /** a signed timestamp, so an old or future one is refused */
+  signsTimestamp: boolean;
+  /** false when the secret travels as-is instead of signing the body, so only the secret can be wrong */
+  signsBody: boolean;
+  /**
+   * The headers the helpdesk sends with `body`, signed as its docs say (the provider's webhook.ts cites them), as of
+   * `at`, with `secret` or the one in `env`. Written independently of src/, so a test fails if the code's reading of
+   * a scheme drifts.
+   */
+  sign(body: Buffer, at: Date, secret?: string): Record<string, string>;
+}
+
+async function load(id: ProviderId): Promise<ConformanceCase> {
+  // Vitest turns a template import into a glob over the files on disk, which are .ts (a static import would say .js).
+  const module = (await import(`./${id}/conformance.ts`)) as { conformance: ConformanceCase };
+  return module.conformance;
+}
+
+/** Every provider's cases, in registry order; a provider without test/providers/<id>/conformance.ts fails to load here. */
+export const conformanceCases: ReadonlyMap<ProviderId, ConformanceCase> = new Map(
+  await Promise.all([...providers.keys()].map(async (id) => [id, await load(id)] as const)),
+);
