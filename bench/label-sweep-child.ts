@@ -17,7 +17,7 @@ const timed = <A extends unknown[], R>(phase: keyof typeof spent, call: (...args
     spent[phase] += performance.now() - started;
   }
 };
-const store: SweepStore = { ...opened, readDue: timed("read", opened.readDue), record: timed("write", opened.record) };
+const store: SweepStore = { ...opened, readDue: timed("read", opened.readDue.bind(opened)), record: timed("write", opened.record.bind(opened)) };
 const started = performance.now();
 const figures = await sweepDueIssues(store, now, () => DEFAULT_CONFIG.frequency, { batchSize: Number(process.env.BENCH_LABEL_BATCH ?? 500) });
 const seconds = (performance.now() - started) / 1000;

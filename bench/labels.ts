@@ -93,7 +93,7 @@ const met = (ok: boolean) => (ok ? "MET" : "MISSED");
 async function sweepInChild(url: string): Promise<SweepRun> {
   const child = spawn(process.execPath, [fileURLToPath(new URL("label-sweep-child.js", import.meta.url)), url, NOW.toISOString()], { stdio: ["ignore", "pipe", "inherit"] });
   let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk));
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
   if (code !== 0) throw new Error(`the sweep exited with ${code}: ${output}`);
   return JSON.parse(output.trim().split("\n").at(-1)!) as SweepRun;

@@ -22,11 +22,11 @@ export async function startServer(script: string, cwd: string, env: Record<strin
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  const collect = (chunk: Buffer) => {
+  const collect = (chunk: string) => {
     if (output.length < 100_000) output += chunk;
   };
-  child.stdout!.on("data", collect);
-  child.stderr!.on("data", collect);
+  child.stdout!.setEncoding("utf8").on("data", collect);
+  child.stderr!.setEncoding("utf8").on("data", collect);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} did not start:\n${output}`)), 30_000);
     const poll = setInterval(() => {

@@ -51,7 +51,7 @@ if (runs("p2", "p4", "p5")) {
         { engine: "postgresql", url: await postgres.newDatabaseUrl() },
       ]);
     }
-    if (runs("p4", "p5")) await runP4P5(postgres.newDatabaseUrl);
+    if (runs("p4", "p5")) await runP4P5(() => postgres.newDatabaseUrl());
   } finally {
     await postgres.stop();
   }

@@ -32,8 +32,8 @@ export function handlesEvent(name: string, action: string | undefined): boolean 
   return HANDLED.has(name) || (action !== undefined && HANDLED.has(`${name}.${action}`));
 }
 
-/** The Probot app: registers handlers, nothing else. */
-export function closeloopApp(deps: HandlerDeps): ApplicationFunction {
+/** The Probot app: registers handlers, nothing else (synchronously: `ApplicationFunction` would allow a promise). */
+export function closeloopApp(deps: HandlerDeps): (...args: Parameters<ApplicationFunction>) => void {
   return (app) => {
     for (const [events, handler] of ROUTES) app.on(events, (context) => handler(deps, context));
   };

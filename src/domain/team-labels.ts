@@ -63,6 +63,7 @@ export function labelKey(name: string): string {
 // are invisible except the zero-width joiner emoji sequences need.
 const CONTROL = /[\p{Cc}\u2028\u2029\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/gu;
 // Parts of emoji: pictographs, modifiers, joiners, variation selectors, keycaps, regional indicators, tag sequences.
+// eslint-disable-next-line no-misleading-character-class -- a list of code points, each matched on its own (u flag), not a sequence
 const EMOJI_PART = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Regional_Indicator}\u200d\ufe0e\ufe0f\u20e3\u{e0020}-\u{e007f}]/gu;
 
 /**

@@ -274,7 +274,7 @@ function errorCode(error: unknown): string | undefined {
 
 function clip(message: string | undefined): string | undefined {
   if (message === undefined) return undefined;
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- control characters in a provider's error text are what this removes
   const flat = message.replace(/[\u0000-\u001f\u007f]+/g, " ").replace(/\s+/g, " ").trim();
   if (flat === "") return undefined;
   return flat.length <= REASON_LENGTH ? flat : `${flat.slice(0, REASON_LENGTH)}…`;

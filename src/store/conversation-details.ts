@@ -24,7 +24,7 @@ export interface ConversationDetailsUpdate {
  */
 export async function recordConversationDetails(
   db: Transaction,
-  provider: ProviderId | string,
+  provider: ProviderId,
   conversation: ConversationRef,
   details: ConversationDetailsUpdate,
 ): Promise<IssueRef[]> {

@@ -64,6 +64,7 @@ export class DeliveryInbox {
   store(delivery: IncomingDelivery): Promise<void> {
     this.arrived();
     return new Promise((resolve, reject) => {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the write's error, passed on as it was thrown
       this.#waiting.push({ delivery, settle: (error) => (error === undefined ? resolve() : reject(error)) });
       if (this.#writing) return;
       // The write starts on the next turn of the event loop, so requests read in this turn join it. SQLite's write is

@@ -1,9 +1,13 @@
 import nock from "nock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import pino from "pino";
+import type { Probot } from "probot";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { closeloopApp } from "../../src/app.js";
+import type { HandlerDeps } from "../../src/handlers/deps.js";
 import { applySourceChange } from "../../src/store/links.js";
 import { startHarness, TEST_NOW, type Harness } from "../support/app.js";
 import { ENGINES } from "../support/databases.js";
-import { GITHUB_API, receive, webhookExample } from "../support/github.js";
+import { GITHUB_API, receive, testProbot, webhookExample } from "../support/github.js";
 
 type Payload = Record<string, any>;
 
@@ -17,18 +21,34 @@ function push(changes: { added?: string[]; modified?: string[]; removed?: string
   return Object.assign(payload, extra);
 }
 
-function fileAt(sha: string, yaml: string | null): void {
-  const scope = nock(GITHUB_API).get(CONTENTS).query({ ref: sha });
+/**
+ * The file as GitHub serves it at `sha`. `optional` (also for `checkRun`) answers any number of requests or none, for
+ * tests that expect none: a handler that wrongly makes them then fails the test's own assertions, not a missing mock.
+ */
+function fileAt(sha: string, yaml: string | null, { optional = false } = {}): void {
+  const scope = nock(GITHUB_API).persist(optional).get(CONTENTS).query({ ref: sha }).optionally(optional);
   if (yaml === null) scope.reply(404, { message: "Not Found" });
   else scope.reply(200, yaml, { "content-type": "text/plain; charset=utf-8" });
 }
 
-function checkRun(status = 201): { body?: Record<string, any> } {
+/** The check run GitHub receives (`body` stays undefined when none is). */
+function checkRun(status = 201, { optional = false } = {}): { body?: Record<string, any> } {
   const sent: { body?: Record<string, any> } = {};
   nock(GITHUB_API)
+    .persist(optional)
     .post("/repos/Codertocat/Hello-World/check-runs", (body) => ((sent.body = body), true))
+    .optionally(optional)
     .reply(status, status === 201 ? { id: 4 } : { message: "Resource not accessible by integration" });
   return sent;
+}
+
+/** The app on a Probot that keeps what it logs (info and up), to read what an operator would. */
+async function loggingProbot(deps: HandlerDeps): Promise<{ probot: Probot; logged: { level: string; msg: string }[] }> {
+  const logged: { level: string; msg: string }[] = [];
+  const log = pino({ level: "info", formatters: { level: (level) => ({ level }) } }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+  const probot = testProbot(log);
+  await probot.load(closeloopApp(deps));
+  return { probot, logged };
 }
 
 describe.each(ENGINES)("the closeloop config check run on %s", (engine) => {
@@ -96,10 +116,19 @@ describe.each(ENGINES)("the closeloop config check run on %s", (engine) => {
   });
 
   it("does nothing for pushes that do not touch the file, to other branches, or that delete the branch", async () => {
+    const reads = vi.spyOn(harness.deps.configs, "get");
+    const sweeps = vi.fn(async () => {});
+    harness.deps.sweepRequested = sweeps;
+    fileAt(SHA, "links:\n  max_per_source: 2\n", { optional: true });
+    const check = checkRun(201, { optional: true });
     await receive(harness.probot, "push", push({ modified: ["README.md"] }));
     await receive(harness.probot, "push", push(undefined, { ref: "refs/heads/feature" }));
     await receive(harness.probot, "push", push(undefined, { deleted: true, after: "0".repeat(40) }));
     await receive(harness.probot, "push", push(undefined, { ref: "refs/tags/v1" }));
+    expect(reads).not.toHaveBeenCalled();
+    expect(check.body).toBeUndefined();
+    expect(sweeps).not.toHaveBeenCalled();
+    expect(await harness.database.prisma.configError.count()).toBe(0);
   });
 
   it("marks the repository's linked issues for their labels to be applied again, and asks for a sweep now", async () => {
@@ -119,14 +148,28 @@ describe.each(ENGINES)("the closeloop config check run on %s", (engine) => {
   });
 
   it("logs instead of failing when the installation has not granted checks: write", async () => {
+    const { probot, logged } = await loggingProbot(harness.deps);
     fileAt(SHA, "links:\n  max_per_source: 2\n");
-    checkRun(403);
-    await receive(harness.probot, "push", push());
+    const check = checkRun(403);
+    await expect(receive(probot, "push", push())).resolves.toBeUndefined();
+    expect(check.body).toMatchObject({ head_sha: SHA, conclusion: "success" });
+    expect(logged.filter((line) => line.level !== "info")).toEqual([
+      expect.objectContaining({
+        level: "warn",
+        msg: 'Codertocat/Hello-World: cannot create the "closeloop config" check run (GitHub answered 403); accept the app\'s "Checks: write" permission in the installation settings.',
+      }),
+    ]);
   });
 
-  it("creates no check run in a dry run", async () => {
+  it("creates no check run in a dry run, and logs the one it would create", async () => {
     harness.deps.dryRun = true;
+    const { probot, logged } = await loggingProbot(harness.deps);
     fileAt(SHA, "links:\n  max_per_source: 2\n");
-    await receive(harness.probot, "push", push());
+    const check = checkRun(201, { optional: true });
+    await receive(probot, "push", push());
+    expect(check.body).toBeUndefined();
+    expect(logged.map((line) => line.msg).filter((msg) => msg.startsWith("[dry-run]"))).toEqual([
+      '[dry-run] Would create check run "closeloop config" (success) on Codertocat/Hello-World@6113728: .github/closeloop.yml is valid',
+    ]);
   });
 });

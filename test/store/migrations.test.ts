@@ -83,7 +83,7 @@ describe.each(ENGINES)("migrations on %s", (engine) => {
     const migrated = await openDatabase(url);
     try {
       const prisma = migrated.prisma;
-      expect((await prisma.mention.findMany({ orderBy: { id: "asc" } })).map((m) => `${m.conversationId} ${m.startAt.toISOString()} ${m.endAt}`)).toEqual([
+      expect((await prisma.mention.findMany({ orderBy: { id: "asc" } })).map((m) => `${m.conversationId} ${m.startAt.toISOString()} ${m.endAt?.toISOString() ?? "null"}`)).toEqual([
         "7 2026-11-01T10:00:00.000Z null",
         "8 2026-11-01T10:00:00.000Z null",
       ]);

@@ -179,7 +179,7 @@ export async function startFakeHelpScout(): Promise<FakeHelpScout> {
           if (conversation === undefined) return notFound;
           if (!isRecord(body) || typeof body.text !== "string" || body.text.trim() === "") return validation("text", "may not be empty");
           if (body.status !== undefined) {
-            if (!["active", "closed", "inbox_predefined", "open", "pending", "spam"].includes(String(body.status))) {
+            if (typeof body.status !== "string" || !["active", "closed", "inbox_predefined", "open", "pending", "spam"].includes(body.status)) {
               return validation("status", "is not a valid status");
             }
             if (body.status === "active" && conversation.status !== "active") conversation.reopened += 1;
