@@ -31,7 +31,7 @@ export interface JobContext {
    * One call in the lane; refused with LeaseLost unless the job's lease outlasts the call's timeout when its turn
    * comes (a worker starved past its lease must not make a call the new holder makes too).
    */
-  send<T>(priority: number, call: () => Promise<T>): Promise<T>;
+  send: <T>(priority: number, call: () => Promise<T>) => Promise<T>;
 }
 
 /** One kind of job run in the helpdesk lanes: reopen jobs, enrichment reads. */

@@ -29,7 +29,7 @@ export interface WebhookCase {
   /** a documented-shaped body in test/fixtures/helpdesk-webhooks, linking to octo-org/app#42 */
   fixture: string;
   /** the fixture as the inbox stores it; eventId is absent when the helpdesk sends none (a hash of the body is used) */
-  expected(receivedAt: Date): Omit<HelpdeskEvent, "eventId"> & { eventId?: string };
+  expected: (receivedAt: Date) => Omit<HelpdeskEvent, "eventId"> & { eventId?: string };
   /** a signed timestamp, so an old or future one is refused */
   signsTimestamp: boolean;
   /** false when the secret travels as-is instead of signing the body, so only the secret can be wrong */
