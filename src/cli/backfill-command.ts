@@ -8,9 +8,9 @@ import { runBackfill, BackfillForbiddenError, type BackfillProgress } from "../j
 import { urlMatchers } from "../providers/url-matchers.js";
 import { claimBackfill, failBackfill, readBackfill, requestBackfills, type BackfillStatus } from "../store/backfills.js";
 import type { Database } from "../store/database.js";
-import type { RepositoryRef } from "../store/repositories.js";
 import { parseWith, UsageError } from "./arguments.js";
 import type { Output } from "./output.js";
+import type { RepositoryRef } from "../domain/refs.js";
 
 type Octokit = Awaited<ReturnType<Probot["auth"]>>;
 

@@ -1,7 +1,8 @@
 import type { Logger } from "probot";
 import type { Prisma } from "../store/database.js";
-import { recordConfigError, clearConfigError, type RepositoryRef } from "../store/config-errors.js";
+import { recordConfigError, clearConfigError } from "../store/config-errors.js";
 import { CONFIG_FILE, CONFIG_PATH, DEFAULT_CONFIG, parseRepoConfig, RepoConfigError, type RepoConfig } from "./repo-config.js";
+import type { RepositoryRef } from "../domain/refs.js";
 
 /** What a handler needs to read a repository's `.github/closeloop.yml`: Probot's `context.config`, bound. */
 export type ConfigReader = (fileName: string) => Promise<unknown>;

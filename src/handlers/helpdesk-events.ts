@@ -11,7 +11,8 @@ import { recordConversationDetails } from "../store/conversation-details.js";
 import { requestEnrichment } from "../store/enrich-jobs.js";
 import { closeNotes } from "../store/issues.js";
 import { findIssueTarget } from "../store/issue-targets.js";
-import { applySourceChange, type IssueRef } from "../store/links.js";
+import { applySourceChange } from "../store/links.js";
+import type { IssueRef } from "../domain/refs.js";
 
 /** What the helpdesk event handler needs; built once by the server (or a test). */
 export interface HelpdeskEventDeps extends InstallationLabelDeps {

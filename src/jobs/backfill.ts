@@ -7,7 +7,8 @@ import { recogniseLinks } from "../domain/recognise-links.js";
 import { applyIssueLabels } from "../labels/apply-labels.js";
 import { advanceBackfill, type BackfillCounts, type BackfillCursor, type ClaimedBackfill } from "../store/backfills.js";
 import type { Prisma } from "../store/database.js";
-import { applySourceChange, type IssueRef, type SourceKind } from "../store/links.js";
+import { applySourceChange, type SourceKind } from "../store/links.js";
+import type { IssueRef } from "../domain/refs.js";
 
 type Octokit = Awaited<ReturnType<Probot["auth"]>>;
 

@@ -9,7 +9,7 @@ import { applyLabelsWithApp, type InstallationLabelDeps } from "../labels/instal
 import { sweepDueIssues, type DecayedIssue, type SweepFigures } from "../labels/sweep.js";
 import type { DatabaseTarget } from "../store/database-url.js";
 import { openSweepStore } from "../store/label-sweep.js";
-import type { RepositoryRef } from "../store/links.js";
+import type { RepositoryRef } from "../domain/refs.js";
 import { claimSweep, finishSweep, renewSweep, requestSweep } from "../store/sweep-schedule.js";
 import { PollLoop } from "./poll-loop.js";
 import { errorSummary } from "./error-summary.js";

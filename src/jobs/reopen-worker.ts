@@ -12,7 +12,7 @@ import type { Engine } from "../store/database-url.js";
 import type { Prisma } from "../store/database.js";
 import { claimEnrichJobs, dropUnlinkedJob, recordEnrichment, type ClaimedEnrichJob } from "../store/enrich-jobs.js";
 import { killLeased, releaseLeased, renewLeased, retryLeasedLater, type JobTable } from "../store/leased-jobs.js";
-import type { IssueRef } from "../store/links.js";
+import type { IssueRef } from "../domain/refs.js";
 import {
   claimDueSummaries,
   claimJobs,

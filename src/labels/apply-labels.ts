@@ -5,9 +5,9 @@ import { diffLabels, knownLabels } from "../domain/label-diff.js";
 import { labelKey, teamLabels } from "../domain/team-labels.js";
 import type { Prisma } from "../store/database.js";
 import { clearLabelError, readLabelInputs, recordIssueLabels, recordLabelError, type IssueLabelRecord, type LabelWrite } from "../store/labels.js";
-import type { IssueRef } from "../store/links.js";
 import { githubMessage as message, githubRateLimitWait, githubStatus as status } from "./github-errors.js";
 import { repositoryLabels } from "./repository-labels.js";
+import type { IssueRef } from "../domain/refs.js";
 
 /** After GitHub refuses a label write (403), label writes to that repository wait this long before one more try. */
 export const LABEL_ERROR_PAUSE_MS = 60 * 60_000;

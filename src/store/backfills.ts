@@ -1,6 +1,7 @@
 import type { Prisma } from "./database.js";
-import { ensureRepository, type RepositoryRef } from "./repositories.js";
+import { ensureRepository } from "./repositories.js";
 import { inTransaction } from "./transactions.js";
+import type { RepositoryRef } from "../domain/refs.js";
 
 /** Closed issues are read back this far (SPEC §8, issue #6): older ones carry no report that still counts. */
 export const BACKFILL_CLOSED_DAYS = 90;

@@ -4,7 +4,7 @@ import type { Engine } from "./database-url.js";
 import type { Prisma, Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { claimLeased, queuesByProvider, type ProviderQueue } from "./leased-jobs.js";
-import type { IssueRef } from "./links.js";
+import type { IssueRef } from "../domain/refs.js";
 import { inTransaction } from "./transactions.js";
 
 /** A conversation whose details the labels need. */

@@ -6,7 +6,7 @@ import type { RateBudget } from "../../src/providers/provider.js";
 import { providers } from "../../src/providers/registry.js";
 import type { Prisma } from "../../src/store/database.js";
 import { recordIssueClose } from "../../src/store/issues.js";
-import { applySourceChange, type IssueRef } from "../../src/store/links.js";
+import { applySourceChange } from "../../src/store/links.js";
 import type { FakeHelpdeskServer } from "../fakes/fake-helpdesk.js";
 import { waitFor } from "./wait.js";
 import { startFakeFreshdesk } from "../fakes/freshdesk-server.js";
@@ -14,6 +14,7 @@ import { startFakeFront } from "../fakes/front-server.js";
 import { startFakeHelpScout } from "../fakes/helpscout-server.js";
 import { startFakeIntercom } from "../fakes/intercom-server.js";
 import { startFakeZendesk } from "../fakes/zendesk-server.js";
+import type { IssueRef } from "../../src/domain/refs.js";
 
 /** Reopen tests' shared setup: the five fake helpdesks, lanes pointed at them, and closes with their jobs. */
 
