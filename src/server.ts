@@ -19,7 +19,7 @@ import { enabledProviders, type EnabledProvider } from "./providers/registry.js"
 import { urlMatchers } from "./providers/url-matchers.js";
 import type { ProviderId } from "./domain/link.js";
 import { openDatabase, type Database } from "./store/database.js";
-import { DeliveryInbox } from "./store/deliveries.js";
+import { DeliveryInbox } from "./http/delivery-inbox.js";
 import { openDeliveryWriter } from "./store/delivery-writer.js";
 import { MigrationError } from "./store/migrations.js";
 

@@ -8,7 +8,8 @@ import { configuredWebhooks, helpdeskWebhookRoutes } from "../../src/http/helpde
 import { metricsRoute } from "../../src/http/metrics.js";
 import { providers } from "../../src/providers/registry.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
-import { claimDeliveries, completeDelivery, DeliveryInbox } from "../../src/store/deliveries.js";
+import { DeliveryInbox } from "../../src/http/delivery-inbox.js";
+import { claimDeliveries, completeDelivery } from "../../src/store/deliveries.js";
 import { openDeliveryWriter, type DeliveryWriter } from "../../src/store/delivery-writer.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { nockConfig, testProbot } from "../support/github.js";

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import pino from "pino";
 import { DeliveryWorker } from "../../src/jobs/delivery-worker.js";
-import { claimDeliveries, DeliveryInbox, deliveryBacklog, type IncomingDelivery, type StoredDelivery } from "../../src/store/deliveries.js";
+import { DeliveryInbox } from "../../src/http/delivery-inbox.js";
+import { claimDeliveries, deliveryBacklog, type IncomingDelivery, type StoredDelivery } from "../../src/store/deliveries.js";
 import { openDeliveryWriter, type DeliveryWriter } from "../../src/store/delivery-writer.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
