@@ -6,7 +6,7 @@ import { loadDotEnv } from "./config/dotenv.js";
 import { healthRoutes } from "./http/health.js";
 import { configuredWebhooks, helpdeskWebhookRoutes, HELPDESK_DELIVERY_PREFIX, type ConfiguredWebhook } from "./http/helpdesk-webhooks.js";
 import { onHelpdeskDelivery } from "./handlers/helpdesk-events.js";
-import { metricsRoute } from "./http/metrics.js";
+import { metricsRoute } from "./http/metrics-route.js";
 import { acceptIntoInbox } from "./http/webhook-inbox.js";
 import { BackfillWorker } from "./jobs/backfill-worker.js";
 import { DeliveryWorker } from "./jobs/delivery-worker.js";

@@ -5,7 +5,7 @@ import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { onHelpdeskDelivery } from "../../src/handlers/helpdesk-events.js";
 import { configuredWebhooks, helpdeskWebhookRoutes } from "../../src/http/helpdesk-webhooks.js";
-import { metricsRoute } from "../../src/http/metrics.js";
+import { metricsRoute } from "../../src/http/metrics-route.js";
 import { providers } from "../../src/providers/registry.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { DeliveryInbox } from "../../src/http/delivery-inbox.js";
