@@ -9,6 +9,7 @@ import { advanceBackfill, type BackfillCounts, type BackfillCursor, type Claimed
 import type { Prisma } from "../store/database.js";
 import { applySourceChange, type SourceKind } from "../store/links.js";
 import type { IssueRef } from "../domain/refs.js";
+import { githubStatus } from "../github/errors.js";
 
 type Octokit = Awaited<ReturnType<Probot["auth"]>>;
 
@@ -72,7 +73,7 @@ export async function runBackfill(
         ...(phase === "closed" ? { since: claimed.closedSince.toISOString() } : {}),
       }));
     } catch (error) {
-      const status = (error as { status?: number }).status;
+      const status = githubStatus(error);
       if (status === 403 || status === 404 || status === 410) throw new BackfillForbiddenError(`GitHub does not let closeloop read ${where}'s issues (${status})`);
       throw error;
     }

@@ -4,7 +4,7 @@ import { installationConfigReader } from "../config/installation-config.js";
 import { DEFAULT_CONFIG } from "../config/repo-config.js";
 import type { FrequencyRules } from "../domain/frequency.js";
 import { sweepDuration } from "../metrics.js";
-import { githubRateLimitWait } from "../labels/github-errors.js";
+import { githubRateLimitWait } from "../github/errors.js";
 import { applyLabelsWithApp, type InstallationLabelDeps } from "../labels/installation-labels.js";
 import { sweepDueIssues, type DecayedIssue, type SweepFigures } from "../labels/sweep.js";
 import type { DatabaseTarget } from "../store/database-url.js";

@@ -13,6 +13,7 @@ import type { Prisma } from "../store/database.js";
 import { claimEnrichJobs, dropUnlinkedJob, recordEnrichment, type ClaimedEnrichJob } from "../store/enrich-jobs.js";
 import { killLeased, releaseLeased, renewLeased, retryLeasedLater, type JobTable } from "../store/leased-jobs.js";
 import type { IssueRef } from "../domain/refs.js";
+import { githubStatus } from "../github/errors.js";
 import {
   claimDueSummaries,
   claimJobs,
@@ -424,7 +425,7 @@ export class ReopenWorker {
           await octokit.rest.issues.updateComment({ ...issue, comment_id: Number(commentId), body });
         } catch (error) {
           // Someone deleted the summary: write a new one.
-          if ((error as { status?: number }).status !== 404) throw error;
+          if (githubStatus(error) !== 404) throw error;
           commentId = null;
         }
       }

@@ -5,7 +5,7 @@ import { diffLabels, knownLabels } from "../domain/label-diff.js";
 import { labelKey, teamLabels } from "../domain/team-labels.js";
 import type { Prisma } from "../store/database.js";
 import { clearLabelError, readLabelInputs, recordIssueLabels, recordLabelError, type IssueLabelRecord, type LabelWrite } from "../store/labels.js";
-import { githubMessage as message, githubRateLimitWait, githubStatus as status } from "./github-errors.js";
+import { githubErrorCodes, githubMessage as message, githubRefused, githubStatus as status } from "../github/errors.js";
 import { repositoryLabels } from "./repository-labels.js";
 import type { IssueRef } from "../domain/refs.js";
 
@@ -121,7 +121,7 @@ export async function applyIssueLabels(
       }
     } catch (error) {
       await recordIssueLabels(prisma, inputs.issueId, writes);
-      if (refused(error)) {
+      if (githubRefused(error)) {
         const reason = `GitHub answered ${status(error)}: ${message(error)}`;
         writer.log.error(
           { repository: `${repo.owner}/${repo.repo}`, status: status(error) },
@@ -159,8 +159,7 @@ async function ensureLabel(writer: LabelWriter, known: ReturnType<typeof reposit
     await writer.octokit.rest.issues.createLabel({ owner: issue.repository.owner, repo: issue.repository.name, name, color: rule.color, description });
   } catch (error) {
     if (status(error) !== 422) throw error;
-    const errors = (error as { response?: { data?: { errors?: { code?: string }[] } } }).response?.data?.errors ?? [];
-    if (!errors.some((e) => e.code === "already_exists")) {
+    if (!githubErrorCodes(error).includes("already_exists")) {
       writer.log.error(`${issue.repository.owner}/${issue.repository.name}: GitHub rejects the label "${name}" (${message(error)}); change its name in .github/closeloop.yml`);
       return false;
     }
@@ -197,11 +196,6 @@ function githubTime(headers: Record<string, unknown>, fallback: Date): Date {
 
 function sameTime(a: Date | null, b: Date | null): boolean {
   return (a === null && b === null) || (a !== null && b !== null && a.getTime() === b.getTime());
-}
-
-/** A 403 that is a refusal (no permission, archived repository), not a rate limit: rate limits are retried. */
-function refused(error: unknown): boolean {
-  return status(error) === 403 && githubRateLimitWait(error) === undefined;
 }
 
 const running = new Map<string, Promise<unknown>>();
