@@ -6,7 +6,7 @@ import { loadDotEnv } from "./config/dotenv.js";
 import { healthRoutes } from "./http/health.js";
 import { configuredWebhooks, helpdeskWebhookRoutes, HELPDESK_DELIVERY_PREFIX, type ConfiguredWebhook } from "./http/helpdesk-webhooks.js";
 import { onHelpdeskDelivery } from "./handlers/helpdesk-events.js";
-import { metricsRoute } from "./http/metrics.js";
+import { metricsRoute } from "./http/metrics-route.js";
 import { acceptIntoInbox } from "./http/webhook-inbox.js";
 import { BackfillWorker } from "./jobs/backfill-worker.js";
 import { DeliveryWorker } from "./jobs/delivery-worker.js";
@@ -19,7 +19,7 @@ import { enabledProviders, type EnabledProvider } from "./providers/registry.js"
 import { urlMatchers } from "./providers/url-matchers.js";
 import type { ProviderId } from "./domain/link.js";
 import { openDatabase, type Database } from "./store/database.js";
-import { DeliveryInbox } from "./store/deliveries.js";
+import { DeliveryInbox } from "./http/delivery-inbox.js";
 import { openDeliveryWriter } from "./store/delivery-writer.js";
 import { MigrationError } from "./store/migrations.js";
 

@@ -5,14 +5,15 @@ import { z } from "zod";
 import { RepoConfigCache } from "../config/repo-config-cache.js";
 import type { Env } from "../config/env.js";
 import { QUEUES } from "../config/queues.js";
+import { githubStatus } from "../github/errors.js";
 import { workerOwner } from "../jobs/worker.js";
 import { runBackfill, BackfillForbiddenError, type BackfillProgress } from "../jobs/backfill.js";
 import { urlMatchers } from "../providers/url-matchers.js";
 import { claimBackfill, failBackfill, readBackfill, requestBackfills, type BackfillStatus } from "../store/backfills.js";
 import type { Database } from "../store/database.js";
-import type { RepositoryRef } from "../store/repositories.js";
 import { parseWith, UsageError } from "./arguments.js";
 import type { Output } from "./output.js";
+import type { RepositoryRef } from "../domain/refs.js";
 
 type Octokit = Awaited<ReturnType<Probot["auth"]>>;
 
@@ -127,7 +128,7 @@ async function oneRepository(database: Database, github: GitHubApp, fullName: st
   try {
     ({ data: { id: installationId } } = await app.rest.apps.getRepoInstallation({ owner, repo }));
   } catch (error) {
-    if ((error as { status?: number }).status === 404) throw new UsageError(`closeloop is not installed on ${fullName} (or cannot see it)`);
+    if (githubStatus(error) === 404) throw new UsageError(`closeloop is not installed on ${fullName} (or cannot see it)`);
     throw error;
   }
   const { data } = await (await github.auth(installationId)).rest.repos.get({ owner, repo });

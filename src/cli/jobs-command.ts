@@ -5,6 +5,8 @@ import { listJobs } from "../store/reopen-jobs.js";
 import { parseWith, UsageError } from "./arguments.js";
 import type { Output } from "./output.js";
 
+export const JOBS_USAGE = `closeloop jobs [--state ${JOB_STATES.join("|")}] [--json]`;
+
 /** The `--json` shape of `closeloop jobs`: one entry per reopen job, oldest first. */
 export interface JobJson {
   id: number;
@@ -27,7 +29,7 @@ export interface JobJson {
 const stateOption = z.enum(JOB_STATES, { error: `expected one of ${JOB_STATES.join(", ")}` });
 
 export async function jobsCommand(database: Database, args: string[], options: { state: string | undefined; json: boolean }, out: Output): Promise<number> {
-  if (args.length > 0) throw new UsageError("usage: closeloop jobs [--state pending|running|done|dead] [--json]");
+  if (args.length > 0) throw new UsageError(`usage: ${JOBS_USAGE}`);
   const state = options.state === undefined ? undefined : parseWith(stateOption, options.state, "jobs --state");
   const rows: JobJson[] = (await listJobs(database.prisma, { state })).map((job) => ({
     id: job.id,

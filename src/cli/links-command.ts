@@ -3,6 +3,8 @@ import { listIssueLinks } from "../store/links.js";
 import { issueReference, parseWith, UsageError } from "./arguments.js";
 import type { Output } from "./output.js";
 
+export const LINKS_USAGE = "closeloop links <owner>/<repo>#<number> [--json]";
+
 /** The `--json` shape of `closeloop links` (SPEC §8). */
 export interface LinkJson {
   provider: string;
@@ -13,7 +15,7 @@ export interface LinkJson {
 }
 
 export async function linksCommand(database: Database, args: string[], json: boolean, out: Output): Promise<number> {
-  if (args.length !== 1) throw new UsageError("usage: closeloop links <owner>/<repo>#<number> [--json]");
+  if (args.length !== 1) throw new UsageError(`usage: ${LINKS_USAGE}`);
   const { fullName, number } = parseWith(issueReference, args[0], "links");
   const links = await listIssueLinks(database.prisma, fullName, number);
   const rows: LinkJson[] = (links ?? []).map((link) => ({

@@ -1,91 +1,97 @@
 import { parseArgs } from "node:util";
 import { checkReadiness, openDatabase, type Database } from "../store/database.js";
 import { DatabaseUrlError, parseDatabaseUrl } from "../store/database-url.js";
-import { migrate, MigrationError } from "../store/migrations.js";
+import { MigrationError } from "../store/migrations.js";
 import { UsageError } from "./arguments.js";
-import { backfillCommand, gitHubAppFromEnv } from "./backfill-command.js";
-import { EnvError, parseEnv } from "../config/env.js";
-import { jobsCommand } from "./jobs-command.js";
-import { linksCommand } from "./links-command.js";
+import { EnvError } from "../config/env.js";
+import { commandHelp, DatabaseNotReady, parseArgsOptions, type Command } from "./command.js";
+import { COMMANDS } from "./commands.js";
 import { consoleOutput, type Output } from "./output.js";
-import { retryCommand } from "./retry-command.js";
-import { statusCommand } from "./status-command.js";
 
 const USAGE = `usage: closeloop <command> [--json]
 
 commands:
-  links <owner>/<repo>#<number>   the conversations linked to an issue
-  status                          database, migrations, providers, reopen queues, config errors
-  jobs [--state <state>]          reopen jobs: pending, running, done or dead
-  retry <job-id> | --dead         run a dead job (or every dead job) again
-  backfill <owner>/<repo> | --all read existing issues and comments for links (as on install), with progress
-  migrate                         apply pending database migrations
+${COMMANDS.map((command) => `  ${command.synopsis.padEnd(31)} ${command.summary}`).join("\n")}
 
-DATABASE_URL selects the database, as for the server (default file:./data/closeloop.db).`;
+DATABASE_URL selects the database, as for the server (default file:./data/closeloop.db).
+\`closeloop <command> --help\` shows a command's flags.`;
 
 /** `npx closeloop …`: returns the exit code; errors are one line on stderr. */
 export async function runCli(argv: string[], out: Output = consoleOutput(), error: (line: string) => void = (line) => console.error(line)): Promise<number> {
+  const first = readLeniently(argv);
+  const [name, topicName] = first.positionals;
+  if (name === undefined || name === "help") {
+    const topic = name === "help" ? COMMANDS.find((command) => command.name === topicName) : undefined;
+    out.line(topic ? commandHelp(topic) : USAGE);
+    return name === undefined && !first.help ? 2 : 0;
+  }
+  const command = COMMANDS.find((candidate) => candidate.name === name);
+  if (!command) {
+    error(`closeloop: unknown command "${name}"\n${USAGE}`);
+    return 2;
+  }
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-        state: { type: "string" },
-        dead: { type: "boolean", default: false },
-        all: { type: "boolean", default: false },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: parseArgsOptions(command.options) });
   } catch (failure) {
-    error(`closeloop: ${(failure as Error).message}\n${USAGE}`);
+    error(`closeloop: ${command.name}: ${describeFlagError(failure, command)}\nusage: ${command.usage}`);
     return 2;
   }
-  const [command, ...args] = parsed.positionals;
-  if (parsed.values.help || command === undefined || command === "help") {
-    out.line(USAGE);
-    return command === undefined && !parsed.values.help ? 2 : 0;
+  const { help, ...values } = parsed.values;
+  if (help) {
+    out.line(commandHelp(command));
+    return 0;
   }
-  if (!["links", "status", "jobs", "retry", "backfill", "migrate"].includes(command)) {
-    error(`closeloop: unknown command "${command}"\n${USAGE}`);
-    return 2;
-  }
-  let database: Database | undefined;
+  const session: { database?: Database } = {};
   try {
     const target = parseDatabaseUrl(process.env.DATABASE_URL || undefined);
-    if (command === "migrate") {
-      const applied = await migrate(target);
-      out.line(applied.length === 0 ? `${target.display}: up to date` : `${target.display}: applied ${applied.join(", ")}`);
-      return 0;
-    }
-    database = await openDatabase(target);
-    if (command === "status") return await statusCommand(database, parsed.values.json, out);
-    const readiness = await checkReadiness(database);
-    if (!readiness.ready) {
-      error(`closeloop: ${target.display}: ${readiness.reason}`);
-      return 1;
-    }
-    if (command === "jobs") return await jobsCommand(database, args, { state: parsed.values.state, json: parsed.values.json }, out);
-    if (command === "backfill") {
-      const env = parseEnv();
-      // A progress line on a terminal, redrawn in place; scripts get the final lines (or --json) only.
-      const progress = process.stderr.isTTY ? (line: string, done: boolean) => void process.stderr.write(`\r\x1b[2K${line}${done ? "\n" : ""}`) : undefined;
-      return await backfillCommand(database, args, { all: parsed.values.all, json: parsed.values.json, dryRun: env.CLOSELOOP_DRY_RUN, progress }, out, gitHubAppFromEnv(env));
-    }
-    if (command === "retry") return await retryCommand(database, args, { dead: parsed.values.dead, json: parsed.values.json }, out, error);
-    return await linksCommand(database, args, parsed.values.json, out);
+    const open = async () => (session.database ??= await openDatabase(target));
+    return await command.run({
+      args: parsed.positionals.slice(1),
+      values: values as Parameters<Command["run"]>[0]["values"],
+      out,
+      error,
+      target,
+      database: open,
+      async readyDatabase() {
+        const opened = await open();
+        const readiness = await checkReadiness(opened);
+        if (!readiness.ready) throw new DatabaseNotReady(`${target.display}: ${readiness.reason}`);
+        return opened;
+      },
+    });
   } catch (failure) {
     if (failure instanceof UsageError) {
       error(`closeloop: ${failure.message}`);
       return 2;
     }
-    if (failure instanceof DatabaseUrlError || failure instanceof MigrationError || failure instanceof EnvError) error(`closeloop: ${failure.message}`);
-    else error(`closeloop: ${describeDatabaseFailure(failure)}`);
+    if (failure instanceof DatabaseUrlError || failure instanceof MigrationError || failure instanceof EnvError || failure instanceof DatabaseNotReady) {
+      error(`closeloop: ${failure.message}`);
+    } else error(`closeloop: ${describeDatabaseFailure(failure)}`);
     return 1;
   } finally {
-    await database?.close();
+    await session.database?.close();
   }
+}
+
+/**
+ * The command is the first positional argument. Which arguments are positional depends on the flags (`--state dead`
+ * takes a value), so this first reading knows every command's flags and is lenient; the command's own is strict.
+ */
+function readLeniently(argv: string[]): { positionals: string[]; help: boolean } {
+  const options = Object.assign({}, ...COMMANDS.map((command) => parseArgsOptions(command.options))) as ReturnType<typeof parseArgsOptions>;
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, strict: false, options });
+  return { positionals, help: values.help === true };
+}
+
+/** parseArgs' messages name the option but not the command, and suggest `--` for positionals: say what fits here. */
+function describeFlagError(failure: unknown, command: Command): string {
+  const code = (failure as { code?: string }).code;
+  const flag = /'(-[^' ]+)/.exec((failure as Error).message)?.[1];
+  const takes = Object.keys(command.options).map((name) => `--${name}`);
+  const choices = takes.length === 0 ? "it takes no flags" : `it takes ${takes.join(", ")}`;
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag !== undefined) return `unknown flag ${flag} (${choices})`;
+  return (failure as Error).message;
 }
 
 function describeDatabaseFailure(failure: unknown): string {

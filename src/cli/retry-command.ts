@@ -5,7 +5,7 @@ import { retryJobs } from "../store/reopen-jobs.js";
 import { parseWith, UsageError } from "./arguments.js";
 import type { Output } from "./output.js";
 
-const USAGE = "usage: closeloop retry <job-id> | --dead";
+export const RETRY_USAGE = "closeloop retry <job-id> | --dead";
 const jobId = z.string().regex(/^[1-9]\d{0,9}$/, "expected a job id (a number from `closeloop jobs`)").transform(Number);
 
 /**
@@ -14,7 +14,7 @@ const jobId = z.string().regex(/^[1-9]\d{0,9}$/, "expected a job id (a number fr
  * queues again the conversations whose reading for the labels (enrichment) died.
  */
 export async function retryCommand(database: Database, args: string[], options: { dead: boolean; json: boolean }, out: Output, error: (line: string) => void): Promise<number> {
-  if (options.dead === (args.length > 0) || args.length > 1) throw new UsageError(USAGE);
+  if (options.dead === (args.length > 0) || args.length > 1) throw new UsageError(`usage: ${RETRY_USAGE}`);
   const which = options.dead ? { dead: true as const } : { id: parseWith(jobId, args[0], "retry") };
   const outcome = await retryJobs(database.prisma, which);
   if ("problem" in outcome) {

@@ -1,7 +1,9 @@
 import type { Logger } from "probot";
+import { githubStatus } from "../github/errors.js";
 import type { Prisma } from "../store/database.js";
-import { recordConfigError, clearConfigError, type RepositoryRef } from "../store/config-errors.js";
+import { recordConfigError, clearConfigError } from "../store/config-errors.js";
 import { CONFIG_FILE, CONFIG_PATH, DEFAULT_CONFIG, parseRepoConfig, RepoConfigError, type RepoConfig } from "./repo-config.js";
+import type { RepositoryRef } from "../domain/refs.js";
 
 /** What a handler needs to read a repository's `.github/closeloop.yml`: Probot's `context.config`, bound. */
 export type ConfigReader = (fileName: string) => Promise<unknown>;
@@ -41,7 +43,7 @@ export class RepoConfigCache {
       entry = { config, fetchedAt: this.now(), lastValid: config };
       if (cached?.error !== undefined || cached === undefined) await clearConfigError(this.prisma, key.id);
     } catch (error) {
-      if (typeof (error as { status?: unknown }).status === "number") {
+      if (githubStatus(error) !== undefined) {
         // GitHub did not answer: not the file's fault. Use what we have and ask again next time.
         this.log.warn({ repository: `${key.owner}/${key.name}`, err: error }, `${key.owner}/${key.name}: could not read ${CONFIG_PATH}; using the last config`);
         return cached?.config ?? DEFAULT_CONFIG;

@@ -11,7 +11,7 @@ import { labelKey } from "./team-labels.js";
  * - Names compare ignoring case, as GitHub does; a removal uses the spelling on the issue, an addition the desired one.
  */
 
-export interface LabelPlan {
+export interface LabelSets {
   /** the labels closeloop wants on the issue: at most one frequency label, then team labels */
   desired: readonly string[];
   /** the labels closeloop may remove from this issue */
@@ -27,11 +27,11 @@ export interface LabelDiff {
   remove: string[];
 }
 
-export function diffLabels(plan: LabelPlan): LabelDiff {
-  const current = keyed(plan.current);
-  const desired = keyed(plan.desired);
-  const managed = new Set(plan.managed.map(labelKey));
-  const suppressed = new Set(plan.suppressed.map(labelKey));
+export function diffLabels(sets: LabelSets): LabelDiff {
+  const current = keyed(sets.current);
+  const desired = keyed(sets.desired);
+  const managed = new Set(sets.managed.map(labelKey));
+  const suppressed = new Set(sets.suppressed.map(labelKey));
   const add = [...desired].filter(([key]) => !current.has(key) && !suppressed.has(key)).map(([, name]) => name);
   const remove = [...current].filter(([key]) => managed.has(key) && !desired.has(key)).map(([, name]) => name);
   return { add, remove };

@@ -1,4 +1,4 @@
-import { findUrls } from "./recognise-links.js";
+import { findUrls } from "./markdown-scanner.js";
 
 /** A GitHub issue named by URL. `owner` and `repo` are lower-cased (GitHub matches them case-insensitively);
  *  `url` keeps them as written, for display, without query or fragment. */

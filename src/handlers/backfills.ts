@@ -1,7 +1,7 @@
 import type { Context } from "probot";
 import { requestBackfills } from "../store/backfills.js";
-import type { RepositoryRef } from "../store/links.js";
 import type { HandlerDeps } from "./deps.js";
+import type { RepositoryRef } from "../domain/refs.js";
 
 interface AddedRepository {
   id: number;

@@ -1,10 +1,11 @@
 import type { Context } from "probot";
 import { recogniseLinks } from "../domain/recognise-links.js";
 import type { SourceEvent } from "../domain/mentions.js";
-import { applySourceChange, type IssueRef, type SourceKind } from "../store/links.js";
+import { applySourceChange, type SourceKind } from "../store/links.js";
 import type { HandlerDeps } from "./deps.js";
 import { describeIssue } from "./payload-refs.js";
 import { refreshIssueLabels } from "./labels.js";
+import type { IssueRef } from "../domain/refs.js";
 
 export interface CapturedText {
   issue: IssueRef;

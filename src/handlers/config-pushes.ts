@@ -2,6 +2,7 @@ import type { Context } from "probot";
 import { readConfigAt } from "../config/read-config-at.js";
 import { describeConfigError } from "../config/repo-config-cache.js";
 import { CONFIG_PATH, parseRepoConfig } from "../config/repo-config.js";
+import { githubStatus } from "../github/errors.js";
 import { recordConfigError } from "../store/config-errors.js";
 import { markLabelsDue } from "../store/labels.js";
 import type { HandlerDeps } from "./deps.js";
@@ -38,7 +39,7 @@ export async function onPush(deps: HandlerDeps, context: Context<"push">): Promi
     }
   });
   // GitHub did not answer: let the inbox retry the delivery rather than report a check we could not make.
-  if (typeof (readError as { status?: unknown } | undefined)?.status === "number") throw readError;
+  if (githubStatus(readError) !== undefined) throw readError;
   const problem = validate(readError, raw);
 
   const everyRepository = repository.name.toLowerCase() === ".github";
@@ -82,7 +83,7 @@ async function reportCheck(deps: HandlerDeps, context: Context<"push">, sha: str
   try {
     await context.octokit.rest.checks.create({ ...context.repo(), name: CONFIG_CHECK_NAME, head_sha: sha, status: "completed", conclusion, output });
   } catch (error) {
-    if ((error as { status?: unknown }).status !== 403) throw error;
+    if (githubStatus(error) !== 403) throw error;
     context.log.warn(
       `${fullName}: cannot create the "${CONFIG_CHECK_NAME}" check run (GitHub answered 403); accept the app's "Checks: write" permission in the installation settings. ${problem ? `The config error is logged and shown by \`closeloop status\`: ${problem}` : ""}`.trim(),
     );

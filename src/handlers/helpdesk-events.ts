@@ -1,6 +1,7 @@
 import type { RecognisedLink } from "../domain/link.js";
 import { MAX_ISSUES_PER_EVENT, mentionedIssues, type IssueMention } from "../domain/mentioned-issues.js";
 import { isOwnNote } from "../domain/own-notes.js";
+import { githubStatus } from "../github/errors.js";
 import { recogniseIssueUrls } from "../domain/recognise-issue-urls.js";
 import { linkKey } from "../domain/mentions.js";
 import type { HelpdeskEvent } from "../providers/helpdesk-webhook.js";
@@ -11,7 +12,8 @@ import { recordConversationDetails } from "../store/conversation-details.js";
 import { requestEnrichment } from "../store/enrich-jobs.js";
 import { closeNotes } from "../store/issues.js";
 import { findIssueTarget } from "../store/issue-targets.js";
-import { applySourceChange, type IssueRef } from "../store/links.js";
+import { applySourceChange } from "../store/links.js";
+import type { IssueRef } from "../domain/refs.js";
 
 /** What the helpdesk event handler needs; built once by the server (or a test). */
 export interface HelpdeskEventDeps extends InstallationLabelDeps {
@@ -117,7 +119,7 @@ async function lookUpIssue(deps: HelpdeskEventDeps, repository: IssueRef["reposi
   try {
     ({ data } = await octokit.rest.issues.get({ owner: repository.owner, repo: repository.name, issue_number: number }));
   } catch (error) {
-    const status = (error as { status?: number }).status;
+    const status = githubStatus(error);
     if (status === 404 || status === 410) {
       deps.log.info(`${where}: GitHub has no such issue (${status}); the link is dropped`);
       return null;

@@ -1,10 +1,11 @@
 import type { Context } from "probot";
 import { renderNote } from "../config/repo-config.js";
 import { recordIssueClose, recordIssueReopen } from "../store/issues.js";
-import { purgeIssue, transferIssue, type IssueRef } from "../store/links.js";
+import { purgeIssue, transferIssue } from "../store/links.js";
 import { captureText } from "./capture.js";
 import type { HandlerDeps } from "./deps.js";
 import { describeIssue, issueRef, repositoryRef } from "./payload-refs.js";
+import type { IssueRef } from "../domain/refs.js";
 
 type IssueEvent = "issues.opened" | "issues.edited" | "issues.closed" | "issues.reopened" | "issues.transferred" | "issues.deleted";
 

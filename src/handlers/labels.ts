@@ -2,9 +2,9 @@ import type { Context } from "probot";
 import { applyIssueLabels, type PayloadLabels } from "../labels/apply-labels.js";
 import { repositoryLabels } from "../labels/repository-labels.js";
 import { recordLabelEvent } from "../store/labels.js";
-import type { IssueRef } from "../store/links.js";
 import type { HandlerDeps } from "./deps.js";
 import { describeIssue, issueRef, repositoryRef } from "./payload-refs.js";
+import type { IssueRef } from "../domain/refs.js";
 
 /**
  * Brings the issue's frequency and team labels up to date after its links changed (SPEC §6). The labels on the

@@ -1,4 +1,4 @@
-import type { IssueRef, RepositoryRef } from "../store/links.js";
+import type { IssueRef, RepositoryRef } from "../domain/refs.js";
 
 /** The fields of GitHub's payloads that name a repository and an issue; shared by every event family. */
 export interface RepositoryPayload {

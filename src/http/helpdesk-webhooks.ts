@@ -4,7 +4,7 @@ import type { ProviderId } from "../domain/link.js";
 import { bodyHash, type HelpdeskWebhook, type WebhookRequest, type WebhookSettings } from "../providers/helpdesk-webhook.js";
 import { providers } from "../providers/registry.js";
 import type { IncomingDelivery } from "../store/deliveries.js";
-import { webhooksReceived } from "./metrics.js";
+import { webhooksReceived } from "../metrics.js";
 
 /**
  * `POST /closeloop/webhooks/<provider>` (SPEC §9): helpdesk webhooks through the same durable inbox as GitHub's.

@@ -1,6 +1,6 @@
 import type { Probot } from "probot";
 import type { EmitterWebhookEventName } from "@octokit/webhooks";
-import { webhooksReceived } from "./metrics.js";
+import { webhooksReceived } from "../metrics.js";
 import { inboxPayload } from "../store/deliveries.js";
 
 /**

@@ -8,7 +8,9 @@ import { applyIssueLabels } from "../labels/apply-labels.js";
 import { advanceBackfill, type BackfillCounts, type BackfillCursor, type ClaimedBackfill } from "../store/backfills.js";
 import type { Engine } from "../store/database-url.js";
 import type { Prisma } from "../store/database.js";
-import { applySourceChange, type IssueRef, type SourceKind } from "../store/links.js";
+import { applySourceChange, type SourceKind } from "../store/links.js";
+import type { IssueRef } from "../domain/refs.js";
+import { githubStatus } from "../github/errors.js";
 
 type Octokit = Awaited<ReturnType<Probot["auth"]>>;
 
@@ -75,7 +77,7 @@ export async function runBackfill(
         ...(phase === "closed" ? { since: claimed.closedSince.toISOString() } : {}),
       }));
     } catch (error) {
-      const status = (error as { status?: number }).status;
+      const status = githubStatus(error);
       if (status === 403 || status === 404 || status === 410) throw new BackfillForbiddenError(`GitHub does not let closeloop read ${where}'s issues (${status})`);
       throw error;
     }

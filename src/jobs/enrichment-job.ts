@@ -1,7 +1,7 @@
 import type { Logger } from "probot";
 import type { QueueSettings } from "../config/queues.js";
 import { customerHash } from "../domain/customer-hash.js";
-import type { IssueRef } from "../store/links.js";
+import type { IssueRef } from "../domain/refs.js";
 import type { Prisma } from "../store/database.js";
 import { dropUnlinkedJob, readClaimedEnrichJobs, recordEnrichment, type ClaimedEnrichJob } from "../store/enrich-jobs.js";
 import { ENRICH_JOBS } from "../store/helpdesk-jobs.js";

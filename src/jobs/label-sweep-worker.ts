@@ -1,13 +1,13 @@
 import { installationConfigReader } from "../config/installation-config.js";
 import { DEFAULT_CONFIG } from "../config/repo-config.js";
 import type { FrequencyRules } from "../domain/frequency.js";
-import { sweepDuration } from "../http/metrics.js";
-import { githubRateLimitWait } from "../labels/github-errors.js";
+import { sweepDuration } from "../metrics.js";
+import { githubRateLimitWait } from "../github/errors.js";
 import { applyLabelsWithApp, type InstallationLabelDeps } from "../labels/installation-labels.js";
 import { sweepDueIssues, type DecayedIssue, type SweepFigures } from "../labels/sweep.js";
 import type { DatabaseTarget } from "../store/database-url.js";
 import { openSweepStore } from "../store/label-sweep.js";
-import type { RepositoryRef } from "../store/links.js";
+import type { RepositoryRef } from "../domain/refs.js";
 import { claimSweep, finishSweep, renewSweep, requestSweep } from "../store/sweep-schedule.js";
 import { QUEUES } from "../config/queues.js";
 import { errorSummary } from "./error-summary.js";

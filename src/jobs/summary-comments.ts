@@ -1,6 +1,7 @@
 import PQueue from "p-queue";
 import type { Logger, ProbotOctokit } from "probot";
 import type { QueueSettings } from "../config/queues.js";
+import { githubStatus } from "../github/errors.js";
 import { renderReopenSummary, summaryMarker } from "../domain/reopen-summary.js";
 import { providers } from "../providers/registry.js";
 import type { Engine } from "../store/database-url.js";
@@ -94,7 +95,7 @@ export class SummaryComments {
         return commentId;
       } catch (error) {
         // Someone deleted the summary: write a new one.
-        if ((error as { status?: number }).status !== 404) throw error;
+        if (githubStatus(error) !== 404) throw error;
       }
     }
     const { data } = await octokit.rest.issues.createComment({ ...issue, issue_number: summary.number, body });

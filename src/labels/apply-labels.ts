@@ -1,13 +1,12 @@
 import type { Logger, ProbotOctokit } from "probot";
 import type { RepoConfig } from "../config/repo-config.js";
-import { frequencyOf, nextFrequencyChange, type Frequency } from "../domain/frequency.js";
-import { diffLabels, knownLabels } from "../domain/label-diff.js";
-import { labelKey, teamLabels } from "../domain/team-labels.js";
+import type { Frequency } from "../domain/frequency.js";
+import { planLabels, type LabelToCreate } from "../domain/label-plan.js";
 import type { Prisma } from "../store/database.js";
-import { clearLabelError, readLabelInputs, recordIssueLabels, recordLabelError, type IssueLabelRecord, type LabelWrite } from "../store/labels.js";
-import type { IssueRef } from "../store/links.js";
-import { githubMessage as message, githubRateLimitWait, githubStatus as status } from "./github-errors.js";
+import { clearLabelError, readLabelInputs, recordIssueLabels, recordLabelError, type LabelWrite } from "../store/labels.js";
+import { githubErrorCodes, githubMessage as message, githubRefused, githubStatus as status } from "../github/errors.js";
 import { repositoryLabels } from "./repository-labels.js";
+import type { IssueRef } from "../domain/refs.js";
 
 /** After GitHub refuses a label write (403), label writes to that repository wait this long before one more try. */
 export const LABEL_ERROR_PAUSE_MS = 60 * 60_000;
@@ -55,23 +54,15 @@ export async function applyIssueLabels(
     const known = repositoryLabels(prisma);
     if (payload) known.learn(issue.repository.id, payload.labels);
 
-    const rules = config.frequency;
-    const frequencyLabels = [rules.daily.label, rules.weekly.label];
-    const frequency = frequencyOf(inputs.reports, now, rules);
-    const desired = [...(frequency ? [rules[frequency].label] : []), ...teamLabels(inputs.conversations, config.teams, frequencyLabels)];
-    const diff = diffLabels({
-      desired,
-      managed: [...frequencyLabels, ...inputs.labels.filter((label) => label.applied).map((label) => label.name)],
-      current: knownLabels(payload, inputs.labels),
-      suppressed: inputs.labels.filter((label) => label.suppressed).map((label) => label.name),
-    });
-    const writes = payloadObservations(payload, inputs.labels, [...frequencyLabels, ...desired]);
-    let dueAt = nextFrequencyChange(inputs.reports, now, rules);
+    const plan = planLabels({ ...inputs, payload, repositoryHas: (name) => known.has(issue.repository.id, name), config, now });
+    const { frequency } = plan;
+    const writes: LabelWrite[] = [...plan.observed];
+    let dueAt = plan.dueAt;
     const evaluation = () => (frequency === inputs.frequency && sameTime(dueAt, inputs.labelsDueAt) && inputs.staleAt === null ? undefined : { frequency, dueAt });
     // The labels are as they should be (or as a dry run says they would be): a stale mark read here is done with.
     const settled = inputs.staleAt;
     const outcome: LabelOutcome = { frequency, added: [], removed: [] };
-    if (diff.add.length === 0 && diff.remove.length === 0) {
+    if (plan.add.length === 0 && plan.remove.length === 0) {
       await recordIssueLabels(prisma, inputs.issueId, writes, evaluation(), settled);
       return outcome;
     }
@@ -86,21 +77,24 @@ export async function applyIssueLabels(
     }
 
     if (writer.dryRun) {
-      for (const name of diff.add) {
-        const rule = [rules.daily, rules.weekly].find((r) => labelKey(r.label) === labelKey(name));
-        if (rule && !known.has(issue.repository.id, name)) writer.log.info(`[dry-run] Would create label "${name}" (#${rule.color}) in ${issue.repository.owner}/${issue.repository.name}`);
+      for (const name of plan.add) {
+        const created = plan.create.find((label) => label.name === name);
+        if (created) writer.log.info(`[dry-run] Would create label "${name}" (#${created.color}) in ${issue.repository.owner}/${issue.repository.name}`);
         writer.log.info(`[dry-run] Would add label "${name}" to ${where}`);
       }
-      for (const name of diff.remove) writer.log.info(`[dry-run] Would remove label "${name}" from ${where}`);
+      for (const name of plan.remove) writer.log.info(`[dry-run] Would remove label "${name}" from ${where}`);
       await recordIssueLabels(prisma, inputs.issueId, writes, evaluation(), settled);
-      return { ...outcome, added: diff.add, removed: diff.remove };
+      return { ...outcome, added: plan.add, removed: plan.remove };
     }
 
     const { octokit } = writer;
     const repo = { owner: issue.repository.owner, repo: issue.repository.name };
     try {
       const adding = [];
-      for (const name of diff.add) if (await ensureLabel(writer, known, issue, config, name)) adding.push(name);
+      for (const name of plan.add) {
+        const created = plan.create.find((label) => label.name === name);
+        if (!created || (await createLabel(writer, known, issue, created))) adding.push(name);
+      }
       if (adding.length > 0) {
         const response = await octokit.rest.issues.addLabels({ ...repo, issue_number: issue.number, labels: adding });
         const at = githubTime(response.headers, now);
@@ -108,7 +102,7 @@ export async function applyIssueLabels(
         for (const name of adding) writes.push({ name, present: true, at, applied: true });
         outcome.added = adding;
       }
-      for (const name of diff.remove) {
+      for (const name of plan.remove) {
         let at = now;
         try {
           at = githubTime((await octokit.rest.issues.removeLabel({ ...repo, issue_number: issue.number, name })).headers, now);
@@ -121,7 +115,7 @@ export async function applyIssueLabels(
       }
     } catch (error) {
       await recordIssueLabels(prisma, inputs.issueId, writes);
-      if (refused(error)) {
+      if (githubRefused(error)) {
         const reason = `GitHub answered ${status(error)}: ${message(error)}`;
         writer.log.error(
           { repository: `${repo.owner}/${repo.repo}`, status: status(error) },
@@ -148,41 +142,22 @@ export async function applyIssueLabels(
 }
 
 /**
- * Creates a frequency label with its configured colour unless the repository is known to have it. Returns whether
- * the label can be added (false when GitHub rejects its name). Team labels are left to the add, which creates them.
+ * Creates a frequency label with its configured colour. Returns whether the label can be added: true when it exists
+ * now (created, or already there though closeloop had not seen it), false when GitHub rejects its name.
  */
-async function ensureLabel(writer: LabelWriter, known: ReturnType<typeof repositoryLabels>, issue: IssueRef, config: RepoConfig, name: string): Promise<boolean> {
-  const rule = [config.frequency.daily, config.frequency.weekly].find((r) => labelKey(r.label) === labelKey(name));
-  if (!rule || known.has(issue.repository.id, name)) return true;
-  const description = `closeloop: ${rule.reports}+ customer reports in the last ${rule.days} day${rule.days === 1 ? "" : "s"}`;
+async function createLabel(writer: LabelWriter, known: ReturnType<typeof repositoryLabels>, issue: IssueRef, label: LabelToCreate): Promise<boolean> {
+  const { name, color, description } = label;
   try {
-    await writer.octokit.rest.issues.createLabel({ owner: issue.repository.owner, repo: issue.repository.name, name, color: rule.color, description });
+    await writer.octokit.rest.issues.createLabel({ owner: issue.repository.owner, repo: issue.repository.name, name, color, description });
   } catch (error) {
     if (status(error) !== 422) throw error;
-    const errors = (error as { response?: { data?: { errors?: { code?: string }[] } } }).response?.data?.errors ?? [];
-    if (!errors.some((e) => e.code === "already_exists")) {
+    if (!githubErrorCodes(error).includes("already_exists")) {
       writer.log.error(`${issue.repository.owner}/${issue.repository.name}: GitHub rejects the label "${name}" (${message(error)}); change its name in .github/closeloop.yml`);
       return false;
     }
   }
   known.learn(issue.repository.id, [name]);
   return true;
-}
-
-/** What the payload shows about the labels closeloop tracks, where it is newer than and differs from the stored rows. */
-function payloadObservations(payload: PayloadLabels | undefined, rows: readonly IssueLabelRecord[], names: readonly string[]): LabelWrite[] {
-  if (!payload) return [];
-  const onIssue = new Map(payload.labels.map((name) => [labelKey(name), name]));
-  const stored = new Map(rows.map((row) => [labelKey(row.name), row]));
-  const writes = new Map<string, LabelWrite>();
-  for (const name of [...names, ...rows.map((row) => row.name)]) {
-    const key = labelKey(name);
-    const row = stored.get(key);
-    const present = onIssue.has(key);
-    const newer = row ? row.at.getTime() < payload.at.getTime() && row.present !== present : present;
-    if (newer && !writes.has(key)) writes.set(key, { name: onIssue.get(key) ?? name, present, at: payload.at });
-  }
-  return [...writes.values()];
 }
 
 function describeChange(outcome: LabelOutcome): string {
@@ -197,11 +172,6 @@ function githubTime(headers: Record<string, unknown>, fallback: Date): Date {
 
 function sameTime(a: Date | null, b: Date | null): boolean {
   return (a === null && b === null) || (a !== null && b !== null && a.getTime() === b.getTime());
-}
-
-/** A 403 that is a refusal (no permission, archived repository), not a rate limit: rate limits are retried. */
-function refused(error: unknown): boolean {
-  return status(error) === 403 && githubRateLimitWait(error) === undefined;
 }
 
 const running = new Map<string, Promise<unknown>>();

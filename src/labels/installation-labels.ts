@@ -2,8 +2,8 @@ import type { Logger, Probot } from "probot";
 import { installationConfigReader } from "../config/installation-config.js";
 import type { RepoConfigCache } from "../config/repo-config-cache.js";
 import type { Prisma } from "../store/database.js";
-import type { IssueRef } from "../store/links.js";
 import { applyIssueLabels, type LabelOutcome } from "./apply-labels.js";
+import type { IssueRef } from "../domain/refs.js";
 
 /** What applying labels outside a webhook's context needs: the app's Octokit per installation, and the config cache. */
 export interface InstallationLabelDeps {

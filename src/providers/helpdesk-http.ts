@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { z } from "zod";
 import type { ProviderId } from "../domain/link.js";
-import { observeProviderCall } from "../http/metrics.js";
+import { observeProviderCall } from "../metrics.js";
 
 /**
  * The one HTTP path every helpdesk client takes: timeouts, the retryable/permanent decision, Retry-After and

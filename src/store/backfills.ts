@@ -2,8 +2,9 @@ import type { Engine } from "./database-url.js";
 import type { Prisma } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { claimLeases, extended, releaseLeases, unlocked, updateLeased, type Holder, type LeasedTable } from "./lease.js";
-import { ensureRepository, type RepositoryRef } from "./repositories.js";
+import { ensureRepository } from "./repositories.js";
 import { inTransaction } from "./transactions.js";
+import type { RepositoryRef } from "../domain/refs.js";
 
 /** Closed issues are read back this far (SPEC §8, issue #6): older ones carry no report that still counts. */
 export const BACKFILL_CLOSED_DAYS = 90;

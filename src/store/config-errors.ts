@@ -1,7 +1,6 @@
 import type { Prisma } from "./database.js";
-import { ensureRepository, type RepositoryRef } from "./repositories.js";
-
-export type { RepositoryRef } from "./repositories.js";
+import { ensureRepository } from "./repositories.js";
+import type { RepositoryRef } from "../domain/refs.js";
 
 export interface ConfigErrorRecord {
   path: string;

@@ -1,7 +1,7 @@
 import type { ConversationRef } from "../providers/provider.js";
 import type { ProviderId } from "../domain/link.js";
 import type { Transaction } from "./database.js";
-import type { IssueRef } from "./links.js";
+import type { IssueRef } from "../domain/refs.js";
 
 /**
  * What closeloop knows of a conversation, for the labels: from a helpdesk event (team and tags, when it carries them)

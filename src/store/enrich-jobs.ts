@@ -4,7 +4,7 @@ import type { Prisma, Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { ENRICH_JOBS, queuesByProvider, type ProviderQueue } from "./helpdesk-jobs.js";
 import { deleteLeased, unlocked, updateLeased } from "./lease.js";
-import type { IssueRef } from "./links.js";
+import type { IssueRef } from "../domain/refs.js";
 import { inTransaction } from "./transactions.js";
 
 /** A conversation whose details the labels need. */

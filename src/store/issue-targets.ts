@@ -1,5 +1,5 @@
 import type { Prisma } from "./database.js";
-import type { RepositoryRef } from "./repositories.js";
+import type { RepositoryRef } from "../domain/refs.js";
 
 export interface IssueTarget {
   repository: RepositoryRef;

@@ -1,8 +1,9 @@
 import { issueState } from "../domain/mentions.js";
 import type { Prisma, Transaction } from "./database.js";
-import { ensureIssue, type IssueRef } from "./links.js";
+import { ensureIssue } from "./links.js";
 import { reconcileLinks } from "./mentions.js";
 import { inTransaction } from "./transactions.js";
+import type { IssueRef } from "../domain/refs.js";
 
 /** A `closed` event: when, why, by whom, and the settings of the reopen it asks for. */
 export interface IssueCloseEvent {

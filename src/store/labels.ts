@@ -1,19 +1,9 @@
 import type { Report } from "../domain/frequency.js";
+import type { TrackedLabel } from "../domain/label-plan.js";
 import type { ConversationTeam } from "../domain/team-labels.js";
 import { labelKey } from "../domain/team-labels.js";
 import type { Prisma } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
-
-/** One label closeloop knows about on one issue (an IssueLabel row). */
-export interface IssueLabelRecord {
-  name: string;
-  present: boolean;
-  at: Date;
-  /** closeloop added it, so it may remove it */
-  applied: boolean;
-  /** a person removed it: not added again until a person adds it back */
-  suppressed: boolean;
-}
 
 export interface LabelInputs {
   issueId: number;
@@ -25,7 +15,7 @@ export interface LabelInputs {
   /** one per live link (a link still carried by a source) */
   reports: Report[];
   conversations: ConversationTeam[];
-  labels: IssueLabelRecord[];
+  labels: TrackedLabel[];
   /** set while the repository refuses label writes (403) */
   labelError: { message: string; at: Date } | null;
 }

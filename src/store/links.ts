@@ -4,17 +4,8 @@ import type { Prisma, Transaction } from "./database.js";
 import { purgeUnlinkedEnrichment } from "./enrich-jobs.js";
 import { deriveMentions, reconcileLinks, recordSourceVersions, type ReconcileOutcome } from "./mentions.js";
 import { inTransaction } from "./transactions.js";
-import { ensureRepository, forgetRepositories, type RepositoryRef } from "./repositories.js";
-
-export type { RepositoryRef } from "./repositories.js";
-
-export interface IssueRef {
-  repository: RepositoryRef;
-  number: number;
-  githubId: bigint;
-  /** the state the payload shows, used only when the issue is new to us */
-  state: "open" | "closed";
-}
+import { ensureRepository, forgetRepositories } from "./repositories.js";
+import type { IssueRef } from "../domain/refs.js";
 
 export type SourceKind = "body" | "comment" | "helpdesk";
 

@@ -1,11 +1,5 @@
+import type { RepositoryRef } from "../domain/refs.js";
 import type { Prisma, Transaction } from "./database.js";
-
-export interface RepositoryRef {
-  id: bigint;
-  installationId: bigint;
-  owner: string;
-  name: string;
-}
 
 /**
  * Creates or refreshes a repository row (renames and installation changes arrive with any event). Rows this

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { diffLabels, knownLabels, type LabelPlan } from "../../src/domain/label-diff.js";
+import { diffLabels, knownLabels, type LabelSets } from "../../src/domain/label-diff.js";
 
 const DAILY = "reported: daily";
 const WEEKLY = "reported: weekly";
 const FREQUENCY = [DAILY, WEEKLY];
 
 describe("diffLabels", () => {
-  const table: [string, LabelPlan, { add: string[]; remove: string[] }][] = [
+  const table: [string, LabelSets, { add: string[]; remove: string[] }][] = [
     ["nothing wanted, nothing there", { desired: [], managed: FREQUENCY, current: [], suppressed: [] }, { add: [], remove: [] }],
     ["unchanged: no change", { desired: [WEEKLY, "team: billing"], managed: FREQUENCY, current: ["bug", WEEKLY, "team: billing"], suppressed: [] }, { add: [], remove: [] }],
     ["a new frequency label", { desired: [WEEKLY], managed: FREQUENCY, current: ["bug"], suppressed: [] }, { add: [WEEKLY], remove: [] }],

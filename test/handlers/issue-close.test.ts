@@ -6,10 +6,11 @@ import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
 import type { HandlerDeps } from "../../src/handlers/deps.js";
 import { urlMatchers } from "../../src/providers/url-matchers.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
-import { applySourceChange, type IssueRef } from "../../src/store/links.js";
+import { applySourceChange } from "../../src/store/links.js";
 import { TEST_APP_ID } from "../support/app.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { nockConfig, receive, webhookExample } from "../support/github.js";
+import type { IssueRef } from "../../src/domain/refs.js";
 
 type Payload = Record<string, any>;
 

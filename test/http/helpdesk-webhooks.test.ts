@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PROVIDERS } from "../../src/domain/link.js";
 import { configuredWebhooks, helpdeskWebhookRoutes } from "../../src/http/helpdesk-webhooks.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
-import { DeliveryInbox } from "../../src/store/deliveries.js";
+import { DeliveryInbox } from "../../src/http/delivery-inbox.js";
 import { openDeliveryWriter, type DeliveryWriter } from "../../src/store/delivery-writer.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { postWebhook, signsTimestamp, signWebhook, WEBHOOK_ENV, webhookFixture } from "../support/helpdesk-webhooks.js";

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import pino from "pino";
 import { DeliveryWorker } from "../../src/jobs/delivery-worker.js";
-import { DeliveryInbox, deliveryBacklog, DELIVERIES, type IncomingDelivery, type StoredDelivery } from "../../src/store/deliveries.js";
+import { DeliveryInbox } from "../../src/http/delivery-inbox.js";
+import { deliveryBacklog, DELIVERIES, type IncomingDelivery, type StoredDelivery } from "../../src/store/deliveries.js";
 import { claimLeases, deleteLeased } from "../../src/store/lease.js";
 import { openDeliveryWriter, type DeliveryWriter } from "../../src/store/delivery-writer.js";
 import { openDatabase, type Database } from "../../src/store/database.js";

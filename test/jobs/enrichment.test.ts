@@ -5,11 +5,12 @@ import { customerHash } from "../../src/domain/customer-hash.js";
 import { ReopenWorker, type ReopenWorkerOptions } from "../../src/jobs/reopen-worker.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { enrichmentBacklog, recordEnrichment } from "../../src/store/enrich-jobs.js";
-import { applySourceChange, purgeRepositories, type IssueRef } from "../../src/store/links.js";
+import { applySourceChange, purgeRepositories } from "../../src/store/links.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { testProbot } from "../support/github.js";
 import { claimEnrichJobs, conversation, issueRef, lanesFor, useFakeHelpdesks } from "../support/reopen.js";
 import { waitFor } from "../support/wait.js";
+import type { IssueRef } from "../../src/domain/refs.js";
 
 const FAST: ReopenWorkerOptions = { leaseMs: 2_000, idlePollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200, maxAttempts: 3 };
 const KEY = "test webhook secret";

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import type { ProviderId, RecognisedLink } from "../../src/domain/link.js";
+import type { IssueRef } from "../../src/domain/refs.js";
 import type { HelpdeskLane } from "../../src/jobs/helpdesk-lanes.js";
 import type { RateBudget } from "../../src/providers/provider.js";
 import { providers } from "../../src/providers/registry.js";
@@ -9,7 +10,7 @@ import { readClaimedEnrichJobs, type ClaimedEnrichJob } from "../../src/store/en
 import { ENRICH_JOBS, ofProvider } from "../../src/store/helpdesk-jobs.js";
 import { claimLeases } from "../../src/store/lease.js";
 import { recordIssueClose } from "../../src/store/issues.js";
-import { applySourceChange, type IssueRef } from "../../src/store/links.js";
+import { applySourceChange } from "../../src/store/links.js";
 import type { FakeHelpdeskServer } from "../fakes/fake-helpdesk.js";
 import { conformanceCases } from "../providers/conformance-cases.js";
 import { waitFor } from "./wait.js";

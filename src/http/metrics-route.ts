@@ -1,56 +1,17 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import { PROVIDERS } from "../domain/link.js";
 import type { Prisma } from "../store/database.js";
 import { JOB_STATES } from "../store/helpdesk-jobs.js";
-
-/**
- * `GET /metrics` in Prometheus' text format (SPEC §9), with prom-client. Instruments that count what happens live
- * in one registry of closeloop's own, never prom-client's global one, so nothing else in the process (or another
- * test) registers into it. Stored state (links, inbox, reopen jobs) is not counted as it changes: it is read from the
- * database when Prometheus scrapes, with a few grouped COUNTs.
- */
-export const registry = new Registry();
-
-export const webhooksReceived = new Counter({
-  name: "closeloop_webhooks_received_total",
-  help: "Webhook requests received, by event (GitHub event name, or helpdesk.<provider>) and outcome (stored: in the inbox, a replay included; ignored, unauthorized, invalid, not_configured, handshake, probe, error)",
-  labelNames: ["event", "outcome"] as const,
-  registers: [registry],
-});
-
-export const providerRequestDuration = new Histogram({
-  name: "closeloop_provider_request_duration_seconds",
-  help: "Helpdesk API calls, by provider, HTTP method and status (network: no response)",
-  labelNames: ["provider", "method", "status"] as const,
-  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-  registers: [registry],
-});
-
-export const providerRateLimited = new Counter({
-  name: "closeloop_provider_rate_limited_total",
-  help: "Helpdesk API calls answered 429, by provider",
-  labelNames: ["provider"] as const,
-  registers: [registry],
-});
-
-/** Observed by the label sweep (SPEC §6): one observation per run. */
-export const sweepDuration = new Histogram({
-  name: "closeloop_label_sweep_duration_seconds",
-  help: "Duration of the scheduled label sweep",
-  buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
-  registers: [registry],
-});
-
-/** One helpdesk API call, timed from `startedAt` (performance.now()); status undefined when no response came. */
-export function observeProviderCall(provider: string, method: string, startedAt: number, status: number | undefined): void {
-  providerRequestDuration.observe({ provider, method, status: status === undefined ? "network" : String(status) }, (performance.now() - startedAt) / 1000);
-  if (status === 429) providerRateLimited.inc({ provider });
-}
+import { registry } from "../metrics.js";
 
 let processMetrics = false;
 
-/** The route, reading stored state from `prisma` at each scrape. */
+/**
+ * `GET /metrics` in Prometheus' text format (SPEC §9), with prom-client: the instruments of src/metrics.ts, and stored
+ * state (links, inbox, reopen jobs), which is not counted as it changes but read from the database when Prometheus
+ * scrapes, with a few grouped COUNTs.
+ */
 export function metricsRoute(prisma: Prisma, log: { warn(object: object, message: string): void }) {
   if (!processMetrics) {
     // Memory, CPU, event loop lag and the like, under their usual names (process_*, nodejs_*).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { githubMessage, githubRateLimitWait } from "../../src/labels/github-errors.js";
+import { githubErrorCodes, githubMessage, githubRateLimitWait, githubRefused, githubStatus } from "../../src/github/errors.js";
 
 const NOW = Date.parse("2026-11-23T12:00:00Z");
 const failure = (status: number, headers: Record<string, string> = {}, message = "Not allowed") =>
@@ -26,5 +26,40 @@ describe("githubMessage", () => {
   it("prefers GitHub's own message to the error's", () => {
     expect(githubMessage(failure(403, {}, "Resource not accessible by integration"))).toBe("Resource not accessible by integration");
     expect(githubMessage(new Error("socket hang up"))).toBe("socket hang up");
+  });
+});
+
+describe("githubStatus", () => {
+  it.each([
+    ["an Octokit error", failure(404), 404],
+    ["an error without a status (no answer came)", new Error("socket hang up"), undefined],
+    ["a status that is not a number", Object.assign(new Error("odd"), { status: "404" }), undefined],
+    ["nothing thrown yet", undefined, undefined],
+    ["null", null, undefined],
+  ])("%s", (_, error, status) => {
+    expect(githubStatus(error)).toBe(status);
+  });
+});
+
+describe("githubRefused", () => {
+  it.each([
+    ["a 403 without rate-limit signs", failure(403, {}, "Resource not accessible by integration"), true],
+    ["a 403 rate limit", failure(403, { "retry-after": "30" }), false],
+    ["a 429", failure(429), false],
+    ["a 404", failure(404), false],
+  ])("%s", (_, error, refused) => {
+    expect(githubRefused(error)).toBe(refused);
+  });
+});
+
+describe("githubErrorCodes", () => {
+  it("reads each code of a 422's errors, skipping entries without one", () => {
+    const invalid = Object.assign(new Error("Validation Failed"), {
+      status: 422,
+      response: { headers: {}, data: { message: "Validation Failed", errors: [{ resource: "Label", code: "already_exists" }, { field: "name" }, null] } },
+    });
+    expect(githubErrorCodes(invalid)).toEqual(["already_exists"]);
+    expect(githubErrorCodes(failure(422))).toEqual([]);
+    expect(githubErrorCodes(new Error("socket hang up"))).toEqual([]);
   });
 });

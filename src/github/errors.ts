@@ -1,14 +1,26 @@
-/** What closeloop reads of a failed GitHub call (an Octokit RequestError): its status, message and rate limits. */
+/**
+ * What closeloop reads of a failed GitHub call (an Octokit RequestError): its status, message, validation codes and
+ * rate limits. Every caller reads them here, so a thrown value that is not an Octokit error (a network failure, a
+ * parse error) reads as "no status" the same way everywhere.
+ */
 
+/** The HTTP status GitHub answered with; undefined when no answer came (or the error is not GitHub's). */
 export function githubStatus(error: unknown): number | undefined {
-  const value = (error as { status?: unknown }).status;
+  const value = (error as { status?: unknown } | null | undefined)?.status;
   return typeof value === "number" ? value : undefined;
 }
 
 /** GitHub's own message (the response body's `message`), else the error's. */
 export function githubMessage(error: unknown): string {
-  const data = (error as { response?: { data?: { message?: unknown } } }).response?.data;
+  const data = (error as { response?: { data?: { message?: unknown } } } | null | undefined)?.response?.data;
   return typeof data?.message === "string" ? data.message : error instanceof Error ? error.message : String(error);
+}
+
+/** The `code` of each entry in a 422's `errors` list (e.g. "already_exists"). */
+export function githubErrorCodes(error: unknown): string[] {
+  const errors = (error as { response?: { data?: { errors?: unknown } } } | null | undefined)?.response?.data?.errors;
+  if (!Array.isArray(errors)) return [];
+  return errors.flatMap((entry: { code?: unknown } | null) => (typeof entry?.code === "string" ? [entry.code] : []));
 }
 
 const DEFAULT_WAIT_MS = 60_000;
@@ -30,4 +42,9 @@ export function githubRateLimitWait(error: unknown, now = Date.now()): number | 
   const reset = Number(headers["x-ratelimit-reset"]) * 1000;
   if (exhausted && Number.isFinite(reset)) return Math.max(0, reset - now);
   return DEFAULT_WAIT_MS;
+}
+
+/** A 403 that is a refusal (no permission, an archived repository), not a rate limit: rate limits are retried. */
+export function githubRefused(error: unknown): boolean {
+  return githubStatus(error) === 403 && githubRateLimitWait(error) === undefined;
 }

@@ -1,0 +1,75 @@
+import { parseEnv } from "../config/env.js";
+import { JOB_STATES } from "../store/helpdesk-jobs.js";
+import { migrate } from "../store/migrations.js";
+import { backfillCommand, gitHubAppFromEnv } from "./backfill-command.js";
+import { defineCommand, JSON_OPTION, type Command } from "./command.js";
+import { JOBS_USAGE, jobsCommand } from "./jobs-command.js";
+import { LINKS_USAGE, linksCommand } from "./links-command.js";
+import { RETRY_USAGE, retryCommand } from "./retry-command.js";
+import { statusCommand } from "./status-command.js";
+
+/**
+ * The `closeloop` commands (SPEC §8), in the order `closeloop help` lists them. Each declares its own flags: a flag
+ * another command takes is an error here, named with the command, rather than silently ignored.
+ */
+export const COMMANDS: readonly Command[] = [
+  defineCommand({
+    name: "links",
+    synopsis: "links <owner>/<repo>#<number>",
+    summary: "the conversations linked to an issue",
+    usage: LINKS_USAGE,
+    options: { json: JSON_OPTION },
+    run: async ({ args, values, out, readyDatabase }) => linksCommand(await readyDatabase(), args, values.json, out),
+  }),
+  defineCommand({
+    name: "status",
+    synopsis: "status",
+    summary: "database, migrations, providers, reopen queues, config errors",
+    usage: "closeloop status [--json]",
+    options: { json: JSON_OPTION },
+    // Reports on the database itself, so it runs on one that is not ready too.
+    run: async ({ values, out, database }) => statusCommand(await database(), values.json, out),
+  }),
+  defineCommand({
+    name: "jobs",
+    synopsis: "jobs [--state <state>]",
+    summary: "reopen jobs: pending, running, done or dead",
+    usage: JOBS_USAGE,
+    options: { state: { type: "string", value: "state", description: `only the jobs in this state: ${JOB_STATES.join(", ")}` }, json: JSON_OPTION },
+    run: async ({ args, values, out, readyDatabase }) => jobsCommand(await readyDatabase(), args, { state: values.state, json: values.json }, out),
+  }),
+  defineCommand({
+    name: "retry",
+    synopsis: "retry <job-id> | --dead",
+    summary: "run a dead job (or every dead job) again",
+    usage: RETRY_USAGE,
+    options: { dead: { type: "boolean", description: "every dead job, and every dead conversation read for the labels" }, json: JSON_OPTION },
+    run: async ({ args, values, out, error, readyDatabase }) => retryCommand(await readyDatabase(), args, { dead: values.dead, json: values.json }, out, error),
+  }),
+  defineCommand({
+    name: "backfill",
+    synopsis: "backfill <owner>/<repo> | --all",
+    summary: "read existing issues and comments for links (as on install), with progress",
+    usage: "closeloop backfill <owner>/<repo> | --all [--json]",
+    options: { all: { type: "boolean", description: "every repository the app is installed on" }, json: JSON_OPTION },
+    async run({ args, values, out, readyDatabase }) {
+      const database = await readyDatabase();
+      const env = parseEnv();
+      // A progress line on a terminal, redrawn in place; scripts get the final lines (or --json) only.
+      const progress = process.stderr.isTTY ? (line: string, done: boolean) => void process.stderr.write(`\r\x1b[2K${line}${done ? "\n" : ""}`) : undefined;
+      return backfillCommand(database, args, { all: values.all, json: values.json, dryRun: env.CLOSELOOP_DRY_RUN, progress }, out, gitHubAppFromEnv(env));
+    },
+  }),
+  defineCommand({
+    name: "migrate",
+    synopsis: "migrate",
+    summary: "apply pending database migrations",
+    usage: "closeloop migrate",
+    options: {},
+    async run({ out, target }) {
+      const applied = await migrate(target);
+      out.line(applied.length === 0 ? `${target.display}: up to date` : `${target.display}: applied ${applied.join(", ")}`);
+      return 0;
+    },
+  }),
+];

@@ -1,0 +1,18 @@
+/**
+ * How closeloop names a repository and an issue: GitHub's ids (which survive renames and transfers) with the names
+ * they had when last seen. Every layer passes these, so they live here rather than with the store that writes them.
+ */
+export interface RepositoryRef {
+  id: bigint;
+  installationId: bigint;
+  owner: string;
+  name: string;
+}
+
+export interface IssueRef {
+  repository: RepositoryRef;
+  number: number;
+  githubId: bigint;
+  /** the state the payload shows, used only when the issue is new to us */
+  state: "open" | "closed";
+}

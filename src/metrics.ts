@@ -1,0 +1,44 @@
+import { Counter, Histogram, Registry } from "prom-client";
+
+/**
+ * What closeloop counts as it happens (webhooks, helpdesk calls, the label sweep), for `GET /metrics` (SPEC §9). Here
+ * rather than in http/ because providers and workers record into it. The instruments live in one registry of
+ * closeloop's own, never prom-client's global one, so nothing else in the process (or another test) registers into it.
+ */
+export const registry = new Registry();
+
+export const webhooksReceived = new Counter({
+  name: "closeloop_webhooks_received_total",
+  help: "Webhook requests received, by event (GitHub event name, or helpdesk.<provider>) and outcome (stored: in the inbox, a replay included; ignored, unauthorized, invalid, not_configured, handshake, probe, error)",
+  labelNames: ["event", "outcome"] as const,
+  registers: [registry],
+});
+
+export const providerRequestDuration = new Histogram({
+  name: "closeloop_provider_request_duration_seconds",
+  help: "Helpdesk API calls, by provider, HTTP method and status (network: no response)",
+  labelNames: ["provider", "method", "status"] as const,
+  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+
+export const providerRateLimited = new Counter({
+  name: "closeloop_provider_rate_limited_total",
+  help: "Helpdesk API calls answered 429, by provider",
+  labelNames: ["provider"] as const,
+  registers: [registry],
+});
+
+/** Observed by the label sweep (SPEC §6): one observation per run. */
+export const sweepDuration = new Histogram({
+  name: "closeloop_label_sweep_duration_seconds",
+  help: "Duration of the scheduled label sweep",
+  buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+  registers: [registry],
+});
+
+/** One helpdesk API call, timed from `startedAt` (performance.now()); status undefined when no response came. */
+export function observeProviderCall(provider: string, method: string, startedAt: number, status: number | undefined): void {
+  providerRequestDuration.observe({ provider, method, status: status === undefined ? "network" : String(status) }, (performance.now() - startedAt) / 1000);
+  if (status === 429) providerRateLimited.inc({ provider });
+}
