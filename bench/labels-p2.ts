@@ -6,8 +6,9 @@ import { RepoConfigCache } from "../src/config/repo-config-cache.js";
 import { CONFIG_PATH, DEFAULT_CONFIG } from "../src/config/repo-config.js";
 import { LabelSweepWorker } from "../src/jobs/label-sweep-worker.js";
 import { helpdeskLanes } from "../src/jobs/helpdesk-lanes.js";
+import { LabelWorker } from "../src/jobs/label-worker.js";
 import { ReopenWorker } from "../src/jobs/reopen-worker.js";
-import { applyLabelsWithApp, type InstallationLabelDeps } from "../src/labels/installation-labels.js";
+import type { InstallationLabelDeps } from "../src/labels/installation-labels.js";
 import type { SweepFigures } from "../src/labels/sweep.js";
 import { enabledProviders } from "../src/providers/registry.js";
 import { urlMatchers } from "../src/providers/url-matchers.js";
@@ -258,23 +259,25 @@ export async function runP2Script(database: Database, script: readonly ScriptSte
   const configs = new RepoConfigCache(database.prisma, log);
   const labels: InstallationLabelDeps = { prisma: database.prisma, github: (installationId) => probot.auth(installationId), configs, log, now: () => now };
   const sweep = new LabelSweepWorker({ ...labels, target: database.target });
+  // The label job as src/server.ts wires it, run after each step: its calls are counted with the step's.
+  const labelJobs = new LabelWorker({ ...labels, engine: database.engine }, { coalesceMs: 0 });
   // The helpdesk worker as src/server.ts wires it with enrichment; started for each enrichment step, stopped after.
   const helpdeskWorker = new ReopenWorker(database.prisma, database.engine, helpdeskLanes(enabledProviders(helpdesk.env())), labels.github, log, {
     idlePollMs: 20,
     enrichment: {
       customerKey: CUSTOMER_KEY,
-      applyLabels: async (issues) => {
-        for (const issue of issues) await applyLabelsWithApp(labels, issue);
-      },
+      // recordEnrichment marked the issues' labels wanted; the step applies them after the reads.
+      applyLabels: async () => {},
     },
   });
   await probot.load(
-    closeloopApp({ prisma: database.prisma, configs, matchers: urlMatchers, appId: APP_ID, now: () => now, sweepRequested: () => sweep.request() }),
+    closeloopApp({ prisma: database.prisma, configs, matchers: urlMatchers, appId: APP_ID, now: () => now, sweepRequested: () => sweep.request(), labelsWanted: async () => void (await labelJobs.drain()) }),
   );
   const work: Record<ScriptWork, () => Promise<Pick<P2Step, "helpdeskCalls" | "swept">>> = {
     enrichment: async () => {
       const before = helpdesk.http.requests.length;
       await readWaitingConversations(database, helpdeskWorker);
+      await labelJobs.drain();
       return { helpdeskCalls: helpdesk.http.requests.slice(before).map((request) => `${request.method} ${request.path}`).sort() };
     },
     sweep: async () => ({ swept: await sweep.runOnce() }),

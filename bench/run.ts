@@ -3,6 +3,7 @@ import { benchIngest, sqliteUrl, type IngestFigures } from "./ingest.js";
 import { startPostgres } from "./processes.js";
 import { runP3 } from "./reopen.js";
 import { runP4P5 } from "./labels.js";
+import { runLabelBurst } from "./label-burst.js";
 
 // `npm run bench`: every target of SPEC §10 that exists so far, as figures and ratios, in one run.
 // BENCH_ONLY=p2,p4 runs only the sections named (p4 and p5 are one section); all of them by default.
@@ -37,6 +38,9 @@ if (runs("p1")) {
     console.log(`${engine.padEnd(12)} events/s ratio round by round: ${roundRatios.map((ratio) => `${ratio.toFixed(2)}×`).join(" ")}`);
   }
 }
+
+// BENCH_BASELINE=<another checkout, built> measures its server beside this one's, in the same run.
+if (runs("burst")) await runLabelBurst(root, process.env.BENCH_BASELINE);
 
 if (runs("p3")) await runP3(Number(process.env.BENCH_P3_SECONDS ?? 20));
 

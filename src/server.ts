@@ -11,7 +11,8 @@ import { acceptIntoInbox } from "./http/webhook-inbox.js";
 import { BackfillWorker } from "./jobs/backfill-worker.js";
 import { DeliveryWorker } from "./jobs/delivery-worker.js";
 import { LabelSweepWorker } from "./jobs/label-sweep-worker.js";
-import { applyLabelsWithApp, type InstallationLabelDeps } from "./labels/installation-labels.js";
+import type { InstallationLabelDeps } from "./labels/installation-labels.js";
+import { LabelWorker } from "./jobs/label-worker.js";
 import { helpdeskLanes } from "./jobs/helpdesk-lanes.js";
 import { ReopenWorker } from "./jobs/reopen-worker.js";
 import { ProviderConfigError } from "./providers/provider-settings.js";
@@ -47,7 +48,9 @@ async function main(): Promise<void> {
     await database.close();
     process.exit(0);
   };
+  // Both end the process the same way: a container's stop sends SIGTERM, Ctrl-C on `npm start` SIGINT.
   process.once("SIGTERM", () => void stop("SIGTERM"));
+  process.once("SIGINT", () => void stop("SIGINT"));
 }
 
 function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledProvider>, webhooks: Map<ProviderId, ConfiguredWebhook>, onWorkers: (workers: { stop(): Promise<void> }[]) => void): ApplicationFunction {
@@ -60,15 +63,17 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
     const configs = new RepoConfigCache(database.prisma, app.log);
     const github = (installationId: number) => app.auth(installationId);
     const labels: InstallationLabelDeps = { prisma: database.prisma, github, configs, log: app.log, dryRun: env.CLOSELOOP_DRY_RUN };
+    // Labels are applied off the delivery path: handlers and enrichment mark them wanted, this applies them.
+    const labelJobs = new LabelWorker({ ...labels, engine: database.engine });
+    const labelsWanted = () => labelJobs.wake();
     const reopen = new ReopenWorker(database.prisma, database.engine, helpdeskLanes(providers), github, app.log, {
       dryRun: env.CLOSELOOP_DRY_RUN,
       leaseMs: env.CLOSELOOP_REOPEN_LEASE_SECONDS * 1000,
       enrichment: {
         // Customer ids are stored only as HMACs under the app's webhook secret (docs/labels.md).
         customerKey: env.WEBHOOK_SECRET!,
-        applyLabels: async (issues) => {
-          for (const issue of issues) await applyLabelsWithApp(labels, issue);
-        },
+        // recordEnrichment marked the issues' labels wanted.
+        applyLabels: async () => labelsWanted(),
       },
     });
     const sweep = new LabelSweepWorker({ ...labels, target: database.target }, { intervalMs: env.CLOSELOOP_SWEEP_INTERVAL_MINUTES * 60_000 });
@@ -88,13 +93,14 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
       matchers: urlMatchers,
       appId: Number(env.APP_ID),
       reopenQueued: () => reopen.wake(),
+      labelsWanted,
       backfillRequested: () => backfills.wake(),
       sweepRequested: () => sweep.request(),
       dryRun: env.CLOSELOOP_DRY_RUN,
     })(app, options);
     const receive = app.webhooks.receive.bind(app.webhooks);
     const inbox: DeliveryInbox = new DeliveryInbox(openDeliveryWriter(database.target), () => worker.wake());
-    const helpdeskEvents = { ...labels, githubHost: githubHost(env) };
+    const helpdeskEvents = { ...labels, githubHost: githubHost(env), labelsWanted };
     const worker = new DeliveryWorker(
       database.prisma,
       database.engine,
@@ -108,9 +114,10 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
     acceptIntoInbox(app, handlesEvent, (delivery) => inbox.store(delivery));
     worker.start();
     reopen.start();
+    labelJobs.start();
     backfills.start();
     sweep.start();
-    onWorkers([worker, reopen, backfills, sweep]);
+    onWorkers([worker, reopen, labelJobs, backfills, sweep]);
     options.addHandler(healthRoutes(database));
     options.addHandler(metricsRoute(database.prisma, app.log));
     options.addHandler(helpdeskWebhookRoutes(webhooks, (delivery) => inbox.store(delivery), app.log));

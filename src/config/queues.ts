@@ -24,6 +24,8 @@ export const QUEUES = {
   enrichment: { leaseMs: 30_000, maxAttempts: 15, backoffBaseMs: 2_000, backoffMaxMs: 15 * 60_000 },
   /** the summary comment on a closed issue */
   summary: { leaseMs: 30_000, maxAttempts: 8, backoffBaseMs: 5_000, backoffMaxMs: 10 * 60_000 },
+  /** an issue's labels, after its links or their details changed; given up, the issue is left to the decay sweep */
+  labels: { leaseMs: 60_000, maxAttempts: 5, backoffBaseMs: 5_000, backoffMaxMs: 5 * 60_000 },
   /** reading a repository's existing issues for links */
   backfill: { leaseMs: 60_000, maxAttempts: 8, backoffBaseMs: 5_000, backoffMaxMs: 10 * 60_000 },
   /** the decay sweep: one replica at a time; a failed sweep waits for the next interval instead of retrying */

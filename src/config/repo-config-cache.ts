@@ -25,6 +25,8 @@ interface Entry {
  */
 export class RepoConfigCache {
   readonly #entries = new Map<string, Entry>();
+  /** reads in flight: callers asking at once (label jobs of one repository) share one read */
+  readonly #reading = new Map<string, Promise<RepoConfig>>();
 
   constructor(
     private readonly prisma: Prisma,
@@ -37,6 +39,14 @@ export class RepoConfigCache {
     const id = cacheKey(key.owner, key.name);
     const cached = this.#entries.get(id);
     if (cached && this.now() - cached.fetchedAt < this.ttlMs) return cached.config;
+    const reading = this.#reading.get(id);
+    if (reading !== undefined) return reading;
+    const fresh = this.#read(id, key, read, cached).finally(() => this.#reading.delete(id));
+    this.#reading.set(id, fresh);
+    return fresh;
+  }
+
+  async #read(id: string, key: RepoKey, read: ConfigReader, cached: Entry | undefined): Promise<RepoConfig> {
     let entry: Entry;
     try {
       const config = parseRepoConfig(await read(CONFIG_FILE));

@@ -4,7 +4,7 @@ import type { SourceEvent } from "../domain/mentions.js";
 import { applySourceChange, type SourceKind } from "../store/links.js";
 import type { HandlerDeps } from "./deps.js";
 import { describeIssue } from "./payload-refs.js";
-import { refreshIssueLabels } from "./labels.js";
+import { payloadLabels } from "./labels.js";
 import type { IssueRef } from "../domain/refs.js";
 
 export interface CapturedText {
@@ -42,6 +42,7 @@ export async function captureText(deps: HandlerDeps, context: Context, captured:
     links: found.links,
     createdAt: captured.createdAt,
     previous,
+    seenLabels: payloadLabels(context.payload),
   });
   if (outcome.added + outcome.removed > 0) {
     context.log.info({ added: outcome.added, removed: outcome.removed }, `${where}: ${outcome.added} link(s) added, ${outcome.removed} removed`);
@@ -53,5 +54,6 @@ export async function captureText(deps: HandlerDeps, context: Context, captured:
     );
     if (outcome.jobsAdded > 0) deps.reopenQueued?.();
   }
-  if (outcome.changed) await refreshIssueLabels(deps, context, captured.issue);
+  // Applied by the label job, off the delivery path (docs/labels.md).
+  if (outcome.changed) await deps.labelsWanted?.();
 }

@@ -9,6 +9,8 @@ export interface HandlerDeps {
   matchers: readonly UrlMatcher[];
   /** this app's id: comments it wrote itself are not read for links */
   appId: number;
+  /** an issue's labels were marked wanted: the server wakes its label worker (tests apply them at once) */
+  labelsWanted?: () => void | Promise<void>;
   /** a close enqueued reopen jobs: the server wakes its reopen worker */
   reopenQueued?: () => void;
   /** repositories were added to an installation: the server wakes its backfill worker */

@@ -7,7 +7,8 @@ import { linkKey } from "../domain/mentions.js";
 import type { HelpdeskEvent } from "../providers/helpdesk-webhook.js";
 import { providers } from "../providers/registry.js";
 import type { StoredDelivery } from "../store/deliveries.js";
-import { applyLabelsWithApp, type InstallationLabelDeps } from "../labels/installation-labels.js";
+import type { InstallationLabelDeps } from "../labels/installation-labels.js";
+import { markIssuesLabelsWanted } from "../store/label-jobs.js";
 import { recordConversationDetails } from "../store/conversation-details.js";
 import { requestEnrichment } from "../store/enrich-jobs.js";
 import { closeNotes } from "../store/issues.js";
@@ -19,6 +20,8 @@ import type { IssueRef } from "../domain/refs.js";
 export interface HelpdeskEventDeps extends InstallationLabelDeps {
   /** GHE_HOST, or github.com: only issue URLs on this host are read */
   githubHost: string;
+  /** issues' labels were marked wanted: the server wakes its label worker (tests apply them at once) */
+  labelsWanted?: () => void | Promise<void>;
 }
 
 /**
@@ -58,7 +61,10 @@ export async function onHelpdeskDelivery(deps: HelpdeskEventDeps, delivery: Stor
   // Most events name the team by id only, or not at all: something happened in a linked conversation, so it is read
   // again (its team may have changed), in the enrichment queue.
   if (event.team === undefined && changed.length === 0) await rereadConversation(deps.prisma, link);
-  for (const issue of unique([...changed, ...details])) await applyLabelsWithApp(deps, issue);
+  // Issues whose links changed were marked with them; those whose team or tags changed are marked here. Applied by the
+  // label job, off the delivery path.
+  await markIssuesLabelsWanted(deps.prisma, details, new Date());
+  if (changed.length + details.length > 0) await deps.labelsWanted?.();
 }
 
 /** The messages less closeloop's own reopen notes: those name the issue's URL, but no person linked anything. */
@@ -74,10 +80,6 @@ async function rereadConversation(prisma: HelpdeskEventDeps["prisma"], link: Rec
   const where = { provider: link.provider, account: link.account, conversationId: link.conversationId };
   if ((await prisma.link.count({ where })) === 0) return;
   await requestEnrichment(prisma, [{ ...where, url: link.url }]);
-}
-
-function unique(issues: IssueRef[]): IssueRef[] {
-  return [...new Map(issues.map((issue) => [`${issue.repository.id}#${issue.number}`, issue])).values()];
 }
 
 /** Links the conversation to the issue; returns the issue when a link was added. */

@@ -1,22 +1,15 @@
 import type { Context } from "probot";
-import { applyIssueLabels, type PayloadLabels } from "../labels/apply-labels.js";
 import { repositoryLabels } from "../labels/repository-labels.js";
+import type { SeenLabels } from "../store/label-jobs.js";
 import { recordLabelEvent } from "../store/labels.js";
 import type { HandlerDeps } from "./deps.js";
 import { describeIssue, issueRef, repositoryRef } from "./payload-refs.js";
-import type { IssueRef } from "../domain/refs.js";
 
 /**
- * Brings the issue's frequency and team labels up to date after its links changed (SPEC §6). The labels on the
- * issue are read from the event's payload, so this costs no GitHub call when nothing changes.
+ * The issue's labels as the event's payload shows them, true at its `issue.updated_at`: the label job plans with them
+ * (SPEC §6), so applying labels costs no GitHub call when nothing changes.
  */
-export async function refreshIssueLabels(deps: HandlerDeps, context: Context, issue: IssueRef): Promise<void> {
-  const config = await deps.configs.get(issue.repository, (file) => context.config(file));
-  const writer = { octokit: context.octokit, log: context.log, dryRun: deps.dryRun ?? false };
-  await applyIssueLabels(deps.prisma, writer, issue, config, payloadLabels(context.payload), deps.now?.() ?? new Date());
-}
-
-function payloadLabels(payload: unknown): PayloadLabels | undefined {
+export function payloadLabels(payload: unknown): SeenLabels | undefined {
   const issue = (payload as { issue?: { labels?: unknown; updated_at?: unknown } }).issue;
   if (!Array.isArray(issue?.labels) || typeof issue.updated_at !== "string") return undefined;
   const labels = (issue.labels as unknown[]).flatMap((label) => {

@@ -80,7 +80,8 @@ export class ReopenWorker {
       idleMs: options.idlePollMs ?? 1_000,
       tick: () => this.#tick(),
       heartbeat: {
-        leaseMs: Math.min(summary.leaseMs, (given.leaseMs ?? QUEUES.reopen.leaseMs)),
+        // Every third of the shortest lease held: each kind keeps two renewals of margin.
+        leaseMs: Math.min(summary.leaseMs, given.leaseMs ?? Math.min(QUEUES.reopen.leaseMs, QUEUES.enrichment.leaseMs)),
         renew: async () => {
           for (const kind of this.#kinds) await kind.renew();
           await this.#summaries.renew();

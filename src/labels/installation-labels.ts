@@ -2,7 +2,7 @@ import type { Logger, Probot } from "probot";
 import { installationConfigReader } from "../config/installation-config.js";
 import type { RepoConfigCache } from "../config/repo-config-cache.js";
 import type { Prisma } from "../store/database.js";
-import { applyIssueLabels, type LabelOutcome } from "./apply-labels.js";
+import { applyIssueLabels, type LabelOutcome, type PayloadLabels } from "./apply-labels.js";
 import type { IssueRef } from "../domain/refs.js";
 
 /** What applying labels outside a webhook's context needs: the app's Octokit per installation, and the config cache. */
@@ -21,12 +21,12 @@ export interface InstallationLabelDeps {
 
 /**
  * The issue's frequency and team labels, as after a link captured from a webhook (src/handlers/labels.ts), with the
- * installation's Octokit instead of a webhook's context: for helpdesk events, enrichment and the decay sweep. No
- * payload shows the issue's labels here, so closeloop's own record of them stands in.
+ * installation's Octokit instead of a webhook's context: for the label job and the decay sweep. Without `seen` (the
+ * labels the newest payload showed), closeloop's own record of the issue's labels stands in.
  */
-export async function applyLabelsWithApp(deps: InstallationLabelDeps, issue: IssueRef): Promise<LabelOutcome> {
+export async function applyLabelsWithApp(deps: InstallationLabelDeps, issue: IssueRef, seen?: PayloadLabels): Promise<LabelOutcome> {
   const octokit = await deps.github(Number(issue.repository.installationId));
   const { owner, name } = issue.repository;
   const config = await deps.configs.get(issue.repository, installationConfigReader(octokit, owner, name));
-  return applyIssueLabels(deps.prisma, { octokit, log: deps.log, dryRun: deps.dryRun ?? false }, issue, config, undefined, deps.now?.() ?? new Date());
+  return applyIssueLabels(deps.prisma, { octokit, log: deps.log, dryRun: deps.dryRun ?? false }, issue, config, seen, deps.now?.() ?? new Date());
 }

@@ -54,11 +54,12 @@ export const BACKFILLS: LeasedTable = {
   lockedBy: "lockedBy",
   lockedUntil: "lockedUntil",
   // Nobody holds it, and a failed run's retry time (lockedUntil without a holder) has come.
-  ready: (now) => Sql.sql`"lockedBy" IS NULL AND "state" IN ('pending', 'running') AND ("lockedUntil" IS NULL OR "lockedUntil" < ${now})`,
+  ready: (now) => Sql.sql`"lockedBy" IS NULL AND "state" IN ('pending', 'running') AND ("lockedUntil" IS NULL OR "lockedUntil" <= ${now})`,
   held: Sql.sql`"lockedBy" IS NOT NULL`,
   order: Sql.sql`"requestedAt"`,
   onClaim: () => Sql.sql`"state" = 'running', "attempts" = "attempts" + 1`,
-  onRelease: Sql.sql`"state" = 'pending'`,
+  // Handed back at a page boundary when the process stops: not a failed attempt.
+  onRelease: Sql.sql`"state" = 'pending', "attempts" = "attempts" - 1`,
 };
 
 /**

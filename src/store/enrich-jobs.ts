@@ -5,6 +5,7 @@ import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { ENRICH_JOBS, queuesByProvider, type ProviderQueue } from "./helpdesk-jobs.js";
 import { deleteLeased, unlocked, updateLeased } from "./lease.js";
 import type { IssueRef } from "../domain/refs.js";
+import { markIssuesLabelsWanted } from "./label-jobs.js";
 import { inTransaction } from "./transactions.js";
 
 /** A conversation whose details the labels need. */
@@ -83,6 +84,7 @@ async function markLabelsStale(tx: Transaction, issues: readonly IssueRef[], at:
       data: { labelsStaleAt: at, labelsDueAt: at },
     });
   }
+  await markIssuesLabelsWanted(tx, issues, at);
 }
 
 const unlinked = Sql.sql`NOT EXISTS (SELECT 1 FROM "Link" l

@@ -3,6 +3,7 @@ import { eventVersions, type SourceEvent } from "../domain/mentions.js";
 import type { Prisma, Transaction } from "./database.js";
 import { purgeUnlinkedEnrichment } from "./enrich-jobs.js";
 import { deriveMentions, reconcileLinks, recordSourceVersions, type ReconcileOutcome } from "./mentions.js";
+import { markLabelsWanted, type SeenLabels } from "./label-jobs.js";
 import { inTransaction } from "./transactions.js";
 import { ensureRepository, forgetRepositories } from "./repositories.js";
 import type { IssueRef } from "../domain/refs.js";
@@ -19,6 +20,8 @@ export interface SourceChange {
   previous?: readonly RecognisedLink[];
   /** when the source was created */
   createdAt: Date;
+  /** the issue's labels as the delivery's payload showed them, for the label job this change may mark */
+  seenLabels?: SeenLabels | undefined;
 }
 
 export type SourceOutcome = ReconcileOutcome;
@@ -44,7 +47,10 @@ export async function applySourceChange(prisma: Prisma, change: SourceChange): P
         CASE WHEN "Source"."createdAt" IS NULL OR excluded."createdAt" < "Source"."createdAt" THEN excluded."createdAt" ELSE "Source"."createdAt" END
       RETURNING "id", "createdAt"`;
     const touched = await recordSourceVersions(tx, issue.id, { id: Number(source!.id), createdAt: source!.createdAt }, versions);
-    return reconcileLinks(tx, issue.id, touched);
+    const outcome = await reconcileLinks(tx, issue.id, touched);
+    // The labels follow the links: in this transaction, so a change never lacks its label job.
+    if (outcome.changed) await markLabelsWanted(tx, [issue.id], new Date(), change.seenLabels);
+    return outcome;
   });
 }
 

@@ -4,6 +4,7 @@ import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { recogniseLinks } from "../../src/domain/recognise-links.js";
 import { onHelpdeskDelivery, type HelpdeskEventDeps } from "../../src/handlers/helpdesk-events.js";
+import { LabelWorker } from "../../src/jobs/label-worker.js";
 import type { HelpdeskEvent } from "../../src/providers/helpdesk-webhook.js";
 import { noteAsHtml } from "../../src/providers/note-html.js";
 import { urlMatchers } from "../../src/providers/url-matchers.js";
@@ -38,6 +39,8 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
     const probot = testProbot();
     const log = pino({ level: "debug" }, { write: (line: string) => void logged.push((JSON.parse(line) as { msg: string }).msg) });
     deps = { prisma: database.prisma, githubHost: "github.com", github: (installationId) => probot.auth(installationId), configs: new RepoConfigCache(database.prisma, log), log };
+    // The label jobs the event marked, applied before the handler returns (the server's label worker does it later).
+    deps.labelsWanted = async () => void (await new LabelWorker({ ...deps, engine: database.engine }, { coalesceMs: 0 }).drain());
   });
   afterAll(async () => {
     await database?.close();

@@ -4,7 +4,7 @@ import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { closeloopApp } from "../../src/app.js";
 import { listLabelErrors } from "../../src/store/labels.js";
-import { startHarness, TEST_NOW, type Harness } from "../support/app.js";
+import { applyLabelsAtOnce, startHarness, TEST_NOW, type Harness } from "../support/app.js";
 import { ENGINES } from "../support/databases.js";
 import { GITHUB_API, nockConfig, receive, testProbot, webhookExample } from "../support/github.js";
 
@@ -232,6 +232,7 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
     const lines: string[] = [];
     const probot = testProbot(pino({ level: "info" }, new Writable({ write: (chunk, _, done) => (lines.push(JSON.parse(String(chunk)).msg), done()) })));
     harness.deps.dryRun = true;
+    harness.deps.labelsWanted = applyLabelsAtOnce(harness.database, harness.deps, probot, probot.log);
     await probot.load(closeloopApp(harness.deps));
     nockConfig(OWNER, REPO, null);
     await receive(probot, "issue_comment", comment(1, `${ticket(1)} ${ticket(2)}`, 1));
@@ -256,12 +257,19 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
     ]);
   });
 
-  it("lets the inbox retry a secondary rate limit (403 with Retry-After)", async () => {
+  it("retries the labels after a secondary rate limit's Retry-After, without failing the delivery", async () => {
     nockConfig(OWNER, REPO, null);
     github.createLabel(WEEKLY, "fbca04");
-    github.addLabels([WEEKLY], 403, { message: "You have exceeded a secondary rate limit" }, { "retry-after": "60" });
-    await expect(send("issue_comment", comment(1, `${ticket(1)} ${ticket(2)}`, 1))).rejects.toThrow(/secondary rate limit/);
+    github.addLabels([WEEKLY], 403, { message: "You have exceeded a secondary rate limit" }, { "retry-after": "90" });
+    const before = Date.now();
+    await send("issue_comment", comment(1, `${ticket(1)} ${ticket(2)}`, 1));
     expect(await listLabelErrors(harness.database.prisma)).toEqual([]);
+    // The link is stored; its label job waits for the rate limit to pass, not less, and holds no lease meanwhile.
+    expect(await harness.database.prisma.link.count()).toBe(2);
+    const issue = await harness.database.prisma.issue.findFirstOrThrow();
+    expect(issue).toMatchObject({ labelsLockedBy: null, labelsAttempts: 1 });
+    expect(issue.labelsWantedAt!.getTime()).toBeGreaterThanOrEqual(before + 90_000);
+    expect(issue.labelsWantedAt!.getTime()).toBeLessThan(Date.now() + 91_000);
   });
 
   it("P2: a scripted mix of events makes exactly the minimum number of GitHub calls", async () => {

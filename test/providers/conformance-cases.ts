@@ -43,8 +43,9 @@ export interface WebhookCase {
 }
 
 async function load(id: ProviderId): Promise<ConformanceCase> {
-  // Vitest turns a template import into a glob over the files on disk, which are .ts (a static import would say .js).
-  const module = (await import(`./${id}/conformance.ts`)) as { conformance: ConformanceCase };
+  // Under vitest the files on disk are .ts; compiled for the benchmark (tsconfig.bench.json) they are .js.
+  const extension = import.meta.url.endsWith(".ts") ? "ts" : "js";
+  const module = (await import(`./${id}/conformance.${extension}`)) as { conformance: ConformanceCase };
   return module.conformance;
 }
 

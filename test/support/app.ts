@@ -1,5 +1,6 @@
 import pino from "pino";
-import type { Probot } from "probot";
+import type { Logger, Probot } from "probot";
+import { LabelWorker } from "../../src/jobs/label-worker.js";
 import { closeloopApp } from "../../src/app.js";
 import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
 import type { HandlerDeps } from "../../src/handlers/deps.js";
@@ -20,6 +21,20 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/**
+ * Applies the label jobs a delivery marked before its handler returns, through the real label job with no coalescing
+ * window, so a test sees the GitHub calls of one delivery at a time (the server applies them from its worker).
+ */
+export function applyLabelsAtOnce(database: Database, deps: HandlerDeps, probot: Probot, log: Logger = pino({ level: "silent" })): () => Promise<void> {
+  return async () => {
+    const worker = new LabelWorker(
+      { prisma: database.prisma, engine: database.engine, github: (id) => probot.auth(id), configs: deps.configs, log, dryRun: deps.dryRun ?? false, now: () => deps.now?.() ?? new Date() },
+      { coalesceMs: 0, backoffBaseMs: 60_000 },
+    );
+    await worker.drain();
+  };
+}
+
 /** The app on a fresh, migrated database of the engine, receiving webhooks through a test Probot. */
 export async function startHarness(engine: Engine): Promise<Harness> {
   const database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
@@ -32,6 +47,7 @@ export async function startHarness(engine: Engine): Promise<Harness> {
     now: () => TEST_NOW,
   };
   const probot = testProbot();
+  deps.labelsWanted = applyLabelsAtOnce(database, deps, probot);
   await probot.load(closeloopApp(deps));
   return { probot, database, deps, close: () => database.close() };
 }

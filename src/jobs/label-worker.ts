@@ -1,0 +1,146 @@
+import PQueue from "p-queue";
+import { QUEUES, type QueueSettings } from "../config/queues.js";
+import { githubRateLimitWait } from "../github/errors.js";
+import { applyLabelsWithApp, type InstallationLabelDeps } from "../labels/installation-labels.js";
+import type { Engine } from "../store/database-url.js";
+import { labelsAbandoned, labelsApplied, labelsRetried, LABEL_JOBS, readClaimedLabelJobs, type ClaimedLabelJob } from "../store/label-jobs.js";
+import { Prisma as Sql } from "../store/generated/sqlite/client.js";
+import { errorSummary } from "./error-summary.js";
+import { LeaseHolder } from "./lease-holder.js";
+import { decideRetry } from "./retry-policy.js";
+import { definedOptions, Worker, workerOwner } from "./worker.js";
+
+export interface LabelWorkerOptions extends Partial<QueueSettings> {
+  /**
+   * how long after an issue's first unapplied change its labels are applied: changes within the window (a burst of
+   * comments) make one update
+   */
+  coalesceMs?: number;
+  idlePollMs?: number;
+  /** installations labelled at once (one issue at a time within each) */
+  concurrency?: number;
+  stopTimeoutMs?: number;
+}
+
+const BATCH = 20;
+
+/**
+ * Applies issues' labels off the delivery path (docs/labels.md): the handlers mark an issue's labels wanted in the
+ * transaction that changes its links, and this claims each marked issue under the one lease, once its first mark is
+ * `coalesceMs` old, and applies its labels with the same minimum-call economy as before (applyIssueLabels, with the
+ * labels the newest payload showed). A failure is retried by the one retry policy; given up, the issue is left stale
+ * for the decay sweep.
+ */
+export class LabelWorker {
+  readonly #settings: QueueSettings;
+  readonly #coalesceMs: number;
+  readonly #leases: LeaseHolder<number>;
+  readonly #queue: PQueue;
+  /** each installation's jobs in flight, run one after another */
+  readonly #installations = new Map<string, Promise<void>>();
+  readonly #worker: Worker;
+
+  constructor(
+    private readonly deps: InstallationLabelDeps & { engine: Engine },
+    options: LabelWorkerOptions = {},
+  ) {
+    const given = definedOptions(options);
+    this.#settings = { ...QUEUES.labels, ...pickSettings(given) };
+    this.#coalesceMs = options.coalesceMs ?? 1_000;
+    this.#queue = new PQueue({ concurrency: options.concurrency ?? 4 });
+    this.#leases = new LeaseHolder(deps.prisma, deps.engine, LABEL_JOBS, { owner: workerOwner(), leaseMs: this.#settings.leaseMs }, deps.log);
+    this.#worker = new Worker({
+      name: "labels",
+      log: deps.log,
+      idleMs: options.idlePollMs ?? 1_000,
+      tick: () => this.#fill(),
+      heartbeat: { leaseMs: this.#settings.leaseMs, renew: () => this.#leases.renew() },
+      inFlight: () => this.#queue.onIdle(),
+      stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
+    });
+  }
+
+  start(): void {
+    this.#worker.start();
+  }
+
+  /** Labels were marked wanted: look now (they are applied once their window has passed). */
+  wake(): void {
+    this.#worker.wake();
+  }
+
+  async stop(): Promise<void> {
+    await this.#worker.stop();
+  }
+
+  /** Applies every label job due now, and waits for them; returns how many issues it applied. For tests and the CLI. */
+  async drain(): Promise<number> {
+    let applied = 0;
+    for (;;) {
+      const jobs = await this.#claim();
+      if (jobs.length === 0) return applied;
+      await Promise.all(jobs.map((job) => this.#run(job)));
+      applied += jobs.length;
+    }
+  }
+
+  /** One round: claims what fits beside the jobs in flight; true when the claim was full (more may be due). */
+  async #fill(): Promise<boolean> {
+    if (this.#leases.size >= BATCH) return false;
+    const jobs = await this.#claim(BATCH - this.#leases.size);
+    for (const job of jobs) void this.#run(job).finally(() => this.wake());
+    return jobs.length === BATCH;
+  }
+
+  async #claim(limit = BATCH): Promise<ClaimedLabelJob[]> {
+    const cutoff = new Date(Date.now() - this.#coalesceMs);
+    const claimed = await this.#leases.claim(limit, { where: Sql.sql`"labelsWantedAt" <= ${cutoff}` });
+    return readClaimedLabelJobs(
+      this.deps.prisma,
+      claimed.map((row) => row.key),
+    );
+  }
+
+  /**
+   * Runs the job after the jobs of its installation already in flight. GitHub paces an installation's writes (about
+   * one a second), so running them side by side would gain nothing, and two issues of one repository could each
+   * create the same new label.
+   */
+  #run(job: ClaimedLabelJob): Promise<void> {
+    const installation = String(job.issue.repository.installationId);
+    const previous = this.#installations.get(installation) ?? Promise.resolve();
+    const next = previous.then(() => this.#queue.add(() => this.#apply(job)));
+    this.#installations.set(installation, next);
+    return next.finally(() => {
+      if (this.#installations.get(installation) === next) this.#installations.delete(installation);
+    });
+  }
+
+  async #apply(job: ClaimedLabelJob): Promise<void> {
+    const where = `${job.issue.repository.owner}/${job.issue.repository.name}#${job.issue.number}`;
+    try {
+      await applyLabelsWithApp(this.deps, job.issue, job.seen);
+      await this.#leases.settle(job.issueId, labelsApplied(job));
+    } catch (error) {
+      const decision = decideRetry({ retryable: true, retryAfterMs: githubRateLimitWait(error) }, job.attempts, this.#settings);
+      const reason = errorSummary(error);
+      try {
+        if (decision.retry) {
+          this.deps.log.warn({ err: error }, `labels: could not apply the labels of ${where}; retry in ${Math.ceil(decision.delayMs / 1000)}s: ${reason}`);
+          await this.#leases.settle(job.issueId, labelsRetried(decision.at));
+        } else {
+          this.deps.log.error({ err: error }, `labels: could not apply the labels of ${where} after ${job.attempts} attempts; the decay sweep tries again: ${reason}`);
+          await this.#leases.settle(job.issueId, labelsAbandoned(new Date()));
+        }
+      } catch (failure) {
+        this.#leases.drop(job.issueId);
+        this.deps.log.error({ err: failure }, `labels: could not record the failure for ${where}; its lease will expire and it runs again`);
+      }
+    }
+  }
+}
+
+function pickSettings(options: Partial<LabelWorkerOptions>): Partial<QueueSettings> {
+  const { leaseMs, maxAttempts, backoffBaseMs, backoffMaxMs } = options;
+  return definedOptions({ leaseMs, maxAttempts, backoffBaseMs, backoffMaxMs });
+}

@@ -1,0 +1,104 @@
+import type { IssueRef } from "../domain/refs.js";
+import type { Prisma, Transaction } from "./database.js";
+import { Prisma as Sql } from "./generated/sqlite/client.js";
+import { unlocked, type LeasedTable } from "./lease.js";
+
+/**
+ * Label jobs (docs/labels.md): a change to an issue's links, or to their conversations' team, tags or customer, marks
+ * the issue's labels wanted in the transaction that makes it; the label worker applies them later, off the delivery
+ * path, so a delivery never waits for GitHub's pacing of writes. One job per issue, however many changes: marks made
+ * while a job waits or runs fold into it.
+ */
+export const LABEL_JOBS: LeasedTable = {
+  kind: "labels",
+  table: "Issue",
+  key: "id",
+  lockedBy: "labelsLockedBy",
+  lockedUntil: "labelsLockedUntil",
+  ready: (now) => Sql.sql`"labelsLockedBy" IS NULL AND "labelsWantedAt" <= ${now}`,
+  held: Sql.sql`"labelsLockedBy" IS NOT NULL`,
+  order: Sql.sql`"labelsWantedAt", "id"`,
+  onClaim: () => Sql.sql`"labelsAttempts" = "labelsAttempts" + 1`,
+  onRelease: Sql.sql`"labelsAttempts" = "labelsAttempts" - 1`,
+};
+
+/** The issue's labels as a webhook payload showed them, true at `at`. */
+export interface SeenLabels {
+  labels: string[];
+  at: Date;
+}
+
+/**
+ * Marks the issues' labels wanted at `at`; `seen` keeps what the delivery's payload showed of the issue's labels when
+ * it is newer than what was kept, so the label job plans with it as the handler would have.
+ */
+export async function markLabelsWanted(tx: Transaction | Prisma, issueIds: readonly number[], at: Date, seen?: SeenLabels): Promise<void> {
+  if (issueIds.length === 0) return;
+  const ids = Sql.join(issueIds.map((id) => Sql.sql`${id}`));
+  await tx.$executeRaw`UPDATE "Issue" SET "labelsWantedAt" = COALESCE("labelsWantedAt", ${at}), "labelsMarkedAt" = ${at} WHERE "id" IN (${ids})`;
+  if (seen === undefined || issueIds.length !== 1) return;
+  const [row] = await tx.$queryRaw<{ labelsSeen: string | null }[]>`SELECT "labelsSeen" FROM "Issue" WHERE "id" = ${issueIds[0]}`;
+  const kept = parseSeen(row?.labelsSeen ?? null);
+  if (kept !== undefined && kept.at >= seen.at) return;
+  await tx.$executeRaw`UPDATE "Issue" SET "labelsSeen" = ${JSON.stringify({ labels: seen.labels, at: seen.at.toISOString() })} WHERE "id" = ${issueIds[0]}`;
+}
+
+/** Marks the labels of issues named by reference wanted (their conversations' team or tags changed). */
+export async function markIssuesLabelsWanted(tx: Transaction | Prisma, issues: readonly IssueRef[], at: Date): Promise<void> {
+  for (const issue of issues) {
+    await tx.$executeRaw`UPDATE "Issue" SET "labelsWantedAt" = COALESCE("labelsWantedAt", ${at}), "labelsMarkedAt" = ${at}
+      WHERE "repositoryId" = ${issue.repository.id} AND "number" = ${issue.number}`;
+  }
+}
+
+/** A claimed label job: the issue, what a payload last showed of its labels, and the mark it answers. */
+export interface ClaimedLabelJob {
+  issueId: number;
+  issue: IssueRef;
+  seen: SeenLabels | undefined;
+  markedAt: Date | null;
+  attempts: number;
+}
+
+export async function readClaimedLabelJobs(prisma: Prisma, ids: readonly number[]): Promise<ClaimedLabelJob[]> {
+  if (ids.length === 0) return [];
+  const rows = await prisma.issue.findMany({
+    where: { id: { in: [...ids] } },
+    orderBy: { id: "asc" },
+    include: { repository: { select: { id: true, installationId: true, owner: true, name: true } } },
+  });
+  return rows.map((row) => ({
+    issueId: row.id,
+    issue: { repository: row.repository, number: row.number, githubId: row.githubId ?? 0n, state: row.state === "closed" ? "closed" : "open" },
+    seen: parseSeen(row.labelsSeen),
+    markedAt: row.labelsMarkedAt,
+    attempts: row.labelsAttempts,
+  }));
+}
+
+/** The labels were applied: the job is done, or waits again (a coalescing window) when a change came meanwhile. */
+export function labelsApplied(job: ClaimedLabelJob): Sql.Sql {
+  const same = job.markedAt === null ? Sql.sql`"labelsMarkedAt" IS NULL` : Sql.sql`"labelsMarkedAt" = ${job.markedAt}`;
+  return Sql.sql`"labelsWantedAt" = CASE WHEN ${same} THEN NULL ELSE "labelsMarkedAt" END, "labelsAttempts" = 0, ${unlocked(LABEL_JOBS)}`;
+}
+
+/** Applying failed and will be tried again at `retryAt`. */
+export function labelsRetried(retryAt: Date): Sql.Sql {
+  return Sql.sql`"labelsWantedAt" = ${retryAt}, ${unlocked(LABEL_JOBS)}`;
+}
+
+/** Applying failed for good: the job ends, and the issue is left stale for the decay sweep to apply later. */
+export function labelsAbandoned(at: Date): Sql.Sql {
+  return Sql.sql`"labelsWantedAt" = NULL, "labelsAttempts" = 0, "labelsStaleAt" = ${at}, "labelsDueAt" = ${at}, ${unlocked(LABEL_JOBS)}`;
+}
+
+/** `closeloop status`: label jobs waiting. */
+export async function labelJobBacklog(prisma: Prisma): Promise<number> {
+  return prisma.issue.count({ where: { labelsWantedAt: { not: null } } });
+}
+
+function parseSeen(text: string | null): SeenLabels | undefined {
+  if (text === null) return undefined;
+  const parsed = JSON.parse(text) as { labels: string[]; at: string };
+  return { labels: parsed.labels, at: new Date(parsed.at) };
+}
