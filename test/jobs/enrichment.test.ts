@@ -3,17 +3,26 @@ import pino from "pino";
 import { PROVIDERS, type ProviderId } from "../../src/domain/link.js";
 import { customerHash } from "../../src/domain/customer-hash.js";
 import { ReopenWorker, type ReopenWorkerOptions } from "../../src/jobs/reopen-worker.js";
-import { openDatabase, type Database } from "../../src/store/database.js";
-import { enrichmentBacklog, recordEnrichment } from "../../src/store/enrich-jobs.js";
+import { openDatabase, type Database, type Prisma } from "../../src/store/database.js";
+import { QUEUES } from "../../src/config/queues.js";
+import { enrichmentJobs } from "../../src/jobs/enrichment-job.js";
+import { LeaseHolder } from "../../src/jobs/lease-holder.js";
+import { enrichmentBacklog, readClaimedEnrichJobs, recordEnrichment } from "../../src/store/enrich-jobs.js";
+import { ENRICH_JOBS, ofProvider } from "../../src/store/helpdesk-jobs.js";
 import { applySourceChange, purgeRepositories } from "../../src/store/links.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { testProbot } from "../support/github.js";
-import { claimEnrichJobs, conversation, issueRef, lanesFor, useFakeHelpdesks } from "../support/reopen.js";
+import { claimEnrichJobs, conversation, issueRef, lanesFor, useFakeHelpdesks, type LaneOptions } from "../support/reopen.js";
 import { waitFor } from "../support/wait.js";
 import type { IssueRef } from "../../src/domain/refs.js";
 
 const FAST: ReopenWorkerOptions = { leaseMs: 2_000, idlePollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200, maxAttempts: 3 };
 const KEY = "test webhook secret";
+/**
+ * The renewal's warning, which a heartbeat racing an enrichment run's own settle gives today for a job it just
+ * finished (see the it.fails test below); drop this exception once that is fixed.
+ */
+const RENEWAL_RACE = /^enrichment: \d+ lease\(s\) ran out before renewal and were taken over/;
 const POSTED = new Date("2026-12-30T10:00:00Z");
 
 describe.each(ENGINES)("enrichment: reading linked conversations for the labels, on %s", (engine) => {
@@ -22,6 +31,7 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
   let logs: string[];
   let relabelled: string[];
   let failLabels: Error | undefined;
+  let labelsTakeMs: number;
   const workers: ReopenWorker[] = [];
   const fake = (provider: ProviderId) => fakes.get(provider)!;
 
@@ -30,17 +40,19 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
     logs = [];
     relabelled = [];
     failLabels = undefined;
+    labelsTakeMs = 0;
   });
   afterEach(async () => {
     await Promise.all(workers.splice(0).map((worker) => worker.stop()));
     await database.close();
   });
 
-  function startWorker(providers: readonly ProviderId[] = PROVIDERS, options: ReopenWorkerOptions = {}): ReopenWorker {
+  function startWorker(providers: readonly ProviderId[] = PROVIDERS, options: ReopenWorkerOptions & LaneOptions = {}): ReopenWorker {
     const log = pino({ level: "debug" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
     const probot = testProbot();
-    const lanes = lanesFor(providers.map(fake), { timeoutMs: 1_000 });
+    const lanes = lanesFor(providers.map(fake), { timeoutMs: 1_000, ...options });
     const applyLabels = async (issues: IssueRef[]) => {
+      if (labelsTakeMs > 0) await new Promise((resolve) => setTimeout(resolve, labelsTakeMs));
       if (failLabels) throw failLabels;
       relabelled.push(...issues.map((issue) => `#${issue.number}`));
     };
@@ -170,6 +182,58 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
     startWorker(["front"]);
     await settled();
     expect((await linkRow(item.conversationId))[0]).toMatchObject({ team: "Inbox", customerHash: null });
+  });
+
+  it("jobs waiting their turn in a slow lane, and runs slow to apply labels, keep their leases: each read once, each job done once", async () => {
+    const items = [21, 22, 23, 24, 25].map((n) => conversation("zendesk", n));
+    for (const [n, item] of items.entries()) {
+      fake("zendesk").seed({ id: item.conversationId, team: `Team ${n}`, tags: [], customerId: `${n}` });
+      await link(21 + n, [item]);
+    }
+    // One call every half second, all five claimed at once: the last waits in the lane for about four leases of 600 ms,
+    // and each run then spends more than three leases applying its labels.
+    labelsTakeMs = 2_000;
+    startWorker(["zendesk"], { leaseMs: 600, lookaheadSeconds: 10, budgets: { zendesk: { requests: 2, intervalMs: 1_000 } } });
+    const rows = await settled();
+
+    expect(rows.map((row) => `${row.conversationId} ${row.state} ${row.attempts}`)).toEqual(items.map((item) => `${item.conversationId} done 1`));
+    for (const item of items) expect(reads("zendesk").filter((path) => path === `GET /api/v2/tickets/${item.conversationId}.json`)).toHaveLength(1);
+    await waitFor(() => Promise.resolve(relabelled.length === items.length), 10_000, "every issue relabelled");
+    expect(relabelled.sort()).toEqual(["#21", "#22", "#23", "#24", "#25"]);
+    expect(logs.filter((line) => /lease|ran out|taken over/i.test(line) && !RENEWAL_RACE.test(line))).toEqual([]);
+  });
+
+  // Fails today: enrichment-job.ts settles the row in recordEnrichment (and dropUnlinkedJob) and only then drops it
+  // from the LeaseHolder, so a heartbeat whose renewal lands in between finds a row it no longer holds and warns that
+  // its lease "ran out before renewal and [was] taken over". No job runs twice, but an operator is told one might.
+  // LeaseHolder.settle and delete drop the row before writing for this reason; the enrichment run should do the same.
+  it.fails("a heartbeat landing just as a read is recorded does not report the job's lease as taken over", async () => {
+    const item = conversation("zendesk", 30);
+    fake("zendesk").seed({ id: item.conversationId, team: "Billing", tags: [], customerId: "30" });
+    await link(30, [item]);
+    const log = pino({ level: "debug" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
+    const leases = new LeaseHolder<number>(database.prisma, database.engine, ENRICH_JOBS, { owner: "w1", leaseMs: 60_000 }, log);
+    const [claimed] = await leases.claim(1, { where: ofProvider("zendesk") });
+    const [job] = await readClaimedEnrichJobs(database.prisma, [claimed!.key], "w1");
+    // The heartbeat fires as the read's transaction commits, before the run goes on.
+    const heartbeatAtCommit = new Proxy(database.prisma, {
+      get(target, property) {
+        const value: unknown = Reflect.get(target, property);
+        if (property !== "$transaction") return typeof value === "function" ? value.bind(target) : value;
+        return async (...args: Parameters<Prisma["$transaction"]>) => {
+          const result: unknown = await (target.$transaction as (...given: unknown[]) => Promise<unknown>)(...args);
+          await leases.renew();
+          return result;
+        };
+      },
+    });
+    const kind = enrichmentJobs(heartbeatAtCommit, log, { customerKey: KEY, applyLabels: () => Promise.resolve() }, { settings: QUEUES.enrichment, lookaheadSeconds: 2 });
+    const [lane] = lanesFor([fake("zendesk")], { timeoutMs: 1_000 });
+    await kind.run(job!, { lane: lane!, leases, send: (_, call) => call() });
+
+    expect((await jobs())[0]).toMatchObject({ state: "done", lockedBy: null });
+    expect(leases.size).toBe(0);
+    expect(logs.filter((line) => /lease|ran out|taken over/i.test(line))).toEqual([]);
   });
 
   it("reads in a dry run too (a read changes nothing)", async () => {

@@ -177,6 +177,25 @@ describe.each(ENGINES)("the reopen worker on %s, against the fake helpdesks over
     expect(await job(links[1]!.conversationId)).toMatchObject({ state: "done", attempts: 2 });
   });
 
+  it("does not send the note of a job whose lease was taken over while its call waited in the lane, nor settle it", async () => {
+    const [first, second] = [conversation("zendesk", 15), conversation("zendesk", 16)];
+    await close(15, [first!, second!]);
+    // One call every 1.5 s: the first job's note and reopen go before the second job's note, about 3 s in.
+    const worker = startWorker(["zendesk"], { budgets: { zendesk: { requests: 1, intervalMs: 1_500 } } });
+    await waitFor(async () => callsTo("zendesk", first!.conversationId).length === 1, 5_000, "the first job's note");
+    const waiting = await job(second!.conversationId);
+    expect(waiting).toMatchObject({ state: "running", lockedBy: worker.owner });
+    // Another worker takes the second job over (as after this one was starved past its lease).
+    const farFuture = new Date("2099-01-01T00:00:00Z");
+    await database.prisma.reopenJob.update({ where: { id: waiting.id }, data: { lockedBy: "other", lockedUntil: farFuture } });
+
+    await waitFor(() => Promise.resolve(logs.includes(`reopen: lost the lease on ${waiting.id} (it ran out and another worker took it over); leaving it to that worker`)), 8_000, "the lost lease");
+    await waitFor(async () => (await job(first!.conversationId)).state === "done", 5_000, "the first job");
+    expect(callsTo("zendesk", second!.conversationId)).toEqual([]);
+    expect(fake("zendesk").conversation(second!.conversationId)).toMatchObject({ open: false, notes: [] });
+    expect(await job(second!.conversationId)).toMatchObject({ state: "running", lockedBy: "other", lockedUntil: farFuture, attempts: 1, noteDoneAt: null, lastError: null });
+  });
+
   it("on stop, finishes the calls in flight and hands back the jobs it had not started", async () => {
     const links = Array.from({ length: 6 }, (_, i) => conversation("zendesk", 20 + i));
     await close(20, links);
