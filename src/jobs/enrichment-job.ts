@@ -34,17 +34,19 @@ export function enrichmentJobs(prisma: Prisma, log: Logger, enrichment: Enrichme
     read: (ids, owner) => readClaimedEnrichJobs(prisma, ids, owner),
     async run(job, { lane, leases, send }) {
       // Its links went (edited out, or purged) while it waited: nothing needs its details.
-      if (await dropUnlinkedJob(prisma, job, leases.owner)) return leases.drop(job.id);
+      if (await leases.writing(job.id, () => dropUnlinkedJob(prisma, job, leases.owner), (dropped) => dropped)) return;
       const details = await send(PRIORITY.read, () => lane.client.readConversation({ account: job.account, conversationId: job.conversationId }));
-      const issues = await recordEnrichment(prisma, job, leases.owner, {
+      const issues = await leases.writing(job.id, () =>
+        recordEnrichment(prisma, job, leases.owner, {
         team: details.team,
         tags: details.tags,
         customerHash: customerHash(enrichment.customerKey, job.provider, job.account, details.customerId),
-        conversationCreatedAt: details.createdAt,
-      });
+          conversationCreatedAt: details.createdAt,
+        }),
+        // Settled by recordEnrichment (the lease is given up) unless another worker held the job.
+        (recorded) => recorded !== null,
+      );
       if (issues === null) return leases.lost(job.id);
-      // Settled by recordEnrichment: the lease is given up.
-      leases.drop(job.id);
       log.debug({ job: job.id, provider: lane.provider, conversationId: job.conversationId }, `enrichment: read ${lane.name} conversation ${job.conversationId}; ${issues.length} issue(s) to relabel`);
       if (issues.length === 0) return;
       await enrichment.applyLabels(issues).catch((error: unknown) =>

@@ -15,6 +15,8 @@ import { claimLeases, deleteLeased, extended, releaseLeases, renewLeases, update
  */
 export class LeaseHolder<Key extends LeaseKey> {
   readonly #held = new Map<string, { key: Key; until: number }>();
+  /** rows whose settling write is in flight (`writing`): not renewed meanwhile */
+  readonly #writing = new Set<string>();
 
   constructor(
     private readonly prisma: Prisma,
@@ -54,16 +56,20 @@ export class LeaseHolder<Key extends LeaseKey> {
   async renew(): Promise<void> {
     if (this.#held.size === 0) return;
     const from = Date.now();
-    const keys = [...this.#held.values()].map((held) => held.key);
-    const lost = new Set((await renewLeases(this.prisma, this.table, this.holder, keys)).map(String));
+    const keys = [...this.#held.values()].filter((held) => !this.#writing.has(String(held.key))).map((held) => held.key);
+    const missing = new Set((await renewLeases(this.prisma, this.table, this.holder, keys)).map(String));
+    const lost: string[] = [];
     for (const key of keys) {
       const held = this.#held.get(String(key));
-      // Settled while the renewal ran: not lost, just done.
-      if (held === undefined) continue;
-      if (lost.has(String(key))) this.#held.delete(String(key));
-      else held.until = from + this.holder.leaseMs;
+      // Settled while the renewal ran (or settling now): not lost, just done.
+      if (held === undefined || this.#writing.has(String(key))) continue;
+      if (!missing.has(String(key))) held.until = from + this.holder.leaseMs;
+      else {
+        this.#held.delete(String(key));
+        lost.push(String(key));
+      }
     }
-    if (lost.size > 0) this.log.warn({ keys: [...lost] }, `${this.table.kind}: ${lost.size} lease(s) ran out before renewal and were taken over; this worker leaves them to the new holder`);
+    if (lost.length > 0) this.log.warn({ keys: lost }, `${this.table.kind}: ${lost.length} lease(s) ran out before renewal and were taken over; this worker leaves them to the new holder`);
   }
 
   /**
@@ -99,6 +105,22 @@ export class LeaseHolder<Key extends LeaseKey> {
   async release(keys: readonly Key[]): Promise<void> {
     for (const key of keys) this.#held.delete(String(key));
     await releaseLeases(this.prisma, this.table, this.owner, keys);
+  }
+
+  /**
+   * Runs a write that may settle the row outside this holder (a store function that settles with more than the lease,
+   * in one transaction): renewals leave the row alone meanwhile, so one landing just after the commit cannot mistake
+   * the settled row for one taken over. `settled` says from the write's result whether it let the row go.
+   */
+  async writing<T>(key: Key, write: () => Promise<T>, settled: (result: T) => boolean): Promise<T> {
+    this.#writing.add(String(key));
+    try {
+      const result = await write();
+      if (settled(result)) this.#held.delete(String(key));
+      return result;
+    } finally {
+      this.#writing.delete(String(key));
+    }
   }
 
   /** Stops tracking a row without writing (its settle failed: the lease expires and the row runs again). */
