@@ -1,0 +1,113 @@
+import nock from "nock";
+import pino from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { LabelWorker, type LabelWorkerOptions } from "../../src/jobs/label-worker.js";
+import { LABEL_JOBS, labelsApplied, markLabelsWanted, readClaimedLabelJobs } from "../../src/store/label-jobs.js";
+import { claimLeases, updateLeased } from "../../src/store/lease.js";
+import { startHarness, TEST_NOW, type Harness } from "../support/app.js";
+import { ENGINES } from "../support/databases.js";
+import { GITHUB_API, nockConfig, receive, webhookExample } from "../support/github.js";
+
+const OWNER = "Codertocat";
+const REPO = "Hello-World";
+const DAILY = "reported: daily";
+const at = (hour: number) => `2026-12-31T${String(hour).padStart(2, "0")}:00:00Z`;
+
+function comment(id: number, ticket: number, hour: number): Record<string, any> {
+  const payload = webhookExample<Record<string, any>>("issue_comment", "created");
+  payload.installation = { id: 77, node_id: "x" };
+  Object.assign(payload.comment, { id, body: `Another customer: https://acme.zendesk.com/agent/tickets/${ticket}`, created_at: at(hour), updated_at: at(hour) });
+  Object.assign(payload.issue, { labels: [], updated_at: at(hour) });
+  return payload;
+}
+
+describe.each(ENGINES)("the label job on %s", (engine) => {
+  let harness: Harness;
+  const labelCalls: string[] = [];
+  const worker = (options: LabelWorkerOptions = {}) =>
+    new LabelWorker(
+      { prisma: harness.database.prisma, engine: harness.database.engine, github: (id) => harness.probot.auth(id), configs: harness.deps.configs, log: pino({ level: "silent" }), now: () => TEST_NOW },
+      { coalesceMs: 0, ...options },
+    );
+  const issue = () => harness.database.prisma.issue.findFirstOrThrow();
+  const nockLabel = (method: "post", path: string, status = 200) =>
+    nock(GITHUB_API)
+      .post(path)
+      .reply(status, (uri, body) => (labelCalls.push(`${method.toUpperCase()} ${decodeURIComponent(uri)} ${JSON.stringify(body)}`), status === 200 || status === 201 ? [] : { message: "boom" }));
+
+  beforeEach(async () => {
+    harness = await startHarness(engine);
+    // The deliveries only mark the labels wanted; each test runs the label job itself.
+    delete harness.deps.labelsWanted;
+    labelCalls.length = 0;
+  });
+  afterEach(async () => {
+    await harness.close();
+  });
+
+  it("makes one label update for five linking comments on one issue in a burst, and none on the delivery path", async () => {
+    nockConfig(OWNER, REPO, null);
+    for (let n = 1; n <= 5; n++) await receive(harness.probot, "issue_comment", comment(n, 100 + n, n));
+    expect(await harness.database.prisma.link.count()).toBe(5);
+    expect(await issue()).toMatchObject({ labelsLockedBy: null });
+    expect((await issue()).labelsWantedAt).not.toBeNull();
+
+    // Five reports in a day: daily at once, never weekly first; the repository's label created with its colour.
+    nockLabel("post", `/repos/${OWNER}/${REPO}/labels`, 201);
+    nockLabel("post", `/repos/${OWNER}/${REPO}/issues/1/labels`);
+    expect(await worker().drain()).toBe(1);
+    expect(labelCalls).toEqual([
+      `POST /repos/${OWNER}/${REPO}/labels {"name":"${DAILY}","color":"b60205","description":"closeloop: 5+ customer reports in the last 7 days"}`,
+      `POST /repos/${OWNER}/${REPO}/issues/1/labels {"labels":["${DAILY}"]}`,
+    ]);
+    expect(await issue()).toMatchObject({ labelsWantedAt: null, labelsLockedBy: null, labelsAttempts: 0, frequency: "daily" });
+    // Nothing left to do: no job, no call.
+    expect(await worker().drain()).toBe(0);
+  });
+
+  it("waits for the coalescing window before applying", async () => {
+    nockConfig(OWNER, REPO, null);
+    await receive(harness.probot, "issue_comment", comment(1, 101, 1));
+    expect(await worker({ coalesceMs: 60_000 }).drain()).toBe(0);
+    expect((await issue()).labelsWantedAt).not.toBeNull();
+  });
+
+  it("runs again when the links changed while it ran, and is done after that", async () => {
+    nockConfig(OWNER, REPO, null);
+    await receive(harness.probot, "issue_comment", comment(1, 101, 1));
+    const { prisma } = harness.database;
+    const [claimed] = await claimLeases<{ key: number }>(prisma, harness.database.engine, LABEL_JOBS, { owner: "w", leaseMs: 60_000, limit: 5 });
+    const [job] = await readClaimedLabelJobs(prisma, [claimed!.key]);
+    const later = new Date(Date.now() + 5);
+    await markLabelsWanted(prisma, [job!.issueId], later);
+    expect(await updateLeased(prisma, LABEL_JOBS, "w", job!.issueId, labelsApplied(job!))).toBe(true);
+    expect(await issue()).toMatchObject({ labelsWantedAt: later, labelsLockedBy: null });
+
+    const [again] = await readClaimedLabelJobs(prisma, (await claimLeases<{ key: number }>(prisma, harness.database.engine, LABEL_JOBS, { owner: "w", leaseMs: 60_000, limit: 5, where: undefined }, new Date(later.getTime() + 1))).map((row) => row.key));
+    expect(await updateLeased(prisma, LABEL_JOBS, "w", again!.issueId, labelsApplied(again!))).toBe(true);
+    expect((await issue()).labelsWantedAt).toBeNull();
+  });
+
+  it("retries a failing write with backoff, and after its last attempt leaves the issue stale for the decay sweep", async () => {
+    nockConfig(OWNER, REPO, null);
+    await receive(harness.probot, "issue_comment", comment(1, 101, 1));
+    await receive(harness.probot, "issue_comment", comment(2, 102, 2));
+    nockLabel("post", `/repos/${OWNER}/${REPO}/labels`, 201);
+    nockLabel("post", `/repos/${OWNER}/${REPO}/issues/1/labels`, 500);
+    const before = Date.now();
+    expect(await worker({ maxAttempts: 2, backoffBaseMs: 60_000, backoffMaxMs: 60_000 }).drain()).toBe(1);
+    const retried = await issue();
+    expect(retried).toMatchObject({ labelsLockedBy: null, labelsAttempts: 1, labelsStaleAt: null });
+    expect(retried.labelsWantedAt!.getTime()).toBeGreaterThanOrEqual(before + 30_000);
+
+    // Its retry time comes; the second and last attempt fails too.
+    await harness.database.prisma.issue.updateMany({ data: { labelsWantedAt: new Date(Date.now() - 1) } });
+    nockLabel("post", `/repos/${OWNER}/${REPO}/issues/1/labels`, 500);
+    expect(await worker({ maxAttempts: 2 }).drain()).toBe(1);
+    const abandoned = await issue();
+    expect(abandoned).toMatchObject({ labelsWantedAt: null, labelsLockedBy: null, labelsAttempts: 0 });
+    expect(abandoned.labelsStaleAt).not.toBeNull();
+    expect(abandoned.labelsDueAt).not.toBeNull();
+    expect(labelCalls.filter((call) => call.includes("/issues/1/labels"))).toHaveLength(2);
+  });
+});
