@@ -20,7 +20,7 @@ import { TEST_PRIVATE_KEY as PRIVATE_KEY } from "../test/support/process.js";
 import { waitFor } from "../test/support/wait.js";
 import { openMigratedDatabase } from "./bench-database.js";
 
-// P2 (SPEC §10, §6): GitHub API calls per event against the fewest each event needs. A scripted mix of webhook
+// P2 (README, Development): GitHub API calls per event against the fewest each event needs. A scripted mix of webhook
 // deliveries goes through closeloop in process, as in the handler tests, but authenticated as a GitHub App (so
 // installation tokens are real calls) against test/fakes/github-server.ts over loopback HTTP: every request Octokit
 // makes is counted where it arrives. Octokit's retries and throttling are off, as in the tests: they retry a failed
@@ -204,10 +204,10 @@ export class ScriptedGitHub {
 
 /**
  * The script, on the default config (weekly: 2+ reports in 14 days; daily: 5+ in 7) until a push changes
- * `teams.prefix`. Its minimums follow SPEC §6 as docs/labels.md designs it: no call when the labels do not change; one
+ * `teams.prefix`. Its minimums follow docs/labels.md (Applying): no call when the labels do not change; one
  * call adding every label to add (GitHub's endpoint takes a list); one per label removed; one creating a frequency
- * label with its colour the first time the repository needs it. A config push's `closeloop config` check run (SPEC §3)
- * is the push's own call, in its minimum: SPEC §3 asks for it on every such commit, so no design does without it.
+ * label with its colour the first time the repository needs it. A config push's `closeloop config` check run
+ * is the push's own call, in its minimum: README, Configuration promises it on every such commit, so no design does without it.
  */
 export const P2_SCRIPT: readonly ScriptStep[] = [
   { what: "#1 opened, its body links 1 conversation: 1 report, below weekly's 2", minimum: 0, deliver: (g) => g.opened(1, `Customer report: ${ticket(1)}`) },
@@ -235,7 +235,7 @@ export const P2_SCRIPT: readonly ScriptStep[] = [
   { what: "15 days on, no new report: the sweep takes weekly off #2 (its team label stays)", minimum: 1, after: 15 * DAY, work: "sweep" },
   { what: "the next hourly sweep: nothing due", minimum: 0, after: HOUR, work: "sweep" },
   {
-    what: `a push sets teams.prefix "${AREA_PREFIX}": the closeloop config check run (SPEC §3); labels are left to the sweep`,
+    what: `a push sets teams.prefix "${AREA_PREFIX}": the closeloop config check run; labels are left to the sweep`,
     minimum: 1,
     after: 10 * MINUTE,
     deliver: (g) => g.configPushed(`teams:\n  prefix: "${AREA_PREFIX}"\n`),

@@ -7,7 +7,7 @@ import type { SweepFigures } from "../src/labels/sweep.js";
 import { openMigratedDatabase } from "./bench-database.js";
 import { startPostgres } from "./processes.js";
 
-// P4 / P5 (SPEC §10): the decay sweep's core (src/labels/sweep.ts) over a million live links on 100,000 issues, every
+// P4 / P5 (README, Development): the decay sweep's core (src/labels/sweep.ts) over a million live links on 100,000 issues, every
 // issue due (the worst case: the first sweep, or one after a config change), on SQLite and PostgreSQL. The database
 // is seeded here with set-based SQL; the sweep runs in a child process of its own (bench/label-sweep-child.ts), so
 // its time and peak RSS are the sweep's alone. Part of `npm run bench`; also runs on its own:
@@ -19,7 +19,7 @@ const NOW = new Date("2027-01-01T00:00:00Z");
 const DAY_SECONDS = 86_400;
 // Prisma's SQLite adapter stores DateTime as ISO 8601 text with "+00:00".
 const sqliteTime = (date: Date) => date.toISOString().replace("Z", "+00:00");
-/** SPEC §10 P4 (on SQLite) and P5, at a million links */
+/** P4 (on SQLite) and P5, at a million links (README, Development) */
 const P4_SECONDS = 10;
 const P5_MB = 200;
 
@@ -37,7 +37,7 @@ export interface LabelSweepFigures {
   run: SweepRun;
 }
 
-/** The sweep's size and engines, from BENCH_LABEL_* (the defaults are SPEC §10's). */
+/** The sweep's size and engines, from BENCH_LABEL_* (the default million links is P4's and P5's, README Development). */
 export function labelSweepSize(env: NodeJS.ProcessEnv = process.env): { links: number; issues: number; engines: string[] } {
   return {
     links: Number(env.BENCH_LABEL_LINKS ?? 1_000_000),
@@ -70,7 +70,7 @@ export async function runP4P5(newPostgresUrl?: () => Promise<string>): Promise<v
   } finally {
     await postgres?.stop();
   }
-  const scaled = links === 1_000_000 ? "" : ` (not SPEC's 1,000,000: the targets are for a million)`;
+  const scaled = links === 1_000_000 ? "" : ` (not 1,000,000: the targets are for a million)`;
   console.log(`\nP4/P5 label sweep: ${links.toLocaleString("en")} live links on ${issues.toLocaleString("en")} issues${scaled}, every issue due; read, frequencyOf + next change, write back; the sweep alone in a child process`);
   console.log("engine       seed s   sweep s  (read   write)    issues     links  changed  issues/s  peak RSS MB");
   for (const { engine, seedSeconds, run } of results) {
@@ -81,7 +81,7 @@ export async function runP4P5(newPostgresUrl?: () => Promise<string>): Promise<v
     if (figures.links !== links || figures.issues !== issues) console.log(`${engine}: swept ${figures.issues} issues / ${figures.links} links, expected ${issues} / ${links}`);
   }
   for (const { engine, run } of results) {
-    const target = engine === "sqlite" ? "" : " (SPEC's P4 target is for SQLite; shown for comparison)";
+    const target = engine === "sqlite" ? "" : " (the P4 target is for SQLite; shown for comparison)";
     console.log(
       `${engine.padEnd(12)} P4: sweep ${run.seconds.toFixed(2)} s = ${(run.seconds / P4_SECONDS).toFixed(2)}× of target ≤ ${P4_SECONDS} s ${met(run.seconds <= P4_SECONDS)}${target}; P5: peak RSS ${run.maxRssMb.toFixed(0)} MB = ${(run.maxRssMb / P5_MB).toFixed(2)}× of target ≤ ${P5_MB} MB ${met(run.maxRssMb <= P5_MB)}`,
     );

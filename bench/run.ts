@@ -5,7 +5,7 @@ import { runP3 } from "./reopen.js";
 import { runP4P5 } from "./labels.js";
 import { runLabelBurst } from "./label-burst.js";
 
-// `npm run bench`: every target of SPEC §10 that exists so far, as figures and ratios, in one run.
+// `npm run bench`: every target (P1–P5, README Development) that exists so far, as figures and ratios, in one run.
 // BENCH_ONLY=p2,p4 runs only the sections named (p4 and p5 are one section); all of them by default.
 const only = process.env.BENCH_ONLY?.toLowerCase().split(",").map((section) => section.trim());
 const runs = (...sections: string[]) => !only || sections.some((section) => only.includes(section));

@@ -1,7 +1,7 @@
 import { Counter, Histogram, Registry } from "prom-client";
 
 /**
- * What closeloop counts as it happens (webhooks, helpdesk calls, the label sweep), for `GET /metrics` (SPEC §9). Here
+ * What closeloop counts as it happens (webhooks, helpdesk calls, the label sweep), for `GET /metrics` (README, HTTP). Here
  * rather than in http/ because providers and workers record into it. The instruments live in one registry of
  * closeloop's own, never prom-client's global one, so nothing else in the process (or another test) registers into it.
  */
@@ -29,7 +29,7 @@ export const providerRateLimited = new Counter({
   registers: [registry],
 });
 
-/** Observed by the label sweep (SPEC §6): one observation per run. */
+/** Observed by the label sweep (docs/labels.md, The decay sweep): one observation per run. */
 export const sweepDuration = new Histogram({
   name: "closeloop_label_sweep_duration_seconds",
   help: "Duration of the scheduled label sweep",

@@ -9,7 +9,7 @@ import { RETRY_USAGE, retryCommand } from "./retry-command.js";
 import { statusCommand } from "./status-command.js";
 
 /**
- * The `closeloop` commands (SPEC §8), in the order `closeloop help` lists them. Each declares its own flags: a flag
+ * The `closeloop` commands (README, CLI), in the order `closeloop help` lists them. Each declares its own flags: a flag
  * another command takes is an error here, named with the command, rather than silently ignored.
  */
 export const COMMANDS: readonly Command[] = [

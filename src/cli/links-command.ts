@@ -5,7 +5,7 @@ import type { Output } from "./output.js";
 
 export const LINKS_USAGE = "closeloop links <owner>/<repo>#<number> [--json]";
 
-/** The `--json` shape of `closeloop links` (SPEC §8). */
+/** The `--json` shape of `closeloop links` (README, CLI). */
 export interface LinkJson {
   provider: string;
   conversationId: string;

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl, type DatabaseTarget } from "../store/database-url.js";
 
 /**
- * The process environment (SPEC §2), validated once at start. GitHub App and Probot variables keep Probot's names;
+ * The process environment (README, Environment), validated once at start. GitHub App and Probot variables keep Probot's names;
  * helpdesk credentials are read by each provider's `configure` (src/providers/registry.ts).
  */
 const flag = z

@@ -13,7 +13,7 @@ export type RepoKey = RepositoryRef;
 interface Entry {
   config: RepoConfig;
   fetchedAt: number;
-  /** the last valid config, used while the file is invalid (SPEC §3) */
+  /** the last valid config, used while the file is invalid (README, Configuration) */
   lastValid?: RepoConfig;
   error?: string;
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * `.github/closeloop.yml` (SPEC §3): the one place its defaults live. Strict: an unknown key is an error, so a typo
+ * `.github/closeloop.yml` (README, Configuration): the one place its defaults live. Strict: an unknown key is an error, so a typo
  * is reported instead of silently doing nothing.
  */
 export const CONFIG_FILE = "closeloop.yml";

@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 
 /**
- * The stored form of a helpdesk customer id (SPEC §5: customer ids are stored only as keyed hashes): HMAC-SHA256 under
+ * The stored form of a helpdesk customer id (README, Labels: customer ids are stored only as keyed hashes): HMAC-SHA256 under
  * the app's secret, over the provider, the helpdesk account and the id, so equal ids of two helpdesks stay apart and
  * the database alone cannot tell which customer a hash is (small numeric ids cannot be tried one by one without the
  * key). Null when the helpdesk names no customer.

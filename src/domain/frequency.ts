@@ -1,9 +1,9 @@
 import type { RepoConfig } from "../config/repo-config.js";
 
 /**
- * The report-frequency label (SPEC §6): `daily` if its rule holds, else `weekly` if its rule holds, else none.
+ * The report-frequency label (docs/labels.md, Frequency): `daily` if its rule holds, else `weekly` if its rule holds, else none.
  *
- * A report is a live linked conversation, dated by when its URL was first posted (SPEC §5). Windows are inclusive at
+ * A report is a live linked conversation, dated by when its URL was first posted. Windows are inclusive at
  * their old edge: with `days: 7`, a report posted exactly 7 × 24 h before `now` still counts, one millisecond older
  * does not. A report dated after `now` (GitHub's clock ahead of ours) counts. Days are 24-hour spans of UTC time, not
  * calendar days, so daylight-saving changes do not move the edge.

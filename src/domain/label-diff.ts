@@ -1,7 +1,7 @@
 import { labelKey } from "./team-labels.js";
 
 /**
- * The smallest change that brings an issue's managed labels to the desired ones (SPEC §6), in the manner of
+ * The smallest change that brings an issue's managed labels to the desired ones (docs/labels.md, What closeloop manages), in the manner of
  * safe-settings' diffable: desired state compared with actual state, only the difference applied.
  *
  * - Only managed labels are removed: the frequency labels of the config (both, so at most one stays) and the labels

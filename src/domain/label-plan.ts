@@ -31,7 +31,7 @@ export interface LabelToCreate {
   description: string;
 }
 
-/** What one issue's managed labels (SPEC §6) need, before any GitHub call. */
+/** What one issue's managed labels (docs/labels.md) need, before any GitHub call. */
 export interface LabelPlan {
   frequency: Frequency | null;
   /** when the frequency label changes next if no report is added, or null */

@@ -1,7 +1,7 @@
 import type { RecognisedLink } from "./link.js";
 
 /**
- * Order-tolerant links (SPEC §5, §7, R3). Every version of a source's text that a webhook shows is kept, whatever
+ * Order-tolerant links (docs/ordering.md; R3, README Development). Every version of a source's text that a webhook shows is kept, whatever
  * order the deliveries are processed in; from them follow the intervals in which the source mentioned each
  * conversation, and from those and the issue's closes follow the links and the reopen jobs. The result is a function
  * of the set of events seen, not of their order: a close processed before the comments that predate it still

@@ -30,7 +30,7 @@ export function summaryMarker(closeId: number): string {
 }
 
 /**
- * The summary comment of one close (SPEC §7): counts per helpdesk and each failure's conversation id and reason.
+ * The summary comment of one close (docs/reopen.md, Summary comment): counts per helpdesk and each failure's conversation id and reason.
  * Reasons come from helpdesk error messages, so they are masked (email addresses), flattened and set in code spans,
  * which keeps them from mentioning people, linking issues or breaking the comment's markdown.
  */

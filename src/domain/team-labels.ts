@@ -1,7 +1,7 @@
 import type { RepoConfig } from "../config/repo-config.js";
 
 /**
- * Team labels (SPEC §6) from the linked conversations' helpdesk team and tags, per `teams` in the repository config:
+ * Team labels (docs/labels.md, Team labels) from the linked conversations' helpdesk team and tags, per `teams` in the repository config:
  *
  * - the assigned team counts when `from` has `team`; a tag counts when `from` has `tags`, or when `map` names it
  *   (a mapped tag counts even without `tags` in `from`);

@@ -11,7 +11,7 @@ import { repositoryRef } from "./payload-refs.js";
 export const CONFIG_CHECK_NAME = "closeloop config";
 
 /**
- * `push` to the default branch that touches `.github/closeloop.yml` (SPEC §3): drops the cached config, validates the
+ * `push` to the default branch that touches `.github/closeloop.yml` (docs/labels.md): drops the cached config, validates the
  * file as it is at the pushed commit, reports the result as the `closeloop config` check run on that commit (failing
  * with the file, key and reason when invalid), and marks the repository's linked issues due for the label sweep.
  * The validated config becomes the cached one, so the next event needs no second read.

@@ -26,7 +26,7 @@ export interface HelpdeskEventDeps extends InstallationLabelDeps {
 
 /**
  * A stored `helpdesk.<provider>` delivery, run by the DeliveryWorker: each GitHub issue URL in the event's new
- * messages links the conversation to that issue, source `helpdesk` (SPEC §1, §5). The source is the conversation
+ * messages links the conversation to that issue, source `helpdesk` (README, Links made in the helpdesk). The source is the conversation
  * itself, so the same URL pasted again, or a replayed event, changes nothing. The team and tags the event carries are
  * written on every link to the conversation, and the labels of each issue whose links changed are brought up to date.
  */

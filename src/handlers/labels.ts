@@ -7,7 +7,7 @@ import { describeIssue, issueRef, repositoryRef } from "./payload-refs.js";
 
 /**
  * The issue's labels as the event's payload shows them, true at its `issue.updated_at`: the label job plans with them
- * (SPEC §6), so applying labels costs no GitHub call when nothing changes.
+ * (docs/labels.md, Applying), so applying labels costs no GitHub call when nothing changes.
  */
 export function payloadLabels(payload: unknown): SeenLabels | undefined {
   const issue = (payload as { issue?: { labels?: unknown; updated_at?: unknown } }).issue;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { checkReadiness, type Database } from "../store/database.js";
 
-/** `GET /healthz`: the process is up. `GET /readyz`: the database answers and is migrated (SPEC §9). */
+/** `GET /healthz`: the process is up. `GET /readyz`: the database answers and is migrated (README, HTTP). */
 export function healthRoutes(database: Database) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
     if (request.method !== "GET" && request.method !== "HEAD") return false;

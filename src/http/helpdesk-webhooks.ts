@@ -7,7 +7,7 @@ import type { IncomingDelivery } from "../store/deliveries.js";
 import { webhooksReceived } from "../metrics.js";
 
 /**
- * `POST /closeloop/webhooks/<provider>` (SPEC §9): helpdesk webhooks through the same durable inbox as GitHub's.
+ * `POST /closeloop/webhooks/<provider>` (README, HTTP): helpdesk webhooks through the same durable inbox as GitHub's.
  * Order of checks: the provider must be configured for webhooks (its secret set, else 404), the signature must match
  * over the raw bytes (else 401, nothing stored, nothing parsed), the body must be JSON (else 400). A verified event
  * closeloop reads is stored as a delivery named `helpdesk.<provider>` before the 200, and the DeliveryWorker links

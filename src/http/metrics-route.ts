@@ -8,7 +8,7 @@ import { registry } from "../metrics.js";
 let processMetrics = false;
 
 /**
- * `GET /metrics` in Prometheus' text format (SPEC §9), with prom-client: the instruments of src/metrics.ts, and stored
+ * `GET /metrics` in Prometheus' text format (README, HTTP), with prom-client: the instruments of src/metrics.ts, and stored
  * state (links, inbox, reopen jobs), which is not counted as it changes but read from the database when Prometheus
  * scrapes, with a few grouped COUNTs.
  */

@@ -9,7 +9,7 @@ import { inboxPayload } from "../store/deliveries.js";
  * (DeliveryWorker). Deliveries of events the app does not handle are answered without being stored; the others are
  * stored without GitHub's API links (`inboxPayload`).
  *
- * A signature that does not match is answered 401 (@octokit/webhooks says 400), as for helpdesk webhooks (SPEC §9).
+ * A signature that does not match is answered 401 (@octokit/webhooks says 400), as for helpdesk webhooks (README, HTTP).
  */
 export function acceptIntoInbox(
   app: Probot,

@@ -120,7 +120,7 @@ export async function runBackfill(
 
 /**
  * One body or comment, stored as its webhook would be. Every link in it counts as posted when it was created: a
- * backfill cannot know when an edit added one, and the creation time is what the text shows (SPEC §5).
+ * backfill cannot know when an edit added one, and the creation time is what the text shows (README, Existing issues).
  */
 async function capture(deps: BackfillDeps, config: RepoConfig, issue: IssueRef, kind: SourceKind, key: string, text: string, createdAt: string, updatedAt: string): Promise<number> {
   const { links } = recogniseLinks(text, deps.matchers, { max: config.links.max_per_source });

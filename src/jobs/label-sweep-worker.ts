@@ -42,7 +42,7 @@ class SweepInterrupted extends Error {
 }
 
 /**
- * The decay sweep (SPEC §6, docs/labels.md): every `intervalMs`, one replica at a time (a lease on the LabelSweep
+ * The decay sweep (docs/labels.md, The decay sweep): every `intervalMs`, one replica at a time (a lease on the LabelSweep
  * row), re-evaluates each issue whose labels could have changed without a new link and applies on GitHub those whose
  * frequency changed or whose labels are stale. Labels are written one issue at a time (Probot's Octokit also paces
  * writes); a rate limit stops the sweep until its Retry-After, and whatever it did not apply is due again at the next

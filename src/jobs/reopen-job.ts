@@ -7,7 +7,7 @@ import type { HelpdeskJobKind, JobContext } from "./helpdesk-jobs.js";
 import { PRIORITY, queuePacing, type HelpdeskLane } from "./helpdesk-lanes.js";
 
 /**
- * Reopening one linked conversation (SPEC §7, docs/reopen.md): the close's internal note, then the reopen, each step
+ * Reopening one linked conversation (docs/reopen.md, Steps): the close's internal note, then the reopen, each step
  * recorded as it succeeds so a retry or a crash never posts the note twice. A dry run logs both instead.
  */
 export function reopenJobs(

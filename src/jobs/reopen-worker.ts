@@ -36,7 +36,7 @@ export interface ReopenWorkerOptions {
 }
 
 /**
- * The helpdesk side of closeloop, as one worker (docs/reopen.md, docs/labels.md): reopen jobs (SPEC §7), the
+ * The helpdesk side of closeloop, as one worker (docs/reopen.md, docs/labels.md): reopen jobs, the
  * enrichment reads labels need, and the summary comment of each close. Reopen and enrichment jobs share the helpdesk
  * lanes (one paced queue per provider, reads below every reopen call); each kind is claimed, run and settled on its
  * own, under the one lease and the one retry policy.

@@ -17,7 +17,7 @@ export type InstallationOctokit = (installationId: number) => Promise<ProbotOcto
 const BATCH = 10;
 
 /**
- * The summary comment on a closed issue (SPEC §7): once every reopen job of a close has settled, one comment says what
+ * The summary comment on a closed issue (docs/reopen.md, Summary comment): once every reopen job of a close has settled, one comment says what
  * was reopened and what failed; a job settling later edits it in place. Claimed under the one lease per close, written
  * two at a time (GitHub paces writes), and retried by the one retry policy until it gives up, keeping the error.
  */

@@ -33,7 +33,7 @@ export interface LabelOutcome {
 }
 
 /**
- * Brings one issue's managed labels (SPEC §6) to what its live links call for, with the fewest GitHub calls: none
+ * Brings one issue's managed labels (docs/labels.md, Applying) to what its live links call for, with the fewest GitHub calls: none
  * when nothing changes; otherwise one call adding every missing label (GitHub's endpoint takes a list), one per
  * label removed, and, the first time a frequency label is used in a repository, one to create it with its colour.
  * Team labels have no colour in the config, so GitHub creates them on the add. Calls for one issue never overlap

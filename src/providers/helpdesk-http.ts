@@ -6,7 +6,7 @@ import { observeProviderCall } from "../metrics.js";
 /**
  * The one HTTP path every helpdesk client takes: timeouts, the retryable/permanent decision, Retry-After and
  * rate-limit accounting live here, so the worker can treat all five helpdesks alike. Retrying is not done here: the
- * worker owns backoff, attempts and dead-lettering (SPEC §7), and only it knows whether a POST may be repeated.
+ * worker owns backoff, attempts and dead-lettering (docs/reopen.md, Failures), and only it knows whether a POST may be repeated.
  */
 
 /** What a failed helpdesk call means for the job that made it. Never carries a token, a note body or customer data. */

@@ -49,7 +49,7 @@ export interface WebhookSettings {
 }
 
 export interface HelpdeskWebhook<Settings extends WebhookSettings = WebhookSettings> {
-  /** the variable holding the secret (SPEC §2), e.g. ZENDESK_WEBHOOK_SECRET */
+  /** the variable holding the secret (README, Environment), e.g. ZENDESK_WEBHOOK_SECRET */
   secretVariable: string;
   /**
    * The receiver's settings from the environment: null when the secret is not set (the route then answers 404).

@@ -41,7 +41,7 @@ export function readCredentials<Name extends string>(
 
 /**
  * The API base URL: the operator's override (regions, proxies, tests) or the provider's default. Never derived from a
- * pasted conversation URL (SPEC §2: no SSRF). A path in the override is kept, so a proxy prefix works.
+ * pasted conversation URL (no SSRF; README, Environment). A path in the override is kept, so a proxy prefix works.
  */
 export function readApiUrl(provider: ProviderId, env: Env, variable: string, fallback: string): URL {
   const given = env[variable]?.trim();

@@ -6,7 +6,7 @@ import { ensureRepository } from "./repositories.js";
 import { inTransaction } from "./transactions.js";
 import type { RepositoryRef } from "../domain/refs.js";
 
-/** Closed issues are read back this far (SPEC §8, issue #6): older ones carry no report that still counts. */
+/** Closed issues are read back this far (README, Existing issues; issue #6): older ones carry no report that still counts. */
 export const BACKFILL_CLOSED_DAYS = 90;
 
 export type BackfillPhase = "open" | "closed";

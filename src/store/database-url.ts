@@ -12,7 +12,7 @@ export class DatabaseUrlError extends Error {
   override name = "DatabaseUrlError";
 }
 
-/** Reads `DATABASE_URL`: `file:<path>` is SQLite, `postgres://` / `postgresql://` is PostgreSQL (SPEC §2). */
+/** Reads `DATABASE_URL`: `file:<path>` is SQLite, `postgres://` / `postgresql://` is PostgreSQL (README, Environment). */
 export function parseDatabaseUrl(url: string = DEFAULT_DATABASE_URL): DatabaseTarget {
   if (url.startsWith("file:")) {
     const path = url.slice("file:".length).replace(/^\/\/(?=\/)/, "").split("?")[0] ?? "";

@@ -6,7 +6,7 @@ import type { IncomingDelivery } from "./deliveries.js";
 /**
  * The webhook request path's one write, on a connection of its own beside Prisma's: an insert through the query
  * client costs more than everything else closeloop does before answering, and this path is measured against a
- * bare Probot app (SPEC §10 P1). The table and its migrations are still Prisma's.
+ * bare Probot app (P1, README Development). The table and its migrations are still Prisma's.
  */
 export interface DeliveryWriter {
   /** inserts the deliveries in one commit; returns how many were new */

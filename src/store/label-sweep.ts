@@ -24,7 +24,7 @@ export interface Evaluation {
 /**
  * The decay sweep's reads and writes, on a connection of its own beside Prisma's (like the delivery writer): the
  * sweep reads every live link of every due issue, a million rows for a large installation, and the query client's
- * per-row cost would be most of its time and memory (SPEC §10 P4, P5). Tables and migrations are still Prisma's.
+ * per-row cost would be most of its time and memory (P4, P5, README Development). Tables and migrations are still Prisma's.
  */
 export interface SweepStore {
   /**

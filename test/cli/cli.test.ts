@@ -31,7 +31,7 @@ describe.each(ENGINES)("closeloop CLI on %s", (engine) => {
     process.env.DATABASE_URL = saved;
   });
 
-  it("links --json prints SPEC §8's exact shape, oldest first", async () => {
+  it("links --json prints the exact shape README, CLI gives, oldest first", async () => {
     await applySourceChange(database.prisma, {
       issue,
       source: { kind: "body", key: "" },

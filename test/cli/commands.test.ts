@@ -12,7 +12,7 @@ function capture() {
 }
 
 describe("the table of commands", () => {
-  it("has SPEC §8's commands, each once", () => {
+  it("has README, CLI's commands, each once", () => {
     expect(COMMANDS.map((command) => command.name).sort()).toEqual(["backfill", "jobs", "links", "migrate", "retry", "status"]);
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseEnv } from "../../src/config/env.js";
 
 describe("parseEnv", () => {
-  it("applies SPEC §2 defaults to an empty environment", () => {
+  it("applies the defaults README, Environment lists to an empty environment", () => {
     const env = parseEnv({});
     expect(env).toMatchObject({ PORT: 3000, LOG_LEVEL: "info", CLOSELOOP_DRY_RUN: false, CLOSELOOP_REOPEN_LEASE_SECONDS: 30, CLOSELOOP_SWEEP_INTERVAL_MINUTES: 60, GHE_PROTOCOL: "https" });
     expect(env.DATABASE_URL).toMatchObject({ engine: "sqlite", path: expect.stringMatching(/data\/closeloop\.db$/) });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG, parseRepoConfig, renderNote } from "../../src/config/repo-config.js";
 
 describe("parseRepoConfig", () => {
-  it("has SPEC §3's defaults", () => {
+  it("has the defaults README, Configuration shows", () => {
     expect(DEFAULT_CONFIG).toEqual({
       frequency: {
         daily: { label: "reported: daily", color: "b60205", reports: 5, days: 7 },

@@ -10,7 +10,7 @@ import { postGithubWebhook } from "../support/process.js";
 import { appEnv, closedEvent, deliverClose, kill, seedIssues, WEBHOOK_SECRET } from "../support/reopen-process.js";
 
 /**
- * R1 (SPEC §10): the app as a child process reopening 1,000 linked conversations is killed with SIGKILL at random
+ * R1 (README, Development): the app as a child process reopening 1,000 linked conversations is killed with SIGKILL at random
  * points, several times, and restarted. At the end every conversation was reopened, none is missing, and the
  * duplicate calls are bounded by the jobs that were in flight (leased) at the kills.
  */

@@ -8,7 +8,7 @@ import { waitFor } from "../support/wait.js";
 import { appEnv, deliverClose, seedIssues, stopApp } from "../support/reopen-process.js";
 
 /**
- * R5 (SPEC §10): three app processes on one PostgreSQL database share 2,000 reopen jobs; each job runs exactly once
+ * R5 (README, Development): three app processes on one PostgreSQL database share 2,000 reopen jobs; each job runs exactly once
  * (one note and one reopen per conversation, counted by the fake helpdesk), and all three take part.
  */
 const REPLICAS = 3;

@@ -6,7 +6,7 @@ import { ENGINES } from "../support/databases.js";
 import { nockConfig, receive, webhookExample } from "../support/github.js";
 
 /**
- * R3 (SPEC §5, §7): the outcome does not depend on the order deliveries are processed in. fast-check writes random
+ * R3 (README, Development; docs/ordering.md): the outcome does not depend on the order deliveries are processed in. fast-check writes random
  * histories of one issue as GitHub would send them (body edits, comments created, edited and deleted, closes,
  * reopens, re-closes), and each history is delivered once in GitHub's order and once shuffled with duplicates, to a
  * fresh issue each. The links, the closes and the (close, conversation) reopen jobs must come out the same. A failure

@@ -24,7 +24,7 @@ export interface ConformanceCase {
 }
 
 export interface WebhookCase {
-  /** the webhook's secret, and whatever else its events need, under the variables SPEC §2 names */
+  /** the webhook's secret, and whatever else its events need, under the variables README, Environment names */
   env: Record<string, string>;
   /** a documented-shaped body in test/fixtures/helpdesk-webhooks, linking to octo-org/app#42 */
   fixture: string;

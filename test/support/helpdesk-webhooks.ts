@@ -6,7 +6,7 @@ import { conformanceCases } from "../providers/conformance-cases.js";
 
 const webhookCase = (provider: ProviderId) => conformanceCases.get(provider)!.webhook;
 
-/** Every helpdesk's webhook secret for tests, under the variables SPEC §2 names. */
+/** Every helpdesk's webhook secret for tests, under the variables README, Environment names. */
 export const WEBHOOK_ENV: Record<string, string> = Object.assign({}, ...[...conformanceCases.values()].map((scenario) => scenario.webhook.env));
 
 /** A documented-shaped body per helpdesk (test/fixtures/helpdesk-webhooks), each linking to octo-org/app#42. */

@@ -3,7 +3,7 @@ import { readDecimalId, type UrlMatcher } from "../../domain/link.js";
 /*
  * https://developer.freshdesk.com/api/v1 : a helpdesk lives at https://<domain>.freshdesk.com, and the v1 API, like the
  * classic agent interface, addresses a ticket at /helpdesk/tickets/<id>. The current agent interface shows
- * /a/tickets/<id> (SPEC §4) for the same id, the one the v2 API takes (https://developers.freshdesk.com/api/#view_a_ticket).
+ * /a/tickets/<id> (README, Recognised conversation URLs) for the same id, the one the v2 API takes (https://developers.freshdesk.com/api/#view_a_ticket).
  * Freshdesk documents no page listing its UI paths, so only these two are recognised.
  * Sub-pages of a ticket still name that ticket and are accepted as it; lists that share the prefix
  * (/helpdesk/tickets/view/<n>, /a/tickets/filters/…, /helpdesk/tickets/new) are refused with the reason, because

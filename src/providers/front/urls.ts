@@ -3,7 +3,7 @@ import { shorten, type UrlMatcher } from "../../domain/link.js";
 /*
  * https://dev.frontapp.com/reference/conversations ("Opening a conversation in Front"): a conversation opens at
  * https://app.frontapp.com/open/{conversation_id}, where the id is the API id, e.g. cnv_55c8c149.
- * Inbox views that have a conversation open end in the same cnv_ segment (SPEC §4), so a cnv_ segment anywhere in the
+ * Inbox views that have a conversation open end in the same cnv_ segment (README, Recognised conversation URLs), so a cnv_ segment anywhere in the
  * path is the conversation.
  * https://dev.frontapp.com/docs/resource-aliases-1 ("Converting UI identifiers"): other inbox views carry a decimal UI
  * number instead. Those are refused, not converted: the same views end in an inbox number when no conversation is

@@ -9,7 +9,7 @@ import { readDecimalId, shorten, type UrlMatcher } from "../../domain/link.js";
  * - a conversation id is a decimal number, e.g. "conversation_id": "36000324324"
  *   (https://developers.intercom.com/docs/references/2.6/rest-api/conversations/create-a-conversation/).
  * The inbox shapes (/a/inbox/<app>/inbox/<view...>/conversation/<id>, the older /a/apps/<app>/.../conversations/<id>)
- * are the ones teammates copy from the address bar, listed in SPEC §4. Any view segments may sit between the app id
+ * are the ones teammates copy from the address bar, listed in README, Recognised conversation URLs. Any view segments may sit between the app id
  * and "conversation(s)", so the first such segment after the app id is taken and the segment after it is the id.
  * app.intercom.io is the pre-2017 domain and redirects to app.intercom.com, so it is canonicalised there; the EU and
  * AU hosts are kept because a link to the wrong region does not open.
