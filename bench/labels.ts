@@ -104,7 +104,7 @@ async function sweepInChild(url: string): Promise<SweepRun> {
  * 30 days; 70 % of links have a customer (5,000 customers), the rest none. Every issue was last evaluated as daily and
  * is due. All in set-based SQL, so seeding does not weigh on the figures.
  */
-async function seed(url: string, issues: number, links: number): Promise<void> {
+export async function seed(url: string, issues: number, links: number): Promise<void> {
   const database = await openMigratedDatabase(url);
   const { prisma, engine } = database;
   const perIssue = Math.max(1, Math.round(links / issues));
@@ -116,7 +116,7 @@ async function seed(url: string, issues: number, links: number): Promise<void> {
       await sql(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${issues})
         INSERT INTO "Issue" ("id", "repositoryId", "number", "githubId", "state", "createdAt", "frequency", "labelsDueAt")
         SELECT i, 1, i, i, 'open', '${sqliteTime(NOW)}', 'daily', '${sqliteTime(new Date(NOW.getTime() - 1000))}' FROM n`);
-      await sql(`INSERT INTO "Source" ("id", "issueId", "kind", "key", "version") SELECT "id", "id", 'comment', CAST("id" AS TEXT), '${sqliteTime(NOW)}' FROM "Issue"`);
+      await sql(`INSERT INTO "Source" ("id", "issueId", "kind", "key", "createdAt") SELECT "id", "id", 'comment', CAST("id" AS TEXT), '${sqliteTime(NOW)}' FROM "Issue"`);
       await sql(`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${perIssue * issues - 1})
         INSERT INTO "Link" ("id", "issueId", "provider", "account", "conversationId", "url", "source", "linkedAt", "customerHash")
         SELECT i + 1, i / ${perIssue} + 1, 'zendesk', 'acme', CAST(i AS TEXT), 'https://acme.zendesk.com/agent/tickets/' || i, 'comment',
@@ -129,7 +129,7 @@ async function seed(url: string, issues: number, links: number): Promise<void> {
       const sql = (text: string) => prisma.$executeRawUnsafe(text);
       await sql(`INSERT INTO "Issue" ("id", "repositoryId", "number", "githubId", "state", "createdAt", "frequency", "labelsDueAt")
         SELECT i, 1, i, i, 'open', TIMESTAMP '${now}', 'daily', TIMESTAMP '${now}' - INTERVAL '1 second' FROM generate_series(1, ${issues}) AS i`);
-      await sql(`INSERT INTO "Source" ("id", "issueId", "kind", "key", "version") SELECT "id", "id", 'comment', "id"::text, TIMESTAMP '${now}' FROM "Issue"`);
+      await sql(`INSERT INTO "Source" ("id", "issueId", "kind", "key", "createdAt") SELECT "id", "id", 'comment', "id"::text, TIMESTAMP '${now}' FROM "Issue"`);
       await sql(`INSERT INTO "Link" ("id", "issueId", "provider", "account", "conversationId", "url", "source", "linkedAt", "customerHash")
         SELECT i + 1, i / ${perIssue} + 1, 'zendesk', 'acme', i::text, 'https://acme.zendesk.com/agent/tickets/' || i, 'comment',
           TIMESTAMP '${now}' - random() * INTERVAL '30 days', CASE WHEN random() < 0.7 THEN 'customer-' || floor(random() * 5000)::int END
