@@ -152,12 +152,28 @@ export class HelpdeskJobs<Job extends HelpdeskJob> {
       this.#unstarted.set(lane.provider, unstarted);
       return;
     }
-    if (error instanceof LeaseLost) return slots.leases.lost(job.id);
+    if (error instanceof LeaseLost) return this.#handBack(slots, job);
     try {
       await this.#settleFailure(lane, slots, job, error);
     } catch (failure) {
       slots.leases.drop(job.id);
       this.log.error({ err: failure, job: job.id }, `${this.kind.name}: could not record the failure of job ${job.id}; its lease will expire and it runs again`);
+    }
+  }
+
+  /**
+   * The job's lease was about to run out when its call's turn came (this process was starved, or its renewals
+   * failed): the call is not made, and the job is handed back at once, not counted as an attempt, so any worker
+   * (this one included) runs it without waiting for the lease to expire. Fenced: if another worker took it over
+   * meanwhile, this changes nothing.
+   */
+  async #handBack(slots: Slots, job: Job): Promise<void> {
+    this.log.warn({ job: job.id }, `${this.kind.name}: the lease on job ${job.id} was about to run out before its call; handed back without calling`);
+    try {
+      await slots.leases.release([job.id]);
+    } catch (error) {
+      slots.leases.drop(job.id);
+      this.log.warn({ err: error, job: job.id }, `${this.kind.name}: could not hand job ${job.id} back; its lease will expire`);
     }
   }
 

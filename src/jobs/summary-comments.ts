@@ -69,8 +69,8 @@ export class SummaryComments {
         await this.#leases.settle(summary.closeId, summaryWritten(summary, { commentId: summary.commentId, body }));
         return;
       }
-      // Past its lease (this process starved), another worker may be writing it: leave it to that one.
-      if (!this.#leases.holds(summary.closeId, this.options.settings.leaseMs / 3)) return this.#leases.lost(summary.closeId);
+      // Its lease about to run out (this process starved): hand it back rather than post beside another worker.
+      if (!this.#leases.holds(summary.closeId, this.options.settings.leaseMs / 3)) return await this.#leases.release([summary.closeId]);
       const commentId = await this.#post(summary, body);
       if (await this.#leases.settle(summary.closeId, summaryWritten(summary, { commentId, body }))) {
         this.log.info({ close: summary.closeId }, `reopen: ${summary.commentId === null ? "posted" : "updated"} the summary comment on ${where}`);
