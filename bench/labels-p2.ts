@@ -8,6 +8,7 @@ import { LabelSweepWorker } from "../src/jobs/label-sweep-worker.js";
 import { helpdeskLanes } from "../src/jobs/helpdesk-lanes.js";
 import { LabelWorker } from "../src/jobs/label-worker.js";
 import { ReopenWorker } from "../src/jobs/reopen-worker.js";
+import { RepositoryPermissions } from "../src/github/permissions.js";
 import type { InstallationLabelDeps } from "../src/labels/installation-labels.js";
 import type { SweepFigures } from "../src/labels/sweep.js";
 import { enabledProviders } from "../src/providers/registry.js";
@@ -271,7 +272,7 @@ export async function runP2Script(database: Database, script: readonly ScriptSte
     },
   });
   await probot.load(
-    closeloopApp({ prisma: database.prisma, configs, matchers: urlMatchers, appId: APP_ID, now: () => now, sweepRequested: () => sweep.request(), labelsWanted: async () => void (await labelJobs.drain()) }),
+    closeloopApp({ prisma: database.prisma, configs, matchers: urlMatchers, appId: APP_ID, permissions: new RepositoryPermissions(), now: () => now, sweepRequested: () => sweep.request(), labelsWanted: async () => void (await labelJobs.drain()) }),
   );
   const work: Record<ScriptWork, () => Promise<Pick<P2Step, "helpdeskCalls" | "swept">>> = {
     enrichment: async () => {

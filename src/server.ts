@@ -23,6 +23,7 @@ import { openDatabase, type Database } from "./store/database.js";
 import { DeliveryInbox } from "./http/delivery-inbox.js";
 import { openDeliveryWriter } from "./store/delivery-writer.js";
 import { MigrationError } from "./store/migrations.js";
+import { RepositoryPermissions } from "./github/permissions.js";
 
 /**
  * Process entry (`npm start`): validate the environment, migrate the database under a lock, then serve webhooks;
@@ -92,6 +93,7 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
       configs,
       matchers: urlMatchers,
       appId: Number(env.APP_ID),
+      permissions: new RepositoryPermissions(),
       reopenQueued: () => reopen.wake(),
       labelsWanted,
       backfillRequested: () => backfills.wake(),

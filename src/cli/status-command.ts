@@ -10,6 +10,7 @@ import { deliveryBacklog } from "../store/deliveries.js";
 import { enrichmentBacklog } from "../store/enrich-jobs.js";
 import type { ProviderQueue } from "../store/helpdesk-jobs.js";
 import { jobBacklog } from "../store/reopen-jobs.js";
+import { refusedCloses } from "../store/issues.js";
 import { readSweep } from "../store/sweep-schedule.js";
 import type { Output } from "./output.js";
 
@@ -26,6 +27,8 @@ export interface StatusJson {
   reopen: {
     providers: QueueJson[];
     dead: { id: number; provider: string; conversationId: string; issue: string; attempts: number; error: string | null; deadAt: string | null }[];
+    /** closes that reopened nothing because their closer lacked `reopen.by`: how many, and the latest ten */
+    refused: { count: number; latest: { issue: string; closedAt: string; closedBy: string | null; reason: string }[] };
   };
   /** jobs reading linked conversations' team, tags and customer for the labels, per provider */
   enrichment: { providers: QueueJson[] };
@@ -57,6 +60,7 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
   const labelErrors = readiness.ready ? await listLabelErrors(database.prisma) : [];
   const backlog = readiness.ready ? await deliveryBacklog(database.prisma) : { waiting: 0, dead: [] };
   const jobs = readiness.ready ? await jobBacklog(database.prisma) : { providers: [], dead: [] };
+  const refused = readiness.ready ? await refusedCloses(database.prisma) : { count: 0, latest: [] };
   const enrichment = readiness.ready ? await enrichmentBacklog(database.prisma) : [];
   const sweep = readiness.ready ? await readSweep(database.prisma) : null;
   const backfills = readiness.ready ? await backfillSummary(database.prisma) : { pending: 0, running: 0, done: 0, failed: 0, failures: [] };
@@ -73,6 +77,10 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
     reopen: {
       providers: jobs.providers.map(queueJson),
       dead: jobs.dead.map((job) => ({ id: job.id, provider: job.provider, conversationId: job.conversationId, issue: job.issue, attempts: job.attempts, error: job.lastError, deadAt: job.finishedAt?.toISOString() ?? null })),
+      refused: {
+        count: refused.count,
+        latest: refused.latest.map((close) => ({ issue: close.issue, closedAt: close.closedAt.toISOString(), closedBy: close.closedBy, reason: close.refusal })),
+      },
     },
     enrichment: { providers: enrichment.map(queueJson) },
     sweep: sweep && {
@@ -103,6 +111,8 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
   const queues = status.reopen.providers.map((q) => `${q.provider} ${q.queued} queued${q.running > 0 ? ` (${q.running} running)` : ""}, ${q.dead} dead`);
   out.line(`reopen      ${queues.length > 0 ? queues.join("; ") : "no jobs"}`);
   for (const dead of status.reopen.dead) out.line(`            dead job ${dead.id}: ${dead.provider} ${dead.conversationId} (${dead.issue}, ${dead.attempts} attempt${dead.attempts === 1 ? "" : "s"}): ${dead.error}`);
+  if (refused.count > 0) out.line(`refused     ${refused.count} close(s) reopened nothing: the closer lacked reopen.by`);
+  for (const close of status.reopen.refused.latest) out.line(`            ${close.issue} at ${close.closedAt}: ${close.reason}`);
   const enabled = new Set(providers.filter((p) => p.enabled).map((p) => p.id));
   const reads = status.enrichment.providers.map((q) => `${q.provider} ${q.queued} queued${enabled.has(q.provider) ? "" : " (waiting: not configured)"}, ${q.dead} dead`);
   out.line(`enrichment  ${reads.length > 0 ? reads.join("; ") : "no jobs"}`);

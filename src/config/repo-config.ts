@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AUTHOR_ASSOCIATIONS, REPOSITORY_ROLES } from "../domain/trust.js";
 
 /**
  * `.github/closeloop.yml` (README, Configuration): the one place its defaults live. Strict: an unknown key is an error, so a typo
@@ -26,6 +27,10 @@ const frequencyRule = (defaults: { label: string; color: string; reports: number
       days: z.int("must be a whole number").min(1, "must be at least 1").max(365, "must be at most 365").default(defaults.days),
     })
     .prefault({});
+
+/** One of GitHub's enums, written in any case in the file (`OWNER` as GitHub spells it, `owner` as the README does). */
+const lowerCaseEnum = <T extends string>(values: readonly [T, ...T[]], error: string) =>
+  z.preprocess((value) => (typeof value === "string" ? value.trim().toLowerCase() : value), z.enum(values, { error }));
 
 /** The placeholders a reopen note may use. */
 export const NOTE_PLACEHOLDERS = ["url", "reason", "repository", "number", "title"] as const;
@@ -72,6 +77,8 @@ export const repoConfigSchema = z
         on: z
           .array(z.enum(["completed", "not_planned", "duplicate"], { error: 'must be "completed", "not_planned" or "duplicate"' }))
           .default(["completed", "not_planned"]),
+        /** the least repository permission of the person closing the issue for a reopen; less reopens nothing */
+        by: lowerCaseEnum(REPOSITORY_ROLES, `must be one of ${REPOSITORY_ROLES.join(", ")}`).default("triage"),
         note: noteTemplate.default(
           "The GitHub issue {url} linked to this conversation was closed ({reason}). Follow up with the customer.",
         ),
@@ -87,6 +94,17 @@ export const repoConfigSchema = z
       .strictObject({
         /** more links in one comment or body are ignored, with a log line */
         max_per_source: z.int("must be a whole number").min(1, "must be at least 1").max(1000, "must be at most 1000").default(50),
+        /** more live links on one issue are ignored, with a log line */
+        max_per_issue: z.int("must be a whole number").min(1, "must be at least 1").max(10000, "must be at most 10000").default(500),
+        /**
+         * GitHub's author_association of the people whose bodies and comments are read for links; a comment written by
+         * a GitHub App installed on the repository always counts
+         */
+        from: z
+          .array(lowerCaseEnum(AUTHOR_ASSOCIATIONS, `must be one of ${AUTHOR_ASSOCIATIONS.join(", ")} (GitHub's author_association)`), {
+            error: "must be a list, such as [owner, member, collaborator]",
+          })
+          .default(["owner", "member", "collaborator"]),
       })
       .prefault({}),
   })

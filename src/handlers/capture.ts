@@ -6,6 +6,7 @@ import type { HandlerDeps } from "./deps.js";
 import { describeIssue } from "./payload-refs.js";
 import { payloadLabels } from "./labels.js";
 import type { IssueRef } from "../domain/refs.js";
+import { trustAuthor, type TextAuthor } from "../domain/trust.js";
 
 export interface CapturedText {
   issue: IssueRef;
@@ -16,6 +17,8 @@ export interface CapturedText {
   createdAt: Date;
   /** `changes.body.from` of an `edited` event */
   previousText?: string;
+  /** who wrote it: only trusted authors' texts are read for links (`links.from`) */
+  author: TextAuthor;
 }
 
 /**
@@ -25,6 +28,14 @@ export interface CapturedText {
 export async function captureText(deps: HandlerDeps, context: Context, captured: CapturedText): Promise<void> {
   const where = `${describeIssue(captured.issue)} ${captured.source.kind === "body" ? "body" : `comment ${captured.source.key}`}`;
   const config = await deps.configs.get(captured.issue.repository, (file) => context.config(file));
+  const trust = trustAuthor(captured.author, config.links.from);
+  // A delete only takes away: one by an author no longer trusted (they left the organisation) still ends the links of
+  // a comment stored while they were; of any other it stores nothing.
+  const knownOnly = !trust.trusted && captured.event.action === "deleted";
+  if (!trust.trusted && !knownOnly) {
+    context.log.debug(`${where}: not read for links: ${trust.reason}`);
+    return;
+  }
   const found = recogniseLinks(captured.text, deps.matchers, { max: config.links.max_per_source });
   if (captured.event.action !== "deleted") {
     for (const rejected of found.rejected) context.log.info({ url: rejected.url, provider: rejected.provider }, `${where}: ignored ${rejected.url}: ${rejected.reason}`);
@@ -43,7 +54,15 @@ export async function captureText(deps: HandlerDeps, context: Context, captured:
     createdAt: captured.createdAt,
     previous,
     seenLabels: payloadLabels(context.payload),
+    maxLinks: config.links.max_per_issue,
+    knownOnly,
   });
+  if (outcome.capped > 0) {
+    context.log.warn(
+      { capped: outcome.capped },
+      `${where}: ${outcome.capped} conversation link(s) not added: the issue already has ${config.links.max_per_issue} live links (links.max_per_issue)`,
+    );
+  }
   if (outcome.added + outcome.removed > 0) {
     context.log.info({ added: outcome.added, removed: outcome.removed }, `${where}: ${outcome.added} link(s) added, ${outcome.removed} removed`);
   }

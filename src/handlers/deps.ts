@@ -1,6 +1,7 @@
 import type { UrlMatcher } from "../domain/link.js";
 import type { RepoConfigCache } from "../config/repo-config-cache.js";
 import type { Prisma } from "../store/database.js";
+import type { RepositoryPermissions } from "../github/permissions.js";
 
 /** What the webhook handlers share; built once by the server (or a test). */
 export interface HandlerDeps {
@@ -9,6 +10,8 @@ export interface HandlerDeps {
   matchers: readonly UrlMatcher[];
   /** this app's id: comments it wrote itself are not read for links */
   appId: number;
+  /** closers' roles on repositories, cached briefly: a close reopens only when its closer has `reopen.by` */
+  permissions: RepositoryPermissions;
   /** an issue's labels were marked wanted: the server wakes its label worker (tests apply them at once) */
   labelsWanted?: () => void | Promise<void>;
   /** a close enqueued reopen jobs: the server wakes its reopen worker */

@@ -24,5 +24,7 @@ export async function onIssueComment(
     text: comment.body ?? "",
     createdAt: new Date(comment.created_at),
     previousText: action === "edited" ? context.payload.changes.body?.from : undefined,
+    // The comment's own author, whoever sent the event: GitHub lets only the author and maintainers edit a comment.
+    author: { association: comment.author_association, viaApp: Boolean(comment.performed_via_github_app) },
   });
 }

@@ -6,6 +6,7 @@ import { captureText } from "./capture.js";
 import type { HandlerDeps } from "./deps.js";
 import { describeIssue, issueRef, repositoryRef } from "./payload-refs.js";
 import type { IssueRef } from "../domain/refs.js";
+import { roleAtLeast, type RepositoryRole } from "../domain/trust.js";
 
 type IssueEvent = "issues.opened" | "issues.edited" | "issues.closed" | "issues.reopened" | "issues.transferred" | "issues.deleted";
 
@@ -30,6 +31,7 @@ export async function onIssueBody(deps: HandlerDeps, context: Context<"issues.op
     text: issue.body ?? "",
     createdAt: new Date(issue.created_at),
     previousText: context.payload.action === "edited" ? context.payload.changes?.body?.from : undefined,
+    author: { association: issue.author_association, viaApp: Boolean(issue.performed_via_github_app) },
   });
 }
 
@@ -65,14 +67,30 @@ export async function onIssueState(deps: HandlerDeps, context: Context<"issues.c
   }
 }
 
-/** The close's note and summary settings, and whether its reason reopens the linked conversations. */
-async function closeSettings(deps: HandlerDeps, context: Context<"issues.closed">, ref: IssueRef, reason: string): Promise<{ reopen: boolean; note: string; summary: boolean }> {
+/**
+ * The close's note and summary settings, and whether it reopens the linked conversations: its reason is in
+ * `reopen.on` and its closer has `reopen.by` on the repository. A failed permission lookup throws, so the delivery is
+ * retried instead of the close being taken for one without permission.
+ */
+async function closeSettings(
+  deps: HandlerDeps,
+  context: Context<"issues.closed">,
+  ref: IssueRef,
+  reason: string,
+): Promise<{ reopen: boolean; refusal: string | null; note: string; summary: boolean; maxLinks: number }> {
   const config = await deps.configs.get(ref.repository, (file) => context.config(file));
-  const reopen = (config.reopen.on as string[]).includes(reason);
+  const { issue, repository } = context.payload;
+  let reopen = (config.reopen.on as string[]).includes(reason);
+  let refusal: string | null = null;
   if (!reopen) {
     context.log.info(`${describeIssue(ref)} closed as ${reason}, which is not in reopen.on (${config.reopen.on.join(", ") || "empty"}); linked conversations are not reopened`);
+  } else {
+    refusal = await closerRefusal(deps, context, ref, config.reopen.by);
+    if (refusal !== null) {
+      reopen = false;
+      context.log.info(`${describeIssue(ref)} closed as ${reason}: ${refusal}; linked conversations are not reopened`);
+    }
   }
-  const { issue, repository } = context.payload;
   const note = renderNote(config.reopen.note, {
     url: issue.html_url,
     reason: reason.replace(/_/g, " "),
@@ -80,7 +98,19 @@ async function closeSettings(deps: HandlerDeps, context: Context<"issues.closed"
     number: String(issue.number),
     title: issue.title,
   });
-  return { reopen, note, summary: config.comment.summary };
+  return { reopen, refusal, note, summary: config.comment.summary, maxLinks: config.links.max_per_issue };
+}
+
+/** Why the close's sender may not trigger a reopen, or null when they may. */
+async function closerRefusal(deps: HandlerDeps, context: Context<"issues.closed">, ref: IssueRef, least: RepositoryRole): Promise<string | null> {
+  // Anyone able to close an issue can read the repository: no need to ask.
+  if (least === "read") return null;
+  const { sender, repository } = context.payload;
+  if (!sender) return `closed by no one GitHub names, so no one with ${least} permission (reopen.by: ${least})`;
+  // The owner of a personal repository is its admin; an organisation never closes an issue itself.
+  const role = sender.id === repository.owner.id ? "admin" : await deps.permissions.role(context.octokit, { repository: ref.repository, login: sender.login });
+  if (roleAtLeast(role, least)) return null;
+  return `closed by ${sender.login}, whose permission on the repository is ${role}, less than reopen.by (${least})`;
 }
 
 /** `issues.transferred`: the links follow the issue. */

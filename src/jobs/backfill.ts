@@ -11,6 +11,7 @@ import type { Prisma } from "../store/database.js";
 import { applySourceChange, type SourceKind } from "../store/links.js";
 import type { IssueRef } from "../domain/refs.js";
 import { githubStatus } from "../github/errors.js";
+import { trustAuthor } from "../domain/trust.js";
 
 type Octokit = Awaited<ReturnType<Probot["auth"]>>;
 
@@ -88,12 +89,13 @@ export async function runBackfill(
       if (phase === "closed" && (issue.closed_at === null || new Date(issue.closed_at) < claimed.closedSince)) continue;
       added.issues++;
       const ref: IssueRef = { repository, number: issue.number, githubId: BigInt(issue.id), state: issue.state === "closed" ? "closed" : "open" };
-      let links = await capture(deps, config, ref, "body", "", issue.body ?? "", issue.created_at, issue.updated_at);
+      let links = trusted(deps, config, `${where}#${issue.number} body`, issue) ? await capture(deps, config, ref, "body", "", issue.body ?? "", issue.created_at, issue.updated_at) : 0;
       if (issue.comments > 0) {
         const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner: repository.owner, repo: repository.name, issue_number: issue.number, per_page: perPage });
         for (const comment of comments) {
           if (comment.performed_via_github_app?.id === deps.appId) continue;
           added.comments++;
+          if (!trusted(deps, config, `${where}#${issue.number} comment ${comment.id}`, comment)) continue;
           links += await capture(deps, config, ref, "comment", String(comment.id), comment.body ?? "", comment.created_at, comment.updated_at);
         }
       }
@@ -118,6 +120,13 @@ export async function runBackfill(
   return { ...counts, finished: true };
 }
 
+/** `links.from`, as for webhooks: an untrusted author's text is not read (logged at debug). */
+function trusted(deps: BackfillDeps, config: RepoConfig, where: string, text: { author_association?: string; performed_via_github_app?: unknown }): boolean {
+  const trust = trustAuthor({ association: text.author_association, viaApp: Boolean(text.performed_via_github_app) }, config.links.from);
+  if (!trust.trusted) deps.log.debug(`backfill ${where}: not read for links: ${trust.reason}`);
+  return trust.trusted;
+}
+
 /**
  * One body or comment, stored as its webhook would be. Every link in it counts as posted when it was created: a
  * backfill cannot know when an edit added one, and the creation time is what the text shows (README, Existing issues).
@@ -131,6 +140,7 @@ async function capture(deps: BackfillDeps, config: RepoConfig, issue: IssueRef, 
     links,
     createdAt: new Date(createdAt),
     previous: links,
+    maxLinks: config.links.max_per_issue,
   });
   return outcome.added;
 }

@@ -12,8 +12,12 @@ export interface IssueCloseEvent {
   stateReason: string | null;
   /** the login of the person who closed it */
   closedBy: string | null;
-  /** whether the reason is in `reopen.on` */
+  /** whether the close reopens: its reason is in `reopen.on` and its closer has `reopen.by` */
   reopen: boolean;
+  /** why a close whose reason is in `reopen.on` reopens nothing (its closer lacks `reopen.by`); null otherwise */
+  refusal?: string | null | undefined;
+  /** `links.max_per_issue`, for links of mentions not yet linked */
+  maxLinks?: number | undefined;
   /** the note as rendered now, and whether to write a summary */
   note: string;
   summary: boolean;
@@ -36,15 +40,15 @@ export async function recordIssueClose(prisma: Prisma, ref: IssueRef, close: Iss
   return inTransaction(prisma, async (tx) => {
     const issue = await ensureIssue(prisma, tx, ref);
     const [created] = await tx.$queryRaw<{ id: number }[]>`
-      INSERT INTO "IssueClose" ("issueId", "closedAt", "reason", "reopen", "closedBy", "note", "summary", "createdAt")
-      VALUES (${issue.id}, ${close.closedAt}, ${close.stateReason ?? "completed"}, ${close.reopen}, ${close.closedBy}, ${close.note}, ${close.summary}, ${new Date()})
+      INSERT INTO "IssueClose" ("issueId", "closedAt", "reason", "reopen", "refusal", "closedBy", "note", "summary", "createdAt")
+      VALUES (${issue.id}, ${close.closedAt}, ${close.stateReason ?? "completed"}, ${close.reopen}, ${close.refusal ?? null}, ${close.closedBy}, ${close.note}, ${close.summary}, ${new Date()})
       ON CONFLICT ("issueId", "closedAt") DO NOTHING RETURNING "id"`;
     if (!created) {
       const known = await tx.issueClose.findUniqueOrThrow({ where: { issueId_closedAt: { issueId: issue.id, closedAt: close.closedAt } }, select: { id: true } });
       return { kind: "duplicate", closeId: known.id };
     }
     await settleIssueState(tx, issue.id);
-    const { jobsAdded } = close.reopen ? await reconcileLinks(tx, issue.id, "all") : { jobsAdded: 0 };
+    const { jobsAdded } = close.reopen ? await reconcileLinks(tx, issue.id, "all", { maxLinks: close.maxLinks }) : { jobsAdded: 0 };
     return { kind: "closed", closeId: Number(created.id), jobs: jobsAdded };
   });
 }
@@ -75,4 +79,27 @@ export async function closeNotes(prisma: Prisma, issues: readonly { owner: strin
     take: 100,
   });
   return closes.map((close) => close.note);
+}
+
+/** Closes that reopened nothing because their closer lacked `reopen.by` (`closeloop status`): how many, and the latest. */
+export async function refusedCloses(prisma: Prisma, take = 10): Promise<{ count: number; latest: { issue: string; closedAt: Date; closedBy: string | null; refusal: string }[] }> {
+  const where = { refusal: { not: null } };
+  const [count, rows] = await Promise.all([
+    prisma.issueClose.count({ where }),
+    prisma.issueClose.findMany({
+      where,
+      orderBy: [{ closedAt: "desc" }, { id: "desc" }],
+      take,
+      select: { closedAt: true, closedBy: true, refusal: true, issue: { select: { number: true, repository: { select: { owner: true, name: true } } } } },
+    }),
+  ]);
+  return {
+    count,
+    latest: rows.map((row) => ({
+      issue: `${row.issue.repository.owner}/${row.issue.repository.name}#${row.issue.number}`,
+      closedAt: row.closedAt,
+      closedBy: row.closedBy,
+      refusal: row.refusal!,
+    })),
+  };
 }

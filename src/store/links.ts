@@ -22,11 +22,15 @@ export interface SourceChange {
   createdAt: Date;
   /** the issue's labels as the delivery's payload showed them, for the label job this change may mark */
   seenLabels?: SeenLabels | undefined;
+  /** `links.max_per_issue`: a conversation is not linked when the issue already has this many live links */
+  maxLinks?: number | undefined;
+  /** store the change only when the source is already stored (a delete by an author no longer trusted) */
+  knownOnly?: boolean | undefined;
 }
 
 export type SourceOutcome = ReconcileOutcome;
 
-const NOTHING: SourceOutcome = { added: 0, removed: 0, changed: false, jobsAdded: 0, jobsCancelled: 0 };
+const NOTHING: SourceOutcome = { added: 0, removed: 0, changed: false, jobsAdded: 0, jobsCancelled: 0, capped: 0 };
 
 /**
  * Stores a version of a source's text and brings the issue's links and reopen jobs in line with it, in one
@@ -40,6 +44,11 @@ export async function applySourceChange(prisma: Prisma, change: SourceChange): P
   const meaningful = versions.some((version) => version.action === "deleted" || version.links.length > 0 || (version.previous?.length ?? 0) > 0);
   if (!meaningful) return NOTHING;
   return inTransaction(prisma, async (tx) => {
+    if (change.knownOnly) {
+      const { repository, number } = change.issue;
+      const known = await tx.source.count({ where: { kind: change.source.kind, key: change.source.key, issue: { repositoryId: repository.id, number } } });
+      if (known === 0) return NOTHING;
+    }
     const issue = await ensureIssue(prisma, tx, change.issue);
     const [source] = await tx.$queryRaw<{ id: number; createdAt: Date | string | null }[]>`
       INSERT INTO "Source" ("issueId", "kind", "key", "createdAt") VALUES (${issue.id}, ${change.source.kind}, ${change.source.key}, ${change.createdAt})
@@ -47,7 +56,7 @@ export async function applySourceChange(prisma: Prisma, change: SourceChange): P
         CASE WHEN "Source"."createdAt" IS NULL OR excluded."createdAt" < "Source"."createdAt" THEN excluded."createdAt" ELSE "Source"."createdAt" END
       RETURNING "id", "createdAt"`;
     const touched = await recordSourceVersions(tx, issue.id, { id: Number(source!.id), createdAt: source!.createdAt }, versions);
-    const outcome = await reconcileLinks(tx, issue.id, touched);
+    const outcome = await reconcileLinks(tx, issue.id, touched, { maxLinks: change.maxLinks });
     // The labels follow the links: in this transaction, so a change never lacks its label job.
     if (outcome.changed) await markLabelsWanted(tx, [issue.id], new Date(), change.seenLabels);
     return outcome;

@@ -82,6 +82,8 @@ export interface ReconcileOutcome {
   jobsAdded: number;
   /** pending jobs withdrawn: a version processed late shows the link was gone before the close */
   jobsCancelled: number;
+  /** conversations not linked because the issue already had `maxLinks` live links */
+  capped: number;
 }
 
 interface LinkRow {
@@ -108,8 +110,13 @@ const keysFilter = (keys: readonly string[] | "all", alias: string) => {
  * however late that mention is processed; a pending job whose conversation turns out to have been gone at the close
  * is withdrawn. Jobs already run or running are never touched.
  */
-export async function reconcileLinks(tx: Transaction, issueId: number, keys: readonly string[] | "all"): Promise<ReconcileOutcome> {
-  const outcome: ReconcileOutcome = { added: 0, removed: 0, changed: false, jobsAdded: 0, jobsCancelled: 0 };
+export async function reconcileLinks(
+  tx: Transaction,
+  issueId: number,
+  keys: readonly string[] | "all",
+  options: { maxLinks?: number | undefined } = {},
+): Promise<ReconcileOutcome> {
+  const outcome: ReconcileOutcome = { added: 0, removed: 0, changed: false, jobsAdded: 0, jobsCancelled: 0, capped: 0 };
   if (keys !== "all" && keys.length === 0) return outcome;
   const mentionRows = await tx.$queryRaw<{ sourceId: number; kind: string; provider: string; account: string; conversationId: string; url: string; startAt: Date | string; endAt: Date | string | null }[]>`
     SELECT "m"."sourceId", "s"."kind", "m"."provider", "m"."account", "m"."conversationId", "m"."url", "m"."startAt", "m"."endAt"
@@ -167,6 +174,15 @@ export async function reconcileLinks(tx: Transaction, issueId: number, keys: rea
   }
 
   if (removed.length > 0) outcome.removed = (await tx.link.deleteMany({ where: { id: { in: removed } } })).count;
+  if (created.length > 0 && options.maxLinks !== undefined) {
+    // links.max_per_issue: a new link is not added once the issue has that many. Existing links are never pushed
+    // out, so the cap cannot lose a link whatever order deliveries come in; a conversation left out stays a mention
+    // and is linked by a later change of its source once there is room.
+    const live = await tx.link.count({ where: { issueId } });
+    const room = Math.max(0, options.maxLinks - live);
+    outcome.capped = Math.max(0, created.length - room);
+    created.splice(room);
+  }
   if (created.length > 0) {
     const rows = await tx.link.createManyAndReturn({
       data: created.map(({ link, plan }) => ({ issueId, ...link, source: plan.source, linkedAt: plan.linkedAt })),

@@ -16,7 +16,7 @@ function capture() {
   return { out, lines, json: () => json };
 }
 
-const ISSUE = { id: 9001, number: 1, state: "open", body: "Report: https://acme.zendesk.com/agent/tickets/4242", comments: 0, created_at: "2026-01-10T10:00:00Z", updated_at: "2026-01-10T10:00:00Z", closed_at: null };
+const ISSUE = { id: 9001, number: 1, state: "open", author_association: "MEMBER", body: "Report: https://acme.zendesk.com/agent/tickets/4242", comments: 0, created_at: "2026-01-10T10:00:00Z", updated_at: "2026-01-10T10:00:00Z", closed_at: null };
 
 /** One page of open issues and none closed: what a small repository's backfill reads after its config. */
 function nockRepositoryIssues(owner: string, repo: string, status = 200) {

@@ -4,7 +4,8 @@ import type { Output } from "../../src/cli/output.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { claimSweep, finishSweep } from "../../src/store/sweep-schedule.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
-import { closeWithLinks, conversation } from "../support/reopen.js";
+import { closeWithLinks, conversation, issueRef } from "../support/reopen.js";
+import { recordIssueClose } from "../../src/store/issues.js";
 
 function capture() {
   const lines: string[] = [];
@@ -146,6 +147,24 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
     expect(reopen.slice(1)).toEqual([
       `            dead job ${ids.deadToo}: front cnv_55c8c004 (Codertocat/Hello-World#42, 0 attempts): Front: provider not configured`,
       `            dead job ${ids.dead}: intercom 215002 (Codertocat/Hello-World#42, 1 attempt): Intercom: conversation not found (404)`,
+    ]);
+  });
+
+  it("status shows the closes that reopened nothing because their closer lacked reopen.by", async () => {
+    const refusal = "closed by mallory, whose permission on the repository is read, less than reopen.by (triage)";
+    await recordIssueClose(database.prisma, issueRef(43), { closedAt: new Date("2026-11-22T08:00:00Z"), stateReason: "completed", closedBy: "mallory", reopen: false, refusal, note: "n", summary: true });
+    const json = capture();
+    await runCli(["status", "--json"], json.out, json.error);
+    expect((json.json() as { reopen: { refused: unknown } }).reopen.refused).toEqual({
+      count: 1,
+      latest: [{ issue: "Codertocat/Hello-World#43", closedAt: "2026-11-22T08:00:00.000Z", closedBy: "mallory", reason: refusal }],
+    });
+    const human = capture();
+    await runCli(["status"], human.out, human.error);
+    const index = human.lines.findIndex((line) => line.startsWith("refused"));
+    expect(human.lines.slice(index, index + 2)).toEqual([
+      "refused     1 close(s) reopened nothing: the closer lacked reopen.by",
+      `            Codertocat/Hello-World#43 at 2026-11-22T08:00:00.000Z: ${refusal}`,
     ]);
   });
 

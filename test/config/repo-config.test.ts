@@ -11,10 +11,11 @@ describe("parseRepoConfig", () => {
       teams: { from: ["team"], prefix: "team: ", map: {}, only_mapped: false },
       reopen: {
         on: ["completed", "not_planned"],
+        by: "triage",
         note: "The GitHub issue {url} linked to this conversation was closed ({reason}). Follow up with the customer.",
       },
       comment: { summary: true },
-      links: { max_per_source: 50 },
+      links: { max_per_source: 50, max_per_issue: 500, from: ["owner", "member", "collaborator"] },
     });
     expect(parseRepoConfig(null)).toEqual(DEFAULT_CONFIG);
     expect(parseRepoConfig({})).toEqual(DEFAULT_CONFIG);
@@ -31,6 +32,12 @@ describe("parseRepoConfig", () => {
     expect(config.frequency.weekly).toEqual(DEFAULT_CONFIG.frequency.weekly);
     expect(config.teams).toEqual({ from: ["team", "tags"], prefix: "team: ", map: { Billing: "team: billing", "Team Messenger": "team: messenger" }, only_mapped: false });
     expect(config.links.max_per_source).toBe(10);
+  });
+
+  it("reads links.from and reopen.by in any case, as GitHub spells them or as the README does", () => {
+    const config = parseRepoConfig({ links: { from: ["OWNER", "Member", "first_time_contributor"], max_per_issue: 20 }, reopen: { by: "Write" } });
+    expect(config.links).toEqual({ max_per_source: 50, max_per_issue: 20, from: ["owner", "member", "first_time_contributor"] });
+    expect(config.reopen.by).toBe("write");
   });
 
   it("allows two teams mapped to one label", () => {
@@ -50,6 +57,13 @@ describe("parseRepoConfig", () => {
     [{ reopen: { note: "Closed: {link}" } }, ".github/closeloop.yml: reopen.note: unknown placeholder {link}; use {url}, {reason}, {repository}, {number}, {title}"],
     [{ comment: { summary: "no" } }, ".github/closeloop.yml: comment.summary: must be true or false"],
     [{ links: { max_per_source: -1 } }, ".github/closeloop.yml: links.max_per_source: must be at least 1"],
+    [{ links: { max_per_issue: 0 } }, ".github/closeloop.yml: links.max_per_issue: must be at least 1"],
+    [
+      { links: { from: ["owner", "maintainer"] } },
+      ".github/closeloop.yml: links.from.1: must be one of owner, member, collaborator, contributor, first_time_contributor, first_timer, mannequin, none (GitHub's author_association)",
+    ],
+    [{ links: { from: "owner" } }, ".github/closeloop.yml: links.from: must be a list, such as [owner, member, collaborator]"],
+    [{ reopen: { by: "triager" } }, ".github/closeloop.yml: reopen.by: must be one of read, triage, write, maintain, admin"],
     [{ label: { daily: "x" } }, '.github/closeloop.yml: unknown key "label"'],
     [{ frequency: { hourly: {} } }, '.github/closeloop.yml: frequency: unknown key "hourly"'],
     [["a", "b"], ".github/closeloop.yml: must be a YAML mapping of settings"],

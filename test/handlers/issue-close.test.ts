@@ -4,6 +4,7 @@ import { Probot, ProbotOctokit } from "probot";
 import { closeloopApp } from "../../src/app.js";
 import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
 import type { HandlerDeps } from "../../src/handlers/deps.js";
+import { RepositoryPermissions } from "../../src/github/permissions.js";
 import { urlMatchers } from "../../src/providers/url-matchers.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { applySourceChange } from "../../src/store/links.js";
@@ -69,6 +70,7 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
       configs: new RepoConfigCache(database.prisma, log),
       matchers: urlMatchers,
       appId: TEST_APP_ID,
+      permissions: new RepositoryPermissions(),
       reopenQueued: () => void wakes++,
     };
     await probot.load(closeloopApp(deps));

@@ -17,11 +17,12 @@ const PER_PAGE = 2;
 const NOW = new Date();
 const daysAgo = (days: number) => new Date(NOW.getTime() - days * 86_400_000).toISOString();
 
-function issue(number: number, fields: { body?: string; comments?: number; state?: "open" | "closed"; closedDaysAgo?: number; pullRequest?: boolean } = {}) {
+function issue(number: number, fields: { body?: string; comments?: number; state?: "open" | "closed"; closedDaysAgo?: number; pullRequest?: boolean; association?: string } = {}) {
   return {
     id: 9000 + number,
     number,
     state: fields.state ?? "open",
+    author_association: fields.association ?? "MEMBER",
     body: fields.body ?? null,
     comments: fields.comments ?? 0,
     created_at: "2026-01-10T10:00:00Z",
@@ -70,7 +71,7 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
     nockConfig("octo-org", "app", null);
     nockIssues("open", 1, [issue(1, { body: "Customer: https://acme.zendesk.com/agent/tickets/4242", comments: 2 }), issue(2, { pullRequest: true, body: "https://acme.zendesk.com/agent/tickets/1" })]);
     nockComments(1, [
-      { id: 501, body: "Another: https://app.intercom.com/a/inbox/k9x2mz4q/inbox/conversation/77", created_at: "2026-01-12T10:00:00Z", updated_at: "2026-01-12T10:00:00Z" },
+      { id: 501, author_association: "COLLABORATOR", body: "Another: https://app.intercom.com/a/inbox/k9x2mz4q/inbox/conversation/77", created_at: "2026-01-12T10:00:00Z", updated_at: "2026-01-12T10:00:00Z" },
       { id: 502, body: "closeloop summary https://acme.zendesk.com/agent/tickets/9", created_at: "2026-01-13T10:00:00Z", updated_at: "2026-01-13T10:00:00Z", performed_via_github_app: { id: APP_ID } },
     ]);
     nockIssues("open", 2, 502);
@@ -100,6 +101,20 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
     expect(await links(4)).toEqual([["helpscout", "123", "body", "2026-01-10T10:00:00.000Z"]]);
     expect(await links(5)).toEqual([]);
     expect(await links(2)).toEqual([]);
+  });
+
+  it("reads only what links.from trusts and what apps installed on the repository wrote", async () => {
+    nockConfig("octo-org", "app", null);
+    nockIssues("open", 1, [issue(1, { association: "NONE", body: "https://acme.zendesk.com/agent/tickets/1", comments: 2 })]);
+    nockComments(1, [
+      { id: 601, author_association: "FIRST_TIME_CONTRIBUTOR", body: "https://acme.zendesk.com/agent/tickets/2", created_at: "2026-01-12T10:00:00Z", updated_at: "2026-01-12T10:00:00Z" },
+      { id: 602, author_association: "NONE", body: "https://acme.zendesk.com/agent/tickets/3", created_at: "2026-01-13T10:00:00Z", updated_at: "2026-01-13T10:00:00Z", performed_via_github_app: { id: 4242 } },
+    ]);
+    nockIssues("closed", 1, []);
+    const counts = await runBackfill(deps, (await claimBackfill(database.prisma, database.engine, { owner: "only", leaseMs: 60_000 }))!);
+    expect(counts.links).toBe(1);
+    expect(await links(1)).toEqual([["zendesk", "3", "comment", "2026-01-13T10:00:00.000Z"]]);
+    expect(await database.prisma.source.count()).toBe(1);
   });
 
   it("changes nothing when run again over the same issues", async () => {

@@ -4,6 +4,7 @@ import { LabelWorker } from "../../src/jobs/label-worker.js";
 import { closeloopApp } from "../../src/app.js";
 import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
 import type { HandlerDeps } from "../../src/handlers/deps.js";
+import { RepositoryPermissions } from "../../src/github/permissions.js";
 import { urlMatchers } from "../../src/providers/url-matchers.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import type { Engine } from "../../src/store/database-url.js";
@@ -36,17 +37,18 @@ export function applyLabelsAtOnce(database: Database, deps: HandlerDeps, probot:
 }
 
 /** The app on a fresh, migrated database of the engine, receiving webhooks through a test Probot. */
-export async function startHarness(engine: Engine): Promise<Harness> {
+export async function startHarness(engine: Engine, options: { log?: Logger } = {}): Promise<Harness> {
   const database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
-  const log = pino({ level: "silent" });
+  const log = options.log ?? pino({ level: "silent" });
   const deps: HandlerDeps = {
     prisma: database.prisma,
     configs: new RepoConfigCache(database.prisma, log),
     matchers: urlMatchers,
     appId: TEST_APP_ID,
+    permissions: new RepositoryPermissions(),
     now: () => TEST_NOW,
   };
-  const probot = testProbot();
+  const probot = testProbot(options.log);
   deps.labelsWanted = applyLabelsAtOnce(database, deps, probot);
   await probot.load(closeloopApp(deps));
   return { probot, database, deps, close: () => database.close() };
