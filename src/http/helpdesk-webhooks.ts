@@ -55,11 +55,10 @@ export function helpdeskWebhookRoutes(
     };
 
     if (configured === undefined) {
+      // The caller is anyone on the internet: the answer does not say which variable would switch the route on.
       request.resume();
-      const reason = known
-        ? `${name} webhooks are not configured: set ${known.webhook.secretVariable}`
-        : `no helpdesk named "${name}"`;
-      return answer(404, "not_configured", { error: reason });
+      if (known) log.debug({ provider: name }, `helpdesk webhook ${name}: refused (404): not configured, ${known.webhook.secretVariable} is not set`);
+      return answer(404, "not_configured", { error: known ? `${name} webhooks are not configured` : "no such helpdesk" });
     }
     // Intercom checks a new endpoint URL with a HEAD request.
     if (request.method === "HEAD") return answer(200, "probe", {});
