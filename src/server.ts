@@ -8,6 +8,7 @@ import { healthRoutes } from "./http/health.js";
 import { configuredWebhooks, helpdeskWebhookRoutes, HELPDESK_DELIVERY_PREFIX, type ConfiguredWebhook } from "./http/helpdesk-webhooks.js";
 import { onHelpdeskDelivery } from "./handlers/helpdesk-events.js";
 import { metricsRoute } from "./http/metrics-route.js";
+import { startServer } from "./http/probot-server.js";
 import { acceptIntoInbox } from "./http/webhook-inbox.js";
 import { BackfillWorker } from "./jobs/backfill-worker.js";
 import { DeliveryWorker } from "./jobs/delivery-worker.js";
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   }
   const database = await openDatabase(env.DATABASE_URL, { migrate: true });
   const workers: { stop(): Promise<void> }[] = [];
-  const server = await run(serve(env, database, providers, webhooks, (started) => workers.push(...started)), { log });
+  const server = await startServer(serve(env, database, providers, webhooks, (started) => workers.push(...started)), log, process.env);
   const stop = async (signal: string) => {
     console.log(`closeloop: ${signal}, stopping`);
     await server.stop();
