@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseRepoConfig, RepoConfigError } from "../../src/config/repo-config.js";
 import { findUrls } from "../../src/domain/markdown-scanner.js";
+import { mentionedIssues } from "../../src/domain/mentioned-issues.js";
 import { isOwnNote, plainText } from "../../src/domain/own-notes.js";
 import { recogniseIssueUrls } from "../../src/domain/recognise-issue-urls.js";
 import { recogniseLinks } from "../../src/domain/recognise-links.js";
@@ -20,6 +21,7 @@ const PARSERS: [string, (text: string) => unknown][] = [
   ["recogniseIssueUrls", (text) => recogniseIssueUrls(text, "github.com")],
   ["plainText", (text) => plainText(text)],
   ["isOwnNote", (text) => isOwnNote(text, ["a note https://github.com/o/r/issues/1"])],
+  ["mentionedIssues", (text) => mentionedIssues([{ text, at: "2026-01-01T00:00:00Z" }], "github.com", new Date())],
 ];
 
 // The pieces markdown, HTML, entities and URLs are made of, so random text hits the parsers' branches.
