@@ -9,7 +9,7 @@ export const registry = new Registry();
 
 export const webhooksReceived = new Counter({
   name: "closeloop_webhooks_received_total",
-  help: "Webhook requests received, by event (GitHub event name, or helpdesk.<provider>) and outcome (stored: in the inbox, a replay included; ignored, unauthorized, invalid, not_configured, handshake, probe, error)",
+  help: "Webhook requests received, by event (GitHub event name, or helpdesk.<provider>) and outcome (stored: in the inbox, a replay included; ignored, unauthorized, invalid, too_large, not_configured, handshake, probe, error). The event is \"unknown\" until a delivery's signature is checked",
   labelNames: ["event", "outcome"] as const,
   registers: [registry],
 });

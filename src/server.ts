@@ -3,10 +3,12 @@ import { closeloopApp, handlesEvent } from "./app.js";
 import { EnvError, githubHost, hasAppCredentials, parseEnv, type Env } from "./config/env.js";
 import { RepoConfigCache } from "./config/repo-config-cache.js";
 import { loadDotEnv } from "./config/dotenv.js";
+import { createLog } from "./log.js";
 import { healthRoutes } from "./http/health.js";
 import { configuredWebhooks, helpdeskWebhookRoutes, HELPDESK_DELIVERY_PREFIX, type ConfiguredWebhook } from "./http/helpdesk-webhooks.js";
 import { onHelpdeskDelivery } from "./handlers/helpdesk-events.js";
 import { metricsRoute } from "./http/metrics-route.js";
+import { startServer } from "./http/probot-server.js";
 import { acceptIntoInbox } from "./http/webhook-inbox.js";
 import { BackfillWorker } from "./jobs/backfill-worker.js";
 import { DeliveryWorker } from "./jobs/delivery-worker.js";
@@ -34,14 +36,15 @@ async function main(): Promise<void> {
   const env = parseEnv();
   const providers = enabledProviders(process.env);
   const webhooks = configuredWebhooks(process.env);
+  const log = await createLog(process.env);
   if (!hasAppCredentials(env)) {
     console.log("closeloop: no GitHub App credentials (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET); starting Probot's setup flow to register the app");
-    await run(() => {});
+    await run(() => {}, { log });
     return;
   }
   const database = await openDatabase(env.DATABASE_URL, { migrate: true });
   const workers: { stop(): Promise<void> }[] = [];
-  const server = await run(serve(env, database, providers, webhooks, (started) => workers.push(...started)));
+  const server = await startServer(serve(env, database, providers, webhooks, (started) => workers.push(...started)), log, process.env);
   const stop = async (signal: string) => {
     console.log(`closeloop: ${signal}, stopping`);
     await server.stop();
@@ -120,7 +123,7 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
     backfills.start();
     sweep.start();
     onWorkers([worker, reopen, labelJobs, backfills, sweep]);
-    options.addHandler(healthRoutes(database));
+    options.addHandler(healthRoutes(database, app.log));
     options.addHandler(metricsRoute(database.prisma, app.log));
     options.addHandler(helpdeskWebhookRoutes(webhooks, (delivery) => inbox.store(delivery), app.log));
   };

@@ -1,8 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "probot";
 import { checkReadiness, type Database } from "../store/database.js";
 
-/** `GET /healthz`: the process is up. `GET /readyz`: the database answers and is migrated (README, HTTP). */
-export function healthRoutes(database: Database) {
+/**
+ * `GET /healthz`: the process is up. `GET /readyz`: the database answers and is migrated (README, HTTP). Anyone who can
+ * reach the port can ask, so the answer says only "database unavailable"; why (the driver's error, which may name the
+ * host and user, or the pending migrations) goes to the log, once each time it changes.
+ */
+export function healthRoutes(database: Database, log: Logger) {
+  let lastReason: string | undefined;
   return async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
     if (request.method !== "GET" && request.method !== "HEAD") return false;
     const path = request.url?.split("?", 1)[0];
@@ -12,7 +18,12 @@ export function healthRoutes(database: Database) {
     }
     if (path === "/readyz") {
       const readiness = await checkReadiness(database);
-      sendJson(response, readiness.ready ? 200 : 503, readiness.ready ? { status: "ready" } : { status: "unavailable", reason: readiness.reason });
+      if (readiness.ready) lastReason = undefined;
+      else if (readiness.reason !== lastReason) {
+        lastReason = readiness.reason;
+        log.warn(`readyz: not ready: ${readiness.reason}`);
+      }
+      sendJson(response, readiness.ready ? 200 : 503, readiness.ready ? { status: "ready" } : { status: "unavailable", reason: "database unavailable" });
       return true;
     }
     return false;

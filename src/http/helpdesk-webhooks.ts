@@ -5,6 +5,7 @@ import { bodyHash, type HelpdeskWebhook, type WebhookRequest, type WebhookSettin
 import { providers } from "../providers/registry.js";
 import type { IncomingDelivery } from "../store/deliveries.js";
 import { webhooksReceived } from "../metrics.js";
+import { readBody } from "./request-body.js";
 
 /**
  * `POST /closeloop/webhooks/<provider>` (README, HTTP): helpdesk webhooks through the same durable inbox as GitHub's.
@@ -55,11 +56,10 @@ export function helpdeskWebhookRoutes(
     };
 
     if (configured === undefined) {
+      // The caller is anyone on the internet: the answer does not say which variable would switch the route on.
       request.resume();
-      const reason = known
-        ? `${name} webhooks are not configured: set ${known.webhook.secretVariable}`
-        : `no helpdesk named "${name}"`;
-      return answer(404, "not_configured", { error: reason });
+      if (known) log.debug({ provider: name }, `helpdesk webhook ${name}: refused (404): not configured, ${known.webhook.secretVariable} is not set`);
+      return answer(404, "not_configured", { error: known ? `${name} webhooks are not configured` : "no such helpdesk" });
     }
     // Intercom checks a new endpoint URL with a HEAD request.
     if (request.method === "HEAD") return answer(200, "probe", {});
@@ -72,7 +72,8 @@ export function helpdeskWebhookRoutes(
     const body = await readBody(request, MAX_BODY_BYTES);
     if (body === null) {
       response.setHeader("connection", "close");
-      return answer(413, "invalid", { error: `body larger than ${MAX_BODY_BYTES} bytes` });
+      log.warn({ provider: name }, `helpdesk webhook ${name}: refused (413): body larger than ${MAX_BODY_BYTES} bytes`);
+      return answer(413, "too_large", { error: `body larger than ${MAX_BODY_BYTES} bytes` });
     }
     const incoming: WebhookRequest = { headers: request.headers, body, receivedAt: now() };
     const verified = configured.webhook.verify(incoming, configured.settings);
@@ -104,26 +105,6 @@ export function helpdeskWebhookRoutes(
     }
     return answer(200, "stored", { status: "stored" });
   };
-}
-
-/** The raw bytes, or null once more than `limit` arrived (the rest is read and dropped, so the 413 can be sent). */
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    request.on("data", (chunk: Buffer) => {
-      if (length > limit) return;
-      length += chunk.length;
-      if (length > limit) {
-        chunks.length = 0;
-        resolve(null);
-      } else chunks.push(chunk);
-    });
-    request.on("end", () => {
-      if (length <= limit) resolve(Buffer.concat(chunks, length));
-    });
-    request.on("error", reject);
-  });
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

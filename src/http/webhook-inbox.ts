@@ -1,5 +1,5 @@
 import type { Probot } from "probot";
-import type { EmitterWebhookEventName } from "@octokit/webhooks";
+import { emitterEventNames, type EmitterWebhookEventName } from "@octokit/webhooks";
 import { webhooksReceived } from "../metrics.js";
 import { inboxPayload } from "../store/deliveries.js";
 
@@ -17,8 +17,12 @@ export function acceptIntoInbox(
   store: (delivery: { id: string; name: EmitterWebhookEventName; payload: string }) => Promise<void>,
 ): void {
   app.webhooks.verifyAndReceive = async (event) => {
-    const count = (outcome: string) => webhooksReceived.inc({ event: event.name, outcome });
-    if (!(await app.webhooks.verify(event.payload, event.signature))) {
+    // The event name is a header anyone can write (GitHub signs the body, not the headers): a metric label takes it
+    // only from a signed delivery and only when it is one of GitHub's event names, so no caller can add time series.
+    const verified = await app.webhooks.verify(event.payload, event.signature);
+    const label = verified && GITHUB_EVENTS.has(event.name) ? event.name : "unknown";
+    const count = (outcome: string) => webhooksReceived.inc({ event: label, outcome });
+    if (!verified) {
       count("unauthorized");
       throw webhookError(401, "signature does not match event payload and secret");
     }
@@ -38,6 +42,8 @@ export function acceptIntoInbox(
     count("stored");
   };
 }
+
+const GITHUB_EVENTS = new Set<string>(emitterEventNames.filter((name) => !name.includes(".")));
 
 // The shape @octokit/webhooks' middleware reads to choose the status code and message.
 function webhookError(status: number, message: string): AggregateError {

@@ -5,6 +5,8 @@ import pino from "pino";
 import { acceptIntoInbox } from "../../src/http/webhook-inbox.js";
 import { handlesEvent } from "../../src/app.js";
 import { inboxPayload } from "../../src/store/deliveries.js";
+import { registry } from "../../src/metrics.js";
+import { metricValue } from "../support/metrics.js";
 import { webhookExample } from "../support/github.js";
 
 describe("inboxPayload", () => {
@@ -66,5 +68,18 @@ describe("acceptIntoInbox", () => {
     const { stored, deliver } = await inbox();
     await deliver("star", JSON.stringify(webhookExample("star", "created")));
     expect(stored).toEqual([]);
+  });
+
+  it("counts a forged or unknown event name under event=\"unknown\", never as a series of its own", async () => {
+    const { deliver } = await inbox();
+    const metrics = async () => registry.metrics();
+    const before = metricValue(await metrics(), "closeloop_webhooks_received_total", { event: "unknown", outcome: "unauthorized" }) ?? 0;
+    const body = JSON.stringify(webhookExample("issue_comment", "created"));
+    await expect(deliver("forged_event_a1", body, sign("other"))).rejects.toBeDefined();
+    await deliver("forged_event_b2", body);
+    const after = await metrics();
+    expect(after).not.toContain("forged_event");
+    expect(metricValue(after, "closeloop_webhooks_received_total", { event: "unknown", outcome: "unauthorized" })).toBe(before + 1);
+    expect(metricValue(after, "closeloop_webhooks_received_total", { event: "unknown", outcome: "ignored" })).toBeGreaterThanOrEqual(1);
   });
 });

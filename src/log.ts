@@ -1,0 +1,40 @@
+import { getTransformStream } from "@probot/pino";
+import { pino, type Logger } from "pino";
+
+/**
+ * The process's logger: Probot's own (the same LOG_LEVEL, LOG_FORMAT, LOG_LEVEL_IN_STRING, LOG_MESSAGE_KEY and
+ * SENTRY_DSN, the same pretty and JSON output), built here so it can redact. Probot's HTTP logger (pino-http) prints
+ * every request's and response's headers with the line it writes per request, and those carry the webhook signatures,
+ * Freshdesk's shared secret as-is, and a client's authorization and cookies (SPEC §12: secrets never reach logs).
+ */
+export const SECRET_HEADERS = [
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+  "set-cookie",
+  // GitHub's signatures (both), Intercom's too (X-Hub-Signature)
+  "x-hub-signature",
+  "x-hub-signature-256",
+  "x-front-signature",
+  "x-zendesk-webhook-signature",
+  "x-helpscout-signature",
+  // Freshdesk's is the secret itself, in the header the operator adds to the automation rule (src/providers/freshdesk/webhook.ts)
+  "x-closeloop-webhook-secret",
+] as const;
+
+/** Where a header object sits in a log line: pino-http's `req` and `res`, and any `headers` logged on their own. */
+const HEADER_OBJECTS = ["req.headers", "res.headers", "headers"];
+
+export const REDACTED_PATHS = HEADER_OBJECTS.flatMap((object) => SECRET_HEADERS.map((name) => `${object}["${name}"]`));
+
+export async function createLog(env: Record<string, string | undefined>): Promise<Logger> {
+  // As Probot reads them (probot/lib/bin/read-env-options.js): JSON in production unless LOG_FORMAT says otherwise.
+  const logFormat = env.LOG_FORMAT ? (env.LOG_FORMAT === "pretty" ? "pretty" : "json") : env.NODE_ENV === "production" ? "json" : "pretty";
+  const transform = await getTransformStream({ logFormat, logLevelInString: env.LOG_LEVEL_IN_STRING === "true", sentryDsn: env.SENTRY_DSN || undefined });
+  // SonicBoom is a writable stream in all but its type (Probot pipes it the same way).
+  transform.pipe(pino.destination(1) as unknown as NodeJS.WritableStream);
+  return pino(
+    { level: env.LOG_LEVEL || "info", name: "probot", messageKey: env.LOG_MESSAGE_KEY || "msg", redact: { paths: REDACTED_PATHS } },
+    transform,
+  );
+}
