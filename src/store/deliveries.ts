@@ -70,3 +70,16 @@ export async function deliveryBacklog(prisma: Prisma): Promise<DeliveryBacklog> 
   ]);
   return { waiting, dead };
 }
+
+/**
+ * How long a dead delivery is kept for `closeloop status` and `closeloop retry` (README, Retention). It holds the
+ * comment or message text it carried, so it is not kept for ever.
+ */
+export const DEAD_DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60_000;
+
+/** Deletes the deliveries that died more than DEAD_DELIVERY_RETENTION_MS before `now`; any replica may, any time. */
+export async function purgeExpiredDeliveries(prisma: Prisma, now: Date): Promise<number> {
+  const before = new Date(now.getTime() - DEAD_DELIVERY_RETENTION_MS);
+  return (await prisma.delivery.deleteMany({ where: { deadAt: { lt: before } } })).count;
+}
+
