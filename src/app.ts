@@ -3,7 +3,7 @@ import type { EmitterWebhookEventName } from "@octokit/webhooks";
 import type { HandlerDeps } from "./handlers/deps.js";
 import { onIssueBody, onIssueDeleted, onIssueState, onIssueTransferred } from "./handlers/issues.js";
 import { onIssueComment } from "./handlers/issue-comments.js";
-import { onInstallationDeleted, onRepositoriesRemoved } from "./handlers/installations.js";
+import { droppedAsPurged, onInstallationDeleted, onRepositoriesRemoved } from "./handlers/installations.js";
 import { onInstallationCreated, onRepositoriesAdded } from "./handlers/backfills.js";
 import { onPush } from "./handlers/config-pushes.js";
 import { onIssueLabel } from "./handlers/labels.js";
@@ -35,6 +35,13 @@ export function handlesEvent(name: string, action: string | undefined): boolean 
 /** The Probot app: registers handlers, nothing else (synchronously: `ApplicationFunction` would allow a promise). */
 export function closeloopApp(deps: HandlerDeps): (...args: Parameters<ApplicationFunction>) => void {
   return (app) => {
-    for (const [events, handler] of ROUTES) app.on(events, (context) => handler(deps, context));
+    for (const [events, handler] of ROUTES) {
+      // A delivery of an uninstalled installation would re-create what its purge removed (README, Retention).
+      const purging = handler === (onInstallationDeleted as unknown);
+      app.on(events, async (context) => {
+        if (!purging && (await droppedAsPurged(deps, context))) return;
+        await handler(deps, context);
+      });
+    }
   };
 }

@@ -26,6 +26,7 @@ import { DeliveryInbox } from "./http/delivery-inbox.js";
 import { openDeliveryWriter } from "./store/delivery-writer.js";
 import { MigrationError } from "./store/migrations.js";
 import { RepositoryPermissions } from "./github/permissions.js";
+import { CUSTOMER_HASH_KEY, readOrCreateSecret } from "./store/secrets.js";
 
 /**
  * Process entry (`npm start`): validate the environment, migrate the database under a lock, then serve webhooks;
@@ -44,7 +45,8 @@ async function main(): Promise<void> {
   }
   const database = await openDatabase(env.DATABASE_URL, { migrate: true });
   const workers: { stop(): Promise<void> }[] = [];
-  const server = await startServer(serve(env, database, providers, webhooks, (started) => workers.push(...started)), log, process.env);
+  const customerKey = await readOrCreateSecret(database.prisma, CUSTOMER_HASH_KEY);
+  const server = await startServer(serve(env, database, customerKey, providers, webhooks, (started) => workers.push(...started)), log, process.env);
   const stop = async (signal: string) => {
     console.log(`closeloop: ${signal}, stopping`);
     await server.stop();
@@ -57,7 +59,7 @@ async function main(): Promise<void> {
   process.once("SIGINT", () => void stop("SIGINT"));
 }
 
-function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledProvider>, webhooks: Map<ProviderId, ConfiguredWebhook>, onWorkers: (workers: { stop(): Promise<void> }[]) => void): ApplicationFunction {
+function serve(env: Env, database: Database, customerKey: string, providers: Map<ProviderId, EnabledProvider>, webhooks: Map<ProviderId, ConfiguredWebhook>, onWorkers: (workers: { stop(): Promise<void> }[]) => void): ApplicationFunction {
   return (app, options) => {
     app.log.info(
       `closeloop: database ${database.target.display}; helpdesks: ${providers.size > 0 ? [...providers.keys()].join(", ") : "none configured"}` +
@@ -74,8 +76,8 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
       dryRun: env.CLOSELOOP_DRY_RUN,
       leaseMs: env.CLOSELOOP_REOPEN_LEASE_SECONDS * 1000,
       enrichment: {
-        // Customer ids are stored only as HMACs under the app's webhook secret (docs/labels.md).
-        customerKey: env.WEBHOOK_SECRET!,
+        // Customer ids are stored only as HMACs under a key of their own, generated once in the database (docs/labels.md).
+        customerKey,
         // recordEnrichment marked the issues' labels wanted.
         applyLabels: async () => labelsWanted(),
       },

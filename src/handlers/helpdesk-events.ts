@@ -40,9 +40,14 @@ export async function onHelpdeskDelivery(deps: HelpdeskEventDeps, delivery: Stor
     return;
   }
   const link: RecognisedLink = { provider: event.provider, ...match };
-  const messages = await withoutOwnNotes(deps, event.messages);
+  // Links come only from what agents write (README, Links made in the helpdesk): a customer who names an issue URL
+  // links nothing. The event's team and tags are still read below: they are the helpdesk's, not the customer's.
+  const byAgents = event.messages.filter((message) => message.byAgent === true);
+  const byCustomers = event.messages.length - byAgents.length;
+  if (byCustomers > 0) deps.log.debug(`${where}: ${byCustomers} message(s) not written by an agent (a customer's, or unattributed); no link is made from them`);
+  const messages = await withoutOwnNotes(deps, byAgents);
   // Only closeloop's own notes (its reopen notes, sent back by the helpdesk): nothing a person did.
-  if (event.messages.length > 0 && messages.length === 0) {
+  if (byAgents.length > 0 && messages.length === 0) {
     deps.log.debug(`${where}: closeloop's own note; ignored`);
     return;
   }

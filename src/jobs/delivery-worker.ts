@@ -2,7 +2,7 @@ import type { Logger } from "probot";
 import { QUEUES } from "../config/queues.js";
 import type { Engine } from "../store/database-url.js";
 import type { Prisma } from "../store/database.js";
-import { CLAIMED_DELIVERY, DELIVERIES, deliveryFailed, storedDelivery, type StoredDelivery } from "../store/deliveries.js";
+import { CLAIMED_DELIVERY, DELIVERIES, deliveryFailed, purgeExpiredDeliveries, storedDelivery, type StoredDelivery } from "../store/deliveries.js";
 import { errorSummary } from "./error-summary.js";
 import { LeaseHolder } from "./lease-holder.js";
 import { decideRetry } from "./retry-policy.js";
@@ -26,6 +26,8 @@ export interface DeliveryWorkerOptions {
   backoffMaxMs?: number;
 }
 
+const PURGE_INTERVAL_MS = 60 * 60_000;
+
 /**
  * Drains the delivery inbox: claims stored deliveries under a lease and runs the app's handlers on each. A
  * delivery leaves the inbox only once its handlers succeeded; a failure is retried with backoff, and after
@@ -37,9 +39,11 @@ export class DeliveryWorker {
   readonly #leases: LeaseHolder<string>;
   /** stop() was called: a burst is no longer waited out, and the batch in hand is finished without claiming more */
   #stopping = false;
+  /** when this worker last deleted expired dead deliveries (README, Retention) */
+  #purgedAt = -Infinity;
 
   constructor(
-    prisma: Prisma,
+    private readonly prisma: Prisma,
     engine: Engine,
     private readonly dispatch: (delivery: StoredDelivery) => Promise<void>,
     private readonly log: Logger,
@@ -87,6 +91,7 @@ export class DeliveryWorker {
 
   /** Processes what is claimable now, until nothing is left; returns how many deliveries were handled. */
   async drain(): Promise<number> {
+    await this.#purgeExpired();
     let handled = 0;
     // Stopping: the batch in hand is finished, the rest waits in the inbox for the next start or another replica.
     while (!this.#stopping) {
@@ -111,6 +116,18 @@ export class DeliveryWorker {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.#options.concurrency, batch.length) }, lane));
+  }
+
+  /**
+   * Dead deliveries hold comment and message text: those older than 30 days are deleted, at most once an hour per
+   * process. Every replica may do it; the delete is idempotent.
+   */
+  async #purgeExpired(): Promise<void> {
+    const now = Date.now();
+    if (now - this.#purgedAt < PURGE_INTERVAL_MS) return;
+    this.#purgedAt = now;
+    const purged = await purgeExpiredDeliveries(this.prisma, new Date(now));
+    if (purged > 0) this.log.info(`delivery inbox: purged ${purged} dead deliveries older than 30 days`);
   }
 
   async #whileBurst(): Promise<void> {

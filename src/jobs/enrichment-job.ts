@@ -12,7 +12,7 @@ import { reopenLookahead } from "./reopen-job.js";
 
 /** What enrichment needs beyond the helpdesk: the key customer ids are hashed with, and how labels are applied. */
 export interface Enrichment {
-  /** HMAC key for customer ids (the server uses WEBHOOK_SECRET): ids are stored only as keyed hashes */
+  /** HMAC key for customer ids (the server's is generated once and stored, src/store/secrets.ts): ids are stored only as keyed hashes */
   customerKey: string;
   /** applies the labels of issues whose linked conversations' team, tags or customer changed */
   applyLabels(issues: IssueRef[]): Promise<void>;

@@ -33,13 +33,24 @@ export interface HelpdeskEvent {
    */
   conversationUrl: string;
   /** new messages or notes of this event, HTML or plain text, each with the time it was written (ISO 8601) */
-  messages: { text: string; at: string }[];
+  messages: HelpdeskMessage[];
   /** the assigned team's name, when the event carries it (null: none assigned; absent: not in this event) */
   team?: string | null;
   /** the conversation's tags, when the event carries them */
   tags?: string[];
   /** when the helpdesk says the event happened (ISO 8601) */
   occurredAt: string;
+}
+
+/**
+ * One message or note. `byAgent` is the provider's word that a teammate wrote it (a note, an agent's reply), as its
+ * webhook says; only such messages make links (README, Links made in the helpdesk): a customer who names an issue URL
+ * links nothing. A message the webhook cannot attribute is not an agent's.
+ */
+export interface HelpdeskMessage {
+  text: string;
+  at: string;
+  byAgent: boolean;
 }
 
 export type ParsedWebhook = { event: HelpdeskEvent } | { ignore: string };

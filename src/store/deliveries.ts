@@ -70,3 +70,36 @@ export async function deliveryBacklog(prisma: Prisma): Promise<DeliveryBacklog> 
   ]);
   return { waiting, dead };
 }
+
+/**
+ * How long a dead delivery is kept for `closeloop status` and `closeloop retry` (README, Retention). It holds the
+ * comment or message text it carried, so it is not kept for ever.
+ */
+export const DEAD_DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60_000;
+
+/** Deletes the deliveries that died more than DEAD_DELIVERY_RETENTION_MS before `now`; any replica may, any time. */
+export async function purgeExpiredDeliveries(prisma: Prisma, now: Date): Promise<number> {
+  const before = new Date(now.getTime() - DEAD_DELIVERY_RETENTION_MS);
+  return (await prisma.delivery.deleteMany({ where: { deadAt: { lt: before } } })).count;
+}
+
+/**
+ * Deletes the dead GitHub deliveries of an uninstalled installation. The installation is named only inside the
+ * payload; dead deliveries are few (kept 30 days), so they are read and matched here rather than indexed on every
+ * insert. Live ones are dropped when the worker reaches them (src/handlers/installations.ts).
+ */
+export async function purgeInstallationDeliveries(prisma: Prisma, installationId: bigint): Promise<number> {
+  const dead = await prisma.delivery.findMany({ where: { deadAt: { not: null }, NOT: { name: { startsWith: "helpdesk." } } }, select: { id: true, payload: true } });
+  const ids = dead.filter((row) => payloadInstallation(row.payload) === installationId).map((row) => row.id);
+  if (ids.length === 0) return 0;
+  return (await prisma.delivery.deleteMany({ where: { id: { in: ids } } })).count;
+}
+
+function payloadInstallation(payload: string): bigint | undefined {
+  try {
+    const id = (JSON.parse(payload) as { installation?: { id?: unknown } }).installation?.id;
+    return typeof id === "number" ? BigInt(id) : undefined;
+  } catch {
+    return undefined;
+  }
+}

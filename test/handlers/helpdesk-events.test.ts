@@ -12,6 +12,8 @@ import { openDatabase, type Database } from "../../src/store/database.js";
 import { applySourceChange, listIssueLinks } from "../../src/store/links.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { GITHUB_API, nockConfig, testProbot } from "../support/github.js";
+import { parseWebhook, webhookFixture } from "../support/helpdesk-webhooks.js";
+import type { ProviderId } from "../../src/domain/link.js";
 
 const REPOSITORY = { id: 1296269n, installationId: 77n, owner: "octo-org", name: "app" };
 
@@ -21,11 +23,41 @@ function zendeskNote(text: string, at = "2026-11-23T09:00:00.000Z", ticket = "48
     eventId: `evt-${ticket}-${at}`,
     type: "zen:event-type:ticket.comment_added",
     conversationUrl: `https://acme.zendesk.com/agent/tickets/${ticket}`,
-    messages: [{ text, at }],
+    messages: [{ text, at, byAgent: true }],
     tags: ["billing"],
     occurredAt: at,
   };
 }
+
+/**
+ * Each helpdesk's webhook fixture (an agent's note naming octo-org/app#42) rewritten as its customer would send the
+ * same text: the reply of an Intercom user, an inbound Front message, a Zendesk end user's comment, a Help Scout
+ * customer thread, a Freshdesk public comment.
+ */
+const CUSTOMER_WROTE: Record<ProviderId, (body: any) => void> = {
+  intercom: (body) => {
+    body.topic = "conversation.user.replied";
+    body.data.item.conversation_parts.conversation_parts[0].part_type = "comment";
+    body.data.item.conversation_parts.conversation_parts[0].author = { type: "user", id: "6657add46abd0167d9419cd2" };
+  },
+  front: (body) => {
+    body.type = "inbound_received";
+    body.payload.target._meta.type = "message";
+    body.payload.target.data.is_inbound = true;
+  },
+  zendesk: (body) => {
+    body.event.comment.author.is_staff = false;
+    body.event.comment.is_public = true;
+  },
+  helpscout: (body) => {
+    body._embedded.threads[0].type = "customer";
+    body._embedded.threads[0].createdBy = { id: 1, type: "customer" };
+  },
+  freshdesk: (body) => {
+    body.freshdesk_webhook.ticket_latest_public_comment = body.freshdesk_webhook.ticket_latest_private_comment;
+    body.freshdesk_webhook.ticket_latest_private_comment = "";
+  },
+};
 
 const delivery = (event: HelpdeskEvent) => ({ id: `helpdesk.${event.provider}:${event.eventId}`, name: `helpdesk.${event.provider}`, payload: JSON.stringify(event), attempts: 1 });
 
@@ -72,6 +104,24 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
       },
     ]);
     expect(logged).toContain("zendesk zen:event-type:ticket.comment_added (https://acme.zendesk.com/agent/tickets/48213): linked to octo-org/app#42");
+  });
+
+  it.each(Object.keys(CUSTOMER_WROTE) as ProviderId[])("%s: a customer's message naming the issue links nothing; an agent's links", async (provider) => {
+    const customer = JSON.parse(webhookFixture(provider));
+    CUSTOMER_WROTE[provider](customer);
+    const fromCustomer = parseWebhook(provider, JSON.stringify(customer));
+    if (!("event" in fromCustomer)) throw new Error(`${provider}: ${fromCustomer.ignore}`);
+    // Without team and tags (other tests' subject): only the message can change anything.
+    const textOnly = (event: HelpdeskEvent): HelpdeskEvent => ({ ...event, team: undefined, tags: undefined });
+    await onHelpdeskDelivery(deps, delivery(textOnly(fromCustomer.event)));
+    expect(await links()).toEqual([]);
+    expect(logged.some((line) => line.includes("not written by an agent"))).toBe(true);
+
+    nockConfig("octo-org", "app", null);
+    const fromAgent = parseWebhook(provider, webhookFixture(provider));
+    if (!("event" in fromAgent)) throw new Error(`${provider}: ${fromAgent.ignore}`);
+    await onHelpdeskDelivery(deps, delivery(textOnly(fromAgent.event)));
+    expect((await links()).map((link) => link.provider)).toEqual([provider]);
   });
 
   it("is idempotent: the same delivery twice, or the URL pasted again later, is one link with its first date", async () => {

@@ -64,7 +64,7 @@ describe.each(ENGINES)("helpdesk webhook route on %s", (engine) => {
       expect(rows).toHaveLength(1);
       expect(rows[0]!.name).toBe(`helpdesk.${provider}`);
       expect(rows[0]!.id).toMatch(new RegExp(`^helpdesk\\.${provider}:.+`));
-      expect(JSON.parse(rows[0]!.payload)).toMatchObject({ provider, messages: expect.arrayContaining([{ text: expect.stringContaining("https://github.com/"), at: expect.any(String) }]) });
+      expect(JSON.parse(rows[0]!.payload)).toMatchObject({ provider, messages: expect.arrayContaining([{ text: expect.stringContaining("https://github.com/"), at: expect.any(String), byAgent: true }]) });
     });
 
     it("answers 401 to a tampered body, a wrong secret or no signature, and stores nothing", async () => {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import pino from "pino";
 import { DeliveryWorker } from "../../src/jobs/delivery-worker.js";
 import { DeliveryInbox } from "../../src/http/delivery-inbox.js";
-import { deliveryBacklog, DELIVERIES, type IncomingDelivery, type StoredDelivery } from "../../src/store/deliveries.js";
+import { deliveryBacklog, DELIVERIES, purgeExpiredDeliveries, type IncomingDelivery, type StoredDelivery } from "../../src/store/deliveries.js";
 import { claimLeases, deleteLeased } from "../../src/store/lease.js";
 import { openDeliveryWriter, type DeliveryWriter } from "../../src/store/delivery-writer.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
@@ -153,5 +153,25 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
     const backlog = await deliveryBacklog(database.prisma);
     expect(backlog.waiting).toBe(0);
     expect(backlog.dead).toEqual([{ id: "bad", name: "issue_comment", attempts: 2, lastError: "handler broke on bad", deadAt: expect.any(Date) }]);
+  });
+
+  it("purges dead deliveries 30 days after they died (they hold comment text) and keeps younger ones", async () => {
+    // Dead the way the worker makes them (its own write of deadAt), then aged by the clock the purge is given.
+    await storeDeliveries([delivery("died-now")]);
+    const failing = new DeliveryWorker(database.prisma, engine, async () => {
+      throw new Error("broke");
+    }, log, { maxAttempts: 1 });
+    await failing.drain();
+    expect(await database.prisma.delivery.findUnique({ where: { id: "died-now" } })).toMatchObject({ deadAt: expect.any(Date) });
+    const day = 24 * 60 * 60_000;
+    expect(await purgeExpiredDeliveries(database.prisma, new Date(Date.now() + 29 * day))).toBe(0);
+    expect(await purgeExpiredDeliveries(database.prisma, new Date(Date.now() + 31 * day))).toBe(1);
+
+    // The worker purges as it drains.
+    await storeDeliveries([delivery("old"), delivery("young")]);
+    await database.prisma.delivery.update({ where: { id: "old" }, data: { deadAt: new Date(Date.now() - 31 * day), lastError: "x" } });
+    await database.prisma.delivery.update({ where: { id: "young" }, data: { deadAt: new Date(Date.now() - 29 * day), lastError: "y" } });
+    await new DeliveryWorker(database.prisma, engine, async () => {}, log).drain();
+    expect((await database.prisma.delivery.findMany({ select: { id: true } })).map((row) => row.id)).toEqual(["young"]);
   });
 });

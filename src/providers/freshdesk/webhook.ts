@@ -56,9 +56,14 @@ export const freshdeskWebhook: HelpdeskWebhook<FreshdeskWebhookSettings> = {
     if (!parsed.success) return { ignore: 'not the body closeloop asks for ({"freshdesk_webhook": {"ticket_id": …}}), see src/providers/freshdesk/README.md' };
     const ticket = parsed.data.freshdesk_webhook;
     const at = request.receivedAt.toISOString();
-    const messages: HelpdeskEvent["messages"] = [ticket.ticket_latest_public_comment, ticket.ticket_latest_private_comment]
-      .filter((comment): comment is string => comment !== undefined)
-      .map((comment) => ({ text: comment, at }));
+    // Only agents can write a private note, so the private comment is an agent's. The public one may be the
+    // requester's reply, and the body cannot say who wrote it: it links nothing.
+    const messages: HelpdeskEvent["messages"] = [
+      { text: ticket.ticket_latest_public_comment, byAgent: false },
+      { text: ticket.ticket_latest_private_comment, byAgent: true },
+    ]
+      .filter((comment): comment is { text: string; byAgent: boolean } => comment.text !== undefined)
+      .map((comment) => ({ ...comment, at }));
     const tags =
       ticket.ticket_tags === null || ticket.ticket_tags === undefined
         ? undefined

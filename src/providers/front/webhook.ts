@@ -33,10 +33,24 @@ const deliverySchema = z.looseObject({
     .nullish(),
 });
 
-const textSchema = z.looseObject({ body: z.string().nullish(), posted_at: z.number().nullish(), created_at: z.number().nullish() });
+const textSchema = z.looseObject({
+  body: z.string().nullish(),
+  posted_at: z.number().nullish(),
+  created_at: z.number().nullish(),
+  is_inbound: z.boolean().nullish(),
+});
 
 // Event targets that are text someone wrote: a comment (internal note) or a message (inbound, outbound, reply).
 const TEXT_TARGETS = new Set(["comment", "message"]);
+
+/**
+ * A teammate wrote it: every comment (internal discussion, only teammates can comment:
+ * https://dev.frontapp.com/reference/comments), and an outbound message (a reply; `is_inbound: false`,
+ * https://dev.frontapp.com/reference/messages). An inbound message is the customer's.
+ */
+function byTeammate(target: string, message: z.infer<typeof textSchema>): boolean {
+  return target === "comment" || (target === "message" && message.is_inbound === false);
+}
 
 export const frontWebhook: HelpdeskWebhook = {
   secretVariable: "FRONT_WEBHOOK_SECRET",
@@ -64,9 +78,12 @@ export const frontWebhook: HelpdeskWebhook = {
 
     const occurredAt = isoTime(event.emitted_at) ?? request.receivedAt.toISOString();
     const messages: HelpdeskEvent["messages"] = [];
-    if (TEXT_TARGETS.has(event.target?._meta?.type ?? "")) {
+    const target = event.target?._meta?.type ?? "";
+    if (TEXT_TARGETS.has(target)) {
       const text = textSchema.safeParse(event.target?.data);
-      if (text.success && text.data.body) messages.push({ text: text.data.body, at: isoTime(text.data.posted_at ?? text.data.created_at) ?? occurredAt });
+      if (text.success && text.data.body) {
+        messages.push({ text: text.data.body, at: isoTime(text.data.posted_at ?? text.data.created_at) ?? occurredAt, byAgent: byTeammate(target, text.data) });
+      }
     }
     const tags = event.conversation?.tags?.map((tag) => tag.name);
     if (messages.length === 0 && tags === undefined) return { ignore: `${parsed.data.type} carries no text or tags` };

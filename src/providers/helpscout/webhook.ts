@@ -9,7 +9,20 @@ import { bodyHash, header, hmacMatches, isoTime, type HelpdeskEvent, type Helpde
  * threads with their HTML bodies: in the legacy object `threads: [...]`, `tags: ["…"]`, `mailbox: { name }`; in the
  * v2 object (Mailbox API 2.0 shape) `_embedded.threads`, `tags: [{ tag }]`, `mailboxId`. Both are read.
  */
-const thread = z.looseObject({ body: z.string().nullish(), createdAt: z.string().nullish() });
+const thread = z.looseObject({
+  type: z.string().nullish(),
+  body: z.string().nullish(),
+  createdAt: z.string().nullish(),
+  createdBy: z.looseObject({ type: z.string().nullish() }).nullish(),
+});
+
+// https://developer.helpscout.com/webhooks/objects/thread/: a "note" or a "message" (an agent's reply) is written by a
+// user (a teammate); a "customer" thread by the customer. createdBy.type says "user" or "customer" when present.
+const AGENT_THREADS = new Set(["note", "message"]);
+
+function byAgent(entry: z.infer<typeof thread>): boolean {
+  return AGENT_THREADS.has(entry.type ?? "") && (entry.createdBy?.type ?? "user") === "user";
+}
 const tag = z.union([z.string(), z.looseObject({ tag: z.string() }).transform((value) => value.tag)]);
 
 const conversationSchema = z.looseObject({
@@ -59,7 +72,7 @@ export const helpscoutWebhook: HelpdeskWebhook = {
     const threads = Array.isArray(conversation.threads) ? conversation.threads : (conversation._embedded?.threads ?? []);
     const messages: HelpdeskEvent["messages"] = threads
       .filter((entry) => entry.body)
-      .map((entry) => ({ text: entry.body!, at: isoTime(entry.createdAt) ?? occurredAt }));
+      .map((entry) => ({ text: entry.body!, at: isoTime(entry.createdAt) ?? occurredAt, byAgent: byAgent(entry) }));
     const tags = conversation.tags ?? undefined;
     const team = conversation.mailbox?.name ?? undefined;
     const number = conversation.number === null || conversation.number === undefined ? "" : `${conversation.number}/`;

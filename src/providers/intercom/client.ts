@@ -1,6 +1,6 @@
 import { cacheTeamNames } from "../conversation-details.js";
 import type { ConversationDetails, ConversationRef, HelpdeskClient } from "../provider.js";
-import { headerEpoch, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
+import { HelpdeskError, headerEpoch, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
 import { noteAsHtml } from "../note-html.js";
 import { apiUrl, segment } from "../provider-settings.js";
 import { conversationSchema, errorListSchema, teamSchema } from "./schema.js";
@@ -18,6 +18,8 @@ export interface IntercomSettings {
   adminId: string;
   apiUrl: URL;
   timeoutMs: number;
+  /** INTERCOM_WORKSPACE_ID (lower case); unset: conversations of any workspace are read and written */
+  workspaceId?: string;
 }
 
 export function intercomProtocol(settings: Pick<IntercomSettings, "accessToken">): HelpdeskProtocol {
@@ -51,12 +53,25 @@ export function createIntercomClient(settings: IntercomSettings): HelpdeskClient
   const timeoutMs = settings.timeoutMs;
   const teamNames = cacheTeamNames();
 
+  function checkAccount(ref: ConversationRef): void {
+    // Conversation ids are per workspace: conversation 123 of another workspace is some other company's 123 here.
+    if (settings.workspaceId !== undefined && ref.account !== "" && ref.account.toLowerCase() !== settings.workspaceId) {
+      throw new HelpdeskError({
+        provider: "intercom",
+        conversationId: ref.conversationId,
+        retryable: false,
+        reason: `Intercom: conversation is in workspace ${ref.account} but closeloop is configured for workspace ${settings.workspaceId}`,
+      });
+    }
+  }
+
   return {
     provider: "intercom",
 
     // https://developers.intercom.com/docs/references/2.14/rest-api/api.intercom.io/conversations/replyconversation
     // A reply with message_type "note" from an admin is an internal note; the body is HTML.
     async addNote(ref: ConversationRef, body: string) {
+      checkAccount(ref);
       await requestJson(protocol, {
         conversationId: ref.conversationId,
         method: "POST",
@@ -70,6 +85,7 @@ export function createIntercomClient(settings: IntercomSettings): HelpdeskClient
     // https://developers.intercom.com/docs/references/2.14/rest-api/api.intercom.io/conversations/manageconversation
     // Opening an already open conversation is accepted, so a retried job does no harm.
     async reopen(ref: ConversationRef) {
+      checkAccount(ref);
       await requestJson(protocol, {
         conversationId: ref.conversationId,
         method: "POST",
@@ -82,6 +98,7 @@ export function createIntercomClient(settings: IntercomSettings): HelpdeskClient
 
     // https://developers.intercom.com/docs/references/2.14/rest-api/api.intercom.io/conversations/retrieveconversation
     async readConversation(ref: ConversationRef): Promise<ConversationDetails> {
+      checkAccount(ref);
       const conversation = await requestJson(protocol, {
         conversationId: ref.conversationId,
         method: "GET",

@@ -4,6 +4,7 @@ import { ProviderConfigError, readApiUrl, readCredentials } from "../provider-se
 import { createIntercomClient, type IntercomSettings } from "./client.js";
 import { intercomUrls } from "./urls.js";
 import { intercomWebhook } from "./webhook.js";
+import { readWorkspaceId } from "./workspace.js";
 
 export const intercomProvider: ProviderDefinition<IntercomSettings> = {
   id: "intercom",
@@ -15,12 +16,14 @@ export const intercomProvider: ProviderDefinition<IntercomSettings> = {
     if (!/^\d+$/.test(credentials.INTERCOM_ADMIN_ID)) {
       throw new ProviderConfigError("intercom", "INTERCOM_ADMIN_ID", "must be the numeric id of the teammate who writes the notes");
     }
+    const workspaceId = readWorkspaceId(env);
     return {
       accessToken: credentials.INTERCOM_ACCESS_TOKEN,
       adminId: credentials.INTERCOM_ADMIN_ID,
       // US by default; EU and AU workspaces set https://api.eu.intercom.io or https://api.au.intercom.io.
       apiUrl: readApiUrl("intercom", env, "INTERCOM_API_URL", "https://api.intercom.io"),
       timeoutMs: DEFAULT_TIMEOUT_MS,
+      ...(workspaceId === undefined ? {} : { workspaceId }),
     };
   },
   createClient: createIntercomClient,

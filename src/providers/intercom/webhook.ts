@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { header, hmacMatches, isoTime, type HelpdeskEvent, type HelpdeskWebhook, type WebhookSettings } from "../helpdesk-webhook.js";
 import { readApiUrl } from "../provider-settings.js";
+import { readWorkspaceId } from "./workspace.js";
 
 /*
  * Intercom webhooks (https://developers.intercom.com/docs/webhooks/setting-up-webhooks, signature:
@@ -15,9 +16,15 @@ import { readApiUrl } from "../provider-settings.js";
 export interface IntercomWebhookSettings extends WebhookSettings {
   /** the inbox host of the workspace's region, for the conversation URL */
   appHost: string;
+  /** INTERCOM_WORKSPACE_ID: when set, notifications of other workspaces are another account's and not read */
+  workspaceId?: string;
 }
 
 const id = z.union([z.string(), z.number()]).transform(String);
+
+// Who wrote a part or a first message (https://developers.intercom.com/docs/references/2.14/rest-api/api.intercom.io/conversations/conversation):
+// author.type is "admin" for a teammate, "user" or "lead" for a customer, "bot" for automation.
+const author = z.looseObject({ type: z.string().nullish() }).nullish();
 
 const notificationSchema = z.looseObject({
   id: z.string(),
@@ -31,12 +38,12 @@ const notificationSchema = z.looseObject({
           type: z.string().nullish(),
           id: id.nullish(),
           created_at: z.number().nullish(),
-          source: z.looseObject({ body: z.string().nullish() }).nullish(),
+          source: z.looseObject({ body: z.string().nullish(), author }).nullish(),
           tags: z.looseObject({ tags: z.array(z.looseObject({ name: z.string() })).default([]) }).nullish(),
           conversation_parts: z
             .looseObject({
               conversation_parts: z
-                .array(z.looseObject({ part_type: z.string().nullish(), body: z.string().nullish(), created_at: z.number().nullish() }))
+                .array(z.looseObject({ part_type: z.string().nullish(), body: z.string().nullish(), created_at: z.number().nullish(), author }))
                 .default([]),
             })
             .nullish(),
@@ -47,7 +54,8 @@ const notificationSchema = z.looseObject({
 });
 
 // Topics whose item is a conversation and that can carry new text or tags.
-const FIRST_MESSAGE_TOPICS = new Set(["conversation.user.created", "conversation.admin.single.created"]);
+const ADMIN_STARTED = "conversation.admin.single.created";
+const FIRST_MESSAGE_TOPICS = new Set(["conversation.user.created", ADMIN_STARTED]);
 
 // https://developers.intercom.com/building-apps/docs/rest-apis: one inbox host per hosting region.
 const APP_HOSTS: Record<string, string> = { "api.eu.intercom.io": "app.eu.intercom.com", "api.au.intercom.io": "app.au.intercom.com" };
@@ -58,7 +66,8 @@ export const intercomWebhook: HelpdeskWebhook<IntercomWebhookSettings> = {
     const secret = env.INTERCOM_WEBHOOK_SECRET?.trim();
     if (!secret) return null;
     const apiHost = readApiUrl("intercom", env, "INTERCOM_API_URL", "https://api.intercom.io").hostname;
-    return { secret, appHost: APP_HOSTS[apiHost] ?? "app.intercom.com" };
+    const workspaceId = readWorkspaceId(env);
+    return { secret, appHost: APP_HOSTS[apiHost] ?? "app.intercom.com", ...(workspaceId === undefined ? {} : { workspaceId }) };
   },
   verify(request, settings) {
     const given = header(request, "x-hub-signature");
@@ -72,14 +81,18 @@ export const intercomWebhook: HelpdeskWebhook<IntercomWebhookSettings> = {
     const notification = parsed.data;
     const item = notification.data?.item;
     if (item?.type !== "conversation" || !item.id || !notification.app_id) return { ignore: `topic ${notification.topic} carries no conversation` };
+    if (settings.workspaceId !== undefined && notification.app_id.toLowerCase() !== settings.workspaceId) {
+      return { ignore: `workspace ${notification.app_id} is another account (INTERCOM_WORKSPACE_ID is ${settings.workspaceId})` };
+    }
 
     const messages: HelpdeskEvent["messages"] = [];
     const occurredAt = isoTime(notification.created_at) ?? request.receivedAt.toISOString();
     if (FIRST_MESSAGE_TOPICS.has(notification.topic) && item.source?.body) {
-      messages.push({ text: item.source.body, at: isoTime(item.created_at) ?? occurredAt });
+      messages.push({ text: item.source.body, at: isoTime(item.created_at) ?? occurredAt, byAgent: item.source.author?.type === "admin" || notification.topic === ADMIN_STARTED });
     }
+    // Admin notes and admin replies are a teammate's; a customer's (user, lead) or a bot's part links nothing.
     for (const part of item.conversation_parts?.conversation_parts ?? []) {
-      if (part.body) messages.push({ text: part.body, at: isoTime(part.created_at) ?? occurredAt });
+      if (part.body) messages.push({ text: part.body, at: isoTime(part.created_at) ?? occurredAt, byAgent: part.author?.type === "admin" });
     }
     const tags = item.tags ? item.tags.tags.map((tag) => tag.name) : undefined;
     if (messages.length === 0 && tags === undefined) return { ignore: `topic ${notification.topic} carries no text or tags` };

@@ -9,7 +9,7 @@ import { ProviderConfigError } from "../provider-settings.js";
  * closeloop reads webhooks subscribed to Zendesk ticket events
  * (https://developer.zendesk.com/api-reference/webhooks/event-types/ticket-events/): { id, type:
  * "zen:event-type:ticket.comment_added", time, subject: "zen:ticket:<id>", detail: <ticket: id, tags, group_id…>,
- * event: { comment: { body, is_public } } }. Webhooks connected to triggers send whatever body the trigger defines
+ * event: { comment: { body, is_public, author: { id, is_staff, name } } } }. Webhooks connected to triggers send whatever body the trigger defines
  * and are not read.
  * The events name the account by number only, so the ticket's subdomain comes from ZENDESK_SUBDOMAIN.
  */
@@ -25,7 +25,11 @@ const eventSchema = z.looseObject({
   time: z.string().nullish(),
   subject: z.string().nullish(),
   detail: z.looseObject({ id: id.nullish(), tags: z.array(z.string()).nullish(), description: z.string().nullish() }).nullish(),
-  event: z.looseObject({ comment: z.looseObject({ body: z.string().nullish() }).nullish() }).nullish(),
+  event: z
+    .looseObject({
+      comment: z.looseObject({ body: z.string().nullish(), author: z.looseObject({ is_staff: z.boolean().nullish() }).nullish() }).nullish(),
+    })
+    .nullish(),
 });
 
 const COMMENT_ADDED = "zen:event-type:ticket.comment_added";
@@ -60,8 +64,11 @@ export const zendeskWebhook: HelpdeskWebhook<ZendeskWebhookSettings> = {
 
     const occurredAt = isoTime(event.time) ?? request.receivedAt.toISOString();
     const messages: HelpdeskEvent["messages"] = [];
-    if (event.type === COMMENT_ADDED && event.event?.comment?.body) messages.push({ text: event.event.comment.body, at: occurredAt });
-    else if (event.type === TICKET_CREATED && event.detail?.description) messages.push({ text: event.detail.description, at: occurredAt });
+    // comment.author.is_staff says an agent (or admin) wrote the comment; an end user's comment links nothing. A new
+    // ticket's description names no author (the requester is usually the customer), so it links nothing either.
+    if (event.type === COMMENT_ADDED && event.event?.comment?.body) {
+      messages.push({ text: event.event.comment.body, at: occurredAt, byAgent: event.event.comment.author?.is_staff === true });
+    } else if (event.type === TICKET_CREATED && event.detail?.description) messages.push({ text: event.detail.description, at: occurredAt, byAgent: false });
     else if (event.type !== TAGS_CHANGED) return { ignore: `${event.type} is not read` };
     const tags = event.detail?.tags ?? undefined;
     if (messages.length === 0 && tags === undefined) return { ignore: `${event.type} carries no text or tags` };

@@ -19,7 +19,7 @@ export const conformance: ConformanceCase = {
       provider: "freshdesk",
       type: "{note_type:private}",
       conversationUrl: "https://acme.freshdesk.com/a/tickets/4242",
-      messages: [{ text: "Engineering tracks this in https://github.com/octo-org/app/issues/42", at: receivedAt.toISOString() }],
+      messages: [{ text: "Engineering tracks this in https://github.com/octo-org/app/issues/42", at: receivedAt.toISOString(), byAgent: true }],
       team: "Billing",
       tags: ["billing", "export"],
       occurredAt: receivedAt.toISOString(),

@@ -20,7 +20,7 @@ export const conformance: ConformanceCase = {
       eventId: "evt_2fa8d3c1",
       type: "new_comment_added",
       conversationUrl: "https://app.frontapp.com/open/cnv_55c8c149",
-      messages: [{ text: "Filed as https://github.com/octo-org/app/issues/42", at: "2026-11-23T10:00:00.100Z" }],
+      messages: [{ text: "Filed as https://github.com/octo-org/app/issues/42", at: "2026-11-23T10:00:00.100Z", byAgent: true }],
       tags: ["Billing"],
       occurredAt: "2026-11-23T10:00:00.123Z",
     }),

@@ -86,6 +86,19 @@ describe("Intercom client", () => {
     expect(error).toMatchObject({ status: 400, retryable: false, reason: "Intercom: request rejected (400): Admin not found" });
   });
 
+  it("with INTERCOM_WORKSPACE_ID set, refuses a conversation of another workspace without calling the API, and serves its own", async () => {
+    const intercom = intercomProvider.createClient(intercomProvider.configure({ ...fake.env(), INTERCOM_WORKSPACE_ID: "ABC123" })!);
+    for (const call of [() => intercom.reopen({ ...ref, account: "zz99other" }), () => intercom.readConversation({ ...ref, account: "zz99other" })]) {
+      await expect(call()).rejects.toMatchObject({
+        retryable: false,
+        reason: "Intercom: conversation is in workspace zz99other but closeloop is configured for workspace abc123",
+      });
+    }
+    expect(fake.http.requests).toHaveLength(0);
+    await intercom.reopen(ref);
+    expect(fake.http.requests).toHaveLength(1);
+  });
+
   describe("configure", () => {
     it("is not enabled without credentials", () => {
       expect(intercomProvider.configure({})).toBeNull();

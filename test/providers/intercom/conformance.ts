@@ -28,6 +28,7 @@ export const conformance: ConformanceCase = {
         {
           text: '<p>Tracked in <a href="https://github.com/Octo-Org/App/issues/42" target="_blank">octo-org/app#42</a></p>',
           at: "2026-11-23T10:00:00.000Z",
+          byAgent: true,
         },
       ],
       tags: ["Billing"],

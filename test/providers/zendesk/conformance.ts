@@ -19,7 +19,7 @@ export const conformance: ConformanceCase = {
       eventId: "cbe4028c-7239-495d-b020-f22348516046",
       type: "zen:event-type:ticket.comment_added",
       conversationUrl: "https://acme.zendesk.com/agent/tickets/48213",
-      messages: [{ text: "Internal: see https://github.com/octo-org/app/issues/42", at: "2026-11-23T09:00:00.672Z" }],
+      messages: [{ text: "Internal: see https://github.com/octo-org/app/issues/42", at: "2026-11-23T09:00:00.672Z", byAgent: true }],
       tags: ["billing", "export"],
       occurredAt: "2026-11-23T09:00:00.672Z",
     }),

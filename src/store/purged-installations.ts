@@ -1,0 +1,15 @@
+import type { Prisma } from "./database.js";
+
+/**
+ * Installations that were uninstalled and purged (README, Retention). A delivery of one that is processed later (a
+ * retry, a late redelivery, a replica that was behind) is dropped instead of re-creating the repository and issue
+ * rows the purge removed. GitHub gives an app installed again a new installation id, so a row here is never undone.
+ */
+export async function recordPurgedInstallation(prisma: Prisma, installationId: bigint, at: Date): Promise<void> {
+  // A redelivered `installation.deleted` finds its row and keeps the first date.
+  await prisma.purgedInstallation.upsert({ where: { id: installationId }, create: { id: installationId, purgedAt: at }, update: {} });
+}
+
+export async function isPurgedInstallation(prisma: Prisma, installationId: bigint): Promise<boolean> {
+  return (await prisma.purgedInstallation.findUnique({ where: { id: installationId }, select: { id: true } })) !== null;
+}

@@ -1,0 +1,95 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import pino from "pino";
+import { Probot, ProbotOctokit } from "probot";
+import { RepositoryPermissions } from "../../src/github/permissions.js";
+import { closeloopApp } from "../../src/app.js";
+import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
+import type { HandlerDeps } from "../../src/handlers/deps.js";
+import { urlMatchers } from "../../src/providers/url-matchers.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
+import { applySourceChange } from "../../src/store/links.js";
+import { TEST_APP_ID } from "../support/app.js";
+import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { receive, webhookExample } from "../support/github.js";
+
+type Payload = Record<string, any>;
+
+const UNINSTALLED = { id: 186853002n, installationId: 77n, owner: "Codertocat", name: "Hello-World" };
+const OTHER = { id: 5n, installationId: 88n, owner: "octo-org", name: "app" };
+
+async function seedLink(database: Database, repository: typeof UNINSTALLED, githubId: bigint): Promise<void> {
+  await applySourceChange(database.prisma, {
+    issue: { repository, number: 1, githubId, state: "open" },
+    source: { kind: "comment", key: String(githubId) },
+    event: { action: "created", version: new Date("2026-11-20T10:00:00Z") },
+    createdAt: new Date("2026-11-20T10:00:00Z"),
+    links: [{ provider: "zendesk", account: "acme", conversationId: String(githubId), url: `https://acme.zendesk.com/agent/tickets/${githubId}` }],
+  });
+}
+
+/** A delivery that failed too often, as the worker keeps it for `closeloop status`. */
+async function seedDeadDelivery(database: Database, id: string, name: string, payload: Payload): Promise<void> {
+  const at = new Date("2026-11-25T10:00:00Z");
+  await database.prisma.delivery.create({ data: { id, name, payload: JSON.stringify(payload), receivedAt: at, attempts: 8, deadAt: at, lastError: "boom" } });
+}
+
+function installationDeleted(id: number): Payload {
+  const payload = webhookExample<Payload>("installation", "deleted");
+  payload.installation.id = id;
+  return payload;
+}
+
+describe.each(ENGINES)("uninstalling on %s", (engine) => {
+  let database: Database;
+  let probot: Probot;
+  let logs: string[];
+
+  beforeEach(async () => {
+    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+    logs = [];
+    const log = pino({ level: "info" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
+    probot = new Probot({ appId: TEST_APP_ID, githubToken: "test-token", log, Octokit: ProbotOctokit.defaults({ retry: { enabled: false }, throttle: { enabled: false } }) });
+    const deps: HandlerDeps = { prisma: database.prisma, configs: new RepoConfigCache(database.prisma, log), matchers: urlMatchers, appId: TEST_APP_ID, permissions: new RepositoryPermissions() };
+    await probot.load(closeloopApp(deps));
+  });
+  afterEach(async () => {
+    await database.close();
+  });
+
+  it("purges the installation's repositories and dead deliveries, and no other installation's", async () => {
+    await seedLink(database, UNINSTALLED, 1001n);
+    await seedLink(database, OTHER, 2002n);
+    await seedDeadDelivery(database, "dead-77", "issue_comment", { action: "created", installation: { id: 77 }, comment: { body: "customer text" } });
+    await seedDeadDelivery(database, "dead-88", "issue_comment", { action: "created", installation: { id: 88 }, comment: { body: "other text" } });
+    await seedDeadDelivery(database, "helpdesk.zendesk:evt", "helpdesk.zendesk", { provider: "zendesk", messages: [] });
+
+    await receive(probot, "installation", installationDeleted(77));
+
+    expect((await database.prisma.repository.findMany({ select: { id: true } })).map((row) => row.id)).toEqual([OTHER.id]);
+    expect((await database.prisma.delivery.findMany({ orderBy: { id: "asc" }, select: { id: true } })).map((row) => row.id)).toEqual(["dead-88", "helpdesk.zendesk:evt"]);
+    expect(logs.some((line) => line.includes("deleted; purged 1 repositories and 1 dead deliveries"))).toBe(true);
+  });
+
+  it("drops a later delivery of the uninstalled installation instead of re-creating its rows", async () => {
+    await seedLink(database, UNINSTALLED, 1001n);
+    await receive(probot, "installation", installationDeleted(77));
+    expect(await database.prisma.repository.count()).toBe(0);
+
+    // A comment that names a conversation, delivered late (a retry, a replica behind): nothing is stored, GitHub is not asked.
+    const late = webhookExample<Payload>("issue_comment", "created");
+    late.installation = { id: 77, node_id: "x" };
+    late.comment.body = "Customer: https://acme.zendesk.com/agent/tickets/4242";
+    late.comment.author_association = "OWNER";
+    await receive(probot, "issue_comment", late, "late-delivery");
+
+    expect({ repositories: await database.prisma.repository.count(), issues: await database.prisma.issue.count(), links: await database.prisma.link.count() }).toEqual({
+      repositories: 0,
+      issues: 0,
+      links: 0,
+    });
+    expect(logs).toContain("issue_comment delivery late-delivery of installation 77, which was uninstalled and purged; dropped");
+    // The uninstall itself, delivered again, is not dropped: a purge that failed half-way is finished by its retry.
+    await receive(probot, "installation", installationDeleted(77));
+    expect(logs.filter((line) => line.includes("installation 77") && line.includes("deleted; purged"))).toHaveLength(2);
+  });
+});
