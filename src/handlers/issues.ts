@@ -6,6 +6,7 @@ import { captureText } from "./capture.js";
 import type { HandlerDeps } from "./deps.js";
 import { describeIssue, issueRef, repositoryRef } from "./payload-refs.js";
 import type { IssueRef } from "../domain/refs.js";
+import type { SummaryDetails } from "../domain/reopen-summary.js";
 
 type IssueEvent = "issues.opened" | "issues.edited" | "issues.closed" | "issues.reopened" | "issues.transferred" | "issues.deleted";
 
@@ -66,7 +67,7 @@ export async function onIssueState(deps: HandlerDeps, context: Context<"issues.c
 }
 
 /** The close's note and summary settings, and whether its reason reopens the linked conversations. */
-async function closeSettings(deps: HandlerDeps, context: Context<"issues.closed">, ref: IssueRef, reason: string): Promise<{ reopen: boolean; note: string; summary: boolean }> {
+async function closeSettings(deps: HandlerDeps, context: Context<"issues.closed">, ref: IssueRef, reason: string): Promise<{ reopen: boolean; note: string; summary: boolean; details: SummaryDetails }> {
   const config = await deps.configs.get(ref.repository, (file) => context.config(file));
   const reopen = (config.reopen.on as string[]).includes(reason);
   if (!reopen) {
@@ -80,7 +81,7 @@ async function closeSettings(deps: HandlerDeps, context: Context<"issues.closed"
     number: String(issue.number),
     title: issue.title,
   });
-  return { reopen, note, summary: config.comment.summary };
+  return { reopen, note, summary: config.comment.summary, details: config.comment.details };
 }
 
 /** `issues.transferred`: the links follow the issue. */

@@ -1,6 +1,7 @@
 import type { Logger } from "probot";
 import { QUEUES } from "../config/queues.js";
 import { PROVIDERS } from "../domain/link.js";
+import { NOT_CONFIGURED } from "../domain/failure-category.js";
 import { providers } from "../providers/registry.js";
 import type { Engine } from "../store/database-url.js";
 import type { Prisma } from "../store/database.js";
@@ -130,7 +131,7 @@ export class ReopenWorker {
     for (const provider of PROVIDERS) {
       if (this.#lanes.has(provider)) continue;
       const name = providers.get(provider)?.name ?? provider;
-      const closes = await killUnrunnableJobs(this.prisma, provider, `${name}: provider not configured`);
+      const closes = await killUnrunnableJobs(this.prisma, provider, `${name}: ${NOT_CONFIGURED}`);
       if (closes.length === 0) continue;
       this.log.error({ provider, closes }, `reopen: ${name} is not configured; its jobs are dead ("provider not configured"). Set its credentials, then \`closeloop retry --dead\``);
       await markSummaryDue(this.prisma, closes);

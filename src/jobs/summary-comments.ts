@@ -2,7 +2,7 @@ import PQueue from "p-queue";
 import type { Logger, ProbotOctokit } from "probot";
 import type { QueueSettings } from "../config/queues.js";
 import { githubStatus } from "../github/errors.js";
-import { renderReopenSummary, summaryMarker } from "../domain/reopen-summary.js";
+import { renderReopenSummary, showsDetails, summaryMarker } from "../domain/reopen-summary.js";
 import { providers } from "../providers/registry.js";
 import type { Engine } from "../store/database-url.js";
 import type { Prisma } from "../store/database.js";
@@ -58,7 +58,8 @@ export class SummaryComments {
   async #write(summary: DueSummary): Promise<void> {
     const where = `${summary.owner}/${summary.repo}#${summary.number}`;
     const names = Object.fromEntries([...providers.values()].map((definition) => [definition.id, definition.name]));
-    const body = renderReopenSummary({ closeId: summary.closeId, reason: summary.reason, jobs: summary.jobs, names });
+    const details = showsDetails(summary.details, summary.repositoryPrivate);
+    const body = renderReopenSummary({ closeId: summary.closeId, reason: summary.reason, jobs: summary.jobs, names, details });
     try {
       if (body === summary.body) {
         await this.#leases.settle(summary.closeId, summaryWritten(summary, { commentId: summary.commentId, body }));

@@ -1,4 +1,5 @@
 import { issueState } from "../domain/mentions.js";
+import type { SummaryDetails } from "../domain/reopen-summary.js";
 import type { Prisma, Transaction } from "./database.js";
 import { ensureIssue } from "./links.js";
 import { reconcileLinks } from "./mentions.js";
@@ -14,9 +15,10 @@ export interface IssueCloseEvent {
   closedBy: string | null;
   /** whether the reason is in `reopen.on` */
   reopen: boolean;
-  /** the note as rendered now, and whether to write a summary */
+  /** the note as rendered now, whether to write a summary, and `comment.details` */
   note: string;
   summary: boolean;
+  details: SummaryDetails;
 }
 
 export type IssueStateOutcome =
@@ -36,8 +38,8 @@ export async function recordIssueClose(prisma: Prisma, ref: IssueRef, close: Iss
   return inTransaction(prisma, async (tx) => {
     const issue = await ensureIssue(prisma, tx, ref);
     const [created] = await tx.$queryRaw<{ id: number }[]>`
-      INSERT INTO "IssueClose" ("issueId", "closedAt", "reason", "reopen", "closedBy", "note", "summary", "createdAt")
-      VALUES (${issue.id}, ${close.closedAt}, ${close.stateReason ?? "completed"}, ${close.reopen}, ${close.closedBy}, ${close.note}, ${close.summary}, ${new Date()})
+      INSERT INTO "IssueClose" ("issueId", "closedAt", "reason", "reopen", "closedBy", "note", "summary", "details", "createdAt")
+      VALUES (${issue.id}, ${close.closedAt}, ${close.stateReason ?? "completed"}, ${close.reopen}, ${close.closedBy}, ${close.note}, ${close.summary}, ${close.details}, ${new Date()})
       ON CONFLICT ("issueId", "closedAt") DO NOTHING RETURNING "id"`;
     if (!created) {
       const known = await tx.issueClose.findUniqueOrThrow({ where: { issueId_closedAt: { issueId: issue.id, closedAt: close.closedAt } }, select: { id: true } });

@@ -13,7 +13,7 @@ describe("parseRepoConfig", () => {
         on: ["completed", "not_planned"],
         note: "The GitHub issue {url} linked to this conversation was closed ({reason}). Follow up with the customer.",
       },
-      comment: { summary: true },
+      comment: { summary: true, details: "private" },
       links: { max_per_source: 50 },
     });
     expect(parseRepoConfig(null)).toEqual(DEFAULT_CONFIG);
@@ -49,6 +49,7 @@ describe("parseRepoConfig", () => {
     [{ reopen: { on: ["closed"] } }, '.github/closeloop.yml: reopen.on.0: must be "completed", "not_planned" or "duplicate"'],
     [{ reopen: { note: "Closed: {link}" } }, ".github/closeloop.yml: reopen.note: unknown placeholder {link}; use {url}, {reason}, {repository}, {number}, {title}"],
     [{ comment: { summary: "no" } }, ".github/closeloop.yml: comment.summary: must be true or false"],
+    [{ comment: { details: "public" } }, '.github/closeloop.yml: comment.details: must be "always", "private" or "never"'],
     [{ links: { max_per_source: -1 } }, ".github/closeloop.yml: links.max_per_source: must be at least 1"],
     [{ label: { daily: "x" } }, '.github/closeloop.yml: unknown key "label"'],
     [{ frequency: { hourly: {} } }, '.github/closeloop.yml: frequency: unknown key "hourly"'],

@@ -10,7 +10,7 @@ import type { FakeZendesk } from "../providers/zendesk/fake-server.js";
 import type { FakeIntercom } from "../providers/intercom/fake-server.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { GITHUB_API, testProbot } from "../support/github.js";
-import { allSettled, closeWithLinks, conversation, useFakeHelpdesks, lanesFor, type LaneOptions } from "../support/reopen.js";
+import { allSettled, closeWithLinks, conversation, REPOSITORY, useFakeHelpdesks, lanesFor, type LaneOptions } from "../support/reopen.js";
 import { waitFor } from "../support/wait.js";
 
 const FAST: ReopenWorkerOptions = { leaseMs: 2_000, idlePollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200 };
@@ -246,11 +246,11 @@ describe.each(ENGINES)("the reopen worker on %s, against the fake helpdesks over
   describe("the summary comment", () => {
     const comments = `/repos/Codertocat/Hello-World/issues`;
 
-    it("is posted once when every job of the close has settled, with counts and each failure", async () => {
+    it("is posted once when every job of the close has settled, with counts and, on a private repository, each failure", async () => {
       const links = [conversation("intercom", 40), conversation("intercom", 41), conversation("zendesk", 40)];
       fake("intercom").seed({ id: links[0]!.conversationId, open: false });
       fake("zendesk").seed({ id: links[2]!.conversationId, open: false });
-      const closeId = await closeWithLinks(database.prisma, 41, links, { summary: true });
+      const closeId = await closeWithLinks(database.prisma, 41, links, { summary: true, private: true });
       const bodies: string[] = [];
       nock(GITHUB_API)
         .post(`${comments}/41/comments`, (body: { body: string }) => bodies.push(body.body) > 0)
@@ -264,7 +264,9 @@ describe.each(ENGINES)("the reopen worker on %s, against the fake helpdesks over
       expect(body).toContain("**closeloop** reopened 2 of 3 linked conversations with an internal note, because this issue was closed as completed.");
       expect(body).toContain("| Intercom | 1 | 1 |\n| Zendesk | 1 | 0 |");
       const deadJob = await job(links[1]!.conversationId);
-      expect(body).toContain(`- Intercom conversation [${links[1]!.conversationId}](${links[1]!.url}): \`Intercom: conversation not found (404)\` (job ${deadJob.id})`);
+      // The reason's category, not the helpdesk's text (which `closeloop jobs` shows).
+      expect(body).toContain(`- Intercom conversation [${links[1]!.conversationId}](${links[1]!.url}): not found (job ${deadJob.id})`);
+      expect(deadJob.lastError).toBe("Intercom: conversation not found (404)");
       expect(await database.prisma.issueClose.findUniqueOrThrow({ where: { id: closeId } })).toMatchObject({ summaryCommentId: 9001n, summaryDueAt: null, summaryBody: body });
     });
 
@@ -294,6 +296,39 @@ describe.each(ENGINES)("the reopen worker on %s, against the fake helpdesks over
       expect(edited[0]).toContain("| Intercom | 2 | 0 |");
       expect(edited[0]).not.toContain("Not reopened");
       expect(await database.prisma.issueClose.findUniqueOrThrow({ where: { id: closeId } })).toMatchObject({ summaryCommentId: 9002n, summaryBody: edited[0] });
+    });
+
+    it("on a public repository, or one made public after the close, gives counts: no conversation id, URL or reason", async () => {
+      const links = [conversation("intercom", 80), conversation("intercom", 81)];
+      const links2 = [conversation("intercom", 82), conversation("intercom", 83)];
+      fake("intercom").seed({ id: links[0]!.conversationId, open: false });
+      fake("intercom").seed({ id: links2[0]!.conversationId, open: false });
+      const bodies = new Map<number, string>();
+      nock(GITHUB_API)
+        .post(`${comments}/80/comments`, (body: { body: string }) => bodies.set(80, body.body).size > 0)
+        .reply(201, { id: 9010 })
+        .post(`${comments}/82/comments`, (body: { body: string }) => bodies.set(82, body.body).size > 0)
+        .reply(201, { id: 9011 });
+      const publicClose = await closeWithLinks(database.prisma, 80, links, { summary: true, private: false });
+      // Private when issue 82 closed; a later payload said the repository is public: the summary, written after, follows that.
+      const madePublic = await closeWithLinks(database.prisma, 82, links2, { summary: true, private: true });
+      expect(await database.prisma.repository.findUniqueOrThrow({ where: { id: REPOSITORY.id } })).toMatchObject({ private: true });
+      await database.prisma.repository.update({ where: { id: REPOSITORY.id }, data: { private: false } });
+      startWorker(["intercom"]);
+      for (const closeId of [publicClose, madePublic]) {
+        await waitFor(async () => (await database.prisma.issueClose.findUniqueOrThrow({ where: { id: closeId } })).summaryCommentId !== null, 10_000);
+      }
+
+      expect(bodies.size).toBe(2);
+      for (const [number, body] of bodies) {
+        const [, dead] = number === 80 ? links : links2;
+        const deadJob = await job(dead!.conversationId);
+        expect(deadJob.state).toBe("dead");
+        expect(body).toContain("reopened 1 of 2 linked conversations");
+        expect(body).toContain("| Intercom | 1 | 1 |");
+        expect(body).toContain("`npx closeloop jobs --state dead`");
+        for (const secret of [dead!.conversationId, dead!.url, "not found", "404", `job ${deadJob.id}`]) expect(body).not.toContain(secret);
+      }
     });
 
     it("finds the comment an earlier attempt posted but could not record, instead of posting twice", async () => {
