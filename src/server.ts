@@ -68,6 +68,7 @@ function serve(env: Env, database: Database, providers: Map<ProviderId, EnabledP
     const labelsWanted = () => labelJobs.wake();
     const reopen = new ReopenWorker(database.prisma, database.engine, helpdeskLanes(providers), github, app.log, {
       dryRun: env.CLOSELOOP_DRY_RUN,
+      appId: Number(env.APP_ID),
       leaseMs: env.CLOSELOOP_REOPEN_LEASE_SECONDS * 1000,
       enrichment: {
         // Customer ids are stored only as HMACs under the app's webhook secret (docs/labels.md).

@@ -30,6 +30,11 @@ export interface ReopenWorkerOptions {
   dryRun?: boolean;
   /** attempts at writing a summary comment before giving up on it */
   maxSummaryAttempts?: number;
+  /**
+   * the GitHub App's id (APP_ID): a summary comment a crashed attempt posted is recognised as this app's by it.
+   * Without it none is, and such a summary is posted again rather than a comment of someone else's edited.
+   */
+  appId?: number;
   /** how long `stop` waits for calls in flight */
   stopTimeoutMs?: number;
   /** reads linked conversations' details for the labels (enrichment jobs); without it those jobs wait */
@@ -74,7 +79,7 @@ export class ReopenWorker {
       this.#kinds.push(new HelpdeskJobs(kind, this.#lanes, prisma, engine, this.owner, log, wake));
     }
     const summary = { ...QUEUES.summary, ...(given.leaseMs === undefined ? {} : { leaseMs: given.leaseMs }), ...(given.maxSummaryAttempts === undefined ? {} : { maxAttempts: given.maxSummaryAttempts }) };
-    this.#summaries = new SummaryComments(prisma, engine, github, log, this.owner, { settings: summary, dryRun });
+    this.#summaries = new SummaryComments(prisma, engine, github, log, this.owner, { settings: summary, dryRun, appId: options.appId });
     this.#worker = new Worker({
       name: "reopen",
       log,

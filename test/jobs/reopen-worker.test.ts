@@ -9,6 +9,7 @@ import type { FakeHelpdeskServer } from "../fakes/fake-helpdesk.js";
 import type { FakeZendesk } from "../providers/zendesk/fake-server.js";
 import type { FakeIntercom } from "../providers/intercom/fake-server.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { TEST_APP_ID } from "../support/app.js";
 import { GITHUB_API, testProbot } from "../support/github.js";
 import { allSettled, closeWithLinks, conversation, REPOSITORY, useFakeHelpdesks, lanesFor, type LaneOptions } from "../support/reopen.js";
 import { waitFor } from "../support/wait.js";
@@ -40,7 +41,7 @@ describe.each(ENGINES)("the reopen worker on %s, against the fake helpdesks over
       providers.map((provider) => fake(provider)),
       { timeoutMs: TIMEOUT_MS, ...options },
     );
-    const worker = new ReopenWorker(database.prisma, database.engine, lanes, (id) => probot.auth(id), log, { ...FAST, ...options });
+    const worker = new ReopenWorker(database.prisma, database.engine, lanes, (id) => probot.auth(id), log, { ...FAST, appId: TEST_APP_ID, ...options });
     workers.push(worker);
     worker.start();
     return worker;
@@ -337,10 +338,17 @@ describe.each(ENGINES)("the reopen worker on %s, against the fake helpdesks over
       const closeId = await closeWithLinks(database.prisma, 60, [link], { summary: true });
       // An earlier worker claimed the summary, posted it, and died before storing the comment id.
       await database.prisma.issueClose.update({ where: { id: closeId }, data: { summaryAttempts: 1 } });
+      const marker = `<!-- closeloop:reopen-summary close=${closeId} -->\n**closeloop** reopened 0 of 1`;
       nock(GITHUB_API)
         .get(`${comments}/60/comments`)
         .query(true)
-        .reply(200, [{ id: 1, body: "a person's comment" }, { id: 9003, body: `<!-- closeloop:reopen-summary close=${closeId} -->\n**closeloop** reopened 0 of 1` }]);
+        .reply(200, [
+          { id: 1, body: "a person's comment" },
+          // Copies of the marker by a person and by another app come first: neither is closeloop's.
+          { id: 2, body: marker, performed_via_github_app: null },
+          { id: 3, body: marker, performed_via_github_app: { id: TEST_APP_ID + 1 } },
+          { id: 9003, body: marker, performed_via_github_app: { id: TEST_APP_ID } },
+        ]);
       const edited: string[] = [];
       nock(GITHUB_API)
         .patch(`${comments}/comments/9003`, (body: { body: string }) => edited.push(body.body) > 0)
@@ -348,6 +356,29 @@ describe.each(ENGINES)("the reopen worker on %s, against the fake helpdesks over
       startWorker(["intercom"]);
       await waitFor(async () => (await database.prisma.issueClose.findUniqueOrThrow({ where: { id: closeId } })).summaryCommentId === 9003n, 10_000);
       expect(edited[0]).toContain("reopened 1 of 1 linked conversation with");
+    });
+
+    it("does not edit a comment that carries its marker but was written by someone else: it posts its own", async () => {
+      const link = conversation("intercom", 61);
+      fake("intercom").seed({ id: link.conversationId, open: false });
+      const closeId = await closeWithLinks(database.prisma, 61, [link], { summary: true });
+      await database.prisma.issueClose.update({ where: { id: closeId }, data: { summaryAttempts: 1 } });
+      const marker = `<!-- closeloop:reopen-summary close=${closeId} -->\nI typed this`;
+      nock(GITHUB_API)
+        .get(`${comments}/61/comments`)
+        .query(true)
+        .reply(200, [
+          { id: 4, body: marker },
+          { id: 5, body: marker, performed_via_github_app: { id: TEST_APP_ID + 1 } },
+        ]);
+      const posted: string[] = [];
+      nock(GITHUB_API)
+        .post(`${comments}/61/comments`, (body: { body: string }) => posted.push(body.body) > 0)
+        .reply(201, { id: 9004 });
+      startWorker(["intercom"]);
+      // A PATCH of comment 4 or 5 would be an unmatched request, which fails the test (test/setup.ts).
+      await waitFor(async () => (await database.prisma.issueClose.findUniqueOrThrow({ where: { id: closeId } })).summaryCommentId === 9004n, 10_000);
+      expect(posted[0]).toContain("reopened 1 of 1 linked conversation with");
     });
 
     it("is not written when comment.summary is false, nor in a dry run", async () => {
