@@ -74,6 +74,7 @@ function serve(env: Env, database: Database, customerKey: string, providers: Map
     const labelsWanted = () => labelJobs.wake();
     const reopen = new ReopenWorker(database.prisma, database.engine, helpdeskLanes(providers), github, app.log, {
       dryRun: env.CLOSELOOP_DRY_RUN,
+      appId: Number(env.APP_ID),
       leaseMs: env.CLOSELOOP_REOPEN_LEASE_SECONDS * 1000,
       enrichment: {
         // Customer ids are stored only as HMACs under a key of their own, generated once in the database (docs/labels.md).

@@ -88,6 +88,11 @@ export const repoConfigSchema = z
       .strictObject({
         /** one comment on the issue summarising the reopen, edited in place */
         summary: z.boolean("must be true or false").default(true),
+        /**
+         * each failure's conversation id and reason in the summary: always | private (private repositories only; public
+         * ones get counts per helpdesk) | never
+         */
+        details: z.enum(["always", "private", "never"], { error: 'must be "always", "private" or "never"' }).default("private"),
       })
       .prefault({}),
     links: z

@@ -7,6 +7,11 @@ export interface RepositoryRef {
   installationId: bigint;
   owner: string;
   name: string;
+  /**
+   * whether the payload says the repository is private; absent when the source does not say. What the summary
+   * comment shows on GitHub depends on it (docs/reopen.md, Summary comment).
+   */
+  private?: boolean;
 }
 
 export interface IssueRef {

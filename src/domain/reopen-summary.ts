@@ -1,4 +1,8 @@
+import type { FailureCategory } from "./failure-category.js";
 import { PROVIDERS } from "./link.js";
+
+/** `comment.details`: whether the summary lists each failure's conversation and reason. */
+export type SummaryDetails = "always" | "private" | "never";
 
 /** One settled job as the summary comment shows it: what GitHub may see, and nothing about the customer. */
 export interface SummaryJob {
@@ -7,8 +11,8 @@ export interface SummaryJob {
   conversationId: string;
   url: string;
   state: "done" | "dead";
-  /** the failure's reason, for a dead job */
-  reason: string | null;
+  /** why a dead job failed, as a fixed category (never the helpdesk's text) */
+  failure: FailureCategory | null;
 }
 
 export interface SummaryInput {
@@ -18,11 +22,21 @@ export interface SummaryInput {
   jobs: readonly SummaryJob[];
   /** display names by provider id */
   names: Readonly<Record<string, string>>;
+  /** list each failure's conversation and reason (showsDetails), or only count them */
+  details: boolean;
 }
 
 /** More failures than this are counted, not listed: a comment must stay readable (and under GitHub's 65,536 chars). */
 export const LISTED_FAILURES = 50;
-const REASON_LENGTH = 200;
+
+/**
+ * Whether a summary lists its failures: `comment.details` as recorded when the issue closed, and the repository's
+ * visibility as last known when the summary is written (null: never stated, read as public). Deciding at write time
+ * means a repository made public after the close gets counts from its next edit on; an unknown setting shows nothing.
+ */
+export function showsDetails(details: string, repositoryPrivate: boolean | null): boolean {
+  return details === "always" || (details === "private" && repositoryPrivate === true);
+}
 
 /** The marker that lets a retry find a summary it posted but could not record (it ends the first line). */
 export function summaryMarker(closeId: number): string {
@@ -30,9 +44,9 @@ export function summaryMarker(closeId: number): string {
 }
 
 /**
- * The summary comment of one close (docs/reopen.md, Summary comment): counts per helpdesk and each failure's conversation id and reason.
- * Reasons come from helpdesk error messages, so they are masked (email addresses), flattened and set in code spans,
- * which keeps them from mentioning people, linking issues or breaking the comment's markdown.
+ * The summary comment of one close (docs/reopen.md, Summary comment): counts per helpdesk and, with `details`, each
+ * failure's conversation id and the category of its failure. Categories are fixed strings (failure-category.ts), so
+ * nothing a helpdesk wrote reaches GitHub; without `details` GitHub learns only the counts.
  */
 export function renderReopenSummary(input: SummaryInput): string {
   const order = (provider: string) => {
@@ -57,29 +71,21 @@ export function renderReopenSummary(input: SummaryInput): string {
       return `| ${name(provider)} | ${jobs.length - failed} | ${failed} |`;
     }),
   ];
-  if (failures.length > 0) {
+  if (failures.length > 0 && input.details) {
     lines.push("", "**Not reopened**");
     for (const job of failures.slice(0, LISTED_FAILURES)) {
-      lines.push(`- ${name(job.provider)} conversation [${job.conversationId}](${job.url}): ${codeSpan(maskReason(job.reason ?? "unknown error"))} (job ${job.id})`);
+      lines.push(`- ${name(job.provider)} conversation [${job.conversationId}](${job.url}): ${job.failure ?? "failed"} (job ${job.id})`);
     }
     if (failures.length > LISTED_FAILURES) {
       lines.push(`- …and ${failures.length - LISTED_FAILURES} more: \`npx closeloop jobs --state dead\``);
     }
     lines.push("", "Fix the cause, then `npx closeloop retry <job id>` (or `--dead` for all); this comment is updated.");
+  } else if (failures.length > 0) {
+    lines.push(
+      "",
+      "The conversations not reopened and why are listed by `npx closeloop jobs --state dead`. Fix the cause, then " +
+        "`npx closeloop retry --dead`; this comment is updated.",
+    );
   }
   return `${lines.join("\n")}\n`;
-}
-
-/** Email addresses masked, whitespace flattened, clipped. */
-export function maskReason(reason: string): string {
-  const flat = reason
-    .replace(/[^\s@<>()[\]"'`,;:]+@[^\s@<>()[\]"'`,;:]+\.[a-z]{2,}/gi, "[email]")
-    .replace(/\s+/g, " ")
-    .trim();
-  return flat.length <= REASON_LENGTH ? flat : `${flat.slice(0, REASON_LENGTH)}…`;
-}
-
-function codeSpan(text: string): string {
-  // A code span cannot hold its own delimiter without a longer fence; the reason does not need backticks.
-  return `\`${text.replace(/`/g, "'")}\``;
 }

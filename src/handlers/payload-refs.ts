@@ -6,6 +6,8 @@ export interface RepositoryPayload {
   name: string;
   owner: { login: string } | null;
   full_name: string;
+  /** every repository payload has it; optional so a payload without it reads as "not stated" rather than public */
+  private?: boolean;
 }
 
 export interface IssuePayload {
@@ -18,7 +20,9 @@ export interface IssuePayload {
 export function repositoryRef(repository: RepositoryPayload, installationId: number | undefined): RepositoryRef {
   // `owner` is nullable in the transferred issue's new_repository; full_name always has it.
   const owner = repository.owner?.login ?? repository.full_name.split("/")[0] ?? "";
-  return { id: BigInt(repository.id), installationId: BigInt(installationId ?? 0), owner, name: repository.name };
+  const ref: RepositoryRef = { id: BigInt(repository.id), installationId: BigInt(installationId ?? 0), owner, name: repository.name };
+  if (typeof repository.private === "boolean") ref.private = repository.private;
+  return ref;
 }
 
 export function issueRef(repository: RepositoryRef, issue: IssuePayload): IssueRef {

@@ -1,6 +1,7 @@
 import type { Logger } from "probot";
 import { QUEUES } from "../config/queues.js";
 import { PROVIDERS } from "../domain/link.js";
+import { NOT_CONFIGURED } from "../domain/failure-category.js";
 import { providers } from "../providers/registry.js";
 import type { Engine } from "../store/database-url.js";
 import type { Prisma } from "../store/database.js";
@@ -29,6 +30,11 @@ export interface ReopenWorkerOptions {
   dryRun?: boolean;
   /** attempts at writing a summary comment before giving up on it */
   maxSummaryAttempts?: number;
+  /**
+   * the GitHub App's id (APP_ID): a summary comment a crashed attempt posted is recognised as this app's by it.
+   * Without it none is, and such a summary is posted again rather than a comment of someone else's edited.
+   */
+  appId?: number;
   /** how long `stop` waits for calls in flight */
   stopTimeoutMs?: number;
   /** reads linked conversations' details for the labels (enrichment jobs); without it those jobs wait */
@@ -73,7 +79,7 @@ export class ReopenWorker {
       this.#kinds.push(new HelpdeskJobs(kind, this.#lanes, prisma, engine, this.owner, log, wake));
     }
     const summary = { ...QUEUES.summary, ...(given.leaseMs === undefined ? {} : { leaseMs: given.leaseMs }), ...(given.maxSummaryAttempts === undefined ? {} : { maxAttempts: given.maxSummaryAttempts }) };
-    this.#summaries = new SummaryComments(prisma, engine, github, log, this.owner, { settings: summary, dryRun });
+    this.#summaries = new SummaryComments(prisma, engine, github, log, this.owner, { settings: summary, dryRun, appId: options.appId });
     this.#worker = new Worker({
       name: "reopen",
       log,
@@ -130,7 +136,7 @@ export class ReopenWorker {
     for (const provider of PROVIDERS) {
       if (this.#lanes.has(provider)) continue;
       const name = providers.get(provider)?.name ?? provider;
-      const closes = await killUnrunnableJobs(this.prisma, provider, `${name}: provider not configured`);
+      const closes = await killUnrunnableJobs(this.prisma, provider, `${name}: ${NOT_CONFIGURED}`);
       if (closes.length === 0) continue;
       this.log.error({ provider, closes }, `reopen: ${name} is not configured; its jobs are dead ("provider not configured"). Set its credentials, then \`closeloop retry --dead\``);
       await markSummaryDue(this.prisma, closes);

@@ -2,7 +2,7 @@ import PQueue from "p-queue";
 import type { Logger, ProbotOctokit } from "probot";
 import type { QueueSettings } from "../config/queues.js";
 import { githubStatus } from "../github/errors.js";
-import { renderReopenSummary, summaryMarker } from "../domain/reopen-summary.js";
+import { renderReopenSummary, showsDetails, summaryMarker } from "../domain/reopen-summary.js";
 import { providers } from "../providers/registry.js";
 import type { Engine } from "../store/database-url.js";
 import type { Prisma } from "../store/database.js";
@@ -31,7 +31,8 @@ export class SummaryComments {
     private readonly github: InstallationOctokit,
     private readonly log: Logger,
     owner: string,
-    private readonly options: { settings: QueueSettings; dryRun: boolean },
+    /** `appId`: this GitHub App's id, how its own summary comments are told from a copy of the marker */
+    private readonly options: { settings: QueueSettings; dryRun: boolean; appId: number | undefined },
   ) {
     this.#leases = new LeaseHolder(prisma, engine, SUMMARIES, { owner, leaseMs: options.settings.leaseMs }, log);
   }
@@ -58,7 +59,8 @@ export class SummaryComments {
   async #write(summary: DueSummary): Promise<void> {
     const where = `${summary.owner}/${summary.repo}#${summary.number}`;
     const names = Object.fromEntries([...providers.values()].map((definition) => [definition.id, definition.name]));
-    const body = renderReopenSummary({ closeId: summary.closeId, reason: summary.reason, jobs: summary.jobs, names });
+    const details = showsDetails(summary.details, summary.repositoryPrivate);
+    const body = renderReopenSummary({ closeId: summary.closeId, reason: summary.reason, jobs: summary.jobs, names, details });
     try {
       if (body === summary.body) {
         await this.#leases.settle(summary.closeId, summaryWritten(summary, { commentId: summary.commentId, body }));
@@ -89,8 +91,11 @@ export class SummaryComments {
     const octokit = await this.github(Number(summary.installationId));
     const issue = { owner: summary.owner, repo: summary.repo };
     let commentId = summary.commentId;
-    // A previous attempt may have posted and died before recording it: find that comment rather than post twice.
-    if (commentId === null && summary.attempts > 1) commentId = await findSummaryComment(octokit, { ...issue, issue_number: summary.number }, summary.closeId);
+    // A previous attempt may have posted and died before recording it: find that comment rather than post twice. A
+    // recorded id is one closeloop posted itself, so it is edited without looking.
+    if (commentId === null && summary.attempts > 1 && this.options.appId !== undefined) {
+      commentId = await findSummaryComment(octokit, { ...issue, issue_number: summary.number }, summary.closeId, this.options.appId);
+    }
     if (commentId !== null) {
       try {
         await octokit.rest.issues.updateComment({ ...issue, comment_id: Number(commentId), body });
@@ -105,9 +110,14 @@ export class SummaryComments {
   }
 }
 
-async function findSummaryComment(octokit: ProbotOctokit, issue: { owner: string; repo: string; issue_number: number }, closeId: number): Promise<bigint | null> {
+/**
+ * The summary this app posted for the close: its marker, and written by this app. Anyone can type the marker into a
+ * comment; only GitHub sets `performed_via_github_app`, so a copy cannot make closeloop edit (or adopt) a stranger's
+ * comment, nor skip posting its own.
+ */
+async function findSummaryComment(octokit: ProbotOctokit, issue: { owner: string; repo: string; issue_number: number }, closeId: number, appId: number): Promise<bigint | null> {
   const marker = summaryMarker(closeId);
   const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...issue, per_page: 100 });
-  const found = comments.find((comment) => comment.body?.startsWith(marker));
+  const found = comments.find((comment) => comment.performed_via_github_app?.id === appId && comment.body?.startsWith(marker));
   return found === undefined ? null : BigInt(found.id);
 }

@@ -1,3 +1,5 @@
+import { failureCategory } from "../domain/failure-category.js";
+import type { SummaryJob } from "../domain/reopen-summary.js";
 import type { Prisma, Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { unlocked, type LeasedTable } from "./lease.js";
@@ -84,7 +86,11 @@ export interface DueSummary {
   owner: string;
   repo: string;
   number: number;
-  jobs: { id: number; provider: string; conversationId: string; url: string; state: "done" | "dead"; reason: string | null }[];
+  /** `comment.details` when the issue closed */
+  details: string;
+  /** the repository's visibility as its latest payload stated; null when none did */
+  repositoryPrivate: boolean | null;
+  jobs: SummaryJob[];
 }
 
 /** The summary comment of a close, as a leased table: written by one worker at a time. */
@@ -113,8 +119,8 @@ export async function readDueSummaries(prisma: Prisma, ids: readonly number[]): 
   const closes = await prisma.issueClose.findMany({
     where: { id: { in: [...ids] } },
     include: {
-      issue: { select: { number: true, repository: { select: { installationId: true, owner: true, name: true } } } },
-      jobs: { orderBy: { id: "asc" }, select: { id: true, provider: true, conversationId: true, url: true, state: true, lastError: true } },
+      issue: { select: { number: true, repository: { select: { installationId: true, owner: true, name: true, private: true } } } },
+      jobs: { orderBy: { id: "asc" }, select: { id: true, provider: true, conversationId: true, url: true, state: true, lastError: true, lastStatus: true } },
     },
   });
   return closes
@@ -130,13 +136,16 @@ export async function readDueSummaries(prisma: Prisma, ids: readonly number[]): 
       owner: close.issue.repository.owner,
       repo: close.issue.repository.name,
       number: close.issue.number,
+      details: close.details,
+      repositoryPrivate: close.issue.repository.private,
       jobs: close.jobs.map((job) => ({
         id: job.id,
         provider: job.provider,
         conversationId: job.conversationId,
         url: job.url,
         state: job.state === "dead" ? ("dead" as const) : ("done" as const),
-        reason: job.state === "dead" ? job.lastError : null,
+        // The category only: the error text (the helpdesk's words) stays here, for `closeloop jobs`.
+        failure: job.state === "dead" ? failureCategory({ status: job.lastStatus, error: job.lastError }) : null,
       })),
     }));
 }

@@ -2,12 +2,19 @@ import type { RepositoryRef } from "../domain/refs.js";
 import type { Prisma, Transaction } from "./database.js";
 
 /**
- * Creates or refreshes a repository row (renames and installation changes arrive with any event). Rows this
- * process wrote are remembered, so the common case (same repository, same name) costs no query. A purge forgets.
+ * Creates or refreshes a repository row (renames, installation and visibility changes arrive with any event). Rows
+ * this process wrote are remembered, so the common case (same repository, same name) costs no query. A purge forgets.
+ * A ref that does not state the visibility leaves the stored one as it is.
  */
 export async function ensureRepository(prisma: Prisma, tx: Pick<Transaction, "repository">, ref: RepositoryRef): Promise<void> {
-  const fields = { installationId: ref.installationId, owner: ref.owner, name: ref.name, fullName: `${ref.owner}/${ref.name}`.toLowerCase() };
-  const signature = `${fields.installationId}:${ref.owner}/${ref.name}`;
+  const fields = {
+    installationId: ref.installationId,
+    owner: ref.owner,
+    name: ref.name,
+    fullName: `${ref.owner}/${ref.name}`.toLowerCase(),
+    ...(ref.private === undefined ? {} : { private: ref.private }),
+  };
+  const signature = `${fields.installationId}:${ref.owner}/${ref.name}:${ref.private ?? "?"}`;
   const written = writtenBy(prisma);
   if (written.get(ref.id) === signature) return;
   await tx.repository.upsert({ where: { id: ref.id }, create: { id: ref.id, ...fields }, update: fields });

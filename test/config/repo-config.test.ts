@@ -14,7 +14,7 @@ describe("parseRepoConfig", () => {
         by: "triage",
         note: "The GitHub issue {url} linked to this conversation was closed ({reason}). Follow up with the customer.",
       },
-      comment: { summary: true },
+      comment: { summary: true, details: "private" },
       links: { max_per_source: 50, max_per_issue: 500, from: ["owner", "member", "collaborator"] },
     });
     expect(parseRepoConfig(null)).toEqual(DEFAULT_CONFIG);
@@ -56,6 +56,7 @@ describe("parseRepoConfig", () => {
     [{ reopen: { on: ["closed"] } }, '.github/closeloop.yml: reopen.on.0: must be "completed", "not_planned" or "duplicate"'],
     [{ reopen: { note: "Closed: {link}" } }, ".github/closeloop.yml: reopen.note: unknown placeholder {link}; use {url}, {reason}, {repository}, {number}, {title}"],
     [{ comment: { summary: "no" } }, ".github/closeloop.yml: comment.summary: must be true or false"],
+    [{ comment: { details: "public" } }, '.github/closeloop.yml: comment.details: must be "always", "private" or "never"'],
     [{ links: { max_per_source: -1 } }, ".github/closeloop.yml: links.max_per_source: must be at least 1"],
     [{ links: { max_per_issue: 0 } }, ".github/closeloop.yml: links.max_per_issue: must be at least 1"],
     [

@@ -13,6 +13,8 @@ export interface FakeComment {
   issue: string;
   body: string;
   edits: number;
+  /** the app whose installation token posted it, as GitHub's `performed_via_github_app.id`; null for anyone else */
+  appId: number | null;
 }
 
 export interface FakeCheckRun {
@@ -43,6 +45,8 @@ export class FakeGitHub {
   clock: () => Date = () => new Date();
   #server: Server | undefined;
   #nextCommentId = 1000;
+  /** the app each installation token was minted for (the JWT's `iss`), so comments posted with it are the app's */
+  readonly #tokenApps = new Map<string, number>();
 
   async start(): Promise<string> {
     this.#server = createServer((request, response) => void this.#handle(request, response));
@@ -63,7 +67,10 @@ export class FakeGitHub {
     const token = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path);
     if (request.method === "POST" && token) {
       const expires = new Date(Date.now() + 3_600_000).toISOString();
-      sendJson(response, 201, { token: `ghs_fake${token[1]}`, expires_at: expires, permissions: { issues: "write" }, repository_selection: "all" });
+      const minted = `ghs_fake${token[1]}`;
+      const appId = jwtIssuer(request.headers.authorization);
+      if (appId !== null) this.#tokenApps.set(minted, appId);
+      sendJson(response, 201, { token: minted, expires_at: expires, permissions: { issues: "write" }, repository_selection: "all" });
       return;
     }
     const config = /^\/repos\/([^/]+)\/([^/]+)\/contents\/\.github(?:%2F|\/)closeloop\.yml/.exec(path);
@@ -74,25 +81,26 @@ export class FakeGitHub {
         return;
       }
     }
-    if (this.#comment(request.method ?? "", path, body, response)) return;
+    const bearer = /^(?:token|bearer) (\S+)$/i.exec(request.headers.authorization ?? "")?.[1];
+    if (this.#comment(request.method ?? "", path, body, response, (bearer === undefined ? undefined : this.#tokenApps.get(bearer)) ?? null)) return;
     if (this.#label(request.method ?? "", path, body, response)) return;
     if (this.#checkRun(request.method ?? "", path, body, response)) return;
     sendJson(response, 404, { message: "Not Found" });
   }
 
   /** POST and GET /repos/{owner}/{repo}/issues/{number}/comments, PATCH /repos/{owner}/{repo}/issues/comments/{id}. */
-  #comment(method: string, path: string, body: string, response: ServerResponse): boolean {
+  #comment(method: string, path: string, body: string, response: ServerResponse, appId: number | null): boolean {
     const json = (status: number, value: unknown) => sendJson(response, status, value);
     const onIssue = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments(?:\?.*)?$/.exec(path);
     if (onIssue && method === "POST") {
-      const comment = { id: this.#nextCommentId++, issue: `${onIssue[1]}/${onIssue[2]}#${onIssue[3]}`, body: (JSON.parse(body) as { body: string }).body, edits: 0 };
+      const comment = { id: this.#nextCommentId++, issue: `${onIssue[1]}/${onIssue[2]}#${onIssue[3]}`, body: (JSON.parse(body) as { body: string }).body, edits: 0, appId };
       this.comments.set(comment.id, comment);
       json(201, { id: comment.id, body: comment.body });
       return true;
     }
     if (onIssue && method === "GET") {
       const issue = `${onIssue[1]}/${onIssue[2]}#${onIssue[3]}`;
-      json(200, [...this.comments.values()].filter((comment) => comment.issue === issue).map(({ id, body: text }) => ({ id, body: text })));
+      json(200, [...this.comments.values()].filter((comment) => comment.issue === issue).map(({ id, body: text, appId: app }) => ({ id, body: text, performed_via_github_app: app === null ? null : { id: app } })));
       return true;
     }
     const edit = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/.exec(path);
@@ -170,4 +178,16 @@ export class FakeGitHub {
 
 function sendJson(response: ServerResponse, status: number, value: unknown): void {
   response.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(value));
+}
+
+/** The app id an app's JWT (`Authorization: Bearer <jwt>`) names in its `iss` claim; null for any other credential. */
+function jwtIssuer(authorization: string | undefined): number | null {
+  const payload = /^bearer [^.]+\.([^.]+)\./i.exec(authorization ?? "")?.[1];
+  if (payload === undefined) return null;
+  try {
+    const issuer = Number((JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { iss?: unknown }).iss);
+    return Number.isInteger(issuer) ? issuer : null;
+  } catch {
+    return null;
+  }
 }

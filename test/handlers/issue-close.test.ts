@@ -169,13 +169,18 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
     expect(await jobs()).toHaveLength(1);
   });
 
-  it("snapshots the repository's note template and summary setting", async () => {
+  it("snapshots the repository's note template, summary and details settings, and records its visibility", async () => {
     await seedLinks(database, LINKS.slice(0, 1));
-    nockConfig("Codertocat", "Hello-World", 'reopen:\n  note: "{repository}#{number} ({title}) is fixed: {url}"\ncomment:\n  summary: false\n');
-    await receive(probot, "issues", issueEvent("closed", "2026-11-21T12:00:00Z"));
+    nockConfig("Codertocat", "Hello-World", 'reopen:\n  note: "{repository}#{number} ({title}) is fixed: {url}"\ncomment:\n  summary: false\n  details: always\n');
+    const event = issueEvent("closed", "2026-11-21T12:00:00Z");
+    event.repository.private = true;
+    await receive(probot, "issues", event);
     expect((await closes()).map(({ note, summary }) => ({ note, summary }))).toEqual([
       { note: "Codertocat/Hello-World#1 (Spelling error in the README file) is fixed: https://github.com/Codertocat/Hello-World/issues/1", summary: false },
     ]);
+    expect(await database.prisma.issueClose.findMany({ select: { details: true } })).toEqual([{ details: "always" }]);
+    // The summary's details follow the latest payload's visibility (docs/reopen.md, Summary comment).
+    expect(await database.prisma.repository.findMany({ select: { private: true } })).toEqual([{ private: true }]);
   });
 
   it("records the close of an issue it has not seen, with its reason, closer and note settings", async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import type { ProviderId, RecognisedLink } from "../../src/domain/link.js";
 import type { IssueRef } from "../../src/domain/refs.js";
+import type { SummaryDetails } from "../../src/domain/reopen-summary.js";
 import type { HelpdeskLane } from "../../src/jobs/helpdesk-lanes.js";
 import type { RateBudget } from "../../src/providers/provider.js";
 import { providers } from "../../src/providers/registry.js";
@@ -65,8 +66,9 @@ export function lanesFor(fakes: readonly FakeHelpdeskServer[], options: LaneOpti
   });
 }
 
-export function issueRef(number: number): IssueRef {
-  return { repository: REPOSITORY, number, githubId: BigInt(900_000 + number), state: "open" };
+/** Issue `number` of REPOSITORY; `private` states the repository's visibility, as a payload would (absent: not stated). */
+export function issueRef(number: number, visibility: { private?: boolean } = {}): IssueRef {
+  return { repository: { ...REPOSITORY, ...visibility }, number, githubId: BigInt(900_000 + number), state: "open" };
 }
 
 /** Links on issue `number` (in one comment), then its close with a reason in reopen.on: the jobs are enqueued. */
@@ -74,9 +76,9 @@ export async function closeWithLinks(
   prisma: Prisma,
   number: number,
   links: readonly RecognisedLink[],
-  options: { summary?: boolean; note?: string; closedAt?: Date } = {},
+  options: { summary?: boolean; details?: SummaryDetails; private?: boolean; note?: string; closedAt?: Date } = {},
 ): Promise<number> {
-  const issue = issueRef(number);
+  const issue = issueRef(number, options.private === undefined ? {} : { private: options.private });
   for (let start = 0; start < links.length; start += 50) {
     await applySourceChange(prisma, {
       issue,
@@ -93,6 +95,7 @@ export async function closeWithLinks(
     reopen: true,
     note: options.note ?? `The GitHub issue https://github.com/Codertocat/Hello-World/issues/${number} linked to this conversation was closed (completed).`,
     summary: options.summary ?? false,
+    details: options.details ?? "private",
   });
   if (outcome.kind !== "closed" || outcome.jobs === 0) throw new Error(`expected jobs to be enqueued, got ${JSON.stringify(outcome)}`);
   return outcome.closeId;

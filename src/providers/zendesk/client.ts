@@ -1,3 +1,4 @@
+import { CLOSED_TICKET } from "../../domain/failure-category.js";
 import { cacheTeamNames, ticketDetails } from "../conversation-details.js";
 import type { ConversationDetails, ConversationRef, HelpdeskClient } from "../provider.js";
 import { HelpdeskError, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
@@ -106,7 +107,7 @@ export function createZendeskClient(settings: ZendeskSettings): HelpdeskClient {
         conversationId: ref.conversationId,
         status: 422,
         retryable: false,
-        reason: `Zendesk: ticket ${ref.conversationId} is closed; closed tickets cannot be reopened`,
+        reason: `Zendesk: ticket ${ref.conversationId} is closed; ${CLOSED_TICKET}`,
       });
     }
   }
