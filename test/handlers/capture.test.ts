@@ -53,7 +53,7 @@ describe.each(ENGINES)("capturing conversation links on %s", (engine) => {
       { provider: "front", account: "", conversationId: "cnv_55c8c149", url: FRONT, source: "comment", linkedAt: new Date("2026-11-20T10:00:00Z"), sources: [{ kind: "comment", key: "492700400", postedAt: new Date("2026-11-20T10:00:00Z") }] },
     ]);
     const repository = await harness.database.prisma.repository.findUniqueOrThrow({ where: { id: 186853002n } });
-    expect(repository).toEqual({ id: 186853002n, installationId: 77n, owner: "Codertocat", name: "Hello-World", fullName: "codertocat/hello-world" });
+    expect(repository).toEqual({ id: 186853002n, installationId: 77n, owner: "Codertocat", name: "Hello-World", fullName: "codertocat/hello-world", private: false });
   });
 
   it("changes nothing when the same delivery arrives twice", async () => {
