@@ -29,6 +29,17 @@ export const providerRateLimited = new Counter({
   registers: [registry],
 });
 
+/** The fixed reasons closeloop refuses input from someone it does not trust to drive the helpdesk (README, Public repositories). */
+export const REFUSAL_REASONS = ["untrusted_author", "closer_lacks_permission", "customer_message"] as const;
+
+export const refusals = new Counter({
+  name: "closeloop_refusals_total",
+  help: "Input refused, by reason: untrusted_author (a body or comment carrying conversation links by someone not in links.from), closer_lacks_permission (a close by someone below reopen.by), customer_message (a helpdesk message naming an issue, written by a customer)",
+  labelNames: ["reason"] as const,
+  registers: [registry],
+});
+for (const reason of REFUSAL_REASONS) refusals.inc({ reason }, 0);
+
 /** Observed by the label sweep (docs/labels.md, The decay sweep): one observation per run. */
 export const sweepDuration = new Histogram({
   name: "closeloop_label_sweep_duration_seconds",

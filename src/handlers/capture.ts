@@ -6,6 +6,7 @@ import type { HandlerDeps } from "./deps.js";
 import { describeIssue } from "./payload-refs.js";
 import { payloadLabels } from "./labels.js";
 import type { IssueRef } from "../domain/refs.js";
+import { refusals } from "../metrics.js";
 import { trustAuthor, type TextAuthor } from "../domain/trust.js";
 
 export interface CapturedText {
@@ -32,11 +33,13 @@ export async function captureText(deps: HandlerDeps, context: Context, captured:
   // A delete only takes away: one by an author no longer trusted (they left the organisation) still ends the links of
   // a comment stored while they were; of any other it stores nothing.
   const knownOnly = !trust.trusted && captured.event.action === "deleted";
+  const found = recogniseLinks(captured.text, deps.matchers, { max: config.links.max_per_source });
   if (!trust.trusted && !knownOnly) {
     context.log.debug(`${where}: not read for links: ${trust.reason}`);
+    // Counted when it tried to link something: most such comments carry no conversation URL.
+    if (found.links.length > 0) refusals.inc({ reason: "untrusted_author" });
     return;
   }
-  const found = recogniseLinks(captured.text, deps.matchers, { max: config.links.max_per_source });
   if (captured.event.action !== "deleted") {
     for (const rejected of found.rejected) context.log.info({ url: rejected.url, provider: rejected.provider }, `${where}: ignored ${rejected.url}: ${rejected.reason}`);
     if (found.truncated > 0) {

@@ -1,6 +1,7 @@
 import type { RecognisedLink } from "../domain/link.js";
 import { MAX_ISSUES_PER_EVENT, mentionedIssues, type IssueMention } from "../domain/mentioned-issues.js";
 import { isOwnNote } from "../domain/own-notes.js";
+import { refusals } from "../metrics.js";
 import { githubStatus } from "../github/errors.js";
 import { recogniseIssueUrls } from "../domain/recognise-issue-urls.js";
 import { linkKey } from "../domain/mentions.js";
@@ -44,7 +45,11 @@ export async function onHelpdeskDelivery(deps: HelpdeskEventDeps, delivery: Stor
   // links nothing. The event's team and tags are still read below: they are the helpdesk's, not the customer's.
   const byAgents = event.messages.filter((message) => message.byAgent === true);
   const byCustomers = event.messages.length - byAgents.length;
-  if (byCustomers > 0) deps.log.debug(`${where}: ${byCustomers} message(s) not written by an agent (a customer's, or unattributed); no link is made from them`);
+  if (byCustomers > 0) {
+    deps.log.debug(`${where}: ${byCustomers} message(s) not written by an agent (a customer's, or unattributed); no link is made from them`);
+    const naming = event.messages.filter((message) => message.byAgent !== true && recogniseIssueUrls(message.text, deps.githubHost).length > 0).length;
+    if (naming > 0) refusals.inc({ reason: "customer_message" }, naming);
+  }
   const messages = await withoutOwnNotes(deps, byAgents);
   // Only closeloop's own notes (its reopen notes, sent back by the helpdesk): nothing a person did.
   if (byAgents.length > 0 && messages.length === 0) {

@@ -6,6 +6,7 @@ import { captureText } from "./capture.js";
 import type { HandlerDeps } from "./deps.js";
 import { describeIssue, issueRef, repositoryRef } from "./payload-refs.js";
 import type { IssueRef } from "../domain/refs.js";
+import { refusals } from "../metrics.js";
 import { roleAtLeast, type RepositoryRole } from "../domain/trust.js";
 import type { SummaryDetails } from "../domain/reopen-summary.js";
 
@@ -88,6 +89,7 @@ async function closeSettings(
   } else {
     refusal = await closerRefusal(deps, context, ref, config.reopen.by);
     if (refusal !== null) {
+      refusals.inc({ reason: "closer_lacks_permission" });
       reopen = false;
       context.log.info(`${describeIssue(ref)} closed as ${reason}: ${refusal}; linked conversations are not reopened`);
     }

@@ -4,6 +4,7 @@ import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { recogniseLinks } from "../../src/domain/recognise-links.js";
 import { onHelpdeskDelivery, type HelpdeskEventDeps } from "../../src/handlers/helpdesk-events.js";
+import { refusals } from "../../src/metrics.js";
 import { LabelWorker } from "../../src/jobs/label-worker.js";
 import type { HelpdeskEvent } from "../../src/providers/helpdesk-webhook.js";
 import { noteAsHtml } from "../../src/providers/note-html.js";
@@ -113,8 +114,11 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
     if (!("event" in fromCustomer)) throw new Error(`${provider}: ${fromCustomer.ignore}`);
     // Without team and tags (other tests' subject): only the message can change anything.
     const textOnly = (event: HelpdeskEvent): HelpdeskEvent => ({ ...event, team: undefined, tags: undefined });
+    const refused = async () => (await refusals.get()).values.find((value) => value.labels.reason === "customer_message")?.value ?? 0;
+    const before = await refused();
     await onHelpdeskDelivery(deps, delivery(textOnly(fromCustomer.event)));
     expect(await links()).toEqual([]);
+    expect((await refused()) - before).toBe(1);
     expect(logged.some((line) => line.includes("not written by an agent"))).toBe(true);
 
     nockConfig("octo-org", "app", null);

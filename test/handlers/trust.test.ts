@@ -1,6 +1,7 @@
 import nock from "nock";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { refusals } from "../../src/metrics.js";
 import { listIssueLinks } from "../../src/store/links.js";
 import { startHarness, type Harness } from "../support/app.js";
 import { ENGINES } from "../support/databases.js";
@@ -52,6 +53,7 @@ function nockPermission(login: string, reply: number | { permission: string; rol
 }
 
 const MALLORY = { login: "mallory", id: 666 };
+const refused = async (reason: string) => (await refusals.get()).values.find((value) => value.labels.reason === reason)?.value ?? 0;
 const TESSA = { login: "tessa", id: 777 };
 
 describe.each(ENGINES)("who may link and who may reopen, on %s", (engine) => {
@@ -78,6 +80,7 @@ describe.each(ENGINES)("who may link and who may reopen, on %s", (engine) => {
 
   it("ignores a link posted, edited in and deleted by someone the repository does not trust: no link, no helpdesk read, no row", async () => {
     nockConfig("Codertocat", "Hello-World", null);
+    const before = await refused("untrusted_author");
     await receive(harness.probot, "issue_comment", comment("created", `Please look: ${ZENDESK}`, "NONE"));
     await receive(harness.probot, "issue_comment", comment("edited", `Please look: ${ZENDESK} ${FRONT}`, "NONE", { at: "2026-11-20T11:00:00Z" }));
     await receive(harness.probot, "issue_comment", comment("deleted", `Please look: ${ZENDESK} ${FRONT}`, "NONE", { at: "2026-11-20T11:00:00Z" }));
@@ -89,6 +92,8 @@ describe.each(ENGINES)("who may link and who may reopen, on %s", (engine) => {
       "Codertocat/Hello-World#1 comment 5001: not read for links: its author's association with the repository is none, not one of links.from (owner, member, collaborator)",
       "Codertocat/Hello-World#1 comment 5002: not read for links: its author's association with the repository is contributor, not one of links.from (owner, member, collaborator)",
     ]);
+    // Counted under a fixed reason: the create, the edit and the other comment tried to link; the delete ends nothing.
+    expect((await refused("untrusted_author")) - before).toBe(3);
   });
 
   it("reads a comment written by a GitHub App installed on the repository, and the associations links.from names", async () => {
@@ -127,7 +132,9 @@ describe.each(ENGINES)("who may link and who may reopen, on %s", (engine) => {
     await receive(harness.probot, "issue_comment", comment("created", `Customer: ${ZENDESK}`, "OWNER"));
 
     nockPermission("mallory", { permission: "read", role_name: "read" });
+    const before = await refused("closer_lacks_permission");
     await receive(harness.probot, "issues", closed("2026-11-21T12:00:00Z", MALLORY));
+    expect((await refused("closer_lacks_permission")) - before).toBe(1);
     await receive(harness.probot, "issues", reopened("2026-11-21T13:00:00Z"));
     // triage shows as "read" in `permission`: only role_name tells it apart.
     nockPermission("tessa", { permission: "read", role_name: "triage" });

@@ -66,6 +66,7 @@ describe.each(ENGINES)("GET /metrics on %s", (engine) => {
       "closeloop_provider_request_duration_seconds",
       "closeloop_provider_rate_limited_total",
       "closeloop_label_sweep_duration_seconds",
+      "closeloop_refusals_total",
       "process_resident_memory_bytes",
     ]) {
       expect(text).toContain(`# TYPE ${name} `);
