@@ -44,9 +44,17 @@ describe("recogniseLinks: one link per conversation", () => {
     ["ticket and request", "https://acme.zendesk.com/hc/en-us/requests/123", ticket(123)],
     ["classic and current Freshdesk", "https://acme.freshdesk.com/helpdesk/tickets/9", "https://acme.freshdesk.com/a/tickets/9"],
     ["Front open and inbox view", "https://app.frontapp.com/open/cnv_ab", "https://app.frontapp.com/inboxes/x/cnv_00AB"],
+    [
+      "Front cnv_ id and address-bar number",
+      "https://app.frontapp.com/open/cnv_c3bpiyu",
+      "https://app.frontapp.com/inboxes/teams/folders/123/unassigned/open/26322453318",
+    ],
+    ["Freshdesk agent and portal", "https://acme.freshdesk.com/a/tickets/9", "https://acme.freshdesk.com/support/tickets/9"],
   ])("treats %s as one conversation", (_case, first, second) => {
     const { links } = recogniseLinks(`${first} and [again](${second})`, urlMatchers);
     expect(links).toHaveLength(1);
+    // Each shape on its own is recognised, as the same conversation.
+    expect(recogniseLinks(second, urlMatchers).links).toEqual(links);
   });
 
   it("keeps the canonical URL of the first shape seen", () => {
@@ -105,6 +113,7 @@ describe("recogniseLinks: refusals", () => {
       `${ticket("abc")}.`,
       ticket("abc"),
       "https://app.frontapp.com/open/msg_55c8c149",
+      "https://app.frontapp.com/inboxes/x/open/0123",
       "https://user:secret@acme.zendesk.com/agent/tickets/1",
       "https://acme.zendesk.com:8443/agent/tickets/1",
       "https://example.com/agent/tickets/abc",
@@ -118,6 +127,11 @@ describe("recogniseLinks: refusals", () => {
           provider: "front",
           url: "https://app.frontapp.com/open/msg_55c8c149",
           reason: "Front link does not point to a conversation (expected /open/cnv_…): msg_55c8c149",
+        },
+        {
+          provider: "front",
+          url: "https://app.frontapp.com/inboxes/x/open/0123",
+          reason: "Front conversation number must not start with 0 (Front never prints one): 0123",
         },
         {
           provider: "zendesk",
