@@ -1,9 +1,9 @@
-import { QUEUES, type QueueSettings } from "../config/queues.js";
+import { queueSettings, type QueueSettings } from "../config/queues.js";
 import { BACKFILLS, claimBackfill, failBackfill, releaseBackfill, type ClaimedBackfill } from "../store/backfills.js";
 import { renewLeases } from "../store/lease.js";
 import { BackfillForbiddenError, BackfillLeaseLost, runBackfill, type BackfillDeps } from "./backfill.js";
 import { decideRetry } from "./retry-policy.js";
-import { definedOptions, Worker, workerOwner } from "./worker.js";
+import { Worker, workerOwner } from "./worker.js";
 
 export interface BackfillWorkerOptions extends Partial<QueueSettings> {
   idlePollMs?: number;
@@ -26,7 +26,7 @@ export class BackfillWorker {
     private readonly deps: BackfillDeps,
     options: BackfillWorkerOptions = {},
   ) {
-    this.#settings = { ...QUEUES.backfill, ...definedOptions(options) };
+    this.#settings = queueSettings("backfill", options);
     this.#worker = new Worker({
       name: "backfill",
       log: deps.log,

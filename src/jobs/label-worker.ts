@@ -1,5 +1,5 @@
 import PQueue from "p-queue";
-import { QUEUES, type QueueSettings } from "../config/queues.js";
+import { queueSettings, type QueueSettings } from "../config/queues.js";
 import { githubRateLimitWait } from "../github/errors.js";
 import { applyLabelsWithApp, type InstallationLabelDeps } from "../labels/installation-labels.js";
 import type { Engine } from "../store/database-url.js";
@@ -8,7 +8,7 @@ import { Prisma as Sql } from "../store/generated/sqlite/client.js";
 import { errorSummary } from "./error-summary.js";
 import { LeaseHolder } from "./lease-holder.js";
 import { decideRetry } from "./retry-policy.js";
-import { definedOptions, Worker, workerOwner } from "./worker.js";
+import { Worker, workerOwner } from "./worker.js";
 
 export interface LabelWorkerOptions extends Partial<QueueSettings> {
   /**
@@ -44,8 +44,7 @@ export class LabelWorker {
     private readonly deps: InstallationLabelDeps & { engine: Engine },
     options: LabelWorkerOptions = {},
   ) {
-    const given = definedOptions(options);
-    this.#settings = { ...QUEUES.labels, ...pickSettings(given) };
+    this.#settings = queueSettings("labels", options);
     this.#coalesceMs = options.coalesceMs ?? 1_000;
     this.#queue = new PQueue({ concurrency: options.concurrency ?? 4 });
     this.#leases = new LeaseHolder(deps.prisma, deps.engine, LABEL_JOBS, { owner: workerOwner(), leaseMs: this.#settings.leaseMs }, deps.log);
@@ -138,9 +137,4 @@ export class LabelWorker {
       }
     }
   }
-}
-
-function pickSettings(options: Partial<LabelWorkerOptions>): Partial<QueueSettings> {
-  const { leaseMs, maxAttempts, backoffBaseMs, backoffMaxMs } = options;
-  return definedOptions({ leaseMs, maxAttempts, backoffBaseMs, backoffMaxMs });
 }

@@ -1,5 +1,5 @@
 import type { Logger } from "probot";
-import { QUEUES } from "../config/queues.js";
+import { queueSettings } from "../config/queues.js";
 import { PROVIDERS } from "../domain/link.js";
 import { NOT_CONFIGURED } from "../domain/failure-category.js";
 import { providers } from "../providers/registry.js";
@@ -11,7 +11,7 @@ import { HelpdeskJobs } from "./helpdesk-jobs.js";
 import { HelpdeskLanes, type HelpdeskLane } from "./helpdesk-lanes.js";
 import { reopenJobs } from "./reopen-job.js";
 import { SummaryComments, type InstallationOctokit } from "./summary-comments.js";
-import { definedOptions, Worker, workerOwner } from "./worker.js";
+import { Worker, workerOwner } from "./worker.js";
 
 export type { Enrichment } from "./enrichment-job.js";
 export type { InstallationOctokit } from "./summary-comments.js";
@@ -62,8 +62,6 @@ export class ReopenWorker {
     private readonly log: Logger,
     options: ReopenWorkerOptions = {},
   ) {
-    const given = definedOptions(options);
-    const retry = { ...(given.leaseMs === undefined ? {} : { leaseMs: given.leaseMs }), ...pick(given, ["maxAttempts", "backoffBaseMs", "backoffMaxMs"]) };
     const lookaheadSeconds = options.lookaheadSeconds ?? 2;
     const dryRun = options.dryRun ?? false;
     const wake = () => this.wake();
@@ -72,13 +70,13 @@ export class ReopenWorker {
       await markSummaryDue(this.prisma, [closeId]);
       this.wake();
     };
-    const reopen = new HelpdeskJobs(reopenJobs(prisma, log, { settings: { ...QUEUES.reopen, ...retry }, lookaheadSeconds, dryRun, settled }), this.#lanes, prisma, engine, this.owner, log, wake);
+    const reopen = new HelpdeskJobs(reopenJobs(prisma, log, { settings: queueSettings("reopen", options), lookaheadSeconds, dryRun, settled }), this.#lanes, prisma, engine, this.owner, log, wake);
     this.#kinds = [reopen];
     if (options.enrichment !== undefined) {
-      const kind = enrichmentJobs(prisma, log, options.enrichment, { settings: { ...QUEUES.enrichment, ...retry }, lookaheadSeconds });
+      const kind = enrichmentJobs(prisma, log, options.enrichment, { settings: queueSettings("enrichment", options), lookaheadSeconds });
       this.#kinds.push(new HelpdeskJobs(kind, this.#lanes, prisma, engine, this.owner, log, wake));
     }
-    const summary = { ...QUEUES.summary, ...(given.leaseMs === undefined ? {} : { leaseMs: given.leaseMs }), ...(given.maxSummaryAttempts === undefined ? {} : { maxAttempts: given.maxSummaryAttempts }) };
+    const summary = queueSettings("summary", { leaseMs: options.leaseMs, maxAttempts: options.maxSummaryAttempts });
     this.#summaries = new SummaryComments(prisma, engine, github, log, this.owner, { settings: summary, dryRun, appId: options.appId });
     this.#worker = new Worker({
       name: "reopen",
@@ -87,7 +85,7 @@ export class ReopenWorker {
       tick: () => this.#tick(),
       heartbeat: {
         // Every third of the shortest lease held: each kind keeps two renewals of margin.
-        leaseMs: Math.min(summary.leaseMs, given.leaseMs ?? Math.min(QUEUES.reopen.leaseMs, QUEUES.enrichment.leaseMs)),
+        leaseMs: Math.min(summary.leaseMs, queueSettings("reopen", options).leaseMs, queueSettings("enrichment", options).leaseMs),
         renew: async () => {
           for (const kind of this.#kinds) await kind.renew();
           await this.#summaries.renew();
@@ -142,8 +140,4 @@ export class ReopenWorker {
       await markSummaryDue(this.prisma, closes);
     }
   }
-}
-
-function pick<T extends object, K extends keyof T>(object: T, keys: readonly K[]): Pick<T, K> {
-  return Object.fromEntries(keys.filter((key) => object[key] !== undefined).map((key) => [key, object[key]])) as Pick<T, K>;
 }

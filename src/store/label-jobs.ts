@@ -22,6 +22,11 @@ export const LABEL_JOBS: LeasedTable = {
   onRelease: Sql.sql`"labelsAttempts" = "labelsAttempts" - 1`,
 };
 
+/** A mark: the earliest unapplied change is kept, the latest is `at`. */
+function wanted(at: Date): Sql.Sql {
+  return Sql.sql`"labelsWantedAt" = COALESCE("labelsWantedAt", ${at}), "labelsMarkedAt" = ${at}`;
+}
+
 /** The issue's labels as a webhook payload showed them, true at `at`. */
 export interface SeenLabels {
   labels: string[];
@@ -35,7 +40,7 @@ export interface SeenLabels {
 export async function markLabelsWanted(tx: Transaction | Prisma, issueIds: readonly number[], at: Date, seen?: SeenLabels): Promise<void> {
   if (issueIds.length === 0) return;
   const ids = Sql.join(issueIds.map((id) => Sql.sql`${id}`));
-  await tx.$executeRaw`UPDATE "Issue" SET "labelsWantedAt" = COALESCE("labelsWantedAt", ${at}), "labelsMarkedAt" = ${at} WHERE "id" IN (${ids})`;
+  await tx.$executeRaw`UPDATE "Issue" SET ${wanted(at)} WHERE "id" IN (${ids})`;
   if (seen === undefined || issueIds.length !== 1) return;
   const [row] = await tx.$queryRaw<{ labelsSeen: string | null }[]>`SELECT "labelsSeen" FROM "Issue" WHERE "id" = ${issueIds[0]}`;
   const kept = parseSeen(row?.labelsSeen ?? null);
@@ -46,8 +51,7 @@ export async function markLabelsWanted(tx: Transaction | Prisma, issueIds: reado
 /** Marks the labels of issues named by reference wanted (their conversations' team or tags changed). */
 export async function markIssuesLabelsWanted(tx: Transaction | Prisma, issues: readonly IssueRef[], at: Date): Promise<void> {
   for (const issue of issues) {
-    await tx.$executeRaw`UPDATE "Issue" SET "labelsWantedAt" = COALESCE("labelsWantedAt", ${at}), "labelsMarkedAt" = ${at}
-      WHERE "repositoryId" = ${issue.repository.id} AND "number" = ${issue.number}`;
+    await tx.$executeRaw`UPDATE "Issue" SET ${wanted(at)} WHERE "repositoryId" = ${issue.repository.id} AND "number" = ${issue.number}`;
   }
 }
 
