@@ -34,22 +34,28 @@ const lowerCaseEnum = <T extends string>(values: readonly [T, ...T[]], error: st
 
 /** The placeholders a reopen note may use. */
 export const NOTE_PLACEHOLDERS = ["url", "reason", "repository", "number", "title"] as const;
+/** The placeholders a link note (`notify.note`) may use: there is no close reason yet. */
+export const LINK_NOTE_PLACEHOLDERS = ["url", "repository", "number", "title"] as const;
 
-const noteTemplate = z
-  .string()
-  .trim()
-  .min(1, "must not be empty")
-  .max(2000, "must be at most 2000 characters")
-  .superRefine((text, ctx) => {
-    for (const [, name] of text.matchAll(/\{([^{}]*)\}/g)) {
-      if (!(NOTE_PLACEHOLDERS as readonly string[]).includes(name!)) {
-        ctx.addIssue({
-          code: "custom",
-          message: `unknown placeholder {${name}}; use ${NOTE_PLACEHOLDERS.map((p) => `{${p}}`).join(", ")}`,
-        });
+const noteTemplate = (placeholders: readonly string[]) =>
+  z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(2000, "must be at most 2000 characters")
+    .superRefine((text, ctx) => {
+      for (const [, name] of text.matchAll(/\{([^{}]*)\}/g)) {
+        if (!placeholders.includes(name!)) {
+          ctx.addIssue({
+            code: "custom",
+            message: `unknown placeholder {${name}}; use ${placeholders.map((p) => `{${p}}`).join(", ")}`,
+          });
+        }
       }
-    }
-  });
+    });
+
+/** A GitHub Project (v2) address: an organisation's or a user's project, by number. */
+export const PROJECT_URL = /^https:\/\/[^/\s]+\/(orgs|users)\/([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/projects\/([1-9][0-9]{0,9})\/?$/;
 
 export const repoConfigSchema = z
   .strictObject({
@@ -79,7 +85,12 @@ export const repoConfigSchema = z
           .default(["completed", "not_planned"]),
         /** the least repository permission of the person closing the issue for a reopen; less reopens nothing */
         by: lowerCaseEnum(REPOSITORY_ROLES, `must be one of ${REPOSITORY_ROLES.join(", ")}`).default("triage"),
-        note: noteTemplate.default(
+        /**
+         * a Zendesk ticket that is `closed` cannot be reopened: follow_up opens a follow-up ticket carrying the note;
+         * skip records the reopen as failed
+         */
+        closed_tickets: z.enum(["follow_up", "skip"], { error: 'must be "follow_up" or "skip"' }).default("follow_up"),
+        note: noteTemplate(NOTE_PLACEHOLDERS).default(
           "The GitHub issue {url} linked to this conversation was closed ({reason}). Follow up with the customer.",
         ),
       })
@@ -110,6 +121,30 @@ export const repoConfigSchema = z
             error: "must be a list, such as [owner, member, collaborator]",
           })
           .default(["owner", "member", "collaborator"]),
+      })
+      .prefault({}),
+    notify: z
+      .strictObject({
+        /** an internal note on a conversation when an issue body or comment first links it (not backfill, not helpdesk links) */
+        linked: z.boolean("must be true or false").default(true),
+        note: noteTemplate(LINK_NOTE_PLACEHOLDERS).default(
+          "Engineering is tracking this in {url} ({title}). This conversation will be reopened when the issue is closed.",
+        ),
+      })
+      .prefault({}),
+    project: z
+      .strictObject({
+        /** a GitHub Project (v2), e.g. https://github.com/orgs/acme/projects/3; empty = off */
+        url: z
+          .string()
+          .trim()
+          .refine((url) => url === "" || PROJECT_URL.test(url), {
+            message: "must be a project's address, such as https://github.com/orgs/acme/projects/3 (or empty to turn it off)",
+          })
+          .default(""),
+        /** a number field, created when missing: distinct reports in the last `days` */
+        field: z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters").default("Customer reports"),
+        days: z.int("must be a whole number").min(1, "must be at least 1").max(365, "must be at most 365").default(30),
       })
       .prefault({}),
   })
@@ -147,7 +182,7 @@ export function parseRepoConfig(raw: unknown): RepoConfig {
   throw new RepoConfigError(key, reason);
 }
 
-/** Fills a reopen note's placeholders. */
-export function renderNote(template: string, values: Record<(typeof NOTE_PLACEHOLDERS)[number], string>): string {
+/** Fills a note's placeholders (a reopen note's or a link note's). */
+export function renderNote<K extends string>(template: string, values: Record<K, string>): string {
   return template.replace(/\{([a-z]+)\}/g, (whole, name: string) => values[name as keyof typeof values] ?? whole);
 }

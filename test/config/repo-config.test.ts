@@ -12,10 +12,16 @@ describe("parseRepoConfig", () => {
       reopen: {
         on: ["completed", "not_planned"],
         by: "triage",
+        closed_tickets: "follow_up",
         note: "The GitHub issue {url} linked to this conversation was closed ({reason}). Follow up with the customer.",
       },
       comment: { summary: true, details: "private" },
       links: { max_per_source: 50, max_per_issue: 500, from: ["owner", "member", "collaborator"] },
+      notify: {
+        linked: true,
+        note: "Engineering is tracking this in {url} ({title}). This conversation will be reopened when the issue is closed.",
+      },
+      project: { url: "", field: "Customer reports", days: 30 },
     });
     expect(parseRepoConfig(null)).toEqual(DEFAULT_CONFIG);
     expect(parseRepoConfig({})).toEqual(DEFAULT_CONFIG);
@@ -38,6 +44,12 @@ describe("parseRepoConfig", () => {
     const config = parseRepoConfig({ links: { from: ["OWNER", "Member", "first_time_contributor"], max_per_issue: 20 }, reopen: { by: "Write" } });
     expect(config.links).toEqual({ max_per_source: 50, max_per_issue: 20, from: ["owner", "member", "first_time_contributor"] });
     expect(config.reopen.by).toBe("write");
+  });
+
+  it("reads a project address of an organisation or a user, on github.com or GitHub Enterprise Server", () => {
+    for (const url of ["https://github.com/orgs/acme/projects/3", "https://github.com/users/octo-cat/projects/12/", "https://ghe.example.com/orgs/acme/projects/1"]) {
+      expect(parseRepoConfig({ project: { url } }).project.url).toBe(url);
+    }
   });
 
   it("allows two teams mapped to one label", () => {
@@ -65,6 +77,13 @@ describe("parseRepoConfig", () => {
     ],
     [{ links: { from: "owner" } }, ".github/closeloop.yml: links.from: must be a list, such as [owner, member, collaborator]"],
     [{ reopen: { by: "triager" } }, ".github/closeloop.yml: reopen.by: must be one of read, triage, write, maintain, admin"],
+    [{ reopen: { closed_tickets: "reopen" } }, '.github/closeloop.yml: reopen.closed_tickets: must be "follow_up" or "skip"'],
+    [{ notify: { linked: "no" } }, ".github/closeloop.yml: notify.linked: must be true or false"],
+    [{ notify: { note: "Linked ({reason})" } }, ".github/closeloop.yml: notify.note: unknown placeholder {reason}; use {url}, {repository}, {number}, {title}"],
+    [{ project: { url: "https://github.com/acme/projects/3" } }, ".github/closeloop.yml: project.url: must be a project's address, such as https://github.com/orgs/acme/projects/3"],
+    [{ project: { url: "https://github.com/orgs/acme/projects/0" } }, ".github/closeloop.yml: project.url: must be a project's address"],
+    [{ project: { field: " " } }, ".github/closeloop.yml: project.field: must not be empty"],
+    [{ project: { days: 400 } }, ".github/closeloop.yml: project.days: must be at most 365"],
     [{ label: { daily: "x" } }, '.github/closeloop.yml: unknown key "label"'],
     [{ frequency: { hourly: {} } }, '.github/closeloop.yml: frequency: unknown key "hourly"'],
     [["a", "b"], ".github/closeloop.yml: must be a YAML mapping of settings"],
