@@ -1,5 +1,4 @@
 import type { Context } from "probot";
-import { renderNote } from "../config/repo-config.js";
 import { recordIssueClose, recordIssueReopen } from "../store/issues.js";
 import { purgeIssue, transferIssue } from "../store/links.js";
 import { captureText } from "./capture.js";
@@ -9,6 +8,7 @@ import type { IssueRef } from "../domain/refs.js";
 import { refusals } from "../metrics.js";
 import { roleAtLeast, type RepositoryRole } from "../domain/trust.js";
 import type { SummaryDetails } from "../domain/reopen-summary.js";
+import { issueNote } from "../domain/issue-note.js";
 
 type IssueEvent = "issues.opened" | "issues.edited" | "issues.closed" | "issues.reopened" | "issues.transferred" | "issues.deleted";
 
@@ -94,7 +94,7 @@ async function closeSettings(
       context.log.info(`${describeIssue(ref)} closed as ${reason}: ${refusal}; linked conversations are not reopened`);
     }
   }
-  const note = renderNote(config.reopen.note, {
+  const note = issueNote(config.reopen.note, {
     url: issue.html_url,
     reason: reason.replace(/_/g, " "),
     repository: repository.full_name,

@@ -183,6 +183,15 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
     expect(await database.prisma.repository.findMany({ select: { private: true } })).toEqual([{ private: true }]);
   });
 
+  it("names the issue in a custom reopen note that leaves {url} out, so the rep can follow it", async () => {
+    await seedLinks(database, LINKS.slice(0, 1));
+    nockConfig("Codertocat", "Hello-World", 'reopen:\n  note: "Fixed in the next release ({title})."\n');
+    await receive(probot, "issues", issueEvent("closed", "2026-11-21T12:00:00Z"));
+    expect((await closes()).map(({ note }) => note)).toEqual([
+      "Fixed in the next release (Spelling error in the README file). (GitHub issue: https://github.com/Codertocat/Hello-World/issues/1)",
+    ]);
+  });
+
   it("records the close of an issue it has not seen, with its reason, closer and note settings", async () => {
     nockConfig("Codertocat", "Hello-World", null);
     await receive(probot, "issues", issueEvent("closed", "2026-11-21T12:00:00Z"));
