@@ -20,6 +20,8 @@ export const QUEUES = {
   delivery: { leaseMs: 10_000, maxAttempts: 8, backoffBaseMs: 1_000, backoffMaxMs: 5 * 60_000 },
   /** a linked conversation's note and reopen: a helpdesk outage of hours is outlasted (15 attempts reach the 15-minute cap) */
   reopen: { leaseMs: 30_000, maxAttempts: 15, backoffBaseMs: 2_000, backoffMaxMs: 15 * 60_000 },
+  /** the note on a conversation a GitHub body or comment linked for the first time */
+  linkNote: { leaseMs: 30_000, maxAttempts: 15, backoffBaseMs: 2_000, backoffMaxMs: 15 * 60_000 },
   /** a linked conversation's details, for the labels */
   enrichment: { leaseMs: 30_000, maxAttempts: 15, backoffBaseMs: 2_000, backoffMaxMs: 15 * 60_000 },
   /** the summary comment on a closed issue */

@@ -8,6 +8,7 @@ import { payloadLabels } from "./labels.js";
 import type { IssueRef } from "../domain/refs.js";
 import { refusals } from "../metrics.js";
 import { trustAuthor, type TextAuthor } from "../domain/trust.js";
+import { issueNote } from "../domain/issue-note.js";
 
 export interface CapturedText {
   issue: IssueRef;
@@ -20,11 +21,15 @@ export interface CapturedText {
   previousText?: string;
   /** who wrote it: only trusted authors' texts are read for links (`links.from`) */
   author: TextAuthor;
+  /** the issue's address and title as the payload shows them, for the link note (`notify.note`) */
+  issueUrl: string;
+  issueTitle: string;
 }
 
 /**
  * Reads the conversation links out of one version of a body or comment and stores them. A link that predates a close
- * processed earlier gets its reopen job now, and the worker is woken for it.
+ * processed earlier gets its reopen job now; a conversation linked to the issue for the first time gets its link note
+ * (`notify.linked`); the worker is woken for either.
  */
 export async function captureText(deps: HandlerDeps, context: Context, captured: CapturedText): Promise<void> {
   const where = `${describeIssue(captured.issue)} ${captured.source.kind === "body" ? "body" : `comment ${captured.source.key}`}`;
@@ -59,6 +64,7 @@ export async function captureText(deps: HandlerDeps, context: Context, captured:
     seenLabels: payloadLabels(context.payload),
     maxLinks: config.links.max_per_issue,
     knownOnly,
+    linkNote: config.notify.linked ? linkNote(config.notify.note, captured) : undefined,
   });
   if (outcome.capped > 0) {
     context.log.warn(
@@ -76,6 +82,16 @@ export async function captureText(deps: HandlerDeps, context: Context, captured:
     );
     if (outcome.jobsAdded > 0) deps.reopenQueued?.();
   }
+  if (outcome.notesAdded > 0) {
+    context.log.info({ notes: outcome.notesAdded }, `${where}: ${outcome.notesAdded} conversation(s) linked for the first time get a note`);
+    deps.reopenQueued?.();
+  }
   // Applied by the label job, off the delivery path (docs/labels.md).
   if (outcome.changed) await deps.labelsWanted?.();
+}
+
+/** `notify.note` for this issue, as the payload names it now. */
+function linkNote(template: string, captured: CapturedText): string {
+  const { repository, number } = captured.issue;
+  return issueNote(template, { url: captured.issueUrl, title: captured.issueTitle, repository: `${repository.owner}/${repository.name}`, number: String(number) });
 }

@@ -14,7 +14,7 @@ export interface HandlerDeps {
   permissions: RepositoryPermissions;
   /** an issue's labels were marked wanted: the server wakes its label worker (tests apply them at once) */
   labelsWanted?: () => void | Promise<void>;
-  /** a close enqueued reopen jobs: the server wakes its reopen worker */
+  /** a close enqueued reopen jobs, or new links their notes: the server wakes its reopen worker */
   reopenQueued?: () => void;
   /** repositories were added to an installation: the server wakes its backfill worker */
   backfillRequested?: () => void;

@@ -12,7 +12,7 @@ import type { InstallationLabelDeps } from "../labels/installation-labels.js";
 import { markIssuesLabelsWanted } from "../store/label-jobs.js";
 import { recordConversationDetails } from "../store/conversation-details.js";
 import { requestEnrichment } from "../store/enrich-jobs.js";
-import { closeNotes } from "../store/issues.js";
+import { ownNotes } from "../store/issues.js";
 import { findIssueTarget } from "../store/issue-targets.js";
 import { applySourceChange } from "../store/links.js";
 import type { IssueRef } from "../domain/refs.js";
@@ -51,7 +51,7 @@ export async function onHelpdeskDelivery(deps: HelpdeskEventDeps, delivery: Stor
     if (naming > 0) refusals.inc({ reason: "customer_message" }, naming);
   }
   const messages = await withoutOwnNotes(deps, byAgents);
-  // Only closeloop's own notes (its reopen notes, sent back by the helpdesk): nothing a person did.
+  // Only closeloop's own notes (its reopen and link notes, sent back by the helpdesk): nothing a person did.
   if (byAgents.length > 0 && messages.length === 0) {
     deps.log.debug(`${where}: closeloop's own note; ignored`);
     return;
@@ -77,11 +77,11 @@ export async function onHelpdeskDelivery(deps: HelpdeskEventDeps, delivery: Stor
   if (changed.length + details.length > 0) await deps.labelsWanted?.();
 }
 
-/** The messages less closeloop's own reopen notes: those name the issue's URL, but no person linked anything. */
+/** The messages less closeloop's own reopen and link notes: those name the issue's URL, but no person linked anything. */
 async function withoutOwnNotes(deps: HelpdeskEventDeps, messages: HelpdeskEvent["messages"]): Promise<HelpdeskEvent["messages"]> {
   const named = messages.flatMap((message) => recogniseIssueUrls(message.text, deps.githubHost)).slice(0, MAX_ISSUES_PER_EVENT);
   if (named.length === 0) return messages;
-  const notes = await closeNotes(deps.prisma, named);
+  const notes = await ownNotes(deps.prisma, named);
   return notes.length === 0 ? messages : messages.filter((message) => !isOwnNote(message.text, notes));
 }
 

@@ -26,5 +26,7 @@ export async function onIssueComment(
     previousText: action === "edited" ? context.payload.changes.body?.from : undefined,
     // The comment's own author, whoever sent the event: GitHub lets only the author and maintainers edit a comment.
     author: { association: comment.author_association, viaApp: Boolean(comment.performed_via_github_app) },
+    issueUrl: issue.html_url,
+    issueTitle: issue.title,
   });
 }

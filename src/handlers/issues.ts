@@ -34,6 +34,8 @@ export async function onIssueBody(deps: HandlerDeps, context: Context<"issues.op
     createdAt: new Date(issue.created_at),
     previousText: context.payload.action === "edited" ? context.payload.changes?.body?.from : undefined,
     author: { association: issue.author_association, viaApp: Boolean(issue.performed_via_github_app) },
+    issueUrl: issue.html_url,
+    issueTitle: issue.title,
   });
 }
 

@@ -8,7 +8,7 @@ import { ENRICH_JOBS } from "../store/helpdesk-jobs.js";
 import { errorSummary } from "./error-summary.js";
 import type { HelpdeskJobKind } from "./helpdesk-jobs.js";
 import { PRIORITY, type HelpdeskLane } from "./helpdesk-lanes.js";
-import { reopenLookahead } from "./reopen-job.js";
+import { laggingLookahead } from "./reopen-job.js";
 
 /** What enrichment needs beyond the helpdesk: the key customer ids are hashed with, and how labels are applied. */
 export interface Enrichment {
@@ -30,7 +30,7 @@ export function enrichmentJobs(prisma: Prisma, log: Logger, enrichment: Enrichme
     table: ENRICH_JOBS,
     settings: options.settings,
     // Reads queue behind reopen calls, so fewer are claimed ahead.
-    lookahead: (lane: HelpdeskLane) => Math.max(1, Math.ceil(reopenLookahead(lane, options.lookaheadSeconds) / 2)),
+    lookahead: (lane: HelpdeskLane) => laggingLookahead(lane, options.lookaheadSeconds),
     read: (ids, owner) => readClaimedEnrichJobs(prisma, ids, owner),
     async run(job, { lane, leases, send }) {
       // Its links went (edited out, or purged) while it waited: nothing needs its details.

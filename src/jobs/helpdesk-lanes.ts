@@ -37,8 +37,12 @@ export function queuePacing(budget: RateBudget): { intervalCap: number; interval
   return { intervalCap, interval, concurrency };
 }
 
-/** Call priorities within a lane: a reopen finishes a job already half done, then notes, then reads. */
-export const PRIORITY = { reopen: 1, note: 0, read: -1 } as const;
+/**
+ * Call priorities within a lane: a reopen finishes a job already half done, then reopen notes, then link notes, then
+ * reads. Link notes go before reads: a rep reads a note now, while a read only refines labels (and the decay sweep
+ * applies them anyway); a backfill's thousands of reads must not hold up the notes of links made today.
+ */
+export const PRIORITY = { reopen: 2, note: 1, linkNote: 0, read: -1 } as const;
 
 const DEFAULT_RATE_LIMIT_PAUSE_MS = 5_000;
 const LONGEST_PAUSE_MS = 5 * 60_000;

@@ -47,3 +47,8 @@ export function reopenLookahead(lane: HelpdeskLane, seconds: number): number {
   const callsPerSecond = (lane.budget.requests * 1000) / lane.budget.intervalMs;
   return Math.min(500, Math.max(queuePacing(lane.budget).concurrency, Math.ceil((callsPerSecond * seconds) / 2)));
 }
+
+/** Jobs of the kinds queued behind reopen calls (link notes, enrichment reads) claimed ahead: half as many. */
+export function laggingLookahead(lane: HelpdeskLane, seconds: number): number {
+  return Math.max(1, Math.ceil(reopenLookahead(lane, seconds) / 2));
+}

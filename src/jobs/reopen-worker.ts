@@ -9,6 +9,7 @@ import { killUnrunnableJobs, markSummaryDue } from "../store/reopen-jobs.js";
 import { enrichmentJobs, type Enrichment } from "./enrichment-job.js";
 import { HelpdeskJobs } from "./helpdesk-jobs.js";
 import { HelpdeskLanes, type HelpdeskLane } from "./helpdesk-lanes.js";
+import { linkNoteJobs } from "./link-note-job.js";
 import { reopenJobs } from "./reopen-job.js";
 import { SummaryComments, type InstallationOctokit } from "./summary-comments.js";
 import { Worker, workerOwner } from "./worker.js";
@@ -26,7 +27,7 @@ export interface ReopenWorkerOptions {
   backoffMaxMs?: number;
   /** jobs claimed ahead per provider, in seconds of its budget */
   lookaheadSeconds?: number;
-  /** CLOSELOOP_DRY_RUN: log each note, reopen and comment instead of sending it */
+  /** CLOSELOOP_DRY_RUN: log each note (reopen or link note), reopen and comment instead of sending it */
   dryRun?: boolean;
   /** attempts at writing a summary comment before giving up on it */
   maxSummaryAttempts?: number;
@@ -42,10 +43,10 @@ export interface ReopenWorkerOptions {
 }
 
 /**
- * The helpdesk side of closeloop, as one worker (docs/reopen.md, docs/labels.md): reopen jobs, the
- * enrichment reads labels need, and the summary comment of each close. Reopen and enrichment jobs share the helpdesk
- * lanes (one paced queue per provider, reads below every reopen call); each kind is claimed, run and settled on its
- * own, under the one lease and the one retry policy.
+ * The helpdesk side of closeloop, as one worker (docs/reopen.md, docs/labels.md): reopen jobs, the notes on newly
+ * linked conversations, the enrichment reads labels need, and the summary comment of each close. Reopen jobs, link
+ * notes and enrichment reads share the helpdesk lanes (one paced queue per provider, in that order of priority);
+ * each kind is claimed, run and settled on its own, under the one lease and the one retry policy.
  */
 export class ReopenWorker {
   readonly owner = workerOwner();
@@ -71,7 +72,9 @@ export class ReopenWorker {
       this.wake();
     };
     const reopen = new HelpdeskJobs(reopenJobs(prisma, log, { settings: queueSettings("reopen", options), lookaheadSeconds, dryRun, settled }), this.#lanes, prisma, engine, this.owner, log, wake);
-    this.#kinds = [reopen];
+    const notes = new HelpdeskJobs(linkNoteJobs(prisma, log, { settings: queueSettings("linkNote", options), lookaheadSeconds, dryRun }), this.#lanes, prisma, engine, this.owner, log, wake);
+    // Claimed in this order each round, so a lane's queue gets its reopen calls before the notes and reads behind them.
+    this.#kinds = [reopen, notes];
     if (options.enrichment !== undefined) {
       const kind = enrichmentJobs(prisma, log, options.enrichment, { settings: queueSettings("enrichment", options), lookaheadSeconds });
       this.#kinds.push(new HelpdeskJobs(kind, this.#lanes, prisma, engine, this.owner, log, wake));
@@ -85,7 +88,7 @@ export class ReopenWorker {
       tick: () => this.#tick(),
       heartbeat: {
         // Every third of the shortest lease held: each kind keeps two renewals of margin.
-        leaseMs: Math.min(summary.leaseMs, queueSettings("reopen", options).leaseMs, queueSettings("enrichment", options).leaseMs),
+        leaseMs: Math.min(summary.leaseMs, ...(["reopen", "linkNote", "enrichment"] as const).map((name) => queueSettings(name, options).leaseMs)),
         renew: async () => {
           for (const kind of this.#kinds) await kind.renew();
           await this.#summaries.renew();

@@ -2,12 +2,12 @@ import { Prisma as Sql } from "./generated/sqlite/client.js";
 import type { LeasedTable } from "./lease.js";
 
 /**
- * The tables of helpdesk jobs, run in the helpdesk lanes (src/jobs/helpdesk-lanes.ts): reopen jobs and enrichment
- * reads. They share their lease columns, `state` (pending | running | done | dead), `attempts`, `lockedBy`,
+ * The tables of helpdesk jobs, run in the helpdesk lanes (src/jobs/helpdesk-lanes.ts): reopen jobs, enrichment
+ * reads and link notes. They share their lease columns, `state` (pending | running | done | dead), `attempts`, `lockedBy`,
  * `lockedUntil`, `nextAttemptAt`, `lastError`, `lastStatus`, `updatedAt`, `finishedAt` and `provider`, so they share
  * their lease (src/store/lease.ts) and their outcomes.
  */
-function helpdeskJobTable(kind: string, table: "ReopenJob" | "EnrichJob"): LeasedTable {
+function helpdeskJobTable(kind: string, table: "ReopenJob" | "EnrichJob" | "LinkNote"): LeasedTable {
   return {
     kind,
     table,
@@ -24,6 +24,7 @@ function helpdeskJobTable(kind: string, table: "ReopenJob" | "EnrichJob"): Lease
 
 export const REOPEN_JOBS = helpdeskJobTable("reopen", "ReopenJob");
 export const ENRICH_JOBS = helpdeskJobTable("enrichment", "EnrichJob");
+export const LINK_NOTES = helpdeskJobTable("link note", "LinkNote");
 
 /** One provider's jobs, for a claim's `where`: each lane claims for its own helpdesk. */
 export function ofProvider(provider: string): Sql.Sql {

@@ -72,15 +72,22 @@ async function settleIssueState(tx: Transaction, issueId: number): Promise<Retur
   return state;
 }
 
-/** The reopen notes closeloop rendered for these issues (`owner/repo#number`, any case), to know them when they come back. */
-export async function closeNotes(prisma: Prisma, issues: readonly { owner: string; repo: string; number: number }[]): Promise<string[]> {
-  const closes = await prisma.issueClose.findMany({
-    where: { OR: issues.map((issue) => ({ issue: { number: issue.number, repository: { fullName: `${issue.owner}/${issue.repo}`.toLowerCase() } } })) },
-    select: { note: true },
-    distinct: ["note"],
-    take: 100,
-  });
-  return closes.map((close) => close.note);
+/** An issue a helpdesk message names: `owner/repo#number`, any case. */
+export interface NamedIssue {
+  owner: string;
+  repo: string;
+  number: number;
+}
+
+/**
+ * The notes closeloop rendered for these issues, reopen notes and link notes, to know them when the helpdesk sends
+ * them back (at most 100 of each kind).
+ */
+export async function ownNotes(prisma: Prisma, issues: readonly NamedIssue[]): Promise<string[]> {
+  const where = { OR: issues.map((issue) => ({ issue: { number: issue.number, repository: { fullName: `${issue.owner}/${issue.repo}`.toLowerCase() } } })) };
+  const query = { where, select: { note: true }, distinct: ["note" as const], take: 100 };
+  const [closes, links] = await Promise.all([prisma.issueClose.findMany(query), prisma.linkNote.findMany(query)]);
+  return [...closes, ...links].map((row) => row.note);
 }
 
 /** Closes that reopened nothing because their closer lacked `reopen.by` (`closeloop status`): how many, and the latest. */

@@ -4,6 +4,7 @@ import type { Prisma, Transaction } from "./database.js";
 import { purgeUnlinkedEnrichment } from "./enrich-jobs.js";
 import { deriveMentions, reconcileLinks, recordSourceVersions, type ReconcileOutcome } from "./mentions.js";
 import { markLabelsWanted, type SeenLabels } from "./label-jobs.js";
+import { requestLinkNotes } from "./link-notes.js";
 import { inTransaction } from "./transactions.js";
 import { ensureRepository, forgetRepositories } from "./repositories.js";
 import type { IssueRef } from "../domain/refs.js";
@@ -26,11 +27,20 @@ export interface SourceChange {
   maxLinks?: number | undefined;
   /** store the change only when the source is already stored (a delete by an author no longer trusted) */
   knownOnly?: boolean | undefined;
+  /**
+   * the note (rendered from `notify.note`) for each conversation this change links to the issue for the first time,
+   * while the issue is open; absent for changes that must not notify (backfill, links made in the helpdesk,
+   * `notify.linked: false`)
+   */
+  linkNote?: string | undefined;
 }
 
-export type SourceOutcome = ReconcileOutcome;
+export interface SourceOutcome extends ReconcileOutcome {
+  /** link notes queued */
+  notesAdded: number;
+}
 
-const NOTHING: SourceOutcome = { added: 0, removed: 0, changed: false, jobsAdded: 0, jobsCancelled: 0, capped: 0 };
+const NOTHING: SourceOutcome = { added: 0, removed: 0, changed: false, jobsAdded: 0, jobsCancelled: 0, capped: 0, linked: [], notesAdded: 0 };
 
 /**
  * Stores a version of a source's text and brings the issue's links and reopen jobs in line with it, in one
@@ -59,7 +69,10 @@ export async function applySourceChange(prisma: Prisma, change: SourceChange): P
     const outcome = await reconcileLinks(tx, issue.id, touched, { maxLinks: change.maxLinks });
     // The labels follow the links: in this transaction, so a change never lacks its label job.
     if (outcome.changed) await markLabelsWanted(tx, [issue.id], new Date(), change.seenLabels);
-    return outcome;
+    // A link made on a closed issue (as the store or the payload has it) is no news to anyone: no note.
+    const open = issue.state !== "closed" && change.issue.state !== "closed";
+    const notesAdded = change.linkNote !== undefined && open ? await requestLinkNotes(tx, issue.id, outcome.linked, change.linkNote) : 0;
+    return { ...outcome, notesAdded };
   });
 }
 
@@ -115,6 +128,9 @@ async function mergeIssue(tx: Transaction, fromId: number, intoId: number): Prom
     const clash = await tx.issueClose.findUnique({ where: { issueId_closedAt: { issueId: intoId, closedAt: close.closedAt } }, select: { id: true } });
     if (!clash) await tx.issueClose.update({ where: { id: close.id }, data: { issueId: intoId } });
   }
+  // Its link notes come along (one the moved issue already has for the conversation wins): still one note per link.
+  await tx.$executeRaw`UPDATE "LinkNote" SET "issueId" = ${intoId} WHERE "issueId" = ${fromId} AND NOT EXISTS (SELECT 1 FROM "LinkNote" n
+    WHERE n."issueId" = ${intoId} AND n."provider" = "LinkNote"."provider" AND n."account" = "LinkNote"."account" AND n."conversationId" = "LinkNote"."conversationId")`;
   await tx.issue.delete({ where: { id: fromId } });
   for (const source of touched) await deriveMentions(tx, intoId, source);
   await reconcileLinks(tx, intoId, "all");

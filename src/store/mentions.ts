@@ -84,6 +84,8 @@ export interface ReconcileOutcome {
   jobsCancelled: number;
   /** conversations not linked because the issue already had `maxLinks` live links */
   capped: number;
+  /** the conversations whose Link rows this change created */
+  linked: RecognisedLink[];
 }
 
 interface LinkRow {
@@ -116,7 +118,7 @@ export async function reconcileLinks(
   keys: readonly string[] | "all",
   options: { maxLinks?: number | undefined } = {},
 ): Promise<ReconcileOutcome> {
-  const outcome: ReconcileOutcome = { added: 0, removed: 0, changed: false, jobsAdded: 0, jobsCancelled: 0, capped: 0 };
+  const outcome: ReconcileOutcome = { added: 0, removed: 0, changed: false, jobsAdded: 0, jobsCancelled: 0, capped: 0, linked: [] };
   if (keys !== "all" && keys.length === 0) return outcome;
   const mentionRows = await tx.$queryRaw<{ sourceId: number; kind: string; provider: string; account: string; conversationId: string; url: string; startAt: Date | string; endAt: Date | string | null }[]>`
     SELECT "m"."sourceId", "s"."kind", "m"."provider", "m"."account", "m"."conversationId", "m"."url", "m"."startAt", "m"."endAt"
@@ -192,6 +194,7 @@ export async function reconcileLinks(
     kept.push(...created.map(({ link, plan }) => ({ linkId: ids.get(linkKey(link))!, link, plan })));
     await requestEnrichment(tx, created.map(({ link }) => link));
     outcome.added = rows.length;
+    outcome.linked = created.map(({ link }) => link);
   }
   if (await syncCarriers(tx, kept)) outcome.changed = true;
 

@@ -105,6 +105,8 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
       },
     ]);
     expect(logged).toContain("zendesk zen:event-type:ticket.comment_added (https://acme.zendesk.com/agent/tickets/48213): linked to octo-org/app#42");
+    // An agent made this link in the helpdesk: no note tells them what they just wrote.
+    expect(await database.prisma.linkNote.count()).toBe(0);
   });
 
   it.each(Object.keys(CUSTOMER_WROTE) as ProviderId[])("%s: a customer's message naming the issue links nothing; an agent's links", async (provider) => {
@@ -230,6 +232,19 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
     // A person's note naming the issue in the same conversation still counts (and asks for a read).
     await onHelpdeskDelivery(deps, delivery(zendeskNote("Still broken, see https://github.com/octo-org/app/issues/42", "2026-11-24T10:00:00.000Z")));
     expect(await database.prisma.enrichJob.findMany({ select: { state: true, generation: true } })).toEqual([{ state: "pending", generation: 1 }]);
+  });
+
+  it("ignores closeloop's own link note when the helpdesk sends it back: the link still rests on the comment alone", async () => {
+    const note = "Engineering is tracking this in https://github.com/octo-org/app/issues/42 (Export fails). This conversation will be reopened when the issue is closed.";
+    const [link] = recogniseLinks("https://acme.zendesk.com/agent/tickets/48213", urlMatchers).links;
+    const issue = { repository: REPOSITORY, number: 42, githubId: 4242n, state: "open" as const };
+    const posted = new Date("2026-11-23T09:00:00Z");
+    await applySourceChange(database.prisma, { issue, source: { kind: "comment", key: "7" }, event: { action: "created", version: posted }, createdAt: posted, links: [link!], linkNote: note });
+    expect(await database.prisma.linkNote.findMany({ select: { conversationId: true, note: true } })).toEqual([{ conversationId: "48213", note }]);
+
+    await onHelpdeskDelivery(deps, delivery(zendeskNote(noteAsHtml(note), "2026-11-23T09:01:00.000Z")));
+    expect((await links()).map((row) => row.sources.map((source) => source.kind))).toEqual([["comment"]]);
+    expect(logged).toContain("zendesk zen:event-type:ticket.comment_added (https://acme.zendesk.com/agent/tickets/48213): closeloop's own note; ignored");
   });
 
   it("ignores, with a log line, an issue in a repository of no installation closeloop knows", async () => {

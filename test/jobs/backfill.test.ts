@@ -84,6 +84,8 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
       ["zendesk", "4242", "body", "2026-01-10T10:00:00.000Z"],
       ["intercom", "77", "comment", "2026-01-12T10:00:00.000Z"],
     ]);
+    // Backfilled links are no news to the helpdesk: no note (README, Notes on new links).
+    expect(await database.prisma.linkNote.count()).toBe(0);
 
     // The crashed process's lease runs out; another takes the backfill over at page 2 (page 1 is not read again).
     expect(await claimBackfill(database.prisma, database.engine, { owner: "second", leaseMs: 60_000 })).toBeNull();
