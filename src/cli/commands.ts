@@ -43,7 +43,7 @@ export const COMMANDS: readonly Command[] = [
     synopsis: "retry <job-id> | --dead",
     summary: "run a dead job (or every dead job) again",
     usage: RETRY_USAGE,
-    options: { dead: { type: "boolean", description: "every dead job, and every dead conversation read for the labels" }, json: JSON_OPTION },
+    options: { dead: { type: "boolean", description: "every dead job, every dead link note, and every dead conversation read for the labels" }, json: JSON_OPTION },
     run: async ({ args, values, out, error, readyDatabase }) => retryCommand(await readyDatabase(), args, { dead: values.dead, json: values.json }, out, error),
   }),
   defineCommand({

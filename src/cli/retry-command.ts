@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Database } from "../store/database.js";
 import { retryDeadEnrichment } from "../store/enrich-jobs.js";
+import { retryDeadLinkNotes } from "../store/link-notes.js";
 import { retryJobs } from "../store/reopen-jobs.js";
 import { parseWith, UsageError } from "./arguments.js";
 import type { Output } from "./output.js";
@@ -11,7 +12,7 @@ const jobId = z.string().regex(/^[1-9]\d{0,9}$/, "expected a job id (a number fr
 /**
  * `closeloop retry <job-id>` / `retry --dead`: dead jobs run again, with a fresh attempt budget. A running server
  * picks them up within a second; the summary comment of their close is edited when they settle. `--dead` also
- * queues again the conversations whose reading for the labels (enrichment) died.
+ * queues again the dead link notes and the conversations whose reading for the labels (enrichment) died.
  */
 export async function retryCommand(database: Database, args: string[], options: { dead: boolean; json: boolean }, out: Output, error: (line: string) => void): Promise<number> {
   if (options.dead === (args.length > 0) || args.length > 1) throw new UsageError(`usage: ${RETRY_USAGE}`);
@@ -27,11 +28,13 @@ export async function retryCommand(database: Database, args: string[], options: 
     return 0;
   }
   const enrichment = await retryDeadEnrichment(database.prisma);
-  if (options.json) out.json({ ...outcome, enrichment });
-  else if (outcome.retried + enrichment === 0) out.line("no dead jobs");
+  const linkNotes = await retryDeadLinkNotes(database.prisma);
+  if (options.json) out.json({ ...outcome, linkNotes, enrichment });
+  else if (outcome.retried + linkNotes + enrichment === 0) out.line("no dead jobs");
   else {
     const parts = [];
     if (outcome.retried > 0) parts.push(`${outcome.retried} dead job${outcome.retried === 1 ? "" : "s"}`);
+    if (linkNotes > 0) parts.push(`${linkNotes} link note${linkNotes === 1 ? "" : "s"}`);
     if (enrichment > 0) parts.push(`${enrichment} conversation read${enrichment === 1 ? "" : "s"} for labels`);
     out.line(`${parts.join(" and ")} queued again; a running server picks them up`);
   }

@@ -8,6 +8,7 @@ import { listLabelErrors } from "../store/labels.js";
 import { migrationStatus } from "../store/migrations.js";
 import { deliveryBacklog } from "../store/deliveries.js";
 import { enrichmentBacklog } from "../store/enrich-jobs.js";
+import { linkNoteBacklog } from "../store/link-notes.js";
 import type { ProviderQueue } from "../store/helpdesk-jobs.js";
 import { jobBacklog } from "../store/reopen-jobs.js";
 import { refusedCloses } from "../store/issues.js";
@@ -29,6 +30,14 @@ export interface StatusJson {
     dead: { id: number; provider: string; conversationId: string; issue: string; attempts: number; error: string | null; deadAt: string | null }[];
     /** closes that reopened nothing because their closer lacked `reopen.by`: how many, and the latest ten */
     refused: { count: number; latest: { issue: string; closedAt: string; closedBy: string | null; reason: string }[] };
+  };
+  /**
+   * notes on conversations a GitHub body or comment linked for the first time, per provider, and the latest that
+   * died (their ids are link-note ids, not `closeloop jobs` ids; `closeloop retry --dead` queues them again)
+   */
+  linkNotes: {
+    providers: QueueJson[];
+    dead: { id: number; provider: string; conversationId: string; issue: string; attempts: number; error: string | null; deadAt: string | null }[];
   };
   /** jobs reading linked conversations' team, tags and customer for the labels, per provider */
   enrichment: { providers: QueueJson[] };
@@ -62,6 +71,7 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
   const jobs = readiness.ready ? await jobBacklog(database.prisma) : { providers: [], dead: [] };
   const refused = readiness.ready ? await refusedCloses(database.prisma) : { count: 0, latest: [] };
   const enrichment = readiness.ready ? await enrichmentBacklog(database.prisma) : [];
+  const notes = readiness.ready ? await linkNoteBacklog(database.prisma) : { providers: [], dead: [] };
   const sweep = readiness.ready ? await readSweep(database.prisma) : null;
   const backfills = readiness.ready ? await backfillSummary(database.prisma) : { pending: 0, running: 0, done: 0, failed: 0, failures: [] };
   const status: StatusJson = {
@@ -81,6 +91,10 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
         count: refused.count,
         latest: refused.latest.map((close) => ({ issue: close.issue, closedAt: close.closedAt.toISOString(), closedBy: close.closedBy, reason: close.refusal })),
       },
+    },
+    linkNotes: {
+      providers: notes.providers.map(queueJson),
+      dead: notes.dead.map((note) => ({ id: note.id, provider: note.provider, conversationId: note.conversationId, issue: note.issue, attempts: note.attempts, error: note.lastError, deadAt: note.finishedAt?.toISOString() ?? null })),
     },
     enrichment: { providers: enrichment.map(queueJson) },
     sweep: sweep && {
@@ -114,7 +128,11 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
   if (refused.count > 0) out.line(`refused     ${refused.count} close(s) reopened nothing: the closer lacked reopen.by`);
   for (const close of status.reopen.refused.latest) out.line(`            ${close.issue} at ${close.closedAt}: ${close.reason}`);
   const enabled = new Set(providers.filter((p) => p.enabled).map((p) => p.id));
-  const reads = status.enrichment.providers.map((q) => `${q.provider} ${q.queued} queued${enabled.has(q.provider) ? "" : " (waiting: not configured)"}, ${q.dead} dead`);
+  const waiting = (q: QueueJson) => `${q.provider} ${q.queued} queued${enabled.has(q.provider) ? "" : " (waiting: not configured)"}, ${q.dead} dead`;
+  const linkNotes = status.linkNotes.providers.map(waiting);
+  out.line(`link notes  ${linkNotes.length > 0 ? linkNotes.join("; ") : "none"}`);
+  for (const dead of status.linkNotes.dead) out.line(`            dead link note ${dead.id}: ${dead.provider} ${dead.conversationId} (${dead.issue}, ${dead.attempts} attempt${dead.attempts === 1 ? "" : "s"}): ${dead.error}`);
+  const reads = status.enrichment.providers.map(waiting);
   out.line(`enrichment  ${reads.length > 0 ? reads.join("; ") : "no jobs"}`);
   out.line(`sweep       ${describeSweep(status.sweep)}`);
   const { pending, running, done, failed } = status.backfills;
@@ -126,7 +144,7 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
   return healthy ? 0 : 1;
 }
 
-/** A provider's jobs (reopen or enrichment) in `status --json`: `queued` counts the running ones too. */
+/** A provider's jobs (reopen, link notes or enrichment) in `status --json`: `queued` counts the running ones too. */
 interface QueueJson {
   provider: string;
   queued: number;

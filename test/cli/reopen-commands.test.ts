@@ -20,6 +20,27 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
   const saved = process.env.DATABASE_URL;
   let ids: { done: number; dead: number; pending: number; deadToo: number };
 
+  /** A link note on issue 42's Zendesk conversation that died. */
+  async function deadLinkNote(): Promise<number> {
+    const issue = await database.prisma.issue.findFirstOrThrow({ where: { number: 42 } });
+    const note = await database.prisma.linkNote.create({
+      data: {
+        issueId: issue.id,
+        provider: "zendesk",
+        account: "acme",
+        conversationId: "4001",
+        url: "https://acme.zendesk.com/agent/tickets/4001",
+        note: "Engineering is tracking this",
+        state: "dead",
+        attempts: 3,
+        lastError: "Zendesk: ticket not found (404)",
+        lastStatus: 404,
+        finishedAt: new Date("2026-11-21T12:07:00Z"),
+      },
+    });
+    return note.id;
+  }
+
   beforeEach(async () => {
     const url = await freshDatabaseUrl(engine);
     database = await openDatabase(url, { migrate: true });
@@ -89,11 +110,13 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
     expect(await database.prisma.reopenJob.findUniqueOrThrow({ where: { id: ids.dead } })).toMatchObject({ state: "pending", attempts: 0, finishedAt: null, lastError: "Intercom: conversation not found (404)" });
   });
 
-  it("retry --dead puts every dead job back, and every conversation read for labels that died", async () => {
+  it("retry --dead puts every dead job back, every dead link note, and every conversation read for labels that died", async () => {
     await database.prisma.enrichJob.updateMany({ where: { provider: "intercom" }, data: { state: "dead", attempts: 15, lastError: "Intercom: server error (503)" } });
+    await deadLinkNote();
     const io = capture();
     expect(await runCli(["retry", "--dead", "--json"], io.out, io.error)).toBe(0);
-    expect(io.json()).toEqual({ retried: 2, enrichment: 2 });
+    expect(io.json()).toEqual({ retried: 2, linkNotes: 1, enrichment: 2 });
+    expect(await database.prisma.linkNote.findMany({ select: { state: true, attempts: true, finishedAt: true } })).toEqual([{ state: "pending", attempts: 0, finishedAt: null }]);
     expect((await database.prisma.enrichJob.findMany({ where: { provider: "intercom" } })).map((job) => [job.state, job.attempts])).toEqual([
       ["pending", 0],
       ["pending", 0],
@@ -147,6 +170,23 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
     expect(reopen.slice(1)).toEqual([
       `            dead job ${ids.deadToo}: front cnv_55c8c004 (Codertocat/Hello-World#42, 0 attempts): Front: provider not configured`,
       `            dead job ${ids.dead}: intercom 215002 (Codertocat/Hello-World#42, 1 attempt): Intercom: conversation not found (404)`,
+    ]);
+  });
+
+  it("status shows the link notes per provider and the latest dead ones", async () => {
+    const id = await deadLinkNote();
+    const json = capture();
+    await runCli(["status", "--json"], json.out, json.error);
+    expect((json.json() as { linkNotes: unknown }).linkNotes).toEqual({
+      providers: [{ provider: "zendesk", queued: 0, running: 0, done: 0, dead: 1 }],
+      dead: [{ id, provider: "zendesk", conversationId: "4001", issue: "Codertocat/Hello-World#42", attempts: 3, error: "Zendesk: ticket not found (404)", deadAt: "2026-11-21T12:07:00.000Z" }],
+    });
+    const human = capture();
+    await runCli(["status"], human.out, human.error);
+    const notes = human.lines.filter((line) => line.startsWith("link notes") || line.includes("dead link note"));
+    expect(notes).toEqual([
+      expect.stringMatching(/^link notes {2}zendesk 0 queued( \(waiting: not configured\))?, 1 dead$/),
+      `            dead link note ${id}: zendesk 4001 (Codertocat/Hello-World#42, 3 attempts): Zendesk: ticket not found (404)`,
     ]);
   });
 
