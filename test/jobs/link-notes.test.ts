@@ -1,16 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import pino from "pino";
+import { describe, expect, it } from "vitest";
 import { PROVIDERS, type ProviderId, type RecognisedLink } from "../../src/domain/link.js";
-import { ReopenWorker, type ReopenWorkerOptions } from "../../src/jobs/reopen-worker.js";
-import { openDatabase, type Database } from "../../src/store/database.js";
+import type { ReopenWorkerOptions } from "../../src/jobs/reopen-worker.js";
 import { LINK_NOTES, ofProvider } from "../../src/store/helpdesk-jobs.js";
 import { claimLeases } from "../../src/store/lease.js";
 import { linkNoteBacklog, retryDeadLinkNotes } from "../../src/store/link-notes.js";
 import { applySourceChange } from "../../src/store/links.js";
 import { recordIssueClose } from "../../src/store/issues.js";
-import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
-import { testProbot } from "../support/github.js";
-import { closeWithLinks, conversation, issueRef, lanesFor, useFakeHelpdesks, type LaneOptions } from "../support/reopen.js";
+import { ENGINES } from "../support/databases.js";
+import { closeWithLinks, conversation, issueRef, lanesFor, useFakeHelpdesks, useWorkerBench, type LaneOptions } from "../support/reopen.js";
 import { waitFor } from "../support/wait.js";
 
 const FAST: ReopenWorkerOptions = { leaseMs: 2_000, idlePollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200 };
@@ -19,33 +16,14 @@ const noteFor = (number: number) => `Engineering is tracking this in https://git
 
 describe.each(ENGINES)("link notes in the helpdesk lanes on %s, against the fake helpdesks over HTTP", (engine) => {
   const fakes = useFakeHelpdesks();
-  let database: Database;
-  let logs: string[];
-  const workers: ReopenWorker[] = [];
+  const bench = useWorkerBench(engine, fakes, { ...FAST, timeoutMs: 1_000 });
   const fake = (provider: ProviderId) => fakes.get(provider)!;
-
-  beforeEach(async () => {
-    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
-    logs = [];
-  });
-  afterEach(async () => {
-    await Promise.all(workers.splice(0).map((worker) => worker.stop()));
-    await database.close();
-  });
-
-  function startWorker(providers: readonly ProviderId[] = PROVIDERS, options: ReopenWorkerOptions & LaneOptions = {}): ReopenWorker {
-    const log = pino({ level: "info" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
-    const probot = testProbot();
-    const worker = new ReopenWorker(database.prisma, database.engine, lanesFor(providers.map(fake), { timeoutMs: 1_000, ...options }), (id) => probot.auth(id), log, { ...FAST, ...options });
-    workers.push(worker);
-    worker.start();
-    return worker;
-  }
+  const startWorker = (providers: readonly ProviderId[] = PROVIDERS, options: ReopenWorkerOptions & LaneOptions = {}) => bench.start(providers, options);
 
   /** A comment on open issue `number` pasting the links, as capture stores it with notify.linked on. */
   async function paste(number: number, links: readonly RecognisedLink[], key = String(number)) {
     for (const link of links) fake(link.provider).seed({ id: link.conversationId });
-    return applySourceChange(database.prisma, {
+    return applySourceChange(bench.database.prisma, {
       issue: issueRef(number),
       source: { kind: "comment", key },
       event: { action: "created", version: POSTED },
@@ -55,7 +33,7 @@ describe.each(ENGINES)("link notes in the helpdesk lanes on %s, against the fake
     });
   }
 
-  const notes = () => database.prisma.linkNote.findMany({ orderBy: { id: "asc" } });
+  const notes = () => bench.database.prisma.linkNote.findMany({ orderBy: { id: "asc" } });
   const settled = () =>
     waitFor(async () => {
       const rows = await notes();
@@ -92,8 +70,8 @@ describe.each(ENGINES)("link notes in the helpdesk lanes on %s, against the fake
     const [closed, removed] = [conversation("zendesk", 2), conversation("zendesk", 3)];
     await paste(2, [closed!]);
     await paste(3, [removed!]);
-    await recordIssueClose(database.prisma, issueRef(2), { closedAt: new Date("2026-11-21T12:00:00Z"), stateReason: "completed", closedBy: "octocat", reopen: false, note: "n/a", summary: false, details: "private" });
-    await applySourceChange(database.prisma, { issue: issueRef(3), source: { kind: "comment", key: "3" }, event: { action: "deleted", version: POSTED, at: new Date("2026-11-20T11:00:00Z") }, createdAt: POSTED, links: [] });
+    await recordIssueClose(bench.database.prisma, issueRef(2), { closedAt: new Date("2026-11-21T12:00:00Z"), stateReason: "completed", closedBy: "octocat", reopen: false, note: "n/a", summary: false, details: "private" });
+    await applySourceChange(bench.database.prisma, { issue: issueRef(3), source: { kind: "comment", key: "3" }, event: { action: "deleted", version: POSTED, at: new Date("2026-11-20T11:00:00Z") }, createdAt: POSTED, links: [] });
     startWorker(["zendesk"]);
     const rows = await settled();
     expect(rows.map((row) => `${row.conversationId} ${row.state} ${row.skipped} ${String(row.sentAt)}`)).toEqual([`${closed!.conversationId} done issue closed null`, `${removed!.conversationId} done link removed null`]);
@@ -106,7 +84,7 @@ describe.each(ENGINES)("link notes in the helpdesk lanes on %s, against the fake
     const dry = startWorker(["intercom"], { dryRun: true });
     const rows = await settled();
     expect(rows.map((row) => `${row.state} ${row.skipped}`)).toEqual(["done dry run"]);
-    expect(logs).toContain(`[dry-run] Would add a note to Intercom conversation ${link.conversationId}: ${JSON.stringify(noteFor(4))}`);
+    expect(bench.logs).toContain(`[dry-run] Would add a note to Intercom conversation ${link.conversationId}: ${JSON.stringify(noteFor(4))}`);
     await dry.stop();
     startWorker(["intercom"]);
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -125,13 +103,13 @@ describe.each(ENGINES)("link notes in the helpdesk lanes on %s, against the fake
       { conversationId: gone!.conversationId, state: "dead", attempts: 1, lastStatus: 404 },
     ]);
     expect(fake("freshdesk").conversation(flaky!.conversationId)!.notes).toHaveLength(1);
-    const backlog = await linkNoteBacklog(database.prisma);
+    const backlog = await linkNoteBacklog(bench.database.prisma);
     expect(backlog.providers).toEqual([{ provider: "freshdesk", pending: 0, running: 0, done: 1, dead: 1 }]);
     expect(backlog.dead).toMatchObject([{ provider: "freshdesk", conversationId: gone!.conversationId, issue: "Codertocat/Hello-World#5", attempts: 1 }]);
     expect(backlog.dead[0]!.lastError).toContain("404");
 
     await worker.stop();
-    expect(await retryDeadLinkNotes(database.prisma)).toBe(1);
+    expect(await retryDeadLinkNotes(bench.database.prisma)).toBe(1);
     startWorker(["freshdesk"]);
     await waitFor(async () => (await notes()).every((row) => row.state === "done"), 10_000, "the retried note");
     expect(fake("freshdesk").conversation(gone!.conversationId)!.notes).toHaveLength(1);
@@ -141,7 +119,7 @@ describe.each(ENGINES)("link notes in the helpdesk lanes on %s, against the fake
     const link = conversation("helpscout", 7);
     await paste(7, [link]);
     // The dead process claimed the note and the helpdesk took it; its record never came, and its lease ran out.
-    await claimLeases(database.prisma, database.engine, LINK_NOTES, { owner: "crashed", leaseMs: 1, limit: 1, where: ofProvider("helpscout") });
+    await claimLeases(bench.database.prisma, bench.database.engine, LINK_NOTES, { owner: "crashed", leaseMs: 1, limit: 1, where: ofProvider("helpscout") });
     const [lane] = lanesFor([fake("helpscout")]);
     await lane!.client.addNote({ account: link.account, conversationId: link.conversationId }, noteFor(7));
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -158,11 +136,11 @@ describe.each(ENGINES)("link notes in the helpdesk lanes on %s, against the fake
     const pasted = [conversation("zendesk", 12), conversation("zendesk", 13)];
     // The link notes were queued first, and the close after them.
     await paste(12, pasted);
-    await closeWithLinks(database.prisma, 10, reopens);
+    await closeWithLinks(bench.database.prisma, 10, reopens);
     // One call every 250 ms: every call waits its turn in the lane.
     startWorker(["zendesk"], { budgets: { zendesk: { requests: 1, intervalMs: 250 } } });
     await settled();
-    await waitFor(async () => (await database.prisma.reopenJob.count({ where: { state: "done" } })) === 2, 10_000, "the reopens");
+    await waitFor(async () => (await bench.database.prisma.reopenJob.count({ where: { state: "done" } })) === 2, 10_000, "the reopens");
     const order = fake("zendesk").http.requests.map((request) => /tickets\/(\d+)\.json/.exec(request.path)![1]);
     const ids = (links: readonly RecognisedLink[]) => new Set(links.map((link) => link.conversationId));
     expect(order).toHaveLength(6);

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, beforeEach } from "vitest";
+import pino from "pino";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import type { ProviderId, RecognisedLink } from "../../src/domain/link.js";
 import type { IssueRef } from "../../src/domain/refs.js";
 import type { SummaryDetails } from "../../src/domain/reopen-summary.js";
@@ -6,7 +7,10 @@ import type { HelpdeskLane } from "../../src/jobs/helpdesk-lanes.js";
 import type { RateBudget } from "../../src/providers/provider.js";
 import { providers } from "../../src/providers/registry.js";
 import type { Engine } from "../../src/store/database-url.js";
-import type { Prisma } from "../../src/store/database.js";
+import { openDatabase, type Database, type Prisma } from "../../src/store/database.js";
+import { ReopenWorker, type ReopenWorkerOptions } from "../../src/jobs/reopen-worker.js";
+import { freshDatabaseUrl } from "./databases.js";
+import { testProbot } from "./github.js";
 import { readClaimedEnrichJobs, type ClaimedEnrichJob } from "../../src/store/enrich-jobs.js";
 import { ENRICH_JOBS, ofProvider } from "../../src/store/helpdesk-jobs.js";
 import { claimLeases } from "../../src/store/lease.js";
@@ -114,4 +118,41 @@ export async function claimEnrichJobs(prisma: Prisma, engine: Engine, claim: { p
     claimed.map((row) => row.key),
     claim.owner,
   );
+}
+
+/** A worker test's database, log and workers: a fresh migrated database per test, workers stopped after it. */
+export interface WorkerBench {
+  readonly database: Database;
+  /** the messages the workers logged in this test */
+  readonly logs: string[];
+  /** a ReopenWorker over the fakes of `providers`, started */
+  start(providers: readonly ProviderId[], options?: ReopenWorkerOptions & LaneOptions): ReopenWorker;
+}
+
+/** Sets up a WorkerBench for each test of a describe block on `engine`, against `fakes`, with `defaults` for every worker. */
+export function useWorkerBench(engine: Engine, fakes: Map<ProviderId, FakeHelpdeskServer>, defaults: ReopenWorkerOptions & LaneOptions = {}): WorkerBench {
+  const workers: ReopenWorker[] = [];
+  const bench = { database: undefined as unknown as Database, logs: [] as string[], start };
+  beforeEach(async () => {
+    bench.database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+    bench.logs = [];
+  });
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((worker) => worker.stop()));
+    await bench.database.close();
+  });
+  function start(providers: readonly ProviderId[], options: ReopenWorkerOptions & LaneOptions = {}): ReopenWorker {
+    const settings = { ...defaults, ...options };
+    const log = pino({ level: "info" }, { write: (line: string) => void bench.logs.push((JSON.parse(line) as { msg: string }).msg) });
+    const probot = testProbot();
+    const lanes = lanesFor(
+      providers.map((provider) => fakes.get(provider)!),
+      settings,
+    );
+    const worker = new ReopenWorker(bench.database.prisma, bench.database.engine, lanes, (id) => probot.auth(id), log, settings);
+    workers.push(worker);
+    worker.start();
+    return worker;
+  }
+  return bench;
 }
