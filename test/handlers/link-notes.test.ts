@@ -109,6 +109,32 @@ describe.each(ENGINES)("link notes queued by new links, on %s", (engine) => {
     expect(await notes()).toEqual([]);
   });
 
+  it("keeps one note per conversation when an issue is transferred onto a row an early event made for it", async () => {
+    const transferred = webhookExample<Payload>("issues", "transferred");
+    transferred.installation = INSTALLATION;
+    const { new_repository: to, new_issue: toIssue } = transferred.changes;
+    const [owner, name] = (transferred.repository.full_name as string).split("/") as [string, string];
+    const [toOwner, toName] = (to.full_name as string).split("/") as [string, string];
+    nockConfig(owner, name, null);
+    nockConfig(toOwner, toName, null);
+    const opened = Object.assign(webhookExample<Payload>("issues", "opened"), { installation: INSTALLATION, repository: transferred.repository });
+    opened.issue = { ...opened.issue, number: transferred.issue.number, body: ZENDESK, created_at: "2026-11-19T08:00:00Z", updated_at: "2026-11-19T08:00:00Z" };
+    await receive(harness.probot, "issues", opened);
+    // A comment at the destination, processed before the transfer: its row has notes of its own.
+    const early = comment("created", `${ZENDESK} ${FRONT}`, { id: 777 });
+    Object.assign(early, { repository: to });
+    early.issue = { ...early.issue, number: toIssue.number, id: toIssue.id, html_url: toIssue.html_url, title: toIssue.title };
+    await receive(harness.probot, "issue_comment", early);
+    expect((await notes()).map((row) => row.provider)).toEqual(["zendesk", "zendesk", "front"]);
+
+    await receive(harness.probot, "issues", transferred);
+    const rows = await harness.database.prisma.linkNote.findMany({ orderBy: { id: "asc" }, select: { provider: true, issue: { select: { number: true, repositoryId: true } } } });
+    expect(rows).toEqual([
+      { provider: "zendesk", issue: { number: toIssue.number, repositoryId: BigInt(to.id) } },
+      { provider: "front", issue: { number: toIssue.number, repositoryId: BigInt(to.id) } },
+    ]);
+  });
+
   it("queues nothing for an author closeloop does not read links from", async () => {
     nockConfig("Codertocat", "Hello-World", null);
     const stranger = comment("created", `See ${ZENDESK}`);
