@@ -1,6 +1,6 @@
 -- The GitHub Project (v2) number field (docs/projects.md): what closeloop last wrote for each issue, and when time
 -- alone changes the value next.
-ALTER TABLE "Issue" ADD COLUMN "projectId" TEXT;
+ALTER TABLE "Issue" ADD COLUMN "projectKey" TEXT;
 ALTER TABLE "Issue" ADD COLUMN "projectItemId" TEXT;
 ALTER TABLE "Issue" ADD COLUMN "projectValue" INTEGER;
 ALTER TABLE "Issue" ADD COLUMN "projectDueAt" DATETIME;
