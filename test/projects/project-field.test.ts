@@ -1,6 +1,7 @@
 import nock from "nock";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { LabelSweepWorker } from "../../src/jobs/label-sweep-worker.js";
 import { LabelWorker } from "../../src/jobs/label-worker.js";
 import { forgetProjectIds } from "../../src/projects/apply-project-field.js";
 import { listProjectErrors, markProjectsDue } from "../../src/store/project-fields.js";
@@ -41,11 +42,8 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
   const calls: { query: string; variables: Record<string, unknown> }[] = [];
   const lines: string[] = [];
   const log = pino({ level: "debug" }, { write: (line: string) => void lines.push(line) });
-  const worker = (now = TEST_NOW) =>
-    new LabelWorker(
-      { prisma: harness.database.prisma, engine: harness.database.engine, github: (id) => harness.probot.auth(id), configs: harness.deps.configs, log, now: () => now },
-      { coalesceMs: 0 },
-    );
+  const workerDeps = () => ({ prisma: harness.database.prisma, github: (id: number) => harness.probot.auth(id), configs: harness.deps.configs, log });
+  const worker = (now = TEST_NOW) => new LabelWorker({ ...workerDeps(), engine: harness.database.engine, now: () => now }, { coalesceMs: 0 });
   /** One POST /graphql answered with `data` (or with `errors`, as GitHub answers a missing project: HTTP 200). */
   const nockGraphql = (answer: { data?: unknown; errors?: unknown[] }, headers: Record<string, string> = {}) =>
     nock(GITHUB_API)
@@ -129,7 +127,10 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
 
     const later = new Date(TEST_NOW.getTime() + 31 * DAY);
     expect(await markProjectsDue(harness.database.prisma, TEST_NOW)).toBe(0);
-    expect(await markProjectsDue(harness.database.prisma, later)).toBe(1);
+    // The hourly sweep (its own clock a month on) hands the issue to the label job.
+    const sweeper = new LabelSweepWorker({ ...workerDeps(), target: harness.database.target, now: () => later });
+    expect(await sweeper.runOnce()).not.toBeNull();
+    expect((await issue()).labelsWantedAt).not.toBeNull();
     nockGraphql({ data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: "PVTI_1" } } } });
     expect(await worker(later).drain()).toBe(1);
     expect(calls).toEqual([{ query: SET, variables: { project: "PVT_1", item: "PVTI_1", field: "PVTF_1", value: 0 } }]);
