@@ -207,4 +207,26 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
     [error] = await listProjectErrors(harness.database.prisma);
     expect(error!.message).toBe('the field "Customer reports" of organization acme\'s project 3 is a single_select field, not a number; rename it or set project.field to another name');
   });
+
+  it("leaves an issue GitHub does not show alone, recording no repository problem", async () => {
+    await link(1, 101);
+    nockGraphql({
+      data: { ...project({ id: "PVTF_1", dataType: "NUMBER" }), repository: { issue: null } },
+      errors: [{ type: "NOT_FOUND", path: ["repository", "issue"], message: "Could not resolve to an Issue with the number of 1." }],
+    });
+    await worker().drain();
+    expect(calls.map((call) => call.query)).toEqual([LOOKUP_WITH_ISSUE]);
+    expect(await listProjectErrors(harness.database.prisma)).toEqual([]);
+    expect(await issue()).toMatchObject({ labelsWantedAt: null, projectItemId: null, projectDueAt: null });
+  });
+
+  it("in a dry run logs what it would write and makes no call", async () => {
+    await link(1, 101);
+    const dry = new LabelWorker({ ...workerDeps(), engine: harness.database.engine, dryRun: true, now: () => TEST_NOW }, { coalesceMs: 0 });
+    expect(await dry.drain()).toBe(1);
+    expect(calls).toEqual([]);
+    expect(lines.some((line) => line.includes(`[dry-run] Would add ${OWNER}/${REPO}#1 to organization acme's project 3 and set \\"Customer reports\\" to 1 on ${OWNER}/${REPO}#1`))).toBe(true);
+    expect(await issue()).toMatchObject({ projectItemId: null, projectValue: null });
+  });
 });
+
