@@ -79,6 +79,8 @@ export interface P2Run {
   configReads: string[];
   /** each issue's labels on the fake GitHub at the end ("#1" → names) */
   issueLabels: Record<string, string[]>;
+  /** the project's items at the end: issue node id → its number values by field name */
+  projectValues: Record<string, Record<string, number>>;
 }
 
 const APP_ID = 1;
@@ -245,9 +247,35 @@ export const P2_SCRIPT: readonly ScriptStep[] = [
   { what: "#1 closed: reopen jobs queued (their calls go to the helpdesk: P3)", minimum: 0, deliver: (g) => g.closed(1) },
 ];
 
+const PROJECT_NUMBER = 3;
+const PROJECT_URL = `https://github.com/orgs/${OWNER}/projects/${PROJECT_NUMBER}`;
+
+/**
+ * The project field (docs/projects.md): a push sets `project.url`, then links come and reports age out. Its minimums
+ * follow docs/projects.md: no call when the value is unchanged; one set for a new value; for an issue entering the
+ * project one query (the issue's node id, which addProjectV2ItemById takes, and the project's ids), the add and the
+ * set (the add returns the item the set needs, so the two cannot share one request); once per project, the field's
+ * creation. Labels as in P2_SCRIPT.
+ */
+export const P2_PROJECT_SCRIPT: readonly ScriptStep[] = [
+  { what: "a push sets project.url: the closeloop config check run", minimum: 1, deliver: (g) => g.configPushed(`project:\n  url: ${PROJECT_URL}\n`) },
+  { what: "the sweep the push brought forward: no linked issue", minimum: 0, after: MINUTE, work: "sweep" },
+  { what: "#1 opened, its body links 1 conversation: query + create the field + add + set 1", minimum: 4, deliver: (g) => g.opened(1, `Customer report: ${ticket(1)}`) },
+  { what: "the same delivery again (a redelivery)", minimum: 0, deliver: (g) => g.last! },
+  { what: "a comment links a 2nd: weekly (create + add), set 2", minimum: 3, deliver: (g) => g.commented(1, 101, `Same here: ${ticket(2)}`) },
+  { what: "another comment names the 2nd conversation again: still 2", minimum: 0, deliver: (g) => g.commented(1, 102, `Also ${ticket(2)}`) },
+  { what: "#2: a comment links 1 conversation: query + add + set 1 (the field is known)", minimum: 3, deliver: (g) => g.commented(2, 201, ticket(7)) },
+  { what: "#1: a comment links a 3rd: set 3", minimum: 1, deliver: (g) => g.commented(1, 103, ticket(3)) },
+  { what: "15 days on: the sweep takes weekly off #1; 30-day counts unchanged", minimum: 1, after: 15 * DAY, work: "sweep" },
+  { what: "16 days later every report is past 30 days: set #1 and #2 to 0", minimum: 2, after: 16 * DAY, work: "sweep" },
+  { what: "the next hourly sweep: nothing due", minimum: 0, after: HOUR, work: "sweep" },
+];
+
 /** Runs the script through closeloop on `database` (migrated, empty) and counts the GitHub calls of each step. */
 export async function runP2Script(database: Database, script: readonly ScriptStep[] = P2_SCRIPT): Promise<P2Run> {
   const fake = new FakeGitHub();
+  // The organization's project the project script names; the field is not there yet.
+  fake.projects.set(`${OWNER}/${PROJECT_NUMBER}`, { id: "PVT_1", fields: new Map(), items: new Map() });
   const host = await fake.start();
   const helpdesk = await startFakeZendesk();
   for (const seed of TICKETS) helpdesk.seed(seed);
@@ -281,10 +309,15 @@ export async function runP2Script(database: Database, script: readonly ScriptSte
       await labelJobs.drain();
       return { helpdeskCalls: helpdesk.http.requests.slice(before).map((request) => `${request.method} ${request.path}`).sort() };
     },
-    sweep: async () => ({ swept: await sweep.runOnce() }),
+    // The sweep hands project values that changed with time to the label job (docs/projects.md); it runs right after.
+    sweep: async () => {
+      const swept = await sweep.runOnce();
+      await labelJobs.drain();
+      return { swept };
+    },
   };
   const github = new ScriptedGitHub(fake);
-  const run: P2Run = { steps: [], tokens: [], configReads: [], issueLabels: {} };
+  const run: P2Run = { steps: [], tokens: [], configReads: [], issueLabels: {}, projectValues: {} };
   try {
     let at = START;
     for (const [index, step] of script.entries()) {
@@ -303,8 +336,8 @@ export async function runP2Script(database: Database, script: readonly ScriptSte
         event = delivery.payload.action === undefined ? delivery.name : `${delivery.name}.${String(delivery.payload.action)}`;
       }
       const calls: string[] = [];
-      for (const { method, path } of fake.requests.slice(before)) {
-        const call = `${method} ${path}`;
+      for (const { method, path, body } of fake.requests.slice(before)) {
+        const call = path === "/graphql" ? `${method} ${path} ${graphqlField(body)}` : `${method} ${path}`;
         if (TOKEN_CALL.test(call)) run.tokens.push(call);
         else if (CONFIG_READ.test(call)) run.configReads.push(call);
         else calls.push(call);
@@ -312,10 +345,20 @@ export async function runP2Script(database: Database, script: readonly ScriptSte
       run.steps.push({ event, what: step.what, minimum: step.minimum, calls, ...done });
     }
     for (const number of Object.keys(ISSUE_IDS)) run.issueLabels[`#${number}`] = fake.issueLabels.get(`${OWNER}/${REPO}#${number}`) ?? [];
+    for (const project of fake.projects.values()) {
+      const names = new Map([...project.fields].map(([name, field]) => [field.id, name]));
+      for (const [content, item] of project.items) run.projectValues[content] = Object.fromEntries([...item.values].map(([field, value]) => [names.get(field)!, value]));
+    }
   } finally {
     await Promise.all([fake.stop(), helpdesk.close()]);
   }
   return run;
+}
+
+/** A GraphQL call by its root field: `organization` (the project lookup), `addProjectV2ItemById`, … */
+function graphqlField(body: string): string {
+  const { query } = JSON.parse(body) as { query: string };
+  return /\{\s*(?:\w+:\s*)?(\w+)/.exec(query)?.[1] ?? "?";
 }
 
 /** Runs the helpdesk worker until no conversation waits to be read; stopping it waits for the label writes after the reads. */
@@ -329,24 +372,41 @@ async function readWaitingConversations(database: Database, worker: ReopenWorker
   }
 }
 
-/** P2 for each engine (a new database each), printed as a table of steps and a ratio (called by bench/run.ts). */
-export async function runP2(databaseUrls: { engine: string; url: string }[]): Promise<void> {
+/** P2 for each engine (a new database each), printed as a table of steps and a ratio, per script (called by bench/run.ts). */
+export async function runP2(databaseUrls: P2Database[]): Promise<void> {
+  const deliveries = P2_SCRIPT.filter((step) => "deliver" in step).length;
+  const workOf = (kind: ScriptWork) => P2_SCRIPT.filter((step) => "work" in step && step.work === kind).length;
+  await printP2(
+    databaseUrls,
+    P2_SCRIPT,
+    `\nP2 GitHub API calls per event: ${P2_SCRIPT.length} scripted steps (${deliveries} webhook deliveries, ${workOf("enrichment")} enrichment runs against a fake Zendesk, ${workOf("sweep")} decay sweeps) through closeloop in process, as a GitHub App, against a fake GitHub over HTTP; default config (weekly ${WEEKLY.reports}+ reports in ${WEEKLY.days} days, daily ${DAILY.reports}+ in ${DAILY.days}) until a push sets teams.prefix`,
+  );
+  await printP2(
+    databaseUrls,
+    P2_PROJECT_SCRIPT,
+    `\nP2 project field: ${P2_PROJECT_SCRIPT.length} scripted steps, project.url set to an organization's project (GraphQL calls counted like the REST ones)`,
+  );
+}
+
+/** An engine, and a new empty database of it for each script. */
+export interface P2Database {
+  engine: string;
+  url: () => string | Promise<string>;
+}
+
+async function printP2(databaseUrls: P2Database[], script: readonly ScriptStep[], title: string): Promise<void> {
   const runs: { engine: string; run: P2Run }[] = [];
   for (const { engine, url } of databaseUrls) {
-    const database = await openMigratedDatabase(url);
+    const database = await openMigratedDatabase(await url());
     try {
-      runs.push({ engine, run: await runP2Script(database) });
+      runs.push({ engine, run: await runP2Script(database, script) });
     } finally {
       await database.close();
     }
   }
   const [first] = runs;
   if (!first) return;
-  const deliveries = P2_SCRIPT.filter((step) => "deliver" in step).length;
-  const workOf = (kind: ScriptWork) => P2_SCRIPT.filter((step) => "work" in step && step.work === kind).length;
-  console.log(
-    `\nP2 GitHub API calls per event: ${P2_SCRIPT.length} scripted steps (${deliveries} webhook deliveries, ${workOf("enrichment")} enrichment runs against a fake Zendesk, ${workOf("sweep")} decay sweeps) through closeloop in process, as a GitHub App, against a fake GitHub over HTTP; default config (weekly ${WEEKLY.reports}+ reports in ${WEEKLY.days} days, daily ${DAILY.reports}+ in ${DAILY.days}) until a push sets teams.prefix`,
-  );
+  console.log(title);
   console.log(" #  event                   calls  min  step (and the calls made)");
   for (const [index, step] of first.run.steps.entries()) {
     const made = step.calls.length > 0 ? `  [${step.calls.map(shortCall).join(", ")}]` : "";

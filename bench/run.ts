@@ -51,8 +51,8 @@ if (runs("p2", "p4", "p5")) {
       // Imported only now: it loads test/support/github.ts, whose nock patches http and fetch for the whole process.
       const { runP2 } = await import("./labels-p2.js");
       await runP2([
-        { engine: "sqlite", url: sqliteUrl() },
-        { engine: "postgresql", url: await postgres.newDatabaseUrl() },
+        { engine: "sqlite", url: sqliteUrl },
+        { engine: "postgresql", url: () => postgres.newDatabaseUrl() },
       ]);
     }
     if (runs("p4", "p5")) await runP4P5(() => postgres.newDatabaseUrl());

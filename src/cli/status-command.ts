@@ -5,6 +5,7 @@ import { backfillSummary } from "../store/backfills.js";
 import { checkReadiness, type Database } from "../store/database.js";
 import { listConfigErrors } from "../store/config-errors.js";
 import { listLabelErrors } from "../store/labels.js";
+import { listProjectErrors } from "../store/project-fields.js";
 import { migrationStatus } from "../store/migrations.js";
 import { deliveryBacklog } from "../store/deliveries.js";
 import { enrichmentBacklog } from "../store/enrich-jobs.js";
@@ -57,6 +58,8 @@ export interface StatusJson {
   configErrors: { repository: string; path: string; message: string; commitSha: string | null; seenAt: string }[];
   /** repositories where GitHub refused label writes (403); writes there pause an hour, then are tried again */
   labelErrors: { repository: string; message: string; seenAt: string }[];
+  /** repositories whose `project.url` project GitHub will not let closeloop use; writes pause an hour, then one is tried */
+  projectErrors: { repository: string; url: string; message: string; seenAt: string }[];
 }
 
 /** `closeloop status`: exit 0 when the database is ready and every provider's settings are valid. */
@@ -67,6 +70,7 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
   const counts = readiness.ready ? await Promise.all([database.prisma.link.count(), database.prisma.issue.count()]) : [0, 0];
   const configErrors = readiness.ready ? await listConfigErrors(database.prisma) : [];
   const labelErrors = readiness.ready ? await listLabelErrors(database.prisma) : [];
+  const projectErrors = readiness.ready ? await listProjectErrors(database.prisma) : [];
   const backlog = readiness.ready ? await deliveryBacklog(database.prisma) : { waiting: 0, dead: [] };
   const jobs = readiness.ready ? await jobBacklog(database.prisma) : { providers: [], dead: [] };
   const refused = readiness.ready ? await refusedCloses(database.prisma) : { count: 0, latest: [] };
@@ -110,6 +114,7 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
     backfills: { ...backfills, failures: backfills.failures.map((failure) => ({ ...failure, finishedAt: failure.finishedAt?.toISOString() ?? null })) },
     configErrors: configErrors.map((error) => ({ ...error, seenAt: error.seenAt.toISOString() })),
     labelErrors: labelErrors.map((error) => ({ ...error, seenAt: error.seenAt.toISOString() })),
+    projectErrors: projectErrors.map((error) => ({ ...error, seenAt: error.seenAt.toISOString() })),
   };
   const healthy = readiness.ready && providers.every((provider) => !provider.problem);
   if (json) {
@@ -141,6 +146,7 @@ export async function statusCommand(database: Database, json: boolean, out: Outp
   if (configErrors.length === 0) out.line("config      no errors");
   for (const error of status.configErrors) out.line(`config      ${error.repository}: ${error.message} (${error.commitSha ? `in ${error.commitSha.slice(0, 7)}, ` : ""}seen ${error.seenAt})`);
   for (const error of status.labelErrors) out.line(`labels      ${error.repository}: cannot write labels: ${error.message} (seen ${error.seenAt})`);
+  for (const error of status.projectErrors) out.line(`project     ${error.repository}: cannot keep the project field: ${error.message} (seen ${error.seenAt})`);
   return healthy ? 0 : 1;
 }
 

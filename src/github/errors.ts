@@ -32,11 +32,18 @@ const DEFAULT_WAIT_MS = 60_000;
  * X-RateLimit-Reset when the limit is exhausted, else a minute.
  */
 export function githubRateLimitWait(error: unknown, now = Date.now()): number | undefined {
+  const graphql = graphqlErrorTypes(error);
+  if (graphql.some((type) => GRAPHQL_RATE_LIMITS.has(type))) return rateLimitWait((error as { headers?: Record<string, unknown> }).headers ?? {}, now);
   const status = githubStatus(error);
   if (status !== 403 && status !== 429) return undefined;
   const headers = (error as { response?: { headers?: Record<string, unknown> } }).response?.headers ?? {};
   const exhausted = headers["x-ratelimit-remaining"] === "0";
   if (status === 403 && headers["retry-after"] === undefined && !exhausted && !/rate limit/i.test(githubMessage(error))) return undefined;
+  return rateLimitWait(headers, now);
+}
+
+function rateLimitWait(headers: Record<string, unknown>, now: number): number {
+  const exhausted = headers["x-ratelimit-remaining"] === "0";
   const retryAfter = Number(headers["retry-after"]);
   if (headers["retry-after"] !== undefined && Number.isFinite(retryAfter) && retryAfter >= 0) return retryAfter * 1000;
   const reset = Number(headers["x-ratelimit-reset"]) * 1000;
@@ -48,3 +55,16 @@ export function githubRateLimitWait(error: unknown, now = Date.now()): number | 
 export function githubRefused(error: unknown): boolean {
   return githubStatus(error) === 403 && githubRateLimitWait(error) === undefined;
 }
+
+/**
+ * GitHub's GraphQL API answers 200 with an `errors` list (Octokit's GraphqlResponseError) for what REST answers with a
+ * status: `NOT_FOUND`, `FORBIDDEN`, and its primary rate limit as `RATE_LIMITED` (documented) or `RATE_LIMIT` (seen).
+ * The types of the errors, or none when the error is not such an answer.
+ */
+export function graphqlErrorTypes(error: unknown): string[] {
+  const errors = (error as { name?: unknown; errors?: unknown } | null | undefined)?.errors;
+  if (!Array.isArray(errors)) return [];
+  return errors.flatMap((entry: { type?: unknown } | null) => (typeof entry?.type === "string" ? [entry.type] : []));
+}
+
+const GRAPHQL_RATE_LIMITS = new Set(["RATE_LIMITED", "RATE_LIMIT"]);

@@ -1,10 +1,11 @@
 import type { Context } from "probot";
 import { readConfigAt } from "../config/read-config-at.js";
 import { describeConfigError } from "../config/repo-config-cache.js";
-import { CONFIG_PATH, parseRepoConfig } from "../config/repo-config.js";
+import { CONFIG_PATH, parseRepoConfig, type RepoConfig } from "../config/repo-config.js";
 import { githubStatus } from "../github/errors.js";
 import { recordConfigError } from "../store/config-errors.js";
 import { markLabelsDue } from "../store/labels.js";
+import { clearProjectError, readProjectError } from "../store/project-fields.js";
 import type { HandlerDeps } from "./deps.js";
 import { repositoryRef } from "./payload-refs.js";
 
@@ -40,30 +41,42 @@ export async function onPush(deps: HandlerDeps, context: Context<"push">): Promi
   });
   // GitHub did not answer: let the inbox retry the delivery rather than report a check we could not make.
   if (githubStatus(readError) !== undefined) throw readError;
-  const problem = validate(readError, raw);
+  const { problem, config } = validate(readError, raw);
 
   const everyRepository = repository.name.toLowerCase() === ".github";
   await markLabelsDue(deps.prisma, everyRepository ? { owner: repository.owner } : { repositoryId: repository.id }, new Date());
   await deps.sweepRequested?.();
   // The cache recorded (or cleared) the error as it read the file; this names the commit that introduced it.
   if (problem) await recordConfigError(deps.prisma, repository, { path: CONFIG_PATH, message: problem, commitSha: sha, seenAt: new Date() });
-  await reportCheck(deps, context, sha, problem);
+  await reportCheck(deps, context, sha, problem, config && (await projectProblem(deps, repository.id, config)));
 }
 
-/** The error message (file, key, reason) when the pushed config is unusable, else null. */
-function validate(readError: unknown, raw: unknown): string | null {
-  if (readError !== undefined) return describeConfigError(readError);
+/** The error message (file, key, reason) when the pushed config is unusable, else the config. */
+function validate(readError: unknown, raw: unknown): { problem: string; config?: undefined } | { problem: null; config: RepoConfig } {
+  if (readError !== undefined) return { problem: describeConfigError(readError) };
   try {
-    parseRepoConfig(raw);
-    return null;
+    return { problem: null, config: parseRepoConfig(raw) };
   } catch (error) {
-    return describeConfigError(error);
+    return { problem: describeConfigError(error) };
   }
 }
 
-async function reportCheck(deps: HandlerDeps, context: Context<"push">, sha: string, problem: string | null): Promise<void> {
+/**
+ * Why the project field cannot be kept for the project the valid config names (docs/projects.md), as last recorded;
+ * null when nothing is recorded for it. A recorded problem with a project the config no longer names is cleared.
+ */
+async function projectProblem(deps: HandlerDeps, repositoryId: bigint, config: RepoConfig): Promise<string | null> {
+  const recorded = await readProjectError(deps.prisma, repositoryId);
+  if (recorded === null) return null;
+  if (recorded.url === config.project.url) return recorded.message;
+  await clearProjectError(deps.prisma, repositoryId);
+  return null;
+}
+
+async function reportCheck(deps: HandlerDeps, context: Context<"push">, sha: string, problem: string | null, project: string | null = null): Promise<void> {
   const fullName = context.payload.repository.full_name;
-  const conclusion = problem ? "failure" : "success";
+  // The file is valid; the project it names is not usable: reported, but not as a failing commit.
+  const conclusion = problem ? "failure" : project ? "neutral" : "success";
   const output = problem
     ? {
         title: shorten(problem.replace(/ from https?:\/\/\S+/, ""), 200),
@@ -75,7 +88,18 @@ async function reportCheck(deps: HandlerDeps, context: Context<"push">, sha: str
           "Conversation links are still captured. Labels and reopening use the last valid configuration, else the defaults, until the file is fixed.",
         ].join("\n"),
       }
-    : { title: `${CONFIG_PATH} is valid`, summary: `closeloop uses \`${CONFIG_PATH}\` as it is at this commit.` };
+    : project
+      ? {
+          title: shorten(`${CONFIG_PATH} is valid, but closeloop cannot keep the project field`, 200),
+          summary: [
+            `closeloop uses \`${CONFIG_PATH}\` as it is at this commit, but cannot keep the \`project.field\` number field:`,
+            "",
+            `> ${project}`,
+            "",
+            "Labels and reopening work as configured. closeloop tries the project again within the hour, and `closeloop status` lists the problem until it is solved.",
+          ].join("\n"),
+        }
+      : { title: `${CONFIG_PATH} is valid`, summary: `closeloop uses \`${CONFIG_PATH}\` as it is at this commit.` };
   if (deps.dryRun) {
     context.log.info(`[dry-run] Would create check run "${CONFIG_CHECK_NAME}" (${conclusion}) on ${fullName}@${sha.slice(0, 7)}: ${output.title}`);
     return;

@@ -9,6 +9,7 @@ import type { DatabaseTarget } from "../store/database-url.js";
 import { openSweepStore } from "../store/label-sweep.js";
 import type { RepositoryRef } from "../domain/refs.js";
 import { claimSweep, finishSweep, renewSweep, requestSweep } from "../store/sweep-schedule.js";
+import { markProjectsDue } from "../store/project-fields.js";
 import { QUEUES } from "../config/queues.js";
 import { errorSummary } from "./error-summary.js";
 import { Worker, workerOwner } from "./worker.js";
@@ -109,6 +110,9 @@ export class LabelSweepWorker {
     let nextRunAt = new Date(startedAt.getTime() + this.#options.intervalMs);
     const run = new SweepRun(this.deps);
     try {
+      // Project values whose count over project.days changed with time alone go to the label job (docs/projects.md).
+      const projects = await markProjectsDue(prisma, startedAt);
+      if (projects > 0) log.debug(`label sweep: ${projects} project value(s) due`);
       const store = openSweepStore(this.deps.target);
       try {
         figures = await sweepDueIssues(store, startedAt, (id) => run.rules(id), {

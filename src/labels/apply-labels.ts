@@ -170,7 +170,8 @@ function githubTime(headers: Record<string, unknown>, fallback: Date): Date {
   return date && !Number.isNaN(date.getTime()) ? date : fallback;
 }
 
-function sameTime(a: Date | null, b: Date | null): boolean {
+/** Two optional instants are the same (both absent, or equal to the millisecond). */
+export function sameTime(a: Date | null, b: Date | null): boolean {
   return (a === null && b === null) || (a !== null && b !== null && a.getTime() === b.getTime());
 }
 

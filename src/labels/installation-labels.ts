@@ -2,6 +2,7 @@ import type { Logger, Probot } from "probot";
 import { installationConfigReader } from "../config/installation-config.js";
 import type { RepoConfigCache } from "../config/repo-config-cache.js";
 import type { Prisma } from "../store/database.js";
+import { applyProjectField, type ProjectOutcome } from "../projects/apply-project-field.js";
 import { applyIssueLabels, type LabelOutcome, type PayloadLabels } from "./apply-labels.js";
 import type { IssueRef } from "../domain/refs.js";
 
@@ -22,11 +23,15 @@ export interface InstallationLabelDeps {
 /**
  * The issue's frequency and team labels, as after a link captured from a webhook (src/handlers/labels.ts), with the
  * installation's Octokit instead of a webhook's context: for the label job and the decay sweep. Without `seen` (the
- * labels the newest payload showed), closeloop's own record of the issue's labels stands in.
+ * labels the newest payload showed), closeloop's own record of the issue's labels stands in. Then, when `project.url`
+ * is set, the issue's number field in that project (docs/projects.md), from the same links.
  */
-export async function applyLabelsWithApp(deps: InstallationLabelDeps, issue: IssueRef, seen?: PayloadLabels): Promise<LabelOutcome> {
+export async function applyLabelsWithApp(deps: InstallationLabelDeps, issue: IssueRef, seen?: PayloadLabels): Promise<LabelOutcome & { project: ProjectOutcome }> {
   const octokit = await deps.github(Number(issue.repository.installationId));
   const { owner, name } = issue.repository;
   const config = await deps.configs.get(issue.repository, installationConfigReader(octokit, owner, name));
-  return applyIssueLabels(deps.prisma, { octokit, log: deps.log, dryRun: deps.dryRun ?? false }, issue, config, seen, deps.now?.() ?? new Date());
+  const writer = { octokit, log: deps.log, dryRun: deps.dryRun ?? false };
+  const now = deps.now?.() ?? new Date();
+  const labels = await applyIssueLabels(deps.prisma, writer, issue, config, seen, now);
+  return { ...labels, project: await applyProjectField(deps.prisma, writer, issue, config, now) };
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { P2_SCRIPT, runP2Script } from "../../bench/labels-p2.js";
+import { P2_PROJECT_SCRIPT, P2_SCRIPT, runP2Script } from "../../bench/labels-p2.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 
@@ -54,5 +54,29 @@ describe.each(ENGINES)("the P2 script on %s", (engine) => {
       "#21 0 due, 0 relabelled",
       "#23 2 due, 2 relabelled",
     ]);
+  });
+
+  it("keeps the project field with the minimum number of calls at every step", async () => {
+    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+    const run = await runP2Script(database, P2_PROJECT_SCRIPT);
+    expect(run.steps.map((step, i) => `#${i + 1} ${step.event}: ${step.calls.length}`)).toEqual(P2_PROJECT_SCRIPT.map((step, i) => `#${i + 1} ${run.steps[i]?.event}: ${step.minimum}`));
+    expect(run.steps.flatMap((step, i) => step.calls.map((call) => `#${i + 1} ${call}`))).toEqual([
+      "#1 POST /repos/Codertocat/Hello-World/check-runs",
+      "#3 POST /graphql organization",
+      "#3 POST /graphql createProjectV2Field",
+      "#3 POST /graphql addProjectV2ItemById",
+      "#3 POST /graphql updateProjectV2ItemFieldValue",
+      "#5 POST /repos/Codertocat/Hello-World/labels",
+      "#5 POST /repos/Codertocat/Hello-World/issues/1/labels",
+      "#5 POST /graphql updateProjectV2ItemFieldValue",
+      "#7 POST /graphql organization",
+      "#7 POST /graphql addProjectV2ItemById",
+      "#7 POST /graphql updateProjectV2ItemFieldValue",
+      "#8 POST /graphql updateProjectV2ItemFieldValue",
+      "#9 DELETE /repos/Codertocat/Hello-World/issues/1/labels/reported%3A%20weekly",
+      "#10 POST /graphql updateProjectV2ItemFieldValue",
+      "#10 POST /graphql updateProjectV2ItemFieldValue",
+    ]);
+    expect(run.projectValues).toEqual({ "I_Codertocat/Hello-World#1": { "Customer reports": 0 }, "I_Codertocat/Hello-World#2": { "Customer reports": 0 } });
   });
 });

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/main.js";
 import type { Output } from "../../src/cli/output.js";
 import { applySourceChange } from "../../src/store/links.js";
+import { recordProjectError } from "../../src/store/project-fields.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 
@@ -78,7 +79,20 @@ describe.each(ENGINES)("closeloop CLI on %s", (engine) => {
   it("status --json reports a ready database and no config errors", async () => {
     const io = capture();
     expect(await runCli(["status", "--json"], io.out, io.error)).toBe(0);
-    expect(io.json()).toMatchObject({ database: { engine, ready: true }, migrations: { pending: [] }, links: 0, issues: 0, configErrors: [] });
+    expect(io.json()).toMatchObject({ database: { engine, ready: true }, migrations: { pending: [] }, links: 0, issues: 0, configErrors: [], projectErrors: [] });
+  });
+
+  it("status lists a repository whose project field cannot be kept", async () => {
+    await database.prisma.repository.create({ data: { id: repository.id, installationId: 1n, owner: "Octo-Org", name: "App", fullName: "octo-org/app" } });
+    const url = "https://github.com/orgs/octo-org/projects/3";
+    const message = "organization octo-org's project 3 was not found or is not visible to closeloop";
+    await recordProjectError(database.prisma, repository.id, { url, message, seenAt: new Date("2026-11-30T10:00:00Z") });
+    const io = capture();
+    await runCli(["status", "--json"], io.out, io.error);
+    expect(io.json()).toMatchObject({ projectErrors: [{ repository: "Octo-Org/App", url, message, seenAt: "2026-11-30T10:00:00.000Z" }] });
+    const human = capture();
+    await runCli(["status"], human.out, human.error);
+    expect(human.lines).toContain(`project     Octo-Org/App: cannot keep the project field: ${message} (seen 2026-11-30T10:00:00.000Z)`);
   });
 });
 

@@ -17,6 +17,15 @@ export interface FakeComment {
   appId: number | null;
 }
 
+/** An organization's project (v2) on the fake: its number fields, and each issue's item with its values. */
+export interface FakeProject {
+  id: string;
+  /** field name → id and type */
+  fields: Map<string, { id: string; dataType: string }>;
+  /** issue node id (`I_<owner>/<repo>#<number>`) → its item's id and number values by field id */
+  items: Map<string, { id: string; values: Map<string, number> }>;
+}
+
 export interface FakeCheckRun {
   /** owner/repo, as the request named it */
   repository: string;
@@ -28,7 +37,8 @@ export interface FakeCheckRun {
 /**
  * GitHub's REST API as a child-process app sees it through GHE_HOST (nock cannot reach into another process):
  * installation tokens, `.github/closeloop.yml` from a map, issue comments (create, edit, list), labels (create
- * a repository's label, add to and remove from an issue) and check runs (create) kept in memory. Any other route is a 404 and is recorded,
+ * a repository's label, add to and remove from an issue), check runs (create) and organizations' projects (v2, through
+ * GraphQL) kept in memory. Any other route is a 404 and is recorded,
  * so a test or benchmark can assert or count the exact calls.
  */
 export class FakeGitHub {
@@ -39,6 +49,8 @@ export class FakeGitHub {
   readonly repositoryLabels = new Map<string, string[]>();
   /** each issue's labels (owner/repo#number → names); a script sets them for a person's change */
   readonly issueLabels = new Map<string, string[]>();
+  /** organizations' projects (v2) by `login/number` (GraphQL: lookup, field creation, add item, set a number) */
+  readonly projects = new Map<string, FakeProject>();
   /** check runs created (`POST /repos/{owner}/{repo}/check-runs`), in order */
   readonly checkRuns: FakeCheckRun[] = [];
   /** GitHub's clock for the `Date` header (closeloop dates its label writes by it); the real one unless set */
@@ -85,7 +97,12 @@ export class FakeGitHub {
     if (this.#comment(request.method ?? "", path, body, response, (bearer === undefined ? undefined : this.#tokenApps.get(bearer)) ?? null)) return;
     if (this.#label(request.method ?? "", path, body, response)) return;
     if (this.#checkRun(request.method ?? "", path, body, response)) return;
+    if (request.method === "POST" && path === "/graphql") return this.#graphql(body, response);
     sendJson(response, 404, { message: "Not Found" });
+  }
+
+  #graphql(body: string, response: ServerResponse): void {
+    sendJson(response, 200, graphqlAnswer(this.projects, body));
   }
 
   /** POST and GET /repos/{owner}/{repo}/issues/{number}/comments, PATCH /repos/{owner}/{repo}/issues/comments/{id}. */
@@ -174,6 +191,36 @@ export class FakeGitHub {
     }
     return false;
   }
+}
+
+/**
+ * The GraphQL documents closeloop sends for the project field (src/projects/project-api.ts), told apart by their root
+ * field; a project that is not in `projects` is NOT_FOUND (HTTP 200), as GitHub answers.
+ */
+function graphqlAnswer(projects: Map<string, FakeProject>, body: string): unknown {
+  const { query, variables: v } = JSON.parse(body) as { query: string; variables: Record<string, any> };
+  const byId = (id: string) => [...projects.values()].find((project) => project.id === id);
+  if (query.includes("addProjectV2ItemById")) {
+    const project = byId(v.project)!;
+    const item = project.items.get(v.content) ?? { id: `PVTI_${project.items.size + 1}`, values: new Map() };
+    project.items.set(v.content, item);
+    return { data: { addProjectV2ItemById: { item: { id: item.id } } } };
+  }
+  if (query.includes("updateProjectV2ItemFieldValue")) {
+    const item = [...byId(v.project)!.items.values()].find((candidate) => candidate.id === v.item)!;
+    item.values.set(v.field, v.value);
+    return { data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: item.id } } } };
+  }
+  if (query.includes("createProjectV2Field")) {
+    const project = byId(v.project)!;
+    const field = { id: `PVTF_${project.fields.size + 1}`, dataType: "NUMBER" };
+    project.fields.set(v.name, field);
+    return { data: { createProjectV2Field: { projectV2Field: { id: field.id } } } };
+  }
+  const project = projects.get(`${v.login}/${v.number}`);
+  const issue = v.repoOwner === undefined ? {} : { repository: { issue: { id: `I_${v.repoOwner}/${v.repo}#${v.issue}` } } };
+  if (!project) return { data: { owner: { projectV2: null }, ...issue }, errors: [{ type: "NOT_FOUND", path: ["owner", "projectV2"], message: `Could not resolve to a ProjectV2 with the number ${v.number}.` }] };
+  return { data: { owner: { projectV2: { id: project.id, field: project.fields.get(v.field) ?? null } }, ...issue } };
 }
 
 function sendJson(response: ServerResponse, status: number, value: unknown): void {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { githubErrorCodes, githubMessage, githubRateLimitWait, githubRefused, githubStatus } from "../../src/github/errors.js";
+import { githubErrorCodes, githubMessage, githubRateLimitWait, githubRefused, githubStatus, graphqlErrorTypes } from "../../src/github/errors.js";
 
 const NOW = Date.parse("2026-11-23T12:00:00Z");
+/** Shaped as Octokit's GraphqlResponseError, thrown for a GraphQL answer of 200 with an `errors` list. */
+const graphqlFailure = (type: string, headers: Record<string, string> = {}) =>
+  Object.assign(new Error(`Request failed due to following response errors:\n - ${type}`), { name: "GraphqlResponseError", headers, errors: [{ type, message: type.toLowerCase() }] });
 const failure = (status: number, headers: Record<string, string> = {}, message = "Not allowed") =>
   Object.assign(new Error(`HttpError: ${message}`), { status, response: { headers, data: { message } } });
 
@@ -17,8 +20,20 @@ describe("githubRateLimitWait", () => {
     ["a refusal (archived repository)", failure(403, {}, "Repository was archived so is read-only."), undefined],
     ["a 404", failure(404, { "retry-after": "5" }), undefined],
     ["an error without a status", new Error("socket hang up"), undefined],
+    ["GraphQL's RATE_LIMITED (HTTP 200): until its reset", graphqlFailure("RATE_LIMITED", { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(NOW / 1000 + 30) }), 30_000],
+    ["GraphQL's RATE_LIMIT, no headers: a minute", graphqlFailure("RATE_LIMIT"), 60_000],
+    ["GraphQL's NOT_FOUND", graphqlFailure("NOT_FOUND"), undefined],
+    ["GraphQL's FORBIDDEN", graphqlFailure("FORBIDDEN", { "x-ratelimit-remaining": "4000" }), undefined],
   ])("%s", (_, error, wait) => {
     expect(githubRateLimitWait(error, NOW)).toBe(wait);
+  });
+});
+
+describe("graphqlErrorTypes", () => {
+  it("reads the types of a GraphQL answer's errors, and none of anything else", () => {
+    expect(graphqlErrorTypes(graphqlFailure("NOT_FOUND"))).toEqual(["NOT_FOUND"]);
+    expect(graphqlErrorTypes(failure(404))).toEqual([]);
+    expect(graphqlErrorTypes(undefined)).toEqual([]);
   });
 });
 

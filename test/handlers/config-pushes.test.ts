@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { closeloopApp } from "../../src/app.js";
 import type { HandlerDeps } from "../../src/handlers/deps.js";
 import { applySourceChange } from "../../src/store/links.js";
+import { listProjectErrors, recordProjectError } from "../../src/store/project-fields.js";
 import { startHarness, TEST_NOW, type Harness } from "../support/app.js";
 import { ENGINES } from "../support/databases.js";
 import { GITHUB_API, receive, testProbot, webhookExample } from "../support/github.js";
@@ -105,6 +106,26 @@ describe.each(ENGINES)("the closeloop config check run on %s", (engine) => {
     comment.comment.body = "https://acme.zendesk.com/agent/tickets/1 https://acme.zendesk.com/agent/tickets/2";
     await receive(harness.probot, "issue_comment", comment);
     expect(await harness.database.prisma.link.count()).toBe(1);
+  });
+
+  it("reports a project the valid config names but closeloop cannot use, as a neutral check; drops it when the config names another", async () => {
+    const project = "https://github.com/orgs/Codertocat/projects/3";
+    const message = "organization Codertocat's project 3 was not found or is not visible to closeloop";
+    await harness.database.prisma.repository.create({ data: { id: 186853002n, installationId: 77n, owner: "Codertocat", name: "Hello-World", fullName: "codertocat/hello-world" } });
+    await recordProjectError(harness.database.prisma, 186853002n, { url: project, message, seenAt: TEST_NOW });
+
+    fileAt(SHA, `project:\n  url: ${project}\n`);
+    let check = checkRun();
+    await receive(harness.probot, "push", push());
+    expect(check.body).toMatchObject({ conclusion: "neutral", output: { title: ".github/closeloop.yml is valid, but closeloop cannot keep the project field" } });
+    expect(check.body!.output.summary).toContain(`> ${message}`);
+
+    const other = "e".repeat(40);
+    fileAt(other, "project:\n  url: https://github.com/orgs/Codertocat/projects/4\n");
+    check = checkRun();
+    await receive(harness.probot, "push", push(undefined, { after: other }));
+    expect(check.body).toMatchObject({ conclusion: "success" });
+    expect(await listProjectErrors(harness.database.prisma)).toEqual([]);
   });
 
   it("passes when the file is removed (the org's file or the defaults apply)", async () => {

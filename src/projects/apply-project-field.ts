@@ -1,0 +1,135 @@
+import type { RepoConfig } from "../config/repo-config.js";
+import { nextProjectChange, parseProjectUrl, planProjectWrite, projectKey, projectValueOf, type ProjectAddress, type ProjectPlan } from "../domain/project-field.js";
+import type { IssueRef } from "../domain/refs.js";
+import { LABEL_ERROR_PAUSE_MS, sameTime, type LabelWriter } from "../labels/apply-labels.js";
+import type { Prisma } from "../store/database.js";
+import { clearProjectError, readProjectInputs, recordProjectError, recordProjectField } from "../store/project-fields.js";
+import { addItem, describeProject, findProject, ProjectUnreachable, setNumber, type ProjectIds } from "./project-api.js";
+
+/** After GitHub refuses the project (missing, no permission, wrong field type), writes for the repository wait this long. */
+export const PROJECT_ERROR_PAUSE_MS = LABEL_ERROR_PAUSE_MS;
+
+export interface ProjectOutcome {
+  /** the value the issue's reports call for; null when the feature is off or the issue unknown */
+  value: number | null;
+  /** the value was written to GitHub */
+  written: boolean;
+  skipped?: "off" | "unknown-issue" | "unchanged" | "paused" | "dry-run" | "unreachable" | "issue-gone";
+}
+
+/**
+ * Each installation's project and field node ids by project url and field name, for this process: a changed value is
+ * then one call. Dropped when GitHub says the project is gone (NOT_FOUND), so a re-created project is found again.
+ */
+const projectIds = new Map<string, ProjectIds>();
+
+/** Forgets every cached project id (tests). */
+export function forgetProjectIds(): void {
+  projectIds.clear();
+}
+
+/**
+ * Keeps the issue's number field in the `project.url` project current with its distinct reports in the last
+ * `project.days` days (docs/projects.md), with the fewest calls: none when the value written is unchanged; one to set
+ * a changed value; for an issue not yet in the project, one query (the issue's node id and the project's ids), one
+ * add (GitHub returns the existing item if it is there) and one set; once per project, one more to create the field.
+ * A project GitHub will not let closeloop use is recorded for the repository (`ProjectError`), logged once, and left
+ * alone for an hour; a rate limit is thrown for the caller's retry.
+ */
+export async function applyProjectField(prisma: Prisma, writer: LabelWriter, issue: IssueRef, config: RepoConfig, now: Date = new Date()): Promise<ProjectOutcome> {
+  const { url, field, days } = config.project;
+  const address = parseProjectUrl(url);
+  if (!address) return { value: null, written: false, skipped: "off" };
+  const inputs = await readProjectInputs(prisma, issue.repository.id, issue.number);
+  if (!inputs) return { value: null, written: false, skipped: "unknown-issue" };
+  const where = `${issue.repository.owner}/${issue.repository.name}#${issue.number}`;
+  const value = projectValueOf(inputs.reports, now, days);
+  const dueAt = nextProjectChange(inputs.reports, now, days);
+  const key = projectKey(url, field);
+  const plan = planProjectWrite(inputs.written, { key, value, linked: inputs.reports.length > 0 });
+  if (plan.kind === "none") {
+    if (!sameTime(dueAt, inputs.dueAt)) await recordProjectField(prisma, inputs.issueId, dueAt);
+    return { value, written: false, skipped: "unchanged" };
+  }
+
+  const error = inputs.error?.url === url ? inputs.error : null;
+  if (error && now.getTime() - error.seenAt.getTime() < PROJECT_ERROR_PAUSE_MS) {
+    const resume = new Date(error.seenAt.getTime() + PROJECT_ERROR_PAUSE_MS);
+    writer.log.debug(`${where}: project writes for this repository are paused until ${resume.toISOString()} (${error.message})`);
+    await recordProjectField(prisma, inputs.issueId, sooner(dueAt, resume));
+    return { value, written: false, skipped: "paused" };
+  }
+
+  if (writer.dryRun) {
+    const add = plan.kind === "add-and-set" ? `add ${where} to ${describeProject(address)} and ` : "";
+    writer.log.info(`[dry-run] Would ${add}set "${field}" to ${value} on ${where}`);
+    await recordProjectField(prisma, inputs.issueId, dueAt);
+    return { value, written: false, skipped: "dry-run" };
+  }
+
+  const cacheKey = `${issue.repository.installationId} ${key}`;
+  try {
+    const itemId = await write(writer, { address, field, cacheKey, issue, plan, value });
+    await recordProjectField(prisma, inputs.issueId, dueAt, { key, itemId, value });
+  } catch (failure) {
+    if (!(failure instanceof ProjectUnreachable)) throw failure;
+    projectIds.delete(cacheKey);
+    if (failure.reason === "issue") {
+      // Not tried again by the sweep: an event brings the issue back if it comes back.
+      writer.log.warn(`${where}: GitHub does not show the issue to closeloop; its project field is left alone`);
+      await recordProjectField(prisma, inputs.issueId, null);
+      return { value, written: false, skipped: "issue-gone" };
+    }
+    const first = await recordProjectError(prisma, issue.repository.id, { url, message: failure.message, seenAt: now });
+    const line = `${issue.repository.owner}/${issue.repository.name}: closeloop cannot keep the project field: ${failure.message}. Project writes for this repository pause for an hour, then one is tried again; labels and reopening go on. \`closeloop status\` lists it.`;
+    if (first) writer.log.error({ repository: `${issue.repository.owner}/${issue.repository.name}`, project: url }, line);
+    else writer.log.debug(line);
+    // A project that is gone takes the issue's item with it: when it comes back (or another is named), add it again.
+    const forget = failure.reason === "not-found" ? { key: null, itemId: null, value: null } : undefined;
+    await recordProjectField(prisma, inputs.issueId, sooner(dueAt, new Date(now.getTime() + PROJECT_ERROR_PAUSE_MS)), forget);
+    return { value, written: false, skipped: "unreachable" };
+  }
+  if (inputs.error) {
+    await clearProjectError(prisma, issue.repository.id);
+    writer.log.info(`${issue.repository.owner}/${issue.repository.name}: the project field works again (${describeProject(address)})`);
+  }
+  writer.log.info(`${where}: "${field}" = ${value} in ${describeProject(address)}`);
+  return { value, written: true };
+}
+
+interface Write {
+  address: ProjectAddress;
+  field: string;
+  cacheKey: string;
+  issue: IssueRef;
+  plan: Exclude<ProjectPlan, { kind: "none" }>;
+  value: number;
+}
+
+/** Makes the plan's calls; returns the issue's item id. */
+async function write(writer: LabelWriter, { address, field, cacheKey, issue, plan, value }: Write): Promise<string> {
+  const { octokit } = writer;
+  if (plan.kind === "set") {
+    let ids = projectIds.get(cacheKey);
+    if (ids === undefined) projectIds.set(cacheKey, (ids = await findProject(octokit, address, field)));
+    try {
+      await setNumber(octokit, address, ids, plan.itemId, value);
+      return plan.itemId;
+    } catch (failure) {
+      if (!(failure instanceof ProjectUnreachable && failure.reason === "not-found")) throw failure;
+      // The item is gone (a person removed the issue from the project) or the ids are stale: look again and add it;
+      // the query tells a deleted project apart.
+      projectIds.delete(cacheKey);
+    }
+  }
+  const found = await findProject(octokit, address, field, { owner: issue.repository.owner, repo: issue.repository.name, number: issue.number });
+  const ids = { projectId: found.projectId, fieldId: found.fieldId };
+  projectIds.set(cacheKey, ids);
+  const itemId = await addItem(octokit, address, ids.projectId, found.contentId!);
+  await setNumber(octokit, address, ids, itemId, value);
+  return itemId;
+}
+
+function sooner(a: Date | null, b: Date): Date {
+  return a === null || a > b ? b : a;
+}

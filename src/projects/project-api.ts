@@ -1,0 +1,141 @@
+import type { ProbotOctokit } from "probot";
+import type { ProjectAddress } from "../domain/project-field.js";
+import { githubMessage, githubRefused, githubStatus, graphqlErrorTypes } from "../github/errors.js";
+
+/**
+ * The GitHub GraphQL calls behind the project field (docs/projects.md). Every call is one POST /graphql. GitHub answers
+ * a missing project and a missing permission with HTTP 200 and an `errors` list (types NOT_FOUND, FORBIDDEN); those,
+ * a 403 refusal, and a field that is not a number become `ProjectUnreachable`. A rate limit (GraphQL's RATE_LIMITED,
+ * or a 403/429 secondary limit) is thrown as Octokit threw it, for the caller's retry policy.
+ */
+
+/** The project's and its number field's node ids. */
+export interface ProjectIds {
+  projectId: string;
+  fieldId: string;
+}
+
+/** GitHub will not let closeloop keep the field: the project is missing or out of reach, or the field is not a number. */
+export class ProjectUnreachable extends Error {
+  constructor(
+    message: string,
+    /** `issue`: the project is fine, GitHub does not show the issue (deleted, transferred, hidden) */
+    readonly reason: "not-found" | "forbidden" | "field-type" | "issue",
+  ) {
+    super(message);
+    this.name = "ProjectUnreachable";
+  }
+}
+
+interface FieldFound {
+  id: string;
+  dataType: string;
+}
+
+interface ProjectFound {
+  id: string;
+  field: FieldFound | null;
+}
+
+const PROJECT_SELECTION = `projectV2(number: $number) { id field(name: $field) { ... on ProjectV2FieldCommon { id dataType } } }`;
+
+/** `organization(login:)` or `user(login:)`: GraphQL has no single owner field that reaches both kinds of project. */
+function ownerSelection(address: ProjectAddress): string {
+  return `owner: ${address.owner}(login: $login) { ${PROJECT_SELECTION} }`;
+}
+
+export const PROJECT_QUERY = (address: ProjectAddress) => `query($login: String!, $number: Int!, $field: String!) { ${ownerSelection(address)} }`;
+
+/** The issue's node id (addProjectV2ItemById takes it) and the project, in one call. */
+export const ISSUE_AND_PROJECT_QUERY = (address: ProjectAddress) =>
+  `query($login: String!, $number: Int!, $field: String!, $repoOwner: String!, $repo: String!, $issue: Int!) { ${ownerSelection(address)} repository(owner: $repoOwner, name: $repo) { issue(number: $issue) { id } } }`;
+
+export const CREATE_FIELD_MUTATION = `mutation($project: ID!, $name: String!) { createProjectV2Field(input: { projectId: $project, dataType: NUMBER, name: $name }) { projectV2Field { ... on ProjectV2Field { id } } } }`;
+
+export const ADD_ITEM_MUTATION = `mutation($project: ID!, $content: ID!) { addProjectV2ItemById(input: { projectId: $project, contentId: $content }) { item { id } } }`;
+
+export const SET_NUMBER_MUTATION = `mutation($project: ID!, $item: ID!, $field: ID!, $value: Float!) { updateProjectV2ItemFieldValue(input: { projectId: $project, itemId: $item, fieldId: $field, value: { number: $value } }) { projectV2Item { id } } }`;
+
+/** Where the project is, for messages: `acme's project 3`. */
+export function describeProject(address: ProjectAddress): string {
+  return `${address.owner === "user" ? "user" : "organization"} ${address.login}'s project ${address.number}`;
+}
+
+/**
+ * Finds the project and its number field, creating the field when the project has none of that name; with `issue`,
+ * also the issue's node id (same call). One call, plus one when the field is created.
+ */
+export async function findProject(
+  octokit: ProbotOctokit,
+  address: ProjectAddress,
+  fieldName: string,
+  issue?: { owner: string; repo: string; number: number },
+): Promise<ProjectIds & { contentId?: string }> {
+  const variables = { login: address.login, number: address.number, field: fieldName };
+  type Answer = { owner: { projectV2: ProjectFound | null } | null; repository?: { issue: { id: string } | null } | null };
+  const answer = await call<Answer>(
+    octokit,
+    address,
+    issue ? ISSUE_AND_PROJECT_QUERY(address) : PROJECT_QUERY(address),
+    issue ? { ...variables, repoOwner: issue.owner, repo: issue.repo, issue: issue.number } : variables,
+  );
+  const project = answer.owner?.projectV2;
+  if (!project) throw notFound(address);
+  let fieldId = project.field?.id;
+  if (project.field && project.field.dataType !== "NUMBER") {
+    throw new ProjectUnreachable(`the field "${fieldName}" of ${describeProject(address)} is a ${project.field.dataType.toLowerCase()} field, not a number; rename it or set project.field to another name`, "field-type");
+  }
+  if (fieldId === undefined) {
+    const created = await call<{ createProjectV2Field: { projectV2Field: { id?: string } | null } }>(octokit, address, CREATE_FIELD_MUTATION, { project: project.id, name: fieldName });
+    fieldId = created.createProjectV2Field.projectV2Field?.id;
+    if (fieldId === undefined) throw new Error(`GitHub created the field "${fieldName}" in ${describeProject(address)} but did not return its id`);
+  }
+  const contentId = answer.repository?.issue?.id;
+  if (issue && contentId === undefined) throw new ProjectUnreachable(`GitHub does not show ${issue.owner}/${issue.repo}#${issue.number} to closeloop`, "issue");
+  return { projectId: project.id, fieldId, ...(contentId !== undefined && { contentId }) };
+}
+
+/** Adds the issue to the project (GitHub answers with the existing item when it is there already); its item id. */
+export async function addItem(octokit: ProbotOctokit, address: ProjectAddress, projectId: string, contentId: string): Promise<string> {
+  const answer = await call<{ addProjectV2ItemById: { item: { id: string } | null } }>(octokit, address, ADD_ITEM_MUTATION, { project: projectId, content: contentId });
+  const itemId = answer.addProjectV2ItemById.item?.id;
+  if (itemId === undefined) throw notFound(address);
+  return itemId;
+}
+
+export async function setNumber(octokit: ProbotOctokit, address: ProjectAddress, ids: ProjectIds, itemId: string, value: number): Promise<void> {
+  await call(octokit, address, SET_NUMBER_MUTATION, { project: ids.projectId, item: itemId, field: ids.fieldId, value });
+}
+
+async function call<T>(octokit: ProbotOctokit, address: ProjectAddress, query: string, variables: Record<string, unknown>): Promise<T> {
+  try {
+    return await octokit.graphql<T>(query, variables);
+  } catch (error) {
+    const types = graphqlErrorTypes(error);
+    if (types.includes("NOT_FOUND")) {
+      const issueOnly = notFoundPaths(error).every((path) => path === "repository");
+      throw issueOnly ? new ProjectUnreachable("GitHub does not show the issue to closeloop", "issue") : notFound(address);
+    }
+    if (types.includes("FORBIDDEN") || githubRefused(error) || githubStatus(error) === 401) {
+      throw new ProjectUnreachable(
+        `GitHub refused access to ${describeProject(address)} (${githubMessage(error).split("\n").pop()?.replace(/^ - /, "")}); accept the app's "Organization projects: read and write" permission in the installation settings`,
+        "forbidden",
+      );
+    }
+    throw error;
+  }
+}
+
+function notFound(address: ProjectAddress): ProjectUnreachable {
+  const hint =
+    address.owner === "user"
+      ? "GitHub App installation tokens cannot reach projects owned by a user account; use an organization's project"
+      : `check project.url, and that the app is installed on ${address.login} with "Organization projects: read and write"`;
+  return new ProjectUnreachable(`${describeProject(address)} was not found or is not visible to closeloop (${hint})`, "not-found");
+}
+
+/** The first path element of each NOT_FOUND error: `owner` (the project) or `repository` (the issue). */
+function notFoundPaths(error: unknown): unknown[] {
+  const errors = (error as { errors?: { type?: unknown; path?: unknown[] }[] }).errors ?? [];
+  return errors.filter((entry) => entry.type === "NOT_FOUND").map((entry) => entry.path?.[0]);
+}
