@@ -152,7 +152,7 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
 
   it("status shows the closes that reopened nothing because their closer lacked reopen.by", async () => {
     const refusal = "closed by mallory, whose permission on the repository is read, less than reopen.by (triage)";
-    await recordIssueClose(database.prisma, issueRef(43), { closedAt: new Date("2026-11-22T08:00:00Z"), stateReason: "completed", closedBy: "mallory", reopen: false, refusal, note: "n", summary: true, details: "private" });
+    await recordIssueClose(database.prisma, issueRef(43), { closedAt: new Date("2026-11-22T08:00:00Z"), stateReason: "completed", closedBy: "mallory", reopen: false, refusal, note: "n", summary: true, details: "private", closedTickets: "follow_up" });
     const json = capture();
     await runCli(["status", "--json"], json.out, json.error);
     expect((json.json() as { reopen: { refused: unknown } }).reopen.refused).toEqual({
