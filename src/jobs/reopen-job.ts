@@ -69,8 +69,12 @@ export function reopenJobs(
   };
 }
 
-/** Reopen jobs claimed ahead in a lane: its budget's calls for `seconds`, two calls a job, never fewer than it runs at once. */
+/**
+ * Reopen jobs claimed ahead in a lane: its budget's calls for `seconds`, at two calls a job (one where the helpdesk
+ * takes the note and the reopen together), never fewer than it runs at once.
+ */
 export function reopenLookahead(lane: HelpdeskLane, seconds: number): number {
   const callsPerSecond = (lane.budget.requests * 1000) / lane.budget.intervalMs;
-  return Math.min(500, Math.max(queuePacing(lane.budget).concurrency, Math.ceil((callsPerSecond * seconds) / 2)));
+  const callsPerJob = lane.client.addNoteAndReopen === undefined ? 2 : 1;
+  return Math.min(500, Math.max(queuePacing(lane.budget).concurrency, Math.ceil((callsPerSecond * seconds) / callsPerJob)));
 }
