@@ -14,6 +14,8 @@ export interface JobJson {
   provider: string;
   conversationId: string;
   url: string;
+  /** the follow-up conversation made in place of a closed one (a `closed` Zendesk ticket), null when none */
+  followUpId: string | null;
   /** owner/repo#number */
   issue: string;
   attempts: number;
@@ -37,6 +39,7 @@ export async function jobsCommand(database: Database, args: string[], options: {
     provider: job.provider,
     conversationId: job.conversationId,
     url: job.url,
+    followUpId: job.followUpId,
     issue: job.issue,
     attempts: job.attempts,
     noteDone: job.noteDoneAt !== null,
@@ -54,8 +57,8 @@ export async function jobsCommand(database: Database, args: string[], options: {
   out.line(`${rows.length} ${what}${rows.length === 1 ? "" : "s"}`);
   if (rows.length === 0) return 0;
   out.table(
-    ["id", "state", "provider", "conversation", "issue", "attempts", "last error"],
-    rows.map((row) => [String(row.id), row.state, row.provider, row.conversationId, row.issue, String(row.attempts), row.lastError ?? ""]),
+    ["id", "state", "provider", "conversation", "follow-up", "issue", "attempts", "last error"],
+    rows.map((row) => [String(row.id), row.state, row.provider, row.conversationId, row.followUpId ?? "", row.issue, String(row.attempts), row.lastError ?? ""]),
   );
   return 0;
 }

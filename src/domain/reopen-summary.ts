@@ -13,6 +13,8 @@ export interface SummaryJob {
   state: "done" | "dead";
   /** why a dead job failed, as a fixed category (never the helpdesk's text) */
   failure: FailureCategory | null;
+  /** a done job reached its customer through a follow-up conversation (a closed Zendesk ticket); counted, never named */
+  followUp?: boolean;
 }
 
 export interface SummaryInput {
@@ -68,7 +70,9 @@ export function renderReopenSummary(input: SummaryInput): string {
     ...providers.map((provider) => {
       const jobs = input.jobs.filter((job) => job.provider === provider);
       const failed = jobs.filter((job) => job.state === "dead").length;
-      return `| ${name(provider)} | ${jobs.length - failed} | ${failed} |`;
+      const followUps = jobs.filter((job) => job.state === "done" && job.followUp === true).length;
+      const reopenedCell = followUps === 0 ? String(jobs.length - failed) : `${jobs.length - failed} (${followUps} as ${followUps === 1 ? "a follow-up ticket" : "follow-up tickets"})`;
+      return `| ${name(provider)} | ${reopenedCell} | ${failed} |`;
     }),
   ];
   if (failures.length > 0 && input.details) {

@@ -7,6 +7,7 @@ import { describeIssue, issueRef, repositoryRef } from "./payload-refs.js";
 import type { IssueRef } from "../domain/refs.js";
 import { refusals } from "../metrics.js";
 import { roleAtLeast, type RepositoryRole } from "../domain/trust.js";
+import type { ClosedTickets } from "../domain/follow-up.js";
 import type { SummaryDetails } from "../domain/reopen-summary.js";
 import { issueNote } from "../domain/issue-note.js";
 
@@ -72,7 +73,7 @@ export async function onIssueState(deps: HandlerDeps, context: Context<"issues.c
 }
 
 /**
- * The close's note, summary and details settings, and whether it reopens the linked conversations: its reason is in
+ * The close's note, summary, details and closed-ticket settings, and whether it reopens the linked conversations: its reason is in
  * `reopen.on` and its closer has `reopen.by` on the repository. A failed permission lookup throws, so the delivery is
  * retried instead of the close being taken for one without permission.
  */
@@ -81,7 +82,7 @@ async function closeSettings(
   context: Context<"issues.closed">,
   ref: IssueRef,
   reason: string,
-): Promise<{ reopen: boolean; refusal: string | null; note: string; summary: boolean; details: SummaryDetails; maxLinks: number }> {
+): Promise<{ reopen: boolean; refusal: string | null; note: string; summary: boolean; details: SummaryDetails; closedTickets: ClosedTickets; maxLinks: number }> {
   const config = await deps.configs.get(ref.repository, (file) => context.config(file));
   const { issue, repository } = context.payload;
   let reopen = (config.reopen.on as string[]).includes(reason);
@@ -103,7 +104,15 @@ async function closeSettings(
     number: String(issue.number),
     title: issue.title,
   });
-  return { reopen, refusal, note, summary: config.comment.summary, details: config.comment.details, maxLinks: config.links.max_per_issue };
+  return {
+    reopen,
+    refusal,
+    note,
+    summary: config.comment.summary,
+    details: config.comment.details,
+    closedTickets: config.reopen.closed_tickets,
+    maxLinks: config.links.max_per_issue,
+  };
 }
 
 /** Why the close's sender may not trigger a reopen, or null when they may. */

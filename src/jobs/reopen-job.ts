@@ -1,14 +1,18 @@
 import type { Logger } from "probot";
 import type { QueueSettings } from "../config/queues.js";
+import { followUpKey } from "../domain/follow-up.js";
+import { HelpdeskError } from "../providers/helpdesk-http.js";
 import type { Prisma } from "../store/database.js";
 import { REOPEN_JOBS } from "../store/helpdesk-jobs.js";
-import { jobDone, noteDone, readClaimedJobs, type ClaimedJob } from "../store/reopen-jobs.js";
+import { followUpDone, jobDone, noteAndReopenDone, noteDone, readClaimedJobs, type ClaimedJob } from "../store/reopen-jobs.js";
 import type { HelpdeskJobKind, JobContext } from "./helpdesk-jobs.js";
 import { PRIORITY, queuePacing, type HelpdeskLane } from "./helpdesk-lanes.js";
 
 /**
  * Reopening one linked conversation (docs/reopen.md, Steps): the close's internal note, then the reopen, each step
- * recorded as it succeeds so a retry or a crash never posts the note twice. A dry run logs both instead.
+ * recorded as it succeeds so a retry or a crash never posts the note twice; one call for both where the helpdesk takes
+ * them together. A conversation closed for good gets a follow-up carrying the note instead, when the close's
+ * `reopen.closed_tickets` asks for it (docs/reopen.md, Closed tickets). A dry run logs the calls instead.
  */
 export function reopenJobs(
   prisma: Prisma,
@@ -27,25 +31,52 @@ export function reopenJobs(
     read: (ids, owner) => readClaimedJobs(prisma, ids, owner),
     async run(job, context) {
       const { lane, leases } = context;
+      const { client } = lane;
       const ref = { account: job.account, conversationId: job.conversationId };
       const what = `${lane.name} conversation ${job.conversationId}`;
-      if (!job.noteDone) {
-        await call(context, PRIORITY.note, `add a note to ${what}: ${JSON.stringify(job.note)}`, () => lane.client.addNote(ref, job.note));
-        if (!(await leases.progress(job.id, noteDone()))) return;
+      const followsUp = job.closedTickets === "follow_up" && client.createFollowUp !== undefined;
+      const fields = { job: job.id, provider: lane.provider, conversationId: job.conversationId };
+      try {
+        if (!job.noteDone && client.addNoteAndReopen !== undefined) {
+          const orFollowUp = followsUp ? " (or, if it is closed, create a follow-up carrying the note)" : "";
+          // A retry (attempts > 1) may follow a call whose outcome is unknown: the client looks for the note first.
+          await call(context, PRIORITY.note, `add a note to and reopen ${what}${orFollowUp}: ${JSON.stringify(job.note)}`, () =>
+            client.addNoteAndReopen!(ref, job.note, { retry: job.attempts > 1 }),
+          );
+          if (!(await leases.settle(job.id, noteAndReopenDone()))) return;
+        } else {
+          if (!job.noteDone) {
+            await call(context, PRIORITY.note, `add a note to ${what}: ${JSON.stringify(job.note)}`, () => client.addNote(ref, job.note));
+            if (!(await leases.progress(job.id, noteDone()))) return;
+          }
+          await call(context, PRIORITY.reopen, `reopen ${what}`, () => client.reopen(ref));
+          if (!(await leases.settle(job.id, jobDone()))) return;
+        }
+      } catch (error) {
+        // skip (or a helpdesk without follow-ups): the closed conversation is a permanent failure, as it says.
+        if (!(error instanceof HelpdeskError && error.closed && followsUp)) throw error;
+        const key = followUpKey(job);
+        const followUpId = await context.send(PRIORITY.reopen, () => client.createFollowUp!(ref, job.note, key));
+        if (!(await leases.settle(job.id, followUpDone(followUpId)))) return;
+        log.info({ ...fields, followUpId }, `reopen: ${what} is closed for good; created follow-up ${followUpId} carrying the note (job ${job.id})`);
+        await options.settled(job.closeId);
+        return;
       }
-      await call(context, PRIORITY.reopen, `reopen ${what}`, () => lane.client.reopen(ref));
-      if (!(await leases.settle(job.id, jobDone()))) return;
-      log.info({ job: job.id, provider: lane.provider, conversationId: job.conversationId }, `reopen: ${options.dryRun ? "[dry-run] " : ""}reopened ${what} with a note (job ${job.id})`);
+      log.info(fields, `reopen: ${options.dryRun ? "[dry-run] " : ""}reopened ${what} with a note (job ${job.id})`);
       await options.settled(job.closeId);
     },
     onDead: (job) => options.settled(job.closeId),
   };
 }
 
-/** Reopen jobs claimed ahead in a lane: its budget's calls for `seconds`, two calls a job, never fewer than it runs at once. */
+/**
+ * Reopen jobs claimed ahead in a lane: its budget's calls for `seconds`, at two calls a job (one where the helpdesk
+ * takes the note and the reopen together), never fewer than it runs at once.
+ */
 export function reopenLookahead(lane: HelpdeskLane, seconds: number): number {
   const callsPerSecond = (lane.budget.requests * 1000) / lane.budget.intervalMs;
-  return Math.min(500, Math.max(queuePacing(lane.budget).concurrency, Math.ceil((callsPerSecond * seconds) / 2)));
+  const callsPerJob = lane.client.addNoteAndReopen === undefined ? 2 : 1;
+  return Math.min(500, Math.max(queuePacing(lane.budget).concurrency, Math.ceil((callsPerSecond * seconds) / callsPerJob)));
 }
 
 /** Jobs of the kinds queued behind reopen calls (link notes, enrichment reads) claimed ahead: half as many. */

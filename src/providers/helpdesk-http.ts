@@ -19,6 +19,8 @@ export class HelpdeskError extends Error {
   readonly retryAfterMs: number | undefined;
   /** operator-readable, e.g. "Zendesk: ticket 123 is closed; closed tickets cannot be reopened" */
   readonly reason: string;
+  /** the conversation can never be reopened nor written to (a `closed` Zendesk ticket): a follow-up may stand in */
+  readonly closed: boolean;
 
   constructor(fields: {
     provider: ProviderId;
@@ -27,6 +29,7 @@ export class HelpdeskError extends Error {
     retryable: boolean;
     retryAfterMs?: number | undefined;
     reason: string;
+    closed?: boolean;
     cause?: unknown;
   }) {
     super(`${fields.reason} (${fields.provider} conversation ${fields.conversationId})`, { cause: fields.cause });
@@ -36,6 +39,7 @@ export class HelpdeskError extends Error {
     this.retryable = fields.retryable;
     this.retryAfterMs = fields.retryAfterMs;
     this.reason = fields.reason;
+    this.closed = fields.closed ?? false;
   }
 }
 

@@ -24,6 +24,19 @@ export interface HelpdeskClient {
   addNote(ref: ConversationRef, body: string): Promise<void>;
   /** moves the conversation back to open/active */
   reopen(ref: ConversationRef): Promise<void>;
+  /**
+   * Optional: the note and the reopen in one call, for an API that takes both at once (Zendesk's Update Ticket, whose
+   * per-account limit then counts one update, not two). `retry`: an earlier attempt may have sent it without learning
+   * the outcome (a timeout, a 5xx, a crash), so the client first looks whether the note is there and, if it is, only
+   * reopens. Without this method the job calls addNote, then reopen.
+   */
+  addNoteAndReopen?(ref: ConversationRef, body: string, options: { retry: boolean }): Promise<void>;
+  /**
+   * Optional: for a conversation that can never be reopened (the client threw a HelpdeskError with `closed`), creates
+   * a follow-up conversation carrying the note as an internal note and returns its id. Once per `key`: a later call
+   * with the same key (a retry, after a crash) returns the follow-up created before instead of a second one.
+   */
+  createFollowUp?(ref: ConversationRef, body: string, key: string): Promise<string>;
   readConversation(ref: ConversationRef): Promise<ConversationDetails>;
 }
 

@@ -1,4 +1,5 @@
 import { issueState } from "../domain/mentions.js";
+import type { ClosedTickets } from "../domain/follow-up.js";
 import type { SummaryDetails } from "../domain/reopen-summary.js";
 import type { Prisma, Transaction } from "./database.js";
 import { ensureIssue } from "./links.js";
@@ -19,10 +20,11 @@ export interface IssueCloseEvent {
   refusal?: string | null | undefined;
   /** `links.max_per_issue`, for links of mentions not yet linked */
   maxLinks?: number | undefined;
-  /** the note as rendered now, whether to write a summary, and `comment.details` */
+  /** the note as rendered now, whether to write a summary, `comment.details` and `reopen.closed_tickets` */
   note: string;
   summary: boolean;
   details: SummaryDetails;
+  closedTickets: ClosedTickets;
 }
 
 export type IssueStateOutcome =
@@ -42,8 +44,8 @@ export async function recordIssueClose(prisma: Prisma, ref: IssueRef, close: Iss
   return inTransaction(prisma, async (tx) => {
     const issue = await ensureIssue(prisma, tx, ref);
     const [created] = await tx.$queryRaw<{ id: number }[]>`
-      INSERT INTO "IssueClose" ("issueId", "closedAt", "reason", "reopen", "refusal", "closedBy", "note", "summary", "details", "createdAt")
-      VALUES (${issue.id}, ${close.closedAt}, ${close.stateReason ?? "completed"}, ${close.reopen}, ${close.refusal ?? null}, ${close.closedBy}, ${close.note}, ${close.summary}, ${close.details}, ${new Date()})
+      INSERT INTO "IssueClose" ("issueId", "closedAt", "reason", "reopen", "refusal", "closedBy", "note", "summary", "details", "closedTickets", "createdAt")
+      VALUES (${issue.id}, ${close.closedAt}, ${close.stateReason ?? "completed"}, ${close.reopen}, ${close.refusal ?? null}, ${close.closedBy}, ${close.note}, ${close.summary}, ${close.details}, ${close.closedTickets}, ${new Date()})
       ON CONFLICT ("issueId", "closedAt") DO NOTHING RETURNING "id"`;
     if (!created) {
       const known = await tx.issueClose.findUniqueOrThrow({ where: { issueId_closedAt: { issueId: issue.id, closedAt: close.closedAt } }, select: { id: true } });

@@ -1,4 +1,5 @@
 import { failureCategory } from "../domain/failure-category.js";
+import type { ClosedTickets } from "../domain/follow-up.js";
 import type { SummaryJob } from "../domain/reopen-summary.js";
 import type { Prisma, Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
@@ -17,6 +18,8 @@ export interface ClaimedJob {
   noteDone: boolean;
   /** the close's rendered note */
   note: string;
+  /** `reopen.closed_tickets` when the issue closed */
+  closedTickets: ClosedTickets;
 }
 
 /** What the worker needs to run the jobs it claimed (`REOPEN_JOBS`), oldest first. */
@@ -25,7 +28,7 @@ export async function readClaimedJobs(prisma: Prisma, ids: readonly number[], ow
   const jobs = await prisma.reopenJob.findMany({
     where: { id: { in: [...ids] }, lockedBy: owner },
     orderBy: { id: "asc" },
-    include: { close: { select: { note: true } } },
+    include: { close: { select: { note: true, closedTickets: true } } },
   });
   return jobs.map((job) => ({
     id: job.id,
@@ -37,6 +40,7 @@ export async function readClaimedJobs(prisma: Prisma, ids: readonly number[], ow
     attempts: job.attempts,
     noteDone: job.noteDoneAt !== null,
     note: job.close.note,
+    closedTickets: job.close.closedTickets === "skip" ? "skip" : "follow_up",
   }));
 }
 
@@ -48,6 +52,19 @@ export function noteDone(at = new Date()): Sql.Sql {
 /** The reopen step's outcome: the job is done. */
 export function jobDone(at = new Date()): Sql.Sql {
   return Sql.sql`"state" = 'done', "reopenDoneAt" = ${at}, "finishedAt" = ${at}, "lockedBy" = NULL, "lockedUntil" = NULL, "updatedAt" = ${at}`;
+}
+
+/** The note and the reopen made in one call (HelpdeskClient.addNoteAndReopen): both steps are done at once. */
+export function noteAndReopenDone(at = new Date()): Sql.Sql {
+  return Sql.sql`"noteDoneAt" = COALESCE("noteDoneAt", ${at}), ${jobDone(at)}`;
+}
+
+/**
+ * A follow-up conversation carries the note in place of the closed one: its id is recorded with the job's outcome in
+ * one statement, so the job is done exactly when the follow-up is known.
+ */
+export function followUpDone(followUpId: string, at = new Date()): Sql.Sql {
+  return Sql.sql`"followUpId" = ${followUpId}, ${noteAndReopenDone(at)}`;
 }
 
 /**
@@ -120,7 +137,7 @@ export async function readDueSummaries(prisma: Prisma, ids: readonly number[]): 
     where: { id: { in: [...ids] } },
     include: {
       issue: { select: { number: true, repository: { select: { installationId: true, owner: true, name: true, private: true } } } },
-      jobs: { orderBy: { id: "asc" }, select: { id: true, provider: true, conversationId: true, url: true, state: true, lastError: true, lastStatus: true } },
+      jobs: { orderBy: { id: "asc" }, select: { id: true, provider: true, conversationId: true, url: true, state: true, lastError: true, lastStatus: true, followUpId: true } },
     },
   });
   return closes
@@ -144,6 +161,8 @@ export async function readDueSummaries(prisma: Prisma, ids: readonly number[]): 
         conversationId: job.conversationId,
         url: job.url,
         state: job.state === "dead" ? ("dead" as const) : ("done" as const),
+        // Whether, never which: a follow-up's id is a helpdesk id like any other (comment.details).
+        followUp: job.state === "done" && job.followUpId !== null,
         // The category only: the error text (the helpdesk's words) stays here, for `closeloop jobs`.
         failure: job.state === "dead" ? failureCategory({ status: job.lastStatus, error: job.lastError }) : null,
       })),
@@ -178,6 +197,8 @@ export interface JobRow {
   attempts: number;
   noteDoneAt: Date | null;
   reopenDoneAt: Date | null;
+  /** the follow-up conversation made in place of a closed one */
+  followUpId: string | null;
   nextAttemptAt: Date;
   lastError: string | null;
   lastStatus: number | null;
@@ -204,6 +225,7 @@ export async function listJobs(prisma: Prisma, filter: { state?: JobState; lastF
     attempts: job.attempts,
     noteDoneAt: job.noteDoneAt,
     reopenDoneAt: job.reopenDoneAt,
+    followUpId: job.followUpId,
     nextAttemptAt: job.nextAttemptAt,
     lastError: job.lastError,
     lastStatus: job.lastStatus,

@@ -49,7 +49,7 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
     const jobs = await database.prisma.reopenJob.findMany({ orderBy: { id: "asc" } });
     ids = { done: jobs[0]!.id, dead: jobs[1]!.id, pending: jobs[2]!.id, deadToo: jobs[3]!.id };
     const at = new Date("2026-11-21T12:05:00Z");
-    await database.prisma.reopenJob.update({ where: { id: ids.done }, data: { state: "done", attempts: 1, noteDoneAt: at, reopenDoneAt: at, finishedAt: at } });
+    await database.prisma.reopenJob.update({ where: { id: ids.done }, data: { state: "done", attempts: 1, noteDoneAt: at, reopenDoneAt: at, finishedAt: at, followUpId: "90001" } });
     await database.prisma.reopenJob.update({ where: { id: ids.dead }, data: { state: "dead", attempts: 1, lastError: "Intercom: conversation not found (404)", lastStatus: 404, finishedAt: at } });
     await database.prisma.reopenJob.update({ where: { id: ids.deadToo }, data: { state: "dead", attempts: 0, lastError: "Front: provider not configured", finishedAt: new Date("2026-11-21T12:06:00Z") } });
   });
@@ -74,6 +74,7 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
       provider: "intercom",
       conversationId: "215002",
       url: "https://app.intercom.com/a/inbox/abc123/inbox/conversation/215002",
+      followUpId: null,
       issue: "Codertocat/Hello-World#42",
       attempts: 1,
       noteDone: false,
@@ -83,7 +84,17 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
       createdAt: expect.any(String),
       finishedAt: "2026-11-21T12:05:00.000Z",
     });
-    expect(rows[0]).toMatchObject({ noteDone: true, lastError: null });
+    expect(rows[0]).toMatchObject({ noteDone: true, lastError: null, followUpId: "90001" });
+  });
+
+  it("jobs shows the follow-up ticket a closed Zendesk ticket got", async () => {
+    const io = capture();
+    expect(await runCli(["jobs", "--state", "done"], io.out, io.error)).toBe(0);
+    expect(io.lines).toEqual([
+      "1 done reopen job",
+      "id|state|provider|conversation|follow-up|issue|attempts|last error",
+      `${ids.done}|done|zendesk|4001|90001|Codertocat/Hello-World#42|1|`,
+    ]);
   });
 
   it("jobs --state dead shows the dead letters as a table", async () => {
@@ -91,9 +102,9 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
     expect(await runCli(["jobs", "--state", "dead"], io.out, io.error)).toBe(0);
     expect(io.lines).toEqual([
       "2 dead reopen jobs",
-      "id|state|provider|conversation|issue|attempts|last error",
-      `${ids.dead}|dead|intercom|215002|Codertocat/Hello-World#42|1|Intercom: conversation not found (404)`,
-      `${ids.deadToo}|dead|front|cnv_55c8c004|Codertocat/Hello-World#42|0|Front: provider not configured`,
+      "id|state|provider|conversation|follow-up|issue|attempts|last error",
+      `${ids.dead}|dead|intercom|215002||Codertocat/Hello-World#42|1|Intercom: conversation not found (404)`,
+      `${ids.deadToo}|dead|front|cnv_55c8c004||Codertocat/Hello-World#42|0|Front: provider not configured`,
     ]);
   });
 
@@ -192,7 +203,7 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
 
   it("status shows the closes that reopened nothing because their closer lacked reopen.by", async () => {
     const refusal = "closed by mallory, whose permission on the repository is read, less than reopen.by (triage)";
-    await recordIssueClose(database.prisma, issueRef(43), { closedAt: new Date("2026-11-22T08:00:00Z"), stateReason: "completed", closedBy: "mallory", reopen: false, refusal, note: "n", summary: true, details: "private" });
+    await recordIssueClose(database.prisma, issueRef(43), { closedAt: new Date("2026-11-22T08:00:00Z"), stateReason: "completed", closedBy: "mallory", reopen: false, refusal, note: "n", summary: true, details: "private", closedTickets: "follow_up" });
     const json = capture();
     await runCli(["status", "--json"], json.out, json.error);
     expect((json.json() as { reopen: { refused: unknown } }).reopen.refused).toEqual({

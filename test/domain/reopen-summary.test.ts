@@ -59,6 +59,19 @@ describe("renderReopenSummary", () => {
     );
   });
 
+  it("counts the conversations reopened through a follow-up ticket, per helpdesk, without naming them, details or not", () => {
+    const followUp = (conversationId: string): SummaryJob => ({ ...done("zendesk", conversationId), followUp: true });
+    const jobs = [done("intercom", "1"), followUp("4821"), done("zendesk", "4822"), followUp("4823"), dead("zendesk", "4824", "closed ticket")];
+    for (const details of [true, false]) {
+      const body = renderReopenSummary({ closeId: 3, reason: "completed", names, details, jobs });
+      expect(body).toContain("reopened 4 of 5 linked conversations");
+      expect(body).toContain("| Intercom | 1 | 0 |\n| Zendesk | 3 (2 as follow-up tickets) | 1 |");
+      expect(body).not.toContain("4821");
+      expect(body).not.toContain("4823");
+    }
+    expect(renderReopenSummary({ closeId: 3, reason: "completed", names, details: false, jobs: [followUp("1")] })).toContain("| Zendesk | 1 (1 as a follow-up ticket) | 0 |");
+  });
+
   it("says 'conversation' for one", () => {
     expect(renderReopenSummary({ closeId: 1, reason: "completed", names, details: true, jobs: [done("helpscout", "5")] })).toContain("reopened 1 of 1 linked conversation with");
   });

@@ -33,7 +33,9 @@ export type Fault =
   /** the normal answer, after a delay (longer than the client's timeout to provoke one) */
   | { kind: "slow"; delayMs: number }
   /** the socket is destroyed before any byte of the answer */
-  | { kind: "reset" };
+  | { kind: "reset" }
+  /** the request is carried out, then its answer is lost: this status instead (a gateway that gave up after the work) */
+  | { kind: "lost"; status: number };
 
 export interface Route {
   method: string;
@@ -157,7 +159,8 @@ export class FakeHelpdesk {
       if (incoming.socket.destroyed) return;
     }
 
-    const reply = this.answer(request, fault);
+    const carried = this.answer(request, fault);
+    const reply = fault?.kind === "lost" ? { status: fault.status, body: { error: "answer lost after the work was done" } } : carried;
     request.answered = reply.status;
     const headers: Record<string, string> = { ...this.limitHeaders(), ...reply.headers };
     if (reply.body === undefined) {

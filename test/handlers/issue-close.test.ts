@@ -169,16 +169,16 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
     expect(await jobs()).toHaveLength(1);
   });
 
-  it("snapshots the repository's note template, summary and details settings, and records its visibility", async () => {
+  it("snapshots the repository's note template, summary, details and closed-ticket settings, and records its visibility", async () => {
     await seedLinks(database, LINKS.slice(0, 1));
-    nockConfig("Codertocat", "Hello-World", 'reopen:\n  note: "{repository}#{number} ({title}) is fixed: {url}"\ncomment:\n  summary: false\n  details: always\n');
+    nockConfig("Codertocat", "Hello-World", 'reopen:\n  note: "{repository}#{number} ({title}) is fixed: {url}"\n  closed_tickets: skip\ncomment:\n  summary: false\n  details: always\n');
     const event = issueEvent("closed", "2026-11-21T12:00:00Z");
     event.repository.private = true;
     await receive(probot, "issues", event);
     expect((await closes()).map(({ note, summary }) => ({ note, summary }))).toEqual([
       { note: "Codertocat/Hello-World#1 (Spelling error in the README file) is fixed: https://github.com/Codertocat/Hello-World/issues/1", summary: false },
     ]);
-    expect(await database.prisma.issueClose.findMany({ select: { details: true } })).toEqual([{ details: "always" }]);
+    expect(await database.prisma.issueClose.findMany({ select: { details: true, closedTickets: true } })).toEqual([{ details: "always", closedTickets: "skip" }]);
     // The summary's details follow the latest payload's visibility (docs/reopen.md, Summary comment).
     expect(await database.prisma.repository.findMany({ select: { private: true } })).toEqual([{ private: true }]);
   });
@@ -195,8 +195,8 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
   it("records the close of an issue it has not seen, with its reason, closer and note settings", async () => {
     nockConfig("Codertocat", "Hello-World", null);
     await receive(probot, "issues", issueEvent("closed", "2026-11-21T12:00:00Z"));
-    expect(await database.prisma.issueClose.findMany({ select: { reason: true, reopen: true, closedBy: true, closedAt: true, summary: true } })).toEqual([
-      { reason: "completed", reopen: true, closedBy: "Codertocat", closedAt: new Date("2026-11-21T12:00:00Z"), summary: true },
+    expect(await database.prisma.issueClose.findMany({ select: { reason: true, reopen: true, closedBy: true, closedAt: true, summary: true, closedTickets: true } })).toEqual([
+      { reason: "completed", reopen: true, closedBy: "Codertocat", closedAt: new Date("2026-11-21T12:00:00Z"), summary: true, closedTickets: "follow_up" },
     ]);
     expect(await jobs()).toEqual([]);
     expect(await database.prisma.issue.findFirstOrThrow({ select: { state: true } })).toEqual({ state: "closed" });

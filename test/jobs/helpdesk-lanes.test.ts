@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { queuePacing } from "../../src/jobs/helpdesk-lanes.js";
+import { reopenLookahead } from "../../src/jobs/reopen-job.js";
 import { providers } from "../../src/providers/registry.js";
 
 describe("queuePacing: a provider's budget cut into ten even slices", () => {
@@ -19,5 +20,25 @@ describe("queuePacing: a provider's budget cut into ten even slices", () => {
       const { intervalCap, interval } = queuePacing(budget);
       expect(intervalCap / interval).toBeLessThanOrEqual(budget.requests / budget.intervalMs);
     }
+  });
+});
+
+describe("reopenLookahead: jobs claimed ahead, from the calls a job makes", () => {
+  const client = (combined: boolean) => ({
+    provider: "zendesk" as const,
+    addNote: () => Promise.resolve(),
+    reopen: () => Promise.resolve(),
+    readConversation: () => Promise.reject(new Error("not read here")),
+    ...(combined ? { addNoteAndReopen: () => Promise.resolve() } : {}),
+  });
+  const lane = (requests: number, intervalMs: number, combined: boolean) => ({ provider: "zendesk" as const, name: "Zendesk", client: client(combined), budget: { requests, intervalMs } });
+
+  it.each([
+    ["two calls a job: 10 calls/s for 2 s", lane(100, 10_000, false), 10],
+    ["one call a job (note and reopen together): twice the jobs", lane(100, 10_000, true), 20],
+    ["never fewer than the lane runs at once", lane(100, 60_000, true), 4],
+    ["at most 500", lane(10_000, 1_000, true), 500],
+  ])("%s", (_, of, expected) => {
+    expect(reopenLookahead(of, 2)).toBe(expected);
   });
 });

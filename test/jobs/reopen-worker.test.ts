@@ -71,9 +71,12 @@ describe.each(ENGINES)("the reopen worker on %s, against the fake helpdesks over
       expect(row.noteDoneAt).toBeInstanceOf(Date);
       expect(row.reopenDoneAt!.getTime()).toBeGreaterThanOrEqual(row.noteDoneAt!.getTime());
     }
-    // The note goes first: a reopened conversation without its note would leave the agent guessing why.
+    // The note goes first: a reopened conversation without its note would leave the agent guessing why. Zendesk takes
+    // both in one Update Ticket, which its ticket-update limit counts once.
     const zendesk = fake<FakeZendesk>("zendesk").http.requestsTo("PUT", /\/tickets\/4001\.json$/).map((request) => Object.keys((request.body as { ticket: object }).ticket));
-    expect(zendesk).toEqual([["comment"], ["status"]]);
+    expect(zendesk).toEqual([["comment", "status"]]);
+    const intercom = fake("intercom").http.requests.map((request) => request.path.split("/").at(-1));
+    expect([intercom[0], intercom.at(-1)]).toEqual(["reply", "parts"]);
   });
 
   it("honours a 429's Retry-After: the provider's calls wait, the job is retried and ends done", async () => {
@@ -85,7 +88,8 @@ describe.each(ENGINES)("the reopen worker on %s, against the fake helpdesks over
     await allSettled(database.prisma);
 
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
-    expect(callsTo("zendesk", link!.conversationId)).toEqual(["PUT 429", "PUT 200", "PUT 200"]);
+    // The retry first looks whether the note landed (a 429 says it did not, but a crash would not have said anything).
+    expect(callsTo("zendesk", link!.conversationId)).toEqual(["PUT 429", "GET 200", "PUT 200"]);
     expect(await job(link!.conversationId)).toMatchObject({ state: "done", attempts: 2, lastStatus: 429, lastError: "Zendesk: rate limited (429), retry in 1s" });
     expect(logs).toContain("helpdesk: Zendesk rate limit reached; pausing its calls for 1s");
   });
@@ -134,14 +138,123 @@ describe.each(ENGINES)("the reopen worker on %s, against the fake helpdesks over
     for (const link of links) expect(await job(link.conversationId)).toMatchObject({ state: "dead", attempts: 1, lastStatus: 401, lastError: "Front: bad credentials (401)" });
   });
 
-  it("dead-letters a closed Zendesk ticket with that reason, and adds no note to it", async () => {
+  it("with reopen.closed_tickets: skip, dead-letters a closed Zendesk ticket with that reason, and adds no note to it", async () => {
     const link = conversation("zendesk", 8);
-    await close(8, [link], { seed: false });
+    await closeWithLinks(database.prisma, 8, [link], { closedTickets: "skip" });
     fake<FakeZendesk>("zendesk").seed({ id: link.conversationId, status: "closed" });
     startWorker(["zendesk"]);
     await allSettled(database.prisma);
     expect(await job(link.conversationId)).toMatchObject({ state: "dead", attempts: 1, lastStatus: 422, lastError: `Zendesk: ticket ${link.conversationId} is closed; closed tickets cannot be reopened` });
     expect(fake("zendesk").conversation(link.conversationId)).toMatchObject({ notes: [], reopened: 0 });
+    expect(callsTo("zendesk", link.conversationId)).toEqual(["PUT 422", "GET 200"]);
+    expect(fake<FakeZendesk>("zendesk").http.requestsTo("POST", /./)).toEqual([]);
+  });
+
+  describe("a closed Zendesk ticket with reopen.closed_tickets: follow_up (the default)", () => {
+    const zendesk = () => fake<FakeZendesk>("zendesk");
+    const note = (number: number) => `The GitHub issue https://github.com/Codertocat/Hello-World/issues/${number} linked to this conversation was closed (completed).`;
+
+    async function closedTicket(number: number) {
+      const link = conversation("zendesk", number);
+      await close(number, [link], { seed: false });
+      zendesk().seed({ id: link.conversationId, status: "closed", customerId: "36100012" });
+      return link;
+    }
+
+    it("gets one follow-up ticket carrying the note; the job records its id and ends done", async () => {
+      const link = await closedTicket(60);
+      startWorker(["zendesk"]);
+      await allSettled(database.prisma);
+
+      const [followUp] = zendesk().followUpsOf(link.conversationId);
+      expect(followUp).toMatchObject({ status: "open", notes: [note(60)], publicComments: [], requesterId: 36100012, followUpOf: link.conversationId });
+      const row = await job(link.conversationId);
+      expect(row).toMatchObject({ state: "done", attempts: 1, followUpId: followUp!.id, lastError: null });
+      expect(row.noteDoneAt).toBeInstanceOf(Date);
+      expect(callsTo("zendesk", link.conversationId)).toEqual(["PUT 422", "GET 200", "GET 200"]);
+      const [post] = zendesk().http.requestsTo("POST", /^\/api\/v2\/tickets\.json$/);
+      expect(post).toMatchObject({ answered: 201, headers: { "idempotency-key": `closeloop-reopen-${row.closeId}-${row.id}-${link.conversationId}` } });
+      expect(post!.body).toMatchObject({ ticket: { via_followup_source_id: Number(link.conversationId), comment: { body: note(60), public: false } } });
+      expect(zendesk().conversation(link.conversationId)).toMatchObject({ open: false, notes: [] });
+      expect(logs).toContain(`reopen: Zendesk conversation ${link.conversationId} is closed for good; created follow-up ${followUp!.id} carrying the note (job ${row.id})`);
+    });
+
+    it("after a crash between Zendesk creating the follow-up and closeloop recording it, finds that one and creates no second", async () => {
+      const link = await closedTicket(61);
+      const row = await job(link.conversationId);
+      // The crashed attempt: Zendesk made the follow-up with the job's key; the process died before recording it, and
+      // more than two hours passed (Zendesk no longer remembers the key).
+      const client = lanesFor([zendesk()], { timeoutMs: TIMEOUT_MS })[0]!.client;
+      const first = await client.createFollowUp!({ account: "acme", conversationId: link.conversationId }, note(61), `closeloop-reopen-${row.closeId}-${row.id}-${link.conversationId}`);
+      zendesk().creates.clear();
+      await database.prisma.reopenJob.update({ where: { id: row.id }, data: { state: "running", lockedBy: "crashed", lockedUntil: new Date(Date.now() - 1), attempts: 1 } });
+      zendesk().http.requests.length = 0;
+
+      startWorker(["zendesk"]);
+      await allSettled(database.prisma);
+      expect(await job(link.conversationId)).toMatchObject({ state: "done", attempts: 2, followUpId: first });
+      expect(zendesk().followUpsOf(link.conversationId).map((ticket) => ticket.id)).toEqual([first]);
+      expect(zendesk().http.requestsTo("POST", /./)).toEqual([]);
+      expect(zendesk().http.requests.map((request) => `${request.method} ${request.path} ${request.answered}`)).toEqual([
+        `GET /api/v2/tickets/${link.conversationId}/comments.json 200`,
+        `PUT /api/v2/tickets/${link.conversationId}.json 422`,
+        `GET /api/v2/tickets/${link.conversationId}.json 200`,
+        `GET /api/v2/tickets/${link.conversationId}.json 200`,
+        `GET /api/v2/tickets/show_many.json 200`,
+      ]);
+    });
+
+    it("when the create's answer is lost and the source does not list the follow-up yet, the Idempotency-Key replay gives the same ticket", async () => {
+      const link = await closedTicket(62);
+      zendesk().http.failNext({ kind: "lost", status: 502 }, { match: (request) => request.method === "POST" });
+      startWorker(["zendesk"]);
+      // Hide the follow-up from its source until the retry's create has been answered.
+      const hidden = setInterval(() => {
+        if (zendesk().http.requestsTo("POST", /./).length < 2) zendesk().tickets.get(link.conversationId)!.followUps.length = 0;
+      }, 1);
+      try {
+        await allSettled(database.prisma);
+      } finally {
+        clearInterval(hidden);
+      }
+      const created = [...zendesk().tickets.values()].filter((ticket) => ticket.followUpOf === link.conversationId);
+      expect(created).toHaveLength(1);
+      expect(zendesk().http.requestsTo("POST", /./).map((request) => request.answered)).toEqual([502, 201]);
+      expect(await job(link.conversationId)).toMatchObject({ state: "done", attempts: 2, followUpId: created[0]!.id });
+    });
+
+    it("refused by Zendesk (the ticket was deleted) is dead at once, keeping Zendesk's reason", async () => {
+      const link = await closedTicket(63);
+      zendesk().http.failNext(
+        { kind: "status", status: 422, body: { error: "RecordInvalid", description: "Record validation errors", details: { via_followup_source_id: [{ description: "Ticket deleted" }] } } },
+        { match: (request) => request.method === "POST" },
+      );
+      startWorker(["zendesk"]);
+      await allSettled(database.prisma);
+      expect(await job(link.conversationId)).toMatchObject({
+        state: "dead",
+        attempts: 1,
+        followUpId: null,
+        lastStatus: 422,
+        lastError: `Zendesk: follow-up to ticket ${link.conversationId} refused (422): Record validation errors: Ticket deleted`,
+      });
+      expect(zendesk().followUpsOf(link.conversationId)).toEqual([]);
+    });
+  });
+
+  it("does not post a Zendesk note twice when the note-and-reopen landed but its answer was lost", async () => {
+    const link = conversation("zendesk", 64);
+    await close(64, [link]);
+    fake("zendesk").http.failNext({ kind: "lost", status: 502 }, { match: (request) => request.method === "PUT" });
+    startWorker(["zendesk"]);
+    await allSettled(database.prisma);
+    expect(fake("zendesk").conversation(link.conversationId)).toMatchObject({ open: true, notes: [expect.stringContaining("issues/64") as string], reopened: 1 });
+    expect(callsTo("zendesk", link.conversationId)).toEqual(["PUT 502", "GET 200", "PUT 200"]);
+    expect(fake<FakeZendesk>("zendesk").http.requestsTo("PUT", /./).map((request) => request.body)).toEqual([
+      { ticket: { comment: { body: expect.stringContaining("issues/64") as string, public: false }, status: "open" } },
+      { ticket: { status: "open" } },
+    ]);
+    expect(await job(link.conversationId)).toMatchObject({ state: "done", attempts: 2, lastStatus: 502 });
   });
 
   it("dead-letters jobs of a provider that is not configured, as 'provider not configured'", async () => {
@@ -181,7 +294,7 @@ describe.each(ENGINES)("the reopen worker on %s, against the fake helpdesks over
   it("does not send the note of a job whose lease was taken over while its call waited in the lane, nor settle it", async () => {
     const [first, second] = [conversation("zendesk", 15), conversation("zendesk", 16)];
     await close(15, [first!, second!]);
-    // One call every 1.5 s: the first job's note and reopen go before the second job's note, about 3 s in.
+    // One call every 1.5 s: the first job's note-and-reopen goes before the second job's, about 1.5 s in.
     const worker = startWorker(["zendesk"], { budgets: { zendesk: { requests: 1, intervalMs: 1_500 } } });
     await waitFor(async () => callsTo("zendesk", first!.conversationId).length === 1, 5_000, "the first job's note");
     const waiting = await job(second!.conversationId);
@@ -207,8 +320,11 @@ describe.each(ENGINES)("the reopen worker on %s, against the fake helpdesks over
     await waitFor(async () => fake("zendesk").http.requests.length === 1, 5_000);
     await worker.stop();
     const rows = await database.prisma.reopenJob.findMany({ orderBy: { id: "asc" }, select: { state: true, lockedBy: true, attempts: true, noteDoneAt: true } });
+    // The call in flight (note and reopen in one Update Ticket) is seen through and recorded; the rest go back.
     expect(rows.filter((row) => row.noteDoneAt !== null)).toHaveLength(1);
-    expect(rows.map(({ state, lockedBy, attempts }) => ({ state, lockedBy, attempts }))).toEqual(rows.map(() => ({ state: "pending", lockedBy: null, attempts: 0 })));
+    expect(rows.map(({ state, lockedBy, attempts }) => ({ state, lockedBy, attempts }))).toEqual(
+      rows.map((_, index) => (index === 0 ? { state: "done", lockedBy: null, attempts: 1 } : { state: "pending", lockedBy: null, attempts: 0 })),
+    );
   });
 
   it("with CLOSELOOP_DRY_RUN, logs each note and reopen, sends nothing, and ends the jobs done", async () => {
@@ -219,7 +335,9 @@ describe.each(ENGINES)("the reopen worker on %s, against the fake helpdesks over
     expect(fake("intercom").http.requests).toEqual([]);
     expect(fake("zendesk").http.requests).toEqual([]);
     expect(logs).toContain(`[dry-run] Would add a note to Intercom conversation ${links[0]!.conversationId}: "The GitHub issue https://github.com/Codertocat/Hello-World/issues/30 linked to this conversation was closed (completed)."`);
-    expect(logs).toContain(`[dry-run] Would reopen Zendesk conversation ${links[1]!.conversationId}`);
+    expect(logs).toContain(
+      `[dry-run] Would add a note to and reopen Zendesk conversation ${links[1]!.conversationId} (or, if it is closed, create a follow-up carrying the note): "The GitHub issue https://github.com/Codertocat/Hello-World/issues/30 linked to this conversation was closed (completed)."`,
+    );
     expect((await database.prisma.reopenJob.findMany()).map((row) => row.state)).toEqual(["done", "done"]);
   });
 
@@ -270,6 +388,26 @@ describe.each(ENGINES)("the reopen worker on %s, against the fake helpdesks over
       expect(body).toContain(`- Intercom conversation [${links[1]!.conversationId}](${links[1]!.url}): not found (job ${deadJob.id})`);
       expect(deadJob.lastError).toBe("Intercom: conversation not found (404)");
       expect(await database.prisma.issueClose.findUniqueOrThrow({ where: { id: closeId } })).toMatchObject({ summaryCommentId: 9001n, summaryDueAt: null, summaryBody: body });
+    });
+
+    it("counts a closed Zendesk ticket reopened as a follow-up, without its id", async () => {
+      const links = [conversation("zendesk", 45), conversation("zendesk", 46)];
+      fake<FakeZendesk>("zendesk").seed({ id: links[0]!.conversationId, status: "closed" });
+      fake("zendesk").seed({ id: links[1]!.conversationId, open: false });
+      const closeId = await closeWithLinks(database.prisma, 45, links, { summary: true, private: true });
+      const bodies: string[] = [];
+      nock(GITHUB_API)
+        .post(`${comments}/45/comments`, (body: { body: string }) => bodies.push(body.body) > 0)
+        .reply(201, { id: 9005 });
+      startWorker(["zendesk"]);
+      await waitFor(async () => (await database.prisma.issueClose.findUniqueOrThrow({ where: { id: closeId } })).summaryCommentId !== null, 10_000);
+
+      const followUpId = (await job(links[0]!.conversationId)).followUpId;
+      expect(followUpId).not.toBeNull();
+      expect(bodies).toHaveLength(1);
+      expect(bodies[0]).toContain("reopened 2 of 2 linked conversations");
+      expect(bodies[0]).toContain("| Zendesk | 2 (1 as a follow-up ticket) | 0 |");
+      expect(bodies[0]).not.toContain(followUpId!);
     });
 
     it("is edited in place when a retried job later succeeds", async () => {

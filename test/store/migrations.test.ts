@@ -93,7 +93,7 @@ describe.each(ENGINES)("migrations on %s", (engine) => {
       expect(version!.previous).toBe(version!.links);
       // A close after the upgrade reopens both; an edit processed after it that dropped one, made after the close, keeps its job.
       const issue = { repository: { id: 1n, installationId: 77n, owner: "o", name: "r" }, number: 5, githubId: 55n, state: "open" as const };
-      const outcome = await recordIssueClose(prisma, issue, { closedAt: new Date("2026-11-02T10:00:00Z"), stateReason: "completed", closedBy: "octocat", reopen: true, note: "n", summary: false, details: "private" });
+      const outcome = await recordIssueClose(prisma, issue, { closedAt: new Date("2026-11-02T10:00:00Z"), stateReason: "completed", closedBy: "octocat", reopen: true, note: "n", summary: false, details: "private", closedTickets: "follow_up" });
       expect(outcome).toMatchObject({ kind: "closed", jobs: 2 });
       const link = { provider: "zendesk" as const, account: "acme", conversationId: "7", url: "https://acme.zendesk.com/agent/tickets/7" };
       await applySourceChange(prisma, { issue, source: { kind: "comment", key: "900" }, event: { action: "edited", version: new Date("2026-11-03T10:00:00Z") }, links: [link], previous: [link, { ...link, conversationId: "8", url: "https://acme.zendesk.com/agent/tickets/8" }], createdAt: new Date(at) });

@@ -2,6 +2,7 @@ import pino from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import type { ProviderId, RecognisedLink } from "../../src/domain/link.js";
 import type { IssueRef } from "../../src/domain/refs.js";
+import type { ClosedTickets } from "../../src/domain/follow-up.js";
 import type { SummaryDetails } from "../../src/domain/reopen-summary.js";
 import type { HelpdeskLane } from "../../src/jobs/helpdesk-lanes.js";
 import type { RateBudget } from "../../src/providers/provider.js";
@@ -80,7 +81,7 @@ export async function closeWithLinks(
   prisma: Prisma,
   number: number,
   links: readonly RecognisedLink[],
-  options: { summary?: boolean; details?: SummaryDetails; private?: boolean; note?: string; closedAt?: Date } = {},
+  options: { summary?: boolean; details?: SummaryDetails; closedTickets?: ClosedTickets; private?: boolean; note?: string; closedAt?: Date } = {},
 ): Promise<number> {
   const issue = issueRef(number, options.private === undefined ? {} : { private: options.private });
   for (let start = 0; start < links.length; start += 50) {
@@ -100,6 +101,7 @@ export async function closeWithLinks(
     note: options.note ?? `The GitHub issue https://github.com/Codertocat/Hello-World/issues/${number} linked to this conversation was closed (completed).`,
     summary: options.summary ?? false,
     details: options.details ?? "private",
+    closedTickets: options.closedTickets ?? "follow_up",
   });
   if (outcome.kind !== "closed" || outcome.jobs === 0) throw new Error(`expected jobs to be enqueued, got ${JSON.stringify(outcome)}`);
   return outcome.closeId;

@@ -1,9 +1,10 @@
 import { CLOSED_TICKET } from "../../domain/failure-category.js";
+import { noteLanded } from "../../domain/follow-up.js";
 import { cacheTeamNames, ticketDetails } from "../conversation-details.js";
 import type { ConversationDetails, ConversationRef, HelpdeskClient } from "../provider.js";
 import { HelpdeskError, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
 import { apiUrl, segment } from "../provider-settings.js";
-import { errorSchema, groupSchema, ticketSchema } from "./schema.js";
+import { commentsSchema, createdTicketSchema, errorSchema, groupSchema, ticketSchema, ticketsSchema } from "./schema.js";
 
 export interface ZendeskSettings {
   /** lower case, e.g. "acme" for acme.zendesk.com; links to other subdomains are refused */
@@ -47,7 +48,11 @@ export function createZendeskClient(settings: ZendeskSettings): HelpdeskClient {
   // "{email_address}/token" as the user name and the token as the password.
   const credentials = Buffer.from(`${settings.email}/token:${settings.apiToken}`).toString("base64");
   const headers = { authorization: `Basic ${credentials}` };
-  const url = (path: string) => apiUrl(settings.apiUrl, path);
+  const url = (path: string, query: Record<string, string> = {}) => {
+    const address = apiUrl(settings.apiUrl, path);
+    for (const [name, value] of Object.entries(query)) address.searchParams.set(name, value);
+    return address;
+  };
   const timeoutMs = settings.timeoutMs;
   const groupNames = cacheTeamNames();
 
@@ -107,9 +112,95 @@ export function createZendeskClient(settings: ZendeskSettings): HelpdeskClient {
         conversationId: ref.conversationId,
         status: 422,
         retryable: false,
+        closed: true,
         reason: `Zendesk: ticket ${ref.conversationId} is closed; ${CLOSED_TICKET}`,
       });
     }
+  }
+
+  /*
+   * The newest comments, to see whether a note sent by an attempt whose outcome is unknown landed. List Comments
+   * (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_comments/#list-comments) with
+   * sort_order=desc: the first page holds the 100 newest, and a retry comes minutes after its note at most, so an
+   * older note is not looked for.
+   */
+  async function hasNote(ref: ConversationRef, body: string): Promise<boolean> {
+    const page = await requestJson(protocol, {
+      conversationId: ref.conversationId,
+      method: "GET",
+      url: url(`/api/v2/tickets/${segment(ref.conversationId)}/comments.json`, { sort_order: "desc", per_page: "100" }),
+      headers,
+      schema: commentsSchema,
+      timeoutMs,
+    });
+    return noteLanded(page.comments, body);
+  }
+
+  /*
+   * A follow-up of a closed ticket (https://developer.zendesk.com/documentation/ticketing/managing-tickets/creating-and-updating-tickets/,
+   * "Creating a follow-up ticket"): Create Ticket with via_followup_source_id, which "only works with closed tickets"
+   * (on any other a plain new ticket would be made, so the source's status is checked first). Created once per key:
+   * - the source's followup_ids (shown once it is closed) are read, and a follow-up whose external_id is the key is
+   *   the one an earlier attempt created (it crashed, or timed out, before recording it);
+   * - the create carries the key as Idempotency-Key (https://developer.zendesk.com/api-reference/ticketing/introduction/#idempotency:
+   *   a repeat within two hours answers with the ticket first created, header x-idempotency-lookup: hit), which
+   *   covers a follow-up not yet listed on its source. Its body must be the same on every attempt: it is built
+   *   from the close's note and the closed source, which no longer changes.
+   * The requester and subject are the source's, so the follow-up reads as the same customer's conversation and the
+   * note never becomes a subject the customer could see; the note is a private first comment.
+   */
+  async function createFollowUp(ref: ConversationRef, body: string, key: string): Promise<string> {
+    checkAccount(ref);
+    const source = await readTicket(ref);
+    if (source.status !== "closed") {
+      throw new HelpdeskError({
+        provider: "zendesk",
+        conversationId: ref.conversationId,
+        retryable: true,
+        reason: `Zendesk: ticket ${ref.conversationId} is ${source.status ?? "of no status"}, not closed: no follow-up is made for it`,
+      });
+    }
+    const existing = await findFollowUp(ref, source.followup_ids ?? [], key);
+    if (existing !== null) return existing;
+    const created = await requestJson(protocol, {
+      conversationId: ref.conversationId,
+      method: "POST",
+      url: url("/api/v2/tickets.json"),
+      headers: { ...headers, "idempotency-key": key },
+      json: {
+        ticket: {
+          via_followup_source_id: Number(ref.conversationId),
+          ...(source.requester_id === undefined || source.requester_id === null ? {} : { requester_id: source.requester_id }),
+          ...(source.subject === undefined || source.subject === null ? {} : { subject: source.subject }),
+          external_id: key,
+          status: "open",
+          comment: { body, public: false },
+        },
+      },
+      schema: createdTicketSchema,
+      // A refusal (the source was deleted meanwhile, a required field) is permanent, in Zendesk's words.
+      classify: ({ status, body: answer }) =>
+        status === 400 || status === 422
+          ? { retryable: false, reason: `Zendesk: follow-up to ticket ${ref.conversationId} refused (${status}): ${protocol.readErrorMessage(answer) ?? "no reason given"}` }
+          : undefined,
+      timeoutMs,
+    });
+    return String(created.ticket.id);
+  }
+
+  async function findFollowUp(ref: ConversationRef, ids: readonly number[], key: string): Promise<string | null> {
+    if (ids.length === 0) return null;
+    // Show Multiple Tickets takes up to 100 ids; a ticket with more follow-ups than that is checked on its newest 100.
+    const found = await requestJson(protocol, {
+      conversationId: ref.conversationId,
+      method: "GET",
+      url: url("/api/v2/tickets/show_many.json", { ids: ids.slice(-100).join(",") }),
+      headers,
+      schema: ticketsSchema,
+      timeoutMs,
+    });
+    const mine = found.tickets.find((ticket) => ticket.external_id === key);
+    return mine === undefined ? null : String(mine.id);
   }
 
   return {
@@ -123,6 +214,15 @@ export function createZendeskClient(settings: ZendeskSettings): HelpdeskClient {
     async reopen(ref: ConversationRef) {
       await updateTicket(ref, { status: "open" });
     },
+
+    // One Update Ticket carries both: Zendesk's ticket-update limit (100 a minute per account) counts it once.
+    async addNoteAndReopen(ref: ConversationRef, body: string, options: { retry: boolean }) {
+      checkAccount(ref);
+      if (options.retry && (await hasNote(ref, body))) return updateTicket(ref, { status: "open" });
+      await updateTicket(ref, { comment: { body, public: false }, status: "open" });
+    },
+
+    createFollowUp,
 
     async readConversation(ref: ConversationRef): Promise<ConversationDetails> {
       checkAccount(ref);

@@ -11,7 +11,25 @@ export const ticketSchema = z.looseObject({
     tags: z.array(z.string()).nullish(),
     requester_id: z.number().nullish(),
     created_at: z.string().nullish(),
+    subject: z.string().nullish(),
+    // "The ids of the followups created from this ticket. Ids are only visible once the ticket is closed"
+    followup_ids: z.array(z.number()).nullish(),
   }),
+});
+
+// Show Multiple Tickets (GET /api/v2/tickets/show_many?ids=…): the follow-ups of a closed ticket, by their external_id.
+export const ticketsSchema = z.looseObject({
+  tickets: z.array(z.looseObject({ id: z.number(), external_id: z.string().nullish() })),
+});
+
+// Create Ticket answers 201 with the ticket.
+export const createdTicketSchema = z.looseObject({
+  ticket: z.looseObject({ id: z.number() }),
+});
+
+// List Comments (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_comments/#list-comments).
+export const commentsSchema = z.looseObject({
+  comments: z.array(z.looseObject({ body: z.string().nullish(), public: z.boolean().nullish() })),
 });
 
 // https://developer.zendesk.com/api-reference/ticketing/groups/groups/ ("Show Group")

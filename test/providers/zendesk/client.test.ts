@@ -62,6 +62,107 @@ describe("Zendesk client", () => {
     });
   });
 
+  describe("the note and the reopen in one Update Ticket", () => {
+    const puts = () => fake.http.requestsTo("PUT", /^\/api\/v2\/tickets\/4821\.json$/).map((request) => request.body);
+
+    it("sends one PUT carrying the private comment and status open", async () => {
+      await client().addNoteAndReopen!(ref, "closed upstream", { retry: false });
+      expect(fake.http.requests.map((request) => `${request.method} ${request.path}`)).toEqual(["PUT /api/v2/tickets/4821.json"]);
+      expect(puts()).toEqual([{ ticket: { comment: { body: "closed upstream", public: false }, status: "open" } }]);
+      expect(fake.conversation(ref.conversationId)).toEqual({ open: true, notes: ["closed upstream"], reopened: 1 });
+    });
+
+    it("on a retry, finds the note an earlier attempt landed and only reopens", async () => {
+      fake.tickets.get(ref.conversationId)!.notes.push("closed  upstream\n");
+      await client().addNoteAndReopen!(ref, "closed upstream", { retry: true });
+      const comments = fake.http.requestsTo("GET", /\/comments\.json$/);
+      expect(comments.map((request) => `${request.path}?${request.query.toString()}`)).toEqual(["/api/v2/tickets/4821/comments.json?sort_order=desc&per_page=100"]);
+      expect(puts()).toEqual([{ ticket: { status: "open" } }]);
+      expect(fake.conversation(ref.conversationId)).toMatchObject({ open: true, notes: ["closed  upstream\n"] });
+    });
+
+    it("on a retry, sends both when the note is not there (a public reply with its text does not count)", async () => {
+      fake.tickets.get(ref.conversationId)!.publicComments.push("closed upstream");
+      await client().addNoteAndReopen!(ref, "closed upstream", { retry: true });
+      expect(puts()).toEqual([{ ticket: { comment: { body: "closed upstream", public: false }, status: "open" } }]);
+    });
+
+    it("says a closed ticket is closed, so a follow-up can stand in", async () => {
+      fake.seed({ id: ref.conversationId, status: "closed" });
+      await expect(client().addNoteAndReopen!(ref, "n", { retry: false })).rejects.toMatchObject({ status: 422, retryable: false, closed: true, reason: CLOSED_REASON });
+    });
+  });
+
+  describe("a follow-up of a closed ticket", () => {
+    const KEY = "closeloop-reopen-3-17-4821";
+    beforeEach(() => {
+      fake.seed({ id: ref.conversationId, status: "closed", customerId: "36100012" });
+      fake.creates.clear();
+      for (const ticket of [...fake.tickets.values()]) if (ticket.followUpOf !== null || ticket.externalId !== null) fake.tickets.delete(ticket.id);
+    });
+
+    it("is created with via_followup_source_id, the source's requester and subject, the key, and the note as a private comment", async () => {
+      const id = await client().createFollowUp!(ref, "closed upstream", KEY);
+      expect(fake.http.requests.map((request) => `${request.method} ${request.path} ${request.answered}`)).toEqual(["GET /api/v2/tickets/4821.json 200", "POST /api/v2/tickets.json 201"]);
+      const [post] = fake.http.requestsTo("POST", /^\/api\/v2\/tickets\.json$/);
+      expect(post!.headers["idempotency-key"]).toBe(KEY);
+      expect(post!.body).toEqual({
+        ticket: {
+          via_followup_source_id: 4821,
+          requester_id: 36100012,
+          subject: "Checkout button does nothing",
+          external_id: KEY,
+          status: "open",
+          comment: { body: "closed upstream", public: false },
+        },
+      });
+      expect(fake.followUpsOf(ref.conversationId).map((ticket) => ticket.id)).toEqual([id]);
+      expect(fake.conversation(id)).toEqual({ open: true, notes: ["closed upstream"], reopened: 0 });
+    });
+
+    it("is created once: a second call with the key finds it among the source's follow-ups and creates nothing", async () => {
+      // Someone else's follow-up (a customer replying to the closed ticket) is not taken for closeloop's.
+      const other = (fake.create({ via_followup_source_id: 4821, comment: { body: "customer reply", public: true } }).body as { ticket: { id: number } }).ticket.id;
+      const first = await client().createFollowUp!(ref, "closed upstream", KEY);
+      fake.creates.clear(); // more than two hours later: Zendesk has forgotten the key
+      fake.http.requests.length = 0;
+      expect(await client().createFollowUp!(ref, "closed upstream", KEY)).toBe(first);
+      expect(fake.http.requests.map((request) => `${request.method} ${request.path}?${request.query.toString()}`)).toEqual([
+        "GET /api/v2/tickets/4821.json?",
+        `GET /api/v2/tickets/show_many.json?ids=${other}%2C${first}`,
+      ]);
+      expect(fake.followUpsOf(ref.conversationId)).toHaveLength(2);
+    });
+
+    it("is created once when the source does not list it yet: the Idempotency-Key replay answers with the first", async () => {
+      const first = await client().createFollowUp!(ref, "closed upstream", KEY);
+      fake.tickets.get(ref.conversationId)!.followUps.length = 0;
+      expect(await client().createFollowUp!(ref, "closed upstream", KEY)).toBe(first);
+      expect(fake.http.requestsTo("POST", /tickets\.json$/).map((request) => request.answered)).toEqual([201, 201]);
+      expect([...fake.tickets.values()].filter((ticket) => ticket.externalId === KEY)).toHaveLength(1);
+    });
+
+    it("refused by Zendesk (the source was deleted) is permanent, with Zendesk's reason", async () => {
+      fake.http.failNext(
+        { kind: "status", status: 422, body: { error: "RecordInvalid", description: "Record validation errors", details: { via_followup_source_id: [{ description: "Follow-up source: ticket deleted" }] } } },
+        { match: (request) => request.method === "POST" },
+      );
+      await expect(client().createFollowUp!(ref, "n", KEY)).rejects.toMatchObject({
+        status: 422,
+        retryable: false,
+        closed: false,
+        reason: "Zendesk: follow-up to ticket 4821 refused (422): Record validation errors: Follow-up source: ticket deleted",
+      });
+      expect(fake.followUpsOf(ref.conversationId)).toEqual([]);
+    });
+
+    it("is not made for a ticket that is not closed (Zendesk would make an unrelated ticket): retried instead", async () => {
+      fake.seed({ id: ref.conversationId, status: "solved" });
+      await expect(client().createFollowUp!(ref, "n", KEY)).rejects.toMatchObject({ retryable: true, reason: "Zendesk: ticket 4821 is solved, not closed: no follow-up is made for it" });
+      expect(fake.http.requestsTo("POST", /./)).toEqual([]);
+    });
+  });
+
   it("keeps Zendesk's own message for a 422 on a ticket that is not closed", async () => {
     fake.http.failNext(
       {

@@ -11,7 +11,8 @@ import {
 
 /**
  * Zendesk's Support API as closeloop uses it: Basic "{email}/token:{token}", Update Ticket for notes and reopen, 422
- * for a closed ticket, X-Rate-Limit headers and Retry-After in seconds.
+ * for a closed ticket, X-Rate-Limit headers and Retry-After in seconds; List Comments; Create Ticket for follow-ups of
+ * closed tickets (via_followup_source_id, the source's followup_ids, Idempotency-Key replays) and Show Multiple Tickets.
  */
 type Status = "new" | "open" | "pending" | "hold" | "solved" | "closed";
 const STATUSES: readonly Status[] = ["new", "open", "pending", "hold", "solved", "closed"];
@@ -26,6 +27,12 @@ interface Ticket {
   notes: string[];
   publicComments: string[];
   reopened: number;
+  externalId: string | null;
+  subject: string;
+  /** follow-up tickets created from this one, oldest first */
+  followUps: string[];
+  /** the closed ticket this one follows up */
+  followUpOf: string | null;
 }
 
 const zendeskError = (status: number, error: string, description: string, details?: unknown): FakeReply => ({
@@ -40,6 +47,9 @@ export class FakeZendesk implements FakeHelpdeskServer {
   readonly token = "zendesk-test-token";
   readonly tickets = new Map<string, Ticket>();
   readonly groups = new Map<number, string>();
+  /** Idempotency-Key → the create's body and the ticket it made (Zendesk keeps them two hours) */
+  readonly creates = new Map<string, { body: string; ticketId: string }>();
+  nextTicketId = 90_000;
 
   constructor(readonly http: FakeHelpdesk) {}
 
@@ -68,7 +78,16 @@ export class FakeZendesk implements FakeHelpdeskServer {
       notes: [],
       publicComments: [],
       reopened: 0,
+      externalId: null,
+      subject: "Checkout button does nothing",
+      followUps: [],
+      followUpOf: null,
     });
+  }
+
+  /** The follow-up tickets made from a ticket. */
+  followUpsOf(id: string): Ticket[] {
+    return (this.tickets.get(id)?.followUps ?? []).map((followUp) => this.tickets.get(followUp)!);
   }
 
   conversation(id: string): FakeConversationState | undefined {
@@ -90,9 +109,38 @@ export class FakeZendesk implements FakeHelpdeskServer {
         tags: ticket.tags,
         requester_id: ticket.requesterId,
         created_at: ticket.createdAt.toISOString().replace(/\.\d{3}Z$/, "Z"),
-        subject: "Checkout button does nothing",
+        subject: ticket.subject,
+        external_id: ticket.externalId,
+        // "Ids are only visible once the ticket is closed"
+        followup_ids: ticket.status === "closed" ? ticket.followUps.map(Number) : [],
       },
     };
+  }
+
+  /** Create Ticket: a follow-up when via_followup_source_id names a closed ticket (on any other it has no effect). */
+  create(ticket: Record<string, unknown>): FakeReply {
+    const comment = ticket.comment;
+    if (!isRecord(comment) || typeof comment.body !== "string" || comment.body.trim() === "") {
+      return zendeskError(422, "RecordInvalid", "Record validation errors", { base: [{ description: "Comment: body cannot be blank" }] });
+    }
+    const via = ticket.via_followup_source_id;
+    const sourceId = typeof via === "number" || typeof via === "string" ? String(via) : undefined;
+    const source = sourceId === undefined ? undefined : this.tickets.get(sourceId);
+    if (sourceId !== undefined && source === undefined) {
+      return zendeskError(422, "RecordInvalid", "Record validation errors", { via_followup_source_id: [{ description: "Follow-up source: is invalid" }] });
+    }
+    const id = String((this.nextTicketId += 1));
+    const status = STATUSES.includes(ticket.status as Status) ? (ticket.status as Status) : "new";
+    this.seed({ id, status, customerId: typeof ticket.requester_id === "number" ? String(ticket.requester_id) : null });
+    const created = this.tickets.get(id)!;
+    created.externalId = typeof ticket.external_id === "string" ? ticket.external_id : null;
+    if (typeof ticket.subject === "string") created.subject = ticket.subject;
+    (comment.public === false ? created.notes : created.publicComments).push(comment.body);
+    if (source?.status === "closed") {
+      source.followUps.push(id);
+      created.followUpOf = source.id;
+    }
+    return { status: 201, body: this.render(created) };
   }
 }
 
@@ -119,6 +167,58 @@ export async function startFakeZendesk(): Promise<FakeZendesk> {
       "ratelimit-reset": String(Math.max(0, Math.ceil((resetAt.getTime() - Date.now()) / 1000))),
     }),
     routes: [
+      {
+        // https://developer.zendesk.com/api-reference/ticketing/tickets/tickets/#show-multiple-tickets
+        method: "GET",
+        path: /^\/api\/v2\/tickets\/show_many\.json$/,
+        handle: ({ query }) => {
+          const ids = (query.get("ids") ?? "").split(",").filter((id) => id !== "");
+          const tickets = ids.flatMap((id) => {
+            const ticket = find(id);
+            return ticket === undefined ? [] : [self().render(ticket).ticket];
+          });
+          return { status: 200, body: { tickets } };
+        },
+      },
+      {
+        // https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_comments/#list-comments
+        method: "GET",
+        path: /^\/api\/v2\/tickets\/([^/]+)\/comments\.json$/,
+        handle: ({ query }, [, id]) => {
+          const ticket = find(id);
+          if (ticket === undefined) return notFound;
+          const comments = [
+            ...ticket.publicComments.map((body) => ({ body, public: true })),
+            ...ticket.notes.map((body) => ({ body, public: false })),
+          ];
+          return { status: 200, body: { comments: query.get("sort_order") === "desc" ? comments.reverse() : comments } };
+        },
+      },
+      {
+        // https://developer.zendesk.com/api-reference/ticketing/tickets/tickets/#create-ticket, with
+        // https://developer.zendesk.com/api-reference/ticketing/introduction/#idempotency
+        method: "POST",
+        path: /^\/api\/v2\/tickets\.json$/,
+        handle: ({ body, headers }) => {
+          if (!isRecord(body) || !isRecord(body.ticket)) return zendeskError(400, "InvalidEndpoint", "Parameter ticket is required");
+          const key = headers["idempotency-key"];
+          const text = JSON.stringify(body);
+          if (typeof key === "string") {
+            const earlier = self().creates.get(key);
+            if (earlier !== undefined) {
+              if (earlier.body !== text) return zendeskError(400, "IdempotentRequestError", "Request parameters don't match the given idempotency key");
+              return { status: 201, body: self().render(find(earlier.ticketId)!), headers: { "x-idempotency-lookup": "hit" } };
+            }
+          }
+          const reply = self().create(body.ticket);
+          if (typeof key === "string" && reply.status === 201) {
+            const ticketId = String((reply.body as { ticket: { id: number } }).ticket.id);
+            self().creates.set(key, { body: text, ticketId });
+            return { ...reply, headers: { "x-idempotency-lookup": "miss" } };
+          }
+          return reply;
+        },
+      },
       {
         method: "GET",
         path: /^\/api\/v2\/tickets\/([^/]+)\.json$/,
