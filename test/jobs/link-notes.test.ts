@@ -70,7 +70,7 @@ describe.each(ENGINES)("link notes in the helpdesk lanes on %s, against the fake
     const [closed, removed] = [conversation("zendesk", 2), conversation("zendesk", 3)];
     await paste(2, [closed!]);
     await paste(3, [removed!]);
-    await recordIssueClose(bench.database.prisma, issueRef(2), { closedAt: new Date("2026-11-21T12:00:00Z"), stateReason: "completed", closedBy: "octocat", reopen: false, note: "n/a", summary: false, details: "private" });
+    await recordIssueClose(bench.database.prisma, issueRef(2), { closedAt: new Date("2026-11-21T12:00:00Z"), stateReason: "completed", closedBy: "octocat", reopen: false, note: "n/a", summary: false, details: "private", closedTickets: "follow_up" });
     await applySourceChange(bench.database.prisma, { issue: issueRef(3), source: { kind: "comment", key: "3" }, event: { action: "deleted", version: POSTED, at: new Date("2026-11-20T11:00:00Z") }, createdAt: POSTED, links: [] });
     startWorker(["zendesk"]);
     const rows = await settled();
