@@ -1,0 +1,12 @@
+import type { RecognisedLink } from "./link.js";
+import { linkKey } from "./mentions.js";
+
+/**
+ * A link to a conversation its helpdesk merged into another, as a link to the survivor: the same conversation for
+ * links, reports and reopens. `survivors` maps linkKey of a merged conversation to its survivor's id. The URL stays
+ * as it was pasted (the helpdesk's web app redirects it too).
+ */
+export function toSurvivor<Link extends RecognisedLink>(link: Link, survivors: ReadonlyMap<string, string>): Link {
+  const survivor = survivors.get(linkKey(link));
+  return survivor === undefined ? link : { ...link, conversationId: survivor };
+}
