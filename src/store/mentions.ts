@@ -4,7 +4,7 @@ import type { Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { requestEnrichment } from "./enrich-jobs.js";
 import { survivorsOf } from "./conversation-aliases.js";
-import { toSurvivor } from "../domain/merged-conversations.js";
+import { mayBeMerged, toSurvivor } from "../domain/merged-conversations.js";
 import { markSummaryDue } from "./reopen-jobs.js";
 
 /**
@@ -49,7 +49,7 @@ export async function deriveMentions(tx: Transaction, issueId: number, { id: sou
     previous: row.previous === null ? null : (JSON.parse(row.previous) as RecognisedLink[]),
   }));
   // Versions keep the ids as pasted; mentions name a merged conversation's survivor, so its old URL is the same link.
-  const survivors = await survivorsOf(tx, pasted.flatMap((version) => [...version.links, ...(version.previous ?? [])]));
+  const survivors = await survivorsOf(tx, mayBeMerged(pasted.flatMap((version) => [...version.links, ...(version.previous ?? [])])));
   const versions = survivors.size === 0
     ? pasted
     : pasted.map((version) => ({
