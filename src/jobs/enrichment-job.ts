@@ -3,6 +3,7 @@ import type { QueueSettings } from "../config/queues.js";
 import { customerHash } from "../domain/customer-hash.js";
 import type { IssueRef } from "../domain/refs.js";
 import type { Prisma } from "../store/database.js";
+import { recordMerge } from "../store/conversation-aliases.js";
 import { dropUnlinkedJob, readClaimedEnrichJobs, recordEnrichment, type ClaimedEnrichJob } from "../store/enrich-jobs.js";
 import { ENRICH_JOBS } from "../store/helpdesk-jobs.js";
 import { errorSummary } from "./error-summary.js";
@@ -36,8 +37,15 @@ export function enrichmentJobs(prisma: Prisma, log: Logger, enrichment: Enrichme
       // Its links went (edited out, or purged) while it waited: nothing needs its details.
       if (await leases.writing(job.id, () => dropUnlinkedJob(prisma, job, leases.owner), (dropped) => dropped)) return;
       const details = await send(PRIORITY.read, () => lane.client.readConversation({ account: job.account, conversationId: job.conversationId }));
+      // The helpdesk answered for the conversation this one was merged into: the links move to it, and get its details.
+      const survivor = details.mergedInto ?? job.conversationId;
+      if (survivor !== job.conversationId) {
+        const merge = { provider: job.provider, account: job.account, from: job.conversationId, to: survivor };
+        const moved = await recordMerge(prisma, merge, { readSurvivor: false });
+        log.info({ job: job.id, ...merge }, `enrichment: ${lane.name} conversation ${job.conversationId} was merged into ${survivor}; ${moved.length} issue(s) now link that one`);
+      }
       const issues = await leases.writing(job.id, () =>
-        recordEnrichment(prisma, job, leases.owner, {
+        recordEnrichment(prisma, { ...job, conversationId: survivor }, leases.owner, {
         team: details.team,
         tags: details.tags,
         customerHash: customerHash(enrichment.customerKey, job.provider, job.account, details.customerId),

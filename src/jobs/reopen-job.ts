@@ -4,6 +4,8 @@ import { followUpKey } from "../domain/follow-up.js";
 import { HelpdeskError } from "../providers/helpdesk-http.js";
 import type { Prisma } from "../store/database.js";
 import { REOPEN_JOBS } from "../store/helpdesk-jobs.js";
+import type { Merged } from "../providers/provider.js";
+import { recordMerge } from "../store/conversation-aliases.js";
 import { followUpDone, jobDone, noteAndReopenDone, noteDone, readClaimedJobs, type ClaimedJob } from "../store/reopen-jobs.js";
 import type { HelpdeskJobKind, JobContext } from "./helpdesk-jobs.js";
 import { PRIORITY, queuePacing, type HelpdeskLane } from "./helpdesk-lanes.js";
@@ -19,9 +21,9 @@ export function reopenJobs(
   log: Logger,
   options: { settings: QueueSettings; lookaheadSeconds: number; dryRun: boolean; settled: (closeId: number) => Promise<void> },
 ): HelpdeskJobKind<ClaimedJob> {
-  const call = async (context: JobContext, priority: number, description: string, send: () => Promise<void>) => {
+  const call = async (context: JobContext, priority: number, description: string, send: () => Promise<Merged | void>): Promise<Merged | void> => {
     if (options.dryRun) return log.info(`[dry-run] Would ${description}`);
-    await context.send(priority, send);
+    return context.send(priority, send);
   };
   return {
     name: "reopen",
@@ -32,10 +34,19 @@ export function reopenJobs(
     async run(job, context) {
       const { lane, leases } = context;
       const { client } = lane;
-      const ref = { account: job.account, conversationId: job.conversationId };
-      const what = `${lane.name} conversation ${job.conversationId}`;
+      let ref = { account: job.account, conversationId: job.conversationId };
+      let what = `${lane.name} conversation ${job.conversationId}`;
       const followsUp = job.closedTickets === "follow_up" && client.createFollowUp !== undefined;
       const fields = { job: job.id, provider: lane.provider, conversationId: job.conversationId };
+      // The helpdesk answered for the conversation this one was merged into: the link and its jobs move to it.
+      const follow = async (outcome: Merged | void) => {
+        if (outcome === undefined || outcome.mergedInto === ref.conversationId) return;
+        const merge = { provider: job.provider, account: job.account, from: ref.conversationId, to: outcome.mergedInto };
+        const issues = await recordMerge(prisma, merge, { readSurvivor: true });
+        log.info({ job: job.id, ...merge }, `reopen: ${what} was merged into ${outcome.mergedInto}; ${issues.length} issue(s) now link that one`);
+        ref = { ...ref, conversationId: outcome.mergedInto };
+        what = `${lane.name} conversation ${outcome.mergedInto}`;
+      };
       try {
         if (!job.noteDone && client.addNoteAndReopen !== undefined) {
           const orFollowUp = followsUp ? " (or, if it is closed, create a follow-up carrying the note)" : "";
@@ -46,10 +57,11 @@ export function reopenJobs(
           if (!(await leases.settle(job.id, noteAndReopenDone()))) return;
         } else {
           if (!job.noteDone) {
-            await call(context, PRIORITY.note, `add a note to ${what}: ${JSON.stringify(job.note)}`, () => client.addNote(ref, job.note));
+            const noted = await call(context, PRIORITY.note, `add a note to ${what}: ${JSON.stringify(job.note)}`, () => client.addNote(ref, job.note));
             if (!(await leases.progress(job.id, noteDone()))) return;
+            await follow(noted);
           }
-          await call(context, PRIORITY.reopen, `reopen ${what}`, () => client.reopen(ref));
+          await follow(await call(context, PRIORITY.reopen, `reopen ${what}`, () => client.reopen(ref)));
           if (!(await leases.settle(job.id, jobDone()))) return;
         }
       } catch (error) {

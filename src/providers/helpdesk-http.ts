@@ -84,9 +84,15 @@ export interface HelpdeskRequest<T> {
   notFoundReason?: string;
   /** a provider-specific reading of an error response, consulted before the generic rules */
   classify?: (response: { status: number; body: unknown }) => { retryable: boolean; reason: string } | undefined;
+  /** told the URL that finally answered when the request was redirected (a merged conversation's survivor) */
+  redirected?: (url: URL) => void;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
+/** Redirects followed for one request: a merged conversation answers one; a chain of merges a few more. */
+export const MAX_REDIRECTS = 3;
+/** The redirects followed with the same method and body; 303 asks for a GET of something else, so it is not followed. */
+const FOLLOWED = new Set([301, 302, 307, 308]);
 const REASON_LENGTH = 200;
 
 const rateLimitObservers = new AsyncLocalStorage<(state: RateLimitState) => void>();
@@ -103,8 +109,8 @@ export function requestJson<T>(protocol: HelpdeskProtocol, request: HelpdeskRequ
 export function requestJson(protocol: HelpdeskProtocol, request: HelpdeskRequest<never>): Promise<void>;
 /**
  * Sends one request and returns the parsed body (with a schema) or nothing; every failure becomes a HelpdeskError.
- * GET follows redirects (Front and Help Scout answer 301 for merged conversations); writes do not, because fetch
- * would replay a redirected POST as a GET.
+ * A redirect (Front and Help Scout answer 301 for a merged conversation) is followed with the same method and body,
+ * on the configured API host only and at most MAX_REDIRECTS times; `redirected` learns where it ended.
  */
 export async function requestJson<T>(protocol: HelpdeskProtocol, request: HelpdeskRequest<T>): Promise<T | void> {
   const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -128,21 +134,31 @@ export async function requestJson<T>(protocol: HelpdeskProtocol, request: Helpde
 
   let response: Response;
   let text: string;
-  const startedAt = performance.now();
-  try {
-    response = await fetch(request.url, {
-      method: request.method,
-      headers,
-      body,
-      redirect: request.method === "GET" ? "follow" : "manual",
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    text = await response.text();
-  } catch (error) {
-    observeProviderCall(protocol.provider, request.method, startedAt, undefined);
-    throw fail({ retryable: true, reason: describeTransportError(error, timeoutMs), cause: error });
+  let url = request.url;
+  const visited = new Set([url.href]);
+  for (let hop = 0; ; hop += 1) {
+    const startedAt = performance.now();
+    try {
+      // Redirects are followed here, not by fetch: fetch would turn a redirected POST into a GET and follow any host.
+      response = await fetch(url, { method: request.method, headers, body, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
+      text = await response.text();
+    } catch (error) {
+      observeProviderCall(protocol.provider, request.method, startedAt, undefined);
+      throw fail({ retryable: true, reason: describeTransportError(error, timeoutMs), cause: error });
+    }
+    observeProviderCall(protocol.provider, request.method, startedAt, response.status);
+    const location = FOLLOWED.has(response.status) ? response.headers.get("location") : null;
+    if (location === null) break;
+    recordRateLimit(protocol.readRateLimit(response.headers, new Date()), new Date());
+    const next = redirectTarget(location, url, request.url);
+    const refused = (why: string) => fail({ status: response.status, retryable: false, reason: `${protocol.name}: ${why} (${response.status} to ${clip(location)})` });
+    if (next === undefined) throw refused("redirect to another host refused");
+    if (visited.has(next.href)) throw refused("redirect loop");
+    if (hop + 1 > MAX_REDIRECTS) throw refused(`more than ${MAX_REDIRECTS} redirects`);
+    visited.add(next.href);
+    url = next;
   }
-  observeProviderCall(protocol.provider, request.method, startedAt, response.status);
+  if (url !== request.url) request.redirected?.(url);
 
   const now = new Date();
   const signals = protocol.readRateLimit(response.headers, now);
@@ -188,10 +204,21 @@ export async function requestJson<T>(protocol: HelpdeskProtocol, request: Helpde
     throw fail({ status, retryable: false, reason: `${name}: ${request.notFoundReason ?? "conversation not found (404)"}` });
   }
   if (status >= 300 && status < 400) {
-    throw fail({ status, retryable: false, reason: `${name}: conversation moved (${status}), probably merged into another` });
+    throw fail({ status, retryable: false, reason: `${name}: redirect (${status}) not followed` });
   }
   const detail = message === undefined ? "" : `: ${message}`;
   throw fail({ status, retryable: false, reason: `${name}: request rejected (${status})${detail}` });
+}
+
+/** The Location resolved against the URL that answered, or undefined when it leaves the API's origin (never followed: no SSRF). */
+function redirectTarget(location: string, from: URL, origin: URL): URL | undefined {
+  let next: URL;
+  try {
+    next = new URL(location, from);
+  } catch {
+    return undefined;
+  }
+  return next.origin === origin.origin ? next : undefined;
 }
 
 function recordRateLimit(signals: RateLimitSignals, now: Date): void {

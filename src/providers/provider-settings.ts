@@ -74,3 +74,23 @@ export function apiUrl(base: URL, path: string): URL {
 export function segment(id: string | number): string {
   return encodeURIComponent(String(id));
 }
+
+/**
+ * The conversation id in an API URL that answered after a redirect: the segment after `conversations` below the base
+ * path, when it has the provider's shape; undefined otherwise (then the call still counts, but nothing is recorded).
+ */
+export function conversationIdIn(url: URL, base: URL, shape: RegExp): string | undefined {
+  const prefix = base.pathname.replace(/\/+$/, "");
+  if (!url.pathname.startsWith(`${prefix}/`)) return undefined;
+  const parts = url.pathname.slice(prefix.length).split("/").filter((part) => part !== "");
+  const at = parts.indexOf("conversations");
+  const id = at === -1 ? undefined : parts[at + 1];
+  if (id === undefined) return undefined;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(id);
+  } catch {
+    return undefined;
+  }
+  return shape.test(decoded) ? decoded : undefined;
+}

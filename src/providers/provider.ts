@@ -15,15 +15,25 @@ export interface ConversationDetails {
   /** the provider's customer/contact id, hashed before it is stored */
   customerId: string | null;
   createdAt: Date | null;
+  /** set when the helpdesk answered for another conversation: this one was merged into it */
+  mergedInto?: string;
+}
+
+/**
+ * A call reached another conversation than the one it named: the helpdesk merged that one into `mergedInto` and
+ * redirected the call (Front, Help Scout). The caller records the survivor (src/store/conversation-aliases.ts).
+ */
+export interface Merged {
+  mergedInto: string;
 }
 
 /** The helpdesk operations closeloop performs. Every method throws HelpdeskError on failure. */
 export interface HelpdeskClient {
   readonly provider: ProviderId;
   /** adds an internal note (never visible to the customer) written by the app */
-  addNote(ref: ConversationRef, body: string): Promise<void>;
+  addNote(ref: ConversationRef, body: string): Promise<Merged | void>;
   /** moves the conversation back to open/active */
-  reopen(ref: ConversationRef): Promise<void>;
+  reopen(ref: ConversationRef): Promise<Merged | void>;
   /**
    * Optional: the note and the reopen in one call, for an API that takes both at once (Zendesk's Update Ticket, whose
    * per-account limit then counts one update, not two). `retry`: an earlier attempt may have sent it without learning

@@ -3,6 +3,8 @@ import { linkKey, planLink, sourceMentions, type IssueCloseTime, type IssueMenti
 import type { Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { requestEnrichment } from "./enrich-jobs.js";
+import { survivorsOf } from "./conversation-aliases.js";
+import { mayBeMerged, toSurvivor } from "../domain/merged-conversations.js";
 import { markSummaryDue } from "./reopen-jobs.js";
 
 /**
@@ -40,12 +42,21 @@ export interface StoredSource {
 export async function deriveMentions(tx: Transaction, issueId: number, { id: sourceId, createdAt: created }: StoredSource): Promise<string[]> {
   const rows = await tx.$queryRaw<{ at: Date | string; action: string; links: string; previous: string | null }[]>`
     SELECT "at", "action", "links", "previous" FROM "SourceVersion" WHERE "sourceId" = ${sourceId}`;
-  const versions: SourceVersion[] = rows.map((row) => ({
+  const pasted: SourceVersion[] = rows.map((row) => ({
     at: date(row.at)!,
     action: row.action as SourceVersion["action"],
     links: JSON.parse(row.links) as RecognisedLink[],
     previous: row.previous === null ? null : (JSON.parse(row.previous) as RecognisedLink[]),
   }));
+  // Versions keep the ids as pasted; mentions name a merged conversation's survivor, so its old URL is the same link.
+  const survivors = await survivorsOf(tx, mayBeMerged(pasted.flatMap((version) => [...version.links, ...(version.previous ?? [])])));
+  const versions = survivors.size === 0
+    ? pasted
+    : pasted.map((version) => ({
+        ...version,
+        links: version.links.map((link) => toSurvivor(link, survivors)),
+        previous: version.previous?.map((link) => toSurvivor(link, survivors)) ?? null,
+      }));
   // Every source is stored with its creation time; the earliest version stands in should one lack it.
   const createdAt = date(created) ?? new Date(Math.min(...versions.map((version) => version.at.getTime())));
 

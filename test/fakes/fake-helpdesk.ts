@@ -29,7 +29,7 @@ export type Fault =
   /** a 429 as the provider sends it, asking to wait this many seconds */
   | { kind: "rate-limited"; retryAfterSeconds: number }
   /** any status with an optional body, e.g. 500 */
-  | { kind: "status"; status: number; body?: unknown }
+  | { kind: "status"; status: number; body?: unknown; headers?: Record<string, string> }
   /** the normal answer, after a delay (longer than the client's timeout to provoke one) */
   | { kind: "slow"; delayMs: number }
   /** the socket is destroyed before any byte of the answer */
@@ -174,7 +174,7 @@ export class FakeHelpdesk {
 
   private answer(request: RecordedRequest, fault: Fault | undefined): FakeReply {
     if (fault?.kind === "rate-limited") return this.options.rateLimited(fault.retryAfterSeconds, this.bucket?.capacity);
-    if (fault?.kind === "status") return { status: fault.status, body: fault.body };
+    if (fault?.kind === "status") return { status: fault.status, body: fault.body, ...(fault.headers === undefined ? {} : { headers: fault.headers }) };
 
     if (this.bucket !== undefined) {
       this.refill();

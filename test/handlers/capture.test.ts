@@ -56,6 +56,15 @@ describe.each(ENGINES)("capturing conversation links on %s", (engine) => {
     expect(repository).toEqual({ id: 186853002n, installationId: 77n, owner: "Codertocat", name: "Hello-World", fullName: "codertocat/hello-world", private: false });
   });
 
+  it("maps a merged conversation's old URL onto its survivor's link: one link, carried by both comments", async () => {
+    nockConfig("Codertocat", "Hello-World", null);
+    await receive(harness.probot, "issue_comment", comment("created", "Customer: https://app.frontapp.com/open/cnv_b", { id: 1 }));
+    // Front merged cnv_55c8c149 into cnv_b (a reopen or a read learned it from Front's redirect).
+    await harness.database.prisma.conversationAlias.create({ data: { provider: "front", account: "", aliasId: "cnv_55c8c149", conversationId: "cnv_b", createdAt: new Date() } });
+    await receive(harness.probot, "issue_comment", comment("created", `Another customer: ${FRONT}`, { id: 2, created: "2026-11-20T11:00:00Z" }));
+    expect(await summary()).toEqual(["front:cnv_b@2026-11-20T10:00:00.000Z comment:1,comment:2"]);
+  });
+
   it("changes nothing when the same delivery arrives twice", async () => {
     nockConfig("Codertocat", "Hello-World", null);
     const payload = comment("created", `See ${ZENDESK}`);

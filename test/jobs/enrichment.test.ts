@@ -15,6 +15,8 @@ import { testProbot } from "../support/github.js";
 import { claimEnrichJobs, conversation, issueRef, lanesFor, useFakeHelpdesks, type LaneOptions } from "../support/reopen.js";
 import { waitFor } from "../support/wait.js";
 import type { IssueRef } from "../../src/domain/refs.js";
+import type { FakeFront } from "../providers/front/fake-server.js";
+import type { FakeHelpScout } from "../providers/helpscout/fake-server.js";
 
 const FAST: ReopenWorkerOptions = { leaseMs: 2_000, idlePollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200, maxAttempts: 3 };
 const KEY = "test webhook secret";
@@ -76,6 +78,21 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
   const linkRow = (conversationId: string) =>
     database.prisma.link.findMany({ where: { conversationId }, orderBy: { issueId: "asc" }, select: { team: true, tags: true, customerHash: true, conversationCreatedAt: true, enrichedAt: true } });
   const reads = (provider: ProviderId) => fake(provider).http.requests.filter((request) => request.method === "GET").map((request) => `GET ${request.path.replace(/\?.*$/, "")}`);
+
+  it.each(["front", "helpscout"] as const)("reads a merged %s conversation's survivor: the link moves to it with the survivor's team", async (provider) => {
+    const [old, survivor] = [conversation(provider, 60), conversation(provider, 61)];
+    const helpdesk = fake(provider) as FakeFront | FakeHelpScout;
+    helpdesk.seed({ id: survivor.conversationId, team: "Billing", tags: ["merged"], customerId: "8001" });
+    helpdesk.merge(old.conversationId, survivor.conversationId);
+    await link(60, [old]);
+    startWorker([provider]);
+    await settled();
+    expect(await linkRow(survivor.conversationId)).toMatchObject([{ team: "Billing", tags: JSON.stringify(["merged"]) }]);
+    expect(await database.prisma.link.count({ where: { conversationId: old.conversationId } })).toBe(0);
+    // The survivor's details came with the redirected read: it is not read a second time.
+    expect(reads(provider).filter((read) => read.includes(survivor.conversationId) && !read.endsWith("/inboxes"))).toHaveLength(1);
+    expect(relabelled).toEqual(["#60"]);
+  });
 
   it("reads each linked conversation's team, tags, customer and creation time from every helpdesk onto its links, then relabels the issue", async () => {
     const links = PROVIDERS.map((provider) => conversation(provider, 1));

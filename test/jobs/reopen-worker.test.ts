@@ -8,6 +8,8 @@ import { retryJobs } from "../../src/store/reopen-jobs.js";
 import type { FakeHelpdeskServer } from "../fakes/fake-helpdesk.js";
 import type { FakeZendesk } from "../providers/zendesk/fake-server.js";
 import type { FakeIntercom } from "../providers/intercom/fake-server.js";
+import type { FakeFront } from "../providers/front/fake-server.js";
+import type { FakeHelpScout } from "../providers/helpscout/fake-server.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { TEST_APP_ID } from "../support/app.js";
 import { GITHUB_API, testProbot } from "../support/github.js";
@@ -125,6 +127,46 @@ describe.each(ENGINES)("the reopen worker on %s, against the fake helpdesks over
     await allSettled(database.prisma);
     expect(await job(link.conversationId)).toMatchObject({ state: "dead", attempts: 1, lastStatus: 404, lastError: "Intercom: conversation not found (404)", noteDoneAt: null });
     expect(logs).toContain(`reopen: job ${(await job(link.conversationId)).id} (Intercom conversation ${link.conversationId}) cannot be done; dead: Intercom: conversation not found (404)`);
+  });
+
+  it.each([
+    ["front", (old: string, survivor: string) => [`POST /conversations/${old}/comments 301`, `POST /conversations/${survivor}/comments 201`, `PATCH /conversations/${survivor} 204`]],
+    [
+      "helpscout",
+      (old: string, survivor: string) => [`POST /v2/conversations/${old}/notes 404`, `GET /v2/conversations/${old} 301`, `GET /v2/conversations/${survivor} 200`, `POST /v2/conversations/${survivor}/notes 201`, `PATCH /v2/conversations/${survivor} 204`],
+    ],
+  ] as const)("follows a merged %s conversation: the note and the reopen reach the survivor, and the link and job move to it", async (provider, expected) => {
+    const [old, survivor] = [conversation(provider, 40), conversation(provider, 41)];
+    await close(40, [old]);
+    const helpdesk = fake<FakeFront | FakeHelpScout>(provider);
+    helpdesk.seed({ id: survivor.conversationId, open: false });
+    helpdesk.merge(old.conversationId, survivor.conversationId);
+    startWorker([provider]);
+    await allSettled(database.prisma);
+
+    const calls = helpdesk.http.requests.filter((request) => request.path.includes("/conversations/")).map((request) => `${request.method} ${request.path} ${request.answered}`);
+    expect(calls).toEqual(expected(old.conversationId, survivor.conversationId));
+    expect(helpdesk.conversation(survivor.conversationId)).toMatchObject({ open: true, reopened: 1 });
+    expect(helpdesk.conversation(survivor.conversationId)?.notes).toHaveLength(1);
+    expect(await job(survivor.conversationId)).toMatchObject({ state: "done", attempts: 1, lastError: null });
+    expect(await database.prisma.link.findMany({ select: { conversationId: true, url: true } })).toEqual([{ conversationId: survivor.conversationId, url: old.url }]);
+    expect(await database.prisma.conversationAlias.findMany({ select: { aliasId: true, conversationId: true } })).toEqual([{ aliasId: old.conversationId, conversationId: survivor.conversationId }]);
+  });
+
+  it.each([
+    ["to another host", 42, "https://elsewhere.example/conversations/cnv_x/comments", "Front: redirect to another host refused (301 to https://elsewhere.example/conversations/cnv_x/comments)"],
+    ["in a loop", 43, "SELF", "Front: redirect loop (301 to SELF)"],
+  ] as const)("dead-letters a job whose helpdesk redirects %s, naming the redirect, and sends nothing more", async (_what, number, target, reason) => {
+    const link = conversation("front", number);
+    await close(number, [link]);
+    const self = `${fake("front").http.url}/conversations/${link.conversationId}/comments`;
+    const location = target === "SELF" ? self : target;
+    fake("front").http.failNext({ kind: "status", status: 301, headers: { location } }, { times: 5 });
+    startWorker(["front"]);
+    await allSettled(database.prisma);
+    expect(await job(link.conversationId)).toMatchObject({ state: "dead", attempts: 1, lastStatus: 301, lastError: reason.replace("SELF", self), noteDoneAt: null });
+    expect(fake("front").conversation(link.conversationId)).toMatchObject({ open: false, notes: [] });
+    expect(await database.prisma.conversationAlias.count()).toBe(0);
   });
 
   it("dead-letters every job of a provider with bad credentials (401)", async () => {

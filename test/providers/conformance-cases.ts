@@ -26,7 +26,7 @@ export interface ConformanceCase {
 export interface WebhookCase {
   /** the webhook's secret, and whatever else its events need, under the variables README, Environment names */
   env: Record<string, string>;
-  /** a documented-shaped body in test/fixtures/helpdesk-webhooks, linking to octo-org/app#42 */
+  /** a body shaped as the helpdesk's published examples, in test/providers/<id>/webhooks/ (sources in its README), linking to octo-org/app#42 */
   fixture: string;
   /** the fixture as the inbox stores it; eventId is absent when the helpdesk sends none (a hash of the body is used) */
   expected: (receivedAt: Date) => Omit<HelpdeskEvent, "eventId"> & { eventId?: string };

@@ -1,4 +1,5 @@
 import { createServer } from "node:net";
+import nock from "nock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
@@ -8,6 +9,7 @@ import {
   observingRateLimits,
   type RateLimitState,
   requestJson,
+  MAX_REDIRECTS,
   type HelpdeskProtocol,
 } from "../../src/providers/helpdesk-http.js";
 import { startFakeHelpdesk, type FakeHelpdesk, type FakeReply } from "../fakes/fake-helpdesk.js";
@@ -86,13 +88,6 @@ describe("requestJson", () => {
     expect(error?.reason.length).toBeLessThan(260);
   });
 
-  it("does not follow a redirect on a write, since fetch would replay it as a GET", async () => {
-    next = { status: 301, headers: { location: "/elsewhere" } };
-    const error = await caught(requestJson(protocol, { conversationId: "42", method: "POST", url: new URL(`${fake.url}/thing`), json: {} }));
-    expect(error).toMatchObject({ status: 301, retryable: false });
-    expect(error?.reason).toMatch(/moved \(301\)/);
-  });
-
   it("reads Retry-After on a 503 too", async () => {
     next = { status: 503, headers: { "retry-after": "30" } };
     expect(await caught(get())).toMatchObject({ status: 503, retryable: true, retryAfterMs: 30_000 });
@@ -102,6 +97,55 @@ describe("requestJson", () => {
     const port = await closedPort();
     const error = await caught(requestJson(protocol, { conversationId: "42", method: "GET", url: new URL(`http://127.0.0.1:${port}/x`) }));
     expect(error).toMatchObject({ retryable: true, status: undefined, reason: "connection refused" });
+  });
+});
+
+describe("requestJson and redirects (merged conversations)", () => {
+  const base = "https://api.helpdesk.test";
+  const write = (redirected?: (url: URL) => void) =>
+    requestJson(protocol, { conversationId: "42", method: "POST", url: new URL(`${base}/conversations/42/notes`), json: { text: "hi" }, redirected });
+  const caught = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error as HelpdeskError);
+
+  it("follows a 301 on the API host with the same method and body, and says where it ended", async () => {
+    nock(base).post("/conversations/42/notes", { text: "hi" }).reply(301, "", { location: `${base}/conversations/77/notes` });
+    nock(base).post("/conversations/77/notes", { text: "hi" }).reply(201);
+    const seen: string[] = [];
+    await write((url) => seen.push(url.href));
+    expect(seen).toEqual([`${base}/conversations/77/notes`]);
+  });
+
+  it("follows a relative Location, and says nothing when nothing was redirected", async () => {
+    nock(base).patch("/conversations/42", { status: "open" }).reply(308, "", { location: "/conversations/43" });
+    nock(base).patch("/conversations/43", { status: "open" }).reply(204);
+    nock(base).post("/conversations/42/notes").reply(201);
+    const seen: string[] = [];
+    await requestJson(protocol, { conversationId: "42", method: "PATCH", url: new URL(`${base}/conversations/42`), json: { status: "open" }, redirected: (url) => seen.push(url.pathname) });
+    await write((url) => seen.push(url.pathname));
+    expect(seen).toEqual(["/conversations/43"]);
+  });
+
+  it("refuses a redirect to another host, naming it, and never calls that host", async () => {
+    nock(base).post("/conversations/42/notes").reply(301, "", { location: "https://evil.example/conversations/77/notes" });
+    const error = await caught(write());
+    expect(error).toMatchObject({ status: 301, retryable: false, reason: "Zendesk: redirect to another host refused (301 to https://evil.example/conversations/77/notes)" });
+  });
+
+  it("refuses a redirect loop, naming the redirect", async () => {
+    nock(base).post("/conversations/42/notes").reply(301, "", { location: "/conversations/43/notes" });
+    nock(base).post("/conversations/43/notes").reply(301, "", { location: "/conversations/42/notes" });
+    const error = await caught(write());
+    expect(error).toMatchObject({ status: 301, retryable: false, reason: "Zendesk: redirect loop (301 to /conversations/42/notes)" });
+  });
+
+  it(`stops after ${MAX_REDIRECTS} redirects`, async () => {
+    for (let id = 42; id < 42 + MAX_REDIRECTS + 1; id += 1) nock(base).post(`/conversations/${id}/notes`).reply(301, "", { location: `/conversations/${id + 1}/notes` });
+    const error = await caught(write());
+    expect(error).toMatchObject({ status: 301, retryable: false, reason: `Zendesk: more than ${MAX_REDIRECTS} redirects (301 to /conversations/46/notes)` });
+  });
+
+  it("does not follow a 303 (it asks for a GET of something else)", async () => {
+    nock(base).post("/conversations/42/notes").reply(303, "", { location: "/conversations/77" });
+    expect(await caught(write())).toMatchObject({ status: 303, retryable: false, reason: "Zendesk: redirect (303) not followed" });
   });
 });
 

@@ -9,9 +9,12 @@ const webhookCase = (provider: ProviderId) => conformanceCases.get(provider)!.we
 /** Every helpdesk's webhook secret for tests, under the variables README, Environment names. */
 export const WEBHOOK_ENV: Record<string, string> = Object.assign({}, ...[...conformanceCases.values()].map((scenario) => scenario.webhook.env));
 
-/** A documented-shaped body per helpdesk (test/fixtures/helpdesk-webhooks), each linking to octo-org/app#42. */
+/**
+ * A body per helpdesk as its published examples shape it (test/providers/<id>/webhooks/, whose README cites the
+ * sources), each an agent's note linking to octo-org/app#42.
+ */
 export function webhookFixture(provider: ProviderId): string {
-  return readFileSync(new URL(`../fixtures/helpdesk-webhooks/${webhookCase(provider).fixture}`, import.meta.url), "utf8");
+  return readFileSync(new URL(`../providers/${provider}/webhooks/${webhookCase(provider).fixture}`, import.meta.url), "utf8");
 }
 
 /** Whether the helpdesk signs a timestamp (then an old one is refused). */

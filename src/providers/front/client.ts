@@ -1,6 +1,6 @@
-import type { ConversationDetails, ConversationRef, HelpdeskClient } from "../provider.js";
+import type { ConversationDetails, ConversationRef, HelpdeskClient, Merged } from "../provider.js";
 import { headerEpoch, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
-import { apiUrl, segment } from "../provider-settings.js";
+import { apiUrl, conversationIdIn, segment } from "../provider-settings.js";
 import { conversationSchema, errorSchema, inboxesSchema } from "./schema.js";
 
 export interface FrontSettings {
@@ -35,12 +35,26 @@ export function createFrontClient(settings: FrontSettings): HelpdeskClient {
   const url = (path: string) => apiUrl(settings.apiUrl, path);
   const timeoutMs = settings.timeoutMs;
 
+  /**
+   * Front answers 301 for a merged conversation, with the surviving conversation's URL (see README). requestJson
+   * follows it; this learns the survivor's id so the link can be moved to it.
+   */
+  const survivor = (ref: ConversationRef) => {
+    const seen: { merged?: Merged } = {};
+    const redirected = (to: URL) => {
+      const id = conversationIdIn(to, settings.apiUrl, CONVERSATION_ID);
+      if (id !== undefined && id !== ref.conversationId) seen.merged = { mergedInto: id };
+    };
+    return { seen, redirected };
+  };
+
   return {
     provider: "front",
 
     // https://dev.frontapp.com/reference/add-comment: without author_id the comment is posted by the API token's bot
     // teammate (https://dev.frontapp.com/changelog/core-api-support-api-owned-comments). Comments are internal.
     async addNote(ref: ConversationRef, body: string) {
+      const { seen, redirected } = survivor(ref);
       await requestJson(protocol, {
         conversationId: ref.conversationId,
         method: "POST",
@@ -48,13 +62,16 @@ export function createFrontClient(settings: FrontSettings): HelpdeskClient {
         headers,
         json: { body },
         timeoutMs,
+        redirected,
       });
+      return seen.merged;
     },
 
     // "Update conversation" under https://dev.frontapp.com/reference/conversations: PATCH with status one of archived,
     // open, deleted, spam; 204 No Content. Companies with ticketing enabled may set status_id instead, which needs a
     // company-specific sts_ id, so closeloop sends status (see README).
     async reopen(ref: ConversationRef) {
+      const { seen, redirected } = survivor(ref);
       await requestJson(protocol, {
         conversationId: ref.conversationId,
         method: "PATCH",
@@ -62,25 +79,29 @@ export function createFrontClient(settings: FrontSettings): HelpdeskClient {
         headers,
         json: { status: "open" },
         timeoutMs,
+        redirected,
       });
+      return seen.merged;
     },
 
     // "Get conversation" under https://dev.frontapp.com/reference/conversations, then the inboxes it is listed in
     // (https://dev.frontapp.com/reference/list-conversation-inboxes): Front's "team" for a conversation is its inbox.
     async readConversation(ref: ConversationRef): Promise<ConversationDetails> {
-      const path = `/conversations/${segment(ref.conversationId)}`;
+      const { seen, redirected } = survivor(ref);
       const conversation = await requestJson(protocol, {
         conversationId: ref.conversationId,
         method: "GET",
-        url: url(path),
+        url: url(`/conversations/${segment(ref.conversationId)}`),
         headers,
         schema: conversationSchema,
         timeoutMs,
+        redirected,
       });
+      const id = seen.merged?.mergedInto ?? ref.conversationId;
       const inboxes = await requestJson(protocol, {
         conversationId: ref.conversationId,
         method: "GET",
-        url: url(`${path}/inboxes`),
+        url: url(`/conversations/${segment(id)}/inboxes`),
         headers,
         schema: inboxesSchema,
         timeoutMs,
@@ -91,10 +112,14 @@ export function createFrontClient(settings: FrontSettings): HelpdeskClient {
         tags: conversation.tags?.map((tag) => tag.name) ?? [],
         customerId: contactId(conversation.recipient?._links?.related?.contact),
         createdAt: typeof conversation.created_at === "number" ? new Date(Math.round(conversation.created_at * 1000)) : null,
+        ...seen.merged,
       };
     },
   };
 }
+
+/** Front's conversation ids: cnv_ and a base-36 number (src/providers/front/urls.ts). */
+const CONVERSATION_ID = /^cnv_[a-z0-9]+$/;
 
 /** The contact id (crd_…) at the end of the recipient's contact link; the handle itself is an email address. */
 function contactId(link: string | null | undefined): string | null {

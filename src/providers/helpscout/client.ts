@@ -1,8 +1,8 @@
 import { cacheTeamNames, readId, readTime } from "../conversation-details.js";
-import type { ConversationDetails, ConversationRef, HelpdeskClient } from "../provider.js";
+import type { ConversationDetails, ConversationRef, HelpdeskClient, Merged } from "../provider.js";
 import { HelpdeskError, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
 import { noteAsHtml } from "../note-html.js";
-import { apiUrl, segment } from "../provider-settings.js";
+import { apiUrl, conversationIdIn, segment } from "../provider-settings.js";
 import { conversationSchema, errorSchema, mailboxSchema, tokenSchema } from "./schema.js";
 
 export interface HelpScoutSettings {
@@ -102,41 +102,89 @@ export function createHelpScoutClient(settings: HelpScoutSettings): HelpdeskClie
     }
   }
 
+  /** The conversation a redirect answered for, when it is another one than `conversationId`. */
+  const mergedBy = (conversationId: string, to: URL): string | undefined => {
+    const id = conversationIdIn(to, settings.apiUrl, /^[0-9]+$/);
+    return id === conversationId ? undefined : id;
+  };
+
+  /**
+   * Help Scout answers 301 only to Get Conversation for a merged conversation; its writes answer 404
+   * (https://developer.helpscout.com/mailbox-api/endpoints/conversations/delete/, "Moved or merged conversations").
+   * So a write that 404s asks Get Conversation once: if that redirects, the write goes to the survivor.
+   */
+  async function write(ref: ConversationRef, send: (conversationId: string, redirected: (to: URL) => void) => Promise<void>): Promise<Merged | void> {
+    let merged: string | undefined;
+    const redirected = (to: URL) => (merged = mergedBy(ref.conversationId, to));
+    try {
+      await send(ref.conversationId, redirected);
+      return merged === undefined ? undefined : { mergedInto: merged };
+    } catch (error) {
+      if (!(error instanceof HelpdeskError) || error.status !== 404) throw error;
+      const survivor = await locate(ref.conversationId);
+      if (survivor === undefined) throw error;
+      await send(survivor, () => undefined);
+      return { mergedInto: survivor };
+    }
+  }
+
+  async function locate(conversationId: string): Promise<string | undefined> {
+    let survivor: string | undefined;
+    await authorized(conversationId, (protocol, headers) =>
+      requestJson(protocol, {
+        conversationId,
+        method: "GET",
+        url: url(`/v2/conversations/${segment(conversationId)}`),
+        headers,
+        timeoutMs,
+        redirected: (to) => (survivor = mergedBy(conversationId, to)),
+      }),
+    );
+    return survivor;
+  }
+
   return {
     provider: "helpscout",
 
     // https://developer.helpscout.com/mailbox-api/endpoints/conversations/threads/note/: 201 Created; the text is HTML.
     // No status is sent with it: reopen does that, so each step can be retried on its own.
     async addNote(ref: ConversationRef, body: string) {
-      await authorized(ref.conversationId, (protocol, headers) =>
-        requestJson(protocol, {
-          conversationId: ref.conversationId,
-          method: "POST",
-          url: url(`/v2/conversations/${segment(ref.conversationId)}/notes`),
-          headers,
-          json: { text: noteAsHtml(body) },
-          timeoutMs,
-        }),
+      return write(ref, (id, redirected) =>
+        authorized(ref.conversationId, (protocol, headers) =>
+          requestJson(protocol, {
+            conversationId: ref.conversationId,
+            method: "POST",
+            url: url(`/v2/conversations/${segment(id)}/notes`),
+            headers,
+            json: { text: noteAsHtml(body) },
+            timeoutMs,
+            redirected,
+          }),
+        ),
       );
     },
 
     // https://developer.helpscout.com/mailbox-api/endpoints/conversations/update/: one JSON Patch operation; "active"
     // is Help Scout's open status. 204 No Content.
     async reopen(ref: ConversationRef) {
-      await authorized(ref.conversationId, (protocol, headers) =>
-        requestJson(protocol, {
-          conversationId: ref.conversationId,
-          method: "PATCH",
-          url: url(`/v2/conversations/${segment(ref.conversationId)}`),
-          headers,
-          json: { op: "replace", path: "/status", value: "active" },
-          timeoutMs,
-        }),
+      return write(ref, (id, redirected) =>
+        authorized(ref.conversationId, (protocol, headers) =>
+          requestJson(protocol, {
+            conversationId: ref.conversationId,
+            method: "PATCH",
+            url: url(`/v2/conversations/${segment(id)}`),
+            headers,
+            json: { op: "replace", path: "/status", value: "active" },
+            timeoutMs,
+            redirected,
+          }),
+        ),
       );
     },
 
     // https://developer.helpscout.com/mailbox-api/endpoints/conversations/get/
     async readConversation(ref: ConversationRef): Promise<ConversationDetails> {
+      let mergedInto: string | undefined;
       const conversation = await authorized(ref.conversationId, (protocol, headers) =>
         requestJson(protocol, {
           conversationId: ref.conversationId,
@@ -145,6 +193,7 @@ export function createHelpScoutClient(settings: HelpScoutSettings): HelpdeskClie
           headers,
           schema: conversationSchema,
           timeoutMs,
+          redirected: (to) => (mergedInto = mergedBy(ref.conversationId, to)),
         }),
       );
       const mailboxId = conversation.mailboxId;
@@ -154,6 +203,7 @@ export function createHelpScoutClient(settings: HelpScoutSettings): HelpdeskClie
         tags: conversation.tags?.map((tag) => tag.tag) ?? [],
         customerId: readId(conversation.primaryCustomer?.id),
         createdAt: readTime(conversation.createdAt),
+        ...(mergedInto === undefined ? {} : { mergedInto }),
       };
 
       // Help Scout's team for a conversation is its mailbox (inbox), named by id only.

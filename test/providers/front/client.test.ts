@@ -17,6 +17,7 @@ describe("Front client", () => {
   beforeEach(() => {
     fake.http.calm();
     fake.http.requests.length = 0;
+    fake.merged.clear();
     fake.seed({ id: ref.conversationId, open: false, team: "Support", tags: ["billing"], customerId: "crd_1a2b3c" });
   });
 
@@ -60,6 +61,34 @@ describe("Front client", () => {
       retryable: false,
       reason: "Front: request rejected (400): Body did not satisfy requirements",
     });
+  });
+
+  it("follows Front's 301 for a merged conversation on the note, the reopen and the read, and names the survivor", async () => {
+    fake.seed({ id: "cnv_2", open: false, team: "Billing", tags: [], customerId: null });
+    fake.merge(ref.conversationId, "cnv_2");
+    const front = client();
+    expect(await front.addNote(ref, "Issue closed")).toEqual({ mergedInto: "cnv_2" });
+    expect(await front.reopen(ref)).toEqual({ mergedInto: "cnv_2" });
+    expect(await front.readConversation(ref)).toMatchObject({ team: "Billing", mergedInto: "cnv_2" });
+    expect(fake.http.requests.map((request) => `${request.method} ${request.path} ${request.answered}`)).toEqual([
+      "POST /conversations/cnv_55c8c149/comments 301",
+      "POST /conversations/cnv_2/comments 201",
+      "PATCH /conversations/cnv_55c8c149 301",
+      "PATCH /conversations/cnv_2 204",
+      "GET /conversations/cnv_55c8c149 301",
+      "GET /conversations/cnv_2 200",
+      "GET /conversations/cnv_2/inboxes 200",
+    ]);
+    expect(fake.http.requestsTo("POST", /cnv_2\/comments$/)[0]?.body).toEqual({ body: "Issue closed" });
+    expect(fake.http.requestsTo("PATCH", /cnv_2$/)[0]?.body).toEqual({ status: "open" });
+    expect(fake.conversation("cnv_2")).toMatchObject({ open: true, notes: ["Issue closed"], reopened: 1 });
+  });
+
+  it("names no survivor when nothing was redirected", async () => {
+    const front = client();
+    expect(await front.addNote(ref, "n")).toBeUndefined();
+    expect(await front.reopen(ref)).toBeUndefined();
+    expect((await front.readConversation(ref)).mergedInto).toBeUndefined();
   });
 
   it("is not enabled without FRONT_API_TOKEN and defaults to api2.frontapp.com", () => {

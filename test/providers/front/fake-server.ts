@@ -33,8 +33,15 @@ export class FakeFront implements FakeHelpdeskServer {
   readonly provider = "front" as const;
   readonly token = "front-test-token";
   readonly conversations = new Map<string, Conversation>();
+  /** merged conversation → the one it was merged into: every call about it is answered 301 to the same call there */
+  readonly merged = new Map<string, string>();
 
   constructor(readonly http: FakeHelpdesk) {}
+
+  merge(from: string, into: string): void {
+    this.conversations.delete(from);
+    this.merged.set(from, into);
+  }
 
   env(): Record<string, string> {
     return { FRONT_API_TOKEN: this.token, FRONT_API_URL: this.http.url };
@@ -86,6 +93,11 @@ export async function startFakeFront(): Promise<FakeFront> {
   const self = () => fake!;
   const find = (id: string | undefined) => (id === undefined ? undefined : self().conversations.get(id));
   const notFound = frontError(404, "Not found", "Unknown conversation");
+  const missing = (path: string, id: string | undefined): FakeReply => {
+    const into = id === undefined ? undefined : self().merged.get(id);
+    if (into === undefined) return notFound;
+    return { status: 301, headers: { location: `${self().http.url}${path.replace(`/conversations/${id}`, `/conversations/${into}`)}` } };
+  };
 
   const http = await startFakeHelpdesk({
     authorize: (request) =>
@@ -108,17 +120,17 @@ export async function startFakeFront(): Promise<FakeFront> {
       {
         method: "GET",
         path: /^\/conversations\/([^/]+)$/,
-        handle: (_request, [, id]) => {
+        handle: ({ path }, [, id]) => {
           const conversation = find(id);
-          return conversation === undefined ? notFound : { status: 200, body: self().render(conversation) };
+          return conversation === undefined ? missing(path, id) : { status: 200, body: self().render(conversation) };
         },
       },
       {
         method: "GET",
         path: /^\/conversations\/([^/]+)\/inboxes$/,
-        handle: (_request, [, id]) => {
+        handle: ({ path }, [, id]) => {
           const conversation = find(id);
-          if (conversation === undefined) return notFound;
+          if (conversation === undefined) return missing(path, id);
           const results = conversation.inbox === null ? [] : [{ id: "inb_1", name: conversation.inbox, is_private: false }];
           return { status: 200, body: { _links: { self: `${self().http.url}/conversations/${id}/inboxes` }, _results: results } };
         },
@@ -126,9 +138,9 @@ export async function startFakeFront(): Promise<FakeFront> {
       {
         method: "PATCH",
         path: /^\/conversations\/([^/]+)$/,
-        handle: ({ body }, [, id]) => {
+        handle: ({ body, path }, [, id]) => {
           const conversation = find(id);
-          if (conversation === undefined) return notFound;
+          if (conversation === undefined) return missing(path, id);
           if (!isRecord(body)) return frontError(400, "Bad request", "Body did not satisfy requirements");
           if ("status" in body) {
             if (!["archived", "open", "deleted", "spam"].includes(String(body.status))) {
@@ -147,9 +159,9 @@ export async function startFakeFront(): Promise<FakeFront> {
       {
         method: "POST",
         path: /^\/conversations\/([^/]+)\/comments$/,
-        handle: ({ body }, [, id]) => {
+        handle: ({ body, path }, [, id]) => {
           const conversation = find(id);
-          if (conversation === undefined) return notFound;
+          if (conversation === undefined) return missing(path, id);
           if (!isRecord(body) || typeof body.body !== "string" || body.body === "") {
             return frontError(400, "Bad request", "Body did not satisfy requirements: body is required");
           }

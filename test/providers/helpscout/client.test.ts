@@ -17,6 +17,7 @@ describe("Help Scout client", () => {
   beforeEach(() => {
     fake.http.calm();
     fake.http.requests.length = 0;
+    fake.merged.clear();
     fake.tokenRequests = 0;
     fake.tokenLifetimeSeconds = 172_800;
     fake.seed({ id: ref.conversationId, open: false, team: "Support", tags: ["refund"], customerId: "4711" });
@@ -111,5 +112,35 @@ describe("Help Scout client", () => {
     expect(() => helpscoutProvider.configure({ HELPSCOUT_APP_ID: "x" })).toThrow(
       "invalid environment: HELPSCOUT_APP_SECRET: is required when HELPSCOUT_APP_ID is set",
     );
+  });
+
+  it("finds a merged conversation's survivor through Get Conversation's 301 when a write 404s, and writes there", async () => {
+    fake.seed({ id: "2391938222", open: false, team: "Billing", tags: [], customerId: null });
+    fake.merge(ref.conversationId, "2391938222");
+    const helpscout = client();
+    expect(await helpscout.addNote(ref, "Issue closed")).toEqual({ mergedInto: "2391938222" });
+    expect(await helpscout.reopen(ref)).toEqual({ mergedInto: "2391938222" });
+    expect(await helpscout.readConversation(ref)).toMatchObject({ team: "Billing", mergedInto: "2391938222" });
+    expect(fake.http.requests.filter((request) => !request.path.startsWith("/v2/oauth2") && !request.path.startsWith("/v2/mailboxes")).map((request) => `${request.method} ${request.path} ${request.answered}`)).toEqual([
+      "POST /v2/conversations/2391938111/notes 404",
+      "GET /v2/conversations/2391938111 301",
+      "GET /v2/conversations/2391938222 200",
+      "POST /v2/conversations/2391938222/notes 201",
+      "PATCH /v2/conversations/2391938111 404",
+      "GET /v2/conversations/2391938111 301",
+      "GET /v2/conversations/2391938222 200",
+      "PATCH /v2/conversations/2391938222 204",
+      "GET /v2/conversations/2391938111 301",
+      "GET /v2/conversations/2391938222 200",
+    ]);
+    expect(fake.http.requestsTo("PATCH", /2391938222$/)[0]?.body).toEqual({ op: "replace", path: "/status", value: "active" });
+    expect(fake.conversation("2391938222")).toMatchObject({ open: true, reopened: 1 });
+    expect(fake.conversation("2391938222")?.notes).toHaveLength(1);
+  });
+
+  it("keeps a 404 a 404 when Get Conversation finds nothing either", async () => {
+    fake.conversations.delete(ref.conversationId);
+    await expect(client().addNote(ref, "n")).rejects.toMatchObject({ status: 404, retryable: false, reason: "Help Scout: conversation not found (404)" });
+    expect(fake.http.requests.filter((request) => request.path.startsWith("/v2/conversations")).map((request) => `${request.method} ${request.answered}`)).toEqual(["POST 404", "GET 404"]);
   });
 });

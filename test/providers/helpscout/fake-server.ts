@@ -37,6 +37,8 @@ export class FakeHelpScout implements FakeHelpdeskServer {
   readonly appSecret = "helpscout-test-secret";
   readonly conversations = new Map<string, Conversation>();
   readonly mailboxes = new Map<number, string>();
+  /** merged conversation → the one it was merged into: Get Conversation answers 301 there, writes 404 */
+  readonly merged = new Map<string, string>();
   /** access token → expiry (ms since epoch) */
   readonly tokens = new Map<string, number>();
   /** the expires_in of tokens issued from now on */
@@ -44,6 +46,11 @@ export class FakeHelpScout implements FakeHelpdeskServer {
   tokenRequests = 0;
 
   constructor(readonly http: FakeHelpdesk) {}
+
+  merge(from: string, into: string): void {
+    this.conversations.delete(from);
+    this.merged.set(from, into);
+  }
 
   env(): Record<string, string> {
     return { HELPSCOUT_APP_ID: this.appId, HELPSCOUT_APP_SECRET: this.appSecret, HELPSCOUT_API_URL: this.http.url };
@@ -147,6 +154,9 @@ export async function startFakeHelpScout(): Promise<FakeHelpScout> {
         path: /^\/v2\/conversations\/([^/]+)$/,
         handle: (_request, [, id]) => {
           const conversation = find(id);
+          const into = id === undefined ? undefined : self().merged.get(id);
+          // https://developer.helpscout.com/mailbox-api/endpoints/conversations/get/: a merged conversation's Location is the survivor's URI
+          if (into !== undefined) return { status: 301, headers: { location: `${self().http.url}/v2/conversations/${into}` } };
           return conversation === undefined ? notFound : { status: 200, body: self().render(conversation) };
         },
       },

@@ -16,7 +16,7 @@ export const conformance: ConformanceCase = {
     fixture: "zendesk-comment-added.json",
     expected: () => ({
       provider: "zendesk",
-      eventId: "cbe4028c-7239-495d-b020-f22348516046",
+      eventId: "6f1d2e3a-0b4c-4d5e-8f90-a1b2c3d4e5f6",
       type: "zen:event-type:ticket.comment_added",
       conversationUrl: "https://acme.zendesk.com/agent/tickets/48213",
       messages: [{ text: "Internal: see https://github.com/octo-org/app/issues/42", at: "2026-11-23T09:00:00.672Z", byAgent: true }],

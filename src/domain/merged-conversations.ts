@@ -1,0 +1,24 @@
+import type { ProviderId, RecognisedLink } from "./link.js";
+import { linkKey } from "./mentions.js";
+
+/**
+ * A link to a conversation its helpdesk merged into another, as a link to the survivor: the same conversation for
+ * links, reports and reopens. `survivors` maps linkKey of a merged conversation to its survivor's id. The URL stays
+ * as it was pasted (the helpdesk's web app redirects it too).
+ */
+export function toSurvivor<Link extends RecognisedLink>(link: Link, survivors: ReadonlyMap<string, string>): Link {
+  const survivor = survivors.get(linkKey(link));
+  return survivor === undefined ? link : { ...link, conversationId: survivor };
+}
+
+/**
+ * The helpdesks that redirect calls about a merged conversation to its survivor, so only their links can name an
+ * alias: Front and Help Scout (their clients report the survivor; README, Merged conversations). Looking aliases up
+ * for other links would cost every capture a query for nothing.
+ */
+export const MERGING_PROVIDERS: ReadonlySet<ProviderId> = new Set<ProviderId>(["front", "helpscout"]);
+
+/** The links that may name a merged conversation. */
+export function mayBeMerged<Link extends RecognisedLink>(links: readonly Link[]): Link[] {
+  return links.filter((link) => MERGING_PROVIDERS.has(link.provider));
+}
