@@ -133,6 +133,11 @@ export function githubApiUrl(env: Pick<Env, "GHE_HOST" | "GHE_PROTOCOL">): strin
   return env.GHE_HOST ? `${env.GHE_PROTOCOL}://${env.GHE_HOST}/api/v3` : "https://api.github.com";
 }
 
+/** GitHub's web address for GHE_HOST, else github.com's: issue links, and the OAuth web flow. */
+export function githubWebUrl(env: Pick<Env, "GHE_HOST" | "GHE_PROTOCOL">): string {
+  return env.GHE_HOST ? `${env.GHE_PROTOCOL}://${env.GHE_HOST}` : "https://github.com";
+}
+
 export function githubHost(env: Env): string {
   return env.GHE_HOST ?? "github.com";
 }

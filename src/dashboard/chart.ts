@@ -24,17 +24,6 @@ export function chartBars(values: readonly number[], width: number, height: numb
   });
 }
 
-/** Reports per day for the `days` days ending with `now`'s day (UTC), oldest first; dates outside are left out. */
-export function reportsPerDay(dates: readonly Date[], days: number, now: Date): number[] {
-  const counts = new Array<number>(days).fill(0);
-  const today = Math.floor(now.getTime() / 86_400_000);
-  for (const date of dates) {
-    const index = days - 1 - (today - Math.floor(date.getTime() / 86_400_000));
-    if (index >= 0 && index < days) counts[index]! += 1;
-  }
-  return counts;
-}
-
 function round(value: number): number {
   return Math.round(value * 100) / 100;
 }

@@ -1,3 +1,4 @@
+import type { Report } from "../domain/frequency.js";
 import { parseTags } from "./labels.js";
 import type { Prisma } from "./database.js";
 
@@ -45,11 +46,14 @@ export interface IssueView {
   owner: string;
   name: string;
   number: number;
+  title: string | null;
   state: string;
   frequency: string | null;
   /** the labels closeloop knows on the issue now */
   labels: string[];
   links: LinkView[];
+  /** the live links as reports (their date and customer hash), for the chart */
+  reports: Report[];
   /** newest first */
   closes: CloseView[];
 }
@@ -64,6 +68,7 @@ export async function findIssueView(prisma: Prisma, fullName: string, number: nu
     where: { repositoryId_number: { repositoryId: repository.id, number } },
     select: {
       number: true,
+      title: true,
       state: true,
       frequency: true,
       labels: { where: { present: true }, orderBy: { key: "asc" }, select: { name: true } },
@@ -80,6 +85,7 @@ export async function findIssueView(prisma: Prisma, fullName: string, number: nu
     owner: repository.owner,
     name: repository.name,
     number: issue.number,
+    title: issue.title,
     state: issue.state,
     frequency: issue.frequency,
     labels: issue.labels.map((label) => label.name),
@@ -94,6 +100,7 @@ export async function findIssueView(prisma: Prisma, fullName: string, number: nu
       team: link.team,
       tags: parseTags(link.tags),
     })),
+    reports: issue.links.map((link) => ({ at: link.linkedAt, customer: link.customerHash })),
     closes: issue.closes,
   };
 }

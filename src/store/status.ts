@@ -7,9 +7,10 @@ import { listConfigErrors } from "./config-errors.js";
 import { listLabelErrors } from "./labels.js";
 import { migrationStatus } from "./migrations.js";
 import { deliveryBacklog } from "./deliveries.js";
-import { enrichmentBacklog } from "./enrich-jobs.js";
+import { enrichmentBacklog, retryDeadEnrichment } from "./enrich-jobs.js";
 import type { ProviderQueue } from "./helpdesk-jobs.js";
-import { jobBacklog } from "./reopen-jobs.js";
+import { jobBacklog, retryJobs } from "./reopen-jobs.js";
+import type { Prisma } from "./database.js";
 import { refusedCloses } from "./issues.js";
 import { readSweep } from "./sweep-schedule.js";
 
@@ -129,4 +130,14 @@ function providerStatus(env: Record<string, string | undefined>): StatusJson["pr
 
 function prefix(id: string): string {
   return `${id.toUpperCase()}_`;
+}
+
+/**
+ * `closeloop retry --dead` and the operations page's "Retry every dead job": every dead reopen job runs again with a
+ * fresh attempt budget, and every conversation whose reading for the labels died is queued again.
+ */
+export async function retryEveryDead(prisma: Prisma, now = new Date()): Promise<{ retried: number; enrichment: number }> {
+  const outcome = await retryJobs(prisma, { dead: true }, now);
+  const retried = "retried" in outcome ? outcome.retried : 0;
+  return { retried, enrichment: await retryDeadEnrichment(prisma, now) };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chartBars, reportsPerDay } from "../../src/dashboard/chart.js";
+import { chartBars } from "../../src/dashboard/chart.js";
 
 describe("chartBars", () => {
   it.each([
@@ -9,16 +9,5 @@ describe("chartBars", () => {
     { values: [1, 100], width: 4, height: 10, expected: [[0, 8, 1, 2], [2, 0, 1, 10]] },
   ])("$values in $width×$height", ({ values, width, height, expected }) => {
     expect(chartBars(values, width, height).map((bar) => [bar.x, bar.y, bar.width, bar.height])).toEqual(expected);
-  });
-});
-
-describe("reportsPerDay", () => {
-  const now = new Date("2026-11-30T12:00:00Z");
-  it.each([
-    { dates: [], days: 3, expected: [0, 0, 0] },
-    { dates: ["2026-11-30T00:00:00Z", "2026-11-30T23:59:59Z", "2026-11-29T23:59:59Z"], days: 3, expected: [0, 1, 2] },
-    { dates: ["2026-11-28T00:00:00Z", "2026-11-27T23:59:59Z", "2026-12-01T00:00:00Z"], days: 3, expected: [1, 0, 0] },
-  ])("$dates over $days days", ({ dates, days, expected }) => {
-    expect(reportsPerDay(dates.map((d) => new Date(d)), days, now)).toEqual(expected);
   });
 });

@@ -17,13 +17,13 @@ export function labelColor(name: string): string {
 }
 
 /** The issue page: its linked conversations, reports over time, and after a close each conversation's reopen. */
-export function IssuePage(props: { viewer: HeaderViewer; issue: IssueView; title: string | null; githubUrl: string; perDay: number[]; chartDays: number }) {
+export function IssuePage(props: { viewer: HeaderViewer; issue: IssueView; githubUrl: string; perDay: number[]; chartDays: number }) {
   const { issue } = props;
   const name = `${issue.owner}/${issue.name}#${issue.number}`;
   return (
     <Layout title={name} viewer={props.viewer} section={null}>
       <h1>
-        {props.title ?? name} <span class="muted">{props.title ? name : ""}</span>
+        {issue.title ?? name} <span class="muted">{issue.title ? name : ""}</span>
       </h1>
       <p>
         <a href={props.githubUrl}>Open on GitHub</a> · {issue.state === "closed" ? "Closed" : "Open"} ·{" "}
