@@ -34,7 +34,7 @@ const FORM_LIMIT_BYTES = 16 * 1024;
  * sign-in needs a session; a repository the person cannot read is answered exactly as one that does not exist (404).
  */
 export function dashboardApp(deps: DashboardAppDeps): Hono<DashboardEnv> {
-  const app = new Hono<DashboardEnv>().basePath("/closeloop");
+  const app = new Hono<DashboardEnv>({ strict: false }).basePath("/closeloop");
   const now = () => deps.now?.() ?? new Date();
 
   app.use("*", async (c, next) => {
