@@ -2,6 +2,9 @@ import { Octokit } from "@octokit/rest";
 import { githubStatus } from "../github/errors.js";
 import { tokenHash } from "./session-keys.js";
 
+/** Failures are thrown and reported by the caller; Octokit's own request log would print them a second time. */
+export const QUIET = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
 /** The repositories a person can read, as GitHub listed them for their user token: by id, with their names. */
 export interface ReadableRepositories {
   ids: ReadonlySet<bigint>;
@@ -47,7 +50,7 @@ export class RepositoryAccess {
   }
 
   async #list(token: string): Promise<ReadableRepositories> {
-    const octokit = new Octokit({ auth: token, baseUrl: this.apiUrl, userAgent: "closeloop-dashboard" });
+    const octokit = new Octokit({ auth: token, baseUrl: this.apiUrl, userAgent: "closeloop-dashboard", log: QUIET });
     try {
       const installations = await octokit.paginate("GET /user/installations", { per_page: 100 });
       const ids = new Set<bigint>();

@@ -6,7 +6,7 @@ import type { Logger } from "probot";
 import { githubStatus } from "../github/errors.js";
 import type { Prisma } from "../store/database.js";
 import { deleteSession, findSession, recordSession, recordSignIn, takeSignIn } from "../store/dashboard-sessions.js";
-import { TokenRefused, type ReadableRepositories, type RepositoryAccess } from "./access.js";
+import { QUIET, TokenRefused, type ReadableRepositories, type RepositoryAccess } from "./access.js";
 import { randomToken, tokenHash, type SessionKeys } from "./session-keys.js";
 import { MessagePage } from "./views/layout.js";
 
@@ -63,7 +63,7 @@ export function returnPath(given: string | undefined): string {
 export function signInRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
   const routes = new Hono<DashboardEnv>();
   const now = () => deps.now?.() ?? new Date();
-  const request = new Octokit({ baseUrl: deps.apiUrl }).request;
+  const request = new Octokit({ baseUrl: deps.apiUrl, log: QUIET }).request;
   const redirectUrl = `${deps.publicUrl}${CALLBACK_PATH}`;
 
   routes.get("/login", async (c) => {
@@ -104,7 +104,7 @@ export function signInRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
       token = authentication.token;
       const tokenExpiry = "expiresAt" in authentication && authentication.expiresAt ? new Date(authentication.expiresAt).getTime() : Infinity;
       expiresAt = new Date(Math.min(now().getTime() + SESSION_MS, tokenExpiry));
-      user = (await new Octokit({ auth: token, baseUrl: deps.apiUrl }).rest.users.getAuthenticated()).data;
+      user = (await new Octokit({ auth: token, baseUrl: deps.apiUrl, log: QUIET }).rest.users.getAuthenticated()).data;
     } catch (failure) {
       const status = githubStatus(failure);
       deps.log.warn(`dashboard: sign-in failed: GitHub answered ${status ?? "nothing"} to the code exchange or /user`);
