@@ -72,7 +72,10 @@ export async function findIssueView(prisma: Prisma, fullName: string, number: nu
       state: true,
       frequency: true,
       labels: { where: { present: true }, orderBy: { key: "asc" }, select: { name: true } },
-      links: { orderBy: [{ linkedAt: "asc" }, { id: "asc" }] },
+      links: {
+        orderBy: [{ linkedAt: "asc" }, { id: "asc" }],
+        select: { provider: true, account: true, conversationId: true, url: true, source: true, linkedAt: true, conversationCreatedAt: true, team: true, tags: true, customerHash: true },
+      },
       closes: {
         orderBy: { closedAt: "desc" },
         select: { closedAt: true, reason: true, reopen: true, refusal: true, closedBy: true, jobs: { orderBy: { id: "asc" }, select: JOB_FIELDS } },
@@ -89,17 +92,7 @@ export async function findIssueView(prisma: Prisma, fullName: string, number: nu
     state: issue.state,
     frequency: issue.frequency,
     labels: issue.labels.map((label) => label.name),
-    links: issue.links.map((link) => ({
-      provider: link.provider,
-      account: link.account,
-      conversationId: link.conversationId,
-      url: link.url,
-      source: link.source,
-      linkedAt: link.linkedAt,
-      reportedAt: link.conversationCreatedAt,
-      team: link.team,
-      tags: parseTags(link.tags),
-    })),
+    links: issue.links.map(({ conversationCreatedAt, tags, customerHash: _, ...link }) => ({ ...link, reportedAt: conversationCreatedAt, tags: parseTags(tags) })),
     reports: issue.links.map((link) => ({ at: link.linkedAt, customer: link.customerHash })),
     closes: issue.closes,
   };

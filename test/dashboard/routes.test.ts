@@ -7,7 +7,7 @@ import { SessionKeys } from "../../src/dashboard/session-keys.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { applySourceChange } from "../../src/store/links.js";
 import { readStatus } from "../../src/store/status.js";
-import { freshDatabaseUrl } from "../support/databases.js";
+import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 
 const API = "https://api.github.com";
 const WEB = "https://github.com";
@@ -58,7 +58,7 @@ function nockReadable(token: string, repositoryIds: readonly number[]) {
     .reply(200, { total_count: repositoryIds.length, repositories: repositoryIds.map((id) => ({ id, full_name: `x/${id}` })) });
 }
 
-describe("the dashboard's routes on sqlite", () => {
+describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
   let database: Database;
   let clock = NOW;
   let wakes = 0;
@@ -104,7 +104,7 @@ describe("the dashboard's routes on sqlite", () => {
 
   let deadJobId = 0;
   beforeAll(async () => {
-    database = await openDatabase(await freshDatabaseUrl("sqlite"), { migrate: true });
+    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
     await report("app", 1, 1, "101");
     await report("app", 1, 2, "102");
     await report("app", 2, 3, "201");
