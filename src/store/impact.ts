@@ -1,7 +1,8 @@
 import { DAY_MS, type Report } from "../domain/frequency.js";
 import type { ProviderId } from "../domain/link.js";
 import { labelKey } from "../domain/team-labels.js";
-import type { ImpactQuery, RepositoryScope } from "../dashboard/impact.js";
+import type { ImpactQuery, ImpactWindow, RepositoryScope } from "../dashboard/impact.js";
+import { IMPACT_WINDOWS, summariseImpact } from "../domain/impact.js";
 import type { Prisma } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 
@@ -33,41 +34,93 @@ interface RankingRow {
 // A link is live while a source carries it (src/store/labels.ts reads reports the same way).
 const live = (link: string) => Sql.raw(`EXISTS (SELECT 1 FROM "LinkSource" s WHERE s."linkId" = ${link}."id")`);
 
-const ORDER: Record<ImpactQuery["sort"], string> = {
-  reports: `r."reports" DESC, r."lastAt" DESC`,
-  customers: `r."customers" DESC, r."reports" DESC, r."lastAt" DESC`,
-  last: `r."lastAt" DESC, r."reports" DESC`,
-  age: `i."openedAt" IS NULL, i."openedAt" ASC, r."reports" DESC`,
+/** What marks an issue's counts due now, in the statement that marks its labels wanted (label-jobs.ts). */
+export function impactDue(at: Date): Sql.Sql {
+  return Sql.sql`"impactDueAt" = ${at}, "impactGeneration" = "impactGeneration" + 1`;
+}
+
+const REFRESH_BATCH = 500;
+
+/**
+ * Counts again the issues whose counts are due at `now` (a report left a window, or their links changed), with the
+ * domain's definitions (src/domain/impact.ts), a batch at a time: two reads and one write transaction per batch. A
+ * count whose issue was marked meanwhile is not kept; the mark left it due. Returns how many issues were counted.
+ */
+export async function refreshImpact(prisma: Prisma, now: Date, batch = REFRESH_BATCH): Promise<number> {
+  let after = 0;
+  let counted = 0;
+  for (;;) {
+    const due = await prisma.$queryRaw<{ id: number; impactGeneration: number }[]>`
+      SELECT "id", "impactGeneration" FROM "Issue" WHERE "impactDueAt" <= ${now} AND "id" > ${after} ORDER BY "id" LIMIT ${batch}`;
+    if (due.length === 0) return counted;
+    after = Number(due[due.length - 1]!.id);
+    const links = await readLiveLinks(prisma, due.map((issue) => Number(issue.id)));
+    await prisma.$transaction(
+      due.map(({ id, impactGeneration }) => {
+        const issueLinks = links.get(Number(id)) ?? [];
+        const summary = summariseImpact(issueLinks, now, IMPACT_WINDOWS);
+        const data: Record<string, unknown> = {
+          lastReportAt: summary.lastReportAt,
+          impactDueAt: summary.dueAt,
+          impactHelpdesks: issueLinks.length === 0 ? null : `,${[...new Set(issueLinks.map((link) => link.provider))].sort().join(",")},`,
+        };
+        for (const window of summary.windows) {
+          data[`reports${window.days}`] = window.reports;
+          data[`customers${window.days}`] = window.customers;
+        }
+        return prisma.issue.updateMany({ where: { id: Number(id), impactGeneration: Number(impactGeneration) }, data });
+      }),
+    );
+    counted += due.length;
+    if (due.length < batch) return counted;
+  }
+}
+
+interface LiveLink extends Report {
+  provider: ProviderId;
+}
+
+async function readLiveLinks(prisma: Prisma, issueIds: readonly number[]): Promise<Map<number, LiveLink[]>> {
+  const byIssue = new Map<number, LiveLink[]>();
+  if (issueIds.length === 0) return byIssue;
+  const rows = await prisma.$queryRaw<{ issueId: number; provider: ProviderId; linkedAt: Date | string; customerHash: string | null }[]>`
+    SELECT l."issueId", l."provider", l."linkedAt", l."customerHash" FROM "Link" l
+    WHERE l."issueId" IN (${Sql.join(issueIds.map((id) => Sql.sql`${id}`))}) AND ${live("l")}`;
+  for (const row of rows) {
+    const id = Number(row.issueId);
+    let list = byIssue.get(id);
+    if (!list) byIssue.set(id, (list = []));
+    list.push({ provider: row.provider, at: new Date(row.linkedAt), customer: row.customerHash });
+  }
+  return byIssue;
+}
+
+const ORDER: Record<ImpactQuery["sort"], (days: ImpactWindow) => string> = {
+  reports: (days) => `i."reports${days}" DESC, i."lastReportAt" DESC`,
+  customers: (days) => `i."customers${days}" DESC, i."reports${days}" DESC, i."lastReportAt" DESC`,
+  last: (days) => `i."lastReportAt" DESC, i."reports${days}" DESC`,
+  age: (days) => `i."openedAt" IS NULL, i."openedAt" ASC, i."reports${days}" DESC`,
 };
 
 /**
- * The page of issues with reports in the window, ranked, and how many match in all: one statement on either engine.
- * Reports are counted as `countInWindow` counts them (src/domain/frequency.ts): distinct known customers plus the
- * reports whose customer is unknown.
+ * The page of issues with reports in the window, ranked, and how many match in all, from the counts kept on each
+ * issue: one statement on either engine (its caller refreshes the due counts first).
  */
-export async function readImpactRanking(prisma: Prisma, query: ImpactQuery, scope: RepositoryScope, now: Date): Promise<{ ranked: RankedIssue[]; total: number }> {
-  const since = new Date(now.getTime() - query.days * DAY_MS);
-  const filters = [Sql.sql`1 = 1`];
+export async function readImpactRanking(prisma: Prisma, query: ImpactQuery, scope: RepositoryScope): Promise<{ ranked: RankedIssue[]; total: number }> {
+  const reports = Sql.raw(`i."reports${query.days}"`);
+  const filters = [Sql.sql`${reports} > 0`];
   if (query.state !== "all") filters.push(Sql.sql`i."state" = ${query.state}`);
   if ("repositoryIds" in scope) filters.push(Sql.sql`i."repositoryId" IN (${Sql.join(scope.repositoryIds.map((id) => Sql.sql`${id}`))})`);
   if (query.repository !== null) filters.push(Sql.sql`p."fullName" = ${query.repository.toLowerCase()}`);
   if (query.team !== null) filters.push(Sql.sql`EXISTS (SELECT 1 FROM "IssueLabel" x WHERE x."issueId" = i."id" AND x."key" = ${labelKey(query.team)} AND x."present" AND x."kind" = 'team')`);
   if (query.label !== null) filters.push(Sql.sql`EXISTS (SELECT 1 FROM "IssueLabel" x WHERE x."issueId" = i."id" AND x."key" = ${labelKey(query.label)} AND x."present" AND x."kind" IS NOT NULL)`);
-  if (query.helpdesk !== null) filters.push(Sql.sql`EXISTS (SELECT 1 FROM "Link" h WHERE h."issueId" = i."id" AND h."provider" = ${query.helpdesk} AND ${live("h")})`);
+  if (query.helpdesk !== null) filters.push(Sql.sql`i."impactHelpdesks" LIKE ${`%,${query.helpdesk},%`}`);
   const rows = await prisma.$queryRaw<RankingRow[]>`
-    WITH r AS (
-      SELECT l."issueId" AS "issueId",
-        COUNT(DISTINCT l."customerHash") + COUNT(*) - COUNT(l."customerHash") AS "reports",
-        COUNT(DISTINCT l."customerHash") AS "customers",
-        MAX(l."linkedAt") AS "lastAt"
-      FROM "Link" l
-      WHERE l."linkedAt" >= ${since} AND ${live("l")}
-      GROUP BY l."issueId"
-    )
-    SELECT i."id" AS "issueId", p."owner", p."name", i."number", i."title", i."state", i."openedAt", r."reports", r."customers", COUNT(*) OVER () AS "total"
-    FROM r JOIN "Issue" i ON i."id" = r."issueId" JOIN "Repository" p ON p."id" = i."repositoryId"
+    SELECT i."id" AS "issueId", p."owner", p."name", i."number", i."title", i."state", i."openedAt", ${reports} AS "reports",
+      ${Sql.raw(`i."customers${query.days}"`)} AS "customers", COUNT(*) OVER () AS "total"
+    FROM "Issue" i JOIN "Repository" p ON p."id" = i."repositoryId"
     WHERE ${Sql.join(filters, " AND ")}
-    ORDER BY ${Sql.raw(ORDER[query.sort])}, p."fullName", i."number"
+    ORDER BY ${Sql.raw(ORDER[query.sort](query.days))}, p."fullName", i."number"
     LIMIT ${query.perPage} OFFSET ${(query.page - 1) * query.perPage}`;
   const ranked = rows.map((row) => ({
     issueId: Number(row.issueId),
@@ -81,7 +134,7 @@ export async function readImpactRanking(prisma: Prisma, query: ImpactQuery, scop
   }));
   let total = rows.length > 0 ? Number(rows[0]!.total) : 0;
   // A page past the end has no row to carry the total.
-  if (rows.length === 0 && query.page > 1) total = (await readImpactRanking(prisma, { ...query, page: 1, perPage: 1 }, scope, now)).total;
+  if (rows.length === 0 && query.page > 1) total = (await readImpactRanking(prisma, { ...query, page: 1, perPage: 1 }, scope)).total;
   return { ranked, total };
 }
 

@@ -2,9 +2,21 @@
 ALTER TABLE "Issue" ADD COLUMN "title" TEXT;
 ALTER TABLE "Issue" ADD COLUMN "openedAt" TIMESTAMP(3);
 
--- The impact ranking reads a window's reports from this index alone, and filters issues by state and repository.
-CREATE INDEX "Issue_state_repositoryId_idx" ON "Issue"("state", "repositoryId");
-CREATE INDEX "Link_linkedAt_issueId_customerHash_idx" ON "Link"("linkedAt", "issueId", "customerHash");
+-- The impact ranking's counts per issue (src/store/impact.ts), counted when due; every issue with links is due now.
+ALTER TABLE "Issue" ADD COLUMN "reports7" INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE "Issue" ADD COLUMN "reports14" INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE "Issue" ADD COLUMN "reports30" INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE "Issue" ADD COLUMN "reports90" INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE "Issue" ADD COLUMN "customers7" INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE "Issue" ADD COLUMN "customers14" INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE "Issue" ADD COLUMN "customers30" INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE "Issue" ADD COLUMN "customers90" INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE "Issue" ADD COLUMN "lastReportAt" TIMESTAMP(3);
+ALTER TABLE "Issue" ADD COLUMN "impactHelpdesks" TEXT;
+ALTER TABLE "Issue" ADD COLUMN "impactDueAt" TIMESTAMP(3);
+ALTER TABLE "Issue" ADD COLUMN "impactGeneration" INTEGER NOT NULL DEFAULT 0;
+UPDATE "Issue" SET "impactDueAt" = TIMESTAMP '1970-01-01 00:00:00' WHERE EXISTS (SELECT 1 FROM "Link" l WHERE l."issueId" = "Issue"."id");
+CREATE INDEX "Issue_impactDueAt_idx" ON "Issue"("impactDueAt");
 
 -- Which managed labels are frequency and which team labels, for the dashboard; labels closeloop added before this
 -- release are classified by the default frequency label names.
