@@ -1,6 +1,7 @@
 -- The dashboard (#13): an issue's title and GitHub creation time, filled from the payloads capture sees.
 ALTER TABLE "Issue" ADD COLUMN "title" TEXT;
 ALTER TABLE "Issue" ADD COLUMN "openedAt" DATETIME;
+ALTER TABLE "Issue" ADD COLUMN "titleAt" DATETIME;
 
 -- The impact ranking's counts per issue (src/store/impact.ts), counted when due; every issue with links is due now.
 ALTER TABLE "Issue" ADD COLUMN "reports7" INTEGER NOT NULL DEFAULT 0;
