@@ -1,7 +1,7 @@
 import { PROVIDERS, type ProviderId } from "../domain/link.js";
-import { reportsPerDay } from "../domain/impact.js";
+import { IMPACT_WINDOWS, reportsPerDay } from "../domain/impact.js";
 import type { Prisma } from "../store/database.js";
-import { readImpactDetails, readImpactRanking } from "../store/impact.js";
+import { readImpactDetails, readImpactRanking, refreshImpact } from "../store/impact.js";
 
 /**
  * The dashboard's impact ranking (issue #13, README Dashboard): issues ranked by their distinct reports in a window,
@@ -9,7 +9,7 @@ import { readImpactDetails, readImpactRanking } from "../store/impact.js";
  * (src/domain/frequency.ts): a live linked conversation dated by when its URL was first posted, one per customer.
  */
 
-export const IMPACT_WINDOWS = [7, 14, 30, 90] as const;
+export { IMPACT_WINDOWS };
 /** reports and customers: most first; last: latest report first; age: oldest issue (GitHub's created_at) first */
 export const IMPACT_SORTS = ["reports", "customers", "last", "age"] as const;
 export const IMPACT_STATES = ["open", "closed", "all"] as const;
@@ -188,12 +188,14 @@ export type RepositoryScope = { all: true } | { repositoryIds: readonly bigint[]
 
 /**
  * One page of the ranking at `now`: issues with at least one report in the window that match the filters and lie in
- * `scope`, in the query's order (ties: more reports, then latest report, then repository and number). Two queries
- * whatever the page size: the ranking with its total, then the page's live links for the chart.
+ * `scope`, in the query's order (ties: more reports, then latest report, then repository and number). The counts
+ * kept on each issue are brought up to `now` first (only those due), then three statements whatever the page size:
+ * the ranking with its total, and the page's live links and labels.
  */
 export async function rankIssues(prisma: Prisma, query: ImpactQuery, scope: RepositoryScope, now: Date = new Date(), githubUrl = "https://github.com"): Promise<ImpactPage> {
   if ("repositoryIds" in scope && scope.repositoryIds.length === 0) return { rows: [], total: 0 };
-  const { ranked, total } = await readImpactRanking(prisma, query, scope, now);
+  await refreshImpact(prisma, now);
+  const { ranked, total } = await readImpactRanking(prisma, query, scope);
   const details = await readImpactDetails(prisma, ranked.map((row) => row.issueId), query.days, now);
   const base = githubUrl.replace(/\/+$/, "");
   const rows = ranked.map((row): ImpactRow => {

@@ -1,7 +1,7 @@
 import type { Context } from "probot";
 import { renderNote } from "../config/repo-config.js";
 import { recordIssueClose, recordIssueReopen } from "../store/issues.js";
-import { purgeIssue, transferIssue } from "../store/links.js";
+import { purgeIssue, recordIssueDetails, transferIssue } from "../store/links.js";
 import { captureText } from "./capture.js";
 import type { HandlerDeps } from "./deps.js";
 import { describeIssue, issueRef, repositoryRef } from "./payload-refs.js";
@@ -26,8 +26,9 @@ export async function onIssueBody(deps: HandlerDeps, context: Context<"issues.op
   const { issue } = context.payload;
   if (writtenByThisApp(deps, issue)) return;
   const edited = context.payload.action === "edited";
+  const ref = refs(context);
   await captureText(deps, context, {
-    issue: refs(context),
+    issue: ref,
     source: { kind: "body", key: "" },
     event: { action: edited ? "edited" : "created", version: new Date(edited ? issue.updated_at : issue.created_at) },
     text: issue.body ?? "",
@@ -35,6 +36,8 @@ export async function onIssueBody(deps: HandlerDeps, context: Context<"issues.op
     previousText: context.payload.action === "edited" ? context.payload.changes?.body?.from : undefined,
     author: { association: issue.author_association, viaApp: Boolean(issue.performed_via_github_app) },
   });
+  // A title edit changes no link; the dashboard shows the title.
+  if (edited) await recordIssueDetails(deps.prisma, ref);
 }
 
 /**

@@ -1,7 +1,8 @@
 import { DAY_MS, type Report } from "../domain/frequency.js";
 import type { ProviderId } from "../domain/link.js";
 import { labelKey } from "../domain/team-labels.js";
-import type { ImpactQuery, RepositoryScope } from "../dashboard/impact.js";
+import type { ImpactQuery, ImpactWindow, RepositoryScope } from "../dashboard/impact.js";
+import { IMPACT_WINDOWS, summariseImpact } from "../domain/impact.js";
 import type { Prisma } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 
@@ -27,48 +28,134 @@ interface RankingRow {
   openedAt: Date | string | null;
   reports: number | bigint;
   customers: number | bigint;
-  total: number | bigint;
 }
 
 // A link is live while a source carries it (src/store/labels.ts reads reports the same way).
 const live = (link: string) => Sql.raw(`EXISTS (SELECT 1 FROM "LinkSource" s WHERE s."linkId" = ${link}."id")`);
 
-const ORDER: Record<ImpactQuery["sort"], string> = {
-  reports: `r."reports" DESC, r."lastAt" DESC`,
-  customers: `r."customers" DESC, r."reports" DESC, r."lastAt" DESC`,
-  last: `r."lastAt" DESC, r."reports" DESC`,
-  age: `i."openedAt" IS NULL, i."openedAt" ASC, r."reports" DESC`,
+/** What marks an issue's counts due now, in the statement that marks its labels wanted (label-jobs.ts). */
+export function impactDue(at: Date): Sql.Sql {
+  return Sql.sql`"impactDueAt" = ${at}, "impactGeneration" = "impactGeneration" + 1`;
+}
+
+const REFRESH_BATCH = 500;
+
+/**
+ * Counts again the issues whose counts are due at `now`: those a change marked, then those a report of which left a
+ * window, with the domain's definitions (src/domain/impact.ts), a batch at a time (two reads and one write
+ * transaction per batch). A count whose issue was marked meanwhile is dropped; the mark leaves it due. Returns how
+ * many issues were counted.
+ */
+export async function refreshImpact(prisma: Prisma, now: Date, batch = REFRESH_BATCH): Promise<number> {
+  const marked = (after: number) => prisma.$queryRaw<DueIssue[]>`
+    SELECT "id", "impactGeneration" AS "generation" FROM "Issue" WHERE "impactDueAt" <= ${now} AND "id" > ${after} ORDER BY "id" LIMIT ${batch}`;
+  const timed = (after: number) => prisma.$queryRaw<DueIssue[]>`
+    SELECT i."id", i."impactGeneration" AS "generation" FROM "IssueImpact" m JOIN "Issue" i ON i."id" = m."issueId"
+    WHERE m."dueAt" <= ${now} AND m."issueId" > ${after} ORDER BY m."issueId" LIMIT ${batch}`;
+  let counted = 0;
+  for (const due of [marked, timed]) {
+    let after = 0;
+    for (;;) {
+      const issues = (await due(after)).map((row) => ({ id: Number(row.id), generation: Number(row.generation) }));
+      if (issues.length === 0) break;
+      after = issues[issues.length - 1]!.id;
+      await countIssues(prisma, issues, now);
+      counted += issues.length;
+      if (issues.length < batch) break;
+    }
+  }
+  return counted;
+}
+
+interface DueIssue {
+  id: number;
+  generation: number;
+}
+
+async function countIssues(prisma: Prisma, issues: readonly DueIssue[], now: Date): Promise<void> {
+  const ids = issues.map((issue) => issue.id);
+  const links = await readLiveLinks(prisma, ids);
+  const rows = issues.map(({ id, generation }) => {
+    const issueLinks = links.get(id) ?? [];
+    const summary = summariseImpact(issueLinks, now, IMPACT_WINDOWS);
+    const [r7, r14, r30, r90] = summary.windows;
+    return {
+      issueId: id,
+      generation,
+      reports7: r7!.reports,
+      reports14: r14!.reports,
+      reports30: r30!.reports,
+      reports90: r90!.reports,
+      customers7: r7!.customers,
+      customers14: r14!.customers,
+      customers30: r30!.customers,
+      customers90: r90!.customers,
+      lastReportAt: summary.lastReportAt,
+      helpdesks: issueLinks.length === 0 ? "" : `,${[...new Set(issueLinks.map((link) => link.provider))].sort().join(",")},`,
+      dueAt: summary.dueAt,
+    };
+  });
+  const list = Sql.join(ids.map((id) => Sql.sql`${id}`));
+  await prisma.$transaction([
+    prisma.issueImpact.deleteMany({ where: { issueId: { in: ids } } }),
+    prisma.issueImpact.createMany({ data: rows }),
+    // A mark committed since the generations were read: that count is stale, and the issue stays due.
+    prisma.$executeRaw`DELETE FROM "IssueImpact" WHERE "issueId" IN (${list})
+      AND "generation" <> (SELECT i."impactGeneration" FROM "Issue" i WHERE i."id" = "IssueImpact"."issueId")`,
+    prisma.$executeRaw`UPDATE "Issue" SET "impactDueAt" = NULL WHERE "id" IN (${list})
+      AND EXISTS (SELECT 1 FROM "IssueImpact" m WHERE m."issueId" = "Issue"."id" AND m."generation" = "Issue"."impactGeneration")`,
+  ]);
+}
+
+interface LiveLink extends Report {
+  provider: ProviderId;
+}
+
+async function readLiveLinks(prisma: Prisma, issueIds: readonly number[]): Promise<Map<number, LiveLink[]>> {
+  const byIssue = new Map<number, LiveLink[]>();
+  if (issueIds.length === 0) return byIssue;
+  const rows = await prisma.$queryRaw<{ issueId: number; provider: ProviderId; linkedAt: Date | string; customerHash: string | null }[]>`
+    SELECT l."issueId", l."provider", l."linkedAt", l."customerHash" FROM "Link" l
+    WHERE l."issueId" IN (${Sql.join(issueIds.map((id) => Sql.sql`${id}`))}) AND ${live("l")}`;
+  for (const row of rows) {
+    const id = Number(row.issueId);
+    let list = byIssue.get(id);
+    if (!list) byIssue.set(id, (list = []));
+    list.push({ provider: row.provider, at: new Date(row.linkedAt), customer: row.customerHash });
+  }
+  return byIssue;
+}
+
+const ORDER: Record<ImpactQuery["sort"], (days: ImpactWindow) => string> = {
+  reports: (days) => `m."reports${days}" DESC, m."lastReportAt" DESC`,
+  customers: (days) => `m."customers${days}" DESC, m."reports${days}" DESC, m."lastReportAt" DESC`,
+  last: (days) => `m."lastReportAt" DESC, m."reports${days}" DESC`,
+  age: (days) => `i."openedAt" IS NULL, i."openedAt" ASC, m."reports${days}" DESC`,
 };
 
 /**
- * The page of issues with reports in the window, ranked, and how many match in all: one statement on either engine.
- * Reports are counted as `countInWindow` counts them (src/domain/frequency.ts): distinct known customers plus the
- * reports whose customer is unknown.
+ * The page of issues with reports in the window, ranked, and how many match in all, from the kept counts (its caller
+ * counts the due ones first): two statements on either engine, the page's a bounded sort.
  */
-export async function readImpactRanking(prisma: Prisma, query: ImpactQuery, scope: RepositoryScope, now: Date): Promise<{ ranked: RankedIssue[]; total: number }> {
-  const since = new Date(now.getTime() - query.days * DAY_MS);
-  const filters = [Sql.sql`1 = 1`];
+export async function readImpactRanking(prisma: Prisma, query: ImpactQuery, scope: RepositoryScope): Promise<{ ranked: RankedIssue[]; total: number }> {
+  const reports = Sql.raw(`m."reports${query.days}"`);
+  const filters = [Sql.sql`${reports} > 0`];
   if (query.state !== "all") filters.push(Sql.sql`i."state" = ${query.state}`);
   if ("repositoryIds" in scope) filters.push(Sql.sql`i."repositoryId" IN (${Sql.join(scope.repositoryIds.map((id) => Sql.sql`${id}`))})`);
-  if (query.repository !== null) filters.push(Sql.sql`p."fullName" = ${query.repository.toLowerCase()}`);
+  if (query.repository !== null) filters.push(Sql.sql`i."repositoryId" IN (SELECT p."id" FROM "Repository" p WHERE p."fullName" = ${query.repository.toLowerCase()})`);
   if (query.team !== null) filters.push(Sql.sql`EXISTS (SELECT 1 FROM "IssueLabel" x WHERE x."issueId" = i."id" AND x."key" = ${labelKey(query.team)} AND x."present" AND x."kind" = 'team')`);
   if (query.label !== null) filters.push(Sql.sql`EXISTS (SELECT 1 FROM "IssueLabel" x WHERE x."issueId" = i."id" AND x."key" = ${labelKey(query.label)} AND x."present" AND x."kind" IS NOT NULL)`);
-  if (query.helpdesk !== null) filters.push(Sql.sql`EXISTS (SELECT 1 FROM "Link" h WHERE h."issueId" = i."id" AND h."provider" = ${query.helpdesk} AND ${live("h")})`);
+  if (query.helpdesk !== null) filters.push(Sql.sql`m."helpdesks" LIKE ${`%,${query.helpdesk},%`}`);
+  const where = Sql.join(filters, " AND ");
   const rows = await prisma.$queryRaw<RankingRow[]>`
-    WITH r AS (
-      SELECT l."issueId" AS "issueId",
-        COUNT(DISTINCT l."customerHash") + COUNT(*) - COUNT(l."customerHash") AS "reports",
-        COUNT(DISTINCT l."customerHash") AS "customers",
-        MAX(l."linkedAt") AS "lastAt"
-      FROM "Link" l
-      WHERE l."linkedAt" >= ${since} AND ${live("l")}
-      GROUP BY l."issueId"
-    )
-    SELECT i."id" AS "issueId", p."owner", p."name", i."number", i."title", i."state", i."openedAt", r."reports", r."customers", COUNT(*) OVER () AS "total"
-    FROM r JOIN "Issue" i ON i."id" = r."issueId" JOIN "Repository" p ON p."id" = i."repositoryId"
-    WHERE ${Sql.join(filters, " AND ")}
-    ORDER BY ${Sql.raw(ORDER[query.sort])}, p."fullName", i."number"
+    SELECT i."id" AS "issueId", p."owner", p."name", i."number", i."title", i."state", i."openedAt", ${reports} AS "reports",
+      ${Sql.raw(`m."customers${query.days}"`)} AS "customers"
+    FROM "IssueImpact" m JOIN "Issue" i ON i."id" = m."issueId" JOIN "Repository" p ON p."id" = i."repositoryId"
+    WHERE ${where}
+    ORDER BY ${Sql.raw(ORDER[query.sort](query.days))}, i."repositoryId", i."number"
     LIMIT ${query.perPage} OFFSET ${(query.page - 1) * query.perPage}`;
+  const [{ total }] = (await prisma.$queryRaw<{ total: number | bigint }[]>`
+    SELECT COUNT(*) AS "total" FROM "IssueImpact" m JOIN "Issue" i ON i."id" = m."issueId" WHERE ${where}`) as [{ total: number | bigint }];
   const ranked = rows.map((row) => ({
     issueId: Number(row.issueId),
     repository: `${row.owner}/${row.name}`,
@@ -79,10 +166,7 @@ export async function readImpactRanking(prisma: Prisma, query: ImpactQuery, scop
     reports: Number(row.reports),
     customers: Number(row.customers),
   }));
-  let total = rows.length > 0 ? Number(rows[0]!.total) : 0;
-  // A page past the end has no row to carry the total.
-  if (rows.length === 0 && query.page > 1) total = (await readImpactRanking(prisma, { ...query, page: 1, perPage: 1 }, scope, now)).total;
-  return { ranked, total };
+  return { ranked, total: Number(total) };
 }
 
 export interface ImpactDetail {

@@ -304,3 +304,43 @@ describe.each(ENGINES)("rankIssues on %s", (engine) => {
     expect((await order({ perPage: 1 }, { all: true })).rows).toEqual(["Else/Secret#9 10/0"]);
   });
 });
+
+describe.each(ENGINES)("rankIssues as time passes and links change, on %s", (engine) => {
+  let database: Database;
+  const repository = REPOSITORIES.app;
+  const link = (key: string, at: Date, action: "created" | "deleted" = "created") =>
+    applySourceChange(database.prisma, {
+      issue: { repository, number: 1, githubId: 1n, state: "open" },
+      source: { kind: "comment", key },
+      event: { action, version: action === "created" ? at : new Date(at.getTime() + 1000) },
+      createdAt: at,
+      links: [{ provider: "front", account: "", conversationId: `cnv_${key}`, url: `https://app.frontapp.com/open/cnv_${key}` }],
+    });
+  const counts = async (now: Date, days: ImpactQuery["days"] = 7) =>
+    (await rankIssues(database.prisma, { ...DEFAULT_IMPACT_QUERY, days }, { all: true }, now)).rows.map((r) => `${r.reports} ${r.perDay.reduce((a, b) => a + b, 0)}`);
+
+  beforeAll(async () => {
+    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+    await link("1", ago(6));
+    await link("2", ago(1));
+  });
+  afterAll(async () => {
+    await database.close();
+  });
+
+  it("a report leaves the window when its time passes, and the issue leaves the ranking with its last one", async () => {
+    expect(await counts(NOW)).toEqual(["2 2"]);
+    expect(await counts(new Date(NOW.getTime() + DAY))).toEqual(["2 2"]);
+    expect(await counts(new Date(NOW.getTime() + DAY + 1))).toEqual(["1 1"]);
+    expect(await counts(new Date(NOW.getTime() + 6 * DAY + 1))).toEqual([]);
+    expect(await counts(new Date(NOW.getTime() + 6 * DAY + 1), 14)).toEqual(["2 2"]);
+  });
+
+  it("a new link and a removed one count at once", async () => {
+    const later = new Date(NOW.getTime() + 7 * DAY);
+    await link("3", later);
+    expect(await counts(later)).toEqual(["1 1"]);
+    await link("3", later, "deleted");
+    expect(await counts(later)).toEqual([]);
+  });
+});
