@@ -11,7 +11,8 @@ import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 
 const API = "https://api.github.com";
 const WEB = "https://github.com";
-const NOW = new Date("2026-11-30T12:00:00Z");
+// Ahead of the wall clock: the ranking counts the issues that writes marked due at the (real) time they were made.
+const NOW = new Date(Date.now() + 60_000);
 const DAY = 86_400_000;
 const REPOSITORIES = {
   app: { id: 10n, installationId: 1n, owner: "Octo", name: "App" },
