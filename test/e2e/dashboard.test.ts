@@ -113,7 +113,8 @@ describe.skipIf(!hasChromium)("the dashboard in headless Chromium, against the r
   });
 
   it("signs a rep in through GitHub, ranks, filters and sorts, opens an issue, downloads CSV, retries from operations, signs out", async () => {
-    const context = await browser.newContext({ acceptDownloads: true });
+    // No script runs: the dashboard has none, and must work without.
+    const context = await browser.newContext({ acceptDownloads: true, javaScriptEnabled: false });
     const page = await context.newPage();
     github.signInAs = "rep";
     const first = await page.goto(`${base}/closeloop/`);
@@ -184,7 +185,7 @@ describe.skipIf(!hasChromium)("the dashboard in headless Chromium, against the r
   });
 
   it("shows a person without access to the repositories nothing, and 404 for their issues and for operations", async () => {
-    const context = await browser.newContext();
+    const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
     github.signInAs = "stranger";
     await page.goto(`${base}/closeloop/`);

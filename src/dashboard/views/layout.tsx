@@ -97,6 +97,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .label { display: inline-block; padding: 0 7px; margin: 0 4px 2px 0; font-size: 12px; font-weight: 500; line-height: 18px; border-radius: 2em; white-space: nowrap; }
 form.filters { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-end; margin-bottom: 16px; padding: 12px; background: var(--canvas); border: 1px solid var(--border); border-radius: 6px; }
 form.filters label { display: flex; flex-direction: column; font-weight: 600; font-size: 12px; gap: 4px; }
+input::placeholder { color: #818b98; }
 input, select, button { font: inherit; padding: 4px 8px; border: 1px solid var(--border); border-radius: 6px; background: #fff; color: var(--fg); }
 button { background: var(--canvas); font-weight: 500; cursor: pointer; }
 button.primary { background: #1f883d; color: #fff; border-color: #1f883d; }
