@@ -3,7 +3,7 @@ import { getRequestListener } from "@hono/node-server";
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { reportsPerDay } from "../domain/impact.js";
-import { findIssueView, listRecentCloses } from "../store/dashboard.js";
+import { findIssueView, findRepositoryId, listRecentCloses } from "../store/dashboard.js";
 import { retryJobs } from "../store/reopen-jobs.js";
 import { retryEveryDead, type StatusJson } from "../store/status.js";
 import { ImpactQueryError, impactCsv, impactJson, parseImpactQuery, rankIssues, type ImpactQuery } from "./impact.js";
@@ -69,6 +69,13 @@ export function dashboardApp(deps: DashboardAppDeps): Hono<DashboardEnv> {
           400,
         );
   const rank = (viewer: Viewer, query: ImpactQuery) => rankIssues(deps.prisma, query, { repositoryIds: [...viewer.readable.ids] }, now(), deps.githubUrl);
+  /** A `repository` filter naming one the person cannot read is a 404, as for one that does not exist: never an empty 200. */
+  const readableFilter = async (viewer: Viewer, query: ImpactQuery) => {
+    if (query.repository === null) return true;
+    const id = await findRepositoryId(deps.prisma, query.repository.toLowerCase());
+    return id !== null && viewer.readable.ids.has(id);
+  };
+  const notFoundJson = (c: Context<DashboardEnv>) => c.json({ error: "not found" }, 404);
 
   app.get("/", async (c) => {
     const url = new URL(c.req.url);
@@ -76,6 +83,7 @@ export function dashboardApp(deps: DashboardAppDeps): Hono<DashboardEnv> {
     const parsed = impactQuery(url.searchParams);
     if (parsed instanceof ImpactQueryError) return badQuery(c, parsed, format !== null);
     if (format !== null && format !== "csv") return badQuery(c, new ImpactQueryError("format", "must be csv", ["csv"]), true);
+    if (!(await readableFilter(c.get("viewer"), parsed))) return format === null ? notFound(c) : notFoundJson(c);
     const page = await rank(c.get("viewer"), parsed);
     if (format === "csv") return c.body(impactCsv(page.rows), 200, { "content-type": "text/csv; charset=utf-8", "content-disposition": 'attachment; filename="closeloop-impact.csv"' });
     return c.html(<ImpactPageView viewer={c.get("viewer")} query={parsed} page={page} error={null} />);
@@ -84,6 +92,7 @@ export function dashboardApp(deps: DashboardAppDeps): Hono<DashboardEnv> {
   app.get("/api/issues", async (c) => {
     const parsed = impactQuery(new URL(c.req.url).searchParams);
     if (parsed instanceof ImpactQueryError) return badQuery(c, parsed, true);
+    if (!(await readableFilter(c.get("viewer"), parsed))) return notFoundJson(c);
     return c.json(impactJson(await rank(c.get("viewer"), parsed)));
   });
 

@@ -145,3 +145,8 @@ export async function listRecentCloses(prisma: Prisma, repositoryIds: readonly b
     failed: close.jobs.filter((job) => job.state === "dead"),
   }));
 }
+
+/** The id of the repository named `fullName` (lower-cased owner/name), or null when closeloop has none by that name. */
+export async function findRepositoryId(prisma: Prisma, fullName: string): Promise<bigint | null> {
+  return (await prisma.repository.findFirst({ where: { fullName }, select: { id: true } }))?.id ?? null;
+}

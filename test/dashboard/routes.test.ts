@@ -225,6 +225,17 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     const json = (await (await browser.request("/closeloop/api/issues?sort=customers")).json()) as { total: number; issues: { repository: string; number: number; reports: number }[] };
     expect(json.total).toBe(2);
     expect(json.issues.map((issue) => `${issue.repository}#${issue.number} ${issue.reports}`)).toEqual(["Octo/App#1 2", "Octo/App#2 1"]);
+    // Naming a repository the person cannot read is 404 everywhere, exactly as naming one that does not exist.
+    const answers = [];
+    for (const path of ["/closeloop/api/issues?repository=", "/closeloop/?format=csv&repository=", "/closeloop/?repository="]) {
+      for (const repository of ["Else/Secret", "Else/Nothing"]) {
+        const response = await browser.request(`${path}${encodeURIComponent(repository)}`);
+        answers.push(`${response.status} ${(await response.text()).length}`);
+      }
+    }
+    expect(answers.map((answer) => answer.split(" ")[0])).toEqual(["404", "404", "404", "404", "404", "404"]);
+    expect([answers[0] === answers[1], answers[2] === answers[3], answers[4] === answers[5]]).toEqual([true, true, true]);
+    expect((await browser.request("/closeloop/api/issues?repository=octo%2Fapp")).status).toBe(200);
   });
 
   it("answers an unknown sort or filter value 400 with the allowed values, on the page and the API", async () => {
