@@ -50,9 +50,10 @@ function cookieOptions(deps: DashboardDeps, path: string, maxAgeMs: number) {
   return { path, httpOnly: true, sameSite: "Lax" as const, secure: deps.publicUrl.startsWith("https://"), maxAge: Math.floor(maxAgeMs / 1000) };
 }
 
-/** A path inside the dashboard to return to after signing in; anything else (another site, `//host`) is the impact page. */
+/** A path inside the dashboard to return to after signing in; anything else (another site, `//host`, `\\host`) is the impact page. */
 export function returnPath(given: string | undefined): string {
-  return given !== undefined && /^\/closeloop\/[^\\]*$/.test(given) && !given.startsWith("//") ? given : "/closeloop/";
+  // Printable ASCII without a backslash: what a browser sends as a path and query, and nothing a Location header chokes on.
+  return given !== undefined && /^\/closeloop\/[!-[\]-~]*$/.test(given) ? given : "/closeloop/";
 }
 
 /**

@@ -190,6 +190,20 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     expect(await database.prisma.dashboardSession.count()).toBe(before);
   });
 
+  it("says GitHub did not sign the person in when they declined, refuses a body over 16 KiB, and sends its security headers", async () => {
+    const browser = new Browser(app());
+    const login = await browser.request("/closeloop/auth/login");
+    const state = new URL(login.headers.get("location")!).searchParams.get("state")!;
+    const declined = await browser.request(`/closeloop/auth/callback?error=access_denied&state=${state}`);
+    expect(declined.status).toBe(400);
+    expect(await declined.text()).toContain("GitHub did not sign you in (access_denied).");
+    const big = await browser.post("/closeloop/auth/logout", { _csrf: "x".repeat(17 * 1024) });
+    expect(big.status).toBe(413);
+    expect(declined.headers.get("cache-control")).toBe("no-store");
+    expect(declined.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(declined.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+  });
+
   it("refuses a replayed callback and an expired one", async () => {
     const browser = new Browser(app());
     const login = await browser.request("/closeloop/auth/login");
