@@ -3,6 +3,7 @@ import { eventVersions, type SourceEvent } from "../domain/mentions.js";
 import type { Prisma, Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { purgeUnlinkedEnrichment } from "./enrich-jobs.js";
+import { impactDue } from "./impact.js";
 import { deriveMentions, reconcileLinks, recordSourceVersions, type ReconcileOutcome } from "./mentions.js";
 import { markLabelsWanted, type SeenLabels } from "./label-jobs.js";
 import { inTransaction } from "./transactions.js";
@@ -106,6 +107,8 @@ export async function transferIssue(prisma: Prisma, from: IssueRef, to: IssueRef
     const arrived = await tx.issue.findUnique({ where: { repositoryId_number: { repositoryId: to.repository.id, number: to.number } } });
     if (arrived) await mergeIssue(tx, arrived.id, issue.id);
     await tx.issue.update({ where: { id: issue.id }, data: { repositoryId: to.repository.id, number: to.number, githubId: to.githubId } });
+    // The dashboard's counts carry the repository.
+    await tx.$executeRaw`UPDATE "Issue" SET ${impactDue(new Date())} WHERE "id" = ${issue.id}`;
     return true;
   });
 }

@@ -1,17 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/main.js";
-import type { Output } from "../../src/cli/output.js";
+import { captureCli } from "../support/cli-output.js";
 import { applySourceChange } from "../../src/store/links.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 
-function capture() {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  let json: unknown;
-  const out: Output = { line: (text) => lines.push(text), table: (header, rows) => lines.push(...[header, ...rows].map((r) => r.join("|"))), json: (value) => (json = value) };
-  return { out, error: (line: string) => errors.push(line), lines, errors, json: () => json };
-}
+const capture = captureCli;
 
 const repository = { id: 10n, installationId: 1n, owner: "Octo-Org", name: "App" };
 const HOUR = 3_600_000;

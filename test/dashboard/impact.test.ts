@@ -15,7 +15,8 @@ import {
 } from "../../src/dashboard/impact.js";
 import { PROVIDERS, type ProviderId } from "../../src/domain/link.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
-import { applySourceChange } from "../../src/store/links.js";
+import { recordIssueClose, recordIssueReopen } from "../../src/store/issues.js";
+import { applySourceChange, transferIssue } from "../../src/store/links.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 
 const parse = (query: string) => parseImpactQuery(new URLSearchParams(query));
@@ -334,6 +335,20 @@ describe.each(ENGINES)("rankIssues as time passes and links change, on %s", (eng
     expect(await counts(new Date(NOW.getTime() + DAY + 1))).toEqual(["1 1"]);
     expect(await counts(new Date(NOW.getTime() + 6 * DAY + 1))).toEqual([]);
     expect(await counts(new Date(NOW.getTime() + 6 * DAY + 1), 14)).toEqual(["2 2"]);
+  });
+
+  it("a close and a transfer show at once", async () => {
+    const later = new Date(NOW.getTime() + DAY);
+    const issue = { repository, number: 1, githubId: 1n, state: "open" as const };
+    await recordIssueClose(database.prisma, issue, { closedAt: later, stateReason: "completed", closedBy: "octocat", reopen: false, note: "", summary: false, details: "never" });
+    expect(await counts(later)).toEqual([]);
+    expect((await rankIssues(database.prisma, { ...DEFAULT_IMPACT_QUERY, state: "closed" }, { all: true }, later)).rows.map((r) => r.state)).toEqual(["closed"]);
+    await recordIssueReopen(database.prisma, issue, new Date(later.getTime() + 1000));
+    expect(await counts(later)).toEqual(["2 2"]);
+    await transferIssue(database.prisma, issue, { repository: REPOSITORIES.other, number: 9, githubId: 2n, state: "open" });
+    const moved = await rankIssues(database.prisma, DEFAULT_IMPACT_QUERY, { repositoryIds: [REPOSITORIES.other.id] }, later);
+    expect(moved.rows.map((r) => `${r.repository}#${r.number}`)).toEqual(["Octo/Other#9"]);
+    await transferIssue(database.prisma, { repository: REPOSITORIES.other, number: 9, githubId: 2n, state: "open" }, issue);
   });
 
   it("a new link and a removed one count at once", async () => {

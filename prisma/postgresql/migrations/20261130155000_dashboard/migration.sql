@@ -12,6 +12,8 @@ CREATE INDEX "Issue_impactDueAt_idx" ON "Issue"("impactDueAt");
 CREATE TABLE "IssueImpact" (
     "issueId" INTEGER NOT NULL,
     "generation" INTEGER NOT NULL,
+    "repositoryId" BIGINT NOT NULL,
+    "state" TEXT NOT NULL,
     "reports7" INTEGER NOT NULL,
     "reports14" INTEGER NOT NULL,
     "reports30" INTEGER NOT NULL,
@@ -31,10 +33,12 @@ CREATE INDEX "IssueImpact_reports7_lastReportAt_idx" ON "IssueImpact"("reports7"
 CREATE INDEX "IssueImpact_reports14_lastReportAt_idx" ON "IssueImpact"("reports14", "lastReportAt");
 CREATE INDEX "IssueImpact_reports30_lastReportAt_idx" ON "IssueImpact"("reports30", "lastReportAt");
 CREATE INDEX "IssueImpact_reports90_lastReportAt_idx" ON "IssueImpact"("reports90", "lastReportAt");
+CREATE INDEX "IssueImpact_lastReportAt_idx" ON "IssueImpact"("lastReportAt");
 
 ALTER TABLE "IssueImpact" ADD CONSTRAINT "IssueImpact_issueId_fkey" FOREIGN KEY ("issueId") REFERENCES "Issue"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- Which managed labels are frequency and which team labels, for the dashboard; labels closeloop added before this
 -- release are classified by the default frequency label names.
 ALTER TABLE "IssueLabel" ADD COLUMN "kind" TEXT;
+CREATE INDEX "IssueLabel_key_idx" ON "IssueLabel"("key");
 UPDATE "IssueLabel" SET "kind" = CASE WHEN "key" IN ('reported: daily', 'reported: weekly') THEN 'frequency' ELSE 'team' END WHERE "applied";
