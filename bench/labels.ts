@@ -15,7 +15,7 @@ import { startPostgres } from "./processes.js";
 //   npm run build && npx tsc -p tsconfig.bench.json && node build-bench/bench/labels.js
 //   BENCH_LABEL_LINKS=1000000 BENCH_LABEL_ISSUES=100000 BENCH_LABEL_ENGINES=sqlite,postgresql BENCH_LABEL_BATCH=500 (defaults)
 
-const NOW = new Date("2027-01-01T00:00:00Z");
+export const NOW = new Date("2027-01-01T00:00:00Z");
 const DAY_SECONDS = 86_400;
 // Prisma's SQLite adapter stores DateTime as ISO 8601 text with "+00:00".
 const sqliteTime = (date: Date) => date.toISOString().replace("Z", "+00:00");

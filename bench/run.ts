@@ -4,8 +4,9 @@ import { startPostgres } from "./processes.js";
 import { runP3 } from "./reopen.js";
 import { runP4P5 } from "./labels.js";
 import { runLabelBurst } from "./label-burst.js";
+import { runP6 } from "./impact.js";
 
-// `npm run bench`: every target (P1–P5, README Development) that exists so far, as figures and ratios, in one run.
+// `npm run bench`: every target (P1–P6, README Development) that exists so far, as figures and ratios, in one run.
 // BENCH_ONLY=p2,p4 runs only the sections named (p4 and p5 are one section); all of them by default.
 const only = process.env.BENCH_ONLY?.toLowerCase().split(",").map((section) => section.trim());
 const runs = (...sections: string[]) => !only || sections.some((section) => only.includes(section));
@@ -43,6 +44,15 @@ if (runs("p1")) {
 if (runs("burst")) await runLabelBurst(root, process.env.BENCH_BASELINE);
 
 if (runs("p3")) await runP3(Number(process.env.BENCH_P3_SECONDS ?? 20));
+
+if (runs("p6")) {
+  const postgres = await startPostgres();
+  try {
+    await runP6(() => postgres.newDatabaseUrl());
+  } finally {
+    await postgres.stop();
+  }
+}
 
 if (runs("p2", "p4", "p5")) {
   const postgres = await startPostgres();

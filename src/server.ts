@@ -1,6 +1,6 @@
 import { run, type ApplicationFunction } from "probot";
 import { closeloopApp, handlesEvent } from "./app.js";
-import { EnvError, githubHost, hasAppCredentials, parseEnv, type Env } from "./config/env.js";
+import { dashboardClient, EnvError, githubApiUrl, githubHost, githubWebUrl, hasAppCredentials, parseEnv, publicUrl, type Env } from "./config/env.js";
 import { RepoConfigCache } from "./config/repo-config-cache.js";
 import { loadDotEnv } from "./config/dotenv.js";
 import { createLog } from "./log.js";
@@ -27,6 +27,11 @@ import { openDeliveryWriter } from "./store/delivery-writer.js";
 import { MigrationError } from "./store/migrations.js";
 import { RepositoryPermissions } from "./github/permissions.js";
 import { CUSTOMER_HASH_KEY, readOrCreateSecret } from "./store/secrets.js";
+import { readStatus } from "./store/status.js";
+import { RepositoryAccess } from "./dashboard/access.js";
+import { CALLBACK_PATH } from "./dashboard/auth.js";
+import { dashboardApp, dashboardHandler } from "./dashboard/routes.js";
+import { DASHBOARD_SESSION_KEY, SessionKeys } from "./dashboard/session-keys.js";
 
 /**
  * Process entry (`npm start`): validate the environment, migrate the database under a lock, then serve webhooks;
@@ -46,7 +51,8 @@ async function main(): Promise<void> {
   const database = await openDatabase(env.DATABASE_URL, { migrate: true });
   const workers: { stop(): Promise<void> }[] = [];
   const customerKey = await readOrCreateSecret(database.prisma, CUSTOMER_HASH_KEY);
-  const server = await startServer(serve(env, database, customerKey, providers, webhooks, (started) => workers.push(...started)), log, process.env);
+  const sessionKey = dashboardClient(env) ? await readOrCreateSecret(database.prisma, DASHBOARD_SESSION_KEY) : null;
+  const server = await startServer(serve(env, database, { customerKey, sessionKey }, providers, webhooks, (started) => workers.push(...started)), log, process.env);
   const stop = async (signal: string) => {
     console.log(`closeloop: ${signal}, stopping`);
     await server.stop();
@@ -59,7 +65,7 @@ async function main(): Promise<void> {
   process.once("SIGINT", () => void stop("SIGINT"));
 }
 
-function serve(env: Env, database: Database, customerKey: string, providers: Map<ProviderId, EnabledProvider>, webhooks: Map<ProviderId, ConfiguredWebhook>, onWorkers: (workers: { stop(): Promise<void> }[]) => void): ApplicationFunction {
+function serve(env: Env, database: Database, keys: { customerKey: string; sessionKey: string | null }, providers: Map<ProviderId, EnabledProvider>, webhooks: Map<ProviderId, ConfiguredWebhook>, onWorkers: (workers: { stop(): Promise<void> }[]) => void): ApplicationFunction {
   return (app, options) => {
     app.log.info(
       `closeloop: database ${database.target.display}; helpdesks: ${providers.size > 0 ? [...providers.keys()].join(", ") : "none configured"}` +
@@ -78,7 +84,7 @@ function serve(env: Env, database: Database, customerKey: string, providers: Map
       leaseMs: env.CLOSELOOP_REOPEN_LEASE_SECONDS * 1000,
       enrichment: {
         // Customer ids are stored only as HMACs under a key of their own, generated once in the database (docs/labels.md).
-        customerKey,
+        customerKey: keys.customerKey,
         // recordEnrichment marked the issues' labels wanted.
         applyLabels: async () => labelsWanted(),
       },
@@ -129,6 +135,30 @@ function serve(env: Env, database: Database, customerKey: string, providers: Map
     options.addHandler(healthRoutes(database, app.log));
     options.addHandler(metricsRoute(database.prisma, app.log));
     options.addHandler(helpdeskWebhookRoutes(webhooks, (delivery) => inbox.store(delivery), app.log));
+    const client = dashboardClient(env);
+    if (client && keys.sessionKey) {
+      const base = publicUrl(env);
+      options.addHandler(
+        dashboardHandler(
+          dashboardApp({
+            prisma: database.prisma,
+            client,
+            publicUrl: base,
+            apiUrl: githubApiUrl(env),
+            githubUrl: githubWebUrl(env),
+            admins: env.CLOSELOOP_ADMINS ?? [],
+            keys: new SessionKeys(keys.sessionKey),
+            access: new RepositoryAccess(githubApiUrl(env)),
+            log: app.log,
+            readStatus: async () => (await readStatus(database, process.env)).status,
+            reopenQueued: () => reopen.wake(),
+          }),
+        ),
+      );
+      app.log.info(`closeloop: dashboard at ${base}/closeloop/ (OAuth callback ${base}${CALLBACK_PATH}; admins: ${env.CLOSELOOP_ADMINS?.join(", ") || "none"})`);
+    } else {
+      app.log.info("closeloop: dashboard off: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (the app's OAuth client; Probot's setup flow writes them to .env) to serve it at /closeloop/");
+    }
   };
 }
 

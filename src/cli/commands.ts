@@ -1,4 +1,4 @@
-import { parseEnv } from "../config/env.js";
+import { githubHost, parseEnv } from "../config/env.js";
 import { JOB_STATES } from "../store/helpdesk-jobs.js";
 import { migrate } from "../store/migrations.js";
 import { backfillCommand, gitHubAppFromEnv } from "./backfill-command.js";
@@ -7,6 +7,7 @@ import { JOBS_USAGE, jobsCommand } from "./jobs-command.js";
 import { LINKS_USAGE, linksCommand } from "./links-command.js";
 import { RETRY_USAGE, retryCommand } from "./retry-command.js";
 import { statusCommand } from "./status-command.js";
+import { TOP_USAGE, topCommand } from "./top-command.js";
 
 /**
  * The `closeloop` commands (README, CLI), in the order `closeloop help` lists them. Each declares its own flags: a flag
@@ -58,6 +59,22 @@ export const COMMANDS: readonly Command[] = [
       // A progress line on a terminal, redrawn in place; scripts get the final lines (or --json) only.
       const progress = process.stderr.isTTY ? (line: string, done: boolean) => void process.stderr.write(`\r\x1b[2K${line}${done ? "\n" : ""}`) : undefined;
       return backfillCommand(database, args, { all: values.all, json: values.json, dryRun: env.CLOSELOOP_DRY_RUN, progress }, out, gitHubAppFromEnv(env));
+    },
+  }),
+  defineCommand({
+    name: "top",
+    synopsis: "top [<owner>/<repo>] [--days N] [--team T]",
+    summary: "open issues ranked by customer reports, as the dashboard shows them",
+    usage: TOP_USAGE,
+    options: {
+      days: { type: "string", value: "days", description: "the window: 7, 14, 30 (default) or 90 days" },
+      team: { type: "string", value: "team label", description: "only issues carrying this team label" },
+      json: JSON_OPTION,
+    },
+    async run({ args, values, out, readyDatabase }) {
+      const env = parseEnv();
+      const githubUrl = `${env.GHE_HOST ? env.GHE_PROTOCOL : "https"}://${githubHost(env)}`;
+      return topCommand(await readyDatabase(), args, { days: values.days, team: values.team, json: values.json, githubUrl }, out);
     },
   }),
   defineCommand({

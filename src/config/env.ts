@@ -48,6 +48,25 @@ export const envSchema = z
       .min(1, "must be from 1 to 1440 minutes")
       .max(1440, "must be from 1 to 1440 minutes")
       .default(60),
+    /** the GitHub App's OAuth client (Probot's names, written by its setup flow): sign-in to the dashboard; unset, it is off */
+    GITHUB_CLIENT_ID: optionalText,
+    GITHUB_CLIENT_SECRET: optionalText,
+    /** where people and GitHub reach the app: the OAuth callback is `<url>/closeloop/auth/callback`; default http://localhost:<PORT> */
+    CLOSELOOP_PUBLIC_URL: optionalText.pipe(
+      z
+        .string()
+        .regex(/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/, "must be an http:// or https:// address such as https://closeloop.example.com")
+        .transform((url) => url.replace(/\/+$/, ""))
+        .optional(),
+    ),
+    /** GitHub logins who may use the dashboard's operations page, comma-separated; compared ignoring case */
+    CLOSELOOP_ADMINS: optionalText.pipe(
+      z
+        .string()
+        .transform((list) => list.split(",").map((login) => login.trim()).filter((login) => login !== ""))
+        .pipe(z.array(z.string().regex(/^[a-z\d](?:[a-z\d]|-(?=[a-z\d]))*$/i, "must be GitHub logins separated by commas")))
+        .optional(),
+    ),
     DATABASE_URL: optionalText.transform((url, ctx): DatabaseTarget => {
       try {
         return parseDatabaseUrl(url ?? DEFAULT_DATABASE_URL);
@@ -64,6 +83,13 @@ export const envSchema = z
     }
     if ((env.PRIVATE_KEY || env.PRIVATE_KEY_PATH) && !env.APP_ID) {
       ctx.addIssue({ code: "custom", path: ["APP_ID"], message: "APP_ID is required when a private key is set" });
+    }
+    // One half of an OAuth client cannot sign anyone in.
+    if (env.GITHUB_CLIENT_ID && !env.GITHUB_CLIENT_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["GITHUB_CLIENT_SECRET"], message: "GITHUB_CLIENT_SECRET is required when GITHUB_CLIENT_ID is set" });
+    }
+    if (env.GITHUB_CLIENT_SECRET && !env.GITHUB_CLIENT_ID) {
+      ctx.addIssue({ code: "custom", path: ["GITHUB_CLIENT_ID"], message: "GITHUB_CLIENT_ID is required when GITHUB_CLIENT_SECRET is set" });
     }
     if (env.APP_ID && !env.WEBHOOK_SECRET) {
       ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "WEBHOOK_SECRET is required when APP_ID is set" });
@@ -90,6 +116,26 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
 /** GitHub App credentials present: serve webhooks. Absent: Probot's setup flow registers the app. */
 export function hasAppCredentials(env: Env): boolean {
   return env.APP_ID !== undefined;
+}
+
+/** The dashboard's OAuth client, or null when it is not configured (the dashboard is off). */
+export function dashboardClient(env: Env): { clientId: string; clientSecret: string } | null {
+  return env.GITHUB_CLIENT_ID && env.GITHUB_CLIENT_SECRET ? { clientId: env.GITHUB_CLIENT_ID, clientSecret: env.GITHUB_CLIENT_SECRET } : null;
+}
+
+/** CLOSELOOP_PUBLIC_URL, or http://localhost:<PORT> */
+export function publicUrl(env: Env): string {
+  return env.CLOSELOOP_PUBLIC_URL ?? `http://localhost:${env.PORT}`;
+}
+
+/** The API base for GHE_HOST (Probot's rule), else github.com's. */
+export function githubApiUrl(env: Pick<Env, "GHE_HOST" | "GHE_PROTOCOL">): string {
+  return env.GHE_HOST ? `${env.GHE_PROTOCOL}://${env.GHE_HOST}/api/v3` : "https://api.github.com";
+}
+
+/** GitHub's web address for GHE_HOST, else github.com's: issue links, and the OAuth web flow. */
+export function githubWebUrl(env: Pick<Env, "GHE_HOST" | "GHE_PROTOCOL">): string {
+  return env.GHE_HOST ? `${env.GHE_PROTOCOL}://${env.GHE_HOST}` : "https://github.com";
 }
 
 export function githubHost(env: Env): string {

@@ -22,7 +22,7 @@ export interface Report {
 
 export type FrequencyRules = RepoConfig["frequency"];
 
-const DAY_MS = 24 * 60 * 60 * 1000;
+export const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The frequency label the reports call for at `now`, or null for none. */
 export function frequencyOf(reports: readonly Report[], now: Date, rules: FrequencyRules): Frequency | null {

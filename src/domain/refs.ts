@@ -20,4 +20,14 @@ export interface IssueRef {
   githubId: bigint;
   /** the state the payload shows, used only when the issue is new to us */
   state: "open" | "closed";
+  /** what the payload shows of the issue for the dashboard, when it has it */
+  details?: IssueDetails;
+}
+
+export interface IssueDetails {
+  title: string;
+  /** GitHub's created_at */
+  openedAt: Date;
+  /** the payload's updated_at: a title seen at an older time does not replace a newer one */
+  at: Date;
 }

@@ -1,6 +1,6 @@
 import type { Context } from "probot";
 import { recordIssueClose, recordIssueReopen } from "../store/issues.js";
-import { purgeIssue, transferIssue } from "../store/links.js";
+import { purgeIssue, recordIssueDetails, transferIssue } from "../store/links.js";
 import { captureText } from "./capture.js";
 import type { HandlerDeps } from "./deps.js";
 import { describeIssue, issueRef, repositoryRef } from "./payload-refs.js";
@@ -27,8 +27,9 @@ export async function onIssueBody(deps: HandlerDeps, context: Context<"issues.op
   const { issue } = context.payload;
   if (writtenByThisApp(deps, issue)) return;
   const edited = context.payload.action === "edited";
+  const ref = refs(context);
   await captureText(deps, context, {
-    issue: refs(context),
+    issue: ref,
     source: { kind: "body", key: "" },
     event: { action: edited ? "edited" : "created", version: new Date(edited ? issue.updated_at : issue.created_at) },
     text: issue.body ?? "",
@@ -38,6 +39,8 @@ export async function onIssueBody(deps: HandlerDeps, context: Context<"issues.op
     issueUrl: issue.html_url,
     issueTitle: issue.title,
   });
+  // A title edit changes no link; the dashboard shows the title.
+  if (edited) await recordIssueDetails(deps.prisma, ref);
 }
 
 /**

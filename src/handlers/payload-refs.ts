@@ -15,6 +15,9 @@ export interface IssuePayload {
   number: number;
   state?: string;
   pull_request?: unknown;
+  title?: string;
+  created_at?: string;
+  updated_at?: string;
 }
 
 export function repositoryRef(repository: RepositoryPayload, installationId: number | undefined): RepositoryRef {
@@ -26,7 +29,11 @@ export function repositoryRef(repository: RepositoryPayload, installationId: num
 }
 
 export function issueRef(repository: RepositoryRef, issue: IssuePayload): IssueRef {
-  return { repository, number: issue.number, githubId: BigInt(issue.id), state: issue.state === "closed" ? "closed" : "open" };
+  const ref: IssueRef = { repository, number: issue.number, githubId: BigInt(issue.id), state: issue.state === "closed" ? "closed" : "open" };
+  if (typeof issue.title === "string" && issue.created_at && issue.updated_at) {
+    ref.details = { title: issue.title, openedAt: new Date(issue.created_at), at: new Date(issue.updated_at) };
+  }
+  return ref;
 }
 
 export function describeIssue(ref: IssueRef): string {

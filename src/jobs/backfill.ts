@@ -8,7 +8,7 @@ import { applyIssueLabels } from "../labels/apply-labels.js";
 import { advanceBackfill, type BackfillCounts, type BackfillCursor, type ClaimedBackfill } from "../store/backfills.js";
 import type { Engine } from "../store/database-url.js";
 import type { Prisma } from "../store/database.js";
-import { applySourceChange, type SourceKind } from "../store/links.js";
+import { applySourceChange, recordIssueDetails, type SourceKind } from "../store/links.js";
 import type { IssueRef } from "../domain/refs.js";
 import { githubStatus } from "../github/errors.js";
 import { trustAuthor } from "../domain/trust.js";
@@ -88,7 +88,15 @@ export async function runBackfill(
       if (issue.pull_request) continue;
       if (phase === "closed" && (issue.closed_at === null || new Date(issue.closed_at) < claimed.closedSince)) continue;
       added.issues++;
-      const ref: IssueRef = { repository, number: issue.number, githubId: BigInt(issue.id), state: issue.state === "closed" ? "closed" : "open" };
+      const ref: IssueRef = {
+        repository,
+        number: issue.number,
+        githubId: BigInt(issue.id),
+        state: issue.state === "closed" ? "closed" : "open",
+        details: { title: issue.title, openedAt: new Date(issue.created_at), at: new Date(issue.updated_at) },
+      };
+      // An issue linked before its title was kept gets it now; one without links has no row and is left alone.
+      await recordIssueDetails(deps.prisma, ref);
       let links = trusted(deps, config, `${where}#${issue.number} body`, issue) ? await capture(deps, config, ref, "body", "", issue.body ?? "", issue.created_at, issue.updated_at) : 0;
       if (issue.comments > 0) {
         const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner: repository.owner, repo: repository.name, issue_number: issue.number, per_page: perPage });

@@ -99,7 +99,8 @@ export async function applyIssueLabels(
         const response = await octokit.rest.issues.addLabels({ ...repo, issue_number: issue.number, labels: adding });
         const at = githubTime(response.headers, now);
         known.learn(issue.repository.id, adding);
-        for (const name of adding) writes.push({ name, present: true, at, applied: true });
+        const frequencyLabels = new Set([config.frequency.daily.label, config.frequency.weekly.label].map((label) => label.toLowerCase()));
+        for (const name of adding) writes.push({ name, present: true, at, applied: true, kind: frequencyLabels.has(name.toLowerCase()) ? "frequency" : "team" });
         outcome.added = adding;
       }
       for (const name of plan.remove) {

@@ -2,6 +2,7 @@ import { issueState } from "../domain/mentions.js";
 import type { ClosedTickets } from "../domain/follow-up.js";
 import type { SummaryDetails } from "../domain/reopen-summary.js";
 import type { Prisma, Transaction } from "./database.js";
+import { impactDue } from "./impact.js";
 import { ensureIssue } from "./links.js";
 import { reconcileLinks } from "./mentions.js";
 import { inTransaction } from "./transactions.js";
@@ -70,7 +71,8 @@ export async function recordIssueReopen(prisma: Prisma, ref: IssueRef, at: Date)
 async function settleIssueState(tx: Transaction, issueId: number): Promise<ReturnType<typeof issueState>> {
   const row = await tx.issue.findUniqueOrThrow({ where: { id: issueId }, select: { reopenedAt: true, closes: { select: { closedAt: true, reason: true } } } });
   const state = issueState({ closes: row.closes, reopenedAt: row.reopenedAt });
-  if (state) await tx.issue.update({ where: { id: issueId }, data: state });
+  // The dashboard's counts carry the state: a change makes them due.
+  if (state) await tx.$executeRaw`UPDATE "Issue" SET "state" = ${state.state}, "stateReason" = ${state.stateReason}, "closedAt" = ${state.closedAt}, ${impactDue(new Date())} WHERE "id" = ${issueId}`;
   return state;
 }
 

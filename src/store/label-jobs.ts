@@ -1,6 +1,7 @@
 import type { IssueRef } from "../domain/refs.js";
 import type { Prisma, Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
+import { impactDue } from "./impact.js";
 import { unlocked, type LeasedTable } from "./lease.js";
 
 /**
@@ -22,9 +23,12 @@ export const LABEL_JOBS: LeasedTable = {
   onRelease: Sql.sql`"labelsAttempts" = "labelsAttempts" - 1`,
 };
 
-/** A mark: the earliest unapplied change is kept, the latest is `at`. */
+/**
+ * A mark: the earliest unapplied change is kept, the latest is `at`. What changes labels changes the dashboard's
+ * counts too, so they are due now (src/store/impact.ts), and a count that read the links before this mark is not kept.
+ */
 function wanted(at: Date): Sql.Sql {
-  return Sql.sql`"labelsWantedAt" = COALESCE("labelsWantedAt", ${at}), "labelsMarkedAt" = ${at}`;
+  return Sql.sql`"labelsWantedAt" = COALESCE("labelsWantedAt", ${at}), "labelsMarkedAt" = ${at}, ${impactDue(at)}`;
 }
 
 /** The issue's labels as a webhook payload showed them, true at `at`. */

@@ -64,6 +64,8 @@ export interface LabelWrite {
   at: Date;
   /** set for closeloop's own additions (true) and removals (false); left alone for what it only saw */
   applied?: boolean;
+  /** for closeloop's own additions: which of its labels this is (the dashboard shows them apart) */
+  kind?: "frequency" | "team";
 }
 
 /**
@@ -82,7 +84,7 @@ export async function recordIssueLabels(
   await prisma.$transaction(async (tx) => {
     for (const write of writes) {
       const key = labelKey(write.name);
-      const applied = write.applied === undefined ? {} : { applied: write.applied };
+      const applied = { ...(write.applied === undefined ? {} : { applied: write.applied }), ...(write.kind === undefined ? {} : { kind: write.kind }) };
       await tx.issueLabel.upsert({
         where: { issueId_key: { issueId, key } },
         create: { issueId, key, name: write.name, present: write.present, seenAt: write.at, ...applied },

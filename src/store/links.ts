@@ -1,7 +1,9 @@
 import type { RecognisedLink } from "../domain/link.js";
 import { eventVersions, type SourceEvent } from "../domain/mentions.js";
 import type { Prisma, Transaction } from "./database.js";
+import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { purgeUnlinkedEnrichment } from "./enrich-jobs.js";
+import { impactDue } from "./impact.js";
 import { deriveMentions, reconcileLinks, recordSourceVersions, type ReconcileOutcome } from "./mentions.js";
 import { markLabelsWanted, type SeenLabels } from "./label-jobs.js";
 import { requestLinkNotes } from "./link-notes.js";
@@ -83,11 +85,29 @@ export async function applySourceChange(prisma: Prisma, change: SourceChange): P
  */
 export async function ensureIssue(prisma: Prisma, tx: Transaction, ref: IssueRef): Promise<{ id: number; state: string }> {
   await ensureRepository(prisma, tx, ref.repository);
+  const details = ref.details;
   const [issue] = await tx.$queryRaw<{ id: number; state: string }[]>`
-    INSERT INTO "Issue" ("repositoryId", "number", "githubId", "state", "createdAt") VALUES (${ref.repository.id}, ${ref.number}, ${ref.githubId}, ${ref.state}, ${new Date()})
-    ON CONFLICT ("repositoryId", "number") DO UPDATE SET "number" = excluded."number"
+    INSERT INTO "Issue" ("repositoryId", "number", "githubId", "state", "createdAt", "title", "openedAt", "titleAt")
+    VALUES (${ref.repository.id}, ${ref.number}, ${ref.githubId}, ${ref.state}, ${new Date()}, ${details?.title ?? null}, ${details?.openedAt ?? null}, ${details?.at ?? null})
+    ON CONFLICT ("repositoryId", "number") DO UPDATE SET "number" = excluded."number"${details ? Sql.sql`, ${newerDetails}` : Sql.empty}
     RETURNING "id", "state"`;
   return { id: Number(issue!.id), state: issue!.state };
+}
+
+// The payload's title replaces the stored one unless the stored one came from a newer payload (any order of delivery).
+const newerDetails = Sql.sql`"title" = CASE WHEN "Issue"."titleAt" IS NULL OR "Issue"."titleAt" <= excluded."titleAt" THEN excluded."title" ELSE "Issue"."title" END,
+  "titleAt" = CASE WHEN "Issue"."titleAt" IS NULL OR "Issue"."titleAt" <= excluded."titleAt" THEN excluded."titleAt" ELSE "Issue"."titleAt" END,
+  "openedAt" = excluded."openedAt"`;
+
+/**
+ * Keeps a known issue's title and creation time current from a payload that changed no link (`issues.edited` of the
+ * title, backfill); an issue closeloop has no row for is left alone (it has nothing to show).
+ */
+export async function recordIssueDetails(prisma: Prisma, ref: IssueRef): Promise<void> {
+  const details = ref.details;
+  if (!details) return;
+  await prisma.$executeRaw`UPDATE "Issue" SET "title" = ${details.title}, "titleAt" = ${details.at}, "openedAt" = ${details.openedAt}
+    WHERE "repositoryId" = ${ref.repository.id} AND "number" = ${ref.number} AND ("titleAt" IS NULL OR "titleAt" <= ${details.at})`;
 }
 
 /** `issues.transferred`: the links follow the issue to its new repository and number. */
@@ -100,6 +120,8 @@ export async function transferIssue(prisma: Prisma, from: IssueRef, to: IssueRef
     const arrived = await tx.issue.findUnique({ where: { repositoryId_number: { repositoryId: to.repository.id, number: to.number } } });
     if (arrived) await mergeIssue(tx, arrived.id, issue.id);
     await tx.issue.update({ where: { id: issue.id }, data: { repositoryId: to.repository.id, number: to.number, githubId: to.githubId } });
+    // The dashboard's counts carry the repository.
+    await tx.$executeRaw`UPDATE "Issue" SET ${impactDue(new Date())} WHERE "id" = ${issue.id}`;
     return true;
   });
 }

@@ -13,7 +13,7 @@ function capture() {
 
 describe("the table of commands", () => {
   it("has README, CLI's commands, each once", () => {
-    expect(COMMANDS.map((command) => command.name).sort()).toEqual(["backfill", "jobs", "links", "migrate", "retry", "status"]);
+    expect(COMMANDS.map((command) => command.name).sort()).toEqual(["backfill", "jobs", "links", "migrate", "retry", "status", "top"]);
   });
 
   it.each(COMMANDS.map((command) => [command.name, command] as const))("%s has a usage, a summary and a description of every flag", (name, command) => {

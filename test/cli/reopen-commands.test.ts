@@ -1,19 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { runCli } from "../../src/cli/main.js";
-import type { Output } from "../../src/cli/output.js";
+import { captureCli } from "../support/cli-output.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { claimSweep, finishSweep } from "../../src/store/sweep-schedule.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { closeWithLinks, conversation, issueRef } from "../support/reopen.js";
 import { recordIssueClose } from "../../src/store/issues.js";
 
-function capture() {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  let json: unknown;
-  const out: Output = { line: (text) => lines.push(text), table: (header, rows) => lines.push(...[header, ...rows].map((r) => r.join("|"))), json: (value) => (json = value) };
-  return { out, error: (line: string) => errors.push(line), lines, errors, json: () => json };
-}
+const capture = captureCli;
 
 describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
   let database: Database;

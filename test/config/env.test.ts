@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseEnv } from "../../src/config/env.js";
+import { dashboardClient, parseEnv, publicUrl } from "../../src/config/env.js";
 
 describe("parseEnv", () => {
   it("applies the defaults README, Environment lists to an empty environment", () => {
@@ -29,8 +29,19 @@ describe("parseEnv", () => {
     [{ APP_ID: "my-app", PRIVATE_KEY: "k", WEBHOOK_SECRET: "s" }, "invalid environment: APP_ID: must be the numeric App ID"],
     [{ PRIVATE_KEY_PATH: "/nonexistent/key.pem", APP_ID: "1", WEBHOOK_SECRET: "s" }, "invalid environment: PRIVATE_KEY_PATH: file not found"],
     [{ GHE_HOST: "https://github.example.com" }, "invalid environment: GHE_HOST: must be a host name such as github.example.com, without https://"],
+    [{ GITHUB_CLIENT_ID: "Iv1.abc" }, "invalid environment: GITHUB_CLIENT_SECRET: GITHUB_CLIENT_SECRET is required when GITHUB_CLIENT_ID is set"],
+    [{ GITHUB_CLIENT_SECRET: "s" }, "invalid environment: GITHUB_CLIENT_ID: GITHUB_CLIENT_ID is required when GITHUB_CLIENT_SECRET is set"],
+    [{ CLOSELOOP_PUBLIC_URL: "closeloop.example.com" }, 'invalid environment: CLOSELOOP_PUBLIC_URL: must be an http:// or https:// address such as https://closeloop.example.com (got "closeloop.example.com")'],
+    [{ CLOSELOOP_ADMINS: "octocat, not a login" }, 'invalid environment: CLOSELOOP_ADMINS: must be GitHub logins separated by commas (got "octocat, not a login")'],
   ])("rejects %o with one line naming the variable", (source, message) => {
     expect(() => parseEnv(source)).toThrow(message);
+  });
+
+  it("reads the dashboard's OAuth client, public address and admins", () => {
+    const off = parseEnv({ PORT: "8080" });
+    expect([dashboardClient(off), publicUrl(off), off.CLOSELOOP_ADMINS]).toEqual([null, "http://localhost:8080", undefined]);
+    const on = parseEnv({ GITHUB_CLIENT_ID: "Iv1.abc", GITHUB_CLIENT_SECRET: "s3", CLOSELOOP_PUBLIC_URL: "https://cl.example.com/", CLOSELOOP_ADMINS: " octocat,Hubot-2 ," });
+    expect([dashboardClient(on), publicUrl(on), on.CLOSELOOP_ADMINS]).toEqual([{ clientId: "Iv1.abc", clientSecret: "s3" }, "https://cl.example.com", ["octocat", "Hubot-2"]]);
   });
 
   it("does not echo secrets", () => {

@@ -75,6 +75,11 @@ describe.each(ENGINES)("the real process on %s", (engine) => {
     expect(JSON.parse(cli.stdout)).toEqual([]);
   });
 
+  it("answers 404 under /closeloop/ without an OAuth client, and says at start how to turn the dashboard on", async () => {
+    for (const path of ["/closeloop/", "/closeloop/auth/login", "/closeloop/api/issues"]) expect((await fetch(`${app.baseUrl}${path}`, { redirect: "manual" })).status).toBe(404);
+    expect(app.output()).toContain("dashboard off: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET");
+  });
+
   it("answers 400 to a body that is not JSON", async () => {
     const response = await deliver(app, "{not json");
     expect(response.status).toBe(400);

@@ -26,6 +26,14 @@ export interface FakeProject {
   items: Map<string, { id: string; values: Map<string, number> }>;
 }
 
+/** A person who can sign in to the dashboard through the fake's OAuth web flow, and the repositories they can read. */
+export interface FakeUser {
+  login: string;
+  id: number;
+  /** installation id → repository ids the person can read there */
+  installations: Record<number, number[]>;
+}
+
 export interface FakeCheckRun {
   /** owner/repo, as the request named it */
   repository: string;
@@ -53,10 +61,18 @@ export class FakeGitHub {
   readonly projects = new Map<string, FakeProject>();
   /** check runs created (`POST /repos/{owner}/{repo}/check-runs`), in order */
   readonly checkRuns: FakeCheckRun[] = [];
+  /** people who can sign in, by login; `signInAs` says who the next authorize request is (GitHub's own session) */
+  readonly users = new Map<string, FakeUser>();
+  signInAs: string | null = null;
+  /** the OAuth client the web flow accepts */
+  oauthClient = { id: "Iv1.fake", secret: "fake-secret" };
   /** GitHub's clock for the `Date` header (closeloop dates its label writes by it); the real one unless set */
   clock: () => Date = () => new Date();
   #server: Server | undefined;
   #nextCommentId = 1000;
+  #nextCode = 0;
+  /** OAuth codes handed out by authorize and not yet exchanged → login */
+  readonly #codes = new Map<string, string>();
   /** the app each installation token was minted for (the JWT's `iss`), so comments posted with it are the app's */
   readonly #tokenApps = new Map<string, number>();
 
@@ -76,6 +92,7 @@ export class FakeGitHub {
     const path = (request.url ?? "").replace(/^\/api\/v3/, "");
     this.requests.push({ method: request.method ?? "", path, body });
     response.setHeader("date", this.clock().toUTCString());
+    if (this.#oauth(request.method ?? "", path, body, request.headers.authorization, response)) return;
     const token = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path);
     if (request.method === "POST" && token) {
       const expires = new Date(Date.now() + 3_600_000).toISOString();
@@ -103,6 +120,57 @@ export class FakeGitHub {
 
   #graphql(body: string, response: ServerResponse): void {
     sendJson(response, 200, graphqlAnswer(this.projects, body));
+  }
+
+  /**
+   * GitHub's OAuth web flow and the user API a signed-in person's token reaches: GET /login/oauth/authorize (as if the
+   * person `signInAs` approved: back to redirect_uri with a one-time code and the state), POST
+   * /login/oauth/access_token (the code for a user token; a used or unknown code is GitHub's bad_verification_code),
+   * GET /user, /user/installations and /user/installations/{id}/repositories for that token (401 for any other).
+   */
+  #oauth(method: string, path: string, body: string, authorization: string | undefined, response: ServerResponse): boolean {
+    const url = new URL(path, "http://fake");
+    if (method === "GET" && url.pathname === "/login/oauth/authorize") {
+      const redirect = url.searchParams.get("redirect_uri");
+      if (url.searchParams.get("client_id") !== this.oauthClient.id || !redirect || this.signInAs === null) {
+        sendJson(response, 400, { message: "bad authorize request" });
+        return true;
+      }
+      const code = `code-${this.signInAs}-${++this.#nextCode}`;
+      this.#codes.set(code, this.signInAs);
+      const back = new URL(redirect);
+      back.searchParams.set("code", code);
+      back.searchParams.set("state", url.searchParams.get("state") ?? "");
+      response.writeHead(302, { location: back.toString() }).end();
+      return true;
+    }
+    if (method === "POST" && url.pathname === "/login/oauth/access_token") {
+      const sent = JSON.parse(body || "{}") as { client_id?: string; client_secret?: string; code?: string };
+      const login = sent.code === undefined ? undefined : this.#codes.get(sent.code);
+      if (sent.client_id !== this.oauthClient.id || sent.client_secret !== this.oauthClient.secret || login === undefined) {
+        sendJson(response, 200, { error: "bad_verification_code", error_description: "The code passed is incorrect or expired.", error_uri: "https://docs.github.com" });
+        return true;
+      }
+      this.#codes.delete(sent.code!);
+      sendJson(response, 200, { access_token: `ghu_${login}`, token_type: "bearer", scope: "" });
+      return true;
+    }
+    if (method !== "GET" || !/^\/user(\/|$)/.test(url.pathname)) return false;
+    const user = this.users.get(/^token ghu_(\S+)$/i.exec(authorization ?? "")?.[1] ?? "");
+    if (user === undefined) {
+      sendJson(response, 401, { message: "Bad credentials" });
+      return true;
+    }
+    const repositories = /^\/user\/installations\/(\d+)\/repositories$/.exec(url.pathname);
+    if (url.pathname === "/user") sendJson(response, 200, { login: user.login, id: user.id });
+    else if (url.pathname === "/user/installations") {
+      const installations = Object.keys(user.installations).map((id) => ({ id: Number(id) }));
+      sendJson(response, 200, { total_count: installations.length, installations });
+    } else if (repositories) {
+      const ids = user.installations[Number(repositories[1])] ?? [];
+      sendJson(response, 200, { total_count: ids.length, repositories: ids.map((id) => ({ id })) });
+    } else sendJson(response, 404, { message: "Not Found" });
+    return true;
   }
 
   /** POST and GET /repos/{owner}/{repo}/issues/{number}/comments, PATCH /repos/{owner}/{repo}/issues/comments/{id}. */

@@ -163,6 +163,9 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
     github.createLabel(WEEKLY, "fbca04");
     github.addLabels([WEEKLY, "team: money", "team: vip", "team: a b"]);
     await send("issue_comment", comment(2, `${ticket(2)}`, 2));
+    // which of its labels is which, for the dashboard
+    const kinds = await harness.database.prisma.issueLabel.findMany({ orderBy: { key: "asc" }, select: { name: true, kind: true } });
+    expect(kinds.map((row) => `${row.name}: ${row.kind}`)).toEqual([`${WEEKLY}: frequency`, "team: a b: team", "team: money: team", "team: vip: team"]);
 
     // the comment carrying the Billing conversation is deleted: its link goes, and with it every label
     github.removeLabel(WEEKLY);

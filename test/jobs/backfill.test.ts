@@ -21,6 +21,7 @@ function issue(number: number, fields: { body?: string; comments?: number; state
   return {
     id: 9000 + number,
     number,
+    title: `Issue ${number}`,
     state: fields.state ?? "open",
     author_association: fields.association ?? "MEMBER",
     body: fields.body ?? null,
@@ -103,6 +104,12 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
     expect(await links(4)).toEqual([["helpscout", "123", "body", "2026-01-10T10:00:00.000Z"]]);
     expect(await links(5)).toEqual([]);
     expect(await links(2)).toEqual([]);
+    // what the dashboard shows of the issues it has rows for
+    const issues = await database.prisma.issue.findMany({ orderBy: { number: "asc" }, select: { number: true, title: true, openedAt: true } });
+    expect(issues).toEqual([
+      { number: 1, title: "Issue 1", openedAt: new Date("2026-01-10T10:00:00Z") },
+      { number: 4, title: "Issue 4", openedAt: new Date("2026-01-10T10:00:00Z") },
+    ]);
   });
 
   it("reads only what links.from trusts and what apps installed on the repository wrote", async () => {

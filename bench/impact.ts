@@ -1,0 +1,101 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_IMPACT_QUERY, rankIssues, type ImpactQuery } from "../src/dashboard/impact.js";
+import { refreshImpact } from "../src/store/impact.js";
+import { openMigratedDatabase } from "./bench-database.js";
+import { labelSweepSize, NOW, seed } from "./labels.js";
+import { startPostgres } from "./processes.js";
+
+// P6 (README Development): the dashboard's impact page over P4's seed (100,000 issues, 1,000,000 live links posted
+// over 30 days), timing rankIssues in this process, as the page's handler calls it: its server time without HTTP.
+const P6_MS = 300;
+
+const QUERIES: { name: string; query: Partial<ImpactQuery> }[] = [
+  { name: "default (open, 30 days, by reports)", query: {} },
+  { name: "filtered (team, helpdesk, repository)", query: { team: "team: billing", helpdesk: "zendesk", repository: "bench/labels" } },
+  { name: "sorted (7 days, by last report, page 3)", query: { days: 7, sort: "last", page: 3 } },
+];
+
+export interface ImpactFigures {
+  engine: string;
+  seedSeconds: number;
+  /** the first count of every issue after the seed (a new install's first page, or the migration's) */
+  coldSeconds: number;
+  queries: { name: string; p50Ms: number; p95Ms: number; total: number }[];
+  /** issues counted again during the timed runs (their reports left a window as the clock moved) */
+  recounted: number;
+}
+
+/** Seeds, counts every issue once, then times `runs` pages of each query, the clock moving one second per page. */
+export async function benchImpact(engine: string, url: string, issues: number, links: number, runs: number): Promise<ImpactFigures> {
+  const seedStarted = performance.now();
+  await seed(url, issues, links);
+  const database = await openMigratedDatabase(url);
+  const { prisma } = database;
+  try {
+    // The seed writes rows directly, so it marks nothing: every issue is due, as after the migration. One in ten
+    // carries a team label, for the filtered query.
+    const epoch = new Date(0);
+    await prisma.$executeRaw`UPDATE "Issue" SET "impactDueAt" = ${epoch}, "title" = 'Issue ' || CAST("id" AS TEXT)`;
+    await prisma.$executeRawUnsafe(`INSERT INTO "IssueLabel" ("issueId", "key", "name", "present", "seenAt", "applied", "kind")
+      SELECT "id", 'team: billing', 'team: billing', ${engine === "sqlite" ? "1" : "true"}, "createdAt", ${engine === "sqlite" ? "1" : "true"}, 'team' FROM "Issue" WHERE "id" % 10 = 0`);
+    const seedSeconds = (performance.now() - seedStarted) / 1000;
+    const coldStarted = performance.now();
+    await refreshImpact(prisma, NOW);
+    const coldSeconds = (performance.now() - coldStarted) / 1000;
+    // As the seed analysed its tables (PostgreSQL's autovacuum does it in service).
+    await prisma.$executeRawUnsafe(`ANALYZE "IssueImpact"`);
+
+    let clock = NOW.getTime();
+    const due = await prisma.issueImpact.count({ where: { dueAt: { lte: new Date(clock + QUERIES.length * (runs + 5) * 1000) } } });
+    const queries = [];
+    for (const { name, query } of QUERIES) {
+      const times: number[] = [];
+      let total = 0;
+      for (let run = 0; run < runs + 5; run++) {
+        clock += 1000;
+        const started = performance.now();
+        const page = await rankIssues(prisma, { ...DEFAULT_IMPACT_QUERY, ...query }, { all: true }, new Date(clock));
+        if (run >= 5) times.push(performance.now() - started);
+        total = page.total;
+      }
+      times.sort((a, b) => a - b);
+      queries.push({ name, p50Ms: percentile(times, 0.5), p95Ms: percentile(times, 0.95), total });
+    }
+    return { engine, seedSeconds, coldSeconds, queries, recounted: due };
+  } finally {
+    await database.close();
+  }
+}
+
+const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
+
+/** P6 on each engine of BENCH_LABEL_ENGINES (P4's sizes), printed with its target. */
+export async function runP6(newPostgresUrl?: () => Promise<string>): Promise<void> {
+  const { links, issues, engines } = labelSweepSize();
+  const runs = Number(process.env.BENCH_P6_RUNS ?? 40);
+  const results: ImpactFigures[] = [];
+  const postgres = engines.includes("postgresql") && !newPostgresUrl ? await startPostgres() : undefined;
+  try {
+    for (const engine of engines) {
+      const url = engine === "sqlite" ? `file:${join(mkdtempSync(join(tmpdir(), "closeloop-bench-impact-")), "closeloop.db")}` : await (newPostgresUrl ?? postgres!.newDatabaseUrl)();
+      results.push(await benchImpact(engine, url, issues, links, runs));
+    }
+  } finally {
+    await postgres?.stop();
+  }
+  console.log(`\nP6 impact page: rankIssues over ${issues.toLocaleString("en")} issues and ${links.toLocaleString("en")} live links, ${runs} pages of 50 per query after 5 warm-up pages, the clock one second later each page (due counts recounted on the way)`);
+  for (const { engine, seedSeconds, coldSeconds, queries, recounted } of results) {
+    console.log(`${engine.padEnd(12)} seed ${seedSeconds.toFixed(1)} s; first count of every issue ${coldSeconds.toFixed(1)} s; ${recounted} issues due again during the runs`);
+    console.log(`${"".padEnd(12)} ${"query".padEnd(42)} ${"p50 ms".padStart(8)} ${"p95 ms".padStart(8)}  issues  target`);
+    for (const query of queries) {
+      console.log(
+        `${"".padEnd(12)} ${query.name.padEnd(42)} ${query.p50Ms.toFixed(1).padStart(8)} ${query.p95Ms.toFixed(1).padStart(8)} ${String(query.total).padStart(7)}  p95 ${(query.p95Ms / P6_MS).toFixed(2)}× of ≤ ${P6_MS} ms ${query.p95Ms <= P6_MS ? "MET" : "MISSED"}`,
+      );
+    }
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await runP6();

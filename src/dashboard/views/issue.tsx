@@ -1,0 +1,118 @@
+import { DEFAULT_CONFIG } from "../../config/repo-config.js";
+import { helpdeskUrl } from "../../domain/conversation-links.js";
+import type { IssueView, ReopenView } from "../../store/dashboard.js";
+import { ReportsChart } from "./chart.js";
+import { Label, Layout, When, type HeaderViewer } from "./layout.js";
+
+export const HELPDESK_NAMES: Record<string, string> = { intercom: "Intercom", front: "Front", zendesk: "Zendesk", helpscout: "Help Scout", freshdesk: "Freshdesk" };
+
+/**
+ * A label's colour: the frequency labels' configured default colours (`frequency.*.color`), else GitHub's grey for a
+ * label created without one, as team labels are (src/domain/label-plan.ts).
+ */
+export function labelColor(name: string): string {
+  const key = name.toLowerCase();
+  for (const rule of [DEFAULT_CONFIG.frequency.daily, DEFAULT_CONFIG.frequency.weekly]) if (rule.label.toLowerCase() === key) return rule.color;
+  return "ededed";
+}
+
+/** The issue page: its linked conversations, reports over time, and after a close each conversation's reopen. */
+export function IssuePage(props: { viewer: HeaderViewer; issue: IssueView; githubUrl: string; perDay: number[]; chartDays: number }) {
+  const { issue } = props;
+  const name = `${issue.owner}/${issue.name}#${issue.number}`;
+  return (
+    <Layout title={name} viewer={props.viewer} section={null}>
+      <h1>
+        {issue.title ?? name} <span class="muted">{issue.title ? name : ""}</span>
+      </h1>
+      <p>
+        <a href={props.githubUrl}>Open on GitHub</a> · {issue.state === "closed" ? "Closed" : "Open"} ·{" "}
+        {issue.links.length} linked conversation{issue.links.length === 1 ? "" : "s"}{" "}
+        {issue.labels.map((label) => (
+          <Label name={label} color={labelColor(label)} />
+        ))}
+      </p>
+      <h2 id="reports">Reports per day, last {props.chartDays} days</h2>
+      <ReportsChart perDay={props.perDay} width={Math.max(180, props.chartDays * 6)} height={60} label={`Reports per day for ${name}`} />
+      <h2 id="conversations">Linked conversations</h2>
+      {issue.links.length === 0 ? (
+        <p class="muted">No conversation is linked to this issue.</p>
+      ) : (
+        <table aria-labelledby="conversations">
+          <thead>
+            <tr>
+              <th scope="col">Helpdesk</th>
+              <th scope="col">Conversation</th>
+              <th scope="col">Source</th>
+              <th scope="col">Linked</th>
+              <th scope="col">Reported</th>
+              <th scope="col">Team</th>
+              <th scope="col">Tags</th>
+            </tr>
+          </thead>
+          <tbody>
+            {issue.links.map((link) => (
+              <tr>
+                <td>{HELPDESK_NAMES[link.provider] ?? link.provider}</td>
+                <th scope="row">
+                  <a href={helpdeskUrl(link)} rel="noreferrer">{link.conversationId}</a>
+                </th>
+                <td>{link.source}</td>
+                <td><When at={link.linkedAt} /></td>
+                <td><When at={link.reportedAt} /></td>
+                <td>{link.team ?? <span class="muted">—</span>}</td>
+                <td>{link.tags.length > 0 ? link.tags.join(", ") : <span class="muted">—</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {issue.closes.map((close, index) => (
+        <section aria-labelledby={`close-${index}`}>
+          <h2 id={`close-${index}`}>
+            Closed <When at={close.closedAt} /> ({close.reason.replace("_", " ")}){close.closedBy ? ` by ${close.closedBy}` : ""}
+          </h2>
+          {!close.reopen ? (
+            <p>Reopened nothing: {close.refusal ?? `its reason (${close.reason}) is not in reopen.on`}.</p>
+          ) : (
+            <ReopenTable jobs={close.jobs} caption="Each linked conversation's reopen" />
+          )}
+        </section>
+      ))}
+    </Layout>
+  );
+}
+
+/** A close's reopen jobs: done, pending (with attempts), dead with its reason. */
+export function ReopenTable(props: { jobs: readonly ReopenView[]; caption: string }) {
+  if (props.jobs.length === 0) return <p class="muted">No conversation was linked when it closed.</p>;
+  return (
+    <table>
+      <caption>{props.caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Helpdesk</th>
+          <th scope="col">Conversation</th>
+          <th scope="col">Reopen</th>
+          <th scope="col" class="num">Attempts</th>
+          <th scope="col">Why it failed</th>
+          <th scope="col">Settled</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.jobs.map((job) => (
+          <tr>
+            <td>{HELPDESK_NAMES[job.provider] ?? job.provider}</td>
+            <th scope="row">
+              <a href={helpdeskUrl(job)} rel="noreferrer">{job.conversationId}</a>
+            </th>
+            <td class={`state-${job.state}`}>{job.state === "dead" ? "failed (dead)" : job.state}</td>
+            <td class="num">{job.attempts}</td>
+            <td>{job.state === "dead" || job.lastError ? `${job.lastError ?? ""}${job.lastStatus ? ` (HTTP ${job.lastStatus})` : ""}` : <span class="muted">—</span>}</td>
+            <td><When at={job.finishedAt} /></td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,43 @@
+import type { Prisma } from "./database.js";
+
+/** A signed-in person, as the dashboard reads them back for a request. `token` is still encrypted. */
+export interface StoredSession {
+  id: string;
+  login: string;
+  userId: bigint;
+  token: string;
+  expiresAt: Date;
+}
+
+/** Records a sign-in under way (the hash of its OAuth state), and drops the expired ones. */
+export async function recordSignIn(prisma: Prisma, signIn: { id: string; returnTo: string; expiresAt: Date }, now = new Date()): Promise<void> {
+  await prisma.dashboardSignIn.deleteMany({ where: { expiresAt: { lte: now } } });
+  await prisma.dashboardSignIn.create({ data: signIn });
+}
+
+/**
+ * Takes the sign-in whose state hashes to `id`, once: of two callbacks with the same state (a replay, or two replicas),
+ * only the one whose delete removed the row gets its `returnTo`; an unknown or expired state gets null.
+ */
+export async function takeSignIn(prisma: Prisma, id: string, now = new Date()): Promise<{ returnTo: string } | null> {
+  const row = await prisma.dashboardSignIn.findUnique({ where: { id }, select: { returnTo: true } });
+  if (row === null) return null;
+  const { count } = await prisma.dashboardSignIn.deleteMany({ where: { id, expiresAt: { gt: now } } });
+  return count === 1 ? row : null;
+}
+
+/** Stores a new session, and drops the expired ones. */
+export async function recordSession(prisma: Prisma, session: StoredSession & { createdAt: Date }, now = new Date()): Promise<void> {
+  await prisma.dashboardSession.deleteMany({ where: { expiresAt: { lte: now } } });
+  await prisma.dashboardSession.create({ data: session });
+}
+
+/** The live session whose cookie token hashes to `id`; null when there is none or it expired. */
+export async function findSession(prisma: Prisma, id: string, now = new Date()): Promise<StoredSession | null> {
+  return prisma.dashboardSession.findFirst({ where: { id, expiresAt: { gt: now } }, select: { id: true, login: true, userId: true, token: true, expiresAt: true } });
+}
+
+/** Signs the session out: its cookie no longer finds it, on any replica. */
+export async function deleteSession(prisma: Prisma, id: string): Promise<void> {
+  await prisma.dashboardSession.deleteMany({ where: { id } });
+}

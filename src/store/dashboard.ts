@@ -1,0 +1,152 @@
+import type { Report } from "../domain/frequency.js";
+import { parseTags } from "./labels.js";
+import type { Prisma } from "./database.js";
+
+/** One linked conversation as the dashboard's issue page lists it. */
+export interface LinkView {
+  provider: string;
+  account: string;
+  conversationId: string;
+  url: string;
+  /** where the URL was first posted: body | comment | helpdesk */
+  source: string;
+  linkedAt: Date;
+  /** when the customer's conversation began, from the helpdesk (null until read) */
+  reportedAt: Date | null;
+  team: string | null;
+  tags: string[];
+}
+
+/** One reopen job of a close: which conversation, and where it stands. */
+export interface ReopenView {
+  id: number;
+  provider: string;
+  account: string;
+  conversationId: string;
+  url: string;
+  state: string;
+  attempts: number;
+  lastError: string | null;
+  lastStatus: number | null;
+  finishedAt: Date | null;
+}
+
+export interface CloseView {
+  closedAt: Date;
+  reason: string;
+  /** whether this close reopens its conversations, and if not because of its closer, why */
+  reopen: boolean;
+  refusal: string | null;
+  closedBy: string | null;
+  jobs: ReopenView[];
+}
+
+export interface IssueView {
+  repositoryId: bigint;
+  owner: string;
+  name: string;
+  number: number;
+  title: string | null;
+  state: string;
+  frequency: string | null;
+  /** the labels closeloop knows on the issue now */
+  labels: string[];
+  links: LinkView[];
+  /** the live links as reports (their date and customer hash), for the chart */
+  reports: Report[];
+  /** newest first */
+  closes: CloseView[];
+}
+
+const JOB_FIELDS = { id: true, provider: true, account: true, conversationId: true, url: true, state: true, attempts: true, lastError: true, lastStatus: true, finishedAt: true } as const;
+
+/** The issue `number` of the repository named `fullName` (lower-cased owner/name), or null when closeloop has no such issue. */
+export async function findIssueView(prisma: Prisma, fullName: string, number: number): Promise<IssueView | null> {
+  const repository = await prisma.repository.findFirst({ where: { fullName }, select: { id: true, owner: true, name: true } });
+  if (repository === null) return null;
+  const issue = await prisma.issue.findUnique({
+    where: { repositoryId_number: { repositoryId: repository.id, number } },
+    select: {
+      number: true,
+      title: true,
+      state: true,
+      frequency: true,
+      labels: { where: { present: true }, orderBy: { key: "asc" }, select: { name: true } },
+      links: {
+        orderBy: [{ linkedAt: "asc" }, { id: "asc" }],
+        select: { provider: true, account: true, conversationId: true, url: true, source: true, linkedAt: true, conversationCreatedAt: true, team: true, tags: true, customerHash: true },
+      },
+      closes: {
+        orderBy: { closedAt: "desc" },
+        select: { closedAt: true, reason: true, reopen: true, refusal: true, closedBy: true, jobs: { orderBy: { id: "asc" }, select: JOB_FIELDS } },
+      },
+    },
+  });
+  if (issue === null) return null;
+  return {
+    repositoryId: repository.id,
+    owner: repository.owner,
+    name: repository.name,
+    number: issue.number,
+    title: issue.title,
+    state: issue.state,
+    frequency: issue.frequency,
+    labels: issue.labels.map((label) => label.name),
+    links: issue.links.map(({ conversationCreatedAt, tags, customerHash: _, ...link }) => ({ ...link, reportedAt: conversationCreatedAt, tags: parseTags(tags) })),
+    reports: issue.links.map((link) => ({ at: link.linkedAt, customer: link.customerHash })),
+    closes: issue.closes,
+  };
+}
+
+/** A recent close and what became of its reopens: the rep's list of customers to get back to. */
+export interface ClosedIssueView {
+  owner: string;
+  name: string;
+  number: number;
+  closedAt: Date;
+  reason: string;
+  reopen: boolean;
+  refusal: string | null;
+  done: number;
+  pending: number;
+  /** the jobs that failed (dead), with why */
+  failed: ReopenView[];
+}
+
+/**
+ * Closes of the last `days` days in the given repositories, newest first, at most `take`: how many of their
+ * conversations were reopened, how many wait, and which failed and why.
+ */
+export async function listRecentCloses(prisma: Prisma, repositoryIds: readonly bigint[], options: { now: Date; days: number; take: number }): Promise<ClosedIssueView[]> {
+  if (repositoryIds.length === 0) return [];
+  const closes = await prisma.issueClose.findMany({
+    where: { closedAt: { gte: new Date(options.now.getTime() - options.days * 86_400_000) }, issue: { repositoryId: { in: [...repositoryIds] } } },
+    orderBy: [{ closedAt: "desc" }, { id: "desc" }],
+    take: options.take,
+    select: {
+      closedAt: true,
+      reason: true,
+      reopen: true,
+      refusal: true,
+      issue: { select: { number: true, repository: { select: { owner: true, name: true } } } },
+      jobs: { orderBy: { id: "asc" }, select: JOB_FIELDS },
+    },
+  });
+  return closes.map((close) => ({
+    owner: close.issue.repository.owner,
+    name: close.issue.repository.name,
+    number: close.issue.number,
+    closedAt: close.closedAt,
+    reason: close.reason,
+    reopen: close.reopen,
+    refusal: close.refusal,
+    done: close.jobs.filter((job) => job.state === "done").length,
+    pending: close.jobs.filter((job) => job.state === "pending" || job.state === "running").length,
+    failed: close.jobs.filter((job) => job.state === "dead"),
+  }));
+}
+
+/** The id of the repository named `fullName` (lower-cased owner/name), or null when closeloop has none by that name. */
+export async function findRepositoryId(prisma: Prisma, fullName: string): Promise<bigint | null> {
+  return (await prisma.repository.findFirst({ where: { fullName }, select: { id: true } }))?.id ?? null;
+}

@@ -1,0 +1,162 @@
+import { PROVIDERS } from "../domain/link.js";
+import { configuredWebhooks } from "../http/helpdesk-webhooks.js";
+import { enabledProviders } from "../providers/registry.js";
+import { backfillSummary } from "./backfills.js";
+import { checkReadiness, type Database } from "./database.js";
+import { listConfigErrors } from "./config-errors.js";
+import { listLabelErrors } from "./labels.js";
+import { linkNoteBacklog, retryDeadLinkNotes } from "./link-notes.js";
+import { listProjectErrors } from "./project-fields.js";
+import { migrationStatus } from "./migrations.js";
+import { deliveryBacklog } from "./deliveries.js";
+import { enrichmentBacklog, retryDeadEnrichment } from "./enrich-jobs.js";
+import type { ProviderQueue } from "./helpdesk-jobs.js";
+import { jobBacklog, retryJobs } from "./reopen-jobs.js";
+import type { Prisma } from "./database.js";
+import { refusedCloses } from "./issues.js";
+import { readSweep } from "./sweep-schedule.js";
+
+export interface StatusJson {
+  database: { engine: string; url: string; ready: boolean; reason?: string };
+  migrations: { applied: string[]; pending: string[]; problem?: string };
+  /** `enabled`: API credentials set (reopen, enrichment); `webhook`: its webhook secret set (links made in the helpdesk) */
+  providers: { id: string; enabled: boolean; webhook: boolean; problem?: string }[];
+  links: number;
+  issues: number;
+  /** webhook deliveries stored but not yet processed, and the ones that failed too often */
+  deliveries: { waiting: number; dead: { id: string; event: string; attempts: number; error: string | null; deadAt: string | null }[] };
+  /** reopen jobs per provider (queued = pending + running) and the latest dead letters */
+  reopen: {
+    providers: QueueJson[];
+    dead: { id: number; provider: string; conversationId: string; issue: string; attempts: number; error: string | null; deadAt: string | null }[];
+    /** closes that reopened nothing because their closer lacked `reopen.by`: how many, and the latest ten */
+    refused: { count: number; latest: { issue: string; closedAt: string; closedBy: string | null; reason: string }[] };
+  };
+  /**
+   * notes on conversations a GitHub body or comment linked for the first time, per provider, and the latest that
+   * died (their ids are link-note ids, not `closeloop jobs` ids; `closeloop retry --dead` queues them again)
+   */
+  linkNotes: {
+    providers: QueueJson[];
+    dead: { id: number; provider: string; conversationId: string; issue: string; attempts: number; error: string | null; deadAt: string | null }[];
+  };
+  /** jobs reading linked conversations' team, tags and customer for the labels, per provider */
+  enrichment: { providers: QueueJson[] };
+  /** the decay sweep: the last one that finished, whether one runs now, and when the next is due (null: never ran) */
+  sweep: {
+    lastFinishedAt: string | null;
+    durationMs: number | null;
+    issues: number;
+    links: number;
+    changed: number;
+    error: string | null;
+    runningSince: string | null;
+    nextRunAt: string | null;
+  } | null;
+  /** reading existing issues of newly installed repositories */
+  backfills: { pending: number; running: number; done: number; failed: number; failures: { repository: string; error: string | null; finishedAt: string | null }[] };
+  configErrors: { repository: string; path: string; message: string; commitSha: string | null; seenAt: string }[];
+  /** repositories where GitHub refused label writes (403); writes there pause an hour, then are tried again */
+  labelErrors: { repository: string; message: string; seenAt: string }[];
+  /** repositories whose `project.url` project GitHub will not let closeloop use; writes pause an hour, then one is tried */
+  projectErrors: { repository: string; url: string; message: string; seenAt: string }[];
+}
+
+/**
+ * What `closeloop status` and the dashboard's operations page show, read once: the database and migrations, the
+ * providers' settings in `env`, queues, dead letters, the last sweep, backfills, config and label errors. `healthy`:
+ * the database is ready and every provider's settings are valid.
+ */
+export async function readStatus(database: Database, env: Record<string, string | undefined>): Promise<{ status: StatusJson; healthy: boolean }> {
+  const readiness = await checkReadiness(database);
+  const migrations = await migrationStatus(database.target);
+  const providers = providerStatus(env);
+  const counts = readiness.ready ? await Promise.all([database.prisma.link.count(), database.prisma.issue.count()]) : [0, 0];
+  const configErrors = readiness.ready ? await listConfigErrors(database.prisma) : [];
+  const labelErrors = readiness.ready ? await listLabelErrors(database.prisma) : [];
+  const projectErrors = readiness.ready ? await listProjectErrors(database.prisma) : [];
+  const backlog = readiness.ready ? await deliveryBacklog(database.prisma) : { waiting: 0, dead: [] };
+  const jobs = readiness.ready ? await jobBacklog(database.prisma) : { providers: [], dead: [] };
+  const refused = readiness.ready ? await refusedCloses(database.prisma) : { count: 0, latest: [] };
+  const enrichment = readiness.ready ? await enrichmentBacklog(database.prisma) : [];
+  const notes = readiness.ready ? await linkNoteBacklog(database.prisma) : { providers: [], dead: [] };
+  const sweep = readiness.ready ? await readSweep(database.prisma) : null;
+  const backfills = readiness.ready ? await backfillSummary(database.prisma) : { pending: 0, running: 0, done: 0, failed: 0, failures: [] };
+  const status: StatusJson = {
+    database: { engine: database.engine, url: database.target.display.replace(/^\S+ /, ""), ready: readiness.ready, ...(readiness.reason ? { reason: readiness.reason } : {}) },
+    migrations,
+    providers,
+    links: counts[0]!,
+    issues: counts[1]!,
+    deliveries: {
+      waiting: backlog.waiting,
+      dead: backlog.dead.map((d) => ({ id: d.id, event: d.name, attempts: d.attempts, error: d.lastError, deadAt: d.deadAt?.toISOString() ?? null })),
+    },
+    reopen: {
+      providers: jobs.providers.map(queueJson),
+      dead: jobs.dead.map((job) => ({ id: job.id, provider: job.provider, conversationId: job.conversationId, issue: job.issue, attempts: job.attempts, error: job.lastError, deadAt: job.finishedAt?.toISOString() ?? null })),
+      refused: {
+        count: refused.count,
+        latest: refused.latest.map((close) => ({ issue: close.issue, closedAt: close.closedAt.toISOString(), closedBy: close.closedBy, reason: close.refusal })),
+      },
+    },
+    linkNotes: {
+      providers: notes.providers.map(queueJson),
+      dead: notes.dead.map((note) => ({ id: note.id, provider: note.provider, conversationId: note.conversationId, issue: note.issue, attempts: note.attempts, error: note.lastError, deadAt: note.finishedAt?.toISOString() ?? null })),
+    },
+    enrichment: { providers: enrichment.map(queueJson) },
+    sweep: sweep && {
+      lastFinishedAt: sweep.finishedAt?.toISOString() ?? null,
+      durationMs: sweep.durationMs,
+      issues: sweep.issues,
+      links: sweep.links,
+      changed: sweep.changed,
+      error: sweep.error,
+      runningSince: sweep.runningSince?.toISOString() ?? null,
+      nextRunAt: sweep.nextRunAt.toISOString(),
+    },
+    backfills: { ...backfills, failures: backfills.failures.map((failure) => ({ ...failure, finishedAt: failure.finishedAt?.toISOString() ?? null })) },
+    configErrors: configErrors.map((error) => ({ ...error, seenAt: error.seenAt.toISOString() })),
+    labelErrors: labelErrors.map((error) => ({ ...error, seenAt: error.seenAt.toISOString() })),
+    projectErrors: projectErrors.map((error) => ({ ...error, seenAt: error.seenAt.toISOString() })),
+  };
+  return { status, healthy: readiness.ready && providers.every((provider) => !provider.problem) };
+}
+
+/** A provider's jobs (reopen, link notes or enrichment) in `status --json`: `queued` counts the running ones too. */
+export interface QueueJson {
+  provider: string;
+  queued: number;
+  running: number;
+  done: number;
+  dead: number;
+}
+
+function queueJson(q: ProviderQueue): QueueJson {
+  return { provider: q.provider, queued: q.pending + q.running, running: q.running, done: q.done, dead: q.dead };
+}
+
+function providerStatus(env: Record<string, string | undefined>): StatusJson["providers"] {
+  return PROVIDERS.map((id) => {
+    const own = Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith(prefix(id))));
+    try {
+      return { id, enabled: enabledProviders(own).has(id), webhook: configuredWebhooks(own).has(id) };
+    } catch (error) {
+      return { id, enabled: false, webhook: false, problem: (error as Error).message };
+    }
+  });
+}
+
+function prefix(id: string): string {
+  return `${id.toUpperCase()}_`;
+}
+
+/**
+ * `closeloop retry --dead` and the operations page's "Retry every dead job": every dead reopen job runs again with a
+ * fresh attempt budget, and every dead link note and conversation read for the labels is queued again.
+ */
+export async function retryEveryDead(prisma: Prisma, now = new Date()): Promise<{ retried: number; linkNotes: number; enrichment: number }> {
+  const outcome = await retryJobs(prisma, { dead: true }, now);
+  const retried = "retried" in outcome ? outcome.retried : 0;
+  return { retried, linkNotes: await retryDeadLinkNotes(prisma, now), enrichment: await retryDeadEnrichment(prisma, now) };
+}

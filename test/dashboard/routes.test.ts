@@ -1,0 +1,342 @@
+import nock from "nock";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { RepositoryAccess } from "../../src/dashboard/access.js";
+import { SESSION_COOKIE, SIGN_IN_COOKIE } from "../../src/dashboard/auth.js";
+import { dashboardApp } from "../../src/dashboard/routes.js";
+import { SessionKeys } from "../../src/dashboard/session-keys.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
+import { applySourceChange } from "../../src/store/links.js";
+import { readStatus } from "../../src/store/status.js";
+import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+
+const API = "https://api.github.com";
+const WEB = "https://github.com";
+// Ahead of the wall clock: the ranking counts the issues that writes marked due at the (real) time they were made.
+const NOW = new Date(Date.now() + 60_000);
+const DAY = 86_400_000;
+const REPOSITORIES = {
+  app: { id: 10n, installationId: 1n, owner: "Octo", name: "App" },
+  secret: { id: 30n, installationId: 2n, owner: "Else", name: "Secret" },
+} as const;
+
+/** The browser: cookies it was given, sent back on each request. */
+class Browser {
+  readonly cookies = new Map<string, string>();
+  readonly setCookies: string[] = [];
+  constructor(private readonly app: ReturnType<typeof dashboardApp>) {}
+
+  async request(path: string, init: RequestInit = {}): Promise<Response> {
+    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+    const response = await this.app.request(path, { ...init, headers: { ...(cookie ? { cookie } : {}), ...(init.headers as Record<string, string>) } });
+    for (const line of response.headers.getSetCookie()) {
+      this.setCookies.push(line);
+      const [pair] = line.split(";");
+      const [name, value] = [pair!.slice(0, pair!.indexOf("=")), pair!.slice(pair!.indexOf("=") + 1)];
+      if (value === "" || /max-age=0/i.test(line)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return response;
+  }
+
+  post(path: string, form: Record<string, string>): Promise<Response> {
+    return this.request(path, { method: "POST", body: new URLSearchParams(form), headers: { "content-type": "application/x-www-form-urlencoded" } });
+  }
+}
+
+function nockSignIn(login: string, token: string, code = "the-code") {
+  nock(WEB)
+    .post("/login/oauth/access_token", (body) => body.code === code && body.client_id === "Iv1.client" && body.client_secret === "client-secret" && body.redirect_uri === "http://localhost:3000/closeloop/auth/callback")
+    .reply(200, { access_token: token, token_type: "bearer", scope: "" });
+  nock(API).get("/user").matchHeader("authorization", `token ${token}`).reply(200, { login, id: 501 });
+}
+
+function nockReadable(token: string, repositoryIds: readonly number[]) {
+  nock(API).get("/user/installations").query({ per_page: 100 }).matchHeader("authorization", `token ${token}`).reply(200, { total_count: 1, installations: [{ id: 1 }] });
+  nock(API)
+    .get("/user/installations/1/repositories")
+    .query({ per_page: 100 })
+    .matchHeader("authorization", `token ${token}`)
+    .reply(200, { total_count: repositoryIds.length, repositories: repositoryIds.map((id) => ({ id, full_name: `x/${id}` })) });
+}
+
+describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
+  let database: Database;
+  let clock = NOW;
+  let wakes = 0;
+  const keys = new SessionKeys("a-test-session-secret");
+  const app = (publicUrl = "http://localhost:3000") =>
+    dashboardApp({
+      prisma: database.prisma,
+      client: { clientId: "Iv1.client", clientSecret: "client-secret" },
+      publicUrl,
+      apiUrl: API,
+      githubUrl: WEB,
+      admins: ["Admin-Person"],
+      keys,
+      access: new RepositoryAccess(API),
+      log: { info: () => {}, warn: () => {}, error: () => {} },
+      now: () => clock,
+      readStatus: async () => (await readStatus(database, {})).status,
+      reopenQueued: () => void wakes++,
+    });
+
+  /** Signs `login` in through the real flow (login → GitHub → callback) and returns the browser holding the session. */
+  async function signedIn(login: string, token: string, returnTo = "/closeloop/"): Promise<Browser> {
+    const browser = new Browser(app());
+    const login302 = await browser.request(`/closeloop/auth/login?return=${encodeURIComponent(returnTo)}`);
+    const state = new URL(login302.headers.get("location")!).searchParams.get("state")!;
+    nockSignIn(login, token);
+    const callback = await browser.request(`/closeloop/auth/callback?code=the-code&state=${state}`);
+    expect(callback.status).toBe(303);
+    expect(callback.headers.get("location")).toBe(returnTo);
+    return browser;
+  }
+
+  async function report(repository: keyof typeof REPOSITORIES, number: number, daysAgo: number, conversationId: string) {
+    const at = new Date(NOW.getTime() - daysAgo * DAY);
+    await applySourceChange(database.prisma, {
+      issue: { repository: REPOSITORIES[repository], number, githubId: BigInt(number), state: "open" },
+      source: { kind: "comment", key: conversationId },
+      event: { action: "created", version: at },
+      createdAt: at,
+      links: [{ provider: "zendesk", account: "acme", conversationId, url: `https://acme.zendesk.com/agent/tickets/${conversationId}` }],
+    });
+  }
+
+  let deadJobId = 0;
+  beforeAll(async () => {
+    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+    await report("app", 1, 1, "101");
+    await report("app", 1, 2, "102");
+    await report("app", 2, 3, "201");
+    await report("secret", 9, 1, "901");
+    await report("secret", 9, 1, "902");
+    await database.prisma.issue.updateMany({ where: { repositoryId: 10n, number: 1 }, data: { title: "Checkout fails" } });
+    await database.prisma.issue.updateMany({ where: { repositoryId: 30n, number: 9 }, data: { title: "Secret thing" } });
+    const issue = await database.prisma.issue.findFirstOrThrow({ where: { repositoryId: 10n, number: 2 } });
+    const close = await database.prisma.issueClose.create({
+      data: {
+        issueId: issue.id,
+        closedAt: new Date(NOW.getTime() - DAY),
+        reason: "completed",
+        note: "n",
+        summary: true,
+        jobs: {
+          create: [
+            { linkId: 1, provider: "zendesk", account: "acme", conversationId: "201", url: "https://acme.zendesk.com/agent/tickets/201", state: "dead", attempts: 8, lastError: "ticket is closed", lastStatus: 422, finishedAt: NOW },
+          ],
+        },
+      },
+      include: { jobs: true },
+    });
+    deadJobId = close.jobs[0]!.id;
+  });
+  afterAll(async () => {
+    await database.close();
+  });
+  beforeEach(() => {
+    clock = NOW;
+  });
+
+  it("sends a person without a session to sign in, and answers the JSON API and CSV 401", async () => {
+    const browser = new Browser(app());
+    const page = await browser.request("/closeloop/issues/Octo/App/1?x=1");
+    expect(page.status).toBe(302);
+    expect(page.headers.get("location")).toBe(`/closeloop/auth/login?return=${encodeURIComponent("/closeloop/issues/Octo/App/1?x=1")}`);
+    expect((await browser.request("/closeloop/api/issues")).status).toBe(401);
+    expect((await browser.request("/closeloop/?format=csv")).status).toBe(401);
+  });
+
+  it("signs in with a state checked against the browser's signed cookie, then sets a signed HttpOnly SameSite=Lax session cookie", async () => {
+    const browser = new Browser(app());
+    const login = await browser.request("/closeloop/auth/login?return=%2Fcloseloop%2Fclosed");
+    const authorize = new URL(login.headers.get("location")!);
+    expect(`${authorize.origin}${authorize.pathname}`).toBe("https://github.com/login/oauth/authorize");
+    expect(authorize.searchParams.get("client_id")).toBe("Iv1.client");
+    expect(authorize.searchParams.get("redirect_uri")).toBe("http://localhost:3000/closeloop/auth/callback");
+    const state = authorize.searchParams.get("state")!;
+    expect(state).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(browser.setCookies[0]).toMatch(new RegExp(`^${SIGN_IN_COOKIE}=.+; Max-Age=600; Path=/closeloop/auth; HttpOnly; SameSite=Lax$`));
+    nockSignIn("octocat", "ghu_one");
+    const callback = await browser.request(`/closeloop/auth/callback?code=the-code&state=${state}`);
+    expect([callback.status, callback.headers.get("location")]).toEqual([303, "/closeloop/closed"]);
+    const session = browser.setCookies.find((line) => line.startsWith(`${SESSION_COOKIE}=`))!;
+    expect(session).toMatch(/; Max-Age=28800; Path=\/closeloop; HttpOnly; SameSite=Lax$/);
+    const rows = await database.prisma.dashboardSession.findMany({ where: { login: "octocat" } });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.token).not.toContain("ghu_one");
+    expect(keys.decrypt(rows[0]!.token)).toBe("ghu_one");
+  });
+
+  it("marks the cookies Secure when the public address is https", async () => {
+    const browser = new Browser(app("https://closeloop.example.com"));
+    await browser.request("/closeloop/auth/login");
+    expect(browser.setCookies[0]).toMatch(/; HttpOnly; Secure; SameSite=Lax$/);
+  });
+
+  it.each([
+    ["a state that is not the browser's", (state: string) => `state=${state}x`, true],
+    ["no state", () => "", true],
+    ["a browser without the sign-in cookie", (state: string) => `state=${state}`, false],
+  ])("refuses a callback with %s (400) and signs no one in", async (_, query, keepCookie) => {
+    const browser = new Browser(app());
+    const login = await browser.request("/closeloop/auth/login");
+    const state = new URL(login.headers.get("location")!).searchParams.get("state")!;
+    if (!keepCookie) browser.cookies.clear();
+    const before = await database.prisma.dashboardSession.count();
+    const callback = await browser.request(`/closeloop/auth/callback?code=the-code&${query(state)}`);
+    expect(callback.status).toBe(400);
+    expect(await callback.text()).toContain("This sign-in was not started in this browser");
+    expect(await database.prisma.dashboardSession.count()).toBe(before);
+  });
+
+  it("says GitHub did not sign the person in when they declined, refuses a body over 16 KiB, and sends its security headers", async () => {
+    const browser = new Browser(app());
+    const login = await browser.request("/closeloop/auth/login");
+    const state = new URL(login.headers.get("location")!).searchParams.get("state")!;
+    const declined = await browser.request(`/closeloop/auth/callback?error=access_denied&state=${state}`);
+    expect(declined.status).toBe(400);
+    expect(await declined.text()).toContain("GitHub did not sign you in (access_denied).");
+    const big = await browser.post("/closeloop/auth/logout", { _csrf: "x".repeat(17 * 1024) });
+    expect(big.status).toBe(413);
+    expect(declined.headers.get("cache-control")).toBe("no-store");
+    expect(declined.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(declined.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+  });
+
+  it("refuses a replayed callback and an expired one", async () => {
+    const browser = new Browser(app());
+    const login = await browser.request("/closeloop/auth/login");
+    const state = new URL(login.headers.get("location")!).searchParams.get("state")!;
+    const cookie = browser.cookies.get(SIGN_IN_COOKIE)!;
+    nockSignIn("octocat", "ghu_two");
+    expect((await browser.request(`/closeloop/auth/callback?code=the-code&state=${state}`)).status).toBe(303);
+    browser.cookies.set(SIGN_IN_COOKIE, cookie);
+    const replay = await browser.request(`/closeloop/auth/callback?code=the-code&state=${state}`);
+    expect(replay.status).toBe(400);
+    expect(await replay.text()).toContain("expired or was already used");
+
+    const late = new Browser(app());
+    const again = await late.request("/closeloop/auth/login");
+    const lateState = new URL(again.headers.get("location")!).searchParams.get("state")!;
+    clock = new Date(NOW.getTime() + 11 * 60_000);
+    expect((await late.request(`/closeloop/auth/callback?code=the-code&state=${lateState}`)).status).toBe(400);
+  });
+
+  it("ranks only the repositories GitHub lists for the person, as the page, CSV and JSON", async () => {
+    const browser = await signedIn("octocat", "ghu_rank");
+    nockReadable("ghu_rank", [10]);
+    const page = await browser.request("/closeloop/");
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain("Checkout fails");
+    expect(html).not.toContain("Secret thing");
+    expect(html).toContain('<th scope="col" class="num">Reports</th>');
+    const csv = await browser.request("/closeloop/?days=7&format=csv");
+    expect(csv.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    const lines = (await csv.text()).trim().split("\r\n");
+    expect(lines.map((line) => line.split(",").slice(0, 3).join(","))).toEqual(["repository,number,title", "Octo/App,1,Checkout fails", "Octo/App,2,"]);
+    const json = (await (await browser.request("/closeloop/api/issues?sort=customers")).json()) as { total: number; issues: { repository: string; number: number; reports: number }[] };
+    expect(json.total).toBe(2);
+    expect(json.issues.map((issue) => `${issue.repository}#${issue.number} ${issue.reports}`)).toEqual(["Octo/App#1 2", "Octo/App#2 1"]);
+    // Naming a repository the person cannot read is 404 everywhere, exactly as naming one that does not exist.
+    const answers = [];
+    for (const path of ["/closeloop/api/issues?repository=", "/closeloop/?format=csv&repository=", "/closeloop/?repository="]) {
+      for (const repository of ["Else/Secret", "Else/Nothing"]) {
+        const response = await browser.request(`${path}${encodeURIComponent(repository)}`);
+        answers.push(`${response.status} ${(await response.text()).length}`);
+      }
+    }
+    expect(answers.map((answer) => answer.split(" ")[0])).toEqual(["404", "404", "404", "404", "404", "404"]);
+    expect([answers[0] === answers[1], answers[2] === answers[3], answers[4] === answers[5]]).toEqual([true, true, true]);
+    expect((await browser.request("/closeloop/api/issues?repository=octo%2Fapp")).status).toBe(200);
+  });
+
+  it("answers an unknown sort or filter value 400 with the allowed values, on the page and the API", async () => {
+    const browser = await signedIn("octocat", "ghu_bad");
+    nockReadable("ghu_bad", [10]);
+    const page = await browser.request("/closeloop/?sort=title");
+    expect(page.status).toBe(400);
+    expect(await page.text()).toContain("sort: must be one of reports, customers, last, age");
+    const api = await browser.request("/closeloop/api/issues?days=3");
+    expect(api.status).toBe(400);
+    expect(await api.json()).toEqual({ error: "days: must be one of 7, 14, 30, 90", parameter: "days", allowed: ["7", "14", "30", "90"] });
+    const format = await browser.request("/closeloop/?format=xlsx");
+    expect([format.status, await format.json()]).toEqual([400, { error: "format: must be csv", parameter: "format", allowed: ["csv"] }]);
+  });
+
+  it("shows an issue the person can read, and 404s one they cannot exactly like one that does not exist", async () => {
+    const browser = await signedIn("octocat", "ghu_issue");
+    nockReadable("ghu_issue", [10]);
+    const page = await browser.request("/closeloop/issues/octo/app/1");
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<a href="https://acme.zendesk.com/agent/tickets/101" rel="noreferrer">101</a>');
+    expect(html).toContain('<a href="https://github.com/Octo/App/issues/1">Open on GitHub</a>');
+    const hidden = await browser.request("/closeloop/issues/Else/Secret/9");
+    const missing = await browser.request("/closeloop/issues/Else/Nothing/9");
+    expect([hidden.status, missing.status]).toEqual([404, 404]);
+    expect(await hidden.text()).toBe(await missing.text());
+    const closed = await browser.request("/closeloop/issues/Octo/App/2");
+    expect(await closed.text()).toContain("ticket is closed (HTTP 422)");
+  });
+
+  it("lists recent closes with the reopens that failed and why", async () => {
+    const browser = await signedIn("octocat", "ghu_closed");
+    nockReadable("ghu_closed", [10, 30]);
+    const html = await (await browser.request("/closeloop/closed")).text();
+    expect(html).toContain("Octo/App#2");
+    expect(html).toContain('<span class="error">ticket is closed</span>');
+  });
+
+  it("ends a session whose token GitHub refuses, and one that expired", async () => {
+    const browser = await signedIn("revoked", "ghu_revoked");
+    nock(API).get("/user/installations").query({ per_page: 100 }).reply(401, { message: "Bad credentials" });
+    expect((await browser.request("/closeloop/")).status).toBe(302);
+    expect(await database.prisma.dashboardSession.count({ where: { login: "revoked" } })).toBe(0);
+    const late = await signedIn("later", "ghu_late");
+    clock = new Date(NOW.getTime() + 8 * 3_600_000 + 1);
+    const expired = await late.request("/closeloop/");
+    expect([expired.status, expired.headers.get("location")]).toEqual([302, "/closeloop/auth/login?return=%2Fcloseloop%2F"]);
+  });
+
+  it("signs out only with the session's CSRF token, and the cookie then signs no one in", async () => {
+    const browser = await signedIn("leaver", "ghu_leave");
+    const forged = await browser.post("/closeloop/auth/logout", { _csrf: "forged" });
+    expect(forged.status).toBe(403);
+    expect(await database.prisma.dashboardSession.count({ where: { login: "leaver" } })).toBe(1);
+    const session = await database.prisma.dashboardSession.findFirstOrThrow({ where: { login: "leaver" } });
+    const cookie = browser.cookies.get(SESSION_COOKIE)!;
+    const out = await browser.post("/closeloop/auth/logout", { _csrf: keys.csrfToken(session.id) });
+    expect([out.status, out.headers.get("location")]).toEqual([303, "/closeloop/auth/signed-out"]);
+    expect(await database.prisma.dashboardSession.count({ where: { login: "leaver" } })).toBe(0);
+    expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
+    browser.cookies.set(SESSION_COOKIE, cookie);
+    expect((await browser.request("/closeloop/")).status).toBe(302);
+  });
+
+  it("shows operations to CLOSELOOP_ADMINS only, and retries a dead job only with the session's CSRF token", async () => {
+    const person = await signedIn("not-admin", "ghu_ops_person");
+    nockReadable("ghu_ops_person", [10]);
+    expect((await person.request("/closeloop/ops")).status).toBe(404);
+    const personSession = await database.prisma.dashboardSession.findFirstOrThrow({ where: { login: "not-admin" } });
+    expect((await person.post("/closeloop/ops/retry", { _csrf: keys.csrfToken(personSession.id), job: String(deadJobId) })).status).toBe(404);
+
+    const admin = await signedIn("admin-person", "ghu_ops_admin");
+    nockReadable("ghu_ops_admin", [10]);
+    const ops = await admin.request("/closeloop/ops");
+    expect(ops.status).toBe(200);
+    expect(await ops.text()).toContain(`aria-label="Retry job ${deadJobId}"`);
+    const forged = await admin.post("/closeloop/ops/retry", { _csrf: keys.csrfToken("another-session"), job: String(deadJobId) });
+    expect(forged.status).toBe(403);
+    expect((await database.prisma.reopenJob.findUniqueOrThrow({ where: { id: deadJobId } })).state).toBe("dead");
+    const session = await database.prisma.dashboardSession.findFirstOrThrow({ where: { login: "admin-person" } });
+    const retried = await admin.post("/closeloop/ops/retry", { _csrf: keys.csrfToken(session.id), job: String(deadJobId) });
+    expect([retried.status, retried.headers.get("location")]).toEqual([303, "/closeloop/ops?retried=1"]);
+    expect(await database.prisma.reopenJob.findUniqueOrThrow({ where: { id: deadJobId } })).toMatchObject({ state: "pending", attempts: 0 });
+    expect(wakes).toBe(1);
+    const again = await admin.post("/closeloop/ops/retry", { _csrf: keys.csrfToken(session.id), job: "99999" });
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain("no job 99999");
+  });
+});
