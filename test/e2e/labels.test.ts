@@ -53,13 +53,19 @@ describe.each(ENGINES)("labels in the real process on %s", (engine) => {
     });
     expect(adds.length).toBeLessThanOrEqual(2);
     expect(adds.flat().sort()).toEqual(["reported: weekly", "team: billing"]);
-    // Each ticket read once, its group named once per read; nothing written to Zendesk.
-    expect(zendesk.http.requests.map((request) => `${request.method} ${request.path.replace(/groups\/\d+/, "groups/{id}")}`).sort()).toEqual([
+    // Each ticket read once, its group named once per read; the only writes are the two link notes (notify.linked).
+    const calls = await waitFor(async () => zendesk.http.requests.length >= 6 && zendesk.http.requests);
+    expect(calls.map((request) => `${request.method} ${request.path.replace(/groups\/\d+/, "groups/{id}")}`).sort()).toEqual([
       "GET /api/v2/groups/{id}.json",
       "GET /api/v2/groups/{id}.json",
       "GET /api/v2/tickets/4301.json",
       "GET /api/v2/tickets/4302.json",
+      "PUT /api/v2/tickets/4301.json",
+      "PUT /api/v2/tickets/4302.json",
     ]);
+    for (const put of calls.filter((request) => request.method === "PUT")) {
+      expect(put.body).toEqual({ ticket: { comment: { body: expect.stringContaining("Engineering is tracking this in https://github.com/Codertocat/Hello-World/issues/1") as string, public: false } } });
+    }
 
     const status = await waitFor(async () => {
       const run = await runCliProcess(["status", "--json"], { DATABASE_URL: databaseUrl, ...zendesk.env() });
