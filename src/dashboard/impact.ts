@@ -188,9 +188,9 @@ export type RepositoryScope = { all: true } | { repositoryIds: readonly bigint[]
 
 /**
  * One page of the ranking at `now`: issues with at least one report in the window that match the filters and lie in
- * `scope`, in the query's order (ties: more reports, then latest report, then repository and number). The counts
- * kept on each issue are brought up to `now` first (only those due), then three statements whatever the page size:
- * the ranking with its total, and the page's live links and labels.
+ * `scope`, in the query's order (ties: more reports, then latest report, then repository id and number). The counts
+ * kept per issue (IssueImpact) are brought up to `now` first (two indexed reads, and a write per thousand issues
+ * due), then four statements whatever the page size: the page, the total, and the page's live links and labels.
  */
 export async function rankIssues(prisma: Prisma, query: ImpactQuery, scope: RepositoryScope, now: Date = new Date(), githubUrl = "https://github.com"): Promise<ImpactPage> {
   if ("repositoryIds" in scope && scope.repositoryIds.length === 0) return { rows: [], total: 0 };
