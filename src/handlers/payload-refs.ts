@@ -12,6 +12,7 @@ export interface RepositoryPayload {
 
 export interface IssuePayload {
   id: number;
+  node_id?: string;
   number: number;
   state?: string;
   pull_request?: unknown;
@@ -26,7 +27,9 @@ export function repositoryRef(repository: RepositoryPayload, installationId: num
 }
 
 export function issueRef(repository: RepositoryRef, issue: IssuePayload): IssueRef {
-  return { repository, number: issue.number, githubId: BigInt(issue.id), state: issue.state === "closed" ? "closed" : "open" };
+  const ref: IssueRef = { repository, number: issue.number, githubId: BigInt(issue.id), state: issue.state === "closed" ? "closed" : "open" };
+  if (issue.node_id) ref.nodeId = issue.node_id;
+  return ref;
 }
 
 export function describeIssue(ref: IssueRef): string {

@@ -88,7 +88,7 @@ export async function runBackfill(
       if (issue.pull_request) continue;
       if (phase === "closed" && (issue.closed_at === null || new Date(issue.closed_at) < claimed.closedSince)) continue;
       added.issues++;
-      const ref: IssueRef = { repository, number: issue.number, githubId: BigInt(issue.id), state: issue.state === "closed" ? "closed" : "open" };
+      const ref: IssueRef = { repository, number: issue.number, githubId: BigInt(issue.id), nodeId: issue.node_id, state: issue.state === "closed" ? "closed" : "open" };
       let links = trusted(deps, config, `${where}#${issue.number} body`, issue) ? await capture(deps, config, ref, "body", "", issue.body ?? "", issue.created_at, issue.updated_at) : 0;
       if (issue.comments > 0) {
         const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner: repository.owner, repo: repository.name, issue_number: issue.number, per_page: perPage });

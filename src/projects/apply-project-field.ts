@@ -31,8 +31,9 @@ export function forgetProjectIds(): void {
 /**
  * Keeps the issue's number field in the `project.url` project current with its distinct reports in the last
  * `project.days` days (docs/projects.md), with the fewest calls: none when the value written is unchanged; one to set
- * a changed value; for an issue not yet in the project, one query (the issue's node id and the project's ids), one
- * add (GitHub returns the existing item if it is there) and one set; once per project, one more to create the field.
+ * a changed value; for an issue not yet in the project, one add (GitHub returns the existing item if it is there) and
+ * one set, with a query first when the project's ids or the issue's node id are unknown; once per project, one more
+ * to create the field.
  * A project GitHub will not let closeloop use is recorded for the repository (`ProjectError`), logged once, and left
  * alone for an hour; a rate limit is thrown for the caller's retry.
  */
@@ -69,8 +70,8 @@ export async function applyProjectField(prisma: Prisma, writer: LabelWriter, iss
 
   const cacheKey = `${issue.repository.installationId} ${key}`;
   try {
-    const itemId = await write(writer, { address, field, cacheKey, issue, plan, value });
-    await recordProjectField(prisma, inputs.issueId, dueAt, { key, itemId, value });
+    const { itemId, nodeId } = await write(writer, { address, field, cacheKey, issue, nodeId: inputs.nodeId, plan, value });
+    await recordProjectField(prisma, inputs.issueId, dueAt, { key, itemId, value }, nodeId);
   } catch (failure) {
     if (!(failure instanceof ProjectUnreachable)) throw failure;
     projectIds.delete(cacheKey);
@@ -102,19 +103,25 @@ interface Write {
   field: string;
   cacheKey: string;
   issue: IssueRef;
+  /** the issue's node id as stored, or null when no payload showed it */
+  nodeId: string | null;
   plan: Exclude<ProjectPlan, { kind: "none" }>;
   value: number;
 }
 
-/** Makes the plan's calls; returns the issue's item id. */
-async function write(writer: LabelWriter, { address, field, cacheKey, issue, plan, value }: Write): Promise<string> {
+/**
+ * Makes the plan's calls; returns the issue's item id, and its node id when a lookup found one the store lacked.
+ * An issue entering the project whose node id is stored costs the add and the set (plus a lookup of the project's ids
+ * when this process has not cached them); without it, the lookup fetches the node id with the project's ids.
+ */
+async function write(writer: LabelWriter, { address, field, cacheKey, issue, nodeId, plan, value }: Write): Promise<{ itemId: string; nodeId?: string }> {
   const { octokit } = writer;
   if (plan.kind === "set") {
     let ids = projectIds.get(cacheKey);
     if (ids === undefined) projectIds.set(cacheKey, (ids = await findProject(octokit, address, field)));
     try {
       await setNumber(octokit, address, ids, plan.itemId, value);
-      return plan.itemId;
+      return { itemId: plan.itemId };
     } catch (failure) {
       if (!(failure instanceof ProjectUnreachable && failure.reason === "not-found")) throw failure;
       // The item is gone (a person removed the issue from the project) or the ids are stale: look again and add it;
@@ -122,10 +129,25 @@ async function write(writer: LabelWriter, { address, field, cacheKey, issue, pla
       projectIds.delete(cacheKey);
     }
   }
+  if (nodeId !== null) {
+    let ids = projectIds.get(cacheKey);
+    if (ids === undefined) projectIds.set(cacheKey, (ids = await findProject(octokit, address, field)));
+    try {
+      return { itemId: await addAndSet(octokit, address, ids, nodeId, value) };
+    } catch (failure) {
+      if (!(failure instanceof ProjectUnreachable && failure.reason === "not-found")) throw failure;
+      // The stored node id may be stale (the issue was transferred), or the project's ids: the lookup below tells.
+      projectIds.delete(cacheKey);
+    }
+  }
   const found = await findProject(octokit, address, field, { owner: issue.repository.owner, repo: issue.repository.name, number: issue.number });
   const ids = { projectId: found.projectId, fieldId: found.fieldId };
   projectIds.set(cacheKey, ids);
-  const itemId = await addItem(octokit, address, ids.projectId, found.contentId!);
+  return { itemId: await addAndSet(octokit, address, ids, found.contentId!, value), ...(found.contentId !== nodeId && { nodeId: found.contentId! }) };
+}
+
+async function addAndSet(octokit: LabelWriter["octokit"], address: ProjectAddress, ids: ProjectIds, contentId: string, value: number): Promise<string> {
+  const itemId = await addItem(octokit, address, ids.projectId, contentId);
   await setNumber(octokit, address, ids, itemId, value);
   return itemId;
 }

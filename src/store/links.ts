@@ -71,8 +71,8 @@ export async function applySourceChange(prisma: Prisma, change: SourceChange): P
 export async function ensureIssue(prisma: Prisma, tx: Transaction, ref: IssueRef): Promise<{ id: number; state: string }> {
   await ensureRepository(prisma, tx, ref.repository);
   const [issue] = await tx.$queryRaw<{ id: number; state: string }[]>`
-    INSERT INTO "Issue" ("repositoryId", "number", "githubId", "state", "createdAt") VALUES (${ref.repository.id}, ${ref.number}, ${ref.githubId}, ${ref.state}, ${new Date()})
-    ON CONFLICT ("repositoryId", "number") DO UPDATE SET "number" = excluded."number"
+    INSERT INTO "Issue" ("repositoryId", "number", "githubId", "nodeId", "state", "createdAt") VALUES (${ref.repository.id}, ${ref.number}, ${ref.githubId}, ${ref.nodeId ?? null}, ${ref.state}, ${new Date()})
+    ON CONFLICT ("repositoryId", "number") DO UPDATE SET "number" = excluded."number", "nodeId" = COALESCE(excluded."nodeId", "Issue"."nodeId")
     RETURNING "id", "state"`;
   return { id: Number(issue!.id), state: issue!.state };
 }
@@ -86,7 +86,7 @@ export async function transferIssue(prisma: Prisma, from: IssueRef, to: IssueRef
     // A row for the destination may exist if an event there arrived first: its links join the moved ones.
     const arrived = await tx.issue.findUnique({ where: { repositoryId_number: { repositoryId: to.repository.id, number: to.number } } });
     if (arrived) await mergeIssue(tx, arrived.id, issue.id);
-    await tx.issue.update({ where: { id: issue.id }, data: { repositoryId: to.repository.id, number: to.number, githubId: to.githubId } });
+    await tx.issue.update({ where: { id: issue.id }, data: { repositoryId: to.repository.id, number: to.number, githubId: to.githubId, nodeId: to.nodeId ?? null } });
     return true;
   });
 }

@@ -69,7 +69,6 @@ describe.each(ENGINES)("the P2 script on %s", (engine) => {
       "#5 POST /repos/Codertocat/Hello-World/labels",
       "#5 POST /repos/Codertocat/Hello-World/issues/1/labels",
       "#5 POST /graphql updateProjectV2ItemFieldValue",
-      "#7 POST /graphql organization",
       "#7 POST /graphql addProjectV2ItemById",
       "#7 POST /graphql updateProjectV2ItemFieldValue",
       "#8 POST /graphql updateProjectV2ItemFieldValue",
