@@ -73,8 +73,7 @@ describe.each(ENGINES)("the P2 script on %s", (engine) => {
       "#7 POST /graphql updateProjectV2ItemFieldValue",
       "#8 POST /graphql updateProjectV2ItemFieldValue",
       "#9 DELETE /repos/Codertocat/Hello-World/issues/1/labels/reported%3A%20weekly",
-      "#10 POST /graphql updateProjectV2ItemFieldValue",
-      "#10 POST /graphql updateProjectV2ItemFieldValue",
+      "#10 POST /graphql updateProjectV2ItemFieldValue x2",
     ]);
     expect(run.projectValues).toEqual({ "I_Codertocat/Hello-World#1": { "Customer reports": 0 }, "I_Codertocat/Hello-World#2": { "Customer reports": 0 } });
   });

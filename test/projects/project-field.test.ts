@@ -182,6 +182,96 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
     expect(await issue()).toMatchObject({ projectValue: 0, projectDueAt: null, labelsWantedAt: null });
   });
 
+  it("sets the values the sweep hands over in one document, and re-adds the one item GitHub no longer has", async () => {
+    await linkFirst();
+    await link(2, 102, { number: 2, id: 2002, node_id: "I_2" });
+    await link(3, 103, { number: 3, id: 2003, node_id: "I_3" });
+    for (const item of ["PVTI_2", "PVTI_3"]) {
+      nockGraphql({ data: { addProjectV2ItemById: { item: { id: item } } } });
+      nockGraphql({ data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: item } } } });
+    }
+    await worker().drain();
+    calls.length = 0;
+
+    // A month on every report has left the window: the sweep hands the three issues to the label job, which claims
+    // them together. One document sets all three; GitHub answers the second alias NOT_FOUND (a person removed the
+    // item): that issue alone is looked up and added again; the others are done.
+    const later = new Date(TEST_NOW.getTime() + 31 * DAY);
+    expect(await markProjectsDue(harness.database.prisma, later)).toBe(3);
+    nockGraphql({
+      data: { s0: { projectV2Item: { id: "PVTI_1" } }, s1: null, s2: { projectV2Item: { id: "PVTI_3" } } },
+      errors: [{ type: "NOT_FOUND", path: ["s1"], message: "Could not resolve to a node with the global id of 'PVTI_2'" }],
+    });
+    nockGraphql({ data: project({ id: "PVTF_1", dataType: "NUMBER" }) });
+    nockGraphql({ data: { addProjectV2ItemById: { item: { id: "PVTI_4" } } } });
+    nockGraphql({ data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: "PVTI_4" } } } });
+    expect(await worker(later).drain()).toBe(3);
+    const set = (i: number) => `s${i}: updateProjectV2ItemFieldValue(input: { projectId: $project, itemId: $item${i}, fieldId: $field, value: { number: $value${i} } }) { projectV2Item { id } }`;
+    expect(calls).toEqual([
+      {
+        query: `mutation($project: ID!, $field: ID!, $item0: ID!, $value0: Float!, $item1: ID!, $value1: Float!, $item2: ID!, $value2: Float!) { ${set(0)} ${set(1)} ${set(2)} }`,
+        variables: { project: "PVT_1", field: "PVTF_1", item0: "PVTI_1", value0: 0, item1: "PVTI_2", value1: 0, item2: "PVTI_3", value2: 0 },
+      },
+      { query: LOOKUP, variables: lookupVariables },
+      { query: ADD, variables: { project: "PVT_1", content: "I_2" } },
+      { query: SET, variables: { project: "PVT_1", item: "PVTI_4", field: "PVTF_1", value: 0 } },
+    ]);
+    const rows = await harness.database.prisma.issue.findMany({ orderBy: { number: "asc" } });
+    expect(rows.map((row) => [row.number, row.projectItemId, row.projectValue, row.labelsWantedAt])).toEqual([
+      [1, "PVTI_1", 0, null],
+      [2, "PVTI_4", 0, null],
+      [3, "PVTI_3", 0, null],
+    ]);
+    expect(await listProjectErrors(harness.database.prisma)).toEqual([]);
+  });
+
+  it("P2 figure: a sweep lowering 25 issues' values makes 2 requests (20 + 5 sets), 0.08 calls per changed issue", async () => {
+    // GitHub's side, by document: the project, adds (item PVTI_<node id>) and sets, single or aliased.
+    nock(GITHUB_API)
+      .post("/graphql")
+      .times(200)
+      .reply(200, (_uri, body) => {
+        const { query, variables } = body as (typeof calls)[number];
+        calls.push({ query, variables });
+        if (query.includes("addProjectV2ItemById")) return { data: { addProjectV2ItemById: { item: { id: `PVTI_${String(variables.content)}` } } } };
+        if (query.includes("updateProjectV2ItemFieldValue")) return { data: {} };
+        return { data: project({ id: "PVTF_1", dataType: "NUMBER" }) };
+      });
+    for (let n = 1; n <= 25; n++) await receive(harness.probot, "issue_comment", comment(n, 100 + n, 1 + (n % 20), { number: n, id: 3000 + n, node_id: `I_${n}` }));
+    await worker().drain();
+    expect(calls).toHaveLength(1 + 25 * 2);
+    calls.length = 0;
+
+    const later = new Date(TEST_NOW.getTime() + 31 * DAY);
+    expect(await markProjectsDue(harness.database.prisma, later)).toBe(25);
+    expect(await worker(later).drain()).toBe(25);
+    const sets = calls.map((call) => Object.keys(call.variables).filter((name) => name.startsWith("item")).length);
+    expect(sets).toEqual([20, 5]);
+    expect(await harness.database.prisma.issue.count({ where: { projectValue: 0 } })).toBe(25);
+    nock.cleanAll();
+  });
+
+  it("retries every issue of a batch GitHub's rate limit refused as a whole", async () => {
+    await linkFirst();
+    await link(2, 102, { number: 2, id: 2002, node_id: "I_2" });
+    nockGraphql({ data: { addProjectV2ItemById: { item: { id: "PVTI_2" } } } });
+    nockGraphql({ data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: "PVTI_2" } } } });
+    await worker().drain();
+    calls.length = 0;
+
+    const later = new Date(TEST_NOW.getTime() + 31 * DAY);
+    expect(await markProjectsDue(harness.database.prisma, later)).toBe(2);
+    const reset = Math.ceil(Date.now() / 1000) + 120;
+    nockGraphql({ errors: [{ type: "RATE_LIMITED", message: "API rate limit exceeded for installation ID 77." }] }, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(reset) });
+    await worker(later).drain();
+    expect(calls).toHaveLength(1);
+    const rows = await harness.database.prisma.issue.findMany({ orderBy: { number: "asc" } });
+    for (const row of rows) {
+      expect(row.projectValue).toBe(1);
+      expect(row.labelsWantedAt!.getTime()).toBeGreaterThanOrEqual(reset * 1000 - 1_000);
+    }
+  });
+
   it("retries after GitHub's GraphQL rate limit, waiting for its reset", async () => {
     await link(1, 101);
     const reset = Math.ceil(Date.now() / 1000) + 120;
