@@ -263,7 +263,7 @@ const PROJECT_URL = `https://github.com/orgs/${OWNER}/projects/${PROJECT_NUMBER}
 export const P2_PROJECT_SCRIPT: readonly ScriptStep[] = [
   { what: "a push sets project.url: the closeloop config check run", minimum: 1, deliver: (g) => g.configPushed(`project:\n  url: ${PROJECT_URL}\n`) },
   { what: "the sweep the push brought forward: no linked issue", minimum: 0, after: MINUTE, work: "sweep" },
-  { what: "#1 opened, its body links 1 conversation: query the project + create the field + add + set 1", minimum: 4, deliver: (g) => g.opened(1, `Customer report: ${ticket(1)}`) },
+  { what: "#1 opened, its body links 1 conversation: query the project + create the field + read its fields back + add + set 1", minimum: 5, deliver: (g) => g.opened(1, `Customer report: ${ticket(1)}`) },
   { what: "the same delivery again (a redelivery)", minimum: 0, deliver: (g) => g.last! },
   { what: "a comment links a 2nd: weekly (create + add), set 2", minimum: 3, deliver: (g) => g.commented(1, 101, `Same here: ${ticket(2)}`) },
   { what: "another comment names the 2nd conversation again: still 2", minimum: 0, deliver: (g) => g.commented(1, 102, `Also ${ticket(2)}`) },

@@ -52,6 +52,11 @@ export const ISSUE_AND_PROJECT_QUERY = (address: ProjectAddress) =>
 
 export const CREATE_FIELD_MUTATION = `mutation($project: ID!, $name: String!) { createProjectV2Field(input: { projectId: $project, dataType: NUMBER, name: $name }) { projectV2Field { ... on ProjectV2Field { id } } } }`;
 
+/** Every field of the project (GitHub caps a project at 50, so one page of 100 is all), to settle a creation race. */
+export const FIELDS_QUERY = `query($project: ID!) { node(id: $project) { ... on ProjectV2 { fields(first: 100) { nodes { ... on ProjectV2FieldCommon { id name dataType databaseId } } } } } }`;
+
+export const DELETE_FIELD_MUTATION = `mutation($field: ID!) { deleteProjectV2Field(input: { fieldId: $field }) { clientMutationId } }`;
+
 export const ADD_ITEM_MUTATION = `mutation($project: ID!, $content: ID!) { addProjectV2ItemById(input: { projectId: $project, contentId: $content }) { item { id } } }`;
 
 export const SET_NUMBER_MUTATION = `mutation($project: ID!, $item: ID!, $field: ID!, $value: Float!) { updateProjectV2ItemFieldValue(input: { projectId: $project, itemId: $item, fieldId: $field, value: { number: $value } }) { projectV2Item { id } } }`;
@@ -104,12 +109,28 @@ export async function findProject(
   }
   if (fieldId === undefined) {
     const created = await call<{ createProjectV2Field: { projectV2Field: { id?: string } | null } }>(octokit, address, CREATE_FIELD_MUTATION, { project: project.id, name: fieldName });
-    fieldId = created.createProjectV2Field.projectV2Field?.id;
-    if (fieldId === undefined) throw new Error(`GitHub created the field "${fieldName}" in ${describeProject(address)} but did not return its id`);
+    const createdId = created.createProjectV2Field.projectV2Field?.id;
+    if (createdId === undefined) throw new Error(`GitHub created the field "${fieldName}" in ${describeProject(address)} but did not return its id`);
+    fieldId = await oldestField(octokit, address, project.id, fieldName, createdId);
   }
   const contentId = answer.repository?.issue?.id;
   if (issue && contentId === undefined) throw new ProjectUnreachable(`GitHub does not show ${issue.owner}/${issue.repo}#${issue.number} to closeloop`, "issue");
   return { projectId: project.id, fieldId, ...(contentId !== undefined && { contentId }) };
+}
+
+/**
+ * Two replicas (or two installations' jobs) that both found the field missing may each have created one. Both read the
+ * fields back and use the oldest number field of that name (lowest databaseId), and the one whose creation is not the
+ * oldest deletes it, so the project ends with one field and every writer uses it (docs/projects.md, Creating the
+ * field). Two calls more, once per project.
+ */
+async function oldestField(octokit: ProbotOctokit, address: ProjectAddress, projectId: string, fieldName: string, createdId: string): Promise<string> {
+  type Field = { id?: string; name?: string; dataType?: string; databaseId?: number };
+  const answer = await call<{ node: { fields?: { nodes: (Field | null)[] } } | null }>(octokit, address, FIELDS_QUERY, { project: projectId });
+  const same = (answer.node?.fields?.nodes ?? []).filter((field): field is Field & { id: string } => field?.name === fieldName && field.dataType === "NUMBER" && field.id !== undefined);
+  const oldest = same.sort((a, b) => (a.databaseId ?? Infinity) - (b.databaseId ?? Infinity))[0]?.id ?? createdId;
+  if (oldest !== createdId) await call(octokit, address, DELETE_FIELD_MUTATION, { field: createdId });
+  return oldest;
 }
 
 /** Adds the issue to the project (GitHub answers with the existing item when it is there already); its item id. */

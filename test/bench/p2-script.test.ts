@@ -64,6 +64,7 @@ describe.each(ENGINES)("the P2 script on %s", (engine) => {
       "#1 POST /repos/Codertocat/Hello-World/check-runs",
       "#3 POST /graphql organization",
       "#3 POST /graphql createProjectV2Field",
+      "#3 POST /graphql node",
       "#3 POST /graphql addProjectV2ItemById",
       "#3 POST /graphql updateProjectV2ItemFieldValue",
       "#5 POST /repos/Codertocat/Hello-World/labels",

@@ -217,6 +217,10 @@ function graphqlAnswer(projects: Map<string, FakeProject>, body: string): unknow
     return { data: Object.fromEntries(Array.from({ length: count }, (_, i) => [`s${i}`, set(v[`item${i}`], v[`value${i}`])])) };
   }
   if (query.includes("updateProjectV2ItemFieldValue")) return { data: { updateProjectV2ItemFieldValue: set(v.item, v.value) } };
+  if (query.includes("fields(first: 100)")) {
+    const fields = [...byId(v.project)!.fields].map(([name, field], i) => ({ ...field, name, databaseId: i + 1 }));
+    return { data: { node: { fields: { nodes: fields } } } };
+  }
   if (query.includes("createProjectV2Field")) {
     const project = byId(v.project)!;
     const field = { id: `PVTF_${project.fields.size + 1}`, dataType: "NUMBER" };

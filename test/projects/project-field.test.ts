@@ -22,6 +22,9 @@ const PROJECT_PART = `owner: organization(login: $login) { projectV2(number: $nu
 const LOOKUP_WITH_ISSUE = `query($login: String!, $number: Int!, $field: String!, $repoOwner: String!, $repo: String!, $issue: Int!) { ${PROJECT_PART} repository(owner: $repoOwner, name: $repo) { issue(number: $issue) { id } } }`;
 const LOOKUP = `query($login: String!, $number: Int!, $field: String!) { ${PROJECT_PART} }`;
 const CREATE_FIELD = `mutation($project: ID!, $name: String!) { createProjectV2Field(input: { projectId: $project, dataType: NUMBER, name: $name }) { projectV2Field { ... on ProjectV2Field { id } } } }`;
+const FIELDS = `query($project: ID!) { node(id: $project) { ... on ProjectV2 { fields(first: 100) { nodes { ... on ProjectV2FieldCommon { id name dataType databaseId } } } } } }`;
+const DELETE_FIELD = `mutation($field: ID!) { deleteProjectV2Field(input: { fieldId: $field }) { clientMutationId } }`;
+const numberField = (id: string, databaseId: number) => ({ id, name: "Customer reports", dataType: "NUMBER", databaseId });
 const ADD = `mutation($project: ID!, $content: ID!) { addProjectV2ItemById(input: { projectId: $project, contentId: $content }) { item { id } } }`;
 const SET = `mutation($project: ID!, $item: ID!, $field: ID!, $value: Float!) { updateProjectV2ItemFieldValue(input: { projectId: $project, itemId: $item, fieldId: $field, value: { number: $value } }) { projectV2Item { id } } }`;
 
@@ -84,6 +87,7 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
     await link(1, 101);
     nockGraphql({ data: project(null) });
     nockGraphql({ data: { createProjectV2Field: { projectV2Field: { id: "PVTF_1" } } } });
+    nockGraphql({ data: { node: { fields: { nodes: [{ id: "PVTF_T", name: "Title", dataType: "TITLE", databaseId: 1 }, numberField("PVTF_1", 7)] } } } });
     nockGraphql({ data: { addProjectV2ItemById: { item: { id: "PVTI_1" } } } });
     nockGraphql({ data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: "PVTI_1" } } } });
     expect(await worker().drain()).toBe(1);
@@ -91,11 +95,32 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
     expect(calls).toEqual([
       { query: LOOKUP, variables: lookupVariables },
       { query: CREATE_FIELD, variables: { project: "PVT_1", name: "Customer reports" } },
+      { query: FIELDS, variables: { project: "PVT_1" } },
       { query: ADD, variables: { project: "PVT_1", content: NODE_ID } },
       { query: SET, variables: { project: "PVT_1", item: "PVTI_1", field: "PVTF_1", value: 1 } },
     ]);
     // The report leaves the 30-day window one millisecond after 30 days: then the sweep marks it.
     expect(await issue()).toMatchObject({ nodeId: NODE_ID, projectKey: `${URL}#Customer reports`, projectItemId: "PVTI_1", projectValue: 1, projectDueAt: new Date(Date.parse(at(1)) + 30 * DAY + 1) });
+  });
+
+  it("converges on one field when another replica created the same field at the same moment", async () => {
+    await link(1, 101);
+    // This replica's creation (PVTF_9) came second: GitHub lists the other's (PVTF_8) with a lower databaseId.
+    nockGraphql({ data: project(null) });
+    nockGraphql({ data: { createProjectV2Field: { projectV2Field: { id: "PVTF_9" } } } });
+    nockGraphql({ data: { node: { fields: { nodes: [numberField("PVTF_9", 12), numberField("PVTF_8", 11)] } } } });
+    nockGraphql({ data: { deleteProjectV2Field: { clientMutationId: null } } });
+    nockGraphql({ data: { addProjectV2ItemById: { item: { id: "PVTI_1" } } } });
+    nockGraphql({ data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: "PVTI_1" } } } });
+    await worker().drain();
+    expect(calls).toEqual([
+      { query: LOOKUP, variables: lookupVariables },
+      { query: CREATE_FIELD, variables: { project: "PVT_1", name: "Customer reports" } },
+      { query: FIELDS, variables: { project: "PVT_1" } },
+      { query: DELETE_FIELD, variables: { field: "PVTF_9" } },
+      { query: ADD, variables: { project: "PVT_1", content: NODE_ID } },
+      { query: SET, variables: { project: "PVT_1", item: "PVTI_1", field: "PVTF_8", value: 1 } },
+    ]);
   });
 
   it("adds another issue with two calls, add and set, once the project's ids are known", async () => {
