@@ -64,6 +64,16 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
     await worker().drain();
     calls.length = 0;
   };
+  /** Issues #2, #3, … (node id I_<n>) linked after the first and added (item PVTI_<n>, value 1); calls forgotten. */
+  const linkMore = async (...numbers: number[]) => {
+    for (const n of numbers) {
+      await link(n, 100 + n, { number: n, id: 2000 + n, node_id: `I_${n}` });
+      nockGraphql({ data: { addProjectV2ItemById: { item: { id: `PVTI_${n}` } } } });
+      nockGraphql({ data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: `PVTI_${n}` } } } });
+    }
+    await worker().drain();
+    calls.length = 0;
+  };
   /** The lookup of the project's ids, the add and the set of an issue entering the project (its node id stored). */
   const nockAdd = (fieldId: string, itemId: string) => {
     nockGraphql({ data: project({ id: fieldId, dataType: "NUMBER" }) });
@@ -209,14 +219,7 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
 
   it("sets the values the sweep hands over in one document, and re-adds the one item GitHub no longer has", async () => {
     await linkFirst();
-    await link(2, 102, { number: 2, id: 2002, node_id: "I_2" });
-    await link(3, 103, { number: 3, id: 2003, node_id: "I_3" });
-    for (const item of ["PVTI_2", "PVTI_3"]) {
-      nockGraphql({ data: { addProjectV2ItemById: { item: { id: item } } } });
-      nockGraphql({ data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: item } } } });
-    }
-    await worker().drain();
-    calls.length = 0;
+    await linkMore(2, 3);
 
     // A month on every report has left the window: the sweep hands the three issues to the label job, which claims
     // them together. One document sets all three; GitHub answers the second alias NOT_FOUND (a person removed the
@@ -278,11 +281,7 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
 
   it("retries every issue of a batch GitHub's rate limit refused as a whole", async () => {
     await linkFirst();
-    await link(2, 102, { number: 2, id: 2002, node_id: "I_2" });
-    nockGraphql({ data: { addProjectV2ItemById: { item: { id: "PVTI_2" } } } });
-    nockGraphql({ data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: "PVTI_2" } } } });
-    await worker().drain();
-    calls.length = 0;
+    await linkMore(2);
 
     const later = new Date(TEST_NOW.getTime() + 31 * DAY);
     expect(await markProjectsDue(harness.database.prisma, later)).toBe(2);
