@@ -270,7 +270,7 @@ export const P2_PROJECT_SCRIPT: readonly ScriptStep[] = [
   { what: "#2: a comment links 1 conversation: add + set 1 (the project's ids and #2's node id are known)", minimum: 2, deliver: (g) => g.commented(2, 201, ticket(7)) },
   { what: "#1: a comment links a 3rd: set 3", minimum: 1, deliver: (g) => g.commented(1, 103, ticket(3)) },
   { what: "15 days on: the sweep takes weekly off #1; 30-day counts unchanged", minimum: 1, after: 15 * DAY, work: "sweep" },
-  { what: "16 days later every report is past 30 days: #1 and #2 set to 0 in one document (aliases)", minimum: 1, after: 16 * DAY, work: "sweep" },
+  { what: "16 days later every report is past 30 days: #1 and #2 set to 0 in one document (aliases): 0.5 calls per changed issue, ceil(N / 20) / N for N", minimum: 1, after: 16 * DAY, work: "sweep" },
   { what: "the next hourly sweep: nothing due", minimum: 0, after: HOUR, work: "sweep" },
 ];
 
