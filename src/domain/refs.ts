@@ -18,6 +18,8 @@ export interface IssueRef {
   repository: RepositoryRef;
   number: number;
   githubId: bigint;
+  /** GitHub's GraphQL node id (`node_id`), when the source showed it: adding the issue to a project takes it */
+  nodeId?: string;
   /** the state the payload shows, used only when the issue is new to us */
   state: "open" | "closed";
   /** what the payload shows of the issue for the dashboard, when it has it */

@@ -127,7 +127,7 @@ async function linkMention(deps: HelpdeskEventDeps, link: RecognisedLink, mentio
  */
 async function lookUpIssue(deps: HelpdeskEventDeps, repository: IssueRef["repository"], number: number, where: string): Promise<IssueRef | null> {
   const octokit = await deps.github(Number(repository.installationId));
-  let data: { id: number; number: number; state: string; pull_request?: unknown; repository_url: string };
+  let data: { id: number; node_id?: string; number: number; state: string; pull_request?: unknown; repository_url: string };
   try {
     ({ data } = await octokit.rest.issues.get({ owner: repository.owner, repo: repository.name, issue_number: number }));
   } catch (error) {
@@ -148,5 +148,5 @@ async function lookUpIssue(deps: HelpdeskEventDeps, repository: IssueRef["reposi
     deps.log.info(`${where}: the issue has moved (now ${data.repository_url}#${data.number}); ignored`);
     return null;
   }
-  return { repository, number, githubId: BigInt(data.id), state: data.state === "closed" ? "closed" : "open" };
+  return { repository, number, githubId: BigInt(data.id), ...(data.node_id && { nodeId: data.node_id }), state: data.state === "closed" ? "closed" : "open" };
 }

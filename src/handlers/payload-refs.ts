@@ -12,6 +12,7 @@ export interface RepositoryPayload {
 
 export interface IssuePayload {
   id: number;
+  node_id?: string;
   number: number;
   state?: string;
   pull_request?: unknown;
@@ -33,6 +34,7 @@ export function issueRef(repository: RepositoryRef, issue: IssuePayload): IssueR
   if (typeof issue.title === "string" && issue.created_at && issue.updated_at) {
     ref.details = { title: issue.title, openedAt: new Date(issue.created_at), at: new Date(issue.updated_at) };
   }
+  if (issue.node_id) ref.nodeId = issue.node_id;
   return ref;
 }
 

@@ -92,6 +92,7 @@ export async function runBackfill(
         repository,
         number: issue.number,
         githubId: BigInt(issue.id),
+        nodeId: issue.node_id,
         state: issue.state === "closed" ? "closed" : "open",
         details: { title: issue.title, openedAt: new Date(issue.created_at), at: new Date(issue.updated_at) },
       };

@@ -1,7 +1,7 @@
 import PQueue from "p-queue";
 import { queueSettings, type QueueSettings } from "../config/queues.js";
 import { githubRateLimitWait } from "../github/errors.js";
-import { applyLabelsWithApp, type InstallationLabelDeps } from "../labels/installation-labels.js";
+import { applyIssuesWithApp, type InstallationLabelDeps } from "../labels/installation-labels.js";
 import type { Engine } from "../store/database-url.js";
 import { labelsAbandoned, labelsApplied, labelsRetried, LABEL_JOBS, readClaimedLabelJobs, type ClaimedLabelJob } from "../store/label-jobs.js";
 import { Prisma as Sql } from "../store/generated/sqlite/client.js";
@@ -78,7 +78,7 @@ export class LabelWorker {
     for (;;) {
       const jobs = await this.#claim();
       if (jobs.length === 0) return applied;
-      await Promise.all(jobs.map((job) => this.#run(job)));
+      await Promise.all(byInstallation(jobs).map((group) => this.#run(group)));
       applied += jobs.length;
     }
   }
@@ -87,7 +87,7 @@ export class LabelWorker {
   async #fill(): Promise<boolean> {
     if (this.#leases.size >= BATCH) return false;
     const jobs = await this.#claim(BATCH - this.#leases.size);
-    for (const job of jobs) void this.#run(job).finally(() => this.wake());
+    for (const group of byInstallation(jobs)) void this.#run(group).finally(() => this.wake());
     return jobs.length === BATCH;
   }
 
@@ -101,40 +101,66 @@ export class LabelWorker {
   }
 
   /**
-   * Runs the job after the jobs of its installation already in flight. GitHub paces an installation's writes (about
-   * one a second), so running them side by side would gain nothing, and two issues of one repository could each
-   * create the same new label.
+   * Runs one installation's claimed jobs after its jobs already in flight. GitHub paces an installation's writes
+   * (about one a second), so running them side by side would gain nothing, and two issues of one repository could each
+   * create the same new label. Their labels are applied one issue at a time; their project values together, so the
+   * sets share GraphQL documents (docs/projects.md, Batching).
    */
-  #run(job: ClaimedLabelJob): Promise<void> {
-    const installation = String(job.issue.repository.installationId);
+  #run(jobs: ClaimedLabelJob[]): Promise<void> {
+    const installation = String(jobs[0]!.issue.repository.installationId);
     const previous = this.#installations.get(installation) ?? Promise.resolve();
-    const next = previous.then(() => this.#queue.add(() => this.#apply(job)));
+    const next = previous.then(() => this.#queue.add(() => this.#apply(jobs)));
     this.#installations.set(installation, next);
     return next.finally(() => {
       if (this.#installations.get(installation) === next) this.#installations.delete(installation);
     });
   }
 
-  async #apply(job: ClaimedLabelJob): Promise<void> {
-    const where = `${job.issue.repository.owner}/${job.issue.repository.name}#${job.issue.number}`;
+  async #apply(jobs: ClaimedLabelJob[]): Promise<void> {
+    let failures: unknown[];
     try {
-      await applyLabelsWithApp(this.deps, job.issue, job.seen);
-      await this.#leases.settle(job.issueId, labelsApplied(job));
+      failures = await applyIssuesWithApp(this.deps, jobs[0]!.issue.repository.installationId, jobs);
     } catch (error) {
-      const decision = decideRetry({ retryable: true, retryAfterMs: githubRateLimitWait(error) }, job.attempts, this.#settings);
-      const reason = errorSummary(error);
+      failures = jobs.map(() => error);
+    }
+    for (const [i, job] of jobs.entries()) await this.#settle(job, failures[i] ?? null);
+  }
+
+  /** Settles the job: done, or (`failure` not null, or the settle failed) retried or given up by the retry policy. */
+  async #settle(job: ClaimedLabelJob, failure: unknown): Promise<void> {
+    const where = `${job.issue.repository.owner}/${job.issue.repository.name}#${job.issue.number}`;
+    let error = failure;
+    if (error === null) {
       try {
-        if (decision.retry) {
-          this.deps.log.warn({ err: error }, `labels: could not apply the labels of ${where}; retry in ${Math.ceil(decision.delayMs / 1000)}s: ${reason}`);
-          await this.#leases.settle(job.issueId, labelsRetried(decision.at));
-        } else {
-          this.deps.log.error({ err: error }, `labels: could not apply the labels of ${where} after ${job.attempts} attempts; the decay sweep tries again: ${reason}`);
-          await this.#leases.settle(job.issueId, labelsAbandoned(new Date()));
-        }
-      } catch (failure) {
-        this.#leases.drop(job.issueId);
-        this.deps.log.error({ err: failure }, `labels: could not record the failure for ${where}; its lease will expire and it runs again`);
+        await this.#leases.settle(job.issueId, labelsApplied(job));
+        return;
+      } catch (settling) {
+        error = settling;
       }
     }
+    const decision = decideRetry({ retryable: true, retryAfterMs: githubRateLimitWait(error) }, job.attempts, this.#settings);
+    const reason = errorSummary(error);
+    try {
+      if (decision.retry) {
+        this.deps.log.warn({ err: error }, `labels: could not apply the labels of ${where}; retry in ${Math.ceil(decision.delayMs / 1000)}s: ${reason}`);
+        await this.#leases.settle(job.issueId, labelsRetried(decision.at));
+      } else {
+        this.deps.log.error({ err: error }, `labels: could not apply the labels of ${where} after ${job.attempts} attempts; the decay sweep tries again: ${reason}`);
+        await this.#leases.settle(job.issueId, labelsAbandoned(new Date()));
+      }
+    } catch (recording) {
+      this.#leases.drop(job.issueId);
+      this.deps.log.error({ err: recording }, `labels: could not record the failure for ${where}; its lease will expire and it runs again`);
+    }
   }
+}
+
+/** The claimed jobs by installation, in claim order. */
+function byInstallation(jobs: readonly ClaimedLabelJob[]): ClaimedLabelJob[][] {
+  const groups = new Map<string, ClaimedLabelJob[]>();
+  for (const job of jobs) {
+    const key = String(job.issue.repository.installationId);
+    groups.set(key, [...(groups.get(key) ?? []), job]);
+  }
+  return [...groups.values()];
 }

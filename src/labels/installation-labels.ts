@@ -2,7 +2,7 @@ import type { Logger, Probot } from "probot";
 import { installationConfigReader } from "../config/installation-config.js";
 import type { RepoConfigCache } from "../config/repo-config-cache.js";
 import type { Prisma } from "../store/database.js";
-import { applyProjectField, type ProjectOutcome } from "../projects/apply-project-field.js";
+import { applyProjectField, applyProjectFields, type ProjectOutcome } from "../projects/apply-project-field.js";
 import { applyIssueLabels, type LabelOutcome, type PayloadLabels } from "./apply-labels.js";
 import type { IssueRef } from "../domain/refs.js";
 
@@ -34,4 +34,30 @@ export async function applyLabelsWithApp(deps: InstallationLabelDeps, issue: Iss
   const now = deps.now?.() ?? new Date();
   const labels = await applyIssueLabels(deps.prisma, writer, issue, config, seen, now);
   return { ...labels, project: await applyProjectField(deps.prisma, writer, issue, config, now) };
+}
+
+/**
+ * applyLabelsWithApp for several issues of one installation (the label job's claim): each issue's labels, one after
+ * another, then their project fields together, so the sets that can share a GraphQL document do (docs/projects.md,
+ * Batching). Returns, per issue in order, null when done or the error that failed it, for the caller's retry.
+ */
+export async function applyIssuesWithApp(deps: InstallationLabelDeps, installationId: bigint, issues: readonly { issue: IssueRef; seen?: PayloadLabels }[]): Promise<unknown[]> {
+  const octokit = await deps.github(Number(installationId));
+  const writer = { octokit, log: deps.log, dryRun: deps.dryRun ?? false };
+  const now = deps.now?.() ?? new Date();
+  const failures: unknown[] = [];
+  const labelled: { issue: IssueRef; config: Awaited<ReturnType<RepoConfigCache["get"]>>; index: number }[] = [];
+  for (const [index, { issue, seen }] of issues.entries()) {
+    try {
+      const config = await deps.configs.get(issue.repository, installationConfigReader(octokit, issue.repository.owner, issue.repository.name));
+      await applyIssueLabels(deps.prisma, writer, issue, config, seen, now);
+      labelled.push({ issue, config, index });
+      failures[index] = null;
+    } catch (error) {
+      failures[index] = error;
+    }
+  }
+  const outcomes = await applyProjectFields(deps.prisma, writer, labelled, now);
+  for (const [i, outcome] of outcomes.entries()) if ("error" in outcome) failures[labelled[i]!.index] = outcome.error;
+  return failures;
 }

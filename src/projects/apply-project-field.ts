@@ -3,8 +3,8 @@ import { nextProjectChange, parseProjectUrl, planProjectWrite, projectKey, proje
 import type { IssueRef } from "../domain/refs.js";
 import { LABEL_ERROR_PAUSE_MS, sameTime, type LabelWriter } from "../labels/apply-labels.js";
 import type { Prisma } from "../store/database.js";
-import { clearProjectError, readProjectInputs, recordProjectError, recordProjectField } from "../store/project-fields.js";
-import { addItem, describeProject, findProject, ProjectUnreachable, setNumber, type ProjectIds } from "./project-api.js";
+import { clearProjectError, readProjectInputs, recordProjectError, recordProjectField, type ProjectInputs } from "../store/project-fields.js";
+import { addItem, describeProject, findProject, ProjectUnreachable, SET_BATCH, setNumber, setNumbers, type ProjectIds } from "./project-api.js";
 
 /** After GitHub refuses the project (missing, no permission, wrong field type), writes for the repository wait this long. */
 export const PROJECT_ERROR_PAUSE_MS = LABEL_ERROR_PAUSE_MS;
@@ -31,17 +31,92 @@ export function forgetProjectIds(): void {
 /**
  * Keeps the issue's number field in the `project.url` project current with its distinct reports in the last
  * `project.days` days (docs/projects.md), with the fewest calls: none when the value written is unchanged; one to set
- * a changed value; for an issue not yet in the project, one query (the issue's node id and the project's ids), one
- * add (GitHub returns the existing item if it is there) and one set; once per project, one more to create the field.
+ * a changed value; for an issue not yet in the project, one add (GitHub returns the existing item if it is there) and
+ * one set, with a query first when the project's ids or the issue's node id are unknown; once per project, one more
+ * to create the field.
  * A project GitHub will not let closeloop use is recorded for the repository (`ProjectError`), logged once, and left
  * alone for an hour; a rate limit is thrown for the caller's retry.
  */
 export async function applyProjectField(prisma: Prisma, writer: LabelWriter, issue: IssueRef, config: RepoConfig, now: Date = new Date()): Promise<ProjectOutcome> {
+  const prepared = await prepare(prisma, writer, issue, config, now);
+  if ("outcome" in prepared) return prepared.outcome;
+  return finish(prisma, writer, prepared, () => write(writer, prepared));
+}
+
+/**
+ * applyProjectField for several issues of one installation (the label job's claim): each is decided alone, and the
+ * sets of issues whose item and project ids are known go out SET_BATCH to a document, one per project field, instead
+ * of one call each (docs/projects.md, Batching). An alias GitHub refuses is that issue's alone: an item gone is added
+ * again as applyProjectField would. Returns, per issue in order, its outcome or the error that failed it (a rate
+ * limit or a network error fails every issue of its request; the caller retries them).
+ */
+export async function applyProjectFields(prisma: Prisma, writer: LabelWriter, issues: readonly { issue: IssueRef; config: RepoConfig }[], now: Date = new Date()): Promise<(ProjectOutcome | { error: unknown })[]> {
+  const results: (ProjectOutcome | { error: unknown })[] = [];
+  const batches = new Map<string, { prepared: Prepared & { plan: { kind: "set"; itemId: string } }; index: number }[]>();
+  for (const [index, { issue, config }] of issues.entries()) {
+    try {
+      const prepared = await prepare(prisma, writer, issue, config, now);
+      if ("outcome" in prepared) results[index] = prepared.outcome;
+      else if (prepared.plan.kind === "set" && projectIds.has(prepared.cacheKey)) {
+        const batch = batches.get(prepared.cacheKey) ?? [];
+        batches.set(prepared.cacheKey, batch);
+        batch.push({ prepared: { ...prepared, plan: prepared.plan }, index });
+      } else results[index] = await finish(prisma, writer, prepared, () => write(writer, prepared));
+    } catch (error) {
+      results[index] = { error };
+    }
+  }
+  for (const [cacheKey, batch] of batches) {
+    for (let start = 0; start < batch.length; start += SET_BATCH) {
+      const chunk = batch.slice(start, start + SET_BATCH);
+      const ids = projectIds.get(cacheKey);
+      let answers: (Error | null)[] | undefined;
+      try {
+        // One alone goes as the single set, the document applyProjectField sends.
+        if (chunk.length > 1 && ids !== undefined) answers = await setNumbers(writer.octokit, chunk[0]!.prepared.address, ids, chunk.map(({ prepared }) => ({ itemId: prepared.plan.itemId, value: prepared.value })));
+      } catch (error) {
+        for (const { index } of chunk) results[index] = { error };
+        continue;
+      }
+      for (const [i, { prepared, index }] of chunk.entries()) {
+        const answer = answers?.[i];
+        const attempt =
+          answers === undefined
+            ? () => write(writer, prepared)
+            : answer === null
+              ? async () => ({ itemId: prepared.plan.itemId })
+              : answer instanceof ProjectUnreachable && answer.reason === "not-found"
+                ? // The item is gone or the project: as after a single set, look again and add it.
+                  () => (projectIds.delete(cacheKey), write(writer, { ...prepared, plan: { kind: "add-and-set" } }))
+                : () => Promise.reject(answer as Error);
+        try {
+          results[index] = await finish(prisma, writer, prepared, attempt);
+        } catch (error) {
+          results[index] = { error };
+        }
+      }
+    }
+  }
+  return results;
+}
+
+interface Prepared extends Write {
+  inputs: ProjectInputs;
+  now: Date;
+  url: string;
+  key: string;
+  where: string;
+  dueAt: Date | null;
+}
+
+/** Reads the issue and decides: an outcome when no call is needed (off, unchanged, paused, dry run), else the write. */
+async function prepare(prisma: Prisma, writer: LabelWriter, issue: IssueRef, config: RepoConfig, now: Date): Promise<{ outcome: ProjectOutcome } | Prepared> {
+  const done = async (outcome: ProjectOutcome) => ({ outcome });
   const { url, field, days } = config.project;
   const address = parseProjectUrl(url);
-  if (!address) return { value: null, written: false, skipped: "off" };
+  if (!address) return done({ value: null, written: false, skipped: "off" });
   const inputs = await readProjectInputs(prisma, issue.repository.id, issue.number);
-  if (!inputs) return { value: null, written: false, skipped: "unknown-issue" };
+  if (!inputs) return done({ value: null, written: false, skipped: "unknown-issue" });
   const where = `${issue.repository.owner}/${issue.repository.name}#${issue.number}`;
   const value = projectValueOf(inputs.reports, now, days);
   const dueAt = nextProjectChange(inputs.reports, now, days);
@@ -49,7 +124,7 @@ export async function applyProjectField(prisma: Prisma, writer: LabelWriter, iss
   const plan = planProjectWrite(inputs.written, { key, value, linked: inputs.reports.length > 0 });
   if (plan.kind === "none") {
     if (!sameTime(dueAt, inputs.dueAt)) await recordProjectField(prisma, inputs.issueId, dueAt);
-    return { value, written: false, skipped: "unchanged" };
+    return done({ value, written: false, skipped: "unchanged" });
   }
 
   const error = inputs.error?.url === url ? inputs.error : null;
@@ -57,20 +132,25 @@ export async function applyProjectField(prisma: Prisma, writer: LabelWriter, iss
     const resume = new Date(error.seenAt.getTime() + PROJECT_ERROR_PAUSE_MS);
     writer.log.debug(`${where}: project writes for this repository are paused until ${resume.toISOString()} (${error.message})`);
     await recordProjectField(prisma, inputs.issueId, sooner(dueAt, resume));
-    return { value, written: false, skipped: "paused" };
+    return done({ value, written: false, skipped: "paused" });
   }
 
   if (writer.dryRun) {
     const add = plan.kind === "add-and-set" ? `add ${where} to ${describeProject(address)} and ` : "";
     writer.log.info(`[dry-run] Would ${add}set "${field}" to ${value} on ${where}`);
     await recordProjectField(prisma, inputs.issueId, dueAt);
-    return { value, written: false, skipped: "dry-run" };
+    return done({ value, written: false, skipped: "dry-run" });
   }
-
   const cacheKey = `${issue.repository.installationId} ${key}`;
+  return { address, field, cacheKey, issue, nodeId: inputs.nodeId, plan, value, inputs, url, key, where, dueAt, now };
+}
+
+/** Records what `attempt` wrote, or what GitHub refused (docs/projects.md, When GitHub says no). */
+async function finish(prisma: Prisma, writer: LabelWriter, prepared: Prepared, attempt: () => Promise<{ itemId: string; nodeId?: string }>): Promise<ProjectOutcome> {
+  const { address, field, cacheKey, issue, value, inputs, url, key, where, dueAt, now } = prepared;
   try {
-    const itemId = await write(writer, { address, field, cacheKey, issue, plan, value });
-    await recordProjectField(prisma, inputs.issueId, dueAt, { key, itemId, value });
+    const { itemId, nodeId } = await attempt();
+    await recordProjectField(prisma, inputs.issueId, dueAt, { key, itemId, value }, nodeId);
   } catch (failure) {
     if (!(failure instanceof ProjectUnreachable)) throw failure;
     projectIds.delete(cacheKey);
@@ -102,19 +182,25 @@ interface Write {
   field: string;
   cacheKey: string;
   issue: IssueRef;
+  /** the issue's node id as stored, or null when no payload showed it */
+  nodeId: string | null;
   plan: Exclude<ProjectPlan, { kind: "none" }>;
   value: number;
 }
 
-/** Makes the plan's calls; returns the issue's item id. */
-async function write(writer: LabelWriter, { address, field, cacheKey, issue, plan, value }: Write): Promise<string> {
+/**
+ * Makes the plan's calls; returns the issue's item id, and its node id when a lookup found one the store lacked.
+ * An issue entering the project whose node id is stored costs the add and the set (plus a lookup of the project's ids
+ * when this process has not cached them); without it, the lookup fetches the node id with the project's ids.
+ */
+async function write(writer: LabelWriter, { address, field, cacheKey, issue, nodeId, plan, value }: Write): Promise<{ itemId: string; nodeId?: string }> {
   const { octokit } = writer;
   if (plan.kind === "set") {
     let ids = projectIds.get(cacheKey);
     if (ids === undefined) projectIds.set(cacheKey, (ids = await findProject(octokit, address, field)));
     try {
       await setNumber(octokit, address, ids, plan.itemId, value);
-      return plan.itemId;
+      return { itemId: plan.itemId };
     } catch (failure) {
       if (!(failure instanceof ProjectUnreachable && failure.reason === "not-found")) throw failure;
       // The item is gone (a person removed the issue from the project) or the ids are stale: look again and add it;
@@ -122,10 +208,25 @@ async function write(writer: LabelWriter, { address, field, cacheKey, issue, pla
       projectIds.delete(cacheKey);
     }
   }
+  if (nodeId !== null) {
+    let ids = projectIds.get(cacheKey);
+    if (ids === undefined) projectIds.set(cacheKey, (ids = await findProject(octokit, address, field)));
+    try {
+      return { itemId: await addAndSet(octokit, address, ids, nodeId, value) };
+    } catch (failure) {
+      if (!(failure instanceof ProjectUnreachable && failure.reason === "not-found")) throw failure;
+      // The stored node id may be stale (the issue was transferred), or the project's ids: the lookup below tells.
+      projectIds.delete(cacheKey);
+    }
+  }
   const found = await findProject(octokit, address, field, { owner: issue.repository.owner, repo: issue.repository.name, number: issue.number });
   const ids = { projectId: found.projectId, fieldId: found.fieldId };
   projectIds.set(cacheKey, ids);
-  const itemId = await addItem(octokit, address, ids.projectId, found.contentId!);
+  return { itemId: await addAndSet(octokit, address, ids, found.contentId!, value), ...(found.contentId !== nodeId && { nodeId: found.contentId! }) };
+}
+
+async function addAndSet(octokit: LabelWriter["octokit"], address: ProjectAddress, ids: ProjectIds, contentId: string, value: number): Promise<string> {
+  const itemId = await addItem(octokit, address, ids.projectId, contentId);
   await setNumber(octokit, address, ids, itemId, value);
   return itemId;
 }

@@ -87,9 +87,9 @@ export async function ensureIssue(prisma: Prisma, tx: Transaction, ref: IssueRef
   await ensureRepository(prisma, tx, ref.repository);
   const details = ref.details;
   const [issue] = await tx.$queryRaw<{ id: number; state: string }[]>`
-    INSERT INTO "Issue" ("repositoryId", "number", "githubId", "state", "createdAt", "title", "openedAt", "titleAt")
-    VALUES (${ref.repository.id}, ${ref.number}, ${ref.githubId}, ${ref.state}, ${new Date()}, ${details?.title ?? null}, ${details?.openedAt ?? null}, ${details?.at ?? null})
-    ON CONFLICT ("repositoryId", "number") DO UPDATE SET "number" = excluded."number"${details ? Sql.sql`, ${newerDetails}` : Sql.empty}
+    INSERT INTO "Issue" ("repositoryId", "number", "githubId", "nodeId", "state", "createdAt", "title", "openedAt", "titleAt")
+    VALUES (${ref.repository.id}, ${ref.number}, ${ref.githubId}, ${ref.nodeId ?? null}, ${ref.state}, ${new Date()}, ${details?.title ?? null}, ${details?.openedAt ?? null}, ${details?.at ?? null})
+    ON CONFLICT ("repositoryId", "number") DO UPDATE SET "number" = excluded."number", "nodeId" = COALESCE(excluded."nodeId", "Issue"."nodeId")${details ? Sql.sql`, ${newerDetails}` : Sql.empty}
     RETURNING "id", "state"`;
   return { id: Number(issue!.id), state: issue!.state };
 }
@@ -119,7 +119,7 @@ export async function transferIssue(prisma: Prisma, from: IssueRef, to: IssueRef
     // A row for the destination may exist if an event there arrived first: its links join the moved ones.
     const arrived = await tx.issue.findUnique({ where: { repositoryId_number: { repositoryId: to.repository.id, number: to.number } } });
     if (arrived) await mergeIssue(tx, arrived.id, issue.id);
-    await tx.issue.update({ where: { id: issue.id }, data: { repositoryId: to.repository.id, number: to.number, githubId: to.githubId } });
+    await tx.issue.update({ where: { id: issue.id }, data: { repositoryId: to.repository.id, number: to.number, githubId: to.githubId, nodeId: to.nodeId ?? null } });
     // The dashboard's counts carry the repository.
     await tx.$executeRaw`UPDATE "Issue" SET ${impactDue(new Date())} WHERE "id" = ${issue.id}`;
     return true;

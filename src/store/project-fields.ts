@@ -12,6 +12,8 @@ export interface ProjectErrorRecord {
 
 export interface ProjectInputs {
   issueId: number;
+  /** the issue's GraphQL node id, when a payload showed it: then entering the project needs no lookup of it */
+  nodeId: string | null;
   written: ProjectWritten;
   dueAt: Date | null;
   /** one per live link (a link still carried by a source) */
@@ -25,6 +27,7 @@ export async function readProjectInputs(prisma: Prisma, repositoryId: bigint, nu
     where: { repositoryId_number: { repositoryId, number } },
     select: {
       id: true,
+      nodeId: true,
       projectKey: true,
       projectItemId: true,
       projectValue: true,
@@ -36,6 +39,7 @@ export async function readProjectInputs(prisma: Prisma, repositoryId: bigint, nu
   if (!issue) return null;
   return {
     issueId: issue.id,
+    nodeId: issue.nodeId,
     written: { key: issue.projectKey, itemId: issue.projectItemId, value: issue.projectValue },
     dueAt: issue.projectDueAt,
     reports: issue.links.map((link) => ({ at: link.linkedAt, customer: link.customerHash })),
@@ -43,11 +47,18 @@ export async function readProjectInputs(prisma: Prisma, repositoryId: bigint, nu
   };
 }
 
-/** Records what was written (when anything was) and when the value is next due to change with time alone. */
-export async function recordProjectField(prisma: Prisma, issueId: number, dueAt: Date | null, written?: ProjectWritten): Promise<void> {
+/**
+ * Records what was written (when anything was) and when the value is next due to change with time alone; with
+ * `nodeId`, the issue's node id a lookup found.
+ */
+export async function recordProjectField(prisma: Prisma, issueId: number, dueAt: Date | null, written?: ProjectWritten, nodeId?: string): Promise<void> {
   await prisma.issue.update({
     where: { id: issueId },
-    data: { projectDueAt: dueAt, ...(written && { projectKey: written.key, projectItemId: written.itemId, projectValue: written.value }) },
+    data: {
+      projectDueAt: dueAt,
+      ...(written && { projectKey: written.key, projectItemId: written.itemId, projectValue: written.value }),
+      ...(nodeId !== undefined && { nodeId }),
+    },
   });
 }
 

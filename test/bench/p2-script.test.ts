@@ -64,18 +64,17 @@ describe.each(ENGINES)("the P2 script on %s", (engine) => {
       "#1 POST /repos/Codertocat/Hello-World/check-runs",
       "#3 POST /graphql organization",
       "#3 POST /graphql createProjectV2Field",
+      "#3 POST /graphql node",
       "#3 POST /graphql addProjectV2ItemById",
       "#3 POST /graphql updateProjectV2ItemFieldValue",
       "#5 POST /repos/Codertocat/Hello-World/labels",
       "#5 POST /repos/Codertocat/Hello-World/issues/1/labels",
       "#5 POST /graphql updateProjectV2ItemFieldValue",
-      "#7 POST /graphql organization",
       "#7 POST /graphql addProjectV2ItemById",
       "#7 POST /graphql updateProjectV2ItemFieldValue",
       "#8 POST /graphql updateProjectV2ItemFieldValue",
       "#9 DELETE /repos/Codertocat/Hello-World/issues/1/labels/reported%3A%20weekly",
-      "#10 POST /graphql updateProjectV2ItemFieldValue",
-      "#10 POST /graphql updateProjectV2ItemFieldValue",
+      "#10 POST /graphql updateProjectV2ItemFieldValue x2",
     ]);
     expect(run.projectValues).toEqual({ "I_Codertocat/Hello-World#1": { "Customer reports": 0 }, "I_Codertocat/Hello-World#2": { "Customer reports": 0 } });
   });

@@ -274,10 +274,20 @@ function graphqlAnswer(projects: Map<string, FakeProject>, body: string): unknow
     project.items.set(v.content, item);
     return { data: { addProjectV2ItemById: { item: { id: item.id } } } };
   }
-  if (query.includes("updateProjectV2ItemFieldValue")) {
-    const item = [...byId(v.project)!.items.values()].find((candidate) => candidate.id === v.item)!;
-    item.values.set(v.field, v.value);
-    return { data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: item.id } } } };
+  const set = (itemId: string, value: number) => {
+    const item = [...byId(v.project)!.items.values()].find((candidate) => candidate.id === itemId)!;
+    item.values.set(v.field, value);
+    return { projectV2Item: { id: item.id } };
+  };
+  // Several sets in one document: alias s<i> sets $item<i> to $value<i>.
+  if (query.includes("s0: updateProjectV2ItemFieldValue")) {
+    const count = Object.keys(v).filter((name) => name.startsWith("item")).length;
+    return { data: Object.fromEntries(Array.from({ length: count }, (_, i) => [`s${i}`, set(v[`item${i}`], v[`value${i}`])])) };
+  }
+  if (query.includes("updateProjectV2ItemFieldValue")) return { data: { updateProjectV2ItemFieldValue: set(v.item, v.value) } };
+  if (query.includes("fields(first: 100)")) {
+    const fields = [...byId(v.project)!.fields].map(([name, field], i) => ({ ...field, name, databaseId: i + 1 }));
+    return { data: { node: { fields: { nodes: fields } } } };
   }
   if (query.includes("createProjectV2Field")) {
     const project = byId(v.project)!;

@@ -22,18 +22,23 @@ const PROJECT_PART = `owner: organization(login: $login) { projectV2(number: $nu
 const LOOKUP_WITH_ISSUE = `query($login: String!, $number: Int!, $field: String!, $repoOwner: String!, $repo: String!, $issue: Int!) { ${PROJECT_PART} repository(owner: $repoOwner, name: $repo) { issue(number: $issue) { id } } }`;
 const LOOKUP = `query($login: String!, $number: Int!, $field: String!) { ${PROJECT_PART} }`;
 const CREATE_FIELD = `mutation($project: ID!, $name: String!) { createProjectV2Field(input: { projectId: $project, dataType: NUMBER, name: $name }) { projectV2Field { ... on ProjectV2Field { id } } } }`;
+const FIELDS = `query($project: ID!) { node(id: $project) { ... on ProjectV2 { fields(first: 100) { nodes { ... on ProjectV2FieldCommon { id name dataType databaseId } } } } } }`;
+const DELETE_FIELD = `mutation($field: ID!) { deleteProjectV2Field(input: { fieldId: $field }) { clientMutationId } }`;
+const numberField = (id: string, databaseId: number) => ({ id, name: "Customer reports", dataType: "NUMBER", databaseId });
 const ADD = `mutation($project: ID!, $content: ID!) { addProjectV2ItemById(input: { projectId: $project, contentId: $content }) { item { id } } }`;
 const SET = `mutation($project: ID!, $item: ID!, $field: ID!, $value: Float!) { updateProjectV2ItemFieldValue(input: { projectId: $project, itemId: $item, fieldId: $field, value: { number: $value } }) { projectV2Item { id } } }`;
 
+// The issue's node id, as the webhook payload shows it (node_id).
+const NODE_ID = "MDU6SXNzdWU0NDQ1MDAwNDE=";
 const lookupVariables = { login: "acme", number: 3, field: "Customer reports" };
 const withIssue = { ...lookupVariables, repoOwner: OWNER, repo: REPO, issue: 1 };
 const project = (field: { id: string; dataType: string } | null) => ({ owner: { projectV2: { id: "PVT_1", field } } });
 
-function comment(id: number, ticket: number, hour: number): Record<string, any> {
+function comment(id: number, ticket: number, hour: number, issue: Record<string, unknown> = {}): Record<string, any> {
   const payload = webhookExample<Record<string, any>>("issue_comment", "created");
   payload.installation = { id: 77, node_id: "x" };
   Object.assign(payload.comment, { id, body: `Customer: https://acme.zendesk.com/agent/tickets/${ticket}`, created_at: at(hour), updated_at: at(hour) });
-  Object.assign(payload.issue, { labels: [], updated_at: at(hour) });
+  Object.assign(payload.issue, { labels: [], updated_at: at(hour) }, issue);
   return payload;
 }
 
@@ -50,7 +55,7 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
       .post("/graphql")
       .reply(200, (_uri, body) => (calls.push(body as (typeof calls)[number]), answer), headers);
   const issue = () => harness.database.prisma.issue.findFirstOrThrow();
-  const link = async (id: number, ticket: number) => receive(harness.probot, "issue_comment", comment(id, ticket, id));
+  const link = async (id: number, ticket: number, issue?: Record<string, unknown>) => receive(harness.probot, "issue_comment", comment(id, ticket, id, issue));
 
   /** The issue's first link, added to the project whose number field exists (item PVTI_1, value 1); calls forgotten. */
   const linkFirst = async () => {
@@ -59,9 +64,19 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
     await worker().drain();
     calls.length = 0;
   };
-  /** The lookup (with the issue's node id), the add and the set of an issue entering the project. */
+  /** Issues #2, #3, … (node id I_<n>) linked after the first and added (item PVTI_<n>, value 1); calls forgotten. */
+  const linkMore = async (...numbers: number[]) => {
+    for (const n of numbers) {
+      await link(n, 100 + n, { number: n, id: 2000 + n, node_id: `I_${n}` });
+      nockGraphql({ data: { addProjectV2ItemById: { item: { id: `PVTI_${n}` } } } });
+      nockGraphql({ data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: `PVTI_${n}` } } } });
+    }
+    await worker().drain();
+    calls.length = 0;
+  };
+  /** The lookup of the project's ids, the add and the set of an issue entering the project (its node id stored). */
   const nockAdd = (fieldId: string, itemId: string) => {
-    nockGraphql({ data: { ...project({ id: fieldId, dataType: "NUMBER" }), repository: { issue: { id: "I_1" } } } });
+    nockGraphql({ data: project({ id: fieldId, dataType: "NUMBER" }) });
     nockGraphql({ data: { addProjectV2ItemById: { item: { id: itemId } } } });
     nockGraphql({ data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: itemId } } } });
   };
@@ -80,19 +95,83 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
 
   it("adds a newly linked issue to the project, creating the number field, and sets its report count", async () => {
     await link(1, 101);
-    nockGraphql({ data: { ...project(null), repository: { issue: { id: "I_1" } } } });
+    nockGraphql({ data: project(null) });
     nockGraphql({ data: { createProjectV2Field: { projectV2Field: { id: "PVTF_1" } } } });
+    nockGraphql({ data: { node: { fields: { nodes: [{ id: "PVTF_T", name: "Title", dataType: "TITLE", databaseId: 1 }, numberField("PVTF_1", 7)] } } } });
     nockGraphql({ data: { addProjectV2ItemById: { item: { id: "PVTI_1" } } } });
     nockGraphql({ data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: "PVTI_1" } } } });
     expect(await worker().drain()).toBe(1);
+    // The payload's node_id is stored, so the lookup is only the project's.
     expect(calls).toEqual([
-      { query: LOOKUP_WITH_ISSUE, variables: withIssue },
+      { query: LOOKUP, variables: lookupVariables },
       { query: CREATE_FIELD, variables: { project: "PVT_1", name: "Customer reports" } },
-      { query: ADD, variables: { project: "PVT_1", content: "I_1" } },
+      { query: FIELDS, variables: { project: "PVT_1" } },
+      { query: ADD, variables: { project: "PVT_1", content: NODE_ID } },
       { query: SET, variables: { project: "PVT_1", item: "PVTI_1", field: "PVTF_1", value: 1 } },
     ]);
     // The report leaves the 30-day window one millisecond after 30 days: then the sweep marks it.
-    expect(await issue()).toMatchObject({ projectKey: `${URL}#Customer reports`, projectItemId: "PVTI_1", projectValue: 1, projectDueAt: new Date(Date.parse(at(1)) + 30 * DAY + 1) });
+    expect(await issue()).toMatchObject({ nodeId: NODE_ID, projectKey: `${URL}#Customer reports`, projectItemId: "PVTI_1", projectValue: 1, projectDueAt: new Date(Date.parse(at(1)) + 30 * DAY + 1) });
+  });
+
+  it("converges on one field when another replica created the same field at the same moment", async () => {
+    await link(1, 101);
+    // This replica's creation (PVTF_9) came second: GitHub lists the other's (PVTF_8) with a lower databaseId.
+    nockGraphql({ data: project(null) });
+    nockGraphql({ data: { createProjectV2Field: { projectV2Field: { id: "PVTF_9" } } } });
+    nockGraphql({ data: { node: { fields: { nodes: [numberField("PVTF_9", 12), numberField("PVTF_8", 11)] } } } });
+    nockGraphql({ data: { deleteProjectV2Field: { clientMutationId: null } } });
+    nockGraphql({ data: { addProjectV2ItemById: { item: { id: "PVTI_1" } } } });
+    nockGraphql({ data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: "PVTI_1" } } } });
+    await worker().drain();
+    expect(calls).toEqual([
+      { query: LOOKUP, variables: lookupVariables },
+      { query: CREATE_FIELD, variables: { project: "PVT_1", name: "Customer reports" } },
+      { query: FIELDS, variables: { project: "PVT_1" } },
+      { query: DELETE_FIELD, variables: { field: "PVTF_9" } },
+      { query: ADD, variables: { project: "PVT_1", content: NODE_ID } },
+      { query: SET, variables: { project: "PVT_1", item: "PVTI_1", field: "PVTF_8", value: 1 } },
+    ]);
+  });
+
+  it("adds another issue with two calls, add and set, once the project's ids are known", async () => {
+    await linkFirst();
+    await link(2, 102, { number: 2, id: 2002, node_id: "I_2" });
+    nockGraphql({ data: { addProjectV2ItemById: { item: { id: "PVTI_2" } } } });
+    nockGraphql({ data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: "PVTI_2" } } } });
+    await worker().drain();
+    expect(calls).toEqual([
+      { query: ADD, variables: { project: "PVT_1", content: "I_2" } },
+      { query: SET, variables: { project: "PVT_1", item: "PVTI_2", field: "PVTF_1", value: 1 } },
+    ]);
+    const second = await harness.database.prisma.issue.findFirstOrThrow({ where: { number: 2 } });
+    expect(second).toMatchObject({ nodeId: "I_2", projectItemId: "PVTI_2", projectValue: 1 });
+  });
+
+  it("looks the node id up with the project when no payload showed it, and when the stored one is stale", async () => {
+    await link(1, 101, { node_id: undefined });
+    expect((await issue()).nodeId).toBeNull();
+    nockGraphql({ data: { ...project({ id: "PVTF_1", dataType: "NUMBER" }), repository: { issue: { id: "I_1" } } } });
+    nockGraphql({ data: { addProjectV2ItemById: { item: { id: "PVTI_1" } } } });
+    nockGraphql({ data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: "PVTI_1" } } } });
+    await worker().drain();
+    expect(calls.map((call) => call.query)).toEqual([LOOKUP_WITH_ISSUE, ADD, SET]);
+    expect(calls[0]!.variables).toEqual(withIssue);
+    expect(await issue()).toMatchObject({ nodeId: "I_1", projectItemId: "PVTI_1" });
+
+    // The item is removed from the project and the stored node id no longer resolves: the add with it fails, the
+    // lookup finds the issue's current id, and the add and set follow.
+    calls.length = 0;
+    await harness.database.prisma.issue.updateMany({ data: { nodeId: "I_stale", projectItemId: null, projectKey: null, projectValue: null } });
+    await link(2, 102, { node_id: undefined });
+    nockGraphql({ errors: [{ type: "NOT_FOUND", path: ["addProjectV2ItemById"], message: "Could not resolve to a node with the global id of 'I_stale'" }] });
+    nockGraphql({ data: { ...project({ id: "PVTF_1", dataType: "NUMBER" }), repository: { issue: { id: "I_1" } } } });
+    nockGraphql({ data: { addProjectV2ItemById: { item: { id: "PVTI_3" } } } });
+    nockGraphql({ data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: "PVTI_3" } } } });
+    await worker().drain();
+    expect(calls.map((call) => call.query)).toEqual([ADD, LOOKUP_WITH_ISSUE, ADD, SET]);
+    expect(calls[0]!.variables).toEqual({ project: "PVT_1", content: "I_stale" });
+    expect(await issue()).toMatchObject({ nodeId: "I_1", projectItemId: "PVTI_3", projectValue: 2 });
+    expect(await listProjectErrors(harness.database.prisma)).toEqual([]);
   });
 
   it("sets a changed value with one call, makes none when it is unchanged, and looks the project up once after a restart", async () => {
@@ -138,6 +217,85 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
     expect(await issue()).toMatchObject({ projectValue: 0, projectDueAt: null, labelsWantedAt: null });
   });
 
+  it("sets the values the sweep hands over in one document, and re-adds the one item GitHub no longer has", async () => {
+    await linkFirst();
+    await linkMore(2, 3);
+
+    // A month on every report has left the window: the sweep hands the three issues to the label job, which claims
+    // them together. One document sets all three; GitHub answers the second alias NOT_FOUND (a person removed the
+    // item): that issue alone is looked up and added again; the others are done.
+    const later = new Date(TEST_NOW.getTime() + 31 * DAY);
+    expect(await markProjectsDue(harness.database.prisma, later)).toBe(3);
+    nockGraphql({
+      data: { s0: { projectV2Item: { id: "PVTI_1" } }, s1: null, s2: { projectV2Item: { id: "PVTI_3" } } },
+      errors: [{ type: "NOT_FOUND", path: ["s1"], message: "Could not resolve to a node with the global id of 'PVTI_2'" }],
+    });
+    nockGraphql({ data: project({ id: "PVTF_1", dataType: "NUMBER" }) });
+    nockGraphql({ data: { addProjectV2ItemById: { item: { id: "PVTI_4" } } } });
+    nockGraphql({ data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: "PVTI_4" } } } });
+    expect(await worker(later).drain()).toBe(3);
+    const set = (i: number) => `s${i}: updateProjectV2ItemFieldValue(input: { projectId: $project, itemId: $item${i}, fieldId: $field, value: { number: $value${i} } }) { projectV2Item { id } }`;
+    expect(calls).toEqual([
+      {
+        query: `mutation($project: ID!, $field: ID!, $item0: ID!, $value0: Float!, $item1: ID!, $value1: Float!, $item2: ID!, $value2: Float!) { ${set(0)} ${set(1)} ${set(2)} }`,
+        variables: { project: "PVT_1", field: "PVTF_1", item0: "PVTI_1", value0: 0, item1: "PVTI_2", value1: 0, item2: "PVTI_3", value2: 0 },
+      },
+      { query: LOOKUP, variables: lookupVariables },
+      { query: ADD, variables: { project: "PVT_1", content: "I_2" } },
+      { query: SET, variables: { project: "PVT_1", item: "PVTI_4", field: "PVTF_1", value: 0 } },
+    ]);
+    const rows = await harness.database.prisma.issue.findMany({ orderBy: { number: "asc" } });
+    expect(rows.map((row) => [row.number, row.projectItemId, row.projectValue, row.labelsWantedAt])).toEqual([
+      [1, "PVTI_1", 0, null],
+      [2, "PVTI_4", 0, null],
+      [3, "PVTI_3", 0, null],
+    ]);
+    expect(await listProjectErrors(harness.database.prisma)).toEqual([]);
+  });
+
+  it("P2 figure: a sweep lowering 25 issues' values makes 2 requests (20 + 5 sets), 0.08 calls per changed issue", async () => {
+    // GitHub's side, by document: the project, adds (item PVTI_<node id>) and sets, single or aliased.
+    nock(GITHUB_API)
+      .post("/graphql")
+      .times(200)
+      .reply(200, (_uri, body) => {
+        const { query, variables } = body as (typeof calls)[number];
+        calls.push({ query, variables });
+        if (query.includes("addProjectV2ItemById")) return { data: { addProjectV2ItemById: { item: { id: `PVTI_${String(variables.content)}` } } } };
+        if (query.includes("updateProjectV2ItemFieldValue")) return { data: {} };
+        return { data: project({ id: "PVTF_1", dataType: "NUMBER" }) };
+      });
+    for (let n = 1; n <= 25; n++) await receive(harness.probot, "issue_comment", comment(n, 100 + n, 1 + (n % 20), { number: n, id: 3000 + n, node_id: `I_${n}` }));
+    await worker().drain();
+    expect(calls).toHaveLength(1 + 25 * 2);
+    calls.length = 0;
+
+    const later = new Date(TEST_NOW.getTime() + 31 * DAY);
+    expect(await markProjectsDue(harness.database.prisma, later)).toBe(25);
+    expect(await worker(later).drain()).toBe(25);
+    const sets = calls.map((call) => Object.keys(call.variables).filter((name) => name.startsWith("item")).length);
+    expect(sets).toEqual([20, 5]);
+    expect(await harness.database.prisma.issue.count({ where: { projectValue: 0 } })).toBe(25);
+    nock.cleanAll();
+  });
+
+  it("retries every issue of a batch GitHub's rate limit refused as a whole", async () => {
+    await linkFirst();
+    await linkMore(2);
+
+    const later = new Date(TEST_NOW.getTime() + 31 * DAY);
+    expect(await markProjectsDue(harness.database.prisma, later)).toBe(2);
+    const reset = Math.ceil(Date.now() / 1000) + 120;
+    nockGraphql({ errors: [{ type: "RATE_LIMITED", message: "API rate limit exceeded for installation ID 77." }] }, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(reset) });
+    await worker(later).drain();
+    expect(calls).toHaveLength(1);
+    const rows = await harness.database.prisma.issue.findMany({ orderBy: { number: "asc" } });
+    for (const row of rows) {
+      expect(row.projectValue).toBe(1);
+      expect(row.labelsWantedAt!.getTime()).toBeGreaterThanOrEqual(reset * 1000 - 1_000);
+    }
+  });
+
   it("retries after GitHub's GraphQL rate limit, waiting for its reset", async () => {
     await link(1, 101);
     const reset = Math.ceil(Date.now() / 1000) + 120;
@@ -155,9 +313,9 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
     await link(2, 102);
     const gone = { errors: [{ type: "NOT_FOUND", path: ["owner", "projectV2"], message: "Could not resolve to a ProjectV2 with the number 3." }] };
     nockGraphql({ errors: [{ type: "NOT_FOUND", path: ["updateProjectV2ItemFieldValue"], message: "Could not resolve to a node with the global id of 'PVTI_1'" }] });
-    nockGraphql({ data: { owner: { projectV2: null }, repository: { issue: { id: "I_1" } } }, ...gone });
+    nockGraphql({ data: { owner: { projectV2: null } }, ...gone });
     await worker().drain();
-    expect(calls.map((call) => call.query)).toEqual([SET, LOOKUP_WITH_ISSUE]);
+    expect(calls.map((call) => call.query)).toEqual([SET, LOOKUP]);
     const [error] = await listProjectErrors(harness.database.prisma);
     expect(error).toMatchObject({ repository: `${OWNER}/${REPO}`, url: URL });
     expect(error!.message).toContain("organization acme's project 3 was not found");
@@ -177,7 +335,7 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
     await link(4, 104);
     nockAdd("PVTF_2", "PVTI_2");
     await worker(later).drain();
-    expect(calls.map((call) => call.query)).toEqual([LOOKUP_WITH_ISSUE, ADD, SET]);
+    expect(calls.map((call) => call.query)).toEqual([LOOKUP, ADD, SET]);
     expect(await listProjectErrors(harness.database.prisma)).toEqual([]);
     expect(await issue()).toMatchObject({ projectItemId: "PVTI_2", projectValue: 4 });
     expect(lines.filter((line) => line.includes("cannot keep the project field") && line.includes('"level":50'))).toHaveLength(1);
@@ -201,7 +359,7 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
 
     const later = new Date(TEST_NOW.getTime() + 122 * 60_000);
     await link(3, 103);
-    nockGraphql({ data: { ...project({ id: "PVTSSF_1", dataType: "SINGLE_SELECT" }), repository: { issue: { id: "I_1" } } } });
+    nockGraphql({ data: project({ id: "PVTSSF_1", dataType: "SINGLE_SELECT" }) });
     await worker(later).drain();
     expect(refusals()).toHaveLength(2);
     [error] = await listProjectErrors(harness.database.prisma);
@@ -209,7 +367,7 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
   });
 
   it("leaves an issue GitHub does not show alone, recording no repository problem", async () => {
-    await link(1, 101);
+    await link(1, 101, { node_id: undefined });
     nockGraphql({
       data: { ...project({ id: "PVTF_1", dataType: "NUMBER" }), repository: { issue: null } },
       errors: [{ type: "NOT_FOUND", path: ["repository", "issue"], message: "Could not resolve to an Issue with the number of 1." }],

@@ -1,5 +1,6 @@
 -- The GitHub Project (v2) number field (docs/projects.md): what closeloop last wrote for each issue, and when time
--- alone changes the value next.
+-- alone changes the value next; the issue's GraphQL node id, which adding it to a project takes.
+ALTER TABLE "Issue" ADD COLUMN "nodeId" TEXT;
 ALTER TABLE "Issue" ADD COLUMN "projectKey" TEXT;
 ALTER TABLE "Issue" ADD COLUMN "projectItemId" TEXT;
 ALTER TABLE "Issue" ADD COLUMN "projectValue" INTEGER;
