@@ -7,7 +7,6 @@ import { dropUnlinkedJob, readClaimedEnrichJobs, recordEnrichment, type ClaimedE
 import { ENRICH_JOBS } from "../store/helpdesk-jobs.js";
 import { errorSummary } from "./error-summary.js";
 import type { HelpdeskJobKind } from "./helpdesk-jobs.js";
-import { PRIORITY, type HelpdeskLane } from "./helpdesk-lanes.js";
 import { reopenLookahead } from "./reopen-job.js";
 
 /** What enrichment needs beyond the helpdesk: the key customer ids are hashed with, and how labels are applied. */
@@ -29,13 +28,13 @@ export function enrichmentJobs(prisma: Prisma, log: Logger, enrichment: Enrichme
     name: "enrichment",
     table: ENRICH_JOBS,
     settings: options.settings,
-    // Reads queue behind reopen calls, so fewer are claimed ahead.
-    lookahead: (lane: HelpdeskLane) => Math.max(1, Math.ceil(reopenLookahead(lane, options.lookaheadSeconds) / 2)),
+    // Reads go after reopen calls in the budget they share, so fewer are claimed ahead.
+    lookahead: (lanes, lane) => Math.max(1, Math.ceil(reopenLookahead(lanes.callsPerSecond(lane.provider, "read"), options.lookaheadSeconds) / 2)),
     read: (ids, owner) => readClaimedEnrichJobs(prisma, ids, owner),
     async run(job, { lane, leases, send }) {
       // Its links went (edited out, or purged) while it waited: nothing needs its details.
       if (await leases.writing(job.id, () => dropUnlinkedJob(prisma, job, leases.owner), (dropped) => dropped)) return;
-      const details = await send(PRIORITY.read, () => lane.client.readConversation({ account: job.account, conversationId: job.conversationId }));
+      const details = await send("read", () => lane.client.readConversation({ account: job.account, conversationId: job.conversationId }));
       const issues = await leases.writing(job.id, () =>
         recordEnrichment(prisma, job, leases.owner, {
         team: details.team,

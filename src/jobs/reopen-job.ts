@@ -4,7 +4,7 @@ import type { Prisma } from "../store/database.js";
 import { REOPEN_JOBS } from "../store/helpdesk-jobs.js";
 import { jobDone, noteDone, readClaimedJobs, type ClaimedJob } from "../store/reopen-jobs.js";
 import type { HelpdeskJobKind, JobContext } from "./helpdesk-jobs.js";
-import { PRIORITY, queuePacing, type HelpdeskLane } from "./helpdesk-lanes.js";
+import { callsInFlight, type CallKind } from "./helpdesk-lanes.js";
 
 /**
  * Reopening one linked conversation (docs/reopen.md, Steps): the close's internal note, then the reopen, each step
@@ -15,25 +15,25 @@ export function reopenJobs(
   log: Logger,
   options: { settings: QueueSettings; lookaheadSeconds: number; dryRun: boolean; settled: (closeId: number) => Promise<void> },
 ): HelpdeskJobKind<ClaimedJob> {
-  const call = async (context: JobContext, priority: number, description: string, send: () => Promise<void>) => {
+  const call = async (context: JobContext, kind: CallKind, description: string, send: () => Promise<void>) => {
     if (options.dryRun) return log.info(`[dry-run] Would ${description}`);
-    await context.send(priority, send);
+    await context.send(kind, send);
   };
   return {
     name: "reopen",
     table: REOPEN_JOBS,
     settings: options.settings,
-    lookahead: (lane) => reopenLookahead(lane, options.lookaheadSeconds),
+    lookahead: (lanes, lane) => reopenLookahead(lanes.callsPerSecond(lane.provider, "reopen"), options.lookaheadSeconds),
     read: (ids, owner) => readClaimedJobs(prisma, ids, owner),
     async run(job, context) {
       const { lane, leases } = context;
       const ref = { account: job.account, conversationId: job.conversationId };
       const what = `${lane.name} conversation ${job.conversationId}`;
       if (!job.noteDone) {
-        await call(context, PRIORITY.note, `add a note to ${what}: ${JSON.stringify(job.note)}`, () => lane.client.addNote(ref, job.note));
+        await call(context, "note", `add a note to ${what}: ${JSON.stringify(job.note)}`, () => lane.client.addNote(ref, job.note));
         if (!(await leases.progress(job.id, noteDone()))) return;
       }
-      await call(context, PRIORITY.reopen, `reopen ${what}`, () => lane.client.reopen(ref));
+      await call(context, "reopen", `reopen ${what}`, () => lane.client.reopen(ref));
       if (!(await leases.settle(job.id, jobDone()))) return;
       log.info({ job: job.id, provider: lane.provider, conversationId: job.conversationId }, `reopen: ${options.dryRun ? "[dry-run] " : ""}reopened ${what} with a note (job ${job.id})`);
       await options.settled(job.closeId);
@@ -42,8 +42,7 @@ export function reopenJobs(
   };
 }
 
-/** Reopen jobs claimed ahead in a lane: its budget's calls for `seconds`, two calls a job, never fewer than it runs at once. */
-export function reopenLookahead(lane: HelpdeskLane, seconds: number): number {
-  const callsPerSecond = (lane.budget.requests * 1000) / lane.budget.intervalMs;
-  return Math.min(500, Math.max(queuePacing(lane.budget).concurrency, Math.ceil((callsPerSecond * seconds) / 2)));
+/** Reopen jobs claimed ahead in a lane: its writes for `seconds` at their pace, two calls a job, never fewer than it sends at once. */
+export function reopenLookahead(callsPerSecond: number, seconds: number): number {
+  return Math.min(500, Math.max(callsInFlight(callsPerSecond), Math.ceil((callsPerSecond * seconds) / 2)));
 }

@@ -24,5 +24,7 @@ export const helpscoutProvider: ProviderDefinition<HelpScoutSettings> = {
   // The limit depends on the plan; the worker reads X-RateLimit-Limit-Minute for the real one.
   // https://developer.helpscout.com/mailbox-api/overview/rate-limiting/
   rateBudget: () => ({ requests: 100, intervalMs: 60_000 }),
+  // "Write requests (POST, PUT, DELETE, PATCH) count as 2 requests toward the rate limit."
+  writeCost: 2,
   webhook: helpscoutWebhook,
 };
