@@ -100,9 +100,11 @@ export function heedSignals(pace: Pace, signals: PaceSignals, ticket: number, no
   if (previous !== null && resetAt !== null && previous.resetAt !== null && Math.abs(resetAt - previous.resetAt) < SAME_RESET_MS) {
     resetAt = Math.min(resetAt, previous.resetAt);
   }
-  const later = previous === null || ticket >= previous.ticket || (resetAt ?? 0) > (previous.resetAt ?? 0) + SAME_RESET_MS;
-  if (!later) return { ...pace, limit };
-  return { ...pace, limit, heard: { remaining: signals.remaining, resetAt, ticket, at: now } };
+  const newWindow = resetAt !== null && (previous === null || previous.resetAt === null || resetAt > previous.resetAt + SAME_RESET_MS);
+  if (!newWindow && previous !== null && ticket < previous.ticket) return { ...pace, limit };
+  // A new window's first answer re-paces at once: the turn after a reset was spaced before anything was known of it.
+  const nextAt = newWindow ? Math.min(pace.nextAt, now) : pace.nextAt;
+  return { ...pace, limit, nextAt, heard: { remaining: signals.remaining, resetAt, ticket, at: now } };
 }
 
 /** A 429: no turn before its wait is over. */

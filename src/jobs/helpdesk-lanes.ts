@@ -174,15 +174,18 @@ export class HelpdeskLanes {
       state.inFlight -= 1;
       for (const resume of state.waiting.splice(0)) resume();
       if (heard !== undefined) {
+        // Off the call's path: the job goes on while the keeper notes what the helpdesk said.
         const signals = { limit: heard.limit, remaining: heard.remaining, resetAt: heard.resetAt?.getTime() };
-        this.#pauseUntil(state, await this.paces.heed(calls.key, calls.budget, signals, tickets.at(-1)!).catch((error: unknown) => this.#unheard(state, error)), "debug");
+        void this.paces.heed(calls.key, calls.budget, signals, tickets.at(-1)!).then(
+          (until) => this.#pauseUntil(state, until, "debug"),
+          (error: unknown) => this.#unheard(state, error),
+        );
       }
     }
   }
 
-  #unheard(state: LaneState, error: unknown): number {
+  #unheard(state: LaneState, error: unknown): void {
     this.log.warn({ err: error, provider: state.lane.provider }, `helpdesk: could not record what ${state.lane.name} said of its rate limit; pacing on what was known`);
-    return 0;
   }
 
   /**

@@ -39,13 +39,21 @@ export abstract class PaceKeeper {
 
   /** the announced (or default) rate, as last seen here: for how much work to claim ahead */
   unitsPerSecond(key: string, budget: RateBudget): number {
-    return unitsPerSecond(this.#seen.get(key) ?? startPace(budget, Date.now()));
+    return unitsPerSecond(this.seen(key, budget));
+  }
+
+  /** the budget's pace as this process last saw it */
+  protected seen(key: string, budget: RateBudget): Pace {
+    return this.#seen.get(key) ?? startPace(budget, Date.now());
+  }
+
+  protected remember(key: string, pace: Pace): Pace {
+    this.#seen.set(key, pace);
+    return pace;
   }
 
   async #change(key: string, budget: RateBudget, change: (pace: Pace, now: number) => Pace): Promise<Pace> {
-    const pace = await this.change(key, budget, change);
-    this.#seen.set(key, pace);
-    return pace;
+    return this.remember(key, await this.change(key, budget, change));
   }
 }
 
@@ -61,11 +69,19 @@ export class LocalPaces extends PaceKeeper {
   }
 }
 
+type PaceChange = (pace: Pace, now: number) => Pace;
+
+/** An answer not yet written waits at most this long for the next turn's transaction to carry it. */
+const HEED_FLUSH_MS = 100;
+
 /**
- * The paces every replica shares through the database (PostgreSQL): each turn, answer and 429 is one short transaction
- * on the budget's row, so N replicas together keep to one budget and each hears what the others' answers said.
+ * The paces every replica shares through the database (PostgreSQL): each turn and 429 is one short transaction on the
+ * budget's row, so N replicas together keep to one budget and each hears what the others' answers said. An answer's
+ * signals ride with the next turn's transaction (or are written within 100 ms): one transaction per call, not two.
  */
 export class SharedPaces extends PaceKeeper {
+  readonly #pending = new Map<string, { budget: RateBudget; changes: PaceChange[]; timer: NodeJS.Timeout }>();
+
   constructor(
     private readonly prisma: Prisma,
     private readonly lock: BudgetLock = "row",
@@ -73,7 +89,39 @@ export class SharedPaces extends PaceKeeper {
     super();
   }
 
-  protected change(key: string, budget: RateBudget, change: (pace: Pace, now: number) => Pace): Promise<Pace> {
-    return changeSharedPace(this.prisma, key, budget, change, this.lock);
+  /** Noted here at once (this process paces by it), written with the next change of the row. */
+  override heed(key: string, budget: RateBudget, signals: PaceSignals, ticket: number): Promise<number> {
+    const change: PaceChange = (pace, now) => heedSignals(pace, signals, ticket, now);
+    const pending = this.#pending.get(key) ?? { budget, changes: [], timer: setTimeout(() => void this.#flush(key), HEED_FLUSH_MS).unref() };
+    pending.changes.push(change);
+    this.#pending.set(key, pending);
+    const now = Date.now();
+    return Promise.resolve(waitUntil(this.remember(key, change(this.seen(key, budget), now)), now));
+  }
+
+  protected async change(key: string, budget: RateBudget, change: PaceChange): Promise<Pace> {
+    const pending = this.#pending.get(key);
+    this.#pending.delete(key);
+    clearTimeout(pending?.timer);
+    const heard = pending?.changes ?? [];
+    try {
+      return await changeSharedPace(this.prisma, key, budget, (pace, now) => change(heard.reduce((before, apply) => apply(before, now), pace), now), this.lock);
+    } catch (error) {
+      // Not written: the answers wait for the next change, which fails in its turn if the database stays away.
+      for (const apply of heard.reverse()) this.#requeue(key, budget, apply);
+      throw error;
+    }
+  }
+
+  async #flush(key: string): Promise<void> {
+    const pending = this.#pending.get(key);
+    if (pending === undefined) return;
+    await this.change(key, pending.budget, (pace) => pace).catch(() => undefined);
+  }
+
+  #requeue(key: string, budget: RateBudget, change: PaceChange): void {
+    const pending = this.#pending.get(key) ?? { budget, changes: [], timer: setTimeout(() => void this.#flush(key), HEED_FLUSH_MS).unref() };
+    pending.changes.unshift(change);
+    this.#pending.set(key, pending);
   }
 }

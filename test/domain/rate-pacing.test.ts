@@ -24,10 +24,10 @@ describe("takeTurn: when each call may go", () => {
   it.each([
     ["the default budget, before any header: evenly, a window over the limit apart", {}, [T0 + 600, T0 + 1_200, T0 + 1_800]],
     ["an announced limit replaces the default (no remaining: evenly at it)", { limit: 200 }, [T0 + 600, T0 + 900, T0 + 1_200]],
-    ["remaining and reset: what is left, less the reserve, spread until the reset", { limit: 100, remaining: 11, resetAt: T0 + 10_000 }, [T0 + 600, T0 + 1_540, T0 + 2_480]],
+    ["remaining and reset: what is left, less the reserve, spread until the reset, from the window's first answer on", { limit: 100, remaining: 11, resetAt: T0 + 10_000 }, [T0, T0 + 1_000, T0 + 2_000]],
     ["nothing to spare: the next call waits for the reset, then goes evenly", { limit: 100, remaining: 1, resetAt: T0 + 10_000 }, [T0 + 10_000, T0 + 10_600, T0 + 11_200]],
     ["no reset header, nothing to spare: one even gap more for every unit short", { limit: 100, remaining: 1 }, [T0 + 1_200, T0 + 3_000, T0 + 5_400]],
-    ["a stale answer (its reset passed) speaks no more: evenly at the limit", { limit: 100, remaining: 0, resetAt: T0 - 1 }, [T0 + 600, T0 + 1_200, T0 + 1_800]],
+    ["a stale answer (its reset passed) speaks no more: evenly at the limit", { limit: 100, remaining: 0, resetAt: T0 - 1 }, [T0, T0 + 600, T0 + 1_200]],
   ])("%s", (_, signals, expected) => {
     expect(turns(heard(signals), 3).at.map(Math.round)).toEqual(expected);
   });

@@ -91,8 +91,8 @@ export class FakeHelpdesk {
   private scripted: { fault: Fault; times: number; match: Match }[] = [];
   private random: { probability: number; faults: Fault[]; next: () => number; match: Match } | undefined;
   private bucket: { capacity: number; perMs: number; tokens: number; at: number; windowMs: number | undefined } | undefined;
-  /** units the enforced limit let through */
-  admittedUnits = 0;
+  /** when the enforced limit let a request through, and the units it took (benchmarks measure the share of the limit) */
+  readonly admitted: { at: number; units: number }[] = [];
 
   constructor(private readonly options: FakeHelpdeskOptions) {
     this.server.on("connection", (socket) => {
@@ -196,7 +196,7 @@ export class FakeHelpdesk {
         return this.options.rateLimited(Math.max(1, Math.ceil(waitMs / 1000)), this.bucket.capacity);
       }
       this.bucket.tokens -= cost;
-      this.admittedUnits += cost;
+      this.admitted.push({ at: Date.now(), units: cost });
     }
 
     for (const route of this.options.routes) {

@@ -31,6 +31,8 @@ describe.each(["row", "advisory"] as const)("SharedPaces on PostgreSQL (%s lock)
     const resetAt = Date.now() + 60_000;
     const until = await a!.heed("intercom:calls", BUDGET, { limit: 50, remaining: 1, resetAt }, first.ticket);
     expect(until).toBe(resetAt);
+    // The answer is written with this replica's next turn, or within a tenth of a second without one.
+    await new Promise((resolve) => setTimeout(resolve, 300));
     // Nothing to spare: the other replica's next turn waits for the reset.
     expect((await b!.take("intercom:calls", BUDGET, 1)).at).toBe(resetAt);
     expect(b!.unitsPerSecond("intercom:calls", BUDGET)).toBe(5);
