@@ -81,6 +81,8 @@ const HEED_FLUSH_MS = 100;
  */
 export class SharedPaces extends PaceKeeper {
   readonly #pending = new Map<string, { budget: RateBudget; changes: PaceChange[]; timer: NodeJS.Timeout }>();
+  /** budgets whose row this process has seen */
+  readonly #rows = new Set<string>();
 
   constructor(
     private readonly prisma: Prisma,
@@ -105,7 +107,12 @@ export class SharedPaces extends PaceKeeper {
     clearTimeout(pending?.timer);
     const heard = pending?.changes ?? [];
     try {
-      return await changeSharedPace(this.prisma, key, budget, (pace, now) => change(heard.reduce((before, apply) => apply(before, now), pace), now), this.lock);
+      const pace = await changeSharedPace(this.prisma, key, budget, (pace, now) => change(heard.reduce((before, apply) => apply(before, now), pace), now), {
+        lock: this.lock,
+        rowExists: this.#rows.has(key),
+      });
+      this.#rows.add(key);
+      return pace;
     } catch (error) {
       // Not written: the answers wait for the next change, which fails in its turn if the database stays away.
       for (const apply of heard.reverse()) this.#requeue(key, budget, apply);

@@ -23,10 +23,18 @@ interface BudgetRow {
  * Applies `change` to the budget's shared pace in one short transaction, holding the row (or the key's advisory lock)
  * so replicas take turns one after another; a budget without a row starts from its default. Returns the new pace.
  */
-export function changeSharedPace(prisma: Prisma, key: string, budget: PaceBudget, change: (pace: Pace, now: number) => Pace, lock: BudgetLock = "row"): Promise<Pace> {
+export function changeSharedPace(
+  prisma: Prisma,
+  key: string,
+  budget: PaceBudget,
+  change: (pace: Pace, now: number) => Pace,
+  options: { lock?: BudgetLock; rowExists?: boolean } = {},
+): Promise<Pace> {
+  const lock = options.lock ?? "row";
   return prisma.$transaction(async (tx) => {
     if (lock === "advisory") await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;
-    else await tx.$executeRaw`INSERT INTO "HelpdeskBudget" ("key", "limit", "windowMs", "nextAt", "updatedAt") VALUES (${key}, ${budget.requests}, ${budget.intervalMs}, ${new Date()}, ${new Date()}) ON CONFLICT ("key") DO NOTHING`;
+    // A row to lock, the first time this process uses the budget (the row is never deleted).
+    else if (options.rowExists !== true) await tx.$executeRaw`INSERT INTO "HelpdeskBudget" ("key", "limit", "windowMs", "nextAt", "updatedAt") VALUES (${key}, ${budget.requests}, ${budget.intervalMs}, ${new Date()}, ${new Date()}) ON CONFLICT ("key") DO NOTHING`;
     const [row] =
       lock === "row"
         ? await tx.$queryRaw<BudgetRow[]>`SELECT * FROM "HelpdeskBudget" WHERE "key" = ${key} FOR UPDATE`
