@@ -6,7 +6,7 @@ import { openDatabase } from "../src/store/database.js";
 
 // One P3r replica (bench/reopen.ts): a reopen worker for Intercom on the given PostgreSQL, with the pace shared through
 // the database (row or advisory lock) or kept alone; says "ready" once polling, and exits when no job is left.
-const [databaseUrl, keeper, env] = process.argv.slice(2) as [string, "row" | "advisory" | "local", string];
+const [databaseUrl, keeper, env] = process.argv.slice(2) as [string, "row" | "advisory" | "optimistic" | "local", string];
 const database = await openDatabase(databaseUrl);
 const definition = providers.get("intercom")!;
 const settings = definition.configure(JSON.parse(env) as Record<string, string>);

@@ -176,7 +176,7 @@ export interface ReplicaFigures {
  * headers), each starting from the documented default. `keeper`: the pace shared through the database (row lock or
  * advisory lock), or each process pacing alone (as before).
  */
-async function benchReplicas(databaseUrl: string, keeper: "row" | "advisory" | "local", limit: EnforcedLimit, seconds: number): Promise<ReplicaFigures> {
+async function benchReplicas(databaseUrl: string, keeper: "row" | "advisory" | "optimistic" | "local", limit: EnforcedLimit, seconds: number): Promise<ReplicaFigures> {
   const fake = await conformanceCases.get("intercom")!.start();
   const target = parseDatabaseUrl(databaseUrl);
   await migrate(target, readMigrationFiles("postgresql", PRISMA_DIR));
@@ -215,13 +215,13 @@ export async function runP3r(seconds: number): Promise<void> {
   const postgres = await startPostgres();
   const figures: ReplicaFigures[] = [];
   try {
-    for (const keeper of ["row", "advisory", "local"] as const) figures.push(await benchReplicas(await postgres.newDatabaseUrl(), keeper, limit, seconds));
+    for (const keeper of ["row", "advisory", "optimistic", "local"] as const) figures.push(await benchReplicas(await postgres.newDatabaseUrl(), keeper, limit, seconds));
   } finally {
     await postgres.stop();
   }
   console.log(`\nP3r three replicas on one PostgreSQL against one fake Intercom enforcing ${limit.requests} per ${limit.windowMs / 1000} s (announced in its headers), ${seconds} s of work`);
   console.log("budget                          calls  windows  share   429s");
-  const names = { row: "shared, row lock (default)", advisory: "shared, advisory lock", local: "each process alone (before)" };
+  const names = { row: "shared, row lock", advisory: "shared, advisory lock", optimistic: "shared, optimistic", local: "each process alone (before)" };
   for (const f of figures) {
     const rate = f.rateLimited / f.calls;
     console.log(

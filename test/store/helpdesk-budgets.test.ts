@@ -5,7 +5,7 @@ import { freshDatabaseUrl } from "../support/databases.js";
 
 const BUDGET = { requests: 10, intervalMs: 10_000 };
 
-describe.each(["row", "advisory"] as const)("SharedPaces on PostgreSQL (%s lock): replicas take turns on one budget", (lock) => {
+describe.each(["row", "advisory", "optimistic"] as const)("SharedPaces on PostgreSQL (%s lock): replicas take turns on one budget", (lock) => {
   let replicas: Database[];
 
   beforeEach(async () => {
