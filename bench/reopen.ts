@@ -221,7 +221,7 @@ export async function runP3r(seconds: number): Promise<void> {
   }
   console.log(`\nP3r three replicas on one PostgreSQL against one fake Intercom enforcing ${limit.requests} per ${limit.windowMs / 1000} s (announced in its headers), ${seconds} s of work`);
   console.log("budget                          calls  windows  share   429s");
-  const names = { row: "shared, row lock", advisory: "shared, advisory lock", optimistic: "shared, optimistic", local: "each process alone (before)" };
+  const names = { row: "shared, row lock", advisory: "shared, advisory lock", optimistic: "shared, optimistic (default)", local: "each process alone (before)" };
   for (const f of figures) {
     const rate = f.rateLimited / f.calls;
     console.log(

@@ -75,9 +75,9 @@ type PaceChange = (pace: Pace, now: number) => Pace;
 const HEED_FLUSH_MS = 100;
 
 /**
- * The paces every replica shares through the database (PostgreSQL): each turn and 429 is one short transaction on the
- * budget's row, so N replicas together keep to one budget and each hears what the others' answers said. An answer's
- * signals ride with the next turn's transaction (or are written within 100 ms): one transaction per call, not two.
+ * The paces every replica shares through the database (PostgreSQL): each turn and 429 is one change of the budget's
+ * row (changeSharedPace), so N replicas together keep to one budget and each hears what the others' answers said. An
+ * answer's signals ride with the next turn's change (or are written within 100 ms): one write per call, not two.
  */
 export class SharedPaces extends PaceKeeper {
   readonly #pending = new Map<string, { budget: RateBudget; changes: PaceChange[]; timer: NodeJS.Timeout }>();
@@ -86,7 +86,7 @@ export class SharedPaces extends PaceKeeper {
 
   constructor(
     private readonly prisma: Prisma,
-    private readonly lock: BudgetLock = "row",
+    private readonly lock: BudgetLock = "optimistic",
   ) {
     super();
   }

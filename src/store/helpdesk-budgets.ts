@@ -26,8 +26,9 @@ interface BudgetRow {
 }
 
 /**
- * Applies `change` to the budget's shared pace in one short transaction, holding the row (or the key's advisory lock)
- * so replicas take turns one after another; a budget without a row starts from its default. Returns the new pace.
+ * Applies `change` to the budget's shared pace so replicas take turns one after another: by default optimistically
+ * (read, write back only if unchanged), or in a short transaction holding the row or the key's advisory lock; a budget
+ * without a row starts from its default. Returns the new pace.
  */
 export function changeSharedPace(
   prisma: Prisma,
@@ -36,7 +37,7 @@ export function changeSharedPace(
   change: (pace: Pace, now: number) => Pace,
   options: { lock?: BudgetLock; rowExists?: boolean } = {},
 ): Promise<Pace> {
-  const lock = options.lock ?? "row";
+  const lock = options.lock ?? "optimistic";
   if (lock === "optimistic") return changeOptimistically(prisma, key, budget, change);
   return prisma.$transaction(async (tx) => {
     if (lock === "advisory") await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;

@@ -1,4 +1,4 @@
--- Each helpdesk budget's pace, shared by replicas: one row per budget, taken in a short transaction per call.
+-- Each helpdesk budget's pace, shared by replicas: one row per budget, changed once per call.
 CREATE TABLE "HelpdeskBudget" (
     "key" TEXT NOT NULL,
     "limit" INTEGER NOT NULL,
