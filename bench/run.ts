@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { benchIngest, sqliteUrl, type IngestFigures } from "./ingest.js";
 import { startPostgres } from "./processes.js";
-import { runP3 } from "./reopen.js";
+import { runP3, runP3r, runZendeskClose } from "./reopen.js";
 import { runP4P5 } from "./labels.js";
 import { runLabelBurst } from "./label-burst.js";
 import { runP6 } from "./impact.js";
@@ -43,7 +43,11 @@ if (runs("p1")) {
 // BENCH_BASELINE=<another checkout, built> measures its server beside this one's, in the same run.
 if (runs("burst")) await runLabelBurst(root, process.env.BENCH_BASELINE);
 
-if (runs("p3")) await runP3(Number(process.env.BENCH_P3_SECONDS ?? 20));
+if (runs("p3")) {
+  await runP3(Number(process.env.BENCH_P3_SECONDS ?? 20));
+  await runZendeskClose();
+}
+if (runs("p3r")) await runP3r(Number(process.env.BENCH_P3R_SECONDS ?? 15));
 
 if (runs("p6")) {
   const postgres = await startPostgres();

@@ -8,7 +8,6 @@ import { dropUnlinkedJob, readClaimedEnrichJobs, recordEnrichment, type ClaimedE
 import { ENRICH_JOBS } from "../store/helpdesk-jobs.js";
 import { errorSummary } from "./error-summary.js";
 import type { HelpdeskJobKind } from "./helpdesk-jobs.js";
-import { PRIORITY, type HelpdeskLane } from "./helpdesk-lanes.js";
 import { laggingLookahead } from "./reopen-job.js";
 
 /** What enrichment needs beyond the helpdesk: the key customer ids are hashed with, and how labels are applied. */
@@ -30,13 +29,13 @@ export function enrichmentJobs(prisma: Prisma, log: Logger, enrichment: Enrichme
     name: "enrichment",
     table: ENRICH_JOBS,
     settings: options.settings,
-    // Reads queue behind reopen calls, so fewer are claimed ahead.
-    lookahead: (lane: HelpdeskLane) => laggingLookahead(lane, options.lookaheadSeconds),
+    // Reads go after reopen calls in the budget they share, so fewer are claimed ahead.
+    lookahead: (lanes, lane) => laggingLookahead(lanes.callsPerSecond(lane.provider, "read"), options.lookaheadSeconds),
     read: (ids, owner) => readClaimedEnrichJobs(prisma, ids, owner),
     async run(job, { lane, leases, send }) {
       // Its links went (edited out, or purged) while it waited: nothing needs its details.
       if (await leases.writing(job.id, () => dropUnlinkedJob(prisma, job, leases.owner), (dropped) => dropped)) return;
-      const details = await send(PRIORITY.read, () => lane.client.readConversation({ account: job.account, conversationId: job.conversationId }));
+      const details = await send("read", () => lane.client.readConversation({ account: job.account, conversationId: job.conversationId }));
       // The helpdesk answered for the conversation this one was merged into: the links move to it, and get its details.
       const survivor = details.mergedInto ?? job.conversationId;
       if (survivor !== job.conversationId) {

@@ -7,7 +7,7 @@ import type { Prisma } from "../store/database.js";
 import { jobDead, jobRetried, ofProvider } from "../store/helpdesk-jobs.js";
 import type { LeasedTable } from "../store/lease.js";
 import { errorSummary } from "./error-summary.js";
-import type { HelpdeskLane, HelpdeskLanes } from "./helpdesk-lanes.js";
+import type { CallKind, HelpdeskLane, HelpdeskLanes } from "./helpdesk-lanes.js";
 import { LeaseHolder } from "./lease-holder.js";
 import { decideRetry } from "./retry-policy.js";
 
@@ -31,7 +31,7 @@ export interface JobContext {
    * One call in the lane; refused with LeaseLost unless the job's lease outlasts the call's timeout when its turn
    * comes (a worker starved past its lease must not make a call the new holder makes too).
    */
-  send: <T>(priority: number, call: () => Promise<T>) => Promise<T>;
+  send: <T>(kind: CallKind, call: () => Promise<T>) => Promise<T>;
 }
 
 /** One kind of job run in the helpdesk lanes: reopen jobs, enrichment reads. */
@@ -40,8 +40,8 @@ export interface HelpdeskJobKind<Job extends HelpdeskJob> {
   name: string;
   table: LeasedTable;
   settings: QueueSettings;
-  /** how many of the lane's jobs to claim ahead */
-  lookahead(lane: HelpdeskLane): number;
+  /** how many of the lane's jobs to claim ahead, at the rate its calls may go now */
+  lookahead(lanes: HelpdeskLanes, lane: HelpdeskLane): number;
   /** the claimed jobs, with what running them needs */
   read(ids: readonly number[], owner: string): Promise<Job[]>;
   /** runs one job to its outcome, settling it through `context.leases`; a throw is its failure */
@@ -81,7 +81,7 @@ export class HelpdeskJobs<Job extends HelpdeskJob> {
   ) {
     for (const lane of lanes.lanes) {
       const leases = new LeaseHolder<number>(prisma, engine, kind.table, { owner, leaseMs: kind.settings.leaseMs }, log);
-      this.#slots.set(lane.provider, { leases, lookahead: kind.lookahead(lane), running: new Set(), saturated: false });
+      this.#slots.set(lane.provider, { leases, lookahead: kind.lookahead(lanes, lane), running: new Set(), saturated: false });
     }
   }
 
@@ -90,6 +90,8 @@ export class HelpdeskJobs<Job extends HelpdeskJob> {
     for (const lane of this.lanes.lanes) {
       if (!running()) return;
       const slots = this.#slots.get(lane.provider)!;
+      // The pace follows what the helpdesk announces, and the lookahead with it.
+      slots.lookahead = this.kind.lookahead(this.lanes, lane);
       const room = slots.lookahead - slots.running.size;
       if (this.lanes.paused(lane.provider) || room < Math.ceil(slots.lookahead / 2)) continue;
       const claimed = await slots.leases.claim(room, { where: ofProvider(lane.provider) });
@@ -123,8 +125,8 @@ export class HelpdeskJobs<Job extends HelpdeskJob> {
     const context: JobContext = {
       lane,
       leases: slots.leases,
-      send: (priority, call) =>
-        this.lanes.send(lane.provider, priority, () => {
+      send: (callKind, call) =>
+        this.lanes.send(lane.provider, callKind, () => {
           if (!slots.leases.holds(job.id, margin)) return Promise.reject(new LeaseLost(`the lease on ${this.kind.name} job ${job.id} ran out before its call`));
           return call();
         }),

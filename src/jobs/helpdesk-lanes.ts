@@ -1,17 +1,24 @@
 import { setMaxListeners } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
 import PQueue from "p-queue";
 import type { Logger } from "probot";
 import type { ProviderId } from "../domain/link.js";
 import { HelpdeskError, observingRateLimits, type RateLimitState } from "../providers/helpdesk-http.js";
 import type { HelpdeskClient, RateBudget } from "../providers/provider.js";
 import type { EnabledProvider } from "../providers/registry.js";
+import { LocalPaces, type PaceKeeper } from "./pace-keeper.js";
 
-/** One enabled helpdesk as the workers drive it: a client and the budget its queue is sized to. */
+/** One enabled helpdesk as the workers drive it: a client and the budgets its calls start from. */
 export interface HelpdeskLane {
   provider: ProviderId;
   name: string;
   client: HelpdeskClient;
+  /** every call draws on it: the documented default, until the helpdesk's headers say otherwise */
   budget: RateBudget;
+  /** writes draw on it too, when the helpdesk limits them apart (Zendesk's ticket updates) */
+  writeBudget?: RateBudget | undefined;
+  /** units of `budget` a write takes (Help Scout counts a write as two); 1 when unset */
+  writeCost?: number | undefined;
 }
 
 /** A lane per enabled provider; `budgets` replaces a provider's default budget (benchmarks, tests). */
@@ -21,43 +28,45 @@ export function helpdeskLanes(enabled: ReadonlyMap<ProviderId, EnabledProvider>,
     name: definition.name,
     client: definition.createClient(settings),
     budget: budgets[provider] ?? definition.rateBudget(settings),
+    writeBudget: definition.writeBudget?.(settings),
+    writeCost: definition.writeCost,
   }));
 }
 
-/**
- * The p-queue settings for a budget: the window cut into ten slices (at least one request each) over a sliding window,
- * so calls are spread evenly instead of bursting at the start of each window, and the rate stays the budget's.
- */
-export function queuePacing(budget: RateBudget): { intervalCap: number; interval: number; concurrency: number } {
-  const intervalCap = Math.max(1, Math.floor(budget.requests / 10));
-  const interval = Math.ceil((budget.intervalMs * intervalCap) / budget.requests);
-  const perSecond = (budget.requests * 1000) / budget.intervalMs;
-  // Enough calls in flight to keep the rate with a second of latency each, within reason.
-  const concurrency = Math.min(64, Math.max(4, Math.ceil(perSecond)));
-  return { intervalCap, interval, concurrency };
+/** Calls sent and not yet answered, per lane: enough to keep the rate with a second of latency each, within reason. */
+export function callsInFlight(callsPerSecond: number): number {
+  return Math.min(64, Math.max(4, Math.ceil(callsPerSecond)));
 }
 
 /**
- * Call priorities within a lane: a reopen finishes a job already half done, then reopen notes, then link notes, then
- * reads. Link notes go before reads: a rep reads a note now, while a read only refines labels (and the decay sweep
- * applies them anyway); a backfill's thousands of reads must not hold up the notes of links made today.
+ * What a call does, which sets its turn within a lane and the budgets it draws on: a reopen finishes a job already half
+ * done, then reopen notes, then link notes, then reads. Link notes go before reads: a rep reads a note now, while a read
+ * only refines labels (and the decay sweep applies them anyway); a backfill's thousands of reads must not hold up the
+ * notes of links made today. Every kind but a read is a write.
  */
-export const PRIORITY = { reopen: 2, note: 1, linkNote: 0, read: -1 } as const;
+export type CallKind = "reopen" | "note" | "linkNote" | "read";
 
-const DEFAULT_RATE_LIMIT_PAUSE_MS = 5_000;
-const LONGEST_PAUSE_MS = 5 * 60_000;
+/** Call priorities within a lane, by kind (above). */
+export const PRIORITY: Record<CallKind, number> = { reopen: 2, note: 1, linkNote: 0, read: -1 };
 
 interface LaneState {
   lane: HelpdeskLane;
+  /** calls wait here, by priority, for their turn in the budgets */
   queue: PQueue;
+  /** reads wait here instead when writes have a budget of their own, so they never wait for that one */
+  reads: PQueue;
+  inFlight: number;
+  /** told when a call in flight ends */
+  waiting: (() => void)[];
   pausedUntil: number;
   resumeTimer: NodeJS.Timeout | undefined;
 }
 
 /**
- * The per-helpdesk lanes every helpdesk call goes through (reopen jobs, enrichment reads): one p-queue per provider,
- * paced to its budget, paused by a 429's wait and by rate-limit headers that say nothing is left in the window. What a
- * lane learns of its provider's limits is its own: the HTTP layer reports it to the lane making the call.
+ * The per-helpdesk lanes every helpdesk call goes through (reopen jobs, enrichment reads). Each call waits in its
+ * lane's queue (by priority) for a turn in the budgets it draws on, kept by a PaceKeeper and paced by what the
+ * helpdesk's headers said (src/domain/rate-pacing.ts); what an answer says is handed back to the keeper. A 429, or
+ * nothing left before a reset, pauses the lane: it claims nothing until then.
  */
 export class HelpdeskLanes {
   readonly #lanes = new Map<ProviderId, LaneState>();
@@ -68,8 +77,13 @@ export class HelpdeskLanes {
     private readonly log: Logger,
     /** a pause ended: the jobs that waited for it can be claimed */
     private readonly onResume: () => void,
+    private readonly paces: PaceKeeper = new LocalPaces(),
   ) {
-    for (const lane of lanes) this.#lanes.set(lane.provider, { lane, queue: new PQueue({ ...queuePacing(lane.budget), strict: true }), pausedUntil: 0, resumeTimer: undefined });
+    for (const lane of lanes) {
+      const queue = new PQueue({ concurrency: 1 });
+      const reads = lane.writeBudget === undefined ? queue : new PQueue({ concurrency: 1 });
+      this.#lanes.set(lane.provider, { lane, queue, reads, inFlight: 0, waiting: [], pausedUntil: 0, resumeTimer: undefined });
+    }
     // Every queued call listens on this one signal.
     setMaxListeners(0, this.#abort.signal);
   }
@@ -82,36 +96,46 @@ export class HelpdeskLanes {
     return this.#lanes.has(provider as ProviderId);
   }
 
-  /** The provider said to wait (a 429, or no calls left in its window): claim nothing for it until then. */
+  /** The provider said to wait (a 429, or no calls left before its reset): claim nothing for it until then. */
   paused(provider: ProviderId): boolean {
     return (this.#lanes.get(provider)?.pausedUntil ?? 0) > Date.now();
   }
 
+  /** The rate a kind of call may go at in a lane, as last heard (or the default): for how much work to claim ahead. */
+  callsPerSecond(provider: ProviderId, kind: CallKind): number {
+    const state = this.#lanes.get(provider);
+    if (state === undefined) return 0;
+    return Math.min(...this.#draws(state.lane, kind).map(({ key, budget, cost }) => this.paces.unitsPerSecond(key, budget) / cost));
+  }
+
   /**
-   * One helpdesk call through the provider's queue (higher priority first), reading its rate-limit signals. stop()
-   * aborts the calls still waiting in the queue (rejecting with an AbortError); a call already sent is seen through,
-   * since the helpdesk may have done it (p-queue would reject it at the abort, and its job, handed back as not
-   * started, would post its note twice).
+   * One helpdesk call in the provider's lane: it waits (higher priority first) for its turn in each budget it draws on,
+   * then is sent, and its answer's rate-limit signals go to the keeper. stop() aborts the calls still waiting (rejecting
+   * with an AbortError); a call already sent is seen through, since the helpdesk may have done it (its job, handed back
+   * as not started, would post its note twice).
    */
-  async send<T>(provider: ProviderId, priority: number, call: () => Promise<T>): Promise<T> {
+  async send<T>(provider: ProviderId, kind: CallKind, call: () => Promise<T>): Promise<T> {
     const state = this.#lanes.get(provider);
     if (state === undefined) throw new Error(`no helpdesk lane for ${provider}`);
+    const signal = this.#abort.signal;
+    const draws = this.#draws(state.lane, kind);
     let sent: Promise<T> | undefined;
-    const observe = (signals: RateLimitState) => this.#heed(state, signals);
-    const run = async () => {
-      try {
-        return await observingRateLimits(observe, call);
-      } catch (error) {
-        if (error instanceof HelpdeskError && error.status === 429) this.#pause(state, error.retryAfterMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS);
-        throw error;
+    const admit = async () => {
+      const tickets: number[] = [];
+      for (const { key, budget, cost } of draws) {
+        const turn = await this.paces.take(key, budget, cost);
+        const wait = turn.at - Date.now();
+        if (wait > 0) await sleep(wait, undefined, { signal });
+        tickets.push(turn.ticket);
       }
+      while (state.inFlight >= callsInFlight(this.callsPerSecond(provider, kind))) await new Promise<void>((resolve) => state.waiting.push(resolve));
+      state.inFlight += 1;
+      sent = this.#run(state, draws, tickets, call);
+      // Admitted: the queue moves on while the call is in flight.
     };
-    try {
-      return await state.queue.add(() => (sent = run()), { priority, signal: this.#abort.signal });
-    } catch (error) {
-      if (sent !== undefined && isAbort(error)) return sent;
-      throw error;
-    }
+    const queue = kind === "read" ? state.reads : state.queue;
+    await queue.add(admit, { priority: PRIORITY[kind], signal });
+    return sent!;
   }
 
   /** A call's failure was stop() aborting it before it was sent. */
@@ -132,23 +156,54 @@ export class HelpdeskLanes {
     setMaxListeners(0, this.#abort.signal);
   }
 
-  /** The provider said nothing is left in this window: wait for its reset rather than collect 429s. */
-  #heed(state: LaneState, signals: RateLimitState): void {
-    if (signals.remaining !== 0 || signals.resetAt === undefined) return;
-    const wait = signals.resetAt.getTime() - Date.now();
-    if (wait > 0) this.#pause(state, wait);
+  /** The budgets a call draws on, under the keys the keeper knows them by: writes also on the write budget. */
+  #draws(lane: HelpdeskLane, kind: CallKind): { key: string; budget: RateBudget; cost: number }[] {
+    const calls = { key: `${lane.provider}:calls`, budget: lane.budget, cost: 1 };
+    if (kind === "read") return [calls];
+    const write = { ...calls, cost: lane.writeCost ?? 1 };
+    return lane.writeBudget === undefined ? [write] : [{ key: `${lane.provider}:writes`, budget: lane.writeBudget, cost: 1 }, write];
   }
 
-  #pause(state: LaneState, ms: number): void {
-    const until = Date.now() + Math.min(ms, LONGEST_PAUSE_MS);
-    if (until <= state.pausedUntil) return;
+  async #run<T>(state: LaneState, draws: { key: string; budget: RateBudget }[], tickets: number[], call: () => Promise<T>): Promise<T> {
+    // The headers speak of the budget every call draws on (the last one); a write budget has none of its own.
+    const calls = draws.at(-1)!;
+    let heard: RateLimitState | undefined;
+    try {
+      return await observingRateLimits((signals) => (heard = signals), call);
+    } catch (error) {
+      if (error instanceof HelpdeskError && error.status === 429) {
+        for (const { key, budget } of draws) this.#pauseUntil(state, await this.paces.rateLimited(key, budget, error.retryAfterMs), "warn");
+      }
+      throw error;
+    } finally {
+      state.inFlight -= 1;
+      for (const resume of state.waiting.splice(0)) resume();
+      if (heard !== undefined) {
+        // Off the call's path: the job goes on while the keeper notes what the helpdesk said.
+        const signals = { limit: heard.limit, remaining: heard.remaining, resetAt: heard.resetAt?.getTime() };
+        void this.paces.heed(calls.key, calls.budget, signals, tickets.at(-1)!).then(
+          (until) => this.#pauseUntil(state, until, "debug"),
+          (error: unknown) => this.#unheard(state, error),
+        );
+      }
+    }
+  }
+
+  #unheard(state: LaneState, error: unknown): void {
+    this.log.warn({ err: error, provider: state.lane.provider }, `helpdesk: could not record what ${state.lane.name} said of its rate limit; pacing on what was known`);
+  }
+
+  /**
+   * The provider said to wait until `until`: claim nothing for it until then. A 429 is worth a warning; nothing left
+   * before a reset is the pace working (it comes at the end of most windows).
+   */
+  #pauseUntil(state: LaneState, until: number, level: "warn" | "debug"): void {
+    if (until <= Date.now() || until <= state.pausedUntil) return;
     state.pausedUntil = until;
-    state.queue.pause();
     clearTimeout(state.resumeTimer);
-    this.log.warn({ provider: state.lane.provider }, `helpdesk: ${state.lane.name} rate limit reached; pausing its calls for ${Math.ceil((until - Date.now()) / 1000)}s`);
+    this.log[level]({ provider: state.lane.provider }, `helpdesk: ${state.lane.name} rate limit reached; pausing its calls for ${Math.ceil((until - Date.now()) / 1000)}s`);
     state.resumeTimer = setTimeout(() => {
       state.pausedUntil = 0;
-      state.queue.start();
       this.onResume();
     }, until - Date.now());
   }

@@ -4,7 +4,6 @@ import type { Prisma } from "../store/database.js";
 import { LINK_NOTES } from "../store/helpdesk-jobs.js";
 import { LINK_NOTE_SKIPS, linkNoteDone, readClaimedLinkNotes, skipStaleLinkNote, type ClaimedLinkNote } from "../store/link-notes.js";
 import type { HelpdeskJobKind } from "./helpdesk-jobs.js";
-import { PRIORITY } from "./helpdesk-lanes.js";
 import { laggingLookahead } from "./reopen-job.js";
 
 /**
@@ -17,7 +16,7 @@ export function linkNoteJobs(prisma: Prisma, log: Logger, options: { settings: Q
     name: "link note",
     table: LINK_NOTES,
     settings: options.settings,
-    lookahead: (lane) => laggingLookahead(lane, options.lookaheadSeconds),
+    lookahead: (lanes, lane) => laggingLookahead(lanes.callsPerSecond(lane.provider, "linkNote"), options.lookaheadSeconds),
     read: (ids, owner) => readClaimedLinkNotes(prisma, ids, owner),
     async run(job, { lane, leases, send }) {
       const what = `${lane.name} conversation ${job.conversationId}`;
@@ -29,7 +28,7 @@ export function linkNoteJobs(prisma: Prisma, log: Logger, options: { settings: Q
         await leases.settle(job.id, linkNoteDone(LINK_NOTE_SKIPS.dryRun));
         return;
       }
-      await send(PRIORITY.linkNote, () => lane.client.addNote({ account: job.account, conversationId: job.conversationId }, job.note));
+      await send("linkNote", () => lane.client.addNote({ account: job.account, conversationId: job.conversationId }, job.note));
       if (await leases.settle(job.id, linkNoteDone(null))) log.info(context, `link note: added a note to ${what} (job ${job.id})`);
     },
   };

@@ -8,7 +8,7 @@ import type { Merged } from "../providers/provider.js";
 import { recordMerge } from "../store/conversation-aliases.js";
 import { followUpDone, jobDone, noteAndReopenDone, noteDone, readClaimedJobs, type ClaimedJob } from "../store/reopen-jobs.js";
 import type { HelpdeskJobKind, JobContext } from "./helpdesk-jobs.js";
-import { PRIORITY, queuePacing, type HelpdeskLane } from "./helpdesk-lanes.js";
+import { callsInFlight, type CallKind } from "./helpdesk-lanes.js";
 
 /**
  * Reopening one linked conversation (docs/reopen.md, Steps): the close's internal note, then the reopen, each step
@@ -21,15 +21,15 @@ export function reopenJobs(
   log: Logger,
   options: { settings: QueueSettings; lookaheadSeconds: number; dryRun: boolean; settled: (closeId: number) => Promise<void> },
 ): HelpdeskJobKind<ClaimedJob> {
-  const call = async (context: JobContext, priority: number, description: string, send: () => Promise<Merged | void>): Promise<Merged | void> => {
+  const call = async (context: JobContext, kind: CallKind, description: string, send: () => Promise<Merged | void>): Promise<Merged | void> => {
     if (options.dryRun) return log.info(`[dry-run] Would ${description}`);
-    return context.send(priority, send);
+    return context.send(kind, send);
   };
   return {
     name: "reopen",
     table: REOPEN_JOBS,
     settings: options.settings,
-    lookahead: (lane) => reopenLookahead(lane, options.lookaheadSeconds),
+    lookahead: (lanes, lane) => reopenLookahead(lanes.callsPerSecond(lane.provider, "reopen"), options.lookaheadSeconds, lane.client.addNoteAndReopen === undefined ? 2 : 1),
     read: (ids, owner) => readClaimedJobs(prisma, ids, owner),
     async run(job, context) {
       const { lane, leases } = context;
@@ -51,24 +51,24 @@ export function reopenJobs(
         if (!job.noteDone && client.addNoteAndReopen !== undefined) {
           const orFollowUp = followsUp ? " (or, if it is closed, create a follow-up carrying the note)" : "";
           // A retry (attempts > 1) may follow a call whose outcome is unknown: the client looks for the note first.
-          await call(context, PRIORITY.note, `add a note to and reopen ${what}${orFollowUp}: ${JSON.stringify(job.note)}`, () =>
+          await call(context, "note", `add a note to and reopen ${what}${orFollowUp}: ${JSON.stringify(job.note)}`, () =>
             client.addNoteAndReopen!(ref, job.note, { retry: job.attempts > 1 }),
           );
           if (!(await leases.settle(job.id, noteAndReopenDone()))) return;
         } else {
           if (!job.noteDone) {
-            const noted = await call(context, PRIORITY.note, `add a note to ${what}: ${JSON.stringify(job.note)}`, () => client.addNote(ref, job.note));
+            const noted = await call(context, "note", `add a note to ${what}: ${JSON.stringify(job.note)}`, () => client.addNote(ref, job.note));
             if (!(await leases.progress(job.id, noteDone()))) return;
             await follow(noted);
           }
-          await follow(await call(context, PRIORITY.reopen, `reopen ${what}`, () => client.reopen(ref)));
+          await follow(await call(context, "reopen", `reopen ${what}`, () => client.reopen(ref)));
           if (!(await leases.settle(job.id, jobDone()))) return;
         }
       } catch (error) {
         // skip (or a helpdesk without follow-ups): the closed conversation is a permanent failure, as it says.
         if (!(error instanceof HelpdeskError && error.closed && followsUp)) throw error;
         const key = followUpKey(job);
-        const followUpId = await context.send(PRIORITY.reopen, () => client.createFollowUp!(ref, job.note, key));
+        const followUpId = await context.send("reopen", () => client.createFollowUp!(ref, job.note, key));
         if (!(await leases.settle(job.id, followUpDone(followUpId)))) return;
         log.info({ ...fields, followUpId }, `reopen: ${what} is closed for good; created follow-up ${followUpId} carrying the note (job ${job.id})`);
         await options.settled(job.closeId);
@@ -82,16 +82,14 @@ export function reopenJobs(
 }
 
 /**
- * Reopen jobs claimed ahead in a lane: its budget's calls for `seconds`, at two calls a job (one where the helpdesk
- * takes the note and the reopen together), never fewer than it runs at once.
+ * Reopen jobs claimed ahead in a lane: its writes for `seconds` at their pace, at two calls a job (one where the
+ * helpdesk takes the note and the reopen together), never fewer than it sends at once.
  */
-export function reopenLookahead(lane: HelpdeskLane, seconds: number): number {
-  const callsPerSecond = (lane.budget.requests * 1000) / lane.budget.intervalMs;
-  const callsPerJob = lane.client.addNoteAndReopen === undefined ? 2 : 1;
-  return Math.min(500, Math.max(queuePacing(lane.budget).concurrency, Math.ceil((callsPerSecond * seconds) / callsPerJob)));
+export function reopenLookahead(callsPerSecond: number, seconds: number, callsPerJob: 1 | 2 = 2): number {
+  return Math.min(500, Math.max(callsInFlight(callsPerSecond), Math.ceil((callsPerSecond * seconds) / callsPerJob)));
 }
 
 /** Jobs of the kinds queued behind reopen calls (link notes, enrichment reads) claimed ahead: half as many. */
-export function laggingLookahead(lane: HelpdeskLane, seconds: number): number {
-  return Math.max(1, Math.ceil(reopenLookahead(lane, seconds) / 2));
+export function laggingLookahead(callsPerSecond: number, seconds: number): number {
+  return Math.max(1, Math.ceil(reopenLookahead(callsPerSecond, seconds) / 2));
 }

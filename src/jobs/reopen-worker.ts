@@ -10,6 +10,7 @@ import { enrichmentJobs, type Enrichment } from "./enrichment-job.js";
 import { HelpdeskJobs } from "./helpdesk-jobs.js";
 import { HelpdeskLanes, type HelpdeskLane } from "./helpdesk-lanes.js";
 import { linkNoteJobs } from "./link-note-job.js";
+import { LocalPaces, SharedPaces, type PaceKeeper } from "./pace-keeper.js";
 import { reopenJobs } from "./reopen-job.js";
 import { SummaryComments, type InstallationOctokit } from "./summary-comments.js";
 import { Worker, workerOwner } from "./worker.js";
@@ -40,6 +41,8 @@ export interface ReopenWorkerOptions {
   stopTimeoutMs?: number;
   /** reads linked conversations' details for the labels (enrichment jobs); without it those jobs wait */
   enrichment?: Enrichment;
+  /** where the helpdesk budgets' paces are kept: by default shared through the database on PostgreSQL, in memory on SQLite */
+  paces?: PaceKeeper;
 }
 
 /**
@@ -66,7 +69,9 @@ export class ReopenWorker {
     const lookaheadSeconds = options.lookaheadSeconds ?? 2;
     const dryRun = options.dryRun ?? false;
     const wake = () => this.wake();
-    this.#lanes = new HelpdeskLanes(lanes, log, wake);
+    // Replicas share one PostgreSQL, and so each helpdesk's budget; on SQLite there is one process.
+    const paces = options.paces ?? (engine === "postgresql" ? new SharedPaces(prisma) : new LocalPaces());
+    this.#lanes = new HelpdeskLanes(lanes, log, wake, paces);
     const settled = async (closeId: number) => {
       await markSummaryDue(this.prisma, [closeId]);
       this.wake();

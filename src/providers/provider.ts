@@ -50,7 +50,7 @@ export interface HelpdeskClient {
   readConversation(ref: ConversationRef): Promise<ConversationDetails>;
 }
 
-/** How fast the worker may call a provider when it has no fresher signal from rate-limit headers. */
+/** How fast the worker may call a provider until its rate-limit headers say otherwise. */
 export interface RateBudget {
   requests: number;
   intervalMs: number;
@@ -64,7 +64,12 @@ export interface ProviderDefinition<Settings = unknown> {
   /** reads the provider's settings from the environment; null when its credentials are not set (not enabled) */
   configure(env: Record<string, string | undefined>): Settings | null;
   createClient(settings: Settings): HelpdeskClient;
+  /** the documented default of the budget every call draws on; the helpdesk's rate-limit headers take over from it */
   rateBudget(settings: Settings): RateBudget;
+  /** a budget writes draw on as well, when the helpdesk limits them apart and says nothing of it in headers */
+  writeBudget?(settings: Settings): RateBudget;
+  /** units of the budget a write takes, when the helpdesk counts a write as more than one call */
+  writeCost?: number;
   /** receives the helpdesk's webhooks at /closeloop/webhooks/<id> (its folder's webhook.ts) */
   webhook: HelpdeskWebhook<any>;
 }

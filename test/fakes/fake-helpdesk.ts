@@ -53,6 +53,18 @@ export interface FakeHelpdeskOptions {
   rateLimited(retryAfterSeconds: number, limit: number | undefined): FakeReply;
   /** the provider's rate-limit headers, sent on every answer while a limit is enforced */
   rateLimitHeaders(state: { limit: number; remaining: number; resetAt: Date }): Record<string, string>;
+  /** units of the limit a request takes (Help Scout counts a write as two); 1 by default */
+  cost?(request: RecordedRequest): number;
+}
+
+/**
+ * A limit the fake enforces: a token bucket refilled continuously (the default), or fixed windows aligned to multiples
+ * of `windowMs` since the epoch, which reset at once (Intercom's 10 s windows, the per-minute limits of the others).
+ */
+export interface EnforcedLimit {
+  requests: number;
+  windowMs: number;
+  kind?: "bucket" | "window";
 }
 
 type Match = (request: RecordedRequest) => boolean;
@@ -80,7 +92,9 @@ export class FakeHelpdesk {
   private readonly timers = new Set<NodeJS.Timeout>();
   private scripted: { fault: Fault; times: number; match: Match }[] = [];
   private random: { probability: number; faults: Fault[]; next: () => number; match: Match } | undefined;
-  private bucket: { capacity: number; perMs: number; tokens: number; at: number } | undefined;
+  private bucket: { capacity: number; perMs: number; tokens: number; at: number; windowMs: number | undefined } | undefined;
+  /** when the enforced limit let a request through, and the units it took (benchmarks measure the share of the limit) */
+  readonly admitted: { at: number; units: number }[] = [];
 
   constructor(private readonly options: FakeHelpdeskOptions) {
     this.server.on("connection", (socket) => {
@@ -106,12 +120,12 @@ export class FakeHelpdesk {
     this.random = { probability: options.probability, faults: options.faults, next: seededRandom(options.seed), match: options.match ?? (() => true) };
   }
 
-  /** A token bucket of `requests` per `windowMs`; beyond it the provider's 429 with the time until a token frees up. */
-  enforceRateLimit(limit: { requests: number; windowMs: number } | undefined): void {
+  /** `requests` per `windowMs`; beyond it the provider's 429 with the time until a unit frees up. */
+  enforceRateLimit(limit: EnforcedLimit | undefined): void {
     this.bucket =
       limit === undefined
         ? undefined
-        : { capacity: limit.requests, perMs: limit.requests / limit.windowMs, tokens: limit.requests, at: Date.now() };
+        : { capacity: limit.requests, perMs: limit.requests / limit.windowMs, tokens: limit.requests, at: Date.now(), windowMs: limit.kind === "window" ? limit.windowMs : undefined };
   }
 
   /** Drops scripted and random faults and the rate limit; keeps recorded requests. */
@@ -178,12 +192,14 @@ export class FakeHelpdesk {
 
     if (this.bucket !== undefined) {
       this.refill();
-      if (this.bucket.tokens < 1) {
+      const cost = this.options.cost?.(request) ?? 1;
+      if (this.bucket.tokens < cost) {
         this.rateLimitedCount += 1;
-        const waitMs = (1 - this.bucket.tokens) / this.bucket.perMs;
+        const waitMs = this.bucket.windowMs === undefined ? (cost - this.bucket.tokens) / this.bucket.perMs : this.windowEnd() - Date.now();
         return this.options.rateLimited(Math.max(1, Math.ceil(waitMs / 1000)), this.bucket.capacity);
       }
-      this.bucket.tokens -= 1;
+      this.bucket.tokens -= cost;
+      this.admitted.push({ at: Date.now(), units: cost });
     }
 
     for (const route of this.options.routes) {
@@ -216,18 +232,28 @@ export class FakeHelpdesk {
   private refill(): void {
     if (this.bucket === undefined) return;
     const now = Date.now();
-    this.bucket.tokens = Math.min(this.bucket.capacity, this.bucket.tokens + (now - this.bucket.at) * this.bucket.perMs);
+    if (this.bucket.windowMs !== undefined) {
+      // A new window starts full.
+      if (Math.floor(now / this.bucket.windowMs) !== Math.floor(this.bucket.at / this.bucket.windowMs)) this.bucket.tokens = this.bucket.capacity;
+    } else {
+      this.bucket.tokens = Math.min(this.bucket.capacity, this.bucket.tokens + (now - this.bucket.at) * this.bucket.perMs);
+    }
     this.bucket.at = now;
+  }
+
+  private windowEnd(): number {
+    const windowMs = this.bucket!.windowMs!;
+    return (Math.floor(Date.now() / windowMs) + 1) * windowMs;
   }
 
   private limitHeaders(): Record<string, string> {
     if (this.bucket === undefined) return {};
     this.refill();
-    const fullInMs = (this.bucket.capacity - this.bucket.tokens) / this.bucket.perMs;
+    const resetAt = this.bucket.windowMs === undefined ? Date.now() + (this.bucket.capacity - this.bucket.tokens) / this.bucket.perMs : this.windowEnd();
     return this.options.rateLimitHeaders({
       limit: this.bucket.capacity,
       remaining: Math.max(0, Math.floor(this.bucket.tokens)),
-      resetAt: new Date(Date.now() + fullInMs),
+      resetAt: new Date(resetAt),
     });
   }
 }

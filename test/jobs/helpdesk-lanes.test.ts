@@ -1,44 +1,72 @@
-import { describe, expect, it } from "vitest";
-import { queuePacing } from "../../src/jobs/helpdesk-lanes.js";
-import { reopenLookahead } from "../../src/jobs/reopen-job.js";
-import { providers } from "../../src/providers/registry.js";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { callsInFlight, HelpdeskLanes } from "../../src/jobs/helpdesk-lanes.js";
+import { laggingLookahead, reopenLookahead } from "../../src/jobs/reopen-job.js";
+import { useFakeHelpdesks, conversation, lanesFor } from "../support/reopen.js";
 
-describe("queuePacing: a provider's budget cut into ten even slices", () => {
+describe("callsInFlight: enough calls sent at once to keep a lane's rate with a second of latency each", () => {
   it.each([
-    ["Intercom, 1,666 per 10 s", { requests: 1666, intervalMs: 10_000 }, { intervalCap: 166, interval: 997, concurrency: 64 }],
-    ["Zendesk, 100 per minute", { requests: 100, intervalMs: 60_000 }, { intervalCap: 10, interval: 6000, concurrency: 4 }],
-    ["Front, 50 per minute", { requests: 50, intervalMs: 60_000 }, { intervalCap: 5, interval: 6000, concurrency: 4 }],
-    ["a budget under ten: one call a slice", { requests: 3, intervalMs: 60_000 }, { intervalCap: 1, interval: 20_000, concurrency: 4 }],
-    ["the P3 bench, 100 per 10 s", { requests: 100, intervalMs: 10_000 }, { intervalCap: 10, interval: 1000, concurrency: 10 }],
-  ])("%s", (_, budget, pacing) => {
-    expect(queuePacing(budget)).toEqual(pacing);
-  });
-
-  it("never runs faster than any provider's default budget", () => {
-    for (const definition of providers.values()) {
-      const budget = definition.rateBudget(null as never);
-      const { intervalCap, interval } = queuePacing(budget);
-      expect(intervalCap / interval).toBeLessThanOrEqual(budget.requests / budget.intervalMs);
-    }
+    ["Intercom, 1,666 per 10 s", 166.6, 64],
+    ["Zendesk updates, 100 per minute", 100 / 60, 4],
+    ["the P3 bench, 20 per second", 20, 20],
+  ])("%s", (_, perSecond, calls) => {
+    expect(callsInFlight(perSecond)).toBe(calls);
   });
 });
 
-describe("reopenLookahead: jobs claimed ahead, from the calls a job makes", () => {
-  const client = (combined: boolean) => ({
-    provider: "zendesk" as const,
-    addNote: () => Promise.resolve(),
-    reopen: () => Promise.resolve(),
-    readConversation: () => Promise.reject(new Error("not read here")),
-    ...(combined ? { addNoteAndReopen: () => Promise.resolve() } : {}),
-  });
-  const lane = (requests: number, intervalMs: number, combined: boolean) => ({ provider: "zendesk" as const, name: "Zendesk", client: client(combined), budget: { requests, intervalMs } });
-
+describe("reopenLookahead: jobs claimed ahead, from the calls a job makes at the lane's pace", () => {
   it.each([
-    ["two calls a job: 10 calls/s for 2 s", lane(100, 10_000, false), 10],
-    ["one call a job (note and reopen together): twice the jobs", lane(100, 10_000, true), 20],
-    ["never fewer than the lane runs at once", lane(100, 60_000, true), 4],
-    ["at most 500", lane(10_000, 1_000, true), 500],
-  ])("%s", (_, of, expected) => {
-    expect(reopenLookahead(of, 2)).toBe(expected);
+    ["two calls a job: 10 calls/s for 2 s", 10, 2, 10],
+    ["one call a job (note and reopen together): twice the jobs", 10, 1, 20],
+    ["never fewer than the lane sends at once", 100 / 60, 1, 4],
+    ["at most 500", 10_000, 1, 500],
+  ] as const)("%s", (_, callsPerSecond, callsPerJob, expected) => {
+    expect(reopenLookahead(callsPerSecond, 2, callsPerJob)).toBe(expected);
+  });
+
+  it("claims half as many of the kinds queued behind reopens (link notes, reads), at least one", () => {
+    expect(laggingLookahead(10, 2)).toBe(5);
+    expect(laggingLookahead(0, 2)).toBe(2);
+  });
+});
+
+describe("HelpdeskLanes: pacing by the helpdesk's headers", () => {
+  const fakes = useFakeHelpdesks();
+  let lanes: HelpdeskLanes | undefined;
+  afterEach(() => lanes?.stop());
+
+  it("speeds up to the limit the headers announce, past a slow default, and sends nothing the helpdesk refuses", { timeout: 15_000 }, async () => {
+    const fake = fakes.get("intercom")!;
+    // 40 per 2 s fixed windows, announced in Intercom's headers; the lane starts from 2 per second.
+    fake.http.enforceRateLimit({ requests: 40, windowMs: 2_000, kind: "window" });
+    const [lane] = lanesFor([fake], { budgets: { intercom: { requests: 2, intervalMs: 1_000 } } });
+    lanes = new HelpdeskLanes([lane!], pino({ level: "silent" }), () => undefined);
+    const reads = Array.from({ length: 100 }, (_, i) => conversation("intercom", i + 1));
+    for (const read of reads) fake.seed({ id: read.conversationId });
+    const started = Date.now();
+    await Promise.all(reads.map((read) => lanes!.send("intercom", "read", () => lane!.client.readConversation({ account: read.account, conversationId: read.conversationId }))));
+    const seconds = (Date.now() - started) / 1000;
+    // At the default, 100 reads take 50 s; at the announced 20 a second, two windows and a half at most.
+    expect(seconds).toBeLessThan(6.5);
+    expect(fake.http.rateLimitedCount).toBe(0);
+    expect(fake.http.requests).toHaveLength(100);
+  });
+
+  it("Zendesk: reads draw on the account-wide budget only, so they never wait for the ticket-update budget", { timeout: 15_000 }, async () => {
+    const fake = fakes.get("zendesk")!;
+    const [lane] = lanesFor([fake], { writeBudgets: { zendesk: { requests: 1, intervalMs: 60_000 } } });
+    lanes = new HelpdeskLanes([lane!], pino({ level: "silent" }), () => undefined);
+    const tickets = Array.from({ length: 10 }, (_, i) => conversation("zendesk", i + 1));
+    for (const ticket of tickets) fake.seed({ id: ticket.conversationId, open: false });
+    const ref = (n: number) => ({ account: tickets[n]!.account, conversationId: tickets[n]!.conversationId });
+    // Two writes: the second waits a minute for the update budget. Eight reads behind them in time.
+    const writes = [0, 1].map((n) => lanes!.send("zendesk", "note", () => lane!.client.addNote(ref(n), "note")).catch(() => "stopped"));
+    const started = Date.now();
+    await Promise.all([2, 3, 4, 5, 6, 7, 8, 9].map((n) => lanes!.send("zendesk", "read", () => lane!.client.readConversation(ref(n)))));
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(fake.http.requestsTo("PUT", /tickets/)).toHaveLength(1);
+    expect(fake.http.requestsTo("GET", /tickets/)).toHaveLength(8);
+    lanes.stop();
+    expect(await writes[1]).toBe("stopped");
   });
 });

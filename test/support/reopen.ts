@@ -54,6 +54,8 @@ export function conversation(provider: ProviderId, n: number): RecognisedLink {
 export interface LaneOptions {
   timeoutMs?: number;
   budgets?: Partial<Record<ProviderId, RateBudget>>;
+  /** a write budget for a provider that has one (Zendesk's ticket updates); none unless given */
+  writeBudgets?: Partial<Record<ProviderId, RateBudget>>;
 }
 
 /** Lanes for the given fakes, as the server builds them from the environment, with test timeouts and budgets. */
@@ -67,6 +69,8 @@ export function lanesFor(fakes: readonly FakeHelpdeskServer[], options: LaneOpti
       name: definition.name,
       client: definition.createClient(tuned),
       budget: options.budgets?.[fake.provider] ?? { requests: 1000, intervalMs: 1000 },
+      writeBudget: options.writeBudgets?.[fake.provider],
+      writeCost: definition.writeCost,
     };
   });
 }

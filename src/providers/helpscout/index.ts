@@ -23,6 +23,9 @@ export const helpscoutProvider: ProviderDefinition<HelpScoutSettings> = {
   // 200 a minute per account, where a write (both of closeloop's calls) counts as two: 100 writes a minute.
   // The limit depends on the plan; the worker reads X-RateLimit-Limit-Minute for the real one.
   // https://developer.helpscout.com/mailbox-api/overview/rate-limiting/
-  rateBudget: () => ({ requests: 100, intervalMs: 60_000 }),
+  // In units, as X-RateLimit-Limit-Minute counts them: 200 units are the 100 writes a minute closeloop assumed before.
+  rateBudget: () => ({ requests: 200, intervalMs: 60_000 }),
+  // "Write requests (POST, PUT, DELETE, PATCH) count as 2 requests toward the rate limit."
+  writeCost: 2,
   webhook: helpscoutWebhook,
 };

@@ -26,8 +26,11 @@ export const zendeskProvider: ProviderDefinition<ZendeskSettings> = {
     };
   },
   createClient: createZendeskClient,
-  // Both the note and the reopen are Update Ticket calls, limited to 100 a minute per account whatever the plan's
-  // overall limit (200–700). https://developer.zendesk.com/api-reference/introduction/rate-limits/ ("Endpoint rate limits")
-  rateBudget: () => ({ requests: 100, intervalMs: 60_000 }),
+  // Every call counts against the account-wide limit (200–700 a minute by plan; the lowest until X-Rate-Limit says);
+  // the note and the reopen are Update Ticket calls, also limited to 100 a minute per account whatever the plan, with
+  // no header of their own. Reads (enrichment) draw on the account-wide limit only, so they never wait for the updates'.
+  // https://developer.zendesk.com/api-reference/introduction/rate-limits/ ("Endpoint rate limits")
+  rateBudget: () => ({ requests: 200, intervalMs: 60_000 }),
+  writeBudget: () => ({ requests: 100, intervalMs: 60_000 }),
   webhook: zendeskWebhook,
 };

@@ -130,6 +130,8 @@ export async function startFakeHelpScout(): Promise<FakeHelpScout> {
       "x-ratelimit-limit-minute": String(limit),
       "x-ratelimit-remaining-minute": String(remaining),
     }),
+    // Writes count double; the token endpoint is not the Mailbox API.
+    cost: (request) => (request.path === "/v2/oauth2/token" ? 0 : request.method === "GET" ? 1 : 2),
     routes: [
       {
         // https://developer.helpscout.com/mailbox-api/overview/authentication/ ("Client Credentials flow")

@@ -1,0 +1,134 @@
+/**
+ * Pacing calls to a helpdesk by what its rate-limit headers say (docs/jobs.md, "Pacing"): pure, so the same rules run
+ * in one process (SQLite) and on a row every replica shares (PostgreSQL). Times are milliseconds since the epoch.
+ *
+ * The documented default budget only starts a pace. Each answer's `limit` replaces it; its `remaining` and `reset` are
+ * spent evenly until the reset, less a small reserve, so the pace converges to the announced limit whatever the
+ * helpdesk's window is; with nothing left the next turn waits for the reset. Units, not calls: Help Scout counts a write
+ * as two.
+ */
+
+/** How fast to go before any header says otherwise. */
+export interface PaceBudget {
+  requests: number;
+  intervalMs: number;
+}
+
+/** What one answer said about the budget; `resetAt` when the helpdesk sends one. */
+export interface PaceSignals {
+  limit?: number | undefined;
+  remaining?: number | undefined;
+  resetAt?: number | undefined;
+}
+
+/** The last answer heard: `remaining` after the turn whose ticket is `ticket`, at `at`. */
+export interface Heard {
+  remaining: number;
+  resetAt: number | null;
+  ticket: number;
+  at: number;
+}
+
+export interface Pace {
+  /** units per window: the default budget's until an answer announces the limit */
+  limit: number;
+  windowMs: number;
+  /** units handed out so far; a turn's ticket is the count after it */
+  taken: number;
+  /** the earliest time of the next turn */
+  nextAt: number;
+  /** a 429's wait */
+  pausedUntil: number;
+  heard: Heard | null;
+}
+
+export interface Turn {
+  pace: Pace;
+  /** when the call may be sent */
+  at: number;
+  /** matches the answer's signals to the turn (heedSignals) */
+  ticket: number;
+}
+
+/** A 429 without a wait pauses this long; no pause is longer than the longest. */
+export const DEFAULT_RATE_LIMIT_PAUSE_MS = 5_000;
+export const LONGEST_PAUSE_MS = 5 * 60_000;
+/** A reset header is read in whole seconds: two resets this close apart are the same window's. */
+const SAME_RESET_MS = 1_000;
+
+export function startPace(budget: PaceBudget, now: number): Pace {
+  return { limit: budget.requests, windowMs: budget.intervalMs, taken: 0, nextAt: now, pausedUntil: 0, heard: null };
+}
+
+/** Units kept back from each window: calls in flight the last answer did not count yet, a clock a little off. */
+export function reserveOf(limit: number): number {
+  return Math.max(1, Math.ceil(limit / 100));
+}
+
+/**
+ * The next turn for a call of `cost` units: when it may go, and the pace after it. Turns are handed out in order, so a
+ * caller can wait for its time without asking again.
+ */
+export function takeTurn(pace: Pace, now: number, cost = 1): Turn {
+  let at = Math.max(now, pace.nextAt, pace.pausedUntil);
+  const even = (pace.windowMs * cost) / pace.limit;
+  let gap = even;
+  const heard = heardAt(pace, at);
+  if (heard !== null) {
+    const reserve = reserveOf(pace.limit);
+    const left = heard.remaining - (pace.taken - heard.ticket);
+    if (left - cost < reserve) {
+      // Nothing to spare: wait for the reset; without one, slow to a turn per even gap for every unit short.
+      at = heard.resetAt !== null ? Math.max(at, heard.resetAt) : Math.max(at, pace.nextAt + even * (reserve + cost - left));
+    } else if (heard.resetAt !== null) {
+      gap = ((heard.resetAt - at) * cost) / (left - reserve);
+    }
+  }
+  const ticket = pace.taken + cost;
+  return { pace: { ...pace, taken: ticket, nextAt: at + Math.max(0, gap) }, at, ticket };
+}
+
+/**
+ * What an answer to the turn `ticket` said. An older turn's answer says less than the one already heard, unless it is
+ * of a later window. A reset read in whole seconds is an upper bound: within one window the earliest one heard is kept.
+ */
+export function heedSignals(pace: Pace, signals: PaceSignals, ticket: number, now: number): Pace {
+  const limit = signals.limit !== undefined && signals.limit > 0 ? signals.limit : pace.limit;
+  if (signals.remaining === undefined) return { ...pace, limit };
+  let resetAt = signals.resetAt ?? null;
+  const previous = pace.heard;
+  if (previous !== null && resetAt !== null && previous.resetAt !== null && Math.abs(resetAt - previous.resetAt) < SAME_RESET_MS) {
+    resetAt = Math.min(resetAt, previous.resetAt);
+  }
+  const newWindow = resetAt !== null && (previous === null || previous.resetAt === null || resetAt > previous.resetAt + SAME_RESET_MS);
+  if (!newWindow && previous !== null && ticket < previous.ticket) return { ...pace, limit };
+  // A new window's first answer re-paces at once: the turn after a reset was spaced before anything was known of it.
+  const nextAt = newWindow ? Math.min(pace.nextAt, now) : pace.nextAt;
+  return { ...pace, limit, nextAt, heard: { remaining: signals.remaining, resetAt, ticket, at: now } };
+}
+
+/** A 429: no turn before its wait is over. */
+export function heedRateLimited(pace: Pace, retryAfterMs: number | undefined, now: number): Pace {
+  const until = now + Math.min(retryAfterMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS, LONGEST_PAUSE_MS);
+  return { ...pace, pausedUntil: Math.max(pace.pausedUntil, until) };
+}
+
+/** Until when the helpdesk said to wait (a 429, or nothing left before its reset); `now` or earlier when it did not. */
+export function waitUntil(pace: Pace, now: number): number {
+  const heard = heardAt(pace, now);
+  const exhausted = heard !== null && heard.resetAt !== null && heard.remaining - (pace.taken - heard.ticket) - 1 < reserveOf(pace.limit);
+  return Math.min(now + LONGEST_PAUSE_MS, Math.max(pace.pausedUntil, exhausted ? heard.resetAt! : 0));
+}
+
+/** The announced (or default) rate, for how much work to claim ahead. */
+export function unitsPerSecond(pace: Pace): number {
+  return (pace.limit * 1000) / pace.windowMs;
+}
+
+/** The last answer, while it still speaks for the window `at` is in: before its reset, or within a window of it. */
+function heardAt(pace: Pace, at: number): Heard | null {
+  const heard = pace.heard;
+  if (heard === null) return null;
+  if (heard.resetAt !== null) return at < heard.resetAt ? heard : null;
+  return at - heard.at < pace.windowMs ? heard : null;
+}

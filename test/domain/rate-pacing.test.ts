@@ -1,0 +1,116 @@
+import { describe, expect, it } from "vitest";
+import { heedRateLimited, heedSignals, reserveOf, startPace, takeTurn, unitsPerSecond, waitUntil, type Pace, type PaceSignals } from "../../src/domain/rate-pacing.js";
+
+const T0 = 1_000_000;
+
+/** Takes `n` turns of `cost` at `now`, returning their times. */
+function turns(pace: Pace, n: number, now = T0, cost = 1): { pace: Pace; at: number[] } {
+  const at: number[] = [];
+  for (let i = 0; i < n; i += 1) {
+    const turn = takeTurn(pace, now, cost);
+    pace = turn.pace;
+    at.push(turn.at);
+  }
+  return { pace, at };
+}
+
+/** The pace after the first turn's answer said `signals`. */
+function heard(signals: PaceSignals, budget = { requests: 100, intervalMs: 60_000 }): Pace {
+  const first = takeTurn(startPace(budget, T0), T0);
+  return heedSignals(first.pace, signals, first.ticket, T0);
+}
+
+describe("takeTurn: when each call may go", () => {
+  it.each([
+    ["the default budget, before any header: evenly, a window over the limit apart", {}, [T0 + 600, T0 + 1_200, T0 + 1_800]],
+    ["an announced limit replaces the default (no remaining: evenly at it)", { limit: 200 }, [T0 + 600, T0 + 900, T0 + 1_200]],
+    ["remaining and reset: what is left, less the reserve, spread until the reset, from the window's first answer on", { limit: 100, remaining: 11, resetAt: T0 + 10_000 }, [T0, T0 + 1_000, T0 + 2_000]],
+    ["nothing to spare: the next call waits for the reset, then goes evenly", { limit: 100, remaining: 1, resetAt: T0 + 10_000 }, [T0 + 10_000, T0 + 10_600, T0 + 11_200]],
+    ["no reset header, nothing to spare: one even gap more for every unit short", { limit: 100, remaining: 1 }, [T0 + 1_200, T0 + 3_000, T0 + 5_400]],
+    ["a stale answer (its reset passed) speaks no more: evenly at the limit", { limit: 100, remaining: 0, resetAt: T0 - 1 }, [T0, T0 + 600, T0 + 1_200]],
+  ])("%s", (_, signals, expected) => {
+    expect(turns(heard(signals), 3).at.map(Math.round)).toEqual(expected);
+  });
+
+  it("converges to the announced limit of a fixed window, whatever the default: 50 per 10 s with a default of 100 a minute", () => {
+    // A fake fixed window: 50 units per 10 s window, answers carry remaining and the window's end.
+    let pace = startPace({ requests: 100, intervalMs: 60_000 }, T0);
+    let used = 0;
+    let refused = 0;
+    const windowOf = (t: number) => Math.floor(t / 10_000);
+    let window = windowOf(T0);
+    let count = 0;
+    let now = T0;
+    while (now < T0 + 60_000) {
+      const turn = takeTurn(pace, now);
+      now = turn.at;
+      if (windowOf(now) !== window) [window, count] = [windowOf(now), 0];
+      if (count >= 50) refused += 1;
+      else [count, used] = [count + 1, used + 1];
+      pace = heedSignals(turn.pace, { limit: 50, remaining: 50 - count, resetAt: (window + 1) * 10_000 }, turn.ticket, now);
+    }
+    expect(refused).toBe(0);
+    // Six windows of 50 at most: ≥ 95 % of them.
+    expect(used / 300).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it("counts units: a write of two (Help Scout) takes two units of the window", () => {
+    expect(turns(heard({ limit: 100 }), 2, T0, 2).at).toEqual([T0 + 600, T0 + 1_800]);
+  });
+
+  it("subtracts the turns given out since the answer, so calls in flight are not spent twice", () => {
+    let pace = heard({ limit: 100, remaining: 4, resetAt: T0 + 60_000 });
+    // 4 remaining, 1 reserve: three turns before the reset, then wait for it.
+    const { at } = turns(pace, 4);
+    expect(at[3]).toBe(T0 + 60_000);
+    // A later answer (ticket 3) replaces the count; an older one (ticket 1) changes nothing.
+    const three = turns(pace, 2).pace;
+    pace = heedSignals(three, { limit: 100, remaining: 30, resetAt: T0 + 60_000 }, 3, T0);
+    expect(pace.heard).toMatchObject({ remaining: 30, ticket: 3 });
+    expect(heedSignals(pace, { limit: 100, remaining: 2, resetAt: T0 + 60_000 }, 1, T0).heard).toMatchObject({ remaining: 30, ticket: 3 });
+  });
+
+  it("keeps the earliest reset heard within a window (resets in whole seconds are upper bounds), and takes a later window's", () => {
+    const pace = heard({ limit: 100, remaining: 50, resetAt: T0 + 10_000 });
+    expect(heedSignals(pace, { remaining: 49, resetAt: T0 + 9_400 }, 2, T0).heard?.resetAt).toBe(T0 + 9_400);
+    expect(heedSignals(pace, { remaining: 48, resetAt: T0 + 10_600 }, 2, T0).heard?.resetAt).toBe(T0 + 10_000);
+    expect(heedSignals(pace, { remaining: 99, resetAt: T0 + 20_000 }, 0, T0).heard).toMatchObject({ remaining: 99, resetAt: T0 + 20_000 });
+  });
+});
+
+describe("heedRateLimited and waitUntil: when the helpdesk said to wait", () => {
+  it.each([
+    ["a 429 with Retry-After 3 s", 3_000, T0 + 3_000],
+    ["a 429 without a wait: 5 s", undefined, T0 + 5_000],
+    ["a wait of an hour is cut to 5 minutes", 3_600_000, T0 + 300_000],
+  ])("%s", (_, retryAfterMs, until) => {
+    const pace = heedRateLimited(startPace({ requests: 100, intervalMs: 60_000 }, T0), retryAfterMs, T0);
+    expect(waitUntil(pace, T0)).toBe(until);
+    expect(takeTurn(pace, T0).at).toBe(until);
+  });
+
+  it.each([
+    ["nothing left before the reset", { limit: 100, remaining: 1, resetAt: T0 + 7_000 }, T0 + 7_000],
+    ["some left", { limit: 100, remaining: 20, resetAt: T0 + 7_000 }, T0],
+    ["nothing left and no reset header: no pause, only slower turns", { limit: 100, remaining: 0 }, T0],
+  ])("%s", (_, signals, until) => {
+    expect(Math.max(T0, waitUntil(heard(signals), T0))).toBe(until);
+  });
+});
+
+describe("reserveOf and unitsPerSecond", () => {
+  it.each([
+    [1, 1],
+    [50, 1],
+    [100, 1],
+    [700, 7],
+    [1666, 17],
+  ])("limit %i keeps %i back", (limit, reserve) => {
+    expect(reserveOf(limit)).toBe(reserve);
+  });
+
+  it("is the announced rate once heard", () => {
+    expect(unitsPerSecond(startPace({ requests: 100, intervalMs: 60_000 }, T0))).toBeCloseTo(1.667, 3);
+    expect(unitsPerSecond(heard({ limit: 600 }))).toBe(10);
+  });
+});
