@@ -15,6 +15,7 @@ import { DeliveryWorker } from "./jobs/delivery-worker.js";
 import { LabelSweepWorker } from "./jobs/label-sweep-worker.js";
 import type { InstallationLabelDeps } from "./labels/installation-labels.js";
 import { LabelWorker } from "./jobs/label-worker.js";
+import { ImpactWorker } from "./jobs/impact-worker.js";
 import { helpdeskLanes } from "./jobs/helpdesk-lanes.js";
 import { ReopenWorker } from "./jobs/reopen-worker.js";
 import { ProviderConfigError } from "./providers/provider-settings.js";
@@ -131,7 +132,9 @@ function serve(env: Env, database: Database, keys: { customerKey: string; sessio
     labelJobs.start();
     backfills.start();
     sweep.start();
-    onWorkers([worker, reopen, labelJobs, backfills, sweep]);
+    const impact = new ImpactWorker(database.prisma, app.log);
+    impact.start();
+    onWorkers([worker, reopen, labelJobs, backfills, sweep, impact]);
     options.addHandler(healthRoutes(database, app.log));
     options.addHandler(metricsRoute(database.prisma, app.log));
     options.addHandler(helpdeskWebhookRoutes(webhooks, (delivery) => inbox.store(delivery), app.log));

@@ -44,9 +44,10 @@ const REFRESH_BATCH = 1000;
  * Counts again the issues whose counts are due at `now`: those a change marked, then those a report of which left a
  * window, with the domain's definitions (src/domain/impact.ts), a batch at a time (two reads and one write
  * transaction per batch). A count whose issue was marked meanwhile is dropped; the mark leaves it due, for the next
- * call (one call counts an issue once). Returns how many issues were counted.
+ * call (one call counts an issue once). Stops after the batch that reaches `limit` issues (the background worker's
+ * round), else when nothing is due. Returns how many issues were counted.
  */
-export async function refreshImpact(prisma: Prisma, now: Date, batch = REFRESH_BATCH): Promise<number> {
+export async function refreshImpact(prisma: Prisma, now: Date, batch = REFRESH_BATCH, limit = Infinity): Promise<number> {
   const marked = () => prisma.$queryRaw<DueIssue[]>`
     SELECT "id", "impactGeneration" AS "generation", "repositoryId", "state" FROM "Issue" WHERE "impactDueAt" <= ${now} ORDER BY "impactDueAt" LIMIT ${batch}`;
   // Unmarked since counted (a mark would have made it due above), so its generation, repository and state still hold.
@@ -54,7 +55,7 @@ export async function refreshImpact(prisma: Prisma, now: Date, batch = REFRESH_B
     SELECT "issueId" AS "id", "generation", "repositoryId", "state" FROM "IssueImpact" WHERE "dueAt" <= ${now} ORDER BY "dueAt" LIMIT ${batch}`;
   const counted = new Set<number>();
   for (const due of [marked, timed]) {
-    for (;;) {
+    while (counted.size < limit) {
       const issues = (await due())
         .map((row) => ({ id: Number(row.id), generation: Number(row.generation), repositoryId: BigInt(row.repositoryId), state: row.state }))
         .filter((issue) => !counted.has(issue.id));

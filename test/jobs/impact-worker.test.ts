@@ -1,0 +1,52 @@
+import pino from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ImpactWorker } from "../../src/jobs/impact-worker.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
+import { refreshImpact } from "../../src/store/impact.js";
+import { applySourceChange } from "../../src/store/links.js";
+import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { waitFor } from "../support/wait.js";
+
+const repository = { id: 10n, installationId: 1n, owner: "Octo", name: "App" };
+
+describe.each(ENGINES)("the dashboard's counts in the background on %s", (engine) => {
+  let database: Database;
+  let worker: ImpactWorker | undefined;
+
+  beforeEach(async () => {
+    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+    // Five issues, each linked once a minute ago: each is marked due for counting.
+    for (let number = 1; number <= 5; number++) {
+      const at = new Date(Date.now() - 60_000);
+      await applySourceChange(database.prisma, {
+        issue: { repository, number, githubId: BigInt(number), state: "open" },
+        source: { kind: "comment", key: String(number) },
+        event: { action: "created", version: at },
+        createdAt: at,
+        links: [{ provider: "zendesk", account: "acme", conversationId: String(number), url: `https://acme.zendesk.com/agent/tickets/${number}` }],
+      });
+    }
+  });
+
+  afterEach(async () => {
+    await worker?.stop();
+    worker = undefined;
+    await database.close();
+  });
+
+  it("refreshImpact stops after the batch that reaches its limit, leaving the rest due", async () => {
+    expect(await refreshImpact(database.prisma, new Date(), 2, 3)).toBe(4);
+    expect(await database.prisma.issueImpact.count()).toBe(4);
+    expect(await refreshImpact(database.prisma, new Date(), 2, 3)).toBe(1);
+    expect(await database.prisma.issueImpact.count()).toBe(5);
+  });
+
+  it("counts every due issue in short rounds, one after the other, without waiting for its poll", async () => {
+    worker = new ImpactWorker(database.prisma, pino({ level: "silent" }), { roundSize: 2, idleMs: 60_000 });
+    worker.start();
+    // Three rounds (2, 2, 1): a round that filled up starts the next at once, well before the minute's poll.
+    await waitFor(async () => (await database.prisma.issueImpact.count()) === 5, 5_000, "every issue counted");
+    const rows = await database.prisma.issueImpact.findMany({ orderBy: { issueId: "asc" } });
+    expect(rows.map((row) => row.reports30)).toEqual([1, 1, 1, 1, 1]);
+  });
+});
