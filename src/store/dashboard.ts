@@ -29,6 +29,8 @@ export interface ReopenView {
   lastError: string | null;
   lastStatus: number | null;
   finishedAt: Date | null;
+  /** the follow-up ticket a closed Zendesk ticket got instead of a reopen (`reopen.closed_tickets: follow_up`) */
+  followUpId: string | null;
 }
 
 export interface CloseView {
@@ -58,7 +60,7 @@ export interface IssueView {
   closes: CloseView[];
 }
 
-const JOB_FIELDS = { id: true, provider: true, account: true, conversationId: true, url: true, state: true, attempts: true, lastError: true, lastStatus: true, finishedAt: true } as const;
+const JOB_FIELDS = { id: true, provider: true, account: true, conversationId: true, url: true, state: true, attempts: true, lastError: true, lastStatus: true, finishedAt: true, followUpId: true } as const;
 
 /** The issue `number` of the repository named `fullName` (lower-cased owner/name), or null when closeloop has no such issue. */
 export async function findIssueView(prisma: Prisma, fullName: string, number: number): Promise<IssueView | null> {

@@ -124,6 +124,7 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
         jobs: {
           create: [
             { linkId: 1, provider: "zendesk", account: "acme", conversationId: "201", url: "https://acme.zendesk.com/agent/tickets/201", state: "dead", attempts: 8, lastError: "ticket is closed", lastStatus: 422, finishedAt: NOW },
+            { linkId: 2, provider: "zendesk", account: "acme", conversationId: "202", url: "https://acme.zendesk.com/agent/tickets/202", state: "done", attempts: 1, followUpId: "977", finishedAt: NOW },
           ],
         },
       },
@@ -278,7 +279,10 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     expect([hidden.status, missing.status]).toEqual([404, 404]);
     expect(await hidden.text()).toBe(await missing.text());
     const closed = await browser.request("/closeloop/issues/Octo/App/2");
-    expect(await closed.text()).toContain("ticket is closed (HTTP 422)");
+    const closedHtml = await closed.text();
+    expect(closedHtml).toContain("ticket is closed (HTTP 422)");
+    // A closed Zendesk ticket got a follow-up instead of a reopen: shown, and linked in the helpdesk.
+    expect(closedHtml).toContain('(closed for good: follow-up <a href="https://acme.zendesk.com/agent/tickets/977" rel="noreferrer">977</a>)');
   });
 
   it("lists recent closes with the reopens that failed and why", async () => {

@@ -83,7 +83,7 @@ export function IssuePage(props: { viewer: HeaderViewer; issue: IssueView; githu
   );
 }
 
-/** A close's reopen jobs: done, pending (with attempts), dead with its reason. */
+/** A close's reopen jobs: done (or a follow-up ticket instead, linked), pending (with attempts), dead with its reason. */
 export function ReopenTable(props: { jobs: readonly ReopenView[]; caption: string }) {
   if (props.jobs.length === 0) return <p class="muted">No conversation was linked when it closed.</p>;
   return (
@@ -106,7 +106,15 @@ export function ReopenTable(props: { jobs: readonly ReopenView[]; caption: strin
             <th scope="row">
               <a href={helpdeskUrl(job)} rel="noreferrer">{job.conversationId}</a>
             </th>
-            <td class={`state-${job.state}`}>{job.state === "dead" ? "failed (dead)" : job.state}</td>
+            <td class={`state-${job.state}`}>
+              {job.state === "dead" ? "failed (dead)" : job.state}
+              {job.followUpId !== null && (
+                <>
+                  {" "}(closed for good: follow-up{" "}
+                  <a href={helpdeskUrl({ ...job, conversationId: job.followUpId })} rel="noreferrer">{job.followUpId}</a>)
+                </>
+              )}
+            </td>
             <td class="num">{job.attempts}</td>
             <td>{job.state === "dead" || job.lastError ? `${job.lastError ?? ""}${job.lastStatus ? ` (HTTP ${job.lastStatus})` : ""}` : <span class="muted">—</span>}</td>
             <td><When at={job.finishedAt} /></td>
