@@ -371,12 +371,16 @@ function graphqlField(body: string): string {
   return count > 1 ? `${field} x${count}` : field;
 }
 
-/** Runs the helpdesk worker until no conversation waits to be read; stopping it waits for the label writes after the reads. */
+/**
+ * Runs the helpdesk worker until no conversation waits to be read and no link note waits to be sent (both go through
+ * the same lanes); stopping it waits for the label writes after the reads.
+ */
 async function readWaitingConversations(database: Database, worker: ReopenWorker): Promise<void> {
   worker.start();
   try {
-    const unread = () => database.prisma.enrichJob.count({ where: { state: { in: ["pending", "running"] } } });
-    await waitFor(async () => (await unread()) === 0, 10_000, "P2: the helpdesk worker to read every waiting conversation");
+    const busy = { state: { in: ["pending", "running"] } };
+    const waiting = async () => (await database.prisma.enrichJob.count({ where: busy })) + (await database.prisma.linkNote.count({ where: busy }));
+    await waitFor(async () => (await waiting()) === 0, 10_000, "P2: the helpdesk worker to read every waiting conversation and send every link note");
   } finally {
     await worker.stop();
   }

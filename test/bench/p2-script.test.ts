@@ -43,12 +43,12 @@ describe.each(ENGINES)("the P2 script on %s", (engine) => {
     ]);
     expect(run.issueLabels).toEqual({ "#1": [], "#2": ["area: billing"] });
     // The steps of closeloop's own work did what they say, so their minimums are not met by doing nothing: the reads
-    // (the Billing group named once: team names are cached per client), the link notes of the tickets still linked
-    // (a PUT each: tickets 2 and 7), and the sweeps' figures.
+    // (the Billing group named once: team names are cached per client), each linked ticket's link note (a PUT each, in
+    // the same lanes: the step waits for both), and the sweeps' figures.
     expect(run.steps.flatMap((step, i) => (step.helpdeskCalls ? [`#${i + 1} ${step.helpdeskCalls.join(", ")}`] : []))).toEqual([
-      "#15 GET /api/v2/tickets/2.json, GET /api/v2/tickets/7.json, GET /api/v2/tickets/8.json, PUT /api/v2/tickets/2.json, PUT /api/v2/tickets/7.json",
-      "#17 GET /api/v2/groups/360000.json, GET /api/v2/tickets/9.json",
-      "#19 GET /api/v2/tickets/10.json",
+      "#15 GET /api/v2/tickets/2.json, GET /api/v2/tickets/7.json, GET /api/v2/tickets/8.json, PUT /api/v2/tickets/2.json, PUT /api/v2/tickets/7.json, PUT /api/v2/tickets/8.json",
+      "#17 GET /api/v2/groups/360000.json, GET /api/v2/tickets/9.json, PUT /api/v2/tickets/9.json",
+      "#19 GET /api/v2/tickets/10.json, PUT /api/v2/tickets/10.json",
     ]);
     expect(run.steps.flatMap((step, i) => (step.swept === undefined ? [] : [`#${i + 1} ${step.swept ? `${step.swept.issues} due, ${step.swept.changed} relabelled` : "no sweep"}`]))).toEqual([
       "#20 1 due, 1 relabelled",
