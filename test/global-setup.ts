@@ -8,11 +8,8 @@ import asyncExitHook from "async-exit-hook";
 import type { TestProject } from "vitest/node";
 import { letPostgresUserReachBinaries } from "./support/postgres-binaries.js";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    postgresUrl: string;
-  }
-}
+// What this setup provides (`postgresUrl`) is declared beside its reader, test/support/databases.ts, so code built
+// without this file (the bench) still knows its type.
 
 /**
  * One throwaway PostgreSQL server for the whole run (each test file makes its own databases on it), so every

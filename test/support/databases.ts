@@ -6,6 +6,13 @@ import pg from "pg";
 import { inject } from "vitest";
 import type { Engine } from "../../src/store/database-url.js";
 
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** the throwaway PostgreSQL server test/global-setup.ts starts for the run */
+    postgresUrl: string;
+  }
+}
+
 export const ENGINES: readonly Engine[] = ["sqlite", "postgresql"];
 
 /** A DATABASE_URL for a new, empty database of the engine: a temp file, or a new database on the test server. */
