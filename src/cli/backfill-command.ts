@@ -3,7 +3,7 @@ import pino from "pino";
 import { Probot } from "probot";
 import { z } from "zod";
 import { RepoConfigCache } from "../config/repo-config-cache.js";
-import type { Env } from "../config/env.js";
+import { githubApiUrl, type Env } from "../config/env.js";
 import { QUEUES } from "../config/queues.js";
 import { githubStatus } from "../github/errors.js";
 import { workerOwner } from "../jobs/worker.js";
@@ -34,7 +34,7 @@ export function gitHubAppFromEnv(env: Env): GitHubApp {
     appId: env.APP_ID,
     privateKey: privateKey.replace(/\\n/g, "\n"),
     log: pino({ level: "warn" }, pino.destination(2)),
-    ...(env.GHE_HOST ? { baseUrl: `${env.GHE_PROTOCOL}://${env.GHE_HOST}/api/v3` } : {}),
+    baseUrl: githubApiUrl(env),
   });
   return { appId: Number(env.APP_ID), auth: (installationId) => probot.auth(installationId) };
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import { getPrivateKey } from "@probot/get-private-key";
 import { Probot, Server, type ApplicationFunction, type Logger } from "probot";
+import { githubApiUrl } from "../config/env.js";
 import { webhooksReceived } from "../metrics.js";
 import { readBody } from "./request-body.js";
 
@@ -26,7 +27,8 @@ export async function startServer(app: ApplicationFunction, log: Logger, env: Re
       appId: Number(env.APP_ID),
       privateKey: getPrivateKey({ env })?.toString(),
       secret: env.WEBHOOK_SECRET,
-      baseUrl: env.GHE_HOST ? `${env.GHE_PROTOCOL || "https"}://${env.GHE_HOST}/api/v3` : "https://api.github.com",
+      // The environment was validated at start: GHE_PROTOCOL is unset (https), "https" or "http".
+      baseUrl: githubApiUrl({ GHE_HOST: env.GHE_HOST, GHE_PROTOCOL: env.GHE_PROTOCOL === "http" ? "http" : "https" }),
       log,
     }),
   });
