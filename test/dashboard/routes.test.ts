@@ -328,9 +328,16 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
 
     const admin = await signedIn("admin-person", "ghu_ops_admin");
     nockReadable("ghu_ops_admin", [10]);
+    // What closeloop status shows, the link notes waiting and a project closeloop may not use included.
+    const issue = await database.prisma.issue.findFirstOrThrow({ where: { repositoryId: 10n, number: 1 } });
+    await database.prisma.linkNote.create({ data: { issueId: issue.id, provider: "front", account: "", conversationId: "cnv_ops", url: "https://app.frontapp.com/open/cnv_ops", note: "n" } });
+    await database.prisma.projectError.create({ data: { repositoryId: 10n, url: "https://github.com/orgs/Octo/projects/3", message: "no access to the project", seenAt: NOW } });
     const ops = await admin.request("/closeloop/ops");
     expect(ops.status).toBe(200);
-    expect(await ops.text()).toContain(`aria-label="Retry job ${deadJobId}"`);
+    const opsHtml = await ops.text();
+    expect(opsHtml).toContain(`aria-label="Retry job ${deadJobId}"`);
+    expect(opsHtml).toMatch(/<th scope="row">Front<\/th>\s*<td>link note<\/td>\s*<td class="num">1<\/td>/);
+    expect(opsHtml).toContain("cannot keep the project field (https://github.com/orgs/Octo/projects/3)");
     const forged = await admin.post("/closeloop/ops/retry", { _csrf: keys.csrfToken("another-session"), job: String(deadJobId) });
     expect(forged.status).toBe(403);
     expect((await database.prisma.reopenJob.findUniqueOrThrow({ where: { id: deadJobId } })).state).toBe("dead");

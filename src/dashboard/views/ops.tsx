@@ -41,7 +41,11 @@ export function OpsPage(props: { viewer: HeaderViewer; status: StatusJson; notic
           <tr><th scope="col">Helpdesk</th><th scope="col">Work</th><th scope="col" class="num">Queued</th><th scope="col" class="num">Running</th><th scope="col" class="num">Done</th><th scope="col" class="num">Dead</th></tr>
         </thead>
         <tbody>
-          {[...status.reopen.providers.map((q) => ({ ...q, work: "reopen" })), ...status.enrichment.providers.map((q) => ({ ...q, work: "read for labels" }))].map((q) => (
+          {[
+            ...status.reopen.providers.map((q) => ({ ...q, work: "reopen" })),
+            ...status.linkNotes.providers.map((q) => ({ ...q, work: "link note" })),
+            ...status.enrichment.providers.map((q) => ({ ...q, work: "read for labels" })),
+          ].map((q) => (
             <tr><th scope="row">{HELPDESK_NAMES[q.provider] ?? q.provider}</th><td>{q.work}</td><td class="num">{q.queued}</td><td class="num">{q.running}</td><td class="num">{q.done}</td><td class="num">{q.dead}</td></tr>
           ))}
         </tbody>
@@ -103,12 +107,13 @@ export function OpsPage(props: { viewer: HeaderViewer; status: StatusJson; notic
       )}
 
       <h2 id="errors">Config, permission and backfill errors</h2>
-      {status.configErrors.length + status.labelErrors.length + status.backfills.failures.length === 0 ? <p>None.</p> : (
+      {status.configErrors.length + status.labelErrors.length + status.projectErrors.length + status.backfills.failures.length === 0 ? <p>None.</p> : (
         <table aria-labelledby="errors">
           <thead><tr><th scope="col">Repository</th><th scope="col">Kind</th><th scope="col">Error</th><th scope="col">Seen</th></tr></thead>
           <tbody>
             {status.configErrors.map((e) => <tr><th scope="row">{e.repository}</th><td>{`config ${e.path}${e.commitSha ? ` in ${e.commitSha.slice(0, 7)}` : ""}`}</td><td class="error">{e.message}</td><td>{iso(e.seenAt)}</td></tr>)}
             {status.labelErrors.map((e) => <tr><th scope="row">{e.repository}</th><td>cannot write labels</td><td class="error">{e.message}</td><td>{iso(e.seenAt)}</td></tr>)}
+            {status.projectErrors.map((e) => <tr><th scope="row">{e.repository}</th><td>{`cannot keep the project field (${e.url})`}</td><td class="error">{e.message}</td><td>{iso(e.seenAt)}</td></tr>)}
             {status.backfills.failures.map((f) => <tr><th scope="row">{f.repository}</th><td>backfill</td><td class="error">{f.error ?? ""}</td><td>{iso(f.finishedAt)}</td></tr>)}
           </tbody>
         </table>
