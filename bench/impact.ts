@@ -14,7 +14,10 @@ const P6_MS = 300;
 
 const QUERIES: { name: string; query: Partial<ImpactQuery> }[] = [
   { name: "default (open, 30 days, by reports)", query: {} },
-  { name: "filtered (team, helpdesk, repository)", query: { team: "team: billing", helpdesk: "zendesk", repository: "bench/labels" } },
+  {
+    name: "filtered (team, helpdesk, repository)",
+    query: { team: "team: billing", helpdesk: "zendesk", repository: "bench/labels" },
+  },
   { name: "sorted (7 days, by last report, page 3)", query: { days: 7, sort: "last", page: 3 } },
 ];
 
@@ -29,7 +32,13 @@ export interface ImpactFigures {
 }
 
 /** Seeds, counts every issue once, then times `runs` pages of each query, the clock moving one second per page. */
-export async function benchImpact(engine: string, url: string, issues: number, links: number, runs: number): Promise<ImpactFigures> {
+export async function benchImpact(
+  engine: string,
+  url: string,
+  issues: number,
+  links: number,
+  runs: number,
+): Promise<ImpactFigures> {
   const seedStarted = performance.now();
   await seed(url, issues, links);
   const database = await openMigratedDatabase(url);
@@ -49,7 +58,9 @@ export async function benchImpact(engine: string, url: string, issues: number, l
     await prisma.$executeRawUnsafe(`ANALYZE "IssueImpact"`);
 
     let clock = NOW.getTime();
-    const due = await prisma.issueImpact.count({ where: { dueAt: { lte: new Date(clock + QUERIES.length * (runs + 5) * 1000) } } });
+    const due = await prisma.issueImpact.count({
+      where: { dueAt: { lte: new Date(clock + QUERIES.length * (runs + 5) * 1000) } },
+    });
     const queries = [];
     for (const { name, query } of QUERIES) {
       const times: number[] = [];
@@ -70,7 +81,8 @@ export async function benchImpact(engine: string, url: string, issues: number, l
   }
 }
 
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
+const percentile = (sorted: readonly number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
 
 /** P6 on each engine of BENCH_LABEL_ENGINES (P4's sizes), printed with its target. */
 export async function runP6(newPostgresUrl?: () => Promise<string>): Promise<void> {
@@ -80,16 +92,25 @@ export async function runP6(newPostgresUrl?: () => Promise<string>): Promise<voi
   const postgres = engines.includes("postgresql") && !newPostgresUrl ? await startPostgres() : undefined;
   try {
     for (const engine of engines) {
-      const url = engine === "sqlite" ? `file:${join(mkdtempSync(join(tmpdir(), "closeloop-bench-impact-")), "closeloop.db")}` : await (newPostgresUrl ?? postgres!.newDatabaseUrl)();
+      const url =
+        engine === "sqlite"
+          ? `file:${join(mkdtempSync(join(tmpdir(), "closeloop-bench-impact-")), "closeloop.db")}`
+          : await (newPostgresUrl ?? postgres!.newDatabaseUrl)();
       results.push(await benchImpact(engine, url, issues, links, runs));
     }
   } finally {
     await postgres?.stop();
   }
-  console.log(`\nP6 impact page: rankIssues over ${issues.toLocaleString("en")} issues and ${links.toLocaleString("en")} live links, ${runs} pages of 50 per query after 5 warm-up pages, the clock one second later each page (due counts recounted on the way)`);
+  console.log(
+    `\nP6 impact page: rankIssues over ${issues.toLocaleString("en")} issues and ${links.toLocaleString("en")} live links, ${runs} pages of 50 per query after 5 warm-up pages, the clock one second later each page (due counts recounted on the way)`,
+  );
   for (const { engine, seedSeconds, coldSeconds, queries, recounted } of results) {
-    console.log(`${engine.padEnd(12)} seed ${seedSeconds.toFixed(1)} s; first count of every issue ${coldSeconds.toFixed(1)} s; ${recounted} issues due again during the runs`);
-    console.log(`${"".padEnd(12)} ${"query".padEnd(42)} ${"p50 ms".padStart(8)} ${"p95 ms".padStart(8)}  issues  target`);
+    console.log(
+      `${engine.padEnd(12)} seed ${seedSeconds.toFixed(1)} s; first count of every issue ${coldSeconds.toFixed(1)} s; ${recounted} issues due again during the runs`,
+    );
+    console.log(
+      `${"".padEnd(12)} ${"query".padEnd(42)} ${"p50 ms".padStart(8)} ${"p95 ms".padStart(8)}  issues  target`,
+    );
     for (const query of queries) {
       console.log(
         `${"".padEnd(12)} ${query.name.padEnd(42)} ${query.p50Ms.toFixed(1).padStart(8)} ${query.p95Ms.toFixed(1).padStart(8)} ${String(query.total).padStart(7)}  p95 ${(query.p95Ms / P6_MS).toFixed(2)}× of ≤ ${P6_MS} ms ${query.p95Ms <= P6_MS ? "MET" : "MISSED"}`,

@@ -25,14 +25,26 @@ export interface IngestFigures {
  * P1: webhook ingest over HTTP, closeloop against a bare Probot app with an empty handler, same machine, same
  * deliveries, same concurrency. Both talk to a fake GitHub on loopback for installation tokens and config.
  */
-export async function benchIngest(root: string, buildDir: string, engine: string, databaseUrl: string, options: { events: number; warmup: number; concurrency: number; rounds: number }): Promise<IngestFigures> {
+export async function benchIngest(
+  root: string,
+  buildDir: string,
+  engine: string,
+  databaseUrl: string,
+  options: { events: number; warmup: number; concurrency: number; rounds: number },
+): Promise<IngestFigures> {
   const github = new FakeGitHub();
   const host = await github.start();
-  const template = (examples as { name: string; examples: Record<string, any>[] }[]).find((e) => e.name === "issue_comment")!.examples.find((e) => e.action === "created")!;
+  const template = (examples as { name: string; examples: Record<string, any>[] }[])
+    .find((e) => e.name === "issue_comment")!
+    .examples.find((e) => e.action === "created")!;
   const env = { APP_ID: "4242", PRIVATE_KEY, WEBHOOK_SECRET: SECRET, GHE_HOST: host, GHE_PROTOCOL: "http" };
   const warmup = commentDeliveries(template, SECRET, options.warmup, 7);
   const measured = commentDeliveries(template, SECRET, options.events, 11);
-  const measure = async (script: string, extra: Record<string, string>, afterLoad: () => Promise<number> = async () => 0) => {
+  const measure = async (
+    script: string,
+    extra: Record<string, string>,
+    afterLoad: () => Promise<number> = async () => 0,
+  ) => {
     const server = await startServer(script, root, { ...env, ...extra });
     try {
       await driveLoad(`${server.url}/api/github/webhooks`, warmup, options.concurrency);
@@ -56,7 +68,13 @@ export async function benchIngest(root: string, buildDir: string, engine: string
       drains.push(run.drainSeconds);
     }
     const roundRatios = closeloop.map((run, round) => run.eventsPerSecond / bare[round]!.eventsPerSecond);
-    return { engine, bare: median(bare), closeloop: median(closeloop), drainSeconds: drains.sort((a, b) => a - b)[Math.floor(drains.length / 2)]!, roundRatios };
+    return {
+      engine,
+      bare: median(bare),
+      closeloop: median(closeloop),
+      drainSeconds: drains.sort((a, b) => a - b)[Math.floor(drains.length / 2)]!,
+      roundRatios,
+    };
   } finally {
     await github.stop();
   }
@@ -70,7 +88,9 @@ function median(results: LoadResult[]): LoadResult {
 /** Seconds until the app's inbox holds no delivery waiting to be processed. */
 async function waitForEmptyInbox(databaseUrl: string): Promise<number> {
   const started = performance.now();
-  const count = databaseUrl.startsWith("file:") ? sqliteCounter(databaseUrl.slice(5)) : await postgresCounter(databaseUrl);
+  const count = databaseUrl.startsWith("file:")
+    ? sqliteCounter(databaseUrl.slice(5))
+    : await postgresCounter(databaseUrl);
   try {
     while ((await count()) > 0) await new Promise((resolve) => setTimeout(resolve, 20));
   } finally {
@@ -84,13 +104,18 @@ type Counter = (() => Promise<number>) & { close(): Promise<void> };
 function sqliteCounter(path: string): Counter {
   const db = new BetterSqlite3(path, { readonly: true });
   const statement = db.prepare(`SELECT COUNT(*) AS n FROM "Delivery" WHERE "deadAt" IS NULL`);
-  return Object.assign(async () => Number((statement.get() as { n: number }).n), { close: async () => void db.close() });
+  return Object.assign(async () => Number((statement.get() as { n: number }).n), {
+    close: async () => void db.close(),
+  });
 }
 
 async function postgresCounter(url: string): Promise<Counter> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  return Object.assign(async () => Number((await client.query(`SELECT COUNT(*) AS n FROM "Delivery" WHERE "deadAt" IS NULL`)).rows[0].n), { close: () => client.end() });
+  return Object.assign(
+    async () => Number((await client.query(`SELECT COUNT(*) AS n FROM "Delivery" WHERE "deadAt" IS NULL`)).rows[0].n),
+    { close: () => client.end() },
+  );
 }
 
 export function sqliteUrl(): string {

@@ -41,7 +41,14 @@ export async function benchLabelBurst(root: string, label: string): Promise<Burs
   const github = new FakeGitHub();
   const host = await github.start();
   const file = join(mkdtempSync(join(tmpdir(), "closeloop-bench-burst-")), "closeloop.db");
-  const server = await startServer("dist/server.js", root, { APP_ID: "4242", PRIVATE_KEY, WEBHOOK_SECRET: SECRET, GHE_HOST: host, GHE_PROTOCOL: "http", DATABASE_URL: `file:${file}` });
+  const server = await startServer("dist/server.js", root, {
+    APP_ID: "4242",
+    PRIVATE_KEY,
+    WEBHOOK_SECRET: SECRET,
+    GHE_HOST: host,
+    GHE_PROTOCOL: "http",
+    DATABASE_URL: `file:${file}`,
+  });
   const deliveries = burst();
   const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
   try {
@@ -50,19 +57,26 @@ export async function benchLabelBurst(root: string, label: string): Promise<Burs
       deliveries.map((delivery) =>
         fetch(`${server.url}/api/github/webhooks`, {
           method: "POST",
-          headers: { "content-type": "application/json", "x-github-event": "issue_comment", "x-github-delivery": delivery.id, "x-hub-signature-256": delivery.signature },
+          headers: {
+            "content-type": "application/json",
+            "x-github-event": "issue_comment",
+            "x-github-delivery": delivery.id,
+            "x-hub-signature-256": delivery.signature,
+          },
           body: delivery.body,
         }),
       ),
     );
-    if (responses.some((response) => response.status !== 200)) throw new Error(`burst: a delivery was refused: ${responses.map((response) => response.status).join(", ")}`);
+    if (responses.some((response) => response.status !== 200))
+      throw new Error(`burst: a delivery was refused: ${responses.map((response) => response.status).join(", ")}`);
     const links = db.prepare(`SELECT COUNT(*) AS "n" FROM "Link"`);
     let linksSeconds = Number.NaN;
     let labelsSeconds = Number.NaN;
     let state = "";
     for (;;) {
       const now = performance.now();
-      if (Number.isNaN(linksSeconds) && (links.get() as { n: number }).n >= deliveries.length) linksSeconds = (now - started) / 1000;
+      if (Number.isNaN(linksSeconds) && (links.get() as { n: number }).n >= deliveries.length)
+        linksSeconds = (now - started) / 1000;
       const labels = JSON.stringify([...github.issueLabels.entries()].sort());
       if (labels !== state) {
         state = labels;
@@ -73,8 +87,12 @@ export async function benchLabelBurst(root: string, label: string): Promise<Burs
       if (now - started > 120_000) throw new Error("burst: not settled after two minutes");
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    const labelWrites = github.requests.filter((request) => request.method !== "GET" && /\/labels/.test(request.path)).length;
-    const right = Object.entries(EXPECTED).every(([issue, labels]) => JSON.stringify(github.issueLabels.get(issue) ?? []) === JSON.stringify(labels));
+    const labelWrites = github.requests.filter(
+      (request) => request.method !== "GET" && /\/labels/.test(request.path),
+    ).length;
+    const right = Object.entries(EXPECTED).every(
+      ([issue, labels]) => JSON.stringify(github.issueLabels.get(issue) ?? []) === JSON.stringify(labels),
+    );
     return { label, deliveries: deliveries.length, linksSeconds, labelsSeconds, labelWrites, right };
   } finally {
     db.close();
@@ -84,7 +102,9 @@ export async function benchLabelBurst(root: string, label: string): Promise<Burs
 }
 
 function burst(): { body: string; signature: string; id: string }[] {
-  const template = (examples as { name: string; examples: Record<string, any>[] }[]).find((e) => e.name === "issue_comment")!.examples.find((e) => e.action === "created")!;
+  const template = (examples as { name: string; examples: Record<string, any>[] }[])
+    .find((e) => e.name === "issue_comment")!
+    .examples.find((e) => e.action === "created")!;
   const now = new Date().toISOString();
   const deliveries = [];
   let comment = 0;
@@ -96,9 +116,18 @@ function burst(): { body: string; signature: string; id: string }[] {
       Object.assign(payload.repository, { id: 6_000_000, name: "burst", full_name: "bench-org/burst" });
       payload.repository.owner.login = "bench-org";
       Object.assign(payload.issue, { number: index + 1, id: 7_000_000 + index, labels: [], updated_at: now });
-      Object.assign(payload.comment, { id: 8_000_000 + comment, body: `Another customer: https://acme.zendesk.com/agent/tickets/${90_000 + comment}`, created_at: now, updated_at: now });
+      Object.assign(payload.comment, {
+        id: 8_000_000 + comment,
+        body: `Another customer: https://acme.zendesk.com/agent/tickets/${90_000 + comment}`,
+        created_at: now,
+        updated_at: now,
+      });
       const body = JSON.stringify(payload);
-      deliveries.push({ body, signature: `sha256=${createHmac("sha256", SECRET).update(body).digest("hex")}`, id: `burst-${comment}` });
+      deliveries.push({
+        body,
+        signature: `sha256=${createHmac("sha256", SECRET).update(body).digest("hex")}`,
+        id: `burst-${comment}`,
+      });
     }
   }
   return deliveries;
@@ -109,13 +138,19 @@ export async function runLabelBurst(root: string, baselineRoot: string | undefin
   const figures: BurstFigures[] = [];
   if (baselineRoot !== undefined) figures.push(await benchLabelBurst(baselineRoot, `baseline (${baselineRoot})`));
   figures.push(await benchLabelBurst(root, "this checkout"));
-  console.log(`\nLabels off the delivery path: ${figures[0]!.deliveries} linking comments on 3 issues delivered within 0.1 s, real process, SQLite, GitHub's write pacing on`);
+  console.log(
+    `\nLabels off the delivery path: ${figures[0]!.deliveries} linking comments on 3 issues delivered within 0.1 s, real process, SQLite, GitHub's write pacing on`,
+  );
   console.log("server                          last link stored   last label applied   label writes   labels right");
   for (const run of figures) {
-    console.log(`${run.label.padEnd(31)} ${`${run.linksSeconds.toFixed(2)} s`.padStart(16)} ${`${run.labelsSeconds.toFixed(2)} s`.padStart(20)} ${String(run.labelWrites).padStart(14)} ${(run.right ? "yes" : "NO").padStart(14)}`);
+    console.log(
+      `${run.label.padEnd(31)} ${`${run.linksSeconds.toFixed(2)} s`.padStart(16)} ${`${run.labelsSeconds.toFixed(2)} s`.padStart(20)} ${String(run.labelWrites).padStart(14)} ${(run.right ? "yes" : "NO").padStart(14)}`,
+    );
   }
   if (figures.length === 2) {
     const [before, after] = figures as [BurstFigures, BurstFigures];
-    console.log(`ratio (this / baseline): last link ${(after.linksSeconds / before.linksSeconds).toFixed(2)}×, last label ${(after.labelsSeconds / before.labelsSeconds).toFixed(2)}×, label writes ${(after.labelWrites / before.labelWrites).toFixed(2)}×`);
+    console.log(
+      `ratio (this / baseline): last link ${(after.linksSeconds / before.linksSeconds).toFixed(2)}×, last label ${(after.labelsSeconds / before.labelsSeconds).toFixed(2)}×, label writes ${(after.labelWrites / before.labelWrites).toFixed(2)}×`,
+    );
   }
 }

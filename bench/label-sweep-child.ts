@@ -9,17 +9,25 @@ import { openSweepStore, type SweepStore } from "../src/store/label-sweep.js";
 const now = new Date(process.argv[3] ?? "2027-01-01T00:00:00Z");
 const opened = openSweepStore(parseDatabaseUrl(process.argv[2]!));
 const spent = { read: 0, write: 0 };
-const timed = <A extends unknown[], R>(phase: keyof typeof spent, call: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
-  const started = performance.now();
-  try {
-    return await call(...args);
-  } finally {
-    spent[phase] += performance.now() - started;
-  }
+const timed =
+  <A extends unknown[], R>(phase: keyof typeof spent, call: (...args: A) => Promise<R>) =>
+  async (...args: A): Promise<R> => {
+    const started = performance.now();
+    try {
+      return await call(...args);
+    } finally {
+      spent[phase] += performance.now() - started;
+    }
+  };
+const store: SweepStore = {
+  ...opened,
+  readDue: timed("read", opened.readDue.bind(opened)),
+  record: timed("write", opened.record.bind(opened)),
 };
-const store: SweepStore = { ...opened, readDue: timed("read", opened.readDue.bind(opened)), record: timed("write", opened.record.bind(opened)) };
 const started = performance.now();
-const figures = await sweepDueIssues(store, now, () => DEFAULT_CONFIG.frequency, { batchSize: Number(process.env.BENCH_LABEL_BATCH ?? 500) });
+const figures = await sweepDueIssues(store, now, () => DEFAULT_CONFIG.frequency, {
+  batchSize: Number(process.env.BENCH_LABEL_BATCH ?? 500),
+});
 const seconds = (performance.now() - started) / 1000;
 await opened.close();
 console.log(

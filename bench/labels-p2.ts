@@ -108,13 +108,23 @@ const ticket = (n: number) => `https://acme.zendesk.com/agent/tickets/${n}`;
 /** the helpdesk's side: tickets 9 and 10 are in the Billing group, from two customers; 1 to 8 have no group, tag or customer */
 const BILLING_TICKETS = [9, 10];
 const TICKETS = Array.from({ length: 10 }, (_, i) => i + 1).map((n) =>
-  BILLING_TICKETS.includes(n) ? { id: String(n), team: "Billing", tags: [], customerId: String(5000 + n) } : { id: String(n), team: null, tags: [], customerId: null },
+  BILLING_TICKETS.includes(n)
+    ? { id: String(n), team: "Billing", tags: [], customerId: String(5000 + n) }
+    : { id: String(n), team: null, tags: [], customerId: null },
 );
 /** the HMAC key customer ids are stored under (the server's WEBHOOK_SECRET) */
 const CUSTOMER_KEY = "p2 bench webhook secret";
 /** a pushed config that renames every team label */
 const AREA_PREFIX = "area: ";
-const labelObject = (name: string) => ({ id: 1, node_id: "x", url: `https://api.github.com/repos/${OWNER}/${REPO}/labels/x`, name, color: "ededed", default: false, description: null });
+const labelObject = (name: string) => ({
+  id: 1,
+  node_id: "x",
+  url: `https://api.github.com/repos/${OWNER}/${REPO}/labels/x`,
+  name,
+  color: "ededed",
+  default: false,
+  description: null,
+});
 
 /**
  * GitHub's side of the script: builds each delivery as GitHub would send it at the current event's time, with the
@@ -143,7 +153,11 @@ export class ScriptedGitHub {
 
   /** The examples have no `issues.closed`: the `reopened` one, turned around. */
   closed(issue: number): Delivery {
-    const payload = this.#onIssue(webhookExample("issues", "reopened"), issue, { state: "closed", state_reason: "completed", closed_at: this.at });
+    const payload = this.#onIssue(webhookExample("issues", "reopened"), issue, {
+      state: "closed",
+      state_reason: "completed",
+      closed_at: this.at,
+    });
     payload.action = "closed";
     return this.#deliver("issues", payload);
   }
@@ -183,7 +197,8 @@ export class ScriptedGitHub {
     this.fake.configs.set(`${OWNER}/${REPO}`.toLowerCase(), yaml);
     const payload = webhookExample("push", undefined, 4);
     payload.installation = INSTALLATION;
-    for (const commit of [payload.commits[0], payload.head_commit]) Object.assign(commit, { added: [], modified: [CONFIG_PATH], removed: [], timestamp: this.at });
+    for (const commit of [payload.commits[0], payload.head_commit])
+      Object.assign(commit, { added: [], modified: [CONFIG_PATH], removed: [], timestamp: this.at });
     return this.#deliver("push", payload);
   }
 
@@ -198,7 +213,15 @@ export class ScriptedGitHub {
   #onIssue(payload: Payload, issue: number, fields: Record<string, unknown> = {}): Payload {
     payload.installation = INSTALLATION;
     const labels = this.fake.issueLabels.get(`${OWNER}/${REPO}#${issue}`) ?? [];
-    Object.assign(payload.issue, { number: issue, id: ISSUE_IDS[issue], node_id: issueNodeId(issue), created_at: new Date(START).toISOString(), updated_at: this.at, labels: labels.map(labelObject), ...fields });
+    Object.assign(payload.issue, {
+      number: issue,
+      id: ISSUE_IDS[issue],
+      node_id: issueNodeId(issue),
+      created_at: new Date(START).toISOString(),
+      updated_at: this.at,
+      labels: labels.map(labelObject),
+      ...fields,
+    });
     return payload;
   }
 
@@ -216,29 +239,98 @@ export class ScriptedGitHub {
  * is the push's own call, in its minimum: README, Configuration promises it on every such commit, so no design does without it.
  */
 export const P2_SCRIPT: readonly ScriptStep[] = [
-  { what: "#1 opened, its body links 1 conversation: 1 report, below weekly's 2", minimum: 0, deliver: (g) => g.opened(1, `Customer report: ${ticket(1)}`) },
-  { what: "a comment links a 2nd: weekly reached, new to the repository: create + add", minimum: 2, deliver: (g) => g.commented(1, 101, `Same here: ${ticket(2)}`) },
+  {
+    what: "#1 opened, its body links 1 conversation: 1 report, below weekly's 2",
+    minimum: 0,
+    deliver: (g) => g.opened(1, `Customer report: ${ticket(1)}`),
+  },
+  {
+    what: "a comment links a 2nd: weekly reached, new to the repository: create + add",
+    minimum: 2,
+    deliver: (g) => g.commented(1, 101, `Same here: ${ticket(2)}`),
+  },
   { what: "the same delivery again (a redelivery)", minimum: 0, deliver: (g) => g.last! },
-  { what: "GitHub's echo of closeloop's add (sender closeloop[bot])", minimum: 0, deliver: (g) => g.labelChanged("Bot", "labeled", 1, WEEKLY.label) },
-  { what: "that comment edited, its link unchanged", minimum: 0, deliver: (g) => g.commentEdited(101, `Same here, Acme: ${ticket(2)}`) },
-  { what: "another comment names the 2nd conversation again: still 2 reports", minimum: 0, deliver: (g) => g.commented(1, 102, `Also ${ticket(2)}`) },
-  { what: "a comment links 3 more: 5 reports in 7 days: create daily + add it + remove weekly", minimum: 3, deliver: (g) => g.commented(1, 103, `${ticket(3)} ${ticket(4)} ${ticket(5)}`) },
-  { what: "that comment deleted: 2 reports: add weekly (known now) + remove daily", minimum: 2, deliver: (g) => g.commentDeleted(103) },
-  { what: "a person removes weekly: closeloop must not add it back", minimum: 0, deliver: (g) => g.labelChanged("User", "unlabeled", 1, WEEKLY.label) },
-  { what: "a comment links a 3rd conversation: weekly holds, but a person removed it", minimum: 0, deliver: (g) => g.commented(1, 104, ticket(6)) },
-  { what: "the person adds weekly back: on the issue, managed again", minimum: 0, deliver: (g) => g.labelChanged("User", "labeled", 1, WEEKLY.label) },
-  { what: "#2: a comment links 2 conversations: weekly, a label the repository has: add", minimum: 1, deliver: (g) => g.commented(2, 201, `${ticket(7)} ${ticket(8)}`) },
-  { what: "#1: the 3rd conversation's comment deleted: 2 reports, weekly still", minimum: 0, deliver: (g) => g.commentDeleted(104) },
-  { what: "#1's body edited, its conversation taken out: 1 report: remove weekly", minimum: 1, deliver: (g) => g.bodyEdited(1, "Customer report (see the comments)") },
+  {
+    what: "GitHub's echo of closeloop's add (sender closeloop[bot])",
+    minimum: 0,
+    deliver: (g) => g.labelChanged("Bot", "labeled", 1, WEEKLY.label),
+  },
+  {
+    what: "that comment edited, its link unchanged",
+    minimum: 0,
+    deliver: (g) => g.commentEdited(101, `Same here, Acme: ${ticket(2)}`),
+  },
+  {
+    what: "another comment names the 2nd conversation again: still 2 reports",
+    minimum: 0,
+    deliver: (g) => g.commented(1, 102, `Also ${ticket(2)}`),
+  },
+  {
+    what: "a comment links 3 more: 5 reports in 7 days: create daily + add it + remove weekly",
+    minimum: 3,
+    deliver: (g) => g.commented(1, 103, `${ticket(3)} ${ticket(4)} ${ticket(5)}`),
+  },
+  {
+    what: "that comment deleted: 2 reports: add weekly (known now) + remove daily",
+    minimum: 2,
+    deliver: (g) => g.commentDeleted(103),
+  },
+  {
+    what: "a person removes weekly: closeloop must not add it back",
+    minimum: 0,
+    deliver: (g) => g.labelChanged("User", "unlabeled", 1, WEEKLY.label),
+  },
+  {
+    what: "a comment links a 3rd conversation: weekly holds, but a person removed it",
+    minimum: 0,
+    deliver: (g) => g.commented(1, 104, ticket(6)),
+  },
+  {
+    what: "the person adds weekly back: on the issue, managed again",
+    minimum: 0,
+    deliver: (g) => g.labelChanged("User", "labeled", 1, WEEKLY.label),
+  },
+  {
+    what: "#2: a comment links 2 conversations: weekly, a label the repository has: add",
+    minimum: 1,
+    deliver: (g) => g.commented(2, 201, `${ticket(7)} ${ticket(8)}`),
+  },
+  {
+    what: "#1: the 3rd conversation's comment deleted: 2 reports, weekly still",
+    minimum: 0,
+    deliver: (g) => g.commentDeleted(104),
+  },
+  {
+    what: "#1's body edited, its conversation taken out: 1 report: remove weekly",
+    minimum: 1,
+    deliver: (g) => g.bodyEdited(1, "Customer report (see the comments)"),
+  },
   // Enrichment (docs/labels.md): each new link's conversation is read, and the issues whose team, tags or customer
   // changed are relabelled. Before #1's close, so the helpdesk worker has no reopen (and summary comment) to do.
-  { what: "the helpdesk worker reads the 3 conversations still linked (no group): nothing to relabel; the 5 taken out are dropped unread", minimum: 0, work: "enrichment" },
-  { what: "#2: a comment links a 3rd conversation: 3 reports, weekly still", minimum: 0, deliver: (g) => g.commented(2, 202, ticket(9)) },
+  {
+    what: "the helpdesk worker reads the 3 conversations still linked (no group): nothing to relabel; the 5 taken out are dropped unread",
+    minimum: 0,
+    work: "enrichment",
+  },
+  {
+    what: "#2: a comment links a 3rd conversation: 3 reports, weekly still",
+    minimum: 0,
+    deliver: (g) => g.commented(2, 202, ticket(9)),
+  },
   { what: "its conversation is read: group Billing: add team: billing", minimum: 1, work: "enrichment" },
-  { what: "#2: a comment links a 4th conversation: 4 reports, weekly still", minimum: 0, deliver: (g) => g.commented(2, 203, ticket(10)) },
+  {
+    what: "#2: a comment links a 4th conversation: 4 reports, weekly still",
+    minimum: 0,
+    deliver: (g) => g.commented(2, 203, ticket(10)),
+  },
   { what: "its conversation is read: Billing too: team: billing is on already", minimum: 0, work: "enrichment" },
   // The decay sweep: time alone takes reports out of the windows; a config change marks the labels stale.
-  { what: "15 days on, no new report: the sweep takes weekly off #2 (its team label stays)", minimum: 1, after: 15 * DAY, work: "sweep" },
+  {
+    what: "15 days on, no new report: the sweep takes weekly off #2 (its team label stays)",
+    minimum: 1,
+    after: 15 * DAY,
+    work: "sweep",
+  },
   { what: "the next hourly sweep: nothing due", minimum: 0, after: HOUR, work: "sweep" },
   {
     what: `a push sets teams.prefix "${AREA_PREFIX}": the closeloop config check run; labels are left to the sweep`,
@@ -246,8 +338,17 @@ export const P2_SCRIPT: readonly ScriptStep[] = [
     after: 10 * MINUTE,
     deliver: (g) => g.configPushed(`teams:\n  prefix: "${AREA_PREFIX}"\n`),
   },
-  { what: "the sweep the push brought forward: remove team: billing + add area: billing", minimum: 2, after: MINUTE, work: "sweep" },
-  { what: "#1 closed: reopen jobs queued (their calls go to the helpdesk: P3)", minimum: 0, deliver: (g) => g.closed(1) },
+  {
+    what: "the sweep the push brought forward: remove team: billing + add area: billing",
+    minimum: 2,
+    after: MINUTE,
+    work: "sweep",
+  },
+  {
+    what: "#1 closed: reopen jobs queued (their calls go to the helpdesk: P3)",
+    minimum: 0,
+    deliver: (g) => g.closed(1),
+  },
 ];
 
 const PROJECT_NUMBER = 3;
@@ -261,16 +362,46 @@ const PROJECT_URL = `https://github.com/orgs/${OWNER}/projects/${PROJECT_NUMBER}
  * project, the field's creation. Labels as in P2_SCRIPT.
  */
 export const P2_PROJECT_SCRIPT: readonly ScriptStep[] = [
-  { what: "a push sets project.url: the closeloop config check run", minimum: 1, deliver: (g) => g.configPushed(`project:\n  url: ${PROJECT_URL}\n`) },
+  {
+    what: "a push sets project.url: the closeloop config check run",
+    minimum: 1,
+    deliver: (g) => g.configPushed(`project:\n  url: ${PROJECT_URL}\n`),
+  },
   { what: "the sweep the push brought forward: no linked issue", minimum: 0, after: MINUTE, work: "sweep" },
-  { what: "#1 opened, its body links 1 conversation: query the project + create the field + read its fields back + add + set 1", minimum: 5, deliver: (g) => g.opened(1, `Customer report: ${ticket(1)}`) },
+  {
+    what: "#1 opened, its body links 1 conversation: query the project + create the field + read its fields back + add + set 1",
+    minimum: 5,
+    deliver: (g) => g.opened(1, `Customer report: ${ticket(1)}`),
+  },
   { what: "the same delivery again (a redelivery)", minimum: 0, deliver: (g) => g.last! },
-  { what: "a comment links a 2nd: weekly (create + add), set 2", minimum: 3, deliver: (g) => g.commented(1, 101, `Same here: ${ticket(2)}`) },
-  { what: "another comment names the 2nd conversation again: still 2", minimum: 0, deliver: (g) => g.commented(1, 102, `Also ${ticket(2)}`) },
-  { what: "#2: a comment links 1 conversation: add + set 1 (the project's ids and #2's node id are known)", minimum: 2, deliver: (g) => g.commented(2, 201, ticket(7)) },
+  {
+    what: "a comment links a 2nd: weekly (create + add), set 2",
+    minimum: 3,
+    deliver: (g) => g.commented(1, 101, `Same here: ${ticket(2)}`),
+  },
+  {
+    what: "another comment names the 2nd conversation again: still 2",
+    minimum: 0,
+    deliver: (g) => g.commented(1, 102, `Also ${ticket(2)}`),
+  },
+  {
+    what: "#2: a comment links 1 conversation: add + set 1 (the project's ids and #2's node id are known)",
+    minimum: 2,
+    deliver: (g) => g.commented(2, 201, ticket(7)),
+  },
   { what: "#1: a comment links a 3rd: set 3", minimum: 1, deliver: (g) => g.commented(1, 103, ticket(3)) },
-  { what: "15 days on: the sweep takes weekly off #1; 30-day counts unchanged", minimum: 1, after: 15 * DAY, work: "sweep" },
-  { what: "16 days later every report is past 30 days: #1 and #2 set to 0 in one document (aliases): 0.5 calls per changed issue, ceil(N / 20) / N for N", minimum: 1, after: 16 * DAY, work: "sweep" },
+  {
+    what: "15 days on: the sweep takes weekly off #1; 30-day counts unchanged",
+    minimum: 1,
+    after: 15 * DAY,
+    work: "sweep",
+  },
+  {
+    what: "16 days later every report is past 30 days: #1 and #2 set to 0 in one document (aliases): 0.5 calls per changed issue, ceil(N / 20) / N for N",
+    minimum: 1,
+    after: 16 * DAY,
+    work: "sweep",
+  },
   { what: "the next hourly sweep: nothing due", minimum: 0, after: HOUR, work: "sweep" },
 ];
 
@@ -289,30 +420,63 @@ export async function runP2Script(database: Database, script: readonly ScriptSte
   let now = new Date(START);
   fake.clock = () => now;
   const log = pino({ level: "silent" });
-  const probot = new Probot({ appId: APP_ID, privateKey: PRIVATE_KEY, baseUrl: `http://${host}`, Octokit: TestOctokit, log });
+  const probot = new Probot({
+    appId: APP_ID,
+    privateKey: PRIVATE_KEY,
+    baseUrl: `http://${host}`,
+    Octokit: TestOctokit,
+    log,
+  });
   const configs = new RepoConfigCache(database.prisma, log);
-  const labels: InstallationLabelDeps = { prisma: database.prisma, github: (installationId) => probot.auth(installationId), configs, log, now: () => now };
+  const labels: InstallationLabelDeps = {
+    prisma: database.prisma,
+    github: (installationId) => probot.auth(installationId),
+    configs,
+    log,
+    now: () => now,
+  };
   const sweep = new LabelSweepWorker({ ...labels, target: database.target });
   // The label job as src/server.ts wires it, run after each step: its calls are counted with the step's.
   const labelJobs = new LabelWorker({ ...labels, engine: database.engine }, { coalesceMs: 0 });
   // The helpdesk worker as src/server.ts wires it with enrichment; started for each enrichment step, stopped after.
-  const helpdeskWorker = new ReopenWorker(database.prisma, database.engine, helpdeskLanes(enabledProviders(helpdesk.env())), labels.github, log, {
-    idlePollMs: 20,
-    enrichment: {
-      customerKey: CUSTOMER_KEY,
-      // recordEnrichment marked the issues' labels wanted; the step applies them after the reads.
-      applyLabels: async () => {},
+  const helpdeskWorker = new ReopenWorker(
+    database.prisma,
+    database.engine,
+    helpdeskLanes(enabledProviders(helpdesk.env())),
+    labels.github,
+    log,
+    {
+      idlePollMs: 20,
+      enrichment: {
+        customerKey: CUSTOMER_KEY,
+        // recordEnrichment marked the issues' labels wanted; the step applies them after the reads.
+        applyLabels: async () => {},
+      },
     },
-  });
+  );
   await probot.load(
-    closeloopApp({ prisma: database.prisma, configs, matchers: urlMatchers, appId: APP_ID, permissions: new RepositoryPermissions(), now: () => now, sweepRequested: () => sweep.request(), labelsWanted: async () => void (await labelJobs.drain()) }),
+    closeloopApp({
+      prisma: database.prisma,
+      configs,
+      matchers: urlMatchers,
+      appId: APP_ID,
+      permissions: new RepositoryPermissions(),
+      now: () => now,
+      sweepRequested: () => sweep.request(),
+      labelsWanted: async () => void (await labelJobs.drain()),
+    }),
   );
   const work: Record<ScriptWork, () => Promise<Pick<P2Step, "helpdeskCalls" | "swept">>> = {
     enrichment: async () => {
       const before = helpdesk.http.requests.length;
       await readWaitingConversations(database, helpdeskWorker);
       await labelJobs.drain();
-      return { helpdeskCalls: helpdesk.http.requests.slice(before).map((request) => `${request.method} ${request.path}`).sort() };
+      return {
+        helpdeskCalls: helpdesk.http.requests
+          .slice(before)
+          .map((request) => `${request.method} ${request.path}`)
+          .sort(),
+      };
     },
     // The sweep hands project values that changed with time to the label job (docs/projects.md); it runs right after.
     sweep: async () => {
@@ -338,7 +502,8 @@ export async function runP2Script(database: Database, script: readonly ScriptSte
       } else {
         const delivery = step.deliver(github);
         await receive(probot, delivery.name, delivery.payload, delivery.id);
-        event = delivery.payload.action === undefined ? delivery.name : `${delivery.name}.${String(delivery.payload.action)}`;
+        event =
+          delivery.payload.action === undefined ? delivery.name : `${delivery.name}.${String(delivery.payload.action)}`;
       }
       const calls: string[] = [];
       for (const { method, path, body } of fake.requests.slice(before)) {
@@ -349,10 +514,14 @@ export async function runP2Script(database: Database, script: readonly ScriptSte
       }
       run.steps.push({ event, what: step.what, minimum: step.minimum, calls, ...done });
     }
-    for (const number of Object.keys(ISSUE_IDS)) run.issueLabels[`#${number}`] = fake.issueLabels.get(`${OWNER}/${REPO}#${number}`) ?? [];
+    for (const number of Object.keys(ISSUE_IDS))
+      run.issueLabels[`#${number}`] = fake.issueLabels.get(`${OWNER}/${REPO}#${number}`) ?? [];
     for (const project of fake.projects.values()) {
       const names = new Map([...project.fields].map(([name, field]) => [field.id, name]));
-      for (const [content, item] of project.items) run.projectValues[content] = Object.fromEntries([...item.values].map(([field, value]) => [names.get(field)!, value]));
+      for (const [content, item] of project.items)
+        run.projectValues[content] = Object.fromEntries(
+          [...item.values].map(([field, value]) => [names.get(field)!, value]),
+        );
     }
   } finally {
     await Promise.all([fake.stop(), helpdesk.close()]);
@@ -379,8 +548,14 @@ async function readWaitingConversations(database: Database, worker: ReopenWorker
   worker.start();
   try {
     const busy = { state: { in: ["pending", "running"] } };
-    const waiting = async () => (await database.prisma.enrichJob.count({ where: busy })) + (await database.prisma.linkNote.count({ where: busy }));
-    await waitFor(async () => (await waiting()) === 0, 10_000, "P2: the helpdesk worker to read every waiting conversation and send every link note");
+    const waiting = async () =>
+      (await database.prisma.enrichJob.count({ where: busy })) +
+      (await database.prisma.linkNote.count({ where: busy }));
+    await waitFor(
+      async () => (await waiting()) === 0,
+      10_000,
+      "P2: the helpdesk worker to read every waiting conversation and send every link note",
+    );
   } finally {
     await worker.stop();
   }
@@ -425,13 +600,18 @@ async function printP2(databaseUrls: P2Database[], script: readonly ScriptStep[]
   for (const [index, step] of first.run.steps.entries()) {
     const made = step.calls.length > 0 ? `  [${step.calls.map(shortCall).join(", ")}]` : "";
     const flag = step.calls.length === step.minimum ? "" : "  ← not the minimum";
-    console.log(`${String(index + 1).padStart(2)}  ${step.event.padEnd(22)} ${String(step.calls.length).padStart(5)} ${String(step.minimum).padStart(4)}  ${step.what}${made}${flag}`);
+    console.log(
+      `${String(index + 1).padStart(2)}  ${step.event.padEnd(22)} ${String(step.calls.length).padStart(5)} ${String(step.minimum).padStart(4)}  ${step.what}${made}${flag}`,
+    );
   }
   for (const { engine, run } of runs) {
     const calls = run.steps.reduce((sum, step) => sum + step.calls.length, 0);
     const minimum = run.steps.reduce((sum, step) => sum + step.minimum, 0);
     const everyStep = run.steps.every((step) => step.calls.length === step.minimum);
-    const others = run === first.run ? "" : ` (steps off their minimum: ${run.steps.flatMap((step, i) => (step.calls.length === step.minimum ? [] : [`#${i + 1} ${step.calls.length}`])).join(", ") || "none"})`;
+    const others =
+      run === first.run
+        ? ""
+        : ` (steps off their minimum: ${run.steps.flatMap((step, i) => (step.calls.length === step.minimum ? [] : [`#${i + 1} ${step.calls.length}`])).join(", ") || "none"})`;
     console.log(
       `${engine.padEnd(12)} P2: ${calls} calls for ${run.steps.length} steps, minimum ${minimum}: ratio ${(calls / minimum).toFixed(2)}× (target 1.00×, at every step) ${everyStep ? "MET" : "MISSED"}${others}`,
     );

@@ -38,7 +38,11 @@ export interface LabelSweepFigures {
 }
 
 /** The sweep's size and engines, from BENCH_LABEL_* (the default million links is P4's and P5's, README Development). */
-export function labelSweepSize(env: NodeJS.ProcessEnv = process.env): { links: number; issues: number; engines: string[] } {
+export function labelSweepSize(env: NodeJS.ProcessEnv = process.env): {
+  links: number;
+  issues: number;
+  engines: string[];
+} {
   return {
     links: Number(env.BENCH_LABEL_LINKS ?? 1_000_000),
     issues: Number(env.BENCH_LABEL_ISSUES ?? 100_000),
@@ -47,7 +51,12 @@ export function labelSweepSize(env: NodeJS.ProcessEnv = process.env): { links: n
 }
 
 /** Seeds a new database at `url` and sweeps it once in a child process. */
-export async function benchLabelSweep(engine: string, url: string, issues: number, links: number): Promise<LabelSweepFigures> {
+export async function benchLabelSweep(
+  engine: string,
+  url: string,
+  issues: number,
+  links: number,
+): Promise<LabelSweepFigures> {
   const seedStarted = performance.now();
   await seed(url, issues, links);
   const seedSeconds = (performance.now() - seedStarted) / 1000;
@@ -64,21 +73,27 @@ export async function runP4P5(newPostgresUrl?: () => Promise<string>): Promise<v
   const postgres = engines.includes("postgresql") && !newPostgresUrl ? await startPostgres() : undefined;
   try {
     for (const engine of engines) {
-      const url = engine === "sqlite" ? `file:${join(mkdtempSync(join(tmpdir(), "closeloop-bench-labels-")), "closeloop.db")}` : await (newPostgresUrl ?? postgres!.newDatabaseUrl)();
+      const url =
+        engine === "sqlite"
+          ? `file:${join(mkdtempSync(join(tmpdir(), "closeloop-bench-labels-")), "closeloop.db")}`
+          : await (newPostgresUrl ?? postgres!.newDatabaseUrl)();
       results.push(await benchLabelSweep(engine, url, issues, links));
     }
   } finally {
     await postgres?.stop();
   }
   const scaled = links === 1_000_000 ? "" : ` (not 1,000,000: the targets are for a million)`;
-  console.log(`\nP4/P5 label sweep: ${links.toLocaleString("en")} live links on ${issues.toLocaleString("en")} issues${scaled}, every issue due; read, frequencyOf + next change, write back; the sweep alone in a child process`);
+  console.log(
+    `\nP4/P5 label sweep: ${links.toLocaleString("en")} live links on ${issues.toLocaleString("en")} issues${scaled}, every issue due; read, frequencyOf + next change, write back; the sweep alone in a child process`,
+  );
   console.log("engine       seed s   sweep s  (read   write)    issues     links  changed  issues/s  peak RSS MB");
   for (const { engine, seedSeconds, run } of results) {
     const { figures } = run;
     console.log(
       `${engine.padEnd(12)} ${seedSeconds.toFixed(1).padStart(6)} ${run.seconds.toFixed(2).padStart(9)}  (${run.readSeconds.toFixed(2).padStart(5)} ${run.writeSeconds.toFixed(2).padStart(6)}) ${String(figures.issues).padStart(9)} ${String(figures.links).padStart(9)} ${String(figures.changed).padStart(8)} ${(figures.issues / run.seconds).toFixed(0).padStart(9)} ${run.maxRssMb.toFixed(0).padStart(12)}`,
     );
-    if (figures.links !== links || figures.issues !== issues) console.log(`${engine}: swept ${figures.issues} issues / ${figures.links} links, expected ${issues} / ${links}`);
+    if (figures.links !== links || figures.issues !== issues)
+      console.log(`${engine}: swept ${figures.issues} issues / ${figures.links} links, expected ${issues} / ${links}`);
   }
   for (const { engine, run } of results) {
     const target = engine === "sqlite" ? "" : " (the P4 target is for SQLite; shown for comparison)";
@@ -91,7 +106,11 @@ export async function runP4P5(newPostgresUrl?: () => Promise<string>): Promise<v
 const met = (ok: boolean) => (ok ? "MET" : "MISSED");
 
 async function sweepInChild(url: string): Promise<SweepRun> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL("label-sweep-child.js", import.meta.url)), url, NOW.toISOString()], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(new URL("label-sweep-child.js", import.meta.url)), url, NOW.toISOString()],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   let output = "";
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
@@ -110,33 +129,44 @@ export async function seed(url: string, issues: number, links: number): Promise<
   const perIssue = Math.max(1, Math.round(links / issues));
   const now = NOW.toISOString();
   try {
-    await prisma.repository.create({ data: { id: 1n, installationId: 1n, owner: "bench", name: "labels", fullName: "bench/labels" } });
+    await prisma.repository.create({
+      data: { id: 1n, installationId: 1n, owner: "bench", name: "labels", fullName: "bench/labels" },
+    });
     if (engine === "sqlite") {
       const sql = (text: string) => prisma.$executeRawUnsafe(text);
       await sql(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${issues})
         INSERT INTO "Issue" ("id", "repositoryId", "number", "githubId", "state", "createdAt", "frequency", "labelsDueAt")
         SELECT i, 1, i, i, 'open', '${sqliteTime(NOW)}', 'daily', '${sqliteTime(new Date(NOW.getTime() - 1000))}' FROM n`);
-      await sql(`INSERT INTO "Source" ("id", "issueId", "kind", "key", "createdAt") SELECT "id", "id", 'comment', CAST("id" AS TEXT), '${sqliteTime(NOW)}' FROM "Issue"`);
+      await sql(
+        `INSERT INTO "Source" ("id", "issueId", "kind", "key", "createdAt") SELECT "id", "id", 'comment', CAST("id" AS TEXT), '${sqliteTime(NOW)}' FROM "Issue"`,
+      );
       await sql(`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${perIssue * issues - 1})
         INSERT INTO "Link" ("id", "issueId", "provider", "account", "conversationId", "url", "source", "linkedAt", "customerHash")
         SELECT i + 1, i / ${perIssue} + 1, 'zendesk', 'acme', CAST(i AS TEXT), 'https://acme.zendesk.com/agent/tickets/' || i, 'comment',
           strftime('%Y-%m-%dT%H:%M:%f+00:00', '${now}', '-' || (abs(random()) % ${30 * DAY_SECONDS}) || ' seconds'),
           CASE WHEN abs(random()) % 10 < 7 THEN 'customer-' || (abs(random()) % 5000) END
         FROM n`);
-      await sql(`INSERT INTO "LinkSource" ("linkId", "sourceId", "postedAt") SELECT "id", "issueId", "linkedAt" FROM "Link"`);
+      await sql(
+        `INSERT INTO "LinkSource" ("linkId", "sourceId", "postedAt") SELECT "id", "issueId", "linkedAt" FROM "Link"`,
+      );
       await sql(`ANALYZE`);
     } else {
       const sql = (text: string) => prisma.$executeRawUnsafe(text);
       await sql(`INSERT INTO "Issue" ("id", "repositoryId", "number", "githubId", "state", "createdAt", "frequency", "labelsDueAt")
         SELECT i, 1, i, i, 'open', TIMESTAMP '${now}', 'daily', TIMESTAMP '${now}' - INTERVAL '1 second' FROM generate_series(1, ${issues}) AS i`);
-      await sql(`INSERT INTO "Source" ("id", "issueId", "kind", "key", "createdAt") SELECT "id", "id", 'comment', "id"::text, TIMESTAMP '${now}' FROM "Issue"`);
+      await sql(
+        `INSERT INTO "Source" ("id", "issueId", "kind", "key", "createdAt") SELECT "id", "id", 'comment', "id"::text, TIMESTAMP '${now}' FROM "Issue"`,
+      );
       await sql(`INSERT INTO "Link" ("id", "issueId", "provider", "account", "conversationId", "url", "source", "linkedAt", "customerHash")
         SELECT i + 1, i / ${perIssue} + 1, 'zendesk', 'acme', i::text, 'https://acme.zendesk.com/agent/tickets/' || i, 'comment',
           TIMESTAMP '${now}' - random() * INTERVAL '30 days', CASE WHEN random() < 0.7 THEN 'customer-' || floor(random() * 5000)::int END
         FROM generate_series(0, ${perIssue * issues - 1}) AS i`);
-      await sql(`INSERT INTO "LinkSource" ("linkId", "sourceId", "postedAt") SELECT "id", "issueId", "linkedAt" FROM "Link"`);
+      await sql(
+        `INSERT INTO "LinkSource" ("linkId", "sourceId", "postedAt") SELECT "id", "issueId", "linkedAt" FROM "Link"`,
+      );
       // The sequences were bypassed by the explicit ids.
-      for (const table of ["Issue", "Source", "Link"]) await sql(`SELECT setval(pg_get_serial_sequence('"${table}"', 'id'), (SELECT max("id") FROM "${table}"))`);
+      for (const table of ["Issue", "Source", "Link"])
+        await sql(`SELECT setval(pg_get_serial_sequence('"${table}"', 'id'), (SELECT max("id") FROM "${table}"))`);
       await sql(`VACUUM ANALYZE`);
     }
   } finally {

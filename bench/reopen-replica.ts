@@ -6,13 +6,29 @@ import { openDatabase } from "../src/store/database.js";
 
 // One P3r replica (bench/reopen.ts): a reopen worker for Intercom on the given PostgreSQL, with the pace shared through
 // the database (row or advisory lock) or kept alone; says "ready" once polling, and exits when no job is left.
-const [databaseUrl, keeper, env] = process.argv.slice(2) as [string, "row" | "advisory" | "optimistic" | "local", string];
+const [databaseUrl, keeper, env] = process.argv.slice(2) as [
+  string,
+  "row" | "advisory" | "optimistic" | "local",
+  string,
+];
 const database = await openDatabase(databaseUrl);
 const definition = providers.get("intercom")!;
 const settings = definition.configure(JSON.parse(env) as Record<string, string>);
-const lane = { provider: "intercom" as const, name: definition.name, client: definition.createClient(settings), budget: definition.rateBudget(settings) };
+const lane = {
+  provider: "intercom" as const,
+  name: definition.name,
+  client: definition.createClient(settings),
+  budget: definition.rateBudget(settings),
+};
 const paces = keeper === "local" ? new LocalPaces() : new SharedPaces(database.prisma, keeper);
-const worker = new ReopenWorker(database.prisma, database.engine, [lane], () => Promise.reject(new Error("no GitHub in P3r")), pino({ level: "silent" }), { paces, idlePollMs: 100 });
+const worker = new ReopenWorker(
+  database.prisma,
+  database.engine,
+  [lane],
+  () => Promise.reject(new Error("no GitHub in P3r")),
+  pino({ level: "silent" }),
+  { paces, idlePollMs: 100 },
+);
 worker.start();
 process.stdout.write("ready\n");
 let seen = false;

@@ -38,7 +38,10 @@ export interface PacedFigures {
  * The share of the limit used: units admitted in each fixed window wholly between the first and the last admitted
  * request, over the limit, averaged. Partial windows at the ends say when the run started and ended, not the pace.
  */
-export function shareOfLimit(admitted: readonly { at: number; units: number }[], limit: EnforcedLimit): { share: number; windows: number } {
+export function shareOfLimit(
+  admitted: readonly { at: number; units: number }[],
+  limit: EnforcedLimit,
+): { share: number; windows: number } {
   if (admitted.length < 2) return { share: 0, windows: 0 };
   const windowOf = (at: number) => Math.floor(at / limit.windowMs);
   const first = windowOf(admitted[0]!.at) + 1;
@@ -48,7 +51,9 @@ export function shareOfLimit(admitted: readonly { at: number; units: number }[],
     const units = admitted.slice(1).reduce((sum, { units }) => sum + units, 0);
     return { share: units / (((admitted.at(-1)!.at - admitted[0]!.at) * limit.requests) / limit.windowMs), windows: 0 };
   }
-  const units = admitted.filter(({ at }) => windowOf(at) >= first && windowOf(at) <= last).reduce((sum, { units }) => sum + units, 0);
+  const units = admitted
+    .filter(({ at }) => windowOf(at) >= first && windowOf(at) <= last)
+    .reduce((sum, { units }) => sum + units, 0);
   const windows = last - first + 1;
   return { share: units / (limit.requests * windows), windows };
 }
@@ -110,13 +115,27 @@ export async function benchPaced(limit: EnforcedLimit, seconds: number): Promise
   const database = await sqliteDatabase();
   try {
     const limits = new Map(PROVIDERS.map((provider) => [provider, limitFor(provider, limit)]));
-    const jobs = new Map(fakes.map((fake) => [fake.provider, Math.round(((limit.requests * 1000) / limit.windowMs) * seconds / unitsPerJob(fake))]));
-    const links = fakes.flatMap((fake) => Array.from({ length: jobs.get(fake.provider)! }, (_, i) => conversation(fake.provider, i + 1)));
-    for (const link of links) fakes.find((fake) => fake.provider === link.provider)!.seed({ id: link.conversationId, open: false });
+    const jobs = new Map(
+      fakes.map((fake) => [
+        fake.provider,
+        Math.round((((limit.requests * 1000) / limit.windowMs) * seconds) / unitsPerJob(fake)),
+      ]),
+    );
+    const links = fakes.flatMap((fake) =>
+      Array.from({ length: jobs.get(fake.provider)! }, (_, i) => conversation(fake.provider, i + 1)),
+    );
+    for (const link of links)
+      fakes.find((fake) => fake.provider === link.provider)!.seed({ id: link.conversationId, open: false });
     await closeWithLinks(database.prisma, 1, links, { summary: false });
     for (const fake of fakes) fake.http.enforceRateLimit(limits.get(fake.provider));
 
-    const worker = new ReopenWorker(database.prisma, database.engine, fakes.map((fake) => defaultLane(fake, "unbound")), () => Promise.reject(new Error("no GitHub in P3")), silent);
+    const worker = new ReopenWorker(
+      database.prisma,
+      database.engine,
+      fakes.map((fake) => defaultLane(fake, "unbound")),
+      () => Promise.reject(new Error("no GitHub in P3")),
+      silent,
+    );
     const started = performance.now();
     worker.start();
     await untilSettled(database, "reopen");
@@ -141,7 +160,9 @@ export async function benchPaced(limit: EnforcedLimit, seconds: number): Promise
 
 function printPaced(title: string, figures: readonly PacedFigures[]): void {
   console.log(title);
-  console.log("helpdesk     limit         jobs  calls  windows  share   429s   (windows 0: no whole window in the run; share over the span)");
+  console.log(
+    "helpdesk     limit         jobs  calls  windows  share   429s   (windows 0: no whole window in the run; share over the span)",
+  );
   for (const f of figures) {
     const rate = f.rateLimited / f.calls;
     console.log(
@@ -179,14 +200,19 @@ export interface ReplicaFigures {
  * headers), each starting from the documented default. `keeper`: the pace shared through the database (row lock or
  * advisory lock), or each process pacing alone (as before).
  */
-async function benchReplicas(databaseUrl: string, keeper: "row" | "advisory" | "optimistic" | "local", limit: EnforcedLimit, seconds: number): Promise<ReplicaFigures> {
+async function benchReplicas(
+  databaseUrl: string,
+  keeper: "row" | "advisory" | "optimistic" | "local",
+  limit: EnforcedLimit,
+  seconds: number,
+): Promise<ReplicaFigures> {
   const fake = await conformanceCases.get("intercom")!.start();
   const target = parseDatabaseUrl(databaseUrl);
   await migrate(target, readMigrationFiles("postgresql", PRISMA_DIR));
   const database = await openDatabase(target);
   const children: ReturnType<typeof spawn>[] = [];
   try {
-    const jobs = Math.round(((limit.requests * 1000) / limit.windowMs) * seconds / 2);
+    const jobs = Math.round((((limit.requests * 1000) / limit.windowMs) * seconds) / 2);
     const links = Array.from({ length: jobs }, (_, i) => conversation("intercom", i + 1));
     for (const link of links) fake.seed({ id: link.conversationId, open: false });
     fake.http.enforceRateLimit(limit);
@@ -194,10 +220,16 @@ async function benchReplicas(databaseUrl: string, keeper: "row" | "advisory" | "
     const ready: Promise<void>[] = [];
     const exited: Promise<void>[] = [];
     for (let i = 0; i < 3; i += 1) {
-      const child = spawn(process.execPath, [script, databaseUrl, keeper, JSON.stringify(fake.env())], { stdio: ["ignore", "pipe", "inherit"] });
+      const child = spawn(process.execPath, [script, databaseUrl, keeper, JSON.stringify(fake.env())], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
       children.push(child);
       ready.push(new Promise((resolve) => child.stdout!.once("data", () => resolve())));
-      exited.push(new Promise((resolve, reject) => child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`P3r replica exited with ${code}`))))));
+      exited.push(
+        new Promise((resolve, reject) =>
+          child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`P3r replica exited with ${code}`)))),
+        ),
+      );
     }
     await Promise.all(ready);
     // Every replica polls by now: the close's jobs go to whichever claims first.
@@ -205,7 +237,12 @@ async function benchReplicas(databaseUrl: string, keeper: "row" | "advisory" | "
     await Promise.all(exited);
     const dead = await database.prisma.reopenJob.count({ where: { state: "dead" } });
     if (dead > 0) throw new Error(`P3r: ${dead} jobs dead`);
-    return { keeper, calls: fake.http.requests.length, rateLimited: fake.http.rateLimitedCount, ...shareOfLimit(fake.http.admitted, limit) };
+    return {
+      keeper,
+      calls: fake.http.requests.length,
+      rateLimited: fake.http.rateLimitedCount,
+      ...shareOfLimit(fake.http.admitted, limit),
+    };
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
     await database.close();
@@ -218,13 +255,21 @@ export async function runP3r(seconds: number): Promise<void> {
   const postgres = await startPostgres();
   const figures: ReplicaFigures[] = [];
   try {
-    for (const keeper of ["row", "advisory", "optimistic", "local"] as const) figures.push(await benchReplicas(await postgres.newDatabaseUrl(), keeper, limit, seconds));
+    for (const keeper of ["row", "advisory", "optimistic", "local"] as const)
+      figures.push(await benchReplicas(await postgres.newDatabaseUrl(), keeper, limit, seconds));
   } finally {
     await postgres.stop();
   }
-  console.log(`\nP3r three replicas on one PostgreSQL against one fake Intercom enforcing ${limit.requests} per ${limit.windowMs / 1000} s (announced in its headers), ${seconds} s of work`);
+  console.log(
+    `\nP3r three replicas on one PostgreSQL against one fake Intercom enforcing ${limit.requests} per ${limit.windowMs / 1000} s (announced in its headers), ${seconds} s of work`,
+  );
   console.log("budget                          calls  windows  share   429s");
-  const names = { row: "shared, row lock", advisory: "shared, advisory lock", optimistic: "shared, optimistic (default)", local: "each process alone (before)" };
+  const names = {
+    row: "shared, row lock",
+    advisory: "shared, advisory lock",
+    optimistic: "shared, optimistic (default)",
+    local: "each process alone (before)",
+  };
   for (const f of figures) {
     const rate = f.rateLimited / f.calls;
     console.log(
@@ -246,23 +291,51 @@ export async function runZendeskClose(): Promise<void> {
     const database = await sqliteDatabase();
     try {
       const links = Array.from({ length: 60 }, (_, i) => conversation("zendesk", i + 1));
-      for (const link of links) fake.seed({ id: link.conversationId, open: false, team: "Billing", tags: [], customerId: `c${link.conversationId}` });
+      for (const link of links)
+        fake.seed({
+          id: link.conversationId,
+          open: false,
+          team: "Billing",
+          tags: [],
+          customerId: `c${link.conversationId}`,
+        });
       await closeWithLinks(database.prisma, 1, links, { summary: false });
       fake.http.enforceRateLimit({ requests: 200, windowMs: 6_000, kind: "window" });
       const updates = { requests: 100, intervalMs: 6_000 };
-      const lane = { ...defaultLane(fake), ...(mode === "before" ? { budget: updates, writeBudget: undefined } : { budget: { requests: 200, intervalMs: 6_000 }, writeBudget: updates }) };
+      const lane = {
+        ...defaultLane(fake),
+        ...(mode === "before"
+          ? { budget: updates, writeBudget: undefined }
+          : { budget: { requests: 200, intervalMs: 6_000 }, writeBudget: updates }),
+      };
       // Before, headers only paused a lane at zero, which one budget of the update limit never reached.
-      const paces = mode === "before" ? new (class extends LocalPaces { override heed = () => Promise.resolve(0); })() : new LocalPaces();
-      const worker = new ReopenWorker(database.prisma, database.engine, [lane], () => Promise.reject(new Error("no GitHub")), silent, { paces, enrichment: { customerKey: "bench", applyLabels: () => Promise.resolve() } });
+      const paces =
+        mode === "before"
+          ? new (class extends LocalPaces {
+              override heed = () => Promise.resolve(0);
+            })()
+          : new LocalPaces();
+      const worker = new ReopenWorker(
+        database.prisma,
+        database.engine,
+        [lane],
+        () => Promise.reject(new Error("no GitHub")),
+        silent,
+        { paces, enrichment: { customerKey: "bench", applyLabels: () => Promise.resolve() } },
+      );
       const started = performance.now();
       worker.start();
       await untilSettled(database, "all");
-      results.push(`${mode} ${((performance.now() - started) / 1000).toFixed(1)} s (${fake.http.rateLimitedCount} 429s)`);
+      results.push(
+        `${mode} ${((performance.now() - started) / 1000).toFixed(1)} s (${fake.http.rateLimitedCount} 429s)`,
+      );
       await worker.stop();
     } finally {
       await database.close();
       await fake.close();
     }
   }
-  console.log(`\nZendesk close of 60 linked tickets with 60 enrichment reads pending, scaled 10× (update limit 100 per 6 s, account-wide 200 per 6 s): time to all done: ${results.join("; ")} (real time: ten times as long)`);
+  console.log(
+    `\nZendesk close of 60 linked tickets with 60 enrichment reads pending, scaled 10× (update limit 100 per 6 s, account-wide 200 per 6 s): time to all done: ${results.join("; ")} (real time: ten times as long)`,
+  );
 }

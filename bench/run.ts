@@ -8,12 +8,19 @@ import { runP6 } from "./impact.js";
 
 // `npm run bench`: every target (P1–P6, README Development) that exists so far, as figures and ratios, in one run.
 // BENCH_ONLY=p2,p4 runs only the sections named (p4 and p5 are one section); all of them by default.
-const only = process.env.BENCH_ONLY?.toLowerCase().split(",").map((section) => section.trim());
+const only = process.env.BENCH_ONLY?.toLowerCase()
+  .split(",")
+  .map((section) => section.trim());
 const runs = (...sections: string[]) => !only || sections.some((section) => only.includes(section));
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const buildDir = fileURLToPath(new URL("../", import.meta.url));
 const events = Number(process.env.BENCH_EVENTS ?? 3000);
-const options = { events, warmup: Math.min(500, events), concurrency: Number(process.env.BENCH_CONCURRENCY ?? 16), rounds: Number(process.env.BENCH_ROUNDS ?? 5) };
+const options = {
+  events,
+  warmup: Math.min(500, events),
+  concurrency: Number(process.env.BENCH_CONCURRENCY ?? 16),
+  rounds: Number(process.env.BENCH_ROUNDS ?? 5),
+};
 
 if (runs("p1")) {
   const postgres = await startPostgres();
@@ -25,18 +32,31 @@ if (runs("p1")) {
     await postgres.stop();
   }
 
-  console.log(`\nP1 webhook ingest: ${options.events} signed issue_comment.created deliveries (1–3 conversation URLs), ${options.concurrency} in flight, over HTTP; median of ${options.rounds} alternating rounds`);
+  console.log(
+    `\nP1 webhook ingest: ${options.events} signed issue_comment.created deliveries (1–3 conversation URLs), ${options.concurrency} in flight, over HTTP; median of ${options.rounds} alternating rounds`,
+  );
   console.log("engine       app        events/s    p50 ms    p99 ms  failures");
   for (const { engine, bare, closeloop, drainSeconds, roundRatios } of figures) {
-    for (const [name, result] of [["bare probot", bare], ["closeloop", closeloop]] as const) {
-      console.log(`${engine.padEnd(12)} ${name.padEnd(11)} ${result.eventsPerSecond.toFixed(0).padStart(8)} ${result.p50Ms.toFixed(2).padStart(9)} ${result.p99Ms.toFixed(2).padStart(9)} ${String(result.failures).padStart(9)}`);
+    for (const [name, result] of [
+      ["bare probot", bare],
+      ["closeloop", closeloop],
+    ] as const) {
+      console.log(
+        `${engine.padEnd(12)} ${name.padEnd(11)} ${result.eventsPerSecond.toFixed(0).padStart(8)} ${result.p50Ms.toFixed(2).padStart(9)} ${result.p99Ms.toFixed(2).padStart(9)} ${String(result.failures).padStart(9)}`,
+      );
     }
     const throughput = closeloop.eventsPerSecond / bare.eventsPerSecond;
     const latency = closeloop.p99Ms / bare.p99Ms;
     const endToEnd = closeloop.events / (closeloop.seconds + drainSeconds);
-    console.log(`${engine.padEnd(12)} closeloop stored every link ${drainSeconds.toFixed(2)} s after the last 200: ${endToEnd.toFixed(0)} events/s end to end (inbox to links)`);
-    console.log(`${engine.padEnd(12)} ratio: events/s ${throughput.toFixed(2)}× (target ≥ 0.80×) ${throughput >= 0.8 ? "MET" : "MISSED"}; p99 ${latency.toFixed(2)}× (target ≤ 1.50×) ${latency <= 1.5 ? "MET" : "MISSED"}`);
-    console.log(`${engine.padEnd(12)} events/s ratio round by round: ${roundRatios.map((ratio) => `${ratio.toFixed(2)}×`).join(" ")}`);
+    console.log(
+      `${engine.padEnd(12)} closeloop stored every link ${drainSeconds.toFixed(2)} s after the last 200: ${endToEnd.toFixed(0)} events/s end to end (inbox to links)`,
+    );
+    console.log(
+      `${engine.padEnd(12)} ratio: events/s ${throughput.toFixed(2)}× (target ≥ 0.80×) ${throughput >= 0.8 ? "MET" : "MISSED"}; p99 ${latency.toFixed(2)}× (target ≤ 1.50×) ${latency <= 1.5 ? "MET" : "MISSED"}`,
+    );
+    console.log(
+      `${engine.padEnd(12)} events/s ratio round by round: ${roundRatios.map((ratio) => `${ratio.toFixed(2)}×`).join(" ")}`,
+    );
   }
 }
 

@@ -10,9 +10,14 @@ export interface LoadResult {
 }
 
 /** Signed `issue_comment.created` deliveries with 1–3 conversation URLs each, spread over repositories and issues. */
-export function commentDeliveries(template: Record<string, any>, secret: string, count: number, seed = 1): { body: string; signature: string; id: string }[] {
+export function commentDeliveries(
+  template: Record<string, any>,
+  secret: string,
+  count: number,
+  seed = 1,
+): { body: string; signature: string; id: string }[] {
   let state = seed;
-  const random = () => ((state = (state * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+  const random = () => (state = (state * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
   const deliveries = [];
   for (let i = 0; i < count; i++) {
     const payload = structuredClone(template);
@@ -32,13 +37,21 @@ export function commentDeliveries(template: Record<string, any>, secret: string,
     ].slice(0, 1 + (i % 3));
     payload.comment.body = `Customer reported this again, see ${urls.join(" and ")}. Thanks!`;
     const body = JSON.stringify(payload);
-    deliveries.push({ body, signature: `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`, id: `bench-${seed}-${i}` });
+    deliveries.push({
+      body,
+      signature: `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`,
+      id: `bench-${seed}-${i}`,
+    });
   }
   return deliveries;
 }
 
 /** Sends the deliveries with `concurrency` requests in flight; latency is per request, from send to response. */
-export async function driveLoad(url: string, deliveries: { body: string; signature: string; id: string }[], concurrency: number): Promise<LoadResult> {
+export async function driveLoad(
+  url: string,
+  deliveries: { body: string; signature: string; id: string }[],
+  concurrency: number,
+): Promise<LoadResult> {
   const latencies: number[] = [];
   let failures = 0;
   let next = 0;
@@ -49,7 +62,12 @@ export async function driveLoad(url: string, deliveries: { body: string; signatu
       const sent = performance.now();
       const response = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json", "x-github-event": "issue_comment", "x-github-delivery": delivery.id, "x-hub-signature-256": delivery.signature },
+        headers: {
+          "content-type": "application/json",
+          "x-github-event": "issue_comment",
+          "x-github-delivery": delivery.id,
+          "x-hub-signature-256": delivery.signature,
+        },
         body: delivery.body,
       });
       await response.arrayBuffer();
@@ -61,5 +79,12 @@ export async function driveLoad(url: string, deliveries: { body: string; signatu
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-  return { events: deliveries.length, seconds, eventsPerSecond: deliveries.length / seconds, p50Ms: at(0.5), p99Ms: at(0.99), failures };
+  return {
+    events: deliveries.length,
+    seconds,
+    eventsPerSecond: deliveries.length / seconds,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    failures,
+  };
 }

@@ -13,12 +13,16 @@ export const postgresSchemaPath = join(root, "prisma/postgresql/schema.prisma");
 export function renderPostgresSchema(sqliteSchema) {
   const rendered = sqliteSchema
     .replace('provider = "sqlite"', 'provider = "postgresql"')
-    .replace('output       = "../../src/store/generated/sqlite"', 'output       = "../../src/store/generated/postgresql"')
+    .replace(
+      'output       = "../../src/store/generated/sqlite"',
+      'output       = "../../src/store/generated/postgresql"',
+    )
     .replace(
       /^\/\/ The model, defined once\.[^\n]*\n\/\/[^\n]*\n/m,
       "// GENERATED from prisma/sqlite/schema.prisma by `node scripts/prisma-schemas.mjs`: edit that file, not this one.\n",
     );
-  if (rendered === sqliteSchema) throw new Error("prisma/sqlite/schema.prisma no longer has the expected generator block");
+  if (rendered === sqliteSchema)
+    throw new Error("prisma/sqlite/schema.prisma no longer has the expected generator block");
   return rendered;
 }
 
@@ -29,7 +33,9 @@ function generate(schema) {
   if (!env.PRISMA_SCHEMA_ENGINE_BINARY) env.PRISMA_SCHEMA_ENGINE_BINARY = process.execPath;
   const prisma = join(root, "node_modules/.bin/prisma");
   if (!existsSync(prisma)) {
-    console.error("closeloop: the prisma CLI is not installed (npm install without --omit=dev), cannot generate the client");
+    console.error(
+      "closeloop: the prisma CLI is not installed (npm install without --omit=dev), cannot generate the client",
+    );
     process.exit(1);
   }
   const run = spawnSync(prisma, ["generate", "--schema", schema], { env, stdio: ["ignore", "pipe", "inherit"] });

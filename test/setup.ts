@@ -6,12 +6,17 @@ const unmatched: string[] = [];
 
 beforeAll(() => {
   nock.disableNetConnect();
-  nock.enableNetConnect((host) => host.startsWith("127.0.0.1") || host.startsWith("localhost") || host.startsWith("[::1]"));
-  nock.emitter.on("no match", (request: { method?: string; path?: string; host?: string; options?: { host?: string } }) => {
-    const host = request.options?.host ?? request.host ?? "";
-    if (/^(127\.0\.0\.1|localhost|\[::1\])/.test(host)) return;
-    unmatched.push(`${request.method ?? "?"} ${host}${request.path ?? ""}`);
-  });
+  nock.enableNetConnect(
+    (host) => host.startsWith("127.0.0.1") || host.startsWith("localhost") || host.startsWith("[::1]"),
+  );
+  nock.emitter.on(
+    "no match",
+    (request: { method?: string; path?: string; host?: string; options?: { host?: string } }) => {
+      const host = request.options?.host ?? request.host ?? "";
+      if (/^(127\.0\.0\.1|localhost|\[::1\])/.test(host)) return;
+      unmatched.push(`${request.method ?? "?"} ${host}${request.path ?? ""}`);
+    },
+  );
 });
 
 // A missing or extra GitHub call cannot pass silently.

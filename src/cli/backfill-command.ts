@@ -9,7 +9,13 @@ import { githubStatus } from "../github/errors.js";
 import { workerOwner } from "../jobs/worker.js";
 import { runBackfill, BackfillForbiddenError, type BackfillProgress } from "../jobs/backfill.js";
 import { urlMatchers } from "../providers/url-matchers.js";
-import { claimBackfill, failBackfill, readBackfill, requestBackfills, type BackfillStatus } from "../store/backfills.js";
+import {
+  claimBackfill,
+  failBackfill,
+  readBackfill,
+  requestBackfills,
+  type BackfillStatus,
+} from "../store/backfills.js";
 import type { Database } from "../store/database.js";
 import { parseWith, UsageError } from "./arguments.js";
 import type { Output } from "./output.js";
@@ -27,7 +33,9 @@ export interface GitHubApp {
 /** The GitHub App from the environment (the server's credentials), or a UsageError saying what is missing. */
 export function gitHubAppFromEnv(env: Env): GitHubApp {
   if (!env.APP_ID || (!env.PRIVATE_KEY && !env.PRIVATE_KEY_PATH)) {
-    throw new UsageError("backfill reads GitHub as the app: set APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH), as for the server");
+    throw new UsageError(
+      "backfill reads GitHub as the app: set APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH), as for the server",
+    );
   }
   const privateKey = env.PRIVATE_KEY ?? readFileSync(env.PRIVATE_KEY_PATH!, "utf8");
   const probot = new Probot({
@@ -39,7 +47,9 @@ export function gitHubAppFromEnv(env: Env): GitHubApp {
   return { appId: Number(env.APP_ID), auth: (installationId) => probot.auth(installationId) };
 }
 
-const repositoryArgument = z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "expected <owner>/<repo>, e.g. octo-org/app");
+const repositoryArgument = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "expected <owner>/<repo>, e.g. octo-org/app");
 
 export interface BackfillCommandOptions {
   all: boolean;
@@ -54,9 +64,18 @@ export interface BackfillCommandOptions {
  * running right now (its lease is live) is watched instead of run twice; an unfinished one resumes at its page; a
  * finished or failed one starts again. Exit 1 when any repository failed.
  */
-export async function backfillCommand(database: Database, args: string[], options: BackfillCommandOptions, out: Output, github: GitHubApp): Promise<number> {
-  if (options.all === (args.length > 0) || args.length > 1) throw new UsageError("backfill takes one <owner>/<repo>, or --all");
-  const repositories = options.all ? await allRepositories(github) : [await oneRepository(database, github, parseWith(repositoryArgument, args[0], "repository"))];
+export async function backfillCommand(
+  database: Database,
+  args: string[],
+  options: BackfillCommandOptions,
+  out: Output,
+  github: GitHubApp,
+): Promise<number> {
+  if (options.all === args.length > 0 || args.length > 1)
+    throw new UsageError("backfill takes one <owner>/<repo>, or --all");
+  const repositories = options.all
+    ? await allRepositories(github)
+    : [await oneRepository(database, github, parseWith(repositoryArgument, args[0], "repository"))];
   const log = pino({ level: "warn" }, pino.destination(2));
   const deps = {
     prisma: database.prisma,
@@ -77,7 +96,8 @@ export async function backfillCommand(database: Database, args: string[], option
         done,
       );
     const existing = await readBackfill(database.prisma, repository.id);
-    if (!existing || existing.state === "done" || existing.state === "failed") await requestBackfills(database.prisma, [repository], new Date());
+    if (!existing || existing.state === "done" || existing.state === "failed")
+      await requestBackfills(database.prisma, [repository], new Date());
     const lease = { owner: workerOwner(), leaseMs: QUEUES.backfill.leaseMs };
     let claimed = await claimBackfill(database.prisma, database.engine, lease, { repositoryId: repository.id });
     // The server holds it: follow its progress until it finishes (or its lease runs out, and this takes over).
@@ -96,7 +116,12 @@ export async function backfillCommand(database: Database, args: string[], option
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         // The server's worker retries a transient failure from the page it stopped on; a forbidden repository fails.
-        await failBackfill(database.prisma, claimed, reason, error instanceof BackfillForbiddenError ? { failed: new Date() } : { retryAt: new Date() });
+        await failBackfill(
+          database.prisma,
+          claimed,
+          reason,
+          error instanceof BackfillForbiddenError ? { failed: new Date() } : { retryAt: new Date() },
+        );
         options.progress?.(`${name}: stopped: ${reason}`, true);
       }
     }
@@ -105,7 +130,16 @@ export async function backfillCommand(database: Database, args: string[], option
 
   const failed = results.filter((result) => result.state !== "done");
   if (options.json) {
-    out.json(results.map(({ repository, state, issues, comments, links, lastError }) => ({ repository, state, issues, comments, links, error: lastError })));
+    out.json(
+      results.map(({ repository, state, issues, comments, links, lastError }) => ({
+        repository,
+        state,
+        issues,
+        comments,
+        links,
+        error: lastError,
+      })),
+    );
   } else {
     for (const result of results) {
       out.line(
@@ -120,15 +154,21 @@ export async function backfillCommand(database: Database, args: string[], option
 
 /** The repository, as stored, or found through the app's installation on it. */
 async function oneRepository(database: Database, github: GitHubApp, fullName: string): Promise<RepositoryRef> {
-  const stored = await database.prisma.repository.findFirst({ where: { fullName: fullName.toLowerCase() }, select: { id: true, installationId: true, owner: true, name: true } });
+  const stored = await database.prisma.repository.findFirst({
+    where: { fullName: fullName.toLowerCase() },
+    select: { id: true, installationId: true, owner: true, name: true },
+  });
   if (stored) return stored;
   const [owner, repo] = fullName.split("/") as [string, string];
   const app = await github.auth();
   let installationId: number;
   try {
-    ({ data: { id: installationId } } = await app.rest.apps.getRepoInstallation({ owner, repo }));
+    ({
+      data: { id: installationId },
+    } = await app.rest.apps.getRepoInstallation({ owner, repo }));
   } catch (error) {
-    if (githubStatus(error) === 404) throw new UsageError(`closeloop is not installed on ${fullName} (or cannot see it)`);
+    if (githubStatus(error) === 404)
+      throw new UsageError(`closeloop is not installed on ${fullName} (or cannot see it)`);
     throw error;
   }
   const { data } = await (await github.auth(installationId)).rest.repos.get({ owner, repo });
@@ -144,7 +184,12 @@ async function allRepositories(github: GitHubApp): Promise<RepositoryRef[]> {
     const octokit = await github.auth(installation.id);
     const listed = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
     for (const repository of listed) {
-      repositories.push({ id: BigInt(repository.id), installationId: BigInt(installation.id), owner: repository.owner.login, name: repository.name });
+      repositories.push({
+        id: BigInt(repository.id),
+        installationId: BigInt(installation.id),
+        owner: repository.owner.login,
+        name: repository.name,
+      });
     }
   }
   return repositories;

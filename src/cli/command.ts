@@ -4,12 +4,15 @@ import type { DatabaseTarget } from "../store/database-url.js";
 import type { Output } from "./output.js";
 
 /** A flag one command takes. `value` names a string option's argument in the usage (`--state <state>`). */
-export type CommandOption = { type: "boolean"; description: string } | { type: "string"; value: string; description: string };
+export type CommandOption =
+  { type: "boolean"; description: string } | { type: "string"; value: string; description: string };
 
 export type CommandOptions = Record<string, CommandOption>;
 
 /** What a command's flags parse to: a boolean flag is false when absent, a string option undefined. */
-export type OptionValues<O extends CommandOptions> = { [K in keyof O]: O[K] extends { type: "boolean" } ? boolean : string | undefined };
+export type OptionValues<O extends CommandOptions> = {
+  [K in keyof O]: O[K] extends { type: "boolean" } ? boolean : string | undefined;
+};
 
 export interface CommandContext<O extends CommandOptions> {
   /** the positional arguments after the command's name */
@@ -49,19 +52,33 @@ export class DatabaseNotReady extends Error {
 }
 
 /** `--json`, as every command that prints data takes it. */
-export const JSON_OPTION = { type: "boolean", description: "print one JSON document, for scripts" } as const satisfies CommandOption;
+export const JSON_OPTION = {
+  type: "boolean",
+  description: "print one JSON document, for scripts",
+} as const satisfies CommandOption;
 
 /** node:util's parseArgs options for a command's flags, with `--help` / `-h`, which every command takes. */
 export function parseArgsOptions(options: CommandOptions): NonNullable<ParseArgsConfig["options"]> {
   const parsed: NonNullable<ParseArgsConfig["options"]> = { help: { type: "boolean", short: "h", default: false } };
-  for (const [name, option] of Object.entries(options)) parsed[name] = option.type === "boolean" ? { type: "boolean", default: false } : { type: "string" };
+  for (const [name, option] of Object.entries(options))
+    parsed[name] = option.type === "boolean" ? { type: "boolean", default: false } : { type: "string" };
   return parsed;
 }
 
 /** `closeloop <name> --help`: the usage line, what the command does, and each of its flags. */
 export function commandHelp(command: Command): string {
-  const flags = Object.entries(command.options).map(([name, option]) => [option.type === "string" ? `--${name} <${option.value}>` : `--${name}`, option.description] as const);
+  const flags = Object.entries(command.options).map(
+    ([name, option]) =>
+      [option.type === "string" ? `--${name} <${option.value}>` : `--${name}`, option.description] as const,
+  );
   flags.push(["--help, -h", "show this help"]);
   const width = Math.max(...flags.map(([flag]) => flag.length));
-  return [`usage: ${command.usage}`, "", command.summary, "", "options:", ...flags.map(([flag, description]) => `  ${flag.padEnd(width)}  ${description}`)].join("\n");
+  return [
+    `usage: ${command.usage}`,
+    "",
+    command.summary,
+    "",
+    "options:",
+    ...flags.map(([flag, description]) => `  ${flag.padEnd(width)}  ${description}`),
+  ].join("\n");
 }

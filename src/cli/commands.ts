@@ -36,16 +36,27 @@ export const COMMANDS: readonly Command[] = [
     synopsis: "jobs [--state <state>]",
     summary: "reopen jobs: pending, running, done or dead",
     usage: JOBS_USAGE,
-    options: { state: { type: "string", value: "state", description: `only the jobs in this state: ${JOB_STATES.join(", ")}` }, json: JSON_OPTION },
-    run: async ({ args, values, out, readyDatabase }) => jobsCommand(await readyDatabase(), args, { state: values.state, json: values.json }, out),
+    options: {
+      state: { type: "string", value: "state", description: `only the jobs in this state: ${JOB_STATES.join(", ")}` },
+      json: JSON_OPTION,
+    },
+    run: async ({ args, values, out, readyDatabase }) =>
+      jobsCommand(await readyDatabase(), args, { state: values.state, json: values.json }, out),
   }),
   defineCommand({
     name: "retry",
     synopsis: "retry <job-id> | --dead",
     summary: "run a dead job (or every dead job) again",
     usage: RETRY_USAGE,
-    options: { dead: { type: "boolean", description: "every dead job, every dead link note, and every dead conversation read for the labels" }, json: JSON_OPTION },
-    run: async ({ args, values, out, error, readyDatabase }) => retryCommand(await readyDatabase(), args, { dead: values.dead, json: values.json }, out, error),
+    options: {
+      dead: {
+        type: "boolean",
+        description: "every dead job, every dead link note, and every dead conversation read for the labels",
+      },
+      json: JSON_OPTION,
+    },
+    run: async ({ args, values, out, error, readyDatabase }) =>
+      retryCommand(await readyDatabase(), args, { dead: values.dead, json: values.json }, out, error),
   }),
   defineCommand({
     name: "backfill",
@@ -57,8 +68,16 @@ export const COMMANDS: readonly Command[] = [
       const database = await readyDatabase();
       const env = parseEnv();
       // A progress line on a terminal, redrawn in place; scripts get the final lines (or --json) only.
-      const progress = process.stderr.isTTY ? (line: string, done: boolean) => void process.stderr.write(`\r\x1b[2K${line}${done ? "\n" : ""}`) : undefined;
-      return backfillCommand(database, args, { all: values.all, json: values.json, dryRun: env.CLOSELOOP_DRY_RUN, progress }, out, gitHubAppFromEnv(env));
+      const progress = process.stderr.isTTY
+        ? (line: string, done: boolean) => void process.stderr.write(`\r\x1b[2K${line}${done ? "\n" : ""}`)
+        : undefined;
+      return backfillCommand(
+        database,
+        args,
+        { all: values.all, json: values.json, dryRun: env.CLOSELOOP_DRY_RUN, progress },
+        out,
+        gitHubAppFromEnv(env),
+      );
     },
   }),
   defineCommand({
@@ -74,7 +93,12 @@ export const COMMANDS: readonly Command[] = [
     async run({ args, values, out, readyDatabase }) {
       const env = parseEnv();
       const githubUrl = `${env.GHE_HOST ? env.GHE_PROTOCOL : "https"}://${githubHost(env)}`;
-      return topCommand(await readyDatabase(), args, { days: values.days, team: values.team, json: values.json, githubUrl }, out);
+      return topCommand(
+        await readyDatabase(),
+        args,
+        { days: values.days, team: values.team, json: values.json, githubUrl },
+        out,
+      );
     },
   }),
   defineCommand({
@@ -85,7 +109,9 @@ export const COMMANDS: readonly Command[] = [
     options: {},
     async run({ out, target }) {
       const applied = await migrate(target);
-      out.line(applied.length === 0 ? `${target.display}: up to date` : `${target.display}: applied ${applied.join(", ")}`);
+      out.line(
+        applied.length === 0 ? `${target.display}: up to date` : `${target.display}: applied ${applied.join(", ")}`,
+      );
       return 0;
     },
   }),

@@ -30,7 +30,12 @@ export interface JobJson {
 
 const stateOption = z.enum(JOB_STATES, { error: `expected one of ${JOB_STATES.join(", ")}` });
 
-export async function jobsCommand(database: Database, args: string[], options: { state: string | undefined; json: boolean }, out: Output): Promise<number> {
+export async function jobsCommand(
+  database: Database,
+  args: string[],
+  options: { state: string | undefined; json: boolean },
+  out: Output,
+): Promise<number> {
   if (args.length > 0) throw new UsageError(`usage: ${JOBS_USAGE}`);
   const state = options.state === undefined ? undefined : parseWith(stateOption, options.state, "jobs --state");
   const rows: JobJson[] = (await listJobs(database.prisma, { state })).map((job) => ({
@@ -58,7 +63,16 @@ export async function jobsCommand(database: Database, args: string[], options: {
   if (rows.length === 0) return 0;
   out.table(
     ["id", "state", "provider", "conversation", "follow-up", "issue", "attempts", "last error"],
-    rows.map((row) => [String(row.id), row.state, row.provider, row.conversationId, row.followUpId ?? "", row.issue, String(row.attempts), row.lastError ?? ""]),
+    rows.map((row) => [
+      String(row.id),
+      row.state,
+      row.provider,
+      row.conversationId,
+      row.followUpId ?? "",
+      row.issue,
+      String(row.attempts),
+      row.lastError ?? "",
+    ]),
   );
   return 0;
 }

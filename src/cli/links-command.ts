@@ -36,7 +36,13 @@ export async function linksCommand(database: Database, args: string[], json: boo
   out.line(`${fullName}#${number}: ${rows.length} linked conversation${rows.length === 1 ? "" : "s"}`);
   out.table(
     ["provider", "conversation", "source", "linked at", "url"],
-    rows.map((row) => [row.provider, row.conversationId, row.source, row.linkedAt.replace("T", " ").replace(/\.\d+Z$/, "Z"), row.url]),
+    rows.map((row) => [
+      row.provider,
+      row.conversationId,
+      row.source,
+      row.linkedAt.replace("T", " ").replace(/\.\d+Z$/, "Z"),
+      row.url,
+    ]),
   );
   return 0;
 }

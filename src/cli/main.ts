@@ -17,7 +17,11 @@ DATABASE_URL selects the database, as for the server (default file:./data/closel
 \`closeloop <command> --help\` shows a command's flags.`;
 
 /** `npx closeloop …`: returns the exit code; errors are one line on stderr. */
-export async function runCli(argv: string[], out: Output = consoleOutput(), error: (line: string) => void = (line) => console.error(line)): Promise<number> {
+export async function runCli(
+  argv: string[],
+  out: Output = consoleOutput(),
+  error: (line: string) => void = (line) => console.error(line),
+): Promise<number> {
   const first = readLeniently(argv);
   const [name, topicName] = first.positionals;
   if (name === undefined || name === "help") {
@@ -65,7 +69,12 @@ export async function runCli(argv: string[], out: Output = consoleOutput(), erro
       error(`closeloop: ${failure.message}`);
       return 2;
     }
-    if (failure instanceof DatabaseUrlError || failure instanceof MigrationError || failure instanceof EnvError || failure instanceof DatabaseNotReady) {
+    if (
+      failure instanceof DatabaseUrlError ||
+      failure instanceof MigrationError ||
+      failure instanceof EnvError ||
+      failure instanceof DatabaseNotReady
+    ) {
       error(`closeloop: ${failure.message}`);
     } else error(`closeloop: ${describeDatabaseFailure(failure)}`);
     return 1;
@@ -79,7 +88,9 @@ export async function runCli(argv: string[], out: Output = consoleOutput(), erro
  * takes a value), so this first reading knows every command's flags and is lenient; the command's own is strict.
  */
 function readLeniently(argv: string[]): { positionals: string[]; help: boolean } {
-  const options = Object.assign({}, ...COMMANDS.map((command) => parseArgsOptions(command.options))) as ReturnType<typeof parseArgsOptions>;
+  const options = Object.assign({}, ...COMMANDS.map((command) => parseArgsOptions(command.options))) as ReturnType<
+    typeof parseArgsOptions
+  >;
   const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, strict: false, options });
   return { positionals, help: values.help === true };
 }
@@ -97,7 +108,9 @@ function describeFlagError(failure: unknown, command: Command): string {
 function describeDatabaseFailure(failure: unknown): string {
   const message = failure instanceof Error ? failure.message.trim().split("\n").at(-1)! : String(failure);
   const code = (failure as { code?: string }).code ?? (failure as { cause?: { code?: string } }).cause?.code;
-  if (code === "ECONNREFUSED" || /ECONNREFUSED|connect|ENOTFOUND|unable to open database/i.test(message)) return `cannot reach the database: ${message}`;
-  if (/no such table|does not exist/i.test(message)) return "the database is not migrated: run `closeloop migrate` (the server migrates at start)";
+  if (code === "ECONNREFUSED" || /ECONNREFUSED|connect|ENOTFOUND|unable to open database/i.test(message))
+    return `cannot reach the database: ${message}`;
+  if (/no such table|does not exist/i.test(message))
+    return "the database is not migrated: run `closeloop migrate` (the server migrates at start)";
   return message;
 }

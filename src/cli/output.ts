@@ -10,7 +10,8 @@ export function consoleOutput(write: (text: string) => void = (text) => process.
     line: (text) => write(`${text}\n`),
     table(header, rows) {
       const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? "").length)));
-      const render = (cells: string[]) => `  ${cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")}`.trimEnd();
+      const render = (cells: string[]) =>
+        `  ${cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")}`.trimEnd();
       write(`${render(header)}\n`);
       for (const row of rows) write(`${render(row)}\n`);
     },

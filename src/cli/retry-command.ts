@@ -6,15 +6,24 @@ import { parseWith, UsageError } from "./arguments.js";
 import type { Output } from "./output.js";
 
 export const RETRY_USAGE = "closeloop retry <job-id> | --dead";
-const jobId = z.string().regex(/^[1-9]\d{0,9}$/, "expected a job id (a number from `closeloop jobs`)").transform(Number);
+const jobId = z
+  .string()
+  .regex(/^[1-9]\d{0,9}$/, "expected a job id (a number from `closeloop jobs`)")
+  .transform(Number);
 
 /**
  * `closeloop retry <job-id>` / `retry --dead`: dead jobs run again, with a fresh attempt budget. A running server
  * picks them up within a second; the summary comment of their close is edited when they settle. `--dead` also
  * queues again the conversations whose reading for the labels (enrichment) died.
  */
-export async function retryCommand(database: Database, args: string[], options: { dead: boolean; json: boolean }, out: Output, error: (line: string) => void): Promise<number> {
-  if (options.dead === (args.length > 0) || args.length > 1) throw new UsageError(`usage: ${RETRY_USAGE}`);
+export async function retryCommand(
+  database: Database,
+  args: string[],
+  options: { dead: boolean; json: boolean },
+  out: Output,
+  error: (line: string) => void,
+): Promise<number> {
+  if (options.dead === args.length > 0 || args.length > 1) throw new UsageError(`usage: ${RETRY_USAGE}`);
   const which = options.dead ? { dead: true as const } : { id: parseWith(jobId, args[0], "retry") };
   if ("id" in which) {
     const outcome = await retryJobs(database.prisma, which);

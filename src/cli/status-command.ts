@@ -3,39 +3,70 @@ import type { Database } from "../store/database.js";
 import type { Output } from "./output.js";
 
 /** `closeloop status`: exit 0 when the database is ready and every provider's settings are valid. */
-export async function statusCommand(database: Database, json: boolean, out: Output, env: Record<string, string | undefined> = process.env): Promise<number> {
+export async function statusCommand(
+  database: Database,
+  json: boolean,
+  out: Output,
+  env: Record<string, string | undefined> = process.env,
+): Promise<number> {
   const { status, healthy } = await readStatus(database, env);
   const { migrations, providers } = status;
   if (json) {
     out.json(status);
     return healthy ? 0 : 1;
   }
-  out.line(`database    ${database.target.display}: ${status.database.ready ? "ready" : `NOT READY: ${status.database.reason}`}`);
-  out.line(`migrations  ${migrations.applied.length} applied, ${migrations.pending.length} pending${migrations.problem ? `; ${migrations.problem}` : ""}`);
-  out.line(`providers   ${providers.map((p) => `${p.id} ${p.problem ? `(ERROR: ${p.problem})` : p.enabled ? "enabled" : "off"}${p.webhook ? " + webhook" : ""}`).join(", ")}`);
+  out.line(
+    `database    ${database.target.display}: ${status.database.ready ? "ready" : `NOT READY: ${status.database.reason}`}`,
+  );
+  out.line(
+    `migrations  ${migrations.applied.length} applied, ${migrations.pending.length} pending${migrations.problem ? `; ${migrations.problem}` : ""}`,
+  );
+  out.line(
+    `providers   ${providers.map((p) => `${p.id} ${p.problem ? `(ERROR: ${p.problem})` : p.enabled ? "enabled" : "off"}${p.webhook ? " + webhook" : ""}`).join(", ")}`,
+  );
   out.line(`links       ${status.links} on ${status.issues} issues`);
   out.line(`webhooks    ${status.deliveries.waiting} waiting in the inbox, ${status.deliveries.dead.length} dead`);
-  for (const dead of status.deliveries.dead) out.line(`            dead ${dead.id} (${dead.event}, ${dead.attempts} attempts): ${dead.error}`);
-  const queues = status.reopen.providers.map((q) => `${q.provider} ${q.queued} queued${q.running > 0 ? ` (${q.running} running)` : ""}, ${q.dead} dead`);
+  for (const dead of status.deliveries.dead)
+    out.line(`            dead ${dead.id} (${dead.event}, ${dead.attempts} attempts): ${dead.error}`);
+  const queues = status.reopen.providers.map(
+    (q) => `${q.provider} ${q.queued} queued${q.running > 0 ? ` (${q.running} running)` : ""}, ${q.dead} dead`,
+  );
   out.line(`reopen      ${queues.length > 0 ? queues.join("; ") : "no jobs"}`);
-  for (const dead of status.reopen.dead) out.line(`            dead job ${dead.id}: ${dead.provider} ${dead.conversationId} (${dead.issue}, ${dead.attempts} attempt${dead.attempts === 1 ? "" : "s"}): ${dead.error}`);
-  if (status.reopen.refused.count > 0) out.line(`refused     ${status.reopen.refused.count} close(s) reopened nothing: the closer lacked reopen.by`);
-  for (const close of status.reopen.refused.latest) out.line(`            ${close.issue} at ${close.closedAt}: ${close.reason}`);
+  for (const dead of status.reopen.dead)
+    out.line(
+      `            dead job ${dead.id}: ${dead.provider} ${dead.conversationId} (${dead.issue}, ${dead.attempts} attempt${dead.attempts === 1 ? "" : "s"}): ${dead.error}`,
+    );
+  if (status.reopen.refused.count > 0)
+    out.line(`refused     ${status.reopen.refused.count} close(s) reopened nothing: the closer lacked reopen.by`);
+  for (const close of status.reopen.refused.latest)
+    out.line(`            ${close.issue} at ${close.closedAt}: ${close.reason}`);
   const enabled = new Set(providers.filter((p) => p.enabled).map((p) => p.id));
-  const waiting = (q: QueueJson) => `${q.provider} ${q.queued} queued${enabled.has(q.provider) ? "" : " (waiting: not configured)"}, ${q.dead} dead`;
+  const waiting = (q: QueueJson) =>
+    `${q.provider} ${q.queued} queued${enabled.has(q.provider) ? "" : " (waiting: not configured)"}, ${q.dead} dead`;
   const linkNotes = status.linkNotes.providers.map(waiting);
   out.line(`link notes  ${linkNotes.length > 0 ? linkNotes.join("; ") : "none"}`);
-  for (const dead of status.linkNotes.dead) out.line(`            dead link note ${dead.id}: ${dead.provider} ${dead.conversationId} (${dead.issue}, ${dead.attempts} attempt${dead.attempts === 1 ? "" : "s"}): ${dead.error}`);
+  for (const dead of status.linkNotes.dead)
+    out.line(
+      `            dead link note ${dead.id}: ${dead.provider} ${dead.conversationId} (${dead.issue}, ${dead.attempts} attempt${dead.attempts === 1 ? "" : "s"}): ${dead.error}`,
+    );
   const reads = status.enrichment.providers.map(waiting);
   out.line(`enrichment  ${reads.length > 0 ? reads.join("; ") : "no jobs"}`);
   out.line(`sweep       ${describeSweep(status.sweep)}`);
   const { pending, running, done, failed } = status.backfills;
-  out.line(`backfill    ${pending + running + done + failed === 0 ? "none requested" : `${done} done, ${pending + running} to do${running > 0 ? ` (${running} running)` : ""}, ${failed} failed`}`);
-  for (const failure of status.backfills.failures) out.line(`            failed ${failure.repository}: ${failure.error}`);
+  out.line(
+    `backfill    ${pending + running + done + failed === 0 ? "none requested" : `${done} done, ${pending + running} to do${running > 0 ? ` (${running} running)` : ""}, ${failed} failed`}`,
+  );
+  for (const failure of status.backfills.failures)
+    out.line(`            failed ${failure.repository}: ${failure.error}`);
   if (status.configErrors.length === 0) out.line("config      no errors");
-  for (const error of status.configErrors) out.line(`config      ${error.repository}: ${error.message} (${error.commitSha ? `in ${error.commitSha.slice(0, 7)}, ` : ""}seen ${error.seenAt})`);
-  for (const error of status.labelErrors) out.line(`labels      ${error.repository}: cannot write labels: ${error.message} (seen ${error.seenAt})`);
-  for (const error of status.projectErrors) out.line(`project     ${error.repository}: cannot keep the project field: ${error.message} (seen ${error.seenAt})`);
+  for (const error of status.configErrors)
+    out.line(
+      `config      ${error.repository}: ${error.message} (${error.commitSha ? `in ${error.commitSha.slice(0, 7)}, ` : ""}seen ${error.seenAt})`,
+    );
+  for (const error of status.labelErrors)
+    out.line(`labels      ${error.repository}: cannot write labels: ${error.message} (seen ${error.seenAt})`);
+  for (const error of status.projectErrors)
+    out.line(`project     ${error.repository}: cannot keep the project field: ${error.message} (seen ${error.seenAt})`);
   return healthy ? 0 : 1;
 }
 
@@ -45,9 +76,10 @@ function describeSweep(sweep: StatusJson["sweep"]): string {
   if (sweep.runningSince) parts.push(`running since ${sweep.runningSince}`);
   if (sweep.lastFinishedAt) {
     const seconds = ((sweep.durationMs ?? 0) / 1000).toFixed(2);
-    parts.push(`last ${sweep.lastFinishedAt}: ${sweep.issues} issue(s) due, ${sweep.changed} relabelled in ${seconds}s${sweep.error ? `; stopped early: ${sweep.error}` : ""}`);
+    parts.push(
+      `last ${sweep.lastFinishedAt}: ${sweep.issues} issue(s) due, ${sweep.changed} relabelled in ${seconds}s${sweep.error ? `; stopped early: ${sweep.error}` : ""}`,
+    );
   } else parts.push("none finished yet");
   parts.push(`next at ${sweep.nextRunAt}`);
   return parts.join("; ");
 }
-

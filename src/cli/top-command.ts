@@ -1,4 +1,10 @@
-import { DEFAULT_IMPACT_QUERY, ImpactQueryError, impactJson, parseImpactQuery, rankIssues } from "../dashboard/impact.js";
+import {
+  DEFAULT_IMPACT_QUERY,
+  ImpactQueryError,
+  impactJson,
+  parseImpactQuery,
+  rankIssues,
+} from "../dashboard/impact.js";
 import type { Database } from "../store/database.js";
 import { UsageError } from "./arguments.js";
 import type { Output } from "./output.js";
@@ -17,7 +23,12 @@ export interface TopOptions {
  * `closeloop top`: the dashboard's impact ranking (open issues, by reports) in the terminal, over every repository
  * (the CLI has the database's access). The flags are the page's query parameters, checked the same way.
  */
-export async function topCommand(database: Database, args: string[], options: TopOptions, out: Output): Promise<number> {
+export async function topCommand(
+  database: Database,
+  args: string[],
+  options: TopOptions,
+  out: Output,
+): Promise<number> {
   if (args.length > 1) throw new UsageError(`usage: ${TOP_USAGE}`);
   const params = new URLSearchParams();
   if (args[0] !== undefined) params.set("repository", args[0]);
@@ -28,7 +39,9 @@ export async function topCommand(database: Database, args: string[], options: To
     query = parseImpactQuery(params);
   } catch (error) {
     if (!(error instanceof ImpactQueryError)) throw error;
-    throw new UsageError(`top: ${error.parameter === "repository" ? "<owner>/<repo>" : `--${error.parameter}`}: ${error.message.slice(error.parameter.length + 2)}`);
+    throw new UsageError(
+      `top: ${error.parameter === "repository" ? "<owner>/<repo>" : `--${error.parameter}`}: ${error.message.slice(error.parameter.length + 2)}`,
+    );
   }
   const page = await rankIssues(database.prisma, query, { all: true }, new Date(), options.githubUrl);
   if (options.json) {
@@ -37,7 +50,9 @@ export async function topCommand(database: Database, args: string[], options: To
   }
   const scope = [args[0], query.team && `team "${query.team}"`].filter(Boolean).join(", ");
   const shown = page.rows.length < page.total ? `, the first ${page.rows.length}` : "";
-  out.line(`${page.total} open issue${page.total === 1 ? "" : "s"} with reports in the last ${query.days} days${scope ? ` (${scope})` : ""}${shown}`);
+  out.line(
+    `${page.total} open issue${page.total === 1 ? "" : "s"} with reports in the last ${query.days} days${scope ? ` (${scope})` : ""}${shown}`,
+  );
   if (page.rows.length === 0) return 0;
   out.table(
     ["#", "issue", "reports", "customers", "frequency", "teams", "helpdesks", "last report", "title"],
@@ -49,7 +64,10 @@ export async function topCommand(database: Database, args: string[], options: To
       row.frequency ?? "",
       row.teams.join(", "),
       row.helpdesks.join(", "),
-      row.lastReportAt?.toISOString().replace("T", " ").replace(/:\d\d\.\d+Z$/, "Z") ?? "",
+      row.lastReportAt
+        ?.toISOString()
+        .replace("T", " ")
+        .replace(/:\d\d\.\d+Z$/, "Z") ?? "",
       row.title ?? "",
     ]),
   );

@@ -18,15 +18,25 @@ const optionalText = z
 
 export const envSchema = z
   .object({
-    APP_ID: optionalText.pipe(z.string().regex(/^\d+$/, "must be the numeric App ID from the app's settings page").optional()),
+    APP_ID: optionalText.pipe(
+      z.string().regex(/^\d+$/, "must be the numeric App ID from the app's settings page").optional(),
+    ),
     PRIVATE_KEY: optionalText,
     PRIVATE_KEY_PATH: optionalText.refine((path) => path === undefined || existsSync(path), "file not found"),
     WEBHOOK_SECRET: optionalText,
     GHE_HOST: optionalText.pipe(
-      z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, "must be a host name such as github.example.com, without https://").optional(),
+      z
+        .string()
+        .regex(/^[a-z0-9.-]+(:\d+)?$/i, "must be a host name such as github.example.com, without https://")
+        .optional(),
     ),
     GHE_PROTOCOL: z.enum(["https", "http"], { error: 'must be "https" or "http"' }).default("https"),
-    PORT: z.coerce.number({ error: "must be a port number" }).int("must be a port number").min(1, "must be a port number from 1 to 65535").max(65_535, "must be a port number from 1 to 65535").default(3000),
+    PORT: z.coerce
+      .number({ error: "must be a port number" })
+      .int("must be a port number")
+      .min(1, "must be a port number from 1 to 65535")
+      .max(65_535, "must be a port number from 1 to 65535")
+      .default(3000),
     HOST: optionalText,
     LOG_LEVEL: z
       .enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"], {
@@ -55,7 +65,10 @@ export const envSchema = z
     CLOSELOOP_PUBLIC_URL: optionalText.pipe(
       z
         .string()
-        .regex(/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/, "must be an http:// or https:// address such as https://closeloop.example.com")
+        .regex(
+          /^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/,
+          "must be an http:// or https:// address such as https://closeloop.example.com",
+        )
         .transform((url) => url.replace(/\/+$/, ""))
         .optional(),
     ),
@@ -63,8 +76,15 @@ export const envSchema = z
     CLOSELOOP_ADMINS: optionalText.pipe(
       z
         .string()
-        .transform((list) => list.split(",").map((login) => login.trim()).filter((login) => login !== ""))
-        .pipe(z.array(z.string().regex(/^[a-z\d](?:[a-z\d]|-(?=[a-z\d]))*$/i, "must be GitHub logins separated by commas")))
+        .transform((list) =>
+          list
+            .split(",")
+            .map((login) => login.trim())
+            .filter((login) => login !== ""),
+        )
+        .pipe(
+          z.array(z.string().regex(/^[a-z\d](?:[a-z\d]|-(?=[a-z\d]))*$/i, "must be GitHub logins separated by commas")),
+        )
         .optional(),
     ),
     DATABASE_URL: optionalText.transform((url, ctx): DatabaseTarget => {
@@ -79,20 +99,36 @@ export const envSchema = z
   .superRefine((env, ctx) => {
     // Half a set of credentials is a mistake, not a request for the setup flow.
     if (env.APP_ID && !env.PRIVATE_KEY && !env.PRIVATE_KEY_PATH) {
-      ctx.addIssue({ code: "custom", path: ["PRIVATE_KEY"], message: "PRIVATE_KEY or PRIVATE_KEY_PATH is required when APP_ID is set" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["PRIVATE_KEY"],
+        message: "PRIVATE_KEY or PRIVATE_KEY_PATH is required when APP_ID is set",
+      });
     }
     if ((env.PRIVATE_KEY || env.PRIVATE_KEY_PATH) && !env.APP_ID) {
       ctx.addIssue({ code: "custom", path: ["APP_ID"], message: "APP_ID is required when a private key is set" });
     }
     // One half of an OAuth client cannot sign anyone in.
     if (env.GITHUB_CLIENT_ID && !env.GITHUB_CLIENT_SECRET) {
-      ctx.addIssue({ code: "custom", path: ["GITHUB_CLIENT_SECRET"], message: "GITHUB_CLIENT_SECRET is required when GITHUB_CLIENT_ID is set" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["GITHUB_CLIENT_SECRET"],
+        message: "GITHUB_CLIENT_SECRET is required when GITHUB_CLIENT_ID is set",
+      });
     }
     if (env.GITHUB_CLIENT_SECRET && !env.GITHUB_CLIENT_ID) {
-      ctx.addIssue({ code: "custom", path: ["GITHUB_CLIENT_ID"], message: "GITHUB_CLIENT_ID is required when GITHUB_CLIENT_SECRET is set" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["GITHUB_CLIENT_ID"],
+        message: "GITHUB_CLIENT_ID is required when GITHUB_CLIENT_SECRET is set",
+      });
     }
     if (env.APP_ID && !env.WEBHOOK_SECRET) {
-      ctx.addIssue({ code: "custom", path: ["WEBHOOK_SECRET"], message: "WEBHOOK_SECRET is required when APP_ID is set" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["WEBHOOK_SECRET"],
+        message: "WEBHOOK_SECRET is required when APP_ID is set",
+      });
     }
   });
 
@@ -109,7 +145,8 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   const issue = result.error.issues[0]!;
   const name = String(issue.path[0] ?? "environment");
   const given = source[name];
-  const shown = given === undefined || /SECRET|KEY|TOKEN|PASSWORD/.test(name) || name === "DATABASE_URL" ? "" : ` (got "${given}")`;
+  const shown =
+    given === undefined || /SECRET|KEY|TOKEN|PASSWORD/.test(name) || name === "DATABASE_URL" ? "" : ` (got "${given}")`;
   throw new EnvError(`invalid environment: ${name}: ${issue.message}${shown}`);
 }
 
@@ -120,7 +157,9 @@ export function hasAppCredentials(env: Env): boolean {
 
 /** The dashboard's OAuth client, or null when it is not configured (the dashboard is off). */
 export function dashboardClient(env: Env): { clientId: string; clientSecret: string } | null {
-  return env.GITHUB_CLIENT_ID && env.GITHUB_CLIENT_SECRET ? { clientId: env.GITHUB_CLIENT_ID, clientSecret: env.GITHUB_CLIENT_SECRET } : null;
+  return env.GITHUB_CLIENT_ID && env.GITHUB_CLIENT_SECRET
+    ? { clientId: env.GITHUB_CLIENT_ID, clientSecret: env.GITHUB_CLIENT_SECRET }
+    : null;
 }
 
 /** CLOSELOOP_PUBLIC_URL, or http://localhost:<PORT> */

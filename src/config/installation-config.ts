@@ -7,7 +7,11 @@ import type { ConfigReader } from "./repo-config-cache.js";
  * repository's file, else the owner's `.github` repository's, `_extends` followed), for work that has no webhook
  * context: helpdesk events and backfills.
  */
-export function installationConfigReader(octokit: Awaited<ReturnType<Probot["auth"]>>, owner: string, repo: string): ConfigReader {
+export function installationConfigReader(
+  octokit: Awaited<ReturnType<Probot["auth"]>>,
+  owner: string,
+  repo: string,
+): ConfigReader {
   return async (fileName) => {
     const { config, files } = await octokit.config.get({ owner, repo, path: posix.join(".github", fileName) });
     return files.some((file) => file.config !== null) ? config : null;

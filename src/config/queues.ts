@@ -39,6 +39,8 @@ export type QueueName = keyof typeof QUEUES;
 /** A queue's settings with a worker's overrides (tests shorten them); an override left undefined keeps the default. */
 export function queueSettings(name: QueueName, overrides: Partial<QueueSettings> = {}): QueueSettings {
   const { leaseMs, maxAttempts, backoffBaseMs, backoffMaxMs } = overrides;
-  const given = Object.entries({ leaseMs, maxAttempts, backoffBaseMs, backoffMaxMs }).filter(([, value]) => value !== undefined);
+  const given = Object.entries({ leaseMs, maxAttempts, backoffBaseMs, backoffMaxMs }).filter(
+    ([, value]) => value !== undefined,
+  );
   return { ...QUEUES[name], ...(Object.fromEntries(given) as Partial<QueueSettings>) };
 }

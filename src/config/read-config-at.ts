@@ -7,7 +7,11 @@ import { CONFIG_PATH } from "./repo-config.js";
  * Probot merges them (deepmerge's defaults: objects key by key, arrays concatenated, later files win). Null when no
  * file exists. Used to validate a pushed commit for the `closeloop config` check run.
  */
-export async function readConfigAt(octokit: ProbotOctokit, repository: { owner: string; repo: string }, ref: string): Promise<unknown> {
+export async function readConfigAt(
+  octokit: ProbotOctokit,
+  repository: { owner: string; repo: string },
+  ref: string,
+): Promise<unknown> {
   const { config, files } = await octokit.config.get({
     ...repository,
     path: CONFIG_PATH,

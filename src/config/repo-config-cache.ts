@@ -2,7 +2,14 @@ import type { Logger } from "probot";
 import { githubStatus } from "../github/errors.js";
 import type { Prisma } from "../store/database.js";
 import { recordConfigError, clearConfigError } from "../store/config-errors.js";
-import { CONFIG_FILE, CONFIG_PATH, DEFAULT_CONFIG, parseRepoConfig, RepoConfigError, type RepoConfig } from "./repo-config.js";
+import {
+  CONFIG_FILE,
+  CONFIG_PATH,
+  DEFAULT_CONFIG,
+  parseRepoConfig,
+  RepoConfigError,
+  type RepoConfig,
+} from "./repo-config.js";
 import type { RepositoryRef } from "../domain/refs.js";
 
 /** What a handler needs to read a repository's `.github/closeloop.yml`: Probot's `context.config`, bound. */
@@ -55,7 +62,10 @@ export class RepoConfigCache {
     } catch (error) {
       if (githubStatus(error) !== undefined) {
         // GitHub did not answer: not the file's fault. Use what we have and ask again next time.
-        this.log.warn({ repository: `${key.owner}/${key.name}`, err: error }, `${key.owner}/${key.name}: could not read ${CONFIG_PATH}; using the last config`);
+        this.log.warn(
+          { repository: `${key.owner}/${key.name}`, err: error },
+          `${key.owner}/${key.name}: could not read ${CONFIG_PATH}; using the last config`,
+        );
         return cached?.config ?? DEFAULT_CONFIG;
       }
       const message = describeConfigError(error);
@@ -67,7 +77,12 @@ export class RepoConfigCache {
           `${key.owner}/${key.name}: ${message}; using the ${cached?.lastValid ? "last valid config" : "defaults"} for labels and reopen`,
         );
       }
-      await recordConfigError(this.prisma, key, { path: CONFIG_PATH, message, commitSha: null, seenAt: new Date(this.now()) });
+      await recordConfigError(this.prisma, key, {
+        path: CONFIG_PATH,
+        message,
+        commitSha: null,
+        seenAt: new Date(this.now()),
+      });
     }
     this.#entries.set(id, entry);
     return entry.config;
@@ -91,7 +106,9 @@ function cacheKey(owner: string, repo: string): string {
 export function describeConfigError(error: unknown): string {
   if (error instanceof RepoConfigError) return error.message;
   // js-yaml's errors (thrown by context.config) carry the line and column in their message.
-  const message = error instanceof Error ? error.message.replace(/^\[@probot\/octokit-plugin-config\] /, "") : String(error);
-  const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message.split("\n", 1)[0]}` : "";
+  const message =
+    error instanceof Error ? error.message.replace(/^\[@probot\/octokit-plugin-config\] /, "") : String(error);
+  const cause =
+    error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message.split("\n", 1)[0]}` : "";
   return `${CONFIG_PATH}: ${message.split("\n", 1)[0]}${cause}`;
 }

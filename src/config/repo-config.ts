@@ -9,7 +9,11 @@ export const CONFIG_FILE = "closeloop.yml";
 export const CONFIG_PATH = `.github/${CONFIG_FILE}`;
 
 // GitHub rejects label names over 50 characters.
-const labelName = z.string().trim().min(1, "must not be empty").max(50, "must be at most 50 characters (GitHub's limit for a label name)");
+const labelName = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(50, "must be at most 50 characters (GitHub's limit for a label name)");
 
 const colour = z
   .string()
@@ -24,7 +28,11 @@ const frequencyRule = (defaults: { label: string; color: string; reports: number
       /** at least this many distinct reports… */
       reports: z.int("must be a whole number").min(1, "must be at least 1").default(defaults.reports),
       /** …in the last this many days */
-      days: z.int("must be a whole number").min(1, "must be at least 1").max(365, "must be at most 365").default(defaults.days),
+      days: z
+        .int("must be a whole number")
+        .min(1, "must be at least 1")
+        .max(365, "must be at most 365")
+        .default(defaults.days),
     })
     .prefault({});
 
@@ -55,7 +63,8 @@ const noteTemplate = (placeholders: readonly string[]) =>
     });
 
 /** A GitHub Project (v2) address: an organisation's or a user's project, by number. */
-export const PROJECT_URL = /^https:\/\/[^/\s]+\/(orgs|users)\/([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/projects\/([1-9][0-9]{0,9})\/?$/;
+export const PROJECT_URL =
+  /^https:\/\/[^/\s]+\/(orgs|users)\/([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/projects\/([1-9][0-9]{0,9})\/?$/;
 
 export const repoConfigSchema = z
   .strictObject({
@@ -81,7 +90,11 @@ export const repoConfigSchema = z
       .strictObject({
         /** issue state_reason values that reopen linked conversations */
         on: z
-          .array(z.enum(["completed", "not_planned", "duplicate"], { error: 'must be "completed", "not_planned" or "duplicate"' }))
+          .array(
+            z.enum(["completed", "not_planned", "duplicate"], {
+              error: 'must be "completed", "not_planned" or "duplicate"',
+            }),
+          )
           .default(["completed", "not_planned"]),
         /** the least repository permission of the person closing the issue for a reopen; less reopens nothing */
         by: lowerCaseEnum(REPOSITORY_ROLES, `must be one of ${REPOSITORY_ROLES.join(", ")}`).default("triage"),
@@ -103,23 +116,39 @@ export const repoConfigSchema = z
          * each failure's conversation id and reason in the summary: always | private (private repositories only; public
          * ones get counts per helpdesk) | never
          */
-        details: z.enum(["always", "private", "never"], { error: 'must be "always", "private" or "never"' }).default("private"),
+        details: z
+          .enum(["always", "private", "never"], { error: 'must be "always", "private" or "never"' })
+          .default("private"),
       })
       .prefault({}),
     links: z
       .strictObject({
         /** more links in one comment or body are ignored, with a log line */
-        max_per_source: z.int("must be a whole number").min(1, "must be at least 1").max(1000, "must be at most 1000").default(50),
+        max_per_source: z
+          .int("must be a whole number")
+          .min(1, "must be at least 1")
+          .max(1000, "must be at most 1000")
+          .default(50),
         /** more live links on one issue are ignored, with a log line */
-        max_per_issue: z.int("must be a whole number").min(1, "must be at least 1").max(10000, "must be at most 10000").default(500),
+        max_per_issue: z
+          .int("must be a whole number")
+          .min(1, "must be at least 1")
+          .max(10000, "must be at most 10000")
+          .default(500),
         /**
          * GitHub's author_association of the people whose bodies and comments are read for links; a comment written by
          * a GitHub App installed on the repository always counts
          */
         from: z
-          .array(lowerCaseEnum(AUTHOR_ASSOCIATIONS, `must be one of ${AUTHOR_ASSOCIATIONS.join(", ")} (GitHub's author_association)`), {
-            error: "must be a list, such as [owner, member, collaborator]",
-          })
+          .array(
+            lowerCaseEnum(
+              AUTHOR_ASSOCIATIONS,
+              `must be one of ${AUTHOR_ASSOCIATIONS.join(", ")} (GitHub's author_association)`,
+            ),
+            {
+              error: "must be a list, such as [owner, member, collaborator]",
+            },
+          )
           .default(["owner", "member", "collaborator"]),
       })
       .prefault({}),
@@ -139,18 +168,28 @@ export const repoConfigSchema = z
           .string()
           .trim()
           .refine((url) => url === "" || PROJECT_URL.test(url), {
-            message: "must be a project's address, such as https://github.com/orgs/acme/projects/3 (or empty to turn it off)",
+            message:
+              "must be a project's address, such as https://github.com/orgs/acme/projects/3 (or empty to turn it off)",
           })
           .default(""),
         /** a number field, created when missing: distinct reports in the last `days` */
-        field: z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters").default("Customer reports"),
+        field: z
+          .string()
+          .trim()
+          .min(1, "must not be empty")
+          .max(100, "must be at most 100 characters")
+          .default("Customer reports"),
         days: z.int("must be a whole number").min(1, "must be at least 1").max(365, "must be at most 365").default(30),
       })
       .prefault({}),
   })
   .superRefine((config, ctx) => {
     if (config.frequency.daily.label === config.frequency.weekly.label) {
-      ctx.addIssue({ code: "custom", path: ["frequency", "weekly", "label"], message: "must differ from frequency.daily.label" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["frequency", "weekly", "label"],
+        message: "must differ from frequency.daily.label",
+      });
     }
   });
 
@@ -178,7 +217,8 @@ export function parseRepoConfig(raw: unknown): RepoConfig {
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const key = issue.path.map(String).join(".");
-  const reason = issue.code === "unrecognized_keys" ? `unknown key ${issue.keys.map((k) => `"${k}"`).join(", ")}` : issue.message;
+  const reason =
+    issue.code === "unrecognized_keys" ? `unknown key ${issue.keys.map((k) => `"${k}"`).join(", ")}` : issue.message;
   throw new RepoConfigError(key, reason);
 }
 

@@ -55,7 +55,10 @@ export class RepositoryAccess {
       const installations = await octokit.paginate("GET /user/installations", { per_page: 100 });
       const ids = new Set<bigint>();
       for (const installation of installations) {
-        const repositories = await octokit.paginate("GET /user/installations/{installation_id}/repositories", { installation_id: installation.id, per_page: 100 });
+        const repositories = await octokit.paginate("GET /user/installations/{installation_id}/repositories", {
+          installation_id: installation.id,
+          per_page: 100,
+        });
         for (const repository of repositories) ids.add(BigInt(repository.id));
       }
       return { ids };

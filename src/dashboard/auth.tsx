@@ -47,7 +47,13 @@ export interface Viewer {
 export type DashboardEnv = { Variables: { viewer: Viewer } };
 
 function cookieOptions(deps: DashboardDeps, path: string, maxAgeMs: number) {
-  return { path, httpOnly: true, sameSite: "Lax" as const, secure: deps.publicUrl.startsWith("https://"), maxAge: Math.floor(maxAgeMs / 1000) };
+  return {
+    path,
+    httpOnly: true,
+    sameSite: "Lax" as const,
+    secure: deps.publicUrl.startsWith("https://"),
+    maxAge: Math.floor(maxAgeMs / 1000),
+  };
 }
 
 /** A path inside the dashboard to return to after signing in; anything else (another site, `//host`, `\\host`) is the impact page. */
@@ -69,9 +75,29 @@ export function signInRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
 
   routes.get("/login", async (c) => {
     const state = randomToken();
-    await recordSignIn(deps.prisma, { id: tokenHash(state), returnTo: returnPath(c.req.query("return")), expiresAt: new Date(now().getTime() + SIGN_IN_MS) }, now());
-    await setSignedCookie(c, SIGN_IN_COOKIE, state, deps.keys.cookieSecret, cookieOptions(deps, "/closeloop/auth", SIGN_IN_MS));
-    const { url } = getWebFlowAuthorizationUrl({ clientType: "github-app", clientId: deps.client.clientId, redirectUrl, state, request });
+    await recordSignIn(
+      deps.prisma,
+      {
+        id: tokenHash(state),
+        returnTo: returnPath(c.req.query("return")),
+        expiresAt: new Date(now().getTime() + SIGN_IN_MS),
+      },
+      now(),
+    );
+    await setSignedCookie(
+      c,
+      SIGN_IN_COOKIE,
+      state,
+      deps.keys.cookieSecret,
+      cookieOptions(deps, "/closeloop/auth", SIGN_IN_MS),
+    );
+    const { url } = getWebFlowAuthorizationUrl({
+      clientType: "github-app",
+      clientId: deps.client.clientId,
+      redirectUrl,
+      state,
+      request,
+    });
     return c.redirect(url, 302);
   });
 
@@ -80,41 +106,88 @@ export function signInRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
       c.html(
         <MessagePage title={title} viewer={null}>
           <p>{why}</p>
-          <p><a href="/closeloop/auth/login">Sign in again</a></p>
+          <p>
+            <a href="/closeloop/auth/login">Sign in again</a>
+          </p>
         </MessagePage>,
         status,
       );
     const { code, state, error } = c.req.query();
     const started = await getSignedCookie(c, deps.keys.cookieSecret, SIGN_IN_COOKIE);
     deleteCookie(c, SIGN_IN_COOKIE, { path: "/closeloop/auth" });
-    if (error !== undefined) return refuse(400, "Not signed in", `GitHub did not sign you in${/^[a-z_]{1,40}$/.test(error) ? ` (${error})` : ""}.`);
+    if (error !== undefined)
+      return refuse(
+        400,
+        "Not signed in",
+        `GitHub did not sign you in${/^[a-z_]{1,40}$/.test(error) ? ` (${error})` : ""}.`,
+      );
     if (!code || !state || typeof started !== "string" || started !== state) {
       deps.log.warn("dashboard: sign-in refused: its state is missing or not the one this browser started");
-      return refuse(400, "Sign-in refused", "This sign-in was not started in this browser, or its state is missing. Start again from the sign-in link.");
+      return refuse(
+        400,
+        "Sign-in refused",
+        "This sign-in was not started in this browser, or its state is missing. Start again from the sign-in link.",
+      );
     }
     const signIn = await takeSignIn(deps.prisma, tokenHash(state), now());
     if (signIn === null) {
       deps.log.warn("dashboard: sign-in refused: its state expired or was already used");
-      return refuse(400, "Sign-in refused", "This sign-in has expired or was already used. Start again from the sign-in link.");
+      return refuse(
+        400,
+        "Sign-in refused",
+        "This sign-in has expired or was already used. Start again from the sign-in link.",
+      );
     }
     let token: string;
     let expiresAt: Date;
     let user: { login: string; id: number };
     try {
-      const { authentication } = await exchangeWebFlowCode({ clientType: "github-app", clientId: deps.client.clientId, clientSecret: deps.client.clientSecret, code, redirectUrl, request });
+      const { authentication } = await exchangeWebFlowCode({
+        clientType: "github-app",
+        clientId: deps.client.clientId,
+        clientSecret: deps.client.clientSecret,
+        code,
+        redirectUrl,
+        request,
+      });
       token = authentication.token;
-      const tokenExpiry = "expiresAt" in authentication && authentication.expiresAt ? new Date(authentication.expiresAt).getTime() : Infinity;
+      const tokenExpiry =
+        "expiresAt" in authentication && authentication.expiresAt
+          ? new Date(authentication.expiresAt).getTime()
+          : Infinity;
       expiresAt = new Date(Math.min(now().getTime() + SESSION_MS, tokenExpiry));
       user = (await new Octokit({ auth: token, baseUrl: deps.apiUrl, log: QUIET }).rest.users.getAuthenticated()).data;
     } catch (failure) {
       const status = githubStatus(failure);
       deps.log.warn(`dashboard: sign-in failed: GitHub answered ${status ?? "nothing"} to the code exchange or /user`);
-      if (status === 400 || status === 401) return refuse(400, "Sign-in refused", "GitHub did not accept the sign-in code: it expired or was already used. Start again from the sign-in link.");
+      if (status === 400 || status === 401)
+        return refuse(
+          400,
+          "Sign-in refused",
+          "GitHub did not accept the sign-in code: it expired or was already used. Start again from the sign-in link.",
+        );
       return refuse(502, "GitHub did not answer", "GitHub did not complete the sign-in. Try again in a moment.");
     }
     const session = randomToken();
-    await recordSession(deps.prisma, { id: tokenHash(session), login: user.login, userId: BigInt(user.id), token: deps.keys.encrypt(token), createdAt: now(), expiresAt }, now());
-    await setSignedCookie(c, SESSION_COOKIE, session, deps.keys.cookieSecret, cookieOptions(deps, "/closeloop", expiresAt.getTime() - now().getTime()));
+    await recordSession(
+      deps.prisma,
+      {
+        id: tokenHash(session),
+        login: user.login,
+        userId: BigInt(user.id),
+        token: deps.keys.encrypt(token),
+        createdAt: now(),
+        expiresAt,
+      },
+      now(),
+    );
+    await setSignedCookie(
+      c,
+      SESSION_COOKIE,
+      session,
+      deps.keys.cookieSecret,
+      cookieOptions(deps, "/closeloop", expiresAt.getTime() - now().getTime()),
+    );
     deps.log.info(`dashboard: ${user.login} signed in`);
     return c.redirect(signIn.returnTo, 303);
   });
@@ -136,7 +209,9 @@ export function signInRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
     c.html(
       <MessagePage title="Signed out" viewer={null}>
         <p>You are signed out of closeloop.</p>
-        <p><a href="/closeloop/auth/login">Sign in with GitHub</a></p>
+        <p>
+          <a href="/closeloop/auth/login">Sign in with GitHub</a>
+        </p>
       </MessagePage>,
     ),
   );
@@ -151,7 +226,10 @@ async function currentSession(c: Context, deps: DashboardDeps, now: Date) {
 export function csrfRefused(c: Context) {
   return c.html(
     <MessagePage title="Request refused" viewer={null}>
-      <p>This form was not sent from your current closeloop session (its CSRF token is missing or wrong). Go back, reload the page and try again.</p>
+      <p>
+        This form was not sent from your current closeloop session (its CSRF token is missing or wrong). Go back, reload
+        the page and try again.
+      </p>
     </MessagePage>,
     403,
   );
@@ -168,9 +246,13 @@ export function requireViewer(deps: DashboardDeps): MiddlewareHandler<DashboardE
     const session = await currentSession(c, deps, now);
     const signIn = () => {
       deleteCookie(c, SESSION_COOKIE, { path: "/closeloop" });
-      if (c.req.path.startsWith("/closeloop/api/") || c.req.query("format") !== undefined) return c.json({ error: "sign in first: /closeloop/auth/login" }, 401);
+      if (c.req.path.startsWith("/closeloop/api/") || c.req.query("format") !== undefined)
+        return c.json({ error: "sign in first: /closeloop/auth/login" }, 401);
       const url = new URL(c.req.url);
-      return c.redirect(`/closeloop/auth/login?return=${encodeURIComponent(c.req.method === "GET" ? url.pathname + url.search : "/closeloop/")}`, 302);
+      return c.redirect(
+        `/closeloop/auth/login?return=${encodeURIComponent(c.req.method === "GET" ? url.pathname + url.search : "/closeloop/")}`,
+        302,
+      );
     };
     if (session === null) return signIn();
     const token = deps.keys.decrypt(session.token);
@@ -186,7 +268,9 @@ export function requireViewer(deps: DashboardDeps): MiddlewareHandler<DashboardE
         await deleteSession(deps.prisma, session.id);
         return signIn();
       }
-      deps.log.error(`dashboard: cannot list ${session.login}'s repositories: GitHub answered ${githubStatus(error) ?? (error as Error).message}`);
+      deps.log.error(
+        `dashboard: cannot list ${session.login}'s repositories: GitHub answered ${githubStatus(error) ?? (error as Error).message}`,
+      );
       return c.html(
         <MessagePage title="GitHub did not answer" viewer={null}>
           <p>closeloop could not ask GitHub which repositories you can read. Try again in a moment.</p>
@@ -201,7 +285,8 @@ export function requireViewer(deps: DashboardDeps): MiddlewareHandler<DashboardE
       csrf: deps.keys.csrfToken(session.id),
       readable,
     };
-    if (c.req.method === "POST" && !deps.keys.csrfMatches(session.id, (await c.req.parseBody())._csrf)) return csrfRefused(c);
+    if (c.req.method === "POST" && !deps.keys.csrfMatches(session.id, (await c.req.parseBody())._csrf))
+      return csrfRefused(c);
     c.set("viewer", viewer);
     await next();
   };

@@ -73,13 +73,15 @@ function oneOf<T extends string | number>(parameter: string, value: string, allo
 }
 
 function positive(parameter: string, value: string, max: number): number {
-  if (!/^[1-9][0-9]{0,8}$/.test(value) || Number(value) > max) throw new ImpactQueryError(parameter, `must be a whole number from 1 to ${max}`);
+  if (!/^[1-9][0-9]{0,8}$/.test(value) || Number(value) > max)
+    throw new ImpactQueryError(parameter, `must be a whole number from 1 to ${max}`);
   return Number(value);
 }
 
 function name(parameter: string, value: string, pattern?: RegExp, shape?: string): string {
   const trimmed = value.trim();
-  if (trimmed === "" || trimmed.length > MAX_NAME) throw new ImpactQueryError(parameter, `must be 1 to ${MAX_NAME} characters`);
+  if (trimmed === "" || trimmed.length > MAX_NAME)
+    throw new ImpactQueryError(parameter, `must be 1 to ${MAX_NAME} characters`);
   if (pattern && !pattern.test(trimmed)) throw new ImpactQueryError(parameter, `must be ${shape}`);
   return trimmed;
 }
@@ -192,11 +194,22 @@ export type RepositoryScope = { all: true } | { repositoryIds: readonly bigint[]
  * kept per issue (IssueImpact) are brought up to `now` first (two indexed reads, and a write per thousand issues
  * due), then four statements whatever the page size: the page, the total, and the page's live links and labels.
  */
-export async function rankIssues(prisma: Prisma, query: ImpactQuery, scope: RepositoryScope, now: Date = new Date(), githubUrl = "https://github.com"): Promise<ImpactPage> {
+export async function rankIssues(
+  prisma: Prisma,
+  query: ImpactQuery,
+  scope: RepositoryScope,
+  now: Date = new Date(),
+  githubUrl = "https://github.com",
+): Promise<ImpactPage> {
   if ("repositoryIds" in scope && scope.repositoryIds.length === 0) return { rows: [], total: 0 };
   await refreshImpact(prisma, now);
   const { ranked, total } = await readImpactRanking(prisma, query, scope);
-  const details = await readImpactDetails(prisma, ranked.map((row) => row.issueId), query.days, now);
+  const details = await readImpactDetails(
+    prisma,
+    ranked.map((row) => row.issueId),
+    query.days,
+    now,
+  );
   const base = githubUrl.replace(/\/+$/, "");
   const rows = ranked.map((row): ImpactRow => {
     const detail = details.get(row.issueId) ?? { reports: [], helpdesks: [], labels: [] };
@@ -210,7 +223,10 @@ export async function rankIssues(prisma: Prisma, query: ImpactQuery, scope: Repo
       reports: row.reports,
       customers: row.customers,
       frequency: detail.labels.find((label) => label.kind === "frequency")?.name ?? null,
-      teams: detail.labels.filter((label) => label.kind === "team").map((label) => label.name).sort(),
+      teams: detail.labels
+        .filter((label) => label.kind === "team")
+        .map((label) => label.name)
+        .sort(),
       helpdesks: PROVIDERS.filter((provider) => detail.helpdesks.includes(provider)),
       firstReportAt: dates.length > 0 ? new Date(Math.min(...dates)) : null,
       lastReportAt: dates.length > 0 ? new Date(Math.max(...dates)) : null,
@@ -221,7 +237,22 @@ export async function rankIssues(prisma: Prisma, query: ImpactQuery, scope: Repo
   return { rows, total };
 }
 
-const CSV_COLUMNS = ["repository", "number", "title", "state", "url", "reports", "customers", "frequency", "teams", "helpdesks", "first_report_at", "last_report_at", "opened_at", "per_day"] as const;
+const CSV_COLUMNS = [
+  "repository",
+  "number",
+  "title",
+  "state",
+  "url",
+  "reports",
+  "customers",
+  "frequency",
+  "teams",
+  "helpdesks",
+  "first_report_at",
+  "last_report_at",
+  "opened_at",
+  "per_day",
+] as const;
 
 /**
  * The rows as CSV (RFC 4180, CRLF line ends), a header first. A cell a spreadsheet would read as a formula (starting

@@ -43,7 +43,10 @@ export function dashboardApp(deps: DashboardAppDeps): Hono<DashboardEnv> {
     c.header("cache-control", "no-store");
     c.header("x-content-type-options", "nosniff");
     c.header("referrer-policy", "same-origin");
-    c.header("content-security-policy", "default-src 'none'; style-src-elem 'self'; style-src-attr 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+    c.header(
+      "content-security-policy",
+      "default-src 'none'; style-src-elem 'self'; style-src-attr 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
   });
   app.use("*", bodyLimit({ maxSize: FORM_LIMIT_BYTES, onError: (c) => c.text("request body too large", 413) }));
 
@@ -54,21 +57,31 @@ export function dashboardApp(deps: DashboardAppDeps): Hono<DashboardEnv> {
   const notFound = (c: Context<DashboardEnv>) =>
     c.html(
       <MessagePage title="Not found" viewer={c.get("viewer")}>
-        <p>There is nothing here, or nothing you can read. <a href="/closeloop/">Back to the impact ranking</a></p>
+        <p>
+          There is nothing here, or nothing you can read. <a href="/closeloop/">Back to the impact ranking</a>
+        </p>
       </MessagePage>,
       404,
     );
   const badQuery = (c: Context<DashboardEnv>, error: ImpactQueryError, json: boolean) =>
     json
-      ? c.json({ error: error.message, parameter: error.parameter, ...(error.allowed ? { allowed: error.allowed } : {}) }, 400)
+      ? c.json(
+          { error: error.message, parameter: error.parameter, ...(error.allowed ? { allowed: error.allowed } : {}) },
+          400,
+        )
       : c.html(
           <MessagePage title="Bad query" viewer={c.get("viewer")}>
-            <p role="alert" class="error">{error.message}</p>
-            <p><a href="/closeloop/">Back to the impact ranking</a></p>
+            <p role="alert" class="error">
+              {error.message}
+            </p>
+            <p>
+              <a href="/closeloop/">Back to the impact ranking</a>
+            </p>
           </MessagePage>,
           400,
         );
-  const rank = (viewer: Viewer, query: ImpactQuery) => rankIssues(deps.prisma, query, { repositoryIds: [...viewer.readable.ids] }, now(), deps.githubUrl);
+  const rank = (viewer: Viewer, query: ImpactQuery) =>
+    rankIssues(deps.prisma, query, { repositoryIds: [...viewer.readable.ids] }, now(), deps.githubUrl);
   /** A `repository` filter naming one the person cannot read is a 404, as for one that does not exist: never an empty 200. */
   const readableFilter = async (viewer: Viewer, query: ImpactQuery) => {
     if (query.repository === null) return true;
@@ -82,10 +95,15 @@ export function dashboardApp(deps: DashboardAppDeps): Hono<DashboardEnv> {
     const format = url.searchParams.get("format");
     const parsed = impactQuery(url.searchParams);
     if (parsed instanceof ImpactQueryError) return badQuery(c, parsed, format !== null);
-    if (format !== null && format !== "csv") return badQuery(c, new ImpactQueryError("format", "must be csv", ["csv"]), true);
+    if (format !== null && format !== "csv")
+      return badQuery(c, new ImpactQueryError("format", "must be csv", ["csv"]), true);
     if (!(await readableFilter(c.get("viewer"), parsed))) return format === null ? notFound(c) : notFoundJson(c);
     const page = await rank(c.get("viewer"), parsed);
-    if (format === "csv") return c.body(impactCsv(page.rows), 200, { "content-type": "text/csv; charset=utf-8", "content-disposition": 'attachment; filename="closeloop-impact.csv"' });
+    if (format === "csv")
+      return c.body(impactCsv(page.rows), 200, {
+        "content-type": "text/csv; charset=utf-8",
+        "content-disposition": 'attachment; filename="closeloop-impact.csv"',
+      });
     return c.html(<ImpactPageView viewer={c.get("viewer")} query={parsed} page={page} error={null} />);
   });
 
@@ -102,18 +120,31 @@ export function dashboardApp(deps: DashboardAppDeps): Hono<DashboardEnv> {
     const issue = await findIssueView(deps.prisma, `${owner}/${repo}`.toLowerCase(), Number(number));
     if (issue === null || !c.get("viewer").readable.ids.has(issue.repositoryId)) return notFound(c);
     const githubUrl = `${deps.githubUrl}/${issue.owner}/${issue.name}/issues/${issue.number}`;
-    return c.html(<IssuePage viewer={c.get("viewer")} issue={issue} githubUrl={githubUrl} perDay={reportsPerDay(issue.reports, now(), ISSUE_CHART_DAYS)} chartDays={ISSUE_CHART_DAYS} />);
+    return c.html(
+      <IssuePage
+        viewer={c.get("viewer")}
+        issue={issue}
+        githubUrl={githubUrl}
+        perDay={reportsPerDay(issue.reports, now(), ISSUE_CHART_DAYS)}
+        chartDays={ISSUE_CHART_DAYS}
+      />,
+    );
   });
 
   app.get("/closed", async (c) => {
-    const closes = await listRecentCloses(deps.prisma, [...c.get("viewer").readable.ids], { now: now(), days: CLOSED_DAYS, take: 200 });
+    const closes = await listRecentCloses(deps.prisma, [...c.get("viewer").readable.ids], {
+      now: now(),
+      days: CLOSED_DAYS,
+      take: 200,
+    });
     return c.html(<ClosedPage viewer={c.get("viewer")} closes={closes} days={CLOSED_DAYS} />);
   });
 
   app.get("/ops", async (c) => {
     if (!c.get("viewer").admin) return notFound(c);
     const retried = c.req.query("retried");
-    const notice: RetryNotice = retried !== undefined && /^\d{1,9}$/.test(retried) ? { retried: Number(retried) } : null;
+    const notice: RetryNotice =
+      retried !== undefined && /^\d{1,9}$/.test(retried) ? { retried: Number(retried) } : null;
     return c.html(<OpsPage viewer={c.get("viewer")} status={await deps.readStatus()} notice={notice} />);
   });
 
@@ -127,10 +158,20 @@ export function dashboardApp(deps: DashboardAppDeps): Hono<DashboardEnv> {
     } else if (typeof job === "string" && /^[1-9]\d{0,9}$/.test(job)) {
       notice = await retryJobs(deps.prisma, { id: Number(job) }, now());
     } else {
-      return c.html(<OpsPage viewer={c.get("viewer")} status={await deps.readStatus()} notice={{ problem: 'job must be a job id or "dead"' }} />, 400);
+      return c.html(
+        <OpsPage
+          viewer={c.get("viewer")}
+          status={await deps.readStatus()}
+          notice={{ problem: 'job must be a job id or "dead"' }}
+        />,
+        400,
+      );
     }
-    if ("problem" in notice) return c.html(<OpsPage viewer={c.get("viewer")} status={await deps.readStatus()} notice={notice} />, 409);
-    deps.log.info(`dashboard: ${c.get("viewer").login} retried ${job === "dead" ? "every dead job" : `job ${String(job)}`}: ${notice.retried} queued again`);
+    if ("problem" in notice)
+      return c.html(<OpsPage viewer={c.get("viewer")} status={await deps.readStatus()} notice={notice} />, 409);
+    deps.log.info(
+      `dashboard: ${c.get("viewer").login} retried ${job === "dead" ? "every dead job" : `job ${String(job)}`}: ${notice.retried} queued again`,
+    );
     deps.reopenQueued();
     return c.redirect(`/closeloop/ops?retried=${notice.retried}`, 303);
   });

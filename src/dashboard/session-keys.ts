@@ -1,4 +1,12 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from "node:crypto";
 
 /** The Secret row the dashboard's keys derive from (src/store/secrets.ts): every replica signs and reads the same cookies. */
 export const DASHBOARD_SESSION_KEY = "dashboard-session";

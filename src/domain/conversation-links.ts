@@ -7,7 +7,12 @@ export interface ConversationRef {
   url: string;
 }
 
-const INTERCOM_APP_HOSTS = new Set(["app.intercom.com", "app.intercom.io", "app.eu.intercom.com", "app.au.intercom.com"]);
+const INTERCOM_APP_HOSTS = new Set([
+  "app.intercom.com",
+  "app.intercom.io",
+  "app.eu.intercom.com",
+  "app.au.intercom.com",
+]);
 
 /**
  * The address that opens the conversation in its helpdesk's agent interface, for the dashboard. Built from the ids in

@@ -10,5 +10,7 @@ import { createHmac } from "node:crypto";
  */
 export function customerHash(key: string, provider: string, account: string, customerId: string | null): string | null {
   if (customerId === null || customerId === "") return null;
-  return createHmac("sha256", key).update(`closeloop customer\n${provider}\n${account}\n${customerId}`).digest("base64url");
+  return createHmac("sha256", key)
+    .update(`closeloop customer\n${provider}\n${account}\n${customerId}`)
+    .digest("base64url");
 }

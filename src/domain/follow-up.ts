@@ -28,7 +28,9 @@ export interface PostedComment {
  */
 export function noteLanded(comments: readonly PostedComment[], note: string): boolean {
   const wanted = normalise(note);
-  return wanted !== "" && comments.some((comment) => comment.public === false && normalise(comment.body ?? "") === wanted);
+  return (
+    wanted !== "" && comments.some((comment) => comment.public === false && normalise(comment.body ?? "") === wanted)
+  );
 }
 
 function normalise(text: string): string {

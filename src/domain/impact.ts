@@ -30,7 +30,8 @@ export function reportsPerDay(reports: readonly Report[], now: Date, days: numbe
 export function customersInWindow(reports: readonly Report[], now: Date, days: number): number {
   const since = now.getTime() - days * DAY_MS;
   const customers = new Set<string>();
-  for (const report of reports) if (report.customer != null && report.at.getTime() >= since) customers.add(report.customer);
+  for (const report of reports)
+    if (report.customer != null && report.at.getTime() >= since) customers.add(report.customer);
   return customers.size;
 }
 
@@ -63,7 +64,11 @@ export function summariseImpact(reports: readonly Report[], now: Date, windows: 
     }
   }
   return {
-    windows: windows.map((days) => ({ days, reports: countInWindow(reports, now, days), customers: customersInWindow(reports, now, days) })),
+    windows: windows.map((days) => ({
+      days,
+      reports: countInWindow(reports, now, days),
+      customers: customersInWindow(reports, now, days),
+    })),
     lastReportAt: last === null ? null : new Date(last),
     dueAt: due === null ? null : new Date(due),
   };

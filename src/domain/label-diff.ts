@@ -58,7 +58,10 @@ export interface LabelObservation {
  * the observation wins: a payload from the same second may predate closeloop's change, and a person's change in that
  * second arrives as its own `labeled` / `unlabeled` event. With no payload (the decay sweep), the observations alone.
  */
-export function knownLabels(payload: { labels: readonly string[]; at: Date } | undefined, observations: readonly LabelObservation[]): string[] {
+export function knownLabels(
+  payload: { labels: readonly string[]; at: Date } | undefined,
+  observations: readonly LabelObservation[],
+): string[] {
   const labels = keyed(payload?.labels ?? []);
   for (const observation of observations) {
     if (payload && observation.at.getTime() < payload.at.getTime()) continue;

@@ -56,7 +56,10 @@ export function planLabels(input: LabelPlanInput): LabelPlan {
   const frequencyRules = [rules.daily, rules.weekly];
   const frequencyLabels = frequencyRules.map((rule) => rule.label);
   const frequency = frequencyOf(input.reports, input.now, rules);
-  const desired = [...(frequency ? [rules[frequency].label] : []), ...teamLabels(input.conversations, input.config.teams, frequencyLabels)];
+  const desired = [
+    ...(frequency ? [rules[frequency].label] : []),
+    ...teamLabels(input.conversations, input.config.teams, frequencyLabels),
+  ];
   const { add, remove } = diffLabels({
     desired,
     managed: [...frequencyLabels, ...input.labels.filter((label) => label.applied).map((label) => label.name)],
@@ -79,7 +82,11 @@ export function planLabels(input: LabelPlanInput): LabelPlan {
   };
 }
 
-function payloadObservations(payload: LabelPlanInput["payload"], rows: readonly TrackedLabel[], names: readonly string[]): LabelObservation[] {
+function payloadObservations(
+  payload: LabelPlanInput["payload"],
+  rows: readonly TrackedLabel[],
+  names: readonly string[],
+): LabelObservation[] {
   if (!payload) return [];
   const onIssue = new Map(payload.labels.map((name) => [labelKey(name), name]));
   const stored = new Map(rows.map((row) => [labelKey(row.name), row]));

@@ -53,7 +53,7 @@ function* proseRuns(text: string): Generator<string> {
   let runStart = -1;
   let runEnd = -1;
 
-  for (let lineStart = 0; lineStart <= text.length; ) {
+  for (let lineStart = 0; lineStart <= text.length;) {
     const newline = text.indexOf("\n", lineStart);
     const lineEnd = newline === -1 ? text.length : newline;
     const line = text.slice(lineStart, lineEnd);
@@ -232,7 +232,7 @@ function contentColumn(line: string, offset: number, markerEnd: number): number 
 function scanInline(text: string, markdown: boolean, found: string[]): void {
   let backticks: BacktickRuns | null = null;
   let commentCloserLeft = true;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const c = text.charCodeAt(i);
     if (markdown && c === 0x5c) {
       i += isAsciiPunctuation(text.charCodeAt(i + 1)) ? 2 : 1;
@@ -276,7 +276,7 @@ class BacktickRuns {
   private readonly cursors = new Map<number, number>();
 
   constructor(text: string) {
-    for (let i = text.indexOf("`"); i !== -1; ) {
+    for (let i = text.indexOf("`"); i !== -1;) {
       const length = runLength(text, i, BACKTICK);
       const starts = this.startsByLength.get(length);
       if (starts === undefined) this.startsByLength.set(length, [i]);

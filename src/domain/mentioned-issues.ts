@@ -13,7 +13,11 @@ export const MAX_ISSUES_PER_EVENT = 50;
  * The GitHub issues that helpdesk messages name, each once, dated by the earliest message that names it, in the order
  * the messages name them. Messages without a readable time are dated `fallback`.
  */
-export function mentionedIssues(messages: readonly { text: string; at: string }[], githubHost: string, fallback: Date): { mentions: IssueMention[]; truncated: number } {
+export function mentionedIssues(
+  messages: readonly { text: string; at: string }[],
+  githubHost: string,
+  fallback: Date,
+): { mentions: IssueMention[]; truncated: number } {
   const byIssue = new Map<string, IssueMention>();
   let truncated = 0;
   for (const message of messages) {

@@ -47,8 +47,14 @@ const RANK: Record<VersionAction, number> = { created: 0, edited: 1, deleted: 2 
 export function sourceMentions(versions: readonly SourceVersion[], createdAt: Date): Mention[] {
   // Nothing follows a delete: one timed before a version it must have followed (a clock, a missing time) ends the
   // source at that version instead.
-  const lastVersion = Math.max(...versions.filter((version) => version.action !== "deleted").map((version) => version.at.getTime()));
-  const timed = versions.map((version) => (version.action === "deleted" && version.at.getTime() < lastVersion ? { ...version, at: new Date(lastVersion) } : version));
+  const lastVersion = Math.max(
+    ...versions.filter((version) => version.action !== "deleted").map((version) => version.at.getTime()),
+  );
+  const timed = versions.map((version) =>
+    version.action === "deleted" && version.at.getTime() < lastVersion
+      ? { ...version, at: new Date(lastVersion) }
+      : version,
+  );
   const sorted = [...timed].sort((a, b) => a.at.getTime() - b.at.getTime() || RANK[a.action] - RANK[b.action]);
   // Versions in the same second: an edit holds over its creation. A delete in the same second still lets the text
   // count for that second.
@@ -92,7 +98,8 @@ function mergeSpans(spans: readonly Mention[]): Mention[] {
     let current: Mention | undefined;
     for (const span of list) {
       if (current && (current.end === null || span.start.getTime() <= current.end.getTime())) {
-        if (current.end !== null && (span.end === null || span.end > current.end)) current = { ...current, end: span.end };
+        if (current.end !== null && (span.end === null || span.end > current.end))
+          current = { ...current, end: span.end };
         continue;
       }
       if (current) merged.push(current);
@@ -142,7 +149,9 @@ const covers = (mention: { start: Date; end: Date | null }, at: Date) =>
  */
 export function planLink(mentions: readonly IssueMention[], closes: readonly IssueCloseTime[]): LinkPlan | null {
   if (mentions.length === 0) return null;
-  const sorted = [...mentions].sort((a, b) => a.start.getTime() - b.start.getTime() || a.kind.localeCompare(b.kind) || a.sourceId - b.sourceId);
+  const sorted = [...mentions].sort(
+    (a, b) => a.start.getTime() - b.start.getTime() || a.kind.localeCompare(b.kind) || a.sourceId - b.sourceId,
+  );
   const stretches: { start: Date; end: Date | null; source: string }[] = [];
   for (const mention of sorted) {
     const last = stretches.at(-1);
@@ -152,14 +161,20 @@ export function planLink(mentions: readonly IssueMention[], closes: readonly Iss
     }
     stretches.push({ start: mention.start, end: mention.end, source: mention.kind });
   }
-  const kept = stretches.filter((stretch) => stretch.end === null || closes.some((close) => covers(stretch, close.closedAt)));
+  const kept = stretches.filter(
+    (stretch) => stretch.end === null || closes.some((close) => covers(stretch, close.closedAt)),
+  );
   const first = kept[0] ?? stretches[0]!;
   return {
     exists: kept.length > 0,
     linkedAt: first.start,
     source: first.source,
-    carriers: sorted.filter((mention) => mention.end === null).map((mention) => ({ sourceId: mention.sourceId, postedAt: mention.start })),
-    reopenedBy: closes.filter((close) => close.reopen && mentions.some((mention) => covers(mention, close.closedAt))).map((close) => close.id),
+    carriers: sorted
+      .filter((mention) => mention.end === null)
+      .map((mention) => ({ sourceId: mention.sourceId, postedAt: mention.start })),
+    reopenedBy: closes
+      .filter((close) => close.reopen && mentions.some((mention) => covers(mention, close.closedAt)))
+      .map((close) => close.id),
   };
 }
 
@@ -173,7 +188,9 @@ export interface IssueStateFacts {
  * The issue's state from GitHub's times, not from processing order: closed when its latest close is later than its
  * latest reopen (a reopen in the same second as the close follows it). Null when no close or reopen was seen.
  */
-export function issueState(facts: IssueStateFacts): { state: "open" | "closed"; stateReason: string | null; closedAt: Date | null } | null {
+export function issueState(
+  facts: IssueStateFacts,
+): { state: "open" | "closed"; stateReason: string | null; closedAt: Date | null } | null {
   const latest = [...facts.closes].sort((a, b) => b.closedAt.getTime() - a.closedAt.getTime())[0];
   if (latest && (facts.reopenedAt === null || latest.closedAt > facts.reopenedAt)) {
     return { state: "closed", stateReason: latest.reason, closedAt: latest.closedAt };
@@ -194,9 +211,16 @@ export type SourceEvent =
  * before the delete, so a close the delete followed is never taken for one after it. Without a time, the delete
  * counts as now: later than it really was, which keeps a link for a close rather than lose its reopen.
  */
-export function eventVersions(event: SourceEvent, links: readonly RecognisedLink[], previous: readonly RecognisedLink[] | undefined, now: Date): SourceVersion[] {
-  if (event.action !== "deleted") return [{ at: event.version, action: event.action, links, previous: previous ?? null }];
-  const last: SourceVersion[] = event.version && links.length > 0 ? [{ at: event.version, action: "edited", links }] : [];
+export function eventVersions(
+  event: SourceEvent,
+  links: readonly RecognisedLink[],
+  previous: readonly RecognisedLink[] | undefined,
+  now: Date,
+): SourceVersion[] {
+  if (event.action !== "deleted")
+    return [{ at: event.version, action: event.action, links, previous: previous ?? null }];
+  const last: SourceVersion[] =
+    event.version && links.length > 0 ? [{ at: event.version, action: "edited", links }] : [];
   // A delete timed before the text it ended is moved to that text by sourceMentions.
   return [...last, { at: event.at ?? now, action: "deleted", links: [] }];
 }

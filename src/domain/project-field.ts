@@ -65,7 +65,10 @@ export type ProjectPlan =
  * is the same; a set when the issue's item is known; else, if the issue has a live link, an add then a set. An issue
  * that has no live link and was never added stays out of the project; one that was added keeps its item, set to 0.
  */
-export function planProjectWrite(written: ProjectWritten, target: { key: string; value: number; linked: boolean }): ProjectPlan {
+export function planProjectWrite(
+  written: ProjectWritten,
+  target: { key: string; value: number; linked: boolean },
+): ProjectPlan {
   if (written.key === target.key && written.itemId !== null) {
     return written.value === target.value ? { kind: "none" } : { kind: "set", itemId: written.itemId };
   }

@@ -79,7 +79,10 @@ export function takeTurn(pace: Pace, now: number, cost = 1): Turn {
     const left = heard.remaining - (pace.taken - heard.ticket);
     if (left - cost < reserve) {
       // Nothing to spare: wait for the reset; without one, slow to a turn per even gap for every unit short.
-      at = heard.resetAt !== null ? Math.max(at, heard.resetAt) : Math.max(at, pace.nextAt + even * (reserve + cost - left));
+      at =
+        heard.resetAt !== null
+          ? Math.max(at, heard.resetAt)
+          : Math.max(at, pace.nextAt + even * (reserve + cost - left));
     } else if (heard.resetAt !== null) {
       gap = ((heard.resetAt - at) * cost) / (left - reserve);
     }
@@ -97,10 +100,16 @@ export function heedSignals(pace: Pace, signals: PaceSignals, ticket: number, no
   if (signals.remaining === undefined) return { ...pace, limit };
   let resetAt = signals.resetAt ?? null;
   const previous = pace.heard;
-  if (previous !== null && resetAt !== null && previous.resetAt !== null && Math.abs(resetAt - previous.resetAt) < SAME_RESET_MS) {
+  if (
+    previous !== null &&
+    resetAt !== null &&
+    previous.resetAt !== null &&
+    Math.abs(resetAt - previous.resetAt) < SAME_RESET_MS
+  ) {
     resetAt = Math.min(resetAt, previous.resetAt);
   }
-  const newWindow = resetAt !== null && (previous === null || previous.resetAt === null || resetAt > previous.resetAt + SAME_RESET_MS);
+  const newWindow =
+    resetAt !== null && (previous === null || previous.resetAt === null || resetAt > previous.resetAt + SAME_RESET_MS);
   if (!newWindow && previous !== null && ticket < previous.ticket) return { ...pace, limit };
   // A new window's first answer re-paces at once: the turn after a reset was spaced before anything was known of it.
   const nextAt = newWindow ? Math.min(pace.nextAt, now) : pace.nextAt;
@@ -116,7 +125,10 @@ export function heedRateLimited(pace: Pace, retryAfterMs: number | undefined, no
 /** Until when the helpdesk said to wait (a 429, or nothing left before its reset); `now` or earlier when it did not. */
 export function waitUntil(pace: Pace, now: number): number {
   const heard = heardAt(pace, now);
-  const exhausted = heard !== null && heard.resetAt !== null && heard.remaining - (pace.taken - heard.ticket) - 1 < reserveOf(pace.limit);
+  const exhausted =
+    heard !== null &&
+    heard.resetAt !== null &&
+    heard.remaining - (pace.taken - heard.ticket) - 1 < reserveOf(pace.limit);
   return Math.min(now + LONGEST_PAUSE_MS, Math.max(pace.pausedUntil, exhausted ? heard.resetAt! : 0));
 }
 

@@ -25,7 +25,8 @@ const LARGEST_ISSUE_NUMBER = 2_147_483_647;
  */
 export function recogniseIssueUrls(text: string, githubHost: string): IssueReference[] {
   const host = githubHost.toLowerCase();
-  if (host === "" || /[/\s@]/.test(host)) throw new TypeError(`githubHost must be a bare host name, got "${githubHost}"`);
+  if (host === "" || /[/\s@]/.test(host))
+    throw new TypeError(`githubHost must be a bare host name, got "${githubHost}"`);
   const references: IssueReference[] = [];
   const seen = new Set<string>();
   for (const written of findUrls(text, "plain")) {

@@ -69,7 +69,8 @@ export function recogniseUrl(written: string, matchers: readonly UrlMatcher[]): 
     if (url.username !== "" || url.password !== "") {
       return { provider, url: written, reason: "conversation links never carry a user name or password" };
     }
-    if (url.port !== "") return { provider, url: written, reason: `conversation links never carry a port: ${url.port}` };
+    if (url.port !== "")
+      return { provider, url: written, reason: `conversation links never carry a port: ${url.port}` };
     return { provider, account: match.account, conversationId: match.conversationId, url: match.url };
   }
   return null;

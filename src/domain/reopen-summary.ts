@@ -55,9 +55,13 @@ export function renderReopenSummary(input: SummaryInput): string {
     const index = (PROVIDERS as readonly string[]).indexOf(provider);
     return index === -1 ? PROVIDERS.length : index;
   };
-  const providers = [...new Set(input.jobs.map((job) => job.provider))].sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+  const providers = [...new Set(input.jobs.map((job) => job.provider))].sort(
+    (a, b) => order(a) - order(b) || a.localeCompare(b),
+  );
   const name = (provider: string) => input.names[provider] ?? provider;
-  const failures = input.jobs.filter((job) => job.state === "dead").sort((a, b) => order(a.provider) - order(b.provider) || a.id - b.id);
+  const failures = input.jobs
+    .filter((job) => job.state === "dead")
+    .sort((a, b) => order(a.provider) - order(b.provider) || a.id - b.id);
   const reopened = input.jobs.length - failures.length;
 
   const lines = [
@@ -71,19 +75,27 @@ export function renderReopenSummary(input: SummaryInput): string {
       const jobs = input.jobs.filter((job) => job.provider === provider);
       const failed = jobs.filter((job) => job.state === "dead").length;
       const followUps = jobs.filter((job) => job.state === "done" && job.followUp === true).length;
-      const reopenedCell = followUps === 0 ? String(jobs.length - failed) : `${jobs.length - failed} (${followUps} as ${followUps === 1 ? "a follow-up ticket" : "follow-up tickets"})`;
+      const reopenedCell =
+        followUps === 0
+          ? String(jobs.length - failed)
+          : `${jobs.length - failed} (${followUps} as ${followUps === 1 ? "a follow-up ticket" : "follow-up tickets"})`;
       return `| ${name(provider)} | ${reopenedCell} | ${failed} |`;
     }),
   ];
   if (failures.length > 0 && input.details) {
     lines.push("", "**Not reopened**");
     for (const job of failures.slice(0, LISTED_FAILURES)) {
-      lines.push(`- ${name(job.provider)} conversation [${job.conversationId}](${job.url}): ${job.failure ?? "failed"} (job ${job.id})`);
+      lines.push(
+        `- ${name(job.provider)} conversation [${job.conversationId}](${job.url}): ${job.failure ?? "failed"} (job ${job.id})`,
+      );
     }
     if (failures.length > LISTED_FAILURES) {
       lines.push(`- …and ${failures.length - LISTED_FAILURES} more: \`npx closeloop jobs --state dead\``);
     }
-    lines.push("", "Fix the cause, then `npx closeloop retry <job id>` (or `--dead` for all); this comment is updated.");
+    lines.push(
+      "",
+      "Fix the cause, then `npx closeloop retry <job id>` (or `--dead` for all); this comment is updated.",
+    );
   } else if (failures.length > 0) {
     lines.push(
       "",

@@ -24,7 +24,11 @@ export interface ConversationTeam {
 /** GitHub's limit for a label name, counted in characters (Unicode code points). */
 export const LABEL_NAME_MAX = 50;
 
-export function teamLabels(conversations: readonly ConversationTeam[], rules: TeamRules, reserved: readonly string[] = []): string[] {
+export function teamLabels(
+  conversations: readonly ConversationTeam[],
+  rules: TeamRules,
+  reserved: readonly string[] = [],
+): string[] {
   const mapped = mapLookup(rules.map);
   const taken = new Set(reserved.map(labelKey));
   const labels = new Map<string, string>();
@@ -39,7 +43,8 @@ export function teamLabels(conversations: readonly ConversationTeam[], rules: Te
     labels.set(labelKey(clean), clean);
   };
   for (const conversation of conversations) {
-    if (conversation.team !== null && conversation.team.trim() !== "" && rules.from.includes("team")) consider(conversation.team, true);
+    if (conversation.team !== null && conversation.team.trim() !== "" && rules.from.includes("team"))
+      consider(conversation.team, true);
     for (const tag of conversation.tags) if (tag.trim() !== "") consider(tag, rules.from.includes("tags"));
   }
   return [...labels.values()];
@@ -63,8 +68,9 @@ export function labelKey(name: string): string {
 // are invisible except the zero-width joiner emoji sequences need.
 const CONTROL = /[\p{Cc}\u2028\u2029\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/gu;
 // Parts of emoji: pictographs, modifiers, joiners, variation selectors, keycaps, regional indicators, tag sequences.
-// eslint-disable-next-line no-misleading-character-class -- a list of code points, each matched on its own (u flag), not a sequence
-const EMOJI_PART = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Regional_Indicator}\u200d\ufe0e\ufe0f\u20e3\u{e0020}-\u{e007f}]/gu;
+const EMOJI_PART =
+  // eslint-disable-next-line no-misleading-character-class -- a list of code points, each matched on its own (u flag), not a sequence
+  /[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Regional_Indicator}\u200d\ufe0e\ufe0f\u20e3\u{e0020}-\u{e007f}]/gu;
 
 /**
  * Makes a helpdesk-derived name acceptable as a GitHub label name, or returns null when nothing usable is left.

@@ -5,7 +5,16 @@
  */
 
 /** GitHub's `author_association` values, lower-cased (the webhook payload spells them in capitals). */
-export const AUTHOR_ASSOCIATIONS = ["owner", "member", "collaborator", "contributor", "first_time_contributor", "first_timer", "mannequin", "none"] as const;
+export const AUTHOR_ASSOCIATIONS = [
+  "owner",
+  "member",
+  "collaborator",
+  "contributor",
+  "first_time_contributor",
+  "first_timer",
+  "mannequin",
+  "none",
+] as const;
 export type AuthorAssociation = (typeof AUTHOR_ASSOCIATIONS)[number];
 
 /** Repository roles, least first: GitHub's base roles, with triage and maintain between them. */
@@ -21,12 +30,18 @@ export interface TextAuthor {
 }
 
 /** Whether a body or comment is read for links; when not, why (for the log). */
-export function trustAuthor(author: TextAuthor, from: readonly AuthorAssociation[]): { trusted: true } | { trusted: false; reason: string } {
+export function trustAuthor(
+  author: TextAuthor,
+  from: readonly AuthorAssociation[],
+): { trusted: true } | { trusted: false; reason: string } {
   // An app acting on the repository was installed there by someone who administers it.
   if (author.viaApp) return { trusted: true };
   const association = (author.association ?? "none").toLowerCase();
   if ((from as readonly string[]).includes(association)) return { trusted: true };
-  return { trusted: false, reason: `its author's association with the repository is ${association}, not one of links.from (${from.join(", ") || "empty"})` };
+  return {
+    trusted: false,
+    reason: `its author's association with the repository is ${association}, not one of links.from (${from.join(", ") || "empty"})`,
+  };
 }
 
 /** What GitHub's collaborator permission API answered: `role_name` tells triage and maintain apart, `permission` folds them into read and write. */
@@ -41,7 +56,9 @@ export interface CollaboratorPermission {
  */
 export function repositoryRole(answer: CollaboratorPermission): RepositoryRole | "none" {
   const known = (value: string | null | undefined): RepositoryRole | undefined =>
-    (REPOSITORY_ROLES as readonly string[]).includes(value?.toLowerCase() ?? "") ? (value!.toLowerCase() as RepositoryRole) : undefined;
+    (REPOSITORY_ROLES as readonly string[]).includes(value?.toLowerCase() ?? "")
+      ? (value!.toLowerCase() as RepositoryRole)
+      : undefined;
   return known(answer.role_name) ?? known(answer.permission) ?? "none";
 }
 

@@ -33,12 +33,14 @@ const DEFAULT_WAIT_MS = 60_000;
  */
 export function githubRateLimitWait(error: unknown, now = Date.now()): number | undefined {
   const graphql = graphqlErrorTypes(error);
-  if (graphql.some((type) => GRAPHQL_RATE_LIMITS.has(type))) return rateLimitWait((error as { headers?: Record<string, unknown> }).headers ?? {}, now);
+  if (graphql.some((type) => GRAPHQL_RATE_LIMITS.has(type)))
+    return rateLimitWait((error as { headers?: Record<string, unknown> }).headers ?? {}, now);
   const status = githubStatus(error);
   if (status !== 403 && status !== 429) return undefined;
   const headers = (error as { response?: { headers?: Record<string, unknown> } }).response?.headers ?? {};
   const exhausted = headers["x-ratelimit-remaining"] === "0";
-  if (status === 403 && headers["retry-after"] === undefined && !exhausted && !/rate limit/i.test(githubMessage(error))) return undefined;
+  if (status === 403 && headers["retry-after"] === undefined && !exhausted && !/rate limit/i.test(githubMessage(error)))
+    return undefined;
   return rateLimitWait(headers, now);
 }
 

@@ -31,7 +31,11 @@ export class RepositoryPermissions {
     if (cached && this.now() - cached.at < this.ttlMs) return cached.role;
     let role: RepositoryRole | "none";
     try {
-      const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ owner: question.repository.owner, repo: question.repository.name, username: question.login });
+      const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({
+        owner: question.repository.owner,
+        repo: question.repository.name,
+        username: question.login,
+      });
       role = repositoryRole(data);
     } catch (error) {
       if (githubStatus(error) !== 404) throw error;

@@ -46,14 +46,21 @@ export async function captureText(deps: HandlerDeps, context: Context, captured:
     return;
   }
   if (captured.event.action !== "deleted") {
-    for (const rejected of found.rejected) context.log.info({ url: rejected.url, provider: rejected.provider }, `${where}: ignored ${rejected.url}: ${rejected.reason}`);
+    for (const rejected of found.rejected)
+      context.log.info(
+        { url: rejected.url, provider: rejected.provider },
+        `${where}: ignored ${rejected.url}: ${rejected.reason}`,
+      );
     if (found.truncated > 0) {
       context.log.warn(
         `${where}: carries ${found.links.length + found.truncated} conversation links; only the first ${found.links.length} are kept (links.max_per_source)`,
       );
     }
   }
-  const previous = captured.previousText === undefined ? undefined : recogniseLinks(captured.previousText, deps.matchers, { max: config.links.max_per_source }).links;
+  const previous =
+    captured.previousText === undefined
+      ? undefined
+      : recogniseLinks(captured.previousText, deps.matchers, { max: config.links.max_per_source }).links;
   const outcome = await applySourceChange(deps.prisma, {
     issue: captured.issue,
     source: captured.source,
@@ -73,7 +80,10 @@ export async function captureText(deps: HandlerDeps, context: Context, captured:
     );
   }
   if (outcome.added + outcome.removed > 0) {
-    context.log.info({ added: outcome.added, removed: outcome.removed }, `${where}: ${outcome.added} link(s) added, ${outcome.removed} removed`);
+    context.log.info(
+      { added: outcome.added, removed: outcome.removed },
+      `${where}: ${outcome.added} link(s) added, ${outcome.removed} removed`,
+    );
   }
   if (outcome.jobsAdded + outcome.jobsCancelled > 0) {
     context.log.info(
@@ -83,7 +93,10 @@ export async function captureText(deps: HandlerDeps, context: Context, captured:
     if (outcome.jobsAdded > 0) deps.reopenQueued?.();
   }
   if (outcome.notesAdded > 0) {
-    context.log.info({ notes: outcome.notesAdded }, `${where}: ${outcome.notesAdded} conversation(s) linked for the first time get a note`);
+    context.log.info(
+      { notes: outcome.notesAdded },
+      `${where}: ${outcome.notesAdded} conversation(s) linked for the first time get a note`,
+    );
     deps.reopenQueued?.();
   }
   // Applied by the label job, off the delivery path (docs/labels.md).
@@ -93,5 +106,10 @@ export async function captureText(deps: HandlerDeps, context: Context, captured:
 /** `notify.note` for this issue, as the payload names it now. */
 function linkNote(template: string, captured: CapturedText): string {
   const { repository, number } = captured.issue;
-  return issueNote(template, { url: captured.issueUrl, title: captured.issueTitle, repository: `${repository.owner}/${repository.name}`, number: String(number) });
+  return issueNote(template, {
+    url: captured.issueUrl,
+    title: captured.issueTitle,
+    repository: `${repository.owner}/${repository.name}`,
+    number: String(number),
+  });
 }

@@ -21,7 +21,9 @@ export async function onPush(deps: HandlerDeps, context: Context<"push">): Promi
   const { payload } = context;
   if (payload.ref !== `refs/heads/${payload.repository.default_branch}` || payload.deleted) return;
   const commits = [...payload.commits, ...(payload.head_commit ? [payload.head_commit] : [])];
-  const touched = commits.some((commit) => [commit.added, commit.modified, commit.removed].some((paths) => paths?.includes(CONFIG_PATH)));
+  const touched = commits.some((commit) =>
+    [commit.added, commit.modified, commit.removed].some((paths) => paths?.includes(CONFIG_PATH)),
+  );
   if (!touched) return;
   const repository = repositoryRef(payload.repository, payload.installation?.id);
   const fullName = payload.repository.full_name;
@@ -44,15 +46,28 @@ export async function onPush(deps: HandlerDeps, context: Context<"push">): Promi
   const { problem, config } = validate(readError, raw);
 
   const everyRepository = repository.name.toLowerCase() === ".github";
-  await markLabelsDue(deps.prisma, everyRepository ? { owner: repository.owner } : { repositoryId: repository.id }, new Date());
+  await markLabelsDue(
+    deps.prisma,
+    everyRepository ? { owner: repository.owner } : { repositoryId: repository.id },
+    new Date(),
+  );
   await deps.sweepRequested?.();
   // The cache recorded (or cleared) the error as it read the file; this names the commit that introduced it.
-  if (problem) await recordConfigError(deps.prisma, repository, { path: CONFIG_PATH, message: problem, commitSha: sha, seenAt: new Date() });
+  if (problem)
+    await recordConfigError(deps.prisma, repository, {
+      path: CONFIG_PATH,
+      message: problem,
+      commitSha: sha,
+      seenAt: new Date(),
+    });
   await reportCheck(deps, context, sha, problem, config && (await projectProblem(deps, repository.id, config)));
 }
 
 /** The error message (file, key, reason) when the pushed config is unusable, else the config. */
-function validate(readError: unknown, raw: unknown): { problem: string; config?: undefined } | { problem: null; config: RepoConfig } {
+function validate(
+  readError: unknown,
+  raw: unknown,
+): { problem: string; config?: undefined } | { problem: null; config: RepoConfig } {
   if (readError !== undefined) return { problem: describeConfigError(readError) };
   try {
     return { problem: null, config: parseRepoConfig(raw) };
@@ -73,7 +88,13 @@ async function projectProblem(deps: HandlerDeps, repositoryId: bigint, config: R
   return null;
 }
 
-async function reportCheck(deps: HandlerDeps, context: Context<"push">, sha: string, problem: string | null, project: string | null = null): Promise<void> {
+async function reportCheck(
+  deps: HandlerDeps,
+  context: Context<"push">,
+  sha: string,
+  problem: string | null,
+  project: string | null = null,
+): Promise<void> {
   const fullName = context.payload.repository.full_name;
   // The file is valid; the project it names is not usable: reported, but not as a failing commit.
   const conclusion = problem ? "failure" : project ? "neutral" : "success";
@@ -101,11 +122,20 @@ async function reportCheck(deps: HandlerDeps, context: Context<"push">, sha: str
         }
       : { title: `${CONFIG_PATH} is valid`, summary: `closeloop uses \`${CONFIG_PATH}\` as it is at this commit.` };
   if (deps.dryRun) {
-    context.log.info(`[dry-run] Would create check run "${CONFIG_CHECK_NAME}" (${conclusion}) on ${fullName}@${sha.slice(0, 7)}: ${output.title}`);
+    context.log.info(
+      `[dry-run] Would create check run "${CONFIG_CHECK_NAME}" (${conclusion}) on ${fullName}@${sha.slice(0, 7)}: ${output.title}`,
+    );
     return;
   }
   try {
-    await context.octokit.rest.checks.create({ ...context.repo(), name: CONFIG_CHECK_NAME, head_sha: sha, status: "completed", conclusion, output });
+    await context.octokit.rest.checks.create({
+      ...context.repo(),
+      name: CONFIG_CHECK_NAME,
+      head_sha: sha,
+      status: "completed",
+      conclusion,
+      output,
+    });
   } catch (error) {
     if (githubStatus(error) !== 403) throw error;
     context.log.warn(

@@ -46,8 +46,12 @@ export async function onHelpdeskDelivery(deps: HelpdeskEventDeps, delivery: Stor
   const byAgents = event.messages.filter((message) => message.byAgent === true);
   const byCustomers = event.messages.length - byAgents.length;
   if (byCustomers > 0) {
-    deps.log.debug(`${where}: ${byCustomers} message(s) not written by an agent (a customer's, or unattributed); no link is made from them`);
-    const naming = event.messages.filter((message) => message.byAgent !== true && recogniseIssueUrls(message.text, deps.githubHost).length > 0).length;
+    deps.log.debug(
+      `${where}: ${byCustomers} message(s) not written by an agent (a customer's, or unattributed); no link is made from them`,
+    );
+    const naming = event.messages.filter(
+      (message) => message.byAgent !== true && recogniseIssueUrls(message.text, deps.githubHost).length > 0,
+    ).length;
     if (naming > 0) refusals.inc({ reason: "customer_message" }, naming);
   }
   const messages = await withoutOwnNotes(deps, byAgents);
@@ -57,7 +61,10 @@ export async function onHelpdeskDelivery(deps: HelpdeskEventDeps, delivery: Stor
     return;
   }
   const { mentions, truncated } = mentionedIssues(messages, deps.githubHost, new Date(event.occurredAt));
-  if (truncated > 0) deps.log.warn(`${where}: names ${mentions.length + truncated} issues; only the first ${mentions.length} are linked`);
+  if (truncated > 0)
+    deps.log.warn(
+      `${where}: names ${mentions.length + truncated} issues; only the first ${mentions.length} are linked`,
+    );
   const changed: IssueRef[] = [];
   for (const mention of mentions) {
     const linked = await linkMention(deps, link, mention, where);
@@ -78,8 +85,13 @@ export async function onHelpdeskDelivery(deps: HelpdeskEventDeps, delivery: Stor
 }
 
 /** The messages less closeloop's own reopen and link notes: those name the issue's URL, but no person linked anything. */
-async function withoutOwnNotes(deps: HelpdeskEventDeps, messages: HelpdeskEvent["messages"]): Promise<HelpdeskEvent["messages"]> {
-  const named = messages.flatMap((message) => recogniseIssueUrls(message.text, deps.githubHost)).slice(0, MAX_ISSUES_PER_EVENT);
+async function withoutOwnNotes(
+  deps: HelpdeskEventDeps,
+  messages: HelpdeskEvent["messages"],
+): Promise<HelpdeskEvent["messages"]> {
+  const named = messages
+    .flatMap((message) => recogniseIssueUrls(message.text, deps.githubHost))
+    .slice(0, MAX_ISSUES_PER_EVENT);
   if (named.length === 0) return messages;
   const notes = await ownNotes(deps.prisma, named);
   return notes.length === 0 ? messages : messages.filter((message) => !isOwnNote(message.text, notes));
@@ -93,7 +105,12 @@ async function rereadConversation(prisma: HelpdeskEventDeps["prisma"], link: Rec
 }
 
 /** Links the conversation to the issue; returns the issue when a link was added. */
-async function linkMention(deps: HelpdeskEventDeps, link: RecognisedLink, mention: IssueMention, where: string): Promise<IssueRef | null> {
+async function linkMention(
+  deps: HelpdeskEventDeps,
+  link: RecognisedLink,
+  mention: IssueMention,
+  where: string,
+): Promise<IssueRef | null> {
   const { owner, repo, number } = mention.issue;
   const named = `${owner}/${repo}#${number}`;
   const target = await findIssueTarget(deps.prisma, `${owner}/${repo}`, number);
@@ -125,11 +142,27 @@ async function linkMention(deps: HelpdeskEventDeps, link: RecognisedLink, mentio
  * An issue closeloop has not seen: GitHub says whether it exists. Until it answers, the delivery stays in the inbox
  * (the link is pending, and a failed lookup is retried with the delivery); a 404 drops the link with a log line.
  */
-async function lookUpIssue(deps: HelpdeskEventDeps, repository: IssueRef["repository"], number: number, where: string): Promise<IssueRef | null> {
+async function lookUpIssue(
+  deps: HelpdeskEventDeps,
+  repository: IssueRef["repository"],
+  number: number,
+  where: string,
+): Promise<IssueRef | null> {
   const octokit = await deps.github(Number(repository.installationId));
-  let data: { id: number; node_id?: string; number: number; state: string; pull_request?: unknown; repository_url: string };
+  let data: {
+    id: number;
+    node_id?: string;
+    number: number;
+    state: string;
+    pull_request?: unknown;
+    repository_url: string;
+  };
   try {
-    ({ data } = await octokit.rest.issues.get({ owner: repository.owner, repo: repository.name, issue_number: number }));
+    ({ data } = await octokit.rest.issues.get({
+      owner: repository.owner,
+      repo: repository.name,
+      issue_number: number,
+    }));
   } catch (error) {
     const status = githubStatus(error);
     if (status === 404 || status === 410) {
@@ -144,9 +177,18 @@ async function lookUpIssue(deps: HelpdeskEventDeps, repository: IssueRef["reposi
   }
   // GitHub follows a transferred issue to its new repository; the link belongs where the issue now is, which the
   // issues.transferred event takes care of for stored links. A URL to the old place is not followed.
-  if (data.number !== number || !data.repository_url.toLowerCase().endsWith(`/repos/${repository.owner}/${repository.name}`.toLowerCase())) {
+  if (
+    data.number !== number ||
+    !data.repository_url.toLowerCase().endsWith(`/repos/${repository.owner}/${repository.name}`.toLowerCase())
+  ) {
     deps.log.info(`${where}: the issue has moved (now ${data.repository_url}#${data.number}); ignored`);
     return null;
   }
-  return { repository, number, githubId: BigInt(data.id), ...(data.node_id && { nodeId: data.node_id }), state: data.state === "closed" ? "closed" : "open" };
+  return {
+    repository,
+    number,
+    githubId: BigInt(data.id),
+    ...(data.node_id && { nodeId: data.node_id }),
+    state: data.state === "closed" ? "closed" : "open",
+  };
 }

@@ -10,7 +10,10 @@ import type { HandlerDeps } from "./deps.js";
  * recorded as purged first, so its deliveries still in the inbox are dropped (droppedAsPurged) instead of re-creating
  * rows. This event itself is never dropped: a retry of a purge that failed half-way finishes it.
  */
-export async function onInstallationDeleted(deps: HandlerDeps, context: Context<"installation.deleted">): Promise<void> {
+export async function onInstallationDeleted(
+  deps: HandlerDeps,
+  context: Context<"installation.deleted">,
+): Promise<void> {
   const { installation } = context.payload;
   const id = BigInt(installation.id);
   await recordPurgedInstallation(deps.prisma, id, new Date());
@@ -25,13 +28,20 @@ export async function onInstallationDeleted(deps: HandlerDeps, context: Context<
 export async function droppedAsPurged(deps: HandlerDeps, context: Context<EmitterWebhookEventName>): Promise<boolean> {
   const id = (context.payload as { installation?: { id?: unknown } }).installation?.id;
   if (typeof id !== "number" || !(await isPurgedInstallation(deps.prisma, BigInt(id)))) return false;
-  context.log.info(`${context.name} delivery ${context.id} of installation ${id}, which was uninstalled and purged; dropped`);
+  context.log.info(
+    `${context.name} delivery ${context.id} of installation ${id}, which was uninstalled and purged; dropped`,
+  );
   return true;
 }
 
 /** `installation_repositories.removed`: the removed repositories' data is purged. */
-export async function onRepositoriesRemoved(deps: HandlerDeps, context: Context<"installation_repositories.removed">): Promise<void> {
+export async function onRepositoriesRemoved(
+  deps: HandlerDeps,
+  context: Context<"installation_repositories.removed">,
+): Promise<void> {
   const removed = context.payload.repositories_removed;
   const purged = await purgeRepositories(deps.prisma, { ids: removed.map((repository) => BigInt(repository.id)) });
-  context.log.info(`${removed.length} repositories removed from installation ${context.payload.installation.id}; purged ${purged}`);
+  context.log.info(
+    `${removed.length} repositories removed from installation ${context.payload.installation.id}; purged ${purged}`,
+  );
 }

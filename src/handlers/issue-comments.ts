@@ -19,7 +19,11 @@ export async function onIssueComment(
     // before it (docs/ordering.md).
     event:
       action === "deleted"
-        ? { action, version: new Date(comment.updated_at), at: new Date(Math.max(Date.parse(comment.updated_at), Date.parse(issue.updated_at))) }
+        ? {
+            action,
+            version: new Date(comment.updated_at),
+            at: new Date(Math.max(Date.parse(comment.updated_at), Date.parse(issue.updated_at))),
+          }
         : { action, version: new Date(comment.updated_at) },
     text: comment.body ?? "",
     createdAt: new Date(comment.created_at),

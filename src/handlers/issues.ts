@@ -11,19 +11,26 @@ import type { ClosedTickets } from "../domain/follow-up.js";
 import type { SummaryDetails } from "../domain/reopen-summary.js";
 import { issueNote } from "../domain/issue-note.js";
 
-type IssueEvent = "issues.opened" | "issues.edited" | "issues.closed" | "issues.reopened" | "issues.transferred" | "issues.deleted";
+type IssueEvent =
+  "issues.opened" | "issues.edited" | "issues.closed" | "issues.reopened" | "issues.transferred" | "issues.deleted";
 
 function refs(context: Context<IssueEvent>) {
   const repository = repositoryRef(context.payload.repository, context.payload.installation?.id);
   return issueRef(repository, context.payload.issue);
 }
 
-function writtenByThisApp(deps: HandlerDeps, issue: { performed_via_github_app?: { id: number | null } | null }): boolean {
+function writtenByThisApp(
+  deps: HandlerDeps,
+  issue: { performed_via_github_app?: { id: number | null } | null },
+): boolean {
   return issue.performed_via_github_app?.id === deps.appId;
 }
 
 /** `issues.opened` / `issues.edited`: the body is a source of links, dated by the issue's own timestamps. */
-export async function onIssueBody(deps: HandlerDeps, context: Context<"issues.opened" | "issues.edited">): Promise<void> {
+export async function onIssueBody(
+  deps: HandlerDeps,
+  context: Context<"issues.opened" | "issues.edited">,
+): Promise<void> {
   const { issue } = context.payload;
   if (writtenByThisApp(deps, issue)) return;
   const edited = context.payload.action === "edited";
@@ -48,12 +55,16 @@ export async function onIssueBody(deps: HandlerDeps, context: Context<"issues.op
  * reason in `reopen.on`, a reopen job per conversation linked when it happened, in the same transaction
  * (docs/reopen.md); comments processed after it add theirs (docs/ordering.md).
  */
-export async function onIssueState(deps: HandlerDeps, context: Context<"issues.closed" | "issues.reopened">): Promise<void> {
+export async function onIssueState(
+  deps: HandlerDeps,
+  context: Context<"issues.closed" | "issues.reopened">,
+): Promise<void> {
   const { issue } = context.payload;
   const ref = refs(context);
   if (context.payload.action === "reopened") {
     const outcome = await recordIssueReopen(deps.prisma, ref, new Date(issue.updated_at));
-    if (outcome.kind === "reopened" && outcome.stale) context.log.info(`${describeIssue(ref)}: reopened before its latest close; the issue stays closed`);
+    if (outcome.kind === "reopened" && outcome.stale)
+      context.log.info(`${describeIssue(ref)}: reopened before its latest close; the issue stays closed`);
     return;
   }
   // GitHub Enterprise versions without state_reason send null; GitHub's default close reason is "completed".
@@ -67,11 +78,17 @@ export async function onIssueState(deps: HandlerDeps, context: Context<"issues.c
   });
   if (outcome.kind === "closed") {
     if (settings.reopen) {
-      context.log.info({ close: outcome.closeId, jobs: outcome.jobs }, `${describeIssue(ref)} closed as ${reason}: ${outcome.jobs} linked conversation(s) to reopen`);
+      context.log.info(
+        { close: outcome.closeId, jobs: outcome.jobs },
+        `${describeIssue(ref)} closed as ${reason}: ${outcome.jobs} linked conversation(s) to reopen`,
+      );
     }
     if (outcome.jobs > 0) deps.reopenQueued?.();
   } else if (outcome.kind === "duplicate") {
-    context.log.info({ close: outcome.closeId }, `${describeIssue(ref)}: this close was recorded before (a redelivery); nothing new to reopen`);
+    context.log.info(
+      { close: outcome.closeId },
+      `${describeIssue(ref)}: this close was recorded before (a redelivery); nothing new to reopen`,
+    );
   }
 }
 
@@ -85,13 +102,23 @@ async function closeSettings(
   context: Context<"issues.closed">,
   ref: IssueRef,
   reason: string,
-): Promise<{ reopen: boolean; refusal: string | null; note: string; summary: boolean; details: SummaryDetails; closedTickets: ClosedTickets; maxLinks: number }> {
+): Promise<{
+  reopen: boolean;
+  refusal: string | null;
+  note: string;
+  summary: boolean;
+  details: SummaryDetails;
+  closedTickets: ClosedTickets;
+  maxLinks: number;
+}> {
   const config = await deps.configs.get(ref.repository, (file) => context.config(file));
   const { issue, repository } = context.payload;
   let reopen = (config.reopen.on as string[]).includes(reason);
   let refusal: string | null = null;
   if (!reopen) {
-    context.log.info(`${describeIssue(ref)} closed as ${reason}, which is not in reopen.on (${config.reopen.on.join(", ") || "empty"}); linked conversations are not reopened`);
+    context.log.info(
+      `${describeIssue(ref)} closed as ${reason}, which is not in reopen.on (${config.reopen.on.join(", ") || "empty"}); linked conversations are not reopened`,
+    );
   } else {
     refusal = await closerRefusal(deps, context, ref, config.reopen.by);
     if (refusal !== null) {
@@ -119,13 +146,21 @@ async function closeSettings(
 }
 
 /** Why the close's sender may not trigger a reopen, or null when they may. */
-async function closerRefusal(deps: HandlerDeps, context: Context<"issues.closed">, ref: IssueRef, least: RepositoryRole): Promise<string | null> {
+async function closerRefusal(
+  deps: HandlerDeps,
+  context: Context<"issues.closed">,
+  ref: IssueRef,
+  least: RepositoryRole,
+): Promise<string | null> {
   // Anyone able to close an issue can read the repository: no need to ask.
   if (least === "read") return null;
   const { sender, repository } = context.payload;
   if (!sender) return `closed by no one GitHub names, so no one with ${least} permission (reopen.by: ${least})`;
   // The owner of a personal repository is its admin; an organisation never closes an issue itself.
-  const role = sender.id === repository.owner.id ? "admin" : await deps.permissions.role(context.octokit, { repository: ref.repository, login: sender.login });
+  const role =
+    sender.id === repository.owner.id
+      ? "admin"
+      : await deps.permissions.role(context.octokit, { repository: ref.repository, login: sender.login });
   if (roleAtLeast(role, least)) return null;
   return `closed by ${sender.login}, whose permission on the repository is ${role}, less than reopen.by (${least})`;
 }

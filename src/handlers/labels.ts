@@ -24,7 +24,10 @@ export function payloadLabels(payload: unknown): SeenLabels | undefined {
  * again until a person adds it back. Bots (closeloop included) do not suppress; their changes only keep closeloop's
  * view of the issue's labels current. No GitHub call.
  */
-export async function onIssueLabel(deps: HandlerDeps, context: Context<"issues.labeled" | "issues.unlabeled">): Promise<void> {
+export async function onIssueLabel(
+  deps: HandlerDeps,
+  context: Context<"issues.labeled" | "issues.unlabeled">,
+): Promise<void> {
   const { label, issue, sender, action } = context.payload;
   if (!label || issue.pull_request) return;
   const ref = issueRef(repositoryRef(context.payload.repository, context.payload.installation?.id), issue);
@@ -38,6 +41,10 @@ export async function onIssueLabel(deps: HandlerDeps, context: Context<"issues.l
     at: new Date(issue.updated_at),
     byPerson,
   });
-  if (outcome === "suppressed") context.log.info(`${describeIssue(ref)}: ${sender.login} removed "${label.name}"; closeloop will not add it again until a person adds it back`);
-  else if (outcome === "released") context.log.info(`${describeIssue(ref)}: ${sender.login} added "${label.name}" back; closeloop manages it again`);
+  if (outcome === "suppressed")
+    context.log.info(
+      `${describeIssue(ref)}: ${sender.login} removed "${label.name}"; closeloop will not add it again until a person adds it back`,
+    );
+  else if (outcome === "released")
+    context.log.info(`${describeIssue(ref)}: ${sender.login} added "${label.name}" back; closeloop manages it again`);
 }

@@ -24,13 +24,23 @@ export interface IssuePayload {
 export function repositoryRef(repository: RepositoryPayload, installationId: number | undefined): RepositoryRef {
   // `owner` is nullable in the transferred issue's new_repository; full_name always has it.
   const owner = repository.owner?.login ?? repository.full_name.split("/")[0] ?? "";
-  const ref: RepositoryRef = { id: BigInt(repository.id), installationId: BigInt(installationId ?? 0), owner, name: repository.name };
+  const ref: RepositoryRef = {
+    id: BigInt(repository.id),
+    installationId: BigInt(installationId ?? 0),
+    owner,
+    name: repository.name,
+  };
   if (typeof repository.private === "boolean") ref.private = repository.private;
   return ref;
 }
 
 export function issueRef(repository: RepositoryRef, issue: IssuePayload): IssueRef {
-  const ref: IssueRef = { repository, number: issue.number, githubId: BigInt(issue.id), state: issue.state === "closed" ? "closed" : "open" };
+  const ref: IssueRef = {
+    repository,
+    number: issue.number,
+    githubId: BigInt(issue.id),
+    state: issue.state === "closed" ? "closed" : "open",
+  };
   if (typeof issue.title === "string" && issue.created_at && issue.updated_at) {
     ref.details = { title: issue.title, openedAt: new Date(issue.created_at), at: new Date(issue.updated_at) };
   }

@@ -23,7 +23,11 @@ export function healthRoutes(database: Database, log: Logger) {
         lastReason = readiness.reason;
         log.warn(`readyz: not ready: ${readiness.reason}`);
       }
-      sendJson(response, readiness.ready ? 200 : 503, readiness.ready ? { status: "ready" } : { status: "unavailable", reason: "database unavailable" });
+      sendJson(
+        response,
+        readiness.ready ? 200 : 503,
+        readiness.ready ? { status: "ready" } : { status: "unavailable", reason: "database unavailable" },
+      );
       return true;
     }
     return false;
@@ -31,5 +35,7 @@ export function healthRoutes(database: Database, log: Logger) {
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" }).end(JSON.stringify(body));
+  response
+    .writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" })
+    .end(JSON.stringify(body));
 }

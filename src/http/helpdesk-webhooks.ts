@@ -1,7 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "probot";
 import type { ProviderId } from "../domain/link.js";
-import { bodyHash, type HelpdeskWebhook, type WebhookRequest, type WebhookSettings } from "../providers/helpdesk-webhook.js";
+import {
+  bodyHash,
+  type HelpdeskWebhook,
+  type WebhookRequest,
+  type WebhookSettings,
+} from "../providers/helpdesk-webhook.js";
 import { providers } from "../providers/registry.js";
 import type { IncomingDelivery } from "../store/deliveries.js";
 import { webhooksReceived } from "../metrics.js";
@@ -58,8 +63,14 @@ export function helpdeskWebhookRoutes(
     if (configured === undefined) {
       // The caller is anyone on the internet: the answer does not say which variable would switch the route on.
       request.resume();
-      if (known) log.debug({ provider: name }, `helpdesk webhook ${name}: refused (404): not configured, ${known.webhook.secretVariable} is not set`);
-      return answer(404, "not_configured", { error: known ? `${name} webhooks are not configured` : "no such helpdesk" });
+      if (known)
+        log.debug(
+          { provider: name },
+          `helpdesk webhook ${name}: refused (404): not configured, ${known.webhook.secretVariable} is not set`,
+        );
+      return answer(404, "not_configured", {
+        error: known ? `${name} webhooks are not configured` : "no such helpdesk",
+      });
     }
     // Intercom checks a new endpoint URL with a HEAD request.
     if (request.method === "HEAD") return answer(200, "probe", {});
@@ -96,11 +107,15 @@ export function helpdeskWebhookRoutes(
       return answer(200, "ignored", { status: "ignored", reason: parsed.ignore });
     }
     // A provider's event id is usually short; one that is not is hashed so the key stays bounded.
-    const eventId = parsed.event.eventId.length <= 200 ? parsed.event.eventId : bodyHash(Buffer.from(parsed.event.eventId, "utf8"));
+    const eventId =
+      parsed.event.eventId.length <= 200 ? parsed.event.eventId : bodyHash(Buffer.from(parsed.event.eventId, "utf8"));
     try {
       await store({ id: `${event}:${eventId}`, name: event, payload: JSON.stringify(parsed.event) });
     } catch (error) {
-      log.error({ err: error, provider: name }, `helpdesk webhook ${name}: cannot store the delivery; answering 500 so the helpdesk retries`);
+      log.error(
+        { err: error, provider: name },
+        `helpdesk webhook ${name}: cannot store the delivery; answering 500 so the helpdesk retries`,
+      );
       return answer(500, "error", { error: "cannot store the delivery" });
     }
     return answer(200, "stored", { status: "stored" });
@@ -108,5 +123,7 @@ export function helpdeskWebhookRoutes(
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" }).end(JSON.stringify(body));
+  response
+    .writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" })
+    .end(JSON.stringify(body));
 }

@@ -46,7 +46,10 @@ export function metricsRoute(prisma: Prisma, log: { warn(object: object, message
     labelNames: ["state"] as const,
     registers: [stored],
     collect: collecting("inbox deliveries", async () => {
-      const [waiting, dead] = await Promise.all([prisma.delivery.count({ where: { deadAt: null } }), prisma.delivery.count({ where: { deadAt: { not: null } } })]);
+      const [waiting, dead] = await Promise.all([
+        prisma.delivery.count({ where: { deadAt: null } }),
+        prisma.delivery.count({ where: { deadAt: { not: null } } }),
+      ]);
       deliveries.set({ state: "waiting" }, waiting);
       deliveries.set({ state: "dead" }, dead);
     }),
@@ -67,9 +70,12 @@ export function metricsRoute(prisma: Prisma, log: { warn(object: object, message
 
   const scraped = Registry.merge([registry, stored]);
   return async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
-    if ((request.method !== "GET" && request.method !== "HEAD") || request.url?.split("?", 1)[0] !== "/metrics") return false;
+    if ((request.method !== "GET" && request.method !== "HEAD") || request.url?.split("?", 1)[0] !== "/metrics")
+      return false;
     const text = await scraped.metrics();
-    response.writeHead(200, { "content-type": scraped.contentType, "cache-control": "no-store" }).end(request.method === "HEAD" ? undefined : text);
+    response
+      .writeHead(200, { "content-type": scraped.contentType, "cache-control": "no-store" })
+      .end(request.method === "HEAD" ? undefined : text);
     return true;
   };
 }

@@ -15,7 +15,11 @@ const DEFAULT_WEBHOOK_PATH = "/api/github/webhooks";
  * webhook middleware reads the whole body into memory before it checks the signature, with no limit, so the body of a
  * webhook request is read here first, up to GITHUB_MAX_BODY_BYTES, and handed to the middleware already read.
  */
-export async function startServer(app: ApplicationFunction, log: Logger, env: Record<string, string | undefined>): Promise<Server> {
+export async function startServer(
+  app: ApplicationFunction,
+  log: Logger,
+  env: Record<string, string | undefined>,
+): Promise<Server> {
   const webhookPath = env.WEBHOOK_PATH || DEFAULT_WEBHOOK_PATH;
   const server = new Server({
     host: env.HOST,
@@ -47,7 +51,8 @@ type RequestListener = (request: IncomingMessage, response: ServerResponse) => v
 export function limitWebhookBodies(http: HttpServer, webhookPath: string, limit: number, log: Logger): void {
   const listeners = http.listeners("request") as RequestListener[];
   http.removeAllListeners("request");
-  const pass = (request: IncomingMessage, response: ServerResponse) => listeners.forEach((listener) => listener(request, response));
+  const pass = (request: IncomingMessage, response: ServerResponse) =>
+    listeners.forEach((listener) => listener(request, response));
   const path = withoutTrailingSlashes(webhookPath);
   http.on("request", (request: IncomingMessage, response: ServerResponse) => {
     if (request.method !== "POST" || pathOf(request.url) !== path) return pass(request, response);
@@ -56,7 +61,9 @@ export function limitWebhookBodies(http: HttpServer, webhookPath: string, limit:
         if (body !== null) return pass(Object.assign(request, { body: body.toString("utf8") }), response);
         log.warn(`github webhook: refused (413): body larger than ${limit} bytes`);
         webhooksReceived.inc({ event: "unknown", outcome: "too_large" });
-        response.writeHead(413, { "content-type": "application/json; charset=utf-8", connection: "close" }).end(JSON.stringify({ error: `body larger than ${limit} bytes` }));
+        response
+          .writeHead(413, { "content-type": "application/json; charset=utf-8", connection: "close" })
+          .end(JSON.stringify({ error: `body larger than ${limit} bytes` }));
       },
       () => response.destroy(),
     );

@@ -35,10 +35,12 @@ export function acceptIntoInbox(
     }
     const action = typeof payload?.action === "string" ? payload.action : undefined;
     if (!handles(event.name, action)) return count("ignored");
-    await store({ id: event.id, name: event.name as EmitterWebhookEventName, payload: inboxPayload(payload) }).catch((error: unknown) => {
-      count("error");
-      throw error;
-    });
+    await store({ id: event.id, name: event.name as EmitterWebhookEventName, payload: inboxPayload(payload) }).catch(
+      (error: unknown) => {
+        count("error");
+        throw error;
+      },
+    );
     count("stored");
   };
 }

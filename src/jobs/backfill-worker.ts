@@ -58,7 +58,10 @@ export class BackfillWorker {
   async #drain(going: () => boolean): Promise<number> {
     let ran = 0;
     while (going()) {
-      const claimed = await claimBackfill(this.deps.prisma, this.deps.engine, { owner: this.#owner, leaseMs: this.#settings.leaseMs });
+      const claimed = await claimBackfill(this.deps.prisma, this.deps.engine, {
+        owner: this.#owner,
+        leaseMs: this.#settings.leaseMs,
+      });
       if (!claimed) return ran;
       ran++;
       this.#current = claimed;
@@ -84,9 +87,15 @@ export class BackfillWorker {
       this.deps.log.warn(reason);
       return;
     }
-    const decision = decideRetry({ retryable: !(error instanceof BackfillForbiddenError) }, claimed.attempts, this.#settings);
+    const decision = decideRetry(
+      { retryable: !(error instanceof BackfillForbiddenError) },
+      claimed.attempts,
+      this.#settings,
+    );
     if (decision.retry) {
-      this.deps.log.warn(`backfill ${where}: stopped at ${claimed.phase} issues page ${claimed.page} or later; retry in ${Math.round(decision.delayMs / 1000)}s: ${reason}`);
+      this.deps.log.warn(
+        `backfill ${where}: stopped at ${claimed.phase} issues page ${claimed.page} or later; retry in ${Math.round(decision.delayMs / 1000)}s: ${reason}`,
+      );
       await failBackfill(this.deps.prisma, claimed, reason, { retryAt: decision.at });
     } else {
       this.deps.log.error(`backfill ${where}: failed after ${claimed.attempts} attempt(s): ${reason}`);
@@ -97,7 +106,15 @@ export class BackfillWorker {
   async #renew(): Promise<void> {
     const current = this.#current;
     if (current === undefined) return;
-    const lost = await renewLeases(this.deps.prisma, BACKFILLS, { owner: this.#owner, leaseMs: this.#settings.leaseMs }, [current.repository.id]);
-    if (lost.length > 0) this.deps.log.warn(`backfill ${current.repository.owner}/${current.repository.name}: its lease ran out and another process took it over; this one stops at the next page`);
+    const lost = await renewLeases(
+      this.deps.prisma,
+      BACKFILLS,
+      { owner: this.#owner, leaseMs: this.#settings.leaseMs },
+      [current.repository.id],
+    );
+    if (lost.length > 0)
+      this.deps.log.warn(
+        `backfill ${current.repository.owner}/${current.repository.name}: its lease ran out and another process took it over; this one stops at the next page`,
+      );
   }
 }

@@ -60,7 +60,10 @@ export async function runBackfill(
   const { repository } = claimed;
   const where = `${repository.owner}/${repository.name}`;
   const octokit = await deps.github(Number(repository.installationId));
-  const config = await deps.configs.get(repository, installationConfigReader(octokit, repository.owner, repository.name));
+  const config = await deps.configs.get(
+    repository,
+    installationConfigReader(octokit, repository.owner, repository.name),
+  );
   const counts = { ...claimed.counts };
   let cursor: BackfillCursor | null = { phase: claimed.phase, page: claimed.page };
   while (cursor !== null) {
@@ -79,7 +82,8 @@ export async function runBackfill(
       }));
     } catch (error) {
       const status = githubStatus(error);
-      if (status === 403 || status === 404 || status === 410) throw new BackfillForbiddenError(`GitHub does not let closeloop read ${where}'s issues (${status})`);
+      if (status === 403 || status === 404 || status === 410)
+        throw new BackfillForbiddenError(`GitHub does not let closeloop read ${where}'s issues (${status})`);
       throw error;
     }
     const added = { issues: 0, comments: 0, links: 0 };
@@ -98,14 +102,30 @@ export async function runBackfill(
       };
       // An issue linked before its title was kept gets it now; one without links has no row and is left alone.
       await recordIssueDetails(deps.prisma, ref);
-      let links = trusted(deps, config, `${where}#${issue.number} body`, issue) ? await capture(deps, config, ref, "body", "", issue.body ?? "", issue.created_at, issue.updated_at) : 0;
+      let links = trusted(deps, config, `${where}#${issue.number} body`, issue)
+        ? await capture(deps, config, ref, "body", "", issue.body ?? "", issue.created_at, issue.updated_at)
+        : 0;
       if (issue.comments > 0) {
-        const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner: repository.owner, repo: repository.name, issue_number: issue.number, per_page: perPage });
+        const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+          owner: repository.owner,
+          repo: repository.name,
+          issue_number: issue.number,
+          per_page: perPage,
+        });
         for (const comment of comments) {
           if (comment.performed_via_github_app?.id === deps.appId) continue;
           added.comments++;
           if (!trusted(deps, config, `${where}#${issue.number} comment ${comment.id}`, comment)) continue;
-          links += await capture(deps, config, ref, "comment", String(comment.id), comment.body ?? "", comment.created_at, comment.updated_at);
+          links += await capture(
+            deps,
+            config,
+            ref,
+            "comment",
+            String(comment.id),
+            comment.body ?? "",
+            comment.created_at,
+            comment.updated_at,
+          );
         }
       }
       added.links += links;
@@ -115,23 +135,37 @@ export async function runBackfill(
       await applyIssueLabels(deps.prisma, { octokit, log: deps.log, dryRun: deps.dryRun ?? false }, issue, config);
     }
     // A short page is the listing's last.
-    const next: BackfillCursor | null = issues.length === perPage ? { phase, page: page + 1 } : phase === "open" ? { phase: "closed", page: 1 } : null;
-    if (!(await advanceBackfill(deps.prisma, claimed, next, added))) throw new BackfillLeaseLost(`backfill ${where}: another process took it over (this one's lease ran out)`);
+    const next: BackfillCursor | null =
+      issues.length === perPage ? { phase, page: page + 1 } : phase === "open" ? { phase: "closed", page: 1 } : null;
+    if (!(await advanceBackfill(deps.prisma, claimed, next, added)))
+      throw new BackfillLeaseLost(`backfill ${where}: another process took it over (this one's lease ran out)`);
     counts.issues += added.issues;
     counts.comments += added.comments;
     counts.links += added.links;
-    deps.log.debug(`backfill ${where}: ${phase} issues page ${page}: ${added.issues} issues, ${added.comments} comments, ${added.links} links`);
+    deps.log.debug(
+      `backfill ${where}: ${phase} issues page ${page}: ${added.issues} issues, ${added.comments} comments, ${added.links} links`,
+    );
     cursor = next;
     options.onProgress?.({ phase: next?.phase ?? phase, page: next?.page ?? page, counts: { ...counts } });
     if (cursor !== null && options.stopping?.()) return { ...counts, finished: false };
   }
-  deps.log.info(`backfill ${where}: done; ${counts.issues} issues and ${counts.comments} comments read, ${counts.links} links found`);
+  deps.log.info(
+    `backfill ${where}: done; ${counts.issues} issues and ${counts.comments} comments read, ${counts.links} links found`,
+  );
   return { ...counts, finished: true };
 }
 
 /** `links.from`, as for webhooks: an untrusted author's text is not read (logged at debug). */
-function trusted(deps: BackfillDeps, config: RepoConfig, where: string, text: { author_association?: string; performed_via_github_app?: unknown }): boolean {
-  const trust = trustAuthor({ association: text.author_association, viaApp: Boolean(text.performed_via_github_app) }, config.links.from);
+function trusted(
+  deps: BackfillDeps,
+  config: RepoConfig,
+  where: string,
+  text: { author_association?: string; performed_via_github_app?: unknown },
+): boolean {
+  const trust = trustAuthor(
+    { association: text.author_association, viaApp: Boolean(text.performed_via_github_app) },
+    config.links.from,
+  );
   if (!trust.trusted) deps.log.debug(`backfill ${where}: not read for links: ${trust.reason}`);
   return trust.trusted;
 }
@@ -140,7 +174,16 @@ function trusted(deps: BackfillDeps, config: RepoConfig, where: string, text: { 
  * One body or comment, stored as its webhook would be. Every link in it counts as posted when it was created: a
  * backfill cannot know when an edit added one, and the creation time is what the text shows (README, Existing issues).
  */
-async function capture(deps: BackfillDeps, config: RepoConfig, issue: IssueRef, kind: SourceKind, key: string, text: string, createdAt: string, updatedAt: string): Promise<number> {
+async function capture(
+  deps: BackfillDeps,
+  config: RepoConfig,
+  issue: IssueRef,
+  kind: SourceKind,
+  key: string,
+  text: string,
+  createdAt: string,
+  updatedAt: string,
+): Promise<number> {
   const { links } = recogniseLinks(text, deps.matchers, { max: config.links.max_per_source });
   const outcome = await applySourceChange(deps.prisma, {
     issue,

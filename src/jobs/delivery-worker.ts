@@ -2,7 +2,14 @@ import type { Logger } from "probot";
 import { QUEUES } from "../config/queues.js";
 import type { Engine } from "../store/database-url.js";
 import type { Prisma } from "../store/database.js";
-import { CLAIMED_DELIVERY, DELIVERIES, deliveryFailed, purgeExpiredDeliveries, storedDelivery, type StoredDelivery } from "../store/deliveries.js";
+import {
+  CLAIMED_DELIVERY,
+  DELIVERIES,
+  deliveryFailed,
+  purgeExpiredDeliveries,
+  storedDelivery,
+  type StoredDelivery,
+} from "../store/deliveries.js";
 import { errorSummary } from "./error-summary.js";
 import { LeaseHolder } from "./lease-holder.js";
 import { decideRetry } from "./retry-policy.js";
@@ -58,7 +65,13 @@ export class DeliveryWorker {
       yieldMs: 50,
       ...definedOptions(options),
     };
-    this.#leases = new LeaseHolder(prisma, engine, DELIVERIES, { owner: workerOwner(), leaseMs: this.#options.leaseMs }, log);
+    this.#leases = new LeaseHolder(
+      prisma,
+      engine,
+      DELIVERIES,
+      { owner: workerOwner(), leaseMs: this.#options.leaseMs },
+      log,
+    );
     this.#worker = new Worker({
       name: "delivery inbox",
       log,
@@ -95,7 +108,9 @@ export class DeliveryWorker {
     let handled = 0;
     // Stopping: the batch in hand is finished, the rest waits in the inbox for the next start or another replica.
     while (!this.#stopping) {
-      const rows = await this.#leases.claim<Parameters<typeof storedDelivery>[0]>(this.#options.batch, { returning: CLAIMED_DELIVERY });
+      const rows = await this.#leases.claim<Parameters<typeof storedDelivery>[0]>(this.#options.batch, {
+        returning: CLAIMED_DELIVERY,
+      });
       if (rows.length === 0) return handled;
       await this.#processBatch(rows.map(storedDelivery));
       handled += rows.length;
@@ -131,7 +146,8 @@ export class DeliveryWorker {
   }
 
   async #whileBurst(): Promise<void> {
-    while (!this.#stopping && this.#options.ingestActive()) await new Promise((resolve) => setTimeout(resolve, this.#options.yieldMs));
+    while (!this.#stopping && this.#options.ingestActive())
+      await new Promise((resolve) => setTimeout(resolve, this.#options.yieldMs));
   }
 
   async #process(delivery: StoredDelivery): Promise<void> {

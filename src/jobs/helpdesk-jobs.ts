@@ -80,8 +80,19 @@ export class HelpdeskJobs<Job extends HelpdeskJob> {
     private readonly wake: () => void,
   ) {
     for (const lane of lanes.lanes) {
-      const leases = new LeaseHolder<number>(prisma, engine, kind.table, { owner, leaseMs: kind.settings.leaseMs }, log);
-      this.#slots.set(lane.provider, { leases, lookahead: kind.lookahead(lanes, lane), running: new Set(), saturated: false });
+      const leases = new LeaseHolder<number>(
+        prisma,
+        engine,
+        kind.table,
+        { owner, leaseMs: kind.settings.leaseMs },
+        log,
+      );
+      this.#slots.set(lane.provider, {
+        leases,
+        lookahead: kind.lookahead(lanes, lane),
+        running: new Set(),
+        saturated: false,
+      });
     }
   }
 
@@ -127,7 +138,10 @@ export class HelpdeskJobs<Job extends HelpdeskJob> {
       leases: slots.leases,
       send: (callKind, call) =>
         this.lanes.send(lane.provider, callKind, () => {
-          if (!slots.leases.holds(job.id, margin)) return Promise.reject(new LeaseLost(`the lease on ${this.kind.name} job ${job.id} ran out before its call`));
+          if (!slots.leases.holds(job.id, margin))
+            return Promise.reject(
+              new LeaseLost(`the lease on ${this.kind.name} job ${job.id} ran out before its call`),
+            );
           return call();
         }),
     };
@@ -159,7 +173,10 @@ export class HelpdeskJobs<Job extends HelpdeskJob> {
       await this.#settleFailure(lane, slots, job, error);
     } catch (failure) {
       slots.leases.drop(job.id);
-      this.log.error({ err: failure, job: job.id }, `${this.kind.name}: could not record the failure of job ${job.id}; its lease will expire and it runs again`);
+      this.log.error(
+        { err: failure, job: job.id },
+        `${this.kind.name}: could not record the failure of job ${job.id}; its lease will expire and it runs again`,
+      );
     }
   }
 
@@ -170,12 +187,18 @@ export class HelpdeskJobs<Job extends HelpdeskJob> {
    * meanwhile, this changes nothing.
    */
   async #handBack(slots: Slots, job: Job): Promise<void> {
-    this.log.warn({ job: job.id }, `${this.kind.name}: the lease on job ${job.id} was about to run out before its call; handed back without calling`);
+    this.log.warn(
+      { job: job.id },
+      `${this.kind.name}: the lease on job ${job.id} was about to run out before its call; handed back without calling`,
+    );
     try {
       await slots.leases.release([job.id]);
     } catch (error) {
       slots.leases.drop(job.id);
-      this.log.warn({ err: error, job: job.id }, `${this.kind.name}: could not hand job ${job.id} back; its lease will expire`);
+      this.log.warn(
+        { err: error, job: job.id },
+        `${this.kind.name}: could not hand job ${job.id} back; its lease will expire`,
+      );
     }
   }
 
@@ -184,15 +207,25 @@ export class HelpdeskJobs<Job extends HelpdeskJob> {
     const known = error instanceof HelpdeskError ? error : undefined;
     const reason = known?.reason ?? `unexpected error: ${errorSummary(error)}`;
     const failure = { error: reason, status: known?.status };
-    const context = { job: job.id, provider: lane.provider, conversationId: job.conversationId, status: known?.status, attempts: job.attempts };
+    const context = {
+      job: job.id,
+      provider: lane.provider,
+      conversationId: job.conversationId,
+      status: known?.status,
+      attempts: job.attempts,
+    };
     const what = `${this.kind.name}: job ${job.id} (${lane.name} conversation ${job.conversationId})`;
     const decision = decideRetry(known ?? { retryable: true }, job.attempts, this.kind.settings);
     if (decision.retry) {
-      if (await slots.leases.settle(job.id, jobRetried(failure, decision.at))) this.log.warn(context, `${what} failed, retry in ${Math.ceil(decision.delayMs / 1000)}s: ${reason}`);
+      if (await slots.leases.settle(job.id, jobRetried(failure, decision.at)))
+        this.log.warn(context, `${what} failed, retry in ${Math.ceil(decision.delayMs / 1000)}s: ${reason}`);
       return;
     }
     if (!(await slots.leases.settle(job.id, jobDead(failure)))) return;
-    this.log.error(context, `${what} ${decision.why === "attempts" ? `failed ${job.attempts} times` : "cannot be done"}; dead: ${reason}`);
+    this.log.error(
+      context,
+      `${what} ${decision.why === "attempts" ? `failed ${job.attempts} times` : "cannot be done"}; dead: ${reason}`,
+    );
     await this.kind.onDead?.(job);
   }
 }

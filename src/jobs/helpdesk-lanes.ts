@@ -22,7 +22,10 @@ export interface HelpdeskLane {
 }
 
 /** A lane per enabled provider; `budgets` replaces a provider's default budget (benchmarks, tests). */
-export function helpdeskLanes(enabled: ReadonlyMap<ProviderId, EnabledProvider>, budgets: Partial<Record<ProviderId, RateBudget>> = {}): HelpdeskLane[] {
+export function helpdeskLanes(
+  enabled: ReadonlyMap<ProviderId, EnabledProvider>,
+  budgets: Partial<Record<ProviderId, RateBudget>> = {},
+): HelpdeskLane[] {
   return [...enabled.entries()].map(([provider, { definition, settings }]) => ({
     provider,
     name: definition.name,
@@ -82,7 +85,15 @@ export class HelpdeskLanes {
     for (const lane of lanes) {
       const queue = new PQueue({ concurrency: 1 });
       const reads = lane.writeBudget === undefined ? queue : new PQueue({ concurrency: 1 });
-      this.#lanes.set(lane.provider, { lane, queue, reads, inFlight: 0, waiting: [], pausedUntil: 0, resumeTimer: undefined });
+      this.#lanes.set(lane.provider, {
+        lane,
+        queue,
+        reads,
+        inFlight: 0,
+        waiting: [],
+        pausedUntil: 0,
+        resumeTimer: undefined,
+      });
     }
     // Every queued call listens on this one signal.
     setMaxListeners(0, this.#abort.signal);
@@ -105,7 +116,9 @@ export class HelpdeskLanes {
   callsPerSecond(provider: ProviderId, kind: CallKind): number {
     const state = this.#lanes.get(provider);
     if (state === undefined) return 0;
-    return Math.min(...this.#draws(state.lane, kind).map(({ key, budget, cost }) => this.paces.unitsPerSecond(key, budget) / cost));
+    return Math.min(
+      ...this.#draws(state.lane, kind).map(({ key, budget, cost }) => this.paces.unitsPerSecond(key, budget) / cost),
+    );
   }
 
   /**
@@ -128,7 +141,8 @@ export class HelpdeskLanes {
         if (wait > 0) await sleep(wait, undefined, { signal });
         tickets.push(turn.ticket);
       }
-      while (state.inFlight >= callsInFlight(this.callsPerSecond(provider, kind))) await new Promise<void>((resolve) => state.waiting.push(resolve));
+      while (state.inFlight >= callsInFlight(this.callsPerSecond(provider, kind)))
+        await new Promise<void>((resolve) => state.waiting.push(resolve));
       state.inFlight += 1;
       sent = this.#run(state, draws, tickets, call);
       // Admitted: the queue moves on while the call is in flight.
@@ -161,10 +175,17 @@ export class HelpdeskLanes {
     const calls = { key: `${lane.provider}:calls`, budget: lane.budget, cost: 1 };
     if (kind === "read") return [calls];
     const write = { ...calls, cost: lane.writeCost ?? 1 };
-    return lane.writeBudget === undefined ? [write] : [{ key: `${lane.provider}:writes`, budget: lane.writeBudget, cost: 1 }, write];
+    return lane.writeBudget === undefined
+      ? [write]
+      : [{ key: `${lane.provider}:writes`, budget: lane.writeBudget, cost: 1 }, write];
   }
 
-  async #run<T>(state: LaneState, draws: { key: string; budget: RateBudget }[], tickets: number[], call: () => Promise<T>): Promise<T> {
+  async #run<T>(
+    state: LaneState,
+    draws: { key: string; budget: RateBudget }[],
+    tickets: number[],
+    call: () => Promise<T>,
+  ): Promise<T> {
     // The headers speak of the budget every call draws on (the last one); a write budget has none of its own.
     const calls = draws.at(-1)!;
     let heard: RateLimitState | undefined;
@@ -172,7 +193,8 @@ export class HelpdeskLanes {
       return await observingRateLimits((signals) => (heard = signals), call);
     } catch (error) {
       if (error instanceof HelpdeskError && error.status === 429) {
-        for (const { key, budget } of draws) this.#pauseUntil(state, await this.paces.rateLimited(key, budget, error.retryAfterMs), "warn");
+        for (const { key, budget } of draws)
+          this.#pauseUntil(state, await this.paces.rateLimited(key, budget, error.retryAfterMs), "warn");
       }
       throw error;
     } finally {
@@ -190,7 +212,10 @@ export class HelpdeskLanes {
   }
 
   #unheard(state: LaneState, error: unknown): void {
-    this.log.warn({ err: error, provider: state.lane.provider }, `helpdesk: could not record what ${state.lane.name} said of its rate limit; pacing on what was known`);
+    this.log.warn(
+      { err: error, provider: state.lane.provider },
+      `helpdesk: could not record what ${state.lane.name} said of its rate limit; pacing on what was known`,
+    );
   }
 
   /**
@@ -201,7 +226,10 @@ export class HelpdeskLanes {
     if (until <= Date.now() || until <= state.pausedUntil) return;
     state.pausedUntil = until;
     clearTimeout(state.resumeTimer);
-    this.log[level]({ provider: state.lane.provider }, `helpdesk: ${state.lane.name} rate limit reached; pausing its calls for ${Math.ceil((until - Date.now()) / 1000)}s`);
+    this.log[level](
+      { provider: state.lane.provider },
+      `helpdesk: ${state.lane.name} rate limit reached; pausing its calls for ${Math.ceil((until - Date.now()) / 1000)}s`,
+    );
     state.resumeTimer = setTimeout(() => {
       state.pausedUntil = 0;
       this.onResume();

@@ -101,7 +101,15 @@ export class LabelSweepWorker {
   async runOnce(): Promise<SweepFigures | null> {
     const { prisma, log } = this.deps;
     const startedAt = this.#now();
-    if (!(await claimSweep(prisma, this.deps.target.engine, { owner: this.owner, leaseMs: this.#options.leaseMs }, startedAt))) return null;
+    if (
+      !(await claimSweep(
+        prisma,
+        this.deps.target.engine,
+        { owner: this.owner, leaseMs: this.#options.leaseMs },
+        startedAt,
+      ))
+    )
+      return null;
     this.#leaseLost = false;
     this.#sweeping = true;
     const clock = performance.now();
@@ -126,16 +134,31 @@ export class LabelSweepWorker {
       if (run.failed > 0) nextRunAt = this.#sooner(nextRunAt, this.#options.retryMs);
     } catch (failure) {
       error = failure instanceof Error ? failure.message : String(failure);
-      nextRunAt = this.#sooner(nextRunAt, failure instanceof SweepInterrupted ? failure.retryAfterMs : this.#options.retryMs);
-      log.warn({ err: failure }, `label sweep: stopped before the end (${error}); the rest is swept from ${nextRunAt.toISOString()}`);
+      nextRunAt = this.#sooner(
+        nextRunAt,
+        failure instanceof SweepInterrupted ? failure.retryAfterMs : this.#options.retryMs,
+      );
+      log.warn(
+        { err: failure },
+        `label sweep: stopped before the end (${error}); the rest is swept from ${nextRunAt.toISOString()}`,
+      );
     } finally {
       this.#sweeping = false;
     }
     const seconds = (performance.now() - clock) / 1000;
     sweepDuration.observe(seconds);
-    await finishSweep(prisma, this.owner, { issues: figures.issues, links: figures.links, changed: figures.changed, durationMs: Math.round(seconds * 1000), error, nextRunAt });
+    await finishSweep(prisma, this.owner, {
+      issues: figures.issues,
+      links: figures.links,
+      changed: figures.changed,
+      durationMs: Math.round(seconds * 1000),
+      error,
+      nextRunAt,
+    });
     const level = figures.changed > 0 ? "info" : "debug";
-    log[level](`label sweep: ${figures.issues} issue(s) due, ${figures.links} report(s), ${figures.changed} relabelled, in ${seconds.toFixed(2)}s`);
+    log[level](
+      `label sweep: ${figures.issues} issue(s) due, ${figures.links} report(s), ${figures.changed} relabelled, in ${seconds.toFixed(2)}s`,
+    );
     return figures;
   }
 
@@ -147,9 +170,13 @@ export class LabelSweepWorker {
     for (const decayed of issues) {
       // Another replica (or this one's next start) carries on at once.
       if (this.#stopping()) throw new SweepInterrupted("the process is stopping", 0);
-      if (this.#leaseLost) throw new SweepInterrupted("another replica took the sweep over (this one's lease ran out)", 0);
+      if (this.#leaseLost)
+        throw new SweepInterrupted("another replica took the sweep over (this one's lease ran out)", 0);
       if (run.applied >= this.#options.maxIssuesPerSweep) {
-        throw new SweepInterrupted(`relabelled ${run.applied} issues, the most one sweep does; the rest follow in the next`, this.#options.retryMs);
+        throw new SweepInterrupted(
+          `relabelled ${run.applied} issues, the most one sweep does; the rest follow in the next`,
+          this.#options.retryMs,
+        );
       }
       const repository = await run.get(decayed.repositoryId);
       if (repository === null || run.skipped(repository)) continue;
@@ -163,9 +190,15 @@ export class LabelSweepWorker {
         const retryAfterMs = githubRateLimitWait(error);
         if (retryAfterMs !== undefined) throw new SweepInterrupted(`GitHub rate limit at ${where}`, retryAfterMs);
         if (error instanceof InstallationUnavailable) {
-          this.deps.log.warn({ err: error.cause }, `label sweep: no token for installation ${repository.installationId} (${errorSummary(error.cause)}); its issues wait for the next sweep`);
+          this.deps.log.warn(
+            { err: error.cause },
+            `label sweep: no token for installation ${repository.installationId} (${errorSummary(error.cause)}); its issues wait for the next sweep`,
+          );
         } else {
-          this.deps.log.warn({ err: error }, `label sweep: could not apply the labels of ${where}; trying again at the next sweep`);
+          this.deps.log.warn(
+            { err: error },
+            `label sweep: could not apply the labels of ${where}; trying again at the next sweep`,
+          );
         }
       }
     }
@@ -173,7 +206,8 @@ export class LabelSweepWorker {
 
   async #renew(): Promise<void> {
     if (!this.#sweeping) return;
-    if (!(await renewSweep(this.deps.prisma, { owner: this.owner, leaseMs: this.#options.leaseMs }, this.#now()))) this.#leaseLost = true;
+    if (!(await renewSweep(this.deps.prisma, { owner: this.owner, leaseMs: this.#options.leaseMs }, this.#now())))
+      this.#leaseLost = true;
   }
 
   /** Started, and told to stop: a sweep run from a test or the CLI (never started) is not stopping. */
@@ -213,7 +247,14 @@ class SweepRun {
 
   get(id: bigint): Promise<RepositoryRef | null> {
     let row = this.#rows.get(id);
-    if (!row) this.#rows.set(id, (row = this.deps.prisma.repository.findUnique({ where: { id }, select: { id: true, installationId: true, owner: true, name: true } })));
+    if (!row)
+      this.#rows.set(
+        id,
+        (row = this.deps.prisma.repository.findUnique({
+          where: { id },
+          select: { id: true, installationId: true, owner: true, name: true },
+        })),
+      );
     return row;
   }
 
@@ -250,11 +291,16 @@ class SweepRun {
     if (this.skipped(repository)) return null;
     try {
       const octokit = await this.github(Number(repository.installationId));
-      return (await this.deps.configs.get(repository, installationConfigReader(octokit, repository.owner, repository.name))).frequency;
+      return (
+        await this.deps.configs.get(repository, installationConfigReader(octokit, repository.owner, repository.name))
+      ).frequency;
     } catch (error) {
       this.failed++;
       const cause = error instanceof InstallationUnavailable ? error.cause : error;
-      this.deps.log.warn({ err: cause }, `label sweep: cannot read the config of ${repository.owner}/${repository.name} (${errorSummary(cause)}); its issues wait for the next sweep`);
+      this.deps.log.warn(
+        { err: cause },
+        `label sweep: cannot read the config of ${repository.owner}/${repository.name} (${errorSummary(cause)}); its issues wait for the next sweep`,
+      );
       return null;
     }
   }

@@ -3,7 +3,14 @@ import { queueSettings, type QueueSettings } from "../config/queues.js";
 import { githubRateLimitWait } from "../github/errors.js";
 import { applyIssuesWithApp, type InstallationLabelDeps } from "../labels/installation-labels.js";
 import type { Engine } from "../store/database-url.js";
-import { labelsAbandoned, labelsApplied, labelsRetried, LABEL_JOBS, readClaimedLabelJobs, type ClaimedLabelJob } from "../store/label-jobs.js";
+import {
+  labelsAbandoned,
+  labelsApplied,
+  labelsRetried,
+  LABEL_JOBS,
+  readClaimedLabelJobs,
+  type ClaimedLabelJob,
+} from "../store/label-jobs.js";
 import { Prisma as Sql } from "../store/generated/sqlite/client.js";
 import { errorSummary } from "./error-summary.js";
 import { LeaseHolder } from "./lease-holder.js";
@@ -47,7 +54,13 @@ export class LabelWorker {
     this.#settings = queueSettings("labels", options);
     this.#coalesceMs = options.coalesceMs ?? 1_000;
     this.#queue = new PQueue({ concurrency: options.concurrency ?? 4 });
-    this.#leases = new LeaseHolder(deps.prisma, deps.engine, LABEL_JOBS, { owner: workerOwner(), leaseMs: this.#settings.leaseMs }, deps.log);
+    this.#leases = new LeaseHolder(
+      deps.prisma,
+      deps.engine,
+      LABEL_JOBS,
+      { owner: workerOwner(), leaseMs: this.#settings.leaseMs },
+      deps.log,
+    );
     this.#worker = new Worker({
       name: "labels",
       log: deps.log,
@@ -138,19 +151,32 @@ export class LabelWorker {
         error = settling;
       }
     }
-    const decision = decideRetry({ retryable: true, retryAfterMs: githubRateLimitWait(error) }, job.attempts, this.#settings);
+    const decision = decideRetry(
+      { retryable: true, retryAfterMs: githubRateLimitWait(error) },
+      job.attempts,
+      this.#settings,
+    );
     const reason = errorSummary(error);
     try {
       if (decision.retry) {
-        this.deps.log.warn({ err: error }, `labels: could not apply the labels of ${where}; retry in ${Math.ceil(decision.delayMs / 1000)}s: ${reason}`);
+        this.deps.log.warn(
+          { err: error },
+          `labels: could not apply the labels of ${where}; retry in ${Math.ceil(decision.delayMs / 1000)}s: ${reason}`,
+        );
         await this.#leases.settle(job.issueId, labelsRetried(decision.at));
       } else {
-        this.deps.log.error({ err: error }, `labels: could not apply the labels of ${where} after ${job.attempts} attempts; the decay sweep tries again: ${reason}`);
+        this.deps.log.error(
+          { err: error },
+          `labels: could not apply the labels of ${where} after ${job.attempts} attempts; the decay sweep tries again: ${reason}`,
+        );
         await this.#leases.settle(job.issueId, labelsAbandoned(new Date()));
       }
     } catch (recording) {
       this.#leases.drop(job.issueId);
-      this.deps.log.error({ err: recording }, `labels: could not record the failure for ${where}; its lease will expire and it runs again`);
+      this.deps.log.error(
+        { err: recording },
+        `labels: could not record the failure for ${where}; its lease will expire and it runs again`,
+      );
     }
   }
 }

@@ -2,7 +2,17 @@ import type { Logger } from "probot";
 import type { Engine } from "../store/database-url.js";
 import type { Prisma, Transaction } from "../store/database.js";
 import { Prisma as Sql } from "../store/generated/sqlite/client.js";
-import { claimLeases, deleteLeased, extended, releaseLeases, renewLeases, updateLeased, type Holder, type LeaseKey, type LeasedTable } from "../store/lease.js";
+import {
+  claimLeases,
+  deleteLeased,
+  extended,
+  releaseLeases,
+  renewLeases,
+  updateLeased,
+  type Holder,
+  type LeaseKey,
+  type LeasedTable,
+} from "../store/lease.js";
 
 /**
  * What one worker holds of one leased table: the rows it claimed and has not settled, each with the time its lease is
@@ -38,7 +48,10 @@ export class LeaseHolder<Key extends LeaseKey> {
    * Claims up to `limit` rows (narrowed by `where`), with the `returning` columns. A row already held here (taken
    * back after a lost renewal: it is still running here) is left out.
    */
-  async claim<Row extends { key: Key } = { key: Key }>(limit: number, query: { where?: Sql.Sql; returning?: Sql.Sql } = {}): Promise<Row[]> {
+  async claim<Row extends { key: Key } = { key: Key }>(
+    limit: number,
+    query: { where?: Sql.Sql; returning?: Sql.Sql } = {},
+  ): Promise<Row[]> {
     const from = Date.now();
     const rows = await claimLeases<Row>(this.prisma, this.engine, this.table, { ...this.holder, limit, ...query });
     const fresh = rows.filter((row) => !this.#held.has(String(row.key)));
@@ -56,7 +69,9 @@ export class LeaseHolder<Key extends LeaseKey> {
   async renew(): Promise<void> {
     if (this.#held.size === 0) return;
     const from = Date.now();
-    const keys = [...this.#held.values()].filter((held) => !this.#writing.has(String(held.key))).map((held) => held.key);
+    const keys = [...this.#held.values()]
+      .filter((held) => !this.#writing.has(String(held.key)))
+      .map((held) => held.key);
     const missing = new Set((await renewLeases(this.prisma, this.table, this.holder, keys)).map(String));
     const lost: string[] = [];
     for (const key of keys) {
@@ -69,7 +84,11 @@ export class LeaseHolder<Key extends LeaseKey> {
         lost.push(String(key));
       }
     }
-    if (lost.length > 0) this.log.warn({ keys: lost }, `${this.table.kind}: ${lost.length} lease(s) ran out before renewal and were taken over; this worker leaves them to the new holder`);
+    if (lost.length > 0)
+      this.log.warn(
+        { keys: lost },
+        `${this.table.kind}: ${lost.length} lease(s) ran out before renewal and were taken over; this worker leaves them to the new holder`,
+      );
   }
 
   /**
@@ -86,7 +105,13 @@ export class LeaseHolder<Key extends LeaseKey> {
   /** Records progress on a held row (`set`) and extends its lease. False when it was taken over. */
   async progress(key: Key, set: Sql.Sql, db: Prisma | Transaction = this.prisma): Promise<boolean> {
     const from = Date.now();
-    const written = await updateLeased(db, this.table, this.owner, key, Sql.sql`${extended(this.table, new Date(from + this.holder.leaseMs))}, ${set}`);
+    const written = await updateLeased(
+      db,
+      this.table,
+      this.owner,
+      key,
+      Sql.sql`${extended(this.table, new Date(from + this.holder.leaseMs))}, ${set}`,
+    );
     const held = this.#held.get(String(key));
     if (!written) this.lost(key);
     else if (held !== undefined) held.until = from + this.holder.leaseMs;
@@ -131,6 +156,9 @@ export class LeaseHolder<Key extends LeaseKey> {
   /** The row was found taken over: stop tracking it, and say so. */
   lost(key: Key): void {
     this.#held.delete(String(key));
-    this.log.warn({ key: String(key) }, `${this.table.kind}: lost the lease on ${String(key)} (it ran out and another worker took it over); leaving it to that worker`);
+    this.log.warn(
+      { key: String(key) },
+      `${this.table.kind}: lost the lease on ${String(key)} (it ran out and another worker took it over); leaving it to that worker`,
+    );
   }
 }

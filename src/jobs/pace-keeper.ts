@@ -1,4 +1,13 @@
-import { heedRateLimited, heedSignals, startPace, takeTurn, unitsPerSecond, waitUntil, type Pace, type PaceSignals } from "../domain/rate-pacing.js";
+import {
+  heedRateLimited,
+  heedSignals,
+  startPace,
+  takeTurn,
+  unitsPerSecond,
+  waitUntil,
+  type Pace,
+  type PaceSignals,
+} from "../domain/rate-pacing.js";
 import type { RateBudget } from "../providers/provider.js";
 import type { Prisma } from "../store/database.js";
 import { changeSharedPace, type BudgetLock } from "../store/helpdesk-budgets.js";
@@ -29,12 +38,18 @@ export abstract class PaceKeeper {
 
   /** an answer's rate-limit signals, for the turn `ticket`; returns until when to wait (now or earlier: not at all) */
   async heed(key: string, budget: RateBudget, signals: PaceSignals, ticket: number): Promise<number> {
-    return waitUntil(await this.#change(key, budget, (pace, now) => heedSignals(pace, signals, ticket, now)), Date.now());
+    return waitUntil(
+      await this.#change(key, budget, (pace, now) => heedSignals(pace, signals, ticket, now)),
+      Date.now(),
+    );
   }
 
   /** a 429 with the wait it named; returns until when to wait */
   async rateLimited(key: string, budget: RateBudget, retryAfterMs: number | undefined): Promise<number> {
-    return waitUntil(await this.#change(key, budget, (pace, now) => heedRateLimited(pace, retryAfterMs, now)), Date.now());
+    return waitUntil(
+      await this.#change(key, budget, (pace, now) => heedRateLimited(pace, retryAfterMs, now)),
+      Date.now(),
+    );
   }
 
   /** the announced (or default) rate, as last seen here: for how much work to claim ahead */
@@ -94,7 +109,11 @@ export class SharedPaces extends PaceKeeper {
   /** Noted here at once (this process paces by it), written with the next change of the row. */
   override heed(key: string, budget: RateBudget, signals: PaceSignals, ticket: number): Promise<number> {
     const change: PaceChange = (pace, now) => heedSignals(pace, signals, ticket, now);
-    const pending = this.#pending.get(key) ?? { budget, changes: [], timer: setTimeout(() => void this.#flush(key), HEED_FLUSH_MS).unref() };
+    const pending = this.#pending.get(key) ?? {
+      budget,
+      changes: [],
+      timer: setTimeout(() => void this.#flush(key), HEED_FLUSH_MS).unref(),
+    };
     pending.changes.push(change);
     this.#pending.set(key, pending);
     const now = Date.now();
@@ -107,10 +126,20 @@ export class SharedPaces extends PaceKeeper {
     clearTimeout(pending?.timer);
     const heard = pending?.changes ?? [];
     try {
-      const pace = await changeSharedPace(this.prisma, key, budget, (pace, now) => change(heard.reduce((before, apply) => apply(before, now), pace), now), {
-        lock: this.lock,
-        rowExists: this.#rows.has(key),
-      });
+      const pace = await changeSharedPace(
+        this.prisma,
+        key,
+        budget,
+        (pace, now) =>
+          change(
+            heard.reduce((before, apply) => apply(before, now), pace),
+            now,
+          ),
+        {
+          lock: this.lock,
+          rowExists: this.#rows.has(key),
+        },
+      );
       this.#rows.add(key);
       return pace;
     } catch (error) {
@@ -127,7 +156,11 @@ export class SharedPaces extends PaceKeeper {
   }
 
   #requeue(key: string, budget: RateBudget, change: PaceChange): void {
-    const pending = this.#pending.get(key) ?? { budget, changes: [], timer: setTimeout(() => void this.#flush(key), HEED_FLUSH_MS).unref() };
+    const pending = this.#pending.get(key) ?? {
+      budget,
+      changes: [],
+      timer: setTimeout(() => void this.#flush(key), HEED_FLUSH_MS).unref(),
+    };
     pending.changes.unshift(change);
     this.#pending.set(key, pending);
   }

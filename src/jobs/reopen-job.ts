@@ -6,7 +6,14 @@ import type { Prisma } from "../store/database.js";
 import { REOPEN_JOBS } from "../store/helpdesk-jobs.js";
 import type { Merged } from "../providers/provider.js";
 import { recordMerge } from "../store/conversation-aliases.js";
-import { followUpDone, jobDone, noteAndReopenDone, noteDone, readClaimedJobs, type ClaimedJob } from "../store/reopen-jobs.js";
+import {
+  followUpDone,
+  jobDone,
+  noteAndReopenDone,
+  noteDone,
+  readClaimedJobs,
+  type ClaimedJob,
+} from "../store/reopen-jobs.js";
 import type { HelpdeskJobKind, JobContext } from "./helpdesk-jobs.js";
 import { callsInFlight, type CallKind } from "./helpdesk-lanes.js";
 
@@ -19,9 +26,19 @@ import { callsInFlight, type CallKind } from "./helpdesk-lanes.js";
 export function reopenJobs(
   prisma: Prisma,
   log: Logger,
-  options: { settings: QueueSettings; lookaheadSeconds: number; dryRun: boolean; settled: (closeId: number) => Promise<void> },
+  options: {
+    settings: QueueSettings;
+    lookaheadSeconds: number;
+    dryRun: boolean;
+    settled: (closeId: number) => Promise<void>;
+  },
 ): HelpdeskJobKind<ClaimedJob> {
-  const call = async (context: JobContext, kind: CallKind, description: string, send: () => Promise<Merged | void>): Promise<Merged | void> => {
+  const call = async (
+    context: JobContext,
+    kind: CallKind,
+    description: string,
+    send: () => Promise<Merged | void>,
+  ): Promise<Merged | void> => {
     if (options.dryRun) return log.info(`[dry-run] Would ${description}`);
     return context.send(kind, send);
   };
@@ -29,7 +46,12 @@ export function reopenJobs(
     name: "reopen",
     table: REOPEN_JOBS,
     settings: options.settings,
-    lookahead: (lanes, lane) => reopenLookahead(lanes.callsPerSecond(lane.provider, "reopen"), options.lookaheadSeconds, lane.client.addNoteAndReopen === undefined ? 2 : 1),
+    lookahead: (lanes, lane) =>
+      reopenLookahead(
+        lanes.callsPerSecond(lane.provider, "reopen"),
+        options.lookaheadSeconds,
+        lane.client.addNoteAndReopen === undefined ? 2 : 1,
+      ),
     read: (ids, owner) => readClaimedJobs(prisma, ids, owner),
     async run(job, context) {
       const { lane, leases } = context;
@@ -41,9 +63,17 @@ export function reopenJobs(
       // The helpdesk answered for the conversation this one was merged into: the link and its jobs move to it.
       const follow = async (outcome: Merged | void) => {
         if (outcome === undefined || outcome.mergedInto === ref.conversationId) return;
-        const merge = { provider: job.provider, account: job.account, from: ref.conversationId, to: outcome.mergedInto };
+        const merge = {
+          provider: job.provider,
+          account: job.account,
+          from: ref.conversationId,
+          to: outcome.mergedInto,
+        };
         const issues = await recordMerge(prisma, merge, { readSurvivor: true });
-        log.info({ job: job.id, ...merge }, `reopen: ${what} was merged into ${outcome.mergedInto}; ${issues.length} issue(s) now link that one`);
+        log.info(
+          { job: job.id, ...merge },
+          `reopen: ${what} was merged into ${outcome.mergedInto}; ${issues.length} issue(s) now link that one`,
+        );
         ref = { ...ref, conversationId: outcome.mergedInto };
         what = `${lane.name} conversation ${outcome.mergedInto}`;
       };
@@ -51,13 +81,18 @@ export function reopenJobs(
         if (!job.noteDone && client.addNoteAndReopen !== undefined) {
           const orFollowUp = followsUp ? " (or, if it is closed, create a follow-up carrying the note)" : "";
           // A retry (attempts > 1) may follow a call whose outcome is unknown: the client looks for the note first.
-          await call(context, "note", `add a note to and reopen ${what}${orFollowUp}: ${JSON.stringify(job.note)}`, () =>
-            client.addNoteAndReopen!(ref, job.note, { retry: job.attempts > 1 }),
+          await call(
+            context,
+            "note",
+            `add a note to and reopen ${what}${orFollowUp}: ${JSON.stringify(job.note)}`,
+            () => client.addNoteAndReopen!(ref, job.note, { retry: job.attempts > 1 }),
           );
           if (!(await leases.settle(job.id, noteAndReopenDone()))) return;
         } else {
           if (!job.noteDone) {
-            const noted = await call(context, "note", `add a note to ${what}: ${JSON.stringify(job.note)}`, () => client.addNote(ref, job.note));
+            const noted = await call(context, "note", `add a note to ${what}: ${JSON.stringify(job.note)}`, () =>
+              client.addNote(ref, job.note),
+            );
             if (!(await leases.progress(job.id, noteDone()))) return;
             await follow(noted);
           }
@@ -70,7 +105,10 @@ export function reopenJobs(
         const key = followUpKey(job);
         const followUpId = await context.send("reopen", () => client.createFollowUp!(ref, job.note, key));
         if (!(await leases.settle(job.id, followUpDone(followUpId)))) return;
-        log.info({ ...fields, followUpId }, `reopen: ${what} is closed for good; created follow-up ${followUpId} carrying the note (job ${job.id})`);
+        log.info(
+          { ...fields, followUpId },
+          `reopen: ${what} is closed for good; created follow-up ${followUpId} carrying the note (job ${job.id})`,
+        );
         await options.settled(job.closeId);
         return;
       }

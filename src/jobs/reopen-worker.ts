@@ -76,16 +76,39 @@ export class ReopenWorker {
       await markSummaryDue(this.prisma, [closeId]);
       this.wake();
     };
-    const reopen = new HelpdeskJobs(reopenJobs(prisma, log, { settings: queueSettings("reopen", options), lookaheadSeconds, dryRun, settled }), this.#lanes, prisma, engine, this.owner, log, wake);
-    const notes = new HelpdeskJobs(linkNoteJobs(prisma, log, { settings: queueSettings("linkNote", options), lookaheadSeconds, dryRun }), this.#lanes, prisma, engine, this.owner, log, wake);
+    const reopen = new HelpdeskJobs(
+      reopenJobs(prisma, log, { settings: queueSettings("reopen", options), lookaheadSeconds, dryRun, settled }),
+      this.#lanes,
+      prisma,
+      engine,
+      this.owner,
+      log,
+      wake,
+    );
+    const notes = new HelpdeskJobs(
+      linkNoteJobs(prisma, log, { settings: queueSettings("linkNote", options), lookaheadSeconds, dryRun }),
+      this.#lanes,
+      prisma,
+      engine,
+      this.owner,
+      log,
+      wake,
+    );
     // Claimed in this order each round, so a lane's queue gets its reopen calls before the notes and reads behind them.
     this.#kinds = [reopen, notes];
     if (options.enrichment !== undefined) {
-      const kind = enrichmentJobs(prisma, log, options.enrichment, { settings: queueSettings("enrichment", options), lookaheadSeconds });
+      const kind = enrichmentJobs(prisma, log, options.enrichment, {
+        settings: queueSettings("enrichment", options),
+        lookaheadSeconds,
+      });
       this.#kinds.push(new HelpdeskJobs(kind, this.#lanes, prisma, engine, this.owner, log, wake));
     }
     const summary = queueSettings("summary", { leaseMs: options.leaseMs, maxAttempts: options.maxSummaryAttempts });
-    this.#summaries = new SummaryComments(prisma, engine, github, log, this.owner, { settings: summary, dryRun, appId: options.appId });
+    this.#summaries = new SummaryComments(prisma, engine, github, log, this.owner, {
+      settings: summary,
+      dryRun,
+      appId: options.appId,
+    });
     this.#worker = new Worker({
       name: "reopen",
       log,
@@ -93,7 +116,10 @@ export class ReopenWorker {
       tick: () => this.#tick(),
       heartbeat: {
         // Every third of the shortest lease held: each kind keeps two renewals of margin.
-        leaseMs: Math.min(summary.leaseMs, ...(["reopen", "linkNote", "enrichment"] as const).map((name) => queueSettings(name, options).leaseMs)),
+        leaseMs: Math.min(
+          summary.leaseMs,
+          ...(["reopen", "linkNote", "enrichment"] as const).map((name) => queueSettings(name, options).leaseMs),
+        ),
         renew: async () => {
           for (const kind of this.#kinds) await kind.renew();
           await this.#summaries.renew();
@@ -144,7 +170,10 @@ export class ReopenWorker {
       const name = providers.get(provider)?.name ?? provider;
       const closes = await killUnrunnableJobs(this.prisma, provider, `${name}: ${NOT_CONFIGURED}`);
       if (closes.length === 0) continue;
-      this.log.error({ provider, closes }, `reopen: ${name} is not configured; its jobs are dead ("provider not configured"). Set its credentials, then \`closeloop retry --dead\``);
+      this.log.error(
+        { provider, closes },
+        `reopen: ${name} is not configured; its jobs are dead ("provider not configured"). Set its credentials, then \`closeloop retry --dead\``,
+      );
       await markSummaryDue(this.prisma, closes);
     }
   }

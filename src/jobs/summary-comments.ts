@@ -6,7 +6,14 @@ import { renderReopenSummary, showsDetails, summaryMarker } from "../domain/reop
 import { providers } from "../providers/registry.js";
 import type { Engine } from "../store/database-url.js";
 import type { Prisma } from "../store/database.js";
-import { readDueSummaries, summaryDue, summaryFailed, summaryWritten, SUMMARIES, type DueSummary } from "../store/reopen-jobs.js";
+import {
+  readDueSummaries,
+  summaryDue,
+  summaryFailed,
+  summaryWritten,
+  SUMMARIES,
+  type DueSummary,
+} from "../store/reopen-jobs.js";
 import { errorSummary } from "./error-summary.js";
 import { LeaseHolder } from "./lease-holder.js";
 import { decideRetry } from "./retry-policy.js";
@@ -60,29 +67,46 @@ export class SummaryComments {
     const where = `${summary.owner}/${summary.repo}#${summary.number}`;
     const names = Object.fromEntries([...providers.values()].map((definition) => [definition.id, definition.name]));
     const details = showsDetails(summary.details, summary.repositoryPrivate);
-    const body = renderReopenSummary({ closeId: summary.closeId, reason: summary.reason, jobs: summary.jobs, names, details });
+    const body = renderReopenSummary({
+      closeId: summary.closeId,
+      reason: summary.reason,
+      jobs: summary.jobs,
+      names,
+      details,
+    });
     try {
       if (body === summary.body) {
         await this.#leases.settle(summary.closeId, summaryWritten(summary, { commentId: summary.commentId, body }));
         return;
       }
       if (this.options.dryRun) {
-        this.log.info(`[dry-run] Would ${summary.commentId === null ? "comment on" : "edit the summary comment on"} ${where}:\n${body}`);
+        this.log.info(
+          `[dry-run] Would ${summary.commentId === null ? "comment on" : "edit the summary comment on"} ${where}:\n${body}`,
+        );
         await this.#leases.settle(summary.closeId, summaryWritten(summary, { commentId: summary.commentId, body }));
         return;
       }
       // Its lease about to run out (this process starved): hand it back rather than post beside another worker.
-      if (!this.#leases.holds(summary.closeId, this.options.settings.leaseMs / 3)) return await this.#leases.release([summary.closeId]);
+      if (!this.#leases.holds(summary.closeId, this.options.settings.leaseMs / 3))
+        return await this.#leases.release([summary.closeId]);
       const commentId = await this.#post(summary, body);
       if (await this.#leases.settle(summary.closeId, summaryWritten(summary, { commentId, body }))) {
-        this.log.info({ close: summary.closeId }, `reopen: ${summary.commentId === null ? "posted" : "updated"} the summary comment on ${where}`);
+        this.log.info(
+          { close: summary.closeId },
+          `reopen: ${summary.commentId === null ? "posted" : "updated"} the summary comment on ${where}`,
+        );
       }
     } catch (error) {
       const reason = errorSummary(error);
       const decision = decideRetry({ retryable: true }, summary.attempts, this.options.settings);
       const retryAt = decision.retry ? decision.at : null;
-      this.log.error({ err: error, close: summary.closeId }, `reopen: could not write the summary comment on ${where}${decision.retry ? "; will retry" : "; giving up"}: ${reason}`);
-      await this.#leases.settle(summary.closeId, summaryFailed(reason, retryAt)).catch(() => this.#leases.drop(summary.closeId));
+      this.log.error(
+        { err: error, close: summary.closeId },
+        `reopen: could not write the summary comment on ${where}${decision.retry ? "; will retry" : "; giving up"}: ${reason}`,
+      );
+      await this.#leases
+        .settle(summary.closeId, summaryFailed(reason, retryAt))
+        .catch(() => this.#leases.drop(summary.closeId));
     }
   }
 
@@ -94,7 +118,12 @@ export class SummaryComments {
     // A previous attempt may have posted and died before recording it: find that comment rather than post twice. A
     // recorded id is one closeloop posted itself, so it is edited without looking.
     if (commentId === null && summary.attempts > 1 && this.options.appId !== undefined) {
-      commentId = await findSummaryComment(octokit, { ...issue, issue_number: summary.number }, summary.closeId, this.options.appId);
+      commentId = await findSummaryComment(
+        octokit,
+        { ...issue, issue_number: summary.number },
+        summary.closeId,
+        this.options.appId,
+      );
     }
     if (commentId !== null) {
       try {
@@ -115,9 +144,16 @@ export class SummaryComments {
  * comment; only GitHub sets `performed_via_github_app`, so a copy cannot make closeloop edit (or adopt) a stranger's
  * comment, nor skip posting its own.
  */
-async function findSummaryComment(octokit: ProbotOctokit, issue: { owner: string; repo: string; issue_number: number }, closeId: number, appId: number): Promise<bigint | null> {
+async function findSummaryComment(
+  octokit: ProbotOctokit,
+  issue: { owner: string; repo: string; issue_number: number },
+  closeId: number,
+  appId: number,
+): Promise<bigint | null> {
   const marker = summaryMarker(closeId);
   const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...issue, per_page: 100 });
-  const found = comments.find((comment) => comment.performed_via_github_app?.id === appId && comment.body?.startsWith(marker));
+  const found = comments.find(
+    (comment) => comment.performed_via_github_app?.id === appId && comment.body?.startsWith(marker),
+  );
   return found === undefined ? null : BigInt(found.id);
 }

@@ -38,7 +38,11 @@ export class Worker {
 
   constructor(shape: WorkerShape) {
     this.#shape = shape;
-    this.#loop = new PollLoop(() => shape.tick(), shape.idleMs, (error) => shape.log.error({ err: error }, `${shape.name}: a round of work failed; trying again`));
+    this.#loop = new PollLoop(
+      () => shape.tick(),
+      shape.idleMs,
+      (error) => shape.log.error({ err: error }, `${shape.name}: a round of work failed; trying again`),
+    );
   }
 
   /** The worker was started and has not been told to stop: loops check this between items. */
@@ -51,9 +55,16 @@ export class Worker {
     this.#running = true;
     const heartbeat = this.#shape.heartbeat;
     if (heartbeat !== undefined) {
-      this.#heartbeat = setInterval(() => {
-        heartbeat.renew().catch((error: unknown) => this.#shape.log.warn({ err: error }, `${this.#shape.name}: could not renew leases; trying again`));
-      }, Math.max(100, Math.floor(heartbeat.leaseMs / 3)));
+      this.#heartbeat = setInterval(
+        () => {
+          heartbeat
+            .renew()
+            .catch((error: unknown) =>
+              this.#shape.log.warn({ err: error }, `${this.#shape.name}: could not renew leases; trying again`),
+            );
+        },
+        Math.max(100, Math.floor(heartbeat.leaseMs / 3)),
+      );
     }
     this.#loop.start();
   }
@@ -73,15 +84,23 @@ export class Worker {
       return "drained" as const;
     })();
     let bound: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<"timeout">((resolve) => (bound = setTimeout(() => resolve("timeout"), this.#shape.stopTimeoutMs ?? 15_000)));
+    const timedOut = new Promise<"timeout">(
+      (resolve) => (bound = setTimeout(() => resolve("timeout"), this.#shape.stopTimeoutMs ?? 15_000)),
+    );
     const outcome = await Promise.race([drained, timedOut]);
     clearTimeout(bound);
-    if (outcome === "timeout") this.#shape.log.warn(`${this.#shape.name}: stopped with work still in flight; its leases expire and another worker takes it over`);
+    if (outcome === "timeout")
+      this.#shape.log.warn(
+        `${this.#shape.name}: stopped with work still in flight; its leases expire and another worker takes it over`,
+      );
     clearInterval(this.#heartbeat);
     try {
       await this.#shape.afterStop?.();
     } catch (error) {
-      this.#shape.log.warn({ err: error }, `${this.#shape.name}: could not hand back unstarted work; its leases will expire`);
+      this.#shape.log.warn(
+        { err: error },
+        `${this.#shape.name}: could not hand back unstarted work; its leases will expire`,
+      );
     }
   }
 }

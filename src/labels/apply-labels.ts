@@ -3,7 +3,13 @@ import type { RepoConfig } from "../config/repo-config.js";
 import type { Frequency } from "../domain/frequency.js";
 import { planLabels, type LabelToCreate } from "../domain/label-plan.js";
 import type { Prisma } from "../store/database.js";
-import { clearLabelError, readLabelInputs, recordIssueLabels, recordLabelError, type LabelWrite } from "../store/labels.js";
+import {
+  clearLabelError,
+  readLabelInputs,
+  recordIssueLabels,
+  recordLabelError,
+  type LabelWrite,
+} from "../store/labels.js";
 import { githubErrorCodes, githubMessage as message, githubRefused, githubStatus as status } from "../github/errors.js";
 import { repositoryLabels } from "./repository-labels.js";
 import type { IssueRef } from "../domain/refs.js";
@@ -54,11 +60,20 @@ export async function applyIssueLabels(
     const known = repositoryLabels(prisma);
     if (payload) known.learn(issue.repository.id, payload.labels);
 
-    const plan = planLabels({ ...inputs, payload, repositoryHas: (name) => known.has(issue.repository.id, name), config, now });
+    const plan = planLabels({
+      ...inputs,
+      payload,
+      repositoryHas: (name) => known.has(issue.repository.id, name),
+      config,
+      now,
+    });
     const { frequency } = plan;
     const writes: LabelWrite[] = [...plan.observed];
     let dueAt = plan.dueAt;
-    const evaluation = () => (frequency === inputs.frequency && sameTime(dueAt, inputs.labelsDueAt) && inputs.staleAt === null ? undefined : { frequency, dueAt });
+    const evaluation = () =>
+      frequency === inputs.frequency && sameTime(dueAt, inputs.labelsDueAt) && inputs.staleAt === null
+        ? undefined
+        : { frequency, dueAt };
     // The labels are as they should be (or as a dry run says they would be): a stale mark read here is done with.
     const settled = inputs.staleAt;
     const outcome: LabelOutcome = { frequency, added: [], removed: [] };
@@ -71,7 +86,9 @@ export async function applyIssueLabels(
       // The sweep comes back when the pause ends; until then no call is made to a repository that refuses them.
       const resume = new Date(inputs.labelError.at.getTime() + LABEL_ERROR_PAUSE_MS);
       if (dueAt === null || dueAt > resume) dueAt = resume;
-      writer.log.debug(`${where}: label writes to this repository are paused until ${resume.toISOString()} (${inputs.labelError.message})`);
+      writer.log.debug(
+        `${where}: label writes to this repository are paused until ${resume.toISOString()} (${inputs.labelError.message})`,
+      );
       await recordIssueLabels(prisma, inputs.issueId, writes, evaluation());
       return { ...outcome, skipped: "paused" };
     }
@@ -79,7 +96,10 @@ export async function applyIssueLabels(
     if (writer.dryRun) {
       for (const name of plan.add) {
         const created = plan.create.find((label) => label.name === name);
-        if (created) writer.log.info(`[dry-run] Would create label "${name}" (#${created.color}) in ${issue.repository.owner}/${issue.repository.name}`);
+        if (created)
+          writer.log.info(
+            `[dry-run] Would create label "${name}" (#${created.color}) in ${issue.repository.owner}/${issue.repository.name}`,
+          );
         writer.log.info(`[dry-run] Would add label "${name}" to ${where}`);
       }
       for (const name of plan.remove) writer.log.info(`[dry-run] Would remove label "${name}" from ${where}`);
@@ -99,14 +119,26 @@ export async function applyIssueLabels(
         const response = await octokit.rest.issues.addLabels({ ...repo, issue_number: issue.number, labels: adding });
         const at = githubTime(response.headers, now);
         known.learn(issue.repository.id, adding);
-        const frequencyLabels = new Set([config.frequency.daily.label, config.frequency.weekly.label].map((label) => label.toLowerCase()));
-        for (const name of adding) writes.push({ name, present: true, at, applied: true, kind: frequencyLabels.has(name.toLowerCase()) ? "frequency" : "team" });
+        const frequencyLabels = new Set(
+          [config.frequency.daily.label, config.frequency.weekly.label].map((label) => label.toLowerCase()),
+        );
+        for (const name of adding)
+          writes.push({
+            name,
+            present: true,
+            at,
+            applied: true,
+            kind: frequencyLabels.has(name.toLowerCase()) ? "frequency" : "team",
+          });
         outcome.added = adding;
       }
       for (const name of plan.remove) {
         let at = now;
         try {
-          at = githubTime((await octokit.rest.issues.removeLabel({ ...repo, issue_number: issue.number, name })).headers, now);
+          at = githubTime(
+            (await octokit.rest.issues.removeLabel({ ...repo, issue_number: issue.number, name })).headers,
+            now,
+          );
         } catch (error) {
           // 404: the label is not on the issue (any more): what we wanted.
           if (status(error) !== 404) throw error;
@@ -126,7 +158,9 @@ export async function applyIssueLabels(
         return { ...outcome, skipped: "denied" };
       }
       if (status(error) === 404 || status(error) === 410) {
-        writer.log.warn(`${where}: the issue is gone or closeloop cannot see it (GitHub answered ${status(error)}); its labels are left alone`);
+        writer.log.warn(
+          `${where}: the issue is gone or closeloop cannot see it (GitHub answered ${status(error)}); its labels are left alone`,
+        );
         // Not tried again by the sweep: an event brings the issue back if it comes back.
         await recordIssueLabels(prisma, inputs.issueId, [], undefined, settled);
         return { ...outcome, skipped: "not-found" };
@@ -136,7 +170,10 @@ export async function applyIssueLabels(
     await recordIssueLabels(prisma, inputs.issueId, writes, evaluation(), settled);
     if (inputs.labelError) await clearLabelError(prisma, issue.repository.id);
     if (outcome.added.length + outcome.removed.length > 0) {
-      writer.log.info({ added: outcome.added, removed: outcome.removed }, `${where}: labels ${describeChange(outcome)}`);
+      writer.log.info(
+        { added: outcome.added, removed: outcome.removed },
+        `${where}: labels ${describeChange(outcome)}`,
+      );
     }
     return outcome;
   });
@@ -146,14 +183,27 @@ export async function applyIssueLabels(
  * Creates a frequency label with its configured colour. Returns whether the label can be added: true when it exists
  * now (created, or already there though closeloop had not seen it), false when GitHub rejects its name.
  */
-async function createLabel(writer: LabelWriter, known: ReturnType<typeof repositoryLabels>, issue: IssueRef, label: LabelToCreate): Promise<boolean> {
+async function createLabel(
+  writer: LabelWriter,
+  known: ReturnType<typeof repositoryLabels>,
+  issue: IssueRef,
+  label: LabelToCreate,
+): Promise<boolean> {
   const { name, color, description } = label;
   try {
-    await writer.octokit.rest.issues.createLabel({ owner: issue.repository.owner, repo: issue.repository.name, name, color, description });
+    await writer.octokit.rest.issues.createLabel({
+      owner: issue.repository.owner,
+      repo: issue.repository.name,
+      name,
+      color,
+      description,
+    });
   } catch (error) {
     if (status(error) !== 422) throw error;
     if (!githubErrorCodes(error).includes("already_exists")) {
-      writer.log.error(`${issue.repository.owner}/${issue.repository.name}: GitHub rejects the label "${name}" (${message(error)}); change its name in .github/closeloop.yml`);
+      writer.log.error(
+        `${issue.repository.owner}/${issue.repository.name}: GitHub rejects the label "${name}" (${message(error)}); change its name in .github/closeloop.yml`,
+      );
       return false;
     }
   }

@@ -26,7 +26,11 @@ export interface InstallationLabelDeps {
  * labels the newest payload showed), closeloop's own record of the issue's labels stands in. Then, when `project.url`
  * is set, the issue's number field in that project (docs/projects.md), from the same links.
  */
-export async function applyLabelsWithApp(deps: InstallationLabelDeps, issue: IssueRef, seen?: PayloadLabels): Promise<LabelOutcome & { project: ProjectOutcome }> {
+export async function applyLabelsWithApp(
+  deps: InstallationLabelDeps,
+  issue: IssueRef,
+  seen?: PayloadLabels,
+): Promise<LabelOutcome & { project: ProjectOutcome }> {
   const octokit = await deps.github(Number(issue.repository.installationId));
   const { owner, name } = issue.repository;
   const config = await deps.configs.get(issue.repository, installationConfigReader(octokit, owner, name));
@@ -41,7 +45,11 @@ export async function applyLabelsWithApp(deps: InstallationLabelDeps, issue: Iss
  * another, then their project fields together, so the sets that can share a GraphQL document do (docs/projects.md,
  * Batching). Returns, per issue in order, null when done or the error that failed it, for the caller's retry.
  */
-export async function applyIssuesWithApp(deps: InstallationLabelDeps, installationId: bigint, issues: readonly { issue: IssueRef; seen?: PayloadLabels }[]): Promise<unknown[]> {
+export async function applyIssuesWithApp(
+  deps: InstallationLabelDeps,
+  installationId: bigint,
+  issues: readonly { issue: IssueRef; seen?: PayloadLabels }[],
+): Promise<unknown[]> {
   const octokit = await deps.github(Number(installationId));
   const writer = { octokit, log: deps.log, dryRun: deps.dryRun ?? false };
   const now = deps.now?.() ?? new Date();
@@ -49,7 +57,10 @@ export async function applyIssuesWithApp(deps: InstallationLabelDeps, installati
   const labelled: { issue: IssueRef; config: Awaited<ReturnType<RepoConfigCache["get"]>>; index: number }[] = [];
   for (const [index, { issue, seen }] of issues.entries()) {
     try {
-      const config = await deps.configs.get(issue.repository, installationConfigReader(octokit, issue.repository.owner, issue.repository.name));
+      const config = await deps.configs.get(
+        issue.repository,
+        installationConfigReader(octokit, issue.repository.owner, issue.repository.name),
+      );
       await applyIssueLabels(deps.prisma, writer, issue, config, seen, now);
       labelled.push({ issue, config, index });
       failures[index] = null;

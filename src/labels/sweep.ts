@@ -51,7 +51,7 @@ export async function sweepDueIssues(
 ): Promise<SweepFigures> {
   const batchSize = options.batchSize ?? 500;
   const figures: SweepFigures = { issues: 0, links: 0, changed: 0, batches: 0 };
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const due = await store.readDue(now, after, batchSize);
     if (due.length === 0) return figures;
     after = due.at(-1)!.issueId;
@@ -78,19 +78,34 @@ export async function sweepDueIssues(
   }
 }
 
-async function evaluate(due: readonly DueIssue[], now: Date, rulesFor: RulesFor): Promise<{ evaluations: Evaluation[]; changed: DecayedIssue[] }> {
+async function evaluate(
+  due: readonly DueIssue[],
+  now: Date,
+  rulesFor: RulesFor,
+): Promise<{ evaluations: Evaluation[]; changed: DecayedIssue[] }> {
   const rules = new Map<bigint, FrequencyRules | null>();
   const evaluations: Evaluation[] = [];
   const changed: DecayedIssue[] = [];
   for (const issue of due) {
     let repositoryRules = rules.get(issue.repositoryId);
-    if (repositoryRules === undefined) rules.set(issue.repositoryId, (repositoryRules = await rulesFor(issue.repositoryId)));
+    if (repositoryRules === undefined)
+      rules.set(issue.repositoryId, (repositoryRules = await rulesFor(issue.repositoryId)));
     // Its repository's rules are unknown now: left due, untouched, for the next sweep.
     if (repositoryRules === null) continue;
     const frequency = frequencyOf(issue.reports, now, repositoryRules);
-    evaluations.push({ issueId: issue.issueId, frequency, dueAt: nextFrequencyChange(issue.reports, now, repositoryRules) });
+    evaluations.push({
+      issueId: issue.issueId,
+      frequency,
+      dueAt: nextFrequencyChange(issue.reports, now, repositoryRules),
+    });
     if (frequency !== issue.frequency || issue.stale) {
-      changed.push({ issueId: issue.issueId, repositoryId: issue.repositoryId, number: issue.number, from: issue.frequency as Frequency | null, to: frequency });
+      changed.push({
+        issueId: issue.issueId,
+        repositoryId: issue.repositoryId,
+        number: issue.number,
+        from: issue.frequency as Frequency | null,
+        to: frequency,
+      });
     }
   }
   return { evaluations, changed };

@@ -1,10 +1,33 @@
 import type { RepoConfig } from "../config/repo-config.js";
-import { nextProjectChange, parseProjectUrl, planProjectWrite, projectKey, projectValueOf, type ProjectAddress, type ProjectPlan } from "../domain/project-field.js";
+import {
+  nextProjectChange,
+  parseProjectUrl,
+  planProjectWrite,
+  projectKey,
+  projectValueOf,
+  type ProjectAddress,
+  type ProjectPlan,
+} from "../domain/project-field.js";
 import type { IssueRef } from "../domain/refs.js";
 import { LABEL_ERROR_PAUSE_MS, sameTime, type LabelWriter } from "../labels/apply-labels.js";
 import type { Prisma } from "../store/database.js";
-import { clearProjectError, readProjectInputs, recordProjectError, recordProjectField, type ProjectInputs } from "../store/project-fields.js";
-import { addItem, describeProject, findProject, ProjectUnreachable, SET_BATCH, setNumber, setNumbers, type ProjectIds } from "./project-api.js";
+import {
+  clearProjectError,
+  readProjectInputs,
+  recordProjectError,
+  recordProjectField,
+  type ProjectInputs,
+} from "../store/project-fields.js";
+import {
+  addItem,
+  describeProject,
+  findProject,
+  ProjectUnreachable,
+  SET_BATCH,
+  setNumber,
+  setNumbers,
+  type ProjectIds,
+} from "./project-api.js";
 
 /** After GitHub refuses the project (missing, no permission, wrong field type), writes for the repository wait this long. */
 export const PROJECT_ERROR_PAUSE_MS = LABEL_ERROR_PAUSE_MS;
@@ -37,7 +60,13 @@ export function forgetProjectIds(): void {
  * A project GitHub will not let closeloop use is recorded for the repository (`ProjectError`), logged once, and left
  * alone for an hour; a rate limit is thrown for the caller's retry.
  */
-export async function applyProjectField(prisma: Prisma, writer: LabelWriter, issue: IssueRef, config: RepoConfig, now: Date = new Date()): Promise<ProjectOutcome> {
+export async function applyProjectField(
+  prisma: Prisma,
+  writer: LabelWriter,
+  issue: IssueRef,
+  config: RepoConfig,
+  now: Date = new Date(),
+): Promise<ProjectOutcome> {
   const prepared = await prepare(prisma, writer, issue, config, now);
   if ("outcome" in prepared) return prepared.outcome;
   return finish(prisma, writer, prepared, () => write(writer, prepared));
@@ -50,9 +79,17 @@ export async function applyProjectField(prisma: Prisma, writer: LabelWriter, iss
  * again as applyProjectField would. Returns, per issue in order, its outcome or the error that failed it (a rate
  * limit or a network error fails every issue of its request; the caller retries them).
  */
-export async function applyProjectFields(prisma: Prisma, writer: LabelWriter, issues: readonly { issue: IssueRef; config: RepoConfig }[], now: Date = new Date()): Promise<(ProjectOutcome | { error: unknown })[]> {
+export async function applyProjectFields(
+  prisma: Prisma,
+  writer: LabelWriter,
+  issues: readonly { issue: IssueRef; config: RepoConfig }[],
+  now: Date = new Date(),
+): Promise<(ProjectOutcome | { error: unknown })[]> {
   const results: (ProjectOutcome | { error: unknown })[] = [];
-  const batches = new Map<string, { prepared: Prepared & { plan: { kind: "set"; itemId: string } }; index: number }[]>();
+  const batches = new Map<
+    string,
+    { prepared: Prepared & { plan: { kind: "set"; itemId: string } }; index: number }[]
+  >();
   for (const [index, { issue, config }] of issues.entries()) {
     try {
       const prepared = await prepare(prisma, writer, issue, config, now);
@@ -73,7 +110,13 @@ export async function applyProjectFields(prisma: Prisma, writer: LabelWriter, is
       let answers: (Error | null)[] | undefined;
       try {
         // One alone goes as the single set, the document applyProjectField sends.
-        if (chunk.length > 1 && ids !== undefined) answers = await setNumbers(writer.octokit, chunk[0]!.prepared.address, ids, chunk.map(({ prepared }) => ({ itemId: prepared.plan.itemId, value: prepared.value })));
+        if (chunk.length > 1 && ids !== undefined)
+          answers = await setNumbers(
+            writer.octokit,
+            chunk[0]!.prepared.address,
+            ids,
+            chunk.map(({ prepared }) => ({ itemId: prepared.plan.itemId, value: prepared.value })),
+          );
       } catch (error) {
         for (const { index } of chunk) results[index] = { error };
         continue;
@@ -110,7 +153,13 @@ interface Prepared extends Write {
 }
 
 /** Reads the issue and decides: an outcome when no call is needed (off, unchanged, paused, dry run), else the write. */
-async function prepare(prisma: Prisma, writer: LabelWriter, issue: IssueRef, config: RepoConfig, now: Date): Promise<{ outcome: ProjectOutcome } | Prepared> {
+async function prepare(
+  prisma: Prisma,
+  writer: LabelWriter,
+  issue: IssueRef,
+  config: RepoConfig,
+  now: Date,
+): Promise<{ outcome: ProjectOutcome } | Prepared> {
   const done = async (outcome: ProjectOutcome) => ({ outcome });
   const { url, field, days } = config.project;
   const address = parseProjectUrl(url);
@@ -130,7 +179,9 @@ async function prepare(prisma: Prisma, writer: LabelWriter, issue: IssueRef, con
   const error = inputs.error?.url === url ? inputs.error : null;
   if (error && now.getTime() - error.seenAt.getTime() < PROJECT_ERROR_PAUSE_MS) {
     const resume = new Date(error.seenAt.getTime() + PROJECT_ERROR_PAUSE_MS);
-    writer.log.debug(`${where}: project writes for this repository are paused until ${resume.toISOString()} (${error.message})`);
+    writer.log.debug(
+      `${where}: project writes for this repository are paused until ${resume.toISOString()} (${error.message})`,
+    );
     await recordProjectField(prisma, inputs.issueId, sooner(dueAt, resume));
     return done({ value, written: false, skipped: "paused" });
   }
@@ -146,7 +197,12 @@ async function prepare(prisma: Prisma, writer: LabelWriter, issue: IssueRef, con
 }
 
 /** Records what `attempt` wrote, or what GitHub refused (docs/projects.md, When GitHub says no). */
-async function finish(prisma: Prisma, writer: LabelWriter, prepared: Prepared, attempt: () => Promise<{ itemId: string; nodeId?: string }>): Promise<ProjectOutcome> {
+async function finish(
+  prisma: Prisma,
+  writer: LabelWriter,
+  prepared: Prepared,
+  attempt: () => Promise<{ itemId: string; nodeId?: string }>,
+): Promise<ProjectOutcome> {
   const { address, field, cacheKey, issue, value, inputs, url, key, where, dueAt, now } = prepared;
   try {
     const { itemId, nodeId } = await attempt();
@@ -162,16 +218,24 @@ async function finish(prisma: Prisma, writer: LabelWriter, prepared: Prepared, a
     }
     const first = await recordProjectError(prisma, issue.repository.id, { url, message: failure.message, seenAt: now });
     const line = `${issue.repository.owner}/${issue.repository.name}: closeloop cannot keep the project field: ${failure.message}. Project writes for this repository pause for an hour, then one is tried again; labels and reopening go on. \`closeloop status\` lists it.`;
-    if (first) writer.log.error({ repository: `${issue.repository.owner}/${issue.repository.name}`, project: url }, line);
+    if (first)
+      writer.log.error({ repository: `${issue.repository.owner}/${issue.repository.name}`, project: url }, line);
     else writer.log.debug(line);
     // A project that is gone takes the issue's item with it: when it comes back (or another is named), add it again.
     const forget = failure.reason === "not-found" ? { key: null, itemId: null, value: null } : undefined;
-    await recordProjectField(prisma, inputs.issueId, sooner(dueAt, new Date(now.getTime() + PROJECT_ERROR_PAUSE_MS)), forget);
+    await recordProjectField(
+      prisma,
+      inputs.issueId,
+      sooner(dueAt, new Date(now.getTime() + PROJECT_ERROR_PAUSE_MS)),
+      forget,
+    );
     return { value, written: false, skipped: "unreachable" };
   }
   if (inputs.error) {
     await clearProjectError(prisma, issue.repository.id);
-    writer.log.info(`${issue.repository.owner}/${issue.repository.name}: the project field works again (${describeProject(address)})`);
+    writer.log.info(
+      `${issue.repository.owner}/${issue.repository.name}: the project field works again (${describeProject(address)})`,
+    );
   }
   writer.log.info(`${where}: "${field}" = ${value} in ${describeProject(address)}`);
   return { value, written: true };
@@ -193,7 +257,10 @@ interface Write {
  * An issue entering the project whose node id is stored costs the add and the set (plus a lookup of the project's ids
  * when this process has not cached them); without it, the lookup fetches the node id with the project's ids.
  */
-async function write(writer: LabelWriter, { address, field, cacheKey, issue, nodeId, plan, value }: Write): Promise<{ itemId: string; nodeId?: string }> {
+async function write(
+  writer: LabelWriter,
+  { address, field, cacheKey, issue, nodeId, plan, value }: Write,
+): Promise<{ itemId: string; nodeId?: string }> {
   const { octokit } = writer;
   if (plan.kind === "set") {
     let ids = projectIds.get(cacheKey);
@@ -219,13 +286,26 @@ async function write(writer: LabelWriter, { address, field, cacheKey, issue, nod
       projectIds.delete(cacheKey);
     }
   }
-  const found = await findProject(octokit, address, field, { owner: issue.repository.owner, repo: issue.repository.name, number: issue.number });
+  const found = await findProject(octokit, address, field, {
+    owner: issue.repository.owner,
+    repo: issue.repository.name,
+    number: issue.number,
+  });
   const ids = { projectId: found.projectId, fieldId: found.fieldId };
   projectIds.set(cacheKey, ids);
-  return { itemId: await addAndSet(octokit, address, ids, found.contentId!, value), ...(found.contentId !== nodeId && { nodeId: found.contentId! }) };
+  return {
+    itemId: await addAndSet(octokit, address, ids, found.contentId!, value),
+    ...(found.contentId !== nodeId && { nodeId: found.contentId! }),
+  };
 }
 
-async function addAndSet(octokit: LabelWriter["octokit"], address: ProjectAddress, ids: ProjectIds, contentId: string, value: number): Promise<string> {
+async function addAndSet(
+  octokit: LabelWriter["octokit"],
+  address: ProjectAddress,
+  ids: ProjectIds,
+  contentId: string,
+  value: number,
+): Promise<string> {
   const itemId = await addItem(octokit, address, ids.projectId, contentId);
   await setNumber(octokit, address, ids, itemId, value);
   return itemId;

@@ -44,7 +44,8 @@ function ownerSelection(address: ProjectAddress): string {
   return `owner: ${address.owner}(login: $login) { ${PROJECT_SELECTION} }`;
 }
 
-export const PROJECT_QUERY = (address: ProjectAddress) => `query($login: String!, $number: Int!, $field: String!) { ${ownerSelection(address)} }`;
+export const PROJECT_QUERY = (address: ProjectAddress) =>
+  `query($login: String!, $number: Int!, $field: String!) { ${ownerSelection(address)} }`;
 
 /** The issue's node id (addProjectV2ItemById takes it) and the project, in one call. */
 export const ISSUE_AND_PROJECT_QUERY = (address: ProjectAddress) =>
@@ -74,7 +75,12 @@ export const SET_BATCH = 20;
 export function SET_NUMBERS_MUTATION(count: number): string {
   const indexes = Array.from({ length: count }, (_, i) => i);
   const variables = indexes.map((i) => `$item${i}: ID!, $value${i}: Float!`).join(", ");
-  const sets = indexes.map((i) => `s${i}: updateProjectV2ItemFieldValue(input: { projectId: $project, itemId: $item${i}, fieldId: $field, value: { number: $value${i} } }) { projectV2Item { id } }`).join(" ");
+  const sets = indexes
+    .map(
+      (i) =>
+        `s${i}: updateProjectV2ItemFieldValue(input: { projectId: $project, itemId: $item${i}, fieldId: $field, value: { number: $value${i} } }) { projectV2Item { id } }`,
+    )
+    .join(" ");
   return `mutation($project: ID!, $field: ID!, ${variables}) { ${sets} }`;
 }
 
@@ -94,7 +100,10 @@ export async function findProject(
   issue?: { owner: string; repo: string; number: number },
 ): Promise<ProjectIds & { contentId?: string }> {
   const variables = { login: address.login, number: address.number, field: fieldName };
-  type Answer = { owner: { projectV2: ProjectFound | null } | null; repository?: { issue: { id: string } | null } | null };
+  type Answer = {
+    owner: { projectV2: ProjectFound | null } | null;
+    repository?: { issue: { id: string } | null } | null;
+  };
   const answer = await call<Answer>(
     octokit,
     address,
@@ -105,16 +114,31 @@ export async function findProject(
   if (!project) throw notFound(address);
   let fieldId = project.field?.id;
   if (project.field && project.field.dataType !== "NUMBER") {
-    throw new ProjectUnreachable(`the field "${fieldName}" of ${describeProject(address)} is a ${project.field.dataType.toLowerCase()} field, not a number; rename it or set project.field to another name`, "field-type");
+    throw new ProjectUnreachable(
+      `the field "${fieldName}" of ${describeProject(address)} is a ${project.field.dataType.toLowerCase()} field, not a number; rename it or set project.field to another name`,
+      "field-type",
+    );
   }
   if (fieldId === undefined) {
-    const created = await call<{ createProjectV2Field: { projectV2Field: { id?: string } | null } }>(octokit, address, CREATE_FIELD_MUTATION, { project: project.id, name: fieldName });
+    const created = await call<{ createProjectV2Field: { projectV2Field: { id?: string } | null } }>(
+      octokit,
+      address,
+      CREATE_FIELD_MUTATION,
+      { project: project.id, name: fieldName },
+    );
     const createdId = created.createProjectV2Field.projectV2Field?.id;
-    if (createdId === undefined) throw new Error(`GitHub created the field "${fieldName}" in ${describeProject(address)} but did not return its id`);
+    if (createdId === undefined)
+      throw new Error(
+        `GitHub created the field "${fieldName}" in ${describeProject(address)} but did not return its id`,
+      );
     fieldId = await oldestField(octokit, address, project.id, fieldName, createdId);
   }
   const contentId = answer.repository?.issue?.id;
-  if (issue && contentId === undefined) throw new ProjectUnreachable(`GitHub does not show ${issue.owner}/${issue.repo}#${issue.number} to closeloop`, "issue");
+  if (issue && contentId === undefined)
+    throw new ProjectUnreachable(
+      `GitHub does not show ${issue.owner}/${issue.repo}#${issue.number} to closeloop`,
+      "issue",
+    );
   return { projectId: project.id, fieldId, ...(contentId !== undefined && { contentId }) };
 }
 
@@ -124,25 +148,57 @@ export async function findProject(
  * oldest deletes it, so the project ends with one field and every writer uses it (docs/projects.md, Creating the
  * field). Two calls more, once per project.
  */
-async function oldestField(octokit: ProbotOctokit, address: ProjectAddress, projectId: string, fieldName: string, createdId: string): Promise<string> {
+async function oldestField(
+  octokit: ProbotOctokit,
+  address: ProjectAddress,
+  projectId: string,
+  fieldName: string,
+  createdId: string,
+): Promise<string> {
   type Field = { id?: string; name?: string; dataType?: string; databaseId?: number };
-  const answer = await call<{ node: { fields?: { nodes: (Field | null)[] } } | null }>(octokit, address, FIELDS_QUERY, { project: projectId });
-  const same = (answer.node?.fields?.nodes ?? []).filter((field): field is Field & { id: string } => field?.name === fieldName && field.dataType === "NUMBER" && field.id !== undefined);
+  const answer = await call<{ node: { fields?: { nodes: (Field | null)[] } } | null }>(octokit, address, FIELDS_QUERY, {
+    project: projectId,
+  });
+  const same = (answer.node?.fields?.nodes ?? []).filter(
+    (field): field is Field & { id: string } =>
+      field?.name === fieldName && field.dataType === "NUMBER" && field.id !== undefined,
+  );
   const oldest = same.sort((a, b) => (a.databaseId ?? Infinity) - (b.databaseId ?? Infinity))[0]?.id ?? createdId;
   if (oldest !== createdId) await call(octokit, address, DELETE_FIELD_MUTATION, { field: createdId });
   return oldest;
 }
 
 /** Adds the issue to the project (GitHub answers with the existing item when it is there already); its item id. */
-export async function addItem(octokit: ProbotOctokit, address: ProjectAddress, projectId: string, contentId: string): Promise<string> {
-  const answer = await call<{ addProjectV2ItemById: { item: { id: string } | null } }>(octokit, address, ADD_ITEM_MUTATION, { project: projectId, content: contentId });
+export async function addItem(
+  octokit: ProbotOctokit,
+  address: ProjectAddress,
+  projectId: string,
+  contentId: string,
+): Promise<string> {
+  const answer = await call<{ addProjectV2ItemById: { item: { id: string } | null } }>(
+    octokit,
+    address,
+    ADD_ITEM_MUTATION,
+    { project: projectId, content: contentId },
+  );
   const itemId = answer.addProjectV2ItemById.item?.id;
   if (itemId === undefined) throw notFound(address);
   return itemId;
 }
 
-export async function setNumber(octokit: ProbotOctokit, address: ProjectAddress, ids: ProjectIds, itemId: string, value: number): Promise<void> {
-  await call(octokit, address, SET_NUMBER_MUTATION, { project: ids.projectId, item: itemId, field: ids.fieldId, value });
+export async function setNumber(
+  octokit: ProbotOctokit,
+  address: ProjectAddress,
+  ids: ProjectIds,
+  itemId: string,
+  value: number,
+): Promise<void> {
+  await call(octokit, address, SET_NUMBER_MUTATION, {
+    project: ids.projectId,
+    item: itemId,
+    field: ids.fieldId,
+    value,
+  });
 }
 
 /**
@@ -151,7 +207,12 @@ export async function setNumber(octokit: ProbotOctokit, address: ProjectAddress,
  * is gone) and FORBIDDEN, else an Error with GitHub's message. A failure of the whole request (a rate limit, a refused token, a network error) is thrown as `call`
  * throws it.
  */
-export async function setNumbers(octokit: ProbotOctokit, address: ProjectAddress, ids: ProjectIds, sets: readonly { itemId: string; value: number }[]): Promise<(Error | null)[]> {
+export async function setNumbers(
+  octokit: ProbotOctokit,
+  address: ProjectAddress,
+  ids: ProjectIds,
+  sets: readonly { itemId: string; value: number }[],
+): Promise<(Error | null)[]> {
   if (sets.length > SET_BATCH) throw new Error(`setNumbers takes at most ${SET_BATCH} sets, not ${sets.length}`);
   const variables: Record<string, unknown> = { project: ids.projectId, field: ids.fieldId };
   sets.forEach((set, i) => Object.assign(variables, { [`item${i}`]: set.itemId, [`value${i}`]: set.value }));
@@ -176,13 +237,19 @@ function aliasErrors(error: unknown, count: number): ({ type?: string; message?:
   for (const entry of errors) {
     const alias = entry.path?.[0];
     const index = typeof alias === "string" ? /^s(\d+)$/.exec(alias)?.[1] : undefined;
-    if (index === undefined || Number(index) >= count || entry.type === "RATE_LIMITED" || entry.type === "RATE_LIMIT") return null;
+    if (index === undefined || Number(index) >= count || entry.type === "RATE_LIMITED" || entry.type === "RATE_LIMIT")
+      return null;
     byAlias[Number(index)] = entry;
   }
   return byAlias;
 }
 
-async function call<T>(octokit: ProbotOctokit, address: ProjectAddress, query: string, variables: Record<string, unknown>): Promise<T> {
+async function call<T>(
+  octokit: ProbotOctokit,
+  address: ProjectAddress,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<T> {
   try {
     return await octokit.graphql<T>(query, variables);
   } catch (error) {
@@ -195,9 +262,12 @@ function translate(address: ProjectAddress, error: unknown): unknown {
   const types = graphqlErrorTypes(error);
   if (types.includes("NOT_FOUND")) {
     const issueOnly = notFoundPaths(error).every((path) => path === "repository");
-    return issueOnly ? new ProjectUnreachable("GitHub does not show the issue to closeloop", "issue") : notFound(address);
+    return issueOnly
+      ? new ProjectUnreachable("GitHub does not show the issue to closeloop", "issue")
+      : notFound(address);
   }
-  if (types.includes("FORBIDDEN") || githubRefused(error) || githubStatus(error) === 401) return forbidden(address, githubMessage(error).split("\n").pop()?.replace(/^ - /, ""));
+  if (types.includes("FORBIDDEN") || githubRefused(error) || githubStatus(error) === 401)
+    return forbidden(address, githubMessage(error).split("\n").pop()?.replace(/^ - /, ""));
   return error;
 }
 
@@ -220,7 +290,10 @@ function notFound(address: ProjectAddress): ProjectUnreachable {
     address.owner === "user"
       ? "GitHub App installation tokens cannot reach projects owned by a user account; use an organization's project"
       : `check project.url, and that the app is installed on ${address.login} with "Organization projects: read and write"`;
-  return new ProjectUnreachable(`${describeProject(address)} was not found or is not visible to closeloop (${hint})`, "not-found");
+  return new ProjectUnreachable(
+    `${describeProject(address)} was not found or is not visible to closeloop (${hint})`,
+    "not-found",
+  );
 }
 
 /** The first path element of each NOT_FOUND error: `owner` (the project) or `repository` (the issue). */

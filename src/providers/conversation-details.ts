@@ -18,7 +18,12 @@ export function ticketDetails(
   ticket: { tags?: string[] | null; requester_id?: number | null; created_at?: string | null },
   team: string | null,
 ): ConversationDetails {
-  return { team, tags: ticket.tags ?? [], customerId: readId(ticket.requester_id), createdAt: readTime(ticket.created_at) };
+  return {
+    team,
+    tags: ticket.tags ?? [],
+    customerId: readId(ticket.requester_id),
+    createdAt: readTime(ticket.created_at),
+  };
 }
 
 export interface LookupCacheOptions {
@@ -67,7 +72,11 @@ export function cacheLookups<K, V>(options: LookupCacheOptions = {}): CachedLook
 }
 
 /** Reads a team's (group's, mailbox's) name by id for the conversation that names it. */
-export type TeamNameLookup = (ref: ConversationRef, id: string | number, read: () => Promise<string>) => Promise<string | null>;
+export type TeamNameLookup = (
+  ref: ConversationRef,
+  id: string | number,
+  read: () => Promise<string>,
+) => Promise<string | null>;
 
 /**
  * Team names change rarely and an account has few, while every newly linked conversation names one: a client reads

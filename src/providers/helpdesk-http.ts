@@ -105,7 +105,10 @@ export function observingRateLimits<T>(observe: (state: RateLimitState) => void,
   return rateLimitObservers.run(observe, call);
 }
 
-export function requestJson<T>(protocol: HelpdeskProtocol, request: HelpdeskRequest<T> & { schema: z.ZodType<T> }): Promise<T>;
+export function requestJson<T>(
+  protocol: HelpdeskProtocol,
+  request: HelpdeskRequest<T> & { schema: z.ZodType<T> },
+): Promise<T>;
 export function requestJson(protocol: HelpdeskProtocol, request: HelpdeskRequest<never>): Promise<void>;
 /**
  * Sends one request and returns the parsed body (with a schema) or nothing; every failure becomes a HelpdeskError.
@@ -114,7 +117,13 @@ export function requestJson(protocol: HelpdeskProtocol, request: HelpdeskRequest
  */
 export async function requestJson<T>(protocol: HelpdeskProtocol, request: HelpdeskRequest<T>): Promise<T | void> {
   const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const fail = (fields: { status?: number; retryable: boolean; retryAfterMs?: number; reason: string; cause?: unknown }) =>
+  const fail = (fields: {
+    status?: number;
+    retryable: boolean;
+    retryAfterMs?: number;
+    reason: string;
+    cause?: unknown;
+  }) =>
     new HelpdeskError({
       provider: protocol.provider,
       conversationId: request.conversationId,
@@ -140,7 +149,13 @@ export async function requestJson<T>(protocol: HelpdeskProtocol, request: Helpde
     const startedAt = performance.now();
     try {
       // Redirects are followed here, not by fetch: fetch would turn a redirected POST into a GET and follow any host.
-      response = await fetch(url, { method: request.method, headers, body, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
+      response = await fetch(url, {
+        method: request.method,
+        headers,
+        body,
+        redirect: "manual",
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       text = await response.text();
     } catch (error) {
       observeProviderCall(protocol.provider, request.method, startedAt, undefined);
@@ -151,7 +166,12 @@ export async function requestJson<T>(protocol: HelpdeskProtocol, request: Helpde
     if (location === null) break;
     recordRateLimit(protocol.readRateLimit(response.headers, new Date()), new Date());
     const next = redirectTarget(location, url, request.url);
-    const refused = (why: string) => fail({ status: response.status, retryable: false, reason: `${protocol.name}: ${why} (${response.status} to ${clip(location)})` });
+    const refused = (why: string) =>
+      fail({
+        status: response.status,
+        retryable: false,
+        reason: `${protocol.name}: ${why} (${response.status} to ${clip(location)})`,
+      });
     if (next === undefined) throw refused("redirect to another host refused");
     if (visited.has(next.href)) throw refused("redirect loop");
     if (hop + 1 > MAX_REDIRECTS) throw refused(`more than ${MAX_REDIRECTS} redirects`);
@@ -201,7 +221,11 @@ export async function requestJson<T>(protocol: HelpdeskProtocol, request: Helpde
     throw fail({ status, retryable: false, reason: `${name}: forbidden (403)${detail}` });
   }
   if (status === 404) {
-    throw fail({ status, retryable: false, reason: `${name}: ${request.notFoundReason ?? "conversation not found (404)"}` });
+    throw fail({
+      status,
+      retryable: false,
+      reason: `${name}: ${request.notFoundReason ?? "conversation not found (404)"}`,
+    });
   }
   if (status >= 300 && status < 400) {
     throw fail({ status, retryable: false, reason: `${name}: redirect (${status}) not followed` });
@@ -305,8 +329,11 @@ function errorCode(error: unknown): string | undefined {
 
 function clip(message: string | undefined): string | undefined {
   if (message === undefined) return undefined;
-  // eslint-disable-next-line no-control-regex -- control characters in a provider's error text are what this removes
-  const flat = message.replace(/[\u0000-\u001f\u007f]+/g, " ").replace(/\s+/g, " ").trim();
+  const flat = message
+    // eslint-disable-next-line no-control-regex -- control characters in a provider's error text are what this removes
+    .replace(/[\u0000-\u001f\u007f]+/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
   if (flat === "") return undefined;
   return flat.length <= REASON_LENGTH ? flat : `${flat.slice(0, REASON_LENGTH)}…`;
 }

@@ -100,7 +100,8 @@ export function hmacMatches(
   if (!wellFormed) return { ok: false, reason: "signature is not " + encoding };
   const expected = createHmac(algorithm, secret).update(data).digest();
   const actual = Buffer.from(text, encoding);
-  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return { ok: false, reason: "signature does not match" };
+  if (actual.length !== expected.length || !timingSafeEqual(actual, expected))
+    return { ok: false, reason: "signature does not match" };
   return { ok: true };
 }
 
@@ -113,10 +114,14 @@ export function secretMatches(secret: string, given: string | undefined): Verifi
 
 /** A signed timestamp within TIMESTAMP_TOLERANCE_MS of now. */
 export function timestampFresh(at: Date | undefined, now: Date): Verification {
-  if (at === undefined || Number.isNaN(at.getTime())) return { ok: false, reason: "timestamp header missing or malformed" };
+  if (at === undefined || Number.isNaN(at.getTime()))
+    return { ok: false, reason: "timestamp header missing or malformed" };
   return Math.abs(now.getTime() - at.getTime()) <= TIMESTAMP_TOLERANCE_MS
     ? { ok: true }
-    : { ok: false, reason: `timestamp ${at.toISOString()} is more than ${TIMESTAMP_TOLERANCE_MS / 60_000} minutes from now` };
+    : {
+        ok: false,
+        reason: `timestamp ${at.toISOString()} is more than ${TIMESTAMP_TOLERANCE_MS / 60_000} minutes from now`,
+      };
 }
 
 /** An id for an event the helpdesk sends without one: the body's hash, so a redelivery of the same body is one row. */

@@ -34,7 +34,11 @@ export function readCredentials<Name extends string>(
   const missing = names.find((name) => !values.has(name));
   if (missing !== undefined) {
     const present = names.filter((name) => values.has(name)).join(", ");
-    throw new ProviderConfigError(provider, missing, `is required when ${present} ${values.size === 1 ? "is" : "are"} set`);
+    throw new ProviderConfigError(
+      provider,
+      missing,
+      `is required when ${present} ${values.size === 1 ? "is" : "are"} set`,
+    );
   }
   return Object.fromEntries(values) as Record<Name, string>;
 }
@@ -82,7 +86,10 @@ export function segment(id: string | number): string {
 export function conversationIdIn(url: URL, base: URL, shape: RegExp): string | undefined {
   const prefix = base.pathname.replace(/\/+$/, "");
   if (!url.pathname.startsWith(`${prefix}/`)) return undefined;
-  const parts = url.pathname.slice(prefix.length).split("/").filter((part) => part !== "");
+  const parts = url.pathname
+    .slice(prefix.length)
+    .split("/")
+    .filter((part) => part !== "");
   const at = parts.indexOf("conversations");
   const id = at === -1 ? undefined : parts[at + 1];
   if (id === undefined) return undefined;

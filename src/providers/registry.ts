@@ -19,7 +19,9 @@ const definitions: Record<ProviderId, ProviderDefinition<any>> = {
  * Every helpdesk closeloop knows, by id, in PROVIDERS order. Adding a sixth touches its folder, its id in PROVIDERS and
  * this registry; the URL matchers, the webhook routes, the status and the tests all read it from here.
  */
-export const providers: ReadonlyMap<ProviderId, ProviderDefinition> = new Map(PROVIDERS.map((id) => [id, definitions[id]]));
+export const providers: ReadonlyMap<ProviderId, ProviderDefinition> = new Map(
+  PROVIDERS.map((id) => [id, definitions[id]]),
+);
 
 export interface EnabledProvider {
   definition: ProviderDefinition;

@@ -1,7 +1,15 @@
 import type { Engine } from "./database-url.js";
 import type { Prisma } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
-import { claimLeases, extended, releaseLeases, unlocked, updateLeased, type Holder, type LeasedTable } from "./lease.js";
+import {
+  claimLeases,
+  extended,
+  releaseLeases,
+  unlocked,
+  updateLeased,
+  type Holder,
+  type LeasedTable,
+} from "./lease.js";
 import { ensureRepository } from "./repositories.js";
 import { inTransaction } from "./transactions.js";
 import type { RepositoryRef } from "../domain/refs.js";
@@ -35,13 +43,33 @@ export interface BackfillCounts {
  * Asks for a backfill of each repository, from the first page: a new installation, repositories added to one, or the
  * CLI. A backfill running right now keeps its lease and goes on from its own page (it read the pages before).
  */
-export async function requestBackfills(prisma: Prisma, repositories: readonly RepositoryRef[], now: Date): Promise<void> {
+export async function requestBackfills(
+  prisma: Prisma,
+  repositories: readonly RepositoryRef[],
+  now: Date,
+): Promise<void> {
   const closedSince = new Date(now.getTime() - BACKFILL_CLOSED_DAYS * 24 * 60 * 60_000);
   for (const repository of repositories) {
     await inTransaction(prisma, async (tx) => {
       await ensureRepository(prisma, tx, repository);
-      const fresh = { state: "pending", phase: "open", page: 1, closedSince, issues: 0, comments: 0, links: 0, attempts: 0, lastError: null, requestedAt: now, finishedAt: null };
-      await tx.backfill.upsert({ where: { repositoryId: repository.id }, create: { repositoryId: repository.id, ...fresh }, update: fresh });
+      const fresh = {
+        state: "pending",
+        phase: "open",
+        page: 1,
+        closedSince,
+        issues: 0,
+        comments: 0,
+        links: 0,
+        attempts: 0,
+        lastError: null,
+        requestedAt: now,
+        finishedAt: null,
+      };
+      await tx.backfill.upsert({
+        where: { repositoryId: repository.id },
+        create: { repositoryId: repository.id, ...fresh },
+        update: fresh,
+      });
     });
   }
 }
@@ -54,7 +82,8 @@ export const BACKFILLS: LeasedTable = {
   lockedBy: "lockedBy",
   lockedUntil: "lockedUntil",
   // Nobody holds it, and a failed run's retry time (lockedUntil without a holder) has come.
-  ready: (now) => Sql.sql`"lockedBy" IS NULL AND "state" IN ('pending', 'running') AND ("lockedUntil" IS NULL OR "lockedUntil" <= ${now})`,
+  ready: (now) =>
+    Sql.sql`"lockedBy" IS NULL AND "state" IN ('pending', 'running') AND ("lockedUntil" IS NULL OR "lockedUntil" <= ${now})`,
   held: Sql.sql`"lockedBy" IS NOT NULL`,
   order: Sql.sql`"requestedAt"`,
   onClaim: () => Sql.sql`"state" = 'running', "attempts" = "attempts" + 1`,
@@ -66,9 +95,20 @@ export const BACKFILLS: LeasedTable = {
  * Leases the oldest backfill that is due, or whose holder's lease ran out (its process died), or the given
  * repository's, for `holder`.
  */
-export async function claimBackfill(prisma: Prisma, engine: Engine, holder: Holder, options: { repositoryId?: bigint; now?: Date } = {}): Promise<ClaimedBackfill | null> {
+export async function claimBackfill(
+  prisma: Prisma,
+  engine: Engine,
+  holder: Holder,
+  options: { repositoryId?: bigint; now?: Date } = {},
+): Promise<ClaimedBackfill | null> {
   const where = options.repositoryId === undefined ? undefined : Sql.sql`"repositoryId" = ${options.repositoryId}`;
-  const [claimed] = await claimLeases<{ key: bigint }>(prisma, engine, BACKFILLS, { ...holder, limit: 1, where }, options.now);
+  const [claimed] = await claimLeases<{ key: bigint }>(
+    prisma,
+    engine,
+    BACKFILLS,
+    { ...holder, limit: 1, where },
+    options.now,
+  );
   if (claimed === undefined) return null;
   const row = await prisma.backfill.findUnique({
     where: { repositoryId: BigInt(claimed.key) },
@@ -90,7 +130,13 @@ export async function claimBackfill(prisma: Prisma, engine: Engine, holder: Hold
  * A page is stored: the cursor moves to `next` (null: finished), the counts grow, and the lease is extended. False
  * when the lease was taken over (this process stalled past it): nothing is written, and the run must stop.
  */
-export async function advanceBackfill(prisma: Prisma, claimed: ClaimedBackfill, next: BackfillCursor | null, added: BackfillCounts, now = new Date()): Promise<boolean> {
+export async function advanceBackfill(
+  prisma: Prisma,
+  claimed: ClaimedBackfill,
+  next: BackfillCursor | null,
+  added: BackfillCounts,
+  now = new Date(),
+): Promise<boolean> {
   const counts = Sql.sql`"issues" = "issues" + ${added.issues}, "comments" = "comments" + ${added.comments}, "links" = "links" + ${added.links}`;
   const set =
     next === null
@@ -105,7 +151,12 @@ export async function releaseBackfill(prisma: Prisma, claimed: ClaimedBackfill):
 }
 
 /** A run failed: retried by the next claim after `retryAt` (at the page it was on), or failed for good. */
-export async function failBackfill(prisma: Prisma, claimed: ClaimedBackfill, error: string, outcome: { retryAt: Date } | { failed: Date }): Promise<boolean> {
+export async function failBackfill(
+  prisma: Prisma,
+  claimed: ClaimedBackfill,
+  error: string,
+  outcome: { retryAt: Date } | { failed: Date },
+): Promise<boolean> {
   const set =
     "failed" in outcome
       ? Sql.sql`"state" = 'failed', ${unlocked(BACKFILLS)}, "lastError" = ${error}, "finishedAt" = ${outcome.failed}`
@@ -123,7 +174,10 @@ export interface BackfillStatus extends BackfillCounts, BackfillCursor {
 }
 
 export async function readBackfill(prisma: Prisma, repositoryId: bigint): Promise<BackfillStatus | null> {
-  const row = await prisma.backfill.findUnique({ where: { repositoryId }, include: { repository: { select: { owner: true, name: true } } } });
+  const row = await prisma.backfill.findUnique({
+    where: { repositoryId },
+    include: { repository: { select: { owner: true, name: true } } },
+  });
   if (!row) return null;
   return {
     repository: `${row.repository.owner}/${row.repository.name}`,
@@ -164,6 +218,10 @@ export async function backfillSummary(prisma: Prisma): Promise<BackfillSummary> 
     running: count("running"),
     done: count("done"),
     failed: count("failed"),
-    failures: failed.map((row) => ({ repository: `${row.repository.owner}/${row.repository.name}`, error: row.lastError, finishedAt: row.finishedAt })),
+    failures: failed.map((row) => ({
+      repository: `${row.repository.owner}/${row.repository.name}`,
+      error: row.lastError,
+      finishedAt: row.finishedAt,
+    })),
   };
 }

@@ -13,12 +13,26 @@ export interface ConfigErrorRecord {
  * Keeps the last config error of a repository for `closeloop status`. The same error seen again without a commit
  * (a later read of the cached file) keeps the commit the push check found it in.
  */
-export async function recordConfigError(prisma: Prisma, repository: RepositoryRef, error: ConfigErrorRecord): Promise<void> {
+export async function recordConfigError(
+  prisma: Prisma,
+  repository: RepositoryRef,
+  error: ConfigErrorRecord,
+): Promise<void> {
   await prisma.$transaction(async (tx) => {
     await ensureRepository(prisma, tx, repository);
-    const stored = await tx.configError.findUnique({ where: { repositoryId: repository.id }, select: { message: true, commitSha: true } });
-    const record = { ...error, commitSha: error.commitSha ?? (stored?.message === error.message ? stored.commitSha : null) };
-    await tx.configError.upsert({ where: { repositoryId: repository.id }, create: { repositoryId: repository.id, ...record }, update: record });
+    const stored = await tx.configError.findUnique({
+      where: { repositoryId: repository.id },
+      select: { message: true, commitSha: true },
+    });
+    const record = {
+      ...error,
+      commitSha: error.commitSha ?? (stored?.message === error.message ? stored.commitSha : null),
+    };
+    await tx.configError.upsert({
+      where: { repositoryId: repository.id },
+      create: { repositoryId: repository.id, ...record },
+      update: record,
+    });
   });
 }
 
@@ -31,6 +45,15 @@ export interface RepositoryConfigError extends ConfigErrorRecord {
 }
 
 export async function listConfigErrors(prisma: Prisma): Promise<RepositoryConfigError[]> {
-  const rows = await prisma.configError.findMany({ include: { repository: { select: { owner: true, name: true } } }, orderBy: { seenAt: "desc" } });
-  return rows.map(({ repository, path, message, commitSha, seenAt }) => ({ repository: `${repository.owner}/${repository.name}`, path, message, commitSha, seenAt }));
+  const rows = await prisma.configError.findMany({
+    include: { repository: { select: { owner: true, name: true } } },
+    orderBy: { seenAt: "desc" },
+  });
+  return rows.map(({ repository, path, message, commitSha, seenAt }) => ({
+    repository: `${repository.owner}/${repository.name}`,
+    path,
+    message,
+    commitSha,
+    seenAt,
+  }));
 }

@@ -36,13 +36,21 @@ export interface Merge {
  * (one report) and, per close, one job. Returns the ids of the issues whose links changed; their labels are marked.
  * `readSurvivor`: the survivor's details are wanted (false when the caller has just read them).
  */
-export async function recordMerge(prisma: Prisma, merge: Merge, options: { readSurvivor: boolean }, at = new Date()): Promise<number[]> {
+export async function recordMerge(
+  prisma: Prisma,
+  merge: Merge,
+  options: { readSurvivor: boolean },
+  at = new Date(),
+): Promise<number[]> {
   const { provider, account, from, to } = merge;
   if (from === to) return [];
   return inTransaction(prisma, async (tx) => {
     // The survivor is nobody's alias; whatever named the merged conversation now names the survivor.
     await tx.conversationAlias.deleteMany({ where: { provider, account, aliasId: to } });
-    await tx.conversationAlias.updateMany({ where: { provider, account, conversationId: from }, data: { conversationId: to } });
+    await tx.conversationAlias.updateMany({
+      where: { provider, account, conversationId: from },
+      data: { conversationId: to },
+    });
     await tx.$executeRaw`INSERT INTO "ConversationAlias" ("provider", "account", "aliasId", "conversationId", "createdAt") VALUES (${provider}, ${account}, ${from}, ${to}, ${at})
       ON CONFLICT ("provider", "account", "aliasId") DO UPDATE SET "conversationId" = excluded."conversationId"`;
 
@@ -60,11 +68,17 @@ export async function recordMerge(prisma: Prisma, merge: Merge, options: { readS
       // The issue's row lock first, as every writer of its links takes it (src/store/links.ts, ensureIssue).
       await tx.$executeRaw`UPDATE "Issue" SET "number" = "number" WHERE "id" = ${issueId}`;
       await tx.$executeRaw`UPDATE "Mention" SET "conversationId" = ${to} WHERE "issueId" = ${issueId} AND ${ofFrom}`;
-      const survivor = await tx.link.findUnique({ where: { issueId_provider_account_conversationId: { issueId, provider, account, conversationId: to } }, select: { id: true } });
-      const link = await tx.link.findUnique({ where: { issueId_provider_account_conversationId: { issueId, provider, account, conversationId: from } } });
+      const survivor = await tx.link.findUnique({
+        where: { issueId_provider_account_conversationId: { issueId, provider, account, conversationId: to } },
+        select: { id: true },
+      });
+      const link = await tx.link.findUnique({
+        where: { issueId_provider_account_conversationId: { issueId, provider, account, conversationId: from } },
+      });
       if (link !== null && survivor !== null) await tx.link.delete({ where: { id: link.id } });
       else if (link !== null) await tx.link.update({ where: { id: link.id }, data: { conversationId: to } });
-      if (link !== null) moved ??= { provider: provider as RecognisedLink["provider"], account, conversationId: to, url: link.url };
+      if (link !== null)
+        moved ??= { provider: provider as RecognisedLink["provider"], account, conversationId: to, url: link.url };
       await tx.$executeRaw`UPDATE "ReopenJob" SET "conversationId" = ${to}
         WHERE ${ofFrom} AND "closeId" IN (SELECT "id" FROM "IssueClose" WHERE "issueId" = ${issueId})`;
       await dropDuplicateJobs(tx, issueId, merge);
@@ -87,7 +101,8 @@ async function dropDuplicateJobs(tx: Transaction, issueId: number, { provider, a
     select: { id: true, closeId: true, state: true, noteDoneAt: true, lockedBy: true },
     orderBy: { id: "asc" },
   });
-  const started = (job: (typeof jobs)[number]) => job.state !== "pending" || job.noteDoneAt !== null || job.lockedBy !== null;
+  const started = (job: (typeof jobs)[number]) =>
+    job.state !== "pending" || job.noteDoneAt !== null || job.lockedBy !== null;
   const withdrawn: number[] = [];
   const closes = new Set<number>();
   for (const closeId of new Set(jobs.map((job) => job.closeId))) {
@@ -100,6 +115,8 @@ async function dropDuplicateJobs(tx: Transaction, issueId: number, { provider, a
     closes.add(closeId);
   }
   if (withdrawn.length === 0) return;
-  await tx.reopenJob.deleteMany({ where: { id: { in: withdrawn }, state: "pending", noteDoneAt: null, lockedBy: null } });
+  await tx.reopenJob.deleteMany({
+    where: { id: { in: withdrawn }, state: "pending", noteDoneAt: null, lockedBy: null },
+  });
   await markSummaryDue(tx, [...closes]);
 }

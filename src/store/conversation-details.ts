@@ -36,7 +36,14 @@ export async function recordConversationDetails(
       team: true,
       tags: true,
       customerHash: true,
-      issue: { select: { number: true, githubId: true, state: true, repository: { select: { id: true, installationId: true, owner: true, name: true } } } },
+      issue: {
+        select: {
+          number: true,
+          githubId: true,
+          state: true,
+          repository: { select: { id: true, installationId: true, owner: true, name: true } },
+        },
+      },
     },
   });
   const tags = details.tags === undefined ? undefined : JSON.stringify(details.tags);
@@ -49,11 +56,19 @@ export async function recordConversationDetails(
     };
     const labelsChange = next.team !== link.team || next.tags !== link.tags || next.customerHash !== link.customerHash;
     if (!labelsChange && details.enrichedAt === undefined) continue;
-    const read = details.enrichedAt === undefined ? {} : { enrichedAt: details.enrichedAt, conversationCreatedAt: details.conversationCreatedAt ?? null };
+    const read =
+      details.enrichedAt === undefined
+        ? {}
+        : { enrichedAt: details.enrichedAt, conversationCreatedAt: details.conversationCreatedAt ?? null };
     await db.link.update({ where: { id: link.id }, data: { ...next, ...read } });
     if (!labelsChange) continue;
     const { issue } = link;
-    changed.push({ repository: issue.repository, number: issue.number, githubId: issue.githubId ?? 0n, state: issue.state === "closed" ? "closed" : "open" });
+    changed.push({
+      repository: issue.repository,
+      number: issue.number,
+      githubId: issue.githubId ?? 0n,
+      state: issue.state === "closed" ? "closed" : "open",
+    });
   }
   return changed;
 }

@@ -10,7 +10,11 @@ export interface StoredSession {
 }
 
 /** Records a sign-in under way (the hash of its OAuth state), and drops the expired ones. */
-export async function recordSignIn(prisma: Prisma, signIn: { id: string; returnTo: string; expiresAt: Date }, now = new Date()): Promise<void> {
+export async function recordSignIn(
+  prisma: Prisma,
+  signIn: { id: string; returnTo: string; expiresAt: Date },
+  now = new Date(),
+): Promise<void> {
   await prisma.dashboardSignIn.deleteMany({ where: { expiresAt: { lte: now } } });
   await prisma.dashboardSignIn.create({ data: signIn });
 }
@@ -27,14 +31,21 @@ export async function takeSignIn(prisma: Prisma, id: string, now = new Date()): 
 }
 
 /** Stores a new session, and drops the expired ones. */
-export async function recordSession(prisma: Prisma, session: StoredSession & { createdAt: Date }, now = new Date()): Promise<void> {
+export async function recordSession(
+  prisma: Prisma,
+  session: StoredSession & { createdAt: Date },
+  now = new Date(),
+): Promise<void> {
   await prisma.dashboardSession.deleteMany({ where: { expiresAt: { lte: now } } });
   await prisma.dashboardSession.create({ data: session });
 }
 
 /** The live session whose cookie token hashes to `id`; null when there is none or it expired. */
 export async function findSession(prisma: Prisma, id: string, now = new Date()): Promise<StoredSession | null> {
-  return prisma.dashboardSession.findFirst({ where: { id, expiresAt: { gt: now } }, select: { id: true, login: true, userId: true, token: true, expiresAt: true } });
+  return prisma.dashboardSession.findFirst({
+    where: { id, expiresAt: { gt: now } },
+    select: { id: true, login: true, userId: true, token: true, expiresAt: true },
+  });
 }
 
 /** Signs the session out: its cookie no longer finds it, on any replica. */

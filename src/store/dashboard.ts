@@ -60,11 +60,26 @@ export interface IssueView {
   closes: CloseView[];
 }
 
-const JOB_FIELDS = { id: true, provider: true, account: true, conversationId: true, url: true, state: true, attempts: true, lastError: true, lastStatus: true, finishedAt: true, followUpId: true } as const;
+const JOB_FIELDS = {
+  id: true,
+  provider: true,
+  account: true,
+  conversationId: true,
+  url: true,
+  state: true,
+  attempts: true,
+  lastError: true,
+  lastStatus: true,
+  finishedAt: true,
+  followUpId: true,
+} as const;
 
 /** The issue `number` of the repository named `fullName` (lower-cased owner/name), or null when closeloop has no such issue. */
 export async function findIssueView(prisma: Prisma, fullName: string, number: number): Promise<IssueView | null> {
-  const repository = await prisma.repository.findFirst({ where: { fullName }, select: { id: true, owner: true, name: true } });
+  const repository = await prisma.repository.findFirst({
+    where: { fullName },
+    select: { id: true, owner: true, name: true },
+  });
   if (repository === null) return null;
   const issue = await prisma.issue.findUnique({
     where: { repositoryId_number: { repositoryId: repository.id, number } },
@@ -76,11 +91,29 @@ export async function findIssueView(prisma: Prisma, fullName: string, number: nu
       labels: { where: { present: true }, orderBy: { key: "asc" }, select: { name: true } },
       links: {
         orderBy: [{ linkedAt: "asc" }, { id: "asc" }],
-        select: { provider: true, account: true, conversationId: true, url: true, source: true, linkedAt: true, conversationCreatedAt: true, team: true, tags: true, customerHash: true },
+        select: {
+          provider: true,
+          account: true,
+          conversationId: true,
+          url: true,
+          source: true,
+          linkedAt: true,
+          conversationCreatedAt: true,
+          team: true,
+          tags: true,
+          customerHash: true,
+        },
       },
       closes: {
         orderBy: { closedAt: "desc" },
-        select: { closedAt: true, reason: true, reopen: true, refusal: true, closedBy: true, jobs: { orderBy: { id: "asc" }, select: JOB_FIELDS } },
+        select: {
+          closedAt: true,
+          reason: true,
+          reopen: true,
+          refusal: true,
+          closedBy: true,
+          jobs: { orderBy: { id: "asc" }, select: JOB_FIELDS },
+        },
       },
     },
   });
@@ -94,7 +127,11 @@ export async function findIssueView(prisma: Prisma, fullName: string, number: nu
     state: issue.state,
     frequency: issue.frequency,
     labels: issue.labels.map((label) => label.name),
-    links: issue.links.map(({ conversationCreatedAt, tags, customerHash: _, ...link }) => ({ ...link, reportedAt: conversationCreatedAt, tags: parseTags(tags) })),
+    links: issue.links.map(({ conversationCreatedAt, tags, customerHash: _, ...link }) => ({
+      ...link,
+      reportedAt: conversationCreatedAt,
+      tags: parseTags(tags),
+    })),
     reports: issue.links.map((link) => ({ at: link.linkedAt, customer: link.customerHash })),
     closes: issue.closes,
   };
@@ -119,10 +156,17 @@ export interface ClosedIssueView {
  * Closes of the last `days` days in the given repositories, newest first, at most `take`: how many of their
  * conversations were reopened, how many wait, and which failed and why.
  */
-export async function listRecentCloses(prisma: Prisma, repositoryIds: readonly bigint[], options: { now: Date; days: number; take: number }): Promise<ClosedIssueView[]> {
+export async function listRecentCloses(
+  prisma: Prisma,
+  repositoryIds: readonly bigint[],
+  options: { now: Date; days: number; take: number },
+): Promise<ClosedIssueView[]> {
   if (repositoryIds.length === 0) return [];
   const closes = await prisma.issueClose.findMany({
-    where: { closedAt: { gte: new Date(options.now.getTime() - options.days * 86_400_000) }, issue: { repositoryId: { in: [...repositoryIds] } } },
+    where: {
+      closedAt: { gte: new Date(options.now.getTime() - options.days * 86_400_000) },
+      issue: { repositoryId: { in: [...repositoryIds] } },
+    },
     orderBy: [{ closedAt: "desc" }, { id: "desc" }],
     take: options.take,
     select: {

@@ -15,7 +15,11 @@ export class DatabaseUrlError extends Error {
 /** Reads `DATABASE_URL`: `file:<path>` is SQLite, `postgres://` / `postgresql://` is PostgreSQL (README, Environment). */
 export function parseDatabaseUrl(url: string = DEFAULT_DATABASE_URL): DatabaseTarget {
   if (url.startsWith("file:")) {
-    const path = url.slice("file:".length).replace(/^\/\/(?=\/)/, "").split("?")[0] ?? "";
+    const path =
+      url
+        .slice("file:".length)
+        .replace(/^\/\/(?=\/)/, "")
+        .split("?")[0] ?? "";
     if (path === "") throw new DatabaseUrlError("DATABASE_URL: file: needs a path, e.g. file:./data/closeloop.db");
     const absolute = path === ":memory:" ? path : resolve(path);
     return { engine: "sqlite", path: absolute, display: `sqlite ${absolute}` };

@@ -29,7 +29,10 @@ export interface OpenOptions {
   poolSize?: number;
 }
 
-export async function openDatabase(url: string | DatabaseTarget | undefined, options: OpenOptions = {}): Promise<Database> {
+export async function openDatabase(
+  url: string | DatabaseTarget | undefined,
+  options: OpenOptions = {},
+): Promise<Database> {
   const target = typeof url === "object" ? url : parseDatabaseUrl(url);
   if (options.migrate) await migrate(target);
   const prisma = createClient(target, options);
@@ -64,7 +67,10 @@ export interface Readiness {
 }
 
 /** `/readyz` and `closeloop status`: the database answers and every migration is applied. */
-export async function checkReadiness(database: Database, files: readonly MigrationFile[] = migrationFiles(database.engine)): Promise<Readiness> {
+export async function checkReadiness(
+  database: Database,
+  files: readonly MigrationFile[] = migrationFiles(database.engine),
+): Promise<Readiness> {
   let history: HistoryRow[];
   try {
     await database.prisma.$queryRawUnsafe("SELECT 1");
@@ -78,7 +84,8 @@ export async function checkReadiness(database: Database, files: readonly Migrati
   }
   try {
     const pending = planMigrations(files, history.map(toApplied));
-    if (pending.length > 0) return { ready: false, reason: `pending migrations: ${pending.map((file) => file.name).join(", ")}` };
+    if (pending.length > 0)
+      return { ready: false, reason: `pending migrations: ${pending.map((file) => file.name).join(", ")}` };
   } catch (error) {
     return { ready: false, reason: firstLine(error) };
   }
@@ -94,6 +101,9 @@ function migrationFiles(engine: Engine): MigrationFile[] {
 
 /** Prisma's messages start with where the call was made and end with the reason: keep the reason. */
 function firstLine(error: unknown): string {
-  const lines = (error instanceof Error ? error.message : String(error)).split("\n").map((line) => line.trim()).filter(Boolean);
+  const lines = (error instanceof Error ? error.message : String(error))
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
   return lines.find((line) => !/^Invalid `.*` invocation/.test(line) && !line.startsWith("→")) ?? lines[0] ?? "";
 }

@@ -23,7 +23,9 @@ export interface IncomingDelivery {
  * payloads through this too (test/support/github.ts), so a handler that came to need such a link would fail there.
  */
 export function inboxPayload(payload: unknown): string {
-  return JSON.stringify(payload, (key, value: unknown) => (key.endsWith("_url") && key !== "html_url" ? undefined : value));
+  return JSON.stringify(payload, (key, value: unknown) =>
+    key.endsWith("_url") && key !== "html_url" ? undefined : value,
+  );
 }
 
 /**
@@ -37,7 +39,8 @@ export const DELIVERIES: LeasedTable = {
   key: "id",
   lockedBy: "lockedBy",
   lockedUntil: "lockedUntil",
-  ready: (now) => Sql.sql`"deadAt" IS NULL AND "lockedBy" IS NULL AND ("lockedUntil" IS NULL OR "lockedUntil" <= ${now})`,
+  ready: (now) =>
+    Sql.sql`"deadAt" IS NULL AND "lockedBy" IS NULL AND ("lockedUntil" IS NULL OR "lockedUntil" <= ${now})`,
   held: Sql.sql`"lockedBy" IS NOT NULL AND "deadAt" IS NULL`,
   order: Sql.sql`"receivedAt"`,
   onClaim: () => Sql.sql`"attempts" = "attempts" + 1`,
@@ -47,7 +50,12 @@ export const DELIVERIES: LeasedTable = {
 /** What a claim returns of a delivery besides its id. */
 export const CLAIMED_DELIVERY = Sql.sql`"name", "payload", "attempts"`;
 
-export function storedDelivery(row: { key: string; name: string; payload: string; attempts: number | bigint }): StoredDelivery {
+export function storedDelivery(row: {
+  key: string;
+  name: string;
+  payload: string;
+  attempts: number | bigint;
+}): StoredDelivery {
   return { id: row.key, name: row.name, payload: row.payload, attempts: Number(row.attempts) };
 }
 
@@ -66,7 +74,12 @@ export interface DeliveryBacklog {
 export async function deliveryBacklog(prisma: Prisma): Promise<DeliveryBacklog> {
   const [waiting, dead] = await Promise.all([
     prisma.delivery.count({ where: { deadAt: null } }),
-    prisma.delivery.findMany({ where: { deadAt: { not: null } }, orderBy: { deadAt: "desc" }, take: 20, select: { id: true, name: true, attempts: true, lastError: true, deadAt: true } }),
+    prisma.delivery.findMany({
+      where: { deadAt: { not: null } },
+      orderBy: { deadAt: "desc" },
+      take: 20,
+      select: { id: true, name: true, attempts: true, lastError: true, deadAt: true },
+    }),
   ]);
   return { waiting, dead };
 }
@@ -89,7 +102,10 @@ export async function purgeExpiredDeliveries(prisma: Prisma, now: Date): Promise
  * insert. Live ones are dropped when the worker reaches them (src/handlers/installations.ts).
  */
 export async function purgeInstallationDeliveries(prisma: Prisma, installationId: bigint): Promise<number> {
-  const dead = await prisma.delivery.findMany({ where: { deadAt: { not: null }, NOT: { name: { startsWith: "helpdesk." } } }, select: { id: true, payload: true } });
+  const dead = await prisma.delivery.findMany({
+    where: { deadAt: { not: null }, NOT: { name: { startsWith: "helpdesk." } } },
+    select: { id: true, payload: true },
+  });
   const ids = dead.filter((row) => payloadInstallation(row.payload) === installationId).map((row) => row.id);
   if (ids.length === 0) return 0;
   return (await prisma.delivery.deleteMany({ where: { id: { in: ids } } })).count;

@@ -29,11 +29,20 @@ export interface ClaimedEnrichJob extends EnrichmentRequest {
  * and the new link needs its details; one pending or running gets a new generation, so a run that began before this
  * link existed runs once more.
  */
-export async function requestEnrichment(tx: Transaction, links: readonly EnrichmentRequest[], now = new Date()): Promise<void> {
+export async function requestEnrichment(
+  tx: Transaction,
+  links: readonly EnrichmentRequest[],
+  now = new Date(),
+): Promise<void> {
   if (links.length === 0) return;
   // The same order in every transaction, so two deliveries upserting the same conversations cannot deadlock.
-  const sorted = [...new Map(links.map((link) => [`${link.provider}\n${link.account}\n${link.conversationId}`, link])).entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-  const values = sorted.map(([, link]) => Sql.sql`(${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${now}, ${now}, ${now})`);
+  const sorted = [
+    ...new Map(links.map((link) => [`${link.provider}\n${link.account}\n${link.conversationId}`, link])).entries(),
+  ].sort(([a], [b]) => (a < b ? -1 : 1));
+  const values = sorted.map(
+    ([, link]) =>
+      Sql.sql`(${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${now}, ${now}, ${now})`,
+  );
   const settled = Sql.sql`"EnrichJob"."state" IN ('done', 'dead')`;
   await tx.$executeRaw`INSERT INTO "EnrichJob" ("provider", "account", "conversationId", "url", "nextAttemptAt", "createdAt", "updatedAt") VALUES ${Sql.join(values)}
     ON CONFLICT ("provider", "account", "conversationId") DO UPDATE SET
@@ -46,12 +55,24 @@ export async function requestEnrichment(tx: Transaction, links: readonly Enrichm
 }
 
 /** What the worker needs to run the enrichment jobs it claimed (`ENRICH_JOBS`). */
-export async function readClaimedEnrichJobs(prisma: Prisma, ids: readonly number[], owner: string): Promise<ClaimedEnrichJob[]> {
+export async function readClaimedEnrichJobs(
+  prisma: Prisma,
+  ids: readonly number[],
+  owner: string,
+): Promise<ClaimedEnrichJob[]> {
   if (ids.length === 0) return [];
   return prisma.enrichJob.findMany({
     where: { id: { in: [...ids] }, lockedBy: owner },
     orderBy: { id: "asc" },
-    select: { id: true, provider: true, account: true, conversationId: true, url: true, attempts: true, generation: true },
+    select: {
+      id: true,
+      provider: true,
+      account: true,
+      conversationId: true,
+      url: true,
+      attempts: true,
+      generation: true,
+    },
   });
 }
 
@@ -61,14 +82,21 @@ export async function readClaimedEnrichJobs(prisma: Prisma, ids: readonly number
  * pending again when a new link asked for the details meanwhile; all in one transaction. Returns those issues (the
  * caller applies their labels now), or null when the lease was lost (another worker runs the job).
  */
-export async function recordEnrichment(prisma: Prisma, job: ClaimedEnrichJob, owner: string, details: ConversationDetailsUpdate, at = new Date()): Promise<IssueRef[] | null> {
+export async function recordEnrichment(
+  prisma: Prisma,
+  job: ClaimedEnrichJob,
+  owner: string,
+  details: ConversationDetailsUpdate,
+  at = new Date(),
+): Promise<IssueRef[] | null> {
   return inTransaction(prisma, async (tx) => {
     const released = Sql.sql`${unlocked(ENRICH_JOBS)}, "lastError" = NULL, "lastStatus" = NULL, "updatedAt" = ${at}`;
     const done = Sql.sql`"state" = 'done', "finishedAt" = ${at}, ${released}`;
     // A new link asked for the details after this run began: run again (its link is written below either way).
     const again = Sql.sql`"state" = 'pending', "attempts" = 0, "nextAttemptAt" = ${at}, ${released}`;
     const held =
-      (await updateLeased(tx, ENRICH_JOBS, owner, job.id, done, Sql.sql`"generation" = ${job.generation}`)) || (await updateLeased(tx, ENRICH_JOBS, owner, job.id, again));
+      (await updateLeased(tx, ENRICH_JOBS, owner, job.id, done, Sql.sql`"generation" = ${job.generation}`)) ||
+      (await updateLeased(tx, ENRICH_JOBS, owner, job.id, again));
     if (!held) return null;
     const issues = await recordConversationDetails(tx, job.provider as ProviderId, job, { ...details, enrichedAt: at });
     await markLabelsStale(tx, issues, at);

@@ -42,7 +42,8 @@ export function changeSharedPace(
   return prisma.$transaction(async (tx) => {
     if (lock === "advisory") await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;
     // A row to lock, the first time this process uses the budget (the row is never deleted).
-    else if (options.rowExists !== true) await tx.$executeRaw`INSERT INTO "HelpdeskBudget" ("key", "limit", "windowMs", "nextAt", "updatedAt") VALUES (${key}, ${budget.requests}, ${budget.intervalMs}, ${new Date()}, ${new Date()}) ON CONFLICT ("key") DO NOTHING`;
+    else if (options.rowExists !== true)
+      await tx.$executeRaw`INSERT INTO "HelpdeskBudget" ("key", "limit", "windowMs", "nextAt", "updatedAt") VALUES (${key}, ${budget.requests}, ${budget.intervalMs}, ${new Date()}, ${new Date()}) ON CONFLICT ("key") DO NOTHING`;
     const [row] =
       lock === "row"
         ? await tx.$queryRaw<BudgetRow[]>`SELECT * FROM "HelpdeskBudget" WHERE "key" = ${key} FOR UPDATE`
@@ -61,19 +62,31 @@ export function changeSharedPace(
  * Read, change, and write back only if the row is as read: `updatedAt` is the version, moved on by at least a
  * millisecond by every write, so two writes never leave the same one.
  */
-async function changeOptimistically(prisma: Prisma, key: string, budget: PaceBudget, change: (pace: Pace, now: number) => Pace): Promise<Pace> {
+async function changeOptimistically(
+  prisma: Prisma,
+  key: string,
+  budget: PaceBudget,
+  change: (pace: Pace, now: number) => Pace,
+): Promise<Pace> {
   for (let attempt = 0; attempt < OPTIMISTIC_TRIES; attempt += 1) {
-    const [row] = await prisma.$queryRaw<(BudgetRow & { updatedAt: Date })[]>`SELECT * FROM "HelpdeskBudget" WHERE "key" = ${key}`;
+    const [row] = await prisma.$queryRaw<
+      (BudgetRow & { updatedAt: Date })[]
+    >`SELECT * FROM "HelpdeskBudget" WHERE "key" = ${key}`;
     const now = Date.now();
     if (row === undefined) {
       const pace = change(startPace(budget, now), now);
-      if ((await prisma.$executeRaw`INSERT INTO "HelpdeskBudget" ${columns(key, pace, new Date(now))} ON CONFLICT ("key") DO NOTHING`) === 1) return pace;
+      if (
+        (await prisma.$executeRaw`INSERT INTO "HelpdeskBudget" ${columns(key, pace, new Date(now))} ON CONFLICT ("key") DO NOTHING`) ===
+        1
+      )
+        return pace;
       continue;
     }
     const pace = change(paceOf(row, budget, now), now);
     const version = new Date(Math.max(now, new Date(row.updatedAt).getTime() + 1));
     const heard = pace.heard;
-    const written = await prisma.$executeRaw`UPDATE "HelpdeskBudget" SET "limit" = ${pace.limit}, "windowMs" = ${pace.windowMs}, "taken" = ${BigInt(pace.taken)},
+    const written =
+      await prisma.$executeRaw`UPDATE "HelpdeskBudget" SET "limit" = ${pace.limit}, "windowMs" = ${pace.windowMs}, "taken" = ${BigInt(pace.taken)},
       "nextAt" = ${new Date(pace.nextAt)}, "pausedUntil" = ${time(pace.pausedUntil || null)}, "heardRemaining" = ${heard?.remaining ?? null},
       "heardResetAt" = ${time(heard?.resetAt)}, "heardTicket" = ${heard === null ? null : BigInt(heard.ticket)}, "heardAt" = ${time(heard?.at)}, "updatedAt" = ${version}
       WHERE "key" = ${key} AND "updatedAt" = ${row.updatedAt}`;
@@ -98,7 +111,12 @@ function paceOf(row: BudgetRow, budget: PaceBudget, now: number): Pace {
   const heard =
     row.heardRemaining === null || row.heardTicket === null || row.heardAt === null
       ? null
-      : { remaining: row.heardRemaining, resetAt: row.heardResetAt?.getTime() ?? null, ticket: Number(row.heardTicket), at: new Date(row.heardAt).getTime() };
+      : {
+          remaining: row.heardRemaining,
+          resetAt: row.heardResetAt?.getTime() ?? null,
+          ticket: Number(row.heardTicket),
+          at: new Date(row.heardAt).getTime(),
+        };
   return {
     limit: heardLately ? row.limit : budget.requests,
     windowMs: budget.intervalMs,

@@ -59,10 +59,18 @@ export interface ProviderQueue {
 }
 
 /** Prisma's `groupBy(["provider", "state"])` counts as one row per provider, by provider name. */
-export function queuesByProvider(groups: readonly { provider: string; state: string; _count: { _all: number } }[]): ProviderQueue[] {
+export function queuesByProvider(
+  groups: readonly { provider: string; state: string; _count: { _all: number } }[],
+): ProviderQueue[] {
   const byProvider = new Map<string, ProviderQueue>();
   for (const group of groups) {
-    const row = byProvider.get(group.provider) ?? { provider: group.provider, pending: 0, running: 0, done: 0, dead: 0 };
+    const row = byProvider.get(group.provider) ?? {
+      provider: group.provider,
+      pending: 0,
+      running: 0,
+      done: 0,
+      dead: 0,
+    };
     if ((JOB_STATES as readonly string[]).includes(group.state)) row[group.state as JobState] += group._count._all;
     byProvider.set(group.provider, row);
   }

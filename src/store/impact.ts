@@ -47,7 +47,12 @@ const REFRESH_BATCH = 1000;
  * call (one call counts an issue once). Stops after the batch that reaches `limit` issues (the background worker's
  * round), else when nothing is due. Returns how many issues were counted.
  */
-export async function refreshImpact(prisma: Prisma, now: Date, batch = REFRESH_BATCH, limit = Infinity): Promise<number> {
+export async function refreshImpact(
+  prisma: Prisma,
+  now: Date,
+  batch = REFRESH_BATCH,
+  limit = Infinity,
+): Promise<number> {
   const marked = () => prisma.$queryRaw<DueIssue[]>`
     SELECT "id", "impactGeneration" AS "generation", "repositoryId", "state" FROM "Issue" WHERE "impactDueAt" <= ${now} ORDER BY "impactDueAt" LIMIT ${batch}`;
   // Unmarked since counted (a mark would have made it due above), so its generation, repository and state still hold.
@@ -57,7 +62,12 @@ export async function refreshImpact(prisma: Prisma, now: Date, batch = REFRESH_B
   for (const due of [marked, timed]) {
     while (counted.size < limit) {
       const issues = (await due())
-        .map((row) => ({ id: Number(row.id), generation: Number(row.generation), repositoryId: BigInt(row.repositoryId), state: row.state }))
+        .map((row) => ({
+          id: Number(row.id),
+          generation: Number(row.generation),
+          repositoryId: BigInt(row.repositoryId),
+          state: row.state,
+        }))
         .filter((issue) => !counted.has(issue.id));
       if (issues.length === 0) break;
       await countIssues(prisma, issues, now);
@@ -96,7 +106,8 @@ async function countIssues(prisma: Prisma, issues: readonly DueIssue[], now: Dat
       customers30: r30!.customers,
       customers90: r90!.customers,
       lastReportAt: summary.lastReportAt,
-      helpdesks: issueLinks.length === 0 ? "" : `,${[...new Set(issueLinks.map((link) => link.provider))].sort().join(",")},`,
+      helpdesks:
+        issueLinks.length === 0 ? "" : `,${[...new Set(issueLinks.map((link) => link.provider))].sort().join(",")},`,
       dueAt: summary.dueAt,
     };
   });
@@ -119,7 +130,9 @@ interface LiveLink extends Report {
 async function readLiveLinks(prisma: Prisma, issueIds: readonly number[]): Promise<Map<number, LiveLink[]>> {
   const byIssue = new Map<number, LiveLink[]>();
   if (issueIds.length === 0) return byIssue;
-  const rows = await prisma.$queryRaw<{ issueId: number; provider: ProviderId; linkedAt: Date | string; customerHash: string | null }[]>`
+  const rows = await prisma.$queryRaw<
+    { issueId: number; provider: ProviderId; linkedAt: Date | string; customerHash: string | null }[]
+  >`
     SELECT l."issueId", l."provider", l."linkedAt", l."customerHash" FROM "Link" l
     WHERE l."issueId" IN (${Sql.join(issueIds.map((id) => Sql.sql`${id}`))}) AND ${live("l")}`;
   for (const row of rows) {
@@ -142,12 +155,20 @@ const ORDER: Record<ImpactQuery["sort"], (days: ImpactWindow) => string> = {
  * The page of issues with reports in the window, ranked, and how many match in all, from the kept counts (its caller
  * counts the due ones first): two statements on either engine, the page's a bounded sort.
  */
-export async function readImpactRanking(prisma: Prisma, query: ImpactQuery, scope: RepositoryScope): Promise<{ ranked: RankedIssue[]; total: number }> {
+export async function readImpactRanking(
+  prisma: Prisma,
+  query: ImpactQuery,
+  scope: RepositoryScope,
+): Promise<{ ranked: RankedIssue[]; total: number }> {
   const reports = Sql.raw(`m."reports${query.days}"`);
   const filters = [Sql.sql`${reports} > 0`];
   if (query.state !== "all") filters.push(Sql.sql`m."state" = ${query.state}`);
-  if ("repositoryIds" in scope) filters.push(Sql.sql`m."repositoryId" IN (${Sql.join(scope.repositoryIds.map((id) => Sql.sql`${id}`))})`);
-  if (query.repository !== null) filters.push(Sql.sql`m."repositoryId" IN (SELECT p."id" FROM "Repository" p WHERE p."fullName" = ${query.repository.toLowerCase()})`);
+  if ("repositoryIds" in scope)
+    filters.push(Sql.sql`m."repositoryId" IN (${Sql.join(scope.repositoryIds.map((id) => Sql.sql`${id}`))})`);
+  if (query.repository !== null)
+    filters.push(
+      Sql.sql`m."repositoryId" IN (SELECT p."id" FROM "Repository" p WHERE p."fullName" = ${query.repository.toLowerCase()})`,
+    );
   if (query.helpdesk !== null) filters.push(Sql.sql`m."helpdesks" LIKE ${`%,${query.helpdesk},%`}`);
   // A label filter is asked two ways with one meaning: the page, read in rank order, checks each issue's label (and
   // stops after its rows); the total reads the label's issues by key (one index range instead of a probe per issue).
@@ -155,8 +176,25 @@ export async function readImpactRanking(prisma: Prisma, query: ImpactQuery, scop
   if (query.team !== null) labels.push([labelKey(query.team), Sql.sql`x."kind" = 'team'`]);
   if (query.label !== null) labels.push([labelKey(query.label), Sql.sql`x."kind" IS NOT NULL`]);
   const labelled = (key: string, kind: Sql.Sql) => Sql.sql`x."key" = ${key} AND x."present" AND ${kind}`;
-  const where = Sql.join([...filters, ...labels.map(([key, kind]) => Sql.sql`EXISTS (SELECT 1 FROM "IssueLabel" x WHERE x."issueId" = m."issueId" AND ${labelled(key, kind)})`)], " AND ");
-  const counted = Sql.join([...filters, ...labels.map(([key, kind]) => Sql.sql`m."issueId" IN (SELECT x."issueId" FROM "IssueLabel" x WHERE ${labelled(key, kind)})`)], " AND ");
+  const where = Sql.join(
+    [
+      ...filters,
+      ...labels.map(
+        ([key, kind]) =>
+          Sql.sql`EXISTS (SELECT 1 FROM "IssueLabel" x WHERE x."issueId" = m."issueId" AND ${labelled(key, kind)})`,
+      ),
+    ],
+    " AND ",
+  );
+  const counted = Sql.join(
+    [
+      ...filters,
+      ...labels.map(
+        ([key, kind]) => Sql.sql`m."issueId" IN (SELECT x."issueId" FROM "IssueLabel" x WHERE ${labelled(key, kind)})`,
+      ),
+    ],
+    " AND ",
+  );
   // CROSS JOIN keeps SQLite's join order (PostgreSQL plans it freely): the counts first, read in the order of an
   // index on them, so a page stops after its rows instead of sorting every issue.
   const rows = await prisma.$queryRaw<RankingRow[]>`
@@ -166,9 +204,9 @@ export async function readImpactRanking(prisma: Prisma, query: ImpactQuery, scop
     WHERE i."id" = m."issueId" AND p."id" = m."repositoryId" AND ${where}
     ORDER BY ${Sql.raw(ORDER[query.sort](query.days))}, m."repositoryId", i."number"
     LIMIT ${query.perPage} OFFSET ${(query.page - 1) * query.perPage}`;
-  const [{ total }] = (await prisma.$queryRaw<{ total: number | bigint }[]>`SELECT COUNT(*) AS "total" FROM "IssueImpact" m WHERE ${counted}`) as [
-    { total: number | bigint },
-  ];
+  const [{ total }] = (await prisma.$queryRaw<
+    { total: number | bigint }[]
+  >`SELECT COUNT(*) AS "total" FROM "IssueImpact" m WHERE ${counted}`) as [{ total: number | bigint }];
   const ranked = rows.map((row) => ({
     issueId: Number(row.issueId),
     repository: `${row.owner}/${row.name}`,
@@ -192,12 +230,19 @@ export interface ImpactDetail {
 }
 
 /** The chart, helpdesks and labels of the ranked issues: two statements for the whole page. */
-export async function readImpactDetails(prisma: Prisma, issueIds: readonly number[], days: number, now: Date): Promise<Map<number, ImpactDetail>> {
+export async function readImpactDetails(
+  prisma: Prisma,
+  issueIds: readonly number[],
+  days: number,
+  now: Date,
+): Promise<Map<number, ImpactDetail>> {
   const details = new Map<number, ImpactDetail>(issueIds.map((id) => [id, { reports: [], helpdesks: [], labels: [] }]));
   if (issueIds.length === 0) return details;
   const ids = Sql.join(issueIds.map((id) => Sql.sql`${id}`));
   const since = now.getTime() - days * DAY_MS;
-  const links = await prisma.$queryRaw<{ issueId: number; provider: ProviderId; linkedAt: Date | string; customerHash: string | null }[]>`
+  const links = await prisma.$queryRaw<
+    { issueId: number; provider: ProviderId; linkedAt: Date | string; customerHash: string | null }[]
+  >`
     SELECT l."issueId", l."provider", l."linkedAt", l."customerHash" FROM "Link" l WHERE l."issueId" IN (${ids}) AND ${live("l")}`;
   for (const link of links) {
     const detail = details.get(Number(link.issueId))!;

@@ -14,12 +14,25 @@ export interface IssueTarget {
 export async function findIssueTarget(prisma: Prisma, fullName: string, number: number): Promise<IssueTarget | null> {
   const repository = await prisma.repository.findFirst({
     where: { fullName },
-    select: { id: true, installationId: true, owner: true, name: true, issues: { where: { number }, select: { githubId: true, state: true } } },
+    select: {
+      id: true,
+      installationId: true,
+      owner: true,
+      name: true,
+      issues: { where: { number }, select: { githubId: true, state: true } },
+    },
   });
   if (!repository) return null;
   const stored = repository.issues[0];
   return {
-    repository: { id: repository.id, installationId: repository.installationId, owner: repository.owner, name: repository.name },
-    issue: stored?.githubId ? { githubId: stored.githubId, state: stored.state === "closed" ? "closed" : "open" } : null,
+    repository: {
+      id: repository.id,
+      installationId: repository.installationId,
+      owner: repository.owner,
+      name: repository.name,
+    },
+    issue: stored?.githubId
+      ? { githubId: stored.githubId, state: stored.state === "closed" ? "closed" : "open" }
+      : null,
   };
 }

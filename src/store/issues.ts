@@ -41,7 +41,11 @@ export type IssueStateOutcome =
  * comments are processed after the close get theirs then (store/mentions.ts). The close is keyed by GitHub's
  * `closed_at`, so a redelivered event enqueues nothing and a close after a reopen enqueues again.
  */
-export async function recordIssueClose(prisma: Prisma, ref: IssueRef, close: IssueCloseEvent): Promise<IssueStateOutcome> {
+export async function recordIssueClose(
+  prisma: Prisma,
+  ref: IssueRef,
+  close: IssueCloseEvent,
+): Promise<IssueStateOutcome> {
   return inTransaction(prisma, async (tx) => {
     const issue = await ensureIssue(prisma, tx, ref);
     const [created] = await tx.$queryRaw<{ id: number }[]>`
@@ -49,11 +53,16 @@ export async function recordIssueClose(prisma: Prisma, ref: IssueRef, close: Iss
       VALUES (${issue.id}, ${close.closedAt}, ${close.stateReason ?? "completed"}, ${close.reopen}, ${close.refusal ?? null}, ${close.closedBy}, ${close.note}, ${close.summary}, ${close.details}, ${close.closedTickets}, ${new Date()})
       ON CONFLICT ("issueId", "closedAt") DO NOTHING RETURNING "id"`;
     if (!created) {
-      const known = await tx.issueClose.findUniqueOrThrow({ where: { issueId_closedAt: { issueId: issue.id, closedAt: close.closedAt } }, select: { id: true } });
+      const known = await tx.issueClose.findUniqueOrThrow({
+        where: { issueId_closedAt: { issueId: issue.id, closedAt: close.closedAt } },
+        select: { id: true },
+      });
       return { kind: "duplicate", closeId: known.id };
     }
     await settleIssueState(tx, issue.id);
-    const { jobsAdded } = close.reopen ? await reconcileLinks(tx, issue.id, "all", { maxLinks: close.maxLinks }) : { jobsAdded: 0 };
+    const { jobsAdded } = close.reopen
+      ? await reconcileLinks(tx, issue.id, "all", { maxLinks: close.maxLinks })
+      : { jobsAdded: 0 };
     return { kind: "closed", closeId: Number(created.id), jobs: jobsAdded };
   });
 }
@@ -62,17 +71,24 @@ export async function recordIssueClose(prisma: Prisma, ref: IssueRef, close: Iss
 export async function recordIssueReopen(prisma: Prisma, ref: IssueRef, at: Date): Promise<IssueStateOutcome> {
   return inTransaction(prisma, async (tx) => {
     const issue = await ensureIssue(prisma, tx, ref);
-    await tx.issue.updateMany({ where: { id: issue.id, OR: [{ reopenedAt: null }, { reopenedAt: { lt: at } }] }, data: { reopenedAt: at } });
+    await tx.issue.updateMany({
+      where: { id: issue.id, OR: [{ reopenedAt: null }, { reopenedAt: { lt: at } }] },
+      data: { reopenedAt: at },
+    });
     const state = await settleIssueState(tx, issue.id);
     return { kind: "reopened", stale: state?.state === "closed" };
   });
 }
 
 async function settleIssueState(tx: Transaction, issueId: number): Promise<ReturnType<typeof issueState>> {
-  const row = await tx.issue.findUniqueOrThrow({ where: { id: issueId }, select: { reopenedAt: true, closes: { select: { closedAt: true, reason: true } } } });
+  const row = await tx.issue.findUniqueOrThrow({
+    where: { id: issueId },
+    select: { reopenedAt: true, closes: { select: { closedAt: true, reason: true } } },
+  });
   const state = issueState({ closes: row.closes, reopenedAt: row.reopenedAt });
   // The dashboard's counts carry the state: a change makes them due.
-  if (state) await tx.$executeRaw`UPDATE "Issue" SET "state" = ${state.state}, "stateReason" = ${state.stateReason}, "closedAt" = ${state.closedAt}, ${impactDue(new Date())} WHERE "id" = ${issueId}`;
+  if (state)
+    await tx.$executeRaw`UPDATE "Issue" SET "state" = ${state.state}, "stateReason" = ${state.stateReason}, "closedAt" = ${state.closedAt}, ${impactDue(new Date())} WHERE "id" = ${issueId}`;
   return state;
 }
 
@@ -88,14 +104,21 @@ export interface NamedIssue {
  * them back (at most 100 of each kind).
  */
 export async function ownNotes(prisma: Prisma, issues: readonly NamedIssue[]): Promise<string[]> {
-  const where = { OR: issues.map((issue) => ({ issue: { number: issue.number, repository: { fullName: `${issue.owner}/${issue.repo}`.toLowerCase() } } })) };
+  const where = {
+    OR: issues.map((issue) => ({
+      issue: { number: issue.number, repository: { fullName: `${issue.owner}/${issue.repo}`.toLowerCase() } },
+    })),
+  };
   const query = { where, select: { note: true }, distinct: ["note" as const], take: 100 };
   const [closes, links] = await Promise.all([prisma.issueClose.findMany(query), prisma.linkNote.findMany(query)]);
   return [...closes, ...links].map((row) => row.note);
 }
 
 /** Closes that reopened nothing because their closer lacked `reopen.by` (`closeloop status`): how many, and the latest. */
-export async function refusedCloses(prisma: Prisma, take = 10): Promise<{ count: number; latest: { issue: string; closedAt: Date; closedBy: string | null; refusal: string }[] }> {
+export async function refusedCloses(
+  prisma: Prisma,
+  take = 10,
+): Promise<{ count: number; latest: { issue: string; closedAt: Date; closedBy: string | null; refusal: string }[] }> {
   const where = { refusal: { not: null } };
   const [count, rows] = await Promise.all([
     prisma.issueClose.count({ where }),
@@ -103,7 +126,12 @@ export async function refusedCloses(prisma: Prisma, take = 10): Promise<{ count:
       where,
       orderBy: [{ closedAt: "desc" }, { id: "desc" }],
       take,
-      select: { closedAt: true, closedBy: true, refusal: true, issue: { select: { number: true, repository: { select: { owner: true, name: true } } } } },
+      select: {
+        closedAt: true,
+        closedBy: true,
+        refusal: true,
+        issue: { select: { number: true, repository: { select: { owner: true, name: true } } } },
+      },
     }),
   ]);
   return {

@@ -41,19 +41,30 @@ export interface SeenLabels {
  * Marks the issues' labels wanted at `at`; `seen` keeps what the delivery's payload showed of the issue's labels when
  * it is newer than what was kept, so the label job plans with it as the handler would have.
  */
-export async function markLabelsWanted(tx: Transaction | Prisma, issueIds: readonly number[], at: Date, seen?: SeenLabels): Promise<void> {
+export async function markLabelsWanted(
+  tx: Transaction | Prisma,
+  issueIds: readonly number[],
+  at: Date,
+  seen?: SeenLabels,
+): Promise<void> {
   if (issueIds.length === 0) return;
   const ids = Sql.join(issueIds.map((id) => Sql.sql`${id}`));
   await tx.$executeRaw`UPDATE "Issue" SET ${wanted(at)} WHERE "id" IN (${ids})`;
   if (seen === undefined || issueIds.length !== 1) return;
-  const [row] = await tx.$queryRaw<{ labelsSeen: string | null }[]>`SELECT "labelsSeen" FROM "Issue" WHERE "id" = ${issueIds[0]}`;
+  const [row] = await tx.$queryRaw<
+    { labelsSeen: string | null }[]
+  >`SELECT "labelsSeen" FROM "Issue" WHERE "id" = ${issueIds[0]}`;
   const kept = parseSeen(row?.labelsSeen ?? null);
   if (kept !== undefined && kept.at >= seen.at) return;
   await tx.$executeRaw`UPDATE "Issue" SET "labelsSeen" = ${JSON.stringify({ labels: seen.labels, at: seen.at.toISOString() })} WHERE "id" = ${issueIds[0]}`;
 }
 
 /** Marks the labels of issues named by reference wanted (their conversations' team or tags changed). */
-export async function markIssuesLabelsWanted(tx: Transaction | Prisma, issues: readonly IssueRef[], at: Date): Promise<void> {
+export async function markIssuesLabelsWanted(
+  tx: Transaction | Prisma,
+  issues: readonly IssueRef[],
+  at: Date,
+): Promise<void> {
   for (const issue of issues) {
     await tx.$executeRaw`UPDATE "Issue" SET ${wanted(at)} WHERE "repositoryId" = ${issue.repository.id} AND "number" = ${issue.number}`;
   }
@@ -77,7 +88,12 @@ export async function readClaimedLabelJobs(prisma: Prisma, ids: readonly number[
   });
   return rows.map((row) => ({
     issueId: row.id,
-    issue: { repository: row.repository, number: row.number, githubId: row.githubId ?? 0n, state: row.state === "closed" ? "closed" : "open" },
+    issue: {
+      repository: row.repository,
+      number: row.number,
+      githubId: row.githubId ?? 0n,
+      state: row.state === "closed" ? "closed" : "open",
+    },
     seen: parseSeen(row.labelsSeen),
     markedAt: row.labelsMarkedAt,
     attempts: row.labelsAttempts,

@@ -55,8 +55,14 @@ const sqliteTime = (date: Date) => date.toISOString().replace("Z", "+00:00");
 function sqliteSweepStore(path: string): SweepStore {
   const db = new BetterSqlite3(path, { timeout: 10_000 });
   db.pragma("synchronous = NORMAL");
-  const due = db.prepare(`SELECT "id", "repositoryId", "number", "frequency", "labelsStaleAt" IS NOT NULL FROM "Issue" WHERE "labelsDueAt" <= ? AND "id" > ? ORDER BY "id" LIMIT ?`).raw(true);
-  const update = db.prepare(`UPDATE "Issue" SET "frequency" = ?, "labelsDueAt" = ? WHERE "id" = ? AND "labelsDueAt" <= ? AND "labelsStaleAt" IS NULL`);
+  const due = db
+    .prepare(
+      `SELECT "id", "repositoryId", "number", "frequency", "labelsStaleAt" IS NOT NULL FROM "Issue" WHERE "labelsDueAt" <= ? AND "id" > ? ORDER BY "id" LIMIT ?`,
+    )
+    .raw(true);
+  const update = db.prepare(
+    `UPDATE "Issue" SET "frequency" = ?, "labelsDueAt" = ? WHERE "id" = ? AND "labelsDueAt" <= ? AND "labelsStaleAt" IS NULL`,
+  );
   const postpone = db.prepare(`UPDATE "Issue" SET "labelsDueAt" = ? WHERE "id" = ? AND "labelsDueAt" <= ?`);
   const linkStatements = new Map<number, BetterSqlite3.Statement>();
   const linksOf = (count: number) => {
@@ -122,16 +128,20 @@ function postgresSweepStore(connectionString: string): SweepStore {
         `UPDATE "Issue" AS i SET "frequency" = v.frequency, "labelsDueAt" = v.due
          FROM unnest($1::int[], $2::text[], $3::timestamp(3)[]) AS v(id, frequency, due)
          WHERE i."id" = v.id AND i."labelsDueAt" <= $4::timestamp(3) AND i."labelsStaleAt" IS NULL`,
-        [evaluations.map((e) => e.issueId), evaluations.map((e) => e.frequency), evaluations.map((e) => e.dueAt?.toISOString() ?? null), now.toISOString()],
+        [
+          evaluations.map((e) => e.issueId),
+          evaluations.map((e) => e.frequency),
+          evaluations.map((e) => e.dueAt?.toISOString() ?? null),
+          now.toISOString(),
+        ],
       );
     },
     async postpone(ids, now, until) {
       if (ids.length === 0) return;
-      await pool.query(`UPDATE "Issue" SET "labelsDueAt" = $3::timestamp(3) WHERE "id" = ANY($1::int[]) AND "labelsDueAt" <= $2::timestamp(3)`, [
-        ids,
-        now.toISOString(),
-        until.toISOString(),
-      ]);
+      await pool.query(
+        `UPDATE "Issue" SET "labelsDueAt" = $3::timestamp(3) WHERE "id" = ANY($1::int[]) AND "labelsDueAt" <= $2::timestamp(3)`,
+        [ids, now.toISOString(), until.toISOString()],
+      );
     },
     close: () => pool.end(),
   };
@@ -147,7 +157,14 @@ function group<At>(
 ): DueIssue[] {
   const byIssue = new Map<number, DueIssue>();
   for (const [issueId, repositoryId, number, frequency, stale] of issues) {
-    byIssue.set(issueId, { issueId, repositoryId: BigInt(repositoryId), number, frequency, stale: Boolean(stale), reports: [] });
+    byIssue.set(issueId, {
+      issueId,
+      repositoryId: BigInt(repositoryId),
+      number,
+      frequency,
+      stale: Boolean(stale),
+      reports: [],
+    });
   }
   for (const [issueId, at, customer] of links) byIssue.get(issueId)!.reports.push({ at: new Date(time(at)), customer });
   return [...byIssue.values()];

@@ -21,7 +21,11 @@ export interface LabelInputs {
 }
 
 /** What the labels of `repository#number` are computed from; null when closeloop has no row for the issue. */
-export async function readLabelInputs(prisma: Prisma, repositoryId: bigint, number: number): Promise<LabelInputs | null> {
+export async function readLabelInputs(
+  prisma: Prisma,
+  repositoryId: bigint,
+  number: number,
+): Promise<LabelInputs | null> {
   const issue = await prisma.issue.findUnique({
     where: { repositoryId_number: { repositoryId, number } },
     select: {
@@ -30,7 +34,10 @@ export async function readLabelInputs(prisma: Prisma, repositoryId: bigint, numb
       labelsDueAt: true,
       labelsStaleAt: true,
       repository: { select: { labelError: { select: { message: true, seenAt: true } } } },
-      links: { where: { sources: { some: {} } }, select: { linkedAt: true, customerHash: true, team: true, tags: true } },
+      links: {
+        where: { sources: { some: {} } },
+        select: { linkedAt: true, customerHash: true, team: true, tags: true },
+      },
       labels: true,
     },
   });
@@ -42,8 +49,17 @@ export async function readLabelInputs(prisma: Prisma, repositoryId: bigint, numb
     staleAt: issue.labelsStaleAt,
     reports: issue.links.map((link) => ({ at: link.linkedAt, customer: link.customerHash })),
     conversations: issue.links.map((link) => ({ team: link.team, tags: parseTags(link.tags) })),
-    labels: issue.labels.map((row) => ({ name: row.name, present: row.present, at: row.seenAt, applied: row.applied, suppressed: row.suppressed })),
-    labelError: issue.repository.labelError && { message: issue.repository.labelError.message, at: issue.repository.labelError.seenAt },
+    labels: issue.labels.map((row) => ({
+      name: row.name,
+      present: row.present,
+      at: row.seenAt,
+      applied: row.applied,
+      suppressed: row.suppressed,
+    })),
+    labelError: issue.repository.labelError && {
+      message: issue.repository.labelError.message,
+      at: issue.repository.labelError.seenAt,
+    },
   };
 }
 
@@ -84,15 +100,23 @@ export async function recordIssueLabels(
   await prisma.$transaction(async (tx) => {
     for (const write of writes) {
       const key = labelKey(write.name);
-      const applied = { ...(write.applied === undefined ? {} : { applied: write.applied }), ...(write.kind === undefined ? {} : { kind: write.kind }) };
+      const applied = {
+        ...(write.applied === undefined ? {} : { applied: write.applied }),
+        ...(write.kind === undefined ? {} : { kind: write.kind }),
+      };
       await tx.issueLabel.upsert({
         where: { issueId_key: { issueId, key } },
         create: { issueId, key, name: write.name, present: write.present, seenAt: write.at, ...applied },
         update: { name: write.name, present: write.present, seenAt: write.at, ...applied },
       });
     }
-    if (evaluation) await tx.issue.update({ where: { id: issueId }, data: { frequency: evaluation.frequency, labelsDueAt: evaluation.dueAt } });
-    if (settled !== null) await tx.issue.updateMany({ where: { id: issueId, labelsStaleAt: settled }, data: { labelsStaleAt: null } });
+    if (evaluation)
+      await tx.issue.update({
+        where: { id: issueId },
+        data: { frequency: evaluation.frequency, labelsDueAt: evaluation.dueAt },
+      });
+    if (settled !== null)
+      await tx.issue.updateMany({ where: { id: issueId, labelsStaleAt: settled }, data: { labelsStaleAt: null } });
   });
 }
 
@@ -117,20 +141,32 @@ export type LabelEventOutcome = "unknown-issue" | "ignored" | "suppressed" | "re
  * `applied` is left alone: a label closeloop added is managed by it again once a person adds it back.
  */
 export async function recordLabelEvent(prisma: Prisma, event: LabelEvent): Promise<LabelEventOutcome> {
-  const issue = await prisma.issue.findUnique({ where: { repositoryId_number: { repositoryId: event.repositoryId, number: event.number } }, select: { id: true } });
+  const issue = await prisma.issue.findUnique({
+    where: { repositoryId_number: { repositoryId: event.repositoryId, number: event.number } },
+    select: { id: true },
+  });
   if (!issue) return "unknown-issue";
   const key = labelKey(event.name);
   const where = { issueId_key: { issueId: issue.id, key } };
   const stored = await prisma.issueLabel.findUnique({ where });
   const at = event.at.getTime();
   // Presence follows the newest knowledge; at a tie the event wins (it was sent after whatever was written).
-  const seen = !stored || stored.seenAt.getTime() <= at ? { name: event.name, present: event.present, seenAt: event.at } : {};
+  const seen =
+    !stored || stored.seenAt.getTime() <= at ? { name: event.name, present: event.present, seenAt: event.at } : {};
   if (event.byPerson) {
     if (stored?.personAt && stored.personAt.getTime() > at) return "ignored";
     if (!event.present) {
       await prisma.issueLabel.upsert({
         where,
-        create: { issueId: issue.id, key, name: event.name, present: false, seenAt: event.at, suppressed: true, personAt: event.at },
+        create: {
+          issueId: issue.id,
+          key,
+          name: event.name,
+          present: false,
+          seenAt: event.at,
+          suppressed: true,
+          personAt: event.at,
+        },
         update: { ...seen, suppressed: true, personAt: event.at },
       });
       return stored?.applied ? "suppressed" : "recorded";
@@ -149,7 +185,11 @@ export async function recordLabelEvent(prisma: Prisma, event: LabelEvent): Promi
 
 /** GitHub refused a label write (403): recorded for `closeloop status`; label writes there pause for a while. */
 export async function recordLabelError(prisma: Prisma, repositoryId: bigint, message: string, at: Date): Promise<void> {
-  await prisma.labelError.upsert({ where: { repositoryId }, create: { repositoryId, message, seenAt: at }, update: { message, seenAt: at } });
+  await prisma.labelError.upsert({
+    where: { repositoryId },
+    create: { repositoryId, message, seenAt: at },
+    update: { message, seenAt: at },
+  });
 }
 
 export async function clearLabelError(prisma: Prisma, repositoryId: bigint): Promise<void> {
@@ -163,8 +203,15 @@ export interface RepositoryLabelError {
 }
 
 export async function listLabelErrors(prisma: Prisma): Promise<RepositoryLabelError[]> {
-  const rows = await prisma.labelError.findMany({ include: { repository: { select: { owner: true, name: true } } }, orderBy: { seenAt: "desc" } });
-  return rows.map(({ repository, message, seenAt }) => ({ repository: `${repository.owner}/${repository.name}`, message, seenAt }));
+  const rows = await prisma.labelError.findMany({
+    include: { repository: { select: { owner: true, name: true } } },
+    orderBy: { seenAt: "desc" },
+  });
+  return rows.map(({ repository, message, seenAt }) => ({
+    repository: `${repository.owner}/${repository.name}`,
+    message,
+    seenAt,
+  }));
 }
 
 /**
@@ -172,7 +219,11 @@ export async function listLabelErrors(prisma: Prisma): Promise<RepositoryLabelEr
  * applied again (a threshold, window, label name or team mapping may have changed what it should carry). With `owner` only (the owner's
  * `.github` repository changed, which every repository may `_extends`), all of the owner's repositories.
  */
-export async function markLabelsDue(prisma: Prisma, where: { repositoryId: bigint } | { owner: string }, at: Date): Promise<number> {
+export async function markLabelsDue(
+  prisma: Prisma,
+  where: { repositoryId: bigint } | { owner: string },
+  at: Date,
+): Promise<number> {
   const repositories =
     "repositoryId" in where
       ? Sql.sql`"repositoryId" = ${where.repositoryId}`

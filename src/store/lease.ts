@@ -76,9 +76,17 @@ export async function claimLeases<Row extends { key: LeaseKey }>(
 }
 
 /** Extends the leases `owner` still holds; returns the keys it no longer holds (taken over after its lease ran out). */
-export async function renewLeases<Key extends LeaseKey>(prisma: Prisma, table: LeasedTable, holder: Holder, keys: readonly Key[], now = new Date()): Promise<Key[]> {
+export async function renewLeases<Key extends LeaseKey>(
+  prisma: Prisma,
+  table: LeasedTable,
+  holder: Holder,
+  keys: readonly Key[],
+  now = new Date(),
+): Promise<Key[]> {
   if (keys.length === 0) return [];
-  const rows = await prisma.$queryRaw<{ key: Key }[]>`UPDATE ${identifier(table.table)} SET ${identifier(table.lockedUntil)} = ${new Date(now.getTime() + holder.leaseMs)}
+  const rows = await prisma.$queryRaw<
+    { key: Key }[]
+  >`UPDATE ${identifier(table.table)} SET ${identifier(table.lockedUntil)} = ${new Date(now.getTime() + holder.leaseMs)}
       WHERE ${identifier(table.key)} IN (${keyList(keys)}) AND ${heldBy(table, holder.owner)} RETURNING ${identifier(table.key)} AS "key"`;
   const still = new Set(rows.map((row) => String(row.key)));
   return keys.filter((key) => !still.has(String(key)));
@@ -89,7 +97,14 @@ export async function renewLeases<Key extends LeaseKey>(prisma: Prisma, table: L
  * gives the lease up with `unlocked`) or progress (a page stored, a note posted). False when `owner` no longer holds
  * it, or `and` does not hold: nothing was written.
  */
-export async function updateLeased(db: Db, table: LeasedTable, owner: string, key: LeaseKey, set: Sql.Sql, and?: Sql.Sql): Promise<boolean> {
+export async function updateLeased(
+  db: Db,
+  table: LeasedTable,
+  owner: string,
+  key: LeaseKey,
+  set: Sql.Sql,
+  and?: Sql.Sql,
+): Promise<boolean> {
   const count = await db.$executeRaw`UPDATE ${identifier(table.table)} SET ${set}
       WHERE ${identifier(table.key)} = ${key} AND ${heldBy(table, owner)}${and === undefined ? Sql.empty : Sql.sql` AND ${and}`}`;
   return count === 1;
@@ -99,14 +114,25 @@ export async function updateLeased(db: Db, table: LeasedTable, owner: string, ke
  * Deletes a held row whose work is done (a delivery leaves the inbox), if `and` holds too. False when `owner` no
  * longer holds it, or `and` does not hold.
  */
-export async function deleteLeased(db: Db, table: LeasedTable, owner: string, key: LeaseKey, and?: Sql.Sql): Promise<boolean> {
+export async function deleteLeased(
+  db: Db,
+  table: LeasedTable,
+  owner: string,
+  key: LeaseKey,
+  and?: Sql.Sql,
+): Promise<boolean> {
   const count = await db.$executeRaw`DELETE FROM ${identifier(table.table)}
       WHERE ${identifier(table.key)} = ${key} AND ${heldBy(table, owner)}${and === undefined ? Sql.empty : Sql.sql` AND ${and}`}`;
   return count === 1;
 }
 
 /** Rows `owner` claimed but never started (it is stopping): claimable again at once, the claim not counted. */
-export async function releaseLeases(prisma: Prisma, table: LeasedTable, owner: string, keys: readonly LeaseKey[]): Promise<void> {
+export async function releaseLeases(
+  prisma: Prisma,
+  table: LeasedTable,
+  owner: string,
+  keys: readonly LeaseKey[],
+): Promise<void> {
   if (keys.length === 0) return;
   await prisma.$executeRaw`UPDATE ${identifier(table.table)} SET ${identifier(table.lockedBy)} = NULL, ${identifier(table.lockedUntil)} = NULL${table.onRelease === undefined ? Sql.empty : Sql.sql`, ${table.onRelease}`}
       WHERE ${identifier(table.key)} IN (${keyList(keys)}) AND ${heldBy(table, owner)}`;

@@ -37,9 +37,18 @@ export interface ClaimedLinkNote {
  * exception is a note that never went out because its link was removed before its turn: the link is back, so it is
  * queued again (still at most one note is sent). Returns how many were queued.
  */
-export async function requestLinkNotes(tx: Transaction, issueId: number, links: readonly RecognisedLink[], note: string, now = new Date()): Promise<number> {
+export async function requestLinkNotes(
+  tx: Transaction,
+  issueId: number,
+  links: readonly RecognisedLink[],
+  note: string,
+  now = new Date(),
+): Promise<number> {
   if (links.length === 0) return 0;
-  const values = links.map((link) => Sql.sql`(${issueId}, ${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${note}, ${now}, ${now}, ${now})`);
+  const values = links.map(
+    (link) =>
+      Sql.sql`(${issueId}, ${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${note}, ${now}, ${now}, ${now})`,
+  );
   return tx.$executeRaw`INSERT INTO "LinkNote" ("issueId", "provider", "account", "conversationId", "url", "note", "nextAttemptAt", "createdAt", "updatedAt")
     VALUES ${Sql.join(values)}
     ON CONFLICT ("issueId", "provider", "account", "conversationId") DO UPDATE SET
@@ -49,12 +58,25 @@ export async function requestLinkNotes(tx: Transaction, issueId: number, links: 
 }
 
 /** What the worker needs to run the link notes it claimed (`LINK_NOTES`), oldest first. */
-export async function readClaimedLinkNotes(prisma: Prisma, ids: readonly number[], owner: string): Promise<ClaimedLinkNote[]> {
+export async function readClaimedLinkNotes(
+  prisma: Prisma,
+  ids: readonly number[],
+  owner: string,
+): Promise<ClaimedLinkNote[]> {
   if (ids.length === 0) return [];
   return prisma.linkNote.findMany({
     where: { id: { in: [...ids] }, lockedBy: owner },
     orderBy: { id: "asc" },
-    select: { id: true, issueId: true, provider: true, account: true, conversationId: true, url: true, attempts: true, note: true },
+    select: {
+      id: true,
+      issueId: true,
+      provider: true,
+      account: true,
+      conversationId: true,
+      url: true,
+      attempts: true,
+      note: true,
+    },
   });
 }
 
@@ -73,7 +95,12 @@ const linkGone = Sql.sql`NOT EXISTS (SELECT 1 FROM "Link" l WHERE l."issueId" = 
  * closed, or its link is gone. Returns why, or null when it is to be sent (or the lease was lost: the settle after
  * the call then finds that out).
  */
-export async function skipStaleLinkNote(prisma: Prisma, job: ClaimedLinkNote, owner: string, at = new Date()): Promise<string | null> {
+export async function skipStaleLinkNote(
+  prisma: Prisma,
+  job: ClaimedLinkNote,
+  owner: string,
+  at = new Date(),
+): Promise<string | null> {
   for (const [reason, when] of [
     [LINK_NOTE_SKIPS.closed, issueClosed],
     [LINK_NOTE_SKIPS.removed, linkGone],
@@ -103,16 +130,30 @@ export interface DeadLinkNote {
 }
 
 /** `closeloop status`: link notes per provider and state, and the latest that died. */
-export async function linkNoteBacklog(prisma: Prisma, take = 10): Promise<{ providers: ProviderQueue[]; dead: DeadLinkNote[] }> {
+export async function linkNoteBacklog(
+  prisma: Prisma,
+  take = 10,
+): Promise<{ providers: ProviderQueue[]; dead: DeadLinkNote[] }> {
   const groups = await prisma.linkNote.groupBy({ by: ["provider", "state"], _count: { _all: true } });
   const dead = await prisma.linkNote.findMany({
     where: { state: "dead" },
     orderBy: [{ finishedAt: "desc" }, { id: "desc" }],
     take,
-    select: { id: true, provider: true, conversationId: true, attempts: true, lastError: true, finishedAt: true, issue: { select: { number: true, repository: { select: { owner: true, name: true } } } } },
+    select: {
+      id: true,
+      provider: true,
+      conversationId: true,
+      attempts: true,
+      lastError: true,
+      finishedAt: true,
+      issue: { select: { number: true, repository: { select: { owner: true, name: true } } } },
+    },
   });
   return {
     providers: queuesByProvider(groups),
-    dead: dead.map(({ issue, ...row }) => ({ ...row, issue: `${issue.repository.owner}/${issue.repository.name}#${issue.number}` })),
+    dead: dead.map(({ issue, ...row }) => ({
+      ...row,
+      issue: `${issue.repository.owner}/${issue.repository.name}#${issue.number}`,
+    })),
   };
 }

@@ -42,7 +42,16 @@ export interface SourceOutcome extends ReconcileOutcome {
   notesAdded: number;
 }
 
-const NOTHING: SourceOutcome = { added: 0, removed: 0, changed: false, jobsAdded: 0, jobsCancelled: 0, capped: 0, linked: [], notesAdded: 0 };
+const NOTHING: SourceOutcome = {
+  added: 0,
+  removed: 0,
+  changed: false,
+  jobsAdded: 0,
+  jobsCancelled: 0,
+  capped: 0,
+  linked: [],
+  notesAdded: 0,
+};
 
 /**
  * Stores a version of a source's text and brings the issue's links and reopen jobs in line with it, in one
@@ -53,12 +62,16 @@ export async function applySourceChange(prisma: Prisma, change: SourceChange): P
   // a stored version does not (the removal it follows was recorded by the version that made it). Deletes are always
   // recorded: a late "created" must not bring a deleted comment's links back.
   const versions = eventVersions(change.event, change.links, change.previous, new Date());
-  const meaningful = versions.some((version) => version.action === "deleted" || version.links.length > 0 || (version.previous?.length ?? 0) > 0);
+  const meaningful = versions.some(
+    (version) => version.action === "deleted" || version.links.length > 0 || (version.previous?.length ?? 0) > 0,
+  );
   if (!meaningful) return NOTHING;
   return inTransaction(prisma, async (tx) => {
     if (change.knownOnly) {
       const { repository, number } = change.issue;
-      const known = await tx.source.count({ where: { kind: change.source.kind, key: change.source.key, issue: { repositoryId: repository.id, number } } });
+      const known = await tx.source.count({
+        where: { kind: change.source.kind, key: change.source.key, issue: { repositoryId: repository.id, number } },
+      });
       if (known === 0) return NOTHING;
     }
     const issue = await ensureIssue(prisma, tx, change.issue);
@@ -67,13 +80,19 @@ export async function applySourceChange(prisma: Prisma, change: SourceChange): P
       ON CONFLICT ("issueId", "kind", "key") DO UPDATE SET "createdAt" =
         CASE WHEN "Source"."createdAt" IS NULL OR excluded."createdAt" < "Source"."createdAt" THEN excluded."createdAt" ELSE "Source"."createdAt" END
       RETURNING "id", "createdAt"`;
-    const touched = await recordSourceVersions(tx, issue.id, { id: Number(source!.id), createdAt: source!.createdAt }, versions);
+    const touched = await recordSourceVersions(
+      tx,
+      issue.id,
+      { id: Number(source!.id), createdAt: source!.createdAt },
+      versions,
+    );
     const outcome = await reconcileLinks(tx, issue.id, touched, { maxLinks: change.maxLinks });
     // The labels follow the links: in this transaction, so a change never lacks its label job.
     if (outcome.changed) await markLabelsWanted(tx, [issue.id], new Date(), change.seenLabels);
     // A link made on a closed issue (as the store or the payload has it) is no news to anyone: no note.
     const open = issue.state !== "closed" && change.issue.state !== "closed";
-    const notesAdded = change.linkNote !== undefined && open ? await requestLinkNotes(tx, issue.id, outcome.linked, change.linkNote) : 0;
+    const notesAdded =
+      change.linkNote !== undefined && open ? await requestLinkNotes(tx, issue.id, outcome.linked, change.linkNote) : 0;
     return { ...outcome, notesAdded };
   });
 }
@@ -83,7 +102,11 @@ export async function applySourceChange(prisma: Prisma, change: SourceChange): P
  * too, and locks the row until the transaction ends: every write to an issue's links, closes and jobs goes through
  * here first, so deliveries of one issue processed at once (by one worker's batch or by replicas) take turns.
  */
-export async function ensureIssue(prisma: Prisma, tx: Transaction, ref: IssueRef): Promise<{ id: number; state: string }> {
+export async function ensureIssue(
+  prisma: Prisma,
+  tx: Transaction,
+  ref: IssueRef,
+): Promise<{ id: number; state: string }> {
   await ensureRepository(prisma, tx, ref.repository);
   const details = ref.details;
   const [issue] = await tx.$queryRaw<{ id: number; state: string }[]>`
@@ -113,13 +136,20 @@ export async function recordIssueDetails(prisma: Prisma, ref: IssueRef): Promise
 /** `issues.transferred`: the links follow the issue to its new repository and number. */
 export async function transferIssue(prisma: Prisma, from: IssueRef, to: IssueRef): Promise<boolean> {
   return inTransaction(prisma, async (tx) => {
-    const issue = await tx.issue.findUnique({ where: { repositoryId_number: { repositoryId: from.repository.id, number: from.number } } });
+    const issue = await tx.issue.findUnique({
+      where: { repositoryId_number: { repositoryId: from.repository.id, number: from.number } },
+    });
     if (!issue) return false;
     await ensureRepository(prisma, tx, to.repository);
     // A row for the destination may exist if an event there arrived first: its links join the moved ones.
-    const arrived = await tx.issue.findUnique({ where: { repositoryId_number: { repositoryId: to.repository.id, number: to.number } } });
+    const arrived = await tx.issue.findUnique({
+      where: { repositoryId_number: { repositoryId: to.repository.id, number: to.number } },
+    });
     if (arrived) await mergeIssue(tx, arrived.id, issue.id);
-    await tx.issue.update({ where: { id: issue.id }, data: { repositoryId: to.repository.id, number: to.number, githubId: to.githubId, nodeId: to.nodeId ?? null } });
+    await tx.issue.update({
+      where: { id: issue.id },
+      data: { repositoryId: to.repository.id, number: to.number, githubId: to.githubId, nodeId: to.nodeId ?? null },
+    });
     // The dashboard's counts carry the repository.
     await tx.$executeRaw`UPDATE "Issue" SET ${impactDue(new Date())} WHERE "id" = ${issue.id}`;
     return true;
@@ -147,7 +177,10 @@ async function mergeIssue(tx: Transaction, fromId: number, intoId: number): Prom
   }
   const closes = await tx.issueClose.findMany({ where: { issueId: fromId }, select: { id: true, closedAt: true } });
   for (const close of closes) {
-    const clash = await tx.issueClose.findUnique({ where: { issueId_closedAt: { issueId: intoId, closedAt: close.closedAt } }, select: { id: true } });
+    const clash = await tx.issueClose.findUnique({
+      where: { issueId_closedAt: { issueId: intoId, closedAt: close.closedAt } },
+      select: { id: true },
+    });
     if (!clash) await tx.issueClose.update({ where: { id: close.id }, data: { issueId: intoId } });
   }
   // Its link notes come along (one the moved issue already has for the conversation wins): still one note per link.
@@ -166,7 +199,10 @@ export async function purgeIssue(prisma: Prisma, repositoryId: bigint, number: n
 }
 
 /** Repositories removed from the installation, or the whole installation deleted: their data is purged. */
-export async function purgeRepositories(prisma: Prisma, where: { installationId: bigint } | { ids: bigint[] }): Promise<number> {
+export async function purgeRepositories(
+  prisma: Prisma,
+  where: { installationId: bigint } | { ids: bigint[] },
+): Promise<number> {
   const filter = "ids" in where ? { id: { in: where.ids } } : { installationId: where.installationId };
   const purged = (await prisma.repository.deleteMany({ where: filter })).count;
   forgetRepositories(prisma);

@@ -1,5 +1,14 @@
 import type { RecognisedLink } from "../domain/link.js";
-import { linkKey, planLink, sourceMentions, type IssueCloseTime, type IssueMention, type LinkPlan, type Mention, type SourceVersion } from "../domain/mentions.js";
+import {
+  linkKey,
+  planLink,
+  sourceMentions,
+  type IssueCloseTime,
+  type IssueMention,
+  type LinkPlan,
+  type Mention,
+  type SourceVersion,
+} from "../domain/mentions.js";
 import type { Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { requestEnrichment } from "./enrich-jobs.js";
@@ -14,10 +23,16 @@ import { markSummaryDue } from "./reopen-jobs.js";
  * processed at once (a comment and the close, on two replicas) cannot each miss what the other writes.
  */
 
-const date = (value: Date | string | null): Date | null => (value === null ? null : value instanceof Date ? value : new Date(value));
+const date = (value: Date | string | null): Date | null =>
+  value === null ? null : value instanceof Date ? value : new Date(value);
 
 /** Stores versions of one source (a redelivered one again changes nothing) and derives its mentions anew. Returns the conversations whose mentions changed. */
-export async function recordSourceVersions(tx: Transaction, issueId: number, source: StoredSource, versions: readonly SourceVersion[]): Promise<string[]> {
+export async function recordSourceVersions(
+  tx: Transaction,
+  issueId: number,
+  source: StoredSource,
+  versions: readonly SourceVersion[],
+): Promise<string[]> {
   const sourceId = source.id;
   for (const version of versions) {
     const previous = version.previous ? JSON.stringify(version.previous.map(storedLink)) : null;
@@ -39,7 +54,11 @@ export interface StoredSource {
 }
 
 /** Recomputes a source's mentions from all its versions. */
-export async function deriveMentions(tx: Transaction, issueId: number, { id: sourceId, createdAt: created }: StoredSource): Promise<string[]> {
+export async function deriveMentions(
+  tx: Transaction,
+  issueId: number,
+  { id: sourceId, createdAt: created }: StoredSource,
+): Promise<string[]> {
   const rows = await tx.$queryRaw<{ at: Date | string; action: string; links: string; previous: string | null }[]>`
     SELECT "at", "action", "links", "previous" FROM "SourceVersion" WHERE "sourceId" = ${sourceId}`;
   const pasted: SourceVersion[] = rows.map((row) => ({
@@ -49,23 +68,33 @@ export async function deriveMentions(tx: Transaction, issueId: number, { id: sou
     previous: row.previous === null ? null : (JSON.parse(row.previous) as RecognisedLink[]),
   }));
   // Versions keep the ids as pasted; mentions name a merged conversation's survivor, so its old URL is the same link.
-  const survivors = await survivorsOf(tx, mayBeMerged(pasted.flatMap((version) => [...version.links, ...(version.previous ?? [])])));
-  const versions = survivors.size === 0
-    ? pasted
-    : pasted.map((version) => ({
-        ...version,
-        links: version.links.map((link) => toSurvivor(link, survivors)),
-        previous: version.previous?.map((link) => toSurvivor(link, survivors)) ?? null,
-      }));
+  const survivors = await survivorsOf(
+    tx,
+    mayBeMerged(pasted.flatMap((version) => [...version.links, ...(version.previous ?? [])])),
+  );
+  const versions =
+    survivors.size === 0
+      ? pasted
+      : pasted.map((version) => ({
+          ...version,
+          links: version.links.map((link) => toSurvivor(link, survivors)),
+          previous: version.previous?.map((link) => toSurvivor(link, survivors)) ?? null,
+        }));
   // Every source is stored with its creation time; the earliest version stands in should one lack it.
   const createdAt = date(created) ?? new Date(Math.min(...versions.map((version) => version.at.getTime())));
 
   const wanted = sourceMentions(versions, createdAt);
-  const stored = await tx.$queryRaw<{ provider: string; account: string; conversationId: string; startAt: Date | string; endAt: Date | string | null }[]>`
+  const stored = await tx.$queryRaw<
+    { provider: string; account: string; conversationId: string; startAt: Date | string; endAt: Date | string | null }[]
+  >`
     SELECT "provider", "account", "conversationId", "startAt", "endAt" FROM "Mention" WHERE "sourceId" = ${sourceId}`;
   const signature = (key: string, start: Date, end: Date | null) => `${key}|${start.getTime()}|${end?.getTime() ?? ""}`;
-  const storedKeys = new Map(stored.map((row) => [signature(linkKey(row), date(row.startAt)!, date(row.endAt)), linkKey(row)]));
-  const wantedKeys = new Map(wanted.map((mention) => [signature(linkKey(mention.link), mention.start, mention.end), linkKey(mention.link)]));
+  const storedKeys = new Map(
+    stored.map((row) => [signature(linkKey(row), date(row.startAt)!, date(row.endAt)), linkKey(row)]),
+  );
+  const wantedKeys = new Map(
+    wanted.map((mention) => [signature(linkKey(mention.link), mention.start, mention.end), linkKey(mention.link)]),
+  );
   const touched = new Set<string>();
   for (const [sig, key] of storedKeys) if (!wantedKeys.has(sig)) touched.add(key);
   for (const [sig, key] of wantedKeys) if (!storedKeys.has(sig)) touched.add(key);
@@ -75,9 +104,15 @@ export async function deriveMentions(tx: Transaction, issueId: number, { id: sou
   return [...touched];
 }
 
-async function insertMentions(tx: Transaction, issueId: number, sourceId: number, mentions: readonly Mention[]): Promise<void> {
+async function insertMentions(
+  tx: Transaction,
+  issueId: number,
+  sourceId: number,
+  mentions: readonly Mention[],
+): Promise<void> {
   const values = mentions.map(
-    ({ link, start, end }) => Sql.sql`(${issueId}, ${sourceId}, ${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${start}, ${end})`,
+    ({ link, start, end }) =>
+      Sql.sql`(${issueId}, ${sourceId}, ${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${start}, ${end})`,
   );
   await tx.$executeRaw`INSERT INTO "Mention" ("issueId", "sourceId", "provider", "account", "conversationId", "url", "startAt", "endAt") VALUES ${Sql.join(values)}`;
 }
@@ -129,18 +164,50 @@ export async function reconcileLinks(
   keys: readonly string[] | "all",
   options: { maxLinks?: number | undefined } = {},
 ): Promise<ReconcileOutcome> {
-  const outcome: ReconcileOutcome = { added: 0, removed: 0, changed: false, jobsAdded: 0, jobsCancelled: 0, capped: 0, linked: [] };
+  const outcome: ReconcileOutcome = {
+    added: 0,
+    removed: 0,
+    changed: false,
+    jobsAdded: 0,
+    jobsCancelled: 0,
+    capped: 0,
+    linked: [],
+  };
   if (keys !== "all" && keys.length === 0) return outcome;
-  const mentionRows = await tx.$queryRaw<{ sourceId: number; kind: string; provider: string; account: string; conversationId: string; url: string; startAt: Date | string; endAt: Date | string | null }[]>`
+  const mentionRows = await tx.$queryRaw<
+    {
+      sourceId: number;
+      kind: string;
+      provider: string;
+      account: string;
+      conversationId: string;
+      url: string;
+      startAt: Date | string;
+      endAt: Date | string | null;
+    }[]
+  >`
     SELECT "m"."sourceId", "s"."kind", "m"."provider", "m"."account", "m"."conversationId", "m"."url", "m"."startAt", "m"."endAt"
     FROM "Mention" "m" JOIN "Source" "s" ON "s"."id" = "m"."sourceId"
     WHERE "m"."issueId" = ${issueId} ${keysFilter(keys, `"m"`)} ORDER BY "m"."id"`;
   const linkRows = await tx.$queryRaw<LinkRow[]>`
     SELECT "id", "provider", "account", "conversationId", "linkedAt", "source" FROM "Link" "l" WHERE "l"."issueId" = ${issueId} ${keysFilter(keys, `"l"`)} ORDER BY "l"."id"`;
-  const jobRows = await tx.$queryRaw<{ id: number; closeId: number; provider: string; account: string; conversationId: string; state: string; noteDoneAt: Date | string | null }[]>`
+  const jobRows = await tx.$queryRaw<
+    {
+      id: number;
+      closeId: number;
+      provider: string;
+      account: string;
+      conversationId: string;
+      state: string;
+      noteDoneAt: Date | string | null;
+    }[]
+  >`
     SELECT "j"."id", "j"."closeId", "j"."provider", "j"."account", "j"."conversationId", "j"."state", "j"."noteDoneAt"
     FROM "ReopenJob" "j" JOIN "IssueClose" "c" ON "c"."id" = "j"."closeId" WHERE "c"."issueId" = ${issueId} ${keysFilter(keys, `"j"`)}`;
-  const closes: IssueCloseTime[] = await tx.issueClose.findMany({ where: { issueId }, select: { id: true, closedAt: true, reopen: true } });
+  const closes: IssueCloseTime[] = await tx.issueClose.findMany({
+    where: { issueId },
+    select: { id: true, closedAt: true, reopen: true },
+  });
 
   const mentions = groupBy(mentionRows, linkKey);
   const links = new Map(linkRows.map((row) => [linkKey(row), { ...row, id: Number(row.id) }]));
@@ -159,14 +226,20 @@ export async function reconcileLinks(
     // unless this change took its last mention away.
     if (ofKey.length === 0 && keys === "all") continue;
     const plan = planLink(
-      ofKey.map((row): IssueMention => ({ sourceId: Number(row.sourceId), kind: row.kind, start: date(row.startAt)!, end: date(row.endAt) })),
+      ofKey.map((row): IssueMention => ({
+        sourceId: Number(row.sourceId),
+        kind: row.kind,
+        start: date(row.startAt)!,
+        end: date(row.endAt),
+      })),
       closes,
     );
     const existing = links.get(key);
     const keyJobs = jobs.get(key) ?? [];
     const wantedCloses = new Set(plan?.reopenedBy ?? []);
     for (const job of keyJobs) {
-      if (!wantedCloses.has(Number(job.closeId)) && job.state === "pending" && job.noteDoneAt === null) cancel.push({ id: Number(job.id), closeId: Number(job.closeId) });
+      if (!wantedCloses.has(Number(job.closeId)) && job.state === "pending" && job.noteDoneAt === null)
+        cancel.push({ id: Number(job.id), closeId: Number(job.closeId) });
     }
     if (plan === null || !plan.exists) {
       if (existing) removed.push(existing.id);
@@ -174,7 +247,12 @@ export async function reconcileLinks(
     }
     jobbed.set(key, new Set(keyJobs.map((job) => Number(job.closeId))));
     const earliest = ofKey.reduce((a, b) => (date(a.startAt)! <= date(b.startAt)! ? a : b));
-    const link: RecognisedLink = { provider: earliest.provider as RecognisedLink["provider"], account: earliest.account, conversationId: earliest.conversationId, url: earliest.url };
+    const link: RecognisedLink = {
+      provider: earliest.provider as RecognisedLink["provider"],
+      account: earliest.account,
+      conversationId: earliest.conversationId,
+      url: earliest.url,
+    };
     if (!existing) {
       created.push({ link, plan });
       continue;
@@ -203,7 +281,10 @@ export async function reconcileLinks(
     });
     const ids = new Map(rows.map((row) => [linkKey(row), row.id]));
     kept.push(...created.map(({ link, plan }) => ({ linkId: ids.get(linkKey(link))!, link, plan })));
-    await requestEnrichment(tx, created.map(({ link }) => link));
+    await requestEnrichment(
+      tx,
+      created.map(({ link }) => link),
+    );
     outcome.added = rows.length;
     outcome.linked = created.map(({ link }) => link);
   }
@@ -212,17 +293,37 @@ export async function reconcileLinks(
   const newJobs = kept.flatMap(({ linkId, link, plan }) =>
     plan.reopenedBy
       .filter((closeId) => !jobbed.get(linkKey(link))!.has(closeId))
-      .map((closeId) => ({ closeId, linkId, provider: link.provider, account: link.account, conversationId: link.conversationId, url: link.url })),
+      .map((closeId) => ({
+        closeId,
+        linkId,
+        provider: link.provider,
+        account: link.account,
+        conversationId: link.conversationId,
+        url: link.url,
+      })),
   );
   if (newJobs.length > 0) outcome.jobsAdded = (await tx.reopenJob.createMany({ data: newJobs })).count;
   if (cancel.length > 0) {
-    outcome.jobsCancelled = (await tx.reopenJob.deleteMany({ where: { id: { in: cancel.map((job) => job.id) }, state: "pending", noteDoneAt: null } })).count;
+    outcome.jobsCancelled = (
+      await tx.reopenJob.deleteMany({
+        where: { id: { in: cancel.map((job) => job.id) }, state: "pending", noteDoneAt: null },
+      })
+    ).count;
     // A close whose last unsettled job was withdrawn has settled: its summary is written (again). One left with no
     // job at all reopened nothing and gets no summary, like a close of an issue without links.
     const closeIds = [...new Set(cancel.map((job) => job.closeId))];
-    const withJobs = await tx.issueClose.findMany({ where: { id: { in: closeIds }, jobs: { some: {} } }, select: { id: true } });
-    await markSummaryDue(tx, withJobs.map((close) => close.id));
-    await tx.issueClose.updateMany({ where: { id: { in: closeIds }, jobs: { none: {} } }, data: { summaryDueAt: null } });
+    const withJobs = await tx.issueClose.findMany({
+      where: { id: { in: closeIds }, jobs: { some: {} } },
+      select: { id: true },
+    });
+    await markSummaryDue(
+      tx,
+      withJobs.map((close) => close.id),
+    );
+    await tx.issueClose.updateMany({
+      where: { id: { in: closeIds }, jobs: { none: {} } },
+      data: { summaryDueAt: null },
+    });
   }
   if (outcome.added + outcome.removed > 0) outcome.changed = true;
   return outcome;
@@ -233,12 +334,17 @@ type Carrier = { sourceId: number; postedAt: Date };
 /** The LinkSource rows (the sources carrying each link now) made equal to the plans'; true when any changed. */
 async function syncCarriers(tx: Transaction, links: readonly { linkId: number; plan: LinkPlan }[]): Promise<boolean> {
   if (links.length === 0) return false;
-  const stored = await tx.linkSource.findMany({ where: { linkId: { in: links.map((link) => link.linkId) } }, select: { linkId: true, sourceId: true, postedAt: true } });
-  const same = (a: Carrier & { linkId: number }, b: Carrier & { linkId: number }) => a.linkId === b.linkId && a.sourceId === b.sourceId && a.postedAt.getTime() === b.postedAt.getTime();
+  const stored = await tx.linkSource.findMany({
+    where: { linkId: { in: links.map((link) => link.linkId) } },
+    select: { linkId: true, sourceId: true, postedAt: true },
+  });
+  const same = (a: Carrier & { linkId: number }, b: Carrier & { linkId: number }) =>
+    a.linkId === b.linkId && a.sourceId === b.sourceId && a.postedAt.getTime() === b.postedAt.getTime();
   const wanted = links.flatMap(({ linkId, plan }) => plan.carriers.map((carrier) => ({ linkId, ...carrier })));
   const gone = stored.filter((row) => !wanted.some((want) => same(row, want)));
   const fresh = wanted.filter((want) => !stored.some((row) => same(row, want)));
-  if (gone.length > 0) await tx.linkSource.deleteMany({ where: { OR: gone.map(({ linkId, sourceId }) => ({ linkId, sourceId })) } });
+  if (gone.length > 0)
+    await tx.linkSource.deleteMany({ where: { OR: gone.map(({ linkId, sourceId }) => ({ linkId, sourceId })) } });
   if (fresh.length > 0) await tx.linkSource.createMany({ data: fresh });
   return gone.length + fresh.length > 0;
 }

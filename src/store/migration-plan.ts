@@ -46,7 +46,9 @@ export function planMigrations(files: readonly MigrationFile[], history: readonl
   const lastApplied = files.findLastIndex((file) => applied.has(file.name));
   const gap = pending.find((file) => files.indexOf(file) < lastApplied);
   if (gap) {
-    throw new MigrationError(`migration ${gap.name} is older than migrations already applied; it cannot be applied out of order`);
+    throw new MigrationError(
+      `migration ${gap.name} is older than migrations already applied; it cannot be applied out of order`,
+    );
   }
   return pending;
 }

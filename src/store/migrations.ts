@@ -53,7 +53,10 @@ export async function migrate(target: DatabaseTarget, files = readMigrationFiles
   }
 }
 
-export async function migrationStatus(target: DatabaseTarget, files = readMigrationFiles(target.engine)): Promise<MigrationStatus> {
+export async function migrationStatus(
+  target: DatabaseTarget,
+  files = readMigrationFiles(target.engine),
+): Promise<MigrationStatus> {
   const session = await openSession(target);
   try {
     const history = (await session.hasHistory()) ? await session.history() : [];
@@ -149,7 +152,10 @@ function openSqliteSession(path: string): MigrationSession {
       db.exec(sql);
     },
     async hasHistory() {
-      return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'`).get() !== undefined;
+      return (
+        db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'`).get() !==
+        undefined
+      );
     },
     async history() {
       return (db.prepare(HISTORY_QUERY).all() as HistoryRow[]).map(toApplied);

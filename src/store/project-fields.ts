@@ -22,7 +22,11 @@ export interface ProjectInputs {
 }
 
 /** What the project field of `repository#number` is computed from; null when closeloop has no row for the issue. */
-export async function readProjectInputs(prisma: Prisma, repositoryId: bigint, number: number): Promise<ProjectInputs | null> {
+export async function readProjectInputs(
+  prisma: Prisma,
+  repositoryId: bigint,
+  number: number,
+): Promise<ProjectInputs | null> {
   const issue = await prisma.issue.findUnique({
     where: { repositoryId_number: { repositoryId, number } },
     select: {
@@ -51,7 +55,13 @@ export async function readProjectInputs(prisma: Prisma, repositoryId: bigint, nu
  * Records what was written (when anything was) and when the value is next due to change with time alone; with
  * `nodeId`, the issue's node id a lookup found.
  */
-export async function recordProjectField(prisma: Prisma, issueId: number, dueAt: Date | null, written?: ProjectWritten, nodeId?: string): Promise<void> {
+export async function recordProjectField(
+  prisma: Prisma,
+  issueId: number,
+  dueAt: Date | null,
+  written?: ProjectWritten,
+  nodeId?: string,
+): Promise<void> {
   await prisma.issue.update({
     where: { id: issueId },
     data: {
@@ -63,8 +73,15 @@ export async function recordProjectField(prisma: Prisma, issueId: number, dueAt:
 }
 
 /** Records why the repository's project field cannot be kept; returns false when the same problem was already recorded. */
-export async function recordProjectError(prisma: Prisma, repositoryId: bigint, error: ProjectErrorRecord): Promise<boolean> {
-  const stored = await prisma.projectError.findUnique({ where: { repositoryId }, select: { url: true, message: true } });
+export async function recordProjectError(
+  prisma: Prisma,
+  repositoryId: bigint,
+  error: ProjectErrorRecord,
+): Promise<boolean> {
+  const stored = await prisma.projectError.findUnique({
+    where: { repositoryId },
+    select: { url: true, message: true },
+  });
   await prisma.projectError.upsert({ where: { repositoryId }, create: { repositoryId, ...error }, update: error });
   return stored === null || stored.url !== error.url || stored.message !== error.message;
 }
@@ -78,13 +95,24 @@ export interface RepositoryProjectError extends ProjectErrorRecord {
 }
 
 export async function listProjectErrors(prisma: Prisma): Promise<RepositoryProjectError[]> {
-  const rows = await prisma.projectError.findMany({ include: { repository: { select: { owner: true, name: true } } }, orderBy: { seenAt: "desc" } });
-  return rows.map(({ repository, url, message, seenAt }) => ({ repository: `${repository.owner}/${repository.name}`, url, message, seenAt }));
+  const rows = await prisma.projectError.findMany({
+    include: { repository: { select: { owner: true, name: true } } },
+    orderBy: { seenAt: "desc" },
+  });
+  return rows.map(({ repository, url, message, seenAt }) => ({
+    repository: `${repository.owner}/${repository.name}`,
+    url,
+    message,
+    seenAt,
+  }));
 }
 
 /** The recorded project problem of one repository, for the `closeloop config` check run. */
 export async function readProjectError(prisma: Prisma, repositoryId: bigint): Promise<ProjectErrorRecord | null> {
-  return prisma.projectError.findUnique({ where: { repositoryId }, select: { url: true, message: true, seenAt: true } });
+  return prisma.projectError.findUnique({
+    where: { repositoryId },
+    select: { url: true, message: true, seenAt: true },
+  });
 }
 
 /**
@@ -94,9 +122,19 @@ export async function readProjectError(prisma: Prisma, repositoryId: bigint): Pr
  * while the job waits. `markedAt` is the wall clock the label job's coalescing window compares with. Returns how many
  * were marked.
  */
-export async function markProjectsDue(prisma: Prisma, now: Date, markedAt = new Date(), limit = 5_000): Promise<number> {
+export async function markProjectsDue(
+  prisma: Prisma,
+  now: Date,
+  markedAt = new Date(),
+  limit = 5_000,
+): Promise<number> {
   return prisma.$transaction(async (tx) => {
-    const due = await tx.issue.findMany({ where: { projectDueAt: { lte: now } }, select: { id: true }, orderBy: { id: "asc" }, take: limit });
+    const due = await tx.issue.findMany({
+      where: { projectDueAt: { lte: now } },
+      select: { id: true },
+      orderBy: { id: "asc" },
+      take: limit,
+    });
     const ids = due.map((row) => row.id);
     if (ids.length === 0) return 0;
     await markLabelsWanted(tx, ids, markedAt);

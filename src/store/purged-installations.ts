@@ -7,7 +7,11 @@ import type { Prisma } from "./database.js";
  */
 export async function recordPurgedInstallation(prisma: Prisma, installationId: bigint, at: Date): Promise<void> {
   // A redelivered `installation.deleted` finds its row and keeps the first date.
-  await prisma.purgedInstallation.upsert({ where: { id: installationId }, create: { id: installationId, purgedAt: at }, update: {} });
+  await prisma.purgedInstallation.upsert({
+    where: { id: installationId },
+    create: { id: installationId, purgedAt: at },
+    update: {},
+  });
 }
 
 export async function isPurgedInstallation(prisma: Prisma, installationId: bigint): Promise<boolean> {

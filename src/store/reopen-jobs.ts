@@ -71,7 +71,12 @@ export function followUpDone(followUpId: string, at = new Date()): Sql.Sql {
  * Jobs of providers this process cannot run (no credentials): dead at once with the reason. Returns the closes they
  * belonged to, so their summaries can be written.
  */
-export async function killUnrunnableJobs(prisma: Prisma, provider: string, reason: string, now = new Date()): Promise<number[]> {
+export async function killUnrunnableJobs(
+  prisma: Prisma,
+  provider: string,
+  reason: string,
+  now = new Date(),
+): Promise<number[]> {
   const where = { provider, OR: [{ state: "pending" }, { state: "running", lockedUntil: { lt: now } }] };
   const jobs = await prisma.reopenJob.findMany({ where, select: { id: true, closeId: true }, take: 500 });
   if (jobs.length === 0) return [];
@@ -85,8 +90,19 @@ export async function killUnrunnableJobs(prisma: Prisma, provider: string, reaso
 /** A job of the close settled: its summary comment is (re)written once all its jobs have. */
 export async function markSummaryDue(prisma: Transaction, closeIds: readonly number[], at = new Date()): Promise<void> {
   if (closeIds.length === 0) return;
-  await prisma.issueClose.updateMany({ where: { id: { in: [...closeIds] }, summary: true }, data: { summaryDueAt: at } });
-  await prisma.issueClose.updateMany({ where: { id: { in: [...closeIds] }, summary: false, settledAt: null, jobs: { every: { state: { in: ["done", "dead"] } } } }, data: { settledAt: at } });
+  await prisma.issueClose.updateMany({
+    where: { id: { in: [...closeIds] }, summary: true },
+    data: { summaryDueAt: at },
+  });
+  await prisma.issueClose.updateMany({
+    where: {
+      id: { in: [...closeIds] },
+      summary: false,
+      settledAt: null,
+      jobs: { every: { state: { in: ["done", "dead"] } } },
+    },
+    data: { settledAt: at },
+  });
 }
 
 // ---- the summary comment ----
@@ -136,8 +152,25 @@ export async function readDueSummaries(prisma: Prisma, ids: readonly number[]): 
   const closes = await prisma.issueClose.findMany({
     where: { id: { in: [...ids] } },
     include: {
-      issue: { select: { number: true, repository: { select: { installationId: true, owner: true, name: true, private: true } } } },
-      jobs: { orderBy: { id: "asc" }, select: { id: true, provider: true, conversationId: true, url: true, state: true, lastError: true, lastStatus: true, followUpId: true } },
+      issue: {
+        select: {
+          number: true,
+          repository: { select: { installationId: true, owner: true, name: true, private: true } },
+        },
+      },
+      jobs: {
+        orderBy: { id: "asc" },
+        select: {
+          id: true,
+          provider: true,
+          conversationId: true,
+          url: true,
+          state: true,
+          lastError: true,
+          lastStatus: true,
+          followUpId: true,
+        },
+      },
     },
   });
   return closes
@@ -173,7 +206,11 @@ export async function readDueSummaries(prisma: Prisma, ids: readonly number[]): 
  * The outcome of writing the summary (or finding it unchanged): it stays due if a job settled while it was being
  * written. One statement, so no reader sees the comment recorded but the summary still due.
  */
-export function summaryWritten(summary: DueSummary, written: { commentId: bigint | null; body: string }, at = new Date()): Sql.Sql {
+export function summaryWritten(
+  summary: DueSummary,
+  written: { commentId: bigint | null; body: string },
+  at = new Date(),
+): Sql.Sql {
   return Sql.sql`"summaryCommentId" = ${written.commentId}, "summaryBody" = ${written.body}, "summaryAttempts" = 0, "summaryError" = NULL, ${unlocked(SUMMARIES)},
     "settledAt" = COALESCE("settledAt", ${at}),
     "summaryDueAt" = CASE WHEN "summaryDueAt" = ${summary.dueAt} THEN NULL ELSE "summaryDueAt" END`;
@@ -207,12 +244,20 @@ export interface JobRow {
 }
 
 /** Jobs oldest first, or the `limit` that finished last. */
-export async function listJobs(prisma: Prisma, filter: { state?: JobState; lastFinished?: number } = {}): Promise<JobRow[]> {
+export async function listJobs(
+  prisma: Prisma,
+  filter: { state?: JobState; lastFinished?: number } = {},
+): Promise<JobRow[]> {
   const jobs = await prisma.reopenJob.findMany({
     where: filter.state === undefined ? {} : { state: filter.state },
-    orderBy: filter.lastFinished === undefined ? [{ id: "asc" as const }] : [{ finishedAt: "desc" as const }, { id: "desc" as const }],
+    orderBy:
+      filter.lastFinished === undefined
+        ? [{ id: "asc" as const }]
+        : [{ finishedAt: "desc" as const }, { id: "desc" as const }],
     take: filter.lastFinished,
-    include: { close: { select: { issue: { select: { number: true, repository: { select: { owner: true, name: true } } } } } } },
+    include: {
+      close: { select: { issue: { select: { number: true, repository: { select: { owner: true, name: true } } } } } },
+    },
   });
   return jobs.map((job) => ({
     id: job.id,
@@ -240,8 +285,19 @@ export type RetryOutcome = { retried: number } | { problem: string };
  * `closeloop retry`: dead jobs (or one job that is dead, or pending and waiting for its next attempt) run again now,
  * with a fresh attempt budget. A running job is left alone; a done job has nothing left to do.
  */
-export async function retryJobs(prisma: Prisma, which: { id: number } | { dead: true }, now = new Date()): Promise<RetryOutcome> {
-  const data = { state: "pending", attempts: 0, nextAttemptAt: now, finishedAt: null, lockedBy: null, lockedUntil: null };
+export async function retryJobs(
+  prisma: Prisma,
+  which: { id: number } | { dead: true },
+  now = new Date(),
+): Promise<RetryOutcome> {
+  const data = {
+    state: "pending",
+    attempts: 0,
+    nextAttemptAt: now,
+    finishedAt: null,
+    lockedBy: null,
+    lockedUntil: null,
+  };
   if ("dead" in which) {
     const { count } = await prisma.reopenJob.updateMany({ where: { state: "dead" }, data });
     return { retried: count };
@@ -251,7 +307,9 @@ export async function retryJobs(prisma: Prisma, which: { id: number } | { dead: 
   if (job.state === "done") return { problem: `job ${which.id} is done; nothing to retry` };
   if (job.state === "running") return { problem: `job ${which.id} is running now; nothing to retry` };
   const { count } = await prisma.reopenJob.updateMany({ where: { id: which.id, state: job.state }, data });
-  return count === 1 ? { retried: 1 } : { problem: `job ${which.id} changed while retrying; look again with \`closeloop jobs\`` };
+  return count === 1
+    ? { retried: 1 }
+    : { problem: `job ${which.id} changed while retrying; look again with \`closeloop jobs\`` };
 }
 
 /** `closeloop status`: jobs per provider and state, and the latest dead letters. */

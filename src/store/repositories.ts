@@ -6,7 +6,11 @@ import type { Prisma, Transaction } from "./database.js";
  * this process wrote are remembered, so the common case (same repository, same name) costs no query. A purge forgets.
  * A ref that does not state the visibility leaves the stored one as it is.
  */
-export async function ensureRepository(prisma: Prisma, tx: Pick<Transaction, "repository">, ref: RepositoryRef): Promise<void> {
+export async function ensureRepository(
+  prisma: Prisma,
+  tx: Pick<Transaction, "repository">,
+  ref: RepositoryRef,
+): Promise<void> {
   const fields = {
     installationId: ref.installationId,
     owner: ref.owner,

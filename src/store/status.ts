@@ -24,11 +24,22 @@ export interface StatusJson {
   links: number;
   issues: number;
   /** webhook deliveries stored but not yet processed, and the ones that failed too often */
-  deliveries: { waiting: number; dead: { id: string; event: string; attempts: number; error: string | null; deadAt: string | null }[] };
+  deliveries: {
+    waiting: number;
+    dead: { id: string; event: string; attempts: number; error: string | null; deadAt: string | null }[];
+  };
   /** reopen jobs per provider (queued = pending + running) and the latest dead letters */
   reopen: {
     providers: QueueJson[];
-    dead: { id: number; provider: string; conversationId: string; issue: string; attempts: number; error: string | null; deadAt: string | null }[];
+    dead: {
+      id: number;
+      provider: string;
+      conversationId: string;
+      issue: string;
+      attempts: number;
+      error: string | null;
+      deadAt: string | null;
+    }[];
     /** closes that reopened nothing because their closer lacked `reopen.by`: how many, and the latest ten */
     refused: { count: number; latest: { issue: string; closedAt: string; closedBy: string | null; reason: string }[] };
   };
@@ -38,7 +49,15 @@ export interface StatusJson {
    */
   linkNotes: {
     providers: QueueJson[];
-    dead: { id: number; provider: string; conversationId: string; issue: string; attempts: number; error: string | null; deadAt: string | null }[];
+    dead: {
+      id: number;
+      provider: string;
+      conversationId: string;
+      issue: string;
+      attempts: number;
+      error: string | null;
+      deadAt: string | null;
+    }[];
   };
   /** jobs reading linked conversations' team, tags and customer for the labels, per provider */
   enrichment: { providers: QueueJson[] };
@@ -54,7 +73,13 @@ export interface StatusJson {
     nextRunAt: string | null;
   } | null;
   /** reading existing issues of newly installed repositories */
-  backfills: { pending: number; running: number; done: number; failed: number; failures: { repository: string; error: string | null; finishedAt: string | null }[] };
+  backfills: {
+    pending: number;
+    running: number;
+    done: number;
+    failed: number;
+    failures: { repository: string; error: string | null; finishedAt: string | null }[];
+  };
   configErrors: { repository: string; path: string; message: string; commitSha: string | null; seenAt: string }[];
   /** repositories where GitHub refused label writes (403); writes there pause an hour, then are tried again */
   labelErrors: { repository: string; message: string; seenAt: string }[];
@@ -67,11 +92,16 @@ export interface StatusJson {
  * providers' settings in `env`, queues, dead letters, the last sweep, backfills, config and label errors. `healthy`:
  * the database is ready and every provider's settings are valid.
  */
-export async function readStatus(database: Database, env: Record<string, string | undefined>): Promise<{ status: StatusJson; healthy: boolean }> {
+export async function readStatus(
+  database: Database,
+  env: Record<string, string | undefined>,
+): Promise<{ status: StatusJson; healthy: boolean }> {
   const readiness = await checkReadiness(database);
   const migrations = await migrationStatus(database.target);
   const providers = providerStatus(env);
-  const counts = readiness.ready ? await Promise.all([database.prisma.link.count(), database.prisma.issue.count()]) : [0, 0];
+  const counts = readiness.ready
+    ? await Promise.all([database.prisma.link.count(), database.prisma.issue.count()])
+    : [0, 0];
   const configErrors = readiness.ready ? await listConfigErrors(database.prisma) : [];
   const labelErrors = readiness.ready ? await listLabelErrors(database.prisma) : [];
   const projectErrors = readiness.ready ? await listProjectErrors(database.prisma) : [];
@@ -81,28 +111,62 @@ export async function readStatus(database: Database, env: Record<string, string 
   const enrichment = readiness.ready ? await enrichmentBacklog(database.prisma) : [];
   const notes = readiness.ready ? await linkNoteBacklog(database.prisma) : { providers: [], dead: [] };
   const sweep = readiness.ready ? await readSweep(database.prisma) : null;
-  const backfills = readiness.ready ? await backfillSummary(database.prisma) : { pending: 0, running: 0, done: 0, failed: 0, failures: [] };
+  const backfills = readiness.ready
+    ? await backfillSummary(database.prisma)
+    : { pending: 0, running: 0, done: 0, failed: 0, failures: [] };
   const status: StatusJson = {
-    database: { engine: database.engine, url: database.target.display.replace(/^\S+ /, ""), ready: readiness.ready, ...(readiness.reason ? { reason: readiness.reason } : {}) },
+    database: {
+      engine: database.engine,
+      url: database.target.display.replace(/^\S+ /, ""),
+      ready: readiness.ready,
+      ...(readiness.reason ? { reason: readiness.reason } : {}),
+    },
     migrations,
     providers,
     links: counts[0]!,
     issues: counts[1]!,
     deliveries: {
       waiting: backlog.waiting,
-      dead: backlog.dead.map((d) => ({ id: d.id, event: d.name, attempts: d.attempts, error: d.lastError, deadAt: d.deadAt?.toISOString() ?? null })),
+      dead: backlog.dead.map((d) => ({
+        id: d.id,
+        event: d.name,
+        attempts: d.attempts,
+        error: d.lastError,
+        deadAt: d.deadAt?.toISOString() ?? null,
+      })),
     },
     reopen: {
       providers: jobs.providers.map(queueJson),
-      dead: jobs.dead.map((job) => ({ id: job.id, provider: job.provider, conversationId: job.conversationId, issue: job.issue, attempts: job.attempts, error: job.lastError, deadAt: job.finishedAt?.toISOString() ?? null })),
+      dead: jobs.dead.map((job) => ({
+        id: job.id,
+        provider: job.provider,
+        conversationId: job.conversationId,
+        issue: job.issue,
+        attempts: job.attempts,
+        error: job.lastError,
+        deadAt: job.finishedAt?.toISOString() ?? null,
+      })),
       refused: {
         count: refused.count,
-        latest: refused.latest.map((close) => ({ issue: close.issue, closedAt: close.closedAt.toISOString(), closedBy: close.closedBy, reason: close.refusal })),
+        latest: refused.latest.map((close) => ({
+          issue: close.issue,
+          closedAt: close.closedAt.toISOString(),
+          closedBy: close.closedBy,
+          reason: close.refusal,
+        })),
       },
     },
     linkNotes: {
       providers: notes.providers.map(queueJson),
-      dead: notes.dead.map((note) => ({ id: note.id, provider: note.provider, conversationId: note.conversationId, issue: note.issue, attempts: note.attempts, error: note.lastError, deadAt: note.finishedAt?.toISOString() ?? null })),
+      dead: notes.dead.map((note) => ({
+        id: note.id,
+        provider: note.provider,
+        conversationId: note.conversationId,
+        issue: note.issue,
+        attempts: note.attempts,
+        error: note.lastError,
+        deadAt: note.finishedAt?.toISOString() ?? null,
+      })),
     },
     enrichment: { providers: enrichment.map(queueJson) },
     sweep: sweep && {
@@ -115,7 +179,13 @@ export async function readStatus(database: Database, env: Record<string, string 
       runningSince: sweep.runningSince?.toISOString() ?? null,
       nextRunAt: sweep.nextRunAt.toISOString(),
     },
-    backfills: { ...backfills, failures: backfills.failures.map((failure) => ({ ...failure, finishedAt: failure.finishedAt?.toISOString() ?? null })) },
+    backfills: {
+      ...backfills,
+      failures: backfills.failures.map((failure) => ({
+        ...failure,
+        finishedAt: failure.finishedAt?.toISOString() ?? null,
+      })),
+    },
     configErrors: configErrors.map((error) => ({ ...error, seenAt: error.seenAt.toISOString() })),
     labelErrors: labelErrors.map((error) => ({ ...error, seenAt: error.seenAt.toISOString() })),
     projectErrors: projectErrors.map((error) => ({ ...error, seenAt: error.seenAt.toISOString() })),
@@ -155,8 +225,15 @@ function prefix(id: string): string {
  * `closeloop retry --dead` and the operations page's "Retry every dead job": every dead reopen job runs again with a
  * fresh attempt budget, and every dead link note and conversation read for the labels is queued again.
  */
-export async function retryEveryDead(prisma: Prisma, now = new Date()): Promise<{ retried: number; linkNotes: number; enrichment: number }> {
+export async function retryEveryDead(
+  prisma: Prisma,
+  now = new Date(),
+): Promise<{ retried: number; linkNotes: number; enrichment: number }> {
   const outcome = await retryJobs(prisma, { dead: true }, now);
   const retried = "retried" in outcome ? outcome.retried : 0;
-  return { retried, linkNotes: await retryDeadLinkNotes(prisma, now), enrichment: await retryDeadEnrichment(prisma, now) };
+  return {
+    retried,
+    linkNotes: await retryDeadLinkNotes(prisma, now),
+    enrichment: await retryDeadEnrichment(prisma, now),
+  };
 }

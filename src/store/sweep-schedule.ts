@@ -51,7 +51,8 @@ export const SWEEPS: LeasedTable = {
  */
 export async function claimSweep(prisma: Prisma, engine: Engine, holder: Holder, now = new Date()): Promise<boolean> {
   // A read first: replicas poll, and on SQLite even an INSERT that does nothing takes the write lock.
-  if ((await prisma.labelSweep.findUnique({ where: { id: ROW }, select: { id: true } })) === null) await ensureRow(prisma, now);
+  if ((await prisma.labelSweep.findUnique({ where: { id: ROW }, select: { id: true } })) === null)
+    await ensureRow(prisma, now);
   return (await claimLeases(prisma, engine, SWEEPS, { ...holder, limit: 1 }, now)).length === 1;
 }
 

@@ -15,7 +15,9 @@ describe.each(ENGINES)("the P2 script on %s", (engine) => {
   it("makes the minimum number of GitHub calls at every step, with one token and one config lookup overall (and one read of a pushed config)", async () => {
     database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
     const run = await runP2Script(database);
-    expect(run.steps.map((step, i) => `#${i + 1} ${step.event}: ${step.calls.length}`)).toEqual(P2_SCRIPT.map((step, i) => `#${i + 1} ${run.steps[i]?.event}: ${step.minimum}`));
+    expect(run.steps.map((step, i) => `#${i + 1} ${step.event}: ${step.calls.length}`)).toEqual(
+      P2_SCRIPT.map((step, i) => `#${i + 1} ${run.steps[i]?.event}: ${step.minimum}`),
+    );
     expect(run.steps.flatMap((step) => step.calls)).toEqual([
       "POST /repos/Codertocat/Hello-World/labels",
       "POST /repos/Codertocat/Hello-World/issues/1/labels",
@@ -45,22 +47,28 @@ describe.each(ENGINES)("the P2 script on %s", (engine) => {
     // The steps of closeloop's own work did what they say, so their minimums are not met by doing nothing: the reads
     // (the Billing group named once: team names are cached per client), each linked ticket's link note (a PUT each, in
     // the same lanes: the step waits for both), and the sweeps' figures.
-    expect(run.steps.flatMap((step, i) => (step.helpdeskCalls ? [`#${i + 1} ${step.helpdeskCalls.join(", ")}`] : []))).toEqual([
+    expect(
+      run.steps.flatMap((step, i) => (step.helpdeskCalls ? [`#${i + 1} ${step.helpdeskCalls.join(", ")}`] : [])),
+    ).toEqual([
       "#15 GET /api/v2/tickets/2.json, GET /api/v2/tickets/7.json, GET /api/v2/tickets/8.json, PUT /api/v2/tickets/2.json, PUT /api/v2/tickets/7.json, PUT /api/v2/tickets/8.json",
       "#17 GET /api/v2/groups/360000.json, GET /api/v2/tickets/9.json, PUT /api/v2/tickets/9.json",
       "#19 GET /api/v2/tickets/10.json, PUT /api/v2/tickets/10.json",
     ]);
-    expect(run.steps.flatMap((step, i) => (step.swept === undefined ? [] : [`#${i + 1} ${step.swept ? `${step.swept.issues} due, ${step.swept.changed} relabelled` : "no sweep"}`]))).toEqual([
-      "#20 1 due, 1 relabelled",
-      "#21 0 due, 0 relabelled",
-      "#23 2 due, 2 relabelled",
-    ]);
+    expect(
+      run.steps.flatMap((step, i) =>
+        step.swept === undefined
+          ? []
+          : [`#${i + 1} ${step.swept ? `${step.swept.issues} due, ${step.swept.changed} relabelled` : "no sweep"}`],
+      ),
+    ).toEqual(["#20 1 due, 1 relabelled", "#21 0 due, 0 relabelled", "#23 2 due, 2 relabelled"]);
   });
 
   it("keeps the project field with the minimum number of calls at every step", async () => {
     database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
     const run = await runP2Script(database, P2_PROJECT_SCRIPT);
-    expect(run.steps.map((step, i) => `#${i + 1} ${step.event}: ${step.calls.length}`)).toEqual(P2_PROJECT_SCRIPT.map((step, i) => `#${i + 1} ${run.steps[i]?.event}: ${step.minimum}`));
+    expect(run.steps.map((step, i) => `#${i + 1} ${step.event}: ${step.calls.length}`)).toEqual(
+      P2_PROJECT_SCRIPT.map((step, i) => `#${i + 1} ${run.steps[i]?.event}: ${step.minimum}`),
+    );
     expect(run.steps.flatMap((step, i) => step.calls.map((call) => `#${i + 1} ${call}`))).toEqual([
       "#1 POST /repos/Codertocat/Hello-World/check-runs",
       "#3 POST /graphql organization",
@@ -77,6 +85,9 @@ describe.each(ENGINES)("the P2 script on %s", (engine) => {
       "#9 DELETE /repos/Codertocat/Hello-World/issues/1/labels/reported%3A%20weekly",
       "#10 POST /graphql updateProjectV2ItemFieldValue x2",
     ]);
-    expect(run.projectValues).toEqual({ "I_Codertocat/Hello-World#1": { "Customer reports": 0 }, "I_Codertocat/Hello-World#2": { "Customer reports": 0 } });
+    expect(run.projectValues).toEqual({
+      "I_Codertocat/Hello-World#1": { "Customer reports": 0 },
+      "I_Codertocat/Hello-World#2": { "Customer reports": 0 },
+    });
   });
 });

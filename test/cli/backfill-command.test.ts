@@ -16,15 +16,30 @@ function capture() {
   return { out, lines, json: () => json };
 }
 
-const ISSUE = { id: 9001, number: 1, state: "open", author_association: "MEMBER", body: "Report: https://acme.zendesk.com/agent/tickets/4242", comments: 0, created_at: "2026-01-10T10:00:00Z", updated_at: "2026-01-10T10:00:00Z", closed_at: null };
+const ISSUE = {
+  id: 9001,
+  number: 1,
+  state: "open",
+  author_association: "MEMBER",
+  body: "Report: https://acme.zendesk.com/agent/tickets/4242",
+  comments: 0,
+  created_at: "2026-01-10T10:00:00Z",
+  updated_at: "2026-01-10T10:00:00Z",
+  closed_at: null,
+};
 
 /** One page of open issues and none closed: what a small repository's backfill reads after its config. */
 function nockRepositoryIssues(owner: string, repo: string, status = 200) {
   nockConfig(owner, repo, null);
-  const listing = nock(GITHUB_API).get(`/repos/${owner}/${repo}/issues`).query((query) => query.state === "open" && query.page === "1");
+  const listing = nock(GITHUB_API)
+    .get(`/repos/${owner}/${repo}/issues`)
+    .query((query) => query.state === "open" && query.page === "1");
   if (status !== 200) return void listing.reply(status, { message: "Not Found" });
   listing.reply(200, [ISSUE]);
-  nock(GITHUB_API).get(`/repos/${owner}/${repo}/issues`).query((query) => query.state === "closed" && query.page === "1").reply(200, []);
+  nock(GITHUB_API)
+    .get(`/repos/${owner}/${repo}/issues`)
+    .query((query) => query.state === "closed" && query.page === "1")
+    .reply(200, []);
 }
 
 describe.each(ENGINES)("closeloop backfill on %s", (engine) => {
@@ -44,24 +59,45 @@ describe.each(ENGINES)("closeloop backfill on %s", (engine) => {
 
   it("finds the app's installation on a repository it has not seen, reads it with progress, and prints the counts", async () => {
     nock(GITHUB_API).get("/repos/octo-org/app/installation").reply(200, { id: 77 });
-    nock(GITHUB_API).get("/repos/octo-org/app").reply(200, { id: 1296269, name: "app", owner: { login: "octo-org" } });
+    nock(GITHUB_API)
+      .get("/repos/octo-org/app")
+      .reply(200, { id: 1296269, name: "app", owner: { login: "octo-org" } });
     nockRepositoryIssues("octo-org", "app");
     const progress: string[] = [];
     const { out, lines } = capture();
-    const code = await backfillCommand(database, ["octo-org/app"], { all: false, json: false, progress: (line) => progress.push(line) }, out, github);
+    const code = await backfillCommand(
+      database,
+      ["octo-org/app"],
+      { all: false, json: false, progress: (line) => progress.push(line) },
+      out,
+      github,
+    );
     expect(code).toBe(0);
     expect(lines).toEqual(["octo-org/app: 1 issues and 0 comments read, 1 links found"]);
     expect(progress.at(-1)).toBe("octo-org/app: done · 1 issues · 0 comments · 1 links");
-    expect((await listIssueLinks(database.prisma, "octo-org/app", 1))?.map((link) => link.conversationId)).toEqual(["4242"]);
-    expect(await database.prisma.repository.findUnique({ where: { id: 1296269n } })).toMatchObject({ installationId: 77n });
+    expect((await listIssueLinks(database.prisma, "octo-org/app", 1))?.map((link) => link.conversationId)).toEqual([
+      "4242",
+    ]);
+    expect(await database.prisma.repository.findUnique({ where: { id: 1296269n } })).toMatchObject({
+      installationId: 77n,
+    });
   });
 
   it("--all reads every repository of every installation, --json prints the counts; a repository it may not read fails the run", async () => {
-    nock(GITHUB_API).get("/app/installations").query(true).reply(200, [{ id: 77 }]);
+    nock(GITHUB_API)
+      .get("/app/installations")
+      .query(true)
+      .reply(200, [{ id: 77 }]);
     nock(GITHUB_API)
       .get("/installation/repositories")
       .query(true)
-      .reply(200, { total_count: 2, repositories: [{ id: 1, name: "app", owner: { login: "octo-org" } }, { id: 2, name: "secret", owner: { login: "octo-org" } }] });
+      .reply(200, {
+        total_count: 2,
+        repositories: [
+          { id: 1, name: "app", owner: { login: "octo-org" } },
+          { id: 2, name: "secret", owner: { login: "octo-org" } },
+        ],
+      });
     nockRepositoryIssues("octo-org", "app");
     nockRepositoryIssues("octo-org", "secret", 404);
     const { out, json } = capture();
@@ -69,16 +105,29 @@ describe.each(ENGINES)("closeloop backfill on %s", (engine) => {
     expect(code).toBe(1);
     expect(json()).toEqual([
       { repository: "octo-org/app", state: "done", issues: 1, comments: 0, links: 1, error: null },
-      { repository: "octo-org/secret", state: "failed", issues: 0, comments: 0, links: 0, error: "GitHub does not let closeloop read octo-org/secret's issues (404)" },
+      {
+        repository: "octo-org/secret",
+        state: "failed",
+        issues: 0,
+        comments: 0,
+        links: 0,
+        error: "GitHub does not let closeloop read octo-org/secret's issues (404)",
+      },
     ]);
   });
 
   it("says so when the app is not installed on the repository, and refuses a bad argument", async () => {
     nock(GITHUB_API).get("/repos/octo-org/elsewhere/installation").reply(404, { message: "Not Found" });
     const { out } = capture();
-    await expect(backfillCommand(database, ["octo-org/elsewhere"], { all: false, json: false }, out, github)).rejects.toThrow(new UsageError("closeloop is not installed on octo-org/elsewhere (or cannot see it)"));
-    await expect(backfillCommand(database, ["octo-org/app"], { all: true, json: false }, out, github)).rejects.toThrow(UsageError);
-    await expect(backfillCommand(database, ["octo-org"], { all: false, json: false }, out, github)).rejects.toThrow(/expected <owner>\/<repo>/);
+    await expect(
+      backfillCommand(database, ["octo-org/elsewhere"], { all: false, json: false }, out, github),
+    ).rejects.toThrow(new UsageError("closeloop is not installed on octo-org/elsewhere (or cannot see it)"));
+    await expect(backfillCommand(database, ["octo-org/app"], { all: true, json: false }, out, github)).rejects.toThrow(
+      UsageError,
+    );
+    await expect(backfillCommand(database, ["octo-org"], { all: false, json: false }, out, github)).rejects.toThrow(
+      /expected <owner>\/<repo>/,
+    );
   });
 });
 
@@ -93,7 +142,9 @@ describe("closeloop backfill without the app's credentials", () => {
       await runCli(["migrate"], capture().out, () => {});
       const errors: string[] = [];
       expect(await runCli(["backfill", "octo-org/app"], capture().out, (line) => errors.push(line))).toBe(2);
-      expect(errors).toEqual(["closeloop: backfill reads GitHub as the app: set APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH), as for the server"]);
+      expect(errors).toEqual([
+        "closeloop: backfill reads GitHub as the app: set APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH), as for the server",
+      ]);
     } finally {
       process.env = saved;
     }

@@ -10,7 +10,11 @@ function capture() {
   const lines: string[] = [];
   const errors: string[] = [];
   let json: unknown;
-  const out: Output = { line: (text) => lines.push(text), table: (header, rows) => lines.push([header, ...rows].map((r) => r.join("|")).join("\n")), json: (value) => (json = value) };
+  const out: Output = {
+    line: (text) => lines.push(text),
+    table: (header, rows) => lines.push([header, ...rows].map((r) => r.join("|")).join("\n")),
+    json: (value) => (json = value),
+  };
   return { out, error: (line: string) => errors.push(line), lines, errors, json: () => json };
 }
 
@@ -38,22 +42,54 @@ describe.each(ENGINES)("closeloop CLI on %s", (engine) => {
       source: { kind: "body", key: "" },
       event: { action: "created", version: new Date("2026-11-01T09:00:00Z") },
       createdAt: new Date("2026-11-01T09:00:00Z"),
-      links: [{ provider: "helpscout", account: "", conversationId: "123456789", url: "https://secure.helpscout.net/conversation/123456789/42/" }],
+      links: [
+        {
+          provider: "helpscout",
+          account: "",
+          conversationId: "123456789",
+          url: "https://secure.helpscout.net/conversation/123456789/42/",
+        },
+      ],
     });
     await applySourceChange(database.prisma, {
       issue,
       source: { kind: "comment", key: "555" },
       event: { action: "created", version: new Date("2026-11-02T09:00:00Z") },
       createdAt: new Date("2026-11-02T09:00:00Z"),
-      links: [{ provider: "freshdesk", account: "acme", conversationId: "77", url: "https://acme.freshdesk.com/a/tickets/77" }],
+      links: [
+        {
+          provider: "freshdesk",
+          account: "acme",
+          conversationId: "77",
+          url: "https://acme.freshdesk.com/a/tickets/77",
+        },
+      ],
     });
     const io = capture();
     expect(await runCli(["links", "octo-org/app#42", "--json"], io.out, io.error)).toBe(0);
     expect(io.json()).toEqual([
-      { provider: "helpscout", conversationId: "123456789", url: "https://secure.helpscout.net/conversation/123456789/42/", source: "body", linkedAt: "2026-11-01T09:00:00.000Z" },
-      { provider: "freshdesk", conversationId: "77", url: "https://acme.freshdesk.com/a/tickets/77", source: "comment", linkedAt: "2026-11-02T09:00:00.000Z" },
+      {
+        provider: "helpscout",
+        conversationId: "123456789",
+        url: "https://secure.helpscout.net/conversation/123456789/42/",
+        source: "body",
+        linkedAt: "2026-11-01T09:00:00.000Z",
+      },
+      {
+        provider: "freshdesk",
+        conversationId: "77",
+        url: "https://acme.freshdesk.com/a/tickets/77",
+        source: "comment",
+        linkedAt: "2026-11-02T09:00:00.000Z",
+      },
     ]);
-    expect(Object.keys((io.json() as object[])[0]!)).toEqual(["provider", "conversationId", "url", "source", "linkedAt"]);
+    expect(Object.keys((io.json() as object[])[0]!)).toEqual([
+      "provider",
+      "conversationId",
+      "url",
+      "source",
+      "linkedAt",
+    ]);
   });
 
   it("links of an unknown issue is an empty list, not an error", async () => {
@@ -69,7 +105,10 @@ describe.each(ENGINES)("closeloop CLI on %s", (engine) => {
     [["links"], "closeloop: usage: closeloop links <owner>/<repo>#<number> [--json]"],
     [["links", "octo-org/app"], "closeloop: links: expected <owner>/<repo>#<number>, e.g. octo-org/app#42"],
     [["links", "octo-org/app#0"], "closeloop: links: expected <owner>/<repo>#<number>, e.g. octo-org/app#42"],
-    [["links", "https://github.com/octo-org/app/issues/1"], "closeloop: links: expected <owner>/<repo>#<number>, e.g. octo-org/app#42"],
+    [
+      ["links", "https://github.com/octo-org/app/issues/1"],
+      "closeloop: links: expected <owner>/<repo>#<number>, e.g. octo-org/app#42",
+    ],
   ])("rejects %j with exit 2 and one line", async (argv, message) => {
     const io = capture();
     expect(await runCli(argv, io.out, io.error)).toBe(2);
@@ -79,20 +118,37 @@ describe.each(ENGINES)("closeloop CLI on %s", (engine) => {
   it("status --json reports a ready database and no config errors", async () => {
     const io = capture();
     expect(await runCli(["status", "--json"], io.out, io.error)).toBe(0);
-    expect(io.json()).toMatchObject({ database: { engine, ready: true }, migrations: { pending: [] }, links: 0, issues: 0, configErrors: [], projectErrors: [] });
+    expect(io.json()).toMatchObject({
+      database: { engine, ready: true },
+      migrations: { pending: [] },
+      links: 0,
+      issues: 0,
+      configErrors: [],
+      projectErrors: [],
+    });
   });
 
   it("status lists a repository whose project field cannot be kept", async () => {
-    await database.prisma.repository.create({ data: { id: repository.id, installationId: 1n, owner: "Octo-Org", name: "App", fullName: "octo-org/app" } });
+    await database.prisma.repository.create({
+      data: { id: repository.id, installationId: 1n, owner: "Octo-Org", name: "App", fullName: "octo-org/app" },
+    });
     const url = "https://github.com/orgs/octo-org/projects/3";
     const message = "organization octo-org's project 3 was not found or is not visible to closeloop";
-    await recordProjectError(database.prisma, repository.id, { url, message, seenAt: new Date("2026-11-30T10:00:00Z") });
+    await recordProjectError(database.prisma, repository.id, {
+      url,
+      message,
+      seenAt: new Date("2026-11-30T10:00:00Z"),
+    });
     const io = capture();
     await runCli(["status", "--json"], io.out, io.error);
-    expect(io.json()).toMatchObject({ projectErrors: [{ repository: "Octo-Org/App", url, message, seenAt: "2026-11-30T10:00:00.000Z" }] });
+    expect(io.json()).toMatchObject({
+      projectErrors: [{ repository: "Octo-Org/App", url, message, seenAt: "2026-11-30T10:00:00.000Z" }],
+    });
     const human = capture();
     await runCli(["status"], human.out, human.error);
-    expect(human.lines).toContain(`project     Octo-Org/App: cannot keep the project field: ${message} (seen 2026-11-30T10:00:00.000Z)`);
+    expect(human.lines).toContain(
+      `project     Octo-Org/App: cannot keep the project field: ${message} (seen 2026-11-30T10:00:00.000Z)`,
+    );
   });
 });
 
@@ -103,7 +159,10 @@ describe("closeloop CLI errors", () => {
   });
 
   it.each([
-    ["postgres://closeloop:pw@127.0.0.1:1/none", /^closeloop: .*cannot reach the database: .*(ECONNREFUSED|Can't reach database server at 127.0.0.1:1)/],
+    [
+      "postgres://closeloop:pw@127.0.0.1:1/none",
+      /^closeloop: .*cannot reach the database: .*(ECONNREFUSED|Can't reach database server at 127.0.0.1:1)/,
+    ],
     ["sqlserver://db/x", /^closeloop: DATABASE_URL: unknown scheme "sqlserver:"/],
   ])("exits 1 with one line for DATABASE_URL=%s", async (url, message) => {
     process.env.DATABASE_URL = url;
@@ -118,7 +177,9 @@ describe("closeloop CLI errors", () => {
     process.env.DATABASE_URL = await freshDatabaseUrl("sqlite");
     const io = capture();
     expect(await runCli(["links", "o/r#1"], io.out, io.error)).toBe(1);
-    expect(io.errors).toEqual([expect.stringMatching(/database not migrated: run `closeloop migrate` or start the server$/)]);
+    expect(io.errors).toEqual([
+      expect.stringMatching(/database not migrated: run `closeloop migrate` or start the server$/),
+    ]);
   });
 
   it("names an unknown command", async () => {

@@ -13,16 +13,27 @@ function capture() {
 
 describe("the table of commands", () => {
   it("has README, CLI's commands, each once", () => {
-    expect(COMMANDS.map((command) => command.name).sort()).toEqual(["backfill", "jobs", "links", "migrate", "retry", "status", "top"]);
+    expect(COMMANDS.map((command) => command.name).sort()).toEqual([
+      "backfill",
+      "jobs",
+      "links",
+      "migrate",
+      "retry",
+      "status",
+      "top",
+    ]);
   });
 
-  it.each(COMMANDS.map((command) => [command.name, command] as const))("%s has a usage, a summary and a description of every flag", (name, command) => {
-    expect(command.usage).toMatch(new RegExp(`^closeloop ${name}\\b`));
-    expect(command.synopsis).toMatch(new RegExp(`^${name}\\b`));
-    expect(command.summary).not.toBe("");
-    for (const option of Object.values(command.options)) expect(option.description).not.toBe("");
-    for (const flag of Object.keys(command.options)) expect(commandHelp(command)).toContain(`--${flag}`);
-  });
+  it.each(COMMANDS.map((command) => [command.name, command] as const))(
+    "%s has a usage, a summary and a description of every flag",
+    (name, command) => {
+      expect(command.usage).toMatch(new RegExp(`^closeloop ${name}\\b`));
+      expect(command.synopsis).toMatch(new RegExp(`^${name}\\b`));
+      expect(command.summary).not.toBe("");
+      for (const option of Object.values(command.options)) expect(option.description).not.toBe("");
+      for (const flag of Object.keys(command.options)) expect(commandHelp(command)).toContain(`--${flag}`);
+    },
+  );
 
   it("lists every command in `closeloop help`", async () => {
     const io = capture();
@@ -34,8 +45,8 @@ describe("the table of commands", () => {
 describe("flags", () => {
   // A flag is checked before the database is opened: none is needed here.
   it.each([
-    [["jobs", "--dead"], 'closeloop: jobs: unknown flag --dead (it takes --state, --json)'],
-    [["links", "o/r#1", "--all"], 'closeloop: links: unknown flag --all (it takes --json)'],
+    [["jobs", "--dead"], "closeloop: jobs: unknown flag --dead (it takes --state, --json)"],
+    [["links", "o/r#1", "--all"], "closeloop: links: unknown flag --all (it takes --json)"],
     [["migrate", "--json"], "closeloop: migrate: unknown flag --json (it takes no flags)"],
     [["status", "-x"], "closeloop: status: unknown flag -x (it takes --json)"],
   ])("%j names the command and what it takes, then its usage", async (argv, message) => {

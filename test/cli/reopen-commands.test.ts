@@ -39,13 +39,38 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
     const url = await freshDatabaseUrl(engine);
     database = await openDatabase(url, { migrate: true });
     process.env.DATABASE_URL = url;
-    await closeWithLinks(database.prisma, 42, [conversation("zendesk", 1), conversation("intercom", 2), conversation("intercom", 3), conversation("front", 4)]);
+    await closeWithLinks(database.prisma, 42, [
+      conversation("zendesk", 1),
+      conversation("intercom", 2),
+      conversation("intercom", 3),
+      conversation("front", 4),
+    ]);
     const jobs = await database.prisma.reopenJob.findMany({ orderBy: { id: "asc" } });
     ids = { done: jobs[0]!.id, dead: jobs[1]!.id, pending: jobs[2]!.id, deadToo: jobs[3]!.id };
     const at = new Date("2026-11-21T12:05:00Z");
-    await database.prisma.reopenJob.update({ where: { id: ids.done }, data: { state: "done", attempts: 1, noteDoneAt: at, reopenDoneAt: at, finishedAt: at, followUpId: "90001" } });
-    await database.prisma.reopenJob.update({ where: { id: ids.dead }, data: { state: "dead", attempts: 1, lastError: "Intercom: conversation not found (404)", lastStatus: 404, finishedAt: at } });
-    await database.prisma.reopenJob.update({ where: { id: ids.deadToo }, data: { state: "dead", attempts: 0, lastError: "Front: provider not configured", finishedAt: new Date("2026-11-21T12:06:00Z") } });
+    await database.prisma.reopenJob.update({
+      where: { id: ids.done },
+      data: { state: "done", attempts: 1, noteDoneAt: at, reopenDoneAt: at, finishedAt: at, followUpId: "90001" },
+    });
+    await database.prisma.reopenJob.update({
+      where: { id: ids.dead },
+      data: {
+        state: "dead",
+        attempts: 1,
+        lastError: "Intercom: conversation not found (404)",
+        lastStatus: 404,
+        finishedAt: at,
+      },
+    });
+    await database.prisma.reopenJob.update({
+      where: { id: ids.deadToo },
+      data: {
+        state: "dead",
+        attempts: 0,
+        lastError: "Front: provider not configured",
+        finishedAt: new Date("2026-11-21T12:06:00Z"),
+      },
+    });
   });
   afterEach(async () => {
     await database.close();
@@ -112,21 +137,41 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
     const io = capture();
     expect(await runCli(["retry", String(ids.dead)], io.out, io.error)).toBe(0);
     expect(io.lines).toEqual([`job ${ids.dead} queued again; a running server picks it up`]);
-    expect(await database.prisma.reopenJob.findUniqueOrThrow({ where: { id: ids.dead } })).toMatchObject({ state: "pending", attempts: 0, finishedAt: null, lastError: "Intercom: conversation not found (404)" });
+    expect(await database.prisma.reopenJob.findUniqueOrThrow({ where: { id: ids.dead } })).toMatchObject({
+      state: "pending",
+      attempts: 0,
+      finishedAt: null,
+      lastError: "Intercom: conversation not found (404)",
+    });
   });
 
   it("retry --dead puts every dead job back, every dead link note, and every conversation read for labels that died", async () => {
-    await database.prisma.enrichJob.updateMany({ where: { provider: "intercom" }, data: { state: "dead", attempts: 15, lastError: "Intercom: server error (503)" } });
+    await database.prisma.enrichJob.updateMany({
+      where: { provider: "intercom" },
+      data: { state: "dead", attempts: 15, lastError: "Intercom: server error (503)" },
+    });
     await deadLinkNote();
     const io = capture();
     expect(await runCli(["retry", "--dead", "--json"], io.out, io.error)).toBe(0);
     expect(io.json()).toEqual({ retried: 2, linkNotes: 1, enrichment: 2 });
-    expect(await database.prisma.linkNote.findMany({ select: { state: true, attempts: true, finishedAt: true } })).toEqual([{ state: "pending", attempts: 0, finishedAt: null }]);
-    expect((await database.prisma.enrichJob.findMany({ where: { provider: "intercom" } })).map((job) => [job.state, job.attempts])).toEqual([
+    expect(
+      await database.prisma.linkNote.findMany({ select: { state: true, attempts: true, finishedAt: true } }),
+    ).toEqual([{ state: "pending", attempts: 0, finishedAt: null }]);
+    expect(
+      (await database.prisma.enrichJob.findMany({ where: { provider: "intercom" } })).map((job) => [
+        job.state,
+        job.attempts,
+      ]),
+    ).toEqual([
       ["pending", 0],
       ["pending", 0],
     ]);
-    expect((await database.prisma.reopenJob.findMany({ orderBy: { id: "asc" } })).map((job) => job.state)).toEqual(["done", "pending", "pending", "pending"]);
+    expect((await database.prisma.reopenJob.findMany({ orderBy: { id: "asc" } })).map((job) => job.state)).toEqual([
+      "done",
+      "pending",
+      "pending",
+      "pending",
+    ]);
     const again = capture();
     expect(await runCli(["retry", "--dead"], again.out, again.error)).toBe(0);
     expect(again.lines).toEqual(["no dead jobs"]);
@@ -162,8 +207,24 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
     );
     expect(status.reopen.providers).toHaveLength(3);
     expect(status.reopen.dead).toEqual([
-      { id: ids.deadToo, provider: "front", conversationId: "cnv_55c8c004", issue: "Codertocat/Hello-World#42", attempts: 0, error: "Front: provider not configured", deadAt: "2026-11-21T12:06:00.000Z" },
-      { id: ids.dead, provider: "intercom", conversationId: "215002", issue: "Codertocat/Hello-World#42", attempts: 1, error: "Intercom: conversation not found (404)", deadAt: "2026-11-21T12:05:00.000Z" },
+      {
+        id: ids.deadToo,
+        provider: "front",
+        conversationId: "cnv_55c8c004",
+        issue: "Codertocat/Hello-World#42",
+        attempts: 0,
+        error: "Front: provider not configured",
+        deadAt: "2026-11-21T12:06:00.000Z",
+      },
+      {
+        id: ids.dead,
+        provider: "intercom",
+        conversationId: "215002",
+        issue: "Codertocat/Hello-World#42",
+        attempts: 1,
+        error: "Intercom: conversation not found (404)",
+        deadAt: "2026-11-21T12:05:00.000Z",
+      },
     ]);
 
     const human = capture();
@@ -184,7 +245,17 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
     await runCli(["status", "--json"], json.out, json.error);
     expect((json.json() as { linkNotes: unknown }).linkNotes).toEqual({
       providers: [{ provider: "zendesk", queued: 0, running: 0, done: 0, dead: 1 }],
-      dead: [{ id, provider: "zendesk", conversationId: "4001", issue: "Codertocat/Hello-World#42", attempts: 3, error: "Zendesk: ticket not found (404)", deadAt: "2026-11-21T12:07:00.000Z" }],
+      dead: [
+        {
+          id,
+          provider: "zendesk",
+          conversationId: "4001",
+          issue: "Codertocat/Hello-World#42",
+          attempts: 3,
+          error: "Zendesk: ticket not found (404)",
+          deadAt: "2026-11-21T12:07:00.000Z",
+        },
+      ],
     });
     const human = capture();
     await runCli(["status"], human.out, human.error);
@@ -197,12 +268,29 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
 
   it("status shows the closes that reopened nothing because their closer lacked reopen.by", async () => {
     const refusal = "closed by mallory, whose permission on the repository is read, less than reopen.by (triage)";
-    await recordIssueClose(database.prisma, issueRef(43), { closedAt: new Date("2026-11-22T08:00:00Z"), stateReason: "completed", closedBy: "mallory", reopen: false, refusal, note: "n", summary: true, details: "private", closedTickets: "follow_up" });
+    await recordIssueClose(database.prisma, issueRef(43), {
+      closedAt: new Date("2026-11-22T08:00:00Z"),
+      stateReason: "completed",
+      closedBy: "mallory",
+      reopen: false,
+      refusal,
+      note: "n",
+      summary: true,
+      details: "private",
+      closedTickets: "follow_up",
+    });
     const json = capture();
     await runCli(["status", "--json"], json.out, json.error);
     expect((json.json() as { reopen: { refused: unknown } }).reopen.refused).toEqual({
       count: 1,
-      latest: [{ issue: "Codertocat/Hello-World#43", closedAt: "2026-11-22T08:00:00.000Z", closedBy: "mallory", reason: refusal }],
+      latest: [
+        {
+          issue: "Codertocat/Hello-World#43",
+          closedAt: "2026-11-22T08:00:00.000Z",
+          closedBy: "mallory",
+          reason: refusal,
+        },
+      ],
     });
     const human = capture();
     await runCli(["status"], human.out, human.error);
@@ -215,14 +303,24 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
 
   it("status shows the enrichment queues, the last sweep, backfills and the helpdesk webhooks", async () => {
     // The four links of the close asked for their conversations' details; this process configures only Zendesk.
-    const zendesk = { ZENDESK_SUBDOMAIN: "acme", ZENDESK_EMAIL: "agent@example.com", ZENDESK_API_TOKEN: "token", ZENDESK_WEBHOOK_SECRET: "whsec" };
+    const zendesk = {
+      ZENDESK_SUBDOMAIN: "acme",
+      ZENDESK_EMAIL: "agent@example.com",
+      ZENDESK_API_TOKEN: "token",
+      ZENDESK_WEBHOOK_SECRET: "whsec",
+    };
     Object.assign(process.env, zendesk);
     onTestFinished(() => {
       for (const name of Object.keys(zendesk)) delete process.env[name];
     });
     const before = capture();
     await runCli(["status", "--json"], before.out, before.error);
-    const status = before.json() as { enrichment: { providers: unknown[] }; sweep: unknown; backfills: unknown; providers: unknown[] };
+    const status = before.json() as {
+      enrichment: { providers: unknown[] };
+      sweep: unknown;
+      backfills: unknown;
+      providers: unknown[];
+    };
     expect(status.providers).toContainEqual({ id: "zendesk", enabled: true, webhook: true });
     expect(status.providers).toContainEqual({ id: "front", enabled: false, webhook: false });
     expect(status.backfills).toEqual({ pending: 0, running: 0, done: 0, failed: 0, failures: [] });
@@ -233,11 +331,30 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
     ]);
     expect(status.sweep).toBeNull();
 
-    await claimSweep(database.prisma, database.engine, { owner: "replica", leaseMs: 60_000 }, new Date("2027-01-01T00:00:00Z"));
-    await finishSweep(database.prisma, "replica", { issues: 12, links: 40, changed: 2, durationMs: 1234, error: null, nextRunAt: new Date("2027-01-01T01:00:00Z") }, new Date("2027-01-01T00:00:01.234Z"));
+    await claimSweep(
+      database.prisma,
+      database.engine,
+      { owner: "replica", leaseMs: 60_000 },
+      new Date("2027-01-01T00:00:00Z"),
+    );
+    await finishSweep(
+      database.prisma,
+      "replica",
+      { issues: 12, links: 40, changed: 2, durationMs: 1234, error: null, nextRunAt: new Date("2027-01-01T01:00:00Z") },
+      new Date("2027-01-01T00:00:01.234Z"),
+    );
     const repositoryId = (await database.prisma.repository.findFirstOrThrow()).id;
     const at = new Date("2027-01-01T00:00:00Z");
-    await database.prisma.backfill.create({ data: { repositoryId, state: "failed", closedSince: at, requestedAt: at, finishedAt: at, lastError: "GitHub answered 403: Resource not accessible by integration" } });
+    await database.prisma.backfill.create({
+      data: {
+        repositoryId,
+        state: "failed",
+        closedSince: at,
+        requestedAt: at,
+        finishedAt: at,
+        lastError: "GitHub answered 403: Resource not accessible by integration",
+      },
+    });
     const human = capture();
     await runCli(["status"], human.out, human.error);
     expect(human.lines.find((line) => line.startsWith("providers"))).toContain("zendesk enabled + webhook");

@@ -19,19 +19,45 @@ describe.each(ENGINES)("closeloop top on %s", (engine) => {
     const url = await freshDatabaseUrl(engine);
     database = await openDatabase(url, { migrate: true });
     process.env.DATABASE_URL = url;
-    for (const [number, ids] of [[1, ["1"]], [2, ["2", "3"]]] as const) {
+    for (const [number, ids] of [
+      [1, ["1"]],
+      [2, ["2", "3"]],
+    ] as const) {
       for (const id of ids) {
         await applySourceChange(database.prisma, {
-          issue: { repository, number, githubId: BigInt(number), state: "open", details: { title: `Issue ${number}`, openedAt: new Date("2026-01-01T00:00:00Z"), at: linkedAt } },
+          issue: {
+            repository,
+            number,
+            githubId: BigInt(number),
+            state: "open",
+            details: { title: `Issue ${number}`, openedAt: new Date("2026-01-01T00:00:00Z"), at: linkedAt },
+          },
           source: { kind: "comment", key: id },
           event: { action: "created", version: linkedAt },
           createdAt: linkedAt,
-          links: [{ provider: "zendesk", account: "acme", conversationId: id, url: `https://acme.zendesk.com/agent/tickets/${id}` }],
+          links: [
+            {
+              provider: "zendesk",
+              account: "acme",
+              conversationId: id,
+              url: `https://acme.zendesk.com/agent/tickets/${id}`,
+            },
+          ],
         });
       }
     }
     const issue = await database.prisma.issue.findFirstOrThrow({ where: { number: 2 } });
-    await database.prisma.issueLabel.create({ data: { issueId: issue.id, key: "team: billing", name: "team: billing", present: true, seenAt: linkedAt, applied: true, kind: "team" } });
+    await database.prisma.issueLabel.create({
+      data: {
+        issueId: issue.id,
+        key: "team: billing",
+        name: "team: billing",
+        present: true,
+        seenAt: linkedAt,
+        applied: true,
+        kind: "team",
+      },
+    });
   });
   afterEach(async () => {
     await database.close();
@@ -41,7 +67,10 @@ describe.each(ENGINES)("closeloop top on %s", (engine) => {
   it("prints the ranking, most reports first", async () => {
     const io = capture();
     expect(await runCli(["top"], io.out, io.error)).toBe(0);
-    const last = linkedAt.toISOString().replace("T", " ").replace(/:\d\d\.\d+Z$/, "Z");
+    const last = linkedAt
+      .toISOString()
+      .replace("T", " ")
+      .replace(/:\d\d\.\d+Z$/, "Z");
     expect(io.lines).toEqual([
       "2 open issues with reports in the last 30 days",
       "#|issue|reports|customers|frequency|teams|helpdesks|last report|title",
@@ -53,7 +82,9 @@ describe.each(ENGINES)("closeloop top on %s", (engine) => {
 
   it("--json prints the API's shape; a repository and --team narrow it", async () => {
     const io = capture();
-    expect(await runCli(["top", "octo-org/app", "--days", "7", "--team", "Team: Billing", "--json"], io.out, io.error)).toBe(0);
+    expect(
+      await runCli(["top", "octo-org/app", "--days", "7", "--team", "Team: Billing", "--json"], io.out, io.error),
+    ).toBe(0);
     expect(io.json()).toEqual({
       total: 1,
       issues: [
@@ -83,7 +114,10 @@ describe.each(ENGINES)("closeloop top on %s", (engine) => {
   it.each([
     [["top", "--days", "10"], "closeloop: top: --days: must be one of 7, 14, 30, 90"],
     [["top", "octo-org"], "closeloop: top: <owner>/<repo>: must be owner/name"],
-    [["top", "a/b", "c/d"], `closeloop: usage: closeloop top [<owner>/<repo>] [--days 7|14|30|90] [--team <team label>] [--json]`],
+    [
+      ["top", "a/b", "c/d"],
+      `closeloop: usage: closeloop top [<owner>/<repo>] [--days 7|14|30|90] [--team <team label>] [--json]`,
+    ],
   ])("%j is a bad argument (exit 2)", async (argv, message) => {
     const io = capture();
     expect(await runCli(argv, io.out, io.error)).toBe(2);

@@ -36,52 +36,113 @@ describe("parseRepoConfig", () => {
     });
     expect(config.frequency.daily).toEqual({ label: "reported: daily", color: "00ff00", reports: 3, days: 7 });
     expect(config.frequency.weekly).toEqual(DEFAULT_CONFIG.frequency.weekly);
-    expect(config.teams).toEqual({ from: ["team", "tags"], prefix: "team: ", map: { Billing: "team: billing", "Team Messenger": "team: messenger" }, only_mapped: false });
+    expect(config.teams).toEqual({
+      from: ["team", "tags"],
+      prefix: "team: ",
+      map: { Billing: "team: billing", "Team Messenger": "team: messenger" },
+      only_mapped: false,
+    });
     expect(config.links.max_per_source).toBe(10);
   });
 
   it("reads links.from and reopen.by in any case, as GitHub spells them or as the README does", () => {
-    const config = parseRepoConfig({ links: { from: ["OWNER", "Member", "first_time_contributor"], max_per_issue: 20 }, reopen: { by: "Write" } });
-    expect(config.links).toEqual({ max_per_source: 50, max_per_issue: 20, from: ["owner", "member", "first_time_contributor"] });
+    const config = parseRepoConfig({
+      links: { from: ["OWNER", "Member", "first_time_contributor"], max_per_issue: 20 },
+      reopen: { by: "Write" },
+    });
+    expect(config.links).toEqual({
+      max_per_source: 50,
+      max_per_issue: 20,
+      from: ["owner", "member", "first_time_contributor"],
+    });
     expect(config.reopen.by).toBe("write");
   });
 
   it("reads a project address of an organisation or a user, on github.com or GitHub Enterprise Server", () => {
-    for (const url of ["https://github.com/orgs/acme/projects/3", "https://github.com/users/octo-cat/projects/12/", "https://ghe.example.com/orgs/acme/projects/1"]) {
+    for (const url of [
+      "https://github.com/orgs/acme/projects/3",
+      "https://github.com/users/octo-cat/projects/12/",
+      "https://ghe.example.com/orgs/acme/projects/1",
+    ]) {
       expect(parseRepoConfig({ project: { url } }).project.url).toBe(url);
     }
   });
 
   it("allows two teams mapped to one label", () => {
-    expect(parseRepoConfig({ teams: { map: { Billing: "team: money", Payments: "team: money" } } }).teams.map).toEqual({ Billing: "team: money", Payments: "team: money" });
+    expect(parseRepoConfig({ teams: { map: { Billing: "team: money", Payments: "team: money" } } }).teams.map).toEqual({
+      Billing: "team: money",
+      Payments: "team: money",
+    });
   });
 
   it.each([
-    [{ frequency: { daily: { reports: "five" } } }, ".github/closeloop.yml: frequency.daily.reports: must be a whole number"],
+    [
+      { frequency: { daily: { reports: "five" } } },
+      ".github/closeloop.yml: frequency.daily.reports: must be a whole number",
+    ],
     [{ frequency: { daily: { reports: 0 } } }, ".github/closeloop.yml: frequency.daily.reports: must be at least 1"],
-    [{ frequency: { weekly: { color: "red" } } }, '.github/closeloop.yml: frequency.weekly.color: must be a 6-digit hex colour such as "b60205"'],
-    [{ frequency: { daily: { label: "x".repeat(51) } } }, ".github/closeloop.yml: frequency.daily.label: must be at most 50 characters"],
-    [{ frequency: { weekly: { label: "reported: daily" } } }, ".github/closeloop.yml: frequency.weekly.label: must differ from frequency.daily.label"],
+    [
+      { frequency: { weekly: { color: "red" } } },
+      '.github/closeloop.yml: frequency.weekly.color: must be a 6-digit hex colour such as "b60205"',
+    ],
+    [
+      { frequency: { daily: { label: "x".repeat(51) } } },
+      ".github/closeloop.yml: frequency.daily.label: must be at most 50 characters",
+    ],
+    [
+      { frequency: { weekly: { label: "reported: daily" } } },
+      ".github/closeloop.yml: frequency.weekly.label: must differ from frequency.daily.label",
+    ],
     [{ teams: { from: ["group"] } }, '.github/closeloop.yml: teams.from.0: must be "team" or "tags"'],
-    [{ teams: { map: { Billing: "y".repeat(60) } } }, ".github/closeloop.yml: teams.map.Billing: must be at most 50 characters"],
+    [
+      { teams: { map: { Billing: "y".repeat(60) } } },
+      ".github/closeloop.yml: teams.map.Billing: must be at most 50 characters",
+    ],
     [{ teams: { only_mapped: "yes" } }, ".github/closeloop.yml: teams.only_mapped: must be true or false"],
-    [{ reopen: { on: ["closed"] } }, '.github/closeloop.yml: reopen.on.0: must be "completed", "not_planned" or "duplicate"'],
-    [{ reopen: { note: "Closed: {link}" } }, ".github/closeloop.yml: reopen.note: unknown placeholder {link}; use {url}, {reason}, {repository}, {number}, {title}"],
+    [
+      { reopen: { on: ["closed"] } },
+      '.github/closeloop.yml: reopen.on.0: must be "completed", "not_planned" or "duplicate"',
+    ],
+    [
+      { reopen: { note: "Closed: {link}" } },
+      ".github/closeloop.yml: reopen.note: unknown placeholder {link}; use {url}, {reason}, {repository}, {number}, {title}",
+    ],
     [{ comment: { summary: "no" } }, ".github/closeloop.yml: comment.summary: must be true or false"],
-    [{ comment: { details: "public" } }, '.github/closeloop.yml: comment.details: must be "always", "private" or "never"'],
+    [
+      { comment: { details: "public" } },
+      '.github/closeloop.yml: comment.details: must be "always", "private" or "never"',
+    ],
     [{ links: { max_per_source: -1 } }, ".github/closeloop.yml: links.max_per_source: must be at least 1"],
     [{ links: { max_per_issue: 0 } }, ".github/closeloop.yml: links.max_per_issue: must be at least 1"],
     [
       { links: { from: ["owner", "maintainer"] } },
       ".github/closeloop.yml: links.from.1: must be one of owner, member, collaborator, contributor, first_time_contributor, first_timer, mannequin, none (GitHub's author_association)",
     ],
-    [{ links: { from: "owner" } }, ".github/closeloop.yml: links.from: must be a list, such as [owner, member, collaborator]"],
-    [{ reopen: { by: "triager" } }, ".github/closeloop.yml: reopen.by: must be one of read, triage, write, maintain, admin"],
-    [{ reopen: { closed_tickets: "reopen" } }, '.github/closeloop.yml: reopen.closed_tickets: must be "follow_up" or "skip"'],
+    [
+      { links: { from: "owner" } },
+      ".github/closeloop.yml: links.from: must be a list, such as [owner, member, collaborator]",
+    ],
+    [
+      { reopen: { by: "triager" } },
+      ".github/closeloop.yml: reopen.by: must be one of read, triage, write, maintain, admin",
+    ],
+    [
+      { reopen: { closed_tickets: "reopen" } },
+      '.github/closeloop.yml: reopen.closed_tickets: must be "follow_up" or "skip"',
+    ],
     [{ notify: { linked: "no" } }, ".github/closeloop.yml: notify.linked: must be true or false"],
-    [{ notify: { note: "Linked ({reason})" } }, ".github/closeloop.yml: notify.note: unknown placeholder {reason}; use {url}, {repository}, {number}, {title}"],
-    [{ project: { url: "https://github.com/acme/projects/3" } }, ".github/closeloop.yml: project.url: must be a project's address, such as https://github.com/orgs/acme/projects/3"],
-    [{ project: { url: "https://github.com/orgs/acme/projects/0" } }, ".github/closeloop.yml: project.url: must be a project's address"],
+    [
+      { notify: { note: "Linked ({reason})" } },
+      ".github/closeloop.yml: notify.note: unknown placeholder {reason}; use {url}, {repository}, {number}, {title}",
+    ],
+    [
+      { project: { url: "https://github.com/acme/projects/3" } },
+      ".github/closeloop.yml: project.url: must be a project's address, such as https://github.com/orgs/acme/projects/3",
+    ],
+    [
+      { project: { url: "https://github.com/orgs/acme/projects/0" } },
+      ".github/closeloop.yml: project.url: must be a project's address",
+    ],
     [{ project: { field: " " } }, ".github/closeloop.yml: project.field: must not be empty"],
     [{ project: { days: 400 } }, ".github/closeloop.yml: project.days: must be at most 365"],
     [{ label: { daily: "x" } }, '.github/closeloop.yml: unknown key "label"'],

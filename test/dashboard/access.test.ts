@@ -4,10 +4,16 @@ import { RepositoryAccess, TokenRefused } from "../../src/dashboard/access.js";
 
 const API = "https://ghe.example.com/api/v3";
 
-function nockInstallations(token: string, pages: { installations: number[][]; repositories: Record<number, number[][]> }) {
+function nockInstallations(
+  token: string,
+  pages: { installations: number[][]; repositories: Record<number, number[][]> },
+) {
   const scope = nock("https://ghe.example.com");
   pages.installations.forEach((ids, index) => {
-    const next: Record<string, string> = index + 1 < pages.installations.length ? { link: `<${API}/user/installations?per_page=100&page=${index + 2}>; rel="next"` } : {};
+    const next: Record<string, string> =
+      index + 1 < pages.installations.length
+        ? { link: `<${API}/user/installations?per_page=100&page=${index + 2}>; rel="next"` }
+        : {};
     scope
       .get("/api/v3/user/installations")
       .query(index === 0 ? { per_page: 100 } : { per_page: 100, page: index + 1 })
@@ -17,7 +23,10 @@ function nockInstallations(token: string, pages: { installations: number[][]; re
   for (const [installation, repositoryPages] of Object.entries(pages.repositories)) {
     repositoryPages.forEach((ids, index) => {
       const path = `/api/v3/user/installations/${installation}/repositories`;
-      const next: Record<string, string> = index + 1 < repositoryPages.length ? { link: `<https://ghe.example.com${path}?per_page=100&page=${index + 2}>; rel="next"` } : {};
+      const next: Record<string, string> =
+        index + 1 < repositoryPages.length
+          ? { link: `<https://ghe.example.com${path}?per_page=100&page=${index + 2}>; rel="next"` }
+          : {};
       scope
         .get(path)
         .query(index === 0 ? { per_page: 100 } : { per_page: 100, page: index + 1 })
@@ -49,7 +58,10 @@ describe("RepositoryAccess", () => {
 
   it("throws TokenRefused on 401 and GitHub's own error on anything else, caching neither", async () => {
     const access = new RepositoryAccess(API);
-    nock("https://ghe.example.com").get("/api/v3/user/installations").query(true).reply(401, { message: "Bad credentials" });
+    nock("https://ghe.example.com")
+      .get("/api/v3/user/installations")
+      .query(true)
+      .reply(401, { message: "Bad credentials" });
     await expect(access.readable("ghu_d")).rejects.toBeInstanceOf(TokenRefused);
     nock("https://ghe.example.com").get("/api/v3/user/installations").query(true).reply(500, { message: "boom" });
     await expect(access.readable("ghu_d")).rejects.toMatchObject({ status: 500 });

@@ -23,7 +23,17 @@ const parse = (query: string) => parseImpactQuery(new URLSearchParams(query));
 
 describe("parseImpactQuery", () => {
   it("gives the defaults for no parameters", () => {
-    expect(parse("")).toEqual({ days: 30, sort: "reports", state: "open", repository: null, team: null, helpdesk: null, label: null, page: 1, perPage: 50 });
+    expect(parse("")).toEqual({
+      days: 30,
+      sort: "reports",
+      state: "open",
+      repository: null,
+      team: null,
+      helpdesk: null,
+      label: null,
+      page: 1,
+      perPage: 50,
+    });
   });
 
   it.each([
@@ -41,9 +51,19 @@ describe("parseImpactQuery", () => {
 
   it.each([
     ["days=10", "days", "days: must be one of 7, 14, 30, 90", ["7", "14", "30", "90"]],
-    ["sort=title", "sort", "sort: must be one of reports, customers, last, age", ["reports", "customers", "last", "age"]],
+    [
+      "sort=title",
+      "sort",
+      "sort: must be one of reports, customers, last, age",
+      ["reports", "customers", "last", "age"],
+    ],
     ["state=merged", "state", "state: must be one of open, closed, all", ["open", "closed", "all"]],
-    ["helpdesk=olark", "helpdesk", "helpdesk: must be one of intercom, front, zendesk, helpscout, freshdesk", [...PROVIDERS]],
+    [
+      "helpdesk=olark",
+      "helpdesk",
+      "helpdesk: must be one of intercom, front, zendesk, helpscout, freshdesk",
+      [...PROVIDERS],
+    ],
     ["repository=app", "repository", "repository: must be owner/name", undefined],
     ["repository=a/b/c", "repository", "repository: must be owner/name", undefined],
     ["team=", "team", "team: must be 1 to 200 characters", undefined],
@@ -53,7 +73,12 @@ describe("parseImpactQuery", () => {
     ["per_page=501", "per_page", "per_page: must be a whole number from 1 to 500", undefined],
     ["per_page=-1", "per_page", "per_page: must be a whole number from 1 to 500", undefined],
     ["sort=reports&sort=age", "sort", "sort: given more than once", undefined],
-    ["order=desc", "order", "order: unknown parameter; the parameters are days, sort, state, repository, team, helpdesk, label, page, per_page", expect.any(Array)],
+    [
+      "order=desc",
+      "order",
+      "order: unknown parameter; the parameters are days, sort, state, repository, team, helpdesk, label, page, per_page",
+      expect.any(Array),
+    ],
   ] as const)("%s is an error naming %s", (query, parameter, message, allowed) => {
     let error: unknown;
     try {
@@ -70,7 +95,10 @@ describe("impactQueryString", () => {
   it.each([
     [{}, ""],
     [{ days: 7, sort: "age", state: "all" }, "days=7&sort=age&state=all"],
-    [{ team: "team: billing", repository: "Octo/App", helpdesk: "front", label: "x&y" }, "repository=Octo%2FApp&team=team%3A+billing&helpdesk=front&label=x%26y"],
+    [
+      { team: "team: billing", repository: "Octo/App", helpdesk: "front", label: "x&y" },
+      "repository=Octo%2FApp&team=team%3A+billing&helpdesk=front&label=x%26y",
+    ],
     [{ page: 2, perPage: 100 }, "page=2&per_page=100"],
   ] as const)("%j → %s", (change, expected) => {
     const query: ImpactQuery = { ...DEFAULT_IMPACT_QUERY, ...change };
@@ -98,7 +126,8 @@ const row = (change: Partial<ImpactRow> = {}): ImpactRow => ({
 });
 
 describe("impactCsv", () => {
-  const header = "repository,number,title,state,url,reports,customers,frequency,teams,helpdesks,first_report_at,last_report_at,opened_at,per_day";
+  const header =
+    "repository,number,title,state,url,reports,customers,frequency,teams,helpdesks,first_report_at,last_report_at,opened_at,per_day";
 
   it("writes a header and one line per row", () => {
     expect(impactCsv([row()])).toBe(
@@ -110,7 +139,7 @@ describe("impactCsv", () => {
   it.each([
     ['Say "hi", please', '"Say ""hi"", please"'],
     ["two\nlines", '"two\nlines"'],
-    ["=HYPERLINK(\"http://x\")", "\"'=HYPERLINK(\"\"http://x\"\")\""],
+    ['=HYPERLINK("http://x")', '"\'=HYPERLINK(""http://x"")"'],
     ["+1 more", "'+1 more"],
     ["-2", "'-2"],
     ["@SUM(A1)", "'@SUM(A1)"],
@@ -167,7 +196,14 @@ describe.each(ENGINES)("rankIssues on %s", (engine) => {
   let conversation = 0;
 
   /** One comment on the issue linking one conversation, posted `days` ago, of `customer` when known. */
-  async function report(repository: keyof typeof REPOSITORIES, number: number, days: number, customer: string | null = null, provider: ProviderId = "zendesk", state: "open" | "closed" = "open") {
+  async function report(
+    repository: keyof typeof REPOSITORIES,
+    number: number,
+    days: number,
+    customer: string | null = null,
+    provider: ProviderId = "zendesk",
+    state: "open" | "closed" = "open",
+  ) {
     const id = String(++conversation);
     const at = ago(days);
     await applySourceChange(database.prisma, {
@@ -175,19 +211,41 @@ describe.each(ENGINES)("rankIssues on %s", (engine) => {
       source: { kind: "comment", key: id },
       event: { action: "created", version: at },
       createdAt: at,
-      links: [{ provider, account: provider === "zendesk" ? "acme" : "", conversationId: id, url: `https://example.com/${provider}/${id}` }],
+      links: [
+        {
+          provider,
+          account: provider === "zendesk" ? "acme" : "",
+          conversationId: id,
+          url: `https://example.com/${provider}/${id}`,
+        },
+      ],
     });
-    if (customer !== null) await database.prisma.link.updateMany({ where: { conversationId: id }, data: { customerHash: customer } });
+    if (customer !== null)
+      await database.prisma.link.updateMany({ where: { conversationId: id }, data: { customerHash: customer } });
     return id;
   }
 
-  async function issue(repository: keyof typeof REPOSITORIES, number: number, data: { title?: string; openedAt?: Date; state?: string }) {
+  async function issue(
+    repository: keyof typeof REPOSITORIES,
+    number: number,
+    data: { title?: string; openedAt?: Date; state?: string },
+  ) {
     await database.prisma.issue.updateMany({ where: { repositoryId: REPOSITORIES[repository].id, number }, data });
   }
 
-  async function label(repository: keyof typeof REPOSITORIES, number: number, name: string, kind: string | null, present = true) {
-    const found = await database.prisma.issue.findFirstOrThrow({ where: { repositoryId: REPOSITORIES[repository].id, number } });
-    await database.prisma.issueLabel.create({ data: { issueId: found.id, key: name.toLowerCase(), name, present, seenAt: NOW, applied: kind !== null, kind } });
+  async function label(
+    repository: keyof typeof REPOSITORIES,
+    number: number,
+    name: string,
+    kind: string | null,
+    present = true,
+  ) {
+    const found = await database.prisma.issue.findFirstOrThrow({
+      where: { repositoryId: REPOSITORIES[repository].id, number },
+    });
+    await database.prisma.issueLabel.create({
+      data: { issueId: found.id, key: name.toLowerCase(), name, present, seenAt: NOW, applied: kind !== null, kind },
+    });
   }
 
   beforeAll(async () => {
@@ -233,7 +291,8 @@ describe.each(ENGINES)("rankIssues on %s", (engine) => {
   });
 
   const scope = { repositoryIds: [10n, 20n] };
-  const rank = (change: Partial<ImpactQuery>, within: Parameters<typeof rankIssues>[2] = scope) => rankIssues(database.prisma, { ...DEFAULT_IMPACT_QUERY, ...change }, within, NOW);
+  const rank = (change: Partial<ImpactQuery>, within: Parameters<typeof rankIssues>[2] = scope) =>
+    rankIssues(database.prisma, { ...DEFAULT_IMPACT_QUERY, ...change }, within, NOW);
   const order = async (change: Partial<ImpactQuery>, within?: Parameters<typeof rankIssues>[2]) => {
     const page = await rank(change, within);
     return { total: page.total, rows: page.rows.map((r) => `${r.repository}#${r.number} ${r.reports}/${r.customers}`) };
@@ -316,10 +375,19 @@ describe.each(ENGINES)("rankIssues as time passes and links change, on %s", (eng
       source: { kind: "comment", key },
       event: { action, version: action === "created" ? at : new Date(at.getTime() + 1000) },
       createdAt: at,
-      links: [{ provider: "front", account: "", conversationId: `cnv_${key}`, url: `https://app.frontapp.com/open/cnv_${key}` }],
+      links: [
+        {
+          provider: "front",
+          account: "",
+          conversationId: `cnv_${key}`,
+          url: `https://app.frontapp.com/open/cnv_${key}`,
+        },
+      ],
     });
   const counts = async (now: Date, days: ImpactQuery["days"] = 7) =>
-    (await rankIssues(database.prisma, { ...DEFAULT_IMPACT_QUERY, days }, { all: true }, now)).rows.map((r) => `${r.reports} ${r.perDay.reduce((a, b) => a + b, 0)}`);
+    (await rankIssues(database.prisma, { ...DEFAULT_IMPACT_QUERY, days }, { all: true }, now)).rows.map(
+      (r) => `${r.reports} ${r.perDay.reduce((a, b) => a + b, 0)}`,
+    );
 
   beforeAll(async () => {
     database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
@@ -341,15 +409,42 @@ describe.each(ENGINES)("rankIssues as time passes and links change, on %s", (eng
   it("a close and a transfer show at once", async () => {
     const later = new Date(NOW.getTime() + DAY);
     const issue = { repository, number: 1, githubId: 1n, state: "open" as const };
-    await recordIssueClose(database.prisma, issue, { closedAt: later, stateReason: "completed", closedBy: "octocat", reopen: false, note: "", summary: false, details: "never", closedTickets: "follow_up" });
+    await recordIssueClose(database.prisma, issue, {
+      closedAt: later,
+      stateReason: "completed",
+      closedBy: "octocat",
+      reopen: false,
+      note: "",
+      summary: false,
+      details: "never",
+      closedTickets: "follow_up",
+    });
     expect(await counts(later)).toEqual([]);
-    expect((await rankIssues(database.prisma, { ...DEFAULT_IMPACT_QUERY, state: "closed" }, { all: true }, later)).rows.map((r) => r.state)).toEqual(["closed"]);
+    expect(
+      (await rankIssues(database.prisma, { ...DEFAULT_IMPACT_QUERY, state: "closed" }, { all: true }, later)).rows.map(
+        (r) => r.state,
+      ),
+    ).toEqual(["closed"]);
     await recordIssueReopen(database.prisma, issue, new Date(later.getTime() + 1000));
     expect(await counts(later)).toEqual(["2 2"]);
-    await transferIssue(database.prisma, issue, { repository: REPOSITORIES.other, number: 9, githubId: 2n, state: "open" });
-    const moved = await rankIssues(database.prisma, DEFAULT_IMPACT_QUERY, { repositoryIds: [REPOSITORIES.other.id] }, later);
+    await transferIssue(database.prisma, issue, {
+      repository: REPOSITORIES.other,
+      number: 9,
+      githubId: 2n,
+      state: "open",
+    });
+    const moved = await rankIssues(
+      database.prisma,
+      DEFAULT_IMPACT_QUERY,
+      { repositoryIds: [REPOSITORIES.other.id] },
+      later,
+    );
     expect(moved.rows.map((r) => `${r.repository}#${r.number}`)).toEqual(["Octo/Other#9"]);
-    await transferIssue(database.prisma, { repository: REPOSITORIES.other, number: 9, githubId: 2n, state: "open" }, issue);
+    await transferIssue(
+      database.prisma,
+      { repository: REPOSITORIES.other, number: 9, githubId: 2n, state: "open" },
+      issue,
+    );
   });
 
   it("a new link and a removed one count at once", async () => {

@@ -27,7 +27,10 @@ class Browser {
 
   async request(path: string, init: RequestInit = {}): Promise<Response> {
     const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
-    const response = await this.app.request(path, { ...init, headers: { ...(cookie ? { cookie } : {}), ...(init.headers as Record<string, string>) } });
+    const response = await this.app.request(path, {
+      ...init,
+      headers: { ...(cookie ? { cookie } : {}), ...(init.headers as Record<string, string>) },
+    });
     for (const line of response.headers.getSetCookie()) {
       this.setCookies.push(line);
       const [pair] = line.split(";");
@@ -39,24 +42,42 @@ class Browser {
   }
 
   post(path: string, form: Record<string, string>): Promise<Response> {
-    return this.request(path, { method: "POST", body: new URLSearchParams(form), headers: { "content-type": "application/x-www-form-urlencoded" } });
+    return this.request(path, {
+      method: "POST",
+      body: new URLSearchParams(form),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
   }
 }
 
 function nockSignIn(login: string, token: string, code = "the-code") {
   nock(WEB)
-    .post("/login/oauth/access_token", (body) => body.code === code && body.client_id === "Iv1.client" && body.client_secret === "client-secret" && body.redirect_uri === "http://localhost:3000/closeloop/auth/callback")
+    .post(
+      "/login/oauth/access_token",
+      (body) =>
+        body.code === code &&
+        body.client_id === "Iv1.client" &&
+        body.client_secret === "client-secret" &&
+        body.redirect_uri === "http://localhost:3000/closeloop/auth/callback",
+    )
     .reply(200, { access_token: token, token_type: "bearer", scope: "" });
   nock(API).get("/user").matchHeader("authorization", `token ${token}`).reply(200, { login, id: 501 });
 }
 
 function nockReadable(token: string, repositoryIds: readonly number[]) {
-  nock(API).get("/user/installations").query({ per_page: 100 }).matchHeader("authorization", `token ${token}`).reply(200, { total_count: 1, installations: [{ id: 1 }] });
+  nock(API)
+    .get("/user/installations")
+    .query({ per_page: 100 })
+    .matchHeader("authorization", `token ${token}`)
+    .reply(200, { total_count: 1, installations: [{ id: 1 }] });
   nock(API)
     .get("/user/installations/1/repositories")
     .query({ per_page: 100 })
     .matchHeader("authorization", `token ${token}`)
-    .reply(200, { total_count: repositoryIds.length, repositories: repositoryIds.map((id) => ({ id, full_name: `x/${id}` })) });
+    .reply(200, {
+      total_count: repositoryIds.length,
+      repositories: repositoryIds.map((id) => ({ id, full_name: `x/${id}` })),
+    });
 }
 
 describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
@@ -92,14 +113,26 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     return browser;
   }
 
-  async function report(repository: keyof typeof REPOSITORIES, number: number, daysAgo: number, conversationId: string) {
+  async function report(
+    repository: keyof typeof REPOSITORIES,
+    number: number,
+    daysAgo: number,
+    conversationId: string,
+  ) {
     const at = new Date(NOW.getTime() - daysAgo * DAY);
     await applySourceChange(database.prisma, {
       issue: { repository: REPOSITORIES[repository], number, githubId: BigInt(number), state: "open" },
       source: { kind: "comment", key: conversationId },
       event: { action: "created", version: at },
       createdAt: at,
-      links: [{ provider: "zendesk", account: "acme", conversationId, url: `https://acme.zendesk.com/agent/tickets/${conversationId}` }],
+      links: [
+        {
+          provider: "zendesk",
+          account: "acme",
+          conversationId,
+          url: `https://acme.zendesk.com/agent/tickets/${conversationId}`,
+        },
+      ],
     });
   }
 
@@ -111,8 +144,14 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     await report("app", 2, 3, "201");
     await report("secret", 9, 1, "901");
     await report("secret", 9, 1, "902");
-    await database.prisma.issue.updateMany({ where: { repositoryId: 10n, number: 1 }, data: { title: "Checkout fails" } });
-    await database.prisma.issue.updateMany({ where: { repositoryId: 30n, number: 9 }, data: { title: "Secret thing" } });
+    await database.prisma.issue.updateMany({
+      where: { repositoryId: 10n, number: 1 },
+      data: { title: "Checkout fails" },
+    });
+    await database.prisma.issue.updateMany({
+      where: { repositoryId: 30n, number: 9 },
+      data: { title: "Secret thing" },
+    });
     const issue = await database.prisma.issue.findFirstOrThrow({ where: { repositoryId: 10n, number: 2 } });
     const close = await database.prisma.issueClose.create({
       data: {
@@ -123,8 +162,29 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
         summary: true,
         jobs: {
           create: [
-            { linkId: 1, provider: "zendesk", account: "acme", conversationId: "201", url: "https://acme.zendesk.com/agent/tickets/201", state: "dead", attempts: 8, lastError: "ticket is closed", lastStatus: 422, finishedAt: NOW },
-            { linkId: 2, provider: "zendesk", account: "acme", conversationId: "202", url: "https://acme.zendesk.com/agent/tickets/202", state: "done", attempts: 1, followUpId: "977", finishedAt: NOW },
+            {
+              linkId: 1,
+              provider: "zendesk",
+              account: "acme",
+              conversationId: "201",
+              url: "https://acme.zendesk.com/agent/tickets/201",
+              state: "dead",
+              attempts: 8,
+              lastError: "ticket is closed",
+              lastStatus: 422,
+              finishedAt: NOW,
+            },
+            {
+              linkId: 2,
+              provider: "zendesk",
+              account: "acme",
+              conversationId: "202",
+              url: "https://acme.zendesk.com/agent/tickets/202",
+              state: "done",
+              attempts: 1,
+              followUpId: "977",
+              finishedAt: NOW,
+            },
           ],
         },
       },
@@ -143,7 +203,9 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     const browser = new Browser(app());
     const page = await browser.request("/closeloop/issues/Octo/App/1?x=1");
     expect(page.status).toBe(302);
-    expect(page.headers.get("location")).toBe(`/closeloop/auth/login?return=${encodeURIComponent("/closeloop/issues/Octo/App/1?x=1")}`);
+    expect(page.headers.get("location")).toBe(
+      `/closeloop/auth/login?return=${encodeURIComponent("/closeloop/issues/Octo/App/1?x=1")}`,
+    );
     expect((await browser.request("/closeloop/api/issues")).status).toBe(401);
     expect((await browser.request("/closeloop/?format=csv")).status).toBe(401);
   });
@@ -157,7 +219,9 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     expect(authorize.searchParams.get("redirect_uri")).toBe("http://localhost:3000/closeloop/auth/callback");
     const state = authorize.searchParams.get("state")!;
     expect(state).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(browser.setCookies[0]).toMatch(new RegExp(`^${SIGN_IN_COOKIE}=.+; Max-Age=600; Path=/closeloop/auth; HttpOnly; SameSite=Lax$`));
+    expect(browser.setCookies[0]).toMatch(
+      new RegExp(`^${SIGN_IN_COOKIE}=.+; Max-Age=600; Path=/closeloop/auth; HttpOnly; SameSite=Lax$`),
+    );
     nockSignIn("octocat", "ghu_one");
     const callback = await browser.request(`/closeloop/auth/callback?code=the-code&state=${state}`);
     expect([callback.status, callback.headers.get("location")]).toEqual([303, "/closeloop/closed"]);
@@ -236,20 +300,38 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     const csv = await browser.request("/closeloop/?days=7&format=csv");
     expect(csv.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     const lines = (await csv.text()).trim().split("\r\n");
-    expect(lines.map((line) => line.split(",").slice(0, 3).join(","))).toEqual(["repository,number,title", "Octo/App,1,Checkout fails", "Octo/App,2,"]);
-    const json = (await (await browser.request("/closeloop/api/issues?sort=customers")).json()) as { total: number; issues: { repository: string; number: number; reports: number }[] };
+    expect(lines.map((line) => line.split(",").slice(0, 3).join(","))).toEqual([
+      "repository,number,title",
+      "Octo/App,1,Checkout fails",
+      "Octo/App,2,",
+    ]);
+    const json = (await (await browser.request("/closeloop/api/issues?sort=customers")).json()) as {
+      total: number;
+      issues: { repository: string; number: number; reports: number }[];
+    };
     expect(json.total).toBe(2);
-    expect(json.issues.map((issue) => `${issue.repository}#${issue.number} ${issue.reports}`)).toEqual(["Octo/App#1 2", "Octo/App#2 1"]);
+    expect(json.issues.map((issue) => `${issue.repository}#${issue.number} ${issue.reports}`)).toEqual([
+      "Octo/App#1 2",
+      "Octo/App#2 1",
+    ]);
     // Naming a repository the person cannot read is 404 everywhere, exactly as naming one that does not exist.
     const answers = [];
-    for (const path of ["/closeloop/api/issues?repository=", "/closeloop/?format=csv&repository=", "/closeloop/?repository="]) {
+    for (const path of [
+      "/closeloop/api/issues?repository=",
+      "/closeloop/?format=csv&repository=",
+      "/closeloop/?repository=",
+    ]) {
       for (const repository of ["Else/Secret", "Else/Nothing"]) {
         const response = await browser.request(`${path}${encodeURIComponent(repository)}`);
         answers.push(`${response.status} ${(await response.text()).length}`);
       }
     }
     expect(answers.map((answer) => answer.split(" ")[0])).toEqual(["404", "404", "404", "404", "404", "404"]);
-    expect([answers[0] === answers[1], answers[2] === answers[3], answers[4] === answers[5]]).toEqual([true, true, true]);
+    expect([answers[0] === answers[1], answers[2] === answers[3], answers[4] === answers[5]]).toEqual([
+      true,
+      true,
+      true,
+    ]);
     expect((await browser.request("/closeloop/api/issues?repository=octo%2Fapp")).status).toBe(200);
   });
 
@@ -261,9 +343,16 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     expect(await page.text()).toContain("sort: must be one of reports, customers, last, age");
     const api = await browser.request("/closeloop/api/issues?days=3");
     expect(api.status).toBe(400);
-    expect(await api.json()).toEqual({ error: "days: must be one of 7, 14, 30, 90", parameter: "days", allowed: ["7", "14", "30", "90"] });
+    expect(await api.json()).toEqual({
+      error: "days: must be one of 7, 14, 30, 90",
+      parameter: "days",
+      allowed: ["7", "14", "30", "90"],
+    });
     const format = await browser.request("/closeloop/?format=xlsx");
-    expect([format.status, await format.json()]).toEqual([400, { error: "format: must be csv", parameter: "format", allowed: ["csv"] }]);
+    expect([format.status, await format.json()]).toEqual([
+      400,
+      { error: "format: must be csv", parameter: "format", allowed: ["csv"] },
+    ]);
   });
 
   it("shows an issue the person can read, and 404s one they cannot exactly like one that does not exist", async () => {
@@ -282,7 +371,9 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     const closedHtml = await closed.text();
     expect(closedHtml).toContain("ticket is closed (HTTP 422)");
     // A closed Zendesk ticket got a follow-up instead of a reopen: shown, and linked in the helpdesk.
-    expect(closedHtml).toContain('(closed for good: follow-up <a href="https://acme.zendesk.com/agent/tickets/977" rel="noreferrer">977</a>)');
+    expect(closedHtml).toContain(
+      '(closed for good: follow-up <a href="https://acme.zendesk.com/agent/tickets/977" rel="noreferrer">977</a>)',
+    );
   });
 
   it("lists recent closes with the reopens that failed and why", async () => {
@@ -301,7 +392,10 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     const late = await signedIn("later", "ghu_late");
     clock = new Date(NOW.getTime() + 8 * 3_600_000 + 1);
     const expired = await late.request("/closeloop/");
-    expect([expired.status, expired.headers.get("location")]).toEqual([302, "/closeloop/auth/login?return=%2Fcloseloop%2F"]);
+    expect([expired.status, expired.headers.get("location")]).toEqual([
+      302,
+      "/closeloop/auth/login?return=%2Fcloseloop%2F",
+    ]);
   });
 
   it("signs out only with the session's CSRF token, and the cookie then signs no one in", async () => {
@@ -324,27 +418,55 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     nockReadable("ghu_ops_person", [10]);
     expect((await person.request("/closeloop/ops")).status).toBe(404);
     const personSession = await database.prisma.dashboardSession.findFirstOrThrow({ where: { login: "not-admin" } });
-    expect((await person.post("/closeloop/ops/retry", { _csrf: keys.csrfToken(personSession.id), job: String(deadJobId) })).status).toBe(404);
+    expect(
+      (await person.post("/closeloop/ops/retry", { _csrf: keys.csrfToken(personSession.id), job: String(deadJobId) }))
+        .status,
+    ).toBe(404);
 
     const admin = await signedIn("admin-person", "ghu_ops_admin");
     nockReadable("ghu_ops_admin", [10]);
     // What closeloop status shows, the link notes waiting and a project closeloop may not use included.
     const issue = await database.prisma.issue.findFirstOrThrow({ where: { repositoryId: 10n, number: 1 } });
-    await database.prisma.linkNote.create({ data: { issueId: issue.id, provider: "front", account: "", conversationId: "cnv_ops", url: "https://app.frontapp.com/open/cnv_ops", note: "n" } });
-    await database.prisma.projectError.create({ data: { repositoryId: 10n, url: "https://github.com/orgs/Octo/projects/3", message: "no access to the project", seenAt: NOW } });
+    await database.prisma.linkNote.create({
+      data: {
+        issueId: issue.id,
+        provider: "front",
+        account: "",
+        conversationId: "cnv_ops",
+        url: "https://app.frontapp.com/open/cnv_ops",
+        note: "n",
+      },
+    });
+    await database.prisma.projectError.create({
+      data: {
+        repositoryId: 10n,
+        url: "https://github.com/orgs/Octo/projects/3",
+        message: "no access to the project",
+        seenAt: NOW,
+      },
+    });
     const ops = await admin.request("/closeloop/ops");
     expect(ops.status).toBe(200);
     const opsHtml = await ops.text();
     expect(opsHtml).toContain(`aria-label="Retry job ${deadJobId}"`);
     expect(opsHtml).toMatch(/<th scope="row">Front<\/th>\s*<td>link note<\/td>\s*<td class="num">1<\/td>/);
     expect(opsHtml).toContain("cannot keep the project field (https://github.com/orgs/Octo/projects/3)");
-    const forged = await admin.post("/closeloop/ops/retry", { _csrf: keys.csrfToken("another-session"), job: String(deadJobId) });
+    const forged = await admin.post("/closeloop/ops/retry", {
+      _csrf: keys.csrfToken("another-session"),
+      job: String(deadJobId),
+    });
     expect(forged.status).toBe(403);
     expect((await database.prisma.reopenJob.findUniqueOrThrow({ where: { id: deadJobId } })).state).toBe("dead");
     const session = await database.prisma.dashboardSession.findFirstOrThrow({ where: { login: "admin-person" } });
-    const retried = await admin.post("/closeloop/ops/retry", { _csrf: keys.csrfToken(session.id), job: String(deadJobId) });
+    const retried = await admin.post("/closeloop/ops/retry", {
+      _csrf: keys.csrfToken(session.id),
+      job: String(deadJobId),
+    });
     expect([retried.status, retried.headers.get("location")]).toEqual([303, "/closeloop/ops?retried=1"]);
-    expect(await database.prisma.reopenJob.findUniqueOrThrow({ where: { id: deadJobId } })).toMatchObject({ state: "pending", attempts: 0 });
+    expect(await database.prisma.reopenJob.findUniqueOrThrow({ where: { id: deadJobId } })).toMatchObject({
+      state: "pending",
+      attempts: 0,
+    });
     expect(wakes).toBe(1);
     const again = await admin.post("/closeloop/ops/retry", { _csrf: keys.csrfToken(session.id), job: "99999" });
     expect(again.status).toBe(409);

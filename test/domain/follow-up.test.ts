@@ -6,13 +6,23 @@ describe("followUpKey", () => {
     const job = { id: 17, closeId: 3, conversationId: "4821" };
     expect(followUpKey(job)).toBe("closeloop-reopen-3-17-4821");
     expect(followUpKey({ ...job })).toBe(followUpKey(job));
-    expect(new Set([followUpKey(job), followUpKey({ ...job, id: 18 }), followUpKey({ ...job, closeId: 4 }), followUpKey({ ...job, conversationId: "4822" })]).size).toBe(4);
+    expect(
+      new Set([
+        followUpKey(job),
+        followUpKey({ ...job, id: 18 }),
+        followUpKey({ ...job, closeId: 4 }),
+        followUpKey({ ...job, conversationId: "4822" }),
+      ]).size,
+    ).toBe(4);
   });
 });
 
 describe("noteLanded", () => {
   const NOTE = "The GitHub issue https://github.com/o/r/issues/1 linked to this conversation was closed (completed).";
-  const note = (body: string | null | undefined, isPublic: boolean | null | undefined = false): PostedComment => ({ body, public: isPublic });
+  const note = (body: string | null | undefined, isPublic: boolean | null | undefined = false): PostedComment => ({
+    body,
+    public: isPublic,
+  });
 
   it.each<[string, PostedComment[], boolean]>([
     ["no comments", [], false],
@@ -21,7 +31,11 @@ describe("noteLanded", () => {
     ["with whitespace the helpdesk changed", [note(`  ${NOTE.replace(/ /g, "\n")}\n`)], true],
     ["the same text as a public reply", [note(NOTE, true)], false],
     ["visibility not stated", [note(NOTE, null)], false],
-    ["another note", [note("The GitHub issue https://github.com/o/r/issues/2 linked to this conversation was closed (completed).")], false],
+    [
+      "another note",
+      [note("The GitHub issue https://github.com/o/r/issues/2 linked to this conversation was closed (completed).")],
+      false,
+    ],
     ["a note that only starts with it", [note(`${NOTE} More.`)], false],
     ["a comment without a body", [note(null), note(undefined)], false],
   ])("%s → %s", (_, comments, expected) => {

@@ -16,11 +16,48 @@ describe("countInWindow", () => {
     ["one millisecond inside the edge does", reports(7 * DAY - 1), 7, 1],
     ["posted at now", reports(0), 7, 1],
     ["dated after now (GitHub's clock ahead) counts", [{ at: new Date(NOW.getTime() + 5_000) }], 7, 1],
-    ["same customer twice in the window counts once", [{ at: ago(DAY), customer: "c1" }, { at: ago(2 * DAY), customer: "c1" }], 7, 1],
-    ["two customers count twice", [{ at: ago(DAY), customer: "c1" }, { at: ago(2 * DAY), customer: "c2" }], 7, 2],
-    ["unknown customers each count", [{ at: ago(DAY), customer: null }, { at: ago(2 * DAY) }, { at: ago(3 * DAY), customer: "c1" }], 7, 3],
-    ["a customer's report outside the window does not hide one inside", [{ at: ago(10 * DAY), customer: "c1" }, { at: ago(DAY), customer: "c1" }], 7, 1],
-    ["customers count once per window, not once ever", [{ at: ago(10 * DAY), customer: "c1" }, { at: ago(DAY), customer: "c1" }], 14, 1],
+    [
+      "same customer twice in the window counts once",
+      [
+        { at: ago(DAY), customer: "c1" },
+        { at: ago(2 * DAY), customer: "c1" },
+      ],
+      7,
+      1,
+    ],
+    [
+      "two customers count twice",
+      [
+        { at: ago(DAY), customer: "c1" },
+        { at: ago(2 * DAY), customer: "c2" },
+      ],
+      7,
+      2,
+    ],
+    [
+      "unknown customers each count",
+      [{ at: ago(DAY), customer: null }, { at: ago(2 * DAY) }, { at: ago(3 * DAY), customer: "c1" }],
+      7,
+      3,
+    ],
+    [
+      "a customer's report outside the window does not hide one inside",
+      [
+        { at: ago(10 * DAY), customer: "c1" },
+        { at: ago(DAY), customer: "c1" },
+      ],
+      7,
+      1,
+    ],
+    [
+      "customers count once per window, not once ever",
+      [
+        { at: ago(10 * DAY), customer: "c1" },
+        { at: ago(DAY), customer: "c1" },
+      ],
+      14,
+      1,
+    ],
   ];
   it.each(table)("%s", (_, given, days, expected) => {
     expect(countInWindow(given, NOW, days)).toBe(expected);
@@ -55,7 +92,10 @@ describe("frequencyOf (defaults: daily ≥ 5 in 7 days, weekly ≥ 2 in 14 days)
   });
 
   it("uses the repository's rules", () => {
-    const strict = { daily: { ...rules.daily, reports: 1, days: 1 }, weekly: { ...rules.weekly, reports: 1, days: 30 } };
+    const strict = {
+      daily: { ...rules.daily, reports: 1, days: 1 },
+      weekly: { ...rules.weekly, reports: 1, days: 30 },
+    };
     expect(frequencyOf(reports(DAY), NOW, strict)).toBe("daily");
     expect(frequencyOf(reports(DAY + 1), NOW, strict)).toBe("weekly");
     expect(frequencyOf(reports(30 * DAY + 1), NOW, strict)).toBeNull();
@@ -100,7 +140,11 @@ describe("nextFrequencyChange", () => {
     let now = NOW;
     let current = frequencyOf(given, now, rules);
     const steps: (string | null)[] = [current];
-    for (let change = nextFrequencyChange(given, now, rules); change !== null; change = nextFrequencyChange(given, now, rules)) {
+    for (
+      let change = nextFrequencyChange(given, now, rules);
+      change !== null;
+      change = nextFrequencyChange(given, now, rules)
+    ) {
       expect(frequencyOf(given, new Date(change.getTime() - 1), rules)).toBe(current);
       now = change;
       current = frequencyOf(given, now, rules);

@@ -26,10 +26,56 @@ const PARSERS: [string, (text: string) => unknown][] = [
 
 // The pieces markdown, HTML, entities and URLs are made of, so random text hits the parsers' branches.
 const PIECES = [
-  "<", ">", "<a href=\"", "\">", "</a>", "<!--", "-->", "[", "]", "(", ")", "](", "![", "`", "```", "~~~", "    ", "\n", "\n\n",
-  "> ", "*", "_", "\\", "&", "&#", "&#x", ";", "&amp;", "&#99999999;", "&#x110000;", "\"", "'", " ", "\t", "https://", "http://",
-  "github.com/", "octo/app/issues/", "42", "acme.zendesk.com/agent/tickets/", "app.intercom.com/a/inbox/k9x2mz4q/inbox/conversation/",
-  "secure.helpscout.net/conversation/", "app.frontapp.com/open/cnv_", "acme.freshdesk.com/a/tickets/", "#", "?", "%", "/", ".", ":",
+  "<",
+  ">",
+  '<a href="',
+  '">',
+  "</a>",
+  "<!--",
+  "-->",
+  "[",
+  "]",
+  "(",
+  ")",
+  "](",
+  "![",
+  "`",
+  "```",
+  "~~~",
+  "    ",
+  "\n",
+  "\n\n",
+  "> ",
+  "*",
+  "_",
+  "\\",
+  "&",
+  "&#",
+  "&#x",
+  ";",
+  "&amp;",
+  "&#99999999;",
+  "&#x110000;",
+  '"',
+  "'",
+  " ",
+  "\t",
+  "https://",
+  "http://",
+  "github.com/",
+  "octo/app/issues/",
+  "42",
+  "acme.zendesk.com/agent/tickets/",
+  "app.intercom.com/a/inbox/k9x2mz4q/inbox/conversation/",
+  "secure.helpscout.net/conversation/",
+  "app.frontapp.com/open/cnv_",
+  "acme.freshdesk.com/a/tickets/",
+  "#",
+  "?",
+  "%",
+  "/",
+  ".",
+  ":",
 ];
 const hostileText = fc.oneof(
   fc.string({ unit: "grapheme", maxLength: 200 }),
@@ -38,16 +84,50 @@ const hostileText = fc.oneof(
 
 // Each repeated to about 200 KB.
 const HOSTILE_PATTERNS = [
-  "<", "<a", "<a href=\"", "<!--", "[", "[a](", "](", "![", "(", "`", "``", "*", "_", "\\", "&", "&#", "&#x", "&a", "> ", ">\n",
-  "    ", "\n", "|", "https://", "http://a", "https://github.com/", "https://github.com/o/r/issues/", "https://acme.zendesk.com/agent/tickets/",
-  "https://app.intercom.com/a/inbox/", "<https://", "[https://github.com/o/r/issues/1](", "&#99999999;", "&lt;", "a",
+  "<",
+  "<a",
+  '<a href="',
+  "<!--",
+  "[",
+  "[a](",
+  "](",
+  "![",
+  "(",
+  "`",
+  "``",
+  "*",
+  "_",
+  "\\",
+  "&",
+  "&#",
+  "&#x",
+  "&a",
+  "> ",
+  ">\n",
+  "    ",
+  "\n",
+  "|",
+  "https://",
+  "http://a",
+  "https://github.com/",
+  "https://github.com/o/r/issues/",
+  "https://acme.zendesk.com/agent/tickets/",
+  "https://app.intercom.com/a/inbox/",
+  "<https://",
+  "[https://github.com/o/r/issues/1](",
+  "&#99999999;",
+  "&lt;",
+  "a",
 ];
 const SIZE = 200_000;
 const BOUND_MS = 500;
 
 describe("text parsers on hostile input", () => {
   it.each(PARSERS)("%s never throws on random text", (_, parse) => {
-    fc.assert(fc.property(hostileText, (text) => void parse(text)), { numRuns: 500 });
+    fc.assert(
+      fc.property(hostileText, (text) => void parse(text)),
+      { numRuns: 500 },
+    );
   });
 
   it.each(PARSERS)("%s reads 200 KB of each hostile pattern in under 500 ms", (_, parse) => {
@@ -82,7 +162,9 @@ describe("recognition is stable under markdown wrapping", () => {
     (url: string) => `<a href="${url}">${url}</a>`,
   );
   // Prose around the URL that cannot itself be part of one or open a code span, quote or comment.
-  const prose = fc.string({ unit: fc.constantFrom("a", "b", " ", ",", "\n"), maxLength: 20 }).map((text) => text.replace(/^\s+|\s+$/g, ""));
+  const prose = fc
+    .string({ unit: fc.constantFrom("a", "b", " ", ",", "\n"), maxLength: 20 })
+    .map((text) => text.replace(/^\s+|\s+$/g, ""));
 
   it("finds the same conversation however the URL is wrapped, once however often it is written", () => {
     fc.assert(
@@ -98,7 +180,9 @@ describe("recognition is stable under markdown wrapping", () => {
     fc.assert(
       fc.property(wrap, prose, prose, (wrapper, before, after) => {
         const text = `${before} ${wrapper(ISSUE)} ${after}`;
-        expect(recogniseIssueUrls(text, "github.com").map((issue) => `${issue.owner}/${issue.repo}#${issue.number}`)).toContain("octo-org/app#42");
+        expect(
+          recogniseIssueUrls(text, "github.com").map((issue) => `${issue.owner}/${issue.repo}#${issue.number}`),
+        ).toContain("octo-org/app#42");
       }),
       { numRuns: 300 },
     );
@@ -119,8 +203,30 @@ describe("the repository config schema on random YAML", () => {
       fc.dictionary(fc.string({ maxLength: 10 }), tie("value"), { maxKeys: 4 }),
     ),
   })).value;
-  const KEYS = ["labels", "frequency", "teams", "reopen", "note", "links", "comment", "enabled", "from", "max_per_issue", "by", "details", "window_days", "thresholds", "_extends", "__proto__", "constructor"];
-  const configLike = fc.dictionary(fc.oneof(fc.constantFrom(...KEYS), fc.string({ maxLength: 10 })), fc.oneof(yamlValue, fc.dictionary(fc.constantFrom(...KEYS), yamlValue, { maxKeys: 4 })), { maxKeys: 5 });
+  const KEYS = [
+    "labels",
+    "frequency",
+    "teams",
+    "reopen",
+    "note",
+    "links",
+    "comment",
+    "enabled",
+    "from",
+    "max_per_issue",
+    "by",
+    "details",
+    "window_days",
+    "thresholds",
+    "_extends",
+    "__proto__",
+    "constructor",
+  ];
+  const configLike = fc.dictionary(
+    fc.oneof(fc.constantFrom(...KEYS), fc.string({ maxLength: 10 })),
+    fc.oneof(yamlValue, fc.dictionary(fc.constantFrom(...KEYS), yamlValue, { maxKeys: 4 })),
+    { maxKeys: 5 },
+  );
 
   it("accepts it or refuses it with a RepoConfigError, never another error", () => {
     fc.assert(

@@ -13,8 +13,23 @@ describe("reportsPerDay", () => {
     ["the window's old edge is the first day", [{ at: at(3 * DAY) }], [1, 0, 0]],
     ["one millisecond older is out", [{ at: at(3 * DAY + 1) }], [0, 0, 0]],
     ["a day's boundary starts the next day", [{ at: at(2 * DAY) }, { at: at(2 * DAY + 1) }], [1, 1, 0]],
-    ["a customer counts once a day", [{ at: at(10), customer: "a" }, { at: at(20), customer: "a" }, { at: at(30), customer: "b" }], [0, 0, 2]],
-    ["the same customer on two days counts on each", [{ at: at(10), customer: "a" }, { at: at(DAY + 10), customer: "a" }], [0, 1, 1]],
+    [
+      "a customer counts once a day",
+      [
+        { at: at(10), customer: "a" },
+        { at: at(20), customer: "a" },
+        { at: at(30), customer: "b" },
+      ],
+      [0, 0, 2],
+    ],
+    [
+      "the same customer on two days counts on each",
+      [
+        { at: at(10), customer: "a" },
+        { at: at(DAY + 10), customer: "a" },
+      ],
+      [0, 1, 1],
+    ],
     ["unknown customers each count", [{ at: at(10) }, { at: at(20), customer: null }], [0, 0, 2]],
   ] as const)("%s", (_, reports, expected) => {
     expect(reportsPerDay(reports, NOW, 3)).toEqual(expected);
@@ -49,9 +64,27 @@ describe("summariseImpact", () => {
 
   it.each([
     ["no reports", [], [0, 0], null, null],
-    ["a report exactly on the window's edge still counts, and leaves 1 ms later", [{ at: at(7 * DAY) }], [1, 1], at(7 * DAY), new Date(NOW.getTime() + 1)],
-    ["a report older than every window changes nothing any more", [{ at: at(14 * DAY + 1) }], [0, 0], at(14 * DAY + 1), null],
-    ["a report after now (clock skew) counts and leaves later", [{ at: at(-DAY) }], [1, 1], at(-DAY), new Date(NOW.getTime() + 8 * DAY + 1)],
+    [
+      "a report exactly on the window's edge still counts, and leaves 1 ms later",
+      [{ at: at(7 * DAY) }],
+      [1, 1],
+      at(7 * DAY),
+      new Date(NOW.getTime() + 1),
+    ],
+    [
+      "a report older than every window changes nothing any more",
+      [{ at: at(14 * DAY + 1) }],
+      [0, 0],
+      at(14 * DAY + 1),
+      null,
+    ],
+    [
+      "a report after now (clock skew) counts and leaves later",
+      [{ at: at(-DAY) }],
+      [1, 1],
+      at(-DAY),
+      new Date(NOW.getTime() + 8 * DAY + 1),
+    ],
   ] as const)("%s", (_, reports, counts, last, due) => {
     const summary = summariseImpact(reports, NOW, [7, 14]);
     expect(summary.windows.map((window) => window.reports)).toEqual(counts);

@@ -100,7 +100,7 @@ describe("findUrls: code is not prose", () => {
   it.each([
     ["backtick fence", "```\nhttps://acme.zendesk.com/agent/tickets/3\n```"],
     ["tilde fence", "~~~\nhttps://acme.zendesk.com/agent/tickets/3\n~~~"],
-    ["fence with an info string", "```markdown title=\"x\"\nhttps://acme.zendesk.com/agent/tickets/3\n```"],
+    ["fence with an info string", '```markdown title="x"\nhttps://acme.zendesk.com/agent/tickets/3\n```'],
     ["URL in the info string", "``` https://acme.zendesk.com/agent/tickets/3\ncode\n```"],
     ["long fence holding a short one", "`````\n```\n```\nhttps://acme.zendesk.com/agent/tickets/3\n`````"],
     ["tilde fence holding backticks", "~~~\n```\nhttps://acme.zendesk.com/agent/tickets/3\n~~~"],
@@ -126,7 +126,10 @@ describe("findUrls: code is not prose", () => {
   });
 
   it.each([
-    ["after a closed fence", "```\nhttps://acme.zendesk.com/agent/tickets/9\n```\nhttps://acme.zendesk.com/agent/tickets/4"],
+    [
+      "after a closed fence",
+      "```\nhttps://acme.zendesk.com/agent/tickets/9\n```\nhttps://acme.zendesk.com/agent/tickets/4",
+    ],
     ["after a fence closed by a longer one", "```\ncode\n`````\nhttps://acme.zendesk.com/agent/tickets/4"],
     ["indented under an open paragraph", "text\n    https://acme.zendesk.com/agent/tickets/4"],
     ["continuing a list item", "- item\n    https://acme.zendesk.com/agent/tickets/4"],

@@ -7,7 +7,10 @@ describe("mentionedIssues", () => {
   it("names each issue once, dated by the earliest message that names it, in the order the messages name them", () => {
     const { mentions, truncated } = mentionedIssues(
       [
-        { text: "<p>https://github.com/octo-org/app/issues/2 and https://github.com/octo-org/app/issues/1</p>", at: "2026-11-23T10:00:00Z" },
+        {
+          text: "<p>https://github.com/octo-org/app/issues/2 and https://github.com/octo-org/app/issues/1</p>",
+          at: "2026-11-23T10:00:00Z",
+        },
         { text: "earlier: https://github.com/Octo-Org/App/issues/1", at: "2026-11-23T08:00:00Z" },
         { text: "no time: https://github.com/octo-org/app/issues/3", at: "" },
       ],
@@ -15,11 +18,13 @@ describe("mentionedIssues", () => {
       FALLBACK,
     );
     expect(truncated).toBe(0);
-    expect(mentions.map(({ issue, at }) => [`${issue.owner}/${issue.repo}#${issue.number}`, at.toISOString()])).toEqual([
-      ["octo-org/app#2", "2026-11-23T10:00:00.000Z"],
-      ["octo-org/app#1", "2026-11-23T08:00:00.000Z"],
-      ["octo-org/app#3", FALLBACK.toISOString()],
-    ]);
+    expect(mentions.map(({ issue, at }) => [`${issue.owner}/${issue.repo}#${issue.number}`, at.toISOString()])).toEqual(
+      [
+        ["octo-org/app#2", "2026-11-23T10:00:00.000Z"],
+        ["octo-org/app#1", "2026-11-23T08:00:00.000Z"],
+        ["octo-org/app#3", FALLBACK.toISOString()],
+      ],
+    );
   });
 
   it.each([
@@ -32,11 +37,18 @@ describe("mentionedIssues", () => {
 
   it("reads only the configured GitHub Enterprise host", () => {
     const text = "https://github.com/a/b/issues/1 https://ghe.example.com:8443/a/b/issues/2";
-    expect(mentionedIssues([{ text, at: "" }], "ghe.example.com:8443", FALLBACK).mentions.map((mention) => mention.issue.number)).toEqual([2]);
+    expect(
+      mentionedIssues([{ text, at: "" }], "ghe.example.com:8443", FALLBACK).mentions.map(
+        (mention) => mention.issue.number,
+      ),
+    ).toEqual([2]);
   });
 
   it(`keeps the first ${MAX_ISSUES_PER_EVENT} issues of an event and counts the rest`, () => {
-    const text = Array.from({ length: MAX_ISSUES_PER_EVENT + 3 }, (_, i) => `https://github.com/a/b/issues/${i + 1}`).join(" ");
+    const text = Array.from(
+      { length: MAX_ISSUES_PER_EVENT + 3 },
+      (_, i) => `https://github.com/a/b/issues/${i + 1}`,
+    ).join(" ");
     const { mentions, truncated } = mentionedIssues([{ text, at: "" }], "github.com", FALLBACK);
     expect(mentions).toHaveLength(MAX_ISSUES_PER_EVENT);
     expect(truncated).toBe(3);

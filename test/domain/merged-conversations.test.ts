@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import type { RecognisedLink } from "../../src/domain/link.js";
 import { mayBeMerged, toSurvivor } from "../../src/domain/merged-conversations.js";
 
-const link = (provider: RecognisedLink["provider"], account: string, conversationId: string): RecognisedLink => ({ provider, account, conversationId, url: `https://example.test/${conversationId}` });
+const link = (provider: RecognisedLink["provider"], account: string, conversationId: string): RecognisedLink => ({
+  provider,
+  account,
+  conversationId,
+  url: `https://example.test/${conversationId}`,
+});
 const survivors = new Map([
   ["front::cnv_a", "cnv_b"],
   ["helpscout::101", "202"],
@@ -25,7 +30,13 @@ describe("toSurvivor", () => {
 
 describe("mayBeMerged", () => {
   it("keeps only the links of helpdesks that redirect merged conversations", () => {
-    const links = [link("intercom", "k9", "1"), link("front", "", "cnv_a"), link("zendesk", "acme", "2"), link("helpscout", "", "3"), link("freshdesk", "acme", "4")];
+    const links = [
+      link("intercom", "k9", "1"),
+      link("front", "", "cnv_a"),
+      link("zendesk", "acme", "2"),
+      link("helpscout", "", "3"),
+      link("freshdesk", "acme", "4"),
+    ];
     expect(mayBeMerged(links).map((item) => item.provider)).toEqual(["front", "helpscout"]);
   });
 });

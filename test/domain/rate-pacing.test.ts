@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { heedRateLimited, heedSignals, reserveOf, startPace, takeTurn, unitsPerSecond, waitUntil, type Pace, type PaceSignals } from "../../src/domain/rate-pacing.js";
+import {
+  heedRateLimited,
+  heedSignals,
+  reserveOf,
+  startPace,
+  takeTurn,
+  unitsPerSecond,
+  waitUntil,
+  type Pace,
+  type PaceSignals,
+} from "../../src/domain/rate-pacing.js";
 
 const T0 = 1_000_000;
 
@@ -22,12 +32,36 @@ function heard(signals: PaceSignals, budget = { requests: 100, intervalMs: 60_00
 
 describe("takeTurn: when each call may go", () => {
   it.each([
-    ["the default budget, before any header: evenly, a window over the limit apart", {}, [T0 + 600, T0 + 1_200, T0 + 1_800]],
-    ["an announced limit replaces the default (no remaining: evenly at it)", { limit: 200 }, [T0 + 600, T0 + 900, T0 + 1_200]],
-    ["remaining and reset: what is left, less the reserve, spread until the reset, from the window's first answer on", { limit: 100, remaining: 11, resetAt: T0 + 10_000 }, [T0, T0 + 1_000, T0 + 2_000]],
-    ["nothing to spare: the next call waits for the reset, then goes evenly", { limit: 100, remaining: 1, resetAt: T0 + 10_000 }, [T0 + 10_000, T0 + 10_600, T0 + 11_200]],
-    ["no reset header, nothing to spare: one even gap more for every unit short", { limit: 100, remaining: 1 }, [T0 + 1_200, T0 + 3_000, T0 + 5_400]],
-    ["a stale answer (its reset passed) speaks no more: evenly at the limit", { limit: 100, remaining: 0, resetAt: T0 - 1 }, [T0, T0 + 600, T0 + 1_200]],
+    [
+      "the default budget, before any header: evenly, a window over the limit apart",
+      {},
+      [T0 + 600, T0 + 1_200, T0 + 1_800],
+    ],
+    [
+      "an announced limit replaces the default (no remaining: evenly at it)",
+      { limit: 200 },
+      [T0 + 600, T0 + 900, T0 + 1_200],
+    ],
+    [
+      "remaining and reset: what is left, less the reserve, spread until the reset, from the window's first answer on",
+      { limit: 100, remaining: 11, resetAt: T0 + 10_000 },
+      [T0, T0 + 1_000, T0 + 2_000],
+    ],
+    [
+      "nothing to spare: the next call waits for the reset, then goes evenly",
+      { limit: 100, remaining: 1, resetAt: T0 + 10_000 },
+      [T0 + 10_000, T0 + 10_600, T0 + 11_200],
+    ],
+    [
+      "no reset header, nothing to spare: one even gap more for every unit short",
+      { limit: 100, remaining: 1 },
+      [T0 + 1_200, T0 + 3_000, T0 + 5_400],
+    ],
+    [
+      "a stale answer (its reset passed) speaks no more: evenly at the limit",
+      { limit: 100, remaining: 0, resetAt: T0 - 1 },
+      [T0, T0 + 600, T0 + 1_200],
+    ],
   ])("%s", (_, signals, expected) => {
     expect(turns(heard(signals), 3).at.map(Math.round)).toEqual(expected);
   });
@@ -47,7 +81,12 @@ describe("takeTurn: when each call may go", () => {
       if (windowOf(now) !== window) [window, count] = [windowOf(now), 0];
       if (count >= 50) refused += 1;
       else [count, used] = [count + 1, used + 1];
-      pace = heedSignals(turn.pace, { limit: 50, remaining: 50 - count, resetAt: (window + 1) * 10_000 }, turn.ticket, now);
+      pace = heedSignals(
+        turn.pace,
+        { limit: 50, remaining: 50 - count, resetAt: (window + 1) * 10_000 },
+        turn.ticket,
+        now,
+      );
     }
     expect(refused).toBe(0);
     // Six windows of 50 at most: ≥ 95 % of them.
@@ -67,14 +106,20 @@ describe("takeTurn: when each call may go", () => {
     const three = turns(pace, 2).pace;
     pace = heedSignals(three, { limit: 100, remaining: 30, resetAt: T0 + 60_000 }, 3, T0);
     expect(pace.heard).toMatchObject({ remaining: 30, ticket: 3 });
-    expect(heedSignals(pace, { limit: 100, remaining: 2, resetAt: T0 + 60_000 }, 1, T0).heard).toMatchObject({ remaining: 30, ticket: 3 });
+    expect(heedSignals(pace, { limit: 100, remaining: 2, resetAt: T0 + 60_000 }, 1, T0).heard).toMatchObject({
+      remaining: 30,
+      ticket: 3,
+    });
   });
 
   it("keeps the earliest reset heard within a window (resets in whole seconds are upper bounds), and takes a later window's", () => {
     const pace = heard({ limit: 100, remaining: 50, resetAt: T0 + 10_000 });
     expect(heedSignals(pace, { remaining: 49, resetAt: T0 + 9_400 }, 2, T0).heard?.resetAt).toBe(T0 + 9_400);
     expect(heedSignals(pace, { remaining: 48, resetAt: T0 + 10_600 }, 2, T0).heard?.resetAt).toBe(T0 + 10_000);
-    expect(heedSignals(pace, { remaining: 99, resetAt: T0 + 20_000 }, 0, T0).heard).toMatchObject({ remaining: 99, resetAt: T0 + 20_000 });
+    expect(heedSignals(pace, { remaining: 99, resetAt: T0 + 20_000 }, 0, T0).heard).toMatchObject({
+      remaining: 99,
+      resetAt: T0 + 20_000,
+    });
   });
 });
 

@@ -89,7 +89,10 @@ describe("recogniseIssueUrls", () => {
   });
 
   it("reads a 1 MB message with 20,000 issue URLs in linear time", () => {
-    const text = Array.from({ length: 20_000 }, (_, i) => `<a href="https://github.com/acme/app/issues/${i + 1}">x</a>`).join("");
+    const text = Array.from(
+      { length: 20_000 },
+      (_, i) => `<a href="https://github.com/acme/app/issues/${i + 1}">x</a>`,
+    ).join("");
     const started = performance.now();
     const references = recogniseIssueUrls(text, "github.com");
     expect(performance.now() - started).toBeLessThan(2000);

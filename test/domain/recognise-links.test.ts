@@ -26,7 +26,12 @@ describe("recogniseLinks: one link per conversation", () => {
           url: "https://secure.helpscout.net/conversation/291938/349/",
         },
         { provider: "zendesk", account: "acme", conversationId: "7", url: ticket(7) },
-        { provider: "front", account: "", conversationId: "cnv_55c8c149", url: "https://app.frontapp.com/open/cnv_55c8c149" },
+        {
+          provider: "front",
+          account: "",
+          conversationId: "cnv_55c8c149",
+          url: "https://app.frontapp.com/open/cnv_55c8c149",
+        },
       ],
       rejected: [],
       truncated: 0,
@@ -42,14 +47,26 @@ describe("recogniseLinks: one link per conversation", () => {
     ["leading zeros", ticket("00123"), ticket(123)],
     ["host case and scheme", "http://ACME.Zendesk.com/agent/tickets/123", ticket(123)],
     ["ticket and request", "https://acme.zendesk.com/hc/en-us/requests/123", ticket(123)],
-    ["classic and current Freshdesk", "https://acme.freshdesk.com/helpdesk/tickets/9", "https://acme.freshdesk.com/a/tickets/9"],
-    ["Front open and inbox view", "https://app.frontapp.com/open/cnv_ab", "https://app.frontapp.com/inboxes/x/cnv_00AB"],
+    [
+      "classic and current Freshdesk",
+      "https://acme.freshdesk.com/helpdesk/tickets/9",
+      "https://acme.freshdesk.com/a/tickets/9",
+    ],
+    [
+      "Front open and inbox view",
+      "https://app.frontapp.com/open/cnv_ab",
+      "https://app.frontapp.com/inboxes/x/cnv_00AB",
+    ],
     [
       "Front cnv_ id and address-bar number",
       "https://app.frontapp.com/open/cnv_c3bpiyu",
       "https://app.frontapp.com/inboxes/teams/folders/123/unassigned/open/26322453318",
     ],
-    ["Freshdesk agent and portal", "https://acme.freshdesk.com/a/tickets/9", "https://acme.freshdesk.com/support/tickets/9"],
+    [
+      "Freshdesk agent and portal",
+      "https://acme.freshdesk.com/a/tickets/9",
+      "https://acme.freshdesk.com/support/tickets/9",
+    ],
   ])("treats %s as one conversation", (_case, first, second) => {
     const { links } = recogniseLinks(`${first} and [again](${second})`, urlMatchers);
     expect(links).toHaveLength(1);
@@ -188,7 +205,11 @@ describe("recogniseLinks: linear time on hostile bodies", () => {
     ["a URL then 1 MB of entity", () => `${ticket(1)}/${"a".repeat(MB)};`, 1],
     ["a 1 MB path", () => `https://acme.zendesk.com/agent/tickets/${"1".repeat(MB)}`, 0],
     ["20,000 distinct links", () => Array.from({ length: 20_000 }, (_, i) => ticket(i + 1)).join(" "), 20_000],
-    ["20,000 links in markdown", () => Array.from({ length: 20_000 }, (_, i) => `[t](${ticket(i + 1)})`).join("\n"), 20_000],
+    [
+      "20,000 links in markdown",
+      () => Array.from({ length: 20_000 }, (_, i) => `[t](${ticket(i + 1)})`).join("\n"),
+      20_000,
+    ],
   ];
 
   it.each(bodies)("%s", (_name, body, links) => {

@@ -1,15 +1,45 @@
 import { describe, expect, it } from "vitest";
 import type { FailureCategory } from "../../src/domain/failure-category.js";
-import { LISTED_FAILURES, renderReopenSummary, showsDetails, summaryMarker, type SummaryJob } from "../../src/domain/reopen-summary.js";
+import {
+  LISTED_FAILURES,
+  renderReopenSummary,
+  showsDetails,
+  summaryMarker,
+  type SummaryJob,
+} from "../../src/domain/reopen-summary.js";
 
-const names = { intercom: "Intercom", front: "Front", zendesk: "Zendesk", helpscout: "Help Scout", freshdesk: "Freshdesk" };
+const names = {
+  intercom: "Intercom",
+  front: "Front",
+  zendesk: "Zendesk",
+  helpscout: "Help Scout",
+  freshdesk: "Freshdesk",
+};
 let nextId = 1;
-const done = (provider: string, conversationId: string): SummaryJob => ({ id: nextId++, provider, conversationId, url: `https://example.test/${provider}/${conversationId}`, state: "done", failure: null });
-const dead = (provider: string, conversationId: string, failure: FailureCategory, id = nextId++): SummaryJob => ({ ...done(provider, conversationId), id, state: "dead", failure });
+const done = (provider: string, conversationId: string): SummaryJob => ({
+  id: nextId++,
+  provider,
+  conversationId,
+  url: `https://example.test/${provider}/${conversationId}`,
+  state: "done",
+  failure: null,
+});
+const dead = (provider: string, conversationId: string, failure: FailureCategory, id = nextId++): SummaryJob => ({
+  ...done(provider, conversationId),
+  id,
+  state: "dead",
+  failure,
+});
 
 describe("renderReopenSummary", () => {
   it("counts every helpdesk in PROVIDERS order and lists no failures when all were reopened", () => {
-    const body = renderReopenSummary({ closeId: 7, reason: "completed", names, details: true, jobs: [done("zendesk", "1"), done("intercom", "2"), done("zendesk", "3")] });
+    const body = renderReopenSummary({
+      closeId: 7,
+      reason: "completed",
+      names,
+      details: true,
+      jobs: [done("zendesk", "1"), done("intercom", "2"), done("zendesk", "3")],
+    });
     expect(body).toBe(
       [
         "<!-- closeloop:reopen-summary close=7 -->",
@@ -24,11 +54,17 @@ describe("renderReopenSummary", () => {
     );
   });
 
-  const mixed = () => [done("front", "cnv_1"), dead("zendesk", "4821", "closed ticket", 41), dead("front", "cnv_9", "not configured", 40)];
+  const mixed = () => [
+    done("front", "cnv_1"),
+    dead("zendesk", "4821", "closed ticket", 41),
+    dead("front", "cnv_9", "not configured", 40),
+  ];
 
   it("with details, lists each failure with its conversation id and reason category, and says how to retry", () => {
     const body = renderReopenSummary({ closeId: 8, reason: "not_planned", names, details: true, jobs: mixed() });
-    expect(body).toContain("reopened 1 of 3 linked conversations with an internal note, because this issue was closed as not planned.");
+    expect(body).toContain(
+      "reopened 1 of 3 linked conversations with an internal note, because this issue was closed as not planned.",
+    );
     expect(body).toContain("| Front | 1 | 1 |\n| Zendesk | 0 | 1 |\n");
     expect(body).toContain(
       [
@@ -61,7 +97,13 @@ describe("renderReopenSummary", () => {
 
   it("counts the conversations reopened through a follow-up ticket, per helpdesk, without naming them, details or not", () => {
     const followUp = (conversationId: string): SummaryJob => ({ ...done("zendesk", conversationId), followUp: true });
-    const jobs = [done("intercom", "1"), followUp("4821"), done("zendesk", "4822"), followUp("4823"), dead("zendesk", "4824", "closed ticket")];
+    const jobs = [
+      done("intercom", "1"),
+      followUp("4821"),
+      done("zendesk", "4822"),
+      followUp("4823"),
+      dead("zendesk", "4824", "closed ticket"),
+    ];
     for (const details of [true, false]) {
       const body = renderReopenSummary({ closeId: 3, reason: "completed", names, details, jobs });
       expect(body).toContain("reopened 4 of 5 linked conversations");
@@ -69,15 +111,27 @@ describe("renderReopenSummary", () => {
       expect(body).not.toContain("4821");
       expect(body).not.toContain("4823");
     }
-    expect(renderReopenSummary({ closeId: 3, reason: "completed", names, details: false, jobs: [followUp("1")] })).toContain("| Zendesk | 1 (1 as a follow-up ticket) | 0 |");
+    expect(
+      renderReopenSummary({ closeId: 3, reason: "completed", names, details: false, jobs: [followUp("1")] }),
+    ).toContain("| Zendesk | 1 (1 as a follow-up ticket) | 0 |");
   });
 
   it("says 'conversation' for one", () => {
-    expect(renderReopenSummary({ closeId: 1, reason: "completed", names, details: true, jobs: [done("helpscout", "5")] })).toContain("reopened 1 of 1 linked conversation with");
+    expect(
+      renderReopenSummary({ closeId: 1, reason: "completed", names, details: true, jobs: [done("helpscout", "5")] }),
+    ).toContain("reopened 1 of 1 linked conversation with");
   });
 
   it("starts with the close's marker, so a retry can find a comment it posted", () => {
-    expect(renderReopenSummary({ closeId: 12, reason: "completed", names, details: false, jobs: [done("intercom", "1")] }).startsWith(`${summaryMarker(12)}\n`)).toBe(true);
+    expect(
+      renderReopenSummary({
+        closeId: 12,
+        reason: "completed",
+        names,
+        details: false,
+        jobs: [done("intercom", "1")],
+      }).startsWith(`${summaryMarker(12)}\n`),
+    ).toBe(true);
   });
 
   it(`lists at most ${LISTED_FAILURES} failures and counts the rest`, () => {
@@ -88,7 +142,9 @@ describe("renderReopenSummary", () => {
   });
 
   it("uses the provider id when it has no display name", () => {
-    expect(renderReopenSummary({ closeId: 1, reason: "completed", names: {}, details: true, jobs: [done("zendesk", "1")] })).toContain("| zendesk | 1 | 0 |");
+    expect(
+      renderReopenSummary({ closeId: 1, reason: "completed", names: {}, details: true, jobs: [done("zendesk", "1")] }),
+    ).toContain("| zendesk | 1 | 0 |");
   });
 });
 

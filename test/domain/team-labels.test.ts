@@ -12,17 +12,67 @@ describe("teamLabels", () => {
     ["the assigned team, prefixed and lower-cased", [conversation("Billing")], rules(), ["team: billing"]],
     ["no team known yet (not enriched)", [conversation(null, "vip")], rules(), []],
     ["tags are ignored by default", [conversation("Billing", "vip", "export")], rules(), ["team: billing"]],
-    ["tags count with from: [team, tags]", [conversation("Billing", "VIP")], rules({ from: ["team", "tags"] }), ["team: billing", "team: vip"]],
+    [
+      "tags count with from: [team, tags]",
+      [conversation("Billing", "VIP")],
+      rules({ from: ["team", "tags"] }),
+      ["team: billing", "team: vip"],
+    ],
     ["teams are ignored with from: [tags]", [conversation("Billing", "vip")], rules({ from: ["tags"] }), ["team: vip"]],
-    ["a mapped team uses its label", [conversation("Team Messenger")], rules({ map: { "Team Messenger": "team: messenger" } }), ["team: messenger"]],
-    ["a mapped tag counts even without tags in from", [conversation("Billing", "mobile-app")], rules({ map: { "mobile-app": "team: mobile" } }), ["team: billing", "team: mobile"]],
-    ["a mapped team does not count without team in from", [conversation("Billing")], rules({ from: ["tags"], map: { Billing: "team: billing" } }), []],
-    ["map keys match ignoring case and spaces", [conversation(" billing ")], rules({ map: { Billing: "Team: Billing" } }), ["Team: Billing"]],
-    ["an exact map key wins over a case-insensitive one", [conversation("billing")], rules({ map: { Billing: "team: a", billing: "team: b" } }), ["team: b"]],
-    ["two teams mapped to one label give one label", [conversation("Billing"), conversation("Invoices")], rules({ map: { Billing: "team: money", Invoices: "team: money" } }), ["team: money"]],
-    ["only_mapped ignores what is not in map", [conversation("Billing", "x"), conversation("Support")], rules({ only_mapped: true, from: ["team", "tags"], map: { Support: "team: support" } }), ["team: support"]],
-    ["the same team on many conversations is one label", [conversation("Billing"), conversation("billing"), conversation("BILLING")], rules(), ["team: billing"]],
-    ["labels differing only in case are one label (GitHub ignores case)", [conversation(null, "x")], rules({ from: ["tags"], map: { x: "Team: X" }, prefix: "team: " }), ["Team: X"]],
+    [
+      "a mapped team uses its label",
+      [conversation("Team Messenger")],
+      rules({ map: { "Team Messenger": "team: messenger" } }),
+      ["team: messenger"],
+    ],
+    [
+      "a mapped tag counts even without tags in from",
+      [conversation("Billing", "mobile-app")],
+      rules({ map: { "mobile-app": "team: mobile" } }),
+      ["team: billing", "team: mobile"],
+    ],
+    [
+      "a mapped team does not count without team in from",
+      [conversation("Billing")],
+      rules({ from: ["tags"], map: { Billing: "team: billing" } }),
+      [],
+    ],
+    [
+      "map keys match ignoring case and spaces",
+      [conversation(" billing ")],
+      rules({ map: { Billing: "Team: Billing" } }),
+      ["Team: Billing"],
+    ],
+    [
+      "an exact map key wins over a case-insensitive one",
+      [conversation("billing")],
+      rules({ map: { Billing: "team: a", billing: "team: b" } }),
+      ["team: b"],
+    ],
+    [
+      "two teams mapped to one label give one label",
+      [conversation("Billing"), conversation("Invoices")],
+      rules({ map: { Billing: "team: money", Invoices: "team: money" } }),
+      ["team: money"],
+    ],
+    [
+      "only_mapped ignores what is not in map",
+      [conversation("Billing", "x"), conversation("Support")],
+      rules({ only_mapped: true, from: ["team", "tags"], map: { Support: "team: support" } }),
+      ["team: support"],
+    ],
+    [
+      "the same team on many conversations is one label",
+      [conversation("Billing"), conversation("billing"), conversation("BILLING")],
+      rules(),
+      ["team: billing"],
+    ],
+    [
+      "labels differing only in case are one label (GitHub ignores case)",
+      [conversation(null, "x")],
+      rules({ from: ["tags"], map: { x: "Team: X" }, prefix: "team: " }),
+      ["Team: X"],
+    ],
     ["a custom prefix", [conversation("Billing")], rules({ prefix: "squad/" }), ["squad/billing"]],
     ["an empty prefix", [conversation("Billing")], rules({ prefix: "" }), ["billing"]],
     ["blank team and tags are ignored", [conversation("  ", " ", "")], rules({ from: ["team", "tags"] }), []],
@@ -34,7 +84,12 @@ describe("teamLabels", () => {
   });
 
   it("drops a team label spelled like a frequency label", () => {
-    expect(teamLabels([conversation(null, "Reported: Daily", "ok")], rules({ from: ["tags"], prefix: "" }), ["reported: daily", "reported: weekly"])).toEqual(["ok"]);
+    expect(
+      teamLabels([conversation(null, "Reported: Daily", "ok")], rules({ from: ["tags"], prefix: "" }), [
+        "reported: daily",
+        "reported: weekly",
+      ]),
+    ).toEqual(["ok"]);
   });
 });
 
@@ -55,7 +110,11 @@ describe("sanitiseLabelName", () => {
     ["only commas", ",,,", null],
     ["exactly 50 characters", "x".repeat(50), "x".repeat(50)],
     ["51 characters are cut to 50", "x".repeat(51), "x".repeat(50)],
-    ["the cut counts characters, not UTF-16 units, and never splits a surrogate pair", `${"x".repeat(48)}🔥🔥🔥`, `${"x".repeat(48)}🔥🔥`],
+    [
+      "the cut counts characters, not UTF-16 units, and never splits a surrogate pair",
+      `${"x".repeat(48)}🔥🔥🔥`,
+      `${"x".repeat(48)}🔥🔥`,
+    ],
     ["a cut that ends in a space is trimmed", `${"x".repeat(49)} yz`, "x".repeat(49)],
     ["accents and other scripts are kept", "équipe: 支付", "équipe: 支付"],
   ];

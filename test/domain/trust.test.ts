@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { repositoryRole, roleAtLeast, trustAuthor, type AuthorAssociation, type RepositoryRole } from "../../src/domain/trust.js";
+import {
+  repositoryRole,
+  roleAtLeast,
+  trustAuthor,
+  type AuthorAssociation,
+  type RepositoryRole,
+} from "../../src/domain/trust.js";
 
 const DEFAULT_FROM: AuthorAssociation[] = ["owner", "member", "collaborator"];
 
@@ -18,14 +24,18 @@ describe("trustAuthor", () => {
     ["NONE", true, DEFAULT_FROM, true],
     ["CONTRIBUTOR", false, ["contributor"], true],
     ["OWNER", false, [], false],
-  ] as [string | undefined, boolean, AuthorAssociation[], boolean][])("%s (app: %s) with links.from %j: trusted %s", (association, viaApp, from, trusted) => {
-    expect(trustAuthor({ association, viaApp }, from).trusted).toBe(trusted);
-  });
+  ] as [string | undefined, boolean, AuthorAssociation[], boolean][])(
+    "%s (app: %s) with links.from %j: trusted %s",
+    (association, viaApp, from, trusted) => {
+      expect(trustAuthor({ association, viaApp }, from).trusted).toBe(trusted);
+    },
+  );
 
   it("says why an author is not trusted", () => {
     expect(trustAuthor({ association: "NONE", viaApp: false }, DEFAULT_FROM)).toEqual({
       trusted: false,
-      reason: "its author's association with the repository is none, not one of links.from (owner, member, collaborator)",
+      reason:
+        "its author's association with the repository is none, not one of links.from (owner, member, collaborator)",
     });
   });
 });
@@ -50,7 +60,9 @@ describe("repositoryRole", () => {
 describe("roleAtLeast", () => {
   const roles: (RepositoryRole | "none")[] = ["none", "read", "triage", "write", "maintain", "admin"];
   const cases = roles.flatMap((role, i) =>
-    (["read", "triage", "write", "maintain", "admin"] as RepositoryRole[]).map((least, j) => [role, least, role !== "none" && i >= j + 1] as const),
+    (["read", "triage", "write", "maintain", "admin"] as RepositoryRole[]).map(
+      (least, j) => [role, least, role !== "none" && i >= j + 1] as const,
+    ),
   );
   it.each(cases)("%s is at least %s: %s", (role, least, expected) => {
     expect(roleAtLeast(role, least)).toBe(expected);

@@ -21,7 +21,16 @@ describe("bodies over the limit, sent to the real process", () => {
   beforeAll(async () => {
     const host = await github.start();
     databaseUrl = await freshDatabaseUrl("sqlite");
-    app = await startApp({ APP_ID: "4242", PRIVATE_KEY: TEST_PRIVATE_KEY, WEBHOOK_SECRET: SECRET, GHE_HOST: host, GHE_PROTOCOL: "http", DATABASE_URL: databaseUrl, ...WEBHOOK_ENV, ...API_CREDENTIALS });
+    app = await startApp({
+      APP_ID: "4242",
+      PRIVATE_KEY: TEST_PRIVATE_KEY,
+      WEBHOOK_SECRET: SECRET,
+      GHE_HOST: host,
+      GHE_PROTOCOL: "http",
+      DATABASE_URL: databaseUrl,
+      ...WEBHOOK_ENV,
+      ...API_CREDENTIALS,
+    });
   });
   afterAll(async () => {
     await app?.stop();
@@ -45,8 +54,12 @@ describe("bodies over the limit, sent to the real process", () => {
     expect((await postGithubWebhook(app, SECRET, "issue_comment", JSON.stringify(small))).status).toBe(200);
 
     const metrics = await (await fetch(`${app.baseUrl}/metrics`)).text();
-    expect(metricValue(metrics, "closeloop_webhooks_received_total", { event: "unknown", outcome: "too_large" })).toBe(1);
-    expect(metricValue(metrics, "closeloop_webhooks_received_total", { event: "helpdesk.zendesk", outcome: "too_large" })).toBe(1);
+    expect(metricValue(metrics, "closeloop_webhooks_received_total", { event: "unknown", outcome: "too_large" })).toBe(
+      1,
+    );
+    expect(
+      metricValue(metrics, "closeloop_webhooks_received_total", { event: "helpdesk.zendesk", outcome: "too_large" }),
+    ).toBe(1);
     expect(app.output().split("github webhook: refused (413)").length - 1).toBe(1);
     expect(app.output().split("helpdesk webhook zendesk: refused (413)").length - 1).toBe(1);
     const links = await runCliProcess(["links", "Codertocat/Hello-World#1", "--json"], { DATABASE_URL: databaseUrl });

@@ -25,7 +25,16 @@ describe.each(ENGINES)("helpdesk webhooks through the real process on %s", (engi
   beforeAll(async () => {
     host = await github.start();
     databaseUrl = await freshDatabaseUrl(engine);
-    app = await startApp({ APP_ID: "4242", PRIVATE_KEY: TEST_PRIVATE_KEY, WEBHOOK_SECRET: SECRET, GHE_HOST: host, GHE_PROTOCOL: "http", DATABASE_URL: databaseUrl, ...WEBHOOK_ENV, ...API_CREDENTIALS });
+    app = await startApp({
+      APP_ID: "4242",
+      PRIVATE_KEY: TEST_PRIVATE_KEY,
+      WEBHOOK_SECRET: SECRET,
+      GHE_HOST: host,
+      GHE_PROTOCOL: "http",
+      DATABASE_URL: databaseUrl,
+      ...WEBHOOK_ENV,
+      ...API_CREDENTIALS,
+    });
     // The app learns of Codertocat/Hello-World (installation 77) and its issue #1 from a GitHub delivery.
     const payload = webhookExample<Record<string, any>>("issue_comment", "created");
     payload.installation = { id: 77, node_id: "x" };
@@ -40,7 +49,10 @@ describe.each(ENGINES)("helpdesk webhooks through the real process on %s", (engi
     await github.stop();
   });
 
-  const cliLinks = async () => JSON.parse((await runCliProcess(["links", "Codertocat/Hello-World#1", "--json"], { DATABASE_URL: databaseUrl })).stdout) as { provider: string; source: string }[];
+  const cliLinks = async () =>
+    JSON.parse(
+      (await runCliProcess(["links", "Codertocat/Hello-World#1", "--json"], { DATABASE_URL: databaseUrl })).stdout,
+    ) as { provider: string; source: string }[];
 
   it("logs the helpdesks it takes webhooks from at start", () => {
     expect(app.output()).toContain(`helpdesk webhooks: ${[...providers.keys()].join(", ")}`);
@@ -59,11 +71,21 @@ describe.each(ENGINES)("helpdesk webhooks through the real process on %s", (engi
       return links.some((link) => link.provider === "zendesk") ? links : undefined;
     }, 15_000);
     expect(linked.filter((link) => link.provider === "zendesk")).toEqual([
-      { provider: "zendesk", conversationId: "48213", url: "https://acme.zendesk.com/agent/tickets/48213", source: "helpdesk", linkedAt: "2026-11-23T09:00:00.672Z" },
+      {
+        provider: "zendesk",
+        conversationId: "48213",
+        url: "https://acme.zendesk.com/agent/tickets/48213",
+        source: "helpdesk",
+        linkedAt: "2026-11-23T09:00:00.672Z",
+      },
     ]);
     const metrics = await (await fetch(`${app.baseUrl}/metrics`)).text();
-    expect(metricValue(metrics, "closeloop_webhooks_received_total", { event: "helpdesk.zendesk", outcome: "stored" })).toBe(2);
-    expect(metricValue(metrics, "closeloop_webhooks_received_total", { event: "issue_comment", outcome: "stored" })).toBe(1);
+    expect(
+      metricValue(metrics, "closeloop_webhooks_received_total", { event: "helpdesk.zendesk", outcome: "stored" }),
+    ).toBe(2);
+    expect(
+      metricValue(metrics, "closeloop_webhooks_received_total", { event: "issue_comment", outcome: "stored" }),
+    ).toBe(1);
     expect(metricValue(metrics, "closeloop_links", { provider: "zendesk" })).toBe(1);
     expect(metricValue(metrics, "closeloop_inbox_deliveries", { state: "waiting" })).toBe(0);
     // A replay after the delivery was processed is stored again and changes nothing.
@@ -82,18 +104,31 @@ describe.each(ENGINES)("helpdesk webhooks through the real process on %s", (engi
     const body = JSON.stringify(event);
     expect((await postWebhook(app.baseUrl, "front", body, signWebhook("front", body))).status).toBe(200);
 
-    await waitFor(async () => ((await cliLinks()).some((link) => link.provider === "front") ? true : undefined), 15_000);
+    await waitFor(
+      async () => ((await cliLinks()).some((link) => link.provider === "front") ? true : undefined),
+      15_000,
+    );
     await waitFor(async () => (app.output().includes("codertocat/hello-world#404") ? true : undefined), 15_000);
     expect(app.output()).toMatch(/someone\/else#5 is not in a repository of an installation closeloop knows; ignored/);
     expect(app.output()).toMatch(/codertocat\/hello-world#404: GitHub has no such issue \(404\); the link is dropped/);
-    expect(github.requests.map((request) => `${request.method} ${request.path}`)).toContain("GET /repos/Codertocat/Hello-World/issues/404");
+    expect(github.requests.map((request) => `${request.method} ${request.path}`)).toContain(
+      "GET /repos/Codertocat/Hello-World/issues/404",
+    );
     const links = await runCliProcess(["links", "Codertocat/Hello-World#404", "--json"], { DATABASE_URL: databaseUrl });
     expect(JSON.parse(links.stdout)).toEqual([]);
   });
 
   it("answers 401 to a forged webhook and stores nothing", async () => {
-    const body = webhookFixture("helpscout").replace("octo-org/app/issues/42", `${host}/Codertocat/Hello-World/issues/1`);
-    const response = await postWebhook(app.baseUrl, "helpscout", body, signWebhook("helpscout", body, new Date(), "forged-secret-0123456789"));
+    const body = webhookFixture("helpscout").replace(
+      "octo-org/app/issues/42",
+      `${host}/Codertocat/Hello-World/issues/1`,
+    );
+    const response = await postWebhook(
+      app.baseUrl,
+      "helpscout",
+      body,
+      signWebhook("helpscout", body, new Date(), "forged-secret-0123456789"),
+    );
     expect(response.status).toBe(401);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect((await cliLinks()).some((link) => link.provider === "helpscout")).toBe(false);

@@ -37,7 +37,14 @@ describe.each(ENGINES)("a crash after GitHub got its 200 on %s", (engine) => {
 
   it("loses no delivery: the restarted process stores every link", { timeout: 90_000 }, async () => {
     const databaseUrl = await freshDatabaseUrl(engine);
-    const env = { APP_ID: "4242", PRIVATE_KEY: TEST_PRIVATE_KEY, WEBHOOK_SECRET: SECRET, GHE_HOST: host, GHE_PROTOCOL: "http", DATABASE_URL: databaseUrl };
+    const env = {
+      APP_ID: "4242",
+      PRIVATE_KEY: TEST_PRIVATE_KEY,
+      WEBHOOK_SECRET: SECRET,
+      GHE_HOST: host,
+      GHE_PROTOCOL: "http",
+      DATABASE_URL: databaseUrl,
+    };
     const app = await startApp(env);
     const template = webhookExample<Record<string, any>>("issue_comment", "created");
     const deliveries = Array.from({ length: 300 }, (_, i) => {
@@ -49,7 +56,9 @@ describe.each(ENGINES)("a crash after GitHub got its 200 on %s", (engine) => {
       return JSON.stringify(payload);
     });
     const statuses = await Promise.all(
-      deliveries.map((body) => postGithubWebhook(app, SECRET, "issue_comment", body).then((response) => response.status)),
+      deliveries.map((body) =>
+        postGithubWebhook(app, SECRET, "issue_comment", body).then((response) => response.status),
+      ),
     );
     app.child.kill("SIGKILL");
     await new Promise((resolve) => app.child.once("exit", resolve));
@@ -63,7 +72,11 @@ describe.each(ENGINES)("a crash after GitHub got its 200 on %s", (engine) => {
 
     const restarted = await startApp(env);
     try {
-      await waitFor(async () => (await countRows(databaseUrl, "Delivery")) === 0, 60_000, "the inbox to empty after the restart");
+      await waitFor(
+        async () => (await countRows(databaseUrl, "Delivery")) === 0,
+        60_000,
+        "the inbox to empty after the restart",
+      );
       expect(await countRows(databaseUrl, "Link")).toBe(deliveries.length);
     } finally {
       await restarted.stop();

@@ -44,7 +44,8 @@ describe("R5: three replicas on PostgreSQL", () => {
     await waitFor(
       async () =>
         (await db.prisma.issueClose.count()) === ISSUES &&
-        (await db.prisma.reopenJob.count({ where: { state: { not: "done" } } })) === 0 && (await db.prisma.issueClose.count({ where: { summaryCommentId: null } })) === 0,
+        (await db.prisma.reopenJob.count({ where: { state: { not: "done" } } })) === 0 &&
+        (await db.prisma.issueClose.count({ where: { summaryCommentId: null } })) === 0,
       60_000,
       "every job done and every summary written",
     );
@@ -63,9 +64,15 @@ describe("R5: three replicas on PostgreSQL", () => {
     expect(await db.prisma.reopenJob.count({ where: { attempts: { not: 1 }, lastError: null } })).toBe(0);
 
     // Who ran what, from each process's own log: disjoint, complete, and shared.
-    const ran = apps.map((app) => [...app.output().matchAll(/reopen: reopened Intercom conversation \d+ with a note \(job (\d+)\)/g)].map((m) => Number(m[1])));
+    const ran = apps.map((app) =>
+      [...app.output().matchAll(/reopen: reopened Intercom conversation \d+ with a note \(job (\d+)\)/g)].map((m) =>
+        Number(m[1]),
+      ),
+    );
     const all = ran.flat();
-    console.log(`R5: ${all.length} jobs over ${REPLICAS} replicas (${ran.map((r) => r.length).join(" / ")}); conversations with exactly one note and one reopen: ${once} of ${ids.length}`);
+    console.log(
+      `R5: ${all.length} jobs over ${REPLICAS} replicas (${ran.map((r) => r.length).join(" / ")}); conversations with exactly one note and one reopen: ${once} of ${ids.length}`,
+    );
     expect(new Set(all).size).toBe(all.length);
     expect(all).toHaveLength(ISSUES * LINKS_PER_ISSUE);
     expect(ran.every((jobs) => jobs.length > 0)).toBe(true);

@@ -22,27 +22,50 @@ describe("secrets in the log of the real process", () => {
     const host = await github.start();
     const databaseUrl = await freshDatabaseUrl("sqlite");
     app = await startApp({
-      APP_ID: "4242", PRIVATE_KEY: TEST_PRIVATE_KEY, WEBHOOK_SECRET: SECRET, GHE_HOST: host, GHE_PROTOCOL: "http", DATABASE_URL: databaseUrl,
-      LOG_LEVEL: "trace", ...WEBHOOK_ENV, ...API_CREDENTIALS,
+      APP_ID: "4242",
+      PRIVATE_KEY: TEST_PRIVATE_KEY,
+      WEBHOOK_SECRET: SECRET,
+      GHE_HOST: host,
+      GHE_PROTOCOL: "http",
+      DATABASE_URL: databaseUrl,
+      LOG_LEVEL: "trace",
+      ...WEBHOOK_ENV,
+      ...API_CREDENTIALS,
     });
     for (const provider of providers.keys()) {
       const body = webhookFixture(provider);
       const headers = signWebhook(provider, body);
       expect((await postWebhook(app.baseUrl, provider, body, headers)).status).toBe(200);
       // The signatures and Freshdesk's shared secret (not the signed timestamps or the event names).
-      secrets.push(...Object.entries(headers).filter(([name]) => /signature$|secret$/i.test(name)).map(([, value]) => value));
+      secrets.push(
+        ...Object.entries(headers)
+          .filter(([name]) => /signature$|secret$/i.test(name))
+          .map(([, value]) => value),
+      );
     }
     const payload = webhookExample<Record<string, any>>("issue_comment", "created");
     payload.installation = { id: 77, node_id: "x" };
     const body = JSON.stringify(payload);
     const sha1 = "sha1=0a1b2c3d4e5f60718293a4b5c6d7e8f901234567";
     const github256 = sign(SECRET, body);
-    const credentials = { authorization: "Bearer ghp_secretClientToken1234", cookie: "session=secretSessionCookie5678" };
-    const response = await postGithubWebhook(app, SECRET, "issue_comment", body, { "x-hub-signature": sha1, ...credentials });
+    const credentials = {
+      authorization: "Bearer ghp_secretClientToken1234",
+      cookie: "session=secretSessionCookie5678",
+    };
+    const response = await postGithubWebhook(app, SECRET, "issue_comment", body, {
+      "x-hub-signature": sha1,
+      ...credentials,
+    });
     expect(response.status).toBe(200);
     const health = await fetch(`${app.baseUrl}/healthz`, { headers: credentials });
     expect(health.status).toBe(200);
-    secrets.push(sha1.slice("sha1=".length), github256.slice("sha256=".length), "ghp_secretClientToken1234", "secretSessionCookie5678", WEBHOOK_ENV.FRESHDESK_WEBHOOK_SECRET!);
+    secrets.push(
+      sha1.slice("sha1=".length),
+      github256.slice("sha256=".length),
+      "ghp_secretClientToken1234",
+      "secretSessionCookie5678",
+      WEBHOOK_ENV.FRESHDESK_WEBHOOK_SECRET!,
+    );
   }, 60_000);
   afterAll(async () => {
     await app?.stop();

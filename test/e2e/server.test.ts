@@ -3,7 +3,14 @@ import { FakeGitHub } from "../fakes/github-server.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { waitFor } from "../support/wait.js";
 import { webhookExample } from "../support/github.js";
-import { postGithubWebhook, runCliProcess, sign, startApp, TEST_PRIVATE_KEY, type RunningApp } from "../support/process.js";
+import {
+  postGithubWebhook,
+  runCliProcess,
+  sign,
+  startApp,
+  TEST_PRIVATE_KEY,
+  type RunningApp,
+} from "../support/process.js";
 
 const SECRET = "e2e-webhook-secret";
 
@@ -19,7 +26,14 @@ describe.each(ENGINES)("the real process on %s", (engine) => {
   beforeAll(async () => {
     const host = await github.start();
     databaseUrl = await freshDatabaseUrl(engine);
-    app = await startApp({ APP_ID: "4242", PRIVATE_KEY: TEST_PRIVATE_KEY, WEBHOOK_SECRET: SECRET, GHE_HOST: host, GHE_PROTOCOL: "http", DATABASE_URL: databaseUrl });
+    app = await startApp({
+      APP_ID: "4242",
+      PRIVATE_KEY: TEST_PRIVATE_KEY,
+      WEBHOOK_SECRET: SECRET,
+      GHE_HOST: host,
+      GHE_PROTOCOL: "http",
+      DATABASE_URL: databaseUrl,
+    });
   });
   afterAll(async () => {
     await app?.stop();
@@ -36,7 +50,8 @@ describe.each(ENGINES)("the real process on %s", (engine) => {
   it("stores the links of a signed comment delivery, shown by `closeloop links --json`", async () => {
     const payload = webhookExample<Record<string, any>>("issue_comment", "created");
     payload.installation = { id: 77, node_id: "x" };
-    payload.comment.body = "Customer report: https://acme.zendesk.com/agent/tickets/4242 and https://app.frontapp.com/open/cnv_55c8c149";
+    payload.comment.body =
+      "Customer report: https://acme.zendesk.com/agent/tickets/4242 and https://app.frontapp.com/open/cnv_55c8c149";
     const response = await deliver(app, JSON.stringify(payload));
     expect(response.status).toBe(200);
 
@@ -55,12 +70,26 @@ describe.each(ENGINES)("the real process on %s", (engine) => {
     expect(cli.stderr).toBe("");
     expect(cli.code).toBe(0);
     expect(JSON.parse(cli.stdout)).toEqual([
-      { provider: "zendesk", conversationId: "4242", url: "https://acme.zendesk.com/agent/tickets/4242", source: "comment", linkedAt: "2019-05-15T15:20:21.000Z" },
-      { provider: "front", conversationId: "cnv_55c8c149", url: "https://app.frontapp.com/open/cnv_55c8c149", source: "comment", linkedAt: "2019-05-15T15:20:21.000Z" },
+      {
+        provider: "zendesk",
+        conversationId: "4242",
+        url: "https://acme.zendesk.com/agent/tickets/4242",
+        source: "comment",
+        linkedAt: "2019-05-15T15:20:21.000Z",
+      },
+      {
+        provider: "front",
+        conversationId: "cnv_55c8c149",
+        url: "https://app.frontapp.com/open/cnv_55c8c149",
+        source: "comment",
+        linkedAt: "2019-05-15T15:20:21.000Z",
+      },
     ]);
     const human = await runCliProcess(["links", "codertocat/hello-world#1"], { DATABASE_URL: databaseUrl });
     expect(human.stdout).toContain("codertocat/hello-world#1: 2 linked conversations");
-    expect(human.stdout).toMatch(/zendesk\s+4242\s+comment\s+2019-05-15 15:20:21Z\s+https:\/\/acme\.zendesk\.com\/agent\/tickets\/4242/);
+    expect(human.stdout).toMatch(
+      /zendesk\s+4242\s+comment\s+2019-05-15 15:20:21Z\s+https:\/\/acme\.zendesk\.com\/agent\/tickets\/4242/,
+    );
   });
 
   it("answers 401 to a wrong signature and 400 to a missing one, and stores nothing", async () => {
@@ -69,14 +98,19 @@ describe.each(ENGINES)("the real process on %s", (engine) => {
     payload.comment.body = "https://acme.zendesk.com/agent/tickets/1";
     const body = JSON.stringify(payload);
     const wrong = await deliver(app, body, { "x-hub-signature-256": sign("not-the-secret", body) });
-    const missing = await fetch(`${app.baseUrl}/api/github/webhooks`, { method: "POST", headers: { "content-type": "application/json", "x-github-event": "issue_comment", "x-github-delivery": "d" }, body });
+    const missing = await fetch(`${app.baseUrl}/api/github/webhooks`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-github-event": "issue_comment", "x-github-delivery": "d" },
+      body,
+    });
     expect([wrong.status, missing.status]).toEqual([401, 400]);
     const cli = await runCliProcess(["links", "Codertocat/Hello-World#99", "--json"], { DATABASE_URL: databaseUrl });
     expect(JSON.parse(cli.stdout)).toEqual([]);
   });
 
   it("answers 404 under /closeloop/ without an OAuth client, and says at start how to turn the dashboard on", async () => {
-    for (const path of ["/closeloop/", "/closeloop/auth/login", "/closeloop/api/issues"]) expect((await fetch(`${app.baseUrl}${path}`, { redirect: "manual" })).status).toBe(404);
+    for (const path of ["/closeloop/", "/closeloop/auth/login", "/closeloop/api/issues"])
+      expect((await fetch(`${app.baseUrl}${path}`, { redirect: "manual" })).status).toBe(404);
     expect(app.output()).toContain("dashboard off: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET");
   });
 
@@ -88,8 +122,13 @@ describe.each(ENGINES)("the real process on %s", (engine) => {
 
 describe("start-up errors", () => {
   it("stops with one line naming a bad variable", async () => {
-    await expect(startApp({ APP_ID: "4242", PRIVATE_KEY: TEST_PRIVATE_KEY, WEBHOOK_SECRET: SECRET, DATABASE_URL: "mysql://db/closeloop" })).rejects.toThrow(
-      /app exited with 1:\ncloseloop: invalid environment: DATABASE_URL: unknown scheme "mysql:"/,
-    );
+    await expect(
+      startApp({
+        APP_ID: "4242",
+        PRIVATE_KEY: TEST_PRIVATE_KEY,
+        WEBHOOK_SECRET: SECRET,
+        DATABASE_URL: "mysql://db/closeloop",
+      }),
+    ).rejects.toThrow(/app exited with 1:\ncloseloop: invalid environment: DATABASE_URL: unknown scheme "mysql:"/);
   });
 });

@@ -92,7 +92,8 @@ export class FakeHelpdesk {
   private readonly timers = new Set<NodeJS.Timeout>();
   private scripted: { fault: Fault; times: number; match: Match }[] = [];
   private random: { probability: number; faults: Fault[]; next: () => number; match: Match } | undefined;
-  private bucket: { capacity: number; perMs: number; tokens: number; at: number; windowMs: number | undefined } | undefined;
+  private bucket:
+    { capacity: number; perMs: number; tokens: number; at: number; windowMs: number | undefined } | undefined;
   /** when the enforced limit let a request through, and the units it took (benchmarks measure the share of the limit) */
   readonly admitted: { at: number; units: number }[] = [];
 
@@ -117,7 +118,12 @@ export class FakeHelpdesk {
 
   /** Each matching request gets one of `faults` with this probability, drawn from a seeded generator. */
   failRandomly(options: { probability: number; faults: Fault[]; seed: number; match?: Match }): void {
-    this.random = { probability: options.probability, faults: options.faults, next: seededRandom(options.seed), match: options.match ?? (() => true) };
+    this.random = {
+      probability: options.probability,
+      faults: options.faults,
+      next: seededRandom(options.seed),
+      match: options.match ?? (() => true),
+    };
   }
 
   /** `requests` per `windowMs`; beyond it the provider's 429 with the time until a unit frees up. */
@@ -125,7 +131,13 @@ export class FakeHelpdesk {
     this.bucket =
       limit === undefined
         ? undefined
-        : { capacity: limit.requests, perMs: limit.requests / limit.windowMs, tokens: limit.requests, at: Date.now(), windowMs: limit.kind === "window" ? limit.windowMs : undefined };
+        : {
+            capacity: limit.requests,
+            perMs: limit.requests / limit.windowMs,
+            tokens: limit.requests,
+            at: Date.now(),
+            windowMs: limit.kind === "window" ? limit.windowMs : undefined,
+          };
   }
 
   /** Drops scripted and random faults and the rate limit; keeps recorded requests. */
@@ -174,7 +186,10 @@ export class FakeHelpdesk {
     }
 
     const carried = this.answer(request, fault);
-    const reply = fault?.kind === "lost" ? { status: fault.status, body: { error: "answer lost after the work was done" } } : carried;
+    const reply =
+      fault?.kind === "lost"
+        ? { status: fault.status, body: { error: "answer lost after the work was done" } }
+        : carried;
     request.answered = reply.status;
     const headers: Record<string, string> = { ...this.limitHeaders(), ...reply.headers };
     if (reply.body === undefined) {
@@ -188,14 +203,22 @@ export class FakeHelpdesk {
 
   private answer(request: RecordedRequest, fault: Fault | undefined): FakeReply {
     if (fault?.kind === "rate-limited") return this.options.rateLimited(fault.retryAfterSeconds, this.bucket?.capacity);
-    if (fault?.kind === "status") return { status: fault.status, body: fault.body, ...(fault.headers === undefined ? {} : { headers: fault.headers }) };
+    if (fault?.kind === "status")
+      return {
+        status: fault.status,
+        body: fault.body,
+        ...(fault.headers === undefined ? {} : { headers: fault.headers }),
+      };
 
     if (this.bucket !== undefined) {
       this.refill();
       const cost = this.options.cost?.(request) ?? 1;
       if (this.bucket.tokens < cost) {
         this.rateLimitedCount += 1;
-        const waitMs = this.bucket.windowMs === undefined ? (cost - this.bucket.tokens) / this.bucket.perMs : this.windowEnd() - Date.now();
+        const waitMs =
+          this.bucket.windowMs === undefined
+            ? (cost - this.bucket.tokens) / this.bucket.perMs
+            : this.windowEnd() - Date.now();
         return this.options.rateLimited(Math.max(1, Math.ceil(waitMs / 1000)), this.bucket.capacity);
       }
       this.bucket.tokens -= cost;
@@ -234,9 +257,13 @@ export class FakeHelpdesk {
     const now = Date.now();
     if (this.bucket.windowMs !== undefined) {
       // A new window starts full.
-      if (Math.floor(now / this.bucket.windowMs) !== Math.floor(this.bucket.at / this.bucket.windowMs)) this.bucket.tokens = this.bucket.capacity;
+      if (Math.floor(now / this.bucket.windowMs) !== Math.floor(this.bucket.at / this.bucket.windowMs))
+        this.bucket.tokens = this.bucket.capacity;
     } else {
-      this.bucket.tokens = Math.min(this.bucket.capacity, this.bucket.tokens + (now - this.bucket.at) * this.bucket.perMs);
+      this.bucket.tokens = Math.min(
+        this.bucket.capacity,
+        this.bucket.tokens + (now - this.bucket.at) * this.bucket.perMs,
+      );
     }
     this.bucket.at = now;
   }
@@ -249,7 +276,10 @@ export class FakeHelpdesk {
   private limitHeaders(): Record<string, string> {
     if (this.bucket === undefined) return {};
     this.refill();
-    const resetAt = this.bucket.windowMs === undefined ? Date.now() + (this.bucket.capacity - this.bucket.tokens) / this.bucket.perMs : this.windowEnd();
+    const resetAt =
+      this.bucket.windowMs === undefined
+        ? Date.now() + (this.bucket.capacity - this.bucket.tokens) / this.bucket.perMs
+        : this.windowEnd();
     return this.options.rateLimitHeaders({
       limit: this.bucket.capacity,
       remaining: Math.max(0, Math.floor(this.bucket.tokens)),

@@ -99,7 +99,12 @@ export class FakeGitHub {
       const minted = `ghs_fake${token[1]}`;
       const appId = jwtIssuer(request.headers.authorization);
       if (appId !== null) this.#tokenApps.set(minted, appId);
-      sendJson(response, 201, { token: minted, expires_at: expires, permissions: { issues: "write" }, repository_selection: "all" });
+      sendJson(response, 201, {
+        token: minted,
+        expires_at: expires,
+        permissions: { issues: "write" },
+        repository_selection: "all",
+      });
       return;
     }
     const config = /^\/repos\/([^/]+)\/([^/]+)\/contents\/\.github(?:%2F|\/)closeloop\.yml/.exec(path);
@@ -111,7 +116,16 @@ export class FakeGitHub {
       }
     }
     const bearer = /^(?:token|bearer) (\S+)$/i.exec(request.headers.authorization ?? "")?.[1];
-    if (this.#comment(request.method ?? "", path, body, response, (bearer === undefined ? undefined : this.#tokenApps.get(bearer)) ?? null)) return;
+    if (
+      this.#comment(
+        request.method ?? "",
+        path,
+        body,
+        response,
+        (bearer === undefined ? undefined : this.#tokenApps.get(bearer)) ?? null,
+      )
+    )
+      return;
     if (this.#label(request.method ?? "", path, body, response)) return;
     if (this.#checkRun(request.method ?? "", path, body, response)) return;
     if (request.method === "POST" && path === "/graphql") return this.#graphql(body, response);
@@ -128,7 +142,13 @@ export class FakeGitHub {
    * /login/oauth/access_token (the code for a user token; a used or unknown code is GitHub's bad_verification_code),
    * GET /user, /user/installations and /user/installations/{id}/repositories for that token (401 for any other).
    */
-  #oauth(method: string, path: string, body: string, authorization: string | undefined, response: ServerResponse): boolean {
+  #oauth(
+    method: string,
+    path: string,
+    body: string,
+    authorization: string | undefined,
+    response: ServerResponse,
+  ): boolean {
     const url = new URL(path, "http://fake");
     if (method === "GET" && url.pathname === "/login/oauth/authorize") {
       const redirect = url.searchParams.get("redirect_uri");
@@ -147,8 +167,16 @@ export class FakeGitHub {
     if (method === "POST" && url.pathname === "/login/oauth/access_token") {
       const sent = JSON.parse(body || "{}") as { client_id?: string; client_secret?: string; code?: string };
       const login = sent.code === undefined ? undefined : this.#codes.get(sent.code);
-      if (sent.client_id !== this.oauthClient.id || sent.client_secret !== this.oauthClient.secret || login === undefined) {
-        sendJson(response, 200, { error: "bad_verification_code", error_description: "The code passed is incorrect or expired.", error_uri: "https://docs.github.com" });
+      if (
+        sent.client_id !== this.oauthClient.id ||
+        sent.client_secret !== this.oauthClient.secret ||
+        login === undefined
+      ) {
+        sendJson(response, 200, {
+          error: "bad_verification_code",
+          error_description: "The code passed is incorrect or expired.",
+          error_uri: "https://docs.github.com",
+        });
         return true;
       }
       this.#codes.delete(sent.code!);
@@ -178,14 +206,29 @@ export class FakeGitHub {
     const json = (status: number, value: unknown) => sendJson(response, status, value);
     const onIssue = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments(?:\?.*)?$/.exec(path);
     if (onIssue && method === "POST") {
-      const comment = { id: this.#nextCommentId++, issue: `${onIssue[1]}/${onIssue[2]}#${onIssue[3]}`, body: (JSON.parse(body) as { body: string }).body, edits: 0, appId };
+      const comment = {
+        id: this.#nextCommentId++,
+        issue: `${onIssue[1]}/${onIssue[2]}#${onIssue[3]}`,
+        body: (JSON.parse(body) as { body: string }).body,
+        edits: 0,
+        appId,
+      };
       this.comments.set(comment.id, comment);
       json(201, { id: comment.id, body: comment.body });
       return true;
     }
     if (onIssue && method === "GET") {
       const issue = `${onIssue[1]}/${onIssue[2]}#${onIssue[3]}`;
-      json(200, [...this.comments.values()].filter((comment) => comment.issue === issue).map(({ id, body: text, appId: app }) => ({ id, body: text, performed_via_github_app: app === null ? null : { id: app } })));
+      json(
+        200,
+        [...this.comments.values()]
+          .filter((comment) => comment.issue === issue)
+          .map(({ id, body: text, appId: app }) => ({
+            id,
+            body: text,
+            performed_via_github_app: app === null ? null : { id: app },
+          })),
+      );
       return true;
     }
     const edit = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/.exec(path);
@@ -204,8 +247,19 @@ export class FakeGitHub {
     const create = /^\/repos\/([^/]+\/[^/]+)\/check-runs$/.exec(path);
     if (!create || method !== "POST") return false;
     const sent = JSON.parse(body) as { name: string; head_sha: string; status?: string; conclusion?: string };
-    this.checkRuns.push({ repository: create[1]!, name: sent.name, headSha: sent.head_sha, conclusion: sent.conclusion });
-    sendJson(response, 201, { id: this.checkRuns.length, name: sent.name, head_sha: sent.head_sha, status: sent.status ?? "queued", conclusion: sent.conclusion ?? null });
+    this.checkRuns.push({
+      repository: create[1]!,
+      name: sent.name,
+      headSha: sent.head_sha,
+      conclusion: sent.conclusion,
+    });
+    sendJson(response, 201, {
+      id: this.checkRuns.length,
+      name: sent.name,
+      head_sha: sent.head_sha,
+      status: sent.status ?? "queued",
+      conclusion: sent.conclusion ?? null,
+    });
     return true;
   }
 
@@ -216,7 +270,8 @@ export class FakeGitHub {
    */
   #label(method: string, path: string, body: string, response: ServerResponse): boolean {
     const json = (status: number, value: unknown) => sendJson(response, status, value);
-    const labelObjects = (names: string[]) => names.map((name, id) => ({ id: id + 1, name, color: "ededed", default: false, description: null }));
+    const labelObjects = (names: string[]) =>
+      names.map((name, id) => ({ id: id + 1, name, color: "ededed", default: false, description: null }));
     const same = (a: string) => (b: string) => a.toLowerCase() === b.toLowerCase();
     const learn = (repository: string, names: string[]) => {
       const known = this.repositoryLabels.get(repository) ?? [];
@@ -227,10 +282,19 @@ export class FakeGitHub {
     if (create && method === "POST") {
       const sent = JSON.parse(body) as { name: string; color?: string; description?: string };
       if ((this.repositoryLabels.get(create[1]!) ?? []).some(same(sent.name))) {
-        json(422, { message: "Validation Failed", errors: [{ resource: "Label", code: "already_exists", field: "name" }] });
+        json(422, {
+          message: "Validation Failed",
+          errors: [{ resource: "Label", code: "already_exists", field: "name" }],
+        });
       } else {
         learn(create[1]!, [sent.name]);
-        json(201, { id: 1, name: sent.name, color: sent.color ?? "ededed", default: false, description: sent.description ?? null });
+        json(201, {
+          id: 1,
+          name: sent.name,
+          color: sent.color ?? "ededed",
+          default: false,
+          description: sent.description ?? null,
+        });
       }
       return true;
     }
@@ -282,9 +346,12 @@ function graphqlAnswer(projects: Map<string, FakeProject>, body: string): unknow
   // Several sets in one document: alias s<i> sets $item<i> to $value<i>.
   if (query.includes("s0: updateProjectV2ItemFieldValue")) {
     const count = Object.keys(v).filter((name) => name.startsWith("item")).length;
-    return { data: Object.fromEntries(Array.from({ length: count }, (_, i) => [`s${i}`, set(v[`item${i}`], v[`value${i}`])])) };
+    return {
+      data: Object.fromEntries(Array.from({ length: count }, (_, i) => [`s${i}`, set(v[`item${i}`], v[`value${i}`])])),
+    };
   }
-  if (query.includes("updateProjectV2ItemFieldValue")) return { data: { updateProjectV2ItemFieldValue: set(v.item, v.value) } };
+  if (query.includes("updateProjectV2ItemFieldValue"))
+    return { data: { updateProjectV2ItemFieldValue: set(v.item, v.value) } };
   if (query.includes("fields(first: 100)")) {
     const fields = [...byId(v.project)!.fields].map(([name, field], i) => ({ ...field, name, databaseId: i + 1 }));
     return { data: { node: { fields: { nodes: fields } } } };
@@ -296,8 +363,19 @@ function graphqlAnswer(projects: Map<string, FakeProject>, body: string): unknow
     return { data: { createProjectV2Field: { projectV2Field: { id: field.id } } } };
   }
   const project = projects.get(`${v.login}/${v.number}`);
-  const issue = v.repoOwner === undefined ? {} : { repository: { issue: { id: `I_${v.repoOwner}/${v.repo}#${v.issue}` } } };
-  if (!project) return { data: { owner: { projectV2: null }, ...issue }, errors: [{ type: "NOT_FOUND", path: ["owner", "projectV2"], message: `Could not resolve to a ProjectV2 with the number ${v.number}.` }] };
+  const issue =
+    v.repoOwner === undefined ? {} : { repository: { issue: { id: `I_${v.repoOwner}/${v.repo}#${v.issue}` } } };
+  if (!project)
+    return {
+      data: { owner: { projectV2: null }, ...issue },
+      errors: [
+        {
+          type: "NOT_FOUND",
+          path: ["owner", "projectV2"],
+          message: `Could not resolve to a ProjectV2 with the number ${v.number}.`,
+        },
+      ],
+    };
   return { data: { owner: { projectV2: { id: project.id, field: project.fields.get(v.field) ?? null } }, ...issue } };
 }
 

@@ -1,26 +1,61 @@
 import { describe, expect, it } from "vitest";
-import { githubErrorCodes, githubMessage, githubRateLimitWait, githubRefused, githubStatus, graphqlErrorTypes } from "../../src/github/errors.js";
+import {
+  githubErrorCodes,
+  githubMessage,
+  githubRateLimitWait,
+  githubRefused,
+  githubStatus,
+  graphqlErrorTypes,
+} from "../../src/github/errors.js";
 
 const NOW = Date.parse("2026-11-23T12:00:00Z");
 /** Shaped as Octokit's GraphqlResponseError, thrown for a GraphQL answer of 200 with an `errors` list. */
 const graphqlFailure = (type: string, headers: Record<string, string> = {}) =>
-  Object.assign(new Error(`Request failed due to following response errors:\n - ${type}`), { name: "GraphqlResponseError", headers, errors: [{ type, message: type.toLowerCase() }] });
+  Object.assign(new Error(`Request failed due to following response errors:\n - ${type}`), {
+    name: "GraphqlResponseError",
+    headers,
+    errors: [{ type, message: type.toLowerCase() }],
+  });
 const failure = (status: number, headers: Record<string, string> = {}, message = "Not allowed") =>
   Object.assign(new Error(`HttpError: ${message}`), { status, response: { headers, data: { message } } });
 
 describe("githubRateLimitWait", () => {
   it.each([
     ["a 429 without headers: a minute", failure(429), 60_000],
-    ["a 403 with Retry-After", failure(403, { "retry-after": "120" }, "You have exceeded a secondary rate limit."), 120_000],
-    ["an exhausted limit: until its reset", failure(403, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(NOW / 1000 + 90) }, "API rate limit exceeded"), 90_000],
+    [
+      "a 403 with Retry-After",
+      failure(403, { "retry-after": "120" }, "You have exceeded a secondary rate limit."),
+      120_000,
+    ],
+    [
+      "an exhausted limit: until its reset",
+      failure(
+        403,
+        { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(NOW / 1000 + 90) },
+        "API rate limit exceeded",
+      ),
+      90_000,
+    ],
     ["an exhausted limit with no reset: a minute", failure(403, { "x-ratelimit-remaining": "0" }), 60_000],
-    ["a secondary limit named only in the message: a minute", failure(403, {}, "You have exceeded a secondary rate limit. Please wait a few minutes."), 60_000],
+    [
+      "a secondary limit named only in the message: a minute",
+      failure(403, {}, "You have exceeded a secondary rate limit. Please wait a few minutes."),
+      60_000,
+    ],
     ["a 403 with an unreadable Retry-After: a minute", failure(403, { "retry-after": "soon" }), 60_000],
-    ["a refusal (no permission)", failure(403, { "x-ratelimit-remaining": "4999" }, "Resource not accessible by integration"), undefined],
+    [
+      "a refusal (no permission)",
+      failure(403, { "x-ratelimit-remaining": "4999" }, "Resource not accessible by integration"),
+      undefined,
+    ],
     ["a refusal (archived repository)", failure(403, {}, "Repository was archived so is read-only."), undefined],
     ["a 404", failure(404, { "retry-after": "5" }), undefined],
     ["an error without a status", new Error("socket hang up"), undefined],
-    ["GraphQL's RATE_LIMITED (HTTP 200): until its reset", graphqlFailure("RATE_LIMITED", { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(NOW / 1000 + 30) }), 30_000],
+    [
+      "GraphQL's RATE_LIMITED (HTTP 200): until its reset",
+      graphqlFailure("RATE_LIMITED", { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(NOW / 1000 + 30) }),
+      30_000,
+    ],
     ["GraphQL's RATE_LIMIT, no headers: a minute", graphqlFailure("RATE_LIMIT"), 60_000],
     ["GraphQL's NOT_FOUND", graphqlFailure("NOT_FOUND"), undefined],
     ["GraphQL's FORBIDDEN", graphqlFailure("FORBIDDEN", { "x-ratelimit-remaining": "4000" }), undefined],
@@ -39,7 +74,9 @@ describe("graphqlErrorTypes", () => {
 
 describe("githubMessage", () => {
   it("prefers GitHub's own message to the error's", () => {
-    expect(githubMessage(failure(403, {}, "Resource not accessible by integration"))).toBe("Resource not accessible by integration");
+    expect(githubMessage(failure(403, {}, "Resource not accessible by integration"))).toBe(
+      "Resource not accessible by integration",
+    );
     expect(githubMessage(new Error("socket hang up"))).toBe("socket hang up");
   });
 });
@@ -71,7 +108,13 @@ describe("githubErrorCodes", () => {
   it("reads each code of a 422's errors, skipping entries without one", () => {
     const invalid = Object.assign(new Error("Validation Failed"), {
       status: 422,
-      response: { headers: {}, data: { message: "Validation Failed", errors: [{ resource: "Label", code: "already_exists" }, { field: "name" }, null] } },
+      response: {
+        headers: {},
+        data: {
+          message: "Validation Failed",
+          errors: [{ resource: "Label", code: "already_exists" }, { field: "name" }, null],
+        },
+      },
     });
     expect(githubErrorCodes(invalid)).toEqual(["already_exists"]);
     expect(githubErrorCodes(failure(422))).toEqual([]);

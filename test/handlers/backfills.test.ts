@@ -21,7 +21,12 @@ describe.each(ENGINES)("install backfill requests on %s", (engine) => {
     await receive(harness.probot, "installation", payload);
     expect(payload.repositories.length).toBeGreaterThan(0);
     for (const repository of payload.repositories) {
-      expect(await readBackfill(harness.database.prisma, BigInt(repository.id))).toMatchObject({ repository: repository.full_name, state: "pending", phase: "open", page: 1 });
+      expect(await readBackfill(harness.database.prisma, BigInt(repository.id))).toMatchObject({
+        repository: repository.full_name,
+        state: "pending",
+        phase: "open",
+        page: 1,
+      });
     }
     expect(woken).toBe(1);
   });
@@ -30,10 +35,20 @@ describe.each(ENGINES)("install backfill requests on %s", (engine) => {
     const payload = webhookExample<Record<string, any>>("installation_repositories", "added");
     const [added] = payload.repositories_added;
     await receive(harness.probot, "installation_repositories", payload);
-    await harness.database.prisma.backfill.update({ where: { repositoryId: BigInt(added.id) }, data: { state: "done", page: 7, issues: 12 } });
+    await harness.database.prisma.backfill.update({
+      where: { repositoryId: BigInt(added.id) },
+      data: { state: "done", page: 7, issues: 12 },
+    });
     await receive(harness.probot, "installation_repositories", payload);
-    expect(await readBackfill(harness.database.prisma, BigInt(added.id))).toMatchObject({ state: "pending", page: 1, issues: 0 });
+    expect(await readBackfill(harness.database.prisma, BigInt(added.id))).toMatchObject({
+      state: "pending",
+      page: 1,
+      issues: 0,
+    });
     const repository = await harness.database.prisma.repository.findUnique({ where: { id: BigInt(added.id) } });
-    expect(repository).toMatchObject({ installationId: BigInt(payload.installation.id), fullName: added.full_name.toLowerCase() });
+    expect(repository).toMatchObject({
+      installationId: BigInt(payload.installation.id),
+      fullName: added.full_name.toLowerCase(),
+    });
   });
 });

@@ -12,7 +12,11 @@ const INSTALLATION = { id: 77, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNzc
 
 type Payload = Record<string, any>;
 
-function comment(action: "created" | "edited" | "deleted", body: string, at: { created?: string; updated?: string; id?: number } = {}): Payload {
+function comment(
+  action: "created" | "edited" | "deleted",
+  body: string,
+  at: { created?: string; updated?: string; id?: number } = {},
+): Payload {
   const payload = webhookExample<Payload>("issue_comment", action);
   payload.installation = INSTALLATION;
   payload.comment.body = body;
@@ -34,7 +38,11 @@ function issueEvent(action: string, body: string | null, extra: Payload = {}): P
 describe.each(ENGINES)("capturing conversation links on %s", (engine) => {
   let harness: Harness;
   const links = () => listIssueLinks(harness.database.prisma, REPO, 1);
-  const summary = async () => (await links())?.map((link) => `${link.provider}:${link.conversationId}@${link.linkedAt.toISOString()} ${link.sources.map((s) => `${s.kind}:${s.key}`).join(",")}`);
+  const summary = async () =>
+    (await links())?.map(
+      (link) =>
+        `${link.provider}:${link.conversationId}@${link.linkedAt.toISOString()} ${link.sources.map((s) => `${s.kind}:${s.key}`).join(",")}`,
+    );
 
   beforeEach(async () => {
     harness = await startHarness(engine);
@@ -45,23 +53,68 @@ describe.each(ENGINES)("capturing conversation links on %s", (engine) => {
 
   it("stores every conversation URL of a new comment, dated by the comment, with its source", async () => {
     nockConfig("Codertocat", "Hello-World", null);
-    await receive(harness.probot, "issue_comment", comment("created", `Customer hit this: ${ZENDESK}, also <${INTERCOM}> and [front](${FRONT}).`));
+    await receive(
+      harness.probot,
+      "issue_comment",
+      comment("created", `Customer hit this: ${ZENDESK}, also <${INTERCOM}> and [front](${FRONT}).`),
+    );
 
     expect(await links()).toEqual([
-      { provider: "zendesk", account: "acme", conversationId: "4242", url: ZENDESK, source: "comment", linkedAt: new Date("2026-11-20T10:00:00Z"), sources: [{ kind: "comment", key: "492700400", postedAt: new Date("2026-11-20T10:00:00Z") }] },
-      { provider: "intercom", account: "abc123", conversationId: "215468", url: "https://app.intercom.com/a/inbox/abc123/inbox/conversation/215468", source: "comment", linkedAt: new Date("2026-11-20T10:00:00Z"), sources: [{ kind: "comment", key: "492700400", postedAt: new Date("2026-11-20T10:00:00Z") }] },
-      { provider: "front", account: "", conversationId: "cnv_55c8c149", url: FRONT, source: "comment", linkedAt: new Date("2026-11-20T10:00:00Z"), sources: [{ kind: "comment", key: "492700400", postedAt: new Date("2026-11-20T10:00:00Z") }] },
+      {
+        provider: "zendesk",
+        account: "acme",
+        conversationId: "4242",
+        url: ZENDESK,
+        source: "comment",
+        linkedAt: new Date("2026-11-20T10:00:00Z"),
+        sources: [{ kind: "comment", key: "492700400", postedAt: new Date("2026-11-20T10:00:00Z") }],
+      },
+      {
+        provider: "intercom",
+        account: "abc123",
+        conversationId: "215468",
+        url: "https://app.intercom.com/a/inbox/abc123/inbox/conversation/215468",
+        source: "comment",
+        linkedAt: new Date("2026-11-20T10:00:00Z"),
+        sources: [{ kind: "comment", key: "492700400", postedAt: new Date("2026-11-20T10:00:00Z") }],
+      },
+      {
+        provider: "front",
+        account: "",
+        conversationId: "cnv_55c8c149",
+        url: FRONT,
+        source: "comment",
+        linkedAt: new Date("2026-11-20T10:00:00Z"),
+        sources: [{ kind: "comment", key: "492700400", postedAt: new Date("2026-11-20T10:00:00Z") }],
+      },
     ]);
     const repository = await harness.database.prisma.repository.findUniqueOrThrow({ where: { id: 186853002n } });
-    expect(repository).toEqual({ id: 186853002n, installationId: 77n, owner: "Codertocat", name: "Hello-World", fullName: "codertocat/hello-world", private: false });
+    expect(repository).toEqual({
+      id: 186853002n,
+      installationId: 77n,
+      owner: "Codertocat",
+      name: "Hello-World",
+      fullName: "codertocat/hello-world",
+      private: false,
+    });
   });
 
   it("maps a merged conversation's old URL onto its survivor's link: one link, carried by both comments", async () => {
     nockConfig("Codertocat", "Hello-World", null);
-    await receive(harness.probot, "issue_comment", comment("created", "Customer: https://app.frontapp.com/open/cnv_b", { id: 1 }));
+    await receive(
+      harness.probot,
+      "issue_comment",
+      comment("created", "Customer: https://app.frontapp.com/open/cnv_b", { id: 1 }),
+    );
     // Front merged cnv_55c8c149 into cnv_b (a reopen or a read learned it from Front's redirect).
-    await harness.database.prisma.conversationAlias.create({ data: { provider: "front", account: "", aliasId: "cnv_55c8c149", conversationId: "cnv_b", createdAt: new Date() } });
-    await receive(harness.probot, "issue_comment", comment("created", `Another customer: ${FRONT}`, { id: 2, created: "2026-11-20T11:00:00Z" }));
+    await harness.database.prisma.conversationAlias.create({
+      data: { provider: "front", account: "", aliasId: "cnv_55c8c149", conversationId: "cnv_b", createdAt: new Date() },
+    });
+    await receive(
+      harness.probot,
+      "issue_comment",
+      comment("created", `Another customer: ${FRONT}`, { id: 2, created: "2026-11-20T11:00:00Z" }),
+    );
     expect(await summary()).toEqual(["front:cnv_b@2026-11-20T10:00:00.000Z comment:1,comment:2"]);
   });
 
@@ -90,9 +143,15 @@ describe.each(ENGINES)("capturing conversation links on %s", (engine) => {
       nockConfig("Codertocat", "Hello-World", null);
       await receive(inOrder.probot, "issue_comment", created);
       await receive(inOrder.probot, "issue_comment", edited);
-      const expected = (await listIssueLinks(inOrder.database.prisma, REPO, 1))!.map((link) => `${link.provider}:${link.conversationId}@${link.linkedAt.toISOString()} ${link.sources.map((s) => `${s.kind}:${s.key}`).join(",")}`);
+      const expected = (await listIssueLinks(inOrder.database.prisma, REPO, 1))!.map(
+        (link) =>
+          `${link.provider}:${link.conversationId}@${link.linkedAt.toISOString()} ${link.sources.map((s) => `${s.kind}:${s.key}`).join(",")}`,
+      );
       expect(outOfOrder).toEqual(expected);
-      expect(expected).toEqual(["zendesk:4242@2026-11-20T10:00:00.000Z comment:492700400", "front:cnv_55c8c149@2026-11-20T11:00:00.000Z comment:492700400"]);
+      expect(expected).toEqual([
+        "zendesk:4242@2026-11-20T10:00:00.000Z comment:492700400",
+        "front:cnv_55c8c149@2026-11-20T11:00:00.000Z comment:492700400",
+      ]);
     } finally {
       await inOrder.close();
     }
@@ -101,7 +160,11 @@ describe.each(ENGINES)("capturing conversation links on %s", (engine) => {
   it("removes a link when the edit that drops it is the last source carrying it", async () => {
     nockConfig("Codertocat", "Hello-World", null);
     await receive(harness.probot, "issue_comment", comment("created", `${ZENDESK} ${FRONT}`));
-    await receive(harness.probot, "issue_comment", comment("edited", `only ${FRONT} now`, { updated: "2026-11-20T12:00:00Z" }));
+    await receive(
+      harness.probot,
+      "issue_comment",
+      comment("edited", `only ${FRONT} now`, { updated: "2026-11-20T12:00:00Z" }),
+    );
     expect(await summary()).toEqual(["front:cnv_55c8c149@2026-11-20T10:00:00.000Z comment:492700400"]);
     expect(await harness.database.prisma.link.count()).toBe(1);
   });
@@ -143,7 +206,11 @@ describe.each(ENGINES)("capturing conversation links on %s", (engine) => {
 
     expect(await summary()).toEqual(["zendesk:4242@2026-11-20T10:00:00.000Z "]);
     const issue = await harness.database.prisma.issue.findFirstOrThrow();
-    expect(issue).toMatchObject({ state: "closed", stateReason: "completed", closedAt: new Date("2026-11-22T09:00:00Z") });
+    expect(issue).toMatchObject({
+      state: "closed",
+      stateReason: "completed",
+      closedAt: new Date("2026-11-22T09:00:00Z"),
+    });
   });
 
   it("ignores comments written by closeloop itself and comments on pull requests", async () => {
@@ -169,7 +236,10 @@ describe.each(ENGINES)("capturing conversation links on %s", (engine) => {
     await receive(harness.probot, "issue_comment", comment("created", `${FRONT}`));
     expect((await links())!.map((link) => link.provider)).toEqual(["zendesk", "front"]);
     const error = await harness.database.prisma.configError.findUniqueOrThrow({ where: { repositoryId: 186853002n } });
-    expect(error).toMatchObject({ path: ".github/closeloop.yml", message: ".github/closeloop.yml: links.max_per_source: must be a whole number" });
+    expect(error).toMatchObject({
+      path: ".github/closeloop.yml",
+      message: ".github/closeloop.yml: links.max_per_source: must be a whole number",
+    });
   });
 
   it("reads the org's .github repository when the repository has no config (_extends and defaults)", async () => {
@@ -222,7 +292,11 @@ describe.each(ENGINES)("capturing conversation links on %s", (engine) => {
     await receive(harness.probot, "issues", transferred);
 
     expect(await listIssueLinks(harness.database.prisma, oldRepo, transferred.issue.number)).toBeNull();
-    const moved = await listIssueLinks(harness.database.prisma, transferred.changes.new_repository.full_name, transferred.changes.new_issue.number);
+    const moved = await listIssueLinks(
+      harness.database.prisma,
+      transferred.changes.new_repository.full_name,
+      transferred.changes.new_issue.number,
+    );
     expect(moved!.map((link) => link.conversationId)).toEqual(["4242"]);
   });
 
@@ -248,7 +322,9 @@ describe.each(ENGINES)("capturing conversation links on %s", (engine) => {
 
     await receive(harness.probot, "issue_comment", inInstallation2);
     const removed = webhookExample<Payload>("installation_repositories", "removed");
-    removed.repositories_removed = [{ id: 186853002, name: "Hello-World", full_name: REPO, private: false, node_id: "x" }];
+    removed.repositories_removed = [
+      { id: 186853002, name: "Hello-World", full_name: REPO, private: false, node_id: "x" },
+    ];
     await receive(harness.probot, "installation_repositories", removed);
     expect(await harness.database.prisma.repository.count()).toBe(0);
   });

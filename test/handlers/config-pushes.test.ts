@@ -15,10 +15,14 @@ type Payload = Record<string, any>;
 const SHA = "6113728f27ae82c7b1a177c8d03f9e96e0adf246";
 const CONTENTS = "/repos/Codertocat/Hello-World/contents/.github%2Fcloseloop.yml";
 
-function push(changes: { added?: string[]; modified?: string[]; removed?: string[] } = { modified: [".github/closeloop.yml"] }, extra: Payload = {}): Payload {
+function push(
+  changes: { added?: string[]; modified?: string[]; removed?: string[] } = { modified: [".github/closeloop.yml"] },
+  extra: Payload = {},
+): Payload {
   const payload = webhookExample<Payload>("push", undefined, 4);
   payload.installation = { id: 77, node_id: "x" };
-  for (const commit of [payload.commits[0], payload.head_commit]) Object.assign(commit, { added: [], modified: [], removed: [], ...changes });
+  for (const commit of [payload.commits[0], payload.head_commit])
+    Object.assign(commit, { added: [], modified: [], removed: [], ...changes });
   return Object.assign(payload, extra);
 }
 
@@ -46,7 +50,10 @@ function checkRun(status = 201, { optional = false } = {}): { body?: Record<stri
 /** The app on a Probot that keeps what it logs (info and up), to read what an operator would. */
 async function loggingProbot(deps: HandlerDeps): Promise<{ probot: Probot; logged: { level: string; msg: string }[] }> {
   const logged: { level: string; msg: string }[] = [];
-  const log = pino({ level: "info", formatters: { level: (level) => ({ level }) } }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+  const log = pino(
+    { level: "info", formatters: { level: (level) => ({ level }) } },
+    { write: (line: string) => void logged.push(JSON.parse(line)) },
+  );
   const probot = testProbot(log);
   await probot.load(closeloopApp(deps));
   return { probot, logged };
@@ -76,7 +83,10 @@ describe.each(ENGINES)("the closeloop config check run on %s", (engine) => {
       },
     });
     const error = await harness.database.prisma.configError.findUniqueOrThrow({ where: { repositoryId: 186853002n } });
-    expect(error).toMatchObject({ message: ".github/closeloop.yml: links.max_per_source: must be a whole number", commitSha: SHA });
+    expect(error).toMatchObject({
+      message: ".github/closeloop.yml: links.max_per_source: must be a whole number",
+      commitSha: SHA,
+    });
   });
 
   it("reports a YAML syntax error with where it is", async () => {
@@ -84,7 +94,9 @@ describe.each(ENGINES)("the closeloop config check run on %s", (engine) => {
     const check = checkRun();
     await receive(harness.probot, "push", push());
     expect(check.body).toMatchObject({ conclusion: "failure" });
-    expect(check.body!.output.title).toMatch(/^\.github\/closeloop\.yml: Configuration could not be parsed \(invalid YAML\): .*at line 2, column 1/);
+    expect(check.body!.output.title).toMatch(
+      /^\.github\/closeloop\.yml: Configuration could not be parsed \(invalid YAML\): .*at line 2, column 1/,
+    );
     expect(check.body!.output.summary).toContain(`contents/.github%2Fcloseloop.yml?ref=${SHA}`);
   });
 
@@ -97,7 +109,11 @@ describe.each(ENGINES)("the closeloop config check run on %s", (engine) => {
     fileAt(fixed, "links:\n  max_per_source: 1\n");
     const check = checkRun();
     await receive(harness.probot, "push", push(undefined, { after: fixed }));
-    expect(check.body).toMatchObject({ head_sha: fixed, conclusion: "success", output: { title: ".github/closeloop.yml is valid" } });
+    expect(check.body).toMatchObject({
+      head_sha: fixed,
+      conclusion: "success",
+      output: { title: ".github/closeloop.yml is valid" },
+    });
     expect(await harness.database.prisma.configError.count()).toBe(0);
 
     // no second read of the file: the comment's links are capped by the config the push check read
@@ -111,13 +127,24 @@ describe.each(ENGINES)("the closeloop config check run on %s", (engine) => {
   it("reports a project the valid config names but closeloop cannot use, as a neutral check; drops it when the config names another", async () => {
     const project = "https://github.com/orgs/Codertocat/projects/3";
     const message = "organization Codertocat's project 3 was not found or is not visible to closeloop";
-    await harness.database.prisma.repository.create({ data: { id: 186853002n, installationId: 77n, owner: "Codertocat", name: "Hello-World", fullName: "codertocat/hello-world" } });
+    await harness.database.prisma.repository.create({
+      data: {
+        id: 186853002n,
+        installationId: 77n,
+        owner: "Codertocat",
+        name: "Hello-World",
+        fullName: "codertocat/hello-world",
+      },
+    });
     await recordProjectError(harness.database.prisma, 186853002n, { url: project, message, seenAt: TEST_NOW });
 
     fileAt(SHA, `project:\n  url: ${project}\n`);
     let check = checkRun();
     await receive(harness.probot, "push", push());
-    expect(check.body).toMatchObject({ conclusion: "neutral", output: { title: ".github/closeloop.yml is valid, but closeloop cannot keep the project field" } });
+    expect(check.body).toMatchObject({
+      conclusion: "neutral",
+      output: { title: ".github/closeloop.yml is valid, but closeloop cannot keep the project field" },
+    });
     expect(check.body!.output.summary).toContain(`> ${message}`);
 
     const other = "e".repeat(40);
@@ -130,7 +157,9 @@ describe.each(ENGINES)("the closeloop config check run on %s", (engine) => {
 
   it("passes when the file is removed (the org's file or the defaults apply)", async () => {
     fileAt(SHA, null);
-    nock(GITHUB_API).get("/repos/Codertocat/.github/contents/.github%2Fcloseloop.yml").reply(404, { message: "Not Found" });
+    nock(GITHUB_API)
+      .get("/repos/Codertocat/.github/contents/.github%2Fcloseloop.yml")
+      .reply(404, { message: "Not Found" });
     const check = checkRun();
     await receive(harness.probot, "push", push({ removed: [".github/closeloop.yml"] }));
     expect(check.body).toMatchObject({ conclusion: "success" });
@@ -157,14 +186,36 @@ describe.each(ENGINES)("the closeloop config check run on %s", (engine) => {
     harness.deps.sweepRequested = async () => void sweeps++;
     const repository = { id: 186853002n, installationId: 77n, owner: "Codertocat", name: "Hello-World" };
     const issue = { repository, number: 1, githubId: 1n, state: "open" as const };
-    const link = { provider: "zendesk" as const, account: "acme", conversationId: "1", url: "https://acme.zendesk.com/agent/tickets/1" };
-    await applySourceChange(harness.database.prisma, { issue, source: { kind: "comment", key: "1" }, event: { action: "created", version: TEST_NOW }, links: [link], createdAt: TEST_NOW });
-    await applySourceChange(harness.database.prisma, { issue: { ...issue, number: 2 }, source: { kind: "comment", key: "2" }, event: { action: "created", version: TEST_NOW }, links: [], createdAt: TEST_NOW });
+    const link = {
+      provider: "zendesk" as const,
+      account: "acme",
+      conversationId: "1",
+      url: "https://acme.zendesk.com/agent/tickets/1",
+    };
+    await applySourceChange(harness.database.prisma, {
+      issue,
+      source: { kind: "comment", key: "1" },
+      event: { action: "created", version: TEST_NOW },
+      links: [link],
+      createdAt: TEST_NOW,
+    });
+    await applySourceChange(harness.database.prisma, {
+      issue: { ...issue, number: 2 },
+      source: { kind: "comment", key: "2" },
+      event: { action: "created", version: TEST_NOW },
+      links: [],
+      createdAt: TEST_NOW,
+    });
     fileAt(SHA, "teams:\n  prefix: 'squad: '\n");
     checkRun();
     await receive(harness.probot, "push", push());
-    const issues = await harness.database.prisma.issue.findMany({ orderBy: { number: "asc" }, select: { number: true, labelsDueAt: true, labelsStaleAt: true } });
-    expect(issues.map((row) => [row.number, row.labelsDueAt !== null, row.labelsStaleAt !== null])).toEqual([[1, true, true]]);
+    const issues = await harness.database.prisma.issue.findMany({
+      orderBy: { number: "asc" },
+      select: { number: true, labelsDueAt: true, labelsStaleAt: true },
+    });
+    expect(issues.map((row) => [row.number, row.labelsDueAt !== null, row.labelsStaleAt !== null])).toEqual([
+      [1, true, true],
+    ]);
     expect(sweeps).toBe(1);
   });
 

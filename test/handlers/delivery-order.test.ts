@@ -17,7 +17,8 @@ type Payload = Record<string, any>;
 
 const CONVERSATIONS = ["11", "12", "13", "14", "15"];
 const url = (id: string) => `https://acme.zendesk.com/agent/tickets/${id}`;
-const text = (ids: readonly string[]) => (ids.length === 0 ? "No customer link here." : `Customers: ${ids.map(url).join(" and ")}`);
+const text = (ids: readonly string[]) =>
+  ids.length === 0 ? "No customer link here." : `Customers: ${ids.map(url).join(" and ")}`;
 
 type Step =
   | { kind: "editBody"; links: string[] }
@@ -31,9 +32,17 @@ const links = fc.subarray(CONVERSATIONS, { maxLength: 3 });
 const step: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: links.map((l) => ({ kind: "editBody" as const, links: l })), weight: 1 },
   { arbitrary: links.map((l) => ({ kind: "comment" as const, links: l })), weight: 3 },
-  { arbitrary: fc.tuple(fc.nat(), links).map(([which, l]) => ({ kind: "editComment" as const, which, links: l })), weight: 2 },
+  {
+    arbitrary: fc.tuple(fc.nat(), links).map(([which, l]) => ({ kind: "editComment" as const, which, links: l })),
+    weight: 2,
+  },
   { arbitrary: fc.nat().map((which) => ({ kind: "deleteComment" as const, which })), weight: 1 },
-  { arbitrary: fc.constantFrom("completed" as const, "not_planned" as const).map((reason) => ({ kind: "close" as const, reason })), weight: 2 },
+  {
+    arbitrary: fc
+      .constantFrom("completed" as const, "not_planned" as const)
+      .map((reason) => ({ kind: "close" as const, reason })),
+    weight: 2,
+  },
   { arbitrary: fc.constant({ kind: "reopen" as const }), weight: 1 },
 );
 
@@ -67,7 +76,13 @@ function simulate(bodyLinks: string[], steps: readonly Step[], gaps: readonly nu
         break;
       }
       case "comment": {
-        const comment = { id: 9000 + comments.length, body: text(s.links), createdAt: iso(), updatedAt: iso(), deleted: false };
+        const comment = {
+          id: 9000 + comments.length,
+          body: text(s.links),
+          createdAt: iso(),
+          updatedAt: iso(),
+          deleted: false,
+        };
         comments.push(comment);
         deliveries.push(commentDelivery("created", { ...comment }, snapshot(), undefined));
         break;
@@ -128,7 +143,11 @@ function issuePayload(payload: Payload, number: number, issue: IssueSnapshot): P
   return payload;
 }
 
-function issueDelivery(action: "opened" | "edited" | "closed" | "reopened", issue: IssueSnapshot, from: string | undefined): Delivery {
+function issueDelivery(
+  action: "opened" | "edited" | "closed" | "reopened",
+  issue: IssueSnapshot,
+  from: string | undefined,
+): Delivery {
   return {
     [fc.toStringMethod]: () => `issues.${action}@${issue.updatedAt.slice(11, 16)}`,
     label: `issues.${action}@${issue.updatedAt.slice(11, 16)}${action === "edited" ? ` [${issue.body}]` : ""}`,
@@ -143,7 +162,12 @@ function issueDelivery(action: "opened" | "edited" | "closed" | "reopened", issu
   };
 }
 
-function commentDelivery(action: "created" | "edited" | "deleted", comment: { id: number; body: string; createdAt: string; updatedAt: string }, issue: IssueSnapshot, from: string | undefined): Delivery {
+function commentDelivery(
+  action: "created" | "edited" | "deleted",
+  comment: { id: number; body: string; createdAt: string; updatedAt: string },
+  issue: IssueSnapshot,
+  from: string | undefined,
+): Delivery {
   return {
     [fc.toStringMethod]: () => `comment ${comment.id} ${action}@${issue.updatedAt.slice(11, 16)}`,
     label: `comment ${comment.id} ${action}@${issue.updatedAt.slice(11, 16)} [${comment.body}]`,
@@ -151,7 +175,13 @@ function commentDelivery(action: "created" | "edited" | "deleted", comment: { id
     make(number) {
       const payload = webhookExample<Payload>("issue_comment", action);
       issuePayload(payload, number, issue);
-      Object.assign(payload.comment, { id: comment.id, body: comment.body, created_at: comment.createdAt, updated_at: comment.updatedAt, performed_via_github_app: null });
+      Object.assign(payload.comment, {
+        id: comment.id,
+        body: comment.body,
+        created_at: comment.createdAt,
+        updated_at: comment.updatedAt,
+        performed_via_github_app: null,
+      });
       if (action === "edited") payload.changes = { body: { from } };
       return payload;
     },
@@ -175,12 +205,29 @@ describe.each(ENGINES)("delivery order does not change the outcome (R3) on %s", 
     const stored = (await listIssueLinks(prisma, "Codertocat/Hello-World", number)) ?? [];
     const issue = await prisma.issue.findFirst({
       where: { number },
-      select: { state: true, closes: { orderBy: { closedAt: "asc" }, select: { closedAt: true, reason: true, reopen: true, jobs: { select: { conversationId: true } } } } },
+      select: {
+        state: true,
+        closes: {
+          orderBy: { closedAt: "asc" },
+          select: { closedAt: true, reason: true, reopen: true, jobs: { select: { conversationId: true } } },
+        },
+      },
     });
     return {
       state: issue?.state,
-      links: stored.map((link) => `${link.conversationId} linked ${link.linkedAt.toISOString()} by ${link.sources.map((s) => `${s.kind}:${s.key}@${s.postedAt.toISOString()}`).join(",") || "history"}`).sort(),
-      closes: (issue?.closes ?? []).map((close) => `${close.closedAt.toISOString()} ${close.reason} reopens [${close.jobs.map((job) => job.conversationId).sort().join(" ")}]`),
+      links: stored
+        .map(
+          (link) =>
+            `${link.conversationId} linked ${link.linkedAt.toISOString()} by ${link.sources.map((s) => `${s.kind}:${s.key}@${s.postedAt.toISOString()}`).join(",") || "history"}`,
+        )
+        .sort(),
+      closes: (issue?.closes ?? []).map(
+        (close) =>
+          `${close.closedAt.toISOString()} ${close.reason} reopens [${close.jobs
+            .map((job) => job.conversationId)
+            .sort()
+            .join(" ")}]`,
+      ),
     };
   }
 
@@ -194,9 +241,14 @@ describe.each(ENGINES)("delivery order does not change the outcome (R3) on %s", 
       .tuple(links, fc.array(step, { minLength: 1, maxLength: 14 }), fc.array(fc.nat({ max: 3 }), { maxLength: 14 }))
       .map(([body, steps, gaps]) => simulate(body, steps, gaps))
       .chain((deliveries) =>
-        fc.tuple(fc.constant(deliveries), fc.subarray(deliveries, { maxLength: Math.min(4, deliveries.length) })).chain(([inOrder, again]) =>
-          fc.tuple(fc.constant(inOrder), fc.shuffledSubarray([...inOrder, ...again], { minLength: inOrder.length + again.length })),
-        ),
+        fc
+          .tuple(fc.constant(deliveries), fc.subarray(deliveries, { maxLength: Math.min(4, deliveries.length) }))
+          .chain(([inOrder, again]) =>
+            fc.tuple(
+              fc.constant(inOrder),
+              fc.shuffledSubarray([...inOrder, ...again], { minLength: inOrder.length + again.length }),
+            ),
+          ),
       );
     await fc.assert(
       fc.asyncProperty(history, async ([inOrder, shuffled]) => {

@@ -60,7 +60,12 @@ const CUSTOMER_WROTE: Record<ProviderId, (body: any) => void> = {
   },
 };
 
-const delivery = (event: HelpdeskEvent) => ({ id: `helpdesk.${event.provider}:${event.eventId}`, name: `helpdesk.${event.provider}`, payload: JSON.stringify(event), attempts: 1 });
+const delivery = (event: HelpdeskEvent) => ({
+  id: `helpdesk.${event.provider}:${event.eventId}`,
+  name: `helpdesk.${event.provider}`,
+  payload: JSON.stringify(event),
+  attempts: 1,
+});
 
 describe.each(ENGINES)("helpdesk events on %s", (engine) => {
   let database: Database;
@@ -70,10 +75,20 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
   beforeAll(async () => {
     database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
     const probot = testProbot();
-    const log = pino({ level: "debug" }, { write: (line: string) => void logged.push((JSON.parse(line) as { msg: string }).msg) });
-    deps = { prisma: database.prisma, githubHost: "github.com", github: (installationId) => probot.auth(installationId), configs: new RepoConfigCache(database.prisma, log), log };
+    const log = pino(
+      { level: "debug" },
+      { write: (line: string) => void logged.push((JSON.parse(line) as { msg: string }).msg) },
+    );
+    deps = {
+      prisma: database.prisma,
+      githubHost: "github.com",
+      github: (installationId) => probot.auth(installationId),
+      configs: new RepoConfigCache(database.prisma, log),
+      log,
+    };
     // The label jobs the event marked, applied before the handler returns (the server's label worker does it later).
-    deps.labelsWanted = async () => void (await new LabelWorker({ ...deps, engine: database.engine }, { coalesceMs: 0 }).drain());
+    deps.labelsWanted = async () =>
+      void (await new LabelWorker({ ...deps, engine: database.engine }, { coalesceMs: 0 }).drain());
   });
   afterAll(async () => {
     await database?.close();
@@ -85,14 +100,19 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
     await database.prisma.repository.deleteMany();
     await database.prisma.enrichJob.deleteMany();
     await database.prisma.repository.create({ data: { ...REPOSITORY, fullName: "octo-org/app" } });
-    await database.prisma.issue.create({ data: { repositoryId: REPOSITORY.id, number: 42, githubId: 4242n, state: "open" } });
+    await database.prisma.issue.create({
+      data: { repositoryId: REPOSITORY.id, number: 42, githubId: 4242n, state: "open" },
+    });
   });
 
   const links = async (number = 42) => (await listIssueLinks(database.prisma, "octo-org/app", number)) ?? [];
 
   it("links the conversation to the issue its note names, source helpdesk, dated by the note", async () => {
     nockConfig("octo-org", "app", null);
-    await onHelpdeskDelivery(deps, delivery(zendeskNote('<p>Tracked in <a href="https://github.com/Octo-Org/App/issues/42">#42</a></p>')));
+    await onHelpdeskDelivery(
+      deps,
+      delivery(zendeskNote('<p>Tracked in <a href="https://github.com/Octo-Org/App/issues/42">#42</a></p>')),
+    );
     expect(await links()).toEqual([
       {
         provider: "zendesk",
@@ -104,38 +124,47 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
         sources: [{ kind: "helpdesk", key: "zendesk:acme:48213", postedAt: new Date("2026-11-23T09:00:00Z") }],
       },
     ]);
-    expect(logged).toContain("zendesk zen:event-type:ticket.comment_added (https://acme.zendesk.com/agent/tickets/48213): linked to octo-org/app#42");
+    expect(logged).toContain(
+      "zendesk zen:event-type:ticket.comment_added (https://acme.zendesk.com/agent/tickets/48213): linked to octo-org/app#42",
+    );
     // An agent made this link in the helpdesk: no note tells them what they just wrote.
     expect(await database.prisma.linkNote.count()).toBe(0);
   });
 
-  it.each(Object.keys(CUSTOMER_WROTE) as ProviderId[])("%s: a customer's message naming the issue links nothing; an agent's links", async (provider) => {
-    const customer = JSON.parse(webhookFixture(provider));
-    CUSTOMER_WROTE[provider](customer);
-    const fromCustomer = parseWebhook(provider, JSON.stringify(customer));
-    if (!("event" in fromCustomer)) throw new Error(`${provider}: ${fromCustomer.ignore}`);
-    // Without team and tags (other tests' subject): only the message can change anything.
-    const textOnly = (event: HelpdeskEvent): HelpdeskEvent => ({ ...event, team: undefined, tags: undefined });
-    const refused = async () => (await refusals.get()).values.find((value) => value.labels.reason === "customer_message")?.value ?? 0;
-    const before = await refused();
-    await onHelpdeskDelivery(deps, delivery(textOnly(fromCustomer.event)));
-    expect(await links()).toEqual([]);
-    expect((await refused()) - before).toBe(1);
-    expect(logged.some((line) => line.includes("not written by an agent"))).toBe(true);
+  it.each(Object.keys(CUSTOMER_WROTE) as ProviderId[])(
+    "%s: a customer's message naming the issue links nothing; an agent's links",
+    async (provider) => {
+      const customer = JSON.parse(webhookFixture(provider));
+      CUSTOMER_WROTE[provider](customer);
+      const fromCustomer = parseWebhook(provider, JSON.stringify(customer));
+      if (!("event" in fromCustomer)) throw new Error(`${provider}: ${fromCustomer.ignore}`);
+      // Without team and tags (other tests' subject): only the message can change anything.
+      const textOnly = (event: HelpdeskEvent): HelpdeskEvent => ({ ...event, team: undefined, tags: undefined });
+      const refused = async () =>
+        (await refusals.get()).values.find((value) => value.labels.reason === "customer_message")?.value ?? 0;
+      const before = await refused();
+      await onHelpdeskDelivery(deps, delivery(textOnly(fromCustomer.event)));
+      expect(await links()).toEqual([]);
+      expect((await refused()) - before).toBe(1);
+      expect(logged.some((line) => line.includes("not written by an agent"))).toBe(true);
 
-    nockConfig("octo-org", "app", null);
-    const fromAgent = parseWebhook(provider, webhookFixture(provider));
-    if (!("event" in fromAgent)) throw new Error(`${provider}: ${fromAgent.ignore}`);
-    await onHelpdeskDelivery(deps, delivery(textOnly(fromAgent.event)));
-    expect((await links()).map((link) => link.provider)).toEqual([provider]);
-  });
+      nockConfig("octo-org", "app", null);
+      const fromAgent = parseWebhook(provider, webhookFixture(provider));
+      if (!("event" in fromAgent)) throw new Error(`${provider}: ${fromAgent.ignore}`);
+      await onHelpdeskDelivery(deps, delivery(textOnly(fromAgent.event)));
+      expect((await links()).map((link) => link.provider)).toEqual([provider]);
+    },
+  );
 
   it("is idempotent: the same delivery twice, or the URL pasted again later, is one link with its first date", async () => {
     nockConfig("octo-org", "app", null);
     const note = zendeskNote("https://github.com/octo-org/app/issues/42");
     await onHelpdeskDelivery(deps, delivery(note));
     await onHelpdeskDelivery(deps, delivery(note));
-    await onHelpdeskDelivery(deps, delivery(zendeskNote("again: https://github.com/octo-org/app/issues/42", "2026-11-24T09:00:00.000Z")));
+    await onHelpdeskDelivery(
+      deps,
+      delivery(zendeskNote("again: https://github.com/octo-org/app/issues/42", "2026-11-24T09:00:00.000Z")),
+    );
     const stored = await links();
     expect(stored).toHaveLength(1);
     expect(stored[0]!.linkedAt).toEqual(new Date("2026-11-23T09:00:00Z"));
@@ -143,7 +172,10 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
   });
 
   it("makes the same link as the conversation URL pasted into the issue: one link, carried by both", async () => {
-    const comment = recogniseLinks("Customer: https://acme.zendesk.com/agent/tickets/048213?folder=1", urlMatchers).links;
+    const comment = recogniseLinks(
+      "Customer: https://acme.zendesk.com/agent/tickets/048213?folder=1",
+      urlMatchers,
+    ).links;
     await applySourceChange(database.prisma, {
       issue: { repository: REPOSITORY, number: 42, githubId: 4242n, state: "open" },
       source: { kind: "comment", key: "1001" },
@@ -191,17 +223,25 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
         });
     }
     await onHelpdeskDelivery(deps, delivery(groupChanged));
-    const rows = await database.prisma.link.findMany({ orderBy: { issueId: "asc" }, select: { team: true, tags: true } });
+    const rows = await database.prisma.link.findMany({
+      orderBy: { issueId: "asc" },
+      select: { team: true, tags: true },
+    });
     expect(rows).toEqual([
       { team: "Billing", tags: '["export","vip"]' },
       { team: "Billing", tags: '["export","vip"]' },
     ]);
-    expect(added.sort()).toEqual(['#42 {"labels":["team: billing","team: export","team: vip"]}', '#43 {"labels":["team: billing","team: export","team: vip"]}']);
+    expect(added.sort()).toEqual([
+      '#42 {"labels":["team: billing","team: export","team: vip"]}',
+      '#43 {"labels":["team: billing","team: export","team: vip"]}',
+    ]);
 
     // The same team and tags again: nothing to write, no GitHub call.
     await onHelpdeskDelivery(deps, delivery({ ...groupChanged, eventId: "sha256:2" }));
     // The event named the team: no need to read the conversation again (generation 1 is the second issue's link).
-    expect(await database.prisma.enrichJob.findMany({ select: { state: true, generation: true } })).toEqual([{ state: "pending", generation: 1 }]);
+    expect(await database.prisma.enrichJob.findMany({ select: { state: true, generation: true } })).toEqual([
+      { state: "pending", generation: 1 },
+    ]);
   });
 
   it("asks for a linked conversation to be read again (its team may have changed) when an event does not name the team", async () => {
@@ -209,77 +249,140 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
     expect(await database.prisma.enrichJob.count()).toBe(0); // not linked: nothing to read
 
     nockConfig("octo-org", "app", null);
-    await onHelpdeskDelivery(deps, delivery(zendeskNote("Tracked in https://github.com/octo-org/app/issues/42", "2026-11-23T09:00:00.000Z")));
+    await onHelpdeskDelivery(
+      deps,
+      delivery(zendeskNote("Tracked in https://github.com/octo-org/app/issues/42", "2026-11-23T09:00:00.000Z")),
+    );
     await database.prisma.enrichJob.updateMany({ data: { state: "done" } });
     await onHelpdeskDelivery(deps, delivery(zendeskNote("a later note", "2026-11-23T10:00:00.000Z")));
-    expect(await database.prisma.enrichJob.findMany({ select: { conversationId: true, state: true, generation: true } })).toEqual([{ conversationId: "48213", state: "pending", generation: 1 }]);
+    expect(
+      await database.prisma.enrichJob.findMany({ select: { conversationId: true, state: true, generation: true } }),
+    ).toEqual([{ conversationId: "48213", state: "pending", generation: 1 }]);
   });
 
   it("ignores closeloop's own reopen note when the helpdesk sends it back: no new source, no read", async () => {
     nockConfig("octo-org", "app", null);
-    await onHelpdeskDelivery(deps, delivery(zendeskNote("Tracked in https://github.com/octo-org/app/issues/42", "2026-11-23T09:00:00.000Z")));
+    await onHelpdeskDelivery(
+      deps,
+      delivery(zendeskNote("Tracked in https://github.com/octo-org/app/issues/42", "2026-11-23T09:00:00.000Z")),
+    );
     await database.prisma.enrichJob.updateMany({ data: { state: "done" } });
     const issue = await database.prisma.issue.findFirstOrThrow({ where: { number: 42 } });
-    const note = "The GitHub issue https://github.com/octo-org/app/issues/42 linked to this conversation was closed (completed). Follow up with the customer.";
-    await database.prisma.issueClose.create({ data: { issueId: issue.id, closedAt: new Date("2026-11-24T09:00:00Z"), reason: "completed", note, summary: false } });
+    const note =
+      "The GitHub issue https://github.com/octo-org/app/issues/42 linked to this conversation was closed (completed). Follow up with the customer.";
+    await database.prisma.issueClose.create({
+      data: {
+        issueId: issue.id,
+        closedAt: new Date("2026-11-24T09:00:00Z"),
+        reason: "completed",
+        note,
+        summary: false,
+      },
+    });
 
     await onHelpdeskDelivery(deps, delivery(zendeskNote(noteAsHtml(note), "2026-11-24T09:01:00.000Z")));
     expect((await links()).map((link) => link.sources.map((source) => source.kind))).toEqual([["helpdesk"]]);
     expect((await links())[0]!.sources[0]!.postedAt).toEqual(new Date("2026-11-23T09:00:00Z"));
-    expect(await database.prisma.enrichJob.findMany({ select: { state: true, generation: true } })).toEqual([{ state: "done", generation: 0 }]);
-    expect(logged).toContain("zendesk zen:event-type:ticket.comment_added (https://acme.zendesk.com/agent/tickets/48213): closeloop's own note; ignored");
+    expect(await database.prisma.enrichJob.findMany({ select: { state: true, generation: true } })).toEqual([
+      { state: "done", generation: 0 },
+    ]);
+    expect(logged).toContain(
+      "zendesk zen:event-type:ticket.comment_added (https://acme.zendesk.com/agent/tickets/48213): closeloop's own note; ignored",
+    );
 
     // A person's note naming the issue in the same conversation still counts (and asks for a read).
-    await onHelpdeskDelivery(deps, delivery(zendeskNote("Still broken, see https://github.com/octo-org/app/issues/42", "2026-11-24T10:00:00.000Z")));
-    expect(await database.prisma.enrichJob.findMany({ select: { state: true, generation: true } })).toEqual([{ state: "pending", generation: 1 }]);
+    await onHelpdeskDelivery(
+      deps,
+      delivery(zendeskNote("Still broken, see https://github.com/octo-org/app/issues/42", "2026-11-24T10:00:00.000Z")),
+    );
+    expect(await database.prisma.enrichJob.findMany({ select: { state: true, generation: true } })).toEqual([
+      { state: "pending", generation: 1 },
+    ]);
   });
 
   it("ignores closeloop's own link note when the helpdesk sends it back: the link still rests on the comment alone", async () => {
-    const note = "Engineering is tracking this in https://github.com/octo-org/app/issues/42 (Export fails). This conversation will be reopened when the issue is closed.";
+    const note =
+      "Engineering is tracking this in https://github.com/octo-org/app/issues/42 (Export fails). This conversation will be reopened when the issue is closed.";
     const [link] = recogniseLinks("https://acme.zendesk.com/agent/tickets/48213", urlMatchers).links;
     const issue = { repository: REPOSITORY, number: 42, githubId: 4242n, state: "open" as const };
     const posted = new Date("2026-11-23T09:00:00Z");
-    await applySourceChange(database.prisma, { issue, source: { kind: "comment", key: "7" }, event: { action: "created", version: posted }, createdAt: posted, links: [link!], linkNote: note });
-    expect(await database.prisma.linkNote.findMany({ select: { conversationId: true, note: true } })).toEqual([{ conversationId: "48213", note }]);
+    await applySourceChange(database.prisma, {
+      issue,
+      source: { kind: "comment", key: "7" },
+      event: { action: "created", version: posted },
+      createdAt: posted,
+      links: [link!],
+      linkNote: note,
+    });
+    expect(await database.prisma.linkNote.findMany({ select: { conversationId: true, note: true } })).toEqual([
+      { conversationId: "48213", note },
+    ]);
 
     await onHelpdeskDelivery(deps, delivery(zendeskNote(noteAsHtml(note), "2026-11-23T09:01:00.000Z")));
     expect((await links()).map((row) => row.sources.map((source) => source.kind))).toEqual([["comment"]]);
-    expect(logged).toContain("zendesk zen:event-type:ticket.comment_added (https://acme.zendesk.com/agent/tickets/48213): closeloop's own note; ignored");
+    expect(logged).toContain(
+      "zendesk zen:event-type:ticket.comment_added (https://acme.zendesk.com/agent/tickets/48213): closeloop's own note; ignored",
+    );
   });
 
   it("ignores, with a log line, an issue in a repository of no installation closeloop knows", async () => {
     await onHelpdeskDelivery(deps, delivery(zendeskNote("https://github.com/someone-else/app/issues/42")));
     expect(await database.prisma.link.count()).toBe(0);
-    expect(logged.at(-1)).toMatch(/someone-else\/app#42 is not in a repository of an installation closeloop knows; ignored$/);
+    expect(logged.at(-1)).toMatch(
+      /someone-else\/app#42 is not in a repository of an installation closeloop knows; ignored$/,
+    );
   });
 
   it("ignores URLs on another host than GHE_HOST", async () => {
-    await onHelpdeskDelivery({ ...deps, githubHost: "github.example.com" }, delivery(zendeskNote("https://github.com/octo-org/app/issues/42")));
+    await onHelpdeskDelivery(
+      { ...deps, githubHost: "github.example.com" },
+      delivery(zendeskNote("https://github.com/octo-org/app/issues/42")),
+    );
     expect(await database.prisma.link.count()).toBe(0);
   });
 
   it("asks GitHub about an issue it has not seen, and links it when it exists", async () => {
-    nock(GITHUB_API).get("/repos/octo-org/app/issues/7").reply(200, { id: 7007, number: 7, state: "closed", repository_url: `${GITHUB_API}/repos/octo-org/app` });
+    nock(GITHUB_API)
+      .get("/repos/octo-org/app/issues/7")
+      .reply(200, { id: 7007, number: 7, state: "closed", repository_url: `${GITHUB_API}/repos/octo-org/app` });
     nockConfig("octo-org", "app", null);
     await onHelpdeskDelivery(deps, delivery(zendeskNote("https://github.com/octo-org/app/issues/7")));
     expect((await links(7)).map((link) => link.conversationId)).toEqual(["48213"]);
-    expect(await database.prisma.issue.findFirst({ where: { number: 7 }, select: { githubId: true, state: true } })).toEqual({ githubId: 7007n, state: "closed" });
+    expect(
+      await database.prisma.issue.findFirst({ where: { number: 7 }, select: { githubId: true, state: true } }),
+    ).toEqual({ githubId: 7007n, state: "closed" });
   });
 
   it("drops the link with a log line when GitHub says the issue does not exist, and ignores a pull request", async () => {
     nock(GITHUB_API).get("/repos/octo-org/app/issues/8").reply(404, { message: "Not Found" });
-    nock(GITHUB_API).get("/repos/octo-org/app/issues/9").reply(200, { id: 9009, number: 9, state: "open", pull_request: { url: "x" }, repository_url: `${GITHUB_API}/repos/octo-org/app` });
-    await onHelpdeskDelivery(deps, delivery(zendeskNote("https://github.com/octo-org/app/issues/8 and https://github.com/octo-org/app/issues/9")));
+    nock(GITHUB_API)
+      .get("/repos/octo-org/app/issues/9")
+      .reply(200, {
+        id: 9009,
+        number: 9,
+        state: "open",
+        pull_request: { url: "x" },
+        repository_url: `${GITHUB_API}/repos/octo-org/app`,
+      });
+    await onHelpdeskDelivery(
+      deps,
+      delivery(zendeskNote("https://github.com/octo-org/app/issues/8 and https://github.com/octo-org/app/issues/9")),
+    );
     expect(await database.prisma.link.count()).toBe(0);
     expect(await database.prisma.issue.count()).toBe(1);
     expect(logged).toEqual(
-      expect.arrayContaining([expect.stringMatching(/octo-org\/app#8: GitHub has no such issue \(404\); the link is dropped$/), expect.stringMatching(/octo-org\/app#9: is a pull request/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/octo-org\/app#8: GitHub has no such issue \(404\); the link is dropped$/),
+        expect.stringMatching(/octo-org\/app#9: is a pull request/),
+      ]),
     );
   });
 
   it("fails the delivery (so the inbox retries it) when GitHub cannot answer, and stores nothing", async () => {
     nock(GITHUB_API).get("/repos/octo-org/app/issues/7").reply(502, { message: "Bad Gateway" });
-    await expect(onHelpdeskDelivery(deps, delivery(zendeskNote("https://github.com/octo-org/app/issues/7")))).rejects.toMatchObject({ status: 502 });
+    await expect(
+      onHelpdeskDelivery(deps, delivery(zendeskNote("https://github.com/octo-org/app/issues/7"))),
+    ).rejects.toMatchObject({ status: 502 });
     expect(await database.prisma.link.count()).toBe(0);
   });
 });

@@ -18,9 +18,24 @@ type Payload = Record<string, any>;
 const REPOSITORY = { id: 186853002n, installationId: 77n, owner: "Codertocat", name: "Hello-World" };
 const ISSUE: IssueRef = { repository: REPOSITORY, number: 1, githubId: 444500041n, state: "open" };
 const LINKS = [
-  { provider: "zendesk" as const, account: "acme", conversationId: "4242", url: "https://acme.zendesk.com/agent/tickets/4242" },
-  { provider: "intercom" as const, account: "abc123", conversationId: "215468", url: "https://app.intercom.com/a/inbox/abc123/inbox/conversation/215468" },
-  { provider: "front" as const, account: "", conversationId: "cnv_55c8c149", url: "https://app.frontapp.com/open/cnv_55c8c149" },
+  {
+    provider: "zendesk" as const,
+    account: "acme",
+    conversationId: "4242",
+    url: "https://acme.zendesk.com/agent/tickets/4242",
+  },
+  {
+    provider: "intercom" as const,
+    account: "abc123",
+    conversationId: "215468",
+    url: "https://app.intercom.com/a/inbox/abc123/inbox/conversation/215468",
+  },
+  {
+    provider: "front" as const,
+    account: "",
+    conversationId: "cnv_55c8c149",
+    url: "https://app.frontapp.com/open/cnv_55c8c149",
+  },
 ];
 
 /** `issues.closed` (the examples have none, so the `reopened` one is turned around) or `issues.reopened`. */
@@ -55,16 +70,35 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
   const jobs = () =>
     database.prisma.reopenJob.findMany({
       orderBy: { id: "asc" },
-      select: { closeId: true, provider: true, account: true, conversationId: true, url: true, state: true, attempts: true, noteDoneAt: true, lockedUntil: true },
+      select: {
+        closeId: true,
+        provider: true,
+        account: true,
+        conversationId: true,
+        url: true,
+        state: true,
+        attempts: true,
+        noteDoneAt: true,
+        lockedUntil: true,
+      },
     });
-  const closes = () => database.prisma.issueClose.findMany({ orderBy: { id: "asc" }, select: { id: true, reason: true, closedAt: true, note: true, summary: true, summaryDueAt: true } });
+  const closes = () =>
+    database.prisma.issueClose.findMany({
+      orderBy: { id: "asc" },
+      select: { id: true, reason: true, closedAt: true, note: true, summary: true, summaryDueAt: true },
+    });
 
   beforeEach(async () => {
     database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
     logs = [];
     wakes = 0;
     const log = pino({ level: "info" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
-    probot = new Probot({ appId: TEST_APP_ID, githubToken: "test-token", log, Octokit: ProbotOctokit.defaults({ retry: { enabled: false }, throttle: { enabled: false } }) });
+    probot = new Probot({
+      appId: TEST_APP_ID,
+      githubToken: "test-token",
+      log,
+      Octokit: ProbotOctokit.defaults({ retry: { enabled: false }, throttle: { enabled: false } }),
+    });
     const deps: HandlerDeps = {
       prisma: database.prisma,
       configs: new RepoConfigCache(database.prisma, log),
@@ -94,9 +128,18 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
       summaryDueAt: null,
     });
     expect(await jobs()).toEqual(
-      LINKS.map((link) => ({ closeId: close!.id, ...link, state: "pending", attempts: 0, noteDoneAt: null, lockedUntil: null })),
+      LINKS.map((link) => ({
+        closeId: close!.id,
+        ...link,
+        state: "pending",
+        attempts: 0,
+        noteDoneAt: null,
+        lockedUntil: null,
+      })),
     );
-    const issue = await database.prisma.issue.findFirstOrThrow({ select: { state: true, stateReason: true, closedAt: true } });
+    const issue = await database.prisma.issue.findFirstOrThrow({
+      select: { state: true, stateReason: true, closedAt: true },
+    });
     expect(issue).toEqual({ state: "closed", stateReason: "completed", closedAt: new Date("2026-11-21T12:00:00Z") });
     expect(wakes).toBe(1);
     expect(logs).toContain("Codertocat/Hello-World#1 closed as completed: 3 linked conversation(s) to reopen");
@@ -113,7 +156,12 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
     expect(await closes()).toHaveLength(1);
     expect(await jobs()).toHaveLength(3);
     expect(wakes).toBe(1);
-    expect(logs.filter((line) => line === "Codertocat/Hello-World#1: this close was recorded before (a redelivery); nothing new to reopen")).toHaveLength(2);
+    expect(
+      logs.filter(
+        (line) =>
+          line === "Codertocat/Hello-World#1: this close was recorded before (a redelivery); nothing new to reopen",
+      ),
+    ).toHaveLength(2);
   });
 
   it("enqueues again when the issue is closed again after a reopen, for the links that still live", async () => {
@@ -136,7 +184,13 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
     expect([first?.reason, second?.reason]).toEqual(["completed", "not_planned"]);
     expect(second?.note).toContain("was closed (not planned).");
     const rows = await jobs();
-    expect(rows.map((job) => `${job.closeId === first!.id ? 1 : 2}:${job.provider}`)).toEqual(["1:zendesk", "1:intercom", "1:front", "2:zendesk", "2:intercom"]);
+    expect(rows.map((job) => `${job.closeId === first!.id ? 1 : 2}:${job.provider}`)).toEqual([
+      "1:zendesk",
+      "1:intercom",
+      "1:front",
+      "2:zendesk",
+      "2:intercom",
+    ]);
     expect(wakes).toBe(2);
   });
 
@@ -154,10 +208,17 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
     nockConfig("Codertocat", "Hello-World", "reopen:\n  on: [completed]\n");
     await receive(probot, "issues", issueEvent("closed", "2026-11-21T12:00:00Z", "not_planned"));
 
-    expect(await database.prisma.issueClose.findMany({ select: { reason: true, reopen: true, closedBy: true } })).toEqual([{ reason: "not_planned", reopen: false, closedBy: "Codertocat" }]);
+    expect(
+      await database.prisma.issueClose.findMany({ select: { reason: true, reopen: true, closedBy: true } }),
+    ).toEqual([{ reason: "not_planned", reopen: false, closedBy: "Codertocat" }]);
     expect(await jobs()).toEqual([]);
-    expect(await database.prisma.issue.findFirstOrThrow({ select: { state: true, stateReason: true } })).toEqual({ state: "closed", stateReason: "not_planned" });
-    expect(logs).toContain("Codertocat/Hello-World#1 closed as not_planned, which is not in reopen.on (completed); linked conversations are not reopened");
+    expect(await database.prisma.issue.findFirstOrThrow({ select: { state: true, stateReason: true } })).toEqual({
+      state: "closed",
+      stateReason: "not_planned",
+    });
+    expect(logs).toContain(
+      "Codertocat/Hello-World#1 closed as not_planned, which is not in reopen.on (completed); linked conversations are not reopened",
+    );
     expect(wakes).toBe(0);
   });
 
@@ -171,14 +232,23 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
 
   it("snapshots the repository's note template, summary, details and closed-ticket settings, and records its visibility", async () => {
     await seedLinks(database, LINKS.slice(0, 1));
-    nockConfig("Codertocat", "Hello-World", 'reopen:\n  note: "{repository}#{number} ({title}) is fixed: {url}"\n  closed_tickets: skip\ncomment:\n  summary: false\n  details: always\n');
+    nockConfig(
+      "Codertocat",
+      "Hello-World",
+      'reopen:\n  note: "{repository}#{number} ({title}) is fixed: {url}"\n  closed_tickets: skip\ncomment:\n  summary: false\n  details: always\n',
+    );
     const event = issueEvent("closed", "2026-11-21T12:00:00Z");
     event.repository.private = true;
     await receive(probot, "issues", event);
     expect((await closes()).map(({ note, summary }) => ({ note, summary }))).toEqual([
-      { note: "Codertocat/Hello-World#1 (Spelling error in the README file) is fixed: https://github.com/Codertocat/Hello-World/issues/1", summary: false },
+      {
+        note: "Codertocat/Hello-World#1 (Spelling error in the README file) is fixed: https://github.com/Codertocat/Hello-World/issues/1",
+        summary: false,
+      },
     ]);
-    expect(await database.prisma.issueClose.findMany({ select: { details: true, closedTickets: true } })).toEqual([{ details: "always", closedTickets: "skip" }]);
+    expect(await database.prisma.issueClose.findMany({ select: { details: true, closedTickets: true } })).toEqual([
+      { details: "always", closedTickets: "skip" },
+    ]);
     // The summary's details follow the latest payload's visibility (docs/reopen.md, Summary comment).
     expect(await database.prisma.repository.findMany({ select: { private: true } })).toEqual([{ private: true }]);
   });
@@ -195,8 +265,19 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
   it("records the close of an issue it has not seen, with its reason, closer and note settings", async () => {
     nockConfig("Codertocat", "Hello-World", null);
     await receive(probot, "issues", issueEvent("closed", "2026-11-21T12:00:00Z"));
-    expect(await database.prisma.issueClose.findMany({ select: { reason: true, reopen: true, closedBy: true, closedAt: true, summary: true, closedTickets: true } })).toEqual([
-      { reason: "completed", reopen: true, closedBy: "Codertocat", closedAt: new Date("2026-11-21T12:00:00Z"), summary: true, closedTickets: "follow_up" },
+    expect(
+      await database.prisma.issueClose.findMany({
+        select: { reason: true, reopen: true, closedBy: true, closedAt: true, summary: true, closedTickets: true },
+      }),
+    ).toEqual([
+      {
+        reason: "completed",
+        reopen: true,
+        closedBy: "Codertocat",
+        closedAt: new Date("2026-11-21T12:00:00Z"),
+        summary: true,
+        closedTickets: "follow_up",
+      },
     ]);
     expect(await jobs()).toEqual([]);
     expect(await database.prisma.issue.findFirstOrThrow({ select: { state: true } })).toEqual({ state: "closed" });
@@ -215,8 +296,14 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
       links: LINKS.slice(2),
     });
     const [close] = await closes();
-    expect((await jobs()).map((job) => `${job.closeId === close!.id ? "close" : "?"}:${job.provider}:${job.state}`)).toEqual(["close:zendesk:pending", "close:intercom:pending"]);
-    expect((await database.prisma.link.findMany({ orderBy: { id: "asc" } })).map((link) => link.provider)).toEqual(["zendesk", "intercom", "front"]);
+    expect(
+      (await jobs()).map((job) => `${job.closeId === close!.id ? "close" : "?"}:${job.provider}:${job.state}`),
+    ).toEqual(["close:zendesk:pending", "close:intercom:pending"]);
+    expect((await database.prisma.link.findMany({ orderBy: { id: "asc" } })).map((link) => link.provider)).toEqual([
+      "zendesk",
+      "intercom",
+      "front",
+    ]);
   });
 
   it("keeps a reopen processed before the close it follows, and a close processed after a later reopen, in GitHub's order", async () => {
@@ -224,7 +311,10 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
     nockConfig("Codertocat", "Hello-World", null);
     await receive(probot, "issues", issueEvent("reopened", "2026-11-22T09:00:00Z"));
     await receive(probot, "issues", issueEvent("closed", "2026-11-21T12:00:00Z"));
-    expect(await database.prisma.issue.findFirstOrThrow({ select: { state: true, reopenedAt: true } })).toEqual({ state: "open", reopenedAt: new Date("2026-11-22T09:00:00Z") });
+    expect(await database.prisma.issue.findFirstOrThrow({ select: { state: true, reopenedAt: true } })).toEqual({
+      state: "open",
+      reopenedAt: new Date("2026-11-22T09:00:00Z"),
+    });
     // The close still happened: its conversations are reopened.
     expect(await jobs()).toHaveLength(3);
   });

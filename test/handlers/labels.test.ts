@@ -19,9 +19,24 @@ const ticket = (n: number) => `https://acme.zendesk.com/agent/tickets/${n}`;
 // The harness evaluates labels at TEST_NOW (2027-01-01T00:00:00Z): these are all within the last day.
 const at = (hour: number) => `2026-12-31T${String(hour).padStart(2, "0")}:00:00Z`;
 
-const labelObject = (name: string) => ({ id: 1, node_id: "x", url: `${GITHUB_API}/repos/${OWNER}/${REPO}/labels/x`, name, color: "ededed", default: false, description: null });
+const labelObject = (name: string) => ({
+  id: 1,
+  node_id: "x",
+  url: `${GITHUB_API}/repos/${OWNER}/${REPO}/labels/x`,
+  name,
+  color: "ededed",
+  default: false,
+  description: null,
+});
 
-function comment(id: number, body: string, hour: number, labels: string[] = ["bug"], action: "created" | "edited" | "deleted" = "created", createdHour = hour): Payload {
+function comment(
+  id: number,
+  body: string,
+  hour: number,
+  labels: string[] = ["bug"],
+  action: "created" | "edited" | "deleted" = "created",
+  createdHour = hour,
+): Payload {
   const payload = webhookExample<Payload>("issue_comment", action);
   payload.installation = INSTALLATION;
   Object.assign(payload.comment, { id, body, created_at: at(createdHour), updated_at: at(hour) });
@@ -29,7 +44,13 @@ function comment(id: number, body: string, hour: number, labels: string[] = ["bu
   return payload;
 }
 
-function issueBody(action: "opened" | "edited", body: string, hour: number, labels: string[], previous?: string): Payload {
+function issueBody(
+  action: "opened" | "edited",
+  body: string,
+  hour: number,
+  labels: string[],
+  previous?: string,
+): Payload {
   const payload = webhookExample<Payload>("issues", action);
   payload.installation = INSTALLATION;
   Object.assign(payload.issue, { body, created_at: at(0), updated_at: at(hour), labels: labels.map(labelObject) });
@@ -37,7 +58,13 @@ function issueBody(action: "opened" | "edited", body: string, hour: number, labe
   return payload;
 }
 
-function labelEvent(action: "labeled" | "unlabeled", name: string, hour: number, sender: "User" | "Bot" = "User", labels: string[] = []): Payload {
+function labelEvent(
+  action: "labeled" | "unlabeled",
+  name: string,
+  hour: number,
+  sender: "User" | "Bot" = "User",
+  labels: string[] = [],
+): Payload {
   const payload = webhookExample<Payload>("issues", action);
   payload.installation = INSTALLATION;
   payload.label = labelObject(name);
@@ -53,24 +80,52 @@ class GitHubCalls {
   /** GitHub's clock: half a minute after the event being handled */
   time = new Date(at(0));
 
-  expect(method: "post" | "delete", path: string, reply: { status?: number; body?: unknown; headers?: Record<string, string>; match?: (body: any) => boolean } = {}): void {
-    const interceptor = method === "post" ? nock(GITHUB_API).post(path, reply.match ?? (() => true)) : nock(GITHUB_API).delete(path);
+  expect(
+    method: "post" | "delete",
+    path: string,
+    reply: { status?: number; body?: unknown; headers?: Record<string, string>; match?: (body: any) => boolean } = {},
+  ): void {
+    const interceptor =
+      method === "post" ? nock(GITHUB_API).post(path, reply.match ?? (() => true)) : nock(GITHUB_API).delete(path);
     interceptor.reply((uri, body) => {
-      this.made.push(`${method.toUpperCase()} ${decodeURIComponent(uri)}${method === "post" ? ` ${JSON.stringify(body)}` : ""}`);
-      return [reply.status ?? 200, (reply.body ?? {}) as nock.Body, { date: this.time.toUTCString(), ...reply.headers }];
+      this.made.push(
+        `${method.toUpperCase()} ${decodeURIComponent(uri)}${method === "post" ? ` ${JSON.stringify(body)}` : ""}`,
+      );
+      return [
+        reply.status ?? 200,
+        (reply.body ?? {}) as nock.Body,
+        { date: this.time.toUTCString(), ...reply.headers },
+      ];
     });
   }
 
   createLabel(name: string, color: string, status = 201, body: unknown = { name, color }): void {
-    this.expect("post", `/repos/${OWNER}/${REPO}/labels`, { status, body, match: (sent) => sent.name === name && sent.color === color });
+    this.expect("post", `/repos/${OWNER}/${REPO}/labels`, {
+      status,
+      body,
+      match: (sent) => sent.name === name && sent.color === color,
+    });
   }
 
-  addLabels(labels: string[], status = 200, body: unknown = labels.map(labelObject), headers?: Record<string, string>): void {
-    this.expect("post", `/repos/${OWNER}/${REPO}/issues/1/labels`, { status, body, headers, match: (sent) => JSON.stringify(sent.labels) === JSON.stringify(labels) });
+  addLabels(
+    labels: string[],
+    status = 200,
+    body: unknown = labels.map(labelObject),
+    headers?: Record<string, string>,
+  ): void {
+    this.expect("post", `/repos/${OWNER}/${REPO}/issues/1/labels`, {
+      status,
+      body,
+      headers,
+      match: (sent) => JSON.stringify(sent.labels) === JSON.stringify(labels),
+    });
   }
 
   removeLabel(name: string, status = 200): void {
-    this.expect("delete", `/repos/${OWNER}/${REPO}/issues/1/labels/${encodeURIComponent(name)}`, { status, body: status === 200 ? [] : { message: "Label does not exist" } });
+    this.expect("delete", `/repos/${OWNER}/${REPO}/issues/1/labels/${encodeURIComponent(name)}`, {
+      status,
+      body: status === 200 ? [] : { message: "Label does not exist" },
+    });
   }
 }
 
@@ -82,7 +137,10 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
     return receive(harness.probot, name, payload);
   };
   const stored = async () =>
-    (await harness.database.prisma.issueLabel.findMany({ orderBy: { key: "asc" } })).map((row) => `${row.name} ${row.present ? "on" : "off"}${row.applied ? " applied" : ""}${row.suppressed ? " suppressed" : ""}`);
+    (await harness.database.prisma.issueLabel.findMany({ orderBy: { key: "asc" } })).map(
+      (row) =>
+        `${row.name} ${row.present ? "on" : "off"}${row.applied ? " applied" : ""}${row.suppressed ? " suppressed" : ""}`,
+    );
   const setTeam = (conversationId: string, team: string | null, tags: string[] = []) =>
     harness.database.prisma.link.updateMany({ where: { conversationId }, data: { team, tags: JSON.stringify(tags) } });
 
@@ -139,7 +197,10 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
 
   it("swaps weekly for daily with one add and one remove, creating daily first; a 422 already_exists counts as created", async () => {
     nockConfig(OWNER, REPO, "frequency:\n  daily: { reports: 3 }\n");
-    github.createLabel(WEEKLY, "fbca04", 422, { message: "Validation Failed", errors: [{ resource: "Label", code: "already_exists", field: "name" }] });
+    github.createLabel(WEEKLY, "fbca04", 422, {
+      message: "Validation Failed",
+      errors: [{ resource: "Label", code: "already_exists", field: "name" }],
+    });
     github.addLabels([WEEKLY]);
     await send("issue_comment", comment(1, `${ticket(1)} ${ticket(2)}`, 1));
 
@@ -164,15 +225,26 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
     github.addLabels([WEEKLY, "team: money", "team: vip", "team: a b"]);
     await send("issue_comment", comment(2, `${ticket(2)}`, 2));
     // which of its labels is which, for the dashboard
-    const kinds = await harness.database.prisma.issueLabel.findMany({ orderBy: { key: "asc" }, select: { name: true, kind: true } });
-    expect(kinds.map((row) => `${row.name}: ${row.kind}`)).toEqual([`${WEEKLY}: frequency`, "team: a b: team", "team: money: team", "team: vip: team"]);
+    const kinds = await harness.database.prisma.issueLabel.findMany({
+      orderBy: { key: "asc" },
+      select: { name: true, kind: true },
+    });
+    expect(kinds.map((row) => `${row.name}: ${row.kind}`)).toEqual([
+      `${WEEKLY}: frequency`,
+      "team: a b: team",
+      "team: money: team",
+      "team: vip: team",
+    ]);
 
     // the comment carrying the Billing conversation is deleted: its link goes, and with it every label
     github.removeLabel(WEEKLY);
     github.removeLabel("team: money");
     github.removeLabel("team: vip");
     github.removeLabel("team: a b");
-    await send("issue_comment", comment(1, `${ticket(1)}`, 3, ["bug", WEEKLY, "team: money", "team: vip", "team: a b"], "deleted"));
+    await send(
+      "issue_comment",
+      comment(1, `${ticket(1)}`, 3, ["bug", WEEKLY, "team: money", "team: vip", "team: a b"], "deleted"),
+    );
     expect(github.made).toHaveLength(6);
     expect(await stored()).toEqual([`${WEEKLY} off`, "team: a b off", "team: money off", "team: vip off"]);
   });
@@ -233,7 +305,12 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
 
   it("logs what it would do in a dry run and calls nothing", async () => {
     const lines: string[] = [];
-    const probot = testProbot(pino({ level: "info" }, new Writable({ write: (chunk, _, done) => (lines.push(JSON.parse(String(chunk)).msg), done()) })));
+    const probot = testProbot(
+      pino(
+        { level: "info" },
+        new Writable({ write: (chunk, _, done) => (lines.push(JSON.parse(String(chunk)).msg), done()) }),
+      ),
+    );
     harness.deps.dryRun = true;
     harness.deps.labelsWanted = applyLabelsAtOnce(harness.database, harness.deps, probot, probot.log);
     await probot.load(closeloopApp(harness.deps));
@@ -256,7 +333,11 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
     await send("issue_comment", comment(3, `${ticket(4)}`, 3));
     expect(github.made).toHaveLength(2);
     expect(await listLabelErrors(harness.database.prisma)).toEqual([
-      { repository: `${OWNER}/${REPO}`, message: "GitHub answered 403: Resource not accessible by integration", seenAt: TEST_NOW },
+      {
+        repository: `${OWNER}/${REPO}`,
+        message: "GitHub answered 403: Resource not accessible by integration",
+        seenAt: TEST_NOW,
+      },
     ]);
   });
 
@@ -282,14 +363,31 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
     // [event, the fewest label calls it needs, the calls expected]
     const script: [string, Payload, number, () => void][] = [
       ["issues", issueBody("opened", body, 0, ["bug"]), 0, () => {}],
-      ["issue_comment", comment(10, `${ticket(2)}`, 1), 2, () => (github.createLabel(WEEKLY, "fbca04"), github.addLabels([WEEKLY]))],
+      [
+        "issue_comment",
+        comment(10, `${ticket(2)}`, 1),
+        2,
+        () => (github.createLabel(WEEKLY, "fbca04"), github.addLabels([WEEKLY])),
+      ],
       ["issue_comment", comment(10, `${ticket(2)}`, 1), 0, () => {}], // redelivered
       ["issue_comment", comment(11, commentB, 2, ["bug", WEEKLY]), 0, () => {}], // 4 reports: still weekly
-      ["issue_comment", Object.assign(comment(11, `${commentB} ${ticket(5)}`, 3, ["bug", WEEKLY], "edited", 2), { changes: { body: { from: commentB } } }), 3, () => (github.createLabel(DAILY, "b60205"), github.addLabels([DAILY]), github.removeLabel(WEEKLY))],
+      [
+        "issue_comment",
+        Object.assign(comment(11, `${commentB} ${ticket(5)}`, 3, ["bug", WEEKLY], "edited", 2), {
+          changes: { body: { from: commentB } },
+        }),
+        3,
+        () => (github.createLabel(DAILY, "b60205"), github.addLabels([DAILY]), github.removeLabel(WEEKLY)),
+      ],
       ["issue_comment", comment(12, "no links, just talk", 4, ["bug", DAILY]), 0, () => {}],
       ["issues", labelEvent("labeled", DAILY, 3, "Bot", ["bug", DAILY]), 0, () => {}], // closeloop's own change
       ["issues", labelEvent("unlabeled", "bug", 5, "User", [DAILY]), 0, () => {}],
-      ["issue_comment", comment(11, "", 6, [DAILY], "deleted", 2), 2, () => (github.addLabels([WEEKLY]), github.removeLabel(DAILY))], // 2 reports left
+      [
+        "issue_comment",
+        comment(11, "", 6, [DAILY], "deleted", 2),
+        2,
+        () => (github.addLabels([WEEKLY]), github.removeLabel(DAILY)),
+      ], // 2 reports left
       ["issues", issueBody("edited", "Reported by a customer", 7, [WEEKLY], body), 1, () => github.removeLabel(WEEKLY)], // 1 report left
       ["issues", issueBody("edited", "Reported by a customer", 7, [WEEKLY], body), 0, () => {}], // redelivered
       ["issue_comment", comment(13, `same conversation ${ticket(2)}`, 8, []), 0, () => {}],
@@ -299,7 +397,10 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
       const before = github.made.length;
       expectCalls();
       await send(name, payload);
-      expect({ event: `${name}.${payload.action}`, calls: github.made.length - before }).toEqual({ event: `${name}.${payload.action}`, calls: fewest });
+      expect({ event: `${name}.${payload.action}`, calls: github.made.length - before }).toEqual({
+        event: `${name}.${payload.action}`,
+        calls: fewest,
+      });
       minimum += fewest;
     }
     expect(github.made).toHaveLength(minimum);

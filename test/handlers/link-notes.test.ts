@@ -11,7 +11,11 @@ const INSTALLATION = { id: 77, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNzc
 
 type Payload = Record<string, any>;
 
-function comment(action: "created" | "edited" | "deleted", body: string, at: { id?: number; updated?: string; issueState?: "open" | "closed" } = {}): Payload {
+function comment(
+  action: "created" | "edited" | "deleted",
+  body: string,
+  at: { id?: number; updated?: string; issueState?: "open" | "closed" } = {},
+): Payload {
   const payload = webhookExample<Payload>("issue_comment", action);
   payload.installation = INSTALLATION;
   payload.comment.body = body;
@@ -28,7 +32,17 @@ describe.each(ENGINES)("link notes queued by new links, on %s", (engine) => {
   const notes = () =>
     harness.database.prisma.linkNote.findMany({
       orderBy: { id: "asc" },
-      select: { id: true, provider: true, account: true, conversationId: true, url: true, note: true, state: true, skipped: true, createdAt: true },
+      select: {
+        id: true,
+        provider: true,
+        account: true,
+        conversationId: true,
+        url: true,
+        note: true,
+        state: true,
+        skipped: true,
+        createdAt: true,
+      },
     });
 
   beforeEach(async () => {
@@ -44,8 +58,24 @@ describe.each(ENGINES)("link notes queued by new links, on %s", (engine) => {
     nockConfig("Codertocat", "Hello-World", null);
     await receive(harness.probot, "issue_comment", comment("created", `Customer hit this: ${ZENDESK} and ${FRONT}`));
     expect((await notes()).map(({ id: _, createdAt: __, ...row }) => row)).toEqual([
-      { provider: "zendesk", account: "acme", conversationId: "4242", url: ZENDESK, note: DEFAULT_NOTE, state: "pending", skipped: null },
-      { provider: "front", account: "", conversationId: "cnv_55c8c149", url: FRONT, note: DEFAULT_NOTE, state: "pending", skipped: null },
+      {
+        provider: "zendesk",
+        account: "acme",
+        conversationId: "4242",
+        url: ZENDESK,
+        note: DEFAULT_NOTE,
+        state: "pending",
+        skipped: null,
+      },
+      {
+        provider: "front",
+        account: "",
+        conversationId: "cnv_55c8c149",
+        url: FRONT,
+        note: DEFAULT_NOTE,
+        state: "pending",
+        skipped: null,
+      },
     ]);
     expect(wakes).toBe(1);
   });
@@ -62,7 +92,15 @@ describe.each(ENGINES)("link notes queued by new links, on %s", (engine) => {
     edited.changes = { body: { from: created.comment.body } };
     await receive(harness.probot, "issue_comment", edited);
     await receive(harness.probot, "issue_comment", comment("created", `Another one: ${ZENDESK}`, { id: 555 }));
-    await receive(harness.probot, "issues", Object.assign(webhookExample<Payload>("issues", "opened"), { installation: INSTALLATION }, { issue: { ...webhookExample<Payload>("issues", "opened").issue, body: ZENDESK } }));
+    await receive(
+      harness.probot,
+      "issues",
+      Object.assign(
+        webhookExample<Payload>("issues", "opened"),
+        { installation: INSTALLATION },
+        { issue: { ...webhookExample<Payload>("issues", "opened").issue, body: ZENDESK } },
+      ),
+    );
     expect(await notes()).toEqual(first);
     expect(wakes).toBe(1);
   });
@@ -71,8 +109,14 @@ describe.each(ENGINES)("link notes queued by new links, on %s", (engine) => {
     nockConfig("Codertocat", "Hello-World", null);
     await receive(harness.probot, "issue_comment", comment("created", `${ZENDESK} ${FRONT}`));
     // The worker sent Zendesk's note, and found Front's link gone when its turn came.
-    await harness.database.prisma.linkNote.updateMany({ where: { provider: "zendesk" }, data: { state: "done", sentAt: new Date() } });
-    await harness.database.prisma.linkNote.updateMany({ where: { provider: "front" }, data: { state: "done", skipped: "link removed" } });
+    await harness.database.prisma.linkNote.updateMany({
+      where: { provider: "zendesk" },
+      data: { state: "done", sentAt: new Date() },
+    });
+    await harness.database.prisma.linkNote.updateMany({
+      where: { provider: "front" },
+      data: { state: "done", skipped: "link removed" },
+    });
 
     const removed = comment("edited", "no links now", { updated: "2026-11-20T11:00:00Z" });
     removed.changes = { body: { from: `${ZENDESK} ${FRONT}` } };
@@ -82,7 +126,10 @@ describe.each(ENGINES)("link notes queued by new links, on %s", (engine) => {
     back.changes = { body: { from: "no links now" } };
     await receive(harness.probot, "issue_comment", back);
     expect(await harness.database.prisma.link.count()).toBe(2);
-    expect((await notes()).map((row) => `${row.provider} ${row.state} ${row.skipped}`)).toEqual(["zendesk done null", "front pending null"]);
+    expect((await notes()).map((row) => `${row.provider} ${row.state} ${row.skipped}`)).toEqual([
+      "zendesk done null",
+      "front pending null",
+    ]);
   });
 
   it("queues nothing with notify.linked: false, and renders a custom notify.note (naming the issue when it leaves {url} out)", async () => {
@@ -96,7 +143,9 @@ describe.each(ENGINES)("link notes queued by new links, on %s", (engine) => {
     try {
       nockConfig("Codertocat", "Hello-World", 'notify:\n  note: "Bug filed: {repository}#{number}"\n');
       await receive(custom.probot, "issue_comment", comment("created", `See ${ZENDESK}`));
-      expect(await custom.database.prisma.linkNote.findMany({ select: { note: true } })).toEqual([{ note: `Bug filed: Codertocat/Hello-World#1 (GitHub issue: ${ISSUE_URL})` }]);
+      expect(await custom.database.prisma.linkNote.findMany({ select: { note: true } })).toEqual([
+        { note: `Bug filed: Codertocat/Hello-World#1 (GitHub issue: ${ISSUE_URL})` },
+      ]);
     } finally {
       await custom.close();
     }
@@ -117,18 +166,36 @@ describe.each(ENGINES)("link notes queued by new links, on %s", (engine) => {
     const [toOwner, toName] = (to.full_name as string).split("/") as [string, string];
     nockConfig(owner, name, null);
     nockConfig(toOwner, toName, null);
-    const opened = Object.assign(webhookExample<Payload>("issues", "opened"), { installation: INSTALLATION, repository: transferred.repository });
-    opened.issue = { ...opened.issue, number: transferred.issue.number, body: ZENDESK, created_at: "2026-11-19T08:00:00Z", updated_at: "2026-11-19T08:00:00Z" };
+    const opened = Object.assign(webhookExample<Payload>("issues", "opened"), {
+      installation: INSTALLATION,
+      repository: transferred.repository,
+    });
+    opened.issue = {
+      ...opened.issue,
+      number: transferred.issue.number,
+      body: ZENDESK,
+      created_at: "2026-11-19T08:00:00Z",
+      updated_at: "2026-11-19T08:00:00Z",
+    };
     await receive(harness.probot, "issues", opened);
     // A comment at the destination, processed before the transfer: its row has notes of its own.
     const early = comment("created", `${ZENDESK} ${FRONT}`, { id: 777 });
     Object.assign(early, { repository: to });
-    early.issue = { ...early.issue, number: toIssue.number, id: toIssue.id, html_url: toIssue.html_url, title: toIssue.title };
+    early.issue = {
+      ...early.issue,
+      number: toIssue.number,
+      id: toIssue.id,
+      html_url: toIssue.html_url,
+      title: toIssue.title,
+    };
     await receive(harness.probot, "issue_comment", early);
     expect((await notes()).map((row) => row.provider)).toEqual(["zendesk", "zendesk", "front"]);
 
     await receive(harness.probot, "issues", transferred);
-    const rows = await harness.database.prisma.linkNote.findMany({ orderBy: { id: "asc" }, select: { provider: true, issue: { select: { number: true, repositoryId: true } } } });
+    const rows = await harness.database.prisma.linkNote.findMany({
+      orderBy: { id: "asc" },
+      select: { provider: true, issue: { select: { number: true, repositoryId: true } } },
+    });
     expect(rows).toEqual([
       { provider: "zendesk", issue: { number: toIssue.number, repositoryId: BigInt(to.id) } },
       { provider: "front", issue: { number: toIssue.number, repositoryId: BigInt(to.id) } },

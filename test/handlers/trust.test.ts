@@ -16,7 +16,12 @@ const INSTALLATION = { id: 77, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNzc
 type Payload = Record<string, any>;
 
 /** A comment by someone whose association with the repository is `association` (the example's author is its OWNER). */
-function comment(action: "created" | "edited" | "deleted", body: string, association: string, extra: { id?: number; app?: number; at?: string } = {}): Payload {
+function comment(
+  action: "created" | "edited" | "deleted",
+  body: string,
+  association: string,
+  extra: { id?: number; app?: number; at?: string } = {},
+): Payload {
   const payload = webhookExample<Payload>("issue_comment", action);
   payload.installation = INSTALLATION;
   payload.comment.body = body;
@@ -24,7 +29,8 @@ function comment(action: "created" | "edited" | "deleted", body: string, associa
   payload.comment.id = extra.id ?? 5001;
   payload.comment.created_at = "2026-11-20T10:00:00Z";
   payload.comment.updated_at = extra.at ?? "2026-11-20T10:00:00Z";
-  if (extra.app !== undefined) payload.comment.performed_via_github_app = { id: extra.app, slug: "triage-bot", name: "Triage bot" };
+  if (extra.app !== undefined)
+    payload.comment.performed_via_github_app = { id: extra.app, slug: "triage-bot", name: "Triage bot" };
   if (action === "edited") payload.changes = { body: { from: "no links yet" } };
   return payload;
 }
@@ -47,27 +53,36 @@ function reopened(at: string): Payload {
 }
 
 function nockPermission(login: string, reply: number | { permission: string; role_name: string }) {
-  const scope = nock(GITHUB_API).get(`/repos/Codertocat/Hello-World/collaborators/${encodeURIComponent(login)}/permission`);
+  const scope = nock(GITHUB_API).get(
+    `/repos/Codertocat/Hello-World/collaborators/${encodeURIComponent(login)}/permission`,
+  );
   if (typeof reply === "number") scope.reply(reply, { message: reply === 404 ? "Not Found" : "Server Error" });
   else scope.reply(200, { ...reply, user: { login } });
 }
 
 const MALLORY = { login: "mallory", id: 666 };
-const refused = async (reason: string) => (await refusals.get()).values.find((value) => value.labels.reason === reason)?.value ?? 0;
+const refused = async (reason: string) =>
+  (await refusals.get()).values.find((value) => value.labels.reason === reason)?.value ?? 0;
 const TESSA = { login: "tessa", id: 777 };
 
 describe.each(ENGINES)("who may link and who may reopen, on %s", (engine) => {
   let harness: Harness;
   let logs: { level: number; msg: string }[];
 
-  const links = async () => ((await listIssueLinks(harness.database.prisma, REPO, 1)) ?? []).map((link) => `${link.provider}:${link.conversationId}`);
+  const links = async () =>
+    ((await listIssueLinks(harness.database.prisma, REPO, 1)) ?? []).map(
+      (link) => `${link.provider}:${link.conversationId}`,
+    );
   const rows = async () => ({
     sources: await harness.database.prisma.source.count(),
     links: await harness.database.prisma.link.count(),
     enrichment: await harness.database.prisma.enrichJob.count(),
   });
   const closes = () =>
-    harness.database.prisma.issueClose.findMany({ orderBy: { closedAt: "asc" }, select: { closedBy: true, reopen: true, refusal: true, jobs: { select: { conversationId: true } } } });
+    harness.database.prisma.issueClose.findMany({
+      orderBy: { closedAt: "asc" },
+      select: { closedBy: true, reopen: true, refusal: true, jobs: { select: { conversationId: true } } },
+    });
 
   beforeEach(async () => {
     logs = [];
@@ -82,8 +97,16 @@ describe.each(ENGINES)("who may link and who may reopen, on %s", (engine) => {
     nockConfig("Codertocat", "Hello-World", null);
     const before = await refused("untrusted_author");
     await receive(harness.probot, "issue_comment", comment("created", `Please look: ${ZENDESK}`, "NONE"));
-    await receive(harness.probot, "issue_comment", comment("edited", `Please look: ${ZENDESK} ${FRONT}`, "NONE", { at: "2026-11-20T11:00:00Z" }));
-    await receive(harness.probot, "issue_comment", comment("deleted", `Please look: ${ZENDESK} ${FRONT}`, "NONE", { at: "2026-11-20T11:00:00Z" }));
+    await receive(
+      harness.probot,
+      "issue_comment",
+      comment("edited", `Please look: ${ZENDESK} ${FRONT}`, "NONE", { at: "2026-11-20T11:00:00Z" }),
+    );
+    await receive(
+      harness.probot,
+      "issue_comment",
+      comment("deleted", `Please look: ${ZENDESK} ${FRONT}`, "NONE", { at: "2026-11-20T11:00:00Z" }),
+    );
     await receive(harness.probot, "issue_comment", comment("created", `Also ${INTERCOM}`, "CONTRIBUTOR", { id: 5002 }));
 
     expect(await rows()).toEqual({ sources: 0, links: 0, enrichment: 0 });
@@ -98,7 +121,11 @@ describe.each(ENGINES)("who may link and who may reopen, on %s", (engine) => {
 
   it("reads a comment written by a GitHub App installed on the repository, and the associations links.from names", async () => {
     nockConfig("Codertocat", "Hello-World", "links:\n  from: [MEMBER, contributor]\n");
-    await receive(harness.probot, "issue_comment", comment("created", `From the helpdesk: ${ZENDESK}`, "NONE", { app: 4242 }));
+    await receive(
+      harness.probot,
+      "issue_comment",
+      comment("created", `From the helpdesk: ${ZENDESK}`, "NONE", { app: 4242 }),
+    );
     await receive(harness.probot, "issue_comment", comment("created", `Also ${INTERCOM}`, "CONTRIBUTOR", { id: 5002 }));
     await receive(harness.probot, "issue_comment", comment("created", `And ${FRONT}`, "COLLABORATOR", { id: 5003 }));
 
@@ -111,14 +138,22 @@ describe.each(ENGINES)("who may link and who may reopen, on %s", (engine) => {
     await receive(harness.probot, "issue_comment", comment("created", `Customer: ${ZENDESK}`, "MEMBER"));
     expect(await links()).toEqual(["zendesk:4242"]);
     // The member left the organisation; their comment is deleted while the issue is open.
-    await receive(harness.probot, "issue_comment", comment("deleted", `Customer: ${ZENDESK}`, "NONE", { at: "2026-11-20T10:00:00Z" }));
+    await receive(
+      harness.probot,
+      "issue_comment",
+      comment("deleted", `Customer: ${ZENDESK}`, "NONE", { at: "2026-11-20T10:00:00Z" }),
+    );
     expect(await links()).toEqual([]);
   });
 
   it("links no more than links.max_per_issue conversations, keeping those linked first, and says so", async () => {
     nockConfig("Codertocat", "Hello-World", "links:\n  max_per_issue: 2\n");
     await receive(harness.probot, "issue_comment", comment("created", `${ZENDESK} ${INTERCOM}`, "OWNER"));
-    await receive(harness.probot, "issue_comment", comment("created", `${FRONT}`, "OWNER", { id: 5002, at: "2026-11-20T09:00:00Z" }));
+    await receive(
+      harness.probot,
+      "issue_comment",
+      comment("created", `${FRONT}`, "OWNER", { id: 5002, at: "2026-11-20T09:00:00Z" }),
+    );
 
     expect(await links()).toEqual(["zendesk:4242", "intercom:215468"]);
     expect(await rows()).toMatchObject({ links: 2, enrichment: 2 });
@@ -141,7 +176,12 @@ describe.each(ENGINES)("who may link and who may reopen, on %s", (engine) => {
     await receive(harness.probot, "issues", closed("2026-11-22T12:00:00Z", TESSA));
 
     expect(await closes()).toEqual([
-      { closedBy: "mallory", reopen: false, refusal: "closed by mallory, whose permission on the repository is read, less than reopen.by (triage)", jobs: [] },
+      {
+        closedBy: "mallory",
+        reopen: false,
+        refusal: "closed by mallory, whose permission on the repository is read, less than reopen.by (triage)",
+        jobs: [],
+      },
       { closedBy: "tessa", reopen: true, refusal: null, jobs: [{ conversationId: "4242" }] },
     ]);
     expect(logs.map((line) => line.msg)).toContain(
@@ -164,9 +204,18 @@ describe.each(ENGINES)("who may link and who may reopen, on %s", (engine) => {
     nockConfig("Codertocat", "Hello-World", null);
     await receive(harness.probot, "issue_comment", comment("created", `Customer: ${ZENDESK}`, "OWNER"));
     nockPermission("stale[bot]", 404);
-    await receive(harness.probot, "issues", closed("2026-11-21T12:00:00Z", { login: "stale[bot]", id: 888, type: "Bot" }));
+    await receive(
+      harness.probot,
+      "issues",
+      closed("2026-11-21T12:00:00Z", { login: "stale[bot]", id: 888, type: "Bot" }),
+    );
     expect(await closes()).toEqual([
-      { closedBy: "stale[bot]", reopen: false, refusal: "closed by stale[bot], whose permission on the repository is none, less than reopen.by (triage)", jobs: [] },
+      {
+        closedBy: "stale[bot]",
+        reopen: false,
+        refusal: "closed by stale[bot], whose permission on the repository is none, less than reopen.by (triage)",
+        jobs: [],
+      },
     ]);
   });
 

@@ -18,7 +18,10 @@ describe("GET /readyz when the database cannot be reached", () => {
       engine: "postgresql",
       prisma: { $queryRawUnsafe: () => Promise.reject(new Error(DRIVER_ERROR)) },
     } as unknown as Database;
-    const log = pino({ level: "info" }, new Writable({ write: (chunk: Buffer, _encoding, done) => ((logged += chunk.toString()), done()) }));
+    const log = pino(
+      { level: "info" },
+      new Writable({ write: (chunk: Buffer, _encoding, done) => ((logged += chunk.toString()), done()) }),
+    );
     const route = healthRoutes(unreachable, log);
     server = createServer((request, response) => void route(request, response));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -26,10 +29,11 @@ describe("GET /readyz when the database cannot be reached", () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  it("answers 503 \"database unavailable\", and the driver's error goes to the log once, not to the caller", async () => {
+  it('answers 503 "database unavailable", and the driver\'s error goes to the log once, not to the caller', async () => {
     const answers = [await fetch(`${baseUrl}/readyz`), await fetch(`${baseUrl}/readyz`)];
     expect(answers.map((answer) => answer.status)).toEqual([503, 503]);
-    for (const answer of answers) expect(await answer.text()).toBe(JSON.stringify({ status: "unavailable", reason: "database unavailable" }));
+    for (const answer of answers)
+      expect(await answer.text()).toBe(JSON.stringify({ status: "unavailable", reason: "database unavailable" }));
     expect(logged.split(DRIVER_ERROR).length - 1).toBe(1);
   });
 });

@@ -43,7 +43,13 @@ describe.each(ENGINES)("a helpdesk note naming an issue, through /closeloop/webh
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const probot = testProbot();
-    deps = { prisma: database.prisma, githubHost: "github.com", github: (installationId) => probot.auth(installationId), configs: new RepoConfigCache(database.prisma, log), log };
+    deps = {
+      prisma: database.prisma,
+      githubHost: "github.com",
+      github: (installationId) => probot.auth(installationId),
+      configs: new RepoConfigCache(database.prisma, log),
+      log,
+    };
   });
   afterAll(async () => {
     await new Promise((resolve) => server?.close(resolve));
@@ -55,7 +61,9 @@ describe.each(ENGINES)("a helpdesk note naming an issue, through /closeloop/webh
     await database.prisma.delivery.deleteMany();
     await database.prisma.repository.deleteMany();
     await database.prisma.repository.create({ data: { ...REPOSITORY, fullName: "octo-org/app" } });
-    await database.prisma.issue.create({ data: { repositoryId: REPOSITORY.id, number: 42, githubId: 4242n, state: "open" } });
+    await database.prisma.issue.create({
+      data: { repositoryId: REPOSITORY.id, number: 42, githubId: 4242n, state: "open" },
+    });
   });
 
   it.each(PROVIDERS)("%s: links the conversation to the issue", async (provider) => {
@@ -70,8 +78,13 @@ describe.each(ENGINES)("a helpdesk note naming an issue, through /closeloop/webh
 
     const expected = conformanceCases.get(provider)!.webhook.expected(new Date());
     const links = (await listIssueLinks(database.prisma, "octo-org/app", 42)) ?? [];
-    expect(links.map((link) => ({ provider: link.provider, url: link.url, source: link.source, carriers: link.sources.map((source) => source.kind) }))).toEqual([
-      { provider, url: expected.conversationUrl, source: "helpdesk", carriers: ["helpdesk"] },
-    ]);
+    expect(
+      links.map((link) => ({
+        provider: link.provider,
+        url: link.url,
+        source: link.source,
+        carriers: link.sources.map((source) => source.kind),
+      })),
+    ).toEqual([{ provider, url: expected.conversationUrl, source: "helpdesk", carriers: ["helpdesk"] }]);
   });
 });

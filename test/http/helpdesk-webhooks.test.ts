@@ -64,19 +64,31 @@ describe.each(ENGINES)("helpdesk webhook route on %s", (engine) => {
       expect(rows).toHaveLength(1);
       expect(rows[0]!.name).toBe(`helpdesk.${provider}`);
       expect(rows[0]!.id).toMatch(new RegExp(`^helpdesk\\.${provider}:.+`));
-      expect(JSON.parse(rows[0]!.payload)).toMatchObject({ provider, messages: expect.arrayContaining([{ text: expect.stringContaining("https://github.com/"), at: expect.any(String), byAgent: true }]) });
+      expect(JSON.parse(rows[0]!.payload)).toMatchObject({
+        provider,
+        messages: expect.arrayContaining([
+          { text: expect.stringContaining("https://github.com/"), at: expect.any(String), byAgent: true },
+        ]),
+      });
     });
 
     it("answers 401 to a tampered body, a wrong secret or no signature, and stores nothing", async () => {
       const headers = signWebhook(provider, body);
       const tampered = body.replace("issues/42", "issues/43");
       const responses = await Promise.all([
-        postWebhook(baseUrl, provider, tampered, provider === "freshdesk" ? { "x-closeloop-webhook-secret": "guessed-secret-0123456789" } : headers),
+        postWebhook(
+          baseUrl,
+          provider,
+          tampered,
+          provider === "freshdesk" ? { "x-closeloop-webhook-secret": "guessed-secret-0123456789" } : headers,
+        ),
         postWebhook(baseUrl, provider, body, signWebhook(provider, body, new Date(), "not-the-secret-0123456789")),
         postWebhook(baseUrl, provider, body, {}),
       ]);
       expect(responses.map((response) => response.status)).toEqual([401, 401, 401]);
-      expect((await responses[0]!.json()) as { error: string }).toEqual({ error: expect.stringMatching(/^signature check failed: /) });
+      expect((await responses[0]!.json()) as { error: string }).toEqual({
+        error: expect.stringMatching(/^signature check failed: /),
+      });
       expect(await stored()).toEqual([]);
     });
 
@@ -127,7 +139,10 @@ describe.each(ENGINES)("helpdesk webhook route on %s", (engine) => {
 
   it("answers Front's challenge when the webhook is saved, without storing it", async () => {
     const body = JSON.stringify({ type: "sync", authorization: { id: "cmp_abc" } });
-    const response = await postWebhook(baseUrl, "front", body, { ...signWebhook("front", body), "x-front-challenge": "c8a1f0" });
+    const response = await postWebhook(baseUrl, "front", body, {
+      ...signWebhook("front", body),
+      "x-front-challenge": "c8a1f0",
+    });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ challenge: "c8a1f0" });
     const unsigned = await postWebhook(baseUrl, "front", body, { "x-front-challenge": "c8a1f0" });

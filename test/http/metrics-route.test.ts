@@ -41,7 +41,10 @@ describe.each(ENGINES)("GET /metrics on %s", (engine) => {
     database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
     writer = openDeliveryWriter(database.target);
     const inbox = new DeliveryInbox(writer, () => {});
-    ({ server, baseUrl } = await serve(metricsRoute(database.prisma, log), helpdeskWebhookRoutes(configuredWebhooks(WEBHOOK_ENV), (delivery) => inbox.store(delivery), log)));
+    ({ server, baseUrl } = await serve(
+      metricsRoute(database.prisma, log),
+      helpdeskWebhookRoutes(configuredWebhooks(WEBHOOK_ENV), (delivery) => inbox.store(delivery), log),
+    ));
   });
   afterAll(async () => {
     await new Promise((resolve) => server?.close(resolve));
@@ -79,10 +82,15 @@ describe.each(ENGINES)("GET /metrics on %s", (engine) => {
 
   it("counts a helpdesk delivery as it arrives, then the inbox and the links as they change", async () => {
     const before = await scrape();
-    const stored = (text: string) => metricValue(text, "closeloop_webhooks_received_total", { event: "helpdesk.zendesk", outcome: "stored" }) ?? 0;
-    const refused = (text: string) => metricValue(text, "closeloop_webhooks_received_total", { event: "helpdesk.zendesk", outcome: "unauthorized" }) ?? 0;
+    const stored = (text: string) =>
+      metricValue(text, "closeloop_webhooks_received_total", { event: "helpdesk.zendesk", outcome: "stored" }) ?? 0;
+    const refused = (text: string) =>
+      metricValue(text, "closeloop_webhooks_received_total", { event: "helpdesk.zendesk", outcome: "unauthorized" }) ??
+      0;
 
-    await database.prisma.repository.create({ data: { id: 1n, installationId: 77n, owner: "octo-org", name: "app", fullName: "octo-org/app" } });
+    await database.prisma.repository.create({
+      data: { id: 1n, installationId: 77n, owner: "octo-org", name: "app", fullName: "octo-org/app" },
+    });
     await database.prisma.issue.create({ data: { repositoryId: 1n, number: 42, githubId: 4242n } });
     const body = webhookFixture("zendesk");
     expect((await postWebhook(baseUrl, "zendesk", body, signWebhook("zendesk", body))).status).toBe(200);
@@ -96,9 +104,23 @@ describe.each(ENGINES)("GET /metrics on %s", (engine) => {
 
     // What the DeliveryWorker does with it: the link is stored (its labels are the label job's, later).
     const probot = testProbot();
-    const claimed = await claimLeases<Parameters<typeof storedDelivery>[0]>(database.prisma, database.engine, DELIVERIES, { owner: "test", leaseMs: 10_000, limit: 10, returning: CLAIMED_DELIVERY });
+    const claimed = await claimLeases<Parameters<typeof storedDelivery>[0]>(
+      database.prisma,
+      database.engine,
+      DELIVERIES,
+      { owner: "test", leaseMs: 10_000, limit: 10, returning: CLAIMED_DELIVERY },
+    );
     for (const delivery of claimed.map(storedDelivery)) {
-      await onHelpdeskDelivery({ prisma: database.prisma, githubHost: "github.com", github: (id) => probot.auth(id), configs: new RepoConfigCache(database.prisma, log), log }, delivery);
+      await onHelpdeskDelivery(
+        {
+          prisma: database.prisma,
+          githubHost: "github.com",
+          github: (id) => probot.auth(id),
+          configs: new RepoConfigCache(database.prisma, log),
+          log,
+        },
+        delivery,
+      );
       await deleteLeased(database.prisma, DELIVERIES, "test", delivery.id);
     }
     const linked = await scrape();
@@ -113,13 +135,28 @@ describe.each(ENGINES)("GET /metrics on %s", (engine) => {
     });
     try {
       const zendesk = providers.get("zendesk")!;
-      const client = zendesk.createClient(zendesk.configure({ ZENDESK_SUBDOMAIN: "acme", ZENDESK_EMAIL: "a@acme.com", ZENDESK_API_TOKEN: "t", ZENDESK_API_URL: helpdesk.baseUrl }));
+      const client = zendesk.createClient(
+        zendesk.configure({
+          ZENDESK_SUBDOMAIN: "acme",
+          ZENDESK_EMAIL: "a@acme.com",
+          ZENDESK_API_TOKEN: "t",
+          ZENDESK_API_URL: helpdesk.baseUrl,
+        }),
+      );
       const before = await scrape();
       await expect(client.reopen({ account: "acme", conversationId: "1" })).rejects.toMatchObject({ status: 429 });
       const after = await scrape();
-      const count = (text: string) => metricValue(text, "closeloop_provider_request_duration_seconds_count", { provider: "zendesk", method: "PUT", status: "429" }) ?? 0;
+      const count = (text: string) =>
+        metricValue(text, "closeloop_provider_request_duration_seconds_count", {
+          provider: "zendesk",
+          method: "PUT",
+          status: "429",
+        }) ?? 0;
       expect(count(after) - count(before)).toBe(1);
-      expect((metricValue(after, "closeloop_provider_rate_limited_total", { provider: "zendesk" }) ?? 0) - (metricValue(before, "closeloop_provider_rate_limited_total", { provider: "zendesk" }) ?? 0)).toBe(1);
+      expect(
+        (metricValue(after, "closeloop_provider_rate_limited_total", { provider: "zendesk" }) ?? 0) -
+          (metricValue(before, "closeloop_provider_rate_limited_total", { provider: "zendesk" }) ?? 0),
+      ).toBe(1);
     } finally {
       await new Promise((resolve) => helpdesk.server.close(resolve));
     }

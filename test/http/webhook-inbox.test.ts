@@ -11,11 +11,27 @@ import { webhookExample } from "../support/github.js";
 
 describe("inboxPayload", () => {
   it.each([
-    ["drops the API links at every depth", { url: "u", comments_url: "c", issue: { labels_url: "l", user: { avatar_url: "a", login: "x" } } }, { url: "u", issue: { user: { login: "x" } } }],
-    ["keeps html_url, the page a person opens", { html_url: "h", issue: { html_url: "i", events_url: "e" } }, { html_url: "h", issue: { html_url: "i" } }],
-    ["looks into arrays", { labels: [{ name: "bug", url: "u", color_url: "c" }] }, { labels: [{ name: "bug", url: "u" }] }],
+    [
+      "drops the API links at every depth",
+      { url: "u", comments_url: "c", issue: { labels_url: "l", user: { avatar_url: "a", login: "x" } } },
+      { url: "u", issue: { user: { login: "x" } } },
+    ],
+    [
+      "keeps html_url, the page a person opens",
+      { html_url: "h", issue: { html_url: "i", events_url: "e" } },
+      { html_url: "h", issue: { html_url: "i" } },
+    ],
+    [
+      "looks into arrays",
+      { labels: [{ name: "bug", url: "u", color_url: "c" }] },
+      { labels: [{ name: "bug", url: "u" }] },
+    ],
     ["drops a link whose value is null", { pull_request: null, timeline_url: null }, { pull_request: null }],
-    ["leaves text that mentions a link key alone", { comment: { body: '{"comments_url": "x"} see events_url' } }, { comment: { body: '{"comments_url": "x"} see events_url' } }],
+    [
+      "leaves text that mentions a link key alone",
+      { comment: { body: '{"comments_url": "x"} see events_url' } },
+      { comment: { body: '{"comments_url": "x"} see events_url' } },
+    ],
     ["keeps keys that only contain _url", { _urls: 1, url_count: 2 }, { _urls: 1, url_count: 2 }],
   ])("%s", (_, payload, stored) => {
     expect(JSON.parse(inboxPayload(payload))).toEqual(stored);
@@ -26,7 +42,18 @@ describe("inboxPayload", () => {
     const stored = JSON.parse(inboxPayload(payload));
     expect(inboxPayload(payload).length / JSON.stringify(payload).length).toBeLessThan(0.4);
     expect(JSON.stringify(stored)).not.toMatch(/_url"(?<!html_url")/);
-    for (const path of ["action", "comment.id", "comment.body", "comment.user.type", "comment.updated_at", "issue.number", "issue.html_url", "repository.owner.login", "repository.name", "sender.type"]) {
+    for (const path of [
+      "action",
+      "comment.id",
+      "comment.body",
+      "comment.user.type",
+      "comment.updated_at",
+      "issue.number",
+      "issue.html_url",
+      "repository.owner.login",
+      "repository.name",
+      "sender.type",
+    ]) {
       const read = (value: any) => path.split(".").reduce((object, key) => object?.[key], value);
       expect(read(stored), path).toEqual(read(payload));
     }
@@ -42,7 +69,8 @@ describe("acceptIntoInbox", () => {
     await app.load(() => {}); // Probot makes its webhooks once initialised
     const stored: { id: string; name: string; payload: string }[] = [];
     acceptIntoInbox(app, handlesEvent, async (delivery) => void stored.push(delivery));
-    const deliver = (name: string, body: string, signature = sign(body)) => app.webhooks.verifyAndReceive({ id: "d-1", name: name as never, payload: body, signature });
+    const deliver = (name: string, body: string, signature = sign(body)) =>
+      app.webhooks.verifyAndReceive({ id: "d-1", name: name as never, payload: body, signature });
     return { stored, deliver };
   }
 
@@ -56,11 +84,19 @@ describe("acceptIntoInbox", () => {
   });
 
   it.each([
-    ["a wrong signature", "issue_comment", JSON.stringify(webhookExample("issue_comment", "created")), sign("other"), 401],
+    [
+      "a wrong signature",
+      "issue_comment",
+      JSON.stringify(webhookExample("issue_comment", "created")),
+      sign("other"),
+      401,
+    ],
     ["a body that is not JSON", "issue_comment", "{not json", undefined, 400],
   ])("answers %s with %i and stores nothing", async (_, name, body, signature, status) => {
     const { stored, deliver } = await inbox();
-    await expect(deliver(name, body, signature ?? sign(body))).rejects.toMatchObject({ errors: [expect.objectContaining({ status })] });
+    await expect(deliver(name, body, signature ?? sign(body))).rejects.toMatchObject({
+      errors: [expect.objectContaining({ status })],
+    });
     expect(stored).toEqual([]);
   });
 
@@ -70,16 +106,24 @@ describe("acceptIntoInbox", () => {
     expect(stored).toEqual([]);
   });
 
-  it("counts a forged or unknown event name under event=\"unknown\", never as a series of its own", async () => {
+  it('counts a forged or unknown event name under event="unknown", never as a series of its own', async () => {
     const { deliver } = await inbox();
     const metrics = async () => registry.metrics();
-    const before = metricValue(await metrics(), "closeloop_webhooks_received_total", { event: "unknown", outcome: "unauthorized" }) ?? 0;
+    const before =
+      metricValue(await metrics(), "closeloop_webhooks_received_total", {
+        event: "unknown",
+        outcome: "unauthorized",
+      }) ?? 0;
     const body = JSON.stringify(webhookExample("issue_comment", "created"));
     await expect(deliver("forged_event_a1", body, sign("other"))).rejects.toBeDefined();
     await deliver("forged_event_b2", body);
     const after = await metrics();
     expect(after).not.toContain("forged_event");
-    expect(metricValue(after, "closeloop_webhooks_received_total", { event: "unknown", outcome: "unauthorized" })).toBe(before + 1);
-    expect(metricValue(after, "closeloop_webhooks_received_total", { event: "unknown", outcome: "ignored" })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(after, "closeloop_webhooks_received_total", { event: "unknown", outcome: "unauthorized" })).toBe(
+      before + 1,
+    );
+    expect(
+      metricValue(after, "closeloop_webhooks_received_total", { event: "unknown", outcome: "ignored" }),
+    ).toBeGreaterThanOrEqual(1);
   });
 });

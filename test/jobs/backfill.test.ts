@@ -17,7 +17,17 @@ const PER_PAGE = 2;
 const NOW = new Date();
 const daysAgo = (days: number) => new Date(NOW.getTime() - days * 86_400_000).toISOString();
 
-function issue(number: number, fields: { body?: string; comments?: number; state?: "open" | "closed"; closedDaysAgo?: number; pullRequest?: boolean; association?: string } = {}) {
+function issue(
+  number: number,
+  fields: {
+    body?: string;
+    comments?: number;
+    state?: "open" | "closed";
+    closedDaysAgo?: number;
+    pullRequest?: boolean;
+    association?: string;
+  } = {},
+) {
   return {
     id: 9000 + number,
     number,
@@ -35,16 +45,29 @@ function issue(number: number, fields: { body?: string; comments?: number; state
 
 /** GitHub's issue listing as closeloop asks for it: oldest first, a page at a time. */
 function nockIssues(state: "open" | "closed", page: number, reply: number | unknown[]) {
-  const query: Record<string, string> = { state, sort: "created", direction: "asc", per_page: String(PER_PAGE), page: String(page) };
+  const query: Record<string, string> = {
+    state,
+    sort: "created",
+    direction: "asc",
+    per_page: String(PER_PAGE),
+    page: String(page),
+  };
   const scope = nock(GITHUB_API)
     .get("/repos/octo-org/app/issues")
-    .query((actual) => Object.entries(query).every(([key, value]) => actual[key] === value) && (state === "open" ? actual.since === undefined : typeof actual.since === "string"));
+    .query(
+      (actual) =>
+        Object.entries(query).every(([key, value]) => actual[key] === value) &&
+        (state === "open" ? actual.since === undefined : typeof actual.since === "string"),
+    );
   if (typeof reply === "number") scope.reply(reply, { message: "Server Error" });
   else scope.reply(200, reply);
 }
 
 function nockComments(number: number, comments: unknown[]) {
-  nock(GITHUB_API).get(`/repos/octo-org/app/issues/${number}/comments`).query({ per_page: String(PER_PAGE) }).reply(200, comments);
+  nock(GITHUB_API)
+    .get(`/repos/octo-org/app/issues/${number}/comments`)
+    .query({ per_page: String(PER_PAGE) })
+    .reply(200, comments);
 }
 
 describe.each(ENGINES)("backfill on %s", (engine) => {
@@ -55,7 +78,16 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
   beforeAll(async () => {
     database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
     const probot = testProbot();
-    deps = { prisma: database.prisma, engine: database.engine, github: (id) => probot.auth(id), configs: new RepoConfigCache(database.prisma, log), matchers: urlMatchers, appId: APP_ID, log, perPage: PER_PAGE };
+    deps = {
+      prisma: database.prisma,
+      engine: database.engine,
+      github: (id) => probot.auth(id),
+      configs: new RepoConfigCache(database.prisma, log),
+      matchers: urlMatchers,
+      appId: APP_ID,
+      log,
+      perPage: PER_PAGE,
+    };
   });
   afterAll(async () => {
     await database?.close();
@@ -66,21 +98,49 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
     await requestBackfills(database.prisma, [REPOSITORY], NOW);
   });
 
-  const links = async (number: number) => ((await listIssueLinks(database.prisma, "octo-org/app", number)) ?? []).map((link) => [link.provider, link.conversationId, link.source, link.linkedAt.toISOString()]);
+  const links = async (number: number) =>
+    ((await listIssueLinks(database.prisma, "octo-org/app", number)) ?? []).map((link) => [
+      link.provider,
+      link.conversationId,
+      link.source,
+      link.linkedAt.toISOString(),
+    ]);
 
   it("reads open issues, then issues closed in the last 90 days, with their comments, and resumes at the page it crashed on", async () => {
     nockConfig("octo-org", "app", null);
-    nockIssues("open", 1, [issue(1, { body: "Customer: https://acme.zendesk.com/agent/tickets/4242", comments: 2 }), issue(2, { pullRequest: true, body: "https://acme.zendesk.com/agent/tickets/1" })]);
+    nockIssues("open", 1, [
+      issue(1, { body: "Customer: https://acme.zendesk.com/agent/tickets/4242", comments: 2 }),
+      issue(2, { pullRequest: true, body: "https://acme.zendesk.com/agent/tickets/1" }),
+    ]);
     nockComments(1, [
-      { id: 501, author_association: "COLLABORATOR", body: "Another: https://app.intercom.com/a/inbox/k9x2mz4q/inbox/conversation/77", created_at: "2026-01-12T10:00:00Z", updated_at: "2026-01-12T10:00:00Z" },
-      { id: 502, body: "closeloop summary https://acme.zendesk.com/agent/tickets/9", created_at: "2026-01-13T10:00:00Z", updated_at: "2026-01-13T10:00:00Z", performed_via_github_app: { id: APP_ID } },
+      {
+        id: 501,
+        author_association: "COLLABORATOR",
+        body: "Another: https://app.intercom.com/a/inbox/k9x2mz4q/inbox/conversation/77",
+        created_at: "2026-01-12T10:00:00Z",
+        updated_at: "2026-01-12T10:00:00Z",
+      },
+      {
+        id: 502,
+        body: "closeloop summary https://acme.zendesk.com/agent/tickets/9",
+        created_at: "2026-01-13T10:00:00Z",
+        updated_at: "2026-01-13T10:00:00Z",
+        performed_via_github_app: { id: APP_ID },
+      },
     ]);
     nockIssues("open", 2, 502);
 
     const first = (await claimBackfill(database.prisma, database.engine, { owner: "first", leaseMs: 60_000 }))!;
     expect(first).toMatchObject({ phase: "open", page: 1, attempts: 1 });
     await expect(runBackfill(deps, first)).rejects.toMatchObject({ status: 502 });
-    expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ state: "running", phase: "open", page: 2, issues: 1, comments: 1, links: 2 });
+    expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({
+      state: "running",
+      phase: "open",
+      page: 2,
+      issues: 1,
+      comments: 1,
+      links: 2,
+    });
     expect(await links(1)).toEqual([
       ["zendesk", "4242", "body", "2026-01-10T10:00:00.000Z"],
       ["intercom", "77", "comment", "2026-01-12T10:00:00.000Z"],
@@ -90,22 +150,46 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
 
     // The crashed process's lease runs out; another takes the backfill over at page 2 (page 1 is not read again).
     expect(await claimBackfill(database.prisma, database.engine, { owner: "second", leaseMs: 60_000 })).toBeNull();
-    const resumed = (await claimBackfill(database.prisma, database.engine, { owner: "second", leaseMs: 60_000 }, { now: new Date(Date.now() + 61_000) }))!;
-    expect(resumed).toMatchObject({ phase: "open", page: 2, attempts: 2, counts: { issues: 1, comments: 1, links: 2 } });
+    const resumed = (await claimBackfill(
+      database.prisma,
+      database.engine,
+      { owner: "second", leaseMs: 60_000 },
+      { now: new Date(Date.now() + 61_000) },
+    ))!;
+    expect(resumed).toMatchObject({
+      phase: "open",
+      page: 2,
+      attempts: 2,
+      counts: { issues: 1, comments: 1, links: 2 },
+    });
     // The first process was only stalled: its late page is not recorded over the new holder's cursor.
-    expect(await advanceBackfill(database.prisma, first, { phase: "closed", page: 9 }, { issues: 5, comments: 0, links: 0 })).toBe(false);
+    expect(
+      await advanceBackfill(database.prisma, first, { phase: "closed", page: 9 }, { issues: 5, comments: 0, links: 0 }),
+    ).toBe(false);
     expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ phase: "open", page: 2, issues: 1 });
     nockIssues("open", 2, [issue(3, { body: "no links" })]);
-    nockIssues("closed", 1, [issue(4, { state: "closed", closedDaysAgo: 10, body: "https://secure.helpscout.net/conversation/123/45/" }), issue(5, { state: "closed", closedDaysAgo: 200, body: "https://acme.zendesk.com/agent/tickets/5" })]);
+    nockIssues("closed", 1, [
+      issue(4, { state: "closed", closedDaysAgo: 10, body: "https://secure.helpscout.net/conversation/123/45/" }),
+      issue(5, { state: "closed", closedDaysAgo: 200, body: "https://acme.zendesk.com/agent/tickets/5" }),
+    ]);
     nockIssues("closed", 2, []);
     const outcome = await runBackfill(deps, resumed);
     expect(outcome).toEqual({ issues: 3, comments: 1, links: 3, finished: true });
-    expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ state: "done", issues: 3, comments: 1, links: 3, lastError: null });
+    expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({
+      state: "done",
+      issues: 3,
+      comments: 1,
+      links: 3,
+      lastError: null,
+    });
     expect(await links(4)).toEqual([["helpscout", "123", "body", "2026-01-10T10:00:00.000Z"]]);
     expect(await links(5)).toEqual([]);
     expect(await links(2)).toEqual([]);
     // what the dashboard shows of the issues it has rows for
-    const issues = await database.prisma.issue.findMany({ orderBy: { number: "asc" }, select: { number: true, title: true, openedAt: true } });
+    const issues = await database.prisma.issue.findMany({
+      orderBy: { number: "asc" },
+      select: { number: true, title: true, openedAt: true },
+    });
     expect(issues).toEqual([
       { number: 1, title: "Issue 1", openedAt: new Date("2026-01-10T10:00:00Z") },
       { number: 4, title: "Issue 4", openedAt: new Date("2026-01-10T10:00:00Z") },
@@ -114,13 +198,31 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
 
   it("reads only what links.from trusts and what apps installed on the repository wrote", async () => {
     nockConfig("octo-org", "app", null);
-    nockIssues("open", 1, [issue(1, { association: "NONE", body: "https://acme.zendesk.com/agent/tickets/1", comments: 2 })]);
+    nockIssues("open", 1, [
+      issue(1, { association: "NONE", body: "https://acme.zendesk.com/agent/tickets/1", comments: 2 }),
+    ]);
     nockComments(1, [
-      { id: 601, author_association: "FIRST_TIME_CONTRIBUTOR", body: "https://acme.zendesk.com/agent/tickets/2", created_at: "2026-01-12T10:00:00Z", updated_at: "2026-01-12T10:00:00Z" },
-      { id: 602, author_association: "NONE", body: "https://acme.zendesk.com/agent/tickets/3", created_at: "2026-01-13T10:00:00Z", updated_at: "2026-01-13T10:00:00Z", performed_via_github_app: { id: 4242 } },
+      {
+        id: 601,
+        author_association: "FIRST_TIME_CONTRIBUTOR",
+        body: "https://acme.zendesk.com/agent/tickets/2",
+        created_at: "2026-01-12T10:00:00Z",
+        updated_at: "2026-01-12T10:00:00Z",
+      },
+      {
+        id: 602,
+        author_association: "NONE",
+        body: "https://acme.zendesk.com/agent/tickets/3",
+        created_at: "2026-01-13T10:00:00Z",
+        updated_at: "2026-01-13T10:00:00Z",
+        performed_via_github_app: { id: 4242 },
+      },
     ]);
     nockIssues("closed", 1, []);
-    const counts = await runBackfill(deps, (await claimBackfill(database.prisma, database.engine, { owner: "only", leaseMs: 60_000 }))!);
+    const counts = await runBackfill(
+      deps,
+      (await claimBackfill(database.prisma, database.engine, { owner: "only", leaseMs: 60_000 }))!,
+    );
     expect(counts.links).toBe(1);
     expect(await links(1)).toEqual([["zendesk", "3", "comment", "2026-01-13T10:00:00.000Z"]]);
     expect(await database.prisma.source.count()).toBe(1);
@@ -133,7 +235,10 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
       if (run === 0) nockConfig("octo-org", "app", null);
       nockIssues("open", 1, page);
       nockIssues("closed", 1, []);
-      const counts = await runBackfill(deps, (await claimBackfill(database.prisma, database.engine, { owner: "only", leaseMs: 60_000 }))!);
+      const counts = await runBackfill(
+        deps,
+        (await claimBackfill(database.prisma, database.engine, { owner: "only", leaseMs: 60_000 }))!,
+      );
       expect(counts.links).toBe(run === 0 ? 1 : 0);
     }
     expect(await links(1)).toEqual([["zendesk", "4242", "body", "2026-01-10T10:00:00.000Z"]]);
@@ -144,7 +249,10 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
     nockIssues("open", 1, 404);
     const worker = new BackfillWorker(deps);
     expect(await worker.drain()).toBe(1);
-    expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ state: "failed", lastError: "GitHub does not let closeloop read octo-org/app's issues (404)" });
+    expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({
+      state: "failed",
+      lastError: "GitHub does not let closeloop read octo-org/app's issues (404)",
+    });
   });
 
   it("the worker retries a run that failed on a GitHub error later, at its page", async () => {

@@ -2,7 +2,13 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import pino from "pino";
 import { DeliveryWorker } from "../../src/jobs/delivery-worker.js";
 import { DeliveryInbox } from "../../src/http/delivery-inbox.js";
-import { deliveryBacklog, DELIVERIES, purgeExpiredDeliveries, type IncomingDelivery, type StoredDelivery } from "../../src/store/deliveries.js";
+import {
+  deliveryBacklog,
+  DELIVERIES,
+  purgeExpiredDeliveries,
+  type IncomingDelivery,
+  type StoredDelivery,
+} from "../../src/store/deliveries.js";
 import { claimLeases, deleteLeased } from "../../src/store/lease.js";
 import { openDeliveryWriter, type DeliveryWriter } from "../../src/store/delivery-writer.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
@@ -30,7 +36,12 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
     expect(await storeDeliveries([delivery("a"), delivery("b")])).toBe(2);
     expect(await storeDeliveries([delivery("a")])).toBe(0);
     const inbox = new DeliveryInbox(writer, () => {});
-    await Promise.all([inbox.store(delivery("c")), inbox.store(delivery("c")), inbox.store(delivery("a")), inbox.store(delivery("d"))]);
+    await Promise.all([
+      inbox.store(delivery("c")),
+      inbox.store(delivery("c")),
+      inbox.store(delivery("a")),
+      inbox.store(delivery("d")),
+    ]);
     const rows = await database.prisma.delivery.findMany({ orderBy: { id: "asc" } });
     expect(rows.map((row) => row.id)).toEqual(["a", "b", "c", "d"]);
     // Written beside Prisma, read back through it: the same columns and time format.
@@ -44,7 +55,10 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
 
   it("commits deliveries that arrive together in one write (group commit), and each caller waits for its commit", async () => {
     const writes: number[] = [];
-    const counting: DeliveryWriter = { write: (deliveries, at) => (writes.push(deliveries.length), writer.write(deliveries, at)), close: async () => {} };
+    const counting: DeliveryWriter = {
+      write: (deliveries, at) => (writes.push(deliveries.length), writer.write(deliveries, at)),
+      close: async () => {},
+    };
     const inbox = new DeliveryInbox(counting, () => {});
     const stored = Array.from({ length: 16 }, (_, n) => inbox.store(delivery(`burst-${n}`)));
     // Nothing is written before the turn ends: a caller is answered only once its delivery is committed.
@@ -69,14 +83,24 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
     await storeDeliveries([delivery("a"), delivery("b"), delivery("c")]);
     const now = new Date();
     const claim = (owner: string, limit: number, at: Date) =>
-      claimLeases<{ key: string; attempts: number }>(database.prisma, engine, DELIVERIES, { owner, leaseMs: 60_000, limit, returning: Sql.sql`"attempts"` }, at);
+      claimLeases<{ key: string; attempts: number }>(
+        database.prisma,
+        engine,
+        DELIVERIES,
+        { owner, leaseMs: 60_000, limit, returning: Sql.sql`"attempts"` },
+        at,
+      );
     const first = await claim("first", 2, now);
     const second = await claim("second", 10, now);
     expect(first).toHaveLength(2);
     expect([...first, ...second].map((d) => d.key).sort()).toEqual(["a", "b", "c"]);
     // The first worker stalled: once its lease has run out, its deliveries are claimed again, as a second attempt.
     const later = await claim("third", 10, new Date(now.getTime() + 61_000));
-    expect(later.map((d) => [d.key, Number(d.attempts)]).sort()).toEqual([["a", 2], ["b", 2], ["c", 2]]);
+    expect(later.map((d) => [d.key, Number(d.attempts)]).sort()).toEqual([
+      ["a", 2],
+      ["b", 2],
+      ["c", 2],
+    ]);
     // The stalled worker wakes up and finishes: its delete changes nothing; the new holder's goes through.
     expect(await deleteLeased(database.prisma, DELIVERIES, "first", first[0]!.key)).toBe(false);
     expect(await database.prisma.delivery.count()).toBe(3);
@@ -106,7 +130,11 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
       inFlight--;
     };
     const burstUntil = started + 150;
-    const worker = new DeliveryWorker(database.prisma, engine, slow, log, { concurrency: 4, ingestActive: () => Date.now() < burstUntil, yieldMs: 5 });
+    const worker = new DeliveryWorker(database.prisma, engine, slow, log, {
+      concurrency: 4,
+      ingestActive: () => Date.now() < burstUntil,
+      yieldMs: 5,
+    });
     expect(await worker.drain()).toBe(6);
     expect(Math.min(...handled)).toBeGreaterThanOrEqual(150);
     expect(most).toBe(4);
@@ -115,7 +143,11 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
 
   it("stops promptly, during a burst or a backlog, leaving what it has not taken in the inbox", async () => {
     await storeDeliveries(Array.from({ length: 30 }, (_, n) => delivery(`s${n}`)));
-    const bursting = new DeliveryWorker(database.prisma, engine, async () => {}, log, { ingestActive: () => true, yieldMs: 5, idlePollMs: 10 });
+    const bursting = new DeliveryWorker(database.prisma, engine, async () => {}, log, {
+      ingestActive: () => true,
+      yieldMs: 5,
+      idlePollMs: 10,
+    });
     bursting.start();
     await new Promise((resolve) => setTimeout(resolve, 50));
     const stopping = Date.now();
@@ -125,7 +157,11 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
 
     let calls = 0;
     const slow = async () => void (calls++, await new Promise((resolve) => setTimeout(resolve, 20)));
-    const draining = new DeliveryWorker(database.prisma, engine, slow, log, { batch: 5, concurrency: 1, idlePollMs: 10 });
+    const draining = new DeliveryWorker(database.prisma, engine, slow, log, {
+      batch: 5,
+      concurrency: 1,
+      idlePollMs: 10,
+    });
     draining.start();
     await waitFor(async () => calls > 0, 10_000, "the worker to take a batch");
     await draining.stop();
@@ -152,25 +188,41 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
     await worker.drain();
     const backlog = await deliveryBacklog(database.prisma);
     expect(backlog.waiting).toBe(0);
-    expect(backlog.dead).toEqual([{ id: "bad", name: "issue_comment", attempts: 2, lastError: "handler broke on bad", deadAt: expect.any(Date) }]);
+    expect(backlog.dead).toEqual([
+      { id: "bad", name: "issue_comment", attempts: 2, lastError: "handler broke on bad", deadAt: expect.any(Date) },
+    ]);
   });
 
   it("purges dead deliveries 30 days after they died (they hold comment text) and keeps younger ones", async () => {
     // Dead the way the worker makes them (its own write of deadAt), then aged by the clock the purge is given.
     await storeDeliveries([delivery("died-now")]);
-    const failing = new DeliveryWorker(database.prisma, engine, async () => {
-      throw new Error("broke");
-    }, log, { maxAttempts: 1 });
+    const failing = new DeliveryWorker(
+      database.prisma,
+      engine,
+      async () => {
+        throw new Error("broke");
+      },
+      log,
+      { maxAttempts: 1 },
+    );
     await failing.drain();
-    expect(await database.prisma.delivery.findUnique({ where: { id: "died-now" } })).toMatchObject({ deadAt: expect.any(Date) });
+    expect(await database.prisma.delivery.findUnique({ where: { id: "died-now" } })).toMatchObject({
+      deadAt: expect.any(Date),
+    });
     const day = 24 * 60 * 60_000;
     expect(await purgeExpiredDeliveries(database.prisma, new Date(Date.now() + 29 * day))).toBe(0);
     expect(await purgeExpiredDeliveries(database.prisma, new Date(Date.now() + 31 * day))).toBe(1);
 
     // The worker purges as it drains.
     await storeDeliveries([delivery("old"), delivery("young")]);
-    await database.prisma.delivery.update({ where: { id: "old" }, data: { deadAt: new Date(Date.now() - 31 * day), lastError: "x" } });
-    await database.prisma.delivery.update({ where: { id: "young" }, data: { deadAt: new Date(Date.now() - 29 * day), lastError: "y" } });
+    await database.prisma.delivery.update({
+      where: { id: "old" },
+      data: { deadAt: new Date(Date.now() - 31 * day), lastError: "x" },
+    });
+    await database.prisma.delivery.update({
+      where: { id: "young" },
+      data: { deadAt: new Date(Date.now() - 29 * day), lastError: "y" },
+    });
     await new DeliveryWorker(database.prisma, engine, async () => {}, log).drain();
     expect((await database.prisma.delivery.findMany({ select: { id: true } })).map((row) => row.id)).toEqual(["young"]);
   });

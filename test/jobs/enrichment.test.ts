@@ -12,13 +12,26 @@ import { ENRICH_JOBS, ofProvider } from "../../src/store/helpdesk-jobs.js";
 import { applySourceChange, purgeRepositories } from "../../src/store/links.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { testProbot } from "../support/github.js";
-import { claimEnrichJobs, conversation, issueRef, lanesFor, useFakeHelpdesks, type LaneOptions } from "../support/reopen.js";
+import {
+  claimEnrichJobs,
+  conversation,
+  issueRef,
+  lanesFor,
+  useFakeHelpdesks,
+  type LaneOptions,
+} from "../support/reopen.js";
 import { waitFor } from "../support/wait.js";
 import type { IssueRef } from "../../src/domain/refs.js";
 import type { FakeFront } from "../providers/front/fake-server.js";
 import type { FakeHelpScout } from "../providers/helpscout/fake-server.js";
 
-const FAST: ReopenWorkerOptions = { leaseMs: 2_000, idlePollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200, maxAttempts: 3 };
+const FAST: ReopenWorkerOptions = {
+  leaseMs: 2_000,
+  idlePollMs: 50,
+  backoffBaseMs: 20,
+  backoffMaxMs: 200,
+  maxAttempts: 3,
+};
 const KEY = "test webhook secret";
 const POSTED = new Date("2026-12-30T10:00:00Z");
 
@@ -44,7 +57,10 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
     await database.close();
   });
 
-  function startWorker(providers: readonly ProviderId[] = PROVIDERS, options: ReopenWorkerOptions & LaneOptions = {}): ReopenWorker {
+  function startWorker(
+    providers: readonly ProviderId[] = PROVIDERS,
+    options: ReopenWorkerOptions & LaneOptions = {},
+  ): ReopenWorker {
     const log = pino({ level: "debug" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
     const probot = testProbot();
     const lanes = lanesFor(providers.map(fake), { timeoutMs: 1_000, ...options });
@@ -53,7 +69,11 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
       if (failLabels) throw failLabels;
       relabelled.push(...issues.map((issue) => `#${issue.number}`));
     };
-    const worker = new ReopenWorker(database.prisma, database.engine, lanes, (id) => probot.auth(id), log, { ...FAST, ...options, enrichment: { customerKey: KEY, applyLabels } });
+    const worker = new ReopenWorker(database.prisma, database.engine, lanes, (id) => probot.auth(id), log, {
+      ...FAST,
+      ...options,
+      enrichment: { customerKey: KEY, applyLabels },
+    });
     workers.push(worker);
     worker.start();
     return worker;
@@ -71,34 +91,60 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
 
   const jobs = () => database.prisma.enrichJob.findMany({ orderBy: { id: "asc" } });
   const settled = () =>
-    waitFor(async () => {
-      const rows = await jobs();
-      return rows.length > 0 && rows.every((row) => row.state === "done" || row.state === "dead") && rows;
-    }, 20_000, "every enrichment job settled");
+    waitFor(
+      async () => {
+        const rows = await jobs();
+        return rows.length > 0 && rows.every((row) => row.state === "done" || row.state === "dead") && rows;
+      },
+      20_000,
+      "every enrichment job settled",
+    );
   const linkRow = (conversationId: string) =>
-    database.prisma.link.findMany({ where: { conversationId }, orderBy: { issueId: "asc" }, select: { team: true, tags: true, customerHash: true, conversationCreatedAt: true, enrichedAt: true } });
-  const reads = (provider: ProviderId) => fake(provider).http.requests.filter((request) => request.method === "GET").map((request) => `GET ${request.path.replace(/\?.*$/, "")}`);
+    database.prisma.link.findMany({
+      where: { conversationId },
+      orderBy: { issueId: "asc" },
+      select: { team: true, tags: true, customerHash: true, conversationCreatedAt: true, enrichedAt: true },
+    });
+  const reads = (provider: ProviderId) =>
+    fake(provider)
+      .http.requests.filter((request) => request.method === "GET")
+      .map((request) => `GET ${request.path.replace(/\?.*$/, "")}`);
 
-  it.each(["front", "helpscout"] as const)("reads a merged %s conversation's survivor: the link moves to it with the survivor's team", async (provider) => {
-    const [old, survivor] = [conversation(provider, 60), conversation(provider, 61)];
-    const helpdesk = fake(provider) as FakeFront | FakeHelpScout;
-    helpdesk.seed({ id: survivor.conversationId, team: "Billing", tags: ["merged"], customerId: "8001" });
-    helpdesk.merge(old.conversationId, survivor.conversationId);
-    await link(60, [old]);
-    startWorker([provider]);
-    await settled();
-    expect(await linkRow(survivor.conversationId)).toMatchObject([{ team: "Billing", tags: JSON.stringify(["merged"]) }]);
-    expect(await database.prisma.link.count({ where: { conversationId: old.conversationId } })).toBe(0);
-    // The survivor's details came with the redirected read: it is not read a second time.
-    expect(reads(provider).filter((read) => read.includes(survivor.conversationId) && !read.endsWith("/inboxes"))).toHaveLength(1);
-    expect(relabelled).toEqual(["#60"]);
-  });
+  it.each(["front", "helpscout"] as const)(
+    "reads a merged %s conversation's survivor: the link moves to it with the survivor's team",
+    async (provider) => {
+      const [old, survivor] = [conversation(provider, 60), conversation(provider, 61)];
+      const helpdesk = fake(provider) as FakeFront | FakeHelpScout;
+      helpdesk.seed({ id: survivor.conversationId, team: "Billing", tags: ["merged"], customerId: "8001" });
+      helpdesk.merge(old.conversationId, survivor.conversationId);
+      await link(60, [old]);
+      startWorker([provider]);
+      await settled();
+      expect(await linkRow(survivor.conversationId)).toMatchObject([
+        { team: "Billing", tags: JSON.stringify(["merged"]) },
+      ]);
+      expect(await database.prisma.link.count({ where: { conversationId: old.conversationId } })).toBe(0);
+      // The survivor's details came with the redirected read: it is not read a second time.
+      expect(
+        reads(provider).filter((read) => read.includes(survivor.conversationId) && !read.endsWith("/inboxes")),
+      ).toHaveLength(1);
+      expect(relabelled).toEqual(["#60"]);
+    },
+  );
 
   it("reads each linked conversation's team, tags, customer and creation time from every helpdesk onto its links, then relabels the issue", async () => {
     const links = PROVIDERS.map((provider) => conversation(provider, 1));
-    for (const [n, item] of links.entries()) fake(item.provider).seed({ id: item.conversationId, team: `Team ${n}`, tags: ["bug", `tag-${n}`], customerId: `${7000 + n}` });
+    for (const [n, item] of links.entries())
+      fake(item.provider).seed({
+        id: item.conversationId,
+        team: `Team ${n}`,
+        tags: ["bug", `tag-${n}`],
+        customerId: `${7000 + n}`,
+      });
     await link(1, links);
-    expect((await jobs()).map((row) => `${row.provider} ${row.state}`).sort()).toEqual(links.map((item) => `${item.provider} pending`).sort());
+    expect((await jobs()).map((row) => `${row.provider} ${row.state}`).sort()).toEqual(
+      links.map((item) => `${item.provider} pending`).sort(),
+    );
 
     startWorker();
     await settled();
@@ -115,8 +161,16 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
     }
     expect((await jobs()).map((row) => row.state)).toEqual(PROVIDERS.map(() => "done"));
     // Each provider's conversation, then its team by id: two reads, no write.
-    expect(reads("zendesk")).toEqual(["GET /api/v2/tickets/4001.json", expect.stringMatching(/^GET \/api\/v2\/groups\/\d+\.json$/)]);
-    for (const provider of PROVIDERS) expect(fake(provider).http.requests.filter((request) => request.method !== "GET" && !request.path.includes("oauth2/token"))).toEqual([]);
+    expect(reads("zendesk")).toEqual([
+      "GET /api/v2/tickets/4001.json",
+      expect.stringMatching(/^GET \/api\/v2\/groups\/\d+\.json$/),
+    ]);
+    for (const provider of PROVIDERS)
+      expect(
+        fake(provider).http.requests.filter(
+          (request) => request.method !== "GET" && !request.path.includes("oauth2/token"),
+        ),
+      ).toEqual([]);
     expect(new Set(relabelled)).toEqual(new Set(["#1"]));
     // The customer id itself is never stored.
     const stored = JSON.stringify(await database.prisma.link.findMany());
@@ -143,8 +197,16 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
     const [row] = await settled();
     expect(row).toMatchObject({ state: "dead", lastStatus: 404, attempts: 1 });
     expect(row!.lastError).toContain("404");
-    expect(await linkRow(item.conversationId)).toEqual([{ team: null, tags: null, customerHash: null, conversationCreatedAt: null, enrichedAt: null }]);
-    expect(logs.some((line) => line.startsWith(`enrichment: job ${row!.id} (Freshdesk conversation ${item.conversationId}) cannot be done; dead:`))).toBe(true);
+    expect(await linkRow(item.conversationId)).toEqual([
+      { team: null, tags: null, customerHash: null, conversationCreatedAt: null, enrichedAt: null },
+    ]);
+    expect(
+      logs.some((line) =>
+        line.startsWith(
+          `enrichment: job ${row!.id} (Freshdesk conversation ${item.conversationId}) cannot be done; dead:`,
+        ),
+      ),
+    ).toBe(true);
     expect(relabelled).toEqual([]);
   });
 
@@ -172,7 +234,13 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
     // Marked, and due now: the next sweep applies them.
     expect(issue.labelsStaleAt).toBeInstanceOf(Date);
     expect(issue.labelsDueAt!.getTime()).toBeLessThanOrEqual(Date.now());
-    expect(logs.some((line) => line.includes("could not apply the labels after reading Help Scout conversation") && line.includes("the next sweep applies them"))).toBe(true);
+    expect(
+      logs.some(
+        (line) =>
+          line.includes("could not apply the labels after reading Help Scout conversation") &&
+          line.includes("the next sweep applies them"),
+      ),
+    ).toBe(true);
   });
 
   it("jobs of a helpdesk without credentials wait (pending), and run once it is configured", async () => {
@@ -205,11 +273,20 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
     // One call every half second, all five claimed at once: the last waits in the lane for about four leases of 600 ms,
     // and each run then spends more than three leases applying its labels.
     labelsTakeMs = 2_000;
-    startWorker(["zendesk"], { leaseMs: 600, lookaheadSeconds: 10, budgets: { zendesk: { requests: 2, intervalMs: 1_000 } } });
+    startWorker(["zendesk"], {
+      leaseMs: 600,
+      lookaheadSeconds: 10,
+      budgets: { zendesk: { requests: 2, intervalMs: 1_000 } },
+    });
     const rows = await settled();
 
-    expect(rows.map((row) => `${row.conversationId} ${row.state} ${row.attempts}`)).toEqual(items.map((item) => `${item.conversationId} done 1`));
-    for (const item of items) expect(reads("zendesk").filter((path) => path === `GET /api/v2/tickets/${item.conversationId}.json`)).toHaveLength(1);
+    expect(rows.map((row) => `${row.conversationId} ${row.state} ${row.attempts}`)).toEqual(
+      items.map((item) => `${item.conversationId} done 1`),
+    );
+    for (const item of items)
+      expect(
+        reads("zendesk").filter((path) => path === `GET /api/v2/tickets/${item.conversationId}.json`),
+      ).toHaveLength(1);
     await waitFor(() => Promise.resolve(relabelled.length === items.length), 10_000, "every issue relabelled");
     expect(relabelled.sort()).toEqual(["#21", "#22", "#23", "#24", "#25"]);
     expect(logs.filter((line) => /lease|ran out|taken over/i.test(line))).toEqual([]);
@@ -224,7 +301,13 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
     fake("zendesk").seed({ id: item.conversationId, team: "Billing", tags: [], customerId: "30" });
     await link(30, [item]);
     const log = pino({ level: "debug" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
-    const leases = new LeaseHolder<number>(database.prisma, database.engine, ENRICH_JOBS, { owner: "w1", leaseMs: 60_000 }, log);
+    const leases = new LeaseHolder<number>(
+      database.prisma,
+      database.engine,
+      ENRICH_JOBS,
+      { owner: "w1", leaseMs: 60_000 },
+      log,
+    );
     const [claimed] = await leases.claim(1, { where: ofProvider("zendesk") });
     const [job] = await readClaimedEnrichJobs(database.prisma, [claimed!.key], "w1");
     // The heartbeat fires as the read's transaction commits, before the run goes on.
@@ -239,7 +322,12 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
         };
       },
     });
-    const kind = enrichmentJobs(heartbeatAtCommit, log, { customerKey: KEY, applyLabels: () => Promise.resolve() }, { settings: QUEUES.enrichment, lookaheadSeconds: 2 });
+    const kind = enrichmentJobs(
+      heartbeatAtCommit,
+      log,
+      { customerKey: KEY, applyLabels: () => Promise.resolve() },
+      { settings: QUEUES.enrichment, lookaheadSeconds: 2 },
+    );
     const [lane] = lanesFor([fake("zendesk")], { timeoutMs: 1_000 });
     await kind.run(job!, { lane: lane!, leases, send: (_, call) => call() });
 
@@ -260,17 +348,48 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
   it("a link added while its conversation is being read makes the job run again, so the new link gets the details", async () => {
     const item = conversation("zendesk", 9);
     await link(9, [item]);
-    const [claimed] = await claimEnrichJobs(database.prisma, database.engine, { provider: "zendesk", limit: 5, leaseMs: 60_000, owner: "w1" });
+    const [claimed] = await claimEnrichJobs(database.prisma, database.engine, {
+      provider: "zendesk",
+      limit: 5,
+      leaseMs: 60_000,
+      owner: "w1",
+    });
     await link(10, [item]); // arrives after the read began
-    expect(await recordEnrichment(database.prisma, claimed!, "w1", { team: "Billing", tags: [], customerHash: null, conversationCreatedAt: null })).toHaveLength(2);
+    expect(
+      await recordEnrichment(database.prisma, claimed!, "w1", {
+        team: "Billing",
+        tags: [],
+        customerHash: null,
+        conversationCreatedAt: null,
+      }),
+    ).toHaveLength(2);
     const [row] = await jobs();
     expect(row).toMatchObject({ state: "pending", generation: 1, lockedBy: null });
     // The same run's result on a job another worker took over is not recorded.
-    expect(await recordEnrichment(database.prisma, claimed!, "w1", { team: "Other", tags: [], customerHash: null, conversationCreatedAt: null })).toBeNull();
+    expect(
+      await recordEnrichment(database.prisma, claimed!, "w1", {
+        team: "Other",
+        tags: [],
+        customerHash: null,
+        conversationCreatedAt: null,
+      }),
+    ).toBeNull();
     expect((await linkRow(item.conversationId)).map((link) => link.team)).toEqual(["Billing", "Billing"]);
     // The next run, with no new link meanwhile, finishes it.
-    const [again] = await claimEnrichJobs(database.prisma, database.engine, { provider: "zendesk", limit: 5, leaseMs: 60_000, owner: "w2" });
-    expect(await recordEnrichment(database.prisma, again!, "w2", { team: "Billing", tags: [], customerHash: null, conversationCreatedAt: null })).toEqual([]);
+    const [again] = await claimEnrichJobs(database.prisma, database.engine, {
+      provider: "zendesk",
+      limit: 5,
+      leaseMs: 60_000,
+      owner: "w2",
+    });
+    expect(
+      await recordEnrichment(database.prisma, again!, "w2", {
+        team: "Billing",
+        tags: [],
+        customerHash: null,
+        conversationCreatedAt: null,
+      }),
+    ).toEqual([]);
     expect((await jobs())[0]).toMatchObject({ state: "done", generation: 1 });
     // A new link to a conversation already read asks for it again.
     await link(11, [item]);
@@ -282,11 +401,19 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
     const kept = conversation("zendesk", 13);
     await link(12, [gone]);
     await link(13, [kept]);
-    await applySourceChange(database.prisma, { issue: issueRef(12), source: { kind: "comment", key: "12" }, event: { action: "deleted" }, createdAt: POSTED, links: [] });
+    await applySourceChange(database.prisma, {
+      issue: issueRef(12),
+      source: { kind: "comment", key: "12" },
+      event: { action: "deleted" },
+      createdAt: POSTED,
+      links: [],
+    });
     fake("zendesk").seed({ id: kept.conversationId, team: "Billing", tags: [], customerId: "13" });
     startWorker(["zendesk"]);
     // The unlinked conversation's job is dropped without a call; the other is read.
-    expect((await settled()).map((row) => `${row.conversationId} ${row.state}`)).toEqual([`${kept.conversationId} done`]);
+    expect((await settled()).map((row) => `${row.conversationId} ${row.state}`)).toEqual([
+      `${kept.conversationId} done`,
+    ]);
     expect(reads("zendesk").filter((path) => path.includes(gone.conversationId))).toEqual([]);
 
     await purgeRepositories(database.prisma, { installationId: 77n });

@@ -35,38 +35,58 @@ describe("HelpdeskLanes: pacing by the helpdesk's headers", () => {
   let lanes: HelpdeskLanes | undefined;
   afterEach(() => lanes?.stop());
 
-  it("speeds up to the limit the headers announce, past a slow default, and sends nothing the helpdesk refuses", { timeout: 15_000 }, async () => {
-    const fake = fakes.get("intercom")!;
-    // 40 per 2 s fixed windows, announced in Intercom's headers; the lane starts from 2 per second.
-    fake.http.enforceRateLimit({ requests: 40, windowMs: 2_000, kind: "window" });
-    const [lane] = lanesFor([fake], { budgets: { intercom: { requests: 2, intervalMs: 1_000 } } });
-    lanes = new HelpdeskLanes([lane!], pino({ level: "silent" }), () => undefined);
-    const reads = Array.from({ length: 100 }, (_, i) => conversation("intercom", i + 1));
-    for (const read of reads) fake.seed({ id: read.conversationId });
-    const started = Date.now();
-    await Promise.all(reads.map((read) => lanes!.send("intercom", "read", () => lane!.client.readConversation({ account: read.account, conversationId: read.conversationId }))));
-    const seconds = (Date.now() - started) / 1000;
-    // At the default, 100 reads take 50 s; at the announced 20 a second, two windows and a half at most.
-    expect(seconds).toBeLessThan(6.5);
-    expect(fake.http.rateLimitedCount).toBe(0);
-    expect(fake.http.requests).toHaveLength(100);
-  });
+  it(
+    "speeds up to the limit the headers announce, past a slow default, and sends nothing the helpdesk refuses",
+    { timeout: 15_000 },
+    async () => {
+      const fake = fakes.get("intercom")!;
+      // 40 per 2 s fixed windows, announced in Intercom's headers; the lane starts from 2 per second.
+      fake.http.enforceRateLimit({ requests: 40, windowMs: 2_000, kind: "window" });
+      const [lane] = lanesFor([fake], { budgets: { intercom: { requests: 2, intervalMs: 1_000 } } });
+      lanes = new HelpdeskLanes([lane!], pino({ level: "silent" }), () => undefined);
+      const reads = Array.from({ length: 100 }, (_, i) => conversation("intercom", i + 1));
+      for (const read of reads) fake.seed({ id: read.conversationId });
+      const started = Date.now();
+      await Promise.all(
+        reads.map((read) =>
+          lanes!.send("intercom", "read", () =>
+            lane!.client.readConversation({ account: read.account, conversationId: read.conversationId }),
+          ),
+        ),
+      );
+      const seconds = (Date.now() - started) / 1000;
+      // At the default, 100 reads take 50 s; at the announced 20 a second, two windows and a half at most.
+      expect(seconds).toBeLessThan(6.5);
+      expect(fake.http.rateLimitedCount).toBe(0);
+      expect(fake.http.requests).toHaveLength(100);
+    },
+  );
 
-  it("Zendesk: reads draw on the account-wide budget only, so they never wait for the ticket-update budget", { timeout: 15_000 }, async () => {
-    const fake = fakes.get("zendesk")!;
-    const [lane] = lanesFor([fake], { writeBudgets: { zendesk: { requests: 1, intervalMs: 60_000 } } });
-    lanes = new HelpdeskLanes([lane!], pino({ level: "silent" }), () => undefined);
-    const tickets = Array.from({ length: 10 }, (_, i) => conversation("zendesk", i + 1));
-    for (const ticket of tickets) fake.seed({ id: ticket.conversationId, open: false });
-    const ref = (n: number) => ({ account: tickets[n]!.account, conversationId: tickets[n]!.conversationId });
-    // Two writes: the second waits a minute for the update budget. Eight reads behind them in time.
-    const writes = [0, 1].map((n) => lanes!.send("zendesk", "note", () => lane!.client.addNote(ref(n), "note")).catch(() => "stopped"));
-    const started = Date.now();
-    await Promise.all([2, 3, 4, 5, 6, 7, 8, 9].map((n) => lanes!.send("zendesk", "read", () => lane!.client.readConversation(ref(n)))));
-    expect(Date.now() - started).toBeLessThan(2_000);
-    expect(fake.http.requestsTo("PUT", /tickets/)).toHaveLength(1);
-    expect(fake.http.requestsTo("GET", /tickets/)).toHaveLength(8);
-    lanes.stop();
-    expect(await writes[1]).toBe("stopped");
-  });
+  it(
+    "Zendesk: reads draw on the account-wide budget only, so they never wait for the ticket-update budget",
+    { timeout: 15_000 },
+    async () => {
+      const fake = fakes.get("zendesk")!;
+      const [lane] = lanesFor([fake], { writeBudgets: { zendesk: { requests: 1, intervalMs: 60_000 } } });
+      lanes = new HelpdeskLanes([lane!], pino({ level: "silent" }), () => undefined);
+      const tickets = Array.from({ length: 10 }, (_, i) => conversation("zendesk", i + 1));
+      for (const ticket of tickets) fake.seed({ id: ticket.conversationId, open: false });
+      const ref = (n: number) => ({ account: tickets[n]!.account, conversationId: tickets[n]!.conversationId });
+      // Two writes: the second waits a minute for the update budget. Eight reads behind them in time.
+      const writes = [0, 1].map((n) =>
+        lanes!.send("zendesk", "note", () => lane!.client.addNote(ref(n), "note")).catch(() => "stopped"),
+      );
+      const started = Date.now();
+      await Promise.all(
+        [2, 3, 4, 5, 6, 7, 8, 9].map((n) =>
+          lanes!.send("zendesk", "read", () => lane!.client.readConversation(ref(n))),
+        ),
+      );
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(fake.http.requestsTo("PUT", /tickets/)).toHaveLength(1);
+      expect(fake.http.requestsTo("GET", /tickets/)).toHaveLength(8);
+      lanes.stop();
+      expect(await writes[1]).toBe("stopped");
+    },
+  );
 });

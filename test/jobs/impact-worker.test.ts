@@ -23,7 +23,14 @@ describe.each(ENGINES)("the dashboard's counts in the background on %s", (engine
         source: { kind: "comment", key: String(number) },
         event: { action: "created", version: at },
         createdAt: at,
-        links: [{ provider: "zendesk", account: "acme", conversationId: String(number), url: `https://acme.zendesk.com/agent/tickets/${number}` }],
+        links: [
+          {
+            provider: "zendesk",
+            account: "acme",
+            conversationId: String(number),
+            url: `https://acme.zendesk.com/agent/tickets/${number}`,
+          },
+        ],
       });
     }
   });

@@ -16,7 +16,8 @@ const HOUR = 60 * 60_000;
 const WEEKLY = "reported: weekly";
 const { owner: OWNER, name: REPO } = REPOSITORY;
 const ago = (days: number) => new Date(NOW.getTime() - days * DAY);
-const labelPath = (number: number, name: string) => `/repos/${OWNER}/${REPO}/issues/${number}/labels/${encodeURIComponent(name)}`;
+const labelPath = (number: number, name: string) =>
+  `/repos/${OWNER}/${REPO}/issues/${number}/labels/${encodeURIComponent(name)}`;
 
 describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
   let database: Database;
@@ -38,27 +39,56 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
     const log = pino({ level: "debug" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
     const probot = testProbot();
     return new LabelSweepWorker(
-      { prisma: database.prisma, target: database.target, github: (id) => probot.auth(id), configs: new RepoConfigCache(database.prisma, log), log, now: () => clock },
+      {
+        prisma: database.prisma,
+        target: database.target,
+        github: (id) => probot.auth(id),
+        configs: new RepoConfigCache(database.prisma, log),
+        log,
+        now: () => clock,
+      },
       { intervalMs: HOUR, ...options },
     );
   }
 
   /** Issue `number` with reports posted `ages` days ago, carrying closeloop's `frequency` label, due at `due`. */
-  async function issue(number: number, ages: number[], frequency: "weekly" | null, due: Date | null, team: string | null = null): Promise<void> {
+  async function issue(
+    number: number,
+    ages: number[],
+    frequency: "weekly" | null,
+    due: Date | null,
+    team: string | null = null,
+  ): Promise<void> {
     await applySourceChange(database.prisma, {
       issue: issueRef(number),
       source: { kind: "comment", key: String(number) },
       event: { action: "created", version: ago(30) },
       createdAt: ago(30),
-      links: ages.map((_, n) => ({ provider: "zendesk", account: "acme", conversationId: `${number}0${n}`, url: `https://acme.zendesk.com/agent/tickets/${number}0${n}` })),
+      links: ages.map((_, n) => ({
+        provider: "zendesk",
+        account: "acme",
+        conversationId: `${number}0${n}`,
+        url: `https://acme.zendesk.com/agent/tickets/${number}0${n}`,
+      })),
     });
     const links = await database.prisma.link.findMany({ where: { issue: { number } }, orderBy: { id: "asc" } });
-    for (const [n, link] of links.entries()) await database.prisma.link.update({ where: { id: link.id }, data: { linkedAt: ago(ages[n]!), team } });
-    const row = await database.prisma.issue.update({ where: { repositoryId_number: { repositoryId: REPOSITORY.id, number } }, data: { frequency, labelsDueAt: due } });
-    if (frequency) await database.prisma.issueLabel.create({ data: { issueId: row.id, key: WEEKLY, name: WEEKLY, present: true, seenAt: ago(20), applied: true } });
+    for (const [n, link] of links.entries())
+      await database.prisma.link.update({ where: { id: link.id }, data: { linkedAt: ago(ages[n]!), team } });
+    const row = await database.prisma.issue.update({
+      where: { repositoryId_number: { repositoryId: REPOSITORY.id, number } },
+      data: { frequency, labelsDueAt: due },
+    });
+    if (frequency)
+      await database.prisma.issueLabel.create({
+        data: { issueId: row.id, key: WEEKLY, name: WEEKLY, present: true, seenAt: ago(20), applied: true },
+      });
   }
 
-  function github(method: "delete" | "post", path: string, reply: { status?: number; body?: unknown; headers?: Record<string, string> } = {}): void {
+  function github(
+    method: "delete" | "post",
+    path: string,
+    reply: { status?: number; body?: unknown; headers?: Record<string, string> } = {},
+  ): void {
     const scope = nock(GITHUB_API);
     (method === "delete" ? scope.delete(path) : scope.post(path)).reply((uri, body) => {
       made.push(`${method.toUpperCase()} ${decodeURIComponent(uri)}${body ? ` ${JSON.stringify(body)}` : ""}`);
@@ -68,7 +98,8 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
 
   const issues = async () =>
     (await database.prisma.issue.findMany({ orderBy: { number: "asc" }, include: { labels: true } })).map(
-      (row) => `#${row.number} ${row.frequency ?? "none"}${row.labelsStaleAt ? " stale" : ""} due ${row.labelsDueAt?.toISOString() ?? "-"} ${row.labels.map((label) => `${label.name}:${label.present ? "on" : "off"}`).join(",")}`,
+      (row) =>
+        `#${row.number} ${row.frequency ?? "none"}${row.labelsStaleAt ? " stale" : ""} due ${row.labelsDueAt?.toISOString() ?? "-"} ${row.labels.map((label) => `${label.name}:${label.present ? "on" : "off"}`).join(",")}`,
     );
 
   it("takes the label off an issue whose reports stopped, with one DELETE, records its figures and sleeps until the next sweep", async () => {
@@ -79,9 +110,21 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
 
     expect(await worker().runOnce()).toEqual({ issues: 1, links: 2, changed: 1, batches: 1 });
     expect(made).toEqual([`DELETE ${labelPath(1, WEEKLY).replace(encodeURIComponent(WEEKLY), WEEKLY)}`]);
-    expect(await issues()).toEqual([`#1 none due - ${WEEKLY}:off`, `#2 weekly due ${new Date(NOW.getTime() + 12 * DAY).toISOString()} ${WEEKLY}:on`]);
-    expect(await readSweep(database.prisma)).toMatchObject({ runningSince: null, issues: 1, links: 2, changed: 1, error: null, nextRunAt: new Date(NOW.getTime() + HOUR) });
-    expect(logs.filter((line) => line.startsWith("label sweep: ")).map((line) => line.replace(/in [\d.]+s$/, "in …s"))).toEqual(["label sweep: 1 issue(s) due, 2 report(s), 1 relabelled, in …s"]);
+    expect(await issues()).toEqual([
+      `#1 none due - ${WEEKLY}:off`,
+      `#2 weekly due ${new Date(NOW.getTime() + 12 * DAY).toISOString()} ${WEEKLY}:on`,
+    ]);
+    expect(await readSweep(database.prisma)).toMatchObject({
+      runningSince: null,
+      issues: 1,
+      links: 2,
+      changed: 1,
+      error: null,
+      nextRunAt: new Date(NOW.getTime() + HOUR),
+    });
+    expect(
+      logs.filter((line) => line.startsWith("label sweep: ")).map((line) => line.replace(/in [\d.]+s$/, "in …s")),
+    ).toEqual(["label sweep: 1 issue(s) due, 2 report(s), 1 relabelled, in …s"]);
 
     // Not due again before the interval: no sweep, no call.
     clock = new Date(NOW.getTime() + HOUR - 1);
@@ -100,7 +143,9 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
 
     // A replica took the lease for the next sweep and died.
     clock = new Date(NOW.getTime() + HOUR);
-    expect(await claimSweep(database.prisma, database.engine, { owner: "crashed replica", leaseMs: 2 * 60_000 }, clock)).toBe(true);
+    expect(
+      await claimSweep(database.prisma, database.engine, { owner: "crashed replica", leaseMs: 2 * 60_000 }, clock),
+    ).toBe(true);
     expect(await worker().runOnce()).toBeNull();
     expect((await readSweep(database.prisma))!.runningSince).toEqual(clock);
     clock = new Date(clock.getTime() + 2 * 60_000 + 1);
@@ -111,14 +156,21 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
     await issue(1, [15, 20], "weekly", ago(0.5));
     await issue(2, [16, 17], "weekly", ago(0.5));
     nockConfig(OWNER, REPO, null);
-    github("delete", labelPath(1, WEEKLY), { status: 403, body: { message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again." }, headers: { "retry-after": "120" } });
+    github("delete", labelPath(1, WEEKLY), {
+      status: 403,
+      body: { message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again." },
+      headers: { "retry-after": "120" },
+    });
 
     await worker().runOnce();
     expect(made).toEqual([`DELETE /repos/${OWNER}/${REPO}/issues/1/labels/${WEEKLY}`]);
     const sweep = await readSweep(database.prisma);
     expect(sweep).toMatchObject({ nextRunAt: new Date(NOW.getTime() + 120_000), runningSince: null });
     expect(sweep!.error).toContain("rate limit");
-    expect(await issues()).toEqual([`#1 weekly due ${NOW.toISOString()} ${WEEKLY}:on`, `#2 weekly due ${NOW.toISOString()} ${WEEKLY}:on`]);
+    expect(await issues()).toEqual([
+      `#1 weekly due ${NOW.toISOString()} ${WEEKLY}:on`,
+      `#2 weekly due ${NOW.toISOString()} ${WEEKLY}:on`,
+    ]);
 
     clock = new Date(NOW.getTime() + 120_000);
     nockConfig(OWNER, REPO, null); // a new process: its config cache is empty
@@ -137,7 +189,13 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
     expect(await worker().runOnce()).toMatchObject({ issues: 2, changed: 2 });
     expect(await issues()).toEqual([`#1 weekly due ${NOW.toISOString()} ${WEEKLY}:on`, `#2 none due - ${WEEKLY}:off`]);
     expect((await readSweep(database.prisma))!.nextRunAt).toEqual(new Date(NOW.getTime() + 5 * 60_000));
-    expect(logs.some((line) => line.startsWith(`label sweep: could not apply the labels of ${OWNER}/${REPO}#1; trying again at the next sweep`))).toBe(true);
+    expect(
+      logs.some((line) =>
+        line.startsWith(
+          `label sweep: could not apply the labels of ${OWNER}/${REPO}#1; trying again at the next sweep`,
+        ),
+      ),
+    ).toBe(true);
   });
 
   it("applies the team labels of issues marked stale (the config changed), and brings the sweep forward when asked", async () => {
@@ -163,7 +221,10 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
     github("delete", labelPath(1, WEEKLY));
     await worker({ maxIssuesPerSweep: 1 }).runOnce();
     expect(await issues()).toEqual([`#1 none due - ${WEEKLY}:off`, `#2 weekly due ${NOW.toISOString()} ${WEEKLY}:on`]);
-    expect(await readSweep(database.prisma)).toMatchObject({ nextRunAt: new Date(NOW.getTime() + 5 * 60_000), error: "relabelled 1 issues, the most one sweep does; the rest follow in the next" });
+    expect(await readSweep(database.prisma)).toMatchObject({
+      nextRunAt: new Date(NOW.getTime() + 5 * 60_000),
+      error: "relabelled 1 issues, the most one sweep does; the rest follow in the next",
+    });
   });
 
   it("skips an installation GitHub gives no token for, with one log line, and leaves its issues due", async () => {
@@ -184,15 +245,26 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
     });
     expect(await sweeper.runOnce()).toMatchObject({ changed: 0 });
     expect(asked).toBe(1);
-    expect(logs).toEqual([`label sweep: cannot read the config of ${OWNER}/${REPO} (This installation has been suspended); its issues wait for the next sweep`]);
-    expect(await issues()).toEqual([`#1 weekly due ${ago(0.5).toISOString()} ${WEEKLY}:on`, `#2 weekly due ${ago(0.5).toISOString()} ${WEEKLY}:on`]);
+    expect(logs).toEqual([
+      `label sweep: cannot read the config of ${OWNER}/${REPO} (This installation has been suspended); its issues wait for the next sweep`,
+    ]);
+    expect(await issues()).toEqual([
+      `#1 weekly due ${ago(0.5).toISOString()} ${WEEKLY}:on`,
+      `#2 weekly due ${ago(0.5).toISOString()} ${WEEKLY}:on`,
+    ]);
     expect((await readSweep(database.prisma))!.nextRunAt).toEqual(new Date(NOW.getTime() + 5 * 60_000));
   });
 
   it("keeps an issue marked while label writes to its repository are paused, and applies it when the pause ends", async () => {
     await issue(1, [1], null, null, "Billing");
     await database.prisma.issue.updateMany({ data: { labelsStaleAt: ago(0.01), labelsDueAt: ago(0.01) } });
-    await database.prisma.labelError.create({ data: { repositoryId: REPOSITORY.id, message: "GitHub answered 403: Resource not accessible by integration", seenAt: new Date(NOW.getTime() - 10 * 60_000) } });
+    await database.prisma.labelError.create({
+      data: {
+        repositoryId: REPOSITORY.id,
+        message: "GitHub answered 403: Resource not accessible by integration",
+        seenAt: new Date(NOW.getTime() - 10 * 60_000),
+      },
+    });
     nockConfig(OWNER, REPO, null);
     expect(await worker().runOnce()).toMatchObject({ issues: 1, changed: 1 });
     expect(made).toEqual([]);
@@ -211,11 +283,28 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
   it("a sweep asked for while one runs comes right after it", async () => {
     expect(await claimSweep(database.prisma, database.engine, { owner: "replica a", leaseMs: 60_000 }, NOW)).toBe(true);
     await requestSweep(database.prisma, new Date(NOW.getTime() + 1_000));
-    await finishSweep(database.prisma, "replica a", { issues: 0, links: 0, changed: 0, durationMs: 2_000, error: null, nextRunAt: new Date(NOW.getTime() + HOUR) }, new Date(NOW.getTime() + 2_000));
+    await finishSweep(
+      database.prisma,
+      "replica a",
+      { issues: 0, links: 0, changed: 0, durationMs: 2_000, error: null, nextRunAt: new Date(NOW.getTime() + HOUR) },
+      new Date(NOW.getTime() + 2_000),
+    );
     expect((await readSweep(database.prisma))!.nextRunAt).toEqual(new Date(NOW.getTime() + 2_000));
     // Without a request meanwhile, the next is an interval away.
-    expect(await claimSweep(database.prisma, database.engine, { owner: "replica b", leaseMs: 60_000 }, new Date(NOW.getTime() + 3_000))).toBe(true);
-    await finishSweep(database.prisma, "replica b", { issues: 0, links: 0, changed: 0, durationMs: 1_000, error: null, nextRunAt: new Date(NOW.getTime() + HOUR) }, new Date(NOW.getTime() + 4_000));
+    expect(
+      await claimSweep(
+        database.prisma,
+        database.engine,
+        { owner: "replica b", leaseMs: 60_000 },
+        new Date(NOW.getTime() + 3_000),
+      ),
+    ).toBe(true);
+    await finishSweep(
+      database.prisma,
+      "replica b",
+      { issues: 0, links: 0, changed: 0, durationMs: 1_000, error: null, nextRunAt: new Date(NOW.getTime() + HOUR) },
+      new Date(NOW.getTime() + 4_000),
+    );
     expect((await readSweep(database.prisma))!.nextRunAt).toEqual(new Date(NOW.getTime() + HOUR));
   });
 });

@@ -16,7 +16,12 @@ const at = (hour: number) => `2026-12-31T${String(hour).padStart(2, "0")}:00:00Z
 function comment(id: number, ticket: number, hour: number): Record<string, any> {
   const payload = webhookExample<Record<string, any>>("issue_comment", "created");
   payload.installation = { id: 77, node_id: "x" };
-  Object.assign(payload.comment, { id, body: `Another customer: https://acme.zendesk.com/agent/tickets/${ticket}`, created_at: at(hour), updated_at: at(hour) });
+  Object.assign(payload.comment, {
+    id,
+    body: `Another customer: https://acme.zendesk.com/agent/tickets/${ticket}`,
+    created_at: at(hour),
+    updated_at: at(hour),
+  });
   Object.assign(payload.issue, { labels: [], updated_at: at(hour) });
   return payload;
 }
@@ -26,14 +31,27 @@ describe.each(ENGINES)("the label job on %s", (engine) => {
   const labelCalls: string[] = [];
   const worker = (options: LabelWorkerOptions = {}) =>
     new LabelWorker(
-      { prisma: harness.database.prisma, engine: harness.database.engine, github: (id) => harness.probot.auth(id), configs: harness.deps.configs, log: pino({ level: "silent" }), now: () => TEST_NOW },
+      {
+        prisma: harness.database.prisma,
+        engine: harness.database.engine,
+        github: (id) => harness.probot.auth(id),
+        configs: harness.deps.configs,
+        log: pino({ level: "silent" }),
+        now: () => TEST_NOW,
+      },
       { coalesceMs: 0, ...options },
     );
   const issue = () => harness.database.prisma.issue.findFirstOrThrow();
   const nockLabel = (method: "post", path: string, status = 200) =>
     nock(GITHUB_API)
       .post(path)
-      .reply(status, (uri, body) => (labelCalls.push(`${method.toUpperCase()} ${decodeURIComponent(uri)} ${JSON.stringify(body)}`), status === 200 || status === 201 ? [] : { message: "boom" }));
+      .reply(
+        status,
+        (uri, body) => (
+          labelCalls.push(`${method.toUpperCase()} ${decodeURIComponent(uri)} ${JSON.stringify(body)}`),
+          status === 200 || status === 201 ? [] : { message: "boom" }
+        ),
+      );
 
   beforeEach(async () => {
     harness = await startHarness(engine);
@@ -60,7 +78,12 @@ describe.each(ENGINES)("the label job on %s", (engine) => {
       `POST /repos/${OWNER}/${REPO}/labels {"name":"${DAILY}","color":"b60205","description":"closeloop: 5+ customer reports in the last 7 days"}`,
       `POST /repos/${OWNER}/${REPO}/issues/1/labels {"labels":["${DAILY}"]}`,
     ]);
-    expect(await issue()).toMatchObject({ labelsWantedAt: null, labelsLockedBy: null, labelsAttempts: 0, frequency: "daily" });
+    expect(await issue()).toMatchObject({
+      labelsWantedAt: null,
+      labelsLockedBy: null,
+      labelsAttempts: 0,
+      frequency: "daily",
+    });
     // Nothing left to do: no job, no call.
     expect(await worker().drain()).toBe(0);
   });
@@ -76,14 +99,29 @@ describe.each(ENGINES)("the label job on %s", (engine) => {
     nockConfig(OWNER, REPO, null);
     await receive(harness.probot, "issue_comment", comment(1, 101, 1));
     const { prisma } = harness.database;
-    const [claimed] = await claimLeases<{ key: number }>(prisma, harness.database.engine, LABEL_JOBS, { owner: "w", leaseMs: 60_000, limit: 5 });
+    const [claimed] = await claimLeases<{ key: number }>(prisma, harness.database.engine, LABEL_JOBS, {
+      owner: "w",
+      leaseMs: 60_000,
+      limit: 5,
+    });
     const [job] = await readClaimedLabelJobs(prisma, [claimed!.key]);
     const later = new Date(Date.now() + 5);
     await markLabelsWanted(prisma, [job!.issueId], later);
     expect(await updateLeased(prisma, LABEL_JOBS, "w", job!.issueId, labelsApplied(job!))).toBe(true);
     expect(await issue()).toMatchObject({ labelsWantedAt: later, labelsLockedBy: null });
 
-    const [again] = await readClaimedLabelJobs(prisma, (await claimLeases<{ key: number }>(prisma, harness.database.engine, LABEL_JOBS, { owner: "w", leaseMs: 60_000, limit: 5, where: undefined }, new Date(later.getTime() + 1))).map((row) => row.key));
+    const [again] = await readClaimedLabelJobs(
+      prisma,
+      (
+        await claimLeases<{ key: number }>(
+          prisma,
+          harness.database.engine,
+          LABEL_JOBS,
+          { owner: "w", leaseMs: 60_000, limit: 5, where: undefined },
+          new Date(later.getTime() + 1),
+        )
+      ).map((row) => row.key),
+    );
     expect(await updateLeased(prisma, LABEL_JOBS, "w", again!.issueId, labelsApplied(again!))).toBe(true);
     expect((await issue()).labelsWantedAt).toBeNull();
   });

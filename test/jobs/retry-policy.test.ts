@@ -9,23 +9,51 @@ const RETRYABLE: FailureKind = { retryable: true };
 
 describe("decideRetry: the one retry policy", () => {
   it.each<[string, FailureKind, number, ReturnType<typeof decideRetry>]>([
-    ["a permanent failure is dead at once, even with attempts left", { retryable: false }, 1, { retry: false, why: "permanent" }],
-    ["a permanent failure that named a wait is still dead", { retryable: false, retryAfterMs: 5_000 }, 1, { retry: false, why: "permanent" }],
+    [
+      "a permanent failure is dead at once, even with attempts left",
+      { retryable: false },
+      1,
+      { retry: false, why: "permanent" },
+    ],
+    [
+      "a permanent failure that named a wait is still dead",
+      { retryable: false, retryAfterMs: 5_000 },
+      1,
+      { retry: false, why: "permanent" },
+    ],
     ["the last attempt's retryable failure is dead", RETRYABLE, 5, { retry: false, why: "attempts" }],
     ["past the attempts (a lowered limit) is dead", RETRYABLE, 9, { retry: false, why: "attempts" }],
     ["attempt 1 waits the base", RETRYABLE, 1, { retry: true, delayMs: 1_000, at: new Date(NOW + 1_000) }],
     ["attempt 2 waits twice the base", RETRYABLE, 2, { retry: true, delayMs: 2_000, at: new Date(NOW + 2_000) }],
     ["attempt 3 waits four times the base", RETRYABLE, 3, { retry: true, delayMs: 4_000, at: new Date(NOW + 4_000) }],
     ["attempt 4 is capped at the maximum", RETRYABLE, 4, { retry: true, delayMs: 6_000, at: new Date(NOW + 6_000) }],
-    ["a named wait longer than the backoff wins", { retryable: true, retryAfterMs: 30_000 }, 1, { retry: true, delayMs: 30_000, at: new Date(NOW + 30_000) }],
-    ["a named wait longer than the cap wins too", { retryable: true, retryAfterMs: 60_000 }, 4, { retry: true, delayMs: 60_000, at: new Date(NOW + 60_000) }],
-    ["a named wait shorter than the backoff does not bring the retry sooner", { retryable: true, retryAfterMs: 100 }, 3, { retry: true, delayMs: 4_000, at: new Date(NOW + 4_000) }],
+    [
+      "a named wait longer than the backoff wins",
+      { retryable: true, retryAfterMs: 30_000 },
+      1,
+      { retry: true, delayMs: 30_000, at: new Date(NOW + 30_000) },
+    ],
+    [
+      "a named wait longer than the cap wins too",
+      { retryable: true, retryAfterMs: 60_000 },
+      4,
+      { retry: true, delayMs: 60_000, at: new Date(NOW + 60_000) },
+    ],
+    [
+      "a named wait shorter than the backoff does not bring the retry sooner",
+      { retryable: true, retryAfterMs: 100 },
+      3,
+      { retry: true, delayMs: 4_000, at: new Date(NOW + 4_000) },
+    ],
   ])("%s", (_, failure, attempts, decision) => {
     expect(decideRetry(failure, attempts, SETTINGS, NOW, TOP)).toEqual(decision);
   });
 
   it("a queue allowing one attempt (the sweep) never retries", () => {
-    expect(decideRetry(RETRYABLE, 1, { maxAttempts: 1, backoffBaseMs: 0, backoffMaxMs: 0 }, NOW, TOP)).toEqual({ retry: false, why: "attempts" });
+    expect(decideRetry(RETRYABLE, 1, { maxAttempts: 1, backoffBaseMs: 0, backoffMaxMs: 0 }, NOW, TOP)).toEqual({
+      retry: false,
+      why: "attempts",
+    });
   });
 });
 

@@ -40,7 +40,11 @@ describe("Worker: the poll loop, heartbeat and bounded stop every worker compose
     const took = Date.now() - from;
     expect(took).toBeGreaterThanOrEqual(290);
     expect(took).toBeLessThan(2_000);
-    expect(events).toEqual(["stopping", "log: test: stopped with work still in flight; its leases expire and another worker takes it over", "afterStop"]);
+    expect(events).toEqual([
+      "stopping",
+      "log: test: stopped with work still in flight; its leases expire and another worker takes it over",
+      "afterStop",
+    ]);
     expect(subject.running).toBe(false);
   }, 5_000);
 

@@ -16,9 +16,12 @@ describe.each(ENGINES)("the decay sweep's core on %s", (engine) => {
   let database: Database;
   let store: SweepStore;
   const issueRows = async () =>
-    (await database.prisma.issue.findMany({ orderBy: { number: "asc" }, select: { number: true, frequency: true, labelsDueAt: true } })).map(
-      (row) => `#${row.number} ${row.frequency ?? "none"} ${row.labelsDueAt?.toISOString() ?? "-"}`,
-    );
+    (
+      await database.prisma.issue.findMany({
+        orderBy: { number: "asc" },
+        select: { number: true, frequency: true, labelsDueAt: true },
+      })
+    ).map((row) => `#${row.number} ${row.frequency ?? "none"} ${row.labelsDueAt?.toISOString() ?? "-"}`);
 
   /** An issue with links posted `ages` days before NOW, last evaluated as `frequency`, due at `due`. */
   async function issue(number: number, ages: number[], frequency: string | null, due: Date | null): Promise<void> {
@@ -27,11 +30,17 @@ describe.each(ENGINES)("the decay sweep's core on %s", (engine) => {
       source: { kind: "comment", key: String(number) },
       event: { action: "created", version: ago(30) },
       createdAt: ago(30),
-      links: ages.map((_, n) => ({ provider: "zendesk", account: "acme", conversationId: `${number}-${n}`, url: `https://acme.zendesk.com/agent/tickets/${number}${n}` })),
+      links: ages.map((_, n) => ({
+        provider: "zendesk",
+        account: "acme",
+        conversationId: `${number}-${n}`,
+        url: `https://acme.zendesk.com/agent/tickets/${number}${n}`,
+      })),
     });
     // dated as posted
     const links = await database.prisma.link.findMany({ where: { issue: { number } }, orderBy: { id: "asc" } });
-    for (const [n, link] of links.entries()) await database.prisma.link.update({ where: { id: link.id }, data: { linkedAt: ago(ages[n]!) } });
+    for (const [n, link] of links.entries())
+      await database.prisma.link.update({ where: { id: link.id }, data: { linkedAt: ago(ages[n]!) } });
     await database.prisma.issue.updateMany({ where: { number }, data: { frequency, labelsDueAt: due } });
   }
 
@@ -58,7 +67,12 @@ describe.each(ENGINES)("the decay sweep's core on %s", (engine) => {
       "#4 weekly -",
     ]);
     // nothing is due any more
-    expect(await sweepDueIssues(store, NOW, () => DEFAULT_CONFIG.frequency)).toEqual({ issues: 0, links: 0, changed: 0, batches: 0 });
+    expect(await sweepDueIssues(store, NOW, () => DEFAULT_CONFIG.frequency)).toEqual({
+      issues: 0,
+      links: 0,
+      changed: 0,
+      batches: 0,
+    });
   });
 
   it("hands issues whose frequency changed to the applier; when it fails the sweep stops and they are due again later", async () => {
@@ -74,7 +88,10 @@ describe.each(ENGINES)("the decay sweep's core on %s", (engine) => {
     });
     await expect(sweep).rejects.toThrow("GitHub is down");
     expect(seen).toEqual([{ issueId: expect.any(Number), repositoryId: 10n, number: 1, from: "daily", to: "weekly" }]);
-    expect(await issueRows()).toEqual([`#1 daily ${new Date(NOW.getTime() + 60_000).toISOString()}`, `#2 weekly ${new Date(ago(2).getTime() + 14 * DAY + 1).toISOString()}`]);
+    expect(await issueRows()).toEqual([
+      `#1 daily ${new Date(NOW.getTime() + 60_000).toISOString()}`,
+      `#2 weekly ${new Date(ago(2).getTime() + 14 * DAY + 1).toISOString()}`,
+    ]);
   });
 
   it("counts only live links", async () => {
@@ -87,7 +104,11 @@ describe.each(ENGINES)("the decay sweep's core on %s", (engine) => {
   it("an applier that records the evaluation takes the issue out of the sweep", async () => {
     await issue(1, [1, 2, 3, 4, 8], "daily", ago(1));
     const figures = await sweepDueIssues(store, NOW, () => DEFAULT_CONFIG.frequency, {
-      applyChanged: (issues) => store.record(issues.map((changed) => ({ issueId: changed.issueId, frequency: changed.to, dueAt: null })), NOW),
+      applyChanged: (issues) =>
+        store.record(
+          issues.map((changed) => ({ issueId: changed.issueId, frequency: changed.to, dueAt: null })),
+          NOW,
+        ),
     });
     expect(figures.changed).toBe(1);
     expect(await issueRows()).toEqual(["#1 weekly -"]);

@@ -24,7 +24,12 @@ const LOOKUP = `query($login: String!, $number: Int!, $field: String!) { ${PROJE
 const CREATE_FIELD = `mutation($project: ID!, $name: String!) { createProjectV2Field(input: { projectId: $project, dataType: NUMBER, name: $name }) { projectV2Field { ... on ProjectV2Field { id } } } }`;
 const FIELDS = `query($project: ID!) { node(id: $project) { ... on ProjectV2 { fields(first: 100) { nodes { ... on ProjectV2FieldCommon { id name dataType databaseId } } } } } }`;
 const DELETE_FIELD = `mutation($field: ID!) { deleteProjectV2Field(input: { fieldId: $field }) { clientMutationId } }`;
-const numberField = (id: string, databaseId: number) => ({ id, name: "Customer reports", dataType: "NUMBER", databaseId });
+const numberField = (id: string, databaseId: number) => ({
+  id,
+  name: "Customer reports",
+  dataType: "NUMBER",
+  databaseId,
+});
 const ADD = `mutation($project: ID!, $content: ID!) { addProjectV2ItemById(input: { projectId: $project, contentId: $content }) { item { id } } }`;
 const SET = `mutation($project: ID!, $item: ID!, $field: ID!, $value: Float!) { updateProjectV2ItemFieldValue(input: { projectId: $project, itemId: $item, fieldId: $field, value: { number: $value } }) { projectV2Item { id } } }`;
 
@@ -37,7 +42,12 @@ const project = (field: { id: string; dataType: string } | null) => ({ owner: { 
 function comment(id: number, ticket: number, hour: number, issue: Record<string, unknown> = {}): Record<string, any> {
   const payload = webhookExample<Record<string, any>>("issue_comment", "created");
   payload.installation = { id: 77, node_id: "x" };
-  Object.assign(payload.comment, { id, body: `Customer: https://acme.zendesk.com/agent/tickets/${ticket}`, created_at: at(hour), updated_at: at(hour) });
+  Object.assign(payload.comment, {
+    id,
+    body: `Customer: https://acme.zendesk.com/agent/tickets/${ticket}`,
+    created_at: at(hour),
+    updated_at: at(hour),
+  });
   Object.assign(payload.issue, { labels: [], updated_at: at(hour) }, issue);
   return payload;
 }
@@ -47,15 +57,22 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
   const calls: { query: string; variables: Record<string, unknown> }[] = [];
   const lines: string[] = [];
   const log = pino({ level: "debug" }, { write: (line: string) => void lines.push(line) });
-  const workerDeps = () => ({ prisma: harness.database.prisma, github: (id: number) => harness.probot.auth(id), configs: harness.deps.configs, log });
-  const worker = (now = TEST_NOW) => new LabelWorker({ ...workerDeps(), engine: harness.database.engine, now: () => now }, { coalesceMs: 0 });
+  const workerDeps = () => ({
+    prisma: harness.database.prisma,
+    github: (id: number) => harness.probot.auth(id),
+    configs: harness.deps.configs,
+    log,
+  });
+  const worker = (now = TEST_NOW) =>
+    new LabelWorker({ ...workerDeps(), engine: harness.database.engine, now: () => now }, { coalesceMs: 0 });
   /** One POST /graphql answered with `data` (or with `errors`, as GitHub answers a missing project: HTTP 200). */
   const nockGraphql = (answer: { data?: unknown; errors?: unknown[] }, headers: Record<string, string> = {}) =>
     nock(GITHUB_API)
       .post("/graphql")
       .reply(200, (_uri, body) => (calls.push(body as (typeof calls)[number]), answer), headers);
   const issue = () => harness.database.prisma.issue.findFirstOrThrow();
-  const link = async (id: number, ticket: number, issue?: Record<string, unknown>) => receive(harness.probot, "issue_comment", comment(id, ticket, id, issue));
+  const link = async (id: number, ticket: number, issue?: Record<string, unknown>) =>
+    receive(harness.probot, "issue_comment", comment(id, ticket, id, issue));
 
   /** The issue's first link, added to the project whose number field exists (item PVTI_1, value 1); calls forgotten. */
   const linkFirst = async () => {
@@ -97,7 +114,15 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
     await link(1, 101);
     nockGraphql({ data: project(null) });
     nockGraphql({ data: { createProjectV2Field: { projectV2Field: { id: "PVTF_1" } } } });
-    nockGraphql({ data: { node: { fields: { nodes: [{ id: "PVTF_T", name: "Title", dataType: "TITLE", databaseId: 1 }, numberField("PVTF_1", 7)] } } } });
+    nockGraphql({
+      data: {
+        node: {
+          fields: {
+            nodes: [{ id: "PVTF_T", name: "Title", dataType: "TITLE", databaseId: 1 }, numberField("PVTF_1", 7)],
+          },
+        },
+      },
+    });
     nockGraphql({ data: { addProjectV2ItemById: { item: { id: "PVTI_1" } } } });
     nockGraphql({ data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: "PVTI_1" } } } });
     expect(await worker().drain()).toBe(1);
@@ -110,7 +135,13 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
       { query: SET, variables: { project: "PVT_1", item: "PVTI_1", field: "PVTF_1", value: 1 } },
     ]);
     // The report leaves the 30-day window one millisecond after 30 days: then the sweep marks it.
-    expect(await issue()).toMatchObject({ nodeId: NODE_ID, projectKey: `${URL}#Customer reports`, projectItemId: "PVTI_1", projectValue: 1, projectDueAt: new Date(Date.parse(at(1)) + 30 * DAY + 1) });
+    expect(await issue()).toMatchObject({
+      nodeId: NODE_ID,
+      projectKey: `${URL}#Customer reports`,
+      projectItemId: "PVTI_1",
+      projectValue: 1,
+      projectDueAt: new Date(Date.parse(at(1)) + 30 * DAY + 1),
+    });
   });
 
   it("converges on one field when another replica created the same field at the same moment", async () => {
@@ -161,9 +192,19 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
     // The item is removed from the project and the stored node id no longer resolves: the add with it fails, the
     // lookup finds the issue's current id, and the add and set follow.
     calls.length = 0;
-    await harness.database.prisma.issue.updateMany({ data: { nodeId: "I_stale", projectItemId: null, projectKey: null, projectValue: null } });
+    await harness.database.prisma.issue.updateMany({
+      data: { nodeId: "I_stale", projectItemId: null, projectKey: null, projectValue: null },
+    });
     await link(2, 102, { node_id: undefined });
-    nockGraphql({ errors: [{ type: "NOT_FOUND", path: ["addProjectV2ItemById"], message: "Could not resolve to a node with the global id of 'I_stale'" }] });
+    nockGraphql({
+      errors: [
+        {
+          type: "NOT_FOUND",
+          path: ["addProjectV2ItemById"],
+          message: "Could not resolve to a node with the global id of 'I_stale'",
+        },
+      ],
+    });
     nockGraphql({ data: { ...project({ id: "PVTF_1", dataType: "NUMBER" }), repository: { issue: { id: "I_1" } } } });
     nockGraphql({ data: { addProjectV2ItemById: { item: { id: "PVTI_3" } } } });
     nockGraphql({ data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: "PVTI_3" } } } });
@@ -228,17 +269,29 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
     expect(await markProjectsDue(harness.database.prisma, later)).toBe(3);
     nockGraphql({
       data: { s0: { projectV2Item: { id: "PVTI_1" } }, s1: null, s2: { projectV2Item: { id: "PVTI_3" } } },
-      errors: [{ type: "NOT_FOUND", path: ["s1"], message: "Could not resolve to a node with the global id of 'PVTI_2'" }],
+      errors: [
+        { type: "NOT_FOUND", path: ["s1"], message: "Could not resolve to a node with the global id of 'PVTI_2'" },
+      ],
     });
     nockGraphql({ data: project({ id: "PVTF_1", dataType: "NUMBER" }) });
     nockGraphql({ data: { addProjectV2ItemById: { item: { id: "PVTI_4" } } } });
     nockGraphql({ data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: "PVTI_4" } } } });
     expect(await worker(later).drain()).toBe(3);
-    const set = (i: number) => `s${i}: updateProjectV2ItemFieldValue(input: { projectId: $project, itemId: $item${i}, fieldId: $field, value: { number: $value${i} } }) { projectV2Item { id } }`;
+    const set = (i: number) =>
+      `s${i}: updateProjectV2ItemFieldValue(input: { projectId: $project, itemId: $item${i}, fieldId: $field, value: { number: $value${i} } }) { projectV2Item { id } }`;
     expect(calls).toEqual([
       {
         query: `mutation($project: ID!, $field: ID!, $item0: ID!, $value0: Float!, $item1: ID!, $value1: Float!, $item2: ID!, $value2: Float!) { ${set(0)} ${set(1)} ${set(2)} }`,
-        variables: { project: "PVT_1", field: "PVTF_1", item0: "PVTI_1", value0: 0, item1: "PVTI_2", value1: 0, item2: "PVTI_3", value2: 0 },
+        variables: {
+          project: "PVT_1",
+          field: "PVTF_1",
+          item0: "PVTI_1",
+          value0: 0,
+          item1: "PVTI_2",
+          value1: 0,
+          item2: "PVTI_3",
+          value2: 0,
+        },
       },
       { query: LOOKUP, variables: lookupVariables },
       { query: ADD, variables: { project: "PVT_1", content: "I_2" } },
@@ -261,11 +314,17 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
       .reply(200, (_uri, body) => {
         const { query, variables } = body as (typeof calls)[number];
         calls.push({ query, variables });
-        if (query.includes("addProjectV2ItemById")) return { data: { addProjectV2ItemById: { item: { id: `PVTI_${String(variables.content)}` } } } };
+        if (query.includes("addProjectV2ItemById"))
+          return { data: { addProjectV2ItemById: { item: { id: `PVTI_${String(variables.content)}` } } } };
         if (query.includes("updateProjectV2ItemFieldValue")) return { data: {} };
         return { data: project({ id: "PVTF_1", dataType: "NUMBER" }) };
       });
-    for (let n = 1; n <= 25; n++) await receive(harness.probot, "issue_comment", comment(n, 100 + n, 1 + (n % 20), { number: n, id: 3000 + n, node_id: `I_${n}` }));
+    for (let n = 1; n <= 25; n++)
+      await receive(
+        harness.probot,
+        "issue_comment",
+        comment(n, 100 + n, 1 + (n % 20), { number: n, id: 3000 + n, node_id: `I_${n}` }),
+      );
     await worker().drain();
     expect(calls).toHaveLength(1 + 25 * 2);
     calls.length = 0;
@@ -286,7 +345,10 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
     const later = new Date(TEST_NOW.getTime() + 31 * DAY);
     expect(await markProjectsDue(harness.database.prisma, later)).toBe(2);
     const reset = Math.ceil(Date.now() / 1000) + 120;
-    nockGraphql({ errors: [{ type: "RATE_LIMITED", message: "API rate limit exceeded for installation ID 77." }] }, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(reset) });
+    nockGraphql(
+      { errors: [{ type: "RATE_LIMITED", message: "API rate limit exceeded for installation ID 77." }] },
+      { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(reset) },
+    );
     await worker(later).drain();
     expect(calls).toHaveLength(1);
     const rows = await harness.database.prisma.issue.findMany({ orderBy: { number: "asc" } });
@@ -299,7 +361,10 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
   it("retries after GitHub's GraphQL rate limit, waiting for its reset", async () => {
     await link(1, 101);
     const reset = Math.ceil(Date.now() / 1000) + 120;
-    nockGraphql({ errors: [{ type: "RATE_LIMITED", message: "API rate limit exceeded for installation ID 77." }] }, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(reset) });
+    nockGraphql(
+      { errors: [{ type: "RATE_LIMITED", message: "API rate limit exceeded for installation ID 77." }] },
+      { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(reset) },
+    );
     await worker().drain();
     const row = await issue();
     expect(row.projectItemId).toBeNull();
@@ -311,8 +376,24 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
     await linkFirst();
 
     await link(2, 102);
-    const gone = { errors: [{ type: "NOT_FOUND", path: ["owner", "projectV2"], message: "Could not resolve to a ProjectV2 with the number 3." }] };
-    nockGraphql({ errors: [{ type: "NOT_FOUND", path: ["updateProjectV2ItemFieldValue"], message: "Could not resolve to a node with the global id of 'PVTI_1'" }] });
+    const gone = {
+      errors: [
+        {
+          type: "NOT_FOUND",
+          path: ["owner", "projectV2"],
+          message: "Could not resolve to a ProjectV2 with the number 3.",
+        },
+      ],
+    };
+    nockGraphql({
+      errors: [
+        {
+          type: "NOT_FOUND",
+          path: ["updateProjectV2ItemFieldValue"],
+          message: "Could not resolve to a node with the global id of 'PVTI_1'",
+        },
+      ],
+    });
     nockGraphql({ data: { owner: { projectV2: null } }, ...gone });
     await worker().drain();
     expect(calls.map((call) => call.query)).toEqual([SET, LOOKUP]);
@@ -320,8 +401,15 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
     expect(error).toMatchObject({ repository: `${OWNER}/${REPO}`, url: URL });
     expect(error!.message).toContain("organization acme's project 3 was not found");
     // Not retried by the job: the issue's mark is done, its item forgotten, the next try after the pause.
-    expect(await issue()).toMatchObject({ labelsWantedAt: null, labelsAttempts: 0, projectItemId: null, projectDueAt: new Date(TEST_NOW.getTime() + 60 * 60_000) });
-    expect(lines.filter((line) => line.includes("cannot keep the project field") && line.includes('"level":50'))).toHaveLength(1);
+    expect(await issue()).toMatchObject({
+      labelsWantedAt: null,
+      labelsAttempts: 0,
+      projectItemId: null,
+      projectDueAt: new Date(TEST_NOW.getTime() + 60 * 60_000),
+    });
+    expect(
+      lines.filter((line) => line.includes("cannot keep the project field") && line.includes('"level":50')),
+    ).toHaveLength(1);
 
     // Within the hour: no call at all (nock fails any request).
     calls.length = 0;
@@ -338,22 +426,33 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
     expect(calls.map((call) => call.query)).toEqual([LOOKUP, ADD, SET]);
     expect(await listProjectErrors(harness.database.prisma)).toEqual([]);
     expect(await issue()).toMatchObject({ projectItemId: "PVTI_2", projectValue: 4 });
-    expect(lines.filter((line) => line.includes("cannot keep the project field") && line.includes('"level":50'))).toHaveLength(1);
+    expect(
+      lines.filter((line) => line.includes("cannot keep the project field") && line.includes('"level":50')),
+    ).toHaveLength(1);
   });
 
   it("records a missing permission, and a field that is not a number, without failing the labels", async () => {
     await link(1, 101);
-    nockGraphql({ data: null, errors: [{ type: "FORBIDDEN", path: ["owner", "projectV2"], message: "Resource not accessible by integration" }] });
+    nockGraphql({
+      data: null,
+      errors: [{ type: "FORBIDDEN", path: ["owner", "projectV2"], message: "Resource not accessible by integration" }],
+    });
     await worker().drain();
     let [error] = await listProjectErrors(harness.database.prisma);
-    expect(error!.message).toContain('GitHub refused access to organization acme\'s project 3 (Resource not accessible by integration); accept the app\'s "Organization projects: read and write" permission');
+    expect(error!.message).toContain(
+      "GitHub refused access to organization acme's project 3 (Resource not accessible by integration); accept the app's \"Organization projects: read and write\" permission",
+    );
     expect(await issue()).toMatchObject({ labelsWantedAt: null, projectItemId: null });
 
     // An hour later one try, refused the same way: recorded again, not logged again.
-    const refusals = () => lines.filter((line) => line.includes("cannot keep the project field") && line.includes('"level":50'));
+    const refusals = () =>
+      lines.filter((line) => line.includes("cannot keep the project field") && line.includes('"level":50'));
     expect(refusals()).toHaveLength(1);
     await link(2, 102);
-    nockGraphql({ data: null, errors: [{ type: "FORBIDDEN", path: ["owner", "projectV2"], message: "Resource not accessible by integration" }] });
+    nockGraphql({
+      data: null,
+      errors: [{ type: "FORBIDDEN", path: ["owner", "projectV2"], message: "Resource not accessible by integration" }],
+    });
     await worker(new Date(TEST_NOW.getTime() + 61 * 60_000)).drain();
     expect(refusals()).toHaveLength(1);
 
@@ -363,14 +462,22 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
     await worker(later).drain();
     expect(refusals()).toHaveLength(2);
     [error] = await listProjectErrors(harness.database.prisma);
-    expect(error!.message).toBe('the field "Customer reports" of organization acme\'s project 3 is a single_select field, not a number; rename it or set project.field to another name');
+    expect(error!.message).toBe(
+      'the field "Customer reports" of organization acme\'s project 3 is a single_select field, not a number; rename it or set project.field to another name',
+    );
   });
 
   it("leaves an issue GitHub does not show alone, recording no repository problem", async () => {
     await link(1, 101, { node_id: undefined });
     nockGraphql({
       data: { ...project({ id: "PVTF_1", dataType: "NUMBER" }), repository: { issue: null } },
-      errors: [{ type: "NOT_FOUND", path: ["repository", "issue"], message: "Could not resolve to an Issue with the number of 1." }],
+      errors: [
+        {
+          type: "NOT_FOUND",
+          path: ["repository", "issue"],
+          message: "Could not resolve to an Issue with the number of 1.",
+        },
+      ],
     });
     await worker().drain();
     expect(calls.map((call) => call.query)).toEqual([LOOKUP_WITH_ISSUE]);
@@ -380,11 +487,19 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
 
   it("in a dry run logs what it would write and makes no call", async () => {
     await link(1, 101);
-    const dry = new LabelWorker({ ...workerDeps(), engine: harness.database.engine, dryRun: true, now: () => TEST_NOW }, { coalesceMs: 0 });
+    const dry = new LabelWorker(
+      { ...workerDeps(), engine: harness.database.engine, dryRun: true, now: () => TEST_NOW },
+      { coalesceMs: 0 },
+    );
     expect(await dry.drain()).toBe(1);
     expect(calls).toEqual([]);
-    expect(lines.some((line) => line.includes(`[dry-run] Would add ${OWNER}/${REPO}#1 to organization acme's project 3 and set \\"Customer reports\\" to 1 on ${OWNER}/${REPO}#1`))).toBe(true);
+    expect(
+      lines.some((line) =>
+        line.includes(
+          `[dry-run] Would add ${OWNER}/${REPO}#1 to organization acme's project 3 and set \\"Customer reports\\" to 1 on ${OWNER}/${REPO}#1`,
+        ),
+      ),
+    ).toBe(true);
     expect(await issue()).toMatchObject({ projectItemId: null, projectValue: null });
   });
 });
-

@@ -7,7 +7,11 @@ import type { FakeHelpdeskServer, RecordedRequest } from "../fakes/fake-helpdesk
 import { conformanceCases } from "./conformance-cases.js";
 
 /** The contract every helpdesk client keeps, run against each provider's fake over real HTTP. */
-const cases = [...conformanceCases].map(([provider, scenario]) => ({ ...scenario, provider, name: providers.get(provider)!.name }));
+const cases = [...conformanceCases].map(([provider, scenario]) => ({
+  ...scenario,
+  provider,
+  name: providers.get(provider)!.name,
+}));
 
 const TIMEOUT_MS = 300;
 const notToken = (request: RecordedRequest) => !request.path.endsWith("/oauth2/token");
@@ -52,7 +56,10 @@ describe.each(cases)("$name client conformance", (scenario) => {
   });
 
   it("adds one internal note and reopens the conversation", async () => {
-    await client.addNote(scenario.ref, "The GitHub issue https://github.com/acme/shop/issues/7 linked to this conversation was closed.");
+    await client.addNote(
+      scenario.ref,
+      "The GitHub issue https://github.com/acme/shop/issues/7 linked to this conversation was closed.",
+    );
     await client.reopen(scenario.ref);
 
     const state = fake.conversation(scenario.ref.conversationId)!;
@@ -78,7 +85,12 @@ describe.each(cases)("$name client conformance", (scenario) => {
   it("turns a 429 into a retryable error that says how long to wait", async () => {
     fake.http.failNext({ kind: "rate-limited", retryAfterSeconds: 12 }, { match: notToken });
     const error = await failure(client.reopen(scenario.ref));
-    expect(error).toMatchObject({ provider: scenario.provider, conversationId: scenario.ref.conversationId, status: 429, retryable: true });
+    expect(error).toMatchObject({
+      provider: scenario.provider,
+      conversationId: scenario.ref.conversationId,
+      status: 429,
+      retryable: true,
+    });
     expect(error.retryAfterMs).toBeGreaterThanOrEqual(11_000);
     expect(error.retryAfterMs).toBeLessThanOrEqual(13_000);
     expect(error.reason).toMatch(/rate limited \(429\), retry in 1[123]s/);
@@ -125,7 +137,10 @@ describe.each(cases)("$name client conformance", (scenario) => {
   it("tells the caller pacing the provider its rate-limit state", async () => {
     fake.http.enforceRateLimit({ requests: 50, windowMs: 60_000 });
     let state: RateLimitState | undefined;
-    await observingRateLimits((seen) => (state = seen), () => client.reopen(scenario.ref));
+    await observingRateLimits(
+      (seen) => (state = seen),
+      () => client.reopen(scenario.ref),
+    );
     expect(state?.limit).toBe(50);
     expect(state?.remaining).toBeLessThan(50);
   });

@@ -18,7 +18,13 @@ function cacheOnClock(options: LookupCacheOptions = {}) {
 }
 
 const helpdeskError = (conversationId: string, status: number) =>
-  new HelpdeskError({ provider: "zendesk", conversationId, status, retryable: status >= 500, reason: `Zendesk: failed (${status})` });
+  new HelpdeskError({
+    provider: "zendesk",
+    conversationId,
+    status,
+    retryable: status >= 500,
+    reason: `Zendesk: failed (${status})`,
+  });
 
 describe("cacheLookups", () => {
   it.each([
@@ -125,7 +131,9 @@ describe("cacheTeamNames", () => {
 
   it("passes other errors on, not kept", async () => {
     const teamNames = cacheTeamNames();
-    const failed = await teamNames(ref("1"), 7, () => Promise.reject(helpdeskError("1", 503))).catch((error: unknown) => error);
+    const failed = await teamNames(ref("1"), 7, () => Promise.reject(helpdeskError("1", 503))).catch(
+      (error: unknown) => error,
+    );
     expect(failed).toMatchObject({ status: 503, retryable: true, conversationId: "1" });
     expect(await teamNames(ref("1"), 7, async () => "Billing")).toBe("Billing");
   });
@@ -141,6 +149,11 @@ describe("cacheTeamNames", () => {
     const errors = await Promise.all([first, second]);
     expect(errors.map((error) => (error as HelpdeskError).conversationId)).toEqual(["1", "2"]);
     expect(errors[1]).toBeInstanceOf(HelpdeskError);
-    expect(errors[1]).toMatchObject({ status: 503, retryable: true, reason: "Zendesk: failed (503)", message: "Zendesk: failed (503) (zendesk conversation 2)" });
+    expect(errors[1]).toMatchObject({
+      status: 503,
+      retryable: true,
+      reason: "Zendesk: failed (503)",
+      message: "Zendesk: failed (503) (zendesk conversation 2)",
+    });
   });
 });

@@ -23,7 +23,8 @@ const protocol: HelpdeskProtocol = {
     limit: headers.has("x-limit") ? Number(headers.get("x-limit")) : undefined,
     remaining: headers.has("x-remaining") ? Number(headers.get("x-remaining")) : undefined,
   }),
-  readErrorMessage: (body) => (typeof body === "object" && body !== null && "message" in body ? String(body.message) : undefined),
+  readErrorMessage: (body) =>
+    typeof body === "object" && body !== null && "message" in body ? String(body.message) : undefined,
   secrets: [SECRET],
 };
 
@@ -36,7 +37,10 @@ describe("requestJson", () => {
       authorize: () => undefined,
       rateLimited: (seconds) => ({ status: 429, headers: { "retry-after": String(seconds) } }),
       rateLimitHeaders: () => ({}),
-      routes: [{ method: "GET", path: /.*/, handle: () => next }, { method: "POST", path: /.*/, handle: () => next }],
+      routes: [
+        { method: "GET", path: /.*/, handle: () => next },
+        { method: "POST", path: /.*/, handle: () => next },
+      ],
     });
   });
   afterAll(async () => {
@@ -49,7 +53,11 @@ describe("requestJson", () => {
   const get = () => requestJson(protocol, { conversationId: "42", method: "GET", url: new URL(`${fake.url}/thing`) });
   const read = <T>(schema: z.ZodType<T>) =>
     requestJson(protocol, { conversationId: "42", method: "GET", url: new URL(`${fake.url}/thing`), schema });
-  const caught = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error as HelpdeskError);
+  const caught = (promise: Promise<unknown>) =>
+    promise.then(
+      () => undefined,
+      (error: unknown) => error as HelpdeskError,
+    );
 
   it("returns the body parsed by the schema, keeping fields it does not declare out of the type only", async () => {
     next = { status: 200, body: { name: "Billing", extra: true } };
@@ -67,7 +75,13 @@ describe("requestJson", () => {
     next = { status: 200, headers: { "x-limit": "100", "x-remaining": "97" } };
     const seen: RateLimitState[] = [];
     const other: RateLimitState[] = [];
-    await Promise.all([observingRateLimits((state) => seen.push(state), get), observingRateLimits((state) => other.push(state), async () => {})]);
+    await Promise.all([
+      observingRateLimits((state) => seen.push(state), get),
+      observingRateLimits(
+        (state) => other.push(state),
+        async () => {},
+      ),
+    ]);
     expect(seen).toMatchObject([{ limit: 100, remaining: 97 }]);
     expect(other).toEqual([]);
     // Without an observer the signals are simply not kept.
@@ -78,7 +92,11 @@ describe("requestJson", () => {
   it("includes the provider's message for a 403, scrubbed of credentials", async () => {
     next = { status: 403, body: { message: `token ${SECRET} may not do that` } };
     const error = await caught(get());
-    expect(error).toMatchObject({ status: 403, retryable: false, reason: "Zendesk: forbidden (403): token [redacted] may not do that" });
+    expect(error).toMatchObject({
+      status: 403,
+      retryable: false,
+      reason: "Zendesk: forbidden (403): token [redacted] may not do that",
+    });
     expect(error?.message).not.toContain(SECRET);
   });
 
@@ -95,7 +113,9 @@ describe("requestJson", () => {
 
   it("calls a refused connection retryable", async () => {
     const port = await closedPort();
-    const error = await caught(requestJson(protocol, { conversationId: "42", method: "GET", url: new URL(`http://127.0.0.1:${port}/x`) }));
+    const error = await caught(
+      requestJson(protocol, { conversationId: "42", method: "GET", url: new URL(`http://127.0.0.1:${port}/x`) }),
+    );
     expect(error).toMatchObject({ retryable: true, status: undefined, reason: "connection refused" });
   });
 });
@@ -103,11 +123,23 @@ describe("requestJson", () => {
 describe("requestJson and redirects (merged conversations)", () => {
   const base = "https://api.helpdesk.test";
   const write = (redirected?: (url: URL) => void) =>
-    requestJson(protocol, { conversationId: "42", method: "POST", url: new URL(`${base}/conversations/42/notes`), json: { text: "hi" }, redirected });
-  const caught = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error as HelpdeskError);
+    requestJson(protocol, {
+      conversationId: "42",
+      method: "POST",
+      url: new URL(`${base}/conversations/42/notes`),
+      json: { text: "hi" },
+      redirected,
+    });
+  const caught = (promise: Promise<unknown>) =>
+    promise.then(
+      () => undefined,
+      (error: unknown) => error as HelpdeskError,
+    );
 
   it("follows a 301 on the API host with the same method and body, and says where it ended", async () => {
-    nock(base).post("/conversations/42/notes", { text: "hi" }).reply(301, "", { location: `${base}/conversations/77/notes` });
+    nock(base)
+      .post("/conversations/42/notes", { text: "hi" })
+      .reply(301, "", { location: `${base}/conversations/77/notes` });
     nock(base).post("/conversations/77/notes", { text: "hi" }).reply(201);
     const seen: string[] = [];
     await write((url) => seen.push(url.href));
@@ -119,33 +151,60 @@ describe("requestJson and redirects (merged conversations)", () => {
     nock(base).patch("/conversations/43", { status: "open" }).reply(204);
     nock(base).post("/conversations/42/notes").reply(201);
     const seen: string[] = [];
-    await requestJson(protocol, { conversationId: "42", method: "PATCH", url: new URL(`${base}/conversations/42`), json: { status: "open" }, redirected: (url) => seen.push(url.pathname) });
+    await requestJson(protocol, {
+      conversationId: "42",
+      method: "PATCH",
+      url: new URL(`${base}/conversations/42`),
+      json: { status: "open" },
+      redirected: (url) => seen.push(url.pathname),
+    });
     await write((url) => seen.push(url.pathname));
     expect(seen).toEqual(["/conversations/43"]);
   });
 
   it("refuses a redirect to another host, naming it, and never calls that host", async () => {
-    nock(base).post("/conversations/42/notes").reply(301, "", { location: "https://evil.example/conversations/77/notes" });
+    nock(base)
+      .post("/conversations/42/notes")
+      .reply(301, "", { location: "https://evil.example/conversations/77/notes" });
     const error = await caught(write());
-    expect(error).toMatchObject({ status: 301, retryable: false, reason: "Zendesk: redirect to another host refused (301 to https://evil.example/conversations/77/notes)" });
+    expect(error).toMatchObject({
+      status: 301,
+      retryable: false,
+      reason: "Zendesk: redirect to another host refused (301 to https://evil.example/conversations/77/notes)",
+    });
   });
 
   it("refuses a redirect loop, naming the redirect", async () => {
     nock(base).post("/conversations/42/notes").reply(301, "", { location: "/conversations/43/notes" });
     nock(base).post("/conversations/43/notes").reply(301, "", { location: "/conversations/42/notes" });
     const error = await caught(write());
-    expect(error).toMatchObject({ status: 301, retryable: false, reason: "Zendesk: redirect loop (301 to /conversations/42/notes)" });
+    expect(error).toMatchObject({
+      status: 301,
+      retryable: false,
+      reason: "Zendesk: redirect loop (301 to /conversations/42/notes)",
+    });
   });
 
   it(`stops after ${MAX_REDIRECTS} redirects`, async () => {
-    for (let id = 42; id < 42 + MAX_REDIRECTS + 1; id += 1) nock(base).post(`/conversations/${id}/notes`).reply(301, "", { location: `/conversations/${id + 1}/notes` });
+    for (let id = 42; id < 42 + MAX_REDIRECTS + 1; id += 1)
+      nock(base)
+        .post(`/conversations/${id}/notes`)
+        .reply(301, "", { location: `/conversations/${id + 1}/notes` });
     const error = await caught(write());
-    expect(error).toMatchObject({ status: 301, retryable: false, reason: `Zendesk: more than ${MAX_REDIRECTS} redirects (301 to /conversations/46/notes)` });
+    expect(error).toMatchObject({
+      status: 301,
+      retryable: false,
+      reason: `Zendesk: more than ${MAX_REDIRECTS} redirects (301 to /conversations/46/notes)`,
+    });
   });
 
   it("does not follow a 303 (it asks for a GET of something else)", async () => {
     nock(base).post("/conversations/42/notes").reply(303, "", { location: "/conversations/77" });
-    expect(await caught(write())).toMatchObject({ status: 303, retryable: false, reason: "Zendesk: redirect (303) not followed" });
+    expect(await caught(write())).toMatchObject({
+      status: 303,
+      retryable: false,
+      reason: "Zendesk: redirect (303) not followed",
+    });
   });
 });
 

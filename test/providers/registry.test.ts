@@ -36,7 +36,11 @@ describe("provider registry", () => {
 
   it("has exactly the folders under test/providers that hold a fake server and conformance cases", () => {
     const folders = readdirSync(TESTS_DIR, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory() && ["fake-server.ts", "conformance.ts"].every((file) => existsSync(join(TESTS_DIR, entry.name, file))))
+      .filter(
+        (entry) =>
+          entry.isDirectory() &&
+          ["fake-server.ts", "conformance.ts"].every((file) => existsSync(join(TESTS_DIR, entry.name, file))),
+      )
       .map((entry) => entry.name)
       .sort();
     expect([...providers.keys()].sort()).toEqual(folders);
@@ -63,10 +67,9 @@ describe("provider registry", () => {
 
   it("enables each provider whose credentials are set", () => {
     expect([...enabledProviders(fullEnv).keys()]).toEqual([...PROVIDERS]);
-    expect([...enabledProviders({ FRONT_API_TOKEN: "t", HELPSCOUT_APP_ID: "a", HELPSCOUT_APP_SECRET: "b" }).keys()]).toEqual([
-      "front",
-      "helpscout",
-    ]);
+    expect([
+      ...enabledProviders({ FRONT_API_TOKEN: "t", HELPSCOUT_APP_ID: "a", HELPSCOUT_APP_SECRET: "b" }).keys(),
+    ]).toEqual(["front", "helpscout"]);
   });
 
   it("stops with the variable's name when a provider is half configured", () => {

@@ -11,7 +11,9 @@ describe.each([...conformanceCases])("urlMatchers on a %s conversation URL", (pr
   });
 
   it("is claimed by that helpdesk's matcher alone", () => {
-    const claiming = urlMatchers.filter((matcher) => matcher.match(new URL(link.url)) !== null).map((matcher) => matcher.provider);
+    const claiming = urlMatchers
+      .filter((matcher) => matcher.match(new URL(link.url)) !== null)
+      .map((matcher) => matcher.provider);
     expect(claiming).toEqual([provider]);
   });
 });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { providers } from "../../src/providers/registry.js";
-import { parseWebhook, RECEIVED_AT, signsTimestamp, signWebhook, webhookFixture, webhookReceiver } from "../support/helpdesk-webhooks.js";
+import {
+  parseWebhook,
+  RECEIVED_AT,
+  signsTimestamp,
+  signWebhook,
+  webhookFixture,
+  webhookReceiver,
+} from "../support/helpdesk-webhooks.js";
 import { conformanceCases } from "./conformance-cases.js";
 
 describe.each([...conformanceCases.keys()])("%s webhook", (provider) => {
@@ -10,7 +17,10 @@ describe.each([...conformanceCases.keys()])("%s webhook", (provider) => {
   it("reads the documented example into the normalized event", () => {
     const parsed = parseWebhook(provider, body);
     const event = expected(RECEIVED_AT);
-    expect("event" in parsed && parsed.event).toEqual({ ...event, eventId: event.eventId ?? expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
+    expect("event" in parsed && parsed.event).toEqual({
+      ...event,
+      eventId: event.eventId ?? expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+    });
   });
 
   it("gives a replay the same event id, and another body another one", () => {
@@ -41,12 +51,18 @@ describe.each([...conformanceCases.keys()])("%s webhook", (provider) => {
 });
 
 describe("signed timestamps", () => {
-  it.each([...conformanceCases.keys()].filter(signsTimestamp))("%s: refuses a signature more than 5 minutes old or ahead, accepts one within", (provider) => {
-    const { webhook, settings, request } = webhookReceiver(provider);
-    const body = webhookFixture(provider);
-    const at = (minutes: number) => new Date(RECEIVED_AT.getTime() + minutes * 60_000);
-    expect(webhook.verify(request(body, signWebhook(provider, body, at(-6))), settings)).toEqual({ ok: false, reason: expect.stringContaining("more than 5 minutes") });
-    expect(webhook.verify(request(body, signWebhook(provider, body, at(6))), settings).ok).toBe(false);
-    expect(webhook.verify(request(body, signWebhook(provider, body, at(-4))), settings)).toEqual({ ok: true });
-  });
+  it.each([...conformanceCases.keys()].filter(signsTimestamp))(
+    "%s: refuses a signature more than 5 minutes old or ahead, accepts one within",
+    (provider) => {
+      const { webhook, settings, request } = webhookReceiver(provider);
+      const body = webhookFixture(provider);
+      const at = (minutes: number) => new Date(RECEIVED_AT.getTime() + minutes * 60_000);
+      expect(webhook.verify(request(body, signWebhook(provider, body, at(-6))), settings)).toEqual({
+        ok: false,
+        reason: expect.stringContaining("more than 5 minutes"),
+      });
+      expect(webhook.verify(request(body, signWebhook(provider, body, at(6))), settings).ok).toBe(false);
+      expect(webhook.verify(request(body, signWebhook(provider, body, at(-4))), settings)).toEqual({ ok: true });
+    },
+  );
 });

@@ -6,7 +6,12 @@ import { applySourceChange } from "../../src/store/links.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { closeWithLinks, issueRef } from "../support/reopen.js";
 
-const front = (id: string): RecognisedLink => ({ provider: "front", account: "", conversationId: id, url: `https://app.frontapp.com/open/${id}` });
+const front = (id: string): RecognisedLink => ({
+  provider: "front",
+  account: "",
+  conversationId: id,
+  url: `https://app.frontapp.com/open/${id}`,
+});
 const merge = (from: string, to: string) => ({ provider: "front", account: "", from, to });
 
 describe.each(ENGINES)("merged conversations on %s", (engine) => {
@@ -19,7 +24,13 @@ describe.each(ENGINES)("merged conversations on %s", (engine) => {
     await database.close();
   });
 
-  const paste = (number: number, comment: string, links: RecognisedLink[], action: "created" | "edited" = "created", at = "2026-11-20T10:00:00Z") =>
+  const paste = (
+    number: number,
+    comment: string,
+    links: RecognisedLink[],
+    action: "created" | "edited" = "created",
+    at = "2026-11-20T10:00:00Z",
+  ) =>
     applySourceChange(database.prisma, {
       issue: issueRef(number),
       source: { kind: "comment", key: comment },
@@ -28,15 +39,22 @@ describe.each(ENGINES)("merged conversations on %s", (engine) => {
       links,
     });
   const links = (number: number) =>
-    database.prisma.link.findMany({ where: { issue: { number } }, orderBy: { id: "asc" }, include: { sources: { select: { source: { select: { key: true } } } } } });
-  const jobs = () => database.prisma.reopenJob.findMany({ orderBy: { id: "asc" }, select: { conversationId: true, state: true } });
+    database.prisma.link.findMany({
+      where: { issue: { number } },
+      orderBy: { id: "asc" },
+      include: { sources: { select: { source: { select: { key: true } } } } },
+    });
+  const jobs = () =>
+    database.prisma.reopenJob.findMany({ orderBy: { id: "asc" }, select: { conversationId: true, state: true } });
 
   it("moves the link to the survivor and keeps the old id as an alias: the old URL pasted later is the same link", async () => {
     await paste(1, "101", [front("cnv_a")]);
     expect(await recordMerge(database.prisma, merge("cnv_a", "cnv_b"), { readSurvivor: true })).toHaveLength(1);
-    expect(await database.prisma.conversationAlias.findMany({ select: { provider: true, aliasId: true, conversationId: true } })).toEqual([
-      { provider: "front", aliasId: "cnv_a", conversationId: "cnv_b" },
-    ]);
+    expect(
+      await database.prisma.conversationAlias.findMany({
+        select: { provider: true, aliasId: true, conversationId: true },
+      }),
+    ).toEqual([{ provider: "front", aliasId: "cnv_a", conversationId: "cnv_b" }]);
 
     await paste(1, "102", [front("cnv_a")]);
     // An edit of the first comment derives its mentions again: still the survivor.
@@ -45,7 +63,9 @@ describe.each(ENGINES)("merged conversations on %s", (engine) => {
     expect(others).toEqual([]);
     expect(link).toMatchObject({ conversationId: "cnv_b", url: "https://app.frontapp.com/open/cnv_a" });
     expect(link!.sources.map((carrier) => carrier.source.key).sort()).toEqual(["101", "102"]);
-    expect(await database.prisma.enrichJob.findMany({ where: { conversationId: "cnv_b" }, select: { state: true } })).toEqual([{ state: "pending" }]);
+    expect(
+      await database.prisma.enrichJob.findMany({ where: { conversationId: "cnv_b" }, select: { state: true } }),
+    ).toEqual([{ state: "pending" }]);
   });
 
   it("makes one link and one job per close of an issue that linked both conversations", async () => {
@@ -71,7 +91,12 @@ describe.each(ENGINES)("merged conversations on %s", (engine) => {
     await recordMerge(database.prisma, merge("cnv_b", "cnv_c"), { readSurvivor: true });
     await paste(4, "402", [front("cnv_a"), front("cnv_b")]);
     expect((await links(4)).map((link) => link.conversationId)).toEqual(["cnv_c"]);
-    expect(await database.prisma.conversationAlias.findMany({ orderBy: { aliasId: "asc" }, select: { aliasId: true, conversationId: true } })).toEqual([
+    expect(
+      await database.prisma.conversationAlias.findMany({
+        orderBy: { aliasId: "asc" },
+        select: { aliasId: true, conversationId: true },
+      }),
+    ).toEqual([
       { aliasId: "cnv_a", conversationId: "cnv_c" },
       { aliasId: "cnv_b", conversationId: "cnv_c" },
     ]);

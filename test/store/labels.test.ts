@@ -2,7 +2,14 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { statusCommand } from "../../src/cli/status-command.js";
 import type { Output } from "../../src/cli/output.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
-import { parseTags, readLabelInputs, recordIssueLabels, recordLabelError, recordLabelEvent, type LabelEvent } from "../../src/store/labels.js";
+import {
+  parseTags,
+  readLabelInputs,
+  recordIssueLabels,
+  recordLabelError,
+  recordLabelEvent,
+  type LabelEvent,
+} from "../../src/store/labels.js";
 import { applySourceChange } from "../../src/store/links.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 
@@ -25,10 +32,19 @@ describe("parseTags", () => {
 
 describe.each(ENGINES)("label records on %s", (engine) => {
   let database: Database;
-  const event = (minute: number, present: boolean, byPerson: boolean, name = WEEKLY): LabelEvent => ({ repositoryId: 10n, number: 42, name, present, at: t(minute), byPerson });
+  const event = (minute: number, present: boolean, byPerson: boolean, name = WEEKLY): LabelEvent => ({
+    repositoryId: 10n,
+    number: 42,
+    name,
+    present,
+    at: t(minute),
+    byPerson,
+  });
   const row = async () => {
     const found = await database.prisma.issueLabel.findFirst();
-    return found && { present: found.present, applied: found.applied, suppressed: found.suppressed, seenAt: found.seenAt };
+    return (
+      found && { present: found.present, applied: found.applied, suppressed: found.suppressed, seenAt: found.seenAt }
+    );
   };
 
   beforeEach(async () => {
@@ -38,7 +54,9 @@ describe.each(ENGINES)("label records on %s", (engine) => {
       source: { kind: "comment", key: "1" },
       event: { action: "created", version: t(0) },
       createdAt: t(0),
-      links: [{ provider: "zendesk", account: "acme", conversationId: "1", url: "https://acme.zendesk.com/agent/tickets/1" }],
+      links: [
+        { provider: "zendesk", account: "acme", conversationId: "1", url: "https://acme.zendesk.com/agent/tickets/1" },
+      ],
     });
   });
   afterEach(async () => {
@@ -53,7 +71,13 @@ describe.each(ENGINES)("label records on %s", (engine) => {
   it("reads the live links as reports and teams", async () => {
     await database.prisma.link.updateMany({ data: { team: "Billing", tags: '["vip"]', customerHash: "h1" } });
     const inputs = await readLabelInputs(database.prisma, 10n, 42);
-    expect(inputs).toMatchObject({ reports: [{ at: t(0), customer: "h1" }], conversations: [{ team: "Billing", tags: ["vip"] }], labels: [], labelError: null, frequency: null });
+    expect(inputs).toMatchObject({
+      reports: [{ at: t(0), customer: "h1" }],
+      conversations: [{ team: "Billing", tags: ["vip"] }],
+      labels: [],
+      labelError: null,
+      frequency: null,
+    });
     expect(await readLabelInputs(database.prisma, 10n, 43)).toBeNull();
   });
 
@@ -103,9 +127,15 @@ describe.each(ENGINES)("label records on %s", (engine) => {
     const out: Output = { line: (text) => lines.push(text), table: () => {}, json: (value) => (json = value) };
     await statusCommand(database, true, out, {});
     expect((json as { labelErrors: unknown }).labelErrors).toEqual([
-      { repository: "Octo-Org/App", message: "GitHub answered 403: Resource not accessible by integration", seenAt: t(5).toISOString() },
+      {
+        repository: "Octo-Org/App",
+        message: "GitHub answered 403: Resource not accessible by integration",
+        seenAt: t(5).toISOString(),
+      },
     ]);
     await statusCommand(database, false, out, {});
-    expect(lines).toContain(`labels      Octo-Org/App: cannot write labels: GitHub answered 403: Resource not accessible by integration (seen ${t(5).toISOString()})`);
+    expect(lines).toContain(
+      `labels      Octo-Org/App: cannot write labels: GitHub answered 403: Resource not accessible by integration (seen ${t(5).toISOString()})`,
+    );
   });
 });

@@ -2,7 +2,14 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Prisma as Sql } from "../../src/store/generated/sqlite/client.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { DELIVERIES } from "../../src/store/deliveries.js";
-import { claimLeases, deleteLeased, releaseLeases, renewLeases, unlocked, updateLeased } from "../../src/store/lease.js";
+import {
+  claimLeases,
+  deleteLeased,
+  releaseLeases,
+  renewLeases,
+  unlocked,
+  updateLeased,
+} from "../../src/store/lease.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 
 const LEASE_MS = 10_000;
@@ -22,14 +29,35 @@ describe.each(ENGINES)("the one lease, on the delivery inbox, on %s", (engine) =
   /** Deliveries d1…dn, received a second apart (d1 oldest). */
   async function receive(n: number): Promise<void> {
     await database.prisma.delivery.createMany({
-      data: Array.from({ length: n }, (_, index) => ({ id: `d${index + 1}`, name: "issues", payload: "{}", receivedAt: new Date(T0.getTime() - 60_000 + index * 1_000) })),
+      data: Array.from({ length: n }, (_, index) => ({
+        id: `d${index + 1}`,
+        name: "issues",
+        payload: "{}",
+        receivedAt: new Date(T0.getTime() - 60_000 + index * 1_000),
+      })),
     });
   }
 
   const claim = (owner: string, limit: number, now = T0) =>
-    claimLeases<{ key: string }>(database.prisma, database.engine, DELIVERIES, { owner, leaseMs: LEASE_MS, limit }, now).then((rows) => rows.map((row) => row.key).sort());
-  const row = (id: string) => database.prisma.delivery.findUniqueOrThrow({ where: { id }, select: { lockedBy: true, lockedUntil: true, attempts: true, lastError: true, deadAt: true } });
-  const holders = async () => Object.fromEntries((await database.prisma.delivery.findMany({ orderBy: { id: "asc" } })).map((delivery) => [delivery.id, delivery.lockedBy]));
+    claimLeases<{ key: string }>(
+      database.prisma,
+      database.engine,
+      DELIVERIES,
+      { owner, leaseMs: LEASE_MS, limit },
+      now,
+    ).then((rows) => rows.map((row) => row.key).sort());
+  const row = (id: string) =>
+    database.prisma.delivery.findUniqueOrThrow({
+      where: { id },
+      select: { lockedBy: true, lockedUntil: true, attempts: true, lastError: true, deadAt: true },
+    });
+  const holders = async () =>
+    Object.fromEntries(
+      (await database.prisma.delivery.findMany({ orderBy: { id: "asc" } })).map((delivery) => [
+        delivery.id,
+        delivery.lockedBy,
+      ]),
+    );
 
   it("two owners claim disjoint rows, oldest first, and a third finds nothing left", async () => {
     await receive(6);
@@ -46,7 +74,8 @@ describe.each(ENGINES)("the one lease, on the delivery inbox, on %s", (engine) =
     const all = claims.flat();
     expect(new Set(all).size).toBe(all.length);
     expect(all.length).toBe(20);
-    for (const [index, owner] of ["a", "b", "c", "d"].entries()) for (const key of claims[index]!) expect((await row(key)).lockedBy).toBe(owner);
+    for (const [index, owner] of ["a", "b", "c", "d"].entries())
+      for (const key of claims[index]!) expect((await row(key)).lockedBy).toBe(owner);
   });
 
   it("a lease that ran out is taken over; renewLeases tells the old holder which keys it lost and extends the rest", async () => {
@@ -57,7 +86,9 @@ describe.each(ENGINES)("the one lease, on the delivery inbox, on %s", (engine) =
     expect(await claim("b", 1, later)).toEqual(["d1"]);
     expect(await row("d1")).toMatchObject({ lockedBy: "b", attempts: 2 });
 
-    expect(await renewLeases(database.prisma, DELIVERIES, { owner: "a", leaseMs: LEASE_MS }, ["d1", "d2"], later)).toEqual(["d1"]);
+    expect(
+      await renewLeases(database.prisma, DELIVERIES, { owner: "a", leaseMs: LEASE_MS }, ["d1", "d2"], later),
+    ).toEqual(["d1"]);
     expect(await row("d2")).toMatchObject({ lockedBy: "a", lockedUntil: at(2 * LEASE_MS + 1) });
     // b's lease on d1 is untouched by a's renewal.
     expect(await row("d1")).toMatchObject({ lockedBy: "b", lockedUntil: at(2 * LEASE_MS + 1) });

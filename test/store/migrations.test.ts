@@ -14,7 +14,9 @@ async function sql(target: DatabaseTarget, text: string, params: unknown[] = [])
     const db = new BetterSqlite3(target.path);
     try {
       const statement = db.prepare(text);
-      return statement.reader ? (statement.all(...params) as Record<string, unknown>[]) : (statement.run(...params), []);
+      return statement.reader
+        ? (statement.all(...params) as Record<string, unknown>[])
+        : (statement.run(...params), []);
     } finally {
       db.close();
     }
@@ -22,7 +24,12 @@ async function sql(target: DatabaseTarget, text: string, params: unknown[] = [])
   const client = new pg.Client({ connectionString: target.connectionString });
   await client.connect();
   try {
-    return (await client.query(text.replace(/\?/g, (_, i: number) => `$${text.slice(0, i).split("?").length}`), params)).rows;
+    return (
+      await client.query(
+        text.replace(/\?/g, (_, i: number) => `$${text.slice(0, i).split("?").length}`),
+        params,
+      )
+    ).rows;
   } finally {
     await client.end();
   }
@@ -37,7 +44,10 @@ describe.each(ENGINES)("migrations on %s", (engine) => {
 
     expect(await migrate(target)).toEqual(files.map((f) => f.name));
 
-    const rows = await sql(target, `SELECT "migration_name", "checksum" FROM "_prisma_migrations" ORDER BY "migration_name"`);
+    const rows = await sql(
+      target,
+      `SELECT "migration_name", "checksum" FROM "_prisma_migrations" ORDER BY "migration_name"`,
+    );
     expect(rows).toEqual(files.map((f) => ({ migration_name: f.name, checksum: f.checksum })));
     expect(await migrationStatus(target)).toEqual({ applied: files.map((f) => f.name), pending: [] });
   });
@@ -48,19 +58,41 @@ describe.each(ENGINES)("migrations on %s", (engine) => {
     const before = files.filter((file) => file.name < "20261123140000");
     await migrate(target, before);
     // Rows as the previous release wrote them (this build's client knows the new columns, so plain SQL).
-    await sql(target, `INSERT INTO "Repository" ("id", "installationId", "owner", "name", "fullName") VALUES (1, 2, 'o', 'r', 'o/r')`);
-    for (const issue of [1, 2]) await sql(target, `INSERT INTO "Issue" ("id", "repositoryId", "number", "state", "createdAt") VALUES (?, 1, ?, 'open', '2026-11-01T00:00:00.000+00:00')`, [issue, issue]);
-    for (const [issue, provider, account, id] of [[1, "zendesk", "acme", "7"], [1, "front", "", "cnv_1"], [2, "zendesk", "acme", "7"]] as const) {
-      await sql(target, `INSERT INTO "Link" ("issueId", "provider", "account", "conversationId", "url", "source", "linkedAt") VALUES (?, ?, ?, ?, ?, 'comment', '2026-11-01T00:00:00.000+00:00')`, [issue, provider, account, id, `https://example.com/${id}`]);
+    await sql(
+      target,
+      `INSERT INTO "Repository" ("id", "installationId", "owner", "name", "fullName") VALUES (1, 2, 'o', 'r', 'o/r')`,
+    );
+    for (const issue of [1, 2])
+      await sql(
+        target,
+        `INSERT INTO "Issue" ("id", "repositoryId", "number", "state", "createdAt") VALUES (?, 1, ?, 'open', '2026-11-01T00:00:00.000+00:00')`,
+        [issue, issue],
+      );
+    for (const [issue, provider, account, id] of [
+      [1, "zendesk", "acme", "7"],
+      [1, "front", "", "cnv_1"],
+      [2, "zendesk", "acme", "7"],
+    ] as const) {
+      await sql(
+        target,
+        `INSERT INTO "Link" ("issueId", "provider", "account", "conversationId", "url", "source", "linkedAt") VALUES (?, ?, ?, ?, ?, 'comment', '2026-11-01T00:00:00.000+00:00')`,
+        [issue, provider, account, id, `https://example.com/${id}`],
+      );
     }
     await migrate(target);
     const migrated = await openDatabase(url);
     try {
-      expect((await migrated.prisma.enrichJob.findMany({ orderBy: { provider: "asc" } })).map((job) => `${job.provider} ${job.account} ${job.conversationId} ${job.state}`)).toEqual([
-        "front  cnv_1 pending",
-        "zendesk acme 7 pending",
-      ]);
-      const claimed = await claimEnrichJobs(migrated.prisma, migrated.engine, { provider: "zendesk", limit: 5, leaseMs: 60_000, owner: "w" });
+      expect(
+        (await migrated.prisma.enrichJob.findMany({ orderBy: { provider: "asc" } })).map(
+          (job) => `${job.provider} ${job.account} ${job.conversationId} ${job.state}`,
+        ),
+      ).toEqual(["front  cnv_1 pending", "zendesk acme 7 pending"]);
+      const claimed = await claimEnrichJobs(migrated.prisma, migrated.engine, {
+        provider: "zendesk",
+        limit: 5,
+        leaseMs: 60_000,
+        owner: "w",
+      });
       expect(claimed.map((job) => job.conversationId)).toEqual(["7"]);
     } finally {
       await migrated.close();
@@ -70,35 +102,92 @@ describe.each(ENGINES)("migrations on %s", (engine) => {
   it("carries links stored before order-tolerant links into versions and mentions: an edit removing one still leaves it to a close", async () => {
     const url = await freshDatabaseUrl(engine);
     const target = parseDatabaseUrl(url);
-    await migrate(target, files.filter((file) => file.name < "20261130090000"));
+    await migrate(
+      target,
+      files.filter((file) => file.name < "20261130090000"),
+    );
     const at = "2026-11-01T10:00:00.000+00:00";
-    await sql(target, `INSERT INTO "Repository" ("id", "installationId", "owner", "name", "fullName") VALUES (1, 77, 'o', 'r', 'o/r')`);
-    await sql(target, `INSERT INTO "Issue" ("id", "repositoryId", "number", "state", "createdAt") VALUES (1, 1, 5, 'open', ?)`, [at]);
-    await sql(target, `INSERT INTO "Source" ("id", "issueId", "kind", "key", "version") VALUES (1, 1, 'comment', '900', ?)`, [at]);
-    for (const [id, conversation] of [[1, "7"], [2, "8"]] as const) {
-      await sql(target, `INSERT INTO "Link" ("id", "issueId", "provider", "account", "conversationId", "url", "source", "linkedAt") VALUES (?, 1, 'zendesk', 'acme', ?, ?, 'comment', ?)`, [id, conversation, `https://acme.zendesk.com/agent/tickets/${conversation}`, at]);
+    await sql(
+      target,
+      `INSERT INTO "Repository" ("id", "installationId", "owner", "name", "fullName") VALUES (1, 77, 'o', 'r', 'o/r')`,
+    );
+    await sql(
+      target,
+      `INSERT INTO "Issue" ("id", "repositoryId", "number", "state", "createdAt") VALUES (1, 1, 5, 'open', ?)`,
+      [at],
+    );
+    await sql(
+      target,
+      `INSERT INTO "Source" ("id", "issueId", "kind", "key", "version") VALUES (1, 1, 'comment', '900', ?)`,
+      [at],
+    );
+    for (const [id, conversation] of [
+      [1, "7"],
+      [2, "8"],
+    ] as const) {
+      await sql(
+        target,
+        `INSERT INTO "Link" ("id", "issueId", "provider", "account", "conversationId", "url", "source", "linkedAt") VALUES (?, 1, 'zendesk', 'acme', ?, ?, 'comment', ?)`,
+        [id, conversation, `https://acme.zendesk.com/agent/tickets/${conversation}`, at],
+      );
       await sql(target, `INSERT INTO "LinkSource" ("linkId", "sourceId", "postedAt") VALUES (?, 1, ?)`, [id, at]);
     }
     await migrate(target);
     const migrated = await openDatabase(url);
     try {
       const prisma = migrated.prisma;
-      expect((await prisma.mention.findMany({ orderBy: { id: "asc" } })).map((m) => `${m.conversationId} ${m.startAt.toISOString()} ${m.endAt?.toISOString() ?? "null"}`)).toEqual([
-        "7 2026-11-01T10:00:00.000Z null",
-        "8 2026-11-01T10:00:00.000Z null",
-      ]);
+      expect(
+        (await prisma.mention.findMany({ orderBy: { id: "asc" } })).map(
+          (m) => `${m.conversationId} ${m.startAt.toISOString()} ${m.endAt?.toISOString() ?? "null"}`,
+        ),
+      ).toEqual(["7 2026-11-01T10:00:00.000Z null", "8 2026-11-01T10:00:00.000Z null"]);
       const [version] = await prisma.sourceVersion.findMany();
-      const carried = (JSON.parse(version!.links) as { conversationId: string; url: string }[]).sort((a, b) => a.conversationId.localeCompare(b.conversationId));
-      expect(carried.map((link) => `${link.conversationId} ${link.url}`)).toEqual(["7 https://acme.zendesk.com/agent/tickets/7", "8 https://acme.zendesk.com/agent/tickets/8"]);
+      const carried = (JSON.parse(version!.links) as { conversationId: string; url: string }[]).sort((a, b) =>
+        a.conversationId.localeCompare(b.conversationId),
+      );
+      expect(carried.map((link) => `${link.conversationId} ${link.url}`)).toEqual([
+        "7 https://acme.zendesk.com/agent/tickets/7",
+        "8 https://acme.zendesk.com/agent/tickets/8",
+      ]);
       expect(version!.previous).toBe(version!.links);
       // A close after the upgrade reopens both; an edit processed after it that dropped one, made after the close, keeps its job.
-      const issue = { repository: { id: 1n, installationId: 77n, owner: "o", name: "r" }, number: 5, githubId: 55n, state: "open" as const };
-      const outcome = await recordIssueClose(prisma, issue, { closedAt: new Date("2026-11-02T10:00:00Z"), stateReason: "completed", closedBy: "octocat", reopen: true, note: "n", summary: false, details: "private", closedTickets: "follow_up" });
+      const issue = {
+        repository: { id: 1n, installationId: 77n, owner: "o", name: "r" },
+        number: 5,
+        githubId: 55n,
+        state: "open" as const,
+      };
+      const outcome = await recordIssueClose(prisma, issue, {
+        closedAt: new Date("2026-11-02T10:00:00Z"),
+        stateReason: "completed",
+        closedBy: "octocat",
+        reopen: true,
+        note: "n",
+        summary: false,
+        details: "private",
+        closedTickets: "follow_up",
+      });
       expect(outcome).toMatchObject({ kind: "closed", jobs: 2 });
-      const link = { provider: "zendesk" as const, account: "acme", conversationId: "7", url: "https://acme.zendesk.com/agent/tickets/7" };
-      await applySourceChange(prisma, { issue, source: { kind: "comment", key: "900" }, event: { action: "edited", version: new Date("2026-11-03T10:00:00Z") }, links: [link], previous: [link, { ...link, conversationId: "8", url: "https://acme.zendesk.com/agent/tickets/8" }], createdAt: new Date(at) });
-      expect((await prisma.reopenJob.findMany({ orderBy: { conversationId: "asc" } })).map((job) => job.conversationId)).toEqual(["7", "8"]);
-      expect((await prisma.link.findMany({ orderBy: { conversationId: "asc" } })).map((row) => row.conversationId)).toEqual(["7", "8"]);
+      const link = {
+        provider: "zendesk" as const,
+        account: "acme",
+        conversationId: "7",
+        url: "https://acme.zendesk.com/agent/tickets/7",
+      };
+      await applySourceChange(prisma, {
+        issue,
+        source: { kind: "comment", key: "900" },
+        event: { action: "edited", version: new Date("2026-11-03T10:00:00Z") },
+        links: [link],
+        previous: [link, { ...link, conversationId: "8", url: "https://acme.zendesk.com/agent/tickets/8" }],
+        createdAt: new Date(at),
+      });
+      expect(
+        (await prisma.reopenJob.findMany({ orderBy: { conversationId: "asc" } })).map((job) => job.conversationId),
+      ).toEqual(["7", "8"]);
+      expect(
+        (await prisma.link.findMany({ orderBy: { conversationId: "asc" } })).map((row) => row.conversationId),
+      ).toEqual(["7", "8"]);
     } finally {
       await migrated.close();
     }
@@ -107,23 +196,29 @@ describe.each(ENGINES)("migrations on %s", (engine) => {
   it("leaves a migrated database alone", async () => {
     const target = parseDatabaseUrl(await freshDatabaseUrl(engine));
     await migrate(target);
-    await sql(target, `INSERT INTO "Repository" ("id", "installationId", "owner", "name", "fullName") VALUES (1, 2, 'o', 'r', 'o/r')`);
+    await sql(
+      target,
+      `INSERT INTO "Repository" ("id", "installationId", "owner", "name", "fullName") VALUES (1, 2, 'o', 'r', 'o/r')`,
+    );
 
     expect(await migrate(target)).toEqual([]);
 
-    expect(await sql(target, `SELECT COUNT(*) AS n FROM "_prisma_migrations"`)).toEqual([{ n: engine === "sqlite" ? files.length : String(files.length) }]);
+    expect(await sql(target, `SELECT COUNT(*) AS n FROM "_prisma_migrations"`)).toEqual([
+      { n: engine === "sqlite" ? files.length : String(files.length) },
+    ]);
     expect(await sql(target, `SELECT "fullName" FROM "Repository"`)).toEqual([{ fullName: "o/r" }]);
   });
 
   // SQLite replicas are separate processes (better-sqlite3 waits synchronously for the lock), so SQLite's
   // version of this runs `closeloop migrate` processes in test/e2e/migrate.test.ts.
-  if (engine === "postgresql") it("lets only one of several concurrent starts apply the migrations", async () => {
-    const url = await freshDatabaseUrl(engine);
-    const results = await Promise.all([1, 2, 3].map(() => migrate(parseDatabaseUrl(url))));
-    expect(results.filter((applied) => applied.length > 0)).toHaveLength(1);
-    const rows = await sql(parseDatabaseUrl(url), `SELECT "migration_name" FROM "_prisma_migrations"`);
-    expect(rows).toHaveLength(files.length);
-  });
+  if (engine === "postgresql")
+    it("lets only one of several concurrent starts apply the migrations", async () => {
+      const url = await freshDatabaseUrl(engine);
+      const results = await Promise.all([1, 2, 3].map(() => migrate(parseDatabaseUrl(url))));
+      expect(results.filter((applied) => applied.length > 0)).toHaveLength(1);
+      const rows = await sql(parseDatabaseUrl(url), `SELECT "migration_name" FROM "_prisma_migrations"`);
+      expect(rows).toHaveLength(files.length);
+    });
 
   it("refuses a half-applied migration with a message that says what to do", async () => {
     const target = parseDatabaseUrl(await freshDatabaseUrl(engine));
@@ -155,13 +250,23 @@ describe.each(ENGINES)("migrations on %s", (engine) => {
   it("rolls back a failing migration whole and reports it", async () => {
     const target = parseDatabaseUrl(await freshDatabaseUrl(engine));
     await migrate(target);
-    const broken = [...files, { name: "29991231000000_broken", checksum: "f".repeat(64), sql: `CREATE TABLE "Extra" ("id" INTEGER); SELECT * FROM "NoSuchTable";` }];
+    const broken = [
+      ...files,
+      {
+        name: "29991231000000_broken",
+        checksum: "f".repeat(64),
+        sql: `CREATE TABLE "Extra" ("id" INTEGER); SELECT * FROM "NoSuchTable";`,
+      },
+    ];
 
     await expect(migrate(target, broken)).rejects.toThrow(/migration 29991231000000_broken failed: .*NoSuchTable/i);
 
-    const extra = engine === "sqlite"
-      ? await sql(target, `SELECT name FROM sqlite_master WHERE name = 'Extra'`)
-      : await sql(target, `SELECT to_regclass('"Extra"') AS name`).then((rows) => rows.filter((row) => row.name !== null));
+    const extra =
+      engine === "sqlite"
+        ? await sql(target, `SELECT name FROM sqlite_master WHERE name = 'Extra'`)
+        : await sql(target, `SELECT to_regclass('"Extra"') AS name`).then((rows) =>
+            rows.filter((row) => row.name !== null),
+          );
     expect(extra).toEqual([]);
   });
 

@@ -13,7 +13,9 @@ describe("one model, two engines", () => {
 
   const models = Object.values(SqlitePrisma.ModelName);
   const scalarFields = (model: string): string[] =>
-    Object.values((SqlitePrisma as unknown as Record<string, Record<string, string>>)[`${model}ScalarFieldEnum`]!).sort();
+    Object.values(
+      (SqlitePrisma as unknown as Record<string, Record<string, string>>)[`${model}ScalarFieldEnum`]!,
+    ).sort();
 
   it.each(ENGINES)("the committed %s migrations create exactly the model's tables and columns", async (engine) => {
     const database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
@@ -21,7 +23,9 @@ describe("one model, two engines", () => {
       for (const model of models) {
         const columns =
           engine === "sqlite"
-            ? await database.prisma.$queryRawUnsafe<{ name: string }[]>(`SELECT name FROM pragma_table_info('${model}')`)
+            ? await database.prisma.$queryRawUnsafe<{ name: string }[]>(
+                `SELECT name FROM pragma_table_info('${model}')`,
+              )
             : await database.prisma.$queryRawUnsafe<{ name: string }[]>(
                 `SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1`,
                 model,

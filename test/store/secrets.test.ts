@@ -15,7 +15,10 @@ describe.each(ENGINES)("the customer hash key on %s", (engine) => {
     const second = await openDatabase(url, { migrate: true });
     opened.push(first, second);
     // Both replicas start together: one insert wins, both read it.
-    const [a, b] = await Promise.all([readOrCreateSecret(first.prisma, CUSTOMER_HASH_KEY), readOrCreateSecret(second.prisma, CUSTOMER_HASH_KEY)]);
+    const [a, b] = await Promise.all([
+      readOrCreateSecret(first.prisma, CUSTOMER_HASH_KEY),
+      readOrCreateSecret(second.prisma, CUSTOMER_HASH_KEY),
+    ]);
     expect(a).toMatch(/^[A-Za-z0-9_-]{43}$/); // 32 random bytes
     expect(b).toBe(a);
     expect(await readOrCreateSecret(second.prisma, CUSTOMER_HASH_KEY)).toBe(a);

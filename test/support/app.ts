@@ -26,10 +26,23 @@ export interface Harness {
  * Applies the label jobs a delivery marked before its handler returns, through the real label job with no coalescing
  * window, so a test sees the GitHub calls of one delivery at a time (the server applies them from its worker).
  */
-export function applyLabelsAtOnce(database: Database, deps: HandlerDeps, probot: Probot, log: Logger = pino({ level: "silent" })): () => Promise<void> {
+export function applyLabelsAtOnce(
+  database: Database,
+  deps: HandlerDeps,
+  probot: Probot,
+  log: Logger = pino({ level: "silent" }),
+): () => Promise<void> {
   return async () => {
     const worker = new LabelWorker(
-      { prisma: database.prisma, engine: database.engine, github: (id) => probot.auth(id), configs: deps.configs, log, dryRun: deps.dryRun ?? false, now: () => deps.now?.() ?? new Date() },
+      {
+        prisma: database.prisma,
+        engine: database.engine,
+        github: (id) => probot.auth(id),
+        configs: deps.configs,
+        log,
+        dryRun: deps.dryRun ?? false,
+        now: () => deps.now?.() ?? new Date(),
+      },
       { coalesceMs: 0, backoffBaseMs: 60_000 },
     );
     await worker.drain();

@@ -5,6 +5,10 @@ export function captureCli() {
   const lines: string[] = [];
   const errors: string[] = [];
   let json: unknown;
-  const out: Output = { line: (text) => lines.push(text), table: (header, rows) => lines.push(...[header, ...rows].map((r) => r.join("|"))), json: (value) => (json = value) };
+  const out: Output = {
+    line: (text) => lines.push(text),
+    table: (header, rows) => lines.push(...[header, ...rows].map((r) => r.join("|"))),
+    json: (value) => (json = value),
+  };
   return { out, error: (line: string) => errors.push(line), lines, errors, json: () => json };
 }

@@ -9,7 +9,9 @@ export const GITHUB_API = "https://api.github.com";
 
 /** A real payload from @octokit/webhooks-examples, deep-copied so a test can adjust it. */
 export function webhookExample<T = Record<string, any>>(event: string, action: string | undefined, index = 0): T {
-  const family = (examples as { name: string; examples: Record<string, unknown>[] }[]).find((entry) => entry.name === event);
+  const family = (examples as { name: string; examples: Record<string, unknown>[] }[]).find(
+    (entry) => entry.name === event,
+  );
   const found = family?.examples.filter((example) => action === undefined || example.action === action)[index];
   if (!found) throw new Error(`no @octokit/webhooks-examples payload for ${event}.${action} #${index}`);
   return structuredClone(found) as T;
@@ -24,10 +26,19 @@ export function testProbot(log = pino({ level: process.env.TEST_LOG_LEVEL ?? "si
  * Probot sets its own throttle options on every Octokit it makes, which would turn throttling back on (and space
  * writes a second apart); a function default runs after Probot's and keeps retries and throttling off.
  */
-export const TestOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, retry: { enabled: false }, throttle: { enabled: false } }));
+export const TestOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
+  ...options,
+  retry: { enabled: false },
+  throttle: { enabled: false },
+}));
 
 /** Runs the handlers on a delivery as the inbox worker does: on the payload as the inbox stores it. */
-export async function receive(probot: Probot, name: string, payload: unknown, id: string = crypto.randomUUID()): Promise<void> {
+export async function receive(
+  probot: Probot,
+  name: string,
+  payload: unknown,
+  id: string = crypto.randomUUID(),
+): Promise<void> {
   await probot.receive({ id, name, payload: JSON.parse(inboxPayload(payload)) } as EmitterWebhookEvent);
 }
 

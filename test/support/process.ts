@@ -6,17 +6,31 @@ import { fileURLToPath } from "node:url";
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** A throwaway GitHub App key, so the real process signs its JWTs as it would in production. */
-export const TEST_PRIVATE_KEY = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+export const TEST_PRIVATE_KEY = generateKeyPairSync("rsa", { modulusLength: 2048 })
+  .privateKey.export({ type: "pkcs1", format: "pem" })
+  .toString();
 
 export function sign(secret: string, body: string): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
 
 /** Posts a GitHub webhook delivery to the running app, signed with `secret`; `headers` override any of GitHub's. */
-export function postGithubWebhook(app: { baseUrl: string }, secret: string, event: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
+export function postGithubWebhook(
+  app: { baseUrl: string },
+  secret: string,
+  event: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(`${app.baseUrl}/api/github/webhooks`, {
     method: "POST",
-    headers: { "content-type": "application/json", "x-github-event": event, "x-github-delivery": crypto.randomUUID(), "x-hub-signature-256": sign(secret, body), ...headers },
+    headers: {
+      "content-type": "application/json",
+      "x-github-event": event,
+      "x-github-delivery": crypto.randomUUID(),
+      "x-hub-signature-256": sign(secret, body),
+      ...headers,
+    },
     body,
   });
 }
@@ -34,7 +48,14 @@ export async function startApp(env: Record<string, string>): Promise<RunningApp>
   const port = await freePort();
   const child = spawn(process.execPath, ["dist/server.js"], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", LOG_FORMAT: "json", PORT: String(port), HOST: "127.0.0.1", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      NODE_ENV: "production",
+      LOG_FORMAT: "json",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -70,9 +91,15 @@ export async function startApp(env: Record<string, string>): Promise<RunningApp>
 }
 
 /** Runs `bin/closeloop.js` as `npx closeloop` does. */
-export function runCliProcess(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runCliProcess(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/closeloop.js", ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env } });
+    const child = spawn(process.execPath, ["bin/closeloop.js", ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? "", ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));

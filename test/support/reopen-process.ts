@@ -29,7 +29,12 @@ export async function deliverClose(app: RunningApp, number: number): Promise<voi
 }
 
 /** Links seeded straight into the store (as capture would have), conversations seeded closed in the fake. */
-export async function seedIssues(database: Database, intercom: FakeIntercom, issues: number, perIssue: number): Promise<string[]> {
+export async function seedIssues(
+  database: Database,
+  intercom: FakeIntercom,
+  issues: number,
+  perIssue: number,
+): Promise<string[]> {
   const ids: string[] = [];
   for (let number = 1; number <= issues; number++) {
     const links = Array.from({ length: perIssue }, (_, i) => conversation("intercom", number * 1000 + i));
@@ -66,7 +71,6 @@ export function kill(app: RunningApp): Promise<void> {
     app.child.kill("SIGKILL");
   });
 }
-
 
 /** SIGTERM, as an orchestrator stops a replica; SIGKILL if it has not exited in `graceMs`. */
 export async function stopApp(app: RunningApp, graceMs = 20_000): Promise<"stopped" | "killed"> {

@@ -85,7 +85,14 @@ export async function closeWithLinks(
   prisma: Prisma,
   number: number,
   links: readonly RecognisedLink[],
-  options: { summary?: boolean; details?: SummaryDetails; closedTickets?: ClosedTickets; private?: boolean; note?: string; closedAt?: Date } = {},
+  options: {
+    summary?: boolean;
+    details?: SummaryDetails;
+    closedTickets?: ClosedTickets;
+    private?: boolean;
+    note?: string;
+    closedAt?: Date;
+  } = {},
 ): Promise<number> {
   const issue = issueRef(number, options.private === undefined ? {} : { private: options.private });
   for (let start = 0; start < links.length; start += 50) {
@@ -102,23 +109,37 @@ export async function closeWithLinks(
     stateReason: "completed",
     closedBy: "octocat",
     reopen: true,
-    note: options.note ?? `The GitHub issue https://github.com/Codertocat/Hello-World/issues/${number} linked to this conversation was closed (completed).`,
+    note:
+      options.note ??
+      `The GitHub issue https://github.com/Codertocat/Hello-World/issues/${number} linked to this conversation was closed (completed).`,
     summary: options.summary ?? false,
     details: options.details ?? "private",
     closedTickets: options.closedTickets ?? "follow_up",
   });
-  if (outcome.kind !== "closed" || outcome.jobs === 0) throw new Error(`expected jobs to be enqueued, got ${JSON.stringify(outcome)}`);
+  if (outcome.kind !== "closed" || outcome.jobs === 0)
+    throw new Error(`expected jobs to be enqueued, got ${JSON.stringify(outcome)}`);
   return outcome.closeId;
 }
 
 /** Resolves when no job is pending or running (every job done or dead). */
 export function allSettled(prisma: Prisma, timeoutMs = 20_000): Promise<true> {
-  return waitFor(async () => (await prisma.reopenJob.count({ where: { state: { in: ["pending", "running"] } } })) === 0, timeoutMs, "every job to settle");
+  return waitFor(
+    async () => (await prisma.reopenJob.count({ where: { state: { in: ["pending", "running"] } } })) === 0,
+    timeoutMs,
+    "every job to settle",
+  );
 }
 
 /** Claims a provider's due enrichment jobs for `owner`, as the worker does, with what running them needs. */
-export async function claimEnrichJobs(prisma: Prisma, engine: Engine, claim: { provider: string; limit: number; leaseMs: number; owner: string }): Promise<ClaimedEnrichJob[]> {
-  const claimed = await claimLeases<{ key: number }>(prisma, engine, ENRICH_JOBS, { ...claim, where: ofProvider(claim.provider) });
+export async function claimEnrichJobs(
+  prisma: Prisma,
+  engine: Engine,
+  claim: { provider: string; limit: number; leaseMs: number; owner: string },
+): Promise<ClaimedEnrichJob[]> {
+  const claimed = await claimLeases<{ key: number }>(prisma, engine, ENRICH_JOBS, {
+    ...claim,
+    where: ofProvider(claim.provider),
+  });
   return readClaimedEnrichJobs(
     prisma,
     claimed.map((row) => row.key),
@@ -136,7 +157,11 @@ export interface WorkerBench {
 }
 
 /** Sets up a WorkerBench for each test of a describe block on `engine`, against `fakes`, with `defaults` for every worker. */
-export function useWorkerBench(engine: Engine, fakes: Map<ProviderId, FakeHelpdeskServer>, defaults: ReopenWorkerOptions & LaneOptions = {}): WorkerBench {
+export function useWorkerBench(
+  engine: Engine,
+  fakes: Map<ProviderId, FakeHelpdeskServer>,
+  defaults: ReopenWorkerOptions & LaneOptions = {},
+): WorkerBench {
   const workers: ReopenWorker[] = [];
   const bench = { database: undefined as unknown as Database, logs: [] as string[], start };
   beforeEach(async () => {
@@ -149,13 +174,23 @@ export function useWorkerBench(engine: Engine, fakes: Map<ProviderId, FakeHelpde
   });
   function start(providers: readonly ProviderId[], options: ReopenWorkerOptions & LaneOptions = {}): ReopenWorker {
     const settings = { ...defaults, ...options };
-    const log = pino({ level: "info" }, { write: (line: string) => void bench.logs.push((JSON.parse(line) as { msg: string }).msg) });
+    const log = pino(
+      { level: "info" },
+      { write: (line: string) => void bench.logs.push((JSON.parse(line) as { msg: string }).msg) },
+    );
     const probot = testProbot();
     const lanes = lanesFor(
       providers.map((provider) => fakes.get(provider)!),
       settings,
     );
-    const worker = new ReopenWorker(bench.database.prisma, bench.database.engine, lanes, (id) => probot.auth(id), log, settings);
+    const worker = new ReopenWorker(
+      bench.database.prisma,
+      bench.database.engine,
+      lanes,
+      (id) => probot.auth(id),
+      log,
+      settings,
+    );
     workers.push(worker);
     worker.start();
     return worker;

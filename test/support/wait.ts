@@ -1,5 +1,9 @@
 /** Polls `probe` until it returns a value (not undefined or false), or fails after `timeoutMs` naming `what`. */
-export async function waitFor<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 20_000, what = "condition"): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+  what = "condition",
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -10,7 +10,14 @@ export function ReportsChart(props: { perDay: readonly number[]; width?: number;
   const total = props.perDay.reduce((sum, value) => sum + value, 0);
   const days = props.perDay.length;
   return (
-    <svg class="chart" role="img" aria-label={`${props.label}: ${total} report${total === 1 ? "" : "s"} in ${days} day${days === 1 ? "" : "s"}`} width={width} height={height} viewBox={`0 0 ${width} ${height}`}>
+    <svg
+      class="chart"
+      role="img"
+      aria-label={`${props.label}: ${total} report${total === 1 ? "" : "s"} in ${days} day${days === 1 ? "" : "s"}`}
+      width={width}
+      height={height}
+      viewBox={`0 0 ${width} ${height}`}
+    >
       {chartBars(props.perDay, width, height).map((bar) => (
         <rect class={bar.value === 0 ? "zero" : undefined} x={bar.x} y={bar.y} width={bar.width} height={bar.height}>
           <title>{`${days - 1 - bar.day === 0 ? "today" : `${days - 1 - bar.day} day${days - 1 - bar.day === 1 ? "" : "s"} ago`}: ${bar.value}`}</title>

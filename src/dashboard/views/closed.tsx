@@ -8,7 +8,10 @@ export function ClosedPage(props: { viewer: HeaderViewer; closes: readonly Close
   return (
     <Layout title="Recently closed" viewer={props.viewer} section="closed">
       <h1>Recently closed</h1>
-      <p class="muted">Issues closed in the last {props.days} days and the conversations their close reopened. A failed reopen is a customer to get back to by hand.</p>
+      <p class="muted">
+        Issues closed in the last {props.days} days and the conversations their close reopened. A failed reopen is a
+        customer to get back to by hand.
+      </p>
       {props.closes.length === 0 ? (
         <p>No issue you can read was closed in the last {props.days} days.</p>
       ) : (
@@ -17,8 +20,12 @@ export function ClosedPage(props: { viewer: HeaderViewer; closes: readonly Close
             <tr>
               <th scope="col">Issue</th>
               <th scope="col">Closed</th>
-              <th scope="col" class="num">Reopened</th>
-              <th scope="col" class="num">Waiting</th>
+              <th scope="col" class="num">
+                Reopened
+              </th>
+              <th scope="col" class="num">
+                Waiting
+              </th>
               <th scope="col">Failed, and why</th>
             </tr>
           </thead>
@@ -28,12 +35,24 @@ export function ClosedPage(props: { viewer: HeaderViewer; closes: readonly Close
               return (
                 <tr>
                   <th scope="row">
-                    <a href={`/closeloop/issues/${encodeURIComponent(close.owner)}/${encodeURIComponent(close.name)}/${close.number}`}>{name}</a>
+                    <a
+                      href={`/closeloop/issues/${encodeURIComponent(close.owner)}/${encodeURIComponent(close.name)}/${close.number}`}
+                    >
+                      {name}
+                    </a>
                   </th>
                   <td>
                     <When at={close.closedAt} /> ({close.reason.replace("_", " ")})
                   </td>
-                  <td class="num">{close.reopen ? close.done : <span class="muted" title={close.refusal ?? undefined}>not reopened</span>}</td>
+                  <td class="num">
+                    {close.reopen ? (
+                      close.done
+                    ) : (
+                      <span class="muted" title={close.refusal ?? undefined}>
+                        not reopened
+                      </span>
+                    )}
+                  </td>
                   <td class="num">{close.pending}</td>
                   <td>
                     {close.failed.length === 0 ? (
@@ -42,7 +61,11 @@ export function ClosedPage(props: { viewer: HeaderViewer; closes: readonly Close
                       <ul>
                         {close.failed.map((job) => (
                           <li>
-                            {HELPDESK_NAMES[job.provider] ?? job.provider} <a href={helpdeskUrl(job)} rel="noreferrer">{job.conversationId}</a>: <span class="error">{job.lastError ?? "failed"}</span>
+                            {HELPDESK_NAMES[job.provider] ?? job.provider}{" "}
+                            <a href={helpdeskUrl(job)} rel="noreferrer">
+                              {job.conversationId}
+                            </a>
+                            : <span class="error">{job.lastError ?? "failed"}</span>
                           </li>
                         ))}
                       </ul>

@@ -1,14 +1,31 @@
 import { PROVIDERS } from "../../domain/link.js";
-import { IMPACT_SORTS, IMPACT_STATES, IMPACT_WINDOWS, impactQueryString, type ImpactPage, type ImpactQuery } from "../impact.js";
+import {
+  IMPACT_SORTS,
+  IMPACT_STATES,
+  IMPACT_WINDOWS,
+  impactQueryString,
+  type ImpactPage,
+  type ImpactQuery,
+} from "../impact.js";
 import { ReportsChart } from "./chart.js";
 import { HELPDESK_NAMES, labelColor } from "./issue.js";
 import { Label, Layout, When, type HeaderViewer } from "./layout.js";
 
-const SORT_NAMES: Record<(typeof IMPACT_SORTS)[number], string> = { reports: "Reports", customers: "Customers", last: "Last report", age: "Age" };
+const SORT_NAMES: Record<(typeof IMPACT_SORTS)[number], string> = {
+  reports: "Reports",
+  customers: "Customers",
+  last: "Last report",
+  age: "Age",
+};
 const STATE_NAMES: Record<(typeof IMPACT_STATES)[number], string> = { open: "Open", closed: "Closed", all: "All" };
 
 /** The impact page: the filters as a GET form (so the query is the URL), the ranking as a table, pages, CSV. */
-export function ImpactPageView(props: { viewer: HeaderViewer; query: ImpactQuery; page: ImpactPage; error: string | null }) {
+export function ImpactPageView(props: {
+  viewer: HeaderViewer;
+  query: ImpactQuery;
+  page: ImpactPage;
+  error: string | null;
+}) {
   const { query, page } = props;
   const link = (changes: Partial<ImpactQuery>) => {
     const search = impactQueryString({ ...query, ...changes });
@@ -23,19 +40,29 @@ export function ImpactPageView(props: { viewer: HeaderViewer; query: ImpactQuery
         <label>
           Window
           <select name="days">
-            {IMPACT_WINDOWS.map((days) => <option value={String(days)} selected={query.days === days}>{`${days} days`}</option>)}
+            {IMPACT_WINDOWS.map((days) => (
+              <option value={String(days)} selected={query.days === days}>{`${days} days`}</option>
+            ))}
           </select>
         </label>
         <label>
           Sort by
           <select name="sort">
-            {IMPACT_SORTS.map((sort) => <option value={sort} selected={query.sort === sort}>{SORT_NAMES[sort]}</option>)}
+            {IMPACT_SORTS.map((sort) => (
+              <option value={sort} selected={query.sort === sort}>
+                {SORT_NAMES[sort]}
+              </option>
+            ))}
           </select>
         </label>
         <label>
           State
           <select name="state">
-            {IMPACT_STATES.map((state) => <option value={state} selected={query.state === state}>{STATE_NAMES[state]}</option>)}
+            {IMPACT_STATES.map((state) => (
+              <option value={state} selected={query.state === state}>
+                {STATE_NAMES[state]}
+              </option>
+            ))}
           </select>
         </label>
         <label>
@@ -49,22 +76,36 @@ export function ImpactPageView(props: { viewer: HeaderViewer; query: ImpactQuery
         <label>
           Helpdesk
           <select name="helpdesk">
-            <option value="" selected={query.helpdesk === null}>Any</option>
-            {PROVIDERS.map((id) => <option value={id} selected={query.helpdesk === id}>{HELPDESK_NAMES[id] ?? id}</option>)}
+            <option value="" selected={query.helpdesk === null}>
+              Any
+            </option>
+            {PROVIDERS.map((id) => (
+              <option value={id} selected={query.helpdesk === id}>
+                {HELPDESK_NAMES[id] ?? id}
+              </option>
+            ))}
           </select>
         </label>
         <label>
           Label
           <input type="text" name="label" value={query.label ?? ""} placeholder="reported: daily" size={16} />
         </label>
-        <button type="submit" class="primary">Apply</button>
+        <button type="submit" class="primary">
+          Apply
+        </button>
         <a href="/closeloop/">Reset</a>
       </form>
-      {props.error && <p role="alert" class="error">{props.error}</p>}
+      {props.error && (
+        <p role="alert" class="error">
+          {props.error}
+        </p>
+      )}
       <p>
         {`${page.total} issue${page.total === 1 ? "" : "s"} with reports in the last ${query.days} days`} ·{" "}
-        <a href={`/closeloop/?${csv ? `${csv}&` : ""}format=csv`} download="closeloop-impact.csv">Download CSV</a> ·{" "}
-        <a href={`/closeloop/api/issues${csv ? `?${csv}` : ""}`}>JSON</a>
+        <a href={`/closeloop/?${csv ? `${csv}&` : ""}format=csv`} download="closeloop-impact.csv">
+          Download CSV
+        </a>{" "}
+        · <a href={`/closeloop/api/issues${csv ? `?${csv}` : ""}`}>JSON</a>
       </p>
       {page.rows.length > 0 && (
         <table>
@@ -72,8 +113,12 @@ export function ImpactPageView(props: { viewer: HeaderViewer; query: ImpactQuery
           <thead>
             <tr>
               <th scope="col">Issue</th>
-              <th scope="col" class="num">Reports</th>
-              <th scope="col" class="num">Customers</th>
+              <th scope="col" class="num">
+                Reports
+              </th>
+              <th scope="col" class="num">
+                Customers
+              </th>
               <th scope="col">Labels</th>
               <th scope="col">Helpdesks</th>
               <th scope="col">First report</th>
@@ -87,7 +132,11 @@ export function ImpactPageView(props: { viewer: HeaderViewer; query: ImpactQuery
               return (
                 <tr>
                   <th scope="row">
-                    <a href={`/closeloop/issues/${encodeURIComponent(owner ?? "")}/${encodeURIComponent(name ?? "")}/${row.number}`}>{row.title ?? `${row.repository}#${row.number}`}</a>
+                    <a
+                      href={`/closeloop/issues/${encodeURIComponent(owner ?? "")}/${encodeURIComponent(name ?? "")}/${row.number}`}
+                    >
+                      {row.title ?? `${row.repository}#${row.number}`}
+                    </a>
                     <div class="muted">
                       {`${row.repository}#${row.number}`}
                       {row.state === "closed" ? " · closed" : ""}
@@ -97,12 +146,25 @@ export function ImpactPageView(props: { viewer: HeaderViewer; query: ImpactQuery
                   <td class="num">{row.customers}</td>
                   <td>
                     {row.frequency && <Label name={row.frequency} color={labelColor(row.frequency)} />}
-                    {row.teams.map((team) => <Label name={team} color={labelColor(team)} />)}
+                    {row.teams.map((team) => (
+                      <Label name={team} color={labelColor(team)} />
+                    ))}
                   </td>
                   <td>{row.helpdesks.map((id) => HELPDESK_NAMES[id] ?? id).join(", ")}</td>
-                  <td><When at={row.firstReportAt} /></td>
-                  <td><When at={row.lastReportAt} /></td>
-                  <td><ReportsChart perDay={row.perDay} width={Math.max(90, row.perDay.length * 3)} height={24} label={`Reports per day for ${row.repository}#${row.number}`} /></td>
+                  <td>
+                    <When at={row.firstReportAt} />
+                  </td>
+                  <td>
+                    <When at={row.lastReportAt} />
+                  </td>
+                  <td>
+                    <ReportsChart
+                      perDay={row.perDay}
+                      width={Math.max(90, row.perDay.length * 3)}
+                      height={24}
+                      label={`Reports per day for ${row.repository}#${row.number}`}
+                    />
+                  </td>
                 </tr>
               );
             })}
@@ -111,9 +173,17 @@ export function ImpactPageView(props: { viewer: HeaderViewer; query: ImpactQuery
       )}
       {pages > 1 && (
         <nav class="pages" aria-label="Pages">
-          {query.page > 1 && <a href={link({ page: query.page - 1 })} rel="prev">Previous</a>}
+          {query.page > 1 && (
+            <a href={link({ page: query.page - 1 })} rel="prev">
+              Previous
+            </a>
+          )}
           <span>{`Page ${query.page} of ${pages}`}</span>
-          {query.page < pages && <a href={link({ page: query.page + 1 })} rel="next">Next</a>}
+          {query.page < pages && (
+            <a href={link({ page: query.page + 1 })} rel="next">
+              Next
+            </a>
+          )}
         </nav>
       )}
     </Layout>

@@ -4,7 +4,13 @@ import type { IssueView, ReopenView } from "../../store/dashboard.js";
 import { ReportsChart } from "./chart.js";
 import { Label, Layout, When, type HeaderViewer } from "./layout.js";
 
-export const HELPDESK_NAMES: Record<string, string> = { intercom: "Intercom", front: "Front", zendesk: "Zendesk", helpscout: "Help Scout", freshdesk: "Freshdesk" };
+export const HELPDESK_NAMES: Record<string, string> = {
+  intercom: "Intercom",
+  front: "Front",
+  zendesk: "Zendesk",
+  helpscout: "Help Scout",
+  freshdesk: "Freshdesk",
+};
 
 /**
  * A label's colour: the frequency labels' configured default colours (`frequency.*.color`), else GitHub's grey for a
@@ -12,12 +18,19 @@ export const HELPDESK_NAMES: Record<string, string> = { intercom: "Intercom", fr
  */
 export function labelColor(name: string): string {
   const key = name.toLowerCase();
-  for (const rule of [DEFAULT_CONFIG.frequency.daily, DEFAULT_CONFIG.frequency.weekly]) if (rule.label.toLowerCase() === key) return rule.color;
+  for (const rule of [DEFAULT_CONFIG.frequency.daily, DEFAULT_CONFIG.frequency.weekly])
+    if (rule.label.toLowerCase() === key) return rule.color;
   return "ededed";
 }
 
 /** The issue page: its linked conversations, reports over time, and after a close each conversation's reopen. */
-export function IssuePage(props: { viewer: HeaderViewer; issue: IssueView; githubUrl: string; perDay: number[]; chartDays: number }) {
+export function IssuePage(props: {
+  viewer: HeaderViewer;
+  issue: IssueView;
+  githubUrl: string;
+  perDay: number[];
+  chartDays: number;
+}) {
   const { issue } = props;
   const name = `${issue.owner}/${issue.name}#${issue.number}`;
   return (
@@ -33,7 +46,12 @@ export function IssuePage(props: { viewer: HeaderViewer; issue: IssueView; githu
         ))}
       </p>
       <h2 id="reports">Reports per day, last {props.chartDays} days</h2>
-      <ReportsChart perDay={props.perDay} width={Math.max(180, props.chartDays * 6)} height={60} label={`Reports per day for ${name}`} />
+      <ReportsChart
+        perDay={props.perDay}
+        width={Math.max(180, props.chartDays * 6)}
+        height={60}
+        label={`Reports per day for ${name}`}
+      />
       <h2 id="conversations">Linked conversations</h2>
       {issue.links.length === 0 ? (
         <p class="muted">No conversation is linked to this issue.</p>
@@ -55,11 +73,17 @@ export function IssuePage(props: { viewer: HeaderViewer; issue: IssueView; githu
               <tr>
                 <td>{HELPDESK_NAMES[link.provider] ?? link.provider}</td>
                 <th scope="row">
-                  <a href={helpdeskUrl(link)} rel="noreferrer">{link.conversationId}</a>
+                  <a href={helpdeskUrl(link)} rel="noreferrer">
+                    {link.conversationId}
+                  </a>
                 </th>
                 <td>{link.source}</td>
-                <td><When at={link.linkedAt} /></td>
-                <td><When at={link.reportedAt} /></td>
+                <td>
+                  <When at={link.linkedAt} />
+                </td>
+                <td>
+                  <When at={link.reportedAt} />
+                </td>
                 <td>{link.team ?? <span class="muted">—</span>}</td>
                 <td>{link.tags.length > 0 ? link.tags.join(", ") : <span class="muted">—</span>}</td>
               </tr>
@@ -70,7 +94,8 @@ export function IssuePage(props: { viewer: HeaderViewer; issue: IssueView; githu
       {issue.closes.map((close, index) => (
         <section aria-labelledby={`close-${index}`}>
           <h2 id={`close-${index}`}>
-            Closed <When at={close.closedAt} /> ({close.reason.replace("_", " ")}){close.closedBy ? ` by ${close.closedBy}` : ""}
+            Closed <When at={close.closedAt} /> ({close.reason.replace("_", " ")})
+            {close.closedBy ? ` by ${close.closedBy}` : ""}
           </h2>
           {!close.reopen ? (
             <p>Reopened nothing: {close.refusal ?? `its reason (${close.reason}) is not in reopen.on`}.</p>
@@ -94,7 +119,9 @@ export function ReopenTable(props: { jobs: readonly ReopenView[]; caption: strin
           <th scope="col">Helpdesk</th>
           <th scope="col">Conversation</th>
           <th scope="col">Reopen</th>
-          <th scope="col" class="num">Attempts</th>
+          <th scope="col" class="num">
+            Attempts
+          </th>
           <th scope="col">Why it failed</th>
           <th scope="col">Settled</th>
         </tr>
@@ -104,20 +131,34 @@ export function ReopenTable(props: { jobs: readonly ReopenView[]; caption: strin
           <tr>
             <td>{HELPDESK_NAMES[job.provider] ?? job.provider}</td>
             <th scope="row">
-              <a href={helpdeskUrl(job)} rel="noreferrer">{job.conversationId}</a>
+              <a href={helpdeskUrl(job)} rel="noreferrer">
+                {job.conversationId}
+              </a>
             </th>
             <td class={`state-${job.state}`}>
               {job.state === "dead" ? "failed (dead)" : job.state}
               {job.followUpId !== null && (
                 <>
-                  {" "}(closed for good: follow-up{" "}
-                  <a href={helpdeskUrl({ ...job, conversationId: job.followUpId })} rel="noreferrer">{job.followUpId}</a>)
+                  {" "}
+                  (closed for good: follow-up{" "}
+                  <a href={helpdeskUrl({ ...job, conversationId: job.followUpId })} rel="noreferrer">
+                    {job.followUpId}
+                  </a>
+                  )
                 </>
               )}
             </td>
             <td class="num">{job.attempts}</td>
-            <td>{job.state === "dead" || job.lastError ? `${job.lastError ?? ""}${job.lastStatus ? ` (HTTP ${job.lastStatus})` : ""}` : <span class="muted">—</span>}</td>
-            <td><When at={job.finishedAt} /></td>
+            <td>
+              {job.state === "dead" || job.lastError ? (
+                `${job.lastError ?? ""}${job.lastStatus ? ` (HTTP ${job.lastStatus})` : ""}`
+              ) : (
+                <span class="muted">—</span>
+              )}
+            </td>
+            <td>
+              <When at={job.finishedAt} />
+            </td>
           </tr>
         ))}
       </tbody>

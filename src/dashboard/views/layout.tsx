@@ -21,12 +21,22 @@ export function Layout(props: { title: string; viewer: HeaderViewer | null; sect
       </head>
       <body>
         <header class="top">
-          <a class="brand" href="/closeloop/">closeloop</a>
+          <a class="brand" href="/closeloop/">
+            closeloop
+          </a>
           {props.viewer && (
             <nav aria-label="Dashboard">
-              <a href="/closeloop/" aria-current={props.section === "impact" ? "page" : undefined}>Impact</a>
-              <a href="/closeloop/closed" aria-current={props.section === "closed" ? "page" : undefined}>Closed</a>
-              {props.viewer.admin && <a href="/closeloop/ops" aria-current={props.section === "ops" ? "page" : undefined}>Operations</a>}
+              <a href="/closeloop/" aria-current={props.section === "impact" ? "page" : undefined}>
+                Impact
+              </a>
+              <a href="/closeloop/closed" aria-current={props.section === "closed" ? "page" : undefined}>
+                Closed
+              </a>
+              {props.viewer.admin && (
+                <a href="/closeloop/ops" aria-current={props.section === "ops" ? "page" : undefined}>
+                  Operations
+                </a>
+              )}
             </nav>
           )}
           {props.viewer && (

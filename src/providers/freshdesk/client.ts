@@ -30,8 +30,12 @@ export function freshdeskProtocol(settings: Pick<FreshdeskSettings, "apiKey">): 
       const parsed = errorSchema.safeParse(body);
       if (!parsed.success) return undefined;
       const first = parsed.data.errors?.[0];
-      const detail = first === undefined ? undefined : [first.field, first.message ?? first.code].filter(Boolean).join(": ");
-      return [parsed.data.description ?? parsed.data.message ?? parsed.data.code, detail].filter(Boolean).join(": ") || undefined;
+      const detail =
+        first === undefined ? undefined : [first.field, first.message ?? first.code].filter(Boolean).join(": ");
+      return (
+        [parsed.data.description ?? parsed.data.message ?? parsed.data.code, detail].filter(Boolean).join(": ") ||
+        undefined
+      );
     },
     secrets: [settings.apiKey],
   };
@@ -100,7 +104,8 @@ export function createFreshdeskClient(settings: FreshdeskSettings): HelpdeskClie
         timeoutMs,
       });
       const groupId = ticket.group_id;
-      const team = groupId === undefined || groupId === null ? null : await groupNames(ref, groupId, () => readGroup(groupId));
+      const team =
+        groupId === undefined || groupId === null ? null : await groupNames(ref, groupId, () => readGroup(groupId));
       return ticketDetails(ticket, team);
 
       // The ticket names its group by id only. https://developers.freshdesk.com/api/#view_group

@@ -15,7 +15,11 @@ export const freshdeskProvider: ProviderDefinition<FreshdeskSettings> = {
     // "acme" or "acme.freshdesk.com"; anything else could point the default API URL at another host.
     const domain = credentials.FRESHDESK_DOMAIN.toLowerCase().replace(/\.freshdesk\.com$/, "");
     if (!/^[a-z0-9][a-z0-9-]*$/.test(domain)) {
-      throw new ProviderConfigError("freshdesk", "FRESHDESK_DOMAIN", `must be the helpdesk's name, e.g. "acme" for acme.freshdesk.com`);
+      throw new ProviderConfigError(
+        "freshdesk",
+        "FRESHDESK_DOMAIN",
+        `must be the helpdesk's name, e.g. "acme" for acme.freshdesk.com`,
+      );
     }
     return {
       domain,

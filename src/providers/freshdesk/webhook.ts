@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { bodyHash, header, secretMatches, type HelpdeskEvent, type HelpdeskWebhook, type WebhookSettings } from "../helpdesk-webhook.js";
+import {
+  bodyHash,
+  header,
+  secretMatches,
+  type HelpdeskEvent,
+  type HelpdeskWebhook,
+  type WebhookSettings,
+} from "../helpdesk-webhook.js";
 import { ProviderConfigError } from "../provider-settings.js";
 
 /*
@@ -41,11 +48,22 @@ export const freshdeskWebhook: HelpdeskWebhook<FreshdeskWebhookSettings> = {
   configure(env) {
     const secret = env.FRESHDESK_WEBHOOK_SECRET?.trim();
     if (!secret) return null;
-    const domain = env.FRESHDESK_DOMAIN?.trim().toLowerCase().replace(/\.freshdesk\.com$/, "");
+    const domain = env.FRESHDESK_DOMAIN?.trim()
+      .toLowerCase()
+      .replace(/\.freshdesk\.com$/, "");
     if (!domain || !/^[a-z0-9][a-z0-9-]*$/.test(domain)) {
-      throw new ProviderConfigError("freshdesk", "FRESHDESK_DOMAIN", "is required when FRESHDESK_WEBHOOK_SECRET is set: ticket ids are per helpdesk");
+      throw new ProviderConfigError(
+        "freshdesk",
+        "FRESHDESK_DOMAIN",
+        "is required when FRESHDESK_WEBHOOK_SECRET is set: ticket ids are per helpdesk",
+      );
     }
-    if (secret.length < 16) throw new ProviderConfigError("freshdesk", "FRESHDESK_WEBHOOK_SECRET", "must be at least 16 characters: it is sent as-is, not used to sign");
+    if (secret.length < 16)
+      throw new ProviderConfigError(
+        "freshdesk",
+        "FRESHDESK_WEBHOOK_SECRET",
+        "must be at least 16 characters: it is sent as-is, not used to sign",
+      );
     return { secret, domain };
   },
   verify(request, settings) {
@@ -53,7 +71,11 @@ export const freshdeskWebhook: HelpdeskWebhook<FreshdeskWebhookSettings> = {
   },
   parse(body, request, settings) {
     const parsed = bodySchema.safeParse(body);
-    if (!parsed.success) return { ignore: 'not the body closeloop asks for ({"freshdesk_webhook": {"ticket_id": …}}), see src/providers/freshdesk/README.md' };
+    if (!parsed.success)
+      return {
+        ignore:
+          'not the body closeloop asks for ({"freshdesk_webhook": {"ticket_id": …}}), see src/providers/freshdesk/README.md',
+      };
     const ticket = parsed.data.freshdesk_webhook;
     const at = request.receivedAt.toISOString();
     // Only agents can write a private note, so the private comment is an agent's. The public one may be the
@@ -67,7 +89,9 @@ export const freshdeskWebhook: HelpdeskWebhook<FreshdeskWebhookSettings> = {
     const tags =
       ticket.ticket_tags === null || ticket.ticket_tags === undefined
         ? undefined
-        : (Array.isArray(ticket.ticket_tags) ? ticket.ticket_tags : ticket.ticket_tags.split(",")).map((tag) => tag.trim()).filter(Boolean);
+        : (Array.isArray(ticket.ticket_tags) ? ticket.ticket_tags : ticket.ticket_tags.split(","))
+            .map((tag) => tag.trim())
+            .filter(Boolean);
     return {
       event: {
         provider: "freshdesk",

@@ -111,7 +111,8 @@ export function createFrontClient(settings: FrontSettings): HelpdeskClient {
         team: inboxes._results[0]?.name ?? null,
         tags: conversation.tags?.map((tag) => tag.name) ?? [],
         customerId: contactId(conversation.recipient?._links?.related?.contact),
-        createdAt: typeof conversation.created_at === "number" ? new Date(Math.round(conversation.created_at * 1000)) : null,
+        createdAt:
+          typeof conversation.created_at === "number" ? new Date(Math.round(conversation.created_at * 1000)) : null,
         ...seen.merged,
       };
     },
@@ -125,7 +126,10 @@ const CONVERSATION_ID = /^cnv_[a-z0-9]+$/;
 function contactId(link: string | null | undefined): string | null {
   if (link === undefined || link === null) return null;
   try {
-    const last = new URL(link).pathname.split("/").filter((part) => part !== "").at(-1);
+    const last = new URL(link).pathname
+      .split("/")
+      .filter((part) => part !== "")
+      .at(-1);
     return last === undefined ? null : decodeURIComponent(last);
   } catch {
     return null;

@@ -31,7 +31,9 @@ export const frontUrls: UrlMatcher = {
     if (conversation !== undefined) {
       const digits = conversation.slice(CONVERSATION_PREFIX.length).toLowerCase();
       if (!/^[0-9a-z]+$/.test(digits)) {
-        return { reject: `Front conversation id must be cnv_ followed by letters and digits: ${shorten(conversation)}` };
+        return {
+          reject: `Front conversation id must be cnv_ followed by letters and digits: ${shorten(conversation)}`,
+        };
       }
       const id = digits.replace(/^0+/, "");
       if (id === "") return { reject: `Front conversation id must not be zero: ${shorten(conversation)}` };
@@ -67,7 +69,9 @@ function readUiNumber(digits: string): { id: string } | { reject: string } {
     return { reject: `Front conversation number must not start with 0 (Front never prints one): ${shorten(digits)}` };
   }
   if (digits.length > LONGEST_UI_NUMBER) {
-    return { reject: `Front conversation number is too long to be real (over ${LONGEST_UI_NUMBER} digits): ${shorten(digits)}` };
+    return {
+      reject: `Front conversation number is too long to be real (over ${LONGEST_UI_NUMBER} digits): ${shorten(digits)}`,
+    };
   }
   return { id: digits };
 }

@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { bodyHash, header, hmacMatches, isoTime, timestampFresh, type HelpdeskEvent, type HelpdeskWebhook } from "../helpdesk-webhook.js";
+import {
+  bodyHash,
+  header,
+  hmacMatches,
+  isoTime,
+  timestampFresh,
+  type HelpdeskEvent,
+  type HelpdeskWebhook,
+} from "../helpdesk-webhook.js";
 
 /*
  * Front application webhooks (https://dev.frontapp.com/docs/application-webhooks): the signature is
@@ -22,7 +30,9 @@ const deliverySchema = z.looseObject({
       id: id.nullish(),
       type: z.string().nullish(),
       emitted_at: z.number().nullish(),
-      conversation: z.looseObject({ id: z.string(), tags: z.array(z.looseObject({ name: z.string() })).nullish() }).nullish(),
+      conversation: z
+        .looseObject({ id: z.string(), tags: z.array(z.looseObject({ name: z.string() })).nullish() })
+        .nullish(),
       target: z
         .looseObject({
           _meta: z.looseObject({ type: z.string().nullish() }).nullish(),
@@ -60,10 +70,17 @@ export const frontWebhook: HelpdeskWebhook = {
   },
   verify(request, settings) {
     const timestamp = header(request, "x-front-request-timestamp");
-    if (timestamp === undefined || !/^\d{1,16}$/.test(timestamp)) return { ok: false, reason: "X-Front-Request-Timestamp header missing or malformed" };
+    if (timestamp === undefined || !/^\d{1,16}$/.test(timestamp))
+      return { ok: false, reason: "X-Front-Request-Timestamp header missing or malformed" };
     const fresh = timestampFresh(new Date(Number(timestamp)), request.receivedAt);
     if (!fresh.ok) return fresh;
-    return hmacMatches("sha256", settings.secret, Buffer.concat([Buffer.from(`${timestamp}:`, "utf8"), request.body]), header(request, "x-front-signature"), "base64");
+    return hmacMatches(
+      "sha256",
+      settings.secret,
+      Buffer.concat([Buffer.from(`${timestamp}:`, "utf8"), request.body]),
+      header(request, "x-front-signature"),
+      "base64",
+    );
   },
   handshake(request) {
     const challenge = header(request, "x-front-challenge");
@@ -82,7 +99,11 @@ export const frontWebhook: HelpdeskWebhook = {
     if (TEXT_TARGETS.has(target)) {
       const text = textSchema.safeParse(event.target?.data);
       if (text.success && text.data.body) {
-        messages.push({ text: text.data.body, at: isoTime(text.data.posted_at ?? text.data.created_at) ?? occurredAt, byAgent: byTeammate(target, text.data) });
+        messages.push({
+          text: text.data.body,
+          at: isoTime(text.data.posted_at ?? text.data.created_at) ?? occurredAt,
+          byAgent: byTeammate(target, text.data),
+        });
       }
     }
     const tags = event.conversation?.tags?.map((tag) => tag.name);

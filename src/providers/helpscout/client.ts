@@ -77,7 +77,10 @@ export function createHelpScoutClient(settings: HelpScoutSettings): HelpdeskClie
       // A wrong app id or secret is answered 400/401; that is a configuration error, not a bad request.
       classify: ({ status }) =>
         status === 400 || status === 401
-          ? { retryable: false, reason: `Help Scout: bad credentials (${status}): HELPSCOUT_APP_ID or HELPSCOUT_APP_SECRET was refused` }
+          ? {
+              retryable: false,
+              reason: `Help Scout: bad credentials (${status}): HELPSCOUT_APP_ID or HELPSCOUT_APP_SECRET was refused`,
+            }
           : undefined,
     });
     const lifetimeMs = issued.expires_in * 1000;
@@ -113,7 +116,10 @@ export function createHelpScoutClient(settings: HelpScoutSettings): HelpdeskClie
    * (https://developer.helpscout.com/mailbox-api/endpoints/conversations/delete/, "Moved or merged conversations").
    * So a write that 404s asks Get Conversation once: if that redirects, the write goes to the survivor.
    */
-  async function write(ref: ConversationRef, send: (conversationId: string, redirected: (to: URL) => void) => Promise<void>): Promise<Merged | void> {
+  async function write(
+    ref: ConversationRef,
+    send: (conversationId: string, redirected: (to: URL) => void) => Promise<void>,
+  ): Promise<Merged | void> {
     let merged: string | undefined;
     const redirected = (to: URL) => (merged = mergedBy(ref.conversationId, to));
     try {
@@ -197,7 +203,10 @@ export function createHelpScoutClient(settings: HelpScoutSettings): HelpdeskClie
         }),
       );
       const mailboxId = conversation.mailboxId;
-      const team = mailboxId === undefined || mailboxId === null ? null : await mailboxNames(ref, mailboxId, () => readMailbox(mailboxId));
+      const team =
+        mailboxId === undefined || mailboxId === null
+          ? null
+          : await mailboxNames(ref, mailboxId, () => readMailbox(mailboxId));
       return {
         team,
         tags: conversation.tags?.map((tag) => tag.tag) ?? [],

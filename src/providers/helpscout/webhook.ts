@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { bodyHash, header, hmacMatches, isoTime, type HelpdeskEvent, type HelpdeskWebhook } from "../helpdesk-webhook.js";
+import {
+  bodyHash,
+  header,
+  hmacMatches,
+  isoTime,
+  type HelpdeskEvent,
+  type HelpdeskWebhook,
+} from "../helpdesk-webhook.js";
 
 /*
  * Help Scout webhooks (https://developer.helpscout.com/webhooks/): `X-HelpScout-Signature: base64(HMAC-SHA1(secret key,
@@ -66,10 +73,13 @@ export const helpscoutWebhook: HelpdeskWebhook = {
     const conversation = parsed.data;
 
     const occurredAt =
-      isoTime(conversation.userModifiedAt ?? conversation.userUpdatedAt ?? conversation.modifiedAt) ?? request.receivedAt.toISOString();
+      isoTime(conversation.userModifiedAt ?? conversation.userUpdatedAt ?? conversation.modifiedAt) ??
+      request.receivedAt.toISOString();
     // Help Scout sends the conversation with all its threads, not only the new one: every thread is read, and a link
     // already made from an earlier thread is left as it is.
-    const threads = Array.isArray(conversation.threads) ? conversation.threads : (conversation._embedded?.threads ?? []);
+    const threads = Array.isArray(conversation.threads)
+      ? conversation.threads
+      : (conversation._embedded?.threads ?? []);
     const messages: HelpdeskEvent["messages"] = threads
       .filter((entry) => entry.body)
       .map((entry) => ({ text: entry.body!, at: isoTime(entry.createdAt) ?? occurredAt, byAgent: byAgent(entry) }));

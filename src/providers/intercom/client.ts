@@ -55,7 +55,11 @@ export function createIntercomClient(settings: IntercomSettings): HelpdeskClient
 
   function checkAccount(ref: ConversationRef): void {
     // Conversation ids are per workspace: conversation 123 of another workspace is some other company's 123 here.
-    if (settings.workspaceId !== undefined && ref.account !== "" && ref.account.toLowerCase() !== settings.workspaceId) {
+    if (
+      settings.workspaceId !== undefined &&
+      ref.account !== "" &&
+      ref.account.toLowerCase() !== settings.workspaceId
+    ) {
       throw new HelpdeskError({
         provider: "intercom",
         conversationId: ref.conversationId,

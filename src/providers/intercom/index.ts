@@ -14,7 +14,11 @@ export const intercomProvider: ProviderDefinition<IntercomSettings> = {
     const credentials = readCredentials("intercom", env, ["INTERCOM_ACCESS_TOKEN", "INTERCOM_ADMIN_ID"]);
     if (credentials === null) return null;
     if (!/^\d+$/.test(credentials.INTERCOM_ADMIN_ID)) {
-      throw new ProviderConfigError("intercom", "INTERCOM_ADMIN_ID", "must be the numeric id of the teammate who writes the notes");
+      throw new ProviderConfigError(
+        "intercom",
+        "INTERCOM_ADMIN_ID",
+        "must be the numeric id of the teammate who writes the notes",
+      );
     }
     const workspaceId = readWorkspaceId(env);
     return {

@@ -34,7 +34,8 @@ export const intercomUrls: UrlMatcher = {
     if (marker === -1) return null;
 
     const app = (segments[2] ?? "").toLowerCase();
-    if (!/^[a-z0-9]+$/.test(app)) return { reject: `Intercom workspace id must be letters and digits: ${shorten(app)}` };
+    if (!/^[a-z0-9]+$/.test(app))
+      return { reject: `Intercom workspace id must be letters and digits: ${shorten(app)}` };
     const id = readDecimalId(afterApp[marker + 1], "Intercom conversation id");
     if ("reject" in id) return id;
     return { account: app, conversationId: id.id, url: `https://${host}/a/inbox/${app}/inbox/conversation/${id.id}` };

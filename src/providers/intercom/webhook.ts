@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { header, hmacMatches, isoTime, type HelpdeskEvent, type HelpdeskWebhook, type WebhookSettings } from "../helpdesk-webhook.js";
+import {
+  header,
+  hmacMatches,
+  isoTime,
+  type HelpdeskEvent,
+  type HelpdeskWebhook,
+  type WebhookSettings,
+} from "../helpdesk-webhook.js";
 import { readApiUrl } from "../provider-settings.js";
 import { readWorkspaceId } from "./workspace.js";
 
@@ -43,7 +50,14 @@ const notificationSchema = z.looseObject({
           conversation_parts: z
             .looseObject({
               conversation_parts: z
-                .array(z.looseObject({ part_type: z.string().nullish(), body: z.string().nullish(), created_at: z.number().nullish(), author }))
+                .array(
+                  z.looseObject({
+                    part_type: z.string().nullish(),
+                    body: z.string().nullish(),
+                    created_at: z.number().nullish(),
+                    author,
+                  }),
+                )
                 .default([]),
             })
             .nullish(),
@@ -58,7 +72,10 @@ const ADMIN_STARTED = "conversation.admin.single.created";
 const FIRST_MESSAGE_TOPICS = new Set(["conversation.user.created", ADMIN_STARTED]);
 
 // https://developers.intercom.com/building-apps/docs/rest-apis: one inbox host per hosting region.
-const APP_HOSTS: Record<string, string> = { "api.eu.intercom.io": "app.eu.intercom.com", "api.au.intercom.io": "app.au.intercom.com" };
+const APP_HOSTS: Record<string, string> = {
+  "api.eu.intercom.io": "app.eu.intercom.com",
+  "api.au.intercom.io": "app.au.intercom.com",
+};
 
 export const intercomWebhook: HelpdeskWebhook<IntercomWebhookSettings> = {
   secretVariable: "INTERCOM_WEBHOOK_SECRET",
@@ -67,7 +84,11 @@ export const intercomWebhook: HelpdeskWebhook<IntercomWebhookSettings> = {
     if (!secret) return null;
     const apiHost = readApiUrl("intercom", env, "INTERCOM_API_URL", "https://api.intercom.io").hostname;
     const workspaceId = readWorkspaceId(env);
-    return { secret, appHost: APP_HOSTS[apiHost] ?? "app.intercom.com", ...(workspaceId === undefined ? {} : { workspaceId }) };
+    return {
+      secret,
+      appHost: APP_HOSTS[apiHost] ?? "app.intercom.com",
+      ...(workspaceId === undefined ? {} : { workspaceId }),
+    };
   },
   verify(request, settings) {
     const given = header(request, "x-hub-signature");
@@ -80,22 +101,35 @@ export const intercomWebhook: HelpdeskWebhook<IntercomWebhookSettings> = {
     if (!parsed.success) return { ignore: "not an Intercom notification" };
     const notification = parsed.data;
     const item = notification.data?.item;
-    if (item?.type !== "conversation" || !item.id || !notification.app_id) return { ignore: `topic ${notification.topic} carries no conversation` };
+    if (item?.type !== "conversation" || !item.id || !notification.app_id)
+      return { ignore: `topic ${notification.topic} carries no conversation` };
     if (settings.workspaceId !== undefined && notification.app_id.toLowerCase() !== settings.workspaceId) {
-      return { ignore: `workspace ${notification.app_id} is another account (INTERCOM_WORKSPACE_ID is ${settings.workspaceId})` };
+      return {
+        ignore: `workspace ${notification.app_id} is another account (INTERCOM_WORKSPACE_ID is ${settings.workspaceId})`,
+      };
     }
 
     const messages: HelpdeskEvent["messages"] = [];
     const occurredAt = isoTime(notification.created_at) ?? request.receivedAt.toISOString();
     if (FIRST_MESSAGE_TOPICS.has(notification.topic) && item.source?.body) {
-      messages.push({ text: item.source.body, at: isoTime(item.created_at) ?? occurredAt, byAgent: item.source.author?.type === "admin" || notification.topic === ADMIN_STARTED });
+      messages.push({
+        text: item.source.body,
+        at: isoTime(item.created_at) ?? occurredAt,
+        byAgent: item.source.author?.type === "admin" || notification.topic === ADMIN_STARTED,
+      });
     }
     // Admin notes and admin replies are a teammate's; a customer's (user, lead) or a bot's part links nothing.
     for (const part of item.conversation_parts?.conversation_parts ?? []) {
-      if (part.body) messages.push({ text: part.body, at: isoTime(part.created_at) ?? occurredAt, byAgent: part.author?.type === "admin" });
+      if (part.body)
+        messages.push({
+          text: part.body,
+          at: isoTime(part.created_at) ?? occurredAt,
+          byAgent: part.author?.type === "admin",
+        });
     }
     const tags = item.tags ? item.tags.tags.map((tag) => tag.name) : undefined;
-    if (messages.length === 0 && tags === undefined) return { ignore: `topic ${notification.topic} carries no text or tags` };
+    if (messages.length === 0 && tags === undefined)
+      return { ignore: `topic ${notification.topic} carries no text or tags` };
     return {
       event: {
         provider: "intercom",

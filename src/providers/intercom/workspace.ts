@@ -8,6 +8,11 @@ import { ProviderConfigError } from "../provider-settings.js";
 export function readWorkspaceId(env: Record<string, string | undefined>): string | undefined {
   const value = env.INTERCOM_WORKSPACE_ID?.trim().toLowerCase();
   if (!value) return undefined;
-  if (!/^[a-z0-9]+$/.test(value)) throw new ProviderConfigError("intercom", "INTERCOM_WORKSPACE_ID", "must be letters and digits (the app id in app.intercom.com/a/inbox/<app>/…)");
+  if (!/^[a-z0-9]+$/.test(value))
+    throw new ProviderConfigError(
+      "intercom",
+      "INTERCOM_WORKSPACE_ID",
+      "must be letters and digits (the app id in app.intercom.com/a/inbox/<app>/…)",
+    );
   return value;
 }

@@ -4,7 +4,14 @@ import { cacheTeamNames, ticketDetails } from "../conversation-details.js";
 import type { ConversationDetails, ConversationRef, HelpdeskClient } from "../provider.js";
 import { HelpdeskError, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
 import { apiUrl, segment } from "../provider-settings.js";
-import { commentsSchema, createdTicketSchema, errorSchema, groupSchema, ticketSchema, ticketsSchema } from "./schema.js";
+import {
+  commentsSchema,
+  createdTicketSchema,
+  errorSchema,
+  groupSchema,
+  ticketSchema,
+  ticketsSchema,
+} from "./schema.js";
 
 export interface ZendeskSettings {
   /** lower case, e.g. "acme" for acme.zendesk.com; links to other subdomains are refused */
@@ -34,8 +41,10 @@ export function zendeskProtocol(settings: Pick<ZendeskSettings, "apiToken">): He
       const parsed = errorSchema.safeParse(body);
       if (!parsed.success) return typeof body === "string" ? body : undefined;
       const { error, description, details } = parsed.data;
-      const detail = details === undefined || details === null ? undefined : Object.values(details)[0]?.[0]?.description;
-      const headline = typeof error === "string" ? (description ?? error) : (error?.message ?? error?.title ?? description);
+      const detail =
+        details === undefined || details === null ? undefined : Object.values(details)[0]?.[0]?.description;
+      const headline =
+        typeof error === "string" ? (description ?? error) : (error?.message ?? error?.title ?? description);
       return [headline, detail].filter((part) => part !== undefined && part !== null).join(": ") || undefined;
     },
     secrets: [settings.apiToken],
@@ -170,7 +179,9 @@ export function createZendeskClient(settings: ZendeskSettings): HelpdeskClient {
       json: {
         ticket: {
           via_followup_source_id: Number(ref.conversationId),
-          ...(source.requester_id === undefined || source.requester_id === null ? {} : { requester_id: source.requester_id }),
+          ...(source.requester_id === undefined || source.requester_id === null
+            ? {}
+            : { requester_id: source.requester_id }),
           ...(source.subject === undefined || source.subject === null ? {} : { subject: source.subject }),
           external_id: key,
           status: "open",
@@ -181,7 +192,10 @@ export function createZendeskClient(settings: ZendeskSettings): HelpdeskClient {
       // A refusal (the source was deleted meanwhile, a required field) is permanent, in Zendesk's words.
       classify: ({ status, body: answer }) =>
         status === 400 || status === 422
-          ? { retryable: false, reason: `Zendesk: follow-up to ticket ${ref.conversationId} refused (${status}): ${protocol.readErrorMessage(answer) ?? "no reason given"}` }
+          ? {
+              retryable: false,
+              reason: `Zendesk: follow-up to ticket ${ref.conversationId} refused (${status}): ${protocol.readErrorMessage(answer) ?? "no reason given"}`,
+            }
           : undefined,
       timeoutMs,
     });
@@ -228,7 +242,8 @@ export function createZendeskClient(settings: ZendeskSettings): HelpdeskClient {
       checkAccount(ref);
       const ticket = await readTicket(ref);
       const groupId = ticket.group_id;
-      const team = groupId === undefined || groupId === null ? null : await groupNames(ref, groupId, () => readGroup(groupId));
+      const team =
+        groupId === undefined || groupId === null ? null : await groupNames(ref, groupId, () => readGroup(groupId));
       return ticketDetails(ticket, team);
 
       // The ticket names its group by id only.

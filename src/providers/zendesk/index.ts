@@ -15,7 +15,11 @@ export const zendeskProvider: ProviderDefinition<ZendeskSettings> = {
     // "acme" or "acme.zendesk.com"; anything else could point the default API URL at another host.
     const subdomain = credentials.ZENDESK_SUBDOMAIN.toLowerCase().replace(/\.zendesk\.com$/, "");
     if (!/^[a-z0-9][a-z0-9-]*$/.test(subdomain)) {
-      throw new ProviderConfigError("zendesk", "ZENDESK_SUBDOMAIN", `must be the subdomain, e.g. "acme" for acme.zendesk.com`);
+      throw new ProviderConfigError(
+        "zendesk",
+        "ZENDESK_SUBDOMAIN",
+        `must be the subdomain, e.g. "acme" for acme.zendesk.com`,
+      );
     }
     return {
       subdomain,

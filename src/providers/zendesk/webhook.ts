@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { header, hmacMatches, isoTime, timestampFresh, type HelpdeskEvent, type HelpdeskWebhook, type WebhookSettings } from "../helpdesk-webhook.js";
+import {
+  header,
+  hmacMatches,
+  isoTime,
+  timestampFresh,
+  type HelpdeskEvent,
+  type HelpdeskWebhook,
+  type WebhookSettings,
+} from "../helpdesk-webhook.js";
 import { ProviderConfigError } from "../provider-settings.js";
 
 /*
@@ -24,10 +32,17 @@ const eventSchema = z.looseObject({
   type: z.string(),
   time: z.string().nullish(),
   subject: z.string().nullish(),
-  detail: z.looseObject({ id: id.nullish(), tags: z.array(z.string()).nullish(), description: z.string().nullish() }).nullish(),
+  detail: z
+    .looseObject({ id: id.nullish(), tags: z.array(z.string()).nullish(), description: z.string().nullish() })
+    .nullish(),
   event: z
     .looseObject({
-      comment: z.looseObject({ body: z.string().nullish(), author: z.looseObject({ is_staff: z.boolean().nullish() }).nullish() }).nullish(),
+      comment: z
+        .looseObject({
+          body: z.string().nullish(),
+          author: z.looseObject({ is_staff: z.boolean().nullish() }).nullish(),
+        })
+        .nullish(),
     })
     .nullish(),
 });
@@ -41,9 +56,15 @@ export const zendeskWebhook: HelpdeskWebhook<ZendeskWebhookSettings> = {
   configure(env) {
     const secret = env.ZENDESK_WEBHOOK_SECRET?.trim();
     if (!secret) return null;
-    const subdomain = env.ZENDESK_SUBDOMAIN?.trim().toLowerCase().replace(/\.zendesk\.com$/, "");
+    const subdomain = env.ZENDESK_SUBDOMAIN?.trim()
+      .toLowerCase()
+      .replace(/\.zendesk\.com$/, "");
     if (!subdomain || !/^[a-z0-9][a-z0-9-]*$/.test(subdomain)) {
-      throw new ProviderConfigError("zendesk", "ZENDESK_SUBDOMAIN", "is required when ZENDESK_WEBHOOK_SECRET is set: Zendesk's events name the account by number only");
+      throw new ProviderConfigError(
+        "zendesk",
+        "ZENDESK_SUBDOMAIN",
+        "is required when ZENDESK_WEBHOOK_SECRET is set: Zendesk's events name the account by number only",
+      );
     }
     return { secret, subdomain };
   },
@@ -67,8 +88,13 @@ export const zendeskWebhook: HelpdeskWebhook<ZendeskWebhookSettings> = {
     // comment.author.is_staff says an agent (or admin) wrote the comment; an end user's comment links nothing. A new
     // ticket's description names no author (the requester is usually the customer), so it links nothing either.
     if (event.type === COMMENT_ADDED && event.event?.comment?.body) {
-      messages.push({ text: event.event.comment.body, at: occurredAt, byAgent: event.event.comment.author?.is_staff === true });
-    } else if (event.type === TICKET_CREATED && event.detail?.description) messages.push({ text: event.detail.description, at: occurredAt, byAgent: false });
+      messages.push({
+        text: event.event.comment.body,
+        at: occurredAt,
+        byAgent: event.event.comment.author?.is_staff === true,
+      });
+    } else if (event.type === TICKET_CREATED && event.detail?.description)
+      messages.push({ text: event.detail.description, at: occurredAt, byAgent: false });
     else if (event.type !== TAGS_CHANGED) return { ignore: `${event.type} is not read` };
     const tags = event.detail?.tags ?? undefined;
     if (messages.length === 0 && tags === undefined) return { ignore: `${event.type} carries no text or tags` };

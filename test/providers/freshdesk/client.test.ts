@@ -18,14 +18,22 @@ describe("Freshdesk client", () => {
   beforeEach(() => {
     fake.http.calm();
     fake.http.requests.length = 0;
-    fake.seed({ id: ref.conversationId, status: FRESHDESK_STATUS.closed, team: "Payments", tags: ["card"], customerId: "9001" });
+    fake.seed({
+      id: ref.conversationId,
+      status: FRESHDESK_STATUS.closed,
+      team: "Payments",
+      tags: ["card"],
+      customerId: "9001",
+    });
   });
 
   const client = () => freshdeskProvider.createClient(freshdeskProvider.configure(fake.env())!);
 
   it("authenticates with the API key as the Basic user and X as the password", async () => {
     await client().reopen(ref);
-    expect(fake.http.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from(`${fake.apiKey}:X`).toString("base64")}`);
+    expect(fake.http.requests[0]?.headers.authorization).toBe(
+      `Basic ${Buffer.from(`${fake.apiKey}:X`).toString("base64")}`,
+    );
   });
 
   it("reopens with the numeric open status, from closed too", async () => {
@@ -36,7 +44,10 @@ describe("Freshdesk client", () => {
 
   it("adds a private note with the text escaped as HTML", async () => {
     await client().addNote(ref, "Issue <7> closed");
-    expect(fake.http.requestsTo("POST", /\/notes$/)[0]?.body).toEqual({ body: "<p>Issue &lt;7&gt; closed</p>", private: true });
+    expect(fake.http.requestsTo("POST", /\/notes$/)[0]?.body).toEqual({
+      body: "<p>Issue &lt;7&gt; closed</p>",
+      private: true,
+    });
     expect(fake.conversation(ref.conversationId)?.notes).toHaveLength(1);
   });
 
@@ -44,7 +55,10 @@ describe("Freshdesk client", () => {
     fake.http.failNext({
       kind: "status",
       status: 400,
-      body: { description: "Validation failed", errors: [{ field: "custom_fields.cf_order", message: "It should not be blank", code: "missing_field" }] },
+      body: {
+        description: "Validation failed",
+        errors: [{ field: "custom_fields.cf_order", message: "It should not be blank", code: "missing_field" }],
+      },
     });
     await expect(client().reopen(ref)).rejects.toMatchObject({
       retryable: false,
@@ -53,7 +67,9 @@ describe("Freshdesk client", () => {
   });
 
   it("refuses a ticket of another Freshdesk domain without calling the API", async () => {
-    await expect(client().reopen({ account: "globex", conversationId: "1207" })).rejects.toMatchObject({ retryable: false });
+    await expect(client().reopen({ account: "globex", conversationId: "1207" })).rejects.toMatchObject({
+      retryable: false,
+    });
     expect(fake.http.requests).toHaveLength(0);
   });
 

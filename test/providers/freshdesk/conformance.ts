@@ -10,7 +10,12 @@ export const conformance: ConformanceCase = {
   missing: { account: "acme", conversationId: "999999" },
   customerId: "9001",
   wrongCredentials: { FRESHDESK_API_KEY: "not-the-key" },
-  conversation: (n) => ({ provider: "freshdesk", account: "acme", conversationId: String(1200 + n), url: `https://acme.freshdesk.com/a/tickets/${1200 + n}` }),
+  conversation: (n) => ({
+    provider: "freshdesk",
+    account: "acme",
+    conversationId: String(1200 + n),
+    url: `https://acme.freshdesk.com/a/tickets/${1200 + n}`,
+  }),
   webhook: {
     env,
     fixture: "freshdesk-note.json",
@@ -19,7 +24,13 @@ export const conformance: ConformanceCase = {
       provider: "freshdesk",
       type: "{note_type:private}",
       conversationUrl: "https://acme.freshdesk.com/a/tickets/4242",
-      messages: [{ text: "Engineering tracks this in https://github.com/octo-org/app/issues/42", at: receivedAt.toISOString(), byAgent: true }],
+      messages: [
+        {
+          text: "Engineering tracks this in https://github.com/octo-org/app/issues/42",
+          at: receivedAt.toISOString(),
+          byAgent: true,
+        },
+      ],
       team: "Billing",
       tags: ["billing", "export"],
       occurredAt: receivedAt.toISOString(),

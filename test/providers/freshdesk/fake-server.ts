@@ -98,11 +98,18 @@ export async function startFakeFreshdesk(): Promise<FakeFreshdesk> {
     authorize: (request) =>
       basicCredentials(request.headers.authorization) === `${self().apiKey}:X`
         ? undefined
-        : { status: 401, body: { code: "invalid_credentials", message: "You have to be logged in to perform this action." } },
+        : {
+            status: 401,
+            body: { code: "invalid_credentials", message: "You have to be logged in to perform this action." },
+          },
     rateLimited: (seconds, limit) => ({
       status: 429,
       body: { message: "You have exceeded the limit of requests per minute" },
-      headers: { "retry-after": String(seconds), "x-ratelimit-total": String(limit ?? 200), "x-ratelimit-remaining": "0" },
+      headers: {
+        "retry-after": String(seconds),
+        "x-ratelimit-total": String(limit ?? 200),
+        "x-ratelimit-remaining": "0",
+      },
     }),
     rateLimitHeaders: ({ limit, remaining }) => ({
       "x-ratelimit-total": String(limit),
@@ -143,10 +150,20 @@ export async function startFakeFreshdesk(): Promise<FakeFreshdesk> {
         handle: ({ body }, [, id]) => {
           const ticket = find(id);
           if (ticket === undefined) return notFound;
-          if (!isRecord(body) || typeof body.body !== "string" || body.body.trim() === "") return validation("body", "It should not be blank");
-          if ("private" in body && typeof body.private !== "boolean") return validation("private", "It should be a/an Boolean");
+          if (!isRecord(body) || typeof body.body !== "string" || body.body.trim() === "")
+            return validation("body", "It should not be blank");
+          if ("private" in body && typeof body.private !== "boolean")
+            return validation("private", "It should be a/an Boolean");
           if (body.private !== false) ticket.notes.push(body.body);
-          return { status: 201, body: { id: 100 + ticket.notes.length, body: body.body, private: body.private !== false, ticket_id: Number(id) } };
+          return {
+            status: 201,
+            body: {
+              id: 100 + ticket.notes.length,
+              body: body.body,
+              private: body.private !== false,
+              ticket_id: Number(id),
+            },
+          };
         },
       },
       {

@@ -22,7 +22,10 @@ describe("freshdeskUrls", () => {
   });
 
   it.each([
-    ["https://acme.freshdesk.com/a/tickets/filters/search?orderBy=updated_at", "Freshdesk ticket id must be digits: filters"],
+    [
+      "https://acme.freshdesk.com/a/tickets/filters/search?orderBy=updated_at",
+      "Freshdesk ticket id must be digits: filters",
+    ],
     ["https://acme.freshdesk.com/helpdesk/tickets/view/123456789", "Freshdesk ticket id must be digits: view"],
     ["https://acme.freshdesk.com/helpdesk/tickets/new", "Freshdesk ticket id must be digits: new"],
     ["https://acme.freshdesk.com/a/tickets", "Freshdesk ticket id is missing"],
@@ -30,7 +33,10 @@ describe("freshdeskUrls", () => {
     ["https://acme.freshdesk.com/support/tickets/new", "Freshdesk ticket id must be digits: new"],
     ["https://acme.freshdesk.com/support/tickets", "Freshdesk ticket id is missing"],
     ["https://acme.freshdesk.com/support/tickets/00", "Freshdesk ticket id must be greater than zero: 00"],
-    ["https://acme.freshdesk.com/support/tickets/12345678901234567890", "Freshdesk ticket id is too long to be real: 12345678901234567890"],
+    [
+      "https://acme.freshdesk.com/support/tickets/12345678901234567890",
+      "Freshdesk ticket id is too long to be real: 12345678901234567890",
+    ],
   ])("refuses %s", (written, reject) => {
     expect(match(written)).toEqual({ reject });
   });

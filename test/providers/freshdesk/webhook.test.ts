@@ -8,8 +8,14 @@ describe("Freshdesk webhook", () => {
     body.freshdesk_webhook.ticket_group_name = "";
     const parsed = parseWebhook("freshdesk", JSON.stringify(body));
     expect("event" in parsed && parsed.event.team).toBeNull();
-    expect(parseWebhook("freshdesk", JSON.stringify({ ticket: { id: 1 } }))).toEqual({ ignore: expect.stringContaining("README") });
-    expect(() => freshdeskWebhook.configure({ FRESHDESK_WEBHOOK_SECRET: "short", FRESHDESK_DOMAIN: "acme" })).toThrow(/at least 16/);
-    expect(() => freshdeskWebhook.configure({ FRESHDESK_WEBHOOK_SECRET: WEBHOOK_ENV.FRESHDESK_WEBHOOK_SECRET })).toThrow(/FRESHDESK_DOMAIN/);
+    expect(parseWebhook("freshdesk", JSON.stringify({ ticket: { id: 1 } }))).toEqual({
+      ignore: expect.stringContaining("README"),
+    });
+    expect(() => freshdeskWebhook.configure({ FRESHDESK_WEBHOOK_SECRET: "short", FRESHDESK_DOMAIN: "acme" })).toThrow(
+      /at least 16/,
+    );
+    expect(() =>
+      freshdeskWebhook.configure({ FRESHDESK_WEBHOOK_SECRET: WEBHOOK_ENV.FRESHDESK_WEBHOOK_SECRET }),
+    ).toThrow(/FRESHDESK_DOMAIN/);
   });
 });

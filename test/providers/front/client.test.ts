@@ -50,13 +50,20 @@ describe("Front client", () => {
   it("reads x-ratelimit-reset whether Front sends it in seconds or milliseconds", async () => {
     fake.http.enforceRateLimit({ requests: 50, windowMs: 60_000 });
     let state: RateLimitState | undefined;
-    await observingRateLimits((seen) => (state = seen), () => client().reopen(ref));
+    await observingRateLimits(
+      (seen) => (state = seen),
+      () => client().reopen(ref),
+    );
     const resetAt = state?.resetAt?.getTime() ?? 0;
     expect(Math.abs(resetAt - Date.now())).toBeLessThan(120_000);
   });
 
   it("reports Front's validation message for a rejected request", async () => {
-    fake.http.failNext({ kind: "status", status: 400, body: { _error: { status: 400, title: "Bad request", message: "Body did not satisfy requirements" } } });
+    fake.http.failNext({
+      kind: "status",
+      status: 400,
+      body: { _error: { status: 400, title: "Bad request", message: "Body did not satisfy requirements" } },
+    });
     await expect(client().reopen(ref)).rejects.toMatchObject({
       retryable: false,
       reason: "Front: request rejected (400): Body did not satisfy requirements",

@@ -11,7 +11,12 @@ export const conformance: ConformanceCase = {
   missing: { account: "", conversationId: "cnv_0000000" },
   customerId: "crd_1a2b3c",
   wrongCredentials: { FRONT_API_TOKEN: "not-the-token" },
-  conversation: (n) => ({ provider: "front", account: "", conversationId: id(n), url: `https://app.frontapp.com/open/${id(n)}` }),
+  conversation: (n) => ({
+    provider: "front",
+    account: "",
+    conversationId: id(n),
+    url: `https://app.frontapp.com/open/${id(n)}`,
+  }),
   webhook: {
     env,
     fixture: "front-comment.json",
@@ -20,7 +25,9 @@ export const conformance: ConformanceCase = {
       eventId: "evt_2fa8d3c1",
       type: "new_comment_added",
       conversationUrl: "https://app.frontapp.com/open/cnv_55c8c149",
-      messages: [{ text: "Filed as https://github.com/octo-org/app/issues/42", at: "2026-11-23T10:00:00.100Z", byAgent: true }],
+      messages: [
+        { text: "Filed as https://github.com/octo-org/app/issues/42", at: "2026-11-23T10:00:00.100Z", byAgent: true },
+      ],
       tags: ["Billing"],
       occurredAt: "2026-11-23T10:00:00.123Z",
     }),

@@ -62,7 +62,13 @@ export class FakeFront implements FakeHelpdeskServer {
 
   conversation(id: string): FakeConversationState | undefined {
     const found = this.conversations.get(id);
-    return found && { open: found.status === "assigned" || found.status === "unassigned", notes: [...found.notes], reopened: found.reopened };
+    return (
+      found && {
+        open: found.status === "assigned" || found.status === "unassigned",
+        notes: [...found.notes],
+        reopened: found.reopened,
+      }
+    );
   }
 
   close(): Promise<void> {
@@ -72,7 +78,10 @@ export class FakeFront implements FakeHelpdeskServer {
   render(conversation: Conversation) {
     const base = this.http.url;
     return {
-      _links: { self: `${base}/conversations/${conversation.id}`, related: { inboxes: `${base}/conversations/${conversation.id}/inboxes` } },
+      _links: {
+        self: `${base}/conversations/${conversation.id}`,
+        related: { inboxes: `${base}/conversations/${conversation.id}/inboxes` },
+      },
       id: conversation.id,
       subject: "Checkout button does nothing",
       status: conversation.status,
@@ -80,7 +89,11 @@ export class FakeFront implements FakeHelpdeskServer {
       recipient:
         conversation.contactId === null
           ? null
-          : { _links: { related: { contact: `${base}/contacts/${conversation.contactId}` } }, handle: "customer@example.com", role: "from" },
+          : {
+              _links: { related: { contact: `${base}/contacts/${conversation.contactId}` } },
+              handle: "customer@example.com",
+              role: "from",
+            },
       tags: conversation.tags.map((name, index) => ({ id: `tag_${index + 1}`, name })),
       created_at: conversation.createdAt.getTime() / 1000,
       is_private: false,
@@ -96,12 +109,17 @@ export async function startFakeFront(): Promise<FakeFront> {
   const missing = (path: string, id: string | undefined): FakeReply => {
     const into = id === undefined ? undefined : self().merged.get(id);
     if (into === undefined) return notFound;
-    return { status: 301, headers: { location: `${self().http.url}${path.replace(`/conversations/${id}`, `/conversations/${into}`)}` } };
+    return {
+      status: 301,
+      headers: { location: `${self().http.url}${path.replace(`/conversations/${id}`, `/conversations/${into}`)}` },
+    };
   };
 
   const http = await startFakeHelpdesk({
     authorize: (request) =>
-      bearer(request.headers.authorization) === self().token ? undefined : frontError(401, "Unauthenticated", "Invalid token"),
+      bearer(request.headers.authorization) === self().token
+        ? undefined
+        : frontError(401, "Unauthenticated", "Invalid token"),
     rateLimited: (seconds, limit) => ({
       ...frontError(429, "Too many requests", "Rate limit exceeded"),
       headers: {
@@ -131,8 +149,12 @@ export async function startFakeFront(): Promise<FakeFront> {
         handle: ({ path }, [, id]) => {
           const conversation = find(id);
           if (conversation === undefined) return missing(path, id);
-          const results = conversation.inbox === null ? [] : [{ id: "inb_1", name: conversation.inbox, is_private: false }];
-          return { status: 200, body: { _links: { self: `${self().http.url}/conversations/${id}/inboxes` }, _results: results } };
+          const results =
+            conversation.inbox === null ? [] : [{ id: "inb_1", name: conversation.inbox, is_private: false }];
+          return {
+            status: 200,
+            body: { _links: { self: `${self().http.url}/conversations/${id}/inboxes` }, _results: results },
+          };
         },
       },
       {
@@ -144,7 +166,11 @@ export async function startFakeFront(): Promise<FakeFront> {
           if (!isRecord(body)) return frontError(400, "Bad request", "Body did not satisfy requirements");
           if ("status" in body) {
             if (!["archived", "open", "deleted", "spam"].includes(String(body.status))) {
-              return frontError(400, "Bad request", "Body did not satisfy requirements: status must be archived, open, deleted or spam");
+              return frontError(
+                400,
+                "Bad request",
+                "Body did not satisfy requirements: status must be archived, open, deleted or spam",
+              );
             }
             if (body.status === "open") {
               conversation.status = "unassigned";
@@ -166,7 +192,10 @@ export async function startFakeFront(): Promise<FakeFront> {
             return frontError(400, "Bad request", "Body did not satisfy requirements: body is required");
           }
           conversation.notes.push(body.body);
-          return { status: 201, body: { id: `com_${conversation.notes.length}`, body: body.body, posted_at: Date.now() / 1000 } };
+          return {
+            status: 201,
+            body: { id: `com_${conversation.notes.length}`, body: body.body, posted_at: Date.now() / 1000 },
+          };
         },
       },
     ],

@@ -19,7 +19,11 @@ describe("frontUrls", () => {
     ["https://app.frontapp.com/inboxes/teammates/42/assigned/open/35", "cnv_z"],
     ["https://app.frontapp.com/inboxes/teammates/42/assigned/open/999999999999999", "cnv_9ugxnorjlr"],
   ])("matches %s", (written, conversationId) => {
-    expect(match(written)).toEqual({ account: "", conversationId, url: `https://app.frontapp.com/open/${conversationId}` });
+    expect(match(written)).toEqual({
+      account: "",
+      conversationId,
+      url: `https://app.frontapp.com/open/${conversationId}`,
+    });
   });
 
   it.each([

@@ -30,7 +30,11 @@ describe("Help Scout client", () => {
     await client().reopen(ref);
     const [request] = fake.http.requestsTo("POST", /^\/v2\/oauth2\/token$/);
     expect(request?.headers["content-type"]).toBe("application/x-www-form-urlencoded");
-    expect(request?.body).toEqual({ grant_type: "client_credentials", client_id: fake.appId, client_secret: fake.appSecret });
+    expect(request?.body).toEqual({
+      grant_type: "client_credentials",
+      client_id: fake.appId,
+      client_secret: fake.appSecret,
+    });
   });
 
   it("reuses one token for every call while it is valid", async () => {
@@ -68,11 +72,18 @@ describe("Help Scout client", () => {
   });
 
   it("gives up as bad credentials when a fresh token is refused too", async () => {
-    fake.http.failNext({ kind: "status", status: 401, body: { error: "invalid_token" } }, {
-      times: 2,
-      match: (request) => !request.path.endsWith("/oauth2/token"),
+    fake.http.failNext(
+      { kind: "status", status: 401, body: { error: "invalid_token" } },
+      {
+        times: 2,
+        match: (request) => !request.path.endsWith("/oauth2/token"),
+      },
+    );
+    await expect(client().reopen(ref)).rejects.toMatchObject({
+      status: 401,
+      retryable: false,
+      reason: "Help Scout: bad credentials (401)",
     });
-    await expect(client().reopen(ref)).rejects.toMatchObject({ status: 401, retryable: false, reason: "Help Scout: bad credentials (401)" });
     expect(fake.tokenRequests).toBe(2);
   });
 
@@ -81,7 +92,10 @@ describe("Help Scout client", () => {
       .createClient(helpscoutProvider.configure({ ...fake.env(), HELPSCOUT_APP_SECRET: "wrong-secret-value" })!)
       .reopen(ref)
       .catch((caught: unknown) => caught as Error);
-    expect(error).toMatchObject({ retryable: false, reason: "Help Scout: bad credentials (401): HELPSCOUT_APP_ID or HELPSCOUT_APP_SECRET was refused" });
+    expect(error).toMatchObject({
+      retryable: false,
+      reason: "Help Scout: bad credentials (401): HELPSCOUT_APP_ID or HELPSCOUT_APP_SECRET was refused",
+    });
     expect((error as Error).message).not.toContain("wrong-secret-value");
   });
 
@@ -90,12 +104,19 @@ describe("Help Scout client", () => {
     await helpscout.addNote(ref, "Issue <7> closed");
     await helpscout.reopen(ref);
     expect(fake.http.requestsTo("POST", /\/notes$/)[0]?.body).toEqual({ text: "<p>Issue &lt;7&gt; closed</p>" });
-    expect(fake.http.requestsTo("PATCH", /^\/v2\/conversations\//)[0]?.body).toEqual({ op: "replace", path: "/status", value: "active" });
+    expect(fake.http.requestsTo("PATCH", /^\/v2\/conversations\//)[0]?.body).toEqual({
+      op: "replace",
+      path: "/status",
+      value: "active",
+    });
     expect(fake.conversation(ref.conversationId)).toMatchObject({ open: true, reopened: 1 });
   });
 
   it("reads the wait from X-RateLimit-Retry-After", async () => {
-    fake.http.failNext({ kind: "rate-limited", retryAfterSeconds: 7 }, { match: (request) => request.method === "PATCH" });
+    fake.http.failNext(
+      { kind: "rate-limited", retryAfterSeconds: 7 },
+      { match: (request) => request.method === "PATCH" },
+    );
     await expect(client().reopen(ref)).rejects.toMatchObject({ status: 429, retryable: true, retryAfterMs: 7_000 });
   });
 
@@ -105,7 +126,11 @@ describe("Help Scout client", () => {
     fake.conversations.get("2391938112")!.mailboxId = mailboxId;
     const { teams, reads } = await readInTurn(client(), fake.http, [ref, { ...ref, conversationId: "2391938112" }]);
     expect(teams).toEqual(["Support", "Support"]);
-    expect(reads).toEqual(["/v2/conversations/2391938111", `/v2/mailboxes/${mailboxId}`, "/v2/conversations/2391938112"]);
+    expect(reads).toEqual([
+      "/v2/conversations/2391938111",
+      `/v2/mailboxes/${mailboxId}`,
+      "/v2/conversations/2391938112",
+    ]);
   });
 
   it("names the missing variable when the credentials are only partly set", () => {
@@ -121,7 +146,11 @@ describe("Help Scout client", () => {
     expect(await helpscout.addNote(ref, "Issue closed")).toEqual({ mergedInto: "2391938222" });
     expect(await helpscout.reopen(ref)).toEqual({ mergedInto: "2391938222" });
     expect(await helpscout.readConversation(ref)).toMatchObject({ team: "Billing", mergedInto: "2391938222" });
-    expect(fake.http.requests.filter((request) => !request.path.startsWith("/v2/oauth2") && !request.path.startsWith("/v2/mailboxes")).map((request) => `${request.method} ${request.path} ${request.answered}`)).toEqual([
+    expect(
+      fake.http.requests
+        .filter((request) => !request.path.startsWith("/v2/oauth2") && !request.path.startsWith("/v2/mailboxes"))
+        .map((request) => `${request.method} ${request.path} ${request.answered}`),
+    ).toEqual([
       "POST /v2/conversations/2391938111/notes 404",
       "GET /v2/conversations/2391938111 301",
       "GET /v2/conversations/2391938222 200",
@@ -133,14 +162,26 @@ describe("Help Scout client", () => {
       "GET /v2/conversations/2391938111 301",
       "GET /v2/conversations/2391938222 200",
     ]);
-    expect(fake.http.requestsTo("PATCH", /2391938222$/)[0]?.body).toEqual({ op: "replace", path: "/status", value: "active" });
+    expect(fake.http.requestsTo("PATCH", /2391938222$/)[0]?.body).toEqual({
+      op: "replace",
+      path: "/status",
+      value: "active",
+    });
     expect(fake.conversation("2391938222")).toMatchObject({ open: true, reopened: 1 });
     expect(fake.conversation("2391938222")?.notes).toHaveLength(1);
   });
 
   it("keeps a 404 a 404 when Get Conversation finds nothing either", async () => {
     fake.conversations.delete(ref.conversationId);
-    await expect(client().addNote(ref, "n")).rejects.toMatchObject({ status: 404, retryable: false, reason: "Help Scout: conversation not found (404)" });
-    expect(fake.http.requests.filter((request) => request.path.startsWith("/v2/conversations")).map((request) => `${request.method} ${request.answered}`)).toEqual(["POST 404", "GET 404"]);
+    await expect(client().addNote(ref, "n")).rejects.toMatchObject({
+      status: 404,
+      retryable: false,
+      reason: "Help Scout: conversation not found (404)",
+    });
+    expect(
+      fake.http.requests
+        .filter((request) => request.path.startsWith("/v2/conversations"))
+        .map((request) => `${request.method} ${request.answered}`),
+    ).toEqual(["POST 404", "GET 404"]);
   });
 });

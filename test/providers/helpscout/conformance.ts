@@ -24,7 +24,11 @@ export const conformance: ConformanceCase = {
       type: "convo.note.created",
       conversationUrl: "https://secure.helpscout.net/conversation/2391938111/349/",
       messages: [
-        { text: "<div>Tracked in https://github.com/octo-org/app/issues/42</div>", at: "2026-11-23T09:00:00.000Z", byAgent: true },
+        {
+          text: "<div>Tracked in https://github.com/octo-org/app/issues/42</div>",
+          at: "2026-11-23T09:00:00.000Z",
+          byAgent: true,
+        },
         { text: "<div>The CSV export crashes.</div>", at: "2026-11-23T08:00:00.000Z", byAgent: false },
       ],
       tags: ["billing"],

@@ -115,7 +115,10 @@ export async function startFakeHelpScout(): Promise<FakeHelpScout> {
       const expiresAt = token === undefined ? undefined : self().tokens.get(token);
       return expiresAt !== undefined && Date.now() < expiresAt
         ? undefined
-        : { status: 401, body: { error: "invalid_token", error_description: "The access token is invalid or has expired" } };
+        : {
+            status: 401,
+            body: { error: "invalid_token", error_description: "The access token is invalid or has expired" },
+          };
     },
     rateLimited: (seconds, limit) => ({
       status: 429,
@@ -148,7 +151,10 @@ export async function startFakeHelpScout(): Promise<FakeHelpScout> {
           }
           const token = `helpscout-access-${self().tokenRequests}`;
           self().tokens.set(token, Date.now() + self().tokenLifetimeSeconds * 1000);
-          return { status: 200, body: { token_type: "bearer", access_token: token, expires_in: self().tokenLifetimeSeconds } };
+          return {
+            status: 200,
+            body: { token_type: "bearer", access_token: token, expires_in: self().tokenLifetimeSeconds },
+          };
         },
       },
       {
@@ -158,7 +164,8 @@ export async function startFakeHelpScout(): Promise<FakeHelpScout> {
           const conversation = find(id);
           const into = id === undefined ? undefined : self().merged.get(id);
           // https://developer.helpscout.com/mailbox-api/endpoints/conversations/get/: a merged conversation's Location is the survivor's URI
-          if (into !== undefined) return { status: 301, headers: { location: `${self().http.url}/v2/conversations/${into}` } };
+          if (into !== undefined)
+            return { status: 301, headers: { location: `${self().http.url}/v2/conversations/${into}` } };
           return conversation === undefined ? notFound : { status: 200, body: self().render(conversation) };
         },
       },
@@ -169,13 +176,19 @@ export async function startFakeHelpScout(): Promise<FakeHelpScout> {
         handle: ({ body }, [, id]) => {
           const conversation = find(id);
           if (conversation === undefined) return notFound;
-          if (!isRecord(body) || !["add", "move", "remove", "replace"].includes(String(body.op))) return validation("op", "must be one of add, move, remove, replace");
-          if (!["/assignTo", "/draft", "/mailboxId", "/primaryCustomer.id", "/status", "/subject"].includes(String(body.path))) {
+          if (!isRecord(body) || !["add", "move", "remove", "replace"].includes(String(body.op)))
+            return validation("op", "must be one of add, move, remove, replace");
+          if (
+            !["/assignTo", "/draft", "/mailboxId", "/primaryCustomer.id", "/status", "/subject"].includes(
+              String(body.path),
+            )
+          ) {
             return validation("path", "is not a valid path");
           }
           if (body.path === "/status") {
             if (body.op !== "replace") return validation("op", "must be replace for /status");
-            if (!["active", "pending", "closed", "spam"].includes(String(body.value))) return validation("value", "is not a valid status");
+            if (!["active", "pending", "closed", "spam"].includes(String(body.value)))
+              return validation("value", "is not a valid status");
             if (body.value === "active" && conversation.status !== "active") conversation.reopened += 1;
             conversation.status = body.value as Status;
           }
@@ -189,13 +202,22 @@ export async function startFakeHelpScout(): Promise<FakeHelpScout> {
         handle: ({ body }, [, id]) => {
           const conversation = find(id);
           if (conversation === undefined) return notFound;
-          if (!isRecord(body) || typeof body.text !== "string" || body.text.trim() === "") return validation("text", "may not be empty");
+          if (!isRecord(body) || typeof body.text !== "string" || body.text.trim() === "")
+            return validation("text", "may not be empty");
           if (body.status !== undefined) {
-            if (typeof body.status !== "string" || !["active", "closed", "inbox_predefined", "open", "pending", "spam"].includes(body.status)) {
+            if (
+              typeof body.status !== "string" ||
+              !["active", "closed", "inbox_predefined", "open", "pending", "spam"].includes(body.status)
+            ) {
               return validation("status", "is not a valid status");
             }
             if (body.status === "active" && conversation.status !== "active") conversation.reopened += 1;
-            if (body.status === "active" || body.status === "pending" || body.status === "closed" || body.status === "spam") {
+            if (
+              body.status === "active" ||
+              body.status === "pending" ||
+              body.status === "closed" ||
+              body.status === "spam"
+            ) {
               conversation.status = body.status;
             }
           }
@@ -208,7 +230,9 @@ export async function startFakeHelpScout(): Promise<FakeHelpScout> {
         path: /^\/v2\/mailboxes\/(\d+)$/,
         handle: (_request, [, id]) => {
           const name = self().mailboxes.get(Number(id));
-          return name === undefined ? notFound : { status: 200, body: { id: Number(id), name, slug: "83ebc5d87292a795", email: "help@example.com" } };
+          return name === undefined
+            ? notFound
+            : { status: 200, body: { id: Number(id), name, slug: "83ebc5d87292a795", email: "help@example.com" } };
         },
       },
     ],

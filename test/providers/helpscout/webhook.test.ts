@@ -9,7 +9,14 @@ describe("Help Scout webhook", () => {
       mailbox: { id: 85, name: "Support" },
       tags: ["vip"],
       modifiedAt: "2026-11-23T09:00:00Z",
-      threads: [{ id: 1, type: "note", body: "see https://github.com/octo-org/app/issues/42", createdAt: "2026-11-23T09:00:00Z" }],
+      threads: [
+        {
+          id: 1,
+          type: "note",
+          body: "see https://github.com/octo-org/app/issues/42",
+          createdAt: "2026-11-23T09:00:00Z",
+        },
+      ],
     };
     const parsed = parseWebhook("helpscout", JSON.stringify(legacy));
     expect("event" in parsed && parsed.event).toMatchObject({
@@ -18,7 +25,12 @@ describe("Help Scout webhook", () => {
       tags: ["vip"],
       messages: [{ text: "see https://github.com/octo-org/app/issues/42", at: "2026-11-23T09:00:00.000Z" }],
     });
-    expect(parseWebhook("helpscout", JSON.stringify(legacy), { ...signWebhook("helpscout", JSON.stringify(legacy)), "x-helpscout-event": "satisfaction.ratings" })).toEqual({
+    expect(
+      parseWebhook("helpscout", JSON.stringify(legacy), {
+        ...signWebhook("helpscout", JSON.stringify(legacy)),
+        "x-helpscout-event": "satisfaction.ratings",
+      }),
+    ).toEqual({
       ignore: expect.stringContaining("satisfaction.ratings"),
     });
   });

@@ -74,7 +74,9 @@ describe("Intercom client", () => {
 
   it("reads the reset of a 429 from X-RateLimit-Reset, as Intercom sends no Retry-After", async () => {
     fake.http.failNext({ kind: "rate-limited", retryAfterSeconds: 5 });
-    const error = await client().reopen(ref).catch((caught: unknown) => caught);
+    const error = await client()
+      .reopen(ref)
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(HelpdeskError);
     expect((error as HelpdeskError).retryAfterMs).toBeGreaterThan(4_000);
     expect((error as HelpdeskError).retryAfterMs).toBeLessThanOrEqual(6_000);
@@ -82,13 +84,24 @@ describe("Intercom client", () => {
 
   it("reports a refused admin as a permanent error with Intercom's message", async () => {
     const settings = { ...intercomProvider.configure(fake.env())!, adminId: "12" };
-    const error = await createIntercomClient(settings).reopen(ref).catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ status: 400, retryable: false, reason: "Intercom: request rejected (400): Admin not found" });
+    const error = await createIntercomClient(settings)
+      .reopen(ref)
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({
+      status: 400,
+      retryable: false,
+      reason: "Intercom: request rejected (400): Admin not found",
+    });
   });
 
   it("with INTERCOM_WORKSPACE_ID set, refuses a conversation of another workspace without calling the API, and serves its own", async () => {
-    const intercom = intercomProvider.createClient(intercomProvider.configure({ ...fake.env(), INTERCOM_WORKSPACE_ID: "ABC123" })!);
-    for (const call of [() => intercom.reopen({ ...ref, account: "zz99other" }), () => intercom.readConversation({ ...ref, account: "zz99other" })]) {
+    const intercom = intercomProvider.createClient(
+      intercomProvider.configure({ ...fake.env(), INTERCOM_WORKSPACE_ID: "ABC123" })!,
+    );
+    for (const call of [
+      () => intercom.reopen({ ...ref, account: "zz99other" }),
+      () => intercom.readConversation({ ...ref, account: "zz99other" }),
+    ]) {
       await expect(call()).rejects.toMatchObject({
         retryable: false,
         reason: "Intercom: conversation is in workspace zz99other but closeloop is configured for workspace abc123",
@@ -111,15 +124,17 @@ describe("Intercom client", () => {
     });
 
     it("refuses an admin id that is not a number", () => {
-      expect(() => intercomProvider.configure({ INTERCOM_ACCESS_TOKEN: "t", INTERCOM_ADMIN_ID: "me" })).toThrow(/INTERCOM_ADMIN_ID/);
+      expect(() => intercomProvider.configure({ INTERCOM_ACCESS_TOKEN: "t", INTERCOM_ADMIN_ID: "me" })).toThrow(
+        /INTERCOM_ADMIN_ID/,
+      );
     });
 
     it("defaults to the US API host and takes a regional one from INTERCOM_API_URL", () => {
       const credentials = { INTERCOM_ACCESS_TOKEN: "t", INTERCOM_ADMIN_ID: "1" };
       expect(intercomProvider.configure(credentials)?.apiUrl.href).toBe("https://api.intercom.io/");
-      expect(intercomProvider.configure({ ...credentials, INTERCOM_API_URL: "https://api.eu.intercom.io" })?.apiUrl.href).toBe(
-        "https://api.eu.intercom.io/",
-      );
+      expect(
+        intercomProvider.configure({ ...credentials, INTERCOM_API_URL: "https://api.eu.intercom.io" })?.apiUrl.href,
+      ).toBe("https://api.eu.intercom.io/");
     });
 
     it("refuses an API URL that is not http(s)", () => {

@@ -79,7 +79,10 @@ export class FakeIntercom implements FakeHelpdeskServer {
       state: conversation.state,
       admin_assignee_id: null,
       team_assignee_id: conversation.teamId,
-      tags: { type: "tag.list", tags: conversation.tags.map((name, index) => ({ type: "tag", id: String(index + 1), name })) },
+      tags: {
+        type: "tag.list",
+        tags: conversation.tags.map((name, index) => ({ type: "tag", id: String(index + 1), name })),
+      },
       contacts: {
         type: "contact.list",
         contacts: conversation.contactId === null ? [] : [{ type: "contact", id: conversation.contactId }],
@@ -96,7 +99,8 @@ export async function startFakeIntercom(): Promise<FakeIntercom> {
 
   const http = await startFakeHelpdesk({
     authorize: (request) => {
-      if (bearer(request.headers.authorization) !== self().token) return errorList(401, "unauthorized", "Access Token Invalid");
+      if (bearer(request.headers.authorization) !== self().token)
+        return errorList(401, "unauthorized", "Access Token Invalid");
       const version = request.headers["intercom-version"];
       if (version !== undefined && !/^(\d+\.\d+|Unstable)$/.test(String(version))) {
         return errorList(400, "intercom_version_invalid", "Requested version is invalid");
@@ -135,9 +139,12 @@ export async function startFakeIntercom(): Promise<FakeIntercom> {
           if (!isRecord(body) || !["comment", "note", "quick_reply"].includes(String(body.message_type))) {
             return errorList(400, "parameter_invalid", "message_type must be comment, note or quick_reply");
           }
-          if (body.type !== "admin" && body.type !== "user") return errorList(400, "parameter_invalid", "type must be admin or user");
-          if (body.type === "admin" && body.admin_id !== self().adminId) return errorList(400, "parameter_invalid", "Admin not found");
-          if (typeof body.body !== "string" || body.body === "") return errorList(400, "parameter_not_found", "Body is required");
+          if (body.type !== "admin" && body.type !== "user")
+            return errorList(400, "parameter_invalid", "type must be admin or user");
+          if (body.type === "admin" && body.admin_id !== self().adminId)
+            return errorList(400, "parameter_invalid", "Admin not found");
+          if (typeof body.body !== "string" || body.body === "")
+            return errorList(400, "parameter_not_found", "Body is required");
           if (body.message_type === "note") conversation.notes.push(body.body);
           return { status: 200, body: self().render(conversation) };
         },

@@ -58,15 +58,24 @@ describe("intercomUrls", () => {
   });
 
   it.each([
-    ["https://app.intercom.com/a/inbox/abc123de/inbox/conversation/abc", "Intercom conversation id must be digits: abc"],
+    [
+      "https://app.intercom.com/a/inbox/abc123de/inbox/conversation/abc",
+      "Intercom conversation id must be digits: abc",
+    ],
     ["https://app.intercom.com/a/inbox/abc123de/inbox/conversation", "Intercom conversation id is missing"],
     ["https://app.intercom.com/a/apps/abc123de/users/5f1/conversations", "Intercom conversation id is missing"],
-    ["https://app.intercom.com/a/inbox/abc123de/inbox/conversation/0", "Intercom conversation id must be greater than zero: 0"],
+    [
+      "https://app.intercom.com/a/inbox/abc123de/inbox/conversation/0",
+      "Intercom conversation id must be greater than zero: 0",
+    ],
     [
       "https://app.intercom.com/a/inbox/abc123de/conversation/12345678901234567890",
       "Intercom conversation id is too long to be real: 12345678901234567890",
     ],
-    ["https://app.intercom.com/a/apps/abc_123/conversations/5", "Intercom workspace id must be letters and digits: abc_123"],
+    [
+      "https://app.intercom.com/a/apps/abc_123/conversations/5",
+      "Intercom workspace id must be letters and digits: abc_123",
+    ],
   ])("refuses %s", (written, reject) => {
     expect(match(written)).toEqual({ reject });
   });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { intercomWebhook } from "../../../src/providers/intercom/webhook.js";
-import { parseWebhook, signWebhook, WEBHOOK_ENV, webhookFixture, webhookReceiver } from "../../support/helpdesk-webhooks.js";
+import {
+  parseWebhook,
+  signWebhook,
+  WEBHOOK_ENV,
+  webhookFixture,
+  webhookReceiver,
+} from "../../support/helpdesk-webhooks.js";
 
 describe("Intercom webhook", () => {
   it("needs the sha1= prefix, and takes the hex in either case", () => {
@@ -8,14 +14,38 @@ describe("Intercom webhook", () => {
     const body = webhookFixture("intercom");
     const hex = signWebhook("intercom", body)["x-hub-signature"]!.slice(5);
     expect(webhook.verify(request(body, { "x-hub-signature": hex }), settings).ok).toBe(false);
-    expect(webhook.verify(request(body, { "x-hub-signature": `sha1=${hex.toUpperCase()}` }), settings)).toEqual({ ok: true });
+    expect(webhook.verify(request(body, { "x-hub-signature": `sha1=${hex.toUpperCase()}` }), settings)).toEqual({
+      ok: true,
+    });
   });
 
   it("ignores the ping sent when the subscription is saved, and topics about other objects", () => {
-    expect(parseWebhook("intercom", JSON.stringify({ type: "notification_event", id: "notif_1", topic: "ping", app_id: "k9x2mz4q", data: { item: { type: "ping" } } }))).toEqual({
+    expect(
+      parseWebhook(
+        "intercom",
+        JSON.stringify({
+          type: "notification_event",
+          id: "notif_1",
+          topic: "ping",
+          app_id: "k9x2mz4q",
+          data: { item: { type: "ping" } },
+        }),
+      ),
+    ).toEqual({
       ignore: expect.stringContaining("ping"),
     });
-    expect(parseWebhook("intercom", JSON.stringify({ type: "notification_event", id: "notif_2", topic: "contact.created", app_id: "k9x2mz4q", data: { item: { type: "contact", id: "1" } } }))).toEqual({
+    expect(
+      parseWebhook(
+        "intercom",
+        JSON.stringify({
+          type: "notification_event",
+          id: "notif_2",
+          topic: "contact.created",
+          app_id: "k9x2mz4q",
+          data: { item: { type: "contact", id: "1" } },
+        }),
+      ),
+    ).toEqual({
       ignore: expect.any(String),
     });
   });
@@ -31,7 +61,13 @@ describe("Intercom webhook", () => {
     body.data.item.conversation_parts.conversation_parts = [];
     body.data.item.source.body = "<p>Same as https://github.com/octo-org/app/issues/42</p>";
     const parsed = parseWebhook("intercom", JSON.stringify(body));
-    expect("event" in parsed && parsed.event.messages).toEqual([{ text: "<p>Same as https://github.com/octo-org/app/issues/42</p>", at: "2026-11-23T09:00:00.000Z", byAgent: false }]);
+    expect("event" in parsed && parsed.event.messages).toEqual([
+      {
+        text: "<p>Same as https://github.com/octo-org/app/issues/42</p>",
+        at: "2026-11-23T09:00:00.000Z",
+        byAgent: false,
+      },
+    ]);
     body.topic = "conversation.admin.single.created";
     const started = parseWebhook("intercom", JSON.stringify(body));
     expect("event" in started && started.event.messages.map((message) => message.byAgent)).toEqual([true]);
@@ -44,7 +80,11 @@ describe("Intercom webhook", () => {
     const body = webhookFixture("intercom");
     expect("event" in intercomWebhook.parse(JSON.parse(body), request(body, {}), settings)).toBe(true);
     const other = body.replace('"app_id": "k9x2mz4q"', '"app_id": "zz99other"');
-    expect(intercomWebhook.parse(JSON.parse(other), request(other, {}), settings)).toEqual({ ignore: expect.stringContaining("workspace zz99other is another account") });
-    expect(() => intercomWebhook.configure({ ...WEBHOOK_ENV, INTERCOM_WORKSPACE_ID: "not/an id" })).toThrow(/INTERCOM_WORKSPACE_ID/);
+    expect(intercomWebhook.parse(JSON.parse(other), request(other, {}), settings)).toEqual({
+      ignore: expect.stringContaining("workspace zz99other is another account"),
+    });
+    expect(() => intercomWebhook.configure({ ...WEBHOOK_ENV, INTERCOM_WORKSPACE_ID: "not/an id" })).toThrow(
+      /INTERCOM_WORKSPACE_ID/,
+    );
   });
 });

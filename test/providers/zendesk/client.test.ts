@@ -46,7 +46,9 @@ describe("Zendesk client", () => {
     });
 
     it("cannot be reopened: a permanent error that says so", async () => {
-      const error = await client().reopen(ref).catch((caught: unknown) => caught);
+      const error = await client()
+        .reopen(ref)
+        .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(HelpdeskError);
       expect(error).toMatchObject({ status: 422, retryable: false, reason: CLOSED_REASON });
     });
@@ -57,8 +59,13 @@ describe("Zendesk client", () => {
     });
 
     it("is confirmed by reading the ticket back after the 422", async () => {
-      await client().reopen(ref).catch(() => undefined);
-      expect(fake.http.requests.map((request) => `${request.method} ${request.answered}`)).toEqual(["PUT 422", "GET 200"]);
+      await client()
+        .reopen(ref)
+        .catch(() => undefined);
+      expect(fake.http.requests.map((request) => `${request.method} ${request.answered}`)).toEqual([
+        "PUT 422",
+        "GET 200",
+      ]);
     });
   });
 
@@ -67,7 +74,9 @@ describe("Zendesk client", () => {
 
     it("sends one PUT carrying the private comment and status open", async () => {
       await client().addNoteAndReopen!(ref, "closed upstream", { retry: false });
-      expect(fake.http.requests.map((request) => `${request.method} ${request.path}`)).toEqual(["PUT /api/v2/tickets/4821.json"]);
+      expect(fake.http.requests.map((request) => `${request.method} ${request.path}`)).toEqual([
+        "PUT /api/v2/tickets/4821.json",
+      ]);
       expect(puts()).toEqual([{ ticket: { comment: { body: "closed upstream", public: false }, status: "open" } }]);
       expect(fake.conversation(ref.conversationId)).toEqual({ open: true, notes: ["closed upstream"], reopened: 1 });
     });
@@ -76,7 +85,9 @@ describe("Zendesk client", () => {
       fake.tickets.get(ref.conversationId)!.notes.push("closed  upstream\n");
       await client().addNoteAndReopen!(ref, "closed upstream", { retry: true });
       const comments = fake.http.requestsTo("GET", /\/comments\.json$/);
-      expect(comments.map((request) => `${request.path}?${request.query.toString()}`)).toEqual(["/api/v2/tickets/4821/comments.json?sort_order=desc&per_page=100"]);
+      expect(comments.map((request) => `${request.path}?${request.query.toString()}`)).toEqual([
+        "/api/v2/tickets/4821/comments.json?sort_order=desc&per_page=100",
+      ]);
       expect(puts()).toEqual([{ ticket: { status: "open" } }]);
       expect(fake.conversation(ref.conversationId)).toMatchObject({ open: true, notes: ["closed  upstream\n"] });
     });
@@ -89,7 +100,12 @@ describe("Zendesk client", () => {
 
     it("says a closed ticket is closed, so a follow-up can stand in", async () => {
       fake.seed({ id: ref.conversationId, status: "closed" });
-      await expect(client().addNoteAndReopen!(ref, "n", { retry: false })).rejects.toMatchObject({ status: 422, retryable: false, closed: true, reason: CLOSED_REASON });
+      await expect(client().addNoteAndReopen!(ref, "n", { retry: false })).rejects.toMatchObject({
+        status: 422,
+        retryable: false,
+        closed: true,
+        reason: CLOSED_REASON,
+      });
     });
   });
 
@@ -98,12 +114,16 @@ describe("Zendesk client", () => {
     beforeEach(() => {
       fake.seed({ id: ref.conversationId, status: "closed", customerId: "36100012" });
       fake.creates.clear();
-      for (const ticket of [...fake.tickets.values()]) if (ticket.followUpOf !== null || ticket.externalId !== null) fake.tickets.delete(ticket.id);
+      for (const ticket of [...fake.tickets.values()])
+        if (ticket.followUpOf !== null || ticket.externalId !== null) fake.tickets.delete(ticket.id);
     });
 
     it("is created with via_followup_source_id, the source's requester and subject, the key, and the note as a private comment", async () => {
       const id = await client().createFollowUp!(ref, "closed upstream", KEY);
-      expect(fake.http.requests.map((request) => `${request.method} ${request.path} ${request.answered}`)).toEqual(["GET /api/v2/tickets/4821.json 200", "POST /api/v2/tickets.json 201"]);
+      expect(fake.http.requests.map((request) => `${request.method} ${request.path} ${request.answered}`)).toEqual([
+        "GET /api/v2/tickets/4821.json 200",
+        "POST /api/v2/tickets.json 201",
+      ]);
       const [post] = fake.http.requestsTo("POST", /^\/api\/v2\/tickets\.json$/);
       expect(post!.headers["idempotency-key"]).toBe(KEY);
       expect(post!.body).toEqual({
@@ -122,15 +142,18 @@ describe("Zendesk client", () => {
 
     it("is created once: a second call with the key finds it among the source's follow-ups and creates nothing", async () => {
       // Someone else's follow-up (a customer replying to the closed ticket) is not taken for closeloop's.
-      const other = (fake.create({ via_followup_source_id: 4821, comment: { body: "customer reply", public: true } }).body as { ticket: { id: number } }).ticket.id;
+      const other = (
+        fake.create({ via_followup_source_id: 4821, comment: { body: "customer reply", public: true } }).body as {
+          ticket: { id: number };
+        }
+      ).ticket.id;
       const first = await client().createFollowUp!(ref, "closed upstream", KEY);
       fake.creates.clear(); // more than two hours later: Zendesk has forgotten the key
       fake.http.requests.length = 0;
       expect(await client().createFollowUp!(ref, "closed upstream", KEY)).toBe(first);
-      expect(fake.http.requests.map((request) => `${request.method} ${request.path}?${request.query.toString()}`)).toEqual([
-        "GET /api/v2/tickets/4821.json?",
-        `GET /api/v2/tickets/show_many.json?ids=${other}%2C${first}`,
-      ]);
+      expect(
+        fake.http.requests.map((request) => `${request.method} ${request.path}?${request.query.toString()}`),
+      ).toEqual(["GET /api/v2/tickets/4821.json?", `GET /api/v2/tickets/show_many.json?ids=${other}%2C${first}`]);
       expect(fake.followUpsOf(ref.conversationId)).toHaveLength(2);
     });
 
@@ -144,21 +167,33 @@ describe("Zendesk client", () => {
 
     it("refused by Zendesk (the source was deleted) is permanent, with Zendesk's reason", async () => {
       fake.http.failNext(
-        { kind: "status", status: 422, body: { error: "RecordInvalid", description: "Record validation errors", details: { via_followup_source_id: [{ description: "Follow-up source: ticket deleted" }] } } },
+        {
+          kind: "status",
+          status: 422,
+          body: {
+            error: "RecordInvalid",
+            description: "Record validation errors",
+            details: { via_followup_source_id: [{ description: "Follow-up source: ticket deleted" }] },
+          },
+        },
         { match: (request) => request.method === "POST" },
       );
       await expect(client().createFollowUp!(ref, "n", KEY)).rejects.toMatchObject({
         status: 422,
         retryable: false,
         closed: false,
-        reason: "Zendesk: follow-up to ticket 4821 refused (422): Record validation errors: Follow-up source: ticket deleted",
+        reason:
+          "Zendesk: follow-up to ticket 4821 refused (422): Record validation errors: Follow-up source: ticket deleted",
       });
       expect(fake.followUpsOf(ref.conversationId)).toEqual([]);
     });
 
     it("is not made for a ticket that is not closed (Zendesk would make an unrelated ticket): retried instead", async () => {
       fake.seed({ id: ref.conversationId, status: "solved" });
-      await expect(client().createFollowUp!(ref, "n", KEY)).rejects.toMatchObject({ retryable: true, reason: "Zendesk: ticket 4821 is solved, not closed: no follow-up is made for it" });
+      await expect(client().createFollowUp!(ref, "n", KEY)).rejects.toMatchObject({
+        retryable: true,
+        reason: "Zendesk: ticket 4821 is solved, not closed: no follow-up is made for it",
+      });
       expect(fake.http.requestsTo("POST", /./)).toEqual([]);
     });
   });
@@ -168,7 +203,11 @@ describe("Zendesk client", () => {
       {
         kind: "status",
         status: 422,
-        body: { error: "RecordInvalid", description: "Record validation errors", details: { base: [{ description: "Field Order number is required" }] } },
+        body: {
+          error: "RecordInvalid",
+          description: "Record validation errors",
+          details: { base: [{ description: "Field Order number is required" }] },
+        },
       },
       { match: (request) => request.method === "PUT" },
     );

@@ -10,7 +10,12 @@ export const conformance: ConformanceCase = {
   missing: { account: "acme", conversationId: "999999" },
   customerId: "36100012",
   wrongCredentials: { ZENDESK_API_TOKEN: "not-the-token" },
-  conversation: (n) => ({ provider: "zendesk", account: "acme", conversationId: String(4000 + n), url: `https://acme.zendesk.com/agent/tickets/${4000 + n}` }),
+  conversation: (n) => ({
+    provider: "zendesk",
+    account: "acme",
+    conversationId: String(4000 + n),
+    url: `https://acme.zendesk.com/agent/tickets/${4000 + n}`,
+  }),
   webhook: {
     env,
     fixture: "zendesk-comment-added.json",
@@ -19,7 +24,13 @@ export const conformance: ConformanceCase = {
       eventId: "6f1d2e3a-0b4c-4d5e-8f90-a1b2c3d4e5f6",
       type: "zen:event-type:ticket.comment_added",
       conversationUrl: "https://acme.zendesk.com/agent/tickets/48213",
-      messages: [{ text: "Internal: see https://github.com/octo-org/app/issues/42", at: "2026-11-23T09:00:00.672Z", byAgent: true }],
+      messages: [
+        {
+          text: "Internal: see https://github.com/octo-org/app/issues/42",
+          at: "2026-11-23T09:00:00.672Z",
+          byAgent: true,
+        },
+      ],
       tags: ["billing", "export"],
       occurredAt: "2026-11-23T09:00:00.672Z",
     }),

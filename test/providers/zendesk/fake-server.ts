@@ -92,7 +92,13 @@ export class FakeZendesk implements FakeHelpdeskServer {
 
   conversation(id: string): FakeConversationState | undefined {
     const found = this.tickets.get(id);
-    return found && { open: found.status === "open" || found.status === "new", notes: [...found.notes], reopened: found.reopened };
+    return (
+      found && {
+        open: found.status === "open" || found.status === "new",
+        notes: [...found.notes],
+        reopened: found.reopened,
+      }
+    );
   }
 
   close(): Promise<void> {
@@ -121,13 +127,17 @@ export class FakeZendesk implements FakeHelpdeskServer {
   create(ticket: Record<string, unknown>): FakeReply {
     const comment = ticket.comment;
     if (!isRecord(comment) || typeof comment.body !== "string" || comment.body.trim() === "") {
-      return zendeskError(422, "RecordInvalid", "Record validation errors", { base: [{ description: "Comment: body cannot be blank" }] });
+      return zendeskError(422, "RecordInvalid", "Record validation errors", {
+        base: [{ description: "Comment: body cannot be blank" }],
+      });
     }
     const via = ticket.via_followup_source_id;
     const sourceId = typeof via === "number" || typeof via === "string" ? String(via) : undefined;
     const source = sourceId === undefined ? undefined : this.tickets.get(sourceId);
     if (sourceId !== undefined && source === undefined) {
-      return zendeskError(422, "RecordInvalid", "Record validation errors", { via_followup_source_id: [{ description: "Follow-up source: is invalid" }] });
+      return zendeskError(422, "RecordInvalid", "Record validation errors", {
+        via_followup_source_id: [{ description: "Follow-up source: is invalid" }],
+      });
     }
     const id = String((this.nextTicketId += 1));
     const status = STATUSES.includes(ticket.status as Status) ? (ticket.status as Status) : "new";
@@ -150,7 +160,9 @@ export async function startFakeZendesk(): Promise<FakeZendesk> {
   const find = (id: string | undefined) => (id === undefined ? undefined : self().tickets.get(id));
   const notFound = zendeskError(404, "RecordNotFound", "Not found");
   const invalid = (field: string, description: string) =>
-    zendeskError(422, "RecordInvalid", "Record validation errors", { [field]: [{ description, error: "InvalidValue" }] });
+    zendeskError(422, "RecordInvalid", "Record validation errors", {
+      [field]: [{ description, error: "InvalidValue" }],
+    });
 
   const http = await startFakeHelpdesk({
     authorize: (request) =>
@@ -191,7 +203,10 @@ export async function startFakeZendesk(): Promise<FakeZendesk> {
             ...ticket.publicComments.map((body) => ({ body, public: true })),
             ...ticket.notes.map((body) => ({ body, public: false })),
           ];
-          return { status: 200, body: { comments: query.get("sort_order") === "desc" ? comments.reverse() : comments } };
+          return {
+            status: 200,
+            body: { comments: query.get("sort_order") === "desc" ? comments.reverse() : comments },
+          };
         },
       },
       {
@@ -200,14 +215,24 @@ export async function startFakeZendesk(): Promise<FakeZendesk> {
         method: "POST",
         path: /^\/api\/v2\/tickets\.json$/,
         handle: ({ body, headers }) => {
-          if (!isRecord(body) || !isRecord(body.ticket)) return zendeskError(400, "InvalidEndpoint", "Parameter ticket is required");
+          if (!isRecord(body) || !isRecord(body.ticket))
+            return zendeskError(400, "InvalidEndpoint", "Parameter ticket is required");
           const key = headers["idempotency-key"];
           const text = JSON.stringify(body);
           if (typeof key === "string") {
             const earlier = self().creates.get(key);
             if (earlier !== undefined) {
-              if (earlier.body !== text) return zendeskError(400, "IdempotentRequestError", "Request parameters don't match the given idempotency key");
-              return { status: 201, body: self().render(find(earlier.ticketId)!), headers: { "x-idempotency-lookup": "hit" } };
+              if (earlier.body !== text)
+                return zendeskError(
+                  400,
+                  "IdempotentRequestError",
+                  "Request parameters don't match the given idempotency key",
+                );
+              return {
+                status: 201,
+                body: self().render(find(earlier.ticketId)!),
+                headers: { "x-idempotency-lookup": "hit" },
+              };
             }
           }
           const reply = self().create(body.ticket);
@@ -234,10 +259,12 @@ export async function startFakeZendesk(): Promise<FakeZendesk> {
         handle: ({ body }, [, id]) => {
           const ticket = find(id);
           if (ticket === undefined) return notFound;
-          if (!isRecord(body) || !isRecord(body.ticket)) return zendeskError(400, "InvalidEndpoint", "Parameter ticket is required");
+          if (!isRecord(body) || !isRecord(body.ticket))
+            return zendeskError(400, "InvalidEndpoint", "Parameter ticket is required");
           if (ticket.status === "closed") return invalid("status", "Status: closed prevents ticket update");
           const update = body.ticket;
-          if ("status" in update && !STATUSES.includes(update.status as Status)) return invalid("status", "Status: is invalid");
+          if ("status" in update && !STATUSES.includes(update.status as Status))
+            return invalid("status", "Status: is invalid");
           if ("comment" in update) {
             const comment = update.comment;
             if (!isRecord(comment) || typeof comment.body !== "string" || comment.body.trim() === "") {
@@ -257,7 +284,9 @@ export async function startFakeZendesk(): Promise<FakeZendesk> {
         path: /^\/api\/v2\/groups\/(\d+)\.json$/,
         handle: (_request, [, id]) => {
           const name = self().groups.get(Number(id));
-          return name === undefined ? notFound : { status: 200, body: { group: { id: Number(id), name, deleted: false } } };
+          return name === undefined
+            ? notFound
+            : { status: 200, body: { group: { id: Number(id), name, deleted: false } } };
         },
       },
     ],

@@ -9,9 +9,14 @@ describe("Zendesk webhook", () => {
     tags.type = "zen:event-type:ticket.tags_changed";
     delete tags.event.comment;
     const parsed = parseWebhook("zendesk", JSON.stringify(tags));
-    expect("event" in parsed && { messages: parsed.event.messages, tags: parsed.event.tags }).toEqual({ messages: [], tags: ["billing", "export"] });
+    expect("event" in parsed && { messages: parsed.event.messages, tags: parsed.event.tags }).toEqual({
+      messages: [],
+      tags: ["billing", "export"],
+    });
     const priority = { ...tags, type: "zen:event-type:ticket.priority_changed" };
-    expect(parseWebhook("zendesk", JSON.stringify(priority))).toEqual({ ignore: expect.stringContaining("priority_changed") });
+    expect(parseWebhook("zendesk", JSON.stringify(priority))).toEqual({
+      ignore: expect.stringContaining("priority_changed"),
+    });
     expect(() => zendeskWebhook.configure({ ZENDESK_WEBHOOK_SECRET: "s" })).toThrow(ProviderConfigError);
   });
 });
