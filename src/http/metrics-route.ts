@@ -1,16 +1,20 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import { PROVIDERS } from "../domain/link.js";
+import { JOB_KINDS } from "../jobs/job-kinds.js";
+import { countInbox, countLinksByProvider, countReopenJobsByProvider } from "../store/counts.js";
 import type { Prisma } from "../store/database.js";
 import { JOB_STATES } from "../store/helpdesk-jobs.js";
+import { countJobs } from "../store/lease.js";
+import { readSweep } from "../store/sweep-schedule.js";
 import { registry } from "../metrics.js";
 
 let processMetrics = false;
 
 /**
  * `GET /metrics` in Prometheus' text format (README, HTTP), with prom-client: the instruments of src/metrics.ts, and stored
- * state (links, inbox, reopen jobs), which is not counted as it changes but read from the database when Prometheus
- * scrapes, with a few grouped COUNTs.
+ * state (links, inbox, every kind of job, the last sweep), which is not counted as it changes but read from the
+ * database when Prometheus scrapes, with a few grouped COUNTs.
  */
 export function metricsRoute(prisma: Prisma, log: { warn(object: object, message: string): void }) {
   if (!processMetrics) {
@@ -33,10 +37,10 @@ export function metricsRoute(prisma: Prisma, log: { warn(object: object, message
     labelNames: ["provider"] as const,
     registers: [stored],
     collect: collecting("links", async () => {
-      const rows = await prisma.link.groupBy({ by: ["provider"], _count: { _all: true } });
+      const rows = await countLinksByProvider(prisma);
       links.reset();
       for (const provider of PROVIDERS) links.set({ provider }, 0);
-      for (const row of rows) links.set({ provider: row.provider }, row._count._all);
+      for (const row of rows) links.set({ provider: row.provider }, row.links);
     }),
   });
 
@@ -46,10 +50,7 @@ export function metricsRoute(prisma: Prisma, log: { warn(object: object, message
     labelNames: ["state"] as const,
     registers: [stored],
     collect: collecting("inbox deliveries", async () => {
-      const [waiting, dead] = await Promise.all([
-        prisma.delivery.count({ where: { deadAt: null } }),
-        prisma.delivery.count({ where: { deadAt: { not: null } } }),
-      ]);
+      const { waiting, dead } = await countInbox(prisma);
       deliveries.set({ state: "waiting" }, waiting);
       deliveries.set({ state: "dead" }, dead);
     }),
@@ -61,10 +62,34 @@ export function metricsRoute(prisma: Prisma, log: { warn(object: object, message
     labelNames: ["provider", "state"] as const,
     registers: [stored],
     collect: collecting("reopen jobs", async () => {
-      const rows = await prisma.reopenJob.groupBy({ by: ["provider", "state"], _count: { _all: true } });
+      const rows = await countReopenJobsByProvider(prisma);
       jobs.reset();
       for (const provider of PROVIDERS) for (const state of JOB_STATES) jobs.set({ provider, state }, 0);
-      for (const row of rows) jobs.set({ provider: row.provider, state: row.state }, row._count._all);
+      for (const row of rows) for (const state of JOB_STATES) jobs.set({ provider: row.provider, state }, row[state]);
+    }),
+  });
+
+  const kinds: Gauge<"kind" | "state"> = new Gauge({
+    name: "closeloop_jobs",
+    help: "Background work of every kind (delivery, reopen, linkNote, enrichment, summary, labels, backfill, sweep), by state: pending (waiting, due or for a retry), running (held by a worker), dead (given up; closeloop retry --dead)",
+    labelNames: ["kind", "state"] as const,
+    registers: [stored],
+    collect: collecting("jobs", async () => {
+      const now = new Date();
+      const counts = await Promise.all(JOB_KINDS.map((kind) => countJobs(prisma, kind.table, now)));
+      for (const [i, kind] of JOB_KINDS.entries())
+        for (const state of ["pending", "running", "dead"] as const)
+          kinds.set({ kind: kind.id, state }, counts[i]![state]);
+    }),
+  });
+
+  const lastSweep: Gauge = new Gauge({
+    name: "closeloop_last_sweep_timestamp_seconds",
+    help: "When the last decay sweep finished (UNIX seconds; 0: none has)",
+    registers: [stored],
+    collect: collecting("the last sweep", async () => {
+      const sweep = await readSweep(prisma);
+      lastSweep.set(sweep?.finishedAt ? sweep.finishedAt.getTime() / 1000 : 0);
     }),
   });
 

@@ -89,6 +89,11 @@ export const BACKFILLS: LeasedTable = {
   onClaim: () => Sql.sql`"state" = 'running', "attempts" = "attempts" + 1`,
   // Handed back at a page boundary when the process stops: not a failed attempt.
   onRelease: Sql.sql`"state" = 'pending', "attempts" = "attempts" - 1`,
+  waiting: () => Sql.sql`"lockedBy" IS NULL AND "state" IN ('pending', 'running')`,
+  dead: Sql.sql`"state" = 'failed'`,
+  // From the page it was on: the pages before were stored.
+  revive: () =>
+    Sql.sql`"state" = 'pending', "attempts" = 0, "lockedBy" = NULL, "lockedUntil" = NULL, "lastError" = NULL, "finishedAt" = NULL`,
 };
 
 /**

@@ -45,6 +45,10 @@ export const DELIVERIES: LeasedTable = {
   order: Sql.sql`"receivedAt"`,
   onClaim: () => Sql.sql`"attempts" = "attempts" + 1`,
   onRelease: Sql.sql`"attempts" = "attempts" - 1`,
+  waiting: () => Sql.sql`"deadAt" IS NULL AND "lockedBy" IS NULL`,
+  dead: Sql.sql`"deadAt" IS NOT NULL`,
+  // The handlers run it again (after the fix that was missing): a delivery of a purged installation is still dropped.
+  revive: () => Sql.sql`"deadAt" = NULL, "attempts" = 0, "lockedBy" = NULL, "lockedUntil" = NULL`,
 };
 
 /** What a claim returns of a delivery besides its id. */

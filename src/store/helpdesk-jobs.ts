@@ -19,6 +19,10 @@ function helpdeskJobTable(kind: string, table: "ReopenJob" | "EnrichJob" | "Link
     order: Sql.sql`"nextAttemptAt", "id"`,
     onClaim: (now) => Sql.sql`"state" = 'running', "attempts" = "attempts" + 1, "updatedAt" = ${now}`,
     onRelease: Sql.sql`"state" = 'pending', "attempts" = "attempts" - 1`,
+    waiting: () => Sql.sql`"state" = 'pending'`,
+    dead: Sql.sql`"state" = 'dead'`,
+    revive: (now) =>
+      Sql.sql`"state" = 'pending', "attempts" = 0, "nextAttemptAt" = ${now}, "finishedAt" = NULL, "lockedBy" = NULL, "lockedUntil" = NULL, "updatedAt" = ${now}`,
   };
 }
 

@@ -21,6 +21,10 @@ export const LABEL_JOBS: LeasedTable = {
   order: Sql.sql`"labelsWantedAt", "id"`,
   onClaim: () => Sql.sql`"labelsAttempts" = "labelsAttempts" + 1`,
   onRelease: Sql.sql`"labelsAttempts" = "labelsAttempts" - 1`,
+  waiting: () => Sql.sql`"labelsWantedAt" IS NOT NULL AND "labelsLockedBy" IS NULL`,
+  // Given up, an issue is left stale for the decay sweep (labelsAbandoned): nothing stays dead.
+  dead: null,
+  revive: null,
 };
 
 /**

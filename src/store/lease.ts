@@ -29,6 +29,12 @@ export interface LeasedTable {
   onClaim(now: Date): Sql.Sql;
   /** what else handing a row back unstarted sets (undoing onClaim's attempt count) */
   onRelease?: Sql.Sql;
+  /** rows with work to do that nobody holds: due now, or waiting for a retry (`closeloop status`, `/metrics`) */
+  waiting(now: Date): Sql.Sql;
+  /** rows given up on; null when the kind never gives up (its failures fall back to other work) */
+  dead: Sql.Sql | null;
+  /** what puts a dead row back to work with a fresh attempt budget (`closeloop retry --dead`); null: not retriable */
+  revive: ((now: Date) => Sql.Sql) | null;
 }
 
 export type LeaseKey = number | string | bigint;
@@ -146,4 +152,29 @@ export function unlocked(table: LeasedTable): Sql.Sql {
 /** The SET that extends a lease to `until`, for progress. */
 export function extended(table: LeasedTable, until: Date): Sql.Sql {
   return Sql.sql`${identifier(table.lockedUntil)} = ${until}`;
+}
+
+/** A kind's rows by state, for `closeloop status` and `/metrics`. */
+export interface JobCounts {
+  pending: number;
+  running: number;
+  dead: number;
+}
+
+const countWhen = (when: Sql.Sql) => Sql.sql`COALESCE(SUM(CASE WHEN ${when} THEN 1 ELSE 0 END), 0)`;
+
+/** How many rows of the table wait, are held, or are dead: one query, only over those rows. */
+export async function countJobs(prisma: Prisma, table: LeasedTable, now = new Date()): Promise<JobCounts> {
+  const dead = table.dead ?? Sql.sql`1 = 0`;
+  const [row] = await prisma.$queryRaw<{ pending: unknown; running: unknown; dead: unknown }[]>`SELECT
+      ${countWhen(table.waiting(now))} AS "pending", ${countWhen(table.held)} AS "running", ${countWhen(dead)} AS "dead"
+      FROM ${identifier(table.table)} WHERE (${table.waiting(now)}) OR (${table.held}) OR (${dead})`;
+  // PostgreSQL's SUM is a bigint (or a numeric): numbers here, whatever the driver made of it.
+  return { pending: Number(row?.pending ?? 0), running: Number(row?.running ?? 0), dead: Number(row?.dead ?? 0) };
+}
+
+/** Every dead row of the table back to work, with a fresh attempt budget; returns how many. */
+export async function reviveDead(prisma: Prisma, table: LeasedTable, now = new Date()): Promise<number> {
+  if (table.dead === null || table.revive === null) return 0;
+  return prisma.$executeRaw`UPDATE ${identifier(table.table)} SET ${table.revive(now)} WHERE ${table.dead}`;
 }

@@ -138,6 +138,10 @@ export const SUMMARIES: LeasedTable = {
   order: Sql.sql`"summaryDueAt"`,
   onClaim: () => Sql.sql`"summaryAttempts" = "summaryAttempts" + 1`,
   onRelease: Sql.sql`"summaryAttempts" = "summaryAttempts" - 1`,
+  waiting: () => Sql.sql`"summaryDueAt" IS NOT NULL AND "summaryLockedBy" IS NULL`,
+  // Given up (summaryFailed without a retry): the error is kept and the summary is no longer due.
+  dead: Sql.sql`"summaryError" IS NOT NULL AND "summaryDueAt" IS NULL AND "summaryLockedBy" IS NULL`,
+  revive: (now) => Sql.sql`"summaryDueAt" = ${now}, "summaryAttempts" = 0`,
 };
 
 /** For a claim's `where`: closes whose summary is due and whose jobs have all settled. */

@@ -43,6 +43,10 @@ export const SWEEPS: LeasedTable = {
   held: Sql.sql`"lockedBy" IS NOT NULL`,
   order: Sql.sql`"id"`,
   onClaim: (now) => Sql.sql`"startedAt" = ${now}`,
+  waiting: (now) => Sql.sql`"lockedBy" IS NULL AND "nextRunAt" <= ${now}`,
+  // A failed sweep brings the next one forward instead (docs/labels.md).
+  dead: null,
+  revive: null,
 };
 
 /**

@@ -1,0 +1,30 @@
+import type { QueueName } from "../config/queues.js";
+import { BACKFILLS } from "../store/backfills.js";
+import { DELIVERIES } from "../store/deliveries.js";
+import { ENRICH_JOBS, LINK_NOTES, REOPEN_JOBS } from "../store/helpdesk-jobs.js";
+import { LABEL_JOBS } from "../store/label-jobs.js";
+import type { LeasedTable } from "../store/lease.js";
+import { SUMMARIES } from "../store/reopen-jobs.js";
+import { SWEEPS } from "../store/sweep-schedule.js";
+
+/** One kind of background work, declared once (docs/jobs.md, The job-kind registry). */
+export interface JobKind {
+  /** its `QUEUES` entry (lease, attempts, backoff), and its name in `/metrics` and `closeloop status --json` */
+  id: QueueName;
+  /** what `closeloop status` and the operations page call its rows */
+  title: string;
+  /** its leased table: the lease, and which rows wait, which are dead and how one is revived */
+  table: LeasedTable;
+}
+
+/** Every kind of background work: every surface that shows or retries jobs loops over this list. */
+export const JOB_KINDS: readonly JobKind[] = [
+  { id: "delivery", title: "webhook deliveries", table: DELIVERIES },
+  { id: "reopen", title: "reopen jobs", table: REOPEN_JOBS },
+  { id: "linkNote", title: "link notes", table: LINK_NOTES },
+  { id: "enrichment", title: "conversation reads for labels", table: ENRICH_JOBS },
+  { id: "summary", title: "summary comments", table: SUMMARIES },
+  { id: "labels", title: "label and project updates", table: LABEL_JOBS },
+  { id: "backfill", title: "backfills", table: BACKFILLS },
+  { id: "sweep", title: "decay sweep", table: SWEEPS },
+];
