@@ -42,11 +42,14 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-/** Starts `node dist/server.js` as `npm start` does (after its build), and waits until it listens. */
-export async function startApp(env: Record<string, string>): Promise<RunningApp> {
+/**
+ * Starts `node dist/server.js` as `npm start` does (after its build), and waits until it listens. `args` are node's
+ * arguments when a test runs another documented command line (the compose file's).
+ */
+export async function startApp(env: Record<string, string>, args = ["dist/server.js"]): Promise<RunningApp> {
   // Probot reads PORT=0 as "use 3000", so the test picks a free port itself.
   const port = await freePort();
-  const child = spawn(process.execPath, ["dist/server.js"], {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? "",
