@@ -42,12 +42,13 @@ import { DeliveryInbox } from "./http/delivery-inbox.js";
 import { openDeliveryWriter } from "./store/delivery-writer.js";
 import { MigrationError } from "./store/migrations.js";
 import { RepositoryPermissions } from "./github/permissions.js";
-import { CUSTOMER_HASH_KEY, readOrCreateSecret } from "./store/secrets.js";
+import { loadSecretKey, readCustomerHashKey } from "./store/secrets.js";
 import { readStatus } from "./store/status.js";
 import { RepositoryAccess } from "./dashboard/access.js";
 import { CALLBACK_PATH } from "./dashboard/auth.js";
 import { dashboardApp, dashboardHandler } from "./dashboard/routes.js";
-import { DASHBOARD_SESSION_KEY, SessionKeys } from "./dashboard/session-keys.js";
+import { openSessionKeys, type SessionKeys } from "./dashboard/session-keys.js";
+import type { SecretKey } from "./domain/secret-key.js";
 
 /**
  * Process entry (`npm start`): validate the environment, migrate the database under a lock, then serve webhooks;
@@ -68,10 +69,19 @@ async function main(): Promise<void> {
   }
   const database = await openDatabase(env.DATABASE_URL, { migrate: true });
   const workers: { stop(): Promise<void> }[] = [];
-  const customerKey = await readOrCreateSecret(database.prisma, CUSTOMER_HASH_KEY);
-  const sessionKey = dashboardClient(env) ? await readOrCreateSecret(database.prisma, DASHBOARD_SESSION_KEY) : null;
+  const secretKey = await loadSecretKey(database.prisma, env.CLOSELOOP_SECRET_KEY);
+  if (secretKey.source === "database")
+    log.warn(
+      "closeloop: CLOSELOOP_SECRET_KEY is not set, so the key that signs dashboard sessions and encrypts their GitHub tokens is stored in the database: " +
+        "anyone with a copy of the database can forge a session and read those tokens. Set CLOSELOOP_SECRET_KEY (`openssl rand -base64 32`; README, Security)",
+    );
+  const customer = await readCustomerHashKey(database.prisma, secretKey);
+  if (customer.source === "database")
+    log.info("closeloop: customer ids keep being hashed with the key this database stored before CLOSELOOP_SECRET_KEY");
+  const sessionKeys = dashboardClient(env) ? await openSessionKeys(database.prisma, secretKey) : null;
+  const keys = { secretKey, customerKey: customer.key, sessionKeys };
   const server = await startServer(
-    serve(env, database, { customerKey, sessionKey }, providers, webhooks, (started) => workers.push(...started)),
+    serve(env, database, keys, providers, webhooks, (started) => workers.push(...started)),
     log,
     process.env,
   );
@@ -90,7 +100,7 @@ async function main(): Promise<void> {
 function serve(
   env: Env,
   database: Database,
-  keys: { customerKey: string; sessionKey: string | null },
+  keys: { secretKey: SecretKey; customerKey: string; sessionKeys: SessionKeys | null },
   providers: Map<ProviderId, EnabledProvider>,
   webhooks: Map<ProviderId, ConfiguredWebhook>,
   onWorkers: (workers: { stop(): Promise<void> }[]) => void,
@@ -118,7 +128,7 @@ function serve(
       appId: Number(env.APP_ID),
       leaseMs: env.CLOSELOOP_REOPEN_LEASE_SECONDS * 1000,
       enrichment: {
-        // Customer ids are stored only as HMACs under a key of their own, generated once in the database (docs/labels.md).
+        // Customer ids are stored only as HMACs under a key of their own, derived from the secret key (docs/labels.md).
         customerKey: keys.customerKey,
         // recordEnrichment marked the issues' labels wanted.
         applyLabels: async () => labelsWanted(),
@@ -178,7 +188,7 @@ function serve(
     options.addHandler(metricsRoute(database.prisma, app.log));
     options.addHandler(helpdeskWebhookRoutes(webhooks, (delivery) => inbox.store(delivery), app.log));
     const client = dashboardClient(env);
-    if (client && keys.sessionKey) {
+    if (client && keys.sessionKeys) {
       const base = publicUrl(env);
       options.addHandler(
         dashboardHandler(
@@ -189,7 +199,7 @@ function serve(
             apiUrl: githubApiUrl(env),
             githubUrl: githubWebUrl(env),
             admins: env.CLOSELOOP_ADMINS ?? [],
-            keys: new SessionKeys(keys.sessionKey),
+            keys: keys.sessionKeys,
             access: new RepositoryAccess(githubApiUrl(env)),
             log: app.log,
             readStatus: async () => (await readStatus(database, process.env)).status,

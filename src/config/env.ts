@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { z } from "zod";
+import { parseSecretKey } from "../domain/secret-key.js";
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl, type DatabaseTarget } from "../store/database-url.js";
 
 /**
@@ -87,6 +88,16 @@ export const envSchema = z
         )
         .optional(),
     ),
+    /** the root of the keys that sign sessions, CSRF and sidebar tokens and encrypt stored user tokens (src/domain/secret-key.ts) */
+    CLOSELOOP_SECRET_KEY: optionalText.transform((text, ctx): Buffer | undefined => {
+      if (text === undefined) return undefined;
+      try {
+        return parseSecretKey(text);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
     DATABASE_URL: optionalText.transform((url, ctx): DatabaseTarget => {
       try {
         return parseDatabaseUrl(url ?? DEFAULT_DATABASE_URL);

@@ -5,7 +5,14 @@ import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
 import type { Logger } from "probot";
 import { githubStatus } from "../github/errors.js";
 import type { Prisma } from "../store/database.js";
-import { deleteSession, findSession, recordSession, recordSignIn, takeSignIn } from "../store/dashboard-sessions.js";
+import {
+  deleteSession,
+  findSession,
+  recordSession,
+  recordSignIn,
+  resealSession,
+  takeSignIn,
+} from "../store/dashboard-sessions.js";
 import { QUIET, TokenRefused, type ReadableRepositories, type RepositoryAccess } from "./access.js";
 import { randomToken, tokenHash, type SessionKeys } from "./session-keys.js";
 import { MessagePage } from "./views/layout.js";
@@ -218,9 +225,15 @@ export function signInRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
   return routes;
 }
 
+/** The session of the request's cookie, and its cookie's token when the old key signed it (to sign it again). */
 async function currentSession(c: Context, deps: DashboardDeps, now: Date) {
   const token = await getSignedCookie(c, deps.keys.cookieSecret, SESSION_COOKIE);
-  return typeof token === "string" ? findSession(deps.prisma, tokenHash(token), now) : null;
+  if (typeof token === "string") return findSession(deps.prisma, tokenHash(token), now);
+  const legacySecret = deps.keys.legacyCookieSecret;
+  const legacy = legacySecret === null ? false : await getSignedCookie(c, legacySecret, SESSION_COOKIE);
+  if (typeof legacy !== "string") return null;
+  const session = await findSession(deps.prisma, tokenHash(legacy), now);
+  return session === null ? null : { ...session, legacyCookie: legacy };
 }
 
 export function csrfRefused(c: Context) {
@@ -255,11 +268,22 @@ export function requireViewer(deps: DashboardDeps): MiddlewareHandler<DashboardE
       );
     };
     if (session === null) return signIn();
-    const token = deps.keys.decrypt(session.token);
-    if (token === null) {
+    const opened = deps.keys.open(session.token);
+    if (opened === null) {
       await deleteSession(deps.prisma, session.id);
       return signIn();
     }
+    const token = opened.text;
+    // A session from before CLOSELOOP_SECRET_KEY moves to the new key on its first use (README, Security).
+    if (opened.legacy) await resealSession(deps.prisma, session.id, deps.keys.encrypt(token));
+    if ("legacyCookie" in session)
+      await setSignedCookie(
+        c,
+        SESSION_COOKIE,
+        session.legacyCookie,
+        deps.keys.cookieSecret,
+        cookieOptions(deps, "/closeloop", session.expiresAt.getTime() - now.getTime()),
+      );
     let readable: ReadableRepositories;
     try {
       readable = await deps.access.readable(token);

@@ -52,3 +52,14 @@ export async function findSession(prisma: Prisma, id: string, now = new Date()):
 export async function deleteSession(prisma: Prisma, id: string): Promise<void> {
   await prisma.dashboardSession.deleteMany({ where: { id } });
 }
+
+/** The sealed user tokens of the live sessions: which key sealed them decides whether the old key is still needed. */
+export async function liveSessionTokens(prisma: Prisma, now = new Date()): Promise<string[]> {
+  const rows = await prisma.dashboardSession.findMany({ where: { expiresAt: { gt: now } }, select: { token: true } });
+  return rows.map((row) => row.token);
+}
+
+/** Seals a session's user token again, with the current key: the session no longer needs the old one. */
+export async function resealSession(prisma: Prisma, id: string, token: string): Promise<void> {
+  await prisma.dashboardSession.updateMany({ where: { id }, data: { token } });
+}

@@ -16,6 +16,12 @@ describe("parseEnv", () => {
     expect(env.APP_ID).toBeUndefined();
   });
 
+  it("reads CLOSELOOP_SECRET_KEY's bytes, and leaves it unset when empty", () => {
+    const key = Buffer.alloc(32, 5);
+    expect(parseEnv({ CLOSELOOP_SECRET_KEY: key.toString("base64") }).CLOSELOOP_SECRET_KEY?.equals(key)).toBe(true);
+    expect(parseEnv({ CLOSELOOP_SECRET_KEY: "" }).CLOSELOOP_SECRET_KEY).toBeUndefined();
+  });
+
   it("reads PostgreSQL URLs and never shows their password", () => {
     const env = parseEnv({ DATABASE_URL: "postgresql://app:s3cret@db.internal:5432/closeloop" });
     expect(env.DATABASE_URL).toMatchObject({
@@ -43,6 +49,14 @@ describe("parseEnv", () => {
     [
       { CLOSELOOP_SWEEP_INTERVAL_MINUTES: "hourly" },
       'invalid environment: CLOSELOOP_SWEEP_INTERVAL_MINUTES: must be a number of minutes (got "hourly")',
+    ],
+    [
+      { CLOSELOOP_SECRET_KEY: "hunter2hunter2" },
+      "invalid environment: CLOSELOOP_SECRET_KEY: must be at least 32 random bytes (got 10); make one with `openssl rand -base64 32`",
+    ],
+    [
+      { CLOSELOOP_SECRET_KEY: "not a key, a sentence" },
+      "invalid environment: CLOSELOOP_SECRET_KEY: must be hex or base64 (for example the output of `openssl rand -base64 32`)",
     ],
     [
       { LOG_LEVEL: "verbose" },

@@ -3,11 +3,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { RepositoryAccess } from "../../src/dashboard/access.js";
 import { SESSION_COOKIE, SIGN_IN_COOKIE } from "../../src/dashboard/auth.js";
 import { dashboardApp } from "../../src/dashboard/routes.js";
-import { SessionKeys } from "../../src/dashboard/session-keys.js";
+import { generateSignedCookie } from "hono/cookie";
+import { SessionKeys, tokenHash } from "../../src/dashboard/session-keys.js";
+import { SecretKey } from "../../src/domain/secret-key.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { applySourceChange } from "../../src/store/links.js";
 import { readStatus } from "../../src/store/status.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { oldCookieSecret, sealedWithOldKey } from "../support/legacy-session-keys.js";
 
 const API = "https://api.github.com";
 const WEB = "https://github.com";
@@ -84,8 +87,9 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
   let database: Database;
   let clock = NOW;
   let wakes = 0;
-  const keys = new SessionKeys("a-test-session-secret");
-  const app = (publicUrl = "http://localhost:3000") =>
+  const secretKey = new SecretKey(Buffer.alloc(32, 7), "environment");
+  const keys = new SessionKeys(secretKey);
+  const app = (publicUrl = "http://localhost:3000", sessionKeys = keys) =>
     dashboardApp({
       prisma: database.prisma,
       client: { clientId: "Iv1.client", clientSecret: "client-secret" },
@@ -93,7 +97,7 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
       apiUrl: API,
       githubUrl: WEB,
       admins: ["Admin-Person"],
-      keys,
+      keys: sessionKeys,
       access: new RepositoryAccess(API),
       log: { info: () => {}, warn: () => {}, error: () => {} },
       now: () => clock,
@@ -396,6 +400,32 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
       302,
       "/closeloop/auth/login?return=%2Fcloseloop%2F",
     ]);
+  });
+
+  it("keeps a session made before CLOSELOOP_SECRET_KEY, and moves its token and cookie to the new key on first use", async () => {
+    const OLD = "the-stored-dashboard-secret";
+    await database.prisma.dashboardSession.create({
+      data: {
+        id: tokenHash("old-session"),
+        login: "veteran",
+        userId: 77n,
+        token: sealedWithOldKey(OLD, "ghu_veteran"),
+        createdAt: NOW,
+        expiresAt: new Date(NOW.getTime() + 3_600_000),
+      },
+    });
+    const browser = new Browser(app(undefined, new SessionKeys(secretKey, OLD)));
+    const [pair] = (await generateSignedCookie(SESSION_COOKIE, "old-session", oldCookieSecret(OLD))).split(";");
+    browser.cookies.set(SESSION_COOKIE, pair!.slice(pair!.indexOf("=") + 1));
+    nockReadable("ghu_veteran", [10]);
+    expect((await browser.request("/closeloop/")).status).toBe(200);
+    const row = await database.prisma.dashboardSession.findUniqueOrThrow({ where: { id: tokenHash("old-session") } });
+    expect(keys.open(row.token)).toEqual({ text: "ghu_veteran", legacy: false });
+    // The cookie is signed again with the new key: a process that no longer knows the old key still finds the session.
+    nockReadable("ghu_veteran", [10]);
+    const again = new Browser(app());
+    again.cookies.set(SESSION_COOKIE, browser.cookies.get(SESSION_COOKIE)!);
+    expect((await again.request("/closeloop/")).status).toBe(200);
   });
 
   it("signs out only with the session's CSRF token, and the cookie then signs no one in", async () => {

@@ -114,6 +114,11 @@ describe.each(ENGINES)("the real process on %s", (engine) => {
     expect(app.output()).toContain("dashboard off: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET");
   });
 
+  it("warns at start that, with CLOSELOOP_SECRET_KEY unset, the session key lives in the database", async () => {
+    expect(app.output()).toContain("closeloop: CLOSELOOP_SECRET_KEY is not set");
+    expect(app.output()).toContain("anyone with a copy of the database can forge a session");
+  });
+
   it("answers 400 to a body that is not JSON", async () => {
     const response = await deliver(app, "{not json");
     expect(response.status).toBe(400);
@@ -130,5 +135,18 @@ describe("start-up errors", () => {
         DATABASE_URL: "mysql://db/closeloop",
       }),
     ).rejects.toThrow(/app exited with 1:\ncloseloop: invalid environment: DATABASE_URL: unknown scheme "mysql:"/);
+  });
+
+  it("stops with one line naming a CLOSELOOP_SECRET_KEY too short to be a key, without showing it", async () => {
+    const failure = startApp({
+      APP_ID: "4242",
+      PRIVATE_KEY: TEST_PRIVATE_KEY,
+      WEBHOOK_SECRET: SECRET,
+      CLOSELOOP_SECRET_KEY: "password123",
+    });
+    await expect(failure).rejects.toThrow(
+      /app exited with 1:\ncloseloop: invalid environment: CLOSELOOP_SECRET_KEY: must be at least 32 random bytes \(got 8\)/,
+    );
+    await expect(failure).rejects.not.toThrow(/password123/);
   });
 });
