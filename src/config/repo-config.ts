@@ -40,6 +40,9 @@ const frequencyRule = (defaults: { label: string; color: string; reports: number
 const lowerCaseEnum = <T extends string>(values: readonly [T, ...T[]], error: string) =>
   z.preprocess((value) => (typeof value === "string" ? value.trim().toLowerCase() : value), z.enum(values, { error }));
 
+const APP_SLUG_ERROR =
+  'must be an app\'s slug, as in https://github.com/apps/<slug> (such as renovate, without "[bot]"), or "*" for any app';
+
 /** The placeholders a reopen note may use. */
 export const NOTE_PLACEHOLDERS = ["url", "reason", "repository", "number", "title"] as const;
 /** The placeholders a link note (`notify.note`) may use: there is no close reason yet. */
@@ -136,8 +139,8 @@ export const repoConfigSchema = z
           .max(10000, "must be at most 10000")
           .default(500),
         /**
-         * GitHub's author_association of the people whose bodies and comments are read for links; a comment written by
-         * a GitHub App installed on the repository always counts
+         * GitHub's author_association of the people whose bodies and comments are read for links; a person writing
+         * through an app is judged by their own association
          */
         from: z
           .array(
@@ -150,6 +153,19 @@ export const repoConfigSchema = z
             },
           )
           .default(["owner", "member", "collaborator"]),
+        /** slugs of apps whose own bodies and comments (written as the app's bot) are read for links; "*": any app */
+        apps: z
+          .array(
+            z.preprocess(
+              (value) => (typeof value === "string" ? value.trim().toLowerCase() : value),
+              z
+                .string({ error: APP_SLUG_ERROR })
+                .max(100, "must be at most 100 characters")
+                .regex(/^(\*|[a-z0-9][a-z0-9_.-]*)$/, { error: APP_SLUG_ERROR }),
+            ),
+            { error: 'must be a list, such as ["*"], [renovate, github-actions] or []' },
+          )
+          .default(["*"]),
       })
       .prefault({}),
     notify: z

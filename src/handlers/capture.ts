@@ -19,7 +19,7 @@ export interface CapturedText {
   createdAt: Date;
   /** `changes.body.from` of an `edited` event */
   previousText?: string;
-  /** who wrote it: only trusted authors' texts are read for links (`links.from`) */
+  /** who wrote it: only trusted authors' texts are read for links (`links.from`, `links.apps`) */
   author: TextAuthor;
   /** the issue's address and title as the payload shows them, for the link note (`notify.note`) */
   issueUrl: string;
@@ -34,7 +34,7 @@ export interface CapturedText {
 export async function captureText(deps: HandlerDeps, context: Context, captured: CapturedText): Promise<void> {
   const where = `${describeIssue(captured.issue)} ${captured.source.kind === "body" ? "body" : `comment ${captured.source.key}`}`;
   const config = await deps.configs.get(captured.issue.repository, (file) => context.config(file));
-  const trust = trustAuthor(captured.author, config.links.from);
+  const trust = trustAuthor(captured.author, config.links);
   // A delete only takes away: one by an author no longer trusted (they left the organisation) still ends the links of
   // a comment stored while they were; of any other it stores nothing.
   const knownOnly = !trust.trusted && captured.event.action === "deleted";

@@ -1,5 +1,6 @@
 import type { Context } from "probot";
 import { captureText } from "./capture.js";
+import { textAuthor } from "../domain/trust.js";
 import type { HandlerDeps } from "./deps.js";
 import { issueRef, repositoryRef } from "./payload-refs.js";
 
@@ -29,7 +30,7 @@ export async function onIssueComment(
     createdAt: new Date(comment.created_at),
     previousText: action === "edited" ? context.payload.changes.body?.from : undefined,
     // The comment's own author, whoever sent the event: GitHub lets only the author and maintainers edit a comment.
-    author: { association: comment.author_association, viaApp: Boolean(comment.performed_via_github_app) },
+    author: textAuthor(comment),
     issueUrl: issue.html_url,
     issueTitle: issue.title,
   });

@@ -6,7 +6,7 @@ import type { HandlerDeps } from "./deps.js";
 import { describeIssue, issueRef, repositoryRef } from "./payload-refs.js";
 import type { IssueRef } from "../domain/refs.js";
 import { refusals } from "../metrics.js";
-import { roleAtLeast, type RepositoryRole } from "../domain/trust.js";
+import { roleAtLeast, textAuthor, type RepositoryRole } from "../domain/trust.js";
 import type { ClosedTickets } from "../domain/follow-up.js";
 import type { SummaryDetails } from "../domain/reopen-summary.js";
 import { issueNote } from "../domain/issue-note.js";
@@ -42,7 +42,7 @@ export async function onIssueBody(
     text: issue.body ?? "",
     createdAt: new Date(issue.created_at),
     previousText: context.payload.action === "edited" ? context.payload.changes?.body?.from : undefined,
-    author: { association: issue.author_association, viaApp: Boolean(issue.performed_via_github_app) },
+    author: textAuthor(issue),
     issueUrl: issue.html_url,
     issueTitle: issue.title,
   });

@@ -11,7 +11,7 @@ import type { Prisma } from "../store/database.js";
 import { applySourceChange, recordIssueDetails, type SourceKind } from "../store/links.js";
 import type { IssueRef } from "../domain/refs.js";
 import { githubStatus } from "../github/errors.js";
-import { trustAuthor } from "../domain/trust.js";
+import { textAuthor, trustAuthor, type AuthoredText } from "../domain/trust.js";
 
 type Octokit = Awaited<ReturnType<Probot["auth"]>>;
 
@@ -155,17 +155,9 @@ export async function runBackfill(
   return { ...counts, finished: true };
 }
 
-/** `links.from`, as for webhooks: an untrusted author's text is not read (logged at debug). */
-function trusted(
-  deps: BackfillDeps,
-  config: RepoConfig,
-  where: string,
-  text: { author_association?: string; performed_via_github_app?: unknown },
-): boolean {
-  const trust = trustAuthor(
-    { association: text.author_association, viaApp: Boolean(text.performed_via_github_app) },
-    config.links.from,
-  );
+/** `links.from` and `links.apps`, as for webhooks: an untrusted author's text is not read (logged at debug). */
+function trusted(deps: BackfillDeps, config: RepoConfig, where: string, text: AuthoredText): boolean {
+  const trust = trustAuthor(textAuthor(text), config.links);
   if (!trust.trusted) deps.log.debug(`backfill ${where}: not read for links: ${trust.reason}`);
   return trust.trusted;
 }

@@ -16,7 +16,7 @@ describe("parseRepoConfig", () => {
         note: "The GitHub issue {url} linked to this conversation was closed ({reason}). Follow up with the customer.",
       },
       comment: { summary: true, details: "private" },
-      links: { max_per_source: 50, max_per_issue: 500, from: ["owner", "member", "collaborator"] },
+      links: { max_per_source: 50, max_per_issue: 500, from: ["owner", "member", "collaborator"], apps: ["*"] },
       notify: {
         linked: true,
         note: "Engineering is tracking this in {url} ({title}). This conversation will be reopened when the issue is closed.",
@@ -54,8 +54,21 @@ describe("parseRepoConfig", () => {
       max_per_source: 50,
       max_per_issue: 20,
       from: ["owner", "member", "first_time_contributor"],
+      apps: ["*"],
     });
     expect(config.reopen.by).toBe("write");
+  });
+
+  it.each([
+    [["*"], ["*"]],
+    [[], []],
+    [
+      ["Renovate", " github-actions "],
+      ["renovate", "github-actions"],
+    ],
+    [["my_app.v2"], ["my_app.v2"]],
+  ])("reads links.apps %j as %j", (apps, expected) => {
+    expect(parseRepoConfig({ links: { apps } }).links.apps).toEqual(expected);
   });
 
   it("reads a project address of an organisation or a user, on github.com or GitHub Enterprise Server", () => {
@@ -121,6 +134,18 @@ describe("parseRepoConfig", () => {
     [
       { links: { from: "owner" } },
       ".github/closeloop.yml: links.from: must be a list, such as [owner, member, collaborator]",
+    ],
+    [
+      { links: { apps: "*" } },
+      '.github/closeloop.yml: links.apps: must be a list, such as ["*"], [renovate, github-actions] or []',
+    ],
+    [
+      { links: { apps: ["renovate[bot]"] } },
+      '.github/closeloop.yml: links.apps.0: must be an app\'s slug, as in https://github.com/apps/<slug> (such as renovate, without "[bot]"), or "*" for any app',
+    ],
+    [
+      { links: { apps: ["*", 7] } },
+      '.github/closeloop.yml: links.apps.1: must be an app\'s slug, as in https://github.com/apps/<slug> (such as renovate, without "[bot]"), or "*" for any app',
     ],
     [
       { reopen: { by: "triager" } },

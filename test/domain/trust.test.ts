@@ -2,40 +2,85 @@ import { describe, expect, it } from "vitest";
 import {
   repositoryRole,
   roleAtLeast,
+  textAuthor,
   trustAuthor,
+  type AuthoredText,
   type AuthorAssociation,
+  type LinkRules,
   type RepositoryRole,
 } from "../../src/domain/trust.js";
 
 const DEFAULT_FROM: AuthorAssociation[] = ["owner", "member", "collaborator"];
+const DEFAULTS: LinkRules = { from: DEFAULT_FROM, apps: ["*"] };
+
+const person = (association: string | undefined, via?: string): AuthoredText => ({
+  author_association: association,
+  user: { login: "octocat", type: "User" },
+  performed_via_github_app: via === undefined ? null : { slug: via },
+});
+// As GitHub shows an app writing as itself: its bot account, `<slug>[bot]`, and the app that carried the text.
+const bot = (
+  login: string,
+  slug: string | null = login.replace(/\[bot\]$/, ""),
+  association = "NONE",
+): AuthoredText => ({
+  author_association: association,
+  user: { login, type: "Bot" },
+  performed_via_github_app: slug === null ? null : { slug },
+});
 
 describe("trustAuthor", () => {
   it.each([
-    ["OWNER", false, DEFAULT_FROM, true],
-    ["MEMBER", false, DEFAULT_FROM, true],
-    ["COLLABORATOR", false, DEFAULT_FROM, true],
-    ["CONTRIBUTOR", false, DEFAULT_FROM, false],
-    ["FIRST_TIME_CONTRIBUTOR", false, DEFAULT_FROM, false],
-    ["FIRST_TIMER", false, DEFAULT_FROM, false],
-    ["MANNEQUIN", false, DEFAULT_FROM, false],
-    ["NONE", false, DEFAULT_FROM, false],
-    [undefined, false, DEFAULT_FROM, false],
-    // A comment written by an app installed on the repository counts whatever its association says.
-    ["NONE", true, DEFAULT_FROM, true],
-    ["CONTRIBUTOR", false, ["contributor"], true],
-    ["OWNER", false, [], false],
-  ] as [string | undefined, boolean, AuthorAssociation[], boolean][])(
-    "%s (app: %s) with links.from %j: trusted %s",
-    (association, viaApp, from, trusted) => {
-      expect(trustAuthor({ association, viaApp }, from).trusted).toBe(trusted);
-    },
-  );
+    [person("OWNER"), DEFAULTS, true],
+    [person("MEMBER"), DEFAULTS, true],
+    [person("COLLABORATOR"), DEFAULTS, true],
+    [person("CONTRIBUTOR"), DEFAULTS, false],
+    [person("FIRST_TIME_CONTRIBUTOR"), DEFAULTS, false],
+    [person("FIRST_TIMER"), DEFAULTS, false],
+    [person("MANNEQUIN"), DEFAULTS, false],
+    [person("NONE"), DEFAULTS, false],
+    [person(undefined), DEFAULTS, false],
+    [{ author_association: "NONE" }, DEFAULTS, false],
+    [person("CONTRIBUTOR"), { from: ["contributor"], apps: [] }, true],
+    [person("OWNER"), { from: [], apps: ["*"] }, false],
+    // A person writing through an app with their own token is judged as the person, whatever apps are trusted.
+    [person("NONE", "triage-bot"), DEFAULTS, false],
+    [person("NONE", "triage-bot"), { from: DEFAULT_FROM, apps: ["triage-bot"] }, false],
+    [person("MEMBER", "triage-bot"), { from: DEFAULT_FROM, apps: [] }, true],
+    // An app writing as itself counts by links.apps, whatever its association.
+    [bot("triage-bot[bot]"), DEFAULTS, true],
+    [bot("triage-bot[bot]"), { from: DEFAULT_FROM, apps: ["triage-bot"] }, true],
+    [bot("Triage-Bot[bot]"), { from: DEFAULT_FROM, apps: ["triage-bot"] }, true],
+    [bot("triage-bot[bot]"), { from: DEFAULT_FROM, apps: ["renovate"] }, false],
+    [bot("triage-bot[bot]"), { from: DEFAULT_FROM, apps: [] }, false],
+    [bot("triage-bot[bot]", "triage-bot", "MEMBER"), { from: DEFAULT_FROM, apps: [] }, false],
+    // The login names the app when GitHub does not say which carried the text (REST listings of old comments).
+    [bot("renovate[bot]", null), { from: DEFAULT_FROM, apps: ["renovate"] }, true],
+    // A bot account GitHub names no app for is not an app closeloop can name.
+    [bot("legacy-bot", null), DEFAULTS, false],
+    [bot("legacy-bot", "legacy"), { from: DEFAULT_FROM, apps: ["legacy"] }, true],
+  ] as [AuthoredText, LinkRules, boolean][])("%j with %j: trusted %s", (text, rules, trusted) => {
+    expect(trustAuthor(textAuthor(text), rules).trusted).toBe(trusted);
+  });
 
   it("says why an author is not trusted", () => {
-    expect(trustAuthor({ association: "NONE", viaApp: false }, DEFAULT_FROM)).toEqual({
+    expect(trustAuthor(textAuthor(person("NONE")), DEFAULTS)).toEqual({
       trusted: false,
       reason:
         "its author's association with the repository is none, not one of links.from (owner, member, collaborator)",
+    });
+    expect(trustAuthor(textAuthor(person("NONE", "triage-bot")), DEFAULTS)).toEqual({
+      trusted: false,
+      reason:
+        "its author's association with the repository is none, not one of links.from (owner, member, collaborator); it was written through the app triage-bot, which does not make it the app's",
+    });
+    expect(trustAuthor(textAuthor(bot("triage-bot[bot]")), { from: DEFAULT_FROM, apps: ["renovate"] })).toEqual({
+      trusted: false,
+      reason: "its author is the app triage-bot, not one of links.apps (renovate)",
+    });
+    expect(trustAuthor(textAuthor(bot("triage-bot[bot]")), { from: DEFAULT_FROM, apps: [] })).toEqual({
+      trusted: false,
+      reason: "its author is the app triage-bot, not one of links.apps (empty)",
     });
   });
 });

@@ -15,12 +15,24 @@ const INSTALLATION = { id: 77, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNzc
 
 type Payload = Record<string, any>;
 
+/**
+ * How GitHub shows a text written by an app: `performed_via_github_app` names the app, and `user` is the app's bot
+ * account (`<slug>[bot]`, type Bot) when the app wrote as itself, or the person when they wrote through the app with
+ * their own token. Both from real payloads: a check suite's app and the bot that re-requested it.
+ */
+function appAuthor(as: "bot" | "person"): { user?: Payload; performed_via_github_app: Payload } {
+  const example = webhookExample<Payload>("check_suite", "rerequested");
+  // Newer payloads carry the app's slug; this example predates it.
+  const app = { ...example.check_suite.app, slug: "octocoders-linter" };
+  return as === "bot" ? { user: example.sender, performed_via_github_app: app } : { performed_via_github_app: app };
+}
+
 /** A comment by someone whose association with the repository is `association` (the example's author is its OWNER). */
 function comment(
   action: "created" | "edited" | "deleted",
   body: string,
   association: string,
-  extra: { id?: number; app?: number; at?: string } = {},
+  extra: { id?: number; app?: "bot" | "person"; at?: string } = {},
 ): Payload {
   const payload = webhookExample<Payload>("issue_comment", action);
   payload.installation = INSTALLATION;
@@ -29,8 +41,20 @@ function comment(
   payload.comment.id = extra.id ?? 5001;
   payload.comment.created_at = "2026-11-20T10:00:00Z";
   payload.comment.updated_at = extra.at ?? "2026-11-20T10:00:00Z";
-  if (extra.app !== undefined)
-    payload.comment.performed_via_github_app = { id: extra.app, slug: "triage-bot", name: "Triage bot" };
+  if (extra.app !== undefined) Object.assign(payload.comment, appAuthor(extra.app));
+  if (action === "edited") payload.changes = { body: { from: "no links yet" } };
+  return payload;
+}
+
+/** An issue opened or edited by its author, as `comment` does for comments. */
+function issueBody(action: "opened" | "edited", body: string, association: string, app?: "bot" | "person"): Payload {
+  const payload = webhookExample<Payload>("issues", action);
+  payload.installation = INSTALLATION;
+  payload.issue.body = body;
+  payload.issue.author_association = association;
+  payload.issue.created_at = "2026-11-19T08:00:00Z";
+  payload.issue.updated_at = action === "edited" ? "2026-11-19T09:00:00Z" : "2026-11-19T08:00:00Z";
+  if (app !== undefined) Object.assign(payload.issue, appAuthor(app));
   if (action === "edited") payload.changes = { body: { from: "no links yet" } };
   return payload;
 }
@@ -73,10 +97,12 @@ describe.each(ENGINES)("who may link and who may reopen, on %s", (engine) => {
     ((await listIssueLinks(harness.database.prisma, REPO, 1)) ?? []).map(
       (link) => `${link.provider}:${link.conversationId}`,
     );
+  // What would reach a helpdesk later: a read for labels (enrichment) or a link note.
   const rows = async () => ({
     sources: await harness.database.prisma.source.count(),
     links: await harness.database.prisma.link.count(),
     enrichment: await harness.database.prisma.enrichJob.count(),
+    linkNotes: await harness.database.prisma.linkNote.count(),
   });
   const closes = () =>
     harness.database.prisma.issueClose.findMany({
@@ -109,7 +135,7 @@ describe.each(ENGINES)("who may link and who may reopen, on %s", (engine) => {
     );
     await receive(harness.probot, "issue_comment", comment("created", `Also ${INTERCOM}`, "CONTRIBUTOR", { id: 5002 }));
 
-    expect(await rows()).toEqual({ sources: 0, links: 0, enrichment: 0 });
+    expect(await rows()).toEqual({ sources: 0, links: 0, enrichment: 0, linkNotes: 0 });
     expect(logs.filter((line) => line.msg.includes("not read for links")).map((line) => line.msg)).toEqual([
       "Codertocat/Hello-World#1 comment 5001: not read for links: its author's association with the repository is none, not one of links.from (owner, member, collaborator)",
       "Codertocat/Hello-World#1 comment 5001: not read for links: its author's association with the repository is none, not one of links.from (owner, member, collaborator)",
@@ -119,18 +145,81 @@ describe.each(ENGINES)("who may link and who may reopen, on %s", (engine) => {
     expect((await refused("untrusted_author")) - before).toBe(3);
   });
 
-  it("reads a comment written by a GitHub App installed on the repository, and the associations links.from names", async () => {
+  it("reads a comment an app installed on the repository wrote as itself, and the associations links.from names", async () => {
     nockConfig("Codertocat", "Hello-World", "links:\n  from: [MEMBER, contributor]\n");
     await receive(
       harness.probot,
       "issue_comment",
-      comment("created", `From the helpdesk: ${ZENDESK}`, "NONE", { app: 4242 }),
+      comment("created", `From the helpdesk: ${ZENDESK}`, "NONE", { app: "bot" }),
     );
     await receive(harness.probot, "issue_comment", comment("created", `Also ${INTERCOM}`, "CONTRIBUTOR", { id: 5002 }));
     await receive(harness.probot, "issue_comment", comment("created", `And ${FRONT}`, "COLLABORATOR", { id: 5003 }));
 
     expect(await links()).toEqual(["zendesk:4242", "intercom:215468"]);
-    expect(await rows()).toMatchObject({ links: 2, enrichment: 2 });
+    expect(await rows()).toMatchObject({ links: 2, enrichment: 2, linkNotes: 2 });
+  });
+
+  it("judges a person writing through an app by their own association: a stranger's body, comment and edits store nothing", async () => {
+    nockConfig("Codertocat", "Hello-World", null);
+    const before = await refused("untrusted_author");
+    await receive(harness.probot, "issues", issueBody("opened", `Customer: ${INTERCOM}`, "NONE", "person"));
+    await receive(harness.probot, "issues", issueBody("edited", `Customer: ${INTERCOM} ${FRONT}`, "NONE", "person"));
+    await receive(
+      harness.probot,
+      "issue_comment",
+      comment("created", `Customer: ${ZENDESK}`, "NONE", { app: "person" }),
+    );
+    await receive(
+      harness.probot,
+      "issue_comment",
+      comment("edited", `Customer: ${ZENDESK} ${FRONT}`, "NONE", { app: "person", at: "2026-11-20T11:00:00Z" }),
+    );
+    // A triager's close afterwards has nothing to reopen.
+    nockPermission("tessa", { permission: "read", role_name: "triage" });
+    await receive(harness.probot, "issues", closed("2026-11-21T12:00:00Z", TESSA));
+
+    expect(await rows()).toEqual({ sources: 0, links: 0, enrichment: 0, linkNotes: 0 });
+    expect(await closes()).toEqual([{ closedBy: "tessa", reopen: true, refusal: null, jobs: [] }]);
+    expect((await refused("untrusted_author")) - before).toBe(4);
+    expect(logs.map((line) => line.msg)).toContain(
+      "Codertocat/Hello-World#1 comment 5001: not read for links: its author's association with the repository is none, not one of links.from (owner, member, collaborator); it was written through the app octocoders-linter, which does not make it the app's",
+    );
+  });
+
+  it("reads what a trusted person wrote through an app, even with links.apps empty", async () => {
+    nockConfig("Codertocat", "Hello-World", "links:\n  apps: []\n");
+    await receive(harness.probot, "issues", issueBody("opened", `Customer: ${INTERCOM}`, "MEMBER", "person"));
+    await receive(
+      harness.probot,
+      "issue_comment",
+      comment("created", `Customer: ${ZENDESK}`, "OWNER", { app: "person" }),
+    );
+    expect(await links()).toEqual(["intercom:215468", "zendesk:4242"]);
+  });
+
+  it("reads an app's own body or comment only when links.apps names it", async () => {
+    nockConfig("Codertocat", "Hello-World", "links:\n  apps: [renovate]\n");
+    await receive(harness.probot, "issues", issueBody("opened", `Customer: ${INTERCOM}`, "NONE", "bot"));
+    await receive(harness.probot, "issue_comment", comment("created", `Customer: ${ZENDESK}`, "NONE", { app: "bot" }));
+    expect(await rows()).toEqual({ sources: 0, links: 0, enrichment: 0, linkNotes: 0 });
+    expect(logs.filter((line) => line.msg.includes("not read for links")).map((line) => line.msg)).toEqual([
+      "Codertocat/Hello-World#1 body: not read for links: its author is the app octocoders-linter, not one of links.apps (renovate)",
+      "Codertocat/Hello-World#1 comment 5001: not read for links: its author is the app octocoders-linter, not one of links.apps (renovate)",
+    ]);
+  });
+
+  it("reads an app's own body and comment when links.apps names it, in any case", async () => {
+    nockConfig("Codertocat", "Hello-World", "links:\n  apps: [Octocoders-Linter]\n");
+    await receive(harness.probot, "issues", issueBody("opened", `Customer: ${INTERCOM}`, "NONE", "bot"));
+    await receive(harness.probot, "issue_comment", comment("created", `Customer: ${ZENDESK}`, "NONE", { app: "bot" }));
+    expect(await links()).toEqual(["intercom:215468", "zendesk:4242"]);
+  });
+
+  it("reads an app's own comment by default: links.apps is any app installed on the repository", async () => {
+    nockConfig("Codertocat", "Hello-World", null);
+    await receive(harness.probot, "issue_comment", comment("created", `Customer: ${ZENDESK}`, "NONE", { app: "bot" }));
+    expect(await links()).toEqual(["zendesk:4242"]);
+    expect(await rows()).toMatchObject({ links: 1, enrichment: 1, linkNotes: 1 });
   });
 
   it("ends the links of a trusted comment deleted after its author stopped being trusted, and stores nothing else", async () => {

@@ -196,28 +196,49 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
     ]);
   });
 
-  it("reads only what links.from trusts and what apps installed on the repository wrote", async () => {
+  // As GitHub's REST listing shows who wrote a text: a person (type User), perhaps through an app with their own token,
+  // or an app's bot account writing as itself.
+  const stranger = { user: { login: "mallory", type: "User" }, author_association: "NONE" };
+  const triageApp = { id: 4242, slug: "triage-bot", name: "Triage bot" };
+  const triageBot = { user: { login: "triage-bot[bot]", type: "Bot" }, performed_via_github_app: triageApp };
+  const strangerComments = () => [
+    {
+      id: 601,
+      author_association: "FIRST_TIME_CONTRIBUTOR",
+      body: "https://acme.zendesk.com/agent/tickets/2",
+      created_at: "2026-01-12T10:00:00Z",
+      updated_at: "2026-01-12T10:00:00Z",
+    },
+    {
+      id: 602,
+      ...triageBot,
+      author_association: "NONE",
+      body: "https://acme.zendesk.com/agent/tickets/3",
+      created_at: "2026-01-13T10:00:00Z",
+      updated_at: "2026-01-13T10:00:00Z",
+    },
+    {
+      id: 603,
+      ...stranger,
+      performed_via_github_app: triageApp,
+      body: "https://acme.zendesk.com/agent/tickets/4",
+      created_at: "2026-01-14T10:00:00Z",
+      updated_at: "2026-01-14T10:00:00Z",
+    },
+  ];
+
+  it("reads only what links.from trusts and what apps installed on the repository wrote as themselves", async () => {
     nockConfig("octo-org", "app", null);
     nockIssues("open", 1, [
-      issue(1, { association: "NONE", body: "https://acme.zendesk.com/agent/tickets/1", comments: 2 }),
-    ]);
-    nockComments(1, [
+      { ...issue(1, { body: "https://acme.zendesk.com/agent/tickets/1", comments: 3 }), ...stranger },
       {
-        id: 601,
-        author_association: "FIRST_TIME_CONTRIBUTOR",
-        body: "https://acme.zendesk.com/agent/tickets/2",
-        created_at: "2026-01-12T10:00:00Z",
-        updated_at: "2026-01-12T10:00:00Z",
-      },
-      {
-        id: 602,
-        author_association: "NONE",
-        body: "https://acme.zendesk.com/agent/tickets/3",
-        created_at: "2026-01-13T10:00:00Z",
-        updated_at: "2026-01-13T10:00:00Z",
-        performed_via_github_app: { id: 4242 },
+        ...issue(2, { body: "https://acme.zendesk.com/agent/tickets/5" }),
+        ...stranger,
+        performed_via_github_app: triageApp,
       },
     ]);
+    nockComments(1, strangerComments());
+    nockIssues("open", 2, []);
     nockIssues("closed", 1, []);
     const counts = await runBackfill(
       deps,
@@ -225,7 +246,23 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
     );
     expect(counts.links).toBe(1);
     expect(await links(1)).toEqual([["zendesk", "3", "comment", "2026-01-13T10:00:00.000Z"]]);
+    expect(await links(2)).toEqual([]);
     expect(await database.prisma.source.count()).toBe(1);
+  });
+
+  it("reads no app's own text when links.apps does not name it", async () => {
+    nockConfig("octo-org", "app", "links:\n  apps: [renovate]\n");
+    nockIssues("open", 1, [
+      { ...issue(1, { body: "https://acme.zendesk.com/agent/tickets/1", comments: 3 }), ...triageBot },
+    ]);
+    nockComments(1, strangerComments());
+    nockIssues("closed", 1, []);
+    const counts = await runBackfill(
+      deps,
+      (await claimBackfill(database.prisma, database.engine, { owner: "only", leaseMs: 60_000 }))!,
+    );
+    expect(counts).toMatchObject({ issues: 1, comments: 3, links: 0 });
+    expect(await database.prisma.source.count()).toBe(0);
   });
 
   it("changes nothing when run again over the same issues", async () => {
