@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
 import type { ProviderId } from "../src/domain/link.js";
-import { PROVIDERS } from "../src/domain/link.js";
 import type { HelpdeskLane } from "../src/jobs/helpdesk-lanes.js";
 import { LocalPaces } from "../src/jobs/pace-keeper.js";
 import { ReopenWorker } from "../src/jobs/reopen-worker.js";
@@ -59,11 +58,11 @@ export function shareOfLimit(
 }
 
 /**
- * The limit a provider's fake enforces in a P3 case: Help Scout's and Freshdesk's headers carry no reset and name a
- * minute (X-RateLimit-Limit-Minute; Freshdesk's "per minute"), so their fakes keep the case's rate in minute windows.
+ * The limit a provider's fake enforces in a P3 case: a helpdesk whose headers carry no reset and name a minute keeps
+ * the case's rate in minute windows (ConformanceCase.minuteLimits).
  */
 function limitFor(provider: ProviderId, limit: EnforcedLimit): EnforcedLimit {
-  if (provider !== "helpscout" && provider !== "freshdesk") return limit;
+  if (!conformanceCases.get(provider)!.minuteLimits) return limit;
   return { ...limit, requests: (limit.requests * 60_000) / limit.windowMs, windowMs: 60_000 };
 }
 
@@ -111,10 +110,10 @@ async function untilSettled(database: Database, what: "reopen" | "all"): Promise
  * reopen (one call on Zendesk). Zendesk's ticket-update budget (documented, no header) is left out: it is a second limit, measured below.
  */
 export async function benchPaced(limit: EnforcedLimit, seconds: number): Promise<PacedFigures[]> {
-  const fakes = await Promise.all(PROVIDERS.map((provider) => conformanceCases.get(provider)!.start()));
+  const fakes = await Promise.all([...conformanceCases.values()].map((scenario) => scenario.start()));
   const database = await sqliteDatabase();
   try {
-    const limits = new Map(PROVIDERS.map((provider) => [provider, limitFor(provider, limit)]));
+    const limits = new Map(fakes.map(({ provider }) => [provider, limitFor(provider, limit)]));
     const jobs = new Map(
       fakes.map((fake) => [
         fake.provider,

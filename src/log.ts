@@ -1,5 +1,6 @@
 import { getTransformStream } from "@probot/pino";
 import { pino, type Logger } from "pino";
+import { webhookSignatureHeaders } from "./providers/registry.js";
 
 /**
  * The process's logger: Probot's own (the same LOG_LEVEL, LOG_FORMAT, LOG_LEVEL_IN_STRING, LOG_MESSAGE_KEY and
@@ -7,20 +8,19 @@ import { pino, type Logger } from "pino";
  * every request's and response's headers with the line it writes per request, and those carry the webhook signatures,
  * Freshdesk's shared secret as-is, and a client's authorization and cookies (SPEC §12: secrets never reach logs).
  */
-export const SECRET_HEADERS = [
-  "authorization",
-  "proxy-authorization",
-  "cookie",
-  "set-cookie",
-  // GitHub's signatures (both), Intercom's too (X-Hub-Signature)
-  "x-hub-signature",
-  "x-hub-signature-256",
-  "x-front-signature",
-  "x-zendesk-webhook-signature",
-  "x-helpscout-signature",
-  // Freshdesk's is the secret itself, in the header the operator adds to the automation rule (src/providers/freshdesk/webhook.ts)
-  "x-closeloop-webhook-secret",
-] as const;
+export const SECRET_HEADERS: readonly string[] = [
+  ...new Set([
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    // GitHub's signatures (both)
+    "x-hub-signature",
+    "x-hub-signature-256",
+    // Each helpdesk's, from its definition (Freshdesk's is the secret itself), so a new helpdesk's cannot be forgotten
+    ...webhookSignatureHeaders,
+  ]),
+];
 
 /** Where a header object sits in a log line: pino-http's `req` and `res`, and any `headers` logged on their own. */
 const HEADER_OBJECTS = ["req.headers", "res.headers", "headers"];

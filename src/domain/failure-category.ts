@@ -18,7 +18,7 @@ export type FailureCategory =
 
 /** The end of the error a job gets when its helpdesk has no credentials here (src/jobs/reopen-worker.ts). */
 export const NOT_CONFIGURED = "provider not configured";
-/** What the Zendesk client says of a `closed` ticket (src/providers/zendesk/client.ts). */
+/** How a conversation closed for good is said: HelpdeskError ends the reason of a `closed` one with it (src/providers/helpdesk-http.ts). */
 export const CLOSED_TICKET = "closed tickets cannot be reopened";
 
 /**

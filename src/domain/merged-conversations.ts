@@ -12,13 +12,13 @@ export function toSurvivor<Link extends RecognisedLink>(link: Link, survivors: R
 }
 
 /**
- * The helpdesks that redirect calls about a merged conversation to its survivor, so only their links can name an
- * alias: Front and Help Scout (their clients report the survivor; README, Merged conversations). Looking aliases up
- * for other links would cost every capture a query for nothing.
+ * The links that may name a merged conversation: those of the helpdesks that redirect calls about a merged
+ * conversation to its survivor (`merging`, from each provider's definition; README, Merged conversations). Looking
+ * aliases up for other links would cost every capture a query for nothing.
  */
-export const MERGING_PROVIDERS: ReadonlySet<ProviderId> = new Set<ProviderId>(["front", "helpscout"]);
-
-/** The links that may name a merged conversation. */
-export function mayBeMerged<Link extends RecognisedLink>(links: readonly Link[]): Link[] {
-  return links.filter((link) => MERGING_PROVIDERS.has(link.provider));
+export function mayBeMerged<Link extends RecognisedLink>(
+  links: readonly Link[],
+  merging: ReadonlySet<ProviderId>,
+): Link[] {
+  return links.filter((link) => merging.has(link.provider));
 }

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { z } from "zod";
+import { CLOSED_TICKET } from "../domain/failure-category.js";
 import type { ProviderId } from "../domain/link.js";
 import { observeProviderCall } from "../metrics.js";
 
@@ -19,7 +20,11 @@ export class HelpdeskError extends Error {
   readonly retryAfterMs: number | undefined;
   /** operator-readable, e.g. "Zendesk: ticket 123 is closed; closed tickets cannot be reopened" */
   readonly reason: string;
-  /** the conversation can never be reopened nor written to (a `closed` Zendesk ticket): a follow-up may stand in */
+  /**
+   * The conversation can never be reopened nor written to (a `closed` Zendesk ticket; ProviderDefinition's
+   * closedConversations is "follow-up"): a follow-up may stand in. The reason then ends in CLOSED_TICKET, the words a
+   * dead job's failure category is read from, so no client has to know them.
+   */
   readonly closed: boolean;
 
   constructor(fields: {
@@ -32,13 +37,14 @@ export class HelpdeskError extends Error {
     closed?: boolean;
     cause?: unknown;
   }) {
-    super(`${fields.reason} (${fields.provider} conversation ${fields.conversationId})`, { cause: fields.cause });
+    const reason = fields.closed ? `${fields.reason}; ${CLOSED_TICKET}` : fields.reason;
+    super(`${reason} (${fields.provider} conversation ${fields.conversationId})`, { cause: fields.cause });
     this.provider = fields.provider;
     this.conversationId = fields.conversationId;
     this.status = fields.status;
     this.retryable = fields.retryable;
     this.retryAfterMs = fields.retryAfterMs;
-    this.reason = fields.reason;
+    this.reason = reason;
     this.closed = fields.closed ?? false;
   }
 }

@@ -56,11 +56,44 @@ export interface RateBudget {
   intervalMs: number;
 }
 
+/** A conversation as a link stores it: the ids the provider's URL matcher read, and the URL that was pasted. */
+export interface StoredConversation extends ConversationRef {
+  url: string;
+}
+
+/**
+ * What a conversation closed for good means at a helpdesk. "reopens": closing is never final there, a reopen always
+ * works. "follow-up": a closed one can never be reopened nor written to; the client throws a HelpdeskError with
+ * `closed` and implements createFollowUp, which stands in when `reopen.closed_tickets` asks for it (docs/reopen.md).
+ */
+export type ClosedConversations = "reopens" | "follow-up";
+
+/**
+ * Everything closeloop knows of one helpdesk, in its folder's index.ts. Every fact is required, so a sixth helpdesk
+ * cannot compile without saying it, and test/providers/registry.test.ts checks the values.
+ */
 export interface ProviderDefinition<Settings = unknown> {
   id: ProviderId;
-  /** display name for logs, status and the summary comment */
+  /** display name for logs, status, the dashboard and the summary comment */
   name: string;
   urls: UrlMatcher;
+  /**
+   * The address that opens the conversation in the helpdesk's agent interface (the dashboard links to it), built from
+   * the ids so a pasted customer-portal address still opens the agent's view; the pasted URL where the ids do not
+   * make one.
+   */
+  agentUrl(conversation: StoredConversation): string;
+  /**
+   * The helpdesk merges conversations and answers calls about a merged one for its survivor, so a link may name an
+   * alias (src/store/conversation-aliases.ts); only these links cost a capture the alias lookup.
+   */
+  mergesConversations: boolean;
+  /**
+   * The request headers, lower-case, that carry its webhooks' signature or secret: every log line redacts them
+   * (src/log.ts), so a new helpdesk's secret cannot reach the logs.
+   */
+  webhookSignatureHeaders: readonly string[];
+  closedConversations: ClosedConversations;
   /** reads the provider's settings from the environment; null when its credentials are not set (not enabled) */
   configure(env: Record<string, string | undefined>): Settings | null;
   createClient(settings: Settings): HelpdeskClient;

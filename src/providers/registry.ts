@@ -1,5 +1,5 @@
 import { PROVIDERS, type ProviderId } from "../domain/link.js";
-import type { ProviderDefinition } from "./provider.js";
+import type { ProviderDefinition, StoredConversation } from "./provider.js";
 import { freshdeskProvider } from "./freshdesk/index.js";
 import { frontProvider } from "./front/index.js";
 import { helpscoutProvider } from "./helpscout/index.js";
@@ -22,6 +22,26 @@ const definitions: Record<ProviderId, ProviderDefinition<any>> = {
 export const providers: ReadonlyMap<ProviderId, ProviderDefinition> = new Map(
   PROVIDERS.map((id) => [id, definitions[id]]),
 );
+
+/** A stored provider id's display name; the id itself for one this version does not know (a row from a newer one). */
+export function providerName(id: string): string {
+  return providers.get(id as ProviderId)?.name ?? id;
+}
+
+/** Where an agent opens a stored conversation (ProviderDefinition.agentUrl); the pasted URL for an unknown provider. */
+export function agentUrl(conversation: StoredConversation & { provider: string }): string {
+  return providers.get(conversation.provider as ProviderId)?.agentUrl(conversation) ?? conversation.url;
+}
+
+/** The helpdesks whose links may name a merged conversation (ProviderDefinition.mergesConversations). */
+export const mergingProviders: ReadonlySet<ProviderId> = new Set(
+  [...providers.values()].filter((definition) => definition.mergesConversations).map((definition) => definition.id),
+);
+
+/** Every header a helpdesk's webhook carries its signature or secret in (ProviderDefinition.webhookSignatureHeaders). */
+export const webhookSignatureHeaders: readonly string[] = [
+  ...new Set([...providers.values()].flatMap((definition) => definition.webhookSignatureHeaders)),
+];
 
 export interface EnabledProvider {
   definition: ProviderDefinition;

@@ -14,6 +14,7 @@ import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { requestEnrichment } from "./enrich-jobs.js";
 import { survivorsOf } from "./conversation-aliases.js";
 import { mayBeMerged, toSurvivor } from "../domain/merged-conversations.js";
+import { mergingProviders } from "../providers/registry.js";
 import { markSummaryDue } from "./reopen-jobs.js";
 
 /**
@@ -70,7 +71,10 @@ export async function deriveMentions(
   // Versions keep the ids as pasted; mentions name a merged conversation's survivor, so its old URL is the same link.
   const survivors = await survivorsOf(
     tx,
-    mayBeMerged(pasted.flatMap((version) => [...version.links, ...(version.previous ?? [])])),
+    mayBeMerged(
+      pasted.flatMap((version) => [...version.links, ...(version.previous ?? [])]),
+      mergingProviders,
+    ),
   );
   const versions =
     survivors.size === 0

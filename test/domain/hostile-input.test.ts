@@ -7,6 +7,7 @@ import { isOwnNote, plainText } from "../../src/domain/own-notes.js";
 import { recogniseIssueUrls } from "../../src/domain/recognise-issue-urls.js";
 import { recogniseLinks } from "../../src/domain/recognise-links.js";
 import { urlMatchers } from "../../src/providers/url-matchers.js";
+import { conformanceCases } from "../providers/conformance-cases.js";
 
 /**
  * Issue bodies, comments and helpdesk messages are written by anyone (SPEC §12: every parser is linear in its input).
@@ -23,6 +24,15 @@ const PARSERS: [string, (text: string) => unknown][] = [
   ["isOwnNote", (text) => isOwnNote(text, ["a note https://github.com/o/r/issues/1"])],
   ["mentionedIssues", (text) => mentionedIssues([{ text, at: "2026-01-01T00:00:00Z" }], "github.com", new Date())],
 ];
+
+/**
+ * Every helpdesk's conversation address up to its last segment ("acme.zendesk.com/agent/tickets/"), from the
+ * registry's conformance cases, so a new helpdesk's matcher is fed hostile text too.
+ */
+const HELPDESK_PREFIXES = [...conformanceCases.values()].map((scenario) => {
+  const address = scenario.conversation(1).url.replace(/^https:\/\//, "");
+  return address.slice(0, address.lastIndexOf("/", address.length - 2) + 1);
+});
 
 // The pieces markdown, HTML, entities and URLs are made of, so random text hits the parsers' branches.
 const PIECES = [
@@ -65,11 +75,7 @@ const PIECES = [
   "github.com/",
   "octo/app/issues/",
   "42",
-  "acme.zendesk.com/agent/tickets/",
-  "app.intercom.com/a/inbox/k9x2mz4q/inbox/conversation/",
-  "secure.helpscout.net/conversation/",
-  "app.frontapp.com/open/cnv_",
-  "acme.freshdesk.com/a/tickets/",
+  ...HELPDESK_PREFIXES,
   "#",
   "?",
   "%",
@@ -111,8 +117,7 @@ const HOSTILE_PATTERNS = [
   "http://a",
   "https://github.com/",
   "https://github.com/o/r/issues/",
-  "https://acme.zendesk.com/agent/tickets/",
-  "https://app.intercom.com/a/inbox/",
+  ...HELPDESK_PREFIXES.map((prefix) => `https://${prefix}`),
   "<https://",
   "[https://github.com/o/r/issues/1](",
   "&#99999999;",

@@ -29,7 +29,7 @@ describe("toSurvivor", () => {
 });
 
 describe("mayBeMerged", () => {
-  it("keeps only the links of helpdesks that redirect merged conversations", () => {
+  it("keeps only the links of the helpdesks it is given", () => {
     const links = [
       link("intercom", "k9", "1"),
       link("front", "", "cnv_a"),
@@ -37,6 +37,9 @@ describe("mayBeMerged", () => {
       link("helpscout", "", "3"),
       link("freshdesk", "acme", "4"),
     ];
-    expect(mayBeMerged(links).map((item) => item.provider)).toEqual(["front", "helpscout"]);
+    expect(mayBeMerged(links, new Set(["front", "helpscout"])).map((item) => item.provider)).toEqual([
+      "front",
+      "helpscout",
+    ]);
   });
 });

@@ -21,6 +21,11 @@ export interface ConformanceCase {
   /** the n-th conversation of a test: an id the fake accepts, and the URL a person would have pasted */
   conversation(n: number): RecognisedLink;
   webhook: WebhookCase;
+  /**
+   * The helpdesk's rate-limit headers name a per-minute limit and carry no reset (Help Scout's X-RateLimit-Limit-Minute,
+   * Freshdesk's "per minute"), so a limit its fake enforces is kept in minute windows (bench/reopen.ts, P3).
+   */
+  minuteLimits: boolean;
 }
 
 export interface WebhookCase {

@@ -3,12 +3,52 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROVIDERS } from "../../src/domain/link.js";
 import { ProviderConfigError } from "../../src/providers/provider-settings.js";
+import type { ProviderDefinition, StoredConversation } from "../../src/providers/provider.js";
 import { enabledProviders, providers } from "../../src/providers/registry.js";
 import type { FakeHelpdeskServer } from "../fakes/fake-helpdesk.js";
 import { conformanceCases } from "./conformance-cases.js";
 
 const PROVIDERS_DIR = join(import.meta.dirname, "../../src/providers");
 const TESTS_DIR = import.meta.dirname;
+const CLOSED_CONVERSATIONS = ["reopens", "follow-up"];
+
+/**
+ * What is wrong with a definition's helpdesk facts, checked at run time too: the type makes each field required, but
+ * a cast or an empty value would still compile. `sample` is a conversation its fake holds; `env` configures it.
+ */
+function definitionProblems(
+  definition: ProviderDefinition,
+  sample: StoredConversation,
+  env: Record<string, string>,
+): string[] {
+  const problems: string[] = [];
+  if (
+    typeof definition.name !== "string" ||
+    definition.name.trim() === "" ||
+    definition.name !== definition.name.trim()
+  )
+    problems.push("name: a display name, not blank");
+  try {
+    if (new URL(definition.agentUrl(sample)).protocol !== "https:") problems.push("agentUrl: not an https address");
+  } catch (error) {
+    problems.push(`agentUrl: ${String(error)}`);
+  }
+  if (typeof definition.mergesConversations !== "boolean") problems.push("mergesConversations: true or false");
+  const headers: unknown = definition.webhookSignatureHeaders;
+  if (!Array.isArray(headers) || headers.length === 0) problems.push("webhookSignatureHeaders: at least one");
+  else
+    for (const name of headers as unknown[])
+      if (typeof name !== "string" || !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(name))
+        problems.push(`webhookSignatureHeaders: ${JSON.stringify(name)} is not a lower-case header name`);
+  if (!CLOSED_CONVERSATIONS.includes(definition.closedConversations))
+    problems.push(`closedConversations: one of ${CLOSED_CONVERSATIONS.join(", ")}`);
+  else {
+    const followsUp = definition.createClient(definition.configure(env)).createFollowUp !== undefined;
+    if (followsUp !== (definition.closedConversations === "follow-up"))
+      problems.push("closedConversations: follow-up exactly when the client can createFollowUp");
+  }
+  return problems;
+}
 
 describe("provider registry", () => {
   const fakes: FakeHelpdeskServer[] = [];
@@ -51,6 +91,39 @@ describe("provider registry", () => {
       expect(definition.id).toBe(id);
       expect(definition.urls.provider).toBe(id);
     }
+  });
+
+  it("declares every helpdesk fact on each definition", () => {
+    for (const [id, definition] of providers) {
+      const sample = conformanceCases.get(id)!.conversation(1);
+      expect({ id, problems: definitionProblems(definition, sample, fullEnv) }).toEqual({ id, problems: [] });
+    }
+  });
+
+  it("finds an incomplete or wrong definition", () => {
+    const front = providers.get("front")!;
+    const sample = conformanceCases.get("front")!.conversation(1);
+    const incomplete = { ...front } as Partial<ProviderDefinition>;
+    delete incomplete.mergesConversations;
+    delete incomplete.closedConversations;
+    const wrong = {
+      ...front,
+      name: " ",
+      agentUrl: () => "/open/1",
+      webhookSignatureHeaders: ["X-Front-Signature", ""],
+      closedConversations: "follow-up",
+    } satisfies ProviderDefinition;
+    expect(definitionProblems(incomplete as ProviderDefinition, sample, fullEnv)).toEqual([
+      "mergesConversations: true or false",
+      "closedConversations: one of reopens, follow-up",
+    ]);
+    expect(definitionProblems(wrong, sample, fullEnv)).toEqual([
+      "name: a display name, not blank",
+      "agentUrl: TypeError: Invalid URL",
+      'webhookSignatureHeaders: "X-Front-Signature" is not a lower-case header name',
+      'webhookSignatureHeaders: "" is not a lower-case header name',
+      "closedConversations: follow-up exactly when the client can createFollowUp",
+    ]);
   });
 
   it("gives every provider a positive default rate budget", () => {

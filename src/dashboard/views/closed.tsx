@@ -1,6 +1,5 @@
 import type { ClosedIssueView } from "../../store/dashboard.js";
-import { HELPDESK_NAMES } from "./issue.js";
-import { helpdeskUrl } from "../../domain/conversation-links.js";
+import { agentUrl, providerName } from "../../providers/registry.js";
 import { Layout, When, type HeaderViewer } from "./layout.js";
 
 /** Recently closed issues: how many conversations were reopened, which wait, which failed and why. */
@@ -61,8 +60,8 @@ export function ClosedPage(props: { viewer: HeaderViewer; closes: readonly Close
                       <ul>
                         {close.failed.map((job) => (
                           <li>
-                            {HELPDESK_NAMES[job.provider] ?? job.provider}{" "}
-                            <a href={helpdeskUrl(job)} rel="noreferrer">
+                            {providerName(job.provider)}{" "}
+                            <a href={agentUrl(job)} rel="noreferrer">
                               {job.conversationId}
                             </a>
                             : <span class="error">{job.lastError ?? "failed"}</span>

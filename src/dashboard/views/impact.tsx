@@ -8,7 +8,8 @@ import {
   type ImpactQuery,
 } from "../impact.js";
 import { ReportsChart } from "./chart.js";
-import { HELPDESK_NAMES, labelColor } from "./issue.js";
+import { providerName } from "../../providers/registry.js";
+import { labelColor } from "./issue.js";
 import { Label, Layout, When, type HeaderViewer } from "./layout.js";
 
 const SORT_NAMES: Record<(typeof IMPACT_SORTS)[number], string> = {
@@ -81,7 +82,7 @@ export function ImpactPageView(props: {
             </option>
             {PROVIDERS.map((id) => (
               <option value={id} selected={query.helpdesk === id}>
-                {HELPDESK_NAMES[id] ?? id}
+                {providerName(id)}
               </option>
             ))}
           </select>
@@ -150,7 +151,7 @@ export function ImpactPageView(props: {
                       <Label name={team} color={labelColor(team)} />
                     ))}
                   </td>
-                  <td>{row.helpdesks.map((id) => HELPDESK_NAMES[id] ?? id).join(", ")}</td>
+                  <td>{row.helpdesks.map(providerName).join(", ")}</td>
                   <td>
                     <When at={row.firstReportAt} />
                   </td>

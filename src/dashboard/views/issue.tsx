@@ -1,16 +1,8 @@
 import { DEFAULT_CONFIG } from "../../config/repo-config.js";
-import { helpdeskUrl } from "../../domain/conversation-links.js";
+import { agentUrl, providerName } from "../../providers/registry.js";
 import type { IssueView, ReopenView } from "../../store/dashboard.js";
 import { ReportsChart } from "./chart.js";
 import { Label, Layout, When, type HeaderViewer } from "./layout.js";
-
-export const HELPDESK_NAMES: Record<string, string> = {
-  intercom: "Intercom",
-  front: "Front",
-  zendesk: "Zendesk",
-  helpscout: "Help Scout",
-  freshdesk: "Freshdesk",
-};
 
 /**
  * A label's colour: the frequency labels' configured default colours (`frequency.*.color`), else GitHub's grey for a
@@ -71,9 +63,9 @@ export function IssuePage(props: {
           <tbody>
             {issue.links.map((link) => (
               <tr>
-                <td>{HELPDESK_NAMES[link.provider] ?? link.provider}</td>
+                <td>{providerName(link.provider)}</td>
                 <th scope="row">
-                  <a href={helpdeskUrl(link)} rel="noreferrer">
+                  <a href={agentUrl(link)} rel="noreferrer">
                     {link.conversationId}
                   </a>
                 </th>
@@ -129,9 +121,9 @@ export function ReopenTable(props: { jobs: readonly ReopenView[]; caption: strin
       <tbody>
         {props.jobs.map((job) => (
           <tr>
-            <td>{HELPDESK_NAMES[job.provider] ?? job.provider}</td>
+            <td>{providerName(job.provider)}</td>
             <th scope="row">
-              <a href={helpdeskUrl(job)} rel="noreferrer">
+              <a href={agentUrl(job)} rel="noreferrer">
                 {job.conversationId}
               </a>
             </th>
@@ -141,7 +133,7 @@ export function ReopenTable(props: { jobs: readonly ReopenView[]; caption: strin
                 <>
                   {" "}
                   (closed for good: follow-up{" "}
-                  <a href={helpdeskUrl({ ...job, conversationId: job.followUpId })} rel="noreferrer">
+                  <a href={agentUrl({ ...job, conversationId: job.followUpId })} rel="noreferrer">
                     {job.followUpId}
                   </a>
                   )

@@ -1,5 +1,5 @@
 import type { StatusJson } from "../../store/status.js";
-import { HELPDESK_NAMES } from "./issue.js";
+import { providerName } from "../../providers/registry.js";
 import { Layout, type HeaderViewer } from "./layout.js";
 
 /** A result of a retry to show above the status: how many jobs went back to the queue, or why none did. */
@@ -41,7 +41,7 @@ export function OpsPage(props: { viewer: HeaderViewer; status: StatusJson; notic
               {status.providers
                 .map(
                   (p) =>
-                    `${HELPDESK_NAMES[p.id] ?? p.id} ${p.problem ? `(ERROR: ${p.problem})` : p.enabled ? "enabled" : "off"}${p.webhook ? " + webhook" : ""}`,
+                    `${providerName(p.id)} ${p.problem ? `(ERROR: ${p.problem})` : p.enabled ? "enabled" : "off"}${p.webhook ? " + webhook" : ""}`,
                 )
                 .join(", ")}
             </td>
@@ -96,7 +96,7 @@ export function OpsPage(props: { viewer: HeaderViewer; status: StatusJson; notic
             ...status.enrichment.providers.map((q) => ({ ...q, work: "read for labels" })),
           ].map((q) => (
             <tr>
-              <th scope="row">{HELPDESK_NAMES[q.provider] ?? q.provider}</th>
+              <th scope="row">{providerName(q.provider)}</th>
               <td>{q.work}</td>
               <td class="num">{q.queued}</td>
               <td class="num">{q.running}</td>
@@ -135,7 +135,7 @@ export function OpsPage(props: { viewer: HeaderViewer; status: StatusJson; notic
                     {job.id}
                   </th>
                   <td>{job.issue}</td>
-                  <td>{`${HELPDESK_NAMES[job.provider] ?? job.provider} ${job.conversationId}`}</td>
+                  <td>{`${providerName(job.provider)} ${job.conversationId}`}</td>
                   <td class="num">{job.attempts}</td>
                   <td class="error">{job.error ?? ""}</td>
                   <td>{iso(job.deadAt)}</td>

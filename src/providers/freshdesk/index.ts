@@ -2,13 +2,18 @@ import type { ProviderDefinition } from "../provider.js";
 import { DEFAULT_TIMEOUT_MS } from "../helpdesk-http.js";
 import { ProviderConfigError, readApiUrl, readCredentials } from "../provider-settings.js";
 import { createFreshdeskClient, type FreshdeskSettings } from "./client.js";
-import { freshdeskUrls } from "./urls.js";
-import { freshdeskWebhook } from "./webhook.js";
+import { freshdeskAgentUrl, freshdeskUrls } from "./urls.js";
+import { FRESHDESK_SECRET_HEADER, freshdeskWebhook } from "./webhook.js";
 
 export const freshdeskProvider: ProviderDefinition<FreshdeskSettings> = {
   id: "freshdesk",
   name: "Freshdesk",
   urls: freshdeskUrls,
+  agentUrl: freshdeskAgentUrl,
+  mergesConversations: false,
+  // Freshdesk reopens resolved and closed tickets alike (src/providers/freshdesk/client.ts).
+  closedConversations: "reopens",
+  webhookSignatureHeaders: [FRESHDESK_SECRET_HEADER],
   configure(env) {
     const credentials = readCredentials("freshdesk", env, ["FRESHDESK_DOMAIN", "FRESHDESK_API_KEY"]);
     if (credentials === null) return null;

@@ -1,4 +1,5 @@
 import { readDecimalId, type UrlMatcher } from "../../domain/link.js";
+import type { StoredConversation } from "../provider.js";
 
 /*
  * https://developer.freshdesk.com/api/v1 : a helpdesk lives at https://<domain>.freshdesk.com, and the v1 API, like the
@@ -31,3 +32,9 @@ export const freshdeskUrls: UrlMatcher = {
     return { account: domain, conversationId: id.id, url: `https://${domain}${SUFFIX}/a/tickets/${id.id}` };
   },
 };
+
+/** The current agent interface's view of a ticket, whatever address (a /support or /helpdesk one too) was pasted. */
+export function freshdeskAgentUrl(ticket: StoredConversation): string {
+  if (!ticket.account) return ticket.url;
+  return `https://${encodeURIComponent(ticket.account)}.freshdesk.com/a/tickets/${encodeURIComponent(ticket.conversationId)}`;
+}

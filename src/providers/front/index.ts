@@ -2,13 +2,18 @@ import type { ProviderDefinition } from "../provider.js";
 import { DEFAULT_TIMEOUT_MS } from "../helpdesk-http.js";
 import { readApiUrl, readCredentials } from "../provider-settings.js";
 import { createFrontClient, type FrontSettings } from "./client.js";
-import { frontUrls } from "./urls.js";
-import { frontWebhook } from "./webhook.js";
+import { frontAgentUrl, frontUrls } from "./urls.js";
+import { FRONT_SIGNATURE_HEADER, frontWebhook } from "./webhook.js";
 
 export const frontProvider: ProviderDefinition<FrontSettings> = {
   id: "front",
   name: "Front",
   urls: frontUrls,
+  agentUrl: frontAgentUrl,
+  // A merged conversation's calls are redirected to the survivor (README, Merged conversations); an archived one reopens.
+  mergesConversations: true,
+  closedConversations: "reopens",
+  webhookSignatureHeaders: [FRONT_SIGNATURE_HEADER],
   configure(env) {
     const credentials = readCredentials("front", env, ["FRONT_API_TOKEN"]);
     if (credentials === null) return null;

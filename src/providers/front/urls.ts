@@ -1,4 +1,5 @@
 import { shorten, type UrlMatcher } from "../../domain/link.js";
+import type { StoredConversation } from "../provider.js";
 
 /*
  * https://dev.frontapp.com/reference/conversations ("Opening a conversation in Front"): a conversation opens at
@@ -74,4 +75,9 @@ function readUiNumber(digits: string): { id: string } | { reject: string } {
     };
   }
   return { id: digits };
+}
+
+/** Front's documented opener for the API id, whichever of its addresses was pasted. */
+export function frontAgentUrl(conversation: StoredConversation): string {
+  return `https://app.frontapp.com/open/${encodeURIComponent(conversation.conversationId)}`;
 }

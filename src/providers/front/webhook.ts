@@ -62,6 +62,9 @@ function byTeammate(target: string, message: z.infer<typeof textSchema>): boolea
   return target === "comment" || (target === "message" && message.is_inbound === false);
 }
 
+/** Where Front sends the signature (above); redacted from the logs through the definition. */
+export const FRONT_SIGNATURE_HEADER = "x-front-signature";
+
 export const frontWebhook: HelpdeskWebhook = {
   secretVariable: "FRONT_WEBHOOK_SECRET",
   configure(env) {
@@ -78,7 +81,7 @@ export const frontWebhook: HelpdeskWebhook = {
       "sha256",
       settings.secret,
       Buffer.concat([Buffer.from(`${timestamp}:`, "utf8"), request.body]),
-      header(request, "x-front-signature"),
+      header(request, FRONT_SIGNATURE_HEADER),
       "base64",
     );
   },

@@ -2,13 +2,18 @@ import type { ProviderDefinition } from "../provider.js";
 import { DEFAULT_TIMEOUT_MS } from "../helpdesk-http.js";
 import { readApiUrl, readCredentials } from "../provider-settings.js";
 import { createHelpScoutClient, type HelpScoutSettings } from "./client.js";
-import { helpscoutUrls } from "./urls.js";
-import { helpscoutWebhook } from "./webhook.js";
+import { helpscoutAgentUrl, helpscoutUrls } from "./urls.js";
+import { HELPSCOUT_SIGNATURE_HEADER, helpscoutWebhook } from "./webhook.js";
 
 export const helpscoutProvider: ProviderDefinition<HelpScoutSettings> = {
   id: "helpscout",
   name: "Help Scout",
   urls: helpscoutUrls,
+  agentUrl: helpscoutAgentUrl,
+  // A merged conversation's calls are redirected to the survivor (README, Merged conversations); a closed one reopens.
+  mergesConversations: true,
+  closedConversations: "reopens",
+  webhookSignatureHeaders: [HELPSCOUT_SIGNATURE_HEADER],
   configure(env) {
     const credentials = readCredentials("helpscout", env, ["HELPSCOUT_APP_ID", "HELPSCOUT_APP_SECRET"]);
     if (credentials === null) return null;

@@ -1,4 +1,5 @@
 import { readDecimalId, type UrlMatcher } from "../../domain/link.js";
+import type { StoredConversation } from "../provider.js";
 
 /*
  * https://developer.helpscout.com/webhooks/objects/conversation/ and
@@ -23,3 +24,8 @@ export const helpscoutUrls: UrlMatcher = {
     return { account: "", conversationId: id.id, url: `https://secure.helpscout.net/conversation/${id.id}/${tail}` };
   },
 };
+
+/** The pasted address: Help Scout's agent URL also needs the conversation number its UI shows, which the id is not. */
+export function helpscoutAgentUrl(conversation: StoredConversation): string {
+  return conversation.url;
+}

@@ -56,6 +56,9 @@ const READ_EVENTS = new Set([
   "convo.assigned",
 ]);
 
+/** Where Help Scout sends the signature (above); redacted from the logs through the definition. */
+export const HELPSCOUT_SIGNATURE_HEADER = "x-helpscout-signature";
+
 export const helpscoutWebhook: HelpdeskWebhook = {
   secretVariable: "HELPSCOUT_WEBHOOK_SECRET",
   configure(env) {
@@ -63,7 +66,7 @@ export const helpscoutWebhook: HelpdeskWebhook = {
     return secret ? { secret } : null;
   },
   verify(request, settings) {
-    return hmacMatches("sha1", settings.secret, request.body, header(request, "x-helpscout-signature"), "base64");
+    return hmacMatches("sha1", settings.secret, request.body, header(request, HELPSCOUT_SIGNATURE_HEADER), "base64");
   },
   parse(body, request) {
     const name = header(request, "x-helpscout-event") ?? "";

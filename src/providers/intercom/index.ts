@@ -2,14 +2,19 @@ import type { ProviderDefinition } from "../provider.js";
 import { DEFAULT_TIMEOUT_MS } from "../helpdesk-http.js";
 import { ProviderConfigError, readApiUrl, readCredentials } from "../provider-settings.js";
 import { createIntercomClient, type IntercomSettings } from "./client.js";
-import { intercomUrls } from "./urls.js";
-import { intercomWebhook } from "./webhook.js";
+import { intercomAgentUrl, intercomUrls } from "./urls.js";
+import { INTERCOM_SIGNATURE_HEADER, intercomWebhook } from "./webhook.js";
 import { readWorkspaceId } from "./workspace.js";
 
 export const intercomProvider: ProviderDefinition<IntercomSettings> = {
   id: "intercom",
   name: "Intercom",
   urls: intercomUrls,
+  agentUrl: intercomAgentUrl,
+  // Intercom keeps merged conversations apart; a closed one reopens.
+  mergesConversations: false,
+  closedConversations: "reopens",
+  webhookSignatureHeaders: [INTERCOM_SIGNATURE_HEADER],
   configure(env) {
     const credentials = readCredentials("intercom", env, ["INTERCOM_ACCESS_TOKEN", "INTERCOM_ADMIN_ID"]);
     if (credentials === null) return null;

@@ -1,4 +1,5 @@
 import { readDecimalId, shorten, type UrlMatcher } from "../../domain/link.js";
+import type { StoredConversation } from "../provider.js";
 
 /*
  * Intercom does not publish the shapes of its inbox URLs; what is documented is:
@@ -41,3 +42,21 @@ export const intercomUrls: UrlMatcher = {
     return { account: app, conversationId: id.id, url: `https://${host}/a/inbox/${app}/inbox/conversation/${id.id}` };
   },
 };
+
+/**
+ * The inbox view of a conversation in the workspace, on the region's host the pasted address named (a link to the
+ * wrong region does not open); the pasted address when no workspace id was read from it.
+ */
+export function intercomAgentUrl(conversation: StoredConversation): string {
+  if (!conversation.account) return conversation.url;
+  const host = CANONICAL_HOST.get(hostOf(conversation.url)) ?? "app.intercom.com";
+  return `https://${host}/a/inbox/${encodeURIComponent(conversation.account)}/inbox/conversation/${encodeURIComponent(conversation.conversationId)}`;
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname.toLowerCase();
+  } catch {
+    return "";
+  }
+}

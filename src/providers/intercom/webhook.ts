@@ -77,6 +77,9 @@ const APP_HOSTS: Record<string, string> = {
   "api.au.intercom.io": "app.au.intercom.com",
 };
 
+/** Where Intercom sends the signature (above); redacted from the logs through the definition. */
+export const INTERCOM_SIGNATURE_HEADER = "x-hub-signature";
+
 export const intercomWebhook: HelpdeskWebhook<IntercomWebhookSettings> = {
   secretVariable: "INTERCOM_WEBHOOK_SECRET",
   configure(env) {
@@ -91,7 +94,7 @@ export const intercomWebhook: HelpdeskWebhook<IntercomWebhookSettings> = {
     };
   },
   verify(request, settings) {
-    const given = header(request, "x-hub-signature");
+    const given = header(request, INTERCOM_SIGNATURE_HEADER);
     if (given === undefined) return { ok: false, reason: "X-Hub-Signature header missing" };
     if (!given.startsWith("sha1=")) return { ok: false, reason: "X-Hub-Signature is not sha1=<hex>" };
     return hmacMatches("sha1", settings.secret, request.body, given.slice("sha1=".length), "hex");

@@ -1,4 +1,3 @@
-import { CLOSED_TICKET } from "../../domain/failure-category.js";
 import { noteLanded } from "../../domain/follow-up.js";
 import { cacheTeamNames, ticketDetails } from "../conversation-details.js";
 import type { ConversationDetails, ConversationRef, HelpdeskClient } from "../provider.js";
@@ -122,7 +121,7 @@ export function createZendeskClient(settings: ZendeskSettings): HelpdeskClient {
         status: 422,
         retryable: false,
         closed: true,
-        reason: `Zendesk: ticket ${ref.conversationId} is closed; ${CLOSED_TICKET}`,
+        reason: `Zendesk: ticket ${ref.conversationId} is closed`,
       });
     }
   }

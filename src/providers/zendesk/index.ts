@@ -2,13 +2,18 @@ import type { ProviderDefinition } from "../provider.js";
 import { DEFAULT_TIMEOUT_MS } from "../helpdesk-http.js";
 import { ProviderConfigError, readApiUrl, readCredentials } from "../provider-settings.js";
 import { createZendeskClient, type ZendeskSettings } from "./client.js";
-import { zendeskUrls } from "./urls.js";
-import { zendeskWebhook } from "./webhook.js";
+import { zendeskAgentUrl, zendeskUrls } from "./urls.js";
+import { ZENDESK_SIGNATURE_HEADER, zendeskWebhook } from "./webhook.js";
 
 export const zendeskProvider: ProviderDefinition<ZendeskSettings> = {
   id: "zendesk",
   name: "Zendesk",
   urls: zendeskUrls,
+  agentUrl: zendeskAgentUrl,
+  mergesConversations: false,
+  // A closed ticket can never be updated again; a follow-up stands in (src/providers/zendesk/client.ts).
+  closedConversations: "follow-up",
+  webhookSignatureHeaders: [ZENDESK_SIGNATURE_HEADER],
   configure(env) {
     const credentials = readCredentials("zendesk", env, ["ZENDESK_SUBDOMAIN", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN"]);
     if (credentials === null) return null;

@@ -1,4 +1,5 @@
 import { readDecimalId, type UrlMatcher } from "../../domain/link.js";
+import type { StoredConversation } from "../provider.js";
 
 /*
  * https://support.zendesk.com/hc/en-us/articles/4408886858138-Zendesk-placeholders-reference: {{ticket.link}} is the
@@ -39,4 +40,10 @@ function ticketSegment(url: URL): string | null {
     if (requests !== -1) return path[requests + 1] ?? "";
   }
   return null;
+}
+
+/** The agent's view of a ticket, whatever address (a customer-portal /hc/requests one too) was pasted. */
+export function zendeskAgentUrl(ticket: StoredConversation): string {
+  if (!ticket.account) return ticket.url;
+  return `https://${encodeURIComponent(ticket.account)}.zendesk.com/agent/tickets/${encodeURIComponent(ticket.conversationId)}`;
 }

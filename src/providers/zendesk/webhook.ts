@@ -51,6 +51,9 @@ const COMMENT_ADDED = "zen:event-type:ticket.comment_added";
 const TAGS_CHANGED = "zen:event-type:ticket.tags_changed";
 const TICKET_CREATED = "zen:event-type:ticket.created";
 
+/** Where Zendesk sends the signature (above); redacted from the logs through the definition. */
+export const ZENDESK_SIGNATURE_HEADER = "x-zendesk-webhook-signature";
+
 export const zendeskWebhook: HelpdeskWebhook<ZendeskWebhookSettings> = {
   secretVariable: "ZENDESK_WEBHOOK_SECRET",
   configure(env) {
@@ -74,7 +77,7 @@ export const zendeskWebhook: HelpdeskWebhook<ZendeskWebhookSettings> = {
     const fresh = timestampFresh(new Date(timestamp), request.receivedAt);
     if (!fresh.ok) return fresh;
     const signed = Buffer.concat([Buffer.from(timestamp, "utf8"), request.body]);
-    return hmacMatches("sha256", settings.secret, signed, header(request, "x-zendesk-webhook-signature"), "base64");
+    return hmacMatches("sha256", settings.secret, signed, header(request, ZENDESK_SIGNATURE_HEADER), "base64");
   },
   parse(body, request, settings) {
     const parsed = eventSchema.safeParse(body);

@@ -10,6 +10,7 @@ export const conformance: ConformanceCase = {
   missing: { account: "acme", conversationId: "999999" },
   customerId: "9001",
   wrongCredentials: { FRESHDESK_API_KEY: "not-the-key" },
+  minuteLimits: true,
   conversation: (n) => ({
     provider: "freshdesk",
     account: "acme",

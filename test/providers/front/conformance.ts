@@ -11,6 +11,7 @@ export const conformance: ConformanceCase = {
   missing: { account: "", conversationId: "cnv_0000000" },
   customerId: "crd_1a2b3c",
   wrongCredentials: { FRONT_API_TOKEN: "not-the-token" },
+  minuteLimits: false,
   conversation: (n) => ({
     provider: "front",
     account: "",

@@ -10,6 +10,7 @@ export const conformance: ConformanceCase = {
   missing: { account: "", conversationId: "999999" },
   customerId: "4711",
   wrongCredentials: { HELPSCOUT_APP_SECRET: "not-the-secret" },
+  minuteLimits: true,
   conversation: (n) => ({
     provider: "helpscout",
     account: "",

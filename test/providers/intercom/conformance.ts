@@ -10,6 +10,7 @@ export const conformance: ConformanceCase = {
   missing: { account: "abc123", conversationId: "999999" },
   customerId: "6630a1f0e0c14d0007c1b2a3",
   wrongCredentials: { INTERCOM_ACCESS_TOKEN: "not-the-token" },
+  minuteLimits: false,
   conversation: (n) => ({
     provider: "intercom",
     account: "abc123",

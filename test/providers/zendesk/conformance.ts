@@ -10,6 +10,7 @@ export const conformance: ConformanceCase = {
   missing: { account: "acme", conversationId: "999999" },
   customerId: "36100012",
   wrongCredentials: { ZENDESK_API_TOKEN: "not-the-token" },
+  minuteLimits: false,
   conversation: (n) => ({
     provider: "zendesk",
     account: "acme",
