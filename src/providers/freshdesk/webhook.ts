@@ -16,8 +16,9 @@ import { ProviderConfigError } from "../provider-settings.js";
  * operator puts FRESHDESK_WEBHOOK_SECRET in a custom header, `X-Closeloop-Webhook-Secret`, compared here in constant
  * time, and writes the body README.md prescribes:
  *   { "freshdesk_webhook": { "ticket_id": "{{ticket.id}}", "ticket_latest_public_comment": "…",
- *     "ticket_latest_private_comment": "…", "ticket_tags": "{{ticket.tags}}", "ticket_group_name": "{{ticket.group.name}}" } }
- * (the keys the rule's "Simple" content mode uses). A secret in a header has no replay protection beyond HTTPS, and
+ *     "ticket_latest_private_comment": "…", "ticket_tags": "{{ticket.tags}}", "ticket_group_name": "{{ticket.group.name}}",
+ *     "latest_private_comment_by": "agent" } }
+ * (the keys the rule's "Simple" content mode uses, and one of closeloop's: see parse). A secret in a header has no replay protection beyond HTTPS, and
  * Freshdesk sends no event id or time: a replay is recognised by the body's hash, and the text is dated on arrival.
  */
 export const FRESHDESK_SECRET_HEADER = "x-closeloop-webhook-secret";
@@ -40,6 +41,7 @@ const bodySchema = z.looseObject({
     ticket_tags: z.union([z.string(), z.array(z.string())]).nullish(),
     ticket_group_name: z.string().nullish(),
     triggered_event: z.string().nullish(),
+    latest_private_comment_by: z.string().nullish(),
   }),
 });
 
@@ -78,11 +80,14 @@ export const freshdeskWebhook: HelpdeskWebhook<FreshdeskWebhookSettings> = {
       };
     const ticket = parsed.data.freshdesk_webhook;
     const at = request.receivedAt.toISOString();
-    // Only agents can write a private note, so the private comment is an agent's. The public one may be the
-    // requester's reply, and the body cannot say who wrote it: it links nothing.
+    // No placeholder names who wrote `{{ticket.latest_private_comment}}`: it is the ticket's latest private note
+    // whoever wrote it, and a private note need not be an agent's (the API takes a contact's user_id; a rule fired
+    // by an agent's tag change carries the latest note of anyone). So the private comment is an agent's only when the
+    // body says so with the constant that README.md puts in the notes rule alone, a rule that runs when an agent adds
+    // a private note. The public one may be the requester's reply: it links nothing.
     const messages: HelpdeskEvent["messages"] = [
       { text: ticket.ticket_latest_public_comment, byAgent: false },
-      { text: ticket.ticket_latest_private_comment, byAgent: true },
+      { text: ticket.ticket_latest_private_comment, byAgent: ticket.latest_private_comment_by?.trim() === "agent" },
     ]
       .filter((comment): comment is { text: string; byAgent: boolean } => comment.text !== undefined)
       .map((comment) => ({ ...comment, at }));

@@ -24,11 +24,12 @@ const thread = z.looseObject({
 });
 
 // https://developer.helpscout.com/webhooks/objects/thread/: a "note" or a "message" (an agent's reply) is written by a
-// user (a teammate); a "customer" thread by the customer. createdBy.type says "user" or "customer" when present.
+// user (a teammate); a "customer" thread by the customer. createdBy.type says "user" or "customer". A thread that does
+// not say it was created by a user is a customer's: links fail closed.
 const AGENT_THREADS = new Set(["note", "message"]);
 
 function byAgent(entry: z.infer<typeof thread>): boolean {
-  return AGENT_THREADS.has(entry.type ?? "") && (entry.createdBy?.type ?? "user") === "user";
+  return AGENT_THREADS.has(entry.type ?? "") && entry.createdBy?.type === "user";
 }
 const tag = z.union([z.string(), z.looseObject({ tag: z.string() }).transform((value) => value.tag)]);
 

@@ -18,4 +18,16 @@ describe("Freshdesk webhook", () => {
       freshdeskWebhook.configure({ FRESHDESK_WEBHOOK_SECRET: WEBHOOK_ENV.FRESHDESK_WEBHOOK_SECRET }),
     ).toThrow(/FRESHDESK_DOMAIN/);
   });
+
+  it.each([
+    ["without latest_private_comment_by (the tags rule, or a body written before it)", undefined],
+    ["whose latest_private_comment_by is not agent", "requester"],
+  ])("takes the private comment of a body %s for a customer's: it links nothing", (_, by) => {
+    const body = JSON.parse(webhookFixture("freshdesk"));
+    body.freshdesk_webhook.latest_private_comment_by = by;
+    const parsed = parseWebhook("freshdesk", JSON.stringify(body));
+    expect("event" in parsed && parsed.event.messages).toEqual([
+      expect.objectContaining({ text: expect.stringContaining("issues/42"), byAgent: false }),
+    ]);
+  });
 });
