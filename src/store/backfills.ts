@@ -50,27 +50,30 @@ export async function requestBackfills(
 ): Promise<void> {
   const closedSince = new Date(now.getTime() - BACKFILL_CLOSED_DAYS * 24 * 60 * 60_000);
   for (const repository of repositories) {
-    await inTransaction(prisma, async (tx) => {
-      await ensureRepository(prisma, tx, repository);
-      const fresh = {
-        state: "pending",
-        phase: "open",
-        page: 1,
-        closedSince,
-        issues: 0,
-        comments: 0,
-        links: 0,
-        attempts: 0,
-        lastError: null,
-        requestedAt: now,
-        finishedAt: null,
-      };
-      await tx.backfill.upsert({
-        where: { repositoryId: repository.id },
-        create: { repositoryId: repository.id, ...fresh },
-        update: fresh,
-      });
-    });
+    await inTransaction(
+      prisma,
+      async (tx) => {
+        const fresh = {
+          state: "pending",
+          phase: "open",
+          page: 1,
+          closedSince,
+          issues: 0,
+          comments: 0,
+          links: 0,
+          attempts: 0,
+          lastError: null,
+          requestedAt: now,
+          finishedAt: null,
+        };
+        await tx.backfill.upsert({
+          where: { repositoryId: repository.id },
+          create: { repositoryId: repository.id, ...fresh },
+          update: fresh,
+        });
+      },
+      { before: () => ensureRepository(prisma, repository) },
+    );
   }
 }
 

@@ -18,8 +18,8 @@ export async function recordConfigError(
   repository: RepositoryRef,
   error: ConfigErrorRecord,
 ): Promise<void> {
+  await ensureRepository(prisma, repository);
   await prisma.$transaction(async (tx) => {
-    await ensureRepository(prisma, tx, repository);
     const stored = await tx.configError.findUnique({
       where: { repositoryId: repository.id },
       select: { message: true, commitSha: true },

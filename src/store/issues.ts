@@ -4,6 +4,7 @@ import type { SummaryDetails } from "../domain/reopen-summary.js";
 import type { Prisma, Transaction } from "./database.js";
 import { impactDue } from "./impact.js";
 import { ensureIssue } from "./links.js";
+import { ensureRepository } from "./repositories.js";
 import { reconcileLinks } from "./mentions.js";
 import { inTransaction } from "./transactions.js";
 import type { IssueRef } from "../domain/refs.js";
@@ -46,38 +47,46 @@ export async function recordIssueClose(
   ref: IssueRef,
   close: IssueCloseEvent,
 ): Promise<IssueStateOutcome> {
-  return inTransaction(prisma, async (tx) => {
-    const issue = await ensureIssue(prisma, tx, ref);
-    const [created] = await tx.$queryRaw<{ id: number }[]>`
+  return inTransaction(
+    prisma,
+    async (tx) => {
+      const issue = await ensureIssue(tx, ref);
+      const [created] = await tx.$queryRaw<{ id: number }[]>`
       INSERT INTO "IssueClose" ("issueId", "closedAt", "reason", "reopen", "refusal", "closedBy", "note", "summary", "details", "closedTickets", "createdAt")
       VALUES (${issue.id}, ${close.closedAt}, ${close.stateReason ?? "completed"}, ${close.reopen}, ${close.refusal ?? null}, ${close.closedBy}, ${close.note}, ${close.summary}, ${close.details}, ${close.closedTickets}, ${new Date()})
       ON CONFLICT ("issueId", "closedAt") DO NOTHING RETURNING "id"`;
-    if (!created) {
-      const known = await tx.issueClose.findUniqueOrThrow({
-        where: { issueId_closedAt: { issueId: issue.id, closedAt: close.closedAt } },
-        select: { id: true },
-      });
-      return { kind: "duplicate", closeId: known.id };
-    }
-    await settleIssueState(tx, issue.id);
-    const { jobsAdded } = close.reopen
-      ? await reconcileLinks(tx, issue.id, "all", { maxLinks: close.maxLinks })
-      : { jobsAdded: 0 };
-    return { kind: "closed", closeId: Number(created.id), jobs: jobsAdded };
-  });
+      if (!created) {
+        const known = await tx.issueClose.findUniqueOrThrow({
+          where: { issueId_closedAt: { issueId: issue.id, closedAt: close.closedAt } },
+          select: { id: true },
+        });
+        return { kind: "duplicate", closeId: known.id };
+      }
+      await settleIssueState(tx, issue.id);
+      const { jobsAdded } = close.reopen
+        ? await reconcileLinks(tx, issue.id, "all", { maxLinks: close.maxLinks })
+        : { jobsAdded: 0 };
+      return { kind: "closed", closeId: Number(created.id), jobs: jobsAdded };
+    },
+    { before: () => ensureRepository(prisma, ref.repository) },
+  );
 }
 
 /** `issues.reopened`: moves the state to open only when no later close is known (GitHub's times, not processing order). */
 export async function recordIssueReopen(prisma: Prisma, ref: IssueRef, at: Date): Promise<IssueStateOutcome> {
-  return inTransaction(prisma, async (tx) => {
-    const issue = await ensureIssue(prisma, tx, ref);
-    await tx.issue.updateMany({
-      where: { id: issue.id, OR: [{ reopenedAt: null }, { reopenedAt: { lt: at } }] },
-      data: { reopenedAt: at },
-    });
-    const state = await settleIssueState(tx, issue.id);
-    return { kind: "reopened", stale: state?.state === "closed" };
-  });
+  return inTransaction(
+    prisma,
+    async (tx) => {
+      const issue = await ensureIssue(tx, ref);
+      await tx.issue.updateMany({
+        where: { id: issue.id, OR: [{ reopenedAt: null }, { reopenedAt: { lt: at } }] },
+        data: { reopenedAt: at },
+      });
+      const state = await settleIssueState(tx, issue.id);
+      return { kind: "reopened", stale: state?.state === "closed" };
+    },
+    { before: () => ensureRepository(prisma, ref.repository) },
+  );
 }
 
 async function settleIssueState(tx: Transaction, issueId: number): Promise<ReturnType<typeof issueState>> {

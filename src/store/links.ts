@@ -66,48 +66,51 @@ export async function applySourceChange(prisma: Prisma, change: SourceChange): P
     (version) => version.action === "deleted" || version.links.length > 0 || (version.previous?.length ?? 0) > 0,
   );
   if (!meaningful) return NOTHING;
-  return inTransaction(prisma, async (tx) => {
-    if (change.knownOnly) {
-      const { repository, number } = change.issue;
-      const known = await tx.source.count({
-        where: { kind: change.source.kind, key: change.source.key, issue: { repositoryId: repository.id, number } },
-      });
-      if (known === 0) return NOTHING;
-    }
-    const issue = await ensureIssue(prisma, tx, change.issue);
-    const [source] = await tx.$queryRaw<{ id: number; createdAt: Date | string | null }[]>`
+  return inTransaction(
+    prisma,
+    async (tx) => {
+      if (change.knownOnly) {
+        const { repository, number } = change.issue;
+        const known = await tx.source.count({
+          where: { kind: change.source.kind, key: change.source.key, issue: { repositoryId: repository.id, number } },
+        });
+        if (known === 0) return NOTHING;
+      }
+      const issue = await ensureIssue(tx, change.issue);
+      const [source] = await tx.$queryRaw<{ id: number; createdAt: Date | string | null }[]>`
       INSERT INTO "Source" ("issueId", "kind", "key", "createdAt") VALUES (${issue.id}, ${change.source.kind}, ${change.source.key}, ${change.createdAt})
       ON CONFLICT ("issueId", "kind", "key") DO UPDATE SET "createdAt" =
         CASE WHEN "Source"."createdAt" IS NULL OR excluded."createdAt" < "Source"."createdAt" THEN excluded."createdAt" ELSE "Source"."createdAt" END
       RETURNING "id", "createdAt"`;
-    const touched = await recordSourceVersions(
-      tx,
-      issue.id,
-      { id: Number(source!.id), createdAt: source!.createdAt },
-      versions,
-    );
-    const outcome = await reconcileLinks(tx, issue.id, touched, { maxLinks: change.maxLinks });
-    // The labels follow the links: in this transaction, so a change never lacks its label job.
-    if (outcome.changed) await markLabelsWanted(tx, [issue.id], new Date(), change.seenLabels);
-    // A link made on a closed issue (as the store or the payload has it) is no news to anyone: no note.
-    const open = issue.state !== "closed" && change.issue.state !== "closed";
-    const notesAdded =
-      change.linkNote !== undefined && open ? await requestLinkNotes(tx, issue.id, outcome.linked, change.linkNote) : 0;
-    return { ...outcome, notesAdded };
-  });
+      const touched = await recordSourceVersions(
+        tx,
+        issue.id,
+        { id: Number(source!.id), createdAt: source!.createdAt },
+        versions,
+      );
+      const outcome = await reconcileLinks(tx, issue.id, touched, { maxLinks: change.maxLinks });
+      // The labels follow the links: in this transaction, so a change never lacks its label job.
+      if (outcome.changed) await markLabelsWanted(tx, [issue.id], new Date(), change.seenLabels);
+      // A link made on a closed issue (as the store or the payload has it) is no news to anyone: no note.
+      const open = issue.state !== "closed" && change.issue.state !== "closed";
+      const notesAdded =
+        change.linkNote !== undefined && open
+          ? await requestLinkNotes(tx, issue.id, outcome.linked, change.linkNote)
+          : 0;
+      return { ...outcome, notesAdded };
+    },
+    // A text that names only known sources writes no repository (it may create nothing at all).
+    { before: change.knownOnly ? undefined : () => ensureRepository(prisma, change.issue.repository) },
+  );
 }
 
 /**
  * The issue's row, created from the payload when new. The no-op update makes RETURNING answer for an existing row
  * too, and locks the row until the transaction ends: every write to an issue's links, closes and jobs goes through
- * here first, so deliveries of one issue processed at once (by one worker's batch or by replicas) take turns.
+ * here first, so deliveries of one issue processed at once (by one worker's batch or by replicas) take turns. Its
+ * repository's row was written before the transaction (`ensureRepository`, as `inTransaction`'s `before`).
  */
-export async function ensureIssue(
-  prisma: Prisma,
-  tx: Transaction,
-  ref: IssueRef,
-): Promise<{ id: number; state: string }> {
-  await ensureRepository(prisma, tx, ref.repository);
+export async function ensureIssue(tx: Transaction, ref: IssueRef): Promise<{ id: number; state: string }> {
   const details = ref.details;
   const [issue] = await tx.$queryRaw<{ id: number; state: string }[]>`
     INSERT INTO "Issue" ("repositoryId", "number", "githubId", "nodeId", "state", "createdAt", "title", "openedAt", "titleAt")
@@ -135,25 +138,28 @@ export async function recordIssueDetails(prisma: Prisma, ref: IssueRef): Promise
 
 /** `issues.transferred`: the links follow the issue to its new repository and number. */
 export async function transferIssue(prisma: Prisma, from: IssueRef, to: IssueRef): Promise<boolean> {
-  return inTransaction(prisma, async (tx) => {
-    const issue = await tx.issue.findUnique({
-      where: { repositoryId_number: { repositoryId: from.repository.id, number: from.number } },
-    });
-    if (!issue) return false;
-    await ensureRepository(prisma, tx, to.repository);
-    // A row for the destination may exist if an event there arrived first: its links join the moved ones.
-    const arrived = await tx.issue.findUnique({
-      where: { repositoryId_number: { repositoryId: to.repository.id, number: to.number } },
-    });
-    if (arrived) await mergeIssue(tx, arrived.id, issue.id);
-    await tx.issue.update({
-      where: { id: issue.id },
-      data: { repositoryId: to.repository.id, number: to.number, githubId: to.githubId, nodeId: to.nodeId ?? null },
-    });
-    // The dashboard's counts carry the repository.
-    await tx.$executeRaw`UPDATE "Issue" SET ${impactDue(new Date())} WHERE "id" = ${issue.id}`;
-    return true;
-  });
+  return inTransaction(
+    prisma,
+    async (tx) => {
+      const issue = await tx.issue.findUnique({
+        where: { repositoryId_number: { repositoryId: from.repository.id, number: from.number } },
+      });
+      if (!issue) return false;
+      // A row for the destination may exist if an event there arrived first: its links join the moved ones.
+      const arrived = await tx.issue.findUnique({
+        where: { repositoryId_number: { repositoryId: to.repository.id, number: to.number } },
+      });
+      if (arrived) await mergeIssue(tx, arrived.id, issue.id);
+      await tx.issue.update({
+        where: { id: issue.id },
+        data: { repositoryId: to.repository.id, number: to.number, githubId: to.githubId, nodeId: to.nodeId ?? null },
+      });
+      // The dashboard's counts carry the repository.
+      await tx.$executeRaw`UPDATE "Issue" SET ${impactDue(new Date())} WHERE "id" = ${issue.id}`;
+      return true;
+    },
+    { before: () => ensureRepository(prisma, to.repository) },
+  );
 }
 
 /** Folds the row an early event made for the destination into the moved issue: its sources' versions and its closes. */

@@ -1,16 +1,16 @@
 import type { RepositoryRef } from "../domain/refs.js";
-import type { Prisma, Transaction } from "./database.js";
+import type { Prisma } from "./database.js";
 
 /**
- * Creates or refreshes a repository row (renames, installation and visibility changes arrive with any event). Rows
- * this process wrote are remembered, so the common case (same repository, same name) costs no query. A purge forgets.
- * A ref that does not state the visibility leaves the stored one as it is.
+ * Creates or refreshes a repository row (renames, installation and visibility changes arrive with any event), in a
+ * statement of its own, before the transaction that needs the row. Every delivery of a repository names the same
+ * row: written inside each delivery's transaction, it would be locked until that transaction commits, and every
+ * other delivery of the repository (in this process or another replica) would wait for it. A row that already holds
+ * these values is only read, which takes no lock. Rows this process saw committed are remembered, so the common
+ * case costs no query; they are remembered only once committed, so a concurrent delivery never inserts an issue
+ * against a repository row that is not there yet. A purge forgets.
  */
-export async function ensureRepository(
-  prisma: Prisma,
-  tx: Pick<Transaction, "repository">,
-  ref: RepositoryRef,
-): Promise<void> {
+export async function ensureRepository(prisma: Prisma, ref: RepositoryRef): Promise<void> {
   const fields = {
     installationId: ref.installationId,
     owner: ref.owner,
@@ -21,7 +21,19 @@ export async function ensureRepository(
   const signature = `${fields.installationId}:${ref.owner}/${ref.name}:${ref.private ?? "?"}`;
   const written = writtenBy(prisma);
   if (written.get(ref.id) === signature) return;
-  await tx.repository.upsert({ where: { id: ref.id }, create: { id: ref.id, ...fields }, update: fields });
+  const stored = await prisma.repository.findUnique({
+    where: { id: ref.id },
+    select: { installationId: true, owner: true, name: true, fullName: true, private: true },
+  });
+  const current =
+    stored !== null &&
+    stored.installationId === fields.installationId &&
+    stored.owner === fields.owner &&
+    stored.name === fields.name &&
+    stored.fullName === fields.fullName &&
+    (fields.private === undefined || stored.private === fields.private);
+  if (!current)
+    await prisma.repository.upsert({ where: { id: ref.id }, create: { id: ref.id, ...fields }, update: fields });
   written.set(ref.id, signature);
 }
 

@@ -8,11 +8,18 @@ const ATTEMPTS = 4;
 
 /**
  * Runs `work` in one transaction and runs it again when a concurrent writer got there first: the second run sees
- * the other's rows and converges to the same state.
+ * the other's rows and converges to the same state. `before` runs ahead of each attempt, outside the transaction:
+ * the rows every delivery shares (a repository) are written there, committed at once, so no transaction holds their
+ * lock while it does the rest of its round trips.
  */
-export async function inTransaction<T>(prisma: Prisma, work: (tx: Transaction) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  prisma: Prisma,
+  work: (tx: Transaction) => Promise<T>,
+  options: { before?: (() => Promise<void>) | undefined } = {},
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
+      await options.before?.();
       return await prisma.$transaction(work, { maxWait: 10_000, timeout: 30_000 });
     } catch (error) {
       const code = (error as { code?: unknown }).code;

@@ -1,0 +1,109 @@
+import pg from "pg";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { RecognisedLink } from "../../src/domain/link.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
+import { recordIssueClose } from "../../src/store/issues.js";
+import { applySourceChange } from "../../src/store/links.js";
+import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { issueRef } from "../support/reopen.js";
+
+const zendesk = (id: string): RecognisedLink => ({
+  provider: "zendesk",
+  account: "acme",
+  conversationId: id,
+  url: `https://acme.zendesk.com/agent/tickets/${id}`,
+});
+
+const paste = (database: Database, number: number, ticket: string) =>
+  applySourceChange(database.prisma, {
+    issue: issueRef(number),
+    source: { kind: "comment", key: String(number) },
+    event: { action: "created", version: new Date("2026-11-20T10:00:00Z") },
+    createdAt: new Date("2026-11-20T10:00:00Z"),
+    links: [zendesk(ticket)],
+  });
+
+describe.each(ENGINES)("the repository row every delivery shares, on %s", (engine) => {
+  let url: string;
+  let database: Database;
+
+  beforeEach(async () => {
+    url = await freshDatabaseUrl(engine);
+    database = await openDatabase(url, { migrate: true });
+  });
+  afterEach(async () => {
+    await database.close();
+  });
+
+  it("the first deliveries of a new repository, all at once, each store their link at the first try", async () => {
+    const results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => paste(database, i + 1, `${i + 1}`)));
+    expect(results.filter((result) => result.status === "rejected")).toEqual([]);
+    expect(await database.prisma.link.count()).toBe(12);
+    expect(await database.prisma.repository.count()).toBe(1);
+  });
+
+  it("a renamed or newly private repository is written again; an unchanged one is not", async () => {
+    await paste(database, 1, "1");
+    const renamed = issueRef(2);
+    await applySourceChange(database.prisma, {
+      issue: { ...renamed, repository: { ...renamed.repository, name: "renamed", private: true } },
+      source: { kind: "comment", key: "2" },
+      event: { action: "created", version: new Date("2026-11-20T10:00:00Z") },
+      createdAt: new Date("2026-11-20T10:00:00Z"),
+      links: [zendesk("2")],
+    });
+    expect(
+      await database.prisma.repository.findMany({ select: { name: true, fullName: true, private: true } }),
+    ).toEqual([{ name: "renamed", fullName: `${renamed.repository.owner}/renamed`.toLowerCase(), private: true }]);
+  });
+});
+
+describe("a delivery's transaction on postgresql", () => {
+  let url: string;
+  let first: Database;
+  let second: Database;
+  let locker: pg.Client;
+
+  beforeEach(async () => {
+    url = await freshDatabaseUrl("postgresql");
+    first = await openDatabase(url, { migrate: true });
+    locker = new pg.Client({ connectionString: url });
+    await locker.connect();
+  });
+  afterEach(async () => {
+    await locker.query("ROLLBACK").catch(() => {});
+    await locker.end();
+    await first.close();
+    await second?.close();
+  });
+
+  it("does not wait for another transaction that holds the repository's row", async () => {
+    await paste(first, 1, "1");
+    const { id } = (await first.prisma.repository.findFirstOrThrow({ select: { id: true } })) as { id: bigint };
+    // Another replica's transaction that wrote the repository row and has not committed yet: what every delivery's
+    // transaction did when it opened with the repository's upsert, holding the lock through all its round trips.
+    await locker.query("BEGIN");
+    await locker.query(`SELECT 1 FROM "Repository" WHERE "id" = $1 FOR NO KEY UPDATE`, [id.toString()]);
+    // A replica that has not written this repository yet (a fresh process: nothing remembered).
+    second = await openDatabase(url, { migrate: false });
+    const outcome = await Promise.race([
+      (async () => {
+        await paste(second, 2, "2");
+        await recordIssueClose(second.prisma, issueRef(2), {
+          closedAt: new Date("2026-11-21T10:00:00Z"),
+          stateReason: "completed",
+          closedBy: "octocat",
+          reopen: true,
+          note: "closed",
+          summary: true,
+          details: "private",
+          closedTickets: "follow_up",
+        });
+        return "stored";
+      })(),
+      new Promise((resolve) => setTimeout(() => resolve("waited for the lock"), 10_000)),
+    ]);
+    expect(outcome).toBe("stored");
+    expect(await second.prisma.reopenJob.count()).toBe(1);
+  });
+});
