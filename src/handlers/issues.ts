@@ -6,7 +6,9 @@ import type { HandlerDeps } from "./deps.js";
 import { describeIssue, issueRef, repositoryRef } from "./payload-refs.js";
 import type { IssueRef } from "../domain/refs.js";
 import { refusals } from "../metrics.js";
-import { roleAtLeast, textAuthor, type RepositoryRole } from "../domain/trust.js";
+import { textAuthor } from "../domain/trust.js";
+import { senderRefusal } from "./sender-permission.js";
+import { carryLinksToCanonical, releaseDuplicateLinks } from "./duplicates.js";
 import type { ClosedTickets } from "../domain/follow-up.js";
 import type { SummaryDetails } from "../domain/reopen-summary.js";
 import { issueNote } from "../domain/issue-note.js";
@@ -65,6 +67,7 @@ export async function onIssueState(
     const outcome = await recordIssueReopen(deps.prisma, ref, new Date(issue.updated_at));
     if (outcome.kind === "reopened" && outcome.stale)
       context.log.info(`${describeIssue(ref)}: reopened before its latest close; the issue stays closed`);
+    else await releaseDuplicateLinks(deps, context as Context<"issues.reopened">, ref, new Date(issue.updated_at));
     return;
   }
   // GitHub Enterprise versions without state_reason send null; GitHub's default close reason is "completed".
@@ -90,6 +93,7 @@ export async function onIssueState(
       `${describeIssue(ref)}: this close was recorded before (a redelivery); nothing new to reopen`,
     );
   }
+  if (reason === "duplicate") await carryLinksToCanonical(deps, context as Context<"issues.closed">, ref);
 }
 
 /**
@@ -120,7 +124,7 @@ async function closeSettings(
       `${describeIssue(ref)} closed as ${reason}, which is not in reopen.on (${config.reopen.on.join(", ") || "empty"}); linked conversations are not reopened`,
     );
   } else {
-    refusal = await closerRefusal(deps, context, ref, config.reopen.by);
+    refusal = await senderRefusal(deps, context, ref, config.reopen.by);
     if (refusal !== null) {
       refusals.inc({ reason: "closer_lacks_permission" });
       reopen = false;
@@ -143,26 +147,6 @@ async function closeSettings(
     closedTickets: config.reopen.closed_tickets,
     maxLinks: config.links.max_per_issue,
   };
-}
-
-/** Why the close's sender may not trigger a reopen, or null when they may. */
-async function closerRefusal(
-  deps: HandlerDeps,
-  context: Context<"issues.closed">,
-  ref: IssueRef,
-  least: RepositoryRole,
-): Promise<string | null> {
-  // Anyone able to close an issue can read the repository: no need to ask.
-  if (least === "read") return null;
-  const { sender, repository } = context.payload;
-  if (!sender) return `closed by no one GitHub names, so no one with ${least} permission (reopen.by: ${least})`;
-  // The owner of a personal repository is its admin; an organisation never closes an issue itself.
-  const role =
-    sender.id === repository.owner.id
-      ? "admin"
-      : await deps.permissions.role(context.octokit, { repository: ref.repository, login: sender.login });
-  if (roleAtLeast(role, least)) return null;
-  return `closed by ${sender.login}, whose permission on the repository is ${role}, less than reopen.by (${least})`;
 }
 
 /** `issues.transferred`: the links follow the issue. */

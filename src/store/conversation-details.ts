@@ -2,6 +2,7 @@ import type { ConversationRef } from "../providers/provider.js";
 import type { ProviderId } from "../domain/link.js";
 import type { Transaction } from "./database.js";
 import type { IssueRef } from "../domain/refs.js";
+import { ISSUE_REF_SELECT, issueRefOf } from "./issue-ref-rows.js";
 
 /**
  * What closeloop knows of a conversation, for the labels: from a helpdesk event (team and tags, when it carries them)
@@ -36,14 +37,7 @@ export async function recordConversationDetails(
       team: true,
       tags: true,
       customerHash: true,
-      issue: {
-        select: {
-          number: true,
-          githubId: true,
-          state: true,
-          repository: { select: { id: true, installationId: true, owner: true, name: true } },
-        },
-      },
+      issue: { select: ISSUE_REF_SELECT },
     },
   });
   const tags = details.tags === undefined ? undefined : JSON.stringify(details.tags);
@@ -62,13 +56,7 @@ export async function recordConversationDetails(
         : { enrichedAt: details.enrichedAt, conversationCreatedAt: details.conversationCreatedAt ?? null };
     await db.link.update({ where: { id: link.id }, data: { ...next, ...read } });
     if (!labelsChange) continue;
-    const { issue } = link;
-    changed.push({
-      repository: issue.repository,
-      number: issue.number,
-      githubId: issue.githubId ?? 0n,
-      state: issue.state === "closed" ? "closed" : "open",
-    });
+    changed.push(issueRefOf(link.issue));
   }
   return changed;
 }

@@ -11,7 +11,8 @@ import { inTransaction } from "./transactions.js";
 import { ensureRepository, forgetRepositories } from "./repositories.js";
 import type { IssueRef } from "../domain/refs.js";
 
-export type SourceKind = "body" | "comment" | "helpdesk";
+/** Where a link is carried: an issue body, a comment, a helpdesk note, or an issue closed as a duplicate of this one. */
+export type SourceKind = "body" | "comment" | "helpdesk" | "duplicate";
 
 export interface SourceChange {
   issue: IssueRef;
@@ -221,7 +222,7 @@ export interface StoredLink {
   conversationId: string;
   account: string;
   url: string;
-  /** where the URL was first posted: body | comment | helpdesk */
+  /** where the URL was first posted: body | comment | helpdesk, or duplicate (carried from a duplicate issue) */
   source: string;
   /** the sources carrying it now (none for a closed issue's link whose comment was deleted) */
   sources: { kind: string; key: string; postedAt: Date }[];
