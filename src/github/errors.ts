@@ -33,8 +33,10 @@ const DEFAULT_WAIT_MS = 60_000;
  */
 export function githubRateLimitWait(error: unknown, now = Date.now()): number | undefined {
   const graphql = graphqlErrorTypes(error);
-  if (graphql.some((type) => GRAPHQL_RATE_LIMITS.has(type)))
-    return rateLimitWait((error as { headers?: Record<string, unknown> }).headers ?? {}, now);
+  if (graphql.some((type) => GRAPHQL_RATE_LIMITS.has(type))) {
+    const shaped = error as { headers?: Record<string, unknown>; response?: { headers?: Record<string, unknown> } };
+    return rateLimitWait(shaped.headers ?? shaped.response?.headers ?? {}, now);
+  }
   const status = githubStatus(error);
   if (status !== 403 && status !== 429) return undefined;
   const headers = (error as { response?: { headers?: Record<string, unknown> } }).response?.headers ?? {};
@@ -61,10 +63,20 @@ export function githubRefused(error: unknown): boolean {
 /**
  * GitHub's GraphQL API answers 200 with an `errors` list (Octokit's GraphqlResponseError) for what REST answers with a
  * status: `NOT_FOUND`, `FORBIDDEN`, and its primary rate limit as `RATE_LIMITED` (documented) or `RATE_LIMIT` (seen).
- * The types of the errors, or none when the error is not such an answer.
+ * With throttling on (as Probot's server runs), @octokit/plugin-throttling throws a RATE_LIMITED answer itself, before
+ * @octokit/graphql sees it, as a plain Error carrying the answer as `response` ({ data: { errors }, headers }) and
+ * `data`, and no status (its wrap-request.js). Both shapes are read. The types of the errors, or none when the error
+ * is not such an answer.
  */
 export function graphqlErrorTypes(error: unknown): string[] {
-  const errors = (error as { name?: unknown; errors?: unknown } | null | undefined)?.errors;
+  const shaped = error as
+    | { errors?: unknown; status?: unknown; response?: { data?: { errors?: unknown } }; data?: { errors?: unknown } }
+    | null
+    | undefined;
+  // A REST failure has a status; its body's `errors` are validation codes, not GraphQL errors.
+  const errors =
+    shaped?.errors ??
+    (shaped?.status === undefined ? (shaped?.response?.data?.errors ?? shaped?.data?.errors) : undefined);
   if (!Array.isArray(errors)) return [];
   return errors.flatMap((entry: { type?: unknown } | null) => (typeof entry?.type === "string" ? [entry.type] : []));
 }

@@ -16,6 +16,11 @@ const graphqlFailure = (type: string, headers: Record<string, string> = {}) =>
     headers,
     errors: [{ type, message: type.toLowerCase() }],
   });
+/** Shaped as @octokit/plugin-throttling throws a RATE_LIMITED answer when throttling is on: no status, the answer in `response`. */
+const throttledGraphqlFailure = (headers: Record<string, string>) => {
+  const answer = { status: 200, headers, data: { data: null, errors: [{ type: "RATE_LIMITED", message: "limit" }] } };
+  return Object.assign(new Error("GraphQL Rate Limit Exceeded"), { response: answer, data: answer.data });
+};
 const failure = (status: number, headers: Record<string, string> = {}, message = "Not allowed") =>
   Object.assign(new Error(`HttpError: ${message}`), { status, response: { headers, data: { message } } });
 
@@ -57,6 +62,21 @@ describe("githubRateLimitWait", () => {
       30_000,
     ],
     ["GraphQL's RATE_LIMIT, no headers: a minute", graphqlFailure("RATE_LIMIT"), 60_000],
+    [
+      "GraphQL's RATE_LIMITED as the throttling plugin throws it: until its reset",
+      throttledGraphqlFailure({ "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(NOW / 1000 + 45) }),
+      45_000,
+    ],
+    [
+      "GraphQL's RATE_LIMITED as the throttling plugin throws it, no headers: a minute",
+      throttledGraphqlFailure({}),
+      60_000,
+    ],
+    [
+      "a REST 422 whose errors carry a type is no GraphQL answer",
+      Object.assign(failure(422), { response: { headers: {}, data: { errors: [{ type: "RATE_LIMITED" }] } } }),
+      undefined,
+    ],
     ["GraphQL's NOT_FOUND", graphqlFailure("NOT_FOUND"), undefined],
     ["GraphQL's FORBIDDEN", graphqlFailure("FORBIDDEN", { "x-ratelimit-remaining": "4000" }), undefined],
   ])("%s", (_, error, wait) => {
@@ -67,6 +87,7 @@ describe("githubRateLimitWait", () => {
 describe("graphqlErrorTypes", () => {
   it("reads the types of a GraphQL answer's errors, and none of anything else", () => {
     expect(graphqlErrorTypes(graphqlFailure("NOT_FOUND"))).toEqual(["NOT_FOUND"]);
+    expect(graphqlErrorTypes(throttledGraphqlFailure({}))).toEqual(["RATE_LIMITED"]);
     expect(graphqlErrorTypes(failure(404))).toEqual([]);
     expect(graphqlErrorTypes(undefined)).toEqual([]);
   });

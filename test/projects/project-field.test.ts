@@ -1,5 +1,6 @@
 import nock from "nock";
 import pino from "pino";
+import { Probot, ProbotOctokit } from "probot";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LabelSweepWorker } from "../../src/jobs/label-sweep-worker.js";
 import { LabelWorker } from "../../src/jobs/label-worker.js";
@@ -370,6 +371,35 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
     expect(row.projectItemId).toBeNull();
     expect(row.labelsWantedAt!.getTime()).toBeGreaterThanOrEqual(reset * 1000 - 1_000);
     expect(lines.some((line) => line.includes("retry in"))).toBe(true);
+  });
+
+  it("retries after GitHub's GraphQL rate limit as the server's Octokit throws it, with throttling on", async () => {
+    // Probot's throttling plugin turns a GraphQL RATE_LIMITED answer into a plain Error carrying `response` (data,
+    // headers), retries it as its onRateLimit says, then throws it: here at once, as once Probot's retries are spent.
+    const throttled = new Probot({
+      appId: 1,
+      githubToken: "test-token",
+      log: pino({ level: "silent" }),
+      Octokit: ProbotOctokit.defaults((options: Record<string, unknown>) => ({
+        ...options,
+        retry: { enabled: false },
+        throttle: { enabled: true, onRateLimit: () => false, onSecondaryRateLimit: () => false },
+      })),
+    });
+    await link(1, 101);
+    const reset = Math.ceil(Date.now() / 1000) + 120;
+    nockGraphql(
+      { errors: [{ type: "RATE_LIMITED", message: "API rate limit exceeded for installation ID 77." }] },
+      { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(reset) },
+    );
+    await new LabelWorker(
+      { ...workerDeps(), github: (id) => throttled.auth(id), engine: harness.database.engine, now: () => TEST_NOW },
+      { coalesceMs: 0 },
+    ).drain();
+    const row = await issue();
+    expect(row.projectItemId).toBeNull();
+    expect(row.labelsWantedAt!.getTime()).toBeGreaterThanOrEqual(reset * 1000 - 1_000);
+    expect(await listProjectErrors(harness.database.prisma)).toEqual([]);
   });
 
   it("records a project deleted under it once, drops its ids, and makes no call for an hour", async () => {
