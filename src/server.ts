@@ -1,4 +1,4 @@
-import { run, type ApplicationFunction } from "probot";
+import type { ApplicationFunction } from "probot";
 import { closeloopApp, handlesEvent } from "./app.js";
 import {
   dashboardClient,
@@ -24,6 +24,7 @@ import {
 import { onHelpdeskDelivery } from "./handlers/helpdesk-events.js";
 import { metricsRoute } from "./http/metrics-route.js";
 import { startServer } from "./http/probot-server.js";
+import { startSetupFlow } from "./http/setup-flow.js";
 import { acceptIntoInbox } from "./http/webhook-inbox.js";
 import { BackfillWorker } from "./jobs/backfill-worker.js";
 import { DeliveryWorker } from "./jobs/delivery-worker.js";
@@ -52,7 +53,7 @@ import type { SecretKey } from "./domain/secret-key.js";
 
 /**
  * Process entry (`npm start`): validate the environment, migrate the database under a lock, then serve webhooks;
- * without GitHub App credentials, run Probot's setup flow to register the app from app.yml.
+ * without GitHub App credentials, run the setup flow (src/http/setup-flow.tsx) to register the app from app.yml.
  */
 async function main(): Promise<void> {
   loadDotEnv();
@@ -61,10 +62,13 @@ async function main(): Promise<void> {
   const webhooks = configuredWebhooks(process.env);
   const log = await createLog(process.env);
   if (!hasAppCredentials(env)) {
-    console.log(
-      "closeloop: no GitHub App credentials (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET); starting Probot's setup flow to register the app",
-    );
-    await run(() => {}, { log });
+    // As Probot: a production deployment is given its app, it does not register one.
+    if (process.env.NODE_ENV === "production")
+      throw new EnvError(
+        "invalid environment: APP_ID: no GitHub App credentials (APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET); " +
+          "the setup flow that registers the app does not run when NODE_ENV=production",
+      );
+    await startSetupFlow({ env, source: process.env, log });
     return;
   }
   const database = await openDatabase(env.DATABASE_URL, { migrate: true });

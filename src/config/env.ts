@@ -17,6 +17,9 @@ const optionalText = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === "" ? undefined : value));
 
+/** A GitHub account's login: letters, digits and single hyphens, not at either end. */
+const GITHUB_LOGIN = /^[a-z\d](?:[a-z\d]|-(?=[a-z\d]))*$/i;
+
 export const envSchema = z
   .object({
     APP_ID: optionalText.pipe(
@@ -72,6 +75,10 @@ export const envSchema = z
         )
         .transform((url) => url.replace(/\/+$/, ""))
         .optional(),
+    ),
+    /** Probot's name: the organisation the setup flow registers the app on (a private app installs only on its owner) */
+    GH_ORG: optionalText.pipe(
+      z.string().regex(GITHUB_LOGIN, "must be an organisation's login, as in github.com/<login>").optional(),
     ),
     /** GitHub logins who may use the dashboard's operations page, comma-separated; compared ignoring case */
     CLOSELOOP_ADMINS: optionalText.pipe(
@@ -161,7 +168,7 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   throw new EnvError(`invalid environment: ${name}: ${issue.message}${shown}`);
 }
 
-/** GitHub App credentials present: serve webhooks. Absent: Probot's setup flow registers the app. */
+/** GitHub App credentials present: serve webhooks. Absent: the setup flow registers the app (src/http/setup-flow.tsx). */
 export function hasAppCredentials(env: Env): boolean {
   return env.APP_ID !== undefined;
 }

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { generateKeyPairSync } from "node:crypto";
 import type { AddressInfo } from "node:net";
 
 export interface RecordedRequest {
@@ -34,6 +35,17 @@ export interface FakeUser {
   installations: Record<number, number[]>;
 }
 
+/** An app registered through the manifest flow: on whose account, from which manifest, and what the conversion gave. */
+export interface FakeRegisteredApp {
+  id: number;
+  /** the organisation's login, or null for the signed-in person's own account */
+  organisation: string | null;
+  manifest: Record<string, any>;
+  code: string;
+  /** the credentials the conversion answered with, once it was called */
+  converted: { pem: string; webhookSecret: string; clientId: string; clientSecret: string } | null;
+}
+
 export interface FakeCheckRun {
   /** owner/repo, as the request named it */
   repository: string;
@@ -66,6 +78,8 @@ export class FakeGitHub {
   signInAs: string | null = null;
   /** the OAuth client the web flow accepts */
   oauthClient = { id: "Iv1.fake", secret: "fake-secret" };
+  /** apps registered through the manifest flow, in order (`POST [/organizations/<org>]/settings/apps/new`) */
+  readonly registeredApps: FakeRegisteredApp[] = [];
   /** GitHub's clock for the `Date` header (closeloop dates its label writes by it); the real one unless set */
   clock: () => Date = () => new Date();
   #server: Server | undefined;
@@ -93,6 +107,7 @@ export class FakeGitHub {
     this.requests.push({ method: request.method ?? "", path, body });
     response.setHeader("date", this.clock().toUTCString());
     if (this.#oauth(request.method ?? "", path, body, request.headers.authorization, response)) return;
+    if (this.#manifestFlow(request.method ?? "", path, body, response)) return;
     const token = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path);
     if (request.method === "POST" && token) {
       const expires = new Date(Date.now() + 3_600_000).toISOString();
@@ -130,6 +145,65 @@ export class FakeGitHub {
     if (this.#checkRun(request.method ?? "", path, body, response)) return;
     if (request.method === "POST" && path === "/graphql") return this.#graphql(body, response);
     sendJson(response, 404, { message: "Not Found" });
+  }
+
+  /**
+   * GitHub's manifest flow (docs.github.com, "Registering a GitHub App from a manifest"): the form post of `manifest`
+   * to `[/organizations/<org>]/settings/apps/new?state=…` registers the app there (as if the signed-in person clicked
+   * *Create*) and sends the browser to the manifest's `redirect_url` with a code and the state; `POST
+   * /app-manifests/<code>/conversions` answers the app's id, key, webhook secret and OAuth client, once per code.
+   */
+  #manifestFlow(method: string, path: string, body: string, response: ServerResponse): boolean {
+    const url = new URL(path, "http://fake");
+    const page = /^(?:\/organizations\/([^/]+))?\/settings\/apps\/new$/.exec(url.pathname);
+    if (method === "POST" && page) {
+      const manifest = JSON.parse(new URLSearchParams(body).get("manifest") ?? "null");
+      if (!manifest?.redirect_url || !manifest?.hook_attributes?.url) {
+        sendJson(response, 422, { message: "Invalid GitHub App configuration" });
+        return true;
+      }
+      const app: FakeRegisteredApp = {
+        id: 900_000 + this.registeredApps.length + 1,
+        organisation: page[1] ?? null,
+        manifest,
+        code: `manifest-code-${this.registeredApps.length + 1}`,
+        converted: null,
+      };
+      this.registeredApps.push(app);
+      const back = new URL(manifest.redirect_url);
+      back.searchParams.set("code", app.code);
+      if (url.searchParams.has("state")) back.searchParams.set("state", url.searchParams.get("state")!);
+      response.writeHead(302, { location: back.toString() }).end();
+      return true;
+    }
+    const conversion = /^\/app-manifests\/([^/]+)\/conversions$/.exec(url.pathname);
+    if (method !== "POST" || !conversion) return false;
+    const app = this.registeredApps.find((candidate) => candidate.code === conversion[1] && !candidate.converted);
+    if (app === undefined) {
+      sendJson(response, 404, { message: "Not Found" });
+      return true;
+    }
+    app.converted = {
+      pem: generateKeyPairSync("rsa", { modulusLength: 2048 })
+        .privateKey.export({ type: "pkcs1", format: "pem" })
+        .toString(),
+      webhookSecret: `whsec-${app.id}`,
+      clientId: `Iv1.app${app.id}`,
+      clientSecret: `secret-${app.id}`,
+    };
+    const slug = String(app.manifest.name).toLowerCase();
+    sendJson(response, 201, {
+      id: app.id,
+      slug,
+      name: app.manifest.name,
+      owner: { login: app.organisation ?? "octocat", type: app.organisation ? "Organization" : "User" },
+      html_url: `http://fake-github/apps/${slug}`,
+      pem: app.converted.pem,
+      webhook_secret: app.converted.webhookSecret,
+      client_id: app.converted.clientId,
+      client_secret: app.converted.clientSecret,
+    });
+    return true;
   }
 
   #graphql(body: string, response: ServerResponse): void {
