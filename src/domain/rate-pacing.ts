@@ -50,9 +50,14 @@ export interface Turn {
   ticket: number;
 }
 
-/** A 429 without a wait pauses this long; no pause is longer than the longest. */
+/** A 429 without a wait pauses this long. */
 export const DEFAULT_RATE_LIMIT_PAUSE_MS = 5_000;
-export const LONGEST_PAUSE_MS = 5 * 60_000;
+/**
+ * No pause is longer: a wait the helpdesk names (Retry-After, a reset) is honoured up to two hours, so an hourly limit
+ * (Freshdesk accounts still on per-hour limits name up to an hour) is waited out instead of retried every few minutes
+ * into more 429s; a longer one is taken for a broken header.
+ */
+export const LONGEST_PAUSE_MS = 2 * 60 * 60_000;
 /** A reset header is read in whole seconds: two resets this close apart are the same window's. */
 const SAME_RESET_MS = 1_000;
 

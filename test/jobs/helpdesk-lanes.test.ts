@@ -1,5 +1,5 @@
 import pino from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { callsInFlight, HelpdeskLanes } from "../../src/jobs/helpdesk-lanes.js";
 import { laggingLookahead, reopenLookahead } from "../../src/jobs/reopen-job.js";
 import { useFakeHelpdesks, conversation, lanesFor } from "../support/reopen.js";
@@ -89,4 +89,29 @@ describe("HelpdeskLanes: pacing by the helpdesk's headers", () => {
       expect(await writes[1]).toBe("stopped");
     },
   );
+
+  it("Freshdesk on an hourly limit: a 429's Retry-After of half an hour pauses the lane that long, not 5 minutes", async () => {
+    const fake = fakes.get("freshdesk")!;
+    fake.seed({ id: "4242" });
+    fake.http.failNext({ kind: "rate-limited", retryAfterSeconds: 1_800 });
+    const [lane] = lanesFor([fake]);
+    lanes = new HelpdeskLanes([lane!], pino({ level: "silent" }), () => undefined);
+    const ref = { account: conversation("freshdesk", 1).account, conversationId: "4242" };
+    const sentAt = Date.now();
+    await expect(lanes.send("freshdesk", "read", () => lane!.client.readConversation(ref))).rejects.toMatchObject({
+      status: 429,
+      retryAfterMs: 1_800_000,
+    });
+    expect(fake.http.requests).toHaveLength(1);
+    // The clock moved on 10 minutes (past the old 5-minute cap): still paused; past the half hour, no longer.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(sentAt + 10 * 60_000);
+      expect(lanes.paused("freshdesk")).toBe(true);
+      vi.setSystemTime(Date.now() + 25 * 60_000);
+      expect(lanes.paused("freshdesk")).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
