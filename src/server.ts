@@ -44,7 +44,7 @@ import { openDeliveryWriter } from "./store/delivery-writer.js";
 import { MigrationError } from "./store/migrations.js";
 import { RepositoryPermissions } from "./github/permissions.js";
 import { loadSecretKey, readCustomerHashKey } from "./store/secrets.js";
-import { readStatus } from "./store/status.js";
+import { readStatus } from "./operations/status.js";
 import { RepositoryAccess } from "./dashboard/access.js";
 import { CALLBACK_PATH } from "./dashboard/auth.js";
 import { dashboardApp, dashboardHandler } from "./dashboard/routes.js";

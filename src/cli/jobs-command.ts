@@ -1,9 +1,11 @@
 import { z } from "zod";
+import { countEveryKind } from "../jobs/job-kinds.js";
 import type { Database } from "../store/database.js";
 import { JOB_STATES } from "../store/helpdesk-jobs.js";
 import { listJobs } from "../store/reopen-jobs.js";
 import { parseWith, UsageError } from "./arguments.js";
 import type { Output } from "./output.js";
+import { describeKind } from "./status-command.js";
 
 export const JOBS_USAGE = `closeloop jobs [--state ${JOB_STATES.join("|")}] [--json]`;
 
@@ -60,7 +62,15 @@ export async function jobsCommand(
   }
   const what = state === undefined ? "reopen job" : `${state} reopen job`;
   out.line(`${rows.length} ${what}${rows.length === 1 ? "" : "s"}`);
-  if (rows.length === 0) return 0;
+  if (rows.length > 0) reopenTable(out, rows);
+  // Every other kind of job (the registry), by state: their rows are not reopen jobs, `closeloop status` lists them.
+  if (state === "done") return 0;
+  out.line("every kind of job:");
+  for (const kind of await countEveryKind(database.prisma)) out.line(`  ${describeKind(kind, state)}`);
+  return 0;
+}
+
+function reopenTable(out: Output, rows: JobJson[]): void {
   out.table(
     ["id", "state", "provider", "conversation", "follow-up", "issue", "attempts", "last error"],
     rows.map((row) => [
@@ -74,5 +84,4 @@ export async function jobsCommand(
       row.lastError ?? "",
     ]),
   );
-  return 0;
 }

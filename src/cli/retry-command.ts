@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Database } from "../store/database.js";
 import { retryJobs } from "../store/reopen-jobs.js";
-import { retryEveryDead } from "../store/status.js";
+import { JOB_KINDS, reviveEveryDead } from "../jobs/job-kinds.js";
 import { parseWith, UsageError } from "./arguments.js";
 import type { Output } from "./output.js";
 
@@ -13,8 +13,8 @@ const jobId = z
 
 /**
  * `closeloop retry <job-id>` / `retry --dead`: dead jobs run again, with a fresh attempt budget. A running server
- * picks them up within a second; the summary comment of their close is edited when they settle. `--dead` also
- * queues again the conversations whose reading for the labels (enrichment) died.
+ * picks them up within a second; the summary comment of their close is edited when they settle. `--dead` does so for
+ * the dead rows of every kind of job (src/jobs/job-kinds.ts): deliveries, link notes, reads, summaries, backfills.
  */
 export async function retryCommand(
   database: Database,
@@ -24,8 +24,8 @@ export async function retryCommand(
   error: (line: string) => void,
 ): Promise<number> {
   if (options.dead === args.length > 0 || args.length > 1) throw new UsageError(`usage: ${RETRY_USAGE}`);
-  const which = options.dead ? { dead: true as const } : { id: parseWith(jobId, args[0], "retry") };
-  if ("id" in which) {
+  if (!options.dead) {
+    const which = { id: parseWith(jobId, args[0], "retry") };
     const outcome = await retryJobs(database.prisma, which);
     if ("problem" in outcome) {
       error(`closeloop: ${outcome.problem}`);
@@ -35,16 +35,14 @@ export async function retryCommand(
     else out.line(`job ${which.id} queued again; a running server picks it up`);
     return 0;
   }
-  const outcome = await retryEveryDead(database.prisma);
-  const { linkNotes, enrichment } = outcome;
+  const outcome = await reviveEveryDead(database.prisma);
   if (options.json) out.json(outcome);
-  else if (outcome.retried + linkNotes + enrichment === 0) out.line("no dead jobs");
+  else if (outcome.retried === 0) out.line("no dead jobs");
   else {
-    const parts = [];
-    if (outcome.retried > 0) parts.push(`${outcome.retried} dead job${outcome.retried === 1 ? "" : "s"}`);
-    if (linkNotes > 0) parts.push(`${linkNotes} link note${linkNotes === 1 ? "" : "s"}`);
-    if (enrichment > 0) parts.push(`${enrichment} conversation read${enrichment === 1 ? "" : "s"} for labels`);
-    out.line(`${parts.join(" and ")} queued again; a running server picks them up`);
+    const parts = JOB_KINDS.filter((kind) => (outcome.kinds[kind.id] ?? 0) > 0).map(
+      (kind) => `${kind.title} ${outcome.kinds[kind.id]}`,
+    );
+    out.line(`queued again: ${parts.join(", ")}; a running server picks them up`);
   }
   return 0;
 }

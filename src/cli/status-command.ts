@@ -1,4 +1,5 @@
-import { readStatus, type QueueJson, type StatusJson } from "../store/status.js";
+import { readStatus, type QueueJson, type StatusJson } from "../operations/status.js";
+import type { KindCounts } from "../jobs/job-kinds.js";
 import type { Database } from "../store/database.js";
 import type { Output } from "./output.js";
 
@@ -25,6 +26,7 @@ export async function statusCommand(
     `providers   ${providers.map((p) => `${p.id} ${p.problem ? `(ERROR: ${p.problem})` : p.enabled ? "enabled" : "off"}${p.webhook ? " + webhook" : ""}`).join(", ")}`,
   );
   out.line(`links       ${status.links} on ${status.issues} issues`);
+  for (const [i, kind] of status.jobs.entries()) out.line(`${i === 0 ? "jobs" : ""}`.padEnd(12) + describeKind(kind));
   out.line(`webhooks    ${status.deliveries.waiting} waiting in the inbox, ${status.deliveries.dead.length} dead`);
   for (const dead of status.deliveries.dead)
     out.line(`            dead ${dead.id} (${dead.event}, ${dead.attempts} attempts): ${dead.error}`);
@@ -68,6 +70,12 @@ export async function statusCommand(
   for (const error of status.projectErrors)
     out.line(`project     ${error.repository}: cannot keep the project field: ${error.message} (seen ${error.seenAt})`);
   return healthy ? 0 : 1;
+}
+
+/** A kind of job's rows by state (all of them, or one state): `closeloop status` and `closeloop jobs`. */
+export function describeKind(kind: KindCounts, state?: "pending" | "running" | "dead"): string {
+  const states = state === undefined ? (["pending", "running", "dead"] as const) : [state];
+  return `${kind.title}: ${states.map((one) => `${kind[one]} ${one}`).join(", ")}`;
 }
 
 function describeSweep(sweep: StatusJson["sweep"]): string {

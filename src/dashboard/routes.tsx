@@ -5,7 +5,8 @@ import { bodyLimit } from "hono/body-limit";
 import { reportsPerDay } from "../domain/impact.js";
 import { findIssueView, findRepositoryId, listRecentCloses } from "../store/dashboard.js";
 import { retryJobs } from "../store/reopen-jobs.js";
-import { retryEveryDead, type StatusJson } from "../store/status.js";
+import { reviveEveryDead } from "../jobs/job-kinds.js";
+import type { StatusJson } from "../operations/status.js";
 import { ImpactQueryError, impactCsv, impactJson, parseImpactQuery, rankIssues, type ImpactQuery } from "./impact.js";
 import { requireViewer, signInRoutes, type DashboardDeps, type DashboardEnv, type Viewer } from "./auth.js";
 import { ClosedPage } from "./views/closed.js";
@@ -153,8 +154,7 @@ export function dashboardApp(deps: DashboardAppDeps): Hono<DashboardEnv> {
     const job = (await c.req.parseBody()).job;
     let notice: RetryNotice;
     if (job === "dead") {
-      const outcome = await retryEveryDead(deps.prisma, now());
-      notice = { retried: outcome.retried + outcome.enrichment };
+      notice = { retried: (await reviveEveryDead(deps.prisma, now())).retried };
     } else if (typeof job === "string" && /^[1-9]\d{0,9}$/.test(job)) {
       notice = await retryJobs(deps.prisma, { id: Number(job) }, now());
     } else {

@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import { PROVIDERS } from "../domain/link.js";
-import { JOB_KINDS } from "../jobs/job-kinds.js";
+import { countEveryKind } from "../jobs/job-kinds.js";
 import { countInbox, countLinksByProvider, countReopenJobsByProvider } from "../store/counts.js";
 import type { Prisma } from "../store/database.js";
 import { JOB_STATES } from "../store/helpdesk-jobs.js";
-import { countJobs } from "../store/lease.js";
 import { readSweep } from "../store/sweep-schedule.js";
 import { registry } from "../metrics.js";
 
@@ -75,11 +74,9 @@ export function metricsRoute(prisma: Prisma, log: { warn(object: object, message
     labelNames: ["kind", "state"] as const,
     registers: [stored],
     collect: collecting("jobs", async () => {
-      const now = new Date();
-      const counts = await Promise.all(JOB_KINDS.map((kind) => countJobs(prisma, kind.table, now)));
-      for (const [i, kind] of JOB_KINDS.entries())
+      for (const counts of await countEveryKind(prisma))
         for (const state of ["pending", "running", "dead"] as const)
-          kinds.set({ kind: kind.id, state }, counts[i]![state]);
+          kinds.set({ kind: counts.kind, state }, counts[state]);
     }),
   });
 

@@ -3,7 +3,8 @@ import { BACKFILLS } from "../store/backfills.js";
 import { DELIVERIES } from "../store/deliveries.js";
 import { ENRICH_JOBS, LINK_NOTES, REOPEN_JOBS } from "../store/helpdesk-jobs.js";
 import { LABEL_JOBS } from "../store/label-jobs.js";
-import type { LeasedTable } from "../store/lease.js";
+import type { Prisma } from "../store/database.js";
+import { countJobs, reviveDead, type JobCounts, type LeasedTable } from "../store/lease.js";
 import { SUMMARIES } from "../store/reopen-jobs.js";
 import { SWEEPS } from "../store/sweep-schedule.js";
 
@@ -28,3 +29,36 @@ export const JOB_KINDS: readonly JobKind[] = [
   { id: "backfill", title: "backfills", table: BACKFILLS },
   { id: "sweep", title: "decay sweep", table: SWEEPS },
 ];
+
+/** A kind's rows by state, as `closeloop status` and the operations page show them. */
+export interface KindCounts extends JobCounts {
+  kind: QueueName;
+  title: string;
+  /** `closeloop retry --dead` runs its dead rows again */
+  retriable: boolean;
+}
+
+/** Every kind's rows by state, in the registry's order. */
+export async function countEveryKind(prisma: Prisma, now = new Date()): Promise<KindCounts[]> {
+  const counts = await Promise.all(JOB_KINDS.map((kind) => countJobs(prisma, kind.table, now)));
+  return JOB_KINDS.map((kind, i) => ({
+    kind: kind.id,
+    title: kind.title,
+    ...counts[i]!,
+    retriable: kind.table.revive !== null,
+  }));
+}
+
+/**
+ * `closeloop retry --dead` and the operations page's "Retry every dead job": the dead rows of every kind run again
+ * with a fresh attempt budget. Returns how many, in all and by kind.
+ */
+export async function reviveEveryDead(
+  prisma: Prisma,
+  now = new Date(),
+): Promise<{ retried: number; kinds: Partial<Record<QueueName, number>> }> {
+  const kinds: Partial<Record<QueueName, number>> = {};
+  for (const kind of JOB_KINDS)
+    if (kind.table.revive !== null) kinds[kind.id] = await reviveDead(prisma, kind.table, now);
+  return { retried: Object.values(kinds).reduce((sum, n) => sum + n, 0), kinds };
+}

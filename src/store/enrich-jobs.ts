@@ -136,15 +136,6 @@ export async function purgeUnlinkedEnrichment(db: Transaction): Promise<number> 
   return db.$executeRaw`DELETE FROM "EnrichJob" WHERE "state" IN ('done', 'dead') AND ${unlinked}`;
 }
 
-/** `closeloop retry --dead`: dead reads run again (after a long helpdesk outage, say), with a fresh attempt budget. */
-export async function retryDeadEnrichment(prisma: Prisma, now = new Date()): Promise<number> {
-  const { count } = await prisma.enrichJob.updateMany({
-    where: { state: "dead" },
-    data: { state: "pending", attempts: 0, nextAttemptAt: now, finishedAt: null, lockedBy: null, lockedUntil: null },
-  });
-  return count;
-}
-
 /** `closeloop status`: enrichment jobs per provider and state. */
 export async function enrichmentBacklog(prisma: Prisma): Promise<ProviderQueue[]> {
   const groups = await prisma.enrichJob.groupBy({ by: ["provider", "state"], _count: { _all: true } });

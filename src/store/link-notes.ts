@@ -110,15 +110,6 @@ export async function skipStaleLinkNote(
   return null;
 }
 
-/** `closeloop retry --dead`: dead link notes are queued again, with a fresh attempt budget. */
-export async function retryDeadLinkNotes(prisma: Prisma, now = new Date()): Promise<number> {
-  const { count } = await prisma.linkNote.updateMany({
-    where: { state: "dead" },
-    data: { state: "pending", attempts: 0, nextAttemptAt: now, finishedAt: null, lockedBy: null, lockedUntil: null },
-  });
-  return count;
-}
-
 export interface DeadLinkNote {
   id: number;
   provider: string;

@@ -286,14 +286,11 @@ export async function listJobs(
 export type RetryOutcome = { retried: number } | { problem: string };
 
 /**
- * `closeloop retry`: dead jobs (or one job that is dead, or pending and waiting for its next attempt) run again now,
- * with a fresh attempt budget. A running job is left alone; a done job has nothing left to do.
+ * `closeloop retry <job-id>`: one job that is dead, or pending and waiting for its next attempt, runs again now, with
+ * a fresh attempt budget. A running job is left alone; a done job has nothing left to do. (`retry --dead` is every
+ * kind's: src/jobs/job-kinds.ts.)
  */
-export async function retryJobs(
-  prisma: Prisma,
-  which: { id: number } | { dead: true },
-  now = new Date(),
-): Promise<RetryOutcome> {
+export async function retryJobs(prisma: Prisma, which: { id: number }, now = new Date()): Promise<RetryOutcome> {
   const data = {
     state: "pending",
     attempts: 0,
@@ -302,10 +299,6 @@ export async function retryJobs(
     lockedBy: null,
     lockedUntil: null,
   };
-  if ("dead" in which) {
-    const { count } = await prisma.reopenJob.updateMany({ where: { state: "dead" }, data });
-    return { retried: count };
-  }
   const job = await prisma.reopenJob.findUnique({ where: { id: which.id }, select: { state: true } });
   if (job === null) return { problem: `no job ${which.id}` };
   if (job.state === "done") return { problem: `job ${which.id} is done; nothing to retry` };

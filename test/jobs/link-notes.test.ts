@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { PROVIDERS, type ProviderId, type RecognisedLink } from "../../src/domain/link.js";
 import type { ReopenWorkerOptions } from "../../src/jobs/reopen-worker.js";
 import { LINK_NOTES, ofProvider } from "../../src/store/helpdesk-jobs.js";
-import { claimLeases } from "../../src/store/lease.js";
-import { linkNoteBacklog, retryDeadLinkNotes } from "../../src/store/link-notes.js";
+import { claimLeases, reviveDead } from "../../src/store/lease.js";
+import { linkNoteBacklog } from "../../src/store/link-notes.js";
 import { applySourceChange } from "../../src/store/links.js";
 import { recordIssueClose } from "../../src/store/issues.js";
 import { ENGINES } from "../support/databases.js";
@@ -179,7 +179,7 @@ describe.each(ENGINES)("link notes in the helpdesk lanes on %s, against the fake
     expect(backlog.dead[0]!.lastError).toContain("404");
 
     await worker.stop();
-    expect(await retryDeadLinkNotes(bench.database.prisma)).toBe(1);
+    expect(await reviveDead(bench.database.prisma, LINK_NOTES)).toBe(1);
     startWorker(["freshdesk"]);
     await waitFor(async () => (await notes()).every((row) => row.state === "done"), 10_000, "the retried note");
     expect(fake("freshdesk").conversation(gone!.conversationId)!.notes).toHaveLength(1);

@@ -1,11 +1,14 @@
-import type { StatusJson } from "../../store/status.js";
+import type { StatusJson } from "../../operations/status.js";
 import { providerName } from "../../providers/registry.js";
 import { Layout, type HeaderViewer } from "./layout.js";
 
 /** A result of a retry to show above the status: how many jobs went back to the queue, or why none did. */
 export type RetryNotice = { retried: number } | { problem: string } | null;
 
-/** What `closeloop status` shows, as tables, with a retry button per dead job and one for all of them. */
+/**
+ * What `closeloop status` shows, as tables: every kind of background work by state (the job-kind registry), with one
+ * button retrying the dead of every kind, and a retry button per dead reopen job.
+ */
 export function OpsPage(props: { viewer: HeaderViewer; status: StatusJson; notice: RetryNotice }) {
   const { status } = props;
   const iso = (at: string | null) => (at === null ? "—" : `${at.slice(0, 10)} ${at.slice(11, 19)} UTC`);
@@ -68,6 +71,45 @@ export function OpsPage(props: { viewer: HeaderViewer; status: StatusJson; notic
           </tr>
         </tbody>
       </table>
+
+      <h2 id="jobs">Background work</h2>
+      <table aria-labelledby="jobs">
+        <thead>
+          <tr>
+            <th scope="col">Work</th>
+            <th scope="col" class="num">
+              Pending
+            </th>
+            <th scope="col" class="num">
+              Running
+            </th>
+            <th scope="col" class="num">
+              Dead
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {status.jobs.map((kind) => (
+            <tr>
+              <th scope="row">{kind.title}</th>
+              <td class="num">{kind.pending}</td>
+              <td class="num">{kind.running}</td>
+              <td class="num">{kind.dead}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {status.jobs.some((kind) => kind.retriable && kind.dead > 0) && (
+        <form method="post" action="/closeloop/ops/retry">
+          <input type="hidden" name="_csrf" value={props.viewer.csrf} />
+          <input type="hidden" name="job" value="dead" />
+          <p>
+            <button type="submit" class="primary">
+              Retry every dead job
+            </button>
+          </p>
+        </form>
+      )}
 
       <h2 id="queues">Helpdesk queues</h2>
       <table aria-labelledby="queues">
@@ -152,15 +194,6 @@ export function OpsPage(props: { viewer: HeaderViewer; status: StatusJson; notic
               ))}
             </tbody>
           </table>
-          <form method="post" action="/closeloop/ops/retry">
-            <input type="hidden" name="_csrf" value={props.viewer.csrf} />
-            <input type="hidden" name="job" value="dead" />
-            <p>
-              <button type="submit" class="primary">
-                Retry every dead job
-              </button>
-            </p>
-          </form>
         </>
       )}
 

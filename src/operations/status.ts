@@ -1,20 +1,20 @@
 import { PROVIDERS } from "../domain/link.js";
 import { configuredWebhooks } from "../http/helpdesk-webhooks.js";
+import { countEveryKind, type KindCounts } from "../jobs/job-kinds.js";
 import { enabledProviders } from "../providers/registry.js";
-import { backfillSummary } from "./backfills.js";
-import { checkReadiness, type Database } from "./database.js";
-import { listConfigErrors } from "./config-errors.js";
-import { listLabelErrors } from "./labels.js";
-import { linkNoteBacklog, retryDeadLinkNotes } from "./link-notes.js";
-import { listProjectErrors } from "./project-fields.js";
-import { migrationStatus } from "./migrations.js";
-import { deliveryBacklog } from "./deliveries.js";
-import { enrichmentBacklog, retryDeadEnrichment } from "./enrich-jobs.js";
-import type { ProviderQueue } from "./helpdesk-jobs.js";
-import { jobBacklog, retryJobs } from "./reopen-jobs.js";
-import type { Prisma } from "./database.js";
-import { refusedCloses } from "./issues.js";
-import { readSweep } from "./sweep-schedule.js";
+import { backfillSummary } from "../store/backfills.js";
+import { checkReadiness, type Database } from "../store/database.js";
+import { listConfigErrors } from "../store/config-errors.js";
+import { listLabelErrors } from "../store/labels.js";
+import { linkNoteBacklog } from "../store/link-notes.js";
+import { listProjectErrors } from "../store/project-fields.js";
+import { migrationStatus } from "../store/migrations.js";
+import { deliveryBacklog } from "../store/deliveries.js";
+import { enrichmentBacklog } from "../store/enrich-jobs.js";
+import type { ProviderQueue } from "../store/helpdesk-jobs.js";
+import { jobBacklog } from "../store/reopen-jobs.js";
+import { refusedCloses } from "../store/issues.js";
+import { readSweep } from "../store/sweep-schedule.js";
 
 export interface StatusJson {
   database: { engine: string; url: string; ready: boolean; reason?: string };
@@ -23,6 +23,8 @@ export interface StatusJson {
   providers: { id: string; enabled: boolean; webhook: boolean; problem?: string }[];
   links: number;
   issues: number;
+  /** every kind of background work (src/jobs/job-kinds.ts), by state, in the registry's order */
+  jobs: KindCounts[];
   /** webhook deliveries stored but not yet processed, and the ones that failed too often */
   deliveries: {
     waiting: number;
@@ -105,6 +107,7 @@ export async function readStatus(
   const configErrors = readiness.ready ? await listConfigErrors(database.prisma) : [];
   const labelErrors = readiness.ready ? await listLabelErrors(database.prisma) : [];
   const projectErrors = readiness.ready ? await listProjectErrors(database.prisma) : [];
+  const jobKinds = readiness.ready ? await countEveryKind(database.prisma) : [];
   const backlog = readiness.ready ? await deliveryBacklog(database.prisma) : { waiting: 0, dead: [] };
   const jobs = readiness.ready ? await jobBacklog(database.prisma) : { providers: [], dead: [] };
   const refused = readiness.ready ? await refusedCloses(database.prisma) : { count: 0, latest: [] };
@@ -125,6 +128,7 @@ export async function readStatus(
     providers,
     links: counts[0]!,
     issues: counts[1]!,
+    jobs: jobKinds,
     deliveries: {
       waiting: backlog.waiting,
       dead: backlog.dead.map((d) => ({
@@ -219,21 +223,4 @@ function providerStatus(env: Record<string, string | undefined>): StatusJson["pr
 
 function prefix(id: string): string {
   return `${id.toUpperCase()}_`;
-}
-
-/**
- * `closeloop retry --dead` and the operations page's "Retry every dead job": every dead reopen job runs again with a
- * fresh attempt budget, and every dead link note and conversation read for the labels is queued again.
- */
-export async function retryEveryDead(
-  prisma: Prisma,
-  now = new Date(),
-): Promise<{ retried: number; linkNotes: number; enrichment: number }> {
-  const outcome = await retryJobs(prisma, { dead: true }, now);
-  const retried = "retried" in outcome ? outcome.retried : 0;
-  return {
-    retried,
-    linkNotes: await retryDeadLinkNotes(prisma, now),
-    enrichment: await retryDeadEnrichment(prisma, now),
-  };
 }

@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { QUEUES } from "../../src/config/queues.js";
+import { JOB_KINDS } from "../../src/jobs/job-kinds.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
+import { countJobs, reviveDead } from "../../src/store/lease.js";
+import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+
+describe("the job-kind registry", () => {
+  it("declares each kind once, with its QUEUES entry, and every QUEUES entry has its kind", () => {
+    const ids = JOB_KINDS.map((kind) => kind.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(Object.keys(QUEUES).sort());
+  });
+
+  it.each(JOB_KINDS.map((kind) => [kind.id, kind] as const))(
+    "%s is complete: a title, its table's lease, its backlog and its dead",
+    (_id, kind) => {
+      expect(kind.title.trim()).not.toBe("");
+      expect(new Set(JOB_KINDS.map((other) => other.title)).size).toBe(JOB_KINDS.length);
+      for (const field of ["table", "key", "lockedBy", "lockedUntil", "kind"] as const)
+        expect(kind.table[field], field).toMatch(/^[A-Za-z][\w ]*$/);
+      // A kind that gives up on rows must say how one is revived, and one that never does has nothing to revive.
+      expect(kind.table.revive === null, "dead and revive go together").toBe(kind.table.dead === null);
+    },
+  );
+});
+
+describe.each(ENGINES)("every kind's backlog and retry queries on %s", (engine) => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  // Written once for every kind: a fragment naming a column its table lacks fails here, on both engines.
+  it.each(JOB_KINDS.map((kind) => [kind.id, kind] as const))("%s runs on an empty database", async (_id, kind) => {
+    expect(await countJobs(database.prisma, kind.table)).toEqual({ pending: 0, running: 0, dead: 0 });
+    expect(await reviveDead(database.prisma, kind.table)).toBe(0);
+  });
+});
