@@ -5,6 +5,7 @@ import { runP3, runP3r, runZendeskClose } from "./reopen.js";
 import { runP4P5 } from "./labels.js";
 import { runLabelBurst } from "./label-burst.js";
 import { runP6 } from "./impact.js";
+import { runP8 } from "./replicas.js";
 
 // `npm run bench`: every target (P1–P6, README Development) that exists so far, as figures and ratios, in one run.
 // BENCH_ONLY=p2,p4 runs only the sections named (p4 and p5 are one section); all of them by default.
@@ -78,6 +79,13 @@ if (runs("p6")) {
   }
 }
 
+if (runs("p8"))
+  await runP8(root, {
+    deliveries: Number(process.env.BENCH_P8_DELIVERIES ?? 300),
+    repositories: Number(process.env.BENCH_P8_REPOSITORIES ?? 1),
+  });
+
+// Last: P2 loads nock, which patches http and fetch for the rest of the process.
 if (runs("p2", "p4", "p5")) {
   const postgres = await startPostgres();
   try {

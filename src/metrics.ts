@@ -29,6 +29,15 @@ export const providerRateLimited = new Counter({
   registers: [registry],
 });
 
+/** Counted by the delivery worker: how the work of the inbox divides between replicas, and failures to alert on. */
+export const deliveriesProcessed = new Counter({
+  name: "closeloop_deliveries_processed_total",
+  help: "Stored webhook deliveries this process ran the handlers of, by outcome (done: handled and removed from the inbox; retry: failed, tried again later; dead: failed too often, kept for closeloop status)",
+  labelNames: ["outcome"] as const,
+  registers: [registry],
+});
+for (const outcome of ["done", "retry", "dead"]) deliveriesProcessed.inc({ outcome }, 0);
+
 /** The fixed reasons closeloop refuses input from someone it does not trust to drive the helpdesk (README, Public repositories). */
 export const REFUSAL_REASONS = ["untrusted_author", "closer_lacks_permission", "customer_message"] as const;
 

@@ -10,6 +10,7 @@ import {
   storedDelivery,
   type StoredDelivery,
 } from "../store/deliveries.js";
+import { deliveriesProcessed } from "../metrics.js";
 import { errorSummary } from "./error-summary.js";
 import { LeaseHolder } from "./lease-holder.js";
 import { decideRetry } from "./retry-policy.js";
@@ -154,6 +155,7 @@ export class DeliveryWorker {
     try {
       await this.dispatch(delivery);
       await this.#leases.delete(delivery.id);
+      deliveriesProcessed.inc({ outcome: "done" });
     } catch (error) {
       const reason = errorSummary(error);
       const what = `delivery ${delivery.id} (${delivery.name})`;
@@ -162,9 +164,11 @@ export class DeliveryWorker {
       if (decision.retry) {
         this.log.warn(context, `${what} failed; retry in ${Math.round(decision.delayMs / 1000)}s: ${reason}`);
         await this.#leases.settle(delivery.id, deliveryFailed(reason, { retryAt: decision.at }));
+        deliveriesProcessed.inc({ outcome: "retry" });
       } else {
         this.log.error(context, `${what} failed ${delivery.attempts} times; kept as dead: ${reason}`);
         await this.#leases.settle(delivery.id, deliveryFailed(reason, { dead: new Date() }));
+        deliveriesProcessed.inc({ outcome: "dead" });
       }
     }
   }

@@ -15,6 +15,7 @@ import { openDatabase, type Database } from "../../src/store/database.js";
 import { Prisma as Sql } from "../../src/store/generated/sqlite/client.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { waitFor } from "../support/wait.js";
+import { deliveriesProcessed } from "../../src/metrics.js";
 
 const log = pino({ level: "silent" });
 const delivery = (id: string) => ({ id, name: "issue_comment", payload: JSON.stringify({ action: "created", n: id }) });
@@ -112,9 +113,11 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
     await storeDeliveries([delivery("a"), delivery("b")]);
     const handled: string[] = [];
     const worker = new DeliveryWorker(database.prisma, engine, async (d) => void handled.push(d.id), log);
+    const done = await processedCount("done");
     expect(await worker.drain()).toBe(2);
     expect(handled.sort()).toEqual(["a", "b"]);
     expect(await database.prisma.delivery.count()).toBe(0);
+    expect((await processedCount("done")) - done).toBe(2);
   });
 
   it("waits while a burst of webhooks arrives, then processes all of it, lanes in parallel", async () => {
@@ -178,6 +181,7 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
       throw new Error(`handler broke on ${d.id}`);
     };
     const worker = new DeliveryWorker(database.prisma, engine, failing, log, { maxAttempts: 2 });
+    const [retries, deaths] = [await processedCount("retry"), await processedCount("dead")];
     await worker.drain();
     const retried = await database.prisma.delivery.findUniqueOrThrow({ where: { id: "bad" } });
     expect(retried).toMatchObject({ attempts: 1, lastError: "handler broke on bad", deadAt: null });
@@ -191,6 +195,7 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
     expect(backlog.dead).toEqual([
       { id: "bad", name: "issue_comment", attempts: 2, lastError: "handler broke on bad", deadAt: expect.any(Date) },
     ]);
+    expect([(await processedCount("retry")) - retries, (await processedCount("dead")) - deaths]).toEqual([1, 1]);
   });
 
   it("purges dead deliveries 30 days after they died (they hold comment text) and keeps younger ones", async () => {
@@ -227,3 +232,9 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
     expect((await database.prisma.delivery.findMany({ select: { id: true } })).map((row) => row.id)).toEqual(["young"]);
   });
 });
+
+/** closeloop_deliveries_processed_total{outcome}, as /metrics shows it (one registry for the whole test file). */
+async function processedCount(outcome: string): Promise<number> {
+  const { values } = await deliveriesProcessed.get();
+  return values.find((value) => value.labels.outcome === outcome)?.value ?? 0;
+}
