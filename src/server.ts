@@ -31,6 +31,7 @@ import { DeliveryWorker } from "./jobs/delivery-worker.js";
 import { LabelSweepWorker } from "./jobs/label-sweep-worker.js";
 import type { InstallationLabelDeps } from "./labels/installation-labels.js";
 import { LabelWorker } from "./jobs/label-worker.js";
+import { HeartbeatWorker } from "./jobs/heartbeat-worker.js";
 import { ImpactWorker } from "./jobs/impact-worker.js";
 import { helpdeskLanes } from "./jobs/helpdesk-lanes.js";
 import { ReopenWorker } from "./jobs/reopen-worker.js";
@@ -187,7 +188,9 @@ function serve(
     sweep.start();
     const impact = new ImpactWorker(database.prisma, app.log);
     impact.start();
-    onWorkers([worker, reopen, labelJobs, backfills, sweep, impact]);
+    const heartbeat = new HeartbeatWorker(database.prisma, app.log);
+    heartbeat.start();
+    onWorkers([worker, reopen, labelJobs, backfills, sweep, impact, heartbeat]);
     options.addHandler(healthRoutes(database, app.log));
     options.addHandler(metricsRoute(database.prisma, app.log));
     options.addHandler(helpdeskWebhookRoutes(webhooks, (delivery) => inbox.store(delivery), app.log));

@@ -3,7 +3,10 @@ import type { KindCounts } from "../jobs/job-kinds.js";
 import type { Database } from "../store/database.js";
 import type { Output } from "./output.js";
 
-/** `closeloop status`: exit 0 when the database is ready and every provider's settings are valid. */
+/**
+ * `closeloop status`: exit 0 when the database is ready, every provider's settings are valid, the GitHub App is
+ * configured in this environment and a server was seen lately.
+ */
 export async function statusCommand(
   database: Database,
   json: boolean,
@@ -16,6 +19,11 @@ export async function statusCommand(
     out.json(status);
     return healthy ? 0 : 1;
   }
+  const { github, server } = status;
+  out.line(`github      ${github.problem ? `NOT CONFIGURED: ${github.problem}` : `app ${github.appId} configured`}`);
+  out.line(
+    `server      ${server.problem ? `NOT SEEN: ${server.problem}` : `${server.running} running, last seen ${server.lastSeenAt} on ${server.host}`}`,
+  );
   out.line(
     `database    ${database.target.display}: ${status.database.ready ? "ready" : `NOT READY: ${status.database.reason}`}`,
   );

@@ -15,9 +15,14 @@ import type { ProviderQueue } from "../store/helpdesk-jobs.js";
 import { jobBacklog } from "../store/reopen-jobs.js";
 import { refusedCloses } from "../store/issues.js";
 import { readSweep } from "../store/sweep-schedule.js";
+import { HEARTBEAT_STALE_MS, readHeartbeats } from "../store/heartbeats.js";
 
 export interface StatusJson {
   database: { engine: string; url: string; ready: boolean; reason?: string };
+  /** the GitHub App's credentials in this environment (`APP_ID`, `PRIVATE_KEY` or `PRIVATE_KEY_PATH`, `WEBHOOK_SECRET`) */
+  github: { configured: boolean; appId: string | null; problem?: string };
+  /** server processes' heartbeats in this database: the latest, and how many were seen within the last 90 s */
+  server: { running: number; lastSeenAt: string | null; host: string | null; problem?: string };
   migrations: { applied: string[]; pending: string[]; problem?: string };
   /** `enabled`: API credentials set (reopen, enrichment); `webhook`: its webhook secret set (links made in the helpdesk) */
   providers: { id: string; enabled: boolean; webhook: boolean; problem?: string }[];
@@ -117,7 +122,11 @@ export async function readStatus(
   const backfills = readiness.ready
     ? await backfillSummary(database.prisma)
     : { pending: 0, running: 0, done: 0, failed: 0, failures: [] };
+  const github = githubAppStatus(env);
+  const server = serverStatus(readiness.ready ? await readHeartbeats(database.prisma, new Date()) : null);
   const status: StatusJson = {
+    github,
+    server,
     database: {
       engine: database.engine,
       url: database.target.display.replace(/^\S+ /, ""),
@@ -194,7 +203,9 @@ export async function readStatus(
     labelErrors: labelErrors.map((error) => ({ ...error, seenAt: error.seenAt.toISOString() })),
     projectErrors: projectErrors.map((error) => ({ ...error, seenAt: error.seenAt.toISOString() })),
   };
-  return { status, healthy: readiness.ready && providers.every((provider) => !provider.problem) };
+  const healthy =
+    readiness.ready && providers.every((provider) => !provider.problem) && !github.problem && !server.problem;
+  return { status, healthy };
 }
 
 /** A provider's jobs (reopen, link notes or enrichment) in `status --json`: `queued` counts the running ones too. */
@@ -223,4 +234,31 @@ function providerStatus(env: Record<string, string | undefined>): StatusJson["pr
 
 function prefix(id: string): string {
   return `${id.toUpperCase()}_`;
+}
+
+/** Whether this environment has the GitHub App's credentials: without them no server can serve webhooks. */
+function githubAppStatus(env: Record<string, string | undefined>): StatusJson["github"] {
+  const set = (name: string) => (env[name]?.trim() ?? "") !== "";
+  const missing = [
+    ...(set("APP_ID") ? [] : ["APP_ID"]),
+    ...(set("PRIVATE_KEY") || set("PRIVATE_KEY_PATH") ? [] : ["PRIVATE_KEY (or PRIVATE_KEY_PATH)"]),
+    ...(set("WEBHOOK_SECRET") ? [] : ["WEBHOOK_SECRET"]),
+  ];
+  if (missing.length === 0) return { configured: true, appId: env.APP_ID!.trim() };
+  return {
+    configured: false,
+    appId: null,
+    problem: `the GitHub App is not configured: ${missing.join(", ")} not set (npm start without them runs the setup flow that registers the app)`,
+  };
+}
+
+function serverStatus(heartbeats: Awaited<ReturnType<typeof readHeartbeats>> | null): StatusJson["server"] {
+  const lastSeenAt = heartbeats?.lastSeenAt?.toISOString() ?? null;
+  const server = { running: heartbeats?.running ?? 0, lastSeenAt, host: heartbeats?.host ?? null };
+  if (server.running > 0) return server;
+  const seen = lastSeenAt ? `last seen ${lastSeenAt} on ${server.host}` : "never seen";
+  return {
+    ...server,
+    problem: `no closeloop server seen in the last ${HEARTBEAT_STALE_MS / 1000} s (${seen}): webhooks wait in GitHub and nothing is reopened; start one against this DATABASE_URL`,
+  };
 }

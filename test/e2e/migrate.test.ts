@@ -22,7 +22,9 @@ describe.each(ENGINES)("`closeloop migrate` on %s", (engine) => {
     expect(runs.filter((run) => run.stdout.includes("up to date"))).toHaveLength(2);
 
     const status = await runCliProcess(["status", "--json"], { DATABASE_URL: url });
-    expect(status.code).toBe(0);
+    // Migrated, but no GitHub App in this environment and no server started: status says so and exits 1.
+    expect(status.code).toBe(1);
+    expect(JSON.parse(status.stdout)).toMatchObject({ github: { configured: false }, server: { running: 0 } });
     expect(JSON.parse(status.stdout).migrations).toEqual({
       applied: readMigrationFiles(engine).map((file) => file.name),
       pending: [],
