@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseRemindAfter } from "../domain/answers.js";
 import { AUTHOR_ASSOCIATIONS, REPOSITORY_ROLES } from "../domain/trust.js";
 
 /**
@@ -65,6 +66,19 @@ const noteTemplate = (placeholders: readonly string[]) =>
       }
     });
 
+const remindAfter = z
+  .union([z.string(), z.literal(false)], { error: 'must be "off" or a duration such as "24h"' })
+  .transform((value, ctx) => {
+    // `false` means off too, as a person may well write it.
+    const parsed = parseRemindAfter(value === false ? "off" : value);
+    if (parsed !== null && typeof parsed === "object") {
+      ctx.addIssue({ code: "custom", message: parsed.error });
+      return z.NEVER;
+    }
+    return parsed;
+  })
+  .nullable();
+
 /** A GitHub Project (v2) address: an organisation's or a user's project, by number. */
 export const PROJECT_URL =
   /^https:\/\/[^/\s]+\/(orgs|users)\/([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/projects\/([1-9][0-9]{0,9})\/?$/;
@@ -106,6 +120,11 @@ export const repoConfigSchema = z
          * skip records the reopen as failed
          */
         closed_tickets: z.enum(["follow_up", "skip"], { error: 'must be "follow_up" or "skip"' }).default("follow_up"),
+        /**
+         * "off", or how long after a reopen with no agent answer one more internal note reminds the agents ("24h",
+         * "90m", "3d"); read as seconds, null for off (docs/answers.md)
+         */
+        remind_after: remindAfter.default(null),
         note: noteTemplate(NOTE_PLACEHOLDERS).default(
           "The GitHub issue {url} linked to this conversation was closed ({reason}). Follow up with the customer.",
         ),

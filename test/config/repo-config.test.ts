@@ -13,6 +13,7 @@ describe("parseRepoConfig", () => {
         on: ["completed", "not_planned"],
         by: "triage",
         closed_tickets: "follow_up",
+        remind_after: null,
         note: "The GitHub issue {url} linked to this conversation was closed ({reason}). Follow up with the customer.",
       },
       comment: { summary: true, details: "private" },
@@ -155,6 +156,12 @@ describe("parseRepoConfig", () => {
       { reopen: { closed_tickets: "reopen" } },
       '.github/closeloop.yml: reopen.closed_tickets: must be "follow_up" or "skip"',
     ],
+    [
+      { reopen: { remind_after: "tomorrow" } },
+      '.github/closeloop.yml: reopen.remind_after: must be "off" or a duration such as "90m", "24h" or "3d"',
+    ],
+    [{ reopen: { remind_after: "5m" } }, ".github/closeloop.yml: reopen.remind_after: must be at least 10 minutes"],
+    [{ reopen: { remind_after: 24 } }, '.github/closeloop.yml: reopen.remind_after: must be "off" or a duration'],
     [{ notify: { linked: "no" } }, ".github/closeloop.yml: notify.linked: must be true or false"],
     [
       { notify: { note: "Linked ({reason})" } },
@@ -176,6 +183,19 @@ describe("parseRepoConfig", () => {
     ["just text", ".github/closeloop.yml: must be a YAML mapping of settings"],
   ])("rejects %j: %s", (raw, message) => {
     expect(() => parseRepoConfig(raw)).toThrow(message);
+  });
+});
+
+describe("reopen.remind_after", () => {
+  it.each([
+    ["24h", 86_400],
+    ["90m", 5_400],
+    ["3d", 259_200],
+    [" 36H ", 129_600],
+    ["off", null],
+    [false, null],
+  ])("reads %j as %j seconds", (value, seconds) => {
+    expect(parseRepoConfig({ reopen: { remind_after: value } }).reopen.remind_after).toBe(seconds);
   });
 });
 
