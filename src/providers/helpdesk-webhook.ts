@@ -40,6 +40,22 @@ export interface HelpdeskEvent {
   tags?: string[];
   /** when the helpdesk says the event happened (ISO 8601) */
   occurredAt: string;
+  /**
+   * Times (ISO 8601) of public replies agents wrote to the customer that the event shows: what answers a reopened
+   * customer (docs/answers.md). Never a note, a customer's message or a bot's; absent when there are none.
+   */
+  agentReplies?: string[];
+  /** the conversation was resolved, closed or archived, at this time (ISO 8601); absent when the event says not */
+  closedAt?: string;
+}
+
+/** The answer fields of an event, present only when the event carries them (so events without stay as they were). */
+export function answerFields(agentReplies: readonly (string | undefined)[], closedAt: string | undefined) {
+  const replies = agentReplies.filter((at): at is string => at !== undefined);
+  return {
+    ...(replies.length === 0 ? {} : { agentReplies: replies }),
+    ...(closedAt === undefined ? {} : { closedAt }),
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  answerFields,
   bodyHash,
   header,
   secretMatches,
@@ -42,6 +43,10 @@ const bodySchema = z.looseObject({
     ticket_group_name: z.string().nullish(),
     triggered_event: z.string().nullish(),
     latest_private_comment_by: z.string().nullish(),
+    // Written by the operator in the rules README.md prescribes: "agent_reply" in the rule that runs when an agent
+    // sends a reply, and "{{ticket.status}}" in the one that runs when the status changes.
+    closeloop_event: z.string().nullish(),
+    ticket_status: z.string().nullish(),
   }),
 });
 
@@ -97,6 +102,11 @@ export const freshdeskWebhook: HelpdeskWebhook<FreshdeskWebhookSettings> = {
         : (Array.isArray(ticket.ticket_tags) ? ticket.ticket_tags : ticket.ticket_tags.split(","))
             .map((tag) => tag.trim())
             .filter(Boolean);
+    // The body cannot say who wrote the public comment, so only a rule that runs on an agent's reply (its performer
+    // Agent, its event "Reply is sent") says an agent answered. Resolved and Closed end the conversation.
+    const reply = ticket.closeloop_event?.trim().toLowerCase() === "agent_reply" ? at : undefined;
+    const status = ticket.ticket_status?.trim().toLowerCase();
+    const closedAt = status === "resolved" || status === "closed" ? at : undefined;
     return {
       event: {
         provider: "freshdesk",
@@ -108,6 +118,7 @@ export const freshdeskWebhook: HelpdeskWebhook<FreshdeskWebhookSettings> = {
         ...(ticket.ticket_group_name === undefined ? {} : { team: ticket.ticket_group_name?.trim() || null }),
         ...(tags === undefined ? {} : { tags }),
         occurredAt: at,
+        ...answerFields([reply], closedAt),
       },
     };
   },

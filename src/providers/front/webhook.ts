@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  answerFields,
   bodyHash,
   header,
   hmacMatches,
@@ -110,7 +111,11 @@ export const frontWebhook: HelpdeskWebhook = {
       }
     }
     const tags = event.conversation?.tags?.map((tag) => tag.name);
-    if (messages.length === 0 && tags === undefined) return { ignore: `${parsed.data.type} carries no text or tags` };
+    // An answer is a message a teammate sent (`outbound`, `out_reply`: is_inbound false); a comment is internal. A
+    // conversation is done when archived (https://dev.frontapp.com/reference/events: `archive`).
+    const reply = target === "message" && messages[0]?.byAgent === true ? messages[0].at : undefined;
+    const answers = answerFields([reply], event.type === "archive" ? occurredAt : undefined);
+    if (messages.length === 0 && tags === undefined && Object.keys(answers).length === 0) return { ignore: `${parsed.data.type} carries no text or tags` };
     return {
       event: {
         provider: "front",
@@ -121,6 +126,7 @@ export const frontWebhook: HelpdeskWebhook = {
         // The team of a Front conversation is its inbox, which the event does not name: only an API call (readConversation) does.
         ...(tags === undefined ? {} : { tags }),
         occurredAt,
+        ...answers,
       },
     };
   },

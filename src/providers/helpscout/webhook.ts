@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  answerFields,
   bodyHash,
   header,
   hmacMatches,
@@ -27,6 +28,7 @@ const thread = z.looseObject({
 // user (a teammate); a "customer" thread by the customer. createdBy.type says "user" or "customer". A thread that does
 // not say it was created by a user is a customer's: links fail closed.
 const AGENT_THREADS = new Set(["note", "message"]);
+const REPLY_THREADS = new Set(["message", "reply"]);
 
 function byAgent(entry: z.infer<typeof thread>): boolean {
   return AGENT_THREADS.has(entry.type ?? "") && entry.createdBy?.type === "user";
@@ -36,6 +38,8 @@ const tag = z.union([z.string(), z.looseObject({ tag: z.string() }).transform((v
 const conversationSchema = z.looseObject({
   id: z.number(),
   number: z.number().nullish(),
+  status: z.string().nullish(),
+  closedAt: z.string().nullish(),
   createdAt: z.string().nullish(),
   modifiedAt: z.string().nullish(),
   userModifiedAt: z.string().nullish(),
@@ -55,6 +59,7 @@ const READ_EVENTS = new Set([
   "convo.tags",
   "convo.moved",
   "convo.assigned",
+  "convo.status",
 ]);
 
 /** Where Help Scout sends the signature (above); redacted from the logs through the definition. */
@@ -89,6 +94,13 @@ export const helpscoutWebhook: HelpdeskWebhook = {
       .map((entry) => ({ text: entry.body!, at: isoTime(entry.createdAt) ?? occurredAt, byAgent: byAgent(entry) }));
     const tags = conversation.tags ?? undefined;
     const team = conversation.mailbox?.name ?? undefined;
+    // An answer is a reply thread by a user (an agent): "message" in the webhook object, "reply" in Mailbox API 2.0;
+    // a note is internal, a "customer" thread the customer's. The body holds every thread, old ones too: the watch
+    // takes the first after its reopen. `status: "closed"` is a closed conversation.
+    const agentReplies = threads
+      .filter((entry) => REPLY_THREADS.has(entry.type ?? "") && (entry.createdBy?.type ?? "user") === "user")
+      .map((entry) => isoTime(entry.createdAt) ?? occurredAt);
+    const closedAt = conversation.status === "closed" ? (isoTime(conversation.closedAt) ?? occurredAt) : undefined;
     const number = conversation.number === null || conversation.number === undefined ? "" : `${conversation.number}/`;
     return {
       event: {
@@ -101,6 +113,7 @@ export const helpscoutWebhook: HelpdeskWebhook = {
         ...(team === undefined ? {} : { team }),
         ...(tags === undefined ? {} : { tags }),
         occurredAt,
+        ...answerFields(agentReplies, closedAt),
       },
     };
   },

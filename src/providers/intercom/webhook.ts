@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  answerFields,
   header,
   hmacMatches,
   isoTime,
@@ -45,6 +46,7 @@ const notificationSchema = z.looseObject({
           type: z.string().nullish(),
           id: id.nullish(),
           created_at: z.number().nullish(),
+          state: z.string().nullish(),
           source: z.looseObject({ body: z.string().nullish(), author }).nullish(),
           tags: z.looseObject({ tags: z.array(z.looseObject({ name: z.string() })).default([]) }).nullish(),
           conversation_parts: z
@@ -69,6 +71,7 @@ const notificationSchema = z.looseObject({
 
 // Topics whose item is a conversation and that can carry new text or tags.
 const ADMIN_STARTED = "conversation.admin.single.created";
+const CLOSED = "conversation.admin.closed";
 const FIRST_MESSAGE_TOPICS = new Set(["conversation.user.created", ADMIN_STARTED]);
 
 // https://developers.intercom.com/building-apps/docs/rest-apis: one inbox host per hosting region.
@@ -131,7 +134,21 @@ export const intercomWebhook: HelpdeskWebhook<IntercomWebhookSettings> = {
         });
     }
     const tags = item.tags ? item.tags.tags.map((tag) => tag.name) : undefined;
-    if (messages.length === 0 && tags === undefined)
+    // An answer is a teammate's public reply: part_type "comment" by an admin (a note is "note"; a customer's part is
+    // by a user or lead; Fin and workflows are "bot"). A close is a "close" part, or the topic's closed state.
+    const parts = item.conversation_parts?.conversation_parts ?? [];
+    const agentReplies = parts
+      .filter((part) => part.part_type === "comment" && part.author?.type === "admin")
+      .map((part) => isoTime(part.created_at) ?? occurredAt);
+    const closePart = parts.find((part) => part.part_type === "close");
+    const closedAt =
+      closePart !== undefined
+        ? (isoTime(closePart.created_at) ?? occurredAt)
+        : notification.topic === CLOSED || item.state === "closed"
+          ? occurredAt
+          : undefined;
+    const answers = answerFields(agentReplies, closedAt);
+    if (messages.length === 0 && tags === undefined && Object.keys(answers).length === 0)
       return { ignore: `topic ${notification.topic} carries no text or tags` };
     return {
       event: {
@@ -143,6 +160,7 @@ export const intercomWebhook: HelpdeskWebhook<IntercomWebhookSettings> = {
         // Intercom names the team only by id (team_assignee_id); its name needs an API call (readConversation), not made for a webhook.
         ...(tags === undefined ? {} : { tags }),
         occurredAt,
+        ...answers,
       },
     };
   },

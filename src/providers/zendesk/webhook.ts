@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  answerFields,
   header,
   hmacMatches,
   isoTime,
@@ -40,9 +41,12 @@ const eventSchema = z.looseObject({
       comment: z
         .looseObject({
           body: z.string().nullish(),
+          is_public: z.boolean().nullish(),
           author: z.looseObject({ is_staff: z.boolean().nullish() }).nullish(),
         })
         .nullish(),
+      // ticket.status_changed: { current: "SOLVED", previous: "OPEN" }
+      current: z.unknown().optional(),
     })
     .nullish(),
 });
@@ -50,6 +54,9 @@ const eventSchema = z.looseObject({
 const COMMENT_ADDED = "zen:event-type:ticket.comment_added";
 const TAGS_CHANGED = "zen:event-type:ticket.tags_changed";
 const TICKET_CREATED = "zen:event-type:ticket.created";
+const STATUS_CHANGED = "zen:event-type:ticket.status_changed";
+/** Ticket statuses that end the conversation (https://support.zendesk.com/hc/en-us/articles/4408821259930). */
+const DONE_STATUSES = new Set(["solved", "closed"]);
 
 /** Where Zendesk sends the signature (above); redacted from the logs through the definition. */
 export const ZENDESK_SIGNATURE_HEADER = "x-zendesk-webhook-signature";
@@ -98,9 +105,16 @@ export const zendeskWebhook: HelpdeskWebhook<ZendeskWebhookSettings> = {
       });
     } else if (event.type === TICKET_CREATED && event.detail?.description)
       messages.push({ text: event.detail.description, at: occurredAt, byAgent: false });
-    else if (event.type !== TAGS_CHANGED) return { ignore: `${event.type} is not read` };
+    else if (event.type !== TAGS_CHANGED && event.type !== STATUS_CHANGED)
+      return { ignore: `${event.type} is not read` };
     const tags = event.detail?.tags ?? undefined;
-    if (messages.length === 0 && tags === undefined) return { ignore: `${event.type} carries no text or tags` };
+    // An answer is a public comment by staff (is_public and author.is_staff); a private one is an internal note.
+    const comment = event.type === COMMENT_ADDED ? event.event?.comment : undefined;
+    const reply = comment?.is_public === true && comment.author?.is_staff === true ? occurredAt : undefined;
+    const status = event.type === STATUS_CHANGED ? event.event?.current : undefined;
+    const done = typeof status === "string" && DONE_STATUSES.has(status.toLowerCase());
+    const answers = answerFields([reply], done ? occurredAt : undefined);
+    if (messages.length === 0 && tags === undefined && Object.keys(answers).length === 0) return { ignore: `${event.type} carries no text or tags` };
     return {
       event: {
         provider: "zendesk",
@@ -111,6 +125,7 @@ export const zendeskWebhook: HelpdeskWebhook<ZendeskWebhookSettings> = {
         // The group is named by id only (group_id); its name needs an API call (readConversation), not made for a webhook.
         ...(tags === undefined ? {} : { tags }),
         occurredAt,
+        ...answers,
       },
     };
   },
