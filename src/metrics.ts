@@ -57,6 +57,24 @@ export const sweepDuration = new Histogram({
   registers: [registry],
 });
 
+/**
+ * From a reopen to the first agent's public reply to the customer (docs/answers.md), per helpdesk: observed when
+ * closeloop learns the answer (a webhook or a read), by the replica that learned it.
+ */
+export const timeToAnswer = new Histogram({
+  name: "closeloop_time_to_answer_seconds",
+  help: "Time from closeloop reopening a conversation to an agent's first public reply to the customer",
+  labelNames: ["provider"] as const,
+  buckets: [600, 1_800, 3_600, 4 * 3_600, 8 * 3_600, 86_400, 2 * 86_400, 3 * 86_400, 7 * 86_400, 14 * 86_400],
+  registers: [registry],
+});
+
+/** Answers learned by a webhook or a read: each answered one is observed in timeToAnswer. */
+export function observeAnswers(answers: readonly { provider: string; outcome: string; seconds: number }[]): void {
+  for (const answer of answers)
+    if (answer.outcome === "answered") timeToAnswer.observe({ provider: answer.provider }, answer.seconds);
+}
+
 /** One helpdesk API call, timed from `startedAt` (performance.now()); status undefined when no response came. */
 export function observeProviderCall(
   provider: string,

@@ -132,6 +132,9 @@ function serve(
       dryRun: env.CLOSELOOP_DRY_RUN,
       appId: Number(env.APP_ID),
       leaseMs: env.CLOSELOOP_REOPEN_LEASE_SECONDS * 1000,
+      // Answers after a reopen come by webhook where one is set up; the other helpdesks are read (docs/answers.md).
+      webhooks: new Set(webhooks.keys()),
+      issueUrl: (owner, repo, number) => `${githubWebUrl(env)}/${owner}/${repo}/issues/${number}`,
       enrichment: {
         // Customer ids are stored only as HMACs under a key of their own, derived from the secret key (docs/labels.md).
         customerKey: keys.customerKey,

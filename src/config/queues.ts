@@ -24,6 +24,8 @@ export const QUEUES = {
   linkNote: { leaseMs: 30_000, maxAttempts: 15, backoffBaseMs: 2_000, backoffMaxMs: 15 * 60_000 },
   /** a linked conversation's details, for the labels */
   enrichment: { leaseMs: 30_000, maxAttempts: 15, backoffBaseMs: 2_000, backoffMaxMs: 15 * 60_000 },
+  /** a reopened conversation's reads for its answer, and its reminder (docs/answers.md) */
+  answer: { leaseMs: 30_000, maxAttempts: 15, backoffBaseMs: 2_000, backoffMaxMs: 15 * 60_000 },
   /** the summary comment on a closed issue */
   summary: { leaseMs: 30_000, maxAttempts: 8, backoffBaseMs: 5_000, backoffMaxMs: 10 * 60_000 },
   /** an issue's labels, after its links or their details changed; given up, the issue is left to the decay sweep */

@@ -1,7 +1,8 @@
 import type { RecognisedLink } from "../domain/link.js";
 import { MAX_ISSUES_PER_EVENT, mentionedIssues, type IssueMention } from "../domain/mentioned-issues.js";
 import { isOwnNote } from "../domain/own-notes.js";
-import { refusals } from "../metrics.js";
+import { observeAnswers, refusals } from "../metrics.js";
+import { recordActivity } from "../store/answers.js";
 import { githubStatus } from "../github/errors.js";
 import { recogniseIssueUrls } from "../domain/recognise-issue-urls.js";
 import { linkKey } from "../domain/mentions.js";
@@ -41,6 +42,7 @@ export async function onHelpdeskDelivery(deps: HelpdeskEventDeps, delivery: Stor
     return;
   }
   const link: RecognisedLink = { provider: event.provider, ...match };
+  await recordAnswers(deps, link, event, where);
   // Links come only from what agents write (README, Links made in the helpdesk): a customer who names an issue URL
   // links nothing. The event's team and tags are still read below: they are the helpdesk's, not the customer's.
   const byAgents = event.messages.filter((message) => message.byAgent === true);
@@ -82,6 +84,30 @@ export async function onHelpdeskDelivery(deps: HelpdeskEventDeps, delivery: Stor
   // label job, off the delivery path.
   await markIssuesLabelsWanted(deps.prisma, details, new Date());
   if (changed.length + details.length > 0) await deps.labelsWanted?.();
+}
+
+/**
+ * An agent's public reply or a close, for the conversations closeloop reopened (docs/answers.md): only what the
+ * provider's parser read as an agent's reply counts, never a customer's message or a note.
+ */
+async function recordAnswers(
+  deps: HelpdeskEventDeps,
+  link: RecognisedLink,
+  event: HelpdeskEvent,
+  where: string,
+): Promise<void> {
+  if (event.agentReplies === undefined && event.closedAt === undefined) return;
+  const activity = {
+    agentReplies: (event.agentReplies ?? []).map((at) => new Date(at)),
+    closedAt: event.closedAt === undefined ? null : new Date(event.closedAt),
+  };
+  const recorded = await recordActivity(deps.prisma, link, activity, "webhook");
+  observeAnswers(recorded);
+  for (const answer of recorded)
+    deps.log.info(
+      { provider: link.provider, conversationId: link.conversationId, outcome: answer.outcome },
+      `${where}: ${answer.outcome === "answered" ? "an agent answered" : "closed without an answer"} ${Math.round(answer.seconds / 60)} minute(s) after closeloop reopened it`,
+    );
 }
 
 /** The messages less closeloop's own reopen and link notes: those name the issue's URL, but no person linked anything. */

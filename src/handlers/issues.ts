@@ -113,6 +113,7 @@ async function closeSettings(
   summary: boolean;
   details: SummaryDetails;
   closedTickets: ClosedTickets;
+  remindAfterSeconds: number | null;
   maxLinks: number;
 }> {
   const config = await deps.configs.get(ref.repository, (file) => context.config(file));
@@ -145,6 +146,7 @@ async function closeSettings(
     summary: config.comment.summary,
     details: config.comment.details,
     closedTickets: config.reopen.closed_tickets,
+    remindAfterSeconds: config.reopen.remind_after,
     maxLinks: config.links.max_per_issue,
   };
 }

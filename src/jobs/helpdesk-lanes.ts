@@ -45,12 +45,13 @@ export function callsInFlight(callsPerSecond: number): number {
  * What a call does, which sets its turn within a lane and the budgets it draws on: a reopen finishes a job already half
  * done, then reopen notes, then link notes, then reads. Link notes go before reads: a rep reads a note now, while a read
  * only refines labels (and the decay sweep applies them anyway); a backfill's thousands of reads must not hold up the
- * notes of links made today. Every kind but a read is a write.
+ * notes of links made today. A reminder that nobody answered a reopened customer (docs/answers.md) is a note like a
+ * link note, and as rare as a reopen. Every kind but a read is a write.
  */
-export type CallKind = "reopen" | "note" | "linkNote" | "read";
+export type CallKind = "reopen" | "note" | "linkNote" | "reminder" | "read";
 
 /** Call priorities within a lane, by kind (above). */
-export const PRIORITY: Record<CallKind, number> = { reopen: 2, note: 1, linkNote: 0, read: -1 };
+export const PRIORITY: Record<CallKind, number> = { reopen: 2, note: 1, linkNote: 0, reminder: 0, read: -1 };
 
 interface LaneState {
   lane: HelpdeskLane;

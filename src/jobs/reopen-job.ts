@@ -3,7 +3,13 @@ import type { QueueSettings } from "../config/queues.js";
 import { followUpKey } from "../domain/follow-up.js";
 import { HelpdeskError } from "../providers/helpdesk-http.js";
 import type { Prisma } from "../store/database.js";
+import { READ_AFTER_MS } from "../domain/answers.js";
+import { helpdeskUrl } from "../domain/conversation-links.js";
+import { watchAnswer } from "../store/answers.js";
+import type { Prisma as Sql } from "../store/generated/sqlite/client.js";
 import { REOPEN_JOBS } from "../store/helpdesk-jobs.js";
+import { updateLeased } from "../store/lease.js";
+import { inTransaction } from "../store/transactions.js";
 import type { Merged } from "../providers/provider.js";
 import { recordMerge } from "../store/conversation-aliases.js";
 import {
@@ -55,6 +61,37 @@ export function reopenJobs(
     read: (ids, owner) => readClaimedJobs(prisma, ids, owner),
     async run(job, context) {
       const { lane, leases } = context;
+      /**
+       * Ends the job with `set` and, the conversation being reopened (or a follow-up made in its place), starts
+       * watching for its answer in the same transaction (docs/answers.md). A dry run reopened nothing to watch.
+       */
+      const reopened = async (set: Sql.Sql, conversationId: string): Promise<boolean> => {
+        if (options.dryRun) return leases.settle(job.id, set);
+        const reopenedAt = new Date();
+        const watch = {
+          reopenJobId: job.id,
+          closeId: job.closeId,
+          provider: job.provider,
+          account: job.account,
+          conversationId,
+          // A follow-up or a merge's survivor: the address that opens it, built from its id.
+          url: conversationId === job.conversationId ? job.url : helpdeskUrl({ ...job, conversationId }),
+          reopenedAt,
+          remindAfterSeconds: job.remindAfterSeconds,
+        };
+        const settled = await leases.writing(
+          job.id,
+          () =>
+            inTransaction(prisma, async (tx) => {
+              if (!(await updateLeased(tx, REOPEN_JOBS, leases.owner, job.id, set))) return false;
+              await watchAnswer(tx, watch, new Date(reopenedAt.getTime() + READ_AFTER_MS[0]));
+              return true;
+            }),
+          (written) => written,
+        );
+        if (!settled) leases.lost(job.id);
+        return settled;
+      };
       const { client } = lane;
       let ref = { account: job.account, conversationId: job.conversationId };
       let what = `${lane.name} conversation ${job.conversationId}`;
@@ -87,7 +124,7 @@ export function reopenJobs(
             `add a note to and reopen ${what}${orFollowUp}: ${JSON.stringify(job.note)}`,
             () => client.addNoteAndReopen!(ref, job.note, { retry: job.attempts > 1 }),
           );
-          if (!(await leases.settle(job.id, noteAndReopenDone()))) return;
+          if (!(await reopened(noteAndReopenDone(), ref.conversationId))) return;
         } else {
           if (!job.noteDone) {
             const noted = await call(context, "note", `add a note to ${what}: ${JSON.stringify(job.note)}`, () =>
@@ -97,14 +134,14 @@ export function reopenJobs(
             await follow(noted);
           }
           await follow(await call(context, "reopen", `reopen ${what}`, () => client.reopen(ref)));
-          if (!(await leases.settle(job.id, jobDone()))) return;
+          if (!(await reopened(jobDone(), ref.conversationId))) return;
         }
       } catch (error) {
         // skip (or a helpdesk without follow-ups): the closed conversation is a permanent failure, as it says.
         if (!(error instanceof HelpdeskError && error.closed && followsUp)) throw error;
         const key = followUpKey(job);
         const followUpId = await context.send("reopen", () => client.createFollowUp!(ref, job.note, key));
-        if (!(await leases.settle(job.id, followUpDone(followUpId)))) return;
+        if (!(await reopened(followUpDone(followUpId), followUpId))) return;
         log.info(
           { ...fields, followUpId },
           `reopen: ${what} is closed for good; created follow-up ${followUpId} carrying the note (job ${job.id})`,

@@ -1,11 +1,12 @@
 import type { Logger } from "probot";
 import { queueSettings } from "../config/queues.js";
-import { PROVIDERS } from "../domain/link.js";
+import { PROVIDERS, type ProviderId } from "../domain/link.js";
 import { NOT_CONFIGURED } from "../domain/failure-category.js";
 import { providers } from "../providers/registry.js";
 import type { Engine } from "../store/database-url.js";
 import type { Prisma } from "../store/database.js";
 import { killUnrunnableJobs, markSummaryDue } from "../store/reopen-jobs.js";
+import { answerJobs } from "./answer-job.js";
 import { enrichmentJobs, type Enrichment } from "./enrichment-job.js";
 import { HelpdeskJobs } from "./helpdesk-jobs.js";
 import { HelpdeskLanes, type HelpdeskLane } from "./helpdesk-lanes.js";
@@ -43,6 +44,13 @@ export interface ReopenWorkerOptions {
   enrichment?: Enrichment;
   /** where the helpdesk budgets' paces are kept: by default shared through the database on PostgreSQL, in memory on SQLite */
   paces?: PaceKeeper;
+  /**
+   * helpdesks whose webhooks closeloop receives (their secret is set): their answers after a reopen come by webhook;
+   * the others are read (docs/answers.md)
+   */
+  webhooks?: ReadonlySet<ProviderId>;
+  /** an issue's address on GitHub (GHE_HOST's, or github.com), for reminder notes */
+  issueUrl?: (owner: string, repo: string, number: number) => string;
 }
 
 /**
@@ -94,8 +102,23 @@ export class ReopenWorker {
       log,
       wake,
     );
+    const answers = new HelpdeskJobs(
+      answerJobs(prisma, log, {
+        settings: queueSettings("answer", options),
+        lookaheadSeconds,
+        dryRun,
+        webhooks: options.webhooks ?? new Set(),
+        issueUrl: options.issueUrl ?? ((owner, repo, number) => `https://github.com/${owner}/${repo}/issues/${number}`),
+      }),
+      this.#lanes,
+      prisma,
+      engine,
+      this.owner,
+      log,
+      wake,
+    );
     // Claimed in this order each round, so a lane's queue gets its reopen calls before the notes and reads behind them.
-    this.#kinds = [reopen, notes];
+    this.#kinds = [reopen, notes, answers];
     if (options.enrichment !== undefined) {
       const kind = enrichmentJobs(prisma, log, options.enrichment, {
         settings: queueSettings("enrichment", options),
@@ -118,7 +141,9 @@ export class ReopenWorker {
         // Every third of the shortest lease held: each kind keeps two renewals of margin.
         leaseMs: Math.min(
           summary.leaseMs,
-          ...(["reopen", "linkNote", "enrichment"] as const).map((name) => queueSettings(name, options).leaseMs),
+          ...(["reopen", "linkNote", "enrichment", "answer"] as const).map(
+            (name) => queueSettings(name, options).leaseMs,
+          ),
         ),
         renew: async () => {
           for (const kind of this.#kinds) await kind.renew();

@@ -68,9 +68,10 @@ export function readApiUrl(provider: ProviderId, env: Env, variable: string, fal
 }
 
 /** base + path, keeping any path prefix of the base; each id in the path must already be encoded. */
-export function apiUrl(base: URL, path: string): URL {
+export function apiUrl(base: URL, path: string, query: Record<string, string> = {}): URL {
   const url = new URL(base.href);
   url.pathname = `${base.pathname.replace(/\/+$/, "")}${path}`;
+  for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
   return url;
 }
 

@@ -1,3 +1,4 @@
+import type { ConversationActivity } from "../domain/answers.js";
 import type { ProviderId, UrlMatcher } from "../domain/link.js";
 import type { HelpdeskWebhook } from "./helpdesk-webhook.js";
 
@@ -48,6 +49,13 @@ export interface HelpdeskClient {
    */
   createFollowUp?(ref: ConversationRef, body: string, key: string): Promise<string>;
   readConversation(ref: ConversationRef): Promise<ConversationDetails>;
+  /**
+   * Optional: reads whether an agent answered the customer since `since` (docs/answers.md): the times of agents'
+   * public replies after it (never notes, never the customer's messages), and whether the conversation is now
+   * resolved or closed (with the time, when the helpdesk gives it; else the time of the read). Used for helpdesks
+   * whose webhooks are not set up; a provider without it is learned from webhooks alone.
+   */
+  readAnswer?(ref: ConversationRef, since: Date): Promise<ConversationActivity>;
 }
 
 /** How fast the worker may call a provider until its rate-limit headers say otherwise. */

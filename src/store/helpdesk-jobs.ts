@@ -7,7 +7,7 @@ import type { LeasedTable } from "./lease.js";
  * `lockedUntil`, `nextAttemptAt`, `lastError`, `lastStatus`, `updatedAt`, `finishedAt` and `provider`, so they share
  * their lease (src/store/lease.ts) and their outcomes.
  */
-function helpdeskJobTable(kind: string, table: "ReopenJob" | "EnrichJob" | "LinkNote"): LeasedTable {
+function helpdeskJobTable(kind: string, table: "ReopenJob" | "EnrichJob" | "LinkNote" | "AnswerWatch"): LeasedTable {
   return {
     kind,
     table,
@@ -29,6 +29,8 @@ function helpdeskJobTable(kind: string, table: "ReopenJob" | "EnrichJob" | "Link
 export const REOPEN_JOBS = helpdeskJobTable("reopen", "ReopenJob");
 export const ENRICH_JOBS = helpdeskJobTable("enrichment", "EnrichJob");
 export const LINK_NOTES = helpdeskJobTable("link note", "LinkNote");
+/** Reads of a reopened conversation for its answer, and its reminder (docs/answers.md). */
+export const ANSWER_WATCHES = helpdeskJobTable("answer", "AnswerWatch");
 
 /** One provider's jobs, for a claim's `where`: each lane claims for its own helpdesk. */
 export function ofProvider(provider: string): Sql.Sql {

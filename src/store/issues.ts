@@ -27,6 +27,8 @@ export interface IssueCloseEvent {
   summary: boolean;
   details: SummaryDetails;
   closedTickets: ClosedTickets;
+  /** `reopen.remind_after` in seconds; null or absent: off */
+  remindAfterSeconds?: number | null | undefined;
 }
 
 export type IssueStateOutcome =
@@ -52,8 +54,8 @@ export async function recordIssueClose(
     async (tx) => {
       const issue = await ensureIssue(tx, ref);
       const [created] = await tx.$queryRaw<{ id: number }[]>`
-      INSERT INTO "IssueClose" ("issueId", "closedAt", "reason", "reopen", "refusal", "closedBy", "note", "summary", "details", "closedTickets", "createdAt")
-      VALUES (${issue.id}, ${close.closedAt}, ${close.stateReason ?? "completed"}, ${close.reopen}, ${close.refusal ?? null}, ${close.closedBy}, ${close.note}, ${close.summary}, ${close.details}, ${close.closedTickets}, ${new Date()})
+      INSERT INTO "IssueClose" ("issueId", "closedAt", "reason", "reopen", "refusal", "closedBy", "note", "summary", "details", "closedTickets", "remindAfterSeconds", "createdAt")
+      VALUES (${issue.id}, ${close.closedAt}, ${close.stateReason ?? "completed"}, ${close.reopen}, ${close.refusal ?? null}, ${close.closedBy}, ${close.note}, ${close.summary}, ${close.details}, ${close.closedTickets}, ${close.remindAfterSeconds ?? null}, ${new Date()})
       ON CONFLICT ("issueId", "closedAt") DO NOTHING RETURNING "id"`;
       if (!created) {
         const known = await tx.issueClose.findUniqueOrThrow({

@@ -20,6 +20,8 @@ export interface ClaimedJob {
   note: string;
   /** `reopen.closed_tickets` when the issue closed */
   closedTickets: ClosedTickets;
+  /** `reopen.remind_after` when the issue closed, in seconds; null: off */
+  remindAfterSeconds: number | null;
 }
 
 /** What the worker needs to run the jobs it claimed (`REOPEN_JOBS`), oldest first. */
@@ -28,7 +30,7 @@ export async function readClaimedJobs(prisma: Prisma, ids: readonly number[], ow
   const jobs = await prisma.reopenJob.findMany({
     where: { id: { in: [...ids] }, lockedBy: owner },
     orderBy: { id: "asc" },
-    include: { close: { select: { note: true, closedTickets: true } } },
+    include: { close: { select: { note: true, closedTickets: true, remindAfterSeconds: true } } },
   });
   return jobs.map((job) => ({
     id: job.id,
@@ -41,6 +43,7 @@ export async function readClaimedJobs(prisma: Prisma, ids: readonly number[], ow
     noteDone: job.noteDoneAt !== null,
     note: job.close.note,
     closedTickets: job.close.closedTickets === "skip" ? "skip" : "follow_up",
+    remindAfterSeconds: job.close.remindAfterSeconds,
   }));
 }
 

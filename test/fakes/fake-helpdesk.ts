@@ -333,6 +333,30 @@ export interface FakeConversationState {
   reopened: number;
 }
 
+/** Something that happened in a conversation after closeloop reopened it, as each fake's read endpoints show it. */
+export interface FakeActivity {
+  kind: "agent_reply" | "customer_reply" | "note" | "closed";
+  at: Date;
+}
+
+/** A conversation's activity, per conversation id: each fake keeps one and renders it in its own API's shape. */
+export class FakeActivities {
+  readonly #byConversation = new Map<string, FakeActivity[]>();
+
+  add(id: string, activity: FakeActivity): void {
+    this.#byConversation.set(id, [...this.of(id), activity]);
+  }
+
+  of(id: string): FakeActivity[] {
+    return this.#byConversation.get(id) ?? [];
+  }
+
+  /** when the conversation was last closed, if it was */
+  closedAt(id: string): Date | undefined {
+    return this.of(id).findLast((activity) => activity.kind === "closed")?.at;
+  }
+}
+
 /** What every provider's fake offers the conformance suite. */
 export interface FakeHelpdeskServer {
   readonly provider: ProviderId;
@@ -341,6 +365,8 @@ export interface FakeHelpdeskServer {
   env(): Record<string, string>;
   seed(conversation: SeedConversation): void;
   conversation(id: string): FakeConversationState | undefined;
+  /** records something that happened in a conversation (a reply, a note, a close), shown by its read endpoints */
+  happen(id: string, activity: FakeActivity): void;
   close(): Promise<void>;
 }
 

@@ -3,7 +3,7 @@ import type { ConversationDetails, ConversationRef, HelpdeskClient } from "../pr
 import { HelpdeskError, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
 import { noteAsHtml } from "../note-html.js";
 import { apiUrl, segment } from "../provider-settings.js";
-import { errorSchema, groupSchema, ticketSchema } from "./schema.js";
+import { conversationsSchema, errorSchema, groupSchema, ticketSchema, ticketStatsSchema } from "./schema.js";
 
 /** Freshdesk ticket statuses are numbers (https://developers.freshdesk.com/api/#tickets). */
 export const FRESHDESK_STATUS = { open: 2, pending: 3, resolved: 4, closed: 5 } as const;
@@ -46,7 +46,7 @@ export function createFreshdeskClient(settings: FreshdeskSettings): HelpdeskClie
   const protocol = freshdeskProtocol(settings);
   // https://developers.freshdesk.com/api/#authentication: the API key as the Basic user name, any password ("X").
   const headers = { authorization: `Basic ${Buffer.from(`${settings.apiKey}:X`).toString("base64")}` };
-  const url = (path: string) => apiUrl(settings.apiUrl, path);
+  const url = (path: string, query: Record<string, string> = {}) => apiUrl(settings.apiUrl, path, query);
   const timeoutMs = settings.timeoutMs;
   const ticketPath = (ref: ConversationRef) => `/api/v2/tickets/${segment(ref.conversationId)}`;
   const groupNames = cacheTeamNames();
@@ -91,6 +91,40 @@ export function createFreshdeskClient(settings: FreshdeskSettings): HelpdeskClie
         json: { status: FRESHDESK_STATUS.open },
         timeoutMs,
       });
+    },
+
+    // The ticket's replies and notes, a page of 100 at a time (at most 10 pages), then its status with its stats.
+    async readAnswer(ref: ConversationRef, since: Date) {
+      checkAccount(ref);
+      const agentReplies: Date[] = [];
+      for (let page = 1; page <= 10; page++) {
+        const entries = await requestJson(protocol, {
+          conversationId: ref.conversationId,
+          method: "GET",
+          url: url(`${ticketPath(ref)}/conversations`, { per_page: "100", page: String(page) }),
+          headers,
+          schema: conversationsSchema,
+          timeoutMs,
+        });
+        for (const entry of entries) {
+          const at = new Date(entry.created_at ?? 0);
+          if (entry.incoming === false && entry.private === false && entry.source !== 2 && at >= since)
+            agentReplies.push(at);
+        }
+        if (entries.length < 100) break;
+      }
+      if (agentReplies.length > 0) return { agentReplies, closedAt: null };
+      const ticket = await requestJson(protocol, {
+        conversationId: ref.conversationId,
+        method: "GET",
+        url: url(ticketPath(ref), { include: "stats" }),
+        headers,
+        schema: ticketStatsSchema,
+        timeoutMs,
+      });
+      const at = ticket.stats?.closed_at ?? ticket.stats?.resolved_at;
+      const done = ticket.status === 4 || ticket.status === 5;
+      return { agentReplies, closedAt: done ? new Date(at ?? Date.now()) : null };
     },
 
     // https://developers.freshdesk.com/api/#view_a_ticket

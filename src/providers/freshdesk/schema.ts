@@ -13,6 +13,23 @@ export const ticketSchema = z.looseObject({
   created_at: z.string().nullish(),
 });
 
+// A ticket's status with its stats (?include=stats: resolved_at, closed_at), for its answer.
+export const ticketStatsSchema = z.looseObject({
+  status: z.number().nullish(),
+  stats: z.looseObject({ resolved_at: z.string().nullish(), closed_at: z.string().nullish() }).nullish(),
+});
+
+// https://developers.freshdesk.com/api/#list_all_ticket_notes: replies and notes, oldest first. An agent's reply is
+// not incoming, not private, and not a note (source 2).
+export const conversationsSchema = z.array(
+  z.looseObject({
+    incoming: z.boolean().nullish(),
+    private: z.boolean().nullish(),
+    source: z.number().nullish(),
+    created_at: z.string().nullish(),
+  }),
+);
+
 // https://developers.freshdesk.com/api/#view_group
 export const groupSchema = z.looseObject({ name: z.string() });
 

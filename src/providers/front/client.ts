@@ -1,7 +1,7 @@
 import type { ConversationDetails, ConversationRef, HelpdeskClient, Merged } from "../provider.js";
 import { headerEpoch, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
 import { apiUrl, conversationIdIn, segment } from "../provider-settings.js";
-import { conversationSchema, errorSchema, inboxesSchema } from "./schema.js";
+import { conversationSchema, errorSchema, inboxesSchema, messagesSchema, statusSchema } from "./schema.js";
 
 export interface FrontSettings {
   apiToken: string;
@@ -32,7 +32,7 @@ export function createFrontClient(settings: FrontSettings): HelpdeskClient {
   const protocol = frontProtocol(settings);
   // https://dev.frontapp.com/docs/authentication: an API token as a Bearer token.
   const headers = { authorization: `Bearer ${settings.apiToken}` };
-  const url = (path: string) => apiUrl(settings.apiUrl, path);
+  const url = (path: string, query: Record<string, string> = {}) => apiUrl(settings.apiUrl, path, query);
   const timeoutMs = settings.timeoutMs;
 
   /**
@@ -82,6 +82,33 @@ export function createFrontClient(settings: FrontSettings): HelpdeskClient {
         redirected,
       });
       return seen.merged;
+    },
+
+    // The conversation's messages (a reply a teammate sent: is_inbound false), then its status (archived: done).
+    async readAnswer(ref: ConversationRef, since: Date) {
+      const messages = await requestJson(protocol, {
+        conversationId: ref.conversationId,
+        method: "GET",
+        url: url(`/conversations/${segment(ref.conversationId)}/messages`, { limit: "100" }),
+        headers,
+        schema: messagesSchema,
+        timeoutMs,
+      });
+      const agentReplies = messages._results
+        .filter((message) => message.is_inbound === false)
+        .map((message) => new Date((message.created_at ?? 0) * 1000))
+        .filter((at) => at >= since);
+      if (agentReplies.length > 0) return { agentReplies, closedAt: null };
+      const conversation = await requestJson(protocol, {
+        conversationId: ref.conversationId,
+        method: "GET",
+        url: url(`/conversations/${segment(ref.conversationId)}`),
+        headers,
+        schema: statusSchema,
+        timeoutMs,
+      });
+      // Front gives no archive time on the conversation: the read's time stands for it.
+      return { agentReplies, closedAt: conversation.status === "archived" ? new Date() : null };
     },
 
     // "Get conversation" under https://dev.frontapp.com/reference/conversations, then the inboxes it is listed in

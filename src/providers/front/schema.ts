@@ -20,6 +20,13 @@ export const inboxesSchema = z.looseObject({
   _results: z.array(z.looseObject({ name: z.string() })),
 });
 
+// The conversation's status ("archived" when done) and its messages, newest first
+// (https://dev.frontapp.com/reference/list-conversation-messages): a message a teammate sent has is_inbound false.
+export const statusSchema = z.looseObject({ status: z.string().nullish() });
+export const messagesSchema = z.looseObject({
+  _results: z.array(z.looseObject({ is_inbound: z.boolean().nullish(), created_at: z.number().nullish() })),
+});
+
 // Front's error envelope: { "_error": { "status", "title", "message" } }
 export const errorSchema = z.looseObject({
   _error: z.looseObject({ title: z.string().nullish(), message: z.string().nullish() }),

@@ -115,7 +115,8 @@ export const frontWebhook: HelpdeskWebhook = {
     // conversation is done when archived (https://dev.frontapp.com/reference/events: `archive`).
     const reply = target === "message" && messages[0]?.byAgent === true ? messages[0].at : undefined;
     const answers = answerFields([reply], event.type === "archive" ? occurredAt : undefined);
-    if (messages.length === 0 && tags === undefined && Object.keys(answers).length === 0) return { ignore: `${parsed.data.type} carries no text or tags` };
+    if (messages.length === 0 && tags === undefined && Object.keys(answers).length === 0)
+      return { ignore: `${parsed.data.type} carries no text or tags` };
     return {
       event: {
         provider: "front",

@@ -3,7 +3,7 @@ import type { ConversationDetails, ConversationRef, HelpdeskClient, Merged } fro
 import { HelpdeskError, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
 import { noteAsHtml } from "../note-html.js";
 import { apiUrl, conversationIdIn, segment } from "../provider-settings.js";
-import { conversationSchema, errorSchema, mailboxSchema, tokenSchema } from "./schema.js";
+import { conversationSchema, errorSchema, mailboxSchema, threadsSchema, tokenSchema } from "./schema.js";
 
 export interface HelpScoutSettings {
   appId: string;
@@ -41,7 +41,7 @@ export function helpscoutProtocol(secrets: readonly string[]): HelpdeskProtocol 
 }
 
 export function createHelpScoutClient(settings: HelpScoutSettings): HelpdeskClient {
-  const url = (path: string) => apiUrl(settings.apiUrl, path);
+  const url = (path: string, query: Record<string, string> = {}) => apiUrl(settings.apiUrl, path, query);
   const timeoutMs = settings.timeoutMs;
 
   /*
@@ -186,6 +186,26 @@ export function createHelpScoutClient(settings: HelpScoutSettings): HelpdeskClie
           }),
         ),
       );
+    },
+
+    // https://developer.helpscout.com/mailbox-api/endpoints/conversations/get/ with embed=threads.
+    async readAnswer(ref: ConversationRef, since: Date) {
+      const conversation = await authorized(ref.conversationId, (protocol, headers) =>
+        requestJson(protocol, {
+          conversationId: ref.conversationId,
+          method: "GET",
+          url: url(`/v2/conversations/${segment(ref.conversationId)}`, { embed: "threads" }),
+          headers,
+          schema: threadsSchema,
+          timeoutMs,
+        }),
+      );
+      const agentReplies = (conversation._embedded?.threads ?? [])
+        .filter((thread) => thread.type === "reply" && (thread.createdBy?.type ?? "user") === "user")
+        .map((thread) => new Date(thread.createdAt ?? 0))
+        .filter((at) => at >= since);
+      const closed = conversation.status === "closed";
+      return { agentReplies, closedAt: closed ? new Date(conversation.closedAt ?? Date.now()) : null };
     },
 
     // https://developer.helpscout.com/mailbox-api/endpoints/conversations/get/

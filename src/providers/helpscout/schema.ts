@@ -11,6 +11,26 @@ export const conversationSchema = z.looseObject({
   primaryCustomer: z.looseObject({ id: z.number().nullish() }).nullish(),
 });
 
+// The conversation with its threads (?embed=threads), for its answer: a "reply" thread created by a user is an agent's
+// reply (https://developer.helpscout.com/mailbox-api/endpoints/conversations/threads/list/); status "closed" with closedAt.
+export const threadsSchema = z.looseObject({
+  status: z.string().nullish(),
+  closedAt: z.string().nullish(),
+  _embedded: z
+    .looseObject({
+      threads: z
+        .array(
+          z.looseObject({
+            type: z.string().nullish(),
+            createdAt: z.string().nullish(),
+            createdBy: z.looseObject({ type: z.string().nullish() }).nullish(),
+          }),
+        )
+        .default([]),
+    })
+    .nullish(),
+});
+
 // https://developer.helpscout.com/mailbox-api/endpoints/mailboxes/get/
 export const mailboxSchema = z.looseObject({ name: z.string() });
 

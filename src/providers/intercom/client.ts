@@ -3,7 +3,7 @@ import type { ConversationDetails, ConversationRef, HelpdeskClient } from "../pr
 import { HelpdeskError, headerEpoch, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
 import { noteAsHtml } from "../note-html.js";
 import { apiUrl, segment } from "../provider-settings.js";
-import { conversationSchema, errorListSchema, teamSchema } from "./schema.js";
+import { conversationPartsSchema, conversationSchema, errorListSchema, teamSchema } from "./schema.js";
 
 /**
  * The REST API version this client was written against. Pinned, because without the header Intercom answers with the
@@ -98,6 +98,29 @@ export function createIntercomClient(settings: IntercomSettings): HelpdeskClient
         json: { message_type: "open", admin_id: settings.adminId },
         timeoutMs,
       });
+    },
+
+    // The same Retrieve Conversation: a teammate's reply is a "comment" part by an admin; "close" parts close it.
+    async readAnswer(ref: ConversationRef, since: Date) {
+      checkAccount(ref);
+      const conversation = await requestJson(protocol, {
+        conversationId: ref.conversationId,
+        method: "GET",
+        url: url(`/conversations/${segment(ref.conversationId)}`),
+        headers,
+        schema: conversationPartsSchema,
+        timeoutMs,
+      });
+      const parts = (conversation.conversation_parts?.conversation_parts ?? [])
+        .map((part) => ({ ...part, at: new Date((part.created_at ?? 0) * 1000) }))
+        .filter((part) => part.at >= since);
+      const closes = parts.filter((part) => part.part_type === "close");
+      return {
+        agentReplies: parts
+          .filter((part) => part.part_type === "comment" && part.author?.type === "admin")
+          .map((part) => part.at),
+        closedAt: conversation.state === "closed" ? (closes.at(-1)?.at ?? new Date()) : null,
+      };
     },
 
     // https://developers.intercom.com/docs/references/2.14/rest-api/api.intercom.io/conversations/retrieveconversation

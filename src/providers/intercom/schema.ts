@@ -14,6 +14,25 @@ export const conversationSchema = z.looseObject({
   contacts: z.looseObject({ contacts: z.array(z.looseObject({ id })).default([]) }).nullish(),
 });
 
+// The conversation's parts and state, for its answer (docs/answers.md): part_type comment | note | close | open …, author.type
+// admin | user | lead | bot. Retrieve Conversation returns up to 500 parts, oldest first.
+export const conversationPartsSchema = z.looseObject({
+  state: z.string().nullish(),
+  conversation_parts: z
+    .looseObject({
+      conversation_parts: z
+        .array(
+          z.looseObject({
+            part_type: z.string().nullish(),
+            created_at: z.number().nullish(),
+            author: z.looseObject({ type: z.string().nullish() }).nullish(),
+          }),
+        )
+        .default([]),
+    })
+    .nullish(),
+});
+
 // https://developers.intercom.com/docs/references/2.12/rest-api/api.intercom.io/teams/retrieveteam
 export const teamSchema = z.looseObject({ name: z.string() });
 

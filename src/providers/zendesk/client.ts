@@ -4,11 +4,13 @@ import type { ConversationDetails, ConversationRef, HelpdeskClient } from "../pr
 import { HelpdeskError, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
 import { apiUrl, segment } from "../provider-settings.js";
 import {
+  commentAuthorsSchema,
   commentsSchema,
   createdTicketSchema,
   errorSchema,
   groupSchema,
   ticketSchema,
+  ticketStatusSchema,
   ticketsSchema,
 } from "./schema.js";
 
@@ -236,6 +238,43 @@ export function createZendeskClient(settings: ZendeskSettings): HelpdeskClient {
     },
 
     createFollowUp,
+
+    // The newest 100 comments with their authors (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_comments/#list-comments,
+    // sideloads: https://developer.zendesk.com/api-reference/ticketing/users/users/ `role`); then, with no answer, the
+    // ticket's status (solved or closed ends it).
+    async readAnswer(ref: ConversationRef, since: Date) {
+      checkAccount(ref);
+      const page = await requestJson(protocol, {
+        conversationId: ref.conversationId,
+        method: "GET",
+        url: url(`/api/v2/tickets/${segment(ref.conversationId)}/comments.json`, {
+          sort_order: "desc",
+          per_page: "100",
+          include: "users",
+        }),
+        headers,
+        schema: commentAuthorsSchema,
+        timeoutMs,
+      });
+      const agents = new Set(
+        page.users.filter((user) => user.role === "agent" || user.role === "admin").map((user) => user.id),
+      );
+      const agentReplies = page.comments
+        .filter((comment) => comment.public === true && comment.author_id != null && agents.has(comment.author_id))
+        .map((comment) => new Date(comment.created_at ?? 0))
+        .filter((at) => at >= since);
+      if (agentReplies.length > 0) return { agentReplies, closedAt: null };
+      const { ticket } = await requestJson(protocol, {
+        conversationId: ref.conversationId,
+        method: "GET",
+        url: url(ticketPath(ref)),
+        headers,
+        schema: ticketStatusSchema,
+        timeoutMs,
+      });
+      const done = ticket.status === "solved" || ticket.status === "closed";
+      return { agentReplies, closedAt: done ? new Date(ticket.updated_at ?? Date.now()) : null };
+    },
 
     async readConversation(ref: ConversationRef): Promise<ConversationDetails> {
       checkAccount(ref);

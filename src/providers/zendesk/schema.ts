@@ -32,6 +32,19 @@ export const commentsSchema = z.looseObject({
   comments: z.array(z.looseObject({ body: z.string().nullish(), public: z.boolean().nullish() })),
 });
 
+// List Comments with the authors sideloaded (include=users): a public comment by an agent or admin answers the customer.
+export const commentAuthorsSchema = z.looseObject({
+  comments: z.array(
+    z.looseObject({ author_id: z.number().nullish(), public: z.boolean().nullish(), created_at: z.string().nullish() }),
+  ),
+  users: z.array(z.looseObject({ id: z.number(), role: z.string().nullish() })).default([]),
+});
+
+// The ticket's status and when it last changed, for a solved or closed ticket (docs/answers.md).
+export const ticketStatusSchema = z.looseObject({
+  ticket: z.looseObject({ status: z.string().nullish(), updated_at: z.string().nullish() }),
+});
+
 // https://developer.zendesk.com/api-reference/ticketing/groups/groups/ ("Show Group")
 export const groupSchema = z.looseObject({
   group: z.looseObject({ name: z.string() }),

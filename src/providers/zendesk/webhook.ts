@@ -114,7 +114,8 @@ export const zendeskWebhook: HelpdeskWebhook<ZendeskWebhookSettings> = {
     const status = event.type === STATUS_CHANGED ? event.event?.current : undefined;
     const done = typeof status === "string" && DONE_STATUSES.has(status.toLowerCase());
     const answers = answerFields([reply], done ? occurredAt : undefined);
-    if (messages.length === 0 && tags === undefined && Object.keys(answers).length === 0) return { ignore: `${event.type} carries no text or tags` };
+    if (messages.length === 0 && tags === undefined && Object.keys(answers).length === 0)
+      return { ignore: `${event.type} carries no text or tags` };
     return {
       event: {
         provider: "zendesk",

@@ -1,7 +1,9 @@
 import {
   basicCredentials,
+  FakeActivities,
   isRecord,
   startFakeHelpdesk,
+  type FakeActivity,
   type FakeConversationState,
   type FakeHelpdesk,
   type FakeHelpdeskServer,
@@ -74,8 +76,17 @@ export class FakeFreshdesk implements FakeHelpdeskServer {
     return this.http.close();
   }
 
-  render(ticket: Ticket) {
+  readonly activities = new FakeActivities();
+
+  happen(id: string, activity: FakeActivity): void {
+    this.activities.add(id, activity);
+    if (activity.kind === "closed") this.tickets.get(id)!.status = 4;
+  }
+
+  render(ticket: Ticket, include?: string | null) {
+    const resolvedAt = this.activities.closedAt(ticket.id)?.toISOString() ?? null;
     return {
+      ...(include === "stats" ? { stats: { resolved_at: resolvedAt, closed_at: null } } : {}),
       id: Number(ticket.id),
       status: ticket.status,
       priority: 1,
@@ -120,9 +131,32 @@ export async function startFakeFreshdesk(): Promise<FakeFreshdesk> {
       {
         method: "GET",
         path: /^\/api\/v2\/tickets\/([^/]+)$/,
-        handle: (_request, [, id]) => {
+        handle: ({ query }, [, id]) => {
           const ticket = find(id);
-          return ticket === undefined ? notFound : { status: 200, body: self().render(ticket) };
+          return ticket === undefined ? notFound : { status: 200, body: self().render(ticket, query.get("include")) };
+        },
+      },
+      {
+        // https://developers.freshdesk.com/api/#list_all_ticket_notes: replies and notes, oldest first, paged.
+        method: "GET",
+        path: /^\/api\/v2\/tickets\/([^/]+)\/conversations$/,
+        handle: ({ query }, [, id]) => {
+          const ticket = find(id);
+          if (ticket === undefined) return notFound;
+          const perPage = Number(query.get("per_page") ?? 30);
+          const page = Number(query.get("page") ?? 1);
+          const entries = self()
+            .activities.of(ticket.id)
+            .filter((activity) => activity.kind !== "closed")
+            .map((activity, index) => ({
+              id: index + 1,
+              body_text: activity.kind,
+              incoming: activity.kind === "customer_reply",
+              private: activity.kind === "note",
+              source: activity.kind === "note" ? 2 : 0,
+              created_at: activity.at.toISOString(),
+            }));
+          return { status: 200, body: entries.slice((page - 1) * perPage, page * perPage) };
         },
       },
       {

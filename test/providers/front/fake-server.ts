@@ -1,7 +1,9 @@
 import {
   bearer,
+  FakeActivities,
   isRecord,
   startFakeHelpdesk,
+  type FakeActivity,
   type FakeConversationState,
   type FakeHelpdesk,
   type FakeHelpdeskServer,
@@ -75,6 +77,13 @@ export class FakeFront implements FakeHelpdeskServer {
     return this.http.close();
   }
 
+  readonly activities = new FakeActivities();
+
+  happen(id: string, activity: FakeActivity): void {
+    this.activities.add(id, activity);
+    if (activity.kind === "closed") this.conversations.get(id)!.status = "archived";
+  }
+
   render(conversation: Conversation) {
     const base = this.http.url;
     return {
@@ -141,6 +150,27 @@ export async function startFakeFront(): Promise<FakeFront> {
         handle: ({ path }, [, id]) => {
           const conversation = find(id);
           return conversation === undefined ? missing(path, id) : { status: 200, body: self().render(conversation) };
+        },
+      },
+      {
+        // https://dev.frontapp.com/reference/list-conversation-messages: newest first; comments are not messages.
+        method: "GET",
+        path: /^\/conversations\/([^/]+)\/messages$/,
+        handle: ({ path }, [, id]) => {
+          const conversation = find(id);
+          if (conversation === undefined) return missing(path, id);
+          const messages = self()
+            .activities.of(conversation.id)
+            .filter((activity) => activity.kind === "agent_reply" || activity.kind === "customer_reply")
+            .map((activity, index) => ({
+              id: `msg_${index + 1}`,
+              type: "email",
+              is_inbound: activity.kind === "customer_reply",
+              created_at: activity.at.getTime() / 1000,
+              body: activity.kind,
+            }))
+            .reverse();
+          return { status: 200, body: { _pagination: { next: null }, _results: messages } };
         },
       },
       {

@@ -1,7 +1,9 @@
 import {
   bearer,
+  FakeActivities,
   isRecord,
   startFakeHelpdesk,
+  type FakeActivity,
   type FakeConversationState,
   type FakeHelpdesk,
   type FakeHelpdeskServer,
@@ -88,8 +90,33 @@ export class FakeHelpScout implements FakeHelpdeskServer {
     return this.http.close();
   }
 
-  render(conversation: Conversation) {
+  readonly activities = new FakeActivities();
+
+  happen(id: string, activity: FakeActivity): void {
+    this.activities.add(id, activity);
+    if (activity.kind === "closed") this.conversations.get(id)!.status = "closed";
+  }
+
+  /** ?embed=threads: https://developer.helpscout.com/mailbox-api/endpoints/conversations/threads/list/ shapes */
+  threads(conversation: Conversation) {
+    const type = { agent_reply: "reply", customer_reply: "customer", note: "note" } as const;
+    return this.activities
+      .of(conversation.id)
+      .filter((activity) => activity.kind !== "closed")
+      .map((activity, index) => ({
+        id: index + 1,
+        type: type[activity.kind as keyof typeof type],
+        createdAt: activity.at.toISOString(),
+        createdBy: { id: 7, type: activity.kind === "customer_reply" ? "customer" : "user" },
+      }))
+      .reverse();
+  }
+
+  render(conversation: Conversation, embed?: string | null) {
+    const closedAt = this.activities.closedAt(conversation.id);
     return {
+      ...(closedAt === undefined ? {} : { closedAt: closedAt.toISOString() }),
+      ...(embed === "threads" ? { _embedded: { threads: this.threads(conversation) } } : {}),
       id: Number(conversation.id),
       number: 4821,
       type: "email",
@@ -160,13 +187,15 @@ export async function startFakeHelpScout(): Promise<FakeHelpScout> {
       {
         method: "GET",
         path: /^\/v2\/conversations\/([^/]+)$/,
-        handle: (_request, [, id]) => {
+        handle: ({ query }, [, id]) => {
           const conversation = find(id);
           const into = id === undefined ? undefined : self().merged.get(id);
           // https://developer.helpscout.com/mailbox-api/endpoints/conversations/get/: a merged conversation's Location is the survivor's URI
           if (into !== undefined)
             return { status: 301, headers: { location: `${self().http.url}/v2/conversations/${into}` } };
-          return conversation === undefined ? notFound : { status: 200, body: self().render(conversation) };
+          return conversation === undefined
+            ? notFound
+            : { status: 200, body: self().render(conversation, query.get("embed")) };
         },
       },
       {

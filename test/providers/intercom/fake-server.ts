@@ -1,6 +1,8 @@
 import {
   bearer,
+  FakeActivities,
   isRecord,
+  type FakeActivity,
   startFakeHelpdesk,
   type FakeConversationState,
   type FakeHelpdesk,
@@ -35,6 +37,7 @@ export class FakeIntercom implements FakeHelpdeskServer {
   readonly adminId = "991";
   readonly conversations = new Map<string, Conversation>();
   readonly teams = new Map<string, string>();
+  readonly activities = new FakeActivities();
 
   constructor(readonly http: FakeHelpdesk) {}
 
@@ -69,8 +72,24 @@ export class FakeIntercom implements FakeHelpdeskServer {
     return this.http.close();
   }
 
+  happen(id: string, activity: FakeActivity): void {
+    this.activities.add(id, activity);
+    if (activity.kind === "closed") this.conversations.get(id)!.state = "closed";
+  }
+
   render(conversation: Conversation) {
+    // https://developers.intercom.com/docs/references/2.14/rest-api/api.intercom.io/conversations/conversation
+    const part = (activity: FakeActivity) => ({
+      type: "conversation_part",
+      part_type: { agent_reply: "comment", customer_reply: "comment", note: "note", closed: "close" }[activity.kind],
+      created_at: Math.floor(activity.at.getTime() / 1000),
+      author: { type: activity.kind === "customer_reply" ? "user" : "admin", id: "1" },
+    });
     return {
+      conversation_parts: {
+        type: "conversation_part.list",
+        conversation_parts: this.activities.of(conversation.id).map(part),
+      },
       type: "conversation",
       id: conversation.id,
       created_at: Math.floor(conversation.createdAt.getTime() / 1000),

@@ -1,6 +1,8 @@
 import {
   basicCredentials,
   isRecord,
+  FakeActivities,
+  type FakeActivity,
   startFakeHelpdesk,
   type FakeConversationState,
   type FakeHelpdesk,
@@ -105,6 +107,13 @@ export class FakeZendesk implements FakeHelpdeskServer {
     return this.http.close();
   }
 
+  readonly activities = new FakeActivities();
+
+  happen(id: string, activity: FakeActivity): void {
+    this.activities.add(id, activity);
+    if (activity.kind === "closed") this.tickets.get(id)!.status = "solved";
+  }
+
   render(ticket: Ticket) {
     return {
       ticket: {
@@ -119,6 +128,7 @@ export class FakeZendesk implements FakeHelpdeskServer {
         external_id: ticket.externalId,
         // "Ids are only visible once the ticket is closed"
         followup_ids: ticket.status === "closed" ? ticket.followUps.map(Number) : [],
+        updated_at: (this.activities.closedAt(ticket.id) ?? ticket.createdAt).toISOString(),
       },
     };
   }
@@ -199,13 +209,34 @@ export async function startFakeZendesk(): Promise<FakeZendesk> {
         handle: ({ query }, [, id]) => {
           const ticket = find(id);
           if (ticket === undefined) return notFound;
+          const AGENT = 1001;
+          const REQUESTER = 2002;
           const comments = [
-            ...ticket.publicComments.map((body) => ({ body, public: true })),
-            ...ticket.notes.map((body) => ({ body, public: false })),
+            ...ticket.publicComments.map((body) => ({ body, public: true, author_id: AGENT })),
+            ...ticket.notes.map((body) => ({ body, public: false, author_id: AGENT })),
+            ...self()
+              .activities.of(ticket.id)
+              .filter((activity) => activity.kind !== "closed")
+              .map((activity) => ({
+                body: activity.kind,
+                public: activity.kind !== "note",
+                author_id: activity.kind === "customer_reply" ? REQUESTER : AGENT,
+                created_at: activity.at.toISOString(),
+              })),
           ];
+          // Sideloads: https://developer.zendesk.com/documentation/ticketing/using-the-zendesk-api/side_loading/
+          const users =
+            query.get("include") === "users"
+              ? {
+                  users: [
+                    { id: AGENT, role: "agent" },
+                    { id: REQUESTER, role: "end-user" },
+                  ],
+                }
+              : {};
           return {
             status: 200,
-            body: { comments: query.get("sort_order") === "desc" ? comments.reverse() : comments },
+            body: { comments: query.get("sort_order") === "desc" ? comments.reverse() : comments, ...users },
           };
         },
       },
