@@ -1,7 +1,7 @@
 import type { QueueName } from "../config/queues.js";
 import { BACKFILLS } from "../store/backfills.js";
 import { DELIVERIES } from "../store/deliveries.js";
-import { ENRICH_JOBS, LINK_NOTES, REOPEN_JOBS } from "../store/helpdesk-jobs.js";
+import { ANSWER_WATCHES, ENRICH_JOBS, LINK_NOTES, REOPEN_JOBS } from "../store/helpdesk-jobs.js";
 import { LABEL_JOBS } from "../store/label-jobs.js";
 import type { Prisma } from "../store/database.js";
 import { countJobs, reviveDead, type JobCounts, type LeasedTable } from "../store/lease.js";
@@ -24,6 +24,7 @@ export const JOB_KINDS: readonly JobKind[] = [
   { id: "reopen", title: "reopen jobs", table: REOPEN_JOBS },
   { id: "linkNote", title: "link notes", table: LINK_NOTES },
   { id: "enrichment", title: "conversation reads for labels", table: ENRICH_JOBS },
+  { id: "answer", title: "answer reads and reminders after a reopen", table: ANSWER_WATCHES },
   { id: "summary", title: "summary comments", table: SUMMARIES },
   { id: "labels", title: "label and project updates", table: LABEL_JOBS },
   { id: "backfill", title: "backfills", table: BACKFILLS },

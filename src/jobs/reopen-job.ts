@@ -2,9 +2,9 @@ import type { Logger } from "probot";
 import type { QueueSettings } from "../config/queues.js";
 import { followUpKey } from "../domain/follow-up.js";
 import { HelpdeskError } from "../providers/helpdesk-http.js";
+import { agentUrl } from "../providers/registry.js";
 import type { Prisma } from "../store/database.js";
 import { READ_AFTER_MS } from "../domain/answers.js";
-import { helpdeskUrl } from "../domain/conversation-links.js";
 import { watchAnswer } from "../store/answers.js";
 import type { Prisma as Sql } from "../store/generated/sqlite/client.js";
 import { REOPEN_JOBS } from "../store/helpdesk-jobs.js";
@@ -75,7 +75,7 @@ export function reopenJobs(
           account: job.account,
           conversationId,
           // A follow-up or a merge's survivor: the address that opens it, built from its id.
-          url: conversationId === job.conversationId ? job.url : helpdeskUrl({ ...job, conversationId }),
+          url: conversationId === job.conversationId ? job.url : agentUrl({ ...job, conversationId }),
           reopenedAt,
           remindAfterSeconds: job.remindAfterSeconds,
         };

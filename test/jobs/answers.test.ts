@@ -3,7 +3,14 @@ import type { ProviderId, RecognisedLink } from "../../src/domain/link.js";
 import type { ReopenWorkerOptions } from "../../src/jobs/reopen-worker.js";
 import type { Prisma } from "../../src/store/database.js";
 import { ENGINES } from "../support/databases.js";
-import { allSettled, closeWithLinks, conversation, useFakeHelpdesks, useWorkerBench } from "../support/reopen.js";
+import {
+  allSettled,
+  closeWithLinks,
+  conversation,
+  useFakeHelpdesks,
+  useWorkerBench,
+  type LaneOptions,
+} from "../support/reopen.js";
 import { waitFor } from "../support/wait.js";
 
 const FAST: ReopenWorkerOptions = { leaseMs: 2_000, idlePollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200 };
@@ -41,7 +48,11 @@ describe.each(ENGINES)("answers after a reopen on %s, against the fake helpdesks
     fake(provider).http.requests.filter((request) => request.method === method && !request.path.includes("oauth2"));
 
   /** Closes issue `number` with these conversations linked and lets the worker reopen them; the worker keeps running. */
-  async function reopen(number: number, links: readonly RecognisedLink[], options: ReopenWorkerOptions = {}) {
+  async function reopen(
+    number: number,
+    links: readonly RecognisedLink[],
+    options: ReopenWorkerOptions & LaneOptions = {},
+  ) {
     for (const link of links) fake(link.provider).seed({ id: link.conversationId, open: false });
     await closeWithLinks(bench.database.prisma, number, links);
     const providers = [...new Set(links.map((link) => link.provider))];

@@ -35,6 +35,18 @@ export async function seedEveryKind(prisma: Prisma, now = new Date()): Promise<S
   });
   await prisma.reopenJob.create({ data: { closeId: close.id, linkId: 1, ...conversation("1"), state: "dead" } });
   await prisma.reopenJob.create({ data: { closeId: close.id, linkId: 2, ...conversation("2"), state: "dead" } });
+  // Answer watches hang on reopen jobs (done ones, in life): one waiting for its next read, one given up.
+  for (const [linkId, state] of [
+    [11, "pending"],
+    [12, "dead"],
+  ] as const) {
+    const job = await prisma.reopenJob.create({
+      data: { closeId: close.id, linkId, ...conversation(String(linkId)), state: "done" },
+    });
+    await prisma.answerWatch.create({
+      data: { reopenJobId: job.id, closeId: close.id, ...conversation(String(linkId)), reopenedAt: past, state },
+    });
+  }
   await prisma.linkNote.create({ data: { issueId: wanted.id, ...conversation("3"), note: "n", state: "pending" } });
   await prisma.linkNote.create({ data: { issueId: wanted.id, ...conversation("4"), note: "n", state: "dead" } });
   await prisma.enrichJob.create({
@@ -56,6 +68,7 @@ export async function seedEveryKind(prisma: Prisma, now = new Date()): Promise<S
     reopen: { pending: 0, running: 0, dead: 2 },
     linkNote: { pending: 1, running: 0, dead: 1 },
     enrichment: { pending: 0, running: 1, dead: 1 },
+    answer: { pending: 1, running: 0, dead: 1 },
     summary: { pending: 0, running: 0, dead: 1 },
     labels: { pending: 1, running: 1, dead: 0 },
     backfill: { pending: 1, running: 0, dead: 1 },
