@@ -1,6 +1,8 @@
 import type { Report } from "../domain/frequency.js";
 import { parseTags } from "./labels.js";
 import type { Prisma } from "./database.js";
+import { idTable } from "./id-table.js";
+import { Prisma as Sql } from "./generated/sqlite/client.js";
 
 /** One linked conversation as the dashboard's issue page lists it. */
 export interface LinkView {
@@ -162,13 +164,16 @@ export async function listRecentCloses(
   options: { now: Date; days: number; take: number },
 ): Promise<ClosedIssueView[]> {
   if (repositoryIds.length === 0) return [];
+  // The page's closes first, by one statement whatever the number of readable repositories (idTable); then their rows.
+  const since = new Date(options.now.getTime() - options.days * 86_400_000);
+  const page = await prisma.$queryRaw<{ id: number | bigint }[]>(Sql.sql`
+    SELECT c."id" FROM "IssueClose" c CROSS JOIN "Issue" i
+    WHERE i."id" = c."issueId" AND c."closedAt" >= ${since} AND i."repositoryId" IN (${idTable(prisma, repositoryIds)})
+    ORDER BY c."closedAt" DESC, c."id" DESC LIMIT ${options.take}`);
+  if (page.length === 0) return [];
   const closes = await prisma.issueClose.findMany({
-    where: {
-      closedAt: { gte: new Date(options.now.getTime() - options.days * 86_400_000) },
-      issue: { repositoryId: { in: [...repositoryIds] } },
-    },
+    where: { id: { in: page.map((row) => Number(row.id)) } },
     orderBy: [{ closedAt: "desc" }, { id: "desc" }],
-    take: options.take,
     select: {
       closedAt: true,
       reason: true,

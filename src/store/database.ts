@@ -15,6 +15,16 @@ import { planMigrations, type MigrationFile } from "./migration-plan.js";
 export type Prisma = SqliteClient;
 export type Transaction = Parameters<Parameters<Prisma["$transaction"]>[0]>[0];
 
+/**
+ * The engine behind a client, for the few statements whose SQL differs: the generated client names its provider
+ * (`activeProvider` in its config, kept on the instance as `_activeProvider`); a client that does not say is SQLite's.
+ */
+export function engineOf(prisma: Prisma): Engine {
+  return (prisma as unknown as { _activeProvider?: unknown })._activeProvider === "postgresql"
+    ? "postgresql"
+    : "sqlite";
+}
+
 export interface Database {
   engine: Engine;
   target: DatabaseTarget;

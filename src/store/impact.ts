@@ -4,6 +4,7 @@ import { labelKey } from "../domain/team-labels.js";
 import type { ImpactQuery, ImpactWindow, RepositoryScope } from "../dashboard/impact.js";
 import { IMPACT_WINDOWS, summariseImpact } from "../domain/impact.js";
 import type { Prisma } from "./database.js";
+import { idTable } from "./id-table.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 
 /** One ranked issue as the ranking query returns it; the rest of its row comes from `readImpactDetails`. */
@@ -163,8 +164,7 @@ export async function readImpactRanking(
   const reports = Sql.raw(`m."reports${query.days}"`);
   const filters = [Sql.sql`${reports} > 0`];
   if (query.state !== "all") filters.push(Sql.sql`m."state" = ${query.state}`);
-  if ("repositoryIds" in scope)
-    filters.push(Sql.sql`m."repositoryId" IN (${Sql.join(scope.repositoryIds.map((id) => Sql.sql`${id}`))})`);
+  if ("repositoryIds" in scope) filters.push(Sql.sql`m."repositoryId" IN (${idTable(prisma, scope.repositoryIds)})`);
   if (query.repository !== null)
     filters.push(
       Sql.sql`m."repositoryId" IN (SELECT p."id" FROM "Repository" p WHERE p."fullName" = ${query.repository.toLowerCase()})`,

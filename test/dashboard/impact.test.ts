@@ -303,6 +303,18 @@ describe.each(ENGINES)("rankIssues on %s", (engine) => {
     expect(await order({})).toEqual({ total: 3, rows: ["Octo/Other#5 3/3", "Octo/App#1 3/2", "Octo/App#3 1/0"] });
   });
 
+  it("ranks within 100,000 readable repositories: the scope is one parameter, not one per repository", async () => {
+    // Past SQLite's 32,766 and PostgreSQL's 65,535 bound parameters; ids that name no repository change nothing.
+    const many = Array.from({ length: 100_000 }, (_, i) => BigInt(1_000_000 + i));
+    many[50_000] = 10n;
+    many[99_999] = 20n;
+    expect(await order({}, { repositoryIds: many })).toEqual(await order({}));
+    expect(await order({}, { repositoryIds: many.filter((id) => id !== 20n) })).toEqual({
+      total: 2,
+      rows: ["Octo/App#1 3/2", "Octo/App#3 1/0"],
+    });
+  });
+
   it("fills every column of a row", async () => {
     const [first] = (await rank({ days: 7 })).rows.filter((r) => r.number === 1);
     expect(first).toEqual({

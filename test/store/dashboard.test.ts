@@ -1,0 +1,33 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listRecentCloses } from "../../src/store/dashboard.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
+import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { closeWithLinks, conversation, REPOSITORY } from "../support/reopen.js";
+
+describe.each(ENGINES)("listRecentCloses on %s", (engine) => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+    await closeWithLinks(database.prisma, 7, [conversation("zendesk", 1)], {
+      closedAt: new Date("2026-11-21T12:00:00Z"),
+    });
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  const NOW = { now: new Date("2026-11-22T00:00:00Z"), days: 30, take: 50 };
+  const closed = async (repositoryIds: readonly bigint[]) =>
+    (await listRecentCloses(database.prisma, repositoryIds, NOW)).map(
+      (close) => `${close.owner}/${close.name}#${close.number} ${close.pending}`,
+    );
+
+  it("lists the closes of 100,000 readable repositories: the scope is one parameter, not one per repository", async () => {
+    // Past SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
+    const many = Array.from({ length: 100_000 }, (_, i) => BigInt(1_000_000 + i));
+    expect(await closed(many)).toEqual([]);
+    many[70_000] = REPOSITORY.id;
+    expect(await closed(many)).toEqual(["Codertocat/Hello-World#7 1"]);
+    expect(await closed([REPOSITORY.id])).toEqual(["Codertocat/Hello-World#7 1"]);
+  });
+});
