@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { checkReadiness, openDatabase, type Database } from "../store/database.js";
+import { checkReadiness, DatabaseMissing, openDatabase, type Database } from "../store/database.js";
 import { DatabaseUrlError, parseDatabaseUrl } from "../store/database-url.js";
 import { MigrationError } from "../store/migrations.js";
 import { UsageError } from "./arguments.js";
@@ -49,7 +49,9 @@ export async function runCli(
   const session: { database?: Database } = {};
   try {
     const target = parseDatabaseUrl(process.env.DATABASE_URL || undefined);
-    const open = async () => (session.database ??= await openDatabase(target));
+    // Every command but migrate works on a database that is there: a typo in DATABASE_URL or another working folder
+    // must not leave a new, empty database behind (and then advise migrating it).
+    const open = async () => (session.database ??= await openDatabase(target, { existing: true }));
     return await command.run({
       args: parsed.positionals.slice(1),
       values: values as Parameters<Command["run"]>[0]["values"],
@@ -73,7 +75,8 @@ export async function runCli(
       failure instanceof DatabaseUrlError ||
       failure instanceof MigrationError ||
       failure instanceof EnvError ||
-      failure instanceof DatabaseNotReady
+      failure instanceof DatabaseNotReady ||
+      failure instanceof DatabaseMissing
     ) {
       error(`closeloop: ${failure.message}`);
     } else error(`closeloop: ${describeDatabaseFailure(failure)}`);

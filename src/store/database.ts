@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
@@ -32,9 +32,24 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** A command that only reads found no database where DATABASE_URL points: nothing was created. */
+export class DatabaseMissing extends Error {
+  override name = "DatabaseMissing";
+  constructor(target: DatabaseTarget) {
+    super(
+      `no database at ${target.engine === "sqlite" ? target.path : target.display}: check DATABASE_URL and the folder you run in`,
+    );
+  }
+}
+
 export interface OpenOptions {
   /** apply pending migrations first (the server and `closeloop migrate` do; other CLI commands do not) */
   migrate?: boolean;
+  /**
+   * the database must exist already (commands that read): a missing SQLite file is a DatabaseMissing instead of a new,
+   * empty database in whatever folder the command ran in
+   */
+  existing?: boolean;
   /** PostgreSQL pool size per process */
   poolSize?: number;
 }
@@ -44,6 +59,8 @@ export async function openDatabase(
   options: OpenOptions = {},
 ): Promise<Database> {
   const target = typeof url === "object" ? url : parseDatabaseUrl(url);
+  if (options.existing && target.engine === "sqlite" && target.path !== ":memory:" && !existsSync(target.path))
+    throw new DatabaseMissing(target);
   if (options.migrate) await migrate(target);
   const prisma = createClient(target, options);
   await prisma.$connect();

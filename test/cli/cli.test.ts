@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/main.js";
 import type { Output } from "../../src/cli/output.js";
@@ -175,6 +176,8 @@ describe("closeloop CLI errors", () => {
 
   it("says how to fix an unmigrated database", async () => {
     process.env.DATABASE_URL = await freshDatabaseUrl("sqlite");
+    // An empty file is an empty SQLite database: there, but never migrated.
+    writeFileSync(process.env.DATABASE_URL.slice("file:".length), "");
     const io = capture();
     expect(await runCli(["links", "o/r#1"], io.out, io.error)).toBe(1);
     expect(io.errors).toEqual([

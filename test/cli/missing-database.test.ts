@@ -1,0 +1,46 @@
+import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { COMMANDS } from "../../src/cli/commands.js";
+import { runCli } from "../../src/cli/main.js";
+import { captureCli } from "../support/cli-output.js";
+
+/** Each command that works on the database, with arguments it accepts; `waiting` once it is there. */
+const USES_THE_DATABASE: string[][] = [
+  ["status"],
+  ["status", "--json"],
+  ["links", "octo-org/app#42"],
+  ["jobs"],
+  ["jobs", "--state", "dead"],
+  ["top"],
+  ["retry", "--dead"],
+  ["backfill", "--all"],
+  ...(COMMANDS.some((command) => command.name === "waiting") ? [["waiting"]] : []),
+];
+
+describe("a command run where there is no database (README, CLI)", () => {
+  const saved = process.env.DATABASE_URL;
+  afterEach(() => {
+    process.env.DATABASE_URL = saved;
+  });
+
+  it.each(USES_THE_DATABASE)("%s … says where it looked, exits 1, and creates nothing", async (...argv) => {
+    const folder = mkdtempSync(join(tmpdir(), "closeloop-elsewhere-"));
+    const path = join(folder, "data", "closeloop.db");
+    process.env.DATABASE_URL = `file:${path}`;
+    const io = captureCli();
+    expect(await runCli(argv, io.out, io.error)).toBe(1);
+    expect(io.errors.join("\n")).toContain(`no database at ${path}: check DATABASE_URL and the folder you run in`);
+    expect(existsSync(path)).toBe(false);
+    expect(readdirSync(folder)).toEqual([]);
+  });
+
+  it("migrate still creates the database it is pointed at", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "closeloop-elsewhere-")), "data", "closeloop.db");
+    process.env.DATABASE_URL = `file:${path}`;
+    const io = captureCli();
+    expect(await runCli(["migrate"], io.out, io.error)).toBe(0);
+    expect(existsSync(path)).toBe(true);
+  });
+});
