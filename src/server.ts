@@ -25,6 +25,7 @@ import { onHelpdeskDelivery } from "./handlers/helpdesk-events.js";
 import { metricsRoute } from "./http/metrics-route.js";
 import { startServer } from "./http/probot-server.js";
 import { startSetupFlow } from "./http/setup-flow.js";
+import { BodyBudget, IN_FLIGHT_BODY_BYTES } from "./http/request-body.js";
 import { acceptIntoInbox } from "./http/webhook-inbox.js";
 import { BackfillWorker } from "./jobs/backfill-worker.js";
 import { DeliveryWorker } from "./jobs/delivery-worker.js";
@@ -85,10 +86,13 @@ async function main(): Promise<void> {
     log.info("closeloop: customer ids keep being hashed with the key this database stored before CLOSELOOP_SECRET_KEY");
   const sessionKeys = dashboardClient(env) ? await openSessionKeys(database.prisma, secretKey) : null;
   const keys = { secretKey, customerKey: customer.key, sessionKeys };
+  // One budget for the bytes of webhook bodies being read at once, GitHub's and the helpdesks' (README, HTTP).
+  const bodyBudget = new BodyBudget(IN_FLIGHT_BODY_BYTES);
   const server = await startServer(
-    serve(env, database, keys, providers, webhooks, (started) => workers.push(...started)),
+    serve(env, database, keys, bodyBudget, providers, webhooks, (started) => workers.push(...started)),
     log,
     process.env,
+    bodyBudget,
   );
   const stop = async (signal: string) => {
     console.log(`closeloop: ${signal}, stopping`);
@@ -106,6 +110,7 @@ function serve(
   env: Env,
   database: Database,
   keys: { secretKey: SecretKey; customerKey: string; sessionKeys: SessionKeys | null },
+  bodyBudget: BodyBudget,
   providers: Map<ProviderId, EnabledProvider>,
   webhooks: Map<ProviderId, ConfiguredWebhook>,
   onWorkers: (workers: { stop(): Promise<void> }[]) => void,
@@ -196,7 +201,9 @@ function serve(
     onWorkers([worker, reopen, labelJobs, backfills, sweep, impact, heartbeat]);
     options.addHandler(healthRoutes(database, app.log));
     options.addHandler(metricsRoute(database.prisma, app.log));
-    options.addHandler(helpdeskWebhookRoutes(webhooks, (delivery) => inbox.store(delivery), app.log));
+    options.addHandler(
+      helpdeskWebhookRoutes(webhooks, (delivery) => inbox.store(delivery), app.log, { budget: bodyBudget }),
+    );
     const client = dashboardClient(env);
     if (client && keys.sessionKeys) {
       const base = publicUrl(env);

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { trimTrailingSlashes } from "../domain/trailing-slashes.js";
 import { z } from "zod";
 import { parseSecretKey } from "../domain/secret-key.js";
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl, type DatabaseTarget } from "../store/database-url.js";
@@ -73,7 +74,7 @@ export const envSchema = z
           /^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/,
           "must be an http:// or https:// address such as https://closeloop.example.com",
         )
-        .transform((url) => url.replace(/\/+$/, ""))
+        .transform(trimTrailingSlashes)
         .optional(),
     ),
     /** Probot's name: the organisation the setup flow registers the app on (a private app installs only on its owner) */

@@ -1,4 +1,5 @@
 import { PROVIDERS, type ProviderId } from "../domain/link.js";
+import { trimTrailingSlashes } from "../domain/trailing-slashes.js";
 import { IMPACT_WINDOWS, reportsPerDay } from "../domain/impact.js";
 import type { Prisma } from "../store/database.js";
 import { readImpactDetails, readImpactRanking, refreshImpact } from "../store/impact.js";
@@ -210,7 +211,7 @@ export async function rankIssues(
     query.days,
     now,
   );
-  const base = githubUrl.replace(/\/+$/, "");
+  const base = trimTrailingSlashes(githubUrl);
   const rows = ranked.map((row): ImpactRow => {
     const detail = details.get(row.issueId) ?? { reports: [], helpdesks: [], labels: [] };
     const dates = detail.reports.map((report) => report.at.getTime());

@@ -10,12 +10,15 @@ import {
 import { providers } from "../providers/registry.js";
 import type { IncomingDelivery } from "../store/deliveries.js";
 import { webhooksReceived } from "../metrics.js";
-import { readBody } from "./request-body.js";
+import { BUSY_RETRY_AFTER_SECONDS, isJsonContentType, readBody, type BodyBudget } from "./request-body.js";
 
 /**
  * `POST /closeloop/webhooks/<provider>` (README, HTTP): helpdesk webhooks through the same durable inbox as GitHub's.
- * Order of checks: the provider must be configured for webhooks (its secret set, else 404), the signature must match
- * over the raw bytes (else 401, nothing stored, nothing parsed), the body must be JSON (else 400). A verified event
+ * Order of checks: the provider must be configured for webhooks (its secret set, else 404); before a byte of the body
+ * is read, its signature header must be there (else 401), its content type JSON (else 415), its Content-Length at
+ * most 1 MiB (else 413) and the bytes being read at once under the cap (else 503 with Retry-After); then the body is
+ * read within the timeout (else 408), the signature must match over the raw bytes (else 401, nothing stored, nothing
+ * parsed), and the body must be JSON (else 400). A verified event
  * closeloop reads is stored as a delivery named `helpdesk.<provider>` before the 200, and the DeliveryWorker links
  * from it; an event it has no use for is answered 200 and not stored, so the helpdesk does not retry it.
  */
@@ -45,8 +48,9 @@ export function helpdeskWebhookRoutes(
   webhooks: ReadonlyMap<ProviderId, ConfiguredWebhook>,
   store: (delivery: IncomingDelivery) => Promise<void>,
   log: Logger,
-  now: () => Date = () => new Date(),
+  options: { budget: BodyBudget; timeoutMs?: number; now?: () => Date },
 ) {
+  const now = options.now ?? (() => new Date());
   return async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
     const path = request.url?.split("?", 1)[0] ?? "";
     if (!path.startsWith(HELPDESK_WEBHOOK_PATH)) return false;
@@ -58,6 +62,13 @@ export function helpdeskWebhookRoutes(
       webhooksReceived.inc({ event, outcome });
       sendJson(response, status, body);
       return true;
+    };
+    // Answered before the body is read: the connection closes, so its unread rest is never taken for a next request.
+    const refuse = (status: number, outcome: string, reason: string, headers: Record<string, string | number> = {}) => {
+      for (const [header, value] of Object.entries({ connection: "close", ...headers }))
+        response.setHeader(header, value);
+      log.warn({ provider: name }, `helpdesk webhook ${name}: refused (${status}): ${reason}`);
+      return answer(status, outcome, { error: reason });
     };
 
     if (configured === undefined) {
@@ -80,12 +91,23 @@ export function helpdeskWebhookRoutes(
       return answer(405, "invalid", { error: "use POST" });
     }
 
-    const body = await readBody(request, MAX_BODY_BYTES);
-    if (body === null) {
-      response.setHeader("connection", "close");
-      log.warn({ provider: name }, `helpdesk webhook ${name}: refused (413): body larger than ${MAX_BODY_BYTES} bytes`);
-      return answer(413, "too_large", { error: `body larger than ${MAX_BODY_BYTES} bytes` });
+    const unsigned = known!.webhookSignatureHeaders.find((header) => request.headers[header] === undefined);
+    if (unsigned !== undefined) return refuse(401, "unauthorized", `signature check failed: no ${unsigned} header`);
+    if (!isJsonContentType(request))
+      return refuse(415, "invalid", 'Unsupported "Content-Type" header value. Must be "application/json"');
+    const read = await readBody(request, response, {
+      limit: MAX_BODY_BYTES,
+      budget: options.budget,
+      timeoutMs: options.timeoutMs,
+    });
+    if ("refused" in read) {
+      if (read.refused === "too_large") return refuse(413, "too_large", `body larger than ${MAX_BODY_BYTES} bytes`);
+      if (read.refused === "timeout") return refuse(408, "timeout", "the body was not sent in time");
+      return refuse(503, "busy", "too many webhook bodies being read at once; retry later", {
+        "retry-after": BUSY_RETRY_AFTER_SECONDS,
+      });
     }
+    const body = read.body;
     const incoming: WebhookRequest = { headers: request.headers, body, receivedAt: now() };
     const verified = configured.webhook.verify(incoming, configured.settings);
     if (!verified.ok) {

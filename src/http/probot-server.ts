@@ -2,8 +2,9 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node
 import { getPrivateKey } from "@probot/get-private-key";
 import { Probot, Server, type ApplicationFunction, type Logger } from "probot";
 import { githubApiUrl } from "../config/env.js";
+import { trimTrailingSlashes } from "../domain/trailing-slashes.js";
 import { webhooksReceived } from "../metrics.js";
-import { readBody } from "./request-body.js";
+import { BUSY_RETRY_AFTER_SECONDS, isJsonContentType, readBody, refuse, type BodyBudget } from "./request-body.js";
 
 /** GitHub caps a webhook payload at 25 MB (docs.github.com, "Webhook events and payloads"): anything larger is not GitHub. */
 export const GITHUB_MAX_BODY_BYTES = 25 * 1024 * 1024;
@@ -12,13 +13,14 @@ const DEFAULT_WEBHOOK_PATH = "/api/github/webhooks";
 /**
  * What Probot's `run` does for a registered app (the same variables: APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH,
  * WEBHOOK_SECRET, GHE_HOST, HOST, PORT, WEBHOOK_PATH, WEBHOOK_PROXY_URL), done here to reach the HTTP server: Probot's
- * webhook middleware reads the whole body into memory before it checks the signature, with no limit, so the body of a
- * webhook request is read here first, up to GITHUB_MAX_BODY_BYTES, and handed to the middleware already read.
+ * webhook middleware reads the whole body into memory before it checks the signature, with no limit, so a webhook
+ * request goes through a front door here first (`limitWebhookBodies`) and reaches the middleware already read.
  */
 export async function startServer(
   app: ApplicationFunction,
   log: Logger,
   env: Record<string, string | undefined>,
+  budget: BodyBudget,
 ): Promise<Server> {
   const webhookPath = env.WEBHOOK_PATH || DEFAULT_WEBHOOK_PATH;
   const server = new Server({
@@ -37,33 +39,56 @@ export async function startServer(
     }),
   });
   await server.load(app);
-  limitWebhookBodies(await server.start(), webhookPath, GITHUB_MAX_BODY_BYTES, log);
+  limitWebhookBodies(await server.start(), webhookPath, { maxBodyBytes: GITHUB_MAX_BODY_BYTES, budget }, log);
   return server;
 }
 
 type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
 
+/** What @octokit/webhooks' middleware requires of a delivery; GitHub always sends all three. */
+const GITHUB_WEBHOOK_HEADERS = ["x-github-event", "x-hub-signature-256", "x-github-delivery"] as const;
+
+/** The webhook front door's limits: the largest body, the bytes held at once over all requests, the time to send. */
+export interface FrontDoor {
+  maxBodyBytes: number;
+  budget: BodyBudget;
+  timeoutMs?: number;
+}
+
 /**
- * Puts a reader in front of the server's request listener (Probot's): a POST to the webhook path is read up to
- * `limit` bytes, then passed on with `request.body` set, which @octokit/webhooks' middleware takes instead of reading
- * the stream. A larger body is answered 413 without being kept, before any signature check, logged and counted.
+ * Puts a front door in front of the server's request listener (Probot's). A POST to the webhook path that cannot be
+ * a GitHub delivery is answered at once, before a byte of its body is read: a content type that is not JSON (415), a
+ * missing signature or event header (400), a Content-Length over the limit (413), or no room under the bytes being
+ * read at once (503 with Retry-After). The others are read up to the limit, within the timeout (408), then passed on
+ * with `request.body` set, which @octokit/webhooks' middleware takes instead of reading the stream. Every refusal is
+ * logged and counted.
  */
-export function limitWebhookBodies(http: HttpServer, webhookPath: string, limit: number, log: Logger): void {
+export function limitWebhookBodies(http: HttpServer, webhookPath: string, door: FrontDoor, log: Logger): void {
   const listeners = http.listeners("request") as RequestListener[];
   http.removeAllListeners("request");
   const pass = (request: IncomingMessage, response: ServerResponse) =>
     listeners.forEach((listener) => listener(request, response));
   const path = withoutTrailingSlashes(webhookPath);
+  const limit = door.maxBodyBytes;
   http.on("request", (request: IncomingMessage, response: ServerResponse) => {
     if (request.method !== "POST" || pathOf(request.url) !== path) return pass(request, response);
-    readBody(request, limit).then(
-      (body) => {
-        if (body !== null) return pass(Object.assign(request, { body: body.toString("utf8") }), response);
-        log.warn(`github webhook: refused (413): body larger than ${limit} bytes`);
-        webhooksReceived.inc({ event: "unknown", outcome: "too_large" });
-        response
-          .writeHead(413, { "content-type": "application/json; charset=utf-8", connection: "close" })
-          .end(JSON.stringify({ error: `body larger than ${limit} bytes` }));
+    const refused = (status: number, outcome: string, error: string, headers?: Record<string, string | number>) => {
+      log.warn(`github webhook: refused (${status}): ${error}`);
+      webhooksReceived.inc({ event: "unknown", outcome });
+      refuse(response, status, { error }, headers);
+    };
+    if (!isJsonContentType(request))
+      return refused(415, "invalid", 'Unsupported "Content-Type" header value. Must be "application/json"');
+    const missing = GITHUB_WEBHOOK_HEADERS.filter((name) => request.headers[name] === undefined);
+    if (missing.length > 0) return refused(400, "invalid", `Required headers missing: ${missing.join(", ")}`);
+    readBody(request, response, { limit, budget: door.budget, timeoutMs: door.timeoutMs }).then(
+      (read) => {
+        if ("body" in read) return pass(Object.assign(request, { body: read.body.toString("utf8") }), response);
+        if (read.refused === "too_large") return refused(413, "too_large", `body larger than ${limit} bytes`);
+        if (read.refused === "timeout") return refused(408, "timeout", "the body was not sent in time");
+        refused(503, "busy", "too many webhook bodies being read at once; retry later", {
+          "retry-after": BUSY_RETRY_AFTER_SECONDS,
+        });
       },
       () => response.destroy(),
     );
@@ -79,7 +104,7 @@ function pathOf(url: string | undefined): string | undefined {
   }
 }
 
-function withoutTrailingSlashes(path: string): string {
-  const trimmed = path.replace(/\/+$/, "");
-  return trimmed === "" ? "/" : trimmed;
+/** The path without its trailing slashes, "/" when nothing else is left, as @octokit/webhooks' middleware compares. */
+export function withoutTrailingSlashes(path: string): string {
+  return trimTrailingSlashes(path) || "/";
 }

@@ -1,4 +1,5 @@
 import type { ProviderId } from "../domain/link.js";
+import { trimTrailingSlashes } from "../domain/trailing-slashes.js";
 
 /** A helpdesk's environment is half set or malformed: start-up stops with one line naming the variable. */
 export class ProviderConfigError extends Error {
@@ -70,7 +71,7 @@ export function readApiUrl(provider: ProviderId, env: Env, variable: string, fal
 /** base + path, keeping any path prefix of the base; each id in the path must already be encoded. */
 export function apiUrl(base: URL, path: string, query: Record<string, string> = {}): URL {
   const url = new URL(base.href);
-  url.pathname = `${base.pathname.replace(/\/+$/, "")}${path}`;
+  url.pathname = `${trimTrailingSlashes(base.pathname)}${path}`;
   for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
   return url;
 }
@@ -85,7 +86,7 @@ export function segment(id: string | number): string {
  * path, when it has the provider's shape; undefined otherwise (then the call still counts, but nothing is recorded).
  */
 export function conversationIdIn(url: URL, base: URL, shape: RegExp): string | undefined {
-  const prefix = base.pathname.replace(/\/+$/, "");
+  const prefix = trimTrailingSlashes(base.pathname);
   if (!url.pathname.startsWith(`${prefix}/`)) return undefined;
   const parts = url.pathname
     .slice(prefix.length)

@@ -2,9 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeGitHub } from "../fakes/github-server.js";
 import { freshDatabaseUrl } from "../support/databases.js";
 import { webhookExample } from "../support/github.js";
-import { postWebhook, signWebhook, WEBHOOK_ENV } from "../support/helpdesk-webhooks.js";
+import { signWebhook, WEBHOOK_ENV } from "../support/helpdesk-webhooks.js";
+import { stalledPost } from "../support/stalled-request.js";
 import { metricValue } from "../support/metrics.js";
-import { postGithubWebhook, runCliProcess, startApp, TEST_PRIVATE_KEY, type RunningApp } from "../support/process.js";
+import {
+  postGithubWebhook,
+  runCliProcess,
+  sign,
+  startApp,
+  TEST_PRIVATE_KEY,
+  type RunningApp,
+} from "../support/process.js";
 
 const SECRET = "e2e-webhook-secret";
 const API_CREDENTIALS = { ZENDESK_EMAIL: "bot@acme.com", ZENDESK_API_TOKEN: "t", FRESHDESK_API_KEY: "k" };
@@ -37,15 +45,28 @@ describe("bodies over the limit, sent to the real process", () => {
     await github.stop();
   });
 
-  it("answers 413 to a GitHub delivery over 25 MB, even one correctly signed, and stores nothing", async () => {
+  it("answers 413 to a GitHub delivery over 25 MB, even one correctly signed, at once, and stores nothing", async () => {
     const payload = webhookExample<Record<string, any>>("issue_comment", "created");
     payload.installation = { id: 77, node_id: "x" };
     payload.comment.body = `https://acme.zendesk.com/agent/tickets/1 ${"x".repeat(26 * 1024 * 1024)}`;
-    const response = await postGithubWebhook(app, SECRET, "issue_comment", JSON.stringify(payload));
-    expect(response.status).toBe(413);
+    const body = JSON.stringify(payload);
+    // The sender announces the size and stalls: the answer comes without the body being read.
+    const github = await stalledPost(app.baseUrl, "/api/github/webhooks", {
+      "content-type": "application/json",
+      "content-length": String(Buffer.byteLength(body)),
+      "x-github-event": "issue_comment",
+      "x-github-delivery": "d-huge",
+      "x-hub-signature-256": sign(SECRET, body),
+    }).answer;
+    expect(github.status).toBe(413);
 
     const helpdesk = JSON.stringify({ padding: "x".repeat(1024 * 1024 + 1) });
-    expect((await postWebhook(app.baseUrl, "zendesk", helpdesk, signWebhook("zendesk", helpdesk))).status).toBe(413);
+    const zendesk = await stalledPost(app.baseUrl, "/closeloop/webhooks/zendesk", {
+      ...signWebhook("zendesk", helpdesk),
+      "content-type": "application/json",
+      "content-length": String(helpdesk.length),
+    }).answer;
+    expect(zendesk.status).toBe(413);
 
     // A delivery of normal size still gets through.
     const small = webhookExample<Record<string, any>>("issue_comment", "created");

@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { BodyBudget } from "../../src/http/request-body.js";
 import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
 import { PROVIDERS } from "../../src/domain/link.js";
 import { onHelpdeskDelivery, type HelpdeskEventDeps } from "../../src/handlers/helpdesk-events.js";
@@ -34,7 +35,9 @@ describe.each(ENGINES)("a helpdesk note naming an issue, through /closeloop/webh
     writer = openDeliveryWriter(database.target);
     const log = pino({ level: "silent" });
     const inbox = new DeliveryInbox(writer, () => {});
-    const route = helpdeskWebhookRoutes(configuredWebhooks(WEBHOOK_ENV), (delivery) => inbox.store(delivery), log);
+    const route = helpdeskWebhookRoutes(configuredWebhooks(WEBHOOK_ENV), (delivery) => inbox.store(delivery), log, {
+      budget: new BodyBudget(1 << 24),
+    });
     server = createServer((request, response) => {
       void route(request, response).then((handled) => {
         if (!handled) response.writeHead(404).end();

@@ -1,13 +1,15 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import pino from "pino";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { BodyBudget } from "../../src/http/request-body.js";
 import { PROVIDERS } from "../../src/domain/link.js";
 import { configuredWebhooks, helpdeskWebhookRoutes } from "../../src/http/helpdesk-webhooks.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { DeliveryInbox } from "../../src/http/delivery-inbox.js";
 import { openDeliveryWriter, type DeliveryWriter } from "../../src/store/delivery-writer.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { stalledPost } from "../support/stalled-request.js";
 import { postWebhook, signsTimestamp, signWebhook, WEBHOOK_ENV, webhookFixture } from "../support/helpdesk-webhooks.js";
 
 /** The route on a loopback server, storing into the real inbox of a fresh database (no worker: rows stay to be counted). */
@@ -17,6 +19,8 @@ describe.each(ENGINES)("helpdesk webhook route on %s", (engine) => {
   let server: Server;
   let baseUrl: string;
   let failWrites = false;
+  // Room for one body of 1 MiB and a bit: a second one at once does not fit.
+  const budget = new BodyBudget(1536 * 1024);
 
   beforeAll(async () => {
     database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
@@ -27,6 +31,7 @@ describe.each(ENGINES)("helpdesk webhook route on %s", (engine) => {
       configuredWebhooks({ ...WEBHOOK_ENV, INTERCOM_WEBHOOK_SECRET: "" }),
       (delivery) => (failWrites ? Promise.reject(new Error("disk full")) : inbox.store(delivery)),
       pino({ level: "silent" }),
+      { budget, timeoutMs: 1000 },
     );
     server = createServer((request, response) => {
       void route(request, response).then((handled) => {
@@ -157,5 +162,53 @@ describe.each(ENGINES)("helpdesk webhook route on %s", (engine) => {
     const response = await postWebhook(baseUrl, "zendesk", huge, signWebhook("zendesk", huge));
     expect(response.status).toBe(413);
     expect(await stored()).toEqual([]);
+  });
+
+  describe("refuses before reading the body", () => {
+    const path = "/closeloop/webhooks/zendesk";
+    const signed = signWebhook("zendesk", "{}");
+
+    it.each([
+      [
+        "no signature header",
+        { "content-type": "application/json", "content-length": "100" },
+        401,
+        "no x-zendesk-webhook-signature header",
+      ],
+      [
+        "a content type that is not JSON",
+        { ...signed, "content-type": "text/plain", "content-length": "100" },
+        415,
+        'Must be "application/json"',
+      ],
+      [
+        "a Content-Length over 1 MiB",
+        { ...signed, "content-type": "application/json", "content-length": String(1024 * 1024 + 1) },
+        413,
+        "body larger than 1048576 bytes",
+      ],
+    ])("%s: answered while the client still holds the body back", async (_, headers, status, error) => {
+      const { answer } = stalledPost(baseUrl, path, headers);
+      const got = await answer;
+      expect(got.status).toBe(status);
+      expect(got.headers.connection).toBe("close");
+      expect(JSON.parse(got.body).error).toContain(error);
+      expect(budget.inUse).toBe(0);
+      expect(await stored()).toEqual([]);
+    });
+
+    it("answers 503 with Retry-After while the bytes being read at once would pass the cap, and takes requests again after", async () => {
+      const headers = { ...signed, "content-type": "application/json", "content-length": String(1024 * 1024) };
+      const first = stalledPost(baseUrl, path, headers, "{");
+      await vi.waitFor(() => expect(budget.inUse).toBe(1024 * 1024));
+      const second = await stalledPost(baseUrl, path, headers).answer;
+      expect([second.status, second.headers["retry-after"]]).toEqual([503, "5"]);
+      expect(JSON.parse(second.body)).toEqual({ error: "too many webhook bodies being read at once; retry later" });
+      // The first sender stalls: cut by the timeout (408), its share of the budget is given back.
+      expect((await first.answer).status).toBe(408);
+      await vi.waitFor(() => expect(budget.inUse).toBe(0));
+      const body = webhookFixture("zendesk");
+      expect((await postWebhook(baseUrl, "zendesk", body, signWebhook("zendesk", body))).status).toBe(200);
+    });
   });
 });

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BodyBudget } from "../../src/http/request-body.js";
 import { onHelpdeskDelivery } from "../../src/handlers/helpdesk-events.js";
 import { configuredWebhooks, helpdeskWebhookRoutes } from "../../src/http/helpdesk-webhooks.js";
 import { metricsRoute } from "../../src/http/metrics-route.js";
@@ -43,7 +44,9 @@ describe.each(ENGINES)("GET /metrics on %s", (engine) => {
     const inbox = new DeliveryInbox(writer, () => {});
     ({ server, baseUrl } = await serve(
       metricsRoute(database.prisma, log),
-      helpdeskWebhookRoutes(configuredWebhooks(WEBHOOK_ENV), (delivery) => inbox.store(delivery), log),
+      helpdeskWebhookRoutes(configuredWebhooks(WEBHOOK_ENV), (delivery) => inbox.store(delivery), log, {
+        budget: new BodyBudget(1 << 24),
+      }),
     ));
   });
   afterAll(async () => {
