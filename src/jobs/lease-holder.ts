@@ -110,7 +110,7 @@ export class LeaseHolder<Key extends LeaseKey> {
       this.table,
       this.owner,
       key,
-      Sql.sql`${extended(this.table, new Date(from + this.holder.leaseMs))}, ${set}`,
+      Sql.sql`${extended(new Date(from + this.holder.leaseMs))}, ${set}`,
     );
     const held = this.#held.get(String(key));
     if (!written) this.lost(key);

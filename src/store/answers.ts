@@ -1,7 +1,6 @@
 import { outcomeOf, type AnswerOutcome, type ConversationActivity } from "../domain/answers.js";
 import type { Prisma, Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
-import { ANSWER_WATCHES } from "./helpdesk-jobs.js";
 import { unlocked } from "./lease.js";
 import { markSummaryDue } from "./reopen-jobs.js";
 
@@ -184,7 +183,7 @@ export async function reminderRefused(prisma: Prisma, id: number): Promise<void>
 
 /** The watch has work again at `next` (a read or the reminder), or none: done. Gives the lease up. */
 export function watchNext(next: Date | null, at = new Date()): Sql.Sql {
-  const released = Sql.sql`${unlocked(ANSWER_WATCHES)}, "attempts" = 0, "lastError" = NULL, "lastStatus" = NULL, "updatedAt" = ${at}`;
+  const released = Sql.sql`${unlocked()}, "attempts" = 0, "lastError" = NULL, "lastStatus" = NULL, "updatedAt" = ${at}`;
   return next === null
     ? Sql.sql`"state" = 'done', "finishedAt" = ${at}, ${released}`
     : Sql.sql`"state" = 'pending', "nextAttemptAt" = ${next}, ${released}`;

@@ -5,6 +5,7 @@ import {
   claimLeases,
   extended,
   releaseLeases,
+  retryFrom,
   unlocked,
   updateLeased,
   type Holder,
@@ -82,8 +83,6 @@ export const BACKFILLS: LeasedTable = {
   kind: "backfill",
   table: "Backfill",
   key: "repositoryId",
-  lockedBy: "lockedBy",
-  lockedUntil: "lockedUntil",
   // Nobody holds it, and a failed run's retry time (lockedUntil without a holder) has come.
   ready: (now) =>
     Sql.sql`"lockedBy" IS NULL AND "state" IN ('pending', 'running') AND ("lockedUntil" IS NULL OR "lockedUntil" <= ${now})`,
@@ -95,8 +94,7 @@ export const BACKFILLS: LeasedTable = {
   waiting: () => Sql.sql`"lockedBy" IS NULL AND "state" IN ('pending', 'running')`,
   dead: Sql.sql`"state" = 'failed'`,
   // From the page it was on: the pages before were stored.
-  revive: () =>
-    Sql.sql`"state" = 'pending', "attempts" = 0, "lockedBy" = NULL, "lockedUntil" = NULL, "lastError" = NULL, "finishedAt" = NULL`,
+  revive: () => Sql.sql`"state" = 'pending', "attempts" = 0, ${unlocked()}, "lastError" = NULL, "finishedAt" = NULL`,
 };
 
 /**
@@ -148,8 +146,8 @@ export async function advanceBackfill(
   const counts = Sql.sql`"issues" = "issues" + ${added.issues}, "comments" = "comments" + ${added.comments}, "links" = "links" + ${added.links}`;
   const set =
     next === null
-      ? Sql.sql`${counts}, "state" = 'done', ${unlocked(BACKFILLS)}, "lastError" = NULL, "finishedAt" = ${now}`
-      : Sql.sql`${counts}, "phase" = ${next.phase}, "page" = ${next.page}, ${extended(BACKFILLS, new Date(now.getTime() + claimed.lease.leaseMs))}`;
+      ? Sql.sql`${counts}, "state" = 'done', ${unlocked()}, "lastError" = NULL, "finishedAt" = ${now}`
+      : Sql.sql`${counts}, "phase" = ${next.phase}, "page" = ${next.page}, ${extended(new Date(now.getTime() + claimed.lease.leaseMs))}`;
   return updateLeased(prisma, BACKFILLS, claimed.lease.owner, claimed.repository.id, set);
 }
 
@@ -167,8 +165,8 @@ export async function failBackfill(
 ): Promise<boolean> {
   const set =
     "failed" in outcome
-      ? Sql.sql`"state" = 'failed', ${unlocked(BACKFILLS)}, "lastError" = ${error}, "finishedAt" = ${outcome.failed}`
-      : Sql.sql`"lockedBy" = NULL, "lockedUntil" = ${outcome.retryAt}, "lastError" = ${error}`;
+      ? Sql.sql`"state" = 'failed', ${unlocked()}, "lastError" = ${error}, "finishedAt" = ${outcome.failed}`
+      : Sql.sql`${retryFrom(outcome.retryAt)}, "lastError" = ${error}`;
   return updateLeased(prisma, BACKFILLS, claimed.lease.owner, claimed.repository.id, set);
 }
 

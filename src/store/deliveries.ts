@@ -1,6 +1,6 @@
 import type { Prisma } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
-import type { LeasedTable } from "./lease.js";
+import { retryFrom, unlocked, type LeasedTable } from "./lease.js";
 
 export interface StoredDelivery {
   id: string;
@@ -37,8 +37,6 @@ export const DELIVERIES: LeasedTable = {
   kind: "delivery inbox",
   table: "Delivery",
   key: "id",
-  lockedBy: "lockedBy",
-  lockedUntil: "lockedUntil",
   ready: (now) =>
     Sql.sql`"deadAt" IS NULL AND "lockedBy" IS NULL AND ("lockedUntil" IS NULL OR "lockedUntil" <= ${now})`,
   held: Sql.sql`"lockedBy" IS NOT NULL AND "deadAt" IS NULL`,
@@ -48,7 +46,7 @@ export const DELIVERIES: LeasedTable = {
   waiting: () => Sql.sql`"deadAt" IS NULL AND "lockedBy" IS NULL`,
   dead: Sql.sql`"deadAt" IS NOT NULL`,
   // The handlers run it again (after the fix that was missing): a delivery of a purged installation is still dropped.
-  revive: () => Sql.sql`"deadAt" = NULL, "attempts" = 0, "lockedBy" = NULL, "lockedUntil" = NULL`,
+  revive: () => Sql.sql`"deadAt" = NULL, "attempts" = 0, ${unlocked()}`,
 };
 
 /** What a claim returns of a delivery besides its id. */
@@ -66,8 +64,8 @@ export function storedDelivery(row: {
 /** A failed attempt's outcome: tried again at `retryAt`, or kept as dead for `closeloop status`. */
 export function deliveryFailed(error: string, outcome: { retryAt: Date } | { dead: Date }): Sql.Sql {
   return "dead" in outcome
-    ? Sql.sql`"lockedBy" = NULL, "lockedUntil" = NULL, "deadAt" = ${outcome.dead}, "lastError" = ${error}`
-    : Sql.sql`"lockedBy" = NULL, "lockedUntil" = ${outcome.retryAt}, "lastError" = ${error}`;
+    ? Sql.sql`${unlocked()}, "deadAt" = ${outcome.dead}, "lastError" = ${error}`
+    : Sql.sql`${retryFrom(outcome.retryAt)}, "lastError" = ${error}`;
 }
 
 export interface DeliveryBacklog {

@@ -90,7 +90,7 @@ export async function recordEnrichment(
   at = new Date(),
 ): Promise<IssueRef[] | null> {
   return inTransaction(prisma, async (tx) => {
-    const released = Sql.sql`${unlocked(ENRICH_JOBS)}, "lastError" = NULL, "lastStatus" = NULL, "updatedAt" = ${at}`;
+    const released = Sql.sql`${unlocked()}, "lastError" = NULL, "lastStatus" = NULL, "updatedAt" = ${at}`;
     const done = Sql.sql`"state" = 'done', "finishedAt" = ${at}, ${released}`;
     // A new link asked for the details after this run began: run again (its link is written below either way).
     const again = Sql.sql`"state" = 'pending', "attempts" = 0, "nextAttemptAt" = ${at}, ${released}`;

@@ -1,5 +1,5 @@
 import { Prisma as Sql } from "./generated/sqlite/client.js";
-import type { LeasedTable } from "./lease.js";
+import { unlocked, type LeasedTable } from "./lease.js";
 
 /**
  * The tables of helpdesk jobs, run in the helpdesk lanes (src/jobs/helpdesk-lanes.ts): reopen jobs, enrichment
@@ -12,8 +12,6 @@ function helpdeskJobTable(kind: string, table: "ReopenJob" | "EnrichJob" | "Link
     kind,
     table,
     key: "id",
-    lockedBy: "lockedBy",
-    lockedUntil: "lockedUntil",
     ready: (now) => Sql.sql`"state" = 'pending' AND "nextAttemptAt" <= ${now}`,
     held: Sql.sql`"state" = 'running'`,
     order: Sql.sql`"nextAttemptAt", "id"`,
@@ -22,7 +20,7 @@ function helpdeskJobTable(kind: string, table: "ReopenJob" | "EnrichJob" | "Link
     waiting: () => Sql.sql`"state" = 'pending'`,
     dead: Sql.sql`"state" = 'dead'`,
     revive: (now) =>
-      Sql.sql`"state" = 'pending', "attempts" = 0, "nextAttemptAt" = ${now}, "finishedAt" = NULL, "lockedBy" = NULL, "lockedUntil" = NULL, "updatedAt" = ${now}`,
+      Sql.sql`"state" = 'pending', "attempts" = 0, "nextAttemptAt" = ${now}, "finishedAt" = NULL, ${unlocked()}, "updatedAt" = ${now}`,
   };
 }
 
@@ -44,12 +42,12 @@ export interface JobFailure {
 
 /** A retryable failure's outcome: pending again from `retryAt`. */
 export function jobRetried(failure: JobFailure, retryAt: Date, now = new Date()): Sql.Sql {
-  return Sql.sql`"state" = 'pending', "nextAttemptAt" = ${retryAt}, "lockedBy" = NULL, "lockedUntil" = NULL, "lastError" = ${failure.error}, "lastStatus" = ${failure.status ?? null}, "updatedAt" = ${now}`;
+  return Sql.sql`"state" = 'pending', "nextAttemptAt" = ${retryAt}, ${unlocked()}, "lastError" = ${failure.error}, "lastStatus" = ${failure.status ?? null}, "updatedAt" = ${now}`;
 }
 
 /** A permanent failure's outcome, or the last attempt's: dead, keeping the reason. */
 export function jobDead(failure: JobFailure, at = new Date()): Sql.Sql {
-  return Sql.sql`"state" = 'dead', "finishedAt" = ${at}, "lockedBy" = NULL, "lockedUntil" = NULL, "lastError" = ${failure.error}, "lastStatus" = ${failure.status ?? null}, "updatedAt" = ${at}`;
+  return Sql.sql`"state" = 'dead', "finishedAt" = ${at}, ${unlocked()}, "lastError" = ${failure.error}, "lastStatus" = ${failure.status ?? null}, "updatedAt" = ${at}`;
 }
 
 export const JOB_STATES = ["pending", "running", "done", "dead"] as const;

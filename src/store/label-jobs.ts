@@ -14,14 +14,12 @@ export const LABEL_JOBS: LeasedTable = {
   kind: "labels",
   table: "Issue",
   key: "id",
-  lockedBy: "labelsLockedBy",
-  lockedUntil: "labelsLockedUntil",
-  ready: (now) => Sql.sql`"labelsLockedBy" IS NULL AND "labelsWantedAt" <= ${now}`,
-  held: Sql.sql`"labelsLockedBy" IS NOT NULL`,
+  ready: (now) => Sql.sql`"lockedBy" IS NULL AND "labelsWantedAt" <= ${now}`,
+  held: Sql.sql`"lockedBy" IS NOT NULL`,
   order: Sql.sql`"labelsWantedAt", "id"`,
   onClaim: () => Sql.sql`"labelsAttempts" = "labelsAttempts" + 1`,
   onRelease: Sql.sql`"labelsAttempts" = "labelsAttempts" - 1`,
-  waiting: () => Sql.sql`"labelsWantedAt" IS NOT NULL AND "labelsLockedBy" IS NULL`,
+  waiting: () => Sql.sql`"labelsWantedAt" IS NOT NULL AND "lockedBy" IS NULL`,
   // Given up, an issue is left stale for the decay sweep (labelsAbandoned): nothing stays dead.
   dead: null,
   revive: null,
@@ -107,17 +105,17 @@ export async function readClaimedLabelJobs(prisma: Prisma, ids: readonly number[
 /** The labels were applied: the job is done, or waits again (a coalescing window) when a change came meanwhile. */
 export function labelsApplied(job: ClaimedLabelJob): Sql.Sql {
   const same = job.markedAt === null ? Sql.sql`"labelsMarkedAt" IS NULL` : Sql.sql`"labelsMarkedAt" = ${job.markedAt}`;
-  return Sql.sql`"labelsWantedAt" = CASE WHEN ${same} THEN NULL ELSE "labelsMarkedAt" END, "labelsAttempts" = 0, ${unlocked(LABEL_JOBS)}`;
+  return Sql.sql`"labelsWantedAt" = CASE WHEN ${same} THEN NULL ELSE "labelsMarkedAt" END, "labelsAttempts" = 0, ${unlocked()}`;
 }
 
 /** Applying failed and will be tried again at `retryAt`. */
 export function labelsRetried(retryAt: Date): Sql.Sql {
-  return Sql.sql`"labelsWantedAt" = ${retryAt}, ${unlocked(LABEL_JOBS)}`;
+  return Sql.sql`"labelsWantedAt" = ${retryAt}, ${unlocked()}`;
 }
 
 /** Applying failed for good: the job ends, and the issue is left stale for the decay sweep to apply later. */
 export function labelsAbandoned(at: Date): Sql.Sql {
-  return Sql.sql`"labelsWantedAt" = NULL, "labelsAttempts" = 0, "labelsStaleAt" = ${at}, "labelsDueAt" = ${at}, ${unlocked(LABEL_JOBS)}`;
+  return Sql.sql`"labelsWantedAt" = NULL, "labelsAttempts" = 0, "labelsStaleAt" = ${at}, "labelsDueAt" = ${at}, ${unlocked()}`;
 }
 
 /** `closeloop status`: label jobs waiting. */

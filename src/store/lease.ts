@@ -14,11 +14,8 @@ export interface LeasedTable {
   /** for logs: "reopen", "delivery" */
   kind: string;
   table: string;
-  /** the primary key column */
+  /** the primary key column; the lease is in every table's `lockedBy` (the holder) and `lockedUntil` (its end) */
   key: string;
-  /** the holder and lease-end columns */
-  lockedBy: string;
-  lockedUntil: string;
   /** rows that may be claimed now besides those whose lease ran out (already excludes held rows) */
   ready(now: Date): Sql.Sql;
   /** rows that are held, so an expired lease on one can be taken over */
@@ -48,11 +45,14 @@ export interface Holder {
 type Db = Prisma | Transaction;
 
 const identifier = (name: string) => Sql.raw(`"${name}"`);
+/** One vocabulary for every leased table (docs/jobs.md): the claim, renew, settle and release below are written once. */
+const LOCKED_BY = identifier("lockedBy");
+const LOCKED_UNTIL = identifier("lockedUntil");
 const keyList = (keys: readonly LeaseKey[]) => Sql.join(keys.map((key) => Sql.sql`${key}`));
 
 /** A row held by `owner`: the fence on every write that renews or settles a lease. */
 function heldBy(table: LeasedTable, owner: string): Sql.Sql {
-  return Sql.sql`${identifier(table.lockedBy)} = ${owner} AND ${table.held}`;
+  return Sql.sql`${LOCKED_BY} = ${owner} AND ${table.held}`;
 }
 
 /**
@@ -68,7 +68,7 @@ export async function claimLeases<Row extends { key: LeaseKey }>(
 ): Promise<Row[]> {
   if (holder.limit <= 0) return [];
   const name = identifier(table.table);
-  const expired = Sql.sql`(${table.held} AND ${identifier(table.lockedUntil)} < ${now})`;
+  const expired = Sql.sql`(${table.held} AND ${LOCKED_UNTIL} < ${now})`;
   const claimable = Sql.sql`(${table.ready(now)} OR ${expired})${holder.where === undefined ? Sql.empty : Sql.sql` AND ${holder.where}`}`;
   // A read first: workers poll, and on SQLite an UPDATE takes the write lock even when it matches nothing.
   const any = await prisma.$queryRaw<unknown[]>`SELECT 1 FROM ${name} WHERE ${claimable} LIMIT 1`;
@@ -76,7 +76,7 @@ export async function claimLeases<Row extends { key: LeaseKey }>(
   const key = identifier(table.key);
   const lock = engine === "postgresql" ? Sql.sql`FOR UPDATE SKIP LOCKED` : Sql.empty;
   return prisma.$queryRaw<Row[]>`UPDATE ${name}
-      SET ${identifier(table.lockedBy)} = ${holder.owner}, ${identifier(table.lockedUntil)} = ${new Date(now.getTime() + holder.leaseMs)}, ${table.onClaim(now)}
+      SET ${LOCKED_BY} = ${holder.owner}, ${LOCKED_UNTIL} = ${new Date(now.getTime() + holder.leaseMs)}, ${table.onClaim(now)}
       WHERE ${key} IN (SELECT ${key} FROM ${name} WHERE ${claimable} ORDER BY ${table.order} LIMIT ${holder.limit} ${lock})
       RETURNING ${key} AS "key"${holder.returning === undefined ? Sql.empty : Sql.sql`, ${holder.returning}`}`;
 }
@@ -92,7 +92,7 @@ export async function renewLeases<Key extends LeaseKey>(
   if (keys.length === 0) return [];
   const rows = await prisma.$queryRaw<
     { key: Key }[]
-  >`UPDATE ${identifier(table.table)} SET ${identifier(table.lockedUntil)} = ${new Date(now.getTime() + holder.leaseMs)}
+  >`UPDATE ${identifier(table.table)} SET ${LOCKED_UNTIL} = ${new Date(now.getTime() + holder.leaseMs)}
       WHERE ${identifier(table.key)} IN (${keyList(keys)}) AND ${heldBy(table, holder.owner)} RETURNING ${identifier(table.key)} AS "key"`;
   const still = new Set(rows.map((row) => String(row.key)));
   return keys.filter((key) => !still.has(String(key)));
@@ -140,18 +140,23 @@ export async function releaseLeases(
   keys: readonly LeaseKey[],
 ): Promise<void> {
   if (keys.length === 0) return;
-  await prisma.$executeRaw`UPDATE ${identifier(table.table)} SET ${identifier(table.lockedBy)} = NULL, ${identifier(table.lockedUntil)} = NULL${table.onRelease === undefined ? Sql.empty : Sql.sql`, ${table.onRelease}`}
+  await prisma.$executeRaw`UPDATE ${identifier(table.table)} SET ${LOCKED_BY} = NULL, ${LOCKED_UNTIL} = NULL${table.onRelease === undefined ? Sql.empty : Sql.sql`, ${table.onRelease}`}
       WHERE ${identifier(table.key)} IN (${keyList(keys)}) AND ${heldBy(table, owner)}`;
 }
 
 /** The SET that gives a lease up, for an outcome's `set`. */
-export function unlocked(table: LeasedTable): Sql.Sql {
-  return Sql.sql`${identifier(table.lockedBy)} = NULL, ${identifier(table.lockedUntil)} = NULL`;
+export function unlocked(): Sql.Sql {
+  return Sql.sql`${LOCKED_BY} = NULL, ${LOCKED_UNTIL} = NULL`;
+}
+
+/** The SET that gives a lease up and makes the row claimable again at `at` (a retry), where `ready` reads it so. */
+export function retryFrom(at: Date): Sql.Sql {
+  return Sql.sql`${LOCKED_BY} = NULL, ${LOCKED_UNTIL} = ${at}`;
 }
 
 /** The SET that extends a lease to `until`, for progress. */
-export function extended(table: LeasedTable, until: Date): Sql.Sql {
-  return Sql.sql`${identifier(table.lockedUntil)} = ${until}`;
+export function extended(until: Date): Sql.Sql {
+  return Sql.sql`${LOCKED_UNTIL} = ${until}`;
 }
 
 /** A kind's rows by state, for `closeloop status` and `/metrics`. */

@@ -83,7 +83,7 @@ export async function readClaimedLinkNotes(
 /** The outcome of a note the helpdesk took, or of one ended without a call (`skipped`). */
 export function linkNoteDone(skipped: string | null, at = new Date()): Sql.Sql {
   const sent = skipped === null ? at : null;
-  return Sql.sql`"state" = 'done', "sentAt" = ${sent}, "skipped" = ${skipped}, "finishedAt" = ${at}, ${unlocked(LINK_NOTES)}, "lastError" = NULL, "lastStatus" = NULL, "updatedAt" = ${at}`;
+  return Sql.sql`"state" = 'done', "sentAt" = ${sent}, "skipped" = ${skipped}, "finishedAt" = ${at}, ${unlocked()}, "lastError" = NULL, "lastStatus" = NULL, "updatedAt" = ${at}`;
 }
 
 const issueClosed = Sql.sql`EXISTS (SELECT 1 FROM "Issue" i WHERE i."id" = "LinkNote"."issueId" AND i."state" = 'closed')`;

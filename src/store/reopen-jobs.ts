@@ -54,7 +54,7 @@ export function noteDone(at = new Date()): Sql.Sql {
 
 /** The reopen step's outcome: the job is done. */
 export function jobDone(at = new Date()): Sql.Sql {
-  return Sql.sql`"state" = 'done', "reopenDoneAt" = ${at}, "finishedAt" = ${at}, "lockedBy" = NULL, "lockedUntil" = NULL, "updatedAt" = ${at}`;
+  return Sql.sql`"state" = 'done', "reopenDoneAt" = ${at}, "finishedAt" = ${at}, ${unlocked()}, "updatedAt" = ${at}`;
 }
 
 /** The note and the reopen made in one call (HelpdeskClient.addNoteAndReopen): both steps are done at once. */
@@ -134,16 +134,14 @@ export const SUMMARIES: LeasedTable = {
   kind: "summary comment",
   table: "IssueClose",
   key: "id",
-  lockedBy: "summaryLockedBy",
-  lockedUntil: "summaryLockedUntil",
-  ready: () => Sql.sql`"summaryLockedBy" IS NULL`,
-  held: Sql.sql`"summaryLockedBy" IS NOT NULL`,
+  ready: () => Sql.sql`"lockedBy" IS NULL`,
+  held: Sql.sql`"lockedBy" IS NOT NULL`,
   order: Sql.sql`"summaryDueAt"`,
   onClaim: () => Sql.sql`"summaryAttempts" = "summaryAttempts" + 1`,
   onRelease: Sql.sql`"summaryAttempts" = "summaryAttempts" - 1`,
-  waiting: () => Sql.sql`"summaryDueAt" IS NOT NULL AND "summaryLockedBy" IS NULL`,
+  waiting: () => Sql.sql`"summaryDueAt" IS NOT NULL AND "lockedBy" IS NULL`,
   // Given up (summaryFailed without a retry): the error is kept and the summary is no longer due.
-  dead: Sql.sql`"summaryError" IS NOT NULL AND "summaryDueAt" IS NULL AND "summaryLockedBy" IS NULL`,
+  dead: Sql.sql`"summaryError" IS NOT NULL AND "summaryDueAt" IS NULL AND "lockedBy" IS NULL`,
   revive: (now) => Sql.sql`"summaryDueAt" = ${now}, "summaryAttempts" = 0`,
 };
 
@@ -218,14 +216,14 @@ export function summaryWritten(
   written: { commentId: bigint | null; body: string },
   at = new Date(),
 ): Sql.Sql {
-  return Sql.sql`"summaryCommentId" = ${written.commentId}, "summaryBody" = ${written.body}, "summaryAttempts" = 0, "summaryError" = NULL, ${unlocked(SUMMARIES)},
+  return Sql.sql`"summaryCommentId" = ${written.commentId}, "summaryBody" = ${written.body}, "summaryAttempts" = 0, "summaryError" = NULL, ${unlocked()},
     "settledAt" = COALESCE("settledAt", ${at}),
     "summaryDueAt" = CASE WHEN "summaryDueAt" = ${summary.dueAt} THEN NULL ELSE "summaryDueAt" END`;
 }
 
 /** The outcome of a failed write: tried again at `retryAt`, or given up (null) keeping the error. */
 export function summaryFailed(error: string, retryAt: Date | null): Sql.Sql {
-  return Sql.sql`"summaryError" = ${error}, "summaryDueAt" = ${retryAt}, ${unlocked(SUMMARIES)}${retryAt === null ? Sql.sql`, "summaryAttempts" = 0` : Sql.empty}`;
+  return Sql.sql`"summaryError" = ${error}, "summaryDueAt" = ${retryAt}, ${unlocked()}${retryAt === null ? Sql.sql`, "summaryAttempts" = 0` : Sql.empty}`;
 }
 
 // ---- the CLI's view ----

@@ -37,8 +37,6 @@ export const SWEEPS: LeasedTable = {
   kind: "label sweep",
   table: "LabelSweep",
   key: "id",
-  lockedBy: "lockedBy",
-  lockedUntil: "lockedUntil",
   ready: (now) => Sql.sql`"lockedBy" IS NULL AND "nextRunAt" <= ${now}`,
   held: Sql.sql`"lockedBy" IS NOT NULL`,
   order: Sql.sql`"id"`,
@@ -70,7 +68,7 @@ export async function renewSweep(prisma: Prisma, holder: Holder, now = new Date(
  * (its marks may be behind this one's cursor) is due at once.
  */
 export async function finishSweep(prisma: Prisma, owner: string, finish: SweepFinish, now = new Date()): Promise<void> {
-  const set = Sql.sql`${unlocked(SWEEPS)}, "finishedAt" = ${now}, "issues" = ${finish.issues}, "links" = ${finish.links}, "changed" = ${finish.changed},
+  const set = Sql.sql`${unlocked()}, "finishedAt" = ${now}, "issues" = ${finish.issues}, "links" = ${finish.links}, "changed" = ${finish.changed},
     "durationMs" = ${finish.durationMs}, "lastError" = ${finish.error}, "nextRunAt" = ${finish.nextRunAt}`;
   if (await updateLeased(prisma, SWEEPS, owner, ROW, set)) {
     await prisma.$executeRaw`UPDATE "LabelSweep" SET "nextRunAt" = ${now} WHERE "id" = ${ROW} AND "requestedAt" > "startedAt" AND "nextRunAt" > ${now}`;

@@ -351,7 +351,7 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
     // The link is stored; its label job waits for the rate limit to pass, not less, and holds no lease meanwhile.
     expect(await harness.database.prisma.link.count()).toBe(2);
     const issue = await harness.database.prisma.issue.findFirstOrThrow();
-    expect(issue).toMatchObject({ labelsLockedBy: null, labelsAttempts: 1 });
+    expect(issue).toMatchObject({ lockedBy: null, labelsAttempts: 1 });
     expect(issue.labelsWantedAt!.getTime()).toBeGreaterThanOrEqual(before + 90_000);
     expect(issue.labelsWantedAt!.getTime()).toBeLessThan(Date.now() + 91_000);
   });

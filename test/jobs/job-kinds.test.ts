@@ -17,7 +17,7 @@ describe("the job-kind registry", () => {
     (_id, kind) => {
       expect(kind.title.trim()).not.toBe("");
       expect(new Set(JOB_KINDS.map((other) => other.title)).size).toBe(JOB_KINDS.length);
-      for (const field of ["table", "key", "lockedBy", "lockedUntil", "kind"] as const)
+      for (const field of ["table", "key", "kind"] as const)
         expect(kind.table[field], field).toMatch(/^[A-Za-z][\w ]*$/);
       // A kind that gives up on rows must say how one is revived, and one that never does has nothing to revive.
       expect(kind.table.revive === null, "dead and revive go together").toBe(kind.table.dead === null);

@@ -67,7 +67,7 @@ describe.each(ENGINES)("the label job on %s", (engine) => {
     nockConfig(OWNER, REPO, null);
     for (let n = 1; n <= 5; n++) await receive(harness.probot, "issue_comment", comment(n, 100 + n, n));
     expect(await harness.database.prisma.link.count()).toBe(5);
-    expect(await issue()).toMatchObject({ labelsLockedBy: null });
+    expect(await issue()).toMatchObject({ lockedBy: null });
     expect((await issue()).labelsWantedAt).not.toBeNull();
 
     // Five reports in a day: daily at once, never weekly first; the repository's label created with its colour.
@@ -80,7 +80,7 @@ describe.each(ENGINES)("the label job on %s", (engine) => {
     ]);
     expect(await issue()).toMatchObject({
       labelsWantedAt: null,
-      labelsLockedBy: null,
+      lockedBy: null,
       labelsAttempts: 0,
       frequency: "daily",
     });
@@ -108,7 +108,7 @@ describe.each(ENGINES)("the label job on %s", (engine) => {
     const later = new Date(Date.now() + 5);
     await markLabelsWanted(prisma, [job!.issueId], later);
     expect(await updateLeased(prisma, LABEL_JOBS, "w", job!.issueId, labelsApplied(job!))).toBe(true);
-    expect(await issue()).toMatchObject({ labelsWantedAt: later, labelsLockedBy: null });
+    expect(await issue()).toMatchObject({ labelsWantedAt: later, lockedBy: null });
 
     const [again] = await readClaimedLabelJobs(
       prisma,
@@ -135,7 +135,7 @@ describe.each(ENGINES)("the label job on %s", (engine) => {
     const before = Date.now();
     expect(await worker({ maxAttempts: 2, backoffBaseMs: 60_000, backoffMaxMs: 60_000 }).drain()).toBe(1);
     const retried = await issue();
-    expect(retried).toMatchObject({ labelsLockedBy: null, labelsAttempts: 1, labelsStaleAt: null });
+    expect(retried).toMatchObject({ lockedBy: null, labelsAttempts: 1, labelsStaleAt: null });
     expect(retried.labelsWantedAt!.getTime()).toBeGreaterThanOrEqual(before + 30_000);
 
     // Its retry time comes; the second and last attempt fails too.
@@ -143,7 +143,7 @@ describe.each(ENGINES)("the label job on %s", (engine) => {
     nockLabel("post", `/repos/${OWNER}/${REPO}/issues/1/labels`, 500);
     expect(await worker({ maxAttempts: 2 }).drain()).toBe(1);
     const abandoned = await issue();
-    expect(abandoned).toMatchObject({ labelsWantedAt: null, labelsLockedBy: null, labelsAttempts: 0 });
+    expect(abandoned).toMatchObject({ labelsWantedAt: null, lockedBy: null, labelsAttempts: 0 });
     expect(abandoned.labelsStaleAt).not.toBeNull();
     expect(abandoned.labelsDueAt).not.toBeNull();
     expect(labelCalls.filter((call) => call.includes("/issues/1/labels"))).toHaveLength(2);

@@ -107,7 +107,7 @@ describe.each(ENGINES)("the one lease, on the delivery inbox, on %s", (engine) =
     await receive(2);
     await claim("a", 1);
     const before = await row("d1");
-    const failed = Sql.sql`${unlocked(DELIVERIES)}, "lastError" = ${"from b"}`;
+    const failed = Sql.sql`${unlocked()}, "lastError" = ${"from b"}`;
     expect(await updateLeased(database.prisma, DELIVERIES, "b", "d1", failed)).toBe(false);
     expect(await deleteLeased(database.prisma, DELIVERIES, "b", "d1")).toBe(false);
     expect(await row("d1")).toEqual(before);
@@ -126,7 +126,7 @@ describe.each(ENGINES)("the one lease, on the delivery inbox, on %s", (engine) =
     await receive(1);
     await claim("a", 1);
     await claim("b", 1, at(LEASE_MS + 1));
-    expect(await updateLeased(database.prisma, DELIVERIES, "a", "d1", unlocked(DELIVERIES))).toBe(false);
+    expect(await updateLeased(database.prisma, DELIVERIES, "a", "d1", unlocked())).toBe(false);
     expect(await deleteLeased(database.prisma, DELIVERIES, "a", "d1")).toBe(false);
     expect(await row("d1")).toMatchObject({ lockedBy: "b", attempts: 2 });
   });

@@ -193,6 +193,43 @@ describe.each(ENGINES)("migrations on %s", (engine) => {
     }
   });
 
+  it("renames the label job's and the summary's lease columns to lockedBy and lockedUntil, keeping a held lease", async () => {
+    const url = await freshDatabaseUrl(engine);
+    const target = parseDatabaseUrl(url);
+    await migrate(
+      target,
+      files.filter((file) => file.name < "20261206130000"),
+    );
+    const until = "2026-12-06T12:00:00.000+00:00";
+    await sql(
+      target,
+      `INSERT INTO "Repository" ("id", "installationId", "owner", "name", "fullName") VALUES (1, 2, 'o', 'r', 'o/r')`,
+    );
+    await sql(
+      target,
+      `INSERT INTO "Issue" ("id", "repositoryId", "number", "state", "createdAt", "labelsWantedAt", "labelsLockedBy", "labelsLockedUntil") VALUES (1, 1, 1, 'closed', ?, ?, 'host:1:labels', ?)`,
+      [until, until, until],
+    );
+    await sql(
+      target,
+      `INSERT INTO "IssueClose" ("id", "issueId", "closedAt", "reason", "note", "summary", "summaryDueAt", "summaryLockedBy", "summaryLockedUntil") VALUES (1, 1, ?, 'completed', 'n', ?, ?, 'host:1:summary', ?)`,
+      [until, engine === "sqlite" ? 1 : true, until, until],
+    );
+    await migrate(target);
+    const migrated = await openDatabase(url);
+    try {
+      const issue = await migrated.prisma.issue.findUniqueOrThrow({ where: { id: 1 } });
+      const close = await migrated.prisma.issueClose.findUniqueOrThrow({ where: { id: 1 } });
+      expect([issue.lockedBy, issue.lockedUntil?.toISOString()]).toEqual(["host:1:labels", "2026-12-06T12:00:00.000Z"]);
+      expect([close.lockedBy, close.lockedUntil?.toISOString()]).toEqual([
+        "host:1:summary",
+        "2026-12-06T12:00:00.000Z",
+      ]);
+    } finally {
+      await migrated.close();
+    }
+  });
+
   it("leaves a migrated database alone", async () => {
     const target = parseDatabaseUrl(await freshDatabaseUrl(engine));
     await migrate(target);

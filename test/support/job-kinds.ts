@@ -21,7 +21,7 @@ export async function seedEveryKind(prisma: Prisma, now = new Date()): Promise<S
   // Issue 1: labels wanted; issue 2: its labels being applied now; issue 3: closed, its summary given up.
   const wanted = await prisma.issue.create({ data: { repositoryId: 1n, number: 1, labelsWantedAt: past } });
   await prisma.issue.create({
-    data: { repositoryId: 1n, number: 2, labelsWantedAt: past, labelsLockedBy: "w", labelsLockedUntil: later },
+    data: { repositoryId: 1n, number: 2, labelsWantedAt: past, lockedBy: "w", lockedUntil: later },
   });
   const closed = await prisma.issue.create({ data: { repositoryId: 1n, number: 3, state: "closed" } });
   const close = await prisma.issueClose.create({
