@@ -52,6 +52,12 @@ import { CALLBACK_PATH } from "./dashboard/auth.js";
 import { dashboardApp, dashboardHandler } from "./dashboard/routes.js";
 import { openSessionKeys, type SessionKeys } from "./dashboard/session-keys.js";
 import type { SecretKey } from "./domain/secret-key.js";
+import { readSidebarRepositories, type SidebarRepositories } from "./domain/sidebar-input.js";
+import { conversationChecker } from "./sidebar/conversation-check.js";
+import { enabledSidebars, type EnabledSidebar } from "./sidebar/registry.js";
+import { sidebarApp, sidebarHandler } from "./sidebar/routes.js";
+import { SidebarConfigError } from "./sidebar/sidebar.js";
+import { SidebarTokens } from "./sidebar/tokens.js";
 
 /**
  * Process entry (`npm start`): validate the environment, migrate the database under a lock, then serve webhooks;
@@ -62,6 +68,10 @@ async function main(): Promise<void> {
   const env = parseEnv();
   const providers = enabledProviders(process.env);
   const webhooks = configuredWebhooks(process.env);
+  const sidebars = enabledSidebars(process.env, providers);
+  const sidebarRepositories = readSidebarRepositories(process.env.CLOSELOOP_SIDEBAR_REPOSITORIES);
+  if (sidebarRepositories !== null && "problem" in sidebarRepositories)
+    throw new EnvError(`invalid environment: CLOSELOOP_SIDEBAR_REPOSITORIES: ${sidebarRepositories.problem}`);
   const log = await createLog(process.env);
   if (!hasAppCredentials(env)) {
     // As Probot: a production deployment is given its app, it does not register one.
@@ -88,8 +98,9 @@ async function main(): Promise<void> {
   const keys = { secretKey, customerKey: customer.key, sessionKeys };
   // One budget for the bytes of webhook bodies being read at once, GitHub's and the helpdesks' (README, HTTP).
   const bodyBudget = new BodyBudget(IN_FLIGHT_BODY_BYTES);
+  const sidebar = { sidebars, repositories: sidebarRepositories as SidebarRepositories | null };
   const server = await startServer(
-    serve(env, database, keys, bodyBudget, providers, webhooks, (started) => workers.push(...started)),
+    serve(env, database, keys, bodyBudget, providers, webhooks, sidebar, (started) => workers.push(...started)),
     log,
     process.env,
     bodyBudget,
@@ -113,6 +124,10 @@ function serve(
   bodyBudget: BodyBudget,
   providers: Map<ProviderId, EnabledProvider>,
   webhooks: Map<ProviderId, ConfiguredWebhook>,
+  sidebar: {
+    sidebars: Map<ProviderId, EnabledSidebar>;
+    repositories: SidebarRepositories | null;
+  },
   onWorkers: (workers: { stop(): Promise<void> }[]) => void,
 ): ApplicationFunction {
   return (app, options) => {
@@ -204,6 +219,28 @@ function serve(
     options.addHandler(
       helpdeskWebhookRoutes(webhooks, (delivery) => inbox.store(delivery), app.log, { budget: bodyBudget }),
     );
+    if (sidebar.sidebars.size > 0) {
+      options.addHandler(
+        sidebarHandler(
+          sidebarApp({
+            prisma: database.prisma,
+            github: { app: () => app.auth(), installation: (id) => app.auth(id) },
+            githubUrl: githubWebUrl(env),
+            githubHost: githubHost(env),
+            repositories: sidebar.repositories,
+            checkConversation: conversationChecker(providers),
+            labelsWanted,
+            log: app.log,
+            sidebars: sidebar.sidebars,
+            tokens: new SidebarTokens(keys.secretKey.deriveKey("sidebar-tokens")),
+          }),
+        ),
+      );
+      app.log.info(
+        `closeloop: sidebars at ${publicUrl(env)}/closeloop/sidebar/: ${[...sidebar.sidebars.keys()].join(", ")}` +
+          (sidebar.repositories === null ? "; creating issues is off (CLOSELOOP_SIDEBAR_REPOSITORIES unset)" : ""),
+      );
+    }
     const client = dashboardClient(env);
     if (client && keys.sessionKeys) {
       const base = publicUrl(env);
@@ -219,7 +256,10 @@ function serve(
             keys: keys.sessionKeys,
             access: new RepositoryAccess(githubApiUrl(env)),
             log: app.log,
-            readStatus: async () => (await readStatus(database, process.env)).status,
+            readStatus: async () => ({
+              ...(await readStatus(database, process.env)).status,
+              sidebars: [...sidebar.sidebars.keys()],
+            }),
             reopenQueued: () => reopen.wake(),
           }),
         ),
@@ -237,7 +277,12 @@ function serve(
 
 main().catch((error: unknown) => {
   // Known start-up failures get one line that says what to fix; anything else keeps its stack.
-  if (error instanceof EnvError || error instanceof MigrationError || error instanceof ProviderConfigError)
+  if (
+    error instanceof EnvError ||
+    error instanceof MigrationError ||
+    error instanceof ProviderConfigError ||
+    error instanceof SidebarConfigError
+  )
     console.error(`closeloop: ${error.message}`);
   else console.error("closeloop: cannot start:", error);
   process.exit(1);

@@ -1,3 +1,4 @@
+import { sidebarsSwitchedOn } from "../sidebar/registry.js";
 import { readStatus, type QueueJson, type StatusJson } from "../operations/status.js";
 import type { KindCounts } from "../jobs/job-kinds.js";
 import type { Database } from "../store/database.js";
@@ -13,7 +14,9 @@ export async function statusCommand(
   out: Output,
   env: Record<string, string | undefined> = process.env,
 ): Promise<number> {
-  const { status, healthy } = await readStatus(database, env);
+  const read = await readStatus(database, env);
+  const status: StatusJson = { ...read.status, sidebars: sidebarsSwitchedOn(env) };
+  const healthy = read.healthy;
   const { migrations, providers } = status;
   if (json) {
     out.json(status);
@@ -33,6 +36,7 @@ export async function statusCommand(
   out.line(
     `providers   ${providers.map((p) => `${p.id} ${p.problem ? `(ERROR: ${p.problem})` : p.enabled ? "enabled" : "off"}${p.webhook ? " + webhook" : ""}`).join(", ")}`,
   );
+  out.line(`sidebars    ${status.sidebars!.length > 0 ? status.sidebars!.join(", ") : "none (README, Sidebars)"}`);
   out.line(`links       ${status.links} on ${status.issues} issues`);
   for (const [i, kind] of status.jobs.entries()) out.line(`${i === 0 ? "jobs" : ""}`.padEnd(12) + describeKind(kind));
   out.line(`webhooks    ${status.deliveries.waiting} waiting in the inbox, ${status.deliveries.dead.length} dead`);

@@ -26,6 +26,8 @@ export interface StatusJson {
   migrations: { applied: string[]; pending: string[]; problem?: string };
   /** `enabled`: API credentials set (reopen, enrichment); `webhook`: its webhook secret set (links made in the helpdesk) */
   providers: { id: string; enabled: boolean; webhook: boolean; problem?: string }[];
+  /** the helpdesk sidebars whose secret is set (README, Sidebars); added by the CLI and the server, which know them */
+  sidebars?: string[];
   links: number;
   issues: number;
   /** every kind of background work (src/jobs/job-kinds.ts), by state, in the registry's order */

@@ -11,8 +11,11 @@ import { inTransaction } from "./transactions.js";
 import { ensureRepository, forgetRepositories } from "./repositories.js";
 import type { IssueRef } from "../domain/refs.js";
 
-/** Where a link is carried: an issue body, a comment, a helpdesk note, or an issue closed as a duplicate of this one. */
-export type SourceKind = "body" | "comment" | "helpdesk" | "duplicate";
+/**
+ * Where a link is carried: an issue body, a comment, a helpdesk note, an issue closed as a duplicate of this one, or a
+ * helpdesk's sidebar.
+ */
+export type SourceKind = "body" | "comment" | "helpdesk" | "duplicate" | "sidebar";
 
 export interface SourceChange {
   issue: IssueRef;

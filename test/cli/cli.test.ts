@@ -129,6 +129,22 @@ describe.each(ENGINES)("closeloop CLI on %s", (engine) => {
     });
   });
 
+  it("status lists the sidebars whose secret is set", async () => {
+    process.env.HELPSCOUT_SIDEBAR_SECRET = "helpscout-app-secret";
+    process.env.INTERCOM_CLIENT_SECRET = "intercom-client-secret";
+    try {
+      const io = capture();
+      await runCli(["status", "--json"], io.out, io.error);
+      expect(io.json()).toMatchObject({ sidebars: ["intercom", "helpscout"] });
+      const human = capture();
+      await runCli(["status"], human.out, human.error);
+      expect(human.lines).toContain("sidebars    intercom, helpscout");
+    } finally {
+      delete process.env.HELPSCOUT_SIDEBAR_SECRET;
+      delete process.env.INTERCOM_CLIENT_SECRET;
+    }
+  });
+
   it("status lists a repository whose project field cannot be kept", async () => {
     await database.prisma.repository.create({
       data: { id: repository.id, installationId: 1n, owner: "Octo-Org", name: "App", fullName: "octo-org/app" },

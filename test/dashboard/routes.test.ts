@@ -101,7 +101,7 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
       access: new RepositoryAccess(API),
       log: { info: () => {}, warn: () => {}, error: () => {} },
       now: () => clock,
-      readStatus: async () => (await readStatus(database, {})).status,
+      readStatus: async () => ({ ...(await readStatus(database, {})).status, sidebars: ["zendesk", "front"] }),
       reopenQueued: () => void wakes++,
     });
 
@@ -481,6 +481,7 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     expect(opsHtml).toContain(`aria-label="Retry job ${deadJobId}"`);
     expect(opsHtml).toMatch(/<th scope="row">Front<\/th>\s*<td>link note<\/td>\s*<td class="num">1<\/td>/);
     expect(opsHtml).toContain("cannot keep the project field (https://github.com/orgs/Octo/projects/3)");
+    expect(opsHtml).toMatch(/<th scope="row">Sidebars<\/th>\s*<td>Zendesk, Front<\/td>/);
     const forged = await admin.post("/closeloop/ops/retry", {
       _csrf: keys.csrfToken("another-session"),
       job: String(deadJobId),

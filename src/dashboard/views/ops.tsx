@@ -50,6 +50,14 @@ export function OpsPage(props: { viewer: HeaderViewer; status: StatusJson; notic
             </td>
           </tr>
           <tr>
+            <th scope="row">Sidebars</th>
+            <td>
+              {status.sidebars && status.sidebars.length > 0
+                ? status.sidebars.map((id) => HELPDESK_NAMES[id] ?? id).join(", ")
+                : "none: set a sidebar's secret (README, Sidebars)"}
+            </td>
+          </tr>
+          <tr>
             <th scope="row">Links</th>
             <td>{`${status.links} on ${status.issues} issues`}</td>
           </tr>

@@ -1,0 +1,252 @@
+import type { RecognisedLink } from "../domain/link.js";
+import { linkKey } from "../domain/mentions.js";
+import type { IssueRef } from "../domain/refs.js";
+import type { Prisma } from "./database.js";
+import { Prisma as Sql } from "./generated/sqlite/client.js";
+import { applySourceChange, type SourceKind, type SourceOutcome } from "./links.js";
+
+/** The kinds of source a helpdesk makes: an agent's note naming the issue, and the sidebar. Only these unlink there. */
+export const HELPDESK_SOURCE_KINDS: readonly SourceKind[] = ["helpdesk", "sidebar"];
+
+/** A conversation, as a link names it. */
+export interface ConversationKey {
+  provider: string;
+  account: string;
+  conversationId: string;
+}
+
+/** Where a close left this conversation, or what a close would do. */
+export type ReopenView =
+  | { state: "on-close" }
+  | { state: "done" | "pending" | "running"; closedAt: Date }
+  | { state: "dead"; closedAt: Date; reason: string | null }
+  | { state: "none"; closedAt: Date; reason: string };
+
+/** One issue linked to the conversation, as the sidebar panel shows it. */
+export interface SidebarLinkView {
+  owner: string;
+  name: string;
+  number: number;
+  title: string | null;
+  state: "open" | "closed";
+  stateReason: string | null;
+  /** frequency and team labels closeloop keeps on the issue and sees there now */
+  labels: { name: string; kind: string }[];
+  /** distinct reports in the last 30 days, as the dashboard last counted them; null until counted */
+  reports30: number | null;
+  /** the kinds of source carrying the link now (body, comment, helpdesk, sidebar); the first one when none does */
+  sources: string[];
+  /** carried only by helpdesk notes and the sidebar: unlinking here removes it */
+  removable: boolean;
+  linkedAt: Date;
+  reopen: ReopenView;
+}
+
+/** Issues the panel lists at most: a conversation linked to more is a data problem, not a panel to scroll. */
+const PANEL_LIMIT = 50;
+
+/**
+ * The issues linked to one conversation, newest link first, with what the panel shows of each: one indexed read of the
+ * links (Link by provider, account, conversation), their issues, labels, counts and latest close, and one of the
+ * reopen jobs of those closes.
+ */
+export async function readConversationLinks(prisma: Prisma, conversation: ConversationKey): Promise<SidebarLinkView[]> {
+  const links = await prisma.link.findMany({
+    where: conversation,
+    orderBy: [{ linkedAt: "desc" }, { id: "desc" }],
+    take: PANEL_LIMIT,
+    select: {
+      id: true,
+      source: true,
+      linkedAt: true,
+      sources: { select: { source: { select: { kind: true } } } },
+      issue: {
+        select: {
+          number: true,
+          title: true,
+          state: true,
+          stateReason: true,
+          repository: { select: { owner: true, name: true } },
+          labels: { where: { present: true, kind: { not: null } }, select: { name: true, kind: true } },
+          impact: { select: { reports30: true } },
+          closes: {
+            orderBy: { closedAt: "desc" },
+            take: 1,
+            select: { id: true, closedAt: true, reopen: true, refusal: true },
+          },
+        },
+      },
+    },
+  });
+  const closeIds = links.flatMap((link) => link.issue.closes.map((close) => close.id));
+  const jobs =
+    closeIds.length === 0
+      ? []
+      : await prisma.reopenJob.findMany({
+          where: { ...conversation, closeId: { in: closeIds } },
+          select: { closeId: true, state: true, lastError: true },
+        });
+  return links.map((link) => {
+    const issue = link.issue;
+    const carried = [...new Set(link.sources.map((row) => row.source.kind))].sort();
+    const close = issue.closes[0];
+    const closed = issue.state === "closed";
+    let reopen: ReopenView = { state: "on-close" };
+    if (closed && close) {
+      const job = jobs.find((row) => row.closeId === close.id);
+      if (job) {
+        reopen =
+          job.state === "dead"
+            ? { state: "dead", closedAt: close.closedAt, reason: job.lastError }
+            : { state: job.state as "done" | "pending" | "running", closedAt: close.closedAt };
+      } else {
+        reopen = {
+          state: "none",
+          closedAt: close.closedAt,
+          reason:
+            close.refusal ?? (close.reopen ? "not linked when the issue closed" : "its close reason reopens nothing"),
+        };
+      }
+    }
+    return {
+      owner: issue.repository.owner,
+      name: issue.repository.name,
+      number: issue.number,
+      title: issue.title,
+      state: closed ? "closed" : "open",
+      stateReason: issue.stateReason,
+      labels: issue.labels.map((label) => ({ name: label.name, kind: label.kind! })),
+      reports30: issue.impact?.reports30 ?? null,
+      sources: carried.length > 0 ? carried : [link.source],
+      removable:
+        carried.length > 0 && carried.every((kind) => (HELPDESK_SOURCE_KINDS as readonly string[]).includes(kind)),
+      linkedAt: link.linkedAt,
+      reopen,
+    };
+  });
+}
+
+/** A sidebar link: a helpdesk link whose source is the sidebar (one per conversation and issue), with no link note. */
+export async function linkFromSidebar(
+  prisma: Prisma,
+  issue: IssueRef,
+  link: RecognisedLink,
+  now: Date,
+): Promise<SourceOutcome> {
+  return applySourceChange(prisma, {
+    issue,
+    source: { kind: "sidebar", key: linkKey(link) },
+    event: { action: "created", version: now },
+    links: [link],
+    createdAt: now,
+  });
+}
+
+export type UnlinkOutcome =
+  | { unlinked: true }
+  | { unlinked: false; reason: "not linked" }
+  | { unlinked: false; reason: "from GitHub"; sources: string[] };
+
+/**
+ * Removes the helpdesk's part of a link: the sidebar's source and the agent notes' source, each ended now. A link a
+ * GitHub body or comment also carries is refused and left whole: that text is the source of truth, and removing only
+ * the helpdesk's part would tell the rep it is gone when it is not.
+ */
+export async function unlinkFromHelpdesk(
+  prisma: Prisma,
+  issue: { repositoryId: bigint; number: number },
+  link: RecognisedLink,
+  now: Date,
+): Promise<UnlinkOutcome> {
+  const row = await prisma.link.findFirst({
+    where: {
+      provider: link.provider,
+      account: link.account,
+      conversationId: link.conversationId,
+      issue: { repositoryId: issue.repositoryId, number: issue.number },
+    },
+    select: {
+      sources: { select: { source: { select: { kind: true } } } },
+      issue: {
+        select: {
+          githubId: true,
+          state: true,
+          repository: { select: { id: true, installationId: true, owner: true, name: true } },
+        },
+      },
+    },
+  });
+  if (!row || row.sources.length === 0) return { unlinked: false, reason: "not linked" };
+  const kinds = [...new Set(row.sources.map((source) => source.source.kind))];
+  const github = kinds.filter((kind) => !(HELPDESK_SOURCE_KINDS as readonly string[]).includes(kind));
+  if (github.length > 0) return { unlinked: false, reason: "from GitHub", sources: github.sort() };
+  const ref: IssueRef = {
+    repository: row.issue.repository,
+    number: issue.number,
+    githubId: row.issue.githubId ?? 0n,
+    state: row.issue.state === "closed" ? "closed" : "open",
+  };
+  for (const kind of HELPDESK_SOURCE_KINDS) {
+    await applySourceChange(prisma, {
+      issue: ref,
+      source: { kind, key: linkKey(link) },
+      event: { action: "deleted", at: now },
+      links: [],
+      createdAt: now,
+      knownOnly: true,
+    });
+  }
+  return { unlinked: true };
+}
+
+/** One issue a search found among the stored titles. */
+export interface IssueHit {
+  owner: string;
+  name: string;
+  number: number;
+  title: string;
+  state: string;
+}
+
+export const SEARCH_LIMIT = 20;
+
+/**
+ * Issues whose stored title holds every word (case-insensitive), open first, then the most recently opened: the link
+ * form's suggestions, answered by the database so typing costs GitHub nothing. Words are matched literally (LIKE's
+ * wildcards escaped).
+ */
+export async function searchIssueTitles(prisma: Prisma, words: readonly string[]): Promise<IssueHit[]> {
+  const terms = words.slice(0, 8).map((word) => `%${word.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  if (terms.length === 0) return [];
+  // LOWER … LIKE on both engines: PostgreSQL's LIKE is case-sensitive and SQLite's only for ASCII letters it lowers.
+  const matches = Sql.join(
+    terms.map((term) => Sql.sql`LOWER("i"."title") LIKE ${term} ESCAPE '\\'`),
+    " AND ",
+  );
+  return prisma.$queryRaw<IssueHit[]>`
+    SELECT "r"."owner", "r"."name", "i"."number", "i"."title", "i"."state"
+    FROM "Issue" "i" JOIN "Repository" "r" ON "r"."id" = "i"."repositoryId"
+    WHERE "i"."title" IS NOT NULL AND ${matches}
+    ORDER BY "i"."state" DESC, "i"."openedAt" DESC, "i"."id" DESC
+    LIMIT ${SEARCH_LIMIT}`;
+}
+
+/** Repositories the create form offers, at most: a longer dropdown helps no one. */
+const REPOSITORY_CHOICES = 200;
+
+/**
+ * The repositories reps may create issues in, as `owner/name`: the configured list, or for `*` every repository of
+ * an installation closeloop has stored.
+ */
+export async function listSidebarRepositories(
+  prisma: Prisma,
+  allowed: { every: true } | { every: false; names: string[] },
+): Promise<string[]> {
+  if (!allowed.every) return allowed.names;
+  const rows = await prisma.repository.findMany({
+    orderBy: { fullName: "asc" },
+    take: REPOSITORY_CHOICES,
+    select: { owner: true, name: true },
+  });
+  return rows.map((row) => `${row.owner}/${row.name}`);
+}
