@@ -6,6 +6,7 @@ import { defineCommand, JSON_OPTION, type Command } from "./command.js";
 import { JOBS_USAGE, jobsCommand } from "./jobs-command.js";
 import { LINKS_USAGE, linksCommand } from "./links-command.js";
 import { RETRY_USAGE, retryCommand } from "./retry-command.js";
+import { SIDEBAR_USAGE, sidebarCommand } from "./sidebar-command.js";
 import { statusCommand } from "./status-command.js";
 import { TOP_USAGE, topCommand } from "./top-command.js";
 
@@ -100,6 +101,18 @@ export const COMMANDS: readonly Command[] = [
         out,
       );
     },
+  }),
+  defineCommand({
+    name: "sidebar",
+    synopsis: "sidebar zendesk|freshdesk [--out DIR]",
+    summary: "write the helpdesk's sidebar app package, pointed at CLOSELOOP_PUBLIC_URL",
+    usage: SIDEBAR_USAGE,
+    options: {
+      out: { type: "string", value: "dir", description: "the folder to write (default: closeloop-<helpdesk>-app)" },
+      json: JSON_OPTION,
+    },
+    run: async ({ args, values, out, error }) =>
+      sidebarCommand(args, { out: values.out, json: values.json }, out, error),
   }),
   defineCommand({
     name: "migrate",

@@ -19,6 +19,7 @@ describe("the table of commands", () => {
       "links",
       "migrate",
       "retry",
+      "sidebar",
       "status",
       "top",
     ]);
