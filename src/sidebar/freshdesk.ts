@@ -16,7 +16,6 @@ interface FreshdeskSidebarSettings {
  */
 export const freshdeskSidebar: SidebarDefinition<FreshdeskSidebarSettings> = {
   helpdesk: "freshdesk",
-  name: "Freshdesk",
   mechanism: "Freshworks app written by `closeloop sidebar freshdesk` (request templates, secure iparams)",
   secretVariable: "FRESHDESK_SIDEBAR_SECRET",
   proof: "Authorization: Bearer <FRESHDESK_SIDEBAR_SECRET>, added by the Freshworks request proxy",

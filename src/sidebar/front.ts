@@ -14,7 +14,6 @@ interface FrontSidebarSettings {
  */
 export const frontSidebar: SidebarDefinition<FrontSidebarSettings> = {
   helpdesk: "front",
-  name: "Front",
   mechanism: "sidebar plugin (iframe, Front plugin SDK)",
   secretVariable: "FRONT_PLUGIN_SECRET",
   proof: "the plugin's auth secret (auth_secret query parameter)",

@@ -33,7 +33,6 @@ export function helpscoutSignatureMatches(params: URLSearchParams, secret: strin
  */
 export const helpscoutSidebar: SidebarDefinition<HelpScoutSidebarSettings> = {
   helpdesk: "helpscout",
-  name: "Help Scout",
   mechanism: "app whose callback URL is shown in the sidebar (no vendor script)",
   secretVariable: "HELPSCOUT_SIDEBAR_SECRET",
   proof: "X-HelpScout-Signature over the callback's query parameters (base64 HMAC-SHA1 with the app's secret key)",

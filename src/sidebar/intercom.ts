@@ -127,7 +127,6 @@ export function panelCanvas(panel: PanelJson, extra: { notice?: string; error?: 
  */
 export const intercomSidebar: SidebarDefinition<IntercomSidebarSettings> = {
   helpdesk: "intercom",
-  name: "Intercom",
   mechanism: "Canvas Kit inbox app (initialize and submit URLs, canvas JSON)",
   secretVariable: "INTERCOM_CLIENT_SECRET",
   proof:

@@ -1,3 +1,4 @@
+import { providerName } from "../providers/registry.js";
 import type { SidebarDefinition } from "./sidebar.js";
 
 const escape = (text: string) =>
@@ -14,7 +15,7 @@ export function sidebarPageHtml(
 ): string {
   const data = [
     `data-helpdesk="${sidebar.helpdesk}"`,
-    `data-name="${escape(sidebar.name)}"`,
+    `data-name="${escape(providerName(sidebar.helpdesk))}"`,
     page.token ? `data-token="${escape(page.token)}"` : "",
     page.conversation ? `data-conversation="${escape(page.conversation)}"` : "",
   ]

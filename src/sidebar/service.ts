@@ -15,7 +15,7 @@ import {
   SidebarGithubError,
   type SidebarGithub,
 } from "../github/sidebar-issues.js";
-import { providers } from "../providers/registry.js";
+import { providerName, providers } from "../providers/registry.js";
 import type { Prisma } from "../store/database.js";
 import { findIssueTarget } from "../store/issue-targets.js";
 import {
@@ -87,17 +87,20 @@ export class SidebarService {
   /** The conversation a request names, as a link to it: refused when the token was minted for another. */
   conversation(sidebar: SidebarDefinition, claims: SidebarClaims, conversationId: string): RecognisedLink {
     if (claims.helpdesk !== sidebar.helpdesk)
-      throw new SidebarError(403, `this panel was opened in ${claims.helpdesk}, not ${sidebar.name}`);
+      throw new SidebarError(403, `this panel was opened in ${claims.helpdesk}, not ${providerName(sidebar.helpdesk)}`);
     if (claims.conversation !== undefined && claims.conversation !== conversationId)
       throw new SidebarError(403, "this panel was opened for another conversation: reload it");
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(conversationId))
-      throw new SidebarError(400, `not a ${sidebar.name} conversation id: ${conversationId.slice(0, 40)}`);
+      throw new SidebarError(
+        400,
+        `not a ${providerName(sidebar.helpdesk)} conversation id: ${conversationId.slice(0, 40)}`,
+      );
     const url = sidebar.conversationUrl(claims.account, conversationId);
     const match = providers.get(sidebar.helpdesk)!.urls.match(new URL(url));
     if (!match || "reject" in match)
       throw new SidebarError(
         400,
-        `not a ${sidebar.name} conversation id: ${match && "reject" in match ? match.reject : conversationId}`,
+        `not a ${providerName(sidebar.helpdesk)} conversation id: ${match && "reject" in match ? match.reject : conversationId}`,
       );
     return { provider: sidebar.helpdesk, ...match };
   }
@@ -134,7 +137,7 @@ export class SidebarService {
     const where = `${issue.repository.owner}/${issue.repository.name}#${issue.number}`;
     this.deps.log.info(
       { provider: link.provider, conversationId: link.conversationId },
-      `sidebar: ${claims.rep} in ${sidebar.name} linked ${link.url} to ${where}${outcome.added > 0 ? "" : " (already linked)"}`,
+      `sidebar: ${claims.rep} in ${providerName(sidebar.helpdesk)} linked ${link.url} to ${where}${outcome.added > 0 ? "" : " (already linked)"}`,
     );
     if (outcome.changed) this.deps.labelsWanted();
     return { linked: where, added: outcome.added > 0 };
@@ -161,7 +164,7 @@ export class SidebarService {
       );
     this.deps.log.info(
       { provider: link.provider, conversationId: link.conversationId },
-      `sidebar: ${claims.rep} in ${sidebar.name} unlinked ${link.url} from ${where}`,
+      `sidebar: ${claims.rep} in ${providerName(sidebar.helpdesk)} unlinked ${link.url} from ${where}`,
     );
     this.deps.labelsWanted();
     return { unlinked: where };
@@ -192,7 +195,7 @@ export class SidebarService {
     const body = createdIssueBody({
       body: input.body,
       conversationUrl: link.url,
-      helpdesk: sidebar.name,
+      helpdesk: providerName(sidebar.helpdesk),
       rep: claims.rep,
     });
     const issue = await this.github(() => createIssue(this.deps.github, repository, { title, body }));
@@ -200,7 +203,7 @@ export class SidebarService {
     const where = `${repository.owner}/${repository.name}#${issue.number}`;
     this.deps.log.info(
       { provider: link.provider, conversationId: link.conversationId },
-      `sidebar: ${claims.rep} in ${sidebar.name} created ${where} from ${link.url}`,
+      `sidebar: ${claims.rep} in ${providerName(sidebar.helpdesk)} created ${where} from ${link.url}`,
     );
     this.deps.labelsWanted();
     return {

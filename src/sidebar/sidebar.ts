@@ -40,8 +40,6 @@ export interface SidebarPage {
  */
 export interface SidebarDefinition<Settings = unknown> {
   helpdesk: ProviderId;
-  /** the helpdesk's name as reps know it */
-  name: string;
   /** the vendor's mechanism, for status and docs */
   mechanism: string;
   /** the variable whose presence turns the sidebar on */

@@ -18,7 +18,6 @@ interface ZendeskSidebarSettings {
  */
 export const zendeskSidebar: SidebarDefinition<ZendeskSidebarSettings> = {
   helpdesk: "zendesk",
-  name: "Zendesk",
   mechanism: "ZAF ticket-sidebar app with signedUrls (ZAF SDK)",
   secretVariable: "ZENDESK_APP_PUBLIC_KEY",
   proof:

@@ -53,7 +53,7 @@ export function OpsPage(props: { viewer: HeaderViewer; status: StatusJson; notic
             <th scope="row">Sidebars</th>
             <td>
               {status.sidebars && status.sidebars.length > 0
-                ? status.sidebars.map((id) => HELPDESK_NAMES[id] ?? id).join(", ")
+                ? status.sidebars.map(providerName).join(", ")
                 : "none: set a sidebar's secret (README, Sidebars)"}
             </td>
           </tr>
