@@ -9,6 +9,7 @@ import { RETRY_USAGE, retryCommand } from "./retry-command.js";
 import { SIDEBAR_USAGE, sidebarCommand } from "./sidebar-command.js";
 import { statusCommand } from "./status-command.js";
 import { TOP_USAGE, topCommand } from "./top-command.js";
+import { WAITING_USAGE, waitingCommand } from "./waiting-command.js";
 
 /**
  * The `closeloop` commands (README, CLI), in the order `closeloop help` lists them. Each declares its own flags: a flag
@@ -22,6 +23,14 @@ export const COMMANDS: readonly Command[] = [
     usage: LINKS_USAGE,
     options: { json: JSON_OPTION },
     run: async ({ args, values, out, readyDatabase }) => linksCommand(await readyDatabase(), args, values.json, out),
+  }),
+  defineCommand({
+    name: "waiting",
+    synopsis: "waiting",
+    summary: "reopened conversations no agent has answered yet, oldest first",
+    usage: WAITING_USAGE,
+    options: { json: JSON_OPTION },
+    run: async ({ values, out, readyDatabase }) => waitingCommand(await readyDatabase(), values.json, out),
   }),
   defineCommand({
     name: "status",

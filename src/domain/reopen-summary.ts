@@ -1,3 +1,4 @@
+import { answeredLine, type AnswerCounts } from "./answers.js";
 import type { FailureCategory } from "./failure-category.js";
 import { PROVIDERS } from "./link.js";
 
@@ -26,6 +27,8 @@ export interface SummaryInput {
   names: Readonly<Record<string, string>>;
   /** list each failure's conversation and reason (showsDetails), or only count them */
   details: boolean;
+  /** the reopened customers answered, waiting and closed without an answer (docs/answers.md): counts only */
+  answers?: AnswerCounts | undefined;
 }
 
 /** More failures than this are counted, not listed: a comment must stay readable (and under GitHub's 65,536 chars). */
@@ -82,6 +85,9 @@ export function renderReopenSummary(input: SummaryInput): string {
       return `| ${name(provider)} | ${reopenedCell} | ${failed} |`;
     }),
   ];
+  const answers = input.answers;
+  // Said once something is known, so a summary written at the reopen is not "0 of N"; edited as answers arrive.
+  if (answers !== undefined && answers.answered + answers.closed > 0) lines.push("", answeredLine(answers));
   if (failures.length > 0 && input.details) {
     lines.push("", "**Not reopened**");
     for (const job of failures.slice(0, LISTED_FAILURES)) {

@@ -73,6 +73,7 @@ export class SummaryComments {
       jobs: summary.jobs,
       names,
       details,
+      answers: summary.answers,
     });
     try {
       if (body === summary.body) {

@@ -1,3 +1,4 @@
+import { countAnswers, type AnswerCounts } from "../domain/answers.js";
 import { failureCategory } from "../domain/failure-category.js";
 import type { ClosedTickets } from "../domain/follow-up.js";
 import type { SummaryJob } from "../domain/reopen-summary.js";
@@ -127,6 +128,8 @@ export interface DueSummary {
   /** the repository's visibility as its latest payload stated; null when none did */
   repositoryPrivate: boolean | null;
   jobs: SummaryJob[];
+  /** the reopened customers by answer (docs/answers.md): counts only */
+  answers: AnswerCounts;
 }
 
 /** The summary comment of a close, as a leased table: written by one worker at a time. */
@@ -174,6 +177,7 @@ export async function readDueSummaries(prisma: Prisma, ids: readonly number[]): 
           lastError: true,
           lastStatus: true,
           followUpId: true,
+          answer: { select: { outcome: true } },
         },
       },
     },
@@ -193,6 +197,7 @@ export async function readDueSummaries(prisma: Prisma, ids: readonly number[]): 
       number: close.issue.number,
       details: close.details,
       repositoryPrivate: close.issue.repository.private,
+      answers: countAnswers(close.jobs.flatMap((job) => (job.answer === null ? [] : [job.answer]))),
       jobs: close.jobs.map((job) => ({
         id: job.id,
         provider: job.provider,

@@ -22,6 +22,7 @@ describe("the table of commands", () => {
       "sidebar",
       "status",
       "top",
+      "waiting",
     ]);
   });
 

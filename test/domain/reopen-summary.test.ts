@@ -32,6 +32,17 @@ const dead = (provider: string, conversationId: string, failure: FailureCategory
 });
 
 describe("renderReopenSummary", () => {
+  it("says how many reopened customers an agent answered, in counts only, once any is watched", () => {
+    const jobs = [done("zendesk", "4001"), done("zendesk", "4002"), done("front", "cnv_1"), done("front", "cnv_2")];
+    const input = { closeId: 9, reason: "completed", names, details: true, jobs };
+    const body = renderReopenSummary({ ...input, answers: { answered: 3, waiting: 1, closed: 0 } });
+    expect(body).toContain("\n\n3 of 4 customers answered.\n");
+    expect(body).not.toMatch(/4001|4002|cnv_/);
+    expect(renderReopenSummary({ ...input, answers: { answered: 0, waiting: 4, closed: 0 } })).toBe(
+      renderReopenSummary(input),
+    );
+  });
+
   it("counts every helpdesk in PROVIDERS order and lists no failures when all were reopened", () => {
     const body = renderReopenSummary({
       closeId: 7,
