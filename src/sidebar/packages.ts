@@ -1,4 +1,5 @@
 import { deflateSync } from "node:zlib";
+import { trimTrailingSlashes } from "../domain/trailing-slashes.js";
 import { PANEL_SCRIPT, PANEL_STYLESHEET } from "./assets.js";
 import { panelDocument } from "./page.js";
 
@@ -56,7 +57,7 @@ const FRESHDESK_TEMPLATES = {
  */
 export function freshdeskAppFiles(publicUrl: string): PackageFiles {
   const base = new URL(publicUrl);
-  const prefix = `${base.pathname.replace(/\/+$/, "")}/closeloop/sidebar/`;
+  const prefix = `${trimTrailingSlashes(base.pathname)}/closeloop/sidebar/`;
   const requests: Record<string, unknown> = {};
   for (const [op, template] of Object.entries(FRESHDESK_TEMPLATES)) {
     requests[template.name] = {

@@ -157,7 +157,7 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
     expect(await runCli(["retry", "--dead", "--json"], io.out, io.error)).toBe(0);
     expect(io.json()).toEqual({
       retried: 5,
-      kinds: { delivery: 0, reopen: 2, linkNote: 1, enrichment: 2, summary: 0, backfill: 0 },
+      kinds: { delivery: 0, reopen: 2, linkNote: 1, enrichment: 2, summary: 0, answer: 0, backfill: 0 },
     });
     expect(
       await database.prisma.linkNote.findMany({ select: { state: true, attempts: true, finishedAt: true } }),
