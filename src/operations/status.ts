@@ -17,6 +17,17 @@ import { refusedCloses } from "../store/issues.js";
 import { readSweep } from "../store/sweep-schedule.js";
 import { HEARTBEAT_STALE_MS, readHeartbeats } from "../store/heartbeats.js";
 
+/** a reopen job or link note that died, as status shows it */
+interface DeadConversationJobJson {
+  id: number;
+  provider: string;
+  conversationId: string;
+  issue: string;
+  attempts: number;
+  error: string | null;
+  deadAt: string | null;
+}
+
 export interface StatusJson {
   database: { engine: string; url: string; ready: boolean; reason?: string };
   /** the GitHub App's credentials in this environment (`APP_ID`, `PRIVATE_KEY` or `PRIVATE_KEY_PATH`, `WEBHOOK_SECRET`) */
@@ -40,15 +51,7 @@ export interface StatusJson {
   /** reopen jobs per provider (queued = pending + running) and the latest dead letters */
   reopen: {
     providers: QueueJson[];
-    dead: {
-      id: number;
-      provider: string;
-      conversationId: string;
-      issue: string;
-      attempts: number;
-      error: string | null;
-      deadAt: string | null;
-    }[];
+    dead: DeadConversationJobJson[];
     /** closes that reopened nothing because their closer lacked `reopen.by`: how many, and the latest ten */
     refused: { count: number; latest: { issue: string; closedAt: string; closedBy: string | null; reason: string }[] };
   };
@@ -58,15 +61,7 @@ export interface StatusJson {
    */
   linkNotes: {
     providers: QueueJson[];
-    dead: {
-      id: number;
-      provider: string;
-      conversationId: string;
-      issue: string;
-      attempts: number;
-      error: string | null;
-      deadAt: string | null;
-    }[];
+    dead: DeadConversationJobJson[];
   };
   /** jobs reading linked conversations' team, tags and customer for the labels, per provider */
   enrichment: { providers: QueueJson[] };
