@@ -12,6 +12,25 @@ export class DatabaseUrlError extends Error {
   override name = "DatabaseUrlError";
 }
 
+/**
+ * The query parameters of a PostgreSQL URL that carry a secret: libpq (and node-postgres, which closeloop uses) take the
+ * password as `?password=` as well as in the user-info part, and the client key's passphrase as `?sslpassword=`.
+ */
+const SECRET_PARAMETERS = new Set(["password", "sslpassword"]);
+
+/**
+ * A PostgreSQL URL as status lines, logs, errors and the operations page show it: every password replaced by `***`,
+ * whether in the user-info part or a query parameter (any case: a parameter named by an operator is matched loosely,
+ * since showing a secret by mistake costs more than masking a harmless value).
+ */
+export function maskDatabaseUrl(url: URL): string {
+  const masked = new URL(url.href);
+  if (masked.password) masked.password = "***";
+  for (const name of [...masked.searchParams.keys()])
+    if (SECRET_PARAMETERS.has(name.toLowerCase())) masked.searchParams.set(name, "***");
+  return masked.href;
+}
+
 /** Reads `DATABASE_URL`: `file:<path>` is SQLite, `postgres://` / `postgresql://` is PostgreSQL (README, Environment). */
 export function parseDatabaseUrl(url: string = DEFAULT_DATABASE_URL): DatabaseTarget {
   if (url.startsWith("file:")) {
@@ -32,9 +51,7 @@ export function parseDatabaseUrl(url: string = DEFAULT_DATABASE_URL): DatabaseTa
       throw new DatabaseUrlError("DATABASE_URL: not a valid postgres:// URL");
     }
     if (!parsed.hostname) throw new DatabaseUrlError("DATABASE_URL: the postgres:// URL has no host");
-    // Never print the password: status lines and errors show this instead.
-    if (parsed.password) parsed.password = "***";
-    return { engine: "postgresql", connectionString: url, display: `postgresql ${parsed.toString()}` };
+    return { engine: "postgresql", connectionString: url, display: `postgresql ${maskDatabaseUrl(parsed)}` };
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
   throw new DatabaseUrlError(
