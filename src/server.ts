@@ -215,7 +215,7 @@ function serve(
     heartbeat.start();
     onWorkers([worker, reopen, labelJobs, backfills, sweep, impact, heartbeat]);
     options.addHandler(healthRoutes(database, app.log));
-    options.addHandler(metricsRoute(database.prisma, app.log));
+    options.addHandler(metricsRoute(database.prisma, app.log, { token: env.CLOSELOOP_METRICS_TOKEN }));
     options.addHandler(
       helpdeskWebhookRoutes(webhooks, (delivery) => inbox.store(delivery), app.log, { budget: bodyBudget }),
     );

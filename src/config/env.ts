@@ -106,6 +106,8 @@ export const envSchema = z
         return z.NEVER;
       }
     }),
+    /** when set, `/metrics` answers only `Authorization: Bearer <token>` (src/http/metrics-route.ts) */
+    CLOSELOOP_METRICS_TOKEN: optionalText.transform((token) => token?.trim()),
     DATABASE_URL: optionalText.transform((url, ctx): DatabaseTarget => {
       try {
         return parseDatabaseUrl(url ?? DEFAULT_DATABASE_URL);

@@ -43,7 +43,7 @@ describe.each(ENGINES)("GET /metrics on %s", (engine) => {
     writer = openDeliveryWriter(database.target);
     const inbox = new DeliveryInbox(writer, () => {});
     ({ server, baseUrl } = await serve(
-      metricsRoute(database.prisma, log),
+      metricsRoute(database.prisma, log, { countsMaxAgeMs: 0 }),
       helpdeskWebhookRoutes(configuredWebhooks(WEBHOOK_ENV), (delivery) => inbox.store(delivery), log, {
         budget: new BodyBudget(1 << 24),
       }),
