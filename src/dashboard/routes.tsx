@@ -128,6 +128,7 @@ export function dashboardApp(deps: DashboardAppDeps): Hono<DashboardEnv> {
         githubUrl={githubUrl}
         perDay={reportsPerDay(issue.reports, now(), ISSUE_CHART_DAYS)}
         chartDays={ISSUE_CHART_DAYS}
+        now={now()}
       />,
     );
   });
@@ -138,7 +139,7 @@ export function dashboardApp(deps: DashboardAppDeps): Hono<DashboardEnv> {
       days: CLOSED_DAYS,
       take: 200,
     });
-    return c.html(<ClosedPage viewer={c.get("viewer")} closes={closes} days={CLOSED_DAYS} />);
+    return c.html(<ClosedPage viewer={c.get("viewer")} closes={closes} days={CLOSED_DAYS} now={now()} />);
   });
 
   app.get("/ops", async (c) => {

@@ -127,3 +127,71 @@ export function answeredLine(counts: AnswerCounts): string {
   const closed = counts.closed === 0 ? "" : `; ${counts.closed} closed without an answer`;
   return `${counts.answered} of ${total} customer${total === 1 ? "" : "s"} answered${closed}.`;
 }
+
+/** A watched conversation as the views read it. */
+export interface WatchedConversation {
+  reopenedAt: Date;
+  outcome: AnswerOutcome | null;
+  outcomeAt: Date | null;
+  reminded: boolean;
+}
+
+/**
+ * Where one reopened conversation stands at `now`, for the issue page: answered or closed without an answer, that long
+ * after the reopen; or waiting, for that long since the reopen. `reminded`: the reminder note was sent.
+ */
+export interface AnswerState {
+  state: AnswerOutcome | "waiting";
+  seconds: number;
+  reminded: boolean;
+}
+
+/** Whole seconds from `from` to `to`, never negative (a helpdesk's clock a little behind ours). */
+function secondsBetween(from: Date, to: Date): number {
+  return Math.max(0, Math.floor((to.getTime() - from.getTime()) / 1000));
+}
+
+export function answerState(watch: WatchedConversation, now: Date): AnswerState {
+  if (watch.outcome === null || watch.outcomeAt === null)
+    return { state: "waiting", seconds: secondsBetween(watch.reopenedAt, now), reminded: watch.reminded };
+  return { state: watch.outcome, seconds: secondsBetween(watch.reopenedAt, watch.outcomeAt), reminded: watch.reminded };
+}
+
+/** A close's answers: the counts, the median time to answer, and who still waits, longest first. */
+export interface CloseAnswers<T> {
+  counts: AnswerCounts;
+  /** median seconds from the reopen to the agent's answer, over the answered ones; null when none is */
+  medianSeconds: number | null;
+  waiting: (T & { waitingSeconds: number })[];
+}
+
+/**
+ * The Closed view's figures, per close: each close's watched conversations counted by outcome, the median time to
+ * answer of the answered ones (a close-without-answer is no answer, so it does not count), and the waiting ones with
+ * how long, longest wait first (ties keep the given order). A close with no watch is left out.
+ */
+export function summariseAnswersByClose<T extends WatchedConversation & { closeId: number }>(
+  watches: readonly T[],
+  now: Date,
+): Map<number, CloseAnswers<T>> {
+  const byClose = new Map<number, T[]>();
+  for (const watch of watches) {
+    const list = byClose.get(watch.closeId);
+    if (list) list.push(watch);
+    else byClose.set(watch.closeId, [watch]);
+  }
+  const summaries = new Map<number, CloseAnswers<T>>();
+  for (const [closeId, list] of byClose) {
+    const answered = list.flatMap((watch) =>
+      watch.outcome === "answered" && watch.outcomeAt !== null
+        ? [secondsBetween(watch.reopenedAt, watch.outcomeAt)]
+        : [],
+    );
+    const waiting = list
+      .filter((watch) => watch.outcome === null)
+      .map((watch) => ({ ...watch, waitingSeconds: secondsBetween(watch.reopenedAt, now) }))
+      .sort((a, b) => b.waitingSeconds - a.waitingSeconds);
+    summaries.set(closeId, { counts: countAnswers(list), medianSeconds: median(answered), waiting });
+  }
+  return summaries;
+}

@@ -1,4 +1,5 @@
 import type { Report } from "../domain/frequency.js";
+import { watchesOfCloses, type WatchView } from "./answers.js";
 import { parseTags } from "./labels.js";
 import type { Prisma } from "./database.js";
 import { idTable } from "./id-table.js";
@@ -36,6 +37,7 @@ export interface ReopenView {
 }
 
 export interface CloseView {
+  id: number;
   closedAt: Date;
   reason: string;
   /** whether this close reopens its conversations, and if not because of its closer, why */
@@ -43,6 +45,8 @@ export interface CloseView {
   refusal: string | null;
   closedBy: string | null;
   jobs: ReopenView[];
+  /** the conversations it reopened, watched for their answer (docs/answers.md) */
+  watches: WatchView[];
 }
 
 export interface IssueView {
@@ -109,6 +113,7 @@ export async function findIssueView(prisma: Prisma, fullName: string, number: nu
       closes: {
         orderBy: { closedAt: "desc" },
         select: {
+          id: true,
           closedAt: true,
           reason: true,
           reopen: true,
@@ -120,6 +125,10 @@ export async function findIssueView(prisma: Prisma, fullName: string, number: nu
     },
   });
   if (issue === null) return null;
+  const watches = await watchesOfCloses(
+    prisma,
+    issue.closes.map((close) => close.id),
+  );
   return {
     repositoryId: repository.id,
     owner: repository.owner,
@@ -135,15 +144,21 @@ export async function findIssueView(prisma: Prisma, fullName: string, number: nu
       tags: parseTags(tags),
     })),
     reports: issue.links.map((link) => ({ at: link.linkedAt, customer: link.customerHash })),
-    closes: issue.closes,
+    closes: issue.closes.map((close) => ({
+      ...close,
+      watches: watches.filter((watch) => watch.closeId === close.id),
+    })),
   };
 }
 
 /** A recent close and what became of its reopens: the rep's list of customers to get back to. */
 export interface ClosedIssueView {
+  closeId: number;
   owner: string;
   name: string;
   number: number;
+  /** null until a payload showed it */
+  title: string | null;
   closedAt: Date;
   reason: string;
   reopen: boolean;
@@ -152,11 +167,14 @@ export interface ClosedIssueView {
   pending: number;
   /** the jobs that failed (dead), with why */
   failed: ReopenView[];
+  /** the conversations it reopened, watched for their answer */
+  watches: WatchView[];
 }
 
 /**
  * Closes of the last `days` days in the given repositories, newest first, at most `take`: how many of their
- * conversations were reopened, how many wait, and which failed and why.
+ * conversations were reopened, how many reopens are pending, which failed and why, and each reopened conversation's
+ * answer (one more statement for the page's watches).
  */
 export async function listRecentCloses(
   prisma: Prisma,
@@ -175,18 +193,25 @@ export async function listRecentCloses(
     where: { id: { in: page.map((row) => Number(row.id)) } },
     orderBy: [{ closedAt: "desc" }, { id: "desc" }],
     select: {
+      id: true,
       closedAt: true,
       reason: true,
       reopen: true,
       refusal: true,
-      issue: { select: { number: true, repository: { select: { owner: true, name: true } } } },
+      issue: { select: { number: true, title: true, repository: { select: { owner: true, name: true } } } },
       jobs: { orderBy: { id: "asc" }, select: JOB_FIELDS },
     },
   });
+  const watches = await watchesOfCloses(
+    prisma,
+    closes.map((close) => close.id),
+  );
   return closes.map((close) => ({
+    closeId: close.id,
     owner: close.issue.repository.owner,
     name: close.issue.repository.name,
     number: close.issue.number,
+    title: close.issue.title,
     closedAt: close.closedAt,
     reason: close.reason,
     reopen: close.reopen,
@@ -194,6 +219,7 @@ export async function listRecentCloses(
     done: close.jobs.filter((job) => job.state === "done").length,
     pending: close.jobs.filter((job) => job.state === "pending" || job.state === "running").length,
     failed: close.jobs.filter((job) => job.state === "dead"),
+    watches: watches.filter((watch) => watch.closeId === close.id),
   }));
 }
 

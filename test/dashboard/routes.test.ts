@@ -388,6 +388,106 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     expect(html).toContain('<span class="error">ticket is closed</span>');
   });
 
+  /** Closes issue `number` with one done reopen per conversation, each watched for its answer as given. */
+  async function closeWatched(
+    repositoryId: bigint,
+    number: number,
+    title: string,
+    conversations: { id: string; outcome: "answered" | "closed" | null; afterHours?: number; reminded?: boolean }[],
+  ) {
+    const reopenedAt = new Date(NOW.getTime() - 3 * DAY);
+    const issue = await database.prisma.issue.create({
+      data: { repositoryId, number, title, state: "closed" },
+    });
+    const close = await database.prisma.issueClose.create({
+      data: {
+        issueId: issue.id,
+        closedAt: reopenedAt,
+        reason: "completed",
+        note: "n",
+        summary: true,
+        jobs: {
+          create: conversations.map((conversation, index) => ({
+            linkId: 1000 + number * 10 + index,
+            provider: "zendesk",
+            account: "acme",
+            conversationId: conversation.id,
+            url: `https://acme.zendesk.com/agent/tickets/${conversation.id}`,
+            state: "done",
+            attempts: 1,
+            finishedAt: reopenedAt,
+          })),
+        },
+      },
+      include: { jobs: true },
+    });
+    for (const [index, conversation] of conversations.entries())
+      await database.prisma.answerWatch.create({
+        data: {
+          reopenJobId: close.jobs[index]!.id,
+          closeId: close.id,
+          provider: "zendesk",
+          account: "acme",
+          conversationId: conversation.id,
+          url: `https://acme.zendesk.com/agent/tickets/${conversation.id}`,
+          reopenedAt,
+          outcome: conversation.outcome,
+          outcomeAt:
+            conversation.afterHours === undefined
+              ? null
+              : new Date(reopenedAt.getTime() + conversation.afterHours * 3_600_000),
+          remindedAt: conversation.reminded ? new Date(reopenedAt.getTime() + DAY) : null,
+          state: conversation.outcome === null ? "pending" : "done",
+        },
+      });
+  }
+
+  /** The text of each cell of the table row whose header cell says `name`. */
+  function rowCells(html: string, name: string): string[] {
+    const row = html.split("<tr>").find((part) => part.includes(name)) ?? "";
+    return row
+      .split(/<\/t[hd]>/)
+      .slice(0, -1)
+      .map((cell) => cell.replace(/<[^>]+>/g, "").trim());
+  }
+
+  it("shows per close who was answered, who waits and for how long, the median time to answer, by title", async () => {
+    await closeWatched(10n, 3, "Export times out", [
+      { id: "301", outcome: "answered", afterHours: 2 },
+      { id: "302", outcome: "answered", afterHours: 6 },
+      { id: "303", outcome: "closed", afterHours: 1 },
+      { id: "304", outcome: null, reminded: true },
+      { id: "305", outcome: null },
+    ]);
+    await closeWatched(30n, 4, "Secret waiting", [{ id: "401", outcome: null }]);
+    const browser = await signedIn("octocat", "ghu_answers");
+    nockReadable("ghu_answers", [10]);
+
+    const closed = await browser.request("/closeloop/closed");
+    const html = await closed.text();
+    expect(rowCells(html, "Octo/App#3")).toEqual([
+      "Export times outOcto/App#3",
+      `${new Date(NOW.getTime() - 3 * DAY).toISOString().slice(0, 16).replace("T", " ")} UTC (completed)`,
+      "5",
+      "2",
+      "2",
+      "1",
+      "4 hours",
+      "Zendesk 304 for 3 days (reminded)Zendesk 305 for 3 days",
+      "none",
+    ]);
+    expect(html).toContain('<a href="https://acme.zendesk.com/agent/tickets/304" rel="noreferrer">304</a>');
+    expect(html).not.toContain("Secret waiting");
+    expect(html).not.toContain("tickets/401");
+
+    const issue = await (await browser.request("/closeloop/issues/Octo/App/3")).text();
+    expect(rowCells(issue, ">301<").at(-1)).toBe("answered after 2 hours");
+    expect(rowCells(issue, ">303<").at(-1)).toBe("closed without an answer after 60 minutes");
+    expect(rowCells(issue, ">304<").at(-1)).toBe("waiting for 3 days (reminded)");
+    expect(rowCells(issue, ">305<").at(-1)).toBe("waiting for 3 days");
+    expect((await browser.request("/closeloop/issues/Else/Secret/4")).status).toBe(404);
+  });
+
   it("ends a session whose token GitHub refuses, and one that expired", async () => {
     const browser = await signedIn("revoked", "ghu_revoked");
     nock(API).get("/user/installations").query({ per_page: 100 }).reply(401, { message: "Bad credentials" });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   answeredLine,
+  answerState,
   countAnswers,
   formatAge,
   median,
@@ -9,6 +10,7 @@ import {
   parseRemindAfter,
   readsDue,
   reminderNote,
+  summariseAnswersByClose,
   type WatchState,
 } from "../../src/domain/answers.js";
 
@@ -140,5 +142,109 @@ describe("counts", () => {
     [[4, 1, 3, 2], 2.5],
   ])("median of %j is %j", (values, expected) => {
     expect(median(values)).toBe(expected);
+  });
+});
+
+describe("each conversation's answer state (the issue page)", () => {
+  const now = at(50);
+  it.each([
+    ["answered after 3 hours", { outcome: "answered", outcomeAt: at(3), reminded: false }, "answered", 3 * 3600, false],
+    [
+      "closed without an answer after 5 hours",
+      { outcome: "closed", outcomeAt: at(5), reminded: false },
+      "closed",
+      5 * 3600,
+      false,
+    ],
+    ["waiting since the reopen", { outcome: null, outcomeAt: null, reminded: false }, "waiting", 50 * 3600, false],
+    ["waiting, reminded", { outcome: null, outcomeAt: null, reminded: true }, "waiting", 50 * 3600, true],
+    [
+      "answered after the reminder",
+      { outcome: "answered", outcomeAt: at(30), reminded: true },
+      "answered",
+      30 * 3600,
+      true,
+    ],
+    [
+      "a helpdesk clock behind ours: never negative",
+      { outcome: "answered", outcomeAt: at(-0.01), reminded: false },
+      "answered",
+      0,
+      false,
+    ],
+  ] as const)("%s", (_name, watch, state, seconds, reminded) => {
+    expect(answerState({ reopenedAt, ...watch }, now)).toEqual({ state, seconds, reminded });
+  });
+});
+
+describe("a close's answers (the Closed view)", () => {
+  const now = at(100);
+  const watch = (
+    closeId: number,
+    id: string,
+    outcome: "answered" | "closed" | null,
+    hours: number | null,
+    reopenedHoursAgo = 100,
+  ) => ({
+    closeId,
+    id,
+    reopenedAt: new Date(now.getTime() - reopenedHoursAgo * 3_600_000),
+    outcome,
+    outcomeAt: hours === null ? null : new Date(now.getTime() - (reopenedHoursAgo - hours) * 3_600_000),
+    reminded: false,
+  });
+
+  it.each([
+    ["no watch: no close in the map", [], new Map()],
+    [
+      "one answered: its time is the median",
+      [watch(1, "a", "answered", 2)],
+      new Map([[1, { counts: { answered: 1, waiting: 0, closed: 0 }, medianSeconds: 7200, waiting: [] }]]),
+    ],
+    [
+      "an even count: the mean of the middle two; a close without an answer is not an answer",
+      [
+        watch(1, "a", "answered", 1),
+        watch(1, "b", "answered", 4),
+        watch(1, "c", "closed", 0.5),
+        watch(1, "d", "answered", 2),
+        watch(1, "e", "answered", 9),
+      ],
+      new Map([[1, { counts: { answered: 4, waiting: 0, closed: 1 }, medianSeconds: 3 * 3600, waiting: [] }]]),
+    ],
+    [
+      "none answered: no median; the waiting, longest first, with how long",
+      [watch(2, "x", null, null, 3), watch(2, "y", "closed", 1), watch(2, "z", null, null, 30)],
+      new Map([
+        [
+          2,
+          {
+            counts: { answered: 0, waiting: 2, closed: 1 },
+            medianSeconds: null,
+            waiting: [
+              { ...watch(2, "z", null, null, 30), waitingSeconds: 30 * 3600 },
+              { ...watch(2, "x", null, null, 3), waitingSeconds: 3 * 3600 },
+            ],
+          },
+        ],
+      ]),
+    ],
+    [
+      "grouped by close",
+      [watch(1, "a", "answered", 1), watch(3, "b", null, null, 1), watch(1, "c", "answered", 3)],
+      new Map([
+        [1, { counts: { answered: 2, waiting: 0, closed: 0 }, medianSeconds: 2 * 3600, waiting: [] }],
+        [
+          3,
+          {
+            counts: { answered: 0, waiting: 1, closed: 0 },
+            medianSeconds: null,
+            waiting: [{ ...watch(3, "b", null, null, 1), waitingSeconds: 3600 }],
+          },
+        ],
+      ]),
+    ],
+  ] as const)("%s", (_name, watches, expected) => {
+    expect(summariseAnswersByClose(watches, now)).toEqual(expected);
   });
 });

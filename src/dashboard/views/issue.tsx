@@ -1,5 +1,7 @@
 import { DEFAULT_CONFIG } from "../../config/repo-config.js";
+import { answerState, formatAge } from "../../domain/answers.js";
 import { agentUrl, providerName } from "../../providers/registry.js";
+import type { WatchView } from "../../store/answers.js";
 import type { IssueView, ReopenView } from "../../store/dashboard.js";
 import { ReportsChart } from "./chart.js";
 import { Label, Layout, When, type HeaderViewer } from "./layout.js";
@@ -22,6 +24,7 @@ export function IssuePage(props: {
   githubUrl: string;
   perDay: number[];
   chartDays: number;
+  now: Date;
 }) {
   const { issue } = props;
   const name = `${issue.owner}/${issue.name}#${issue.number}`;
@@ -92,7 +95,12 @@ export function IssuePage(props: {
           {!close.reopen ? (
             <p>Reopened nothing: {close.refusal ?? `its reason (${close.reason}) is not in reopen.on`}.</p>
           ) : (
-            <ReopenTable jobs={close.jobs} caption="Each linked conversation's reopen" />
+            <ReopenTable
+              jobs={close.jobs}
+              watches={close.watches}
+              now={props.now}
+              caption="Each linked conversation's reopen, and whether an agent has answered the customer since"
+            />
           )}
         </section>
       ))}
@@ -100,9 +108,18 @@ export function IssuePage(props: {
   );
 }
 
-/** A close's reopen jobs: done (or a follow-up ticket instead, linked), pending (with attempts), dead with its reason. */
-export function ReopenTable(props: { jobs: readonly ReopenView[]; caption: string }) {
+/**
+ * A close's reopen jobs: done (or a follow-up ticket instead, linked), pending (with attempts), dead with its reason;
+ * and for each reopened conversation whether an agent answered the customer since (docs/answers.md).
+ */
+export function ReopenTable(props: {
+  jobs: readonly ReopenView[];
+  watches: readonly WatchView[];
+  now: Date;
+  caption: string;
+}) {
   if (props.jobs.length === 0) return <p class="muted">No conversation was linked when it closed.</p>;
+  const watches = new Map(props.watches.map((watch) => [watch.reopenJobId, watch]));
   return (
     <table>
       <caption>{props.caption}</caption>
@@ -116,6 +133,7 @@ export function ReopenTable(props: { jobs: readonly ReopenView[]; caption: strin
           </th>
           <th scope="col">Why it failed</th>
           <th scope="col">Settled</th>
+          <th scope="col">Answer</th>
         </tr>
       </thead>
       <tbody>
@@ -151,9 +169,26 @@ export function ReopenTable(props: { jobs: readonly ReopenView[]; caption: strin
             <td>
               <When at={job.finishedAt} />
             </td>
+            <td>
+              <Answer watch={watches.get(job.id)} now={props.now} />
+            </td>
           </tr>
         ))}
       </tbody>
     </table>
+  );
+}
+
+const ANSWER_WORDS = { answered: "answered after", closed: "closed without an answer after", waiting: "waiting for" };
+
+/** "answered after 3 hours", "waiting for 2 days (reminded)", "closed without an answer after 40 minutes". */
+function Answer(props: { watch: WatchView | undefined; now: Date }) {
+  if (props.watch === undefined) return <span class="muted">—</span>;
+  const answer = answerState(props.watch, props.now);
+  return (
+    <span class={`answer-${answer.state}`}>
+      {`${ANSWER_WORDS[answer.state]} ${formatAge(answer.seconds * 1000)}`}
+      {answer.reminded && <span class="muted"> (reminded)</span>}
+    </span>
   );
 }
