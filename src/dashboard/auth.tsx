@@ -5,23 +5,16 @@ import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
 import type { Logger } from "probot";
 import { githubStatus } from "../github/errors.js";
 import type { Prisma } from "../store/database.js";
-import {
-  deleteSession,
-  findSession,
-  recordSession,
-  recordSignIn,
-  resealSession,
-  takeSignIn,
-} from "../store/dashboard-sessions.js";
+import { deleteSession, findSession, recordSession, resealSession } from "../store/dashboard-sessions.js";
 import { QUIET, TokenRefused, type ReadableRepositories, type RepositoryAccess } from "./access.js";
 import { randomToken, tokenHash, type SessionKeys } from "./session-keys.js";
+import { codeChallenge, readSignIn, SIGN_IN_MS, startSignIn, writeSignIn } from "./sign-in.js";
 import { MessagePage } from "./views/layout.js";
 
 export const SESSION_COOKIE = "closeloop_session";
 export const SIGN_IN_COOKIE = "closeloop_sign_in";
 /** A GitHub App's user token lives 8 hours (when token expiry is on, GitHub's default): a session no longer. */
 export const SESSION_MS = 8 * 3_600_000;
-const SIGN_IN_MS = 10 * 60_000;
 export const CALLBACK_PATH = "/closeloop/auth/callback";
 
 /** What the dashboard's routes need. */
@@ -53,14 +46,31 @@ export interface Viewer {
 
 export type DashboardEnv = { Variables: { viewer: Viewer } };
 
+/**
+ * Behind https the cookies are `__Host-` cookies (Secure, Path=/, no Domain): a sibling subdomain or a plain-http page
+ * of the same host cannot set or overwrite them. Over plain http (a laptop's localhost) browsers refuse that prefix, so
+ * they keep their plain names and narrower paths.
+ */
+function cookiePrefix(deps: DashboardDeps): "host" | undefined {
+  return deps.publicUrl.startsWith("https://") ? "host" : undefined;
+}
+
 function cookieOptions(deps: DashboardDeps, path: string, maxAgeMs: number) {
+  const prefix = cookiePrefix(deps);
   return {
     path,
     httpOnly: true,
     sameSite: "Lax" as const,
-    secure: deps.publicUrl.startsWith("https://"),
+    secure: prefix === "host",
     maxAge: Math.floor(maxAgeMs / 1000),
+    ...(prefix ? { prefix } : {}),
   };
+}
+
+function deleteCookies(c: Context, deps: DashboardDeps, name: string, path: string) {
+  const prefix = cookiePrefix(deps);
+  if (prefix) deleteCookie(c, name, { path, prefix, secure: true });
+  deleteCookie(c, name, { path, ...(prefix ? { secure: true } : {}) });
 }
 
 /** A path inside the dashboard to return to after signing in; anything else (another site, `//host`, `\\host`) is the impact page. */
@@ -70,9 +80,10 @@ export function returnPath(given: string | undefined): string {
 }
 
 /**
- * GET /auth/login, GET /auth/callback, POST /auth/logout, GET /auth/signed-out. The OAuth `state` is random, sent to
- * GitHub and kept twice: in a signed cookie of the browser that started the sign-in (so a callback carried to another
- * browser is refused) and as a DashboardSignIn row taken once (so a replayed callback is refused, on any replica).
+ * GET /auth/login, GET /auth/callback, POST /auth/logout, GET /auth/signed-out. The OAuth `state` and the PKCE verifier
+ * are random and kept only in a signed cookie of the browser that started the sign-in (`sign-in.ts`): a callback
+ * carried to another browser, or after 10 minutes, is refused, and nothing is written before GitHub answers. A replayed
+ * callback is refused by GitHub, which takes a code once; the cookie is deleted by the first callback anyway.
  */
 export function signInRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
   const routes = new Hono<DashboardEnv>();
@@ -81,20 +92,11 @@ export function signInRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
   const redirectUrl = `${deps.publicUrl}${CALLBACK_PATH}`;
 
   routes.get("/login", async (c) => {
-    const state = randomToken();
-    await recordSignIn(
-      deps.prisma,
-      {
-        id: tokenHash(state),
-        returnTo: returnPath(c.req.query("return")),
-        expiresAt: new Date(now().getTime() + SIGN_IN_MS),
-      },
-      now(),
-    );
+    const signIn = startSignIn(returnPath(c.req.query("return")), now());
     await setSignedCookie(
       c,
       SIGN_IN_COOKIE,
-      state,
+      writeSignIn(signIn),
       deps.keys.cookieSecret,
       cookieOptions(deps, "/closeloop/auth", SIGN_IN_MS),
     );
@@ -102,10 +104,14 @@ export function signInRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
       clientType: "github-app",
       clientId: deps.client.clientId,
       redirectUrl,
-      state,
+      state: signIn.state,
       request,
     });
-    return c.redirect(url, 302);
+    // PKCE: GitHub accepts it for GitHub Apps' web flow, S256 only (github.blog changelog, 2025-07-14).
+    const authorize = new URL(url);
+    authorize.searchParams.set("code_challenge", codeChallenge(signIn.verifier));
+    authorize.searchParams.set("code_challenge_method", "S256");
+    return c.redirect(authorize.href, 302);
   });
 
   routes.get("/callback", async (c) => {
@@ -120,29 +126,33 @@ export function signInRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
         status,
       );
     const { code, state, error } = c.req.query();
-    const started = await getSignedCookie(c, deps.keys.cookieSecret, SIGN_IN_COOKIE);
-    deleteCookie(c, SIGN_IN_COOKIE, { path: "/closeloop/auth" });
+    const cookie = await getSignedCookie(c, deps.keys.cookieSecret, SIGN_IN_COOKIE, cookiePrefix(deps));
+    deleteCookies(c, deps, SIGN_IN_COOKIE, "/closeloop/auth");
     if (error !== undefined)
       return refuse(
         400,
         "Not signed in",
         `GitHub did not sign you in${/^[a-z_]{1,40}$/.test(error) ? ` (${error})` : ""}.`,
       );
-    if (!code || !state || typeof started !== "string" || started !== state) {
-      deps.log.warn("dashboard: sign-in refused: its state is missing or not the one this browser started");
+    if (!code || !state || typeof cookie !== "string") {
+      deps.log.warn("dashboard: sign-in refused: its state is missing or this browser did not start it");
       return refuse(
         400,
         "Sign-in refused",
         "This sign-in was not started in this browser, or its state is missing. Start again from the sign-in link.",
       );
     }
-    const signIn = await takeSignIn(deps.prisma, tokenHash(state), now());
+    const signIn = readSignIn(cookie, now());
     if (signIn === null) {
-      deps.log.warn("dashboard: sign-in refused: its state expired or was already used");
+      deps.log.warn("dashboard: sign-in refused: it expired");
+      return refuse(400, "Sign-in refused", "This sign-in has expired. Start again from the sign-in link.");
+    }
+    if (signIn.state !== state) {
+      deps.log.warn("dashboard: sign-in refused: its state is not the one this browser started");
       return refuse(
         400,
         "Sign-in refused",
-        "This sign-in has expired or was already used. Start again from the sign-in link.",
+        "This sign-in was not started in this browser, or its state is missing. Start again from the sign-in link.",
       );
     }
     let token: string;
@@ -155,7 +165,8 @@ export function signInRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
         clientSecret: deps.client.clientSecret,
         code,
         redirectUrl,
-        request,
+        // The PKCE verifier rides along as one more body parameter of the code exchange.
+        request: request.defaults({ code_verifier: signIn.verifier }),
       });
       token = authentication.token;
       const tokenExpiry =
@@ -208,7 +219,7 @@ export function signInRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
       if (token !== null) deps.access.forget(token);
       await deleteSession(deps.prisma, session.id);
     }
-    deleteCookie(c, SESSION_COOKIE, { path: "/closeloop" });
+    deleteCookies(c, deps, SESSION_COOKIE, "/closeloop");
     return c.redirect("/closeloop/auth/signed-out", 303);
   });
 
@@ -225,15 +236,24 @@ export function signInRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
   return routes;
 }
 
-/** The session of the request's cookie, and its cookie's token when the old key signed it (to sign it again). */
+/**
+ * The session of the request's cookie, and its cookie's token when the cookie is not as this version sets it (to set it
+ * again): signed with the old key, or under its plain name when it is a `__Host-` cookie now (a session from before
+ * the prefix is read once, moved to the new name, and not dropped).
+ */
 async function currentSession(c: Context, deps: DashboardDeps, now: Date) {
-  const token = await getSignedCookie(c, deps.keys.cookieSecret, SESSION_COOKIE);
-  if (typeof token === "string") return findSession(deps.prisma, tokenHash(token), now);
-  const legacySecret = deps.keys.legacyCookieSecret;
-  const legacy = legacySecret === null ? false : await getSignedCookie(c, legacySecret, SESSION_COOKIE);
-  if (typeof legacy !== "string") return null;
-  const session = await findSession(deps.prisma, tokenHash(legacy), now);
-  return session === null ? null : { ...session, legacyCookie: legacy };
+  const prefix = cookiePrefix(deps);
+  const secrets = [deps.keys.cookieSecret, deps.keys.legacyCookieSecret].filter((secret) => secret !== null);
+  const names = prefix ? [prefix, undefined] : [undefined];
+  for (const name of names)
+    for (const secret of secrets) {
+      const token = await getSignedCookie(c, secret, SESSION_COOKIE, name);
+      if (typeof token !== "string") continue;
+      const session = await findSession(deps.prisma, tokenHash(token), now);
+      if (session === null || (name === prefix && secret === deps.keys.cookieSecret)) return session;
+      return { ...session, outdatedCookie: token, plainName: name !== prefix };
+    }
+  return null;
 }
 
 export function csrfRefused(c: Context) {
@@ -258,7 +278,7 @@ export function requireViewer(deps: DashboardDeps): MiddlewareHandler<DashboardE
     const now = deps.now?.() ?? new Date();
     const session = await currentSession(c, deps, now);
     const signIn = () => {
-      deleteCookie(c, SESSION_COOKIE, { path: "/closeloop" });
+      deleteCookies(c, deps, SESSION_COOKIE, "/closeloop");
       if (c.req.path.startsWith("/closeloop/api/") || c.req.query("format") !== undefined)
         return c.json({ error: "sign in first: /closeloop/auth/login" }, 401);
       const url = new URL(c.req.url);
@@ -276,14 +296,16 @@ export function requireViewer(deps: DashboardDeps): MiddlewareHandler<DashboardE
     const token = opened.text;
     // A session from before CLOSELOOP_SECRET_KEY moves to the new key on its first use (README, Security).
     if (opened.legacy) await resealSession(deps.prisma, session.id, deps.keys.encrypt(token));
-    if ("legacyCookie" in session)
+    if ("outdatedCookie" in session) {
+      if (session.plainName) deleteCookie(c, SESSION_COOKIE, { path: "/closeloop", secure: true });
       await setSignedCookie(
         c,
         SESSION_COOKIE,
-        session.legacyCookie,
+        session.outdatedCookie,
         deps.keys.cookieSecret,
         cookieOptions(deps, "/closeloop", session.expiresAt.getTime() - now.getTime()),
       );
+    }
     let readable: ReadableRepositories;
     try {
       readable = await deps.access.readable(token);

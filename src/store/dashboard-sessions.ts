@@ -9,27 +9,6 @@ export interface StoredSession {
   expiresAt: Date;
 }
 
-/** Records a sign-in under way (the hash of its OAuth state), and drops the expired ones. */
-export async function recordSignIn(
-  prisma: Prisma,
-  signIn: { id: string; returnTo: string; expiresAt: Date },
-  now = new Date(),
-): Promise<void> {
-  await prisma.dashboardSignIn.deleteMany({ where: { expiresAt: { lte: now } } });
-  await prisma.dashboardSignIn.create({ data: signIn });
-}
-
-/**
- * Takes the sign-in whose state hashes to `id`, once: of two callbacks with the same state (a replay, or two replicas),
- * only the one whose delete removed the row gets its `returnTo`; an unknown or expired state gets null.
- */
-export async function takeSignIn(prisma: Prisma, id: string, now = new Date()): Promise<{ returnTo: string } | null> {
-  const row = await prisma.dashboardSignIn.findUnique({ where: { id }, select: { returnTo: true } });
-  if (row === null) return null;
-  const { count } = await prisma.dashboardSignIn.deleteMany({ where: { id, expiresAt: { gt: now } } });
-  return count === 1 ? row : null;
-}
-
 /** Stores a new session, and drops the expired ones. */
 export async function recordSession(
   prisma: Prisma,

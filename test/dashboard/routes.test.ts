@@ -2,6 +2,7 @@ import nock from "nock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { RepositoryAccess } from "../../src/dashboard/access.js";
 import { SESSION_COOKIE, SIGN_IN_COOKIE } from "../../src/dashboard/auth.js";
+import { codeChallenge, readSignIn, type SignIn } from "../../src/dashboard/sign-in.js";
 import { dashboardApp } from "../../src/dashboard/routes.js";
 import { generateSignedCookie } from "hono/cookie";
 import { SessionKeys, tokenHash } from "../../src/dashboard/session-keys.js";
@@ -53,18 +54,41 @@ class Browser {
   }
 }
 
-function nockSignIn(login: string, token: string, code = "the-code") {
+/** The sign-in a browser's (signed) sign-in cookie carries: its state and PKCE verifier. */
+function signInOf(browser: Browser, name = SIGN_IN_COOKIE): SignIn {
+  const value = decodeURIComponent(browser.cookies.get(name)!);
+  return readSignIn(value.slice(0, value.lastIndexOf(".")), new Date(0))!;
+}
+
+/** GitHub's code exchange, with exactly the body closeloop must send (the PKCE verifier included), then /user. */
+function nockSignIn(login: string, token: string, verifier: string, id = 501, redirect = "http://localhost:3000") {
   nock(WEB)
-    .post(
-      "/login/oauth/access_token",
-      (body) =>
-        body.code === code &&
-        body.client_id === "Iv1.client" &&
-        body.client_secret === "client-secret" &&
-        body.redirect_uri === "http://localhost:3000/closeloop/auth/callback",
-    )
+    .post("/login/oauth/access_token", {
+      client_id: "Iv1.client",
+      client_secret: "client-secret",
+      code: "the-code",
+      redirect_uri: `${redirect}/closeloop/auth/callback`,
+      code_verifier: verifier,
+    })
     .reply(200, { access_token: token, token_type: "bearer", scope: "" });
-  nock(API).get("/user").matchHeader("authorization", `token ${token}`).reply(200, { login, id: 501 });
+  nock(API).get("/user").matchHeader("authorization", `token ${token}`).reply(200, { login, id });
+}
+
+/** Every table's row count, by name. */
+async function rowCounts(database: Database): Promise<Record<string, number>> {
+  const tables = await database.prisma.$queryRawUnsafe<{ name: string }[]>(
+    database.engine === "sqlite"
+      ? `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`
+      : `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()`,
+  );
+  const counts: Record<string, number> = {};
+  for (const { name } of tables) {
+    const [row] = await database.prisma.$queryRawUnsafe<{ n: bigint | number }[]>(
+      `SELECT COUNT(*) AS n FROM "${name}"`,
+    );
+    counts[name] = Number(row!.n);
+  }
+  return counts;
 }
 
 function nockReadable(token: string, repositoryIds: readonly number[]) {
@@ -106,11 +130,11 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     });
 
   /** Signs `login` in through the real flow (login → GitHub → callback) and returns the browser holding the session. */
-  async function signedIn(login: string, token: string, returnTo = "/closeloop/"): Promise<Browser> {
+  async function signedIn(login: string, token: string, returnTo = "/closeloop/", id = 501): Promise<Browser> {
     const browser = new Browser(app());
     const login302 = await browser.request(`/closeloop/auth/login?return=${encodeURIComponent(returnTo)}`);
     const state = new URL(login302.headers.get("location")!).searchParams.get("state")!;
-    nockSignIn(login, token);
+    nockSignIn(login, token, signInOf(browser).verifier, id);
     const callback = await browser.request(`/closeloop/auth/callback?code=the-code&state=${state}`);
     expect(callback.status).toBe(303);
     expect(callback.headers.get("location")).toBe(returnTo);
@@ -226,7 +250,13 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     expect(browser.setCookies[0]).toMatch(
       new RegExp(`^${SIGN_IN_COOKIE}=.+; Max-Age=600; Path=/closeloop/auth; HttpOnly; SameSite=Lax$`),
     );
-    nockSignIn("octocat", "ghu_one");
+    // PKCE: the challenge is S256 of the verifier, which stays in the browser's signed cookie.
+    const signIn = signInOf(browser);
+    expect(signIn).toMatchObject({ state, returnTo: "/closeloop/closed" });
+    expect(signIn.verifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(authorize.searchParams.get("code_challenge_method")).toBe("S256");
+    expect(authorize.searchParams.get("code_challenge")).toBe(codeChallenge(signIn.verifier));
+    nockSignIn("octocat", "ghu_one", signIn.verifier);
     const callback = await browser.request(`/closeloop/auth/callback?code=the-code&state=${state}`);
     expect([callback.status, callback.headers.get("location")]).toEqual([303, "/closeloop/closed"]);
     const session = browser.setCookies.find((line) => line.startsWith(`${SESSION_COOKIE}=`))!;
@@ -237,10 +267,57 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     expect(keys.decrypt(rows[0]!.token)).toBe("ghu_one");
   });
 
-  it("marks the cookies Secure when the public address is https", async () => {
-    const browser = new Browser(app("https://closeloop.example.com"));
-    await browser.request("/closeloop/auth/login");
-    expect(browser.setCookies[0]).toMatch(/; HttpOnly; Secure; SameSite=Lax$/);
+  it("writes no row for a visitor who opens the sign-in page, however often", async () => {
+    const before = await rowCounts(database);
+    expect(Object.keys(before)).toContain("DashboardSession");
+    for (let visit = 0; visit < 5; visit++) {
+      const login = await new Browser(app()).request(`/closeloop/auth/login?return=%2Fcloseloop%2Fclosed`);
+      expect(login.status).toBe(302);
+    }
+    expect(await rowCounts(database)).toEqual(before);
+  });
+
+  it("uses __Host- cookies (Secure, Path=/) when the public address is https", async () => {
+    const https = "https://closeloop.example.com";
+    const browser = new Browser(app(https));
+    const login = await browser.request("/closeloop/auth/login");
+    expect(browser.setCookies[0]).toMatch(
+      new RegExp(`^__Host-${SIGN_IN_COOKIE}=.+; Max-Age=600; Path=/; HttpOnly; Secure; SameSite=Lax$`),
+    );
+    const state = new URL(login.headers.get("location")!).searchParams.get("state")!;
+    nockSignIn("secure-person", "ghu_secure", signInOf(browser, `__Host-${SIGN_IN_COOKIE}`).verifier, 501, https);
+    const callback = await browser.request(`/closeloop/auth/callback?code=the-code&state=${state}`);
+    expect(callback.status).toBe(303);
+    const session = browser.setCookies.find((line) => line.startsWith(`__Host-${SESSION_COOKIE}=`))!;
+    expect(session).toMatch(/; Max-Age=28800; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    expect(session).not.toMatch(/Domain=/i);
+    expect(browser.cookies.has(`__Host-${SIGN_IN_COOKIE}`)).toBe(false);
+    nockReadable("ghu_secure", [10]);
+    expect((await browser.request("/closeloop/")).status).toBe(200);
+  });
+
+  it("reads a session cookie of its plain name once behind https, and moves it to the __Host- name", async () => {
+    const https = "https://closeloop.example.com";
+    await database.prisma.dashboardSession.create({
+      data: {
+        id: tokenHash("plain-session"),
+        login: "upgrader",
+        userId: 78n,
+        token: keys.encrypt("ghu_upgrader"),
+        createdAt: NOW,
+        expiresAt: new Date(NOW.getTime() + 3_600_000),
+      },
+    });
+    const browser = new Browser(app(https));
+    const [pair] = (await generateSignedCookie(SESSION_COOKIE, "plain-session", keys.cookieSecret)).split(";");
+    browser.cookies.set(SESSION_COOKIE, pair!.slice(pair!.indexOf("=") + 1));
+    nockReadable("ghu_upgrader", [10]);
+    expect((await browser.request("/closeloop/")).status).toBe(200);
+    expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
+    expect(browser.setCookies.find((line) => line.startsWith(`__Host-${SESSION_COOKIE}=`))).toMatch(
+      /; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+    );
+    expect((await browser.request("/closeloop/")).status).toBe(200);
   });
 
   it.each([
@@ -273,23 +350,45 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     expect(declined.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
   });
 
-  it("refuses a replayed callback and an expired one", async () => {
+  it("refuses a replayed callback (GitHub takes a code once), an expired one and a forged cookie", async () => {
     const browser = new Browser(app());
     const login = await browser.request("/closeloop/auth/login");
     const state = new URL(login.headers.get("location")!).searchParams.get("state")!;
     const cookie = browser.cookies.get(SIGN_IN_COOKIE)!;
-    nockSignIn("octocat", "ghu_two");
+    const { verifier } = signInOf(browser);
+    nockSignIn("octocat", "ghu_two", verifier);
     expect((await browser.request(`/closeloop/auth/callback?code=the-code&state=${state}`)).status).toBe(303);
+    expect(browser.cookies.has(SIGN_IN_COOKIE)).toBe(false);
     browser.cookies.set(SIGN_IN_COOKIE, cookie);
+    nock(WEB)
+      .post("/login/oauth/access_token")
+      .reply(200, { error: "bad_verification_code", error_description: "The code passed is incorrect or expired." });
+    const sessions = await database.prisma.dashboardSession.count();
     const replay = await browser.request(`/closeloop/auth/callback?code=the-code&state=${state}`);
     expect(replay.status).toBe(400);
-    expect(await replay.text()).toContain("expired or was already used");
+    expect(await replay.text()).toContain("GitHub did not accept the sign-in code");
+    expect(await database.prisma.dashboardSession.count()).toBe(sessions);
 
     const late = new Browser(app());
     const again = await late.request("/closeloop/auth/login");
     const lateState = new URL(again.headers.get("location")!).searchParams.get("state")!;
     clock = new Date(NOW.getTime() + 11 * 60_000);
-    expect((await late.request(`/closeloop/auth/callback?code=the-code&state=${lateState}`)).status).toBe(400);
+    const expired = await late.request(`/closeloop/auth/callback?code=the-code&state=${lateState}`);
+    expect(expired.status).toBe(400);
+    expect(await expired.text()).toContain("This sign-in has expired");
+
+    // A cookie of the right shape that this process did not sign is no sign-in at all.
+    clock = NOW;
+    const forger = new Browser(app());
+    const forged = await forger.request("/closeloop/auth/login");
+    const forgedState = new URL(forged.headers.get("location")!).searchParams.get("state")!;
+    const [pair] = (await generateSignedCookie(SIGN_IN_COOKIE, "x", "another-secret")).split(";");
+    const signature = pair!.slice(pair!.lastIndexOf("."));
+    const value = decodeURIComponent(forger.cookies.get(SIGN_IN_COOKIE)!);
+    forger.cookies.set(SIGN_IN_COOKIE, encodeURIComponent(value.slice(0, value.lastIndexOf(".")) + signature));
+    const refused = await forger.request(`/closeloop/auth/callback?code=the-code&state=${forgedState}`);
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain("This sign-in was not started in this browser");
   });
 
   it("ranks only the repositories GitHub lists for the person, as the page, CSV and JSON", async () => {
