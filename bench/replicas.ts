@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import examples from "@octokit/webhooks-examples/api.github.com/index.json" with { type: "json" };
 import pg from "pg";
@@ -20,6 +21,8 @@ export interface ReplicaFigures {
   activeSamples: number;
   /** packets the processes sent to the database while processing, per delivery: about its round trips */
   roundTrips: number;
+  /** CPU time the closeloop processes spent per delivery (user + system), in milliseconds */
+  cpuMsPerDelivery: number;
 }
 
 /**
@@ -72,11 +75,11 @@ export async function runP8(
     `\nP8 processing across replicas: ${deliveries} stored issue_comment deliveries on distinct issues of ${repositories} repositor${repositories === 1 ? "y" : "ies"}, PostgreSQL ${delayMs} ms away each way (a delaying proxy)`,
   );
   console.log(
-    "processes  deliveries/s   seconds  shares            failures  packets/delivery  lock waits / active samples",
+    "processes  deliveries/s   seconds  shares            failures  packets/delivery  app CPU ms/delivery  lock waits / active samples",
   );
   for (const figure of figures) {
     console.log(
-      `${String(figure.processes).padStart(9)}  ${figure.perSecond.toFixed(1).padStart(12)}  ${figure.seconds.toFixed(2).padStart(8)}  ${figure.shares.join("/").padEnd(16)}  ${String(figure.failures).padStart(8)}  ${figure.roundTrips.toFixed(1).padStart(16)}  ${figure.lockWaits} / ${figure.activeSamples}`,
+      `${String(figure.processes).padStart(9)}  ${figure.perSecond.toFixed(1).padStart(12)}  ${figure.seconds.toFixed(2).padStart(8)}  ${figure.shares.join("/").padEnd(16)}  ${String(figure.failures).padStart(8)}  ${figure.roundTrips.toFixed(1).padStart(16)}  ${figure.cpuMsPerDelivery.toFixed(1).padStart(19)}  ${figure.lockWaits} / ${figure.activeSamples}`,
     );
   }
   const ratio = three.perSecond / one.perSecond;
@@ -115,6 +118,7 @@ async function measure(
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const started = performance.now();
     const sentBefore = proxy.sent;
+    const cpuBefore = servers.map((server) => cpuMs(server.child.pid!));
     await client.query(
       `INSERT INTO "Delivery" ("id", "name", "payload", "receivedAt") SELECT 'p8-' || n, 'issue_comment', p, now() FROM unnest($1::text[]) WITH ORDINALITY AS d(p, n)`,
       [payloads],
@@ -134,6 +138,7 @@ async function measure(
     }
     const seconds = (performance.now() - started) / 1000;
     const roundTrips = (proxy.sent - sentBefore) / payloads.length;
+    const cpu = servers.reduce((sum, server, i) => sum + cpuMs(server.child.pid!) - cpuBefore[i]!, 0);
     const counts = await Promise.all(servers.map((server) => processedBy(server)));
     return {
       processes,
@@ -145,11 +150,18 @@ async function measure(
       lockWaits,
       activeSamples,
       roundTrips,
+      cpuMsPerDelivery: cpu / payloads.length,
     };
   } finally {
     await client.end();
     await Promise.all(servers.map((server) => server.stop()));
   }
+}
+
+/** CPU time a process has used so far (Linux: utime + stime from /proc, in clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** What a process says it handled, from its /metrics. */
