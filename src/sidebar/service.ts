@@ -147,8 +147,10 @@ export class SidebarService {
     const named = readNamedIssue(issueText, this.deps.githubHost);
     if ("problem" in named) throw new SidebarError(400, named.problem);
     const target = await findIssueTarget(this.deps.prisma, `${named.owner}/${named.repo}`, named.number);
-    const where = `${named.owner}/${named.repo}#${named.number}`;
-    if (target === null) throw new SidebarError(404, `${where} is not linked to this conversation`);
+    if (target === null)
+      throw new SidebarError(404, `${named.owner}/${named.repo}#${named.number} is not linked to this conversation`);
+    // Named as GitHub spells the repository, as link and create name it, not as the rep typed it.
+    const where = `${target.repository.owner}/${target.repository.name}#${named.number}`;
     const outcome = await unlinkFromHelpdesk(
       this.deps.prisma,
       { repositoryId: target.repository.id, number: named.number },

@@ -178,7 +178,7 @@ describe.each(ENGINES)("the sidebars' HTTP surface on %s", (engine) => {
         method: "DELETE",
         body: JSON.stringify({ helpdesk: "helpscout", conversation: "555", issue: "octo/app#1" }),
       });
-      expect(await unlinked.json()).toEqual({ unlinked: "octo/app#1" });
+      expect(await unlinked.json()).toEqual({ unlinked: "Octo/App#1" });
       expect(await links("555")).toEqual([]);
     });
 
@@ -447,6 +447,116 @@ describe.each(ENGINES)("the sidebars' HTTP surface on %s", (engine) => {
       expect(after.canvas.content.components.map((c) => c.id)).toContain("unlink:Octo/App#1");
       expect(await links("1234")).toEqual([
         { provider: "intercom", account: "abc123", source: "sidebar", issue: { number: 1 } },
+      ]);
+    });
+
+    type Canvas = { canvas: { content: { components: Record<string, any>[] } } };
+    const submit = async (conversationId: string, componentId: string, inputs: Record<string, string> = {}) => {
+      const response = await sidebar.app.request(
+        "/closeloop/sidebar/intercom/submit",
+        intercomRequest({ ...initialize(conversationId), component_id: componentId, input_values: inputs }),
+      );
+      expect(response.status).toBe(200);
+      return ((await response.json()) as Canvas).canvas.content.components;
+    };
+    const texts = (components: Record<string, any>[], style?: string) =>
+      components.filter((c) => c.type === "text" && (style === undefined || c.style === style)).map((c) => c.text);
+    const ids = (components: Record<string, any>[]) => components.map((c) => c.id).filter(Boolean);
+
+    it("searches stored titles from the search button and from words in the link field, then links a pick", async () => {
+      const searched = await submit("2001", "search", { issue: "checkout" });
+      expect(searched.filter((c) => String(c.id).startsWith("pick:"))).toEqual([
+        {
+          type: "button",
+          id: "pick:Octo/App#1",
+          label: "Octo/App#1 Checkout fails with a 500",
+          style: "link",
+          action: { type: "submit" },
+        },
+      ]);
+      // Words typed into the link field are a search too, not a refused issue URL.
+      const typed = await submit("2001", "link", { issue: "csv rows" });
+      expect(ids(typed)).toContain("pick:Octo/App#2");
+      expect(texts(typed, "error")).toEqual([]);
+      const none = await submit("2001", "search", { issue: "no such words" });
+      expect(texts(none, "muted")).toContain("No stored issue title has those words");
+      expect(ids(none).filter((id: string) => id.startsWith("pick:"))).toEqual([]);
+      expect(await links("2001")).toEqual([]);
+
+      const picked = await submit("2001", "pick:Octo/App#1");
+      expect(texts(picked, "muted")).toContain("Linked Octo/App#1");
+      expect(await links("2001")).toEqual([
+        { provider: "intercom", account: "abc123", source: "sidebar", issue: { number: 1 } },
+      ]);
+    });
+
+    it("unlinks a sidebar link from its button; a link a GitHub comment carries has no button and is refused", async () => {
+      await submit("2002", "link", { issue: "octo/app#2" });
+      expect(await links("2002")).toHaveLength(1);
+      const unlinked = await submit("2002", "unlink:Octo/App#2");
+      expect(texts(unlinked, "muted")).toContain("Unlinked Octo/App#2");
+      expect(ids(unlinked)).not.toContain("unlink:Octo/App#2");
+      expect(await links("2002")).toEqual([]);
+
+      await applySourceChange(database.prisma, {
+        issue: { repository: REPOSITORY, number: 2, githubId: 502n, state: "open" },
+        source: { kind: "comment", key: "c-intercom" },
+        event: { action: "created", version: new Date() },
+        createdAt: new Date(),
+        links: [
+          {
+            provider: "intercom",
+            account: "abc123",
+            conversationId: "2003",
+            url: "https://app.intercom.com/a/inbox/abc123/inbox/conversation/2003",
+          },
+        ],
+      });
+      const shown = await submit("2003", "search", { issue: "" });
+      expect(ids(shown)).toContain("open:Octo/App#2");
+      expect(ids(shown)).not.toContain("unlink:Octo/App#2");
+      // A stale canvas (or a forged component id) still cannot remove it.
+      const refused = await submit("2003", "unlink:Octo/App#2");
+      expect(texts(refused, "error")).toEqual([
+        "Octo/App#2 links this conversation from GitHub (comment): remove the URL there; the GitHub text is the source of truth",
+      ]);
+      expect(await links("2003")).toHaveLength(1);
+    });
+
+    it("creates an issue as the app from the create form and links it; a missing title calls no one", async () => {
+      const initial = await submit("2004", "search", { issue: "" });
+      expect(initial.find((c) => c.id === "repository")).toEqual({
+        type: "dropdown",
+        id: "repository",
+        label: "Repository",
+        options: [{ type: "option", id: "octo/app", text: "octo/app" }],
+      });
+      const untitled = await submit("2004", "create", { repository: "octo/app", title: "  ", body: "x" });
+      expect(texts(untitled, "error")).toEqual(["the issue needs a title"]);
+
+      nock(GITHUB_API)
+        .post("/repos/Octo/App/issues", {
+          title: "Dark mode resets",
+          body: "Every login.\n\n---\nConversation: https://app.intercom.com/a/inbox/abc123/inbox/conversation/2004\n\nReported via Intercom by Ann Agent",
+        })
+        .reply(201, {
+          id: 9_904,
+          node_id: "I_904",
+          number: 4,
+          state: "open",
+          title: "Dark mode resets",
+          created_at: new Date().toISOString(),
+          updated_at: new Date().toISOString(),
+        });
+      const created = await submit("2004", "create", {
+        repository: "octo/app",
+        title: "Dark mode resets",
+        body: "Every login.",
+      });
+      expect(texts(created, "muted")).toContain("Created and linked Octo/App#4");
+      expect(ids(created)).toContain("unlink:Octo/App#4");
+      expect(await links("2004")).toEqual([
+        { provider: "intercom", account: "abc123", source: "sidebar", issue: { number: 4 } },
       ]);
     });
   });
