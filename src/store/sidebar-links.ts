@@ -186,12 +186,15 @@ export async function unlinkFromHelpdesk(
     githubId: row.issue.githubId ?? 0n,
     state: row.issue.state === "closed" ? "closed" : "open",
   };
+  // An edit to no link, not a delete: nothing follows a delete (docs/ordering.md), so a deleted source could never
+  // link this conversation to the issue again, from the sidebar or from a later agent note.
   for (const kind of HELPDESK_SOURCE_KINDS) {
     await applySourceChange(prisma, {
       issue: ref,
       source: { kind, key: linkKey(link) },
-      event: { action: "deleted", at: now },
+      event: { action: "edited", version: now },
       links: [],
+      previous: [link],
       createdAt: now,
       knownOnly: true,
     });

@@ -180,6 +180,21 @@ describe.each(ENGINES)("the sidebars' HTTP surface on %s", (engine) => {
       });
       expect(await unlinked.json()).toEqual({ unlinked: "Octo/App#1" });
       expect(await links("555")).toEqual([]);
+
+      // A rep who unlinked by mistake links again.
+      const again = await api(token, "links", {
+        method: "POST",
+        body: JSON.stringify({ helpdesk: "helpscout", conversation: "555", issue: "octo/app#1" }),
+      });
+      expect(await again.json()).toEqual({ linked: "Octo/App#1", added: true });
+      expect(await links("555")).toEqual([
+        { provider: "helpscout", account: "", source: "sidebar", issue: { number: 1 } },
+      ]);
+      await api(token, "links", {
+        method: "DELETE",
+        body: JSON.stringify({ helpdesk: "helpscout", conversation: "555", issue: "octo/app#1" }),
+      });
+      expect(await links("555")).toEqual([]);
     });
 
     it("refuses to unlink a link a GitHub comment carries, and keeps it", async () => {
