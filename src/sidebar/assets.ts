@@ -30,7 +30,12 @@ export const PANEL_SCRIPT = String.raw`(function () {
     return "";
   }
 
+  // Each start (Front starts again when the rep opens another conversation) and each message takes the panel over:
+  // an answer that arrives for an earlier one is dropped instead of drawing the wrong conversation's issues.
+  var generation = 0;
+
   function start(options) {
+    var mine = ++generation;
     var state = { panel: null, message: null, error: null, hits: [] };
     var searchTimer = null;
 
@@ -44,7 +49,11 @@ export const PANEL_SCRIPT = String.raw`(function () {
     function act(op, params, done) {
       say("Working…");
       params.conversation = options.conversation;
-      return options.call(op, params).then(function (result) { state.hits = []; say(done(result)); return reload(); }, fail);
+      // The notice and the list it speaks of appear together: "Unlinked" never shows beside the issue it removed.
+      return options.call(op, params).then(function (result) {
+        state.hits = [];
+        return reload().then(function () { if (!state.error) say(done(result)); });
+      }, fail);
     }
 
     function issueItem(link) {
@@ -126,6 +135,7 @@ export const PANEL_SCRIPT = String.raw`(function () {
     }
 
     function render() {
+      if (mine !== generation) return;
       root.textContent = "";
       root.appendChild(el("h1", { text: "Linked GitHub issues" }));
       if (state.error) root.appendChild(el("p", { role: "alert", class: "error", text: state.error }));
@@ -166,7 +176,9 @@ export const PANEL_SCRIPT = String.raw`(function () {
         init.headers["content-type"] = "application/json";
         init.body = JSON.stringify(params);
       }
-      return fetch(route[1](params), init).then(function (response) {
+      return fetch(route[1](params), init).catch(function () {
+        throw new Error("closeloop did not answer; check your connection and try again");
+      }).then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (body) {
           if (!response.ok) throw new Error(body.error || "closeloop answered " + response.status);
           return body;
@@ -175,7 +187,12 @@ export const PANEL_SCRIPT = String.raw`(function () {
     };
   }
 
-  function message(text) { root.textContent = ""; root.appendChild(el("p", { class: "empty", role: "status", text: text })); }
+  /** Replaces the panel with one line: what to do (a status), or what went wrong (an alert). */
+  function message(text, isError) {
+    generation++;
+    root.textContent = "";
+    root.appendChild(el("p", isError ? { class: "error", role: "alert", text: text } : { class: "empty", role: "status", text: text }));
+  }
 
   window.CloseloopPanel = { start: start, fetchApi: fetchApi, message: message, root: root };
 })();
@@ -194,6 +211,10 @@ const HELPSCOUT_ADAPTER = String.raw`(function () {
 /** Zendesk: the ticket and the agent's name come from the ZAF client; the app's iframe is resized to the panel. */
 const ZENDESK_ADAPTER = String.raw`(function () {
   var root = CloseloopPanel.root;
+  if (typeof ZAFClient === "undefined") {
+    CloseloopPanel.message("Zendesk's app framework (static.zdassets.com) did not load: reload the ticket; if it persists, that address is blocked.", true);
+    return;
+  }
   var client = ZAFClient.init();
   client.get(["ticket.id", "currentUser.name"]).then(function (data) {
     if (!data["ticket.id"]) { CloseloopPanel.message("Open a ticket to see its linked GitHub issues."); return; }
@@ -203,7 +224,7 @@ const ZENDESK_ADAPTER = String.raw`(function () {
       call: CloseloopPanel.fetchApi("zendesk", root.getAttribute("data-token")),
       resize: function (height) { client.invoke("resize", { width: "100%", height: Math.min(height, 800) + "px" }); },
     });
-  }, function () { CloseloopPanel.message("Zendesk did not say which ticket is open; reload the ticket."); });
+  }, function () { CloseloopPanel.message("Zendesk did not say which ticket is open; reload the ticket.", true); });
 })();
 `;
 
@@ -211,6 +232,10 @@ const ZENDESK_ADAPTER = String.raw`(function () {
 const FRONT_ADAPTER = String.raw`(function () {
   var root = CloseloopPanel.root;
   var current = null;
+  if (typeof Front === "undefined") {
+    CloseloopPanel.message("Front's plugin SDK (dl.frontapp.com) did not load: reload the plugin; if it persists, that address is blocked.", true);
+    return;
+  }
   Front.contextUpdates.subscribe(function (context) {
     if (context.type !== "singleConversation") {
       current = null;

@@ -119,6 +119,10 @@ const FRESHDESK_PAGE = panelDocument({
 const FRESHDESK_ADAPTER = String.raw`(function () {
   var templates = __TEMPLATES__;
   function parse(text) { try { return JSON.parse(text); } catch (e) { return {}; } }
+  if (typeof app === "undefined") {
+    CloseloopPanel.message("Freshdesk's app client did not load: reload the ticket.", true);
+    return;
+  }
   app.initialized().then(function (client) {
     Promise.all([client.data.get("ticket"), client.data.get("loggedInUser").catch(function () { return null; })]).then(function (data) {
       var ticket = String(data[0].ticket.id);
@@ -137,7 +141,7 @@ const FRESHDESK_ADAPTER = String.raw`(function () {
           });
         },
       });
-    }, function () { CloseloopPanel.message("Freshdesk did not say which ticket is open; reload the ticket."); });
+    }, function () { CloseloopPanel.message("Freshdesk did not say which ticket is open; reload the ticket.", true); });
   });
 })();
 `;
