@@ -1,5 +1,5 @@
 import { getTransformStream } from "@probot/pino";
-import { pino, type Logger } from "pino";
+import { pino, type Logger, type LoggerOptions } from "pino";
 import { webhookSignatureHeaders } from "./providers/registry.js";
 
 /**
@@ -27,6 +27,50 @@ const HEADER_OBJECTS = ["req.headers", "res.headers", "headers"];
 
 export const REDACTED_PATHS = HEADER_OBJECTS.flatMap((object) => SECRET_HEADERS.map((name) => `${object}["${name}"]`));
 
+/**
+ * Where a URL sits in a log line: pino-http's request URL, and the Location of a redirect (the sign-in's to GitHub
+ * carries the OAuth `state`). Their secret query parameters are masked, the rest kept.
+ */
+const URL_PATHS = ["req.url", "res.headers.location"];
+
+/**
+ * The query parameters that carry a secret in a URL a log line may show: the OAuth callback's one-time `code` (with
+ * the client secret and, before PKCE, it was all one needed for a user token) and its `state`.
+ */
+const SECRET_QUERY = /([?&](?:code|state)=)[^&#\s]*/g;
+
+/** A text with the values of its URLs' secret query parameters replaced by `[redacted]`. */
+export function redactSecretQuery(text: string): string {
+  return text.replace(SECRET_QUERY, "$1[redacted]");
+}
+
+/**
+ * The options of the process's logger, what `createLog` writes through: secret headers redacted, and the secret query
+ * parameters of URLs masked in every message (pino-http's "GET /closeloop/auth/callback?code=… 303" line) and in the
+ * request URL and redirect Location it logs with it.
+ */
+export function logOptions(env: Record<string, string | undefined>): LoggerOptions {
+  return {
+    level: env.LOG_LEVEL || "info",
+    name: "probot",
+    messageKey: env.LOG_MESSAGE_KEY || "msg",
+    redact: {
+      paths: [...REDACTED_PATHS, ...URL_PATHS],
+      censor: (value: unknown, path: string[]) =>
+        URL_PATHS.includes(path.join("."))
+          ? typeof value === "string"
+            ? redactSecretQuery(value)
+            : value
+          : "[Redacted]",
+    },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map((arg) => (typeof arg === "string" ? redactSecretQuery(arg) : arg)) as typeof args);
+      },
+    },
+  };
+}
+
 export async function createLog(env: Record<string, string | undefined>): Promise<Logger> {
   // As Probot reads them (probot/lib/bin/read-env-options.js): JSON in production unless LOG_FORMAT says otherwise.
   const logFormat = env.LOG_FORMAT
@@ -43,13 +87,5 @@ export async function createLog(env: Record<string, string | undefined>): Promis
   });
   // SonicBoom is a writable stream in all but its type (Probot pipes it the same way).
   transform.pipe(pino.destination(1) as unknown as NodeJS.WritableStream);
-  return pino(
-    {
-      level: env.LOG_LEVEL || "info",
-      name: "probot",
-      messageKey: env.LOG_MESSAGE_KEY || "msg",
-      redact: { paths: REDACTED_PATHS },
-    },
-    transform,
-  );
+  return pino(logOptions(env), transform);
 }
