@@ -26,12 +26,25 @@ export function readNamedIssue(text: string, githubHost: string): NamedIssue | {
   }
   const [found, ...more] = recogniseIssueUrls(trimmed, githubHost);
   if (!found) {
+    const host = hostOf(trimmed);
+    if (host !== null && host !== githubHost.toLowerCase())
+      return { problem: `that URL is on ${host}, not on closeloop's GitHub (${githubHost})` };
     return /\/pull\/\d/.test(trimmed)
-      ? { problem: "that is a pull request; link an issue" }
-      : { problem: `not an issue URL on ${githubHost}: paste https://${githubHost}/<owner>/<repo>/issues/<number>` };
+      ? { problem: "that is a pull request, not an issue" }
+      : { problem: `expected https://${githubHost}/<owner>/<repo>/issues/<number> or <owner>/<repo>#<number>` };
   }
   if (more.length > 0) return { problem: "paste one issue URL at a time" };
   return { owner: found.owner, repo: found.repo, number: found.number };
+}
+
+/** The host of a single http(s) URL, lower-cased; null for anything else. */
+function hostOf(text: string): string | null {
+  if (!/^https?:\/\/\S+$/i.test(text)) return null;
+  try {
+    return new URL(text).host.toLowerCase();
+  } catch {
+    return null;
+  }
 }
 
 /** The words of a title search, at most 8, each at least 2 characters; fewer means no search yet. */

@@ -13,17 +13,25 @@ describe("readNamedIssue", () => {
     ["  <https://github.com/octo/app/issues/12#issuecomment-1>  ", { owner: "octo", repo: "app", number: 12 }],
     ["Octo/App#7", { owner: "octo", repo: "app", number: 7 }],
     ["", { problem: "paste an issue URL, or pick an issue from the search" }],
-    ["https://github.com/octo/app/pull/3", { problem: "that is a pull request; link an issue" }],
-    ["https://gitlab.com/octo/app/issues/3", { problem: expect.stringContaining("not an issue URL on github.com") }],
-    ["octo/app#0", { problem: expect.stringContaining("not an issue URL") }],
-    ["octo/app#99999999999", { problem: expect.stringContaining("not an issue URL") }],
+    ["https://github.com/Octo/App/issues/12/?q=is%3Aopen#issuecomment-9", { owner: "octo", repo: "app", number: 12 }],
+    ["https://github.com/octo/app/pull/3", { problem: "that is a pull request, not an issue" }],
+    ["https://github.com/octo/app/pull/3/files#diff-1", { problem: "that is a pull request, not an issue" }],
+    [
+      "https://gitlab.com/octo/app/issues/3",
+      { problem: "that URL is on gitlab.com, not on closeloop's GitHub (github.com)" },
+    ],
+    ["octo/app#0", { problem: expect.stringContaining("expected https://github.com/<owner>/<repo>/issues/<number>") }],
+    ["octo/app#99999999999", { problem: expect.stringContaining("or <owner>/<repo>#<number>") }],
+    ["https://github.com/octo/app", { problem: expect.stringContaining("expected https://github.com/") }],
     ["https://github.com/a/b/issues/1 https://github.com/a/b/issues/2", { problem: "paste one issue URL at a time" }],
   ])("%j", (text, expected) => {
     expect(readNamedIssue(text, "github.com")).toEqual(expected);
   });
 
   it("takes only the configured GitHub host", () => {
-    expect(readNamedIssue("https://github.com/a/b/issues/1", "ghe.example.com")).toHaveProperty("problem");
+    expect(readNamedIssue("https://github.com/a/b/issues/1", "ghe.example.com")).toEqual({
+      problem: "that URL is on github.com, not on closeloop's GitHub (ghe.example.com)",
+    });
     expect(readNamedIssue("https://ghe.example.com/a/b/issues/1", "ghe.example.com")).toEqual({
       owner: "a",
       repo: "b",
