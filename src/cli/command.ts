@@ -18,8 +18,8 @@ export interface CommandContext<O extends CommandOptions> {
   /** the positional arguments after the command's name */
   args: string[];
   values: OptionValues<O>;
+  /** where the command's answer goes; a failure is thrown (UsageError, CommandFailed), and said by the CLI */
   out: Output;
-  error: (line: string) => void;
   /** DATABASE_URL, parsed */
   target: DatabaseTarget;
   /** the database, opened (once) but not checked: for a command that reports on the database itself */
@@ -49,6 +49,11 @@ export function defineCommand<O extends CommandOptions>(command: Command<O>): Co
 /** The database answers but is not ready for a command (not migrated): exit 1 with `message`. */
 export class DatabaseNotReady extends Error {
   override name = "DatabaseNotReady";
+}
+
+/** A command could not do what was asked (a job that is not dead, a setting missing): exit 1 with `message`. */
+export class CommandFailed extends Error {
+  override name = "CommandFailed";
 }
 
 /** `--json`, as every command that prints data takes it. */

@@ -19,10 +19,11 @@ export const COMMANDS: readonly Command[] = [
   defineCommand({
     name: "links",
     synopsis: "links <owner>/<repo>#<number>",
-    summary: "the conversations linked to an issue",
+    summary: "the conversations linked to an issue (or give its URL)",
     usage: LINKS_USAGE,
     options: { json: JSON_OPTION },
-    run: async ({ args, values, out, readyDatabase }) => linksCommand(await readyDatabase(), args, values.json, out),
+    run: async ({ args, values, out, readyDatabase }) =>
+      linksCommand(readyDatabase, args, { json: values.json, githubHost: githubHost(parseEnv()) }, out),
   }),
   defineCommand({
     name: "waiting",
@@ -65,8 +66,8 @@ export const COMMANDS: readonly Command[] = [
       },
       json: JSON_OPTION,
     },
-    run: async ({ args, values, out, error, readyDatabase }) =>
-      retryCommand(await readyDatabase(), args, { dead: values.dead, json: values.json }, out, error),
+    run: async ({ args, values, out, readyDatabase }) =>
+      retryCommand(await readyDatabase(), args, { dead: values.dead, json: values.json }, out),
   }),
   defineCommand({
     name: "backfill",
@@ -120,8 +121,7 @@ export const COMMANDS: readonly Command[] = [
       out: { type: "string", value: "dir", description: "the folder to write (default: closeloop-<helpdesk>-app)" },
       json: JSON_OPTION,
     },
-    run: async ({ args, values, out, error }) =>
-      sidebarCommand(args, { out: values.out, json: values.json }, out, error),
+    run: async ({ args, values, out }) => sidebarCommand(args, { out: values.out, json: values.json }, out),
   }),
   defineCommand({
     name: "migrate",

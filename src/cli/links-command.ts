@@ -1,9 +1,9 @@
 import type { Database } from "../store/database.js";
 import { listIssueLinks } from "../store/links.js";
-import { issueReference, parseWith, UsageError } from "./arguments.js";
+import { readIssueArgument, UsageError } from "./arguments.js";
 import type { Output } from "./output.js";
 
-export const LINKS_USAGE = "closeloop links <owner>/<repo>#<number> [--json]";
+export const LINKS_USAGE = "closeloop links <owner>/<repo>#<number> | <issue URL> [--json]";
 
 /** The `--json` shape of `closeloop links` (README, CLI). */
 export interface LinkJson {
@@ -14,10 +14,19 @@ export interface LinkJson {
   linkedAt: string;
 }
 
-export async function linksCommand(database: Database, args: string[], json: boolean, out: Output): Promise<number> {
+/**
+ * `closeloop links <issue>`: the issue named as `owner/repo#12` or by its URL on `githubHost`, read before the database
+ * is opened, so a bad argument is exit 2 wherever the database is.
+ */
+export async function linksCommand(
+  readyDatabase: () => Promise<Database>,
+  args: string[],
+  options: { json: boolean; githubHost: string },
+  out: Output,
+): Promise<number> {
   if (args.length !== 1) throw new UsageError(`usage: ${LINKS_USAGE}`);
-  const { fullName, number } = parseWith(issueReference, args[0], "links");
-  const links = await listIssueLinks(database.prisma, fullName, number);
+  const { fullName, number } = readIssueArgument(args[0]!, options.githubHost, "links");
+  const links = await listIssueLinks((await readyDatabase()).prisma, fullName, number);
   const rows: LinkJson[] = (links ?? []).map((link) => ({
     provider: link.provider,
     conversationId: link.conversationId,
@@ -25,7 +34,7 @@ export async function linksCommand(database: Database, args: string[], json: boo
     source: link.source,
     linkedAt: link.linkedAt.toISOString(),
   }));
-  if (json) {
+  if (options.json) {
     out.json(rows);
     return 0;
   }

@@ -3,6 +3,8 @@ export interface Output {
   line(text: string): void;
   table(header: string[], rows: string[][]): void;
   json(value: unknown): void;
+  /** text exactly as given (a CSV document with its own line ends) */
+  text(value: string): void;
 }
 
 export function consoleOutput(write: (text: string) => void = (text) => process.stdout.write(text)): Output {
@@ -16,5 +18,6 @@ export function consoleOutput(write: (text: string) => void = (text) => process.
       for (const row of rows) write(`${render(row)}\n`);
     },
     json: (value) => write(`${JSON.stringify(value, null, 2)}\n`),
+    text: write,
   };
 }

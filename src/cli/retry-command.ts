@@ -3,6 +3,7 @@ import type { Database } from "../store/database.js";
 import { retryJobs } from "../store/reopen-jobs.js";
 import { JOB_KINDS, reviveEveryDead } from "../jobs/job-kinds.js";
 import { parseWith, UsageError } from "./arguments.js";
+import { CommandFailed } from "./command.js";
 import type { Output } from "./output.js";
 
 export const RETRY_USAGE = "closeloop retry <job-id> | --dead";
@@ -21,16 +22,12 @@ export async function retryCommand(
   args: string[],
   options: { dead: boolean; json: boolean },
   out: Output,
-  error: (line: string) => void,
 ): Promise<number> {
   if (options.dead === args.length > 0 || args.length > 1) throw new UsageError(`usage: ${RETRY_USAGE}`);
   if (!options.dead) {
     const which = { id: parseWith(jobId, args[0], "retry") };
     const outcome = await retryJobs(database.prisma, which);
-    if ("problem" in outcome) {
-      error(`closeloop: ${outcome.problem}`);
-      return 1;
-    }
+    if ("problem" in outcome) throw new CommandFailed(outcome.problem);
     if (options.json) out.json(outcome);
     else out.line(`job ${which.id} queued again; a running server picks it up`);
     return 0;

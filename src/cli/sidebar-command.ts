@@ -2,6 +2,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseEnv } from "../config/env.js";
 import { freshdeskAppFiles, zendeskAppFiles, type PackageFiles } from "../sidebar/packages.js";
+import { UsageError } from "./arguments.js";
+import { CommandFailed } from "./command.js";
 import type { Output } from "./output.js";
 
 export const SIDEBAR_USAGE = "closeloop sidebar zendesk|freshdesk [--out DIR]";
@@ -20,21 +22,16 @@ export function sidebarCommand(
   args: string[],
   options: { out: string | undefined; json: boolean },
   out: Output,
-  error: (line: string) => void,
   env: Record<string, string | undefined> = process.env,
 ): number {
   const [helpdesk, ...extra] = args;
   const write = helpdesk === undefined ? undefined : PACKAGES[helpdesk];
-  if (!write || extra.length > 0) {
-    error(`usage: ${SIDEBAR_USAGE}`);
-    return 2;
-  }
+  if (!write || extra.length > 0) throw new UsageError(`usage: ${SIDEBAR_USAGE}`);
   const publicUrl = parseEnv(env).CLOSELOOP_PUBLIC_URL;
   if (publicUrl === undefined) {
-    error(
-      `closeloop: set CLOSELOOP_PUBLIC_URL to the https address ${helpdesk === "zendesk" ? "Zendesk" : "Freshdesk"} reaches closeloop at: the app calls it`,
+    throw new CommandFailed(
+      `set CLOSELOOP_PUBLIC_URL to the https address ${helpdesk === "zendesk" ? "Zendesk" : "Freshdesk"} reaches closeloop at: the app calls it`,
     );
-    return 1;
   }
   const folder = resolve(options.out ?? `closeloop-${helpdesk}-app`);
   const files = write(publicUrl, env);

@@ -12,7 +12,12 @@ import { GITHUB_API, nockConfig, testProbot } from "../support/github.js";
 function capture() {
   const lines: string[] = [];
   let json: unknown;
-  const out: Output = { line: (text) => lines.push(text), table: () => {}, json: (value) => (json = value) };
+  const out: Output = {
+    line: (text) => lines.push(text),
+    table: () => {},
+    json: (value) => (json = value),
+    text: () => {},
+  };
   return { out, lines, json: () => json };
 }
 

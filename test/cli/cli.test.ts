@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/main.js";
 import type { Output } from "../../src/cli/output.js";
+import type { RecognisedLink } from "../../src/domain/link.js";
 import { applySourceChange } from "../../src/store/links.js";
 import { recordProjectError } from "../../src/store/project-fields.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
@@ -15,12 +16,23 @@ function capture() {
     line: (text) => lines.push(text),
     table: (header, rows) => lines.push([header, ...rows].map((r) => r.join("|")).join("\n")),
     json: (value) => (json = value),
+    text: () => {},
   };
   return { out, error: (line: string) => errors.push(line), lines, errors, json: () => json };
 }
 
 const repository = { id: 10n, installationId: 1n, owner: "Octo-Org", name: "App" };
 const issue = { repository, number: 42, githubId: 900n, state: "open" as const };
+
+/** The issue's body, first posted on 1 November, carrying `links`. */
+const postBody = (database: Database, links: RecognisedLink[]) =>
+  applySourceChange(database.prisma, {
+    issue,
+    source: { kind: "body", key: "" },
+    event: { action: "created", version: new Date("2026-11-01T09:00:00Z") },
+    createdAt: new Date("2026-11-01T09:00:00Z"),
+    links,
+  });
 
 describe.each(ENGINES)("closeloop CLI on %s", (engine) => {
   let database: Database;
@@ -38,20 +50,14 @@ describe.each(ENGINES)("closeloop CLI on %s", (engine) => {
   });
 
   it("links --json prints the exact shape README, CLI gives, oldest first", async () => {
-    await applySourceChange(database.prisma, {
-      issue,
-      source: { kind: "body", key: "" },
-      event: { action: "created", version: new Date("2026-11-01T09:00:00Z") },
-      createdAt: new Date("2026-11-01T09:00:00Z"),
-      links: [
-        {
-          provider: "helpscout",
-          account: "",
-          conversationId: "123456789",
-          url: "https://secure.helpscout.net/conversation/123456789/42/",
-        },
-      ],
-    });
+    await postBody(database, [
+      {
+        provider: "helpscout",
+        account: "",
+        conversationId: "123456789",
+        url: "https://secure.helpscout.net/conversation/123456789/42/",
+      },
+    ]);
     await applySourceChange(database.prisma, {
       issue,
       source: { kind: "comment", key: "555" },
@@ -102,18 +108,22 @@ describe.each(ENGINES)("closeloop CLI on %s", (engine) => {
     expect(human.lines).toEqual(["octo-org/app#7: no links (closeloop has seen no link on this issue)"]);
   });
 
-  it.each([
-    [["links"], "closeloop: usage: closeloop links <owner>/<repo>#<number> [--json]"],
-    [["links", "octo-org/app"], "closeloop: links: expected <owner>/<repo>#<number>, e.g. octo-org/app#42"],
-    [["links", "octo-org/app#0"], "closeloop: links: expected <owner>/<repo>#<number>, e.g. octo-org/app#42"],
-    [
-      ["links", "https://github.com/octo-org/app/issues/1"],
-      "closeloop: links: expected <owner>/<repo>#<number>, e.g. octo-org/app#42",
-    ],
-  ])("rejects %j with exit 2 and one line", async (argv, message) => {
-    const io = capture();
-    expect(await runCli(argv, io.out, io.error)).toBe(2);
-    expect(io.errors).toEqual([message]);
+  it("links takes the issue's URL as pasted from the browser", async () => {
+    await postBody(database, [
+      { provider: "zendesk", account: "acme", conversationId: "9", url: "https://acme.zendesk.com/agent/tickets/9" },
+    ]);
+    for (const url of [
+      "https://github.com/octo-org/app/issues/42",
+      "https://github.com/Octo-Org/App/issues/42/",
+      "https://github.com/octo-org/app/issues/42#issuecomment-1234567",
+      "https://github.com/octo-org/app/issues/42?notification_referrer_id=NT_1#event-99",
+      "<https://github.com/octo-org/app/issues/42>",
+    ]) {
+      const io = capture();
+      expect(await runCli(["links", url, "--json"], io.out, io.error), url).toBe(0);
+      expect(io.errors).toEqual([]);
+      expect(io.json(), url).toMatchObject([{ provider: "zendesk", conversationId: "9" }]);
+    }
   });
 
   it("status --json reports a ready database and no config errors", async () => {
@@ -188,6 +198,48 @@ describe("closeloop CLI errors", () => {
     expect(io.errors).toHaveLength(1);
     expect(io.errors[0]).toMatch(message);
     expect(io.errors[0]).not.toContain("pw@");
+  });
+
+  it.each([
+    [["links"], "closeloop: usage: closeloop links <owner>/<repo>#<number> | <issue URL> [--json]"],
+    [
+      ["links", "octo-org/app"],
+      "closeloop: links: expected https://github.com/<owner>/<repo>/issues/<number> or <owner>/<repo>#<number>",
+    ],
+    [
+      ["links", "octo-org/app#0"],
+      "closeloop: links: expected https://github.com/<owner>/<repo>/issues/<number> or <owner>/<repo>#<number>",
+    ],
+    [["links", "https://github.com/octo-org/app/pull/1"], "closeloop: links: that is a pull request, not an issue"],
+    [
+      ["links", "https://gitlab.com/octo-org/app/issues/1"],
+      "closeloop: links: that URL is on gitlab.com, not on closeloop's GitHub (github.com)",
+    ],
+  ])("links rejects %j with exit 2 and one line, before opening any database", async (argv, message) => {
+    process.env.DATABASE_URL = "file:/nonexistent/closeloop.db";
+    const io = capture();
+    expect(await runCli(argv, io.out, io.error)).toBe(2);
+    expect(io.errors).toEqual([message]);
+  });
+
+  it("links takes issue URLs on the Enterprise host GHE_HOST names, and no longer github.com's", async () => {
+    process.env.DATABASE_URL = await freshDatabaseUrl("sqlite");
+    await (await openDatabase(process.env.DATABASE_URL, { migrate: true })).close();
+    process.env.GHE_HOST = "github.acme.test";
+    try {
+      const io = capture();
+      expect(
+        await runCli(["links", "https://github.acme.test/octo-org/app/issues/7", "--json"], io.out, io.error),
+      ).toBe(0);
+      expect(io.json()).toEqual([]);
+      const other = capture();
+      expect(await runCli(["links", "https://github.com/octo-org/app/issues/7"], other.out, other.error)).toBe(2);
+      expect(other.errors).toEqual([
+        "closeloop: links: that URL is on github.com, not on closeloop's GitHub (github.acme.test)",
+      ]);
+    } finally {
+      delete process.env.GHE_HOST;
+    }
   });
 
   it("says how to fix an unmigrated database", async () => {

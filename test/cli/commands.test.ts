@@ -1,15 +1,39 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { commandHelp } from "../../src/cli/command.js";
 import { COMMANDS } from "../../src/cli/commands.js";
 import { runCli } from "../../src/cli/main.js";
 import type { Output } from "../../src/cli/output.js";
+import { captureCli } from "../support/cli-output.js";
 
 function capture() {
   const lines: string[] = [];
   const errors: string[] = [];
-  const out: Output = { line: (text) => lines.push(text), table: () => {}, json: () => {} };
+  const out: Output = { line: (text) => lines.push(text), table: () => {}, json: () => {}, text: () => {} };
   return { out, error: (line: string) => errors.push(line), lines, errors };
 }
+
+describe("closeloop --version", () => {
+  const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+
+  it("prints package.json's version and exits 0", async () => {
+    const io = capture();
+    expect(await runCli(["--version"], io.out, io.error)).toBe(0);
+    expect(io.lines).toEqual([version]);
+    expect(io.errors).toEqual([]);
+    const json = captureCli();
+    expect(await runCli(["--version", "--json"], json.out, json.error)).toBe(0);
+    expect(json.json()).toEqual({ version });
+  });
+
+  it("is closeloop's flag, not a command's", async () => {
+    const io = capture();
+    expect(await runCli(["status", "--version"], io.out, io.error)).toBe(2);
+    expect(io.errors[0]).toMatch(/^closeloop: status: unknown flag --version/);
+  });
+});
 
 describe("the table of commands", () => {
   it("has README, CLI's commands, each once", () => {
@@ -45,23 +69,41 @@ describe("the table of commands", () => {
 });
 
 describe("flags", () => {
-  // A flag is checked before the database is opened: none is needed here.
+  // A flag is checked before the database is opened: none is needed here. Node's own wording ("Unknown option
+  // '--foo'. To specify a positional argument …", "Option '--page <value>' argument missing") never reaches a person.
   it.each([
-    [["jobs", "--dead"], "closeloop: jobs: unknown flag --dead (it takes --state, --json)"],
-    [["links", "o/r#1", "--all"], "closeloop: links: unknown flag --all (it takes --json)"],
-    [["migrate", "--json"], "closeloop: migrate: unknown flag --json (it takes no flags)"],
-    [["status", "-x"], "closeloop: status: unknown flag -x (it takes --json)"],
-  ])("%j names the command and what it takes, then its usage", async (argv, message) => {
+    [["jobs", "--dead"], "jobs: unknown flag --dead (it takes --state, --json)"],
+    [["links", "o/r#1", "--all"], "links: unknown flag --all (it takes --json)"],
+    [["migrate", "--verbose"], "migrate: unknown flag --verbose (it takes no flags)"],
+    [["status", "-x"], "status: unknown flag -x (it takes --json)"],
+    [["status", "-hx"], "status: unknown flag -x (it takes --json)"],
+    [["waiting", "--no-json"], "waiting: unknown flag --no-json (it takes --json)"],
+    [["jobs", "--state"], "jobs: --state needs a value (--state <state>)"],
+    [["top", "--days"], "top: --days needs a value (--days <days>)"],
+    [
+      ["jobs", "--state", "--all"],
+      "jobs: --state needs a value, and the next word is a flag (--state <state>; a value starting with - is written --state=-…)",
+    ],
+    [["links", "o/r#1", "--json=yes"], "links: --json takes no value (write --json alone)"],
+    [["status", "--help=please"], "status: --help takes no value (write --help alone)"],
+    [["top", "--days", "7", "--days", "14"], "top: --days is given twice"],
+  ])("%j names the command and the flag, then the command's usage", async (argv, message) => {
     const io = capture();
     expect(await runCli(argv, io.out, io.error)).toBe(2);
     const command = COMMANDS.find((candidate) => candidate.name === argv[0])!;
-    expect(io.errors).toEqual([`${message}\nusage: ${command.usage}`]);
+    expect(io.errors).toEqual([`closeloop: ${message}\nusage: ${command.usage}`]);
+    expect(io.lines).toEqual([]);
   });
 
-  it("names the command when a flag's value is missing", async () => {
+  it.each([
+    [["--foo"], "unknown flag --foo (closeloop takes --version and --help; a command's flags go after it)"],
+    [["-v"], "unknown flag -v (closeloop takes --version and --help; a command's flags go after it)"],
+    [["--state", "dead"], "unknown flag --state (closeloop takes --version and --help; a command's flags go after it)"],
+    [["--version=2"], "--version takes no value (write --version alone)"],
+  ])("%j without a command is closeloop's own flag error", async (argv, message) => {
     const io = capture();
-    expect(await runCli(["jobs", "--state"], io.out, io.error)).toBe(2);
-    expect(io.errors[0]).toMatch(/^closeloop: jobs: .*--state/);
+    expect(await runCli(argv, io.out, io.error)).toBe(2);
+    expect(io.errors).toEqual([`closeloop: ${message}\nusage: closeloop <command> [--json]`]);
   });
 
   it("shows a command's own help with --help, and the list without a command", async () => {

@@ -31,7 +31,9 @@ describe("a command run where there is no database (README, CLI)", () => {
     process.env.DATABASE_URL = `file:${path}`;
     const io = captureCli();
     expect(await runCli(argv, io.out, io.error)).toBe(1);
-    expect(io.errors.join("\n")).toContain(`no database at ${path}: check DATABASE_URL and the folder you run in`);
+    // With --json the same words are the JSON error on stdout (README, CLI).
+    const said = argv.includes("--json") ? (io.json() as { error: string }).error : io.errors.join("\n");
+    expect(said).toContain(`no database at ${path}: check DATABASE_URL and the folder you run in`);
     expect(existsSync(path)).toBe(false);
     expect(readdirSync(folder)).toEqual([]);
   });

@@ -1,14 +1,20 @@
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { runCli } from "../../src/cli/main.js";
 import { sidebarCommand } from "../../src/cli/sidebar-command.js";
 import type { Output } from "../../src/cli/output.js";
 
 function capture() {
   const lines: string[] = [];
   const errors: string[] = [];
-  const out: Output = { line: (text) => lines.push(text), table: () => {}, json: (v) => lines.push(JSON.stringify(v)) };
+  const out: Output = {
+    line: (text) => lines.push(text),
+    table: () => {},
+    json: (v) => lines.push(JSON.stringify(v)),
+    text: () => {},
+  };
   return { lines, errors, out, error: (line: string) => errors.push(line) };
 }
 
@@ -18,7 +24,7 @@ describe("closeloop sidebar zendesk|freshdesk", () => {
   it("writes the Zendesk app: the ticket sidebar at closeloop's URL with signedUrls, translations and logos", () => {
     const folder = join(mkdtempSync(join(tmpdir(), "closeloop-zd-")), "app");
     const io = capture();
-    expect(sidebarCommand(["zendesk"], { out: folder, json: false }, io.out, io.error, env)).toBe(0);
+    expect(sidebarCommand(["zendesk"], { out: folder, json: false }, io.out, env)).toBe(0);
     const manifest = JSON.parse(readFileSync(join(folder, "manifest.json"), "utf8"));
     expect(manifest).toMatchObject({
       signedUrls: true,
@@ -39,7 +45,7 @@ describe("closeloop sidebar zendesk|freshdesk", () => {
     const folder = join(mkdtempSync(join(tmpdir(), "closeloop-fd-")), "app");
     const io = capture();
     const prefixed = { CLOSELOOP_PUBLIC_URL: "https://ops.example.com/tools" };
-    expect(sidebarCommand(["freshdesk"], { out: folder, json: true }, io.out, io.error, prefixed)).toBe(0);
+    expect(sidebarCommand(["freshdesk"], { out: folder, json: true }, io.out, prefixed)).toBe(0);
     const manifest = JSON.parse(readFileSync(join(folder, "manifest.json"), "utf8"));
     expect(manifest["platform-version"]).toBe("3.0");
     expect(manifest.modules.support_ticket.location.ticket_sidebar.url).toBe("index.html");
@@ -65,13 +71,20 @@ describe("closeloop sidebar zendesk|freshdesk", () => {
     expect(JSON.parse(io.lines[0]!)).toMatchObject({ helpdesk: "freshdesk", folder });
   });
 
-  it("refuses another helpdesk, and a missing CLOSELOOP_PUBLIC_URL, writing nothing", () => {
-    const io = capture();
-    expect(sidebarCommand(["intercom"], { out: "/nonexistent/x", json: false }, io.out, io.error, env)).toBe(2);
-    expect(sidebarCommand(["zendesk"], { out: "/nonexistent/x", json: false }, io.out, io.error, {})).toBe(1);
-    expect(io.errors).toEqual([
-      "usage: closeloop sidebar zendesk|freshdesk [--out DIR]",
-      "closeloop: set CLOSELOOP_PUBLIC_URL to the https address Zendesk reaches closeloop at: the app calls it",
-    ]);
+  it("refuses another helpdesk, and a missing CLOSELOOP_PUBLIC_URL, writing nothing", async () => {
+    const saved = process.env.CLOSELOOP_PUBLIC_URL;
+    delete process.env.CLOSELOOP_PUBLIC_URL;
+    try {
+      const io = capture();
+      expect(await runCli(["sidebar", "intercom", "--out", "/nonexistent/x"], io.out, io.error)).toBe(2);
+      expect(await runCli(["sidebar", "zendesk", "--out", "/nonexistent/x"], io.out, io.error)).toBe(1);
+      expect(io.errors).toEqual([
+        "closeloop: usage: closeloop sidebar zendesk|freshdesk [--out DIR]",
+        "closeloop: set CLOSELOOP_PUBLIC_URL to the https address Zendesk reaches closeloop at: the app calls it",
+      ]);
+      expect(existsSync("/nonexistent/x")).toBe(false);
+    } finally {
+      if (saved !== undefined) process.env.CLOSELOOP_PUBLIC_URL = saved;
+    }
   });
 });

@@ -124,7 +124,12 @@ describe.each(ENGINES)("label records on %s", (engine) => {
     await recordLabelError(database.prisma, 10n, "GitHub answered 403: Resource not accessible by integration", t(5));
     const lines: string[] = [];
     let json: unknown;
-    const out: Output = { line: (text) => lines.push(text), table: () => {}, json: (value) => (json = value) };
+    const out: Output = {
+      line: (text) => lines.push(text),
+      table: () => {},
+      json: (value) => (json = value),
+      text: () => {},
+    };
     await statusCommand(database, true, out, {});
     expect((json as { labelErrors: unknown }).labelErrors).toEqual([
       {
