@@ -1,4 +1,5 @@
 import { githubHost, parseEnv } from "../config/env.js";
+import { DEFAULT_IMPACT_QUERY, IMPACT_SORTS, IMPACT_STATES } from "../dashboard/impact.js";
 import { JOB_STATES } from "../store/helpdesk-jobs.js";
 import { migrate } from "../store/migrations.js";
 import { backfillCommand, gitHubAppFromEnv } from "./backfill-command.js";
@@ -94,22 +95,33 @@ export const COMMANDS: readonly Command[] = [
   defineCommand({
     name: "top",
     synopsis: "top [<owner>/<repo>] [--days N] [--team T]",
-    summary: "open issues ranked by customer reports, as the dashboard shows them",
+    summary: "issues ranked by customer reports, as the dashboard shows them",
     usage: TOP_USAGE,
     options: {
       days: { type: "string", value: "days", description: "the window: 7, 14, 30 (default) or 90 days" },
       team: { type: "string", value: "team label", description: "only issues carrying this team label" },
+      state: {
+        type: "string",
+        value: "state",
+        description: `which issues: ${IMPACT_STATES.join(", ")} (default ${DEFAULT_IMPACT_QUERY.state})`,
+      },
+      sort: {
+        type: "string",
+        value: "key",
+        description: `the order, as the dashboard's: ${IMPACT_SORTS.join(", ")} (default ${DEFAULT_IMPACT_QUERY.sort})`,
+      },
+      page: {
+        type: "string",
+        value: "N",
+        description: `the page, ${DEFAULT_IMPACT_QUERY.perPage} issues each (default 1)`,
+      },
       json: JSON_OPTION,
+      csv: { type: "boolean", description: "print the dashboard's CSV of the page (?format=csv)" },
     },
     async run({ args, values, out, readyDatabase }) {
       const env = parseEnv();
       const githubUrl = `${env.GHE_HOST ? env.GHE_PROTOCOL : "https"}://${githubHost(env)}`;
-      return topCommand(
-        await readyDatabase(),
-        args,
-        { days: values.days, team: values.team, json: values.json, githubUrl },
-        out,
-      );
+      return topCommand(readyDatabase, args, { ...values, githubUrl }, out);
     },
   }),
   defineCommand({

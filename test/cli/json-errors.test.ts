@@ -57,6 +57,12 @@ describe("closeloop --json failures", () => {
       error: "links: that is a pull request, not an issue",
     },
     {
+      what: "a bad window",
+      argv: ["top", "--days", "10", "--json"],
+      exit: 2,
+      error: "top: --days: must be one of 7, 14, 30, 90",
+    },
+    {
       what: "no database",
       argv: ["links", "o/r#1", "--json"],
       exit: 1,
