@@ -6,9 +6,9 @@ import { RepoConfigCache } from "../src/config/repo-config-cache.js";
 import { CONFIG_PATH, DEFAULT_CONFIG } from "../src/config/repo-config.js";
 import { LabelSweepWorker } from "../src/jobs/label-sweep-worker.js";
 import { helpdeskLanes } from "../src/jobs/helpdesk-lanes.js";
-import { LabelWorker } from "../src/jobs/label-worker.js";
+import { IssueMarkingsWorker } from "../src/jobs/issue-markings-worker.js";
 import { forgetProjectIds } from "../src/projects/apply-project-field.js";
-import { ReopenWorker } from "../src/jobs/reopen-worker.js";
+import { HelpdeskWorker } from "../src/jobs/helpdesk-worker.js";
 import { RepositoryPermissions } from "../src/github/permissions.js";
 import type { InstallationLabelDeps } from "../src/labels/installation-labels.js";
 import type { SweepFigures } from "../src/labels/sweep.js";
@@ -436,10 +436,10 @@ export async function runP2Script(database: Database, script: readonly ScriptSte
     now: () => now,
   };
   const sweep = new LabelSweepWorker({ ...labels, target: database.target });
-  // The label job as src/server.ts wires it, run after each step: its calls are counted with the step's.
-  const labelJobs = new LabelWorker({ ...labels, engine: database.engine }, { coalesceMs: 0 });
+  // The markings job as src/server.ts wires it, run after each step: its calls are counted with the step's.
+  const markings = new IssueMarkingsWorker({ ...labels, engine: database.engine }, { coalesceMs: 0 });
   // The helpdesk worker as src/server.ts wires it with enrichment; started for each enrichment step, stopped after.
-  const helpdeskWorker = new ReopenWorker(
+  const helpdeskWorker = new HelpdeskWorker(
     database.prisma,
     database.engine,
     helpdeskLanes(enabledProviders(helpdesk.env())),
@@ -463,14 +463,14 @@ export async function runP2Script(database: Database, script: readonly ScriptSte
       permissions: new RepositoryPermissions(),
       now: () => now,
       sweepRequested: () => sweep.request(),
-      labelsWanted: async () => void (await labelJobs.drain()),
+      labelsWanted: async () => void (await markings.drain()),
     }),
   );
   const work: Record<ScriptWork, () => Promise<Pick<P2Step, "helpdeskCalls" | "swept">>> = {
     enrichment: async () => {
       const before = helpdesk.http.requests.length;
       await readWaitingConversations(database, helpdeskWorker);
-      await labelJobs.drain();
+      await markings.drain();
       return {
         helpdeskCalls: helpdesk.http.requests
           .slice(before)
@@ -478,10 +478,10 @@ export async function runP2Script(database: Database, script: readonly ScriptSte
           .sort(),
       };
     },
-    // The sweep hands project values that changed with time to the label job (docs/projects.md); it runs right after.
+    // The sweep hands project values that changed with time to the markings job (docs/projects.md); it runs right after.
     sweep: async () => {
       const swept = await sweep.runOnce();
-      await labelJobs.drain();
+      await markings.drain();
       return { swept };
     },
   };
@@ -544,7 +544,7 @@ function graphqlField(body: string): string {
  * Runs the helpdesk worker until no conversation waits to be read and no link note waits to be sent (both go through
  * the same lanes); stopping it waits for the label writes after the reads.
  */
-async function readWaitingConversations(database: Database, worker: ReopenWorker): Promise<void> {
+async function readWaitingConversations(database: Database, worker: HelpdeskWorker): Promise<void> {
   worker.start();
   try {
     const busy = { state: { in: ["pending", "running"] } };

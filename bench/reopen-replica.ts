@@ -1,10 +1,10 @@
 import pino from "pino";
 import { SharedPaces, LocalPaces } from "../src/jobs/pace-keeper.js";
-import { ReopenWorker } from "../src/jobs/reopen-worker.js";
+import { HelpdeskWorker } from "../src/jobs/helpdesk-worker.js";
 import { providers } from "../src/providers/registry.js";
 import { openDatabase } from "../src/store/database.js";
 
-// One P3r replica (bench/reopen.ts): a reopen worker for Intercom on the given PostgreSQL, with the pace shared through
+// One P3r replica (bench/reopen.ts): a helpdesk worker for Intercom on the given PostgreSQL, with the pace shared through
 // the database (row or advisory lock) or kept alone; says "ready" once polling, and exits when no job is left.
 const [databaseUrl, keeper, env] = process.argv.slice(2) as [
   string,
@@ -21,7 +21,7 @@ const lane = {
   budget: definition.rateBudget(settings),
 };
 const paces = keeper === "local" ? new LocalPaces() : new SharedPaces(database.prisma, keeper);
-const worker = new ReopenWorker(
+const worker = new HelpdeskWorker(
   database.prisma,
   database.engine,
   [lane],

@@ -7,7 +7,7 @@ import pino from "pino";
 import type { ProviderId } from "../src/domain/link.js";
 import type { HelpdeskLane } from "../src/jobs/helpdesk-lanes.js";
 import { LocalPaces } from "../src/jobs/pace-keeper.js";
-import { ReopenWorker } from "../src/jobs/reopen-worker.js";
+import { HelpdeskWorker } from "../src/jobs/helpdesk-worker.js";
 import { providers } from "../src/providers/registry.js";
 import { openDatabase, type Database } from "../src/store/database.js";
 import { parseDatabaseUrl } from "../src/store/database-url.js";
@@ -128,7 +128,7 @@ export async function benchPaced(limit: EnforcedLimit, seconds: number): Promise
     await closeWithLinks(database.prisma, 1, links, { summary: false });
     for (const fake of fakes) fake.http.enforceRateLimit(limits.get(fake.provider));
 
-    const worker = new ReopenWorker(
+    const worker = new HelpdeskWorker(
       database.prisma,
       database.engine,
       fakes.map((fake) => defaultLane(fake, "unbound")),
@@ -314,7 +314,7 @@ export async function runZendeskClose(): Promise<void> {
               override heed = () => Promise.resolve(0);
             })()
           : new LocalPaces();
-      const worker = new ReopenWorker(
+      const worker = new HelpdeskWorker(
         database.prisma,
         database.engine,
         [lane],

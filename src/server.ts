@@ -31,11 +31,11 @@ import { BackfillWorker } from "./jobs/backfill-worker.js";
 import { DeliveryWorker } from "./jobs/delivery-worker.js";
 import { LabelSweepWorker } from "./jobs/label-sweep-worker.js";
 import type { InstallationLabelDeps } from "./labels/installation-labels.js";
-import { LabelWorker } from "./jobs/label-worker.js";
+import { IssueMarkingsWorker } from "./jobs/issue-markings-worker.js";
 import { HeartbeatWorker } from "./jobs/heartbeat-worker.js";
 import { ImpactWorker } from "./jobs/impact-worker.js";
 import { helpdeskLanes } from "./jobs/helpdesk-lanes.js";
-import { ReopenWorker } from "./jobs/reopen-worker.js";
+import { HelpdeskWorker } from "./jobs/helpdesk-worker.js";
 import { ProviderConfigError } from "./providers/provider-settings.js";
 import { enabledProviders, type EnabledProvider } from "./providers/registry.js";
 import { urlMatchers } from "./providers/url-matchers.js";
@@ -146,9 +146,9 @@ function serve(
       dryRun: env.CLOSELOOP_DRY_RUN,
     };
     // Labels are applied off the delivery path: handlers and enrichment mark them wanted, this applies them.
-    const labelJobs = new LabelWorker({ ...labels, engine: database.engine });
-    const labelsWanted = () => labelJobs.wake();
-    const reopen = new ReopenWorker(database.prisma, database.engine, helpdeskLanes(providers), github, app.log, {
+    const markings = new IssueMarkingsWorker({ ...labels, engine: database.engine });
+    const labelsWanted = () => markings.wake();
+    const reopen = new HelpdeskWorker(database.prisma, database.engine, helpdeskLanes(providers), github, app.log, {
       dryRun: env.CLOSELOOP_DRY_RUN,
       appId: Number(env.APP_ID),
       leaseMs: env.CLOSELOOP_REOPEN_LEASE_SECONDS * 1000,
@@ -206,14 +206,14 @@ function serve(
     acceptIntoInbox(app, handlesEvent, (delivery) => inbox.store(delivery));
     worker.start();
     reopen.start();
-    labelJobs.start();
+    markings.start();
     backfills.start();
     sweep.start();
     const impact = new ImpactWorker(database.prisma, app.log);
     impact.start();
     const heartbeat = new HeartbeatWorker(database.prisma, app.log);
     heartbeat.start();
-    onWorkers([worker, reopen, labelJobs, backfills, sweep, impact, heartbeat]);
+    onWorkers([worker, reopen, markings, backfills, sweep, impact, heartbeat]);
     options.addHandler(healthRoutes(database, app.log));
     options.addHandler(metricsRoute(database.prisma, app.log, { token: env.CLOSELOOP_METRICS_TOKEN }));
     options.addHandler(

@@ -32,7 +32,7 @@ interface Entry {
  */
 export class RepoConfigCache {
   readonly #entries = new Map<string, Entry>();
-  /** reads in flight: callers asking at once (label jobs of one repository) share one read */
+  /** reads in flight: callers asking at once (markings jobs of one repository) share one read */
   readonly #reading = new Map<string, Promise<RepoConfig>>();
 
   constructor(

@@ -21,7 +21,7 @@ export interface DashboardAppDeps extends DashboardDeps {
   githubUrl: string;
   /** what `closeloop status` shows, for the operations page */
   readStatus: () => Promise<StatusJson>;
-  /** wakes the reopen worker after a retry */
+  /** wakes the helpdesk worker after a retry */
   reopenQueued: () => void;
 }
 

@@ -16,7 +16,7 @@ export type FailureCategory =
   | "not configured"
   | "failed";
 
-/** The end of the error a job gets when its helpdesk has no credentials here (src/jobs/reopen-worker.ts). */
+/** The end of the error a job gets when its helpdesk has no credentials here (src/jobs/helpdesk-worker.ts). */
 export const NOT_CONFIGURED = "provider not configured";
 /** How a conversation closed for good is said: HelpdeskError ends the reason of a `closed` one with it (src/providers/helpdesk-http.ts). */
 export const CLOSED_TICKET = "closed tickets cannot be reopened";

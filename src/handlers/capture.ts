@@ -99,7 +99,7 @@ export async function captureText(deps: HandlerDeps, context: Context, captured:
     );
     deps.reopenQueued?.();
   }
-  // Applied by the label job, off the delivery path (docs/labels.md).
+  // Applied by the markings job, off the delivery path (docs/labels.md).
   if (outcome.changed) await deps.labelsWanted?.();
 }
 

@@ -12,9 +12,9 @@ export interface HandlerDeps {
   appId: number;
   /** closers' roles on repositories, cached briefly: a close reopens only when its closer has `reopen.by` */
   permissions: RepositoryPermissions;
-  /** an issue's labels were marked wanted: the server wakes its label worker (tests apply them at once) */
+  /** an issue's labels were marked wanted: the server wakes its markings worker (tests apply them at once) */
   labelsWanted?: () => void | Promise<void>;
-  /** a close enqueued reopen jobs, or new links their notes: the server wakes its reopen worker */
+  /** a close enqueued reopen jobs, or new links their notes: the server wakes its helpdesk worker */
   reopenQueued?: () => void;
   /** repositories were added to an installation: the server wakes its backfill worker */
   backfillRequested?: () => void;

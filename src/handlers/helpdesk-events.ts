@@ -10,7 +10,7 @@ import type { HelpdeskEvent } from "../providers/helpdesk-webhook.js";
 import { providers } from "../providers/registry.js";
 import type { StoredDelivery } from "../store/deliveries.js";
 import type { InstallationLabelDeps } from "../labels/installation-labels.js";
-import { markIssuesLabelsWanted } from "../store/label-jobs.js";
+import { markIssuesLabelsWanted } from "../store/issue-markings.js";
 import { recordConversationDetails } from "../store/conversation-details.js";
 import { requestEnrichment } from "../store/enrich-jobs.js";
 import { ownNotes } from "../store/issues.js";
@@ -22,7 +22,7 @@ import type { IssueRef } from "../domain/refs.js";
 export interface HelpdeskEventDeps extends InstallationLabelDeps {
   /** GHE_HOST, or github.com: only issue URLs on this host are read */
   githubHost: string;
-  /** issues' labels were marked wanted: the server wakes its label worker (tests apply them at once) */
+  /** issues' labels were marked wanted: the server wakes its markings worker (tests apply them at once) */
   labelsWanted?: () => void | Promise<void>;
 }
 
@@ -81,7 +81,7 @@ export async function onHelpdeskDelivery(deps: HelpdeskEventDeps, delivery: Stor
   // again (its team may have changed), in the enrichment queue.
   if (event.team === undefined && changed.length === 0) await rereadConversation(deps.prisma, link);
   // Issues whose links changed were marked with them; those whose team or tags changed are marked here. Applied by the
-  // label job, off the delivery path.
+  // markings job, off the delivery path.
   await markIssuesLabelsWanted(deps.prisma, details, new Date());
   if (changed.length + details.length > 0) await deps.labelsWanted?.();
 }

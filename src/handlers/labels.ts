@@ -1,12 +1,12 @@
 import type { Context } from "probot";
 import { repositoryLabels } from "../labels/repository-labels.js";
-import type { SeenLabels } from "../store/label-jobs.js";
+import type { SeenLabels } from "../store/issue-markings.js";
 import { recordLabelEvent } from "../store/labels.js";
 import type { HandlerDeps } from "./deps.js";
 import { describeIssue, issueRef, repositoryRef } from "./payload-refs.js";
 
 /**
- * The issue's labels as the event's payload shows them, true at its `issue.updated_at`: the label job plans with them
+ * The issue's labels as the event's payload shows them, true at its `issue.updated_at`: the markings job plans with them
  * (docs/labels.md, Applying), so applying labels costs no GitHub call when nothing changes.
  */
 export function payloadLabels(payload: unknown): SeenLabels | undefined {

@@ -2,7 +2,7 @@ import type { QueueName } from "../config/queues.js";
 import { BACKFILLS } from "../store/backfills.js";
 import { DELIVERIES } from "../store/deliveries.js";
 import { ANSWER_WATCHES, ENRICH_JOBS, LINK_NOTES, REOPEN_JOBS } from "../store/helpdesk-jobs.js";
-import { LABEL_JOBS } from "../store/label-jobs.js";
+import { ISSUE_MARKINGS } from "../store/issue-markings.js";
 import type { Prisma } from "../store/database.js";
 import { countJobs, reviveDead, type JobCounts, type LeasedTable } from "../store/lease.js";
 import { SUMMARIES } from "../store/reopen-jobs.js";
@@ -26,7 +26,7 @@ export const JOB_KINDS: readonly JobKind[] = [
   { id: "enrichment", title: "conversation reads for labels", table: ENRICH_JOBS },
   { id: "answer", title: "answer reads and reminders after a reopen", table: ANSWER_WATCHES },
   { id: "summary", title: "summary comments", table: SUMMARIES },
-  { id: "labels", title: "label and project updates", table: LABEL_JOBS },
+  { id: "labels", title: "label and project updates", table: ISSUE_MARKINGS },
   { id: "backfill", title: "backfills", table: BACKFILLS },
   { id: "sweep", title: "decay sweep", table: SWEEPS },
 ];

@@ -118,7 +118,7 @@ export class LabelSweepWorker {
     let nextRunAt = new Date(startedAt.getTime() + this.#options.intervalMs);
     const run = new SweepRun(this.deps);
     try {
-      // Project values whose count over project.days changed with time alone go to the label job (docs/projects.md).
+      // Project values whose count over project.days changed with time alone go to the markings job (docs/projects.md).
       const projects = await markProjectsDue(prisma, startedAt);
       if (projects > 0) log.debug(`label sweep: ${projects} project value(s) due`);
       const store = openSweepStore(this.deps.target);

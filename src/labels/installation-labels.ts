@@ -22,7 +22,7 @@ export interface InstallationLabelDeps {
 
 /**
  * The issue's frequency and team labels, as after a link captured from a webhook (src/handlers/labels.ts), with the
- * installation's Octokit instead of a webhook's context: for the label job and the decay sweep. Without `seen` (the
+ * installation's Octokit instead of a webhook's context: for the markings job and the decay sweep. Without `seen` (the
  * labels the newest payload showed), closeloop's own record of the issue's labels stands in. Then, when `project.url`
  * is set, the issue's number field in that project (docs/projects.md), from the same links.
  */
@@ -41,7 +41,7 @@ export async function applyLabelsWithApp(
 }
 
 /**
- * applyLabelsWithApp for several issues of one installation (the label job's claim): each issue's labels, one after
+ * applyLabelsWithApp for several issues of one installation (the markings job's claim): each issue's labels, one after
  * another, then their project fields together, so the sets that can share a GraphQL document do (docs/projects.md,
  * Batching). Returns, per issue in order, null when done or the error that failed it, for the caller's retry.
  */

@@ -73,7 +73,7 @@ export async function applyProjectField(
 }
 
 /**
- * applyProjectField for several issues of one installation (the label job's claim): each is decided alone, and the
+ * applyProjectField for several issues of one installation (the markings job's claim): each is decided alone, and the
  * sets of issues whose item and project ids are known go out SET_BATCH to a document, one per project field, instead
  * of one call each (docs/projects.md, Batching). An alias GitHub refuses is that issue's alone: an item gone is added
  * again as applyProjectField would. Returns, per issue in order, its outcome or the error that failed it (a rate

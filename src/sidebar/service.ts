@@ -57,7 +57,7 @@ export interface SidebarServiceDeps {
    * it (Zendesk, Front, Freshdesk). Throws SidebarError: 404 when the helpdesk has no such conversation in the account.
    */
   checkConversation: (helpdesk: ProviderId, link: RecognisedLink) => Promise<void>;
-  /** issues' labels were marked wanted: the server wakes its label worker */
+  /** issues' labels were marked wanted: the server wakes its markings worker */
   labelsWanted: () => void;
   log: Pick<Logger, "info" | "warn">;
 }

@@ -3,7 +3,7 @@ import { linkKey } from "../domain/mentions.js";
 import type { Prisma, Transaction } from "./database.js";
 import { requestEnrichment } from "./enrich-jobs.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
-import { markLabelsWanted } from "./label-jobs.js";
+import { markLabelsWanted } from "./issue-markings.js";
 import { reconcileLinks } from "./mentions.js";
 import { markSummaryDue } from "./reopen-jobs.js";
 import { inTransaction } from "./transactions.js";

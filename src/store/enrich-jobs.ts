@@ -5,7 +5,7 @@ import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { ENRICH_JOBS, queuesByProvider, type ProviderQueue } from "./helpdesk-jobs.js";
 import { deleteLeased, unlocked, updateLeased } from "./lease.js";
 import type { IssueRef } from "../domain/refs.js";
-import { markIssuesLabelsWanted } from "./label-jobs.js";
+import { markIssuesLabelsWanted } from "./issue-markings.js";
 import { inTransaction } from "./transactions.js";
 
 /** A conversation whose details the labels need. */

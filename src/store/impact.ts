@@ -34,7 +34,7 @@ interface RankingRow {
 // A link is live while a source carries it (src/store/labels.ts reads reports the same way).
 const live = (link: string) => Sql.raw(`EXISTS (SELECT 1 FROM "LinkSource" s WHERE s."linkId" = ${link}."id")`);
 
-/** What marks an issue's counts due now, in the statement that marks its labels wanted (label-jobs.ts). */
+/** What marks an issue's counts due now, in the statement that marks its labels wanted (issue-markings.ts). */
 export function impactDue(at: Date): Sql.Sql {
   return Sql.sql`"impactDueAt" = ${at}, "impactGeneration" = "impactGeneration" + 1`;
 }

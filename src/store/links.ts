@@ -5,7 +5,7 @@ import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { purgeUnlinkedEnrichment } from "./enrich-jobs.js";
 import { impactDue } from "./impact.js";
 import { deriveMentions, reconcileLinks, recordSourceVersions, type ReconcileOutcome } from "./mentions.js";
-import { markLabelsWanted, type SeenLabels } from "./label-jobs.js";
+import { markLabelsWanted, type SeenLabels } from "./issue-markings.js";
 import { requestLinkNotes } from "./link-notes.js";
 import { inTransaction } from "./transactions.js";
 import { ensureRepository, forgetRepositories } from "./repositories.js";
@@ -27,7 +27,7 @@ export interface SourceChange {
   previous?: readonly RecognisedLink[];
   /** when the source was created */
   createdAt: Date;
-  /** the issue's labels as the delivery's payload showed them, for the label job this change may mark */
+  /** the issue's labels as the delivery's payload showed them, for the markings job this change may mark */
   seenLabels?: SeenLabels | undefined;
   /** `links.max_per_issue`: a conversation is not linked when the issue already has this many live links */
   maxLinks?: number | undefined;
@@ -93,7 +93,7 @@ export async function applySourceChange(prisma: Prisma, change: SourceChange): P
         versions,
       );
       const outcome = await reconcileLinks(tx, issue.id, touched, { maxLinks: change.maxLinks });
-      // The labels follow the links: in this transaction, so a change never lacks its label job.
+      // The labels follow the links: in this transaction, so a change never lacks its markings job.
       if (outcome.changed) await markLabelsWanted(tx, [issue.id], new Date(), change.seenLabels);
       // A link made on a closed issue (as the store or the payload has it) is no news to anyone: no note.
       const open = issue.state !== "closed" && change.issue.state !== "closed";

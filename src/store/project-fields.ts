@@ -1,7 +1,7 @@
 import type { Report } from "../domain/frequency.js";
 import type { ProjectWritten } from "../domain/project-field.js";
 import type { Prisma } from "./database.js";
-import { markLabelsWanted } from "./label-jobs.js";
+import { markLabelsWanted } from "./issue-markings.js";
 
 /** A repository whose project field cannot be kept: the project it was for, why, and since when. */
 export interface ProjectErrorRecord {
@@ -117,9 +117,9 @@ export async function readProjectError(prisma: Prisma, repositoryId: bigint): Pr
 
 /**
  * The decay sweep's share (docs/projects.md): issues whose project value can have changed with time alone
- * (`projectDueAt <= now`) get a label job, which writes the value (or finds it unchanged and makes no call) and stores
+ * (`projectDueAt <= now`) get a markings job, which writes the value (or finds it unchanged and makes no call) and stores
  * the next due time. Their due time is cleared in the same transaction, so the next sweep does not mark them again
- * while the job waits. `markedAt` is the wall clock the label job's coalescing window compares with. Returns how many
+ * while the job waits. `markedAt` is the wall clock the markings job's coalescing window compares with. Returns how many
  * were marked.
  */
 export async function markProjectsDue(

@@ -59,7 +59,7 @@ describe.each(ENGINES)("labels in the real process on %s", (engine) => {
     const writes = github.requests
       .filter((request) => request.method !== "GET" && !request.path.endsWith("/access_tokens"))
       .map((request) => `${request.method} ${request.path} ${request.body}`);
-    // The label job coalesces: when enrichment reads the tickets within its window, both labels go in one call.
+    // The markings job coalesces: when enrichment reads the tickets within its window, both labels go in one call.
     expect(writes[0]).toMatch(
       /^POST \/repos\/Codertocat\/Hello-World\/labels \{"name":"reported: weekly","color":"fbca04"/,
     );

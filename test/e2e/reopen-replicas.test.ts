@@ -77,7 +77,7 @@ describe("R5: three replicas on PostgreSQL", () => {
     expect(all).toHaveLength(ISSUES * LINKS_PER_ISSUE);
     expect(ran.every((jobs) => jobs.length > 0)).toBe(true);
     expect(github.comments.size).toBe(ISSUES);
-    // SIGTERM stops the inbox and reopen workers and exits.
+    // SIGTERM stops the inbox and helpdesk workers and exits.
     expect(await Promise.all(apps.map((app) => stopApp(app)))).toEqual(apps.map(() => "stopped"));
   });
 });

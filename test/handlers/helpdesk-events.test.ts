@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { recogniseLinks } from "../../src/domain/recognise-links.js";
 import { onHelpdeskDelivery, type HelpdeskEventDeps } from "../../src/handlers/helpdesk-events.js";
 import { refusals } from "../../src/metrics.js";
-import { LabelWorker } from "../../src/jobs/label-worker.js";
+import { IssueMarkingsWorker } from "../../src/jobs/issue-markings-worker.js";
 import type { HelpdeskEvent } from "../../src/providers/helpdesk-webhook.js";
 import { noteAsHtml } from "../../src/providers/note-html.js";
 import { urlMatchers } from "../../src/providers/url-matchers.js";
@@ -86,9 +86,9 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
       configs: new RepoConfigCache(database.prisma, log),
       log,
     };
-    // The label jobs the event marked, applied before the handler returns (the server's label worker does it later).
+    // The markings jobs the event marked, applied before the handler returns (the server's markings worker does it later).
     deps.labelsWanted = async () =>
-      void (await new LabelWorker({ ...deps, engine: database.engine }, { coalesceMs: 0 }).drain());
+      void (await new IssueMarkingsWorker({ ...deps, engine: database.engine }, { coalesceMs: 0 }).drain());
   });
   afterAll(async () => {
     await database?.close();

@@ -348,7 +348,7 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
     const before = Date.now();
     await send("issue_comment", comment(1, `${ticket(1)} ${ticket(2)}`, 1));
     expect(await listLabelErrors(harness.database.prisma)).toEqual([]);
-    // The link is stored; its label job waits for the rate limit to pass, not less, and holds no lease meanwhile.
+    // The link is stored; its markings job waits for the rate limit to pass, not less, and holds no lease meanwhile.
     expect(await harness.database.prisma.link.count()).toBe(2);
     const issue = await harness.database.prisma.issue.findFirstOrThrow();
     expect(issue).toMatchObject({ lockedBy: null, labelsAttempts: 1 });

@@ -105,7 +105,7 @@ describe.each(ENGINES)("GET /metrics on %s", (engine) => {
     expect(metricValue(arrived, "closeloop_inbox_deliveries", { state: "waiting" })).toBe(1);
     expect(metricValue(arrived, "closeloop_links", { provider: "zendesk" })).toBe(0);
 
-    // What the DeliveryWorker does with it: the link is stored (its labels are the label job's, later).
+    // What the DeliveryWorker does with it: the link is stored (its labels are the markings job's, later).
     const probot = testProbot();
     const claimed = await claimLeases<Parameters<typeof storedDelivery>[0]>(
       database.prisma,

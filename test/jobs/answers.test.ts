@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ProviderId, RecognisedLink } from "../../src/domain/link.js";
-import type { ReopenWorkerOptions } from "../../src/jobs/reopen-worker.js";
+import type { HelpdeskWorkerOptions } from "../../src/jobs/helpdesk-worker.js";
 import type { Prisma } from "../../src/store/database.js";
 import { ENGINES } from "../support/databases.js";
 import {
@@ -13,7 +13,7 @@ import {
 } from "../support/reopen.js";
 import { waitFor } from "../support/wait.js";
 
-const FAST: ReopenWorkerOptions = { leaseMs: 2_000, idlePollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200 };
+const FAST: HelpdeskWorkerOptions = { leaseMs: 2_000, idlePollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200 };
 const HOUR = 3_600_000;
 
 /** Moves every watch's reopen `hours` into the past and makes it due now, as if that much time had passed. */
@@ -51,7 +51,7 @@ describe.each(ENGINES)("answers after a reopen on %s, against the fake helpdesks
   async function reopen(
     number: number,
     links: readonly RecognisedLink[],
-    options: ReopenWorkerOptions & LaneOptions = {},
+    options: HelpdeskWorkerOptions & LaneOptions = {},
   ) {
     for (const link of links) fake(link.provider).seed({ id: link.conversationId, open: false });
     await closeWithLinks(bench.database.prisma, number, links);

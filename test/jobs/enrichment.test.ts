@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import pino from "pino";
 import { PROVIDERS, type ProviderId } from "../../src/domain/link.js";
 import { customerHash } from "../../src/domain/customer-hash.js";
-import { ReopenWorker, type ReopenWorkerOptions } from "../../src/jobs/reopen-worker.js";
+import { HelpdeskWorker, type HelpdeskWorkerOptions } from "../../src/jobs/helpdesk-worker.js";
 import { openDatabase, type Database, type Prisma } from "../../src/store/database.js";
 import { QUEUES } from "../../src/config/queues.js";
 import { enrichmentJobs } from "../../src/jobs/enrichment-job.js";
@@ -25,7 +25,7 @@ import type { IssueRef } from "../../src/domain/refs.js";
 import type { FakeFront } from "../providers/front/fake-server.js";
 import type { FakeHelpScout } from "../providers/helpscout/fake-server.js";
 
-const FAST: ReopenWorkerOptions = {
+const FAST: HelpdeskWorkerOptions = {
   leaseMs: 2_000,
   idlePollMs: 50,
   backoffBaseMs: 20,
@@ -42,7 +42,7 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
   let relabelled: string[];
   let failLabels: Error | undefined;
   let labelsTakeMs: number;
-  const workers: ReopenWorker[] = [];
+  const workers: HelpdeskWorker[] = [];
   const fake = (provider: ProviderId) => fakes.get(provider)!;
 
   beforeEach(async () => {
@@ -59,8 +59,8 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
 
   function startWorker(
     providers: readonly ProviderId[] = PROVIDERS,
-    options: ReopenWorkerOptions & LaneOptions = {},
-  ): ReopenWorker {
+    options: HelpdeskWorkerOptions & LaneOptions = {},
+  ): HelpdeskWorker {
     const log = pino({ level: "debug" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
     const probot = testProbot();
     const lanes = lanesFor(providers.map(fake), { timeoutMs: 1_000, ...options });
@@ -69,7 +69,7 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
       if (failLabels) throw failLabels;
       relabelled.push(...issues.map((issue) => `#${issue.number}`));
     };
-    const worker = new ReopenWorker(database.prisma, database.engine, lanes, (id) => probot.auth(id), log, {
+    const worker = new HelpdeskWorker(database.prisma, database.engine, lanes, (id) => probot.auth(id), log, {
       ...FAST,
       ...options,
       enrichment: { customerKey: KEY, applyLabels },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PROVIDERS, type ProviderId, type RecognisedLink } from "../../src/domain/link.js";
-import type { ReopenWorkerOptions } from "../../src/jobs/reopen-worker.js";
+import type { HelpdeskWorkerOptions } from "../../src/jobs/helpdesk-worker.js";
 import { LINK_NOTES, ofProvider } from "../../src/store/helpdesk-jobs.js";
 import { claimLeases, reviveDead } from "../../src/store/lease.js";
 import { linkNoteBacklog } from "../../src/store/link-notes.js";
@@ -18,7 +18,7 @@ import {
 } from "../support/reopen.js";
 import { waitFor } from "../support/wait.js";
 
-const FAST: ReopenWorkerOptions = { leaseMs: 2_000, idlePollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200 };
+const FAST: HelpdeskWorkerOptions = { leaseMs: 2_000, idlePollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200 };
 const POSTED = new Date("2026-11-20T10:00:00Z");
 const noteFor = (number: number) =>
   `Engineering is tracking this in https://github.com/Codertocat/Hello-World/issues/${number} (Crash on export). This conversation will be reopened when the issue is closed.`;
@@ -27,8 +27,10 @@ describe.each(ENGINES)("link notes in the helpdesk lanes on %s, against the fake
   const fakes = useFakeHelpdesks();
   const bench = useWorkerBench(engine, fakes, { ...FAST, timeoutMs: 1_000 });
   const fake = (provider: ProviderId) => fakes.get(provider)!;
-  const startWorker = (providers: readonly ProviderId[] = PROVIDERS, options: ReopenWorkerOptions & LaneOptions = {}) =>
-    bench.start(providers, options);
+  const startWorker = (
+    providers: readonly ProviderId[] = PROVIDERS,
+    options: HelpdeskWorkerOptions & LaneOptions = {},
+  ) => bench.start(providers, options);
 
   /** A comment on open issue `number` pasting the links, as capture stores it with notify.linked on. */
   async function paste(number: number, links: readonly RecognisedLink[], key = String(number)) {

@@ -3,7 +3,7 @@ import pino from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LabelSweepWorker } from "../../src/jobs/label-sweep-worker.js";
-import { LabelWorker } from "../../src/jobs/label-worker.js";
+import { IssueMarkingsWorker } from "../../src/jobs/issue-markings-worker.js";
 import { forgetProjectIds } from "../../src/projects/apply-project-field.js";
 import { listProjectErrors, markProjectsDue } from "../../src/store/project-fields.js";
 import { startHarness, TEST_NOW, type Harness } from "../support/app.js";
@@ -13,7 +13,7 @@ import { GITHUB_API, nockConfig, receive, webhookExample } from "../support/gith
 const OWNER = "Codertocat";
 const REPO = "Hello-World";
 const URL = "https://github.com/orgs/acme/projects/3";
-// Frequency labels out of reach, so the label job makes no label call and every call seen is the project's.
+// Frequency labels out of reach, so the markings job makes no label call and every call seen is the project's.
 const CONFIG = `frequency:\n  daily: { reports: 100 }\n  weekly: { reports: 50 }\nproject:\n  url: ${URL}\n`;
 const DAY = 24 * 60 * 60 * 1000;
 const at = (hour: number) => `2026-12-31T${String(hour).padStart(2, "0")}:00:00Z`;
@@ -65,7 +65,7 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
     log,
   });
   const worker = (now = TEST_NOW) =>
-    new LabelWorker({ ...workerDeps(), engine: harness.database.engine, now: () => now }, { coalesceMs: 0 });
+    new IssueMarkingsWorker({ ...workerDeps(), engine: harness.database.engine, now: () => now }, { coalesceMs: 0 });
   /** One POST /graphql answered with `data` (or with `errors`, as GitHub answers a missing project: HTTP 200). */
   const nockGraphql = (answer: { data?: unknown; errors?: unknown[] }, headers: Record<string, string> = {}) =>
     nock(GITHUB_API)
@@ -248,7 +248,7 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
 
     const later = new Date(TEST_NOW.getTime() + 31 * DAY);
     expect(await markProjectsDue(harness.database.prisma, TEST_NOW)).toBe(0);
-    // The hourly sweep (its own clock a month on) hands the issue to the label job.
+    // The hourly sweep (its own clock a month on) hands the issue to the markings job.
     const sweeper = new LabelSweepWorker({ ...workerDeps(), target: harness.database.target, now: () => later });
     expect(await sweeper.runOnce()).not.toBeNull();
     expect((await issue()).labelsWantedAt).not.toBeNull();
@@ -263,7 +263,7 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
     await linkFirst();
     await linkMore(2, 3);
 
-    // A month on every report has left the window: the sweep hands the three issues to the label job, which claims
+    // A month on every report has left the window: the sweep hands the three issues to the markings job, which claims
     // them together. One document sets all three; GitHub answers the second alias NOT_FOUND (a person removed the
     // item): that issue alone is looked up and added again; the others are done.
     const later = new Date(TEST_NOW.getTime() + 31 * DAY);
@@ -392,7 +392,7 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
       { errors: [{ type: "RATE_LIMITED", message: "API rate limit exceeded for installation ID 77." }] },
       { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(reset) },
     );
-    await new LabelWorker(
+    await new IssueMarkingsWorker(
       { ...workerDeps(), github: (id) => throttled.auth(id), engine: harness.database.engine, now: () => TEST_NOW },
       { coalesceMs: 0 },
     ).drain();
@@ -517,7 +517,7 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
 
   it("in a dry run logs what it would write and makes no call", async () => {
     await link(1, 101);
-    const dry = new LabelWorker(
+    const dry = new IssueMarkingsWorker(
       { ...workerDeps(), engine: harness.database.engine, dryRun: true, now: () => TEST_NOW },
       { coalesceMs: 0 },
     );

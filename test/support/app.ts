@@ -1,6 +1,6 @@
 import pino from "pino";
 import type { Logger, Probot } from "probot";
-import { LabelWorker } from "../../src/jobs/label-worker.js";
+import { IssueMarkingsWorker } from "../../src/jobs/issue-markings-worker.js";
 import { closeloopApp } from "../../src/app.js";
 import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
 import type { HandlerDeps } from "../../src/handlers/deps.js";
@@ -23,7 +23,7 @@ export interface Harness {
 }
 
 /**
- * Applies the label jobs a delivery marked before its handler returns, through the real label job with no coalescing
+ * Applies the markings jobs a delivery marked before its handler returns, through the real markings job with no coalescing
  * window, so a test sees the GitHub calls of one delivery at a time (the server applies them from its worker).
  */
 export function applyLabelsAtOnce(
@@ -33,7 +33,7 @@ export function applyLabelsAtOnce(
   log: Logger = pino({ level: "silent" }),
 ): () => Promise<void> {
   return async () => {
-    const worker = new LabelWorker(
+    const worker = new IssueMarkingsWorker(
       {
         prisma: database.prisma,
         engine: database.engine,

@@ -9,7 +9,7 @@ import type { RateBudget } from "../../src/providers/provider.js";
 import { providers } from "../../src/providers/registry.js";
 import type { Engine } from "../../src/store/database-url.js";
 import { openDatabase, type Database, type Prisma } from "../../src/store/database.js";
-import { ReopenWorker, type ReopenWorkerOptions } from "../../src/jobs/reopen-worker.js";
+import { HelpdeskWorker, type HelpdeskWorkerOptions } from "../../src/jobs/helpdesk-worker.js";
 import { freshDatabaseUrl } from "./databases.js";
 import { testProbot } from "./github.js";
 import { readClaimedEnrichJobs, type ClaimedEnrichJob } from "../../src/store/enrich-jobs.js";
@@ -152,17 +152,17 @@ export interface WorkerBench {
   readonly database: Database;
   /** the messages the workers logged in this test */
   readonly logs: string[];
-  /** a ReopenWorker over the fakes of `providers`, started */
-  start(providers: readonly ProviderId[], options?: ReopenWorkerOptions & LaneOptions): ReopenWorker;
+  /** a HelpdeskWorker over the fakes of `providers`, started */
+  start(providers: readonly ProviderId[], options?: HelpdeskWorkerOptions & LaneOptions): HelpdeskWorker;
 }
 
 /** Sets up a WorkerBench for each test of a describe block on `engine`, against `fakes`, with `defaults` for every worker. */
 export function useWorkerBench(
   engine: Engine,
   fakes: Map<ProviderId, FakeHelpdeskServer>,
-  defaults: ReopenWorkerOptions & LaneOptions = {},
+  defaults: HelpdeskWorkerOptions & LaneOptions = {},
 ): WorkerBench {
-  const workers: ReopenWorker[] = [];
+  const workers: HelpdeskWorker[] = [];
   const bench = { database: undefined as unknown as Database, logs: [] as string[], start };
   beforeEach(async () => {
     bench.database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
@@ -172,7 +172,7 @@ export function useWorkerBench(
     await Promise.all(workers.splice(0).map((worker) => worker.stop()));
     await bench.database.close();
   });
-  function start(providers: readonly ProviderId[], options: ReopenWorkerOptions & LaneOptions = {}): ReopenWorker {
+  function start(providers: readonly ProviderId[], options: HelpdeskWorkerOptions & LaneOptions = {}): HelpdeskWorker {
     const settings = { ...defaults, ...options };
     const log = pino(
       { level: "info" },
@@ -183,7 +183,7 @@ export function useWorkerBench(
       providers.map((provider) => fakes.get(provider)!),
       settings,
     );
-    const worker = new ReopenWorker(
+    const worker = new HelpdeskWorker(
       bench.database.prisma,
       bench.database.engine,
       lanes,

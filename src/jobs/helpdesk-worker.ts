@@ -19,7 +19,7 @@ import { Worker, workerOwner } from "./worker.js";
 export type { Enrichment } from "./enrichment-job.js";
 export type { InstallationOctokit } from "./summary-comments.js";
 
-export interface ReopenWorkerOptions {
+export interface HelpdeskWorkerOptions {
   /** how long a claimed job is held before another worker may take it over; renewed while held */
   leaseMs?: number;
   idlePollMs?: number;
@@ -59,7 +59,7 @@ export interface ReopenWorkerOptions {
  * notes and enrichment reads share the helpdesk lanes (one paced queue per provider, in that order of priority);
  * each kind is claimed, run and settled on its own, under the one lease and the one retry policy.
  */
-export class ReopenWorker {
+export class HelpdeskWorker {
   readonly owner = workerOwner();
   readonly #worker: Worker;
   readonly #lanes: HelpdeskLanes;
@@ -72,7 +72,7 @@ export class ReopenWorker {
     lanes: readonly HelpdeskLane[],
     github: InstallationOctokit,
     private readonly log: Logger,
-    options: ReopenWorkerOptions = {},
+    options: HelpdeskWorkerOptions = {},
   ) {
     const lookaheadSeconds = options.lookaheadSeconds ?? 2;
     const dryRun = options.dryRun ?? false;
@@ -133,7 +133,7 @@ export class ReopenWorker {
       appId: options.appId,
     });
     this.#worker = new Worker({
-      name: "reopen",
+      name: "helpdesk worker",
       log,
       idleMs: options.idlePollMs ?? 1_000,
       tick: () => this.#tick(),

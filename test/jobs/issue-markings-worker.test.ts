@@ -1,8 +1,13 @@
 import nock from "nock";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { LabelWorker, type LabelWorkerOptions } from "../../src/jobs/label-worker.js";
-import { LABEL_JOBS, labelsApplied, markLabelsWanted, readClaimedLabelJobs } from "../../src/store/label-jobs.js";
+import { IssueMarkingsWorker, type IssueMarkingsWorkerOptions } from "../../src/jobs/issue-markings-worker.js";
+import {
+  ISSUE_MARKINGS,
+  markingsApplied,
+  markLabelsWanted,
+  readClaimedMarkings,
+} from "../../src/store/issue-markings.js";
 import { claimLeases, updateLeased } from "../../src/store/lease.js";
 import { startHarness, TEST_NOW, type Harness } from "../support/app.js";
 import { ENGINES } from "../support/databases.js";
@@ -26,11 +31,11 @@ function comment(id: number, ticket: number, hour: number): Record<string, any> 
   return payload;
 }
 
-describe.each(ENGINES)("the label job on %s", (engine) => {
+describe.each(ENGINES)("the markings job on %s", (engine) => {
   let harness: Harness;
   const labelCalls: string[] = [];
-  const worker = (options: LabelWorkerOptions = {}) =>
-    new LabelWorker(
+  const worker = (options: IssueMarkingsWorkerOptions = {}) =>
+    new IssueMarkingsWorker(
       {
         prisma: harness.database.prisma,
         engine: harness.database.engine,
@@ -55,7 +60,7 @@ describe.each(ENGINES)("the label job on %s", (engine) => {
 
   beforeEach(async () => {
     harness = await startHarness(engine);
-    // The deliveries only mark the labels wanted; each test runs the label job itself.
+    // The deliveries only mark the labels wanted; each test runs the markings job itself.
     delete harness.deps.labelsWanted;
     labelCalls.length = 0;
   });
@@ -99,30 +104,30 @@ describe.each(ENGINES)("the label job on %s", (engine) => {
     nockConfig(OWNER, REPO, null);
     await receive(harness.probot, "issue_comment", comment(1, 101, 1));
     const { prisma } = harness.database;
-    const [claimed] = await claimLeases<{ key: number }>(prisma, harness.database.engine, LABEL_JOBS, {
+    const [claimed] = await claimLeases<{ key: number }>(prisma, harness.database.engine, ISSUE_MARKINGS, {
       owner: "w",
       leaseMs: 60_000,
       limit: 5,
     });
-    const [job] = await readClaimedLabelJobs(prisma, [claimed!.key]);
+    const [job] = await readClaimedMarkings(prisma, [claimed!.key]);
     const later = new Date(Date.now() + 5);
     await markLabelsWanted(prisma, [job!.issueId], later);
-    expect(await updateLeased(prisma, LABEL_JOBS, "w", job!.issueId, labelsApplied(job!))).toBe(true);
+    expect(await updateLeased(prisma, ISSUE_MARKINGS, "w", job!.issueId, markingsApplied(job!))).toBe(true);
     expect(await issue()).toMatchObject({ labelsWantedAt: later, lockedBy: null });
 
-    const [again] = await readClaimedLabelJobs(
+    const [again] = await readClaimedMarkings(
       prisma,
       (
         await claimLeases<{ key: number }>(
           prisma,
           harness.database.engine,
-          LABEL_JOBS,
+          ISSUE_MARKINGS,
           { owner: "w", leaseMs: 60_000, limit: 5, where: undefined },
           new Date(later.getTime() + 1),
         )
       ).map((row) => row.key),
     );
-    expect(await updateLeased(prisma, LABEL_JOBS, "w", again!.issueId, labelsApplied(again!))).toBe(true);
+    expect(await updateLeased(prisma, ISSUE_MARKINGS, "w", again!.issueId, markingsApplied(again!))).toBe(true);
     expect((await issue()).labelsWantedAt).toBeNull();
   });
 

@@ -5,12 +5,13 @@ import { impactDue } from "./impact.js";
 import { unlocked, type LeasedTable } from "./lease.js";
 
 /**
- * Label jobs (docs/labels.md): a change to an issue's links, or to their conversations' team, tags or customer, marks
- * the issue's labels wanted in the transaction that makes it; the label worker applies them later, off the delivery
- * path, so a delivery never waits for GitHub's pacing of writes. One job per issue, however many changes: marks made
- * while a job waits or runs fold into it.
+ * Issue markings: what closeloop writes on an issue from its reports, its frequency and team labels and its number
+ * field in a GitHub Project (docs/labels.md, docs/projects.md). A change to an issue's links, or to their
+ * conversations' team, tags or customer, marks the issue's labels wanted in the transaction that makes it; the markings
+ * worker applies them later, off the delivery path, so a delivery never waits for GitHub's pacing of writes. One job
+ * per issue, however many changes: marks made while a job waits or runs fold into it.
  */
-export const LABEL_JOBS: LeasedTable = {
+export const ISSUE_MARKINGS: LeasedTable = {
   kind: "labels",
   table: "Issue",
   key: "id",
@@ -20,7 +21,7 @@ export const LABEL_JOBS: LeasedTable = {
   onClaim: () => Sql.sql`"labelsAttempts" = "labelsAttempts" + 1`,
   onRelease: Sql.sql`"labelsAttempts" = "labelsAttempts" - 1`,
   waiting: () => Sql.sql`"labelsWantedAt" IS NOT NULL AND "lockedBy" IS NULL`,
-  // Given up, an issue is left stale for the decay sweep (labelsAbandoned): nothing stays dead.
+  // Given up, an issue is left stale for the decay sweep (markingsAbandoned): nothing stays dead.
   dead: null,
   revive: null,
 };
@@ -41,7 +42,7 @@ export interface SeenLabels {
 
 /**
  * Marks the issues' labels wanted at `at`; `seen` keeps what the delivery's payload showed of the issue's labels when
- * it is newer than what was kept, so the label job plans with it as the handler would have.
+ * it is newer than what was kept, so the markings job plans with it as the handler would have.
  */
 export async function markLabelsWanted(
   tx: Transaction | Prisma,
@@ -72,8 +73,8 @@ export async function markIssuesLabelsWanted(
   }
 }
 
-/** A claimed label job: the issue, what a payload last showed of its labels, and the mark it answers. */
-export interface ClaimedLabelJob {
+/** A claimed markings job: the issue, what a payload last showed of its labels, and the mark it answers. */
+export interface ClaimedMarking {
   issueId: number;
   issue: IssueRef;
   seen: SeenLabels | undefined;
@@ -81,7 +82,7 @@ export interface ClaimedLabelJob {
   attempts: number;
 }
 
-export async function readClaimedLabelJobs(prisma: Prisma, ids: readonly number[]): Promise<ClaimedLabelJob[]> {
+export async function readClaimedMarkings(prisma: Prisma, ids: readonly number[]): Promise<ClaimedMarking[]> {
   if (ids.length === 0) return [];
   const rows = await prisma.issue.findMany({
     where: { id: { in: [...ids] } },
@@ -103,23 +104,23 @@ export async function readClaimedLabelJobs(prisma: Prisma, ids: readonly number[
 }
 
 /** The labels were applied: the job is done, or waits again (a coalescing window) when a change came meanwhile. */
-export function labelsApplied(job: ClaimedLabelJob): Sql.Sql {
+export function markingsApplied(job: ClaimedMarking): Sql.Sql {
   const same = job.markedAt === null ? Sql.sql`"labelsMarkedAt" IS NULL` : Sql.sql`"labelsMarkedAt" = ${job.markedAt}`;
   return Sql.sql`"labelsWantedAt" = CASE WHEN ${same} THEN NULL ELSE "labelsMarkedAt" END, "labelsAttempts" = 0, ${unlocked()}`;
 }
 
 /** Applying failed and will be tried again at `retryAt`. */
-export function labelsRetried(retryAt: Date): Sql.Sql {
+export function markingsRetried(retryAt: Date): Sql.Sql {
   return Sql.sql`"labelsWantedAt" = ${retryAt}, ${unlocked()}`;
 }
 
 /** Applying failed for good: the job ends, and the issue is left stale for the decay sweep to apply later. */
-export function labelsAbandoned(at: Date): Sql.Sql {
+export function markingsAbandoned(at: Date): Sql.Sql {
   return Sql.sql`"labelsWantedAt" = NULL, "labelsAttempts" = 0, "labelsStaleAt" = ${at}, "labelsDueAt" = ${at}, ${unlocked()}`;
 }
 
-/** `closeloop status`: label jobs waiting. */
-export async function labelJobBacklog(prisma: Prisma): Promise<number> {
+/** `closeloop status`: markings jobs waiting. */
+export async function markingsBacklog(prisma: Prisma): Promise<number> {
   return prisma.issue.count({ where: { labelsWantedAt: { not: null } } });
 }
 

@@ -4,20 +4,20 @@ import { githubRateLimitWait } from "../github/errors.js";
 import { applyIssuesWithApp, type InstallationLabelDeps } from "../labels/installation-labels.js";
 import type { Engine } from "../store/database-url.js";
 import {
-  labelsAbandoned,
-  labelsApplied,
-  labelsRetried,
-  LABEL_JOBS,
-  readClaimedLabelJobs,
-  type ClaimedLabelJob,
-} from "../store/label-jobs.js";
+  markingsAbandoned,
+  markingsApplied,
+  markingsRetried,
+  ISSUE_MARKINGS,
+  readClaimedMarkings,
+  type ClaimedMarking,
+} from "../store/issue-markings.js";
 import { Prisma as Sql } from "../store/generated/sqlite/client.js";
 import { errorSummary } from "./error-summary.js";
 import { LeaseHolder } from "./lease-holder.js";
 import { decideRetry } from "./retry-policy.js";
 import { Worker, workerOwner } from "./worker.js";
 
-export interface LabelWorkerOptions extends Partial<QueueSettings> {
+export interface IssueMarkingsWorkerOptions extends Partial<QueueSettings> {
   /**
    * how long after an issue's first unapplied change its labels are applied: changes within the window (a burst of
    * comments) make one update
@@ -32,13 +32,13 @@ export interface LabelWorkerOptions extends Partial<QueueSettings> {
 const BATCH = 20;
 
 /**
- * Applies issues' labels off the delivery path (docs/labels.md): the handlers mark an issue's labels wanted in the
- * transaction that changes its links, and this claims each marked issue under the one lease, once its first mark is
- * `coalesceMs` old, and applies its labels with the same minimum-call economy as before (applyIssueLabels, with the
- * labels the newest payload showed). A failure is retried by the one retry policy; given up, the issue is left stale
- * for the decay sweep.
+ * Applies issues' markings off the delivery path (docs/labels.md, docs/projects.md): the handlers mark an issue's
+ * labels wanted in the transaction that changes its links, and this claims each marked issue under the one lease, once
+ * its first mark is `coalesceMs` old, applies its frequency and team labels with the same minimum-call economy as
+ * before (applyIssueLabels, with the labels the newest payload showed), then, with `project.url` set, its number field
+ * in the project. A failure is retried by the one retry policy; given up, the issue is left stale for the decay sweep.
  */
-export class LabelWorker {
+export class IssueMarkingsWorker {
   readonly #settings: QueueSettings;
   readonly #coalesceMs: number;
   readonly #leases: LeaseHolder<number>;
@@ -49,7 +49,7 @@ export class LabelWorker {
 
   constructor(
     private readonly deps: InstallationLabelDeps & { engine: Engine },
-    options: LabelWorkerOptions = {},
+    options: IssueMarkingsWorkerOptions = {},
   ) {
     this.#settings = queueSettings("labels", options);
     this.#coalesceMs = options.coalesceMs ?? 1_000;
@@ -57,12 +57,12 @@ export class LabelWorker {
     this.#leases = new LeaseHolder(
       deps.prisma,
       deps.engine,
-      LABEL_JOBS,
+      ISSUE_MARKINGS,
       { owner: workerOwner(), leaseMs: this.#settings.leaseMs },
       deps.log,
     );
     this.#worker = new Worker({
-      name: "labels",
+      name: "issue markings",
       log: deps.log,
       idleMs: options.idlePollMs ?? 1_000,
       tick: () => this.#fill(),
@@ -85,7 +85,7 @@ export class LabelWorker {
     await this.#worker.stop();
   }
 
-  /** Applies every label job due now, and waits for them; returns how many issues it applied. For tests and the CLI. */
+  /** Applies every markings job due now, and waits for them; returns how many issues it applied. For tests and the CLI. */
   async drain(): Promise<number> {
     let applied = 0;
     for (;;) {
@@ -104,10 +104,10 @@ export class LabelWorker {
     return jobs.length === BATCH;
   }
 
-  async #claim(limit = BATCH): Promise<ClaimedLabelJob[]> {
+  async #claim(limit = BATCH): Promise<ClaimedMarking[]> {
     const cutoff = new Date(Date.now() - this.#coalesceMs);
     const claimed = await this.#leases.claim(limit, { where: Sql.sql`"labelsWantedAt" <= ${cutoff}` });
-    return readClaimedLabelJobs(
+    return readClaimedMarkings(
       this.deps.prisma,
       claimed.map((row) => row.key),
     );
@@ -119,7 +119,7 @@ export class LabelWorker {
    * create the same new label. Their labels are applied one issue at a time; their project values together, so the
    * sets share GraphQL documents (docs/projects.md, Batching).
    */
-  #run(jobs: ClaimedLabelJob[]): Promise<void> {
+  #run(jobs: ClaimedMarking[]): Promise<void> {
     const installation = String(jobs[0]!.issue.repository.installationId);
     const previous = this.#installations.get(installation) ?? Promise.resolve();
     const next = previous.then(() => this.#queue.add(() => this.#apply(jobs)));
@@ -129,7 +129,7 @@ export class LabelWorker {
     });
   }
 
-  async #apply(jobs: ClaimedLabelJob[]): Promise<void> {
+  async #apply(jobs: ClaimedMarking[]): Promise<void> {
     let failures: unknown[];
     try {
       failures = await applyIssuesWithApp(this.deps, jobs[0]!.issue.repository.installationId, jobs);
@@ -140,12 +140,12 @@ export class LabelWorker {
   }
 
   /** Settles the job: done, or (`failure` not null, or the settle failed) retried or given up by the retry policy. */
-  async #settle(job: ClaimedLabelJob, failure: unknown): Promise<void> {
+  async #settle(job: ClaimedMarking, failure: unknown): Promise<void> {
     const where = `${job.issue.repository.owner}/${job.issue.repository.name}#${job.issue.number}`;
     let error = failure;
     if (error === null) {
       try {
-        await this.#leases.settle(job.issueId, labelsApplied(job));
+        await this.#leases.settle(job.issueId, markingsApplied(job));
         return;
       } catch (settling) {
         error = settling;
@@ -163,13 +163,13 @@ export class LabelWorker {
           { err: error },
           `labels: could not apply the labels of ${where}; retry in ${Math.ceil(decision.delayMs / 1000)}s: ${reason}`,
         );
-        await this.#leases.settle(job.issueId, labelsRetried(decision.at));
+        await this.#leases.settle(job.issueId, markingsRetried(decision.at));
       } else {
         this.deps.log.error(
           { err: error },
           `labels: could not apply the labels of ${where} after ${job.attempts} attempts; the decay sweep tries again: ${reason}`,
         );
-        await this.#leases.settle(job.issueId, labelsAbandoned(new Date()));
+        await this.#leases.settle(job.issueId, markingsAbandoned(new Date()));
       }
     } catch (recording) {
       this.#leases.drop(job.issueId);
@@ -182,8 +182,8 @@ export class LabelWorker {
 }
 
 /** The claimed jobs by installation, in claim order. */
-function byInstallation(jobs: readonly ClaimedLabelJob[]): ClaimedLabelJob[][] {
-  const groups = new Map<string, ClaimedLabelJob[]>();
+function byInstallation(jobs: readonly ClaimedMarking[]): ClaimedMarking[][] {
+  const groups = new Map<string, ClaimedMarking[]>();
   for (const job of jobs) {
     const key = String(job.issue.repository.installationId);
     groups.set(key, [...(groups.get(key) ?? []), job]);

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import nock from "nock";
 import pino from "pino";
 import { PROVIDERS, type ProviderId } from "../../src/domain/link.js";
-import { ReopenWorker, type ReopenWorkerOptions } from "../../src/jobs/reopen-worker.js";
+import { HelpdeskWorker, type HelpdeskWorkerOptions } from "../../src/jobs/helpdesk-worker.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { retryJobs } from "../../src/store/reopen-jobs.js";
 import type { FakeHelpdeskServer } from "../fakes/fake-helpdesk.js";
@@ -24,15 +24,15 @@ import {
 } from "../support/reopen.js";
 import { waitFor } from "../support/wait.js";
 
-const FAST: ReopenWorkerOptions = { leaseMs: 2_000, idlePollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200 };
+const FAST: HelpdeskWorkerOptions = { leaseMs: 2_000, idlePollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200 };
 // Long enough that a loaded CI machine does not time out a healthy fake (a 300 ms bound did, under load 5+).
 const TIMEOUT_MS = 1_000;
 
-describe.each(ENGINES)("the reopen worker on %s, against the fake helpdesks over HTTP", (engine) => {
+describe.each(ENGINES)("the helpdesk worker on %s, against the fake helpdesks over HTTP", (engine) => {
   const fakes = useFakeHelpdesks();
   let database: Database;
   let logs: string[];
-  const workers: ReopenWorker[] = [];
+  const workers: HelpdeskWorker[] = [];
   const fake = <T extends FakeHelpdeskServer>(provider: ProviderId) => fakes.get(provider)! as T;
 
   beforeEach(async () => {
@@ -46,15 +46,15 @@ describe.each(ENGINES)("the reopen worker on %s, against the fake helpdesks over
 
   function startWorker(
     providers: readonly ProviderId[] = PROVIDERS,
-    options: ReopenWorkerOptions & LaneOptions = {},
-  ): ReopenWorker {
+    options: HelpdeskWorkerOptions & LaneOptions = {},
+  ): HelpdeskWorker {
     const log = pino({ level: "info" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
     const probot = testProbot();
     const lanes = lanesFor(
       providers.map((provider) => fake(provider)),
       { timeoutMs: TIMEOUT_MS, ...options },
     );
-    const worker = new ReopenWorker(database.prisma, database.engine, lanes, (id) => probot.auth(id), log, {
+    const worker = new HelpdeskWorker(database.prisma, database.engine, lanes, (id) => probot.auth(id), log, {
       ...FAST,
       appId: TEST_APP_ID,
       ...options,
@@ -263,7 +263,7 @@ describe.each(ENGINES)("the reopen worker on %s, against the fake helpdesks over
       [{ ...fake("front"), env: () => ({ ...fake("front").env(), FRONT_API_TOKEN: "wrong" }) } as FakeHelpdeskServer],
       { timeoutMs: TIMEOUT_MS },
     );
-    const worker = new ReopenWorker(
+    const worker = new HelpdeskWorker(
       database.prisma,
       database.engine,
       lanes,
