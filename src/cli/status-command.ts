@@ -1,12 +1,14 @@
 import { sidebarsSwitchedOn } from "../sidebar/registry.js";
+import { checkHelpdeskConnections, MISCONFIGURED } from "../operations/helpdesk-connections.js";
 import { readStatus, type QueueJson, type StatusJson } from "../operations/status.js";
 import type { KindCounts } from "../jobs/job-kinds.js";
 import type { Database } from "../store/database.js";
 import type { Output } from "./output.js";
 
 /**
- * `closeloop status`: exit 0 when the database is ready, every provider's settings are valid, the GitHub App is
- * configured in this environment and a server was seen lately.
+ * `closeloop status`: exit 0 when the database is ready, every provider's settings are valid and accepted by its
+ * helpdesk, the GitHub App is configured in this environment and a server was seen lately. A helpdesk unreachable or
+ * rate limited is shown but does not fail it: closeloop retries those calls itself (README, CLI).
  */
 export async function statusCommand(
   database: Database,
@@ -14,9 +16,9 @@ export async function statusCommand(
   out: Output,
   env: Record<string, string | undefined> = process.env,
 ): Promise<number> {
-  const read = await readStatus(database, env);
-  const status: StatusJson = { ...read.status, sidebars: sidebarsSwitchedOn(env) };
-  const healthy = read.healthy;
+  const [read, connections] = await Promise.all([readStatus(database, env), checkHelpdeskConnections(env)]);
+  const status: StatusJson = { ...read.status, sidebars: sidebarsSwitchedOn(env), connections };
+  const healthy = read.healthy && connections.every((connection) => !MISCONFIGURED.has(connection.state));
   const { migrations, providers } = status;
   if (json) {
     out.json(status);
@@ -36,6 +38,12 @@ export async function statusCommand(
   out.line(
     `providers   ${providers.map((p) => `${p.id} ${p.problem ? `(ERROR: ${p.problem})` : p.enabled ? "enabled" : "off"}${p.webhook ? " + webhook" : ""}`).join(", ")}`,
   );
+  if (connections.length === 0) out.line("helpdesks   none configured (README, Connect a helpdesk)");
+  for (const [i, { provider, state, detail }] of connections.entries())
+    out.line(
+      `${i === 0 ? "helpdesks" : ""}`.padEnd(12) +
+        `${provider} ${state === "ok" ? `ok, ${detail}` : `${state.toUpperCase()}: ${detail}`}`,
+    );
   out.line(`sidebars    ${status.sidebars!.length > 0 ? status.sidebars!.join(", ") : "none (README, Sidebars)"}`);
   out.line(`links       ${status.links} on ${status.issues} issues`);
   for (const [i, kind] of status.jobs.entries()) out.line(`${i === 0 ? "jobs" : ""}`.padEnd(12) + describeKind(kind));

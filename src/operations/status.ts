@@ -16,6 +16,7 @@ import { jobBacklog } from "../store/reopen-jobs.js";
 import { refusedCloses } from "../store/issues.js";
 import { readSweep } from "../store/sweep-schedule.js";
 import { HEARTBEAT_STALE_MS, readHeartbeats } from "../store/heartbeats.js";
+import type { HelpdeskConnection } from "./helpdesk-connections.js";
 
 /** a reopen job or link note that died, as status shows it */
 interface DeadConversationJobJson {
@@ -39,6 +40,8 @@ export interface StatusJson {
   providers: { id: string; enabled: boolean; webhook: boolean; problem?: string }[];
   /** the helpdesk sidebars whose secret is set (README, Sidebars); added by the CLI and the server, which know them */
   sidebars?: string[];
+  /** each helpdesk with credentials, checked by one authenticated read; added by the CLI (src/operations/helpdesk-connections.ts) */
+  connections?: HelpdeskConnection[];
   links: number;
   issues: number;
   /** every kind of background work (src/jobs/job-kinds.ts), by state, in the registry's order */

@@ -50,6 +50,11 @@ export interface HelpdeskClient {
   createFollowUp?(ref: ConversationRef, body: string, key: string): Promise<string>;
   readConversation(ref: ConversationRef): Promise<ConversationDetails>;
   /**
+   * One cheap authenticated read that proves the credentials work (the helpdesk's "who am I" call), for `closeloop
+   * status`. Returns who the credentials act as, e.g. "admin 991 (closeloop bot)"; throws HelpdeskError like any call.
+   */
+  checkConnection(options: { timeoutMs: number }): Promise<string>;
+  /**
    * Optional: reads whether an agent answered the customer since `since` (docs/answers.md): the times of agents'
    * public replies after it (never notes, never the customer's messages), and whether the conversation is now
    * resolved or closed (with the time, when the helpdesk gives it; else the time of the read). Used for helpdesks

@@ -3,7 +3,7 @@ import type { ConversationDetails, ConversationRef, HelpdeskClient } from "../pr
 import { HelpdeskError, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
 import { noteAsHtml } from "../note-html.js";
 import { apiUrl, segment } from "../provider-settings.js";
-import { conversationsSchema, errorSchema, groupSchema, ticketSchema, ticketStatsSchema } from "./schema.js";
+import { conversationsSchema, errorSchema, groupSchema, meSchema, ticketSchema, ticketStatsSchema } from "./schema.js";
 
 /** Freshdesk ticket statuses are numbers (https://developers.freshdesk.com/api/#tickets). */
 export const FRESHDESK_STATUS = { open: 2, pending: 3, resolved: 4, closed: 5 } as const;
@@ -65,6 +65,18 @@ export function createFreshdeskClient(settings: FreshdeskSettings): HelpdeskClie
 
   return {
     provider: "freshdesk",
+
+    async checkConnection(options) {
+      const agent = await requestJson(protocol, {
+        conversationId: "",
+        method: "GET",
+        url: url("/api/v2/agents/me"),
+        headers,
+        schema: meSchema,
+        timeoutMs: options.timeoutMs,
+      });
+      return `as agent ${agent.id}${agent.contact?.email ? ` (${agent.contact.email})` : ""}`;
+    },
 
     // https://developers.freshdesk.com/api/#add_note_to_a_ticket: private notes are visible to agents only; the body
     // is HTML. 201 Created.

@@ -31,6 +31,11 @@ export const conversationsSchema = z.array(
 );
 
 // https://developers.freshdesk.com/api/#view_group
+/** https://developers.freshdesk.com/api/#me (View Me): the agent whose API key is used */
+export const meSchema = z.looseObject({
+  id: z.number(),
+  contact: z.looseObject({ email: z.string().nullish() }).nullish(),
+});
 export const groupSchema = z.looseObject({ name: z.string() });
 
 /*

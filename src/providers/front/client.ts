@@ -1,7 +1,14 @@
 import type { ConversationDetails, ConversationRef, HelpdeskClient, Merged } from "../provider.js";
 import { headerEpoch, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
 import { apiUrl, conversationIdIn, segment } from "../provider-settings.js";
-import { conversationSchema, errorSchema, inboxesSchema, messagesSchema, statusSchema } from "./schema.js";
+import {
+  conversationSchema,
+  errorSchema,
+  inboxesSchema,
+  messagesSchema,
+  statusSchema,
+  tokenIdentitySchema,
+} from "./schema.js";
 
 export interface FrontSettings {
   apiToken: string;
@@ -50,6 +57,18 @@ export function createFrontClient(settings: FrontSettings): HelpdeskClient {
 
   return {
     provider: "front",
+
+    async checkConnection(options) {
+      const identity = await requestJson(protocol, {
+        conversationId: "",
+        method: "GET",
+        url: url("/me"),
+        headers,
+        schema: tokenIdentitySchema,
+        timeoutMs: options.timeoutMs,
+      });
+      return `as the API token of ${identity.name ?? identity.id ?? "this company"}`;
+    },
 
     // https://dev.frontapp.com/reference/add-comment: without author_id the comment is posted by the API token's bot
     // teammate (https://dev.frontapp.com/changelog/core-api-support-api-owned-comments). Comments are internal.

@@ -22,6 +22,8 @@ export const inboxesSchema = z.looseObject({
 
 // The conversation's status ("archived" when done) and its messages, newest first
 // (https://dev.frontapp.com/reference/list-conversation-messages): a message a teammate sent has is_inbound false.
+/** https://dev.frontapp.com/reference/api-token-details: the company the token belongs to */
+export const tokenIdentitySchema = z.looseObject({ id: z.string().nullish(), name: z.string().nullish() });
 export const statusSchema = z.looseObject({ status: z.string().nullish() });
 export const messagesSchema = z.looseObject({
   _results: z.array(z.looseObject({ is_inbound: z.boolean().nullish(), created_at: z.number().nullish() })),

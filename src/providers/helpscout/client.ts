@@ -3,7 +3,14 @@ import type { ConversationDetails, ConversationRef, HelpdeskClient, Merged } fro
 import { HelpdeskError, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
 import { noteAsHtml } from "../note-html.js";
 import { apiUrl, conversationIdIn, segment } from "../provider-settings.js";
-import { conversationSchema, errorSchema, mailboxSchema, threadsSchema, tokenSchema } from "./schema.js";
+import {
+  conversationSchema,
+  errorSchema,
+  mailboxSchema,
+  resourceOwnerSchema,
+  threadsSchema,
+  tokenSchema,
+} from "./schema.js";
 
 export interface HelpScoutSettings {
   appId: string;
@@ -54,15 +61,15 @@ export function createHelpScoutClient(settings: HelpScoutSettings): HelpdeskClie
   let pending: Promise<string> | undefined;
   const mailboxNames = cacheTeamNames();
 
-  function accessToken(conversationId: string): Promise<string> {
+  function accessToken(conversationId: string, tokenTimeoutMs: number): Promise<string> {
     if (token !== undefined && Date.now() < token.expiresAt) return Promise.resolve(token.value);
-    pending ??= fetchToken(conversationId).finally(() => {
+    pending ??= fetchToken(conversationId, tokenTimeoutMs).finally(() => {
       pending = undefined;
     });
     return pending;
   }
 
-  async function fetchToken(conversationId: string): Promise<string> {
+  async function fetchToken(conversationId: string, tokenTimeoutMs: number): Promise<string> {
     const issued = await requestJson(helpscoutProtocol([settings.appSecret]), {
       conversationId,
       method: "POST",
@@ -73,7 +80,7 @@ export function createHelpScoutClient(settings: HelpScoutSettings): HelpdeskClie
         client_secret: settings.appSecret,
       }),
       schema: tokenSchema,
-      timeoutMs,
+      timeoutMs: tokenTimeoutMs,
       // A wrong app id or secret is answered 400/401; that is a configuration error, not a bad request.
       classify: ({ status }) =>
         status === 400 || status === 401
@@ -93,9 +100,10 @@ export function createHelpScoutClient(settings: HelpScoutSettings): HelpdeskClie
   async function authorized<R>(
     conversationId: string,
     call: (protocol: HelpdeskProtocol, headers: Record<string, string>) => Promise<R>,
+    tokenTimeoutMs = timeoutMs,
   ): Promise<R> {
     for (let attempt = 1; ; attempt += 1) {
-      const used = await accessToken(conversationId);
+      const used = await accessToken(conversationId, tokenTimeoutMs);
       try {
         return await call(helpscoutProtocol([settings.appSecret, used]), { authorization: `Bearer ${used}` });
       } catch (error) {
@@ -151,6 +159,30 @@ export function createHelpScoutClient(settings: HelpScoutSettings): HelpdeskClie
 
   return {
     provider: "helpscout",
+
+    // The token request proves the app id and secret; Get Resource Owner proves the token reads the Mailbox API.
+    async checkConnection(options) {
+      try {
+        const owner = await authorized(
+          "",
+          (protocol, headers) =>
+            requestJson(protocol, {
+              conversationId: "",
+              method: "GET",
+              url: url("/v2/users/me"),
+              headers,
+              schema: resourceOwnerSchema,
+              timeoutMs: options.timeoutMs,
+            }),
+          options.timeoutMs,
+        );
+        return `as user ${owner.id}${owner.email ? ` (${owner.email})` : ""}`;
+      } catch (error) {
+        // The token endpoint refuses a wrong app id or secret with 400 as well as 401: both are bad credentials.
+        if (!(error instanceof HelpdeskError) || error.status !== 400) throw error;
+        throw new HelpdeskError({ ...error, status: 401, conversationId: "" });
+      }
+    },
 
     // https://developer.helpscout.com/mailbox-api/endpoints/conversations/threads/note/: 201 Created; the text is HTML.
     // No status is sent with it: reopen does that, so each step can be retried on its own.

@@ -32,6 +32,8 @@ export const threadsSchema = z.looseObject({
 });
 
 // https://developer.helpscout.com/mailbox-api/endpoints/mailboxes/get/
+/** https://developer.helpscout.com/mailbox-api/endpoints/users/me/ (Get Resource Owner) */
+export const resourceOwnerSchema = z.looseObject({ id: z.number(), email: z.string().nullish() });
 export const mailboxSchema = z.looseObject({ name: z.string() });
 
 // https://developer.helpscout.com/mailbox-api/overview/authentication/ ("Client Credentials flow")

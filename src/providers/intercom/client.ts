@@ -3,7 +3,7 @@ import type { ConversationDetails, ConversationRef, HelpdeskClient } from "../pr
 import { HelpdeskError, headerEpoch, headerNumber, requestJson, type HelpdeskProtocol } from "../helpdesk-http.js";
 import { noteAsHtml } from "../note-html.js";
 import { apiUrl, segment } from "../provider-settings.js";
-import { conversationPartsSchema, conversationSchema, errorListSchema, teamSchema } from "./schema.js";
+import { adminSchema, conversationPartsSchema, conversationSchema, errorListSchema, teamSchema } from "./schema.js";
 
 /**
  * The REST API version this client was written against. Pinned, because without the header Intercom answers with the
@@ -71,6 +71,21 @@ export function createIntercomClient(settings: IntercomSettings): HelpdeskClient
 
   return {
     provider: "intercom",
+
+    // The admin the notes are written as, read with the token: both settings are proven at once, since a token of
+    // another workspace does not find this admin.
+    async checkConnection(options) {
+      const admin = await requestJson(protocol, {
+        conversationId: "",
+        method: "GET",
+        url: url(`/admins/${segment(settings.adminId)}`),
+        headers,
+        schema: adminSchema,
+        timeoutMs: options.timeoutMs,
+        notFoundReason: `INTERCOM_ADMIN_ID ${settings.adminId} is not a teammate of this workspace (404)`,
+      });
+      return `as admin ${admin.id}${admin.name ? ` (${admin.name})` : ""}`;
+    },
 
     // https://developers.intercom.com/docs/references/2.14/rest-api/api.intercom.io/conversations/replyconversation
     // A reply with message_type "note" from an admin is an internal note; the body is HTML.

@@ -36,6 +36,9 @@ export const conversationPartsSchema = z.looseObject({
 // https://developers.intercom.com/docs/references/2.12/rest-api/api.intercom.io/teams/retrieveteam
 export const teamSchema = z.looseObject({ name: z.string() });
 
+/** https://developers.intercom.com/docs/references/2.14/rest-api/api.intercom.io/admins/retrieveadmin */
+export const adminSchema = z.looseObject({ id, name: z.string().nullish() });
+
 // https://developers.intercom.com/docs/references/2.17/rest-api/errors/error-objects
 export const errorListSchema = z.looseObject({
   errors: z.array(z.looseObject({ code: z.string().nullish(), message: z.string().nullish() })),

@@ -9,6 +9,7 @@ import {
   createdTicketSchema,
   errorSchema,
   groupSchema,
+  selfSchema,
   ticketSchema,
   ticketStatusSchema,
   ticketsSchema,
@@ -220,6 +221,28 @@ export function createZendeskClient(settings: ZendeskSettings): HelpdeskClient {
 
   return {
     provider: "zendesk",
+
+    // Notes and reopens are ticket updates, which only agents and admins may make: an end user's token reads but
+    // cannot write, so it is refused here rather than by the first reopen.
+    async checkConnection(options) {
+      const { user } = await requestJson(protocol, {
+        conversationId: "",
+        method: "GET",
+        url: url("/api/v2/users/me.json"),
+        headers,
+        schema: selfSchema,
+        timeoutMs: options.timeoutMs,
+      });
+      const refused = (reason: string) =>
+        new HelpdeskError({ provider: "zendesk", conversationId: "", status: 403, retryable: false, reason });
+      if (user.id === null || user.id === undefined)
+        throw refused("Zendesk: ZENDESK_EMAIL and ZENDESK_API_TOKEN were answered as the anonymous user");
+      if (user.role !== "agent" && user.role !== "admin")
+        throw refused(
+          `Zendesk: ${settings.email} is ${user.role ?? "not an agent"}; the token's user must be an agent or admin`,
+        );
+      return `as ${settings.email} (${user.role})`;
+    },
 
     // A comment with public: false is an internal note.
     async addNote(ref: ConversationRef, body: string) {

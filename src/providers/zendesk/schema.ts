@@ -46,6 +46,13 @@ export const ticketStatusSchema = z.looseObject({
 });
 
 // https://developer.zendesk.com/api-reference/ticketing/groups/groups/ ("Show Group")
+/**
+ * https://developer.zendesk.com/api-reference/ticketing/users/users/#show-self: a request without valid credentials may
+ * be answered as the anonymous user, whose id is null.
+ */
+export const selfSchema = z.looseObject({
+  user: z.looseObject({ id: z.number().nullish(), name: z.string().nullish(), role: z.string().nullish() }),
+});
 export const groupSchema = z.looseObject({
   group: z.looseObject({ name: z.string() }),
 });

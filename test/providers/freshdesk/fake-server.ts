@@ -129,6 +129,15 @@ export async function startFakeFreshdesk(): Promise<FakeFreshdesk> {
     }),
     routes: [
       {
+        // https://developers.freshdesk.com/api/#me (View Me)
+        method: "GET",
+        path: /^\/api\/v2\/agents\/me$/,
+        handle: () => ({
+          status: 200,
+          body: { id: 77, contact: { name: "closeloop bot", email: "bot@acme.example" } },
+        }),
+      },
+      {
         method: "GET",
         path: /^\/api\/v2\/tickets\/([^/]+)$/,
         handle: ({ query }, [, id]) => {

@@ -145,6 +145,12 @@ export async function startFakeFront(): Promise<FakeFront> {
     }),
     routes: [
       {
+        // https://dev.frontapp.com/reference/api-token-details
+        method: "GET",
+        path: /^\/me$/,
+        handle: () => ({ status: 200, body: { _links: { self: `${self().http.url}/me` }, name: "Acme", id: "cmp_1" } }),
+      },
+      {
         method: "GET",
         path: /^\/conversations\/([^/]+)$/,
         handle: ({ path }, [, id]) => {

@@ -185,6 +185,12 @@ export async function startFakeHelpScout(): Promise<FakeHelpScout> {
         },
       },
       {
+        // https://developer.helpscout.com/mailbox-api/endpoints/users/me/ (Get Resource Owner)
+        method: "GET",
+        path: /^\/v2\/users\/me$/,
+        handle: () => ({ status: 200, body: { id: 4, email: "bot@acme.example", type: "user" } }),
+      },
+      {
         method: "GET",
         path: /^\/v2\/conversations\/([^/]+)$/,
         handle: ({ query }, [, id]) => {

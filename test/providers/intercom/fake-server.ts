@@ -141,6 +141,15 @@ export async function startFakeIntercom(): Promise<FakeIntercom> {
     }),
     routes: [
       {
+        // https://developers.intercom.com/docs/references/2.14/rest-api/api.intercom.io/admins/retrieveadmin
+        method: "GET",
+        path: /^\/admins\/([^/]+)$/,
+        handle: (_request, [, id]) =>
+          id === self().adminId
+            ? { status: 200, body: { type: "admin", id, name: "closeloop bot", email: "bot@acme.example" } }
+            : errorList(404, "admin_not_found", "Admin Not Found"),
+      },
+      {
         method: "GET",
         path: /^\/conversations\/([^/]+)$/,
         handle: (_request, [, id]) => {

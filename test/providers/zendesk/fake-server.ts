@@ -47,6 +47,8 @@ export class FakeZendesk implements FakeHelpdeskServer {
   readonly subdomain = "acme";
   readonly email = "agent@example.com";
   readonly token = "zendesk-test-token";
+  /** the role of the token's user: agents and admins may update tickets, end users may not */
+  role: "agent" | "admin" | "end-user" = "agent";
   readonly tickets = new Map<string, Ticket>();
   readonly groups = new Map<number, string>();
   /** Idempotency-Key → the create's body and the ticket it made (Zendesk keeps them two hours) */
@@ -189,6 +191,12 @@ export async function startFakeZendesk(): Promise<FakeZendesk> {
       "ratelimit-reset": String(Math.max(0, Math.ceil((resetAt.getTime() - Date.now()) / 1000))),
     }),
     routes: [
+      {
+        // https://developer.zendesk.com/api-reference/ticketing/users/users/#show-self
+        method: "GET",
+        path: /^\/api\/v2\/users\/me\.json$/,
+        handle: () => ({ status: 200, body: { user: { id: 3001, name: "closeloop bot", role: self().role } } }),
+      },
       {
         // https://developer.zendesk.com/api-reference/ticketing/tickets/tickets/#show-multiple-tickets
         method: "GET",
