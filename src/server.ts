@@ -54,6 +54,7 @@ import { openSessionKeys, type SessionKeys } from "./dashboard/session-keys.js";
 import type { SecretKey } from "./domain/secret-key.js";
 import { readSidebarRepositories, type SidebarRepositories } from "./domain/sidebar-input.js";
 import { conversationChecker } from "./sidebar/conversation-check.js";
+import { reopenRulesReader } from "./sidebar/reopen-rules.js";
 import { enabledSidebars, type EnabledSidebar } from "./sidebar/registry.js";
 import { sidebarApp, sidebarHandler } from "./sidebar/routes.js";
 import { SidebarConfigError } from "./sidebar/sidebar.js";
@@ -220,15 +221,18 @@ function serve(
       helpdeskWebhookRoutes(webhooks, (delivery) => inbox.store(delivery), app.log, { budget: bodyBudget }),
     );
     if (sidebar.sidebars.size > 0) {
+      const sidebarGithub = { app: () => app.auth(), installation: (id: number) => app.auth(id) };
       options.addHandler(
         sidebarHandler(
           sidebarApp({
             prisma: database.prisma,
-            github: { app: () => app.auth(), installation: (id) => app.auth(id) },
+            github: sidebarGithub,
             githubUrl: githubWebUrl(env),
             githubHost: githubHost(env),
             repositories: sidebar.repositories,
             checkConversation: conversationChecker(providers),
+            reopenRules: reopenRulesReader(configs, sidebarGithub),
+            canReopen: (helpdesk) => providers.has(helpdesk),
             labelsWanted,
             log: app.log,
             sidebars: sidebar.sidebars,

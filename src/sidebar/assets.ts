@@ -19,16 +19,6 @@ export const PANEL_SCRIPT = String.raw`(function () {
     (children || []).forEach(function (child) { if (child) node.appendChild(child); });
     return node;
   }
-  function day(iso) { return iso ? iso.slice(0, 10) : ""; }
-  function reopenText(link) {
-    var r = link.reopen || {};
-    if (r.state === "on-close") return "Closing this issue will reopen this conversation.";
-    if (r.state === "done") return "Reopened this conversation when the issue closed (" + day(r.closedAt) + ").";
-    if (r.state === "pending" || r.state === "running") return "Reopen of this conversation is queued (closed " + day(r.closedAt) + ").";
-    if (r.state === "dead") return "Reopen failed: " + (r.reason || "unknown reason") + ".";
-    if (r.state === "none") return "Not reopened: " + r.reason + ".";
-    return "";
-  }
 
   // Each start (Front starts again when the rep opens another conversation) and each message takes the panel over:
   // an answer that arrives for an earlier one is dropped instead of drawing the wrong conversation's issues.
@@ -78,7 +68,7 @@ export const PANEL_SCRIPT = String.raw`(function () {
         el("div", { class: "title", text: link.title || "(title not seen yet)" }),
         labels,
         el("div", { class: "muted", text: facts }),
-        el("div", { class: "reopen", text: reopenText(link) }),
+        el("div", { class: "reopen", text: link.reopen.text }),
         action,
       ]);
     }

@@ -80,6 +80,7 @@ export function panelCanvas(panel: PanelJson, extra: { notice?: string; error?: 
         "muted",
       ),
     );
+    components.push(text(link.reopen.text, "muted"));
     if (link.removable) components.push(button(`unlink:${ref}`, `Unlink ${ref}`));
   }
   if (panel.links.length > CANVAS_LIST_LIMIT)

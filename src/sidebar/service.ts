@@ -1,6 +1,7 @@
 import type { Logger } from "probot";
 import type { ProviderId, RecognisedLink } from "../domain/link.js";
 import type { RepositoryRef } from "../domain/refs.js";
+import { reopenOutlook, type ReopenOutlook, type ReopenRules } from "../domain/reopen-outlook.js";
 import {
   createdIssueBody,
   mayCreateIn,
@@ -57,6 +58,13 @@ export interface SidebarServiceDeps {
    * it (Zendesk, Front, Freshdesk). Throws SidebarError: 404 when the helpdesk has no such conversation in the account.
    */
   checkConversation: (helpdesk: ProviderId, link: RecognisedLink) => Promise<void>;
+  /**
+   * `reopen.on` and `reopen.by` of a repository's `.github/closeloop.yml` (cached; the defaults when GitHub cannot be
+   * asked), for "will closing this issue reopen this conversation"
+   */
+  reopenRules: (repository: RepositoryRef) => Promise<ReopenRules>;
+  /** whether closeloop can reopen the helpdesk's conversations (its API credentials are set) */
+  canReopen: (helpdesk: ProviderId) => boolean;
   /** issues' labels were marked wanted: the server wakes its markings worker */
   labelsWanted: () => void;
   log: Pick<Logger, "info" | "warn">;
@@ -67,10 +75,11 @@ export interface PanelJson {
   helpdesk: ProviderId;
   conversation: string;
   conversationUrl: string;
-  links: (Omit<SidebarLinkView, "linkedAt" | "reopen"> & {
+  links: (Omit<SidebarLinkView, "repository" | "linkedAt" | "reopen"> & {
     url: string;
     linkedAt: string;
-    reopen: Record<string, unknown>;
+    /** whether closing the issue will reopen this conversation, or what its close did: a state and a sentence */
+    reopen: { state: ReopenOutlook["state"]; text: string; closedAt?: string };
   })[];
   /** repositories the create form offers; absent when CLOSELOOP_SIDEBAR_REPOSITORIES is unset */
   repositories?: string[];
@@ -107,24 +116,38 @@ export class SidebarService {
 
   async panel(sidebar: SidebarDefinition, link: RecognisedLink): Promise<PanelJson> {
     const links = await readConversationLinks(this.deps.prisma, link);
-    const repositories =
+    const createIn =
       this.deps.repositories === null
         ? undefined
         : await listSidebarRepositories(this.deps.prisma, this.deps.repositories);
+    // One config read per repository (cached by the config cache), not per issue.
+    const repositories = new Map(links.map((view) => [view.repository.id, view.repository]));
+    const rules = new Map(
+      await Promise.all(
+        [...repositories.values()].map(
+          async (repository) => [repository.id, await this.deps.reopenRules(repository)] as const,
+        ),
+      ),
+    );
+    const helpdesk = { name: providerName(sidebar.helpdesk), canReopen: this.deps.canReopen(sidebar.helpdesk) };
     return {
       helpdesk: sidebar.helpdesk,
       conversation: link.conversationId,
       conversationUrl: link.url,
-      links: links.map((view) => ({
-        ...view,
-        url: `${this.deps.githubUrl}/${view.owner}/${view.name}/issues/${view.number}`,
-        linkedAt: view.linkedAt.toISOString(),
-        reopen: {
-          ...view.reopen,
-          ...("closedAt" in view.reopen ? { closedAt: view.reopen.closedAt.toISOString() } : {}),
-        },
-      })),
-      ...(repositories && { repositories }),
+      links: links.map(({ repository, ...view }) => {
+        const outlook = reopenOutlook({ issueState: view.state, ...view.reopen }, rules.get(repository.id)!, helpdesk);
+        return {
+          ...view,
+          url: `${this.deps.githubUrl}/${view.owner}/${view.name}/issues/${view.number}`,
+          linkedAt: view.linkedAt.toISOString(),
+          reopen: {
+            state: outlook.state,
+            text: outlook.text,
+            ...("closedAt" in outlook ? { closedAt: outlook.closedAt.toISOString() } : {}),
+          },
+        };
+      }),
+      ...(createIn && { repositories: createIn }),
     };
   }
 

@@ -1,6 +1,7 @@
 import type { RecognisedLink } from "../domain/link.js";
 import { linkKey } from "../domain/mentions.js";
-import type { IssueRef } from "../domain/refs.js";
+import type { IssueRef, RepositoryRef } from "../domain/refs.js";
+import type { ReopenFacts } from "../domain/reopen-outlook.js";
 import type { Prisma } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { applySourceChange, type SourceKind, type SourceOutcome } from "./links.js";
@@ -15,15 +16,10 @@ export interface ConversationKey {
   conversationId: string;
 }
 
-/** Where a close left this conversation, or what a close would do. */
-export type ReopenView =
-  | { state: "on-close" }
-  | { state: "done" | "pending" | "running"; closedAt: Date }
-  | { state: "dead"; closedAt: Date; reason: string | null }
-  | { state: "none"; closedAt: Date; reason: string };
-
 /** One issue linked to the conversation, as the sidebar panel shows it. */
 export interface SidebarLinkView {
+  /** the issue's repository, whose `.github/closeloop.yml` says what a close reopens */
+  repository: RepositoryRef;
   owner: string;
   name: string;
   number: number;
@@ -39,7 +35,8 @@ export interface SidebarLinkView {
   /** carried only by helpdesk notes and the sidebar: unlinking here removes it */
   removable: boolean;
   linkedAt: Date;
-  reopen: ReopenView;
+  /** the issue's latest close and this conversation's reopen job of it (src/domain/reopen-outlook.ts reads them) */
+  reopen: Omit<ReopenFacts, "issueState">;
 }
 
 /** Issues the panel lists at most: a conversation linked to more is a data problem, not a panel to scroll. */
@@ -66,13 +63,13 @@ export async function readConversationLinks(prisma: Prisma, conversation: Conver
           title: true,
           state: true,
           stateReason: true,
-          repository: { select: { owner: true, name: true } },
+          repository: { select: { id: true, installationId: true, owner: true, name: true } },
           labels: { where: { present: true, kind: { not: null } }, select: { name: true, kind: true } },
           impact: { select: { reports30: true } },
           closes: {
             orderBy: { closedAt: "desc" },
             take: 1,
-            select: { id: true, closedAt: true, reopen: true, refusal: true },
+            select: { id: true, closedAt: true, reason: true, reopen: true, refusal: true },
           },
         },
       },
@@ -91,24 +88,9 @@ export async function readConversationLinks(prisma: Prisma, conversation: Conver
     const carried = [...new Set(link.sources.map((row) => row.source.kind))].sort();
     const close = issue.closes[0];
     const closed = issue.state === "closed";
-    let reopen: ReopenView = { state: "on-close" };
-    if (closed && close) {
-      const job = jobs.find((row) => row.closeId === close.id);
-      if (job) {
-        reopen =
-          job.state === "dead"
-            ? { state: "dead", closedAt: close.closedAt, reason: job.lastError }
-            : { state: job.state as "done" | "pending" | "running", closedAt: close.closedAt };
-      } else {
-        reopen = {
-          state: "none",
-          closedAt: close.closedAt,
-          reason:
-            close.refusal ?? (close.reopen ? "not linked when the issue closed" : "its close reason reopens nothing"),
-        };
-      }
-    }
+    const job = close && jobs.find((row) => row.closeId === close.id);
     return {
+      repository: issue.repository,
       owner: issue.repository.owner,
       name: issue.repository.name,
       number: issue.number,
@@ -121,7 +103,12 @@ export async function readConversationLinks(prisma: Prisma, conversation: Conver
       removable:
         carried.length > 0 && carried.every((kind) => (HELPDESK_SOURCE_KINDS as readonly string[]).includes(kind)),
       linkedAt: link.linkedAt,
-      reopen,
+      reopen: {
+        close: close
+          ? { closedAt: close.closedAt, reason: close.reason, reopen: close.reopen, refusal: close.refusal }
+          : null,
+        job: job ? { state: job.state, lastError: job.lastError } : null,
+      },
     };
   });
 }

@@ -394,7 +394,12 @@ describe.skipIf(!hasChromium)("the sidebar pages in headless Chromium (SQLite, s
     expect(zendesk.http.requestsTo("GET", /^\/api\/v2\/tickets\/9001\.json/).length).toBeGreaterThanOrEqual(3);
     const closed = page.locator("li.issue", { hasText: "Octo/App#5" });
     expect(await closed.locator(".state").textContent()).toBe("closed (completed)");
-    expect(await closed.locator(".reopen").textContent()).toMatch(/^Reopened this conversation when the issue closed/);
+    expect(await closed.locator(".reopen").textContent()).toMatch(
+      /^Reopened this conversation when the issue closed \(\d{4}-\d\d-\d\d\)\.$/,
+    );
+    expect(await page.locator("li.issue", { hasText: "Octo/App#2" }).locator(".reopen").textContent()).toBe(
+      "Closing this issue as completed or not planned will reopen this conversation, if whoever closes it has triage permission or more. Closing as duplicate will not.",
+    );
     const resized = await page.evaluate(() => (globalThis as any).zafCalls);
     expect(resized.at(-1)?.[0]).toBe("resize");
     await page.screenshot({ path: join(ARTIFACTS, "zendesk.png"), fullPage: true });

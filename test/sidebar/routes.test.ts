@@ -4,7 +4,9 @@ import type { Database } from "../../src/store/database.js";
 import { openDatabase } from "../../src/store/database.js";
 import { applySourceChange } from "../../src/store/links.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
-import { GITHUB_API, testProbot } from "../support/github.js";
+import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
+import { reopenRulesReader } from "../../src/sidebar/reopen-rules.js";
+import { GITHUB_API, nockConfig, testProbot } from "../support/github.js";
 import { startFakeFreshdesk, type FakeFreshdesk } from "../providers/freshdesk/fake-server.js";
 import { startFakeFront, type FakeFront } from "../providers/front/fake-server.js";
 import { startFakeZendesk, type FakeZendesk } from "../providers/zendesk/fake-server.js";
@@ -162,7 +164,11 @@ describe.each(ENGINES)("the sidebars' HTTP surface on %s", (engine) => {
           sources: ["sidebar"],
           removable: true,
           url: "https://github.com/Octo/App/issues/1",
-          reopen: { state: "on-close" },
+          // The routes' environment has no Help Scout API credentials: closeloop could not reopen it.
+          reopen: {
+            state: "never",
+            text: "Closing this issue will not reopen this conversation: closeloop has no Help Scout API credentials.",
+          },
         },
       ]);
 
@@ -341,6 +347,39 @@ describe.each(ENGINES)("the sidebars' HTTP surface on %s", (engine) => {
       );
     });
 
+    it("says whether closing each issue will reopen the ticket, from the repository's reopen.on and reopen.by", async () => {
+      const probot = testProbot();
+      const reading = sidebarHarness(database, env(), probot, {
+        reopenRules: reopenRulesReader(new RepoConfigCache(database.prisma, probot.log), {
+          app: () => probot.auth(),
+          installation: (id) => probot.auth(id),
+        }),
+      });
+      // One read of the repository's file for both of its issues linked to the ticket.
+      nockConfig("Octo", "App", "reopen:\n  on: [completed]\n  by: write\n");
+      const token = pageToken(
+        await (
+          await reading.app.request("/closeloop/sidebar/zendesk", {
+            method: "POST",
+            body: new URLSearchParams({ token: await zafToken(keys.privateKey) }),
+            headers: { "content-type": "application/x-www-form-urlencoded" },
+          })
+        ).text(),
+      )!;
+      const response = await reading.app.request("/closeloop/sidebar/api/links?helpdesk=zendesk&conversation=9001", {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const panel = (await response.json()) as { links: { number: number; reopen: unknown }[] };
+      const will = {
+        state: "on-close",
+        text: "Closing this issue as completed will reopen this conversation, if whoever closes it has write permission or more. Closing as not planned or duplicate will not.",
+      };
+      expect(panel.links).toEqual([
+        expect.objectContaining({ number: 3, reopen: will }),
+        expect.objectContaining({ number: 1, reopen: will }),
+      ]);
+    });
+
     it("refuses an issue of a repository the app is not installed on, saying so", async () => {
       const token = pageToken(await (await load(await zafToken(keys.privateKey))).text())!;
       nock(GITHUB_API).get("/repos/else/thing/installation").reply(404, { message: "Not Found" });
@@ -500,6 +539,9 @@ describe.each(ENGINES)("the sidebars' HTTP surface on %s", (engine) => {
 
       const picked = await submit("2001", "pick:Octo/App#1");
       expect(texts(picked, "muted")).toContain("Linked Octo/App#1");
+      expect(texts(picked, "muted")).toContain(
+        "Closing this issue will not reopen this conversation: closeloop has no Intercom API credentials.",
+      );
       expect(await links("2001")).toEqual([
         { provider: "intercom", account: "abc123", source: "sidebar", issue: { number: 1 } },
       ]);

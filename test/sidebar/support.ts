@@ -6,7 +6,7 @@ import { readSidebarRepositories, type SidebarRepositories } from "../../src/dom
 import { enabledProviders } from "../../src/providers/registry.js";
 import { conversationChecker } from "../../src/sidebar/conversation-check.js";
 import { enabledSidebars } from "../../src/sidebar/registry.js";
-import { sidebarApp } from "../../src/sidebar/routes.js";
+import { sidebarApp, type SidebarAppDeps } from "../../src/sidebar/routes.js";
 import { SidebarTokens } from "../../src/sidebar/tokens.js";
 import type { Database } from "../../src/store/database.js";
 
@@ -69,7 +69,7 @@ export function sidebarHarness(
   database: Database,
   env: Record<string, string>,
   probot: Probot,
-  options: { now?: () => Date; repositories?: string } = {},
+  options: { now?: () => Date; repositories?: string; reopenRules?: SidebarAppDeps["reopenRules"] } = {},
 ): SidebarHarness {
   const providers = enabledProviders(env);
   const tokens = new SidebarTokens("a-test-sidebar-key");
@@ -82,6 +82,9 @@ export function sidebarHarness(
     githubHost: "github.com",
     repositories,
     checkConversation: conversationChecker(providers),
+    // The defaults of .github/closeloop.yml, unless a test reads the repository's file (reopenRulesReader).
+    reopenRules: options.reopenRules ?? (async () => ({ on: ["completed", "not_planned"], by: "triage" })),
+    canReopen: (helpdesk) => providers.has(helpdesk),
     labelsWanted: () => void wakes++,
     log: { info: () => {}, warn: () => {} },
     sidebars: enabledSidebars(env, providers),
