@@ -7,6 +7,7 @@ import { refreshImpact } from "../src/store/impact.js";
 import { openMigratedDatabase } from "./bench-database.js";
 import { labelSweepSize, NOW, seed } from "./labels.js";
 import { startPostgres } from "./processes.js";
+import { benchSidebarLoad, P7_MS, type SidebarLoadFigures } from "./sidebar.js";
 
 // P6 (README Development): the dashboard's impact page over P4's seed (100,000 issues, 1,000,000 live links posted
 // over 30 days), timing rankIssues in this process, as the page's handler calls it: its server time without HTTP.
@@ -29,6 +30,14 @@ export interface ImpactFigures {
   queries: { name: string; p50Ms: number; p95Ms: number; total: number }[];
   /** issues counted again during the timed runs (their reports left a window as the clock moved) */
   recounted: number;
+  /** P7, timed on the same seed */
+  sidebar?: SidebarLoadFigures;
+}
+
+/** Which of the two sections share the seed: P6's pages (runs per query) and P7's sidebar loads (0: off). */
+export interface SeedSections {
+  p6: boolean;
+  p7Loads: number;
 }
 
 /** Seeds, counts every issue once, then times `runs` pages of each query, the clock moving one second per page. */
@@ -38,6 +47,7 @@ export async function benchImpact(
   issues: number,
   links: number,
   runs: number,
+  sections: SeedSections = { p6: true, p7Loads: 0 },
 ): Promise<ImpactFigures> {
   const seedStarted = performance.now();
   await seed(url, issues, links);
@@ -52,7 +62,7 @@ export async function benchImpact(
       SELECT "id", 'team: billing', 'team: billing', ${engine === "sqlite" ? "1" : "true"}, "createdAt", ${engine === "sqlite" ? "1" : "true"}, 'team' FROM "Issue" WHERE "id" % 10 = 0`);
     const seedSeconds = (performance.now() - seedStarted) / 1000;
     const coldStarted = performance.now();
-    await refreshImpact(prisma, NOW);
+    if (sections.p6) await refreshImpact(prisma, NOW);
     const coldSeconds = (performance.now() - coldStarted) / 1000;
     // As the seed analysed its tables (PostgreSQL's autovacuum does it in service).
     await prisma.$executeRawUnsafe(`ANALYZE "IssueImpact"`);
@@ -62,7 +72,7 @@ export async function benchImpact(
       where: { dueAt: { lte: new Date(clock + QUERIES.length * (runs + 5) * 1000) } },
     });
     const queries = [];
-    for (const { name, query } of QUERIES) {
+    for (const { name, query } of sections.p6 ? QUERIES : []) {
       const times: number[] = [];
       let total = 0;
       for (let run = 0; run < runs + 5; run++) {
@@ -75,7 +85,8 @@ export async function benchImpact(
       times.sort((a, b) => a - b);
       queries.push({ name, p50Ms: percentile(times, 0.5), p95Ms: percentile(times, 0.95), total });
     }
-    return { engine, seedSeconds, coldSeconds, queries, recounted: due };
+    const sidebar = sections.p7Loads > 0 ? await benchSidebarLoad(prisma, links, sections.p7Loads) : undefined;
+    return { engine, seedSeconds, coldSeconds, queries, recounted: due, ...(sidebar && { sidebar }) };
   } finally {
     await database.close();
   }
@@ -84,10 +95,14 @@ export async function benchImpact(
 const percentile = (sorted: readonly number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
 
-/** P6 on each engine of BENCH_LABEL_ENGINES (P4's sizes), printed with its target. */
-export async function runP6(newPostgresUrl?: () => Promise<string>): Promise<void> {
+/** P6 and P7 on each engine of BENCH_LABEL_ENGINES (P4's sizes, one seed for both), printed with their targets. */
+export async function runP6(
+  newPostgresUrl?: () => Promise<string>,
+  sections: { p6: boolean; p7: boolean } = { p6: true, p7: true },
+): Promise<void> {
   const { links, issues, engines } = labelSweepSize();
   const runs = Number(process.env.BENCH_P6_RUNS ?? 40);
+  const p7Loads = sections.p7 ? Number(process.env.BENCH_P7_LOADS ?? 200) : 0;
   const results: ImpactFigures[] = [];
   const postgres = engines.includes("postgresql") && !newPostgresUrl ? await startPostgres() : undefined;
   try {
@@ -96,11 +111,16 @@ export async function runP6(newPostgresUrl?: () => Promise<string>): Promise<voi
         engine === "sqlite"
           ? `file:${join(mkdtempSync(join(tmpdir(), "closeloop-bench-impact-")), "closeloop.db")}`
           : await (newPostgresUrl ?? postgres!.newDatabaseUrl)();
-      results.push(await benchImpact(engine, url, issues, links, runs));
+      results.push(await benchImpact(engine, url, issues, links, runs, { p6: sections.p6, p7Loads }));
     }
   } finally {
     await postgres?.stop();
   }
+  if (sections.p6) printP6(results, issues, links, runs);
+  if (sections.p7) printP7(results, issues, links, p7Loads);
+}
+
+function printP6(results: readonly ImpactFigures[], issues: number, links: number, runs: number): void {
   console.log(
     `\nP6 impact page: rankIssues over ${issues.toLocaleString("en")} issues and ${links.toLocaleString("en")} live links, ${runs} pages of 50 per query after 5 warm-up pages, the clock one second later each page (due counts recounted on the way)`,
   );
@@ -116,6 +136,18 @@ export async function runP6(newPostgresUrl?: () => Promise<string>): Promise<voi
         `${"".padEnd(12)} ${query.name.padEnd(42)} ${query.p50Ms.toFixed(1).padStart(8)} ${query.p95Ms.toFixed(1).padStart(8)} ${String(query.total).padStart(7)}  p95 ${(query.p95Ms / P6_MS).toFixed(2)}× of ≤ ${P6_MS} ms ${query.p95Ms <= P6_MS ? "MET" : "MISSED"}`,
       );
     }
+  }
+}
+
+function printP7(results: readonly ImpactFigures[], issues: number, links: number, loads: number): void {
+  console.log(
+    `\nP7 sidebar load (same seed as P6: ${issues.toLocaleString("en")} issues, ${links.toLocaleString("en")} live links): the Zendesk page (RS256 JWT verified, token minted) and the panel's links of one ticket, ${loads} loads after 10 warm-up ones, in process (server time, no sockets)`,
+  );
+  for (const { engine, sidebar } of results) {
+    if (!sidebar) continue;
+    console.log(
+      `${engine.padEnd(12)} p50 ${sidebar.p50Ms.toFixed(1)} ms, p95 ${sidebar.p95Ms.toFixed(1)} ms (${sidebar.linksShown} links shown)  p95 ${(sidebar.p95Ms / P7_MS).toFixed(2)}× of ≤ ${P7_MS} ms ${sidebar.p95Ms <= P7_MS ? "MET" : "MISSED"}`,
+    );
   }
 }
 

@@ -7,7 +7,7 @@ import { runLabelBurst } from "./label-burst.js";
 import { runP6 } from "./impact.js";
 import { runP8 } from "./replicas.js";
 
-// `npm run bench`: every target (P1–P6, README Development) that exists so far, as figures and ratios, in one run.
+// `npm run bench`: every target (P1–P8, README Development) that exists so far, as figures and ratios, in one run.
 // BENCH_ONLY=p2,p4 runs only the sections named (p4 and p5 are one section); all of them by default.
 const only = process.env.BENCH_ONLY?.toLowerCase()
   .split(",")
@@ -70,10 +70,11 @@ if (runs("p3")) {
 }
 if (runs("p3r")) await runP3r(Number(process.env.BENCH_P3R_SECONDS ?? 15));
 
-if (runs("p6")) {
+// P6 and P7 share one seed per engine (100,000 issues, 1,000,000 links).
+if (runs("p6", "p7")) {
   const postgres = await startPostgres();
   try {
-    await runP6(() => postgres.newDatabaseUrl());
+    await runP6(() => postgres.newDatabaseUrl(), { p6: runs("p6"), p7: runs("p7") });
   } finally {
     await postgres.stop();
   }
