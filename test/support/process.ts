@@ -1,6 +1,7 @@
 import { freePort } from "./ports.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac, generateKeyPairSync } from "node:crypto";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -46,14 +47,23 @@ export interface RunningApp {
  * Starts `node dist/server.js` as `npm start` does (after its build), and waits until it listens. `args` are node's
  * arguments when a test runs another documented command line (the compose file's).
  */
-export async function startApp(env: Record<string, string>, args = ["dist/server.js"]): Promise<RunningApp> {
+export async function startApp(
+  env: Record<string, string>,
+  args = ["dist/server.js"],
+  options: { cwd?: string; production?: boolean; command?: string } = {},
+): Promise<RunningApp> {
   // Probot reads PORT=0 as "use 3000", so the test picks a free port itself.
   const port = await freePort();
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
+  // `command`: another program than node (`npm` for `npm start`), run in a process group of its own so that `stop`
+  // interrupts all of it, as Ctrl-C in a terminal does.
+  const group = options.command !== undefined;
+  const child = spawn(options.command ?? process.execPath, args, {
+    // `cwd`: the folder it runs in (its .env and default database); production: false leaves NODE_ENV unset.
+    cwd: options.cwd ?? ROOT,
+    detached: group,
     env: {
       PATH: process.env.PATH ?? "",
-      NODE_ENV: "production",
+      ...(options.production !== false && { NODE_ENV: "production" }),
       LOG_FORMAT: "json",
       PORT: String(port),
       HOST: "127.0.0.1",
@@ -86,9 +96,11 @@ export async function startApp(env: Record<string, string>, args = ["dist/server
     output: () => output,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        // A process that a signal ended has no exit code, only its signal.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once("exit", () => resolve());
-        child.kill("SIGTERM");
+        if (group) process.kill(-child.pid!, "SIGINT");
+        else child.kill("SIGTERM");
       }),
   };
 }
@@ -97,10 +109,11 @@ export async function startApp(env: Record<string, string>, args = ["dist/server
 export function runCliProcess(
   args: string[],
   env: Record<string, string>,
+  cwd = ROOT,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/closeloop.js", ...args], {
-      cwd: ROOT,
+    const child = spawn(process.execPath, [join(ROOT, "bin/closeloop.js"), ...args], {
+      cwd,
       env: { PATH: process.env.PATH ?? "", ...env },
     });
     let stdout = "";
