@@ -38,6 +38,8 @@ export interface DashboardDeps {
 export interface Viewer {
   sessionId: string;
   login: string;
+  /** the person's GitHub account id: what their API tokens are tied to (logins can be renamed and taken) */
+  userId: bigint;
   admin: boolean;
   /** the CSRF token every POST of this session carries */
   csrf: string;
@@ -327,6 +329,7 @@ export function requireViewer(deps: DashboardDeps): MiddlewareHandler<DashboardE
     const viewer: Viewer = {
       sessionId: session.id,
       login: session.login,
+      userId: session.userId,
       admin: deps.admins.some((admin) => admin.toLowerCase() === session.login.toLowerCase()),
       csrf: deps.keys.csrfToken(session.id),
       readable,

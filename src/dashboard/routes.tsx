@@ -9,6 +9,9 @@ import { reviveEveryDead } from "../jobs/job-kinds.js";
 import type { StatusJson } from "../operations/status.js";
 import { ImpactQueryError, impactCsv, impactJson, parseImpactQuery, rankIssues, type ImpactQuery } from "./impact.js";
 import { requireViewer, signInRoutes, type DashboardDeps, type DashboardEnv, type Viewer } from "./auth.js";
+import { ApiTokenScopes, bearerToken, createApiToken, requireApiToken, revokeApiTokenForm } from "./api-tokens.js";
+import { listApiTokens } from "../store/api-tokens.js";
+import { ApiTokensSection } from "./views/api-tokens.js";
 import { ClosedPage } from "./views/closed.js";
 import { ImpactPageView } from "./views/impact.js";
 import { IssuePage } from "./views/issue.js";
@@ -53,7 +56,18 @@ export function dashboardApp(deps: DashboardAppDeps): Hono<DashboardEnv> {
 
   app.get("/style.css", (c) => c.body(STYLESHEET, 200, { "content-type": "text/css; charset=utf-8" }));
   app.route("/auth", signInRoutes(deps));
-  app.use("*", requireViewer(deps));
+  // A request with an API token is the token's (JSON and CSV only); any other needs a session.
+  const session = requireViewer(deps);
+  const apiToken = requireApiToken(deps);
+  const scopes = new ApiTokenScopes(deps);
+  app.use("*", (c, next) =>
+    bearerToken(c) !== null
+      ? apiToken(c, next)
+      : session(c, async () => {
+          await scopes.refresh(c.get("viewer"));
+          await next();
+        }),
+  );
 
   const notFound = (c: Context<DashboardEnv>) =>
     c.html(
@@ -142,12 +156,32 @@ export function dashboardApp(deps: DashboardAppDeps): Hono<DashboardEnv> {
     return c.html(<ClosedPage viewer={c.get("viewer")} closes={closes} days={CLOSED_DAYS} now={now()} />);
   });
 
+  const opsPage = async (c: Context<DashboardEnv>, notice: RetryNotice, status: 200 | 400 | 404 | 409 = 200) =>
+    c.html(
+      <OpsPage viewer={c.get("viewer")} status={await deps.readStatus()} notice={notice}>
+        <ApiTokensSection viewer={c.get("viewer")} tokens={await listApiTokens(deps.prisma)} />
+      </OpsPage>,
+      status,
+    );
+
   app.get("/ops", async (c) => {
     if (!c.get("viewer").admin) return notFound(c);
     const retried = c.req.query("retried");
     const notice: RetryNotice =
       retried !== undefined && /^\d{1,9}$/.test(retried) ? { retried: Number(retried) } : null;
-    return c.html(<OpsPage viewer={c.get("viewer")} status={await deps.readStatus()} notice={notice} />);
+    return opsPage(c, notice);
+  });
+
+  app.post("/ops/tokens", async (c) => {
+    if (!c.get("viewer").admin) return notFound(c);
+    const created = await createApiToken(c, deps);
+    return typeof created === "string" ? opsPage(c, { problem: created }, 400) : created;
+  });
+
+  app.post("/ops/tokens/revoke", async (c) => {
+    if (!c.get("viewer").admin) return notFound(c);
+    const revoked = await revokeApiTokenForm(c, deps);
+    return typeof revoked === "string" ? opsPage(c, { problem: revoked }, 404) : revoked;
   });
 
   app.post("/ops/retry", async (c) => {
@@ -159,17 +193,9 @@ export function dashboardApp(deps: DashboardAppDeps): Hono<DashboardEnv> {
     } else if (typeof job === "string" && /^[1-9]\d{0,9}$/.test(job)) {
       notice = await retryJobs(deps.prisma, { id: Number(job) }, now());
     } else {
-      return c.html(
-        <OpsPage
-          viewer={c.get("viewer")}
-          status={await deps.readStatus()}
-          notice={{ problem: 'job must be a job id or "dead"' }}
-        />,
-        400,
-      );
+      return opsPage(c, { problem: 'job must be a job id or "dead"' }, 400);
     }
-    if ("problem" in notice)
-      return c.html(<OpsPage viewer={c.get("viewer")} status={await deps.readStatus()} notice={notice} />, 409);
+    if ("problem" in notice) return opsPage(c, notice, 409);
     deps.log.info(
       `dashboard: ${c.get("viewer").login} retried ${job === "dead" ? "every dead job" : `job ${String(job)}`}: ${notice.retried} queued again`,
     );

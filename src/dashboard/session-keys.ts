@@ -27,6 +27,7 @@ interface KeySet {
 export class SessionKeys {
   readonly #current: KeySet;
   readonly #legacy: KeySet | null;
+  readonly #apiTokens: Buffer;
 
   constructor(key: SecretKey, legacySecret: string | null = null) {
     this.#current = {
@@ -35,6 +36,15 @@ export class SessionKeys {
       token: key.deriveKey("user-tokens"),
     };
     this.#legacy = legacySecret === null ? null : legacyKeySet(legacySecret);
+    this.#apiTokens = key.deriveKey("api-tokens");
+  }
+
+  /**
+   * How an API token is stored and looked up: its HMAC-SHA256 under a key of its own, so neither the table nor a guess
+   * checked against it offline reads anything. API tokens postdate the old key: only the current one hashes them.
+   */
+  apiTokenHash(token: string): string {
+    return createHmac("sha256", this.#apiTokens).update(token).digest("hex");
   }
 
   get cookieSecret(): string {

@@ -5,7 +5,14 @@ import { hkdfSync } from "node:crypto";
  * the purpose as its info), so a key that leaks through one use (a sidebar token's signature, say) says nothing of the
  * others, and adding a use never changes an existing one.
  */
-export const KEY_PURPOSES = ["sessions", "csrf", "user-tokens", "customer-hash", "sidebar-tokens"] as const;
+export const KEY_PURPOSES = [
+  "sessions",
+  "csrf",
+  "user-tokens",
+  "customer-hash",
+  "sidebar-tokens",
+  "api-tokens",
+] as const;
 export type KeyPurpose = (typeof KEY_PURPOSES)[number];
 
 /** The fewest random bytes CLOSELOOP_SECRET_KEY may carry: HMAC-SHA256 and AES-256 keys are 32 bytes. */

@@ -12,6 +12,7 @@ import { applySourceChange } from "../../src/store/links.js";
 import { readStatus } from "../../src/operations/status.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { oldCookieSecret, sealedWithOldKey } from "../support/legacy-session-keys.js";
+import { nockReadable } from "../support/dashboard-access.js";
 
 const API = "https://api.github.com";
 const WEB = "https://github.com";
@@ -89,22 +90,6 @@ async function rowCounts(database: Database): Promise<Record<string, number>> {
     counts[name] = Number(row!.n);
   }
   return counts;
-}
-
-function nockReadable(token: string, repositoryIds: readonly number[]) {
-  nock(API)
-    .get("/user/installations")
-    .query({ per_page: 100 })
-    .matchHeader("authorization", `token ${token}`)
-    .reply(200, { total_count: 1, installations: [{ id: 1 }] });
-  nock(API)
-    .get("/user/installations/1/repositories")
-    .query({ per_page: 100 })
-    .matchHeader("authorization", `token ${token}`)
-    .reply(200, {
-      total_count: repositoryIds.length,
-      repositories: repositoryIds.map((id) => ({ id, full_name: `x/${id}` })),
-    });
 }
 
 describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {

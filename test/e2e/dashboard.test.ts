@@ -174,7 +174,7 @@ describe.skipIf(!hasChromium)(
       );
     });
 
-    it("signs a rep in through GitHub, ranks, filters and sorts, opens an issue, downloads CSV, retries from operations, signs out", async () => {
+    it("signs a rep in through GitHub, ranks, filters and sorts, opens an issue, downloads CSV, retries from operations, makes an API token, signs out", async () => {
       // No script runs: the dashboard has none, and must work without.
       const context = await browser.newContext({ acceptDownloads: true, javaScriptEnabled: false });
       const page = await context.newPage();
@@ -273,6 +273,20 @@ describe.skipIf(!hasChromium)(
       );
       await shot(page, "6-ops-retried");
 
+      // A read-only API token for a script: made on the operations page, shown once, sent as a bearer token.
+      await page.getByLabel("New token's name").fill("weekly export");
+      await page.getByRole("button", { name: "Create API token" }).click();
+      await page.waitForURL(`${base}/closeloop/ops/tokens`);
+      const token = await page.getByLabel("API token").inputValue();
+      expect(token).toMatch(/^clt_[A-Za-z0-9_-]{43}$/);
+      await shot(page, "6-api-token");
+      const bearer = { authorization: `Bearer ${token}` };
+      const scripted = await fetch(`${base}/closeloop/api/issues?state=all`, { headers: bearer });
+      expect(
+        ((await scripted.json()) as { issues: { repository: string }[] }).issues.map((issue) => issue.repository),
+      ).toEqual(["acme/shop", "acme/shop"]);
+      expect((await fetch(`${base}/closeloop/ops`, { headers: bearer })).status).toBe(403);
+
       // Sign out: the session is gone for the browser and the API.
       await page.getByRole("button", { name: "Sign out" }).click();
       await page.waitForURL(`${base}/closeloop/auth/signed-out`);
@@ -280,7 +294,7 @@ describe.skipIf(!hasChromium)(
       await shot(page, "7-signed-out");
       expect((await page.request.get(`${base}/closeloop/api/issues`)).status()).toBe(401);
       await context.close();
-    });
+    }, 60_000);
 
     it("shows a person without access to the repositories nothing, and 404 for their issues and for operations", async () => {
       const context = await browser.newContext({ javaScriptEnabled: false });

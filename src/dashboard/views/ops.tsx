@@ -1,3 +1,4 @@
+import type { Child } from "hono/jsx";
 import type { StatusJson } from "../../operations/status.js";
 import { providerName } from "../../providers/registry.js";
 import { Layout, type HeaderViewer } from "./layout.js";
@@ -9,7 +10,7 @@ export type RetryNotice = { retried: number } | { problem: string } | null;
  * What `closeloop status` shows, as tables: every kind of background work by state (the job-kind registry), with one
  * button retrying the dead of every kind, and a retry button per dead reopen job.
  */
-export function OpsPage(props: { viewer: HeaderViewer; status: StatusJson; notice: RetryNotice }) {
+export function OpsPage(props: { viewer: HeaderViewer; status: StatusJson; notice: RetryNotice; children?: Child }) {
   const { status } = props;
   const iso = (at: string | null) => (at === null ? "—" : `${at.slice(0, 10)} ${at.slice(11, 19)} UTC`);
   return (
@@ -314,6 +315,7 @@ export function OpsPage(props: { viewer: HeaderViewer; status: StatusJson; notic
           </tbody>
         </table>
       )}
+      {props.children}
     </Layout>
   );
 }
