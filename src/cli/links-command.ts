@@ -5,6 +5,8 @@ import type { Output } from "./output.js";
 
 export const LINKS_USAGE = "closeloop links <owner>/<repo>#<number> | <issue URL> [--json]";
 
+const FROM_ADDRESS_BAR = "from an address-bar URL";
+
 /** The `--json` shape of `closeloop links` (README, CLI). */
 export interface LinkJson {
   provider: string;
@@ -12,6 +14,11 @@ export interface LinkJson {
   url: string;
   source: string;
   linkedAt: string;
+  /**
+   * the conversation id was converted from the number in the helpdesk's address bar (Front's /open/<number>), which
+   * Front does not officially support: worth checking that it is the right conversation
+   */
+  fromAddressBar: boolean;
 }
 
 /**
@@ -33,6 +40,7 @@ export async function linksCommand(
     url: link.url,
     source: link.source,
     linkedAt: link.linkedAt.toISOString(),
+    fromAddressBar: link.fromAddressBar,
   }));
   if (options.json) {
     out.json(rows);
@@ -50,8 +58,13 @@ export async function linksCommand(
       row.conversationId,
       row.source,
       row.linkedAt.replace("T", " ").replace(/\.\d+Z$/, "Z"),
-      row.url,
+      row.fromAddressBar ? `${row.url} (${FROM_ADDRESS_BAR})` : row.url,
     ]),
   );
+  if (rows.some((row) => row.fromAddressBar)) {
+    out.line(
+      `${FROM_ADDRESS_BAR}: the id was converted from the number in Front's address bar, which Front does not officially support; check it opens the right conversation, or paste the conversation's "Copy link" instead`,
+    );
+  }
   return 0;
 }

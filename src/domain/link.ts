@@ -12,6 +12,12 @@ export interface RecognisedLink {
   account: string;
   conversationId: string;
   url: string;
+  /**
+   * true when the id was converted from the number in the helpdesk's address bar (Front's `/open/<number>`, turned
+   * into `cnv_` + base 36), a conversion the helpdesk does not officially support: `closeloop links` says so, so a
+   * person can check the conversation before trusting the reopen. Absent when the URL carried the API id.
+   */
+  fromAddressBar?: true;
 }
 
 /** A URL on a helpdesk's host that looks like a conversation link but cannot be used; `url` is as it was written. */
@@ -21,7 +27,9 @@ export interface RejectedUrl {
   reason: string;
 }
 
-export type UrlMatch = { account: string; conversationId: string; url: string } | { reject: string } | null;
+/** `fromAddressBar`: the matcher rewrote the URL from an address-bar number into the API id (see RecognisedLink). */
+export type UrlMatch =
+  { account: string; conversationId: string; url: string; fromAddressBar?: true } | { reject: string } | null;
 
 export interface UrlMatcher {
   provider: ProviderId;

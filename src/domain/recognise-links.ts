@@ -71,7 +71,13 @@ export function recogniseUrl(written: string, matchers: readonly UrlMatcher[]): 
     }
     if (url.port !== "")
       return { provider, url: written, reason: `conversation links never carry a port: ${url.port}` };
-    return { provider, account: match.account, conversationId: match.conversationId, url: match.url };
+    const link: RecognisedLink = {
+      provider,
+      account: match.account,
+      conversationId: match.conversationId,
+      url: match.url,
+    };
+    return match.fromAddressBar ? { ...link, fromAddressBar: true } : link;
   }
   return null;
 }

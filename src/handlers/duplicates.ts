@@ -71,6 +71,7 @@ export async function carryLinksToCanonical(
           account: link.account,
           conversationId: link.conversationId,
           url: link.url,
+          ...(link.fromAddressBar && { fromAddressBar: true as const }),
         },
       ],
       maxLinks: config.links.max_per_issue,

@@ -227,6 +227,8 @@ export interface StoredLink {
   url: string;
   /** where the URL was first posted: body | comment | helpdesk, or duplicate (carried from a duplicate issue) */
   source: string;
+  /** the id was converted from an address-bar number (RecognisedLink.fromAddressBar) */
+  fromAddressBar: boolean;
   /** the sources carrying it now (none for a closed issue's link whose comment was deleted) */
   sources: { kind: string; key: string; postedAt: Date }[];
   linkedAt: Date;
@@ -250,6 +252,7 @@ export async function listIssueLinks(prisma: Prisma, fullName: string, number: n
     conversationId: link.conversationId,
     url: link.url,
     source: link.source,
+    fromAddressBar: link.fromAddressBar,
     linkedAt: link.linkedAt,
     sources: link.sources.map((row) => ({ kind: row.source.kind, key: row.source.key, postedAt: row.postedAt })),
   }));

@@ -45,7 +45,8 @@ export async function recordSourceVersions(
 }
 
 function storedLink(link: RecognisedLink): RecognisedLink {
-  return { provider: link.provider, account: link.account, conversationId: link.conversationId, url: link.url };
+  const stored = { provider: link.provider, account: link.account, conversationId: link.conversationId, url: link.url };
+  return link.fromAddressBar ? { ...stored, fromAddressBar: true } : stored;
 }
 
 /** A source row: its id and when the body or comment was created. */
@@ -116,9 +117,9 @@ async function insertMentions(
 ): Promise<void> {
   const values = mentions.map(
     ({ link, start, end }) =>
-      Sql.sql`(${issueId}, ${sourceId}, ${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${start}, ${end})`,
+      Sql.sql`(${issueId}, ${sourceId}, ${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${link.fromAddressBar === true}, ${start}, ${end})`,
   );
-  await tx.$executeRaw`INSERT INTO "Mention" ("issueId", "sourceId", "provider", "account", "conversationId", "url", "startAt", "endAt") VALUES ${Sql.join(values)}`;
+  await tx.$executeRaw`INSERT INTO "Mention" ("issueId", "sourceId", "provider", "account", "conversationId", "url", "fromAddressBar", "startAt", "endAt") VALUES ${Sql.join(values)}`;
 }
 
 export interface ReconcileOutcome {
@@ -186,11 +187,12 @@ export async function reconcileLinks(
       account: string;
       conversationId: string;
       url: string;
+      fromAddressBar: boolean | number | bigint;
       startAt: Date | string;
       endAt: Date | string | null;
     }[]
   >`
-    SELECT "m"."sourceId", "s"."kind", "m"."provider", "m"."account", "m"."conversationId", "m"."url", "m"."startAt", "m"."endAt"
+    SELECT "m"."sourceId", "s"."kind", "m"."provider", "m"."account", "m"."conversationId", "m"."url", "m"."fromAddressBar", "m"."startAt", "m"."endAt"
     FROM "Mention" "m" JOIN "Source" "s" ON "s"."id" = "m"."sourceId"
     WHERE "m"."issueId" = ${issueId} ${keysFilter(keys, `"m"`)} ORDER BY "m"."id"`;
   const linkRows = await tx.$queryRaw<LinkRow[]>`
@@ -256,6 +258,8 @@ export async function reconcileLinks(
       account: earliest.account,
       conversationId: earliest.conversationId,
       url: earliest.url,
+      // SQLite answers 0/1, PostgreSQL a boolean.
+      ...(Number(earliest.fromAddressBar) === 1 && { fromAddressBar: true as const }),
     };
     if (!existing) {
       created.push({ link, plan });

@@ -81,6 +81,7 @@ describe.each(ENGINES)("closeloop CLI on %s", (engine) => {
         url: "https://secure.helpscout.net/conversation/123456789/42/",
         source: "body",
         linkedAt: "2026-11-01T09:00:00.000Z",
+        fromAddressBar: false,
       },
       {
         provider: "freshdesk",
@@ -88,6 +89,7 @@ describe.each(ENGINES)("closeloop CLI on %s", (engine) => {
         url: "https://acme.freshdesk.com/a/tickets/77",
         source: "comment",
         linkedAt: "2026-11-02T09:00:00.000Z",
+        fromAddressBar: false,
       },
     ]);
     expect(Object.keys((io.json() as object[])[0]!)).toEqual([
@@ -96,6 +98,7 @@ describe.each(ENGINES)("closeloop CLI on %s", (engine) => {
       "url",
       "source",
       "linkedAt",
+      "fromAddressBar",
     ]);
   });
 

@@ -71,8 +71,27 @@ describe("recogniseLinks: one link per conversation", () => {
   ])("treats %s as one conversation", (_case, first, second) => {
     const { links } = recogniseLinks(`${first} and [again](${second})`, urlMatchers);
     expect(links).toHaveLength(1);
-    // Each shape on its own is recognised, as the same conversation.
-    expect(recogniseLinks(second, urlMatchers).links).toEqual(links);
+    // Each shape on its own is recognised, as the same conversation (an address-bar number says it was converted).
+    const { fromAddressBar: _, ...alone } = recogniseLinks(second, urlMatchers).links[0]!;
+    expect([alone]).toEqual(links);
+  });
+
+  it("says which links it made from an address-bar number", () => {
+    expect(
+      recogniseLinks(
+        "[here](https://app.frontapp.com/inboxes/teams/folders/123/unassigned/open/26322453318) https://app.frontapp.com/open/cnv_ab",
+        urlMatchers,
+      ).links,
+    ).toEqual([
+      {
+        provider: "front",
+        account: "",
+        conversationId: "cnv_c3bpiyu",
+        url: "https://app.frontapp.com/open/cnv_c3bpiyu",
+        fromAddressBar: true,
+      },
+      { provider: "front", account: "", conversationId: "cnv_ab", url: "https://app.frontapp.com/open/cnv_ab" },
+    ]);
   });
 
   it("keeps the canonical URL of the first shape seen", () => {

@@ -76,6 +76,7 @@ describe.each(ENGINES)("the real process on %s", (engine) => {
         url: "https://acme.zendesk.com/agent/tickets/4242",
         source: "comment",
         linkedAt: "2019-05-15T15:20:21.000Z",
+        fromAddressBar: false,
       },
       {
         provider: "front",
@@ -83,6 +84,7 @@ describe.each(ENGINES)("the real process on %s", (engine) => {
         url: "https://app.frontapp.com/open/cnv_55c8c149",
         source: "comment",
         linkedAt: "2019-05-15T15:20:21.000Z",
+        fromAddressBar: false,
       },
     ]);
     const human = await runCliProcess(["links", "codertocat/hello-world#1"], { DATABASE_URL: databaseUrl });

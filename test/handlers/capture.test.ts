@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { linksCommand } from "../../src/cli/links-command.js";
 import { listIssueLinks } from "../../src/store/links.js";
 import { startHarness, TEST_APP_ID, type Harness } from "../support/app.js";
 import { ENGINES } from "../support/databases.js";
 import { nockConfig, receive, webhookExample } from "../support/github.js";
 import { LINEAR_BOUND_MS } from "../support/linear-time.js";
+import { captureCli } from "../support/cli-output.js";
 
 const ZENDESK = "https://acme.zendesk.com/agent/tickets/4242";
 const INTERCOM = "https://app.intercom.com/a/inbox/abc123/inbox/shared/all/conversation/215468";
@@ -67,6 +69,7 @@ describe.each(ENGINES)("capturing conversation links on %s", (engine) => {
         conversationId: "4242",
         url: ZENDESK,
         source: "comment",
+        fromAddressBar: false,
         linkedAt: new Date("2026-11-20T10:00:00Z"),
         sources: [{ kind: "comment", key: "492700400", postedAt: new Date("2026-11-20T10:00:00Z") }],
       },
@@ -76,6 +79,7 @@ describe.each(ENGINES)("capturing conversation links on %s", (engine) => {
         conversationId: "215468",
         url: "https://app.intercom.com/a/inbox/abc123/inbox/conversation/215468",
         source: "comment",
+        fromAddressBar: false,
         linkedAt: new Date("2026-11-20T10:00:00Z"),
         sources: [{ kind: "comment", key: "492700400", postedAt: new Date("2026-11-20T10:00:00Z") }],
       },
@@ -85,6 +89,7 @@ describe.each(ENGINES)("capturing conversation links on %s", (engine) => {
         conversationId: "cnv_55c8c149",
         url: FRONT,
         source: "comment",
+        fromAddressBar: false,
         linkedAt: new Date("2026-11-20T10:00:00Z"),
         sources: [{ kind: "comment", key: "492700400", postedAt: new Date("2026-11-20T10:00:00Z") }],
       },
@@ -98,6 +103,30 @@ describe.each(ENGINES)("capturing conversation links on %s", (engine) => {
       fullName: "codertocat/hello-world",
       private: false,
     });
+  });
+
+  it("marks a Front link made from an address-bar URL, and closeloop links says so", async () => {
+    nockConfig("Codertocat", "Hello-World", null);
+    const addressBar = "https://app.frontapp.com/inboxes/teams/folders/123/unassigned/open/26322453318";
+    await receive(harness.probot, "issue_comment", comment("created", `Seen in ${addressBar} and ${FRONT}`));
+    expect((await links())?.map((link) => [link.conversationId, link.url, link.fromAddressBar])).toEqual([
+      ["cnv_c3bpiyu", "https://app.frontapp.com/open/cnv_c3bpiyu", true],
+      ["cnv_55c8c149", FRONT, false],
+    ]);
+    const database = () => Promise.resolve(harness.database);
+    const json = captureCli();
+    await linksCommand(database, [`${REPO}#1`], { json: true, githubHost: "github.com" }, json.out);
+    expect(json.json()).toMatchObject([
+      { conversationId: "cnv_c3bpiyu", fromAddressBar: true },
+      { conversationId: "cnv_55c8c149", fromAddressBar: false },
+    ]);
+    const human = captureCli();
+    await linksCommand(database, [`${REPO}#1`], { json: false, githubHost: "github.com" }, human.out);
+    expect(human.lines.slice(2)).toEqual([
+      "front|cnv_c3bpiyu|comment|2026-11-20 10:00:00Z|https://app.frontapp.com/open/cnv_c3bpiyu (from an address-bar URL)",
+      `front|cnv_55c8c149|comment|2026-11-20 10:00:00Z|${FRONT}`,
+      `from an address-bar URL: the id was converted from the number in Front's address bar, which Front does not officially support; check it opens the right conversation, or paste the conversation's "Copy link" instead`,
+    ]);
   });
 
   it("maps a merged conversation's old URL onto its survivor's link: one link, carried by both comments", async () => {

@@ -120,6 +120,7 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
         conversationId: "48213",
         url: "https://acme.zendesk.com/agent/tickets/48213",
         source: "helpdesk",
+        fromAddressBar: false,
         linkedAt: new Date("2026-11-23T09:00:00Z"),
         sources: [{ kind: "helpdesk", key: "zendesk:acme:48213", postedAt: new Date("2026-11-23T09:00:00Z") }],
       },

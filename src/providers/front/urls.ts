@@ -47,7 +47,12 @@ export const frontUrls: UrlMatcher = {
       const number = readUiNumber(last);
       if ("reject" in number) return number;
       const conversationId = `${CONVERSATION_PREFIX}${BigInt(number.id).toString(36)}`;
-      return { account: "", conversationId, url: `https://app.frontapp.com/open/${conversationId}` };
+      return {
+        account: "",
+        conversationId,
+        url: `https://app.frontapp.com/open/${conversationId}`,
+        fromAddressBar: true,
+      };
     }
     if (segments[0] === "open") {
       return { reject: `Front link does not point to a conversation (expected /open/cnv_…): ${shorten(last ?? "")}` };

@@ -12,17 +12,27 @@ describe("frontUrls", () => {
     ["https://app.frontapp.com/inboxes/shared/1234/open/cnv_00ab", "cnv_ab"],
     ["https://app.frontapp.com/open/cnv_55c8c149#message-msg_1", "cnv_55c8c149"],
     ["https://app.frontapp.com/inboxes/teammates/42/assigned/cnv_1z2x3y4z/messages", "cnv_1z2x3y4z"],
-    // The address bar's decimal number after /open/ is cnv_ + that number in base 36.
-    ["https://app.frontapp.com/inboxes/teams/folders/123/unassigned/open/26322453318", "cnv_c3bpiyu"],
-    ["https://app.frontapp.com/open/26322453318", "cnv_c3bpiyu"],
-    ["http://APP.frontapp.com/inboxes/shared/1234/open/26322453318/?view=1#msg", "cnv_c3bpiyu"],
-    ["https://app.frontapp.com/inboxes/teammates/42/assigned/open/35", "cnv_z"],
-    ["https://app.frontapp.com/inboxes/teammates/42/assigned/open/999999999999999", "cnv_9ugxnorjlr"],
   ])("matches %s", (written, conversationId) => {
     expect(match(written)).toEqual({
       account: "",
       conversationId,
       url: `https://app.frontapp.com/open/${conversationId}`,
+    });
+  });
+
+  // The address bar's decimal number after /open/ is cnv_ + that number in base 36; the match says it rewrote it.
+  it.each([
+    ["https://app.frontapp.com/inboxes/teams/folders/123/unassigned/open/26322453318", "cnv_c3bpiyu"],
+    ["https://app.frontapp.com/open/26322453318", "cnv_c3bpiyu"],
+    ["http://APP.frontapp.com/inboxes/shared/1234/open/26322453318/?view=1#msg", "cnv_c3bpiyu"],
+    ["https://app.frontapp.com/inboxes/teammates/42/assigned/open/35", "cnv_z"],
+    ["https://app.frontapp.com/inboxes/teammates/42/assigned/open/999999999999999", "cnv_9ugxnorjlr"],
+  ])("matches the address-bar URL %s, saying so", (written, conversationId) => {
+    expect(match(written)).toEqual({
+      account: "",
+      conversationId,
+      url: `https://app.frontapp.com/open/${conversationId}`,
+      fromAddressBar: true,
     });
   });
 
