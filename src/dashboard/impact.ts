@@ -11,8 +11,11 @@ import { readImpactDetails, readImpactRanking, refreshImpact } from "../store/im
  */
 
 export { IMPACT_WINDOWS };
-/** reports and customers: most first; last: latest report first; age: oldest issue (GitHub's created_at) first */
-export const IMPACT_SORTS = ["reports", "customers", "last", "age"] as const;
+/**
+ * reports and customers: most first; last: latest report first; age: oldest issue (GitHub's created_at) first;
+ * waiting: most customers still waiting for an agent's answer after a close reopened them first (docs/answers.md)
+ */
+export const IMPACT_SORTS = ["reports", "customers", "last", "age", "waiting"] as const;
 export const IMPACT_STATES = ["open", "closed", "all"] as const;
 export const IMPACT_DEFAULT_PER_PAGE = 50;
 export const IMPACT_MAX_PER_PAGE = 500;
@@ -171,6 +174,8 @@ export interface ImpactRow {
   teams: string[];
   /** the helpdesks of the issue's live links */
   helpdesks: ProviderId[];
+  /** customers still waiting for an agent's answer since a close of the issue reopened their conversation */
+  waiting: number;
   /** the oldest and newest report in the window */
   firstReportAt: Date | null;
   lastReportAt: Date | null;
@@ -213,7 +218,7 @@ export async function rankIssues(
   );
   const base = trimTrailingSlashes(githubUrl);
   const rows = ranked.map((row): ImpactRow => {
-    const detail = details.get(row.issueId) ?? { reports: [], helpdesks: [], labels: [] };
+    const detail = details.get(row.issueId) ?? { reports: [], helpdesks: [], labels: [], waiting: 0 };
     const dates = detail.reports.map((report) => report.at.getTime());
     return {
       repository: row.repository,
@@ -229,6 +234,7 @@ export async function rankIssues(
         .map((label) => label.name)
         .sort(),
       helpdesks: PROVIDERS.filter((provider) => detail.helpdesks.includes(provider)),
+      waiting: detail.waiting,
       firstReportAt: dates.length > 0 ? new Date(Math.min(...dates)) : null,
       lastReportAt: dates.length > 0 ? new Date(Math.max(...dates)) : null,
       openedAt: row.openedAt,
@@ -253,6 +259,7 @@ const CSV_COLUMNS = [
   "last_report_at",
   "opened_at",
   "per_day",
+  "waiting",
 ] as const;
 
 /**
@@ -277,6 +284,7 @@ export function impactCsv(rows: readonly ImpactRow[]): string {
       row.lastReportAt?.toISOString() ?? "",
       row.openedAt?.toISOString() ?? "",
       row.perDay.join(" "),
+      String(row.waiting),
     ];
     lines.push(cells.map(csvCell).join(","));
   }
@@ -303,6 +311,7 @@ export function impactJson(page: ImpactPage): unknown {
       frequency: row.frequency,
       teams: row.teams,
       helpdesks: row.helpdesks,
+      waiting: row.waiting,
       firstReportAt: row.firstReportAt?.toISOString() ?? null,
       lastReportAt: row.lastReportAt?.toISOString() ?? null,
       openedAt: row.openedAt?.toISOString() ?? null,

@@ -145,11 +145,20 @@ async function readLiveLinks(prisma: Prisma, issueIds: readonly number[]): Promi
   return byIssue;
 }
 
+/**
+ * The customers of an issue still waiting for an agent's answer since a close of it reopened their conversation
+ * (docs/answers.md): its closes by their index on the issue, then their watches by theirs.
+ */
+const waitingOf = (issue: string) =>
+  `(SELECT COUNT(*) FROM "IssueClose" c CROSS JOIN "AnswerWatch" w WHERE c."issueId" = ${issue} AND w."closeId" = c."id" AND w."outcome" IS NULL)`;
+
 const ORDER: Record<ImpactQuery["sort"], (days: ImpactWindow) => string> = {
   reports: (days) => `m."reports${days}" DESC, m."lastReportAt" DESC`,
   customers: (days) => `m."customers${days}" DESC, m."reports${days}" DESC, m."lastReportAt" DESC`,
   last: (days) => `m."lastReportAt" DESC, m."reports${days}" DESC`,
   age: (days) => `i."openedAt" IS NULL, i."openedAt" ASC, m."reports${days}" DESC`,
+  // Counted per issue matching the filters (no kept count to read in order): a full sort, asked for by this sort only.
+  waiting: (days) => `${waitingOf(`m."issueId"`)} DESC, m."reports${days}" DESC, m."lastReportAt" DESC`,
 };
 
 /**
@@ -227,16 +236,20 @@ export interface ImpactDetail {
   helpdesks: ProviderId[];
   /** its present labels that closeloop manages */
   labels: { name: string; kind: string }[];
+  /** customers still waiting for an agent's answer since a close reopened their conversation */
+  waiting: number;
 }
 
-/** The chart, helpdesks and labels of the ranked issues: two statements for the whole page. */
+/** The chart, helpdesks, labels and waiting customers of the ranked issues: three statements for the whole page. */
 export async function readImpactDetails(
   prisma: Prisma,
   issueIds: readonly number[],
   days: number,
   now: Date,
 ): Promise<Map<number, ImpactDetail>> {
-  const details = new Map<number, ImpactDetail>(issueIds.map((id) => [id, { reports: [], helpdesks: [], labels: [] }]));
+  const details = new Map<number, ImpactDetail>(
+    issueIds.map((id) => [id, { reports: [], helpdesks: [], labels: [], waiting: 0 }]),
+  );
   if (issueIds.length === 0) return details;
   const ids = Sql.join(issueIds.map((id) => Sql.sql`${id}`));
   const since = now.getTime() - days * DAY_MS;
@@ -253,5 +266,9 @@ export async function readImpactDetails(
   const labels = await prisma.$queryRaw<{ issueId: number; name: string; kind: string }[]>`
     SELECT x."issueId", x."name", x."kind" FROM "IssueLabel" x WHERE x."issueId" IN (${ids}) AND x."present" AND x."kind" IS NOT NULL`;
   for (const label of labels) details.get(Number(label.issueId))!.labels.push({ name: label.name, kind: label.kind });
+  const waiting = await prisma.$queryRaw<{ issueId: number; waiting: number | bigint }[]>`
+    SELECT c."issueId", COUNT(*) AS "waiting" FROM "IssueClose" c CROSS JOIN "AnswerWatch" w
+    WHERE c."issueId" IN (${ids}) AND w."closeId" = c."id" AND w."outcome" IS NULL GROUP BY c."issueId"`;
+  for (const row of waiting) details.get(Number(row.issueId))!.waiting = Number(row.waiting);
   return details;
 }

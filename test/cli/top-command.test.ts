@@ -117,6 +117,7 @@ describe.each(ENGINES)("closeloop top on %s", (engine) => {
           frequency: null,
           teams: ["team: billing"],
           helpdesks: ["zendesk"],
+          waiting: 0,
           firstReportAt: linkedAt.toISOString(),
           lastReportAt: linkedAt.toISOString(),
           openedAt: "2026-01-01T00:00:00.000Z",
@@ -166,7 +167,7 @@ describe.each(ENGINES)("closeloop top on %s", (engine) => {
     expect(io.lines).toEqual([]);
     const rows = io.text().split("\r\n");
     expect(rows[0]).toBe(
-      "repository,number,title,state,url,reports,customers,frequency,teams,helpdesks,first_report_at,last_report_at,opened_at,per_day",
+      "repository,number,title,state,url,reports,customers,frequency,teams,helpdesks,first_report_at,last_report_at,opened_at,per_day,waiting",
     );
     expect(rows.slice(1).map((row) => row.split(",").slice(0, 4).join(","))).toEqual([
       "Octo-Org/App,3,Issue 3,closed",

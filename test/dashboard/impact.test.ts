@@ -54,8 +54,8 @@ describe("parseImpactQuery", () => {
     [
       "sort=title",
       "sort",
-      "sort: must be one of reports, customers, last, age",
-      ["reports", "customers", "last", "age"],
+      "sort: must be one of reports, customers, last, age, waiting",
+      ["reports", "customers", "last", "age", "waiting"],
     ],
     ["state=merged", "state", "state: must be one of open, closed, all", ["open", "closed", "all"]],
     [
@@ -118,6 +118,7 @@ const row = (change: Partial<ImpactRow> = {}): ImpactRow => ({
   frequency: "reported: weekly",
   teams: ["team: billing", "team: web"],
   helpdesks: ["zendesk", "front"],
+  waiting: 2,
   firstReportAt: new Date("2026-12-30T10:00:00Z"),
   lastReportAt: new Date("2026-12-31T10:00:00Z"),
   openedAt: new Date("2026-11-01T00:00:00Z"),
@@ -127,11 +128,11 @@ const row = (change: Partial<ImpactRow> = {}): ImpactRow => ({
 
 describe("impactCsv", () => {
   const header =
-    "repository,number,title,state,url,reports,customers,frequency,teams,helpdesks,first_report_at,last_report_at,opened_at,per_day";
+    "repository,number,title,state,url,reports,customers,frequency,teams,helpdesks,first_report_at,last_report_at,opened_at,per_day,waiting";
 
   it("writes a header and one line per row", () => {
     expect(impactCsv([row()])).toBe(
-      `${header}\r\nocto/app,1,Checkout fails,open,https://github.com/octo/app/issues/1,3,2,reported: weekly,team: billing; team: web,zendesk; front,2026-12-30T10:00:00.000Z,2026-12-31T10:00:00.000Z,2026-11-01T00:00:00.000Z,0 1 2\r\n`,
+      `${header}\r\nocto/app,1,Checkout fails,open,https://github.com/octo/app/issues/1,3,2,reported: weekly,team: billing; team: web,zendesk; front,2026-12-30T10:00:00.000Z,2026-12-31T10:00:00.000Z,2026-11-01T00:00:00.000Z,0 1 2,2\r\n`,
     );
     expect(impactCsv([])).toBe(`${header}\r\n`);
   });
@@ -172,6 +173,7 @@ describe("impactJson", () => {
           frequency: "reported: weekly",
           teams: ["team: billing", "team: web"],
           helpdesks: ["zendesk", "front"],
+          waiting: 2,
           firstReportAt: "2026-12-30T10:00:00.000Z",
           lastReportAt: null,
           openedAt: "2026-11-01T00:00:00.000Z",
@@ -285,7 +287,55 @@ describe.each(ENGINES)("rankIssues on %s", (engine) => {
     await issue("other", 6, { title: "Closed one", openedAt: ago(200), state: "closed" });
     // secret#9: ten reports, in a repository outside the scope
     for (let n = 0; n < 10; n++) await report("secret", 9, 1);
+    // other#7: closed, one report, two customers still waiting since its close reopened them (one answered)
+    await report("other", 7, 2);
+    await issue("other", 7, { title: "Two still wait", state: "closed" });
+    await watched("other", 7, [null, null, "answered"]);
+    // other#6: one waits, one was closed without an answer; app#1 (open again) had a close that left one waiting
+    await watched("other", 6, [null, "closed"]);
+    await watched("app", 1, [null]);
   });
+
+  /** A close of the issue that reopened one conversation per outcome given, each watched for its answer. */
+  async function watched(
+    repository: keyof typeof REPOSITORIES,
+    number: number,
+    outcomes: ("answered" | "closed" | null)[],
+  ) {
+    const found = await database.prisma.issue.findFirstOrThrow({
+      where: { repositoryId: REPOSITORIES[repository].id, number },
+    });
+    const close = await database.prisma.issueClose.create({
+      data: { issueId: found.id, closedAt: ago(1), reason: "completed", note: "n", summary: false },
+    });
+    for (const outcome of outcomes) {
+      const id = `w${++conversation}`;
+      const job = await database.prisma.reopenJob.create({
+        data: {
+          closeId: close.id,
+          linkId: conversation,
+          provider: "zendesk",
+          account: "acme",
+          conversationId: id,
+          url: id,
+          state: "done",
+        },
+      });
+      await database.prisma.answerWatch.create({
+        data: {
+          reopenJobId: job.id,
+          closeId: close.id,
+          provider: "zendesk",
+          account: "acme",
+          conversationId: id,
+          url: id,
+          reopenedAt: ago(1),
+          outcome,
+          outcomeAt: outcome === null ? null : ago(0.5),
+        },
+      });
+    }
+  }
   afterAll(async () => {
     await database.close();
   });
@@ -328,6 +378,7 @@ describe.each(ENGINES)("rankIssues on %s", (engine) => {
       frequency: "reported: weekly",
       teams: ["Team: Billing"],
       helpdesks: ["front", "zendesk"],
+      waiting: 1,
       firstReportAt: ago(3),
       lastReportAt: ago(1),
       openedAt: ago(100),
@@ -348,9 +399,18 @@ describe.each(ENGINES)("rankIssues on %s", (engine) => {
     [{ sort: "customers" }, ["Octo/Other#5 3/3", "Octo/App#1 3/2", "Octo/App#3 1/0"]],
     [{ sort: "last" }, ["Octo/Other#5 3/3", "Octo/App#1 3/2", "Octo/App#3 1/0"]],
     [{ sort: "age", days: 90 }, ["Octo/App#1 3/2", "Octo/App#2 1/1", "Octo/App#3 1/0", "Octo/Other#5 3/3"]],
-    [{ state: "closed" }, ["Octo/Other#6 5/0"]],
-    [{ state: "all" }, ["Octo/Other#6 5/0", "Octo/Other#5 3/3", "Octo/App#1 3/2", "Octo/App#3 1/0"]],
-    [{ repository: "octo/OTHER", state: "all" }, ["Octo/Other#6 5/0", "Octo/Other#5 3/3"]],
+    [{ state: "closed" }, ["Octo/Other#6 5/0", "Octo/Other#7 1/0"]],
+    [
+      { state: "all" },
+      ["Octo/Other#6 5/0", "Octo/Other#5 3/3", "Octo/App#1 3/2", "Octo/Other#7 1/0", "Octo/App#3 1/0"],
+    ],
+    [{ repository: "octo/OTHER", state: "all" }, ["Octo/Other#6 5/0", "Octo/Other#5 3/3", "Octo/Other#7 1/0"]],
+    // most customers still waiting first (an answer or a close without one is no longer waiting), then reports
+    [{ state: "closed", sort: "waiting" }, ["Octo/Other#7 1/0", "Octo/Other#6 5/0"]],
+    [
+      { state: "all", sort: "waiting" },
+      ["Octo/Other#7 1/0", "Octo/Other#6 5/0", "Octo/App#1 3/2", "Octo/Other#5 3/3", "Octo/App#3 1/0"],
+    ],
     [{ team: "team: billing" }, ["Octo/App#1 3/2"]],
     [{ team: "team: web" }, []],
     [{ team: "reported: weekly" }, []],
@@ -363,6 +423,21 @@ describe.each(ENGINES)("rankIssues on %s", (engine) => {
   ] as const)("%j", async (change, rows) => {
     // every match fits on the page, so the total is the rows' count
     expect(await order({ ...change, perPage: 10 })).toEqual({ total: rows.length, rows });
+  });
+
+  it("counts each row's customers still waiting, on the page, its CSV and JSON", async () => {
+    const page = await rank({ state: "all", sort: "waiting", perPage: 10 });
+    expect(page.rows.map((r) => `${r.repository}#${r.number} ${r.waiting}`)).toEqual([
+      "Octo/Other#7 2",
+      "Octo/Other#6 1",
+      "Octo/App#1 1",
+      "Octo/Other#5 0",
+      "Octo/App#3 0",
+    ]);
+    expect(impactCsv(page.rows).split("\r\n")[1]!.split(",").at(-1)).toBe("2");
+    expect((impactJson(page) as { issues: { waiting: number }[] }).issues.map((issue) => issue.waiting)).toEqual([
+      2, 1, 1, 0, 0,
+    ]);
   });
 
   it("pages, with the total over all pages", async () => {

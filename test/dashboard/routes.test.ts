@@ -428,7 +428,7 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     nockReadable("ghu_bad", [10]);
     const page = await browser.request("/closeloop/?sort=title");
     expect(page.status).toBe(400);
-    expect(await page.text()).toContain("sort: must be one of reports, customers, last, age");
+    expect(await page.text()).toContain("sort: must be one of reports, customers, last, age, waiting");
     const api = await browser.request("/closeloop/api/issues?days=3");
     expect(api.status).toBe(400);
     expect(await api.json()).toEqual({

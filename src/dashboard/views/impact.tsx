@@ -17,6 +17,7 @@ const SORT_NAMES: Record<(typeof IMPACT_SORTS)[number], string> = {
   customers: "Customers",
   last: "Last report",
   age: "Age",
+  waiting: "Still waiting",
 };
 const STATE_NAMES: Record<(typeof IMPACT_STATES)[number], string> = { open: "Open", closed: "Closed", all: "All" };
 
@@ -34,6 +35,8 @@ export function ImpactPageView(props: {
   };
   const csv = impactQueryString(query);
   const pages = Math.max(1, Math.ceil(page.total / query.perPage));
+  // Customers wait only after a close reopened them: a column for views of closed issues, or sorted by it.
+  const waiting = query.state !== "open" || query.sort === "waiting";
   return (
     <Layout title="Impact" viewer={props.viewer} section="impact">
       <h1>Impact</h1>
@@ -120,6 +123,11 @@ export function ImpactPageView(props: {
               <th scope="col" class="num">
                 Customers
               </th>
+              {waiting && (
+                <th scope="col" class="num">
+                  Still waiting
+                </th>
+              )}
               <th scope="col">Labels</th>
               <th scope="col">Helpdesks</th>
               <th scope="col">First report</th>
@@ -145,6 +153,7 @@ export function ImpactPageView(props: {
                   </th>
                   <td class="num">{row.reports}</td>
                   <td class="num">{row.customers}</td>
+                  {waiting && <td class="num">{row.waiting}</td>}
                   <td>
                     {row.frequency && <Label name={row.frequency} color={labelColor(row.frequency)} />}
                     {row.teams.map((team) => (
