@@ -117,6 +117,8 @@ describe.skipIf(!hasChromium)("the sidebar pages in headless Chromium (SQLite, s
   });
   afterAll(async () => {
     await browser?.close();
+    // Chromium's keep-alive sockets would hold close() open until they time out.
+    server?.closeAllConnections();
     await new Promise((resolve) => server?.close(resolve));
     await Promise.all([database?.close(), zendesk?.close(), front?.close(), freshdesk?.close()]);
   });
