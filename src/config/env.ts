@@ -81,7 +81,7 @@ export const envSchema = z
     GH_ORG: optionalText.pipe(
       z.string().regex(GITHUB_LOGIN, "must be an organisation's login, as in github.com/<login>").optional(),
     ),
-    /** GitHub logins who may use the dashboard's operations page, comma-separated; compared ignoring case */
+    /** GitHub user ids and logins who may use the dashboard's operations page, comma-separated (src/domain/admins.ts) */
     CLOSELOOP_ADMINS: optionalText.pipe(
       z
         .string()
@@ -92,7 +92,11 @@ export const envSchema = z
             .filter((login) => login !== ""),
         )
         .pipe(
-          z.array(z.string().regex(/^[a-z\d](?:[a-z\d]|-(?=[a-z\d]))*$/i, "must be GitHub logins separated by commas")),
+          z.array(
+            z
+              .string()
+              .regex(/^@?[a-z\d](?:[a-z\d]|-(?=[a-z\d]))*$/i, "must be GitHub user ids or logins separated by commas"),
+          ),
         )
         .optional(),
     ),

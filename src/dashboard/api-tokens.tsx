@@ -8,6 +8,7 @@ import {
   revokeApiToken,
 } from "../store/api-tokens.js";
 import type { ReadableRepositories } from "./access.js";
+import { isAdmin } from "./admins.js";
 import type { DashboardDeps, DashboardEnv, Viewer } from "./auth.js";
 import { ApiTokenCreatedPage } from "./views/api-tokens.js";
 
@@ -42,13 +43,6 @@ function readsRanking(c: Context): boolean {
   return /^\/closeloop\/?$/.test(c.req.path) && c.req.query("format") !== undefined;
 }
 
-/** A token works while its creator is still one of CLOSELOOP_ADMINS (by id or login), as it needed to be to make it. */
-function creatorIsAdmin(admins: readonly string[], token: { createdBy: string; createdById: bigint }): boolean {
-  return admins.some(
-    (admin) => admin === String(token.createdById) || admin.toLowerCase() === token.createdBy.toLowerCase(),
-  );
-}
-
 /**
  * For a request with `Authorization: Bearer`: the viewer its token stands for, on the ranking's JSON and CSV only. A
  * malformed, unknown or revoked token, or one whose creator is no longer an admin, is 401 whatever the path; a good
@@ -62,7 +56,15 @@ export function requireApiToken(deps: DashboardDeps): MiddlewareHandler<Dashboar
     if (!TOKEN_SHAPE.test(token)) return refuse("malformed API token: expected clt_ and 43 characters");
     const found = await findLiveApiToken(deps.prisma, deps.keys.apiTokenHash(token));
     if (found === null) return refuse("unknown or revoked API token");
-    if (!creatorIsAdmin(deps.admins, found))
+    // A token works while its creator is still an admin (by id, or by a login pinned to their id), as when they made it.
+    if (
+      !(await isAdmin(
+        deps.prisma,
+        deps.admins,
+        { login: found.createdBy, userId: found.createdById },
+        deps.now?.() ?? new Date(),
+      ))
+    )
       return refuse("this API token's creator is no longer one of CLOSELOOP_ADMINS");
     if (!readsRanking(c))
       return c.json({ error: "an API token reads only GET /closeloop/api/issues and GET /closeloop/?format=csv" }, 403);

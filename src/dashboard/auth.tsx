@@ -6,6 +6,7 @@ import type { Logger } from "probot";
 import { githubStatus } from "../github/errors.js";
 import type { Prisma } from "../store/database.js";
 import { deleteSession, findSession, recordSession, resealSession } from "../store/dashboard-sessions.js";
+import { adminPin, isAdmin } from "./admins.js";
 import { QUIET, TokenRefused, type ReadableRepositories, type RepositoryAccess } from "./access.js";
 import { randomToken, tokenHash, type SessionKeys } from "./session-keys.js";
 import { codeChallenge, readSignIn, SIGN_IN_MS, startSignIn, writeSignIn } from "./sign-in.js";
@@ -26,7 +27,7 @@ export interface DashboardDeps {
   publicUrl: string;
   /** GitHub's REST API base (GHE_HOST aware); its web flow is at the same host without /api/v3 */
   apiUrl: string;
-  /** CLOSELOOP_ADMINS */
+  /** CLOSELOOP_ADMINS: user ids (digits) and logins (pinned to the first account that signs in with them) */
   admins: readonly string[];
   keys: SessionKeys;
   access: RepositoryAccess;
@@ -209,6 +210,11 @@ export function signInRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
       cookieOptions(deps, "/closeloop", expiresAt.getTime() - now().getTime()),
     );
     deps.log.info(`dashboard: ${user.login} signed in`);
+    const pinned = await adminPin(deps.prisma, deps.admins, { login: user.login, userId: BigInt(user.id) }, now());
+    if (pinned !== null && pinned !== BigInt(user.id))
+      deps.log.warn(
+        `dashboard: ${user.login} (GitHub user id ${user.id}) is not an admin: CLOSELOOP_ADMINS' login "${user.login}" is pinned to user id ${pinned}, the account that first signed in with it (renamed or recycled login); list the new account by its id to make it an admin`,
+      );
     return c.redirect(signIn.returnTo, 303);
   });
 
@@ -330,7 +336,7 @@ export function requireViewer(deps: DashboardDeps): MiddlewareHandler<DashboardE
       sessionId: session.id,
       login: session.login,
       userId: session.userId,
-      admin: deps.admins.some((admin) => admin.toLowerCase() === session.login.toLowerCase()),
+      admin: await isAdmin(deps.prisma, deps.admins, session, now),
       csrf: deps.keys.csrfToken(session.id),
       readable,
     };

@@ -100,7 +100,7 @@ describe("parseEnv", () => {
     ],
     [
       { CLOSELOOP_ADMINS: "octocat, not a login" },
-      'invalid environment: CLOSELOOP_ADMINS: must be GitHub logins separated by commas (got "octocat, not a login")',
+      'invalid environment: CLOSELOOP_ADMINS: must be GitHub user ids or logins separated by commas (got "octocat, not a login")',
     ],
   ])("rejects %o with one line naming the variable", (source, message) => {
     expect(() => parseEnv(source)).toThrow(message);
@@ -117,12 +117,12 @@ describe("parseEnv", () => {
       GITHUB_CLIENT_ID: "Iv1.abc",
       GITHUB_CLIENT_SECRET: "s3",
       CLOSELOOP_PUBLIC_URL: "https://cl.example.com/",
-      CLOSELOOP_ADMINS: " octocat,Hubot-2 ,",
+      CLOSELOOP_ADMINS: " octocat,Hubot-2 ,583231, @1234,",
     });
     expect([dashboardClient(on), publicUrl(on), on.CLOSELOOP_ADMINS]).toEqual([
       { clientId: "Iv1.abc", clientSecret: "s3" },
       "https://cl.example.com",
-      ["octocat", "Hubot-2"],
+      ["octocat", "Hubot-2", "583231", "@1234"],
     ]);
   });
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { RepositoryAccess } from "../../src/dashboard/access.js";
 import { SESSION_COOKIE, SIGN_IN_COOKIE } from "../../src/dashboard/auth.js";
 import { codeChallenge, readSignIn, type SignIn } from "../../src/dashboard/sign-in.js";
-import { dashboardApp } from "../../src/dashboard/routes.js";
+import { dashboardApp, type DashboardAppDeps } from "../../src/dashboard/routes.js";
 import { generateSignedCookie } from "hono/cookie";
 import { SessionKeys, tokenHash } from "../../src/dashboard/session-keys.js";
 import { SecretKey } from "../../src/domain/secret-key.js";
@@ -98,7 +98,7 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
   let wakes = 0;
   const secretKey = new SecretKey(Buffer.alloc(32, 7), "environment");
   const keys = new SessionKeys(secretKey);
-  const app = (publicUrl = "http://localhost:3000", sessionKeys = keys) =>
+  const app = (publicUrl = "http://localhost:3000", sessionKeys = keys, extra: Partial<DashboardAppDeps> = {}) =>
     dashboardApp({
       prisma: database.prisma,
       client: { clientId: "Iv1.client", clientSecret: "client-secret" },
@@ -112,11 +112,18 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
       now: () => clock,
       readStatus: async () => ({ ...(await readStatus(database, {})).status, sidebars: ["zendesk", "front"] }),
       reopenQueued: () => void wakes++,
+      ...extra,
     });
 
   /** Signs `login` in through the real flow (login → GitHub → callback) and returns the browser holding the session. */
-  async function signedIn(login: string, token: string, returnTo = "/closeloop/", id = 501): Promise<Browser> {
-    const browser = new Browser(app());
+  async function signedIn(
+    login: string,
+    token: string,
+    returnTo = "/closeloop/",
+    id = 501,
+    made = () => app(),
+  ): Promise<Browser> {
+    const browser = new Browser(made());
     const login302 = await browser.request(`/closeloop/auth/login?return=${encodeURIComponent(returnTo)}`);
     const state = new URL(login302.headers.get("location")!).searchParams.get("state")!;
     nockSignIn(login, token, signInOf(browser).verifier, id);
@@ -686,5 +693,73 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     const again = await admin.post("/closeloop/ops/retry", { _csrf: keys.csrfToken(session.id), job: "99999" });
     expect(again.status).toBe(409);
     expect(await again.text()).toContain("no job 99999");
+  });
+
+  it("takes CLOSELOOP_ADMINS by user id, pins a login to the first account, and refuses a later account with it", async () => {
+    const warnings: string[] = [];
+    const admins = ["9001", "Pinned-Login", "@4242"];
+    const made = () =>
+      app(undefined, keys, {
+        admins,
+        log: { info: () => {}, warn: (line: string) => void warnings.push(line), error: () => {} },
+      });
+    const opsStatus = async (browser: Browser, token: string) => {
+      nockReadable(token, [10]);
+      return (await browser.request("/closeloop/ops")).status;
+    };
+    // By id: whatever the login, and nothing is pinned.
+    expect(
+      await opsStatus(await signedIn("renamed-anything", "ghu_by_id", "/closeloop/", 9001, made), "ghu_by_id"),
+    ).toBe(200);
+    // By login: the first account pins it, and stays an admin.
+    expect(await opsStatus(await signedIn("pinned-login", "ghu_first", "/closeloop/", 7001, made), "ghu_first")).toBe(
+      200,
+    );
+    // `@4242` is the login "4242", not the id 4242.
+    expect(await opsStatus(await signedIn("4242", "ghu_digits", "/closeloop/", 7002, made), "ghu_digits")).toBe(200);
+    expect(await opsStatus(await signedIn("someone", "ghu_id_4242", "/closeloop/", 4242, made), "ghu_id_4242")).toBe(
+      404,
+    );
+    expect(
+      (
+        await database.prisma.adminLogin.findMany({
+          where: { login: { in: ["4242", "pinned-login", "renamed-anything"] } },
+          orderBy: { login: "asc" },
+        })
+      ).map((pin) => [pin.login, pin.userId]),
+    ).toEqual([
+      ["4242", 7002n],
+      ["pinned-login", 7001n],
+    ]);
+    expect(warnings).toEqual([]);
+
+    // A restart: a new process on the same database still knows the pin, and refuses another account with the login.
+    const reopened = await openDatabase(database.target);
+    try {
+      const afterRestart = () =>
+        dashboardApp({
+          prisma: reopened.prisma,
+          client: { clientId: "Iv1.client", clientSecret: "client-secret" },
+          publicUrl: "http://localhost:3000",
+          apiUrl: API,
+          githubUrl: WEB,
+          admins,
+          keys,
+          access: new RepositoryAccess(API),
+          log: { info: () => {}, warn: (line: string) => void warnings.push(line), error: () => {} },
+          now: () => clock,
+          readStatus: async () => ({ ...(await readStatus(reopened, {})).status, sidebars: [] }),
+          reopenQueued: () => {},
+        });
+      const impostor = await signedIn("Pinned-Login", "ghu_second", "/closeloop/", 7999, afterRestart);
+      expect(await opsStatus(impostor, "ghu_second")).toBe(404);
+      expect(warnings).toEqual([
+        'dashboard: Pinned-Login (GitHub user id 7999) is not an admin: CLOSELOOP_ADMINS\' login "Pinned-Login" is pinned to user id 7001, the account that first signed in with it (renamed or recycled login); list the new account by its id to make it an admin',
+      ]);
+      const original = await signedIn("pinned-login", "ghu_first_again", "/closeloop/", 7001, afterRestart);
+      expect(await opsStatus(original, "ghu_first_again")).toBe(200);
+    } finally {
+      await reopened.close();
+    }
   });
 });
