@@ -256,8 +256,3 @@ export function parseRepoConfig(raw: unknown): RepoConfig {
     issue.code === "unrecognized_keys" ? `unknown key ${issue.keys.map((k) => `"${k}"`).join(", ")}` : issue.message;
   throw new RepoConfigError(key, reason);
 }
-
-/** Fills a note's placeholders (a reopen note's or a link note's). */
-export function renderNote<K extends string>(template: string, values: Record<K, string>): string {
-  return template.replace(/\{([a-z]+)\}/g, (whole, name: string) => values[name as keyof typeof values] ?? whole);
-}

@@ -1,5 +1,3 @@
-import { renderNote } from "../config/repo-config.js";
-
 /** What a note may say about the issue: the placeholders of `reopen.note` and `notify.note`. */
 export interface IssueNoteValues {
   url: string;
@@ -17,6 +15,8 @@ export interface IssueNoteValues {
  * person's when the helpdesk sends it back (src/domain/own-notes.ts compares whole notes, URL included).
  */
 export function issueNote(template: string, values: IssueNoteValues): string {
-  const text = renderNote<string>(template, { ...values });
+  const fields: Record<string, string | undefined> = { ...values };
+  // A placeholder with no value (an unknown name, or {reason} in a link note) stays as written.
+  const text = template.replace(/\{([a-z]+)\}/g, (whole, name: string) => fields[name] ?? whole);
   return template.includes("{url}") ? text : `${text} (GitHub issue: ${values.url})`;
 }

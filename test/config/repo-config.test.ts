@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_CONFIG, parseRepoConfig, renderNote } from "../../src/config/repo-config.js";
+import { DEFAULT_CONFIG, parseRepoConfig } from "../../src/config/repo-config.js";
 
 describe("parseRepoConfig", () => {
   it("has the defaults README, Configuration shows", () => {
@@ -196,19 +196,5 @@ describe("reopen.remind_after", () => {
     [false, null],
   ])("reads %j as %j seconds", (value, seconds) => {
     expect(parseRepoConfig({ reopen: { remind_after: value } }).reopen.remind_after).toBe(seconds);
-  });
-});
-
-describe("renderNote", () => {
-  it("fills every placeholder", () => {
-    expect(
-      renderNote("{repository}#{number} ({title}) closed as {reason}: {url}", {
-        url: "https://github.com/o/r/issues/1",
-        reason: "completed",
-        repository: "o/r",
-        number: "1",
-        title: "Crash",
-      }),
-    ).toBe("o/r#1 (Crash) closed as completed: https://github.com/o/r/issues/1");
   });
 });

@@ -37,6 +37,18 @@ describe("the text of a note written into a conversation", () => {
       "octo-org/app#42 (GitHub issue: https://github.com/octo-org/app/issues/42)",
     ],
     [
+      "every placeholder filled",
+      "{repository}#{number} ({title}) closed as {reason}: {url}",
+      { reason: "completed" },
+      "octo-org/app#42 (Export fails) closed as completed: https://github.com/octo-org/app/issues/42",
+    ],
+    [
+      "a placeholder without a value (an unknown one, {reason} in a link note) stays as written",
+      "{unknown} {reason}: {url}",
+      {},
+      "{unknown} {reason}: https://github.com/octo-org/app/issues/42",
+    ],
+    [
       "a title that looks like a placeholder is not filled again",
       "{title}: {url}",
       { title: "{number}" },
