@@ -1,5 +1,5 @@
 import { githubHost, parseEnv } from "../config/env.js";
-import { DEFAULT_IMPACT_QUERY, IMPACT_SORTS, IMPACT_STATES } from "../dashboard/impact.js";
+import { DEFAULT_IMPACT_QUERY, IMPACT_SORTS, IMPACT_STATES } from "../domain/impact-query.js";
 import { JOB_STATES } from "../store/helpdesk-jobs.js";
 import { migrate } from "../store/migrations.js";
 import { backfillCommand, gitHubAppFromEnv } from "./backfill-command.js";

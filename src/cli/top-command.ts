@@ -1,14 +1,12 @@
+import { impactCsv, impactJson, rankIssues } from "../dashboard/impact.js";
 import {
   DEFAULT_IMPACT_QUERY,
   IMPACT_SORTS,
   IMPACT_STATES,
   ImpactQueryError,
-  impactCsv,
-  impactJson,
   parseImpactQuery,
-  rankIssues,
   type ImpactQuery,
-} from "../dashboard/impact.js";
+} from "../domain/impact-query.js";
 import type { Database } from "../store/database.js";
 import { UsageError } from "./arguments.js";
 import type { Output } from "./output.js";

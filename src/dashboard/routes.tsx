@@ -7,7 +7,8 @@ import { findIssueView, findRepositoryId, listRecentCloses } from "../store/dash
 import { retryJobs } from "../store/reopen-jobs.js";
 import { reviveEveryDead } from "../jobs/job-kinds.js";
 import type { StatusJson } from "../operations/status.js";
-import { ImpactQueryError, impactCsv, impactJson, parseImpactQuery, rankIssues, type ImpactQuery } from "./impact.js";
+import { ImpactQueryError, parseImpactQuery, type ImpactQuery } from "../domain/impact-query.js";
+import { impactCsv, impactJson, rankIssues } from "./impact.js";
 import { requireViewer, signInRoutes, type DashboardDeps, type DashboardEnv, type Viewer } from "./auth.js";
 import { ApiTokenScopes, bearerToken, createApiToken, requireApiToken, revokeApiTokenForm } from "./api-tokens.js";
 import { listApiTokens } from "../store/api-tokens.js";

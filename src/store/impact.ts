@@ -1,7 +1,7 @@
 import { DAY_MS, type Report } from "../domain/frequency.js";
 import type { ProviderId } from "../domain/link.js";
 import { labelKey } from "../domain/team-labels.js";
-import type { ImpactQuery, ImpactWindow, RepositoryScope } from "../dashboard/impact.js";
+import type { ImpactQuery, ImpactWindow, RepositoryScope } from "../domain/impact-query.js";
 import { IMPACT_WINDOWS, summariseImpact } from "../domain/impact.js";
 import type { Prisma } from "./database.js";
 import { idTable } from "./id-table.js";

@@ -1,111 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  DEFAULT_IMPACT_QUERY,
-  IMPACT_SORTS,
-  IMPACT_STATES,
-  IMPACT_WINDOWS,
-  ImpactQueryError,
-  impactCsv,
-  impactJson,
-  impactQueryString,
-  parseImpactQuery,
-  rankIssues,
-  type ImpactQuery,
-  type ImpactRow,
-} from "../../src/dashboard/impact.js";
-import { PROVIDERS, type ProviderId } from "../../src/domain/link.js";
+import { impactCsv, impactJson, rankIssues, type ImpactRow } from "../../src/dashboard/impact.js";
+import { DEFAULT_IMPACT_QUERY, type ImpactQuery } from "../../src/domain/impact-query.js";
+import type { ProviderId } from "../../src/domain/link.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { recordIssueClose, recordIssueReopen } from "../../src/store/issues.js";
 import { applySourceChange, transferIssue } from "../../src/store/links.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 
-const parse = (query: string) => parseImpactQuery(new URLSearchParams(query));
-
-describe("parseImpactQuery", () => {
-  it("gives the defaults for no parameters", () => {
-    expect(parse("")).toEqual({
-      days: 30,
-      sort: "reports",
-      state: "open",
-      repository: null,
-      team: null,
-      helpdesk: null,
-      label: null,
-      page: 1,
-      perPage: 50,
-    });
-  });
-
-  it.each([
-    ...IMPACT_WINDOWS.map((days) => [`days=${days}`, { days }] as const),
-    ...IMPACT_SORTS.map((sort) => [`sort=${sort}`, { sort }] as const),
-    ...IMPACT_STATES.map((state) => [`state=${state}`, { state }] as const),
-    ...PROVIDERS.map((helpdesk) => [`helpdesk=${helpdesk}`, { helpdesk }] as const),
-    ["repository=Octo-Org/App.js", { repository: "Octo-Org/App.js" }],
-    ["team=team%3A+billing", { team: "team: billing" }],
-    ["label=reported%3A+daily", { label: "reported: daily" }],
-    ["page=3&per_page=500", { page: 3, perPage: 500 }],
-  ] as const)("%s", (query, expected) => {
-    expect(parse(query)).toEqual({ ...DEFAULT_IMPACT_QUERY, ...expected });
-  });
-
-  it.each([
-    ["days=10", "days", "days: must be one of 7, 14, 30, 90", ["7", "14", "30", "90"]],
-    [
-      "sort=title",
-      "sort",
-      "sort: must be one of reports, customers, last, age, waiting",
-      ["reports", "customers", "last", "age", "waiting"],
-    ],
-    ["state=merged", "state", "state: must be one of open, closed, all", ["open", "closed", "all"]],
-    [
-      "helpdesk=olark",
-      "helpdesk",
-      "helpdesk: must be one of intercom, front, zendesk, helpscout, freshdesk",
-      [...PROVIDERS],
-    ],
-    ["repository=app", "repository", "repository: must be owner/name", undefined],
-    ["repository=a/b/c", "repository", "repository: must be owner/name", undefined],
-    ["team=", "team", "team: must be 1 to 200 characters", undefined],
-    [`label=${"x".repeat(201)}`, "label", "label: must be 1 to 200 characters", undefined],
-    ["page=0", "page", "page: must be a whole number from 1 to 1000000", undefined],
-    ["page=1.5", "page", "page: must be a whole number from 1 to 1000000", undefined],
-    ["per_page=501", "per_page", "per_page: must be a whole number from 1 to 500", undefined],
-    ["per_page=-1", "per_page", "per_page: must be a whole number from 1 to 500", undefined],
-    ["sort=reports&sort=age", "sort", "sort: given more than once", undefined],
-    [
-      "order=desc",
-      "order",
-      "order: unknown parameter; the parameters are days, sort, state, repository, team, helpdesk, label, page, per_page",
-      expect.any(Array),
-    ],
-  ] as const)("%s is an error naming %s", (query, parameter, message, allowed) => {
-    let error: unknown;
-    try {
-      parse(query);
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(ImpactQueryError);
-    expect(error).toMatchObject({ parameter, message, allowed });
-  });
-});
-
-describe("impactQueryString", () => {
-  it.each([
-    [{}, ""],
-    [{ days: 7, sort: "age", state: "all" }, "days=7&sort=age&state=all"],
-    [
-      { team: "team: billing", repository: "Octo/App", helpdesk: "front", label: "x&y" },
-      "repository=Octo%2FApp&team=team%3A+billing&helpdesk=front&label=x%26y",
-    ],
-    [{ page: 2, perPage: 100 }, "page=2&per_page=100"],
-  ] as const)("%j → %s", (change, expected) => {
-    const query: ImpactQuery = { ...DEFAULT_IMPACT_QUERY, ...change };
-    expect(impactQueryString(query)).toBe(expected);
-    expect(parse(expected)).toEqual(query);
-  });
-});
 
 const row = (change: Partial<ImpactRow> = {}): ImpactRow => ({
   repository: "octo/app",

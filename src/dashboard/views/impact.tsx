@@ -1,12 +1,7 @@
 import { PROVIDERS } from "../../domain/link.js";
-import {
-  IMPACT_SORTS,
-  IMPACT_STATES,
-  IMPACT_WINDOWS,
-  impactQueryString,
-  type ImpactPage,
-  type ImpactQuery,
-} from "../impact.js";
+import { IMPACT_SORTS, IMPACT_STATES, impactQueryString, type ImpactQuery } from "../../domain/impact-query.js";
+import { IMPACT_WINDOWS } from "../../domain/impact.js";
+import type { ImpactPage } from "../impact.js";
 import { ReportsChart } from "./chart.js";
 import { providerName } from "../../providers/registry.js";
 import { labelColor } from "./issue.js";
