@@ -3,7 +3,7 @@ import type { QueueSettings } from "../config/queues.js";
 import { customerHash } from "../domain/customer-hash.js";
 import type { IssueRef } from "../domain/refs.js";
 import type { Prisma } from "../store/database.js";
-import { recordMerge } from "../store/conversation-aliases.js";
+import { recordMerge } from "../store/merges.js";
 import {
   dropUnlinkedJob,
   readClaimedEnrichJobs,

@@ -11,7 +11,7 @@ import { REOPEN_JOBS } from "../store/helpdesk-jobs.js";
 import { updateLeased } from "../store/lease.js";
 import { inTransaction } from "../store/transactions.js";
 import type { Merged } from "../providers/provider.js";
-import { recordMerge } from "../store/conversation-aliases.js";
+import { recordMerge } from "../store/merges.js";
 import {
   followUpDone,
   jobDone,

@@ -22,7 +22,7 @@ export interface ConversationDetails {
 
 /**
  * A call reached another conversation than the one it named: the helpdesk merged that one into `mergedInto` and
- * redirected the call (Front, Help Scout). The caller records the survivor (src/store/conversation-aliases.ts).
+ * redirected the call (Front, Help Scout). The caller records the survivor (src/store/merges.ts).
  */
 export interface Merged {
   mergedInto: string;

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RecognisedLink } from "../../src/domain/link.js";
-import { recordMerge } from "../../src/store/conversation-aliases.js";
+import { recordMerge } from "../../src/store/merges.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
-import { applySourceChange } from "../../src/store/links.js";
+import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { closeWithLinks, issueRef } from "../support/reopen.js";
 
