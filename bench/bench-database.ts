@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { openDatabase, type Database } from "../src/store/database.js";
-import { parseDatabaseUrl } from "../src/store/database-url.js";
+import { parseDatabaseUrl } from "../src/config/database-url.js";
 import { migrate, readMigrationFiles } from "../src/store/migrations.js";
 
 /**

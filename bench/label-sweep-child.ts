@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { DEFAULT_CONFIG } from "../src/config/repo-config.js";
 import { sweepDueIssues } from "../src/labels/sweep.js";
-import { parseDatabaseUrl } from "../src/store/database-url.js";
+import { parseDatabaseUrl } from "../src/config/database-url.js";
 import { openSweepStore, type SweepStore } from "../src/store/label-sweep.js";
 
 // The P4/P5 sweep on its own (bench/labels.ts runs it as a child process, so the peak RSS is the sweep's alone):

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import pino from "pino";
 import { Probot } from "probot";
 import { closeloopApp } from "../src/app.js";
-import { RepoConfigCache } from "../src/config/repo-config-cache.js";
+import { RepoConfigCache } from "../src/github/repo-config-cache.js";
 import { CONFIG_PATH, DEFAULT_CONFIG } from "../src/config/repo-config.js";
 import { LabelSweepWorker } from "../src/jobs/label-sweep-worker.js";
 import { helpdeskLanes } from "../src/jobs/helpdesk-lanes.js";

@@ -10,7 +10,7 @@ import { LocalPaces } from "../src/jobs/pace-keeper.js";
 import { HelpdeskWorker } from "../src/jobs/helpdesk-worker.js";
 import { providers } from "../src/providers/registry.js";
 import { openDatabase, type Database } from "../src/store/database.js";
-import { parseDatabaseUrl } from "../src/store/database-url.js";
+import { parseDatabaseUrl } from "../src/config/database-url.js";
 import { migrate, readMigrationFiles } from "../src/store/migrations.js";
 import type { EnforcedLimit, FakeHelpdeskServer } from "../test/fakes/fake-helpdesk.js";
 import { conformanceCases } from "../test/providers/conformance-cases.js";

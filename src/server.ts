@@ -11,16 +11,11 @@ import {
   publicUrl,
   type Env,
 } from "./config/env.js";
-import { RepoConfigCache } from "./config/repo-config-cache.js";
+import { RepoConfigCache } from "./github/repo-config-cache.js";
 import { loadDotEnv } from "./config/dotenv.js";
 import { createLog } from "./log.js";
 import { healthRoutes } from "./http/health.js";
-import {
-  configuredWebhooks,
-  helpdeskWebhookRoutes,
-  HELPDESK_DELIVERY_PREFIX,
-  type ConfiguredWebhook,
-} from "./http/helpdesk-webhooks.js";
+import { helpdeskWebhookRoutes, HELPDESK_DELIVERY_PREFIX } from "./http/helpdesk-webhooks.js";
 import { onHelpdeskDelivery } from "./handlers/helpdesk-events.js";
 import { metricsRoute } from "./http/metrics-route.js";
 import { startServer } from "./http/probot-server.js";
@@ -37,7 +32,12 @@ import { ImpactWorker } from "./jobs/impact-worker.js";
 import { helpdeskLanes } from "./jobs/helpdesk-lanes.js";
 import { HelpdeskWorker } from "./jobs/helpdesk-worker.js";
 import { ProviderConfigError } from "./providers/provider-settings.js";
-import { enabledProviders, type EnabledProvider } from "./providers/registry.js";
+import {
+  configuredWebhooks,
+  enabledProviders,
+  type ConfiguredWebhook,
+  type EnabledProvider,
+} from "./providers/registry.js";
 import { urlMatchers } from "./providers/url-matchers.js";
 import type { ProviderId } from "./domain/link.js";
 import { openDatabase, type Database } from "./store/database.js";

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import pino from "pino";
 import { Probot } from "probot";
 import { z } from "zod";
-import { RepoConfigCache } from "../config/repo-config-cache.js";
+import { RepoConfigCache } from "../github/repo-config-cache.js";
 import { githubApiUrl, type Env } from "../config/env.js";
 import { QUEUES } from "../config/queues.js";
 import { githubStatus } from "../github/errors.js";

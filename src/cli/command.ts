@@ -1,6 +1,6 @@
 import type { ParseArgsConfig } from "node:util";
 import type { Database } from "../store/database.js";
-import type { DatabaseTarget } from "../store/database-url.js";
+import type { DatabaseTarget } from "../config/database-url.js";
 import type { Output } from "./output.js";
 
 /** A flag one command takes. `value` names a string option's argument in the usage (`--state <state>`). */

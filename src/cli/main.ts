@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { checkReadiness, DatabaseMissing, openDatabase, type Database } from "../store/database.js";
-import { DatabaseUrlError, parseDatabaseUrl } from "../store/database-url.js";
+import { DatabaseUrlError, parseDatabaseUrl } from "../config/database-url.js";
 import { MigrationError } from "../store/migrations.js";
 import { describeFlagError, readCommandFlags, UsageError } from "./arguments.js";
 import { EnvError } from "../config/env.js";

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { trimTrailingSlashes } from "../domain/trailing-slashes.js";
 import { z } from "zod";
 import { parseSecretKey } from "../domain/secret-key.js";
-import { DEFAULT_DATABASE_URL, parseDatabaseUrl, type DatabaseTarget } from "../store/database-url.js";
+import { DEFAULT_DATABASE_URL, parseDatabaseUrl, type DatabaseTarget } from "./database-url.js";
 
 /**
  * The process environment (README, Environment), validated once at start. GitHub App and Probot variables keep Probot's names;

@@ -2,6 +2,15 @@ export const PROVIDERS = ["intercom", "front", "zendesk", "helpscout", "freshdes
 export type ProviderId = (typeof PROVIDERS)[number];
 
 /**
+ * Where a link is carried: an issue body, a comment, a helpdesk note, an issue closed as a duplicate of this one, or a
+ * helpdesk's sidebar.
+ */
+export type SourceKind = "body" | "comment" | "helpdesk" | "duplicate" | "sidebar";
+
+/** The kinds of source a helpdesk makes: an agent's note naming the issue, and the sidebar. Only these unlink there. */
+export const HELPDESK_SOURCE_KINDS: readonly SourceKind[] = ["helpdesk", "sidebar"];
+
+/**
  * A conversation URL recognised in text. `account` identifies the helpdesk workspace when the URL carries it
  * (Intercom app id, Zendesk subdomain, Freshdesk domain, lower-cased), else "" (Front, Help Scout).
  * `url` is the canonical URL of the conversation: https, no query or fragment, one shape per provider, so the

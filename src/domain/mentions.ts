@@ -206,6 +206,17 @@ export type SourceEvent =
   | { action: "deleted"; version?: Date; at?: Date };
 
 /**
+ * Whether versions say anything a stored version does not. Most comments carry no conversation link; a version with
+ * none whose previous text had none either says nothing (the removal it follows was recorded by the version that
+ * made it). Deletes always do: a late "created" must not bring a deleted comment's links back.
+ */
+export function versionsMatter(versions: readonly SourceVersion[]): boolean {
+  return versions.some(
+    (version) => version.action === "deleted" || version.links.length > 0 || (version.previous?.length ?? 0) > 0,
+  );
+}
+
+/**
  * The versions one event shows. A delete's payload still has the last text (dated by the comment's `updated_at`),
  * and is dated by the latest time it shows: the issue's `updated_at` there is at least the time of any close
  * before the delete, so a close the delete followed is never taken for one after it. Without a time, the delete

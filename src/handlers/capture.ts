@@ -1,7 +1,8 @@
 import type { Context } from "probot";
 import { recogniseLinks } from "../domain/recognise-links.js";
 import type { SourceEvent } from "../domain/mentions.js";
-import { applySourceChange, type SourceKind } from "../store/links.js";
+import type { SourceKind } from "../domain/link.js";
+import { applySourceChange } from "./source-changes.js";
 import type { HandlerDeps } from "./deps.js";
 import { describeIssue } from "./payload-refs.js";
 import { payloadLabels } from "./labels.js";

@@ -1,6 +1,6 @@
 import type { Context } from "probot";
-import { readConfigAt } from "../config/read-config-at.js";
-import { describeConfigError } from "../config/repo-config-cache.js";
+import { readConfigAt } from "../github/read-config-at.js";
+import { describeConfigError } from "../github/repo-config-cache.js";
 import { CONFIG_PATH, parseRepoConfig, type RepoConfig } from "../config/repo-config.js";
 import { githubStatus } from "../github/errors.js";
 import { recordConfigError } from "../store/config-errors.js";

@@ -1,5 +1,5 @@
 import type { UrlMatcher } from "../domain/link.js";
-import type { RepoConfigCache } from "../config/repo-config-cache.js";
+import type { RepoConfigCache } from "../github/repo-config-cache.js";
 import type { Prisma } from "../store/database.js";
 import type { RepositoryPermissions } from "../github/permissions.js";
 

@@ -15,7 +15,7 @@ import { recordConversationDetails } from "../store/conversation-details.js";
 import { requestEnrichment } from "../store/enrich-jobs.js";
 import { ownNotes } from "../store/issues.js";
 import { findIssueTarget } from "../store/issue-targets.js";
-import { applySourceChange } from "../store/links.js";
+import { applySourceChange } from "./source-changes.js";
 import type { IssueRef } from "../domain/refs.js";
 
 /** What the helpdesk event handler needs; built once by the server (or a test). */

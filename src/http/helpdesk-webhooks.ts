@@ -1,13 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "probot";
 import type { ProviderId } from "../domain/link.js";
-import {
-  bodyHash,
-  type HelpdeskWebhook,
-  type WebhookRequest,
-  type WebhookSettings,
-} from "../providers/helpdesk-webhook.js";
-import { providers } from "../providers/registry.js";
+import { bodyHash, type WebhookRequest } from "../providers/helpdesk-webhook.js";
+import { providers, type ConfiguredWebhook } from "../providers/registry.js";
 import type { IncomingDelivery } from "../store/deliveries.js";
 import { webhooksReceived } from "../metrics.js";
 import { BUSY_RETRY_AFTER_SECONDS, isJsonContentType, readBody, type BodyBudget } from "./request-body.js";
@@ -27,22 +22,6 @@ export const HELPDESK_DELIVERY_PREFIX = "helpdesk.";
 
 /** Larger than any conversation event; a bigger body is refused before it is read whole. */
 const MAX_BODY_BYTES = 1024 * 1024;
-
-export interface ConfiguredWebhook {
-  webhook: HelpdeskWebhook<WebhookSettings>;
-  settings: WebhookSettings;
-}
-
-/** The helpdesks whose webhook secret is set. Throws ProviderConfigError (start-up stops) on a half-done set-up. */
-export function configuredWebhooks(env: Record<string, string | undefined>): Map<ProviderId, ConfiguredWebhook> {
-  const configured = new Map<ProviderId, ConfiguredWebhook>();
-  for (const [id, definition] of providers) {
-    const webhook = definition.webhook as HelpdeskWebhook<WebhookSettings>;
-    const settings = webhook.configure(env);
-    if (settings) configured.set(id, { webhook, settings });
-  }
-  return configured;
-}
 
 export function helpdeskWebhookRoutes(
   webhooks: ReadonlyMap<ProviderId, ConfiguredWebhook>,

@@ -1,6 +1,6 @@
 import type { Logger } from "probot";
 import { QUEUES } from "../config/queues.js";
-import type { Engine } from "../store/database-url.js";
+import type { Engine } from "../config/database-url.js";
 import type { Prisma } from "../store/database.js";
 import {
   CLAIMED_DELIVERY,

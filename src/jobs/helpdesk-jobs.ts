@@ -2,7 +2,7 @@ import type { Logger } from "probot";
 import type { QueueSettings } from "../config/queues.js";
 import type { ProviderId } from "../domain/link.js";
 import { DEFAULT_TIMEOUT_MS, HelpdeskError } from "../providers/helpdesk-http.js";
-import type { Engine } from "../store/database-url.js";
+import type { Engine } from "../config/database-url.js";
 import type { Prisma } from "../store/database.js";
 import { jobDead, jobRetried, ofProvider } from "../store/helpdesk-jobs.js";
 import type { LeasedTable } from "../store/lease.js";

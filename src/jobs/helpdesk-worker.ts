@@ -3,7 +3,7 @@ import { queueSettings } from "../config/queues.js";
 import { PROVIDERS, type ProviderId } from "../domain/link.js";
 import { NOT_CONFIGURED } from "../domain/failure-category.js";
 import { providers } from "../providers/registry.js";
-import type { Engine } from "../store/database-url.js";
+import type { Engine } from "../config/database-url.js";
 import type { Prisma } from "../store/database.js";
 import { killUnrunnableJobs, markSummaryDue } from "../store/reopen-jobs.js";
 import { answerJobs } from "./answer-job.js";

@@ -2,7 +2,7 @@ import PQueue from "p-queue";
 import { queueSettings, type QueueSettings } from "../config/queues.js";
 import { githubRateLimitWait } from "../github/errors.js";
 import { applyIssuesWithApp, type InstallationLabelDeps } from "../labels/installation-labels.js";
-import type { Engine } from "../store/database-url.js";
+import type { Engine } from "../config/database-url.js";
 import {
   markingsAbandoned,
   markingsApplied,

@@ -1,11 +1,11 @@
-import { installationConfigReader } from "../config/installation-config.js";
+import { installationConfigReader } from "../github/installation-config.js";
 import { DEFAULT_CONFIG } from "../config/repo-config.js";
 import type { FrequencyRules } from "../domain/frequency.js";
 import { sweepDuration } from "../metrics.js";
 import { githubRateLimitWait } from "../github/errors.js";
 import { applyLabelsWithApp, type InstallationLabelDeps } from "../labels/installation-labels.js";
 import { sweepDueIssues, type DecayedIssue, type SweepFigures } from "../labels/sweep.js";
-import type { DatabaseTarget } from "../store/database-url.js";
+import type { DatabaseTarget } from "../config/database-url.js";
 import { openSweepStore } from "../store/label-sweep.js";
 import type { RepositoryRef } from "../domain/refs.js";
 import { claimSweep, finishSweep, renewSweep, requestSweep } from "../store/sweep-schedule.js";

@@ -1,5 +1,5 @@
 import type { Logger } from "probot";
-import type { Engine } from "../store/database-url.js";
+import type { Engine } from "../config/database-url.js";
 import type { Prisma, Transaction } from "../store/database.js";
 import { Prisma as Sql } from "../store/generated/sqlite/client.js";
 import {

@@ -4,7 +4,7 @@ import type { QueueSettings } from "../config/queues.js";
 import { githubStatus } from "../github/errors.js";
 import { renderReopenSummary, showsDetails, summaryMarker } from "../domain/reopen-summary.js";
 import { providers } from "../providers/registry.js";
-import type { Engine } from "../store/database-url.js";
+import type { Engine } from "../config/database-url.js";
 import type { Prisma } from "../store/database.js";
 import {
   readDueSummaries,

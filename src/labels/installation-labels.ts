@@ -1,6 +1,6 @@
 import type { Logger, Probot } from "probot";
-import { installationConfigReader } from "../config/installation-config.js";
-import type { RepoConfigCache } from "../config/repo-config-cache.js";
+import { installationConfigReader } from "../github/installation-config.js";
+import type { RepoConfigCache } from "../github/repo-config-cache.js";
 import type { Prisma } from "../store/database.js";
 import { applyProjectField, applyProjectFields, type ProjectOutcome } from "../projects/apply-project-field.js";
 import { applyIssueLabels, type LabelOutcome, type PayloadLabels } from "./apply-labels.js";

@@ -1,7 +1,6 @@
 import { PROVIDERS } from "../domain/link.js";
-import { configuredWebhooks } from "../http/helpdesk-webhooks.js";
 import { countEveryKind, type KindCounts } from "../jobs/job-kinds.js";
-import { enabledProviders } from "../providers/registry.js";
+import { configuredWebhooks, enabledProviders } from "../providers/registry.js";
 import { backfillSummary } from "../store/backfills.js";
 import { checkReadiness, type Database } from "../store/database.js";
 import { listConfigErrors } from "../store/config-errors.js";

@@ -1,4 +1,5 @@
 import { PROVIDERS, type ProviderId } from "../domain/link.js";
+import type { HelpdeskWebhook, WebhookSettings } from "./helpdesk-webhook.js";
 import type { ProviderDefinition, StoredConversation } from "./provider.js";
 import { freshdeskProvider } from "./freshdesk/index.js";
 import { frontProvider } from "./front/index.js";
@@ -59,4 +60,20 @@ export function enabledProviders(env: Record<string, string | undefined>): Map<P
     if (settings !== null) enabled.set(id, { definition, settings });
   }
   return enabled;
+}
+
+export interface ConfiguredWebhook {
+  webhook: HelpdeskWebhook<WebhookSettings>;
+  settings: WebhookSettings;
+}
+
+/** The helpdesks whose webhook secret is set. Throws ProviderConfigError (start-up stops) on a half-done set-up. */
+export function configuredWebhooks(env: Record<string, string | undefined>): Map<ProviderId, ConfiguredWebhook> {
+  const configured = new Map<ProviderId, ConfiguredWebhook>();
+  for (const [id, definition] of providers) {
+    const webhook = definition.webhook as HelpdeskWebhook<WebhookSettings>;
+    const settings = webhook.configure(env);
+    if (settings) configured.set(id, { webhook, settings });
+  }
+  return configured;
 }

@@ -1,5 +1,5 @@
-import { installationConfigReader } from "../config/installation-config.js";
-import type { RepoConfigCache } from "../config/repo-config-cache.js";
+import { installationConfigReader } from "../github/installation-config.js";
+import type { RepoConfigCache } from "../github/repo-config-cache.js";
 import type { RepositoryRef } from "../domain/refs.js";
 import type { ReopenRules } from "../domain/reopen-outlook.js";
 import type { SidebarGithub } from "../github/sidebar-issues.js";

@@ -19,11 +19,10 @@ import {
 import { providerName, providers } from "../providers/registry.js";
 import type { Prisma } from "../store/database.js";
 import { findIssueTarget } from "../store/issue-targets.js";
+import { linkFromSidebar, unlinkFromHelpdesk } from "../handlers/sidebar-links.js";
 import {
-  linkFromSidebar,
   readConversationLinks,
   searchIssueTitles,
-  unlinkFromHelpdesk,
   listSidebarRepositories,
   type IssueHit,
   type SidebarLinkView,

@@ -1,4 +1,4 @@
-import type { Engine } from "./database-url.js";
+import type { Engine } from "../config/database-url.js";
 import type { Prisma } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import {

@@ -4,7 +4,7 @@ import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient as SqliteClient } from "./generated/sqlite/client.js";
 import { PrismaClient as PostgresClient } from "./generated/postgresql/client.js";
-import { parseDatabaseUrl, type DatabaseTarget, type Engine } from "./database-url.js";
+import { parseDatabaseUrl, type DatabaseTarget, type Engine } from "../config/database-url.js";
 import { HISTORY_QUERY, migrate, readMigrationFiles, toApplied, type HistoryRow } from "./migrations.js";
 import { planMigrations, type MigrationFile } from "./migration-plan.js";
 

@@ -1,6 +1,6 @@
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
-import type { DatabaseTarget } from "./database-url.js";
+import type { DatabaseTarget } from "../config/database-url.js";
 import type { IncomingDelivery } from "./deliveries.js";
 
 /**

@@ -1,7 +1,7 @@
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import type { Report } from "../domain/frequency.js";
-import type { DatabaseTarget } from "./database-url.js";
+import type { DatabaseTarget } from "../config/database-url.js";
 
 /** An issue whose labels are due for re-evaluation, with the reports (live links) they are computed from. */
 export interface DueIssue {

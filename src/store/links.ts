@@ -1,111 +1,40 @@
-import type { RecognisedLink } from "../domain/link.js";
-import { eventVersions, type SourceEvent } from "../domain/mentions.js";
 import type { Prisma, Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { purgeUnlinkedEnrichment } from "./enrich-jobs.js";
 import { impactDue } from "./impact.js";
-import { deriveMentions, reconcileLinks, recordSourceVersions, type ReconcileOutcome } from "./mentions.js";
-import { markLabelsWanted, type SeenLabels } from "./issue-markings.js";
-import { requestLinkNotes } from "./link-notes.js";
+import { deriveMentions, reconcileLinks, type StoredSource } from "./mentions.js";
 import { inTransaction } from "./transactions.js";
 import { ensureRepository, forgetRepositories } from "./repositories.js";
 import type { IssueRef } from "../domain/refs.js";
 
 /**
- * Where a link is carried: an issue body, a comment, a helpdesk note, an issue closed as a duplicate of this one, or a
- * helpdesk's sidebar.
+ * Whether the issue's `source` is stored already: a delete by an author no longer trusted changes only what was
+ * stored (src/handlers/source-changes.ts, knownOnly).
  */
-export type SourceKind = "body" | "comment" | "helpdesk" | "duplicate" | "sidebar";
-
-export interface SourceChange {
-  issue: IssueRef;
-  source: { kind: SourceKind; key: string };
-  event: SourceEvent;
-  /** the links the text carries (for a delete, its last text's, when the payload has it) */
-  links: readonly RecognisedLink[];
-  /** an edit's previous text's links (`changes.body.from`), when the event carries it */
-  previous?: readonly RecognisedLink[];
-  /** when the source was created */
-  createdAt: Date;
-  /** the issue's labels as the delivery's payload showed them, for the markings job this change may mark */
-  seenLabels?: SeenLabels | undefined;
-  /** `links.max_per_issue`: a conversation is not linked when the issue already has this many live links */
-  maxLinks?: number | undefined;
-  /** store the change only when the source is already stored (a delete by an author no longer trusted) */
-  knownOnly?: boolean | undefined;
-  /**
-   * the note (rendered from `notify.note`) for each conversation this change links to the issue for the first time,
-   * while the issue is open; absent for changes that must not notify (backfill, links made in the helpdesk,
-   * `notify.linked: false`)
-   */
-  linkNote?: string | undefined;
+export async function isSourceKnown(
+  tx: Transaction,
+  issue: IssueRef,
+  source: { kind: string; key: string },
+): Promise<boolean> {
+  const known = await tx.source.count({
+    where: { kind: source.kind, key: source.key, issue: { repositoryId: issue.repository.id, number: issue.number } },
+  });
+  return known > 0;
 }
 
-export interface SourceOutcome extends ReconcileOutcome {
-  /** link notes queued */
-  notesAdded: number;
-}
-
-const NOTHING: SourceOutcome = {
-  added: 0,
-  removed: 0,
-  changed: false,
-  jobsAdded: 0,
-  jobsCancelled: 0,
-  capped: 0,
-  linked: [],
-  notesAdded: 0,
-};
-
-/**
- * Stores a version of a source's text and brings the issue's links and reopen jobs in line with it, in one
- * transaction. Versions arriving in any order, or twice, end in the same state (docs/ordering.md).
- */
-export async function applySourceChange(prisma: Prisma, change: SourceChange): Promise<SourceOutcome> {
-  // Most comments carry no conversation link. A version with none whose previous text had none either says nothing
-  // a stored version does not (the removal it follows was recorded by the version that made it). Deletes are always
-  // recorded: a late "created" must not bring a deleted comment's links back.
-  const versions = eventVersions(change.event, change.links, change.previous, new Date());
-  const meaningful = versions.some(
-    (version) => version.action === "deleted" || version.links.length > 0 || (version.previous?.length ?? 0) > 0,
-  );
-  if (!meaningful) return NOTHING;
-  return inTransaction(
-    prisma,
-    async (tx) => {
-      if (change.knownOnly) {
-        const { repository, number } = change.issue;
-        const known = await tx.source.count({
-          where: { kind: change.source.kind, key: change.source.key, issue: { repositoryId: repository.id, number } },
-        });
-        if (known === 0) return NOTHING;
-      }
-      const issue = await ensureIssue(tx, change.issue);
-      const [source] = await tx.$queryRaw<{ id: number; createdAt: Date | string | null }[]>`
-      INSERT INTO "Source" ("issueId", "kind", "key", "createdAt") VALUES (${issue.id}, ${change.source.kind}, ${change.source.key}, ${change.createdAt})
-      ON CONFLICT ("issueId", "kind", "key") DO UPDATE SET "createdAt" =
-        CASE WHEN "Source"."createdAt" IS NULL OR excluded."createdAt" < "Source"."createdAt" THEN excluded."createdAt" ELSE "Source"."createdAt" END
-      RETURNING "id", "createdAt"`;
-      const touched = await recordSourceVersions(
-        tx,
-        issue.id,
-        { id: Number(source!.id), createdAt: source!.createdAt },
-        versions,
-      );
-      const outcome = await reconcileLinks(tx, issue.id, touched, { maxLinks: change.maxLinks });
-      // The labels follow the links: in this transaction, so a change never lacks its markings job.
-      if (outcome.changed) await markLabelsWanted(tx, [issue.id], new Date(), change.seenLabels);
-      // A link made on a closed issue (as the store or the payload has it) is no news to anyone: no note.
-      const open = issue.state !== "closed" && change.issue.state !== "closed";
-      const notesAdded =
-        change.linkNote !== undefined && open
-          ? await requestLinkNotes(tx, issue.id, outcome.linked, change.linkNote)
-          : 0;
-      return { ...outcome, notesAdded };
-    },
-    // A text that names only known sources writes no repository (it may create nothing at all).
-    { before: change.knownOnly ? undefined : () => ensureRepository(prisma, change.issue.repository) },
-  );
+/** The issue's row for a body, comment or helpdesk note, its creation time the earliest any version showed. */
+export async function recordSource(
+  tx: Transaction,
+  issueId: number,
+  source: { kind: string; key: string },
+  createdAt: Date,
+): Promise<StoredSource> {
+  const [row] = await tx.$queryRaw<{ id: number; createdAt: Date | string | null }[]>`
+    INSERT INTO "Source" ("issueId", "kind", "key", "createdAt") VALUES (${issueId}, ${source.kind}, ${source.key}, ${createdAt})
+    ON CONFLICT ("issueId", "kind", "key") DO UPDATE SET "createdAt" =
+      CASE WHEN "Source"."createdAt" IS NULL OR excluded."createdAt" < "Source"."createdAt" THEN excluded."createdAt" ELSE "Source"."createdAt" END
+    RETURNING "id", "createdAt"`;
+  return { id: Number(row!.id), createdAt: row!.createdAt };
 }
 
 /**

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
-import type { DatabaseTarget, Engine } from "./database-url.js";
+import type { DatabaseTarget, Engine } from "../config/database-url.js";
 import { MigrationError, planMigrations, type AppliedMigration, type MigrationFile } from "./migration-plan.js";
 
 export { MigrationError } from "./migration-plan.js";

@@ -1,13 +1,8 @@
-import type { RecognisedLink } from "../domain/link.js";
-import { linkKey } from "../domain/mentions.js";
+import { HELPDESK_SOURCE_KINDS, type RecognisedLink } from "../domain/link.js";
 import type { IssueRef, RepositoryRef } from "../domain/refs.js";
 import type { ReopenFacts } from "../domain/reopen-outlook.js";
 import type { Prisma } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
-import { applySourceChange, type SourceKind, type SourceOutcome } from "./links.js";
-
-/** The kinds of source a helpdesk makes: an agent's note naming the issue, and the sidebar. Only these unlink there. */
-export const HELPDESK_SOURCE_KINDS: readonly SourceKind[] = ["helpdesk", "sidebar"];
 
 /** A conversation, as a link names it. */
 export interface ConversationKey {
@@ -113,38 +108,18 @@ export async function readConversationLinks(prisma: Prisma, conversation: Conver
   });
 }
 
-/** A sidebar link: a helpdesk link whose source is the sidebar (one per conversation and issue), with no link note. */
-export async function linkFromSidebar(
-  prisma: Prisma,
-  issue: IssueRef,
-  link: RecognisedLink,
-  now: Date,
-): Promise<SourceOutcome> {
-  return applySourceChange(prisma, {
-    issue,
-    source: { kind: "sidebar", key: linkKey(link) },
-    event: { action: "created", version: now },
-    links: [link],
-    createdAt: now,
-  });
+/** A stored link as the sidebar's unlink sees it: its issue, and the kinds of source carrying it now. */
+export interface CarriedLink {
+  issue: IssueRef;
+  kinds: string[];
 }
 
-export type UnlinkOutcome =
-  | { unlinked: true }
-  | { unlinked: false; reason: "not linked" }
-  | { unlinked: false; reason: "from GitHub"; sources: string[] };
-
-/**
- * Removes the helpdesk's part of a link: the sidebar's source and the agent notes' source, each ended now. A link a
- * GitHub body or comment also carries is refused and left whole: that text is the source of truth, and removing only
- * the helpdesk's part would tell the rep it is gone when it is not.
- */
-export async function unlinkFromHelpdesk(
+/** The link between the issue and the conversation, with what carries it; null when there is none. */
+export async function readCarriedLink(
   prisma: Prisma,
   issue: { repositoryId: bigint; number: number },
   link: RecognisedLink,
-  now: Date,
-): Promise<UnlinkOutcome> {
+): Promise<CarriedLink | null> {
   const row = await prisma.link.findFirst({
     where: {
       provider: link.provider,
@@ -163,30 +138,16 @@ export async function unlinkFromHelpdesk(
       },
     },
   });
-  if (!row || row.sources.length === 0) return { unlinked: false, reason: "not linked" };
-  const kinds = [...new Set(row.sources.map((source) => source.source.kind))];
-  const github = kinds.filter((kind) => !(HELPDESK_SOURCE_KINDS as readonly string[]).includes(kind));
-  if (github.length > 0) return { unlinked: false, reason: "from GitHub", sources: github.sort() };
-  const ref: IssueRef = {
-    repository: row.issue.repository,
-    number: issue.number,
-    githubId: row.issue.githubId ?? 0n,
-    state: row.issue.state === "closed" ? "closed" : "open",
+  if (!row) return null;
+  return {
+    issue: {
+      repository: row.issue.repository,
+      number: issue.number,
+      githubId: row.issue.githubId ?? 0n,
+      state: row.issue.state === "closed" ? "closed" : "open",
+    },
+    kinds: [...new Set(row.sources.map((source) => source.source.kind))],
   };
-  // An edit to no link, not a delete: nothing follows a delete (docs/ordering.md), so a deleted source could never
-  // link this conversation to the issue again, from the sidebar or from a later agent note.
-  for (const kind of HELPDESK_SOURCE_KINDS) {
-    await applySourceChange(prisma, {
-      issue: ref,
-      source: { kind, key: linkKey(link) },
-      event: { action: "edited", version: now },
-      links: [],
-      previous: [link],
-      createdAt: now,
-      knownOnly: true,
-    });
-  }
-  return { unlinked: true };
 }
 
 /** One issue a search found among the stored titles. */

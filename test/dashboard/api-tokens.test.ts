@@ -8,7 +8,7 @@ import { SessionKeys, tokenHash } from "../../src/dashboard/session-keys.js";
 import { SecretKey } from "../../src/domain/secret-key.js";
 import { readStatus } from "../../src/operations/status.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
-import { applySourceChange } from "../../src/store/links.js";
+import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { nockReadable } from "../support/dashboard-access.js";
 import { ROOT } from "../support/process.js";

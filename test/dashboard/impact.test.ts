@@ -4,9 +4,9 @@ import { DEFAULT_IMPACT_QUERY, type ImpactQuery } from "../../src/domain/impact-
 import type { ProviderId } from "../../src/domain/link.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { recordIssueClose, recordIssueReopen } from "../../src/store/issues.js";
-import { applySourceChange, transferIssue } from "../../src/store/links.js";
+import { transferIssue } from "../../src/store/links.js";
+import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
-
 
 const row = (change: Partial<ImpactRow> = {}): ImpactRow => ({
   repository: "octo/app",

@@ -8,7 +8,7 @@ import { generateSignedCookie } from "hono/cookie";
 import { SessionKeys, tokenHash } from "../../src/dashboard/session-keys.js";
 import { SecretKey } from "../../src/domain/secret-key.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
-import { applySourceChange } from "../../src/store/links.js";
+import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { readStatus } from "../../src/operations/status.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { oldCookieSecret, sealedWithOldKey } from "../support/legacy-session-keys.js";

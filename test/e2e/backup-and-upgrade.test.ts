@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseDatabaseUrl } from "../../src/store/database-url.js";
+import { parseDatabaseUrl } from "../../src/config/database-url.js";
 import { FakeGitHub } from "../fakes/github-server.js";
 import { webhookExample } from "../support/github.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";

@@ -4,7 +4,7 @@ import type { Probot } from "probot";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { closeloopApp } from "../../src/app.js";
 import type { HandlerDeps } from "../../src/handlers/deps.js";
-import { applySourceChange } from "../../src/store/links.js";
+import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { listProjectErrors, recordProjectError } from "../../src/store/project-fields.js";
 import { startHarness, TEST_NOW, type Harness } from "../support/app.js";
 import { ENGINES } from "../support/databases.js";

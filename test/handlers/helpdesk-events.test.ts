@@ -1,6 +1,6 @@
 import nock from "nock";
 import pino from "pino";
-import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
+import { RepoConfigCache } from "../../src/github/repo-config-cache.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { recogniseLinks } from "../../src/domain/recognise-links.js";
 import { onHelpdeskDelivery, type HelpdeskEventDeps } from "../../src/handlers/helpdesk-events.js";
@@ -10,7 +10,8 @@ import type { HelpdeskEvent } from "../../src/providers/helpdesk-webhook.js";
 import { noteAsHtml } from "../../src/providers/note-html.js";
 import { urlMatchers } from "../../src/providers/url-matchers.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
-import { applySourceChange, listIssueLinks } from "../../src/store/links.js";
+import { listIssueLinks } from "../../src/store/links.js";
+import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { GITHUB_API, nockConfig, testProbot } from "../support/github.js";
 import { parseWebhook, webhookFixture } from "../support/helpdesk-webhooks.js";

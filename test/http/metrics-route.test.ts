@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import pino from "pino";
-import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
+import { RepoConfigCache } from "../../src/github/repo-config-cache.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BodyBudget } from "../../src/http/request-body.js";
 import { onHelpdeskDelivery } from "../../src/handlers/helpdesk-events.js";
-import { configuredWebhooks, helpdeskWebhookRoutes } from "../../src/http/helpdesk-webhooks.js";
+import { helpdeskWebhookRoutes } from "../../src/http/helpdesk-webhooks.js";
+import { configuredWebhooks } from "../../src/providers/registry.js";
 import { metricsRoute } from "../../src/http/metrics-route.js";
 import { providers } from "../../src/providers/registry.js";
 import { openDatabase, type Database } from "../../src/store/database.js";

@@ -1,7 +1,7 @@
 import nock from "nock";
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
+import { RepoConfigCache } from "../../src/github/repo-config-cache.js";
 import { BackfillWorker } from "../../src/jobs/backfill-worker.js";
 import { runBackfill, type BackfillDeps } from "../../src/jobs/backfill.js";
 import { urlMatchers } from "../../src/providers/url-matchers.js";

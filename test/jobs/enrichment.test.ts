@@ -9,7 +9,8 @@ import { enrichmentJobs } from "../../src/jobs/enrichment-job.js";
 import { LeaseHolder } from "../../src/jobs/lease-holder.js";
 import { enrichmentBacklog, readClaimedEnrichJobs, recordEnrichment } from "../../src/store/enrich-jobs.js";
 import { ENRICH_JOBS, ofProvider } from "../../src/store/helpdesk-jobs.js";
-import { applySourceChange, purgeRepositories } from "../../src/store/links.js";
+import { purgeRepositories } from "../../src/store/links.js";
+import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { testProbot } from "../support/github.js";
 import {

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ImpactWorker } from "../../src/jobs/impact-worker.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { refreshImpact } from "../../src/store/impact.js";
-import { applySourceChange } from "../../src/store/links.js";
+import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { waitFor } from "../support/wait.js";
 

@@ -1,10 +1,10 @@
 import nock from "nock";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
+import { RepoConfigCache } from "../../src/github/repo-config-cache.js";
 import { LabelSweepWorker, type LabelSweepOptions } from "../../src/jobs/label-sweep-worker.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
-import { applySourceChange } from "../../src/store/links.js";
+import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { claimSweep, finishSweep, readSweep, requestSweep } from "../../src/store/sweep-schedule.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { GITHUB_API, nockConfig, testProbot } from "../support/github.js";

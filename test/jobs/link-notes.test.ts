@@ -4,7 +4,7 @@ import type { HelpdeskWorkerOptions } from "../../src/jobs/helpdesk-worker.js";
 import { LINK_NOTES, ofProvider } from "../../src/store/helpdesk-jobs.js";
 import { claimLeases, reviveDead } from "../../src/store/lease.js";
 import { linkNoteBacklog } from "../../src/store/link-notes.js";
-import { applySourceChange } from "../../src/store/links.js";
+import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { recordIssueClose } from "../../src/store/issues.js";
 import { ENGINES } from "../support/databases.js";
 import {

@@ -4,7 +4,7 @@ import { sweepDueIssues, type DecayedIssue } from "../../src/labels/sweep.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { openSweepStore, type SweepStore } from "../../src/store/label-sweep.js";
 import { markLabelsDue } from "../../src/store/labels.js";
-import { applySourceChange } from "../../src/store/links.js";
+import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 
 const DAY = 86_400_000;

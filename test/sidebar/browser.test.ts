@@ -10,7 +10,7 @@ import { sidebarHandler } from "../../src/sidebar/routes.js";
 import type { Database } from "../../src/store/database.js";
 import { openDatabase } from "../../src/store/database.js";
 import { recordIssueClose } from "../../src/store/issues.js";
-import { applySourceChange } from "../../src/store/links.js";
+import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { startFakeFreshdesk, type FakeFreshdesk } from "../providers/freshdesk/fake-server.js";
 import { startFakeFront, type FakeFront } from "../providers/front/fake-server.js";
 import { startFakeZendesk, type FakeZendesk } from "../providers/zendesk/fake-server.js";

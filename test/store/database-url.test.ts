@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from "vitest";
 import { readStatus } from "../../src/operations/status.js";
 import { DatabaseMissing, openDatabase } from "../../src/store/database.js";
-import { parseDatabaseUrl } from "../../src/store/database-url.js";
+import { parseDatabaseUrl } from "../../src/config/database-url.js";
 import { freshDatabaseUrl } from "../support/databases.js";
 
 describe("how a DATABASE_URL is shown", () => {

@@ -10,7 +10,7 @@ import {
   recordLabelEvent,
   type LabelEvent,
 } from "../../src/store/labels.js";
-import { applySourceChange } from "../../src/store/links.js";
+import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 
 const repository = { id: 10n, installationId: 1n, owner: "Octo-Org", name: "App" };

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
-import { parseDatabaseUrl, type DatabaseTarget } from "../../src/store/database-url.js";
+import { parseDatabaseUrl, type DatabaseTarget } from "../../src/config/database-url.js";
 import { migrate, migrationStatus, readMigrationFiles, MigrationError } from "../../src/store/migrations.js";
 import { checkReadiness, openDatabase } from "../../src/store/database.js";
 import { recordIssueClose } from "../../src/store/issues.js";
-import { applySourceChange } from "../../src/store/links.js";
+import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { claimEnrichJobs } from "../support/reopen.js";
 

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RecognisedLink } from "../../src/domain/link.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { recordIssueClose } from "../../src/store/issues.js";
-import { applySourceChange } from "../../src/store/links.js";
+import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { issueRef } from "../support/reopen.js";
 

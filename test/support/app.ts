@@ -2,12 +2,12 @@ import pino from "pino";
 import type { Logger, Probot } from "probot";
 import { IssueMarkingsWorker } from "../../src/jobs/issue-markings-worker.js";
 import { closeloopApp } from "../../src/app.js";
-import { RepoConfigCache } from "../../src/config/repo-config-cache.js";
+import { RepoConfigCache } from "../../src/github/repo-config-cache.js";
 import type { HandlerDeps } from "../../src/handlers/deps.js";
 import { RepositoryPermissions } from "../../src/github/permissions.js";
 import { urlMatchers } from "../../src/providers/url-matchers.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
-import type { Engine } from "../../src/store/database-url.js";
+import type { Engine } from "../../src/config/database-url.js";
 import { freshDatabaseUrl } from "./databases.js";
 import { testProbot } from "./github.js";
 

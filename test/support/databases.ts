@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { inject } from "vitest";
-import type { Engine } from "../../src/store/database-url.js";
+import type { Engine } from "../../src/config/database-url.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -1,5 +1,5 @@
 import type { Database } from "../../src/store/database.js";
-import { applySourceChange } from "../../src/store/links.js";
+import { applySourceChange } from "../../src/handlers/source-changes.js";
 import type { FakeIntercom } from "../providers/intercom/fake-server.js";
 import { webhookExample } from "./github.js";
 import { postGithubWebhook, TEST_PRIVATE_KEY, type RunningApp } from "./process.js";

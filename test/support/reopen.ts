@@ -7,7 +7,7 @@ import type { SummaryDetails } from "../../src/domain/reopen-summary.js";
 import type { HelpdeskLane } from "../../src/jobs/helpdesk-lanes.js";
 import type { RateBudget } from "../../src/providers/provider.js";
 import { providers } from "../../src/providers/registry.js";
-import type { Engine } from "../../src/store/database-url.js";
+import type { Engine } from "../../src/config/database-url.js";
 import { openDatabase, type Database, type Prisma } from "../../src/store/database.js";
 import { HelpdeskWorker, type HelpdeskWorkerOptions } from "../../src/jobs/helpdesk-worker.js";
 import { freshDatabaseUrl } from "./databases.js";
@@ -16,7 +16,7 @@ import { readClaimedEnrichJobs, type ClaimedEnrichJob } from "../../src/store/en
 import { ENRICH_JOBS, ofProvider } from "../../src/store/helpdesk-jobs.js";
 import { claimLeases } from "../../src/store/lease.js";
 import { recordIssueClose } from "../../src/store/issues.js";
-import { applySourceChange } from "../../src/store/links.js";
+import { applySourceChange } from "../../src/handlers/source-changes.js";
 import type { FakeHelpdeskServer } from "../fakes/fake-helpdesk.js";
 import { conformanceCases } from "../providers/conformance-cases.js";
 import { waitFor } from "./wait.js";

@@ -1,5 +1,5 @@
 import type { Logger } from "probot";
-import { githubStatus } from "../github/errors.js";
+import { githubStatus } from "./errors.js";
 import type { Prisma } from "../store/database.js";
 import { recordConfigError, clearConfigError } from "../store/config-errors.js";
 import {
@@ -9,7 +9,7 @@ import {
   parseRepoConfig,
   RepoConfigError,
   type RepoConfig,
-} from "./repo-config.js";
+} from "../config/repo-config.js";
 import type { RepositoryRef } from "../domain/refs.js";
 
 /** What a handler needs to read a repository's `.github/closeloop.yml`: Probot's `context.config`, bound. */

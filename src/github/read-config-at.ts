@@ -1,5 +1,5 @@
 import type { ProbotOctokit } from "probot";
-import { CONFIG_PATH } from "./repo-config.js";
+import { CONFIG_PATH } from "../config/repo-config.js";
 
 /**
  * `.github/closeloop.yml` as it is at one commit, read the way Probot's `context.config` reads it on the default

@@ -1,0 +1,86 @@
+import type { RecognisedLink, SourceKind } from "../domain/link.js";
+import { eventVersions, versionsMatter, type SourceEvent } from "../domain/mentions.js";
+import type { IssueRef } from "../domain/refs.js";
+import type { Prisma } from "../store/database.js";
+import { markLabelsWanted, type SeenLabels } from "../store/issue-markings.js";
+import { requestLinkNotes } from "../store/link-notes.js";
+import { ensureIssue, isSourceKnown, recordSource } from "../store/links.js";
+import { ensureRepository } from "../store/repositories.js";
+import { reconcileLinks, recordSourceVersions, type ReconcileOutcome } from "../store/mentions.js";
+import { inTransaction } from "../store/transactions.js";
+
+/*
+ * A body, comment or helpdesk note changed: what the issue's links, labels, reopen jobs and link notes do about it.
+ * The deliveries (src/handlers/capture.ts, helpdesk-events.ts) and the backfill (src/jobs/backfill.ts) all take this
+ * path; the store does each step's writes, in the one transaction opened here.
+ */
+
+export interface SourceChange {
+  issue: IssueRef;
+  source: { kind: SourceKind; key: string };
+  event: SourceEvent;
+  /** the links the text carries (for a delete, its last text's, when the payload has it) */
+  links: readonly RecognisedLink[];
+  /** an edit's previous text's links (`changes.body.from`), when the event carries it */
+  previous?: readonly RecognisedLink[];
+  /** when the source was created */
+  createdAt: Date;
+  /** the issue's labels as the delivery's payload showed them, for the markings job this change may mark */
+  seenLabels?: SeenLabels | undefined;
+  /** `links.max_per_issue`: a conversation is not linked when the issue already has this many live links */
+  maxLinks?: number | undefined;
+  /** store the change only when the source is already stored (a delete by an author no longer trusted) */
+  knownOnly?: boolean | undefined;
+  /**
+   * the note (rendered from `notify.note`) for each conversation this change links to the issue for the first time,
+   * while the issue is open; absent for changes that must not notify (backfill, links made in the helpdesk,
+   * `notify.linked: false`)
+   */
+  linkNote?: string | undefined;
+}
+
+export interface SourceOutcome extends ReconcileOutcome {
+  /** link notes queued */
+  notesAdded: number;
+}
+
+const NOTHING: SourceOutcome = {
+  added: 0,
+  removed: 0,
+  changed: false,
+  jobsAdded: 0,
+  jobsCancelled: 0,
+  capped: 0,
+  linked: [],
+  notesAdded: 0,
+};
+
+/**
+ * Stores a version of a source's text and brings the issue's links and reopen jobs in line with it, in one
+ * transaction. Versions arriving in any order, or twice, end in the same state (docs/ordering.md).
+ */
+export async function applySourceChange(prisma: Prisma, change: SourceChange): Promise<SourceOutcome> {
+  const versions = eventVersions(change.event, change.links, change.previous, new Date());
+  if (!versionsMatter(versions)) return NOTHING;
+  return inTransaction(
+    prisma,
+    async (tx) => {
+      if (change.knownOnly && !(await isSourceKnown(tx, change.issue, change.source))) return NOTHING;
+      const issue = await ensureIssue(tx, change.issue);
+      const source = await recordSource(tx, issue.id, change.source, change.createdAt);
+      const touched = await recordSourceVersions(tx, issue.id, source, versions);
+      const outcome = await reconcileLinks(tx, issue.id, touched, { maxLinks: change.maxLinks });
+      // The labels follow the links: in this transaction, so a change never lacks its label job.
+      if (outcome.changed) await markLabelsWanted(tx, [issue.id], new Date(), change.seenLabels);
+      // A link made on a closed issue (as the store or the payload has it) is no news to anyone: no note.
+      const open = issue.state !== "closed" && change.issue.state !== "closed";
+      const notesAdded =
+        change.linkNote !== undefined && open
+          ? await requestLinkNotes(tx, issue.id, outcome.linked, change.linkNote)
+          : 0;
+      return { ...outcome, notesAdded };
+    },
+    // A text that names only known sources writes no repository (it may create nothing at all).
+    { before: change.knownOnly ? undefined : () => ensureRepository(prisma, change.issue.repository) },
+  );
+}
