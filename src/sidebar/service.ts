@@ -27,9 +27,17 @@ import {
   type IssueHit,
   type SidebarLinkView,
 } from "../store/sidebar-links.js";
-
-import type { SidebarDefinition } from "./sidebar.js";
 import type { SidebarClaims } from "./tokens.js";
+
+/**
+ * What the service reads of a sidebar's definition (src/sidebar/sidebar.ts, which names the service in its route
+ * context: declared here so the two files do not import each other).
+ */
+interface SidebarFacts {
+  helpdesk: ProviderId;
+  proofCoversConversation: boolean;
+  conversationUrl(account: string, conversationId: string): string;
+}
 
 /** A request the sidebar refuses, with the status its JSON API answers and a message for the panel. */
 export class SidebarError extends Error {
@@ -93,7 +101,7 @@ export class SidebarService {
   constructor(private readonly deps: SidebarServiceDeps) {}
 
   /** The conversation a request names, as a link to it: refused when the token was minted for another. */
-  conversation(sidebar: SidebarDefinition, claims: SidebarClaims, conversationId: string): RecognisedLink {
+  conversation(sidebar: SidebarFacts, claims: SidebarClaims, conversationId: string): RecognisedLink {
     if (claims.helpdesk !== sidebar.helpdesk)
       throw new SidebarError(403, `this panel was opened in ${claims.helpdesk}, not ${providerName(sidebar.helpdesk)}`);
     if (claims.conversation !== undefined && claims.conversation !== conversationId)
@@ -113,7 +121,7 @@ export class SidebarService {
     return { provider: sidebar.helpdesk, ...match };
   }
 
-  async panel(sidebar: SidebarDefinition, link: RecognisedLink): Promise<PanelJson> {
+  async panel(sidebar: SidebarFacts, link: RecognisedLink): Promise<PanelJson> {
     const links = await readConversationLinks(this.deps.prisma, link);
     const createIn =
       this.deps.repositories === null
@@ -150,7 +158,7 @@ export class SidebarService {
     };
   }
 
-  async link(sidebar: SidebarDefinition, claims: SidebarClaims, link: RecognisedLink, issueText: string) {
+  async link(sidebar: SidebarFacts, claims: SidebarClaims, link: RecognisedLink, issueText: string) {
     const named = readNamedIssue(issueText, this.deps.githubHost);
     if ("problem" in named) throw new SidebarError(400, named.problem);
     const issue = await this.resolveIssue(named.owner, named.repo, named.number);
@@ -165,7 +173,7 @@ export class SidebarService {
     return { linked: where, added: outcome.added > 0 };
   }
 
-  async unlink(sidebar: SidebarDefinition, claims: SidebarClaims, link: RecognisedLink, issueText: string) {
+  async unlink(sidebar: SidebarFacts, claims: SidebarClaims, link: RecognisedLink, issueText: string) {
     const named = readNamedIssue(issueText, this.deps.githubHost);
     if ("problem" in named) throw new SidebarError(400, named.problem);
     const target = await findIssueTarget(this.deps.prisma, `${named.owner}/${named.repo}`, named.number);
@@ -199,7 +207,7 @@ export class SidebarService {
   }
 
   async create(
-    sidebar: SidebarDefinition,
+    sidebar: SidebarFacts,
     claims: SidebarClaims,
     link: RecognisedLink,
     input: { repository: string; title: string; body: string },
