@@ -77,6 +77,7 @@ describe.each(ENGINES)("helpdesk webhooks through the real process on %s", (engi
         url: "https://acme.zendesk.com/agent/tickets/48213",
         source: "helpdesk",
         linkedAt: "2026-11-23T09:00:00.672Z",
+        fromAddressBar: false,
       },
     ]);
     const metrics = await (await fetch(`${app.baseUrl}/metrics`)).text();
