@@ -8,7 +8,7 @@ import type { Prisma } from "../store/database.js";
 import { killUnrunnableJobs, markSummaryDue } from "../store/reopen-jobs.js";
 import { answerJobs } from "./answer-job.js";
 import { enrichmentJobs, type Enrichment } from "./enrichment-job.js";
-import { HelpdeskJobs } from "./helpdesk-jobs.js";
+import { HelpdeskJobs, type HelpdeskJob, type HelpdeskJobKind } from "./helpdesk-jobs.js";
 import { HelpdeskLanes, type HelpdeskLane } from "./helpdesk-lanes.js";
 import { linkNoteJobs } from "./link-note-job.js";
 import { LocalPaces, SharedPaces, type PaceKeeper } from "./pace-keeper.js";
@@ -84,25 +84,16 @@ export class HelpdeskWorker {
       await markSummaryDue(this.prisma, [closeId]);
       this.wake();
     };
-    const reopen = new HelpdeskJobs(
+    // Every kind shares the lanes (one budget per helpdesk), the lease owner and the wake-up.
+    const inLanes = <Job extends HelpdeskJob>(kind: HelpdeskJobKind<Job>) =>
+      new HelpdeskJobs(kind, this.#lanes, prisma, engine, this.owner, log, wake);
+    const reopen = inLanes(
       reopenJobs(prisma, log, { settings: queueSettings("reopen", options), lookaheadSeconds, dryRun, settled }),
-      this.#lanes,
-      prisma,
-      engine,
-      this.owner,
-      log,
-      wake,
     );
-    const notes = new HelpdeskJobs(
+    const notes = inLanes(
       linkNoteJobs(prisma, log, { settings: queueSettings("linkNote", options), lookaheadSeconds, dryRun }),
-      this.#lanes,
-      prisma,
-      engine,
-      this.owner,
-      log,
-      wake,
     );
-    const answers = new HelpdeskJobs(
+    const answers = inLanes(
       answerJobs(prisma, log, {
         settings: queueSettings("answer", options),
         lookaheadSeconds,
@@ -110,12 +101,6 @@ export class HelpdeskWorker {
         webhooks: options.webhooks ?? new Set(),
         issueUrl: options.issueUrl ?? ((owner, repo, number) => `https://github.com/${owner}/${repo}/issues/${number}`),
       }),
-      this.#lanes,
-      prisma,
-      engine,
-      this.owner,
-      log,
-      wake,
     );
     // Claimed in this order each round, so a lane's queue gets its reopen calls before the notes and reads behind them.
     this.#kinds = [reopen, notes, answers];
@@ -124,7 +109,7 @@ export class HelpdeskWorker {
         settings: queueSettings("enrichment", options),
         lookaheadSeconds,
       });
-      this.#kinds.push(new HelpdeskJobs(kind, this.#lanes, prisma, engine, this.owner, log, wake));
+      this.#kinds.push(inLanes(kind));
     }
     const summary = queueSettings("summary", { leaseMs: options.leaseMs, maxAttempts: options.maxSummaryAttempts });
     this.#summaries = new SummaryComments(prisma, engine, github, log, this.owner, {
