@@ -5,7 +5,7 @@ import { z } from "zod";
 import { RepoConfigCache } from "../github/repo-config-cache.js";
 import { githubApiUrl, type Env } from "../config/env.js";
 import { QUEUES } from "../config/queues.js";
-import { githubStatus } from "../github/errors.js";
+import { findInstalledRepository, listInstalledRepositories, type GithubApp } from "../github/installations.js";
 import { workerOwner } from "../jobs/worker.js";
 import { runBackfill, BackfillForbiddenError, type BackfillProgress } from "../jobs/backfill.js";
 import { urlMatchers } from "../providers/url-matchers.js";
@@ -17,6 +17,7 @@ import {
   type BackfillStatus,
 } from "../store/backfills.js";
 import type { Database } from "../store/database.js";
+import { findRepository } from "../store/repositories.js";
 import { parseWith, UsageError } from "./arguments.js";
 import type { Output } from "./output.js";
 import type { RepositoryRef } from "../domain/refs.js";
@@ -74,7 +75,7 @@ export async function backfillCommand(
   if (options.all === args.length > 0 || args.length > 1)
     throw new UsageError("backfill takes one <owner>/<repo>, or --all");
   const repositories = options.all
-    ? await allRepositories(github)
+    ? await listInstalledRepositories(asGithubApp(github))
     : [await oneRepository(database, github, parseWith(repositoryArgument, args[0], "repository"))];
   const log = pino({ level: "warn" }, pino.destination(2));
   const deps = {
@@ -154,43 +155,14 @@ export async function backfillCommand(
 
 /** The repository, as stored, or found through the app's installation on it. */
 async function oneRepository(database: Database, github: GitHubApp, fullName: string): Promise<RepositoryRef> {
-  const stored = await database.prisma.repository.findFirst({
-    where: { fullName: fullName.toLowerCase() },
-    select: { id: true, installationId: true, owner: true, name: true },
-  });
+  const stored = await findRepository(database.prisma, fullName);
   if (stored) return stored;
   const [owner, repo] = fullName.split("/") as [string, string];
-  const app = await github.auth();
-  let installationId: number;
-  try {
-    ({
-      data: { id: installationId },
-    } = await app.rest.apps.getRepoInstallation({ owner, repo }));
-  } catch (error) {
-    if (githubStatus(error) === 404)
-      throw new UsageError(`closeloop is not installed on ${fullName} (or cannot see it)`);
-    throw error;
-  }
-  const { data } = await (await github.auth(installationId)).rest.repos.get({ owner, repo });
-  return { id: BigInt(data.id), installationId: BigInt(installationId), owner: data.owner.login, name: data.name };
+  const found = await findInstalledRepository(asGithubApp(github), owner, repo);
+  if (found === null) throw new UsageError(`closeloop is not installed on ${fullName} (or cannot see it)`);
+  return found;
 }
 
-/** Every repository of every installation of the app. */
-async function allRepositories(github: GitHubApp): Promise<RepositoryRef[]> {
-  const app = await github.auth();
-  const installations = await app.paginate(app.rest.apps.listInstallations, { per_page: 100 });
-  const repositories: RepositoryRef[] = [];
-  for (const installation of installations) {
-    const octokit = await github.auth(installation.id);
-    const listed = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
-    for (const repository of listed) {
-      repositories.push({
-        id: BigInt(repository.id),
-        installationId: BigInt(installation.id),
-        owner: repository.owner.login,
-        name: repository.name,
-      });
-    }
-  }
-  return repositories;
+function asGithubApp(github: GitHubApp): GithubApp {
+  return { app: () => github.auth(), installation: (installationId) => github.auth(installationId) };
 }

@@ -3,7 +3,7 @@ import { MAX_ISSUES_PER_EVENT, mentionedIssues, type IssueMention } from "../dom
 import { isOwnNote } from "../domain/own-notes.js";
 import { observeAnswers, refusals } from "../metrics.js";
 import { recordActivity } from "../store/answers.js";
-import { githubStatus } from "../github/errors.js";
+import { readIssue } from "../github/issues.js";
 import { recogniseIssueUrls } from "../domain/recognise-issue-urls.js";
 import { linkKey } from "../domain/mentions.js";
 import type { HelpdeskEvent } from "../providers/helpdesk-webhook.js";
@@ -12,7 +12,7 @@ import type { StoredDelivery } from "../store/deliveries.js";
 import type { InstallationLabelDeps } from "../labels/installation-labels.js";
 import { markIssuesLabelsWanted } from "../store/issue-markings.js";
 import { recordConversationDetails } from "../store/conversation-details.js";
-import { requestEnrichment } from "../store/enrich-jobs.js";
+import { requestEnrichmentIfLinked } from "../store/enrich-jobs.js";
 import { ownNotes } from "../store/issues.js";
 import { findIssueTarget } from "../store/issue-targets.js";
 import { applySourceChange } from "./source-changes.js";
@@ -79,7 +79,7 @@ export async function onHelpdeskDelivery(deps: HelpdeskEventDeps, delivery: Stor
   if (details.length > 0) deps.log.info(`${where}: team or tags changed on ${details.length} linked issue(s)`);
   // Most events name the team by id only, or not at all: something happened in a linked conversation, so it is read
   // again (its team may have changed), in the enrichment queue.
-  if (event.team === undefined && changed.length === 0) await rereadConversation(deps.prisma, link);
+  if (event.team === undefined && changed.length === 0) await requestEnrichmentIfLinked(deps.prisma, link);
   // Issues whose links changed were marked with them; those whose team or tags changed are marked here. Applied by the
   // markings job, off the delivery path.
   await markIssuesLabelsWanted(deps.prisma, details, new Date());
@@ -121,13 +121,6 @@ async function withoutOwnNotes(
   if (named.length === 0) return messages;
   const notes = await ownNotes(deps.prisma, named);
   return notes.length === 0 ? messages : messages.filter((message) => !isOwnNote(message.text, notes));
-}
-
-/** Asks for the conversation's details again when closeloop has a link to it (a new link asks by itself). */
-async function rereadConversation(prisma: HelpdeskEventDeps["prisma"], link: RecognisedLink): Promise<void> {
-  const where = { provider: link.provider, account: link.account, conversationId: link.conversationId };
-  if ((await prisma.link.count({ where })) === 0) return;
-  await requestEnrichment(prisma, [{ ...where, url: link.url }]);
 }
 
 /** Links the conversation to the issue; returns the issue when a link was added. */
@@ -174,47 +167,19 @@ async function lookUpIssue(
   number: number,
   where: string,
 ): Promise<IssueRef | null> {
-  const octokit = await deps.github(Number(repository.installationId));
-  let data: {
-    id: number;
-    node_id?: string;
-    number: number;
-    state: string;
-    pull_request?: unknown;
-    repository_url: string;
-  };
-  try {
-    ({ data } = await octokit.rest.issues.get({
-      owner: repository.owner,
-      repo: repository.name,
-      issue_number: number,
-    }));
-  } catch (error) {
-    const status = githubStatus(error);
-    if (status === 404 || status === 410) {
-      deps.log.info(`${where}: GitHub has no such issue (${status}); the link is dropped`);
+  const read = await readIssue(await deps.github(Number(repository.installationId)), repository, number);
+  switch (read.kind) {
+    case "issue":
+      return read.issue;
+    case "missing":
+      deps.log.info(`${where}: GitHub has no such issue (${read.status}); the link is dropped`);
       return null;
-    }
-    throw error;
+    case "pull-request":
+      deps.log.info(`${where}: is a pull request, not an issue; ignored`);
+      return null;
+    case "moved":
+      // The issues.transferred event moves stored links; a URL to the old place is not followed.
+      deps.log.info(`${where}: the issue has moved (now ${read.repositoryUrl}#${read.number}); ignored`);
+      return null;
   }
-  if (data.pull_request !== undefined && data.pull_request !== null) {
-    deps.log.info(`${where}: is a pull request, not an issue; ignored`);
-    return null;
-  }
-  // GitHub follows a transferred issue to its new repository; the link belongs where the issue now is, which the
-  // issues.transferred event takes care of for stored links. A URL to the old place is not followed.
-  if (
-    data.number !== number ||
-    !data.repository_url.toLowerCase().endsWith(`/repos/${repository.owner}/${repository.name}`.toLowerCase())
-  ) {
-    deps.log.info(`${where}: the issue has moved (now ${data.repository_url}#${data.number}); ignored`);
-    return null;
-  }
-  return {
-    repository,
-    number,
-    githubId: BigInt(data.id),
-    ...(data.node_id && { nodeId: data.node_id }),
-    state: data.state === "closed" ? "closed" : "open",
-  };
 }

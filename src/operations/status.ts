@@ -4,6 +4,7 @@ import { configuredWebhooks, enabledProviders } from "../providers/registry.js";
 import { backfillSummary } from "../store/backfills.js";
 import { checkReadiness, type Database } from "../store/database.js";
 import { listConfigErrors } from "../store/config-errors.js";
+import { countLinksAndIssues } from "../store/counts.js";
 import { listLabelErrors } from "../store/labels.js";
 import { linkNoteBacklog } from "../store/link-notes.js";
 import { listProjectErrors } from "../store/project-fields.js";
@@ -105,9 +106,7 @@ export async function readStatus(
   const readiness = await checkReadiness(database);
   const migrations = await migrationStatus(database.target);
   const providers = providerStatus(env);
-  const counts = readiness.ready
-    ? await Promise.all([database.prisma.link.count(), database.prisma.issue.count()])
-    : [0, 0];
+  const counts = readiness.ready ? await countLinksAndIssues(database.prisma) : { links: 0, issues: 0 };
   const configErrors = readiness.ready ? await listConfigErrors(database.prisma) : [];
   const labelErrors = readiness.ready ? await listLabelErrors(database.prisma) : [];
   const projectErrors = readiness.ready ? await listProjectErrors(database.prisma) : [];
@@ -134,8 +133,8 @@ export async function readStatus(
     },
     migrations,
     providers,
-    links: counts[0]!,
-    issues: counts[1]!,
+    links: counts.links,
+    issues: counts.issues,
     jobs: jobKinds,
     deliveries: {
       waiting: backlog.waiting,

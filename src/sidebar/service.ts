@@ -11,8 +11,8 @@ import {
 } from "../domain/sidebar-input.js";
 import {
   createIssue,
-  findInstalledRepository,
-  readIssue,
+  findSidebarRepository,
+  readSidebarIssue,
   SidebarGithubError,
   type SidebarGithub,
 } from "../github/sidebar-issues.js";
@@ -249,13 +249,13 @@ export class SidebarService {
     const target = await findIssueTarget(this.deps.prisma, `${owner}/${repo}`, number);
     if (target?.issue) return { repository: target.repository, number, ...target.issue };
     const repository = target?.repository ?? (await this.resolveRepository(owner, repo));
-    return this.github(() => readIssue(this.deps.github, repository, number));
+    return this.github(() => readSidebarIssue(this.deps.github, repository, number));
   }
 
   private async resolveRepository(owner: string, repo: string): Promise<RepositoryRef> {
     const target = await findIssueTarget(this.deps.prisma, `${owner}/${repo}`, 0);
     if (target) return target.repository;
-    return this.github(() => findInstalledRepository(this.deps.github, owner, repo));
+    return this.github(() => findSidebarRepository(this.deps.github, owner, repo));
   }
 
   /** GitHub's refusals become the rep's message; anything else (an outage) is a 502 that says to try again. */

@@ -1,6 +1,12 @@
 import type { Prisma } from "./database.js";
 import { queuesByProvider, type ProviderQueue } from "./helpdesk-jobs.js";
 
+/** Links and issues stored, in all. */
+export async function countLinksAndIssues(prisma: Prisma): Promise<{ links: number; issues: number }> {
+  const [links, issues] = await Promise.all([prisma.link.count(), prisma.issue.count()]);
+  return { links, issues };
+}
+
 /** Links stored, per helpdesk that has any. */
 export async function countLinksByProvider(prisma: Prisma): Promise<{ provider: string; links: number }[]> {
   const rows = await prisma.link.groupBy({ by: ["provider"], _count: { _all: true } });

@@ -54,6 +54,17 @@ export async function requestEnrichment(
       "updatedAt" = excluded."updatedAt"`;
 }
 
+/**
+ * Asks for a conversation's details again when closeloop has a link to it (a helpdesk event says something happened
+ * in it); a conversation nothing links is left alone (a new link asks by itself). Returns whether it was asked.
+ */
+export async function requestEnrichmentIfLinked(prisma: Prisma, link: EnrichmentRequest): Promise<boolean> {
+  const where = { provider: link.provider, account: link.account, conversationId: link.conversationId };
+  if ((await prisma.link.count({ where })) === 0) return false;
+  await requestEnrichment(prisma, [link]);
+  return true;
+}
+
 /** What the worker needs to run the enrichment jobs it claimed (`ENRICH_JOBS`). */
 export async function readClaimedEnrichJobs(
   prisma: Prisma,

@@ -37,6 +37,14 @@ export async function ensureRepository(prisma: Prisma, ref: RepositoryRef): Prom
   written.set(ref.id, signature);
 }
 
+/** The stored repository named `owner/name` (any case), or null when closeloop has no row for it. */
+export async function findRepository(prisma: Prisma, fullName: string): Promise<RepositoryRef | null> {
+  return prisma.repository.findFirst({
+    where: { fullName: fullName.toLowerCase() },
+    select: { id: true, installationId: true, owner: true, name: true },
+  });
+}
+
 const writtenByClient = new WeakMap<Prisma, Map<bigint, string>>();
 
 function writtenBy(prisma: Prisma): Map<bigint, string> {

@@ -346,13 +346,29 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
   it("asks GitHub about an issue it has not seen, and links it when it exists", async () => {
     nock(GITHUB_API)
       .get("/repos/octo-org/app/issues/7")
-      .reply(200, { id: 7007, number: 7, state: "closed", repository_url: `${GITHUB_API}/repos/octo-org/app` });
+      .reply(200, {
+        id: 7007,
+        number: 7,
+        state: "closed",
+        title: "Export times out",
+        created_at: "2026-01-02T03:04:05Z",
+        updated_at: "2026-01-03T00:00:00Z",
+        repository_url: `${GITHUB_API}/repos/octo-org/app`,
+      });
     nockConfig("octo-org", "app", null);
     await onHelpdeskDelivery(deps, delivery(zendeskNote("https://github.com/octo-org/app/issues/7")));
     expect((await links(7)).map((link) => link.conversationId)).toEqual(["48213"]);
     expect(
-      await database.prisma.issue.findFirst({ where: { number: 7 }, select: { githubId: true, state: true } }),
-    ).toEqual({ githubId: 7007n, state: "closed" });
+      await database.prisma.issue.findFirst({
+        where: { number: 7 },
+        select: { githubId: true, state: true, title: true, openedAt: true },
+      }),
+    ).toEqual({
+      githubId: 7007n,
+      state: "closed",
+      title: "Export times out",
+      openedAt: new Date("2026-01-02T03:04:05Z"),
+    });
   });
 
   it("drops the link with a log line when GitHub says the issue does not exist, and ignores a pull request", async () => {
