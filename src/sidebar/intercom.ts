@@ -13,12 +13,15 @@ interface IntercomSidebarSettings {
 }
 
 /*
- * Canvas Kit's limits (https://developers.intercom.com/docs/canvas-kit): a canvas is a short list of components in a
- * narrow column, and a dropdown holds a handful of options. closeloop stays well inside: at most ten issues and ten
- * search hits, titles cut to 80 characters, and more repositories than fit a dropdown become a text input.
+ * Canvas Kit's limits (https://developers.intercom.com/docs/canvas-kit; the component types of Intercom's own
+ * intercom-client package, api/types/DropdownComponent.d.ts): a canvas is a short list of components in a narrow
+ * column, at most 64 KB, and a dropdown takes 2 to 10 options. closeloop stays inside: at most ten issues and ten search
+ * hits, titles cut to 80 characters; one repository is a text input already filled in, and more repositories than a
+ * dropdown takes become an empty text input.
  */
 export const CANVAS_LIST_LIMIT = 10;
-export const DROPDOWN_LIMIT = 10;
+const DROPDOWN_MIN = 2;
+const DROPDOWN_LIMIT = 10;
 const TEXT_LIMIT = 80;
 
 /** The fields of Canvas Kit's initialize and submit requests that closeloop reads. */
@@ -105,19 +108,23 @@ export function panelCanvas(panel: PanelJson, extra: { notice?: string; error?: 
     components.push({ type: "divider" }, text("Create an issue", "header"));
     components.push({ type: "input", id: "title", label: "Title" });
     components.push({ type: "textarea", id: "body", label: "Description" });
-    components.push(
-      panel.repositories.length > 0 && panel.repositories.length <= DROPDOWN_LIMIT
-        ? {
-            type: "dropdown",
-            id: "repository",
-            label: "Repository",
-            options: panel.repositories.map((name) => ({ type: "option", id: name, text: name })),
-          }
-        : { type: "input", id: "repository", label: "Repository", placeholder: "owner/repo" },
-    );
+    components.push(repositoryField(panel.repositories));
     components.push(button("create", "Create and link", "primary"));
   }
   return { canvas: { content: { components } } };
+}
+
+/** Where the create form asks for the repository: a dropdown only where Canvas Kit takes one (2 to 10 options). */
+function repositoryField(repositories: string[]): Component {
+  if (repositories.length >= DROPDOWN_MIN && repositories.length <= DROPDOWN_LIMIT)
+    return {
+      type: "dropdown",
+      id: "repository",
+      label: "Repository",
+      options: repositories.map((name) => ({ type: "option", id: name, text: name })),
+    };
+  const input: Component = { type: "input", id: "repository", label: "Repository", placeholder: "owner/repo" };
+  return repositories.length === 1 ? { ...input, value: repositories[0] } : input;
 }
 
 /**
