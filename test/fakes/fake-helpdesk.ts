@@ -35,7 +35,12 @@ export type Fault =
   /** the socket is destroyed before any byte of the answer */
   | { kind: "reset" }
   /** the request is carried out, then its answer is lost: this status instead (a gateway that gave up after the work) */
-  | { kind: "lost"; status: number };
+  | { kind: "lost"; status: number }
+  /**
+   * the request is carried out, then no answer comes at all (the caller waits until it gives up or dies); `carried` is
+   * told the moment the work is done, so a test can kill the caller exactly between the helpdesk's write and its own
+   */
+  | { kind: "hang"; carried?: () => void };
 
 export interface Route {
   method: string;
@@ -186,6 +191,10 @@ export class FakeHelpdesk {
     }
 
     const carried = this.answer(request, fault);
+    if (fault?.kind === "hang") {
+      fault.carried?.();
+      return;
+    }
     const reply =
       fault?.kind === "lost"
         ? { status: fault.status, body: { error: "answer lost after the work was done" } }
