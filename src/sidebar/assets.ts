@@ -142,7 +142,8 @@ export const PANEL_SCRIPT = String.raw`(function () {
         renderHits();
         if (state.panel.repositories) root.appendChild(createForm(state.panel.repositories));
       }
-      if (options.resize) options.resize(document.documentElement.scrollHeight);
+      // The panel's own height: the document's would never shrink below the iframe the vendor already gave it.
+      if (options.resize) options.resize(Math.ceil(root.getBoundingClientRect().height));
     }
 
     render();

@@ -82,7 +82,8 @@ export function freshdeskAppFiles(publicUrl: string): PackageFiles {
         common: { requests: Object.fromEntries(Object.values(FRESHDESK_TEMPLATES).map((t) => [t.name, {}])) },
         support_ticket: { location: { ticket_sidebar: { url: "index.html", icon: "styles/images/icon.svg" } } },
       },
-      engines: { node: "18.20.8", fdk: "9.3.1" },
+      // Freshworks stopped taking Node 18 apps in 2026; these are the versions its own current samples declare.
+      engines: { node: "24.11.0", fdk: "10.1.2" },
     }),
     "config/requests.json": json(requests),
     "config/iparams.json": json({
@@ -96,7 +97,10 @@ export function freshdeskAppFiles(publicUrl: string): PackageFiles {
     }),
     "app/index.html": FRESHDESK_PAGE,
     "app/scripts/panel.js": PANEL_SCRIPT,
-    "app/scripts/app.js": FRESHDESK_ADAPTER.replace("__TEMPLATES__", JSON.stringify(templateNames())),
+    "app/scripts/app.js": FRESHDESK_ADAPTER.replace("__TEMPLATES__", JSON.stringify(templateNames())).replace(
+      "__READS__",
+      JSON.stringify(readOperations()),
+    ),
     "app/styles/panel.css": PANEL_STYLESHEET,
     "app/styles/images/icon.svg": ICON_SVG,
     "README.md": `# closeloop for Freshdesk\n\nWritten by \`closeloop sidebar freshdesk\` for ${publicUrl}. Run \`fdk validate\`, then \`fdk pack\`, and upload the zip as a custom app; paste FRESHDESK_SIDEBAR_SECRET into the installation page.\n`,
@@ -107,6 +111,13 @@ function templateNames(): Record<string, string> {
   return Object.fromEntries(Object.entries(FRESHDESK_TEMPLATES).map(([op, template]) => [op, template.name]));
 }
 
+/** The operations whose template is a GET: their parameters travel in the template's query, and they send no body. */
+function readOperations(): string[] {
+  return Object.entries(FRESHDESK_TEMPLATES)
+    .filter(([, template]) => template.method === "GET")
+    .map(([op]) => op);
+}
+
 const FRESHDESK_PAGE = panelDocument({
   stylesheet: "styles/panel.css",
   head: '<script src="{{{appclient}}}"></script>\n',
@@ -115,9 +126,13 @@ const FRESHDESK_PAGE = panelDocument({
   scripts: '<script src="scripts/panel.js"></script>\n<script src="scripts/app.js"></script>',
 });
 
-/** Freshdesk: the ticket from the app client; every call goes through a request template, never fetch. */
+/**
+ * Freshdesk: the ticket from the app client; every call goes through a request template, never fetch. The sidebar's
+ * iframe keeps its height unless the app sets it (client.instance.resize, as Freshworks' request-method samples do).
+ */
 const FRESHDESK_ADAPTER = String.raw`(function () {
   var templates = __TEMPLATES__;
+  var reads = __READS__;
   function parse(text) { try { return JSON.parse(text); } catch (e) { return {}; } }
   if (typeof app === "undefined") {
     CloseloopPanel.message("Freshdesk's app client did not load: reload the ticket.", true);
@@ -131,12 +146,12 @@ const FRESHDESK_ADAPTER = String.raw`(function () {
         conversation: ticket,
         rep: user && user.contact ? user.contact.name : "",
         openUrl: function (url) { window.open(url, "_blank", "noopener,noreferrer"); },
+        resize: function (height) { client.instance.resize({ height: Math.min(height, 800) + "px" }); },
         call: function (op, params) {
           params.helpdesk = "freshdesk";
-          return client.request.invokeTemplate(templates[op], {
-            context: { conversation: ticket, q: params.q || "" },
-            body: JSON.stringify(params),
-          }).then(function (reply) { return parse(reply.response); }, function (failure) {
+          var options = { context: { conversation: ticket, q: params.q || "" } };
+          if (reads.indexOf(op) < 0) options.body = JSON.stringify(params);
+          return client.request.invokeTemplate(templates[op], options).then(function (reply) { return parse(reply.response); }, function (failure) {
             throw new Error(parse(failure && failure.response).error || "closeloop answered " + (failure && failure.status));
           });
         },

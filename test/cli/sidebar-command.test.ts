@@ -48,6 +48,8 @@ describe("closeloop sidebar zendesk|freshdesk", () => {
     expect(sidebarCommand(["freshdesk"], { out: folder, json: true }, io.out, prefixed)).toBe(0);
     const manifest = JSON.parse(readFileSync(join(folder, "manifest.json"), "utf8"));
     expect(manifest["platform-version"]).toBe("3.0");
+    // Freshworks takes no new Node 18 app since March 2026: the engines its current samples declare.
+    expect(manifest.engines).toEqual({ node: "24.11.0", fdk: "10.1.2" });
     expect(manifest.modules.support_ticket.location.ticket_sidebar.url).toBe("index.html");
     const requests = JSON.parse(readFileSync(join(folder, "config/requests.json"), "utf8"));
     expect(Object.keys(manifest.modules.common.requests).sort()).toEqual(Object.keys(requests).sort());

@@ -70,7 +70,8 @@ const FRESHWORKS_STUB = `window.app = { initialized: function () { return Promis
       if (reply.status >= 200 && reply.status < 300) return reply;
       throw reply;
     });
-  } }
+  } },
+  instance: { resize: function (size) { (window.freshworksResized = window.freshworksResized || []).push(size); } }
 }); } };`;
 
 describe.skipIf(!hasChromium)("the sidebar pages in headless Chromium (SQLite, stubbed vendor SDKs)", () => {
@@ -272,6 +273,11 @@ describe.skipIf(!hasChromium)("the sidebar pages in headless Chromium (SQLite, s
       orderBy: { issue: { number: "asc" } },
       select: { source: true, issue: { select: { number: true } } },
     });
+  /** The panel's own height in CSS pixels, as the adapters report it to the vendor. */
+  const panelHeight = (page: Page) =>
+    page.evaluate(() =>
+      Math.ceil((globalThis as any).document.getElementById("closeloop-panel").getBoundingClientRect().height),
+    );
   const notice = (page: Page, text: string) => page.locator("p.notice").getByText(text, { exact: true }).waitFor();
   const items = (page: Page) => page.locator("li.issue a.ref").allTextContents();
 
@@ -402,8 +408,12 @@ describe.skipIf(!hasChromium)("the sidebar pages in headless Chromium (SQLite, s
     expect(await page.locator("li.issue", { hasText: "Octo/App#2" }).locator(".reopen").textContent()).toBe(
       "Closing this issue as completed or not planned will reopen this conversation, if whoever closes it has triage permission or more. Closing as duplicate will not.",
     );
+    // ZAF's resize takes CSS sizes: the full sidebar width, and the panel's own height (closeloop caps it at 800 px).
     const resized = await page.evaluate(() => (globalThis as any).zafCalls);
-    expect(resized.at(-1)?.[0]).toBe("resize");
+    expect(resized.at(-1)).toEqual([
+      "resize",
+      { width: "100%", height: `${Math.min(await panelHeight(page), 800)}px` },
+    ]);
     await page.screenshot({ path: join(ARTIFACTS, "zendesk.png"), fullPage: true });
     if (SCREENSHOT) await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(outside).toEqual([]);
@@ -517,9 +527,10 @@ describe.skipIf(!hasChromium)("the sidebar pages in headless Chromium (SQLite, s
       }
     >;
     const proxied: string[] = [];
+    const bodies: Record<string, boolean> = {};
     // The platform's proxy: fills the template with the secure iparam and the call's context, server side.
     await page.exposeFunction("freshworksProxy", async (name: string, options: string) => {
-      const { context: values, body } = JSON.parse(options) as { context: Record<string, string>; body: string };
+      const { context: values, body } = JSON.parse(options) as { context: Record<string, string>; body?: string };
       const fill = (text: string) =>
         text
           .replace("<%= iparam.closeloop_secret %>", SECRETS.FRESHDESK_SIDEBAR_SECRET)
@@ -530,6 +541,7 @@ describe.skipIf(!hasChromium)("the sidebar pages in headless Chromium (SQLite, s
       );
       const url = `${schema.protocol}://${schema.host}${schema.path}${schema.query ? `?${query.toString()}` : ""}`;
       proxied.push(`${schema.method} ${url.slice(base.length)}`);
+      bodies[schema.method] = (bodies[schema.method] ?? false) || body !== undefined;
       const response = await fetch(url, {
         method: schema.method,
         headers: Object.fromEntries(Object.entries(schema.headers).map(([key, value]) => [key, fill(value)])),
@@ -546,8 +558,13 @@ describe.skipIf(!hasChromium)("the sidebar pages in headless Chromium (SQLite, s
     expect(proxied).toContain("GET /closeloop/sidebar/api/links?helpdesk=freshdesk&conversation=77");
     expect(proxied).toContain("DELETE /closeloop/sidebar/api/links");
     expect(proxied).toContain("POST /closeloop/sidebar/api/issues");
+    // Reads carry their parameters in the template's query and send no body; writes send the JSON body.
+    expect(bodies).toEqual({ GET: false, POST: true, DELETE: true });
     // The page itself never holds the secret.
     expect(await page.content()).not.toContain(SECRETS.FRESHDESK_SIDEBAR_SECRET);
+    // The sidebar's iframe is sized to the panel through the app client.
+    const resized = await page.evaluate(() => (globalThis as any).freshworksResized);
+    expect(resized.at(-1)).toEqual({ height: `${Math.min(await panelHeight(page), 800)}px` });
     await page.screenshot({ path: join(ARTIFACTS, "freshdesk.png"), fullPage: true });
     expect(outside).toEqual([]);
     await context.close();
