@@ -38,6 +38,12 @@ export const QUEUES = {
 
 export type QueueName = keyof typeof QUEUES;
 
+/**
+ * After GitHub refuses label writes to a repository (403), or its `project.url` project, writes of that kind there
+ * wait this long before one more try (docs/labels.md, docs/projects.md).
+ */
+export const REFUSAL_PAUSE_MS = 60 * 60_000;
+
 /** A queue's settings with a worker's overrides (tests shorten them); an override left undefined keeps the default. */
 export function queueSettings(name: QueueName, overrides: Partial<QueueSettings> = {}): QueueSettings {
   const { leaseMs, maxAttempts, backoffBaseMs, backoffMaxMs } = overrides;

@@ -77,3 +77,8 @@ export function nextFrequencyChange(reports: readonly Report[], now: Date, rules
   }
   return low < candidates.length ? new Date(candidates[low]!) : null;
 }
+
+/** Two optional instants are the same (both absent, or equal to the millisecond). */
+export function sameTime(a: Date | null, b: Date | null): boolean {
+  return (a === null && b === null) || (a !== null && b !== null && a.getTime() === b.getTime());
+}

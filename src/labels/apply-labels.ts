@@ -1,6 +1,4 @@
-import type { Logger, ProbotOctokit } from "probot";
 import type { RepoConfig } from "../config/repo-config.js";
-import type { Frequency } from "../domain/frequency.js";
 import { planLabels, type LabelToCreate } from "../domain/label-plan.js";
 import type { Prisma } from "../store/database.js";
 import {
@@ -10,19 +8,13 @@ import {
   recordLabelError,
   type LabelWrite,
 } from "../store/labels.js";
-import { githubErrorCodes, githubMessage as message, githubRefused, githubStatus as status } from "../github/errors.js";
+import { REFUSAL_PAUSE_MS } from "../config/queues.js";
+import { sameTime, type Frequency } from "../domain/frequency.js";
+import { githubMessage as message, githubRefused, githubStatus as status } from "../github/errors.js";
+import type { GithubWriter } from "../github/writer.js";
+import { addIssueLabels, createRepositoryLabel, removeIssueLabel } from "../github/labels.js";
 import { repositoryLabels } from "./repository-labels.js";
 import type { IssueRef } from "../domain/refs.js";
-
-/** After GitHub refuses a label write (403), label writes to that repository wait this long before one more try. */
-export const LABEL_ERROR_PAUSE_MS = 60 * 60_000;
-
-/** How labels are written: the installation's Octokit, a logger, and whether this is a dry run. */
-export interface LabelWriter {
-  octokit: ProbotOctokit;
-  log: Logger;
-  dryRun: boolean;
-}
 
 /** The issue's labels as a webhook payload showed them, true at the payload's `issue.updated_at`. */
 export interface PayloadLabels {
@@ -47,7 +39,7 @@ export interface LabelOutcome {
  */
 export async function applyIssueLabels(
   prisma: Prisma,
-  writer: LabelWriter,
+  writer: GithubWriter,
   issue: IssueRef,
   config: RepoConfig,
   payload?: PayloadLabels,
@@ -82,9 +74,9 @@ export async function applyIssueLabels(
       return outcome;
     }
 
-    if (inputs.labelError && now.getTime() - inputs.labelError.at.getTime() < LABEL_ERROR_PAUSE_MS) {
+    if (inputs.labelError && now.getTime() - inputs.labelError.at.getTime() < REFUSAL_PAUSE_MS) {
       // The sweep comes back when the pause ends; until then no call is made to a repository that refuses them.
-      const resume = new Date(inputs.labelError.at.getTime() + LABEL_ERROR_PAUSE_MS);
+      const resume = new Date(inputs.labelError.at.getTime() + REFUSAL_PAUSE_MS);
       if (dueAt === null || dueAt > resume) dueAt = resume;
       writer.log.debug(
         `${where}: label writes to this repository are paused until ${resume.toISOString()} (${inputs.labelError.message})`,
@@ -116,8 +108,7 @@ export async function applyIssueLabels(
         if (!created || (await createLabel(writer, known, issue, created))) adding.push(name);
       }
       if (adding.length > 0) {
-        const response = await octokit.rest.issues.addLabels({ ...repo, issue_number: issue.number, labels: adding });
-        const at = githubTime(response.headers, now);
+        const at = await addIssueLabels(octokit, issue, adding, now);
         known.learn(issue.repository.id, adding);
         const frequencyLabels = new Set(
           [config.frequency.daily.label, config.frequency.weekly.label].map((label) => label.toLowerCase()),
@@ -133,17 +124,7 @@ export async function applyIssueLabels(
         outcome.added = adding;
       }
       for (const name of plan.remove) {
-        let at = now;
-        try {
-          at = githubTime(
-            (await octokit.rest.issues.removeLabel({ ...repo, issue_number: issue.number, name })).headers,
-            now,
-          );
-        } catch (error) {
-          // 404: the label is not on the issue (any more): what we wanted.
-          if (status(error) !== 404) throw error;
-        }
-        writes.push({ name, present: false, at, applied: false });
+        writes.push({ name, present: false, at: await removeIssueLabel(octokit, issue, name, now), applied: false });
         outcome.removed.push(name);
       }
     } catch (error) {
@@ -184,46 +165,24 @@ export async function applyIssueLabels(
  * now (created, or already there though closeloop had not seen it), false when GitHub rejects its name.
  */
 async function createLabel(
-  writer: LabelWriter,
+  writer: GithubWriter,
   known: ReturnType<typeof repositoryLabels>,
   issue: IssueRef,
   label: LabelToCreate,
 ): Promise<boolean> {
-  const { name, color, description } = label;
-  try {
-    await writer.octokit.rest.issues.createLabel({
-      owner: issue.repository.owner,
-      repo: issue.repository.name,
-      name,
-      color,
-      description,
-    });
-  } catch (error) {
-    if (status(error) !== 422) throw error;
-    if (!githubErrorCodes(error).includes("already_exists")) {
-      writer.log.error(
-        `${issue.repository.owner}/${issue.repository.name}: GitHub rejects the label "${name}" (${message(error)}); change its name in .github/closeloop.yml`,
-      );
-      return false;
-    }
+  const created = await createRepositoryLabel(writer.octokit, issue.repository, label);
+  if (!created.exists) {
+    writer.log.error(
+      `${issue.repository.owner}/${issue.repository.name}: GitHub rejects the label "${label.name}" (${created.rejected}); change its name in .github/closeloop.yml`,
+    );
+    return false;
   }
-  known.learn(issue.repository.id, [name]);
+  known.learn(issue.repository.id, [label.name]);
   return true;
 }
 
 function describeChange(outcome: LabelOutcome): string {
   return [...outcome.added.map((name) => `+"${name}"`), ...outcome.removed.map((name) => `-"${name}"`)].join(" ");
-}
-
-/** GitHub's own clock (the response's Date header, one-second resolution), so it compares with payload timestamps. */
-function githubTime(headers: Record<string, unknown>, fallback: Date): Date {
-  const date = typeof headers.date === "string" ? new Date(headers.date) : undefined;
-  return date && !Number.isNaN(date.getTime()) ? date : fallback;
-}
-
-/** Two optional instants are the same (both absent, or equal to the millisecond). */
-export function sameTime(a: Date | null, b: Date | null): boolean {
-  return (a === null && b === null) || (a !== null && b !== null && a.getTime() === b.getTime());
 }
 
 const running = new Map<string, Promise<unknown>>();

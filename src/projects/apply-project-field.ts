@@ -1,4 +1,6 @@
+import { REFUSAL_PAUSE_MS } from "../config/queues.js";
 import type { RepoConfig } from "../config/repo-config.js";
+import { sameTime } from "../domain/frequency.js";
 import {
   nextProjectChange,
   parseProjectUrl,
@@ -9,7 +11,6 @@ import {
   type ProjectPlan,
 } from "../domain/project-field.js";
 import type { IssueRef } from "../domain/refs.js";
-import { LABEL_ERROR_PAUSE_MS, sameTime, type LabelWriter } from "../labels/apply-labels.js";
 import type { Prisma } from "../store/database.js";
 import {
   clearProjectError,
@@ -27,10 +28,8 @@ import {
   setNumber,
   setNumbers,
   type ProjectIds,
-} from "./project-api.js";
-
-/** After GitHub refuses the project (missing, no permission, wrong field type), writes for the repository wait this long. */
-export const PROJECT_ERROR_PAUSE_MS = LABEL_ERROR_PAUSE_MS;
+} from "../github/projects.js";
+import type { GithubWriter } from "../github/writer.js";
 
 export interface ProjectOutcome {
   /** the value the issue's reports call for; null when the feature is off or the issue unknown */
@@ -62,7 +61,7 @@ export function forgetProjectIds(): void {
  */
 export async function applyProjectField(
   prisma: Prisma,
-  writer: LabelWriter,
+  writer: GithubWriter,
   issue: IssueRef,
   config: RepoConfig,
   now: Date = new Date(),
@@ -81,7 +80,7 @@ export async function applyProjectField(
  */
 export async function applyProjectFields(
   prisma: Prisma,
-  writer: LabelWriter,
+  writer: GithubWriter,
   issues: readonly { issue: IssueRef; config: RepoConfig }[],
   now: Date = new Date(),
 ): Promise<(ProjectOutcome | { error: unknown })[]> {
@@ -155,7 +154,7 @@ interface Prepared extends Write {
 /** Reads the issue and decides: an outcome when no call is needed (off, unchanged, paused, dry run), else the write. */
 async function prepare(
   prisma: Prisma,
-  writer: LabelWriter,
+  writer: GithubWriter,
   issue: IssueRef,
   config: RepoConfig,
   now: Date,
@@ -177,8 +176,8 @@ async function prepare(
   }
 
   const error = inputs.error?.url === url ? inputs.error : null;
-  if (error && now.getTime() - error.seenAt.getTime() < PROJECT_ERROR_PAUSE_MS) {
-    const resume = new Date(error.seenAt.getTime() + PROJECT_ERROR_PAUSE_MS);
+  if (error && now.getTime() - error.seenAt.getTime() < REFUSAL_PAUSE_MS) {
+    const resume = new Date(error.seenAt.getTime() + REFUSAL_PAUSE_MS);
     writer.log.debug(
       `${where}: project writes for this repository are paused until ${resume.toISOString()} (${error.message})`,
     );
@@ -199,7 +198,7 @@ async function prepare(
 /** Records what `attempt` wrote, or what GitHub refused (docs/projects.md, When GitHub says no). */
 async function finish(
   prisma: Prisma,
-  writer: LabelWriter,
+  writer: GithubWriter,
   prepared: Prepared,
   attempt: () => Promise<{ itemId: string; nodeId?: string }>,
 ): Promise<ProjectOutcome> {
@@ -223,12 +222,7 @@ async function finish(
     else writer.log.debug(line);
     // A project that is gone takes the issue's item with it: when it comes back (or another is named), add it again.
     const forget = failure.reason === "not-found" ? { key: null, itemId: null, value: null } : undefined;
-    await recordProjectField(
-      prisma,
-      inputs.issueId,
-      sooner(dueAt, new Date(now.getTime() + PROJECT_ERROR_PAUSE_MS)),
-      forget,
-    );
+    await recordProjectField(prisma, inputs.issueId, sooner(dueAt, new Date(now.getTime() + REFUSAL_PAUSE_MS)), forget);
     return { value, written: false, skipped: "unreachable" };
   }
   if (inputs.error) {
@@ -258,7 +252,7 @@ interface Write {
  * when this process has not cached them); without it, the lookup fetches the node id with the project's ids.
  */
 async function write(
-  writer: LabelWriter,
+  writer: GithubWriter,
   { address, field, cacheKey, issue, nodeId, plan, value }: Write,
 ): Promise<{ itemId: string; nodeId?: string }> {
   const { octokit } = writer;
@@ -300,7 +294,7 @@ async function write(
 }
 
 async function addAndSet(
-  octokit: LabelWriter["octokit"],
+  octokit: GithubWriter["octokit"],
   address: ProjectAddress,
   ids: ProjectIds,
   contentId: string,

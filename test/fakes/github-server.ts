@@ -400,7 +400,7 @@ export class FakeGitHub {
 }
 
 /**
- * The GraphQL documents closeloop sends for the project field (src/projects/project-api.ts), told apart by their root
+ * The GraphQL documents closeloop sends for the project field (src/github/projects.ts), told apart by their root
  * field; a project that is not in `projects` is NOT_FOUND (HTTP 200), as GitHub answers.
  */
 function graphqlAnswer(projects: Map<string, FakeProject>, body: string): unknown {

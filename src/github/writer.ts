@@ -1,0 +1,9 @@
+import type { Logger, ProbotOctokit } from "probot";
+
+/** How an issue's labels and project field are written: the installation's Octokit, a logger, and whether this is a dry run. */
+export interface GithubWriter {
+  octokit: ProbotOctokit;
+  log: Logger;
+  /** CLOSELOOP_DRY_RUN: what would be written is logged, nothing is */
+  dryRun: boolean;
+}
