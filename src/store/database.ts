@@ -52,6 +52,11 @@ export interface OpenOptions {
   existing?: boolean;
   /** PostgreSQL pool size per process */
   poolSize?: number;
+  /**
+   * told the SQL of every statement the client sends (COMMIT included): how tests count the round trips an operation
+   * costs (test/support/statements.ts)
+   */
+  onStatement?: (sql: string) => void;
 }
 
 export async function openDatabase(
@@ -79,13 +84,24 @@ export async function openDatabase(
 }
 
 function createClient(target: DatabaseTarget, options: OpenOptions): Prisma {
+  const log = options.onStatement ? { log: [{ emit: "event" as const, level: "query" as const }] } : {};
+  let prisma: Prisma;
   if (target.engine === "sqlite") {
     if (target.path !== ":memory:") mkdirSync(dirname(target.path), { recursive: true });
-    return new SqliteClient({ adapter: new PrismaBetterSqlite3({ url: target.path, timeout: 10_000 }) });
+    prisma = new SqliteClient({ adapter: new PrismaBetterSqlite3({ url: target.path, timeout: 10_000 }), ...log });
+  } else {
+    const adapter = new PrismaPg({ connectionString: target.connectionString, max: options.poolSize ?? 10 });
+    // Same model, same API: see the type comment above.
+    prisma = new PostgresClient({ adapter, ...log }) as unknown as Prisma;
   }
-  const adapter = new PrismaPg({ connectionString: target.connectionString, max: options.poolSize ?? 10 });
-  // Same model, same API: see the type comment above.
-  return new PostgresClient({ adapter }) as unknown as Prisma;
+  const onStatement = options.onStatement;
+  if (onStatement) (prisma as unknown as QueryEvents).$on("query", (event) => onStatement(event.query));
+  return prisma;
+}
+
+/** `$on` of a client built with query events (its type depends on the options it was built with). */
+interface QueryEvents {
+  $on(event: "query", listener: (event: { query: string }) => void): void;
 }
 
 export interface Readiness {

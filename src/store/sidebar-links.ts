@@ -1,7 +1,7 @@
 import { HELPDESK_SOURCE_KINDS, type RecognisedLink } from "../domain/link.js";
 import type { IssueRef, RepositoryRef } from "../domain/refs.js";
 import type { ReopenFacts } from "../domain/reopen-outlook.js";
-import type { Prisma } from "./database.js";
+import { engineOf, type Prisma } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 
 /** A conversation, as a link names it. */
@@ -37,72 +37,102 @@ export interface SidebarLinkView {
 /** Issues the panel lists at most: a conversation linked to more is a data problem, not a panel to scroll. */
 const PANEL_LIMIT = 50;
 
+/** One row of the panel's read: a link, its issue and repository, and what the panel shows of them. */
+interface PanelRow {
+  source: string;
+  linkedAt: Date | string;
+  number: number;
+  title: string | null;
+  state: string;
+  stateReason: string | null;
+  repositoryId: bigint | number;
+  installationId: bigint | number;
+  owner: string;
+  name: string;
+  reports30: number | bigint | null;
+  /** the kinds of source carrying the link, comma-separated; null when none does */
+  kinds: string | null;
+  /** the issue's present frequency and team labels, a JSON array of { name, kind }; null (PostgreSQL) when none */
+  labels: string | null;
+  closedAt: Date | string | null;
+  reason: string | null;
+  reopen: boolean | number | bigint | null;
+  refusal: string | null;
+  jobState: string | null;
+  jobError: string | null;
+}
+
 /**
- * The issues linked to one conversation, newest link first, with what the panel shows of each: one indexed read of the
- * links (Link by provider, account, conversation), their issues, labels, counts and latest close, and one of the
- * reopen jobs of those closes.
+ * The issues linked to one conversation, newest link first, with what the panel shows of each, in one statement: the
+ * links (Link by provider, account, conversation), their issues and repositories, labels, counts, carriers, latest
+ * close and this conversation's reopen job of it. A sidebar load is a round trip to the database, not one per table.
  */
 export async function readConversationLinks(prisma: Prisma, conversation: ConversationKey): Promise<SidebarLinkView[]> {
-  const links = await prisma.link.findMany({
-    where: conversation,
-    orderBy: [{ linkedAt: "desc" }, { id: "desc" }],
-    take: PANEL_LIMIT,
-    select: {
-      id: true,
-      source: true,
-      linkedAt: true,
-      sources: { select: { source: { select: { kind: true } } } },
-      issue: {
-        select: {
-          number: true,
-          title: true,
-          state: true,
-          stateReason: true,
-          repository: { select: { id: true, installationId: true, owner: true, name: true } },
-          labels: { where: { present: true, kind: { not: null } }, select: { name: true, kind: true } },
-          impact: { select: { reports30: true } },
-          closes: {
-            orderBy: { closedAt: "desc" },
-            take: 1,
-            select: { id: true, closedAt: true, reason: true, reopen: true, refusal: true },
-          },
-        },
-      },
-    },
-  });
-  const closeIds = links.flatMap((link) => link.issue.closes.map((close) => close.id));
-  const jobs =
-    closeIds.length === 0
-      ? []
-      : await prisma.reopenJob.findMany({
-          where: { ...conversation, closeId: { in: closeIds } },
-          select: { closeId: true, state: true, lastError: true },
-        });
-  return links.map((link) => {
-    const issue = link.issue;
-    const carried = [...new Set(link.sources.map((row) => row.source.kind))].sort();
-    const close = issue.closes[0];
-    const closed = issue.state === "closed";
-    const job = close && jobs.find((row) => row.closeId === close.id);
+  // The only SQL the engines spell differently: aggregating a link's carriers and an issue's labels into one column.
+  const [kinds, labels] =
+    engineOf(prisma) === "postgresql"
+      ? [
+          Sql.sql`string_agg(DISTINCT "s"."kind", ',')`,
+          Sql.sql`json_agg(json_build_object('name', "il"."name", 'kind', "il"."kind") ORDER BY "il"."key")::text`,
+        ]
+      : [
+          Sql.sql`group_concat(DISTINCT "s"."kind")`,
+          Sql.sql`json_group_array(json_object('name', "il"."name", 'kind', "il"."kind") ORDER BY "il"."key")`,
+        ];
+  const rows = await prisma.$queryRaw<PanelRow[]>`
+    SELECT "l"."source", "l"."linkedAt", "i"."number", "i"."title", "i"."state", "i"."stateReason",
+      "r"."id" AS "repositoryId", "r"."installationId", "r"."owner", "r"."name", "im"."reports30",
+      (SELECT ${kinds} FROM "LinkSource" "ls" JOIN "Source" "s" ON "s"."id" = "ls"."sourceId" WHERE "ls"."linkId" = "l"."id") AS "kinds",
+      (SELECT ${labels} FROM "IssueLabel" "il" WHERE "il"."issueId" = "i"."id" AND "il"."present" AND "il"."kind" IS NOT NULL) AS "labels",
+      "c"."closedAt", "c"."reason", "c"."reopen", "c"."refusal", "j"."state" AS "jobState", "j"."lastError" AS "jobError"
+    FROM "Link" "l"
+    JOIN "Issue" "i" ON "i"."id" = "l"."issueId"
+    JOIN "Repository" "r" ON "r"."id" = "i"."repositoryId"
+    LEFT JOIN "IssueImpact" "im" ON "im"."issueId" = "i"."id"
+    LEFT JOIN "IssueClose" "c" ON "c"."id" = (
+      SELECT "id" FROM "IssueClose" WHERE "issueId" = "i"."id" ORDER BY "closedAt" DESC LIMIT 1)
+    LEFT JOIN "ReopenJob" "j" ON "j"."id" = (
+      SELECT "id" FROM "ReopenJob" WHERE "closeId" = "c"."id" AND "provider" = "l"."provider" AND "account" = "l"."account"
+        AND "conversationId" = "l"."conversationId" ORDER BY "id" LIMIT 1)
+    WHERE "l"."provider" = ${conversation.provider} AND "l"."account" = ${conversation.account}
+      AND "l"."conversationId" = ${conversation.conversationId}
+    ORDER BY "l"."linkedAt" DESC, "l"."id" DESC
+    LIMIT ${PANEL_LIMIT}`;
+  return rows.map((row) => {
+    const carried = row.kinds === null ? [] : row.kinds.split(",").sort();
+    const repository = {
+      id: BigInt(row.repositoryId),
+      installationId: BigInt(row.installationId),
+      owner: row.owner,
+      name: row.name,
+    };
     return {
-      repository: issue.repository,
-      owner: issue.repository.owner,
-      name: issue.repository.name,
-      number: issue.number,
-      title: issue.title,
-      state: closed ? "closed" : "open",
-      stateReason: issue.stateReason,
-      labels: issue.labels.map((label) => ({ name: label.name, kind: label.kind! })),
-      reports30: issue.impact?.reports30 ?? null,
-      sources: carried.length > 0 ? carried : [link.source],
+      repository,
+      owner: row.owner,
+      name: row.name,
+      number: Number(row.number),
+      title: row.title,
+      state: row.state === "closed" ? "closed" : "open",
+      stateReason: row.stateReason,
+      labels: row.labels === null ? [] : (JSON.parse(row.labels) as { name: string; kind: string }[]),
+      reports30: row.reports30 === null ? null : Number(row.reports30),
+      sources: carried.length > 0 ? carried : [row.source],
       removable:
         carried.length > 0 && carried.every((kind) => (HELPDESK_SOURCE_KINDS as readonly string[]).includes(kind)),
-      linkedAt: link.linkedAt,
+      linkedAt: new Date(row.linkedAt),
       reopen: {
-        close: close
-          ? { closedAt: close.closedAt, reason: close.reason, reopen: close.reopen, refusal: close.refusal }
-          : null,
-        job: job ? { state: job.state, lastError: job.lastError } : null,
+        // A close's columns are all set, or all null when the issue has none.
+        close:
+          row.closedAt === null
+            ? null
+            : {
+                closedAt: new Date(row.closedAt),
+                reason: row.reason!,
+                // SQLite answers 0/1, PostgreSQL a boolean.
+                reopen: Number(row.reopen) === 1,
+                refusal: row.refusal,
+              },
+        job: row.jobState === null ? null : { state: row.jobState, lastError: row.jobError },
       },
     };
   });
