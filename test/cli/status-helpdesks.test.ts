@@ -50,50 +50,58 @@ describe("closeloop status and the helpdesks", () => {
     return lines.slice(start + 1, index + 1).every((line) => line.startsWith(" "));
   }
 
-  it("shows each helpdesk ok with who its credentials act as, and exits 0", async () => {
-    const { code, connections, lines } = await status({ ...zendesk.env(), ...front.env() });
-    expect(connections).toEqual([
-      { provider: "front", state: "ok", detail: "as the API token of Acme" },
-      { provider: "zendesk", state: "ok", detail: "as agent@example.com (agent)" },
-    ]);
-    expect(lines).toEqual([
-      "helpdesks   front ok, as the API token of Acme",
-      "            zendesk ok, as agent@example.com (agent)",
-    ]);
-    expect(code).toBe(0);
-  });
+  /** What each helpdesk setting shows: `connections` in --json, the human lines, and the exit code. */
+  const cases: [string, () => Promise<Record<string, string>>, Awaited<ReturnType<typeof status>>][] = [
+    [
+      "shows each helpdesk ok with who its credentials act as, and exits 0",
+      async () => ({ ...zendesk.env(), ...front.env() }),
+      {
+        connections: [
+          { provider: "front", state: "ok", detail: "as the API token of Acme" },
+          { provider: "zendesk", state: "ok", detail: "as agent@example.com (agent)" },
+        ],
+        lines: [
+          "helpdesks   front ok, as the API token of Acme",
+          "            zendesk ok, as agent@example.com (agent)",
+        ],
+        code: 0,
+      },
+    ],
+    [
+      "exits 1 when a helpdesk refuses the credentials, saying which and why",
+      async () => ({ ...zendesk.env(), ZENDESK_API_TOKEN: "revoked" }),
+      {
+        connections: [{ provider: "zendesk", state: "unauthorized", detail: "Zendesk: bad credentials (401)" }],
+        lines: ["helpdesks   zendesk UNAUTHORIZED: Zendesk: bad credentials (401)"],
+        code: 1,
+      },
+    ],
+    [
+      "reports an unreachable or rate-limited helpdesk and still exits 0",
+      async () => {
+        front.http.failNext({ kind: "rate-limited", retryAfterSeconds: 20 }, { times: 2 });
+        return { ...front.env(), ...zendesk.env(), ZENDESK_API_URL: `http://127.0.0.1:${await freePort()}` };
+      },
+      {
+        connections: [
+          { provider: "front", state: "rate-limited", detail: "Front: rate limited (429), retry in 20s" },
+          { provider: "zendesk", state: "unreachable", detail: "connection refused" },
+        ],
+        lines: [
+          "helpdesks   front RATE-LIMITED: Front: rate limited (429), retry in 20s",
+          "            zendesk UNREACHABLE: connection refused",
+        ],
+        code: 0,
+      },
+    ],
+    [
+      "says when no helpdesk is configured",
+      async () => ({}),
+      { connections: [], lines: ["helpdesks   none configured (README, Connect a helpdesk)"], code: 0 },
+    ],
+  ];
 
-  it("exits 1 when a helpdesk refuses the credentials, saying which and why", async () => {
-    const { code, connections, lines } = await status({ ...zendesk.env(), ZENDESK_API_TOKEN: "revoked" });
-    expect(connections).toEqual([
-      { provider: "zendesk", state: "unauthorized", detail: "Zendesk: bad credentials (401)" },
-    ]);
-    expect(lines).toEqual(["helpdesks   zendesk UNAUTHORIZED: Zendesk: bad credentials (401)"]);
-    expect(code).toBe(1);
-  });
-
-  it("reports an unreachable or rate-limited helpdesk and still exits 0", async () => {
-    front.http.failNext({ kind: "rate-limited", retryAfterSeconds: 20 }, { times: 2 });
-    const { code, connections, lines } = await status({
-      ...front.env(),
-      ...zendesk.env(),
-      ZENDESK_API_URL: `http://127.0.0.1:${await freePort()}`,
-    });
-    expect(connections).toEqual([
-      { provider: "front", state: "rate-limited", detail: "Front: rate limited (429), retry in 20s" },
-      { provider: "zendesk", state: "unreachable", detail: "connection refused" },
-    ]);
-    expect(lines).toEqual([
-      "helpdesks   front RATE-LIMITED: Front: rate limited (429), retry in 20s",
-      "            zendesk UNREACHABLE: connection refused",
-    ]);
-    expect(code).toBe(0);
-  });
-
-  it("says when no helpdesk is configured", async () => {
-    const { code, connections, lines } = await status({});
-    expect(connections).toEqual([]);
-    expect(lines).toEqual(["helpdesks   none configured (README, Connect a helpdesk)"]);
-    expect(code).toBe(0);
+  it.each(cases)("%s", async (_name, env, shown) => {
+    expect(await status(await env())).toEqual(shown);
   });
 });

@@ -5,6 +5,7 @@ import { captureCli } from "../support/cli-output.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { reportTicket } from "../support/reports.js";
 
 const capture = captureCli;
 
@@ -31,25 +32,8 @@ describe.each(ENGINES)("closeloop top on %s", (engine) => {
       [2, ["2", "3"]],
     ] as const) {
       for (const id of ids) {
-        await applySourceChange(database.prisma, {
-          issue: {
-            repository,
-            number,
-            githubId: BigInt(number),
-            state: "open",
-            details: { title: `Issue ${number}`, openedAt: new Date("2026-01-01T00:00:00Z"), at: linkedAt },
-          },
-          source: { kind: "comment", key: id },
-          event: { action: "created", version: linkedAt },
-          createdAt: linkedAt,
-          links: [
-            {
-              provider: "zendesk",
-              account: "acme",
-              conversationId: id,
-              url: `https://acme.zendesk.com/agent/tickets/${id}`,
-            },
-          ],
+        await reportTicket(database.prisma, repository, number, id, linkedAt, {
+          details: { title: `Issue ${number}`, openedAt: new Date("2026-01-01T00:00:00Z"), at: linkedAt },
         });
       }
     }

@@ -8,14 +8,15 @@ import { SessionKeys, tokenHash } from "../../src/dashboard/session-keys.js";
 import { SecretKey } from "../../src/domain/secret-key.js";
 import { readStatus } from "../../src/operations/status.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
-import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { nockReadable } from "../support/dashboard-access.js";
 import { ROOT } from "../support/process.js";
+import { reportTicket } from "../support/reports.js";
 
 const API = "https://api.github.com";
 // Ahead of the wall clock: the ranking counts the issues that writes marked due at the (real) time they were made.
 const NOW = new Date(Date.now() + 60_000);
+const DAY_AGO = new Date(NOW.getTime() - 86_400_000);
 const REPOSITORIES = {
   app: { id: 10n, installationId: 1n, owner: "Octo", name: "App" },
   web: { id: 20n, installationId: 1n, owner: "Octo", name: "Web" },
@@ -94,22 +95,7 @@ describe.each(ENGINES)("read-only API tokens on %s", (engine) => {
       ["web", 2],
       ["secret", 3],
     ] as const) {
-      const at = new Date(NOW.getTime() - 86_400_000);
-      const conversationId = String(conversation++);
-      await applySourceChange(database.prisma, {
-        issue: { repository: REPOSITORIES[repository], number, githubId: BigInt(number), state: "open" },
-        source: { kind: "comment", key: conversationId },
-        event: { action: "created", version: at },
-        createdAt: at,
-        links: [
-          {
-            provider: "zendesk",
-            account: "acme",
-            conversationId,
-            url: `https://acme.zendesk.com/agent/tickets/${conversationId}`,
-          },
-        ],
-      });
+      await reportTicket(database.prisma, REPOSITORIES[repository], number, String(conversation++), DAY_AGO);
     }
     // The admin can read Octo/App and Octo/Web, not Else/Secret.
     nockReadable(ADMIN.githubToken, [10, 20]);

@@ -8,11 +8,11 @@ import { generateSignedCookie } from "hono/cookie";
 import { SessionKeys, tokenHash } from "../../src/dashboard/session-keys.js";
 import { SecretKey } from "../../src/domain/secret-key.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
-import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { readStatus } from "../../src/operations/status.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { oldCookieSecret, sealedWithOldKey } from "../support/legacy-session-keys.js";
 import { nockReadable } from "../support/dashboard-access.js";
+import { reportTicket } from "../support/reports.js";
 
 const API = "https://api.github.com";
 const WEB = "https://github.com";
@@ -133,28 +133,8 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     return browser;
   }
 
-  async function report(
-    repository: keyof typeof REPOSITORIES,
-    number: number,
-    daysAgo: number,
-    conversationId: string,
-  ) {
-    const at = new Date(NOW.getTime() - daysAgo * DAY);
-    await applySourceChange(database.prisma, {
-      issue: { repository: REPOSITORIES[repository], number, githubId: BigInt(number), state: "open" },
-      source: { kind: "comment", key: conversationId },
-      event: { action: "created", version: at },
-      createdAt: at,
-      links: [
-        {
-          provider: "zendesk",
-          account: "acme",
-          conversationId,
-          url: `https://acme.zendesk.com/agent/tickets/${conversationId}`,
-        },
-      ],
-    });
-  }
+  const report = (repository: keyof typeof REPOSITORIES, number: number, daysAgo: number, ticket: string) =>
+    reportTicket(database.prisma, REPOSITORIES[repository], number, ticket, new Date(NOW.getTime() - daysAgo * DAY));
 
   let deadJobId = 0;
   beforeAll(async () => {

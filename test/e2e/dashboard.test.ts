@@ -3,11 +3,11 @@ import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/store/database.js";
-import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { FakeGitHub } from "../fakes/github-server.js";
 import { freshDatabaseUrl } from "../support/databases.js";
 import { freePort } from "../support/ports.js";
 import { ROOT, startApp, TEST_PRIVATE_KEY, type RunningApp } from "../support/process.js";
+import { reportTicket } from "../support/reports.js";
 
 // Debian's chromium (README, Development). Without it the test skips locally with the reason; under CI it must run.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -37,20 +37,7 @@ async function seed(databaseUrl: string): Promise<void> {
   const report = async (repository: keyof typeof REPOSITORIES, number: number, daysAgo: number, customer: string) => {
     const id = String(++conversation);
     const at = new Date(now - daysAgo * DAY);
-    await applySourceChange(database.prisma, {
-      issue: { repository: REPOSITORIES[repository], number, githubId: BigInt(number), state: "open" },
-      source: { kind: "comment", key: id },
-      event: { action: "created", version: at },
-      createdAt: at,
-      links: [
-        {
-          provider: "zendesk",
-          account: "acme",
-          conversationId: id,
-          url: `https://acme.zendesk.com/agent/tickets/${id}`,
-        },
-      ],
-    });
+    await reportTicket(database.prisma, REPOSITORIES[repository], number, id, at);
     await database.prisma.link.updateMany({
       where: { conversationId: id },
       data: { customerHash: customer, team: "Billing" },
