@@ -1,9 +1,6 @@
-import { Octokit } from "@octokit/rest";
 import { githubStatus } from "../github/errors.js";
+import { listTokenRepositoryIds } from "../github/user-token.js";
 import { tokenHash } from "./session-keys.js";
-
-/** Failures are thrown and reported by the caller; Octokit's own request log would print them a second time. */
-export const QUIET = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 /** The repositories a person can read, as GitHub listed them for their user token: by id, with their names. */
 export interface ReadableRepositories {
@@ -50,18 +47,8 @@ export class RepositoryAccess {
   }
 
   async #list(token: string): Promise<ReadableRepositories> {
-    const octokit = new Octokit({ auth: token, baseUrl: this.apiUrl, userAgent: "closeloop-dashboard", log: QUIET });
     try {
-      const installations = await octokit.paginate("GET /user/installations", { per_page: 100 });
-      const ids = new Set<bigint>();
-      for (const installation of installations) {
-        const repositories = await octokit.paginate("GET /user/installations/{installation_id}/repositories", {
-          installation_id: installation.id,
-          per_page: 100,
-        });
-        for (const repository of repositories) ids.add(BigInt(repository.id));
-      }
-      return { ids };
+      return { ids: await listTokenRepositoryIds(this.apiUrl, token) };
     } catch (error) {
       if (githubStatus(error) === 401) throw new TokenRefused("GitHub refused the sign-in token");
       throw error;

@@ -1,5 +1,4 @@
-import { Octokit } from "@octokit/rest";
-import { exchangeWebFlowCode, getWebFlowAuthorizationUrl } from "@octokit/oauth-methods";
+import { exchangeSignInCode, readTokenUser, signInUrl } from "../github/user-token.js";
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
 import type { Logger } from "probot";
@@ -7,7 +6,7 @@ import { githubStatus } from "../github/errors.js";
 import type { Prisma } from "../store/database.js";
 import { deleteSession, findSession, recordSession, resealSession } from "../store/dashboard-sessions.js";
 import { adminPin, isAdmin } from "./admins.js";
-import { QUIET, TokenRefused, type ReadableRepositories, type RepositoryAccess } from "./access.js";
+import { TokenRefused, type ReadableRepositories, type RepositoryAccess } from "./access.js";
 import { randomToken, tokenHash, type SessionKeys } from "./session-keys.js";
 import { codeChallenge, readSignIn, SIGN_IN_MS, startSignIn, writeSignIn } from "./sign-in.js";
 import { MessagePage } from "./views/layout.js";
@@ -91,7 +90,6 @@ export function returnPath(given: string | undefined): string {
 export function signInRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
   const routes = new Hono<DashboardEnv>();
   const now = () => deps.now?.() ?? new Date();
-  const request = new Octokit({ baseUrl: deps.apiUrl, log: QUIET }).request;
   const redirectUrl = `${deps.publicUrl}${CALLBACK_PATH}`;
 
   routes.get("/login", async (c) => {
@@ -103,15 +101,8 @@ export function signInRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
       deps.keys.cookieSecret,
       cookieOptions(deps, "/closeloop/auth", SIGN_IN_MS),
     );
-    const { url } = getWebFlowAuthorizationUrl({
-      clientType: "github-app",
-      clientId: deps.client.clientId,
-      redirectUrl,
-      state: signIn.state,
-      request,
-    });
     // PKCE: GitHub accepts it for GitHub Apps' web flow, S256 only (github.blog changelog, 2025-07-14).
-    const authorize = new URL(url);
+    const authorize = signInUrl(deps.apiUrl, deps.client.clientId, redirectUrl, signIn.state);
     authorize.searchParams.set("code_challenge", codeChallenge(signIn.verifier));
     authorize.searchParams.set("code_challenge_method", "S256");
     return c.redirect(authorize.href, 302);
@@ -162,22 +153,14 @@ export function signInRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
     let expiresAt: Date;
     let user: { login: string; id: number };
     try {
-      const { authentication } = await exchangeWebFlowCode({
-        clientType: "github-app",
-        clientId: deps.client.clientId,
-        clientSecret: deps.client.clientSecret,
+      const exchanged = await exchangeSignInCode(deps.apiUrl, deps.client, {
         code,
         redirectUrl,
-        // The PKCE verifier rides along as one more body parameter of the code exchange.
-        request: request.defaults({ code_verifier: signIn.verifier }),
+        verifier: signIn.verifier,
       });
-      token = authentication.token;
-      const tokenExpiry =
-        "expiresAt" in authentication && authentication.expiresAt
-          ? new Date(authentication.expiresAt).getTime()
-          : Infinity;
-      expiresAt = new Date(Math.min(now().getTime() + SESSION_MS, tokenExpiry));
-      user = (await new Octokit({ auth: token, baseUrl: deps.apiUrl, log: QUIET }).rest.users.getAuthenticated()).data;
+      token = exchanged.token;
+      expiresAt = new Date(Math.min(now().getTime() + SESSION_MS, exchanged.expiresAt ?? Infinity));
+      user = await readTokenUser(deps.apiUrl, token);
     } catch (failure) {
       const status = githubStatus(failure);
       deps.log.warn(`dashboard: sign-in failed: GitHub answered ${status ?? "nothing"} to the code exchange or /user`);

@@ -2,6 +2,7 @@ import type { Context } from "probot";
 import { readConfigAt } from "../github/read-config-at.js";
 import { describeConfigError } from "../github/repo-config-cache.js";
 import { CONFIG_PATH, parseRepoConfig, type RepoConfig } from "../config/repo-config.js";
+import { createCompletedCheck } from "../github/checks.js";
 import { githubStatus } from "../github/errors.js";
 import { recordConfigError } from "../store/config-errors.js";
 import { markLabelsDue } from "../store/labels.js";
@@ -127,21 +128,16 @@ async function reportCheck(
     );
     return;
   }
-  try {
-    await context.octokit.rest.checks.create({
-      ...context.repo(),
-      name: CONFIG_CHECK_NAME,
-      head_sha: sha,
-      status: "completed",
-      conclusion,
-      output,
-    });
-  } catch (error) {
-    if (githubStatus(error) !== 403) throw error;
+  const created = await createCompletedCheck(context.octokit, context.repo(), {
+    name: CONFIG_CHECK_NAME,
+    sha,
+    conclusion,
+    output,
+  });
+  if (created === "refused")
     context.log.warn(
       `${fullName}: cannot create the "${CONFIG_CHECK_NAME}" check run (GitHub answered 403); accept the app's "Checks: write" permission in the installation settings. ${problem ? `The config error is logged and shown by \`closeloop status\`: ${problem}` : ""}`.trim(),
     );
-  }
 }
 
 function shorten(text: string, max: number): string {
