@@ -36,11 +36,47 @@ export default {
       from: { path: "^src/store/" },
       to: { path: "^src/(dashboard|handlers|jobs|http)/" },
     },
+    {
+      name: "projects-below-labels",
+      comment:
+        "Applying labels goes on to the project field (labels/installation-labels.ts); projects/ needs nothing of labels/.",
+      severity: "error",
+      from: { path: "^src/projects/" },
+      to: { path: "^src/labels/" },
+    },
+    {
+      name: "prisma-only-in-store",
+      comment:
+        "src/store/ is the only place that talks to the database: everything else calls its named functions. " +
+        "src/jobs/ is allowed until its queries move into src/store/ (#22, the jobs half).",
+      severity: "error",
+      from: { path: "^src/", pathNot: ["^src/store/", "^src/jobs/"] },
+      to: { path: ["^src/store/generated/", "(^|/)node_modules/(@prisma/|pg/|better-sqlite3/)"] },
+    },
+    {
+      name: "github-calls-only-in-github",
+      comment:
+        "GitHub is called through src/github/, as helpdesks are through src/providers/. Only @octokit/webhooks' " +
+        "event names (types) reach further, to the Probot edge (next rule). src/jobs/ is allowed until its calls " +
+        "move into src/github/ (#22, the jobs half).",
+      severity: "error",
+      from: { path: "^src/", pathNot: ["^src/github/", "^src/jobs/"] },
+      to: { path: "(^|/)node_modules/@octokit/", pathNot: "(^|/)node_modules/@octokit/webhooks/" },
+    },
+    {
+      name: "webhook-events-at-the-edge",
+      comment: "GitHub's webhook event names are read where webhooks arrive: the app's routes, HTTP and the handlers.",
+      severity: "error",
+      from: { path: "^src/", pathNot: ["^src/app\\.ts$", "^src/http/", "^src/handlers/", "^src/github/"] },
+      to: { path: "(^|/)node_modules/@octokit/webhooks/" },
+    },
   ],
   options: {
-    doNotFollow: { path: "node_modules" },
-    exclude: { path: "^src/store/generated/" },
+    // The generated Prisma clients are leaves: who imports them is checked, their insides are not.
+    doNotFollow: { path: ["node_modules", "^src/store/generated/"] },
     tsConfig: { fileName: "tsconfig.json" },
     tsPreCompilationDeps: true,
+    // @octokit's packages name their files only in package.json "exports": resolve them as Node does.
+    enhancedResolveOptions: { exportsFields: ["exports"], conditionNames: ["import", "types", "node", "default"] },
   },
 };
