@@ -189,13 +189,35 @@ export const PANEL_SCRIPT = String.raw`(function () {
 })();
 `;
 
-/** Help Scout: the signed URL named the conversation; no Help Scout script. */
+/**
+ * Help Scout: the signed URL named the conversation. No Help Scout script: the adapter posts the window messages Help
+ * Scout's app SDK (@helpscout/javascript-sdk) posts, to Help Scout's origin only. Help Scout does not size an app's
+ * iframe to its content: SET_APP_HEIGHT does. GET_APP_CONTEXT asks for the context, whose user names the rep for "Reported
+ * via Help Scout by …"; it is display only, the conversation stays the signed one.
+ */
 const HELPSCOUT_ADAPTER = String.raw`(function () {
   var root = CloseloopPanel.root;
-  CloseloopPanel.start({
+  var HELPSCOUT = "https://secure.helpscout.net";
+  var framed = window.parent !== window;
+  function send(type, extra) {
+    if (!framed) return;
+    var message = { type: type, appId: (window.name || "").replace(/^app-side-panel-|^app-/, ""), iframeId: window.name };
+    Object.keys(extra || {}).forEach(function (key) { message[key] = extra[key]; });
+    window.parent.postMessage(message, HELPSCOUT);
+  }
+  var options = {
     conversation: root.getAttribute("data-conversation"),
     call: CloseloopPanel.fetchApi("helpscout", root.getAttribute("data-token")),
+    resize: function (height) { send("SET_APP_HEIGHT", { value: height }); },
+  };
+  window.addEventListener("message", function (event) {
+    if (event.origin !== HELPSCOUT || !event.data || event.data.type !== "SEND_APP_CONTEXT") return;
+    var user = event.data.user;
+    var name = user ? [user.firstName, user.lastName].filter(Boolean).join(" ") : "";
+    if (name) options.rep = name;
   });
+  send("GET_APP_CONTEXT");
+  CloseloopPanel.start(options);
 })();
 `;
 

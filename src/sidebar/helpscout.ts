@@ -28,8 +28,11 @@ export function helpscoutSignatureMatches(params: URLSearchParams, secret: strin
 
 /**
  * Help Scout: an app (Manage › Apps › Create app) whose callback URL is this page, shown in the conversation sidebar's
- * iframe (https://developer.helpscout.com/apps/). The signed query parameters name the conversation and the user, so
- * the page is rendered with both and loads no Help Scout script.
+ * iframe (https://developer.helpscout.com/apps/). The signed query parameters are identifiers only, in kebab case
+ * (`conversation-id`, `user-id`, `mailbox-id`, …;
+ * https://developer.helpscout.com/apps/guides/getting-data-from-help-scout-without-javascript/), so the page is rendered
+ * for the signed conversation and loads no Help Scout script: its adapter speaks the app SDK's window messages itself
+ * (src/sidebar/assets.ts) for the iframe's height and the rep's name.
  */
 export const helpscoutSidebar: SidebarDefinition<HelpScoutSidebarSettings> = {
   helpdesk: "helpscout",
@@ -56,14 +59,12 @@ export const helpscoutSidebar: SidebarDefinition<HelpScoutSidebarSettings> = {
             ? "Help Scout's signature does not match: HELPSCOUT_SIDEBAR_SECRET must be the app's secret key"
             : "This page opens inside Help Scout's sidebar, which signs its address; it was opened without a signature",
         });
-      const conversation = params.get("conversationId") ?? params.get("conversation-id") ?? "";
+      const conversation = params.get("conversation-id") ?? "";
       if (!/^\d{1,19}$/.test(conversation))
         return page(c, { token: null, status: 200, error: "Open a conversation to see its linked GitHub issues." });
-      const user = [params.get("userFirstName"), params.get("userLastName")].filter(Boolean).join(" ");
-      const rep =
-        user ||
-        params.get("userEmail") ||
-        (params.get("userId") ? `Help Scout user ${params.get("userId")}` : "a Help Scout user");
+      // The signed parameters are identifiers only: the rep's name reaches the page through Help Scout's app context.
+      const user = params.get("user-id");
+      const rep = user && /^\d{1,19}$/.test(user) ? `Help Scout user ${user}` : "a Help Scout user";
       return page(c, {
         token: tokens.mint({ helpdesk: "helpscout", account: "", conversation, rep }, now()),
         conversation,

@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import nock from "nock";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Frame, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshdeskAppFiles } from "../../src/sidebar/packages.js";
 import { sidebarHandler } from "../../src/sidebar/routes.js";
@@ -34,6 +34,8 @@ const SCREENSHOT = process.env.UPDATE_SCREENSHOTS === "1" ? join(ROOT, "docs", "
 const REPOSITORY = { id: 31n, installationId: 3n, owner: "Octo", name: "App" } as const;
 const ZAF_SDK = "https://static.zdassets.com/zendesk_app_framework_sdk/2.0/zaf_sdk.min.js";
 const FRONT_SDK = "https://dl.frontapp.com/libs/plugin-sdk-1.8.1.min.js";
+// A conversation page of Help Scout's, standing in for the one that frames the app.
+const HELPSCOUT_MAILBOX = "https://secure.helpscout.net/conversation/555/";
 // The Freshworks platform serves the app's files and replaces {{{appclient}}} with its client script: both stand here.
 const FRESHDESK_APP = "https://closeloop-app.freshdesk.test/app/";
 const FRESHWORKS_CLIENT = "https://freshworks-client.test/fresh_client.js";
@@ -93,7 +95,13 @@ describe.skipIf(!hasChromium)("the sidebar pages in headless Chromium (SQLite, s
       startFakeFront(),
       startFakeFreshdesk(),
       zendeskAppKeys(),
-      chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] }),
+      // The stand-in Help Scout page is "public" and frames closeloop on loopback, which Chromium's local network
+      // access checks would block; in production both are public.
+      chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ["--no-sandbox", "--disable-features=LocalNetworkAccessChecks"],
+      }),
     ]);
     zendesk.seed({ id: "9001" });
     front.seed({ id: "cnv_abc" });
@@ -274,15 +282,16 @@ describe.skipIf(!hasChromium)("the sidebar pages in headless Chromium (SQLite, s
       select: { source: true, issue: { select: { number: true } } },
     });
   /** The panel's own height in CSS pixels, as the adapters report it to the vendor. */
-  const panelHeight = (page: Page) =>
+  const panelHeight = (page: Page | Frame) =>
     page.evaluate(() =>
       Math.ceil((globalThis as any).document.getElementById("closeloop-panel").getBoundingClientRect().height),
     );
-  const notice = (page: Page, text: string) => page.locator("p.notice").getByText(text, { exact: true }).waitFor();
-  const items = (page: Page) => page.locator("li.issue a.ref").allTextContents();
+  const notice = (page: Page | Frame, text: string) =>
+    page.locator("p.notice").getByText(text, { exact: true }).waitFor();
+  const items = (page: Page | Frame) => page.locator("li.issue a.ref").allTextContents();
 
   /** Nothing wider than the 320 px sidebar: no horizontal scroll, every control inside. */
-  async function fitsSidebar(page: Page) {
+  async function fitsSidebar(page: Page | Frame) {
     const overflow = await page.evaluate(() => {
       const { document, innerWidth } = globalThis as any;
       const wide = [...document.querySelectorAll("#closeloop-panel *")]
@@ -298,7 +307,7 @@ describe.skipIf(!hasChromium)("the sidebar pages in headless Chromium (SQLite, s
    * unlinks it, links it again from a title search, and creates an issue from the conversation.
    */
   async function linkUnlinkCreate(
-    page: Page,
+    page: Page | Frame,
     conversation: { id: string; url: string; helpdesk: string },
     created: number,
     seeded: number[] = [2],
@@ -363,27 +372,55 @@ describe.skipIf(!hasChromium)("the sidebar pages in headless Chromium (SQLite, s
     await fitsSidebar(page);
   }
 
-  it("Help Scout: a signed callback page links, unlinks and creates; issues open in a new tab", async () => {
+  it("Help Scout: the signed callback page, framed by Help Scout, links, unlinks, creates and sets its height", async () => {
     const { context, page, outside } = await openContext();
-    const query = helpscoutQuery({
-      conversationId: "555",
-      mailboxId: "31",
-      userId: "8",
-      userFirstName: "Ann",
-      userLastName: "Agent",
-    });
-    const response = await page.goto(`${base}/closeloop/sidebar/helpscout?${query}`);
-    expect(response?.status()).toBe(200);
+    // What Help Scout signs: identifiers only, in kebab case.
+    const query = helpscoutQuery({ "conversation-id": "555", "mailbox-id": "31", "customer-id": "77", "user-id": "8" });
+    // Help Scout's side of its app SDK's window messages: the app frame is named app-<id>; the context answers
+    // GET_APP_CONTEXT, and SET_APP_HEIGHT sets the frame's height, as Help Scout does.
+    await context.route(HELPSCOUT_MAILBOX, (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: "text/html",
+        body: `<!doctype html><body style="margin:0">
+<iframe name="app-42" style="width:320px;height:150px;border:0" src="${base}/closeloop/sidebar/helpscout?${query}"></iframe>
+<script>
+window.appMessages = [];
+addEventListener("message", function (event) {
+  var frame = document.querySelector("iframe");
+  if (event.source !== frame.contentWindow) return;
+  window.appMessages.push(event.data);
+  if (event.data.type === "GET_APP_CONTEXT")
+    frame.contentWindow.postMessage({ type: "SEND_APP_CONTEXT", user: { id: 8, firstName: "Ann", lastName: "Agent" }, conversation: { id: 555 } }, "*");
+  if (event.data.type === "SET_APP_HEIGHT") frame.style.height = event.data.value + "px";
+});
+</script></body>`,
+      }),
+    );
+    await page.goto(HELPSCOUT_MAILBOX);
+    const frame = page.frame({ name: "app-42" })!;
+    // The rep's name in "Reported via Help Scout by Ann Agent" came from the app context, not the signed URL.
     await linkUnlinkCreate(
-      page,
+      frame,
       { id: "555", url: "https://secure.helpscout.net/conversation/555/", helpdesk: "Help Scout" },
       11,
     );
-    const open = page.getByRole("link", { name: "Octo/App#11" });
+    const open = frame.getByRole("link", { name: "Octo/App#11" });
     expect([await open.getAttribute("href"), await open.getAttribute("target")]).toEqual([
       "https://github.com/Octo/App/issues/11",
       "_blank",
     ]);
+    const messages = (await page.evaluate(() => (globalThis as any).appMessages)) as Record<string, unknown>[];
+    expect(messages[0]).toEqual({ type: "GET_APP_CONTEXT", appId: "42", iframeId: "app-42" });
+    const heights = messages.filter((m) => m.type === "SET_APP_HEIGHT").map((m) => m.value as number);
+    expect(messages.filter((m) => m.type === "SET_APP_HEIGHT").at(-1)).toEqual({
+      type: "SET_APP_HEIGHT",
+      value: await panelHeight(frame),
+      appId: "42",
+      iframeId: "app-42",
+    });
+    // The frame follows the panel down as well as up (the unlink made it shorter).
+    expect(heights.some((height, i) => i > 0 && height < heights[i - 1]!)).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, "helpscout.png"), fullPage: true });
     expect(outside).toEqual([]);
     await context.close();
@@ -489,7 +526,7 @@ describe.skipIf(!hasChromium)("the sidebar pages in headless Chromium (SQLite, s
       await page.getByRole("alert").waitFor();
       return page.getByRole("alert").textContent();
     };
-    const forged = helpscoutQuery({ conversationId: "555" }).replace(/Signature=[^&]+/, "Signature=AAAA");
+    const forged = helpscoutQuery({ "conversation-id": "555" }).replace(/Signature=[^&]+/, "Signature=AAAA");
     expect((await page.goto(`${base}/closeloop/sidebar/helpscout?${forged}`))?.status()).toBe(401);
     expect(await alert()).toBe(
       "Help Scout's signature does not match: HELPSCOUT_SIDEBAR_SECRET must be the app's secret key",
@@ -497,7 +534,7 @@ describe.skipIf(!hasChromium)("the sidebar pages in headless Chromium (SQLite, s
 
     const api = (url: URL) => url.pathname.startsWith("/closeloop/sidebar/api/");
     await page.route(api, (route) => route.abort());
-    await page.goto(`${base}/closeloop/sidebar/helpscout?${helpscoutQuery({ conversationId: "555" })}`);
+    await page.goto(`${base}/closeloop/sidebar/helpscout?${helpscoutQuery({ "conversation-id": "555" })}`);
     expect(await alert()).toBe("closeloop did not answer; check your connection and try again");
     await page.unroute(api);
 

@@ -100,7 +100,7 @@ describe.each(ENGINES)("the sidebars' HTTP surface on %s", (engine) => {
 
   describe("Help Scout", () => {
     const signed = (conversationId: string) =>
-      helpscoutQuery({ conversationId, mailboxId: "31", userId: "8", userFirstName: "Ann", userLastName: "Agent" });
+      helpscoutQuery({ "conversation-id": conversationId, "mailbox-id": "31", "customer-id": "77", "user-id": "8" });
 
     it("refuses a page whose signature does not match, and says why instead of a blank panel", async () => {
       const forged = signed("555").replace(/X-HelpScout-Signature=[^&]+/, "X-HelpScout-Signature=AAAA");
@@ -109,6 +109,22 @@ describe.each(ENGINES)("the sidebars' HTTP surface on %s", (engine) => {
       const html = await response.text();
       expect(pageToken(html)).toBeNull();
       expect(html).toContain("Help Scout&#39;s signature does not match");
+    });
+
+    it("reads the conversation from Help Scout's own parameter names (conversation-id), nothing else", async () => {
+      const camel = await sidebar.app.request(
+        `/closeloop/sidebar/helpscout?${helpscoutQuery({ conversationId: "555" })}`,
+      );
+      expect(camel.status).toBe(200);
+      const html = await camel.text();
+      expect(pageToken(html)).toBeNull();
+      expect(html).toContain("Open a conversation to see its linked GitHub issues.");
+      const kebab = await (await sidebar.app.request(`/closeloop/sidebar/helpscout?${signed("555")}`)).text();
+      expect(sidebar.tokens.verify(pageToken(kebab)!, new Date())).toMatchObject({
+        helpdesk: "helpscout",
+        conversation: "555",
+        rep: "Help Scout user 8",
+      });
     });
 
     it("serves the page to a signed load, framed only by Help Scout, with no referrer", async () => {
