@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase } from "../../src/store/database.js";
+import { runCli } from "../../src/cli/main.js";
+import { consoleOutput } from "../../src/cli/output.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
 import { FakeGitHub } from "../fakes/github-server.js";
 import { freshDatabaseUrl } from "../support/databases.js";
 import { freePort } from "../support/ports.js";
@@ -22,6 +24,8 @@ if (!hasChromium) {
   );
 }
 const ARTIFACTS = join(ROOT, "test-artifacts", "dashboard");
+/** Written only on request, so a test run never dirties the tree: UPDATE_SCREENSHOTS=1 npx vitest run <this file>. */
+const README_PICTURE = process.env.UPDATE_SCREENSHOTS === "1" ? join(ROOT, "docs", "loop-closed.png") : null;
 
 const DAY = 86_400_000;
 const REPOSITORIES = {
@@ -73,7 +77,7 @@ async function seed(databaseUrl: string): Promise<void> {
     const issue = await database.prisma.issue.findFirstOrThrow({
       where: { repositoryId: REPOSITORIES.shop.id, number: 7 },
     });
-    await database.prisma.issueClose.create({
+    const close = await database.prisma.issueClose.create({
       data: {
         issueId: issue.id,
         closedAt: new Date(now - DAY / 2),
@@ -108,10 +112,85 @@ async function seed(databaseUrl: string): Promise<void> {
           ],
         },
       },
+      include: { jobs: true },
     });
+    await watchAnswers(database, close, [{ conversationId: "4006", answeredAfterHours: 3 }]);
+    await closeWithAnswers(database, now);
   } finally {
     await database.close();
   }
+}
+
+/** One answer watch per done reopen of `close` (docs/answers.md): answered or closed after so many hours, or waiting. */
+async function watchAnswers(
+  database: Database,
+  close: { id: number; jobs: { id: number; conversationId: string; url: string; finishedAt: Date | null }[] },
+  answers: { conversationId: string; answeredAfterHours?: number; closedAfterHours?: number; reminded?: boolean }[],
+): Promise<void> {
+  for (const answer of answers) {
+    const job = close.jobs.find((candidate) => candidate.conversationId === answer.conversationId)!;
+    const reopenedAt = job.finishedAt!;
+    const hours = answer.answeredAfterHours ?? answer.closedAfterHours;
+    await database.prisma.answerWatch.create({
+      data: {
+        reopenJobId: job.id,
+        closeId: close.id,
+        provider: "zendesk",
+        account: "acme",
+        conversationId: job.conversationId,
+        url: job.url,
+        reopenedAt,
+        outcome: answer.answeredAfterHours !== undefined ? "answered" : hours !== undefined ? "closed" : null,
+        outcomeAt: hours === undefined ? null : new Date(reopenedAt.getTime() + hours * 3_600_000),
+        learnedBy: hours === undefined ? null : "webhook",
+        reads: 3,
+        remindedAt: answer.reminded ? new Date(reopenedAt.getTime() + DAY) : null,
+        state: hours === undefined ? "pending" : "done",
+        // Nothing for the process to do with them while the test runs: no Zendesk is configured.
+        nextAttemptAt: new Date(reopenedAt.getTime() + 30 * DAY),
+      },
+    });
+  }
+}
+
+/** #15, closed three days and an hour ago: five customers reopened, two answered, one closed without an answer, two still wait. */
+async function closeWithAnswers(database: Database, now: number): Promise<void> {
+  const closedAt = new Date(now - 3 * DAY - 3_600_000);
+  const reopenedAt = new Date(closedAt.getTime() + 60_000);
+  const ids = ["4101", "4102", "4103", "4104", "4105"];
+  const issue = await database.prisma.issue.create({
+    data: { repositoryId: REPOSITORIES.shop.id, number: 15, title: "Search shows yesterday's prices", state: "closed" },
+  });
+  const close = await database.prisma.issueClose.create({
+    data: {
+      issueId: issue.id,
+      closedAt,
+      reason: "completed",
+      closedBy: "maintainer",
+      note: "closed",
+      summary: true,
+      jobs: {
+        create: ids.map((id, index) => ({
+          linkId: 100 + index,
+          provider: "zendesk",
+          account: "acme",
+          conversationId: id,
+          url: `https://acme.zendesk.com/agent/tickets/${id}`,
+          state: "done",
+          attempts: 1,
+          finishedAt: reopenedAt,
+        })),
+      },
+    },
+    include: { jobs: true },
+  });
+  await watchAnswers(database, close, [
+    { conversationId: "4101", answeredAfterHours: 2 },
+    { conversationId: "4102", answeredAfterHours: 7 },
+    { conversationId: "4103", closedAfterHours: 1 },
+    { conversationId: "4104", reminded: true },
+    { conversationId: "4105" },
+  ]);
 }
 
 describe.skipIf(!hasChromium)(
@@ -121,13 +200,14 @@ describe.skipIf(!hasChromium)(
     let app: RunningApp;
     let browser: Browser;
     let base: string;
+    let databaseUrl: string;
 
     beforeAll(async () => {
       mkdirSync(ARTIFACTS, { recursive: true });
       github.users.set("rep", { login: "rep", id: 11, installations: { 7: [101] } });
       github.users.set("stranger", { login: "stranger", id: 12, installations: {} });
       const host = await github.start();
-      const databaseUrl = await freshDatabaseUrl("sqlite");
+      databaseUrl = await freshDatabaseUrl("sqlite");
       await seed(databaseUrl);
       const port = await freePort();
       base = `http://127.0.0.1:${port}`;
@@ -154,6 +234,51 @@ describe.skipIf(!hasChromium)(
 
     const shot = (page: Page, name: string) =>
       page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+    /** `closeloop waiting` as a terminal shows it, run against the database the process serves. */
+    async function waitingOutput(): Promise<string> {
+      const saved = process.env.DATABASE_URL;
+      process.env.DATABASE_URL = databaseUrl;
+      let text = "";
+      try {
+        expect(
+          await runCli(
+            ["waiting"],
+            consoleOutput((chunk) => (text += chunk)),
+          ),
+        ).toBe(0);
+      } finally {
+        process.env.DATABASE_URL = saved;
+      }
+      const lines = text.trimEnd().split("\n");
+      expect(lines.slice(0, 2)).toEqual([
+        "2 reopened conversations waiting for an agent, oldest first",
+        "  waiting  provider  conversation  issue         reminded  url",
+      ]);
+      expect(lines.slice(2).map((line) => line.split(/\s+/).slice(1, 6))).toEqual([
+        ["3", "days", "zendesk", "4104", "acme/shop#15"],
+        ["3", "days", "zendesk", "4105", "acme/shop#15"],
+      ]);
+      return text;
+    }
+
+    /** README, Loop closed: the Closed view as a rep sees it, above `closeloop waiting` in a terminal. */
+    async function pictureForReadme(closed: Page, waiting: string): Promise<void> {
+      const view = await closed.locator("main").screenshot();
+      const page = await closed.context().newPage();
+      const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+      await page.setViewportSize({ width: 1280, height: 400 });
+      await page.setContent(
+        `<body style="margin:0;padding:16px;background:#f6f8fa;font:14px system-ui,sans-serif">` +
+          `<img alt="" src="data:image/png;base64,${view.toString("base64")}" style="display:block;max-width:100%;border:1px solid #d0d7de;background:#fff">` +
+          `<pre style="margin:16px 0 0;padding:12px 16px;background:#1f2328;color:#e6edf3;border-radius:6px;font:13px/1.45 ui-monospace,monospace;white-space:pre">` +
+          `<span style="color:#7ee787">$</span> closeloop waiting\n${escape(waiting)}</pre></body>`,
+      );
+      const picture = await page.screenshot({ fullPage: true });
+      await page.close();
+      writeFileSync(join(ARTIFACTS, "loop-closed.png"), picture);
+      if (README_PICTURE) writeFileSync(README_PICTURE, picture);
+    }
 
     it("says at start where the dashboard is and its callback", () => {
       expect(app.output()).toContain(
@@ -241,6 +366,21 @@ describe.skipIf(!hasChromium)(
         "Zendesk answered 422: closed tickets cannot be reopened",
       );
       await shot(page, "4-closed");
+
+      // Who was answered: per close the counts, the median time to answer, and who still waits (by title, as #15).
+      const answered = page.locator("main table tbody tr", { hasText: "acme/shop#15" });
+      expect(await answered.locator("th[scope=row]").textContent()).toBe("Search shows yesterday's pricesacme/shop#15");
+      expect(await answered.locator("td.num").allTextContents()).toEqual(["5", "2", "2", "1", "4 hours"]);
+      expect(await answered.locator("td li").allTextContents()).toEqual([
+        "Zendesk 4104 for 3 days (reminded)",
+        "Zendesk 4105 for 3 days",
+      ]);
+      expect(await answered.getByRole("link", { name: "4104" }).getAttribute("href")).toBe(
+        "https://acme.zendesk.com/agent/tickets/4104",
+      );
+      const answeredOnce = page.locator("main table tbody tr", { hasText: "acme/shop#7" });
+      expect(await answeredOnce.locator("td.num").allTextContents()).toEqual(["1", "1", "0", "0", "3 hours"]);
+      await pictureForReadme(page, await waitingOutput());
 
       // Another repository's issue, by direct URL: 404, and the API shows nothing of it either.
       const hidden = await page.goto(`${base}/closeloop/issues/acme/vault/3`);
