@@ -142,12 +142,25 @@ export const PANEL_SCRIPT = String.raw`(function () {
         renderHits();
         if (state.panel.repositories) root.appendChild(createForm(state.panel.repositories));
       }
-      // The panel's own height: the document's would never shrink below the iframe the vendor already gave it.
-      if (options.resize) options.resize(Math.ceil(root.getBoundingClientRect().height));
     }
 
+    if (options.resize) followHeight(options.resize);
     render();
     return reload();
+  }
+
+  // The vendor's iframe follows the panel's own height (the document's would never shrink below the iframe the vendor
+  // already gave it), whatever changed it: a render, search hits appearing, text reflowing.
+  var reportHeight = null;
+  var heightObserver = null;
+  function followHeight(resize) {
+    reportHeight = resize;
+    function report() { reportHeight(Math.ceil(root.getBoundingClientRect().height)); }
+    if (!heightObserver && typeof ResizeObserver !== "undefined") {
+      heightObserver = new ResizeObserver(report);
+      heightObserver.observe(root);
+    }
+    report();
   }
 
   /** The JSON API on closeloop itself, with the page's sidebar token. */

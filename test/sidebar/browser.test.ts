@@ -421,6 +421,15 @@ addEventListener("message", function (event) {
     });
     // The frame follows the panel down as well as up (the unlink made it shorter).
     expect(heights.some((height, i) => i > 0 && height < heights[i - 1]!)).toBe(true);
+    // Search hits appear without a new render: the frame grows to show them too.
+    await frame.getByLabel("Link an issue").pressSequentially("gift card");
+    await frame.locator("button.hit").first().waitFor();
+    await expect
+      .poll(async () => {
+        const sent = (await page.evaluate(() => (globalThis as any).appMessages)) as Record<string, unknown>[];
+        return sent.filter((m) => m.type === "SET_APP_HEIGHT").at(-1)?.value;
+      })
+      .toBe(await panelHeight(frame));
     await page.screenshot({ path: join(ARTIFACTS, "helpscout.png"), fullPage: true });
     expect(outside).toEqual([]);
     await context.close();
