@@ -6,12 +6,24 @@
  * spent evenly until the reset, less a small reserve, so the pace converges to the announced limit whatever the
  * helpdesk's window is; with nothing left the next turn waits for the reset. Units, not calls: Help Scout counts a write
  * as two.
+ *
+ * A helpdesk may announce a limit and what is left of it without saying when it refills, nor over which window it
+ * counts (Freshdesk: https://developers.freshdesk.com/api/#ratelimit documents X-RateLimit-Total, -Remaining,
+ * -Used-CurrentRequest and Retry-After, but no reset and no window; accounts are on per-minute or, not yet moved,
+ * per-hour limits). Then the budget's `longestWindowMs` is the longest window the limit may count, and: what an answer
+ * said is left stands until a later answer says otherwise or that longest window has passed (not the shortest, which
+ * would count an hourly account's spent calls as refilled after a minute); while it leaves more than the reserve, calls
+ * go at the announced limit per `intervalMs`, never more of them than it leaves; with nothing to spare, at most the limit
+ * per longest window, a pace no window can overrun, until an answer tells: a refill re-paces at once, a 429's
+ * Retry-After pauses until the window ends. An hourly account so spends its hour's calls, meets one 429, and waits.
  */
 
 /** How fast to go before any header says otherwise. */
 export interface PaceBudget {
   requests: number;
   intervalMs: number;
+  /** when the headers name no reset: the longest window the announced limit may count (above); `intervalMs` if unset */
+  longestWindowMs?: number | undefined;
 }
 
 /** What one answer said about the budget; `resetAt` when the helpdesk sends one. */
@@ -33,6 +45,8 @@ export interface Pace {
   /** units per window: the default budget's until an answer announces the limit */
   limit: number;
   windowMs: number;
+  /** the budget's longestWindowMs (or windowMs): how long a count heard without a reset may stand */
+  longestWindowMs: number;
   /** units handed out so far; a turn's ticket is the count after it */
   taken: number;
   /** the earliest time of the next turn */
@@ -62,7 +76,19 @@ export const LONGEST_PAUSE_MS = 2 * 60 * 60_000;
 const SAME_RESET_MS = 1_000;
 
 export function startPace(budget: PaceBudget, now: number): Pace {
-  return { limit: budget.requests, windowMs: budget.intervalMs, taken: 0, nextAt: now, pausedUntil: 0, heard: null };
+  return {
+    limit: budget.requests,
+    windowMs: budget.intervalMs,
+    longestWindowMs: longestWindowOf(budget),
+    taken: 0,
+    nextAt: now,
+    pausedUntil: 0,
+    heard: null,
+  };
+}
+
+export function longestWindowOf(budget: PaceBudget): number {
+  return Math.max(budget.intervalMs, budget.longestWindowMs ?? budget.intervalMs);
 }
 
 /** Units kept back from each window: calls in flight the last answer did not count yet, a clock a little off. */
@@ -84,10 +110,15 @@ export function takeTurn(pace: Pace, now: number, cost = 1): Turn {
     const left = heard.remaining - (pace.taken - heard.ticket);
     if (left - cost < reserve) {
       // Nothing to spare: wait for the reset; without one, slow to a turn per even gap for every unit short.
-      at =
-        heard.resetAt !== null
-          ? Math.max(at, heard.resetAt)
-          : Math.max(at, pace.nextAt + even * (reserve + cost - left));
+      if (heard.resetAt !== null) at = Math.max(at, heard.resetAt);
+      else if (pace.longestWindowMs === pace.windowMs) at = Math.max(at, pace.nextAt + even * (reserve + cost - left));
+      else {
+        // Nor the window (above): the first such call waits until a window of `windowMs` would have refilled since
+        // that answer; each further one a turn of the longest window more per unit short, until an answer says the
+        // budget refilled or a 429 names the wait.
+        gap = (pace.longestWindowMs * cost) / pace.limit;
+        at = Math.max(at, heard.at + pace.windowMs, pace.nextAt + gap * (reserve + cost - left - 1));
+      }
     } else if (heard.resetAt !== null) {
       gap = ((heard.resetAt - at) * cost) / (left - reserve);
     }
@@ -116,8 +147,11 @@ export function heedSignals(pace: Pace, signals: PaceSignals, ticket: number, no
   const newWindow =
     resetAt !== null && (previous === null || previous.resetAt === null || resetAt > previous.resetAt + SAME_RESET_MS);
   if (!newWindow && previous !== null && ticket < previous.ticket) return { ...pace, limit };
+  // More left than the last answer and the turns since leave: the budget refilled, though no reset was named.
+  const refilled =
+    resetAt === null && previous !== null && signals.remaining > previous.remaining - (ticket - previous.ticket);
   // A new window's first answer re-paces at once: the turn after a reset was spaced before anything was known of it.
-  const nextAt = newWindow ? Math.min(pace.nextAt, now) : pace.nextAt;
+  const nextAt = newWindow || refilled ? Math.min(pace.nextAt, now) : pace.nextAt;
   return { ...pace, limit, nextAt, heard: { remaining: signals.remaining, resetAt, ticket, at: now } };
 }
 
@@ -147,5 +181,5 @@ function heardAt(pace: Pace, at: number): Heard | null {
   const heard = pace.heard;
   if (heard === null) return null;
   if (heard.resetAt !== null) return at < heard.resetAt ? heard : null;
-  return at - heard.at < pace.windowMs ? heard : null;
+  return at - heard.at < pace.longestWindowMs ? heard : null;
 }

@@ -67,6 +67,11 @@ export interface HelpdeskClient {
 export interface RateBudget {
   requests: number;
   intervalMs: number;
+  /**
+   * when the helpdesk's headers name no reset and not the window their limit counts: the longest that window may be
+   * (src/domain/rate-pacing.ts); `intervalMs` when unset
+   */
+  longestWindowMs?: number | undefined;
 }
 
 /** A conversation as a link stores it: the ids the provider's URL matcher read, and the URL that was pasted. */

@@ -1,4 +1,4 @@
-import { startPace, type Pace, type PaceBudget } from "../domain/rate-pacing.js";
+import { longestWindowOf, startPace, type Pace, type PaceBudget } from "../domain/rate-pacing.js";
 import type { Prisma } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 
@@ -107,7 +107,9 @@ function columns(key: string, pace: Pace, updatedAt: Date): Sql.Sql {
 }
 
 function paceOf(row: BudgetRow, budget: PaceBudget, now: number): Pace {
-  const heardLately = row.heardAt !== null && now - new Date(row.heardAt).getTime() < 10 * budget.intervalMs;
+  const heardLately =
+    row.heardAt !== null &&
+    now - new Date(row.heardAt).getTime() < Math.max(10 * budget.intervalMs, longestWindowOf(budget));
   const heard =
     row.heardRemaining === null || row.heardTicket === null || row.heardAt === null
       ? null
@@ -120,6 +122,7 @@ function paceOf(row: BudgetRow, budget: PaceBudget, now: number): Pace {
   return {
     limit: heardLately ? row.limit : budget.requests,
     windowMs: budget.intervalMs,
+    longestWindowMs: longestWindowOf(budget),
     taken: Number(row.taken),
     nextAt: new Date(row.nextAt).getTime(),
     pausedUntil: row.pausedUntil === null ? 0 : new Date(row.pausedUntil).getTime(),

@@ -22,7 +22,8 @@ export function freshdeskProtocol(settings: Pick<FreshdeskSettings, "apiKey">): 
     name: "Freshdesk",
     // https://developers.freshdesk.com/api/#ratelimit: X-RateLimit-Total and X-RateLimit-Remaining on every response,
     // Retry-After (seconds) on 429. No reset time is sent, nor the window the total counts (a minute, or an hour on
-    // accounts not yet moved): the total paces at most that many a minute, and a long Retry-After ends a longer window.
+    // accounts not yet moved): the lane never spends more than the remaining count, and with nothing left paces for an
+    // hourly window until an answer shows a refill or a 429's Retry-After ends the window (src/domain/rate-pacing.ts).
     readRateLimit: (headers) => ({
       limit: headerNumber(headers, "x-ratelimit-total"),
       remaining: headerNumber(headers, "x-ratelimit-remaining"),

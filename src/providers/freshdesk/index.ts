@@ -37,6 +37,9 @@ export const freshdeskProvider: ProviderDefinition<FreshdeskSettings> = {
   // Growth, the smallest paid plan: 200 calls a minute, of which 80 may be ticket updates. Each reopen is one ticket
   // update and one note, so 80 reopens (160 calls) a minute is the most that plan allows.
   // https://support.freshdesk.com/support/solutions/articles/225439-what-are-the-rate-limits-for-the-api-calls-to-freshdesk
-  rateBudget: () => ({ requests: 160, intervalMs: 60_000 }),
+  // The headers name neither a reset nor the window (a minute, or an hour on accounts not yet moved): the announced
+  // total is never spent past what the last answer left, and with nothing left no faster than the total an hour
+  // (src/domain/rate-pacing.ts). https://developers.freshdesk.com/api/#ratelimit
+  rateBudget: () => ({ requests: 160, intervalMs: 60_000, longestWindowMs: 3_600_000 }),
   webhook: freshdeskWebhook,
 };
