@@ -7,7 +7,6 @@ import { CONFIG_PATH, DEFAULT_CONFIG } from "../src/config/repo-config.js";
 import { LabelSweepWorker } from "../src/jobs/label-sweep-worker.js";
 import { helpdeskLanes } from "../src/jobs/helpdesk-lanes.js";
 import { IssueMarkingsWorker } from "../src/jobs/issue-markings-worker.js";
-import { forgetProjectIds } from "../src/projects/apply-project-field.js";
 import { HelpdeskWorker } from "../src/jobs/helpdesk-worker.js";
 import { RepositoryPermissions } from "../src/github/permissions.js";
 import type { InstallationLabelDeps } from "../src/labels/installation-labels.js";
@@ -21,6 +20,7 @@ import { receive, TestOctokit, webhookExample } from "../test/support/github.js"
 import { TEST_PRIVATE_KEY as PRIVATE_KEY } from "../test/support/process.js";
 import { waitFor } from "../test/support/wait.js";
 import { openMigratedDatabase } from "./bench-database.js";
+import { GithubMemory } from "../src/github/memory.js";
 
 // P2 (README, Development): GitHub API calls per event against the fewest each event needs. A scripted mix of webhook
 // deliveries goes through closeloop in process, as in the handler tests, but authenticated as a GitHub App (so
@@ -408,8 +408,6 @@ export const P2_PROJECT_SCRIPT: readonly ScriptStep[] = [
 /** Runs the script through closeloop on `database` (migrated, empty) and counts the GitHub calls of each step. */
 export async function runP2Script(database: Database, script: readonly ScriptStep[] = P2_SCRIPT): Promise<P2Run> {
   const fake = new FakeGitHub();
-  // Each run is a new process: nothing known of the project yet.
-  forgetProjectIds();
   // The organization's project the project script names; the field is not there yet.
   fake.projects.set(`${OWNER}/${PROJECT_NUMBER}`, { id: "PVT_1", fields: new Map(), items: new Map() });
   const host = await fake.start();
@@ -428,10 +426,13 @@ export async function runP2Script(database: Database, script: readonly ScriptSte
     log,
   });
   const configs = new RepoConfigCache(database.prisma, log);
+  // Each run is a new process: nothing known of the project or the labels yet.
+  const memory = new GithubMemory();
   const labels: InstallationLabelDeps = {
     prisma: database.prisma,
     github: (installationId) => probot.auth(installationId),
     configs,
+    memory,
     log,
     now: () => now,
   };
@@ -458,6 +459,7 @@ export async function runP2Script(database: Database, script: readonly ScriptSte
     closeloopApp({
       prisma: database.prisma,
       configs,
+      memory,
       matchers: urlMatchers,
       appId: APP_ID,
       permissions: new RepositoryPermissions(),

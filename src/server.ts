@@ -59,6 +59,7 @@ import { enabledSidebars, type EnabledSidebar } from "./sidebar/registry.js";
 import { sidebarApp, sidebarHandler } from "./sidebar/routes.js";
 import { SidebarConfigError } from "./sidebar/sidebar.js";
 import { SidebarTokens } from "./sidebar/tokens.js";
+import { GithubMemory } from "./github/memory.js";
 
 /**
  * Process entry (`npm start`): validate the environment, migrate the database under a lock, then serve webhooks;
@@ -138,11 +139,14 @@ function serve(
         (env.CLOSELOOP_DRY_RUN ? "; dry run: no change is made on GitHub or in helpdesks" : ""),
     );
     const configs = new RepoConfigCache(database.prisma, app.log);
+    // Shared by the handlers and every label writer: labels a payload showed, project ids, writes in flight.
+    const memory = new GithubMemory();
     const github = (installationId: number) => app.auth(installationId);
     const labels: InstallationLabelDeps = {
       prisma: database.prisma,
       github,
       configs,
+      memory,
       log: app.log,
       dryRun: env.CLOSELOOP_DRY_RUN,
     };
@@ -172,6 +176,7 @@ function serve(
       engine: database.engine,
       github,
       configs,
+      memory,
       matchers: urlMatchers,
       appId: Number(env.APP_ID),
       log: app.log,
@@ -180,6 +185,7 @@ function serve(
     closeloopApp({
       prisma: database.prisma,
       configs,
+      memory,
       matchers: urlMatchers,
       appId: Number(env.APP_ID),
       permissions: new RepositoryPermissions(),

@@ -21,6 +21,7 @@ import { findRepository } from "../store/repositories.js";
 import { parseWith, UsageError } from "./arguments.js";
 import type { Output } from "./output.js";
 import type { RepositoryRef } from "../domain/refs.js";
+import { GithubMemory } from "../github/memory.js";
 
 type Octokit = Awaited<ReturnType<Probot["auth"]>>;
 
@@ -83,6 +84,7 @@ export async function backfillCommand(
     engine: database.engine,
     github: (installationId: number) => github.auth(installationId),
     configs: new RepoConfigCache(database.prisma, log),
+    memory: new GithubMemory(),
     matchers: urlMatchers,
     appId: github.appId,
     log,

@@ -1,4 +1,5 @@
 import type { UrlMatcher } from "../domain/link.js";
+import type { GithubMemory } from "../github/memory.js";
 import type { RepoConfigCache } from "../github/repo-config-cache.js";
 import type { Prisma } from "../store/database.js";
 import type { RepositoryPermissions } from "../github/permissions.js";
@@ -7,6 +8,8 @@ import type { RepositoryPermissions } from "../github/permissions.js";
 export interface HandlerDeps {
   prisma: Prisma;
   configs: RepoConfigCache;
+  /** the app's memory of GitHub: labels seen in payloads are learnt into it, for the label writers */
+  memory: GithubMemory;
   matchers: readonly UrlMatcher[];
   /** this app's id: comments it wrote itself are not read for links */
   appId: number;

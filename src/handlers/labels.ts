@@ -1,5 +1,4 @@
 import type { Context } from "probot";
-import { repositoryLabels } from "../labels/repository-labels.js";
 import type { SeenLabels } from "../store/issue-markings.js";
 import { recordLabelEvent } from "../store/labels.js";
 import type { HandlerDeps } from "./deps.js";
@@ -31,7 +30,7 @@ export async function onIssueLabel(
   const { label, issue, sender, action } = context.payload;
   if (!label || issue.pull_request) return;
   const ref = issueRef(repositoryRef(context.payload.repository, context.payload.installation?.id), issue);
-  if (action === "labeled") repositoryLabels(deps.prisma).learn(ref.repository.id, [label.name]);
+  if (action === "labeled") deps.memory.labels.learn(ref.repository.id, [label.name]);
   const byPerson = sender.type !== "Bot";
   const outcome = await recordLabelEvent(deps.prisma, {
     repositoryId: ref.repository.id,

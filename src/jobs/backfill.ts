@@ -1,5 +1,6 @@
 import type { Logger, Probot } from "probot";
 import { installationConfigReader } from "../github/installation-config.js";
+import type { GithubMemory } from "../github/memory.js";
 import type { RepoConfigCache } from "../github/repo-config-cache.js";
 import type { RepoConfig } from "../config/repo-config.js";
 import type { SourceKind, UrlMatcher } from "../domain/link.js";
@@ -22,6 +23,8 @@ export interface BackfillDeps {
   /** an installation's Octokit (Probot's app.auth): its throttling plugin waits out GitHub's primary and secondary limits */
   github: (installationId: number) => Promise<Octokit>;
   configs: RepoConfigCache;
+  /** the app's memory of GitHub, shared with the label writers */
+  memory: GithubMemory;
   matchers: readonly UrlMatcher[];
   /** this app's id: its own comments are not read, as for webhooks */
   appId: number;
@@ -133,7 +136,12 @@ export async function runBackfill(
       if (links > 0 && ref.state === "open") gained.push(ref);
     }
     for (const issue of gained) {
-      await applyIssueLabels(deps.prisma, { octokit, log: deps.log, dryRun: deps.dryRun ?? false }, issue, config);
+      await applyIssueLabels(
+        deps.prisma,
+        { octokit, log: deps.log, dryRun: deps.dryRun ?? false, memory: deps.memory },
+        issue,
+        config,
+      );
     }
     // A short page is the listing's last.
     const next: BackfillCursor | null =

@@ -13,7 +13,7 @@ import { sameTime, type Frequency } from "../domain/frequency.js";
 import { githubMessage as message, githubRefused, githubStatus as status } from "../github/errors.js";
 import type { GithubWriter } from "../github/writer.js";
 import { addIssueLabels, createRepositoryLabel, removeIssueLabel } from "../github/labels.js";
-import { repositoryLabels } from "./repository-labels.js";
+import type { RepositoryLabels } from "../github/repository-labels.js";
 import type { IssueRef } from "../domain/refs.js";
 
 /** The issue's labels as a webhook payload showed them, true at the payload's `issue.updated_at`. */
@@ -45,11 +45,11 @@ export async function applyIssueLabels(
   payload?: PayloadLabels,
   now: Date = new Date(),
 ): Promise<LabelOutcome> {
-  return serialised(`${issue.repository.id}#${issue.number}`, async () => {
+  return writer.memory.serialised(`${issue.repository.id}#${issue.number}`, async () => {
     const inputs = await readLabelInputs(prisma, issue.repository.id, issue.number);
     if (!inputs) return { frequency: null, added: [], removed: [], skipped: "unknown-issue" };
     const where = `${issue.repository.owner}/${issue.repository.name}#${issue.number}`;
-    const known = repositoryLabels(prisma);
+    const known = writer.memory.labels;
     if (payload) known.learn(issue.repository.id, payload.labels);
 
     const plan = planLabels({
@@ -166,7 +166,7 @@ export async function applyIssueLabels(
  */
 async function createLabel(
   writer: GithubWriter,
-  known: ReturnType<typeof repositoryLabels>,
+  known: RepositoryLabels,
   issue: IssueRef,
   label: LabelToCreate,
 ): Promise<boolean> {
@@ -183,18 +183,4 @@ async function createLabel(
 
 function describeChange(outcome: LabelOutcome): string {
   return [...outcome.added.map((name) => `+"${name}"`), ...outcome.removed.map((name) => `-"${name}"`)].join(" ");
-}
-
-const running = new Map<string, Promise<unknown>>();
-
-/** Runs `work` after any earlier work for the same issue in this process, so two deliveries do not both add a label. */
-async function serialised<T>(key: string, work: () => Promise<T>): Promise<T> {
-  const previous = running.get(key) ?? Promise.resolve();
-  const next = previous.catch(() => undefined).then(work);
-  running.set(key, next);
-  try {
-    return await next;
-  } finally {
-    if (running.get(key) === next) running.delete(key);
-  }
 }

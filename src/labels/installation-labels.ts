@@ -1,5 +1,6 @@
 import type { Logger, Probot } from "probot";
 import { installationConfigReader } from "../github/installation-config.js";
+import type { GithubMemory } from "../github/memory.js";
 import type { RepoConfigCache } from "../github/repo-config-cache.js";
 import type { Prisma } from "../store/database.js";
 import { applyProjectField, applyProjectFields, type ProjectOutcome } from "../projects/apply-project-field.js";
@@ -14,6 +15,8 @@ export interface InstallationLabelDeps {
   /** the repositories' `.github/closeloop.yml`, shared with the webhook handlers (a config push drops an entry) */
   configs: RepoConfigCache;
   log: Logger;
+  /** the app's memory of GitHub, shared with the webhook handlers */
+  memory: GithubMemory;
   /** CLOSELOOP_DRY_RUN: labels are logged, not written */
   dryRun?: boolean;
   /** the clock labels are evaluated against; tests fix it */
@@ -34,7 +37,7 @@ export async function applyLabelsWithApp(
   const octokit = await deps.github(Number(issue.repository.installationId));
   const { owner, name } = issue.repository;
   const config = await deps.configs.get(issue.repository, installationConfigReader(octokit, owner, name));
-  const writer = { octokit, log: deps.log, dryRun: deps.dryRun ?? false };
+  const writer = { octokit, log: deps.log, dryRun: deps.dryRun ?? false, memory: deps.memory };
   const now = deps.now?.() ?? new Date();
   const labels = await applyIssueLabels(deps.prisma, writer, issue, config, seen, now);
   return { ...labels, project: await applyProjectField(deps.prisma, writer, issue, config, now) };
@@ -51,7 +54,7 @@ export async function applyIssuesWithApp(
   issues: readonly { issue: IssueRef; seen?: PayloadLabels }[],
 ): Promise<unknown[]> {
   const octokit = await deps.github(Number(installationId));
-  const writer = { octokit, log: deps.log, dryRun: deps.dryRun ?? false };
+  const writer = { octokit, log: deps.log, dryRun: deps.dryRun ?? false, memory: deps.memory };
   const now = deps.now?.() ?? new Date();
   const failures: unknown[] = [];
   const labelled: { issue: IssueRef; config: Awaited<ReturnType<RepoConfigCache["get"]>>; index: number }[] = [];

@@ -40,17 +40,6 @@ export interface ProjectOutcome {
 }
 
 /**
- * Each installation's project and field node ids by project url and field name, for this process: a changed value is
- * then one call. Dropped when GitHub says the project is gone (NOT_FOUND), so a re-created project is found again.
- */
-const projectIds = new Map<string, ProjectIds>();
-
-/** Forgets every cached project id (tests). */
-export function forgetProjectIds(): void {
-  projectIds.clear();
-}
-
-/**
  * Keeps the issue's number field in the `project.url` project current with its distinct reports in the last
  * `project.days` days (docs/projects.md), with the fewest calls: none when the value written is unchanged; one to set
  * a changed value; for an issue not yet in the project, one add (GitHub returns the existing item if it is there) and
@@ -93,7 +82,7 @@ export async function applyProjectFields(
     try {
       const prepared = await prepare(prisma, writer, issue, config, now);
       if ("outcome" in prepared) results[index] = prepared.outcome;
-      else if (prepared.plan.kind === "set" && projectIds.has(prepared.cacheKey)) {
+      else if (prepared.plan.kind === "set" && writer.memory.projectIds.has(prepared.cacheKey)) {
         const batch = batches.get(prepared.cacheKey) ?? [];
         batches.set(prepared.cacheKey, batch);
         batch.push({ prepared: { ...prepared, plan: prepared.plan }, index });
@@ -105,7 +94,7 @@ export async function applyProjectFields(
   for (const [cacheKey, batch] of batches) {
     for (let start = 0; start < batch.length; start += SET_BATCH) {
       const chunk = batch.slice(start, start + SET_BATCH);
-      const ids = projectIds.get(cacheKey);
+      const ids = writer.memory.projectIds.get(cacheKey);
       let answers: (Error | null)[] | undefined;
       try {
         // One alone goes as the single set, the document applyProjectField sends.
@@ -129,7 +118,10 @@ export async function applyProjectFields(
               ? async () => ({ itemId: prepared.plan.itemId })
               : answer instanceof ProjectUnreachable && answer.reason === "not-found"
                 ? // The item is gone or the project: as after a single set, look again and add it.
-                  () => (projectIds.delete(cacheKey), write(writer, { ...prepared, plan: { kind: "add-and-set" } }))
+                  () => (
+                    writer.memory.projectIds.delete(cacheKey),
+                    write(writer, { ...prepared, plan: { kind: "add-and-set" } })
+                  )
                 : () => Promise.reject(answer as Error);
         try {
           results[index] = await finish(prisma, writer, prepared, attempt);
@@ -208,7 +200,7 @@ async function finish(
     await recordProjectField(prisma, inputs.issueId, dueAt, { key, itemId, value }, nodeId);
   } catch (failure) {
     if (!(failure instanceof ProjectUnreachable)) throw failure;
-    projectIds.delete(cacheKey);
+    writer.memory.projectIds.delete(cacheKey);
     if (failure.reason === "issue") {
       // Not tried again by the sweep: an event brings the issue back if it comes back.
       writer.log.warn(`${where}: GitHub does not show the issue to closeloop; its project field is left alone`);
@@ -257,8 +249,8 @@ async function write(
 ): Promise<{ itemId: string; nodeId?: string }> {
   const { octokit } = writer;
   if (plan.kind === "set") {
-    let ids = projectIds.get(cacheKey);
-    if (ids === undefined) projectIds.set(cacheKey, (ids = await findProject(octokit, address, field)));
+    let ids = writer.memory.projectIds.get(cacheKey);
+    if (ids === undefined) writer.memory.projectIds.set(cacheKey, (ids = await findProject(octokit, address, field)));
     try {
       await setNumber(octokit, address, ids, plan.itemId, value);
       return { itemId: plan.itemId };
@@ -266,18 +258,18 @@ async function write(
       if (!(failure instanceof ProjectUnreachable && failure.reason === "not-found")) throw failure;
       // The item is gone (a person removed the issue from the project) or the ids are stale: look again and add it;
       // the query tells a deleted project apart.
-      projectIds.delete(cacheKey);
+      writer.memory.projectIds.delete(cacheKey);
     }
   }
   if (nodeId !== null) {
-    let ids = projectIds.get(cacheKey);
-    if (ids === undefined) projectIds.set(cacheKey, (ids = await findProject(octokit, address, field)));
+    let ids = writer.memory.projectIds.get(cacheKey);
+    if (ids === undefined) writer.memory.projectIds.set(cacheKey, (ids = await findProject(octokit, address, field)));
     try {
       return { itemId: await addAndSet(octokit, address, ids, nodeId, value) };
     } catch (failure) {
       if (!(failure instanceof ProjectUnreachable && failure.reason === "not-found")) throw failure;
       // The stored node id may be stale (the issue was transferred), or the project's ids: the lookup below tells.
-      projectIds.delete(cacheKey);
+      writer.memory.projectIds.delete(cacheKey);
     }
   }
   const found = await findProject(octokit, address, field, {
@@ -286,7 +278,7 @@ async function write(
     number: issue.number,
   });
   const ids = { projectId: found.projectId, fieldId: found.fieldId };
-  projectIds.set(cacheKey, ids);
+  writer.memory.projectIds.set(cacheKey, ids);
   return {
     itemId: await addAndSet(octokit, address, ids, found.contentId!, value),
     ...(found.contentId !== nodeId && { nodeId: found.contentId! }),

@@ -16,6 +16,7 @@ import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { GITHUB_API, nockConfig, testProbot } from "../support/github.js";
 import { parseWebhook, webhookFixture } from "../support/helpdesk-webhooks.js";
 import type { ProviderId } from "../../src/domain/link.js";
+import { GithubMemory } from "../../src/github/memory.js";
 
 const REPOSITORY = { id: 1296269n, installationId: 77n, owner: "octo-org", name: "app" };
 
@@ -85,6 +86,7 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
       githubHost: "github.com",
       github: (installationId) => probot.auth(installationId),
       configs: new RepoConfigCache(database.prisma, log),
+      memory: new GithubMemory(),
       log,
     };
     // The markings jobs the event marked, applied before the handler returns (the server's markings worker does it later).

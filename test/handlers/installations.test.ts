@@ -11,6 +11,7 @@ import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { TEST_APP_ID } from "../support/app.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { receive, webhookExample } from "../support/github.js";
+import { GithubMemory } from "../../src/github/memory.js";
 
 type Payload = Record<string, any>;
 
@@ -66,6 +67,7 @@ describe.each(ENGINES)("uninstalling on %s", (engine) => {
     const deps: HandlerDeps = {
       prisma: database.prisma,
       configs: new RepoConfigCache(database.prisma, log),
+      memory: new GithubMemory(),
       matchers: urlMatchers,
       appId: TEST_APP_ID,
       permissions: new RepositoryPermissions(),

@@ -12,6 +12,7 @@ import { TEST_APP_ID } from "../support/app.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { nockConfig, receive, webhookExample } from "../support/github.js";
 import type { IssueRef } from "../../src/domain/refs.js";
+import { GithubMemory } from "../../src/github/memory.js";
 
 type Payload = Record<string, any>;
 
@@ -102,6 +103,7 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
     const deps: HandlerDeps = {
       prisma: database.prisma,
       configs: new RepoConfigCache(database.prisma, log),
+      memory: new GithubMemory(),
       matchers: urlMatchers,
       appId: TEST_APP_ID,
       permissions: new RepositoryPermissions(),

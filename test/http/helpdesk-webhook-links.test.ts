@@ -16,6 +16,7 @@ import { conformanceCases } from "../providers/conformance-cases.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { testProbot } from "../support/github.js";
 import { postWebhook, signWebhook, WEBHOOK_ENV, webhookFixture } from "../support/helpdesk-webhooks.js";
+import { GithubMemory } from "../../src/github/memory.js";
 
 const REPOSITORY = { id: 1296269n, installationId: 77n, owner: "octo-org", name: "app" };
 
@@ -52,6 +53,7 @@ describe.each(ENGINES)("a helpdesk note naming an issue, through /closeloop/webh
       githubHost: "github.com",
       github: (installationId) => probot.auth(installationId),
       configs: new RepoConfigCache(database.prisma, log),
+      memory: new GithubMemory(),
       log,
     };
   });

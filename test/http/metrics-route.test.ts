@@ -18,6 +18,7 @@ import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { testProbot } from "../support/github.js";
 import { postWebhook, signWebhook, WEBHOOK_ENV, webhookFixture } from "../support/helpdesk-webhooks.js";
 import { metricValue } from "../support/metrics.js";
+import { GithubMemory } from "../../src/github/memory.js";
 
 type Route = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
 
@@ -121,6 +122,7 @@ describe.each(ENGINES)("GET /metrics on %s", (engine) => {
           githubHost: "github.com",
           github: (id) => probot.auth(id),
           configs: new RepoConfigCache(database.prisma, log),
+          memory: new GithubMemory(),
           log,
         },
         delivery,

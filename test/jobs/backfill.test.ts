@@ -10,6 +10,7 @@ import { openDatabase, type Database } from "../../src/store/database.js";
 import { listIssueLinks } from "../../src/store/links.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { GITHUB_API, nockConfig, testProbot } from "../support/github.js";
+import { GithubMemory } from "../../src/github/memory.js";
 
 const REPOSITORY = { id: 1296269n, installationId: 77n, owner: "octo-org", name: "app" };
 const APP_ID = 1;
@@ -83,6 +84,7 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
       engine: database.engine,
       github: (id) => probot.auth(id),
       configs: new RepoConfigCache(database.prisma, log),
+      memory: new GithubMemory(),
       matchers: urlMatchers,
       appId: APP_ID,
       log,

@@ -41,6 +41,7 @@ describe.each(ENGINES)("the markings job on %s", (engine) => {
         engine: harness.database.engine,
         github: (id) => harness.probot.auth(id),
         configs: harness.deps.configs,
+        memory: harness.deps.memory,
         log: pino({ level: "silent" }),
         now: () => TEST_NOW,
       },

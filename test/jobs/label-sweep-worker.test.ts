@@ -9,6 +9,7 @@ import { claimSweep, finishSweep, readSweep, requestSweep } from "../../src/stor
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { GITHUB_API, nockConfig, testProbot } from "../support/github.js";
 import { issueRef, REPOSITORY } from "../support/reopen.js";
+import { GithubMemory } from "../../src/github/memory.js";
 
 const DAY = 86_400_000;
 const NOW = new Date("2027-01-01T00:00:00Z");
@@ -44,6 +45,7 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
         target: database.target,
         github: (id) => probot.auth(id),
         configs: new RepoConfigCache(database.prisma, log),
+        memory: new GithubMemory(),
         log,
         now: () => clock,
       },
@@ -240,6 +242,7 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
         throw Object.assign(new Error("This installation has been suspended"), { status: 403 });
       },
       configs: new RepoConfigCache(database.prisma, log),
+      memory: new GithubMemory(),
       log,
       now: () => clock,
     });

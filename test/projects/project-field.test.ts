@@ -4,7 +4,6 @@ import { Probot, ProbotOctokit } from "probot";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LabelSweepWorker } from "../../src/jobs/label-sweep-worker.js";
 import { IssueMarkingsWorker } from "../../src/jobs/issue-markings-worker.js";
-import { forgetProjectIds } from "../../src/projects/apply-project-field.js";
 import { listProjectErrors, markProjectsDue } from "../../src/store/project-fields.js";
 import { startHarness, TEST_NOW, type Harness } from "../support/app.js";
 import { ENGINES } from "../support/databases.js";
@@ -62,6 +61,7 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
     prisma: harness.database.prisma,
     github: (id: number) => harness.probot.auth(id),
     configs: harness.deps.configs,
+    memory: harness.deps.memory,
     log,
   });
   const worker = (now = TEST_NOW) =>
@@ -102,7 +102,6 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
   beforeEach(async () => {
     harness = await startHarness(engine);
     delete harness.deps.labelsWanted;
-    forgetProjectIds();
     calls.length = 0;
     lines.length = 0;
     nockConfig(OWNER, REPO, CONFIG);
@@ -231,7 +230,7 @@ describe.each(ENGINES)("the project field on %s", (engine) => {
     expect(calls).toEqual([]);
 
     // A new process knows the item but not the field's id: one lookup, then the set.
-    forgetProjectIds();
+    harness.deps.memory.projectIds.clear();
     await link(4, 104);
     nockGraphql({ data: project({ id: "PVTF_1", dataType: "NUMBER" }) });
     nockGraphql({ data: { updateProjectV2ItemFieldValue: { projectV2Item: { id: "PVTI_1" } } } });

@@ -10,6 +10,7 @@ import { openDatabase, type Database } from "../../src/store/database.js";
 import type { Engine } from "../../src/config/database-url.js";
 import { freshDatabaseUrl } from "./databases.js";
 import { testProbot } from "./github.js";
+import { GithubMemory } from "../../src/github/memory.js";
 
 export const TEST_APP_ID = 1;
 /** The harness's clock for label windows: well after every date the handler tests use, unless a test moves it. */
@@ -39,6 +40,7 @@ export function applyLabelsAtOnce(
         engine: database.engine,
         github: (id) => probot.auth(id),
         configs: deps.configs,
+        memory: deps.memory,
         log,
         dryRun: deps.dryRun ?? false,
         now: () => deps.now?.() ?? new Date(),
@@ -56,6 +58,7 @@ export async function startHarness(engine: Engine, options: { log?: Logger } = {
   const deps: HandlerDeps = {
     prisma: database.prisma,
     configs: new RepoConfigCache(database.prisma, log),
+    memory: new GithubMemory(),
     matchers: urlMatchers,
     appId: TEST_APP_ID,
     permissions: new RepositoryPermissions(),

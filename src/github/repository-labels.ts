@@ -1,4 +1,3 @@
-import type { Prisma } from "../store/database.js";
 import { labelKey } from "../domain/team-labels.js";
 
 /**
@@ -23,13 +22,4 @@ export class RepositoryLabels {
     const seen = this.#seen.get(`${repositoryId}:${labelKey(name)}`);
     return seen !== undefined && this.now() - seen < this.ttlMs;
   }
-}
-
-const byClient = new WeakMap<Prisma, RepositoryLabels>();
-
-/** One cache per database client: the handlers and the sweep of one process share it; tests get their own. */
-export function repositoryLabels(prisma: Prisma): RepositoryLabels {
-  let labels = byClient.get(prisma);
-  if (!labels) byClient.set(prisma, (labels = new RepositoryLabels()));
-  return labels;
 }
