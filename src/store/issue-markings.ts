@@ -119,11 +119,6 @@ export function markingsAbandoned(at: Date): Sql.Sql {
   return Sql.sql`"labelsWantedAt" = NULL, "labelsAttempts" = 0, "labelsStaleAt" = ${at}, "labelsDueAt" = ${at}, ${unlocked()}`;
 }
 
-/** `closeloop status`: markings jobs waiting. */
-export async function markingsBacklog(prisma: Prisma): Promise<number> {
-  return prisma.issue.count({ where: { labelsWantedAt: { not: null } } });
-}
-
 function parseSeen(text: string | null): SeenLabels | undefined {
   if (text === null) return undefined;
   const parsed = JSON.parse(text) as { labels: string[]; at: string };
