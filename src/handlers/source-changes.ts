@@ -68,8 +68,15 @@ export async function applySourceChange(prisma: Prisma, change: SourceChange): P
       if (change.knownOnly && !(await isSourceKnown(tx, change.issue, change.source))) return NOTHING;
       const issue = await ensureIssue(tx, change.issue);
       const source = await recordSource(tx, issue.id, change.source, change.createdAt);
-      const touched = await recordSourceVersions(tx, issue.id, source, versions);
-      const outcome = await reconcileLinks(tx, issue.id, touched, { maxLinks: change.maxLinks });
+      const derived = await recordSourceVersions(tx, issue.id, source, versions);
+      // What recordSource read of the issue under its lock spares the reconciliation its own reads.
+      const outcome = await reconcileLinks(tx, issue.id, derived.touched, {
+        maxLinks: change.maxLinks,
+        issue: source.issue,
+        blank: source.issue.blank
+          ? { sourceId: source.id, kind: change.source.kind, mentions: derived.mentions }
+          : undefined,
+      });
       // The labels follow the links: in this transaction, so a change never lacks its label job.
       if (outcome.changed) await markLabelsWanted(tx, [issue.id], new Date(), change.seenLabels);
       // A link made on a closed issue (as the store or the payload has it) is no news to anyone: no note.

@@ -1,5 +1,5 @@
 import type { IssueRef } from "../domain/refs.js";
-import type { Prisma, Transaction } from "./database.js";
+import { engineOf, type Prisma, type Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { impactDue } from "./impact.js";
 import { unlocked, type LeasedTable } from "./lease.js";
@@ -52,14 +52,19 @@ export async function markLabelsWanted(
 ): Promise<void> {
   if (issueIds.length === 0) return;
   const ids = Sql.join(issueIds.map((id) => Sql.sql`${id}`));
-  await tx.$executeRaw`UPDATE "Issue" SET ${wanted(at)} WHERE "id" IN (${ids})`;
-  if (seen === undefined || issueIds.length !== 1) return;
-  const [row] = await tx.$queryRaw<
-    { labelsSeen: string | null }[]
-  >`SELECT "labelsSeen" FROM "Issue" WHERE "id" = ${issueIds[0]}`;
-  const kept = parseSeen(row?.labelsSeen ?? null);
-  if (kept !== undefined && kept.at >= seen.at) return;
-  await tx.$executeRaw`UPDATE "Issue" SET "labelsSeen" = ${JSON.stringify({ labels: seen.labels, at: seen.at.toISOString() })} WHERE "id" = ${issueIds[0]}`;
+  if (seen === undefined || issueIds.length !== 1) {
+    await tx.$executeRaw`UPDATE "Issue" SET ${wanted(at)} WHERE "id" IN (${ids})`;
+    return;
+  }
+  // In the same statement: kept unless what was kept is as new. Both are written by toISOString, so their times
+  // compare as text.
+  const keptAt =
+    engineOf(tx as Prisma) === "postgresql"
+      ? Sql.sql`CAST("labelsSeen" AS json) ->> 'at'`
+      : Sql.sql`json_extract("labelsSeen", '$.at')`;
+  const iso = seen.at.toISOString();
+  await tx.$executeRaw`UPDATE "Issue" SET ${wanted(at)}, "labelsSeen" = CASE WHEN "labelsSeen" IS NULL OR ${keptAt} < ${iso}
+    THEN ${JSON.stringify({ labels: seen.labels, at: iso })} ELSE "labelsSeen" END WHERE "id" IN (${ids})`;
 }
 
 /** Marks the labels of issues named by reference wanted (their conversations' team or tags changed). */

@@ -2,7 +2,7 @@ import type { Prisma, Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { purgeUnlinkedEnrichment } from "./enrich-jobs.js";
 import { impactDue } from "./impact.js";
-import { deriveMentions, reconcileLinks, type StoredSource } from "./mentions.js";
+import { deriveMentions, reconcileLinks, type RecordedSource } from "./mentions.js";
 import { inTransaction } from "./transactions.js";
 import { ensureRepository, forgetRepositories } from "./repositories.js";
 import type { IssueRef } from "../domain/refs.js";
@@ -22,19 +22,43 @@ export async function isSourceKnown(
   return known > 0;
 }
 
-/** The issue's row for a body, comment or helpdesk note, its creation time the earliest any version showed. */
+/**
+ * The issue's row for a body, comment or helpdesk note, its creation time the earliest any version showed. Called under
+ * the issue's row lock (ensureIssue), it also answers what the rest of the change would otherwise read in statements
+ * of their own: whether the source has anything stored yet, and the issue's links and history.
+ */
 export async function recordSource(
   tx: Transaction,
   issueId: number,
   source: { kind: string; key: string },
   createdAt: Date,
-): Promise<StoredSource> {
-  const [row] = await tx.$queryRaw<{ id: number; createdAt: Date | string | null }[]>`
+): Promise<RecordedSource> {
+  const [row] = await tx.$queryRaw<
+    {
+      id: number;
+      createdAt: Date | string | null;
+      fresh: boolean | number | bigint;
+      links: number | bigint;
+      history: boolean | number | bigint;
+    }[]
+  >`
     INSERT INTO "Source" ("issueId", "kind", "key", "createdAt") VALUES (${issueId}, ${source.kind}, ${source.key}, ${createdAt})
     ON CONFLICT ("issueId", "kind", "key") DO UPDATE SET "createdAt" =
       CASE WHEN "Source"."createdAt" IS NULL OR excluded."createdAt" < "Source"."createdAt" THEN excluded."createdAt" ELSE "Source"."createdAt" END
-    RETURNING "id", "createdAt"`;
-  return { id: Number(row!.id), createdAt: row!.createdAt };
+    RETURNING "id", "createdAt",
+      NOT EXISTS (SELECT 1 FROM "SourceVersion" "v" WHERE "v"."sourceId" = "Source"."id")
+        AND NOT EXISTS (SELECT 1 FROM "Mention" "m" WHERE "m"."sourceId" = "Source"."id") AS "fresh",
+      (SELECT COUNT(*) FROM "Link" "l" WHERE "l"."issueId" = ${issueId}) AS "links",
+      EXISTS (SELECT 1 FROM "Mention" "m" WHERE "m"."issueId" = ${issueId})
+        OR EXISTS (SELECT 1 FROM "IssueClose" "c" WHERE "c"."issueId" = ${issueId}) AS "history"`;
+  // SQLite answers 0/1, PostgreSQL a boolean.
+  const links = Number(row!.links);
+  return {
+    id: Number(row!.id),
+    createdAt: row!.createdAt,
+    fresh: Number(row!.fresh) === 1,
+    issue: { links, blank: links === 0 && Number(row!.history) === 0 },
+  };
 }
 
 /**

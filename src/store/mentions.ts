@@ -27,21 +27,35 @@ import { markSummaryDue } from "./reopen-jobs.js";
 const date = (value: Date | string | null): Date | null =>
   value === null ? null : value instanceof Date ? value : new Date(value);
 
-/** Stores versions of one source (a redelivered one again changes nothing) and derives its mentions anew. Returns the conversations whose mentions changed. */
+/** Stores versions of one source (a redelivered one again changes nothing) and derives its mentions anew. */
 export async function recordSourceVersions(
   tx: Transaction,
   issueId: number,
-  source: StoredSource,
+  source: RecordedSource,
   versions: readonly SourceVersion[],
-): Promise<string[]> {
-  const sourceId = source.id;
+): Promise<DerivedMentions> {
+  // One statement for all of them. A version twice in the batch keeps its first previous text, as two statements did.
+  const unique = new Map<string, SourceVersion>();
   for (const version of versions) {
-    const previous = version.previous ? JSON.stringify(version.previous.map(storedLink)) : null;
-    await tx.$executeRaw`INSERT INTO "SourceVersion" ("sourceId", "at", "action", "links", "previous")
-      VALUES (${sourceId}, ${version.at}, ${version.action}, ${JSON.stringify(version.links.map(storedLink))}, ${previous})
-      ON CONFLICT ("sourceId", "at", "action") DO UPDATE SET "previous" = COALESCE("SourceVersion"."previous", excluded."previous")`;
+    const key = `${version.at.getTime()}|${version.action}`;
+    const seen = unique.get(key);
+    unique.set(key, seen ? { ...seen, previous: seen.previous ?? version.previous ?? null } : version);
   }
-  return deriveMentions(tx, issueId, source);
+  const stored = [...unique.values()].map((version) => ({
+    at: version.at,
+    action: version.action,
+    links: version.links.map(storedLink),
+    previous: version.previous ? version.previous.map(storedLink) : null,
+  }));
+  const rows = stored.map(
+    (version) =>
+      Sql.sql`(${source.id}, ${version.at}, ${version.action}, ${JSON.stringify(version.links)}, ${version.previous === null ? null : JSON.stringify(version.previous)})`,
+  );
+  await tx.$executeRaw`INSERT INTO "SourceVersion" ("sourceId", "at", "action", "links", "previous")
+    VALUES ${Sql.join(rows)}
+    ON CONFLICT ("sourceId", "at", "action") DO UPDATE SET "previous" = COALESCE("SourceVersion"."previous", excluded."previous")`;
+  // A source with nothing stored before has exactly these versions and no mentions: nothing to read back.
+  return deriveMentions(tx, issueId, source, source.fresh ? stored : undefined);
 }
 
 function storedLink(link: RecognisedLink): RecognisedLink {
@@ -55,20 +69,47 @@ export interface StoredSource {
   createdAt: Date | string | null;
 }
 
-/** Recomputes a source's mentions from all its versions. */
+/** A source row as a change records it (src/store/links.ts, recordSource), read under its issue's row lock. */
+export interface RecordedSource extends StoredSource {
+  /** the source had no versions or mentions stored before this change */
+  fresh: boolean;
+  /** the issue before this change: its Link rows, and blank when it had no link, mention or close at all */
+  issue: KnownIssue & { blank: boolean };
+}
+
+/** What the caller read of the issue under its row lock, so reconcileLinks need not read it again. */
+export interface KnownIssue {
+  /** its Link rows before the change */
+  links: number;
+}
+
+/** A source's mentions derived anew: the conversations whose mentions changed, and all its mentions now. */
+export interface DerivedMentions {
+  touched: string[];
+  mentions: Mention[];
+}
+
+/**
+ * Recomputes a source's mentions from all its versions. `versions`: the caller knows the source has exactly these and
+ * no mentions stored (a source it just created), so neither is read.
+ */
 export async function deriveMentions(
   tx: Transaction,
   issueId: number,
   { id: sourceId, createdAt: created }: StoredSource,
-): Promise<string[]> {
-  const rows = await tx.$queryRaw<{ at: Date | string; action: string; links: string; previous: string | null }[]>`
-    SELECT "at", "action", "links", "previous" FROM "SourceVersion" WHERE "sourceId" = ${sourceId}`;
-  const pasted: SourceVersion[] = rows.map((row) => ({
-    at: date(row.at)!,
-    action: row.action as SourceVersion["action"],
-    links: JSON.parse(row.links) as RecognisedLink[],
-    previous: row.previous === null ? null : (JSON.parse(row.previous) as RecognisedLink[]),
-  }));
+  versions?: readonly SourceVersion[],
+): Promise<DerivedMentions> {
+  const pasted: readonly SourceVersion[] =
+    versions ??
+    (
+      await tx.$queryRaw<{ at: Date | string; action: string; links: string; previous: string | null }[]>`
+        SELECT "at", "action", "links", "previous" FROM "SourceVersion" WHERE "sourceId" = ${sourceId}`
+    ).map((row) => ({
+      at: date(row.at)!,
+      action: row.action as SourceVersion["action"],
+      links: JSON.parse(row.links) as RecognisedLink[],
+      previous: row.previous === null ? null : (JSON.parse(row.previous) as RecognisedLink[]),
+    }));
   // Versions keep the ids as pasted; mentions name a merged conversation's survivor, so its old URL is the same link.
   const survivors = await survivorsOf(
     tx,
@@ -77,7 +118,7 @@ export async function deriveMentions(
       mergingProviders,
     ),
   );
-  const versions =
+  const resolved =
     survivors.size === 0
       ? pasted
       : pasted.map((version) => ({
@@ -86,12 +127,21 @@ export async function deriveMentions(
           previous: version.previous?.map((link) => toSurvivor(link, survivors)) ?? null,
         }));
   // Every source is stored with its creation time; the earliest version stands in should one lack it.
-  const createdAt = date(created) ?? new Date(Math.min(...versions.map((version) => version.at.getTime())));
+  const createdAt = date(created) ?? new Date(Math.min(...resolved.map((version) => version.at.getTime())));
 
-  const wanted = sourceMentions(versions, createdAt);
-  const stored = await tx.$queryRaw<
-    { provider: string; account: string; conversationId: string; startAt: Date | string; endAt: Date | string | null }[]
-  >`
+  const wanted = sourceMentions(resolved, createdAt);
+  const stored =
+    versions !== undefined
+      ? []
+      : await tx.$queryRaw<
+          {
+            provider: string;
+            account: string;
+            conversationId: string;
+            startAt: Date | string;
+            endAt: Date | string | null;
+          }[]
+        >`
     SELECT "provider", "account", "conversationId", "startAt", "endAt" FROM "Mention" WHERE "sourceId" = ${sourceId}`;
   const signature = (key: string, start: Date, end: Date | null) => `${key}|${start.getTime()}|${end?.getTime() ?? ""}`;
   const storedKeys = new Map(
@@ -103,10 +153,10 @@ export async function deriveMentions(
   const touched = new Set<string>();
   for (const [sig, key] of storedKeys) if (!wantedKeys.has(sig)) touched.add(key);
   for (const [sig, key] of wantedKeys) if (!storedKeys.has(sig)) touched.add(key);
-  if (touched.size === 0) return [];
-  await tx.mention.deleteMany({ where: { sourceId } });
+  if (touched.size === 0) return { touched: [], mentions: wanted };
+  if (stored.length > 0) await tx.mention.deleteMany({ where: { sourceId } });
   if (wanted.length > 0) await insertMentions(tx, issueId, sourceId, wanted);
-  return [...touched];
+  return { touched: [...touched], mentions: wanted };
 }
 
 async function insertMentions(
@@ -167,7 +217,16 @@ export async function reconcileLinks(
   tx: Transaction,
   issueId: number,
   keys: readonly string[] | "all",
-  options: { maxLinks?: number | undefined } = {},
+  options: {
+    maxLinks?: number | undefined;
+    /** what the caller read of the issue under its row lock */
+    issue?: KnownIssue | undefined;
+    /**
+     * the issue had no link, mention or close before this change, which derived these mentions of one source: they
+     * are all the issue has, so nothing is read
+     */
+    blank?: { sourceId: number; kind: string; mentions: readonly Mention[] } | undefined;
+  } = {},
 ): Promise<ReconcileOutcome> {
   const outcome: ReconcileOutcome = {
     added: 0,
@@ -179,41 +238,8 @@ export async function reconcileLinks(
     linked: [],
   };
   if (keys !== "all" && keys.length === 0) return outcome;
-  const mentionRows = await tx.$queryRaw<
-    {
-      sourceId: number;
-      kind: string;
-      provider: string;
-      account: string;
-      conversationId: string;
-      url: string;
-      fromAddressBar: boolean | number | bigint;
-      startAt: Date | string;
-      endAt: Date | string | null;
-    }[]
-  >`
-    SELECT "m"."sourceId", "s"."kind", "m"."provider", "m"."account", "m"."conversationId", "m"."url", "m"."fromAddressBar", "m"."startAt", "m"."endAt"
-    FROM "Mention" "m" JOIN "Source" "s" ON "s"."id" = "m"."sourceId"
-    WHERE "m"."issueId" = ${issueId} ${keysFilter(keys, `"m"`)} ORDER BY "m"."id"`;
-  const linkRows = await tx.$queryRaw<LinkRow[]>`
-    SELECT "id", "provider", "account", "conversationId", "linkedAt", "source" FROM "Link" "l" WHERE "l"."issueId" = ${issueId} ${keysFilter(keys, `"l"`)} ORDER BY "l"."id"`;
-  const jobRows = await tx.$queryRaw<
-    {
-      id: number;
-      closeId: number;
-      provider: string;
-      account: string;
-      conversationId: string;
-      state: string;
-      noteDoneAt: Date | string | null;
-    }[]
-  >`
-    SELECT "j"."id", "j"."closeId", "j"."provider", "j"."account", "j"."conversationId", "j"."state", "j"."noteDoneAt"
-    FROM "ReopenJob" "j" JOIN "IssueClose" "c" ON "c"."id" = "j"."closeId" WHERE "c"."issueId" = ${issueId} ${keysFilter(keys, `"j"`)}`;
-  const closes: IssueCloseTime[] = await tx.issueClose.findMany({
-    where: { issueId },
-    select: { id: true, closedAt: true, reopen: true },
-  });
+  const state = options.blank ? blankIssue(options.blank, keys) : await readIssueLinks(tx, issueId, keys);
+  const { mentionRows, linkRows, jobRows, closes } = state;
 
   const mentions = groupBy(mentionRows, linkKey);
   const links = new Map(linkRows.map((row) => [linkKey(row), { ...row, id: Number(row.id) }]));
@@ -277,7 +303,8 @@ export async function reconcileLinks(
     // links.max_per_issue: a new link is not added once the issue has that many. Existing links are never pushed
     // out, so the cap cannot lose a link whatever order deliveries come in; a conversation left out stays a mention
     // and is linked by a later change of its source once there is room.
-    const live = await tx.link.count({ where: { issueId } });
+    const live =
+      options.issue !== undefined ? options.issue.links - outcome.removed : await tx.link.count({ where: { issueId } });
     const room = Math.max(0, options.maxLinks - live);
     outcome.capped = Math.max(0, created.length - room);
     created.splice(room);
@@ -296,7 +323,7 @@ export async function reconcileLinks(
     outcome.added = rows.length;
     outcome.linked = created.map(({ link }) => link);
   }
-  if (await syncCarriers(tx, kept)) outcome.changed = true;
+  if (await syncCarriers(tx, kept, created.length)) outcome.changed = true;
 
   const newJobs = kept.flatMap(({ linkId, link, plan }) =>
     plan.reopenedBy
@@ -337,15 +364,101 @@ export async function reconcileLinks(
   return outcome;
 }
 
+interface MentionRow {
+  sourceId: number;
+  kind: string;
+  provider: string;
+  account: string;
+  conversationId: string;
+  url: string;
+  fromAddressBar: boolean | number | bigint;
+  startAt: Date | string;
+  endAt: Date | string | null;
+}
+
+interface JobRow {
+  id: number;
+  closeId: number;
+  provider: string;
+  account: string;
+  conversationId: string;
+  state: string;
+  noteDoneAt: Date | string | null;
+}
+
+interface IssueLinkState {
+  mentionRows: MentionRow[];
+  linkRows: LinkRow[];
+  jobRows: JobRow[];
+  closes: IssueCloseTime[];
+}
+
+/** The issue's mentions, links and reopen jobs of the conversations named (or all), and its closes. */
+async function readIssueLinks(
+  tx: Transaction,
+  issueId: number,
+  keys: readonly string[] | "all",
+): Promise<IssueLinkState> {
+  const mentionRows: MentionRow[] = await tx.$queryRaw<MentionRow[]>`
+    SELECT "m"."sourceId", "s"."kind", "m"."provider", "m"."account", "m"."conversationId", "m"."url", "m"."fromAddressBar", "m"."startAt", "m"."endAt"
+    FROM "Mention" "m" JOIN "Source" "s" ON "s"."id" = "m"."sourceId"
+    WHERE "m"."issueId" = ${issueId} ${keysFilter(keys, `"m"`)} ORDER BY "m"."id"`;
+  const linkRows = await tx.$queryRaw<LinkRow[]>`
+    SELECT "id", "provider", "account", "conversationId", "linkedAt", "source" FROM "Link" "l" WHERE "l"."issueId" = ${issueId} ${keysFilter(keys, `"l"`)} ORDER BY "l"."id"`;
+  const jobRows = await tx.$queryRaw<JobRow[]>`
+    SELECT "j"."id", "j"."closeId", "j"."provider", "j"."account", "j"."conversationId", "j"."state", "j"."noteDoneAt"
+    FROM "ReopenJob" "j" JOIN "IssueClose" "c" ON "c"."id" = "j"."closeId" WHERE "c"."issueId" = ${issueId} ${keysFilter(keys, `"j"`)}`;
+  const closes: IssueCloseTime[] = await tx.issueClose.findMany({
+    where: { issueId },
+    select: { id: true, closedAt: true, reopen: true },
+  });
+
+  return { mentionRows, linkRows, jobRows, closes };
+}
+
+/** A blank issue's state after one source's change: that source's mentions of the conversations named, nothing else. */
+function blankIssue(
+  blank: { sourceId: number; kind: string; mentions: readonly Mention[] },
+  keys: readonly string[] | "all",
+): IssueLinkState {
+  const named = keys === "all" ? null : new Set(keys);
+  const mentionRows = blank.mentions
+    .filter((mention) => named === null || named.has(linkKey(mention.link)))
+    .map(({ link, start, end }) => ({
+      sourceId: blank.sourceId,
+      kind: blank.kind,
+      provider: link.provider,
+      account: link.account,
+      conversationId: link.conversationId,
+      url: link.url,
+      fromAddressBar: link.fromAddressBar === true,
+      startAt: start,
+      endAt: end,
+    }));
+  return { mentionRows, linkRows: [], jobRows: [], closes: [] };
+}
+
 type Carrier = { sourceId: number; postedAt: Date };
 
-/** The LinkSource rows (the sources carrying each link now) made equal to the plans'; true when any changed. */
-async function syncCarriers(tx: Transaction, links: readonly { linkId: number; plan: LinkPlan }[]): Promise<boolean> {
+/**
+ * The LinkSource rows (the sources carrying each link now) made equal to the plans'; true when any changed. `links`
+ * ends with the `created` ones.
+ */
+async function syncCarriers(
+  tx: Transaction,
+  links: readonly { linkId: number; plan: LinkPlan }[],
+  created: number,
+): Promise<boolean> {
   if (links.length === 0) return false;
-  const stored = await tx.linkSource.findMany({
-    where: { linkId: { in: links.map((link) => link.linkId) } },
-    select: { linkId: true, sourceId: true, postedAt: true },
-  });
+  // The links just created (the last `created`) have no carriers yet: only the others' are read, if any.
+  const existing = links.slice(0, links.length - created).map((link) => link.linkId);
+  const stored =
+    existing.length === 0
+      ? []
+      : await tx.linkSource.findMany({
+          where: { linkId: { in: existing } },
+          select: { linkId: true, sourceId: true, postedAt: true },
+        });
   const same = (a: Carrier & { linkId: number }, b: Carrier & { linkId: number }) =>
     a.linkId === b.linkId && a.sourceId === b.sourceId && a.postedAt.getTime() === b.postedAt.getTime();
   const wanted = links.flatMap(({ linkId, plan }) => plan.carriers.map((carrier) => ({ linkId, ...carrier })));

@@ -52,8 +52,14 @@ export function applyLabelsAtOnce(
 }
 
 /** The app on a fresh, migrated database of the engine, receiving webhooks through a test Probot. */
-export async function startHarness(engine: Engine, options: { log?: Logger } = {}): Promise<Harness> {
-  const database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+export async function startHarness(
+  engine: Engine,
+  options: { log?: Logger; onStatement?: (sql: string) => void } = {},
+): Promise<Harness> {
+  const database = await openDatabase(await freshDatabaseUrl(engine), {
+    migrate: true,
+    ...(options.onStatement && { onStatement: options.onStatement }),
+  });
   const log = options.log ?? pino({ level: "silent" });
   const deps: HandlerDeps = {
     prisma: database.prisma,

@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listIssueLinks } from "../../src/store/links.js";
+import { startHarness, type Harness } from "../support/app.js";
+import { ENGINES } from "../support/databases.js";
+import { nockConfig, receive, webhookExample } from "../support/github.js";
+import { statementKind } from "../support/statements.js";
+
+/**
+ * P8 (#25): a delivery's transaction holds its issue's row lock from its first statement to COMMIT, and on a database
+ * another host away every statement is a round trip. These are the statements one issue_comment delivery sends, by
+ * kind, so a change that adds one is seen here.
+ */
+
+type Payload = Record<string, any>;
+
+const ticket = (id: number) => `https://acme.zendesk.com/agent/tickets/${id}`;
+
+function comment(action: "created" | "edited", issue: number, id: number, body: string, from?: string): Payload {
+  const payload = webhookExample<Payload>("issue_comment", action);
+  payload.installation = { id: 77, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNzc=" };
+  payload.issue.number = issue;
+  payload.issue.id = 8_000_000 + issue;
+  payload.comment.id = id;
+  payload.comment.body = body;
+  payload.comment.created_at = "2026-11-20T10:00:00Z";
+  payload.comment.updated_at = action === "created" ? "2026-11-20T10:00:00Z" : "2026-11-20T11:00:00Z";
+  if (from !== undefined) payload.changes = { body: { from } };
+  return payload;
+}
+
+/** What every delivery sends before its transaction: whether its installation was purged (no lock taken). */
+const BEFORE = ["SELECT PurgedInstallation"];
+
+describe.each(ENGINES)("the statements of one issue_comment delivery on %s", (engine) => {
+  let harness: Harness;
+  let recorded: string[] = [];
+  const deliver = async (payload: Payload) => {
+    recorded = [];
+    await receive(harness.probot, "issue_comment", payload);
+    return recorded;
+  };
+  const links = (number: number) =>
+    listIssueLinks(harness.database.prisma, "Codertocat/Hello-World", number).then((found) =>
+      found?.map((link) => `${link.conversationId} ${link.sources.map((source) => source.key).join(",")}`),
+    );
+
+  beforeAll(async () => {
+    harness = await startHarness(engine, { onStatement: (sql) => recorded.push(statementKind(sql)) });
+    // The markings job runs on its own in service: only the delivery's statements are counted here.
+    harness.deps.labelsWanted = async () => {};
+    // The repository's config and row are read once; later deliveries of it find them in the caches.
+    nockConfig("Codertocat", "Hello-World", null);
+    await deliver(comment("created", 1, 101, ticket(1)));
+  });
+  afterAll(async () => {
+    await harness.close();
+  });
+
+  it("a new issue's first link: ten statements, the issue's state read with the source's insert", async () => {
+    expect(await deliver(comment("created", 2, 201, ticket(2)))).toEqual([
+      ...BEFORE,
+      "INSERT Issue",
+      "INSERT Source",
+      "INSERT SourceVersion",
+      "INSERT Mention",
+      "INSERT Link",
+      "INSERT EnrichJob",
+      "INSERT LinkSource",
+      "UPDATE Issue",
+      "INSERT LinkNote",
+      "COMMIT",
+    ]);
+    expect(await links(2)).toEqual(["2 201"]);
+  });
+
+  it("a new comment on an issue with links: its links, jobs and closes read once each", async () => {
+    expect(await deliver(comment("created", 1, 102, `${ticket(1)} and ${ticket(3)}`))).toEqual([
+      ...BEFORE,
+      "INSERT Issue",
+      "INSERT Source",
+      "INSERT SourceVersion",
+      "INSERT Mention",
+      "SELECT Mention",
+      "SELECT Link",
+      "SELECT ReopenJob",
+      "SELECT IssueClose",
+      "INSERT Link",
+      "INSERT EnrichJob",
+      "SELECT LinkSource",
+      "INSERT LinkSource",
+      "UPDATE Issue",
+      "INSERT LinkNote",
+      "COMMIT",
+    ]);
+    expect(await links(1)).toEqual(["1 101,102", "3 102"]);
+  });
+
+  it("an edit that removes a link: the source's stored versions and mentions are read, no carriers", async () => {
+    expect(await deliver(comment("edited", 1, 102, ticket(1), `${ticket(1)} and ${ticket(3)}`))).toEqual([
+      ...BEFORE,
+      "INSERT Issue",
+      "INSERT Source",
+      "INSERT SourceVersion",
+      "SELECT SourceVersion",
+      "SELECT Mention",
+      "DELETE Mention",
+      "INSERT Mention",
+      "SELECT Mention",
+      "SELECT Link",
+      "SELECT ReopenJob",
+      "SELECT IssueClose",
+      "DELETE Link",
+      "UPDATE Issue",
+      "COMMIT",
+    ]);
+    expect(await links(1)).toEqual(["1 101,102"]);
+  });
+});
