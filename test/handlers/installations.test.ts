@@ -1,15 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import pino from "pino";
+import { beforeEach, describe, expect, it } from "vitest";
 import { Probot, ProbotOctokit } from "probot";
 import { RepositoryPermissions } from "../../src/github/permissions.js";
 import { closeloopApp } from "../../src/app.js";
 import { RepoConfigCache } from "../../src/github/repo-config-cache.js";
 import type { HandlerDeps } from "../../src/handlers/deps.js";
 import { urlMatchers } from "../../src/providers/url-matchers.js";
-import { openDatabase, type Database } from "../../src/store/database.js";
+import type { Database } from "../../src/store/database.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { TEST_APP_ID } from "../support/app.js";
-import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { ENGINES } from "../support/databases.js";
+import { captureLogs, useDatabase } from "../support/use-database.js";
 import { receive, webhookExample } from "../support/github.js";
 import { GithubMemory } from "../../src/github/memory.js";
 
@@ -50,14 +50,11 @@ function installationDeleted(id: number): Payload {
 }
 
 describe.each(ENGINES)("uninstalling on %s", (engine) => {
-  let database: Database;
+  const database = useDatabase(engine);
+  const { log, messages: logs } = captureLogs("info");
   let probot: Probot;
-  let logs: string[];
 
   beforeEach(async () => {
-    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
-    logs = [];
-    const log = pino({ level: "info" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
     probot = new Probot({
       appId: TEST_APP_ID,
       githubToken: "test-token",
@@ -73,9 +70,6 @@ describe.each(ENGINES)("uninstalling on %s", (engine) => {
       permissions: new RepositoryPermissions(),
     };
     await probot.load(closeloopApp(deps));
-  });
-  afterEach(async () => {
-    await database.close();
   });
 
   it("purges the installation's repositories and dead deliveries, and no other installation's", async () => {

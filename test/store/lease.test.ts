@@ -1,6 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Prisma as Sql } from "../../src/store/generated/sqlite/client.js";
-import { openDatabase, type Database } from "../../src/store/database.js";
 import { DELIVERIES } from "../../src/store/deliveries.js";
 import {
   claimLeases,
@@ -10,21 +9,15 @@ import {
   unlocked,
   updateLeased,
 } from "../../src/store/lease.js";
-import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { ENGINES } from "../support/databases.js";
+import { useDatabase } from "../support/use-database.js";
 
 const LEASE_MS = 10_000;
 const T0 = new Date("2026-12-01T12:00:00Z");
 const at = (ms: number) => new Date(T0.getTime() + ms);
 
 describe.each(ENGINES)("the one lease, on the delivery inbox, on %s", (engine) => {
-  let database: Database;
-
-  beforeEach(async () => {
-    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
-  });
-  afterEach(async () => {
-    await database.close();
-  });
+  const database = useDatabase(engine);
 
   /** Deliveries d1…dn, received a second apart (d1 oldest). */
   async function receive(n: number): Promise<void> {

@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RecognisedLink } from "../../src/domain/link.js";
 import { recordMerge } from "../../src/store/merges.js";
-import { openDatabase, type Database } from "../../src/store/database.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
-import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { ENGINES } from "../support/databases.js";
+import { useDatabase } from "../support/use-database.js";
 import { closeWithLinks, issueRef } from "../support/reopen.js";
 
 const front = (id: string): RecognisedLink => ({
@@ -15,14 +15,7 @@ const front = (id: string): RecognisedLink => ({
 const merge = (from: string, to: string) => ({ provider: "front", account: "", from, to });
 
 describe.each(ENGINES)("merged conversations on %s", (engine) => {
-  let database: Database;
-
-  beforeEach(async () => {
-    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
-  });
-  afterEach(async () => {
-    await database.close();
-  });
+  const database = useDatabase(engine);
 
   const paste = (
     number: number,
