@@ -15,7 +15,8 @@
  * would count an hourly account's spent calls as refilled after a minute); while it leaves more than the reserve, calls
  * go at the announced limit per `intervalMs`, never more of them than it leaves; with nothing to spare, at most the limit
  * per longest window, a pace no window can overrun, until an answer tells: a refill re-paces at once, a 429's
- * Retry-After pauses until the window ends. An hourly account so spends its hour's calls, meets one 429, and waits.
+ * Retry-After pauses until the window ends. An hourly account so spends its hour's calls, meets one 429 and waits for
+ * the next hour; a per-minute one does the same each minute.
  */
 
 /** How fast to go before any header says otherwise. */
@@ -113,11 +114,13 @@ export function takeTurn(pace: Pace, now: number, cost = 1): Turn {
       if (heard.resetAt !== null) at = Math.max(at, heard.resetAt);
       else if (pace.longestWindowMs === pace.windowMs) at = Math.max(at, pace.nextAt + even * (reserve + cost - left));
       else {
-        // Nor the window (above): the first such call waits until a window of `windowMs` would have refilled since
-        // that answer; each further one a turn of the longest window more per unit short, until an answer says the
-        // budget refilled or a 429 names the wait.
-        gap = (pace.longestWindowMs * cost) / pace.limit;
-        at = Math.max(at, heard.at + pace.windowMs, pace.nextAt + gap * (reserve + cost - left - 1));
+        // Nor the window (above): a call while no other is unanswered goes at its turn, and its answer tells (a
+        // refill, or a 429 whose Retry-After pauses the lane until the window ends); one while others are still out
+        // waits a turn of the longest window per unit short, so whatever the window, they cannot overrun it.
+        if (pace.taken > heard.ticket) {
+          gap = (pace.longestWindowMs * cost) / pace.limit;
+          at = Math.max(at, pace.nextAt + gap * Math.max(1, reserve + cost - left - 1));
+        }
       }
     } else if (heard.resetAt !== null) {
       gap = ((heard.resetAt - at) * cost) / (left - reserve);

@@ -8,6 +8,7 @@ import {
   unitsPerSecond,
   waitUntil,
   type Pace,
+  type PaceBudget,
   type PaceSignals,
 } from "../../src/domain/rate-pacing.js";
 
@@ -25,7 +26,7 @@ function turns(pace: Pace, n: number, now = T0, cost = 1): { pace: Pace; at: num
 }
 
 /** The pace after the first turn's answer said `signals`. */
-function heard(signals: PaceSignals, budget = { requests: 100, intervalMs: 60_000 }): Pace {
+function heard(signals: PaceSignals, budget: PaceBudget = { requests: 100, intervalMs: 60_000 }): Pace {
   const first = takeTurn(startPace(budget, T0), T0);
   return heedSignals(first.pace, signals, first.ticket, T0);
 }
@@ -91,6 +92,62 @@ describe("takeTurn: when each call may go", () => {
     expect(refused).toBe(0);
     // Six windows of 50 at most: ≥ 95 % of them.
     expect(used / 300).toBeGreaterThanOrEqual(0.95);
+  });
+
+  /**
+   * A helpdesk whose headers name a total and what is left, but no reset and no window (Freshdesk): fixed windows of
+   * `windowMs` holding `capacity`, a 429 naming the rest of the window as Retry-After; paced with Freshdesk's budget.
+   */
+  function unknownWindow(windowMs: number, capacity: number, hours: number) {
+    let pace = startPace({ requests: 160, intervalMs: 60_000, longestWindowMs: 3_600_000 }, T0);
+    const windowOf = (t: number) => Math.floor(t / windowMs);
+    const refusedIn = new Map<number, number>();
+    let [window, count, used, now] = [windowOf(T0), 0, 0, T0];
+    while (now < T0 + hours * 3_600_000) {
+      const turn = takeTurn(pace, now);
+      now = turn.at;
+      if (windowOf(now) !== window) [window, count] = [windowOf(now), 0];
+      if (count >= capacity) {
+        refusedIn.set(window, (refusedIn.get(window) ?? 0) + 1);
+        // A 429 carries the headers too: nothing left.
+        pace = heedSignals(turn.pace, { limit: capacity, remaining: 0 }, turn.ticket, now);
+        pace = heedRateLimited(pace, (window + 1) * windowMs - now, now);
+      } else {
+        [count, used] = [count + 1, used + 1];
+        pace = heedSignals(turn.pace, { limit: capacity, remaining: capacity - count }, turn.ticket, now);
+      }
+    }
+    return { used, windows: (hours * 3_600_000) / windowMs, refusedIn: [...refusedIn.values()] };
+  }
+
+  it("an hourly account (no window in the headers): at most one 429 an hour, and nearly all of each hour spent", () => {
+    const { used, refusedIn } = unknownWindow(3_600_000, 1_000, 4);
+    expect(refusedIn.every((refused) => refused <= 1)).toBe(true);
+    expect(used).toBeGreaterThanOrEqual(0.95 * 4_000);
+  });
+
+  it("a per-minute account with the same budget: at most one 429 a minute, and most of each minute spent", () => {
+    const { used, windows, refusedIn } = unknownWindow(60_000, 200, 1);
+    expect(refusedIn.every((refused) => refused <= 1)).toBe(true);
+    expect(used).toBeGreaterThanOrEqual(0.8 * 200 * windows);
+  });
+
+  it.each([
+    [
+      "no reset nor window, nothing to spare: one call at its turn; those sent before its answer, a turn of an hour's pace per unit short",
+      [T0 + 600, T0 + 37_200, T0 + 145_200],
+    ],
+  ])("%s", (_, expected) => {
+    const pace = heard({ limit: 100, remaining: 1 }, { requests: 100, intervalMs: 60_000, longestWindowMs: 3_600_000 });
+    expect(turns(pace, 3).at.map(Math.round)).toEqual(expected);
+  });
+
+  it("no reset nor window: an answer showing more left than expected (a refill) re-paces at once", () => {
+    const budget = { requests: 100, intervalMs: 60_000, longestWindowMs: 3_600_000 };
+    const slowed = turns(heard({ limit: 100, remaining: 1 }, budget), 3);
+    expect(slowed.pace.nextAt).toBeGreaterThan(T0 + 100_000);
+    const refilled = heedSignals(slowed.pace, { limit: 100, remaining: 99 }, 3, T0 + 61_000);
+    expect(takeTurn(refilled, T0 + 61_000).at).toBe(T0 + 61_000);
   });
 
   it("counts units: a write of two (Help Scout) takes two units of the window", () => {
