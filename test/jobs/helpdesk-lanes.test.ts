@@ -37,7 +37,7 @@ describe("HelpdeskLanes: pacing by the helpdesk's headers", () => {
 
   it(
     "speeds up to the limit the headers announce, past a slow default, and sends nothing the helpdesk refuses",
-    { timeout: 15_000 },
+    { timeout: 45_000 },
     async () => {
       const fake = fakes.get("intercom")!;
       // 40 per 2 s fixed windows, announced in Intercom's headers; the lane starts from 2 per second.
@@ -55,8 +55,9 @@ describe("HelpdeskLanes: pacing by the helpdesk's headers", () => {
         ),
       );
       const seconds = (Date.now() - started) / 1000;
-      // At the default, 100 reads take 50 s; at the announced 20 a second, two windows and a half at most.
-      expect(seconds).toBeLessThan(6.5);
+      // At the default, 100 reads take 50 s; at the announced 20 a second, two windows and a half. The bound sits
+      // halfway, so a loaded machine cannot fail it and a lane that never speeds up cannot pass it.
+      expect(seconds).toBeLessThan(25);
       expect(fake.http.rateLimitedCount).toBe(0);
       expect(fake.http.requests).toHaveLength(100);
     },
@@ -64,7 +65,7 @@ describe("HelpdeskLanes: pacing by the helpdesk's headers", () => {
 
   it(
     "Zendesk: reads draw on the account-wide budget only, so they never wait for the ticket-update budget",
-    { timeout: 15_000 },
+    { timeout: 45_000 },
     async () => {
       const fake = fakes.get("zendesk")!;
       const [lane] = lanesFor([fake], { writeBudgets: { zendesk: { requests: 1, intervalMs: 60_000 } } });
@@ -82,7 +83,8 @@ describe("HelpdeskLanes: pacing by the helpdesk's headers", () => {
           lanes!.send("zendesk", "read", () => lane!.client.readConversation(ref(n))),
         ),
       );
-      expect(Date.now() - started).toBeLessThan(2_000);
+      // Reads waiting for the update budget would take its full minute; half of that is the bound.
+      expect(Date.now() - started).toBeLessThan(30_000);
       expect(fake.http.requestsTo("PUT", /tickets/)).toHaveLength(1);
       expect(fake.http.requestsTo("GET", /tickets/)).toHaveLength(8);
       lanes.stop();
