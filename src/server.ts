@@ -22,15 +22,9 @@ import { startServer } from "./http/probot-server.js";
 import { startSetupFlow } from "./http/setup-flow.js";
 import { BodyBudget, IN_FLIGHT_BODY_BYTES } from "./http/request-body.js";
 import { acceptIntoInbox } from "./http/webhook-inbox.js";
-import { BackfillWorker } from "./jobs/backfill-worker.js";
-import { DeliveryWorker } from "./jobs/delivery-worker.js";
-import { LabelSweepWorker } from "./jobs/label-sweep-worker.js";
 import type { InstallationLabelDeps } from "./labels/installation-labels.js";
-import { IssueMarkingsWorker } from "./jobs/issue-markings-worker.js";
-import { HeartbeatWorker } from "./jobs/heartbeat-worker.js";
-import { ImpactWorker } from "./jobs/impact-worker.js";
 import { helpdeskLanes } from "./jobs/helpdesk-lanes.js";
-import { HelpdeskWorker } from "./jobs/helpdesk-worker.js";
+import { Workers } from "./jobs/workers.js";
 import { ProviderConfigError } from "./providers/provider-settings.js";
 import {
   configuredWebhooks,
@@ -44,6 +38,7 @@ import { openDatabase, type Database } from "./store/database.js";
 import { DeliveryInbox } from "./http/delivery-inbox.js";
 import { openDeliveryWriter } from "./store/delivery-writer.js";
 import { MigrationError } from "./store/migrations.js";
+import { requestSweep } from "./store/sweep-schedule.js";
 import { RepositoryPermissions } from "./github/permissions.js";
 import { loadSecretKey, readCustomerHashKey } from "./store/secrets.js";
 import { readStatus } from "./operations/status.js";
@@ -86,7 +81,7 @@ async function main(): Promise<void> {
     return;
   }
   const database = await openDatabase(env.DATABASE_URL, { migrate: true });
-  const workers: { stop(): Promise<void> }[] = [];
+  let workers: Workers | undefined;
   const secretKey = await loadSecretKey(database.prisma, env.CLOSELOOP_SECRET_KEY);
   if (secretKey.source === "database")
     log.warn(
@@ -102,7 +97,7 @@ async function main(): Promise<void> {
   const bodyBudget = new BodyBudget(IN_FLIGHT_BODY_BYTES);
   const sidebar = { sidebars, repositories: sidebarRepositories as SidebarRepositories | null };
   const server = await startServer(
-    serve(env, database, keys, bodyBudget, providers, webhooks, sidebar, (started) => workers.push(...started)),
+    serve(env, database, keys, bodyBudget, providers, webhooks, sidebar, (started) => (workers = started)),
     log,
     process.env,
     bodyBudget,
@@ -110,7 +105,7 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     console.log(`closeloop: ${signal}, stopping`);
     await server.stop();
-    await Promise.all(workers.map((worker) => worker.stop()));
+    await workers?.stop();
     await database.close();
     process.exit(0);
   };
@@ -130,7 +125,7 @@ function serve(
     sidebars: Map<ProviderId, EnabledSidebar>;
     repositories: SidebarRepositories | null;
   },
-  onWorkers: (workers: { stop(): Promise<void> }[]) => void,
+  onWorkers: (workers: Workers) => void,
 ): ApplicationFunction {
   return (app, options) => {
     app.log.info(
@@ -150,38 +145,8 @@ function serve(
       log: app.log,
       dryRun: env.CLOSELOOP_DRY_RUN,
     };
-    // Labels are applied off the delivery path: handlers and enrichment mark them wanted, this applies them.
-    const markings = new IssueMarkingsWorker({ ...labels, engine: database.engine });
-    const labelsWanted = () => markings.wake();
-    const reopen = new HelpdeskWorker(database.prisma, database.engine, helpdeskLanes(providers), github, app.log, {
-      dryRun: env.CLOSELOOP_DRY_RUN,
-      appId: Number(env.APP_ID),
-      leaseMs: env.CLOSELOOP_REOPEN_LEASE_SECONDS * 1000,
-      // Answers after a reopen come by webhook where one is set up; the other helpdesks are read (docs/answers.md).
-      webhooks: new Set(webhooks.keys()),
-      issueUrl: (owner, repo, number) => `${githubWebUrl(env)}/${owner}/${repo}/issues/${number}`,
-      enrichment: {
-        // Customer ids are stored only as HMACs under a key of their own, derived from the secret key (docs/labels.md).
-        customerKey: keys.customerKey,
-        // recordEnrichment marked the issues' labels wanted.
-        applyLabels: async () => labelsWanted(),
-      },
-    });
-    const sweep = new LabelSweepWorker(
-      { ...labels, target: database.target },
-      { intervalMs: env.CLOSELOOP_SWEEP_INTERVAL_MINUTES * 60_000 },
-    );
-    const backfills = new BackfillWorker({
-      prisma: database.prisma,
-      engine: database.engine,
-      github,
-      configs,
-      memory,
-      matchers: urlMatchers,
-      appId: Number(env.APP_ID),
-      log: app.log,
-      dryRun: env.CLOSELOOP_DRY_RUN,
-    });
+    // Labels are applied off the delivery path: handlers and enrichment mark them wanted, the markings worker applies them.
+    const labelsWanted = (): void => workers.wake("labels");
     closeloopApp({
       prisma: database.prisma,
       configs,
@@ -189,38 +154,51 @@ function serve(
       matchers: urlMatchers,
       appId: Number(env.APP_ID),
       permissions: new RepositoryPermissions(),
-      reopenQueued: () => reopen.wake(),
+      reopenQueued: () => workers.wake("reopen"),
       labelsWanted,
-      backfillRequested: () => backfills.wake(),
-      sweepRequested: () => sweep.request(),
+      backfillRequested: () => workers.wake("backfill"),
+      sweepRequested: async () => {
+        await requestSweep(database.prisma);
+        workers.wake("sweep");
+      },
       dryRun: env.CLOSELOOP_DRY_RUN,
     })(app, options);
     const receive = app.webhooks.receive.bind(app.webhooks);
-    const inbox: DeliveryInbox = new DeliveryInbox(openDeliveryWriter(database.target), () => worker.wake());
+    const inbox: DeliveryInbox = new DeliveryInbox(openDeliveryWriter(database.target), () => workers.wake("delivery"));
     const helpdeskEvents = { ...labels, githubHost: githubHost(env), labelsWanted };
-    const worker = new DeliveryWorker(
-      database.prisma,
-      database.engine,
-      (delivery) =>
+    const workers: Workers = new Workers({
+      ...labels,
+      engine: database.engine,
+      target: database.target,
+      matchers: urlMatchers,
+      appId: Number(env.APP_ID),
+      sweepIntervalMs: env.CLOSELOOP_SWEEP_INTERVAL_MINUTES * 60_000,
+      dispatch: (delivery) =>
         delivery.name.startsWith(HELPDESK_DELIVERY_PREFIX)
           ? onHelpdeskDelivery(helpdeskEvents, delivery)
           : receive({ id: delivery.id, name: delivery.name, payload: JSON.parse(delivery.payload) } as Parameters<
               typeof receive
             >[0]),
-      app.log,
-      { ingestActive: () => inbox.receiving() },
-    );
+      ingestActive: () => inbox.receiving(),
+      lanes: helpdeskLanes(providers),
+      helpdesk: {
+        dryRun: env.CLOSELOOP_DRY_RUN,
+        appId: Number(env.APP_ID),
+        leaseMs: env.CLOSELOOP_REOPEN_LEASE_SECONDS * 1000,
+        // Answers after a reopen come by webhook where one is set up; the other helpdesks are read (docs/answers.md).
+        webhooks: new Set(webhooks.keys()),
+        issueUrl: (owner, repo, number) => `${githubWebUrl(env)}/${owner}/${repo}/issues/${number}`,
+        enrichment: {
+          // Customer ids are stored only as HMACs under a key of their own, derived from the secret key (docs/labels.md).
+          customerKey: keys.customerKey,
+          // recordEnrichment marked the issues' labels wanted.
+          applyLabels: async () => labelsWanted(),
+        },
+      },
+    });
     acceptIntoInbox(app, handlesEvent, (delivery) => inbox.store(delivery));
-    worker.start();
-    reopen.start();
-    markings.start();
-    backfills.start();
-    sweep.start();
-    const impact = new ImpactWorker(database.prisma, app.log);
-    impact.start();
-    const heartbeat = new HeartbeatWorker(database.prisma, app.log);
-    heartbeat.start();
-    onWorkers([worker, reopen, markings, backfills, sweep, impact, heartbeat]);
+    workers.start();
+    onWorkers(workers);
     options.addHandler(healthRoutes(database, app.log));
     options.addHandler(metricsRoute(database.prisma, app.log, { token: env.CLOSELOOP_METRICS_TOKEN }));
     options.addHandler(
@@ -270,7 +248,7 @@ function serve(
               ...(await readStatus(database, process.env)).status,
               sidebars: [...sidebar.sidebars.keys()],
             }),
-            reopenQueued: () => reopen.wake(),
+            reopenQueued: () => workers.wake("reopen"),
           }),
         ),
       );

@@ -1,70 +1,44 @@
 import type { Logger } from "probot";
-import { queueSettings } from "../config/queues.js";
-import { PROVIDERS, type ProviderId } from "../domain/link.js";
+import { PROVIDERS } from "../domain/link.js";
 import { NOT_CONFIGURED } from "../domain/failure-category.js";
 import { providers } from "../providers/registry.js";
 import type { Engine } from "../config/database-url.js";
 import type { Prisma } from "../store/database.js";
 import { killUnrunnableJobs, markSummaryDue } from "../store/reopen-jobs.js";
-import { answerJobs } from "./answer-job.js";
-import { enrichmentJobs, type Enrichment } from "./enrichment-job.js";
-import { HelpdeskJobs, type HelpdeskJob, type HelpdeskJobKind } from "./helpdesk-jobs.js";
 import { HelpdeskLanes, type HelpdeskLane } from "./helpdesk-lanes.js";
-import { linkNoteJobs } from "./link-note-job.js";
+import { JOB_KINDS } from "./job-kinds.js";
+import type { HelpdeskKindOptions, HelpdeskPart, HelpdeskPartDeps, InstallationOctokit } from "./job-runner.js";
 import { LocalPaces, SharedPaces, type PaceKeeper } from "./pace-keeper.js";
-import { reopenJobs } from "./reopen-job.js";
-import { SummaryComments, type InstallationOctokit } from "./summary-comments.js";
 import { Worker, workerOwner } from "./worker.js";
 
 export type { Enrichment } from "./enrichment-job.js";
-export type { InstallationOctokit } from "./summary-comments.js";
+export type { InstallationOctokit } from "./job-runner.js";
 
-export interface HelpdeskWorkerOptions {
-  /** how long a claimed job is held before another worker may take it over; renewed while held */
-  leaseMs?: number;
+export interface HelpdeskWorkerOptions extends HelpdeskKindOptions {
   idlePollMs?: number;
-  /** claims of a job before a retryable failure dead-letters it */
-  maxAttempts?: number;
-  backoffBaseMs?: number;
-  backoffMaxMs?: number;
   /** jobs claimed ahead per provider, in seconds of its budget */
   lookaheadSeconds?: number;
   /** CLOSELOOP_DRY_RUN: log each note (reopen or link note), reopen and comment instead of sending it */
   dryRun?: boolean;
-  /** attempts at writing a summary comment before giving up on it */
-  maxSummaryAttempts?: number;
-  /**
-   * the GitHub App's id (APP_ID): a summary comment a crashed attempt posted is recognised as this app's by it.
-   * Without it none is, and such a summary is posted again rather than a comment of someone else's edited.
-   */
-  appId?: number;
   /** how long `stop` waits for calls in flight */
   stopTimeoutMs?: number;
-  /** reads linked conversations' details for the labels (enrichment jobs); without it those jobs wait */
-  enrichment?: Enrichment;
   /** where the helpdesk budgets' paces are kept: by default shared through the database on PostgreSQL, in memory on SQLite */
   paces?: PaceKeeper;
-  /**
-   * helpdesks whose webhooks closeloop receives (their secret is set): their answers after a reopen come by webhook;
-   * the others are read (docs/answers.md)
-   */
-  webhooks?: ReadonlySet<ProviderId>;
-  /** an issue's address on GitHub (GHE_HOST's, or github.com), for reminder notes */
-  issueUrl?: (owner: string, repo: string, number: number) => string;
 }
 
 /**
- * The helpdesk side of closeloop, as one worker (docs/reopen.md, docs/labels.md): reopen jobs, the notes on newly
- * linked conversations, the enrichment reads labels need, and the summary comment of each close. Reopen jobs, link
- * notes and enrichment reads share the helpdesk lanes (one paced queue per provider, in that order of priority);
- * each kind is claimed, run and settled on its own, under the one lease and the one retry policy.
+ * The helpdesk side of closeloop, as one worker (docs/reopen.md, docs/labels.md, docs/answers.md): every kind the
+ * registry (src/jobs/job-kinds.ts) runs here, today reopen jobs, the notes on newly linked conversations, the
+ * enrichment reads labels need, the answer reads after a reopen, and the summary comment of each close. The helpdesk
+ * jobs share the lanes (one paced queue per provider, reopen calls first); each kind is claimed, run and settled on
+ * its own, under the one lease and the one retry policy.
  */
 export class HelpdeskWorker {
   readonly owner = workerOwner();
   readonly #worker: Worker;
   readonly #lanes: HelpdeskLanes;
-  readonly #kinds: HelpdeskJobs<{ id: number; attempts: number; conversationId: string }>[];
-  readonly #summaries: SummaryComments;
+  /** the registry's kinds run here, in its order: a lane's queue gets its reopen calls before the notes and reads */
+  readonly #parts: HelpdeskPart[];
 
   constructor(
     private readonly prisma: Prisma,
@@ -74,49 +48,29 @@ export class HelpdeskWorker {
     private readonly log: Logger,
     options: HelpdeskWorkerOptions = {},
   ) {
-    const lookaheadSeconds = options.lookaheadSeconds ?? 2;
-    const dryRun = options.dryRun ?? false;
     const wake = () => this.wake();
     // Replicas share one PostgreSQL, and so each helpdesk's budget; on SQLite there is one process.
     const paces = options.paces ?? (engine === "postgresql" ? new SharedPaces(prisma) : new LocalPaces());
     this.#lanes = new HelpdeskLanes(lanes, log, wake, paces);
-    const settled = async (closeId: number) => {
-      await markSummaryDue(this.prisma, [closeId]);
-      this.wake();
+    const deps: HelpdeskPartDeps = {
+      prisma,
+      engine,
+      log,
+      owner: this.owner,
+      lanes: this.#lanes,
+      github,
+      options,
+      lookaheadSeconds: options.lookaheadSeconds ?? 2,
+      dryRun: options.dryRun ?? false,
+      settled: async (closeId) => {
+        await markSummaryDue(this.prisma, [closeId]);
+        this.wake();
+      },
+      wake,
     };
-    // Every kind shares the lanes (one budget per helpdesk), the lease owner and the wake-up.
-    const inLanes = <Job extends HelpdeskJob>(kind: HelpdeskJobKind<Job>) =>
-      new HelpdeskJobs(kind, this.#lanes, prisma, engine, this.owner, log, wake);
-    const reopen = inLanes(
-      reopenJobs(prisma, log, { settings: queueSettings("reopen", options), lookaheadSeconds, dryRun, settled }),
+    this.#parts = JOB_KINDS.flatMap((kind) => ("helpdesk" in kind.runs ? [kind.runs.helpdesk(deps)] : [])).filter(
+      (part) => part !== null,
     );
-    const notes = inLanes(
-      linkNoteJobs(prisma, log, { settings: queueSettings("linkNote", options), lookaheadSeconds, dryRun }),
-    );
-    const answers = inLanes(
-      answerJobs(prisma, log, {
-        settings: queueSettings("answer", options),
-        lookaheadSeconds,
-        dryRun,
-        webhooks: options.webhooks ?? new Set(),
-        issueUrl: options.issueUrl ?? ((owner, repo, number) => `https://github.com/${owner}/${repo}/issues/${number}`),
-      }),
-    );
-    // Claimed in this order each round, so a lane's queue gets its reopen calls before the notes and reads behind them.
-    this.#kinds = [reopen, notes, answers];
-    if (options.enrichment !== undefined) {
-      const kind = enrichmentJobs(prisma, log, options.enrichment, {
-        settings: queueSettings("enrichment", options),
-        lookaheadSeconds,
-      });
-      this.#kinds.push(inLanes(kind));
-    }
-    const summary = queueSettings("summary", { leaseMs: options.leaseMs, maxAttempts: options.maxSummaryAttempts });
-    this.#summaries = new SummaryComments(prisma, engine, github, log, this.owner, {
-      settings: summary,
-      dryRun,
-      appId: options.appId,
-    });
     this.#worker = new Worker({
       name: "helpdesk worker",
       log,
@@ -124,25 +78,16 @@ export class HelpdeskWorker {
       tick: () => this.#tick(),
       heartbeat: {
         // Every third of the shortest lease held: each kind keeps two renewals of margin.
-        leaseMs: Math.min(
-          summary.leaseMs,
-          ...(["reopen", "linkNote", "enrichment", "answer"] as const).map(
-            (name) => queueSettings(name, options).leaseMs,
-          ),
-        ),
+        leaseMs: Math.min(...this.#parts.map((part) => part.leaseMs)),
         renew: async () => {
-          for (const kind of this.#kinds) await kind.renew();
-          await this.#summaries.renew();
+          for (const part of this.#parts) await part.renew();
         },
       },
       stopping: () => this.#lanes.stop(),
-      inFlight: async () => {
-        await Promise.all(this.#kinds.map((kind) => kind.inFlight()));
-        await this.#summaries.inFlight();
-      },
+      inFlight: () => Promise.all(this.#parts.map((part) => part.inFlight())),
       stopTimeoutMs: options.stopTimeoutMs ?? 15_000,
       afterStop: async () => {
-        for (const kind of this.#kinds) await kind.release();
+        for (const part of this.#parts) await part.release();
       },
     });
   }
@@ -166,11 +111,12 @@ export class HelpdeskWorker {
     await this.#worker.stop();
   }
 
-  /** One round: dead-letter what cannot run here, claim for each kind and lane, start due summaries. */
+  /** One round: dead-letter what cannot run here, then each kind claims and starts what fits. */
   async #tick(): Promise<boolean> {
     await this.#killUnrunnable();
-    for (const kind of this.#kinds) await kind.fill(() => this.#worker.running);
-    return this.#summaries.fill();
+    let more = false;
+    for (const part of this.#parts) if ((await part.fill(() => this.#worker.running)) === true) more = true;
+    return more;
   }
 
   /** Jobs of helpdesks without credentials here are dead at once with the reason, and their summaries are due. */

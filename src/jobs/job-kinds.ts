@@ -1,4 +1,4 @@
-import type { QueueName } from "../config/queues.js";
+import { queueSettings, type QueueName } from "../config/queues.js";
 import { BACKFILLS } from "../store/backfills.js";
 import { DELIVERIES } from "../store/deliveries.js";
 import { ANSWER_WATCHES, ENRICH_JOBS, LINK_NOTES, REOPEN_JOBS } from "../store/helpdesk-jobs.js";
@@ -7,6 +7,16 @@ import type { Prisma } from "../store/database.js";
 import { countJobs, reviveDead, type JobCounts, type LeasedTable } from "../store/lease.js";
 import { SUMMARIES } from "../store/reopen-jobs.js";
 import { SWEEPS } from "../store/sweep-schedule.js";
+import { answerJobs } from "./answer-job.js";
+import { BackfillWorker } from "./backfill-worker.js";
+import { DeliveryWorker } from "./delivery-worker.js";
+import { enrichmentJobs } from "./enrichment-job.js";
+import { IssueMarkingsWorker } from "./issue-markings-worker.js";
+import { besideHelpdeskLanes, inHelpdeskLanes, ownWorker, type JobRunner } from "./job-runner.js";
+import { LabelSweepWorker } from "./label-sweep-worker.js";
+import { linkNoteJobs } from "./link-note-job.js";
+import { reopenJobs } from "./reopen-job.js";
+import { SummaryComments } from "./summary-comments.js";
 
 /** One kind of background work, declared once (docs/jobs.md, The job-kind registry). */
 export interface JobKind {
@@ -16,19 +26,97 @@ export interface JobKind {
   title: string;
   /** its leased table: the lease, and which rows wait, which are dead and how one is revived */
   table: LeasedTable;
+  /** what works its rows: a worker of its own, or a part of the helpdesk worker; the server builds them from this */
+  runs: JobRunner;
 }
 
 /** Every kind of background work: every surface that shows or retries jobs loops over this list. */
 export const JOB_KINDS: readonly JobKind[] = [
-  { id: "delivery", title: "webhook deliveries", table: DELIVERIES },
-  { id: "reopen", title: "reopen jobs", table: REOPEN_JOBS },
-  { id: "linkNote", title: "link notes", table: LINK_NOTES },
-  { id: "enrichment", title: "conversation reads for labels", table: ENRICH_JOBS },
-  { id: "answer", title: "answer reads and reminders after a reopen", table: ANSWER_WATCHES },
-  { id: "summary", title: "summary comments", table: SUMMARIES },
-  { id: "labels", title: "label and project updates", table: ISSUE_MARKINGS },
-  { id: "backfill", title: "backfills", table: BACKFILLS },
-  { id: "sweep", title: "decay sweep", table: SWEEPS },
+  {
+    id: "delivery",
+    title: "webhook deliveries",
+    table: DELIVERIES,
+    runs: ownWorker(
+      DeliveryWorker,
+      (deps) =>
+        new DeliveryWorker(deps.prisma, deps.engine, deps.dispatch, deps.log, { ingestActive: deps.ingestActive }),
+    ),
+  },
+  {
+    id: "reopen",
+    title: "reopen jobs",
+    table: REOPEN_JOBS,
+    runs: inHelpdeskLanes(({ prisma, log, options, lookaheadSeconds, dryRun, settled }) =>
+      reopenJobs(prisma, log, { settings: queueSettings("reopen", options), lookaheadSeconds, dryRun, settled }),
+    ),
+  },
+  {
+    id: "linkNote",
+    title: "link notes",
+    table: LINK_NOTES,
+    runs: inHelpdeskLanes(({ prisma, log, options, lookaheadSeconds, dryRun }) =>
+      linkNoteJobs(prisma, log, { settings: queueSettings("linkNote", options), lookaheadSeconds, dryRun }),
+    ),
+  },
+  {
+    id: "enrichment",
+    title: "conversation reads for labels",
+    table: ENRICH_JOBS,
+    // Without the customer key and the label wiring (a test's worker), enrichment jobs wait.
+    runs: inHelpdeskLanes(({ prisma, log, options, lookaheadSeconds }) =>
+      options.enrichment === undefined
+        ? null
+        : enrichmentJobs(prisma, log, options.enrichment, {
+            settings: queueSettings("enrichment", options),
+            lookaheadSeconds,
+          }),
+    ),
+  },
+  {
+    id: "answer",
+    title: "answer reads and reminders after a reopen",
+    table: ANSWER_WATCHES,
+    runs: inHelpdeskLanes(({ prisma, log, options, lookaheadSeconds, dryRun }) =>
+      answerJobs(prisma, log, {
+        settings: queueSettings("answer", options),
+        lookaheadSeconds,
+        dryRun,
+        webhooks: options.webhooks ?? new Set(),
+        issueUrl: options.issueUrl ?? ((owner, repo, number) => `https://github.com/${owner}/${repo}/issues/${number}`),
+      }),
+    ),
+  },
+  {
+    id: "summary",
+    title: "summary comments",
+    table: SUMMARIES,
+    runs: besideHelpdeskLanes(
+      ({ prisma, engine, github, log, owner, options, dryRun }) =>
+        new SummaryComments(prisma, engine, github, log, owner, {
+          settings: queueSettings("summary", { leaseMs: options.leaseMs, maxAttempts: options.maxSummaryAttempts }),
+          dryRun,
+          appId: options.appId,
+        }),
+    ),
+  },
+  {
+    id: "labels",
+    title: "label and project updates",
+    table: ISSUE_MARKINGS,
+    runs: ownWorker(IssueMarkingsWorker, (deps) => new IssueMarkingsWorker(deps)),
+  },
+  {
+    id: "backfill",
+    title: "backfills",
+    table: BACKFILLS,
+    runs: ownWorker(BackfillWorker, (deps) => new BackfillWorker(deps)),
+  },
+  {
+    id: "sweep",
+    title: "decay sweep",
+    table: SWEEPS,
+    runs: ownWorker(LabelSweepWorker, (deps) => new LabelSweepWorker(deps, { intervalMs: deps.sweepIntervalMs })),
+  },
 ];
 
 /** A kind's rows by state, as `closeloop status` and the operations page show them. */

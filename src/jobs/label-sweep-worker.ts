@@ -87,6 +87,11 @@ export class LabelSweepWorker {
     this.#worker.start();
   }
 
+  /** Look now whether a sweep is due (one was requested, perhaps by another process). */
+  wake(): void {
+    this.#worker.wake();
+  }
+
   /** A sweep is wanted now (the config changed): the first replica to look runs it. */
   async request(): Promise<void> {
     await requestSweep(this.deps.prisma, this.#now());

@@ -15,11 +15,9 @@ import {
   type DueSummary,
 } from "../store/reopen-jobs.js";
 import { errorSummary } from "./error-summary.js";
+import type { HelpdeskPart, InstallationOctokit } from "./job-runner.js";
 import { LeaseHolder } from "./lease-holder.js";
 import { decideRetry } from "./retry-policy.js";
-
-/** An installation's Octokit, for the summary comment (the server passes Probot's `app.auth`). */
-export type InstallationOctokit = (installationId: number) => Promise<ProbotOctokit>;
 
 const BATCH = 10;
 
@@ -28,7 +26,7 @@ const BATCH = 10;
  * was reopened and what failed; a job settling later edits it in place. Claimed under the one lease per close, written
  * two at a time (GitHub paces writes), and retried by the one retry policy until it gives up, keeping the error.
  */
-export class SummaryComments {
+export class SummaryComments implements HelpdeskPart {
   readonly #leases: LeaseHolder<number>;
   readonly #queue = new PQueue({ concurrency: 2 });
 
@@ -42,6 +40,10 @@ export class SummaryComments {
     private readonly options: { settings: QueueSettings; dryRun: boolean; appId: number | undefined },
   ) {
     this.#leases = new LeaseHolder(prisma, engine, SUMMARIES, { owner, leaseMs: options.settings.leaseMs }, log);
+  }
+
+  get leaseMs(): number {
+    return this.options.settings.leaseMs;
   }
 
   /** Claims the due summaries and starts writing them; true when a full batch was claimed (more may be due). */
@@ -61,6 +63,11 @@ export class SummaryComments {
 
   inFlight(): Promise<void> {
     return this.#queue.onIdle();
+  }
+
+  /** Nothing to hand back: a claimed summary is written at once (two at a time), never left waiting in a lane. */
+  release(): Promise<void> {
+    return Promise.resolve();
   }
 
   async #write(summary: DueSummary): Promise<void> {

@@ -23,6 +23,23 @@ describe("the job-kind registry", () => {
       expect(kind.table.revive === null, "dead and revive go together").toBe(kind.table.dead === null);
     },
   );
+
+  it("says what works each kind's rows, so the server builds every worker from the registry", () => {
+    const workedBy = Object.fromEntries(
+      JOB_KINDS.map((kind) => [kind.id, "build" in kind.runs ? kind.runs.worker.name : "HelpdeskWorker"]),
+    );
+    expect(workedBy).toEqual({
+      delivery: "DeliveryWorker",
+      reopen: "HelpdeskWorker",
+      linkNote: "HelpdeskWorker",
+      enrichment: "HelpdeskWorker",
+      answer: "HelpdeskWorker",
+      summary: "HelpdeskWorker",
+      labels: "IssueMarkingsWorker",
+      backfill: "BackfillWorker",
+      sweep: "LabelSweepWorker",
+    });
+  });
 });
 
 describe.each(ENGINES)("every kind's backlog and retry queries on %s", (engine) => {
