@@ -34,7 +34,7 @@ export class Workers {
       else worker = helpdesk;
       this.#byKind.set(kind.id, worker);
     }
-    this.#all.push(new ImpactWorker(deps.prisma, deps.log), new HeartbeatWorker(deps.prisma, deps.log));
+    this.#all.push(new ImpactWorker(deps.prisma, deps.engine, deps.log), new HeartbeatWorker(deps.prisma, deps.log));
   }
 
   start(): void {

@@ -4,6 +4,8 @@ import { ImpactWorker } from "../../src/jobs/impact-worker.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { refreshImpact } from "../../src/store/impact.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
+import { ensureImpactCounting, IMPACT_COUNTING } from "../../src/store/impact-counting.js";
+import { claimLeases } from "../../src/store/lease.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { waitFor } from "../support/wait.js";
 
@@ -49,11 +51,46 @@ describe.each(ENGINES)("the dashboard's counts in the background on %s", (engine
   });
 
   it("counts every due issue in short rounds, one after the other, without waiting for its poll", async () => {
-    worker = new ImpactWorker(database.prisma, pino({ level: "silent" }), { roundSize: 2, idleMs: 60_000 });
+    worker = new ImpactWorker(database.prisma, database.engine, pino({ level: "silent" }), {
+      roundSize: 2,
+      idleMs: 60_000,
+    });
     worker.start();
     // Three rounds (2, 2, 1): a round that filled up starts the next at once, well before the minute's poll.
     await waitFor(async () => (await database.prisma.issueImpact.count()) === 5, 5_000, "every issue counted");
     const rows = await database.prisma.issueImpact.findMany({ orderBy: { issueId: "asc" } });
     expect(rows.map((row) => row.reports30)).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  const silent = () => new ImpactWorker(database.prisma, database.engine, pino({ level: "silent" }), { roundSize: 10 });
+
+  it("counts nothing while another replica holds the lease, and takes it over once that replica's lease ran out", async () => {
+    await ensureImpactCounting(database.prisma);
+    const held = await claimLeases(database.prisma, database.engine, IMPACT_COUNTING, {
+      owner: "another replica",
+      leaseMs: 60_000,
+      limit: 1,
+    });
+    expect(held).toHaveLength(1);
+    const replica = silent();
+
+    expect(await replica.countRound()).toBeNull();
+    expect(await database.prisma.issueImpact.count()).toBe(0);
+
+    // That replica died: its lease runs out, and this one counts, then gives the lease up.
+    await database.prisma.impactCounting.update({ where: { id: 1 }, data: { lockedUntil: new Date(Date.now() - 1) } });
+    expect(await replica.countRound()).toBe(5);
+    expect(await database.prisma.issueImpact.count()).toBe(5);
+    expect(await database.prisma.impactCounting.findUniqueOrThrow({ where: { id: 1 } })).toMatchObject({
+      lockedBy: null,
+      lockedUntil: null,
+    });
+  });
+
+  it("two replicas on one database never count the same issue twice", async () => {
+    const [a, b] = await Promise.all([silent().countRound(), silent().countRound()]);
+    // One counted the five while the other found the lease held, or, one after the other, the second found none due.
+    expect([a, b].map((counted) => counted ?? 0).reduce((sum, counted) => sum + counted, 0)).toBe(5);
+    expect(await database.prisma.issueImpact.count()).toBe(5);
   });
 });
