@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QUEUES } from "../../src/config/queues.js";
 import { JOB_KINDS } from "../../src/jobs/job-kinds.js";
@@ -39,6 +40,17 @@ describe("the job-kind registry", () => {
       backfill: "BackfillWorker",
       sweep: "LabelSweepWorker",
     });
+  });
+
+  it("docs/jobs.md lists exactly the registry's kinds with their tables, and every worker a kind has", async () => {
+    const docs = await readFile(new URL("../../docs/jobs.md", import.meta.url), "utf8");
+    const section = (title: string) => docs.split("\n## ").find((part) => part.startsWith(title)) ?? "";
+    const rows = (text: string) =>
+      [...text.matchAll(/^\| `(\w+)` \| `([\w/.-]+)` \|/gm)].map((row) => [row[1], row[2]]);
+    // The registry's table: a kind added without its line (or a table renamed) fails here.
+    expect(rows(section("The job-kind registry"))).toEqual(JOB_KINDS.map((kind) => [kind.id, kind.table.table]));
+    const workers = rows(section("The worker shape")).map(([worker]) => worker);
+    for (const kind of JOB_KINDS) if ("build" in kind.runs) expect(workers).toContain(kind.runs.worker.name);
   });
 });
 
