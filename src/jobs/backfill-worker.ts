@@ -1,7 +1,14 @@
 import { queueSettings, type QueueSettings } from "../config/queues.js";
-import { BACKFILLS, claimBackfill, failBackfill, releaseBackfill, type ClaimedBackfill } from "../store/backfills.js";
-import { renewLeases } from "../store/lease.js";
+import {
+  BACKFILLS,
+  backfillDone,
+  backfillFailed,
+  backfillPage,
+  readClaimedBackfill,
+  type ClaimedBackfill,
+} from "../store/backfills.js";
 import { BackfillForbiddenError, BackfillLeaseLost, runBackfill, type BackfillDeps } from "./backfill.js";
+import { LeaseHolder } from "./lease-holder.js";
 import { decideRetry } from "./retry-policy.js";
 import { Worker, workerOwner } from "./worker.js";
 
@@ -13,26 +20,27 @@ export interface BackfillWorkerOptions extends Partial<QueueSettings> {
  * Runs requested backfills one at a time (they are GitHub-bound, and GitHub's limits are per installation, so running
  * several at once would only make them wait for each other), under the one lease, renewed while it runs. A failed run
  * is retried from its page by the one retry policy; a repository GitHub will not let closeloop read, or one that
- * failed `maxAttempts` times, is marked failed with the reason (`closeloop backfill` shows it).
+ * failed `maxAttempts` times, is marked failed with the reason (`closeloop backfill` shows it). It claims, renews,
+ * stores each page and settles through a `LeaseHolder`, as every other kind does.
  */
 export class BackfillWorker {
   readonly #settings: QueueSettings;
-  readonly #owner = workerOwner();
+  readonly #leases: LeaseHolder<bigint>;
   readonly #worker: Worker;
-  /** the backfill being run, for the heartbeat */
-  #current: ClaimedBackfill | undefined;
 
   constructor(
     private readonly deps: BackfillDeps,
     options: BackfillWorkerOptions = {},
   ) {
     this.#settings = queueSettings("backfill", options);
+    const holder = { owner: workerOwner(), leaseMs: this.#settings.leaseMs };
+    this.#leases = new LeaseHolder(deps.prisma, deps.engine, BACKFILLS, holder, deps.log);
     this.#worker = new Worker({
       name: "backfill",
       log: deps.log,
       idleMs: options.idlePollMs ?? 5_000,
       tick: async () => (await this.#drain(() => this.#worker.running), false),
-      heartbeat: { leaseMs: this.#settings.leaseMs, renew: () => this.#renew() },
+      heartbeat: { leaseMs: this.#settings.leaseMs, renew: () => this.#leases.renew() },
     });
   }
 
@@ -58,23 +66,33 @@ export class BackfillWorker {
   async #drain(going: () => boolean): Promise<number> {
     let ran = 0;
     while (going()) {
-      const claimed = await claimBackfill(this.deps.prisma, this.deps.engine, {
-        owner: this.#owner,
+      const [row] = await this.#leases.claim(1);
+      if (row === undefined) return ran;
+      const key = BigInt(row.key);
+      const claimed = await readClaimedBackfill(this.deps.prisma, key, {
+        owner: this.#leases.owner,
         leaseMs: this.#settings.leaseMs,
       });
-      if (!claimed) return ran;
+      // Its repository was purged between the claim and the read: the row went with it.
+      if (claimed === null) {
+        this.#leases.drop(key);
+        continue;
+      }
       ran++;
-      this.#current = claimed;
       try {
-        const outcome = await runBackfill(this.deps, claimed, { stopping: () => !going() });
+        const outcome = await runBackfill(this.deps, claimed, {
+          stopping: () => !going(),
+          advance: (next, added) =>
+            next === null
+              ? this.#leases.settle(key, backfillDone(added))
+              : this.#leases.progress(key, backfillPage(next, added)),
+        });
         if (!outcome.finished) {
-          await releaseBackfill(this.deps.prisma, claimed);
+          await this.#leases.release([key]);
           return ran;
         }
       } catch (error) {
         await this.#failed(claimed, error);
-      } finally {
-        this.#current = undefined;
       }
     }
     return ran;
@@ -83,6 +101,7 @@ export class BackfillWorker {
   async #failed(claimed: ClaimedBackfill, error: unknown): Promise<void> {
     const where = `${claimed.repository.owner}/${claimed.repository.name}`;
     const reason = error instanceof Error ? error.message : String(error);
+    const key = claimed.repository.id;
     if (error instanceof BackfillLeaseLost) {
       this.deps.log.warn(reason);
       return;
@@ -96,25 +115,10 @@ export class BackfillWorker {
       this.deps.log.warn(
         `backfill ${where}: stopped at ${claimed.phase} issues page ${claimed.page} or later; retry in ${Math.round(decision.delayMs / 1000)}s: ${reason}`,
       );
-      await failBackfill(this.deps.prisma, claimed, reason, { retryAt: decision.at });
+      await this.#leases.settle(key, backfillFailed(reason, { retryAt: decision.at }));
     } else {
       this.deps.log.error(`backfill ${where}: failed after ${claimed.attempts} attempt(s): ${reason}`);
-      await failBackfill(this.deps.prisma, claimed, reason, { failed: new Date() });
+      await this.#leases.settle(key, backfillFailed(reason, { failed: new Date() }));
     }
-  }
-
-  async #renew(): Promise<void> {
-    const current = this.#current;
-    if (current === undefined) return;
-    const lost = await renewLeases(
-      this.deps.prisma,
-      BACKFILLS,
-      { owner: this.#owner, leaseMs: this.#settings.leaseMs },
-      [current.repository.id],
-    );
-    if (lost.length > 0)
-      this.deps.log.warn(
-        `backfill ${current.repository.owner}/${current.repository.name}: its lease ran out and another process took it over; this one stops at the next page`,
-      );
   }
 }

@@ -58,8 +58,14 @@ export class BackfillLeaseLost extends Error {
 export async function runBackfill(
   deps: BackfillDeps,
   claimed: ClaimedBackfill,
-  options: { onProgress?: (progress: BackfillProgress) => void; stopping?: () => boolean } = {},
+  options: {
+    onProgress?: (progress: BackfillProgress) => void;
+    stopping?: () => boolean;
+    /** stores a page's cursor and counts under the lease (the worker's holder); false when the lease was lost */
+    advance?: (next: BackfillCursor | null, added: BackfillCounts) => Promise<boolean>;
+  } = {},
 ): Promise<BackfillCounts & { finished: boolean }> {
+  const advance = options.advance ?? ((next, added) => advanceBackfill(deps.prisma, claimed, next, added));
   const perPage = deps.perPage ?? 100;
   const { repository } = claimed;
   const where = `${repository.owner}/${repository.name}`;
@@ -146,7 +152,7 @@ export async function runBackfill(
     // A short page is the listing's last.
     const next: BackfillCursor | null =
       issues.length === perPage ? { phase, page: page + 1 } : phase === "open" ? { phase: "closed", page: 1 } : null;
-    if (!(await advanceBackfill(deps.prisma, claimed, next, added)))
+    if (!(await advance(next, added)))
       throw new BackfillLeaseLost(`backfill ${where}: another process took it over (this one's lease ran out)`);
     counts.issues += added.issues;
     counts.comments += added.comments;

@@ -8,10 +8,18 @@ import { sweepDueIssues, type DecayedIssue, type SweepFigures } from "../labels/
 import type { DatabaseTarget } from "../config/database-url.js";
 import { openSweepStore } from "../store/label-sweep.js";
 import type { RepositoryRef } from "../domain/refs.js";
-import { claimSweep, finishSweep, renewSweep, requestSweep } from "../store/sweep-schedule.js";
+import {
+  dueIfRequested,
+  ensureSweep,
+  requestSweep,
+  SWEEP_ROW,
+  SWEEPS,
+  sweepFinished,
+} from "../store/sweep-schedule.js";
 import { markProjectsDue } from "../store/project-fields.js";
 import { QUEUES } from "../config/queues.js";
 import { errorSummary } from "./error-summary.js";
+import { LeaseHolder } from "./lease-holder.js";
 import { Worker, workerOwner } from "./worker.js";
 
 export interface LabelSweepOptions {
@@ -50,8 +58,9 @@ class SweepInterrupted extends Error {
  * sweep, so a stopped or crashed sweep loses nothing.
  */
 export class LabelSweepWorker {
-  readonly owner = workerOwner();
   readonly #options: Required<LabelSweepOptions>;
+  /** the lease on the one LabelSweep row, held while sweeping */
+  readonly #leases: LeaseHolder<number>;
   readonly #worker: Worker;
   /** a sweep is running here: the heartbeat renews its lease */
   #sweeping = false;
@@ -71,6 +80,8 @@ export class LabelSweepWorker {
       maxIssuesPerSweep: options.maxIssuesPerSweep ?? 500,
       stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
     };
+    const holder = { owner: workerOwner(), leaseMs: this.#options.leaseMs };
+    this.#leases = new LeaseHolder(deps.prisma, deps.target.engine, SWEEPS, holder, deps.log, () => this.#now());
     this.#worker = new Worker({
       name: "label sweep",
       log: deps.log,
@@ -106,15 +117,8 @@ export class LabelSweepWorker {
   async runOnce(): Promise<SweepFigures | null> {
     const { prisma, log } = this.deps;
     const startedAt = this.#now();
-    if (
-      !(await claimSweep(
-        prisma,
-        this.deps.target.engine,
-        { owner: this.owner, leaseMs: this.#options.leaseMs },
-        startedAt,
-      ))
-    )
-      return null;
+    await ensureSweep(prisma, startedAt);
+    if ((await this.#leases.claim(1)).length === 0) return null;
     this.#leaseLost = false;
     this.#sweeping = true;
     const clock = performance.now();
@@ -152,14 +156,17 @@ export class LabelSweepWorker {
     }
     const seconds = (performance.now() - clock) / 1000;
     sweepDuration.observe(seconds);
-    await finishSweep(prisma, this.owner, {
+    const finish = {
       issues: figures.issues,
       links: figures.links,
       changed: figures.changed,
       durationMs: Math.round(seconds * 1000),
       error,
       nextRunAt,
-    });
+    };
+    const finishedAt = this.#now();
+    if (await this.#leases.settle(SWEEP_ROW, sweepFinished(finish, finishedAt)))
+      await dueIfRequested(prisma, finishedAt);
     const level = figures.changed > 0 ? "info" : "debug";
     log[level](
       `label sweep: ${figures.issues} issue(s) due, ${figures.links} report(s), ${figures.changed} relabelled, in ${seconds.toFixed(2)}s`,
@@ -211,8 +218,9 @@ export class LabelSweepWorker {
 
   async #renew(): Promise<void> {
     if (!this.#sweeping) return;
-    if (!(await renewSweep(this.deps.prisma, { owner: this.owner, leaseMs: this.#options.leaseMs }, this.#now())))
-      this.#leaseLost = true;
+    await this.#leases.renew();
+    // Taken over (the holder dropped it), or this process could not renew for a whole lease.
+    if (!this.#leases.holds(SWEEP_ROW)) this.#leaseLost = true;
   }
 
   /** Started, and told to stop: a sweep run from a test or the CLI (never started) is not stopping. */

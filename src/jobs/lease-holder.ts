@@ -34,6 +34,8 @@ export class LeaseHolder<Key extends LeaseKey> {
     readonly table: LeasedTable,
     private readonly holder: Holder,
     private readonly log: Logger,
+    /** the time leases are measured from (a test's clock; the sweep's, which runs on its own) */
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   get owner(): string {
@@ -52,33 +54,40 @@ export class LeaseHolder<Key extends LeaseKey> {
     limit: number,
     query: { where?: Sql.Sql; returning?: Sql.Sql } = {},
   ): Promise<Row[]> {
-    const from = Date.now();
-    const rows = await claimLeases<Row>(this.prisma, this.engine, this.table, { ...this.holder, limit, ...query });
+    const from = this.now();
+    const rows = await claimLeases<Row>(
+      this.prisma,
+      this.engine,
+      this.table,
+      { ...this.holder, limit, ...query },
+      from,
+    );
     const fresh = rows.filter((row) => !this.#held.has(String(row.key)));
-    for (const row of rows) this.#held.set(String(row.key), { key: row.key, until: from + this.holder.leaseMs });
+    const until = from.getTime() + this.holder.leaseMs;
+    for (const row of rows) this.#held.set(String(row.key), { key: row.key, until });
     return fresh;
   }
 
   /** The row is held, with at least `marginMs` of its lease left. */
   holds(key: Key, marginMs = 0): boolean {
     const held = this.#held.get(String(key));
-    return held !== undefined && held.until - Date.now() >= marginMs;
+    return held !== undefined && held.until - this.now().getTime() >= marginMs;
   }
 
   /** Renews every held row; a row found taken over is dropped and logged. */
   async renew(): Promise<void> {
     if (this.#held.size === 0) return;
-    const from = Date.now();
+    const from = this.now();
     const keys = [...this.#held.values()]
       .filter((held) => !this.#writing.has(String(held.key)))
       .map((held) => held.key);
-    const missing = new Set((await renewLeases(this.prisma, this.table, this.holder, keys)).map(String));
+    const missing = new Set((await renewLeases(this.prisma, this.table, this.holder, keys, from)).map(String));
     const lost: string[] = [];
     for (const key of keys) {
       const held = this.#held.get(String(key));
       // Settled while the renewal ran (or settling now): not lost, just done.
       if (held === undefined || this.#writing.has(String(key))) continue;
-      if (!missing.has(String(key))) held.until = from + this.holder.leaseMs;
+      if (!missing.has(String(key))) held.until = from.getTime() + this.holder.leaseMs;
       else {
         this.#held.delete(String(key));
         lost.push(String(key));
@@ -104,17 +113,11 @@ export class LeaseHolder<Key extends LeaseKey> {
 
   /** Records progress on a held row (`set`) and extends its lease. False when it was taken over. */
   async progress(key: Key, set: Sql.Sql, db: Prisma | Transaction = this.prisma): Promise<boolean> {
-    const from = Date.now();
-    const written = await updateLeased(
-      db,
-      this.table,
-      this.owner,
-      key,
-      Sql.sql`${extended(new Date(from + this.holder.leaseMs))}, ${set}`,
-    );
+    const until = this.now().getTime() + this.holder.leaseMs;
+    const written = await updateLeased(db, this.table, this.owner, key, Sql.sql`${extended(new Date(until))}, ${set}`);
     const held = this.#held.get(String(key));
     if (!written) this.lost(key);
-    else if (held !== undefined) held.until = from + this.holder.leaseMs;
+    else if (held !== undefined) held.until = until;
     return written;
   }
 

@@ -115,9 +115,17 @@ export async function claimBackfill(
     { ...holder, limit: 1, where },
     options.now,
   );
-  if (claimed === undefined) return null;
+  return claimed === undefined ? null : readClaimedBackfill(prisma, BigInt(claimed.key), holder);
+}
+
+/** The backfill `holder` just claimed, with its repository and where it stopped; null when it is gone meanwhile. */
+export async function readClaimedBackfill(
+  prisma: Prisma,
+  repositoryId: bigint,
+  holder: Holder,
+): Promise<ClaimedBackfill | null> {
   const row = await prisma.backfill.findUnique({
-    where: { repositoryId: BigInt(claimed.key) },
+    where: { repositoryId },
     include: { repository: { select: { id: true, installationId: true, owner: true, name: true } } },
   });
   if (row === null) return null;
@@ -143,12 +151,25 @@ export async function advanceBackfill(
   added: BackfillCounts,
   now = new Date(),
 ): Promise<boolean> {
-  const counts = Sql.sql`"issues" = "issues" + ${added.issues}, "comments" = "comments" + ${added.comments}, "links" = "links" + ${added.links}`;
   const set =
     next === null
-      ? Sql.sql`${counts}, "state" = 'done', ${unlocked()}, "lastError" = NULL, "finishedAt" = ${now}`
-      : Sql.sql`${counts}, "phase" = ${next.phase}, "page" = ${next.page}, ${extended(new Date(now.getTime() + claimed.lease.leaseMs))}`;
+      ? backfillDone(added, now)
+      : Sql.sql`${backfillPage(next, added)}, ${extended(new Date(now.getTime() + claimed.lease.leaseMs))}`;
   return updateLeased(prisma, BACKFILLS, claimed.lease.owner, claimed.repository.id, set);
+}
+
+function grown(added: BackfillCounts): Sql.Sql {
+  return Sql.sql`"issues" = "issues" + ${added.issues}, "comments" = "comments" + ${added.comments}, "links" = "links" + ${added.links}`;
+}
+
+/** A stored page, as progress: the counts grow and the cursor moves to `next` (the holder extends the lease). */
+export function backfillPage(next: BackfillCursor, added: BackfillCounts): Sql.Sql {
+  return Sql.sql`${grown(added)}, "phase" = ${next.phase}, "page" = ${next.page}`;
+}
+
+/** The last page stored, as an outcome: the counts grow, the backfill is done and its lease given up. */
+export function backfillDone(added: BackfillCounts, now = new Date()): Sql.Sql {
+  return Sql.sql`${grown(added)}, "state" = 'done', ${unlocked()}, "lastError" = NULL, "finishedAt" = ${now}`;
 }
 
 /** The process stops before the backfill is done: another (or the next start) takes it over at its page at once. */
@@ -161,13 +182,19 @@ export async function failBackfill(
   prisma: Prisma,
   claimed: ClaimedBackfill,
   error: string,
-  outcome: { retryAt: Date } | { failed: Date },
+  outcome: BackfillFailure,
 ): Promise<boolean> {
-  const set =
-    "failed" in outcome
-      ? Sql.sql`"state" = 'failed', ${unlocked()}, "lastError" = ${error}, "finishedAt" = ${outcome.failed}`
-      : Sql.sql`${retryFrom(outcome.retryAt)}, "lastError" = ${error}`;
-  return updateLeased(prisma, BACKFILLS, claimed.lease.owner, claimed.repository.id, set);
+  return updateLeased(prisma, BACKFILLS, claimed.lease.owner, claimed.repository.id, backfillFailed(error, outcome));
+}
+
+/** Retried by the next claim after `retryAt` (at the page it was on), or failed for good. */
+export type BackfillFailure = { retryAt: Date } | { failed: Date };
+
+/** A failed run, as an outcome that gives the lease up. */
+export function backfillFailed(error: string, outcome: BackfillFailure): Sql.Sql {
+  return "failed" in outcome
+    ? Sql.sql`"state" = 'failed', ${unlocked()}, "lastError" = ${error}, "finishedAt" = ${outcome.failed}`
+    : Sql.sql`${retryFrom(outcome.retryAt)}, "lastError" = ${error}`;
 }
 
 export interface BackfillStatus extends BackfillCounts, BackfillCursor {

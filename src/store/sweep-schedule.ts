@@ -1,10 +1,11 @@
 import type { Engine } from "../config/database-url.js";
 import type { Prisma } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
-import { claimLeases, renewLeases, unlocked, updateLeased, type Holder, type LeasedTable } from "./lease.js";
+import { claimLeases, unlocked, updateLeased, type Holder, type LeasedTable } from "./lease.js";
 
 /** The one LabelSweep row: the decay sweep's schedule, lease and last figures. */
-const ROW = 1;
+export const SWEEP_ROW = 1;
+const ROW = SWEEP_ROW;
 
 /** The last sweep, for `closeloop status`. */
 export interface SweepRecord {
@@ -52,15 +53,15 @@ export const SWEEPS: LeasedTable = {
  * replica died). True when this holder may sweep now.
  */
 export async function claimSweep(prisma: Prisma, engine: Engine, holder: Holder, now = new Date()): Promise<boolean> {
-  // A read first: replicas poll, and on SQLite even an INSERT that does nothing takes the write lock.
-  if ((await prisma.labelSweep.findUnique({ where: { id: ROW }, select: { id: true } })) === null)
-    await ensureRow(prisma, now);
+  await ensureSweep(prisma, now);
   return (await claimLeases(prisma, engine, SWEEPS, { ...holder, limit: 1 }, now)).length === 1;
 }
 
-/** Extends the lease while sweeping; false when another replica took it over (this one must stop). */
-export async function renewSweep(prisma: Prisma, holder: Holder, now = new Date()): Promise<boolean> {
-  return (await renewLeases(prisma, SWEEPS, holder, [ROW], now)).length === 0;
+/** Creates the sweep's row (due `now`) if there is none, so it can be claimed. */
+export async function ensureSweep(prisma: Prisma, now = new Date()): Promise<void> {
+  // A read first: replicas poll, and on SQLite even an INSERT that does nothing takes the write lock.
+  if ((await prisma.labelSweep.findUnique({ where: { id: ROW }, select: { id: true } })) === null)
+    await ensureRow(prisma, now);
 }
 
 /**
@@ -68,11 +69,18 @@ export async function renewSweep(prisma: Prisma, holder: Holder, now = new Date(
  * (its marks may be behind this one's cursor) is due at once.
  */
 export async function finishSweep(prisma: Prisma, owner: string, finish: SweepFinish, now = new Date()): Promise<void> {
-  const set = Sql.sql`${unlocked()}, "finishedAt" = ${now}, "issues" = ${finish.issues}, "links" = ${finish.links}, "changed" = ${finish.changed},
+  if (await updateLeased(prisma, SWEEPS, owner, ROW, sweepFinished(finish, now))) await dueIfRequested(prisma, now);
+}
+
+/** A sweep's outcome: its figures and when the next is due; it gives the lease up. */
+export function sweepFinished(finish: SweepFinish, now = new Date()): Sql.Sql {
+  return Sql.sql`${unlocked()}, "finishedAt" = ${now}, "issues" = ${finish.issues}, "links" = ${finish.links}, "changed" = ${finish.changed},
     "durationMs" = ${finish.durationMs}, "lastError" = ${finish.error}, "nextRunAt" = ${finish.nextRunAt}`;
-  if (await updateLeased(prisma, SWEEPS, owner, ROW, set)) {
-    await prisma.$executeRaw`UPDATE "LabelSweep" SET "nextRunAt" = ${now} WHERE "id" = ${ROW} AND "requestedAt" > "startedAt" AND "nextRunAt" > ${now}`;
-  }
+}
+
+/** After a sweep finished: one asked for while it ran (its marks may be behind its cursor) is due at once. */
+export async function dueIfRequested(prisma: Prisma, now = new Date()): Promise<void> {
+  await prisma.$executeRaw`UPDATE "LabelSweep" SET "nextRunAt" = ${now} WHERE "id" = ${ROW} AND "requestedAt" > "startedAt" AND "nextRunAt" > ${now}`;
 }
 
 /**
