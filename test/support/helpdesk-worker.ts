@@ -1,0 +1,82 @@
+import { afterEach, beforeEach } from "vitest";
+import pino from "pino";
+import type { Engine } from "../../src/config/database-url.js";
+import { PROVIDERS, type ProviderId } from "../../src/domain/link.js";
+import { HelpdeskWorker, type HelpdeskWorkerOptions } from "../../src/jobs/helpdesk-worker.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
+import type { FakeHelpdeskServer } from "../fakes/fake-helpdesk.js";
+import { TEST_APP_ID } from "./app.js";
+import { freshDatabaseUrl } from "./databases.js";
+import { testProbot } from "./github.js";
+import { closeWithLinks, conversation, lanesFor, useFakeHelpdesks, type LaneOptions } from "./reopen.js";
+
+export const FAST: HelpdeskWorkerOptions = { leaseMs: 2_000, idlePollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200 };
+// Long enough that a loaded CI machine does not time out a healthy fake (a 300 ms bound did, under load 5+).
+export const TIMEOUT_MS = 1_000;
+
+/**
+ * The helpdesk worker's tests' setup (test/jobs/helpdesk-worker/): every fake helpdesk, a fresh database on `engine`
+ * before each test, the log lines, and the workers a test started, stopped after it.
+ */
+export function useHelpdeskWorker(engine: Engine) {
+  const fakes = useFakeHelpdesks();
+  const workers: HelpdeskWorker[] = [];
+  const state = { database: undefined as unknown as Database, logs: [] as string[] };
+  const fake = <T extends FakeHelpdeskServer>(provider: ProviderId) => fakes.get(provider)! as T;
+
+  beforeEach(async () => {
+    state.database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+    state.logs = [];
+  });
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((worker) => worker.stop()));
+    await state.database.close();
+  });
+
+  function startWorker(
+    providers: readonly ProviderId[] = PROVIDERS,
+    options: HelpdeskWorkerOptions & LaneOptions = {},
+  ): HelpdeskWorker {
+    const log = pino({ level: "info" }, { write: (line: string) => void state.logs.push(JSON.parse(line).msg) });
+    const probot = testProbot();
+    const lanes = lanesFor(
+      providers.map((provider) => fake(provider)),
+      { timeoutMs: TIMEOUT_MS, ...options },
+    );
+    const worker = new HelpdeskWorker(
+      state.database.prisma,
+      state.database.engine,
+      lanes,
+      (id) => probot.auth(id),
+      log,
+      {
+        ...FAST,
+        appId: TEST_APP_ID,
+        ...options,
+      },
+    );
+    workers.push(worker);
+    worker.start();
+    return worker;
+  }
+
+  /** Seeds closed conversations in the fakes and a close with one job per conversation. */
+  async function close(
+    number: number,
+    links: ReturnType<typeof conversation>[],
+    options: { summary?: boolean; seed?: boolean } = {},
+  ) {
+    for (const link of links)
+      if (options.seed !== false) fake(link.provider).seed({ id: link.conversationId, open: false });
+    return closeWithLinks(state.database.prisma, number, links, { summary: options.summary ?? false });
+  }
+
+  const job = (conversationId: string) =>
+    state.database.prisma.reopenJob.findFirstOrThrow({ where: { conversationId } });
+  const callsTo = (provider: ProviderId, id: string) =>
+    fake(provider)
+      .http.requests.filter((request) => request.path.includes(id))
+      .map((request) => `${request.method} ${request.answered ?? "reset"}`);
+
+  return { fakes, workers, state, fake, startWorker, close, job, callsTo };
+}
