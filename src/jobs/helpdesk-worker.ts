@@ -11,7 +11,6 @@ import type { HelpdeskKindOptions, HelpdeskPart, HelpdeskPartDeps, InstallationO
 import { LocalPaces, SharedPaces, type PaceKeeper } from "./pace-keeper.js";
 import { Worker, workerOwner } from "./worker.js";
 
-export type { Enrichment } from "./enrichment-job.js";
 export type { InstallationOctokit } from "./job-runner.js";
 
 export interface HelpdeskWorkerOptions extends HelpdeskKindOptions {

@@ -1,16 +1,7 @@
 import type { Engine } from "../config/database-url.js";
 import type { Prisma } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
-import {
-  claimLeases,
-  extended,
-  releaseLeases,
-  retryFrom,
-  unlocked,
-  updateLeased,
-  type Holder,
-  type LeasedTable,
-} from "./lease.js";
+import { claimLeases, extended, retryFrom, unlocked, updateLeased, type Holder, type LeasedTable } from "./lease.js";
 import { ensureRepository } from "./repositories.js";
 import { inTransaction } from "./transactions.js";
 import type { RepositoryRef } from "../domain/refs.js";
@@ -170,11 +161,6 @@ export function backfillPage(next: BackfillCursor, added: BackfillCounts): Sql.S
 /** The last page stored, as an outcome: the counts grow, the backfill is done and its lease given up. */
 export function backfillDone(added: BackfillCounts, now = new Date()): Sql.Sql {
   return Sql.sql`${grown(added)}, "state" = 'done', ${unlocked()}, "lastError" = NULL, "finishedAt" = ${now}`;
-}
-
-/** The process stops before the backfill is done: another (or the next start) takes it over at its page at once. */
-export async function releaseBackfill(prisma: Prisma, claimed: ClaimedBackfill): Promise<void> {
-  await releaseLeases(prisma, BACKFILLS, claimed.lease.owner, [claimed.repository.id]);
 }
 
 /** A run failed: retried by the next claim after `retryAt` (at the page it was on), or failed for good. */
