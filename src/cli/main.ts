@@ -27,7 +27,7 @@ const TOP_LEVEL = {
 } as const satisfies Pick<Command, "options">;
 
 /**
- * `npx closeloop …`: returns the exit code (2 bad arguments, 1 any other failure). A failure is one line on stderr,
+ * `closeloop …`: returns the exit code (2 bad arguments, 1 any other failure). A failure is one line on stderr,
  * or with `--json` the document `{ "error": "…" }` on stdout (README, CLI), so a script reading stdout always gets
  * exactly one JSON document, the answer or the error.
  */

@@ -96,17 +96,14 @@ export function renderReopenSummary(input: SummaryInput): string {
       );
     }
     if (failures.length > LISTED_FAILURES) {
-      lines.push(`- …and ${failures.length - LISTED_FAILURES} more: \`npx closeloop jobs --state dead\``);
+      lines.push(`- …and ${failures.length - LISTED_FAILURES} more: \`closeloop jobs --state dead\``);
     }
-    lines.push(
-      "",
-      "Fix the cause, then `npx closeloop retry <job id>` (or `--dead` for all); this comment is updated.",
-    );
+    lines.push("", "Fix the cause, then `closeloop retry <job id>` (or `--dead` for all); this comment is updated.");
   } else if (failures.length > 0) {
     lines.push(
       "",
-      "The conversations not reopened and why are listed by `npx closeloop jobs --state dead`. Fix the cause, then " +
-        "`npx closeloop retry --dead`; this comment is updated.",
+      "The conversations not reopened and why are listed by `closeloop jobs --state dead`. Fix the cause, then " +
+        "`closeloop retry --dead`; this comment is updated.",
     );
   }
   return `${lines.join("\n")}\n`;

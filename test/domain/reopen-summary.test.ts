@@ -83,7 +83,7 @@ describe("renderReopenSummary", () => {
         "- Front conversation [cnv_9](https://example.test/front/cnv_9): not configured (job 40)",
         "- Zendesk conversation [4821](https://example.test/zendesk/4821): closed ticket (job 41)",
         "",
-        "Fix the cause, then `npx closeloop retry <job id>` (or `--dead` for all); this comment is updated.",
+        "Fix the cause, then `closeloop retry <job id>` (or `--dead` for all); this comment is updated.",
       ].join("\n"),
     );
   });
@@ -100,7 +100,7 @@ describe("renderReopenSummary", () => {
         "| Front | 1 | 1 |",
         "| Zendesk | 0 | 1 |",
         "",
-        "The conversations not reopened and why are listed by `npx closeloop jobs --state dead`. Fix the cause, then `npx closeloop retry --dead`; this comment is updated.",
+        "The conversations not reopened and why are listed by `closeloop jobs --state dead`. Fix the cause, then `closeloop retry --dead`; this comment is updated.",
         "",
       ].join("\n"),
     );
@@ -149,7 +149,7 @@ describe("renderReopenSummary", () => {
     const jobs = Array.from({ length: LISTED_FAILURES + 3 }, (_, i) => dead("intercom", String(i + 1), "not found"));
     const body = renderReopenSummary({ closeId: 1, reason: "completed", names, details: true, jobs });
     expect(body.match(/^- Intercom conversation/gm)).toHaveLength(LISTED_FAILURES);
-    expect(body).toContain("- …and 3 more: `npx closeloop jobs --state dead`");
+    expect(body).toContain("- …and 3 more: `closeloop jobs --state dead`");
   });
 
   it("uses the provider id when it has no display name", () => {

@@ -105,7 +105,7 @@ export async function startApp(
   };
 }
 
-/** Runs `bin/closeloop.js` as `npx closeloop` does. */
+/** Runs `bin/closeloop.js` as the `closeloop` command (its `bin`) does. */
 export function runCliProcess(
   args: string[],
   env: Record<string, string>,

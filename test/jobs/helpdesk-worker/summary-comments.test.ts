@@ -159,7 +159,7 @@ describe.each(ENGINES)(
           expect(deadJob.state).toBe("dead");
           expect(body).toContain("reopened 1 of 2 linked conversations");
           expect(body).toContain("| Intercom | 1 | 1 |");
-          expect(body).toContain("`npx closeloop jobs --state dead`");
+          expect(body).toContain("`closeloop jobs --state dead`");
           for (const secret of [dead!.conversationId, dead!.url, "not found", "404", `job ${deadJob.id}`])
             expect(body).not.toContain(secret);
         }
