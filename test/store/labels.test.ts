@@ -1,7 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { statusCommand } from "../../src/cli/status-command.js";
 import type { Output } from "../../src/cli/output.js";
-import { openDatabase, type Database } from "../../src/store/database.js";
 import {
   parseTags,
   readLabelInputs,
@@ -11,7 +10,8 @@ import {
   type LabelEvent,
 } from "../../src/store/labels.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
-import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { ENGINES } from "../support/databases.js";
+import { useDatabase } from "../support/use-database.js";
 
 const repository = { id: 10n, installationId: 1n, owner: "Octo-Org", name: "App" };
 const issue = { repository, number: 42, githubId: 900n, state: "open" as const };
@@ -31,7 +31,7 @@ describe("parseTags", () => {
 });
 
 describe.each(ENGINES)("label records on %s", (engine) => {
-  let database: Database;
+  const database = useDatabase(engine);
   const event = (minute: number, present: boolean, byPerson: boolean, name = WEEKLY): LabelEvent => ({
     repositoryId: 10n,
     number: 42,
@@ -48,7 +48,6 @@ describe.each(ENGINES)("label records on %s", (engine) => {
   };
 
   beforeEach(async () => {
-    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
     await applySourceChange(database.prisma, {
       issue,
       source: { kind: "comment", key: "1" },
@@ -59,10 +58,6 @@ describe.each(ENGINES)("label records on %s", (engine) => {
       ],
     });
   });
-  afterEach(async () => {
-    await database.close();
-  });
-
   const added = async (minute: number) => {
     const { issueId } = (await readLabelInputs(database.prisma, 10n, 42))!;
     await recordIssueLabels(database.prisma, issueId, [{ name: WEEKLY, present: true, at: t(minute), applied: true }]);
