@@ -9,14 +9,12 @@ import {
   readsDone,
   recordActivity,
   reminderRefused,
-  reminding,
+  markReminding,
   watchNext,
   type ClaimedWatch,
 } from "../store/answers.js";
 import type { Prisma } from "../store/database.js";
-import { Prisma as Sql } from "../store/generated/sqlite/client.js";
 import { ANSWER_WATCHES } from "../store/helpdesk-jobs.js";
-import { updateLeased } from "../store/lease.js";
 import type { HelpdeskJobKind } from "./helpdesk-jobs.js";
 import { laggingLookahead } from "./reopen-job.js";
 
@@ -90,8 +88,7 @@ export function answerJobs(prisma: Prisma, log: Logger, options: AnswerOptions):
   ): Promise<boolean> {
     const ref = { account: watch.account, conversationId: watch.conversationId };
     const fields = { watch: watch.id, provider: lane.provider, conversationId: watch.conversationId };
-    const mark = () =>
-      updateLeased(prisma, ANSWER_WATCHES, leases.owner, watch.id, reminding(), Sql.sql`"outcome" IS NULL`);
+    const mark = () => markReminding(prisma, leases.owner, watch.id);
     if (options.dryRun) {
       log.info(fields, `[dry-run] Would add a note to ${what}: ${JSON.stringify(note)}`);
       return mark();

@@ -6,12 +6,12 @@ import type { Engine } from "../config/database-url.js";
 import {
   markingsAbandoned,
   markingsApplied,
+  markingsDueBy,
   markingsRetried,
   ISSUE_MARKINGS,
   readClaimedMarkings,
   type ClaimedMarking,
 } from "../store/issue-markings.js";
-import { Prisma as Sql } from "../store/generated/sqlite/client.js";
 import { errorSummary } from "./error-summary.js";
 import { LeaseHolder } from "./lease-holder.js";
 import { decideRetry } from "./retry-policy.js";
@@ -106,7 +106,7 @@ export class IssueMarkingsWorker {
 
   async #claim(limit = BATCH): Promise<ClaimedMarking[]> {
     const cutoff = new Date(Date.now() - this.#coalesceMs);
-    const claimed = await this.#leases.claim(limit, { where: Sql.sql`"labelsWantedAt" <= ${cutoff}` });
+    const claimed = await this.#leases.claim(limit, { where: markingsDueBy(cutoff) });
     return readClaimedMarkings(
       this.deps.prisma,
       claimed.map((row) => row.key),

@@ -17,6 +17,7 @@ import {
   sweepFinished,
 } from "../store/sweep-schedule.js";
 import { markProjectsDue } from "../store/project-fields.js";
+import { readRepository } from "../store/repositories.js";
 import { QUEUES } from "../config/queues.js";
 import { errorSummary } from "./error-summary.js";
 import { LeaseHolder } from "./lease-holder.js";
@@ -260,14 +261,7 @@ class SweepRun {
 
   get(id: bigint): Promise<RepositoryRef | null> {
     let row = this.#rows.get(id);
-    if (!row)
-      this.#rows.set(
-        id,
-        (row = this.deps.prisma.repository.findUnique({
-          where: { id },
-          select: { id: true, installationId: true, owner: true, name: true },
-        })),
-      );
+    if (!row) this.#rows.set(id, (row = readRepository(this.deps.prisma, id)));
     return row;
   }
 

@@ -1,7 +1,6 @@
 import type { Logger } from "probot";
 import type { Engine } from "../config/database-url.js";
 import type { Prisma, Transaction } from "../store/database.js";
-import { Prisma as Sql } from "../store/generated/sqlite/client.js";
 import {
   claimLeases,
   deleteLeased,
@@ -12,6 +11,7 @@ import {
   type Holder,
   type LeaseKey,
   type LeasedTable,
+  type SqlFragment,
 } from "../store/lease.js";
 
 /**
@@ -52,7 +52,7 @@ export class LeaseHolder<Key extends LeaseKey> {
    */
   async claim<Row extends { key: Key } = { key: Key }>(
     limit: number,
-    query: { where?: Sql.Sql; returning?: Sql.Sql } = {},
+    query: { where?: SqlFragment; returning?: SqlFragment } = {},
   ): Promise<Row[]> {
     const from = this.now();
     const rows = await claimLeases<Row>(
@@ -104,7 +104,7 @@ export class LeaseHolder<Key extends LeaseKey> {
    * Settles a held row: writes its outcome `set` (which gives the lease up) fenced by the holder, and lets it go.
    * False when the row was taken over: nothing was written, and the caller stops working on it.
    */
-  async settle(key: Key, set: Sql.Sql, db: Prisma | Transaction = this.prisma): Promise<boolean> {
+  async settle(key: Key, set: SqlFragment, db: Prisma | Transaction = this.prisma): Promise<boolean> {
     this.#held.delete(String(key));
     const written = await updateLeased(db, this.table, this.owner, key, set);
     if (!written) this.lost(key);
@@ -112,9 +112,9 @@ export class LeaseHolder<Key extends LeaseKey> {
   }
 
   /** Records progress on a held row (`set`) and extends its lease. False when it was taken over. */
-  async progress(key: Key, set: Sql.Sql, db: Prisma | Transaction = this.prisma): Promise<boolean> {
+  async progress(key: Key, set: SqlFragment, db: Prisma | Transaction = this.prisma): Promise<boolean> {
     const until = this.now().getTime() + this.holder.leaseMs;
-    const written = await updateLeased(db, this.table, this.owner, key, Sql.sql`${extended(new Date(until))}, ${set}`);
+    const written = await updateLeased(db, this.table, this.owner, key, extended(new Date(until), set));
     const held = this.#held.get(String(key));
     if (!written) this.lost(key);
     else if (held !== undefined) held.until = until;

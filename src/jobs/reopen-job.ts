@@ -6,9 +6,8 @@ import { agentUrl } from "../providers/registry.js";
 import type { Prisma } from "../store/database.js";
 import { READ_AFTER_MS } from "../domain/answers.js";
 import { watchAnswer } from "../store/answers.js";
-import type { Prisma as Sql } from "../store/generated/sqlite/client.js";
 import { REOPEN_JOBS } from "../store/helpdesk-jobs.js";
-import { updateLeased } from "../store/lease.js";
+import { updateLeased, type SqlFragment } from "../store/lease.js";
 import { inTransaction } from "../store/transactions.js";
 import type { Merged } from "../providers/provider.js";
 import { recordMerge } from "../store/merges.js";
@@ -65,7 +64,7 @@ export function reopenJobs(
        * Ends the job with `set` and, the conversation being reopened (or a follow-up made in its place), starts
        * watching for its answer in the same transaction (docs/answers.md). A dry run reopened nothing to watch.
        */
-      const reopened = async (set: Sql.Sql, conversationId: string): Promise<boolean> => {
+      const reopened = async (set: SqlFragment, conversationId: string): Promise<boolean> => {
         if (options.dryRun) return leases.settle(job.id, set);
         const reopenedAt = new Date();
         const watch = {

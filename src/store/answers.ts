@@ -1,7 +1,8 @@
 import { outcomeOf, type AnswerOutcome, type ConversationActivity } from "../domain/answers.js";
 import type { Prisma, Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
-import { unlocked } from "./lease.js";
+import { ANSWER_WATCHES } from "./helpdesk-jobs.js";
+import { unlocked, updateLeased } from "./lease.js";
 import { markSummaryDue } from "./reopen-jobs.js";
 
 /** A conversation a close reopened, to watch for its answer (docs/answers.md). */
@@ -172,8 +173,8 @@ export function readsDone(reads: number): Sql.Sql {
  * The reminder is about to be sent: recorded first, so a crash or a lost answer after this never sends a second one
  * (at most once). `cleared` undoes it when the helpdesk's answer shows it did not take the note.
  */
-export function reminding(at = new Date()): Sql.Sql {
-  return Sql.sql`"remindedAt" = ${at}`;
+export function markReminding(prisma: Prisma, owner: string, id: number, at = new Date()): Promise<boolean> {
+  return updateLeased(prisma, ANSWER_WATCHES, owner, id, Sql.sql`"remindedAt" = ${at}`, Sql.sql`"outcome" IS NULL`);
 }
 
 /** The reminder was refused (the helpdesk did not take it): not reminded, so a retry may send it. */

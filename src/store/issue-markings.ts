@@ -108,6 +108,11 @@ export async function readClaimedMarkings(prisma: Prisma, ids: readonly number[]
   }));
 }
 
+/** Claims only the issues whose coalescing window, ended by `cutoff`, is over. */
+export function markingsDueBy(cutoff: Date): Sql.Sql {
+  return Sql.sql`"labelsWantedAt" <= ${cutoff}`;
+}
+
 /** The labels were applied: the job is done, or waits again (a coalescing window) when a change came meanwhile. */
 export function markingsApplied(job: ClaimedMarking): Sql.Sql {
   const same = job.markedAt === null ? Sql.sql`"labelsMarkedAt" IS NULL` : Sql.sql`"labelsMarkedAt" = ${job.markedAt}`;

@@ -10,6 +10,9 @@ import { Prisma as Sql } from "./generated/sqlite/client.js";
  * taken over changes nothing and learns it lost the row. One set of queries serves both engines; only PostgreSQL's
  * `FOR UPDATE SKIP LOCKED` differs (replicas claim disjoint batches; SQLite has one writer at a time).
  */
+/** A piece of SQL the store builds for a worker to pass back (an outcome's SET, a claim's WHERE). */
+export type SqlFragment = Sql.Sql;
+
 export interface LeasedTable {
   /** for logs: "reopen", "delivery" */
   kind: string;
@@ -154,9 +157,9 @@ export function retryFrom(at: Date): Sql.Sql {
   return Sql.sql`${LOCKED_BY} = NULL, ${LOCKED_UNTIL} = ${at}`;
 }
 
-/** The SET that extends a lease to `until`, for progress. */
-export function extended(until: Date): Sql.Sql {
-  return Sql.sql`${LOCKED_UNTIL} = ${until}`;
+/** The SET that extends a lease to `until`, for progress; with `set`, written in the same statement. */
+export function extended(until: Date, set?: Sql.Sql): Sql.Sql {
+  return set === undefined ? Sql.sql`${LOCKED_UNTIL} = ${until}` : Sql.sql`${LOCKED_UNTIL} = ${until}, ${set}`;
 }
 
 /** A kind's rows by state, for `closeloop status` and `/metrics`. */

@@ -37,6 +37,14 @@ export async function ensureRepository(prisma: Prisma, ref: RepositoryRef): Prom
   written.set(ref.id, signature);
 }
 
+/** The stored repository with GitHub id `id`, or null. */
+export async function readRepository(prisma: Prisma, id: bigint): Promise<RepositoryRef | null> {
+  return prisma.repository.findUnique({
+    where: { id },
+    select: { id: true, installationId: true, owner: true, name: true },
+  });
+}
+
 /** The stored repository named `owner/name` (any case), or null when closeloop has no row for it. */
 export async function findRepository(prisma: Prisma, fullName: string): Promise<RepositoryRef | null> {
   return prisma.repository.findFirst({
