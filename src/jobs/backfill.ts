@@ -12,7 +12,8 @@ import type { Prisma } from "../store/database.js";
 import { recordIssueDetails } from "../store/links.js";
 import { applySourceChange } from "../handlers/source-changes.js";
 import type { IssueRef } from "../domain/refs.js";
-import { githubStatus } from "../github/errors.js";
+import { issueRef } from "../github/issues.js";
+import { listIssueComments, listIssuesPage } from "../github/issue-listings.js";
 import { textAuthor, trustAuthor, type AuthoredText } from "../domain/trust.js";
 
 type Octokit = Awaited<ReturnType<Probot["auth"]>>;
@@ -78,50 +79,29 @@ export async function runBackfill(
   let cursor: BackfillCursor | null = { phase: claimed.phase, page: claimed.page };
   while (cursor !== null) {
     const { phase, page }: BackfillCursor = cursor;
-    let issues;
-    try {
-      ({ data: issues } = await octokit.rest.issues.listForRepo({
-        owner: repository.owner,
-        repo: repository.name,
-        state: phase,
-        sort: "created",
-        direction: "asc",
-        per_page: perPage,
-        page,
-        ...(phase === "closed" ? { since: claimed.closedSince.toISOString() } : {}),
-      }));
-    } catch (error) {
-      const status = githubStatus(error);
-      if (status === 403 || status === 404 || status === 410)
-        throw new BackfillForbiddenError(`GitHub does not let closeloop read ${where}'s issues (${status})`);
-      throw error;
-    }
+    const listed = await listIssuesPage(octokit, repository, {
+      state: phase,
+      number: page,
+      perPage,
+      ...(phase === "closed" ? { since: claimed.closedSince } : {}),
+    });
+    if ("refused" in listed)
+      throw new BackfillForbiddenError(`GitHub does not let closeloop read ${where}'s issues (${listed.refused})`);
+    const { issues } = listed;
     const added = { issues: 0, comments: 0, links: 0 };
     const gained: IssueRef[] = [];
     for (const issue of issues) {
       if (issue.pull_request) continue;
       if (phase === "closed" && (issue.closed_at === null || new Date(issue.closed_at) < claimed.closedSince)) continue;
       added.issues++;
-      const ref: IssueRef = {
-        repository,
-        number: issue.number,
-        githubId: BigInt(issue.id),
-        nodeId: issue.node_id,
-        state: issue.state === "closed" ? "closed" : "open",
-        details: { title: issue.title, openedAt: new Date(issue.created_at), at: new Date(issue.updated_at) },
-      };
+      const ref = issueRef(repository, issue);
       // An issue linked before its title was kept gets it now; one without links has no row and is left alone.
       await recordIssueDetails(deps.prisma, ref);
       let links = trusted(deps, config, `${where}#${issue.number} body`, issue)
         ? await capture(deps, config, ref, "body", "", issue.body ?? "", issue.created_at, issue.updated_at)
         : 0;
       if (issue.comments > 0) {
-        const comments = await octokit.paginate(octokit.rest.issues.listComments, {
-          owner: repository.owner,
-          repo: repository.name,
-          issue_number: issue.number,
-          per_page: perPage,
-        });
+        const comments = await listIssueComments(octokit, repository, issue.number, perPage);
         for (const comment of comments) {
           if (comment.performed_via_github_app?.id === deps.appId) continue;
           added.comments++;

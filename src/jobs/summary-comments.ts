@@ -1,7 +1,7 @@
 import PQueue from "p-queue";
-import type { Logger, ProbotOctokit } from "probot";
+import type { Logger } from "probot";
 import type { QueueSettings } from "../config/queues.js";
-import { githubStatus } from "../github/errors.js";
+import { writeSummaryComment } from "../github/summary-comment.js";
 import { renderReopenSummary, showsDetails, summaryMarker } from "../domain/reopen-summary.js";
 import { providers } from "../providers/registry.js";
 import type { Engine } from "../config/database-url.js";
@@ -121,47 +121,15 @@ export class SummaryComments implements HelpdeskPart {
   /** Edits the summary comment, or posts it; returns its id. */
   async #post(summary: DueSummary, body: string): Promise<bigint> {
     const octokit = await this.github(Number(summary.installationId));
-    const issue = { owner: summary.owner, repo: summary.repo };
-    let commentId = summary.commentId;
-    // A previous attempt may have posted and died before recording it: find that comment rather than post twice. A
-    // recorded id is one closeloop posted itself, so it is edited without looking.
-    if (commentId === null && summary.attempts > 1 && this.options.appId !== undefined) {
-      commentId = await findSummaryComment(
-        octokit,
-        { ...issue, issue_number: summary.number },
-        summary.closeId,
-        this.options.appId,
-      );
-    }
-    if (commentId !== null) {
-      try {
-        await octokit.rest.issues.updateComment({ ...issue, comment_id: Number(commentId), body });
-        return commentId;
-      } catch (error) {
-        // Someone deleted the summary: write a new one.
-        if (githubStatus(error) !== 404) throw error;
-      }
-    }
-    const { data } = await octokit.rest.issues.createComment({ ...issue, issue_number: summary.number, body });
-    return BigInt(data.id);
+    // A recorded id is one closeloop posted itself. Without one, a previous attempt may have posted and died before
+    // recording it: its comment is looked for (by this app's id) rather than posting twice.
+    const earlier =
+      summary.commentId === null && summary.attempts > 1 && this.options.appId !== undefined
+        ? { marker: summaryMarker(summary.closeId), appId: this.options.appId }
+        : undefined;
+    return writeSummaryComment(octokit, { owner: summary.owner, repo: summary.repo, number: summary.number }, body, {
+      commentId: summary.commentId,
+      ...(earlier && { earlier }),
+    });
   }
-}
-
-/**
- * The summary this app posted for the close: its marker, and written by this app. Anyone can type the marker into a
- * comment; only GitHub sets `performed_via_github_app`, so a copy cannot make closeloop edit (or adopt) a stranger's
- * comment, nor skip posting its own.
- */
-async function findSummaryComment(
-  octokit: ProbotOctokit,
-  issue: { owner: string; repo: string; issue_number: number },
-  closeId: number,
-  appId: number,
-): Promise<bigint | null> {
-  const marker = summaryMarker(closeId);
-  const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...issue, per_page: 100 });
-  const found = comments.find(
-    (comment) => comment.performed_via_github_app?.id === appId && comment.body?.startsWith(marker),
-  );
-  return found === undefined ? null : BigInt(found.id);
 }
