@@ -1,11 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import pino from "pino";
 import { statusCommand } from "../../src/cli/status-command.js";
 import { HeartbeatWorker } from "../../src/jobs/heartbeat-worker.js";
-import { openDatabase, type Database } from "../../src/store/database.js";
 import { HEARTBEAT_STALE_MS, recordHeartbeat } from "../../src/store/heartbeats.js";
-import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { ENGINES } from "../support/databases.js";
 import { captureCli } from "../support/cli-output.js";
+import { useDatabase } from "../support/use-database.js";
 
 /**
  * `closeloop status` is what an operator (or a probe) runs to ask "is closeloop working?": it says when this
@@ -15,13 +15,7 @@ import { captureCli } from "../support/cli-output.js";
 const APP = { APP_ID: "4242", PRIVATE_KEY: "-----BEGIN RSA PRIVATE KEY-----", WEBHOOK_SECRET: "s" };
 
 describe.each(ENGINES)("closeloop status on what a deployment lacks, on %s", (engine) => {
-  let database: Database;
-  beforeEach(async () => {
-    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
-  });
-  afterEach(async () => {
-    await database.close();
-  });
+  const database = useDatabase(engine);
 
   async function status(env: Record<string, string>) {
     const json = captureCli();

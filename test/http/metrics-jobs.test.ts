@@ -4,24 +4,22 @@ import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { metricsRoute } from "../../src/http/metrics-route.js";
 import { JOB_KINDS } from "../../src/jobs/job-kinds.js";
-import { openDatabase, type Database } from "../../src/store/database.js";
-import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { ENGINES } from "../support/databases.js";
 import { seedEveryKind } from "../support/job-kinds.js";
 import { metricValue } from "../support/metrics.js";
+import { useDatabase } from "../support/use-database.js";
 
 describe.each(ENGINES)("GET /metrics: every kind of job on %s", (engine) => {
-  let database: Database;
+  const database = useDatabase(engine);
   let server: Server;
 
   beforeEach(async () => {
-    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
     const route = metricsRoute(database.prisma, pino({ level: "silent" }));
     server = createServer((request, response) => void route(request, response));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   });
   afterEach(async () => {
     await new Promise((resolve) => server?.close(resolve));
-    await database?.close();
   });
 
   const scrape = async () => {

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
 import { sweepDueIssues, type DecayedIssue } from "../../src/labels/sweep.js";
-import { openDatabase, type Database } from "../../src/store/database.js";
 import { openSweepStore, type SweepStore } from "../../src/store/label-sweep.js";
 import { markLabelsDue } from "../../src/store/labels.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
-import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { ENGINES } from "../support/databases.js";
+import { useDatabase } from "../support/use-database.js";
 
 const DAY = 86_400_000;
 const NOW = new Date("2027-01-01T00:00:00Z");
@@ -13,7 +13,7 @@ const ago = (days: number) => new Date(NOW.getTime() - days * DAY);
 const repository = { id: 10n, installationId: 1n, owner: "octo-org", name: "app" };
 
 describe.each(ENGINES)("the decay sweep's core on %s", (engine) => {
-  let database: Database;
+  const database = useDatabase(engine);
   let store: SweepStore;
   const issueRows = async () =>
     (
@@ -45,12 +45,10 @@ describe.each(ENGINES)("the decay sweep's core on %s", (engine) => {
   }
 
   beforeEach(async () => {
-    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
     store = openSweepStore(database.target);
   });
   afterEach(async () => {
     await store.close();
-    await database.close();
   });
 
   it("re-evaluates only the issues that are due, stepping daily down to weekly and weekly to none", async () => {
