@@ -1,18 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import pino from "pino";
+import { beforeEach, describe, expect, it } from "vitest";
 import { Probot, ProbotOctokit } from "probot";
 import { closeloopApp } from "../../src/app.js";
 import { RepoConfigCache } from "../../src/github/repo-config-cache.js";
 import type { HandlerDeps } from "../../src/handlers/deps.js";
 import { RepositoryPermissions } from "../../src/github/permissions.js";
 import { urlMatchers } from "../../src/providers/url-matchers.js";
-import { openDatabase, type Database } from "../../src/store/database.js";
+import type { Database } from "../../src/store/database.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { TEST_APP_ID } from "../support/app.js";
-import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { ENGINES } from "../support/databases.js";
 import { nockConfig, receive, webhookExample } from "../support/github.js";
 import type { IssueRef } from "../../src/domain/refs.js";
 import { GithubMemory } from "../../src/github/memory.js";
+import { captureLogs, useDatabase } from "../support/use-database.js";
 
 type Payload = Record<string, any>;
 
@@ -63,9 +63,9 @@ async function seedLinks(database: Database, links = LINKS, comment = "1001"): P
 }
 
 describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s", (engine) => {
-  let database: Database;
+  const database = useDatabase(engine);
   let probot: Probot;
-  let logs: string[];
+  const { log, messages: logs } = captureLogs("info");
   let wakes: number;
 
   const jobs = () =>
@@ -90,10 +90,7 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
     });
 
   beforeEach(async () => {
-    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
-    logs = [];
     wakes = 0;
-    const log = pino({ level: "info" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
     probot = new Probot({
       appId: TEST_APP_ID,
       githubToken: "test-token",
@@ -110,9 +107,6 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
       reopenQueued: () => void wakes++,
     };
     await probot.load(closeloopApp(deps));
-  });
-  afterEach(async () => {
-    await database.close();
   });
 
   it("records the close and one pending job per live link, with the rendered note, in one go", async () => {

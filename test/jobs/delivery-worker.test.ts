@@ -11,26 +11,24 @@ import {
 } from "../../src/store/deliveries.js";
 import { claimLeases, deleteLeased } from "../../src/store/lease.js";
 import { openDeliveryWriter, type DeliveryWriter } from "../../src/store/delivery-writer.js";
-import { openDatabase, type Database } from "../../src/store/database.js";
 import { Prisma as Sql } from "../../src/store/generated/sqlite/client.js";
-import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { ENGINES } from "../support/databases.js";
 import { waitFor } from "../support/wait.js";
 import { deliveriesProcessed } from "../../src/metrics.js";
+import { useDatabase } from "../support/use-database.js";
 
 const log = pino({ level: "silent" });
 const delivery = (id: string) => ({ id, name: "issue_comment", payload: JSON.stringify({ action: "created", n: id }) });
 
 describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
-  let database: Database;
+  const database = useDatabase(engine);
   let writer: DeliveryWriter;
   const storeDeliveries = (deliveries: IncomingDelivery[]) => writer.write(deliveries, new Date());
   beforeEach(async () => {
-    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
     writer = openDeliveryWriter(database.target);
   });
   afterEach(async () => {
     await writer.close();
-    await database.close();
   });
 
   it("stores the same delivery once, however often and however batched it arrives", async () => {

@@ -1,9 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import pino from "pino";
 import { PROVIDERS, type ProviderId } from "../../src/domain/link.js";
 import { customerHash } from "../../src/domain/customer-hash.js";
 import { HelpdeskWorker, type HelpdeskWorkerOptions } from "../../src/jobs/helpdesk-worker.js";
-import { openDatabase, type Database, type Prisma } from "../../src/store/database.js";
+import type { Prisma } from "../../src/store/database.js";
 import { QUEUES } from "../../src/config/queues.js";
 import { enrichmentJobs } from "../../src/jobs/enrichment-job.js";
 import { LeaseHolder } from "../../src/jobs/lease-holder.js";
@@ -11,7 +10,7 @@ import { enrichmentBacklog, readClaimedEnrichJobs, recordEnrichment } from "../.
 import { ENRICH_JOBS, ofProvider } from "../../src/store/helpdesk-jobs.js";
 import { purgeRepositories } from "../../src/store/links.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
-import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { ENGINES } from "../support/databases.js";
 import { testProbot } from "../support/github.js";
 import {
   claimEnrichJobs,
@@ -25,6 +24,7 @@ import { waitFor } from "../support/wait.js";
 import type { IssueRef } from "../../src/domain/refs.js";
 import type { FakeFront } from "../providers/front/fake-server.js";
 import type { FakeHelpScout } from "../providers/helpscout/fake-server.js";
+import { captureLogs, useDatabase } from "../support/use-database.js";
 
 const FAST: HelpdeskWorkerOptions = {
   leaseMs: 2_000,
@@ -38,8 +38,8 @@ const POSTED = new Date("2026-12-30T10:00:00Z");
 
 describe.each(ENGINES)("enrichment: reading linked conversations for the labels, on %s", (engine) => {
   const fakes = useFakeHelpdesks();
-  let database: Database;
-  let logs: string[];
+  const database = useDatabase(engine);
+  const { log, messages: logs } = captureLogs("debug");
   let relabelled: string[];
   let failLabels: Error | undefined;
   let labelsTakeMs: number;
@@ -47,22 +47,18 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
   const fake = (provider: ProviderId) => fakes.get(provider)!;
 
   beforeEach(async () => {
-    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
-    logs = [];
     relabelled = [];
     failLabels = undefined;
     labelsTakeMs = 0;
   });
   afterEach(async () => {
     await Promise.all(workers.splice(0).map((worker) => worker.stop()));
-    await database.close();
   });
 
   function startWorker(
     providers: readonly ProviderId[] = PROVIDERS,
     options: HelpdeskWorkerOptions & LaneOptions = {},
   ): HelpdeskWorker {
-    const log = pino({ level: "debug" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
     const probot = testProbot();
     const lanes = lanesFor(providers.map(fake), { timeoutMs: 1_000, ...options });
     const applyLabels = async (issues: IssueRef[]) => {
@@ -301,7 +297,6 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
     const item = conversation("zendesk", 30);
     fake("zendesk").seed({ id: item.conversationId, team: "Billing", tags: [], customerId: "30" });
     await link(30, [item]);
-    const log = pino({ level: "debug" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
     const leases = new LeaseHolder<number>(
       database.prisma,
       database.engine,

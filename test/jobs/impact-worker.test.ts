@@ -1,22 +1,21 @@
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ImpactWorker } from "../../src/jobs/impact-worker.js";
-import { openDatabase, type Database } from "../../src/store/database.js";
 import { refreshImpact } from "../../src/store/impact.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { ensureImpactCounting, IMPACT_COUNTING } from "../../src/store/impact-counting.js";
 import { claimLeases } from "../../src/store/lease.js";
-import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { ENGINES } from "../support/databases.js";
 import { waitFor } from "../support/wait.js";
+import { useDatabase } from "../support/use-database.js";
 
 const repository = { id: 10n, installationId: 1n, owner: "Octo", name: "App" };
 
 describe.each(ENGINES)("the dashboard's counts in the background on %s", (engine) => {
-  let database: Database;
+  const database = useDatabase(engine);
   let worker: ImpactWorker | undefined;
 
   beforeEach(async () => {
-    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
     // Five issues, each linked once a minute ago: each is marked due for counting.
     for (let number = 1; number <= 5; number++) {
       const at = new Date(Date.now() - 60_000);
@@ -40,7 +39,6 @@ describe.each(ENGINES)("the dashboard's counts in the background on %s", (engine
   afterEach(async () => {
     await worker?.stop();
     worker = undefined;
-    await database.close();
   });
 
   it("refreshImpact stops after the batch that reaches its limit, leaving the rest due", async () => {

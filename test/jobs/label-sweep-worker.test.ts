@@ -1,15 +1,14 @@
 import nock from "nock";
-import pino from "pino";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { RepoConfigCache } from "../../src/github/repo-config-cache.js";
 import { LabelSweepWorker, type LabelSweepOptions } from "../../src/jobs/label-sweep-worker.js";
-import { openDatabase, type Database } from "../../src/store/database.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { claimSweep, finishSweep, readSweep, requestSweep } from "../../src/store/sweep-schedule.js";
-import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { ENGINES } from "../support/databases.js";
 import { GITHUB_API, nockConfig, testProbot } from "../support/github.js";
 import { issueRef, REPOSITORY } from "../support/reopen.js";
 import { GithubMemory } from "../../src/github/memory.js";
+import { captureLogs, useDatabase } from "../support/use-database.js";
 
 const DAY = 86_400_000;
 const NOW = new Date("2027-01-01T00:00:00Z");
@@ -21,23 +20,17 @@ const labelPath = (number: number, name: string) =>
   `/repos/${OWNER}/${REPO}/issues/${number}/labels/${encodeURIComponent(name)}`;
 
 describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
-  let database: Database;
+  const database = useDatabase(engine);
   let clock: Date;
-  let logs: string[];
+  const { log, messages: logs } = captureLogs("debug");
   let made: string[];
 
   beforeEach(async () => {
-    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
     clock = NOW;
-    logs = [];
     made = [];
-  });
-  afterEach(async () => {
-    await database.close();
   });
 
   function worker(options: LabelSweepOptions = {}): LabelSweepWorker {
-    const log = pino({ level: "debug" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
     const probot = testProbot();
     return new LabelSweepWorker(
       {
@@ -232,7 +225,7 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
   it("skips an installation GitHub gives no token for, with one log line, and leaves its issues due", async () => {
     await issue(1, [15, 20], "weekly", ago(0.5));
     await issue(2, [16, 17], "weekly", ago(0.5));
-    const log = pino({ level: "warn" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
+    const warnings = log.child({}, { level: "warn" });
     let asked = 0;
     const sweeper = new LabelSweepWorker({
       prisma: database.prisma,
@@ -241,9 +234,9 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
         asked++;
         throw Object.assign(new Error("This installation has been suspended"), { status: 403 });
       },
-      configs: new RepoConfigCache(database.prisma, log),
+      configs: new RepoConfigCache(database.prisma, warnings),
       memory: new GithubMemory(),
-      log,
+      log: warnings,
       now: () => clock,
     });
     expect(await sweeper.runOnce()).toMatchObject({ changed: 0 });
