@@ -1,5 +1,4 @@
 import nock from "nock";
-import pino from "pino";
 import { RepoConfigCache } from "../../src/github/repo-config-cache.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { recogniseLinks } from "../../src/domain/recognise-links.js";
@@ -17,6 +16,7 @@ import { GITHUB_API, nockConfig, testProbot } from "../support/github.js";
 import { parseWebhook, webhookFixture } from "../support/helpdesk-webhooks.js";
 import type { ProviderId } from "../../src/domain/link.js";
 import { GithubMemory } from "../../src/github/memory.js";
+import { captureLogs } from "../support/use-database.js";
 
 const REPOSITORY = { id: 1296269n, installationId: 77n, owner: "octo-org", name: "app" };
 
@@ -72,15 +72,11 @@ const delivery = (event: HelpdeskEvent) => ({
 describe.each(ENGINES)("helpdesk events on %s", (engine) => {
   let database: Database;
   let deps: HelpdeskEventDeps;
-  const logged: string[] = [];
+  const { log, messages: logged } = captureLogs("debug");
 
   beforeAll(async () => {
     database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
     const probot = testProbot();
-    const log = pino(
-      { level: "debug" },
-      { write: (line: string) => void logged.push((JSON.parse(line) as { msg: string }).msg) },
-    );
     deps = {
       prisma: database.prisma,
       githubHost: "github.com",
@@ -97,7 +93,6 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
     await database?.close();
   });
   beforeEach(async () => {
-    logged.length = 0;
     // A config read per test: each test's GitHub calls are its own.
     deps.configs = new RepoConfigCache(database.prisma, deps.log);
     await database.prisma.repository.deleteMany();
