@@ -1,23 +1,15 @@
-import { readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { readFileSync } from "node:fs";
+import { relative } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ROOT } from "./support/process.js";
+import { sourceFiles } from "./support/source-files.js";
 
 /**
  * dependency-cruiser (npm run deps) checks imports; these check calls, which it cannot see: a worker handed the Prisma
  * client or an installation's Octokit could call it without importing anything (docs/ARCHITECTURE.md, Layers).
  */
-const root = join(import.meta.dirname, "..");
-
-function sources(folder: string): string[] {
-  return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(folder, entry.name);
-    if (entry.isDirectory()) return entry.name === "generated" ? [] : sources(path);
-    return /\.tsx?$/.test(entry.name) ? [path] : [];
-  });
-}
-
-const files = sources(join(root, "src")).map((path) => ({
-  path: relative(root, path),
+const files = sourceFiles().map((path) => ({
+  path: relative(ROOT, path),
   lines: readFileSync(path, "utf8").split("\n"),
 }));
 

@@ -1,9 +1,9 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../support/process.js";
+import { sourceFiles } from "../support/source-files.js";
 
 /**
  * Every regular expression in src/ (request paths, headers, query strings, webhook bodies, pasted URLs, and the
@@ -18,29 +18,21 @@ import { ROOT } from "../support/process.js";
  */
 function regexLiterals(): { regex: RegExp; files: string[] }[] {
   const found = new Map<string, { regex: RegExp; files: string[] }>();
-  const walk = (folder: string) => {
-    for (const name of readdirSync(folder)) {
-      const path = join(folder, name);
-      if (name === "generated") continue;
-      if (statSync(path).isDirectory()) walk(path);
-      else if (/\.tsx?$/.test(name)) {
-        const source = ts.createSourceFile(path, readFileSync(path, "utf8"), ts.ScriptTarget.Latest, true);
-        const visit = (node: ts.Node) => {
-          if (node.kind === ts.SyntaxKind.RegularExpressionLiteral) {
-            const text = node.getText(source);
-            const end = text.lastIndexOf("/");
-            const seen = found.get(text) ?? { regex: new RegExp(text.slice(1, end), text.slice(end + 1)), files: [] };
-            found.set(text, { ...seen, files: [...seen.files, path.slice(ROOT.length)] });
-          }
-          if (ts.isNewExpression(node) && node.expression.getText(source) === "RegExp")
-            throw new Error(`${path}: a RegExp built at run time cannot be checked here; use a literal`);
-          ts.forEachChild(node, visit);
-        };
-        visit(source);
+  for (const path of sourceFiles()) {
+    const source = ts.createSourceFile(path, readFileSync(path, "utf8"), ts.ScriptTarget.Latest, true);
+    const visit = (node: ts.Node) => {
+      if (node.kind === ts.SyntaxKind.RegularExpressionLiteral) {
+        const text = node.getText(source);
+        const end = text.lastIndexOf("/");
+        const seen = found.get(text) ?? { regex: new RegExp(text.slice(1, end), text.slice(end + 1)), files: [] };
+        found.set(text, { ...seen, files: [...seen.files, path.slice(ROOT.length)] });
       }
-    }
-  };
-  walk(join(ROOT, "src"));
+      if (ts.isNewExpression(node) && node.expression.getText(source) === "RegExp")
+        throw new Error(`${path}: a RegExp built at run time cannot be checked here; use a literal`);
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
   return [...found.values()];
 }
 
