@@ -6,7 +6,7 @@ import { markLabelsWanted, type SeenLabels } from "../store/issue-markings.js";
 import { requestLinkNotes } from "../store/link-notes.js";
 import { ensureIssue, isSourceKnown, recordSource } from "../store/links.js";
 import { ensureRepository } from "../store/repositories.js";
-import { reconcileLinks, recordSourceVersions, type ReconcileOutcome } from "../store/mentions.js";
+import { noChange, reconcileLinks, recordSourceVersions, type ReconcileOutcome } from "../store/mentions.js";
 import { inTransaction } from "../store/transactions.js";
 
 /*
@@ -44,16 +44,7 @@ export interface SourceOutcome extends ReconcileOutcome {
   notesAdded: number;
 }
 
-const NOTHING: SourceOutcome = {
-  added: 0,
-  removed: 0,
-  changed: false,
-  jobsAdded: 0,
-  jobsCancelled: 0,
-  capped: 0,
-  linked: [],
-  notesAdded: 0,
-};
+const NOTHING: SourceOutcome = { ...noChange(), notesAdded: 0 };
 
 /**
  * Stores a version of a source's text and brings the issue's links and reopen jobs in line with it, in one

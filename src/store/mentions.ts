@@ -189,6 +189,11 @@ export interface ReconcileOutcome {
   linked: RecognisedLink[];
 }
 
+/** A change that changed nothing: what reconcileLinks starts from and adds to. */
+export function noChange(): ReconcileOutcome {
+  return { added: 0, removed: 0, changed: false, jobsAdded: 0, jobsCancelled: 0, capped: 0, linked: [] };
+}
+
 interface LinkRow {
   id: number;
   provider: string;
@@ -228,15 +233,7 @@ export async function reconcileLinks(
     blank?: { sourceId: number; kind: string; mentions: readonly Mention[] } | undefined;
   } = {},
 ): Promise<ReconcileOutcome> {
-  const outcome: ReconcileOutcome = {
-    added: 0,
-    removed: 0,
-    changed: false,
-    jobsAdded: 0,
-    jobsCancelled: 0,
-    capped: 0,
-    linked: [],
-  };
+  const outcome = noChange();
   if (keys !== "all" && keys.length === 0) return outcome;
   const state = options.blank ? blankIssue(options.blank, keys) : await readIssueLinks(tx, issueId, keys);
   const { mentionRows, linkRows, jobRows, closes } = state;
