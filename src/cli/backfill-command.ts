@@ -7,7 +7,7 @@ import { githubApiUrl, type Env } from "../config/env.js";
 import { QUEUES } from "../config/queues.js";
 import { findInstalledRepository, listInstalledRepositories, type GithubApp } from "../github/installations.js";
 import { workerOwner } from "../jobs/worker.js";
-import { runBackfill, BackfillForbiddenError, type BackfillProgress } from "../jobs/backfill.js";
+import { runBackfill, BackfillForbiddenError, describeCursor, type BackfillProgress } from "../jobs/backfill.js";
 import { urlMatchers } from "../providers/url-matchers.js";
 import {
   claimBackfill,
@@ -95,7 +95,7 @@ export async function backfillCommand(
     const name = `${repository.owner}/${repository.name}`;
     const show = (progress: BackfillProgress, done = false) =>
       options.progress?.(
-        `${name}: ${done ? "done" : `${progress.phase} issues, page ${progress.page}`} · ${progress.counts.issues} issues · ${progress.counts.comments} comments · ${progress.counts.links} links`,
+        `${name}: ${done ? "done" : describeCursor(progress)} · ${progress.counts.issues} issues · ${progress.counts.comments} comments · ${progress.counts.links} links`,
         done,
       );
     const existing = await readBackfill(database.prisma, repository.id);
@@ -115,7 +115,7 @@ export async function backfillCommand(
     if (claimed !== null) {
       try {
         const counts = await runBackfill(deps, claimed, { onProgress: (progress) => show(progress) });
-        show({ phase: "closed", page: 0, counts }, true);
+        show({ phase: "comments", page: 0, counts }, true);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         // The server's worker retries a transient failure from the page it stopped on; a forbidden repository fails.

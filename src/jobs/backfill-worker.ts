@@ -7,7 +7,13 @@ import {
   readClaimedBackfill,
   type ClaimedBackfill,
 } from "../store/backfills.js";
-import { BackfillForbiddenError, BackfillLeaseLost, runBackfill, type BackfillDeps } from "./backfill.js";
+import {
+  BackfillForbiddenError,
+  BackfillLeaseLost,
+  describeCursor,
+  runBackfill,
+  type BackfillDeps,
+} from "./backfill.js";
 import { LeaseHolder } from "./lease-holder.js";
 import { decideRetry } from "./retry-policy.js";
 import { Worker, workerOwner } from "./worker.js";
@@ -113,7 +119,7 @@ export class BackfillWorker {
     );
     if (decision.retry) {
       this.deps.log.warn(
-        `backfill ${where}: stopped at ${claimed.phase} issues page ${claimed.page} or later; retry in ${Math.round(decision.delayMs / 1000)}s: ${reason}`,
+        `backfill ${where}: stopped at ${describeCursor(claimed)} or later; retry in ${Math.round(decision.delayMs / 1000)}s: ${reason}`,
       );
       await this.#leases.settle(key, backfillFailed(reason, { retryAt: decision.at }));
     } else {

@@ -6,14 +6,24 @@ import type { RepoConfig } from "../config/repo-config.js";
 import type { SourceKind, UrlMatcher } from "../domain/link.js";
 import { recogniseLinks } from "../domain/recognise-links.js";
 import { applyIssueLabels } from "../labels/apply-labels.js";
-import { advanceBackfill, type BackfillCounts, type BackfillCursor, type ClaimedBackfill } from "../store/backfills.js";
+import {
+  advanceBackfill,
+  forgetBackfillIssues,
+  keepBackfillIssues,
+  oldestBackfillIssue,
+  readBackfillIssues,
+  type BackfillCounts,
+  type BackfillCursor,
+  type BackfillIssue,
+  type ClaimedBackfill,
+} from "../store/backfills.js";
 import type { Engine } from "../config/database-url.js";
 import type { Prisma } from "../store/database.js";
 import { recordIssueDetails } from "../store/links.js";
 import { applySourceChange } from "../handlers/source-changes.js";
 import type { IssueRef } from "../domain/refs.js";
 import { issueRef } from "../github/issues.js";
-import { listIssueComments, listIssuesPage } from "../github/issue-listings.js";
+import { commentIssueNumber, listIssuesPage, listRepositoryCommentsPage } from "../github/issue-listings.js";
 import { textAuthor, trustAuthor, type AuthoredText } from "../domain/trust.js";
 
 type Octokit = Awaited<ReturnType<Probot["auth"]>>;
@@ -50,11 +60,14 @@ export class BackfillLeaseLost extends Error {
 }
 
 /**
- * Reads a repository's open issues, then those closed since `closedSince`, with their comments, and stores the links
- * they carry as the webhook handlers would (dated by each body's or comment's own creation time, so reports count in
- * the right windows). One page of issues at a time, oldest first: the cursor moves after each stored page, so a crash
- * resumes at that page, and redoing a page changes nothing. Labels of open issues that gained links are brought up to
- * date as the page is stored. `stopping` is asked between pages: a process shutting down leaves at a page boundary.
+ * Reads a repository's open issues, then those closed since `closedSince`, then the repository's comments, and stores
+ * the links they carry as the webhook handlers would (dated by each body's or comment's own creation time, so reports
+ * count in the right windows). Listings only, a page at a time, oldest first: no call per issue, so a repository costs
+ * its pages of issues and of comments. The issues listed with comments are kept in the database for the comments
+ * phase (`keepBackfillIssues`), which reads only comments updated since the oldest of them was created. The cursor
+ * moves after each stored page, so a crash resumes at that page, and redoing a page changes nothing. Labels of open
+ * issues that gained links are brought up to date as the page is stored. `stopping` is asked between pages: a
+ * process shutting down leaves at a page boundary.
  */
 export async function runBackfill(
   deps: BackfillDeps,
@@ -67,7 +80,6 @@ export async function runBackfill(
   } = {},
 ): Promise<BackfillCounts & { finished: boolean }> {
   const advance = options.advance ?? ((next, added) => advanceBackfill(deps.prisma, claimed, next, added));
-  const perPage = deps.perPage ?? 100;
   const { repository } = claimed;
   const where = `${repository.owner}/${repository.name}`;
   const octokit = await deps.github(Number(repository.installationId));
@@ -75,52 +87,13 @@ export async function runBackfill(
     repository,
     installationConfigReader(octokit, repository.owner, repository.name),
   );
+  const run: Run = { deps, claimed, octokit, config, where, perPage: deps.perPage ?? 100 };
   const counts = { ...claimed.counts };
   let cursor: BackfillCursor | null = { phase: claimed.phase, page: claimed.page };
   while (cursor !== null) {
     const { phase, page }: BackfillCursor = cursor;
-    const listed = await listIssuesPage(octokit, repository, {
-      state: phase,
-      number: page,
-      perPage,
-      ...(phase === "closed" ? { since: claimed.closedSince } : {}),
-    });
-    if ("refused" in listed)
-      throw new BackfillForbiddenError(`GitHub does not let closeloop read ${where}'s issues (${listed.refused})`);
-    const { issues } = listed;
-    const added = { issues: 0, comments: 0, links: 0 };
-    const gained: IssueRef[] = [];
-    for (const issue of issues) {
-      if (issue.pull_request) continue;
-      if (phase === "closed" && (issue.closed_at === null || new Date(issue.closed_at) < claimed.closedSince)) continue;
-      added.issues++;
-      const ref = issueRef(repository, issue);
-      // An issue linked before its title was kept gets it now; one without links has no row and is left alone.
-      await recordIssueDetails(deps.prisma, ref);
-      let links = trusted(deps, config, `${where}#${issue.number} body`, issue)
-        ? await capture(deps, config, ref, "body", "", issue.body ?? "", issue.created_at, issue.updated_at)
-        : 0;
-      if (issue.comments > 0) {
-        const comments = await listIssueComments(octokit, repository, issue.number, perPage);
-        for (const comment of comments) {
-          if (comment.performed_via_github_app?.id === deps.appId) continue;
-          added.comments++;
-          if (!trusted(deps, config, `${where}#${issue.number} comment ${comment.id}`, comment)) continue;
-          links += await capture(
-            deps,
-            config,
-            ref,
-            "comment",
-            String(comment.id),
-            comment.body ?? "",
-            comment.created_at,
-            comment.updated_at,
-          );
-        }
-      }
-      added.links += links;
-      if (links > 0 && ref.state === "open") gained.push(ref);
-    }
+    const { added, gained, more }: PageRead =
+      phase === "comments" ? await readComments(run, page) : await readIssues(run, phase, page);
     for (const issue of gained) {
       await applyIssueLabels(
         deps.prisma,
@@ -129,25 +102,146 @@ export async function runBackfill(
         config,
       );
     }
-    // A short page is the listing's last.
-    const next: BackfillCursor | null =
-      issues.length === perPage ? { phase, page: page + 1 } : phase === "open" ? { phase: "closed", page: 1 } : null;
+    const next: BackfillCursor | null = more
+      ? { phase, page: page + 1 }
+      : phase === "open"
+        ? { phase: "closed", page: 1 }
+        : phase === "closed"
+          ? { phase: "comments", page: 1 }
+          : null;
     if (!(await advance(next, added)))
       throw new BackfillLeaseLost(`backfill ${where}: another process took it over (this one's lease ran out)`);
     counts.issues += added.issues;
     counts.comments += added.comments;
     counts.links += added.links;
     deps.log.debug(
-      `backfill ${where}: ${phase} issues page ${page}: ${added.issues} issues, ${added.comments} comments, ${added.links} links`,
+      `backfill ${where}: ${describeCursor({ phase, page })}: ${added.issues} issues, ${added.comments} comments, ${added.links} links`,
     );
     cursor = next;
     options.onProgress?.({ phase: next?.phase ?? phase, page: next?.page ?? page, counts: { ...counts } });
     if (cursor !== null && options.stopping?.()) return { ...counts, finished: false };
   }
+  await forgetBackfillIssues(deps.prisma, repository.id);
   deps.log.info(
     `backfill ${where}: done; ${counts.issues} issues and ${counts.comments} comments read, ${counts.links} links found`,
   );
   return { ...counts, finished: true };
+}
+
+/** Where a backfill is, in words: "open issues, page 3", "comments, page 2". */
+export function describeCursor({ phase, page }: BackfillCursor): string {
+  return `${phase === "comments" ? "comments" : `${phase} issues`}, page ${page}`;
+}
+
+interface Run {
+  deps: BackfillDeps;
+  claimed: ClaimedBackfill;
+  octokit: Octokit;
+  config: RepoConfig;
+  where: string;
+  perPage: number;
+}
+
+interface PageRead {
+  added: BackfillCounts;
+  /** open issues that gained links: their labels are brought up to date */
+  gained: IssueRef[];
+  /** GitHub has a next page of this listing */
+  more: boolean;
+}
+
+/** One page of open or closed issues: their bodies' links; those with comments are kept for the comments phase. */
+async function readIssues(run: Run, phase: "open" | "closed", page: number): Promise<PageRead> {
+  const { deps, claimed, octokit, config, where } = run;
+  const { repository } = claimed;
+  const listed = await listIssuesPage(octokit, repository, {
+    state: phase,
+    number: page,
+    perPage: run.perPage,
+    ...(phase === "closed" ? { since: claimed.closedSince } : {}),
+  });
+  if ("refused" in listed)
+    throw new BackfillForbiddenError(`GitHub does not let closeloop read ${where}'s issues (${listed.refused})`);
+  const added = { issues: 0, comments: 0, links: 0 };
+  const gained: IssueRef[] = [];
+  const commented: BackfillIssue[] = [];
+  for (const issue of listed.issues) {
+    if (issue.pull_request) continue;
+    if (phase === "closed" && (issue.closed_at === null || new Date(issue.closed_at) < claimed.closedSince)) continue;
+    added.issues++;
+    const ref = issueRef(repository, issue);
+    // An issue linked before its title was kept gets it now; one without links has no row and is left alone.
+    await recordIssueDetails(deps.prisma, ref);
+    const links = trusted(deps, config, `${where}#${issue.number} body`, issue)
+      ? await capture(deps, config, ref, "body", "", issue.body ?? "", issue.created_at, issue.updated_at)
+      : 0;
+    if (issue.comments > 0) {
+      commented.push({
+        number: issue.number,
+        githubId: ref.githubId,
+        nodeId: ref.nodeId ?? null,
+        state: ref.state,
+        title: issue.title,
+        openedAt: new Date(issue.created_at),
+        titleAt: new Date(issue.updated_at),
+      });
+    }
+    added.links += links;
+    if (links > 0 && ref.state === "open") gained.push(ref);
+  }
+  await keepBackfillIssues(deps.prisma, repository.id, commented);
+  return { added, gained, more: listed.next };
+}
+
+/**
+ * One page of the repository's comments: those on the issues kept for this phase are read, the rest (pull requests,
+ * issues closed too long ago, issues listed without comments) skipped. None is read when no issue was kept.
+ */
+async function readComments(run: Run, page: number): Promise<PageRead> {
+  const { deps, claimed, octokit, config, where } = run;
+  const { repository } = claimed;
+  const added = { issues: 0, comments: 0, links: 0 };
+  // A comment is never older than its issue, so older comments are on issues the backfill does not read.
+  const since = await oldestBackfillIssue(deps.prisma, repository.id);
+  if (since === null) return { added, gained: [], more: false };
+  const listed = await listRepositoryCommentsPage(octokit, repository, { number: page, perPage: run.perPage, since });
+  if ("refused" in listed)
+    throw new BackfillForbiddenError(`GitHub does not let closeloop read ${where}'s comments (${listed.refused})`);
+  const numbers = listed.comments.map((comment) => commentIssueNumber(comment.issue_url));
+  const kept = await readBackfillIssues(
+    deps.prisma,
+    repository.id,
+    numbers.filter((number) => number !== null),
+  );
+  const linked = new Map<number, IssueRef>();
+  for (const [index, comment] of listed.comments.entries()) {
+    const issue = kept.get(numbers[index] ?? -1);
+    if (issue === undefined) continue;
+    if (comment.performed_via_github_app?.id === deps.appId) continue;
+    added.comments++;
+    if (!trusted(deps, config, `${where}#${issue.number} comment ${comment.id}`, comment)) continue;
+    const ref: IssueRef = {
+      repository,
+      number: issue.number,
+      githubId: issue.githubId,
+      ...(issue.nodeId !== null && { nodeId: issue.nodeId }),
+      state: issue.state,
+      details: { title: issue.title, openedAt: issue.openedAt, at: issue.titleAt },
+    };
+    const links = await capture(
+      deps,
+      config,
+      ref,
+      "comment",
+      String(comment.id),
+      comment.body ?? "",
+      comment.created_at,
+      comment.updated_at,
+    );
+    added.links += links;
+    if (links > 0 && ref.state === "open") linked.set(issue.number, ref);
+  }
+  return { added, gained: [...linked.values()], more: listed.next };
 }
 
 /** `links.from` and `links.apps`, as for webhooks: an untrusted author's text is not read (logged at debug). */

@@ -9,7 +9,8 @@ import type { RepositoryRef } from "../domain/refs.js";
 /** Closed issues are read back this far (README, Existing issues; issue #6): older ones carry no report that still counts. */
 export const BACKFILL_CLOSED_DAYS = 90;
 
-export type BackfillPhase = "open" | "closed";
+/** Which listing a backfill is in: open issues, issues closed since `closedSince`, then the repository's comments. */
+export type BackfillPhase = "open" | "closed" | "comments";
 
 export interface BackfillCursor {
   phase: BackfillPhase;
@@ -63,6 +64,8 @@ export async function requestBackfills(
           create: { repositoryId: repository.id, ...fresh },
           update: fresh,
         });
+        // From the first page: the issues an earlier run listed are listed again.
+        await tx.backfillIssue.deleteMany({ where: { repositoryId: repository.id } });
       },
       { before: () => ensureRepository(prisma, repository) },
     );
@@ -122,13 +125,81 @@ export async function readClaimedBackfill(
   if (row === null) return null;
   return {
     repository: row.repository,
-    phase: row.phase === "closed" ? "closed" : "open",
+    phase: backfillPhase(row.phase),
     page: row.page,
     closedSince: row.closedSince,
     counts: { issues: row.issues, comments: row.comments, links: row.links },
     attempts: row.attempts,
     lease: holder,
   };
+}
+
+function backfillPhase(stored: string): BackfillPhase {
+  return stored === "closed" || stored === "comments" ? stored : "open";
+}
+
+/** What a link needs of an issue the backfill listed with comments, kept until its comments are read. */
+export interface BackfillIssue {
+  number: number;
+  githubId: bigint;
+  nodeId: string | null;
+  state: "open" | "closed";
+  title: string;
+  openedAt: Date;
+  /** the listing's updated_at */
+  titleAt: Date;
+}
+
+/**
+ * Keeps the issues of a listed page that have comments, for the comments phase. A page read again (the one in flight
+ * when a run stopped) writes the same rows again.
+ */
+export async function keepBackfillIssues(
+  prisma: Prisma,
+  repositoryId: bigint,
+  issues: readonly BackfillIssue[],
+): Promise<void> {
+  if (issues.length === 0) return;
+  await inTransaction(prisma, async (tx) => {
+    await tx.backfillIssue.deleteMany({
+      where: { repositoryId, number: { in: issues.map((issue) => issue.number) } },
+    });
+    await tx.backfillIssue.createMany({ data: issues.map((issue) => ({ repositoryId, ...issue })) });
+  });
+}
+
+/** The kept issues among `numbers` (those a page of the repository's comments is on), by number. */
+export async function readBackfillIssues(
+  prisma: Prisma,
+  repositoryId: bigint,
+  numbers: readonly number[],
+): Promise<Map<number, BackfillIssue>> {
+  const rows = await prisma.backfillIssue.findMany({ where: { repositoryId, number: { in: [...new Set(numbers)] } } });
+  return new Map(
+    rows.map((row) => [
+      row.number,
+      {
+        number: row.number,
+        githubId: row.githubId,
+        nodeId: row.nodeId,
+        state: row.state === "closed" ? "closed" : "open",
+        title: row.title,
+        openedAt: row.openedAt,
+        titleAt: row.titleAt,
+      },
+    ]),
+  );
+}
+
+/** When the oldest kept issue was created (no comment the backfill reads is older); null when none was kept. */
+export async function oldestBackfillIssue(prisma: Prisma, repositoryId: bigint): Promise<Date | null> {
+  const oldest = await prisma.backfillIssue.aggregate({ where: { repositoryId }, _min: { openedAt: true } });
+  return oldest._min.openedAt;
+}
+
+/** The backfill is done: the issues it kept for the comments phase are no longer needed. */
+export async function forgetBackfillIssues(prisma: Prisma, repositoryId: bigint): Promise<void> {
+  await prisma.backfillIssue.deleteMany({ where: { repositoryId } });
 }
 
 /**
@@ -201,7 +272,7 @@ export async function readBackfill(prisma: Prisma, repositoryId: bigint): Promis
   return {
     repository: `${row.repository.owner}/${row.repository.name}`,
     state: row.state,
-    phase: row.phase === "closed" ? "closed" : "open",
+    phase: backfillPhase(row.phase),
     page: row.page,
     issues: row.issues,
     comments: row.comments,

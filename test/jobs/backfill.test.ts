@@ -44,8 +44,13 @@ function issue(
   };
 }
 
-/** GitHub's issue listing as closeloop asks for it: oldest first, a page at a time. */
-function nockIssues(state: "open" | "closed", page: number, reply: number | unknown[]) {
+/** GitHub's `Link` header when a listing has a page after `page`. */
+const nextPage = (path: string, page: number) => ({
+  link: `<${GITHUB_API}${path}?page=${page + 1}>; rel="next", <${GITHUB_API}${path}?page=${page + 9}>; rel="last"`,
+});
+
+/** GitHub's issue listing as closeloop asks for it: oldest first, a page at a time; `next` when a page follows. */
+function nockIssues(state: "open" | "closed", page: number, reply: number | unknown[], next = false) {
   const query: Record<string, string> = {
     state,
     sort: "created",
@@ -61,15 +66,22 @@ function nockIssues(state: "open" | "closed", page: number, reply: number | unkn
         (state === "open" ? actual.since === undefined : typeof actual.since === "string"),
     );
   if (typeof reply === "number") scope.reply(reply, { message: "Server Error" });
-  else scope.reply(200, reply);
+  else scope.reply(200, reply, next ? nextPage("/repos/octo-org/app/issues", page) : {});
 }
 
-function nockComments(number: number, comments: unknown[]) {
+/** The repository's comments, oldest first, since the oldest issue kept for them was created. */
+function nockComments(page: number, since: string, comments: unknown[], next = false) {
   nock(GITHUB_API)
-    .get(`/repos/octo-org/app/issues/${number}/comments`)
-    .query({ per_page: String(PER_PAGE) })
-    .reply(200, comments);
+    .get("/repos/octo-org/app/issues/comments")
+    .query({ sort: "created", direction: "asc", per_page: String(PER_PAGE), page: String(page), since })
+    .reply(200, comments, next ? nextPage("/repos/octo-org/app/issues/comments", page) : {});
 }
+
+/** A comment as the repository's listing shows it: its issue only by URL. */
+const on = (number: number, comment: Record<string, unknown>) => ({
+  ...comment,
+  issue_url: `${GITHUB_API}/repos/octo-org/app/issues/${number}`,
+});
 
 describe.each(ENGINES)("backfill on %s", (engine) => {
   let database: Database;
@@ -108,28 +120,17 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
       link.linkedAt.toISOString(),
     ]);
 
-  it("reads open issues, then issues closed in the last 90 days, with their comments, and resumes at the page it crashed on", async () => {
+  it("reads open issues, then issues closed in the last 90 days, then the repository's comments on them, and resumes at the page it crashed on", async () => {
     nockConfig("octo-org", "app", null);
-    nockIssues("open", 1, [
-      issue(1, { body: "Customer: https://acme.zendesk.com/agent/tickets/4242", comments: 2 }),
-      issue(2, { pullRequest: true, body: "https://acme.zendesk.com/agent/tickets/1" }),
-    ]);
-    nockComments(1, [
-      {
-        id: 501,
-        author_association: "COLLABORATOR",
-        body: "Another: https://app.intercom.com/a/inbox/k9x2mz4q/inbox/conversation/77",
-        created_at: "2026-01-12T10:00:00Z",
-        updated_at: "2026-01-12T10:00:00Z",
-      },
-      {
-        id: 502,
-        body: "closeloop summary https://acme.zendesk.com/agent/tickets/9",
-        created_at: "2026-01-13T10:00:00Z",
-        updated_at: "2026-01-13T10:00:00Z",
-        performed_via_github_app: { id: APP_ID },
-      },
-    ]);
+    nockIssues(
+      "open",
+      1,
+      [
+        issue(1, { body: "Customer: https://acme.zendesk.com/agent/tickets/4242", comments: 2 }),
+        issue(2, { pullRequest: true, body: "https://acme.zendesk.com/agent/tickets/1", comments: 1 }),
+      ],
+      true,
+    );
     nockIssues("open", 2, 502);
 
     const first = (await claimBackfill(database.prisma, database.engine, { owner: "first", leaseMs: 60_000 }))!;
@@ -140,13 +141,10 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
       phase: "open",
       page: 2,
       issues: 1,
-      comments: 1,
-      links: 2,
+      comments: 0,
+      links: 1,
     });
-    expect(await links(1)).toEqual([
-      ["zendesk", "4242", "body", "2026-01-10T10:00:00.000Z"],
-      ["intercom", "77", "comment", "2026-01-12T10:00:00.000Z"],
-    ]);
+    expect(await links(1)).toEqual([["zendesk", "4242", "body", "2026-01-10T10:00:00.000Z"]]);
     // Backfilled links are no news to the helpdesk: no note (README, Notes on new links).
     expect(await database.prisma.linkNote.count()).toBe(0);
 
@@ -162,7 +160,7 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
       phase: "open",
       page: 2,
       attempts: 2,
-      counts: { issues: 1, comments: 1, links: 2 },
+      counts: { issues: 1, comments: 0, links: 1 },
     });
     // The first process was only stalled: its late page is not recorded over the new holder's cursor.
     expect(
@@ -170,23 +168,72 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
     ).toBe(false);
     expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ phase: "open", page: 2, issues: 1 });
     nockIssues("open", 2, [issue(3, { body: "no links" })]);
+    // A full last page: GitHub's Link header, not an empty page, says it is the last.
     nockIssues("closed", 1, [
-      issue(4, { state: "closed", closedDaysAgo: 10, body: "https://secure.helpscout.net/conversation/123/45/" }),
-      issue(5, { state: "closed", closedDaysAgo: 200, body: "https://acme.zendesk.com/agent/tickets/5" }),
+      issue(4, {
+        state: "closed",
+        closedDaysAgo: 10,
+        body: "https://secure.helpscout.net/conversation/123/45/",
+        comments: 1,
+      }),
+      issue(5, { state: "closed", closedDaysAgo: 200, body: "https://acme.zendesk.com/agent/tickets/5", comments: 1 }),
     ]);
-    nockIssues("closed", 2, []);
+    // One listing of the repository's comments, from the oldest kept issue's creation: those on issues 1 and 4 are
+    // read; the app's own, a pull request's and an issue closed too long ago are not.
+    const since = "2026-01-10T10:00:00.000Z";
+    nockComments(
+      1,
+      since,
+      [
+        on(1, {
+          id: 501,
+          author_association: "COLLABORATOR",
+          body: "Another: https://app.intercom.com/a/inbox/k9x2mz4q/inbox/conversation/77",
+          created_at: "2026-01-12T10:00:00Z",
+          updated_at: "2026-01-12T10:00:00Z",
+        }),
+        on(1, {
+          id: 502,
+          body: "closeloop summary https://acme.zendesk.com/agent/tickets/9",
+          created_at: "2026-01-13T10:00:00Z",
+          updated_at: "2026-01-13T10:00:00Z",
+          performed_via_github_app: { id: APP_ID },
+        }),
+      ],
+      true,
+    );
+    nockComments(2, since, [
+      on(2, { id: 503, author_association: "MEMBER", body: "https://acme.zendesk.com/agent/tickets/6" }),
+      on(5, { id: 504, author_association: "MEMBER", body: "https://acme.zendesk.com/agent/tickets/7" }),
+      on(4, {
+        id: 505,
+        author_association: "MEMBER",
+        body: "Also https://acme.zendesk.com/agent/tickets/8",
+        created_at: "2026-01-14T10:00:00Z",
+        updated_at: "2026-01-14T10:00:00Z",
+      }),
+    ]);
     const outcome = await runBackfill(deps, resumed);
-    expect(outcome).toEqual({ issues: 3, comments: 1, links: 3, finished: true });
+    expect(outcome).toEqual({ issues: 3, comments: 2, links: 4, finished: true });
     expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({
       state: "done",
       issues: 3,
-      comments: 1,
-      links: 3,
+      comments: 2,
+      links: 4,
       lastError: null,
     });
-    expect(await links(4)).toEqual([["helpscout", "123", "body", "2026-01-10T10:00:00.000Z"]]);
+    expect(await links(1)).toEqual([
+      ["zendesk", "4242", "body", "2026-01-10T10:00:00.000Z"],
+      ["intercom", "77", "comment", "2026-01-12T10:00:00.000Z"],
+    ]);
+    expect(await links(4)).toEqual([
+      ["helpscout", "123", "body", "2026-01-10T10:00:00.000Z"],
+      ["zendesk", "8", "comment", "2026-01-14T10:00:00.000Z"],
+    ]);
     expect(await links(5)).toEqual([]);
     expect(await links(2)).toEqual([]);
+    // The issues kept for the comments are dropped once they are read.
+    expect(await database.prisma.backfillIssue.count()).toBe(0);
     // what the dashboard shows of the issues it has rows for
     const issues = await database.prisma.issue.findMany({
       orderBy: { number: "asc" },
@@ -205,6 +252,7 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
   const triageBot = { user: { login: "triage-bot[bot]", type: "Bot" }, performed_via_github_app: triageApp };
   const strangerComments = () => [
     {
+      issue_url: `${GITHUB_API}/repos/octo-org/app/issues/1`,
       id: 601,
       author_association: "FIRST_TIME_CONTRIBUTOR",
       body: "https://acme.zendesk.com/agent/tickets/2",
@@ -212,6 +260,7 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
       updated_at: "2026-01-12T10:00:00Z",
     },
     {
+      issue_url: `${GITHUB_API}/repos/octo-org/app/issues/1`,
       id: 602,
       ...triageBot,
       author_association: "NONE",
@@ -220,6 +269,7 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
       updated_at: "2026-01-13T10:00:00Z",
     },
     {
+      issue_url: `${GITHUB_API}/repos/octo-org/app/issues/1`,
       id: 603,
       ...stranger,
       performed_via_github_app: triageApp,
@@ -239,9 +289,8 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
         performed_via_github_app: triageApp,
       },
     ]);
-    nockComments(1, strangerComments());
-    nockIssues("open", 2, []);
     nockIssues("closed", 1, []);
+    nockComments(1, "2026-01-10T10:00:00.000Z", strangerComments());
     const counts = await runBackfill(
       deps,
       (await claimBackfill(database.prisma, database.engine, { owner: "only", leaseMs: 60_000 }))!,
@@ -257,8 +306,8 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
     nockIssues("open", 1, [
       { ...issue(1, { body: "https://acme.zendesk.com/agent/tickets/1", comments: 3 }), ...triageBot },
     ]);
-    nockComments(1, strangerComments());
     nockIssues("closed", 1, []);
+    nockComments(1, "2026-01-10T10:00:00.000Z", strangerComments());
     const counts = await runBackfill(
       deps,
       (await claimBackfill(database.prisma, database.engine, { owner: "only", leaseMs: 60_000 }))!,
