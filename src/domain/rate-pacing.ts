@@ -92,9 +92,37 @@ export function longestWindowOf(budget: PaceBudget): number {
   return Math.max(budget.intervalMs, budget.longestWindowMs ?? budget.intervalMs);
 }
 
-/** Units kept back from each window: calls in flight the last answer did not count yet, a clock a little off. */
+/**
+ * Units kept back while the headers name no reset: what an answer said is left may be of another window than the next
+ * call's, so a little is kept for calls in flight the last answer did not count yet and a clock a little off.
+ */
 export function reserveOf(limit: number): number {
   return Math.max(1, Math.ceil(limit / 100));
+}
+
+/**
+ * Units kept back from a window whose reset is known: only the calls in flight that the last answer may not have
+ * counted yet (sent before it, answered after it), a hundredth of the limit, none under a hundred. Turns already count
+ * the calls since the answer (`taken - heard.ticket`), and the clock's offset at the window's edge is met by waiting a
+ * little past the reset (edgeOf) instead: a unit kept back is lost for good, a wait after the reset is not, since the
+ * window's units are spread over what is left of it. At 50 a window the old reserve of one was 2 % of the limit.
+ */
+export function windowReserveOf(limit: number): number {
+  return Math.floor(limit / 100);
+}
+
+/** No edge is longer: with windows of a second or more, the units of a window still fit in what is left of it. */
+const LONGEST_EDGE_MS = 250;
+/** No edge is shorter: a clock kept by NTP is rarely further off than this from the helpdesk's. */
+const SHORTEST_EDGE_MS = 50;
+
+/**
+ * How long past a reset the first call of a window that was spent to its end waits: the reset is the helpdesk's clock,
+ * and a call that reaches it before its window turned is refused, with a Retry-After of a second or more. A hundredth
+ * of the window, between 50 and 250 ms (the protection the reserve of a hundredth gave before, in time).
+ */
+export function edgeOf(pace: Pace): number {
+  return Math.min(LONGEST_EDGE_MS, Math.max(SHORTEST_EDGE_MS, pace.windowMs / 100));
 }
 
 /**
@@ -105,13 +133,18 @@ export function takeTurn(pace: Pace, now: number, cost = 1): Turn {
   let at = Math.max(now, pace.nextAt, pace.pausedUntil);
   const even = (pace.windowMs * cost) / pace.limit;
   let gap = even;
+  // A window spent to its end: its last turn was spaced to go at the reset, and the next must wait past it.
+  const last = pace.heard;
+  if (last?.resetAt != null && at >= last.resetAt && at < last.resetAt + edgeOf(pace) && spent(pace, last, cost))
+    at = last.resetAt + edgeOf(pace);
   const heard = heardAt(pace, at);
   if (heard !== null) {
-    const reserve = reserveOf(pace.limit);
+    const reserve = heard.resetAt === null ? reserveOf(pace.limit) : windowReserveOf(pace.limit);
     const left = heard.remaining - (pace.taken - heard.ticket);
     if (left - cost < reserve) {
-      // Nothing to spare: wait for the reset; without one, slow to a turn per even gap for every unit short.
-      if (heard.resetAt !== null) at = Math.max(at, heard.resetAt);
+      // Nothing to spare: wait for the reset, and a little past it (edgeOf); without one, slow to a turn per even gap
+      // for every unit short.
+      if (heard.resetAt !== null) at = Math.max(at, heard.resetAt + edgeOf(pace));
       else if (pace.longestWindowMs === pace.windowMs) at = Math.max(at, pace.nextAt + even * (reserve + cost - left));
       else {
         // Nor the window (above): a call while no other is unanswered goes at its turn, and its answer tells (a
@@ -167,16 +200,18 @@ export function heedRateLimited(pace: Pace, retryAfterMs: number | undefined, no
 /** Until when the helpdesk said to wait (a 429, or nothing left before its reset); `now` or earlier when it did not. */
 export function waitUntil(pace: Pace, now: number): number {
   const heard = heardAt(pace, now);
-  const exhausted =
-    heard !== null &&
-    heard.resetAt !== null &&
-    heard.remaining - (pace.taken - heard.ticket) - 1 < reserveOf(pace.limit);
+  const exhausted = heard !== null && heard.resetAt !== null && spent(pace, heard, 1);
   return Math.min(now + LONGEST_PAUSE_MS, Math.max(pace.pausedUntil, exhausted ? heard.resetAt! : 0));
 }
 
 /** The announced (or default) rate, for how much work to claim ahead. */
 export function unitsPerSecond(pace: Pace): number {
   return (pace.limit * 1000) / pace.windowMs;
+}
+
+/** What the answer heard leaves of its window, less the turns since, has no room for `cost` more units. */
+function spent(pace: Pace, heard: Heard, cost: number): boolean {
+  return heard.remaining - (pace.taken - heard.ticket) - cost < windowReserveOf(pace.limit);
 }
 
 /** The last answer, while it still speaks for the window `at` is in: before its reset, or within a window of it. */
