@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import examples from "@octokit/webhooks-examples/api.github.com/index.json" with { type: "json" };
@@ -19,6 +19,8 @@ export interface IngestFigures {
   drainSeconds: number;
   /** each round's closeloop events/s over the bare app's in the same round: the spread behind the medians */
   roundRatios: number[];
+  /** median CPU per delivery during the measured load, µs: the app's process, and PostgreSQL's processes */
+  cpu: { bare: number | null; closeloop: number | null; database: number | null };
 }
 
 /**
@@ -49,8 +51,17 @@ export async function benchIngest(
     try {
       await driveLoad(`${server.url}/api/github/webhooks`, warmup, options.concurrency);
       await afterLoad();
+      // CPU time, unlike events/s, hardly depends on what else the machine runs: it shows where the time goes.
+      const database = extra.DATABASE_URL?.startsWith("postgresql") ? await postgresProcesses(extra.DATABASE_URL) : [];
+      const before = [cpuSeconds([server.child.pid!]), cpuSeconds(database)];
       const result = await driveLoad(`${server.url}/api/github/webhooks`, measured, options.concurrency);
-      return { result, drainSeconds: await afterLoad() };
+      const perDelivery = (after: number | null, at: number | null) =>
+        after === null || at === null ? null : ((after - at) / measured.length) * 1e6;
+      const cpu = {
+        app: perDelivery(cpuSeconds([server.child.pid!]), before[0]!),
+        database: database.length > 0 ? perDelivery(cpuSeconds(database), before[1]!) : null,
+      };
+      return { result, cpu, drainSeconds: await afterLoad() };
     } finally {
       await server.stop();
     }
@@ -61,10 +72,19 @@ export async function benchIngest(
     const bare: LoadResult[] = [];
     const closeloop: LoadResult[] = [];
     const drains: number[] = [];
+    const cpu = {
+      bare: [] as (number | null)[],
+      closeloop: [] as (number | null)[],
+      database: [] as (number | null)[],
+    };
     for (let round = 0; round < options.rounds; round++) {
-      bare.push((await measure(join(buildDir, "bench/bare-app.js"), {})).result);
+      const baseline = await measure(join(buildDir, "bench/bare-app.js"), {});
+      bare.push(baseline.result);
+      cpu.bare.push(baseline.cpu.app);
       const run = await measure("dist/server.js", { DATABASE_URL: databaseUrl }, () => waitForEmptyInbox(databaseUrl));
       closeloop.push(run.result);
+      cpu.closeloop.push(run.cpu.app);
+      cpu.database.push(run.cpu.database);
       drains.push(run.drainSeconds);
     }
     const roundRatios = closeloop.map((run, round) => run.eventsPerSecond / bare[round]!.eventsPerSecond);
@@ -72,8 +92,9 @@ export async function benchIngest(
       engine,
       bare: median(bare),
       closeloop: median(closeloop),
-      drainSeconds: drains.sort((a, b) => a - b)[Math.floor(drains.length / 2)]!,
+      drainSeconds: middle(drains)!,
       roundRatios,
+      cpu: { bare: middle(cpu.bare), closeloop: middle(cpu.closeloop), database: middle(cpu.database) },
     };
   } finally {
     await github.stop();
@@ -84,6 +105,46 @@ export async function benchIngest(
 function median(results: LoadResult[]): LoadResult {
   return [...results].sort((a, b) => a.eventsPerSecond - b.eventsPerSecond)[Math.floor(results.length / 2)]!;
 }
+
+function middle(values: (number | null)[]): number | null {
+  const known = values.filter((value) => value !== null).sort((a, b) => a - b);
+  return known.length === 0 ? null : known[Math.floor(known.length / 2)]!;
+}
+
+/** The processes of the PostgreSQL server behind `url` (its backends, WAL writer, checkpointer...). */
+async function postgresProcesses(url: string): Promise<number[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const rows = (
+      await client.query<{ pid: number }>(`SELECT "pid" FROM pg_stat_activity WHERE "pid" <> pg_backend_pid()`)
+    ).rows;
+    return rows.map((row) => row.pid);
+  } finally {
+    await client.end();
+  }
+}
+
+/** CPU seconds (user and system) the processes used so far, from Linux's /proc; null elsewhere. */
+function cpuSeconds(pids: number[]): number | null {
+  let ticks = 0;
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      if (pids.length === 1) return null;
+      continue; // a backend that ended meanwhile
+    }
+    // Fields after the command's closing parenthesis; utime and stime are the 14th and 15th of the line.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+// sysconf(_SC_CLK_TCK), 100 on every Linux Node.js runs on.
+const CLOCK_TICKS = 100;
 
 /** Seconds until the app's inbox holds no delivery waiting to be processed. */
 async function waitForEmptyInbox(databaseUrl: string): Promise<number> {
