@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { generateKeyPairSync } from "node:crypto";
 import type { AddressInfo } from "node:net";
+import type { GeneratedInstallation } from "./github-installation.js";
 
 export interface RecordedRequest {
   method: string;
@@ -82,6 +83,20 @@ export class FakeGitHub {
   readonly registeredApps: FakeRegisteredApp[] = [];
   /** GitHub's clock for the `Date` header (closeloop dates its label writes by it); the real one unless set */
   clock: () => Date = () => new Date();
+  /** an installation with many repositories whose issue and comment listings this serves (backfills) */
+  installation: GeneratedInstallation | undefined;
+  /**
+   * GitHub's primary rate limit per installation token, scaled down: `limit` calls a window of `windowMs`, announced
+   * in `x-ratelimit-*` headers, then 403 "API rate limit exceeded" with `x-ratelimit-remaining: 0` until the reset
+   * (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api)
+   */
+  rateLimit: { limit: number; windowMs: number } | undefined;
+  /** requests answered 403 for the rate limit */
+  rateLimited = 0;
+  /** asked of every request before it is answered: a promise returned holds the answer until it settles */
+  hold: ((request: RecordedRequest) => Promise<void> | undefined) | undefined;
+  /** each installation token's current window */
+  readonly #windows = new Map<string, { endsAt: number; used: number }>();
   #server: Server | undefined;
   #nextCommentId = 1000;
   #nextCode = 0;
@@ -104,8 +119,14 @@ export class FakeGitHub {
     let body = "";
     for await (const chunk of request) body += chunk;
     const path = (request.url ?? "").replace(/^\/api\/v3/, "");
-    this.requests.push({ method: request.method ?? "", path, body });
+    const recorded = { method: request.method ?? "", path, body };
+    this.requests.push(recorded);
+    await this.hold?.(recorded);
     response.setHeader("date", this.clock().toUTCString());
+    const installationToken = /^token (ghs_\S+)$/i.exec(request.headers.authorization ?? "")?.[1];
+    if (installationToken !== undefined && !this.#withinRateLimit(installationToken, response)) return;
+    if (this.installation?.answer(request.method ?? "", path, `http://${request.headers.host}/api/v3`, response))
+      return;
     if (this.#oauth(request.method ?? "", path, body, request.headers.authorization, response)) return;
     if (this.#manifestFlow(request.method ?? "", path, body, response)) return;
     const token = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path);
@@ -145,6 +166,32 @@ export class FakeGitHub {
     if (this.#checkRun(request.method ?? "", path, body, response)) return;
     if (request.method === "POST" && path === "/graphql") return this.#graphql(body, response);
     sendJson(response, 404, { message: "Not Found" });
+  }
+
+  /** Counts the call against the token's window and announces what is left; false (answered 403) when none is. */
+  #withinRateLimit(token: string, response: ServerResponse): boolean {
+    if (this.rateLimit === undefined) return true;
+    const now = Date.now();
+    let window = this.#windows.get(token);
+    if (window === undefined || window.endsAt <= now) {
+      // GitHub's reset is in whole seconds: the window ends on one.
+      window = { endsAt: Math.ceil((now + this.rateLimit.windowMs) / 1000) * 1000, used: 0 };
+      this.#windows.set(token, window);
+    }
+    const exhausted = window.used >= this.rateLimit.limit;
+    if (!exhausted) window.used++;
+    response.setHeader("x-ratelimit-limit", String(this.rateLimit.limit));
+    response.setHeader("x-ratelimit-remaining", String(this.rateLimit.limit - window.used));
+    response.setHeader("x-ratelimit-reset", String(window.endsAt / 1000));
+    response.setHeader("x-ratelimit-used", String(window.used));
+    response.setHeader("x-ratelimit-resource", "core");
+    if (!exhausted) return true;
+    this.rateLimited++;
+    sendJson(response, 403, {
+      message: "API rate limit exceeded for installation. Try again after the reset.",
+      documentation_url: "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api",
+    });
+    return false;
   }
 
   /**

@@ -11,6 +11,18 @@ export const TEST_PRIVATE_KEY = generateKeyPairSync("rsa", { modulusLength: 2048
   .privateKey.export({ type: "pkcs1", format: "pem" })
   .toString();
 
+/** The environment the real process needs to be a GitHub App against a fake GitHub on loopback (`GHE_HOST`). */
+export function githubAppEnv(githubHost: string, webhookSecret: string, databaseUrl: string): Record<string, string> {
+  return {
+    APP_ID: "4242",
+    PRIVATE_KEY: TEST_PRIVATE_KEY,
+    WEBHOOK_SECRET: webhookSecret,
+    GHE_HOST: githubHost,
+    GHE_PROTOCOL: "http",
+    DATABASE_URL: databaseUrl,
+  };
+}
+
 export function sign(secret: string, body: string): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
