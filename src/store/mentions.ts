@@ -390,27 +390,72 @@ interface IssueLinkState {
   closes: IssueCloseTime[];
 }
 
-/** The issue's mentions, links and reopen jobs of the conversations named (or all), and its closes. */
+/**
+ * The issue's mentions, links and reopen jobs of the conversations named (or all), and its closes, in one statement:
+ * it runs under the issue's row lock, and on a database another host away each statement is a round trip (P8, #25).
+ * The four kinds of row share one set of columns, told apart by `row`.
+ */
 async function readIssueLinks(
   tx: Transaction,
   issueId: number,
   keys: readonly string[] | "all",
 ): Promise<IssueLinkState> {
-  const mentionRows: MentionRow[] = await tx.$queryRaw<MentionRow[]>`
-    SELECT "m"."sourceId", "s"."kind", "m"."provider", "m"."account", "m"."conversationId", "m"."url", "m"."fromAddressBar", "m"."startAt", "m"."endAt"
-    FROM "Mention" "m" JOIN "Source" "s" ON "s"."id" = "m"."sourceId"
-    WHERE "m"."issueId" = ${issueId} ${keysFilter(keys, `"m"`)} ORDER BY "m"."id"`;
-  const linkRows = await tx.$queryRaw<LinkRow[]>`
-    SELECT "id", "provider", "account", "conversationId", "linkedAt", "source" FROM "Link" "l" WHERE "l"."issueId" = ${issueId} ${keysFilter(keys, `"l"`)} ORDER BY "l"."id"`;
-  const jobRows = await tx.$queryRaw<JobRow[]>`
-    SELECT "j"."id", "j"."closeId", "j"."provider", "j"."account", "j"."conversationId", "j"."state", "j"."noteDoneAt"
-    FROM "ReopenJob" "j" JOIN "IssueClose" "c" ON "c"."id" = "j"."closeId" WHERE "c"."issueId" = ${issueId} ${keysFilter(keys, `"j"`)}`;
-  const closes: IssueCloseTime[] = await tx.issueClose.findMany({
-    where: { issueId },
-    select: { id: true, closedAt: true, reopen: true },
-  });
-
-  return { mentionRows, linkRows, jobRows, closes };
+  const rows = await tx.$queryRaw<
+    {
+      row: "mention" | "link" | "job" | "close";
+      id: number | bigint;
+      ref: number | bigint | null;
+      kind: string | null;
+      provider: string | null;
+      account: string | null;
+      conversationId: string | null;
+      url: string | null;
+      flag: boolean | number | bigint | null;
+      at: Date | string | null;
+      until: Date | string | null;
+    }[]
+  >`
+    SELECT 'mention' AS "row", "m"."id", "m"."sourceId" AS "ref", "s"."kind", "m"."provider", "m"."account", "m"."conversationId", "m"."url",
+      "m"."fromAddressBar" AS "flag", "m"."startAt" AS "at", "m"."endAt" AS "until"
+    FROM "Mention" "m" JOIN "Source" "s" ON "s"."id" = "m"."sourceId" WHERE "m"."issueId" = ${issueId} ${keysFilter(keys, `"m"`)}
+    UNION ALL
+    SELECT 'link', "l"."id", NULL, "l"."source", "l"."provider", "l"."account", "l"."conversationId", NULL, NULL, "l"."linkedAt", NULL
+    FROM "Link" "l" WHERE "l"."issueId" = ${issueId} ${keysFilter(keys, `"l"`)}
+    UNION ALL
+    SELECT 'job', "j"."id", "j"."closeId", "j"."state", "j"."provider", "j"."account", "j"."conversationId", NULL, NULL, NULL, "j"."noteDoneAt"
+    FROM "ReopenJob" "j" JOIN "IssueClose" "c" ON "c"."id" = "j"."closeId" WHERE "c"."issueId" = ${issueId} ${keysFilter(keys, `"j"`)}
+    UNION ALL
+    SELECT 'close', "c"."id", NULL, NULL, NULL, NULL, NULL, NULL, "c"."reopen", "c"."closedAt", NULL
+    FROM "IssueClose" "c" WHERE "c"."issueId" = ${issueId}
+    ORDER BY "row", "id"`;
+  const state: IssueLinkState = { mentionRows: [], linkRows: [], jobRows: [], closes: [] };
+  // SQLite answers 0/1 for a boolean, PostgreSQL true/false.
+  const flag = (value: boolean | number | bigint | null) => Number(value) === 1;
+  for (const row of rows) {
+    const conversation = { provider: row.provider!, account: row.account!, conversationId: row.conversationId! };
+    if (row.row === "mention")
+      state.mentionRows.push({
+        sourceId: Number(row.ref),
+        kind: row.kind!,
+        ...conversation,
+        url: row.url!,
+        fromAddressBar: flag(row.flag),
+        startAt: row.at!,
+        endAt: row.until,
+      });
+    else if (row.row === "link")
+      state.linkRows.push({ id: Number(row.id), ...conversation, linkedAt: row.at!, source: row.kind! });
+    else if (row.row === "job")
+      state.jobRows.push({
+        id: Number(row.id),
+        closeId: Number(row.ref),
+        ...conversation,
+        state: row.kind!,
+        noteDoneAt: row.until,
+      });
+    else state.closes.push({ id: Number(row.id), closedAt: date(row.at)!, reopen: flag(row.flag) });
+  }
+  return state;
 }
 
 /** A blank issue's state after one source's change: that source's mentions of the conversations named, nothing else. */

@@ -73,17 +73,14 @@ describe.each(ENGINES)("the statements of one issue_comment delivery on %s", (en
     expect(await links(2)).toEqual(["2 201"]);
   });
 
-  it("a new comment on an issue with links: its links, jobs and closes read once each", async () => {
+  it("a new comment on an issue with links: its mentions, links, jobs and closes read in one statement", async () => {
     expect(await deliver(comment("created", 1, 102, `${ticket(1)} and ${ticket(3)}`))).toEqual([
       ...BEFORE,
       "INSERT Issue",
       "INSERT Source",
       "INSERT SourceVersion",
       "INSERT Mention",
-      "SELECT Mention",
-      "SELECT Link",
-      "SELECT ReopenJob",
-      "SELECT IssueClose",
+      "SELECT Mention", // with the issue's links, jobs and closes: one statement
       "INSERT Link",
       "INSERT EnrichJob",
       "SELECT LinkSource",
@@ -105,10 +102,7 @@ describe.each(ENGINES)("the statements of one issue_comment delivery on %s", (en
       "SELECT Mention",
       "DELETE Mention",
       "INSERT Mention",
-      "SELECT Mention",
-      "SELECT Link",
-      "SELECT ReopenJob",
-      "SELECT IssueClose",
+      "SELECT Mention", // with the issue's links, jobs and closes: one statement
       "DELETE Link",
       "UPDATE Issue",
       "COMMIT",
