@@ -34,7 +34,7 @@ export class ImpactWorker {
     private readonly log: Logger,
     options: ImpactWorkerOptions = {},
   ) {
-    this.#roundSize = options.roundSize ?? 2_000;
+    this.#roundSize = options.roundSize ?? 10_000;
     const leaseMs = options.leaseMs ?? 60_000;
     this.#leases = new LeaseHolder(prisma, engine, IMPACT_COUNTING, { owner: workerOwner(), leaseMs }, log);
     this.#worker = new Worker({
@@ -69,7 +69,9 @@ export class ImpactWorker {
     await ensureImpactCounting(this.prisma);
     if ((await this.#leases.claim(1)).length === 0) return null;
     try {
-      const counted = await refreshImpact(this.prisma, now, Math.min(1_000, this.#roundSize), this.#roundSize);
+      // Batches of 2,000 issues: each is one write transaction, short enough (SQLite has one writer) not to hold up
+      // the deliveries committing beside it.
+      const counted = await refreshImpact(this.prisma, now, Math.min(2_000, this.#roundSize), this.#roundSize);
       if (counted > 0) this.log.debug({ counted }, `impact counts: counted ${counted} issue(s)`);
       return counted;
     } finally {

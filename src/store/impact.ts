@@ -1,9 +1,9 @@
 import { DAY_MS, type Report } from "../domain/frequency.js";
-import type { ProviderId } from "../domain/link.js";
+import { PROVIDERS, type ProviderId } from "../domain/link.js";
 import { labelKey } from "../domain/team-labels.js";
 import type { ImpactQuery, ImpactWindow, RepositoryScope } from "../domain/impact-query.js";
-import { IMPACT_WINDOWS, summariseImpact } from "../domain/impact.js";
-import type { Prisma } from "./database.js";
+import { IMPACT_WINDOWS } from "../domain/impact.js";
+import { engineOf, type Prisma } from "./database.js";
 import { idTable } from "./id-table.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 
@@ -39,14 +39,14 @@ export function impactDue(at: Date): Sql.Sql {
   return Sql.sql`"impactDueAt" = ${at}, "impactGeneration" = "impactGeneration" + 1`;
 }
 
-const REFRESH_BATCH = 1000;
+const REFRESH_BATCH = 5_000;
 
 /**
  * Counts again the issues whose counts are due at `now`: those a change marked, then those a report of which left a
- * window, with the domain's definitions (src/domain/impact.ts), a batch at a time (two reads and one write
- * transaction per batch). A count whose issue was marked meanwhile is dropped; the mark leaves it due, for the next
- * call (one call counts an issue once). Stops after the batch that reaches `limit` issues (the background worker's
- * round), else when nothing is due. Returns how many issues were counted.
+ * window, a batch at a time: one read of the batch's ids, then one write transaction that counts them in the database
+ * (`countIssues`). One call counts an issue once; a count that raced a mark leaves the issue due, for the next call.
+ * Stops after the batch that reaches `limit` issues (the background worker's round, a page's share), else when nothing
+ * is due. Returns how many issues were counted.
  */
 export async function refreshImpact(
   prisma: Prisma,
@@ -54,95 +54,110 @@ export async function refreshImpact(
   batch = REFRESH_BATCH,
   limit = Infinity,
 ): Promise<number> {
-  const marked = () => prisma.$queryRaw<DueIssue[]>`
-    SELECT "id", "impactGeneration" AS "generation", "repositoryId", "state" FROM "Issue" WHERE "impactDueAt" <= ${now} ORDER BY "impactDueAt" LIMIT ${batch}`;
-  // Unmarked since counted (a mark would have made it due above), so its generation, repository and state still hold.
-  const timed = () => prisma.$queryRaw<DueIssue[]>`
-    SELECT "issueId" AS "id", "generation", "repositoryId", "state" FROM "IssueImpact" WHERE "dueAt" <= ${now} ORDER BY "dueAt" LIMIT ${batch}`;
+  const marked = () => prisma.$queryRaw<{ id: number | bigint }[]>`
+    SELECT "id" FROM "Issue" WHERE "impactDueAt" <= ${now} ORDER BY "impactDueAt" LIMIT ${batch}`;
+  const timed = () => prisma.$queryRaw<{ id: number | bigint }[]>`
+    SELECT "issueId" AS "id" FROM "IssueImpact" WHERE "dueAt" <= ${now} ORDER BY "dueAt" LIMIT ${batch}`;
   const counted = new Set<number>();
   for (const due of [marked, timed]) {
     while (counted.size < limit) {
-      const issues = (await due())
-        .map((row) => ({
-          id: Number(row.id),
-          generation: Number(row.generation),
-          repositoryId: BigInt(row.repositoryId),
-          state: row.state,
-        }))
-        .filter((issue) => !counted.has(issue.id));
-      if (issues.length === 0) break;
-      await countIssues(prisma, issues, now);
-      for (const issue of issues) counted.add(issue.id);
-      if (issues.length < batch) break;
+      const found = await due();
+      const ids = found.map((row) => Number(row.id)).filter((id) => !counted.has(id));
+      if (ids.length === 0) break;
+      await countIssues(prisma, ids, now);
+      for (const id of ids) counted.add(id);
+      if (found.length < batch) break;
     }
   }
   return counted.size;
 }
 
-interface DueIssue {
-  id: number;
-  generation: number;
-  repositoryId: bigint;
-  state: string;
-}
+/** The helpdesks in the order their names sort, as `IssueImpact.helpdesks` lists them. */
+const HELPDESKS = [...PROVIDERS].sort();
 
-async function countIssues(prisma: Prisma, issues: readonly DueIssue[], now: Date): Promise<void> {
-  const ids = issues.map((issue) => issue.id);
-  const links = await readLiveLinks(prisma, ids);
-  const rows = issues.map(({ id, generation, repositoryId, state }) => {
-    const issueLinks = links.get(id) ?? [];
-    const summary = summariseImpact(issueLinks, now, IMPACT_WINDOWS);
-    const [r7, r14, r30, r90] = summary.windows;
-    return {
-      issueId: id,
-      generation,
-      repositoryId,
-      state,
-      reports7: r7!.reports,
-      reports14: r14!.reports,
-      reports30: r30!.reports,
-      reports90: r90!.reports,
-      customers7: r7!.customers,
-      customers14: r14!.customers,
-      customers30: r30!.customers,
-      customers90: r90!.customers,
-      lastReportAt: summary.lastReportAt,
-      helpdesks:
-        issueLinks.length === 0 ? "" : `,${[...new Set(issueLinks.map((link) => link.provider))].sort().join(",")},`,
-      dueAt: summary.dueAt,
-    };
-  });
-  const list = Sql.join(ids.map((id) => Sql.sql`${id}`));
+/**
+ * Counts the issues in the database, set-based: one INSERT … SELECT reads each issue's generation, repository, state
+ * and live links in one snapshot and writes its counts, then the marks it saw are cleared. The counts follow the
+ * domain's definitions (`summariseImpact`, src/domain/impact.ts; test/store/impact-counts.test.ts checks them
+ * against it on random links): in each window, the reports of unknown customers each count and a known customer
+ * counts once, so reports = the unknown ones + the distinct customers; the counts change next when the oldest report
+ * of a window leaves it, 1 ms after `at + days`, and the window's reports are exactly those whose exit is after `now`.
+ * A count never replaces one of a newer generation (two counting one issue at once: a page and the worker), and a
+ * mark committed after the snapshot leaves the issue due.
+ */
+async function countIssues(prisma: Prisma, ids: readonly number[], now: Date): Promise<void> {
+  const engine = engineOf(prisma);
+  // The batch's ids as one parameter; on PostgreSQL as an array, so each issue is found through its primary key (an
+  // IN over a set-returning function is planned as a scan of every issue).
+  const json = JSON.stringify(ids);
+  const among = (id: Sql.Sql) =>
+    engine === "postgresql"
+      ? Sql.sql`${id} = ANY(ARRAY(SELECT CAST(t."id" AS INTEGER) FROM json_array_elements_text(CAST(${json} AS json)) AS t("id")))`
+      : Sql.sql`${id} IN (SELECT CAST(t."value" AS INTEGER) FROM json_each(${json}) AS t)`;
+  // Each aggregate once, in a subquery the outer select combines: an expression repeated with its own parameter is a
+  // second aggregate to SQLite (a second temporary B-tree per COUNT(DISTINCT)), which doubled the count's time.
+  const inWindow = (days: number) => Sql.sql`l."linkedAt" >= ${new Date(now.getTime() - days * DAY_MS)}`;
+  const aggregates = [
+    ...IMPACT_WINDOWS.flatMap((days) => [
+      Sql.sql`COUNT(CASE WHEN ${inWindow(days)} AND l."customerHash" IS NULL THEN 1 END) AS ${Sql.raw(`"unknown${days}"`)}`,
+      Sql.sql`COUNT(DISTINCT CASE WHEN ${inWindow(days)} THEN l."customerHash" END) AS ${Sql.raw(`"customers${days}"`)}`,
+      Sql.sql`MIN(CASE WHEN ${inWindow(days)} THEN l."linkedAt" END) AS ${Sql.raw(`"oldest${days}"`)}`,
+    ]),
+    ...HELPDESKS.map((provider) =>
+      Sql.raw(`MAX(CASE WHEN l."provider" = '${provider}' THEN 1 ELSE 0 END) AS "${provider}"`),
+    ),
+    Sql.sql`COUNT(l."id") AS "links"`,
+    Sql.sql`MAX(l."linkedAt") AS "lastReportAt"`,
+  ];
+  const counts = IMPACT_WINDOWS.flatMap((days) => [
+    `c."unknown${days}" + c."customers${days}"`,
+    `c."customers${days}"`,
+  ]);
+  // When a count changes next: the exit of a window's oldest report, 1 ms after it is `days` old. The windows nest,
+  // so where a window holds no report neither does any smaller one: the first non-null LEAST (SQLite's MIN(a, b) is
+  // null when any is) of the exits from each window on.
+  const exits = IMPACT_WINDOWS.map((days) =>
+    engine === "postgresql"
+      ? `c."oldest${days}" + INTERVAL '${days} days 0.001 seconds'`
+      : `strftime('%Y-%m-%dT%H:%M:%f+00:00', c."oldest${days}", '+${days} days', '+0.001 seconds')`,
+  );
+  const least = engine === "postgresql" ? "LEAST" : "MIN";
+  const dueAt = `COALESCE(${exits.map((_, from) => (from === exits.length - 1 ? exits[from] : `${least}(${exits.slice(from).join(", ")})`)).join(", ")})`;
+  // ",front,zendesk," in the order of the names, as the helpdesk filter reads it; "" without live links.
+  const helpdesks = `CASE WHEN c."links" = 0 THEN '' ELSE ',' || ${HELPDESKS.map((provider) => `CASE WHEN c."${provider}" = 1 THEN '${provider},' ELSE '' END`).join(" || ")} END`;
+  const columns = [
+    "generation",
+    "repositoryId",
+    "state",
+    ...IMPACT_WINDOWS.flatMap((days) => [`reports${days}`, `customers${days}`]),
+    "lastReportAt",
+    "helpdesks",
+    "dueAt",
+  ];
+  // Each issue's live links through its index. PostgreSQL reads them per issue (LATERAL): joined as a whole, it would
+  // plan a hash join over every link and source of the database for each batch. SQLite already joins this way.
+  const counted =
+    engine === "postgresql"
+      ? Sql.sql`SELECT i."id", i."impactGeneration" AS "generation", i."repositoryId", i."state", a.*
+          FROM "Issue" i CROSS JOIN LATERAL (
+            SELECT ${Sql.join(aggregates, ", ")} FROM "Link" l WHERE l."issueId" = i."id" AND ${live("l")}
+          ) a
+          WHERE ${among(Sql.sql`i."id"`)}`
+      : Sql.sql`SELECT i."id", i."impactGeneration" AS "generation", i."repositoryId", i."state", ${Sql.join(aggregates, ", ")}
+          FROM "Issue" i LEFT JOIN "Link" l ON l."issueId" = i."id" AND ${live("l")}
+          WHERE ${among(Sql.sql`i."id"`)}
+          GROUP BY i."id"`;
   await prisma.$transaction([
-    prisma.issueImpact.deleteMany({ where: { issueId: { in: ids } } }),
-    prisma.issueImpact.createMany({ data: rows }),
-    // A mark committed since the generations were read: that count is stale, and the issue stays due.
-    prisma.$executeRaw`DELETE FROM "IssueImpact" WHERE "issueId" IN (${list})
-      AND "generation" <> (SELECT i."impactGeneration" FROM "Issue" i WHERE i."id" = "IssueImpact"."issueId")`,
-    prisma.$executeRaw`UPDATE "Issue" SET "impactDueAt" = NULL WHERE "id" IN (${list})
+    prisma.$executeRaw`INSERT INTO "IssueImpact" ("issueId", ${Sql.raw(columns.map((c) => `"${c}"`).join(", "))})
+      SELECT c."id", c."generation", c."repositoryId", c."state", ${Sql.raw(counts.join(", "))}, c."lastReportAt",
+        ${Sql.raw(helpdesks)}, ${Sql.raw(dueAt)}
+      FROM (${counted}) c
+      WHERE 1 = 1 -- SQLite reads an ON CONFLICT right after FROM as a join's ON: a WHERE keeps them apart
+      ON CONFLICT ("issueId") DO UPDATE SET ${Sql.raw(columns.map((c) => `"${c}" = excluded."${c}"`).join(", "))}
+      WHERE "IssueImpact"."generation" <= excluded."generation"`,
+    prisma.$executeRaw`UPDATE "Issue" SET "impactDueAt" = NULL WHERE ${among(Sql.sql`"id"`)}
       AND EXISTS (SELECT 1 FROM "IssueImpact" m WHERE m."issueId" = "Issue"."id" AND m."generation" = "Issue"."impactGeneration")`,
   ]);
-}
-
-interface LiveLink extends Report {
-  provider: ProviderId;
-}
-
-async function readLiveLinks(prisma: Prisma, issueIds: readonly number[]): Promise<Map<number, LiveLink[]>> {
-  const byIssue = new Map<number, LiveLink[]>();
-  if (issueIds.length === 0) return byIssue;
-  const rows = await prisma.$queryRaw<
-    { issueId: number; provider: ProviderId; linkedAt: Date | string; customerHash: string | null }[]
-  >`
-    SELECT l."issueId", l."provider", l."linkedAt", l."customerHash" FROM "Link" l
-    WHERE l."issueId" IN (${Sql.join(issueIds.map((id) => Sql.sql`${id}`))}) AND ${live("l")}`;
-  for (const row of rows) {
-    const id = Number(row.issueId);
-    let list = byIssue.get(id);
-    if (!list) byIssue.set(id, (list = []));
-    list.push({ provider: row.provider, at: new Date(row.linkedAt), customer: row.customerHash });
-  }
-  return byIssue;
 }
 
 /**
