@@ -86,7 +86,7 @@ export async function benchImpact(
       times.sort((a, b) => a - b);
       queries.push({ name, p50Ms: percentile(times, 0.5), p95Ms: percentile(times, 0.95), total });
     }
-    const sidebar = sections.p7Loads > 0 ? await benchSidebarLoad(prisma, links, sections.p7Loads) : undefined;
+    const sidebar = sections.p7Loads > 0 ? await benchSidebarLoad(database, links, sections.p7Loads) : undefined;
     return { engine, seedSeconds, coldSeconds, queries, recounted: due, ...(sidebar && { sidebar }) };
   } finally {
     await database.close();

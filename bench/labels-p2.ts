@@ -425,7 +425,7 @@ export async function runP2Script(database: Database, script: readonly ScriptSte
     Octokit: TestOctokit,
     log,
   });
-  const configs = new RepoConfigCache(database.prisma, log);
+  const configs = new RepoConfigCache(database, log);
   // Each run is a new process: nothing known of the project or the labels yet.
   const memory = new GithubMemory();
   const labels: InstallationLabelDeps = {
@@ -458,6 +458,7 @@ export async function runP2Script(database: Database, script: readonly ScriptSte
   await probot.load(
     closeloopApp({
       prisma: database.prisma,
+      repositoryRows: database.repositoryRows,
       configs,
       memory,
       matchers: urlMatchers,

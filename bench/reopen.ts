@@ -125,7 +125,7 @@ export async function benchPaced(limit: EnforcedLimit, seconds: number): Promise
     );
     for (const link of links)
       fakes.find((fake) => fake.provider === link.provider)!.seed({ id: link.conversationId, open: false });
-    await closeWithLinks(database.prisma, 1, links, { summary: false });
+    await closeWithLinks(database, 1, links, { summary: false });
     for (const fake of fakes) fake.http.enforceRateLimit(limits.get(fake.provider));
 
     const worker = new HelpdeskWorker(
@@ -232,7 +232,7 @@ async function benchReplicas(
     }
     await Promise.all(ready);
     // Every replica polls by now: the close's jobs go to whichever claims first.
-    await closeWithLinks(database.prisma, 1, links, { summary: false });
+    await closeWithLinks(database, 1, links, { summary: false });
     await Promise.all(exited);
     const dead = await database.prisma.reopenJob.count({ where: { state: "dead" } });
     if (dead > 0) throw new Error(`P3r: ${dead} jobs dead`);
@@ -298,7 +298,7 @@ export async function runZendeskClose(): Promise<void> {
           tags: [],
           customerId: `c${link.conversationId}`,
         });
-      await closeWithLinks(database.prisma, 1, links, { summary: false });
+      await closeWithLinks(database, 1, links, { summary: false });
       fake.http.enforceRateLimit({ requests: 200, windowMs: 6_000, kind: "window" });
       const updates = { requests: 100, intervalMs: 6_000 };
       const lane = {

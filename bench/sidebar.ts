@@ -3,7 +3,7 @@ import { enabledProviders } from "../src/providers/registry.js";
 import { enabledSidebars } from "../src/sidebar/registry.js";
 import { sidebarApp } from "../src/sidebar/routes.js";
 import { SidebarTokens } from "../src/sidebar/tokens.js";
-import type { Prisma } from "../src/store/database.js";
+import type { DatabaseHandle } from "../src/store/database.js";
 
 // P7 (README Development): a Zendesk sidebar load over P4's seed (100,000 issues, 1,000,000 live links): the page ZAF
 // posts (its RS256 JWT verified, a sidebar token minted), then the panel's GET /closeloop/sidebar/api/links for one
@@ -25,7 +25,7 @@ export interface SidebarLoadFigures {
 
 /** Times `loads` sidebar loads (after 10 warm-up ones) of tickets picked across the seeded conversations. */
 export async function benchSidebarLoad(
-  prisma: Prisma,
+  database: DatabaseHandle,
   conversations: number,
   loads: number,
 ): Promise<SidebarLoadFigures> {
@@ -40,7 +40,8 @@ export async function benchSidebarLoad(
   };
   const providers = enabledProviders(env);
   const app = sidebarApp({
-    prisma,
+    prisma: database.prisma,
+    repositoryRows: database.repositoryRows,
     github: {
       app: () => Promise.reject(new Error("a sidebar load calls no GitHub API")),
       installation: () => Promise.reject(new Error("a sidebar load calls no GitHub API")),

@@ -133,7 +133,7 @@ function serve(
         `; helpdesk webhooks: ${webhooks.size > 0 ? [...webhooks.keys()].join(", ") : "none configured"}` +
         (env.CLOSELOOP_DRY_RUN ? "; dry run: no change is made on GitHub or in helpdesks" : ""),
     );
-    const configs = new RepoConfigCache(database.prisma, app.log);
+    const configs = new RepoConfigCache(database, app.log);
     // Shared by the handlers and every label writer: labels a payload showed, project ids, writes in flight.
     const memory = new GithubMemory();
     const github = (installationId: number) => app.auth(installationId);
@@ -149,6 +149,7 @@ function serve(
     const labelsWanted = (): void => workers.wake("labels");
     closeloopApp({
       prisma: database.prisma,
+      repositoryRows: database.repositoryRows,
       configs,
       memory,
       matchers: urlMatchers,
@@ -165,9 +166,15 @@ function serve(
     })(app, options);
     const receive = app.webhooks.receive.bind(app.webhooks);
     const inbox: DeliveryInbox = new DeliveryInbox(openDeliveryWriter(database.target), () => workers.wake("delivery"));
-    const helpdeskEvents = { ...labels, githubHost: githubHost(env), labelsWanted };
+    const helpdeskEvents = {
+      ...labels,
+      repositoryRows: database.repositoryRows,
+      githubHost: githubHost(env),
+      labelsWanted,
+    };
     const workers: Workers = new Workers({
       ...labels,
+      repositoryRows: database.repositoryRows,
       engine: database.engine,
       target: database.target,
       matchers: urlMatchers,
@@ -210,6 +217,7 @@ function serve(
         sidebarHandler(
           sidebarApp({
             prisma: database.prisma,
+            repositoryRows: database.repositoryRows,
             github: sidebarGithub,
             githubUrl: githubWebUrl(env),
             githubHost: githubHost(env),

@@ -31,7 +31,7 @@ describe.each(ENGINES)("the README's opening example on %s", (engine) => {
     const database = await openDatabase(url, { migrate: true });
     const saved = process.env.DATABASE_URL;
     try {
-      await applySourceChange(database.prisma, {
+      await applySourceChange(database, {
         issue: {
           repository: { id: 1n, installationId: 1n, owner: "octo-org", name: "app" },
           number: 42,

@@ -81,9 +81,10 @@ export async function backfillCommand(
   const log = pino({ level: "warn" }, pino.destination(2));
   const deps = {
     prisma: database.prisma,
+    repositoryRows: database.repositoryRows,
     engine: database.engine,
     github: (installationId: number) => github.auth(installationId),
-    configs: new RepoConfigCache(database.prisma, log),
+    configs: new RepoConfigCache(database, log),
     memory: new GithubMemory(),
     matchers: urlMatchers,
     appId: github.appId,
@@ -100,7 +101,7 @@ export async function backfillCommand(
       );
     const existing = await readBackfill(database.prisma, repository.id);
     if (!existing || existing.state === "done" || existing.state === "failed")
-      await requestBackfills(database.prisma, [repository], new Date());
+      await requestBackfills(database, [repository], new Date());
     const lease = { owner: workerOwner(), leaseMs: QUEUES.backfill.leaseMs };
     let claimed = await claimBackfill(database.prisma, database.engine, lease, { repositoryId: repository.id });
     // The server holds it: follow its progress until it finishes (or its lease runs out, and this takes over).

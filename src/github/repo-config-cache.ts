@@ -1,6 +1,6 @@
 import type { Logger } from "probot";
 import { githubStatus } from "./errors.js";
-import type { Prisma } from "../store/database.js";
+import type { DatabaseHandle } from "../store/database.js";
 import { recordConfigError, clearConfigError } from "../store/config-errors.js";
 import {
   CONFIG_FILE,
@@ -36,7 +36,7 @@ export class RepoConfigCache {
   readonly #reading = new Map<string, Promise<RepoConfig>>();
 
   constructor(
-    private readonly prisma: Prisma,
+    private readonly database: DatabaseHandle,
     private readonly log: Logger,
     private readonly ttlMs = 5 * 60_000,
     private readonly now: () => number = Date.now,
@@ -58,7 +58,7 @@ export class RepoConfigCache {
     try {
       const config = parseRepoConfig(await read(CONFIG_FILE));
       entry = { config, fetchedAt: this.now(), lastValid: config };
-      if (cached?.error !== undefined || cached === undefined) await clearConfigError(this.prisma, key.id);
+      if (cached?.error !== undefined || cached === undefined) await clearConfigError(this.database.prisma, key.id);
     } catch (error) {
       if (githubStatus(error) !== undefined) {
         // GitHub did not answer: not the file's fault. Use what we have and ask again next time.
@@ -77,7 +77,7 @@ export class RepoConfigCache {
           `${key.owner}/${key.name}: ${message}; using the ${cached?.lastValid ? "last valid config" : "defaults"} for labels and reopen`,
         );
       }
-      await recordConfigError(this.prisma, key, {
+      await recordConfigError(this.database, key, {
         path: CONFIG_PATH,
         message,
         commitSha: null,

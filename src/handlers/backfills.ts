@@ -44,7 +44,7 @@ async function request(
     const [owner = "", name = repository.name] = repository.full_name.split("/");
     return { id: BigInt(repository.id), installationId: BigInt(installationId), owner, name };
   });
-  await requestBackfills(deps.prisma, repositories, new Date());
+  await requestBackfills(deps, repositories, new Date());
   context.log.info(
     `${what}: backfill requested for ${repositories.map((repository) => `${repository.owner}/${repository.name}`).join(", ") || "no repository"}`,
   );

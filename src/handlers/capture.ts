@@ -62,7 +62,7 @@ export async function captureText(deps: HandlerDeps, context: Context, captured:
     captured.previousText === undefined
       ? undefined
       : recogniseLinks(captured.previousText, deps.matchers, { max: config.links.max_per_source }).links;
-  const outcome = await applySourceChange(deps.prisma, {
+  const outcome = await applySourceChange(deps, {
     issue: captured.issue,
     source: captured.source,
     event: captured.event,

@@ -55,7 +55,7 @@ export async function onPush(deps: HandlerDeps, context: Context<"push">): Promi
   await deps.sweepRequested?.();
   // The cache recorded (or cleared) the error as it read the file; this names the commit that introduced it.
   if (problem)
-    await recordConfigError(deps.prisma, repository, {
+    await recordConfigError(deps, repository, {
       path: CONFIG_PATH,
       message: problem,
       commitSha: sha,

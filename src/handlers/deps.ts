@@ -2,11 +2,14 @@ import type { UrlMatcher } from "../domain/link.js";
 import type { GithubMemory } from "../github/memory.js";
 import type { RepoConfigCache } from "../github/repo-config-cache.js";
 import type { Prisma } from "../store/database.js";
+import type { RepositoryRows } from "../store/repositories.js";
 import type { RepositoryPermissions } from "../github/permissions.js";
 
 /** What the webhook handlers share; built once by the server (or a test). */
 export interface HandlerDeps {
   prisma: Prisma;
+  /** the database's repository rows known committed (`Database.repositoryRows`) */
+  repositoryRows: RepositoryRows;
   configs: RepoConfigCache;
   /** the app's memory of GitHub: labels seen in payloads are learnt into it, for the label writers */
   memory: GithubMemory;

@@ -57,7 +57,7 @@ export async function carryLinksToCanonical(
   let added = 0;
   let reopens = 0;
   for (const link of links) {
-    const outcome = await applySourceChange(deps.prisma, {
+    const outcome = await applySourceChange(deps, {
       issue: into,
       source: {
         kind: "duplicate",
@@ -111,7 +111,7 @@ export async function releaseDuplicateLinks(
   }
   let removed = 0;
   for (const source of sources) {
-    const outcome = await applySourceChange(deps.prisma, {
+    const outcome = await applySourceChange(deps, {
       issue: source.issue,
       source: { kind: "duplicate", key: source.key },
       event: { action: "deleted", at },

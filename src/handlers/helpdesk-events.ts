@@ -15,11 +15,14 @@ import { recordConversationDetails } from "../store/conversation-details.js";
 import { requestEnrichmentIfLinked } from "../store/enrich-jobs.js";
 import { ownNotes } from "../store/issues.js";
 import { findIssueTarget } from "../store/issue-targets.js";
+import type { RepositoryRows } from "../store/repositories.js";
 import { applySourceChange } from "./source-changes.js";
 import type { IssueRef } from "../domain/refs.js";
 
 /** What the helpdesk event handler needs; built once by the server (or a test). */
 export interface HelpdeskEventDeps extends InstallationLabelDeps {
+  /** the database's repository rows known committed (`Database.repositoryRows`) */
+  repositoryRows: RepositoryRows;
   /** GHE_HOST, or github.com: only issue URLs on this host are read */
   githubHost: string;
   /** issues' labels were marked wanted: the server wakes its markings worker (tests apply them at once) */
@@ -142,7 +145,7 @@ async function linkMention(
     : await lookUpIssue(deps, target.repository, number, `${where}: ${named}`);
   if (issue === null) return null;
 
-  const outcome = await applySourceChange(deps.prisma, {
+  const outcome = await applySourceChange(deps, {
     issue,
     source: { kind: "helpdesk", key: linkKey(link) },
     event: { action: "created", version: mention.at },

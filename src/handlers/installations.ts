@@ -17,7 +17,7 @@ export async function onInstallationDeleted(
   const { installation } = context.payload;
   const id = BigInt(installation.id);
   await recordPurgedInstallation(deps.prisma, id, new Date());
-  const purged = await purgeRepositories(deps.prisma, { installationId: id });
+  const purged = await purgeRepositories(deps, { installationId: id });
   const deliveries = await purgeInstallationDeliveries(deps.prisma, id);
   context.log.info(
     `installation ${installation.id} (${installation.account && "login" in installation.account ? installation.account.login : "unknown account"}) deleted; purged ${purged} repositories and ${deliveries} dead deliveries`,
@@ -40,7 +40,7 @@ export async function onRepositoriesRemoved(
   context: Context<"installation_repositories.removed">,
 ): Promise<void> {
   const removed = context.payload.repositories_removed;
-  const purged = await purgeRepositories(deps.prisma, { ids: removed.map((repository) => BigInt(repository.id)) });
+  const purged = await purgeRepositories(deps, { ids: removed.map((repository) => BigInt(repository.id)) });
   context.log.info(
     `${removed.length} repositories removed from installation ${context.payload.installation.id}; purged ${purged}`,
   );

@@ -64,7 +64,7 @@ export async function onIssueState(
   const { issue } = context.payload;
   const ref = refs(context);
   if (context.payload.action === "reopened") {
-    const outcome = await recordIssueReopen(deps.prisma, ref, new Date(issue.updated_at));
+    const outcome = await recordIssueReopen(deps, ref, new Date(issue.updated_at));
     if (outcome.kind === "reopened" && outcome.stale)
       context.log.info(`${describeIssue(ref)}: reopened before its latest close; the issue stays closed`);
     else await releaseDuplicateLinks(deps, context as Context<"issues.reopened">, ref, new Date(issue.updated_at));
@@ -73,7 +73,7 @@ export async function onIssueState(
   // GitHub Enterprise versions without state_reason send null; GitHub's default close reason is "completed".
   const reason = issue.state_reason ?? "completed";
   const settings = await closeSettings(deps, context, ref, reason);
-  const outcome = await recordIssueClose(deps.prisma, ref, {
+  const outcome = await recordIssueClose(deps, ref, {
     closedAt: new Date(issue.closed_at ?? issue.updated_at),
     stateReason: issue.state_reason ?? null,
     closedBy: context.payload.sender?.login ?? null,
@@ -156,7 +156,7 @@ export async function onIssueTransferred(deps: HandlerDeps, context: Context<"is
   const { new_issue: newIssue, new_repository: newRepository } = context.payload.changes;
   const from = refs(context);
   const to = issueRef(repositoryRef(newRepository, context.payload.installation?.id), newIssue);
-  const moved = await transferIssue(deps.prisma, from, to);
+  const moved = await transferIssue(deps, from, to);
   if (moved) context.log.info(`${describeIssue(from)} transferred to ${describeIssue(to)}; its links follow it`);
 }
 

@@ -1,7 +1,7 @@
 import { HELPDESK_SOURCE_KINDS, type RecognisedLink } from "../domain/link.js";
 import { linkKey } from "../domain/mentions.js";
 import type { IssueRef } from "../domain/refs.js";
-import type { Prisma } from "../store/database.js";
+import type { DatabaseHandle } from "../store/database.js";
 import { readCarriedLink } from "../store/sidebar-links.js";
 import { applySourceChange, type SourceOutcome } from "./source-changes.js";
 
@@ -12,12 +12,12 @@ import { applySourceChange, type SourceOutcome } from "./source-changes.js";
 
 /** A sidebar link: a helpdesk link whose source is the sidebar (one per conversation and issue), with no link note. */
 export async function linkFromSidebar(
-  prisma: Prisma,
+  database: DatabaseHandle,
   issue: IssueRef,
   link: RecognisedLink,
   now: Date,
 ): Promise<SourceOutcome> {
-  return applySourceChange(prisma, {
+  return applySourceChange(database, {
     issue,
     source: { kind: "sidebar", key: linkKey(link) },
     event: { action: "created", version: now },
@@ -37,19 +37,19 @@ export type UnlinkOutcome =
  * the helpdesk's part would tell the rep it is gone when it is not.
  */
 export async function unlinkFromHelpdesk(
-  prisma: Prisma,
+  database: DatabaseHandle,
   issue: { repositoryId: bigint; number: number },
   link: RecognisedLink,
   now: Date,
 ): Promise<UnlinkOutcome> {
-  const carried = await readCarriedLink(prisma, issue, link);
+  const carried = await readCarriedLink(database.prisma, issue, link);
   if (!carried || carried.kinds.length === 0) return { unlinked: false, reason: "not linked" };
   const github = carried.kinds.filter((kind) => !(HELPDESK_SOURCE_KINDS as readonly string[]).includes(kind));
   if (github.length > 0) return { unlinked: false, reason: "from GitHub", sources: github.sort() };
   // An edit to no link, not a delete: nothing follows a delete (docs/ordering.md), so a deleted source could never
   // link this conversation to the issue again, from the sidebar or from a later agent note.
   for (const kind of HELPDESK_SOURCE_KINDS) {
-    await applySourceChange(prisma, {
+    await applySourceChange(database, {
       issue: carried.issue,
       source: { kind, key: linkKey(link) },
       event: { action: "edited", version: now },

@@ -1,11 +1,10 @@
 import type { RecognisedLink, SourceKind } from "../domain/link.js";
 import { eventVersions, versionsMatter, type SourceEvent } from "../domain/mentions.js";
 import type { IssueRef } from "../domain/refs.js";
-import type { Prisma } from "../store/database.js";
+import type { DatabaseHandle } from "../store/database.js";
 import { markLabelsWanted, type SeenLabels } from "../store/issue-markings.js";
 import { requestLinkNotes } from "../store/link-notes.js";
 import { ensureIssue, isSourceKnown, recordSource } from "../store/links.js";
-import { ensureRepository } from "../store/repositories.js";
 import { noChange, reconcileLinks, recordSourceVersions, type ReconcileOutcome } from "../store/mentions.js";
 import { inTransaction } from "../store/transactions.js";
 
@@ -50,11 +49,11 @@ const NOTHING: SourceOutcome = { ...noChange(), notesAdded: 0 };
  * Stores a version of a source's text and brings the issue's links and reopen jobs in line with it, in one
  * transaction. Versions arriving in any order, or twice, end in the same state (docs/ordering.md).
  */
-export async function applySourceChange(prisma: Prisma, change: SourceChange): Promise<SourceOutcome> {
+export async function applySourceChange(database: DatabaseHandle, change: SourceChange): Promise<SourceOutcome> {
   const versions = eventVersions(change.event, change.links, change.previous, new Date());
   if (!versionsMatter(versions)) return NOTHING;
   return inTransaction(
-    prisma,
+    database.prisma,
     async (tx) => {
       if (change.knownOnly && !(await isSourceKnown(tx, change.issue, change.source))) return NOTHING;
       const issue = await ensureIssue(tx, change.issue);
@@ -79,6 +78,6 @@ export async function applySourceChange(prisma: Prisma, change: SourceChange): P
       return { ...outcome, notesAdded };
     },
     // A text that names only known sources writes no repository (it may create nothing at all).
-    { before: change.knownOnly ? undefined : () => ensureRepository(prisma, change.issue.repository) },
+    { repository: change.knownOnly ? undefined : { rows: database.repositoryRows, ref: change.issue.repository } },
   );
 }

@@ -19,6 +19,7 @@ import {
 } from "../store/backfills.js";
 import type { Engine } from "../config/database-url.js";
 import type { Prisma } from "../store/database.js";
+import type { RepositoryRows } from "../store/repositories.js";
 import { recordIssueDetails } from "../store/links.js";
 import { applySourceChange } from "../handlers/source-changes.js";
 import type { IssueRef } from "../domain/refs.js";
@@ -30,6 +31,8 @@ type Octokit = Awaited<ReturnType<Probot["auth"]>>;
 
 export interface BackfillDeps {
   prisma: Prisma;
+  /** the database's repository rows known committed (`Database.repositoryRows`) */
+  repositoryRows: RepositoryRows;
   engine: Engine;
   /** an installation's Octokit (Probot's app.auth): its throttling plugin waits out GitHub's primary and secondary limits */
   github: (installationId: number) => Promise<Octokit>;
@@ -266,7 +269,7 @@ async function capture(
   updatedAt: string,
 ): Promise<number> {
   const { links } = recogniseLinks(text, deps.matchers, { max: config.links.max_per_source });
-  const outcome = await applySourceChange(deps.prisma, {
+  const outcome = await applySourceChange(deps, {
     issue,
     source: { kind, key },
     event: { action: "edited", version: new Date(updatedAt) },

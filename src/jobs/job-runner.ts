@@ -4,6 +4,7 @@ import type { ProviderId, UrlMatcher } from "../domain/link.js";
 import type { DatabaseTarget, Engine } from "../config/database-url.js";
 import type { Prisma } from "../store/database.js";
 import type { StoredDelivery } from "../store/deliveries.js";
+import type { RepositoryRows } from "../store/repositories.js";
 import type { Enrichment } from "./enrichment-job.js";
 import { HelpdeskJobs, type HelpdeskJob, type HelpdeskJobKind } from "./helpdesk-jobs.js";
 import type { HelpdeskLanes } from "./helpdesk-lanes.js";
@@ -20,6 +21,8 @@ export interface BackgroundWorker {
 
 /** What the server gives every worker it builds from the registry. */
 export interface WorkerDeps extends InstallationLabelDeps {
+  /** the database's repository rows known committed (`Database.repositoryRows`) */
+  repositoryRows: RepositoryRows;
   engine: Engine;
   target: DatabaseTarget;
   matchers: readonly UrlMatcher[];

@@ -18,6 +18,7 @@ import {
 } from "../github/sidebar-issues.js";
 import { providerName, providers } from "../providers/registry.js";
 import type { Prisma } from "../store/database.js";
+import type { RepositoryRows } from "../store/repositories.js";
 import { findIssueTarget } from "../store/issue-targets.js";
 import { linkFromSidebar, unlinkFromHelpdesk } from "../handlers/sidebar-links.js";
 import {
@@ -53,6 +54,8 @@ export class SidebarError extends Error {
 /** What the sidebar's operations need; built once by the server (or a test). */
 export interface SidebarServiceDeps {
   prisma: Prisma;
+  /** the database's repository rows known committed (`Database.repositoryRows`) */
+  repositoryRows: RepositoryRows;
   github: SidebarGithub;
   /** GitHub's web address (GHE_HOST aware), for links to issues */
   githubUrl: string;
@@ -163,7 +166,7 @@ export class SidebarService {
     if ("problem" in named) throw new SidebarError(400, named.problem);
     const issue = await this.resolveIssue(named.owner, named.repo, named.number);
     if (!sidebar.proofCoversConversation) await this.deps.checkConversation(sidebar.helpdesk, link);
-    const outcome = await linkFromSidebar(this.deps.prisma, issue, link, new Date());
+    const outcome = await linkFromSidebar(this.deps, issue, link, new Date());
     const where = `${issue.repository.owner}/${issue.repository.name}#${issue.number}`;
     this.deps.log.info(
       { provider: link.provider, conversationId: link.conversationId },
@@ -182,7 +185,7 @@ export class SidebarService {
     // Named as GitHub spells the repository, as link and create name it, not as the rep typed it.
     const where = `${target.repository.owner}/${target.repository.name}#${named.number}`;
     const outcome = await unlinkFromHelpdesk(
-      this.deps.prisma,
+      this.deps,
       { repositoryId: target.repository.id, number: named.number },
       link,
       new Date(),
@@ -231,7 +234,7 @@ export class SidebarService {
       rep: claims.rep,
     });
     const issue = await this.github(() => createIssue(this.deps.github, repository, { title, body }));
-    await linkFromSidebar(this.deps.prisma, issue, link, new Date());
+    await linkFromSidebar(this.deps, issue, link, new Date());
     const where = `${repository.owner}/${repository.name}#${issue.number}`;
     this.deps.log.info(
       { provider: link.provider, conversationId: link.conversationId },

@@ -1,8 +1,7 @@
 import type { Engine } from "../config/database-url.js";
-import type { Prisma } from "./database.js";
+import type { DatabaseHandle, Prisma } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { claimLeases, extended, retryFrom, unlocked, updateLeased, type Holder, type LeasedTable } from "./lease.js";
-import { ensureRepository } from "./repositories.js";
 import { inTransaction } from "./transactions.js";
 import type { RepositoryRef } from "../domain/refs.js";
 
@@ -37,14 +36,14 @@ export interface BackfillCounts {
  * CLI. A backfill running right now keeps its lease and goes on from its own page (it read the pages before).
  */
 export async function requestBackfills(
-  prisma: Prisma,
+  database: DatabaseHandle,
   repositories: readonly RepositoryRef[],
   now: Date,
 ): Promise<void> {
   const closedSince = new Date(now.getTime() - BACKFILL_CLOSED_DAYS * 24 * 60 * 60_000);
   for (const repository of repositories) {
     await inTransaction(
-      prisma,
+      database.prisma,
       async (tx) => {
         const fresh = {
           state: "pending",
@@ -67,7 +66,7 @@ export async function requestBackfills(
         // From the first page: the issues an earlier run listed are listed again.
         await tx.backfillIssue.deleteMany({ where: { repositoryId: repository.id } });
       },
-      { before: () => ensureRepository(prisma, repository) },
+      { repository: { rows: database.repositoryRows, ref: repository } },
     );
   }
 }

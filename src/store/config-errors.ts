@@ -1,5 +1,4 @@
-import type { Prisma } from "./database.js";
-import { ensureRepository } from "./repositories.js";
+import type { DatabaseHandle, Prisma } from "./database.js";
 import type { RepositoryRef } from "../domain/refs.js";
 
 export interface ConfigErrorRecord {
@@ -14,12 +13,12 @@ export interface ConfigErrorRecord {
  * (a later read of the cached file) keeps the commit the push check found it in.
  */
 export async function recordConfigError(
-  prisma: Prisma,
+  database: DatabaseHandle,
   repository: RepositoryRef,
   error: ConfigErrorRecord,
 ): Promise<void> {
-  await ensureRepository(prisma, repository);
-  await prisma.$transaction(async (tx) => {
+  await database.repositoryRows.ensure(repository);
+  await database.prisma.$transaction(async (tx) => {
     const stored = await tx.configError.findUnique({
       where: { repositoryId: repository.id },
       select: { message: true, commitSha: true },

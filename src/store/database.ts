@@ -5,15 +5,12 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient as SqliteClient } from "./generated/sqlite/client.js";
 import { PrismaClient as PostgresClient } from "./generated/postgresql/client.js";
 import { parseDatabaseUrl, type DatabaseTarget, type Engine } from "../config/database-url.js";
+import type { Prisma } from "./client.js";
 import { HISTORY_QUERY, migrate, readMigrationFiles, toApplied, type HistoryRow } from "./migrations.js";
 import { planMigrations, type MigrationFile } from "./migration-plan.js";
+import { RepositoryRows } from "./repositories.js";
 
-/**
- * The one client type the app codes against. Both engines' clients are generated from the same model
- * (prisma/sqlite/schema.prisma, test/store/schema-drift.test.ts), so their query APIs are the same.
- */
-export type Prisma = SqliteClient;
-export type Transaction = Parameters<Parameters<Prisma["$transaction"]>[0]>[0];
+export type { Prisma, Transaction } from "./client.js";
 
 /**
  * The engine behind a client, for the few statements whose SQL differs: the generated client names its provider
@@ -29,8 +26,13 @@ export interface Database {
   engine: Engine;
   target: DatabaseTarget;
   prisma: Prisma;
+  /** the repository rows this client saw committed: what the writes that need a repository's row skip writing */
+  repositoryRows: RepositoryRows;
   close(): Promise<void>;
 }
+
+/** What a write that may create a repository's row takes: the client, and the rows it is known to hold. */
+export type DatabaseHandle = Pick<Database, "prisma" | "repositoryRows">;
 
 /** A command that only reads found no database where DATABASE_URL points: nothing was created. */
 export class DatabaseMissing extends Error {
@@ -79,6 +81,7 @@ export async function openDatabase(
     engine: target.engine,
     target,
     prisma,
+    repositoryRows: new RepositoryRows(prisma),
     close: () => prisma.$disconnect(),
   };
 }
@@ -91,7 +94,7 @@ function createClient(target: DatabaseTarget, options: OpenOptions): Prisma {
     prisma = new SqliteClient({ adapter: new PrismaBetterSqlite3({ url: target.path, timeout: 10_000 }), ...log });
   } else {
     const adapter = new PrismaPg({ connectionString: target.connectionString, max: options.poolSize ?? 10 });
-    // Same model, same API: see the type comment above.
+    // Same model, same API: see `Prisma` in client.ts.
     prisma = new PostgresClient({ adapter, ...log }) as unknown as Prisma;
   }
   const onStatement = options.onStatement;

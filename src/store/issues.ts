@@ -1,10 +1,9 @@
 import { issueState } from "../domain/mentions.js";
 import type { ClosedTickets } from "../domain/follow-up.js";
 import type { SummaryDetails } from "../domain/reopen-summary.js";
-import type { Prisma, Transaction } from "./database.js";
+import type { DatabaseHandle, Prisma, Transaction } from "./database.js";
 import { impactDue } from "./impact.js";
 import { ensureIssue } from "./links.js";
-import { ensureRepository } from "./repositories.js";
 import { reconcileLinks } from "./mentions.js";
 import { inTransaction } from "./transactions.js";
 import type { IssueRef } from "../domain/refs.js";
@@ -45,12 +44,12 @@ export type IssueStateOutcome =
  * `closed_at`, so a redelivered event enqueues nothing and a close after a reopen enqueues again.
  */
 export async function recordIssueClose(
-  prisma: Prisma,
+  database: DatabaseHandle,
   ref: IssueRef,
   close: IssueCloseEvent,
 ): Promise<IssueStateOutcome> {
   return inTransaction(
-    prisma,
+    database.prisma,
     async (tx) => {
       const issue = await ensureIssue(tx, ref);
       const [created] = await tx.$queryRaw<{ id: number }[]>`
@@ -70,14 +69,14 @@ export async function recordIssueClose(
         : { jobsAdded: 0 };
       return { kind: "closed", closeId: Number(created.id), jobs: jobsAdded };
     },
-    { before: () => ensureRepository(prisma, ref.repository) },
+    { repository: { rows: database.repositoryRows, ref: ref.repository } },
   );
 }
 
 /** `issues.reopened`: moves the state to open only when no later close is known (GitHub's times, not processing order). */
-export async function recordIssueReopen(prisma: Prisma, ref: IssueRef, at: Date): Promise<IssueStateOutcome> {
+export async function recordIssueReopen(database: DatabaseHandle, ref: IssueRef, at: Date): Promise<IssueStateOutcome> {
   return inTransaction(
-    prisma,
+    database.prisma,
     async (tx) => {
       const issue = await ensureIssue(tx, ref);
       await tx.issue.updateMany({
@@ -87,7 +86,7 @@ export async function recordIssueReopen(prisma: Prisma, ref: IssueRef, at: Date)
       const state = await settleIssueState(tx, issue.id);
       return { kind: "reopened", stale: state?.state === "closed" };
     },
-    { before: () => ensureRepository(prisma, ref.repository) },
+    { repository: { rows: database.repositoryRows, ref: ref.repository } },
   );
 }
 

@@ -1,10 +1,9 @@
-import type { Prisma, Transaction } from "./database.js";
+import type { DatabaseHandle, Prisma, Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { purgeUnlinkedEnrichment } from "./enrich-jobs.js";
 import { impactDue } from "./impact.js";
 import { deriveMentions, reconcileLinks, type RecordedSource } from "./mentions.js";
 import { inTransaction } from "./transactions.js";
-import { ensureRepository, forgetRepositories } from "./repositories.js";
 import type { IssueRef } from "../domain/refs.js";
 
 /**
@@ -65,7 +64,7 @@ export async function recordSource(
  * The issue's row, created from the payload when new. The no-op update makes RETURNING answer for an existing row
  * too, and locks the row until the transaction ends: every write to an issue's links, closes and jobs goes through
  * here first, so deliveries of one issue processed at once (by one worker's batch or by replicas) take turns. Its
- * repository's row was written before the transaction (`ensureRepository`, as `inTransaction`'s `before`).
+ * repository's row was written before the transaction (`RepositoryRows.ensure`, by `inTransaction`).
  */
 export async function ensureIssue(tx: Transaction, ref: IssueRef): Promise<{ id: number; state: string }> {
   const details = ref.details;
@@ -94,9 +93,9 @@ export async function recordIssueDetails(prisma: Prisma, ref: IssueRef): Promise
 }
 
 /** `issues.transferred`: the links follow the issue to its new repository and number. */
-export async function transferIssue(prisma: Prisma, from: IssueRef, to: IssueRef): Promise<boolean> {
+export async function transferIssue(database: DatabaseHandle, from: IssueRef, to: IssueRef): Promise<boolean> {
   return inTransaction(
-    prisma,
+    database.prisma,
     async (tx) => {
       const issue = await tx.issue.findUnique({
         where: { repositoryId_number: { repositoryId: from.repository.id, number: from.number } },
@@ -115,7 +114,7 @@ export async function transferIssue(prisma: Prisma, from: IssueRef, to: IssueRef
       await tx.$executeRaw`UPDATE "Issue" SET ${impactDue(new Date())} WHERE "id" = ${issue.id}`;
       return true;
     },
-    { before: () => ensureRepository(prisma, to.repository) },
+    { repository: { rows: database.repositoryRows, ref: to.repository } },
   );
 }
 
@@ -163,13 +162,13 @@ export async function purgeIssue(prisma: Prisma, repositoryId: bigint, number: n
 
 /** Repositories removed from the installation, or the whole installation deleted: their data is purged. */
 export async function purgeRepositories(
-  prisma: Prisma,
+  database: DatabaseHandle,
   where: { installationId: bigint } | { ids: bigint[] },
 ): Promise<number> {
   const filter = "ids" in where ? { id: { in: where.ids } } : { installationId: where.installationId };
-  const purged = (await prisma.repository.deleteMany({ where: filter })).count;
-  forgetRepositories(prisma);
-  if (purged > 0) await purgeUnlinkedEnrichment(prisma);
+  const purged = (await database.prisma.repository.deleteMany({ where: filter })).count;
+  database.repositoryRows.forget();
+  if (purged > 0) await purgeUnlinkedEnrichment(database.prisma);
   return purged;
 }
 

@@ -12,7 +12,7 @@ describe.each(ENGINES)("the P7 sidebar load on %s", (engine) => {
     await seed(url, 20, 100);
     const database = await openDatabase(url);
     try {
-      const figures = await benchSidebarLoad(database.prisma, 100, 5);
+      const figures = await benchSidebarLoad(database, 100, 5);
       expect(figures).toMatchObject({ loads: 5, linksShown: 5 });
       expect(figures.p95Ms).toBeGreaterThanOrEqual(figures.p50Ms);
     } finally {

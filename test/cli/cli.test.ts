@@ -26,7 +26,7 @@ const issue = { repository, number: 42, githubId: 900n, state: "open" as const }
 
 /** The issue's body, first posted on 1 November, carrying `links`. */
 const postBody = (database: Database, links: RecognisedLink[]) =>
-  applySourceChange(database.prisma, {
+  applySourceChange(database, {
     issue,
     source: { kind: "body", key: "" },
     event: { action: "created", version: new Date("2026-11-01T09:00:00Z") },
@@ -58,7 +58,7 @@ describe.each(ENGINES)("closeloop CLI on %s", (engine) => {
         url: "https://secure.helpscout.net/conversation/123456789/42/",
       },
     ]);
-    await applySourceChange(database.prisma, {
+    await applySourceChange(database, {
       issue,
       source: { kind: "comment", key: "555" },
       event: { action: "created", version: new Date("2026-11-02T09:00:00Z") },

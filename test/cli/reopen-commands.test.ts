@@ -39,7 +39,7 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
     const url = await freshDatabaseUrl(engine);
     database = await openDatabase(url, { migrate: true });
     process.env.DATABASE_URL = url;
-    await closeWithLinks(database.prisma, 42, [
+    await closeWithLinks(database, 42, [
       conversation("zendesk", 1),
       conversation("intercom", 2),
       conversation("intercom", 3),
@@ -273,7 +273,7 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
 
   it("status shows the closes that reopened nothing because their closer lacked reopen.by", async () => {
     const refusal = "closed by mallory, whose permission on the repository is read, less than reopen.by (triage)";
-    await recordIssueClose(database.prisma, issueRef(43), {
+    await recordIssueClose(database, issueRef(43), {
       closedAt: new Date("2026-11-22T08:00:00Z"),
       stateReason: "completed",
       closedBy: "mallory",

@@ -32,13 +32,13 @@ describe.each(ENGINES)("closeloop top on %s", (engine) => {
       [2, ["2", "3"]],
     ] as const) {
       for (const id of ids) {
-        await reportTicket(database.prisma, repository, number, id, linkedAt, {
+        await reportTicket(database, repository, number, id, linkedAt, {
           details: { title: `Issue ${number}`, openedAt: new Date("2026-01-01T00:00:00Z"), at: linkedAt },
         });
       }
     }
     // A closed issue, opened long before the others, with the latest report.
-    await applySourceChange(database.prisma, {
+    await applySourceChange(database, {
       issue: {
         repository,
         number: 3,

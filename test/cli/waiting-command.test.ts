@@ -22,7 +22,7 @@ describe.each(ENGINES)("closeloop waiting on %s", (engine) => {
 
   it("--json lists the reopened conversations no agent answered, oldest reopen first; answered ones are left out", async () => {
     const links = [conversation("zendesk", 1), conversation("intercom", 2), conversation("front", 3)];
-    await closeWithLinks(database.prisma, 42, links);
+    await closeWithLinks(database, 42, links);
     const jobs = await database.prisma.reopenJob.findMany({ orderBy: { id: "asc" } });
     const reopenedAt = [new Date(Date.now() - 5 * 3_600_000), new Date(Date.now() - 50 * 3_600_000), new Date()];
     for (const [index, job] of jobs.entries()) {

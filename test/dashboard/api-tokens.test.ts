@@ -95,7 +95,7 @@ describe.each(ENGINES)("read-only API tokens on %s", (engine) => {
       ["web", 2],
       ["secret", 3],
     ] as const) {
-      await reportTicket(database.prisma, REPOSITORIES[repository], number, String(conversation++), DAY_AGO);
+      await reportTicket(database, REPOSITORIES[repository], number, String(conversation++), DAY_AGO);
     }
     // The admin can read Octo/App and Octo/Web, not Else/Secret.
     nockReadable(ADMIN.githubToken, [10, 20]);

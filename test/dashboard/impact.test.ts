@@ -109,7 +109,7 @@ describe.each(ENGINES)("rankIssues on %s", (engine) => {
   ) {
     const id = String(++conversation);
     const at = ago(days);
-    await applySourceChange(database.prisma, {
+    await applySourceChange(database, {
       issue: { repository: REPOSITORIES[repository], number, githubId: BigInt(number), state },
       source: { kind: "comment", key: id },
       event: { action: "created", version: at },
@@ -169,7 +169,7 @@ describe.each(ENGINES)("rankIssues on %s", (engine) => {
     // app#3: a report exactly 7 days old (in the 7-day window), and one whose comment was deleted (not a report)
     await report("app", 3, 7);
     const gone = await report("app", 3, 0.5);
-    await applySourceChange(database.prisma, {
+    await applySourceChange(database, {
       issue: { repository: REPOSITORIES.app, number: 3, githubId: 3n, state: "open" },
       source: { kind: "comment", key: gone },
       event: { action: "deleted", version: ago(0.4) },
@@ -358,7 +358,7 @@ describe.each(ENGINES)("rankIssues as time passes and links change, on %s", (eng
   let database: Database;
   const repository = REPOSITORIES.app;
   const link = (key: string, at: Date, action: "created" | "deleted" = "created") =>
-    applySourceChange(database.prisma, {
+    applySourceChange(database, {
       issue: { repository, number: 1, githubId: 1n, state: "open" },
       source: { kind: "comment", key },
       event: { action, version: action === "created" ? at : new Date(at.getTime() + 1000) },
@@ -397,7 +397,7 @@ describe.each(ENGINES)("rankIssues as time passes and links change, on %s", (eng
   it("a close and a transfer show at once", async () => {
     const later = new Date(NOW.getTime() + DAY);
     const issue = { repository, number: 1, githubId: 1n, state: "open" as const };
-    await recordIssueClose(database.prisma, issue, {
+    await recordIssueClose(database, issue, {
       closedAt: later,
       stateReason: "completed",
       closedBy: "octocat",
@@ -413,9 +413,9 @@ describe.each(ENGINES)("rankIssues as time passes and links change, on %s", (eng
         (r) => r.state,
       ),
     ).toEqual(["closed"]);
-    await recordIssueReopen(database.prisma, issue, new Date(later.getTime() + 1000));
+    await recordIssueReopen(database, issue, new Date(later.getTime() + 1000));
     expect(await counts(later)).toEqual(["2 2"]);
-    await transferIssue(database.prisma, issue, {
+    await transferIssue(database, issue, {
       repository: REPOSITORIES.other,
       number: 9,
       githubId: 2n,
@@ -428,11 +428,7 @@ describe.each(ENGINES)("rankIssues as time passes and links change, on %s", (eng
       later,
     );
     expect(moved.rows.map((r) => `${r.repository}#${r.number}`)).toEqual(["Octo/Other#9"]);
-    await transferIssue(
-      database.prisma,
-      { repository: REPOSITORIES.other, number: 9, githubId: 2n, state: "open" },
-      issue,
-    );
+    await transferIssue(database, { repository: REPOSITORIES.other, number: 9, githubId: 2n, state: "open" }, issue);
   });
 
   it("a new link and a removed one count at once", async () => {

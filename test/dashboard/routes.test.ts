@@ -134,7 +134,7 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
   }
 
   const report = (repository: keyof typeof REPOSITORIES, number: number, daysAgo: number, ticket: string) =>
-    reportTicket(database.prisma, REPOSITORIES[repository], number, ticket, new Date(NOW.getTime() - daysAgo * DAY));
+    reportTicket(database, REPOSITORIES[repository], number, ticket, new Date(NOW.getTime() - daysAgo * DAY));
 
   let deadJobId = 0;
   beforeAll(async () => {

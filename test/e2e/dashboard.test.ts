@@ -41,7 +41,7 @@ async function seed(databaseUrl: string): Promise<void> {
   const report = async (repository: keyof typeof REPOSITORIES, number: number, daysAgo: number, customer: string) => {
     const id = String(++conversation);
     const at = new Date(now - daysAgo * DAY);
-    await reportTicket(database.prisma, REPOSITORIES[repository], number, id, at);
+    await reportTicket(database, REPOSITORIES[repository], number, id, at);
     await database.prisma.link.updateMany({
       where: { conversationId: id },
       data: { customerHash: customer, team: "Billing" },

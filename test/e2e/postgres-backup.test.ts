@@ -71,7 +71,7 @@ describe.skipIf(missing !== undefined)("a PostgreSQL backup with pg_dump, restor
   it("dumps while closeloop is connected, and an empty database restored from it reads the same", async () => {
     // closeloop's own migrations and store: links on issue 42, its close, the reopen jobs, the generated keys.
     const running = await openDatabase(live, { migrate: true });
-    await closeWithLinks(running.prisma, 42, [conversation("zendesk", 1), conversation("intercom", 2)]);
+    await closeWithLinks(running, 42, [conversation("zendesk", 1), conversation("intercom", 2)]);
     await loadSecretKey(running.prisma, undefined);
     before = await shown(live, 42);
     expect(before[0]).toHaveLength(2);
@@ -90,7 +90,7 @@ describe.skipIf(missing !== undefined)("a PostgreSQL backup with pg_dump, restor
     try {
       expect(await checkReadiness(database)).toEqual({ ready: true });
       // The sequences came too: closeloop writes new rows beside the restored ones.
-      await closeWithLinks(database.prisma, 43, [conversation("front", 3)]);
+      await closeWithLinks(database, 43, [conversation("front", 3)]);
     } finally {
       await database.close();
     }
@@ -101,7 +101,7 @@ describe.skipIf(missing !== undefined)("a PostgreSQL backup with pg_dump, restor
 
   it("restored over the database itself, takes it back to the backup (a rollback)", async () => {
     const running = await openDatabase(live, { existing: true });
-    await closeWithLinks(running.prisma, 44, [conversation("zendesk", 4)]);
+    await closeWithLinks(running, 44, [conversation("zendesk", 4)]);
     await running.close();
     expect((await shown(live, 44))[0]).toHaveLength(1);
 

@@ -192,14 +192,14 @@ describe.each(ENGINES)("the closeloop config check run on %s", (engine) => {
       conversationId: "1",
       url: "https://acme.zendesk.com/agent/tickets/1",
     };
-    await applySourceChange(harness.database.prisma, {
+    await applySourceChange(harness.database, {
       issue,
       source: { kind: "comment", key: "1" },
       event: { action: "created", version: TEST_NOW },
       links: [link],
       createdAt: TEST_NOW,
     });
-    await applySourceChange(harness.database.prisma, {
+    await applySourceChange(harness.database, {
       issue: { ...issue, number: 2 },
       source: { kind: "comment", key: "2" },
       event: { action: "created", version: TEST_NOW },

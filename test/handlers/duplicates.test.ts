@@ -118,7 +118,7 @@ describe.each(ENGINES)("closing an issue as a duplicate, on %s", (engine) => {
       log: pino({ level: "info" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) }),
     });
     ({ database, probot } = harness);
-    await applySourceChange(database.prisma, {
+    await applySourceChange(database, {
       issue: DUPLICATE,
       source: { kind: "comment", key: "1001" },
       event: { action: "created", version: REPORTED },

@@ -79,9 +79,10 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
     const probot = testProbot();
     deps = {
       prisma: database.prisma,
+      repositoryRows: database.repositoryRows,
       githubHost: "github.com",
       github: (installationId) => probot.auth(installationId),
-      configs: new RepoConfigCache(database.prisma, log),
+      configs: new RepoConfigCache(database, log),
       memory: new GithubMemory(),
       log,
     };
@@ -94,7 +95,7 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
   });
   beforeEach(async () => {
     // A config read per test: each test's GitHub calls are its own.
-    deps.configs = new RepoConfigCache(database.prisma, deps.log);
+    deps.configs = new RepoConfigCache(database, deps.log);
     await database.prisma.repository.deleteMany();
     await database.prisma.enrichJob.deleteMany();
     await database.prisma.repository.create({ data: { ...REPOSITORY, fullName: "octo-org/app" } });
@@ -175,7 +176,7 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
       "Customer: https://acme.zendesk.com/agent/tickets/048213?folder=1",
       urlMatchers,
     ).links;
-    await applySourceChange(database.prisma, {
+    await applySourceChange(database, {
       issue: { repository: REPOSITORY, number: 42, githubId: 4242n, state: "open" },
       source: { kind: "comment", key: "1001" },
       event: { action: "created", version: new Date("2026-11-22T09:00:00Z") },
@@ -193,7 +194,7 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
   it("writes the team and tags an event carries on every link to the conversation, and brings the issues' team labels up to date", async () => {
     const ticket = recogniseLinks("https://acme.freshdesk.com/a/tickets/4242", urlMatchers).links;
     for (const number of [42, 43]) {
-      await applySourceChange(database.prisma, {
+      await applySourceChange(database, {
         issue: { repository: REPOSITORY, number, githubId: BigInt(number * 100), state: "open" },
         source: { kind: "comment", key: String(number) },
         event: { action: "created", version: new Date("2026-11-22T09:00:00Z") },
@@ -305,7 +306,7 @@ describe.each(ENGINES)("helpdesk events on %s", (engine) => {
     const [link] = recogniseLinks("https://acme.zendesk.com/agent/tickets/48213", urlMatchers).links;
     const issue = { repository: REPOSITORY, number: 42, githubId: 4242n, state: "open" as const };
     const posted = new Date("2026-11-23T09:00:00Z");
-    await applySourceChange(database.prisma, {
+    await applySourceChange(database, {
       issue,
       source: { kind: "comment", key: "7" },
       event: { action: "created", version: posted },

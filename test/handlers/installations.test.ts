@@ -19,7 +19,7 @@ const UNINSTALLED = { id: 186853002n, installationId: 77n, owner: "Codertocat", 
 const OTHER = { id: 5n, installationId: 88n, owner: "octo-org", name: "app" };
 
 async function seedLink(database: Database, repository: typeof UNINSTALLED, githubId: bigint): Promise<void> {
-  await applySourceChange(database.prisma, {
+  await applySourceChange(database, {
     issue: { repository, number: 1, githubId, state: "open" },
     source: { kind: "comment", key: String(githubId) },
     event: { action: "created", version: new Date("2026-11-20T10:00:00Z") },
@@ -63,7 +63,8 @@ describe.each(ENGINES)("uninstalling on %s", (engine) => {
     });
     const deps: HandlerDeps = {
       prisma: database.prisma,
-      configs: new RepoConfigCache(database.prisma, log),
+      repositoryRows: database.repositoryRows,
+      configs: new RepoConfigCache(database, log),
       memory: new GithubMemory(),
       matchers: urlMatchers,
       appId: TEST_APP_ID,

@@ -53,7 +53,7 @@ function issueEvent(action: "closed" | "reopened", at: string, stateReason: stri
 }
 
 async function seedLinks(database: Database, links = LINKS, comment = "1001"): Promise<void> {
-  await applySourceChange(database.prisma, {
+  await applySourceChange(database, {
     issue: ISSUE,
     source: { kind: "comment", key: comment },
     event: { action: "created", version: new Date("2026-11-20T10:00:00Z") },
@@ -99,7 +99,8 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
     });
     const deps: HandlerDeps = {
       prisma: database.prisma,
-      configs: new RepoConfigCache(database.prisma, log),
+      repositoryRows: database.repositoryRows,
+      configs: new RepoConfigCache(database, log),
       memory: new GithubMemory(),
       matchers: urlMatchers,
       appId: TEST_APP_ID,
@@ -166,7 +167,7 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
     nockConfig("Codertocat", "Hello-World", null);
     await receive(probot, "issues", issueEvent("closed", "2026-11-21T12:00:00Z"));
     // While closed, the comment carrying Front's link is deleted: the link stays as history, but no source carries it.
-    await applySourceChange(database.prisma, {
+    await applySourceChange(database, {
       issue: ISSUE,
       source: { kind: "comment", key: "1002" },
       event: { action: "deleted", version: new Date("2026-11-20T10:00:00Z"), at: new Date("2026-11-21T18:00:00Z") },
@@ -284,7 +285,7 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
     nockConfig("Codertocat", "Hello-World", null);
     await receive(probot, "issues", issueEvent("closed", "2026-11-21T12:00:00Z"));
     await seedLinks(database, LINKS.slice(0, 2), "1001");
-    await applySourceChange(database.prisma, {
+    await applySourceChange(database, {
       issue: ISSUE,
       source: { kind: "comment", key: "1003" },
       event: { action: "created", version: new Date("2026-11-21T12:00:01Z") },
@@ -320,7 +321,7 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
     await seedLinks(database, LINKS.slice(0, 2), "1001");
     await receive(probot, "issues", issueEvent("closed", "2026-11-21T12:00:00Z"));
     expect(await jobs()).toHaveLength(2);
-    await applySourceChange(database.prisma, {
+    await applySourceChange(database, {
       issue: ISSUE,
       source: { kind: "comment", key: "1001" },
       event: { action: "edited", version: new Date("2026-11-21T08:00:00Z") },
@@ -331,7 +332,7 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
     expect((await jobs()).map((job) => job.provider)).toEqual(["zendesk"]);
     // Its summary waits for the job left; once that is withdrawn too, the close reopens nothing and gets no summary.
     expect((await closes())[0]?.summaryDueAt).not.toBeNull();
-    await applySourceChange(database.prisma, {
+    await applySourceChange(database, {
       issue: ISSUE,
       source: { kind: "comment", key: "1001" },
       event: { action: "edited", version: new Date("2026-11-21T09:00:00Z") },

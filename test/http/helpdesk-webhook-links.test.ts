@@ -50,9 +50,10 @@ describe.each(ENGINES)("a helpdesk note naming an issue, through /closeloop/webh
     const probot = testProbot();
     deps = {
       prisma: database.prisma,
+      repositoryRows: database.repositoryRows,
       githubHost: "github.com",
       github: (installationId) => probot.auth(installationId),
-      configs: new RepoConfigCache(database.prisma, log),
+      configs: new RepoConfigCache(database, log),
       memory: new GithubMemory(),
       log,
     };
@@ -63,7 +64,7 @@ describe.each(ENGINES)("a helpdesk note naming an issue, through /closeloop/webh
     await database?.close();
   });
   beforeEach(async () => {
-    deps.configs = new RepoConfigCache(database.prisma, deps.log);
+    deps.configs = new RepoConfigCache(database, deps.log);
     await database.prisma.delivery.deleteMany();
     await database.prisma.repository.deleteMany();
     await database.prisma.repository.create({ data: { ...REPOSITORY, fullName: "octo-org/app" } });

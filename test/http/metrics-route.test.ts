@@ -119,9 +119,10 @@ describe.each(ENGINES)("GET /metrics on %s", (engine) => {
       await onHelpdeskDelivery(
         {
           prisma: database.prisma,
+          repositoryRows: database.repositoryRows,
           githubHost: "github.com",
           github: (id) => probot.auth(id),
-          configs: new RepoConfigCache(database.prisma, log),
+          configs: new RepoConfigCache(database, log),
           memory: new GithubMemory(),
           log,
         },

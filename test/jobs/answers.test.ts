@@ -54,7 +54,7 @@ describe.each(ENGINES)("answers after a reopen on %s, against the fake helpdesks
     options: HelpdeskWorkerOptions & LaneOptions = {},
   ) {
     for (const link of links) fake(link.provider).seed({ id: link.conversationId, open: false });
-    await closeWithLinks(bench.database.prisma, number, links);
+    await closeWithLinks(bench.database, number, links);
     const providers = [...new Set(links.map((link) => link.provider))];
     const worker = bench.start(providers, options);
     await allSettled(bench.database.prisma);
@@ -163,7 +163,7 @@ describe.each(ENGINES)("answers after a reopen on %s, against the fake helpdesks
     await age(bench.database.prisma, 2);
     const reopens = [conversation("zendesk", 22), conversation("zendesk", 23)];
     for (const link of reopens) fake("zendesk").seed({ id: link.conversationId, open: false });
-    await closeWithLinks(bench.database.prisma, 6, reopens);
+    await closeWithLinks(bench.database, 6, reopens);
     fake("zendesk").http.requests.length = 0;
     bench.start(["zendesk"], { budgets: { zendesk: { requests: 1, intervalMs: 250 } } });
     await allSettled(bench.database.prisma);

@@ -93,9 +93,10 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
     const probot = testProbot();
     deps = {
       prisma: database.prisma,
+      repositoryRows: database.repositoryRows,
       engine: database.engine,
       github: (id) => probot.auth(id),
-      configs: new RepoConfigCache(database.prisma, log),
+      configs: new RepoConfigCache(database, log),
       memory: new GithubMemory(),
       matchers: urlMatchers,
       appId: APP_ID,
@@ -108,8 +109,8 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
   });
   beforeEach(async () => {
     await database.prisma.repository.deleteMany();
-    deps.configs = new RepoConfigCache(database.prisma, log);
-    await requestBackfills(database.prisma, [REPOSITORY], NOW);
+    deps.configs = new RepoConfigCache(database, log);
+    await requestBackfills(database, [REPOSITORY], NOW);
   });
 
   const links = async (number: number) =>
@@ -319,7 +320,7 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
   it("changes nothing when run again over the same issues", async () => {
     const page = [issue(1, { body: "https://acme.zendesk.com/agent/tickets/4242" })];
     for (let run = 0; run < 2; run++) {
-      if (run === 1) await requestBackfills(database.prisma, [REPOSITORY], NOW);
+      if (run === 1) await requestBackfills(database, [REPOSITORY], NOW);
       if (run === 0) nockConfig("octo-org", "app", null);
       nockIssues("open", 1, page);
       nockIssues("closed", 1, []);

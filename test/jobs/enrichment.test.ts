@@ -77,7 +77,7 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
   }
 
   async function link(number: number, links: ReturnType<typeof conversation>[], key = String(number)): Promise<void> {
-    await applySourceChange(database.prisma, {
+    await applySourceChange(database, {
       issue: issueRef(number),
       source: { kind: "comment", key },
       event: { action: "created", version: POSTED },
@@ -397,7 +397,7 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
     const kept = conversation("zendesk", 13);
     await link(12, [gone]);
     await link(13, [kept]);
-    await applySourceChange(database.prisma, {
+    await applySourceChange(database, {
       issue: issueRef(12),
       source: { kind: "comment", key: "12" },
       event: { action: "deleted" },
@@ -412,7 +412,7 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
     ]);
     expect(reads("zendesk").filter((path) => path.includes(gone.conversationId))).toEqual([]);
 
-    await purgeRepositories(database.prisma, { installationId: 77n });
+    await purgeRepositories(database, { installationId: 77n });
     expect(await jobs()).toEqual([]);
   });
 });

@@ -25,7 +25,7 @@ describe.each(ENGINES)("a Freshdesk account on an hourly limit, on %s", (engine)
     freshdesk.http.failNext({ kind: "slow", delayMs: 150 }, { times: 1_000 });
     const links = Array.from({ length: 10 }, (_, i) => conversation("freshdesk", i + 1));
     for (const link of links) freshdesk.seed({ id: link.conversationId, open: false });
-    await closeWithLinks(bench.database.prisma, 42, links);
+    await closeWithLinks(bench.database, 42, links);
 
     bench.start(["freshdesk"], {
       budgets: { freshdesk: { requests: 160, intervalMs: HOUR_MS / 60, longestWindowMs: HOUR_MS } },

@@ -19,7 +19,7 @@ describe.each(ENGINES)("the dashboard's counts in the background on %s", (engine
     // Five issues, each linked once a minute ago: each is marked due for counting.
     for (let number = 1; number <= 5; number++) {
       const at = new Date(Date.now() - 60_000);
-      await applySourceChange(database.prisma, {
+      await applySourceChange(database, {
         issue: { repository, number, githubId: BigInt(number), state: "open" },
         source: { kind: "comment", key: String(number) },
         event: { action: "created", version: at },

@@ -37,7 +37,7 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
         prisma: database.prisma,
         target: database.target,
         github: (id) => probot.auth(id),
-        configs: new RepoConfigCache(database.prisma, log),
+        configs: new RepoConfigCache(database, log),
         memory: new GithubMemory(),
         log,
         now: () => clock,
@@ -54,7 +54,7 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
     due: Date | null,
     team: string | null = null,
   ): Promise<void> {
-    await applySourceChange(database.prisma, {
+    await applySourceChange(database, {
       issue: issueRef(number),
       source: { kind: "comment", key: String(number) },
       event: { action: "created", version: ago(30) },
@@ -234,7 +234,7 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
         asked++;
         throw Object.assign(new Error("This installation has been suspended"), { status: 403 });
       },
-      configs: new RepoConfigCache(database.prisma, warnings),
+      configs: new RepoConfigCache(database, warnings),
       memory: new GithubMemory(),
       log: warnings,
       now: () => clock,

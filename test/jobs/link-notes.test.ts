@@ -35,7 +35,7 @@ describe.each(ENGINES)("link notes in the helpdesk lanes on %s, against the fake
   /** A comment on open issue `number` pasting the links, as capture stores it with notify.linked on. */
   async function paste(number: number, links: readonly RecognisedLink[], key = String(number)) {
     for (const link of links) fake(link.provider).seed({ id: link.conversationId });
-    return applySourceChange(bench.database.prisma, {
+    return applySourceChange(bench.database, {
       issue: issueRef(number),
       source: { kind: "comment", key },
       event: { action: "created", version: POSTED },
@@ -107,7 +107,7 @@ describe.each(ENGINES)("link notes in the helpdesk lanes on %s, against the fake
     const [closed, removed] = [conversation("zendesk", 2), conversation("zendesk", 3)];
     await paste(2, [closed!]);
     await paste(3, [removed!]);
-    await recordIssueClose(bench.database.prisma, issueRef(2), {
+    await recordIssueClose(bench.database, issueRef(2), {
       closedAt: new Date("2026-11-21T12:00:00Z"),
       stateReason: "completed",
       closedBy: "octocat",
@@ -117,7 +117,7 @@ describe.each(ENGINES)("link notes in the helpdesk lanes on %s, against the fake
       details: "private",
       closedTickets: "follow_up",
     });
-    await applySourceChange(bench.database.prisma, {
+    await applySourceChange(bench.database, {
       issue: issueRef(3),
       source: { kind: "comment", key: "3" },
       event: { action: "deleted", version: POSTED, at: new Date("2026-11-20T11:00:00Z") },
@@ -213,7 +213,7 @@ describe.each(ENGINES)("link notes in the helpdesk lanes on %s, against the fake
     const pasted = [conversation("zendesk", 12), conversation("zendesk", 13)];
     // The link notes were queued first, and the close after them.
     await paste(12, pasted);
-    await closeWithLinks(bench.database.prisma, 10, reopens);
+    await closeWithLinks(bench.database, 10, reopens);
     // One call every 250 ms: every call waits its turn in the lane.
     startWorker(["zendesk"], { budgets: { zendesk: { requests: 1, intervalMs: 250 } } });
     await settled();

@@ -25,7 +25,7 @@ describe.each(ENGINES)("the decay sweep's core on %s", (engine) => {
 
   /** An issue with links posted `ages` days before NOW, last evaluated as `frequency`, due at `due`. */
   async function issue(number: number, ages: number[], frequency: string | null, due: Date | null): Promise<void> {
-    await applySourceChange(database.prisma, {
+    await applySourceChange(database, {
       issue: { repository, number, githubId: BigInt(number), state: "open" },
       source: { kind: "comment", key: String(number) },
       event: { action: "created", version: ago(30) },

@@ -161,7 +161,7 @@ describe.skipIf(!hasChromium)("the sidebar pages in headless Chromium (SQLite, s
       state: "open" as const,
       details: { title, openedAt: at, at },
     });
-    await applySourceChange(database.prisma, {
+    await applySourceChange(database, {
       issue: issue(1, "Checkout fails with a 500 when the cart holds a gift card"),
       source: { kind: "comment", key: "c1" },
       event: { action: "created", version: at },
@@ -175,14 +175,14 @@ describe.skipIf(!hasChromium)("the sidebar pages in headless Chromium (SQLite, s
         },
       ],
     });
-    await applySourceChange(database.prisma, {
+    await applySourceChange(database, {
       issue: issue(2, "Export to CSV drops rows"),
       source: { kind: "comment", key: "c2" },
       event: { action: "created", version: at },
       createdAt: at,
       links: [...conversations],
     });
-    await applySourceChange(database.prisma, {
+    await applySourceChange(database, {
       issue: issue(5, "Invoice PDF is blank"),
       source: { kind: "comment", key: "c5" },
       event: { action: "created", version: at },
@@ -190,7 +190,7 @@ describe.skipIf(!hasChromium)("the sidebar pages in headless Chromium (SQLite, s
       links: [conversations[1]],
     });
     await recordIssueClose(
-      database.prisma,
+      database,
       { repository: REPOSITORY, number: 5, githubId: 705n, state: "closed" },
       {
         closedAt: new Date(at.getTime() + 60_000),

@@ -61,7 +61,7 @@ describe.each(ENGINES)("the sidebars' HTTP surface on %s", (engine) => {
       [2, "Export to CSV drops rows", "444"],
     ] as const) {
       const at = new Date(Date.now() - 3_600_000);
-      await applySourceChange(database.prisma, {
+      await applySourceChange(database, {
         issue: {
           repository: REPOSITORY,
           number,
@@ -366,7 +366,7 @@ describe.each(ENGINES)("the sidebars' HTTP surface on %s", (engine) => {
     it("says whether closing each issue will reopen the ticket, from the repository's reopen.on and reopen.by", async () => {
       const probot = testProbot();
       const reading = sidebarHarness(database, env(), probot, {
-        reopenRules: reopenRulesReader(new RepoConfigCache(database.prisma, probot.log), {
+        reopenRules: reopenRulesReader(new RepoConfigCache(database, probot.log), {
           app: () => probot.auth(),
           installation: (id) => probot.auth(id),
         }),
@@ -571,7 +571,7 @@ describe.each(ENGINES)("the sidebars' HTTP surface on %s", (engine) => {
       expect(ids(unlinked)).not.toContain("unlink:Octo/App#2");
       expect(await links("2002")).toEqual([]);
 
-      await applySourceChange(database.prisma, {
+      await applySourceChange(database, {
         issue: { repository: REPOSITORY, number: 2, githubId: 502n, state: "open" },
         source: { kind: "comment", key: "c-intercom" },
         event: { action: "created", version: new Date() },

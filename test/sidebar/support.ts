@@ -77,6 +77,7 @@ export function sidebarHarness(
   const repositories = readSidebarRepositories(options.repositories) as SidebarRepositories | null;
   const app = sidebarApp({
     prisma: database.prisma,
+    repositoryRows: database.repositoryRows,
     github: { app: () => probot.auth(), installation: (id) => probot.auth(id) },
     githubUrl: "https://github.com",
     githubHost: "github.com",

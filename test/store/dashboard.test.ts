@@ -8,7 +8,7 @@ describe.each(ENGINES)("listRecentCloses on %s", (engine) => {
   let database: Database;
   beforeAll(async () => {
     database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
-    await closeWithLinks(database.prisma, 7, [conversation("zendesk", 1)], {
+    await closeWithLinks(database, 7, [conversation("zendesk", 1)], {
       closedAt: new Date("2026-11-21T12:00:00Z"),
     });
   });

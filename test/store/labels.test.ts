@@ -48,7 +48,7 @@ describe.each(ENGINES)("label records on %s", (engine) => {
   };
 
   beforeEach(async () => {
-    await applySourceChange(database.prisma, {
+    await applySourceChange(database, {
       issue,
       source: { kind: "comment", key: "1" },
       event: { action: "created", version: t(0) },

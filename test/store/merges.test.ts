@@ -24,7 +24,7 @@ describe.each(ENGINES)("merged conversations on %s", (engine) => {
     action: "created" | "edited" = "created",
     at = "2026-11-20T10:00:00Z",
   ) =>
-    applySourceChange(database.prisma, {
+    applySourceChange(database, {
       issue: issueRef(number),
       source: { kind: "comment", key: comment },
       event: { action, version: new Date(at) },
@@ -62,7 +62,7 @@ describe.each(ENGINES)("merged conversations on %s", (engine) => {
   });
 
   it("makes one link and one job per close of an issue that linked both conversations", async () => {
-    await closeWithLinks(database.prisma, 2, [front("cnv_a"), front("cnv_b")]);
+    await closeWithLinks(database, 2, [front("cnv_a"), front("cnv_b")]);
     expect(await jobs()).toHaveLength(2);
     await recordMerge(database.prisma, merge("cnv_a", "cnv_b"), { readSurvivor: true });
     expect((await links(2)).map((link) => link.conversationId)).toEqual(["cnv_b"]);
@@ -70,7 +70,7 @@ describe.each(ENGINES)("merged conversations on %s", (engine) => {
   });
 
   it("keeps a done job done, under the survivor, and adds none", async () => {
-    await closeWithLinks(database.prisma, 3, [front("cnv_a")]);
+    await closeWithLinks(database, 3, [front("cnv_a")]);
     await database.prisma.reopenJob.updateMany({ data: { state: "done", finishedAt: new Date() } });
     await recordMerge(database.prisma, merge("cnv_a", "cnv_b"), { readSurvivor: true });
     await paste(3, "3001", [front("cnv_a"), front("cnv_b")], "edited", "2026-11-20T11:00:00Z");

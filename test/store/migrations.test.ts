@@ -157,7 +157,7 @@ describe.each(ENGINES)("migrations on %s", (engine) => {
         githubId: 55n,
         state: "open" as const,
       };
-      const outcome = await recordIssueClose(prisma, issue, {
+      const outcome = await recordIssueClose(migrated, issue, {
         closedAt: new Date("2026-11-02T10:00:00Z"),
         stateReason: "completed",
         closedBy: "octocat",
@@ -174,7 +174,7 @@ describe.each(ENGINES)("migrations on %s", (engine) => {
         conversationId: "7",
         url: "https://acme.zendesk.com/agent/tickets/7",
       };
-      await applySourceChange(prisma, {
+      await applySourceChange(migrated, {
         issue,
         source: { kind: "comment", key: "900" },
         event: { action: "edited", version: new Date("2026-11-03T10:00:00Z") },

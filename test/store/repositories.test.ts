@@ -15,7 +15,7 @@ const zendesk = (id: string): RecognisedLink => ({
 });
 
 const paste = (database: Database, number: number, ticket: string) =>
-  applySourceChange(database.prisma, {
+  applySourceChange(database, {
     issue: issueRef(number),
     source: { kind: "comment", key: String(number) },
     event: { action: "created", version: new Date("2026-11-20T10:00:00Z") },
@@ -45,7 +45,7 @@ describe.each(ENGINES)("the repository row every delivery shares, on %s", (engin
   it("a renamed or newly private repository is written again; an unchanged one is not", async () => {
     await paste(database, 1, "1");
     const renamed = issueRef(2);
-    await applySourceChange(database.prisma, {
+    await applySourceChange(database, {
       issue: { ...renamed, repository: { ...renamed.repository, name: "renamed", private: true } },
       source: { kind: "comment", key: "2" },
       event: { action: "created", version: new Date("2026-11-20T10:00:00Z") },
@@ -89,7 +89,7 @@ describe("a delivery's transaction on postgresql", () => {
     const outcome = await Promise.race([
       (async () => {
         await paste(second, 2, "2");
-        await recordIssueClose(second.prisma, issueRef(2), {
+        await recordIssueClose(second, issueRef(2), {
           closedAt: new Date("2026-11-21T10:00:00Z"),
           stateReason: "completed",
           closedBy: "octocat",

@@ -63,7 +63,8 @@ export async function startHarness(
   const log = options.log ?? pino({ level: "silent" });
   const deps: HandlerDeps = {
     prisma: database.prisma,
-    configs: new RepoConfigCache(database.prisma, log),
+    repositoryRows: database.repositoryRows,
+    configs: new RepoConfigCache(database, log),
     memory: new GithubMemory(),
     matchers: urlMatchers,
     appId: TEST_APP_ID,

@@ -68,7 +68,7 @@ export function useHelpdeskWorker(engine: Engine) {
   ) {
     for (const link of links)
       if (options.seed !== false) fake(link.provider).seed({ id: link.conversationId, open: false });
-    return closeWithLinks(state.database.prisma, number, links, { summary: options.summary ?? false });
+    return closeWithLinks(state.database, number, links, { summary: options.summary ?? false });
   }
 
   const job = (conversationId: string) =>

@@ -40,7 +40,7 @@ export async function seedIssues(
     const links = Array.from({ length: perIssue }, (_, i) => conversation("intercom", number * 1000 + i));
     for (const link of links) intercom.seed({ id: link.conversationId, open: false });
     ids.push(...links.map((link) => link.conversationId));
-    await applySourceChange(database.prisma, {
+    await applySourceChange(database, {
       issue: issueRef(number),
       source: { kind: "body", key: "" },
       event: { action: "created", version: new Date("2026-11-20T10:00:00Z") },

@@ -8,7 +8,7 @@ import type { HelpdeskLane } from "../../src/jobs/helpdesk-lanes.js";
 import type { RateBudget } from "../../src/providers/provider.js";
 import { providers } from "../../src/providers/registry.js";
 import type { Engine } from "../../src/config/database-url.js";
-import { openDatabase, type Database, type Prisma } from "../../src/store/database.js";
+import { openDatabase, type Database, type DatabaseHandle, type Prisma } from "../../src/store/database.js";
 import { HelpdeskWorker, type HelpdeskWorkerOptions } from "../../src/jobs/helpdesk-worker.js";
 import { freshDatabaseUrl } from "./databases.js";
 import { testProbot } from "./github.js";
@@ -82,7 +82,7 @@ export function issueRef(number: number, visibility: { private?: boolean } = {})
 
 /** Links on issue `number` (in one comment), then its close with a reason in reopen.on: the jobs are enqueued. */
 export async function closeWithLinks(
-  prisma: Prisma,
+  database: DatabaseHandle,
   number: number,
   links: readonly RecognisedLink[],
   options: {
@@ -96,7 +96,7 @@ export async function closeWithLinks(
 ): Promise<number> {
   const issue = issueRef(number, options.private === undefined ? {} : { private: options.private });
   for (let start = 0; start < links.length; start += 50) {
-    await applySourceChange(prisma, {
+    await applySourceChange(database, {
       issue,
       source: { kind: "comment", key: String(number * 1000 + start) },
       event: { action: "created", version: new Date("2026-11-20T10:00:00Z") },
@@ -104,7 +104,7 @@ export async function closeWithLinks(
       links: links.slice(start, start + 50),
     });
   }
-  const outcome = await recordIssueClose(prisma, issue, {
+  const outcome = await recordIssueClose(database, issue, {
     closedAt: options.closedAt ?? new Date("2026-11-21T12:00:00Z"),
     stateReason: "completed",
     closedBy: "octocat",

@@ -1,6 +1,6 @@
 import type { IssueRef, RepositoryRef } from "../../src/domain/refs.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
-import type { Prisma } from "../../src/store/database.js";
+import type { DatabaseHandle } from "../../src/store/database.js";
 
 /**
  * One customer report, as a delivery stores it: a comment made at `at` on open issue `number` of `repository`, linking
@@ -8,14 +8,14 @@ import type { Prisma } from "../../src/store/database.js";
  * else the payload shows of the issue (its state, the dashboard's details).
  */
 export async function reportTicket(
-  prisma: Prisma,
+  database: DatabaseHandle,
   repository: RepositoryRef,
   number: number,
   ticket: string,
   at: Date,
   issue: Partial<Pick<IssueRef, "state" | "details">> = {},
 ): Promise<void> {
-  await applySourceChange(prisma, {
+  await applySourceChange(database, {
     issue: { repository, number, githubId: BigInt(number), state: "open", ...issue },
     source: { kind: "comment", key: ticket },
     event: { action: "created", version: at },

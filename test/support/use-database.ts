@@ -32,6 +32,9 @@ export function useDatabase(engine: Engine): Database {
     get prisma() {
       return open().prisma;
     },
+    get repositoryRows() {
+      return open().repositoryRows;
+    },
     close: () => open().close(),
   };
 }

@@ -28,7 +28,7 @@ describe.each(ENGINES)(
         const links = [conversation("intercom", 40), conversation("intercom", 41), conversation("zendesk", 40)];
         fake("intercom").seed({ id: links[0]!.conversationId, open: false });
         fake("zendesk").seed({ id: links[2]!.conversationId, open: false });
-        const closeId = await closeWithLinks(database.prisma, 41, links, { summary: true, private: true });
+        const closeId = await closeWithLinks(database, 41, links, { summary: true, private: true });
         const bodies: string[] = [];
         nock(GITHUB_API)
           .post(`${comments}/41/comments`, (body: { body: string }) => bodies.push(body.body) > 0)
@@ -64,7 +64,7 @@ describe.each(ENGINES)(
         const links = [conversation("zendesk", 45), conversation("zendesk", 46)];
         fake<FakeZendesk>("zendesk").seed({ id: links[0]!.conversationId, status: "closed" });
         fake("zendesk").seed({ id: links[1]!.conversationId, open: false });
-        const closeId = await closeWithLinks(database.prisma, 45, links, { summary: true, private: true });
+        const closeId = await closeWithLinks(database, 45, links, { summary: true, private: true });
         const bodies: string[] = [];
         nock(GITHUB_API)
           .post(`${comments}/45/comments`, (body: { body: string }) => bodies.push(body.body) > 0)
@@ -87,7 +87,7 @@ describe.each(ENGINES)(
       it("is edited in place when a retried job later succeeds", async () => {
         const links = [conversation("intercom", 50), conversation("intercom", 51)];
         fake("intercom").seed({ id: links[0]!.conversationId, open: false });
-        const closeId = await closeWithLinks(database.prisma, 50, links, { summary: true });
+        const closeId = await closeWithLinks(database, 50, links, { summary: true });
         const posted: string[] = [];
         nock(GITHUB_API)
           .post(`${comments}/50/comments`, (body: { body: string }) => posted.push(body.body) > 0)
@@ -135,9 +135,9 @@ describe.each(ENGINES)(
           .reply(201, { id: 9010 })
           .post(`${comments}/82/comments`, (body: { body: string }) => bodies.set(82, body.body).size > 0)
           .reply(201, { id: 9011 });
-        const publicClose = await closeWithLinks(database.prisma, 80, links, { summary: true, private: false });
+        const publicClose = await closeWithLinks(database, 80, links, { summary: true, private: false });
         // Private when issue 82 closed; a later payload said the repository is public: the summary, written after, follows that.
-        const madePublic = await closeWithLinks(database.prisma, 82, links2, { summary: true, private: true });
+        const madePublic = await closeWithLinks(database, 82, links2, { summary: true, private: true });
         expect(await database.prisma.repository.findUniqueOrThrow({ where: { id: REPOSITORY.id } })).toMatchObject({
           private: true,
         });
@@ -168,7 +168,7 @@ describe.each(ENGINES)(
       it("finds the comment an earlier attempt posted but could not record, instead of posting twice", async () => {
         const link = conversation("intercom", 60);
         fake("intercom").seed({ id: link.conversationId, open: false });
-        const closeId = await closeWithLinks(database.prisma, 60, [link], { summary: true });
+        const closeId = await closeWithLinks(database, 60, [link], { summary: true });
         // An earlier worker claimed the summary, posted it, and died before storing the comment id.
         await database.prisma.issueClose.update({ where: { id: closeId }, data: { summaryAttempts: 1 } });
         const marker = `<!-- closeloop:reopen-summary close=${closeId} -->\n**closeloop** reopened 0 of 1`;
@@ -198,7 +198,7 @@ describe.each(ENGINES)(
       it("does not edit a comment that carries its marker but was written by someone else: it posts its own", async () => {
         const link = conversation("intercom", 61);
         fake("intercom").seed({ id: link.conversationId, open: false });
-        const closeId = await closeWithLinks(database.prisma, 61, [link], { summary: true });
+        const closeId = await closeWithLinks(database, 61, [link], { summary: true });
         await database.prisma.issueClose.update({ where: { id: closeId }, data: { summaryAttempts: 1 } });
         const marker = `<!-- closeloop:reopen-summary close=${closeId} -->\nI typed this`;
         nock(GITHUB_API)
@@ -225,8 +225,8 @@ describe.each(ENGINES)(
       it("is not written when comment.summary is false, nor in a dry run", async () => {
         const first = conversation("intercom", 70);
         fake("intercom").seed({ id: first.conversationId, open: false });
-        await closeWithLinks(database.prisma, 70, [first], { summary: false });
-        await closeWithLinks(database.prisma, 71, [conversation("intercom", 71)], { summary: true });
+        await closeWithLinks(database, 70, [first], { summary: false });
+        await closeWithLinks(database, 71, [conversation("intercom", 71)], { summary: true });
         startWorker(["intercom"], { dryRun: true });
         await allSettled(database.prisma);
         await waitFor(

@@ -18,7 +18,7 @@ describe.each(ENGINES)(
 
     it("with reopen.closed_tickets: skip, dead-letters a closed Zendesk ticket with that reason, and adds no note to it", async () => {
       const link = conversation("zendesk", 8);
-      await closeWithLinks(database.prisma, 8, [link], { closedTickets: "skip" });
+      await closeWithLinks(database, 8, [link], { closedTickets: "skip" });
       fake<FakeZendesk>("zendesk").seed({ id: link.conversationId, status: "closed" });
       startWorker(["zendesk"]);
       await allSettled(database.prisma);
