@@ -24,10 +24,21 @@ export async function inTransaction<T>(
       if (repository) await repository.rows.ensure(repository.ref);
       return await prisma.$transaction(work, { maxWait: 10_000, timeout: 30_000 });
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (attempt >= ATTEMPTS || typeof code !== "string" || !RETRYABLE.has(code)) throw error;
+      const code = failureCode(error);
+      if (attempt >= ATTEMPTS || code === undefined || !RETRYABLE.has(code)) throw error;
       if (code === "P2003") repository?.rows.forget();
       await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 20));
     }
   }
+}
+
+/**
+ * Prisma's code for the failure. A raw statement's (`$queryRaw`: the issue's insert, ensureIssue) is P2010 whatever
+ * went wrong, with the driver's kind of error beside it: a missing repository row there is the P2003 the model API
+ * would have raised, and only then is the memory of committed rows forgotten and the row written again.
+ */
+function failureCode(error: unknown): string | undefined {
+  const { code, meta } = error as { code?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: unknown } } } };
+  if (code === "P2010" && meta?.driverAdapterError?.cause?.kind === "ForeignKeyConstraintViolation") return "P2003";
+  return typeof code === "string" ? code : undefined;
 }

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RecognisedLink } from "../../src/domain/link.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { recordIssueClose } from "../../src/store/issues.js";
+import { purgeRepositories } from "../../src/store/links.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { issueRef } from "../support/reopen.js";
@@ -55,6 +56,32 @@ describe.each(ENGINES)("the repository row every delivery shares, on %s", (engin
     expect(
       await database.prisma.repository.findMany({ select: { name: true, fullName: true, private: true } }),
     ).toEqual([{ name: "renamed", fullName: `${renamed.repository.owner}/renamed`.toLowerCase(), private: true }]);
+  });
+});
+
+describe.each(ENGINES)("the repository rows each database handle remembers, on %s", (engine) => {
+  let first: Database;
+  let second: Database;
+
+  beforeEach(async () => {
+    const url = await freshDatabaseUrl(engine);
+    first = await openDatabase(url, { migrate: true });
+    second = await openDatabase(url);
+  });
+  afterEach(async () => {
+    await first.close();
+    await second.close();
+  });
+
+  it("a repository another replica purged is written again by the next delivery that names it", async () => {
+    await paste(first, 1, "1");
+    // The installation was uninstalled and reinstalled: the other replica purged the rows this one remembers.
+    expect(await purgeRepositories(second, { installationId: issueRef(1).repository.installationId })).toBe(1);
+    await paste(first, 2, "2");
+    expect(await first.prisma.repository.count()).toBe(1);
+    expect(
+      (await first.prisma.link.findMany({ select: { conversationId: true } })).map((l) => l.conversationId),
+    ).toEqual(["2"]);
   });
 });
 
