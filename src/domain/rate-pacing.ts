@@ -133,15 +133,24 @@ export function takeTurn(pace: Pace, now: number, cost = 1): Turn {
   let at = Math.max(now, pace.nextAt, pace.pausedUntil);
   const even = (pace.windowMs * cost) / pace.limit;
   let gap = even;
+  // A turn asked for after its time (a timer late, a queue that ran dry for a moment) keeps its place on the even grid:
+  // the next may go that much sooner, so late turns are not lost for good, and no span holds more than one unit over
+  // the even pace. Not after a gap or more (the lane was idle, not late), nor for the first turn, and only where the
+  // gap is even: spread until a reset, the spread itself makes lateness up.
+  const lateness = now - Math.max(pace.nextAt, pace.pausedUntil);
+  let late = pace.taken > 0 && lateness > 0 && lateness <= even ? lateness : 0;
   // A window spent to its end: its last turn was spaced to go at the reset, and the next must wait past it.
   const last = pace.heard;
-  if (last?.resetAt != null && at >= last.resetAt && at < last.resetAt + edgeOf(pace) && spent(pace, last, cost))
+  if (last?.resetAt != null && at >= last.resetAt && at < last.resetAt + edgeOf(pace) && spent(pace, last, cost)) {
     at = last.resetAt + edgeOf(pace);
+    late = 0;
+  }
   const heard = heardAt(pace, at);
   if (heard !== null) {
     const reserve = heard.resetAt === null ? reserveOf(pace.limit) : windowReserveOf(pace.limit);
     const left = heard.remaining - (pace.taken - heard.ticket);
     if (left - cost < reserve) {
+      late = 0;
       // Nothing to spare: wait for the reset, and a little past it (edgeOf); without one, slow to a turn per even gap
       // for every unit short.
       if (heard.resetAt !== null) at = Math.max(at, heard.resetAt + edgeOf(pace));
@@ -156,11 +165,12 @@ export function takeTurn(pace: Pace, now: number, cost = 1): Turn {
         }
       }
     } else if (heard.resetAt !== null) {
+      late = 0;
       gap = ((heard.resetAt - at) * cost) / (left - reserve);
     }
   }
   const ticket = pace.taken + cost;
-  return { pace: { ...pace, taken: ticket, nextAt: at + Math.max(0, gap) }, at, ticket };
+  return { pace: { ...pace, taken: ticket, nextAt: at - late + Math.max(0, gap) }, at, ticket };
 }
 
 /**

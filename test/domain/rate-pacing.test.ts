@@ -172,6 +172,30 @@ describe("takeTurn: when each call may go", () => {
     expect(takeTurn(refilled, T0 + 61_000).at).toBe(T0 + 61_000);
   });
 
+  it.each([
+    ["a turn asked for 100 ms after its time: the next keeps its place on the grid", 100, [T0 + 700, T0 + 1_200]],
+    ["one asked for 500 ms late: the next 100 ms after it", 500, [T0 + 1_100, T0 + 1_200]],
+    [
+      "one asked for more than a gap late: the lane was idle, not late; evenly from then",
+      800,
+      [T0 + 1_400, T0 + 2_000],
+    ],
+    ["a turn on time: evenly", 0, [T0 + 600, T0 + 1_200]],
+  ])("even pace, late turns made up: %s", (_, lateMs, expected) => {
+    // The first turn at T0; the next is due at T0 + 600 (100 a minute), but asked for `lateMs` after it.
+    const first = takeTurn(startPace({ requests: 100, intervalMs: 60_000 }, T0), T0).pace;
+    const second = takeTurn(first, T0 + 600 + lateMs);
+    expect([second.at, takeTurn(second.pace, second.at).at]).toEqual(expected);
+  });
+
+  it("makes up a late turn only where the gap is even: spread until a reset, the spread makes it up", () => {
+    const pace = heard({ limit: 100, remaining: 11, resetAt: T0 + 10_000 });
+    // 10 units to spread over 10 s from T0: the next turn due at T0 + 1 s, asked for at T0 + 1.5 s.
+    const late = takeTurn(takeTurn(pace, T0).pace, T0 + 1_500);
+    // 9 units left over 8.5 s.
+    expect(late.pace.nextAt - late.at).toBeCloseTo(8_500 / 9, 6);
+  });
+
   it("counts units: a write of two (Help Scout) takes two units of the window", () => {
     expect(turns(heard({ limit: 100 }), 2, T0, 2).at).toEqual([T0 + 600, T0 + 1_800]);
   });
