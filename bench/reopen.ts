@@ -30,6 +30,8 @@ export interface PacedFigures {
   /** units admitted over the fixed windows wholly between the first and the last admitted call, over their limit */
   share: number;
   windows: number;
+  /** the share of the least used whole window */
+  worst: number;
   seconds: number;
 }
 
@@ -40,21 +42,26 @@ export interface PacedFigures {
 export function shareOfLimit(
   admitted: readonly { at: number; units: number }[],
   limit: EnforcedLimit,
-): { share: number; windows: number } {
-  if (admitted.length < 2) return { share: 0, windows: 0 };
+): { share: number; windows: number; worst: number } {
+  if (admitted.length < 2) return { share: 0, windows: 0, worst: 0 };
   const windowOf = (at: number) => Math.floor(at / limit.windowMs);
   const first = windowOf(admitted[0]!.at) + 1;
   const last = windowOf(admitted.at(-1)!.at) - 1;
   if (last < first) {
     // No whole window (a minute's, in a shorter run): the rate between the first and the last call, the first left out.
     const units = admitted.slice(1).reduce((sum, { units }) => sum + units, 0);
-    return { share: units / (((admitted.at(-1)!.at - admitted[0]!.at) * limit.requests) / limit.windowMs), windows: 0 };
+    const share = units / (((admitted.at(-1)!.at - admitted[0]!.at) * limit.requests) / limit.windowMs);
+    return { share, windows: 0, worst: share };
   }
-  const units = admitted
-    .filter(({ at }) => windowOf(at) >= first && windowOf(at) <= last)
-    .reduce((sum, { units }) => sum + units, 0);
+  const perWindow = new Map<number, number>();
+  for (const { at, units } of admitted)
+    if (windowOf(at) >= first && windowOf(at) <= last)
+      perWindow.set(windowOf(at), (perWindow.get(windowOf(at)) ?? 0) + units);
   const windows = last - first + 1;
-  return { share: units / (limit.requests * windows), windows };
+  const units = [...perWindow.values()].reduce((sum, used) => sum + used, 0);
+  // A window nothing was admitted in is the worst of all.
+  const worst = perWindow.size < windows ? 0 : Math.min(...perWindow.values()) / limit.requests;
+  return { share: units / (limit.requests * windows), windows, worst };
 }
 
 /**
@@ -160,13 +167,13 @@ export async function benchPaced(limit: EnforcedLimit, seconds: number): Promise
 function printPaced(title: string, figures: readonly PacedFigures[]): void {
   console.log(title);
   console.log(
-    "helpdesk     limit         jobs  calls  windows  share   429s   (windows 0: no whole window in the run; share over the span)",
+    "helpdesk     limit         jobs  calls  windows  share  worst   429s   (windows 0: no whole window in the run; share over the span)",
   );
   for (const f of figures) {
     const rate = f.rateLimited / f.calls;
     console.log(
-      `${f.provider.padEnd(12)} ${`${f.limit.requests}/${f.limit.windowMs / 1000}s`.padEnd(12)} ${String(f.jobs).padStart(5)} ${String(f.calls).padStart(6)} ${String(f.windows).padStart(8)} ${f.share.toFixed(3).padStart(6)} ${`${(rate * 100).toFixed(2)}%`.padStart(6)}` +
-        `  share ≥ 0.95 ${f.share >= 0.95 ? "MET" : "MISSED"}; 429s < 1% ${rate < 0.01 ? "MET" : "MISSED"}`,
+      `${f.provider.padEnd(12)} ${`${f.limit.requests}/${f.limit.windowMs / 1000}s`.padEnd(12)} ${String(f.jobs).padStart(5)} ${String(f.calls).padStart(6)} ${String(f.windows).padStart(8)} ${f.share.toFixed(3).padStart(6)} ${f.worst.toFixed(3).padStart(6)} ${`${(rate * 100).toFixed(2)}%`.padStart(6)}` +
+        `  share ≥ 0.98 ${f.share >= 0.98 ? "MET" : "MISSED"}; 429s < 1% ${rate < 0.01 ? "MET" : "MISSED"}`,
     );
   }
 }
@@ -192,6 +199,7 @@ export interface ReplicaFigures {
   rateLimited: number;
   share: number;
   windows: number;
+  worst: number;
 }
 
 /**
@@ -262,7 +270,7 @@ export async function runP3r(seconds: number): Promise<void> {
   console.log(
     `\nP3r three replicas on one PostgreSQL against one fake Intercom enforcing ${limit.requests} per ${limit.windowMs / 1000} s (announced in its headers), ${seconds} s of work`,
   );
-  console.log("budget                          calls  windows  share   429s");
+  console.log("budget                          calls  windows  share  worst   429s");
   const names = {
     row: "shared, row lock",
     advisory: "shared, advisory lock",
@@ -272,8 +280,8 @@ export async function runP3r(seconds: number): Promise<void> {
   for (const f of figures) {
     const rate = f.rateLimited / f.calls;
     console.log(
-      `${names[f.keeper as keyof typeof names].padEnd(30)} ${String(f.calls).padStart(6)} ${String(f.windows).padStart(8)} ${f.share.toFixed(3).padStart(6)} ${`${(rate * 100).toFixed(2)}%`.padStart(6)}` +
-        `  share ≥ 0.95 ${f.share >= 0.95 ? "MET" : "MISSED"}; 429s < 1% ${rate < 0.01 ? "MET" : "MISSED"}`,
+      `${names[f.keeper as keyof typeof names].padEnd(30)} ${String(f.calls).padStart(6)} ${String(f.windows).padStart(8)} ${f.share.toFixed(3).padStart(6)} ${f.worst.toFixed(3).padStart(6)} ${`${(rate * 100).toFixed(2)}%`.padStart(6)}` +
+        `  share ≥ 0.98 ${f.share >= 0.98 ? "MET" : "MISSED"}; 429s < 1% ${rate < 0.01 ? "MET" : "MISSED"}`,
     );
   }
 }

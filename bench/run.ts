@@ -70,7 +70,7 @@ if (runs("p1")) {
 if (runs("burst")) await runLabelBurst(root, process.env.BENCH_BASELINE);
 
 if (runs("p3")) {
-  await runP3(Number(process.env.BENCH_P3_SECONDS ?? 20));
+  await runP3(Number(process.env.BENCH_P3_SECONDS ?? 30));
   await runZendeskClose();
 }
 if (runs("p3r")) await runP3r(Number(process.env.BENCH_P3R_SECONDS ?? 15));
