@@ -3,7 +3,7 @@ import type { Engine } from "../config/database-url.js";
 import type { Prisma, Transaction } from "../store/database.js";
 import {
   claimLeases,
-  deleteLeased,
+  deleteAllLeased,
   extended,
   releaseLeases,
   renewLeases,
@@ -121,12 +121,12 @@ export class LeaseHolder<Key extends LeaseKey> {
     return written;
   }
 
-  /** Deletes a held row whose work is done. False when it was taken over. */
-  async delete(key: Key): Promise<boolean> {
-    this.#held.delete(String(key));
-    const deleted = await deleteLeased(this.prisma, this.table, this.owner, key);
-    if (!deleted) this.lost(key);
-    return deleted;
+  /** Deletes held rows whose work is done, in one statement; returns those taken over meanwhile (not deleted). */
+  async deleteAll(keys: readonly Key[]): Promise<Key[]> {
+    for (const key of keys) this.#held.delete(String(key));
+    const lost = (await deleteAllLeased(this.prisma, this.table, this.owner, keys)) as Key[];
+    for (const key of lost) this.lost(key);
+    return lost;
   }
 
   /** Hands rows claimed but never started back at once (stopping), so another worker need not wait for their leases. */

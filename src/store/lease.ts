@@ -135,6 +135,23 @@ export async function deleteLeased(
   return count === 1;
 }
 
+/**
+ * Deletes the held rows whose work is done in one statement (a batch of deliveries leaves the inbox together); returns
+ * the keys `owner` no longer held, which were not deleted.
+ */
+export async function deleteAllLeased(
+  db: Db,
+  table: LeasedTable,
+  owner: string,
+  keys: readonly LeaseKey[],
+): Promise<LeaseKey[]> {
+  if (keys.length === 0) return [];
+  const rows = await db.$queryRaw<{ key: LeaseKey }[]>`DELETE FROM ${identifier(table.table)}
+      WHERE ${identifier(table.key)} IN (${keyList(keys)}) AND ${heldBy(table, owner)} RETURNING ${identifier(table.key)} AS "key"`;
+  const deleted = new Set(rows.map((row) => String(row.key)));
+  return keys.filter((key) => !deleted.has(String(key)));
+}
+
 /** Rows `owner` claimed but never started (it is stopping): claimable again at once, the claim not counted. */
 export async function releaseLeases(
   prisma: Prisma,

@@ -16,6 +16,7 @@ import { ENGINES } from "../support/databases.js";
 import { waitFor } from "../support/wait.js";
 import { deliveriesProcessed } from "../../src/metrics.js";
 import { useDatabase } from "../support/use-database.js";
+import { openRecordingDatabase } from "../support/statements.js";
 
 const log = pino({ level: "silent" });
 const delivery = (id: string) => ({ id, name: "issue_comment", payload: JSON.stringify({ action: "created", n: id }) });
@@ -116,6 +117,33 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
     expect(handled.sort()).toEqual(["a", "b"]);
     expect(await database.prisma.delivery.count()).toBe(0);
     expect((await processedCount("done")) - done).toBe(2);
+  });
+
+  it("deletes a batch's handled deliveries in one statement and keeps a failed one for its retry", async () => {
+    const recording = await openRecordingDatabase(engine);
+    const recordingWriter = openDeliveryWriter(recording.target);
+    try {
+      const worker = new DeliveryWorker(
+        recording.prisma,
+        engine,
+        async (d) => {
+          if (d.id === "c") throw new Error("GitHub answered 502");
+        },
+        log,
+        { concurrency: 2 },
+      );
+      await worker.drain(); // its hourly purge of old dead deliveries, a DELETE of its own
+      await recordingWriter.write(["a", "b", "c", "d"].map(delivery), new Date());
+      const statements = await recording.statementsOf(() => worker.drain());
+      expect(statements.filter((statement) => statement.startsWith("DELETE"))).toEqual(["DELETE Delivery"]);
+      const left = await recording.prisma.delivery.findMany();
+      expect(left.map((row) => [row.id, row.attempts, row.lockedBy, row.lastError])).toEqual([
+        ["c", 1, null, "GitHub answered 502"],
+      ]);
+    } finally {
+      await recordingWriter.close();
+      await recording.close();
+    }
   });
 
   it("waits while a burst of webhooks arrives, then processes all of it, lanes in parallel", async () => {
