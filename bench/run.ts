@@ -6,6 +6,7 @@ import { runP4P5 } from "./labels.js";
 import { runLabelBurst } from "./label-burst.js";
 import { runP6 } from "./impact.js";
 import { runP8 } from "./replicas.js";
+import { runBackfillBench } from "./backfill.js";
 
 // `npm run bench`: every target (P1–P8, README Development) that exists so far, as figures and ratios, in one run.
 // BENCH_ONLY=p2,p4 runs only the sections named (p4 and p5 are one section); all of them by default.
@@ -90,6 +91,31 @@ if (runs("p8"))
     deliveries: Number(process.env.BENCH_P8_DELIVERIES ?? 300),
     repositories: Number(process.env.BENCH_P8_REPOSITORIES ?? 1),
   });
+
+// The install backfill of a big installation (1,000 repositories, 100k issues, 1M comments at full size; a tenth by
+// default, so the section takes minutes rather than most of an hour on a small machine).
+if (runs("backfill")) {
+  const postgres = await startPostgres();
+  try {
+    await runBackfillBench(
+      root,
+      [
+        { engine: "sqlite", url: async () => sqliteUrl() },
+        { engine: "postgresql", url: () => postgres.newDatabaseUrl() },
+      ],
+      {
+        repositories: Number(process.env.BENCH_BACKFILL_REPOSITORIES ?? 100),
+        issues: Number(process.env.BENCH_BACKFILL_ISSUES ?? 10_000),
+        comments: Number(process.env.BENCH_BACKFILL_COMMENTS ?? 100_000),
+        callsPerSecond: Number(process.env.BENCH_BACKFILL_RATE ?? 3.5),
+        events: Number(process.env.BENCH_BACKFILL_EVENTS ?? 1000),
+        concurrency: options.concurrency,
+      },
+    );
+  } finally {
+    await postgres.stop();
+  }
+}
 
 // Last: P2 loads nock, which patches http and fetch for the rest of the process.
 if (runs("p2", "p4", "p5")) {
