@@ -22,6 +22,7 @@ const timed =
 const store: SweepStore = {
   ...opened,
   readDue: timed("read", opened.readDue.bind(opened)),
+  readReports: timed("read", opened.readReports.bind(opened)),
   record: timed("write", opened.record.bind(opened)),
 };
 const started = performance.now();
@@ -35,6 +36,7 @@ console.log(
     seconds,
     readSeconds: spent.read / 1000,
     writeSeconds: spent.write / 1000,
+    cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
     maxRssMb: peakRssMb(),
     figures,
   }),

@@ -1,5 +1,12 @@
-import { frequencyOf, nextFrequencyChange, type Frequency, type FrequencyRules } from "../domain/frequency.js";
-import type { DueIssue, Evaluation, SweepStore } from "../store/label-sweep.js";
+import {
+  DAY_MS,
+  frequencyOf,
+  nextFrequencyChange,
+  type Frequency,
+  type FrequencyRules,
+  type Report,
+} from "../domain/frequency.js";
+import type { DueIssue, Evaluation, SweepCursor, SweepStore } from "../store/label-sweep.js";
 
 /** An issue whose frequency label changed with time, or whose labels are stale: its labels must be applied on GitHub. */
 export interface DecayedIssue {
@@ -22,7 +29,7 @@ export interface SweepOptions {
   /**
    * Applies the labels of issues whose frequency changed or that are marked stale (GitHub calls; each records its own
    * evaluation and clears the mark, as `applyIssueLabels` does). Without it the new evaluation is only stored. Issues
-   * it leaves due, or all of the batch's when it throws, are due again after `retryAfterMs`.
+   * it leaves due, or all of the batch's when it throws, are due again after `retryAfterMs` (at least 1 ms).
    */
   applyChanged?: (issues: DecayedIssue[]) => Promise<void>;
   retryAfterMs?: number;
@@ -51,14 +58,24 @@ export async function sweepDueIssues(
 ): Promise<SweepFigures> {
   const batchSize = options.batchSize ?? 500;
   const figures: SweepFigures = { issues: 0, links: 0, changed: 0, batches: 0 };
-  for (let after = 0; ;) {
+  const rules = new Map<bigint, FrequencyRules | null>();
+  for (let after: SweepCursor | null = null; ;) {
     const due = await store.readDue(now, after, batchSize);
     if (due.length === 0) return figures;
-    after = due.at(-1)!.issueId;
+    after = { dueAt: due.at(-1)!.dueAt, issueId: due.at(-1)!.issueId };
     figures.batches++;
     figures.issues += due.length;
-    for (const issue of due) figures.links += issue.reports.length;
-    const { evaluations, changed } = await evaluate(due, now, rulesFor);
+    const known: { issue: DueIssue; rules: FrequencyRules }[] = [];
+    for (const issue of due) {
+      let repositoryRules = rules.get(issue.repositoryId);
+      if (repositoryRules === undefined)
+        rules.set(issue.repositoryId, (repositoryRules = await rulesFor(issue.repositoryId)));
+      // Its repository's rules are unknown now: left due, untouched, for the next sweep.
+      if (repositoryRules !== null) known.push({ issue, rules: repositoryRules });
+    }
+    const reports = await readReports(store, known, now);
+    for (const list of reports.values()) figures.links += list.length;
+    const { evaluations, changed } = evaluate(known, reports, now);
     figures.changed += changed.length;
     if (changed.length === 0 || !options.applyChanged) {
       await store.record(evaluations, now);
@@ -72,32 +89,48 @@ export async function sweepDueIssues(
     try {
       await options.applyChanged(changed);
     } finally {
-      // Not lost, and the loop ends: whatever the applier did not record is due again later.
-      await store.postpone([...changedIds], now, new Date(now.getTime() + (options.retryAfterMs ?? 5 * 60_000)));
+      // Not lost, and the loop ends: whatever the applier did not record is due again later, at least a millisecond
+      // after `now`, so this sweep's pages (in due-time order, up to `now`) do not meet it again.
+      const retryAfterMs = Math.max(1, options.retryAfterMs ?? 5 * 60_000);
+      await store.postpone([...changedIds], now, new Date(now.getTime() + retryAfterMs));
     }
   }
 }
 
-async function evaluate(
-  due: readonly DueIssue[],
+/**
+ * The reports each issue's rules can still see: those posted within its longest window. An older one neither counts
+ * nor can leave a window after `now` (`nextFrequencyChange`), so a big installation's years of links are not read.
+ * One read per distinct window (one for most sweeps: every repository on the default rules).
+ */
+async function readReports(
+  store: SweepStore,
+  issues: readonly { issue: DueIssue; rules: FrequencyRules }[],
   now: Date,
-  rulesFor: RulesFor,
-): Promise<{ evaluations: Evaluation[]; changed: DecayedIssue[] }> {
-  const rules = new Map<bigint, FrequencyRules | null>();
+): Promise<Map<number, Report[]>> {
+  const bySince = new Map<number, number[]>();
+  for (const { issue, rules } of issues) {
+    const since = now.getTime() - Math.max(rules.daily.days, rules.weekly.days) * DAY_MS;
+    const ids = bySince.get(since);
+    if (ids) ids.push(issue.issueId);
+    else bySince.set(since, [issue.issueId]);
+  }
+  const reports = new Map<number, Report[]>();
+  for (const [since, ids] of bySince)
+    for (const [issueId, list] of await store.readReports(ids, new Date(since))) reports.set(issueId, list);
+  return reports;
+}
+
+function evaluate(
+  issues: readonly { issue: DueIssue; rules: FrequencyRules }[],
+  reports: ReadonlyMap<number, Report[]>,
+  now: Date,
+): { evaluations: Evaluation[]; changed: DecayedIssue[] } {
   const evaluations: Evaluation[] = [];
   const changed: DecayedIssue[] = [];
-  for (const issue of due) {
-    let repositoryRules = rules.get(issue.repositoryId);
-    if (repositoryRules === undefined)
-      rules.set(issue.repositoryId, (repositoryRules = await rulesFor(issue.repositoryId)));
-    // Its repository's rules are unknown now: left due, untouched, for the next sweep.
-    if (repositoryRules === null) continue;
-    const frequency = frequencyOf(issue.reports, now, repositoryRules);
-    evaluations.push({
-      issueId: issue.issueId,
-      frequency,
-      dueAt: nextFrequencyChange(issue.reports, now, repositoryRules),
-    });
+  for (const { issue, rules } of issues) {
+    const seen = reports.get(issue.issueId) ?? [];
+    const frequency = frequencyOf(seen, now, rules);
+    evaluations.push({ issueId: issue.issueId, frequency, dueAt: nextFrequencyChange(seen, now, rules) });
     if (frequency !== issue.frequency || issue.stale) {
       changed.push({
         issueId: issue.issueId,

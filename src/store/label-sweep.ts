@@ -3,7 +3,7 @@ import pg from "pg";
 import type { Report } from "../domain/frequency.js";
 import type { DatabaseTarget } from "../config/database-url.js";
 
-/** An issue whose labels are due for re-evaluation, with the reports (live links) they are computed from. */
+/** An issue whose labels are due for re-evaluation. */
 export interface DueIssue {
   issueId: number;
   repositoryId: bigint;
@@ -12,7 +12,14 @@ export interface DueIssue {
   frequency: string | null;
   /** its labels must be applied again whatever the frequency (the config changed, or applying them failed) */
   stale: boolean;
-  reports: Report[];
+  /** when it became due: with the id, where the next page starts */
+  dueAt: Date;
+}
+
+/** Where a page of due issues starts: after this issue, in (due time, id) order. */
+export interface SweepCursor {
+  dueAt: Date;
+  issueId: number;
 }
 
 export interface Evaluation {
@@ -23,17 +30,23 @@ export interface Evaluation {
 
 /**
  * The decay sweep's reads and writes, on a connection of its own beside Prisma's (like the delivery writer): the
- * sweep reads every live link of every due issue, a million rows for a large installation, and the query client's
+ * sweep reads the live links of every due issue, ten million rows for a large installation, and the query client's
  * per-row cost would be most of its time and memory (P4, P5, README Development). Tables and migrations are still Prisma's.
  */
 export interface SweepStore {
   /**
-   * The next `limit` issues after `afterId` whose labels could have changed without a new link (`labelsDueAt <= now`:
-   * a report left a window, or the config changed), by id, with their live links' dates and customers: two
-   * statements per batch, and one pass over the issues for a whole sweep. Evaluated issues get a due time after
-   * `now` (or none), so a sweep that stops half-way resumes, from the start, with only what it had not done.
+   * The next `limit` issues after `after` (from the start when null) whose labels could have changed without a new
+   * link (`labelsDueAt <= now`: a report left a window, or the config changed), in (due time, id) order: a keyset
+   * page of the index on both, so each page costs the same however many issues are due (ordered by id alone, every
+   * page sorted all the due issues again: quadratic at a million). Evaluated issues get a due time after `now` (or
+   * none), so a sweep that stops half-way resumes, from the start, with only what it had not done.
    */
-  readDue(now: Date, afterId: number, limit: number): Promise<DueIssue[]>;
+  readDue(now: Date, after: SweepCursor | null, limit: number): Promise<DueIssue[]>;
+  /**
+   * The live links of these issues posted at or after `since`, as reports, by issue: older ones are in no window of
+   * the rules that gave `since`, so they can neither count nor leave a window (most of a big installation's links).
+   */
+  readReports(issueIds: readonly number[], since: Date): Promise<Map<number, Report[]>>;
   /**
    * Stores evaluations made at `now` in one transaction (SQLite) or statement (PostgreSQL), except for issues that a
    * config change or enrichment marked meanwhile (no longer due by `now`, or marked stale): those stay for the next
@@ -45,6 +58,9 @@ export interface SweepStore {
   close(): Promise<void>;
 }
 
+/** Before any due time: the first page's cursor. */
+const START: SweepCursor = { dueAt: new Date("0001-01-01T00:00:00.000Z"), issueId: 0 };
+
 export function openSweepStore(target: DatabaseTarget): SweepStore {
   return target.engine === "sqlite" ? sqliteSweepStore(target.path) : postgresSweepStore(target.connectionString);
 }
@@ -55,9 +71,17 @@ const sqliteTime = (date: Date) => date.toISOString().replace("Z", "+00:00");
 function sqliteSweepStore(path: string): SweepStore {
   const db = new BetterSqlite3(path, { timeout: 10_000 });
   db.pragma("synchronous = NORMAL");
+  // SQLite seeks a row value comparison on its first column only, so a page after (due, id) would scan every issue
+  // due at that same instant before it (a config change makes a whole repository due at one instant): the rest of
+  // the cursor's instant and the later instants are two seeks, merged.
+  const columns = `"id", "repositoryId", "number", "frequency", "labelsStaleAt" IS NOT NULL, "labelsDueAt"`;
   const due = db
     .prepare(
-      `SELECT "id", "repositoryId", "number", "frequency", "labelsStaleAt" IS NOT NULL FROM "Issue" WHERE "labelsDueAt" <= ? AND "id" > ? ORDER BY "id" LIMIT ?`,
+      `SELECT * FROM (SELECT ${columns} FROM "Issue" WHERE "labelsDueAt" = @due AND "id" > @id ORDER BY "id" LIMIT @limit)
+       UNION ALL
+       SELECT * FROM (SELECT ${columns} FROM "Issue" WHERE "labelsDueAt" > @due AND "labelsDueAt" <= @now
+         ORDER BY "labelsDueAt", "id" LIMIT @limit)
+       ORDER BY 6, 1 LIMIT @limit`,
     )
     .raw(true);
   const update = db.prepare(
@@ -71,7 +95,8 @@ function sqliteSweepStore(path: string): SweepStore {
       statement = db
         .prepare(
           `SELECT l."issueId", l."linkedAt", l."customerHash" FROM "Link" l
-           WHERE l."issueId" IN (${Array(count).fill("?").join(", ")}) AND EXISTS (SELECT 1 FROM "LinkSource" s WHERE s."linkId" = l."id")`,
+           WHERE l."issueId" IN (${Array(count).fill("?").join(", ")}) AND l."linkedAt" >= ?
+             AND EXISTS (SELECT 1 FROM "LinkSource" s WHERE s."linkId" = l."id")`,
         )
         .raw(true);
       linkStatements.set(count, statement);
@@ -85,11 +110,15 @@ function sqliteSweepStore(path: string): SweepStore {
     for (const id of ids) postpone.run(until, id, now);
   });
   return {
-    async readDue(now, afterId, limit) {
-      const issues = due.all(sqliteTime(now), afterId, limit) as IssueRow[];
-      if (issues.length === 0) return [];
-      const links = linksOf(issues.length).all(...issues.map(([id]) => id)) as [number, string, string | null][];
-      return group(issues, links, (at) => Date.parse(at));
+    async readDue(now, after, limit) {
+      const { dueAt, issueId } = after ?? START;
+      const rows = due.all({ now: sqliteTime(now), due: sqliteTime(dueAt), id: issueId, limit }) as IssueRow<string>[];
+      return rows.map((row) => dueIssue(row, new Date(row[5])));
+    },
+    async readReports(issueIds, since) {
+      if (issueIds.length === 0) return new Map();
+      const links = linksOf(issueIds.length).all(...issueIds, sqliteTime(since)) as [number, string, string | null][];
+      return byIssue(links, (at) => Date.parse(at));
     },
     async record(evaluations, now) {
       recordAll(evaluations, sqliteTime(now));
@@ -104,23 +133,38 @@ function sqliteSweepStore(path: string): SweepStore {
 }
 
 function postgresSweepStore(connectionString: string): SweepStore {
-  const pool = new pg.Pool({ connectionString, max: 1 });
+  // Each page reads a few thousand links of 500 issues by index. PostgreSQL's defaults (random_page_cost 4, parallel
+  // workers) priced that above a parallel scan of the whole Link table up to a few million links: a scan per page,
+  // quadratic, 250 ms a page at 200k links against 15 ms by index. On this connection only: pages are read by index.
+  const pool = new pg.Pool({
+    connectionString,
+    max: 1,
+    options: "-c random_page_cost=1.1 -c max_parallel_workers_per_gather=0",
+  });
   // A timestamp without time zone holds UTC (Prisma's convention); epoch milliseconds avoid pg's local-time parsing.
+  const epochMs = (column: string) => `(EXTRACT(EPOCH FROM ${column}) * 1000)::float8`;
   return {
-    async readDue(now, afterId, limit) {
-      const issues = await pool.query<IssueRow>({
-        text: `SELECT "id", "repositoryId", "number", "frequency", "labelsStaleAt" IS NOT NULL FROM "Issue" WHERE "labelsDueAt" <= $1::timestamp(3) AND "id" > $2 ORDER BY "id" LIMIT $3`,
-        values: [now.toISOString(), afterId, limit],
+    async readDue(now, after, limit) {
+      const { dueAt, issueId } = after ?? START;
+      const issues = await pool.query<IssueRow<number>>({
+        text: `SELECT "id", "repositoryId", "number", "frequency", "labelsStaleAt" IS NOT NULL, ${epochMs(`"labelsDueAt"`)} FROM "Issue"
+               WHERE "labelsDueAt" <= $1::timestamp(3) AND ("labelsDueAt", "id") > ($2::timestamp(3), $3)
+               ORDER BY "labelsDueAt", "id" LIMIT $4`,
+        values: [now.toISOString(), dueAt.toISOString(), issueId, limit],
         rowMode: "array",
       });
-      if (issues.rows.length === 0) return [];
+      return issues.rows.map((row) => dueIssue(row, new Date(row[5])));
+    },
+    async readReports(issueIds, since) {
+      if (issueIds.length === 0) return new Map();
       const links = await pool.query<[number, number, string | null]>({
-        text: `SELECT l."issueId", (EXTRACT(EPOCH FROM l."linkedAt") * 1000)::float8, l."customerHash" FROM "Link" l
-               WHERE l."issueId" = ANY($1::int[]) AND EXISTS (SELECT 1 FROM "LinkSource" s WHERE s."linkId" = l."id")`,
-        values: [issues.rows.map(([id]) => id)],
+        text: `SELECT l."issueId", ${epochMs(`l."linkedAt"`)}, l."customerHash" FROM "Link" l
+               WHERE l."issueId" = ANY($1::int[]) AND l."linkedAt" >= $2::timestamp(3)
+                 AND EXISTS (SELECT 1 FROM "LinkSource" s WHERE s."linkId" = l."id")`,
+        values: [issueIds, since.toISOString()],
         rowMode: "array",
       });
-      return group(issues.rows, links.rows, (at) => at);
+      return byIssue(links.rows, (at) => at);
     },
     async record(evaluations, now) {
       if (evaluations.length === 0) return;
@@ -147,25 +191,20 @@ function postgresSweepStore(connectionString: string): SweepStore {
   };
 }
 
-/** id, repositoryId, number, frequency, whether it is marked stale (0/1 on SQLite) */
-type IssueRow = [number, number | bigint | string, number, string | null, boolean | number];
+/** id, repositoryId, number, frequency, whether it is marked stale (0/1 on SQLite), due time (text or epoch ms) */
+type IssueRow<At> = [number, number | bigint | string, number, string | null, boolean | number, At];
 
-function group<At>(
-  issues: readonly IssueRow[],
-  links: readonly [number, At, string | null][],
-  time: (at: At) => number,
-): DueIssue[] {
-  const byIssue = new Map<number, DueIssue>();
-  for (const [issueId, repositoryId, number, frequency, stale] of issues) {
-    byIssue.set(issueId, {
-      issueId,
-      repositoryId: BigInt(repositoryId),
-      number,
-      frequency,
-      stale: Boolean(stale),
-      reports: [],
-    });
+function dueIssue<At>([issueId, repositoryId, number, frequency, stale]: IssueRow<At>, dueAt: Date): DueIssue {
+  return { issueId, repositoryId: BigInt(repositoryId), number, frequency, stale: Boolean(stale), dueAt };
+}
+
+function byIssue<At>(links: readonly [number, At, string | null][], time: (at: At) => number): Map<number, Report[]> {
+  const reports = new Map<number, Report[]>();
+  for (const [issueId, at, customer] of links) {
+    const report = { at: new Date(time(at)), customer };
+    const list = reports.get(issueId);
+    if (list) list.push(report);
+    else reports.set(issueId, [report]);
   }
-  for (const [issueId, at, customer] of links) byIssue.get(issueId)!.reports.push({ at: new Date(time(at)), customer });
-  return [...byIssue.values()];
+  return reports;
 }
