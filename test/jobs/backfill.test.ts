@@ -344,6 +344,26 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
     });
   });
 
+  it("the worker retries a page GitHub refused for its rate limit, rather than failing the repository", async () => {
+    nockConfig("octo-org", "app", null);
+    nock(GITHUB_API)
+      .get("/repos/octo-org/app/issues")
+      .query(true)
+      .reply(
+        403,
+        { message: "API rate limit exceeded for installation ID 77." },
+        { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(Math.ceil(Date.now() / 1000) + 60) },
+      );
+    const worker = new BackfillWorker(deps);
+    expect(await worker.drain()).toBe(1);
+    expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({
+      state: "running",
+      phase: "open",
+      page: 1,
+      lastError: expect.stringContaining("rate limit"),
+    });
+  });
+
   it("the worker retries a run that failed on a GitHub error later, at its page", async () => {
     nockConfig("octo-org", "app", null);
     nockIssues("open", 1, 500);
