@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "probot";
 import { checkReadiness, type Database } from "../store/database.js";
+import { readMigrationFiles } from "../store/migrations.js";
 
 /**
  * `GET /healthz`: the process is up. `GET /readyz`: the database answers and is migrated (README, HTTP). Anyone who can
@@ -9,6 +10,8 @@ import { checkReadiness, type Database } from "../store/database.js";
  */
 export function healthRoutes(database: Database, log: Logger) {
   let lastReason: string | undefined;
+  // Read once: a probe every few seconds need not list the migrations folder each time.
+  const migrations = readMigrationFiles(database.engine);
   return async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
     if (request.method !== "GET" && request.method !== "HEAD") return false;
     const path = request.url?.split("?", 1)[0];
@@ -17,7 +20,7 @@ export function healthRoutes(database: Database, log: Logger) {
       return true;
     }
     if (path === "/readyz") {
-      const readiness = await checkReadiness(database);
+      const readiness = await checkReadiness(database, migrations);
       if (readiness.ready) lastReason = undefined;
       else if (readiness.reason !== lastReason) {
         lastReason = readiness.reason;

@@ -9,8 +9,6 @@ import { JOB_STATES } from "../store/helpdesk-jobs.js";
 import { readSweep } from "../store/sweep-schedule.js";
 import { registry } from "../metrics.js";
 
-let processMetrics = false;
-
 /**
  * How long one scrape's database counts answer the scrapes after it. Prometheus scrapes every 15 s or more; a scraper
  * polling faster (or several at once) then costs one set of COUNT queries per interval, not one per request.
@@ -35,11 +33,10 @@ export function metricsRoute(
   log: { warn(object: object, message: string): void },
   options: MetricsOptions = {},
 ) {
-  if (!processMetrics) {
-    // Memory, CPU, event loop lag and the like, under their usual names (process_*, nodejs_*).
+  // Memory, CPU, event loop lag and the like, under their usual names (process_*, nodejs_*): registered once per
+  // registry (a second route, as tests build, would register them twice), which the registry itself knows.
+  if (registry.getSingleMetric("process_cpu_user_seconds_total") === undefined)
     collectDefaultMetrics({ register: registry });
-    processMetrics = true;
-  }
   const stored = new Registry();
   const reuse = reuseFor(options.countsMaxAgeMs ?? COUNTS_MAX_AGE_MS, options.now ?? Date.now);
   const collecting =

@@ -115,7 +115,7 @@ export interface Readiness {
 /** `/readyz` and `closeloop status`: the database answers and every migration is applied. */
 export async function checkReadiness(
   database: Database,
-  files: readonly MigrationFile[] = migrationFiles(database.engine),
+  files: readonly MigrationFile[] = readMigrationFiles(database.engine),
 ): Promise<Readiness> {
   let history: HistoryRow[];
   try {
@@ -136,13 +136,6 @@ export async function checkReadiness(
     return { ready: false, reason: firstLine(error) };
   }
   return { ready: true };
-}
-
-const filesByEngine = new Map<Engine, MigrationFile[]>();
-function migrationFiles(engine: Engine): MigrationFile[] {
-  let files = filesByEngine.get(engine);
-  if (!files) filesByEngine.set(engine, (files = readMigrationFiles(engine)));
-  return files;
 }
 
 /** Prisma's messages start with where the call was made and end with the reason: keep the reason. */
