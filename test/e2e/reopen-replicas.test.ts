@@ -4,8 +4,8 @@ import { FakeGitHub } from "../fakes/github-server.js";
 import { startFakeIntercom, type FakeIntercom } from "../providers/intercom/fake-server.js";
 import { freshDatabaseUrl } from "../support/databases.js";
 import { startApp, type RunningApp } from "../support/process.js";
-import { waitFor } from "../support/wait.js";
-import { appEnv, deliverClose, seedIssues, stopApp } from "../support/reopen-process.js";
+import { PROGRESSING_TIMEOUT_MS, waitForProgress } from "../support/wait.js";
+import { appEnv, deliverClose, reopenProgress, seedIssues, stopApp } from "../support/reopen-process.js";
 
 /**
  * R5 (README, Development): three app processes on one PostgreSQL database share 2,000 reopen jobs; each job runs exactly once
@@ -28,7 +28,7 @@ describe("R5: three replicas on PostgreSQL", () => {
     await github.stop();
   });
 
-  it(`run each of ${ISSUES * LINKS_PER_ISSUE} jobs exactly once`, { timeout: 90_000 }, async () => {
+  it(`run each of ${ISSUES * LINKS_PER_ISSUE} jobs exactly once`, { timeout: PROGRESSING_TIMEOUT_MS }, async () => {
     const host = await github.start();
     intercom = await startFakeIntercom();
     const url = await freshDatabaseUrl("postgresql");
@@ -41,12 +41,11 @@ describe("R5: three replicas on PostgreSQL", () => {
     for (let number = 1; number <= ISSUES; number++) await deliverClose(apps[number % REPLICAS]!, number);
 
     const db = database;
-    await waitFor(
-      async () =>
-        (await db.prisma.issueClose.count()) === ISSUES &&
-        (await db.prisma.reopenJob.count({ where: { state: { not: "done" } } })) === 0 &&
-        (await db.prisma.issueClose.count({ where: { summaryCommentId: null } })) === 0,
-      60_000,
+    // However slow the machine (two test files on two cores), the replicas keep finishing jobs: fail only when none
+    // finishes for 30 s, never on a fixed total.
+    await waitForProgress(
+      () => reopenProgress(db, ISSUES, ISSUES * LINKS_PER_ISSUE),
+      30_000,
       "every job done and every summary written",
     );
 

@@ -84,3 +84,22 @@ export async function stopApp(app: RunningApp, graceMs = 20_000): Promise<"stopp
   if (outcome === "killed") await kill(app);
   return outcome;
 }
+
+/**
+ * How far the closes of `issues` issues with `jobs` reopen jobs in all have got, for `waitForProgress`: closes stored,
+ * jobs done and summaries written, each one step; done when all are.
+ */
+export async function reopenProgress(
+  database: Database,
+  issues: number,
+  jobs: number,
+): Promise<{ done: boolean; progress: number }> {
+  const closes = await database.prisma.issueClose.count();
+  const done = await database.prisma.reopenJob.count({ where: { state: "done" } });
+  const summaries = await database.prisma.issueClose.count({ where: { summaryCommentId: { not: null } } });
+  const all = await database.prisma.reopenJob.count();
+  return {
+    done: closes === issues && all === jobs && done === jobs && summaries === issues,
+    progress: closes + done + summaries,
+  };
+}
