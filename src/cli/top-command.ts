@@ -51,6 +51,10 @@ export async function topCommand(
     out.text(impactCsv(page.rows));
     return 0;
   }
+  if (!page.complete)
+    out.line(
+      "still counting: issues linked before this install or upgrade are not all counted yet, and this ranking leaves them out (the server counts them in the background)",
+    );
   const state = query.state === "all" ? "" : `${query.state} `;
   const scope = [args[0], query.team && `team "${query.team}"`].filter(Boolean).join(", ");
   const pages = Math.max(1, Math.ceil(page.total / query.perPage));

@@ -3,7 +3,7 @@ import { trimTrailingSlashes } from "../domain/trailing-slashes.js";
 import { reportsPerDay } from "../domain/impact.js";
 import type { ImpactQuery, RepositoryScope } from "../domain/impact-query.js";
 import type { Prisma } from "../store/database.js";
-import { readImpactDetails, readImpactRanking, refreshImpact } from "../store/impact.js";
+import { impactUncounted, readImpactDetails, readImpactRanking, refreshImpact } from "../store/impact.js";
 
 /**
  * The dashboard's impact ranking (issue #13, README Dashboard): issues ranked by their distinct reports in a window,
@@ -44,13 +44,22 @@ export interface ImpactPage {
   rows: ImpactRow[];
   /** issues matching the query over all pages */
   total: number;
+  /**
+   * false while some issues are not counted yet (the first count after an upgrade or a new install, which the server
+   * does in the background): the ranking leaves them out, and every view says so rather than show it as whole
+   */
+  complete: boolean;
 }
+
+/** The due issues a page counts itself before ranking (one statement): past that, it ranks what is counted and says so. */
+const PAGE_COUNT_LIMIT = 2_000;
 
 /**
  * One page of the ranking at `now`: issues with at least one report in the window that match the filters and lie in
  * `scope`, in the query's order (ties: more reports, then latest report, then repository id and number). The counts
- * kept per issue (IssueImpact) are brought up to `now` first (two indexed reads, and a write per thousand issues
- * due), then four statements whatever the page size: the page, the total, and the page's live links and labels.
+ * kept per issue (IssueImpact) are brought up to `now` first, up to `countLimit` due issues (two indexed reads, and a
+ * write when some are due; more than that, during a first count, and the page is not `complete`), then four
+ * statements whatever the page size: the page, the total, and the page's live links and labels.
  */
 export async function rankIssues(
   prisma: Prisma,
@@ -58,9 +67,12 @@ export async function rankIssues(
   scope: RepositoryScope,
   now: Date = new Date(),
   githubUrl = "https://github.com",
+  countLimit = PAGE_COUNT_LIMIT,
 ): Promise<ImpactPage> {
-  if ("repositoryIds" in scope && scope.repositoryIds.length === 0) return { rows: [], total: 0 };
-  await refreshImpact(prisma, now);
+  if ("repositoryIds" in scope && scope.repositoryIds.length === 0) return { rows: [], total: 0, complete: true };
+  // Fewer counted than the limit: nothing was left due.
+  const complete =
+    (await refreshImpact(prisma, now, countLimit, countLimit)) < countLimit || !(await impactUncounted(prisma, now));
   const { ranked, total } = await readImpactRanking(prisma, query, scope);
   const details = await readImpactDetails(
     prisma,
@@ -93,7 +105,7 @@ export async function rankIssues(
       perDay: reportsPerDay(detail.reports, now, query.days),
     };
   });
-  return { rows, total };
+  return { rows, total, complete };
 }
 
 const CSV_COLUMNS = [
@@ -152,6 +164,7 @@ function csvCell(value: string): string {
 export function impactJson(page: ImpactPage): unknown {
   return {
     total: page.total,
+    complete: page.complete,
     issues: page.rows.map((row) => ({
       repository: row.repository,
       number: row.number,

@@ -115,6 +115,11 @@ export function dashboardApp(deps: DashboardAppDeps): Hono<DashboardEnv> {
       return badQuery(c, new ImpactQueryError("format", "must be csv", ["csv"]), true);
     if (!(await readableFilter(c.get("viewer"), parsed))) return format === null ? notFound(c) : notFoundJson(c);
     const page = await rank(c.get("viewer"), parsed);
+    // A CSV has no place to say it is partial: none until every issue is counted.
+    if (format === "csv" && !page.complete)
+      return c.json({ error: "still counting the issues' reports: try again in a minute" }, 503, {
+        "retry-after": "60",
+      });
     if (format === "csv")
       return c.body(impactCsv(page.rows), 200, {
         "content-type": "text/csv; charset=utf-8",

@@ -72,6 +72,20 @@ export async function refreshImpact(
   return counted.size;
 }
 
+/**
+ * Whether some issue's counts are due at `now` and not counted yet (the first count after an upgrade or a new install
+ * is under way, or a page found more due than it counts itself): a ranking read meanwhile is not complete. Two
+ * indexed reads of one row each.
+ */
+export async function impactUncounted(prisma: Prisma, now: Date): Promise<boolean> {
+  const marked = await prisma.$queryRaw<
+    unknown[]
+  >`SELECT 1 AS "due" FROM "Issue" WHERE "impactDueAt" <= ${now} LIMIT 1`;
+  if (marked.length > 0) return true;
+  const timed = await prisma.$queryRaw<unknown[]>`SELECT 1 AS "due" FROM "IssueImpact" WHERE "dueAt" <= ${now} LIMIT 1`;
+  return timed.length > 0;
+}
+
 /** The helpdesks in the order their names sort, as `IssueImpact.helpdesks` lists them. */
 const HELPDESKS = [...PROVIDERS].sort();
 

@@ -89,6 +89,7 @@ describe.each(ENGINES)("closeloop top on %s", (engine) => {
     ).toBe(0);
     expect(io.json()).toEqual({
       total: 1,
+      complete: true,
       issues: [
         {
           repository: "Octo-Org/App",
@@ -111,7 +112,7 @@ describe.each(ENGINES)("closeloop top on %s", (engine) => {
     });
     const other = capture();
     expect(await runCli(["top", "octo-org/other", "--json"], other.out, other.error)).toBe(0);
-    expect(other.json()).toEqual({ total: 0, issues: [] });
+    expect(other.json()).toEqual({ total: 0, complete: true, issues: [] });
   });
 
   it("--state closed and all, --sort by the dashboard's keys", async () => {
@@ -142,7 +143,7 @@ describe.each(ENGINES)("closeloop top on %s", (engine) => {
     expect(io.lines).toEqual(["2 open issues with reports in the last 30 days, page 2 of 1"]);
     const json = capture();
     expect(await runCli(["top", "--page", "2", "--json"], json.out, json.error)).toBe(0);
-    expect(json.json()).toEqual({ total: 2, issues: [] });
+    expect(json.json()).toEqual({ total: 2, complete: true, issues: [] });
   });
 
   it("--csv writes the dashboard's CSV (?format=csv) of the same page", async () => {

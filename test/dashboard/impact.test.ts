@@ -60,8 +60,9 @@ describe("impactCsv", () => {
 
 describe("impactJson", () => {
   it("writes dates as ISO strings and the total", () => {
-    expect(impactJson({ rows: [row({ lastReportAt: null })], total: 7 })).toEqual({
+    expect(impactJson({ rows: [row({ lastReportAt: null })], total: 7, complete: true })).toEqual({
       total: 7,
+      complete: true,
       issues: [
         {
           repository: "octo/app",
@@ -437,5 +438,49 @@ describe.each(ENGINES)("rankIssues as time passes and links change, on %s", (eng
     expect(await counts(later)).toEqual(["1 1"]);
     await link("3", later, "deleted");
     expect(await counts(later)).toEqual([]);
+  });
+});
+
+describe.each(ENGINES)("rankIssues while issues are still to count, on %s", (engine) => {
+  let database: Database;
+
+  beforeAll(async () => {
+    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+    // Five issues, all due, as after an upgrade: issue n has n reports, so the whole ranking is 5, 4, 3, 2, 1.
+    let conversation = 0;
+    for (let number = 1; number <= 5; number++)
+      for (let n = 0; n < number; n++) {
+        const id = String(++conversation);
+        await applySourceChange(database, {
+          issue: { repository: REPOSITORIES.app, number, githubId: BigInt(number), state: "open" },
+          source: { kind: "comment", key: id },
+          event: { action: "created", version: ago(1) },
+          createdAt: ago(1),
+          links: [
+            {
+              provider: "zendesk",
+              account: "acme",
+              conversationId: id,
+              url: `https://acme.zendesk.com/agent/tickets/${id}`,
+            },
+          ],
+        });
+      }
+  });
+  afterAll(async () => {
+    await database.close();
+  });
+
+  it("says the ranking is not complete until every due issue is counted, on the page's JSON too", async () => {
+    const rank = () => rankIssues(database.prisma, DEFAULT_IMPACT_QUERY, { all: true }, NOW, "https://github.com", 2);
+    // Each page counts two more: the first two pages rank part of the issues and say so.
+    const first = await rank();
+    expect({ complete: first.complete, total: first.total }).toEqual({ complete: false, total: 2 });
+    expect(impactJson(first)).toMatchObject({ complete: false, total: 2 });
+    expect(await rank()).toMatchObject({ complete: false, total: 4 });
+    const last = await rank();
+    expect(last.complete).toBe(true);
+    expect(last.rows.map((r) => `#${r.number} ${r.reports}`)).toEqual(["#5 5", "#4 4", "#3 3", "#2 2", "#1 1"]);
+    expect(impactJson(last)).toMatchObject({ complete: true, total: 5 });
   });
 });

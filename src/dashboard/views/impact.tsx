@@ -99,6 +99,12 @@ export function ImpactPageView(props: {
           {props.error}
         </p>
       )}
+      {!page.complete && (
+        <p role="status">
+          Still counting: closeloop is counting the reports of issues linked before it was installed or upgraded, and
+          this ranking leaves out those not counted yet. It is complete once this note is gone; reload in a minute.
+        </p>
+      )}
       <p>
         {`${page.total} issue${page.total === 1 ? "" : "s"} with reports in the last ${query.days} days`} ·{" "}
         <a href={`/closeloop/?${csv ? `${csv}&` : ""}format=csv`} download="closeloop-impact.csv">
