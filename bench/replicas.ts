@@ -175,7 +175,7 @@ async function processedBy(server: ServerProcess): Promise<{ done: number; faile
 }
 
 /** `issue_comment.created` payloads, one per issue, each with a conversation URL, spread over `repositories`. */
-function commentPayloads(count: number, repositories: number): string[] {
+export function commentPayloads(count: number, repositories: number): string[] {
   const template = (examples as { name: string; examples: Record<string, any>[] }[])
     .find((e) => e.name === "issue_comment")!
     .examples.find((e) => e.action === "created")!;

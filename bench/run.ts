@@ -7,6 +7,7 @@ import { runLabelBurst } from "./label-burst.js";
 import { runP6 } from "./impact.js";
 import { runP8 } from "./replicas.js";
 import { runBackfillBench } from "./backfill.js";
+import { runGrowth } from "./growth.js";
 
 // `npm run bench`: every target (P1–P8, README Development) that exists so far, as figures and ratios, in one run.
 // BENCH_ONLY=p2,p4 runs only the sections named (p4 and p5 are one section); all of them by default.
@@ -111,6 +112,22 @@ if (runs("backfill")) {
         events: Number(process.env.BENCH_BACKFILL_EVENTS ?? 1000),
         concurrency: options.concurrency,
       },
+    );
+  } finally {
+    await postgres.stop();
+  }
+}
+
+// Database growth (#25): rows per link and per delivery and the database's size, extrapolated to 10M links.
+if (runs("growth")) {
+  const postgres = await startPostgres();
+  try {
+    await runGrowth(
+      [
+        { engine: "sqlite", url: async () => sqliteUrl() },
+        { engine: "postgresql", url: () => postgres.newDatabaseUrl() },
+      ],
+      Number(process.env.BENCH_GROWTH_DELIVERIES ?? 2000),
     );
   } finally {
     await postgres.stop();
