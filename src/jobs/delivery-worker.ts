@@ -12,6 +12,7 @@ import {
 } from "../store/deliveries.js";
 import { deliveriesProcessed } from "../metrics.js";
 import { errorSummary } from "./error-summary.js";
+import { IngestHoldBack } from "./ingest-hold-back.js";
 import { LeaseHolder } from "./lease-holder.js";
 import { decideRetry } from "./retry-policy.js";
 import { definedOptions, Worker, workerOwner } from "./worker.js";
@@ -25,11 +26,12 @@ export interface DeliveryWorkerOptions {
   concurrency?: number;
   /**
    * True while a burst of webhooks is arriving: the worker then waits (looking again every `yieldMs`), so the burst
-   * is answered at full speed and processed right after, instead of both slowing each other down. It must turn false
-   * within a bounded time (the server's DeliveryInbox.receiving does, after 10 s), or the worker would wait for ever.
+   * is answered at full speed and processed right after, instead of both slowing each other down; held back
+   * `maxHoldMs` in a row, it runs anyway (IngestHoldBack).
    */
   ingestActive?: () => boolean;
   yieldMs?: number;
+  maxHoldMs?: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
 }
@@ -45,6 +47,7 @@ export class DeliveryWorker {
   readonly #options: Required<DeliveryWorkerOptions>;
   readonly #worker: Worker;
   readonly #leases: LeaseHolder<string>;
+  readonly #holdBack: IngestHoldBack;
   /** stop() was called: a burst is no longer waited out, and the batch in hand is finished without claiming more */
   #stopping = false;
   /** when this worker last deleted expired dead deliveries (README, Retention) */
@@ -64,8 +67,10 @@ export class DeliveryWorker {
       concurrency: engine === "sqlite" ? 1 : 4,
       ingestActive: () => false,
       yieldMs: 50,
+      maxHoldMs: 10_000,
       ...definedOptions(options),
     };
+    this.#holdBack = new IngestHoldBack(this.#options);
     this.#leases = new LeaseHolder(
       prisma,
       engine,
@@ -125,7 +130,8 @@ export class DeliveryWorker {
     const lane = async () => {
       while (next < batch.length) {
         // Webhook requests go first: the inbox absorbs a burst and the worker catches up right after it. A burst
-        // lasts 10 s at most (DeliveryInbox.receiving): a stream that goes on is processed as it comes.
+        // lasts 10 s at most (DeliveryInbox.receiving, and the hold-back's backstop): a stream that goes on is processed
+        // as it comes.
         await this.#whileBurst();
         if (next >= batch.length) return;
         const delivery = batch[next++]!;
@@ -153,9 +159,8 @@ export class DeliveryWorker {
     if (purged > 0) this.log.info(`delivery inbox: purged ${purged} dead deliveries older than 30 days`);
   }
 
-  async #whileBurst(): Promise<void> {
-    while (!this.#stopping && this.#options.ingestActive())
-      await new Promise((resolve) => setTimeout(resolve, this.#options.yieldMs));
+  #whileBurst(): Promise<void> {
+    return this.#holdBack.wait(() => this.#stopping);
   }
 
   /** Runs the handlers on one delivery; true when they succeeded (the caller deletes it), false when it was settled. */

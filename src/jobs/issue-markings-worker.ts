@@ -13,6 +13,7 @@ import {
   type ClaimedMarking,
 } from "../store/issue-markings.js";
 import { errorSummary } from "./error-summary.js";
+import { IngestHoldBack } from "./ingest-hold-back.js";
 import { LeaseHolder } from "./lease-holder.js";
 import { decideRetry } from "./retry-policy.js";
 import { Worker, workerOwner } from "./worker.js";
@@ -27,6 +28,11 @@ export interface IssueMarkingsWorkerOptions extends Partial<QueueSettings> {
   /** installations labelled at once (one issue at a time within each) */
   concurrency?: number;
   stopTimeoutMs?: number;
+  /**
+   * True while a burst of webhooks is arriving: the worker claims nothing then (its claims and reads cost the database
+   * the requests need) and applies the burst's markings right after it, or after the hold-back's backstop
+   */
+  ingestActive?: () => boolean;
 }
 
 const BATCH = 20;
@@ -46,6 +52,7 @@ export class IssueMarkingsWorker {
   /** each installation's jobs in flight, run one after another */
   readonly #installations = new Map<string, Promise<void>>();
   readonly #worker: Worker;
+  readonly #holdBack: IngestHoldBack;
 
   constructor(
     private readonly deps: InstallationLabelDeps & { engine: Engine },
@@ -54,6 +61,7 @@ export class IssueMarkingsWorker {
     this.#settings = queueSettings("labels", options);
     this.#coalesceMs = options.coalesceMs ?? 1_000;
     this.#queue = new PQueue({ concurrency: options.concurrency ?? 4 });
+    this.#holdBack = new IngestHoldBack({ ingestActive: options.ingestActive });
     this.#leases = new LeaseHolder(
       deps.prisma,
       deps.engine,
@@ -99,6 +107,7 @@ export class IssueMarkingsWorker {
   /** One round: claims what fits beside the jobs in flight; true when the claim was full (more may be due). */
   async #fill(): Promise<boolean> {
     if (this.#leases.size >= BATCH) return false;
+    await this.#holdBack.wait(() => !this.#worker.running);
     const jobs = await this.#claim(BATCH - this.#leases.size);
     for (const group of byInstallation(jobs)) void this.#run(group).finally(() => this.wake());
     return jobs.length === BATCH;

@@ -103,7 +103,7 @@ export const JOB_KINDS: readonly JobKind[] = [
     id: "labels",
     title: "label and project updates",
     table: ISSUE_MARKINGS,
-    runs: ownWorker(IssueMarkingsWorker, (deps) => new IssueMarkingsWorker(deps)),
+    runs: ownWorker(IssueMarkingsWorker, (deps) => new IssueMarkingsWorker(deps, { ingestActive: deps.ingestActive })),
   },
   {
     id: "backfill",

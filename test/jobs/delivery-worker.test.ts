@@ -170,6 +170,19 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
     expect(await database.prisma.delivery.count()).toBe(0);
   });
 
+  it("processes the inbox under a stream of webhooks that never pauses, once held back for its backstop", async () => {
+    await storeDeliveries(["a", "b", "c"].map(delivery));
+    const handled: string[] = [];
+    const worker = new DeliveryWorker(database.prisma, engine, async (d) => void handled.push(d.id), log, {
+      ingestActive: () => true,
+      yieldMs: 1,
+      maxHoldMs: 0,
+    });
+    expect(await worker.drain()).toBe(3);
+    expect(handled.sort()).toEqual(["a", "b", "c"]);
+    expect(await database.prisma.delivery.count()).toBe(0);
+  });
+
   it("stops promptly, during a burst or a backlog, leaving what it has not taken in the inbox", async () => {
     await storeDeliveries(Array.from({ length: 30 }, (_, n) => delivery(`s${n}`)));
     const bursting = new DeliveryWorker(database.prisma, engine, async () => {}, log, {

@@ -12,6 +12,7 @@ import { claimLeases, updateLeased } from "../../src/store/lease.js";
 import { startHarness, TEST_NOW, type Harness } from "../support/app.js";
 import { ENGINES } from "../support/databases.js";
 import { GITHUB_API, nockConfig, receive, webhookExample } from "../support/github.js";
+import { waitFor } from "../support/wait.js";
 
 const OWNER = "Codertocat";
 const REPO = "Hello-World";
@@ -92,6 +93,34 @@ describe.each(ENGINES)("the markings job on %s", (engine) => {
     });
     // Nothing left to do: no job, no call.
     expect(await worker().drain()).toBe(0);
+  });
+
+  it("claims nothing while webhooks arrive in a burst, and applies the labels right after it", async () => {
+    nockConfig(OWNER, REPO, null);
+    for (let n = 1; n <= 5; n++) await receive(harness.probot, "issue_comment", comment(n, 100 + n, n));
+    let burst = true;
+    let looks = 0;
+    const running = worker({
+      idlePollMs: 10,
+      ingestActive: () => (looks++, burst),
+    });
+    running.start();
+    try {
+      await waitFor(async () => looks >= 3, 10_000, "the worker to look at the arrivals three times");
+      // Held back: no claim, no GitHub call (an unmatched request would fail the test).
+      expect(await issue()).toMatchObject({ lockedBy: null, labelsAttempts: 0 });
+      expect((await issue()).labelsWantedAt).not.toBeNull();
+      nockLabel("post", `/repos/${OWNER}/${REPO}/labels`, 201);
+      nockLabel("post", `/repos/${OWNER}/${REPO}/issues/1/labels`);
+      burst = false;
+      await waitFor(async () => (await issue()).labelsWantedAt === null, 10_000, "the labels to be applied");
+      expect(labelCalls.map((call) => call.split(" {")[0])).toEqual([
+        `POST /repos/${OWNER}/${REPO}/labels`,
+        `POST /repos/${OWNER}/${REPO}/issues/1/labels`,
+      ]);
+    } finally {
+      await running.stop();
+    }
   });
 
   it("waits for the coalescing window before applying", async () => {
