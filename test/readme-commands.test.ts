@@ -94,6 +94,21 @@ const RUN_BY: Record<string, RunBy> = {
     file: "test/bench/label-sweep-seed.test.ts",
     runs: 'import { seed } from "../../bench/labels.js"',
   },
+  "BENCH_LABEL_LINKS=1000000,10000000": {
+    notRun: "as npm run bench",
+    file: "test/bench/label-sweep-seed.test.ts",
+    runs: 'import { seed } from "../../bench/labels.js"',
+  },
+  "BENCH_LABEL_ISSUES=100000,1000000": {
+    notRun: "as npm run bench",
+    file: "test/bench/label-sweep-seed.test.ts",
+    runs: 'import { seed } from "../../bench/labels.js"',
+  },
+  "BENCH_BACKFILL_REPOSITORIES=1000 BENCH_BACKFILL_ISSUES=100000 BENCH_BACKFILL_COMMENTS=1000000": {
+    notRun: "as npm run bench; the installation it backfills is generated the same way in the kill test",
+    file: "test/e2e/backfill-kill.test.ts",
+    runs: "new GeneratedInstallation({",
+  },
   "BENCH_ONLY=burst BENCH_BASELINE=../other-checkout npm run bench": {
     notRun: "as npm run bench, and it needs another checkout",
     file: "test/bench/p2-script.test.ts",
