@@ -111,7 +111,9 @@ export async function measureGrowth(url: string, deliveries: number): Promise<Gr
       database.prisma,
       database.engine,
       (delivery) =>
-        probot.receive({ id: delivery.id, name: delivery.name, payload: JSON.parse(delivery.payload) } as any),
+        probot.receive({ id: delivery.id, name: delivery.name, payload: JSON.parse(delivery.payload) } as Parameters<
+          typeof probot.receive
+        >[0]),
       log,
     );
 
