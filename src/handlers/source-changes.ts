@@ -1,7 +1,7 @@
 import type { RecognisedLink, SourceKind } from "../domain/link.js";
 import { eventVersions, versionsMatter, type SourceEvent } from "../domain/mentions.js";
 import type { IssueRef } from "../domain/refs.js";
-import type { DatabaseHandle } from "../store/database.js";
+import type { DatabaseHandle, Transaction } from "../store/database.js";
 import { markLabelsWanted, type SeenLabels } from "../store/issue-markings.js";
 import { requestLinkNotes } from "../store/link-notes.js";
 import { ensureIssue, isSourceKnown, recordSource } from "../store/links.js";
@@ -54,30 +54,39 @@ export async function applySourceChange(database: DatabaseHandle, change: Source
   if (!versionsMatter(versions)) return NOTHING;
   return inTransaction(
     database.prisma,
-    async (tx) => {
-      if (change.knownOnly && !(await isSourceKnown(tx, change.issue, change.source))) return NOTHING;
-      const issue = await ensureIssue(tx, change.issue);
-      const source = await recordSource(tx, issue.id, change.source, change.createdAt);
-      const derived = await recordSourceVersions(tx, issue.id, source, versions);
-      // What recordSource read of the issue under its lock spares the reconciliation its own reads.
-      const outcome = await reconcileLinks(tx, issue.id, derived.touched, {
-        maxLinks: change.maxLinks,
-        issue: source.issue,
-        blank: source.issue.blank
-          ? { sourceId: source.id, kind: change.source.kind, mentions: derived.mentions }
-          : undefined,
-      });
-      // The labels follow the links: in this transaction, so a change never lacks its label job.
-      if (outcome.changed) await markLabelsWanted(tx, [issue.id], new Date(), change.seenLabels);
-      // A link made on a closed issue (as the store or the payload has it) is no news to anyone: no note.
-      const open = issue.state !== "closed" && change.issue.state !== "closed";
-      const notesAdded =
-        change.linkNote !== undefined && open
-          ? await requestLinkNotes(tx, issue.id, outcome.linked, change.linkNote)
-          : 0;
-      return { ...outcome, notesAdded };
-    },
+    (tx) => applySourceChangeIn(tx, change, versions),
     // A text that names only known sources writes no repository (it may create nothing at all).
     { repository: change.knownOnly ? undefined : { rows: database.repositoryRows, ref: change.issue.repository } },
   );
+}
+
+/**
+ * The change's writes in a transaction the caller opened (and whose repository row it wrote): a backfill page stores
+ * the texts its set-based path cannot take this way, in the page's one transaction.
+ */
+export async function applySourceChangeIn(
+  tx: Transaction,
+  change: SourceChange,
+  versions = eventVersions(change.event, change.links, change.previous, new Date()),
+): Promise<SourceOutcome> {
+  if (!versionsMatter(versions)) return NOTHING;
+  if (change.knownOnly && !(await isSourceKnown(tx, change.issue, change.source))) return NOTHING;
+  const issue = await ensureIssue(tx, change.issue);
+  const source = await recordSource(tx, issue.id, change.source, change.createdAt);
+  const derived = await recordSourceVersions(tx, issue.id, source, versions);
+  // What recordSource read of the issue under its lock spares the reconciliation its own reads.
+  const outcome = await reconcileLinks(tx, issue.id, derived.touched, {
+    maxLinks: change.maxLinks,
+    issue: source.issue,
+    blank: source.issue.blank
+      ? { sourceId: source.id, kind: change.source.kind, mentions: derived.mentions }
+      : undefined,
+  });
+  // The labels follow the links: in this transaction, so a change never lacks its label job.
+  if (outcome.changed) await markLabelsWanted(tx, [issue.id], new Date(), change.seenLabels);
+  // A link made on a closed issue (as the store or the payload has it) is no news to anyone: no note.
+  const open = issue.state !== "closed" && change.issue.state !== "closed";
+  const notesAdded =
+    change.linkNote !== undefined && open ? await requestLinkNotes(tx, issue.id, outcome.linked, change.linkNote) : 0;
+  return { ...outcome, notesAdded };
 }

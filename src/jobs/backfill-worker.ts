@@ -14,12 +14,22 @@ import {
   runBackfill,
   type BackfillDeps,
 } from "./backfill.js";
+import { IngestHoldBack } from "./ingest-hold-back.js";
 import { LeaseHolder } from "./lease-holder.js";
 import { decideRetry } from "./retry-policy.js";
 import { Worker, workerOwner } from "./worker.js";
 
 export interface BackfillWorkerOptions extends Partial<QueueSettings> {
   idlePollMs?: number;
+  /** true while a burst of webhooks is arriving: no page is read then (IngestHoldBack), so P1 holds during a backfill */
+  ingestActive?: () => boolean;
+  /** how long to wait before looking again while held back (IngestHoldBack) */
+  yieldMs?: number;
+  /**
+   * the markings job runs beside this worker (the server) and applies the labels the pages marked wanted; without it
+   * each page applies its issues' labels itself
+   */
+  labelsMarked?: boolean;
 }
 
 /**
@@ -33,12 +43,19 @@ export class BackfillWorker {
   readonly #settings: QueueSettings;
   readonly #leases: LeaseHolder<bigint>;
   readonly #worker: Worker;
+  readonly #holdBack: IngestHoldBack;
+  readonly #labelsMarked: boolean;
 
   constructor(
     private readonly deps: BackfillDeps,
     options: BackfillWorkerOptions = {},
   ) {
     this.#settings = queueSettings("backfill", options);
+    this.#holdBack = new IngestHoldBack({
+      ingestActive: options.ingestActive,
+      ...(options.yieldMs !== undefined && { yieldMs: options.yieldMs }),
+    });
+    this.#labelsMarked = options.labelsMarked ?? false;
     const holder = { owner: workerOwner(), leaseMs: this.#settings.leaseMs };
     this.#leases = new LeaseHolder(deps.prisma, deps.engine, BACKFILLS, holder, deps.log);
     this.#worker = new Worker({
@@ -88,6 +105,8 @@ export class BackfillWorker {
       try {
         const outcome = await runBackfill(this.deps, claimed, {
           stopping: () => !going(),
+          beforePage: () => this.#holdBack.wait(() => !going()),
+          labelsMarked: this.#labelsMarked,
           advance: (next, added) =>
             next === null
               ? this.#leases.settle(key, backfillDone(added))

@@ -9,7 +9,6 @@ import { applyIssueLabels } from "../labels/apply-labels.js";
 import {
   advanceBackfill,
   forgetBackfillIssues,
-  keepBackfillIssues,
   oldestBackfillIssue,
   readBackfillIssues,
   type BackfillCounts,
@@ -20,8 +19,7 @@ import {
 import type { Engine } from "../config/database-url.js";
 import type { Prisma } from "../store/database.js";
 import type { RepositoryRows } from "../store/repositories.js";
-import { recordIssueDetails } from "../store/links.js";
-import { applySourceChange } from "../handlers/source-changes.js";
+import { storeListedPage, type ListedText } from "../handlers/listed-pages.js";
 import type { IssueRef } from "../domain/refs.js";
 import { issueRef } from "../github/issues.js";
 import { commentIssueNumber, listIssuesPage, listRepositoryCommentsPage } from "../github/issue-listings.js";
@@ -80,6 +78,17 @@ export async function runBackfill(
     stopping?: () => boolean;
     /** stores a page's cursor and counts under the lease (the worker's holder); false when the lease was lost */
     advance?: (next: BackfillCursor | null, added: BackfillCounts) => Promise<boolean>;
+    /**
+     * waited for before each page is read: the worker holds the backfill back while webhooks arrive in a burst, so
+     * the requests get the CPU and the database first (#25, P1 while a backfill runs)
+     */
+    beforePage?: () => Promise<void>;
+    /**
+     * the markings job runs beside this backfill (the server): the issues that gained links were marked wanted in the
+     * page's transaction, and it applies their labels (and project field) in batches, held back for webhooks too.
+     * Without it (the CLI), each such issue's labels are applied as its page is stored.
+     */
+    labelsMarked?: boolean;
   } = {},
 ): Promise<BackfillCounts & { finished: boolean }> {
   const advance = options.advance ?? ((next, added) => advanceBackfill(deps.prisma, claimed, next, added));
@@ -95,9 +104,10 @@ export async function runBackfill(
   let cursor: BackfillCursor | null = { phase: claimed.phase, page: claimed.page };
   while (cursor !== null) {
     const { phase, page }: BackfillCursor = cursor;
+    await options.beforePage?.();
     const { added, gained, more }: PageRead =
       phase === "comments" ? await readComments(run, page) : await readIssues(run, phase, page);
-    for (const issue of gained) {
+    for (const issue of options.labelsMarked ? [] : gained) {
       await applyIssueLabels(
         deps.prisma,
         { octokit, log: deps.log, dryRun: deps.dryRun ?? false, memory: deps.memory },
@@ -165,21 +175,20 @@ async function readIssues(run: Run, phase: "open" | "closed", page: number): Pro
   });
   if ("refused" in listed)
     throw new BackfillForbiddenError(`GitHub does not let closeloop read ${where}'s issues (${listed.refused})`);
-  const added = { issues: 0, comments: 0, links: 0 };
-  const gained: IssueRef[] = [];
-  const commented: BackfillIssue[] = [];
+  const read: IssueRef[] = [];
+  const texts: ListedText[] = [];
+  const kept: BackfillIssue[] = [];
   for (const issue of listed.issues) {
     if (issue.pull_request) continue;
     if (phase === "closed" && (issue.closed_at === null || new Date(issue.closed_at) < claimed.closedSince)) continue;
-    added.issues++;
     const ref = issueRef(repository, issue);
-    // An issue linked before its title was kept gets it now; one without links has no row and is left alone.
-    await recordIssueDetails(deps.prisma, ref);
-    const links = trusted(deps, config, `${where}#${issue.number} body`, issue)
-      ? await capture(deps, config, ref, "body", "", issue.body ?? "", issue.created_at, issue.updated_at)
-      : 0;
+    read.push(ref);
+    if (trusted(deps, config, `${where}#${issue.number} body`, issue)) {
+      const text = listedText(deps, config, ref, { kind: "body", key: "" }, issue);
+      if (text !== null) texts.push(text);
+    }
     if (issue.comments > 0) {
-      commented.push({
+      kept.push({
         number: issue.number,
         githubId: ref.githubId,
         nodeId: ref.nodeId ?? null,
@@ -189,11 +198,19 @@ async function readIssues(run: Run, phase: "open" | "closed", page: number): Pro
         titleAt: new Date(issue.updated_at),
       });
     }
-    added.links += links;
-    if (links > 0 && ref.state === "open") gained.push(ref);
   }
-  await keepBackfillIssues(deps.prisma, repository.id, commented);
-  return { added, gained, more: listed.next };
+  const stored = await storeListedPage(deps, {
+    repository,
+    listed: read,
+    texts,
+    kept,
+    maxLinks: config.links.max_per_issue,
+  });
+  return {
+    added: { issues: read.length, comments: 0, links: stored.added },
+    gained: stored.linked,
+    more: listed.next,
+  };
 }
 
 /**
@@ -216,7 +233,7 @@ async function readComments(run: Run, page: number): Promise<PageRead> {
     repository.id,
     numbers.filter((number) => number !== null),
   );
-  const linked = new Map<number, IssueRef>();
+  const texts: ListedText[] = [];
   for (const [index, comment] of listed.comments.entries()) {
     const issue = kept.get(numbers[index] ?? -1);
     if (issue === undefined) continue;
@@ -231,20 +248,18 @@ async function readComments(run: Run, page: number): Promise<PageRead> {
       state: issue.state,
       details: { title: issue.title, openedAt: issue.openedAt, at: issue.titleAt },
     };
-    const links = await capture(
-      deps,
-      config,
-      ref,
-      "comment",
-      String(comment.id),
-      comment.body ?? "",
-      comment.created_at,
-      comment.updated_at,
-    );
-    added.links += links;
-    if (links > 0 && ref.state === "open") linked.set(issue.number, ref);
+    const text = listedText(deps, config, ref, { kind: "comment", key: String(comment.id) }, comment);
+    if (text !== null) texts.push(text);
   }
-  return { added, gained: [...linked.values()], more: listed.next };
+  const stored = await storeListedPage(deps, {
+    repository,
+    listed: [],
+    texts,
+    kept: [],
+    maxLinks: config.links.max_per_issue,
+  });
+  added.links = stored.added;
+  return { added, gained: stored.linked, more: listed.next };
 }
 
 /** `links.from` and `links.apps`, as for webhooks: an untrusted author's text is not read (logged at debug). */
@@ -255,28 +270,18 @@ function trusted(deps: BackfillDeps, config: RepoConfig, where: string, text: Au
 }
 
 /**
- * One body or comment, stored as its webhook would be. Every link in it counts as posted when it was created: a
- * backfill cannot know when an edit added one, and the creation time is what the text shows (README, Existing issues).
+ * One body or comment with the links it carries; null when it carries none. Every link in it counts as posted when
+ * the text was created: a backfill cannot know when an edit added one, and the creation time is what the text shows
+ * (README, Existing issues).
  */
-async function capture(
+function listedText(
   deps: BackfillDeps,
   config: RepoConfig,
   issue: IssueRef,
-  kind: SourceKind,
-  key: string,
-  text: string,
-  createdAt: string,
-  updatedAt: string,
-): Promise<number> {
-  const { links } = recogniseLinks(text, deps.matchers, { max: config.links.max_per_source });
-  const outcome = await applySourceChange(deps, {
-    issue,
-    source: { kind, key },
-    event: { action: "edited", version: new Date(updatedAt) },
-    links,
-    createdAt: new Date(createdAt),
-    previous: links,
-    maxLinks: config.links.max_per_issue,
-  });
-  return outcome.added;
+  source: { kind: SourceKind; key: string },
+  text: { body?: string | null | undefined; created_at: string; updated_at: string },
+): ListedText | null {
+  const { links } = recogniseLinks(text.body ?? "", deps.matchers, { max: config.links.max_per_source });
+  if (links.length === 0) return null;
+  return { issue, source, links, createdAt: new Date(text.created_at), updatedAt: new Date(text.updated_at) };
 }

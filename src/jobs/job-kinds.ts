@@ -109,7 +109,12 @@ export const JOB_KINDS: readonly JobKind[] = [
     id: "backfill",
     title: "backfills",
     table: BACKFILLS,
-    runs: ownWorker(BackfillWorker, (deps) => new BackfillWorker(deps)),
+    runs: ownWorker(
+      BackfillWorker,
+      (deps) =>
+        // The markings job runs in the same process and applies the labels the backfill's pages mark wanted.
+        new BackfillWorker(deps, { ingestActive: deps.ingestActive, labelsMarked: true }),
+    ),
   },
   {
     id: "sweep",

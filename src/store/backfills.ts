@@ -149,24 +149,6 @@ export interface BackfillIssue {
   titleAt: Date;
 }
 
-/**
- * Keeps the issues of a listed page that have comments, for the comments phase. A page read again (the one in flight
- * when a run stopped) writes the same rows again.
- */
-export async function keepBackfillIssues(
-  prisma: Prisma,
-  repositoryId: bigint,
-  issues: readonly BackfillIssue[],
-): Promise<void> {
-  if (issues.length === 0) return;
-  await inTransaction(prisma, async (tx) => {
-    await tx.backfillIssue.deleteMany({
-      where: { repositoryId, number: { in: issues.map((issue) => issue.number) } },
-    });
-    await tx.backfillIssue.createMany({ data: issues.map((issue) => ({ repositoryId, ...issue })) });
-  });
-}
-
 /** The kept issues among `numbers` (those a page of the repository's comments is on), by number. */
 export async function readBackfillIssues(
   prisma: Prisma,

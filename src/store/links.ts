@@ -77,7 +77,7 @@ export async function ensureIssue(tx: Transaction, ref: IssueRef): Promise<{ id:
 }
 
 // The payload's title replaces the stored one unless the stored one came from a newer payload (any order of delivery).
-const newerDetails = Sql.sql`"title" = CASE WHEN "Issue"."titleAt" IS NULL OR "Issue"."titleAt" <= excluded."titleAt" THEN excluded."title" ELSE "Issue"."title" END,
+export const newerDetails = Sql.sql`"title" = CASE WHEN "Issue"."titleAt" IS NULL OR "Issue"."titleAt" <= excluded."titleAt" THEN excluded."title" ELSE "Issue"."title" END,
   "titleAt" = CASE WHEN "Issue"."titleAt" IS NULL OR "Issue"."titleAt" <= excluded."titleAt" THEN excluded."titleAt" ELSE "Issue"."titleAt" END,
   "openedAt" = excluded."openedAt"`;
 

@@ -58,7 +58,7 @@ export async function recordSourceVersions(
   return deriveMentions(tx, issueId, source, source.fresh ? stored : undefined);
 }
 
-function storedLink(link: RecognisedLink): RecognisedLink {
+export function storedLink(link: RecognisedLink): RecognisedLink {
   const stored = { provider: link.provider, account: link.account, conversationId: link.conversationId, url: link.url };
   return link.fromAddressBar ? { ...stored, fromAddressBar: true } : stored;
 }

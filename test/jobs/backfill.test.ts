@@ -364,6 +364,43 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
     });
   });
 
+  it("the worker reads no page while webhooks arrive in a burst, and goes on once they stop", async () => {
+    nockConfig("octo-org", "app", null);
+    const seen: string[] = [];
+    nock(GITHUB_API)
+      .get("/repos/octo-org/app/issues")
+      .query((query) => query.state === "open")
+      .reply(() => (seen.push("open issues listed"), [200, []]));
+    nock(GITHUB_API)
+      .get("/repos/octo-org/app/issues")
+      .query((query) => query.state === "closed")
+      .reply(() => (seen.push("closed issues listed"), [200, []]));
+    // A burst for the first three looks, then quiet; a second burst before the second page.
+    const bursts = [true, true, true, false, true, false];
+    const worker = new BackfillWorker(deps, {
+      yieldMs: 1,
+      ingestActive: () => {
+        const burst = bursts.shift() ?? false;
+        seen.push(burst ? "burst" : "quiet");
+        return burst;
+      },
+    });
+    expect(await worker.drain()).toBe(1);
+    expect(seen).toEqual([
+      "burst",
+      "burst",
+      "burst",
+      "quiet",
+      "open issues listed",
+      "burst",
+      "quiet",
+      "closed issues listed",
+      // the comments' phase: no issue was kept for it, so nothing is listed
+      "quiet",
+    ]);
+    expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ state: "done" });
+  });
+
   it("the worker retries a run that failed on a GitHub error later, at its page", async () => {
     nockConfig("octo-org", "app", null);
     nockIssues("open", 1, 500);

@@ -1,0 +1,242 @@
+import type { RecognisedLink } from "../domain/link.js";
+import { linkKey, type LinkPlan, type Mention, type SourceVersion } from "../domain/mentions.js";
+import type { IssueRef } from "../domain/refs.js";
+import { engineOf, type Prisma, type Transaction } from "./database.js";
+import { requestEnrichment } from "./enrich-jobs.js";
+import { Prisma as Sql } from "./generated/sqlite/client.js";
+import { markLabelsWanted } from "./issue-markings.js";
+import { newerDetails } from "./links.js";
+import { storedLink } from "./mentions.js";
+import type { BackfillIssue } from "./backfills.js";
+
+/*
+ * A backfill page's writes as a few statements for the whole page, in the page's one transaction (#25: a statement
+ * per listed issue and a transaction per text made a big installation's backfill crawl and crowd the webhooks out).
+ * What a page's texts need that is not the common case (a source stored before, an issue with closes or with the same
+ * conversation already) goes through the one path every change takes (src/handlers/source-changes.ts) instead.
+ */
+
+const date = (value: Date | string | null): Date | null =>
+  value === null ? null : value instanceof Date ? value : new Date(value);
+
+/**
+ * The stored title and dates of the listed issues closeloop has rows for, in one statement; an issue without a row
+ * is left alone (it has nothing to show). A title seen at an older time does not replace a newer one.
+ */
+export async function recordListedIssues(tx: Transaction, repositoryId: bigint, issues: readonly IssueRef[]) {
+  const listed = issues.filter((issue) => issue.details !== undefined);
+  if (listed.length === 0) return;
+  // PostgreSQL types a parameter by what it is compared with; a CASE of parameters only would be text.
+  const at =
+    engineOf(tx as Prisma) === "postgresql"
+      ? (value: Date) => Sql.sql`CAST(${value} AS TIMESTAMP(3))`
+      : (value: Date) => Sql.sql`${value}`;
+  const byNumber = (value: (issue: IssueRef) => Sql.Sql) =>
+    Sql.sql`CASE "number" ${Sql.join(
+      listed.map((issue) => Sql.sql`WHEN ${issue.number} THEN ${value(issue)}`),
+      " ",
+    )} END`;
+  const titleAt = byNumber((issue) => at(issue.details!.at));
+  await tx.$executeRaw`UPDATE "Issue" SET "title" = ${byNumber((issue) => Sql.sql`${issue.details!.title}`)},
+    "titleAt" = ${titleAt}, "openedAt" = ${byNumber((issue) => at(issue.details!.openedAt))}
+    WHERE "repositoryId" = ${repositoryId} AND "number" IN (${Sql.join(listed.map((issue) => issue.number))})
+      AND ("titleAt" IS NULL OR "titleAt" <= ${titleAt})`;
+}
+
+/**
+ * The rows of a page's issues that carry links, created from the listing when new, in one statement (by number, the
+ * same order in every transaction, so two writers cannot deadlock). Like ensureIssue, it locks them until the
+ * transaction ends.
+ */
+export async function ensureIssues(
+  tx: Transaction,
+  issues: readonly IssueRef[],
+  now = new Date(),
+): Promise<Map<number, { id: number; state: string }>> {
+  const sorted = [...new Map(issues.map((issue) => [issue.number, issue])).values()].sort(
+    (a, b) => a.number - b.number,
+  );
+  if (sorted.length === 0) return new Map();
+  const rows = sorted.map(
+    (ref) =>
+      Sql.sql`(${ref.repository.id}, ${ref.number}, ${ref.githubId}, ${ref.nodeId ?? null}, ${ref.state}, ${now}, ${ref.details?.title ?? null}, ${ref.details?.openedAt ?? null}, ${ref.details?.at ?? null})`,
+  );
+  const stored = await tx.$queryRaw<{ id: number; number: number; state: string }[]>`
+    INSERT INTO "Issue" ("repositoryId", "number", "githubId", "nodeId", "state", "createdAt", "title", "openedAt", "titleAt")
+    VALUES ${Sql.join(rows)}
+    ON CONFLICT ("repositoryId", "number") DO UPDATE SET "number" = excluded."number", "nodeId" = COALESCE(excluded."nodeId", "Issue"."nodeId"), ${newerDetails}
+    RETURNING "id", "number", "state"`;
+  return new Map(stored.map((row) => [Number(row.number), { id: Number(row.id), state: row.state }]));
+}
+
+/** A page's source row, as recordSource answers for one: whether it is new, and its issue's links and history. */
+export interface ListedSource {
+  id: number;
+  issueId: number;
+  kind: string;
+  key: string;
+  createdAt: Date | null;
+  /** nothing was stored for it before */
+  fresh: boolean;
+  /** the issue's Link rows before the page */
+  links: number;
+  /** the issue has mentions or closes */
+  history: boolean;
+}
+
+/** The source rows of a page's texts, each dated by the earliest creation time seen, in one statement. */
+export async function recordSources(
+  tx: Transaction,
+  sources: readonly { issueId: number; kind: string; key: string; createdAt: Date }[],
+): Promise<Map<string, ListedSource>> {
+  if (sources.length === 0) return new Map();
+  const rows = sources.map(
+    (source) => Sql.sql`(${source.issueId}, ${source.kind}, ${source.key}, ${source.createdAt})`,
+  );
+  const stored = await tx.$queryRaw<
+    {
+      id: number;
+      issueId: number;
+      kind: string;
+      key: string;
+      createdAt: Date | string | null;
+      fresh: boolean | number | bigint;
+      links: number | bigint;
+      history: boolean | number | bigint;
+    }[]
+  >`
+    INSERT INTO "Source" ("issueId", "kind", "key", "createdAt") VALUES ${Sql.join(rows)}
+    ON CONFLICT ("issueId", "kind", "key") DO UPDATE SET "createdAt" =
+      CASE WHEN "Source"."createdAt" IS NULL OR excluded."createdAt" < "Source"."createdAt" THEN excluded."createdAt" ELSE "Source"."createdAt" END
+    RETURNING "id", "issueId", "kind", "key", "createdAt",
+      NOT EXISTS (SELECT 1 FROM "SourceVersion" "v" WHERE "v"."sourceId" = "Source"."id")
+        AND NOT EXISTS (SELECT 1 FROM "Mention" "m" WHERE "m"."sourceId" = "Source"."id") AS "fresh",
+      (SELECT COUNT(*) FROM "Link" "l" WHERE "l"."issueId" = "Source"."issueId") AS "links",
+      EXISTS (SELECT 1 FROM "Mention" "m" WHERE "m"."issueId" = "Source"."issueId")
+        OR EXISTS (SELECT 1 FROM "IssueClose" "c" WHERE "c"."issueId" = "Source"."issueId") AS "history"`;
+  // SQLite answers 0/1, PostgreSQL a boolean.
+  return new Map(
+    stored.map((row) => {
+      const source: ListedSource = {
+        id: Number(row.id),
+        issueId: Number(row.issueId),
+        kind: row.kind,
+        key: row.key,
+        createdAt: date(row.createdAt),
+        fresh: Number(row.fresh) === 1,
+        links: Number(row.links),
+        history: Number(row.history) === 1,
+      };
+      return [sourceKey(source), source];
+    }),
+  );
+}
+
+export const sourceKey = (source: { issueId: number; kind: string; key: string }) =>
+  `${source.issueId}|${source.kind}|${source.key}`;
+
+/** What the issues already have: the conversations they mention or link, and whether they have closes. */
+export async function readIssueConversations(
+  tx: Transaction,
+  issueIds: readonly number[],
+): Promise<Map<number, { conversations: Set<string>; closed: boolean }>> {
+  const known = new Map<number, { conversations: Set<string>; closed: boolean }>();
+  if (issueIds.length === 0) return known;
+  const ids = Sql.join([...new Set(issueIds)]);
+  const rows = await tx.$queryRaw<
+    { issueId: number; provider: string | null; account: string | null; conversationId: string | null }[]
+  >`
+    SELECT "issueId", "provider", "account", "conversationId" FROM "Mention" WHERE "issueId" IN (${ids})
+    UNION SELECT "issueId", "provider", "account", "conversationId" FROM "Link" WHERE "issueId" IN (${ids})
+    UNION SELECT "issueId", NULL, NULL, NULL FROM "IssueClose" WHERE "issueId" IN (${ids})`;
+  for (const row of rows) {
+    const issueId = Number(row.issueId);
+    const issue = known.get(issueId) ?? { conversations: new Set<string>(), closed: false };
+    known.set(issueId, issue);
+    if (row.provider === null) issue.closed = true;
+    else
+      issue.conversations.add(
+        linkKey({ provider: row.provider, account: row.account!, conversationId: row.conversationId! }),
+      );
+  }
+  return known;
+}
+
+/** A new source of a page whose conversations are new to its issue, which has no close: what it adds is known. */
+export interface NewSource {
+  issueId: number;
+  sourceId: number;
+  versions: readonly SourceVersion[];
+  mentions: readonly Mention[];
+  /** one per mention, as planLink plans it */
+  links: readonly { link: RecognisedLink; plan: LinkPlan }[];
+}
+
+/**
+ * Stores the page's new sources: their versions, mentions, links (with their enrichment requests and carriers) and
+ * their issues' label marks, each kind in one statement for the whole page. Returns the links created.
+ */
+export async function storeNewSources(tx: Transaction, sources: readonly NewSource[], now = new Date()) {
+  if (sources.length === 0) return 0;
+  const versions = sources.flatMap((source) =>
+    source.versions.map(
+      (version) =>
+        Sql.sql`(${source.sourceId}, ${version.at}, ${version.action}, ${JSON.stringify(version.links.map(storedLink))}, ${version.previous ? JSON.stringify(version.previous.map(storedLink)) : null})`,
+    ),
+  );
+  await tx.$executeRaw`INSERT INTO "SourceVersion" ("sourceId", "at", "action", "links", "previous")
+    VALUES ${Sql.join(versions)}
+    ON CONFLICT ("sourceId", "at", "action") DO UPDATE SET "previous" = COALESCE("SourceVersion"."previous", excluded."previous")`;
+  const mentions = sources.flatMap((source) =>
+    source.mentions.map(
+      ({ link, start, end }) =>
+        Sql.sql`(${source.issueId}, ${source.sourceId}, ${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${link.fromAddressBar === true}, ${start}, ${end})`,
+    ),
+  );
+  if (mentions.length > 0)
+    await tx.$executeRaw`INSERT INTO "Mention" ("issueId", "sourceId", "provider", "account", "conversationId", "url", "fromAddressBar", "startAt", "endAt") VALUES ${Sql.join(mentions)}`;
+  const planned = sources.flatMap((source) => source.links.map((link) => ({ issueId: source.issueId, ...link })));
+  if (planned.length === 0) return 0;
+  const rows = await tx.link.createManyAndReturn({
+    data: planned.map(({ issueId, link, plan }) => ({
+      issueId,
+      ...link,
+      source: plan.source,
+      linkedAt: plan.linkedAt,
+    })),
+    select: { id: true, issueId: true, provider: true, account: true, conversationId: true },
+  });
+  const ids = new Map(rows.map((row) => [`${row.issueId}|${linkKey(row)}`, row.id]));
+  await requestEnrichment(
+    tx,
+    planned.map(({ link }) => link),
+    now,
+  );
+  await tx.linkSource.createMany({
+    data: planned.flatMap(({ issueId, link, plan }) =>
+      plan.carriers.map((carrier) => ({ linkId: ids.get(`${issueId}|${linkKey(link)}`)!, ...carrier })),
+    ),
+  });
+  await markLabelsWanted(
+    tx,
+    [...new Set(sources.map((source) => source.issueId))].sort((a, b) => a - b),
+    now,
+  );
+  return rows.length;
+}
+
+/**
+ * Keeps the issues of a listed page that have comments, for the comments phase. A page read again (the one in flight
+ * when a run stopped) writes the same rows again.
+ */
+export async function keepBackfillIssuesIn(
+  tx: Transaction,
+  repositoryId: bigint,
+  issues: readonly BackfillIssue[],
+): Promise<void> {
+  if (issues.length === 0) return;
+  await tx.backfillIssue.deleteMany({
+    where: { repositoryId, number: { in: issues.map((issue) => issue.number) } },
+  });
+  await tx.backfillIssue.createMany({ data: issues.map((issue) => ({ repositoryId, ...issue })) });
+}
