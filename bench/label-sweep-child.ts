@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import pg from "pg";
 import { DEFAULT_CONFIG } from "../src/config/repo-config.js";
 import { sweepDueIssues } from "../src/labels/sweep.js";
 import { parseDatabaseUrl } from "../src/config/database-url.js";
@@ -6,13 +7,19 @@ import { openSweepStore, type SweepStore } from "../src/store/label-sweep.js";
 
 // The P4/P5 sweep on its own (bench/labels.ts runs it as a child process, so the peak RSS is the sweep's alone):
 // one full sweep at a fixed `now`, then its figures as JSON on stdout.
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat times */
+const CLOCK_TICKS_PER_SECOND = 100;
 const now = new Date(process.argv[3] ?? "2027-01-01T00:00:00Z");
-const opened = openSweepStore(parseDatabaseUrl(process.argv[2]!));
+const url = process.argv[2]!;
+const opened = openSweepStore(parseDatabaseUrl(url));
 const spent = { read: 0, write: 0 };
+/** the store's calls: each one statement (PostgreSQL) or transaction (SQLite writes) */
+const calls = { read: 0, write: 0 };
 const timed =
   <A extends unknown[], R>(phase: keyof typeof spent, call: (...args: A) => Promise<R>) =>
   async (...args: A): Promise<R> => {
     const started = performance.now();
+    calls[phase]++;
     try {
       return await call(...args);
     } finally {
@@ -30,6 +37,7 @@ const figures = await sweepDueIssues(store, now, () => DEFAULT_CONFIG.frequency,
   batchSize: Number(process.env.BENCH_LABEL_BATCH ?? 500),
 });
 const seconds = (performance.now() - started) / 1000;
+const databaseCpuSeconds = await serverCpuSeconds(url);
 await opened.close();
 console.log(
   JSON.stringify({
@@ -37,7 +45,9 @@ console.log(
     readSeconds: spent.read / 1000,
     writeSeconds: spent.write / 1000,
     cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    databaseCpuSeconds,
     maxRssMb: peakRssMb(),
+    statements: calls,
     figures,
   }),
 );
@@ -55,4 +65,31 @@ function peakRssMb(): number {
     // no /proc (not Linux): maxRSS, the best figure there is
   }
   return process.resourceUsage().maxRSS / 1024;
+}
+
+/**
+ * PostgreSQL's share of the sweep: the CPU time of the server process serving the sweep's connection (the only other
+ * one on this database), from /proc; the sweep process's own CPU leaves it out. Zero for SQLite (in this process).
+ */
+async function serverCpuSeconds(databaseUrl: string): Promise<number> {
+  const target = parseDatabaseUrl(databaseUrl);
+  if (target.engine === "sqlite") return 0;
+  const client = new pg.Client({ connectionString: target.connectionString });
+  await client.connect();
+  try {
+    const backends = await client.query<{ pid: number }>(
+      `SELECT "pid" FROM "pg_stat_activity" WHERE "datname" = current_database() AND "pid" <> pg_backend_pid()`,
+    );
+    let ticks = 0;
+    for (const { pid } of backends.rows) {
+      // utime and stime: the 14th and 15th fields, after the parenthesised command name
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    }
+    return ticks / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  } finally {
+    await client.end();
+  }
 }
