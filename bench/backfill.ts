@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import examples from "@octokit/webhooks-examples/api.github.com/index.json" with { type: "json" };
 import { FakeGitHub } from "../test/fakes/github-server.js";
 import { GeneratedInstallation } from "../test/fakes/github-installation.js";
@@ -7,6 +8,7 @@ import { githubAppEnv } from "../test/support/process.js";
 import { openDatabase } from "../src/store/database.js";
 import { commentDeliveries, driveLoad, type LoadResult } from "./webhook-load.js";
 import { startServer } from "./processes.js";
+import { cpuSeconds, postgresProcesses } from "./ingest.js";
 
 const SECRET = "bench-secret";
 
@@ -30,6 +32,7 @@ export interface BackfillBenchOptions {
  */
 export async function runBackfillBench(
   root: string,
+  buildDir: string,
   engines: { engine: string; url: () => Promise<string> }[],
   options: BackfillBenchOptions,
 ): Promise<void> {
@@ -58,16 +61,23 @@ export async function runBackfillBench(
         .find((e) => e.name === "issue_comment")!
         .examples.find((e) => e.action === "created")!;
       const webhooks = `${server.url}/api/github/webhooks`;
+      // P1's baseline: a bare Probot app with an empty handler, the same deliveries (bench/bare-app.ts).
+      const bare = await bareAppLoad(root, buildDir, githubAppEnv(host, SECRET, databaseUrl), template, options);
       await driveLoad(webhooks, commentDeliveries(template, SECRET, Math.min(300, options.events), 3), 4);
+      const loadCpu = cpuSeconds([server.child.pid!]);
       const alone = await driveLoad(
         webhooks,
         commentDeliveries(template, SECRET, options.events, 5),
         options.concurrency,
       );
+      // The server's CPU for a load of deliveries, taken out of the backfill's below (the load runs during it too).
+      const cpuPerLoad = (cpuSeconds([server.child.pid!]) ?? 0) - (loadCpu ?? 0);
 
       // The backfill's seconds start on an empty inbox: not behind the measured deliveries.
       while ((await database.prisma.delivery.count({ where: { deadAt: null } })) > 0)
         await new Promise((resolve) => setTimeout(resolve, 100));
+      const databasePids = databaseUrl.startsWith("postgresql") ? await postgresProcesses(databaseUrl) : [];
+      const cpuBefore = { server: cpuSeconds([server.child.pid!]), database: cpuSeconds(databasePids) };
       const started = performance.now();
       await postInstallationCreated(server.url, installation);
       const status = async () => {
@@ -103,6 +113,7 @@ export async function runBackfillBench(
           await new Promise((resolve) => setTimeout(resolve, 250));
       }
       const took = seconds();
+      const cpuAfter = { server: cpuSeconds([server.child.pid!]), database: cpuSeconds(databasePids) };
       const stored = await status();
       const failed = await database.prisma.backfill.count({ where: { state: "failed" } });
       const peakRss = peakResidentMemory(server.child.pid);
@@ -121,15 +132,53 @@ export async function runBackfillBench(
       console.log(
         `${engine.padEnd(12)} ratio: listing calls ${ratio.toFixed(2)}× the minimum (target ≤ 1.00×) ${ratio <= 1 && byKind.perIssue === 0 ? "MET" : "MISSED"}; ${(listings / took).toFixed(0)} listing calls/s; server peak RSS ${peakRss === null ? "unknown" : `${(peakRss / 1024 / 1024).toFixed(0)} MB`}`,
       );
-      const throughput = during.eventsPerSecond / alone.eventsPerSecond;
+      const items = (stored.issues ?? 0) + (stored.comments ?? 0);
+      const serverCpu =
+        cpuAfter.server === null || cpuBefore.server === null ? null : cpuAfter.server - cpuBefore.server - cpuPerLoad;
+      const databaseCpu =
+        cpuAfter.database === null || cpuBefore.database === null || databasePids.length === 0
+          ? null
+          : cpuAfter.database - cpuBefore.database;
+      const perItem = (cpu: number | null) => (cpu === null ? "unknown" : `${((cpu * 1e6) / items).toFixed(0)} µs`);
       console.log(
-        `${engine.padEnd(12)} P1 ingest without backfill ${formatLoad(alone)}; during it ${formatLoad(during)}${overlapped ? "" : " (the backfill had finished before the load did)"}: events/s ${throughput.toFixed(2)}×, p99 ${(during.p99Ms / alone.p99Ms).toFixed(2)}× of without`,
+        `${engine.padEnd(12)} throughput: ${(options.repositories / took).toFixed(2)} repositories/s, ${(items / took).toFixed(0)} issues and comments/s; CPU per issue or comment read: server ${perItem(serverCpu)}${databaseCpu === null ? "" : `, PostgreSQL ${perItem(databaseCpu)}`} (the P1 load during it taken out)`,
+      );
+      // GitHub's primary limit for an installation: 5,000 calls an hour, up to 15,000 for a big organisation.
+      const fewest = minimumListings + minimum.configReads;
+      console.log(
+        `${engine.padEnd(12)} at GitHub's real limit: ${fewest.toLocaleString("en")} calls at least, so ${(fewest / 15_000).toFixed(1)}–${(fewest / 5_000).toFixed(1)} hours (15,000–5,000 calls an hour); here ${(took / 3600).toFixed(2)} hours at ${options.callsPerSecond} calls/s`,
+      );
+      const ofBare = during.eventsPerSecond / bare.eventsPerSecond;
+      const p99OfBare = during.p99Ms / bare.p99Ms;
+      console.log(
+        `${engine.padEnd(12)} P1 ingest: bare Probot app ${formatLoad(bare)}; closeloop without backfill ${formatLoad(alone)}; during it ${formatLoad(during)}${overlapped ? "" : " (the backfill had finished before the load did)"}`,
+      );
+      console.log(
+        `${engine.padEnd(12)} ratio: P1 during the backfill ${ofBare.toFixed(2)}× the bare app's events/s (target ≥ 1.00×), p99 ${p99OfBare.toFixed(2)}× (target ≤ 1.50×) ${ofBare >= 1 && p99OfBare <= 1.5 ? "MET" : "MISSED"}; ${(during.eventsPerSecond / alone.eventsPerSecond).toFixed(2)}× and p99 ${(during.p99Ms / alone.p99Ms).toFixed(2)}× of closeloop without it`,
       );
     } finally {
       await database.close();
       await server.stop();
       await github.stop();
     }
+  }
+}
+
+/** P1's load against a bare Probot app (bench/bare-app.ts), warmed up as closeloop is. */
+async function bareAppLoad(
+  root: string,
+  buildDir: string,
+  env: Record<string, string>,
+  template: Record<string, any>,
+  options: BackfillBenchOptions,
+): Promise<LoadResult> {
+  const bare = await startServer(join(buildDir, "bench/bare-app.js"), root, env);
+  try {
+    const webhooks = `${bare.url}/api/github/webhooks`;
+    await driveLoad(webhooks, commentDeliveries(template, SECRET, Math.min(300, options.events), 3), 4);
+    return await driveLoad(webhooks, commentDeliveries(template, SECRET, options.events, 5), options.concurrency);
+  } finally {
+    await bare.stop();
   }
 }
 

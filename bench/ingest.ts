@@ -112,7 +112,7 @@ function middle(values: (number | null)[]): number | null {
 }
 
 /** The processes of the PostgreSQL server behind `url` (its backends, WAL writer, checkpointer...). */
-async function postgresProcesses(url: string): Promise<number[]> {
+export async function postgresProcesses(url: string): Promise<number[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -126,7 +126,7 @@ async function postgresProcesses(url: string): Promise<number[]> {
 }
 
 /** CPU seconds (user and system) the processes used so far, from Linux's /proc; null elsewhere. */
-function cpuSeconds(pids: number[]): number | null {
+export function cpuSeconds(pids: number[]): number | null {
   let ticks = 0;
   for (const pid of pids) {
     let stat: string;

@@ -100,6 +100,7 @@ if (runs("backfill")) {
   try {
     await runBackfillBench(
       root,
+      buildDir,
       [
         { engine: "sqlite", url: async () => sqliteUrl() },
         { engine: "postgresql", url: () => postgres.newDatabaseUrl() },
