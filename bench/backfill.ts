@@ -76,6 +76,8 @@ export async function runBackfillBench(
       // The backfill's seconds start on an empty inbox: not behind the measured deliveries.
       while ((await database.prisma.delivery.count({ where: { deadAt: null } })) > 0)
         await new Promise((resolve) => setTimeout(resolve, 100));
+      // The server's peak before the backfill (its start and P1's loads): what the backfill adds shows above it.
+      const peakBefore = peakResidentMemory(server.child.pid);
       const databasePids = databaseUrl.startsWith("postgresql") ? await postgresProcesses(databaseUrl) : [];
       const cpuBefore = { server: cpuSeconds([server.child.pid!]), database: cpuSeconds(databasePids) };
       const started = performance.now();
@@ -130,7 +132,7 @@ export async function runBackfillBench(
         `${engine.padEnd(12)} GitHub calls: issue pages ${byKind.issuePages} (minimum ${minimum.issuePages}), comment pages ${byKind.commentPages} (minimum ${minimum.commentPages}), per-issue calls ${byKind.perIssue} (minimum 0), config reads ${byKind.config} (${minimum.configReads}: the repository's file, then the owner's .github), other ${byKind.other}; ${github.rateLimited} answered 403 for the rate limit and retried`,
       );
       console.log(
-        `${engine.padEnd(12)} ratio: listing calls ${ratio.toFixed(2)}× the minimum (target ≤ 1.00×) ${ratio <= 1 && byKind.perIssue === 0 ? "MET" : "MISSED"}; ${(listings / took).toFixed(0)} listing calls/s; server peak RSS ${peakRss === null ? "unknown" : `${(peakRss / 1024 / 1024).toFixed(0)} MB`}`,
+        `${engine.padEnd(12)} ratio: listing calls ${ratio.toFixed(2)}× the minimum (target ≤ 1.00×) ${ratio <= 1 && byKind.perIssue === 0 ? "MET" : "MISSED"}; ${(listings / took).toFixed(0)} listing calls/s; server peak RSS ${megabytes(peakRss)} (${megabytes(peakBefore)} before the backfill, its start and P1's loads)`,
       );
       const items = (stored.issues ?? 0) + (stored.comments ?? 0);
       const serverCpu =
@@ -223,6 +225,8 @@ function countCalls(paths: string[]) {
   }
   return counts;
 }
+
+const megabytes = (bytes: number | null) => (bytes === null ? "unknown" : `${(bytes / 1024 / 1024).toFixed(0)} MB`);
 
 /** The process's peak resident memory (VmHWM), from /proc; null where there is none. */
 function peakResidentMemory(pid: number | undefined): number | null {
