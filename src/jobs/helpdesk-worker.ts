@@ -120,11 +120,12 @@ export class HelpdeskWorker {
 
   /** Jobs of helpdesks without credentials here are dead at once with the reason, and their summaries are due. */
   async #killUnrunnable(): Promise<void> {
-    for (const provider of PROVIDERS) {
-      if (this.#lanes.has(provider)) continue;
-      const name = providers.get(provider)?.name ?? provider;
-      const closes = await killUnrunnableJobs(this.prisma, provider, `${name}: ${NOT_CONFIGURED}`);
-      if (closes.length === 0) continue;
+    const names = new Map<string, string>();
+    for (const provider of PROVIDERS)
+      if (!this.#lanes.has(provider)) names.set(provider, providers.get(provider)?.name ?? provider);
+    const reasons = new Map([...names].map(([provider, name]) => [provider, `${name}: ${NOT_CONFIGURED}`]));
+    for (const [provider, closes] of await killUnrunnableJobs(this.prisma, reasons)) {
+      const name = names.get(provider)!;
       this.log.error(
         { provider, closes },
         `reopen: ${name} is not configured; its jobs are dead ("provider not configured"). Set its credentials, then \`closeloop retry --dead\``,

@@ -87,24 +87,43 @@ export interface ClaimedMarking {
   attempts: number;
 }
 
+/** The claimed issues with their repositories, in one statement (P8, #25: each statement is a round trip). */
 export async function readClaimedMarkings(prisma: Prisma, ids: readonly number[]): Promise<ClaimedMarking[]> {
   if (ids.length === 0) return [];
-  const rows = await prisma.issue.findMany({
-    where: { id: { in: [...ids] } },
-    orderBy: { id: "asc" },
-    include: { repository: { select: { id: true, installationId: true, owner: true, name: true } } },
-  });
+  const rows = await prisma.$queryRaw<
+    {
+      id: number | bigint;
+      number: number | bigint;
+      githubId: number | bigint | null;
+      state: string;
+      labelsSeen: string | null;
+      labelsMarkedAt: Date | string | null;
+      labelsAttempts: number | bigint;
+      repositoryId: number | bigint;
+      installationId: number | bigint;
+      owner: string;
+      name: string;
+    }[]
+  >`SELECT "i"."id", "i"."number", "i"."githubId", "i"."state", "i"."labelsSeen", "i"."labelsMarkedAt", "i"."labelsAttempts",
+      "r"."id" AS "repositoryId", "r"."installationId", "r"."owner", "r"."name"
+    FROM "Issue" "i" JOIN "Repository" "r" ON "r"."id" = "i"."repositoryId"
+    WHERE "i"."id" IN (${Sql.join(ids.map((id) => Sql.sql`${id}`))}) ORDER BY "i"."id"`;
   return rows.map((row) => ({
-    issueId: row.id,
+    issueId: Number(row.id),
     issue: {
-      repository: row.repository,
-      number: row.number,
-      githubId: row.githubId ?? 0n,
+      repository: {
+        id: BigInt(row.repositoryId),
+        installationId: BigInt(row.installationId),
+        owner: row.owner,
+        name: row.name,
+      },
+      number: Number(row.number),
+      githubId: BigInt(row.githubId ?? 0),
       state: row.state === "closed" ? "closed" : "open",
     },
     seen: parseSeen(row.labelsSeen),
-    markedAt: row.labelsMarkedAt,
-    attempts: row.labelsAttempts,
+    markedAt: row.labelsMarkedAt === null ? null : new Date(row.labelsMarkedAt),
+    attempts: Number(row.labelsAttempts),
   }));
 }
 

@@ -20,48 +20,73 @@ export interface LabelInputs {
   labelError: { message: string; at: Date } | null;
 }
 
-/** What the labels of `repository#number` are computed from; null when closeloop has no row for the issue. */
+/**
+ * What the labels of `repository#number` are computed from; null when closeloop has no row for the issue. One
+ * statement: the markings job reads this for every issue it applies, and on a database another host away each
+ * statement is a round trip (P8, #25). The three kinds of row (the issue with its repository's label error, its live
+ * links, its labels) share one set of columns, told apart by `row`.
+ */
 export async function readLabelInputs(
   prisma: Prisma,
   repositoryId: bigint,
   number: number,
 ): Promise<LabelInputs | null> {
-  const issue = await prisma.issue.findUnique({
-    where: { repositoryId_number: { repositoryId, number } },
-    select: {
-      id: true,
-      frequency: true,
-      labelsDueAt: true,
-      labelsStaleAt: true,
-      repository: { select: { labelError: { select: { message: true, seenAt: true } } } },
-      links: {
-        where: { sources: { some: {} } },
-        select: { linkedAt: true, customerHash: true, team: true, tags: true },
-      },
-      labels: true,
-    },
-  });
+  const rows = await prisma.$queryRaw<
+    {
+      row: "issue" | "label" | "link";
+      id: number | bigint | null;
+      a: string | null;
+      b: string | null;
+      c: string | null;
+      at: Date | string | null;
+      at2: Date | string | null;
+      at3: Date | string | null;
+      f1: boolean | number | bigint | null;
+      f2: boolean | number | bigint | null;
+      f3: boolean | number | bigint | null;
+    }[]
+  >`
+    SELECT 'issue' AS "row", "i"."id", "i"."frequency" AS "a", "e"."message" AS "b", NULL AS "c",
+      "i"."labelsDueAt" AS "at", "i"."labelsStaleAt" AS "at2", "e"."seenAt" AS "at3", NULL AS "f1", NULL AS "f2", NULL AS "f3"
+    FROM "Issue" "i" LEFT JOIN "LabelError" "e" ON "e"."repositoryId" = "i"."repositoryId"
+    WHERE "i"."repositoryId" = ${repositoryId} AND "i"."number" = ${number}
+    UNION ALL
+    SELECT 'label', NULL, "l"."name", NULL, "l"."key", "l"."seenAt", NULL, NULL, "l"."present", "l"."applied", "l"."suppressed"
+    FROM "IssueLabel" "l" JOIN "Issue" "i" ON "i"."id" = "l"."issueId"
+    WHERE "i"."repositoryId" = ${repositoryId} AND "i"."number" = ${number}
+    UNION ALL
+    SELECT 'link', "k"."id", "k"."customerHash", "k"."team", "k"."tags", "k"."linkedAt", NULL, NULL, NULL, NULL, NULL
+    FROM "Link" "k" JOIN "Issue" "i" ON "i"."id" = "k"."issueId"
+    WHERE "i"."repositoryId" = ${repositoryId} AND "i"."number" = ${number}
+      AND EXISTS (SELECT 1 FROM "LinkSource" "s" WHERE "s"."linkId" = "k"."id")
+    ORDER BY "row", "id", "c"`;
+  const issue = rows.find((row) => row.row === "issue");
   if (!issue) return null;
+  const links = rows.filter((row) => row.row === "link");
   return {
-    issueId: issue.id,
-    frequency: issue.frequency,
-    labelsDueAt: issue.labelsDueAt,
-    staleAt: issue.labelsStaleAt,
-    reports: issue.links.map((link) => ({ at: link.linkedAt, customer: link.customerHash })),
-    conversations: issue.links.map((link) => ({ team: link.team, tags: parseTags(link.tags) })),
-    labels: issue.labels.map((row) => ({
-      name: row.name,
-      present: row.present,
-      at: row.seenAt,
-      applied: row.applied,
-      suppressed: row.suppressed,
-    })),
-    labelError: issue.repository.labelError && {
-      message: issue.repository.labelError.message,
-      at: issue.repository.labelError.seenAt,
-    },
+    issueId: Number(issue.id),
+    frequency: issue.a,
+    labelsDueAt: storedDate(issue.at),
+    staleAt: storedDate(issue.at2),
+    reports: links.map((link) => ({ at: storedDate(link.at)!, customer: link.a })),
+    conversations: links.map((link) => ({ team: link.b, tags: parseTags(link.c) })),
+    labels: rows
+      .filter((row) => row.row === "label")
+      .map((row) => ({
+        name: row.a!,
+        present: flag(row.f1),
+        at: storedDate(row.at)!,
+        applied: flag(row.f2),
+        suppressed: flag(row.f3),
+      })),
+    labelError: issue.b === null ? null : { message: issue.b, at: storedDate(issue.at3)! },
   };
 }
+
+// A raw statement's values as each engine answers them: SQLite a date as text and a boolean as 0/1.
+const storedDate = (value: Date | string | null): Date | null =>
+  value === null ? null : value instanceof Date ? value : new Date(value);
+const flag = (value: boolean | number | bigint | null): boolean => Number(value) === 1;
 
 /** `Link.tags` holds a JSON array of strings; anything else reads as no tags. */
 export function parseTags(stored: string | null): string[] {

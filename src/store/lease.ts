@@ -73,9 +73,13 @@ export async function claimLeases<Row extends { key: LeaseKey }>(
   const name = identifier(table.table);
   const expired = Sql.sql`(${table.held} AND ${LOCKED_UNTIL} < ${now})`;
   const claimable = Sql.sql`(${table.ready(now)} OR ${expired})${holder.where === undefined ? Sql.empty : Sql.sql` AND ${holder.where}`}`;
-  // A read first: workers poll, and on SQLite an UPDATE takes the write lock even when it matches nothing.
-  const any = await prisma.$queryRaw<unknown[]>`SELECT 1 FROM ${name} WHERE ${claimable} LIMIT 1`;
-  if (any.length === 0) return [];
+  // On SQLite a read first: workers poll, and an UPDATE takes the write lock even when it matches nothing. PostgreSQL's
+  // UPDATE that matches nothing locks and writes nothing, so there the read would only be a second round trip for
+  // every claim that finds work (P8, #25).
+  if (engine === "sqlite") {
+    const any = await prisma.$queryRaw<unknown[]>`SELECT 1 FROM ${name} WHERE ${claimable} LIMIT 1`;
+    if (any.length === 0) return [];
+  }
   const key = identifier(table.key);
   const lock = engine === "postgresql" ? Sql.sql`FOR UPDATE SKIP LOCKED` : Sql.empty;
   return prisma.$queryRaw<Row[]>`UPDATE ${name}

@@ -72,23 +72,33 @@ export function followUpDone(followUpId: string, at = new Date()): Sql.Sql {
 }
 
 /**
- * Jobs of providers this process cannot run (no credentials): dead at once with the reason. Returns the closes they
- * belonged to, so their summaries can be written.
+ * Jobs of providers this process cannot run (no credentials; `reasons`: provider → why): dead at once with the reason.
+ * One read for all of them, since the helpdesk worker asks on every round. Returns, per provider whose jobs died, the
+ * closes they belonged to, so their summaries can be written.
  */
 export async function killUnrunnableJobs(
   prisma: Prisma,
-  provider: string,
-  reason: string,
+  reasons: ReadonlyMap<string, string>,
   now = new Date(),
-): Promise<number[]> {
-  const where = { provider, OR: [{ state: "pending" }, { state: "running", lockedUntil: { lt: now } }] };
-  const jobs = await prisma.reopenJob.findMany({ where, select: { id: true, closeId: true }, take: 500 });
-  if (jobs.length === 0) return [];
-  await prisma.reopenJob.updateMany({
-    where: { id: { in: jobs.map((job) => job.id) }, ...where },
-    data: { state: "dead", finishedAt: now, lockedBy: null, lockedUntil: null, lastError: reason, lastStatus: null },
+): Promise<Map<string, number[]>> {
+  const killed = new Map<string, number[]>();
+  if (reasons.size === 0) return killed;
+  const unrunnable = { OR: [{ state: "pending" }, { state: "running", lockedUntil: { lt: now } }] };
+  const jobs = await prisma.reopenJob.findMany({
+    where: { provider: { in: [...reasons.keys()] }, ...unrunnable },
+    select: { id: true, closeId: true, provider: true },
+    take: 500,
   });
-  return [...new Set(jobs.map((job) => job.closeId))];
+  for (const [provider, reason] of reasons) {
+    const ofProvider = jobs.filter((job) => job.provider === provider);
+    if (ofProvider.length === 0) continue;
+    await prisma.reopenJob.updateMany({
+      where: { id: { in: ofProvider.map((job) => job.id) }, provider, ...unrunnable },
+      data: { state: "dead", finishedAt: now, lockedBy: null, lockedUntil: null, lastError: reason, lastStatus: null },
+    });
+    killed.set(provider, [...new Set(ofProvider.map((job) => job.closeId))]);
+  }
+  return killed;
 }
 
 /** A job of the close settled: its summary comment is (re)written once all its jobs have. */

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listIssueLinks } from "../../src/store/links.js";
-import { startHarness, type Harness } from "../support/app.js";
+import { applyLabelsAtOnce, startHarness, type Harness } from "../support/app.js";
 import { ENGINES } from "../support/databases.js";
 import { nockConfig, receive, webhookExample } from "../support/github.js";
-import { statementKind } from "../support/statements.js";
+import { openRecordingDatabase, statementKind, type RecordingDatabase } from "../support/statements.js";
+import { PROVIDERS } from "../../src/domain/link.js";
+import { killUnrunnableJobs } from "../../src/store/reopen-jobs.js";
 
 /**
  * P8 (#25): a delivery's transaction holds its issue's row lock from its first statement to COMMIT, and on a database
@@ -108,5 +110,59 @@ describe.each(ENGINES)("the statements of one issue_comment delivery on %s", (en
       "COMMIT",
     ]);
     expect(await links(1)).toEqual(["1 101,102"]);
+  });
+});
+
+/**
+ * P8 (#25): what a processed delivery costs after its transaction, in the markings job that applies the labels it
+ * marked. The claim and the reads are one statement each, whatever the issue holds; PostgreSQL claims without the read
+ * SQLite needs before it (there an UPDATE takes the write lock even when it matches nothing).
+ */
+describe.each(ENGINES)("the statements of the markings job after an issue_comment delivery on %s", (engine) => {
+  let harness: Harness;
+  let recorded: string[] = [];
+
+  beforeAll(async () => {
+    harness = await startHarness(engine, { onStatement: (sql) => recorded.push(statementKind(sql)) });
+    harness.deps.labelsWanted = async () => {};
+    nockConfig("Codertocat", "Hello-World", null);
+    await receive(harness.probot, "issue_comment", comment("created", 1, 101, ticket(1)));
+  });
+  afterAll(async () => {
+    await harness.close();
+  });
+
+  it("claims, reads the claimed issue, reads its label inputs and settles: one statement each", async () => {
+    recorded = [];
+    await applyLabelsAtOnce(harness.database, harness.deps, harness.probot)();
+    expect(recorded).toEqual([
+      ...(engine === "sqlite" ? ["SELECT Issue"] : []), // is anything claimable?
+      "UPDATE Issue", // the claim
+      "SELECT Issue", // the claimed issues with their repositories
+      "SELECT Issue", // its label inputs: labels, live links, the repository's label error (no label is due)
+      "UPDATE Issue", // settled
+      ...(engine === "sqlite" ? ["SELECT Issue"] : ["UPDATE Issue"]), // nothing more to claim
+    ]);
+  });
+});
+
+/**
+ * P8 (#25): a delivery that links a conversation wakes the helpdesk worker (its link note), whose every round first
+ * dead-letters the jobs of helpdesks not configured here: one read for all of them, not one per helpdesk.
+ */
+describe.each(ENGINES)("the helpdesk worker's round with no helpdesk configured on %s", (engine) => {
+  let database: RecordingDatabase;
+  beforeAll(async () => {
+    database = await openRecordingDatabase(engine);
+  });
+  afterAll(async () => {
+    await database.close();
+  });
+
+  it("looks for the unconfigured helpdesks' jobs in one statement", async () => {
+    const reasons = new Map(PROVIDERS.map((provider) => [provider, `${provider}: provider not configured`]));
+    expect(await database.statementsOf(() => killUnrunnableJobs(database.prisma, reasons))).toEqual([
+      "SELECT ReopenJob",
+    ]);
   });
 });
