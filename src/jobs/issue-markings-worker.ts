@@ -53,6 +53,8 @@ export class IssueMarkingsWorker {
   readonly #installations = new Map<string, Promise<void>>();
   readonly #worker: Worker;
   readonly #holdBack: IngestHoldBack;
+  /** the wake set for marks made now, when their coalescing window ends (`wake`) */
+  #windowWake: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: InstallationLabelDeps & { engine: Engine },
@@ -84,12 +86,25 @@ export class IssueMarkingsWorker {
     this.#worker.start();
   }
 
-  /** Labels were marked wanted: look now (they are applied once their window has passed). */
+  /**
+   * Labels were marked wanted: look once the mark's coalescing window has passed, when it can be claimed. Woken at
+   * once, the worker would claim nothing, or only the one mark that came due just then: under a stream of deliveries
+   * that was a claim (and its reads) per issue instead of one per window's worth of issues (P8, #25). Marks made while
+   * this wait is set are claimed by the next one (or the idle poll).
+   */
   wake(): void {
-    this.#worker.wake();
+    if (this.#coalesceMs <= 0) return this.#worker.wake();
+    if (this.#windowWake !== undefined) return;
+    this.#windowWake = setTimeout(() => {
+      this.#windowWake = undefined;
+      this.#worker.wake();
+    }, this.#coalesceMs);
+    this.#windowWake.unref();
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.#windowWake);
+    this.#windowWake = undefined;
     await this.#worker.stop();
   }
 
@@ -109,7 +124,8 @@ export class IssueMarkingsWorker {
     if (this.#leases.size >= BATCH) return false;
     await this.#holdBack.wait(() => !this.#worker.running);
     const jobs = await this.#claim(BATCH - this.#leases.size);
-    for (const group of byInstallation(jobs)) void this.#run(group).finally(() => this.wake());
+    // A group done leaves room: claim again at once.
+    for (const group of byInstallation(jobs)) void this.#run(group).finally(() => this.#worker.wake());
     return jobs.length === BATCH;
   }
 

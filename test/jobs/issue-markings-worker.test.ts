@@ -130,6 +130,21 @@ describe.each(ENGINES)("the markings job on %s", (engine) => {
     expect((await issue()).labelsWantedAt).not.toBeNull();
   });
 
+  it("woken by a mark, looks again once the mark's window has passed, not only at its next idle poll", async () => {
+    // P8 (#25): woken at once, it found the mark not yet due and slept until its idle poll; under a stream of
+    // deliveries, every wake claimed the one mark that had just come due, a claim per issue.
+    nockConfig(OWNER, REPO, null);
+    await receive(harness.probot, "issue_comment", comment(1, 101, 1));
+    const running = worker({ coalesceMs: 1_500, idlePollMs: 600_000 });
+    running.start();
+    try {
+      running.wake();
+      await waitFor(async () => (await issue()).labelsWantedAt === null, 20_000, "the mark applied");
+    } finally {
+      await running.stop();
+    }
+  });
+
   it("runs again when the links changed while it ran, and is done after that", async () => {
     nockConfig(OWNER, REPO, null);
     await receive(harness.probot, "issue_comment", comment(1, 101, 1));
