@@ -7,7 +7,7 @@ import type { FakeHelpdeskServer } from "../../fakes/fake-helpdesk.js";
 import type { FakeZendesk } from "../../providers/zendesk/fake-server.js";
 import type { FakeIntercom } from "../../providers/intercom/fake-server.js";
 import { ENGINES } from "../../support/databases.js";
-import { FAST, TIMEOUT_MS, useHelpdeskWorker } from "../../support/helpdesk-worker.js";
+import { FAST, FAULT_TIMEOUT_MS, TIMEOUT_MS, useHelpdeskWorker } from "../../support/helpdesk-worker.js";
 import { allSettled, conversation, lanesFor } from "../../support/reopen.js";
 
 describe.each(ENGINES)(
@@ -193,17 +193,17 @@ describe.each(ENGINES)(
     it("dead-letters after the bounded number of attempts, keeping the last error", async () => {
       const link = conversation("freshdesk", 10);
       await close(10, [link]);
-      fake("freshdesk").http.failNext({ kind: "slow", delayMs: TIMEOUT_MS * 3 }, { times: 100 });
-      startWorker(["freshdesk"], { maxAttempts: 3 });
+      fake("freshdesk").http.failNext({ kind: "slow", delayMs: FAULT_TIMEOUT_MS * 3 }, { times: 100 });
+      startWorker(["freshdesk"], { maxAttempts: 3, timeoutMs: FAULT_TIMEOUT_MS });
       await allSettled(database.prisma);
       expect(await job(link.conversationId)).toMatchObject({
         state: "dead",
         attempts: 3,
         lastStatus: null,
-        lastError: `timeout after ${TIMEOUT_MS}ms`,
+        lastError: `timeout after ${FAULT_TIMEOUT_MS}ms`,
       });
       expect(logs).toContain(
-        `reopen: job ${(await job(link.conversationId)).id} (Freshdesk conversation ${link.conversationId}) failed 3 times; dead: timeout after ${TIMEOUT_MS}ms`,
+        `reopen: job ${(await job(link.conversationId)).id} (Freshdesk conversation ${link.conversationId}) failed 3 times; dead: timeout after ${FAULT_TIMEOUT_MS}ms`,
       );
     });
 
@@ -224,12 +224,12 @@ describe.each(ENGINES)(
               { kind: "rate-limited", retryAfterSeconds: 1 },
               { kind: "status", status: 500 },
               { kind: "status", status: 503 },
-              { kind: "slow", delayMs: TIMEOUT_MS * 2 },
+              { kind: "slow", delayMs: FAULT_TIMEOUT_MS * 2 },
               { kind: "reset" },
             ],
           });
         }
-        startWorker();
+        startWorker(undefined, { timeoutMs: FAULT_TIMEOUT_MS });
         await allSettled(database.prisma, 50_000);
 
         const rows = await database.prisma.reopenJob.findMany({

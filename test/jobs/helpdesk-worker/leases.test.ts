@@ -49,7 +49,11 @@ describe.each(ENGINES)(
       const [first, second] = [conversation("zendesk", 15), conversation("zendesk", 16)];
       await close(15, [first!, second!]);
       // One call every 1.5 s: the first job's note-and-reopen goes before the second job's, about 1.5 s in.
-      const worker = startWorker(["zendesk"], { budgets: { zendesk: { requests: 1, intervalMs: 1_500 } } });
+      // A 2 s lease: the second job's 1.5 s wait in the lane comes near its end, so the worker checks it before calling.
+      const worker = startWorker(["zendesk"], {
+        leaseMs: 2_000,
+        budgets: { zendesk: { requests: 1, intervalMs: 1_500 } },
+      });
       await waitFor(async () => callsTo("zendesk", first!.conversationId).length === 1, 5_000, "the first job's note");
       const waiting = await job(second!.conversationId);
       expect(waiting).toMatchObject({ state: "running", lockedBy: worker.owner });
