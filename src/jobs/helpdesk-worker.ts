@@ -4,6 +4,7 @@ import { NOT_CONFIGURED } from "../domain/failure-category.js";
 import { providers } from "../providers/registry.js";
 import type { Engine } from "../config/database-url.js";
 import type { Prisma } from "../store/database.js";
+import { purgeDoneEnrichment } from "../store/enrich-jobs.js";
 import { killUnrunnableJobs, markSummaryDue } from "../store/reopen-jobs.js";
 import { HelpdeskLanes, type HelpdeskLane } from "./helpdesk-lanes.js";
 import { JOB_KINDS } from "./job-kinds.js";
@@ -12,6 +13,9 @@ import { LocalPaces, SharedPaces, type PaceKeeper } from "./pace-keeper.js";
 import { Worker, workerOwner } from "./worker.js";
 
 export type { InstallationOctokit } from "./job-runner.js";
+
+/** how often a process looks for finished jobs past their retention */
+const PURGE_INTERVAL_MS = 60 * 60_000;
 
 export interface HelpdeskWorkerOptions extends HelpdeskKindOptions {
   idlePollMs?: number;
@@ -38,6 +42,8 @@ export class HelpdeskWorker {
   readonly #lanes: HelpdeskLanes;
   /** the registry's kinds run here, in its order: a lane's queue gets its reopen calls before the notes and reads */
   readonly #parts: HelpdeskPart[];
+  /** when this process last deleted the finished jobs past their retention (0: not yet) */
+  #purgedAt = 0;
 
   constructor(
     private readonly prisma: Prisma,
@@ -113,9 +119,22 @@ export class HelpdeskWorker {
   /** One round: dead-letter what cannot run here, then each kind claims and starts what fits. */
   async #tick(): Promise<boolean> {
     await this.#killUnrunnable();
+    await this.#purgeFinished();
     let more = false;
     for (const part of this.#parts) if ((await part.fill(() => this.#worker.running)) === true) more = true;
     return more;
+  }
+
+  /**
+   * Done enrichment jobs are deleted a day after they finished (their result is on the links), so the table follows
+   * the work in hand rather than every conversation ever linked; at most once an hour per process.
+   */
+  async #purgeFinished(): Promise<void> {
+    const now = Date.now();
+    if (now - this.#purgedAt < PURGE_INTERVAL_MS) return;
+    this.#purgedAt = now;
+    const purged = await purgeDoneEnrichment(this.prisma, new Date(now));
+    if (purged > 0) this.log.info(`enrichment: deleted ${purged} jobs done more than a day ago`);
   }
 
   /** Jobs of helpdesks without credentials here are dead at once with the reason, and their summaries are due. */

@@ -147,6 +147,23 @@ export async function purgeUnlinkedEnrichment(db: Transaction): Promise<number> 
   return db.$executeRaw`DELETE FROM "EnrichJob" WHERE "state" IN ('done', 'dead') AND ${unlinked}`;
 }
 
+/**
+ * How long a done enrichment job is kept (README, Retention): its result is on the links (`Link.enrichedAt`, team,
+ * tags, customer), and a later link to the conversation makes a new job anyway, so the row serves only `closeloop
+ * status`'s recent figures. Dead ones stay until retried (`closeloop retry --dead`).
+ */
+export const DONE_ENRICHMENT_KEPT_MS = 24 * 60 * 60_000;
+
+/**
+ * Deletes the enrichment jobs done more than DONE_ENRICHMENT_KEPT_MS before `now`; any replica may, any time. A link
+ * asking for the conversation at the same moment either finds the row and makes it pending again (then this statement,
+ * re-checking its condition, leaves it) or finds none and inserts a new job.
+ */
+export async function purgeDoneEnrichment(prisma: Prisma, now: Date): Promise<number> {
+  const before = new Date(now.getTime() - DONE_ENRICHMENT_KEPT_MS);
+  return (await prisma.enrichJob.deleteMany({ where: { state: "done", finishedAt: { lt: before } } })).count;
+}
+
 /** `closeloop status`: enrichment jobs per provider and state. */
 export async function enrichmentBacklog(prisma: Prisma): Promise<ProviderQueue[]> {
   const groups = await prisma.enrichJob.groupBy({ by: ["provider", "state"], _count: { _all: true } });

@@ -415,4 +415,23 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
     await purgeRepositories(database, { installationId: 77n });
     expect(await jobs()).toEqual([]);
   });
+
+  it("deletes the jobs done more than a day ago (their details are on the links); recent and dead ones stay", async () => {
+    const now = Date.now();
+    const row = (id: string, state: string, finishedHoursAgo: number) => ({
+      provider: "zendesk",
+      account: "acme",
+      conversationId: id,
+      url: `https://acme.zendesk.com/agent/tickets/${id}`,
+      state,
+      finishedAt: new Date(now - finishedHoursAgo * 60 * 60_000),
+    });
+    await database.prisma.enrichJob.createMany({
+      data: [row("901", "done", 25), row("902", "done", 23), row("903", "dead", 25)],
+    });
+    startWorker(["zendesk"]);
+    await waitFor(async () => (await jobs()).length === 2, 20_000, "the old done job to be deleted");
+    expect((await jobs()).map((job) => `${job.conversationId} ${job.state}`)).toEqual(["902 done", "903 dead"]);
+    expect(logs).toContain("enrichment: deleted 1 jobs done more than a day ago");
+  });
 });
