@@ -192,7 +192,9 @@ const ORDER: Record<ImpactQuery["sort"], (days: ImpactWindow) => string> = {
 
 /**
  * The page of issues with reports in the window, ranked, and how many match in all, from the kept counts (its caller
- * counts the due ones first): two statements on either engine, the page's a bounded sort.
+ * counts the due ones first): two statements on either engine. By reports and by latest report the page is read in the
+ * order of an index (IssueImpact's, by state and window) and stops after its rows; the total of a view without a
+ * helpdesk or label filter is counted from the window's index alone. Customers, age and waiting sort what matches.
  */
 export async function readImpactRanking(
   prisma: Prisma,
@@ -200,8 +202,10 @@ export async function readImpactRanking(
   scope: RepositoryScope,
 ): Promise<{ ranked: RankedIssue[]; total: number }> {
   const reports = Sql.raw(`m."reports${query.days}"`);
-  const filters = [Sql.sql`${reports} > 0`];
-  if (query.state !== "all") filters.push(Sql.sql`m."state" = ${query.state}`);
+  // Every view names the state (both, for all), so each reads a range of an index that leads with it: in rank order
+  // for the page, index alone for the total.
+  const states = query.state === "all" ? ["open", "closed"] : [query.state];
+  const filters = [Sql.sql`m."state" IN (${Sql.join(states)})`];
   if ("repositoryIds" in scope) filters.push(Sql.sql`m."repositoryId" IN (${idTable(prisma, scope.repositoryIds)})`);
   if (query.repository !== null)
     filters.push(
@@ -214,8 +218,12 @@ export async function readImpactRanking(
   if (query.team !== null) labels.push([labelKey(query.team), Sql.sql`x."kind" = 'team'`]);
   if (query.label !== null) labels.push([labelKey(query.label), Sql.sql`x."kind" IS NOT NULL`]);
   const labelled = (key: string, kind: Sql.Sql) => Sql.sql`x."key" = ${key} AND x."present" AND ${kind}`;
+  // In the order of the latest report, the window is checked on each row read rather than ranged on (the unary plus
+  // keeps SQLite off the window's index, whose range it would then sort whole): an issue with reports in the window
+  // has its latest report in it, so its rows come first in that order and the page stops after them.
   const where = Sql.join(
     [
+      query.sort === "last" ? Sql.sql`+${reports} > 0` : Sql.sql`${reports} > 0`,
       ...filters,
       ...labels.map(
         ([key, kind]) =>
@@ -226,6 +234,7 @@ export async function readImpactRanking(
   );
   const counted = Sql.join(
     [
+      Sql.sql`${reports} > 0`,
       ...filters,
       ...labels.map(
         ([key, kind]) => Sql.sql`m."issueId" IN (SELECT x."issueId" FROM "IssueLabel" x WHERE ${labelled(key, kind)})`,
