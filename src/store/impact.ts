@@ -110,7 +110,10 @@ async function countIssues(prisma: Prisma, ids: readonly number[], now: Date): P
       : Sql.sql`${id} IN (SELECT CAST(t."value" AS INTEGER) FROM json_each(${json}) AS t)`;
   // Each aggregate once, in a subquery the outer select combines: an expression repeated with its own parameter is a
   // second aggregate to SQLite (a second temporary B-tree per COUNT(DISTINCT)), which doubled the count's time.
-  const inWindow = (days: number) => Sql.sql`l."linkedAt" >= ${new Date(now.getTime() - days * DAY_MS)}`;
+  // SQLite: the unary plus drops the column's NUMERIC affinity, which otherwise has each comparison try to read the
+  // bound date text as a number first (a fifth of the count's instructions); the text is compared the same either way.
+  const linkedAt = engine === "postgresql" ? Sql.raw(`l."linkedAt"`) : Sql.raw(`+l."linkedAt"`);
+  const inWindow = (days: number) => Sql.sql`${linkedAt} >= ${new Date(now.getTime() - days * DAY_MS)}`;
   const aggregates = [
     ...IMPACT_WINDOWS.flatMap((days) => [
       Sql.sql`COUNT(CASE WHEN ${inWindow(days)} AND l."customerHash" IS NULL THEN 1 END) AS ${Sql.raw(`"unknown${days}"`)}`,
