@@ -410,6 +410,39 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     expect((await browser.request("/closeloop/api/issues?repository=octo%2Fapp")).status).toBe(200);
   });
 
+  it("says the ranking is still being counted on the page and its JSON, and refuses the CSV with 503 until it is", async () => {
+    const browser = await signedIn("octocat", "ghu_counting");
+    nockReadable("ghu_counting", [10]);
+    expect((await browser.request("/closeloop/")).status).toBe(200); // counts the issues reported so far
+    // More issues due than the three requests below count themselves (2,000 each), as during the first count after an
+    // upgrade.
+    const epoch = new Date(0);
+    await database.prisma
+      .$executeRaw`WITH RECURSIVE n("i") AS (SELECT 1 UNION ALL SELECT "i" + 1 FROM n WHERE "i" < 7000)
+      INSERT INTO "Issue" ("repositoryId", "number", "state", "createdAt", "impactDueAt")
+      SELECT 30, 1000 + "i", 'open', ${epoch}, ${epoch} FROM n`;
+    try {
+      const page = await browser.request("/closeloop/");
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain('<p role="status">Still counting: closeloop is counting the reports of issues linked');
+      expect(html).toContain("Checkout fails");
+      const csv = await browser.request("/closeloop/?format=csv");
+      expect([csv.status, csv.headers.get("retry-after"), await csv.json()]).toEqual([
+        503,
+        "60",
+        { error: "still counting the issues' reports: try again in a minute" },
+      ]);
+      const json = (await (await browser.request("/closeloop/api/issues")).json()) as { complete: boolean };
+      expect(json.complete).toBe(false);
+    } finally {
+      await database.prisma.issue.deleteMany({ where: { repositoryId: 30n, number: { gte: 1000 } } });
+    }
+    const counted = await browser.request("/closeloop/");
+    expect(await counted.text()).not.toContain("Still counting");
+    expect((await browser.request("/closeloop/?format=csv")).status).toBe(200);
+  });
+
   it("answers an unknown sort or filter value 400 with the allowed values, on the page and the API", async () => {
     const browser = await signedIn("octocat", "ghu_bad");
     nockReadable("ghu_bad", [10]);
