@@ -1,5 +1,5 @@
 import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { rankIssues } from "../src/dashboard/impact.js";
@@ -11,8 +11,14 @@ import { startPostgres } from "./processes.js";
 import { benchSidebarLoad, P7_MS, type SidebarLoadFigures } from "./sidebar.js";
 
 // P6 (README Development): the dashboard's impact page over P4's seed (100,000 issues, 1,000,000 live links posted
-// over 30 days), timing rankIssues in this process, as the page's handler calls it: its server time without HTTP.
+// over 30 days at P4's first size; a million issues when that size is), timing rankIssues in
+// this process, as the page's handler calls it for a person who may read the repository: its server time without HTTP.
 const P6_MS = 300;
+/** The first count of every issue after an upgrade, at 100,000 issues and a million links (issue #25) */
+const FIRST_COUNT_SECONDS = 20;
+const FIRST_COUNT_ISSUES = 100_000;
+/** What the page's handler passes for a signed-in person who may read the seed's repository */
+const SCOPE = { repositoryIds: [1n] };
 
 const QUERIES: { name: string; query: Partial<ImpactQuery> }[] = [
   { name: "default (open, 30 days, by reports)", query: {} },
@@ -65,8 +71,9 @@ export async function benchImpact(
     const coldStarted = performance.now();
     if (sections.p6) await refreshImpact(prisma, NOW);
     const coldSeconds = (performance.now() - coldStarted) / 1000;
-    // As the seed analysed its tables (PostgreSQL's autovacuum does it in service).
-    await prisma.$executeRawUnsafe(`ANALYZE "IssueImpact"`);
+    // As the seed analysed its tables; on PostgreSQL also the visibility map a million inserts have autovacuum set in
+    // service, without which a total counted from an index alone reads the table too.
+    await prisma.$executeRawUnsafe(engine === "postgresql" ? `VACUUM ANALYZE "IssueImpact"` : `ANALYZE "IssueImpact"`);
 
     let clock = NOW.getTime();
     const due = await prisma.issueImpact.count({
@@ -79,7 +86,7 @@ export async function benchImpact(
       for (let run = 0; run < runs + 5; run++) {
         clock += 1000;
         const started = performance.now();
-        const page = await rankIssues(prisma, { ...DEFAULT_IMPACT_QUERY, ...query }, { all: true }, new Date(clock));
+        const page = await rankIssues(prisma, { ...DEFAULT_IMPACT_QUERY, ...query }, SCOPE, new Date(clock));
         if (run >= 5) times.push(performance.now() - started);
         total = page.total;
       }
@@ -126,8 +133,14 @@ function printP6(results: readonly ImpactFigures[], issues: number, links: numbe
     `\nP6 impact page: rankIssues over ${issues.toLocaleString("en")} issues and ${links.toLocaleString("en")} live links, ${runs} pages of 50 per query after 5 warm-up pages, the clock one second later each page (due counts recounted on the way)`,
   );
   for (const { engine, seedSeconds, coldSeconds, queries, recounted } of results) {
+    const target =
+      issues === FIRST_COUNT_ISSUES
+        ? ` = ${(coldSeconds / FIRST_COUNT_SECONDS).toFixed(2)}× of ≤ ${FIRST_COUNT_SECONDS} s ${coldSeconds <= FIRST_COUNT_SECONDS ? "MET" : "MISSED"}`
+        : ` (target ≤ ${FIRST_COUNT_SECONDS} s at ${FIRST_COUNT_ISSUES.toLocaleString("en")} issues)`;
     console.log(
-      `${engine.padEnd(12)} seed ${seedSeconds.toFixed(1)} s; first count of every issue ${coldSeconds.toFixed(1)} s; ${recounted} issues due again during the runs`,
+      `${engine.padEnd(12)} seed ${seedSeconds.toFixed(1)} s; first count of every issue ${coldSeconds.toFixed(1)} s${target}; ${recounted} issues due again during the runs (load average ${loadavg()
+        .map((load) => load.toFixed(1))
+        .join(" ")})`,
     );
     console.log(
       `${"".padEnd(12)} ${"query".padEnd(42)} ${"p50 ms".padStart(8)} ${"p95 ms".padStart(8)}  issues  target`,
