@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import examples from "@octokit/webhooks-examples/api.github.com/index.json" with { type: "json" };
 import pg from "pg";
 import { FakeGitHub } from "../test/fakes/github-server.js";
 import { TEST_PRIVATE_KEY as PRIVATE_KEY } from "../test/support/process.js";
 import { openMigratedDatabase } from "./bench-database.js";
+import { cpuSeconds, postgresProcesses } from "./ingest.js";
 import { startPostgres, startServer, type ServerProcess } from "./processes.js";
 
 export interface ReplicaFigures {
@@ -23,6 +25,9 @@ export interface ReplicaFigures {
   roundTrips: number;
   /** CPU time the closeloop processes spent per delivery (user + system), in milliseconds */
   cpuMsPerDelivery: number;
+  /** the same for PostgreSQL's processes, and for the bench's own (the delaying proxy, the sampling) */
+  databaseCpuMsPerDelivery: number;
+  proxyCpuMsPerDelivery: number;
 }
 
 /**
@@ -83,6 +88,15 @@ export async function runP8(
     );
   }
   const ratio = three.perSecond / one.perSecond;
+  // What the machine allows: every delivery costs the app, PostgreSQL and the proxy this much CPU, all on these cores.
+  // Three processes cannot go faster than the cores divided by that, whatever they share or not.
+  const cores = availableParallelism();
+  const perDelivery = one.cpuMsPerDelivery + one.databaseCpuMsPerDelivery + one.proxyCpuMsPerDelivery;
+  const ceiling = (cores * 1000) / perDelivery;
+  const projected = Math.min(3 * one.perSecond, ceiling) / one.perSecond;
+  console.log(
+    `P8 ceiling on ${cores} cores: ${perDelivery.toFixed(1)} ms of CPU per delivery with one process (app ${one.cpuMsPerDelivery.toFixed(1)} + PostgreSQL ${one.databaseCpuMsPerDelivery.toFixed(1)} + proxy ${one.proxyCpuMsPerDelivery.toFixed(1)}) allow at most ${ceiling.toFixed(0)} deliveries/s: 3 processes at most ${projected.toFixed(2)}× one on this machine; 2.50× needs ${((cores * 1000) / (2.5 * one.perSecond)).toFixed(1)} ms per delivery at one process's ${one.perSecond.toFixed(1)}/s`,
+  );
   const third = deliveries / 3;
   const spread = Math.max(...three.shares.map((share) => Math.abs(share - third) / third));
   const once = figures.every((figure) => figure.shares.reduce((a, b) => a + b, 0) === deliveries);
@@ -119,6 +133,10 @@ async function measure(
     const started = performance.now();
     const sentBefore = proxy.sent;
     const cpuBefore = servers.map((server) => cpuMs(server.child.pid!));
+    // PostgreSQL's backends for the pools open as the processes need them: each one's CPU is counted from here, or
+    // from its start when it opened during the run.
+    const databaseBefore = new Map((await postgresProcesses(directUrl)).map((pid) => [pid, cpuSeconds([pid]) ?? 0]));
+    const benchBefore = process.cpuUsage();
     await client.query(
       `INSERT INTO "Delivery" ("id", "name", "payload", "receivedAt") SELECT 'p8-' || n, 'issue_comment', p, now() FROM unnest($1::text[]) WITH ORDINALITY AS d(p, n)`,
       [payloads],
@@ -139,6 +157,11 @@ async function measure(
     const seconds = (performance.now() - started) / 1000;
     const roundTrips = (proxy.sent - sentBefore) / payloads.length;
     const cpu = servers.reduce((sum, server, i) => sum + cpuMs(server.child.pid!) - cpuBefore[i]!, 0);
+    const bench = process.cpuUsage(benchBefore);
+    const databaseCpu = (await postgresProcesses(directUrl)).reduce(
+      (sum, pid) => sum + (cpuSeconds([pid]) ?? 0) - (databaseBefore.get(pid) ?? 0),
+      0,
+    );
     const counts = await Promise.all(servers.map((server) => processedBy(server)));
     return {
       processes,
@@ -151,6 +174,8 @@ async function measure(
       activeSamples,
       roundTrips,
       cpuMsPerDelivery: cpu / payloads.length,
+      databaseCpuMsPerDelivery: (databaseCpu * 1000) / payloads.length,
+      proxyCpuMsPerDelivery: (bench.user + bench.system) / 1000 / payloads.length,
     };
   } finally {
     await client.end();
