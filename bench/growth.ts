@@ -6,7 +6,7 @@ import { GithubMemory } from "../src/github/memory.js";
 import { RepositoryPermissions } from "../src/github/permissions.js";
 import { RepoConfigCache } from "../src/github/repo-config-cache.js";
 import { DeliveryInbox } from "../src/http/delivery-inbox.js";
-import { acceptIntoInbox } from "../src/http/webhook-inbox.js";
+import { githubInbox } from "../src/http/webhook-inbox.js";
 import { DeliveryWorker } from "../src/jobs/delivery-worker.js";
 import { IssueMarkingsWorker } from "../src/jobs/issue-markings-worker.js";
 import { urlMatchers } from "../src/providers/url-matchers.js";
@@ -21,7 +21,7 @@ import { commentPayloads } from "./replicas.js";
 
 // Database growth (#25): what closeloop keeps per link and per delivery, and how big the database gets. Signed
 // issue_comment deliveries (P8's payloads: one issue each, one conversation URL each) go through the server's own
-// path in process: signature check and inbox (acceptIntoInbox, DeliveryInbox), then the delivery worker runs the
+// path in process: signature check and inbox (githubInbox, DeliveryInbox), then the delivery worker runs the
 // handlers, then the markings job applies the labels against test/fakes/github-server.ts over loopback.
 
 /** Tables whose rows are only needed until closeloop has processed them: they must not grow with the links. */
@@ -131,7 +131,7 @@ export async function measureGrowth(url: string, deliveries: number): Promise<Gr
       }),
     );
     const inbox = new DeliveryInbox(writer, () => {});
-    acceptIntoInbox(probot, handlesEvent, (delivery) => inbox.store(delivery));
+    const receive = githubInbox(SECRET, handlesEvent, (delivery) => inbox.store(delivery));
     const worker = new DeliveryWorker(
       database.prisma,
       database.engine,
@@ -154,11 +154,11 @@ export async function measureGrowth(url: string, deliveries: number): Promise<Gr
       for (let first = from; first < to; first += IN_FLIGHT) {
         await Promise.all(
           payloads.slice(first, Math.min(first + IN_FLIGHT, to)).map(async (payload, i) =>
-            probot.webhooks.verifyAndReceive({
+            receive({
               id: `growth-${first + i}`,
               name: "issue_comment",
-              payload,
               signature: await probot.webhooks.sign(payload),
+              body: Buffer.from(payload),
             }),
           ),
         );

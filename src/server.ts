@@ -21,7 +21,7 @@ import { metricsRoute } from "./http/metrics-route.js";
 import { startServer } from "./http/probot-server.js";
 import { startSetupFlow } from "./http/setup-flow.js";
 import { BodyBudget, IN_FLIGHT_BODY_BYTES } from "./http/request-body.js";
-import { acceptIntoInbox } from "./http/webhook-inbox.js";
+import { githubInbox } from "./http/webhook-inbox.js";
 import type { InstallationLabelDeps } from "./labels/installation-labels.js";
 import { helpdeskLanes } from "./jobs/helpdesk-lanes.js";
 import { Workers } from "./jobs/workers.js";
@@ -96,11 +96,17 @@ async function main(): Promise<void> {
   // One budget for the bytes of webhook bodies being read at once, GitHub's and the helpdesks' (README, HTTP).
   const bodyBudget = new BodyBudget(IN_FLIGHT_BODY_BYTES);
   const sidebar = { sidebars, repositories: sidebarRepositories as SidebarRepositories | null };
+  // The inbox every webhook is stored in before its 200; the workers, started with the app, are woken by each write.
+  const inbox = new DeliveryInbox(openDeliveryWriter(database.target), () => workers?.wake("delivery"));
   const server = await startServer(
-    serve(env, database, keys, bodyBudget, providers, webhooks, sidebar, (started) => (workers = started)),
+    serve(env, database, keys, { bodyBudget, inbox }, providers, webhooks, sidebar, (started) => (workers = started)),
     log,
     process.env,
-    bodyBudget,
+    {
+      budget: bodyBudget,
+      // parseEnv requires WEBHOOK_SECRET with APP_ID
+      receive: githubInbox(env.WEBHOOK_SECRET ?? "", handlesEvent, (delivery) => inbox.store(delivery)),
+    },
   );
   const stop = async (signal: string) => {
     console.log(`closeloop: ${signal}, stopping`);
@@ -118,7 +124,7 @@ function serve(
   env: Env,
   database: Database,
   keys: { secretKey: SecretKey; customerKey: string; sessionKeys: SessionKeys | null },
-  bodyBudget: BodyBudget,
+  { bodyBudget, inbox }: { bodyBudget: BodyBudget; inbox: DeliveryInbox },
   providers: Map<ProviderId, EnabledProvider>,
   webhooks: Map<ProviderId, ConfiguredWebhook>,
   sidebar: {
@@ -165,7 +171,6 @@ function serve(
       dryRun: env.CLOSELOOP_DRY_RUN,
     })(app, options);
     const receive = app.webhooks.receive.bind(app.webhooks);
-    const inbox: DeliveryInbox = new DeliveryInbox(openDeliveryWriter(database.target), () => workers.wake("delivery"));
     const helpdeskEvents = {
       ...labels,
       repositoryRows: database.repositoryRows,
@@ -203,7 +208,6 @@ function serve(
         },
       },
     });
-    acceptIntoInbox(app, handlesEvent, (delivery) => inbox.store(delivery));
     workers.start();
     onWorkers(workers);
     options.addHandler(healthRoutes(database, app.log));

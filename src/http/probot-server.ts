@@ -5,6 +5,7 @@ import { githubApiUrl } from "../config/env.js";
 import { trimTrailingSlashes } from "../domain/trailing-slashes.js";
 import { webhooksReceived } from "../metrics.js";
 import { BUSY_RETRY_AFTER_SECONDS, isJsonContentType, readBody, refuse, type BodyBudget } from "./request-body.js";
+import type { ReceiveDelivery } from "./webhook-inbox.js";
 
 /** GitHub caps a webhook payload at 25 MB (docs.github.com, "Webhook events and payloads"): anything larger is not GitHub. */
 export const GITHUB_MAX_BODY_BYTES = 25 * 1024 * 1024;
@@ -12,15 +13,16 @@ const DEFAULT_WEBHOOK_PATH = "/api/github/webhooks";
 
 /**
  * What Probot's `run` does for a registered app (the same variables: APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH,
- * WEBHOOK_SECRET, GHE_HOST, HOST, PORT, WEBHOOK_PATH, WEBHOOK_PROXY_URL), done here to reach the HTTP server: Probot's
- * webhook middleware reads the whole body into memory before it checks the signature, with no limit, so a webhook
- * request goes through a front door here first (`limitWebhookBodies`) and reaches the middleware already read.
+ * WEBHOOK_SECRET, GHE_HOST, HOST, PORT, WEBHOOK_PATH, WEBHOOK_PROXY_URL), done here to reach the HTTP server: GitHub's
+ * deliveries are served by a front door of closeloop's own (`serveWebhooks`), in front of Probot's request listener,
+ * its per-request logger and its webhook middleware (which reads a whole body with no limit, then runs the handlers
+ * before answering).
  */
 export async function startServer(
   app: ApplicationFunction,
   log: Logger,
   env: Record<string, string | undefined>,
-  budget: BodyBudget,
+  door: { budget: BodyBudget; receive: ReceiveDelivery },
 ): Promise<Server> {
   const webhookPath = env.WEBHOOK_PATH || DEFAULT_WEBHOOK_PATH;
   const server = new Server({
@@ -39,7 +41,7 @@ export async function startServer(
     }),
   });
   await server.load(app);
-  limitWebhookBodies(await server.start(), webhookPath, { maxBodyBytes: GITHUB_MAX_BODY_BYTES, budget }, log);
+  serveWebhooks(await server.start(), webhookPath, { maxBodyBytes: GITHUB_MAX_BODY_BYTES, ...door }, log);
   return server;
 }
 
@@ -48,22 +50,24 @@ type RequestListener = (request: IncomingMessage, response: ServerResponse) => v
 /** What @octokit/webhooks' middleware requires of a delivery; GitHub always sends all three. */
 const GITHUB_WEBHOOK_HEADERS = ["x-github-event", "x-hub-signature-256", "x-github-delivery"] as const;
 
-/** The webhook front door's limits: the largest body, the bytes held at once over all requests, the time to send. */
+/** The webhook front door: its limits (the largest body, the bytes held at once over all requests, the time to send), and where a delivery goes. */
 export interface FrontDoor {
   maxBodyBytes: number;
   budget: BodyBudget;
   timeoutMs?: number;
+  receive: ReceiveDelivery;
 }
 
 /**
- * Puts a front door in front of the server's request listener (Probot's). A POST to the webhook path that cannot be
- * a GitHub delivery is answered at once, before a byte of its body is read: a content type that is not JSON (415), a
- * missing signature or event header (400), a Content-Length over the limit (413), or no room under the bytes being
- * read at once (503 with Retry-After). The others are read up to the limit, within the timeout (408), then passed on
- * with `request.body` set, which @octokit/webhooks' middleware takes instead of reading the stream. Every refusal is
- * logged and counted.
+ * Serves GitHub's deliveries ahead of the server's request listener (Probot's), which gets every other request. A
+ * POST to the webhook path that cannot be a GitHub delivery is answered at once, before a byte of its body is read: a
+ * content type that is not JSON (415), a missing signature or event header (400), a Content-Length over the limit
+ * (413), or no room under the bytes being read at once (503 with Retry-After). The others are read up to the limit,
+ * within the timeout (408), handed to `receive` (signature, then JSON, then the inbox) and answered as it says: 200
+ * only once the delivery is committed, 500 when it could not be. Every delivery gets one log line, as Probot's
+ * request logger gave it, but without the headers (a warning when refused, an error when it could not be stored).
  */
-export function limitWebhookBodies(http: HttpServer, webhookPath: string, door: FrontDoor, log: Logger): void {
+export function serveWebhooks(http: HttpServer, webhookPath: string, door: FrontDoor, log: Logger): void {
   const listeners = http.listeners("request") as RequestListener[];
   http.removeAllListeners("request");
   const pass = (request: IncomingMessage, response: ServerResponse) =>
@@ -71,7 +75,9 @@ export function limitWebhookBodies(http: HttpServer, webhookPath: string, door: 
   const path = withoutTrailingSlashes(webhookPath);
   const limit = door.maxBodyBytes;
   http.on("request", (request: IncomingMessage, response: ServerResponse) => {
-    if (request.method !== "POST" || pathOf(request.url) !== path) return pass(request, response);
+    if (request.method !== "POST" || (request.url !== path && pathOf(request.url) !== path))
+      return pass(request, response);
+    const started = performance.now();
     const refused = (status: number, outcome: string, error: string, headers?: Record<string, string | number>) => {
       log.warn(`github webhook: refused (${status}): ${error}`);
       webhooksReceived.inc({ event: "unknown", outcome });
@@ -81,18 +87,42 @@ export function limitWebhookBodies(http: HttpServer, webhookPath: string, door: 
       return refused(415, "invalid", 'Unsupported "Content-Type" header value. Must be "application/json"');
     const missing = GITHUB_WEBHOOK_HEADERS.filter((name) => request.headers[name] === undefined);
     if (missing.length > 0) return refused(400, "invalid", `Required headers missing: ${missing.join(", ")}`);
-    readBody(request, response, { limit, budget: door.budget, timeoutMs: door.timeoutMs }).then(
-      (read) => {
-        if ("body" in read) return pass(Object.assign(request, { body: read.body.toString("utf8") }), response);
+    const id = String(request.headers["x-github-delivery"]);
+    const name = String(request.headers["x-github-event"]);
+    const signature = String(request.headers["x-hub-signature-256"]);
+    const what = () => `github webhook ${id} (${name})`;
+    readBody(request, response, { limit, budget: door.budget, timeoutMs: door.timeoutMs })
+      .then(async (read) => {
+        if ("body" in read) {
+          const answer = await door.receive({ id, name, signature, body: read.body });
+          const ms = Math.round(performance.now() - started);
+          if (answer.status === 200) {
+            // At debug: a line per delivery cost more than the rest of the request (a write to stdout each); the
+            // deliveries stored are counted in closeloop_webhooks_received_total, and every one refused is logged.
+            if (log.isLevelEnabled("debug")) log.debug(`${what()}: ${answer.outcome} (200, ${ms} ms)`);
+            return void response.writeHead(200, OK_HEADERS).end("ok\n");
+          }
+          log.warn(`${what()}: refused (${answer.status}): ${answer.error}`);
+          return answerJson(response, answer.status, { error: answer.error });
+        }
         if (read.refused === "too_large") return refused(413, "too_large", `body larger than ${limit} bytes`);
         if (read.refused === "timeout") return refused(408, "timeout", "the body was not sent in time");
         refused(503, "busy", "too many webhook bodies being read at once; retry later", {
           "retry-after": BUSY_RETRY_AFTER_SECONDS,
         });
-      },
-      () => response.destroy(),
-    );
+      })
+      .catch((error: unknown) => {
+        log.error({ err: error }, `${what()}: not stored (500)`);
+        if (response.headersSent) return void response.destroy();
+        answerJson(response, 500, { error: "the delivery could not be stored" });
+      });
   });
+}
+
+const OK_HEADERS = { "content-type": "text/plain" };
+
+function answerJson(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(body));
 }
 
 // As @octokit/webhooks' middleware compares paths, so every request it would take is read here first.

@@ -1,8 +1,6 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { Probot } from "probot";
-import pino from "pino";
-import { acceptIntoInbox } from "../../src/http/webhook-inbox.js";
+import { githubInbox } from "../../src/http/webhook-inbox.js";
 import { handlesEvent } from "../../src/app.js";
 import { inboxPayload } from "../../src/store/deliveries.js";
 import { registry } from "../../src/metrics.js";
@@ -60,62 +58,88 @@ describe("inboxPayload", () => {
   });
 });
 
-describe("acceptIntoInbox", () => {
+describe("githubInbox", () => {
   const SECRET = "inbox-secret";
   const sign = (body: string) => `sha256=${createHmac("sha256", SECRET).update(body).digest("hex")}`;
 
-  async function inbox() {
-    const app = new Probot({ appId: 1, githubToken: "test-token", secret: SECRET, log: pino({ level: "silent" }) });
-    await app.load(() => {}); // Probot makes its webhooks once initialised
-    const stored: { id: string; name: string; payload: string }[] = [];
-    acceptIntoInbox(app, handlesEvent, async (delivery) => void stored.push(delivery));
-    const deliver = (name: string, body: string, signature = sign(body)) =>
-      app.webhooks.verifyAndReceive({ id: "d-1", name: name as never, payload: body, signature });
+  type Stored = { id: string; name: string; payload: string };
+  function inbox(store?: (delivery: Stored) => Promise<void>) {
+    const stored: Stored[] = [];
+    const receive = githubInbox(SECRET, handlesEvent, store ?? (async (delivery) => void stored.push(delivery)));
+    const deliver = (name: string, body: string | Buffer, signature = sign(body.toString())) =>
+      receive({ id: "d-1", name, signature, body: Buffer.from(body) });
     return { stored, deliver };
   }
 
   it("stores a handled delivery without GitHub's API links", async () => {
-    const { stored, deliver } = await inbox();
+    const { stored, deliver } = inbox();
     const payload = webhookExample<Record<string, any>>("issue_comment", "created");
-    await deliver("issue_comment", JSON.stringify(payload));
+    expect(await deliver("issue_comment", JSON.stringify(payload))).toEqual({ status: 200, outcome: "stored" });
     expect(stored).toEqual([{ id: "d-1", name: "issue_comment", payload: inboxPayload(payload) }]);
     expect(JSON.parse(stored[0]!.payload).issue.comments_url).toBeUndefined();
     expect(JSON.parse(stored[0]!.payload).comment.body).toBe(payload.comment.body);
   });
 
+  it("checks the signature on the bytes as they arrived: a body that is not valid UTF-8 is not GitHub's", async () => {
+    const { stored, deliver } = inbox();
+    const body = Buffer.concat([Buffer.from('{"action":"created","x":"'), Buffer.from([0xff]), Buffer.from('"}')]);
+    // Signed over the text it would read as (U+FFFD in place of the byte), not over what was sent.
+    expect(await deliver("issue_comment", body, sign(body.toString("utf8")))).toMatchObject({ status: 401 });
+    expect(stored).toEqual([]);
+  });
+
+  const body = JSON.stringify(webhookExample("issue_comment", "created"));
   it.each([
-    [
-      "a wrong signature",
-      "issue_comment",
-      JSON.stringify(webhookExample("issue_comment", "created")),
-      sign("other"),
-      401,
-    ],
-    ["a body that is not JSON", "issue_comment", "{not json", undefined, 400],
-  ])("answers %s with %i and stores nothing", async (_, name, body, signature, status) => {
-    const { stored, deliver } = await inbox();
-    await expect(deliver(name, body, signature ?? sign(body))).rejects.toMatchObject({
-      errors: [expect.objectContaining({ status })],
-    });
+    ["a wrong signature", body, sign("other"), 401, "signature does not match event payload and secret"],
+    ["a signature of another length", body, sign(body).slice(0, -1), 401, "signature does not match"],
+    ["a SHA-1 signature", body, sign(body).replace("sha256=", "sha1="), 401, "signature does not match"],
+    ["no signature", body, "", 401, "signature does not match"],
+    ["a body that is not JSON", "{not json", undefined, 400, "Invalid JSON"],
+    ["a body that is not JSON and a wrong signature: the signature first", "{not json", sign("x"), 401, "signature"],
+    ["an empty body", "", undefined, 400, "Invalid JSON"],
+  ])("answers %s with %i and stores nothing", async (_, given, signature, status, error) => {
+    const { stored, deliver } = inbox();
+    const answer = await deliver("issue_comment", given, signature ?? sign(given));
+    expect(answer).toMatchObject({ status, error: expect.stringContaining(error) });
     expect(stored).toEqual([]);
   });
 
   it("answers an event closeloop does not handle without storing it", async () => {
-    const { stored, deliver } = await inbox();
-    await deliver("star", JSON.stringify(webhookExample("star", "created")));
+    const { stored, deliver } = inbox();
+    expect(await deliver("star", JSON.stringify(webhookExample("star", "created")))).toEqual({
+      status: 200,
+      outcome: "ignored",
+    });
     expect(stored).toEqual([]);
   });
 
+  it("passes a failed write on (the caller answers 500) and counts it", async () => {
+    const failing = inbox(async () => {
+      throw new Error("database is locked");
+    });
+    const before =
+      metricValue(await registry.metrics(), "closeloop_webhooks_received_total", {
+        event: "issue_comment",
+        outcome: "error",
+      }) ?? 0;
+    await expect(failing.deliver("issue_comment", body)).rejects.toThrow("database is locked");
+    expect(
+      metricValue(await registry.metrics(), "closeloop_webhooks_received_total", {
+        event: "issue_comment",
+        outcome: "error",
+      }),
+    ).toBe(before + 1);
+  });
+
   it('counts a forged or unknown event name under event="unknown", never as a series of its own', async () => {
-    const { deliver } = await inbox();
+    const { deliver } = inbox();
     const metrics = async () => registry.metrics();
     const before =
       metricValue(await metrics(), "closeloop_webhooks_received_total", {
         event: "unknown",
         outcome: "unauthorized",
       }) ?? 0;
-    const body = JSON.stringify(webhookExample("issue_comment", "created"));
-    await expect(deliver("forged_event_a1", body, sign("other"))).rejects.toBeDefined();
+    expect(await deliver("forged_event_a1", body, sign("other"))).toMatchObject({ status: 401 });
     await deliver("forged_event_b2", body);
     const after = await metrics();
     expect(after).not.toContain("forged_event");
