@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import pino from "pino";
+import BetterSqlite3 from "better-sqlite3";
 import { DeliveryWorker } from "../../src/jobs/delivery-worker.js";
 import { DeliveryInbox } from "../../src/http/delivery-inbox.js";
 import {
@@ -277,3 +278,30 @@ async function processedCount(outcome: string): Promise<number> {
   const { values } = await deliveriesProcessed.get();
   return values.find((value) => value.labels.outcome === outcome)?.value ?? 0;
 }
+
+describe("the delivery inbox's writer on sqlite", () => {
+  const database = useDatabase("sqlite");
+
+  it("leaves the WAL's checkpoints to Prisma's connection, off the request path", async () => {
+    const writer = openDeliveryWriter(database.target);
+    const walFrames = () => {
+      const target = database.target;
+      if (target.engine !== "sqlite") throw new Error("sqlite only");
+      const db = new BetterSqlite3(target.path);
+      try {
+        // PASSIVE with nothing to do when the WAL was just checkpointed: its second number is the WAL's frames.
+        return (db.pragma("wal_checkpoint(PASSIVE)") as { log: number }[])[0]!.log;
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      const payload = "x".repeat(4000);
+      for (let i = 0; i < 600; i++) await writer.write([{ id: `w-${i}`, name: "issue_comment", payload }], new Date());
+      // Past SQLite's 1000 pages, and not checkpointed by the writer's commits.
+      expect(walFrames()).toBeGreaterThan(1000);
+    } finally {
+      await writer.close();
+    }
+  });
+});
