@@ -64,8 +64,8 @@ export interface FrontDoor {
  * content type that is not JSON (415), a missing signature or event header (400), a Content-Length over the limit
  * (413), or no room under the bytes being read at once (503 with Retry-After). The others are read up to the limit,
  * within the timeout (408), handed to `receive` (signature, then JSON, then the inbox) and answered as it says: 200
- * only once the delivery is committed, 500 when it could not be. Every delivery gets one log line, as Probot's
- * request logger gave it, but without the headers (a warning when refused, an error when it could not be stored).
+ * only once the delivery is committed, 500 when it could not be. Every refused delivery is logged as a warning and
+ * every one that could not be stored as an error, without the headers; a stored one gets a line at debug only.
  */
 export function serveWebhooks(http: HttpServer, webhookPath: string, door: FrontDoor, log: Logger): void {
   const listeners = http.listeners("request") as RequestListener[];
