@@ -65,6 +65,21 @@ export async function startApp(
   args = ["dist/server.js"],
   options: { cwd?: string; production?: boolean; command?: string } = {},
 ): Promise<RunningApp> {
+  // The port was free when picked, but another test's server may take it before the app listens: pick again then.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startAppOnce(env, args, options);
+    } catch (error) {
+      if (attempt === 3 || !(error instanceof Error) || !error.message.includes("EADDRINUSE")) throw error;
+    }
+  }
+}
+
+async function startAppOnce(
+  env: Record<string, string>,
+  args: string[],
+  options: { cwd?: string; production?: boolean; command?: string },
+): Promise<RunningApp> {
   // Probot reads PORT=0 as "use 3000", so the test picks a free port itself.
   const port = await freePort();
   // `command`: another program than node (`npm` for `npm start`), run in a process group of its own so that `stop`
