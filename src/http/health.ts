@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "probot";
 import { checkReadiness, type Database } from "../store/database.js";
 import { readMigrationFiles } from "../store/migrations.js";
+import { sendJson } from "./request-body.js";
 
 /**
  * `GET /healthz`: the process is up. `GET /readyz`: the database answers and is migrated (README, HTTP). Anyone who can
@@ -35,10 +36,4 @@ export function healthRoutes(database: Database, log: Logger) {
     }
     return false;
   };
-}
-
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response
-    .writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" })
-    .end(JSON.stringify(body));
 }

@@ -5,7 +5,7 @@ import { bodyHash, type WebhookRequest } from "../providers/helpdesk-webhook.js"
 import { providers, type ConfiguredWebhook } from "../providers/registry.js";
 import type { IncomingDelivery } from "../store/deliveries.js";
 import { webhooksReceived } from "../metrics.js";
-import { BUSY_RETRY_AFTER_SECONDS, isJsonContentType, readBody, type BodyBudget } from "./request-body.js";
+import { BUSY_RETRY_AFTER_SECONDS, isJsonContentType, readBody, sendJson, type BodyBudget } from "./request-body.js";
 
 /**
  * `POST /closeloop/webhooks/<provider>` (README, HTTP): helpdesk webhooks through the same durable inbox as GitHub's.
@@ -121,10 +121,4 @@ export function helpdeskWebhookRoutes(
     }
     return answer(200, "stored", { status: "stored" });
   };
-}
-
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response
-    .writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" })
-    .end(JSON.stringify(body));
 }

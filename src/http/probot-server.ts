@@ -4,7 +4,14 @@ import { Probot, Server, type ApplicationFunction, type Logger } from "probot";
 import { githubApiUrl } from "../config/env.js";
 import { trimTrailingSlashes } from "../domain/trailing-slashes.js";
 import { webhooksReceived } from "../metrics.js";
-import { BUSY_RETRY_AFTER_SECONDS, isJsonContentType, readBody, refuse, type BodyBudget } from "./request-body.js";
+import {
+  BUSY_RETRY_AFTER_SECONDS,
+  isJsonContentType,
+  readBody,
+  refuse,
+  sendJson,
+  type BodyBudget,
+} from "./request-body.js";
 import type { ReceiveDelivery } from "./webhook-inbox.js";
 
 /** GitHub caps a webhook payload at 25 MB (docs.github.com, "Webhook events and payloads"): anything larger is not GitHub. */
@@ -103,7 +110,7 @@ export function serveWebhooks(http: HttpServer, webhookPath: string, door: Front
             return void response.writeHead(200, OK_HEADERS).end("ok\n");
           }
           log.warn(`${what()}: refused (${answer.status}): ${answer.error}`);
-          return answerJson(response, answer.status, { error: answer.error });
+          return sendJson(response, answer.status, { error: answer.error });
         }
         if (read.refused === "too_large") return refused(413, "too_large", `body larger than ${limit} bytes`);
         if (read.refused === "timeout") return refused(408, "timeout", "the body was not sent in time");
@@ -114,16 +121,12 @@ export function serveWebhooks(http: HttpServer, webhookPath: string, door: Front
       .catch((error: unknown) => {
         log.error({ err: error }, `${what()}: not stored (500)`);
         if (response.headersSent) return void response.destroy();
-        answerJson(response, 500, { error: "the delivery could not be stored" });
+        sendJson(response, 500, { error: "the delivery could not be stored" });
       });
   });
 }
 
 const OK_HEADERS = { "content-type": "text/plain" };
-
-function answerJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(JSON.stringify(body));
-}
 
 // As @octokit/webhooks' middleware compares paths, so every request it would take is read here first.
 function pathOf(url: string | undefined): string | undefined {

@@ -102,6 +102,13 @@ export function isJsonContentType(request: IncomingMessage): boolean {
   return typeof type === "string" && /^\s*application\/json\s*(?:;|$)/i.test(type);
 }
 
+/** Answers `body` as JSON, never to be cached: what closeloop's own HTTP answers (health, webhooks) send. */
+export function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  response
+    .writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" })
+    .end(JSON.stringify(body));
+}
+
 /**
  * Answers a webhook request, closing the connection when its body was not read to the end (so what is left of it is
  * never parsed as a next request).
