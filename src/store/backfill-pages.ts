@@ -8,6 +8,7 @@ import { markLabelsWanted } from "./issue-markings.js";
 import { newerDetails } from "./links.js";
 import { storedLink } from "./mentions.js";
 import type { BackfillIssue } from "./backfills.js";
+import { rawDate, rawFlag } from "./raw-values.js";
 
 /*
  * A backfill page's writes as a few statements for the whole page, in the page's one transaction (#25: a statement
@@ -15,9 +16,6 @@ import type { BackfillIssue } from "./backfills.js";
  * What a page's texts need that is not the common case (a source stored before, an issue with closes or with the same
  * conversation already) goes through the one path every change takes (src/handlers/source-changes.ts) instead.
  */
-
-const date = (value: Date | string | null): Date | null =>
-  value === null ? null : value instanceof Date ? value : new Date(value);
 
 /**
  * The stored title and dates of the listed issues closeloop has rows for, in one statement; an issue without a row
@@ -114,7 +112,6 @@ export async function recordSources(
       (SELECT COUNT(*) FROM "Link" "l" WHERE "l"."issueId" = "Source"."issueId") AS "links",
       EXISTS (SELECT 1 FROM "Mention" "m" WHERE "m"."issueId" = "Source"."issueId")
         OR EXISTS (SELECT 1 FROM "IssueClose" "c" WHERE "c"."issueId" = "Source"."issueId") AS "history"`;
-  // SQLite answers 0/1, PostgreSQL a boolean.
   return new Map(
     stored.map((row) => {
       const source: ListedSource = {
@@ -122,10 +119,10 @@ export async function recordSources(
         issueId: Number(row.issueId),
         kind: row.kind,
         key: row.key,
-        createdAt: date(row.createdAt),
-        fresh: Number(row.fresh) === 1,
+        createdAt: rawDate(row.createdAt),
+        fresh: rawFlag(row.fresh),
         links: Number(row.links),
-        history: Number(row.history) === 1,
+        history: rawFlag(row.history),
       };
       return [sourceKey(source), source];
     }),

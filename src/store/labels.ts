@@ -4,6 +4,7 @@ import type { ConversationTeam } from "../domain/team-labels.js";
 import { labelKey } from "../domain/team-labels.js";
 import type { Prisma } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
+import { rawDate, rawFlag } from "./raw-values.js";
 
 export interface LabelInputs {
   issueId: number;
@@ -66,27 +67,22 @@ export async function readLabelInputs(
   return {
     issueId: Number(issue.id),
     frequency: issue.a,
-    labelsDueAt: storedDate(issue.at),
-    staleAt: storedDate(issue.at2),
-    reports: links.map((link) => ({ at: storedDate(link.at)!, customer: link.a })),
+    labelsDueAt: rawDate(issue.at),
+    staleAt: rawDate(issue.at2),
+    reports: links.map((link) => ({ at: rawDate(link.at)!, customer: link.a })),
     conversations: links.map((link) => ({ team: link.b, tags: parseTags(link.c) })),
     labels: rows
       .filter((row) => row.row === "label")
       .map((row) => ({
         name: row.a!,
-        present: flag(row.f1),
-        at: storedDate(row.at)!,
-        applied: flag(row.f2),
-        suppressed: flag(row.f3),
+        present: rawFlag(row.f1),
+        at: rawDate(row.at)!,
+        applied: rawFlag(row.f2),
+        suppressed: rawFlag(row.f3),
       })),
-    labelError: issue.b === null ? null : { message: issue.b, at: storedDate(issue.at3)! },
+    labelError: issue.b === null ? null : { message: issue.b, at: rawDate(issue.at3)! },
   };
 }
-
-// A raw statement's values as each engine answers them: SQLite a date as text and a boolean as 0/1.
-const storedDate = (value: Date | string | null): Date | null =>
-  value === null ? null : value instanceof Date ? value : new Date(value);
-const flag = (value: boolean | number | bigint | null): boolean => Number(value) === 1;
 
 /** `Link.tags` holds a JSON array of strings; anything else reads as no tags. */
 export function parseTags(stored: string | null): string[] {

@@ -5,6 +5,7 @@ import { impactDue } from "./impact.js";
 import { deriveMentions, reconcileLinks, type RecordedSource } from "./mentions.js";
 import { inTransaction } from "./transactions.js";
 import type { IssueRef } from "../domain/refs.js";
+import { rawFlag } from "./raw-values.js";
 
 /**
  * Whether the issue's `source` is stored already: a delete by an author no longer trusted changes only what was
@@ -50,12 +51,11 @@ export async function recordSource(
       (SELECT COUNT(*) FROM "Link" "l" WHERE "l"."issueId" = ${issueId}) AS "links",
       EXISTS (SELECT 1 FROM "Mention" "m" WHERE "m"."issueId" = ${issueId})
         OR EXISTS (SELECT 1 FROM "IssueClose" "c" WHERE "c"."issueId" = ${issueId}) AS "history"`;
-  // SQLite answers 0/1, PostgreSQL a boolean.
   const links = Number(row!.links);
   return {
     id: Number(row!.id),
     createdAt: row!.createdAt,
-    fresh: Number(row!.fresh) === 1,
+    fresh: rawFlag(row!.fresh),
     issue: { links, blank: links === 0 && Number(row!.history) === 0 },
   };
 }

@@ -16,6 +16,7 @@ import { survivorsOf } from "./conversation-aliases.js";
 import { mayBeMerged, toSurvivor } from "../domain/merged-conversations.js";
 import { mergingProviders } from "../providers/registry.js";
 import { markSummaryDue } from "./reopen-jobs.js";
+import { rawDate, rawFlag } from "./raw-values.js";
 
 /**
  * The store side of order-tolerant links (docs/ordering.md): a source's versions are kept, its mentions derived from
@@ -23,9 +24,6 @@ import { markSummaryDue } from "./reopen-jobs.js";
  * caller holds the issue's row lock (ensureIssue's upsert) for the whole transaction, so two deliveries of one issue
  * processed at once (a comment and the close, on two replicas) cannot each miss what the other writes.
  */
-
-const date = (value: Date | string | null): Date | null =>
-  value === null ? null : value instanceof Date ? value : new Date(value);
 
 /** Stores versions of one source (a redelivered one again changes nothing) and derives its mentions anew. */
 export async function recordSourceVersions(
@@ -105,7 +103,7 @@ export async function deriveMentions(
       await tx.$queryRaw<{ at: Date | string; action: string; links: string; previous: string | null }[]>`
         SELECT "at", "action", "links", "previous" FROM "SourceVersion" WHERE "sourceId" = ${sourceId}`
     ).map((row) => ({
-      at: date(row.at)!,
+      at: rawDate(row.at)!,
       action: row.action as SourceVersion["action"],
       links: JSON.parse(row.links) as RecognisedLink[],
       previous: row.previous === null ? null : (JSON.parse(row.previous) as RecognisedLink[]),
@@ -127,7 +125,7 @@ export async function deriveMentions(
           previous: version.previous?.map((link) => toSurvivor(link, survivors)) ?? null,
         }));
   // Every source is stored with its creation time; the earliest version stands in should one lack it.
-  const createdAt = date(created) ?? new Date(Math.min(...resolved.map((version) => version.at.getTime())));
+  const createdAt = rawDate(created) ?? new Date(Math.min(...resolved.map((version) => version.at.getTime())));
 
   const wanted = sourceMentions(resolved, createdAt);
   const stored =
@@ -145,7 +143,7 @@ export async function deriveMentions(
     SELECT "provider", "account", "conversationId", "startAt", "endAt" FROM "Mention" WHERE "sourceId" = ${sourceId}`;
   const signature = (key: string, start: Date, end: Date | null) => `${key}|${start.getTime()}|${end?.getTime() ?? ""}`;
   const storedKeys = new Map(
-    stored.map((row) => [signature(linkKey(row), date(row.startAt)!, date(row.endAt)), linkKey(row)]),
+    stored.map((row) => [signature(linkKey(row), rawDate(row.startAt)!, rawDate(row.endAt)), linkKey(row)]),
   );
   const wantedKeys = new Map(
     wanted.map((mention) => [signature(linkKey(mention.link), mention.start, mention.end), linkKey(mention.link)]),
@@ -258,8 +256,8 @@ export async function reconcileLinks(
       ofKey.map((row): IssueMention => ({
         sourceId: Number(row.sourceId),
         kind: row.kind,
-        start: date(row.startAt)!,
-        end: date(row.endAt),
+        start: rawDate(row.startAt)!,
+        end: rawDate(row.endAt),
       })),
       closes,
     );
@@ -275,21 +273,21 @@ export async function reconcileLinks(
       continue;
     }
     jobbed.set(key, new Set(keyJobs.map((job) => Number(job.closeId))));
-    const earliest = ofKey.reduce((a, b) => (date(a.startAt)! <= date(b.startAt)! ? a : b));
+    const earliest = ofKey.reduce((a, b) => (rawDate(a.startAt)! <= rawDate(b.startAt)! ? a : b));
     const link: RecognisedLink = {
       provider: earliest.provider as RecognisedLink["provider"],
       account: earliest.account,
       conversationId: earliest.conversationId,
       url: earliest.url,
       // SQLite answers 0/1, PostgreSQL a boolean.
-      ...(Number(earliest.fromAddressBar) === 1 && { fromAddressBar: true as const }),
+      ...(rawFlag(earliest.fromAddressBar) && { fromAddressBar: true as const }),
     };
     if (!existing) {
       created.push({ link, plan });
       continue;
     }
     kept.push({ linkId: existing.id, link, plan });
-    if (date(existing.linkedAt)!.getTime() !== plan.linkedAt.getTime() || existing.source !== plan.source) {
+    if (rawDate(existing.linkedAt)!.getTime() !== plan.linkedAt.getTime() || existing.source !== plan.source) {
       await tx.link.update({ where: { id: existing.id }, data: { linkedAt: plan.linkedAt, source: plan.source } });
       outcome.changed = true;
     }
@@ -429,8 +427,6 @@ async function readIssueLinks(
     FROM "IssueClose" "c" WHERE "c"."issueId" = ${issueId}
     ORDER BY "row", "id"`;
   const state: IssueLinkState = { mentionRows: [], linkRows: [], jobRows: [], closes: [] };
-  // SQLite answers 0/1 for a boolean, PostgreSQL true/false.
-  const flag = (value: boolean | number | bigint | null) => Number(value) === 1;
   for (const row of rows) {
     const conversation = { provider: row.provider!, account: row.account!, conversationId: row.conversationId! };
     if (row.row === "mention")
@@ -439,7 +435,7 @@ async function readIssueLinks(
         kind: row.kind!,
         ...conversation,
         url: row.url!,
-        fromAddressBar: flag(row.flag),
+        fromAddressBar: rawFlag(row.flag),
         startAt: row.at!,
         endAt: row.until,
       });
@@ -453,7 +449,7 @@ async function readIssueLinks(
         state: row.kind!,
         noteDoneAt: row.until,
       });
-    else state.closes.push({ id: Number(row.id), closedAt: date(row.at)!, reopen: flag(row.flag) });
+    else state.closes.push({ id: Number(row.id), closedAt: rawDate(row.at)!, reopen: rawFlag(row.flag) });
   }
   return state;
 }

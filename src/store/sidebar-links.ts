@@ -3,6 +3,7 @@ import type { IssueRef, RepositoryRef } from "../domain/refs.js";
 import type { ReopenFacts } from "../domain/reopen-outlook.js";
 import { engineOf, type Prisma } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
+import { rawFlag } from "./raw-values.js";
 
 /** A conversation, as a link names it. */
 export interface ConversationKey {
@@ -128,8 +129,7 @@ export async function readConversationLinks(prisma: Prisma, conversation: Conver
             : {
                 closedAt: new Date(row.closedAt),
                 reason: row.reason!,
-                // SQLite answers 0/1, PostgreSQL a boolean.
-                reopen: Number(row.reopen) === 1,
+                reopen: rawFlag(row.reopen),
                 refusal: row.refusal,
               },
         job: row.jobState === null ? null : { state: row.jobState, lastError: row.jobError },
