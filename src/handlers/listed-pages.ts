@@ -9,13 +9,12 @@ import {
   keepBackfillIssuesIn,
   readIssueConversations,
   recordListedIssues,
-  recordSources,
-  sourceKey,
   storeNewSources,
   type NewSource,
 } from "../store/backfill-pages.js";
 import { survivorsOf } from "../store/conversation-aliases.js";
 import type { DatabaseHandle } from "../store/database.js";
+import { recordSources, sourceKey } from "../store/links.js";
 import { storedLink } from "../store/mentions.js";
 import { inTransaction } from "../store/transactions.js";
 import { applySourceChangeIn } from "./source-changes.js";

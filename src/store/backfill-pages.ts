@@ -8,7 +8,6 @@ import { markLabelsWanted } from "./issue-markings.js";
 import { newerDetails } from "./links.js";
 import { storedLink } from "./mentions.js";
 import type { BackfillIssue } from "./backfills.js";
-import { rawDate, rawFlag } from "./raw-values.js";
 
 /*
  * A backfill page's writes as a few statements for the whole page, in the page's one transaction (#25: a statement
@@ -66,71 +65,6 @@ export async function ensureIssues(
     RETURNING "id", "number", "state"`;
   return new Map(stored.map((row) => [Number(row.number), { id: Number(row.id), state: row.state }]));
 }
-
-/** A page's source row, as recordSource answers for one: whether it is new, and its issue's links and history. */
-export interface ListedSource {
-  id: number;
-  issueId: number;
-  kind: string;
-  key: string;
-  createdAt: Date | null;
-  /** nothing was stored for it before */
-  fresh: boolean;
-  /** the issue's Link rows before the page */
-  links: number;
-  /** the issue has mentions or closes */
-  history: boolean;
-}
-
-/** The source rows of a page's texts, each dated by the earliest creation time seen, in one statement. */
-export async function recordSources(
-  tx: Transaction,
-  sources: readonly { issueId: number; kind: string; key: string; createdAt: Date }[],
-): Promise<Map<string, ListedSource>> {
-  if (sources.length === 0) return new Map();
-  const rows = sources.map(
-    (source) => Sql.sql`(${source.issueId}, ${source.kind}, ${source.key}, ${source.createdAt})`,
-  );
-  const stored = await tx.$queryRaw<
-    {
-      id: number;
-      issueId: number;
-      kind: string;
-      key: string;
-      createdAt: Date | string | null;
-      fresh: boolean | number | bigint;
-      links: number | bigint;
-      history: boolean | number | bigint;
-    }[]
-  >`
-    INSERT INTO "Source" ("issueId", "kind", "key", "createdAt") VALUES ${Sql.join(rows)}
-    ON CONFLICT ("issueId", "kind", "key") DO UPDATE SET "createdAt" =
-      CASE WHEN "Source"."createdAt" IS NULL OR excluded."createdAt" < "Source"."createdAt" THEN excluded."createdAt" ELSE "Source"."createdAt" END
-    RETURNING "id", "issueId", "kind", "key", "createdAt",
-      NOT EXISTS (SELECT 1 FROM "SourceVersion" "v" WHERE "v"."sourceId" = "Source"."id")
-        AND NOT EXISTS (SELECT 1 FROM "Mention" "m" WHERE "m"."sourceId" = "Source"."id") AS "fresh",
-      (SELECT COUNT(*) FROM "Link" "l" WHERE "l"."issueId" = "Source"."issueId") AS "links",
-      EXISTS (SELECT 1 FROM "Mention" "m" WHERE "m"."issueId" = "Source"."issueId")
-        OR EXISTS (SELECT 1 FROM "IssueClose" "c" WHERE "c"."issueId" = "Source"."issueId") AS "history"`;
-  return new Map(
-    stored.map((row) => {
-      const source: ListedSource = {
-        id: Number(row.id),
-        issueId: Number(row.issueId),
-        kind: row.kind,
-        key: row.key,
-        createdAt: rawDate(row.createdAt),
-        fresh: rawFlag(row.fresh),
-        links: Number(row.links),
-        history: rawFlag(row.history),
-      };
-      return [sourceKey(source), source];
-    }),
-  );
-}
-
-export const sourceKey = (source: { issueId: number; kind: string; key: string }) =>
-  `${source.issueId}|${source.kind}|${source.key}`;
 
 /** What the issues already have: the conversations they mention or link, and whether they have closes. */
 export async function readIssueConversations(

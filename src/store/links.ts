@@ -5,7 +5,7 @@ import { impactDue } from "./impact.js";
 import { deriveMentions, reconcileLinks, type RecordedSource } from "./mentions.js";
 import { inTransaction } from "./transactions.js";
 import type { IssueRef } from "../domain/refs.js";
-import { rawFlag } from "./raw-values.js";
+import { rawDate, rawFlag } from "./raw-values.js";
 
 /**
  * Whether the issue's `source` is stored already: a delete by an author no longer trusted changes only what was
@@ -33,32 +33,78 @@ export async function recordSource(
   source: { kind: string; key: string },
   createdAt: Date,
 ): Promise<RecordedSource> {
-  const [row] = await tx.$queryRaw<
+  const [recorded] = (await recordSources(tx, [{ issueId, ...source, createdAt }])).values();
+  const { id, fresh, links, history } = recorded!;
+  return { id, createdAt: recorded!.createdAt, fresh, issue: { links, blank: links === 0 && !history } };
+}
+
+/** A source row as recordSources answers for it: whether it is new, and its issue's links and history. */
+export interface ListedSource {
+  id: number;
+  issueId: number;
+  kind: string;
+  key: string;
+  createdAt: Date | null;
+  /** nothing was stored for it before */
+  fresh: boolean;
+  /** the issue's Link rows before the page */
+  links: number;
+  /** the issue has mentions or closes */
+  history: boolean;
+}
+
+/**
+ * The source rows of several texts (a backfill's page) in one statement, each dated by the earliest creation time seen;
+ * keyed by sourceKey.
+ */
+export async function recordSources(
+  tx: Transaction,
+  sources: readonly { issueId: number; kind: string; key: string; createdAt: Date }[],
+): Promise<Map<string, ListedSource>> {
+  if (sources.length === 0) return new Map();
+  const rows = sources.map(
+    (source) => Sql.sql`(${source.issueId}, ${source.kind}, ${source.key}, ${source.createdAt})`,
+  );
+  const stored = await tx.$queryRaw<
     {
       id: number;
+      issueId: number;
+      kind: string;
+      key: string;
       createdAt: Date | string | null;
       fresh: boolean | number | bigint;
       links: number | bigint;
       history: boolean | number | bigint;
     }[]
   >`
-    INSERT INTO "Source" ("issueId", "kind", "key", "createdAt") VALUES (${issueId}, ${source.kind}, ${source.key}, ${createdAt})
+    INSERT INTO "Source" ("issueId", "kind", "key", "createdAt") VALUES ${Sql.join(rows)}
     ON CONFLICT ("issueId", "kind", "key") DO UPDATE SET "createdAt" =
       CASE WHEN "Source"."createdAt" IS NULL OR excluded."createdAt" < "Source"."createdAt" THEN excluded."createdAt" ELSE "Source"."createdAt" END
-    RETURNING "id", "createdAt",
+    RETURNING "id", "issueId", "kind", "key", "createdAt",
       NOT EXISTS (SELECT 1 FROM "SourceVersion" "v" WHERE "v"."sourceId" = "Source"."id")
         AND NOT EXISTS (SELECT 1 FROM "Mention" "m" WHERE "m"."sourceId" = "Source"."id") AS "fresh",
-      (SELECT COUNT(*) FROM "Link" "l" WHERE "l"."issueId" = ${issueId}) AS "links",
-      EXISTS (SELECT 1 FROM "Mention" "m" WHERE "m"."issueId" = ${issueId})
-        OR EXISTS (SELECT 1 FROM "IssueClose" "c" WHERE "c"."issueId" = ${issueId}) AS "history"`;
-  const links = Number(row!.links);
-  return {
-    id: Number(row!.id),
-    createdAt: row!.createdAt,
-    fresh: rawFlag(row!.fresh),
-    issue: { links, blank: links === 0 && Number(row!.history) === 0 },
-  };
+      (SELECT COUNT(*) FROM "Link" "l" WHERE "l"."issueId" = "Source"."issueId") AS "links",
+      EXISTS (SELECT 1 FROM "Mention" "m" WHERE "m"."issueId" = "Source"."issueId")
+        OR EXISTS (SELECT 1 FROM "IssueClose" "c" WHERE "c"."issueId" = "Source"."issueId") AS "history"`;
+  return new Map(
+    stored.map((row) => {
+      const source: ListedSource = {
+        id: Number(row.id),
+        issueId: Number(row.issueId),
+        kind: row.kind,
+        key: row.key,
+        createdAt: rawDate(row.createdAt),
+        fresh: rawFlag(row.fresh),
+        links: Number(row.links),
+        history: rawFlag(row.history),
+      };
+      return [sourceKey(source), source];
+    }),
+  );
 }
+
+export const sourceKey = (source: { issueId: number; kind: string; key: string }) =>
+  `${source.issueId}|${source.kind}|${source.key}`;
 
 /**
  * The issue's row, created from the payload when new. The no-op update makes RETURNING answer for an existing row
