@@ -29,6 +29,14 @@ export interface SourceVersion {
   previous?: readonly RecognisedLink[] | null;
 }
 
+/** The version with each link of its text, and of its previous text, passed through `convert`. */
+export function mapVersionLinks(
+  version: SourceVersion,
+  convert: (link: RecognisedLink) => RecognisedLink,
+): SourceVersion {
+  return { ...version, links: version.links.map(convert), previous: version.previous?.map(convert) ?? null };
+}
+
 /** One source mentioning one conversation from `start` until `end` (null: its current text still does). */
 export interface Mention {
   link: RecognisedLink;

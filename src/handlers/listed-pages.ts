@@ -1,6 +1,13 @@
 import type { RecognisedLink, SourceKind } from "../domain/link.js";
 import { mayBeMerged, toSurvivor } from "../domain/merged-conversations.js";
-import { eventVersions, linkKey, planLink, sourceMentions, type SourceVersion } from "../domain/mentions.js";
+import {
+  eventVersions,
+  linkKey,
+  mapVersionLinks,
+  planLink,
+  sourceMentions,
+  type SourceVersion,
+} from "../domain/mentions.js";
 import type { IssueRef, RepositoryRef } from "../domain/refs.js";
 import { mergingProviders } from "../providers/registry.js";
 import type { BackfillIssue } from "../store/backfills.js";
@@ -95,17 +102,9 @@ export async function storeListedPage(
           text.links,
           text.links,
           now,
-        ).map((version) => ({
-          ...version,
-          links: version.links.map(storedLink),
-          previous: version.previous?.map(storedLink) ?? null,
-        }));
+        ).map((version) => mapVersionLinks(version, storedLink));
         const mentions = sourceMentions(
-          versions.map((version) => ({
-            ...version,
-            links: version.links.map((link) => toSurvivor(link, survivors)),
-            previous: version.previous?.map((link) => toSurvivor(link, survivors)) ?? null,
-          })),
+          versions.map((version) => mapVersionLinks(version, (link) => toSurvivor(link, survivors))),
           source.createdAt ?? text.createdAt,
         );
         const keys = mentions.map((mention) => linkKey(mention.link));

@@ -6,7 +6,7 @@ import { requestEnrichment } from "./enrich-jobs.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { markLabelsWanted } from "./issue-markings.js";
 import { newerDetails } from "./links.js";
-import { storedLink } from "./mentions.js";
+import { insertMentions, insertSourceVersions } from "./mentions.js";
 import type { BackfillIssue } from "./backfills.js";
 
 /*
@@ -109,23 +109,15 @@ export interface NewSource {
  */
 export async function storeNewSources(tx: Transaction, sources: readonly NewSource[], now = new Date()) {
   if (sources.length === 0) return 0;
-  const versions = sources.flatMap((source) =>
-    source.versions.map(
-      (version) =>
-        Sql.sql`(${source.sourceId}, ${version.at}, ${version.action}, ${JSON.stringify(version.links.map(storedLink))}, ${version.previous ? JSON.stringify(version.previous.map(storedLink)) : null})`,
-    ),
+  // The versions' links are in storedLink's form already (src/handlers/listed-pages.ts).
+  await insertSourceVersions(
+    tx,
+    sources.flatMap(({ sourceId, versions }) => versions.map((version) => ({ sourceId, version }))),
   );
-  await tx.$executeRaw`INSERT INTO "SourceVersion" ("sourceId", "at", "action", "links", "previous")
-    VALUES ${Sql.join(versions)}
-    ON CONFLICT ("sourceId", "at", "action") DO UPDATE SET "previous" = COALESCE("SourceVersion"."previous", excluded."previous")`;
-  const mentions = sources.flatMap((source) =>
-    source.mentions.map(
-      ({ link, start, end }) =>
-        Sql.sql`(${source.issueId}, ${source.sourceId}, ${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${link.fromAddressBar === true}, ${start}, ${end})`,
-    ),
+  await insertMentions(
+    tx,
+    sources.flatMap(({ issueId, sourceId, mentions }) => mentions.map((mention) => ({ issueId, sourceId, mention }))),
   );
-  if (mentions.length > 0)
-    await tx.$executeRaw`INSERT INTO "Mention" ("issueId", "sourceId", "provider", "account", "conversationId", "url", "fromAddressBar", "startAt", "endAt") VALUES ${Sql.join(mentions)}`;
   const planned = sources.flatMap((source) => source.links.map((link) => ({ issueId: source.issueId, ...link })));
   if (planned.length === 0) return 0;
   const rows = await tx.link.createManyAndReturn({

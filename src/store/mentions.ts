@@ -1,6 +1,7 @@
 import type { RecognisedLink } from "../domain/link.js";
 import {
   linkKey,
+  mapVersionLinks,
   planLink,
   sourceMentions,
   type IssueCloseTime,
@@ -39,19 +40,11 @@ export async function recordSourceVersions(
     const seen = unique.get(key);
     unique.set(key, seen ? { ...seen, previous: seen.previous ?? version.previous ?? null } : version);
   }
-  const stored = [...unique.values()].map((version) => ({
-    at: version.at,
-    action: version.action,
-    links: version.links.map(storedLink),
-    previous: version.previous ? version.previous.map(storedLink) : null,
-  }));
-  const rows = stored.map(
-    (version) =>
-      Sql.sql`(${source.id}, ${version.at}, ${version.action}, ${JSON.stringify(version.links)}, ${version.previous === null ? null : JSON.stringify(version.previous)})`,
+  const stored = [...unique.values()].map((version) => mapVersionLinks(version, storedLink));
+  await insertSourceVersions(
+    tx,
+    stored.map((version) => ({ sourceId: source.id, version })),
   );
-  await tx.$executeRaw`INSERT INTO "SourceVersion" ("sourceId", "at", "action", "links", "previous")
-    VALUES ${Sql.join(rows)}
-    ON CONFLICT ("sourceId", "at", "action") DO UPDATE SET "previous" = COALESCE("SourceVersion"."previous", excluded."previous")`;
   // A source with nothing stored before has exactly these versions and no mentions: nothing to read back.
   return deriveMentions(tx, issueId, source, source.fresh ? stored : undefined);
 }
@@ -119,11 +112,7 @@ export async function deriveMentions(
   const resolved =
     survivors.size === 0
       ? pasted
-      : pasted.map((version) => ({
-          ...version,
-          links: version.links.map((link) => toSurvivor(link, survivors)),
-          previous: version.previous?.map((link) => toSurvivor(link, survivors)) ?? null,
-        }));
+      : pasted.map((version) => mapVersionLinks(version, (link) => toSurvivor(link, survivors)));
   // Every source is stored with its creation time; the earliest version stands in should one lack it.
   const createdAt = rawDate(created) ?? new Date(Math.min(...resolved.map((version) => version.at.getTime())));
 
@@ -153,18 +142,39 @@ export async function deriveMentions(
   for (const [sig, key] of wantedKeys) if (!storedKeys.has(sig)) touched.add(key);
   if (touched.size === 0) return { touched: [], mentions: wanted };
   if (stored.length > 0) await tx.mention.deleteMany({ where: { sourceId } });
-  if (wanted.length > 0) await insertMentions(tx, issueId, sourceId, wanted);
+  await insertMentions(
+    tx,
+    wanted.map((mention) => ({ issueId, sourceId, mention })),
+  );
   return { touched: [...touched], mentions: wanted };
 }
 
-async function insertMentions(
+/**
+ * Versions of one or more sources in one statement, their links as given (storedLink's form). A version stored before
+ * (a redelivery) keeps its first previous text.
+ */
+export async function insertSourceVersions(
   tx: Transaction,
-  issueId: number,
-  sourceId: number,
-  mentions: readonly Mention[],
+  rows: readonly { sourceId: number; version: SourceVersion }[],
 ): Promise<void> {
-  const values = mentions.map(
-    ({ link, start, end }) =>
+  if (rows.length === 0) return;
+  const values = rows.map(
+    ({ sourceId, version }) =>
+      Sql.sql`(${sourceId}, ${version.at}, ${version.action}, ${JSON.stringify(version.links)}, ${version.previous ? JSON.stringify(version.previous) : null})`,
+  );
+  await tx.$executeRaw`INSERT INTO "SourceVersion" ("sourceId", "at", "action", "links", "previous")
+    VALUES ${Sql.join(values)}
+    ON CONFLICT ("sourceId", "at", "action") DO UPDATE SET "previous" = COALESCE("SourceVersion"."previous", excluded."previous")`;
+}
+
+/** Mentions of one or more sources in one statement. */
+export async function insertMentions(
+  tx: Transaction,
+  rows: readonly { issueId: number; sourceId: number; mention: Mention }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const values = rows.map(
+    ({ issueId, sourceId, mention: { link, start, end } }) =>
       Sql.sql`(${issueId}, ${sourceId}, ${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${link.fromAddressBar === true}, ${start}, ${end})`,
   );
   await tx.$executeRaw`INSERT INTO "Mention" ("issueId", "sourceId", "provider", "account", "conversationId", "url", "fromAddressBar", "startAt", "endAt") VALUES ${Sql.join(values)}`;
