@@ -12,8 +12,8 @@ import {
   type LaneOptions,
 } from "../support/reopen.js";
 import { waitFor } from "../support/wait.js";
+import { FAST, TIMEOUT_MS } from "../support/helpdesk-worker.js";
 
-const FAST: HelpdeskWorkerOptions = { leaseMs: 2_000, idlePollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200 };
 const HOUR = 3_600_000;
 
 /** Moves every watch's reopen `hours` into the past and makes it due now, as if that much time had passed. */
@@ -36,7 +36,7 @@ async function age(prisma: Prisma, hours: number, extra: { remindAfterHours?: nu
 
 describe.each(ENGINES)("answers after a reopen on %s, against the fake helpdesks over HTTP", (engine) => {
   const fakes = useFakeHelpdesks();
-  const bench = useWorkerBench(engine, fakes, { ...FAST, timeoutMs: 1_000 });
+  const bench = useWorkerBench(engine, fakes, { ...FAST, timeoutMs: TIMEOUT_MS });
   const fake = (provider: ProviderId) => fakes.get(provider)!;
   const watches = () => bench.database.prisma.answerWatch.findMany({ orderBy: { id: "asc" } });
   /** The reminder notes a conversation got (its reopen note may come twice when a slow answer times out, as elsewhere). */

@@ -21,18 +21,13 @@ import {
   type LaneOptions,
 } from "../support/reopen.js";
 import { waitFor } from "../support/wait.js";
+import { FAST as WORKER_FAST, TIMEOUT_MS } from "../support/helpdesk-worker.js";
 import type { IssueRef } from "../../src/domain/refs.js";
 import type { FakeFront } from "../providers/front/fake-server.js";
 import type { FakeHelpScout } from "../providers/helpscout/fake-server.js";
 import { captureLogs, useDatabase } from "../support/use-database.js";
 
-const FAST: HelpdeskWorkerOptions = {
-  leaseMs: 2_000,
-  idlePollMs: 50,
-  backoffBaseMs: 20,
-  backoffMaxMs: 200,
-  maxAttempts: 3,
-};
+const FAST: HelpdeskWorkerOptions = { ...WORKER_FAST, maxAttempts: 3 };
 const KEY = "test webhook secret";
 const POSTED = new Date("2026-12-30T10:00:00Z");
 
@@ -60,7 +55,7 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
     options: HelpdeskWorkerOptions & LaneOptions = {},
   ): HelpdeskWorker {
     const probot = testProbot();
-    const lanes = lanesFor(providers.map(fake), { timeoutMs: 1_000, ...options });
+    const lanes = lanesFor(providers.map(fake), { timeoutMs: TIMEOUT_MS, ...options });
     const applyLabels = async (issues: IssueRef[]) => {
       if (labelsTakeMs > 0) await new Promise((resolve) => setTimeout(resolve, labelsTakeMs));
       if (failLabels) throw failLabels;
@@ -267,13 +262,14 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
       fake("zendesk").seed({ id: item.conversationId, team: `Team ${n}`, tags: [], customerId: `${n}` });
       await link(21 + n, [item]);
     }
-    // One call every half second, all five claimed at once: the last waits in the lane for about four leases of 600 ms,
-    // and each run then spends more than three leases applying its labels.
-    labelsTakeMs = 2_000;
+    // One call every 0.9 s, all five claimed at once: the last waits in the lane for about two and a half leases of
+    // 1.5 s, and each run then spends more than two leases applying its labels. A lease of 600 ms failed under load
+    // 10+: a renewal 400 ms late leaves less than the margin a call needs, and the job is handed back uncalled.
+    labelsTakeMs = 3_500;
     startWorker(["zendesk"], {
-      leaseMs: 600,
+      leaseMs: 1_500,
       lookaheadSeconds: 10,
-      budgets: { zendesk: { requests: 2, intervalMs: 1_000 } },
+      budgets: { zendesk: { requests: 1, intervalMs: 900 } },
     });
     const rows = await settled();
 
@@ -324,7 +320,7 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
       { customerKey: KEY, applyLabels: () => Promise.resolve() },
       { settings: QUEUES.enrichment, lookaheadSeconds: 2 },
     );
-    const [lane] = lanesFor([fake("zendesk")], { timeoutMs: 1_000 });
+    const [lane] = lanesFor([fake("zendesk")], { timeoutMs: TIMEOUT_MS });
     await kind.run(job!, { lane: lane!, leases, send: (_, call) => call() });
 
     expect((await jobs())[0]).toMatchObject({ state: "done", lockedBy: null });

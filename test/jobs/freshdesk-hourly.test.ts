@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { HelpdeskWorkerOptions } from "../../src/jobs/helpdesk-worker.js";
 import { ENGINES } from "../support/databases.js";
+import { FAST } from "../support/helpdesk-worker.js";
 import { allSettled, closeWithLinks, conversation, useFakeHelpdesks, useWorkerBench } from "../support/reopen.js";
 
-const FAST: HelpdeskWorkerOptions = { leaseMs: 2_000, idlePollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200 };
 /** The account's window, scaled down: an "hour" of 1.8 s holding 8 calls, in fixed windows as Freshdesk counts them. */
 const HOUR_MS = 1_800;
 const PER_HOUR = 8;

@@ -17,15 +17,15 @@ import {
   type LaneOptions,
 } from "../support/reopen.js";
 import { waitFor } from "../support/wait.js";
+import { FAST, TIMEOUT_MS } from "../support/helpdesk-worker.js";
 
-const FAST: HelpdeskWorkerOptions = { leaseMs: 2_000, idlePollMs: 50, backoffBaseMs: 20, backoffMaxMs: 200 };
 const POSTED = new Date("2026-11-20T10:00:00Z");
 const noteFor = (number: number) =>
   `Engineering is tracking this in https://github.com/Codertocat/Hello-World/issues/${number} (Crash on export). This conversation will be reopened when the issue is closed.`;
 
 describe.each(ENGINES)("link notes in the helpdesk lanes on %s, against the fake helpdesks over HTTP", (engine) => {
   const fakes = useFakeHelpdesks();
-  const bench = useWorkerBench(engine, fakes, { ...FAST, timeoutMs: 1_000 });
+  const bench = useWorkerBench(engine, fakes, { ...FAST, timeoutMs: TIMEOUT_MS });
   const fake = (provider: ProviderId) => fakes.get(provider)!;
   const startWorker = (
     providers: readonly ProviderId[] = PROVIDERS,
