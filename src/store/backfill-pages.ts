@@ -126,6 +126,7 @@ export async function storeNewSources(tx: Transaction, sources: readonly NewSour
       ...link,
       source: plan.source,
       linkedAt: plan.linkedAt,
+      live: plan.carriers.length > 0,
     })),
     select: { id: true, issueId: true, provider: true, account: true, conversationId: true },
   });

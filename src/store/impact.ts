@@ -31,8 +31,8 @@ interface RankingRow {
   customers: number | bigint;
 }
 
-// A link is live while a source carries it (src/store/labels.ts reads reports the same way).
-const live = (link: string) => Sql.raw(`EXISTS (SELECT 1 FROM "LinkSource" s WHERE s."linkId" = ${link}."id")`);
+// A link is live while a source carries it (`Link.live`; src/store/labels.ts reads reports the same way).
+const live = (link: string) => Sql.raw(`${link}."live"`);
 
 /** What marks an issue's counts due now, in the statement that marks its labels wanted (issue-markings.ts). */
 export function impactDue(at: Date): Sql.Sql {

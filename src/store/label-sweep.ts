@@ -107,7 +107,7 @@ function sqliteSweepStore(path: string): SweepStore {
         .prepare(
           `SELECT l."issueId", l."linkedAt", l."customerHash" FROM "Link" l
            WHERE l."issueId" IN (${Array(count).fill("?").join(", ")}) AND l."linkedAt" >= ?
-             AND EXISTS (SELECT 1 FROM "LinkSource" s WHERE s."linkId" = l."id")`,
+             AND l."live"`,
         )
         .raw(true);
       linkStatements.set(count, statement);
@@ -171,7 +171,7 @@ function postgresSweepStore(connectionString: string): SweepStore {
       const links = await pool.query<[number, number, string | null]>({
         text: `SELECT l."issueId", ${epochMs(`l."linkedAt"`)}, l."customerHash" FROM "Link" l
                WHERE l."issueId" = ANY($1::int[]) AND l."linkedAt" >= $2::timestamp(3)
-                 AND EXISTS (SELECT 1 FROM "LinkSource" s WHERE s."linkId" = l."id")`,
+                 AND l."live"`,
         values: [issueIds, since.toISOString()],
         rowMode: "array",
       });

@@ -59,7 +59,7 @@ export async function readLabelInputs(
     SELECT 'link', "k"."id", "k"."customerHash", "k"."team", "k"."tags", "k"."linkedAt", NULL, NULL, NULL, NULL, NULL
     FROM "Link" "k" JOIN "Issue" "i" ON "i"."id" = "k"."issueId"
     WHERE "i"."repositoryId" = ${repositoryId} AND "i"."number" = ${number}
-      AND EXISTS (SELECT 1 FROM "LinkSource" "s" WHERE "s"."linkId" = "k"."id")
+      AND "k"."live"
     ORDER BY "row", "id", "c"`;
   const issue = rows.find((row) => row.row === "issue");
   if (!issue) return null;

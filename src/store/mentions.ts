@@ -316,7 +316,13 @@ export async function reconcileLinks(
   }
   if (created.length > 0) {
     const rows = await tx.link.createManyAndReturn({
-      data: created.map(({ link, plan }) => ({ issueId, ...link, source: plan.source, linkedAt: plan.linkedAt })),
+      data: created.map(({ link, plan }) => ({
+        issueId,
+        ...link,
+        source: plan.source,
+        linkedAt: plan.linkedAt,
+        live: plan.carriers.length > 0,
+      })),
       select: { id: true, provider: true, account: true, conversationId: true },
     });
     const ids = new Map(rows.map((row) => [linkKey(row), row.id]));
@@ -515,6 +521,16 @@ async function syncCarriers(
   if (gone.length > 0)
     await tx.linkSource.deleteMany({ where: { OR: gone.map(({ linkId, sourceId }) => ({ linkId, sourceId })) } });
   if (fresh.length > 0) await tx.linkSource.createMany({ data: fresh });
+  // Link.live follows its carriers (created links got theirs with the row): written only when a link's last carrier
+  // went or its first came back, so most changes cost no statement more.
+  const carried = new Set(stored.map((row) => row.linkId));
+  const flipped = links
+    .slice(0, links.length - created)
+    .filter(({ linkId, plan }) => carried.has(linkId) !== plan.carriers.length > 0);
+  for (const live of [true, false]) {
+    const ids = flipped.filter(({ plan }) => plan.carriers.length > 0 === live).map(({ linkId }) => linkId);
+    if (ids.length > 0) await tx.link.updateMany({ where: { id: { in: ids } }, data: { live } });
+  }
   return gone.length + fresh.length > 0;
 }
 

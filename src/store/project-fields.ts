@@ -37,7 +37,7 @@ export async function readProjectInputs(
       projectValue: true,
       projectDueAt: true,
       repository: { select: { projectError: { select: { url: true, message: true, seenAt: true } } } },
-      links: { where: { sources: { some: {} } }, select: { linkedAt: true, customerHash: true } },
+      links: { where: { live: true }, select: { linkedAt: true, customerHash: true } },
     },
   });
   if (!issue) return null;

@@ -4,6 +4,7 @@ import { sweepDueIssues, type DecayedIssue } from "../../src/labels/sweep.js";
 import { openSweepStore, type SweepStore } from "../../src/store/label-sweep.js";
 import { markLabelsDue } from "../../src/store/labels.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
+import { recordIssueClose } from "../../src/store/issues.js";
 import { ENGINES } from "../support/databases.js";
 import { useDatabase } from "../support/use-database.js";
 
@@ -11,6 +12,7 @@ const DAY = 86_400_000;
 const NOW = new Date("2027-01-01T00:00:00Z");
 const ago = (days: number) => new Date(NOW.getTime() - days * DAY);
 const repository = { id: 10n, installationId: 1n, owner: "octo-org", name: "app" };
+const repositoryIssue = (number: number) => ({ repository, number, githubId: BigInt(number), state: "open" as const });
 
 describe.each(ENGINES)("the decay sweep's core on %s", (engine) => {
   const database = useDatabase(engine);
@@ -104,11 +106,42 @@ describe.each(ENGINES)("the decay sweep's core on %s", (engine) => {
     ]);
   });
 
-  it("counts only live links", async () => {
-    await issue(1, [1, 2], "weekly", ago(0));
-    await database.prisma.linkSource.deleteMany({ where: { link: { conversationId: "1-0" } } });
+  it("counts only live links: a URL edited out leaves its link out, put back counts it again", async () => {
+    const comment = async (action: "created" | "edited", days: number, conversations: string[]) => {
+      await applySourceChange(database, {
+        issue: repositoryIssue(1),
+        source: { kind: "comment", key: "1" },
+        event: { action, version: ago(days) },
+        createdAt: ago(2),
+        links: conversations.map((id) => ({
+          provider: "zendesk",
+          account: "acme",
+          conversationId: id,
+          url: `https://acme.zendesk.com/agent/tickets/${id}`,
+        })),
+      });
+      await database.prisma.issue.updateMany({ data: { frequency: "weekly", labelsDueAt: ago(0) } });
+    };
+    await comment("created", 2, ["7", "8"]);
+    // A close keeps the links (their reopen history) once no source carries them.
+    await recordIssueClose(database, repositoryIssue(1), {
+      closedAt: ago(1.5),
+      stateReason: "completed",
+      closedBy: "octocat",
+      reopen: false,
+      note: "n",
+      summary: false,
+      details: "private",
+      closedTickets: "follow_up",
+    });
+    await comment("edited", 1, ["8"]);
+    expect(await database.prisma.link.count()).toBe(2);
     await sweepDueIssues(store, NOW, () => DEFAULT_CONFIG.frequency);
     expect(await issueRows()).toEqual(["#1 none -"]);
+
+    await comment("edited", 0.5, ["7", "8"]);
+    await sweepDueIssues(store, NOW, () => DEFAULT_CONFIG.frequency);
+    expect(await issueRows()).toEqual([`#1 weekly ${new Date(ago(2).getTime() + 14 * DAY + 1).toISOString()}`]);
   });
 
   it("an applier that records the evaluation takes the issue out of the sweep", async () => {

@@ -70,6 +70,7 @@ describe.each(ENGINES)("the impact counts made in %s equal the domain's", (engin
                 source: "comment",
                 linkedAt,
                 customerHash: customer,
+                live,
               },
             });
             if (live) await prisma.linkSource.create({ data: { linkId, sourceId: id, postedAt: linkedAt } });

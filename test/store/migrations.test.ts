@@ -230,6 +230,52 @@ describe.each(ENGINES)("migrations on %s", (engine) => {
     }
   });
 
+  it("marks live the links a source carries, and only those, when Link.live arrives", async () => {
+    const url = await freshDatabaseUrl(engine);
+    const target = parseDatabaseUrl(url);
+    await migrate(
+      target,
+      files.filter((file) => file.name < "20261211110000"),
+    );
+    const at = "2026-12-01T10:00:00.000+00:00";
+    await sql(
+      target,
+      `INSERT INTO "Repository" ("id", "installationId", "owner", "name", "fullName") VALUES (1, 2, 'o', 'r', 'o/r')`,
+    );
+    await sql(
+      target,
+      `INSERT INTO "Issue" ("id", "repositoryId", "number", "state", "createdAt") VALUES (1, 1, 1, 'closed', ?)`,
+      [at],
+    );
+    await sql(
+      target,
+      `INSERT INTO "Source" ("id", "issueId", "kind", "key", "createdAt") VALUES (1, 1, 'comment', '1', ?)`,
+      [at],
+    );
+    for (const id of [1, 2, 3])
+      await sql(
+        target,
+        `INSERT INTO "Link" ("id", "issueId", "provider", "account", "conversationId", "url", "source", "linkedAt") VALUES (?, 1, 'zendesk', 'acme', ?, ?, 'comment', ?)`,
+        [id, String(id), `https://acme.zendesk.com/agent/tickets/${id}`, at],
+      );
+    // Link 2 is kept for its close's history only: no source carries it any more.
+    for (const id of [1, 3])
+      await sql(target, `INSERT INTO "LinkSource" ("linkId", "sourceId", "postedAt") VALUES (?, 1, ?)`, [id, at]);
+    await migrate(target);
+    const migrated = await openDatabase(url);
+    try {
+      expect(await migrated.prisma.link.findMany({ orderBy: { id: "asc" }, select: { id: true, live: true } })).toEqual(
+        [
+          { id: 1, live: true },
+          { id: 2, live: false },
+          { id: 3, live: true },
+        ],
+      );
+    } finally {
+      await migrated.close();
+    }
+  });
+
   it("leaves a migrated database alone", async () => {
     const target = parseDatabaseUrl(await freshDatabaseUrl(engine));
     await migrate(target);
