@@ -2,12 +2,13 @@ import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import examples from "@octokit/webhooks-examples/api.github.com/index.json" with { type: "json" };
-import { FakeGitHub } from "../test/fakes/github-server.js";
+import { fork } from "node:child_process";
 import { GeneratedInstallation } from "../test/fakes/github-installation.js";
 import { githubAppEnv } from "../test/support/process.js";
 import { openDatabase } from "../src/store/database.js";
 import { commentDeliveries, driveLoad, type LoadResult } from "./webhook-load.js";
-import { startServer } from "./processes.js";
+import { startServer, type ServerProcess } from "./processes.js";
+import type { FakeGithubChildMessage, FakeGithubChildOptions, ServedCalls } from "./fake-github-child.js";
 import { cpuSeconds, postgresProcesses } from "./ingest.js";
 
 const SECRET = "bench-secret";
@@ -18,17 +19,19 @@ export interface BackfillBenchOptions {
   comments: number;
   /** the fake GitHub's primary rate limit: calls per second per installation token */
   callsPerSecond: number;
-  /** deliveries per P1 measurement, with and without the backfill running */
+  /** deliveries per P1 round, with and without the backfill running */
   events: number;
   concurrency: number;
+  /** P1's rounds before the backfill and during it, each a bare app's round and closeloop's, alternating */
+  rounds: number;
 }
 
 /**
  * The install backfill of a big installation in the real process (`node dist/server.js`), started by the
- * `installation.created` delivery as on GitHub, against a fake GitHub that serves generated listings under a primary
- * rate limit. Prints progress, the seconds, GitHub calls by kind against the minimum (listings of 100 only), the
- * server's peak memory, and P1's ingest (signed comment deliveries over HTTP) measured while the backfill runs against
- * the same server before it.
+ * `installation.created` delivery as on GitHub, against a fake GitHub (a process of its own) that serves generated
+ * listings under a primary rate limit. Prints progress, the seconds, GitHub calls by kind against the minimum (listings
+ * of 100 only), the server's peak memory, its CPU per item read, and P1's ingest (signed comment deliveries over HTTP)
+ * while the backfill runs and before it, each in rounds alternating with a bare Probot app's as P1's own section does.
  */
 export async function runBackfillBench(
   root: string,
@@ -38,150 +41,321 @@ export async function runBackfillBench(
 ): Promise<void> {
   const perRepository = (n: number) => Math.max(1, Math.round(n / options.repositories));
   console.log(
-    `\nBackfill: ${options.repositories.toLocaleString("en")} repositories, ${(perRepository(options.issues) * options.repositories).toLocaleString("en")} issues (every tenth a pull request), ${(perRepository(options.comments) * options.repositories).toLocaleString("en")} comments, through a fake GitHub limited to ${options.callsPerSecond} calls/s per installation (GitHub's 12,500 an hour for a big installation is 3.5); P1 ingest ${options.events} deliveries, ${options.concurrency} in flight, before and during`,
+    `\nBackfill: ${options.repositories.toLocaleString("en")} repositories, ${(perRepository(options.issues) * options.repositories).toLocaleString("en")} issues (every tenth a pull request), ${(perRepository(options.comments) * options.repositories).toLocaleString("en")} comments, through a fake GitHub limited to ${options.callsPerSecond} calls/s per installation (GitHub's 12,500 an hour for a big installation is 3.5); P1 ingest ${options.events} deliveries a round, ${options.concurrency} in flight, ${options.rounds} rounds before and ${options.rounds} during, each beside a bare Probot app's round with nothing else running (the server and the fake GitHub paused)`,
   );
   for (const { engine, url } of engines) {
-    const installation = new GeneratedInstallation({
+    const label = engine.padEnd(12);
+    const generated = {
       installationId: 88,
       owner: "big-org",
       repositories: options.repositories,
       issuesPerRepository: perRepository(options.issues),
       commentsPerRepository: perRepository(options.comments),
-    });
-    const github = new FakeGitHub();
-    github.installation = installation;
+      now: new Date().toISOString(),
+    };
+    const installation = new GeneratedInstallation({ ...generated, now: new Date(generated.now) });
     // Windows of 10 s, so a limit of a few calls a second (GitHub's 12,500 an hour is 3.5) still comes in whole calls.
-    github.rateLimit = { limit: Math.max(1, Math.round(options.callsPerSecond * 10)), windowMs: 10_000 };
-    const host = await github.start();
+    const github = await startFakeGithub(buildDir, {
+      installation: generated,
+      rateLimit: { limit: Math.max(1, Math.round(options.callsPerSecond * 10)), windowMs: 10_000 },
+    });
     const databaseUrl = await url();
-    const server = await startServer("dist/server.js", root, githubAppEnv(host, SECRET, databaseUrl));
+    const env = githubAppEnv(github.host, SECRET, databaseUrl);
+    const server = await startServer("dist/server.js", root, env);
+    // P1's baseline: a bare Probot app with an empty handler, the same deliveries (bench/bare-app.ts).
+    const bare = await startServer(join(buildDir, "bench/bare-app.js"), root, env);
     const database = await openDatabase(databaseUrl);
+    const databasePids = databaseUrl.startsWith("postgresql") ? await postgresProcesses(databaseUrl) : [];
+    const meter = new CpuMeter({ server: [server.child.pid!], database: databasePids, github: [github.child.pid!] });
+    let pausedMs = 0;
     try {
       const template = (examples as { name: string; examples: Record<string, any>[] }[])
         .find((e) => e.name === "issue_comment")!
         .examples.find((e) => e.action === "created")!;
-      const webhooks = `${server.url}/api/github/webhooks`;
-      // P1's baseline: a bare Probot app with an empty handler, the same deliveries (bench/bare-app.ts).
-      const bare = await bareAppLoad(root, buildDir, githubAppEnv(host, SECRET, databaseUrl), template, options);
-      await driveLoad(webhooks, commentDeliveries(template, SECRET, Math.min(300, options.events), 3), 4);
-      const loadCpu = cpuSeconds([server.child.pid!]);
-      const alone = await driveLoad(
-        webhooks,
-        commentDeliveries(template, SECRET, options.events, 5),
-        options.concurrency,
-      );
-      // The server's CPU for a load of deliveries, taken out of the backfill's below (the load runs during it too).
-      const cpuPerLoad = (cpuSeconds([server.child.pid!]) ?? 0) - (loadCpu ?? 0);
+      const inboxEmpty = async () => {
+        while ((await database.prisma.delivery.count({ where: { deadAt: null } })) > 0)
+          await new Promise((resolve) => setTimeout(resolve, 100));
+      };
+      let seed = 100;
+      const round = async (target: ServerProcess) => {
+        const at = meter.snapshot();
+        const result = await driveLoad(
+          `${target.url}/api/github/webhooks`,
+          commentDeliveries(template, SECRET, options.events, seed++),
+          options.concurrency,
+        );
+        return { result, cpu: meter.since(at) };
+      };
+      // A bare round with nothing else running: the server and the fake GitHub stopped (SIGSTOP) while it lasts, so
+      // neither the backfill nor the pages' generation takes the bare app's CPU; their clocks run on, the time is not
+      // counted in the backfill's seconds.
+      const bareRound = async () => {
+        const stopped = performance.now();
+        for (const child of [server.child, github.child]) child.kill("SIGSTOP");
+        try {
+          const before = cpuSeconds([bare.child.pid!]);
+          const { result } = await round(bare);
+          return { result, cpu: perDelivery((cpuSeconds([bare.child.pid!]) ?? 0) - (before ?? 0)) };
+        } finally {
+          for (const child of [server.child, github.child]) child.kill("SIGCONT");
+          pausedMs += performance.now() - stopped;
+        }
+      };
+      const perDelivery = (seconds: number | null) => (seconds === null ? null : (seconds * 1e6) / options.events);
+      for (const target of [bare, server])
+        await driveLoad(
+          `${target.url}/api/github/webhooks`,
+          commentDeliveries(template, SECRET, Math.min(300, options.events), 3),
+          4,
+        );
+      await inboxEmpty();
 
-      // The backfill's seconds start on an empty inbox: not behind the measured deliveries.
-      while ((await database.prisma.delivery.count({ where: { deadAt: null } })) > 0)
-        await new Promise((resolve) => setTimeout(resolve, 100));
+      // P1 before the backfill, alternating rounds; the server's inbox emptied after each of its rounds, so the work a
+      // round stored is not done during the next bare round.
+      const before = new Rounds();
+      for (let r = 0; r < options.rounds; r++) {
+        before.bare.push(await bareRound());
+        const alone = await round(server);
+        await inboxEmpty();
+        before.closeloop.push({ result: alone.result, cpu: perDelivery(alone.cpu.server) });
+      }
+
       // The server's peak before the backfill (its start and P1's loads): what the backfill adds shows above it.
       const peakBefore = peakResidentMemory(server.child.pid);
-      const databasePids = databaseUrl.startsWith("postgresql") ? await postgresProcesses(databaseUrl) : [];
-      const cpuBefore = { server: cpuSeconds([server.child.pid!]), database: cpuSeconds(databasePids) };
-      const started = performance.now();
-      await postInstallationCreated(server.url, installation);
       const status = async () => {
         const sums = await database.prisma.backfill.aggregate({
           _sum: { issues: true, comments: true, links: true },
         });
         const done = await database.prisma.backfill.count({ where: { state: { in: ["done", "failed"] } } });
-        return { done, ...sums._sum };
+        const items = (sums._sum.issues ?? 0) + (sums._sum.comments ?? 0);
+        return { done, items, ...sums._sum };
       };
-      const calls = () => github.requests.filter((request) => request.path.startsWith("/repos/big-org/")).length;
-      const seconds = () => (performance.now() - started) / 1000;
+      // The backfill's CPU and items are counted over the spans without P1's load (a round and the processing of what
+      // it stored), each process's CPU its own difference, so a figure per item is the backfill's alone and never
+      // below zero.
+      const quiet = { cpu: { server: 0, database: 0, github: 0 }, items: 0 };
+      let quietFrom = { cpu: meter.snapshot(), items: 0 };
+      const quietEnds = async () => {
+        const spent = meter.since(quietFrom.cpu);
+        for (const key of ["server", "database", "github"] as const) quiet.cpu[key] += spent[key] ?? 0;
+        const items = (await status()).items;
+        quiet.items += items - quietFrom.items;
+        return items;
+      };
+      const started = performance.now();
+      await postInstallationCreated(server.url, installation);
+      const seconds = () => (performance.now() - started - pausedMs) / 1000;
       const progress = async () => {
         const now = await status();
+        const calls = await github.calls();
+        const total = calls.issuePages + calls.commentPages + calls.perIssue + calls.config + calls.other;
         console.log(
-          `${engine.padEnd(12)} ${seconds().toFixed(0).padStart(5)} s: ${now.done}/${options.repositories} repositories · ${now.issues ?? 0} issues · ${now.comments ?? 0} comments · ${now.links ?? 0} links · ${calls()} GitHub calls`,
+          `${label} ${seconds().toFixed(0).padStart(5)} s: ${now.done}/${options.repositories} repositories · ${now.issues ?? 0} issues · ${now.comments ?? 0} comments · ${now.links ?? 0} links · ${total} GitHub calls`,
         );
         return now.done === options.repositories;
       };
-      // P1 again once the backfill is under way (its first page read: the delivery that asked for it waited in the
-      // inbox behind the first measurement's): the same server, the same deliveries' shape.
-      while (github.requests.filter((request) => /\/issues\?/.test(request.path)).length < 2)
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      const during = await driveLoad(
-        webhooks,
-        commentDeliveries(template, SECRET, options.events, 9),
-        options.concurrency,
-      );
-      const overlapped = (await status()).done < options.repositories;
+      // P1 once the backfill is under way (its first pages read: the delivery that asked for it waited in the inbox),
+      // the same server, the same deliveries' shape, alternating with bare rounds.
+      while ((await github.calls()).issuePages < 2) await new Promise((resolve) => setTimeout(resolve, 100));
+      const during = new Rounds();
+      const duringCpu: { server: number[]; database: number[]; github: number[] } = {
+        server: [],
+        database: [],
+        github: [],
+      };
+      let readDuring = 0;
+      let overlapped = true;
+      for (let r = 0; r < options.rounds && overlapped; r++) {
+        during.bare.push(await bareRound());
+        const itemsBefore = await quietEnds();
+        const loaded = await round(server);
+        readDuring += (await status()).items - itemsBefore;
+        overlapped = (await status()).done < options.repositories;
+        await inboxEmpty();
+        quietFrom = { cpu: meter.snapshot(), items: (await status()).items };
+        during.closeloop.push({ result: loaded.result, cpu: perDelivery(loaded.cpu.server) });
+        for (const key of ["server", "database", "github"] as const) {
+          const value = perDelivery(loaded.cpu[key]);
+          if (value !== null) duringCpu[key].push(value);
+        }
+      }
       // A progress line every 10 seconds, and one at the end.
       while (!(await progress())) {
         const printed = seconds();
         while (seconds() - printed < 10 && (await status()).done < options.repositories)
           await new Promise((resolve) => setTimeout(resolve, 250));
       }
+      await quietEnds();
       const took = seconds();
-      const cpuAfter = { server: cpuSeconds([server.child.pid!]), database: cpuSeconds(databasePids) };
       const stored = await status();
       const failed = await database.prisma.backfill.count({ where: { state: "failed" } });
       const peakRss = peakResidentMemory(server.child.pid);
       const expected = installation.totals();
       const minimum = installation.minimumCalls();
-      const byKind = countCalls(github.requests.map((request) => request.path));
+      const byKind = await github.calls();
       const listings = byKind.issuePages + byKind.commentPages;
       const minimumListings = minimum.issuePages + minimum.commentPages;
       const ratio = listings / minimumListings;
       console.log(
-        `${engine.padEnd(12)} done in ${took.toFixed(1)} s (${failed} repositories failed): ${stored.issues} issues, ${stored.comments} comments, ${stored.links} links read; the data holds ${expected.issues}, ${expected.comments}, ${expected.links}: ${stored.issues === expected.issues && stored.comments === expected.comments && stored.links === expected.links ? "ALL READ" : "MISSING SOME"}`,
+        `${label} done in ${took.toFixed(1)} s (${failed} repositories failed): ${stored.issues} issues, ${stored.comments} comments, ${stored.links} links read; the data holds ${expected.issues}, ${expected.comments}, ${expected.links}: ${stored.issues === expected.issues && stored.comments === expected.comments && stored.links === expected.links ? "ALL READ" : "MISSING SOME"}`,
       );
       console.log(
-        `${engine.padEnd(12)} GitHub calls: issue pages ${byKind.issuePages} (minimum ${minimum.issuePages}), comment pages ${byKind.commentPages} (minimum ${minimum.commentPages}), per-issue calls ${byKind.perIssue} (minimum 0), config reads ${byKind.config} (${minimum.configReads}: the repository's file, then the owner's .github), other ${byKind.other}; ${github.rateLimited} answered 403 for the rate limit and retried`,
+        `${label} GitHub calls: issue pages ${byKind.issuePages} (minimum ${minimum.issuePages}), comment pages ${byKind.commentPages} (minimum ${minimum.commentPages}), per-issue calls ${byKind.perIssue} (minimum 0), config reads ${byKind.config} (${minimum.configReads}: the repository's file, then the owner's .github), other ${byKind.other}; ${byKind.rateLimited} answered 403 for the rate limit and retried`,
       );
       console.log(
-        `${engine.padEnd(12)} ratio: listing calls ${ratio.toFixed(2)}× the minimum (target ≤ 1.00×) ${ratio <= 1 && byKind.perIssue === 0 ? "MET" : "MISSED"}; ${(listings / took).toFixed(0)} listing calls/s; server peak RSS ${megabytes(peakRss)} (${megabytes(peakBefore)} before the backfill, its start and P1's loads)`,
+        `${label} ratio: listing calls ${ratio.toFixed(2)}× the minimum (target ≤ 1.00×) ${ratio <= 1 && byKind.perIssue === 0 ? "MET" : "MISSED"}; ${(listings / took).toFixed(0)} listing calls/s; server peak RSS ${megabytes(peakRss)} (${megabytes(peakBefore)} before the backfill, its start and P1's loads)`,
       );
+      const perItem = (cpu: number) => (quiet.items === 0 ? "unknown" : `${((cpu * 1e6) / quiet.items).toFixed(0)} µs`);
       const items = (stored.issues ?? 0) + (stored.comments ?? 0);
-      const serverCpu =
-        cpuAfter.server === null || cpuBefore.server === null ? null : cpuAfter.server - cpuBefore.server - cpuPerLoad;
-      const databaseCpu =
-        cpuAfter.database === null || cpuBefore.database === null || databasePids.length === 0
-          ? null
-          : cpuAfter.database - cpuBefore.database;
-      const perItem = (cpu: number | null) => (cpu === null ? "unknown" : `${((cpu * 1e6) / items).toFixed(0)} µs`);
       console.log(
-        `${engine.padEnd(12)} throughput: ${(options.repositories / took).toFixed(2)} repositories/s, ${(items / took).toFixed(0)} issues and comments/s; CPU per issue or comment read: server ${perItem(serverCpu)}${databaseCpu === null ? "" : `, PostgreSQL ${perItem(databaseCpu)}`} (the P1 load during it taken out)`,
+        `${label} throughput: ${(options.repositories / took).toFixed(2)} repositories/s, ${(items / took).toFixed(0)} issues and comments/s; CPU per issue or comment read, over the ${quiet.items} read with no P1 load running: server ${perItem(quiet.cpu.server)}${databasePids.length === 0 ? "" : `, PostgreSQL ${perItem(quiet.cpu.database)}`}, the fake GitHub ${perItem(quiet.cpu.github)} (GitHub's own work: not the app's)`,
       );
       // GitHub's primary limit for an installation: 5,000 calls an hour, up to 15,000 for a big organisation.
       const fewest = minimumListings + minimum.configReads;
       console.log(
-        `${engine.padEnd(12)} at GitHub's real limit: ${fewest.toLocaleString("en")} calls at least, so ${(fewest / 15_000).toFixed(1)}–${(fewest / 5_000).toFixed(1)} hours (15,000–5,000 calls an hour); here ${(took / 3600).toFixed(2)} hours at ${options.callsPerSecond} calls/s`,
+        `${label} at GitHub's real limit: ${fewest.toLocaleString("en")} calls at least, so ${(fewest / 15_000).toFixed(1)}–${(fewest / 5_000).toFixed(1)} hours (15,000–5,000 calls an hour); here ${(took / 3600).toFixed(2)} hours at ${options.callsPerSecond} calls/s`,
       );
-      const ofBare = during.eventsPerSecond / bare.eventsPerSecond;
-      const p99OfBare = during.p99Ms / bare.p99Ms;
+      const ahead = before.ratio();
       console.log(
-        `${engine.padEnd(12)} P1 ingest: bare Probot app ${formatLoad(bare)}; closeloop without backfill ${formatLoad(alone)}; during it ${formatLoad(during)}${overlapped ? "" : " (the backfill had finished before the load did)"}`,
+        `${label} P1 ingest before the backfill (median of ${before.closeloop.length} rounds): bare Probot app ${formatLoad(ahead.bare)}; closeloop ${formatLoad(ahead.closeloop)}: ${ahead.events.toFixed(2)}×, p99 ${ahead.p99.toFixed(2)}×`,
+      );
+      if (during.closeloop.length === 0) {
+        console.log(`${label} P1 during the backfill: not measured (the backfill finished before the first round)`);
+        continue;
+      }
+      const loaded = during.ratio();
+      console.log(
+        `${label} P1 ingest during the backfill (median of ${during.closeloop.length} rounds): bare Probot app ${formatLoad(loaded.bare)}; closeloop ${formatLoad(loaded.closeloop)}${overlapped ? "" : " (the backfill had finished before the last round did)"}; ${readDuring} issues and comments read during the rounds`,
       );
       console.log(
-        `${engine.padEnd(12)} ratio: P1 during the backfill ${ofBare.toFixed(2)}× the bare app's events/s (target ≥ 1.00×), p99 ${p99OfBare.toFixed(2)}× (target ≤ 1.50×) ${ofBare >= 1 && p99OfBare <= 1.5 ? "MET" : "MISSED"}; ${(during.eventsPerSecond / alone.eventsPerSecond).toFixed(2)}× and p99 ${(during.p99Ms / alone.p99Ms).toFixed(2)}× of closeloop without it`,
+        `${label} ratio: P1 during the backfill ${loaded.events.toFixed(2)}× the bare app's events/s (target ≥ 1.00×), p99 ${loaded.p99.toFixed(2)}× (target ≤ 1.50×) ${loaded.events >= 1 && loaded.p99 <= 1.5 ? "MET" : "MISSED"}; round by round ${during.roundRatios()}; ${(loaded.closeloop.eventsPerSecond / ahead.closeloop.eventsPerSecond).toFixed(2)}× and p99 ${(loaded.closeloop.p99Ms / ahead.closeloop.p99Ms).toFixed(2)}× of closeloop before it`,
+      );
+      const micros = (value: number | null) => (value === null ? "?" : `${value.toFixed(0)} µs`);
+      console.log(
+        `${label} CPU per delivery in the rounds: bare app ${micros(during.bareCpu())}; closeloop ${micros(before.closeloopCpu())} before the backfill, ${micros(middle(duringCpu.server))} during it${databasePids.length === 0 ? "" : ` + PostgreSQL ${micros(middle(duringCpu.database))}`} + the fake GitHub ${micros(middle(duringCpu.github))}`,
       );
     } finally {
       await database.close();
       await server.stop();
+      await bare.stop();
       await github.stop();
     }
   }
 }
 
-/** P1's load against a bare Probot app (bench/bare-app.ts), warmed up as closeloop is. */
-async function bareAppLoad(
-  root: string,
-  buildDir: string,
-  env: Record<string, string>,
-  template: Record<string, any>,
-  options: BackfillBenchOptions,
-): Promise<LoadResult> {
-  const bare = await startServer(join(buildDir, "bench/bare-app.js"), root, env);
-  try {
-    const webhooks = `${bare.url}/api/github/webhooks`;
-    await driveLoad(webhooks, commentDeliveries(template, SECRET, Math.min(300, options.events), 3), 4);
-    return await driveLoad(webhooks, commentDeliveries(template, SECRET, options.events, 5), options.concurrency);
-  } finally {
-    await bare.stop();
+/** P1's rounds of one phase: the bare app's and closeloop's, compared by their medians as P1's section does. */
+class Rounds {
+  readonly bare: { result: LoadResult; cpu: number | null }[] = [];
+  readonly closeloop: { result: LoadResult; cpu: number | null }[] = [];
+
+  ratio() {
+    const bare = medianLoad(this.bare.map((round) => round.result));
+    const closeloop = medianLoad(this.closeloop.map((round) => round.result));
+    return {
+      bare,
+      closeloop,
+      events: closeloop.eventsPerSecond / bare.eventsPerSecond,
+      p99: closeloop.p99Ms / bare.p99Ms,
+    };
   }
+
+  roundRatios(): string {
+    return this.closeloop
+      .map((round, r) => `${(round.result.eventsPerSecond / this.bare[r]!.result.eventsPerSecond).toFixed(2)}×`)
+      .join(" ");
+  }
+
+  bareCpu(): number | null {
+    return middle(this.bare.map((round) => round.cpu));
+  }
+
+  closeloopCpu(): number | null {
+    return middle(this.closeloop.map((round) => round.cpu));
+  }
+}
+
+/** The round with the median throughput; its p99 is reported with it. */
+function medianLoad(results: LoadResult[]): LoadResult {
+  return [...results].sort((a, b) => a.eventsPerSecond - b.eventsPerSecond)[Math.floor(results.length / 2)]!;
+}
+
+function middle(values: (number | null)[]): number | null {
+  const known = values.filter((value) => value !== null).sort((a, b) => a - b);
+  return known.length === 0 ? null : known[Math.floor(known.length / 2)]!;
+}
+
+type Processes = Record<"server" | "database" | "github", number[]>;
+
+/**
+ * CPU seconds of the server, PostgreSQL's processes and the fake GitHub, from /proc. Each process's time is its own
+ * difference between two snapshots, so a backend that ended meanwhile (its time gone from /proc) counts nothing,
+ * never less than nothing.
+ */
+class CpuMeter {
+  constructor(private readonly processes: Processes) {}
+
+  snapshot(): Map<number, number> {
+    const taken = new Map<number, number>();
+    for (const pid of Object.values(this.processes).flat()) {
+      const seconds = cpuSeconds([pid]);
+      if (seconds !== null) taken.set(pid, seconds);
+    }
+    return taken;
+  }
+
+  /** Seconds each group used since `taken`; null for a group none of whose processes could be read. */
+  since(taken: Map<number, number>): Record<keyof Processes, number | null> {
+    const spent = (pids: number[]) => {
+      let total: number | null = null;
+      for (const pid of pids) {
+        const now = cpuSeconds([pid]);
+        const then = taken.get(pid);
+        if (now === null || then === undefined) continue;
+        total = (total ?? 0) + Math.max(0, now - then);
+      }
+      return total;
+    };
+    return {
+      server: spent(this.processes.server),
+      database: spent(this.processes.database),
+      github: spent(this.processes.github),
+    };
+  }
+}
+
+/** The fake GitHub in its own process (bench/fake-github-child.ts): its host, its pid, and the calls it served. */
+async function startFakeGithub(buildDir: string, options: FakeGithubChildOptions) {
+  const child = fork(join(buildDir, "bench/fake-github-child.js"), [JSON.stringify(options)], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const next = () =>
+    new Promise<FakeGithubChildMessage>((resolve, reject) => {
+      const failed = (code: number | null) => reject(new Error(`the fake GitHub exited with ${code}`));
+      child.once("exit", failed);
+      child.once("message", (message: FakeGithubChildMessage) => {
+        child.off("exit", failed);
+        resolve(message);
+      });
+    });
+  const started = await next();
+  if (!("host" in started)) throw new Error("the fake GitHub did not say where it listens");
+  return {
+    host: started.host,
+    child,
+    async calls(): Promise<ServedCalls> {
+      const answer = next();
+      child.send("calls");
+      const message = await answer;
+      if (!("calls" in message)) throw new Error("the fake GitHub did not count its calls");
+      return message.calls;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGKILL");
+      }),
+  };
 }
 
 function formatLoad(load: LoadResult): string {
@@ -209,21 +383,6 @@ async function postInstallationCreated(serverUrl: string, installation: Generate
     body,
   });
   if (response.status !== 200) throw new Error(`installation.created answered ${response.status}`);
-}
-
-/** The fake's requests of the installation's repositories, by kind. */
-function countCalls(paths: string[]) {
-  const counts = { issuePages: 0, commentPages: 0, perIssue: 0, config: 0, other: 0 };
-  for (const path of paths) {
-    const { pathname } = new URL(path, "http://github");
-    if (!pathname.startsWith("/repos/big-org/")) continue;
-    if (/^\/repos\/big-org\/[^/]+\/issues$/.test(pathname)) counts.issuePages++;
-    else if (/^\/repos\/big-org\/[^/]+\/issues\/comments$/.test(pathname)) counts.commentPages++;
-    else if (/^\/repos\/big-org\/[^/]+\/issues\/\d+/.test(pathname)) counts.perIssue++;
-    else if (/\/contents\//.test(pathname)) counts.config++;
-    else counts.other++;
-  }
-  return counts;
 }
 
 const megabytes = (bytes: number | null) => (bytes === null ? "unknown" : `${(bytes / 1024 / 1024).toFixed(0)} MB`);

@@ -112,6 +112,7 @@ if (runs("backfill")) {
         callsPerSecond: Number(process.env.BENCH_BACKFILL_RATE ?? 3.5),
         events: Number(process.env.BENCH_BACKFILL_EVENTS ?? 1000),
         concurrency: options.concurrency,
+        rounds: options.rounds,
       },
     );
   } finally {
