@@ -1,9 +1,11 @@
-import { impactCsv, impactJson, rankIssues } from "../dashboard/impact.js";
+import { impactCsv, impactJson, rankIssues, type RankLimits } from "../dashboard/impact.js";
 import {
   DEFAULT_IMPACT_QUERY,
   IMPACT_SORTS,
   IMPACT_STATES,
   ImpactQueryError,
+  issuesCounted,
+  pageOfPages,
   parseImpactQuery,
   type ImpactQuery,
 } from "../domain/impact-query.js";
@@ -23,6 +25,8 @@ export interface TopOptions {
   csv: boolean;
   /** the GitHub web address issues are linked at */
   githubUrl: string;
+  /** the ranking's limits, when not the page's (tests make the total's cap small) */
+  limits?: Partial<RankLimits>;
 }
 
 /** Each flag of `top` that is one of the impact page's query parameters, by the parameter's name. */
@@ -42,7 +46,14 @@ export async function topCommand(
   if (args.length > 1) throw new UsageError(`usage: ${TOP_USAGE}`);
   if (options.json && options.csv) throw new UsageError("top: --json or --csv, not both", TOP_USAGE);
   const query = readTopQuery(args[0], options);
-  const page = await rankIssues((await readyDatabase()).prisma, query, { all: true }, new Date(), options.githubUrl);
+  const page = await rankIssues(
+    (await readyDatabase()).prisma,
+    query,
+    { all: true },
+    new Date(),
+    options.githubUrl,
+    options.limits,
+  );
   if (options.json) {
     out.json(impactJson(page));
     return 0;
@@ -55,13 +66,15 @@ export async function topCommand(
     out.line(
       "still counting: issues linked before this install or upgrade are not all counted yet, and this ranking leaves them out (the server counts them in the background)",
     );
-  const state = query.state === "all" ? "" : `${query.state} `;
   const scope = [args[0], query.team && `team "${query.team}"`].filter(Boolean).join(", ");
   const pages = Math.max(1, Math.ceil(page.total / query.perPage));
   const sorted = query.sort === DEFAULT_IMPACT_QUERY.sort ? "" : `, sorted by ${query.sort}`;
-  const shown = pages > 1 || query.page > 1 ? `, page ${query.page} of ${pages}` : "";
+  const shown =
+    pages > 1 || query.page > 1 || page.nextPage
+      ? `, page ${pageOfPages(query.page, query.perPage, page.total, page.totalCapped, page.nextPage)}`
+      : "";
   out.line(
-    `${page.total} ${state}issue${page.total === 1 ? "" : "s"} with reports in the last ${query.days} days${scope ? ` (${scope})` : ""}${sorted}${shown}`,
+    `${issuesCounted(page.total, page.totalCapped, query.state === "all" ? "" : query.state)} with reports in the last ${query.days} days${scope ? ` (${scope})` : ""}${sorted}${shown}`,
   );
   if (page.rows.length === 0) return 0;
   const withState = query.state === "all";

@@ -42,8 +42,12 @@ export interface ImpactRow {
 
 export interface ImpactPage {
   rows: ImpactRow[];
-  /** issues matching the query over all pages */
+  /** whether a page follows this one */
+  nextPage: boolean;
+  /** issues matching the query over all pages, counted up to a cap (10,000): past it, the cap */
   total: number;
+  /** whether more issues match than `total` says (README, Dashboard: "10,000+ issues") */
+  totalCapped: boolean;
   /**
    * false while some issues are not counted yet (the first count after an upgrade or a new install, which the server
    * does in the background): the ranking leaves them out, and every view says so rather than show it as whole
@@ -55,11 +59,25 @@ export interface ImpactPage {
 const PAGE_COUNT_LIMIT = 2_000;
 
 /**
+ * The matching issues a page counts at most: an exact total of a broad view at a million issues reads every match
+ * (half a second on PostgreSQL), and past ten thousand the number tells a person nothing a "10,000+" does not.
+ */
+const TOTAL_CAP = 10_000;
+
+export interface RankLimits {
+  /** due issues counted before ranking */
+  countLimit: number;
+  /** matching issues counted for the total */
+  totalCap: number;
+}
+
+/**
  * One page of the ranking at `now`: issues with at least one report in the window that match the filters and lie in
  * `scope`, in the query's order (ties: more reports, then latest report, then repository id and number). The counts
  * kept per issue (IssueImpact) are brought up to `now` first, up to `countLimit` due issues (two indexed reads, and a
- * write when some are due; more than that, during a first count, and the page is not `complete`), then four
- * statements whatever the page size: the page, the total, and the page's live links and labels.
+ * write when some are due; more than that, during a first count, and the page is not `complete`), then five
+ * statements whatever the page size: the page, the total (up to `totalCap`), and the page's live links, labels and
+ * waiting customers.
  */
 export async function rankIssues(
   prisma: Prisma,
@@ -67,13 +85,14 @@ export async function rankIssues(
   scope: RepositoryScope,
   now: Date = new Date(),
   githubUrl = "https://github.com",
-  countLimit = PAGE_COUNT_LIMIT,
+  { countLimit = PAGE_COUNT_LIMIT, totalCap = TOTAL_CAP }: Partial<RankLimits> = {},
 ): Promise<ImpactPage> {
-  if ("repositoryIds" in scope && scope.repositoryIds.length === 0) return { rows: [], total: 0, complete: true };
+  if ("repositoryIds" in scope && scope.repositoryIds.length === 0)
+    return { rows: [], nextPage: false, total: 0, totalCapped: false, complete: true };
   // Fewer counted than the limit: nothing was left due.
   const complete =
     (await refreshImpact(prisma, now, countLimit, countLimit)) < countLimit || !(await impactUncounted(prisma, now));
-  const { ranked, total } = await readImpactRanking(prisma, query, scope);
+  const { ranked, nextPage, total, totalCapped } = await readImpactRanking(prisma, query, scope, totalCap);
   const details = await readImpactDetails(
     prisma,
     ranked.map((row) => row.issueId),
@@ -105,7 +124,7 @@ export async function rankIssues(
       perDay: reportsPerDay(detail.reports, now, query.days),
     };
   });
-  return { rows, total, complete };
+  return { rows, nextPage, total, totalCapped, complete };
 }
 
 const CSV_COLUMNS = [
@@ -164,6 +183,7 @@ function csvCell(value: string): string {
 export function impactJson(page: ImpactPage): unknown {
   return {
     total: page.total,
+    totalCapped: page.totalCapped,
     complete: page.complete,
     issues: page.rows.map((row) => ({
       repository: row.repository,

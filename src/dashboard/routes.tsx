@@ -8,7 +8,7 @@ import { retryJobs } from "../store/reopen-jobs.js";
 import { reviveEveryDead } from "../jobs/job-kinds.js";
 import type { StatusJson } from "../operations/status.js";
 import { ImpactQueryError, parseImpactQuery, type ImpactQuery } from "../domain/impact-query.js";
-import { impactCsv, impactJson, rankIssues } from "./impact.js";
+import { impactCsv, impactJson, rankIssues, type RankLimits } from "./impact.js";
 import { requireViewer, signInRoutes, type DashboardDeps, type DashboardEnv, type Viewer } from "./auth.js";
 import { ApiTokenScopes, bearerToken, createApiToken, requireApiToken, revokeApiTokenForm } from "./api-tokens.js";
 import { listApiTokens } from "../store/api-tokens.js";
@@ -27,6 +27,8 @@ export interface DashboardAppDeps extends DashboardDeps {
   readStatus: () => Promise<StatusJson>;
   /** wakes the helpdesk worker after a retry */
   reopenQueued: () => void;
+  /** the impact ranking's limits, when not its own (tests make the total's cap small) */
+  impactLimits?: Partial<RankLimits>;
 }
 
 /** Days the closed page looks back, and the issue page's chart covers. */
@@ -97,7 +99,14 @@ export function dashboardApp(deps: DashboardAppDeps): Hono<DashboardEnv> {
           400,
         );
   const rank = (viewer: Viewer, query: ImpactQuery) =>
-    rankIssues(deps.prisma, query, { repositoryIds: [...viewer.readable.ids] }, now(), deps.githubUrl);
+    rankIssues(
+      deps.prisma,
+      query,
+      { repositoryIds: [...viewer.readable.ids] },
+      now(),
+      deps.githubUrl,
+      deps.impactLimits,
+    );
   /** A `repository` filter naming one the person cannot read is a 404, as for one that does not exist: never an empty 200. */
   const readableFilter = async (viewer: Viewer, query: ImpactQuery) => {
     if (query.repository === null) return true;

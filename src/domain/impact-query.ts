@@ -154,3 +154,29 @@ export function impactQueryString(query: ImpactQuery): string {
 
 /** What the signed-in person may read: everything (the CLI), or these repositories (GitHub's ids). */
 export type RepositoryScope = { all: true } | { repositoryIds: readonly bigint[] };
+
+/**
+ * How many issues match, as the page and `closeloop top` say it: "1,234 open issues", or past the total's cap
+ * "10,000+ open issues". `kind` is the state said before "issue", if any.
+ */
+export function issuesCounted(total: number, totalCapped: boolean, kind = ""): string {
+  const prefix = kind === "" ? "" : `${kind} `;
+  return `${total.toLocaleString("en")}${totalCapped ? "+" : ""} ${prefix}issue${total === 1 && !totalCapped ? "" : "s"}`;
+}
+
+/**
+ * Which page this is of how many, as the page and `closeloop top` say it ("3 of 20"). Past the total's cap the pages
+ * are not all known: those the cap counts and a "+" while another page follows ("3 of 200+", then "201 of 202+"), and
+ * the last page is the one no page follows.
+ */
+export function pageOfPages(
+  page: number,
+  perPage: number,
+  total: number,
+  totalCapped: boolean,
+  nextPage: boolean,
+): string {
+  const pages = Math.max(1, Math.ceil(total / perPage));
+  if (!totalCapped) return `${page} of ${pages}`;
+  return nextPage ? `${page} of ${Math.max(pages, page + 1)}+` : `${page} of ${Math.max(pages, page)}`;
+}

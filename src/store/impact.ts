@@ -194,16 +194,18 @@ const ORDER: Record<ImpactQuery["sort"], (days: ImpactWindow) => string> = {
 };
 
 /**
- * The page of issues with reports in the window, ranked, and how many match in all, from the kept counts (its caller
- * counts the due ones first): two statements on either engine. By reports and by latest report the page is read in the
- * order of an index (IssueImpact's, by state and window) and stops after its rows; the total of a view without a
- * helpdesk or label filter is counted from the window's index alone. Customers, age and waiting sort what matches.
+ * The page of issues with reports in the window, ranked, whether another page follows, and how many match in all up
+ * to `totalCap` (past it, `totalCapped` and `total` is the cap), from the kept counts (its caller counts the due ones
+ * first): two statements on either engine. By reports and by latest report the page is read in the order of an index
+ * (IssueImpact's, by state and window) and stops after its rows, one more to know whether a page follows; the total
+ * stops after the cap's rows. Customers, age and waiting sort what matches.
  */
 export async function readImpactRanking(
   prisma: Prisma,
   query: ImpactQuery,
   scope: RepositoryScope,
-): Promise<{ ranked: RankedIssue[]; total: number }> {
+  totalCap: number,
+): Promise<{ ranked: RankedIssue[]; nextPage: boolean; total: number; totalCapped: boolean }> {
   const reports = Sql.raw(`m."reports${query.days}"`);
   // Every view names the state (both, for all), so each reads a range of an index that leads with it: in rank order
   // for the page, index alone for the total.
@@ -253,11 +255,14 @@ export async function readImpactRanking(
     FROM "IssueImpact" m CROSS JOIN "Issue" i CROSS JOIN "Repository" p
     WHERE i."id" = m."issueId" AND p."id" = m."repositoryId" AND ${where}
     ORDER BY ${Sql.raw(ORDER[query.sort](query.days))}, m."repositoryId", i."number"
-    LIMIT ${query.perPage} OFFSET ${(query.page - 1) * query.perPage}`;
-  const [{ total }] = (await prisma.$queryRaw<
-    { total: number | bigint }[]
-  >`SELECT COUNT(*) AS "total" FROM "IssueImpact" m WHERE ${counted}`) as [{ total: number | bigint }];
-  const ranked = rows.map((row) => ({
+    LIMIT ${query.perPage + 1} OFFSET ${(query.page - 1) * query.perPage}`;
+  // Counting every match of a broad view reads a million rows (a parallel scan on PostgreSQL, over half a second):
+  // counted up to one past the cap, as GitHub's search answers a large count.
+  const [{ total }] = (await prisma.$queryRaw<{ total: number | bigint }[]>`
+    SELECT COUNT(*) AS "total" FROM (SELECT 1 AS "one" FROM "IssueImpact" m WHERE ${counted} LIMIT ${totalCap + 1}) c`) as [
+    { total: number | bigint },
+  ];
+  const ranked = rows.slice(0, query.perPage).map((row) => ({
     issueId: Number(row.issueId),
     repository: `${row.owner}/${row.name}`,
     number: Number(row.number),
@@ -267,7 +272,12 @@ export async function readImpactRanking(
     reports: Number(row.reports),
     customers: Number(row.customers),
   }));
-  return { ranked, total: Number(total) };
+  return {
+    ranked,
+    nextPage: rows.length > query.perPage,
+    total: Math.min(Number(total), totalCap),
+    totalCapped: Number(total) > totalCap,
+  };
 }
 
 export interface ImpactDetail {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/main.js";
-import { TOP_USAGE } from "../../src/cli/top-command.js";
+import { TOP_USAGE, topCommand, type TopOptions } from "../../src/cli/top-command.js";
 import { captureCli } from "../support/cli-output.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
@@ -89,6 +89,7 @@ describe.each(ENGINES)("closeloop top on %s", (engine) => {
     ).toBe(0);
     expect(io.json()).toEqual({
       total: 1,
+      totalCapped: false,
       complete: true,
       issues: [
         {
@@ -112,7 +113,7 @@ describe.each(ENGINES)("closeloop top on %s", (engine) => {
     });
     const other = capture();
     expect(await runCli(["top", "octo-org/other", "--json"], other.out, other.error)).toBe(0);
-    expect(other.json()).toEqual({ total: 0, complete: true, issues: [] });
+    expect(other.json()).toEqual({ total: 0, totalCapped: false, complete: true, issues: [] });
   });
 
   it("--state closed and all, --sort by the dashboard's keys", async () => {
@@ -143,7 +144,29 @@ describe.each(ENGINES)("closeloop top on %s", (engine) => {
     expect(io.lines).toEqual(["2 open issues with reports in the last 30 days, page 2 of 1"]);
     const json = capture();
     expect(await runCli(["top", "--page", "2", "--json"], json.out, json.error)).toBe(0);
-    expect(json.json()).toEqual({ total: 2, complete: true, issues: [] });
+    expect(json.json()).toEqual({ total: 2, totalCapped: false, complete: true, issues: [] });
+  });
+
+  it("counts the issues up to the ranking's cap: past it the total is the cap, said N+, totalCapped in --json", async () => {
+    // Two open issues (#1 and #2): a cap of one is passed, a cap of two is reached and the total exact.
+    const top = async (totalCap: number, json: boolean) => {
+      const io = capture();
+      const options: TopOptions = {
+        ...{ days: undefined, team: undefined, state: undefined, sort: undefined, page: undefined },
+        json,
+        csv: false,
+        githubUrl: "https://github.com",
+        limits: { totalCap },
+      };
+      expect(await topCommand(async () => database, [], options, io.out)).toBe(0);
+      return io;
+    };
+    const capped = await top(1, false);
+    expect(capped.lines.slice(0, 1)).toEqual(["1+ open issues with reports in the last 30 days"]);
+    expect(capped.lines.slice(2).map((line) => line.split("|")[1])).toEqual(["Octo-Org/App#2", "Octo-Org/App#1"]);
+    expect((await top(1, true)).json()).toMatchObject({ total: 1, totalCapped: true, complete: true });
+    expect((await top(2, false)).lines[0]).toBe("2 open issues with reports in the last 30 days");
+    expect((await top(2, true)).json()).toMatchObject({ total: 2, totalCapped: false, complete: true });
   });
 
   it("--csv writes the dashboard's CSV (?format=csv) of the same page", async () => {

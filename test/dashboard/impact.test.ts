@@ -60,8 +60,17 @@ describe("impactCsv", () => {
 
 describe("impactJson", () => {
   it("writes dates as ISO strings and the total", () => {
-    expect(impactJson({ rows: [row({ lastReportAt: null })], total: 7, complete: true })).toEqual({
+    expect(
+      impactJson({
+        rows: [row({ lastReportAt: null })],
+        nextPage: false,
+        total: 7,
+        totalCapped: false,
+        complete: true,
+      }),
+    ).toEqual({
       total: 7,
+      totalCapped: false,
       complete: true,
       issues: [
         {
@@ -472,7 +481,10 @@ describe.each(ENGINES)("rankIssues while issues are still to count, on %s", (eng
   });
 
   it("says the ranking is not complete until every due issue is counted, on the page's JSON too", async () => {
-    const rank = () => rankIssues(database.prisma, DEFAULT_IMPACT_QUERY, { all: true }, NOW, "https://github.com", 2);
+    const rank = () =>
+      rankIssues(database.prisma, DEFAULT_IMPACT_QUERY, { all: true }, NOW, "https://github.com", {
+        countLimit: 2,
+      });
     // Each page counts two more: the first two pages rank part of the issues and say so.
     const first = await rank();
     expect({ complete: first.complete, total: first.total }).toEqual({ complete: false, total: 2 });

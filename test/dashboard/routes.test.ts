@@ -443,6 +443,44 @@ describe.each(ENGINES)("the dashboard's routes on %s", (engine) => {
     expect((await browser.request("/closeloop/?format=csv")).status).toBe(200);
   });
 
+  it("counts the matching issues up to a cap: past it the page says N+ and offers each next page there is, the JSON totalCapped", async () => {
+    // Two readable open issues (Octo/App #1 and #2), a cap of one.
+    const browser = await signedIn("octocat", "ghu_capped", "/closeloop/", 501, () =>
+      app(undefined, keys, { impactLimits: { totalCap: 1 } }),
+    );
+    nockReadable("ghu_capped", [10]);
+    const first = await (await browser.request("/closeloop/?per_page=1")).text();
+    expect(first).toContain("<p>1+ issues with reports in the last 30 days · ");
+    expect(first).toContain("<caption>Issues ranked by reports, page 1 of 2+</caption>");
+    expect(first).toContain('<span>Page 1 of 2+</span><a href="/closeloop/?page=2&amp;per_page=1" rel="next">Next</a>');
+    // Past the issues the cap counted, the next page is still offered while there is one, and the last is said as such.
+    const second = await (await browser.request("/closeloop/?page=2&per_page=1")).text();
+    expect(second).toContain("<p>1+ issues with reports in the last 30 days · ");
+    expect(second).toContain("Octo/App#2");
+    expect(second).toContain(
+      '<nav class="pages" aria-label="Pages"><a href="/closeloop/?per_page=1" rel="prev">Previous</a><span>Page 2 of 2</span></nav>',
+    );
+    const json = (await (await browser.request("/closeloop/api/issues?per_page=1")).json()) as {
+      total: number;
+      totalCapped: boolean;
+      issues: { number: number }[];
+    };
+    expect([json.total, json.totalCapped, json.issues.map((issue) => issue.number)]).toEqual([1, true, [1]]);
+
+    // A total that reaches the cap, no more, is exact.
+    const exact = await signedIn("octocat", "ghu_exact", "/closeloop/", 501, () =>
+      app(undefined, keys, { impactLimits: { totalCap: 2 } }),
+    );
+    nockReadable("ghu_exact", [10]);
+    const page = await (await exact.request("/closeloop/?per_page=1")).text();
+    expect(page).toContain("<p>2 issues with reports in the last 30 days · ");
+    expect(page).toContain('<span>Page 1 of 2</span><a href="/closeloop/?page=2&amp;per_page=1" rel="next">Next</a>');
+    expect(await (await exact.request("/closeloop/api/issues")).json()).toMatchObject({
+      total: 2,
+      totalCapped: false,
+    });
+  });
+
   it("answers an unknown sort or filter value 400 with the allowed values, on the page and the API", async () => {
     const browser = await signedIn("octocat", "ghu_bad");
     nockReadable("ghu_bad", [10]);

@@ -6,6 +6,8 @@ import {
   IMPACT_STATES,
   ImpactQueryError,
   impactQueryString,
+  issuesCounted,
+  pageOfPages,
   parseImpactQuery,
   type ImpactQuery,
 } from "../../src/domain/impact-query.js";
@@ -97,4 +99,39 @@ describe("impactQueryString", () => {
     expect(impactQueryString(query)).toBe(expected);
     expect(parse(expected)).toEqual(query);
   });
+});
+
+describe("issuesCounted", () => {
+  it.each([
+    [0, false, "", "0 issues"],
+    [1, false, "", "1 issue"],
+    [1, false, "open", "1 open issue"],
+    [9_999, false, "closed", "9,999 closed issues"],
+    [10_000, false, "", "10,000 issues"],
+    [10_000, true, "open", "10,000+ open issues"],
+    [1, true, "", "1+ issues"],
+  ] as const)("%d (capped: %s, %j) → %s", (total, capped, kind, text) => {
+    expect(issuesCounted(total, capped, kind)).toBe(text);
+  });
+});
+
+describe("pageOfPages", () => {
+  it.each([
+    // page, per page, total, capped, next page
+    [1, 50, 0, false, false, "1 of 1"],
+    [1, 50, 51, false, true, "1 of 2"],
+    [2, 50, 51, false, false, "2 of 2"],
+    [3, 50, 51, false, false, "3 of 2"], // past the end, as asked
+    [1, 50, 10_000, true, true, "1 of 200+"],
+    [200, 50, 10_000, true, true, "200 of 201+"],
+    [201, 50, 10_000, true, true, "201 of 202+"],
+    [250, 50, 10_000, true, false, "250 of 250"],
+    [1, 2, 1, true, true, "1 of 2+"],
+    [3, 2, 1, true, false, "3 of 3"],
+  ] as const)(
+    "page %d of %d a page, %d issues (capped: %s, next: %s) → %s",
+    (page, perPage, total, capped, next, text) => {
+      expect(pageOfPages(page, perPage, total, capped, next)).toBe(text);
+    },
+  );
 });

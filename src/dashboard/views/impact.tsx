@@ -1,5 +1,12 @@
 import { PROVIDERS } from "../../domain/link.js";
-import { IMPACT_SORTS, IMPACT_STATES, impactQueryString, type ImpactQuery } from "../../domain/impact-query.js";
+import {
+  IMPACT_SORTS,
+  IMPACT_STATES,
+  impactQueryString,
+  issuesCounted,
+  pageOfPages,
+  type ImpactQuery,
+} from "../../domain/impact-query.js";
 import { IMPACT_WINDOWS } from "../../domain/impact.js";
 import type { ImpactPage } from "../impact.js";
 import { ReportsChart } from "./chart.js";
@@ -30,6 +37,7 @@ export function ImpactPageView(props: {
   };
   const csv = impactQueryString(query);
   const pages = Math.max(1, Math.ceil(page.total / query.perPage));
+  const pageOf = pageOfPages(query.page, query.perPage, page.total, page.totalCapped, page.nextPage);
   // Customers wait only after a close reopened them: a column for views of closed issues, or sorted by it.
   const waiting = query.state !== "open" || query.sort === "waiting";
   return (
@@ -106,7 +114,7 @@ export function ImpactPageView(props: {
         </p>
       )}
       <p>
-        {`${page.total} issue${page.total === 1 ? "" : "s"} with reports in the last ${query.days} days`} ·{" "}
+        {`${issuesCounted(page.total, page.totalCapped)} with reports in the last ${query.days} days`} ·{" "}
         <a href={`/closeloop/?${csv ? `${csv}&` : ""}format=csv`} download="closeloop-impact.csv">
           Download CSV
         </a>{" "}
@@ -114,7 +122,7 @@ export function ImpactPageView(props: {
       </p>
       {page.rows.length > 0 && (
         <table>
-          <caption>{`Issues ranked by ${SORT_NAMES[query.sort].toLowerCase()}, page ${query.page} of ${pages}`}</caption>
+          <caption>{`Issues ranked by ${SORT_NAMES[query.sort].toLowerCase()}, page ${pageOf}`}</caption>
           <thead>
             <tr>
               <th scope="col">Issue</th>
@@ -182,15 +190,15 @@ export function ImpactPageView(props: {
           </tbody>
         </table>
       )}
-      {pages > 1 && (
+      {(pages > 1 || query.page > 1 || page.nextPage) && (
         <nav class="pages" aria-label="Pages">
           {query.page > 1 && (
             <a href={link({ page: query.page - 1 })} rel="prev">
               Previous
             </a>
           )}
-          <span>{`Page ${query.page} of ${pages}`}</span>
-          {query.page < pages && (
+          <span>{`Page ${pageOf}`}</span>
+          {page.nextPage && (
             <a href={link({ page: query.page + 1 })} rel="next">
               Next
             </a>
