@@ -8,6 +8,7 @@ import { TEST_PRIVATE_KEY as PRIVATE_KEY } from "../test/support/process.js";
 import { openMigratedDatabase } from "./bench-database.js";
 import { cpuSeconds, postgresProcesses } from "./ingest.js";
 import { startPostgres, startServer, type ServerProcess } from "./processes.js";
+import { statementKind } from "../test/support/statements.js";
 
 export interface ReplicaFigures {
   processes: number;
@@ -23,19 +24,37 @@ export interface ReplicaFigures {
   activeSamples: number;
   /** packets the processes sent to the database while processing, per delivery: about its round trips */
   roundTrips: number;
+  /** statements the processes sent while processing (simple queries and Executes), per delivery */
+  statementsPerDelivery: number;
   /** CPU time the closeloop processes spent per delivery (user + system), in milliseconds */
   cpuMsPerDelivery: number;
   /** the same for PostgreSQL's processes, and for the bench's own (the delaying proxy, the sampling) */
   databaseCpuMsPerDelivery: number;
   proxyCpuMsPerDelivery: number;
+  /** each process idle, before the deliveries: statements a second, and CPU milliseconds a second */
+  idle: { statementsPerSecond: number; cpuMsPerSecond: number; kinds: Map<string, number> }[];
+  /** the statements all processes sent while processing, by kind */
+  kinds: Map<string, number>;
 }
+
+/**
+ * Deliveries each process is given to warm up on before it is measured (BENCH_P8_WARM_UP; 0 measures them cold). A
+ * process's first hundred deliveries cost it about twice the CPU of later ones (V8 and Prisma's query compiler at
+ * work): measured cold, three processes pay that three times over the same deliveries, which says nothing of
+ * replicas that have been running.
+ */
+const WARM_UP = Number(process.env.BENCH_P8_WARM_UP ?? 100);
+
+/** How long each process is watched idle before the deliveries are stored. */
+const IDLE_WINDOW_MS = Number(process.env.BENCH_P8_IDLE_MS ?? 5_000);
 
 /**
  * P8: deliveries processed per second by 1 and by 3 processes sharing one PostgreSQL, reached through a proxy that
  * delays every packet by `delayMs` each way (a database on another host). On one small machine without the delay,
  * every process would only compete for the same cores; with it, what the bench shows is whether something makes the
  * processes (or one process's lanes) wait for each other. The deliveries are stored in the inbox before the processes
- * are told about them, so the figure is processing alone: capture, links, labels marked, jobs planned.
+ * are told about them, so the figure is processing alone: capture, links, labels marked, jobs planned. Each process
+ * has a proxy of its own, which counts its statements: idle first, then while processing.
  */
 export async function runP8(
   root: string,
@@ -52,23 +71,13 @@ export async function runP8(
     for (const processes of [1, 3]) {
       const direct = await postgres.newDatabaseUrl();
       await (await openMigratedDatabase(direct)).close();
-      const proxy = await startDelayProxy(new URL(direct), delayMs);
+      const proxies = await Promise.all(
+        Array.from({ length: processes }, () => startDelayProxy(new URL(direct), delayMs)),
+      );
       try {
-        const delayed = new URL(direct);
-        delayed.port = String(proxy.port);
-        figures.push(
-          await measure(
-            root,
-            processes,
-            direct,
-            delayed.toString(),
-            host,
-            commentPayloads(deliveries, repositories),
-            proxy,
-          ),
-        );
+        figures.push(await measure(root, direct, proxies, host, commentPayloads(deliveries, repositories)));
       } finally {
-        await proxy.close();
+        await Promise.all(proxies.map((proxy) => proxy.close()));
       }
     }
   } finally {
@@ -77,14 +86,23 @@ export async function runP8(
   }
   const [one, three] = figures as [ReplicaFigures, ReplicaFigures];
   console.log(
-    `\nP8 processing across replicas: ${deliveries} stored issue_comment deliveries on distinct issues of ${repositories} repositor${repositories === 1 ? "y" : "ies"}, PostgreSQL ${delayMs} ms away each way (a delaying proxy)`,
+    `\nP8 processing across replicas: ${deliveries} stored issue_comment deliveries on distinct issues of ${repositories} repositor${repositories === 1 ? "y" : "ies"}, PostgreSQL ${delayMs} ms away each way (a delaying proxy), each process warmed up on ${WARM_UP} deliveries first`,
   );
   console.log(
-    "processes  deliveries/s   seconds  shares            failures  packets/delivery  app CPU ms/delivery  lock waits / active samples",
+    "processes  deliveries/s   seconds  shares            failures  packets/delivery  statements/delivery  app CPU ms/delivery  lock waits / active samples",
   );
   for (const figure of figures) {
     console.log(
-      `${String(figure.processes).padStart(9)}  ${figure.perSecond.toFixed(1).padStart(12)}  ${figure.seconds.toFixed(2).padStart(8)}  ${figure.shares.join("/").padEnd(16)}  ${String(figure.failures).padStart(8)}  ${figure.roundTrips.toFixed(1).padStart(16)}  ${figure.cpuMsPerDelivery.toFixed(1).padStart(19)}  ${figure.lockWaits} / ${figure.activeSamples}`,
+      `${String(figure.processes).padStart(9)}  ${figure.perSecond.toFixed(1).padStart(12)}  ${figure.seconds.toFixed(2).padStart(8)}  ${figure.shares.join("/").padEnd(16)}  ${String(figure.failures).padStart(8)}  ${figure.roundTrips.toFixed(1).padStart(16)}  ${figure.statementsPerDelivery.toFixed(1).padStart(19)}  ${figure.cpuMsPerDelivery.toFixed(1).padStart(19)}  ${figure.lockWaits} / ${figure.activeSamples}`,
+    );
+  }
+  for (const figure of figures) {
+    const idle = figure.idle;
+    console.log(
+      `P8 idle, ${figure.processes} process${figure.processes === 1 ? "" : "es"}: statements/s per process ${idle.map((p) => p.statementsPerSecond.toFixed(1)).join("/")}, CPU ms/s per process ${idle.map((p) => p.cpuMsPerSecond.toFixed(1)).join("/")}; first process's: ${describeKinds(idle[0]!.kinds)}`,
+    );
+    console.log(
+      `P8 statements while processing, ${figure.processes} process${figure.processes === 1 ? "" : "es"}, per delivery: ${describeKinds(figure.kinds, figure.deliveries)}`,
     );
   }
   const ratio = three.perSecond / one.perSecond;
@@ -106,41 +124,72 @@ export async function runP8(
   return figures;
 }
 
+/** `UPDATE Delivery 1.2, SELECT Issue 0.5, …`: counts by kind, most first, divided by `per`. */
+function describeKinds(kinds: Map<string, number>, per = 1): string {
+  return [...kinds]
+    .sort((a, b) => b[1] - a[1])
+    .map(([kind, n]) => `${kind} ${Number.isInteger(n / per) ? n / per : (n / per).toFixed(2)}`)
+    .join(", ");
+}
+
 async function measure(
   root: string,
-  processes: number,
   directUrl: string,
-  delayedUrl: string,
+  proxies: DelayProxy[],
   githubHost: string,
   payloads: string[],
-  proxy: { sent: number },
 ): Promise<ReplicaFigures> {
-  const env = {
-    APP_ID: "4242",
-    PRIVATE_KEY,
-    WEBHOOK_SECRET: "bench-secret",
-    GHE_HOST: githubHost,
-    GHE_PROTOCOL: "http",
-    DATABASE_URL: delayedUrl,
-  };
   const servers: ServerProcess[] = [];
   const client = new pg.Client({ connectionString: directUrl });
   await client.connect();
   try {
-    for (let i = 0; i < processes; i++) servers.push(await startServer("dist/server.js", root, env));
+    for (const proxy of proxies) {
+      const delayed = new URL(directUrl);
+      delayed.port = String(proxy.port);
+      servers.push(
+        await startServer("dist/server.js", root, {
+          APP_ID: "4242",
+          PRIVATE_KEY,
+          WEBHOOK_SECRET: "bench-secret",
+          GHE_HOST: githubHost,
+          GHE_PROTOCOL: "http",
+          DATABASE_URL: delayed.toString(),
+        }),
+      );
+    }
     // Every process polls the inbox at least once a second: all are idle and polling when the deliveries appear.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
+    if (WARM_UP > 0) {
+      // Deliveries on other issues first, so each process runs the measured ones warm (compiled, its caches filled), as
+      // a replica that has been running for a while does.
+      await storeDeliveries(client, commentPayloads(WARM_UP * proxies.length, 1, 100_000), "warm-");
+      await drained(client);
+    }
+    // What each does idle is watched for a while: its polls and their CPU.
+    const idleBefore = proxies.map((proxy, i) => ({
+      statements: proxy.statements.snapshot(),
+      cpu: cpuMs(servers[i]!.child.pid!),
+    }));
+    const idleStarted = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, IDLE_WINDOW_MS));
+    const idleSeconds = (performance.now() - idleStarted) / 1000;
+    const idle = proxies.map((proxy, i) => {
+      const sent = proxy.statements.since(idleBefore[i]!.statements);
+      return {
+        statementsPerSecond: sent.executed / idleSeconds,
+        cpuMsPerSecond: (cpuMs(servers[i]!.child.pid!) - idleBefore[i]!.cpu) / idleSeconds,
+        kinds: new Map([...sent.kinds].map(([kind, n]) => [kind, n / idleSeconds])),
+      };
+    });
+    const processedBefore = await Promise.all(servers.map((server) => processedBy(server)));
     const started = performance.now();
-    const sentBefore = proxy.sent;
+    const sentBefore = proxies.map((proxy) => ({ packets: proxy.sent, statements: proxy.statements.snapshot() }));
     const cpuBefore = servers.map((server) => cpuMs(server.child.pid!));
     // PostgreSQL's backends for the pools open as the processes need them: each one's CPU is counted from here, or
     // from its start when it opened during the run.
     const databaseBefore = new Map((await postgresProcesses(directUrl)).map((pid) => [pid, cpuSeconds([pid]) ?? 0]));
     const benchBefore = process.cpuUsage();
-    await client.query(
-      `INSERT INTO "Delivery" ("id", "name", "payload", "receivedAt") SELECT 'p8-' || n, 'issue_comment', p, now() FROM unnest($1::text[]) WITH ORDINALITY AS d(p, n)`,
-      [payloads],
-    );
+    await storeDeliveries(client, payloads, "p8-");
     let activeSamples = 0;
     let lockWaits = 0;
     for (;;) {
@@ -155,16 +204,22 @@ async function measure(
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const seconds = (performance.now() - started) / 1000;
-    const roundTrips = (proxy.sent - sentBefore) / payloads.length;
+    const sent = proxies.map((proxy, i) => proxy.statements.since(sentBefore[i]!.statements));
+    const kinds = new Map<string, number>();
+    for (const { kinds: each } of sent) for (const [kind, n] of each) kinds.set(kind, (kinds.get(kind) ?? 0) + n);
+    const packets = proxies.reduce((sum, proxy, i) => sum + proxy.sent - sentBefore[i]!.packets, 0);
     const cpu = servers.reduce((sum, server, i) => sum + cpuMs(server.child.pid!) - cpuBefore[i]!, 0);
     const bench = process.cpuUsage(benchBefore);
     const databaseCpu = (await postgresProcesses(directUrl)).reduce(
       (sum, pid) => sum + (cpuSeconds([pid]) ?? 0) - (databaseBefore.get(pid) ?? 0),
       0,
     );
-    const counts = await Promise.all(servers.map((server) => processedBy(server)));
+    const counts = (await Promise.all(servers.map((server) => processedBy(server)))).map((count, i) => ({
+      done: count.done - processedBefore[i]!.done,
+      failed: count.failed - processedBefore[i]!.failed,
+    }));
     return {
-      processes,
+      processes: proxies.length,
       deliveries: payloads.length,
       seconds,
       perSecond: payloads.length / seconds,
@@ -172,15 +227,32 @@ async function measure(
       failures: counts.reduce((sum, count) => sum + count.failed, 0),
       lockWaits,
       activeSamples,
-      roundTrips,
+      roundTrips: packets / payloads.length,
+      statementsPerDelivery: sent.reduce((sum, each) => sum + each.executed, 0) / payloads.length,
       cpuMsPerDelivery: cpu / payloads.length,
       databaseCpuMsPerDelivery: (databaseCpu * 1000) / payloads.length,
       proxyCpuMsPerDelivery: (bench.user + bench.system) / 1000 / payloads.length,
+      idle,
+      kinds,
     };
   } finally {
     await client.end();
     await Promise.all(servers.map((server) => server.stop()));
   }
+}
+
+/** Stores deliveries in the inbox as the inbox would, in one statement. */
+async function storeDeliveries(client: pg.Client, payloads: string[], prefix: string): Promise<void> {
+  await client.query(
+    `INSERT INTO "Delivery" ("id", "name", "payload", "receivedAt") SELECT $2::text || n, 'issue_comment', p, now() FROM unnest($1::text[]) WITH ORDINALITY AS d(p, n)`,
+    [payloads, prefix],
+  );
+}
+
+/** Waits until the inbox is empty. */
+async function drained(client: pg.Client): Promise<void> {
+  while (Number((await client.query<{ left: string }>(`SELECT count(*) AS left FROM "Delivery"`)).rows[0]!.left) > 0)
+    await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 /** CPU time a process has used so far (Linux: utime + stime from /proc, in clock ticks of 10 ms). */
@@ -200,11 +272,12 @@ async function processedBy(server: ServerProcess): Promise<{ done: number; faile
 }
 
 /** `issue_comment.created` payloads, one per issue, each with a conversation URL, spread over `repositories`. */
-export function commentPayloads(count: number, repositories: number): string[] {
+export function commentPayloads(count: number, repositories: number, first = 0): string[] {
   const template = (examples as { name: string; examples: Record<string, any>[] }[])
     .find((e) => e.name === "issue_comment")!
     .examples.find((e) => e.action === "created")!;
-  return Array.from({ length: count }, (_, i) => {
+  return Array.from({ length: count }, (_, n) => {
+    const i = first + n;
     const payload = structuredClone(template);
     const repo = i % repositories;
     payload.installation = { id: 77, node_id: "bench" };
@@ -220,16 +293,91 @@ export function commentPayloads(count: number, repositories: number): string[] {
   });
 }
 
-/** A TCP proxy to `target` that holds every chunk `delayMs` before passing it on, in both directions, in order. */
-async function startDelayProxy(
-  target: URL,
-  delayMs: number,
-): Promise<{ port: number; sent: number; close(): Promise<void> }> {
+/**
+ * What one process sent the database: its statements (each simple query, and each Parse of the extended protocol, by
+ * its verb and table as `test/support/statements.ts` names them) and its executions (simple queries and Executes).
+ */
+export class StatementCount {
+  readonly kinds = new Map<string, number>();
+  executed = 0;
+
+  add(sql: string): void {
+    const kind = statementKind(sql);
+    this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
+  }
+
+  /** A copy, to subtract later (`since`). */
+  snapshot(): { executed: number; kinds: Map<string, number> } {
+    return { executed: this.executed, kinds: new Map(this.kinds) };
+  }
+
+  since(before: { executed: number; kinds: Map<string, number> }): { executed: number; kinds: Map<string, number> } {
+    const kinds = new Map<string, number>();
+    for (const [kind, n] of this.kinds)
+      if (n - (before.kinds.get(kind) ?? 0) > 0) kinds.set(kind, n - (before.kinds.get(kind) ?? 0));
+    return { executed: this.executed - before.executed, kinds };
+  }
+}
+
+/**
+ * Reads a client's side of PostgreSQL's protocol (https://www.postgresql.org/docs/current/protocol-message-formats.html)
+ * from its chunks: the startup message has no type byte, every later message is a type byte and a length that counts
+ * itself. A simple query ('Q') and a Parse ('P') carry the statement's text; an Execute ('E') runs a parsed one.
+ */
+function frontendMessages(count: StatementCount): (chunk: Buffer) => void {
+  let pending: Buffer = Buffer.alloc(0);
+  let started = false;
+  return (chunk) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    for (;;) {
+      if (!started) {
+        if (pending.length < 4) return;
+        const length = pending.readInt32BE(0);
+        if (pending.length < length) return;
+        // An SSLRequest (8 bytes, code 80877103) is followed by the real startup message.
+        started = !(length === 8 && pending.readInt32BE(4) === 80877103);
+        pending = pending.subarray(length);
+        continue;
+      }
+      if (pending.length < 5) return;
+      const length = pending.readInt32BE(1);
+      if (pending.length < 1 + length) return;
+      const type = String.fromCharCode(pending[0]!);
+      const body = pending.subarray(5, 1 + length);
+      if (type === "Q") {
+        count.executed++;
+        count.add(body.toString("utf8", 0, body.indexOf(0)));
+      } else if (type === "P") {
+        const nameEnd = body.indexOf(0);
+        count.add(body.toString("utf8", nameEnd + 1, body.indexOf(0, nameEnd + 1)));
+      } else if (type === "E") count.executed++;
+      pending = pending.subarray(1 + length);
+    }
+  };
+}
+
+interface DelayProxy {
+  port: number;
+  /** packets its clients sent */
+  sent: number;
+  statements: StatementCount;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP proxy to `target` that holds every chunk `delayMs` before passing it on, in both directions, in order, and
+ * counts the statements its clients send.
+ */
+async function startDelayProxy(target: URL, delayMs: number): Promise<DelayProxy> {
   const sockets = new Set<Socket>();
   const counts = { sent: 0 };
-  const relay = (from: Socket, to: Socket, count: boolean) => {
-    from.on("data", (chunk) => {
-      if (count) counts.sent++;
+  const statements = new StatementCount();
+  const relay = (from: Socket, to: Socket, read?: (chunk: Buffer) => void) => {
+    from.on("data", (chunk: Buffer) => {
+      if (read !== undefined) {
+        counts.sent++;
+        read(chunk);
+      }
       setTimeout(() => to.write(chunk), delayMs);
     });
     from.on("close", () => setTimeout(() => to.destroy(), delayMs));
@@ -241,8 +389,8 @@ async function startDelayProxy(
       sockets.add(socket);
       socket.on("close", () => sockets.delete(socket));
     }
-    relay(client, upstream, true);
-    relay(upstream, client, false);
+    relay(client, upstream, frontendMessages(statements));
+    relay(upstream, client);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
@@ -250,6 +398,7 @@ async function startDelayProxy(
     get sent() {
       return counts.sent;
     },
+    statements,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
