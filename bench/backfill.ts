@@ -200,7 +200,7 @@ export async function runBackfillBench(
         `${label} done in ${took.toFixed(1)} s (${failed} repositories failed): ${stored.issues} issues, ${stored.comments} comments, ${stored.links} links read; the data holds ${expected.issues}, ${expected.comments}, ${expected.links}: ${stored.issues === expected.issues && stored.comments === expected.comments && stored.links === expected.links ? "ALL READ" : "MISSING SOME"}`,
       );
       console.log(
-        `${label} GitHub calls: issue pages ${byKind.issuePages} (minimum ${minimum.issuePages}), comment pages ${byKind.commentPages} (minimum ${minimum.commentPages}), per-issue calls ${byKind.perIssue} (minimum 0), config reads ${byKind.config} (${minimum.configReads}: the repository's file, then the owner's .github), other ${byKind.other}; ${byKind.rateLimited} answered 403 for the rate limit and retried`,
+        `${label} GitHub calls: issue pages ${byKind.issuePages} (minimum ${minimum.issuePages}), comment pages ${byKind.commentPages} (minimum ${minimum.commentPages}), per-issue calls ${byKind.perIssue} (minimum 0), config reads ${byKind.config} (${minimum.configReads}: each repository's own file, and the owner's .github once, kept 5 minutes), other ${byKind.other}; ${byKind.rateLimited} answered 403 for the rate limit and retried`,
       );
       console.log(
         `${label} ratio: listing calls ${ratio.toFixed(2)}× the minimum (target ≤ 1.00×) ${ratio <= 1 && byKind.perIssue === 0 ? "MET" : "MISSED"}; ${(listings / took).toFixed(0)} listing calls/s; server peak RSS ${megabytes(peakRss)} (${megabytes(peakBefore)} before the backfill, its start and P1's loads)`,

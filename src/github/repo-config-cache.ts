@@ -34,6 +34,9 @@ export class RepoConfigCache {
   readonly #entries = new Map<string, Entry>();
   /** reads in flight: callers asking at once (markings jobs of one repository) share one read */
   readonly #reading = new Map<string, Promise<RepoConfig>>();
+  /** the owners' `.github` files (by owner and file name) that repositories without their own fall back to */
+  readonly #ownerFiles = new Map<string, { content: unknown; fetchedAt: number }>();
+  readonly #readingOwnerFiles = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly database: DatabaseHandle,
@@ -88,11 +91,31 @@ export class RepoConfigCache {
     return entry.config;
   }
 
+  /**
+   * The owner's `.github/<fileName>` (its `.github` repository's, `_extends` followed) as `read` gives it, kept as
+   * repositories' configs are (the TTL, a push to the owner's `.github` drops it): every repository of the owner
+   * without a file of its own falls back to it, so a backfill of a thousand repositories reads it once, not a thousand
+   * times. A read that failed is not kept.
+   */
+  async ownerFile(owner: string, fileName: string, read: () => Promise<unknown>): Promise<unknown> {
+    const id = `${cacheKey(owner, ".github")}/${fileName}`;
+    const cached = this.#ownerFiles.get(id);
+    if (cached && this.now() - cached.fetchedAt < this.ttlMs) return cached.content;
+    const reading = this.#readingOwnerFiles.get(id);
+    if (reading !== undefined) return reading;
+    const fresh = read()
+      .then((content) => (this.#ownerFiles.set(id, { content, fetchedAt: this.now() }), content))
+      .finally(() => this.#readingOwnerFiles.delete(id));
+    this.#readingOwnerFiles.set(id, fresh);
+    return fresh;
+  }
+
   /** A push changed the file in `owner/repo`; `.github` repositories can be `_extends`-ed by all of the owner's. */
   invalidate(owner: string, repo: string): void {
     if (repo.toLowerCase() === ".github") {
       const prefix = `${owner.toLowerCase()}/`;
       for (const id of this.#entries.keys()) if (id.startsWith(prefix)) this.#entries.delete(id);
+      for (const id of this.#ownerFiles.keys()) if (id.startsWith(prefix)) this.#ownerFiles.delete(id);
     } else {
       this.#entries.delete(cacheKey(owner, repo));
     }

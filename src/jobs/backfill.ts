@@ -95,9 +95,12 @@ export async function runBackfill(
   const { repository } = claimed;
   const where = `${repository.owner}/${repository.name}`;
   const octokit = await deps.github(Number(repository.installationId));
+  // The owner's `.github` file, which the repositories without their own fall back to, is read once for all of them.
   const config = await deps.configs.get(
     repository,
-    installationConfigReader(octokit, repository.owner, repository.name),
+    installationConfigReader(octokit, repository.owner, repository.name, (file, read) =>
+      deps.configs.ownerFile(repository.owner, file, read),
+    ),
   );
   const run: Run = { deps, claimed, octokit, config, where, perPage: deps.perPage ?? 100 };
   const counts = { ...claimed.counts };

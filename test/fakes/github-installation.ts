@@ -42,7 +42,7 @@ export interface InstallationTotals {
 export interface MinimumCalls {
   issuePages: number;
   commentPages: number;
-  /** `.github/closeloop.yml` read per repository: its own, then the owner's `.github` repository's (both absent) */
+  /** `.github/closeloop.yml`: each repository's own (absent), and the owner's `.github` repository's once */
   configReads: number;
 }
 
@@ -124,7 +124,7 @@ export class GeneratedInstallation {
     return {
       issuePages: (pages(open) + pages(closed)) * r,
       commentPages: (comments === 0 ? 0 : Math.ceil(comments / perPage)) * r,
-      configReads: 2 * r,
+      configReads: r + 1,
     };
   }
 

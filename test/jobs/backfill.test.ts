@@ -333,6 +333,39 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
     expect(await links(1)).toEqual([["zendesk", "4242", "body", "2026-01-10T10:00:00.000Z"]]);
   });
 
+  it("reads the owner's .github file once for all the installation's repositories that have no file of their own", async () => {
+    const api = { ...REPOSITORY, id: 1296270n, name: "api" };
+    const web = { ...REPOSITORY, id: 1296271n, name: "web" };
+    await requestBackfills(database, [api, web], NOW);
+    const configPath = (repo: string) =>
+      `/repos/octo-org/${repo}/contents/${encodeURIComponent(".github/closeloop.yml")}`;
+    const yaml = { "content-type": "text/plain; charset=utf-8" };
+    // The owner's file reads contributors' links; web's own file reads only owners'.
+    nock(GITHUB_API).get(configPath("app")).reply(404, { message: "Not Found" });
+    nock(GITHUB_API).get(configPath(".github")).reply(200, "links:\n  from: [contributor]\n", yaml);
+    nock(GITHUB_API).get(configPath("api")).reply(404, { message: "Not Found" });
+    nock(GITHUB_API).get(configPath("web")).reply(200, "links:\n  from: [owner]\n", yaml);
+    for (const [repo, ticket] of [
+      ["app", 1],
+      ["api", 2],
+      ["web", 3],
+    ] as const) {
+      const body = `Customer: https://acme.zendesk.com/agent/tickets/${ticket}`;
+      nock(GITHUB_API)
+        .get(`/repos/octo-org/${repo}/issues`)
+        .query((query) => query.state === "open")
+        .reply(200, [issue(1, { body, association: "CONTRIBUTOR" })]);
+      nock(GITHUB_API)
+        .get(`/repos/octo-org/${repo}/issues`)
+        .query((query) => query.state === "closed")
+        .reply(200, []);
+    }
+    expect(await new BackfillWorker(deps).drain()).toBe(3);
+    const linked = async (repo: string) =>
+      ((await listIssueLinks(database.prisma, `octo-org/${repo}`, 1)) ?? []).map((link) => link.conversationId);
+    expect([await linked("app"), await linked("api"), await linked("web")]).toEqual([["1"], ["2"], []]);
+  });
+
   it("the worker marks a repository GitHub will not let it read as failed, with the reason", async () => {
     nockConfig("octo-org", "app", null);
     nockIssues("open", 1, 404);
