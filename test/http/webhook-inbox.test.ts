@@ -35,6 +35,17 @@ describe("inboxPayload", () => {
     expect(JSON.parse(inboxPayload(payload))).toEqual(stored);
   });
 
+  it("stores a key named __proto__ as the key it is, as JSON.stringify would", () => {
+    const payload: unknown = JSON.parse('{"__proto__": {"b": 2, "a_url": "x"}, "c": [{"__proto__": null}]}');
+    expect(inboxPayload(payload)).toBe('{"__proto__":{"b":2},"c":[{"__proto__":null}]}');
+  });
+
+  it("stores what JSON.stringify makes of a value with toJSON", () => {
+    expect(inboxPayload({ at: new Date(Date.UTC(2026, 0, 2)), nested: { events_url: "e" } })).toBe(
+      '{"at":"2026-01-02T00:00:00.000Z","nested":{}}',
+    );
+  });
+
   it("makes a real issue_comment delivery about a third of its size, and keeps what the handlers read", () => {
     const payload = webhookExample<Record<string, any>>("issue_comment", "created");
     const stored = JSON.parse(inboxPayload(payload));
