@@ -34,7 +34,8 @@ export interface ImpactFigures {
   seedSeconds: number;
   /** the first count of every issue after the seed (a new install's first page, or the migration's) */
   coldSeconds: number;
-  queries: { name: string; p50Ms: number; p95Ms: number; total: number }[];
+  /** `total` as the page says it: "10000+" past the ranking's cap */
+  queries: { name: string; p50Ms: number; p95Ms: number; total: string }[];
   /** issues counted again during the timed runs (their reports left a window as the clock moved) */
   recounted: number;
   /** P7, timed on the same seed */
@@ -82,13 +83,13 @@ export async function benchImpact(
     const queries = [];
     for (const { name, query } of sections.p6 ? QUERIES : []) {
       const times: number[] = [];
-      let total = 0;
+      let total = "";
       for (let run = 0; run < runs + 5; run++) {
         clock += 1000;
         const started = performance.now();
         const page = await rankIssues(prisma, { ...DEFAULT_IMPACT_QUERY, ...query }, SCOPE, new Date(clock));
         if (run >= 5) times.push(performance.now() - started);
-        total = page.total;
+        total = `${page.total}${page.totalCapped ? "+" : ""}`;
       }
       times.sort((a, b) => a - b);
       queries.push({ name, p50Ms: percentile(times, 0.5), p95Ms: percentile(times, 0.95), total });
@@ -147,7 +148,7 @@ function printP6(results: readonly ImpactFigures[], issues: number, links: numbe
     );
     for (const query of queries) {
       console.log(
-        `${"".padEnd(12)} ${query.name.padEnd(42)} ${query.p50Ms.toFixed(1).padStart(8)} ${query.p95Ms.toFixed(1).padStart(8)} ${String(query.total).padStart(7)}  p95 ${(query.p95Ms / P6_MS).toFixed(2)}× of ≤ ${P6_MS} ms ${query.p95Ms <= P6_MS ? "MET" : "MISSED"}`,
+        `${"".padEnd(12)} ${query.name.padEnd(42)} ${query.p50Ms.toFixed(1).padStart(8)} ${query.p95Ms.toFixed(1).padStart(8)} ${query.total.padStart(7)}  p95 ${(query.p95Ms / P6_MS).toFixed(2)}× of ≤ ${P6_MS} ms ${query.p95Ms <= P6_MS ? "MET" : "MISSED"}`,
       );
     }
   }
