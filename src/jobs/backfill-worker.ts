@@ -106,6 +106,7 @@ export class BackfillWorker {
         const outcome = await runBackfill(this.deps, claimed, {
           stopping: () => !going(),
           beforePage: () => this.#holdBack.wait(() => !going()),
+          beforeStore: () => this.#holdBack.wait(() => !going()),
           labelsMarked: this.#labelsMarked,
           advance: (next, added) =>
             next === null

@@ -84,6 +84,11 @@ export async function runBackfill(
      */
     beforePage?: () => Promise<void>;
     /**
+     * waited for again between a page's read and its store: a burst that began while GitHub answered does not have
+     * the page's transaction (the costly part) run beside it
+     */
+    beforeStore?: () => Promise<void>;
+    /**
      * the markings job runs beside this backfill (the server): the issues that gained links were marked wanted in the
      * page's transaction, and it applies their labels (and project field) in batches, held back for webhooks too.
      * Without it (the CLI), each such issue's labels are applied as its page is stored.
@@ -102,7 +107,15 @@ export async function runBackfill(
       deps.configs.ownerFile(repository.owner, file, read),
     ),
   );
-  const run: Run = { deps, claimed, octokit, config, where, perPage: deps.perPage ?? 100 };
+  const run: Run = {
+    deps,
+    claimed,
+    octokit,
+    config,
+    where,
+    perPage: deps.perPage ?? 100,
+    beforeStore: options.beforeStore ?? (async () => {}),
+  };
   const counts = { ...claimed.counts };
   let cursor: BackfillCursor | null = { phase: claimed.phase, page: claimed.page };
   while (cursor !== null) {
@@ -150,6 +163,7 @@ export function describeCursor({ phase, page }: BackfillCursor): string {
 }
 
 interface Run {
+  beforeStore: () => Promise<void>;
   deps: BackfillDeps;
   claimed: ClaimedBackfill;
   octokit: Octokit;
@@ -202,6 +216,7 @@ async function readIssues(run: Run, phase: "open" | "closed", page: number): Pro
       });
     }
   }
+  await run.beforeStore();
   const stored = await storeListedPage(deps, {
     repository,
     listed: read,
@@ -254,6 +269,7 @@ async function readComments(run: Run, page: number): Promise<PageRead> {
     const text = listedText(deps, config, ref, { kind: "comment", key: String(comment.id) }, comment);
     if (text !== null) texts.push(text);
   }
+  await run.beforeStore();
   const stored = await storeListedPage(deps, {
     repository,
     listed: [],

@@ -397,7 +397,7 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
     });
   });
 
-  it("the worker reads no page while webhooks arrive in a burst, and goes on once they stop", async () => {
+  it("the worker reads or stores no page while webhooks arrive in a burst, and goes on once they stop", async () => {
     nockConfig("octo-org", "app", null);
     const seen: string[] = [];
     nock(GITHUB_API)
@@ -408,8 +408,9 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
       .get("/repos/octo-org/app/issues")
       .query((query) => query.state === "closed")
       .reply(() => (seen.push("closed issues listed"), [200, []]));
-    // A burst for the first three looks, then quiet; a second burst before the second page.
-    const bursts = [true, true, true, false, true, false];
+    // A burst for the first three looks, then quiet; a second burst begins while GitHub answers the first page, a
+    // third before the second page.
+    const bursts = [true, true, true, false, true, false, true, false, false];
     const worker = new BackfillWorker(deps, {
       yieldMs: 1,
       ingestActive: () => {
@@ -425,9 +426,13 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
       "burst",
       "quiet",
       "open issues listed",
+      // the page is stored only once the burst is over
+      "burst",
+      "quiet",
       "burst",
       "quiet",
       "closed issues listed",
+      "quiet",
       // the comments' phase: no issue was kept for it, so nothing is listed
       "quiet",
     ]);
