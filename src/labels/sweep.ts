@@ -59,12 +59,9 @@ export async function sweepDueIssues(
   const batchSize = options.batchSize ?? 500;
   const figures: SweepFigures = { issues: 0, links: 0, changed: 0, batches: 0 };
   const rules = new Map<bigint, FrequencyRules | null>();
-  for (let after: SweepCursor | null = null; ;) {
+  const readPage = async (after: SweepCursor | null): Promise<Page | null> => {
     const due = await store.readDue(now, after, batchSize);
-    if (due.length === 0) return figures;
-    after = { dueAt: due.at(-1)!.dueAt, issueId: due.at(-1)!.issueId };
-    figures.batches++;
-    figures.issues += due.length;
+    if (due.length === 0) return null;
     const known: { issue: DueIssue; rules: FrequencyRules }[] = [];
     for (const issue of due) {
       let repositoryRules = rules.get(issue.repositoryId);
@@ -73,28 +70,58 @@ export async function sweepDueIssues(
       // Its repository's rules are unknown now: left due, untouched, for the next sweep.
       if (repositoryRules !== null) known.push({ issue, rules: repositoryRules });
     }
-    const reports = await readReports(store, known, now);
-    for (const list of reports.values()) figures.links += list.length;
-    const { evaluations, changed } = evaluate(known, reports, now);
-    figures.changed += changed.length;
-    if (changed.length === 0 || !options.applyChanged) {
-      await store.record(evaluations, now);
-      continue;
+    return { due, known, reports: await readReports(store, known, now) };
+  };
+  const readAhead = (after: SweepCursor | null) => {
+    const page = readPage(after);
+    // Its failure is thrown where it is awaited; meanwhile (the page before is being written) it is not unhandled.
+    page.catch(() => undefined);
+    return page;
+  };
+  let next = readAhead(null);
+  try {
+    for (;;) {
+      const page = await next;
+      if (page === null) return figures;
+      const { due, known, reports } = page;
+      // The next page is read while this one is evaluated and written (on PostgreSQL by a second connection, so the
+      // database reads one page and writes another at once): keyset pages do not overlap, and this page's write only
+      // moves its issues past `now`, out of every page after it.
+      next = readAhead({ dueAt: due.at(-1)!.dueAt, issueId: due.at(-1)!.issueId });
+      figures.batches++;
+      figures.issues += due.length;
+      for (const list of reports.values()) figures.links += list.length;
+      const { evaluations, changed } = evaluate(known, reports, now);
+      figures.changed += changed.length;
+      if (changed.length === 0 || !options.applyChanged) {
+        await store.record(evaluations, now);
+        continue;
+      }
+      const changedIds = new Set(changed.map((issue) => issue.issueId));
+      await store.record(
+        evaluations.filter((evaluation) => !changedIds.has(evaluation.issueId)),
+        now,
+      );
+      try {
+        await options.applyChanged(changed);
+      } finally {
+        // Not lost, and the loop ends: whatever the applier did not record is due again later, at least a
+        // millisecond after `now`, so this sweep's pages (in due-time order, up to `now`) do not meet it again.
+        const retryAfterMs = Math.max(1, options.retryAfterMs ?? 5 * 60_000);
+        await store.postpone([...changedIds], now, new Date(now.getTime() + retryAfterMs));
+      }
     }
-    const changedIds = new Set(changed.map((issue) => issue.issueId));
-    await store.record(
-      evaluations.filter((evaluation) => !changedIds.has(evaluation.issueId)),
-      now,
-    );
-    try {
-      await options.applyChanged(changed);
-    } finally {
-      // Not lost, and the loop ends: whatever the applier did not record is due again later, at least a millisecond
-      // after `now`, so this sweep's pages (in due-time order, up to `now`) do not meet it again.
-      const retryAfterMs = Math.max(1, options.retryAfterMs ?? 5 * 60_000);
-      await store.postpone([...changedIds], now, new Date(now.getTime() + retryAfterMs));
-    }
+  } finally {
+    // A sweep that stops (the applier threw) leaves no read running on the store its caller closes next.
+    await next.catch(() => undefined);
   }
+}
+
+/** A page of due issues read ahead: those whose rules are known, and their reports. */
+interface Page {
+  due: DueIssue[];
+  known: { issue: DueIssue; rules: FrequencyRules }[];
+  reports: Map<number, Report[]>;
 }
 
 /**

@@ -147,9 +147,10 @@ function postgresSweepStore(connectionString: string): SweepStore {
   // Each page reads a few thousand links of 500 issues by index. PostgreSQL's defaults (random_page_cost 4, parallel
   // workers) priced that above a parallel scan of the whole Link table up to a few million links: a scan per page,
   // quadratic, 250 ms a page at 200k links against 15 ms by index. On this connection only: pages are read by index.
+  // Two connections: the sweep reads the next page on one while it writes the last on the other.
   const pool = new pg.Pool({
     connectionString,
-    max: 1,
+    max: 2,
     options: "-c random_page_cost=1.1 -c max_parallel_workers_per_gather=0",
   });
   // A timestamp without time zone holds UTC (Prisma's convention); epoch milliseconds avoid pg's local-time parsing.

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
 import { sweepDueIssues, type DecayedIssue } from "../../src/labels/sweep.js";
-import { openSweepStore, type SweepStore } from "../../src/store/label-sweep.js";
+import { openSweepStore, type DueIssue, type SweepStore } from "../../src/store/label-sweep.js";
 import { markLabelsDue } from "../../src/store/labels.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { recordIssueClose } from "../../src/store/issues.js";
@@ -172,5 +172,59 @@ describe.each(ENGINES)("the decay sweep's core on %s", (engine) => {
     await database.prisma.issue.updateMany({ data: { labelsDueAt: ago(1), labelsStaleAt: null } });
     expect(await sweepDueIssues(store, NOW, () => null)).toMatchObject({ issues: 1, changed: 0 });
     expect(await issueRows()).toEqual([`#1 weekly ${ago(1).toISOString()}`]);
+  });
+});
+
+describe("the decay sweep's read-ahead", () => {
+  const dueIssue = (id: number): DueIssue => ({
+    issueId: id,
+    repositoryId: 1n,
+    number: id,
+    frequency: null,
+    stale: false,
+    dueAt: ago(1),
+  });
+
+  it("reads the next page while it writes the one before", async () => {
+    const pages = [[dueIssue(1)], [dueIssue(2)], []];
+    const reads: (number | null)[] = [];
+    let readAhead = () => {};
+    const written: number[] = [];
+    const store: SweepStore = {
+      readDue: async (_now, after) => {
+        reads.push(after?.issueId ?? null);
+        readAhead();
+        return pages[reads.length - 1]!;
+      },
+      readReports: async () => new Map(),
+      // Page k's write ends only once page k + 1 is being read: a sweep that read after writing would wait forever.
+      record: (evaluations) =>
+        new Promise<void>((resolve) => {
+          written.push(...evaluations.map((evaluation) => evaluation.issueId));
+          const page = written.length;
+          readAhead = () => reads.length > page && resolve();
+          readAhead();
+        }),
+      postpone: async () => {},
+      close: async () => {},
+    };
+    expect(await sweepDueIssues(store, NOW, () => DEFAULT_CONFIG.frequency)).toMatchObject({ issues: 2, batches: 2 });
+    expect(reads).toEqual([null, 1, 2]);
+    expect(written).toEqual([1, 2]);
+  });
+
+  it("fails the sweep, not the process, when the page read ahead fails while the one before is written", async () => {
+    const store: SweepStore = {
+      readDue: async (_now, after) => {
+        if (after === null) return [dueIssue(1)];
+        throw new Error("connection lost");
+      },
+      readReports: async () => new Map(),
+      // the read ahead fails meanwhile
+      record: () => new Promise<void>((resolve) => setImmediate(resolve)),
+      postpone: async () => {},
+      close: async () => {},
+    };
+    await expect(sweepDueIssues(store, NOW, () => DEFAULT_CONFIG.frequency)).rejects.toThrow("connection lost");
   });
 });
