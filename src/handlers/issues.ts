@@ -49,7 +49,7 @@ export async function onIssueBody(
     issueTitle: issue.title,
   });
   // A title edit changes no link; the dashboard shows the title.
-  if (edited) await recordIssueDetails(deps.prisma, ref);
+  if (edited) await recordIssueDetails(deps.prisma, ref.repository.id, [ref]);
 }
 
 /**

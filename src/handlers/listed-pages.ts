@@ -12,16 +12,14 @@ import type { IssueRef, RepositoryRef } from "../domain/refs.js";
 import { mergingProviders } from "../providers/registry.js";
 import type { BackfillIssue } from "../store/backfills.js";
 import {
-  ensureIssues,
   keepBackfillIssuesIn,
   readIssueConversations,
-  recordListedIssues,
   storeNewSources,
   type NewSource,
 } from "../store/backfill-pages.js";
 import { survivorsOf } from "../store/conversation-aliases.js";
 import type { DatabaseHandle } from "../store/database.js";
-import { recordSources, sourceKey } from "../store/links.js";
+import { ensureIssues, recordIssueDetails, recordSources, sourceKey } from "../store/links.js";
 import { storedLink } from "../store/mentions.js";
 import { inTransaction } from "../store/transactions.js";
 import { applySourceChangeIn } from "./source-changes.js";
@@ -65,7 +63,7 @@ export async function storeListedPage(
   return inTransaction(
     database.prisma,
     async (tx) => {
-      await recordListedIssues(tx, page.repository.id, unlinked);
+      await recordIssueDetails(tx, page.repository.id, unlinked);
       await keepBackfillIssuesIn(tx, page.repository.id, page.kept);
       if (page.texts.length === 0) return { added: 0, linked: [] };
       const now = new Date();

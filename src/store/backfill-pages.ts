@@ -1,11 +1,9 @@
 import type { RecognisedLink } from "../domain/link.js";
 import { linkKey, type LinkPlan, type Mention, type SourceVersion } from "../domain/mentions.js";
-import type { IssueRef } from "../domain/refs.js";
-import { engineOf, type Prisma, type Transaction } from "./database.js";
+import type { Transaction } from "./database.js";
 import { requestEnrichment } from "./enrich-jobs.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { markLabelsWanted } from "./issue-markings.js";
-import { newerDetails } from "./links.js";
 import { insertMentions, insertSourceVersions } from "./mentions.js";
 import type { BackfillIssue } from "./backfills.js";
 
@@ -15,56 +13,6 @@ import type { BackfillIssue } from "./backfills.js";
  * What a page's texts need that is not the common case (a source stored before, an issue with closes or with the same
  * conversation already) goes through the one path every change takes (src/handlers/source-changes.ts) instead.
  */
-
-/**
- * The stored title and dates of the listed issues closeloop has rows for, in one statement; an issue without a row
- * is left alone (it has nothing to show). A title seen at an older time does not replace a newer one.
- */
-export async function recordListedIssues(tx: Transaction, repositoryId: bigint, issues: readonly IssueRef[]) {
-  const listed = issues.filter((issue) => issue.details !== undefined);
-  if (listed.length === 0) return;
-  // PostgreSQL types a parameter by what it is compared with; a CASE of parameters only would be text.
-  const at =
-    engineOf(tx as Prisma) === "postgresql"
-      ? (value: Date) => Sql.sql`CAST(${value} AS TIMESTAMP(3))`
-      : (value: Date) => Sql.sql`${value}`;
-  const byNumber = (value: (issue: IssueRef) => Sql.Sql) =>
-    Sql.sql`CASE "number" ${Sql.join(
-      listed.map((issue) => Sql.sql`WHEN ${issue.number} THEN ${value(issue)}`),
-      " ",
-    )} END`;
-  const titleAt = byNumber((issue) => at(issue.details!.at));
-  await tx.$executeRaw`UPDATE "Issue" SET "title" = ${byNumber((issue) => Sql.sql`${issue.details!.title}`)},
-    "titleAt" = ${titleAt}, "openedAt" = ${byNumber((issue) => at(issue.details!.openedAt))}
-    WHERE "repositoryId" = ${repositoryId} AND "number" IN (${Sql.join(listed.map((issue) => issue.number))})
-      AND ("titleAt" IS NULL OR "titleAt" <= ${titleAt})`;
-}
-
-/**
- * The rows of a page's issues that carry links, created from the listing when new, in one statement (by number, the
- * same order in every transaction, so two writers cannot deadlock). Like ensureIssue, it locks them until the
- * transaction ends.
- */
-export async function ensureIssues(
-  tx: Transaction,
-  issues: readonly IssueRef[],
-  now = new Date(),
-): Promise<Map<number, { id: number; state: string }>> {
-  const sorted = [...new Map(issues.map((issue) => [issue.number, issue])).values()].sort(
-    (a, b) => a.number - b.number,
-  );
-  if (sorted.length === 0) return new Map();
-  const rows = sorted.map(
-    (ref) =>
-      Sql.sql`(${ref.repository.id}, ${ref.number}, ${ref.githubId}, ${ref.nodeId ?? null}, ${ref.state}, ${now}, ${ref.details?.title ?? null}, ${ref.details?.openedAt ?? null}, ${ref.details?.at ?? null})`,
-  );
-  const stored = await tx.$queryRaw<{ id: number; number: number; state: string }[]>`
-    INSERT INTO "Issue" ("repositoryId", "number", "githubId", "nodeId", "state", "createdAt", "title", "openedAt", "titleAt")
-    VALUES ${Sql.join(rows)}
-    ON CONFLICT ("repositoryId", "number") DO UPDATE SET "number" = excluded."number", "nodeId" = COALESCE(excluded."nodeId", "Issue"."nodeId"), ${newerDetails}
-    RETURNING "id", "number", "state"`;
-  return new Map(stored.map((row) => [Number(row.number), { id: Number(row.id), state: row.state }]));
-}
 
 /** What the issues already have: the conversations they mention or link, and whether they have closes. */
 export async function readIssueConversations(

@@ -1,4 +1,4 @@
-import type { DatabaseHandle, Prisma, Transaction } from "./database.js";
+import { engineOf, type DatabaseHandle, type Prisma, type Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { purgeUnlinkedEnrichment } from "./enrich-jobs.js";
 import { impactDue } from "./impact.js";
@@ -113,29 +113,67 @@ export const sourceKey = (source: { issueId: number; kind: string; key: string }
  * repository's row was written before the transaction (`RepositoryRows.ensure`, by `inTransaction`).
  */
 export async function ensureIssue(tx: Transaction, ref: IssueRef): Promise<{ id: number; state: string }> {
-  const details = ref.details;
-  const [issue] = await tx.$queryRaw<{ id: number; state: string }[]>`
-    INSERT INTO "Issue" ("repositoryId", "number", "githubId", "nodeId", "state", "createdAt", "title", "openedAt", "titleAt")
-    VALUES (${ref.repository.id}, ${ref.number}, ${ref.githubId}, ${ref.nodeId ?? null}, ${ref.state}, ${new Date()}, ${details?.title ?? null}, ${details?.openedAt ?? null}, ${details?.at ?? null})
-    ON CONFLICT ("repositoryId", "number") DO UPDATE SET "number" = excluded."number", "nodeId" = COALESCE(excluded."nodeId", "Issue"."nodeId")${details ? Sql.sql`, ${newerDetails}` : Sql.empty}
-    RETURNING "id", "state"`;
-  return { id: Number(issue!.id), state: issue!.state };
+  return (await ensureIssues(tx, [ref])).get(ref.number)!;
 }
 
-// The payload's title replaces the stored one unless the stored one came from a newer payload (any order of delivery).
-export const newerDetails = Sql.sql`"title" = CASE WHEN "Issue"."titleAt" IS NULL OR "Issue"."titleAt" <= excluded."titleAt" THEN excluded."title" ELSE "Issue"."title" END,
-  "titleAt" = CASE WHEN "Issue"."titleAt" IS NULL OR "Issue"."titleAt" <= excluded."titleAt" THEN excluded."titleAt" ELSE "Issue"."titleAt" END,
-  "openedAt" = excluded."openedAt"`;
+/**
+ * ensureIssue for several issues of one repository (a backfill's page) in one statement, by number: the same order in
+ * every transaction, so two writers cannot deadlock.
+ */
+export async function ensureIssues(
+  tx: Transaction,
+  issues: readonly IssueRef[],
+  now = new Date(),
+): Promise<Map<number, { id: number; state: string }>> {
+  const sorted = [...new Map(issues.map((issue) => [issue.number, issue])).values()].sort(
+    (a, b) => a.number - b.number,
+  );
+  if (sorted.length === 0) return new Map();
+  const rows = sorted.map(
+    (ref) =>
+      Sql.sql`(${ref.repository.id}, ${ref.number}, ${ref.githubId}, ${ref.nodeId ?? null}, ${ref.state}, ${now}, ${ref.details?.title ?? null}, ${ref.details?.openedAt ?? null}, ${ref.details?.at ?? null})`,
+  );
+  // A payload's title and dates replace the stored ones unless those came from a newer payload (any order of
+  // delivery); a payload without them (a helpdesk note's issue) leaves them alone.
+  const newer = Sql.sql`("Issue"."titleAt" IS NULL OR "Issue"."titleAt" <= excluded."titleAt")`;
+  const stored = await tx.$queryRaw<{ id: number; number: number; state: string }[]>`
+    INSERT INTO "Issue" ("repositoryId", "number", "githubId", "nodeId", "state", "createdAt", "title", "openedAt", "titleAt")
+    VALUES ${Sql.join(rows)}
+    ON CONFLICT ("repositoryId", "number") DO UPDATE SET "number" = excluded."number", "nodeId" = COALESCE(excluded."nodeId", "Issue"."nodeId"),
+      "title" = CASE WHEN ${newer} THEN excluded."title" ELSE "Issue"."title" END,
+      "openedAt" = CASE WHEN ${newer} THEN excluded."openedAt" ELSE "Issue"."openedAt" END,
+      "titleAt" = CASE WHEN ${newer} THEN excluded."titleAt" ELSE "Issue"."titleAt" END
+    RETURNING "id", "number", "state"`;
+  return new Map(stored.map((row) => [Number(row.number), { id: Number(row.id), state: row.state }]));
+}
 
 /**
- * Keeps a known issue's title and creation time current from a payload that changed no link (`issues.edited` of the
- * title, backfill); an issue closeloop has no row for is left alone (it has nothing to show).
+ * Keeps known issues' titles and creation times current from payloads that changed no link (`issues.edited` of the
+ * title, a backfill's listing page), in one statement; an issue closeloop has no row for is left alone (it has
+ * nothing to show). A title seen at an older time does not replace a newer one.
  */
-export async function recordIssueDetails(prisma: Prisma, ref: IssueRef): Promise<void> {
-  const details = ref.details;
-  if (!details) return;
-  await prisma.$executeRaw`UPDATE "Issue" SET "title" = ${details.title}, "titleAt" = ${details.at}, "openedAt" = ${details.openedAt}
-    WHERE "repositoryId" = ${ref.repository.id} AND "number" = ${ref.number} AND ("titleAt" IS NULL OR "titleAt" <= ${details.at})`;
+export async function recordIssueDetails(
+  tx: Transaction | Prisma,
+  repositoryId: bigint,
+  issues: readonly IssueRef[],
+): Promise<void> {
+  const listed = issues.filter((issue) => issue.details !== undefined);
+  if (listed.length === 0) return;
+  // PostgreSQL types a parameter by what it is compared with; a CASE of parameters only would be text.
+  const at =
+    engineOf(tx as Prisma) === "postgresql"
+      ? (value: Date) => Sql.sql`CAST(${value} AS TIMESTAMP(3))`
+      : (value: Date) => Sql.sql`${value}`;
+  const byNumber = (value: (issue: IssueRef) => Sql.Sql) =>
+    Sql.sql`CASE "number" ${Sql.join(
+      listed.map((issue) => Sql.sql`WHEN ${issue.number} THEN ${value(issue)}`),
+      " ",
+    )} END`;
+  const titleAt = byNumber((issue) => at(issue.details!.at));
+  await tx.$executeRaw`UPDATE "Issue" SET "title" = ${byNumber((issue) => Sql.sql`${issue.details!.title}`)},
+    "titleAt" = ${titleAt}, "openedAt" = ${byNumber((issue) => at(issue.details!.openedAt))}
+    WHERE "repositoryId" = ${repositoryId} AND "number" IN (${Sql.join(listed.map((issue) => issue.number))})
+      AND ("titleAt" IS NULL OR "titleAt" <= ${titleAt})`;
 }
 
 /** `issues.transferred`: the links follow the issue to its new repository and number. */

@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startHarness, type Harness } from "../support/app.js";
 import { ENGINES } from "../support/databases.js";
 import { nockConfig, receive, webhookExample } from "../support/github.js";
+import { ensureIssue } from "../../src/store/links.js";
+import { inTransaction } from "../../src/store/transactions.js";
 
 const ZENDESK = "https://acme.zendesk.com/agent/tickets/4242";
 const INSTALLATION = { id: 77, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNzc=" };
@@ -74,6 +76,22 @@ describe.each(ENGINES)("an issue's title and creation time for the dashboard, on
     edited.changes = { title: { from: "First" } };
     await receive(harness.probot, "issues", edited);
     expect(await stored()).toEqual({ title: "Second", openedAt: "2026-11-19T08:00:00.000Z" });
+  });
+
+  it("a change whose payload shows no title (a helpdesk note naming the issue) leaves the stored ones alone", async () => {
+    nockConfig("Codertocat", "Hello-World", null);
+    await receive(harness.probot, "issues", issueEvent("opened", "Checkout fails", "2026-11-19T08:00:00Z"));
+    const row = await harness.database.prisma.issue.findFirstOrThrow({ include: { repository: true } });
+    const { repository } = row;
+    await inTransaction(harness.database.prisma, (tx) =>
+      ensureIssue(tx, {
+        repository: { id: repository.id, installationId: repository.installationId, owner: "Codertocat", name: "x" },
+        number: row.number,
+        githubId: row.githubId!,
+        state: "open",
+      }),
+    );
+    expect(await stored()).toEqual({ title: "Checkout fails", openedAt: "2026-11-19T08:00:00.000Z" });
   });
 
   it("an issue closeloop has no links for gets no row from a title edit", async () => {
