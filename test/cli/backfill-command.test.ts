@@ -34,8 +34,13 @@ const ISSUE = {
 };
 
 /** One page of open issues and none closed: what a small repository's backfill reads after its config. */
-function nockRepositoryIssues(owner: string, repo: string, status = 200) {
-  nockConfig(owner, repo, null);
+/** One repository's listing; `ownerRead` false when an earlier repository of the owner read its .github file. */
+function nockRepositoryIssues(owner: string, repo: string, status = 200, ownerRead = true) {
+  if (ownerRead) nockConfig(owner, repo, null);
+  else
+    nock(GITHUB_API)
+      .get(`/repos/${owner}/${repo}/contents/${encodeURIComponent(".github/closeloop.yml")}`)
+      .reply(404, { message: "Not Found" });
   const listing = nock(GITHUB_API)
     .get(`/repos/${owner}/${repo}/issues`)
     .query((query) => query.state === "open" && query.page === "1");
@@ -104,7 +109,8 @@ describe.each(ENGINES)("closeloop backfill on %s", (engine) => {
         ],
       });
     nockRepositoryIssues("octo-org", "app");
-    nockRepositoryIssues("octo-org", "secret", 404);
+    // The owner's .github file is read once for the installation's run, not once per repository.
+    nockRepositoryIssues("octo-org", "secret", 404, false);
     const { out, json } = capture();
     const code = await backfillCommand(database, [], { all: true, json: true }, out, github);
     expect(code).toBe(1);
