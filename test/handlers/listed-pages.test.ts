@@ -200,12 +200,13 @@ async function rowsOf(database: Database, repositoryId: bigint) {
       })),
     })),
     // `generation` is left out: a page bumps it once for all its texts, a change once each; either way a run that
-    // began before is done again.
-    enrichment: enrichment.map(({ provider, account, conversationId, url, state }) => ({
+    // began before is done again. So is `url`: the job keeps the URL of the first link that asked, and a page stores
+    // its new texts before the others, so a merged conversation's job may keep its alias's URL where one by one kept
+    // the survivor's (seed 255428312). Both open the same conversation, and the job reads it by id.
+    enrichment: enrichment.map(({ provider, account, conversationId, state }) => ({
       provider,
       account,
       conversationId,
-      url,
       state,
     })),
   };
