@@ -50,7 +50,11 @@ export class DeliveryInbox {
   }
 
   async #write(): Promise<void> {
-    while (this.#waiting.length > 0) {
+    for (let first = true; this.#waiting.length > 0; first = false) {
+      // After a write, one more turn before the next: its answer came in the poll phase, and requests that arrived in
+      // that same phase are read after it. Taking the batch at once left them for a write of their own (PostgreSQL,
+      // where a commit costs ~400 µs of server CPU: 657 INSERTs per 2,000 deliveries that way, 454 with the turn).
+      if (!first) await new Promise((resolve) => setImmediate(resolve));
       const batch = this.#waiting.splice(0, this.maxBatch);
       // The same delivery twice in one batch would be one conflicting row in one statement: keep the first.
       const unique = [...new Map(batch.map((entry) => [entry.delivery.id, entry.delivery])).values()];

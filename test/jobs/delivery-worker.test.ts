@@ -69,6 +69,22 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
     expect(await database.prisma.delivery.count()).toBe(16);
   });
 
+  it("fails every caller of a group whose write fails, and stores none of it", async () => {
+    const inbox = new DeliveryInbox(writer, () => {});
+    // A row the database refuses (no event name) fails the whole statement, as a full disk or a lost server would.
+    const broken = { ...delivery("broken"), name: null as unknown as string };
+    const outcomes = await Promise.allSettled([
+      inbox.store(delivery("before")),
+      inbox.store(broken),
+      inbox.store(delivery("after")),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["rejected", "rejected", "rejected"]);
+    expect(await database.prisma.delivery.count()).toBe(0);
+    // GitHub redelivers; the inbox writes again.
+    await inbox.store(delivery("before"));
+    expect((await database.prisma.delivery.findMany()).map((row) => row.id)).toEqual(["before"]);
+  });
+
   it("holds the worker back during a burst of arrivals, not during a stream that goes on", () => {
     const inbox = new DeliveryInbox(writer, () => {});
     expect(inbox.receiving(20, 10_000, 0)).toBe(false);
@@ -303,5 +319,36 @@ describe("the delivery inbox's writer on sqlite", () => {
     } finally {
       await writer.close();
     }
+  });
+});
+
+describe("the delivery inbox's group commit", () => {
+  it("lets the deliveries read in the same phase as a write's answer join the next write", async () => {
+    const batches: string[][] = [];
+    let answerFirst = () => {};
+    const gated: DeliveryWriter = {
+      // The first write waits to be answered; the others are answered at once.
+      write: (deliveries) =>
+        new Promise((resolve) => {
+          batches.push(deliveries.map((delivery) => delivery.id));
+          if (batches.length === 1) answerFirst = () => resolve(deliveries.length);
+          else resolve(deliveries.length);
+        }),
+      close: async () => {},
+    };
+    const inbox = new DeliveryInbox(gated, () => {});
+    const stored = [inbox.store(delivery("a"))];
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([["a"]]);
+    // While "a" is being written, "b" arrives. Then, in one phase of the event loop, the write's answer comes and,
+    // just after it, "c" is read (two timers due together run in one phase, as two sockets' reads do).
+    stored.push(inbox.store(delivery("b")));
+    const read = new Promise<void>((resolve) => {
+      setTimeout(() => answerFirst(), 0);
+      setTimeout(() => (stored.push(inbox.store(delivery("c"))), resolve()), 0);
+    });
+    await read;
+    await Promise.all(stored);
+    expect(batches).toEqual([["a"], ["b", "c"]]);
   });
 });
