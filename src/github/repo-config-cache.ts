@@ -19,7 +19,6 @@ export type RepoKey = RepositoryRef;
 
 interface Entry {
   config: RepoConfig;
-  fetchedAt: number;
   /** the last valid config, used while the file is invalid (README, Configuration) */
   lastValid?: RepoConfig;
   error?: string;
@@ -31,37 +30,30 @@ interface Entry {
  * An invalid file is logged, recorded for `closeloop status`, and replaced by the last valid config or defaults.
  */
 export class RepoConfigCache {
-  readonly #entries = new Map<string, Entry>();
-  /** reads in flight: callers asking at once (markings jobs of one repository) share one read */
-  readonly #reading = new Map<string, Promise<RepoConfig>>();
+  readonly #configs: KeptReads<Entry>;
   /** the owners' `.github` files (by owner and file name) that repositories without their own fall back to */
-  readonly #ownerFiles = new Map<string, { content: unknown; fetchedAt: number }>();
-  readonly #readingOwnerFiles = new Map<string, Promise<unknown>>();
+  readonly #ownerFiles: KeptReads<unknown>;
 
   constructor(
     private readonly database: DatabaseHandle,
     private readonly log: Logger,
-    private readonly ttlMs = 5 * 60_000,
+    ttlMs = 5 * 60_000,
     private readonly now: () => number = Date.now,
-  ) {}
-
-  async get(key: RepoKey, read: ConfigReader): Promise<RepoConfig> {
-    const id = cacheKey(key.owner, key.name);
-    const cached = this.#entries.get(id);
-    if (cached && this.now() - cached.fetchedAt < this.ttlMs) return cached.config;
-    const reading = this.#reading.get(id);
-    if (reading !== undefined) return reading;
-    const fresh = this.#read(id, key, read, cached).finally(() => this.#reading.delete(id));
-    this.#reading.set(id, fresh);
-    return fresh;
+  ) {
+    this.#configs = new KeptReads(ttlMs, now);
+    this.#ownerFiles = new KeptReads(ttlMs, now);
   }
 
-  async #read(id: string, key: RepoKey, read: ConfigReader, cached: Entry | undefined): Promise<RepoConfig> {
-    let entry: Entry;
+  async get(key: RepoKey, read: ConfigReader): Promise<RepoConfig> {
+    const entry = await this.#configs.get(cacheKey(key.owner, key.name), (stale) => this.#read(key, read, stale));
+    return entry.config;
+  }
+
+  async #read(key: RepoKey, read: ConfigReader, cached: Entry | undefined): Promise<Entry | Unkept<Entry>> {
     try {
       const config = parseRepoConfig(await read(CONFIG_FILE));
-      entry = { config, fetchedAt: this.now(), lastValid: config };
       if (cached?.error !== undefined || cached === undefined) await clearConfigError(this.database.prisma, key.id);
+      return { config, lastValid: config };
     } catch (error) {
       if (githubStatus(error) !== undefined) {
         // GitHub did not answer: not the file's fault. Use what we have and ask again next time.
@@ -69,11 +61,10 @@ export class RepoConfigCache {
           { repository: `${key.owner}/${key.name}`, err: error },
           `${key.owner}/${key.name}: could not read ${CONFIG_PATH}; using the last config`,
         );
-        return cached?.config ?? DEFAULT_CONFIG;
+        return new Unkept(cached ?? { config: DEFAULT_CONFIG });
       }
       const message = describeConfigError(error);
       const fallback = cached?.lastValid ?? DEFAULT_CONFIG;
-      entry = { config: fallback, fetchedAt: this.now(), lastValid: cached?.lastValid, error: message };
       if (cached?.error !== message) {
         this.log.error(
           { repository: `${key.owner}/${key.name}`, configError: message },
@@ -86,9 +77,8 @@ export class RepoConfigCache {
         commitSha: null,
         seenAt: new Date(this.now()),
       });
+      return { config: fallback, lastValid: cached?.lastValid, error: message };
     }
-    this.#entries.set(id, entry);
-    return entry.config;
   }
 
   /**
@@ -98,27 +88,61 @@ export class RepoConfigCache {
    * times. A read that failed is not kept.
    */
   async ownerFile(owner: string, fileName: string, read: () => Promise<unknown>): Promise<unknown> {
-    const id = `${cacheKey(owner, ".github")}/${fileName}`;
-    const cached = this.#ownerFiles.get(id);
-    if (cached && this.now() - cached.fetchedAt < this.ttlMs) return cached.content;
-    const reading = this.#readingOwnerFiles.get(id);
-    if (reading !== undefined) return reading;
-    const fresh = read()
-      .then((content) => (this.#ownerFiles.set(id, { content, fetchedAt: this.now() }), content))
-      .finally(() => this.#readingOwnerFiles.delete(id));
-    this.#readingOwnerFiles.set(id, fresh);
-    return fresh;
+    return this.#ownerFiles.get(`${cacheKey(owner, ".github")}/${fileName}`, read);
   }
 
   /** A push changed the file in `owner/repo`; `.github` repositories can be `_extends`-ed by all of the owner's. */
   invalidate(owner: string, repo: string): void {
     if (repo.toLowerCase() === ".github") {
       const prefix = `${owner.toLowerCase()}/`;
-      for (const id of this.#entries.keys()) if (id.startsWith(prefix)) this.#entries.delete(id);
-      for (const id of this.#ownerFiles.keys()) if (id.startsWith(prefix)) this.#ownerFiles.delete(id);
+      this.#configs.dropWhere((id) => id.startsWith(prefix));
+      this.#ownerFiles.dropWhere((id) => id.startsWith(prefix));
     } else {
-      this.#entries.delete(cacheKey(owner, repo));
+      this.#configs.drop(cacheKey(owner, repo));
     }
+  }
+}
+
+/** A value a read returns for its caller but not to keep: the next caller reads again. */
+class Unkept<T> {
+  constructor(readonly value: T) {}
+}
+
+/**
+ * Values by key, each kept for `ttlMs` after its read; callers asking for a key while it is being read share that
+ * read. A read that throws, or returns Unkept, keeps nothing; one past its TTL is handed to the next read as `stale`.
+ */
+class KeptReads<T> {
+  readonly #kept = new Map<string, { value: T; readAt: number }>();
+  readonly #reading = new Map<string, Promise<T>>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  get(id: string, read: (stale: T | undefined) => Promise<T | Unkept<T>>): Promise<T> {
+    const kept = this.#kept.get(id);
+    if (kept && this.now() - kept.readAt < this.ttlMs) return Promise.resolve(kept.value);
+    const reading = this.#reading.get(id);
+    if (reading !== undefined) return reading;
+    const fresh = read(kept?.value)
+      .then((value) => {
+        if (value instanceof Unkept) return value.value;
+        this.#kept.set(id, { value, readAt: this.now() });
+        return value;
+      })
+      .finally(() => this.#reading.delete(id));
+    this.#reading.set(id, fresh);
+    return fresh;
+  }
+
+  drop(id: string): void {
+    this.#kept.delete(id);
+  }
+
+  dropWhere(matches: (id: string) => boolean): void {
+    for (const id of this.#kept.keys()) if (matches(id)) this.#kept.delete(id);
   }
 }
 
