@@ -191,7 +191,7 @@ function serve(
           : receive({ id: delivery.id, name: delivery.name, payload: JSON.parse(delivery.payload) } as Parameters<
               typeof receive
             >[0]),
-      ingestActive: () => inbox.receiving(),
+      ingestActive: (quietMs) => inbox.receiving(quietMs),
       lanes: helpdeskLanes(providers),
       helpdesk: {
         dryRun: env.CLOSELOOP_DRY_RUN,

@@ -11,8 +11,8 @@ export class DeliveryInbox {
   #waiting: { delivery: IncomingDelivery; settle: (error?: unknown) => void }[] = [];
   #writing = false;
   #lastArrival = -Infinity;
-  /** when the current run of arrivals (no gap longer than the window) began */
-  #burstStartedAt = -Infinity;
+  /** for each quiet window asked about (`receiving`), when the current run of arrivals with no gap that long began */
+  #runStarts = new Map<number, number>();
 
   constructor(
     private readonly writer: DeliveryWriter,
@@ -21,17 +21,24 @@ export class DeliveryInbox {
   ) {}
 
   /**
-   * Deliveries are arriving in a burst: one arrived within the last `windowMs`, and the run of arrivals began less than
-   * `maxBurstMs` ago. The worker holds back during a burst so requests are answered first; a stream that goes on
-   * longer than that is not a burst, and is processed at full speed so the inbox cannot grow without end.
+   * Deliveries are arriving in a burst: one arrived within the last `quietMs`, and the run of arrivals (none more than
+   * `quietMs` after the one before) began less than `maxBurstMs` ago. The delivery worker holds back during a burst so
+   * requests are answered first, and takes the burst right after, so its quiet is short; a worker whose every step
+   * costs more than a request (a backfill's page) asks for a longer one, so the pauses within a burst (a loaded client
+   * between its requests) are not taken for its end. A run that goes on longer than `maxBurstMs` is not a burst but a
+   * stream, and is processed at full speed so the inbox cannot grow without end.
    */
-  receiving(windowMs = 20, maxBurstMs = 10_000, now = performance.now()): boolean {
-    return now - this.#lastArrival < windowMs && now - this.#burstStartedAt < maxBurstMs;
+  receiving(quietMs = 20, maxBurstMs = 10_000, now = performance.now()): boolean {
+    let startedAt = this.#runStarts.get(quietMs);
+    // A window asked about for the first time: its run is taken to begin at the last arrival.
+    if (startedAt === undefined) this.#runStarts.set(quietMs, (startedAt = this.#lastArrival));
+    return now - this.#lastArrival < quietMs && now - startedAt < maxBurstMs;
   }
 
   /** Notes an arrival at `now` (`store` does), for `receiving`. */
-  arrived(now = performance.now(), windowMs = 20): void {
-    if (now - this.#lastArrival >= windowMs) this.#burstStartedAt = now;
+  arrived(now = performance.now()): void {
+    for (const quietMs of this.#runStarts.keys())
+      if (now - this.#lastArrival >= quietMs) this.#runStarts.set(quietMs, now);
     this.#lastArrival = now;
   }
 

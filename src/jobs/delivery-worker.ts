@@ -12,7 +12,7 @@ import {
 } from "../store/deliveries.js";
 import { deliveriesProcessed } from "../metrics.js";
 import { errorSummary } from "./error-summary.js";
-import { IngestHoldBack } from "./ingest-hold-back.js";
+import { IngestHoldBack, type IngestActive } from "./ingest-hold-back.js";
 import { LeaseHolder } from "./lease-holder.js";
 import { decideRetry } from "./retry-policy.js";
 import { definedOptions, Worker, workerOwner } from "./worker.js";
@@ -29,7 +29,7 @@ export interface DeliveryWorkerOptions {
    * is answered at full speed and processed right after, instead of both slowing each other down; held back
    * `maxHoldMs` in a row, it runs anyway (IngestHoldBack).
    */
-  ingestActive?: () => boolean;
+  ingestActive?: IngestActive;
   yieldMs?: number;
   maxHoldMs?: number;
   backoffBaseMs?: number;

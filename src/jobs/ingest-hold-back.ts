@@ -1,6 +1,22 @@
+/**
+ * True while a burst of webhooks is arriving: one arrived within the last `quietMs` (the server's
+ * DeliveryInbox.receiving; unset, its own short quiet).
+ */
+export type IngestActive = (quietMs?: number) => boolean;
+
+/**
+ * The quiet a worker waits for when each of its steps costs more than a request does (a backfill's page, an impact
+ * count, an issue's label writes): no webhook for half a second. On a loaded machine the pauses within a burst (a
+ * client between its requests) last tens of milliseconds, longer than the delivery worker's quiet, and a step started
+ * in one runs on beside the rest of the burst. The delivery worker keeps the short quiet: it takes the burst right after.
+ */
+export const COSTLY_STEP_QUIET_MS = 500;
+
 export interface IngestHoldBackOptions {
   /** true while a burst of webhooks is arriving (the server's DeliveryInbox.receiving); none: never holds back */
-  ingestActive?: () => boolean;
+  ingestActive?: IngestActive;
+  /** how long no webhook must have arrived for the burst to be over; unset, `ingestActive`'s own */
+  quietMs?: number;
   /** how long to wait before looking again while held back */
   yieldMs?: number;
   /**
@@ -17,7 +33,8 @@ export interface IngestHoldBackOptions {
  * and the work they stored is done right after (#25, P1). One per worker: each keeps its own backstop.
  */
 export class IngestHoldBack {
-  readonly #ingestActive: (() => boolean) | undefined;
+  readonly #ingestActive: IngestActive | undefined;
+  readonly #quietMs: number | undefined;
   readonly #yieldMs: number;
   readonly #maxHoldMs: number;
   readonly #now: () => number;
@@ -26,6 +43,7 @@ export class IngestHoldBack {
 
   constructor(options: IngestHoldBackOptions = {}) {
     this.#ingestActive = options.ingestActive;
+    this.#quietMs = options.quietMs;
     this.#yieldMs = options.yieldMs ?? 50;
     this.#maxHoldMs = options.maxHoldMs ?? 10_000;
     this.#now = options.now ?? (() => performance.now());
@@ -39,7 +57,7 @@ export class IngestHoldBack {
       // Look after this turn's socket reads: called from a timer (the event loop's timers phase), the requests that
       // arrived during a short pause are not read yet, and on a loaded machine any pause would end the burst.
       await new Promise((resolve) => setImmediate(resolve));
-      if (stopped() || !ingestActive()) {
+      if (stopped() || !ingestActive(this.#quietMs)) {
         this.#heldSince = undefined;
         return;
       }

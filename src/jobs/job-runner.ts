@@ -6,6 +6,7 @@ import type { Prisma } from "../store/database.js";
 import type { StoredDelivery } from "../store/deliveries.js";
 import type { RepositoryRows } from "../store/repositories.js";
 import type { Enrichment } from "./enrichment-job.js";
+import type { IngestActive } from "./ingest-hold-back.js";
 import { HelpdeskJobs, type HelpdeskJob, type HelpdeskJobKind } from "./helpdesk-jobs.js";
 import type { HelpdeskLanes } from "./helpdesk-lanes.js";
 
@@ -32,8 +33,8 @@ export interface WorkerDeps extends InstallationLabelDeps {
   sweepIntervalMs: number;
   /** runs a stored delivery's handlers (Probot's, or a helpdesk event's) */
   dispatch: (delivery: StoredDelivery) => Promise<void>;
-  /** true while a burst of webhooks is arriving (the inbox's), so the delivery worker waits it out */
-  ingestActive: () => boolean;
+  /** true while a burst of webhooks is arriving (the inbox's), so the workers wait it out */
+  ingestActive: IngestActive;
 }
 
 /** The helpdesk worker's options that the kinds it runs read. */

@@ -2,6 +2,7 @@ import nock from "nock";
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { RepoConfigCache } from "../../src/github/repo-config-cache.js";
+import { DeliveryInbox } from "../../src/http/delivery-inbox.js";
 import { BackfillWorker } from "../../src/jobs/backfill-worker.js";
 import { runBackfill, type BackfillDeps } from "../../src/jobs/backfill.js";
 import { urlMatchers } from "../../src/providers/url-matchers.js";
@@ -435,6 +436,50 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
       "quiet",
       // the comments' phase: no issue was kept for it, so nothing is listed
       "quiet",
+    ]);
+    expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ state: "done" });
+  });
+
+  it("the worker reads or stores no page until no webhook came for half a second, and goes on after", async () => {
+    nockConfig("octo-org", "app", null);
+    const inbox = new DeliveryInbox({ write: async () => 0, close: async () => {} }, () => {});
+    let now = 0;
+    const seen: string[] = [];
+    const webhook = () => (inbox.arrived(now), seen.push(`${now} ms: a webhook`));
+    nock(GITHUB_API)
+      .get("/repos/octo-org/app/issues")
+      .query((query) => query.state === "open")
+      // A webhook arrives while GitHub answers: the page is not stored until the quiet after it.
+      .reply(() => (seen.push(`${now} ms: open issues listed`), webhook(), [200, []]));
+    nock(GITHUB_API)
+      .get("/repos/octo-org/app/issues")
+      .query((query) => query.state === "closed")
+      .reply(() => (seen.push(`${now} ms: closed issues listed`), [200, []]));
+    webhook();
+    const worker = new BackfillWorker(deps, {
+      yieldMs: 1,
+      // The server's signal, on a clock that moves 100 ms at each look.
+      ingestActive: (quietMs) => {
+        now += 100;
+        const burst = inbox.receiving(quietMs, 10_000, now);
+        if (!burst) seen.push(`${now} ms: quiet`);
+        return burst;
+      },
+    });
+    expect(await worker.drain()).toBe(1);
+    expect(seen).toEqual([
+      "0 ms: a webhook",
+      // The delivery worker's quiet (20 ms) was over at the first look, 100 ms on.
+      "500 ms: quiet",
+      "500 ms: open issues listed",
+      "500 ms: a webhook",
+      // the page's store
+      "1000 ms: quiet",
+      "1100 ms: quiet",
+      "1100 ms: closed issues listed",
+      "1200 ms: quiet",
+      // the comments' phase: no issue was kept for it, so nothing is listed
+      "1300 ms: quiet",
     ]);
     expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ state: "done" });
   });
