@@ -162,6 +162,7 @@ function serve(
       appId: Number(env.APP_ID),
       permissions: new RepositoryPermissions(),
       reopenQueued: () => workers.wake("reopen"),
+      linkNotesQueued: (helpdesks) => workers.wake("linkNote", helpdesks),
       labelsWanted,
       backfillRequested: () => workers.wake("backfill"),
       sweepRequested: async () => {

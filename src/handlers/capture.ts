@@ -98,7 +98,7 @@ export async function captureText(deps: HandlerDeps, context: Context, captured:
       { notes: outcome.notesAdded },
       `${where}: ${outcome.notesAdded} conversation(s) linked for the first time get a note`,
     );
-    deps.reopenQueued?.();
+    deps.linkNotesQueued?.([...new Set(outcome.linked.map((link) => link.provider))]);
   }
   // Applied by the markings job, off the delivery path (docs/labels.md).
   if (outcome.changed) await deps.labelsWanted?.();

@@ -1,4 +1,4 @@
-import type { UrlMatcher } from "../domain/link.js";
+import type { ProviderId, UrlMatcher } from "../domain/link.js";
 import type { GithubMemory } from "../github/memory.js";
 import type { RepoConfigCache } from "../github/repo-config-cache.js";
 import type { Prisma } from "../store/database.js";
@@ -20,8 +20,10 @@ export interface HandlerDeps {
   permissions: RepositoryPermissions;
   /** an issue's labels were marked wanted: the server wakes its markings worker (tests apply them at once) */
   labelsWanted?: () => void | Promise<void>;
-  /** a close enqueued reopen jobs, or new links their notes: the server wakes its helpdesk worker */
+  /** a close (or a link processed after it) enqueued reopen jobs: the server wakes its helpdesk worker's reopen jobs */
   reopenQueued?: () => void;
+  /** new links queued their notes, for these helpdesks: the server wakes its link notes, where a lane can send them */
+  linkNotesQueued?: (helpdesks: readonly ProviderId[]) => void;
   /** repositories were added to an installation: the server wakes its backfill worker */
   backfillRequested?: () => void;
   /** the config changed and issues were marked for their labels: the server brings the next sweep forward */

@@ -1,5 +1,6 @@
 import type { Logger } from "probot";
-import { PROVIDERS } from "../domain/link.js";
+import { PROVIDERS, type ProviderId } from "../domain/link.js";
+import type { QueueName } from "../config/queues.js";
 import { NOT_CONFIGURED } from "../domain/failure-category.js";
 import { providers } from "../providers/registry.js";
 import type { Engine } from "../config/database-url.js";
@@ -41,7 +42,12 @@ export class HelpdeskWorker {
   readonly #worker: Worker;
   readonly #lanes: HelpdeskLanes;
   /** the registry's kinds run here, in its order: a lane's queue gets its reopen calls before the notes and reads */
-  readonly #parts: HelpdeskPart[];
+  readonly #parts: { kind: QueueName; part: HelpdeskPart }[];
+  readonly #idleMs: number;
+  /** the kinds woken since the last round began; every kind when the whole worker was (`wake()`) */
+  #woken: Set<QueueName> | "all" = "all";
+  /** when the last round of every kind began: each kind keeps its own schedule of one such round a poll */
+  #everyKindAt = 0;
   /** when this process last deleted the finished jobs past their retention (0: not yet) */
   #purgedAt = 0;
 
@@ -69,30 +75,35 @@ export class HelpdeskWorker {
       dryRun: options.dryRun ?? false,
       settled: async (closeId) => {
         await markSummaryDue(this.prisma, [closeId]);
-        this.wake();
+        this.wake("summary");
       },
       wake,
     };
-    this.#parts = JOB_KINDS.flatMap((kind) => ("helpdesk" in kind.runs ? [kind.runs.helpdesk(deps)] : [])).filter(
-      (part) => part !== null,
-    );
+    this.#parts = JOB_KINDS.flatMap((kind) => {
+      if (!("helpdesk" in kind.runs)) return [];
+      // A kind's own jobs settling with its claim full look for more of that kind, not of every kind.
+      const part = kind.runs.helpdesk({ ...deps, wake: () => this.wake(kind.id) });
+      return part === null ? [] : [{ kind: kind.id, part }];
+    });
+    const parts = this.#parts.map(({ part }) => part);
+    this.#idleMs = options.idlePollMs ?? 1_000;
     this.#worker = new Worker({
       name: "helpdesk worker",
       log,
-      idleMs: options.idlePollMs ?? 1_000,
+      idleMs: this.#idleMs,
       tick: () => this.#tick(),
       heartbeat: {
         // Every third of the shortest lease held: each kind keeps two renewals of margin.
-        leaseMs: Math.min(...this.#parts.map((part) => part.leaseMs)),
+        leaseMs: Math.min(...parts.map((part) => part.leaseMs)),
         renew: async () => {
-          for (const part of this.#parts) await part.renew();
+          for (const part of parts) await part.renew();
         },
       },
       stopping: () => this.#lanes.stop(),
-      inFlight: () => Promise.all(this.#parts.map((part) => part.inFlight())),
+      inFlight: () => Promise.all(parts.map((part) => part.inFlight())),
       stopTimeoutMs: options.stopTimeoutMs ?? 15_000,
       afterStop: async () => {
-        for (const part of this.#parts) await part.release();
+        for (const part of parts) await part.release();
       },
     });
   }
@@ -102,9 +113,24 @@ export class HelpdeskWorker {
     this.#worker.start();
   }
 
-  /** Jobs were enqueued or retried: look now instead of at the next poll. */
-  wake(): void {
+  /**
+   * Jobs were enqueued or retried: look now instead of at the next poll. With a kind, only that kind looks now, and
+   * with the helpdesks its new jobs are for, only when one of them has a lane here (the others' jobs wait for
+   * credentials: nothing here could run them); the other kinds keep their poll. A delivery that links a conversation
+   * wakes its link note's kind alone, not a round of every kind (P8, #25).
+   */
+  wake(kind?: QueueName, helpdesks?: Iterable<ProviderId>): void {
+    if (kind === undefined) this.#woken = "all";
+    else {
+      if (helpdesks !== undefined && ![...helpdesks].some((provider) => this.#lanes.has(provider))) return;
+      this.#runNext(kind);
+    }
     this.#worker.wake();
+  }
+
+  /** The kind runs in the next round. */
+  #runNext(kind: QueueName): void {
+    if (this.#woken !== "all") this.#woken.add(kind);
   }
 
   /**
@@ -116,12 +142,29 @@ export class HelpdeskWorker {
     await this.#worker.stop();
   }
 
-  /** One round: dead-letter what cannot run here, then each kind claims and starts what fits. */
+  /**
+   * One round: dead-letter what cannot run here, then each kind claims and starts what fits. Every kind runs once a
+   * poll (`idlePollMs`), woken or not; between those, a round runs only the kinds woken or with more waiting.
+   */
   async #tick(): Promise<boolean> {
-    await this.#killUnrunnable();
-    await this.#purgeFinished();
+    const now = Date.now();
+    const woken = this.#woken;
+    this.#woken = new Set();
+    const due = woken === "all" || now - this.#everyKindAt >= this.#idleMs ? "all" : woken;
+    const runs = (kind: QueueName) => due === "all" || due.has(kind);
+    // Reopen jobs of a helpdesk without credentials die here, as part of the reopen kind's round.
+    if (runs("reopen") && (await this.#killUnrunnable()) && due !== "all") due.add("summary");
+    if (due === "all") {
+      this.#everyKindAt = now;
+      await this.#purgeFinished();
+    }
     let more = false;
-    for (const part of this.#parts) if ((await part.fill(() => this.#worker.running)) === true) more = true;
+    for (const { kind, part } of this.#parts) {
+      if (!runs(kind) || (await part.fill(() => this.#worker.running)) !== true) continue;
+      more = true;
+      // The next round, at once, is this kind's again.
+      this.#runNext(kind);
+    }
     return more;
   }
 
@@ -137,13 +180,17 @@ export class HelpdeskWorker {
     if (purged > 0) this.log.info(`enrichment: deleted ${purged} jobs done more than a day ago`);
   }
 
-  /** Jobs of helpdesks without credentials here are dead at once with the reason, and their summaries are due. */
-  async #killUnrunnable(): Promise<void> {
+  /**
+   * Jobs of helpdesks without credentials here are dead at once with the reason, and their summaries are due. True
+   * when some died.
+   */
+  async #killUnrunnable(): Promise<boolean> {
     const names = new Map<string, string>();
     for (const provider of PROVIDERS)
       if (!this.#lanes.has(provider)) names.set(provider, providers.get(provider)?.name ?? provider);
     const reasons = new Map([...names].map(([provider, name]) => [provider, `${name}: ${NOT_CONFIGURED}`]));
-    for (const [provider, closes] of await killUnrunnableJobs(this.prisma, reasons)) {
+    const killed = await killUnrunnableJobs(this.prisma, reasons);
+    for (const [provider, closes] of killed) {
       const name = names.get(provider)!;
       this.log.error(
         { provider, closes },
@@ -151,5 +198,6 @@ export class HelpdeskWorker {
       );
       await markSummaryDue(this.prisma, closes);
     }
+    return killed.size > 0;
   }
 }

@@ -1,4 +1,5 @@
 import type { QueueName } from "../config/queues.js";
+import type { ProviderId } from "../domain/link.js";
 import { HeartbeatWorker } from "./heartbeat-worker.js";
 import type { HelpdeskLane } from "./helpdesk-lanes.js";
 import { HelpdeskWorker, type HelpdeskWorkerOptions } from "./helpdesk-worker.js";
@@ -18,21 +19,25 @@ export interface ServerWorkerDeps extends WorkerDeps {
  * impact counts, the server heartbeat). Adding a kind adds no line here.
  */
 export class Workers {
-  readonly #byKind = new Map<QueueName, BackgroundWorker>();
+  readonly #wakes = new Map<QueueName, (helpdesks?: Iterable<ProviderId>) => void>();
   readonly #all: { start(): void; stop(): Promise<void> }[] = [];
 
   constructor(deps: ServerWorkerDeps) {
     let helpdesk: HelpdeskWorker | undefined;
     for (const kind of JOB_KINDS) {
-      let worker: BackgroundWorker;
-      if ("build" in kind.runs) this.#all.push((worker = kind.runs.build(deps)));
-      else if (helpdesk === undefined)
-        this.#all.push(
-          (worker = helpdesk =
-            new HelpdeskWorker(deps.prisma, deps.engine, deps.lanes, deps.github, deps.log, deps.helpdesk)),
-        );
-      else worker = helpdesk;
-      this.#byKind.set(kind.id, worker);
+      if ("build" in kind.runs) {
+        const worker: BackgroundWorker = kind.runs.build(deps);
+        this.#all.push(worker);
+        this.#wakes.set(kind.id, () => worker.wake());
+        continue;
+      }
+      if (helpdesk === undefined) {
+        helpdesk = new HelpdeskWorker(deps.prisma, deps.engine, deps.lanes, deps.github, deps.log, deps.helpdesk);
+        this.#all.push(helpdesk);
+      }
+      const worker = helpdesk;
+      // The helpdesk worker's other kinds keep their own schedule.
+      this.#wakes.set(kind.id, (helpdesks) => worker.wake(kind.id, helpdesks));
     }
     this.#all.push(new ImpactWorker(deps.prisma, deps.engine, deps.log), new HeartbeatWorker(deps.prisma, deps.log));
   }
@@ -41,9 +46,12 @@ export class Workers {
     for (const worker of this.#all) worker.start();
   }
 
-  /** Work of this kind was stored or retried: its worker looks now instead of at its next poll. */
-  wake(kind: QueueName): void {
-    this.#byKind.get(kind)?.wake();
+  /**
+   * Work of this kind was stored or retried: its worker looks now instead of at its next poll. `helpdesks`: the
+   * helpdesks the new jobs are for, when only they can run them (a helpdesk without credentials here runs none).
+   */
+  wake(kind: QueueName, helpdesks?: Iterable<ProviderId>): void {
+    this.#wakes.get(kind)?.(helpdesks);
   }
 
   /** Stops every worker (each hands back what it had not started). */

@@ -1,3 +1,4 @@
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listIssueLinks } from "../../src/store/links.js";
 import { applyLabelsAtOnce, startHarness, type Harness } from "../support/app.js";
@@ -5,7 +6,11 @@ import { ENGINES } from "../support/databases.js";
 import { nockConfig, receive, webhookExample } from "../support/github.js";
 import { openRecordingDatabase, statementKind, type RecordingDatabase } from "../support/statements.js";
 import { PROVIDERS } from "../../src/domain/link.js";
+import { HelpdeskWorker } from "../../src/jobs/helpdesk-worker.js";
 import { killUnrunnableJobs } from "../../src/store/reopen-jobs.js";
+import { conversation, lanesFor, useFakeHelpdesks } from "../support/reopen.js";
+import { TIMEOUT_MS } from "../support/helpdesk-worker.js";
+import { waitFor } from "../support/wait.js";
 
 /**
  * P8 (#25): a delivery's transaction holds its issue's row lock from its first statement to COMMIT, and on a database
@@ -147,8 +152,69 @@ describe.each(ENGINES)("the statements of the markings job after an issue_commen
 });
 
 /**
- * P8 (#25): a delivery that links a conversation wakes the helpdesk worker (its link note), whose every round first
- * dead-letters the jobs of helpdesks not configured here: one read for all of them, not one per helpdesk.
+ * P8 (#25): a delivery that queues a link note wakes the helpdesk worker's link notes alone, and only when a lane here
+ * can send the note: not a round of every kind (the reopen jobs' dead-lettering read, the summary claim), which keep
+ * their own poll.
+ */
+describe.each(ENGINES)("the helpdesk worker woken by a delivery's link note on %s", (engine) => {
+  const fakes = useFakeHelpdesks();
+  let harness: Harness;
+  let worker: HelpdeskWorker;
+  let recorded: string[] = [];
+
+  beforeAll(async () => {
+    harness = await startHarness(engine, { onStatement: (sql) => recorded.push(statementKind(sql)) });
+    harness.deps.labelsWanted = async () => {};
+    // Zendesk has credentials here, Front none; the poll is far off, so every round after the first is a wake's.
+    worker = new HelpdeskWorker(
+      harness.database.prisma,
+      engine,
+      lanesFor([fakes.get("zendesk")!], { timeoutMs: TIMEOUT_MS }),
+      (id) => harness.probot.auth(id),
+      pino({ level: "silent" }),
+      { idlePollMs: 60_000 },
+    );
+    harness.deps.reopenQueued = () => worker.wake("reopen");
+    harness.deps.linkNotesQueued = (helpdesks) => worker.wake("linkNote", helpdesks);
+    worker.start();
+    // The first round is every kind's; its last statement is the summaries' claim.
+    await waitFor(async () => recorded.some((kind) => kind.endsWith(" IssueClose")), 20_000, "the first round");
+  });
+  afterAll(async () => {
+    await worker.stop();
+    await harness.close();
+  });
+
+  it("a note for a helpdesk with a lane claims link notes only; one for a helpdesk without a lane wakes nothing", async () => {
+    nockConfig("Codertocat", "Hello-World", null);
+    const front = conversation("front", 1);
+    const zendesk = conversation("zendesk", 2);
+    fakes.get("zendesk")!.seed({ id: zendesk.conversationId });
+    recorded = [];
+    await receive(harness.probot, "issue_comment", comment("created", 1, 101, front.url));
+    // Time for a round, were one woken.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(recorded.filter((kind) => kind.endsWith(" LinkNote"))).toEqual(["INSERT LinkNote"]);
+
+    await receive(harness.probot, "issue_comment", comment("created", 2, 201, zendesk.url));
+    const sent = await waitFor(
+      async () =>
+        (await harness.database.prisma.linkNote.findFirst({ where: { provider: "zendesk", state: "done" } })) ?? false,
+      20_000,
+      "Zendesk's note sent",
+    );
+    expect(sent.sentAt).not.toBeNull();
+    expect(recorded.filter((kind) => /ReopenJob|IssueClose|EnrichJob|AnswerWatch/.test(kind))).toEqual([
+      "INSERT EnrichJob", // each delivery's, in its transaction
+      "INSERT EnrichJob",
+    ]);
+    expect(await harness.database.prisma.linkNote.count({ where: { provider: "front", state: "pending" } })).toBe(1);
+  });
+});
+
+/**
+ * P8 (#25): each poll of the helpdesk worker first dead-letters the jobs of helpdesks not configured here: one read for
+ * all of them, not one per helpdesk.
  */
 describe.each(ENGINES)("the helpdesk worker's round with no helpdesk configured on %s", (engine) => {
   let database: RecordingDatabase;

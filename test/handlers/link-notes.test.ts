@@ -28,7 +28,8 @@ function comment(
 
 describe.each(ENGINES)("link notes queued by new links, on %s", (engine) => {
   let harness: Harness;
-  let wakes: number;
+  /** the helpdesks of each wake of the link notes */
+  let wakes: string[][];
   const notes = () =>
     harness.database.prisma.linkNote.findMany({
       orderBy: { id: "asc" },
@@ -47,14 +48,14 @@ describe.each(ENGINES)("link notes queued by new links, on %s", (engine) => {
 
   beforeEach(async () => {
     harness = await startHarness(engine);
-    wakes = 0;
-    harness.deps.reopenQueued = () => void wakes++;
+    wakes = [];
+    harness.deps.linkNotesQueued = (helpdesks) => void wakes.push([...helpdesks]);
   });
   afterEach(async () => {
     await harness.close();
   });
 
-  it("queues one note per conversation a comment links for the first time, rendered from notify.note, and wakes the worker", async () => {
+  it("queues one note per conversation a comment links for the first time, rendered from notify.note, and wakes the link notes for their helpdesks", async () => {
     nockConfig("Codertocat", "Hello-World", null);
     await receive(harness.probot, "issue_comment", comment("created", `Customer hit this: ${ZENDESK} and ${FRONT}`));
     expect((await notes()).map(({ id: _, createdAt: __, ...row }) => row)).toEqual([
@@ -77,7 +78,7 @@ describe.each(ENGINES)("link notes queued by new links, on %s", (engine) => {
         skipped: null,
       },
     ]);
-    expect(wakes).toBe(1);
+    expect(wakes).toEqual([["zendesk", "front"]]);
   });
 
   it("queues nothing more on a redelivery, an edit, or a second comment with the same URL", async () => {
@@ -102,7 +103,7 @@ describe.each(ENGINES)("link notes queued by new links, on %s", (engine) => {
       ),
     );
     expect(await notes()).toEqual(first);
-    expect(wakes).toBe(1);
+    expect(wakes).toEqual([["zendesk"]]);
   });
 
   it("notes a link removed and pasted again only once; one removed before its note went out is queued again", async () => {
@@ -137,7 +138,7 @@ describe.each(ENGINES)("link notes queued by new links, on %s", (engine) => {
     await receive(harness.probot, "issue_comment", comment("created", `See ${ZENDESK}`));
     expect(await harness.database.prisma.link.count()).toBe(1);
     expect(await notes()).toEqual([]);
-    expect(wakes).toBe(0);
+    expect(wakes).toEqual([]);
 
     const custom = await startHarness(engine);
     try {
