@@ -4,10 +4,11 @@ import type { Prisma } from "../store/database.js";
 import { refreshImpact } from "../store/impact.js";
 import { ensureImpactCounting, IMPACT_COUNTING, IMPACT_COUNTING_ROW } from "../store/impact-counting.js";
 import { unlocked } from "../store/lease.js";
+import { COSTLY_STEP_QUIET_MS, IngestHoldBack, type IngestHoldBackOptions } from "./ingest-hold-back.js";
 import { LeaseHolder } from "./lease-holder.js";
 import { Worker, workerOwner } from "./worker.js";
 
-export interface ImpactWorkerOptions {
+export interface ImpactWorkerOptions extends Pick<IngestHoldBackOptions, "ingestActive" | "yieldMs" | "maxHoldMs"> {
   /** how often it looks for counts that came due (a change marked an issue, a report left a window) */
   idleMs?: number;
   /** issues counted per round: a round is short, so a stop is never held up by a large first count */
@@ -27,6 +28,7 @@ export class ImpactWorker {
   readonly #worker: Worker;
   readonly #leases: LeaseHolder<number>;
   readonly #roundSize: number;
+  readonly #holdBack: IngestHoldBack;
 
   constructor(
     private readonly prisma: Prisma,
@@ -35,6 +37,14 @@ export class ImpactWorker {
     options: ImpactWorkerOptions = {},
   ) {
     this.#roundSize = options.roundSize ?? 10_000;
+    // A batch is a write transaction over 2,000 issues: none starts while webhooks arrive, so the requests get the CPU
+    // and the database first (#25, P1, while the issues a backfill's pages marked are counted).
+    this.#holdBack = new IngestHoldBack({
+      ingestActive: options.ingestActive,
+      quietMs: COSTLY_STEP_QUIET_MS,
+      yieldMs: options.yieldMs,
+      maxHoldMs: options.maxHoldMs,
+    });
     const leaseMs = options.leaseMs ?? 60_000;
     this.#leases = new LeaseHolder(prisma, engine, IMPACT_COUNTING, { owner: workerOwner(), leaseMs }, log);
     this.#worker = new Worker({
@@ -71,7 +81,9 @@ export class ImpactWorker {
     try {
       // Batches of 2,000 issues: each is one write transaction, short enough (SQLite has one writer) not to hold up
       // the deliveries committing beside it.
-      const counted = await refreshImpact(this.prisma, now, Math.min(2_000, this.#roundSize), this.#roundSize);
+      const counted = await refreshImpact(this.prisma, now, Math.min(2_000, this.#roundSize), this.#roundSize, () =>
+        this.#holdBack.wait(() => !this.#worker.running),
+      );
       if (counted > 0) this.log.debug({ counted }, `impact counts: counted ${counted} issue(s)`);
       return counted;
     } finally {

@@ -39,7 +39,10 @@ export class Workers {
       // The helpdesk worker's other kinds keep their own schedule.
       this.#wakes.set(kind.id, (helpdesks) => worker.wake(kind.id, helpdesks));
     }
-    this.#all.push(new ImpactWorker(deps.prisma, deps.engine, deps.log), new HeartbeatWorker(deps.prisma, deps.log));
+    this.#all.push(
+      new ImpactWorker(deps.prisma, deps.engine, deps.log, { ingestActive: deps.ingestActive }),
+      new HeartbeatWorker(deps.prisma, deps.log),
+    );
   }
 
   start(): void {

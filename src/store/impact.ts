@@ -46,13 +46,15 @@ const REFRESH_BATCH = 5_000;
  * window, a batch at a time: one read of the batch's ids, then one write transaction that counts them in the database
  * (`countIssues`). One call counts an issue once; a count that raced a mark leaves the issue due, for the next call.
  * Stops after the batch that reaches `limit` issues (the background worker's round, a page's share), else when nothing
- * is due. Returns how many issues were counted.
+ * is due. `beforeBatch` is waited for before each batch (the background worker holds back while webhooks arrive).
+ * Returns how many issues were counted.
  */
 export async function refreshImpact(
   prisma: Prisma,
   now: Date,
   batch = REFRESH_BATCH,
   limit = Infinity,
+  beforeBatch: () => Promise<void> = async () => {},
 ): Promise<number> {
   const marked = () => prisma.$queryRaw<{ id: number | bigint }[]>`
     SELECT "id" FROM "Issue" WHERE "impactDueAt" <= ${now} ORDER BY "impactDueAt" LIMIT ${batch}`;
@@ -61,6 +63,7 @@ export async function refreshImpact(
   const counted = new Set<number>();
   for (const due of [marked, timed]) {
     while (counted.size < limit) {
+      await beforeBatch();
       const found = await due();
       const ids = found.map((row) => Number(row.id)).filter((id) => !counted.has(id));
       if (ids.length === 0) break;

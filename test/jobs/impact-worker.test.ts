@@ -60,6 +60,35 @@ describe.each(ENGINES)("the dashboard's counts in the background on %s", (engine
     expect(rows.map((row) => row.reports30)).toEqual([1, 1, 1, 1, 1]);
   });
 
+  it("counts nothing while webhooks arrive in a burst, waiting for half a second's quiet, and counts after it", async () => {
+    let burst = true;
+    const asked = new Set<number | undefined>();
+    let looks = 0;
+    worker = new ImpactWorker(database.prisma, database.engine, pino({ level: "silent" }), {
+      yieldMs: 1,
+      ingestActive: (quietMs) => (asked.add(quietMs), looks++, burst),
+    });
+    worker.start();
+    await waitFor(async () => looks >= 5, 5_000, "five looks at the arrivals signal");
+    expect(await database.prisma.issueImpact.count()).toBe(0);
+    // The same quiet a backfill's page waits for, longer than the delivery worker's.
+    expect([...asked]).toEqual([500]);
+    burst = false;
+    await waitFor(async () => (await database.prisma.issueImpact.count()) === 5, 5_000, "every issue counted");
+  });
+
+  it("counts anyway once held back for the backstop under webhooks that never pause", async () => {
+    const started = performance.now();
+    worker = new ImpactWorker(database.prisma, database.engine, pino({ level: "silent" }), {
+      yieldMs: 1,
+      maxHoldMs: 300,
+      ingestActive: () => true,
+    });
+    worker.start();
+    await waitFor(async () => (await database.prisma.issueImpact.count()) === 5, 5_000, "every issue counted");
+    expect(performance.now() - started).toBeGreaterThanOrEqual(300);
+  });
+
   const silent = () => new ImpactWorker(database.prisma, database.engine, pino({ level: "silent" }), { roundSize: 10 });
 
   it("counts nothing while another replica holds the lease, and takes it over once that replica's lease ran out", async () => {
