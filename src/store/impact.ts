@@ -4,7 +4,7 @@ import { labelKey } from "../domain/team-labels.js";
 import type { ImpactQuery, ImpactWindow, RepositoryScope } from "../domain/impact-query.js";
 import { IMPACT_WINDOWS } from "../domain/impact.js";
 import { engineOf, type Prisma } from "./database.js";
-import { idTable } from "./id-table.js";
+import { idList, idTable, NAMED_IDS } from "./id-table.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 
 /** One ranked issue as the ranking query returns it; the rest of its row comes from `readImpactDetails`. */
@@ -196,25 +196,58 @@ const ORDER: Record<ImpactQuery["sort"], (days: ImpactWindow) => string> = {
   waiting: (days) => `${waitingOf(`m."issueId"`)} DESC, m."reports${days}" DESC, m."lastReportAt" DESC`,
 };
 
+/** A scope holding at most this many issues in the view's states is read through its repositories' index. */
+const SMALL_SCOPE_ISSUES = 5_000;
+
+const statesOf = (query: ImpactQuery) => (query.state === "all" ? ["open", "closed"] : [query.state]);
+
 /**
- * The page of issues with reports in the window, ranked, whether another page follows, and how many match in all up
- * to `totalCap` (past it, `totalCapped` and `total` is the cap), from the kept counts (its caller counts the due ones
- * first): two statements on either engine. By reports and by latest report the page is read in the order of an index
- * (IssueImpact's, by state and window) and stops after its rows, one more to know whether a page follows; the total
- * stops after the cap's rows. Customers, age and waiting sort what matches.
+ * Whether the ranking reads the scope's issues through its repositories' index (`impactRankingStatements`): a few
+ * repositories (up to `NAMED_IDS`) that hold at most `SMALL_SCOPE_ISSUES` issues in the view's states, found by one
+ * read of that index that stops past the limit. A repository of a person's few can hold most of the issues (one large
+ * product's), and neither engine can be trusted to see it: SQLite does not weigh the page's LIMIT, so it would read
+ * all of them that way and sort them.
  */
-export async function readImpactRanking(
+export async function readsScopeByRepository(
+  prisma: Prisma,
+  query: ImpactQuery,
+  scope: RepositoryScope,
+): Promise<boolean> {
+  if (!("repositoryIds" in scope) || scope.repositoryIds.length === 0 || scope.repositoryIds.length > NAMED_IDS)
+    return false;
+  const [{ issues }] = (await prisma.$queryRaw<{ issues: number | bigint }[]>`
+    SELECT COUNT(*) AS "issues" FROM (SELECT 1 AS "one" FROM "IssueImpact" m
+      WHERE m."repositoryId" IN (${idList(scope.repositoryIds)}) AND m."state" IN (${Sql.join(statesOf(query))})
+      LIMIT ${SMALL_SCOPE_ISSUES + 1}) c`) as [{ issues: number | bigint }];
+  return Number(issues) <= SMALL_SCOPE_ISSUES;
+}
+
+/**
+ * The ranking's two statements: its page (one row more than asked, to know whether a page follows) and its total up to
+ * `totalCap` + 1. By reports and by latest report the page is read in the order of an index (IssueImpact's, by state
+ * and window) and stops after its rows; the total stops after the cap's rows. Customers, age and waiting sort what
+ * matches. A small scope (`byRepository`, from `readsScopeByRepository`) is read through its repositories' index
+ * instead, its ids named so the planner knows how few rows they hold.
+ */
+export function impactRankingStatements(
   prisma: Prisma,
   query: ImpactQuery,
   scope: RepositoryScope,
   totalCap: number,
-): Promise<{ ranked: RankedIssue[]; nextPage: boolean; total: number; totalCapped: boolean }> {
+  byRepository: boolean,
+): { page: Sql.Sql; total: Sql.Sql } {
   const reports = Sql.raw(`m."reports${query.days}"`);
   // Every view names the state (both, for all), so each reads a range of an index that leads with it: in rank order
   // for the page, index alone for the total.
-  const states = query.state === "all" ? ["open", "closed"] : [query.state];
-  const filters = [Sql.sql`m."state" IN (${Sql.join(states)})`];
-  if ("repositoryIds" in scope) filters.push(Sql.sql`m."repositoryId" IN (${idTable(prisma, scope.repositoryIds)})`);
+  const filters = [Sql.sql`m."state" IN (${Sql.join(statesOf(query))})`];
+  // Otherwise the unary plus keeps both engines off the repositories' index: the scope is checked on each row read in
+  // rank order (and, a large scope's ids one parameter, on one statement whatever their number: idTable).
+  if ("repositoryIds" in scope)
+    filters.push(
+      byRepository
+        ? Sql.sql`m."repositoryId" IN (${idList(scope.repositoryIds)})`
+        : Sql.sql`+m."repositoryId" IN (${idTable(prisma, scope.repositoryIds)})`,
+    );
   if (query.repository !== null)
     filters.push(
       Sql.sql`m."repositoryId" IN (SELECT p."id" FROM "Repository" p WHERE p."fullName" = ${query.repository.toLowerCase()})`,
@@ -252,7 +285,7 @@ export async function readImpactRanking(
   );
   // CROSS JOIN keeps SQLite's join order (PostgreSQL plans it freely): the counts first, read in the order of an
   // index on them, so a page stops after its rows instead of sorting every issue.
-  const rows = await prisma.$queryRaw<RankingRow[]>`
+  const page = Sql.sql`
     SELECT i."id" AS "issueId", p."owner", p."name", i."number", i."title", i."state", i."openedAt", ${reports} AS "reports",
       ${Sql.raw(`m."customers${query.days}"`)} AS "customers"
     FROM "IssueImpact" m CROSS JOIN "Issue" i CROSS JOIN "Repository" p
@@ -261,8 +294,27 @@ export async function readImpactRanking(
     LIMIT ${query.perPage + 1} OFFSET ${(query.page - 1) * query.perPage}`;
   // Counting every match of a broad view reads a million rows (a parallel scan on PostgreSQL, over half a second):
   // counted up to one past the cap, as GitHub's search answers a large count.
-  const [{ total }] = (await prisma.$queryRaw<{ total: number | bigint }[]>`
-    SELECT COUNT(*) AS "total" FROM (SELECT 1 AS "one" FROM "IssueImpact" m WHERE ${counted} LIMIT ${totalCap + 1}) c`) as [
+  const total = Sql.sql`
+    SELECT COUNT(*) AS "total" FROM (SELECT 1 AS "one" FROM "IssueImpact" m WHERE ${counted} LIMIT ${totalCap + 1}) c`;
+  return { page, total };
+}
+
+/**
+ * The page of issues with reports in the window, ranked, whether another page follows, and how many match in all up
+ * to `totalCap` (past it, `totalCapped` and `total` is the cap), from the kept counts (its caller counts the due ones
+ * first): two statements on either engine (`impactRankingStatements`), after one that sizes a scope of a few repositories
+(`readsScopeByRepository`).
+ */
+export async function readImpactRanking(
+  prisma: Prisma,
+  query: ImpactQuery,
+  scope: RepositoryScope,
+  totalCap: number,
+): Promise<{ ranked: RankedIssue[]; nextPage: boolean; total: number; totalCapped: boolean }> {
+  const byRepository = await readsScopeByRepository(prisma, query, scope);
+  const statements = impactRankingStatements(prisma, query, scope, totalCap, byRepository);
+  const rows = await prisma.$queryRaw<RankingRow[]>(statements.page);
+  const [{ total }] = (await prisma.$queryRaw<{ total: number | bigint }[]>(statements.total)) as [
     { total: number | bigint },
   ];
   const ranked = rows.slice(0, query.perPage).map((row) => ({

@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rankIssues } from "../../src/dashboard/impact.js";
+import { DEFAULT_IMPACT_QUERY, type ImpactQuery } from "../../src/domain/impact-query.js";
+import { openDatabase, type Database } from "../../src/store/database.js";
+import { NAMED_IDS } from "../../src/store/id-table.js";
+import { impactRankingStatements, readsScopeByRepository } from "../../src/store/impact.js";
+import { Prisma as Sql } from "../../src/store/generated/sqlite/client.js";
+import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+
+const NOW = new Date("2027-01-01T00:00:00Z");
+const HOUR = 3_600_000;
+const ISSUES = 10_000;
+/** Issues 1-60 are in repository 2, 61-110 five each in repositories 3-12, all others in repository 1. */
+const repositoryOf = (id: number) => (id <= 60 ? 2 : id <= 110 ? 3 + Math.floor((id - 61) / 5) : 1);
+const SMALL = [2n, 3n, 4n];
+/** The same scope as a person who may read many more repositories (none of them holding an issue) is given it. */
+const SMALL_AMONG_MANY = [...Array.from({ length: NAMED_IDS }, (_, i) => BigInt(1_000_000 + i)), ...SMALL];
+
+/**
+ * Someone who may read a few repositories among a large installation's: the page names their ids, so the planner
+ * reads their few issues through the repositories' index instead of the whole ranking (issue #25, P6). The page is
+ * the same whichever way the scope reaches the database.
+ */
+describe.each(ENGINES)("the impact ranking of a small scope, on %s", (engine) => {
+  let database: Database;
+
+  beforeAll(async () => {
+    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+    const { prisma } = database;
+    await prisma.repository.createMany({
+      data: Array.from({ length: 12 }, (_, i) => ({
+        id: BigInt(i + 1),
+        installationId: 1n,
+        owner: "octo",
+        name: `r${i + 1}`,
+        fullName: `octo/r${i + 1}`,
+      })),
+    });
+    const ids = Array.from({ length: ISSUES }, (_, i) => i + 1);
+    // Ties in every sort key, so the tie-breaks decide the order too.
+    const state = (id: number) => (id % 4 === 0 ? "closed" : "open");
+    await prisma.issue.createMany({
+      data: ids.map((id) => ({
+        id,
+        repositoryId: BigInt(repositoryOf(id)),
+        number: id,
+        state: state(id),
+        title: `Issue ${id}`,
+        openedAt: id % 11 === 0 ? null : new Date(NOW.getTime() - (id % 17) * 24 * HOUR),
+      })),
+    });
+    const reports = (id: number, scale: number) => (id % 7) * scale;
+    await prisma.issueImpact.createMany({
+      data: ids.map((id) => ({
+        issueId: id,
+        generation: 0,
+        repositoryId: BigInt(repositoryOf(id)),
+        state: state(id),
+        reports7: reports(id, 1) % 3,
+        reports14: reports(id, 1),
+        reports30: reports(id, 2),
+        reports90: reports(id, 3),
+        customers7: 0,
+        customers14: id % 3,
+        customers30: id % 5,
+        customers90: id % 5,
+        lastReportAt: id % 7 === 0 ? null : new Date(NOW.getTime() - (id % 13) * HOUR),
+        helpdesks: id % 2 === 0 ? ",front,zendesk," : ",zendesk,",
+      })),
+    });
+    await prisma.$executeRawUnsafe(`ANALYZE`);
+  });
+  afterAll(async () => {
+    await database.close();
+  });
+
+  const views: Partial<ImpactQuery>[] = [
+    {},
+    { perPage: 20, page: 2 },
+    { perPage: 20, page: 3 },
+    { sort: "customers" },
+    { sort: "last", days: 7 },
+    { sort: "age", days: 90 },
+    { sort: "waiting", state: "all" },
+    { state: "closed", days: 14 },
+    { helpdesk: "front" },
+    { repository: "octo/r3" },
+  ];
+
+  it.each(views)("%j: the same rows, order and total named or as one parameter", async (view) => {
+    const query = { ...DEFAULT_IMPACT_QUERY, ...view };
+    for (const totalCap of [10_000, 10]) {
+      const page = async (repositoryIds: bigint[]) => {
+        const { rows, nextPage, total, totalCapped } = await rankIssues(
+          database.prisma,
+          query,
+          { repositoryIds },
+          NOW,
+          undefined,
+          { totalCap },
+        );
+        return {
+          rows: rows.map((row) => `${row.repository}#${row.number} ${row.reports}/${row.customers}`),
+          nextPage,
+          total,
+          totalCapped,
+        };
+      };
+      const named = await page(SMALL);
+      expect(named).toEqual(await page(SMALL_AMONG_MANY));
+      expect(named).toEqual(await page([...SMALL].reverse()));
+    }
+  });
+
+  it("a small scope's page and total read its repositories' index; the largest repository's the ranking's", async () => {
+    const indexes = async (repositoryIds: bigint[]) => {
+      const scope = { repositoryIds };
+      const byRepository = await readsScopeByRepository(database.prisma, DEFAULT_IMPACT_QUERY, scope);
+      const statements = impactRankingStatements(database.prisma, DEFAULT_IMPACT_QUERY, scope, 10_000, byRepository);
+      return Promise.all(
+        [statements.page, statements.total].map(async (statement) =>
+          JSON.stringify(
+            await database.prisma.$queryRaw(
+              engine === "postgresql"
+                ? Sql.sql`EXPLAIN (FORMAT JSON) ${statement}`
+                : Sql.sql`EXPLAIN QUERY PLAN ${statement}`,
+            ),
+            (_, value: unknown) => (typeof value === "bigint" ? String(value) : value),
+          ).includes("IssueImpact_repositoryId_state_idx"),
+        ),
+      );
+    };
+    expect(await indexes(SMALL)).toEqual([true, true]);
+    expect(await indexes([1n])).toEqual([false, false]);
+  });
+});
