@@ -21,6 +21,13 @@ export interface IngestFigures {
   roundRatios: number[];
   /** median CPU per delivery during the measured load, µs: the app's process, and PostgreSQL's processes */
   cpu: { bare: number | null; closeloop: number | null; database: number | null };
+  /** medians over the rounds, from closeloop's /metrics around the measured load */
+  inbox: {
+    /** deliveries stored per commit of the inbox (its group commit) */
+    perCommit: number | null;
+    /** deliveries the worker processed while the load ran (it holds back during a burst) */
+    processedDuringLoad: number | null;
+  };
 }
 
 /**
@@ -54,14 +61,23 @@ export async function benchIngest(
       // CPU time, unlike events/s, hardly depends on what else the machine runs: it shows where the time goes.
       const database = extra.DATABASE_URL?.startsWith("postgresql") ? await postgresProcesses(extra.DATABASE_URL) : [];
       const before = [cpuSeconds([server.child.pid!]), cpuSeconds(database)];
+      const countsBefore = await inboxCounts(server.url);
       const result = await driveLoad(`${server.url}/api/github/webhooks`, measured, options.concurrency);
+      const countsAfter = await inboxCounts(server.url);
       const perDelivery = (after: number | null, at: number | null) =>
         after === null || at === null ? null : ((after - at) / measured.length) * 1e6;
       const cpu = {
         app: perDelivery(cpuSeconds([server.child.pid!]), before[0]!),
         database: database.length > 0 ? perDelivery(cpuSeconds(database), before[1]!) : null,
       };
-      return { result, cpu, drainSeconds: await afterLoad() };
+      const inbox =
+        countsBefore === null || countsAfter === null
+          ? null
+          : {
+              perCommit: measured.length / (countsAfter.commits - countsBefore.commits),
+              processedDuringLoad: countsAfter.processed - countsBefore.processed,
+            };
+      return { result, cpu, inbox, drainSeconds: await afterLoad() };
     } finally {
       await server.stop();
     }
@@ -77,6 +93,7 @@ export async function benchIngest(
       closeloop: [] as (number | null)[],
       database: [] as (number | null)[],
     };
+    const inbox = { perCommit: [] as (number | null)[], processedDuringLoad: [] as (number | null)[] };
     for (let round = 0; round < options.rounds; round++) {
       const baseline = await measure(join(buildDir, "bench/bare-app.js"), {});
       bare.push(baseline.result);
@@ -85,6 +102,8 @@ export async function benchIngest(
       closeloop.push(run.result);
       cpu.closeloop.push(run.cpu.app);
       cpu.database.push(run.cpu.database);
+      inbox.perCommit.push(run.inbox?.perCommit ?? null);
+      inbox.processedDuringLoad.push(run.inbox?.processedDuringLoad ?? null);
       drains.push(run.drainSeconds);
     }
     const roundRatios = closeloop.map((run, round) => run.eventsPerSecond / bare[round]!.eventsPerSecond);
@@ -95,10 +114,22 @@ export async function benchIngest(
       drainSeconds: middle(drains)!,
       roundRatios,
       cpu: { bare: middle(cpu.bare), closeloop: middle(cpu.closeloop), database: middle(cpu.database) },
+      inbox: { perCommit: middle(inbox.perCommit), processedDuringLoad: middle(inbox.processedDuringLoad) },
     };
   } finally {
     await github.stop();
   }
+}
+
+/** closeloop's inbox commits and processed deliveries so far, from its /metrics; null from an app without them. */
+async function inboxCounts(url: string): Promise<{ commits: number; processed: number } | null> {
+  const response = await fetch(`${url}/metrics`);
+  if (!response.ok) return null;
+  const text = await response.text();
+  const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? NaN);
+  const commits = value(/^closeloop_inbox_commits_total (\S+)$/m);
+  const processed = value(/^closeloop_deliveries_processed_total\{outcome="done"\} (\S+)$/m);
+  return Number.isNaN(commits) || Number.isNaN(processed) ? null : { commits, processed };
 }
 
 /** The run with the median throughput; its p50 and p99 are reported with it. */

@@ -39,7 +39,7 @@ if (runs("p1")) {
     `\nP1 webhook ingest: ${options.events} signed issue_comment.created deliveries (1–3 conversation URLs), ${options.concurrency} in flight, over HTTP; median of ${options.rounds} alternating rounds`,
   );
   console.log("engine       app        events/s    p50 ms    p99 ms  failures");
-  for (const { engine, bare, closeloop, drainSeconds, roundRatios, cpu } of figures) {
+  for (const { engine, bare, closeloop, drainSeconds, roundRatios, cpu, inbox } of figures) {
     for (const [name, result] of [
       ["bare probot", bare],
       ["closeloop", closeloop],
@@ -64,6 +64,9 @@ if (runs("p1")) {
     );
     console.log(
       `${engine.padEnd(12)} events/s ratio round by round: ${roundRatios.map((ratio) => `${ratio.toFixed(2)}×`).join(" ")}`,
+    );
+    console.log(
+      `${engine.padEnd(12)} closeloop's inbox while loaded: ${inbox.perCommit === null ? "?" : inbox.perCommit.toFixed(1)} deliveries per commit; ${micros(inbox.processedDuringLoad)} deliveries processed by its worker meanwhile`,
     );
   }
 }

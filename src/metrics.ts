@@ -38,6 +38,13 @@ export const deliveriesProcessed = new Counter({
 });
 for (const outcome of ["done", "retry", "dead"]) deliveriesProcessed.inc({ outcome }, 0);
 
+/** Counted by the webhook inbox's group commit: deliveries stored per commit is the stored webhooks over this. */
+export const inboxCommits = new Counter({
+  name: "closeloop_inbox_commits_total",
+  help: 'Commits of the webhook inbox: requests arriving together are stored in one commit, so under load this grows slower than closeloop_webhooks_received_total{outcome="stored"}',
+  registers: [registry],
+});
+
 /** The fixed reasons closeloop refuses input from someone it does not trust to drive the helpdesk (README, Public repositories). */
 export const REFUSAL_REASONS = ["untrusted_author", "closer_lacks_permission", "customer_message"] as const;
 

@@ -1,5 +1,6 @@
 import type { IncomingDelivery } from "../store/deliveries.js";
 import type { DeliveryWriter } from "../store/delivery-writer.js";
+import { inboxCommits } from "../metrics.js";
 
 /**
  * Group commit for the request path: deliveries arriving while a write is in flight are written together by the
@@ -67,6 +68,7 @@ export class DeliveryInbox {
       const unique = [...new Map(batch.map((entry) => [entry.delivery.id, entry.delivery])).values()];
       try {
         const stored = await this.writer.write(unique, new Date());
+        inboxCommits.inc();
         for (const entry of batch) entry.settle();
         if (stored > 0) this.onStored();
       } catch (error) {

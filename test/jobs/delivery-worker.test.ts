@@ -15,7 +15,7 @@ import { openDeliveryWriter, type DeliveryWriter } from "../../src/store/deliver
 import { Prisma as Sql } from "../../src/store/generated/sqlite/client.js";
 import { ENGINES } from "../support/databases.js";
 import { waitFor } from "../support/wait.js";
-import { deliveriesProcessed } from "../../src/metrics.js";
+import { deliveriesProcessed, inboxCommits } from "../../src/metrics.js";
 import { useDatabase } from "../support/use-database.js";
 import { openRecordingDatabase } from "../support/statements.js";
 
@@ -61,11 +61,14 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
       close: async () => {},
     };
     const inbox = new DeliveryInbox(counting, () => {});
+    const commits = await inboxCommitCount();
     const stored = Array.from({ length: 16 }, (_, n) => inbox.store(delivery(`burst-${n}`)));
     // Nothing is written before the turn ends: a caller is answered only once its delivery is committed.
     expect(writes).toEqual([]);
     await Promise.all(stored);
     expect(writes).toEqual([16]);
+    // /metrics shows it: one commit for the sixteen.
+    expect((await inboxCommitCount()) - commits).toBe(1);
     expect(await database.prisma.delivery.count()).toBe(16);
   });
 
@@ -309,6 +312,10 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
     expect((await database.prisma.delivery.findMany({ select: { id: true } })).map((row) => row.id)).toEqual(["young"]);
   });
 });
+
+async function inboxCommitCount(): Promise<number> {
+  return (await inboxCommits.get()).values[0]?.value ?? 0;
+}
 
 /** closeloop_deliveries_processed_total{outcome}, as /metrics shows it (one registry for the whole test file). */
 async function processedCount(outcome: string): Promise<number> {
