@@ -212,8 +212,10 @@ export async function seed(url: string, issues: number, links: number): Promise<
       db.transaction(() => {
         for (const { name } of indexes) db.exec(`DROP INDEX "${name}"`);
         db.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${issues})
-          INSERT INTO "Issue" ("id", "repositoryId", "number", "githubId", "state", "createdAt", "frequency", "labelsDueAt")
-          SELECT i, 1, i, i, 'open', '${sqliteTime(NOW)}', 'daily', '${sqliteTime(new Date(NOW.getTime() - 1000))}' FROM n`);
+          INSERT INTO "Issue" ("id", "repositoryId", "number", "githubId", "state", "createdAt")
+          SELECT i, 1, i, i, 'open', '${sqliteTime(NOW)}' FROM n`);
+        db.exec(`INSERT INTO "LabelEvaluation" ("issueId", "frequency", "dueAt")
+          SELECT "id", 'daily', '${sqliteTime(new Date(NOW.getTime() - 1000))}' FROM "Issue"`);
         db.exec(
           `INSERT INTO "Source" ("id", "issueId", "kind", "key", "createdAt") SELECT "id", "id", 'comment', CAST("id" AS TEXT), '${sqliteTime(NOW)}' FROM "Issue"`,
         );
@@ -247,8 +249,10 @@ export async function seed(url: string, issues: number, links: number): Promise<
        WHERE "tablename" IN ('Link', 'LinkSource') AND "indexname" NOT LIKE '%_pkey'`,
     );
     for (const { name } of indexes.rows) await sql(`DROP INDEX "${name}"`);
-    await sql(`INSERT INTO "Issue" ("id", "repositoryId", "number", "githubId", "state", "createdAt", "frequency", "labelsDueAt")
-      SELECT i, 1, i, i, 'open', TIMESTAMP '${now}', 'daily', TIMESTAMP '${now}' - INTERVAL '1 second' FROM generate_series(1, ${issues}) AS i`);
+    await sql(`INSERT INTO "Issue" ("id", "repositoryId", "number", "githubId", "state", "createdAt")
+      SELECT i, 1, i, i, 'open', TIMESTAMP '${now}' FROM generate_series(1, ${issues}) AS i`);
+    await sql(`INSERT INTO "LabelEvaluation" ("issueId", "frequency", "dueAt")
+      SELECT "id", 'daily', TIMESTAMP '${now}' - INTERVAL '1 second' FROM "Issue"`);
     await sql(
       `INSERT INTO "Source" ("id", "issueId", "kind", "key", "createdAt") SELECT "id", "id", 'comment', "id"::text, TIMESTAMP '${now}' FROM "Issue"`,
     );

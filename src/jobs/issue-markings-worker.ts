@@ -4,6 +4,7 @@ import { githubRateLimitWait } from "../github/errors.js";
 import { applyIssuesWithApp, type InstallationLabelDeps } from "../labels/installation-labels.js";
 import type { Engine } from "../config/database-url.js";
 import {
+  leaveStale,
   markingsAbandoned,
   markingsApplied,
   markingsDueBy,
@@ -12,6 +13,7 @@ import {
   readClaimedMarkings,
   type ClaimedMarking,
 } from "../store/issue-markings.js";
+import { inTransaction } from "../store/transactions.js";
 import { errorSummary } from "./error-summary.js";
 import { IngestHoldBack } from "./ingest-hold-back.js";
 import { LeaseHolder } from "./lease-holder.js";
@@ -194,7 +196,10 @@ export class IssueMarkingsWorker {
           { err: error },
           `labels: could not apply the labels of ${where} after ${job.attempts} attempts; the decay sweep tries again: ${reason}`,
         );
-        await this.#leases.settle(job.issueId, markingsAbandoned(new Date()));
+        await inTransaction(this.deps.prisma, async (tx) => {
+          if (await this.#leases.settle(job.issueId, markingsAbandoned(), tx))
+            await leaveStale(tx, job.issueId, new Date());
+        });
       }
     } catch (recording) {
       this.#leases.drop(job.issueId);

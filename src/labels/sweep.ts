@@ -44,7 +44,7 @@ export interface SweepFigures {
 
 /**
  * The decay sweep's core (docs/labels.md, The decay sweep): re-evaluates every issue whose frequency could have changed since it was last
- * evaluated (`labelsDueAt <= now`), in batches, so `daily` becomes `weekly` and then nothing when reports stop.
+ * evaluated (`LabelEvaluation.dueAt <= now`), in batches, so `daily` becomes `weekly` and then nothing when reports stop.
  * Issues whose frequency is unchanged only get their next due time; changed ones, and ones marked stale, go to
  * `applyChanged`. Each evaluated issue's due time moves past `now` (or to null when it has no label left to lose), so
  * a stopped sweep resumes where it stopped, and memory stays at one batch. The worker around it, with each

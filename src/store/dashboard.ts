@@ -93,7 +93,7 @@ export async function findIssueView(prisma: Prisma, fullName: string, number: nu
       number: true,
       title: true,
       state: true,
-      frequency: true,
+      evaluation: { select: { frequency: true } },
       labels: { where: { present: true }, orderBy: { key: "asc" }, select: { name: true } },
       links: {
         orderBy: [{ linkedAt: "asc" }, { id: "asc" }],
@@ -136,7 +136,7 @@ export async function findIssueView(prisma: Prisma, fullName: string, number: nu
     number: issue.number,
     title: issue.title,
     state: issue.state,
-    frequency: issue.frequency,
+    frequency: issue.evaluation?.frequency ?? null,
     labels: issue.labels.map((label) => label.name),
     links: issue.links.map(({ conversationCreatedAt, tags, customerHash: _, ...link }) => ({
       ...link,

@@ -6,6 +6,7 @@ import { ENRICH_JOBS, queuesByProvider, type ProviderQueue } from "./helpdesk-jo
 import { deleteLeased, unlocked, updateLeased } from "./lease.js";
 import type { IssueRef } from "../domain/refs.js";
 import { markIssuesLabelsWanted } from "./issue-markings.js";
+import { markLabelsStale } from "./labels.js";
 import { inTransaction } from "./transactions.js";
 
 /** A conversation whose details the labels need. */
@@ -110,19 +111,18 @@ export async function recordEnrichment(
       (await updateLeased(tx, ENRICH_JOBS, owner, job.id, again));
     if (!held) return null;
     const issues = await recordConversationDetails(tx, job.provider as ProviderId, job, { ...details, enrichedAt: at });
-    await markLabelsStale(tx, issues, at);
+    await markDetailsStale(tx, issues, at);
     return issues;
   });
 }
 
 /** The issues' labels must be applied again: the next sweep does it unless a later evaluation clears the mark. */
-async function markLabelsStale(tx: Transaction, issues: readonly IssueRef[], at: Date): Promise<void> {
-  for (const issue of issues) {
-    await tx.issue.updateMany({
-      where: { repositoryId: issue.repository.id, number: issue.number },
-      data: { labelsStaleAt: at, labelsDueAt: at },
-    });
-  }
+async function markDetailsStale(tx: Transaction, issues: readonly IssueRef[], at: Date): Promise<void> {
+  if (issues.length === 0) return;
+  const named = issues.map(
+    (issue) => Sql.sql`("repositoryId" = ${issue.repository.id} AND "number" = ${issue.number})`,
+  );
+  await markLabelsStale(tx, Sql.join(named, " OR "), at);
   await markIssuesLabelsWanted(tx, issues, at);
 }
 

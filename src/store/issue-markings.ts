@@ -2,6 +2,7 @@ import type { IssueRef } from "../domain/refs.js";
 import { engineOf, type Prisma, type Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { impactDue } from "./impact.js";
+import { markLabelsStale } from "./labels.js";
 import { unlocked, type LeasedTable } from "./lease.js";
 
 /**
@@ -143,9 +144,14 @@ export function markingsRetried(retryAt: Date): Sql.Sql {
   return Sql.sql`"labelsWantedAt" = ${retryAt}, ${unlocked()}`;
 }
 
-/** Applying failed for good: the job ends, and the issue is left stale for the decay sweep to apply later. */
-export function markingsAbandoned(at: Date): Sql.Sql {
-  return Sql.sql`"labelsWantedAt" = NULL, "labelsAttempts" = 0, "labelsStaleAt" = ${at}, "labelsDueAt" = ${at}, ${unlocked()}`;
+/** Applying failed for good: the job ends (with `leaveStale` in the same transaction). */
+export function markingsAbandoned(): Sql.Sql {
+  return Sql.sql`"labelsWantedAt" = NULL, "labelsAttempts" = 0, ${unlocked()}`;
+}
+
+/** An abandoned job's issue is left stale, due at `at`, for the decay sweep to apply later. */
+export async function leaveStale(tx: Transaction | Prisma, issueId: number, at: Date): Promise<void> {
+  await markLabelsStale(tx, Sql.sql`"id" = ${issueId}`, at);
 }
 
 function parseSeen(text: string | null): SeenLabels | undefined {

@@ -36,7 +36,7 @@ export interface Evaluation {
 export interface SweepStore {
   /**
    * The next `limit` issues after `after` (from the start when null) whose labels could have changed without a new
-   * link (`labelsDueAt <= now`: a report left a window, or the config changed), in (due time, id) order: a keyset
+   * link (`LabelEvaluation.dueAt <= now`: a report left a window, or the config changed), in (due time, id) order: a keyset
    * page of the index on both, so each page costs the same however many issues are due (ordered by id alone, every
    * page sorted all the due issues again: quadratic at a million). Evaluated issues get a due time after `now` (or
    * none), so a sweep that stops half-way resumes, from the start, with only what it had not done.
@@ -70,7 +70,7 @@ const sqliteTime = (date: Date) => date.toISOString().replace("Z", "+00:00");
 
 /**
  * The sweep's SQLite connection only. Each page moves 500 entries of the due-time index to new places spread over the
- * next weeks: at a million issues that index (~40 MB) and the issues' pages no longer fit SQLite's default 2 MB page
+ * next weeks: at a million issues that index (~40 MB) and the evaluations' pages no longer fit SQLite's default 2 MB page
  * cache, so nearly every moved entry read its page back from the OS again (a sweep at 10M links took 14 times the
  * CPU of one at 1M). 64 MB holds them, within P5's 200 MB. A checkpoint every 20,000 pages (80 MB of WAL) instead of
  * every 1,000 copies a page that several pages of the sweep changed into the database once, with one fsync, instead
@@ -85,20 +85,22 @@ function sqliteSweepStore(path: string): SweepStore {
   // SQLite seeks a row value comparison on its first column only, so a page after (due, id) would scan every issue
   // due at that same instant before it (a config change makes a whole repository due at one instant): the rest of
   // the cursor's instant and the later instants are two seeks, merged.
-  const columns = `"id", "repositoryId", "number", "frequency", "labelsStaleAt" IS NOT NULL, "labelsDueAt"`;
+  // CROSS JOIN keeps the due-time index the outer loop (SQLite does not reorder it): the issue is one lookup by id.
+  const columns = `e."issueId", i."repositoryId", i."number", e."frequency", e."staleAt" IS NOT NULL, e."dueAt"`;
+  const from = `"LabelEvaluation" e CROSS JOIN "Issue" i ON i."id" = e."issueId"`;
   const due = db
     .prepare(
-      `SELECT * FROM (SELECT ${columns} FROM "Issue" WHERE "labelsDueAt" = @due AND "id" > @id ORDER BY "id" LIMIT @limit)
+      `SELECT * FROM (SELECT ${columns} FROM ${from} WHERE e."dueAt" = @due AND e."issueId" > @id ORDER BY e."issueId" LIMIT @limit)
        UNION ALL
-       SELECT * FROM (SELECT ${columns} FROM "Issue" WHERE "labelsDueAt" > @due AND "labelsDueAt" <= @now
-         ORDER BY "labelsDueAt", "id" LIMIT @limit)
+       SELECT * FROM (SELECT ${columns} FROM ${from} WHERE e."dueAt" > @due AND e."dueAt" <= @now
+         ORDER BY e."dueAt", e."issueId" LIMIT @limit)
        ORDER BY 6, 1 LIMIT @limit`,
     )
     .raw(true);
   const update = db.prepare(
-    `UPDATE "Issue" SET "frequency" = ?, "labelsDueAt" = ? WHERE "id" = ? AND "labelsDueAt" <= ? AND "labelsStaleAt" IS NULL`,
+    `UPDATE "LabelEvaluation" SET "frequency" = ?, "dueAt" = ? WHERE "issueId" = ? AND "dueAt" <= ? AND "staleAt" IS NULL`,
   );
-  const postpone = db.prepare(`UPDATE "Issue" SET "labelsDueAt" = ? WHERE "id" = ? AND "labelsDueAt" <= ?`);
+  const postpone = db.prepare(`UPDATE "LabelEvaluation" SET "dueAt" = ? WHERE "issueId" = ? AND "dueAt" <= ?`);
   const linkStatements = new Map<number, BetterSqlite3.Statement>();
   const linksOf = (count: number) => {
     let statement = linkStatements.get(count);
@@ -159,9 +161,10 @@ function postgresSweepStore(connectionString: string): SweepStore {
     async readDue(now, after, limit) {
       const { dueAt, issueId } = after ?? START;
       const issues = await pool.query<IssueRow<number>>({
-        text: `SELECT "id", "repositoryId", "number", "frequency", "labelsStaleAt" IS NOT NULL, ${epochMs(`"labelsDueAt"`)} FROM "Issue"
-               WHERE "labelsDueAt" <= $1::timestamp(3) AND ("labelsDueAt", "id") > ($2::timestamp(3), $3)
-               ORDER BY "labelsDueAt", "id" LIMIT $4`,
+        text: `SELECT e."issueId", i."repositoryId", i."number", e."frequency", e."staleAt" IS NOT NULL, ${epochMs(`e."dueAt"`)}
+               FROM "LabelEvaluation" e JOIN "Issue" i ON i."id" = e."issueId"
+               WHERE e."dueAt" <= $1::timestamp(3) AND (e."dueAt", e."issueId") > ($2::timestamp(3), $3)
+               ORDER BY e."dueAt", e."issueId" LIMIT $4`,
         values: [now.toISOString(), dueAt.toISOString(), issueId, limit],
         rowMode: "array",
       });
@@ -181,9 +184,9 @@ function postgresSweepStore(connectionString: string): SweepStore {
     async record(evaluations, now) {
       if (evaluations.length === 0) return;
       await pool.query(
-        `UPDATE "Issue" AS i SET "frequency" = v.frequency, "labelsDueAt" = v.due
+        `UPDATE "LabelEvaluation" AS e SET "frequency" = v.frequency, "dueAt" = v.due
          FROM unnest($1::int[], $2::text[], $3::timestamp(3)[]) AS v(id, frequency, due)
-         WHERE i."id" = v.id AND i."labelsDueAt" <= $4::timestamp(3) AND i."labelsStaleAt" IS NULL`,
+         WHERE e."issueId" = v.id AND e."dueAt" <= $4::timestamp(3) AND e."staleAt" IS NULL`,
         [
           evaluations.map((e) => e.issueId),
           evaluations.map((e) => e.frequency),
@@ -195,7 +198,7 @@ function postgresSweepStore(connectionString: string): SweepStore {
     async postpone(ids, now, until) {
       if (ids.length === 0) return;
       await pool.query(
-        `UPDATE "Issue" SET "labelsDueAt" = $3::timestamp(3) WHERE "id" = ANY($1::int[]) AND "labelsDueAt" <= $2::timestamp(3)`,
+        `UPDATE "LabelEvaluation" SET "dueAt" = $3::timestamp(3) WHERE "issueId" = ANY($1::int[]) AND "dueAt" <= $2::timestamp(3)`,
         [ids, now.toISOString(), until.toISOString()],
       );
     },

@@ -2,13 +2,13 @@ import type { Report } from "../domain/frequency.js";
 import type { TrackedLabel } from "../domain/label-plan.js";
 import type { ConversationTeam } from "../domain/team-labels.js";
 import { labelKey } from "../domain/team-labels.js";
-import type { Prisma } from "./database.js";
+import { engineOf, type Prisma, type Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { rawDate, rawFlag } from "./raw-values.js";
 
 export interface LabelInputs {
   issueId: number;
-  /** the last evaluation: the frequency it found and when it is due again */
+  /** the last evaluation (LabelEvaluation): the frequency it found and when it is due again */
   frequency: string | null;
   labelsDueAt: Date | null;
   /** set when the labels must be applied again (the config changed, or applying new helpdesk details failed) */
@@ -47,9 +47,10 @@ export async function readLabelInputs(
       f3: boolean | number | bigint | null;
     }[]
   >`
-    SELECT 'issue' AS "row", "i"."id", "i"."frequency" AS "a", "e"."message" AS "b", NULL AS "c",
-      "i"."labelsDueAt" AS "at", "i"."labelsStaleAt" AS "at2", "e"."seenAt" AS "at3", NULL AS "f1", NULL AS "f2", NULL AS "f3"
+    SELECT 'issue' AS "row", "i"."id", "v"."frequency" AS "a", "e"."message" AS "b", NULL AS "c",
+      "v"."dueAt" AS "at", "v"."staleAt" AS "at2", "e"."seenAt" AS "at3", NULL AS "f1", NULL AS "f2", NULL AS "f3"
     FROM "Issue" "i" LEFT JOIN "LabelError" "e" ON "e"."repositoryId" = "i"."repositoryId"
+      LEFT JOIN "LabelEvaluation" "v" ON "v"."issueId" = "i"."id"
     WHERE "i"."repositoryId" = ${repositoryId} AND "i"."number" = ${number}
     UNION ALL
     SELECT 'label', NULL, "l"."name", NULL, "l"."key", "l"."seenAt", NULL, NULL, "l"."present", "l"."applied", "l"."suppressed"
@@ -131,13 +132,16 @@ export async function recordIssueLabels(
         update: { name: write.name, present: write.present, seenAt: write.at, ...applied },
       });
     }
-    if (evaluation)
-      await tx.issue.update({
-        where: { id: issueId },
-        data: { frequency: evaluation.frequency, labelsDueAt: evaluation.dueAt },
+    if (evaluation) {
+      const { frequency, dueAt } = evaluation;
+      await tx.labelEvaluation.upsert({
+        where: { issueId },
+        create: { issueId, frequency, dueAt },
+        update: { frequency, dueAt },
       });
+    }
     if (settled !== null)
-      await tx.issue.updateMany({ where: { id: issueId, labelsStaleAt: settled }, data: { labelsStaleAt: null } });
+      await tx.labelEvaluation.updateMany({ where: { issueId, staleAt: settled }, data: { staleAt: null } });
   });
 }
 
@@ -249,6 +253,22 @@ export async function markLabelsDue(
     "repositoryId" in where
       ? Sql.sql`"repositoryId" = ${where.repositoryId}`
       : Sql.sql`"repositoryId" IN (SELECT "id" FROM "Repository" WHERE LOWER("owner") = ${where.owner.toLowerCase()})`;
-  return prisma.$executeRaw`UPDATE "Issue" SET "labelsDueAt" = ${at}, "labelsStaleAt" = ${at}
-    WHERE ${repositories} AND EXISTS (SELECT 1 FROM "Link" l WHERE l."issueId" = "Issue"."id")`;
+  return markLabelsStale(
+    prisma,
+    Sql.sql`${repositories} AND EXISTS (SELECT 1 FROM "Link" l WHERE l."issueId" = "Issue"."id")`,
+    at,
+  );
+}
+
+/**
+ * The labels of the issues `where` selects (a condition on "Issue") must be applied again whatever their frequency:
+ * due for the decay sweep at `at` and marked stale, until an evaluation that read the mark applies them. One statement;
+ * an issue never evaluated gets its row. Returns how many issues it marked.
+ */
+export async function markLabelsStale(db: Prisma | Transaction, where: Sql.Sql, at: Date): Promise<number> {
+  // PostgreSQL types a parameter of a SELECT list as text; the column is a timestamp.
+  const time = engineOf(db as Prisma) === "postgresql" ? Sql.sql`CAST(${at} AS TIMESTAMP(3))` : Sql.sql`${at}`;
+  return db.$executeRaw`INSERT INTO "LabelEvaluation" ("issueId", "dueAt", "staleAt")
+    SELECT "id", ${time}, ${time} FROM "Issue" WHERE ${where}
+    ON CONFLICT ("issueId") DO UPDATE SET "dueAt" = excluded."dueAt", "staleAt" = excluded."staleAt"`;
 }

@@ -12,7 +12,8 @@ describe.each(ENGINES)("the P4/P5 seed on %s", (engine) => {
     const database = await openDatabase(url);
     try {
       const { prisma } = database;
-      expect(await prisma.issue.count({ where: { frequency: "daily", labelsDueAt: { not: null } } })).toBe(20);
+      expect(await prisma.issue.count()).toBe(20);
+      expect(await prisma.labelEvaluation.count({ where: { frequency: "daily", dueAt: { not: null } } })).toBe(20);
       expect(await prisma.source.count()).toBe(20);
       expect(await prisma.link.count()).toBe(100);
       expect(await prisma.linkSource.count()).toBe(100);

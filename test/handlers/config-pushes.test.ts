@@ -211,9 +211,9 @@ describe.each(ENGINES)("the closeloop config check run on %s", (engine) => {
     await receive(harness.probot, "push", push());
     const issues = await harness.database.prisma.issue.findMany({
       orderBy: { number: "asc" },
-      select: { number: true, labelsDueAt: true, labelsStaleAt: true },
+      select: { number: true, evaluation: { select: { dueAt: true, staleAt: true } } },
     });
-    expect(issues.map((row) => [row.number, row.labelsDueAt !== null, row.labelsStaleAt !== null])).toEqual([
+    expect(issues.map((row) => [row.number, row.evaluation?.dueAt != null, row.evaluation?.staleAt != null])).toEqual([
       [1, true, true],
     ]);
     expect(sweeps).toBe(1);

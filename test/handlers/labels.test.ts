@@ -165,10 +165,10 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
       `POST /repos/${OWNER}/${REPO}/issues/1/labels {"labels":["${WEEKLY}"]}`,
     ]);
     expect(await stored()).toEqual([`${WEEKLY} on applied`]);
-    const issue = await harness.database.prisma.issue.findFirstOrThrow();
-    expect(issue.frequency).toBe("weekly");
+    const evaluation = await harness.database.prisma.labelEvaluation.findFirstOrThrow();
+    expect(evaluation.frequency).toBe("weekly");
     // due when the second-newest report (posted at 01:00 on 31 Dec) leaves the 14-day window
-    expect(issue.labelsDueAt).toEqual(new Date(Date.parse(at(1)) + 14 * 86_400_000 + 1));
+    expect(evaluation.dueAt).toEqual(new Date(Date.parse(at(1)) + 14 * 86_400_000 + 1));
   });
 
   it("makes no call when nothing changes, even when the payload predates closeloop's own change", async () => {

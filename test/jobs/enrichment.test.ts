@@ -222,10 +222,13 @@ describe.each(ENGINES)("enrichment: reading linked conversations for the labels,
     const [row] = await settled();
     expect(row!.state).toBe("done");
     expect((await linkRow(item.conversationId))[0]!.team).toBe("Support");
-    const issue = await database.prisma.issue.findFirstOrThrow({ where: { number: 6 } });
+    const { evaluation } = await database.prisma.issue.findFirstOrThrow({
+      where: { number: 6 },
+      select: { evaluation: true },
+    });
     // Marked, and due now: the next sweep applies them.
-    expect(issue.labelsStaleAt).toBeInstanceOf(Date);
-    expect(issue.labelsDueAt!.getTime()).toBeLessThanOrEqual(Date.now());
+    expect(evaluation!.staleAt).toBeInstanceOf(Date);
+    expect(evaluation!.dueAt!.getTime()).toBeLessThanOrEqual(Date.now());
     expect(
       logs.some(
         (line) =>

@@ -48,7 +48,7 @@ describe.each(ENGINES)("the markings job on %s", (engine) => {
       },
       { coalesceMs: 0, ...options },
     );
-  const issue = () => harness.database.prisma.issue.findFirstOrThrow();
+  const issue = () => harness.database.prisma.issue.findFirstOrThrow({ include: { evaluation: true } });
   const nockLabel = (method: "post", path: string, status = 200) =>
     nock(GITHUB_API)
       .post(path)
@@ -89,7 +89,7 @@ describe.each(ENGINES)("the markings job on %s", (engine) => {
       labelsWantedAt: null,
       lockedBy: null,
       labelsAttempts: 0,
-      frequency: "daily",
+      evaluation: { frequency: "daily" },
     });
     // Nothing left to do: no job, no call.
     expect(await worker().drain()).toBe(0);
@@ -185,7 +185,8 @@ describe.each(ENGINES)("the markings job on %s", (engine) => {
     const before = Date.now();
     expect(await worker({ maxAttempts: 2, backoffBaseMs: 60_000, backoffMaxMs: 60_000 }).drain()).toBe(1);
     const retried = await issue();
-    expect(retried).toMatchObject({ lockedBy: null, labelsAttempts: 1, labelsStaleAt: null });
+    expect(retried).toMatchObject({ lockedBy: null, labelsAttempts: 1 });
+    expect(retried.evaluation?.staleAt ?? null).toBeNull();
     expect(retried.labelsWantedAt!.getTime()).toBeGreaterThanOrEqual(before + 30_000);
 
     // Its retry time comes; the second and last attempt fails too.
@@ -194,8 +195,8 @@ describe.each(ENGINES)("the markings job on %s", (engine) => {
     expect(await worker({ maxAttempts: 2 }).drain()).toBe(1);
     const abandoned = await issue();
     expect(abandoned).toMatchObject({ labelsWantedAt: null, lockedBy: null, labelsAttempts: 0 });
-    expect(abandoned.labelsStaleAt).not.toBeNull();
-    expect(abandoned.labelsDueAt).not.toBeNull();
+    expect(abandoned.evaluation!.staleAt).not.toBeNull();
+    expect(abandoned.evaluation!.dueAt).not.toBeNull();
     expect(labelCalls.filter((call) => call.includes("/issues/1/labels"))).toHaveLength(2);
   });
 });

@@ -71,10 +71,10 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
     const links = await database.prisma.link.findMany({ where: { issue: { number } }, orderBy: { id: "asc" } });
     for (const [n, link] of links.entries())
       await database.prisma.link.update({ where: { id: link.id }, data: { linkedAt: ago(ages[n]!), team } });
-    const row = await database.prisma.issue.update({
+    const row = await database.prisma.issue.findUniqueOrThrow({
       where: { repositoryId_number: { repositoryId: REPOSITORY.id, number } },
-      data: { frequency, labelsDueAt: due },
     });
+    await database.prisma.labelEvaluation.create({ data: { issueId: row.id, frequency, dueAt: due } });
     if (frequency)
       await database.prisma.issueLabel.create({
         data: { issueId: row.id, key: WEEKLY, name: WEEKLY, present: true, seenAt: ago(20), applied: true },
@@ -94,9 +94,14 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
   }
 
   const issues = async () =>
-    (await database.prisma.issue.findMany({ orderBy: { number: "asc" }, include: { labels: true } })).map(
-      (row) =>
-        `#${row.number} ${row.frequency ?? "none"}${row.labelsStaleAt ? " stale" : ""} due ${row.labelsDueAt?.toISOString() ?? "-"} ${row.labels.map((label) => `${label.name}:${label.present ? "on" : "off"}`).join(",")}`,
+    (
+      await database.prisma.issue.findMany({
+        orderBy: { number: "asc" },
+        include: { labels: true, evaluation: true },
+      })
+    ).map(
+      ({ number, evaluation, labels }) =>
+        `#${number} ${evaluation?.frequency ?? "none"}${evaluation?.staleAt ? " stale" : ""} due ${evaluation?.dueAt?.toISOString() ?? "-"} ${labels.map((label) => `${label.name}:${label.present ? "on" : "off"}`).join(",")}`,
     );
 
   it("takes the label off an issue whose reports stopped, with one DELETE, records its figures and sleeps until the next sweep", async () => {
@@ -198,7 +203,7 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
     const sweeper = worker();
     clock = new Date(NOW.getTime() - HOUR);
     expect(await sweeper.runOnce()).toEqual({ issues: 0, links: 0, changed: 0, batches: 0 }); // the next is due at NOW
-    await database.prisma.issue.updateMany({ data: { labelsStaleAt: clock, labelsDueAt: clock } });
+    await database.prisma.labelEvaluation.updateMany({ data: { staleAt: clock, dueAt: clock } });
     expect(await sweeper.runOnce()).toBeNull();
 
     await sweeper.request();
@@ -253,7 +258,7 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
 
   it("keeps an issue marked while label writes to its repository are paused, and applies it when the pause ends", async () => {
     await issue(1, [1], null, null, "Billing");
-    await database.prisma.issue.updateMany({ data: { labelsStaleAt: ago(0.01), labelsDueAt: ago(0.01) } });
+    await database.prisma.labelEvaluation.updateMany({ data: { staleAt: ago(0.01), dueAt: ago(0.01) } });
     await database.prisma.labelError.create({
       data: {
         repositoryId: REPOSITORY.id,

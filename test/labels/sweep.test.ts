@@ -21,9 +21,22 @@ describe.each(ENGINES)("the decay sweep's core on %s", (engine) => {
     (
       await database.prisma.issue.findMany({
         orderBy: { number: "asc" },
-        select: { number: true, frequency: true, labelsDueAt: true },
+        select: { number: true, evaluation: { select: { frequency: true, dueAt: true } } },
       })
-    ).map((row) => `#${row.number} ${row.frequency ?? "none"} ${row.labelsDueAt?.toISOString() ?? "-"}`);
+    ).map(
+      ({ number, evaluation }) =>
+        `#${number} ${evaluation?.frequency ?? "none"} ${evaluation?.dueAt?.toISOString() ?? "-"}`,
+    );
+
+  /** Issue `number` was last evaluated as `frequency`, due at `dueAt`. */
+  async function evaluated(number: number, frequency: string | null, dueAt: Date | null): Promise<void> {
+    const { id: issueId } = await database.prisma.issue.findFirstOrThrow({ where: { number } });
+    await database.prisma.labelEvaluation.upsert({
+      where: { issueId },
+      create: { issueId, frequency, dueAt },
+      update: { frequency, dueAt },
+    });
+  }
 
   /** An issue with links posted `ages` days before NOW, last evaluated as `frequency`, due at `due`. */
   async function issue(number: number, ages: number[], frequency: string | null, due: Date | null): Promise<void> {
@@ -43,7 +56,7 @@ describe.each(ENGINES)("the decay sweep's core on %s", (engine) => {
     const links = await database.prisma.link.findMany({ where: { issue: { number } }, orderBy: { id: "asc" } });
     for (const [n, link] of links.entries())
       await database.prisma.link.update({ where: { id: link.id }, data: { linkedAt: ago(ages[n]!) } });
-    await database.prisma.issue.updateMany({ where: { number }, data: { frequency, labelsDueAt: due } });
+    await evaluated(number, frequency, due);
   }
 
   beforeEach(async () => {
@@ -120,7 +133,7 @@ describe.each(ENGINES)("the decay sweep's core on %s", (engine) => {
           url: `https://acme.zendesk.com/agent/tickets/${id}`,
         })),
       });
-      await database.prisma.issue.updateMany({ data: { frequency: "weekly", labelsDueAt: ago(0) } });
+      await evaluated(1, "weekly", ago(0));
     };
     await comment("created", 2, ["7", "8"]);
     // A close keeps the links (their reopen history) once no source carries them.
@@ -166,10 +179,10 @@ describe.each(ENGINES)("the decay sweep's core on %s", (engine) => {
     });
     expect(figures).toMatchObject({ issues: 1, changed: 0 });
     expect(await issueRows()).toEqual([`#1 weekly ${new Date(NOW.getTime() + 1_000).toISOString()}`]);
-    expect((await database.prisma.issue.findFirstOrThrow()).labelsStaleAt).toEqual(new Date(NOW.getTime() + 1_000));
+    expect((await database.prisma.labelEvaluation.findFirstOrThrow()).staleAt).toEqual(new Date(NOW.getTime() + 1_000));
 
     // Rules unknown (no token for the installation): left due, untouched.
-    await database.prisma.issue.updateMany({ data: { labelsDueAt: ago(1), labelsStaleAt: null } });
+    await database.prisma.labelEvaluation.updateMany({ data: { dueAt: ago(1), staleAt: null } });
     expect(await sweepDueIssues(store, NOW, () => null)).toMatchObject({ issues: 1, changed: 0 });
     expect(await issueRows()).toEqual([`#1 weekly ${ago(1).toISOString()}`]);
   });

@@ -5,6 +5,7 @@ import { parseDatabaseUrl, type DatabaseTarget } from "../../src/config/database
 import { migrate, migrationStatus, readMigrationFiles, MigrationError } from "../../src/store/migrations.js";
 import { checkReadiness, openDatabase } from "../../src/store/database.js";
 import { recordIssueClose } from "../../src/store/issues.js";
+import { openSweepStore } from "../../src/store/label-sweep.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { claimEnrichJobs } from "../support/reopen.js";
@@ -271,6 +272,60 @@ describe.each(ENGINES)("migrations on %s", (engine) => {
           { id: 3, live: true },
         ],
       );
+    } finally {
+      await migrated.close();
+    }
+  });
+
+  it("moves each issue's label evaluation to LabelEvaluation: due, not due, stale, and never evaluated", async () => {
+    const url = await freshDatabaseUrl(engine);
+    const target = parseDatabaseUrl(url);
+    await migrate(
+      target,
+      files.filter((file) => file.name < "20261212110000"),
+    );
+    const at = (day: number) => `2026-12-${String(day).padStart(2, "0")}T10:00:00.000+00:00`;
+    await sql(
+      target,
+      `INSERT INTO "Repository" ("id", "installationId", "owner", "name", "fullName") VALUES (1, 2, 'o', 'r', 'o/r')`,
+    );
+    const issues: [number, string | null, string | null, string | null][] = [
+      [1, "daily", at(20), null], // due later
+      [2, "weekly", at(1), null], // due now
+      [3, null, null, null], // never evaluated
+      [4, null, at(2), at(2)], // marked stale by a config change
+      [5, "weekly", null, null], // not due: nothing left to lose
+    ];
+    for (const [id, frequency, due, stale] of issues)
+      await sql(
+        target,
+        `INSERT INTO "Issue" ("id", "repositoryId", "number", "state", "createdAt", "frequency", "labelsDueAt", "labelsStaleAt") VALUES (?, 1, ?, 'open', ?, ?, ?, ?)`,
+        [id, id, at(1), frequency, due, stale],
+      );
+    await migrate(target);
+    const migrated = await openDatabase(url);
+    try {
+      const rows = await migrated.prisma.labelEvaluation.findMany({ orderBy: { issueId: "asc" } });
+      expect(
+        rows.map((row) => [row.issueId, row.frequency, row.dueAt?.getUTCDate(), row.staleAt?.getUTCDate()]),
+      ).toEqual([
+        [1, "daily", 20, undefined],
+        [2, "weekly", 1, undefined],
+        [4, null, 2, 2],
+        [5, "weekly", undefined, undefined],
+      ]);
+      // The sweep finds the due ones, in due order.
+      const store = openSweepStore(target);
+      try {
+        const due = await store.readDue(new Date("2026-12-05T00:00:00Z"), null, 10);
+        expect(due.map((issue) => [issue.number, issue.frequency, issue.stale])).toEqual([
+          [2, "weekly", false],
+          [4, null, true],
+        ]);
+      } finally {
+        await store.close();
+      }
+      expect(await migrated.prisma.issue.count()).toBe(5);
     } finally {
       await migrated.close();
     }
