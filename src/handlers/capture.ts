@@ -80,10 +80,12 @@ export async function captureText(deps: HandlerDeps, context: Context, captured:
       `${where}: ${outcome.capped} conversation link(s) not added: the issue already has ${config.links.max_per_issue} live links (links.max_per_issue)`,
     );
   }
+  // One line a delivery: the notes it queued are for links it added (README, Notes on new links).
   if (outcome.added + outcome.removed > 0) {
     context.log.info(
-      { added: outcome.added, removed: outcome.removed },
-      `${where}: ${outcome.added} link(s) added, ${outcome.removed} removed`,
+      { added: outcome.added, removed: outcome.removed, notes: outcome.notesAdded },
+      `${where}: ${outcome.added} link(s) added, ${outcome.removed} removed` +
+        (outcome.notesAdded > 0 ? `; ${outcome.notesAdded} link note(s) queued` : ""),
     );
   }
   if (outcome.jobsAdded + outcome.jobsCancelled > 0) {
@@ -93,13 +95,7 @@ export async function captureText(deps: HandlerDeps, context: Context, captured:
     );
     if (outcome.jobsAdded > 0) deps.reopenQueued?.();
   }
-  if (outcome.notesAdded > 0) {
-    context.log.info(
-      { notes: outcome.notesAdded },
-      `${where}: ${outcome.notesAdded} conversation(s) linked for the first time get a note`,
-    );
-    deps.linkNotesQueued?.([...new Set(outcome.linked.map((link) => link.provider))]);
-  }
+  if (outcome.notesAdded > 0) deps.linkNotesQueued?.([...new Set(outcome.linked.map((link) => link.provider))]);
   // Applied by the markings job, off the delivery path (docs/labels.md).
   if (outcome.changed) await deps.labelsWanted?.();
 }

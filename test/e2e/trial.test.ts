@@ -150,7 +150,7 @@ describe("the documented trial (README, The first 15 minutes)", () => {
     );
     expect(delivered.status).toBe(200);
     const logLine = /the log\s+says `([^`]+)`/.exec(TRIAL)![1]!;
-    expect(logLine).toBe("acme/test#1 comment 2184390117: 1 link(s) added, 0 removed");
+    expect(logLine).toBe("acme/test#1 comment 2184390117: 1 link(s) added, 0 removed; 1 link note(s) queued");
     await waitFor(async () => server.output().includes(logLine), 20_000, "the README's log line");
 
     const links = await closeloop(["links", "acme/test#1"], clone, path);

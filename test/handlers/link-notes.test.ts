@@ -1,3 +1,4 @@
+import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startHarness, type Harness } from "../support/app.js";
 import { ENGINES } from "../support/databases.js";
@@ -30,6 +31,8 @@ describe.each(ENGINES)("link notes queued by new links, on %s", (engine) => {
   let harness: Harness;
   /** the helpdesks of each wake of the link notes */
   let wakes: string[][];
+  /** the lines logged at info and above */
+  let logs: string[];
   const notes = () =>
     harness.database.prisma.linkNote.findMany({
       orderBy: { id: "asc" },
@@ -47,7 +50,10 @@ describe.each(ENGINES)("link notes queued by new links, on %s", (engine) => {
     });
 
   beforeEach(async () => {
-    harness = await startHarness(engine);
+    logs = [];
+    harness = await startHarness(engine, {
+      log: pino({ level: "info" }, { write: (line: string) => void logs.push(JSON.parse(line).msg) }),
+    });
     wakes = [];
     harness.deps.linkNotesQueued = (helpdesks) => void wakes.push([...helpdesks]);
   });
@@ -57,7 +63,12 @@ describe.each(ENGINES)("link notes queued by new links, on %s", (engine) => {
 
   it("queues one note per conversation a comment links for the first time, rendered from notify.note, and wakes the link notes for their helpdesks", async () => {
     nockConfig("Codertocat", "Hello-World", null);
-    await receive(harness.probot, "issue_comment", comment("created", `Customer hit this: ${ZENDESK} and ${FRONT}`));
+    const created = comment("created", `Customer hit this: ${ZENDESK} and ${FRONT}`);
+    await receive(harness.probot, "issue_comment", created);
+    // One line for the delivery: its links and the notes they queued.
+    expect(logs).toEqual([
+      `Codertocat/Hello-World#1 comment ${created.comment.id}: 2 link(s) added, 0 removed; 2 link note(s) queued`,
+    ]);
     expect((await notes()).map(({ id: _, createdAt: __, ...row }) => row)).toEqual([
       {
         provider: "zendesk",
@@ -135,10 +146,12 @@ describe.each(ENGINES)("link notes queued by new links, on %s", (engine) => {
 
   it("queues nothing with notify.linked: false, and renders a custom notify.note (naming the issue when it leaves {url} out)", async () => {
     nockConfig("Codertocat", "Hello-World", "notify:\n  linked: false\n");
-    await receive(harness.probot, "issue_comment", comment("created", `See ${ZENDESK}`));
+    const created = comment("created", `See ${ZENDESK}`);
+    await receive(harness.probot, "issue_comment", created);
     expect(await harness.database.prisma.link.count()).toBe(1);
     expect(await notes()).toEqual([]);
     expect(wakes).toEqual([]);
+    expect(logs).toEqual([`Codertocat/Hello-World#1 comment ${created.comment.id}: 1 link(s) added, 0 removed`]);
 
     const custom = await startHarness(engine);
     try {
