@@ -12,6 +12,7 @@ import {
 } from "../store/deliveries.js";
 import { deliveriesProcessed } from "../metrics.js";
 import { errorSummary } from "./error-summary.js";
+import { hourly } from "./hourly.js";
 import { IngestHoldBack, type IngestActive } from "./ingest-hold-back.js";
 import { LeaseHolder } from "./lease-holder.js";
 import { decideRetry } from "./retry-policy.js";
@@ -36,8 +37,6 @@ export interface DeliveryWorkerOptions {
   backoffMaxMs?: number;
 }
 
-const PURGE_INTERVAL_MS = 60 * 60_000;
-
 /**
  * Drains the delivery inbox: claims stored deliveries under a lease and runs the app's handlers on each. A
  * delivery leaves the inbox only once its handlers succeeded; a failure is retried with backoff, and after
@@ -51,7 +50,14 @@ export class DeliveryWorker {
   /** stop() was called: a burst is no longer waited out, and the batch in hand is finished without claiming more */
   #stopping = false;
   /** when this worker last deleted expired dead deliveries (README, Retention) */
-  #purgedAt = -Infinity;
+  /**
+   * Dead deliveries hold comment and message text: those older than 30 days are deleted, at most once an hour per
+   * process.
+   */
+  readonly #purgeExpired = hourly(async (now) => {
+    const purged = await purgeExpiredDeliveries(this.prisma, now);
+    if (purged > 0) this.log.info(`delivery inbox: purged ${purged} dead deliveries older than 30 days`);
+  });
 
   constructor(
     private readonly prisma: Prisma,
@@ -145,18 +151,6 @@ export class DeliveryWorker {
     // it runs out, as a delivery handled just before a crash always was (handlers are idempotent).
     const lost = await this.#leases.deleteAll(handled);
     deliveriesProcessed.inc({ outcome: "done" }, handled.length - lost.length);
-  }
-
-  /**
-   * Dead deliveries hold comment and message text: those older than 30 days are deleted, at most once an hour per
-   * process. Every replica may do it; the delete is idempotent.
-   */
-  async #purgeExpired(): Promise<void> {
-    const now = Date.now();
-    if (now - this.#purgedAt < PURGE_INTERVAL_MS) return;
-    this.#purgedAt = now;
-    const purged = await purgeExpiredDeliveries(this.prisma, new Date(now));
-    if (purged > 0) this.log.info(`delivery inbox: purged ${purged} dead deliveries older than 30 days`);
   }
 
   #whileBurst(): Promise<void> {

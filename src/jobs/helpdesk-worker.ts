@@ -7,6 +7,7 @@ import type { Engine } from "../config/database-url.js";
 import type { Prisma } from "../store/database.js";
 import { purgeDoneEnrichment } from "../store/enrich-jobs.js";
 import { killUnrunnableJobs, markSummaryDue } from "../store/reopen-jobs.js";
+import { hourly } from "./hourly.js";
 import { HelpdeskLanes, type HelpdeskLane } from "./helpdesk-lanes.js";
 import { JOB_KINDS } from "./job-kinds.js";
 import type { HelpdeskKindOptions, HelpdeskPart, HelpdeskPartDeps, InstallationOctokit } from "./job-runner.js";
@@ -16,7 +17,6 @@ import { Worker, workerOwner } from "./worker.js";
 export type { InstallationOctokit } from "./job-runner.js";
 
 /** how often a process looks for finished jobs past their retention */
-const PURGE_INTERVAL_MS = 60 * 60_000;
 
 export interface HelpdeskWorkerOptions extends HelpdeskKindOptions {
   idlePollMs?: number;
@@ -48,8 +48,11 @@ export class HelpdeskWorker {
   #woken: Set<QueueName> | "all" = "all";
   /** when the last round of every kind began: each kind keeps its own schedule of one such round a poll */
   #everyKindAt = 0;
-  /** when this process last deleted the finished jobs past their retention (0: not yet) */
-  #purgedAt = 0;
+  /** deletes the finished enrichment jobs past their retention, at most once an hour per process */
+  readonly #purgeFinished = hourly(async (now) => {
+    const purged = await purgeDoneEnrichment(this.prisma, now);
+    if (purged > 0) this.log.info(`enrichment: deleted ${purged} jobs done more than a day ago`);
+  });
 
   constructor(
     private readonly prisma: Prisma,
@@ -172,13 +175,6 @@ export class HelpdeskWorker {
    * Done enrichment jobs are deleted a day after they finished (their result is on the links), so the table follows
    * the work in hand rather than every conversation ever linked; at most once an hour per process.
    */
-  async #purgeFinished(): Promise<void> {
-    const now = Date.now();
-    if (now - this.#purgedAt < PURGE_INTERVAL_MS) return;
-    this.#purgedAt = now;
-    const purged = await purgeDoneEnrichment(this.prisma, new Date(now));
-    if (purged > 0) this.log.info(`enrichment: deleted ${purged} jobs done more than a day ago`);
-  }
 
   /**
    * Jobs of helpdesks without credentials here are dead at once with the reason, and their summaries are due. True
