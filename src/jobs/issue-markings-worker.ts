@@ -15,7 +15,7 @@ import {
 } from "../store/issue-markings.js";
 import { inTransaction } from "../store/transactions.js";
 import { errorSummary } from "./error-summary.js";
-import { IngestHoldBack } from "./ingest-hold-back.js";
+import { COSTLY_STEP_QUIET_MS, IngestHoldBack, type IngestActive } from "./ingest-hold-back.js";
 import { LeaseHolder } from "./lease-holder.js";
 import { decideRetry } from "./retry-policy.js";
 import { Worker, workerOwner } from "./worker.js";
@@ -32,9 +32,10 @@ export interface IssueMarkingsWorkerOptions extends Partial<QueueSettings> {
   stopTimeoutMs?: number;
   /**
    * True while a burst of webhooks is arriving: the worker claims nothing then (its claims and reads cost the database
-   * the requests need) and applies the burst's markings right after it, or after the hold-back's backstop
+   * the requests need), nor starts another claimed issue's labels, until no webhook came for COSTLY_STEP_QUIET_MS; it
+   * applies the burst's markings right after, or after the hold-back's backstop
    */
-  ingestActive?: () => boolean;
+  ingestActive?: IngestActive;
 }
 
 const BATCH = 20;
@@ -65,7 +66,7 @@ export class IssueMarkingsWorker {
     this.#settings = queueSettings("labels", options);
     this.#coalesceMs = options.coalesceMs ?? 1_000;
     this.#queue = new PQueue({ concurrency: options.concurrency ?? 4 });
-    this.#holdBack = new IngestHoldBack({ ingestActive: options.ingestActive });
+    this.#holdBack = new IngestHoldBack({ ingestActive: options.ingestActive, quietMs: COSTLY_STEP_QUIET_MS });
     this.#leases = new LeaseHolder(
       deps.prisma,
       deps.engine,
@@ -124,7 +125,7 @@ export class IssueMarkingsWorker {
   /** One round: claims what fits beside the jobs in flight; true when the claim was full (more may be due). */
   async #fill(): Promise<boolean> {
     if (this.#leases.size >= BATCH) return false;
-    await this.#holdBack.wait(() => !this.#worker.running);
+    await this.#whileBurst();
     const jobs = await this.#claim(BATCH - this.#leases.size);
     // A group done leaves room: claim again at once.
     for (const group of byInstallation(jobs)) void this.#run(group).finally(() => this.#worker.wake());
@@ -159,11 +160,17 @@ export class IssueMarkingsWorker {
   async #apply(jobs: ClaimedMarking[]): Promise<void> {
     let failures: unknown[];
     try {
-      failures = await applyIssuesWithApp(this.deps, jobs[0]!.issue.repository.installationId, jobs);
+      failures = await applyIssuesWithApp(this.deps, jobs[0]!.issue.repository.installationId, jobs, () =>
+        this.#whileBurst(),
+      );
     } catch (error) {
       failures = jobs.map(() => error);
     }
     for (const [i, job] of jobs.entries()) await this.#settle(job, failures[i] ?? null);
+  }
+
+  #whileBurst(): Promise<void> {
+    return this.#holdBack.wait(() => !this.#worker.running);
   }
 
   /** Settles the job: done, or (`failure` not null, or the settle failed) retried or given up by the retry policy. */

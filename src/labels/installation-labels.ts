@@ -46,12 +46,14 @@ export async function applyLabelsWithApp(
 /**
  * applyLabelsWithApp for several issues of one installation (the markings job's claim): each issue's labels, one after
  * another, then their project fields together, so the sets that can share a GraphQL document do (docs/projects.md,
- * Batching). Returns, per issue in order, null when done or the error that failed it, for the caller's retry.
+ * Batching). `beforeIssue` is waited for before each issue's labels (the markings job holds back while webhooks arrive).
+ * Returns, per issue in order, null when done or the error that failed it, for the caller's retry.
  */
 export async function applyIssuesWithApp(
   deps: InstallationLabelDeps,
   installationId: bigint,
   issues: readonly { issue: IssueRef; seen?: PayloadLabels }[],
+  beforeIssue: () => Promise<void> = async () => {},
 ): Promise<unknown[]> {
   const octokit = await deps.github(Number(installationId));
   const writer = { octokit, log: deps.log, dryRun: deps.dryRun ?? false, memory: deps.memory };
@@ -59,6 +61,7 @@ export async function applyIssuesWithApp(
   const failures: unknown[] = [];
   const labelled: { issue: IssueRef; config: Awaited<ReturnType<RepoConfigCache["get"]>>; index: number }[] = [];
   for (const [index, { issue, seen }] of issues.entries()) {
+    await beforeIssue();
     try {
       const config = await deps.configs.get(
         issue.repository,

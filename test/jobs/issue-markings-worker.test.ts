@@ -123,6 +123,48 @@ describe.each(ENGINES)("the markings job on %s", (engine) => {
     }
   });
 
+  it("starts no more of the issues it claimed while webhooks arrive, waiting for half a second's quiet", async () => {
+    nockConfig(OWNER, REPO, null);
+    // Two issues with two linking comments each (a label for both): one claim of both.
+    for (const number of [1, 2])
+      for (const hour of [1, 2]) {
+        const payload = comment(number * 10 + hour, number * 100 + hour, hour);
+        Object.assign(payload.issue, { number, id: 5000 + number, node_id: `I_${number}` });
+        await receive(harness.probot, "issue_comment", payload);
+      }
+    nockLabel("post", `/repos/${OWNER}/${REPO}/labels`, 201);
+    nockLabel("post", `/repos/${OWNER}/${REPO}/issues/1/labels`);
+    let burst: boolean | undefined;
+    let looks = 0;
+    const asked = new Set<number | undefined>();
+    const running = worker({
+      idlePollMs: 10,
+      ingestActive: (quietMs) => {
+        asked.add(quietMs);
+        looks++;
+        // A burst begins once the first issue's labels were written.
+        if (labelCalls.length === 2) burst ??= true;
+        return burst ?? false;
+      },
+    });
+    running.start();
+    try {
+      await waitFor(async () => labelCalls.length === 2 && looks >= 6, 10_000, "the first issue's labels, then looks");
+      // The second issue's labels are not written during the burst (an unmatched request would fail the test).
+      expect(labelCalls.map((call) => call.split(" {")[0])).toEqual([
+        `POST /repos/${OWNER}/${REPO}/labels`,
+        `POST /repos/${OWNER}/${REPO}/issues/1/labels`,
+      ]);
+      expect([...asked]).toEqual([500]);
+      nockLabel("post", `/repos/${OWNER}/${REPO}/issues/2/labels`);
+      burst = false;
+      await waitFor(async () => labelCalls.length === 3, 10_000, "the second issue's labels");
+      expect(labelCalls[2]).toContain(`/issues/2/labels`);
+    } finally {
+      await running.stop();
+    }
+  });
+
   it("waits for the coalescing window before applying", async () => {
     nockConfig(OWNER, REPO, null);
     await receive(harness.probot, "issue_comment", comment(1, 101, 1));
