@@ -103,9 +103,14 @@ export function isJsonContentType(request: IncomingMessage): boolean {
 }
 
 /** Answers `body` as JSON, never to be cached: what closeloop's own HTTP answers (health, webhooks) send. */
-export function sendJson(response: ServerResponse, status: number, body: unknown): void {
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string | number> = {},
+): void {
   response
-    .writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" })
+    .writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers })
     .end(JSON.stringify(body));
 }
 
@@ -120,12 +125,5 @@ export function refuse(
   headers: Record<string, string | number> = {},
 ): void {
   if (response.headersSent) return void response.destroy();
-  response
-    .writeHead(status, {
-      "content-type": "application/json; charset=utf-8",
-      "cache-control": "no-store",
-      connection: "close",
-      ...headers,
-    })
-    .end(JSON.stringify(body));
+  sendJson(response, status, body, { connection: "close", ...headers });
 }
