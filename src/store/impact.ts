@@ -224,9 +224,8 @@ export async function readsScopeByRepository(
 
 /**
  * The ranking's two statements: its page (one row more than asked, to know whether a page follows) and its total up to
- * `totalCap` + 1. By reports and by latest report the page is read in the order of an index (IssueImpact's, by state
- * and window) and stops after its rows; the total stops after the cap's rows. Customers, age and waiting sort what
- * matches. A small scope (`byRepository`, from `readsScopeByRepository`) is read through its repositories' index
+ * `totalCap` + 1. By reports, customers and latest report the page is read in the order of an index (IssueImpact's, by
+ * state and window) and stops after its rows; the total stops after the cap's rows. Age and waiting sort what matches. A small scope (`byRepository`, from `readsScopeByRepository`) is read through its repositories' index
  * instead, its ids named so the planner knows how few rows they hold.
  */
 export function impactRankingStatements(

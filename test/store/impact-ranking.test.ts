@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rankIssues } from "../../src/dashboard/impact.js";
-import { DEFAULT_IMPACT_QUERY, type ImpactQuery } from "../../src/domain/impact-query.js";
+import { DEFAULT_IMPACT_QUERY, type ImpactQuery, type RepositoryScope } from "../../src/domain/impact-query.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { NAMED_IDS } from "../../src/store/id-table.js";
 import { impactRankingStatements, readsScopeByRepository } from "../../src/store/impact.js";
@@ -21,7 +21,7 @@ const SMALL_AMONG_MANY = [...Array.from({ length: NAMED_IDS }, (_, i) => BigInt(
  * reads their few issues through the repositories' index instead of the whole ranking (issue #25, P6). The page is
  * the same whichever way the scope reaches the database.
  */
-describe.each(ENGINES)("the impact ranking of a small scope, on %s", (engine) => {
+describe.each(ENGINES)("the impact ranking over 10,000 issues, on %s", (engine) => {
   let database: Database;
 
   beforeAll(async () => {
@@ -112,25 +112,36 @@ describe.each(ENGINES)("the impact ranking of a small scope, on %s", (engine) =>
     }
   });
 
+  /** Whether each of the ranking's statements (its page, its total) reads the named index. */
+  const reads = async (index: string, scope: RepositoryScope, view: Partial<ImpactQuery> = {}) => {
+    const query = { ...DEFAULT_IMPACT_QUERY, ...view };
+    const byRepository = await readsScopeByRepository(database.prisma, query, scope);
+    const statements = impactRankingStatements(database.prisma, query, scope, 10_000, byRepository);
+    return Promise.all(
+      [statements.page, statements.total].map(async (statement) =>
+        JSON.stringify(
+          await database.prisma.$queryRaw(
+            engine === "postgresql"
+              ? Sql.sql`EXPLAIN (FORMAT JSON) ${statement}`
+              : Sql.sql`EXPLAIN QUERY PLAN ${statement}`,
+          ),
+          (_, value: unknown) => (typeof value === "bigint" ? String(value) : value),
+        ).includes(index),
+      ),
+    );
+  };
+
   it("a small scope's page and total read its repositories' index; the largest repository's the ranking's", async () => {
-    const indexes = async (repositoryIds: bigint[]) => {
-      const scope = { repositoryIds };
-      const byRepository = await readsScopeByRepository(database.prisma, DEFAULT_IMPACT_QUERY, scope);
-      const statements = impactRankingStatements(database.prisma, DEFAULT_IMPACT_QUERY, scope, 10_000, byRepository);
-      return Promise.all(
-        [statements.page, statements.total].map(async (statement) =>
-          JSON.stringify(
-            await database.prisma.$queryRaw(
-              engine === "postgresql"
-                ? Sql.sql`EXPLAIN (FORMAT JSON) ${statement}`
-                : Sql.sql`EXPLAIN QUERY PLAN ${statement}`,
-            ),
-            (_, value: unknown) => (typeof value === "bigint" ? String(value) : value),
-          ).includes("IssueImpact_repositoryId_state_idx"),
-        ),
-      );
-    };
-    expect(await indexes(SMALL)).toEqual([true, true]);
-    expect(await indexes([1n])).toEqual([false, false]);
+    const index = "IssueImpact_repositoryId_state_idx";
+    expect(await reads(index, { repositoryIds: SMALL })).toEqual([true, true]);
+    expect(await reads(index, { repositoryIds: [1n] })).toEqual([false, false]);
   });
+
+  it.each([7, 14, 30, 90] as const)(
+    "by customers in %i days, the page is read in the order of an index",
+    async (days) => {
+      const index = `IssueImpact_state_customers${days}_reports${days}_lastReportAt_idx`;
+      expect((await reads(index, { all: true }, { sort: "customers", days }))[0]).toBe(true);
+    },
+  );
 });
