@@ -2,11 +2,11 @@ import type { RecognisedLink, SourceKind } from "../domain/link.js";
 import { eventVersions, versionsMatter, type SourceEvent } from "../domain/mentions.js";
 import type { IssueRef } from "../domain/refs.js";
 import type { DatabaseHandle, Transaction } from "../store/database.js";
-import { markLabelsWanted, type SeenLabels } from "../store/issue-markings.js";
-import { requestLinkNotes } from "../store/link-notes.js";
+import { labelsWantedUpdate, type SeenLabels } from "../store/issue-markings.js";
+import { linkNotesInsert } from "../store/link-notes.js";
 import { ensureIssue, isSourceKnown, recordSource } from "../store/links.js";
 import { noChange, reconcileLinks, recordSourceVersions, type ReconcileOutcome } from "../store/mentions.js";
-import { inTransaction } from "../store/transactions.js";
+import { executeAlongside, inTransaction } from "../store/transactions.js";
 
 /*
  * A body, comment or helpdesk note changed: what the issue's links, labels, reopen jobs and link notes do about it.
@@ -83,10 +83,12 @@ export async function applySourceChangeIn(
       : undefined,
   });
   // The labels follow the links: in this transaction, so a change never lacks its label job.
-  if (outcome.changed) await markLabelsWanted(tx, [issue.id], new Date(), change.seenLabels);
+  const mark = outcome.changed ? labelsWantedUpdate(tx, [issue.id], new Date(), change.seenLabels) : null;
   // A link made on a closed issue (as the store or the payload has it) is no news to anyone: no note.
   const open = issue.state !== "closed" && change.issue.state !== "closed";
-  const notesAdded =
-    change.linkNote !== undefined && open ? await requestLinkNotes(tx, issue.id, outcome.linked, change.linkNote) : 0;
+  const notes =
+    change.linkNote !== undefined && open ? linkNotesInsert(issue.id, outcome.linked, change.linkNote) : null;
+  // The mark and the notes write different tables: one statement where the engine allows.
+  const notesAdded = await executeAlongside(tx, notes, mark);
   return { ...outcome, notesAdded };
 }

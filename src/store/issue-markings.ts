@@ -51,12 +51,21 @@ export async function markLabelsWanted(
   at: Date,
   seen?: SeenLabels,
 ): Promise<void> {
-  if (issueIds.length === 0) return;
+  const mark = labelsWantedUpdate(tx, issueIds, at, seen);
+  if (mark !== null) await tx.$executeRaw(mark);
+}
+
+/** markLabelsWanted's statement, for a caller that sends it with another (`executeAlongside`); null: no issue. */
+export function labelsWantedUpdate(
+  tx: Transaction | Prisma,
+  issueIds: readonly number[],
+  at: Date,
+  seen?: SeenLabels,
+): Sql.Sql | null {
+  if (issueIds.length === 0) return null;
   const ids = Sql.join(issueIds.map((id) => Sql.sql`${id}`));
-  if (seen === undefined || issueIds.length !== 1) {
-    await tx.$executeRaw`UPDATE "Issue" SET ${wanted(at)} WHERE "id" IN (${ids})`;
-    return;
-  }
+  if (seen === undefined || issueIds.length !== 1)
+    return Sql.sql`UPDATE "Issue" SET ${wanted(at)} WHERE "id" IN (${ids})`;
   // In the same statement: kept unless what was kept is as new. Both are written by toISOString, so their times
   // compare as text.
   const keptAt =
@@ -64,7 +73,7 @@ export async function markLabelsWanted(
       ? Sql.sql`CAST("labelsSeen" AS json) ->> 'at'`
       : Sql.sql`json_extract("labelsSeen", '$.at')`;
   const iso = seen.at.toISOString();
-  await tx.$executeRaw`UPDATE "Issue" SET ${wanted(at)}, "labelsSeen" = CASE WHEN "labelsSeen" IS NULL OR ${keptAt} < ${iso}
+  return Sql.sql`UPDATE "Issue" SET ${wanted(at)}, "labelsSeen" = CASE WHEN "labelsSeen" IS NULL OR ${keptAt} < ${iso}
     THEN ${JSON.stringify({ labels: seen.labels, at: iso })} ELSE "labelsSeen" END WHERE "id" IN (${ids})`;
 }
 

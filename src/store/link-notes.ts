@@ -44,12 +44,23 @@ export async function requestLinkNotes(
   note: string,
   now = new Date(),
 ): Promise<number> {
-  if (links.length === 0) return 0;
+  const insert = linkNotesInsert(issueId, links, note, now);
+  return insert === null ? 0 : tx.$executeRaw(insert);
+}
+
+/** requestLinkNotes's statement, for a caller that sends it with another (`executeAlongside`); null: no link. */
+export function linkNotesInsert(
+  issueId: number,
+  links: readonly RecognisedLink[],
+  note: string,
+  now = new Date(),
+): Sql.Sql | null {
+  if (links.length === 0) return null;
   const values = links.map(
     (link) =>
       Sql.sql`(${issueId}, ${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${note}, ${now}, ${now}, ${now})`,
   );
-  return tx.$executeRaw`INSERT INTO "LinkNote" ("issueId", "provider", "account", "conversationId", "url", "note", "nextAttemptAt", "createdAt", "updatedAt")
+  return Sql.sql`INSERT INTO "LinkNote" ("issueId", "provider", "account", "conversationId", "url", "note", "nextAttemptAt", "createdAt", "updatedAt")
     VALUES ${Sql.join(values)}
     ON CONFLICT ("issueId", "provider", "account", "conversationId") DO UPDATE SET
       "state" = 'pending', "skipped" = NULL, "attempts" = 0, "nextAttemptAt" = excluded."nextAttemptAt", "finishedAt" = NULL,

@@ -1,5 +1,7 @@
 import type { RepositoryRef } from "../domain/refs.js";
 import type { Prisma, Transaction } from "./client.js";
+import { engineOf } from "./database.js";
+import { Prisma as Sql } from "./generated/sqlite/client.js";
 import type { RepositoryRows } from "./repositories.js";
 
 // P2002: a unique row created concurrently by another delivery or replica; P2034: write conflict or deadlock;
@@ -41,4 +43,25 @@ function failureCode(error: unknown): string | undefined {
   const { code, meta } = error as { code?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: unknown } } } };
   if (code === "P2010" && meta?.driverAdapterError?.cause?.kind === "ForeignKeyConstraintViolation") return "P2003";
   return typeof code === "string" ? code : undefined;
+}
+
+/**
+ * Two writes of one transaction that neither reads the other's rows of, sent as one statement on PostgreSQL
+ * (`alongside` in a WITH, which PostgreSQL runs to completion whether or not it is read) and as two on SQLite, which
+ * has no data-modifying WITH: on a database another host away each statement is a round trip (P8, #25). Returns
+ * `main`'s row count (0 without it).
+ */
+export async function executeAlongside(
+  tx: Transaction,
+  main: Sql.Sql | null,
+  alongside: Sql.Sql | null,
+): Promise<number> {
+  if (main === null) {
+    if (alongside !== null) await tx.$executeRaw(alongside);
+    return 0;
+  }
+  if (alongside === null) return tx.$executeRaw(main);
+  if (engineOf(tx as Prisma) === "postgresql") return tx.$executeRaw`WITH "alongside" AS (${alongside}) ${main}`;
+  await tx.$executeRaw(alongside);
+  return tx.$executeRaw(main);
 }
