@@ -78,11 +78,19 @@ export async function sweepDueIssues(
     page.catch(() => undefined);
     return page;
   };
+  // Evaluations not yet recorded: the store writes several pages' at once when it asks to (SQLite).
+  const pending: Evaluation[] = [];
+  const recordPending = async () => {
+    if (pending.length > 0) await store.record(pending.splice(0), now);
+  };
   let next = readAhead(null);
   try {
     for (;;) {
       const page = await next;
-      if (page === null) return figures;
+      if (page === null) {
+        await recordPending();
+        return figures;
+      }
       const { due, known, reports } = page;
       // The next page is read while this one is evaluated and written (on PostgreSQL by a second connection, so the
       // database reads one page and writes another at once): keyset pages do not overlap, and this page's write only
@@ -94,14 +102,14 @@ export async function sweepDueIssues(
       const { evaluations, changed } = evaluate(known, reports, now);
       figures.changed += changed.length;
       if (changed.length === 0 || !options.applyChanged) {
-        await store.record(evaluations, now);
+        pending.push(...evaluations);
+        if (pending.length >= (store.recordBatch ?? 0)) await recordPending();
         continue;
       }
       const changedIds = new Set(changed.map((issue) => issue.issueId));
-      await store.record(
-        evaluations.filter((evaluation) => !changedIds.has(evaluation.issueId)),
-        now,
-      );
+      pending.push(...evaluations.filter((evaluation) => !changedIds.has(evaluation.issueId)));
+      // Recorded before the applier's GitHub calls (a second each): a sweep stopped during them keeps them.
+      await recordPending();
       try {
         await options.applyChanged(changed);
       } finally {

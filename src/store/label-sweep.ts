@@ -53,6 +53,12 @@ export interface SweepStore {
    * sweep.
    */
   record(evaluations: readonly Evaluation[], now: Date): Promise<void>;
+  /**
+   * How many evaluations the sweep gathers (from several pages) before it records them; one page's when absent.
+   * SQLite: each transaction writes every page it changed to the WAL once, and a page's evaluations land at due times
+   * spread over the next weeks, in leaves of the due-time index that the next pages' evaluations change again.
+   */
+  readonly recordBatch?: number;
   /** those of `issueIds` still due at `now` are due again at `until` (their labels could not be applied) */
   postpone(issueIds: readonly number[], now: Date, until: Date): Promise<void>;
   close(): Promise<void>;
@@ -77,6 +83,8 @@ const sqliteTime = (date: Date) => date.toISOString().replace("Z", "+00:00");
  * of every second commit.
  */
 const SQLITE_SWEEP_PRAGMAS = ["cache_size = -65536", "wal_autocheckpoint = 20000"];
+/** evaluations per SQLite transaction: four pages, the write lock held a few tens of ms at a time */
+const SQLITE_RECORD_BATCH = 2_000;
 
 function sqliteSweepStore(path: string): SweepStore {
   const db = new BetterSqlite3(path, { timeout: 10_000 });
@@ -123,6 +131,7 @@ function sqliteSweepStore(path: string): SweepStore {
     for (const id of ids) postpone.run(until, id, now);
   });
   return {
+    recordBatch: SQLITE_RECORD_BATCH,
     async readDue(now, after, limit) {
       const { dueAt, issueId } = after ?? START;
       const rows = due.all({ now: sqliteTime(now), due: sqliteTime(dueAt), id: issueId, limit }) as IssueRow<string>[];

@@ -226,6 +226,24 @@ describe("the decay sweep's read-ahead", () => {
     expect(written).toEqual([1, 2]);
   });
 
+  it("records several pages' evaluations at once when the store asks to, and the rest when the sweep ends", async () => {
+    const pages = [1, 2, 3, 4, 5, 6, 7].map((id) => [dueIssue(id)]);
+    const recorded: number[][] = [];
+    const store: SweepStore = {
+      readDue: async (_now, after) => pages[after?.issueId ?? 0] ?? [],
+      readReports: async () => new Map(),
+      recordBatch: 3,
+      record: async (evaluations) => {
+        recorded.push(evaluations.map((evaluation) => evaluation.issueId));
+      },
+      postpone: async () => {},
+      close: async () => {},
+    };
+    const figures = await sweepDueIssues(store, NOW, () => DEFAULT_CONFIG.frequency, { batchSize: 1 });
+    expect(figures).toMatchObject({ issues: 7, batches: 7 });
+    expect(recorded).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
+  });
+
   it("fails the sweep, not the process, when the page read ahead fails while the one before is written", async () => {
     const store: SweepStore = {
       readDue: async (_now, after) => {
