@@ -196,44 +196,71 @@ const ORDER: Record<ImpactQuery["sort"], (days: ImpactWindow) => string> = {
   waiting: (days) => `${waitingOf(`m."issueId"`)} DESC, m."reports${days}" DESC, m."lastReportAt" DESC`,
 };
 
-/** A scope holding at most this many issues in the view's states is read through its repositories' index. */
-const SMALL_SCOPE_ISSUES = 5_000;
+/** A filter that matches at most this many issues in the view's states is read through its own index. */
+const FEW_ISSUES = 5_000;
 
 const statesOf = (query: ImpactQuery) => (query.state === "all" ? ["open", "closed"] : [query.state]);
 
+/** The `IssueImpact.helpdesks` values that list `helpdesk`: each set of the others, with it, in the order of names. */
+const listing = (helpdesk: ProviderId) =>
+  HELPDESKS.reduce<ProviderId[][]>(
+    (sets, provider) =>
+      provider === helpdesk
+        ? sets.map((set) => [...set, provider])
+        : [...sets, ...sets.map((set) => [...set, provider])],
+    [[]],
+  ).map((set) => `,${set.join(",")},`);
+
+/** Which of a view's filters the ranking reads through its own index (`readsFewByIndex`). */
+export interface IndexedFilters {
+  /** the scope's repositories, named */
+  repository: boolean;
+  /** the helpdesk, as the values that list it */
+  helpdesk: boolean;
+}
+
 /**
- * Whether the ranking reads the scope's issues through its repositories' index (`impactRankingStatements`): a few
- * repositories (up to `NAMED_IDS`) that hold at most `SMALL_SCOPE_ISSUES` issues in the view's states, found by one
- * read of that index that stops past the limit. A repository of a person's few can hold most of the issues (one large
- * product's), and neither engine can be trusted to see it: SQLite does not weigh the page's LIMIT, so it would read
- * all of them that way and sort them.
+ * Which of the scope and the helpdesk filter match few issues, up to `FEW_ISSUES` in the view's states (a scope of up to
+ * `NAMED_IDS` repositories): each found by one read of its index that stops past the limit. A repository of a
+ * person's few can hold most of the issues (one large product's), a helpdesk can be on most of them, and neither engine
+ * can be trusted to see it: SQLite does not weigh the page's LIMIT, so it would read all of them that way and sort
+ * them.
  */
-export async function readsScopeByRepository(
+export async function readsFewByIndex(
   prisma: Prisma,
   query: ImpactQuery,
   scope: RepositoryScope,
-): Promise<boolean> {
-  if (!("repositoryIds" in scope) || scope.repositoryIds.length === 0 || scope.repositoryIds.length > NAMED_IDS)
-    return false;
-  const [{ issues }] = (await prisma.$queryRaw<{ issues: number | bigint }[]>`
-    SELECT COUNT(*) AS "issues" FROM (SELECT 1 AS "one" FROM "IssueImpact" m
-      WHERE m."repositoryId" IN (${idList(scope.repositoryIds)}) AND m."state" IN (${Sql.join(statesOf(query))})
-      LIMIT ${SMALL_SCOPE_ISSUES + 1}) c`) as [{ issues: number | bigint }];
-  return Number(issues) <= SMALL_SCOPE_ISSUES;
+): Promise<IndexedFilters> {
+  const few = async (condition: Sql.Sql) => {
+    const [{ issues }] = (await prisma.$queryRaw<{ issues: number | bigint }[]>`
+      SELECT COUNT(*) AS "issues" FROM (SELECT 1 AS "one" FROM "IssueImpact" m
+        WHERE ${condition} AND m."state" IN (${Sql.join(statesOf(query))}) LIMIT ${FEW_ISSUES + 1}) c`) as [
+      { issues: number | bigint },
+    ];
+    return Number(issues) <= FEW_ISSUES;
+  };
+  return {
+    repository:
+      "repositoryIds" in scope &&
+      scope.repositoryIds.length > 0 &&
+      scope.repositoryIds.length <= NAMED_IDS &&
+      (await few(Sql.sql`m."repositoryId" IN (${idList(scope.repositoryIds)})`)),
+    helpdesk: query.helpdesk !== null && (await few(Sql.sql`m."helpdesks" IN (${Sql.join(listing(query.helpdesk))})`)),
+  };
 }
 
 /**
  * The ranking's two statements: its page (one row more than asked, to know whether a page follows) and its total up to
  * `totalCap` + 1. By reports, customers and latest report the page is read in the order of an index (IssueImpact's, by
- * state and window) and stops after its rows; the total stops after the cap's rows. Age and waiting sort what matches. A small scope (`byRepository`, from `readsScopeByRepository`) is read through its repositories' index
- * instead, its ids named so the planner knows how few rows they hold.
+ * state and window) and stops after its rows; the total stops after the cap's rows. Age and waiting sort what matches. A small scope or a rare helpdesk (`indexed`, from `readsFewByIndex`) is read through its own index
+ * instead, named as values so the planner knows how few rows they hold.
  */
 export function impactRankingStatements(
   prisma: Prisma,
   query: ImpactQuery,
   scope: RepositoryScope,
   totalCap: number,
-  byRepository: boolean,
+  indexed: IndexedFilters,
 ): { page: Sql.Sql; total: Sql.Sql } {
   const reports = Sql.raw(`m."reports${query.days}"`);
   // Every view names the state (both, for all), so each reads a range of an index that leads with it: in rank order
@@ -243,7 +270,7 @@ export function impactRankingStatements(
   // rank order (and, a large scope's ids one parameter, on one statement whatever their number: idTable).
   if ("repositoryIds" in scope)
     filters.push(
-      byRepository
+      indexed.repository
         ? Sql.sql`m."repositoryId" IN (${idList(scope.repositoryIds)})`
         : Sql.sql`+m."repositoryId" IN (${idTable(prisma, scope.repositoryIds)})`,
     );
@@ -251,7 +278,12 @@ export function impactRankingStatements(
     filters.push(
       Sql.sql`m."repositoryId" IN (SELECT p."id" FROM "Repository" p WHERE p."fullName" = ${query.repository.toLowerCase()})`,
     );
-  if (query.helpdesk !== null) filters.push(Sql.sql`m."helpdesks" LIKE ${`%,${query.helpdesk},%`}`);
+  if (query.helpdesk !== null)
+    filters.push(
+      indexed.helpdesk
+        ? Sql.sql`m."helpdesks" IN (${Sql.join(listing(query.helpdesk))})`
+        : Sql.sql`m."helpdesks" LIKE ${`%,${query.helpdesk},%`}`,
+    );
   // A label filter is asked two ways with one meaning: the page, read in rank order, checks each issue's label (and
   // stops after its rows); the total reads the label's issues by key (one index range instead of a probe per issue).
   const labels: [string, Sql.Sql][] = [];
@@ -302,7 +334,7 @@ export function impactRankingStatements(
  * The page of issues with reports in the window, ranked, whether another page follows, and how many match in all up
  * to `totalCap` (past it, `totalCapped` and `total` is the cap), from the kept counts (its caller counts the due ones
  * first): two statements on either engine (`impactRankingStatements`), after one that sizes a scope of a few repositories
-(`readsScopeByRepository`).
+and a helpdesk filter (`readsFewByIndex`).
  */
 export async function readImpactRanking(
   prisma: Prisma,
@@ -310,8 +342,8 @@ export async function readImpactRanking(
   scope: RepositoryScope,
   totalCap: number,
 ): Promise<{ ranked: RankedIssue[]; nextPage: boolean; total: number; totalCapped: boolean }> {
-  const byRepository = await readsScopeByRepository(prisma, query, scope);
-  const statements = impactRankingStatements(prisma, query, scope, totalCap, byRepository);
+  const indexed = await readsFewByIndex(prisma, query, scope);
+  const statements = impactRankingStatements(prisma, query, scope, totalCap, indexed);
   const rows = await prisma.$queryRaw<RankingRow[]>(statements.page);
   const [{ total }] = (await prisma.$queryRaw<{ total: number | bigint }[]>(statements.total)) as [
     { total: number | bigint },
