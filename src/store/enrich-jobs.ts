@@ -35,7 +35,13 @@ export async function requestEnrichment(
   links: readonly EnrichmentRequest[],
   now = new Date(),
 ): Promise<void> {
-  if (links.length === 0) return;
+  const upsert = enrichmentUpsert(links, now);
+  if (upsert !== null) await tx.$executeRaw(upsert);
+}
+
+/** requestEnrichment's statement, for a caller that sends it with another (`queryAlongside`); null: no link. */
+export function enrichmentUpsert(links: readonly EnrichmentRequest[], now = new Date()): Sql.Sql | null {
+  if (links.length === 0) return null;
   // The same order in every transaction, so two deliveries upserting the same conversations cannot deadlock.
   const sorted = [
     ...new Map(links.map((link) => [`${link.provider}\n${link.account}\n${link.conversationId}`, link])).entries(),
@@ -45,7 +51,7 @@ export async function requestEnrichment(
       Sql.sql`(${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${now}, ${now}, ${now})`,
   );
   const settled = Sql.sql`"EnrichJob"."state" IN ('done', 'dead')`;
-  await tx.$executeRaw`INSERT INTO "EnrichJob" ("provider", "account", "conversationId", "url", "nextAttemptAt", "createdAt", "updatedAt") VALUES ${Sql.join(values)}
+  return Sql.sql`INSERT INTO "EnrichJob" ("provider", "account", "conversationId", "url", "nextAttemptAt", "createdAt", "updatedAt") VALUES ${Sql.join(values)}
     ON CONFLICT ("provider", "account", "conversationId") DO UPDATE SET
       "generation" = "EnrichJob"."generation" + 1,
       "attempts" = CASE WHEN ${settled} THEN 0 ELSE "EnrichJob"."attempts" END,

@@ -12,7 +12,8 @@ import {
 } from "../domain/mentions.js";
 import type { Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
-import { requestEnrichment } from "./enrich-jobs.js";
+import { enrichmentUpsert } from "./enrich-jobs.js";
+import { queryAlongside } from "./transactions.js";
 import { survivorsOf } from "./conversation-aliases.js";
 import { mayBeMerged, toSurvivor } from "../domain/merged-conversations.js";
 import { mergingProviders } from "../providers/registry.js";
@@ -315,22 +316,19 @@ export async function reconcileLinks(
     created.splice(room);
   }
   if (created.length > 0) {
-    const rows = await tx.link.createManyAndReturn({
-      data: created.map(({ link, plan }) => ({
-        issueId,
-        ...link,
-        source: plan.source,
-        linkedAt: plan.linkedAt,
-        live: plan.carriers.length > 0,
-      })),
-      select: { id: true, provider: true, account: true, conversationId: true },
-    });
-    const ids = new Map(rows.map((row) => [linkKey(row), row.id]));
-    kept.push(...created.map(({ link, plan }) => ({ linkId: ids.get(linkKey(link))!, link, plan })));
-    await requestEnrichment(
+    const rows = await queryAlongside<{
+      id: number | bigint;
+      provider: string;
+      account: string;
+      conversationId: string;
+    }>(
       tx,
-      created.map(({ link }) => link),
+      linksInsert(issueId, created),
+      // The new links' conversations are read for the labels: asked in the same statement where the engine allows.
+      enrichmentUpsert(created.map(({ link }) => link)),
     );
+    const ids = new Map(rows.map((row) => [linkKey(row), Number(row.id)]));
+    kept.push(...created.map(({ link, plan }) => ({ linkId: ids.get(linkKey(link))!, link, plan })));
     outcome.added = rows.length;
     outcome.linked = created.map(({ link }) => link);
   }
@@ -373,6 +371,16 @@ export async function reconcileLinks(
   }
   if (outcome.added + outcome.removed > 0) outcome.changed = true;
   return outcome;
+}
+
+/** The Link rows of conversations a change links to the issue, returning their ids. */
+function linksInsert(issueId: number, created: readonly { link: RecognisedLink; plan: LinkPlan }[]): Sql.Sql {
+  const values = created.map(
+    ({ link, plan }) =>
+      Sql.sql`(${issueId}, ${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${plan.source}, ${link.fromAddressBar === true}, ${plan.linkedAt}, ${plan.carriers.length > 0})`,
+  );
+  return Sql.sql`INSERT INTO "Link" ("issueId", "provider", "account", "conversationId", "url", "source", "fromAddressBar", "linkedAt", "live")
+    VALUES ${Sql.join(values)} RETURNING "id", "provider", "account", "conversationId"`;
 }
 
 interface MentionRow {

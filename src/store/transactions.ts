@@ -60,8 +60,22 @@ export async function executeAlongside(
     if (alongside !== null) await tx.$executeRaw(alongside);
     return 0;
   }
-  if (alongside === null) return tx.$executeRaw(main);
-  if (engineOf(tx as Prisma) === "postgresql") return tx.$executeRaw`WITH "alongside" AS (${alongside}) ${main}`;
+  return sendAlongside(tx, main, alongside, (sql) => tx.$executeRaw(sql));
+}
+
+/** executeAlongside for a `main` that returns rows (`RETURNING`): its rows. */
+export function queryAlongside<Row>(tx: Transaction, main: Sql.Sql, alongside: Sql.Sql | null): Promise<Row[]> {
+  return sendAlongside(tx, main, alongside, (sql) => tx.$queryRaw<Row[]>(sql));
+}
+
+async function sendAlongside<T>(
+  tx: Transaction,
+  main: Sql.Sql,
+  alongside: Sql.Sql | null,
+  send: (sql: Sql.Sql) => Promise<T>,
+): Promise<T> {
+  if (alongside === null) return send(main);
+  if (engineOf(tx as Prisma) === "postgresql") return send(Sql.sql`WITH "alongside" AS (${alongside}) ${main}`);
   await tx.$executeRaw(alongside);
-  return tx.$executeRaw(main);
+  return send(main);
 }
