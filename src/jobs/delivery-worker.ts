@@ -49,10 +49,9 @@ export class DeliveryWorker {
   readonly #holdBack: IngestHoldBack;
   /** stop() was called: a burst is no longer waited out, and the batch in hand is finished without claiming more */
   #stopping = false;
-  /** when this worker last deleted expired dead deliveries (README, Retention) */
   /**
-   * Dead deliveries hold comment and message text: those older than 30 days are deleted, at most once an hour per
-   * process.
+   * Dead deliveries hold comment and message text: those older than 30 days are deleted (README, Retention), at most
+   * once an hour per process.
    */
   readonly #purgeExpired = hourly(async (now) => {
     const purged = await purgeExpiredDeliveries(this.prisma, now);

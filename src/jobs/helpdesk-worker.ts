@@ -16,8 +16,6 @@ import { Worker, workerOwner } from "./worker.js";
 
 export type { InstallationOctokit } from "./job-runner.js";
 
-/** how often a process looks for finished jobs past their retention */
-
 export interface HelpdeskWorkerOptions extends HelpdeskKindOptions {
   idlePollMs?: number;
   /** jobs claimed ahead per provider, in seconds of its budget */
@@ -48,7 +46,10 @@ export class HelpdeskWorker {
   #woken: Set<QueueName> | "all" = "all";
   /** when the last round of every kind began: each kind keeps its own schedule of one such round a poll */
   #everyKindAt = 0;
-  /** deletes the finished enrichment jobs past their retention, at most once an hour per process */
+  /**
+   * Done enrichment jobs are deleted a day after they finished (their result is on the links), so the table follows
+   * the work in hand rather than every conversation ever linked; at most once an hour per process.
+   */
   readonly #purgeFinished = hourly(async (now) => {
     const purged = await purgeDoneEnrichment(this.prisma, now);
     if (purged > 0) this.log.info(`enrichment: deleted ${purged} jobs done more than a day ago`);
@@ -170,11 +171,6 @@ export class HelpdeskWorker {
     }
     return more;
   }
-
-  /**
-   * Done enrichment jobs are deleted a day after they finished (their result is on the links), so the table follows
-   * the work in hand rather than every conversation ever linked; at most once an hour per process.
-   */
 
   /**
    * Jobs of helpdesks without credentials here are dead at once with the reason, and their summaries are due. True
