@@ -1,5 +1,5 @@
 import type { RecognisedLink } from "../domain/link.js";
-import type { Prisma, Transaction } from "./database.js";
+import type { Prisma } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { LINK_NOTES, queuesByProvider, type ProviderQueue } from "./helpdesk-jobs.js";
 import { unlocked, updateLeased } from "./lease.js";
@@ -35,20 +35,9 @@ export interface ClaimedLinkNote {
  * Links just created from a GitHub body or comment (in the caller's transaction, so a link never lacks its note, and
  * a rolled-back link leaves none): a note each, unless the issue and conversation already have one. The one
  * exception is a note that never went out because its link was removed before its turn: the link is back, so it is
- * queued again (still at most one note is sent). Returns how many were queued.
+ * queued again (still at most one note is sent). The statement, for the caller to send with another
+ * (`executeAlongside`), whose count is the notes queued; null: no link.
  */
-export async function requestLinkNotes(
-  tx: Transaction,
-  issueId: number,
-  links: readonly RecognisedLink[],
-  note: string,
-  now = new Date(),
-): Promise<number> {
-  const insert = linkNotesInsert(issueId, links, note, now);
-  return insert === null ? 0 : tx.$executeRaw(insert);
-}
-
-/** requestLinkNotes's statement, for a caller that sends it with another (`executeAlongside`); null: no link. */
 export function linkNotesInsert(
   issueId: number,
   links: readonly RecognisedLink[],
