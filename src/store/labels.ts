@@ -2,9 +2,9 @@ import type { Report } from "../domain/frequency.js";
 import type { TrackedLabel } from "../domain/label-plan.js";
 import type { ConversationTeam } from "../domain/team-labels.js";
 import { labelKey } from "../domain/team-labels.js";
-import { engineOf, type Prisma, type Transaction } from "./database.js";
+import type { Prisma, Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
-import { rawDate, rawFlag } from "./raw-values.js";
+import { rawDate, rawFlag, timeParameter } from "./raw-values.js";
 
 export interface LabelInputs {
   issueId: number;
@@ -266,8 +266,7 @@ export async function markLabelsDue(
  * an issue never evaluated gets its row. Returns how many issues it marked.
  */
 export async function markLabelsStale(db: Prisma | Transaction, where: Sql.Sql, at: Date): Promise<number> {
-  // PostgreSQL types a parameter of a SELECT list as text; the column is a timestamp.
-  const time = engineOf(db as Prisma) === "postgresql" ? Sql.sql`CAST(${at} AS TIMESTAMP(3))` : Sql.sql`${at}`;
+  const time = timeParameter(db, at);
   return db.$executeRaw`INSERT INTO "LabelEvaluation" ("issueId", "dueAt", "staleAt")
     SELECT "id", ${time}, ${time} FROM "Issue" WHERE ${where}
     ON CONFLICT ("issueId") DO UPDATE SET "dueAt" = excluded."dueAt", "staleAt" = excluded."staleAt"`;

@@ -1,11 +1,11 @@
-import { engineOf, type DatabaseHandle, type Prisma, type Transaction } from "./database.js";
+import type { DatabaseHandle, Prisma, Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { purgeUnlinkedEnrichment } from "./enrich-jobs.js";
 import { impactDue } from "./impact.js";
 import { deriveMentions, reconcileLinks, type RecordedSource } from "./mentions.js";
 import { inTransaction } from "./transactions.js";
 import type { IssueRef } from "../domain/refs.js";
-import { rawDate, rawFlag } from "./raw-values.js";
+import { rawDate, rawFlag, timeParameter } from "./raw-values.js";
 
 /**
  * Whether the issue's `source` is stored already: a delete by an author no longer trusted changes only what was
@@ -159,11 +159,7 @@ export async function recordIssueDetails(
 ): Promise<void> {
   const listed = issues.filter((issue) => issue.details !== undefined);
   if (listed.length === 0) return;
-  // PostgreSQL types a parameter by what it is compared with; a CASE of parameters only would be text.
-  const at =
-    engineOf(tx as Prisma) === "postgresql"
-      ? (value: Date) => Sql.sql`CAST(${value} AS TIMESTAMP(3))`
-      : (value: Date) => Sql.sql`${value}`;
+  const at = (value: Date) => timeParameter(tx, value);
   const byNumber = (value: (issue: IssueRef) => Sql.Sql) =>
     Sql.sql`CASE "number" ${Sql.join(
       listed.map((issue) => Sql.sql`WHEN ${issue.number} THEN ${value(issue)}`),

@@ -1,3 +1,6 @@
+import { engineOf, type Prisma, type Transaction } from "./database.js";
+import { Prisma as Sql } from "./generated/sqlite/client.js";
+
 /*
  * A raw statement's values as each engine answers them: SQLite gives a DateTime as its stored text and a boolean as
  * 0/1, PostgreSQL a Date and true/false. Prisma's own queries convert them; `$queryRaw` rows come through these.
@@ -9,3 +12,10 @@ export const rawDate = (value: Date | string | null): Date | null =>
 
 /** A boolean column (or a boolean expression) of a raw row. */
 export const rawFlag = (value: boolean | number | bigint | null): boolean => Number(value) === 1;
+
+/**
+ * A Date parameter that PostgreSQL types as a timestamp where nothing around it says so (a SELECT list, a CASE of
+ * parameters only), which it would otherwise type as text; SQLite takes it as it is.
+ */
+export const timeParameter = (db: Prisma | Transaction, value: Date): Sql.Sql =>
+  engineOf(db as Prisma) === "postgresql" ? Sql.sql`CAST(${value} AS TIMESTAMP(3))` : Sql.sql`${value}`;
