@@ -252,8 +252,9 @@ export async function readsFewByIndex(
 /**
  * The ranking's two statements: its page (one row more than asked, to know whether a page follows) and its total up to
  * `totalCap` + 1. By reports, customers and latest report the page is read in the order of an index (IssueImpact's, by
- * state and window) and stops after its rows; the total stops after the cap's rows. Age and waiting sort what matches. A small scope or a rare helpdesk (`indexed`, from `readsFewByIndex`) is read through its own index
- * instead, named as values so the planner knows how few rows they hold.
+ * state and window) and stops after its rows; the total stops after the cap's rows. Age and waiting sort what
+ * matches. A small scope or a rare helpdesk (`indexed`, from `readsFewByIndex`) is read through its own index instead,
+ * named as values so the planner knows how few rows they hold.
  */
 export function impactRankingStatements(
   prisma: Prisma,
@@ -334,7 +335,7 @@ export function impactRankingStatements(
  * The page of issues with reports in the window, ranked, whether another page follows, and how many match in all up
  * to `totalCap` (past it, `totalCapped` and `total` is the cap), from the kept counts (its caller counts the due ones
  * first): two statements on either engine (`impactRankingStatements`), after one that sizes a scope of a few repositories
-and a helpdesk filter (`readsFewByIndex`).
+ * and a helpdesk filter (`readsFewByIndex`).
  */
 export async function readImpactRanking(
   prisma: Prisma,
