@@ -104,6 +104,7 @@ async function main(): Promise<void> {
     process.env,
     {
       budget: bodyBudget,
+      begun: () => inbox.begun(),
       // parseEnv requires WEBHOOK_SECRET with APP_ID
       receive: githubInbox(env.WEBHOOK_SECRET ?? "", handlesEvent, (delivery) => inbox.store(delivery)),
     },
@@ -192,7 +193,7 @@ function serve(
           : receive({ id: delivery.id, name: delivery.name, payload: JSON.parse(delivery.payload) } as Parameters<
               typeof receive
             >[0]),
-      ingestActive: (quietMs) => inbox.receiving(quietMs),
+      ingestActive: (quietMs, requestsBegun) => inbox.receiving(quietMs, undefined, undefined, requestsBegun),
       lanes: helpdeskLanes(providers),
       helpdesk: {
         dryRun: env.CLOSELOOP_DRY_RUN,

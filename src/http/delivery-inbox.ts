@@ -11,9 +11,10 @@ import { inboxCommits } from "../metrics.js";
 export class DeliveryInbox {
   #waiting: { delivery: IncomingDelivery; settle: (error?: unknown) => void }[] = [];
   #writing = false;
-  #lastArrival = -Infinity;
-  /** for each quiet window asked about (`receiving`), when the current run of arrivals with no gap that long began */
-  #runStarts = new Map<number, number>();
+  /** deliveries stored (`store`): what the delivery worker waits on */
+  #stored = new Arrivals();
+  /** those, and GitHub deliveries whose body is still being read (`begun`): what the costly steps wait on */
+  #begun = new Arrivals();
 
   constructor(
     private readonly writer: DeliveryWriter,
@@ -28,19 +29,30 @@ export class DeliveryInbox {
    * costs more than a request (a backfill's page) asks for a longer one, so the pauses within a burst (a loaded client
    * between its requests) are not taken for its end. A run that goes on longer than `maxBurstMs` is not a burst but a
    * stream, and is processed at full speed so the inbox cannot grow without end.
+   *
+   * With `requestsBegun`, a GitHub delivery counts from the moment its request began (`begun`), before its body is
+   * read and its signature checked, so a costly step does not start in a burst's first 50-130 ms. The headers that
+   * mark a delivery are not signed: a flood of unsigned requests carrying them holds those workers back (up to their
+   * backstop, `maxHoldMs`, at a time) and delays nothing else, loses nothing, and costs the server what it costs
+   * already (each request is read and its signature checked). The delivery worker does not ask: only deliveries
+   * stored hold it back, so no unsigned request can delay a signed one's processing.
    */
-  receiving(quietMs = 20, maxBurstMs = 10_000, now = performance.now()): boolean {
-    let startedAt = this.#runStarts.get(quietMs);
-    // A window asked about for the first time: its run is taken to begin at the last arrival.
-    if (startedAt === undefined) this.#runStarts.set(quietMs, (startedAt = this.#lastArrival));
-    return now - this.#lastArrival < quietMs && now - startedAt < maxBurstMs;
+  receiving(quietMs = 20, maxBurstMs = 10_000, now = performance.now(), requestsBegun = false): boolean {
+    return (requestsBegun ? this.#begun : this.#stored).within(quietMs, maxBurstMs, now);
   }
 
-  /** Notes an arrival at `now` (`store` does), for `receiving`. */
+  /** Notes a delivery's arrival at `now` (`store` does), for `receiving`. */
   arrived(now = performance.now()): void {
-    for (const quietMs of this.#runStarts.keys())
-      if (now - this.#lastArrival >= quietMs) this.#runStarts.set(quietMs, now);
-    this.#lastArrival = now;
+    this.#stored.note(now);
+    this.#begun.note(now);
+  }
+
+  /**
+   * Notes that a request carrying GitHub's delivery headers began at `now`, its body not read yet: for `receiving`
+   * with `requestsBegun` only.
+   */
+  begun(now = performance.now()): void {
+    this.#begun.note(now);
   }
 
   store(delivery: IncomingDelivery): Promise<void> {
@@ -76,5 +88,24 @@ export class DeliveryInbox {
       }
     }
     this.#writing = false;
+  }
+}
+
+/** When arrivals came: the last, and for each quiet window asked about, when its current run of arrivals began. */
+class Arrivals {
+  #last = -Infinity;
+  /** for each quiet window asked about, when the current run of arrivals with no gap that long began */
+  #runStarts = new Map<number, number>();
+
+  within(quietMs: number, maxBurstMs: number, now: number): boolean {
+    let startedAt = this.#runStarts.get(quietMs);
+    // A window asked about for the first time: its run is taken to begin at the last arrival.
+    if (startedAt === undefined) this.#runStarts.set(quietMs, (startedAt = this.#last));
+    return now - this.#last < quietMs && now - startedAt < maxBurstMs;
+  }
+
+  note(now: number): void {
+    for (const quietMs of this.#runStarts.keys()) if (now - this.#last >= quietMs) this.#runStarts.set(quietMs, now);
+    this.#last = now;
   }
 }

@@ -29,7 +29,7 @@ export async function startServer(
   app: ApplicationFunction,
   log: Logger,
   env: Record<string, string | undefined>,
-  door: { budget: BodyBudget; receive: ReceiveDelivery },
+  door: Pick<FrontDoor, "budget" | "receive" | "begun">,
 ): Promise<Server> {
   const webhookPath = env.WEBHOOK_PATH || DEFAULT_WEBHOOK_PATH;
   const server = new Server({
@@ -63,6 +63,8 @@ export interface FrontDoor {
   budget: BodyBudget;
   timeoutMs?: number;
   receive: ReceiveDelivery;
+  /** told when a request that carries GitHub's delivery headers begins, before its body is read (DeliveryInbox.begun) */
+  begun?: () => void;
 }
 
 /**
@@ -98,6 +100,7 @@ export function serveWebhooks(http: HttpServer, webhookPath: string, door: Front
     const name = String(request.headers["x-github-event"]);
     const signature = String(request.headers["x-hub-signature-256"]);
     const what = () => `github webhook ${id} (${name})`;
+    door.begun?.();
     readBody(request, response, { limit, budget: door.budget, timeoutMs: door.timeoutMs })
       .then(async (read) => {
         if ("body" in read) {

@@ -14,7 +14,7 @@ import {
   runBackfill,
   type BackfillDeps,
 } from "./backfill.js";
-import { COSTLY_STEP_QUIET_MS, IngestHoldBack, type IngestActive } from "./ingest-hold-back.js";
+import { COSTLY_STEP, IngestHoldBack, type IngestActive } from "./ingest-hold-back.js";
 import { LeaseHolder } from "./lease-holder.js";
 import { decideRetry } from "./retry-policy.js";
 import { Worker, workerOwner } from "./worker.js";
@@ -23,7 +23,7 @@ export interface BackfillWorkerOptions extends Partial<QueueSettings> {
   idlePollMs?: number;
   /**
    * true while a burst of webhooks is arriving: no page is read or stored then, nor until no webhook came for
-   * COSTLY_STEP_QUIET_MS (IngestHoldBack), so P1 holds during a backfill
+   * COSTLY_STEP's quiet (IngestHoldBack), so P1 holds during a backfill
    */
   ingestActive?: IngestActive;
   /** how long to wait before looking again while held back (IngestHoldBack) */
@@ -56,7 +56,7 @@ export class BackfillWorker {
     this.#settings = queueSettings("backfill", options);
     this.#holdBack = new IngestHoldBack({
       ingestActive: options.ingestActive,
-      quietMs: COSTLY_STEP_QUIET_MS,
+      ...COSTLY_STEP,
       ...(options.yieldMs !== undefined && { yieldMs: options.yieldMs }),
     });
     this.#labelsMarked = options.labelsMarked ?? false;

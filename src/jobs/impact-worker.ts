@@ -4,7 +4,7 @@ import type { Prisma } from "../store/database.js";
 import { refreshImpact } from "../store/impact.js";
 import { ensureImpactCounting, IMPACT_COUNTING, IMPACT_COUNTING_ROW } from "../store/impact-counting.js";
 import { unlocked } from "../store/lease.js";
-import { COSTLY_STEP_QUIET_MS, IngestHoldBack, type IngestHoldBackOptions } from "./ingest-hold-back.js";
+import { COSTLY_STEP, IngestHoldBack, type IngestHoldBackOptions } from "./ingest-hold-back.js";
 import { LeaseHolder } from "./lease-holder.js";
 import { Worker, workerOwner } from "./worker.js";
 
@@ -41,7 +41,7 @@ export class ImpactWorker {
     // and the database first (#25, P1, while the issues a backfill's pages marked are counted).
     this.#holdBack = new IngestHoldBack({
       ingestActive: options.ingestActive,
-      quietMs: COSTLY_STEP_QUIET_MS,
+      ...COSTLY_STEP,
       yieldMs: options.yieldMs,
       maxHoldMs: options.maxHoldMs,
     });

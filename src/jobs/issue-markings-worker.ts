@@ -15,7 +15,7 @@ import {
 } from "../store/issue-markings.js";
 import { inTransaction } from "../store/transactions.js";
 import { errorSummary } from "./error-summary.js";
-import { COSTLY_STEP_QUIET_MS, IngestHoldBack, type IngestActive } from "./ingest-hold-back.js";
+import { COSTLY_STEP, IngestHoldBack, type IngestActive } from "./ingest-hold-back.js";
 import { LeaseHolder } from "./lease-holder.js";
 import { decideRetry } from "./retry-policy.js";
 import { Worker, workerOwner } from "./worker.js";
@@ -32,7 +32,7 @@ export interface IssueMarkingsWorkerOptions extends Partial<QueueSettings> {
   stopTimeoutMs?: number;
   /**
    * True while a burst of webhooks is arriving: the worker claims nothing then (its claims and reads cost the database
-   * the requests need), nor starts another claimed issue's labels, until no webhook came for COSTLY_STEP_QUIET_MS; it
+   * the requests need), nor starts another claimed issue's labels, until no webhook came for COSTLY_STEP's quiet; it
    * applies the burst's markings right after, or after the hold-back's backstop
    */
   ingestActive?: IngestActive;
@@ -66,7 +66,7 @@ export class IssueMarkingsWorker {
     this.#settings = queueSettings("labels", options);
     this.#coalesceMs = options.coalesceMs ?? 1_000;
     this.#queue = new PQueue({ concurrency: options.concurrency ?? 4 });
-    this.#holdBack = new IngestHoldBack({ ingestActive: options.ingestActive, quietMs: COSTLY_STEP_QUIET_MS });
+    this.#holdBack = new IngestHoldBack({ ingestActive: options.ingestActive, ...COSTLY_STEP });
     this.#leases = new LeaseHolder(
       deps.prisma,
       deps.engine,

@@ -14,6 +14,7 @@ import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { webhookExample } from "../support/github.js";
 import { stalledPost } from "../support/stalled-request.js";
+import { COSTLY_STEP, IngestHoldBack } from "../../src/jobs/ingest-hold-back.js";
 
 const PATH = "/api/github/webhooks";
 const GITHUB_HEADERS = {
@@ -274,6 +275,80 @@ describe.each(ENGINES)("a GitHub delivery through the front door on %s", (engine
     expect(((await response.json()) as { error: string }).error).toBeTruthy();
     expect(committed).toEqual([]);
     expect((await rows()).map((row) => row.id)).not.toContain(id);
+  });
+});
+
+describe("a GitHub delivery whose body is still arriving", () => {
+  let server: Server;
+  let baseUrl: string;
+  const budget = new BodyBudget(1000);
+  // Nothing in these tests reaches the inbox's write: no body is read to its end.
+  const inbox = new DeliveryInbox({} as DeliveryWriter, () => {});
+  let stopped = false;
+  // The costly steps' hold-back, with a quiet long enough that a loaded machine cannot end it between two looks.
+  const costly = new IngestHoldBack({
+    ...COSTLY_STEP,
+    quietMs: 60_000,
+    yieldMs: 1,
+    ingestActive: (quietMs, requestsBegun) => inbox.receiving(quietMs, undefined, undefined, requestsBegun),
+  });
+  const deliveryWorker = new IngestHoldBack({
+    quietMs: 60_000,
+    ingestActive: (quietMs, requestsBegun) => inbox.receiving(quietMs, undefined, undefined, requestsBegun),
+  });
+
+  beforeAll(async () => {
+    server = createServer((_, response) => response.writeHead(404).end());
+    const receive = async (): Promise<InboxAnswer> => ({ status: 200, outcome: "stored" });
+    serveWebhooks(
+      server,
+      PATH,
+      { maxBodyBytes: 600, budget, timeoutMs: 5_000, receive, begun: () => inbox.begun() },
+      log(),
+    );
+    baseUrl = await listen(server);
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  const log = () => pino({ level: "silent" });
+
+  it("holds a costly step back from the request's start, and not the delivery worker", async () => {
+    const arriving = stalledPost(baseUrl, PATH, { ...GITHUB_HEADERS, "content-length": "500" }, '{"action":');
+    await vi.waitFor(() => expect(budget.inUse).toBe(500));
+    let ended = false;
+    const wait = costly.wait(() => stopped).then(() => void (ended = true));
+    // Unsigned yet, and not stored: the delivery worker has nothing to wait for.
+    await deliveryWorker.wait();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ended).toBe(false);
+    stopped = true;
+    await wait;
+    // The sender gives up: its answer never comes.
+    arriving.answer.catch(() => {});
+    arriving.socket.destroy();
+    await vi.waitFor(() => expect(budget.inUse).toBe(0));
+  });
+
+  it("does not hold a costly step back for a request without GitHub's delivery headers", async () => {
+    const fresh = new DeliveryInbox({} as DeliveryWriter, () => {});
+    const door = createServer((_, response) => response.writeHead(404).end());
+    const receive = async (): Promise<InboxAnswer> => ({ status: 200, outcome: "stored" });
+    serveWebhooks(door, PATH, { maxBodyBytes: 600, budget, receive, begun: () => fresh.begun() }, log());
+    const url = await listen(door);
+    try {
+      const { "x-hub-signature-256": _, ...headers } = GITHUB_HEADERS;
+      const answer = await fetch(`${url}${PATH}`, { method: "POST", headers, body: "{}" });
+      expect(answer.status).toBe(400);
+      expect(fresh.receiving(60_000, undefined, undefined, true)).toBe(false);
+      await new IngestHoldBack({
+        ...COSTLY_STEP,
+        ingestActive: (quietMs, requestsBegun) => fresh.receiving(quietMs, undefined, undefined, requestsBegun),
+      }).wait();
+    } finally {
+      await new Promise((resolve) => door.close(resolve));
+    }
   });
 });
 
