@@ -5,7 +5,7 @@ import type { DatabaseHandle, Transaction } from "../store/database.js";
 import { labelsWantedUpdate, type SeenLabels } from "../store/issue-markings.js";
 import { linkNotesInsert } from "../store/link-notes.js";
 import { ensureIssue, isSourceKnown, recordSource } from "../store/links.js";
-import { noChange, reconcileLinks, recordSourceVersions, type ReconcileOutcome } from "../store/mentions.js";
+import { deriveMentions, noChange, reconcileLinks, storedVersions, type ReconcileOutcome } from "../store/mentions.js";
 import { executeAlongside, inTransaction } from "../store/transactions.js";
 
 /*
@@ -72,8 +72,10 @@ export async function applySourceChangeIn(
   if (!versionsMatter(versions)) return NOTHING;
   if (change.knownOnly && !(await isSourceKnown(tx, change.issue, change.source))) return NOTHING;
   const issue = await ensureIssue(tx, change.issue);
-  const source = await recordSource(tx, issue.id, change.source, change.createdAt);
-  const derived = await recordSourceVersions(tx, issue.id, source, versions);
+  const stored = storedVersions(versions);
+  const source = await recordSource(tx, issue.id, change.source, change.createdAt, stored);
+  // A source with nothing stored before has exactly these versions and no mentions: nothing to read back.
+  const derived = await deriveMentions(tx, issue.id, source, source.fresh ? stored : undefined);
   // What recordSource read of the issue under its lock spares the reconciliation its own reads.
   const outcome = await reconcileLinks(tx, issue.id, derived.touched, {
     maxLinks: change.maxLinks,

@@ -1,8 +1,15 @@
-import type { DatabaseHandle, Prisma, Transaction } from "./database.js";
+import { engineOf, type DatabaseHandle, type Prisma, type Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { purgeUnlinkedEnrichment } from "./enrich-jobs.js";
 import { impactDue } from "./impact.js";
-import { deriveMentions, reconcileLinks, type RecordedSource } from "./mentions.js";
+import {
+  deriveMentions,
+  insertSourceVersions,
+  reconcileLinks,
+  sourceVersionsOf,
+  type RecordedSource,
+} from "./mentions.js";
+import type { SourceVersion } from "../domain/mentions.js";
 import { inTransaction } from "./transactions.js";
 import type { IssueRef } from "../domain/refs.js";
 import { rawDate, rawFlag, timeParameter } from "./raw-values.js";
@@ -23,19 +30,35 @@ export async function isSourceKnown(
 }
 
 /**
- * The issue's row for a body, comment or helpdesk note, its creation time the earliest any version showed. Called under
- * the issue's row lock (ensureIssue), it also answers what the rest of the change would otherwise read in statements
- * of their own: whether the source has anything stored yet, and the issue's links and history.
+ * The issue's row for a body, comment or helpdesk note, its creation time the earliest any version showed, and the
+ * versions this change shows of it (storedVersions' form). Called under the issue's row lock (ensureIssue), it also
+ * answers what the rest of the change would otherwise read in statements of their own: whether the source had anything
+ * stored before, and the issue's links and history. On PostgreSQL the versions ride in the same statement (a WITH,
+ * whose parts all read the database as it was before the statement, so `fresh` does not see them).
  */
 export async function recordSource(
   tx: Transaction,
   issueId: number,
   source: { kind: string; key: string },
   createdAt: Date,
+  versions: readonly SourceVersion[],
 ): Promise<RecordedSource> {
-  const [recorded] = (await recordSources(tx, [{ issueId, ...source, createdAt }])).values();
-  const { id, fresh, links, history } = recorded!;
-  return { id, createdAt: recorded!.createdAt, fresh, issue: { links, blank: links === 0 && !history } };
+  const upsert = sourcesUpsert([{ issueId, ...source, createdAt }]);
+  let rows: SourceRow[];
+  if (engineOf(tx as Prisma) === "postgresql" && versions.length > 0) {
+    rows = await tx.$queryRaw<
+      SourceRow[]
+    >`WITH "source" AS (${upsert}), "versions" AS (${sourceVersionsOf("source", versions)})
+      SELECT * FROM "source"`;
+  } else {
+    rows = await tx.$queryRaw<SourceRow[]>(upsert);
+    await insertSourceVersions(
+      tx,
+      versions.map((version) => ({ sourceId: Number(rows[0]!.id), version })),
+    );
+  }
+  const { id, createdAt: created, fresh, links, history } = listedSource(rows[0]!);
+  return { id, createdAt: created, fresh, issue: { links, blank: links === 0 && !history } };
 }
 
 /** A source row as recordSources answers for it: whether it is new, and its issue's links and history. */
@@ -62,21 +85,31 @@ export async function recordSources(
   sources: readonly { issueId: number; kind: string; key: string; createdAt: Date }[],
 ): Promise<Map<string, ListedSource>> {
   if (sources.length === 0) return new Map();
+  const stored = await tx.$queryRaw<SourceRow[]>(sourcesUpsert(sources));
+  return new Map(
+    stored.map((row) => {
+      const source = listedSource(row);
+      return [sourceKey(source), source];
+    }),
+  );
+}
+
+interface SourceRow {
+  id: number;
+  issueId: number;
+  kind: string;
+  key: string;
+  createdAt: Date | string | null;
+  fresh: boolean | number | bigint;
+  links: number | bigint;
+  history: boolean | number | bigint;
+}
+
+function sourcesUpsert(sources: readonly { issueId: number; kind: string; key: string; createdAt: Date }[]): Sql.Sql {
   const rows = sources.map(
     (source) => Sql.sql`(${source.issueId}, ${source.kind}, ${source.key}, ${source.createdAt})`,
   );
-  const stored = await tx.$queryRaw<
-    {
-      id: number;
-      issueId: number;
-      kind: string;
-      key: string;
-      createdAt: Date | string | null;
-      fresh: boolean | number | bigint;
-      links: number | bigint;
-      history: boolean | number | bigint;
-    }[]
-  >`
+  return Sql.sql`
     INSERT INTO "Source" ("issueId", "kind", "key", "createdAt") VALUES ${Sql.join(rows)}
     ON CONFLICT ("issueId", "kind", "key") DO UPDATE SET "createdAt" =
       CASE WHEN "Source"."createdAt" IS NULL OR excluded."createdAt" < "Source"."createdAt" THEN excluded."createdAt" ELSE "Source"."createdAt" END
@@ -86,22 +119,18 @@ export async function recordSources(
       (SELECT COUNT(*) FROM "Link" "l" WHERE "l"."issueId" = "Source"."issueId") AS "links",
       EXISTS (SELECT 1 FROM "Mention" "m" WHERE "m"."issueId" = "Source"."issueId")
         OR EXISTS (SELECT 1 FROM "IssueClose" "c" WHERE "c"."issueId" = "Source"."issueId") AS "history"`;
-  return new Map(
-    stored.map((row) => {
-      const source: ListedSource = {
-        id: Number(row.id),
-        issueId: Number(row.issueId),
-        kind: row.kind,
-        key: row.key,
-        createdAt: rawDate(row.createdAt),
-        fresh: rawFlag(row.fresh),
-        links: Number(row.links),
-        history: rawFlag(row.history),
-      };
-      return [sourceKey(source), source];
-    }),
-  );
 }
+
+const listedSource = (row: SourceRow): ListedSource => ({
+  id: Number(row.id),
+  issueId: Number(row.issueId),
+  kind: row.kind,
+  key: row.key,
+  createdAt: rawDate(row.createdAt),
+  fresh: rawFlag(row.fresh),
+  links: Number(row.links),
+  history: rawFlag(row.history),
+});
 
 export const sourceKey = (source: { issueId: number; kind: string; key: string }) =>
   `${source.issueId}|${source.kind}|${source.key}`;

@@ -27,27 +27,18 @@ import { rawDate, rawFlag } from "./raw-values.js";
  * processed at once (a comment and the close, on two replicas) cannot each miss what the other writes.
  */
 
-/** Stores versions of one source (a redelivered one again changes nothing) and derives its mentions anew. */
-export async function recordSourceVersions(
-  tx: Transaction,
-  issueId: number,
-  source: RecordedSource,
-  versions: readonly SourceVersion[],
-): Promise<DerivedMentions> {
-  // One statement for all of them. A version twice in the batch keeps its first previous text, as two statements did.
+/**
+ * A source's versions as stored: their links in storedLink's form, one row per time and action. A version twice in the
+ * batch keeps its first previous text, as two statements did.
+ */
+export function storedVersions(versions: readonly SourceVersion[]): SourceVersion[] {
   const unique = new Map<string, SourceVersion>();
   for (const version of versions) {
     const key = `${version.at.getTime()}|${version.action}`;
     const seen = unique.get(key);
     unique.set(key, seen ? { ...seen, previous: seen.previous ?? version.previous ?? null } : version);
   }
-  const stored = [...unique.values()].map((version) => mapVersionLinks(version, storedLink));
-  await insertSourceVersions(
-    tx,
-    stored.map((version) => ({ sourceId: source.id, version })),
-  );
-  // A source with nothing stored before has exactly these versions and no mentions: nothing to read back.
-  return deriveMentions(tx, issueId, source, source.fresh ? stored : undefined);
+  return [...unique.values()].map((version) => mapVersionLinks(version, storedLink));
 }
 
 export function storedLink(link: RecognisedLink): RecognisedLink {
@@ -161,12 +152,33 @@ export async function insertSourceVersions(
   if (rows.length === 0) return;
   const values = rows.map(
     ({ sourceId, version }) =>
-      Sql.sql`(${sourceId}, ${version.at}, ${version.action}, ${JSON.stringify(version.links)}, ${version.previous ? JSON.stringify(version.previous) : null})`,
+      Sql.sql`(${sourceId}, ${version.at}, ${version.action}, ${JSON.stringify(version.links)}, ${previousText(version)})`,
   );
   await tx.$executeRaw`INSERT INTO "SourceVersion" ("sourceId", "at", "action", "links", "previous")
-    VALUES ${Sql.join(values)}
-    ON CONFLICT ("sourceId", "at", "action") DO UPDATE SET "previous" = COALESCE("SourceVersion"."previous", excluded."previous")`;
+    VALUES ${Sql.join(values)} ${KEEP_FIRST_PREVIOUS}`;
 }
+
+/**
+ * insertSourceVersions' statement on PostgreSQL for a source a WITH of the same statement writes: `source` names that
+ * part, whose one row's `id` is the versions' source.
+ */
+export function sourceVersionsOf(source: string, versions: readonly SourceVersion[]): Sql.Sql {
+  // Parameters in a VALUES list that nothing types: PostgreSQL would take them all as text.
+  const values = versions.map(
+    (version) =>
+      Sql.sql`(CAST(${version.at} AS TIMESTAMP(3)), CAST(${version.action} AS TEXT), CAST(${JSON.stringify(version.links)} AS TEXT), CAST(${previousText(version)} AS TEXT))`,
+  );
+  return Sql.sql`INSERT INTO "SourceVersion" ("sourceId", "at", "action", "links", "previous")
+    SELECT ${Sql.raw(`"${source}"."id"`)}, "v"."at", "v"."action", "v"."links", "v"."previous"
+    FROM ${Sql.raw(`"${source}"`)}, (VALUES ${Sql.join(values)}) AS "v" ("at", "action", "links", "previous") WHERE TRUE
+    ${KEEP_FIRST_PREVIOUS}`;
+}
+
+const KEEP_FIRST_PREVIOUS = Sql.raw(
+  `ON CONFLICT ("sourceId", "at", "action") DO UPDATE SET "previous" = COALESCE("SourceVersion"."previous", excluded."previous")`,
+);
+
+const previousText = (version: SourceVersion) => (version.previous ? JSON.stringify(version.previous) : null);
 
 /** Mentions of one or more sources in one statement. */
 export async function insertMentions(
