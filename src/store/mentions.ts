@@ -10,7 +10,7 @@ import {
   type Mention,
   type SourceVersion,
 } from "../domain/mentions.js";
-import type { Transaction } from "./database.js";
+import { engineOf, type Prisma, type Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { enrichmentUpsert } from "./enrich-jobs.js";
 import { queryAlongside } from "./transactions.js";
@@ -327,24 +327,34 @@ export async function reconcileLinks(
     outcome.capped = Math.max(0, created.length - room);
     created.splice(room);
   }
+  // The sources carrying each link now, against those read with the issue's links. A carrier re-dated is taken away
+  // before it is added again (they share a key), so what goes goes first.
+  const carriers = planCarriers(kept, created, state.carrierRows);
+  if (carriers.gone.length > 0)
+    await tx.linkSource.deleteMany({
+      where: { OR: carriers.gone.map(({ linkId, sourceId }) => ({ linkId, sourceId })) },
+    });
+  let carried = false;
   if (created.length > 0) {
-    const rows = await queryAlongside<{
-      id: number | bigint;
-      provider: string;
-      account: string;
-      conversationId: string;
-    }>(
-      tx,
-      linksInsert(issueId, created),
-      // The new links' conversations are read for the labels: asked in the same statement where the engine allows.
-      enrichmentUpsert(created.map(({ link }) => link)),
-    );
-    const ids = new Map(rows.map((row) => [linkKey(row), Number(row.id)]));
+    const inserted = await insertLinks(tx, issueId, created, carriers.fresh);
+    carried = inserted.carried;
+    const ids = new Map(inserted.rows.map((row) => [linkKey(row), Number(row.id)]));
     kept.push(...created.map(({ link, plan }) => ({ linkId: ids.get(linkKey(link))!, link, plan })));
-    outcome.added = rows.length;
+    for (const carrier of carriers.fresh) carrier.linkId ??= ids.get(carrier.key)!;
+    outcome.added = inserted.rows.length;
     outcome.linked = created.map(({ link }) => link);
   }
-  if (await syncCarriers(tx, kept, created.length)) outcome.changed = true;
+  if (!carried && carriers.fresh.length > 0)
+    await tx.linkSource.createMany({
+      data: carriers.fresh.map(({ linkId, sourceId, postedAt }) => ({ linkId: linkId!, sourceId, postedAt })),
+    });
+  // Link.live follows its carriers (created links got theirs with the row): written only when a link's last carrier
+  // went or its first came back, so most changes cost no statement more.
+  for (const live of [true, false]) {
+    const ids = carriers.flipped.filter((flip) => flip.live === live).map(({ linkId }) => linkId);
+    if (ids.length > 0) await tx.link.updateMany({ where: { id: { in: ids } }, data: { live } });
+  }
+  if (carriers.gone.length + carriers.fresh.length > 0) outcome.changed = true;
 
   const newJobs = kept.flatMap(({ linkId, link, plan }) =>
     plan.reopenedBy
@@ -385,14 +395,59 @@ export async function reconcileLinks(
   return outcome;
 }
 
-/** The Link rows of conversations a change links to the issue, returning their ids. */
-function linksInsert(issueId: number, created: readonly { link: RecognisedLink; plan: LinkPlan }[]): Sql.Sql {
+type NewLinkRow = { id: number | bigint; provider: string; account: string; conversationId: string };
+
+/**
+ * The Link rows of conversations a change links to the issue, returning their ids, with their conversations' reads for
+ * the labels (enrichment jobs). On PostgreSQL the new carriers ride in the same statement, a created link's found by
+ * its conversation in the rows the insert returns; `carried` says they did.
+ */
+async function insertLinks(
+  tx: Transaction,
+  issueId: number,
+  created: readonly { link: RecognisedLink; plan: LinkPlan }[],
+  fresh: readonly FreshCarrier[],
+): Promise<{ rows: NewLinkRow[]; carried: boolean }> {
   const values = created.map(
     ({ link, plan }) =>
       Sql.sql`(${issueId}, ${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${plan.source}, ${link.fromAddressBar === true}, ${plan.linkedAt}, ${plan.carriers.length > 0})`,
   );
-  return Sql.sql`INSERT INTO "Link" ("issueId", "provider", "account", "conversationId", "url", "source", "fromAddressBar", "linkedAt", "live")
+  const insert = Sql.sql`INSERT INTO "Link" ("issueId", "provider", "account", "conversationId", "url", "source", "fromAddressBar", "linkedAt", "live")
     VALUES ${Sql.join(values)} RETURNING "id", "provider", "account", "conversationId"`;
+  const enrichment = enrichmentUpsert(created.map(({ link }) => link));
+  if (engineOf(tx as Prisma) !== "postgresql" || fresh.length === 0)
+    return { rows: await queryAlongside<NewLinkRow>(tx, insert, enrichment), carried: false };
+  const rows = await tx.$queryRaw<
+    NewLinkRow[]
+  >`WITH ${enrichment === null ? Sql.empty : Sql.sql`"alongside" AS (${enrichment}),`}
+    "link" AS (${insert}), "carriers" AS (${carriersOf("link", fresh)})
+    SELECT * FROM "link"`;
+  return { rows, carried: true };
+}
+
+/**
+ * The LinkSource rows of `fresh` on PostgreSQL, in a WITH whose part `link` returns the created links: theirs are found
+ * there by conversation, the others' links are known. Parameters nothing types are cast (PostgreSQL takes them as text).
+ */
+function carriersOf(link: string, fresh: readonly FreshCarrier[]): Sql.Sql {
+  const byKey = fresh.filter((carrier) => carrier.linkId === null);
+  const known = fresh.filter((carrier) => carrier.linkId !== null);
+  const branches: Sql.Sql[] = [];
+  if (byKey.length > 0) {
+    const values = byKey.map((carrier) => {
+      const [provider, account, ...id] = carrier.key.split(":");
+      return Sql.sql`(CAST(${provider} AS TEXT), CAST(${account} AS TEXT), CAST(${id.join(":")} AS TEXT), CAST(${carrier.sourceId} AS INTEGER), CAST(${carrier.postedAt} AS TIMESTAMP(3)))`;
+    });
+    const l = Sql.raw(`"${link}"`);
+    branches.push(Sql.sql`SELECT ${l}."id", "c"."sourceId", "c"."postedAt"
+      FROM ${l} JOIN (VALUES ${Sql.join(values)}) AS "c" ("provider", "account", "conversationId", "sourceId", "postedAt")
+      ON "c"."provider" = ${l}."provider" AND "c"."account" = ${l}."account" AND "c"."conversationId" = ${l}."conversationId"`);
+  }
+  if (known.length > 0)
+    branches.push(
+      Sql.sql`VALUES ${Sql.join(known.map((carrier) => Sql.sql`(CAST(${carrier.linkId} AS INTEGER), CAST(${carrier.sourceId} AS INTEGER), CAST(${carrier.postedAt} AS TIMESTAMP(3)))`))}`,
+    );
+  return Sql.sql`INSERT INTO "LinkSource" ("linkId", "sourceId", "postedAt") ${Sql.join(branches, " UNION ALL ")}`;
 }
 
 interface MentionRow {
@@ -422,12 +477,14 @@ interface IssueLinkState {
   linkRows: LinkRow[];
   jobRows: JobRow[];
   closes: IssueCloseTime[];
+  /** the LinkSource rows of the links read */
+  carrierRows: StoredCarrier[];
 }
 
 /**
  * The issue's mentions, links and reopen jobs of the conversations named (or all), and its closes, in one statement:
  * it runs under the issue's row lock, and on a database another host away each statement is a round trip (P8, #25).
- * The four kinds of row share one set of columns, told apart by `row`.
+ * The five kinds of row (with the links' carriers) share one set of columns, told apart by `row`.
  */
 async function readIssueLinks(
   tx: Transaction,
@@ -436,7 +493,7 @@ async function readIssueLinks(
 ): Promise<IssueLinkState> {
   const rows = await tx.$queryRaw<
     {
-      row: "mention" | "link" | "job" | "close";
+      row: "mention" | "link" | "job" | "close" | "carrier";
       id: number | bigint;
       ref: number | bigint | null;
       kind: string | null;
@@ -461,8 +518,11 @@ async function readIssueLinks(
     UNION ALL
     SELECT 'close', "c"."id", NULL, NULL, NULL, NULL, NULL, NULL, "c"."reopen", "c"."closedAt", NULL
     FROM "IssueClose" "c" WHERE "c"."issueId" = ${issueId}
+    UNION ALL
+    SELECT 'carrier', "ls"."linkId", "ls"."sourceId", NULL, NULL, NULL, NULL, NULL, NULL, "ls"."postedAt", NULL
+    FROM "LinkSource" "ls" JOIN "Link" "l" ON "l"."id" = "ls"."linkId" WHERE "l"."issueId" = ${issueId} ${keysFilter(keys, `"l"`)}
     ORDER BY "row", "id"`;
-  const state: IssueLinkState = { mentionRows: [], linkRows: [], jobRows: [], closes: [] };
+  const state: IssueLinkState = { mentionRows: [], linkRows: [], jobRows: [], closes: [], carrierRows: [] };
   for (const row of rows) {
     const conversation = { provider: row.provider!, account: row.account!, conversationId: row.conversationId! };
     if (row.row === "mention")
@@ -485,6 +545,8 @@ async function readIssueLinks(
         state: row.kind!,
         noteDoneAt: row.until,
       });
+    else if (row.row === "carrier")
+      state.carrierRows.push({ linkId: Number(row.id), sourceId: Number(row.ref), postedAt: rawDate(row.at)! });
     else state.closes.push({ id: Number(row.id), closedAt: rawDate(row.at)!, reopen: rawFlag(row.flag) });
   }
   return state;
@@ -509,49 +571,41 @@ function blankIssue(
       startAt: start,
       endAt: end,
     }));
-  return { mentionRows, linkRows: [], jobRows: [], closes: [] };
+  return { mentionRows, linkRows: [], jobRows: [], closes: [], carrierRows: [] };
 }
 
 type Carrier = { sourceId: number; postedAt: Date };
+type StoredCarrier = Carrier & { linkId: number };
+/** A carrier to add: of an existing link by its id; of one being created, by its key until the insert returns its id. */
+type FreshCarrier = Carrier & { linkId: number | null; key: string };
 
 /**
- * The LinkSource rows (the sources carrying each link now) made equal to the plans'; true when any changed. `links`
- * ends with the `created` ones.
+ * The LinkSource rows (the sources carrying each link now) to make equal to the plans': `existing` are links stored
+ * before (whose carriers `stored` has, with others'), `created` the ones the change creates (none yet).
  */
-async function syncCarriers(
-  tx: Transaction,
-  links: readonly { linkId: number; plan: LinkPlan }[],
-  created: number,
-): Promise<boolean> {
-  if (links.length === 0) return false;
-  // The links just created (the last `created`) have no carriers yet: only the others' are read, if any.
-  const existing = links.slice(0, links.length - created).map((link) => link.linkId);
-  const stored =
-    existing.length === 0
-      ? []
-      : await tx.linkSource.findMany({
-          where: { linkId: { in: existing } },
-          select: { linkId: true, sourceId: true, postedAt: true },
-        });
-  const same = (a: Carrier & { linkId: number }, b: Carrier & { linkId: number }) =>
+function planCarriers(
+  existing: readonly { linkId: number; plan: LinkPlan }[],
+  created: readonly { link: RecognisedLink; plan: LinkPlan }[],
+  stored: readonly StoredCarrier[],
+): { gone: StoredCarrier[]; fresh: FreshCarrier[]; flipped: { linkId: number; live: boolean }[] } {
+  const ids = new Set(existing.map((link) => link.linkId));
+  const theirs = stored.filter((row) => ids.has(row.linkId));
+  const same = (a: StoredCarrier, b: StoredCarrier) =>
     a.linkId === b.linkId && a.sourceId === b.sourceId && a.postedAt.getTime() === b.postedAt.getTime();
-  const wanted = links.flatMap(({ linkId, plan }) => plan.carriers.map((carrier) => ({ linkId, ...carrier })));
-  const gone = stored.filter((row) => !wanted.some((want) => same(row, want)));
-  const fresh = wanted.filter((want) => !stored.some((row) => same(row, want)));
-  if (gone.length > 0)
-    await tx.linkSource.deleteMany({ where: { OR: gone.map(({ linkId, sourceId }) => ({ linkId, sourceId })) } });
-  if (fresh.length > 0) await tx.linkSource.createMany({ data: fresh });
-  // Link.live follows its carriers (created links got theirs with the row): written only when a link's last carrier
-  // went or its first came back, so most changes cost no statement more.
-  const carried = new Set(stored.map((row) => row.linkId));
-  const flipped = links
-    .slice(0, links.length - created)
-    .filter(({ linkId, plan }) => carried.has(linkId) !== plan.carriers.length > 0);
-  for (const live of [true, false]) {
-    const ids = flipped.filter(({ plan }) => plan.carriers.length > 0 === live).map(({ linkId }) => linkId);
-    if (ids.length > 0) await tx.link.updateMany({ where: { id: { in: ids } }, data: { live } });
-  }
-  return gone.length + fresh.length > 0;
+  const wanted = existing.flatMap(({ linkId, plan }) => plan.carriers.map((carrier) => ({ linkId, ...carrier })));
+  const carried = new Set(theirs.map((row) => row.linkId));
+  return {
+    gone: theirs.filter((row) => !wanted.some((want) => same(row, want))),
+    fresh: [
+      ...wanted.filter((want) => !theirs.some((row) => same(row, want))).map((want) => ({ ...want, key: "" })),
+      ...created.flatMap(({ link, plan }) =>
+        plan.carriers.map((carrier) => ({ linkId: null, key: linkKey(link), ...carrier })),
+      ),
+    ],
+    flipped: existing
+      .filter(({ linkId, plan }) => carried.has(linkId) !== plan.carriers.length > 0)
+      .map(({ linkId, plan }) => ({ linkId, live: plan.carriers.length > 0 })),
+  };
 }
 
 function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {

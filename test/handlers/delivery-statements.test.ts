@@ -41,8 +41,9 @@ const BEFORE = ["SELECT PurgedInstallation"];
 describe.each(ENGINES)("the statements of one issue_comment delivery on %s", (engine) => {
   // The labels' mark and the link notes: one statement on PostgreSQL (the mark in its WITH), two on SQLite.
   const MARK_AND_NOTES = engine === "postgresql" ? ["WITH LinkNote"] : ["UPDATE Issue", "INSERT LinkNote"];
-  // The new links and their conversations' reads for the labels (enrichment jobs): likewise.
-  const LINKS_AND_READS = engine === "postgresql" ? ["WITH Link"] : ["INSERT EnrichJob", "INSERT Link"];
+  // The new links, their conversations' reads for the labels (enrichment jobs) and the links' carriers: likewise.
+  const LINKS_READS_AND_CARRIERS =
+    engine === "postgresql" ? ["WITH link"] : ["INSERT EnrichJob", "INSERT Link", "INSERT LinkSource"];
   // The source's row and its versions: likewise (the versions in a WITH part reading the source's id).
   const SOURCE = engine === "postgresql" ? ["WITH source"] : ["INSERT Source", "INSERT SourceVersion"];
   let harness: Harness;
@@ -69,30 +70,27 @@ describe.each(ENGINES)("the statements of one issue_comment delivery on %s", (en
     await harness.close();
   });
 
-  it("a new issue's first link: ten statements (seven on PostgreSQL), the issue's state read with the source's insert", async () => {
+  it("a new issue's first link: ten statements (six on PostgreSQL), the issue's state read with the source's insert", async () => {
     expect(await deliver(comment("created", 2, 201, ticket(2)))).toEqual([
       ...BEFORE,
       "INSERT Issue",
       ...SOURCE,
       "INSERT Mention",
-      ...LINKS_AND_READS,
-      "INSERT LinkSource",
+      ...LINKS_READS_AND_CARRIERS,
       ...MARK_AND_NOTES,
       "COMMIT",
     ]);
     expect(await links(2)).toEqual(["2 201"]);
   });
 
-  it("a new comment on an issue with links: its mentions, links, jobs and closes read in one statement", async () => {
+  it("a new comment on an issue with links: its mentions, links, carriers, jobs and closes read in one statement", async () => {
     expect(await deliver(comment("created", 1, 102, `${ticket(1)} and ${ticket(3)}`))).toEqual([
       ...BEFORE,
       "INSERT Issue",
       ...SOURCE,
       "INSERT Mention",
-      "SELECT Mention", // with the issue's links, jobs and closes: one statement
-      ...LINKS_AND_READS,
-      "SELECT LinkSource",
-      "INSERT LinkSource",
+      "SELECT Mention", // with the issue's links, their carriers, jobs and closes: one statement
+      ...LINKS_READS_AND_CARRIERS,
       ...MARK_AND_NOTES,
       "COMMIT",
     ]);
@@ -108,7 +106,7 @@ describe.each(ENGINES)("the statements of one issue_comment delivery on %s", (en
       "SELECT Mention",
       "DELETE Mention",
       "INSERT Mention",
-      "SELECT Mention", // with the issue's links, jobs and closes: one statement
+      "SELECT Mention", // with the issue's links, their carriers, jobs and closes: one statement
       "DELETE Link",
       "UPDATE Issue",
       "COMMIT",
