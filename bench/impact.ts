@@ -77,6 +77,14 @@ export async function benchImpact(
     // carries a team label, for the filtered query.
     const epoch = new Date(0);
     await prisma.$executeRaw`UPDATE "Issue" SET "impactDueAt" = ${epoch}, "title" = 'Issue ' || CAST("id" AS TEXT)`;
+    // Opened at a time spread over the three years before NOW (scattered by id, a few issues at the same second), one
+    // in a hundred not known yet, for the view by age.
+    const openedSecondsAgo = `CAST("id" AS BIGINT) * 7919 % ${3 * 365 * 24 * 3600}`;
+    await prisma.$executeRawUnsafe(
+      engine === "sqlite"
+        ? `UPDATE "Issue" SET "openedAt" = CASE WHEN "id" % 100 = 3 THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%f+00:00', '${NOW.toISOString()}', '-' || (${openedSecondsAgo}) || ' seconds') END`
+        : `UPDATE "Issue" SET "openedAt" = CASE WHEN "id" % 100 = 3 THEN NULL ELSE TIMESTAMP '${NOW.toISOString().replace("T", " ").replace("Z", "")}' - (${openedSecondsAgo}) * INTERVAL '1 second' END`,
+    );
     await prisma.repository.create({
       data: { ...SMALL_REPOSITORY, installationId: 1n, fullName: `${SMALL_REPOSITORY.owner}/${SMALL_REPOSITORY.name}` },
     });

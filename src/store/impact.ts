@@ -3,9 +3,10 @@ import { PROVIDERS, type ProviderId } from "../domain/link.js";
 import { labelKey } from "../domain/team-labels.js";
 import type { ImpactQuery, ImpactWindow, RepositoryScope } from "../domain/impact-query.js";
 import { IMPACT_WINDOWS } from "../domain/impact.js";
-import { engineOf, type Prisma } from "./database.js";
+import { engineOf, type Prisma, type Transaction } from "./database.js";
 import { idList, idTable, NAMED_IDS } from "./id-table.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
+import { timeParameter } from "./raw-values.js";
 
 /** One ranked issue as the ranking query returns it; the rest of its row comes from `readImpactDetails`. */
 export interface RankedIssue {
@@ -38,6 +39,27 @@ const live = (link: string) => Sql.raw(`${link}."live"`);
 export function impactDue(at: Date): Sql.Sql {
   return Sql.sql`"impactDueAt" = ${at}, "impactGeneration" = "impactGeneration" + 1`;
 }
+
+/**
+ * What marks an issue's counts due at `at` in a statement that writes its openedAt, when the value written differs
+ * from the stored one (`written`, the new value's expression; the right side of a SET reads the row before the write
+ * on both engines): the counts keep it as the age sort's key (`IssueImpact.ageOrder`).
+ */
+export function impactDueOnOpenedAt(db: Prisma | Transaction, written: Sql.Sql, at: Date): Sql.Sql {
+  const changed = Sql.sql`"Issue"."openedAt" IS DISTINCT FROM ${written}`;
+  return Sql.sql`"impactDueAt" = CASE WHEN ${changed} THEN ${timeParameter(db, at)} ELSE "Issue"."impactDueAt" END,
+    "impactGeneration" = "Issue"."impactGeneration" + CASE WHEN ${changed} THEN 1 ELSE 0 END`;
+}
+
+/**
+ * `IssueImpact.ageOrder` of an issue whose openedAt is unknown: the latest time both engines store, so such issues
+ * come last in the ascending order both read from the index.
+ */
+export const UNKNOWN_AGE = new Date("9999-12-31T23:59:59.999Z");
+const unknownAge: Record<"sqlite" | "postgresql", string> = {
+  sqlite: `'${UNKNOWN_AGE.toISOString().replace("Z", "+00:00")}'`,
+  postgresql: `TIMESTAMP '${UNKNOWN_AGE.toISOString().replace("T", " ").replace("Z", "")}'`,
+};
 
 const REFRESH_BATCH = 5_000;
 
@@ -153,24 +175,25 @@ async function countIssues(prisma: Prisma, ids: readonly number[], now: Date): P
     "lastReportAt",
     "helpdesks",
     "dueAt",
+    "ageOrder",
   ];
   // Each issue's live links through its index. PostgreSQL reads them per issue (LATERAL): joined as a whole, it would
   // plan a hash join over every link and source of the database for each batch. SQLite already joins this way.
   const counted =
     engine === "postgresql"
-      ? Sql.sql`SELECT i."id", i."impactGeneration" AS "generation", i."repositoryId", i."state", a.*
+      ? Sql.sql`SELECT i."id", i."impactGeneration" AS "generation", i."repositoryId", i."state", i."openedAt", a.*
           FROM "Issue" i CROSS JOIN LATERAL (
             SELECT ${Sql.join(aggregates, ", ")} FROM "Link" l WHERE l."issueId" = i."id" AND ${live("l")}
           ) a
           WHERE ${among(Sql.sql`i."id"`)}`
-      : Sql.sql`SELECT i."id", i."impactGeneration" AS "generation", i."repositoryId", i."state", ${Sql.join(aggregates, ", ")}
+      : Sql.sql`SELECT i."id", i."impactGeneration" AS "generation", i."repositoryId", i."state", i."openedAt", ${Sql.join(aggregates, ", ")}
           FROM "Issue" i LEFT JOIN "Link" l ON l."issueId" = i."id" AND ${live("l")}
           WHERE ${among(Sql.sql`i."id"`)}
           GROUP BY i."id"`;
   await prisma.$transaction([
     prisma.$executeRaw`INSERT INTO "IssueImpact" ("issueId", ${Sql.raw(columns.map((c) => `"${c}"`).join(", "))})
       SELECT c."id", c."generation", c."repositoryId", c."state", ${Sql.raw(counts.join(", "))}, c."lastReportAt",
-        ${Sql.raw(helpdesks)}, ${Sql.raw(dueAt)}
+        ${Sql.raw(helpdesks)}, ${Sql.raw(dueAt)}, COALESCE(c."openedAt", ${Sql.raw(unknownAge[engine])})
       FROM (${counted}) c
       WHERE 1 = 1 -- SQLite reads an ON CONFLICT right after FROM as a join's ON: a WHERE keeps them apart
       ON CONFLICT ("issueId") DO UPDATE SET ${Sql.raw(columns.map((c) => `"${c}" = excluded."${c}"`).join(", "))}
@@ -191,7 +214,7 @@ const ORDER: Record<ImpactQuery["sort"], (days: ImpactWindow) => string> = {
   reports: (days) => `m."reports${days}" DESC, m."lastReportAt" DESC`,
   customers: (days) => `m."customers${days}" DESC, m."reports${days}" DESC, m."lastReportAt" DESC`,
   last: (days) => `m."lastReportAt" DESC, m."reports${days}" DESC`,
-  age: (days) => `i."openedAt" IS NULL, i."openedAt" ASC, m."reports${days}" DESC`,
+  age: (days) => `m."ageOrder" ASC, m."reports${days}" DESC`,
   // Counted per issue matching the filters (no kept count to read in order): a full sort, asked for by this sort only.
   waiting: (days) => `${waitingOf(`m."issueId"`)} DESC, m."reports${days}" DESC, m."lastReportAt" DESC`,
 };
@@ -251,9 +274,9 @@ export async function readsFewByIndex(
 
 /**
  * The ranking's two statements: its page (one row more than asked, to know whether a page follows) and its total up to
- * `totalCap` + 1. By reports, customers and latest report the page is read in the order of an index (IssueImpact's, by
- * state and window) and stops after its rows; the total stops after the cap's rows. Age and waiting sort what
- * matches. A small scope or a rare helpdesk (`indexed`, from `readsFewByIndex`) is read through its own index instead,
+ * `totalCap` + 1. By reports, customers, latest report and age the page is read in the order of an index
+ * (IssueImpact's, by state and window or age) and stops after its rows; the total stops after the cap's rows. Waiting
+ * sorts what matches. A small scope or a rare helpdesk (`indexed`, from `readsFewByIndex`) is read through its own index instead,
  * named as values so the planner knows how few rows they hold.
  */
 export function impactRankingStatements(
@@ -291,12 +314,13 @@ export function impactRankingStatements(
   if (query.team !== null) labels.push([labelKey(query.team), Sql.sql`x."kind" = 'team'`]);
   if (query.label !== null) labels.push([labelKey(query.label), Sql.sql`x."kind" IS NOT NULL`]);
   const labelled = (key: string, kind: Sql.Sql) => Sql.sql`x."key" = ${key} AND x."present" AND ${kind}`;
-  // In the order of the latest report, the window is checked on each row read rather than ranged on (the unary plus
-  // keeps SQLite off the window's index, whose range it would then sort whole): an issue with reports in the window
-  // has its latest report in it, so its rows come first in that order and the page stops after them.
+  // In the order of the latest report or of age, the window is checked on each row read rather than ranged on (the
+  // unary plus keeps SQLite off the window's index, whose range it would then sort whole). By latest report, an issue
+  // with reports in the window has its latest report in it, so its rows come first and the page stops after them; by
+  // age, the page stops after its rows among the oldest issues, most of which have reports in a broad view.
   const where = Sql.join(
     [
-      query.sort === "last" ? Sql.sql`+${reports} > 0` : Sql.sql`${reports} > 0`,
+      query.sort === "last" || query.sort === "age" ? Sql.sql`+${reports} > 0` : Sql.sql`${reports} > 0`,
       ...filters,
       ...labels.map(
         ([key, kind]) =>

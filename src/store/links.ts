@@ -1,7 +1,7 @@
 import { engineOf, type DatabaseHandle, type Prisma, type Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { purgeUnlinkedEnrichment } from "./enrich-jobs.js";
-import { impactDue } from "./impact.js";
+import { impactDue, impactDueOnOpenedAt } from "./impact.js";
 import {
   deriveMentions,
   insertSourceVersions,
@@ -171,6 +171,7 @@ export async function ensureIssues(
     ON CONFLICT ("repositoryId", "number") DO UPDATE SET "number" = excluded."number", "nodeId" = COALESCE(excluded."nodeId", "Issue"."nodeId"),
       "title" = CASE WHEN ${newer} THEN excluded."title" ELSE "Issue"."title" END,
       "openedAt" = CASE WHEN ${newer} THEN excluded."openedAt" ELSE "Issue"."openedAt" END,
+      ${impactDueOnOpenedAt(tx, Sql.sql`CASE WHEN ${newer} THEN excluded."openedAt" ELSE "Issue"."openedAt" END`, now)},
       "titleAt" = CASE WHEN ${newer} THEN excluded."titleAt" ELSE "Issue"."titleAt" END
     RETURNING "id", "number", "state"`;
   return new Map(stored.map((row) => [Number(row.number), { id: Number(row.id), state: row.state }]));
@@ -195,8 +196,9 @@ export async function recordIssueDetails(
       " ",
     )} END`;
   const titleAt = byNumber((issue) => at(issue.details!.at));
+  const openedAt = byNumber((issue) => at(issue.details!.openedAt));
   await tx.$executeRaw`UPDATE "Issue" SET "title" = ${byNumber((issue) => Sql.sql`${issue.details!.title}`)},
-    "titleAt" = ${titleAt}, "openedAt" = ${byNumber((issue) => at(issue.details!.openedAt))}
+    "titleAt" = ${titleAt}, "openedAt" = ${openedAt}, ${impactDueOnOpenedAt(tx, openedAt, new Date())}
     WHERE "repositoryId" = ${repositoryId} AND "number" IN (${Sql.join(listed.map((issue) => issue.number))})
       AND ("titleAt" IS NULL OR "titleAt" <= ${titleAt})`;
 }

@@ -227,6 +227,7 @@ describe.skipIf(!hasChromium)("the sidebar pages in headless Chromium (SQLite, s
         customers30: 5,
         customers90: 5,
         helpdesks: ",zendesk,",
+        ageOrder: new Date("2026-11-01T00:00:00Z"),
       },
     });
   }

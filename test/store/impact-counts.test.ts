@@ -4,7 +4,9 @@ import { DAY_MS } from "../../src/domain/frequency.js";
 import { IMPACT_WINDOWS, summariseImpact } from "../../src/domain/impact.js";
 import { PROVIDERS } from "../../src/domain/link.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
-import { refreshImpact } from "../../src/store/impact.js";
+import type { IssueRef } from "../../src/domain/refs.js";
+import { refreshImpact, UNKNOWN_AGE } from "../../src/store/impact.js";
+import { ensureIssues, recordIssueDetails } from "../../src/store/links.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 
 const NOW = new Date("2027-01-01T00:00:00Z");
@@ -108,5 +110,70 @@ describe.each(ENGINES)("the impact counts made in %s equal the domain's", (engin
       }),
       { numRuns: 20 },
     );
+  });
+});
+
+/**
+ * The age sort reads the issue's openedAt from its counts (`IssueImpact.ageOrder`, in the order of an index): each
+ * statement that writes Issue.openedAt marks the counts due when the value changes, so the next count (a page counts
+ * the due ones first) keeps them equal.
+ */
+describe.each(ENGINES)("the age order kept with the counts, on %s", (engine) => {
+  let database: Database;
+
+  beforeAll(async () => {
+    database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
+  });
+  afterAll(async () => {
+    await database.close();
+  });
+
+  it("follows openedAt as payloads with links and without write it, unknown last", async () => {
+    const { prisma } = database;
+    const repository = { id: 1n, installationId: 1n, owner: "octo", name: "app" };
+    await prisma.repository.create({ data: { ...repository, fullName: "octo/app" } });
+    const day = (n: number) => new Date(Date.UTC(2020, 0, n));
+    const ref = (number: number, details?: { openedAt: Date; at: Date }): IssueRef => ({
+      repository,
+      number,
+      githubId: BigInt(number),
+      state: "open",
+      ...(details && { details: { title: `Issue ${number}`, ...details } }),
+    });
+    const ensure = (refs: IssueRef[]) => prisma.$transaction((tx) => ensureIssues(tx, refs));
+    const ageOrders = async () =>
+      (await prisma.issueImpact.findMany({ orderBy: { issueId: "asc" }, include: { issue: true } })).map((row) => [
+        row.issue.number,
+        row.ageOrder.toISOString(),
+      ]);
+
+    // First seen with and without its created_at (a helpdesk note's issue), then counted once linked.
+    const issues = await ensure([ref(1, { openedAt: day(3), at: day(1) }), ref(2)]);
+    await prisma.issue.updateMany({
+      where: { id: { in: [...issues.values()].map((issue) => issue.id) } },
+      data: { impactDueAt: new Date(0) },
+    });
+    expect(await refreshImpact(prisma, NOW)).toBe(2);
+    expect(await ageOrders()).toEqual([
+      [1, day(3).toISOString()],
+      [2, UNKNOWN_AGE.toISOString()],
+    ]);
+
+    // A later payload changes each: issue 2's created_at arrives with a link's payload, issue 1's with an edit.
+    await ensure([ref(2, { openedAt: day(5), at: day(2) })]);
+    await recordIssueDetails(prisma, repository.id, [ref(1, { openedAt: day(4), at: day(2) })]);
+    expect(await refreshImpact(prisma, NOW)).toBe(2);
+    expect(await ageOrders()).toEqual([
+      [1, day(4).toISOString()],
+      [2, day(5).toISOString()],
+    ]);
+
+    // Payloads that leave it as it is mark nothing, and an older payload changes nothing.
+    await ensure([ref(2, { openedAt: day(5), at: day(3) })]);
+    await recordIssueDetails(prisma, repository.id, [
+      ref(1, { openedAt: day(4), at: day(3) }),
+      ref(2, { openedAt: day(9), at: day(1) }),
+    ]);
+    expect(await refreshImpact(prisma, NOW)).toBe(0);
   });
 });

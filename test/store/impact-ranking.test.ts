@@ -1,9 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rankIssues } from "../../src/dashboard/impact.js";
-import { DEFAULT_IMPACT_QUERY, type ImpactQuery, type RepositoryScope } from "../../src/domain/impact-query.js";
+import {
+  DEFAULT_IMPACT_QUERY,
+  type ImpactQuery,
+  type ImpactWindow,
+  type RepositoryScope,
+} from "../../src/domain/impact-query.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { NAMED_IDS } from "../../src/store/id-table.js";
-import { impactRankingStatements, readsFewByIndex } from "../../src/store/impact.js";
+import { impactRankingStatements, readsFewByIndex, UNKNOWN_AGE } from "../../src/store/impact.js";
 import { Prisma as Sql } from "../../src/store/generated/sqlite/client.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 
@@ -13,6 +18,15 @@ const ISSUES = 10_000;
 /** Issues 1-60 are in repository 2, 61-110 five each in repositories 3-12, all others in repository 1. */
 const repositoryOf = (id: number) => (id <= 60 ? 2 : id <= 110 ? 3 + Math.floor((id - 61) / 5) : 1);
 const SMALL = [2n, 3n, 4n];
+// Ties in every sort key, so the tie-breaks decide the order too.
+const state = (id: number) => (id % 4 === 0 ? "closed" : "open");
+const openedAt = (id: number) => (id % 11 === 0 ? null : new Date(NOW.getTime() - (id % 17) * 24 * HOUR));
+const reportsOf = (id: number, days: ImpactWindow) => {
+  const reports = (scale: number) => (id % 7) * scale;
+  return { 7: reports(1) % 3, 14: reports(1), 30: reports(2), 90: reports(3) }[days];
+};
+// intercom on one issue in 500 only
+const helpdesksOf = (id: number) => (id % 500 === 5 ? ",intercom," : id % 2 === 0 ? ",front,zendesk," : ",zendesk,");
 /** The same scope as a person who may read many more repositories (none of them holding an issue) is given it. */
 const SMALL_AMONG_MANY = [...Array.from({ length: NAMED_IDS }, (_, i) => BigInt(1_000_000 + i)), ...SMALL];
 
@@ -37,8 +51,6 @@ describe.each(ENGINES)("the impact ranking over 10,000 issues, on %s", (engine) 
       })),
     });
     const ids = Array.from({ length: ISSUES }, (_, i) => i + 1);
-    // Ties in every sort key, so the tie-breaks decide the order too.
-    const state = (id: number) => (id % 4 === 0 ? "closed" : "open");
     await prisma.issue.createMany({
       data: ids.map((id) => ({
         id,
@@ -46,27 +58,27 @@ describe.each(ENGINES)("the impact ranking over 10,000 issues, on %s", (engine) 
         number: id,
         state: state(id),
         title: `Issue ${id}`,
-        openedAt: id % 11 === 0 ? null : new Date(NOW.getTime() - (id % 17) * 24 * HOUR),
+        openedAt: openedAt(id),
       })),
     });
-    const reports = (id: number, scale: number) => (id % 7) * scale;
     await prisma.issueImpact.createMany({
       data: ids.map((id) => ({
         issueId: id,
         generation: 0,
         repositoryId: BigInt(repositoryOf(id)),
         state: state(id),
-        reports7: reports(id, 1) % 3,
-        reports14: reports(id, 1),
-        reports30: reports(id, 2),
-        reports90: reports(id, 3),
+        reports7: reportsOf(id, 7),
+        reports14: reportsOf(id, 14),
+        reports30: reportsOf(id, 30),
+        reports90: reportsOf(id, 90),
         customers7: 0,
         customers14: id % 3,
         customers30: id % 5,
         customers90: id % 5,
         lastReportAt: id % 7 === 0 ? null : new Date(NOW.getTime() - (id % 13) * HOUR),
         // intercom on one issue in 500 only
-        helpdesks: id % 500 === 5 ? ",intercom," : id % 2 === 0 ? ",front,zendesk," : ",zendesk,",
+        helpdesks: helpdesksOf(id),
+        ageOrder: openedAt(id) ?? UNKNOWN_AGE,
       })),
     });
     await prisma.$executeRawUnsafe(`ANALYZE`);
@@ -145,6 +157,67 @@ describe.each(ENGINES)("the impact ranking over 10,000 issues, on %s", (engine) 
       expect((await reads(index, { all: true }, { sort: "customers", days }))[0]).toBe(true);
     },
   );
+
+  it.each([
+    [{ sort: "age", days: 90 }, "everything"],
+    [{ sort: "age", perPage: 20, page: 2 }, "everything"],
+    [{ sort: "age", days: 7, state: "closed", perPage: 10, page: 3 }, "everything"],
+    [{ sort: "age", helpdesk: "front", days: 14, perPage: 25, page: 40 }, "everything"],
+    [{ sort: "age", state: "all", perPage: 20, page: 2 }, "a small scope"],
+    [{ sort: "age", repository: "octo/r3", days: 90 }, "everything"],
+  ] as const)(
+    "%j in %s: oldest first, unknown dates last, as a reference sort of the issues orders them",
+    async (view, readable) => {
+      const scope: RepositoryScope = readable === "everything" ? { all: true } : { repositoryIds: SMALL };
+      const query = { ...DEFAULT_IMPACT_QUERY, ...view };
+      const repository = query.repository === null ? null : Number(query.repository.replace("octo/r", ""));
+      const matching = Array.from({ length: ISSUES }, (_, i) => i + 1).filter(
+        (id) =>
+          reportsOf(id, query.days) > 0 &&
+          (query.state === "all" || state(id) === query.state) &&
+          (query.helpdesk === null || helpdesksOf(id).includes(`,${query.helpdesk},`)) &&
+          (repository === null || repositoryOf(id) === repository) &&
+          ("all" in scope || scope.repositoryIds.includes(BigInt(repositoryOf(id)))),
+      );
+      const age = (id: number) => openedAt(id)?.getTime() ?? Infinity;
+      const sorted = matching.sort(
+        (a, b) =>
+          age(a) - age(b) ||
+          reportsOf(b, query.days) - reportsOf(a, query.days) ||
+          repositoryOf(a) - repositoryOf(b) ||
+          a - b,
+      );
+      const start = (query.page - 1) * query.perPage;
+      const expected = sorted.slice(start, start + query.perPage).map((id) => `octo/r${repositoryOf(id)}#${id}`);
+      expect(expected.length).toBeGreaterThan(0);
+      const page = await rankIssues(database.prisma, query, scope, NOW);
+      expect({
+        rows: page.rows.map((row) => `${row.repository}#${row.number}`),
+        nextPage: page.nextPage,
+        total: page.total,
+      }).toEqual({ rows: expected, nextPage: sorted.length > start + query.perPage, total: sorted.length });
+      expect(page.rows.map((row) => row.openedAt)).toEqual(
+        sorted.slice(start, start + query.perPage).map((id) => openedAt(id)),
+      );
+    },
+  );
+
+  it("by age, the page is read in the order of the age index and stops after its rows", async () => {
+    const query = { ...DEFAULT_IMPACT_QUERY, sort: "age" as const };
+    const { page } = impactRankingStatements(database.prisma, query, { all: true }, 10_000, {
+      repository: false,
+      helpdesk: false,
+    });
+    const plan = JSON.stringify(
+      await database.prisma.$queryRaw(
+        engine === "postgresql" ? Sql.sql`EXPLAIN (FORMAT JSON) ${page}` : Sql.sql`EXPLAIN QUERY PLAN ${page}`,
+      ),
+      (_, value: unknown) => (typeof value === "bigint" ? String(value) : value),
+    );
+    expect(plan).toContain("IssueImpact_state_ageOrder_idx");
+    // Ties in age are sorted among themselves only (SQLite: the right part of the order; PostgreSQL: incrementally).
+    expect(plan).not.toContain(engine === "postgresql" ? `"Node Type":"Sort"` : "USE TEMP B-TREE FOR ORDER BY");
+  });
 
   it("a rare helpdesk's page and total read the helpdesks' index; a common one's the ranking's", async () => {
     const index = "IssueImpact_helpdesks_state_idx";

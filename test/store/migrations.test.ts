@@ -8,6 +8,8 @@ import { recordIssueClose } from "../../src/store/issues.js";
 import { openSweepStore } from "../../src/store/label-sweep.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
+import { rankIssues } from "../../src/dashboard/impact.js";
+import { DEFAULT_IMPACT_QUERY } from "../../src/domain/impact-query.js";
 import { claimEnrichJobs } from "../support/reopen.js";
 
 async function sql(target: DatabaseTarget, text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
@@ -38,6 +40,21 @@ async function sql(target: DatabaseTarget, text: string, params: unknown[] = [])
 
 describe.each(ENGINES)("migrations on %s", (engine) => {
   const files = readMigrationFiles(engine);
+
+  /** A database migrated up to the migration `name`, holding repository 1 as the releases before it wrote it. */
+  const repositoryBefore = async (name: string) => {
+    const url = await freshDatabaseUrl(engine);
+    const target = parseDatabaseUrl(url);
+    await migrate(
+      target,
+      files.filter((file) => file.name < name),
+    );
+    await sql(
+      target,
+      `INSERT INTO "Repository" ("id", "installationId", "owner", "name", "fullName") VALUES (1, 2, 'o', 'r', 'o/r')`,
+    );
+    return { url, target };
+  };
 
   it("migrates a fresh database and records each migration in _prisma_migrations", async () => {
     const target = parseDatabaseUrl(await freshDatabaseUrl(engine));
@@ -278,17 +295,8 @@ describe.each(ENGINES)("migrations on %s", (engine) => {
   });
 
   it("moves each issue's label evaluation to LabelEvaluation: due, not due, stale, and never evaluated", async () => {
-    const url = await freshDatabaseUrl(engine);
-    const target = parseDatabaseUrl(url);
-    await migrate(
-      target,
-      files.filter((file) => file.name < "20261212110000"),
-    );
+    const { url, target } = await repositoryBefore("20261212110000");
     const at = (day: number) => `2026-12-${String(day).padStart(2, "0")}T10:00:00.000+00:00`;
-    await sql(
-      target,
-      `INSERT INTO "Repository" ("id", "installationId", "owner", "name", "fullName") VALUES (1, 2, 'o', 'r', 'o/r')`,
-    );
     const issues: [number, string | null, string | null, string | null][] = [
       [1, "daily", at(20), null], // due later
       [2, "weekly", at(1), null], // due now
@@ -326,6 +334,53 @@ describe.each(ENGINES)("migrations on %s", (engine) => {
         await store.close();
       }
       expect(await migrated.prisma.issue.count()).toBe(5);
+    } finally {
+      await migrated.close();
+    }
+  });
+
+  it("keeps each counted issue's openedAt for the age sort, unknown last, when IssueImpact.ageOrder arrives", async () => {
+    const { url, target } = await repositoryBefore("20261213100000");
+    const at = (day: number) => `2026-11-${String(day).padStart(2, "0")}T10:00:00.000+00:00`;
+    // Issue 3 was never counted (no links): it gets no counts.
+    const issues: [number, string | null][] = [
+      [1, at(20)],
+      [2, null],
+      [3, at(1)],
+      [4, at(5)],
+      [5, at(5)],
+    ];
+    for (const [id, openedAt] of issues) {
+      await sql(
+        target,
+        `INSERT INTO "Issue" ("id", "repositoryId", "number", "state", "createdAt", "openedAt") VALUES (?, 1, ?, 'open', ?, ?)`,
+        [id, id, at(1), openedAt],
+      );
+      if (id !== 3)
+        await sql(
+          target,
+          `INSERT INTO "IssueImpact" ("issueId", "generation", "repositoryId", "state", "reports7", "reports14", "reports30", "reports90", "customers7", "customers14", "customers30", "customers90", "helpdesks") VALUES (?, 0, 1, 'open', 1, 1, 1, ?, 0, 0, 0, 0, ',zendesk,')`,
+          [id, id],
+        );
+    }
+    await migrate(target);
+    const migrated = await openDatabase(url);
+    try {
+      const rows = await migrated.prisma.issueImpact.findMany({ orderBy: { issueId: "asc" } });
+      expect(rows.map((row) => [row.issueId, row.ageOrder.toISOString()])).toEqual([
+        [1, "2026-11-20T10:00:00.000Z"],
+        [2, "9999-12-31T23:59:59.999Z"],
+        [4, "2026-11-05T10:00:00.000Z"],
+        [5, "2026-11-05T10:00:00.000Z"],
+      ]);
+      // Oldest first, a tie to more reports, the unknown last.
+      const page = await rankIssues(
+        migrated.prisma,
+        { ...DEFAULT_IMPACT_QUERY, sort: "age", days: 90 },
+        { all: true },
+        new Date("2026-12-01T00:00:00Z"),
+      );
+      expect(page.rows.map((row) => row.number)).toEqual([5, 4, 1, 2]);
     } finally {
       await migrated.close();
     }

@@ -68,6 +68,7 @@ describe.each(ENGINES)("a sidebar panel's links on %s", (engine) => {
         ...{ reports7: 2, reports14: 4, reports30: 6, reports90: 8 },
         ...{ customers7: 1, customers14: 2, customers30: 3, customers90: 4 },
         helpdesks: ",zendesk,",
+        ageOrder: new Date("2026-11-01T00:00:00Z"),
       },
     });
 
