@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RecognisedLink } from "../../src/domain/link.js";
 import type { IssueRef, RepositoryRef } from "../../src/domain/refs.js";
-import { storeListedPage, type ListedText } from "../../src/handlers/listed-pages.js";
+import { splitListedPage, storeListedPage, type ListedText } from "../../src/handlers/listed-pages.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
@@ -57,8 +57,74 @@ const page = fc.record({
   }),
   closedIssues: fc.subarray([1, 2, 3]),
   maxLinks: fc.integer({ min: 1, max: 4 }),
+  // the most issues and texts a part of the page holds (splitListedPage); 20 is the whole page
+  partSize: fc.constantFrom(1, 2, 3, 5, 20),
 });
 type Text = ReturnType<typeof textWith> extends fc.Arbitrary<infer T> ? T : never;
+
+describe("splitting a backfill page into parts", () => {
+  const repository: RepositoryRef = { id: 1n, installationId: 1n, owner: "octo", name: "app" };
+  const issue = (number: number): IssueRef => ({ repository, number, githubId: BigInt(number), state: "open" });
+  const text = (number: number, key: string): ListedText => ({
+    issue: issue(number),
+    source: { kind: key === "" ? "body" : "comment", key },
+    links: [CONVERSATIONS[0]!],
+    createdAt: new Date(START),
+    updatedAt: new Date(START),
+  });
+  const kept = (number: number) => ({
+    number,
+    githubId: BigInt(number),
+    nodeId: null,
+    state: "open" as const,
+    title: `Issue ${number}`,
+    openedAt: new Date(START),
+    titleAt: new Date(START),
+  });
+  /** Each part as its issues' numbers: listed, texts (number:key) and kept. */
+  const shape = (parts: ReturnType<typeof splitListedPage>) =>
+    parts.map((part) => ({
+      listed: part.listed.map((listed) => listed.number),
+      texts: part.texts.map((listed) => `${listed.issue.number}:${listed.source.key}`),
+      kept: part.kept.map((issue) => issue.number),
+    }));
+  const page = {
+    repository,
+    listed: [1, 2, 3].map(issue),
+    // issue 2's texts are listed apart, as a comments page may list them
+    texts: [text(2, "a"), text(1, ""), text(2, "b"), text(3, "")],
+    kept: [kept(3)],
+    maxLinks: 5,
+  };
+
+  it.each([
+    ["a size the page fits in: one part", 20, [{ listed: [1, 2, 3], texts: ["1:", "2:a", "2:b", "3:"], kept: [3] }]],
+    [
+      "issues whole, in the page's order, none over the size but one larger alone",
+      2,
+      [
+        { listed: [1], texts: ["1:"], kept: [] },
+        { listed: [2], texts: ["2:a", "2:b"], kept: [] },
+        { listed: [3], texts: ["3:"], kept: [3] },
+      ],
+    ],
+    [
+      "two issues and their three texts in a part of five",
+      5,
+      [
+        { listed: [1, 2], texts: ["1:", "2:a", "2:b"], kept: [] },
+        { listed: [3], texts: ["3:"], kept: [3] },
+      ],
+    ],
+  ])("%s", (_, size, parts) => {
+    expect(shape(splitListedPage(page, size))).toEqual(parts);
+  });
+
+  it("makes no part of an empty page, and keeps its repository and link cap on every part", () => {
+    expect(splitListedPage({ ...page, listed: [], texts: [], kept: [] }, 5)).toEqual([]);
+    for (const part of splitListedPage(page, 2)) expect(part).toMatchObject({ repository, maxLinks: 5 });
+  });
+});
 
 describe.each(ENGINES)("a backfill page on %s", (engine) => {
   let listed: Database;
@@ -79,9 +145,9 @@ describe.each(ENGINES)("a backfill page on %s", (engine) => {
     await Promise.all([listed?.close(), oneByOne?.close()]);
   });
 
-  it("stores what its texts applied one by one store", async () => {
+  it("stores what its texts applied one by one store, whole or in parts", async () => {
     await fc.assert(
-      fc.asyncProperty(page, async ({ before, texts, closedIssues, maxLinks }) => {
+      fc.asyncProperty(page, async ({ before, texts, closedIssues, maxLinks, partSize }) => {
         // A repository of its own per run: the databases are shared by the runs.
         const repository: RepositoryRef = {
           id: BigInt(1000 + ++runs),
@@ -117,13 +183,16 @@ describe.each(ENGINES)("a backfill page on %s", (engine) => {
         for (const database of [listed, oneByOne])
           for (const generated of before) await asChange(database, listedText(generated));
         const pageTexts = texts.map(listedText);
-        const stored = await storeListedPage(listed, {
+        const whole = {
           repository,
           listed: [...new Set(texts.map((generated) => generated.issue))].map(issue),
           texts: pageTexts,
           kept: [],
           maxLinks,
-        });
+        };
+        const stored = { added: 0 };
+        for (const part of splitListedPage(whole, partSize))
+          stored.added += (await storeListedPage(listed, part)).added;
         let added = 0;
         for (const listed of pageTexts) added += (await asChange(oneByOne, listed)).added;
 

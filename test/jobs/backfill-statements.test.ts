@@ -12,9 +12,10 @@ import { GITHUB_API, nockConfig, testProbot } from "../support/github.js";
 import { openRecordingDatabase, type RecordingDatabase } from "../support/statements.js";
 
 /**
- * #25, backfill of a big installation: a listing page is stored in one transaction of a few statements, however many
- * issues, bodies and comments it holds (a statement per listed issue and a transaction per text with links made a
- * 1,000-repository backfill take days and crowd the webhooks out).
+ * #25, backfill of a big installation: a listing page is stored in a few transactions of a few statements each, one
+ * per part of at most 25 issues and texts, however many issues, bodies and comments each part holds (a statement per
+ * listed issue and a transaction per text with links made a 1,000-repository backfill take days and crowd the webhooks
+ * out; a page in one transaction ran on beside a burst of webhooks that began during it).
  */
 
 const REPOSITORY = { id: 1296269n, installationId: 77n, owner: "octo-org", name: "app" };
@@ -121,13 +122,26 @@ describe.each(ENGINES)("a backfill page's statements on %s", (engine) => {
     return database.statementsOf(() => runBackfill(deps, claimed, { labelsMarked: true }));
   }
 
-  it("stores a page of issues and a page of comments in a few statements each, however many issues", async () => {
+  it("stores a page of issues and a page of comments in a few statements a part, however many issues", async () => {
+    const again = async (issues: number) => {
+      await database.prisma.repository.deleteMany();
+      deps.configs = new RepoConfigCache(database, log);
+      await requestBackfills(database, [REPOSITORY], new Date());
+      return backfill(issues);
+    };
     const few = await backfill(4);
-    await database.prisma.repository.deleteMany();
-    deps.configs = new RepoConfigCache(database, log);
-    await requestBackfills(database, [REPOSITORY], new Date());
-    const many = await backfill(40);
-    expect(many).toEqual(few);
+    // 8 issues and their texts still fit in one part a page.
+    expect(await again(8)).toEqual(few);
+    // 40 take 3 parts for the issues' page (40 issues, 20 bodies with links) and 4 for the comments' (40 issues,
+    // 41 comments with links), none of more statements than a part of 4 issues.
+    const many = await again(40);
+    const transactions = (statements: string[]) =>
+      statements
+        .join("\n")
+        .split("COMMIT")
+        .map((transaction) => transaction.split("\n").filter((statement) => statement !== "").length);
+    expect(transactions(many)).toHaveLength(3 + 4 + 1);
+    expect(Math.max(...transactions(many))).toBeLessThanOrEqual(Math.max(...transactions(few)));
     expect(few).toEqual([
       // the repository's config, read once for the run (nothing stored: none was found)
       "DELETE ConfigError",

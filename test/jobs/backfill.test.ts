@@ -440,6 +440,37 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
     expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ state: "done" });
   });
 
+  it("the worker stores a page in parts: a burst that begins after the first waits for it, not the whole page", async () => {
+    nockConfig("octo-org", "app", null);
+    // 30 issues each with a link in its body: 12 fit in a part of 25 issues and texts.
+    const linked = Array.from({ length: 30 }, (_, i) =>
+      issue(i + 1, { body: `https://acme.zendesk.com/agent/tickets/${i + 1}` }),
+    );
+    nockIssues("open", 1, linked);
+    nockIssues("closed", 1, []);
+    const issuesDuringBurst: number[] = [];
+    let looks = 0;
+    let counting: Promise<unknown> | undefined;
+    let counted = false;
+    const worker = new BackfillWorker(deps, {
+      yieldMs: 1,
+      // Quiet before the page's read and its first part; a burst begins then and lasts until the issues stored
+      // while it arrives are counted.
+      ingestActive: () => {
+        if (++looks < 3 || counted) return false;
+        counting ??= database.prisma.issue
+          .count()
+          .then((count) => issuesDuringBurst.push(count))
+          .finally(() => (counted = true));
+        return true;
+      },
+    });
+    expect(await worker.drain()).toBe(1);
+    expect(issuesDuringBurst).toEqual([12]);
+    expect(await database.prisma.issue.count()).toBe(30);
+    expect(await links(30)).toEqual([["zendesk", "30", "body", expect.any(String)]]);
+  });
+
   it("the worker reads or stores no page until no webhook came for half a second, and goes on after", async () => {
     nockConfig("octo-org", "app", null);
     const inbox = new DeliveryInbox({ write: async () => 0, close: async () => {} }, () => {});
