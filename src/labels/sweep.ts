@@ -6,7 +6,7 @@ import {
   type FrequencyRules,
   type Report,
 } from "../domain/frequency.js";
-import type { DueIssue, Evaluation, SweepCursor, SweepStore } from "../store/label-sweep.js";
+import type { DueIssue, Evaluation, SweepStore } from "../store/label-sweep.js";
 
 /** An issue whose frequency label changed with time, or whose labels are stale: its labels must be applied on GitHub. */
 export interface DecayedIssue {
@@ -59,7 +59,7 @@ export async function sweepDueIssues(
   const batchSize = options.batchSize ?? 500;
   const figures: SweepFigures = { issues: 0, links: 0, changed: 0, batches: 0 };
   const rules = new Map<bigint, FrequencyRules | null>();
-  const readPage = async (after: SweepCursor | null): Promise<Page | null> => {
+  const readPage = async (after: number | null): Promise<Page | null> => {
     const due = await store.readDue(now, after, batchSize);
     if (due.length === 0) return null;
     const known: { issue: DueIssue; rules: FrequencyRules }[] = [];
@@ -72,7 +72,7 @@ export async function sweepDueIssues(
     }
     return { due, known, reports: await readReports(store, known, now) };
   };
-  const readAhead = (after: SweepCursor | null) => {
+  const readAhead = (after: number | null) => {
     const page = readPage(after);
     // Its failure is thrown where it is awaited; meanwhile (the page before is being written) it is not unhandled.
     page.catch(() => undefined);
@@ -95,7 +95,7 @@ export async function sweepDueIssues(
       // The next page is read while this one is evaluated and written (on PostgreSQL by a second connection, so the
       // database reads one page and writes another at once): keyset pages do not overlap, and this page's write only
       // moves its issues past `now`, out of every page after it.
-      next = readAhead({ dueAt: due.at(-1)!.dueAt, issueId: due.at(-1)!.issueId });
+      next = readAhead(due.at(-1)!.issueId);
       figures.batches++;
       figures.issues += due.length;
       for (const list of reports.values()) figures.links += list.length;
@@ -114,7 +114,7 @@ export async function sweepDueIssues(
         await options.applyChanged(changed);
       } finally {
         // Not lost, and the loop ends: whatever the applier did not record is due again later, at least a
-        // millisecond after `now`, so this sweep's pages (in due-time order, up to `now`) do not meet it again.
+        // millisecond after `now`, so this sweep's pages (due up to `now`) do not meet it again.
         const retryAfterMs = Math.max(1, options.retryAfterMs ?? 5 * 60_000);
         await store.postpone([...changedIds], now, new Date(now.getTime() + retryAfterMs));
       }

@@ -12,14 +12,6 @@ export interface DueIssue {
   frequency: string | null;
   /** its labels must be applied again whatever the frequency (the config changed, or applying them failed) */
   stale: boolean;
-  /** when it became due: with the id, where the next page starts */
-  dueAt: Date;
-}
-
-/** Where a page of due issues starts: after this issue, in (due time, id) order. */
-export interface SweepCursor {
-  dueAt: Date;
-  issueId: number;
 }
 
 export interface Evaluation {
@@ -35,13 +27,15 @@ export interface Evaluation {
  */
 export interface SweepStore {
   /**
-   * The next `limit` issues after `after` (from the start when null) whose labels could have changed without a new
-   * link (`LabelEvaluation.dueAt <= now`: a report left a window, or the config changed), in (due time, id) order: a keyset
-   * page of the index on both, so each page costs the same however many issues are due (ordered by id alone, every
-   * page sorted all the due issues again: quadratic at a million). Evaluated issues get a due time after `now` (or
+   * The next `limit` issues after issue `after` (from the start when null) whose labels could have changed without a
+   * new link (`LabelEvaluation.dueAt <= now`: a report left a window, or the config changed), in id order: a keyset
+   * page of the evaluations' primary key, so one sweep reads each evaluation once, due or not. `dueAt` has no index: a
+   * sweep gives every issue it evaluates a due time spread over the next weeks, and moving a million entries of such
+   * an index to random places wrote about one database page per issue on SQLite (docs/labels.md, The decay sweep);
+   * in id order the write-back changes each page of evaluations once. Evaluated issues get a due time after `now` (or
    * none), so a sweep that stops half-way resumes, from the start, with only what it had not done.
    */
-  readDue(now: Date, after: SweepCursor | null, limit: number): Promise<DueIssue[]>;
+  readDue(now: Date, after: number | null, limit: number): Promise<DueIssue[]>;
   /**
    * The live links of these issues posted at or after `since`, as reports, by issue: older ones are in no window of
    * the rules that gave `since`, so they can neither count nor leave a window (most of a big installation's links).
@@ -55,17 +49,14 @@ export interface SweepStore {
   record(evaluations: readonly Evaluation[], now: Date): Promise<void>;
   /**
    * How many evaluations the sweep gathers (from several pages) before it records them; one page's when absent.
-   * SQLite: each transaction writes every page it changed to the WAL once, and a page's evaluations land at due times
-   * spread over the next weeks, in leaves of the due-time index that the next pages' evaluations change again.
+   * SQLite: each transaction writes every page it changed to the WAL once, and consecutive pages' evaluations share
+   * the table's pages.
    */
   readonly recordBatch?: number;
   /** those of `issueIds` still due at `now` are due again at `until` (their labels could not be applied) */
   postpone(issueIds: readonly number[], now: Date, until: Date): Promise<void>;
   close(): Promise<void>;
 }
-
-/** Before any due time: the first page's cursor. */
-const START: SweepCursor = { dueAt: new Date("0001-01-01T00:00:00.000Z"), issueId: 0 };
 
 export function openSweepStore(target: DatabaseTarget): SweepStore {
   return target.engine === "sqlite" ? sqliteSweepStore(target.path) : postgresSweepStore(target.connectionString);
@@ -75,14 +66,11 @@ export function openSweepStore(target: DatabaseTarget): SweepStore {
 const sqliteTime = (date: Date) => date.toISOString().replace("Z", "+00:00");
 
 /**
- * The sweep's SQLite connection only. Each page moves 500 entries of the due-time index to new places spread over the
- * next weeks: at a million issues that index (~40 MB) and the evaluations' pages no longer fit SQLite's default 2 MB page
- * cache, so nearly every moved entry read its page back from the OS again (a sweep at 10M links took 14 times the
- * CPU of one at 1M). 64 MB holds them, within P5's 200 MB. A checkpoint every 20,000 pages (80 MB of WAL) instead of
- * every 1,000 copies a page that several pages of the sweep changed into the database once, with one fsync, instead
- * of every second commit.
+ * The sweep's SQLite connection only: a checkpoint every 20,000 pages (80 MB of WAL) instead of every 1,000, with one
+ * fsync each. SQLite's default 2 MB page cache is enough: the sweep reads evaluations, issues and links in id order and
+ * writes evaluations back in the same order (at 3M links a 64 MB cache read no fewer pages from the OS).
  */
-const SQLITE_SWEEP_PRAGMAS = ["cache_size = -65536", "wal_autocheckpoint = 20000"];
+const SQLITE_SWEEP_PRAGMAS = ["wal_autocheckpoint = 20000"];
 /** evaluations per SQLite transaction: four pages, the write lock held a few tens of ms at a time */
 const SQLITE_RECORD_BATCH = 2_000;
 
@@ -90,19 +78,12 @@ function sqliteSweepStore(path: string): SweepStore {
   const db = new BetterSqlite3(path, { timeout: 10_000 });
   db.pragma("synchronous = NORMAL");
   for (const pragma of SQLITE_SWEEP_PRAGMAS) db.pragma(pragma);
-  // SQLite seeks a row value comparison on its first column only, so a page after (due, id) would scan every issue
-  // due at that same instant before it (a config change makes a whole repository due at one instant): the rest of
-  // the cursor's instant and the later instants are two seeks, merged.
-  // CROSS JOIN keeps the due-time index the outer loop (SQLite does not reorder it): the issue is one lookup by id.
-  const columns = `e."issueId", i."repositoryId", i."number", e."frequency", e."staleAt" IS NOT NULL, e."dueAt"`;
-  const from = `"LabelEvaluation" e CROSS JOIN "Issue" i ON i."id" = e."issueId"`;
+  // CROSS JOIN keeps the evaluations the outer loop (SQLite does not reorder it): the issue is one lookup by id.
   const due = db
     .prepare(
-      `SELECT * FROM (SELECT ${columns} FROM ${from} WHERE e."dueAt" = @due AND e."issueId" > @id ORDER BY e."issueId" LIMIT @limit)
-       UNION ALL
-       SELECT * FROM (SELECT ${columns} FROM ${from} WHERE e."dueAt" > @due AND e."dueAt" <= @now
-         ORDER BY e."dueAt", e."issueId" LIMIT @limit)
-       ORDER BY 6, 1 LIMIT @limit`,
+      `SELECT e."issueId", i."repositoryId", i."number", e."frequency", e."staleAt" IS NOT NULL
+       FROM "LabelEvaluation" e CROSS JOIN "Issue" i ON i."id" = e."issueId"
+       WHERE e."issueId" > ? AND e."dueAt" <= ? ORDER BY e."issueId" LIMIT ?`,
     )
     .raw(true);
   const update = db.prepare(
@@ -133,9 +114,7 @@ function sqliteSweepStore(path: string): SweepStore {
   return {
     recordBatch: SQLITE_RECORD_BATCH,
     async readDue(now, after, limit) {
-      const { dueAt, issueId } = after ?? START;
-      const rows = due.all({ now: sqliteTime(now), due: sqliteTime(dueAt), id: issueId, limit }) as IssueRow<string>[];
-      return rows.map((row) => dueIssue(row, new Date(row[5])));
+      return (due.all(after ?? 0, sqliteTime(now), limit) as IssueRow[]).map(dueIssue);
     },
     async readReports(issueIds, since) {
       if (issueIds.length === 0) return new Map();
@@ -168,16 +147,15 @@ function postgresSweepStore(connectionString: string): SweepStore {
   const epochMs = (column: string) => `(EXTRACT(EPOCH FROM ${column}) * 1000)::float8`;
   return {
     async readDue(now, after, limit) {
-      const { dueAt, issueId } = after ?? START;
-      const issues = await pool.query<IssueRow<number>>({
-        text: `SELECT e."issueId", i."repositoryId", i."number", e."frequency", e."staleAt" IS NOT NULL, ${epochMs(`e."dueAt"`)}
+      const issues = await pool.query<IssueRow>({
+        text: `SELECT e."issueId", i."repositoryId", i."number", e."frequency", e."staleAt" IS NOT NULL
                FROM "LabelEvaluation" e JOIN "Issue" i ON i."id" = e."issueId"
-               WHERE e."dueAt" <= $1::timestamp(3) AND (e."dueAt", e."issueId") > ($2::timestamp(3), $3)
-               ORDER BY e."dueAt", e."issueId" LIMIT $4`,
-        values: [now.toISOString(), dueAt.toISOString(), issueId, limit],
+               WHERE e."issueId" > $1 AND e."dueAt" <= $2::timestamp(3)
+               ORDER BY e."issueId" LIMIT $3`,
+        values: [after ?? 0, now.toISOString(), limit],
         rowMode: "array",
       });
-      return issues.rows.map((row) => dueIssue(row, new Date(row[5])));
+      return issues.rows.map(dueIssue);
     },
     async readReports(issueIds, since) {
       if (issueIds.length === 0) return new Map();
@@ -215,11 +193,11 @@ function postgresSweepStore(connectionString: string): SweepStore {
   };
 }
 
-/** id, repositoryId, number, frequency, whether it is marked stale (0/1 on SQLite), due time (text or epoch ms) */
-type IssueRow<At> = [number, number | bigint | string, number, string | null, boolean | number, At];
+/** id, repositoryId, number, frequency, whether it is marked stale (0/1 on SQLite) */
+type IssueRow = [number, number | bigint | string, number, string | null, boolean | number];
 
-function dueIssue<At>([issueId, repositoryId, number, frequency, stale]: IssueRow<At>, dueAt: Date): DueIssue {
-  return { issueId, repositoryId: BigInt(repositoryId), number, frequency, stale: Boolean(stale), dueAt };
+function dueIssue([issueId, repositoryId, number, frequency, stale]: IssueRow): DueIssue {
+  return { issueId, repositoryId: BigInt(repositoryId), number, frequency, stale: Boolean(stale) };
 }
 
 function byIssue<At>(links: readonly [number, At, string | null][], time: (at: At) => number): Map<number, Report[]> {

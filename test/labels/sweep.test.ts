@@ -195,7 +195,6 @@ describe("the decay sweep's read-ahead", () => {
     number: id,
     frequency: null,
     stale: false,
-    dueAt: ago(1),
   });
 
   it("reads the next page while it writes the one before", async () => {
@@ -205,7 +204,7 @@ describe("the decay sweep's read-ahead", () => {
     const written: number[] = [];
     const store: SweepStore = {
       readDue: async (_now, after) => {
-        reads.push(after?.issueId ?? null);
+        reads.push(after);
         readAhead();
         return pages[reads.length - 1]!;
       },
@@ -230,7 +229,7 @@ describe("the decay sweep's read-ahead", () => {
     const pages = [1, 2, 3, 4, 5, 6, 7].map((id) => [dueIssue(id)]);
     const recorded: number[][] = [];
     const store: SweepStore = {
-      readDue: async (_now, after) => pages[after?.issueId ?? 0] ?? [],
+      readDue: async (_now, after) => pages[after ?? 0] ?? [],
       readReports: async () => new Map(),
       recordBatch: 3,
       record: async (evaluations) => {

@@ -322,7 +322,7 @@ describe.each(ENGINES)("migrations on %s", (engine) => {
         [4, null, 2, 2],
         [5, "weekly", undefined, undefined],
       ]);
-      // The sweep finds the due ones, in due order.
+      // The sweep finds the due ones, in issue order.
       const store = openSweepStore(target);
       try {
         const due = await store.readDue(new Date("2026-12-05T00:00:00Z"), null, 10);

@@ -1,0 +1,37 @@
+import BetterSqlite3 from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { NOW, seed } from "../../bench/labels.js";
+import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
+import { parseDatabaseUrl } from "../../src/config/database-url.js";
+import { sweepDueIssues } from "../../src/labels/sweep.js";
+import { openSweepStore } from "../../src/store/label-sweep.js";
+import { freshDatabaseUrl } from "../support/databases.js";
+
+describe("the decay sweep's write-back on SQLite", () => {
+  it("writes each page of evaluations once, though their new due times are spread over two weeks", async () => {
+    const issues = 20_000;
+    const target = parseDatabaseUrl(await freshDatabaseUrl("sqlite"));
+    if (target.engine !== "sqlite") throw new Error("a SQLite database was asked for");
+    // Every issue due, its ten reports spread over 30 days: the sweep gives each issue a due time of its own.
+    await seed(`file:${target.path}`, issues, issues * 10);
+    // Held open, so the sweep's connection does not checkpoint the WAL when it closes: the WAL is what it wrote.
+    const observer = new BetterSqlite3(target.path);
+    observer.prepare(`SELECT count(*) FROM "LabelEvaluation"`).get();
+    try {
+      const store = openSweepStore(target);
+      try {
+        const figures = await sweepDueIssues(store, NOW, () => DEFAULT_CONFIG.frequency);
+        expect(figures.issues).toBe(issues);
+      } finally {
+        await store.close();
+      }
+      const [{ log: walPages }] = observer.pragma("wal_checkpoint(PASSIVE)") as { log: number }[];
+      // 20,000 evaluations of ~40 bytes fill ~200 pages, each written once with the tree above them: under 300 pages.
+      // An index on the due time, whose entries each moved to a random leaf, made it ~1,500.
+      expect(walPages).toBeGreaterThan(0);
+      expect(walPages).toBeLessThan(issues / 40);
+    } finally {
+      observer.close();
+    }
+  });
+});
