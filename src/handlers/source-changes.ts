@@ -5,7 +5,15 @@ import type { DatabaseHandle, Transaction } from "../store/database.js";
 import { labelsWantedUpdate, type SeenLabels } from "../store/issue-markings.js";
 import { linkNotesInsert } from "../store/link-notes.js";
 import { ensureIssue, isSourceKnown, recordSource } from "../store/links.js";
-import { deriveMentions, noChange, reconcileLinks, storedVersions, type ReconcileOutcome } from "../store/mentions.js";
+import {
+  deriveMentions,
+  freshSourceMentions,
+  noChange,
+  reconcileLinks,
+  storedVersions,
+  storedWithSource,
+  type ReconcileOutcome,
+} from "../store/mentions.js";
 import { executeAlongside, inTransaction } from "../store/transactions.js";
 
 /*
@@ -73,9 +81,13 @@ export async function applySourceChangeIn(
   if (change.knownOnly && !(await isSourceKnown(tx, change.issue, change.source))) return NOTHING;
   const issue = await ensureIssue(tx, change.issue);
   const stored = storedVersions(versions);
-  const source = await recordSource(tx, issue.id, change.source, change.createdAt, stored);
+  // Should the source be new to the store, its mentions are these versions' alone: sent with it where the engine allows.
+  const mentions = freshSourceMentions(stored, change.createdAt);
+  const source = await recordSource(tx, issue.id, change.source, change.createdAt, stored, mentions);
   // A source with nothing stored before has exactly these versions and no mentions: nothing to read back.
-  const derived = await deriveMentions(tx, issue.id, source, source.fresh ? stored : undefined);
+  const derived = source.mentioned
+    ? storedWithSource(mentions!)
+    : await deriveMentions(tx, issue.id, source, source.fresh ? stored : undefined);
   // What recordSource read of the issue under its lock spares the reconciliation its own reads.
   const outcome = await reconcileLinks(tx, issue.id, derived.touched, {
     maxLinks: change.maxLinks,

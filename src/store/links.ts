@@ -4,12 +4,13 @@ import { purgeUnlinkedEnrichment } from "./enrich-jobs.js";
 import { impactDue, impactDueOnOpenedAt } from "./impact.js";
 import {
   deriveMentions,
+  freshMentionsOf,
   insertSourceVersions,
   reconcileLinks,
   sourceVersionsOf,
   type RecordedSource,
 } from "./mentions.js";
-import type { SourceVersion } from "../domain/mentions.js";
+import type { Mention, SourceVersion } from "../domain/mentions.js";
 import { inTransaction } from "./transactions.js";
 import type { IssueRef } from "../domain/refs.js";
 import { rawDate, rawFlag, timeParameter } from "./raw-values.js";
@@ -33,8 +34,9 @@ export async function isSourceKnown(
  * The issue's row for a body, comment or helpdesk note, its creation time the earliest any version showed, and the
  * versions this change shows of it (storedVersions' form). Called under the issue's row lock (ensureIssue), it also
  * answers what the rest of the change would otherwise read in statements of their own: whether the source had anything
- * stored before, and the issue's links and history. On PostgreSQL the versions ride in the same statement (a WITH,
- * whose parts all read the database as it was before the statement, so `fresh` does not see them).
+ * stored before, and the issue's links and history. On PostgreSQL the versions, and the mentions of a source that turns
+ * out fresh, ride in the same statement (a WITH, whose parts all read the database as it was before the statement, so
+ * `fresh` does not see them).
  */
 export async function recordSource(
   tx: Transaction,
@@ -42,14 +44,19 @@ export async function recordSource(
   source: { kind: string; key: string },
   createdAt: Date,
   versions: readonly SourceVersion[],
+  /** the source's mentions should it turn out fresh (freshSourceMentions): stored with it on PostgreSQL */
+  mentions: readonly Mention[] | null = null,
 ): Promise<RecordedSource> {
   const upsert = sourcesUpsert([{ issueId, ...source, createdAt }]);
-  let rows: SourceRow[];
+  let rows: (SourceRow & { mentioned?: boolean })[];
   if (engineOf(tx as Prisma) === "postgresql" && versions.length > 0) {
-    rows = await tx.$queryRaw<
-      SourceRow[]
-    >`WITH "source" AS (${upsert}), "versions" AS (${sourceVersionsOf("source", versions)})
-      SELECT * FROM "source"`;
+    const fresh = mentions !== null && mentions.length > 0;
+    const stored = fresh
+      ? Sql.sql`, "mentions" AS (${freshMentionsOf("source", issueId, createdAt, mentions)} RETURNING 1)`
+      : Sql.empty;
+    rows =
+      await tx.$queryRaw`WITH "source" AS (${upsert}), "versions" AS (${sourceVersionsOf("source", versions)})${stored}
+      SELECT *, ${fresh ? Sql.sql`EXISTS (SELECT 1 FROM "mentions")` : Sql.sql`FALSE`} AS "mentioned" FROM "source"`;
   } else {
     rows = await tx.$queryRaw<SourceRow[]>(upsert);
     await insertSourceVersions(
@@ -58,7 +65,9 @@ export async function recordSource(
     );
   }
   const { id, createdAt: created, fresh, links, history } = listedSource(rows[0]!);
-  return { id, createdAt: created, fresh, issue: { links, blank: links === 0 && !history } };
+  // Whether freshMentionsOf's insert was made, as the database saw its condition.
+  const mentioned = rows[0]!.mentioned === true;
+  return { id, createdAt: created, fresh, mentioned, issue: { links, blank: links === 0 && !history } };
 }
 
 /** A source row as recordSources answers for it: whether it is new, and its issue's links and history. */

@@ -56,6 +56,8 @@ export interface StoredSource {
 export interface RecordedSource extends StoredSource {
   /** the source had no versions or mentions stored before this change */
   fresh: boolean;
+  /** its mentions were stored with it (freshMentionsOf) */
+  mentioned: boolean;
   /** the issue before this change: its Link rows, and blank when it had no link, mention or close at all */
   issue: KnownIssue & { blank: boolean };
 }
@@ -172,6 +174,41 @@ export function sourceVersionsOf(source: string, versions: readonly SourceVersio
     SELECT ${Sql.raw(`"${source}"."id"`)}, "v"."at", "v"."action", "v"."links", "v"."previous"
     FROM ${Sql.raw(`"${source}"`)}, (VALUES ${Sql.join(values)}) AS "v" ("at", "action", "links", "previous") WHERE TRUE
     ${KEEP_FIRST_PREVIOUS}`;
+}
+
+/**
+ * The mentions of a source new to the store whose versions are `versions` (created at `createdAt`), as deriveMentions
+ * would derive them; null when that needs a read (a link's conversation may have been merged into another).
+ */
+export function freshSourceMentions(versions: readonly SourceVersion[], createdAt: Date): Mention[] | null {
+  const links = versions.flatMap((version) => [...version.links, ...(version.previous ?? [])]);
+  return mayBeMerged(links, mergingProviders).length > 0 ? null : sourceMentions(versions, createdAt);
+}
+
+/**
+ * insertMentions' statement on PostgreSQL for a source a WITH of the same statement writes, made only when `source`
+ * (that part's one row) was fresh and is dated `createdAt`: what freshSourceMentions derived them from.
+ */
+export function freshMentionsOf(
+  source: string,
+  issueId: number,
+  createdAt: Date,
+  mentions: readonly Mention[],
+): Sql.Sql {
+  const values = mentions.map(
+    ({ link, start, end }) =>
+      Sql.sql`(CAST(${link.provider} AS TEXT), CAST(${link.account} AS TEXT), CAST(${link.conversationId} AS TEXT), CAST(${link.url} AS TEXT), CAST(${link.fromAddressBar === true} AS BOOLEAN), CAST(${start} AS TIMESTAMP(3)), CAST(${end} AS TIMESTAMP(3)))`,
+  );
+  const s = Sql.raw(`"${source}"`);
+  return Sql.sql`INSERT INTO "Mention" ("issueId", "sourceId", "provider", "account", "conversationId", "url", "fromAddressBar", "startAt", "endAt")
+    SELECT CAST(${issueId} AS INTEGER), ${s}."id", "m"."provider", "m"."account", "m"."conversationId", "m"."url", "m"."fromAddressBar", "m"."startAt", "m"."endAt"
+    FROM ${s}, (VALUES ${Sql.join(values)}) AS "m" ("provider", "account", "conversationId", "url", "fromAddressBar", "startAt", "endAt")
+    WHERE ${s}."fresh" AND ${s}."createdAt" = CAST(${createdAt} AS TIMESTAMP(3))`;
+}
+
+/** What deriveMentions answers for a source whose mentions were stored with it (freshMentionsOf). */
+export function storedWithSource(mentions: readonly Mention[]): DerivedMentions {
+  return { touched: [...new Set(mentions.map((mention) => linkKey(mention.link)))], mentions: [...mentions] };
 }
 
 const KEEP_FIRST_PREVIOUS = Sql.raw(

@@ -161,11 +161,10 @@ describe.each(ENGINES)("a backfill page's statements on %s", (engine) => {
       "INSERT Source",
       "SELECT Mention",
       ...NEW_TEXTS.slice(2),
-      // the one comment linking a conversation its issue has already takes the path every change takes: the source
-      // and its versions one statement on PostgreSQL, the issue's links read with their carriers
+      // the one comment linking a conversation its issue has already takes the path every change takes: the source,
+      // its versions and mentions one statement on PostgreSQL, the issue's links read with their carriers
       "INSERT Issue",
-      ...(engine === "postgresql" ? ["WITH source"] : ["INSERT Source", "INSERT SourceVersion"]),
-      "INSERT Mention",
+      ...(engine === "postgresql" ? ["WITH source"] : ["INSERT Source", "INSERT SourceVersion", "INSERT Mention"]),
       "SELECT Mention",
       "INSERT LinkSource",
       "UPDATE Issue",
