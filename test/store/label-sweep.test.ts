@@ -25,7 +25,8 @@ describe("the decay sweep's write-back on SQLite", () => {
       } finally {
         await store.close();
       }
-      const [{ log: walPages }] = observer.pragma("wal_checkpoint(PASSIVE)") as { log: number }[];
+      const [checkpoint] = observer.pragma("wal_checkpoint(PASSIVE)") as { log: number }[];
+      const walPages = checkpoint!.log;
       // 20,000 evaluations of ~40 bytes fill ~200 pages, each written once with the tree above them: under 300 pages.
       // An index on the due time, whose entries each moved to a random leaf, made it ~1,500.
       expect(walPages).toBeGreaterThan(0);
