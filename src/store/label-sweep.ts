@@ -147,10 +147,13 @@ function postgresSweepStore(connectionString: string): SweepStore {
   const epochMs = (column: string) => `(EXTRACT(EPOCH FROM ${column}) * 1000)::float8`;
   return {
     async readDue(now, after, limit) {
+      // Both sides start after the cursor: PostgreSQL merges the two primary keys when most issues are due, and
+      // without i."id" > $1 each page's merge walked the issues from the first one (quadratic: 390,000 rows read for
+      // 20,000 issues).
       const issues = await pool.query<IssueRow>({
         text: `SELECT e."issueId", i."repositoryId", i."number", e."frequency", e."staleAt" IS NOT NULL
                FROM "LabelEvaluation" e JOIN "Issue" i ON i."id" = e."issueId"
-               WHERE e."issueId" > $1 AND e."dueAt" <= $2::timestamp(3)
+               WHERE e."issueId" > $1 AND i."id" > $1 AND e."dueAt" <= $2::timestamp(3)
                ORDER BY e."issueId" LIMIT $3`,
         values: [after ?? 0, now.toISOString(), limit],
         rowMode: "array",

@@ -1,4 +1,5 @@
 import BetterSqlite3 from "better-sqlite3";
+import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { NOW, seed } from "../../bench/labels.js";
 import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
@@ -33,6 +34,40 @@ describe("the decay sweep's write-back on SQLite", () => {
       expect(walPages).toBeLessThan(issues / 40);
     } finally {
       observer.close();
+    }
+  });
+});
+
+describe("the decay sweep's due pages on PostgreSQL", () => {
+  it("reads each due issue's row once, however far into the issues a page starts", async () => {
+    const issues = 20_000;
+    const url = await freshDatabaseUrl("postgresql");
+    await seed(url, issues, issues * 2);
+    const store = openSweepStore(parseDatabaseUrl(url));
+    try {
+      expect((await sweepDueIssues(store, NOW, () => DEFAULT_CONFIG.frequency)).issues).toBe(issues);
+    } finally {
+      // Its connections end, and with them their statistics reach the server's counters.
+      await store.close();
+    }
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      let read = 0;
+      for (let attempt = 0; attempt < 50; attempt++) {
+        await client.query("SELECT pg_stat_clear_snapshot()");
+        const stats = await client.query<{ read: string }>(
+          `SELECT "idx_tup_read" AS "read" FROM "pg_stat_user_indexes" WHERE "indexrelname" = 'Issue_pkey'`,
+        );
+        read = Number(stats.rows[0]!.read);
+        if (read >= issues) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      // A merge join of each page with the issues from the first one read ~issues² / 1,000 rows (200,000 here).
+      expect(read).toBeGreaterThanOrEqual(issues);
+      expect(read).toBeLessThan(issues * 2);
+    } finally {
+      await client.end();
     }
   });
 });
