@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { rankIssues } from "../src/dashboard/impact.js";
 import { DEFAULT_IMPACT_QUERY, type ImpactQuery, type RepositoryScope } from "../src/domain/impact-query.js";
 import { refreshImpact } from "../src/store/impact.js";
+import { timeParameter } from "../src/store/raw-values.js";
 import { openMigratedDatabase } from "./bench-database.js";
 import { labelSweepSize, NOW, seed } from "./labels.js";
 import { startPostgres } from "./processes.js";
@@ -38,6 +39,7 @@ const QUERIES: { name: string; query: Partial<ImpactQuery>; scope?: RepositorySc
   { name: "rare helpdesk (0.1 % of issues)", query: { helpdesk: "front" } },
   { name: "by customers", query: { sort: "customers" } },
   { name: "by age", query: { sort: "age" } },
+  { name: "by waiting (0.2 % of issues)", query: { sort: "waiting" } },
 ];
 
 export interface ImpactFigures {
@@ -92,6 +94,18 @@ export async function benchImpact(
     await prisma.$executeRaw`UPDATE "Link" SET "provider" = 'front' WHERE "issueId" % ${RARE} = 2`;
     await prisma.$executeRawUnsafe(`INSERT INTO "IssueLabel" ("issueId", "key", "name", "present", "seenAt", "applied", "kind")
       SELECT "id", 'team: billing', 'team: billing', ${engine === "sqlite" ? "1" : "true"}, "createdAt", ${engine === "sqlite" ? "1" : "true"}, 'team' FROM "Issue" WHERE "id" % 10 = 0`);
+    // Two issues in a thousand were closed, reopening one to three conversations, all but the third of which still
+    // wait for an agent's answer, for the view by waiting.
+    const now = timeParameter(prisma, NOW);
+    await prisma.$executeRaw`INSERT INTO "IssueClose" ("issueId", "closedAt", "reason", "note", "summary")
+      SELECT "id", ${now}, 'completed', '', ${false} FROM "Issue" WHERE "id" % ${RARE / 2} = 7`;
+    await prisma.$executeRaw`INSERT INTO "ReopenJob" ("closeId", "linkId", "provider", "account", "conversationId", "url", "state", "updatedAt")
+      SELECT c."id", n."n", 'zendesk', 'acme', CAST(c."id" AS TEXT) || '-' || CAST(n."n" AS TEXT), '', 'done', ${now}
+      FROM "IssueClose" c CROSS JOIN (SELECT 1 AS "n" UNION ALL SELECT 2 UNION ALL SELECT 3) n WHERE n."n" <= 1 + c."issueId" % 3`;
+    await prisma.$executeRaw`INSERT INTO "AnswerWatch" ("reopenJobId", "closeId", "provider", "account", "conversationId", "url", "reopenedAt", "outcome", "updatedAt")
+      SELECT j."id", j."closeId", j."provider", j."account", j."conversationId", j."url", ${now},
+        CASE WHEN j."linkId" = 3 THEN 'answered' END, ${now}
+      FROM "ReopenJob" j`;
     const seedSeconds = (performance.now() - seedStarted) / 1000;
     const coldStarted = performance.now();
     if (sections.p6) await refreshImpact(prisma, NOW);

@@ -204,19 +204,27 @@ async function countIssues(prisma: Prisma, ids: readonly number[], now: Date): P
 }
 
 /**
- * The customers of an issue still waiting for an agent's answer since a close of it reopened their conversation
- * (docs/answers.md): its closes by their index on the issue, then their watches by theirs.
+ * The issues with customers still waiting for an agent's answer since a close of them reopened their conversation
+ * (docs/answers.md), and how many: the watches without an outcome by their index, their closes by id. Few whatever
+ * the database's size: a watch gets its outcome when the agent answers, or is given up on.
  */
-const waitingOf = (issue: string) =>
-  `(SELECT COUNT(*) FROM "IssueClose" c CROSS JOIN "AnswerWatch" w WHERE c."issueId" = ${issue} AND w."closeId" = c."id" AND w."outcome" IS NULL)`;
+const WAITING = `SELECT c."issueId", COUNT(*) AS "waiting" FROM "AnswerWatch" w CROSS JOIN "IssueClose" c
+  WHERE w."outcome" IS NULL AND c."id" = w."closeId" GROUP BY c."issueId"`;
+
+/** Whether the issue has a customer still waiting: its closes by their index on the issue, then their watches by theirs. */
+const NOT_WAITING = `NOT EXISTS (SELECT 1 FROM "IssueClose" c CROSS JOIN "AnswerWatch" w
+  WHERE c."issueId" = m."issueId" AND w."closeId" = c."id" AND w."outcome" IS NULL)`;
+
+const byReports = (days: ImpactWindow) => `m."reports${days}" DESC, m."lastReportAt" DESC`;
 
 const ORDER: Record<ImpactQuery["sort"], (days: ImpactWindow) => string> = {
-  reports: (days) => `m."reports${days}" DESC, m."lastReportAt" DESC`,
+  reports: byReports,
   customers: (days) => `m."customers${days}" DESC, m."reports${days}" DESC, m."lastReportAt" DESC`,
   last: (days) => `m."lastReportAt" DESC, m."reports${days}" DESC`,
   age: (days) => `m."ageOrder" ASC, m."reports${days}" DESC`,
-  // Counted per issue matching the filters (no kept count to read in order): a full sort, asked for by this sort only.
-  waiting: (days) => `${waitingOf(`m."issueId"`)} DESC, m."reports${days}" DESC, m."lastReportAt" DESC`,
+  // Most waiting first, then as by reports: the issues with someone waiting (`waiting`, few) sorted whole, then the
+  // others (`page`) in the order of the reports' index.
+  waiting: byReports,
 };
 
 /** A filter that matches at most this many issues in the view's states is read through its own index. */
@@ -273,11 +281,13 @@ export async function readsFewByIndex(
 }
 
 /**
- * The ranking's two statements: its page (one row more than asked, to know whether a page follows) and its total up to
- * `totalCap` + 1. By reports, customers, latest report and age the page is read in the order of an index
- * (IssueImpact's, by state and window or age) and stops after its rows; the total stops after the cap's rows. Waiting
- * sorts what matches. A small scope or a rare helpdesk (`indexed`, from `readsFewByIndex`) is read through its own index instead,
- * named as values so the planner knows how few rows they hold.
+ * The ranking's statements: its page (one row more than asked, to know whether a page follows) and its total up to
+ * `totalCap` + 1, and by waiting the issues with someone waiting that the page may show (`waiting`, read first; then
+ * `page` is the rest of the page, after the `waitingRows` it found). The page is read in the order of an index
+ * (IssueImpact's, by state and window or age) and stops after its rows; the total stops after the cap's rows; the
+ * waiting issues are sorted whole, as few as the answers outstanding. A small scope or a rare helpdesk (`indexed`, from
+ * `readsFewByIndex`) is read through its own index instead, named as values so the planner knows how few rows they
+ * hold.
  */
 export function impactRankingStatements(
   prisma: Prisma,
@@ -285,7 +295,8 @@ export function impactRankingStatements(
   scope: RepositoryScope,
   totalCap: number,
   indexed: IndexedFilters,
-): { page: Sql.Sql; total: Sql.Sql } {
+  waitingRows = 0,
+): { page: Sql.Sql; total: Sql.Sql; waiting: Sql.Sql } {
   const reports = Sql.raw(`m."reports${query.days}"`);
   // Every view names the state (both, for all), so each reads a range of an index that leads with it: in rank order
   // for the page, index alone for the total.
@@ -341,25 +352,47 @@ export function impactRankingStatements(
   );
   // CROSS JOIN keeps SQLite's join order (PostgreSQL plans it freely): the counts first, read in the order of an
   // index on them, so a page stops after its rows instead of sorting every issue.
+  const columns = Sql.sql`i."id" AS "issueId", p."owner", p."name", i."number", i."title", i."state", i."openedAt",
+    ${reports} AS "reports", ${Sql.raw(`m."customers${query.days}"`)} AS "customers"`;
+  const order = Sql.raw(`${ORDER[query.sort](query.days)}, m."repositoryId", i."number"`);
+  // By waiting, the page reads the issues with someone waiting first (`waiting`, as many as the page could need) and
+  // the others after them: `page` is then the rest of the page, from `waitingRows` the first statement found.
+  const { offset, limit } = pageRows(query, query.sort === "waiting" ? waitingRows : 0);
   const page = Sql.sql`
-    SELECT i."id" AS "issueId", p."owner", p."name", i."number", i."title", i."state", i."openedAt", ${reports} AS "reports",
-      ${Sql.raw(`m."customers${query.days}"`)} AS "customers"
+    SELECT ${columns}
     FROM "IssueImpact" m CROSS JOIN "Issue" i CROSS JOIN "Repository" p
-    WHERE i."id" = m."issueId" AND p."id" = m."repositoryId" AND ${where}
-    ORDER BY ${Sql.raw(ORDER[query.sort](query.days))}, m."repositoryId", i."number"
-    LIMIT ${query.perPage + 1} OFFSET ${(query.page - 1) * query.perPage}`;
+    WHERE i."id" = m."issueId" AND p."id" = m."repositoryId" AND ${where}${Sql.raw(query.sort === "waiting" ? ` AND ${NOT_WAITING}` : "")}
+    ORDER BY ${order}
+    LIMIT ${limit} OFFSET ${offset}`;
+  const waiting = Sql.sql`
+    SELECT ${columns}
+    FROM (${Sql.raw(WAITING)}) q CROSS JOIN "IssueImpact" m CROSS JOIN "Issue" i CROSS JOIN "Repository" p
+    WHERE m."issueId" = q."issueId" AND i."id" = m."issueId" AND p."id" = m."repositoryId" AND ${where}
+    ORDER BY q."waiting" DESC, ${order}
+    LIMIT ${query.page * query.perPage + 1}`;
   // Counting every match of a broad view reads a million rows (a parallel scan on PostgreSQL, over half a second):
   // counted up to one past the cap, as GitHub's search answers a large count.
   const total = Sql.sql`
     SELECT COUNT(*) AS "total" FROM (SELECT 1 AS "one" FROM "IssueImpact" m WHERE ${counted} LIMIT ${totalCap + 1}) c`;
-  return { page, total };
+  return { page, total, waiting };
+}
+
+/**
+ * Which rows of a view's order the page statement reads (one more than the page, to know whether another follows),
+ * after `before` rows read by another statement ahead of them (by waiting, the issues with someone waiting).
+ */
+function pageRows(query: ImpactQuery, before: number): { offset: number; limit: number } {
+  const skip = (query.page - 1) * query.perPage;
+  const ahead = Math.min(Math.max(before - skip, 0), query.perPage + 1);
+  return { offset: Math.max(skip - before, 0), limit: query.perPage + 1 - ahead };
 }
 
 /**
  * The page of issues with reports in the window, ranked, whether another page follows, and how many match in all up
  * to `totalCap` (past it, `totalCapped` and `total` is the cap), from the kept counts (its caller counts the due ones
- * first): two statements on either engine (`impactRankingStatements`), after one that sizes a scope of a few repositories
- * and a helpdesk filter (`readsFewByIndex`).
+ * first): two statements on either engine (`impactRankingStatements`; by waiting, one more first, and the page's only
+ * when the waiting issues do not fill it), after one that sizes a scope of a few repositories and a helpdesk filter
+ * (`readsFewByIndex`).
  */
 export async function readImpactRanking(
   prisma: Prisma,
@@ -368,8 +401,13 @@ export async function readImpactRanking(
   totalCap: number,
 ): Promise<{ ranked: RankedIssue[]; nextPage: boolean; total: number; totalCapped: boolean }> {
   const indexed = await readsFewByIndex(prisma, query, scope);
-  const statements = impactRankingStatements(prisma, query, scope, totalCap, indexed);
-  const rows = await prisma.$queryRaw<RankingRow[]>(statements.page);
+  const waiting =
+    query.sort === "waiting"
+      ? await prisma.$queryRaw<RankingRow[]>(impactRankingStatements(prisma, query, scope, totalCap, indexed).waiting)
+      : [];
+  const statements = impactRankingStatements(prisma, query, scope, totalCap, indexed, waiting.length);
+  const rest = pageRows(query, waiting.length).limit > 0 ? await prisma.$queryRaw<RankingRow[]>(statements.page) : [];
+  const rows = [...waiting.slice((query.page - 1) * query.perPage), ...rest];
   const [{ total }] = (await prisma.$queryRaw<{ total: number | bigint }[]>(statements.total)) as [
     { total: number | bigint },
   ];

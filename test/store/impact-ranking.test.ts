@@ -25,6 +25,10 @@ const reportsOf = (id: number, days: ImpactWindow) => {
   const reports = (scale: number) => (id % 7) * scale;
   return { 7: reports(1) % 3, 14: reports(1), 30: reports(2), 90: reports(3) }[days];
 };
+/** One close of every 97th issue reopened a conversation per entry, each watched: null still waits for an answer. */
+const watchesOf = (id: number): (string | null)[] =>
+  id % 97 !== 0 ? [] : [...Array.from({ length: 1 + (id % 4) }, () => null), ...(id % 2 === 0 ? ["answered"] : [])];
+const waitingOf = (id: number) => watchesOf(id).filter((outcome) => outcome === null).length;
 // intercom on one issue in 500 only
 const helpdesksOf = (id: number) => (id % 500 === 5 ? ",intercom," : id % 2 === 0 ? ",front,zendesk," : ",zendesk,");
 /** The same scope as a person who may read many more repositories (none of them holding an issue) is given it. */
@@ -81,8 +85,75 @@ describe.each(ENGINES)("the impact ranking over 10,000 issues, on %s", (engine) 
         ageOrder: openedAt(id) ?? UNKNOWN_AGE,
       })),
     });
+    const watched = ids.filter((id) => watchesOf(id).length > 0);
+    await prisma.issueClose.createMany({
+      data: watched.map((id) => ({ id, issueId: id, closedAt: NOW, reason: "completed", note: "n", summary: false })),
+    });
+    const watches = watched.flatMap((id) => watchesOf(id).map((outcome) => ({ closeId: id, outcome })));
+    const conversation = (n: number) => ({
+      provider: "zendesk",
+      account: "acme",
+      conversationId: `c${n}`,
+      url: `u${n}`,
+    });
+    await prisma.reopenJob.createMany({
+      data: watches.map(({ closeId }, n) => ({ id: n + 1, closeId, linkId: n + 1, state: "done", ...conversation(n) })),
+    });
+    await prisma.answerWatch.createMany({
+      data: watches.map(({ closeId, outcome }, n) => ({
+        reopenJobId: n + 1,
+        closeId,
+        reopenedAt: NOW,
+        outcome,
+        ...conversation(n),
+      })),
+    });
     await prisma.$executeRawUnsafe(`ANALYZE`);
   });
+
+  /** The issues a view matches among the seeded ones, sorted by `compare`, and the page of them it shows. */
+  const reference = (
+    query: ImpactQuery,
+    readable: "everything" | "a small scope",
+    keys: ((id: number) => number)[],
+  ) => {
+    const compare = (a: number, b: number) =>
+      [...keys, repositoryOf, (id: number) => id].reduce((order, key) => order || key(a) - key(b), 0);
+    const scope: RepositoryScope = readable === "everything" ? { all: true } : { repositoryIds: SMALL };
+    const repository = query.repository === null ? null : Number(query.repository.replace("octo/r", ""));
+    const sorted = Array.from({ length: ISSUES }, (_, i) => i + 1)
+      .filter(
+        (id) =>
+          reportsOf(id, query.days) > 0 &&
+          (query.state === "all" || state(id) === query.state) &&
+          (query.helpdesk === null || helpdesksOf(id).includes(`,${query.helpdesk},`)) &&
+          (repository === null || repositoryOf(id) === repository) &&
+          ("all" in scope || scope.repositoryIds.includes(BigInt(repositoryOf(id)))),
+      )
+      .sort(compare);
+    const start = (query.page - 1) * query.perPage;
+    const shown = sorted.slice(start, start + query.perPage);
+    expect(shown.length).toBeGreaterThan(0);
+    return {
+      scope,
+      shown,
+      page: {
+        rows: shown.map((id) => `octo/r${repositoryOf(id)}#${id}`),
+        nextPage: sorted.length > start + query.perPage,
+        total: sorted.length,
+      },
+    };
+  };
+  const shownPage = async (query: ImpactQuery, scope: RepositoryScope) => {
+    const page = await rankIssues(database.prisma, query, scope, NOW);
+    return {
+      rows: page.rows.map((row) => `${row.repository}#${row.number}`),
+      nextPage: page.nextPage,
+      total: page.total,
+      openedAt: page.rows.map((row) => row.openedAt),
+      waiting: page.rows.map((row) => row.waiting),
+    };
+  };
   afterAll(async () => {
     await database.close();
   });
@@ -125,22 +196,24 @@ describe.each(ENGINES)("the impact ranking over 10,000 issues, on %s", (engine) 
     }
   });
 
+  /** The engine's plan of a statement, as text. */
+  const plan = async (statement: Sql.Sql) =>
+    JSON.stringify(
+      await database.prisma.$queryRaw(
+        engine === "postgresql"
+          ? Sql.sql`EXPLAIN (FORMAT JSON) ${statement}`
+          : Sql.sql`EXPLAIN QUERY PLAN ${statement}`,
+      ),
+      (_, value: unknown) => (typeof value === "bigint" ? String(value) : value),
+    );
+
   /** Whether each of the ranking's statements (its page, its total) reads the named index. */
   const reads = async (index: string, scope: RepositoryScope, view: Partial<ImpactQuery> = {}) => {
     const query = { ...DEFAULT_IMPACT_QUERY, ...view };
     const indexed = await readsFewByIndex(database.prisma, query, scope);
     const statements = impactRankingStatements(database.prisma, query, scope, 10_000, indexed);
     return Promise.all(
-      [statements.page, statements.total].map(async (statement) =>
-        JSON.stringify(
-          await database.prisma.$queryRaw(
-            engine === "postgresql"
-              ? Sql.sql`EXPLAIN (FORMAT JSON) ${statement}`
-              : Sql.sql`EXPLAIN QUERY PLAN ${statement}`,
-          ),
-          (_, value: unknown) => (typeof value === "bigint" ? String(value) : value),
-        ).includes(index),
-      ),
+      [statements.page, statements.total].map(async (statement) => (await plan(statement)).includes(index)),
     );
   };
 
@@ -168,55 +241,54 @@ describe.each(ENGINES)("the impact ranking over 10,000 issues, on %s", (engine) 
   ] as const)(
     "%j in %s: oldest first, unknown dates last, as a reference sort of the issues orders them",
     async (view, readable) => {
-      const scope: RepositoryScope = readable === "everything" ? { all: true } : { repositoryIds: SMALL };
       const query = { ...DEFAULT_IMPACT_QUERY, ...view };
-      const repository = query.repository === null ? null : Number(query.repository.replace("octo/r", ""));
-      const matching = Array.from({ length: ISSUES }, (_, i) => i + 1).filter(
-        (id) =>
-          reportsOf(id, query.days) > 0 &&
-          (query.state === "all" || state(id) === query.state) &&
-          (query.helpdesk === null || helpdesksOf(id).includes(`,${query.helpdesk},`)) &&
-          (repository === null || repositoryOf(id) === repository) &&
-          ("all" in scope || scope.repositoryIds.includes(BigInt(repositoryOf(id)))),
-      );
       const age = (id: number) => openedAt(id)?.getTime() ?? Infinity;
-      const sorted = matching.sort(
-        (a, b) =>
-          age(a) - age(b) ||
-          reportsOf(b, query.days) - reportsOf(a, query.days) ||
-          repositoryOf(a) - repositoryOf(b) ||
-          a - b,
-      );
-      const start = (query.page - 1) * query.perPage;
-      const expected = sorted.slice(start, start + query.perPage).map((id) => `octo/r${repositoryOf(id)}#${id}`);
-      expect(expected.length).toBeGreaterThan(0);
-      const page = await rankIssues(database.prisma, query, scope, NOW);
-      expect({
-        rows: page.rows.map((row) => `${row.repository}#${row.number}`),
-        nextPage: page.nextPage,
-        total: page.total,
-      }).toEqual({ rows: expected, nextPage: sorted.length > start + query.perPage, total: sorted.length });
-      expect(page.rows.map((row) => row.openedAt)).toEqual(
-        sorted.slice(start, start + query.perPage).map((id) => openedAt(id)),
-      );
+      const expected = reference(query, readable, [age, (id) => -reportsOf(id, query.days)]);
+      const { openedAt: opened, ...page } = await shownPage(query, expected.scope);
+      expect(page).toMatchObject(expected.page);
+      expect(opened).toEqual(expected.shown.map((id) => openedAt(id)));
     },
   );
 
-  it("by age, the page is read in the order of the age index and stops after its rows", async () => {
-    const query = { ...DEFAULT_IMPACT_QUERY, sort: "age" as const };
+  it.each([
+    [{ sort: "waiting", state: "all" }, "everything"],
+    [{ sort: "waiting", perPage: 20 }, "everything"],
+    [{ sort: "waiting", page: 2 }, "everything"],
+    [{ sort: "waiting", page: 3 }, "everything"],
+    [{ sort: "waiting", days: 7, state: "closed", perPage: 5, page: 2 }, "everything"],
+    [{ sort: "waiting", helpdesk: "front", perPage: 10, page: 4 }, "everything"],
+    [{ sort: "waiting", state: "all", days: 90 }, "a small scope"],
+  ] as const)(
+    "%j in %s: most waiting first, then as by reports, as a reference sort orders them",
+    async (view, readable) => {
+      const query = { ...DEFAULT_IMPACT_QUERY, ...view };
+      const expected = reference(query, readable, [
+        (id) => -waitingOf(id),
+        (id) => -reportsOf(id, query.days),
+        // the latest report, id % 13 hours ago (every issue with reports has one: no engine's NULL order comes in)
+        (id) => id % 13,
+      ]);
+      const { waiting, ...page } = await shownPage(query, expected.scope);
+      expect(page).toMatchObject(expected.page);
+      expect(waiting).toEqual(expected.shown.map(waitingOf));
+    },
+  );
+
+  // By waiting, the page statement reads the issues without anyone waiting, after the few with someone waiting.
+  it.each([
+    ["age", "IssueImpact_state_ageOrder_idx"],
+    ["waiting", "IssueImpact_state_reports30_lastReportAt_repositoryId_idx"],
+  ] as const)("by %s, the page is read in the order of %s and stops after its rows", async (sort, index) => {
+    const query = { ...DEFAULT_IMPACT_QUERY, sort };
     const { page } = impactRankingStatements(database.prisma, query, { all: true }, 10_000, {
       repository: false,
       helpdesk: false,
     });
-    const plan = JSON.stringify(
-      await database.prisma.$queryRaw(
-        engine === "postgresql" ? Sql.sql`EXPLAIN (FORMAT JSON) ${page}` : Sql.sql`EXPLAIN QUERY PLAN ${page}`,
-      ),
-      (_, value: unknown) => (typeof value === "bigint" ? String(value) : value),
-    );
-    expect(plan).toContain("IssueImpact_state_ageOrder_idx");
-    // Ties in age are sorted among themselves only (SQLite: the right part of the order; PostgreSQL: incrementally).
-    expect(plan).not.toContain(engine === "postgresql" ? `"Node Type":"Sort"` : "USE TEMP B-TREE FOR ORDER BY");
+    const read = await plan(page);
+    expect(read).toContain(index);
+    // Ties in the index's order are sorted among themselves only (SQLite: the right part of the order; PostgreSQL:
+    // incrementally), not every match.
+    expect(read).not.toContain(engine === "postgresql" ? `"Node Type":"Sort"` : "USE TEMP B-TREE FOR ORDER BY");
   });
 
   it("a rare helpdesk's page and total read the helpdesks' index; a common one's the ranking's", async () => {
