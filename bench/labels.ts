@@ -128,7 +128,7 @@ export async function runP4P5(newPostgresUrl?: () => Promise<string>): Promise<v
     );
   }
   console.log(
-    "(reports: the live links within the longest window, 14 days, the ones a sweep reads; the seed dates links over 30 days; CPU s: the sweep's process, DB CPU s: PostgreSQL's server process for it; reads, writes: the store's statements; read and write seconds overlap, the next page being read while one is written)",
+    "(reports: the live links within the longest window, 14 days, the ones a sweep reads; the seed dates links over 30 days; CPU s: the sweep's process, DB CPU s: PostgreSQL's server process for it; reads, writes: the store's statements; read and write: SQLite's time in the store's calls, PostgreSQL's until their answers, which overlap, the next page being read while one is written)",
   );
   for (const engine of engines) {
     const runs = results.filter((result) => result.engine === engine);
