@@ -84,9 +84,9 @@ export async function runBackfill(
      */
     beforePage?: () => Promise<void>;
     /**
-     * waited for again between a page's read and its store, and before each part of the store: a burst that began
-     * while GitHub answered, or while a part was written, does not have the rest of the page's writes (the costly
-     * part) run beside it
+     * waited for again before each part of a page's store and before its cursor's write: a burst that began while
+     * GitHub answered, or while a part was written, does not have the rest of the page's writes (the costly part) run
+     * beside it
      */
     beforeStore?: () => Promise<void>;
     /**
@@ -139,6 +139,8 @@ export async function runBackfill(
         : phase === "closed"
           ? { phase: "comments", page: 1 }
           : null;
+    // The cursor's write waits too: it is the page's last write, and a page with nothing to store has no other.
+    await run.beforeStore();
     if (!(await advance(next, added)))
       throw new BackfillLeaseLost(`backfill ${where}: another process took it over (this one's lease ran out)`);
     counts.issues += added.issues;
@@ -289,9 +291,7 @@ const STORE_PART_SIZE = 25;
 /** Stores a page in parts (`splitListedPage`), each after the hold-back (`beforeStore`). */
 async function storeInParts(run: Run, page: ListedPage): Promise<{ added: number; linked: IssueRef[] }> {
   const stored = { added: 0, linked: [] as IssueRef[] };
-  const parts = splitListedPage(page, STORE_PART_SIZE);
-  // A page with nothing to store still waits once: its cursor is written after it.
-  for (const part of parts.length > 0 ? parts : [page]) {
+  for (const part of splitListedPage(page, STORE_PART_SIZE)) {
     await run.beforeStore();
     const { added, linked } = await storeListedPage(run.deps, part);
     stored.added += added;

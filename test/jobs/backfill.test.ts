@@ -427,18 +427,41 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
       "burst",
       "quiet",
       "open issues listed",
-      // the page is stored only once the burst is over
+      // the page (empty: its cursor only) is written only once the burst is over
       "burst",
       "quiet",
       "burst",
       "quiet",
       "closed issues listed",
       "quiet",
-      // the comments' phase: no issue was kept for it, so nothing is listed
+      // the comments' phase: no issue was kept for it, so nothing is listed; its cursor's write waits all the same
+      "quiet",
       "quiet",
     ]);
     expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ state: "done" });
   });
+
+  /**
+   * A worker that sees quiet at its first two looks (before a page's read and its first write), then a burst that
+   * lasts until `during` has read what the database holds meanwhile; what it read is in `seen`.
+   */
+  function burstAtThirdLook<T>(during: () => Promise<T>) {
+    const seen: T[] = [];
+    let looks = 0;
+    let reading: Promise<unknown> | undefined;
+    let read = false;
+    const worker = new BackfillWorker(deps, {
+      yieldMs: 1,
+      ingestActive: () => {
+        if (++looks < 3 || read) return false;
+        reading ??= during()
+          .then((value) => seen.push(value))
+          .finally(() => (read = true));
+        return true;
+      },
+    });
+    return { worker, seen };
+  }
 
   it("the worker stores a page in parts: a burst that begins after the first waits for it, not the whole page", async () => {
     nockConfig("octo-org", "app", null);
@@ -448,27 +471,27 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
     );
     nockIssues("open", 1, linked);
     nockIssues("closed", 1, []);
-    const issuesDuringBurst: number[] = [];
-    let looks = 0;
-    let counting: Promise<unknown> | undefined;
-    let counted = false;
-    const worker = new BackfillWorker(deps, {
-      yieldMs: 1,
-      // Quiet before the page's read and its first part; a burst begins then and lasts until the issues stored
-      // while it arrives are counted.
-      ingestActive: () => {
-        if (++looks < 3 || counted) return false;
-        counting ??= database.prisma.issue
-          .count()
-          .then((count) => issuesDuringBurst.push(count))
-          .finally(() => (counted = true));
-        return true;
-      },
-    });
+    const { worker, seen } = burstAtThirdLook(() => database.prisma.issue.count());
     expect(await worker.drain()).toBe(1);
-    expect(issuesDuringBurst).toEqual([12]);
+    // the issues stored while the burst arrived
+    expect(seen).toEqual([12]);
     expect(await database.prisma.issue.count()).toBe(30);
     expect(await links(30)).toEqual([["zendesk", "30", "body", expect.any(String)]]);
+  });
+
+  it("the worker writes a page's cursor only once a burst that began during its store is over", async () => {
+    nockConfig("octo-org", "app", null);
+    nockIssues("open", 1, [issue(1, { body: "https://acme.zendesk.com/agent/tickets/1" })]);
+    nockIssues("closed", 1, []);
+    const { worker, seen } = burstAtThirdLook(async () => {
+      const backfill = await readBackfill(database.prisma, REPOSITORY.id);
+      return backfill && { phase: backfill.phase, page: backfill.page };
+    });
+    expect(await worker.drain()).toBe(1);
+    // the cursor while the burst arrived: still at the page just stored
+    expect(seen).toEqual([{ phase: "open", page: 1 }]);
+    expect(await links(1)).toEqual([["zendesk", "1", "body", expect.any(String)]]);
+    expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ state: "done" });
   });
 
   it("the worker reads or stores no page until no webhook came for half a second, and goes on after", async () => {
@@ -504,13 +527,14 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
       "500 ms: quiet",
       "500 ms: open issues listed",
       "500 ms: a webhook",
-      // the page's store
+      // the page's writes (empty: its cursor only)
       "1000 ms: quiet",
       "1100 ms: quiet",
       "1100 ms: closed issues listed",
       "1200 ms: quiet",
-      // the comments' phase: no issue was kept for it, so nothing is listed
+      // the comments' phase: no issue was kept for it, so nothing is listed; its cursor's write waits all the same
       "1300 ms: quiet",
+      "1400 ms: quiet",
     ]);
     expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ state: "done" });
   });
