@@ -88,21 +88,24 @@ export async function applySourceChangeIn(
   const derived = source.mentioned
     ? storedWithSource(mentions!)
     : await deriveMentions(tx, issue.id, source, source.fresh ? stored : undefined);
+  // The labels follow the links: in this transaction, so a change never lacks its label job.
+  const mark = () => labelsWantedUpdate(tx, [issue.id], new Date(), change.seenLabels);
+  // A link made on a closed issue (as the store or the payload has it) is no news to anyone: no note.
+  const open = issue.state !== "closed" && change.issue.state !== "closed";
+  const notes = (linked: readonly RecognisedLink[]) =>
+    change.linkNote !== undefined && open ? linkNotesInsert(issue.id, linked, change.linkNote) : null;
   // What recordSource read of the issue under its lock spares the reconciliation its own reads.
-  const outcome = await reconcileLinks(tx, issue.id, derived.touched, {
+  const { alongside, ...outcome } = await reconcileLinks(tx, issue.id, derived.touched, {
     maxLinks: change.maxLinks,
     issue: source.issue,
     blank: source.issue.blank
       ? { sourceId: source.id, kind: change.source.kind, mentions: derived.mentions }
       : undefined,
+    // New links change what the labels read: the mark and the notes ride with their insert where the engine allows.
+    withNewLinks: (linked) => ({ mark: mark(), notes: notes(linked) }),
   });
-  // The labels follow the links: in this transaction, so a change never lacks its label job.
-  const mark = outcome.changed ? labelsWantedUpdate(tx, [issue.id], new Date(), change.seenLabels) : null;
-  // A link made on a closed issue (as the store or the payload has it) is no news to anyone: no note.
-  const open = issue.state !== "closed" && change.issue.state !== "closed";
-  const notes =
-    change.linkNote !== undefined && open ? linkNotesInsert(issue.id, outcome.linked, change.linkNote) : null;
+  if (alongside !== undefined) return { ...outcome, notesAdded: alongside.notes };
   // The mark and the notes write different tables: one statement where the engine allows.
-  const notesAdded = await executeAlongside(tx, notes, mark);
+  const notesAdded = await executeAlongside(tx, notes(outcome.linked), outcome.changed ? mark() : null);
   return { ...outcome, notesAdded };
 }

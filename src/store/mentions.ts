@@ -289,9 +289,14 @@ export async function reconcileLinks(
      * are all the issue has, so nothing is read
      */
     blank?: { sourceId: number; kind: string; mentions: readonly Mention[] } | undefined;
+    /**
+     * the caller's writes for the links this change creates (the labels' mark, their link notes), sent with their
+     * insert on PostgreSQL; `outcome.alongside` then has the notes' count
+     */
+    withNewLinks?: ((linked: readonly RecognisedLink[]) => NewLinkWrites) | undefined;
   } = {},
-): Promise<ReconcileOutcome> {
-  const outcome = noChange();
+): Promise<ReconcileOutcome & { alongside?: { notes: number } }> {
+  const outcome: ReconcileOutcome & { alongside?: { notes: number } } = noChange();
   if (keys !== "all" && keys.length === 0) return outcome;
   const state = options.blank ? blankIssue(options.blank, keys) : await readIssueLinks(tx, issueId, keys);
   const { mentionRows, linkRows, jobRows, closes } = state;
@@ -373,8 +378,10 @@ export async function reconcileLinks(
     });
   let carried = false;
   if (created.length > 0) {
-    const inserted = await insertLinks(tx, issueId, created, carriers.fresh);
+    const writes = options.withNewLinks?.(created.map(({ link }) => link));
+    const inserted = await insertLinks(tx, issueId, created, carriers.fresh, writes);
     carried = inserted.carried;
+    if (inserted.notes !== undefined) outcome.alongside = { notes: inserted.notes };
     const ids = new Map(inserted.rows.map((row) => [linkKey(row), Number(row.id)]));
     kept.push(...created.map(({ link, plan }) => ({ linkId: ids.get(linkKey(link))!, link, plan })));
     for (const carrier of carriers.fresh) carrier.linkId ??= ids.get(carrier.key)!;
@@ -434,17 +441,27 @@ export async function reconcileLinks(
 
 type NewLinkRow = { id: number | bigint; provider: string; account: string; conversationId: string };
 
+/** Statements of the caller's for the links a change creates, null where there is none. */
+export interface NewLinkWrites {
+  /** a write whose count does not matter (the labels' mark) */
+  mark: Sql.Sql | null;
+  /** an insert whose row count is wanted (the link notes) */
+  notes: Sql.Sql | null;
+}
+
 /**
  * The Link rows of conversations a change links to the issue, returning their ids, with their conversations' reads for
- * the labels (enrichment jobs). On PostgreSQL the new carriers ride in the same statement, a created link's found by
- * its conversation in the rows the insert returns; `carried` says they did.
+ * the labels (enrichment jobs). On PostgreSQL the new carriers and the caller's `writes` ride in the same statement, a
+ * created link's carriers found by its conversation in the rows the insert returns; `carried` says they did, `notes`
+ * is the notes' count when `writes` were sent.
  */
 async function insertLinks(
   tx: Transaction,
   issueId: number,
   created: readonly { link: RecognisedLink; plan: LinkPlan }[],
   fresh: readonly FreshCarrier[],
-): Promise<{ rows: NewLinkRow[]; carried: boolean }> {
+  writes?: NewLinkWrites,
+): Promise<{ rows: NewLinkRow[]; carried: boolean; notes?: number }> {
   const values = created.map(
     ({ link, plan }) =>
       Sql.sql`(${issueId}, ${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${plan.source}, ${link.fromAddressBar === true}, ${plan.linkedAt}, ${plan.carriers.length > 0})`,
@@ -452,14 +469,26 @@ async function insertLinks(
   const insert = Sql.sql`INSERT INTO "Link" ("issueId", "provider", "account", "conversationId", "url", "source", "fromAddressBar", "linkedAt", "live")
     VALUES ${Sql.join(values)} RETURNING "id", "provider", "account", "conversationId"`;
   const enrichment = enrichmentUpsert(created.map(({ link }) => link));
-  if (engineOf(tx as Prisma) !== "postgresql" || fresh.length === 0)
+  const mark = writes?.mark ?? null;
+  const notes = writes?.notes ?? null;
+  if (engineOf(tx as Prisma) !== "postgresql" || fresh.length + (mark ? 1 : 0) + (notes ? 1 : 0) === 0)
     return { rows: await queryAlongside<NewLinkRow>(tx, insert, enrichment), carried: false };
-  const rows = await tx.$queryRaw<
-    NewLinkRow[]
-  >`WITH ${enrichment === null ? Sql.empty : Sql.sql`"alongside" AS (${enrichment}),`}
-    "link" AS (${insert}), "carriers" AS (${carriersOf("link", fresh)})
-    SELECT * FROM "link"`;
-  return { rows, carried: true };
+  const parts = [
+    ...(enrichment === null ? [] : [Sql.sql`"alongside" AS (${enrichment})`]),
+    Sql.sql`"link" AS (${insert})`,
+    ...(fresh.length === 0 ? [] : [Sql.sql`"carriers" AS (${carriersOf("link", fresh)})`]),
+    ...(mark === null ? [] : [Sql.sql`"mark" AS (${mark})`]),
+    ...(notes === null ? [] : [Sql.sql`"notes" AS (${notes} RETURNING 1)`]),
+  ];
+  const counted = notes === null ? Sql.sql`0` : Sql.sql`(SELECT COUNT(*) FROM "notes")`;
+  const rows = await tx.$queryRaw<(NewLinkRow & { notes: number | bigint })[]>`WITH ${Sql.join(parts)}
+    SELECT "link".*, ${counted} AS "notes" FROM "link"`;
+  const sent = mark !== null || notes !== null;
+  return {
+    rows,
+    carried: true,
+    ...(sent && { notes: rows.length === 0 ? 0 : Number(rows[0]!.notes) }),
+  };
 }
 
 /**
