@@ -60,8 +60,8 @@ export async function sweepDueIssues(
   const figures: SweepFigures = { issues: 0, links: 0, changed: 0, batches: 0 };
   const rules = new Map<bigint, FrequencyRules | null>();
   const readPage = async (after: number | null): Promise<Page | null> => {
-    const due = await store.readDue(now, after, batchSize);
-    if (due.length === 0) return null;
+    const { issues: due, next } = await store.readDue(now, after, batchSize);
+    if (due.length === 0 && next === null) return null;
     const known: { issue: DueIssue; rules: FrequencyRules }[] = [];
     for (const issue of due) {
       let repositoryRules = rules.get(issue.repositoryId);
@@ -70,7 +70,7 @@ export async function sweepDueIssues(
       // Its repository's rules are unknown now: left due, untouched, for the next sweep.
       if (repositoryRules !== null) known.push({ issue, rules: repositoryRules });
     }
-    return { due, known, reports: await readReports(store, known, now) };
+    return { due, next, known, reports: await readReports(store, known, now) };
   };
   const readAhead = (after: number | null) => {
     const page = readPage(after);
@@ -95,7 +95,9 @@ export async function sweepDueIssues(
       // The next page is read while this one is evaluated and written (on PostgreSQL by a second connection, so the
       // database reads one page and writes another at once): keyset pages do not overlap, and this page's write only
       // moves its issues past `now`, out of every page after it.
-      next = readAhead(due.at(-1)!.issueId);
+      next = page.next === null ? Promise.resolve(null) : readAhead(page.next);
+      // A read that found none due among the ids it looked at: the sweep goes on after them.
+      if (due.length === 0) continue;
       figures.batches++;
       figures.issues += due.length;
       for (const list of reports.values()) figures.links += list.length;
@@ -128,6 +130,8 @@ export async function sweepDueIssues(
 /** A page of due issues read ahead: those whose rules are known, and their reports. */
 interface Page {
   due: DueIssue[];
+  /** where the next read starts; null when this one reached the last evaluation */
+  next: number | null;
   known: { issue: DueIssue; rules: FrequencyRules }[];
   reports: Map<number, Report[]>;
 }

@@ -14,6 +14,18 @@ export interface DueIssue {
   stale: boolean;
 }
 
+/** A read of due issues (`SweepStore.readDue`): those found, and where the next read starts (null: the end). */
+export interface DuePage {
+  issues: DueIssue[];
+  next: number | null;
+}
+
+/**
+ * The issue ids one read of due issues looks at, at most: at a million evaluations, a sweep that found few due read
+ * them all in one statement (SQLite's blocked the event loop, webhooks included, for its whole length).
+ */
+export const DUE_SCAN_IDS = 20_000;
+
 export interface Evaluation {
   issueId: number;
   frequency: string | null;
@@ -27,15 +39,18 @@ export interface Evaluation {
  */
 export interface SweepStore {
   /**
-   * The next `limit` issues after issue `after` (from the start when null) whose labels could have changed without a
+   * Up to `limit` issues after issue `after` (from the start when null) whose labels could have changed without a
    * new link (`LabelEvaluation.dueAt <= now`: a report left a window, or the config changed), in id order: a keyset
    * page of the evaluations' primary key, so one sweep reads each evaluation once, due or not. `dueAt` has no index: a
    * sweep gives every issue it evaluates a due time spread over the next weeks, and moving a million entries of such
    * an index to random places wrote about one database page per issue on SQLite (docs/labels.md, The decay sweep);
-   * in id order the write-back changes each page of evaluations once. Evaluated issues get a due time after `now` (or
-   * none), so a sweep that stops half-way resumes, from the start, with only what it had not done.
+   * in id order the write-back changes each page of evaluations once. One read looks at no more than `DUE_SCAN_IDS`
+   * issue ids, so a sweep that finds few issues due is many short reads (SQLite's run on the event loop), not one
+   * long one: `next` says where the next read starts, null when no evaluation is left after this one. Evaluated
+   * issues get a due time after `now` (or none), so a sweep that stops half-way resumes, from the start, with only
+   * what it had not done.
    */
-  readDue(now: Date, after: number | null, limit: number): Promise<DueIssue[]>;
+  readDue(now: Date, after: number | null, limit: number): Promise<DuePage>;
   /**
    * The live links of these issues posted at or after `since`, as reports, by issue: older ones are in no window of
    * the rules that gave `since`, so they can neither count nor leave a window (most of a big installation's links).
@@ -83,9 +98,10 @@ function sqliteSweepStore(path: string): SweepStore {
     .prepare(
       `SELECT e."issueId", i."repositoryId", i."number", e."frequency", e."staleAt" IS NOT NULL
        FROM "LabelEvaluation" e CROSS JOIN "Issue" i ON i."id" = e."issueId"
-       WHERE e."issueId" > ? AND e."dueAt" <= ? ORDER BY e."issueId" LIMIT ?`,
+       WHERE e."issueId" > ? AND e."issueId" <= ? AND e."dueAt" <= ? ORDER BY e."issueId" LIMIT ?`,
     )
     .raw(true);
+  const lastId = db.prepare(`SELECT MAX("issueId") FROM "LabelEvaluation"`).pluck();
   const update = db.prepare(
     `UPDATE "LabelEvaluation" SET "frequency" = ?, "dueAt" = ? WHERE "issueId" = ? AND "dueAt" <= ? AND "staleAt" IS NULL`,
   );
@@ -114,7 +130,9 @@ function sqliteSweepStore(path: string): SweepStore {
   return {
     recordBatch: SQLITE_RECORD_BATCH,
     async readDue(now, after, limit) {
-      return (due.all(after ?? 0, sqliteTime(now), limit) as IssueRow[]).map(dueIssue);
+      const from = after ?? 0;
+      const rows = due.all(from, from + DUE_SCAN_IDS, sqliteTime(now), limit) as IssueRow[];
+      return duePage(rows, from, limit, async () => lastId.get() as number | null);
     },
     async readReports(issueIds, since) {
       if (issueIds.length === 0) return new Map();
@@ -147,18 +165,26 @@ function postgresSweepStore(connectionString: string): SweepStore {
   const epochMs = (column: string) => `(EXTRACT(EPOCH FROM ${column}) * 1000)::float8`;
   return {
     async readDue(now, after, limit) {
+      const from = after ?? 0;
       // Both sides start after the cursor: PostgreSQL merges the two primary keys when most issues are due, and
       // without i."id" > $1 each page's merge walked the issues from the first one (quadratic: 390,000 rows read for
       // 20,000 issues).
       const issues = await pool.query<IssueRow>({
         text: `SELECT e."issueId", i."repositoryId", i."number", e."frequency", e."staleAt" IS NOT NULL
                FROM "LabelEvaluation" e JOIN "Issue" i ON i."id" = e."issueId"
-               WHERE e."issueId" > $1 AND i."id" > $1 AND e."dueAt" <= $2::timestamp(3)
-               ORDER BY e."issueId" LIMIT $3`,
-        values: [after ?? 0, now.toISOString(), limit],
+               WHERE e."issueId" > $1 AND i."id" > $1 AND e."issueId" <= $2 AND i."id" <= $2
+                 AND e."dueAt" <= $3::timestamp(3)
+               ORDER BY e."issueId" LIMIT $4`,
+        values: [from, from + DUE_SCAN_IDS, now.toISOString(), limit],
         rowMode: "array",
       });
-      return issues.rows.map(dueIssue);
+      return duePage(issues.rows, from, limit, async () => {
+        const last = await pool.query<[number | null]>({
+          text: `SELECT MAX("issueId") FROM "LabelEvaluation"`,
+          rowMode: "array",
+        });
+        return last.rows[0]![0];
+      });
     },
     async readReports(issueIds, since) {
       if (issueIds.length === 0) return new Map();
@@ -198,6 +224,23 @@ function postgresSweepStore(connectionString: string): SweepStore {
 
 /** id, repositoryId, number, frequency, whether it is marked stale (0/1 on SQLite) */
 type IssueRow = [number, number | bigint | string, number, string | null, boolean | number];
+
+/**
+ * A read's page: after a full one, the next starts after its last issue; otherwise after the ids it looked at, unless
+ * no evaluation lies beyond them (`lastId`, read only then: a sweep with every issue due reads full pages).
+ */
+async function duePage(
+  rows: readonly IssueRow[],
+  from: number,
+  limit: number,
+  lastId: () => Promise<number | null>,
+): Promise<DuePage> {
+  const issues = rows.map(dueIssue);
+  if (issues.length === limit) return { issues, next: issues.at(-1)!.issueId };
+  const end = from + DUE_SCAN_IDS;
+  const last = await lastId();
+  return { issues, next: last !== null && last > end ? end : null };
+}
 
 function dueIssue([issueId, repositoryId, number, frequency, stale]: IssueRow): DueIssue {
   return { issueId, repositoryId: BigInt(repositoryId), number, frequency, stale: Boolean(stale) };

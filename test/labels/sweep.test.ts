@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
 import { sweepDueIssues, type DecayedIssue } from "../../src/labels/sweep.js";
-import { openSweepStore, type DueIssue, type SweepStore } from "../../src/store/label-sweep.js";
+import { openSweepStore, type DueIssue, type DuePage, type SweepStore } from "../../src/store/label-sweep.js";
 import { markLabelsDue } from "../../src/store/labels.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { recordIssueClose } from "../../src/store/issues.js";
@@ -197,6 +197,35 @@ describe("the decay sweep's read-ahead", () => {
     stale: false,
   });
 
+  // A full store's page: the next read starts after its last issue, and an empty one is the end.
+  const asPage = (issues: DueIssue[]): DuePage => ({ issues, next: issues.at(-1)?.issueId ?? null });
+
+  it("goes on after a read that found no issue due among the ids it looked at, until the store says the end", async () => {
+    const reads: (number | null)[] = [];
+    const answers = new Map<number | null, DuePage>([
+      [null, { issues: [], next: 20_000 }],
+      [20_000, { issues: [dueIssue(25_000)], next: 40_000 }],
+      [40_000, { issues: [], next: 60_000 }],
+      [60_000, { issues: [dueIssue(61_000)], next: null }],
+    ]);
+    const recorded: number[] = [];
+    const store: SweepStore = {
+      readDue: async (_now, after) => {
+        reads.push(after);
+        return answers.get(after)!;
+      },
+      readReports: async () => new Map(),
+      record: async (evaluations) => {
+        recorded.push(...evaluations.map((evaluation) => evaluation.issueId));
+      },
+      postpone: async () => {},
+      close: async () => {},
+    };
+    expect(await sweepDueIssues(store, NOW, () => DEFAULT_CONFIG.frequency)).toMatchObject({ issues: 2, batches: 2 });
+    expect(reads).toEqual([null, 20_000, 40_000, 60_000]);
+    expect(recorded).toEqual([25_000, 61_000]);
+  });
+
   it("reads the next page while it writes the one before", async () => {
     const pages = [[dueIssue(1)], [dueIssue(2)], []];
     const reads: (number | null)[] = [];
@@ -206,7 +235,7 @@ describe("the decay sweep's read-ahead", () => {
       readDue: async (_now, after) => {
         reads.push(after);
         readAhead();
-        return pages[reads.length - 1]!;
+        return asPage(pages[reads.length - 1]!);
       },
       readReports: async () => new Map(),
       // Page k's write ends only once page k + 1 is being read: a sweep that read after writing would wait forever.
@@ -229,7 +258,7 @@ describe("the decay sweep's read-ahead", () => {
     const pages = [1, 2, 3, 4, 5, 6, 7].map((id) => [dueIssue(id)]);
     const recorded: number[][] = [];
     const store: SweepStore = {
-      readDue: async (_now, after) => pages[after ?? 0] ?? [],
+      readDue: async (_now, after) => asPage(pages[after ?? 0] ?? []),
       readReports: async () => new Map(),
       recordBatch: 3,
       record: async (evaluations) => {
@@ -246,7 +275,7 @@ describe("the decay sweep's read-ahead", () => {
   it("fails the sweep, not the process, when the page read ahead fails while the one before is written", async () => {
     const store: SweepStore = {
       readDue: async (_now, after) => {
-        if (after === null) return [dueIssue(1)];
+        if (after === null) return asPage([dueIssue(1)]);
         throw new Error("connection lost");
       },
       readReports: async () => new Map(),

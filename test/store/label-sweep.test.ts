@@ -5,8 +5,8 @@ import { NOW, seed } from "../../bench/labels.js";
 import { DEFAULT_CONFIG } from "../../src/config/repo-config.js";
 import { parseDatabaseUrl } from "../../src/config/database-url.js";
 import { sweepDueIssues } from "../../src/labels/sweep.js";
-import { openSweepStore } from "../../src/store/label-sweep.js";
-import { freshDatabaseUrl } from "../support/databases.js";
+import { DUE_SCAN_IDS, openSweepStore } from "../../src/store/label-sweep.js";
+import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 
 describe("the decay sweep's write-back on SQLite", () => {
   it("writes each page of evaluations once, though their new due times are spread over two weeks", async () => {
@@ -68,6 +68,54 @@ describe("the decay sweep's due pages on PostgreSQL", () => {
       expect(read).toBeLessThan(issues * 2);
     } finally {
       await client.end();
+    }
+  });
+});
+
+describe.each(ENGINES)("the decay sweep's reads of due issues on %s", (engine) => {
+  it("look at a bounded run of issue ids each, so a sweep that finds few due is many short reads", async () => {
+    const issues = 45_000;
+    const url = await freshDatabaseUrl(engine);
+    await seed(url, issues, issues);
+    // Three issues due, far apart: the rest were evaluated and are due next century.
+    const due = [7, 20_001, 44_999];
+    const later = "2100-01-01T00:00:00.000";
+    const target = parseDatabaseUrl(url);
+    if (target.engine === "sqlite") {
+      const db = new BetterSqlite3(target.path);
+      db.prepare(`UPDATE "LabelEvaluation" SET "dueAt" = ? WHERE "issueId" NOT IN (${due.join(", ")})`).run(
+        `${later}+00:00`,
+      );
+      db.close();
+    } else {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query(`UPDATE "LabelEvaluation" SET "dueAt" = $1 WHERE NOT ("issueId" = ANY($2::int[]))`, [
+        later,
+        due,
+      ]);
+      await client.end();
+    }
+    const store = openSweepStore(target);
+    try {
+      const reads: { after: number | null; found: number[]; next: number | null }[] = [];
+      let after: number | null = null;
+      do {
+        const page = await store.readDue(NOW, after, 500);
+        reads.push({ after, found: page.issues.map((issue) => issue.issueId), next: page.next });
+        after = page.next;
+      } while (after !== null);
+      // One read of all 45,000 evaluations found the three at once.
+      expect(reads).toEqual([
+        { after: null, found: [7], next: DUE_SCAN_IDS },
+        { after: DUE_SCAN_IDS, found: [20_001], next: 2 * DUE_SCAN_IDS },
+        { after: 2 * DUE_SCAN_IDS, found: [44_999], next: null },
+      ]);
+      // A full page goes on right after its last issue.
+      const full = await store.readDue(NOW, null, 1);
+      expect([full.issues.map((issue) => issue.issueId), full.next]).toEqual([[7], 7]);
+    } finally {
+      await store.close();
     }
   });
 });

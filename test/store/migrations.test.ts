@@ -325,7 +325,7 @@ describe.each(ENGINES)("migrations on %s", (engine) => {
       // The sweep finds the due ones, in issue order.
       const store = openSweepStore(target);
       try {
-        const due = await store.readDue(new Date("2026-12-05T00:00:00Z"), null, 10);
+        const { issues: due } = await store.readDue(new Date("2026-12-05T00:00:00Z"), null, 10);
         expect(due.map((issue) => [issue.number, issue.frequency, issue.stale])).toEqual([
           [2, "weekly", false],
           [4, null, true],
