@@ -40,6 +40,8 @@ const QUERIES: { name: string; query: Partial<ImpactQuery>; scope?: RepositorySc
   { name: "by customers", query: { sort: "customers" } },
   { name: "by age", query: { sort: "age" } },
   { name: "by waiting (0.2 % of issues)", query: { sort: "waiting" } },
+  { name: "open and closed, page 2", query: { state: "all", page: 2 } },
+  { name: "label (10 % of issues)", query: { label: "team: billing" } },
 ];
 
 export interface ImpactFigures {

@@ -358,12 +358,34 @@ export function impactRankingStatements(
   // By waiting, the page reads the issues with someone waiting first (`waiting`, as many as the page could need) and
   // the others after them: `page` is then the rest of the page, from `waitingRows` the first statement found.
   const { offset, limit } = pageRows(query, query.sort === "waiting" ? waitingRows : 0);
-  const page = Sql.sql`
-    SELECT ${columns}
+  const ranked = (state: Sql.Sql, rows: Sql.Sql, sortColumns: Sql.Sql) => Sql.sql`
+    SELECT ${columns}${sortColumns}
     FROM "IssueImpact" m CROSS JOIN "Issue" i CROSS JOIN "Repository" p
-    WHERE i."id" = m."issueId" AND p."id" = m."repositoryId" AND ${where}${Sql.raw(query.sort === "waiting" ? ` AND ${NOT_WAITING}` : "")}
+    WHERE i."id" = m."issueId" AND p."id" = m."repositoryId" AND ${where}${state}${Sql.raw(query.sort === "waiting" ? ` AND ${NOT_WAITING}` : "")}
     ORDER BY ${order}
-    LIMIT ${limit} OFFSET ${offset}`;
+    ${rows}`;
+  // Both states: neither engine reads the two states' ranges of an index as one order, so each state's rows are read
+  // in order up to the page's last (and stop there), and the two merged; as one range, every match was sorted.
+  const page =
+    query.state === "all"
+      ? Sql.sql`
+        SELECT u."issueId", u."owner", u."name", u."number", u."title", u."state", u."openedAt", u."reports", u."customers"
+        FROM (${Sql.join(
+          statesOf(query).map(
+            (state, n) =>
+              Sql.sql`SELECT * FROM (${ranked(
+                Sql.sql` AND m."state" = ${state}`,
+                Sql.sql`LIMIT ${offset + limit}`,
+                Sql.raw(
+                  `, m."reports${query.days}", m."customers${query.days}", m."lastReportAt", m."ageOrder", m."repositoryId"`,
+                ),
+              )}) ${Sql.raw(`s${n}`)}`,
+          ),
+          " UNION ALL ",
+        )}) u
+        ORDER BY ${Sql.raw(`${ORDER[query.sort](query.days)}, m."repositoryId", m."number"`.replaceAll('m."', 'u."'))}
+        LIMIT ${limit} OFFSET ${offset}`
+      : ranked(Sql.empty, Sql.sql`LIMIT ${limit} OFFSET ${offset}`, Sql.empty);
   const waiting = Sql.sql`
     SELECT ${columns}
     FROM (${Sql.raw(WAITING)}) q CROSS JOIN "IssueImpact" m CROSS JOIN "Issue" i CROSS JOIN "Repository" p

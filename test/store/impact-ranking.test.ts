@@ -28,6 +28,8 @@ const reportsOf = (id: number, days: ImpactWindow) => {
 /** One close of every 97th issue reopened a conversation per entry, each watched: null still waits for an answer. */
 const watchesOf = (id: number): (string | null)[] =>
   id % 97 !== 0 ? [] : [...Array.from({ length: 1 + (id % 4) }, () => null), ...(id % 2 === 0 ? ["answered"] : [])];
+/** The latest report, id % 13 hours ago (every issue with reports has one: no engine's NULL order comes in). */
+const lastReport = (id: number) => id % 13;
 const waitingOf = (id: number) => watchesOf(id).filter((outcome) => outcome === null).length;
 // intercom on one issue in 500 only
 const helpdesksOf = (id: number) => (id % 500 === 5 ? ",intercom," : id % 2 === 0 ? ",front,zendesk," : ",zendesk,");
@@ -265,14 +267,41 @@ describe.each(ENGINES)("the impact ranking over 10,000 issues, on %s", (engine) 
       const expected = reference(query, readable, [
         (id) => -waitingOf(id),
         (id) => -reportsOf(id, query.days),
-        // the latest report, id % 13 hours ago (every issue with reports has one: no engine's NULL order comes in)
-        (id) => id % 13,
+        lastReport,
       ]);
       const { waiting, ...page } = await shownPage(query, expected.scope);
       expect(page).toMatchObject(expected.page);
       expect(waiting).toEqual(expected.shown.map(waitingOf));
     },
   );
+
+  it.each([
+    [{ state: "all", perPage: 20, page: 2 }, "everything"],
+    [{ state: "all", days: 7, perPage: 5, page: 7 }, "a small scope"],
+    [{ state: "all", sort: "last", days: 14, page: 3 }, "everything"],
+  ] as const)(
+    "%j in %s: open and closed issues in one order, as a reference sort orders them",
+    async (view, readable) => {
+      const query = { ...DEFAULT_IMPACT_QUERY, ...view };
+      const reports = (id: number) => -reportsOf(id, query.days);
+      const expected = reference(
+        query,
+        readable,
+        query.sort === "last" ? [lastReport, reports] : [reports, lastReport],
+      );
+      const { rows, nextPage, total } = await shownPage(query, expected.scope);
+      expect({ rows, nextPage, total }).toEqual(expected.page);
+    },
+  );
+
+  it("with both states, the page reads each state's rows in the order of the ranking's index", async () => {
+    const query = { ...DEFAULT_IMPACT_QUERY, state: "all" as const };
+    const { page } = impactRankingStatements(database.prisma, query, { all: true }, 10_000, {
+      repository: false,
+      helpdesk: false,
+    });
+    expect((await plan(page)).split("IssueImpact_state_reports30_lastReportAt_repositoryId_idx")).toHaveLength(3);
+  });
 
   // By waiting, the page statement reads the issues without anyone waiting, after the few with someone waiting.
   it.each([
