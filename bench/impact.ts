@@ -42,6 +42,7 @@ const QUERIES: { name: string; query: Partial<ImpactQuery>; scope?: RepositorySc
   { name: "by waiting (0.2 % of issues)", query: { sort: "waiting" } },
   { name: "open and closed, page 2", query: { state: "all", page: 2 } },
   { name: "label (10 % of issues)", query: { label: "team: billing" } },
+  { name: "rare label (0.1 % of issues)", query: { label: "team: rare" } },
 ];
 
 export interface ImpactFigures {
@@ -77,8 +78,7 @@ export async function benchImpact(
   const database = await openMigratedDatabase(url);
   const { prisma } = database;
   try {
-    // The seed writes rows directly, so it marks nothing: every issue is due, as after the migration. One in ten
-    // carries a team label, for the filtered query.
+    // The seed writes rows directly, so it marks nothing: every issue is due, as after the migration.
     const epoch = new Date(0);
     await prisma.$executeRaw`UPDATE "Issue" SET "impactDueAt" = ${epoch}, "title" = 'Issue ' || CAST("id" AS TEXT)`;
     // Opened at a time spread over the three years before NOW (scattered by id, a few issues at the same second), one
@@ -94,8 +94,14 @@ export async function benchImpact(
     });
     await prisma.$executeRaw`UPDATE "Issue" SET "repositoryId" = ${SMALL_REPOSITORY.id} WHERE "id" % ${RARE} = 1`;
     await prisma.$executeRaw`UPDATE "Link" SET "provider" = 'front' WHERE "issueId" % ${RARE} = 2`;
-    await prisma.$executeRawUnsafe(`INSERT INTO "IssueLabel" ("issueId", "key", "name", "present", "seenAt", "applied", "kind")
-      SELECT "id", 'team: billing', 'team: billing', ${engine === "sqlite" ? "1" : "true"}, "createdAt", ${engine === "sqlite" ? "1" : "true"}, 'team' FROM "Issue" WHERE "id" % 10 = 0`);
+    // One issue in ten carries a team label (the filtered and label views); one other in a thousand a rarely used one.
+    const yes = engine === "sqlite" ? "1" : "true";
+    for (const [label, where] of [
+      ["team: billing", `"id" % 10 = 0`],
+      ["team: rare", `"id" % ${RARE} = 3`],
+    ])
+      await prisma.$executeRawUnsafe(`INSERT INTO "IssueLabel" ("issueId", "key", "name", "present", "seenAt", "applied", "kind")
+        SELECT "id", '${label}', '${label}', ${yes}, "createdAt", ${yes}, 'team' FROM "Issue" WHERE ${where}`);
     // Two issues in a thousand were closed, reopening one to three conversations, all but the third of which still
     // wait for an agent's answer, for the view by waiting.
     const now = timeParameter(prisma, NOW);

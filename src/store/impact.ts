@@ -242,18 +242,33 @@ const listing = (helpdesk: ProviderId) =>
     [[]],
   ).map((set) => `,${set.join(",")},`);
 
+/** The view's label filters (a team label, any label closeloop manages) as each label's key and kinds. */
+function labelFilters(query: ImpactQuery): [string, Sql.Sql][] {
+  const labels: [string, Sql.Sql][] = [];
+  if (query.team !== null) labels.push([labelKey(query.team), Sql.sql`x."kind" = 'team'`]);
+  if (query.label !== null) labels.push([labelKey(query.label), Sql.sql`x."kind" IS NOT NULL`]);
+  return labels;
+}
+const labelled = (key: string, kind: Sql.Sql) => Sql.sql`x."key" = ${key} AND x."present" AND ${kind}`;
+/** The issues carrying a label, read by its key. */
+const labelledIssues = ([key, kind]: [string, Sql.Sql]) =>
+  Sql.sql`m."issueId" IN (SELECT x."issueId" FROM "IssueLabel" x WHERE ${labelled(key, kind)})`;
+
 /** Which of a view's filters the ranking reads through its own index (`readsFewByIndex`). */
 export interface IndexedFilters {
   /** the scope's repositories, named */
   repository: boolean;
   /** the helpdesk, as the values that list it */
   helpdesk: boolean;
+  /** the labels, as the issues that carry them */
+  labels: boolean;
 }
 
 /**
- * Which of the scope and the helpdesk filter match few issues, up to `FEW_ISSUES` in the view's states (a scope of up to
- * `NAMED_IDS` repositories): each found by one read of its index that stops past the limit. A repository of a
- * person's few can hold most of the issues (one large product's), a helpdesk can be on most of them, and neither engine
+ * Which of the scope, the helpdesk filter and the label filters match few issues, up to `FEW_ISSUES` in the view's
+ * states (a scope of up to `NAMED_IDS` repositories): each found by one read of its index that stops past the limit. A
+ * repository of a person's few can hold most of the issues (one large product's), a helpdesk or a label can be on most
+ * of them, and neither engine
  * can be trusted to see it: SQLite does not weigh the page's LIMIT, so it would read all of them that way and sort
  * them.
  */
@@ -277,6 +292,7 @@ export async function readsFewByIndex(
       scope.repositoryIds.length <= NAMED_IDS &&
       (await few(Sql.sql`m."repositoryId" IN (${idList(scope.repositoryIds)})`)),
     helpdesk: query.helpdesk !== null && (await few(Sql.sql`m."helpdesks" IN (${Sql.join(listing(query.helpdesk))})`)),
+    labels: labelFilters(query).length > 0 && (await few(Sql.join(labelFilters(query).map(labelledIssues), " AND "))),
   };
 }
 
@@ -320,11 +336,9 @@ export function impactRankingStatements(
         : Sql.sql`m."helpdesks" LIKE ${`%,${query.helpdesk},%`}`,
     );
   // A label filter is asked two ways with one meaning: the page, read in rank order, checks each issue's label (and
-  // stops after its rows); the total reads the label's issues by key (one index range instead of a probe per issue).
-  const labels: [string, Sql.Sql][] = [];
-  if (query.team !== null) labels.push([labelKey(query.team), Sql.sql`x."kind" = 'team'`]);
-  if (query.label !== null) labels.push([labelKey(query.label), Sql.sql`x."kind" IS NOT NULL`]);
-  const labelled = (key: string, kind: Sql.Sql) => Sql.sql`x."key" = ${key} AND x."present" AND ${kind}`;
+  // stops after its rows), unless the label is on few issues (`indexed.labels`); the total reads the label's issues by
+  // key (one index range instead of a probe per issue).
+  const labels = labelFilters(query);
   // In the order of the latest report or of age, the window is checked on each row read rather than ranged on (the
   // unary plus keeps SQLite off the window's index, whose range it would then sort whole). By latest report, an issue
   // with reports in the window has its latest report in it, so its rows come first and the page stops after them; by
@@ -333,23 +347,16 @@ export function impactRankingStatements(
     [
       query.sort === "last" || query.sort === "age" ? Sql.sql`+${reports} > 0` : Sql.sql`${reports} > 0`,
       ...filters,
-      ...labels.map(
-        ([key, kind]) =>
-          Sql.sql`EXISTS (SELECT 1 FROM "IssueLabel" x WHERE x."issueId" = m."issueId" AND ${labelled(key, kind)})`,
-      ),
+      ...(indexed.labels
+        ? labels.map(labelledIssues)
+        : labels.map(
+            ([key, kind]) =>
+              Sql.sql`EXISTS (SELECT 1 FROM "IssueLabel" x WHERE x."issueId" = m."issueId" AND ${labelled(key, kind)})`,
+          )),
     ],
     " AND ",
   );
-  const counted = Sql.join(
-    [
-      Sql.sql`${reports} > 0`,
-      ...filters,
-      ...labels.map(
-        ([key, kind]) => Sql.sql`m."issueId" IN (SELECT x."issueId" FROM "IssueLabel" x WHERE ${labelled(key, kind)})`,
-      ),
-    ],
-    " AND ",
-  );
+  const counted = Sql.join([Sql.sql`${reports} > 0`, ...filters, ...labels.map(labelledIssues)], " AND ");
   // CROSS JOIN keeps SQLite's join order (PostgreSQL plans it freely): the counts first, read in the order of an
   // index on them, so a page stops after its rows instead of sorting every issue.
   const columns = Sql.sql`i."id" AS "issueId", p."owner", p."name", i."number", i."title", i."state", i."openedAt",

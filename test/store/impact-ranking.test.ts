@@ -28,6 +28,8 @@ const reportsOf = (id: number, days: ImpactWindow) => {
 /** One close of every 97th issue reopened a conversation per entry, each watched: null still waits for an answer. */
 const watchesOf = (id: number): (string | null)[] =>
   id % 97 !== 0 ? [] : [...Array.from({ length: 1 + (id % 4) }, () => null), ...(id % 2 === 0 ? ["answered"] : [])];
+/** A team label on one issue in 500, another on one in three. */
+const labelOf = (id: number) => (id % 500 === 9 ? "team: rare" : id % 3 === 0 ? "team: common" : null);
 /** The latest report, id % 13 hours ago (every issue with reports has one: no engine's NULL order comes in). */
 const lastReport = (id: number) => id % 13;
 const waitingOf = (id: number) => watchesOf(id).filter((outcome) => outcome === null).length;
@@ -109,6 +111,18 @@ describe.each(ENGINES)("the impact ranking over 10,000 issues, on %s", (engine) 
         outcome,
         ...conversation(n),
       })),
+    });
+    await prisma.issueLabel.createMany({
+      data: ids
+        .filter((id) => labelOf(id) !== null)
+        .map((id) => ({
+          issueId: id,
+          key: labelOf(id)!,
+          name: labelOf(id)!,
+          present: true,
+          seenAt: NOW,
+          kind: "team",
+        })),
     });
     await prisma.$executeRawUnsafe(`ANALYZE`);
   });
@@ -299,6 +313,7 @@ describe.each(ENGINES)("the impact ranking over 10,000 issues, on %s", (engine) 
     const { page } = impactRankingStatements(database.prisma, query, { all: true }, 10_000, {
       repository: false,
       helpdesk: false,
+      labels: false,
     });
     expect((await plan(page)).split("IssueImpact_state_reports30_lastReportAt_repositoryId_idx")).toHaveLength(3);
   });
@@ -312,6 +327,7 @@ describe.each(ENGINES)("the impact ranking over 10,000 issues, on %s", (engine) 
     const { page } = impactRankingStatements(database.prisma, query, { all: true }, 10_000, {
       repository: false,
       helpdesk: false,
+      labels: false,
     });
     const read = await plan(page);
     expect(read).toContain(index);
@@ -326,23 +342,37 @@ describe.each(ENGINES)("the impact ranking over 10,000 issues, on %s", (engine) 
     expect(await reads(index, { all: true }, { helpdesk: "zendesk" })).toEqual([false, false]);
   });
 
-  it.each([
-    { helpdesk: "intercom", days: 90 },
-    { helpdesk: "intercom", state: "all", sort: "customers" },
-    { helpdesk: "front", perPage: 10, page: 3 },
-  ] as const)("%j: the same rows and total whether the helpdesk is read by its index or checked", async (view) => {
-    const query = { ...DEFAULT_IMPACT_QUERY, ...view };
-    const read = async (helpdesk: boolean) => {
-      const statements = impactRankingStatements(database.prisma, query, { all: true }, 10_000, {
-        repository: false,
-        helpdesk,
-      });
-      const rows = await database.prisma.$queryRaw<{ issueId: number }[]>(statements.page);
-      const [counted] = await database.prisma.$queryRaw<{ total: number | bigint }[]>(statements.total);
-      return { rows: rows.map((row) => Number(row.issueId)), total: Number(counted!.total) };
-    };
-    const checked = await read(false);
-    expect(checked.rows.length).toBeGreaterThan(0);
-    expect(await read(true)).toEqual(checked);
+  it("a rare label's page and total read the labels' index; a common one's page the ranking's", async () => {
+    const index = "IssueLabel_key_idx";
+    expect(await reads(index, { all: true }, { label: "team: rare", days: 90 })).toEqual([true, true]);
+    expect((await reads(index, { all: true }, { team: "team: common" }))[0]).toBe(false);
   });
+
+  it.each([
+    [{ helpdesk: "intercom", days: 90 }, "helpdesk"],
+    [{ helpdesk: "intercom", state: "all", sort: "customers" }, "helpdesk"],
+    [{ helpdesk: "front", perPage: 10, page: 3 }, "helpdesk"],
+    [{ team: "team: rare", days: 90 }, "labels"],
+    [{ label: "team: rare", state: "all", sort: "customers" }, "labels"],
+    [{ label: "team: common", perPage: 10, page: 3 }, "labels"],
+  ] as const)(
+    "%j: the same rows and total whether the %s filter is read by its index or checked",
+    async (view, filter) => {
+      const query = { ...DEFAULT_IMPACT_QUERY, ...view };
+      const read = async (indexed: boolean) => {
+        const statements = impactRankingStatements(database.prisma, query, { all: true }, 10_000, {
+          repository: false,
+          helpdesk: false,
+          labels: false,
+          [filter]: indexed,
+        });
+        const rows = await database.prisma.$queryRaw<{ issueId: number }[]>(statements.page);
+        const [counted] = await database.prisma.$queryRaw<{ total: number | bigint }[]>(statements.total);
+        return { rows: rows.map((row) => Number(row.issueId)), total: Number(counted!.total) };
+      };
+      const checked = await read(false);
+      expect(checked.rows.length).toBeGreaterThan(0);
+      expect(await read(true)).toEqual(checked);
+    },
+  );
 });
