@@ -316,7 +316,8 @@ export function impactRankingStatements(
   const reports = Sql.raw(`m."reports${query.days}"`);
   // Every view names the state (both, for all), so each reads a range of an index that leads with it: in rank order
   // for the page, index alone for the total.
-  const filters = [Sql.sql`m."state" IN (${Sql.join(statesOf(query))})`];
+  const inStates = (states: readonly string[]) => Sql.sql`m."state" IN (${Sql.join(states)})`;
+  const filters: Sql.Sql[] = [];
   // Otherwise the unary plus keeps both engines off the repositories' index: the scope is checked on each row read in
   // rank order (and, a large scope's ids one parameter, on one statement whatever their number: idTable).
   if ("repositoryIds" in scope)
@@ -343,20 +344,26 @@ export function impactRankingStatements(
   // unary plus keeps SQLite off the window's index, whose range it would then sort whole). By latest report, an issue
   // with reports in the window has its latest report in it, so its rows come first and the page stops after them; by
   // age, the page stops after its rows among the oldest issues, most of which have reports in a broad view.
-  const where = Sql.join(
-    [
-      query.sort === "last" || query.sort === "age" ? Sql.sql`+${reports} > 0` : Sql.sql`${reports} > 0`,
-      ...filters,
-      ...(indexed.labels
-        ? labels.map(labelledIssues)
-        : labels.map(
-            ([key, kind]) =>
-              Sql.sql`EXISTS (SELECT 1 FROM "IssueLabel" x WHERE x."issueId" = m."issueId" AND ${labelled(key, kind)})`,
-          )),
-    ],
+  const whereIn = (states: readonly string[]) =>
+    Sql.join(
+      [
+        query.sort === "last" || query.sort === "age" ? Sql.sql`+${reports} > 0` : Sql.sql`${reports} > 0`,
+        inStates(states),
+        ...filters,
+        ...(indexed.labels
+          ? labels.map(labelledIssues)
+          : labels.map(
+              ([key, kind]) =>
+                Sql.sql`EXISTS (SELECT 1 FROM "IssueLabel" x WHERE x."issueId" = m."issueId" AND ${labelled(key, kind)})`,
+            )),
+      ],
+      " AND ",
+    );
+  const where = whereIn(statesOf(query));
+  const counted = Sql.join(
+    [Sql.sql`${reports} > 0`, inStates(statesOf(query)), ...filters, ...labels.map(labelledIssues)],
     " AND ",
   );
-  const counted = Sql.join([Sql.sql`${reports} > 0`, ...filters, ...labels.map(labelledIssues)], " AND ");
   // CROSS JOIN keeps SQLite's join order (PostgreSQL plans it freely): the counts first, read in the order of an
   // index on them, so a page stops after its rows instead of sorting every issue.
   const columns = Sql.sql`i."id" AS "issueId", p."owner", p."name", i."number", i."title", i."state", i."openedAt",
@@ -365,10 +372,10 @@ export function impactRankingStatements(
   // By waiting, the page reads the issues with someone waiting first (`waiting`, as many as the page could need) and
   // the others after them: `page` is then the rest of the page, from `waitingRows` the first statement found.
   const { offset, limit } = pageRows(query, query.sort === "waiting" ? waitingRows : 0);
-  const ranked = (state: Sql.Sql, rows: Sql.Sql, sortColumns: Sql.Sql) => Sql.sql`
+  const ranked = (states: readonly string[], rows: Sql.Sql, sortColumns: Sql.Sql) => Sql.sql`
     SELECT ${columns}${sortColumns}
     FROM "IssueImpact" m CROSS JOIN "Issue" i CROSS JOIN "Repository" p
-    WHERE i."id" = m."issueId" AND p."id" = m."repositoryId" AND ${where}${state}${Sql.raw(query.sort === "waiting" ? ` AND ${NOT_WAITING}` : "")}
+    WHERE i."id" = m."issueId" AND p."id" = m."repositoryId" AND ${whereIn(states)}${Sql.raw(query.sort === "waiting" ? ` AND ${NOT_WAITING}` : "")}
     ORDER BY ${order}
     ${rows}`;
   // Both states: neither engine reads the two states' ranges of an index as one order, so each state's rows are read
@@ -381,7 +388,7 @@ export function impactRankingStatements(
           statesOf(query).map(
             (state, n) =>
               Sql.sql`SELECT * FROM (${ranked(
-                Sql.sql` AND m."state" = ${state}`,
+                [state],
                 Sql.sql`LIMIT ${offset + limit}`,
                 Sql.raw(
                   `, m."reports${query.days}", m."customers${query.days}", m."lastReportAt", m."ageOrder", m."repositoryId"`,
@@ -392,7 +399,7 @@ export function impactRankingStatements(
         )}) u
         ORDER BY ${Sql.raw(`${ORDER[query.sort](query.days)}, m."repositoryId", m."number"`.replaceAll('m."', 'u."'))}
         LIMIT ${limit} OFFSET ${offset}`
-      : ranked(Sql.empty, Sql.sql`LIMIT ${limit} OFFSET ${offset}`, Sql.empty);
+      : ranked(statesOf(query), Sql.sql`LIMIT ${limit} OFFSET ${offset}`, Sql.empty);
   const waiting = Sql.sql`
     SELECT ${columns}
     FROM (${Sql.raw(WAITING)}) q CROSS JOIN "IssueImpact" m CROSS JOIN "Issue" i CROSS JOIN "Repository" p

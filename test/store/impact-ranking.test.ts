@@ -315,7 +315,10 @@ describe.each(ENGINES)("the impact ranking over 10,000 issues, on %s", (engine) 
       helpdesk: false,
       labels: false,
     });
-    expect((await plan(page)).split("IssueImpact_state_reports30_lastReportAt_repositoryId_idx")).toHaveLength(3);
+    const read = await plan(page);
+    expect(read.split("IssueImpact_state_reports30_lastReportAt_repositoryId_idx")).toHaveLength(3);
+    // SQLite: one sort of every row read, the merge of the two states' (each of which sorts only ties in the index).
+    if (engine === "sqlite") expect(read.split("USE TEMP B-TREE FOR ORDER BY")).toHaveLength(2);
   });
 
   // By waiting, the page statement reads the issues without anyone waiting, after the few with someone waiting.
