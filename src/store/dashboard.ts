@@ -172,6 +172,23 @@ export interface ClosedIssueView {
 }
 
 /**
+ * The ids of listRecentCloses' page: one statement whatever the number of readable repositories (idTable). The window's
+ * closes are read newest first through their index on the close's time, each checked against the scope, and the read
+ * stops after the page's: what it costs follows the window, not every close ever recorded.
+ */
+export function recentClosesStatement(
+  prisma: Prisma,
+  repositoryIds: readonly bigint[],
+  options: { now: Date; days: number; take: number },
+): Sql.Sql {
+  const since = new Date(options.now.getTime() - options.days * 86_400_000);
+  return Sql.sql`
+    SELECT c."id" FROM "IssueClose" c CROSS JOIN "Issue" i
+    WHERE i."id" = c."issueId" AND c."closedAt" >= ${since} AND i."repositoryId" IN (${idTable(prisma, repositoryIds)})
+    ORDER BY c."closedAt" DESC, c."id" DESC LIMIT ${options.take}`;
+}
+
+/**
  * Closes of the last `days` days in the given repositories, newest first, at most `take`: how many of their
  * conversations were reopened, how many reopens are pending, which failed and why, and each reopened conversation's
  * answer (one more statement for the page's watches).
@@ -182,12 +199,7 @@ export async function listRecentCloses(
   options: { now: Date; days: number; take: number },
 ): Promise<ClosedIssueView[]> {
   if (repositoryIds.length === 0) return [];
-  // The page's closes first, by one statement whatever the number of readable repositories (idTable); then their rows.
-  const since = new Date(options.now.getTime() - options.days * 86_400_000);
-  const page = await prisma.$queryRaw<{ id: number | bigint }[]>(Sql.sql`
-    SELECT c."id" FROM "IssueClose" c CROSS JOIN "Issue" i
-    WHERE i."id" = c."issueId" AND c."closedAt" >= ${since} AND i."repositoryId" IN (${idTable(prisma, repositoryIds)})
-    ORDER BY c."closedAt" DESC, c."id" DESC LIMIT ${options.take}`);
+  const page = await prisma.$queryRaw<{ id: number | bigint }[]>(recentClosesStatement(prisma, repositoryIds, options));
   if (page.length === 0) return [];
   const closes = await prisma.issueClose.findMany({
     where: { id: { in: page.map((row) => Number(row.id)) } },
