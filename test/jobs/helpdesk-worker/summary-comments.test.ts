@@ -34,11 +34,12 @@ describe.each(ENGINES)(
           .post(`${comments}/41/comments`, (body: { body: string }) => bodies.push(body.body) > 0)
           .reply(201, { id: 9001 });
         startWorker(["intercom", "zendesk"]);
-        await waitFor(
-          async () =>
-            (await database.prisma.issueClose.findUniqueOrThrow({ where: { id: closeId } })).summaryCommentId !== null,
-          10_000,
-        );
+        // Written and no longer due: a job's settling marks the summary due after the job's own write, so the summary
+        // can be written between the two, and then stays due until it is found unchanged (nothing sent again).
+        await waitFor(async () => {
+          const close = await database.prisma.issueClose.findUniqueOrThrow({ where: { id: closeId } });
+          return close.summaryCommentId !== null && close.summaryDueAt === null;
+        }, 10_000);
 
         expect(bodies).toHaveLength(1);
         const [body] = bodies;
