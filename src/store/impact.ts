@@ -301,9 +301,9 @@ export async function readsFewByIndex(
  * `totalCap` + 1, and by waiting the issues with someone waiting that the page may show (`waiting`, read first; then
  * `page` is the rest of the page, after the `waitingRows` it found). The page is read in the order of an index
  * (IssueImpact's, by state and window or age) and stops after its rows; the total stops after the cap's rows; the
- * waiting issues are sorted whole, as few as the answers outstanding. A small scope or a rare helpdesk (`indexed`, from
- * `readsFewByIndex`) is read through its own index instead, named as values so the planner knows how few rows they
- * hold.
+ * waiting issues are sorted whole, as few as the answers outstanding. A small scope, a rare helpdesk or rare labels
+ * (`indexed`, from `readsFewByIndex`) are read through their own index instead, named as values so the planner knows
+ * how few rows they hold.
  */
 export function impactRankingStatements(
   prisma: Prisma,
@@ -427,8 +427,8 @@ function pageRows(query: ImpactQuery, before: number): { offset: number; limit: 
  * The page of issues with reports in the window, ranked, whether another page follows, and how many match in all up
  * to `totalCap` (past it, `totalCapped` and `total` is the cap), from the kept counts (its caller counts the due ones
  * first): two statements on either engine (`impactRankingStatements`; by waiting, one more first, and the page's only
- * when the waiting issues do not fill it), after one that sizes a scope of a few repositories and a helpdesk filter
- * (`readsFewByIndex`).
+ * when the waiting issues do not fill it), after one each that sizes a scope of a few repositories, a helpdesk filter
+ * and the label filters (`readsFewByIndex`).
  */
 export async function readImpactRanking(
   prisma: Prisma,
