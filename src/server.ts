@@ -193,7 +193,7 @@ function serve(
           : receive({ id: delivery.id, name: delivery.name, payload: JSON.parse(delivery.payload) } as Parameters<
               typeof receive
             >[0]),
-      ingestActive: (quietMs, requestsBegun) => inbox.receiving(quietMs, undefined, undefined, requestsBegun),
+      ingestActive: (quietMs, requestsBegun) => inbox.receiving(quietMs, requestsBegun),
       lanes: helpdeskLanes(providers),
       helpdesk: {
         dryRun: env.CLOSELOOP_DRY_RUN,

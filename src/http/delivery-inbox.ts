@@ -37,7 +37,7 @@ export class DeliveryInbox {
    * already (each request is read and its signature checked). The delivery worker does not ask: only deliveries
    * stored hold it back, so no unsigned request can delay a signed one's processing.
    */
-  receiving(quietMs = 20, maxBurstMs = 10_000, now = performance.now(), requestsBegun = false): boolean {
+  receiving(quietMs = 20, requestsBegun = false, maxBurstMs = 10_000, now = performance.now()): boolean {
     return (requestsBegun ? this.#begun : this.#stored).within(quietMs, maxBurstMs, now);
   }
 

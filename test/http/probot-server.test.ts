@@ -290,11 +290,11 @@ describe("a GitHub delivery whose body is still arriving", () => {
     ...COSTLY_STEP,
     quietMs: 60_000,
     yieldMs: 1,
-    ingestActive: (quietMs, requestsBegun) => inbox.receiving(quietMs, undefined, undefined, requestsBegun),
+    ingestActive: (quietMs, requestsBegun) => inbox.receiving(quietMs, requestsBegun),
   });
   const deliveryWorker = new IngestHoldBack({
     quietMs: 60_000,
-    ingestActive: (quietMs, requestsBegun) => inbox.receiving(quietMs, undefined, undefined, requestsBegun),
+    ingestActive: (quietMs, requestsBegun) => inbox.receiving(quietMs, requestsBegun),
   });
 
   beforeAll(async () => {
@@ -341,10 +341,10 @@ describe("a GitHub delivery whose body is still arriving", () => {
       const { "x-hub-signature-256": _, ...headers } = GITHUB_HEADERS;
       const answer = await fetch(`${url}${PATH}`, { method: "POST", headers, body: "{}" });
       expect(answer.status).toBe(400);
-      expect(fresh.receiving(60_000, undefined, undefined, true)).toBe(false);
+      expect(fresh.receiving(60_000, true)).toBe(false);
       await new IngestHoldBack({
         ...COSTLY_STEP,
-        ingestActive: (quietMs, requestsBegun) => fresh.receiving(quietMs, undefined, undefined, requestsBegun),
+        ingestActive: (quietMs, requestsBegun) => fresh.receiving(quietMs, requestsBegun),
       }).wait();
     } finally {
       await new Promise((resolve) => door.close(resolve));

@@ -515,7 +515,7 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
       // The server's signal, on a clock that moves 100 ms at each look.
       ingestActive: (quietMs) => {
         now += 100;
-        const burst = inbox.receiving(quietMs, 10_000, now);
+        const burst = inbox.receiving(quietMs, false, 10_000, now);
         if (!burst) seen.push(`${now} ms: quiet`);
         return burst;
       },

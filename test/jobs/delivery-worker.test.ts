@@ -90,34 +90,34 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
 
   it("holds the worker back during a burst of arrivals, not during a stream that goes on", () => {
     const inbox = new DeliveryInbox(writer, () => {});
-    expect(inbox.receiving(20, 10_000, 0)).toBe(false);
+    expect(inbox.receiving(20, false, 10_000, 0)).toBe(false);
     for (let at = 1_000; at <= 5_000; at += 10) inbox.arrived(at);
-    expect(inbox.receiving(20, 10_000, 5_005)).toBe(true); // 4 s into a burst
-    expect(inbox.receiving(20, 10_000, 5_030)).toBe(false); // a pause
+    expect(inbox.receiving(20, false, 10_000, 5_005)).toBe(true); // 4 s into a burst
+    expect(inbox.receiving(20, false, 10_000, 5_030)).toBe(false); // a pause
     for (let at = 6_000; at <= 17_000; at += 10) inbox.arrived(at);
-    expect(inbox.receiving(20, 10_000, 15_000)).toBe(true);
-    expect(inbox.receiving(20, 10_000, 16_005)).toBe(false); // over 10 s of arrivals: a stream, processed at full speed
+    expect(inbox.receiving(20, false, 10_000, 15_000)).toBe(true);
+    expect(inbox.receiving(20, false, 10_000, 16_005)).toBe(false); // over 10 s of arrivals: a stream, processed at full speed
   });
 
   it("keeps a longer quiet's burst going through pauses the short quiet ends on, each with its own 10 s", () => {
     const inbox = new DeliveryInbox(writer, () => {});
-    expect(inbox.receiving(20, 10_000, 0)).toBe(false);
-    expect(inbox.receiving(500, 10_000, 0)).toBe(false);
+    expect(inbox.receiving(20, false, 10_000, 0)).toBe(false);
+    expect(inbox.receiving(500, false, 10_000, 0)).toBe(false);
     // A loaded client: a webhook every 50 ms.
     const arrivals = (from: number, to: number) => {
       for (let at = from; at <= to; at += 50) inbox.arrived(at);
     };
     arrivals(1_000, 5_000);
-    expect(inbox.receiving(20, 10_000, 5_030)).toBe(false); // the delivery worker's burst paused
-    expect(inbox.receiving(500, 10_000, 5_030)).toBe(true); // the backfill's goes on
+    expect(inbox.receiving(20, false, 10_000, 5_030)).toBe(false); // the delivery worker's burst paused
+    expect(inbox.receiving(500, false, 10_000, 5_030)).toBe(true); // the backfill's goes on
     arrivals(5_050, 11_000);
-    expect(inbox.receiving(500, 10_000, 10_990)).toBe(true);
-    expect(inbox.receiving(500, 10_000, 11_010)).toBe(false); // over 10 s without half a second's quiet: a stream
-    expect(inbox.receiving(20, 10_000, 11_010)).toBe(true); // the short quiet's run began at the last webhook
+    expect(inbox.receiving(500, false, 10_000, 10_990)).toBe(true);
+    expect(inbox.receiving(500, false, 10_000, 11_010)).toBe(false); // over 10 s without half a second's quiet: a stream
+    expect(inbox.receiving(20, false, 10_000, 11_010)).toBe(true); // the short quiet's run began at the last webhook
     // Half a second without one ends the run: the next webhook begins another.
     inbox.arrived(11_600);
-    expect(inbox.receiving(500, 10_000, 11_700)).toBe(true);
-    expect(inbox.receiving(500, 10_000, 12_100)).toBe(false);
+    expect(inbox.receiving(500, false, 10_000, 11_700)).toBe(true);
+    expect(inbox.receiving(500, false, 10_000, 12_100)).toBe(false);
   });
 
   it("hands each delivery to one claimer, takes over a lease that ran out, and fences the late holder out", async () => {
