@@ -174,13 +174,13 @@ export async function ensureIssues(
   // A payload's title and dates replace the stored ones unless those came from a newer payload (any order of
   // delivery); a payload without them (a helpdesk note's issue) leaves them alone.
   const newer = Sql.sql`("Issue"."titleAt" IS NULL OR "Issue"."titleAt" <= excluded."titleAt")`;
+  const openedAt = Sql.sql`CASE WHEN ${newer} THEN excluded."openedAt" ELSE "Issue"."openedAt" END`;
   const stored = await tx.$queryRaw<{ id: number; number: number; state: string }[]>`
     INSERT INTO "Issue" ("repositoryId", "number", "githubId", "nodeId", "state", "createdAt", "title", "openedAt", "titleAt")
     VALUES ${Sql.join(rows)}
     ON CONFLICT ("repositoryId", "number") DO UPDATE SET "number" = excluded."number", "nodeId" = COALESCE(excluded."nodeId", "Issue"."nodeId"),
       "title" = CASE WHEN ${newer} THEN excluded."title" ELSE "Issue"."title" END,
-      "openedAt" = CASE WHEN ${newer} THEN excluded."openedAt" ELSE "Issue"."openedAt" END,
-      ${impactDueOnOpenedAt(tx, Sql.sql`CASE WHEN ${newer} THEN excluded."openedAt" ELSE "Issue"."openedAt" END`, now)},
+      "openedAt" = ${openedAt}, ${impactDueOnOpenedAt(tx, openedAt, now)},
       "titleAt" = CASE WHEN ${newer} THEN excluded."titleAt" ELSE "Issue"."titleAt" END
     RETURNING "id", "number", "state"`;
   return new Map(stored.map((row) => [Number(row.number), { id: Number(row.id), state: row.state }]));
