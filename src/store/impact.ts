@@ -268,9 +268,8 @@ export interface IndexedFilters {
  * Which of the scope, the helpdesk filter and the label filters match few issues, up to `FEW_ISSUES` in the view's
  * states (a scope of up to `NAMED_IDS` repositories): each found by one read of its index that stops past the limit. A
  * repository of a person's few can hold most of the issues (one large product's), a helpdesk or a label can be on most
- * of them, and neither engine
- * can be trusted to see it: SQLite does not weigh the page's LIMIT, so it would read all of them that way and sort
- * them.
+ * of them, and neither engine can be trusted to see it: SQLite does not weigh the page's LIMIT, so it would read all
+ * of them that way and sort them.
  */
 export async function readsFewByIndex(
   prisma: Prisma,
