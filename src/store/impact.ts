@@ -265,8 +265,42 @@ export interface IndexedFilters {
 }
 
 /**
- * Which of the scope, the helpdesk filter and the label filters match few issues, up to `FEW_ISSUES` in the view's
- * states (a scope of up to `NAMED_IDS` repositories): each found by one read of its index that stops past the limit. A
+ * The statements that size the scope, the helpdesk filter and the label filters (`readsFewByIndex`), each the rows
+ * one read of the filter's own index finds, to be counted up to past `FEW_ISSUES`: the scope's and the helpdesk's
+ * counts in the view's states, the labels' rows (the issues that carry each, in any state). A page that reads a label's
+ * issues by its key reads all of them, whatever their state, so that is what its cost follows too; and the labels
+ * alone are one range of their key's index, where looking up each labelled issue's counts for its state was most of
+ * the sizing's time (PostgreSQL hash-joins them with every count). Summed, the labels' rows are at least their issues
+ * in common, and at most `FEW_ISSUES` only when each label is that rare.
+ */
+export function sizingStatements(
+  query: ImpactQuery,
+  scope: RepositoryScope,
+): Partial<Record<keyof IndexedFilters, Sql.Sql>> {
+  const inView = (condition: Sql.Sql) =>
+    Sql.sql`SELECT 1 AS "one" FROM "IssueImpact" m WHERE ${condition} AND m."state" IN (${Sql.join(statesOf(query))})`;
+  const labels = labelFilters(query);
+  return {
+    ...("repositoryIds" in scope &&
+      scope.repositoryIds.length > 0 &&
+      scope.repositoryIds.length <= NAMED_IDS && {
+        repository: inView(Sql.sql`m."repositoryId" IN (${idList(scope.repositoryIds)})`),
+      }),
+    ...(query.helpdesk !== null && {
+      helpdesk: inView(Sql.sql`m."helpdesks" IN (${Sql.join(listing(query.helpdesk))})`),
+    }),
+    ...(labels.length > 0 && {
+      labels: Sql.sql`SELECT 1 AS "one" FROM "IssueLabel" x WHERE ${Sql.join(
+        labels.map(([key, kind]) => Sql.sql`(${labelled(key, kind)})`),
+        " OR ",
+      )}`,
+    }),
+  };
+}
+
+/**
+ * Which of the scope, the helpdesk filter and the label filters match few issues, up to `FEW_ISSUES` (a scope of up to
+ * `NAMED_IDS` repositories): each found by one read of its index that stops past the limit (`sizingStatements`). A
  * repository of a person's few can hold most of the issues (one large product's), a helpdesk or a label can be on most
  * of them, and neither engine can be trusted to see it: SQLite does not weigh the page's LIMIT, so it would read all
  * of them that way and sort them.
@@ -276,22 +310,17 @@ export async function readsFewByIndex(
   query: ImpactQuery,
   scope: RepositoryScope,
 ): Promise<IndexedFilters> {
-  const few = async (condition: Sql.Sql) => {
+  const few = async (rows: Sql.Sql | undefined) => {
+    if (rows === undefined) return false;
     const [{ issues }] = (await prisma.$queryRaw<{ issues: number | bigint }[]>`
-      SELECT COUNT(*) AS "issues" FROM (SELECT 1 AS "one" FROM "IssueImpact" m
-        WHERE ${condition} AND m."state" IN (${Sql.join(statesOf(query))}) LIMIT ${FEW_ISSUES + 1}) c`) as [
-      { issues: number | bigint },
-    ];
+      SELECT COUNT(*) AS "issues" FROM (${rows} LIMIT ${FEW_ISSUES + 1}) c`) as [{ issues: number | bigint }];
     return Number(issues) <= FEW_ISSUES;
   };
+  const sizing = sizingStatements(query, scope);
   return {
-    repository:
-      "repositoryIds" in scope &&
-      scope.repositoryIds.length > 0 &&
-      scope.repositoryIds.length <= NAMED_IDS &&
-      (await few(Sql.sql`m."repositoryId" IN (${idList(scope.repositoryIds)})`)),
-    helpdesk: query.helpdesk !== null && (await few(Sql.sql`m."helpdesks" IN (${Sql.join(listing(query.helpdesk))})`)),
-    labels: labelFilters(query).length > 0 && (await few(Sql.join(labelFilters(query).map(labelledIssues), " AND "))),
+    repository: await few(sizing.repository),
+    helpdesk: await few(sizing.helpdesk),
+    labels: await few(sizing.labels),
   };
 }
 

@@ -8,7 +8,7 @@ import {
 } from "../../src/domain/impact-query.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { NAMED_IDS } from "../../src/store/id-table.js";
-import { impactRankingStatements, readsFewByIndex, UNKNOWN_AGE } from "../../src/store/impact.js";
+import { impactRankingStatements, readsFewByIndex, sizingStatements, UNKNOWN_AGE } from "../../src/store/impact.js";
 import { Prisma as Sql } from "../../src/store/generated/sqlite/client.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 
@@ -349,6 +349,14 @@ describe.each(ENGINES)("the impact ranking over 10,000 issues, on %s", (engine) 
     const index = "IssueLabel_key_idx";
     expect(await reads(index, { all: true }, { label: "team: rare", days: 90 })).toEqual([true, true]);
     expect((await reads(index, { all: true }, { team: "team: common" }))[0]).toBe(false);
+  });
+
+  // Looking up each labelled issue's counts for its state cost PostgreSQL a hash join over every count (issue #25, P6).
+  it("label filters are sized by reading the labels alone, not each labelled issue's counts", async () => {
+    const query = { ...DEFAULT_IMPACT_QUERY, team: "team: common", label: "team: rare" };
+    const read = await plan(sizingStatements(query, { all: true }).labels!);
+    expect(read).toMatch(engine === "postgresql" ? /"Relation Name":"IssueLabel"/ : /(SCAN|SEARCH) x\b/);
+    expect(read).not.toMatch(engine === "postgresql" ? /"Relation Name":"IssueImpact"/ : /(SCAN|SEARCH) m\b/);
   });
 
   it.each([
