@@ -15,11 +15,15 @@ export class DeliveryInbox {
   #stored = new Arrivals();
   /** those, and GitHub deliveries whose body is still being read (`begun`): what the costly steps wait on */
   #begun = new Arrivals();
+  /** when the delivery before the last one was stored (`store`), to tell a burst's pace */
+  #previousStore = -Infinity;
+  #lastStore = -Infinity;
 
   constructor(
     private readonly writer: DeliveryWriter,
     private readonly onStored: () => void,
     private readonly maxBatch = 200,
+    private readonly commitDelayMs = COMMIT_DELAY_MS,
   ) {}
 
   /**
@@ -56,7 +60,10 @@ export class DeliveryInbox {
   }
 
   store(delivery: IncomingDelivery): Promise<void> {
-    this.arrived();
+    const now = performance.now();
+    this.arrived(now);
+    this.#previousStore = this.#lastStore;
+    this.#lastStore = now;
     return new Promise((resolve, reject) => {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the write's error, passed on as it was thrown
       this.#waiting.push({ delivery, settle: (error) => (error === undefined ? resolve() : reject(error)) });
@@ -65,8 +72,17 @@ export class DeliveryInbox {
       // synchronous: started at once, every request would commit alone (P1 on SQLite: 0.79x of the bare app's
       // events/s that way, 0.88-0.95x batched; PostgreSQL, whose write is asynchronous anyway, is unchanged).
       this.#writing = true;
-      setImmediate(() => void this.#write());
+      void this.#nextTurn().then(() => this.#write());
     });
+  }
+
+  /**
+   * Waits for the next write: the next turn of the event loop, or while deliveries arrive closer together than
+   * `commitDelayMs`, that long, so more of them share the commit.
+   */
+  #nextTurn(): Promise<unknown> {
+    const dense = this.#lastStore - this.#previousStore < this.commitDelayMs;
+    return new Promise((resolve) => (dense ? setTimeout(resolve, this.commitDelayMs) : setImmediate(resolve)));
   }
 
   async #write(): Promise<void> {
@@ -74,7 +90,7 @@ export class DeliveryInbox {
       // After a write, one more turn before the next: its answer came in the poll phase, and requests that arrived in
       // that same phase are read after it. Taking the batch at once left them for a write of their own (PostgreSQL,
       // where a commit costs ~400 µs of server CPU: 657 INSERTs per 2,000 deliveries that way, 454 with the turn).
-      if (!first) await new Promise((resolve) => setImmediate(resolve));
+      if (!first) await this.#nextTurn();
       const batch = this.#waiting.splice(0, this.maxBatch);
       // The same delivery twice in one batch would be one conflicting row in one statement: keep the first.
       const unique = [...new Map(batch.map((entry) => [entry.delivery.id, entry.delivery])).values()];
@@ -90,6 +106,14 @@ export class DeliveryInbox {
     this.#writing = false;
   }
 }
+
+/**
+ * How long a commit waits for more deliveries while they arrive closer together than this. At P1's pace (about 2,000
+ * deliveries a second, 16 in flight) a commit on SQLite then takes 3.3 deliveries instead of 2.1 (its pages and locks
+ * are written once per commit: closeloop's CPU per delivery 390 µs instead of 440), on PostgreSQL 4.3 instead of 3.2
+ * (the server's CPU per delivery 87 µs instead of 101); the price is a millisecond more per request during a burst.
+ */
+export const COMMIT_DELAY_MS = 1;
 
 /** When arrivals came: the last, and for each quiet window asked about, when its current run of arrivals began. */
 class Arrivals {

@@ -72,6 +72,25 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
     expect(await database.prisma.delivery.count()).toBe(16);
   });
 
+  it("holds a commit back for deliveries arriving closely after one another, and writes a lone one at once", async () => {
+    const writes: string[][] = [];
+    const counting: DeliveryWriter = {
+      write: (deliveries, at) => (writes.push(deliveries.map((d) => d.id)), writer.write(deliveries, at)),
+      close: async () => {},
+    };
+    const inbox = new DeliveryInbox(counting, () => {}, 200, 50);
+    // An idle inbox: the one delivery is not kept waiting for company.
+    const started = performance.now();
+    await inbox.store(delivery("alone"));
+    expect(performance.now() - started).toBeLessThan(40);
+    // Two at once (a burst's pace): the commit waits its delay, and a third arriving meanwhile joins it.
+    const first = [inbox.store(delivery("a")), inbox.store(delivery("b"))];
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await Promise.all([...first, inbox.store(delivery("c"))]);
+    expect(writes).toEqual([["alone"], ["a", "b", "c"]]);
+    expect(await database.prisma.delivery.count()).toBe(4);
+  });
+
   it("fails every caller of a group whose write fails, and stores none of it", async () => {
     const inbox = new DeliveryInbox(writer, () => {});
     // A row the database refuses (no event name) fails the whole statement, as a full disk or a lost server would.
