@@ -77,8 +77,8 @@ export interface RankLimits {
  * kept per issue (IssueImpact) are brought up to `now` first, up to `countLimit` due issues (two indexed reads, and a
  * write when some are due; more than that, during a first count, and the page is not `complete`), then five
  * statements whatever the page size: the page, the total (up to `totalCap`), and the page's live links, labels and
- * waiting customers; a scope of a few repositories, a helpdesk filter and the label filters are each sized first, one
- * more each, and by waiting the issues with someone waiting are read first, one more.
+ * waiting customers; a scope of a few repositories, a helpdesk filter and the label filters are sized first, one more
+ * for them all, and by waiting the issues with someone waiting are read first, one more.
  */
 export async function rankIssues(
   prisma: Prisma,

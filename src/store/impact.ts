@@ -300,28 +300,28 @@ export function sizingStatements(
 
 /**
  * Which of the scope, the helpdesk filter and the label filters match few issues, up to `FEW_ISSUES` (a scope of up to
- * `NAMED_IDS` repositories): each found by one read of its index that stops past the limit (`sizingStatements`). A
- * repository of a person's few can hold most of the issues (one large product's), a helpdesk or a label can be on most
- * of them, and neither engine can be trusted to see it: SQLite does not weigh the page's LIMIT, so it would read all
- * of them that way and sort them.
+ * `NAMED_IDS` repositories): each found by one read of its index that stops past the limit (`sizingStatements`), all
+ * in one statement. A repository of a person's few can hold most of the issues (one large product's), a helpdesk or a
+ * label can be on most of them, and neither engine can be trusted to see it: SQLite does not weigh the page's LIMIT,
+ * so it would read all of them that way and sort them.
  */
 export async function readsFewByIndex(
   prisma: Prisma,
   query: ImpactQuery,
   scope: RepositoryScope,
 ): Promise<IndexedFilters> {
-  const few = async (rows: Sql.Sql | undefined) => {
-    if (rows === undefined) return false;
-    const [{ issues }] = (await prisma.$queryRaw<{ issues: number | bigint }[]>`
-      SELECT COUNT(*) AS "issues" FROM (${rows} LIMIT ${FEW_ISSUES + 1}) c`) as [{ issues: number | bigint }];
-    return Number(issues) <= FEW_ISSUES;
-  };
-  const sizing = sizingStatements(query, scope);
-  return {
-    repository: await few(sizing.repository),
-    helpdesk: await few(sizing.helpdesk),
-    labels: await few(sizing.labels),
-  };
+  const sizing = Object.entries(sizingStatements(query, scope));
+  const indexed: IndexedFilters = { repository: false, helpdesk: false, labels: false };
+  if (sizing.length === 0) return indexed;
+  const [counted] = await prisma.$queryRaw<Record<string, number | bigint>[]>`SELECT ${Sql.join(
+    sizing.map(
+      ([filter, rows]) =>
+        Sql.sql`(SELECT COUNT(*) FROM (${rows} LIMIT ${FEW_ISSUES + 1}) c) AS ${Sql.raw(`"${filter}"`)}`,
+    ),
+    ", ",
+  )}`;
+  for (const [filter] of sizing) indexed[filter as keyof IndexedFilters] = Number(counted![filter]) <= FEW_ISSUES;
+  return indexed;
 }
 
 /**
@@ -455,8 +455,8 @@ function pageRows(query: ImpactQuery, before: number): { offset: number; limit: 
  * The page of issues with reports in the window, ranked, whether another page follows, and how many match in all up
  * to `totalCap` (past it, `totalCapped` and `total` is the cap), from the kept counts (its caller counts the due ones
  * first): two statements on either engine (`impactRankingStatements`; by waiting, one more first, and the page's only
- * when the waiting issues do not fill it), after one each that sizes a scope of a few repositories, a helpdesk filter
- * and the label filters (`readsFewByIndex`).
+ * when the waiting issues do not fill it), after one that sizes a scope of a few repositories, a helpdesk filter and
+ * the label filters (`readsFewByIndex`).
  */
 export async function readImpactRanking(
   prisma: Prisma,

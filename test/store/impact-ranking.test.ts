@@ -351,6 +351,30 @@ describe.each(ENGINES)("the impact ranking over 10,000 issues, on %s", (engine) 
     expect((await reads(index, { all: true }, { team: "team: common" }))[0]).toBe(false);
   });
 
+  it("a small scope, a helpdesk and labels are sized in one statement, whether few or many", async () => {
+    let statements = 0;
+    const counting = new Proxy(database.prisma, {
+      get: (prisma, property) =>
+        property === "$queryRaw"
+          ? (...args: Parameters<typeof prisma.$queryRaw>) => (statements++, prisma.$queryRaw(...args))
+          : Reflect.get(prisma, property),
+    });
+    const sized = (view: Partial<ImpactQuery>, repositoryIds: bigint[]) =>
+      readsFewByIndex(counting, { ...DEFAULT_IMPACT_QUERY, ...view }, { repositoryIds });
+    expect(await sized({ helpdesk: "intercom", team: "team: rare", label: "team: rare" }, SMALL)).toEqual({
+      repository: true,
+      helpdesk: true,
+      labels: true,
+    });
+    // A third of the issues carry the common label: still under the 5,000 read through its index.
+    expect(await sized({ helpdesk: "zendesk", label: "team: common" }, [1n])).toEqual({
+      repository: false,
+      helpdesk: false,
+      labels: true,
+    });
+    expect(statements).toBe(2);
+  });
+
   // Looking up each labelled issue's counts for its state cost PostgreSQL a hash join over every count (issue #25, P6).
   it("label filters are sized by reading the labels alone, not each labelled issue's counts", async () => {
     const query = { ...DEFAULT_IMPACT_QUERY, team: "team: common", label: "team: rare" };
