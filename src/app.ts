@@ -3,14 +3,24 @@ import type { EmitterWebhookEventName } from "@octokit/webhooks";
 import type { HandlerDeps } from "./handlers/deps.js";
 import { onIssueBody, onIssueDeleted, onIssueState, onIssueTransferred } from "./handlers/issues.js";
 import { onIssueComment } from "./handlers/issue-comments.js";
-import { droppedAsPurged, onInstallationDeleted, onRepositoriesRemoved } from "./handlers/installations.js";
+import { onInstallationDeleted, onRepositoriesRemoved, unlessPurged } from "./handlers/installations.js";
 import { onInstallationCreated, onRepositoriesAdded } from "./handlers/backfills.js";
 import { onPush } from "./handlers/config-pushes.js";
 import { onIssueLabel } from "./handlers/labels.js";
 
+/**
+ * How a route's deliveries are kept from re-creating what an uninstall purged (README, Retention): `ask` reads
+ * whether the installation was purged before the handler runs, a statement every delivery; `writes` relies on the
+ * handler's own writes, which all hang off its repository's row, which RepositoryRows.ensure does not re-create for a
+ * purged installation, and on its config read asking before GitHub is asked (P8, #25: a round trip less a comment);
+ * `none` is the purge's own, which is never dropped (a retry of a purge that failed half-way finishes it).
+ */
+type PurgeCheck = "ask" | "writes" | "none";
+
 type Route<E extends EmitterWebhookEventName> = [
   events: E[],
   handler: (deps: HandlerDeps, context: Context<E>) => Promise<void>,
+  purge?: PurgeCheck,
 ];
 const route = <E extends EmitterWebhookEventName>(...entry: Route<E>) =>
   entry as unknown as Route<EmitterWebhookEventName>;
@@ -22,8 +32,8 @@ const ROUTES = [
   route(["issues.transferred"], onIssueTransferred),
   route(["issues.deleted"], onIssueDeleted),
   route(["issues.labeled", "issues.unlabeled"], onIssueLabel),
-  route(["issue_comment.created", "issue_comment.edited", "issue_comment.deleted"], onIssueComment),
-  route(["installation.deleted"], onInstallationDeleted),
+  route(["issue_comment.created", "issue_comment.edited", "issue_comment.deleted"], onIssueComment, "writes"),
+  route(["installation.deleted"], onInstallationDeleted, "none"),
   route(["installation.created"], onInstallationCreated),
   route(["installation_repositories.added"], onRepositoriesAdded),
   route(["installation_repositories.removed"], onRepositoriesRemoved),
@@ -39,13 +49,12 @@ export function handlesEvent(name: string, action: string | undefined): boolean 
 /** The Probot app: registers handlers, nothing else (synchronously: `ApplicationFunction` would allow a promise). */
 export function closeloopApp(deps: HandlerDeps): (...args: Parameters<ApplicationFunction>) => void {
   return (app) => {
-    for (const [events, handler] of ROUTES) {
-      // A delivery of an uninstalled installation would re-create what its purge removed (README, Retention).
-      const purging = handler === (onInstallationDeleted as unknown);
-      app.on(events, async (context) => {
-        if (!purging && (await droppedAsPurged(deps, context))) return;
-        await handler(deps, context);
-      });
+    for (const [events, handler, purge = "ask"] of ROUTES) {
+      app.on(events, (context) =>
+        purge === "none"
+          ? handler(deps, context)
+          : unlessPurged(deps, context, purge === "ask", () => handler(deps, context)),
+      );
     }
   };
 }

@@ -2,6 +2,7 @@ import type { Logger } from "probot";
 import { githubStatus } from "./errors.js";
 import type { DatabaseHandle } from "../store/database.js";
 import { recordConfigError, clearConfigError } from "../store/config-errors.js";
+import { InstallationPurged } from "../store/purged-installations.js";
 import {
   CONFIG_FILE,
   CONFIG_PATH,
@@ -55,6 +56,7 @@ export class RepoConfigCache {
       if (cached?.error !== undefined || cached === undefined) await clearConfigError(this.database.prisma, key.id);
       return { config, lastValid: config };
     } catch (error) {
+      if (error instanceof InstallationPurged) throw error;
       if (githubStatus(error) !== undefined) {
         // GitHub did not answer: not the file's fault. Use what we have and ask again next time.
         this.log.warn(

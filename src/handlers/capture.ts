@@ -10,6 +10,7 @@ import type { IssueRef } from "../domain/refs.js";
 import { refusals } from "../metrics.js";
 import { trustAuthor, type TextAuthor } from "../domain/trust.js";
 import { issueNote } from "../domain/issue-note.js";
+import { InstallationPurged, isPurgedInstallation } from "../store/purged-installations.js";
 
 export interface CapturedText {
   issue: IssueRef;
@@ -34,7 +35,13 @@ export interface CapturedText {
  */
 export async function captureText(deps: HandlerDeps, context: Context, captured: CapturedText): Promise<void> {
   const where = `${describeIssue(captured.issue)} ${captured.source.kind === "body" ? "body" : `comment ${captured.source.key}`}`;
-  const config = await deps.configs.get(captured.issue.repository, (file) => context.config(file));
+  const repository = captured.issue.repository;
+  const config = await deps.configs.get(repository, async (file) => {
+    // GitHub is not asked about an uninstalled installation: its delivery is dropped (src/app.ts, PurgeCheck).
+    if (await isPurgedInstallation(deps.prisma, repository.installationId))
+      throw new InstallationPurged(repository.installationId);
+    return context.config(file);
+  });
   const trust = trustAuthor(captured.author, config.links);
   // A delete only takes away: one by an author no longer trusted (they left the organisation) still ends the links of
   // a comment stored while they were; of any other it stores nothing.

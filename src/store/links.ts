@@ -14,6 +14,7 @@ import type { Mention, SourceVersion } from "../domain/mentions.js";
 import { inTransaction } from "./transactions.js";
 import type { IssueRef } from "../domain/refs.js";
 import { rawDate, rawFlag, timeParameter } from "./raw-values.js";
+import { purgedInstallationRecord } from "./purged-installations.js";
 
 /**
  * Whether the issue's `source` is stored already: a delete by an author no longer trusted changes only what was
@@ -283,10 +284,18 @@ export async function purgeIssue(prisma: Prisma, repositoryId: bigint, number: n
 /** Repositories removed from the installation, or the whole installation deleted: their data is purged. */
 export async function purgeRepositories(
   database: DatabaseHandle,
-  where: { installationId: bigint } | { ids: bigint[] },
+  where: { installationId: bigint; purgedAt?: Date } | { ids: bigint[] },
 ): Promise<number> {
+  const { prisma } = database;
   const filter = "ids" in where ? { id: { in: where.ids } } : { installationId: where.installationId };
-  const purged = (await database.prisma.repository.deleteMany({ where: filter })).count;
+  const remove = prisma.repository.deleteMany({ where: filter });
+  // An uninstalled installation is recorded as purged in the transaction that deletes its repositories: a delivery
+  // that sees the record sees the rows gone (RepositoryRows.ensure).
+  const purged = (
+    "installationId" in where && where.purgedAt !== undefined
+      ? (await prisma.$transaction([purgedInstallationRecord(prisma, where.installationId, where.purgedAt), remove]))[1]
+      : await remove
+  ).count;
   database.repositoryRows.forget();
   if (purged > 0) await purgeUnlinkedEnrichment(database.prisma);
   return purged;

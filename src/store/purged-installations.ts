@@ -1,13 +1,13 @@
-import type { Prisma } from "./database.js";
+import type { Prisma } from "./client.js";
 
 /**
  * Installations that were uninstalled and purged (README, Retention). A delivery of one that is processed later (a
  * retry, a late redelivery, a replica that was behind) is dropped instead of re-creating the repository and issue
  * rows the purge removed. GitHub gives an app installed again a new installation id, so a row here is never undone.
  */
-export async function recordPurgedInstallation(prisma: Prisma, installationId: bigint, at: Date): Promise<void> {
+export function purgedInstallationRecord(prisma: Prisma, installationId: bigint, at: Date) {
   // A redelivered `installation.deleted` finds its row and keeps the first date.
-  await prisma.purgedInstallation.upsert({
+  return prisma.purgedInstallation.upsert({
     where: { id: installationId },
     create: { id: installationId, purgedAt: at },
     update: {},
@@ -16,4 +16,15 @@ export async function recordPurgedInstallation(prisma: Prisma, installationId: b
 
 export async function isPurgedInstallation(prisma: Prisma, installationId: bigint): Promise<boolean> {
   return (await prisma.purgedInstallation.findUnique({ where: { id: installationId }, select: { id: true } })) !== null;
+}
+
+/**
+ * A delivery's write found its installation purged (RepositoryRows.ensure): the delivery is dropped, having written
+ * nothing, as one whose installation was known purged before it started.
+ */
+export class InstallationPurged extends Error {
+  constructor(readonly installationId: bigint) {
+    super(`installation ${installationId} was uninstalled and purged`);
+    this.name = "InstallationPurged";
+  }
 }

@@ -1,5 +1,7 @@
 import type { RepositoryRef } from "../domain/refs.js";
 import type { Prisma } from "./client.js";
+import { Prisma as Sql } from "./generated/sqlite/client.js";
+import { InstallationPurged } from "./purged-installations.js";
 
 /**
  * The repository rows one database client saw committed, kept by the `Database` that `openDatabase` returns and
@@ -22,7 +24,14 @@ export class RepositoryRows {
     this.#prisma = prisma;
   }
 
-  /** Creates or refreshes `ref`'s row, committed when this returns. */
+  /**
+   * Creates or refreshes `ref`'s row, committed when this returns; throws InstallationPurged, writing nothing, when its
+   * installation was uninstalled and purged. A purge records the installation and deletes its repositories in one
+   * transaction (purgeInstallation), and every row a delivery writes hangs off its repository's: once the purge has
+   * committed, a delivery that needs the row finds it gone (here, or as its insert's foreign key) and comes here, where
+   * the insert checks the record in the same statement. So a delivery processed after the purge re-creates nothing,
+   * without a statement of its own to ask first.
+   */
   async ensure(ref: RepositoryRef): Promise<void> {
     const fields = {
       installationId: ref.installationId,
@@ -44,12 +53,8 @@ export class RepositoryRows {
       stored.name === fields.name &&
       stored.fullName === fields.fullName &&
       (fields.private === undefined || stored.private === fields.private);
-    if (!current)
-      await this.#prisma.repository.upsert({
-        where: { id: ref.id },
-        create: { id: ref.id, ...fields },
-        update: fields,
-      });
+    if (!current && (await this.#prisma.$queryRaw<unknown[]>(repositoryUpsert(ref.id, fields))).length === 0)
+      throw new InstallationPurged(fields.installationId);
     this.#committed.set(ref.id, signature);
   }
 
@@ -60,6 +65,32 @@ export class RepositoryRows {
   forget(): void {
     this.#committed.clear();
   }
+}
+
+/** The repository's row created or refreshed, unless its installation is recorded as purged: then no row comes back. */
+function repositoryUpsert(
+  id: bigint,
+  fields: { installationId: bigint; owner: string; name: string; fullName: string; private?: boolean },
+): Sql.Sql {
+  // A payload that does not say whether the repository is private leaves the stored answer alone.
+  const known = fields.private === undefined ? [] : [["private", fields.private] as const];
+  const columns = [
+    ["installationId", fields.installationId],
+    ["owner", fields.owner],
+    ["name", fields.name],
+    ["fullName", fields.fullName],
+    ...known,
+  ] as const;
+  const names = columns.map(([name]) => Sql.raw(`"${name}"`));
+  return Sql.sql`
+    INSERT INTO "Repository" ("id", ${Sql.join(names)})
+    SELECT ${id}, ${Sql.join(columns.map(([, value]) => value))}
+    WHERE NOT EXISTS (SELECT 1 FROM "PurgedInstallation" WHERE "id" = ${fields.installationId})
+    ON CONFLICT ("id") DO UPDATE SET ${Sql.join(
+      columns.map(([name]) => Sql.raw(`"${name}" = excluded."${name}"`)),
+      ", ",
+    )}
+    RETURNING "id"`;
 }
 
 /** The stored repository with GitHub id `id`, or null. */

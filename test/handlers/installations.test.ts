@@ -10,7 +10,7 @@ import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { TEST_APP_ID } from "../support/app.js";
 import { ENGINES } from "../support/databases.js";
 import { captureLogs, useDatabase } from "../support/use-database.js";
-import { receive, webhookExample } from "../support/github.js";
+import { nockConfig, receive, webhookExample } from "../support/github.js";
 import { GithubMemory } from "../../src/github/memory.js";
 
 type Payload = Record<string, any>;
@@ -49,10 +49,26 @@ function installationDeleted(id: number): Payload {
   return payload;
 }
 
+/** An owner's comment on installation 77's issue naming a Zendesk ticket, its comment id the ticket's. */
+function linkingComment(ticket: number): Payload {
+  const payload = webhookExample<Payload>("issue_comment", "created");
+  payload.installation = { id: 77, node_id: "x" };
+  payload.comment.id = ticket;
+  payload.comment.body = `Customer: https://acme.zendesk.com/agent/tickets/${ticket}`;
+  payload.comment.author_association = "OWNER";
+  return payload;
+}
+
 describe.each(ENGINES)("uninstalling on %s", (engine) => {
   const database = useDatabase(engine);
   const { log, messages: logs } = captureLogs("info");
   let probot: Probot;
+  const stored = async () => ({
+    repositories: await database.prisma.repository.count(),
+    issues: await database.prisma.issue.count(),
+    links: await database.prisma.link.count(),
+    enrichJobs: await database.prisma.enrichJob.count(),
+  });
 
   beforeEach(async () => {
     probot = new Probot({
@@ -105,26 +121,31 @@ describe.each(ENGINES)("uninstalling on %s", (engine) => {
     expect(await database.prisma.repository.count()).toBe(0);
 
     // A comment that names a conversation, delivered late (a retry, a replica behind): nothing is stored, GitHub is not asked.
-    const late = webhookExample<Payload>("issue_comment", "created");
-    late.installation = { id: 77, node_id: "x" };
-    late.comment.body = "Customer: https://acme.zendesk.com/agent/tickets/4242";
-    late.comment.author_association = "OWNER";
-    await receive(probot, "issue_comment", late, "late-delivery");
+    await receive(probot, "issue_comment", linkingComment(4242), "late-delivery");
 
-    expect({
-      repositories: await database.prisma.repository.count(),
-      issues: await database.prisma.issue.count(),
-      links: await database.prisma.link.count(),
-    }).toEqual({
-      repositories: 0,
-      issues: 0,
-      links: 0,
-    });
+    expect(await stored()).toMatchObject({ repositories: 0, issues: 0, links: 0 });
     expect(logs).toContain(
       "issue_comment delivery late-delivery of installation 77, which was uninstalled and purged; dropped",
     );
     // The uninstall itself, delivered again, is not dropped: a purge that failed half-way is finished by its retry.
     await receive(probot, "installation", installationDeleted(77));
     expect(logs.filter((line) => line.includes("installation 77") && line.includes("deleted; purged"))).toHaveLength(2);
+  });
+
+  it("drops a later comment whose repository's config and row this process remembers, without asking first", async () => {
+    // A first comment: the repository's config is read (and kept), its row written (and remembered).
+    nockConfig("Codertocat", "Hello-World", null);
+    await receive(probot, "issue_comment", linkingComment(4241), "first-delivery");
+    expect(await database.prisma.link.count()).toBe(1);
+    await receive(probot, "installation", installationDeleted(77));
+    const purged = await stored();
+
+    // No statement asks first; the issue's insert finds the repository's row gone, and it is not written again.
+    await receive(probot, "issue_comment", linkingComment(4242), "late-delivery");
+
+    expect(await stored()).toEqual({ ...purged, repositories: 0, issues: 0, links: 0 });
+    expect(logs).toContain(
+      "issue_comment delivery late-delivery of installation 77, which was uninstalled and purged; dropped",
+    );
   });
 });

@@ -4,6 +4,7 @@ import type { RecognisedLink } from "../../src/domain/link.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { recordIssueClose } from "../../src/store/issues.js";
 import { purgeRepositories } from "../../src/store/links.js";
+import { InstallationPurged } from "../../src/store/purged-installations.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { issueRef } from "../support/reopen.js";
@@ -82,6 +83,21 @@ describe.each(ENGINES)("the repository rows each database handle remembers, on %
     expect(
       (await first.prisma.link.findMany({ select: { conversationId: true } })).map((l) => l.conversationId),
     ).toEqual(["2"]);
+  });
+
+  it("a repository of an installation another replica uninstalled is not written again: the delivery writes nothing", async () => {
+    await paste(first, 1, "1");
+    const { installationId } = issueRef(1).repository;
+    await purgeRepositories(second, { installationId, purgedAt: new Date("2026-11-21T10:00:00Z") });
+    const enrichJobs = await first.prisma.enrichJob.count();
+    // This handle still remembers the repository's row: the issue's insert finds it gone, and it is not written again.
+    await expect(paste(first, 2, "2")).rejects.toThrow(InstallationPurged);
+    expect({
+      repositories: await first.prisma.repository.count(),
+      issues: await first.prisma.issue.count(),
+      links: await first.prisma.link.count(),
+      enrichJobs: await first.prisma.enrichJob.count(),
+    }).toEqual({ repositories: 0, issues: 0, links: 0, enrichJobs });
   });
 });
 
