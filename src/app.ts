@@ -9,11 +9,12 @@ import { onPush } from "./handlers/config-pushes.js";
 import { onIssueLabel } from "./handlers/labels.js";
 
 /**
- * How a route's deliveries are kept from re-creating what an uninstall purged (README, Retention): `ask` reads
+ * How a route's deliveries are kept from re-creating what an uninstall purged (docs/links.md, Retention): `ask` reads
  * whether the installation was purged before the handler runs, a statement every delivery; `writes` relies on the
  * handler's own writes, which all hang off its repository's row, which RepositoryRows.ensure does not re-create for a
- * purged installation, and on its config read asking before GitHub is asked (P8, #25: a round trip less a comment);
- * `none` is the purge's own, which is never dropped (a retry of a purge that failed half-way finishes it).
+ * purged installation, and on its config read asking before GitHub is asked (captureText; a title edit's update
+ * creates nothing): a round trip less a comment or a body (P8, #25); `none` is the purge's own, which is never
+ * dropped (a retry of a purge that failed half-way finishes it).
  */
 type PurgeCheck = "ask" | "writes" | "none";
 
@@ -27,7 +28,7 @@ const route = <E extends EmitterWebhookEventName>(...entry: Route<E>) =>
 
 /** Every event closeloop handles, and by what. The inbox stores exactly these deliveries. */
 const ROUTES = [
-  route(["issues.opened", "issues.edited"], onIssueBody),
+  route(["issues.opened", "issues.edited"], onIssueBody, "writes"),
   route(["issues.closed", "issues.reopened"], onIssueState),
   route(["issues.transferred"], onIssueTransferred),
   route(["issues.deleted"], onIssueDeleted),

@@ -36,8 +36,8 @@ function comment(action: "created" | "edited", issue: number, id: number, body: 
 }
 
 /**
- * What a comment's delivery sends before its transaction: nothing. Whether its installation was purged is not asked
- * first: its writes find out (RepositoryRows.ensure, src/app.ts PurgeCheck).
+ * What a comment's or an issue body's delivery sends before its transaction: nothing. Whether its installation was
+ * purged is not asked first: its writes find out (RepositoryRows.ensure, src/app.ts PurgeCheck).
  */
 const BEFORE: string[] = [];
 
@@ -84,6 +84,18 @@ describe.each(ENGINES)("the statements of one issue_comment delivery on %s", (en
       "COMMIT",
     ]);
     expect(await links(2)).toEqual(["2 201"]);
+  });
+
+  it("a new issue opened with a link in its body: the same statements as a new issue's first comment", async () => {
+    const opened = webhookExample<Payload>("issues", "opened");
+    opened.installation = { id: 77, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNzc=" };
+    opened.issue.number = 4;
+    opened.issue.id = 8_000_004;
+    opened.issue.body = `Customer: ${ticket(4)}`;
+    recorded = [];
+    await receive(harness.probot, "issues", opened);
+    expect(recorded).toEqual([...BEFORE, "INSERT Issue", ...NEW_SOURCE, ...NEW_LINKS, "COMMIT"]);
+    expect(await links(4)).toEqual(["4 "]);
   });
 
   it("a new comment on an issue with links: its mentions, links, carriers, jobs and closes read in one statement", async () => {
