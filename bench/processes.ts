@@ -13,10 +13,19 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts a Node script as its own process and waits until Probot says it listens. */
-export async function startServer(script: string, cwd: string, env: Record<string, string>): Promise<ServerProcess> {
+/**
+ * Starts a Node script as its own process and waits until Probot says it listens. With `cpuProfileDir`, Node writes a
+ * CPU profile of it there (`--cpu-prof`) when it exits, so it is stopped gracefully (SIGTERM) rather than killed.
+ */
+export async function startServer(
+  script: string,
+  cwd: string,
+  env: Record<string, string>,
+  { cpuProfileDir }: { cpuProfileDir?: string | undefined } = {},
+): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [script], {
+  const profiling = cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProfileDir}`];
+  const child = spawn(process.execPath, [...profiling, script], {
     cwd,
     env: {
       PATH: process.env.PATH ?? "",
@@ -57,7 +66,9 @@ export async function startServer(script: string, cwd: string, env: Record<strin
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
         child.once("exit", () => resolve());
-        child.kill("SIGKILL");
+        if (profiling.length === 0) return void child.kill("SIGKILL");
+        child.kill("SIGTERM");
+        setTimeout(() => child.kill("SIGKILL"), 15_000).unref();
       }),
   };
 }

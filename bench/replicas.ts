@@ -57,6 +57,13 @@ const WARM_UP = Number(process.env.BENCH_P8_WARM_UP ?? 100);
 const DONE_POLL_MS = 20;
 const SESSIONS_SAMPLE_MS = 100;
 
+/**
+ * A directory for CPU profiles of the closeloop processes (BENCH_P8_CPU_PROF; none by default): each writes one when
+ * it stops, which is when its figures are taken. The profiler costs the processes CPU, so the figures of such a run
+ * are not comparable with others.
+ */
+const CPU_PROFILE_DIR = process.env.BENCH_P8_CPU_PROF || undefined;
+
 /** How long each process is watched idle before the deliveries are stored. */
 const IDLE_WINDOW_MS = Number(process.env.BENCH_P8_IDLE_MS ?? 5_000);
 
@@ -160,14 +167,19 @@ async function measure(
       const delayed = new URL(directUrl);
       delayed.port = String(proxy.port);
       servers.push(
-        await startServer("dist/server.js", root, {
-          APP_ID: "4242",
-          PRIVATE_KEY,
-          WEBHOOK_SECRET: "bench-secret",
-          GHE_HOST: githubHost,
-          GHE_PROTOCOL: "http",
-          DATABASE_URL: delayed.toString(),
-        }),
+        await startServer(
+          "dist/server.js",
+          root,
+          {
+            APP_ID: "4242",
+            PRIVATE_KEY,
+            WEBHOOK_SECRET: "bench-secret",
+            GHE_HOST: githubHost,
+            GHE_PROTOCOL: "http",
+            DATABASE_URL: delayed.toString(),
+          },
+          { cpuProfileDir: CPU_PROFILE_DIR },
+        ),
       );
     }
     // Every process polls the inbox at least once a second: all are idle and polling when the deliveries appear.
@@ -237,6 +249,11 @@ async function measure(
       await new Promise((resolve) => setTimeout(resolve, DONE_POLL_MS));
     }
     const seconds = (performance.now() - started) / 1000;
+    if (CPU_PROFILE_DIR !== undefined)
+      // The profiles' timestamps are microseconds of the same monotonic clock: the window to read them over.
+      console.log(
+        `P8 ${proxies.length} process(es) measured from ${(process.hrtime.bigint() - BigInt(Math.round(seconds * 1e9))) / 1000n} to ${process.hrtime.bigint() / 1000n} µs (profile clock), profiles in ${CPU_PROFILE_DIR}`,
+      );
     const sent = proxies.map((proxy, i) => proxy.statements.since(sentBefore[i]!.statements));
     const kinds = new Map<string, number>();
     for (const { kinds: each } of sent) for (const [kind, n] of each) kinds.set(kind, (kinds.get(kind) ?? 0) + n);
