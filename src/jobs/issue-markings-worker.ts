@@ -166,25 +166,29 @@ export class IssueMarkingsWorker {
     } catch (error) {
       failures = jobs.map(() => error);
     }
-    for (const [i, job] of jobs.entries()) await this.#settle(job, failures[i] ?? null);
+    // The jobs applied are settled together (one statement a round, not one an issue); failures one by one.
+    const applied = jobs.filter((_, i) => (failures[i] ?? null) === null);
+    let settling: unknown = null;
+    if (applied.length > 0)
+      await this.#leases
+        .settleAll(
+          applied.map((job) => job.issueId),
+          markingsApplied(...applied),
+        )
+        .catch((error: unknown) => (settling = error));
+    for (const [i, job] of jobs.entries()) {
+      const failure = failures[i] ?? settling;
+      if (failure !== null) await this.#settle(job, failure);
+    }
   }
 
   #whileBurst(): Promise<void> {
     return this.#holdBack.wait(() => !this.#worker.running);
   }
 
-  /** Settles the job: done, or (`failure` not null, or the settle failed) retried or given up by the retry policy. */
-  async #settle(job: ClaimedMarking, failure: unknown): Promise<void> {
+  /** Settles a job that failed (or whose settle failed): retried or given up by the retry policy. */
+  async #settle(job: ClaimedMarking, error: unknown): Promise<void> {
     const where = `${job.issue.repository.owner}/${job.issue.repository.name}#${job.issue.number}`;
-    let error = failure;
-    if (error === null) {
-      try {
-        await this.#leases.settle(job.issueId, markingsApplied(job));
-        return;
-      } catch (settling) {
-        error = settling;
-      }
-    }
     const decision = decideRetry(
       { retryable: true, retryAfterMs: githubRateLimitWait(error) },
       job.attempts,

@@ -7,6 +7,7 @@ import {
   extended,
   releaseLeases,
   renewLeases,
+  updateAllLeased,
   updateLeased,
   type Holder,
   type LeaseKey,
@@ -109,6 +110,14 @@ export class LeaseHolder<Key extends LeaseKey> {
     const written = await updateLeased(db, this.table, this.owner, key, set);
     if (!written) this.lost(key);
     return written;
+  }
+
+  /** Settles several held rows with one `set` in one statement; returns those taken over meanwhile (not written). */
+  async settleAll(keys: readonly Key[], set: SqlFragment): Promise<Key[]> {
+    for (const key of keys) this.#held.delete(String(key));
+    const lost = (await updateAllLeased(this.prisma, this.table, this.owner, keys, set)) as Key[];
+    for (const key of lost) this.lost(key);
+    return lost;
   }
 
   /** Records progress on a held row (`set`) and extends its lease. False when it was taken over. */

@@ -124,6 +124,24 @@ export async function updateLeased(
 }
 
 /**
+ * Writes `set` (which may tell the rows apart by their keys) on several held rows in one statement; returns those
+ * taken over meanwhile (not written).
+ */
+export async function updateAllLeased(
+  db: Db,
+  table: LeasedTable,
+  owner: string,
+  keys: readonly LeaseKey[],
+  set: Sql.Sql,
+): Promise<LeaseKey[]> {
+  if (keys.length === 0) return [];
+  const rows = await db.$queryRaw<{ key: LeaseKey }[]>`UPDATE ${identifier(table.table)} SET ${set}
+      WHERE ${identifier(table.key)} IN (${keyList(keys)}) AND ${heldBy(table, owner)} RETURNING ${identifier(table.key)} AS "key"`;
+  const written = new Set(rows.map((row) => String(row.key)));
+  return keys.filter((key) => !written.has(String(key)));
+}
+
+/**
  * Deletes a held row whose work is done (a delivery leaves the inbox), if `and` holds too. False when `owner` no
  * longer holds it, or `and` does not hold.
  */

@@ -147,17 +147,30 @@ describe.each(ENGINES)("the statements of the markings job after an issue_commen
     await harness.close();
   });
 
+  /** A round of the job over `issues` claimed issues. */
+  const round = (issues: number) => [
+    ...(engine === "sqlite" ? ["SELECT Issue"] : []), // is anything claimable?
+    "UPDATE Issue", // the claim
+    "SELECT Issue", // the claimed issues with their repositories
+    // each one's label inputs: labels, live links, the repository's label error (no label is due)
+    ...Array.from({ length: issues }, () => "SELECT Issue"),
+    "UPDATE Issue", // all settled
+    ...(engine === "sqlite" ? ["SELECT Issue"] : ["UPDATE Issue"]), // nothing more to claim
+  ];
+
   it("claims, reads the claimed issue, reads its label inputs and settles: one statement each", async () => {
     recorded = [];
     await applyLabelsAtOnce(harness.database, harness.deps, harness.probot)();
-    expect(recorded).toEqual([
-      ...(engine === "sqlite" ? ["SELECT Issue"] : []), // is anything claimable?
-      "UPDATE Issue", // the claim
-      "SELECT Issue", // the claimed issues with their repositories
-      "SELECT Issue", // its label inputs: labels, live links, the repository's label error (no label is due)
-      "UPDATE Issue", // settled
-      ...(engine === "sqlite" ? ["SELECT Issue"] : ["UPDATE Issue"]), // nothing more to claim
-    ]);
+    expect(recorded).toEqual(round(1));
+  });
+
+  it("settles the issues of a round in one statement", async () => {
+    await applyLabelsAtOnce(harness.database, harness.deps, harness.probot)(); // whatever an earlier test left
+    await receive(harness.probot, "issue_comment", comment("created", 2, 201, ticket(2)));
+    await receive(harness.probot, "issue_comment", comment("created", 3, 301, ticket(3)));
+    recorded = [];
+    await applyLabelsAtOnce(harness.database, harness.deps, harness.probot)();
+    expect(recorded).toEqual(round(2));
   });
 });
 
