@@ -7,6 +7,7 @@ import { applyLabelsWithApp, type InstallationLabelDeps } from "../labels/instal
 import { sweepDueIssues, type DecayedIssue, type SweepFigures } from "../labels/sweep.js";
 import type { DatabaseTarget } from "../config/database-url.js";
 import { openSweepStore } from "../store/label-sweep.js";
+import { refreshPlannerStatistics } from "../store/statistics.js";
 import type { RepositoryRef } from "../domain/refs.js";
 import {
   dueIfRequested,
@@ -171,6 +172,13 @@ export class LabelSweepWorker {
     const level = figures.changed > 0 ? "info" : "debug";
     log[level](
       `label sweep: ${figures.issues} issue(s) due, ${figures.links} report(s), ${figures.changed} relabelled, in ${seconds.toFixed(2)}s`,
+    );
+    // SQLite's statistics are looked at hourly too, as its documentation advises (src/store/statistics.ts).
+    await refreshPlannerStatistics(prisma, this.deps.target.engine).catch((failure: unknown) =>
+      log.warn(
+        { err: failure },
+        `label sweep: SQLite's planner statistics not refreshed (${errorSummary(failure)}); tried again after the next sweep`,
+      ),
     );
     return figures;
   }

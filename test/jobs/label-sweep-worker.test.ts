@@ -136,6 +136,32 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
     expect(await worker().runOnce()).toEqual({ issues: 0, links: 0, changed: 0, batches: 0 });
   });
 
+  it.runIf(engine === "sqlite")(
+    "gathers SQLite's planner statistics after the sweep, for the tables never analysed that hold rows",
+    async () => {
+      // sqlite_stat1 is made by the first analysis.
+      const analysed = async () =>
+        (
+          await database.prisma.$queryRawUnsafe<unknown[]>(
+            `SELECT 1 FROM "sqlite_master" WHERE "name" = 'sqlite_stat1'`,
+          )
+        ).length === 0
+          ? []
+          : (
+              await database.prisma.$queryRawUnsafe<{ tbl: string }[]>(
+                `SELECT DISTINCT "tbl" FROM "sqlite_stat1" WHERE "tbl" IN ('Link', 'IssueImpact', 'LabelEvaluation')`,
+              )
+            )
+              .map((row) => row.tbl)
+              .sort();
+      await issue(1, [15, 20], null, ago(0.5));
+      nockConfig(OWNER, REPO, null);
+      expect(await analysed()).toEqual([]);
+      expect(await worker().runOnce()).toEqual({ issues: 1, links: 0, changed: 0, batches: 1 });
+      expect(await analysed()).toEqual(["LabelEvaluation", "Link"]);
+    },
+  );
+
   it("runs on one replica at a time: a live lease keeps the others out, a dead replica's lease is taken over when it runs out", async () => {
     await issue(1, [15, 20], "weekly", ago(0.5));
     nockConfig(OWNER, REPO, null);
