@@ -7,6 +7,7 @@ import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import type { SweepFigures } from "../src/labels/sweep.js";
 import { parseDatabaseUrl } from "../src/config/database-url.js";
+import { refreshPlannerStatistics } from "../src/store/statistics.js";
 import { openMigratedDatabase } from "./bench-database.js";
 import { startPostgres } from "./processes.js";
 
@@ -230,10 +231,16 @@ export async function seed(url: string, issues: number, links: number): Promise<
         );
         for (const { sql } of indexes) db.exec(sql);
       })();
-      db.exec("ANALYZE");
       db.pragma("wal_checkpoint(TRUNCATE)");
     } finally {
       db.close();
+    }
+    // The statistics a server has on this file: those it gathers when it starts (src/store/statistics.ts).
+    const started = await openMigratedDatabase(url);
+    try {
+      await refreshPlannerStatistics(started.prisma, started.engine);
+    } finally {
+      await started.close();
     }
     return;
   }
