@@ -64,7 +64,11 @@ function postgresWriter(connectionString: string): DeliveryWriter {
       const values = deliveries
         .map((_, i) => `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3}, $${deliveries.length * 3 + 1}, 0)`)
         .join(", ");
-      const params = [...deliveries.flatMap((delivery) => [delivery.id, delivery.name, delivery.payload]), receivedAt];
+      // The instant as UTC text, as Prisma writes it: a Date, pg sends in the host's time zone, and a "timestamp"
+      // column drops the offset (on a host in Tokyo a delivery was stored as received 9 hours later); and the text
+      // spares the driver its time zone lookups for every batch.
+      const at = receivedAt.toISOString();
+      const params = [...deliveries.flatMap((delivery) => [delivery.id, delivery.name, delivery.payload]), at];
       // A named statement per batch size: each connection parses and plans it once, not on every batch (PostgreSQL's
       // CPU per delivery in batches of 4: about 100 µs unnamed, 60 µs named).
       const text = `INSERT INTO "Delivery" ("id", "name", "payload", "receivedAt", "attempts") VALUES ${values} ON CONFLICT ("id") DO NOTHING`;

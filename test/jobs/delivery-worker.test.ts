@@ -54,6 +54,20 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
     expect(await database.prisma.delivery.count()).toBe(7);
   });
 
+  it("stores when a delivery arrived as the instant it was, on a host whose time zone is not UTC", async () => {
+    const zone = process.env.TZ;
+    process.env.TZ = "Asia/Tokyo";
+    try {
+      const at = new Date("2026-12-07T10:00:00.000Z");
+      await writer.write([delivery("tokyo")], at);
+      const row = await database.prisma.delivery.findUniqueOrThrow({ where: { id: "tokyo" } });
+      expect(row.receivedAt.toISOString()).toBe("2026-12-07T10:00:00.000Z");
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
   it("commits deliveries that arrive together in one write (group commit), and each caller waits for its commit", async () => {
     const writes: number[] = [];
     const counting: DeliveryWriter = {
