@@ -4,6 +4,7 @@ import { Prisma as Sql } from "../../src/store/generated/sqlite/client.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { closeWithLinks, conversation, REPOSITORY } from "../support/reopen.js";
+import { refreshPlannerStatistics } from "../../src/store/statistics.js";
 
 describe.each(ENGINES)("listRecentCloses on %s", (engine) => {
   let database: Database;
@@ -42,7 +43,9 @@ describe.each(ENGINES)("listRecentCloses on %s", (engine) => {
     await database.prisma.issueClose.createMany({
       data: issues.map(({ id }) => ({ issueId: id, closedAt: old, reason: "completed", note: "", summary: false })),
     });
-    await database.prisma.$executeRawUnsafe("ANALYZE");
+    // SQLite: the statistics the server gathers for itself (PostgreSQL's autovacuum analyses in service).
+    if (engine === "postgresql") await database.prisma.$executeRawUnsafe("ANALYZE");
+    else await refreshPlannerStatistics(database.prisma, engine);
     const statement = recentClosesStatement(database.prisma, [REPOSITORY.id], NOW);
     const plan = JSON.stringify(
       await database.prisma.$queryRaw(
