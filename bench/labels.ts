@@ -180,6 +180,14 @@ async function sweepInChild(url: string): Promise<SweepRun> {
   return JSON.parse(output.trim().split("\n").at(-1)!) as SweepRun;
 }
 
+export interface SeededStatistics {
+  /**
+   * SQLite: how long the server's first gathering of its planner statistics took on the seeded file, the event loop
+   * and the write lock held meanwhile (PostgreSQL's are autovacuum's, stood for by a VACUUM ANALYZE)
+   */
+  statisticsSeconds?: number;
+}
+
 /**
  * `issues` issues in one repository, each with one comment carrying `links / issues` live links posted over the last
  * 30 days; 70 % of links have a customer (5,000 customers), the rest none. Every issue was last evaluated as daily and
@@ -187,7 +195,7 @@ async function sweepInChild(url: string): Promise<SweepRun> {
  * go in and built after (one sort each instead of ten million inserts at random places), so ten million links seed in
  * minutes.
  */
-export async function seed(url: string, issues: number, links: number): Promise<void> {
+export async function seed(url: string, issues: number, links: number): Promise<SeededStatistics> {
   const database = await openMigratedDatabase(url);
   try {
     await database.prisma.repository.create({
@@ -238,11 +246,12 @@ export async function seed(url: string, issues: number, links: number): Promise<
     // The statistics a server has on this file: those it gathers when it starts (src/store/statistics.ts).
     const started = await openMigratedDatabase(url);
     try {
+      const analysing = performance.now();
       await refreshPlannerStatistics(started.prisma, started.engine);
+      return { statisticsSeconds: (performance.now() - analysing) / 1000 };
     } finally {
       await started.close();
     }
-    return;
   }
   const client = new pg.Client({ connectionString: target.connectionString });
   await client.connect();
@@ -278,6 +287,7 @@ export async function seed(url: string, issues: number, links: number): Promise<
   } finally {
     await client.end();
   }
+  return {};
 }
 
 /** The database's size on disk: data and indexes (SQLite: its pages, PostgreSQL: pg_database_size). */
