@@ -81,7 +81,7 @@ export async function openDatabase(
     engine: target.engine,
     target,
     prisma,
-    repositoryRows: new RepositoryRows(prisma),
+    repositoryRows: new RepositoryRows(prisma, target.engine),
     close: () => prisma.$disconnect(),
   };
 }

@@ -14,7 +14,7 @@ import type { Mention, SourceVersion } from "../domain/mentions.js";
 import { inTransaction } from "./transactions.js";
 import type { IssueRef } from "../domain/refs.js";
 import { rawDate, rawFlag, timeParameter } from "./raw-values.js";
-import { purgedInstallationRecord } from "./purged-installations.js";
+import { installationLock, purgedInstallationRecord } from "./purged-installations.js";
 
 /**
  * Whether the issue's `source` is stored already: a delete by an author no longer trusted changes only what was
@@ -289,13 +289,18 @@ export async function purgeRepositories(
   const { prisma } = database;
   const filter = "ids" in where ? { id: { in: where.ids } } : { installationId: where.installationId };
   const remove = prisma.repository.deleteMany({ where: filter });
-  // An uninstalled installation is recorded as purged in the transaction that deletes its repositories: a delivery
-  // that sees the record sees the rows gone (RepositoryRows.ensure).
-  const purged = (
-    "installationId" in where && where.purgedAt !== undefined
-      ? (await prisma.$transaction([purgedInstallationRecord(prisma, where.installationId, where.purgedAt), remove]))[1]
-      : await remove
-  ).count;
+  // An uninstalled installation is recorded as purged in the transaction that deletes its repositories, after the
+  // lock that orders it with their writes on PostgreSQL: a delivery that sees the record sees the rows gone, and one
+  // that writes a repository row meanwhile waits and sees the record (RepositoryRows.ensure).
+  let purged: number;
+  if ("installationId" in where && where.purgedAt !== undefined) {
+    const steps = [
+      ...(engineOf(prisma) === "postgresql" ? [installationLock(prisma, where.installationId, "exclusive")] : []),
+      purgedInstallationRecord(prisma, where.installationId, where.purgedAt),
+      remove,
+    ];
+    purged = ((await prisma.$transaction(steps)).at(-1) as { count: number }).count;
+  } else purged = (await remove).count;
   database.repositoryRows.forget();
   if (purged > 0) await purgeUnlinkedEnrichment(database.prisma);
   return purged;

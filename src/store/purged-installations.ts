@@ -14,6 +14,22 @@ export function purgedInstallationRecord(prisma: Prisma, installationId: bigint,
   });
 }
 
+/**
+ * PostgreSQL's lock that orders a purge and the repository rows written for its installation, taken first in the
+ * transaction of each: the purge's alone (`exclusive`), the writes' together (`shared`). A repository write checks the
+ * purge's record in its own statement, but under READ COMMITTED that statement sees only what had committed when it
+ * began: without the lock, one that ran while the purge was deleting would not see the record, and its row (a
+ * repository new to closeloop, or one re-inserted after the purge's delete) would outlive the purge. With it, a write
+ * waits for a purge under way and then sees its record, and a purge waits for the writes under way and then deletes
+ * their rows. SQLite needs none: its writers take turns.
+ */
+export function installationLock(prisma: Prisma, installationId: bigint, mode: "exclusive" | "shared") {
+  const key = `closeloop installation ${installationId}`;
+  return mode === "exclusive"
+    ? prisma.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`
+    : prisma.$executeRaw`SELECT pg_advisory_xact_lock_shared(hashtextextended(${key}, 0))`;
+}
+
 export async function isPurgedInstallation(prisma: Prisma, installationId: bigint): Promise<boolean> {
   return (await prisma.purgedInstallation.findUnique({ where: { id: installationId }, select: { id: true } })) !== null;
 }

@@ -1,7 +1,8 @@
 import type { RepositoryRef } from "../domain/refs.js";
 import type { Prisma } from "./client.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
-import { InstallationPurged } from "./purged-installations.js";
+import { InstallationPurged, installationLock } from "./purged-installations.js";
+import type { Engine } from "../config/database-url.js";
 
 /**
  * The repository rows one database client saw committed, kept by the `Database` that `openDatabase` returns and
@@ -17,20 +18,23 @@ import { InstallationPurged } from "./purged-installations.js";
  */
 export class RepositoryRows {
   readonly #prisma: Prisma;
+  readonly #engine: Engine;
   /** GitHub id → the values its row was seen committed with */
   readonly #committed = new Map<bigint, string>();
 
-  constructor(prisma: Prisma) {
+  constructor(prisma: Prisma, engine: Engine) {
     this.#prisma = prisma;
+    this.#engine = engine;
   }
 
   /**
    * Creates or refreshes `ref`'s row, committed when this returns; throws InstallationPurged, writing nothing, when its
    * installation was uninstalled and purged. A purge records the installation and deletes its repositories in one
-   * transaction (purgeInstallation), and every row a delivery writes hangs off its repository's: once the purge has
+   * transaction (purgeRepositories), and every row a delivery writes hangs off its repository's: once the purge has
    * committed, a delivery that needs the row finds it gone (here, or as its insert's foreign key) and comes here, where
-   * the insert checks the record in the same statement. So a delivery processed after the purge re-creates nothing,
-   * without a statement of its own to ask first.
+   * the insert checks the record in the same statement (on PostgreSQL after the lock that makes it wait for a purge
+   * under way: installationLock). So a delivery processed after the purge, or during it, re-creates nothing, without a
+   * statement of its own to ask first.
    */
   async ensure(ref: RepositoryRef): Promise<void> {
     const fields = {
@@ -53,9 +57,20 @@ export class RepositoryRows {
       stored.name === fields.name &&
       stored.fullName === fields.fullName &&
       (fields.private === undefined || stored.private === fields.private);
-    if (!current && (await this.#prisma.$queryRaw<unknown[]>(repositoryUpsert(ref.id, fields))).length === 0)
+    if (!current && (await this.#write(ref.id, fields)).length === 0)
       throw new InstallationPurged(fields.installationId);
     this.#committed.set(ref.id, signature);
+  }
+
+  /** The row written (`repositoryUpsert`); on PostgreSQL in a transaction that first waits for a purge under way. */
+  async #write(id: bigint, fields: RepositoryFields): Promise<unknown[]> {
+    const upsert = this.#prisma.$queryRaw<unknown[]>(repositoryUpsert(id, fields));
+    if (this.#engine === "sqlite") return upsert;
+    const [, written] = await this.#prisma.$transaction([
+      installationLock(this.#prisma, fields.installationId, "shared"),
+      upsert,
+    ]);
+    return written;
   }
 
   /**
@@ -68,10 +83,15 @@ export class RepositoryRows {
 }
 
 /** The repository's row created or refreshed, unless its installation is recorded as purged: then no row comes back. */
-function repositoryUpsert(
-  id: bigint,
-  fields: { installationId: bigint; owner: string; name: string; fullName: string; private?: boolean },
-): Sql.Sql {
+interface RepositoryFields {
+  installationId: bigint;
+  owner: string;
+  name: string;
+  fullName: string;
+  private?: boolean;
+}
+
+function repositoryUpsert(id: bigint, fields: RepositoryFields): Sql.Sql {
   // A payload that does not say whether the repository is private leaves the stored answer alone.
   const known = fields.private === undefined ? [] : [["private", fields.private] as const];
   const columns = [

@@ -8,6 +8,7 @@ import { InstallationPurged } from "../../src/store/purged-installations.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { issueRef } from "../support/reopen.js";
+import { waitFor } from "../support/wait.js";
 
 const zendesk = (id: string): RecognisedLink => ({
   provider: "zendesk",
@@ -148,5 +149,47 @@ describe("a delivery's transaction on postgresql", () => {
     ]);
     expect(outcome).toBe("stored");
     expect(await second.prisma.reopenJob.count()).toBe(1);
+  });
+
+  it("a repository new to closeloop, written while its installation's purge is under way, waits for it and is not written", async () => {
+    await paste(first, 1, "1");
+    const { id } = (await first.prisma.repository.findFirstOrThrow({ select: { id: true } })) as { id: bigint };
+    const { installationId } = issueRef(1).repository;
+    // A transaction holding the purged repository's row keeps the purge in its delete, its record not committed yet.
+    await locker.query("BEGIN");
+    await locker.query(`SELECT 1 FROM "Repository" WHERE "id" = $1 FOR UPDATE`, [id.toString()]);
+    const purge = purgeRepositories(first, { installationId, purgedAt: new Date("2026-11-21T10:00:00Z") });
+    await waitFor(
+      async () =>
+        (
+          await locker.query<{ waiting: number }>(
+            `SELECT count(*)::int AS "waiting" FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          )
+        ).rows[0]!.waiting === 1,
+      10_000,
+      "the purge waiting for the row",
+    );
+    // Another replica's delivery, meanwhile, on another repository of the installation.
+    second = await openDatabase(url, { migrate: false });
+    const other = issueRef(2);
+    const delivery = applySourceChange(second, {
+      issue: { ...other, repository: { ...other.repository, id: other.repository.id + 1n, name: "other" } },
+      source: { kind: "comment", key: "2" },
+      event: { action: "created", version: new Date("2026-11-21T10:00:01Z") },
+      createdAt: new Date("2026-11-21T10:00:01Z"),
+      links: [zendesk("2")],
+    }).then(
+      () => "written",
+      (error: unknown) => error,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await locker.query("COMMIT");
+    expect(await purge).toBe(1);
+    expect(await delivery).toBeInstanceOf(InstallationPurged);
+    expect({
+      repositories: await first.prisma.repository.count(),
+      issues: await first.prisma.issue.count(),
+      links: await first.prisma.link.count(),
+    }).toEqual({ repositories: 0, issues: 0, links: 0 });
   });
 });
