@@ -35,7 +35,7 @@ import {
 import { urlMatchers } from "./providers/url-matchers.js";
 import type { ProviderId } from "./domain/link.js";
 import { openDatabase, type Database } from "./store/database.js";
-import { refreshPlannerStatistics } from "./store/statistics.js";
+import { keepPlannerStatistics } from "./jobs/planner-statistics.js";
 import { DeliveryInbox } from "./http/delivery-inbox.js";
 import { openDeliveryWriter } from "./store/delivery-writer.js";
 import { MigrationError } from "./store/migrations.js";
@@ -82,7 +82,8 @@ async function main(): Promise<void> {
     return;
   }
   const database = await openDatabase(env.DATABASE_URL, { migrate: true });
-  await refreshPlannerStatistics(database.prisma, database.engine);
+  // Before serving: the first start on a large file never analysed takes its time once (README, Sizing).
+  await keepPlannerStatistics(database.prisma, database.engine, log, "closeloop");
   let workers: Workers | undefined;
   const secretKey = await loadSecretKey(database.prisma, env.CLOSELOOP_SECRET_KEY);
   if (secretKey.source === "database")

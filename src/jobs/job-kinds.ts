@@ -120,7 +120,10 @@ export const JOB_KINDS: readonly JobKind[] = [
     id: "sweep",
     title: "decay sweep",
     table: SWEEPS,
-    runs: ownWorker(LabelSweepWorker, (deps) => new LabelSweepWorker(deps, { intervalMs: deps.sweepIntervalMs })),
+    runs: ownWorker(
+      LabelSweepWorker,
+      (deps) => new LabelSweepWorker(deps, { intervalMs: deps.sweepIntervalMs, ingestActive: deps.ingestActive }),
+    ),
   },
 ];
 

@@ -7,7 +7,8 @@ import { applyLabelsWithApp, type InstallationLabelDeps } from "../labels/instal
 import { sweepDueIssues, type DecayedIssue, type SweepFigures } from "../labels/sweep.js";
 import type { DatabaseTarget } from "../config/database-url.js";
 import { openSweepStore } from "../store/label-sweep.js";
-import { refreshPlannerStatistics } from "../store/statistics.js";
+import { keepPlannerStatistics } from "./planner-statistics.js";
+import { COSTLY_STEP, IngestHoldBack, type IngestActive } from "./ingest-hold-back.js";
 import type { RepositoryRef } from "../domain/refs.js";
 import {
   dueIfRequested,
@@ -42,6 +43,11 @@ export interface LabelSweepOptions {
   stopTimeoutMs?: number;
 }
 
+export interface LabelSweepWiring {
+  /** true while webhooks arrive (the server's DeliveryInbox.receiving): the planner statistics wait for a quiet moment */
+  ingestActive?: IngestActive;
+}
+
 /** Why the sweep stopped applying labels before the end, and when the next may start. */
 class SweepInterrupted extends Error {
   constructor(
@@ -64,6 +70,7 @@ export class LabelSweepWorker {
   /** the lease on the one LabelSweep row, held while sweeping */
   readonly #leases: LeaseHolder<number>;
   readonly #worker: Worker;
+  readonly #holdBack: IngestHoldBack;
   /** a sweep is running here: the heartbeat renews its lease */
   #sweeping = false;
   #started = false;
@@ -72,8 +79,9 @@ export class LabelSweepWorker {
 
   constructor(
     private readonly deps: InstallationLabelDeps & { target: DatabaseTarget },
-    options: LabelSweepOptions = {},
+    options: LabelSweepOptions & LabelSweepWiring = {},
   ) {
+    this.#holdBack = new IngestHoldBack({ ingestActive: options.ingestActive, ...COSTLY_STEP });
     this.#options = {
       intervalMs: options.intervalMs ?? 60 * 60_000,
       pollMs: options.pollMs ?? 60_000,
@@ -173,13 +181,10 @@ export class LabelSweepWorker {
     log[level](
       `label sweep: ${figures.issues} issue(s) due, ${figures.links} report(s), ${figures.changed} relabelled, in ${seconds.toFixed(2)}s`,
     );
-    // SQLite's statistics are looked at hourly too, as its documentation advises (src/store/statistics.ts).
-    await refreshPlannerStatistics(prisma, this.deps.target.engine).catch((failure: unknown) =>
-      log.warn(
-        { err: failure },
-        `label sweep: SQLite's planner statistics not refreshed (${errorSummary(failure)}); tried again after the next sweep`,
-      ),
-    );
+    // SQLite's statistics are looked at hourly too, as its documentation advises (src/store/statistics.ts); when a
+    // table is analysed that holds the event loop, so not while webhooks arrive.
+    await this.#holdBack.wait(() => this.#started && !this.#worker.running);
+    await keepPlannerStatistics(prisma, this.deps.target.engine, log, "label sweep");
     return figures;
   }
 

@@ -1,7 +1,7 @@
 import nock from "nock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { RepoConfigCache } from "../../src/github/repo-config-cache.js";
-import { LabelSweepWorker, type LabelSweepOptions } from "../../src/jobs/label-sweep-worker.js";
+import { LabelSweepWorker, type LabelSweepOptions, type LabelSweepWiring } from "../../src/jobs/label-sweep-worker.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { claimSweep, finishSweep, readSweep, requestSweep } from "../../src/store/sweep-schedule.js";
 import { ENGINES } from "../support/databases.js";
@@ -32,7 +32,7 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
     made = [];
   });
 
-  function worker(options: LabelSweepOptions = {}): LabelSweepWorker {
+  function worker(options: LabelSweepOptions & LabelSweepWiring = {}): LabelSweepWorker {
     const probot = testProbot();
     return new LabelSweepWorker(
       {
@@ -159,6 +159,27 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
       expect(await analysed()).toEqual([]);
       expect(await worker().runOnce()).toEqual({ issues: 1, links: 0, changed: 0, batches: 1 });
       expect(await analysed()).toEqual(["LabelEvaluation", "Link"]);
+    },
+  );
+
+  it.runIf(engine === "sqlite")(
+    "gathers the statistics only once no webhook is arriving: analysing a table holds the event loop",
+    async () => {
+      await issue(1, [15, 20], null, ago(0.5));
+      nockConfig(OWNER, REPO, null);
+      let arriving = true;
+      let sweptAt: number | undefined;
+      const sweep = worker({ ingestActive: () => arriving })
+        .runOnce()
+        .then(() => (sweptAt = Date.now()));
+      const statistics = () =>
+        database.prisma.$queryRawUnsafe<unknown[]>(`SELECT 1 FROM "sqlite_master" WHERE "name" = 'sqlite_stat1'`);
+      // While webhooks arrive the statistics wait, and so does the end of the sweep (up to the hold-back's backstop).
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect({ statistics: (await statistics()).length, swept: sweptAt }).toEqual({ statistics: 0, swept: undefined });
+      arriving = false;
+      await sweep;
+      expect((await statistics()).length).toBe(1);
     },
   );
 
