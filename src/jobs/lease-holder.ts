@@ -115,7 +115,7 @@ export class LeaseHolder<Key extends LeaseKey> {
   /** Settles several held rows with one `set` in one statement; returns those taken over meanwhile (not written). */
   async settleAll(keys: readonly Key[], set: SqlFragment): Promise<Key[]> {
     for (const key of keys) this.#held.delete(String(key));
-    const lost = (await updateAllLeased(this.prisma, this.table, this.owner, keys, set)) as Key[];
+    const lost = await updateAllLeased(this.prisma, this.table, this.owner, keys, set);
     for (const key of lost) this.lost(key);
     return lost;
   }

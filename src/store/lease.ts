@@ -96,13 +96,13 @@ export async function renewLeases<Key extends LeaseKey>(
   keys: readonly Key[],
   now = new Date(),
 ): Promise<Key[]> {
-  if (keys.length === 0) return [];
-  const rows = await prisma.$queryRaw<
-    { key: Key }[]
-  >`UPDATE ${identifier(table.table)} SET ${LOCKED_UNTIL} = ${new Date(now.getTime() + holder.leaseMs)}
-      WHERE ${identifier(table.key)} IN (${keyList(keys)}) AND ${heldBy(table, holder.owner)} RETURNING ${identifier(table.key)} AS "key"`;
-  const still = new Set(rows.map((row) => String(row.key)));
-  return keys.filter((key) => !still.has(String(key)));
+  return updateAllLeased(
+    prisma,
+    table,
+    holder.owner,
+    keys,
+    Sql.sql`${LOCKED_UNTIL} = ${new Date(now.getTime() + holder.leaseMs)}`,
+  );
 }
 
 /**
@@ -127,15 +127,15 @@ export async function updateLeased(
  * Writes `set` (which may tell the rows apart by their keys) on several held rows in one statement; returns those
  * taken over meanwhile (not written).
  */
-export async function updateAllLeased(
+export async function updateAllLeased<Key extends LeaseKey>(
   db: Db,
   table: LeasedTable,
   owner: string,
-  keys: readonly LeaseKey[],
+  keys: readonly Key[],
   set: Sql.Sql,
-): Promise<LeaseKey[]> {
+): Promise<Key[]> {
   if (keys.length === 0) return [];
-  const rows = await db.$queryRaw<{ key: LeaseKey }[]>`UPDATE ${identifier(table.table)} SET ${set}
+  const rows = await db.$queryRaw<{ key: Key }[]>`UPDATE ${identifier(table.table)} SET ${set}
       WHERE ${identifier(table.key)} IN (${keyList(keys)}) AND ${heldBy(table, owner)} RETURNING ${identifier(table.key)} AS "key"`;
   const written = new Set(rows.map((row) => String(row.key)));
   return keys.filter((key) => !written.has(String(key)));
