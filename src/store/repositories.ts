@@ -82,7 +82,7 @@ export class RepositoryRows {
   }
 }
 
-/** The repository's row created or refreshed, unless its installation is recorded as purged: then no row comes back. */
+/** The values a repository's row is written with. */
 interface RepositoryFields {
   installationId: bigint;
   owner: string;
@@ -91,6 +91,7 @@ interface RepositoryFields {
   private?: boolean;
 }
 
+/** The repository's row created or refreshed, unless its installation is recorded as purged: then no row comes back. */
 function repositoryUpsert(id: bigint, fields: RepositoryFields): Sql.Sql {
   // A payload that does not say whether the repository is private leaves the stored answer alone.
   const known = fields.private === undefined ? [] : [["private", fields.private] as const];
