@@ -29,6 +29,7 @@ export async function startServer(
     cwd,
     env: {
       PATH: process.env.PATH ?? "",
+      TMPDIR: tmpdir(),
       NODE_ENV: "production",
       LOG_FORMAT: "json",
       LOG_LEVEL: "info",

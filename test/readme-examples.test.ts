@@ -1,6 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { getPrivateKey } from "@probot/get-private-key";
 import { describe, expect, it } from "vitest";
@@ -14,6 +13,7 @@ import { openDatabase } from "../src/store/database.js";
 import { ENGINES, freshDatabaseUrl } from "./support/databases.js";
 import { ROOT, startApp, TEST_PRIVATE_KEY } from "./support/process.js";
 import { readmeCommands } from "./support/readme-commands.js";
+import { tempFolder } from "./support/temp-folders.js";
 
 /**
  * The README's examples that no feature's own test runs as written (test/readme-commands.test.ts lists where every
@@ -104,7 +104,7 @@ describe("the README's environment settings", () => {
 
   it("writes the Docker env file the README's heredoc makes, with a key Probot reads back", () => {
     const heredoc = readmeCommands(README).find((command) => command.startsWith("cat > closeloop.env <<ENV"))!;
-    const folder = mkdtempSync(join(tmpdir(), "closeloop-docker-env-"));
+    const folder = tempFolder("closeloop-docker-env-");
     writeFileSync(join(folder, "closeloop.private-key.pem"), TEST_PRIVATE_KEY);
     execFileSync("bash", ["-c", heredoc], { cwd: folder });
     // `docker run --env-file` takes each line's value as written, up to the line's end.

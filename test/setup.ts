@@ -1,5 +1,6 @@
 import nock from "nock";
-import { afterEach, beforeAll, expect } from "vitest";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
+import { removeFileTempFolders } from "./support/temp-folders.js";
 
 // No test talks to the internet: GitHub is nock, helpdesks are fake servers on loopback, PostgreSQL is local.
 const unmatched: string[] = [];
@@ -27,3 +28,6 @@ afterEach(() => {
   expect(extra, "requests no nock matched").toEqual([]);
   expect(pending, "nock mocks never called").toEqual([]);
 });
+
+// Registered before the file's own hooks, so it runs after them: after the `afterAll` that closes a database.
+afterAll(removeFileTempFolders);

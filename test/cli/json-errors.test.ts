@@ -1,4 +1,3 @@
-import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -6,9 +5,10 @@ import { runCli } from "../../src/cli/main.js";
 import { openDatabase } from "../../src/store/database.js";
 import { captureCli } from "../support/cli-output.js";
 import { freshDatabaseUrl } from "../support/databases.js";
+import { tempFolder } from "../support/temp-folders.js";
 
 const saved = { DATABASE_URL: process.env.DATABASE_URL, CLOSELOOP_PUBLIC_URL: process.env.CLOSELOOP_PUBLIC_URL };
-const nowhere = join(mkdtempSync(join(tmpdir(), "closeloop-json-")), "closeloop.db");
+const nowhere = join(tempFolder("closeloop-json-"), "closeloop.db");
 let migrated: string;
 
 beforeAll(async () => {

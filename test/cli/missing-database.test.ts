@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { COMMANDS } from "../../src/cli/commands.js";
 import { runCli } from "../../src/cli/main.js";
 import { captureCli } from "../support/cli-output.js";
+import { tempFolder } from "../support/temp-folders.js";
 
 /** Each command that works on the database, with arguments it accepts; `waiting` once it is there. */
 const USES_THE_DATABASE: string[][] = [
@@ -26,7 +26,7 @@ describe("a command run where there is no database (README, CLI)", () => {
   });
 
   it.each(USES_THE_DATABASE)("%s … says where it looked, exits 1, and creates nothing", async (...argv) => {
-    const folder = mkdtempSync(join(tmpdir(), "closeloop-elsewhere-"));
+    const folder = tempFolder("closeloop-elsewhere-");
     const path = join(folder, "data", "closeloop.db");
     process.env.DATABASE_URL = `file:${path}`;
     const io = captureCli();
@@ -39,7 +39,7 @@ describe("a command run where there is no database (README, CLI)", () => {
   });
 
   it("migrate still creates the database it is pointed at", async () => {
-    const path = join(mkdtempSync(join(tmpdir(), "closeloop-elsewhere-")), "data", "closeloop.db");
+    const path = join(tempFolder("closeloop-elsewhere-"), "data", "closeloop.db");
     process.env.DATABASE_URL = `file:${path}`;
     const io = captureCli();
     expect(await runCli(["migrate"], io.out, io.error)).toBe(0);

@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/main.js";
 import { sidebarCommand } from "../../src/cli/sidebar-command.js";
 import type { Output } from "../../src/cli/output.js";
+import { tempFolder } from "../support/temp-folders.js";
 
 function capture() {
   const lines: string[] = [];
@@ -22,7 +22,7 @@ describe("closeloop sidebar zendesk|freshdesk", () => {
   const env = { CLOSELOOP_PUBLIC_URL: "https://closeloop.example.com", ZENDESK_EMAIL: "ops@example.com" };
 
   it("writes the Zendesk app: the ticket sidebar at closeloop's URL with signedUrls, translations and logos", () => {
-    const folder = join(mkdtempSync(join(tmpdir(), "closeloop-zd-")), "app");
+    const folder = join(tempFolder("closeloop-zd-"), "app");
     const io = capture();
     expect(sidebarCommand(["zendesk"], { out: folder, json: false }, io.out, env)).toBe(0);
     const manifest = JSON.parse(readFileSync(join(folder, "manifest.json"), "utf8"));
@@ -42,7 +42,7 @@ describe("closeloop sidebar zendesk|freshdesk", () => {
   });
 
   it("writes the Freshdesk app: request templates with the secret from a secure iparam, and the panel", () => {
-    const folder = join(mkdtempSync(join(tmpdir(), "closeloop-fd-")), "app");
+    const folder = join(tempFolder("closeloop-fd-"), "app");
     const io = capture();
     const prefixed = { CLOSELOOP_PUBLIC_URL: "https://ops.example.com/tools" };
     expect(sidebarCommand(["freshdesk"], { out: folder, json: true }, io.out, prefixed)).toBe(0);

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { tmpdir } from "node:os";
 import { afterAll, describe, expect, it } from "vitest";
 import { FakeGitHub } from "../fakes/github-server.js";
 import { freshDatabaseUrl } from "../support/databases.js";
@@ -21,6 +22,7 @@ async function npmStart(github: string): Promise<Started> {
     env: {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "",
+      TMPDIR: tmpdir(),
       PORT: String(port),
       HOST: "127.0.0.1",
       LOG_FORMAT: "json",

@@ -1,6 +1,4 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/main.js";
@@ -9,6 +7,7 @@ import { loadSecretKey } from "../../src/store/secrets.js";
 import { captureCli } from "../support/cli-output.js";
 import { closeWithLinks, conversation } from "../support/reopen.js";
 import { findSystemPostgres, startSystemPostgres, type SystemPostgres } from "../support/system-postgres.js";
+import { tempFolder } from "../support/temp-folders.js";
 
 /**
  * docs/backups.md's PostgreSQL section, run as written: `pg_dump --format=custom` while closeloop is connected, then
@@ -62,7 +61,7 @@ describe.skipIf(missing !== undefined)("a PostgreSQL backup with pg_dump, restor
   beforeAll(async () => {
     server = await startSystemPostgres(tools);
     live = await server.createDatabase("closeloop");
-    dump = join(mkdtempSync(join(tmpdir(), "closeloop-dump-")), "closeloop-2026-12-06.dump");
+    dump = join(tempFolder("closeloop-dump-"), "closeloop-2026-12-06.dump");
   });
   afterAll(async () => {
     await server?.stop();

@@ -38,7 +38,7 @@ function closeloop(
   path: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn("closeloop", args, { cwd: folder, env: { PATH: path } });
+    const child = spawn("closeloop", args, { cwd: folder, env: { PATH: path, TMPDIR: tmpdir() } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));

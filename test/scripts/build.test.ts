@@ -1,15 +1,15 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { staleReason } from "../../scripts/build.mjs";
 import { ROOT } from "../support/process.js";
+import { tempFolder } from "../support/temp-folders.js";
 
 /** A checkout's shape as the build sees it: sources, both generated clients, and a dist/server.js `age` ago. */
 function checkout(options: { built: boolean }): string {
-  const root = mkdtempSync(join(tmpdir(), "closeloop-build-"));
+  const root = tempFolder("closeloop-build-");
   mkdirSync(join(root, "src/store/generated/sqlite"), { recursive: true });
   mkdirSync(join(root, "src/store/generated/postgresql"), { recursive: true });
   writeFileSync(join(root, "src/app.ts"), "export {};\n");
@@ -83,7 +83,7 @@ describe("npm start's build check (scripts/build.mjs)", () => {
   });
 
   it("starts a packaged app (dist/ without src/, as in the Docker image) without a check", () => {
-    const root = mkdtempSync(join(tmpdir(), "closeloop-build-"));
+    const root = tempFolder("closeloop-build-");
     expect(staleReason(root)).toBeNull();
   });
 

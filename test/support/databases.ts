@@ -1,10 +1,9 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { inject } from "vitest";
 import type { Engine } from "../../src/config/database-url.js";
+import { tempFolder } from "./temp-folders.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -15,9 +14,12 @@ declare module "vitest" {
 
 export const ENGINES: readonly Engine[] = ["sqlite", "postgresql"];
 
-/** A DATABASE_URL for a new, empty database of the engine: a temp file, or a new database on the test server. */
+/**
+ * A DATABASE_URL for a new, empty database of the engine: a file in a temp folder removed after the test (or the file's
+ * tests, called in a `beforeAll`), or a new database on the test server.
+ */
 export async function freshDatabaseUrl(engine: Engine): Promise<string> {
-  if (engine === "sqlite") return `file:${join(mkdtempSync(join(tmpdir(), "closeloop-db-")), "closeloop.db")}`;
+  if (engine === "sqlite") return `file:${join(tempFolder("closeloop-db-"), "closeloop.db")}`;
   const admin = inject("postgresUrl");
   const name = `t_${randomBytes(6).toString("hex")}`;
   const client = new pg.Client({ connectionString: admin });

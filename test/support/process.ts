@@ -2,6 +2,7 @@ import { freePort } from "./ports.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac, generateKeyPairSync } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -91,6 +92,8 @@ async function startAppOnce(
     detached: group,
     env: {
       PATH: process.env.PATH ?? "",
+      // The run's temp folder (test/global-setup.ts), so what the process leaves there goes with the run.
+      TMPDIR: tmpdir(),
       ...(options.production !== false && { NODE_ENV: "production" }),
       LOG_FORMAT: "json",
       PORT: String(port),
@@ -150,7 +153,7 @@ export function runCliProcess(
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(ROOT, "bin/closeloop.js"), ...args], {
       cwd,
-      env: { PATH: process.env.PATH ?? "", ...env },
+      env: { PATH: process.env.PATH ?? "", TMPDIR: tmpdir(), ...env },
     });
     let stdout = "";
     let stderr = "";
