@@ -11,6 +11,7 @@ import { openMigratedDatabase } from "./bench-database.js";
 import { labelSweepSize, NOW, seed } from "./labels.js";
 import { startPostgres } from "./processes.js";
 import { benchSidebarLoad, P7_MS, type SidebarLoadFigures } from "./sidebar.js";
+import { inTempRoot } from "../test/support/temp-root.js";
 
 // P6 (README Development): the dashboard's impact page over P4's seed (100,000 issues, 1,000,000 live links posted
 // over 30 days at P4's first size; a million issues when that size is), timing rankIssues in
@@ -231,4 +232,4 @@ function printP7(results: readonly ImpactFigures[], issues: number, links: numbe
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await runP6();
+if (process.argv[1] === fileURLToPath(import.meta.url)) await inTempRoot("closeloop-bench-", () => runP6());

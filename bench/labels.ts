@@ -10,6 +10,7 @@ import { parseDatabaseUrl } from "../src/config/database-url.js";
 import { refreshPlannerStatistics } from "../src/store/statistics.js";
 import { openMigratedDatabase } from "./bench-database.js";
 import { startPostgres } from "./processes.js";
+import { inTempRoot } from "../test/support/temp-root.js";
 
 // P4 / P5 (README, Development): the decay sweep's core (src/labels/sweep.ts) over a million live links on 100,000
 // issues and over ten million on a million, every issue due at one instant (the worst case: the first sweep, or one
@@ -328,4 +329,4 @@ async function dropDatabase(url: string): Promise<void> {
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await runP4P5();
+if (process.argv[1] === fileURLToPath(import.meta.url)) await inTempRoot("closeloop-bench-", () => runP4P5());

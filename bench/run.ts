@@ -8,6 +8,7 @@ import { runP6 } from "./impact.js";
 import { runP8 } from "./replicas.js";
 import { runBackfillBench } from "./backfill.js";
 import { runGrowth } from "./growth.js";
+import { inTempRoot } from "../test/support/temp-root.js";
 
 // `npm run bench`: every target (P1–P8, README Development) that exists so far, as figures and ratios, in one run.
 // BENCH_ONLY=p2,p4 runs only the sections named (p4 and p5 are one section); all of them by default.
@@ -15,6 +16,13 @@ const only = process.env.BENCH_ONLY?.toLowerCase()
   .split(",")
   .map((section) => section.trim());
 const runs = (...sections: string[]) => !only || sections.some((section) => only.includes(section));
+/**
+ * Runs a section (named by any of `names`) in a temp folder of its own, removed when it ends, failed or not, with what
+ * the section and its processes made there: its SQLite databases, P4's and P6's seeds (GBs each), PostgreSQL's data.
+ */
+async function section(names: string[], work: () => Promise<unknown>): Promise<void> {
+  if (runs(...names)) await inTempRoot("closeloop-bench-", work);
+}
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const buildDir = fileURLToPath(new URL("../", import.meta.url));
 const events = Number(process.env.BENCH_EVENTS ?? 3000);
@@ -25,7 +33,7 @@ const options = {
   rounds: Number(process.env.BENCH_ROUNDS ?? 5),
 };
 
-if (runs("p1")) {
+await section(["p1"], async () => {
   const postgres = await startPostgres();
   const figures: IngestFigures[] = [];
   try {
@@ -69,36 +77,37 @@ if (runs("p1")) {
       `${engine.padEnd(12)} closeloop's inbox while loaded: ${inbox.perCommit === null ? "?" : inbox.perCommit.toFixed(1)} deliveries per commit; ${micros(inbox.processedDuringLoad)} deliveries processed by its worker meanwhile`,
     );
   }
-}
+});
 
 // BENCH_BASELINE=<another checkout, built> measures its server beside this one's, in the same run.
-if (runs("burst")) await runLabelBurst(root, process.env.BENCH_BASELINE);
+await section(["burst"], () => runLabelBurst(root, process.env.BENCH_BASELINE));
 
-if (runs("p3")) {
+await section(["p3"], async () => {
   await runP3(Number(process.env.BENCH_P3_SECONDS ?? 30));
   await runZendeskClose();
-}
-if (runs("p3r")) await runP3r(Number(process.env.BENCH_P3R_SECONDS ?? 15));
+});
+await section(["p3r"], () => runP3r(Number(process.env.BENCH_P3R_SECONDS ?? 15)));
 
 // P6 and P7 share one seed per engine (100,000 issues, 1,000,000 links).
-if (runs("p6", "p7")) {
+await section(["p6", "p7"], async () => {
   const postgres = await startPostgres();
   try {
     await runP6(() => postgres.newDatabaseUrl(), { p6: runs("p6"), p7: runs("p7") });
   } finally {
     await postgres.stop();
   }
-}
+});
 
-if (runs("p8"))
-  await runP8(root, {
+await section(["p8"], () =>
+  runP8(root, {
     deliveries: Number(process.env.BENCH_P8_DELIVERIES ?? 300),
     repositories: Number(process.env.BENCH_P8_REPOSITORIES ?? 1),
-  });
+  }),
+);
 
 // The install backfill of a big installation (1,000 repositories, 100k issues, 1M comments at full size; a tenth by
 // default, so the section takes minutes rather than most of an hour on a small machine).
-if (runs("backfill")) {
+await section(["backfill"], async () => {
   const postgres = await startPostgres();
   try {
     await runBackfillBench(
@@ -121,10 +130,10 @@ if (runs("backfill")) {
   } finally {
     await postgres.stop();
   }
-}
+});
 
 // Database growth (#25): rows per link and per delivery and the database's size, extrapolated to 10M links.
-if (runs("growth")) {
+await section(["growth"], async () => {
   const postgres = await startPostgres();
   try {
     await runGrowth(
@@ -137,10 +146,10 @@ if (runs("growth")) {
   } finally {
     await postgres.stop();
   }
-}
+});
 
 // Last: P2 loads nock, which patches http and fetch for the rest of the process.
-if (runs("p2", "p4", "p5")) {
+await section(["p2", "p4", "p5"], async () => {
   const postgres = await startPostgres();
   try {
     if (runs("p2")) {
@@ -155,4 +164,4 @@ if (runs("p2", "p4", "p5")) {
   } finally {
     await postgres.stop();
   }
-}
+});

@@ -28,3 +28,13 @@ export function useTempRoot(prefix: string): TempRoot {
     },
   };
 }
+
+/** Runs `work` with its own temp root, removed when it ends, failed or not. */
+export async function inTempRoot<T>(prefix: string, work: () => Promise<T>): Promise<T> {
+  const root = useTempRoot(prefix);
+  try {
+    return await work();
+  } finally {
+    root.remove();
+  }
+}
