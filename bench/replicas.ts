@@ -35,6 +35,11 @@ export interface ReplicaFigures {
    * chunk each way, then a wake-up to pass it on), their statement counting, and the sampling of PostgreSQL's sessions
    */
   benchCpuMsPerDelivery: number;
+  /**
+   * databaseCpuMsPerDelivery by what PostgreSQL worked for: the app's connections, the bench's one (storing the
+   * deliveries, which stands for the webhooks' requests, then its polls), each background process
+   */
+  databaseCpuByKind: Map<string, number>;
   /** each process idle, before the deliveries: statements a second, and CPU milliseconds a second */
   idle: { statementsPerSecond: number; cpuMsPerSecond: number; kinds: Map<string, number> }[];
   /** the statements all processes sent while processing, by kind */
@@ -50,9 +55,10 @@ export interface ReplicaFigures {
 const WARM_UP = Number(process.env.BENCH_P8_WARM_UP ?? 100);
 
 /**
- * How often, while the deliveries are processed, the bench asks whether the inbox is empty (which bounds the error on
- * the time taken) and how often it samples PostgreSQL's sessions for lock waits. Each is a query that the bench and
- * PostgreSQL pay for on the cores being measured, so the sessions are sampled less often than the inbox is asked.
+ * How often, near the end, the bench asks whether the inbox is empty (which bounds the error on the time taken; it asks
+ * less often before), and how often it samples PostgreSQL's sessions for lock waits. Each is a query that the bench
+ * and PostgreSQL pay for on the cores being measured: one sample of pg_stat_activity took PostgreSQL about 0.4-0.5 ms
+ * to plan and run (pg_stat_statements, BENCH_P8_STATEMENTS), some 0.05 ms a delivery at 100 deliveries a second.
  */
 const DONE_POLL_MS = 20;
 const SESSIONS_SAMPLE_MS = 100;
@@ -82,7 +88,7 @@ export async function runP8(
   const deliveries = options.deliveries ?? 300;
   const delayMs = options.delayMs ?? 1;
   const repositories = options.repositories ?? 1;
-  const postgres = await startPostgres();
+  const postgres = await startPostgres(STATEMENT_STATISTICS ? STATEMENT_STATISTICS_FLAGS : []);
   const github = new FakeGitHub();
   const host = await github.start();
   const figures: ReplicaFigures[] = [];
@@ -124,6 +130,15 @@ export async function runP8(
       `P8 statements while processing, ${figure.processes} process${figure.processes === 1 ? "" : "es"}, per delivery: ${describeKinds(figure.kinds, figure.deliveries)}`,
     );
   }
+  for (const figure of figures)
+    console.log(
+      `P8 PostgreSQL CPU ms/delivery by its processes, ${figure.processes} process${figure.processes === 1 ? "" : "es"}: ${[
+        ...figure.databaseCpuByKind,
+      ]
+        .sort((a, b) => b[1] - a[1])
+        .map(([kind, ms]) => `${kind} ${ms.toFixed(2)}`)
+        .join(", ")}`,
+    );
   const ratio = three.perSecond / one.perSecond;
   // What the machine allows: every delivery costs the app, PostgreSQL and the bench (the proxies standing for the
   // network, mostly) this much CPU, all on these cores.
@@ -163,6 +178,7 @@ async function measure(
   const client = new pg.Client({ connectionString: directUrl });
   await client.connect();
   try {
+    if (STATEMENT_STATISTICS) await client.query(`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`);
     for (const proxy of proxies) {
       const delayed = new URL(directUrl);
       delayed.port = String(proxy.port);
@@ -223,6 +239,8 @@ async function measure(
     // PostgreSQL's backends for the pools open as the processes need them: each one's CPU is counted from here, or
     // from its start when it opened during the run.
     const databaseBefore = new Map((await postgresProcesses(directUrl)).map((pid) => [pid, cpuSeconds([pid]) ?? 0]));
+    const benchBackend = (await client.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`)).rows[0]!.pid;
+    if (STATEMENT_STATISTICS) await client.query(`SELECT pg_stat_statements_reset()`);
     const sentBefore = proxies.map((proxy) => ({ packets: proxy.sent, statements: proxy.statements.snapshot() }));
     const cpuBefore = servers.map((server) => cpuMs(server.child.pid!));
     const started = performance.now();
@@ -231,24 +249,37 @@ async function measure(
     const stored = storeDeliveries(client, payloads, "p8-");
     const benchBefore = process.cpuUsage();
     await stored;
+    const storedCpu = cpuSeconds([benchBackend]) ?? 0;
     let activeSamples = 0;
     let lockWaits = 0;
-    for (let poll = 0; ; poll++) {
-      if (poll % (SESSIONS_SAMPLE_MS / DONE_POLL_MS) === 0) {
+    let sampling = true;
+    const sampled = (async () => {
+      while (sampling) {
         const { rows } = await client.query<{ waiting: string; active: string }>(
           `SELECT count(*) FILTER (WHERE wait_event_type = 'Lock') AS waiting, count(*) FILTER (WHERE state <> 'idle') AS active
              FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
         );
         lockWaits += Number(rows[0]!.waiting);
         activeSamples += Number(rows[0]!.active);
+        await new Promise((resolve) => setTimeout(resolve, SESSIONS_SAMPLE_MS));
       }
-      const { rows } = await client.query<{ left: boolean }>(
-        `SELECT EXISTS (SELECT 1 FROM "Delivery" WHERE "deadAt" IS NULL) AS left`,
+    })();
+    for (;;) {
+      const { rows } = await client.query<{ left: string }>(
+        `SELECT count(*) AS left FROM "Delivery" WHERE "deadAt" IS NULL`,
       );
-      if (!rows[0]!.left) break;
-      await new Promise((resolve) => setTimeout(resolve, DONE_POLL_MS));
+      const left = Number(rows[0]!.left);
+      if (left === 0) break;
+      // Asked again in half the time the deliveries left should take at the pace so far, and every DONE_POLL_MS near
+      // the end: a few dozen polls a run where one every DONE_POLL_MS made hundreds, each paid for on these cores.
+      const pace = (payloads.length - left) / (performance.now() - started);
+      await new Promise((resolve) =>
+        setTimeout(resolve, pace > 0 ? Math.min(Math.max(left / pace / 2, DONE_POLL_MS), 1_000) : DONE_POLL_MS),
+      );
     }
     const seconds = (performance.now() - started) / 1000;
+    sampling = false;
+    await sampled;
     if (CPU_PROFILE_DIR !== undefined)
       // The profiles' timestamps are microseconds of the same monotonic clock: the window to read them over.
       console.log(
@@ -260,10 +291,19 @@ async function measure(
     const packets = proxies.reduce((sum, proxy, i) => sum + proxy.sent - sentBefore[i]!.packets, 0);
     const cpu = servers.reduce((sum, server, i) => sum + cpuMs(server.child.pid!) - cpuBefore[i]!, 0);
     const bench = process.cpuUsage(benchBefore);
-    const databaseCpu = (await postgresProcesses(directUrl)).reduce(
-      (sum, pid) => sum + (cpuSeconds([pid]) ?? 0) - (databaseBefore.get(pid) ?? 0),
-      0,
-    );
+    const databaseCpuBy = new Map<string, number>();
+    const addDatabaseCpu = (kind: string, seconds: number) =>
+      databaseCpuBy.set(kind, (databaseCpuBy.get(kind) ?? 0) + (seconds * 1000) / payloads.length);
+    for (const { pid, kind } of await postgresBackends(directUrl, benchBackend)) {
+      const now = cpuSeconds([pid]) ?? 0;
+      if (pid !== benchBackend) addDatabaseCpu(kind, now - (databaseBefore.get(pid) ?? 0));
+      else {
+        addDatabaseCpu("bench's storing of the deliveries", storedCpu - (databaseBefore.get(pid) ?? 0));
+        addDatabaseCpu("bench's polls and samples", now - storedCpu);
+      }
+    }
+    const databaseCpu = ([...databaseCpuBy.values()].reduce((a, b) => a + b, 0) * payloads.length) / 1000;
+    if (STATEMENT_STATISTICS) await printStatementStatistics(client, payloads.length);
     const counts = (await Promise.all(servers.map((server) => processedBy(server)))).map((count, i) => ({
       done: count.done - processedBefore[i]!.done,
       failed: count.failed - processedBefore[i]!.failed,
@@ -282,6 +322,7 @@ async function measure(
       cpuMsPerDelivery: cpu / payloads.length,
       databaseCpuMsPerDelivery: (databaseCpu * 1000) / payloads.length,
       benchCpuMsPerDelivery: (bench.user + bench.system) / 1000 / payloads.length,
+      databaseCpuByKind: databaseCpuBy,
       idle,
       kinds,
     };
@@ -347,8 +388,8 @@ export function commentPayloads(count: number, repositories: number, first = 0):
 }
 
 /**
- * What one process sent the database: its statements (each simple query, and each Parse of the extended protocol, by
- * its verb and table as `test/support/statements.ts` names them) and its executions (simple queries and Executes).
+ * What one process sent the database: its statements (each execution, by its verb and table as
+ * `test/support/statements.ts` names them) and its executions (simple queries and Executes).
  */
 export class StatementCount {
   readonly kinds = new Map<string, number>();
@@ -356,12 +397,17 @@ export class StatementCount {
   /** Kinds by statement text: the app sends the same few texts again and again, some of several KB. */
   readonly #kindOf = new Map<string, string>();
 
-  add(sql: string): void {
+  /** The kind of a statement's text. */
+  kindOf(sql: string): string {
     let kind = this.#kindOf.get(sql);
     if (kind === undefined) {
       kind = statementKind(sql);
       if (this.#kindOf.size < 10_000) this.#kindOf.set(sql, kind);
     }
+    return kind;
+  }
+
+  add(kind: string): void {
     this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
   }
 
@@ -381,11 +427,15 @@ export class StatementCount {
 /**
  * Reads a client's side of PostgreSQL's protocol (https://www.postgresql.org/docs/current/protocol-message-formats.html)
  * from its chunks: the startup message has no type byte, every later message is a type byte and a length that counts
- * itself. A simple query ('Q') and a Parse ('P') carry the statement's text; an Execute ('E') runs a parsed one.
+ * itself. A simple query ('Q') carries the statement's text and runs it. A Parse ('P') names a statement's text (the
+ * unnamed statement, or a named one the client prepares once and runs again and again); a Bind ('B') is one run of
+ * it, counted by that text's kind; an Execute ('E') runs what was bound.
  */
 function frontendMessages(count: StatementCount): (chunk: Buffer) => void {
   let pending: Buffer = Buffer.alloc(0);
   let started = false;
+  /** this connection's statements' kinds, by statement name ("" for the unnamed one) */
+  const prepared = new Map<string, string>();
   return (chunk) => {
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     for (;;) {
@@ -401,19 +451,26 @@ function frontendMessages(count: StatementCount): (chunk: Buffer) => void {
       if (pending.length < 5) return;
       const length = pending.readInt32BE(1);
       if (pending.length < 1 + length) return;
-      const type = String.fromCharCode(pending[0]!);
-      const body = pending.subarray(5, 1 + length);
-      if (type === "Q") {
+      const type = pending[0]!;
+      if (type === Q) {
         count.executed++;
-        count.add(body.toString("utf8", 0, body.indexOf(0)));
-      } else if (type === "P") {
-        const nameEnd = body.indexOf(0);
-        count.add(body.toString("utf8", nameEnd + 1, body.indexOf(0, nameEnd + 1)));
-      } else if (type === "E") count.executed++;
+        count.add(count.kindOf(pending.toString("utf8", 5, pending.indexOf(0, 5))));
+      } else if (type === P) {
+        const nameEnd = pending.indexOf(0, 5);
+        prepared.set(
+          pending.toString("latin1", 5, nameEnd),
+          count.kindOf(pending.toString("utf8", nameEnd + 1, pending.indexOf(0, nameEnd + 1))),
+        );
+      } else if (type === B) {
+        const portalEnd = pending.indexOf(0, 5);
+        count.add(prepared.get(pending.toString("latin1", portalEnd + 1, pending.indexOf(0, portalEnd + 1))) ?? "?");
+      } else if (type === E) count.executed++;
       pending = pending.subarray(1 + length);
     }
   };
 }
+
+const [Q, P, B, E] = ["Q", "P", "B", "E"].map((type) => type.charCodeAt(0)) as [number, number, number, number];
 
 interface DelayProxy {
   port: number;
@@ -464,4 +521,57 @@ async function startDelayProxy(target: URL, delayMs: number): Promise<DelayProxy
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * PostgreSQL's processes with what they serve: the bench's own connection (`benchBackend`), the app's (other client
+ * backends) or PostgreSQL's own work (walwriter, autovacuum, checkpointer…, by pg_stat_activity's backend_type).
+ */
+async function postgresBackends(url: string, benchBackend: number): Promise<{ pid: number; kind: string }[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number; backend_type: string }>(
+      `SELECT "pid", "backend_type" FROM pg_stat_activity WHERE "pid" <> pg_backend_pid()`,
+    );
+    return rows.map(({ pid, backend_type }) => ({
+      pid,
+      kind: pid === benchBackend ? "bench" : backend_type === "client backend" ? "app" : backend_type,
+    }));
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * With BENCH_P8_STATEMENTS=1, PostgreSQL loads pg_stat_statements and the bench prints, for the measured window, each
+ * statement's planning and execution time per delivery: where PostgreSQL's CPU goes, statement by statement. The
+ * extension costs PostgreSQL CPU of its own, so such a run's figures are not comparable with others.
+ */
+const STATEMENT_STATISTICS = process.env.BENCH_P8_STATEMENTS === "1";
+const STATEMENT_STATISTICS_FLAGS = [
+  "-c",
+  "shared_preload_libraries=pg_stat_statements",
+  "-c",
+  "pg_stat_statements.track_planning=on",
+];
+
+async function printStatementStatistics(client: pg.Client, deliveries: number): Promise<void> {
+  const { rows } = await client.query<{
+    calls: string;
+    plans: string;
+    plan: number;
+    exec: number;
+    rows: string;
+    query: string;
+  }>(
+    `SELECT calls, plans, total_plan_time AS plan, total_exec_time AS exec, rows, query FROM pg_stat_statements
+      WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+      ORDER BY total_plan_time + total_exec_time DESC LIMIT 15`,
+  );
+  console.log(`P8 statements by PostgreSQL's time (planning + execution), ms per delivery, calls per delivery:`);
+  for (const row of rows)
+    console.log(
+      `  ${((row.plan + row.exec) / deliveries).toFixed(3).padStart(7)} (plan ${(row.plan / deliveries).toFixed(3)}, ${row.plans} plans)  ${(Number(row.calls) / deliveries).toFixed(2).padStart(5)}×  ${row.query.replace(/\s+/g, " ").slice(0, 160)}`,
+    );
 }
