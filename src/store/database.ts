@@ -9,6 +9,7 @@ import type { Prisma } from "./client.js";
 import { HISTORY_QUERY, migrate, readMigrationFiles, toApplied, type HistoryRow } from "./migrations.js";
 import { planMigrations, type MigrationFile } from "./migration-plan.js";
 import { RepositoryRows } from "./repositories.js";
+import { statementNames } from "./statement-names.js";
 
 export type { Prisma, Transaction } from "./client.js";
 
@@ -93,7 +94,10 @@ function createClient(target: DatabaseTarget, options: OpenOptions): Prisma {
     if (target.path !== ":memory:") mkdirSync(dirname(target.path), { recursive: true });
     prisma = new SqliteClient({ adapter: new PrismaBetterSqlite3({ url: target.path, timeout: 10_000 }), ...log });
   } else {
-    const adapter = new PrismaPg({ connectionString: target.connectionString, max: options.poolSize ?? 10 });
+    const adapter = new PrismaPg(
+      { connectionString: target.connectionString, max: options.poolSize ?? 10 },
+      { statementNameGenerator: statementNames() },
+    );
     // Same model, same API: see `Prisma` in client.ts.
     prisma = new PostgresClient({ adapter, ...log }) as unknown as Prisma;
   }
