@@ -1,6 +1,6 @@
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
-import { removeFileTempFolders } from "./support/temp-folders.js";
+import { runFileEndCleanups } from "./support/temp-folders.js";
 
 // No test talks to the internet: GitHub is nock, helpdesks are fake servers on loopback, PostgreSQL is local.
 const unmatched: string[] = [];
@@ -30,4 +30,4 @@ afterEach(() => {
 });
 
 // Registered before the file's own hooks, so it runs after them: after the `afterAll` that closes a database.
-afterAll(removeFileTempFolders);
+afterAll(runFileEndCleanups);

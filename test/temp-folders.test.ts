@@ -2,11 +2,12 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { parseDatabaseUrl } from "../src/config/database-url.js";
 import { openDatabase } from "../src/store/database.js";
 import { freshDatabaseUrl } from "./support/databases.js";
-import { removeFileTempFolders, tempFolder } from "./support/temp-folders.js";
+import { runFileEndCleanups, tempFolder } from "./support/temp-folders.js";
 
 /** The folder of a SQLite DATABASE_URL's file. */
 const folderOf = (url: string): string => {
@@ -41,11 +42,27 @@ describe("what a test makes in the temp folder", () => {
       expect(existsSync(shared)).toBe(true);
     });
 
-    it("still after another test, and goes when the file's tests are done", () => {
+    it("still after another test, and goes when the file's tests are done", async () => {
       expect(existsSync(shared)).toBe(true);
-      removeFileTempFolders();
+      await runFileEndCleanups();
       expect(existsSync(shared)).toBe(false);
     });
+  });
+
+  it("a PostgreSQL database from freshDatabaseUrl is dropped once the file's tests are done", async () => {
+    const name = new URL(await freshDatabaseUrl("postgresql")).pathname.slice(1);
+    const exists = async () => {
+      const client = new pg.Client({ connectionString: inject("postgresUrl") });
+      await client.connect();
+      try {
+        return (await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name])).rowCount === 1;
+      } finally {
+        await client.end();
+      }
+    };
+    expect(await exists()).toBe(true);
+    await runFileEndCleanups();
+    expect(await exists()).toBe(false);
   });
 
   it("lands in the run's own temp folder, as does a process the test starts", () => {

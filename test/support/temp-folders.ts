@@ -4,25 +4,35 @@ import { join } from "node:path";
 import { onTestFinished } from "vitest";
 import { getCurrentTest } from "vitest/suite";
 
-const leftForTheFile: string[] = [];
+const afterTheFile: (() => unknown)[] = [];
 
 /**
  * A new folder in the temp folder for a test. Made in a test or its `beforeEach`, it is removed when the test has
  * finished, after the `afterEach` hooks that close what was opened in it; made in a `beforeAll`, once the file's tests
- * are done (test/setup.ts), after its `afterAll` hooks.
+ * are done.
  */
 export function tempFolder(prefix: string): string {
   const folder = mkdtempSync(join(tmpdir(), prefix));
-  if (getCurrentTest() === undefined) leftForTheFile.push(folder);
-  else onTestFinished(() => removeFolder(folder));
+  const remove = () => rmSync(folder, { recursive: true, force: true });
+  if (getCurrentTest() === undefined) atFileEnd(remove);
+  else onTestFinished(remove);
   return folder;
 }
 
-/** Removes the folders made outside a test; test/setup.ts calls it when a file's tests are done. */
-export function removeFileTempFolders(): void {
-  for (const folder of leftForTheFile.splice(0)) removeFolder(folder);
+/** Runs `cleanup` once the file's tests are done, after the file's own `afterAll` hooks (test/setup.ts). */
+export function atFileEnd(cleanup: () => unknown): void {
+  afterTheFile.push(cleanup);
 }
 
-function removeFolder(folder: string): void {
-  rmSync(folder, { recursive: true, force: true });
+/** Runs what `atFileEnd` was given, last first, every one even when one fails; test/setup.ts calls it. */
+export async function runFileEndCleanups(): Promise<void> {
+  const failures: unknown[] = [];
+  for (const cleanup of afterTheFile.splice(0).reverse()) {
+    try {
+      await cleanup();
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  if (failures.length > 0) throw new AggregateError(failures, "cleaning up after the file's tests");
 }
