@@ -13,6 +13,14 @@ export type BudgetLock = "row" | "advisory" | "optimistic";
 /** Turns an optimistic change tries before it gives up (the call fails, and its job is retried). */
 const OPTIMISTIC_TRIES = 50;
 
+/**
+ * The columns a budget's row is read with, named: a statement prepared on a connection (statement-names.ts) is
+ * planned again after a newer replica's migration adds a column, and fails if its result columns change, as `*` would.
+ */
+const BUDGET_COLUMNS = Sql.raw(
+  `"limit", "windowMs", "taken", "nextAt", "pausedUntil", "heardRemaining", "heardResetAt", "heardTicket", "heardAt", "updatedAt"`,
+);
+
 interface BudgetRow {
   limit: number;
   windowMs: number;
@@ -46,8 +54,10 @@ export function changeSharedPace(
       await tx.$executeRaw`INSERT INTO "HelpdeskBudget" ("key", "limit", "windowMs", "nextAt", "updatedAt") VALUES (${key}, ${budget.requests}, ${budget.intervalMs}, ${new Date()}, ${new Date()}) ON CONFLICT ("key") DO NOTHING`;
     const [row] =
       lock === "row"
-        ? await tx.$queryRaw<BudgetRow[]>`SELECT * FROM "HelpdeskBudget" WHERE "key" = ${key} FOR UPDATE`
-        : await tx.$queryRaw<BudgetRow[]>`SELECT * FROM "HelpdeskBudget" WHERE "key" = ${key}`;
+        ? await tx.$queryRaw<
+            BudgetRow[]
+          >`SELECT ${BUDGET_COLUMNS} FROM "HelpdeskBudget" WHERE "key" = ${key} FOR UPDATE`
+        : await tx.$queryRaw<BudgetRow[]>`SELECT ${BUDGET_COLUMNS} FROM "HelpdeskBudget" WHERE "key" = ${key}`;
     const now = Date.now();
     const pace = change(row === undefined ? startPace(budget, now) : paceOf(row, budget, now), now);
     await tx.$executeRaw`INSERT INTO "HelpdeskBudget" ${columns(key, pace, new Date(now))}
@@ -71,7 +81,7 @@ async function changeOptimistically(
   for (let attempt = 0; attempt < OPTIMISTIC_TRIES; attempt += 1) {
     const [row] = await prisma.$queryRaw<
       (BudgetRow & { updatedAt: Date })[]
-    >`SELECT * FROM "HelpdeskBudget" WHERE "key" = ${key}`;
+    >`SELECT ${BUDGET_COLUMNS} FROM "HelpdeskBudget" WHERE "key" = ${key}`;
     const now = Date.now();
     if (row === undefined) {
       const pace = change(startPace(budget, now), now);

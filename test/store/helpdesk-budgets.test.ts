@@ -9,9 +9,10 @@ describe.each(["row", "advisory", "optimistic"] as const)(
   "SharedPaces on PostgreSQL (%s lock): replicas take turns on one budget",
   (lock) => {
     let replicas: Database[];
+    let url: string;
 
     beforeEach(async () => {
-      const url = await freshDatabaseUrl("postgresql");
+      url = await freshDatabaseUrl("postgresql");
       replicas = [await openDatabase(url, { migrate: true }), await openDatabase(url)];
     });
     afterEach(async () => {
@@ -51,6 +52,18 @@ describe.each(["row", "advisory", "optimistic"] as const)(
         heardTicket: 1n,
         heardResetAt: new Date(resetAt),
       });
+    });
+
+    it("keeps pacing on a replica whose prepared statements outlive a migration that adds a column", async () => {
+      // A newer replica's migration may add a column while this one runs: its statements, prepared on its
+      // connections (src/store/statement-names.ts), are planned again, and must not change the columns they return.
+      // One connection, so the statements the next turn sends are the ones prepared before.
+      const older = await openDatabase(url, { poolSize: 1 });
+      replicas.push(older);
+      const paces = new SharedPaces(older.prisma, lock);
+      for (let i = 0; i < 3; i += 1) await paces.take("front:calls", BUDGET, 1);
+      await replicas[0]!.prisma.$executeRawUnsafe(`ALTER TABLE "HelpdeskBudget" ADD COLUMN "addedLater" INTEGER`);
+      expect((await paces.take("front:calls", BUDGET, 1)).ticket).toBe(4);
     });
   },
 );
