@@ -57,8 +57,8 @@ const WARM_UP = Number(process.env.BENCH_P8_WARM_UP ?? 100);
 /**
  * How often, near the end, the bench asks whether the inbox is empty (which bounds the error on the time taken; it asks
  * less often before), and how often it samples PostgreSQL's sessions for lock waits. Each is a query that the bench
- * and PostgreSQL pay for on the cores being measured: one sample of pg_stat_activity took PostgreSQL about 0.4-0.5 ms
- * to plan and run (pg_stat_statements, BENCH_P8_STATEMENTS), some 0.05 ms a delivery at 100 deliveries a second.
+ * and PostgreSQL pay for on the cores being measured: one sample of pg_stat_activity takes PostgreSQL about 0.1 ms to
+ * run, prepared (0.4-0.5 ms when it was planned at each sample; pg_stat_statements, BENCH_P8_STATEMENTS).
  */
 const DONE_POLL_MS = 20;
 const SESSIONS_SAMPLE_MS = 100;
@@ -255,19 +255,22 @@ async function measure(
     let sampling = true;
     const sampled = (async () => {
       while (sampling) {
-        const { rows } = await client.query<{ waiting: string; active: string }>(
-          `SELECT count(*) FILTER (WHERE wait_event_type = 'Lock') AS waiting, count(*) FILTER (WHERE state <> 'idle') AS active
+        // Named, as the two polls are: prepared once, where PostgreSQL planned pg_stat_activity's view at each sample.
+        const { rows } = await client.query<{ waiting: string; active: string }>({
+          name: "p8-sessions",
+          text: `SELECT count(*) FILTER (WHERE wait_event_type = 'Lock') AS waiting, count(*) FILTER (WHERE state <> 'idle') AS active
              FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
-        );
+        });
         lockWaits += Number(rows[0]!.waiting);
         activeSamples += Number(rows[0]!.active);
         await new Promise((resolve) => setTimeout(resolve, SESSIONS_SAMPLE_MS));
       }
     })();
     for (;;) {
-      const { rows } = await client.query<{ left: string }>(
-        `SELECT count(*) AS left FROM "Delivery" WHERE "deadAt" IS NULL`,
-      );
+      const { rows } = await client.query<{ left: string }>({
+        name: "p8-left",
+        text: `SELECT count(*) AS left FROM "Delivery" WHERE "deadAt" IS NULL`,
+      });
       const left = Number(rows[0]!.left);
       if (left === 0) break;
       // Asked again in half the time the deliveries left should take at the pace so far, and every DONE_POLL_MS near
