@@ -14,6 +14,9 @@ export interface DeliveryWriter {
   close(): Promise<void>;
 }
 
+/** The inbox writer's connections' application_name on PostgreSQL, when DATABASE_URL sets none. */
+export const INBOX_APPLICATION_NAME = "closeloop inbox";
+
 export function openDeliveryWriter(target: DatabaseTarget): DeliveryWriter {
   return target.engine === "sqlite" ? sqliteWriter(target.path) : postgresWriter(target.connectionString);
 }
@@ -58,7 +61,14 @@ function sqliteWriter(path: string): DeliveryWriter {
 function postgresWriter(connectionString: string): DeliveryWriter {
   // Idle connections are kept (idleTimeoutMillis 0): a server reconnecting after every 10 s lull pays a new backend
   // and re-prepares its named INSERTs, and the bench's PostgreSQL CPU column counts only the backends it saw start.
-  const pool = new pg.Pool({ connectionString, max: 2, idleTimeoutMillis: 0 });
+  // Named in pg_stat_activity, unless DATABASE_URL names its connections: an operator (and the bench, P1) tells the
+  // request path's connections from the workers' Prisma ones.
+  const pool = new pg.Pool({
+    connectionString,
+    max: 2,
+    idleTimeoutMillis: 0,
+    fallback_application_name: INBOX_APPLICATION_NAME,
+  });
   const statements = new Map<number, BatchInserts>();
   return {
     async write(deliveries, receivedAt) {

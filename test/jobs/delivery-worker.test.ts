@@ -54,6 +54,28 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
     expect(await database.prisma.delivery.count()).toBe(7);
   });
 
+  it.runIf(engine === "postgresql")(
+    "names its PostgreSQL connections in pg_stat_activity, unless DATABASE_URL names them",
+    async () => {
+      const namesOf = async () =>
+        (
+          await database.prisma.$queryRaw<{ name: string }[]>`
+            SELECT "application_name" AS "name" FROM pg_stat_activity
+            WHERE "datname" = current_database() AND "pid" <> pg_backend_pid()`
+        ).map((row) => row.name);
+      await storeDeliveries([delivery("named")]);
+      expect(await namesOf()).toContain("closeloop inbox");
+      await writer.close();
+      const target = database.target;
+      if (target.engine !== "postgresql") throw new Error("a PostgreSQL test");
+      const url = new URL(target.connectionString);
+      url.searchParams.set("application_name", "operator's choice");
+      writer = openDeliveryWriter({ ...target, connectionString: url.toString() });
+      await storeDeliveries([delivery("named by the operator")]);
+      expect(await namesOf()).toContain("operator's choice");
+    },
+  );
+
   it("stores when a delivery arrived as the instant it was, on a host whose time zone is not UTC", async () => {
     const zone = process.env.TZ;
     process.env.TZ = "Asia/Tokyo";
