@@ -8,6 +8,7 @@ import { startServer } from "./processes.js";
 import { TEST_PRIVATE_KEY as PRIVATE_KEY } from "../test/support/process.js";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
+import { INBOX_APPLICATION_NAME } from "../src/store/delivery-writer.js";
 
 const SECRET = "bench-secret";
 
@@ -19,8 +20,13 @@ export interface IngestFigures {
   drainSeconds: number;
   /** each round's closeloop events/s over the bare app's in the same round: the spread behind the medians */
   roundRatios: number[];
-  /** median CPU per delivery during the measured load, µs: the app's process, and PostgreSQL's processes */
-  cpu: { bare: number | null; closeloop: number | null; database: number | null };
+  /**
+   * median CPU per delivery during the measured load, µs: the app's process, and PostgreSQL's processes, all and by
+   * what they serve (`postgresBackends`' kinds: the inbox writer's connection, the app's others, walwriter…)
+   */
+  cpu: { bare: number | null; closeloop: number | null; database: number | null; databaseByKind: Map<string, number> };
+  /** median WAL bytes PostgreSQL wrote per delivery during the measured load; null on SQLite */
+  walBytesPerDelivery: number | null;
   /** medians over the rounds, from closeloop's /metrics around the measured load */
   inbox: {
     /** deliveries stored per commit of the inbox (its group commit) */
@@ -59,8 +65,12 @@ export async function benchIngest(
       await driveLoad(`${server.url}/api/github/webhooks`, warmup, options.concurrency);
       await afterLoad();
       // CPU time, unlike events/s, hardly depends on what else the machine runs: it shows where the time goes.
-      const database = extra.DATABASE_URL?.startsWith("postgresql") ? await postgresProcesses(extra.DATABASE_URL) : [];
+      const postgres = extra.DATABASE_URL?.startsWith("postgresql") ? extra.DATABASE_URL : undefined;
+      const backends = postgres === undefined ? [] : await postgresBackends(postgres);
+      const database = backends.map((backend) => backend.pid);
       const before = [cpuSeconds([server.child.pid!]), cpuSeconds(database)];
+      const backendsBefore = backends.map((backend) => cpuSeconds([backend.pid]));
+      const walBefore = postgres === undefined ? 0 : await walPosition(postgres);
       const countsBefore = await inboxCounts(server.url);
       const result = await driveLoad(`${server.url}/api/github/webhooks`, measured, options.concurrency);
       const countsAfter = await inboxCounts(server.url);
@@ -70,6 +80,14 @@ export async function benchIngest(
         app: perDelivery(cpuSeconds([server.child.pid!]), before[0]!),
         database: database.length > 0 ? perDelivery(cpuSeconds(database), before[1]!) : null,
       };
+      const databaseByKind = new Map<string, number>();
+      backends.forEach(({ pid, kind }, i) =>
+        databaseByKind.set(
+          kind,
+          (databaseByKind.get(kind) ?? 0) + (perDelivery(cpuSeconds([pid]), backendsBefore[i]!) ?? 0),
+        ),
+      );
+      const walBytes = postgres === undefined ? null : ((await walPosition(postgres)) - walBefore) / measured.length;
       const inbox =
         countsBefore === null || countsAfter === null
           ? null
@@ -77,7 +95,7 @@ export async function benchIngest(
               perCommit: measured.length / (countsAfter.commits - countsBefore.commits),
               processedDuringLoad: countsAfter.processed - countsBefore.processed,
             };
-      return { result, cpu, inbox, drainSeconds: await afterLoad() };
+      return { result, cpu, databaseByKind, walBytes, inbox, drainSeconds: await afterLoad() };
     } finally {
       await server.stop();
     }
@@ -94,6 +112,8 @@ export async function benchIngest(
       database: [] as (number | null)[],
     };
     const inbox = { perCommit: [] as (number | null)[], processedDuringLoad: [] as (number | null)[] };
+    const databaseByKind: Map<string, number>[] = [];
+    const walBytes: (number | null)[] = [];
     for (let round = 0; round < options.rounds; round++) {
       const baseline = await measure(join(buildDir, "bench/bare-app.js"), {});
       bare.push(baseline.result);
@@ -104,6 +124,8 @@ export async function benchIngest(
       cpu.database.push(run.cpu.database);
       inbox.perCommit.push(run.inbox?.perCommit ?? null);
       inbox.processedDuringLoad.push(run.inbox?.processedDuringLoad ?? null);
+      databaseByKind.push(run.databaseByKind);
+      walBytes.push(run.walBytes);
       drains.push(run.drainSeconds);
     }
     const roundRatios = closeloop.map((run, round) => run.eventsPerSecond / bare[round]!.eventsPerSecond);
@@ -113,7 +135,18 @@ export async function benchIngest(
       closeloop: median(closeloop),
       drainSeconds: middle(drains)!,
       roundRatios,
-      cpu: { bare: middle(cpu.bare), closeloop: middle(cpu.closeloop), database: middle(cpu.database) },
+      cpu: {
+        bare: middle(cpu.bare),
+        closeloop: middle(cpu.closeloop),
+        database: middle(cpu.database),
+        databaseByKind: new Map(
+          [...new Set(databaseByKind.flatMap((kinds) => [...kinds.keys()]))].map((kind) => [
+            kind,
+            middle(databaseByKind.map((kinds) => kinds.get(kind) ?? 0))!,
+          ]),
+        ),
+      },
+      walBytesPerDelivery: middle(walBytes),
       inbox: { perCommit: middle(inbox.perCommit), processedDuringLoad: middle(inbox.processedDuringLoad) },
     };
   } finally {
@@ -144,13 +177,46 @@ function middle(values: (number | null)[]): number | null {
 
 /** The processes of the PostgreSQL server behind `url` (its backends, WAL writer, checkpointer...). */
 export async function postgresProcesses(url: string): Promise<number[]> {
+  return (await postgresBackends(url)).map((backend) => backend.pid);
+}
+
+/**
+ * The processes of the PostgreSQL server behind `url` with what they serve: the app's inbox writer ("inbox", by its
+ * application_name), the app's other connections ("app"), a connection of the bench's own (`bench`), or PostgreSQL's
+ * own work (walwriter, autovacuum, checkpointer…, by pg_stat_activity's backend_type).
+ */
+export async function postgresBackends(
+  url: string,
+  { bench }: { bench?: number } = {},
+): Promise<{ pid: number; kind: string }[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const rows = (
-      await client.query<{ pid: number }>(`SELECT "pid" FROM pg_stat_activity WHERE "pid" <> pg_backend_pid()`)
-    ).rows;
-    return rows.map((row) => row.pid);
+    const { rows } = await client.query<{ pid: number; backend_type: string; application_name: string }>(
+      `SELECT "pid", "backend_type", "application_name" FROM pg_stat_activity WHERE "pid" <> pg_backend_pid()`,
+    );
+    const kindOf = ({ pid, backend_type, application_name }: (typeof rows)[number]) =>
+      pid === bench
+        ? "bench"
+        : backend_type !== "client backend"
+          ? backend_type
+          : application_name === INBOX_APPLICATION_NAME
+            ? "inbox"
+            : "app";
+    return rows.map((row) => ({ pid: row.pid, kind: kindOf(row) }));
+  } finally {
+    await client.end();
+  }
+}
+
+/** Where the PostgreSQL server behind `url` writes its WAL next, in bytes from its start. */
+async function walPosition(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const lsn = (await client.query<{ lsn: string }>(`SELECT pg_current_wal_insert_lsn()::text AS "lsn"`)).rows[0]!.lsn;
+    const [high, low] = lsn.split("/").map((half) => parseInt(half, 16));
+    return high! * 2 ** 32 + low!;
   } finally {
     await client.end();
   }

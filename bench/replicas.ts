@@ -6,7 +6,7 @@ import pg from "pg";
 import { FakeGitHub } from "../test/fakes/github-server.js";
 import { TEST_PRIVATE_KEY as PRIVATE_KEY } from "../test/support/process.js";
 import { openMigratedDatabase } from "./bench-database.js";
-import { cpuSeconds, postgresProcesses } from "./ingest.js";
+import { cpuSeconds, postgresBackends, postgresProcesses } from "./ingest.js";
 import { startPostgres, startServer, type ServerProcess } from "./processes.js";
 import { statementKind } from "../test/support/statements.js";
 
@@ -297,7 +297,7 @@ async function measure(
     const databaseCpuBy = new Map<string, number>();
     const addDatabaseCpu = (kind: string, seconds: number) =>
       databaseCpuBy.set(kind, (databaseCpuBy.get(kind) ?? 0) + (seconds * 1000) / payloads.length);
-    for (const { pid, kind } of await postgresBackends(directUrl, benchBackend)) {
+    for (const { pid, kind } of await postgresBackends(directUrl, { bench: benchBackend })) {
       const now = cpuSeconds([pid]) ?? 0;
       if (pid !== benchBackend) addDatabaseCpu(kind, now - (databaseBefore.get(pid) ?? 0));
       else {
@@ -524,26 +524,6 @@ async function startDelayProxy(target: URL, delayMs: number): Promise<DelayProxy
         server.close(() => resolve());
       }),
   };
-}
-
-/**
- * PostgreSQL's processes with what they serve: the bench's own connection (`benchBackend`), the app's (other client
- * backends) or PostgreSQL's own work (walwriter, autovacuum, checkpointer…, by pg_stat_activity's backend_type).
- */
-async function postgresBackends(url: string, benchBackend: number): Promise<{ pid: number; kind: string }[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ pid: number; backend_type: string }>(
-      `SELECT "pid", "backend_type" FROM pg_stat_activity WHERE "pid" <> pg_backend_pid()`,
-    );
-    return rows.map(({ pid, backend_type }) => ({
-      pid,
-      kind: pid === benchBackend ? "bench" : backend_type === "client backend" ? "app" : backend_type,
-    }));
-  } finally {
-    await client.end();
-  }
 }
 
 /**

@@ -47,7 +47,7 @@ await section(["p1"], async () => {
     `\nP1 webhook ingest: ${options.events} signed issue_comment.created deliveries (1–3 conversation URLs), ${options.concurrency} in flight, over HTTP; median of ${options.rounds} alternating rounds`,
   );
   console.log("engine       app        events/s    p50 ms    p99 ms  failures");
-  for (const { engine, bare, closeloop, drainSeconds, roundRatios, cpu, inbox } of figures) {
+  for (const { engine, bare, closeloop, drainSeconds, roundRatios, cpu, walBytesPerDelivery, inbox } of figures) {
     for (const [name, result] of [
       ["bare probot", bare],
       ["closeloop", closeloop],
@@ -70,6 +70,14 @@ await section(["p1"], async () => {
       `${engine.padEnd(12)} CPU per delivery while loaded: bare probot ${micros(cpu.bare)} µs, closeloop ${micros(cpu.closeloop)} µs` +
         (cpu.database === null ? "" : ` + PostgreSQL ${micros(cpu.database)} µs`),
     );
+    if (cpu.database !== null)
+      console.log(
+        `${engine.padEnd(12)} PostgreSQL's CPU per delivery by process: ${[...cpu.databaseByKind]
+          .filter(([, us]) => us >= 0.5)
+          .sort((a, b) => b[1] - a[1])
+          .map(([kind, us]) => `${kind} ${micros(us)} µs`)
+          .join(", ")}; WAL ${micros(walBytesPerDelivery)} bytes per delivery`,
+      );
     console.log(
       `${engine.padEnd(12)} events/s ratio round by round: ${roundRatios.map((ratio) => `${ratio.toFixed(2)}×`).join(" ")}`,
     );
