@@ -475,7 +475,7 @@ function frontendMessages(count: StatementCount): (chunk: Buffer) => void {
 
 const [Q, P, B, E] = ["Q", "P", "B", "E"].map((type) => type.charCodeAt(0)) as [number, number, number, number];
 
-interface DelayProxy {
+export interface DelayProxy {
   port: number;
   /** packets its clients sent */
   sent: number;
@@ -487,7 +487,7 @@ interface DelayProxy {
  * A TCP proxy to `target` that holds every chunk `delayMs` before passing it on, in both directions, in order, and
  * counts the statements its clients send.
  */
-async function startDelayProxy(target: URL, delayMs: number): Promise<DelayProxy> {
+export async function startDelayProxy(target: URL, delayMs: number): Promise<DelayProxy> {
   const sockets = new Set<Socket>();
   const counts = { sent: 0 };
   const statements = new StatementCount();

@@ -1,0 +1,36 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startDelayProxy, type DelayProxy } from "../../bench/replicas.js";
+import { freshDatabaseUrl } from "../support/databases.js";
+
+// P8's delaying proxy counts what each process sends by kind: a statement the client prepared once and runs again is
+// counted at each run, as an unnamed one and a simple query are.
+describe("the P8 proxy's statement count", () => {
+  let proxy: DelayProxy;
+  let client: pg.Client;
+
+  beforeAll(async () => {
+    const direct = new URL(await freshDatabaseUrl("postgresql"));
+    proxy = await startDelayProxy(direct, 1);
+    const delayed = new URL(direct);
+    delayed.port = String(proxy.port);
+    client = new pg.Client({ connectionString: delayed.toString() });
+    await client.connect();
+    await client.query(`CREATE TABLE "Note" ("id" integer)`);
+  });
+  afterAll(async () => {
+    await client?.end();
+    await proxy?.close();
+  });
+
+  it("counts each run of a prepared statement, an unnamed one and a simple query by kind", async () => {
+    const before = proxy.statements.snapshot();
+    for (const id of [1, 2, 3])
+      await client.query({ name: "insert-note", text: `INSERT INTO "Note" ("id") VALUES ($1)`, values: [id] });
+    expect((await client.query(`SELECT "id" FROM "Note" WHERE "id" > $1`, [1])).rowCount).toBe(2);
+    await client.query(`DELETE FROM "Note"`);
+    const sent = proxy.statements.since(before);
+    expect(Object.fromEntries(sent.kinds)).toEqual({ "INSERT Note": 3, "SELECT Note": 1, "DELETE Note": 1 });
+    expect(sent.executed).toBe(5);
+  });
+});
