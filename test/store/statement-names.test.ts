@@ -8,12 +8,31 @@ describe("statementNames", () => {
 
   it("names a text from its second sighting on, the same name every time after", () => {
     const name = statementNames();
-    expect(name(query("SELECT $1"))).toBeUndefined();
-    const named = name(query("SELECT $1"));
+    expect(name(query("DELETE FROM t WHERE a = $1"))).toBeUndefined();
+    const named = name(query("DELETE FROM t WHERE a = $1"));
     expect(named).toBe("closeloop_1");
-    expect(name(query("SELECT $1"))).toBe(named);
-    expect(name(query("SELECT $1 + 1"))).toBeUndefined();
-    expect(name(query("SELECT $1 + 1"))).toBe("closeloop_2");
+    expect(name(query("DELETE FROM t WHERE a = $1"))).toBe(named);
+    expect(name(query("UPDATE t SET b = $1"))).toBeUndefined();
+    expect(name(query("UPDATE t SET b = $1"))).toBe("closeloop_2");
+  });
+
+  it("names only statements that write, themselves or in a WITH query; reads are planned for their values", () => {
+    const name = statementNames();
+    const texts = {
+      read: `SELECT "id" FROM "Issue" WHERE "repositoryId" = $1 AND "updatedAt" > $2`,
+      locked: `SELECT "limit" FROM "HelpdeskBudget" WHERE "key" = $1 FOR UPDATE`,
+      insert: `insert into t values ($1)`,
+      cte: `WITH "source" AS (INSERT INTO s VALUES ($1) RETURNING "id") SELECT "id" FROM "source"`,
+    };
+    const names = Object.fromEntries(
+      Object.entries(texts).map(([what, sql]) => [what, [name(query(sql)), name(query(sql)), name(query(sql))]]),
+    );
+    expect(names).toEqual({
+      read: [undefined, undefined, undefined],
+      locked: [undefined, "closeloop_1", "closeloop_1"],
+      insert: [undefined, "closeloop_2", "closeloop_2"],
+      cte: [undefined, "closeloop_3", "closeloop_3"],
+    });
   });
 
   it("leaves statements without parameters unnamed (BEGIN, COMMIT: one simple query each)", () => {
@@ -23,11 +42,11 @@ describe("statementNames", () => {
 
   it("names at most `max` texts; the others stay unnamed", () => {
     const name = statementNames({ max: 2 });
-    for (const sql of ["A $1", "B $1", "C $1"]) {
+    for (const sql of ["DELETE A $1", "DELETE B $1", "DELETE C $1"]) {
       name(query(sql));
       name(query(sql));
     }
-    expect([name(query("A $1")), name(query("B $1")), name(query("C $1"))]).toEqual([
+    expect([name(query("DELETE A $1")), name(query("DELETE B $1")), name(query("DELETE C $1"))]).toEqual([
       "closeloop_1",
       "closeloop_2",
       undefined,
@@ -36,11 +55,11 @@ describe("statementNames", () => {
 
   it("counts at most `counted` texts seen once, forgetting them all when full", () => {
     const name = statementNames({ counted: 2 });
-    name(query("A $1"));
-    name(query("B $1"));
-    name(query("C $1")); // A and B forgotten
-    expect(name(query("A $1"))).toBeUndefined();
-    expect(name(query("C $1"))).toBe("closeloop_1");
+    name(query("DELETE A $1"));
+    name(query("DELETE B $1"));
+    name(query("DELETE C $1")); // A and B forgotten
+    expect(name(query("DELETE A $1"))).toBeUndefined();
+    expect(name(query("DELETE C $1"))).toBe("closeloop_1");
   });
 });
 
@@ -61,10 +80,12 @@ describe("statements a PostgreSQL client sends again", () => {
     await database?.close();
   });
 
-  it("are prepared once on the connection and answer as before; one-off statements are not kept", async () => {
-    const repeated = `SELECT $1::int + 1 AS "n"`;
-    for (const n of [1, 2, 3]) expect(await database.prisma.$queryRawUnsafe(repeated, n)).toEqual([{ n: n + 1 }]);
-    expect(await database.prisma.$queryRawUnsafe(`SELECT $1::int + 2 AS "n"`, 1)).toEqual([{ n: 3 }]);
+  it("are prepared once on the connection and answer as before; one-off statements and reads are not kept", async () => {
+    const repeated = `UPDATE "Delivery" SET "attempts" = "attempts" + $1::int WHERE FALSE`;
+    for (const n of [1, 2, 3]) expect(await database.prisma.$executeRawUnsafe(repeated, n)).toBe(0);
+    expect(await database.prisma.$executeRawUnsafe(`DELETE FROM "Delivery" WHERE "attempts" = $1::int`, 7)).toBe(0);
+    for (const n of [1, 2, 3])
+      expect(await database.prisma.$queryRawUnsafe(`SELECT $1::int + 1 AS "n"`, n)).toEqual([{ n: n + 1 }]);
     expect(await prepared()).toEqual([repeated]);
   });
 
