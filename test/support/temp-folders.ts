@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { onTestFinished } from "vitest";
-import { getCurrentTest } from "vitest/suite";
+import { onTestFinished, TestRunner } from "vitest";
 
 const afterTheFile: (() => unknown)[] = [];
 
@@ -14,7 +13,7 @@ const afterTheFile: (() => unknown)[] = [];
 export function tempFolder(prefix: string): string {
   const folder = mkdtempSync(join(tmpdir(), prefix));
   const remove = () => rmSync(folder, { recursive: true, force: true });
-  if (getCurrentTest() === undefined) atFileEnd(remove);
+  if (TestRunner.getCurrentTest() === undefined) atFileEnd(remove);
   else onTestFinished(remove);
   return folder;
 }
