@@ -91,7 +91,7 @@ export async function measureGrowth(url: string, deliveries: number): Promise<Gr
   const database = await openMigratedDatabase(url);
   const github = new FakeGitHub();
   const host = await github.start();
-  const writer = openDeliveryWriter(database.target);
+  const writer = openDeliveryWriter(database.target, console);
   let halfway: SizeAt | undefined;
   try {
     const emptyBytes = await databaseBytes(database);

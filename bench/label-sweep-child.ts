@@ -12,7 +12,7 @@ const CLOCK_TICKS_PER_SECOND = 100;
 const now = new Date(process.argv[3] ?? "2027-01-01T00:00:00Z");
 const url = process.argv[2]!;
 const target = parseDatabaseUrl(url);
-const opened = openSweepStore(target);
+const opened = openSweepStore(target, console);
 const spent = { read: 0, write: 0 };
 /** the store's calls: each one statement (PostgreSQL) or transaction (SQLite writes) */
 const calls = { read: 0, write: 0 };

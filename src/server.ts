@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   const bodyBudget = new BodyBudget(IN_FLIGHT_BODY_BYTES);
   const sidebar = { sidebars, repositories: sidebarRepositories as SidebarRepositories | null };
   // The inbox every webhook is stored in before its 200; the workers, started with the app, are woken by each write.
-  const inbox = new DeliveryInbox(openDeliveryWriter(database.target), () => workers?.wake("delivery"));
+  const inbox = new DeliveryInbox(openDeliveryWriter(database.target, log), () => workers?.wake("delivery"));
   const server = await startServer(
     serve(env, database, keys, { bodyBudget, inbox }, providers, webhooks, sidebar, (started) => (workers = started)),
     log,

@@ -140,7 +140,7 @@ export class LabelSweepWorker {
       // Project values whose count over project.days changed with time alone go to the markings job (docs/projects.md).
       const projects = await markProjectsDue(prisma, startedAt);
       if (projects > 0) log.debug(`label sweep: ${projects} project value(s) due`);
-      const store = openSweepStore(this.deps.target);
+      const store = openSweepStore(this.deps.target, log);
       try {
         figures = await sweepDueIssues(store, startedAt, (id) => run.rules(id), {
           applyChanged: (issues) => this.#apply(issues, run),

@@ -1,7 +1,7 @@
 import BetterSqlite3 from "better-sqlite3";
-import pg from "pg";
 import type { DatabaseTarget } from "../config/database-url.js";
 import type { IncomingDelivery } from "./deliveries.js";
+import { connectionPool, type PoolLog } from "./pg-pool.js";
 
 /**
  * The webhook request path's one write, on a connection of its own beside Prisma's: an insert through the query
@@ -17,8 +17,8 @@ export interface DeliveryWriter {
 /** The inbox writer's connections' application_name on PostgreSQL, when DATABASE_URL sets none. */
 export const INBOX_APPLICATION_NAME = "closeloop inbox";
 
-export function openDeliveryWriter(target: DatabaseTarget): DeliveryWriter {
-  return target.engine === "sqlite" ? sqliteWriter(target.path) : postgresWriter(target.connectionString);
+export function openDeliveryWriter(target: DatabaseTarget, log: PoolLog): DeliveryWriter {
+  return target.engine === "sqlite" ? sqliteWriter(target.path) : postgresWriter(target.connectionString, log);
 }
 
 function sqliteWriter(path: string): DeliveryWriter {
@@ -58,17 +58,16 @@ function sqliteWriter(path: string): DeliveryWriter {
   };
 }
 
-function postgresWriter(connectionString: string): DeliveryWriter {
+function postgresWriter(connectionString: string, log: PoolLog): DeliveryWriter {
   // Idle connections are kept (idleTimeoutMillis 0): a server reconnecting after every 10 s lull pays a new backend
   // and re-prepares its named INSERTs, and the bench's PostgreSQL CPU column counts only the backends it saw start.
   // Named in pg_stat_activity, unless DATABASE_URL names its connections: an operator (and the bench, P1) tells the
   // request path's connections from the workers' Prisma ones.
-  const pool = new pg.Pool({
-    connectionString,
-    max: 2,
-    idleTimeoutMillis: 0,
-    fallback_application_name: INBOX_APPLICATION_NAME,
-  });
+  const pool = connectionPool(
+    { connectionString, max: 2, idleTimeoutMillis: 0, fallback_application_name: INBOX_APPLICATION_NAME },
+    "webhook inbox",
+    log,
+  );
   const statements = new Map<number, BatchInserts>();
   return {
     async write(deliveries, receivedAt) {

@@ -1,5 +1,5 @@
 import BetterSqlite3 from "better-sqlite3";
-import pg from "pg";
+import { connectionPool, type PoolLog } from "./pg-pool.js";
 import type { Report } from "../domain/frequency.js";
 import type { DatabaseTarget } from "../config/database-url.js";
 
@@ -73,8 +73,8 @@ export interface SweepStore {
   close(): Promise<void>;
 }
 
-export function openSweepStore(target: DatabaseTarget): SweepStore {
-  return target.engine === "sqlite" ? sqliteSweepStore(target.path) : postgresSweepStore(target.connectionString);
+export function openSweepStore(target: DatabaseTarget, log: PoolLog): SweepStore {
+  return target.engine === "sqlite" ? sqliteSweepStore(target.path) : postgresSweepStore(target.connectionString, log);
 }
 
 // Prisma's SQLite adapter stores DateTime as ISO 8601 text with "+00:00"; the same form keeps comparisons and order.
@@ -151,16 +151,16 @@ function sqliteSweepStore(path: string): SweepStore {
   };
 }
 
-function postgresSweepStore(connectionString: string): SweepStore {
+function postgresSweepStore(connectionString: string, log: PoolLog): SweepStore {
   // Each page reads a few thousand links of 500 issues by index. PostgreSQL's defaults (random_page_cost 4, parallel
   // workers) priced that above a parallel scan of the whole Link table up to a few million links: a scan per page,
   // quadratic, 250 ms a page at 200k links against 15 ms by index. On this connection only: pages are read by index.
   // Two connections: the sweep reads the next page on one while it writes the last on the other.
-  const pool = new pg.Pool({
-    connectionString,
-    max: 2,
-    options: "-c random_page_cost=1.1 -c max_parallel_workers_per_gather=0",
-  });
+  const pool = connectionPool(
+    { connectionString, max: 2, options: "-c random_page_cost=1.1 -c max_parallel_workers_per_gather=0" },
+    "label sweep",
+    log,
+  );
   // A timestamp without time zone holds UTC (Prisma's convention); epoch milliseconds avoid pg's local-time parsing.
   const epochMs = (column: string) => `(EXTRACT(EPOCH FROM ${column}) * 1000)::float8`;
   return {

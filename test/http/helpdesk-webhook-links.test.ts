@@ -34,7 +34,7 @@ describe.each(ENGINES)("a helpdesk note naming an issue, through /closeloop/webh
 
   beforeAll(async () => {
     database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
-    writer = openDeliveryWriter(database.target);
+    writer = openDeliveryWriter(database.target, console);
     const log = pino({ level: "silent" });
     const inbox = new DeliveryInbox(writer, () => {});
     const route = helpdeskWebhookRoutes(configuredWebhooks(WEBHOOK_ENV), (delivery) => inbox.store(delivery), log, {

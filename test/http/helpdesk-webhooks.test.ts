@@ -25,7 +25,7 @@ describe.each(ENGINES)("helpdesk webhook route on %s", (engine) => {
 
   beforeAll(async () => {
     database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
-    writer = openDeliveryWriter(database.target);
+    writer = openDeliveryWriter(database.target, console);
     const inbox = new DeliveryInbox(writer, () => {});
     const route = helpdeskWebhookRoutes(
       // Intercom is left unconfigured here, to see the 404.

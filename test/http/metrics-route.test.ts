@@ -42,7 +42,7 @@ describe.each(ENGINES)("GET /metrics on %s", (engine) => {
 
   beforeAll(async () => {
     database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
-    writer = openDeliveryWriter(database.target);
+    writer = openDeliveryWriter(database.target, console);
     const inbox = new DeliveryInbox(writer, () => {});
     ({ server, baseUrl } = await serve(
       metricsRoute(database.prisma, log, { countsMaxAgeMs: 0 }),

@@ -207,7 +207,7 @@ describe.each(ENGINES)("a GitHub delivery through the front door on %s", (engine
     await database?.close();
   });
   beforeEach(async () => {
-    writer = openDeliveryWriter(database.target);
+    writer = openDeliveryWriter(database.target, console);
     const recording: DeliveryWriter = {
       write: async (deliveries, at) => {
         const stored = await writer.write(deliveries, at);

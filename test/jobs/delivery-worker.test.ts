@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import pino from "pino";
 import BetterSqlite3 from "better-sqlite3";
 import { DeliveryWorker } from "../../src/jobs/delivery-worker.js";
@@ -27,7 +27,7 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
   let writer: DeliveryWriter;
   const storeDeliveries = (deliveries: IncomingDelivery[]) => writer.write(deliveries, new Date());
   beforeEach(async () => {
-    writer = openDeliveryWriter(database.target);
+    writer = openDeliveryWriter(database.target, console);
   });
   afterEach(async () => {
     await writer.close();
@@ -70,9 +70,33 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
       if (target.engine !== "postgresql") throw new Error("a PostgreSQL test");
       const url = new URL(target.connectionString);
       url.searchParams.set("application_name", "operator's choice");
-      writer = openDeliveryWriter({ ...target, connectionString: url.toString() });
+      writer = openDeliveryWriter({ ...target, connectionString: url.toString() }, console);
       await storeDeliveries([delivery("named by the operator")]);
       expect(await namesOf()).toContain("operator's choice");
+    },
+  );
+
+  it.runIf(engine === "postgresql")(
+    "keeps storing when PostgreSQL ends its idle connection, and says so in the log",
+    async () => {
+      await writer.close();
+      const warnings: string[] = [];
+      writer = openDeliveryWriter(database.target, { warn: (message) => warnings.push(message) });
+      await storeDeliveries([delivery("before")]);
+      // As a restart, a failover or an operator's pg_terminate_backend does: unheard, the pool's "error" ended the process.
+      const ended = await database.prisma.$queryRaw<{ ended: boolean }[]>`
+        SELECT pg_terminate_backend("pid") AS "ended" FROM pg_stat_activity
+        WHERE "datname" = current_database() AND "application_name" = 'closeloop inbox'`;
+      expect(ended.map((row) => row.ended)).toEqual([true]);
+      await vi.waitFor(() => expect(warnings).toHaveLength(1));
+      expect(warnings[0]).toMatch(
+        /^webhook inbox: an idle PostgreSQL connection was lost \(terminating connection due to administrator command\); the next query opens another$/,
+      );
+      await storeDeliveries([delivery("after")]);
+      expect((await database.prisma.delivery.findMany({ select: { id: true } })).map((row) => row.id).sort()).toEqual([
+        "after",
+        "before",
+      ]);
     },
   );
 
@@ -219,7 +243,7 @@ describe.each(ENGINES)("the delivery inbox on %s", (engine) => {
 
   it("deletes a batch's handled deliveries in one statement and keeps a failed one for its retry", async () => {
     const recording = await openRecordingDatabase(engine);
-    const recordingWriter = openDeliveryWriter(recording.target);
+    const recordingWriter = openDeliveryWriter(recording.target, console);
     try {
       const worker = new DeliveryWorker(
         recording.prisma,
@@ -384,7 +408,7 @@ describe("the delivery inbox's writer on sqlite", () => {
   const database = useDatabase("sqlite");
 
   it("leaves the WAL's checkpoints to Prisma's connection, off the request path", async () => {
-    const writer = openDeliveryWriter(database.target);
+    const writer = openDeliveryWriter(database.target, console);
     const walFrames = () => {
       const target = database.target;
       if (target.engine !== "sqlite") throw new Error("sqlite only");

@@ -60,7 +60,7 @@ describe.each(ENGINES)("the decay sweep's core on %s", (engine) => {
   }
 
   beforeEach(async () => {
-    store = openSweepStore(database.target);
+    store = openSweepStore(database.target, console);
   });
   afterEach(async () => {
     await store.close();

@@ -19,7 +19,7 @@ describe("the decay sweep's write-back on SQLite", () => {
     const observer = new BetterSqlite3(target.path);
     observer.prepare(`SELECT count(*) FROM "LabelEvaluation"`).get();
     try {
-      const store = openSweepStore(target);
+      const store = openSweepStore(target, console);
       try {
         const figures = await sweepDueIssues(store, NOW, () => DEFAULT_CONFIG.frequency);
         expect(figures.issues).toBe(issues);
@@ -43,7 +43,7 @@ describe("the decay sweep's due pages on PostgreSQL", () => {
     const issues = 20_000;
     const url = await freshDatabaseUrl("postgresql");
     await seed(url, issues, issues * 2);
-    const store = openSweepStore(parseDatabaseUrl(url));
+    const store = openSweepStore(parseDatabaseUrl(url), console);
     try {
       expect((await sweepDueIssues(store, NOW, () => DEFAULT_CONFIG.frequency)).issues).toBe(issues);
     } finally {
@@ -96,7 +96,7 @@ describe.each(ENGINES)("the decay sweep's reads of due issues on %s", (engine) =
       ]);
       await client.end();
     }
-    const store = openSweepStore(target);
+    const store = openSweepStore(target, console);
     try {
       const reads: { after: number | null; found: number[]; next: number | null }[] = [];
       let after: number | null = null;

@@ -323,7 +323,7 @@ describe.each(ENGINES)("migrations on %s", (engine) => {
         [5, "weekly", undefined, undefined],
       ]);
       // The sweep finds the due ones, in issue order.
-      const store = openSweepStore(target);
+      const store = openSweepStore(target, console);
       try {
         const { issues: due } = await store.readDue(new Date("2026-12-05T00:00:00Z"), null, 10);
         expect(due.map((issue) => [issue.number, issue.frequency, issue.stale])).toEqual([
