@@ -243,14 +243,16 @@ function processCpuSeconds(pid: number): number | null {
     // Each thread's (the app's GC and compiler threads, libuv's pool): a process's own line is its main thread's.
     const threads = readdirSync(`/proc/${pid}/task`);
     let nanoseconds = 0;
+    let read = 0;
     for (const thread of threads) {
       try {
         nanoseconds += Number(readFileSync(`/proc/${pid}/task/${thread}/schedstat`, "utf8").split(" ")[0]);
+        read += 1;
       } catch {
-        // a thread that ended meanwhile
+        // a thread that ended meanwhile, or a kernel without schedstat (then no thread's is read)
       }
     }
-    return nanoseconds / 1e9;
+    if (read > 0) return nanoseconds / 1e9;
   } catch {
     // not kept by this kernel, or the process ended: its ticks, if it is there
   }
