@@ -1,7 +1,7 @@
 /**
  * Names for the PostgreSQL statements a process sends again and again (`statementNameGenerator` of
- * @prisma/adapter-pg). A named statement is parsed once per connection and then only bound and executed, and after
- * five runs PostgreSQL may keep a generic plan for it; an unnamed one is parsed and planned at every execution. On a
+ * @prisma/adapter-pg). A named statement is parsed once per connection and then only bound and executed; an unnamed
+ * one is parsed and planned at every execution. On a
  * delivery's statements that was a third of PostgreSQL's CPU (P8, #25: the source's and the link's WITH statements
  * took 0.3-0.4 ms each to plan, every time), and the app sent their several KB of text each time.
  *
@@ -20,18 +20,18 @@ export function statementNames({ max = 100, counted = 1_000 }: { max?: number; c
   args: readonly unknown[];
 }) => string {
   const names = new Map<string, string>();
-  const seen = new Map<string, number>();
+  const seen = new Set<string>();
   // The adapter passes `undefined` on as no name, though its type asks for a string.
   const unnamed = undefined as unknown as string;
   return ({ sql, args }) => {
-    if (args.length === 0 || !WRITES.test(sql)) return unnamed;
+    // A named text first: the writes sent again and again are answered without reading their text for a keyword.
     const name = names.get(sql);
     if (name !== undefined) return name;
-    if (names.size >= max) return unnamed;
+    if (args.length === 0 || !WRITES.test(sql) || names.size >= max) return unnamed;
     if (!seen.has(sql)) {
-      // Counting stops at `counted` texts and starts over: a process that sends many one-off texts keeps a bounded map.
+      // Counting stops at `counted` texts and starts over: a process that sends many one-off texts keeps a bounded set.
       if (seen.size >= counted) seen.clear();
-      seen.set(sql, 1);
+      seen.add(sql);
       return unnamed;
     }
     seen.delete(sql);
