@@ -5,6 +5,7 @@ import {
   clearLabelError,
   readLabelInputs,
   recordIssueLabels,
+  type LabelInputs,
   recordLabelError,
   type LabelWrite,
 } from "../store/labels.js";
@@ -44,9 +45,11 @@ export async function applyIssueLabels(
   config: RepoConfig,
   payload?: PayloadLabels,
   now: Date = new Date(),
+  /** what the labels are computed from, read once this issue's turn has come (a caller may have read it ahead) */
+  read: () => Promise<LabelInputs | null> = () => readLabelInputs(prisma, issue.repository.id, issue.number),
 ): Promise<LabelOutcome> {
   return writer.memory.serialised(`${issue.repository.id}#${issue.number}`, async () => {
-    const inputs = await readLabelInputs(prisma, issue.repository.id, issue.number);
+    const inputs = await read();
     if (!inputs) return { frequency: null, added: [], removed: [], skipped: "unknown-issue" };
     const where = `${issue.repository.owner}/${issue.repository.name}#${issue.number}`;
     const known = writer.memory.labels;

@@ -3,6 +3,7 @@ import { installationConfigReader } from "../github/installation-config.js";
 import type { GithubMemory } from "../github/memory.js";
 import type { RepoConfigCache } from "../github/repo-config-cache.js";
 import type { Prisma } from "../store/database.js";
+import { labelInputsKey, readLabelInputsOf, type LabelInputs } from "../store/labels.js";
 import { applyProjectField, applyProjectFields, type ProjectOutcome } from "../projects/apply-project-field.js";
 import { applyIssueLabels, type LabelOutcome, type PayloadLabels } from "./apply-labels.js";
 import type { IssueRef } from "../domain/refs.js";
@@ -60,6 +61,10 @@ export async function applyIssuesWithApp(
   const now = deps.now?.() ?? new Date();
   const failures: unknown[] = [];
   const labelled: { issue: IssueRef; config: Awaited<ReturnType<RepoConfigCache["get"]>>; index: number }[] = [];
+  const ahead = new LabelInputsAhead(
+    deps.prisma,
+    issues.map((item) => item.issue),
+  );
   for (const [index, { issue, seen }] of issues.entries()) {
     await beforeIssue();
     try {
@@ -67,7 +72,8 @@ export async function applyIssuesWithApp(
         issue.repository,
         installationConfigReader(octokit, issue.repository.owner, issue.repository.name),
       );
-      await applyIssueLabels(deps.prisma, writer, issue, config, seen, now);
+      const outcome = await applyIssueLabels(deps.prisma, writer, issue, config, seen, now, () => ahead.take(issue));
+      if (outcome.skipped === "denied") ahead.forget();
       labelled.push({ issue, config, index });
       failures[index] = null;
     } catch (error) {
@@ -77,4 +83,56 @@ export async function applyIssuesWithApp(
   const outcomes = await applyProjectFields(deps.prisma, writer, labelled, now);
   for (const [i, outcome] of outcomes.entries()) if ("error" in outcome) failures[labelled[i]!.index] = outcome.error;
   return failures;
+}
+
+/**
+ * How long the label inputs read ahead for a claim stay usable: the markings' coalescing window, a change that recent
+ * being one the labels lag by anyway. A change to an issue's links marks it again, so the job runs again after it.
+ */
+const INPUTS_FRESH_MS = 1_000;
+
+/**
+ * The label inputs of a claim's issues, read in one statement at the first issue's turn rather than one statement an
+ * issue (P8, #25: each is a round trip). An issue reached later than INPUTS_FRESH_MS after the read, or after an issue
+ * whose repository's label error was set or may have been cleared, has the issues still to come read again, together.
+ */
+class LabelInputsAhead {
+  readonly #pending: Map<string, { repositoryId: bigint; number: number }>;
+  #read: Map<string, LabelInputs | null> | undefined;
+  #readAt = 0;
+
+  constructor(
+    private readonly prisma: Prisma,
+    issues: readonly IssueRef[],
+  ) {
+    this.#pending = new Map(
+      issues.map((issue) => [
+        labelInputsKey(issue.repository.id, issue.number),
+        { repositoryId: issue.repository.id, number: issue.number },
+      ]),
+    );
+  }
+
+  /** The issue's inputs (null: closeloop has no row for it), read with the issues still to come when not fresh. */
+  async take(issue: IssueRef): Promise<LabelInputs | null> {
+    const key = labelInputsKey(issue.repository.id, issue.number);
+    let read = this.#read;
+    if (read === undefined || !read.has(key) || Date.now() - this.#readAt > INPUTS_FRESH_MS) {
+      const pending = new Map(this.#pending).set(key, { repositoryId: issue.repository.id, number: issue.number });
+      this.#readAt = Date.now();
+      this.#read = undefined;
+      const found = await readLabelInputsOf(this.prisma, [...pending.values()]);
+      read = this.#read = new Map([...pending.keys()].map((pendingKey) => [pendingKey, found.get(pendingKey) ?? null]));
+    }
+    this.#pending.delete(key);
+    const inputs = read.get(key)!;
+    // This issue's labels may clear its repository's label error: the issues after it read it again.
+    if (inputs !== null && inputs.labelError !== null) this.forget();
+    return inputs;
+  }
+
+  /** What was read is not used again: the repository's label error changed. */
+  forget(): void {
+    this.#read = undefined;
+  }
 }

@@ -22,20 +22,41 @@ export interface LabelInputs {
 }
 
 /**
- * What the labels of `repository#number` are computed from; null when closeloop has no row for the issue. One
- * statement: the markings job reads this for every issue it applies, and on a database another host away each
- * statement is a round trip (P8, #25). The three kinds of row (the issue with its repository's label error, its live
- * links, its labels) share one set of columns, told apart by `row`.
+ * What the labels of `repository#number` are computed from; null when closeloop has no row for the issue.
  */
 export async function readLabelInputs(
   prisma: Prisma,
   repositoryId: bigint,
   number: number,
 ): Promise<LabelInputs | null> {
+  return (
+    (await readLabelInputsOf(prisma, [{ repositoryId, number }])).get(labelInputsKey(repositoryId, number)) ?? null
+  );
+}
+
+/** readLabelInputsOf's key for an issue. */
+export const labelInputsKey = (repositoryId: bigint, number: number) => `${repositoryId}#${number}`;
+
+/**
+ * readLabelInputs for several issues (the markings job's claim), keyed by labelInputsKey; an issue closeloop has no row
+ * for is absent. One statement: on a database another host away each statement is a round trip (P8, #25). The three
+ * kinds of row (each issue with its repository's label error, its live links, its labels) share one set of columns,
+ * told apart by `row`, and carry their issue's id.
+ */
+export async function readLabelInputsOf(
+  prisma: Prisma,
+  issues: readonly { repositoryId: bigint; number: number }[],
+): Promise<Map<string, LabelInputs>> {
+  if (issues.length === 0) return new Map();
+  const named = Sql.sql`("i"."repositoryId", "i"."number") IN (${Sql.join(
+    issues.map((issue) => Sql.sql`(${issue.repositoryId}, ${issue.number})`),
+  )})`;
   const rows = await prisma.$queryRaw<
     {
       row: "issue" | "label" | "link";
+      issue: number | bigint;
       id: number | bigint | null;
+      repositoryId: number | bigint | null;
       a: string | null;
       b: string | null;
       c: string | null;
@@ -47,42 +68,50 @@ export async function readLabelInputs(
       f3: boolean | number | bigint | null;
     }[]
   >`
-    SELECT 'issue' AS "row", "i"."id", "v"."frequency" AS "a", "e"."message" AS "b", NULL AS "c",
-      "v"."dueAt" AS "at", "v"."staleAt" AS "at2", "e"."seenAt" AS "at3", NULL AS "f1", NULL AS "f2", NULL AS "f3"
+    SELECT 'issue' AS "row", "i"."id" AS "issue", "i"."number" AS "id", "i"."repositoryId", "v"."frequency" AS "a",
+      "e"."message" AS "b", NULL AS "c", "v"."dueAt" AS "at", "v"."staleAt" AS "at2", "e"."seenAt" AS "at3",
+      NULL AS "f1", NULL AS "f2", NULL AS "f3"
     FROM "Issue" "i" LEFT JOIN "LabelError" "e" ON "e"."repositoryId" = "i"."repositoryId"
       LEFT JOIN "LabelEvaluation" "v" ON "v"."issueId" = "i"."id"
-    WHERE "i"."repositoryId" = ${repositoryId} AND "i"."number" = ${number}
+    WHERE ${named}
     UNION ALL
-    SELECT 'label', NULL, "l"."name", NULL, "l"."key", "l"."seenAt", NULL, NULL, "l"."present", "l"."applied", "l"."suppressed"
+    SELECT 'label', "i"."id", NULL, NULL, "l"."name", NULL, "l"."key", "l"."seenAt", NULL, NULL, "l"."present", "l"."applied", "l"."suppressed"
     FROM "IssueLabel" "l" JOIN "Issue" "i" ON "i"."id" = "l"."issueId"
-    WHERE "i"."repositoryId" = ${repositoryId} AND "i"."number" = ${number}
+    WHERE ${named}
     UNION ALL
-    SELECT 'link', "k"."id", "k"."customerHash", "k"."team", "k"."tags", "k"."linkedAt", NULL, NULL, NULL, NULL, NULL
+    SELECT 'link', "i"."id", "k"."id", NULL, "k"."customerHash", "k"."team", "k"."tags", "k"."linkedAt", NULL, NULL, NULL, NULL, NULL
     FROM "Link" "k" JOIN "Issue" "i" ON "i"."id" = "k"."issueId"
-    WHERE "i"."repositoryId" = ${repositoryId} AND "i"."number" = ${number}
-      AND "k"."live"
+    WHERE ${named} AND "k"."live"
     ORDER BY "row", "id", "c"`;
-  const issue = rows.find((row) => row.row === "issue");
-  if (!issue) return null;
-  const links = rows.filter((row) => row.row === "link");
-  return {
-    issueId: Number(issue.id),
-    frequency: issue.a,
-    labelsDueAt: rawDate(issue.at),
-    staleAt: rawDate(issue.at2),
-    reports: links.map((link) => ({ at: rawDate(link.at)!, customer: link.a })),
-    conversations: links.map((link) => ({ team: link.b, tags: parseTags(link.c) })),
-    labels: rows
-      .filter((row) => row.row === "label")
-      .map((row) => ({
-        name: row.a!,
-        present: rawFlag(row.f1),
-        at: rawDate(row.at)!,
-        applied: rawFlag(row.f2),
-        suppressed: rawFlag(row.f3),
-      })),
-    labelError: issue.b === null ? null : { message: issue.b, at: rawDate(issue.at3)! },
-  };
+  const byIssue = new Map<number, typeof rows>();
+  for (const row of rows) {
+    const issueId = Number(row.issue);
+    byIssue.set(issueId, [...(byIssue.get(issueId) ?? []), row]);
+  }
+  const read = new Map<string, LabelInputs>();
+  for (const [issueId, own] of byIssue) {
+    const issue = own.find((row) => row.row === "issue")!;
+    const links = own.filter((row) => row.row === "link");
+    read.set(labelInputsKey(BigInt(issue.repositoryId!), Number(issue.id)), {
+      issueId,
+      frequency: issue.a,
+      labelsDueAt: rawDate(issue.at),
+      staleAt: rawDate(issue.at2),
+      reports: links.map((link) => ({ at: rawDate(link.at)!, customer: link.a })),
+      conversations: links.map((link) => ({ team: link.b, tags: parseTags(link.c) })),
+      labels: own
+        .filter((row) => row.row === "label")
+        .map((row) => ({
+          name: row.a!,
+          present: rawFlag(row.f1),
+          at: rawDate(row.at)!,
+          applied: rawFlag(row.f2),
+          suppressed: rawFlag(row.f3),
+        })),
+      labelError: issue.b === null ? null : { message: issue.b, at: rawDate(issue.at3)! },
+    });
+  }
+  return read;
 }
 
 /** `Link.tags` holds a JSON array of strings; anything else reads as no tags. */

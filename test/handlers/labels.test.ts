@@ -3,7 +3,8 @@ import nock from "nock";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { closeloopApp } from "../../src/app.js";
-import { listLabelErrors } from "../../src/store/labels.js";
+import { applyIssuesWithApp } from "../../src/labels/installation-labels.js";
+import { listLabelErrors, recordIssueLabels } from "../../src/store/labels.js";
 import { applyLabelsAtOnce, startHarness, TEST_NOW, type Harness } from "../support/app.js";
 import { ENGINES } from "../support/databases.js";
 import { GITHUB_API, nockConfig, receive, testProbot, webhookExample } from "../support/github.js";
@@ -143,6 +144,16 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
     );
   const setTeam = (conversationId: string, team: string | null, tags: string[] = []) =>
     harness.database.prisma.link.updateMany({ where: { conversationId }, data: { team, tags: JSON.stringify(tags) } });
+
+  /** Issues 1 and 2 get two reports each, marked for one claim of the markings job: their label inputs read together. */
+  const markTwoIssues = async () => {
+    nockConfig(OWNER, REPO, null);
+    harness.deps.labelsWanted = async () => {};
+    await send("issue_comment", comment(1, `${ticket(1)} ${ticket(2)}`, 1));
+    const second = comment(2, `${ticket(3)} ${ticket(4)}`, 1);
+    Object.assign(second.issue, { number: 2, id: second.issue.id + 1, node_id: "I_second" });
+    await send("issue_comment", second);
+  };
 
   beforeEach(async () => {
     harness = await startHarness(engine);
@@ -339,6 +350,53 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
         seenAt: TEST_NOW,
       },
     ]);
+  });
+
+  it("a refusal (403) for one issue of a claim pauses the writes for the claim's later issues of the repository", async () => {
+    await markTwoIssues();
+    github.createLabel(WEEKLY, "fbca04");
+    github.addLabels([WEEKLY], 403, { message: "Resource not accessible by integration" });
+    await applyLabelsAtOnce(harness.database, harness.deps, harness.probot)();
+    // none for issue 2: it read the refusal recorded for issue 1
+    expect(github.made).toHaveLength(2);
+  });
+
+  it("reads a claim's later issue again when it is reached more than a second after the claim's read", async () => {
+    await markTwoIssues();
+    github.createLabel(WEEKLY, "fbca04");
+    github.addLabels([WEEKLY]);
+    const { prisma } = harness.database;
+    const repository = await prisma.repository.findFirstOrThrow();
+    const ref = (number: number) => ({
+      repository: { id: repository.id, installationId: repository.installationId, owner: OWNER, name: REPO },
+      number,
+      githubId: 0n,
+      state: "open" as const,
+    });
+    const deps = {
+      prisma,
+      github: (id: number) => harness.probot.auth(id),
+      configs: harness.deps.configs,
+      memory: harness.deps.memory,
+      log: pino({ level: "silent" }),
+      now: () => TEST_NOW,
+    };
+    let turn = 0;
+    const failures = await applyIssuesWithApp(
+      deps,
+      repository.installationId,
+      [{ issue: ref(1) }, { issue: ref(2) }],
+      async () => {
+        if (++turn !== 2) return;
+        // Meanwhile issue 2 got the label (another closeloop process applied it), and a second went by.
+        const { id } = await prisma.issue.findFirstOrThrow({ where: { number: 2 } });
+        await recordIssueLabels(prisma, id, [{ name: WEEKLY, present: true, at: TEST_NOW, applied: true }]);
+        await new Promise((resolve) => setTimeout(resolve, 1_100));
+      },
+    );
+    expect(failures).toEqual([null, null]);
+    // issue 1's label only: issue 2's was read again, with its label on
+    expect(github.made).toHaveLength(2);
   });
 
   it("retries the labels after a secondary rate limit's Retry-After, without failing the delivery", async () => {

@@ -3,7 +3,9 @@ import { statusCommand } from "../../src/cli/status-command.js";
 import type { Output } from "../../src/cli/output.js";
 import {
   parseTags,
+  labelInputsKey,
   readLabelInputs,
+  readLabelInputsOf,
   recordIssueLabels,
   recordLabelError,
   recordLabelEvent,
@@ -74,6 +76,37 @@ describe.each(ENGINES)("label records on %s", (engine) => {
       frequency: null,
     });
     expect(await readLabelInputs(database.prisma, 10n, 43)).toBeNull();
+  });
+
+  it("reads several issues' inputs in one go, each as read alone; an issue without a row is absent", async () => {
+    await applySourceChange(database, {
+      issue: { ...issue, number: 43, githubId: 901n },
+      source: { kind: "comment", key: "2" },
+      event: { action: "created", version: t(1) },
+      createdAt: t(1),
+      links: [2, 3].map((id) => ({
+        provider: "zendesk",
+        account: "acme",
+        conversationId: String(id),
+        url: `https://acme.zendesk.com/agent/tickets/${id}`,
+      })),
+    });
+    await added(2);
+    await recordLabelError(database.prisma, 10n, "GitHub answered 403: no", t(3));
+    const read = await readLabelInputsOf(database.prisma, [
+      { repositoryId: 10n, number: 42 },
+      { repositoryId: 10n, number: 43 },
+      { repositoryId: 10n, number: 44 },
+    ]);
+    expect([...read.keys()].sort()).toEqual([labelInputsKey(10n, 42), labelInputsKey(10n, 43)]);
+    expect(read.get(labelInputsKey(10n, 42))).toEqual(await readLabelInputs(database.prisma, 10n, 42));
+    expect(read.get(labelInputsKey(10n, 43))).toEqual(await readLabelInputs(database.prisma, 10n, 43));
+    expect(read.get(labelInputsKey(10n, 42))).toMatchObject({ reports: [{ at: t(0) }], labels: [{ name: WEEKLY }] });
+    expect(read.get(labelInputsKey(10n, 43))).toMatchObject({
+      reports: [{ at: t(1) }, { at: t(1) }],
+      labels: [],
+      labelError: { message: "GitHub answered 403: no", at: t(3) },
+    });
   });
 
   it("a person's removal suppresses a label closeloop added; adding it back lifts that and closeloop manages it again", async () => {
