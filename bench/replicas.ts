@@ -9,6 +9,7 @@ import { openMigratedDatabase } from "./bench-database.js";
 import { cpuSeconds, postgresBackends, postgresProcesses } from "./ingest.js";
 import { startPostgres, startServer, type ServerProcess } from "./processes.js";
 import { statementKind } from "../test/support/statements.js";
+import { nextRound, steady, TOLERANCE, warmUpPlan, type WarmUpPlan } from "./warm-up.js";
 
 export interface ReplicaFigures {
   processes: number;
@@ -44,15 +45,22 @@ export interface ReplicaFigures {
   idle: { statementsPerSecond: number; cpuMsPerSecond: number; kinds: Map<string, number> }[];
   /** the statements all processes sent while processing, by kind */
   kinds: Map<string, number>;
+  warmUp: WarmUp;
 }
 
-/**
- * Deliveries each process is given to warm up on before it is measured (BENCH_P8_WARM_UP; 0 measures them cold). A
- * process's first hundred deliveries cost it about twice the CPU of later ones (V8 and Prisma's query compiler at
- * work): measured cold, three processes pay that three times over the same deliveries, which says nothing of
- * replicas that have been running.
- */
-const WARM_UP = Number(process.env.BENCH_P8_WARM_UP ?? 100);
+/** How the processes were warmed up before they were measured. */
+export interface WarmUp {
+  /** deliveries each process was given */
+  deliveries: number;
+  seconds: number;
+  /** each round's app CPU a delivery, over all the processes, in ms */
+  rounds: number[];
+  /** each process's own in the last round */
+  lastByProcess: number[];
+}
+
+/** How each process is warmed up before it is measured (bench/warm-up.ts; BENCH_P8_WARM_UP overrides it). */
+const WARM_UP = warmUpPlan(process.env.BENCH_P8_WARM_UP);
 
 /**
  * How often, near the end, the bench asks whether the inbox is empty (which bounds the error on the time taken; it asks
@@ -111,7 +119,7 @@ export async function runP8(
   }
   const [one, three] = figures as [ReplicaFigures, ReplicaFigures];
   console.log(
-    `\nP8 processing across replicas: ${deliveries} stored issue_comment deliveries on distinct issues of ${repositories} repositor${repositories === 1 ? "y" : "ies"}, PostgreSQL ${delayMs} ms away each way (a delaying proxy), each process warmed up on ${WARM_UP} deliveries first`,
+    `\nP8 processing across replicas: ${deliveries} stored issue_comment deliveries on distinct issues of ${repositories} repositor${repositories === 1 ? "y" : "ies"}, PostgreSQL ${delayMs} ms away each way (a delaying proxy), each process warmed up first (below)`,
   );
   console.log(
     `processes  deliveries/s   seconds  shares            failures  packets/delivery  statements/delivery  app CPU ms/delivery  lock waits / active sessions (sampled every ${SESSIONS_SAMPLE_MS} ms)`,
@@ -121,6 +129,7 @@ export async function runP8(
       `${String(figure.processes).padStart(9)}  ${figure.perSecond.toFixed(1).padStart(12)}  ${figure.seconds.toFixed(2).padStart(8)}  ${figure.shares.join("/").padEnd(16)}  ${String(figure.failures).padStart(8)}  ${figure.roundTrips.toFixed(1).padStart(16)}  ${figure.statementsPerDelivery.toFixed(1).padStart(19)}  ${figure.cpuMsPerDelivery.toFixed(1).padStart(19)}  ${figure.lockWaits} / ${figure.activeSamples}`,
     );
   }
+  for (const figure of figures) console.log(describeWarmUp(figure));
   for (const figure of figures) {
     const idle = figure.idle;
     console.log(
@@ -157,6 +166,16 @@ export async function runP8(
     `P8 ratio: 3 processes ${ratio.toFixed(2)}× one (target ≥ 2.50×) ${ratio >= 2.5 ? "MET" : "MISSED"}; shares within ${(spread * 100).toFixed(0)} % of a third (target ≤ 20 %) ${spread <= 0.2 ? "MET" : "MISSED"}; each delivery processed once: ${once ? "yes" : "NO"}`,
   );
   return figures;
+}
+
+/** How long the processes warmed and their CPU a delivery by then: a reader sees whether it had levelled off. */
+function describeWarmUp({ processes, warmUp }: ReplicaFigures): string {
+  const of = `P8 warm-up, ${processes} process${processes === 1 ? "" : "es"}:`;
+  if (warmUp.deliveries === 0) return `${of} none, measured cold (BENCH_P8_WARM_UP=0)`;
+  const level = steady(warmUp.rounds)
+    ? `steady: the last two rounds within ${TOLERANCE * 100} % of the two before`
+    : `NOT steady: the last two rounds more than ${TOLERANCE * 100} % off the two before`;
+  return `${of} ${warmUp.deliveries} deliveries each in ${warmUp.seconds.toFixed(1)} s; app CPU ms/delivery by round of ${WARM_UP.round} each ${warmUp.rounds.map((ms) => ms.toFixed(2)).join(", ")} (${level}); each process's in the last round ${warmUp.lastByProcess.map((ms) => ms.toFixed(2)).join("/")}`;
 }
 
 /** `UPDATE Delivery 1.2, SELECT Issue 0.5, …`: counts by kind, most first, divided by `per`. */
@@ -200,11 +219,8 @@ async function measure(
     }
     // Every process polls the inbox at least once a second: all are idle and polling when the deliveries appear.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    if (WARM_UP > 0) {
-      // Deliveries on other issues first, so each process runs the measured ones warm (compiled, its caches filled), as
-      // a replica that has been running for a while does.
-      await storeDeliveries(client, commentPayloads(WARM_UP * proxies.length, 1, 100_000), "warm-");
-      await drained(client);
+    const warmUp = await warmUpProcesses(client, servers, WARM_UP);
+    if (warmUp.deliveries > 0) {
       // and their labels applied by the markings job (a second after each mark), so the idle window is idle
       const deadline = Date.now() + 30_000;
       while (
@@ -328,6 +344,7 @@ async function measure(
       databaseCpuByKind: databaseCpuBy,
       idle,
       kinds,
+      warmUp,
     };
   } finally {
     await client.end();
@@ -344,6 +361,38 @@ async function storeDeliveries(client: pg.Client, payloads: string[], prefix: st
     `INSERT INTO "Delivery" ("id", "name", "payload", "receivedAt") SELECT $2::text || n, 'issue_comment', p, now() FROM json_array_elements_text($1::json) WITH ORDINALITY AS d(p, n)`,
     [JSON.stringify(payloads), prefix],
   );
+}
+
+/**
+ * Deliveries on other issues first, round after round, so each process runs the measured ones warm (V8's optimised
+ * code, Prisma's compiled queries, the statements prepared on its connections), as a replica that has been running for a
+ * while does.
+ */
+async function warmUpProcesses(client: pg.Client, servers: ServerProcess[], plan: WarmUpPlan): Promise<WarmUp> {
+  const started = performance.now();
+  const rounds: number[] = [];
+  let lastByProcess: number[] = [];
+  let warmed = 0;
+  for (let each = nextRound(plan, 0, []); each > 0; each = nextRound(plan, warmed, rounds)) {
+    const before = await Promise.all(
+      servers.map(async (server) => ({ cpu: cpuMs(server.child.pid!), ...(await processedBy(server)) })),
+    );
+    await storeDeliveries(
+      client,
+      commentPayloads(each * servers.length, 1, 100_000 + warmed * servers.length),
+      `warm-${rounds.length}-`,
+    );
+    await drained(client);
+    const after = await Promise.all(
+      servers.map(async (server) => ({ cpu: cpuMs(server.child.pid!), ...(await processedBy(server)) })),
+    );
+    const cpu = after.map((now, i) => now.cpu - before[i]!.cpu);
+    const done = after.map((now, i) => now.done - before[i]!.done);
+    lastByProcess = cpu.map((ms, i) => ms / done[i]!);
+    rounds.push(cpu.reduce((a, b) => a + b, 0) / (each * servers.length));
+    warmed += each;
+  }
+  return { deliveries: warmed, seconds: (performance.now() - started) / 1000, rounds, lastByProcess };
 }
 
 /** Waits until the inbox is empty. */
