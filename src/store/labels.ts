@@ -86,7 +86,9 @@ export async function readLabelInputsOf(
   const byIssue = new Map<number, typeof rows>();
   for (const row of rows) {
     const issueId = Number(row.issue);
-    byIssue.set(issueId, [...(byIssue.get(issueId) ?? []), row]);
+    const own = byIssue.get(issueId);
+    if (own === undefined) byIssue.set(issueId, [row]);
+    else own.push(row);
   }
   const read = new Map<string, LabelInputs>();
   for (const [issueId, own] of byIssue) {
