@@ -9,7 +9,8 @@ import { openDatabase } from "../src/store/database.js";
 import { commentDeliveries, driveLoad, type LoadResult } from "./webhook-load.js";
 import { startServer, type ServerProcess } from "./processes.js";
 import type { FakeGithubChildMessage, FakeGithubChildOptions, ServedCalls } from "./fake-github-child.js";
-import { cpuSeconds, postgresProcesses } from "./ingest.js";
+import { cpuSeconds } from "./cpu-time.js";
+import { postgresProcesses } from "./ingest.js";
 
 const SECRET = "bench-secret";
 

@@ -4,11 +4,10 @@ import { DEFAULT_CONFIG } from "../src/config/repo-config.js";
 import { sweepDueIssues } from "../src/labels/sweep.js";
 import { parseDatabaseUrl } from "../src/config/database-url.js";
 import { openSweepStore, type SweepStore } from "../src/store/label-sweep.js";
+import { cpuSeconds } from "./cpu-time.js";
 
 // The P4/P5 sweep on its own (bench/labels.ts runs it as a child process, so the peak RSS is the sweep's alone):
 // one full sweep at a fixed `now`, then its figures as JSON on stdout.
-/** Linux's USER_HZ, the unit of /proc/<pid>/stat times */
-const CLOCK_TICKS_PER_SECOND = 100;
 const now = new Date(process.argv[3] ?? "2027-01-01T00:00:00Z");
 const url = process.argv[2]!;
 const target = parseDatabaseUrl(url);
@@ -87,13 +86,7 @@ async function serverCpuSeconds(databaseUrl: string): Promise<number> {
     const backends = await client.query<{ pid: number }>(
       `SELECT "pid" FROM "pg_stat_activity" WHERE "datname" = current_database() AND "pid" <> pg_backend_pid()`,
     );
-    let ticks = 0;
-    for (const { pid } of backends.rows) {
-      // utime and stime: the 14th and 15th fields, after the parenthesised command name
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
-    }
-    return ticks / CLOCK_TICKS_PER_SECOND;
+    return cpuSeconds(backends.rows.map((row) => row.pid)) ?? Number.NaN;
   } catch {
     return Number.NaN;
   } finally {

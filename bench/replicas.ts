@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import examples from "@octokit/webhooks-examples/api.github.com/index.json" with { type: "json" };
@@ -6,7 +5,8 @@ import pg from "pg";
 import { FakeGitHub } from "../test/fakes/github-server.js";
 import { TEST_PRIVATE_KEY as PRIVATE_KEY } from "../test/support/process.js";
 import { openMigratedDatabase } from "./bench-database.js";
-import { cpuSeconds, postgresBackends, postgresProcesses } from "./ingest.js";
+import { cpuSeconds } from "./cpu-time.js";
+import { postgresBackends, postgresProcesses } from "./ingest.js";
 import { startPostgres, startServer, type ServerProcess } from "./processes.js";
 import { statementKind } from "../test/support/statements.js";
 import { nextRound, steady, TOLERANCE, warmUpPlan, type WarmUpPlan } from "./warm-up.js";
@@ -401,10 +401,9 @@ async function drained(client: pg.Client): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
-/** CPU time a process has used so far (Linux: utime + stime from /proc, in clock ticks of 10 ms). */
+/** CPU time in ms a closeloop process has used so far (cpuSeconds: its threads' time, to the nanosecond). */
 function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return (cpuSeconds([pid]) ?? Number.NaN) * 1000;
 }
 
 /** What a process says it handled, from its /metrics. */
