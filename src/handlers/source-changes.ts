@@ -4,7 +4,7 @@ import type { IssueRef } from "../domain/refs.js";
 import type { DatabaseHandle, Transaction } from "../store/database.js";
 import { labelsWantedUpdate, type SeenLabels } from "../store/issue-markings.js";
 import { linkNotesInsert } from "../store/link-notes.js";
-import { ensureIssue, isSourceKnown, recordSource } from "../store/links.js";
+import { isSourceKnown, recordIssueSource } from "../store/links.js";
 import {
   deriveMentions,
   freshSourceMentions,
@@ -79,11 +79,18 @@ export async function applySourceChangeIn(
 ): Promise<SourceOutcome> {
   if (!versionsMatter(versions)) return NOTHING;
   if (change.knownOnly && !(await isSourceKnown(tx, change.issue, change.source))) return NOTHING;
-  const issue = await ensureIssue(tx, change.issue);
   const stored = storedVersions(versions);
-  // Should the source be new to the store, its mentions are these versions' alone: sent with it where the engine allows.
+  // Should the source be new to the store, its mentions are these versions' alone: sent with it where the engine allows,
+  // and with the issue's row.
   const mentions = freshSourceMentions(stored, change.createdAt);
-  const source = await recordSource(tx, issue.id, change.source, change.createdAt, stored, mentions);
+  const { issue, source } = await recordIssueSource(
+    tx,
+    change.issue,
+    change.source,
+    change.createdAt,
+    stored,
+    mentions,
+  );
   // A source with nothing stored before has exactly these versions and no mentions: nothing to read back.
   const derived = source.mentioned
     ? storedWithSource(mentions!)

@@ -49,26 +49,76 @@ export async function recordSource(
   mentions: readonly Mention[] | null = null,
 ): Promise<RecordedSource> {
   const upsert = sourcesUpsert([{ issueId, ...source, createdAt }]);
-  let rows: (SourceRow & { mentioned?: boolean })[];
   if (engineOf(tx as Prisma) === "postgresql" && versions.length > 0) {
-    const fresh = mentions !== null && mentions.length > 0;
-    const stored = fresh
-      ? Sql.sql`, "mentions" AS (${freshMentionsOf("source", issueId, createdAt, mentions)} RETURNING 1)`
-      : Sql.empty;
-    rows =
-      await tx.$queryRaw`WITH "source" AS (${upsert}), "versions" AS (${sourceVersionsOf("source", versions)})${stored}
-      SELECT *, ${fresh ? Sql.sql`EXISTS (SELECT 1 FROM "mentions")` : Sql.sql`FALSE`} AS "mentioned" FROM "source"`;
-  } else {
-    rows = await tx.$queryRaw<SourceRow[]>(upsert);
-    await insertSourceVersions(
-      tx,
-      versions.map((version) => ({ sourceId: Number(rows[0]!.id), version })),
-    );
+    const rows = await tx.$queryRaw<SourceRow[]>(sourceWith(null, upsert, createdAt, versions, mentions));
+    return recordedSource(rows[0]!);
   }
-  const { id, createdAt: created, fresh, links, history } = listedSource(rows[0]!);
+  const rows = await tx.$queryRaw<SourceRow[]>(upsert);
+  await insertSourceVersions(
+    tx,
+    versions.map((version) => ({ sourceId: Number(rows[0]!.id), version })),
+  );
+  return recordedSource(rows[0]!);
+}
+
+/**
+ * ensureIssue, then recordSource, for one change: one statement on PostgreSQL, where each is a round trip (P8, #25),
+ * the issue's upsert a part of recordSource's WITH. A WITH reads the database as it was when the statement began,
+ * while the issue's row lock may be had only after another transaction on the issue committed: what recordSource
+ * reads would then miss that transaction's writes. So the issue's row is updated (and the source written) only if it
+ * is the row version the statement reads (its `xmin`; every write to an issue's links, closes and jobs updates its row
+ * first); otherwise nothing but the lock is taken, and the two statements are sent as before, the second seeing all.
+ */
+export async function recordIssueSource(
+  tx: Transaction,
+  ref: IssueRef,
+  source: { kind: string; key: string },
+  createdAt: Date,
+  versions: readonly SourceVersion[],
+  mentions: readonly Mention[] | null = null,
+): Promise<{ issue: { id: number; state: string }; source: RecordedSource }> {
+  if (engineOf(tx as Prisma) === "postgresql" && versions.length > 0) {
+    const upsert = sourceUpsertOf(
+      Sql.sql`SELECT "issue"."id", CAST(${source.kind} AS TEXT), CAST(${source.key} AS TEXT), CAST(${createdAt} AS TIMESTAMP(3)) FROM "issue"`,
+    );
+    const issue = issuesUpsert(tx, [ref], new Date(), { unchangedSinceRead: true });
+    const rows = await tx.$queryRaw<SourceRow[]>(sourceWith(issue, upsert, createdAt, versions, mentions));
+    if (rows.length > 0)
+      return { issue: { id: Number(rows[0]!.issueId), state: rows[0]!.issueState! }, source: recordedSource(rows[0]!) };
+  }
+  const issue = await ensureIssue(tx, ref);
+  return { issue, source: await recordSource(tx, issue.id, source, createdAt, versions, mentions) };
+}
+
+/**
+ * recordSource's statement on PostgreSQL: the source's upsert with its versions and, should it turn out fresh, its
+ * mentions; with `issue`, that upsert (its part named `issue`) first, and its state answered as `issueState`.
+ */
+function sourceWith(
+  issue: Sql.Sql | null,
+  upsert: Sql.Sql,
+  createdAt: Date,
+  versions: readonly SourceVersion[],
+  mentions: readonly Mention[] | null,
+): Sql.Sql {
+  const fresh = mentions !== null && mentions.length > 0;
+  const stored = fresh
+    ? Sql.sql`, "mentions" AS (${freshMentionsOf("source", createdAt, mentions)} RETURNING 1)`
+    : Sql.empty;
+  const mentioned = fresh ? Sql.sql`EXISTS (SELECT 1 FROM "mentions")` : Sql.sql`FALSE`;
+  if (issue === null)
+    return Sql.sql`WITH "source" AS (${upsert}), "versions" AS (${sourceVersionsOf("source", versions)})${stored}
+      SELECT *, ${mentioned} AS "mentioned" FROM "source"`;
+  return Sql.sql`WITH "issue" AS (${issue}), "source" AS (${upsert}), "versions" AS (${sourceVersionsOf("source", versions)})${stored}
+      SELECT "source".*, "issue"."state" AS "issueState", ${mentioned} AS "mentioned" FROM "source", "issue"`;
+}
+
+/** What recordSource answers for its source's row. */
+function recordedSource(row: SourceRow): RecordedSource {
+  const { id, createdAt, fresh, links, history } = listedSource(row);
   // Whether freshMentionsOf's insert was made, as the database saw its condition.
-  const mentioned = rows[0]!.mentioned === true;
-  return { id, createdAt: created, fresh, mentioned, issue: { links, blank: links === 0 && !history } };
+  const mentioned = row.mentioned === true;
+  return { id, createdAt, fresh, mentioned, issue: { links, blank: links === 0 && !history } };
 }
 
 /** A source row as recordSources answers for it: whether it is new, and its issue's links and history. */
@@ -113,14 +163,23 @@ interface SourceRow {
   fresh: boolean | number | bigint;
   links: number | bigint;
   history: boolean | number | bigint;
+  /** recordSource's statement on PostgreSQL: its mentions were stored */
+  mentioned?: boolean;
+  /** recordIssueSource's statement: the issue's state */
+  issueState?: string;
 }
 
 function sourcesUpsert(sources: readonly { issueId: number; kind: string; key: string; createdAt: Date }[]): Sql.Sql {
   const rows = sources.map(
     (source) => Sql.sql`(${source.issueId}, ${source.kind}, ${source.key}, ${source.createdAt})`,
   );
+  return sourceUpsertOf(Sql.sql`VALUES ${Sql.join(rows)}`);
+}
+
+/** The upsert of the Source rows `rows` (a VALUES list, or a SELECT) answer for, as recordSources reads them back. */
+function sourceUpsertOf(rows: Sql.Sql): Sql.Sql {
   return Sql.sql`
-    INSERT INTO "Source" ("issueId", "kind", "key", "createdAt") VALUES ${Sql.join(rows)}
+    INSERT INTO "Source" ("issueId", "kind", "key", "createdAt") ${rows}
     ON CONFLICT ("issueId", "kind", "key") DO UPDATE SET "createdAt" =
       CASE WHEN "Source"."createdAt" IS NULL OR excluded."createdAt" < "Source"."createdAt" THEN excluded."createdAt" ELSE "Source"."createdAt" END
     RETURNING "id", "issueId", "kind", "key", "createdAt",
@@ -168,7 +227,22 @@ export async function ensureIssues(
     (a, b) => a.number - b.number,
   );
   if (sorted.length === 0) return new Map();
-  const rows = sorted.map(
+  const stored = await tx.$queryRaw<{ id: number; number: number; state: string }[]>(issuesUpsert(tx, sorted, now));
+  return new Map(stored.map((row) => [Number(row.number), { id: Number(row.id), state: row.state }]));
+}
+
+/**
+ * ensureIssues' statement. `unchangedSinceRead` (PostgreSQL): an existing row is updated, and answered, only when it
+ * is the version the statement reads, no transaction having written it since the statement began (recordIssueSource);
+ * it is locked either way.
+ */
+function issuesUpsert(
+  tx: Transaction,
+  issues: readonly IssueRef[],
+  now: Date,
+  { unchangedSinceRead = false } = {},
+): Sql.Sql {
+  const rows = issues.map(
     (ref) =>
       Sql.sql`(${ref.repository.id}, ${ref.number}, ${ref.githubId}, ${ref.nodeId ?? null}, ${ref.state}, ${now}, ${ref.details?.title ?? null}, ${ref.details?.openedAt ?? null}, ${ref.details?.at ?? null})`,
   );
@@ -176,15 +250,18 @@ export async function ensureIssues(
   // delivery); a payload without them (a helpdesk note's issue) leaves them alone.
   const newer = Sql.sql`("Issue"."titleAt" IS NULL OR "Issue"."titleAt" <= excluded."titleAt")`;
   const openedAt = Sql.sql`CASE WHEN ${newer} THEN excluded."openedAt" ELSE "Issue"."openedAt" END`;
-  const stored = await tx.$queryRaw<{ id: number; number: number; state: string }[]>`
+  const unchanged = unchangedSinceRead
+    ? Sql.sql`WHERE "Issue"."xmin" = (SELECT "read"."xmin" FROM "Issue" "read" WHERE "read"."id" = "Issue"."id")`
+    : Sql.empty;
+  return Sql.sql`
     INSERT INTO "Issue" ("repositoryId", "number", "githubId", "nodeId", "state", "createdAt", "title", "openedAt", "titleAt")
     VALUES ${Sql.join(rows)}
     ON CONFLICT ("repositoryId", "number") DO UPDATE SET "number" = excluded."number", "nodeId" = COALESCE(excluded."nodeId", "Issue"."nodeId"),
       "title" = CASE WHEN ${newer} THEN excluded."title" ELSE "Issue"."title" END,
       "openedAt" = ${openedAt}, ${impactDueOnOpenedAt(tx, openedAt, now)},
       "titleAt" = CASE WHEN ${newer} THEN excluded."titleAt" ELSE "Issue"."titleAt" END
+    ${unchanged}
     RETURNING "id", "number", "state"`;
-  return new Map(stored.map((row) => [Number(row.number), { id: Number(row.id), state: row.state }]));
 }
 
 /**

@@ -189,19 +189,14 @@ export function freshSourceMentions(versions: readonly SourceVersion[], createdA
  * insertMentions' statement on PostgreSQL for a source a WITH of the same statement writes, made only when `source`
  * (that part's one row) was fresh and is dated `createdAt`: what freshSourceMentions derived them from.
  */
-export function freshMentionsOf(
-  source: string,
-  issueId: number,
-  createdAt: Date,
-  mentions: readonly Mention[],
-): Sql.Sql {
+export function freshMentionsOf(source: string, createdAt: Date, mentions: readonly Mention[]): Sql.Sql {
   const values = mentions.map(
     ({ link, start, end }) =>
       Sql.sql`(CAST(${link.provider} AS TEXT), CAST(${link.account} AS TEXT), CAST(${link.conversationId} AS TEXT), CAST(${link.url} AS TEXT), CAST(${link.fromAddressBar === true} AS BOOLEAN), CAST(${start} AS TIMESTAMP(3)), CAST(${end} AS TIMESTAMP(3)))`,
   );
   const s = Sql.raw(`"${source}"`);
   return Sql.sql`INSERT INTO "Mention" ("issueId", "sourceId", "provider", "account", "conversationId", "url", "fromAddressBar", "startAt", "endAt")
-    SELECT CAST(${issueId} AS INTEGER), ${s}."id", "m"."provider", "m"."account", "m"."conversationId", "m"."url", "m"."fromAddressBar", "m"."startAt", "m"."endAt"
+    SELECT ${s}."issueId", ${s}."id", "m"."provider", "m"."account", "m"."conversationId", "m"."url", "m"."fromAddressBar", "m"."startAt", "m"."endAt"
     FROM ${s}, (VALUES ${Sql.join(values)}) AS "m" ("provider", "account", "conversationId", "url", "fromAddressBar", "startAt", "endAt")
     WHERE ${s}."fresh" AND ${s}."createdAt" = CAST(${createdAt} AS TIMESTAMP(3))`;
 }

@@ -161,10 +161,11 @@ describe.each(ENGINES)("a backfill page's statements on %s", (engine) => {
       "INSERT Source",
       "SELECT Mention",
       ...NEW_TEXTS.slice(2),
-      // the one comment linking a conversation its issue has already takes the path every change takes: the source,
-      // its versions and mentions one statement on PostgreSQL, the issue's links read with their carriers
-      "INSERT Issue",
-      ...(engine === "postgresql" ? ["WITH source"] : ["INSERT Source", "INSERT SourceVersion", "INSERT Mention"]),
+      // the one comment linking a conversation its issue has already takes the path every change takes: the issue, the
+      // source, its versions and mentions one statement on PostgreSQL, the issue's links read with their carriers
+      ...(engine === "postgresql"
+        ? ["WITH source"]
+        : ["INSERT Issue", "INSERT Source", "INSERT SourceVersion", "INSERT Mention"]),
       "SELECT Mention",
       "INSERT LinkSource",
       "UPDATE Issue",
