@@ -172,10 +172,13 @@ export async function runP8(
 function describeWarmUp({ processes, warmUp }: ReplicaFigures): string {
   const of = `P8 warm-up, ${processes} process${processes === 1 ? "" : "es"}:`;
   if (warmUp.deliveries === 0) return `${of} none, measured cold (BENCH_P8_WARM_UP=0)`;
-  const level = steady(warmUp.rounds)
-    ? `steady: the last two rounds within ${TOLERANCE * 100} % of the two before`
-    : `NOT steady: the last two rounds more than ${TOLERANCE * 100} % off the two before`;
-  return `${of} ${warmUp.deliveries} deliveries each in ${warmUp.seconds.toFixed(1)} s; app CPU ms/delivery by round of ${WARM_UP.round} each ${warmUp.rounds.map((ms) => ms.toFixed(2)).join(", ")} (${level}); each process's in the last round ${warmUp.lastByProcess.map((ms) => ms.toFixed(2)).join("/")}`;
+  const level =
+    warmUp.rounds.length < 4
+      ? `too few rounds to tell whether it was steady`
+      : steady(warmUp.rounds)
+        ? `steady: the last two rounds within ${TOLERANCE * 100} % of the two before`
+        : `NOT steady: the last two rounds more than ${TOLERANCE * 100} % off the two before`;
+  return `${of} ${warmUp.deliveries} deliveries each in ${warmUp.seconds.toFixed(1)} s; app CPU ms/delivery by round of up to ${WARM_UP.round} each ${warmUp.rounds.map((ms) => ms.toFixed(2)).join(", ")} (${level}); each process's in the last round ${warmUp.lastByProcess.map((ms) => ms.toFixed(2)).join("/")}`;
 }
 
 /** `UPDATE Delivery 1.2, SELECT Issue 0.5, …`: counts by kind, most first, divided by `per`. */
