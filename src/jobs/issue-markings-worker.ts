@@ -10,8 +10,10 @@ import {
   markingsDueBy,
   markingsRetried,
   ISSUE_MARKINGS,
-  readClaimedMarkings,
+  CLAIMED_MARKING,
+  claimedMarking,
   type ClaimedMarking,
+  type ClaimedMarkingRow,
 } from "../store/issue-markings.js";
 import { inTransaction } from "../store/transactions.js";
 import { errorSummary } from "./error-summary.js";
@@ -134,11 +136,12 @@ export class IssueMarkingsWorker {
 
   async #claim(limit = BATCH): Promise<ClaimedMarking[]> {
     const cutoff = new Date(Date.now() - this.#coalesceMs);
-    const claimed = await this.#leases.claim(limit, { where: markingsDueBy(cutoff) });
-    return readClaimedMarkings(
-      this.deps.prisma,
-      claimed.map((row) => row.key),
-    );
+    const claimed = await this.#leases.claim<ClaimedMarkingRow & { key: number }>(limit, {
+      where: markingsDueBy(cutoff),
+      returning: CLAIMED_MARKING,
+    });
+    // By id, the order the claimed issues' own read gave them.
+    return claimed.map(claimedMarking).sort((a, b) => a.issueId - b.issueId);
   }
 
   /**

@@ -97,28 +97,41 @@ export interface ClaimedMarking {
   attempts: number;
 }
 
-/** The claimed issues with their repositories, in one statement (P8, #25: each statement is a round trip). */
+/** A claimed issue's row as claimedMarking reads it: the issue's columns, its repository's as `installationId` etc. */
+export interface ClaimedMarkingRow {
+  id: number | bigint;
+  number: number | bigint;
+  githubId: number | bigint | null;
+  state: string;
+  labelsSeen: string | null;
+  labelsMarkedAt: Date | string | null;
+  labelsAttempts: number | bigint;
+  repositoryId: number | bigint;
+  installationId: number | bigint;
+  owner: string;
+  name: string;
+}
+
+/**
+ * What the markings job's claim returns of each issue (its RETURNING, so the claimed issues need no read of their
+ * own: P8, #25, each statement is a round trip), its repository's columns read beside it.
+ */
+export const CLAIMED_MARKING = Sql.sql`"id", "number", "githubId", "state", "labelsSeen", "labelsMarkedAt", "labelsAttempts", "repositoryId",
+  (SELECT "r"."installationId" FROM "Repository" "r" WHERE "r"."id" = "Issue"."repositoryId") AS "installationId",
+  (SELECT "r"."owner" FROM "Repository" "r" WHERE "r"."id" = "Issue"."repositoryId") AS "owner",
+  (SELECT "r"."name" FROM "Repository" "r" WHERE "r"."id" = "Issue"."repositoryId") AS "name"`;
+
+/** The claimed issues with their repositories, in one statement, by id (for tests and tools; the job's claim returns them). */
 export async function readClaimedMarkings(prisma: Prisma, ids: readonly number[]): Promise<ClaimedMarking[]> {
   if (ids.length === 0) return [];
-  const rows = await prisma.$queryRaw<
-    {
-      id: number | bigint;
-      number: number | bigint;
-      githubId: number | bigint | null;
-      state: string;
-      labelsSeen: string | null;
-      labelsMarkedAt: Date | string | null;
-      labelsAttempts: number | bigint;
-      repositoryId: number | bigint;
-      installationId: number | bigint;
-      owner: string;
-      name: string;
-    }[]
-  >`SELECT "i"."id", "i"."number", "i"."githubId", "i"."state", "i"."labelsSeen", "i"."labelsMarkedAt", "i"."labelsAttempts",
-      "r"."id" AS "repositoryId", "r"."installationId", "r"."owner", "r"."name"
-    FROM "Issue" "i" JOIN "Repository" "r" ON "r"."id" = "i"."repositoryId"
-    WHERE "i"."id" IN (${Sql.join(ids.map((id) => Sql.sql`${id}`))}) ORDER BY "i"."id"`;
-  return rows.map((row) => ({
+  const rows = await prisma.$queryRaw<ClaimedMarkingRow[]>`SELECT ${CLAIMED_MARKING} FROM "Issue"
+    WHERE "id" IN (${Sql.join(ids.map((id) => Sql.sql`${id}`))}) ORDER BY "id"`;
+  return rows.map(claimedMarking);
+}
+
+/** A claimed issue's row (CLAIMED_MARKING) as its job. */
+export function claimedMarking(row: ClaimedMarkingRow): ClaimedMarking {
+  return {
     issueId: Number(row.id),
     issue: {
       repository: {
@@ -134,7 +147,7 @@ export async function readClaimedMarkings(prisma: Prisma, ids: readonly number[]
     seen: parseSeen(row.labelsSeen),
     markedAt: row.labelsMarkedAt === null ? null : new Date(row.labelsMarkedAt),
     attempts: Number(row.labelsAttempts),
-  }));
+  };
 }
 
 /** Claims only the issues whose coalescing window, ended by `cutoff`, is over. */

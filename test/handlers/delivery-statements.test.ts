@@ -128,9 +128,9 @@ describe.each(ENGINES)("the statements of one issue_comment delivery on %s", (en
 
 /**
  * P8 (#25): what a processed delivery costs after its transaction, in the markings job that applies the labels it
- * marked. The claim and the reads are one statement each, whatever the issues hold and however many a round claims;
- * PostgreSQL claims without the read SQLite needs before it (there an UPDATE takes the write lock even when it matches
- * nothing).
+ * marked. The claim (answering the claimed issues) and the label inputs' read are one statement each, whatever the
+ * issues hold and however many a round claims; PostgreSQL claims without the read SQLite needs before it (there an
+ * UPDATE takes the write lock even when it matches nothing).
  */
 describe.each(ENGINES)("the statements of the markings job after an issue_comment delivery on %s", (engine) => {
   let harness: Harness;
@@ -149,15 +149,14 @@ describe.each(ENGINES)("the statements of the markings job after an issue_commen
   /** A round of the job, however many issues it claims. */
   const ROUND = [
     ...(engine === "sqlite" ? ["SELECT Issue"] : []), // is anything claimable?
-    "UPDATE Issue", // the claim
-    "SELECT Issue", // the claimed issues with their repositories
+    "UPDATE Issue", // the claim, answering the claimed issues with their repositories
     // their label inputs: labels, live links, the repository's label error (no label is due)
     "SELECT Issue",
     "UPDATE Issue", // all settled
     ...(engine === "sqlite" ? ["SELECT Issue"] : ["UPDATE Issue"]), // nothing more to claim
   ];
 
-  it("claims, reads the claimed issue, reads its label inputs and settles: one statement each", async () => {
+  it("claims the issue with its repository, reads its label inputs and settles: one statement each", async () => {
     recorded = [];
     await applyLabelsAtOnce(harness.database, harness.deps, harness.probot)();
     expect(recorded).toEqual(ROUND);
