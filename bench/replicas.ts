@@ -4,20 +4,31 @@ import examples from "@octokit/webhooks-examples/api.github.com/index.json" with
 import pg from "pg";
 import { FakeGitHub } from "../test/fakes/github-server.js";
 import { TEST_PRIVATE_KEY as PRIVATE_KEY } from "../test/support/process.js";
+import { JOB_KINDS } from "../src/jobs/job-kinds.js";
+import { IMPACT_COUNTING } from "../src/store/impact-counting.js";
+import { Prisma as Sql } from "../src/store/generated/sqlite/client.js";
 import { openMigratedDatabase } from "./bench-database.js";
 import { cpuSeconds } from "./cpu-time.js";
-import { postgresBackends, postgresProcesses } from "./ingest.js";
+import { DELIVERY_WORK, postgresBackends, postgresProcesses, waitForWork } from "./ingest.js";
 import { startPostgres, startServer, type ServerProcess } from "./processes.js";
+import { median, pairRatios, roundPlan } from "./rounds.js";
 import { statementKind } from "../test/support/statements.js";
 import { nextRound, steady, TOLERANCE, warmUpPlan, type WarmUpPlan } from "./warm-up.js";
 
+/** One round's figures, or (`combineRounds`) those of all the rounds with as many processes. */
 export interface ReplicaFigures {
   processes: number;
   deliveries: number;
+  /** the round's, from the processes' resuming (the deliveries stored) until the inbox was empty; of rounds, the median */
   seconds: number;
+  /** of rounds, the median */
   perSecond: number;
-  /** deliveries each process handled (closeloop_deliveries_processed_total{outcome="done"}) */
+  /** deliveries each process measured handled (closeloop_deliveries_processed_total{outcome="done"}); a paused one is not */
   shares: number[];
+  /** every delivery processed by one process, and none by a paused one */
+  processedOnce: boolean;
+  /** ms from the resuming to the last running process's first claim: how far they were from starting at once */
+  firstClaimMs: number;
   /** deliveries that failed at least once (retry or dead), over all processes */
   failures: number;
   /** samples of the database's sessions waiting on a lock, and all samples of non-idle sessions */
@@ -41,12 +52,12 @@ export interface ReplicaFigures {
    * deliveries, which stands for the webhooks' requests, then its polls), each background process
    */
   databaseCpuByKind: Map<string, number>;
-  /** each process idle, before the deliveries: statements a second, and CPU milliseconds a second */
-  idle: { statementsPerSecond: number; cpuMsPerSecond: number; kinds: Map<string, number> }[];
   /** the statements all processes sent while processing, by kind */
   kinds: Map<string, number>;
-  warmUp: WarmUp;
 }
+
+/** Each process idle, before the rounds: statements a second, and CPU milliseconds a second. */
+type Idle = { statementsPerSecond: number; cpuMsPerSecond: number; kinds: Map<string, number> }[];
 
 /** How the processes were warmed up before they were measured. */
 export interface WarmUp {
@@ -78,8 +89,32 @@ const SESSIONS_SAMPLE_MS = 100;
  */
 const CPU_PROFILE_DIR = process.env.BENCH_P8_CPU_PROF || undefined;
 
-/** How long each process is watched idle before the deliveries are stored. */
+/** How long each process is watched idle before the rounds. */
 const IDLE_WINDOW_MS = Number(process.env.BENCH_P8_IDLE_MS ?? 5_000);
+
+/**
+ * What is the same before every round, of one process or of three. Once the work of the round before is done (its
+ * labels too), all three processes run for RUN_MS: each resumed one polls at least once (the timers that ran out while
+ * it was stopped fire, a connection its pool closed meanwhile is opened again). Then all three are stopped for
+ * STOPPED_MS, and the deliveries stored; then the round's processes are resumed together, the clock started. A process
+ * polls the inbox a second after its last poll: stopped longer than that, each claims as soon as it is resumed, where
+ * a round timed from the storing would wait for the next poll of each (0 to 1 s, random, in rounds of 1 to 3 s).
+ */
+const RUN_MS = 1_200;
+const STOPPED_MS = 1_100;
+
+/** The kind (test/support/statements.ts) of the delivery worker's claim, to see when each resumed process claimed. */
+const DELIVERY_CLAIM = "UPDATE Delivery";
+
+/** What P8 measured: each kind of round's figures over all its rounds, each round's, and the warm-up and idle before. */
+export interface P8Figures {
+  one: ReplicaFigures;
+  three: ReplicaFigures;
+  rounds: ReplicaFigures[];
+  ratios: number[];
+  warmUp: WarmUp;
+  idle: Idle;
+}
 
 /**
  * P8: deliveries processed per second by 1 and by 3 processes sharing one PostgreSQL, reached through a proxy that
@@ -88,58 +123,67 @@ const IDLE_WINDOW_MS = Number(process.env.BENCH_P8_IDLE_MS ?? 5_000);
  * processes (or one process's lanes) wait for each other. The deliveries are stored in the inbox before the processes
  * are told about them, so the figure is processing alone: capture, links, labels marked, jobs planned. Each process
  * has a proxy of its own, which counts its statements: idle first, then while processing.
+ *
+ * Three processes are started and warmed up once, then rounds alternate (`pairs` pairs): in a round of one, the
+ * first process runs alone, the other two stopped (SIGSTOP) once they hold no lease and no open transaction; in a
+ * round of three, all run. The ratio is the median of each pair's.
  */
 export async function runP8(
   root: string,
-  options: { deliveries?: number; delayMs?: number; repositories?: number } = {},
-): Promise<ReplicaFigures[]> {
+  options: { deliveries?: number; delayMs?: number; repositories?: number; pairs?: number } = {},
+): Promise<P8Figures> {
   const deliveries = options.deliveries ?? 300;
   const delayMs = options.delayMs ?? 1;
   const repositories = options.repositories ?? 1;
+  const pairs = options.pairs ?? 5;
   const postgres = await startPostgres(STATEMENT_STATISTICS ? STATEMENT_STATISTICS_FLAGS : []);
   const github = new FakeGitHub();
   const host = await github.start();
-  const figures: ReplicaFigures[] = [];
+  let measured: Omit<P8Figures, "one" | "three" | "ratios">;
   try {
-    for (const processes of [1, 3]) {
-      const direct = await postgres.newDatabaseUrl();
-      await (await openMigratedDatabase(direct)).close();
-      const proxies = await Promise.all(
-        Array.from({ length: processes }, () => startDelayProxy(new URL(direct), delayMs)),
-      );
-      try {
-        figures.push(await measure(root, direct, proxies, host, commentPayloads(deliveries, repositories)));
-      } finally {
-        await Promise.all(proxies.map((proxy) => proxy.close()));
-      }
+    const direct = await postgres.newDatabaseUrl();
+    await (await openMigratedDatabase(direct)).close();
+    const proxies = await Promise.all(Array.from({ length: 3 }, () => startDelayProxy(new URL(direct), delayMs)));
+    try {
+      measured = await measure(root, direct, proxies, host, { deliveries, repositories, pairs });
+    } finally {
+      await Promise.all(proxies.map((proxy) => proxy.close()));
     }
   } finally {
     await github.stop();
     await postgres.stop();
   }
-  const [one, three] = figures as [ReplicaFigures, ReplicaFigures];
+  const { rounds, warmUp, idle } = measured;
+  const ofOne = rounds.filter((round) => round.processes === 1);
+  const ofThree = rounds.filter((round) => round.processes === 3);
+  const [one, three] = [combineRounds(ofOne), combineRounds(ofThree)];
+  const ratios = pairRatios(
+    ofOne.map((round) => round.perSecond),
+    ofThree.map((round) => round.perSecond),
+  );
   console.log(
-    `\nP8 processing across replicas: ${deliveries} stored issue_comment deliveries on distinct issues of ${repositories} repositor${repositories === 1 ? "y" : "ies"}, PostgreSQL ${delayMs} ms away each way (a delaying proxy), each process warmed up first (below)`,
+    `\nP8 processing across replicas: ${deliveries} stored issue_comment deliveries a round on distinct issues of ${repositories} repositor${repositories === 1 ? "y" : "ies"}, PostgreSQL ${delayMs} ms away each way (a delaying proxy); three processes warmed up once (below), then ${pairs} pairs of rounds, one process (the other two paused) then three; deliveries/s and seconds are medians over each kind's rounds, the rest over all of them`,
   );
   console.log(
     `processes  deliveries/s   seconds  shares            failures  packets/delivery  statements/delivery  app CPU ms/delivery  lock waits / active sessions (sampled every ${SESSIONS_SAMPLE_MS} ms)`,
   );
-  for (const figure of figures) {
+  for (const figure of [one, three]) {
     console.log(
       `${String(figure.processes).padStart(9)}  ${figure.perSecond.toFixed(1).padStart(12)}  ${figure.seconds.toFixed(2).padStart(8)}  ${figure.shares.join("/").padEnd(16)}  ${String(figure.failures).padStart(8)}  ${figure.roundTrips.toFixed(1).padStart(16)}  ${figure.statementsPerDelivery.toFixed(1).padStart(19)}  ${figure.cpuMsPerDelivery.toFixed(1).padStart(19)}  ${figure.lockWaits} / ${figure.activeSamples}`,
     );
   }
-  for (const figure of figures) console.log(describeWarmUp(figure));
-  for (const figure of figures) {
-    const idle = figure.idle;
-    console.log(
-      `P8 idle, ${figure.processes} process${figure.processes === 1 ? "" : "es"}: statements/s per process ${idle.map((p) => p.statementsPerSecond.toFixed(1)).join("/")}, CPU ms/s per process ${idle.map((p) => p.cpuMsPerSecond.toFixed(1)).join("/")}; first process's: ${describeKinds(idle[0]!.kinds)}`,
-    );
+  console.log(
+    `P8 deliveries/s round by round, one process: ${ofOne.map((round) => round.perSecond.toFixed(1)).join(" ")}; three: ${ofThree.map((round) => round.perSecond.toFixed(1)).join(" ")}; ms from the resuming to the last running process's first claim, mean: one ${one.firstClaimMs.toFixed(1)}, three ${three.firstClaimMs.toFixed(1)}`,
+  );
+  console.log(describeWarmUp(warmUp));
+  console.log(
+    `P8 idle, 3 processes: statements/s per process ${idle.map((p) => p.statementsPerSecond.toFixed(1)).join("/")}, CPU ms/s per process ${idle.map((p) => p.cpuMsPerSecond.toFixed(1)).join("/")}; first process's: ${describeKinds(idle[0]!.kinds)}`,
+  );
+  for (const figure of [one, three])
     console.log(
       `P8 statements while processing, ${figure.processes} process${figure.processes === 1 ? "" : "es"}, per delivery: ${describeKinds(figure.kinds, figure.deliveries)}`,
     );
-  }
-  for (const figure of figures)
+  for (const figure of [one, three])
     console.log(
       `P8 PostgreSQL CPU ms/delivery by its processes, ${figure.processes} process${figure.processes === 1 ? "" : "es"}: ${[
         ...figure.databaseCpuByKind,
@@ -148,7 +192,7 @@ export async function runP8(
         .map(([kind, ms]) => `${kind} ${ms.toFixed(2)}`)
         .join(", ")}`,
     );
-  const ratio = three.perSecond / one.perSecond;
+  const ratio = median(ratios);
   // What the machine allows: every delivery costs the app, PostgreSQL and the bench (the proxies standing for the
   // network, mostly) this much CPU, all on these cores.
   // Three processes cannot go faster than the cores divided by that, whatever they share or not.
@@ -159,18 +203,58 @@ export async function runP8(
   console.log(
     `P8 ceiling on ${cores} cores: ${perDelivery.toFixed(1)} ms of CPU per delivery with one process (app ${one.cpuMsPerDelivery.toFixed(1)} + PostgreSQL ${one.databaseCpuMsPerDelivery.toFixed(1)} + bench process: delaying proxies, sampling ${one.benchCpuMsPerDelivery.toFixed(1)}) allow at most ${ceiling.toFixed(0)} deliveries/s: 3 processes at most ${projected.toFixed(2)}× one on this machine; 2.50× needs ${((cores * 1000) / (2.5 * one.perSecond)).toFixed(1)} ms per delivery at one process's ${one.perSecond.toFixed(1)}/s`,
   );
-  const third = deliveries / 3;
+  const third = three.deliveries / 3;
   const spread = Math.max(...three.shares.map((share) => Math.abs(share - third) / third));
-  const once = figures.every((figure) => figure.shares.reduce((a, b) => a + b, 0) === deliveries);
+  const once = rounds.every((round) => round.processedOnce);
   console.log(
-    `P8 ratio: 3 processes ${ratio.toFixed(2)}× one (target ≥ 2.50×) ${ratio >= 2.5 ? "MET" : "MISSED"}; shares within ${(spread * 100).toFixed(0)} % of a third (target ≤ 20 %) ${spread <= 0.2 ? "MET" : "MISSED"}; each delivery processed once: ${once ? "yes" : "NO"}`,
+    `P8 ratio round by round: ${ratios.map((each) => `${each.toFixed(2)}×`).join(" ")}; ratio of the medians ${(three.perSecond / one.perSecond).toFixed(2)}×`,
   );
-  return figures;
+  console.log(
+    `P8 ratio: 3 processes ${ratio.toFixed(2)}× one, the median of ${ratios.length} pairs (target ≥ 2.50×) ${ratio >= 2.5 ? "MET" : "MISSED"}; shares within ${(spread * 100).toFixed(0)} % of a third over the rounds of three (target ≤ 20 %) ${spread <= 0.2 ? "MET" : "MISSED"}; each delivery processed once, by a running process, in every round: ${once ? "yes" : "NO"}`,
+  );
+  return { one, three, rounds, ratios, warmUp, idle };
+}
+
+/**
+ * The figures of rounds with as many processes, together: deliveries/s and seconds the median round's, counts and
+ * shares summed, figures per delivery over all their deliveries.
+ */
+export function combineRounds(rounds: readonly ReplicaFigures[]): ReplicaFigures {
+  const deliveries = rounds.reduce((sum, round) => sum + round.deliveries, 0);
+  const sum = (of: (round: ReplicaFigures) => number) => rounds.reduce((total, round) => total + of(round), 0);
+  const perDelivery = (of: (round: ReplicaFigures) => number) =>
+    sum((round) => of(round) * round.deliveries) / deliveries;
+  const sumKinds = (of: (round: ReplicaFigures) => Map<string, number>, weighted: boolean) => {
+    const kinds = new Map<string, number>();
+    for (const round of rounds)
+      for (const [kind, n] of of(round))
+        kinds.set(kind, (kinds.get(kind) ?? 0) + (weighted ? (n * round.deliveries) / deliveries : n));
+    return kinds;
+  };
+  return {
+    processes: rounds[0]!.processes,
+    deliveries,
+    seconds: median(rounds.map((round) => round.seconds)),
+    perSecond: median(rounds.map((round) => round.perSecond)),
+    shares: rounds[0]!.shares.map((_, i) => sum((round) => round.shares[i]!)),
+    processedOnce: rounds.every((round) => round.processedOnce),
+    firstClaimMs: sum((round) => round.firstClaimMs) / rounds.length,
+    failures: sum((round) => round.failures),
+    lockWaits: sum((round) => round.lockWaits),
+    activeSamples: sum((round) => round.activeSamples),
+    roundTrips: perDelivery((round) => round.roundTrips),
+    statementsPerDelivery: perDelivery((round) => round.statementsPerDelivery),
+    cpuMsPerDelivery: perDelivery((round) => round.cpuMsPerDelivery),
+    databaseCpuMsPerDelivery: perDelivery((round) => round.databaseCpuMsPerDelivery),
+    benchCpuMsPerDelivery: perDelivery((round) => round.benchCpuMsPerDelivery),
+    databaseCpuByKind: sumKinds((round) => round.databaseCpuByKind, true),
+    kinds: sumKinds((round) => round.kinds, false),
+  };
 }
 
 /** How long the processes warmed and their CPU a delivery by then: a reader sees whether it had levelled off. */
-function describeWarmUp({ processes, warmUp }: ReplicaFigures): string {
-  const of = `P8 warm-up, ${processes} process${processes === 1 ? "" : "es"}:`;
+function describeWarmUp(warmUp: WarmUp): string {
+  const of = `P8 warm-up, 3 processes:`;
   if (warmUp.deliveries === 0) return `${of} none, measured cold (BENCH_P8_WARM_UP=0)`;
   const level =
     warmUp.rounds.length < 4
@@ -189,13 +273,14 @@ function describeKinds(kinds: Map<string, number>, per = 1): string {
     .join(", ");
 }
 
+/** Starts a closeloop process per proxy, warms them up, watches them idle, then runs the rounds. */
 async function measure(
   root: string,
   directUrl: string,
   proxies: DelayProxy[],
   githubHost: string,
-  payloads: string[],
-): Promise<ReplicaFigures> {
+  { deliveries, repositories, pairs }: { deliveries: number; repositories: number; pairs: number },
+): Promise<Omit<P8Figures, "one" | "three" | "ratios">> {
   const servers: ServerProcess[] = [];
   const client = new pg.Client({ connectionString: directUrl });
   await client.connect();
@@ -223,21 +308,8 @@ async function measure(
     // Every process polls the inbox at least once a second: all are idle and polling when the deliveries appear.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const warmUp = await warmUpProcesses(client, servers, WARM_UP);
-    if (warmUp.deliveries > 0) {
-      // and their labels applied by the markings job (a second after each mark), so the idle window is idle
-      const deadline = Date.now() + 30_000;
-      while (
-        Date.now() < deadline &&
-        Number(
-          (
-            await client.query<{ left: string }>(
-              `SELECT count(*) AS left FROM "Issue" WHERE "labelsWantedAt" IS NOT NULL`,
-            )
-          ).rows[0]!.left,
-        ) > 0
-      )
-        await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    // and their labels applied by the markings job (a second after each mark), so the idle window is idle
+    if (warmUp.deliveries > 0) await waitForWork(directUrl, DELIVERY_WORK);
     // What each does idle is watched for a while: its polls and their CPU.
     const idleBefore = proxies.map((proxy, i) => ({
       statements: proxy.statements.snapshot(),
@@ -254,105 +326,212 @@ async function measure(
         kinds: new Map([...sent.kinds].map(([kind, n]) => [kind, n / idleSeconds])),
       };
     });
-    const processedBefore = await Promise.all(servers.map((server) => processedBy(server)));
-    // PostgreSQL's backends for the pools open as the processes need them: each one's CPU is counted from here, or
-    // from its start when it opened during the run.
-    const databaseBefore = new Map((await postgresProcesses(directUrl)).map((pid) => [pid, cpuSeconds([pid]) ?? 0]));
-    const benchBackend = (await client.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`)).rows[0]!.pid;
-    if (STATEMENT_STATISTICS) await client.query(`SELECT pg_stat_statements_reset()`);
-    const sentBefore = proxies.map((proxy) => ({ packets: proxy.sent, statements: proxy.statements.snapshot() }));
-    const cpuBefore = servers.map((server) => cpuMs(server.child.pid!));
-    const started = performance.now();
-    // The deliveries stored stand for GitHub sending them: the bench's CPU is counted once the statement that stores
-    // them is encoded and written (synchronously, in the call), as the cost of sending them is not the network's.
-    const stored = storeDeliveries(client, payloads, "p8-");
-    const benchBefore = process.cpuUsage();
-    await stored;
-    const storedCpu = cpuSeconds([benchBackend]) ?? 0;
-    let activeSamples = 0;
-    let lockWaits = 0;
-    let sampling = true;
-    const sampled = (async () => {
-      while (sampling) {
-        // Named, as the two polls are: prepared once, where PostgreSQL planned pg_stat_activity's view at each sample.
-        const { rows } = await client.query<{ waiting: string; active: string }>({
-          name: "p8-sessions",
-          text: `SELECT count(*) FILTER (WHERE wait_event_type = 'Lock') AS waiting, count(*) FILTER (WHERE state <> 'idle') AS active
-             FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
-        });
-        lockWaits += Number(rows[0]!.waiting);
-        activeSamples += Number(rows[0]!.active);
-        await new Promise((resolve) => setTimeout(resolve, SESSIONS_SAMPLE_MS));
-      }
-    })();
-    for (;;) {
-      const { rows } = await client.query<{ left: string }>({
-        name: "p8-left",
-        text: `SELECT count(*) AS left FROM "Delivery" WHERE "deadAt" IS NULL`,
-      });
-      const left = Number(rows[0]!.left);
-      if (left === 0) break;
-      // Asked again in half the time the deliveries left should take at the pace so far, and every DONE_POLL_MS near
-      // the end: a few dozen polls a run where one every DONE_POLL_MS made hundreds, each paid for on these cores.
-      const pace = (payloads.length - left) / (performance.now() - started);
-      await new Promise((resolve) =>
-        setTimeout(resolve, pace > 0 ? Math.min(Math.max(left / pace / 2, DONE_POLL_MS), 1_000) : DONE_POLL_MS),
+    const rounds: ReplicaFigures[] = [];
+    const plan = roundPlan(pairs);
+    const replicas = servers.map((server, i) => ({ server, proxy: proxies[i]! }));
+    for (const [round, processes] of plan.entries()) {
+      // The round of one is always the first process, through the same proxy; the other two stay stopped.
+      const running = replicas.slice(0, processes);
+      await new Promise((resolve) => setTimeout(resolve, RUN_MS));
+      const before = await Promise.all(servers.map((server) => processedBy(server)));
+      await pause(client, replicas);
+      await new Promise((resolve) => setTimeout(resolve, STOPPED_MS));
+      const figure = await measureRound(
+        directUrl,
+        client,
+        running,
+        commentPayloads(deliveries, repositories, round * deliveries),
+        `p8-${round}-`,
+        // pg_stat_statements is read for the last round of each kind only: one table for each, as before rounds.
+        STATEMENT_STATISTICS && round >= plan.length - 2,
       );
+      // The round's labels are applied before the next is stored, so neither runs in another's window.
+      await waitForWork(directUrl, DELIVERY_WORK);
+      resume(replicas);
+      const counts = (await Promise.all(servers.map((server) => processedBy(server)))).map((count, i) => ({
+        done: count.done - before[i]!.done,
+        failed: count.failed - before[i]!.failed,
+      }));
+      figure.shares = counts.slice(0, processes).map((count) => count.done);
+      figure.failures = counts.reduce((sum, count) => sum + count.failed, 0);
+      figure.processedOnce =
+        counts.slice(processes).every((count) => count.done === 0) &&
+        counts.reduce((sum, count) => sum + count.done, 0) === figure.deliveries;
+      rounds.push(figure);
     }
-    const seconds = (performance.now() - started) / 1000;
-    sampling = false;
-    await sampled;
-    if (CPU_PROFILE_DIR !== undefined)
-      // The profiles' timestamps are microseconds of the same monotonic clock: the window to read them over.
-      console.log(
-        `P8 ${proxies.length} process(es) measured from ${(process.hrtime.bigint() - BigInt(Math.round(seconds * 1e9))) / 1000n} to ${process.hrtime.bigint() / 1000n} µs (profile clock), profiles in ${CPU_PROFILE_DIR}`,
-      );
-    const sent = proxies.map((proxy, i) => proxy.statements.since(sentBefore[i]!.statements));
-    const kinds = new Map<string, number>();
-    for (const { kinds: each } of sent) for (const [kind, n] of each) kinds.set(kind, (kinds.get(kind) ?? 0) + n);
-    const packets = proxies.reduce((sum, proxy, i) => sum + proxy.sent - sentBefore[i]!.packets, 0);
-    const cpu = servers.reduce((sum, server, i) => sum + cpuMs(server.child.pid!) - cpuBefore[i]!, 0);
-    const bench = process.cpuUsage(benchBefore);
-    const databaseCpuBy = new Map<string, number>();
-    const addDatabaseCpu = (kind: string, seconds: number) =>
-      databaseCpuBy.set(kind, (databaseCpuBy.get(kind) ?? 0) + (seconds * 1000) / payloads.length);
-    for (const { pid, kind } of await postgresBackends(directUrl, { bench: benchBackend })) {
-      const now = cpuSeconds([pid]) ?? 0;
-      if (pid !== benchBackend) addDatabaseCpu(kind, now - (databaseBefore.get(pid) ?? 0));
-      else {
-        addDatabaseCpu("bench's storing of the deliveries", storedCpu - (databaseBefore.get(pid) ?? 0));
-        addDatabaseCpu("bench's polls and samples", now - storedCpu);
-      }
-    }
-    const databaseCpu = ([...databaseCpuBy.values()].reduce((a, b) => a + b, 0) * payloads.length) / 1000;
-    if (STATEMENT_STATISTICS) await printStatementStatistics(client, payloads.length);
-    const counts = (await Promise.all(servers.map((server) => processedBy(server)))).map((count, i) => ({
-      done: count.done - processedBefore[i]!.done,
-      failed: count.failed - processedBefore[i]!.failed,
-    }));
-    return {
-      processes: proxies.length,
-      deliveries: payloads.length,
-      seconds,
-      perSecond: payloads.length / seconds,
-      shares: counts.map((count) => count.done),
-      failures: counts.reduce((sum, count) => sum + count.failed, 0),
-      lockWaits,
-      activeSamples,
-      roundTrips: packets / payloads.length,
-      statementsPerDelivery: sent.reduce((sum, each) => sum + each.executed, 0) / payloads.length,
-      cpuMsPerDelivery: cpu / payloads.length,
-      databaseCpuMsPerDelivery: (databaseCpu * 1000) / payloads.length,
-      benchCpuMsPerDelivery: (bench.user + bench.system) / 1000 / payloads.length,
-      databaseCpuByKind: databaseCpuBy,
-      idle,
-      kinds,
-      warmUp,
-    };
+    return { rounds, warmUp, idle };
   } finally {
     await client.end();
-    await Promise.all(servers.map((server) => server.stop()));
+    await Promise.all(
+      servers.map((server) => {
+        server.child.kill("SIGCONT");
+        return server.stop();
+      }),
+    );
   }
+}
+
+type Replica = { server: ServerProcess; proxy: DelayProxy };
+
+/**
+ * Stops `replicas` (SIGSTOP) where they hold nothing another process could wait for, no lease on any leased table and
+ * no transaction open, and have no answer from PostgreSQL still to read (a poll answered after it stopped would set
+ * its next poll a second after it is resumed). Stopped in the middle of something, a process is let run a little
+ * longer and stopped again.
+ */
+async function pause(client: pg.Client, replicas: Replica[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    for (const { server } of replicas) server.child.kill("SIGSTOP");
+    const stopped = performance.now();
+    // What a process wrote just before it stopped still reaches PostgreSQL through its proxy, `delayMs` later.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const holding = await heldByPaused(client, replicas);
+    for (const [i, { proxy }] of replicas.entries())
+      if (proxy.answeredAt > stopped - ANSWER_MARGIN_MS) holding.push(`process ${i + 1} answered as it stopped`);
+    if (holding.length === 0) return;
+    resume(replicas);
+    if (attempt === 50) throw new Error(`P8 could not pause its processes without work in hand: ${holding.join("; ")}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** How long before its stop a process is taken to have read an answer of PostgreSQL's. */
+const ANSWER_MARGIN_MS = 10;
+
+function resume(replicas: Replica[]): void {
+  for (const { server } of replicas) server.child.kill("SIGCONT");
+}
+
+/** What stopped `replicas` hold: their sessions not idle (a transaction open), and their leases, by table. */
+async function heldByPaused(client: pg.Client, replicas: Replica[]): Promise<string[]> {
+  const ports = replicas.flatMap(({ proxy }) => proxy.upstreamPorts());
+  const sessions = await client.query<{ state: string }>(
+    `SELECT state FROM pg_stat_activity WHERE datname = current_database() AND client_port = ANY($1) AND state <> 'idle'`,
+    [ports],
+  );
+  const holding = sessions.rows.map((row) => `a session ${row.state}`);
+  const owners = replicas.map(({ server }) => `%:${server.child.pid}:%`);
+  for (const table of [...JOB_KINDS.map((kind) => kind.table), IMPACT_COUNTING]) {
+    const query = Sql.sql`SELECT COUNT(*) AS n FROM ${Sql.raw(`"${table.table}"`)} WHERE (${table.held}) AND "lockedBy" LIKE ANY (${owners})`;
+    const n = Number((await client.query<{ n: string }>(query.text, query.values)).rows[0]!.n);
+    if (n > 0) holding.push(`${n} ${table.kind} lease(s)`);
+  }
+  return holding;
+}
+
+/**
+ * One round, all the processes stopped when it starts: `payloads` stored at once, the `running` processes resumed,
+ * timed until the inbox is empty, with what they, PostgreSQL and the bench spent meanwhile. Shares, failures and
+ * whether each delivery was processed once are the caller's to fill in: a stopped process cannot answer for /metrics.
+ */
+async function measureRound(
+  directUrl: string,
+  client: pg.Client,
+  running: Replica[],
+  payloads: string[],
+  prefix: string,
+  statementStatistics: boolean,
+): Promise<ReplicaFigures> {
+  const [servers, proxies] = [running.map((each) => each.server), running.map((each) => each.proxy)];
+  // PostgreSQL's backends for the pools open as the processes need them: each one's CPU is counted from here, or
+  // from its start when it opened during the run.
+  const databaseBefore = new Map((await postgresProcesses(directUrl)).map((pid) => [pid, cpuSeconds([pid]) ?? 0]));
+  const benchBackend = (await client.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`)).rows[0]!.pid;
+  if (statementStatistics) await client.query(`SELECT pg_stat_statements_reset()`);
+  const sentBefore = proxies.map((proxy) => ({ packets: proxy.sent, statements: proxy.statements.snapshot() }));
+  const cpuBefore = servers.map((server) => cpuMs(server.child.pid!));
+  // The deliveries stored stand for GitHub sending them: the bench's CPU is counted once the statement that stores
+  // them is encoded and written (synchronously, in the call), as the cost of sending them is not the network's.
+  const stored = storeDeliveries(client, payloads, prefix);
+  const benchBefore = process.cpuUsage();
+  await stored;
+  const claimed = Promise.all(proxies.map((proxy) => proxy.statements.next(DELIVERY_CLAIM)));
+  resume(running);
+  const started = performance.now();
+  let lastFirstClaim: number | undefined;
+  void claimed.then((at) => (lastFirstClaim = Math.max(...at)));
+  const storedCpu = cpuSeconds([benchBackend]) ?? 0;
+  let activeSamples = 0;
+  let lockWaits = 0;
+  let sampling = true;
+  const sampled = (async () => {
+    while (sampling) {
+      // Named, as the two polls are: prepared once, where PostgreSQL planned pg_stat_activity's view at each sample.
+      const { rows } = await client.query<{ waiting: string; active: string }>({
+        name: "p8-sessions",
+        text: `SELECT count(*) FILTER (WHERE wait_event_type = 'Lock') AS waiting, count(*) FILTER (WHERE state <> 'idle') AS active
+             FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+      });
+      lockWaits += Number(rows[0]!.waiting);
+      activeSamples += Number(rows[0]!.active);
+      await new Promise((resolve) => setTimeout(resolve, SESSIONS_SAMPLE_MS));
+    }
+  })();
+  for (;;) {
+    const { rows } = await client.query<{ left: string }>({
+      name: "p8-left",
+      text: `SELECT count(*) AS left FROM "Delivery" WHERE "deadAt" IS NULL`,
+    });
+    const left = Number(rows[0]!.left);
+    if (left === 0) break;
+    // Asked again in half the time the deliveries left should take at the pace so far, and every DONE_POLL_MS near
+    // the end: a few dozen polls a run where one every DONE_POLL_MS made hundreds, each paid for on these cores.
+    const pace = (payloads.length - left) / (performance.now() - started);
+    await new Promise((resolve) =>
+      setTimeout(resolve, pace > 0 ? Math.min(Math.max(left / pace / 2, DONE_POLL_MS), 1_000) : DONE_POLL_MS),
+    );
+  }
+  const ended = performance.now();
+  const seconds = (ended - started) / 1000;
+  sampling = false;
+  await sampled;
+  if (CPU_PROFILE_DIR !== undefined) {
+    // The profiles' timestamps are microseconds of the same monotonic clock: the window to read them over.
+    const onProfileClock = (at: number) =>
+      (process.hrtime.bigint() - BigInt(Math.round((performance.now() - at) * 1e6))) / 1000n;
+    console.log(
+      `P8 ${proxies.length} process(es) measured from ${onProfileClock(started)} to ${onProfileClock(ended)} µs (profile clock), profiles in ${CPU_PROFILE_DIR}`,
+    );
+  }
+  const sent = proxies.map((proxy, i) => proxy.statements.since(sentBefore[i]!.statements));
+  const kinds = new Map<string, number>();
+  for (const { kinds: each } of sent) for (const [kind, n] of each) kinds.set(kind, (kinds.get(kind) ?? 0) + n);
+  const packets = proxies.reduce((sum, proxy, i) => sum + proxy.sent - sentBefore[i]!.packets, 0);
+  const cpu = servers.reduce((sum, server, i) => sum + cpuMs(server.child.pid!) - cpuBefore[i]!, 0);
+  const bench = process.cpuUsage(benchBefore);
+  const databaseCpuBy = new Map<string, number>();
+  const addDatabaseCpu = (kind: string, seconds: number) =>
+    databaseCpuBy.set(kind, (databaseCpuBy.get(kind) ?? 0) + (seconds * 1000) / payloads.length);
+  for (const { pid, kind } of await postgresBackends(directUrl, { bench: benchBackend })) {
+    const now = cpuSeconds([pid]) ?? 0;
+    if (pid !== benchBackend) addDatabaseCpu(kind, now - (databaseBefore.get(pid) ?? 0));
+    else {
+      addDatabaseCpu("bench's storing of the deliveries", storedCpu - (databaseBefore.get(pid) ?? 0));
+      addDatabaseCpu("bench's polls and samples", now - storedCpu);
+    }
+  }
+  const databaseCpu = ([...databaseCpuBy.values()].reduce((a, b) => a + b, 0) * payloads.length) / 1000;
+  if (statementStatistics) await printStatementStatistics(client, payloads.length, running.length);
+  return {
+    processes: proxies.length,
+    deliveries: payloads.length,
+    seconds,
+    perSecond: payloads.length / seconds,
+    shares: [],
+    processedOnce: false,
+    // a process that never claimed (another took every delivery first) counts as claiming at the end
+    firstClaimMs: (lastFirstClaim ?? ended) - started,
+    failures: 0,
+    lockWaits,
+    activeSamples,
+    roundTrips: packets / payloads.length,
+    statementsPerDelivery: sent.reduce((sum, each) => sum + each.executed, 0) / payloads.length,
+    cpuMsPerDelivery: cpu / payloads.length,
+    databaseCpuMsPerDelivery: (databaseCpu * 1000) / payloads.length,
+    benchCpuMsPerDelivery: (bench.user + bench.system) / 1000 / payloads.length,
+    databaseCpuByKind: databaseCpuBy,
+    kinds,
+  };
 }
 
 /**
@@ -461,8 +640,21 @@ export class StatementCount {
     return kind;
   }
 
+  /** Who waits for the next statement of a kind (`next`). */
+  readonly #waiting = new Map<string, ((at: number) => void)[]>();
+
   add(kind: string): void {
     this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
+    const waiting = this.#waiting.get(kind);
+    if (waiting === undefined) return;
+    this.#waiting.delete(kind);
+    const at = performance.now();
+    for (const resolve of waiting) resolve(at);
+  }
+
+  /** When (performance.now()) the next statement of `kind` is sent. */
+  next(kind: string): Promise<number> {
+    return new Promise((resolve) => this.#waiting.set(kind, [...(this.#waiting.get(kind) ?? []), resolve]));
   }
 
   /** A copy, to subtract later (`since`). */
@@ -531,6 +723,10 @@ export interface DelayProxy {
   /** packets its clients sent */
   sent: number;
   statements: StatementCount;
+  /** when (performance.now()) it last passed an answer of PostgreSQL's to its clients */
+  readonly answeredAt: number;
+  /** the local ports of its connections to the database: their sessions' client_port in pg_stat_activity */
+  upstreamPorts(): number[];
   close(): Promise<void>;
 }
 
@@ -540,7 +736,8 @@ export interface DelayProxy {
  */
 export async function startDelayProxy(target: URL, delayMs: number): Promise<DelayProxy> {
   const sockets = new Set<Socket>();
-  const counts = { sent: 0 };
+  const upstreams = new Set<Socket>();
+  const counts = { sent: 0, answeredAt: 0 };
   const statements = new StatementCount();
   const relay = (from: Socket, to: Socket, read?: (chunk: Buffer) => void) => {
     from.on("data", (chunk: Buffer) => {
@@ -548,13 +745,18 @@ export async function startDelayProxy(target: URL, delayMs: number): Promise<Del
         counts.sent++;
         read(chunk);
       }
-      setTimeout(() => to.write(chunk), delayMs);
+      setTimeout(() => {
+        to.write(chunk);
+        if (read === undefined) counts.answeredAt = performance.now();
+      }, delayMs);
     });
     from.on("close", () => setTimeout(() => to.destroy(), delayMs));
     from.on("error", () => to.destroy());
   };
   const server: Server = createServer((client) => {
     const upstream = connect(Number(target.port), target.hostname);
+    upstreams.add(upstream);
+    upstream.on("close", () => upstreams.delete(upstream));
     for (const socket of [client, upstream]) {
       sockets.add(socket);
       socket.on("close", () => sockets.delete(socket));
@@ -568,7 +770,11 @@ export async function startDelayProxy(target: URL, delayMs: number): Promise<Del
     get sent() {
       return counts.sent;
     },
+    get answeredAt() {
+      return counts.answeredAt;
+    },
     statements,
+    upstreamPorts: () => [...upstreams].flatMap((socket) => (socket.localPort === undefined ? [] : [socket.localPort])),
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
@@ -590,7 +796,7 @@ const STATEMENT_STATISTICS_FLAGS = [
   "pg_stat_statements.track_planning=on",
 ];
 
-async function printStatementStatistics(client: pg.Client, deliveries: number): Promise<void> {
+async function printStatementStatistics(client: pg.Client, deliveries: number, processes: number): Promise<void> {
   const { rows } = await client.query<{
     calls: string;
     plans: string;
@@ -603,7 +809,9 @@ async function printStatementStatistics(client: pg.Client, deliveries: number): 
       WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
       ORDER BY total_plan_time + total_exec_time DESC LIMIT 15`,
   );
-  console.log(`P8 statements by PostgreSQL's time (planning + execution), ms per delivery, calls per delivery:`);
+  console.log(
+    `P8 statements by PostgreSQL's time (planning + execution), ms per delivery, calls per delivery, last round of ${processes} process${processes === 1 ? "" : "es"}:`,
+  );
   for (const row of rows)
     console.log(
       `  ${((row.plan + row.exec) / deliveries).toFixed(3).padStart(7)} (plan ${(row.plan / deliveries).toFixed(3)}, ${row.plans} plans)  ${(Number(row.calls) / deliveries).toFixed(2).padStart(5)}×  ${row.query.replace(/\s+/g, " ").slice(0, 160)}`,

@@ -6,6 +6,7 @@ import { runP4P5 } from "./labels.js";
 import { runLabelBurst } from "./label-burst.js";
 import { runP6 } from "./impact.js";
 import { runP8 } from "./replicas.js";
+import { roundPairs } from "./rounds.js";
 import { runBackfillBench } from "./backfill.js";
 import { runGrowth } from "./growth.js";
 import { inTempRoot } from "../test/support/temp-root.js";
@@ -110,6 +111,7 @@ await section(["p8"], () =>
   runP8(root, {
     deliveries: Number(process.env.BENCH_P8_DELIVERIES ?? 300),
     repositories: Number(process.env.BENCH_P8_REPOSITORIES ?? 1),
+    pairs: roundPairs(process.env.BENCH_P8_ROUNDS),
   }),
 );
 

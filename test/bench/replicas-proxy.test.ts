@@ -33,4 +33,20 @@ describe("the P8 proxy's statement count", () => {
     expect(Object.fromEntries(sent.kinds)).toEqual({ "INSERT Note": 3, "SELECT Note": 1, "DELETE Note": 1 });
     expect(sent.executed).toBe(5);
   });
+
+  // P8 stops a process only once its sessions are idle and no answer is on its way to it: it finds the sessions by
+  // the proxy's ports, and the answers by when the proxy last passed one on.
+  it("names its sessions' ports, says when it passed an answer on and when a statement of a kind is sent", async () => {
+    const { rows } = await client.query<{ port: number }>(
+      `SELECT client_port AS port FROM pg_stat_activity WHERE pid = pg_backend_pid()`,
+    );
+    expect(proxy.upstreamPorts()).toEqual([rows[0]!.port]);
+    const sending = performance.now();
+    const sent = proxy.statements.next("INSERT Note");
+    await client.query(`SELECT 1`);
+    expect(proxy.answeredAt).toBeGreaterThan(sending);
+    await client.query(`INSERT INTO "Note" ("id") VALUES (7)`);
+    expect(await sent).toBeGreaterThan(sending);
+    expect(await sent).toBeLessThan(proxy.answeredAt);
+  });
 });
