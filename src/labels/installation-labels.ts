@@ -94,7 +94,9 @@ const INPUTS_FRESH_MS = 1_000;
 /**
  * The label inputs of a claim's issues, read in one statement at the first issue's turn rather than one statement an
  * issue (P8, #25: each is a round trip). An issue reached later than INPUTS_FRESH_MS after the read, or after an issue
- * whose repository's label error was set or may have been cleared, has the issues still to come read again, together.
+ * whose labels were refused (its repository's label error set), has the issues still to come read again, together. An
+ * issue that clears the error leaves the read standing: the claim's issues share one `now`, so the error was past its
+ * pause for the later ones too, which try their writes as if they had read it cleared.
  */
 class LabelInputsAhead {
   readonly #pending: Map<string, { repositoryId: bigint; number: number }>;
@@ -125,10 +127,7 @@ class LabelInputsAhead {
       read = this.#read = new Map([...pending.keys()].map((pendingKey) => [pendingKey, found.get(pendingKey) ?? null]));
     }
     this.#pending.delete(key);
-    const inputs = read.get(key)!;
-    // This issue's labels may clear its repository's label error: the issues after it read it again.
-    if (inputs !== null && inputs.labelError !== null) this.forget();
-    return inputs;
+    return read.get(key)!;
   }
 
   /** What was read is not used again: the repository's label error changed. */

@@ -1,5 +1,6 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordLabelError } from "../../src/store/labels.js";
 import { listIssueLinks } from "../../src/store/links.js";
 import { applyLabelsAtOnce, startHarness, type Harness } from "../support/app.js";
 import { ENGINES } from "../support/databases.js";
@@ -162,14 +163,27 @@ describe.each(ENGINES)("the statements of the markings job after an issue_commen
     expect(recorded).toEqual(ROUND);
   });
 
-  it("reads the label inputs of a round's issues in one statement, and settles them in one", async () => {
+  /** The statements of the round that applies the labels of comments linking on `issues`, after any earlier round. */
+  const roundAfterComments = async (...issues: number[]) => {
     await applyLabelsAtOnce(harness.database, harness.deps, harness.probot)(); // whatever an earlier test left
-    await receive(harness.probot, "issue_comment", comment("created", 2, 201, ticket(2)));
-    await receive(harness.probot, "issue_comment", comment("created", 3, 301, ticket(3)));
-    await receive(harness.probot, "issue_comment", comment("created", 4, 401, ticket(4)));
+    for (const issue of issues)
+      await receive(harness.probot, "issue_comment", comment("created", issue, issue * 100 + 1, ticket(issue)));
     recorded = [];
     await applyLabelsAtOnce(harness.database, harness.deps, harness.probot)();
-    expect(recorded).toEqual(ROUND);
+    return recorded;
+  };
+
+  it("reads the label inputs of a round's issues in one statement, and settles them in one", async () => {
+    expect(await roundAfterComments(2, 3, 4)).toEqual(ROUND);
+  });
+
+  it("reads the label inputs of a round's issues in one statement while their repository's label writes are paused", async () => {
+    // A repository that refuses label writes (its label error) is where a claim's issues pile up: they are read once,
+    // not again after each issue that carries the error.
+    const { prisma } = harness.database;
+    const { id } = await prisma.repository.findFirstOrThrow();
+    await recordLabelError(prisma, id, "GitHub answered 403: Resource not accessible by integration", new Date());
+    expect(await roundAfterComments(5, 6, 7)).toEqual(ROUND);
   });
 });
 

@@ -4,7 +4,8 @@ import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { closeloopApp } from "../../src/app.js";
 import { applyIssuesWithApp } from "../../src/labels/installation-labels.js";
-import { listLabelErrors, recordIssueLabels } from "../../src/store/labels.js";
+import { listLabelErrors, recordIssueLabels, recordLabelError } from "../../src/store/labels.js";
+import { REFUSAL_PAUSE_MS } from "../../src/config/queues.js";
 import { applyLabelsAtOnce, startHarness, TEST_NOW, type Harness } from "../support/app.js";
 import { ENGINES } from "../support/databases.js";
 import { GITHUB_API, nockConfig, receive, testProbot, webhookExample } from "../support/github.js";
@@ -359,6 +360,20 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
     await applyLabelsAtOnce(harness.database, harness.deps, harness.probot)();
     // none for issue 2: it read the refusal recorded for issue 1
     expect(github.made).toHaveLength(2);
+  });
+
+  it("a claim's issue that clears its repository's refusal leaves the writes of the claim's later issues tried too", async () => {
+    await markTwoIssues();
+    const { prisma } = harness.database;
+    const { id } = await prisma.repository.findFirstOrThrow();
+    const over = new Date(TEST_NOW.getTime() - REFUSAL_PAUSE_MS - 1);
+    await recordLabelError(prisma, id, "GitHub answered 403: Resource not accessible by integration", over);
+    github.createLabel(WEEKLY, "fbca04");
+    github.addLabels([WEEKLY]);
+    github.expect("post", `/repos/${OWNER}/${REPO}/issues/2/labels`, { body: [labelObject(WEEKLY)] });
+    await applyLabelsAtOnce(harness.database, harness.deps, harness.probot)();
+    expect(github.made).toHaveLength(3);
+    expect(await listLabelErrors(prisma)).toEqual([]);
   });
 
   it("reads a claim's later issue again when it is reached more than a second after the claim's read", async () => {
