@@ -176,7 +176,7 @@ export class IssueMarkingsWorker {
       await this.#leases
         .settleAll(
           applied.map((job) => job.issueId),
-          markingsApplied(...applied),
+          markingsApplied(this.deps.engine, ...applied),
         )
         .catch((error: unknown) => (settling = error));
     for (const [i, job] of jobs.entries()) {

@@ -4,6 +4,8 @@ import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { impactDue } from "./impact.js";
 import { markLabelsStale } from "./labels.js";
 import { unlocked, type LeasedTable } from "./lease.js";
+import { inList, valueByKey } from "./parameter-lists.js";
+import type { Engine } from "../config/database-url.js";
 
 /**
  * Issue markings: what closeloop writes on an issue from its reports, its frequency and team labels and its number
@@ -63,18 +65,18 @@ export function labelsWantedUpdate(
   seen?: SeenLabels,
 ): Sql.Sql | null {
   if (issueIds.length === 0) return null;
-  const ids = Sql.join(issueIds.map((id) => Sql.sql`${id}`));
-  if (seen === undefined || issueIds.length !== 1)
-    return Sql.sql`UPDATE "Issue" SET ${wanted(at)} WHERE "id" IN (${ids})`;
+  const engine = engineOf(tx as Prisma);
+  const ids = inList(engine, Sql.sql`"id"`, "integer", issueIds);
+  if (seen === undefined || issueIds.length !== 1) return Sql.sql`UPDATE "Issue" SET ${wanted(at)} WHERE ${ids}`;
   // In the same statement: kept unless what was kept is as new. Both are written by toISOString, so their times
   // compare as text.
   const keptAt =
-    engineOf(tx as Prisma) === "postgresql"
+    engine === "postgresql"
       ? Sql.sql`CAST("labelsSeen" AS json) ->> 'at'`
       : Sql.sql`json_extract("labelsSeen", '$.at')`;
   const iso = seen.at.toISOString();
   return Sql.sql`UPDATE "Issue" SET ${wanted(at)}, "labelsSeen" = CASE WHEN "labelsSeen" IS NULL OR ${keptAt} < ${iso}
-    THEN ${JSON.stringify({ labels: seen.labels, at: iso })} ELSE "labelsSeen" END WHERE "id" IN (${ids})`;
+    THEN ${JSON.stringify({ labels: seen.labels, at: iso })} ELSE "labelsSeen" END WHERE ${ids}`;
 }
 
 /** Marks the labels of issues named by reference wanted (their conversations' team or tags changed). */
@@ -125,7 +127,7 @@ export const CLAIMED_MARKING = Sql.sql`"id", "number", "githubId", "state", "lab
 export async function readClaimedMarkings(prisma: Prisma, ids: readonly number[]): Promise<ClaimedMarking[]> {
   if (ids.length === 0) return [];
   const rows = await prisma.$queryRaw<ClaimedMarkingRow[]>`SELECT ${CLAIMED_MARKING} FROM "Issue"
-    WHERE "id" IN (${Sql.join(ids.map((id) => Sql.sql`${id}`))}) ORDER BY "id"`;
+    WHERE ${inList(engineOf(prisma), Sql.sql`"id"`, "integer", ids)} ORDER BY "id"`;
   return rows.map(claimedMarking);
 }
 
@@ -157,15 +159,19 @@ export function markingsDueBy(cutoff: Date): Sql.Sql {
 
 /**
  * The labels were applied: each job is done, or waits again (a coalescing window) when a change came meanwhile. One
- * SET for any number of the claimed jobs, each row told apart by its id, so a round settles in one statement.
+ * SET for any number of the claimed jobs, each row's mark compared with its own job's, so a round settles in one
+ * statement (whose text on PostgreSQL is the same for any number: parameter-lists.ts).
  */
-export function markingsApplied(...jobs: ClaimedMarking[]): Sql.Sql {
-  const done = jobs.map((job) =>
-    job.markedAt === null
-      ? Sql.sql`WHEN "id" = ${job.issueId} AND "labelsMarkedAt" IS NULL THEN NULL`
-      : Sql.sql`WHEN "id" = ${job.issueId} AND "labelsMarkedAt" = ${job.markedAt} THEN NULL`,
+export function markingsApplied(engine: Engine, ...jobs: ClaimedMarking[]): Sql.Sql {
+  const marks = valueByKey(
+    engine,
+    Sql.sql`"id"`,
+    ["integer", "timestamp(3)"],
+    jobs.map((job) => [job.issueId, job.markedAt] as const),
   );
-  return Sql.sql`"labelsWantedAt" = CASE ${Sql.join(done, " ")} ELSE "labelsMarkedAt" END, "labelsAttempts" = 0, ${unlocked()}`;
+  // A job whose issue had no mark is done when it still has none (SQLite's IS is PostgreSQL's IS NOT DISTINCT FROM).
+  const same = engine === "postgresql" ? Sql.sql`IS NOT DISTINCT FROM` : Sql.sql`IS`;
+  return Sql.sql`"labelsWantedAt" = CASE WHEN "labelsMarkedAt" ${same} ${marks} THEN NULL ELSE "labelsMarkedAt" END, "labelsAttempts" = 0, ${unlocked()}`;
 }
 
 /** Applying failed and will be tried again at `retryAt`. */

@@ -2,8 +2,9 @@ import type { Report } from "../domain/frequency.js";
 import type { TrackedLabel } from "../domain/label-plan.js";
 import type { ConversationTeam } from "../domain/team-labels.js";
 import { labelKey } from "../domain/team-labels.js";
-import type { Prisma, Transaction } from "./database.js";
+import { engineOf, type Prisma, type Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
+import { inRows } from "./parameter-lists.js";
 import { rawDate, rawFlag, timeParameter } from "./raw-values.js";
 
 export interface LabelInputs {
@@ -48,9 +49,12 @@ export async function readLabelInputsOf(
   issues: readonly { repositoryId: bigint; number: number }[],
 ): Promise<Map<string, LabelInputs>> {
   if (issues.length === 0) return new Map();
-  const named = Sql.sql`("i"."repositoryId", "i"."number") IN (${Sql.join(
-    issues.map((issue) => Sql.sql`(${issue.repositoryId}, ${issue.number})`),
-  )})`;
+  const named = inRows(
+    engineOf(prisma),
+    [Sql.sql`"i"."repositoryId"`, Sql.sql`"i"."number"`],
+    ["bigint", "integer"],
+    issues.map((issue) => [issue.repositoryId, issue.number]),
+  );
   const rows = await prisma.$queryRaw<
     {
       row: "issue" | "label" | "link";

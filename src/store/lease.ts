@@ -1,6 +1,7 @@
 import type { Engine } from "../config/database-url.js";
-import type { Prisma, Transaction } from "./database.js";
+import { engineOf, type Prisma, type Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
+import { inList, keyType } from "./parameter-lists.js";
 
 /**
  * The one lease every kind of background work is claimed under (docs/jobs.md): deliveries, reopen and enrichment
@@ -51,7 +52,9 @@ const identifier = (name: string) => Sql.raw(`"${name}"`);
 /** One vocabulary for every leased table (docs/jobs.md): the claim, renew, settle and release below are written once. */
 const LOCKED_BY = identifier("lockedBy");
 const LOCKED_UNTIL = identifier("lockedUntil");
-const keyList = (keys: readonly LeaseKey[]) => Sql.join(keys.map((key) => Sql.sql`${key}`));
+/** The rows of `keys`: one statement text whatever their number (parameter-lists.ts). */
+const keyed = (db: Db, table: LeasedTable, keys: readonly LeaseKey[]) =>
+  inList(engineOf(db as Prisma), identifier(table.key), keyType(keys), keys);
 
 /** A row held by `owner`: the fence on every write that renews or settles a lease. */
 function heldBy(table: LeasedTable, owner: string): Sql.Sql {
@@ -136,7 +139,7 @@ export async function updateAllLeased<Key extends LeaseKey>(
 ): Promise<Key[]> {
   if (keys.length === 0) return [];
   const rows = await db.$queryRaw<{ key: Key }[]>`UPDATE ${identifier(table.table)} SET ${set}
-      WHERE ${identifier(table.key)} IN (${keyList(keys)}) AND ${heldBy(table, owner)} RETURNING ${identifier(table.key)} AS "key"`;
+      WHERE ${keyed(db, table, keys)} AND ${heldBy(table, owner)} RETURNING ${identifier(table.key)} AS "key"`;
   const written = new Set(rows.map((row) => String(row.key)));
   return keys.filter((key) => !written.has(String(key)));
 }
@@ -169,7 +172,7 @@ export async function deleteAllLeased(
 ): Promise<LeaseKey[]> {
   if (keys.length === 0) return [];
   const rows = await db.$queryRaw<{ key: LeaseKey }[]>`DELETE FROM ${identifier(table.table)}
-      WHERE ${identifier(table.key)} IN (${keyList(keys)}) AND ${heldBy(table, owner)} RETURNING ${identifier(table.key)} AS "key"`;
+      WHERE ${keyed(db, table, keys)} AND ${heldBy(table, owner)} RETURNING ${identifier(table.key)} AS "key"`;
   const deleted = new Set(rows.map((row) => String(row.key)));
   return keys.filter((key) => !deleted.has(String(key)));
 }
@@ -183,7 +186,7 @@ export async function releaseLeases(
 ): Promise<void> {
   if (keys.length === 0) return;
   await prisma.$executeRaw`UPDATE ${identifier(table.table)} SET ${LOCKED_BY} = NULL, ${LOCKED_UNTIL} = NULL${table.onRelease === undefined ? Sql.empty : Sql.sql`, ${table.onRelease}`}
-      WHERE ${identifier(table.key)} IN (${keyList(keys)}) AND ${heldBy(table, owner)}`;
+      WHERE ${keyed(prisma, table, keys)} AND ${heldBy(table, owner)}`;
 }
 
 /** The SET that gives a lease up, for an outcome's `set`. */

@@ -199,7 +199,7 @@ describe.each(ENGINES)("the markings job on %s", (engine) => {
     const [job] = await readClaimedMarkings(prisma, [claimed!.key]);
     const later = new Date(Date.now() + 5);
     await markLabelsWanted(prisma, [job!.issueId], later);
-    expect(await updateLeased(prisma, ISSUE_MARKINGS, "w", job!.issueId, markingsApplied(job!))).toBe(true);
+    expect(await updateLeased(prisma, ISSUE_MARKINGS, "w", job!.issueId, markingsApplied(engine, job!))).toBe(true);
     expect(await issue()).toMatchObject({ labelsWantedAt: later, lockedBy: null });
 
     const [again] = await readClaimedMarkings(
@@ -214,7 +214,7 @@ describe.each(ENGINES)("the markings job on %s", (engine) => {
         )
       ).map((row) => row.key),
     );
-    expect(await updateLeased(prisma, ISSUE_MARKINGS, "w", again!.issueId, markingsApplied(again!))).toBe(true);
+    expect(await updateLeased(prisma, ISSUE_MARKINGS, "w", again!.issueId, markingsApplied(engine, again!))).toBe(true);
     expect((await issue()).labelsWantedAt).toBeNull();
   });
 
