@@ -93,9 +93,9 @@ const CPU_PROFILE_DIR = process.env.BENCH_P8_CPU_PROF || undefined;
 const IDLE_WINDOW_MS = Number(process.env.BENCH_P8_IDLE_MS ?? 5_000);
 
 /**
- * What is the same before every round, of one process or of three. Once the work of the round before is done (its
- * labels too), all three processes run for RUN_MS: each resumed one polls at least once (the timers that ran out while
- * it was stopped fire, a connection its pool closed meanwhile is opened again). Then all three are stopped for
+ * What is the same before every round, of one process or of three. After the round before, all three processes run
+ * for RUN_MS at least, and until its labels are applied: each resumed one polls at least once (the timers that ran out
+ * while it was stopped fire, a connection its pool closed meanwhile is opened again). Then all three are stopped for
  * STOPPED_MS, and the deliveries stored; then the round's processes are resumed together, the clock started. A process
  * polls the inbox a second after its last poll: stopped longer than that, each claims as soon as it is resumed, where
  * a round timed from the storing would wait for the next poll of each (0 to 1 s, random, in rounds of 1 to 3 s).
@@ -329,11 +329,11 @@ async function measure(
     const rounds: ReplicaFigures[] = [];
     const plan = roundPlan(pairs);
     const replicas = servers.map((server, i) => ({ server, proxy: proxies[i]! }));
+    // All three run and are idle here, as after each round below.
+    let before = await Promise.all(servers.map((server) => processedBy(server)));
     for (const [round, processes] of plan.entries()) {
       // The round of one is always the first process, through the same proxy; the other two stay stopped.
       const running = replicas.slice(0, processes);
-      await new Promise((resolve) => setTimeout(resolve, RUN_MS));
-      const before = await Promise.all(servers.map((server) => processedBy(server)));
       await pause(client, replicas);
       await new Promise((resolve) => setTimeout(resolve, STOPPED_MS));
       const figure = await measureRound(
@@ -345,13 +345,15 @@ async function measure(
         // pg_stat_statements is read for the last round of each kind only: one table for each, as before rounds.
         STATEMENT_STATISTICS && round >= plan.length - 2,
       );
-      // The round's labels are applied before the next is stored, so neither runs in another's window.
-      await waitForWork(directUrl, DELIVERY_WORK);
       resume(replicas);
-      const counts = (await Promise.all(servers.map((server) => processedBy(server)))).map((count, i) => ({
+      // The round's labels are applied before the next's deliveries are stored, so neither runs in another's window.
+      await Promise.all([new Promise((resolve) => setTimeout(resolve, RUN_MS)), waitForWork(directUrl, DELIVERY_WORK)]);
+      const after = await Promise.all(servers.map((server) => processedBy(server)));
+      const counts = after.map((count, i) => ({
         done: count.done - before[i]!.done,
         failed: count.failed - before[i]!.failed,
       }));
+      before = after;
       figure.shares = counts.slice(0, processes).map((count) => count.done);
       figure.failures = counts.reduce((sum, count) => sum + count.failed, 0);
       figure.processedOnce =
