@@ -140,7 +140,7 @@ export class IssueMarkingsWorker {
       where: markingsDueBy(cutoff),
       returning: CLAIMED_MARKING,
     });
-    // By id, the order the claimed issues' own read gave them.
+    // By id: an UPDATE answers in no particular order.
     return claimed.map(claimedMarking).sort((a, b) => a.issueId - b.issueId);
   }
 

@@ -123,14 +123,6 @@ export const CLAIMED_MARKING = Sql.sql`"id", "number", "githubId", "state", "lab
   (SELECT "r"."owner" FROM "Repository" "r" WHERE "r"."id" = "Issue"."repositoryId") AS "owner",
   (SELECT "r"."name" FROM "Repository" "r" WHERE "r"."id" = "Issue"."repositoryId") AS "name"`;
 
-/** The claimed issues with their repositories, in one statement, by id (for tests and tools; the job's claim returns them). */
-export async function readClaimedMarkings(prisma: Prisma, ids: readonly number[]): Promise<ClaimedMarking[]> {
-  if (ids.length === 0) return [];
-  const rows = await prisma.$queryRaw<ClaimedMarkingRow[]>`SELECT ${CLAIMED_MARKING} FROM "Issue"
-    WHERE ${inList(engineOf(prisma), Sql.sql`"id"`, "integer", ids)} ORDER BY "id"`;
-  return rows.map(claimedMarking);
-}
-
 /** A claimed issue's row (CLAIMED_MARKING) as its job. */
 export function claimedMarking(row: ClaimedMarkingRow): ClaimedMarking {
   return {

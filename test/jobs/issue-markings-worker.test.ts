@@ -3,10 +3,12 @@ import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { IssueMarkingsWorker, type IssueMarkingsWorkerOptions } from "../../src/jobs/issue-markings-worker.js";
 import {
+  CLAIMED_MARKING,
+  claimedMarking,
   ISSUE_MARKINGS,
   markingsApplied,
   markLabelsWanted,
-  readClaimedMarkings,
+  type ClaimedMarkingRow,
 } from "../../src/store/issue-markings.js";
 import { claimLeases, updateLeased } from "../../src/store/lease.js";
 import { startHarness, TEST_NOW, type Harness } from "../support/app.js";
@@ -191,29 +193,24 @@ describe.each(ENGINES)("the markings job on %s", (engine) => {
     nockConfig(OWNER, REPO, null);
     await receive(harness.probot, "issue_comment", comment(1, 101, 1));
     const { prisma } = harness.database;
-    const [claimed] = await claimLeases<{ key: number }>(prisma, harness.database.engine, ISSUE_MARKINGS, {
-      owner: "w",
-      leaseMs: 60_000,
-      limit: 5,
-    });
-    const [job] = await readClaimedMarkings(prisma, [claimed!.key]);
+    // Claimed as the job claims: the claim answers the issue.
+    const claim = async (now?: Date) =>
+      (
+        await claimLeases<ClaimedMarkingRow & { key: number }>(
+          prisma,
+          harness.database.engine,
+          ISSUE_MARKINGS,
+          { owner: "w", leaseMs: 60_000, limit: 5, returning: CLAIMED_MARKING },
+          now,
+        )
+      ).map(claimedMarking);
+    const [job] = await claim();
     const later = new Date(Date.now() + 5);
     await markLabelsWanted(prisma, [job!.issueId], later);
     expect(await updateLeased(prisma, ISSUE_MARKINGS, "w", job!.issueId, markingsApplied(engine, job!))).toBe(true);
     expect(await issue()).toMatchObject({ labelsWantedAt: later, lockedBy: null });
 
-    const [again] = await readClaimedMarkings(
-      prisma,
-      (
-        await claimLeases<{ key: number }>(
-          prisma,
-          harness.database.engine,
-          ISSUE_MARKINGS,
-          { owner: "w", leaseMs: 60_000, limit: 5, where: undefined },
-          new Date(later.getTime() + 1),
-        )
-      ).map((row) => row.key),
-    );
+    const [again] = await claim(new Date(later.getTime() + 1));
     expect(await updateLeased(prisma, ISSUE_MARKINGS, "w", again!.issueId, markingsApplied(engine, again!))).toBe(true);
     expect((await issue()).labelsWantedAt).toBeNull();
   });

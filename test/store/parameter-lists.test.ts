@@ -2,11 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { DELIVERIES } from "../../src/store/deliveries.js";
 import {
+  CLAIMED_MARKING,
+  claimedMarking,
   ISSUE_MARKINGS,
   markingsApplied,
   markLabelsWanted,
-  readClaimedMarkings,
   type ClaimedMarking,
+  type ClaimedMarkingRow,
 } from "../../src/store/issue-markings.js";
 import { labelInputsKey, readLabelInputsOf } from "../../src/store/labels.js";
 import {
@@ -92,15 +94,17 @@ describe.each(ENGINES)("statements over a batch of ids, on %s", (engine) => {
       const markedAt = new Date("2026-12-01T12:00:00.123Z");
       await step("markLabelsWanted", () => markLabelsWanted(prisma, ids, markedAt));
       // Claimed before `later`, when the first issue of each earlier batch waits again.
-      const claimed = await claimLeases<{ key: number }>(
-        prisma,
-        engine,
-        ISSUE_MARKINGS,
-        { owner: "w", leaseMs: LEASE_MS, limit: 100 },
-        new Date(markedAt.getTime() + 500),
+      // The claim answers the claimed issues (the job reads them no more).
+      const claimed = await step("claimLeases", () =>
+        claimLeases<ClaimedMarkingRow & { key: number }>(
+          prisma,
+          engine,
+          ISSUE_MARKINGS,
+          { owner: "w", leaseMs: LEASE_MS, limit: 100, returning: CLAIMED_MARKING },
+          new Date(markedAt.getTime() + 500),
+        ),
       );
-      expect(claimed.map((row) => Number(row.key)).sort((a, b) => a - b)).toEqual(ids);
-      const jobs = await step("readClaimedMarkings", () => readClaimedMarkings(prisma, ids));
+      const jobs = claimed.map(claimedMarking).sort((a, b) => a.issueId - b.issueId);
       expect(jobs.map((job) => [job.issueId, job.markedAt])).toEqual(ids.map((id) => [id, markedAt]));
       const inputs = await step("readLabelInputsOf", () =>
         readLabelInputsOf(
