@@ -101,7 +101,7 @@ export async function applySourceChangeIn(
   const open = issue.state !== "closed" && change.issue.state !== "closed";
   const notes = (linked: readonly RecognisedLink[]) =>
     change.linkNote !== undefined && open ? linkNotesInsert(issue.id, linked, change.linkNote) : null;
-  // What recordSource read of the issue under its lock spares the reconciliation its own reads.
+  // What recordIssueSource read of the issue under its lock spares the reconciliation its own reads.
   const { alongside, ...outcome } = await reconcileLinks(tx, issue.id, derived.touched, {
     maxLinks: change.maxLinks,
     issue: source.issue,

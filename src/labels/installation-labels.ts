@@ -93,10 +93,13 @@ const INPUTS_FRESH_MS = 1_000;
 
 /**
  * The label inputs of a claim's issues, read in one statement at the first issue's turn rather than one statement an
- * issue (P8, #25: each is a round trip). An issue reached later than INPUTS_FRESH_MS after the read, or after an issue
- * whose labels were refused (its repository's label error set), has the issues still to come read again, together. An
- * issue that clears the error leaves the read standing: the claim's issues share one `now`, so the error was past its
- * pause for the later ones too, which try their writes as if they had read it cleared.
+ * issue (P8, #25: each is a round trip). After an issue whose labels were refused (its repository's label error set),
+ * the issues still to come are read again, together. An issue reached later than INPUTS_FRESH_MS after the read is
+ * read alone, as every issue was before: GitHub paces an installation's label writes at about one a second, so in a
+ * claim whose labels change the read goes stale after an issue or two, and reading all the issues still to come again
+ * at each turn would read the claim's rows a number of times that grows with the square of its size. An issue that
+ * clears the error leaves the read standing: the claim's issues share one `now`, so the error was past its pause for
+ * the later ones too, which try their writes as if they had read it cleared.
  */
 class LabelInputsAhead {
   readonly #pending: Map<string, { repositoryId: bigint; number: number }>;
@@ -115,19 +118,23 @@ class LabelInputsAhead {
     );
   }
 
-  /** The issue's inputs (null: closeloop has no row for it), read with the issues still to come when not fresh. */
+  /** The issue's inputs (null: closeloop has no row for it). */
   async take(issue: IssueRef): Promise<LabelInputs | null> {
     const key = labelInputsKey(issue.repository.id, issue.number);
-    let read = this.#read;
-    if (read === undefined || !read.has(key) || Date.now() - this.#readAt > INPUTS_FRESH_MS) {
-      const pending = new Map(this.#pending).set(key, { repositoryId: issue.repository.id, number: issue.number });
-      this.#readAt = Date.now();
-      this.#read = undefined;
-      const found = await readLabelInputsOf(this.prisma, [...pending.values()]);
-      read = this.#read = new Map([...pending.keys()].map((pendingKey) => [pendingKey, found.get(pendingKey) ?? null]));
-    }
+    const own = { repositoryId: issue.repository.id, number: issue.number };
+    const pending = new Map(this.#pending).set(key, own);
     this.#pending.delete(key);
-    return read.get(key)!;
+    const read = this.#read;
+    if (read !== undefined && read.has(key) && Date.now() - this.#readAt <= INPUTS_FRESH_MS) return read.get(key)!;
+    // Stale: this issue alone. Not read yet (the claim's first turn), or forgotten: with the issues still to come.
+    const wanted = read === undefined ? pending : new Map([[key, own]]);
+    const readAt = Date.now();
+    const found = await readLabelInputsOf(this.prisma, [...wanted.values()]);
+    if (read === undefined) {
+      this.#read = new Map([...wanted.keys()].map((wantedKey) => [wantedKey, found.get(wantedKey) ?? null]));
+      this.#readAt = readAt;
+    }
+    return found.get(key) ?? null;
   }
 
   /** What was read is not used again: the repository's label error changed. */

@@ -3,6 +3,7 @@ import nock from "nock";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { closeloopApp } from "../../src/app.js";
+import { Prisma } from "../../src/store/generated/sqlite/client.js";
 import { applyIssuesWithApp } from "../../src/labels/installation-labels.js";
 import { listLabelErrors, recordIssueLabels, recordLabelError } from "../../src/store/labels.js";
 import { REFUSAL_PAUSE_MS } from "../../src/config/queues.js";
@@ -130,6 +131,14 @@ class GitHubCalls {
     });
   }
 }
+
+/** The ref of issue `number` of the test's repository, as a markings claim names it. */
+const issueRef = (repository: { id: bigint; installationId: bigint }, number: number) => ({
+  repository: { id: repository.id, installationId: repository.installationId, owner: OWNER, name: REPO },
+  number,
+  githubId: 0n,
+  state: "open" as const,
+});
 
 describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
   let harness: Harness;
@@ -382,12 +391,7 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
     github.addLabels([WEEKLY]);
     const { prisma } = harness.database;
     const repository = await prisma.repository.findFirstOrThrow();
-    const ref = (number: number) => ({
-      repository: { id: repository.id, installationId: repository.installationId, owner: OWNER, name: REPO },
-      number,
-      githubId: 0n,
-      state: "open" as const,
-    });
+    const ref = (number: number) => issueRef(repository, number);
     const deps = {
       prisma,
       github: (id: number) => harness.probot.auth(id),
@@ -412,6 +416,63 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
     expect(failures).toEqual([null, null]);
     // issue 1's label only: issue 2's was read again, with its label on
     expect(github.made).toHaveLength(2);
+  });
+
+  it("reads a claim's later issues one at a time once the claim's read has gone stale, not all those still to come", async () => {
+    // GitHub paces an installation's label writes at about one a second: in a claim whose labels change, the read ahead
+    // goes stale after an issue or two. Reading every issue still to come again at each turn read the claim's rows a
+    // number of times growing with the square of its size.
+    nockConfig(OWNER, REPO, null);
+    harness.deps.labelsWanted = async () => {};
+    for (const number of [1, 2, 3, 4]) {
+      const payload = comment(number, `${ticket(number * 10)} ${ticket(number * 10 + 1)}`, 1);
+      Object.assign(payload.issue, { number, id: payload.issue.id + number, node_id: `I_${number}` });
+      await send("issue_comment", payload);
+    }
+    github.createLabel(WEEKLY, "fbca04");
+    for (const number of [1, 2, 3, 4])
+      github.expect("post", `/repos/${OWNER}/${REPO}/issues/${number}/labels`, { body: [labelObject(WEEKLY)] });
+    const { prisma } = harness.database;
+    const repository = await prisma.repository.findFirstOrThrow();
+    const ref = (number: number) => issueRef(repository, number);
+    // The issues each read of label inputs named (each is named in its three parts, by repository and number).
+    const reads: number[] = [];
+    const counting = new Proxy(prisma, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (property !== "$queryRaw") return value;
+        return (query: TemplateStringsArray, ...values: unknown[]) => {
+          if (query.join("?").includes(`'issue' AS "row"`))
+            reads.push(
+              // an array parameter on PostgreSQL, a pair of values an issue on SQLite
+              Prisma.sql(query, ...values).values.reduce<number>(
+                (sum, value) => sum + (Array.isArray(value) ? value.length : 1),
+                0,
+              ) / 6,
+            );
+          return (value as (...args: unknown[]) => unknown).call(target, query, ...values);
+        };
+      },
+    });
+    let turn = 0;
+    const failures = await applyIssuesWithApp(
+      {
+        prisma: counting,
+        github: (id: number) => harness.probot.auth(id),
+        configs: harness.deps.configs,
+        memory: harness.deps.memory,
+        log: pino({ level: "silent" }),
+        now: () => TEST_NOW,
+      },
+      repository.installationId,
+      [1, 2, 3, 4].map((number) => ({ issue: ref(number) })),
+      async () => {
+        if (++turn > 1) await new Promise((resolve) => setTimeout(resolve, 1_100));
+      },
+    );
+    expect(failures).toEqual([null, null, null, null]);
+    expect(github.made).toHaveLength(5);
+    expect(reads).toEqual([4, 1, 1, 1]);
   });
 
   it("retries the labels after a secondary rate limit's Retry-After, without failing the delivery", async () => {
