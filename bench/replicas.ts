@@ -114,6 +114,8 @@ export interface P8Figures {
   ratios: number[];
   warmUp: WarmUp;
   idle: Idle;
+  /** what each stop that was undone and tried again found a process holding (a lease, a transaction, an answer) */
+  stopsRetried: string[];
 }
 
 /**
@@ -153,7 +155,7 @@ export async function runP8(
     await github.stop();
     await postgres.stop();
   }
-  const { rounds, warmUp, idle } = measured;
+  const { rounds, warmUp, idle, stopsRetried } = measured;
   const ofOne = rounds.filter((round) => round.processes === 1);
   const ofThree = rounds.filter((round) => round.processes === 3);
   const [one, three] = [combineRounds(ofOne), combineRounds(ofThree)];
@@ -173,7 +175,7 @@ export async function runP8(
     );
   }
   console.log(
-    `P8 deliveries/s round by round, one process: ${ofOne.map((round) => round.perSecond.toFixed(1)).join(" ")}; three: ${ofThree.map((round) => round.perSecond.toFixed(1)).join(" ")}; ms from the resuming to the last running process's first claim, mean: one ${one.firstClaimMs.toFixed(1)}, three ${three.firstClaimMs.toFixed(1)}`,
+    `P8 deliveries/s round by round, one process: ${ofOne.map((round) => round.perSecond.toFixed(1)).join(" ")}; three: ${ofThree.map((round) => round.perSecond.toFixed(1)).join(" ")}; ms from the resuming to the last running process's first claim, mean: one ${one.firstClaimMs.toFixed(1)}, three ${three.firstClaimMs.toFixed(1)}; stops retried ${stopsRetried.length} time(s)${stopsRetried.length === 0 ? "" : ` (${[...new Set(stopsRetried)].join("; ")})`}`,
   );
   console.log(describeWarmUp(warmUp));
   console.log(
@@ -212,7 +214,7 @@ export async function runP8(
   console.log(
     `P8 ratio: 3 processes ${ratio.toFixed(2)}× one, the median of ${ratios.length} pairs (target ≥ 2.50×) ${ratio >= 2.5 ? "MET" : "MISSED"}; shares within ${(spread * 100).toFixed(0)} % of a third over the rounds of three (target ≤ 20 %) ${spread <= 0.2 ? "MET" : "MISSED"}; each delivery processed once, by a running process, in every round: ${once ? "yes" : "NO"}`,
   );
-  return { one, three, rounds, ratios, warmUp, idle };
+  return { one, three, rounds, ratios, warmUp, idle, stopsRetried };
 }
 
 /**
@@ -331,10 +333,11 @@ async function measure(
     const replicas = servers.map((server, i) => ({ server, proxy: proxies[i]! }));
     // All three run and are idle here, as after each round below.
     let before = await Promise.all(servers.map((server) => processedBy(server)));
+    const stopsRetried: string[] = [];
     for (const [round, processes] of plan.entries()) {
       // The round of one is always the first process, through the same proxy; the other two stay stopped.
       const running = replicas.slice(0, processes);
-      await pause(client, replicas);
+      stopsRetried.push(...(await pause(client, replicas)));
       await new Promise((resolve) => setTimeout(resolve, STOPPED_MS));
       const figure = await measureRound(
         directUrl,
@@ -361,7 +364,7 @@ async function measure(
         counts.reduce((sum, count) => sum + count.done, 0) === figure.deliveries;
       rounds.push(figure);
     }
-    return { rounds, warmUp, idle };
+    return { rounds, warmUp, idle, stopsRetried };
   } finally {
     await client.end();
     await Promise.all(
@@ -379,9 +382,10 @@ type Replica = { server: ServerProcess; proxy: DelayProxy };
  * Stops `replicas` (SIGSTOP) where they hold nothing another process could wait for, no lease on any leased table and
  * no transaction open, and have no answer from PostgreSQL still to read (a poll answered after it stopped would set
  * its next poll a second after it is resumed). Stopped in the middle of something, a process is let run a little
- * longer and stopped again.
+ * longer and stopped again; what each undone stop found is returned.
  */
-async function pause(client: pg.Client, replicas: Replica[]): Promise<void> {
+async function pause(client: pg.Client, replicas: Replica[]): Promise<string[]> {
+  const retried: string[] = [];
   for (let attempt = 1; ; attempt++) {
     for (const { server } of replicas) server.child.kill("SIGSTOP");
     const stopped = performance.now();
@@ -390,7 +394,8 @@ async function pause(client: pg.Client, replicas: Replica[]): Promise<void> {
     const holding = await heldByPaused(client, replicas);
     for (const [i, { proxy }] of replicas.entries())
       if (proxy.answeredAt > stopped - ANSWER_MARGIN_MS) holding.push(`process ${i + 1} answered as it stopped`);
-    if (holding.length === 0) return;
+    if (holding.length === 0) return retried;
+    retried.push(holding.join(", "));
     resume(replicas);
     if (attempt === 50) throw new Error(`P8 could not pause its processes without work in hand: ${holding.join("; ")}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
