@@ -148,6 +148,10 @@ export async function runP8(
     const proxies = await Promise.all(Array.from({ length: 3 }, () => startDelayProxy(new URL(direct), delayMs)));
     try {
       measured = await measure(root, direct, proxies, host, { deliveries, repositories, pairs });
+      const statements = proxies.map((proxy) => proxy.statements);
+      console.log(
+        `P8 over the whole run, per process: statement texts prepared under a name ${statements.map((each) => each.named.size).join("/")}, writes parsed unnamed (planned at each run) ${statements.map((each) => each.unnamedWrites).join("/")}`,
+      );
     } finally {
       await Promise.all(proxies.map((proxy) => proxy.close()));
     }
@@ -634,6 +638,10 @@ export function commentPayloads(count: number, repositories: number, first = 0):
 export class StatementCount {
   readonly kinds = new Map<string, number>();
   executed = 0;
+  /** the texts the process prepared under a name (statement-names.ts: at most 100, and the inbox's), on any connection */
+  readonly named = new Set<string>();
+  /** writes parsed as the unnamed statement: each one parsed and planned again at its run */
+  unnamedWrites = 0;
   /** Kinds by statement text: the app sends the same few texts again and again, some of several KB. */
   readonly #kindOf = new Map<string, string>();
 
@@ -710,10 +718,11 @@ function frontendMessages(count: StatementCount): (chunk: Buffer) => void {
         count.add(count.kindOf(pending.toString("utf8", 5, pending.indexOf(0, 5))));
       } else if (type === P) {
         const nameEnd = pending.indexOf(0, 5);
-        prepared.set(
-          pending.toString("latin1", 5, nameEnd),
-          count.kindOf(pending.toString("utf8", nameEnd + 1, pending.indexOf(0, nameEnd + 1))),
-        );
+        const name = pending.toString("latin1", 5, nameEnd);
+        const text = pending.toString("utf8", nameEnd + 1, pending.indexOf(0, nameEnd + 1));
+        if (name !== "") count.named.add(text);
+        else if (/\b(INSERT|UPDATE|DELETE)\b/i.test(text)) count.unnamedWrites++;
+        prepared.set(name, count.kindOf(text));
       } else if (type === B) {
         const portalEnd = pending.indexOf(0, 5);
         count.add(prepared.get(pending.toString("latin1", portalEnd + 1, pending.indexOf(0, portalEnd + 1))) ?? "?");

@@ -34,6 +34,16 @@ describe("the P8 proxy's statement count", () => {
     expect(sent.executed).toBe(5);
   });
 
+  it("keeps the texts prepared under a name and counts the writes parsed unnamed", async () => {
+    const unnamed = proxy.statements.unnamedWrites;
+    for (const id of [1, 2])
+      await client.query({ name: "delete-note", text: `DELETE FROM "Note" WHERE "id" = $1`, values: [id] });
+    await client.query(`UPDATE "Note" SET "id" = $1 WHERE FALSE`, [1]);
+    await client.query(`SELECT "id" FROM "Note" WHERE "id" = $1`, [1]);
+    expect(proxy.statements.named).toContain(`DELETE FROM "Note" WHERE "id" = $1`);
+    expect(proxy.statements.unnamedWrites - unnamed).toBe(1);
+  });
+
   // P8 stops a process only once its sessions are idle and no answer is on its way to it: it finds the sessions by
   // the proxy's ports, and the answers by when the proxy last passed one on.
   it("names its sessions' ports, says when it passed an answer on and when a statement of a kind is sent", async () => {
