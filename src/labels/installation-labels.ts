@@ -121,13 +121,12 @@ class LabelInputsAhead {
   /** The issue's inputs (null: closeloop has no row for it). */
   async take(issue: IssueRef): Promise<LabelInputs | null> {
     const key = labelInputsKey(issue.repository.id, issue.number);
-    const own = { repositoryId: issue.repository.id, number: issue.number };
-    const pending = new Map(this.#pending).set(key, own);
     this.#pending.delete(key);
     const read = this.#read;
     if (read !== undefined && read.has(key) && Date.now() - this.#readAt <= INPUTS_FRESH_MS) return read.get(key)!;
-    // Stale: this issue alone. Not read yet (the claim's first turn), or forgotten: with the issues still to come.
-    const wanted = read === undefined ? pending : new Map([[key, own]]);
+    // Not read yet (the claim's first turn), or forgotten: this issue with the issues still to come; stale: it alone.
+    const own = { repositoryId: issue.repository.id, number: issue.number };
+    const wanted = read === undefined ? new Map(this.#pending).set(key, own) : new Map([[key, own]]);
     const readAt = Date.now();
     const found = await readLabelInputsOf(this.prisma, [...wanted.values()]);
     if (read === undefined) {
