@@ -1,6 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDelayProxy, type DelayProxy } from "../../bench/replicas.js";
+import { startDelayProxy, type DelayProxy } from "../../bench/delay-proxy.js";
 import { freshDatabaseUrl } from "../support/databases.js";
 
 // P8's delaying proxy counts what each process sends by kind: a statement the client prepared once and runs again is
