@@ -6,7 +6,7 @@ import { openDatabase, type Database } from "../../src/store/database.js";
 import { listIssueLinks } from "../../src/store/links.js";
 import { freshDatabaseUrl } from "../support/databases.js";
 import { issueRef } from "../support/reopen.js";
-import { waitFor } from "../support/wait.js";
+import { holdTransaction, waitForLockWaits } from "../support/held-transactions.js";
 
 const zendesk = (id: string): RecognisedLink => ({
   provider: "zendesk",
@@ -76,32 +76,12 @@ describe("two changes of one issue's comment at once, on postgresql", () => {
     await applySourceChange(database, created(1));
     await applySourceChange(database, edited(1));
 
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let wrote!: () => void;
-    const written = new Promise<void>((resolve) => (wrote = resolve));
-    const creation = database.prisma.$transaction(
-      async (tx) => {
-        await applySourceChangeIn(tx, created(2));
-        wrote();
-        await gate;
-      },
-      { timeout: 20_000 },
-    );
-    await written;
+    const creation = holdTransaction(database.prisma, (tx) => applySourceChangeIn(tx, created(2)));
+    await creation.held;
     const edit = applySourceChange(database, edited(2));
-    await waitFor(
-      async () =>
-        (
-          await observer.query<{ waiting: number }>(
-            `SELECT count(*)::int AS "waiting" FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-          )
-        ).rows[0]!.waiting === 1,
-      10_000,
-      "the edit waiting for the issue's row",
-    );
-    release();
-    await creation;
+    await waitForLockWaits(observer, "the edit waiting for the issue's row");
+    creation.release();
+    await creation.ended;
     await edit;
     const inTurn = await state(1);
     expect(inTurn.links).toEqual(["1 ", "3 1-2"]);

@@ -6,9 +6,9 @@ import { recordIssueClose } from "../../src/store/issues.js";
 import { purgeRepositories } from "../../src/store/links.js";
 import { InstallationPurged } from "../../src/store/purged-installations.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
+import { waitForLockWaits } from "../support/held-transactions.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { issueRef } from "../support/reopen.js";
-import { waitFor } from "../support/wait.js";
 
 const zendesk = (id: string): RecognisedLink => ({
   provider: "zendesk",
@@ -159,16 +159,7 @@ describe("a delivery's transaction on postgresql", () => {
     await locker.query("BEGIN");
     await locker.query(`SELECT 1 FROM "Repository" WHERE "id" = $1 FOR UPDATE`, [id.toString()]);
     const purge = purgeRepositories(first, { installationId, purgedAt: new Date("2026-11-21T10:00:00Z") });
-    await waitFor(
-      async () =>
-        (
-          await locker.query<{ waiting: number }>(
-            `SELECT count(*)::int AS "waiting" FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-          )
-        ).rows[0]!.waiting === 1,
-      10_000,
-      "the purge waiting for the row",
-    );
+    await waitForLockWaits(locker, "the purge waiting for the row");
     // Another replica's delivery, meanwhile, on another repository of the installation.
     second = await openDatabase(url, { migrate: false });
     const other = issueRef(2);
