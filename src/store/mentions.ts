@@ -294,75 +294,17 @@ export async function reconcileLinks(
   const outcome: ReconcileOutcome & { alongside?: { notes: number } } = noChange();
   if (keys !== "all" && keys.length === 0) return outcome;
   const state = options.blank ? blankIssue(options.blank, keys) : await readIssueLinks(tx, issueId, keys);
-  const { mentionRows, linkRows, jobRows, closes } = state;
-
-  const mentions = groupBy(mentionRows, linkKey);
-  const links = new Map(linkRows.map((row) => [linkKey(row), { ...row, id: Number(row.id) }]));
-  const jobs = groupBy(jobRows, linkKey);
-
-  // Decide per conversation first, then write each kind of change in one statement: a comment with 40 links costs
-  // the same handful of statements as one with a single link.
-  const removed: number[] = [];
-  const created: { link: RecognisedLink; plan: LinkPlan }[] = [];
-  const kept: { linkId: number; link: RecognisedLink; plan: LinkPlan }[] = [];
-  const jobbed = new Map<string, Set<number>>();
-  const cancel: { id: number; closeId: number }[] = [];
-  for (const key of new Set([...mentions.keys(), ...links.keys()])) {
-    const ofKey = mentions.get(key) ?? [];
-    // A link with no mentions at all was stored before mentions existed and kept as a close's history: left alone,
-    // unless this change took its last mention away.
-    if (ofKey.length === 0 && keys === "all") continue;
-    const plan = planLink(
-      ofKey.map((row): IssueMention => ({
-        sourceId: Number(row.sourceId),
-        kind: row.kind,
-        start: rawDate(row.startAt)!,
-        end: rawDate(row.endAt),
-      })),
-      closes,
-    );
-    const existing = links.get(key);
-    const keyJobs = jobs.get(key) ?? [];
-    const wantedCloses = new Set(plan?.reopenedBy ?? []);
-    for (const job of keyJobs) {
-      if (!wantedCloses.has(Number(job.closeId)) && job.state === "pending" && job.noteDoneAt === null)
-        cancel.push({ id: Number(job.id), closeId: Number(job.closeId) });
-    }
-    if (plan === null || !plan.exists) {
-      if (existing) removed.push(existing.id);
-      continue;
-    }
-    jobbed.set(key, new Set(keyJobs.map((job) => Number(job.closeId))));
-    const earliest = ofKey.reduce((a, b) => (rawDate(a.startAt)! <= rawDate(b.startAt)! ? a : b));
-    const link: RecognisedLink = {
-      provider: earliest.provider as RecognisedLink["provider"],
-      account: earliest.account,
-      conversationId: earliest.conversationId,
-      url: earliest.url,
-      // SQLite answers 0/1, PostgreSQL a boolean.
-      ...(rawFlag(earliest.fromAddressBar) && { fromAddressBar: true as const }),
-    };
-    if (!existing) {
-      created.push({ link, plan });
-      continue;
-    }
-    kept.push({ linkId: existing.id, link, plan });
-    if (rawDate(existing.linkedAt)!.getTime() !== plan.linkedAt.getTime() || existing.source !== plan.source) {
-      await tx.link.update({ where: { id: existing.id }, data: { linkedAt: plan.linkedAt, source: plan.source } });
-      outcome.changed = true;
-    }
+  const { removed, created, kept, jobbed, cancel, redated } = planReconcile(state, keys);
+  for (const { linkId, plan } of redated) {
+    await tx.link.update({ where: { id: linkId }, data: { linkedAt: plan.linkedAt, source: plan.source } });
+    outcome.changed = true;
   }
 
   if (removed.length > 0) outcome.removed = (await tx.link.deleteMany({ where: { id: { in: removed } } })).count;
   if (created.length > 0 && options.maxLinks !== undefined) {
-    // links.max_per_issue: a new link is not added once the issue has that many. Existing links are never pushed
-    // out, so the cap cannot lose a link whatever order deliveries come in; a conversation left out stays a mention
-    // and is linked by a later change of its source once there is room.
     const live =
       options.issue !== undefined ? options.issue.links - outcome.removed : await tx.link.count({ where: { issueId } });
-    const room = Math.max(0, options.maxLinks - live);
-    outcome.capped = Math.max(0, created.length - room);
-    created.splice(room);
+    outcome.capped = capNewLinks(created, options.maxLinks, live);
   }
   // The sources carrying each link now, against those read with the issue's links. A carrier re-dated is taken away
   // before it is added again (they share a key), so what goes goes first.
@@ -434,6 +376,90 @@ export async function reconcileLinks(
   return outcome;
 }
 
+/** What reconcileLinks decided for each conversation, before it writes anything. */
+export interface ReconcilePlan {
+  /** Link rows to delete */
+  removed: number[];
+  /** conversations to link */
+  created: { link: RecognisedLink; plan: LinkPlan }[];
+  /** Link rows that stay, with their plans */
+  kept: { linkId: number; link: RecognisedLink; plan: LinkPlan }[];
+  /** kept links whose date or first source changed */
+  redated: { linkId: number; plan: LinkPlan }[];
+  /** the closes each kept or created conversation already has a job for */
+  jobbed: Map<string, Set<number>>;
+  /** pending jobs to withdraw */
+  cancel: { id: number; closeId: number }[];
+}
+
+/**
+ * reconcileLinks' decisions for the conversations named (or all) from the issue's state: pure, so a caller that knows
+ * the whole state (an issue new to the store) can plan its links without a transaction. Each kind of change is then
+ * written in one statement: a comment with 40 links costs the same handful of statements as one with a single link.
+ */
+export function planReconcile(state: IssueLinkState, keys: readonly string[] | "all"): ReconcilePlan {
+  const mentions = groupBy(state.mentionRows, linkKey);
+  const links = new Map(state.linkRows.map((row) => [linkKey(row), { ...row, id: Number(row.id) }]));
+  const jobs = groupBy(state.jobRows, linkKey);
+  const decided: ReconcilePlan = { removed: [], created: [], kept: [], redated: [], jobbed: new Map(), cancel: [] };
+  for (const key of new Set([...mentions.keys(), ...links.keys()])) {
+    const ofKey = mentions.get(key) ?? [];
+    // A link with no mentions at all was stored before mentions existed and kept as a close's history: left alone,
+    // unless this change took its last mention away.
+    if (ofKey.length === 0 && keys === "all") continue;
+    const plan = planLink(
+      ofKey.map((row): IssueMention => ({
+        sourceId: Number(row.sourceId),
+        kind: row.kind,
+        start: rawDate(row.startAt)!,
+        end: rawDate(row.endAt),
+      })),
+      state.closes,
+    );
+    const existing = links.get(key);
+    const keyJobs = jobs.get(key) ?? [];
+    const wantedCloses = new Set(plan?.reopenedBy ?? []);
+    for (const job of keyJobs) {
+      if (!wantedCloses.has(Number(job.closeId)) && job.state === "pending" && job.noteDoneAt === null)
+        decided.cancel.push({ id: Number(job.id), closeId: Number(job.closeId) });
+    }
+    if (plan === null || !plan.exists) {
+      if (existing) decided.removed.push(existing.id);
+      continue;
+    }
+    decided.jobbed.set(key, new Set(keyJobs.map((job) => Number(job.closeId))));
+    const earliest = ofKey.reduce((a, b) => (rawDate(a.startAt)! <= rawDate(b.startAt)! ? a : b));
+    const link: RecognisedLink = {
+      provider: earliest.provider as RecognisedLink["provider"],
+      account: earliest.account,
+      conversationId: earliest.conversationId,
+      url: earliest.url,
+      // SQLite answers 0/1, PostgreSQL a boolean.
+      ...(rawFlag(earliest.fromAddressBar) && { fromAddressBar: true as const }),
+    };
+    if (!existing) {
+      decided.created.push({ link, plan });
+      continue;
+    }
+    decided.kept.push({ linkId: existing.id, link, plan });
+    if (rawDate(existing.linkedAt)!.getTime() !== plan.linkedAt.getTime() || existing.source !== plan.source)
+      decided.redated.push({ linkId: existing.id, plan });
+  }
+  return decided;
+}
+
+/**
+ * links.max_per_issue: a new link is not added once the issue has that many (`live`). Existing links are never pushed
+ * out, so the cap cannot lose a link whatever order deliveries come in; a conversation left out stays a mention and is
+ * linked by a later change of its source once there is room. Drops what does not fit from `created`; returns how many.
+ */
+export function capNewLinks(created: unknown[], maxLinks: number, live: number): number {
+  const room = Math.max(0, maxLinks - live);
+  const capped = Math.max(0, created.length - room);
+  created.splice(room);
+  return capped;
+}
+
 type NewLinkRow = { id: number | bigint; provider: string; account: string; conversationId: string };
 
 /** Statements of the caller's for the links a change creates, null where there is none. */
@@ -461,8 +487,7 @@ async function insertLinks(
     ({ link, plan }) =>
       Sql.sql`(${issueId}, ${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${plan.source}, ${link.fromAddressBar === true}, ${plan.linkedAt}, ${plan.carriers.length > 0})`,
   );
-  const insert = Sql.sql`INSERT INTO "Link" ("issueId", "provider", "account", "conversationId", "url", "source", "fromAddressBar", "linkedAt", "live")
-    VALUES ${Sql.join(values)} RETURNING "id", "provider", "account", "conversationId"`;
+  const insert = linkInsertOf(Sql.sql`VALUES ${Sql.join(values)}`);
   const enrichment = enrichmentUpsert(created.map(({ link }) => link));
   const mark = writes?.mark ?? null;
   const notes = writes?.notes ?? null;
@@ -484,6 +509,15 @@ async function insertLinks(
     carried: true,
     ...(sent && { notes: rows.length === 0 ? 0 : Number(rows[0]!.notes) }),
   };
+}
+
+/**
+ * The insert of the Link rows `rows` (a VALUES list, or a SELECT) answer (issue id, provider, account, conversation id,
+ * URL, source, fromAddressBar, linkedAt, live), returning their ids with their conversations.
+ */
+export function linkInsertOf(rows: Sql.Sql): Sql.Sql {
+  return Sql.sql`INSERT INTO "Link" ("issueId", "provider", "account", "conversationId", "url", "source", "fromAddressBar", "linkedAt", "live")
+    ${rows} RETURNING "id", "provider", "account", "conversationId"`;
 }
 
 /**
@@ -533,7 +567,7 @@ interface JobRow {
   noteDoneAt: Date | string | null;
 }
 
-interface IssueLinkState {
+export interface IssueLinkState {
   mentionRows: MentionRow[];
   linkRows: LinkRow[];
   jobRows: JobRow[];
@@ -614,7 +648,7 @@ async function readIssueLinks(
 }
 
 /** A blank issue's state after one source's change: that source's mentions of the conversations named, nothing else. */
-function blankIssue(
+export function blankIssue(
   blank: { sourceId: number; kind: string; mentions: readonly Mention[] },
   keys: readonly string[] | "all",
 ): IssueLinkState {
