@@ -1,14 +1,17 @@
 import type { RecognisedLink, SourceKind } from "../domain/link.js";
-import { eventVersions, versionsMatter, type SourceEvent } from "../domain/mentions.js";
+import { eventVersions, versionsMatter, type SourceEvent, type SourceVersion } from "../domain/mentions.js";
 import type { IssueRef } from "../domain/refs.js";
-import type { DatabaseHandle, Transaction } from "../store/database.js";
+import { engineOf, type DatabaseHandle, type Prisma, type Transaction } from "../store/database.js";
 import { labelsWantedUpdate, type SeenLabels } from "../store/issue-markings.js";
 import { linkNotesInsert } from "../store/link-notes.js";
-import { isSourceKnown, recordIssueSource } from "../store/links.js";
+import { isSourceKnown, recordIssueSource, recordNewIssueChange } from "../store/links.js";
 import {
+  blankIssue,
+  capNewLinks,
   deriveMentions,
   freshSourceMentions,
   noChange,
+  planReconcile,
   reconcileLinks,
   storedVersions,
   storedWithSource,
@@ -19,7 +22,8 @@ import { executeAlongside, inTransaction } from "../store/transactions.js";
 /*
  * A body, comment or helpdesk note changed: what the issue's links, labels, reopen jobs and link notes do about it.
  * The deliveries (src/handlers/capture.ts, helpdesk-events.ts) and the backfill (src/jobs/backfill.ts) all take this
- * path; the store does each step's writes, in the one transaction opened here.
+ * path; the store does each step's writes, in the one transaction opened here (or, for an issue new to the store on
+ * PostgreSQL, in one statement of their own).
  */
 
 export interface SourceChange {
@@ -55,17 +59,55 @@ const NOTHING: SourceOutcome = { ...noChange(), notesAdded: 0 };
 
 /**
  * Stores a version of a source's text and brings the issue's links and reopen jobs in line with it, in one
- * transaction. Versions arriving in any order, or twice, end in the same state (docs/ordering.md).
+ * transaction, or on PostgreSQL in one statement when the issue is new to the store. Versions arriving in any order,
+ * or twice, end in the same state (docs/ordering.md).
  */
 export async function applySourceChange(database: DatabaseHandle, change: SourceChange): Promise<SourceOutcome> {
   const versions = eventVersions(change.event, change.links, change.previous, new Date());
   if (!versionsMatter(versions)) return NOTHING;
-  return inTransaction(
-    database.prisma,
-    (tx) => applySourceChangeIn(tx, change, versions),
-    // A text that names only known sources writes no repository (it may create nothing at all).
-    { repository: change.knownOnly ? undefined : { rows: database.repositoryRows, ref: change.issue.repository } },
-  );
+  const rows = database.repositoryRows;
+  // A text that names only known sources writes no repository (it may create nothing at all).
+  if (change.knownOnly) return inTransaction(database.prisma, (tx) => applySourceChangeIn(tx, change, versions));
+  const outcome = await inTransaction(database.prisma, (tx) => applySourceChangeIn(tx, change, versions), {
+    repository: { rows, ref: change.issue.repository },
+    alone: rows.hasIssue(change.issue) ? undefined : () => applyToNewIssue(database.prisma, change, versions),
+  });
+  rows.addIssue(change.issue);
+  return outcome;
+}
+
+/**
+ * The change in one statement without a transaction, when its issue is new to the store (docs/ordering.md, An issue
+ * new to the store): such an issue has nothing stored to read, so its links are planned here as the transaction would
+ * plan them on a blank issue. Null, nothing written, when the issue's row exists or the change needs reads: SQLite (no
+ * round trips to save), a conversation that may have been merged.
+ */
+async function applyToNewIssue(
+  prisma: Prisma,
+  change: SourceChange,
+  versions: readonly SourceVersion[],
+): Promise<SourceOutcome | null> {
+  if (engineOf(prisma) !== "postgresql") return null;
+  const stored = storedVersions(versions);
+  const mentions = freshSourceMentions(stored, change.createdAt);
+  if (mentions === null) return null;
+  const { touched } = storedWithSource(mentions);
+  const { created } = planReconcile(blankIssue({ sourceId: 0, kind: change.source.kind, mentions }, touched), touched);
+  const capped = change.maxLinks === undefined ? 0 : capNewLinks(created, change.maxLinks, 0);
+  const written = await recordNewIssueChange(prisma, {
+    issue: change.issue,
+    source: change.source,
+    createdAt: change.createdAt,
+    versions: stored,
+    mentions,
+    linked: created,
+    mark: created.length > 0 ? { at: new Date(), seen: change.seenLabels } : null,
+    // A link made on a closed issue is no news to anyone: no note.
+    note: change.linkNote !== undefined && change.issue.state !== "closed" ? change.linkNote : null,
+  });
+  if (written === null) return null;
+  const linked = created.map(({ link }) => link);
+  return { ...noChange(), added: linked.length, changed: linked.length > 0, capped, linked, notesAdded: written.notes };
 }
 
 /**

@@ -42,16 +42,31 @@ export async function requestEnrichment(
 /** requestEnrichment's statement, for a caller that sends it with another (`queryAlongside`); null: no link. */
 export function enrichmentUpsert(links: readonly EnrichmentRequest[], now = new Date()): Sql.Sql | null {
   if (links.length === 0) return null;
-  // The same order in every transaction, so two deliveries upserting the same conversations cannot deadlock.
-  const sorted = [
-    ...new Map(links.map((link) => [`${link.provider}\n${link.account}\n${link.conversationId}`, link])).entries(),
-  ].sort(([a], [b]) => (a < b ? -1 : 1));
-  const values = sorted.map(
-    ([, link]) =>
-      Sql.sql`(${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${now}, ${now}, ${now})`,
+  const values = enrichmentOrder(links).map(
+    (link) => Sql.sql`(${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${now}, ${now}, ${now})`,
   );
+  return enrichmentUpsertOf(Sql.sql`VALUES ${Sql.join(values)}`);
+}
+
+/**
+ * The conversations to ask about, each once, in the same order in every transaction, so two deliveries upserting the
+ * same conversations cannot deadlock.
+ */
+export function enrichmentOrder<Link extends EnrichmentRequest>(links: readonly Link[]): Link[] {
+  return [
+    ...new Map(links.map((link) => [`${link.provider}\n${link.account}\n${link.conversationId}`, link])).entries(),
+  ]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([, link]) => link);
+}
+
+/**
+ * enrichmentUpsert's statement for the rows `rows` (a VALUES list, or a SELECT) answer, in enrichmentOrder: provider,
+ * account, conversation id, URL, and the time three times (next attempt, created, updated).
+ */
+export function enrichmentUpsertOf(rows: Sql.Sql): Sql.Sql {
   const settled = Sql.sql`"EnrichJob"."state" IN ('done', 'dead')`;
-  return Sql.sql`INSERT INTO "EnrichJob" ("provider", "account", "conversationId", "url", "nextAttemptAt", "createdAt", "updatedAt") VALUES ${Sql.join(values)}
+  return Sql.sql`INSERT INTO "EnrichJob" ("provider", "account", "conversationId", "url", "nextAttemptAt", "createdAt", "updatedAt") ${rows}
     ON CONFLICT ("provider", "account", "conversationId") DO UPDATE SET
       "generation" = "EnrichJob"."generation" + 1,
       "attempts" = CASE WHEN ${settled} THEN 0 ELSE "EnrichJob"."attempts" END,

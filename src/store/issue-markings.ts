@@ -79,6 +79,18 @@ export function labelsWantedUpdate(
     THEN ${JSON.stringify({ labels: seen.labels, at: iso })} ELSE "labelsSeen" END WHERE ${ids}`;
 }
 
+/**
+ * labelsWantedUpdate's mark for an issue's row being inserted (an issue new to the store), as the columns it sets and
+ * their values: what the update would leave on a row with no mark yet and the columns' defaults.
+ */
+export function labelsWantedOnInsert(at: Date, seen?: SeenLabels): { columns: Sql.Sql; values: Sql.Sql } {
+  const kept = seen === undefined ? null : JSON.stringify({ labels: seen.labels, at: seen.at.toISOString() });
+  return {
+    columns: Sql.sql`"labelsWantedAt", "labelsMarkedAt", "labelsSeen", "impactDueAt", "impactGeneration"`,
+    values: Sql.sql`${at}, ${at}, ${kept}, ${at}, 1`,
+  };
+}
+
 /** Marks the labels of issues named by reference wanted (their conversations' team or tags changed). */
 export async function markIssuesLabelsWanted(
   tx: Transaction | Prisma,

@@ -49,8 +49,16 @@ export function linkNotesInsert(
     (link) =>
       Sql.sql`(${issueId}, ${link.provider}, ${link.account}, ${link.conversationId}, ${link.url}, ${note}, ${now}, ${now}, ${now})`,
   );
+  return linkNotesInsertOf(Sql.sql`VALUES ${Sql.join(values)}`);
+}
+
+/**
+ * linkNotesInsert's statement for the rows `rows` (a VALUES list, or a SELECT) answer: issue id, provider, account,
+ * conversation id, URL, note, and its time three times (next attempt, created, updated).
+ */
+export function linkNotesInsertOf(rows: Sql.Sql): Sql.Sql {
   return Sql.sql`INSERT INTO "LinkNote" ("issueId", "provider", "account", "conversationId", "url", "note", "nextAttemptAt", "createdAt", "updatedAt")
-    VALUES ${Sql.join(values)}
+    ${rows}
     ON CONFLICT ("issueId", "provider", "account", "conversationId") DO UPDATE SET
       "state" = 'pending', "skipped" = NULL, "attempts" = 0, "nextAttemptAt" = excluded."nextAttemptAt", "finishedAt" = NULL,
       "url" = excluded."url", "note" = excluded."note", "updatedAt" = excluded."updatedAt"

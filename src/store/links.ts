@@ -1,16 +1,21 @@
 import { engineOf, type DatabaseHandle, type Prisma, type Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
-import { purgeUnlinkedEnrichment } from "./enrich-jobs.js";
 import { impactDue, impactDueOnOpenedAt } from "./impact.js";
 import {
   deriveMentions,
   freshMentionsOf,
   insertSourceVersions,
+  linkInsertOf,
   reconcileLinks,
   sourceVersionsOf,
   type RecordedSource,
 } from "./mentions.js";
-import type { Mention, SourceVersion } from "../domain/mentions.js";
+import type { LinkPlan, Mention, SourceVersion } from "../domain/mentions.js";
+import type { RecognisedLink } from "../domain/link.js";
+import { enrichmentOrder, enrichmentUpsertOf, purgeUnlinkedEnrichment } from "./enrich-jobs.js";
+import { labelsWantedOnInsert, type SeenLabels } from "./issue-markings.js";
+import { linkNotesInsertOf } from "./link-notes.js";
+import { rowsFrom } from "./parameter-lists.js";
 import { inTransaction } from "./transactions.js";
 import type { IssueRef } from "../domain/refs.js";
 import { rawDate, rawFlag, timeParameter } from "./raw-values.js";
@@ -78,16 +83,117 @@ export async function recordIssueSource(
   mentions: readonly Mention[] | null = null,
 ): Promise<{ issue: { id: number; state: string }; source: RecordedSource }> {
   if (engineOf(tx as Prisma) === "postgresql" && versions.length > 0) {
-    const upsert = sourceUpsertOf(
-      Sql.sql`SELECT "issue"."id", CAST(${source.kind} AS TEXT), CAST(${source.key} AS TEXT), CAST(${createdAt} AS TIMESTAMP(3)) FROM "issue"`,
-    );
     const issue = issuesUpsert(tx, [ref], new Date(), { unchangedSinceRead: true });
-    const rows = await tx.$queryRaw<SourceRow[]>(sourceWith(issue, upsert, createdAt, versions, mentions));
+    const rows = await tx.$queryRaw<SourceRow[]>(
+      sourceWith(issue, sourceOfIssue(source, createdAt), createdAt, versions, mentions),
+    );
     if (rows.length > 0)
       return { issue: { id: Number(rows[0]!.issueId), state: rows[0]!.issueState! }, source: recordedSource(rows[0]!) };
   }
   const issue = await ensureIssue(tx, ref);
   return { issue, source: await recordSource(tx, issue.id, source, createdAt, versions, mentions) };
+}
+
+/**
+ * A change of a source on an issue the store has no row for, decided without a read: there is nothing to read
+ * (docs/ordering.md, An issue new to the store). `linked` were planned with the source's id unknown: their carriers
+ * are this source.
+ */
+export interface NewIssueChange {
+  issue: IssueRef;
+  source: { kind: string; key: string };
+  createdAt: Date;
+  versions: readonly SourceVersion[];
+  /** the source's mentions (freshSourceMentions) */
+  mentions: readonly Mention[];
+  linked: readonly { link: RecognisedLink; plan: LinkPlan }[];
+  /** the labels' mark, when the change made links */
+  mark: { at: Date; seen?: SeenLabels | undefined } | null;
+  /** the note each new link queues, when it queues one */
+  note: string | null;
+}
+
+/**
+ * Writes a NewIssueChange on PostgreSQL in one statement sent on its own, atomic without a transaction: the issue's
+ * row (with the mark), the source, its versions and mentions, the links with their carriers and their conversations'
+ * enrichment jobs, the link notes. Every part reads the issue's row from its insert, which does nothing when the row
+ * exists (committed at any time, or by a transaction still open, which the insert waits for): then nothing is
+ * written and this returns null, for the caller's transaction to do the change. Else the notes queued.
+ */
+export async function recordNewIssueChange(
+  prisma: Prisma,
+  change: NewIssueChange,
+  now = new Date(),
+): Promise<{ notes: number } | null> {
+  const mark = change.mark === null ? null : labelsWantedOnInsert(change.mark.at, change.mark.seen);
+  const issue = Sql.sql`INSERT INTO "Issue" (${ISSUE_COLUMNS}${mark === null ? Sql.empty : Sql.sql`, ${mark.columns}`})
+    VALUES (${issueValues(change.issue, now)}${mark === null ? Sql.empty : Sql.sql`, ${mark.values}`})
+    ON CONFLICT ("repositoryId", "number") DO NOTHING RETURNING "id"`;
+  const parts = [
+    Sql.sql`"issue" AS (${issue})`,
+    ...sourceParts(sourceOfIssue(change.source, change.createdAt), change.createdAt, change.versions, change.mentions),
+    ...newLinkParts(change.linked, change.note, now),
+  ];
+  const counted =
+    change.note !== null && change.linked.length > 0 ? Sql.sql`(SELECT COUNT(*) FROM "notes")` : Sql.sql`0`;
+  const rows = await prisma.$queryRaw<{ notes: number | bigint }[]>`WITH ${Sql.join(parts)}
+    SELECT ${counted} AS "notes" FROM "issue"`;
+  return rows.length === 0 ? null : { notes: Number(rows[0]!.notes) };
+}
+
+/**
+ * recordNewIssueChange's parts for its links, each row found by joining the issue's (`issue`) or the source's
+ * (`source`) part, so none is written without them: the links (`link`), their carriers, their conversations'
+ * enrichment jobs and their notes (`notes`).
+ */
+function newLinkParts(
+  linked: readonly { link: RecognisedLink; plan: LinkPlan }[],
+  note: string | null,
+  now: Date,
+): Sql.Sql[] {
+  if (linked.length === 0) return [];
+  const conversation = { provider: "text", account: "text", conversationId: "text", url: "text" } as const;
+  const conversationOf = (link: RecognisedLink) => [link.provider, link.account, link.conversationId, link.url];
+  const links = rowsFrom(
+    "l",
+    { ...conversation, source: "text", fromAddressBar: "boolean", linkedAt: "timestamp(3)", live: "boolean" },
+    linked.map(({ link, plan }) => [
+      ...conversationOf(link),
+      plan.source,
+      link.fromAddressBar === true,
+      plan.linkedAt,
+      plan.carriers.length > 0,
+    ]),
+  );
+  const carried = linked.flatMap(({ link, plan }) =>
+    plan.carriers.map((carrier) => [...conversationOf(link), carrier.postedAt]),
+  );
+  const carriers = rowsFrom("c", { ...conversation, postedAt: "timestamp(3)" }, carried);
+  const times = { nextAttemptAt: "timestamp(3)", createdAt: "timestamp(3)", updatedAt: "timestamp(3)" } as const;
+  const enrichment = rowsFrom(
+    "e",
+    { ...conversation, ...times },
+    enrichmentOrder(linked.map(({ link }) => link)).map((link) => [...conversationOf(link), now, now, now]),
+  );
+  const parts = [
+    Sql.sql`"enrichment" AS (${enrichmentUpsertOf(Sql.sql`SELECT "e".* FROM "issue", ${enrichment}`)})`,
+    Sql.sql`"link" AS (${linkInsertOf(Sql.sql`SELECT "issue"."id", "l".* FROM "issue", ${links}`)})`,
+  ];
+  if (carried.length > 0)
+    parts.push(Sql.sql`"carriers" AS (INSERT INTO "LinkSource" ("linkId", "sourceId", "postedAt")
+      SELECT "link"."id", "source"."id", "c"."postedAt" FROM "source", "link" JOIN ${carriers}
+      ON "c"."provider" = "link"."provider" AND "c"."account" = "link"."account" AND "c"."conversationId" = "link"."conversationId")`);
+  if (note !== null) {
+    const notes = rowsFrom(
+      "n",
+      { ...conversation, note: "text", ...times },
+      linked.map(({ link }) => [...conversationOf(link), note, now, now, now]),
+    );
+    parts.push(
+      Sql.sql`"notes" AS (${linkNotesInsertOf(Sql.sql`SELECT "issue"."id", "n".* FROM "issue", ${notes}`)} RETURNING 1)`,
+    );
+  }
+  return parts;
 }
 
 /**
@@ -101,16 +207,38 @@ function sourceWith(
   versions: readonly SourceVersion[],
   mentions: readonly Mention[] | null,
 ): Sql.Sql {
+  const parts = sourceParts(upsert, createdAt, versions, mentions);
   const fresh = mentions !== null && mentions.length > 0;
-  const stored = fresh
-    ? Sql.sql`, "mentions" AS (${freshMentionsOf("source", createdAt, mentions)} RETURNING 1)`
-    : Sql.empty;
   const mentioned = fresh ? Sql.sql`EXISTS (SELECT 1 FROM "mentions")` : Sql.sql`FALSE`;
-  if (issue === null)
-    return Sql.sql`WITH "source" AS (${upsert}), "versions" AS (${sourceVersionsOf("source", versions)})${stored}
-      SELECT *, ${mentioned} AS "mentioned" FROM "source"`;
-  return Sql.sql`WITH "issue" AS (${issue}), "source" AS (${upsert}), "versions" AS (${sourceVersionsOf("source", versions)})${stored}
+  if (issue === null) return Sql.sql`WITH ${Sql.join(parts)} SELECT *, ${mentioned} AS "mentioned" FROM "source"`;
+  return Sql.sql`WITH "issue" AS (${issue}), ${Sql.join(parts)}
       SELECT "source".*, "issue"."state" AS "issueState", ${mentioned} AS "mentioned" FROM "source", "issue"`;
+}
+
+/**
+ * The WITH parts that write a source (`upsert`, named `source`), its versions and, should it turn out fresh, its
+ * mentions (named `mentions` when there are any).
+ */
+function sourceParts(
+  upsert: Sql.Sql,
+  createdAt: Date,
+  versions: readonly SourceVersion[],
+  mentions: readonly Mention[] | null,
+): Sql.Sql[] {
+  return [
+    Sql.sql`"source" AS (${upsert})`,
+    Sql.sql`"versions" AS (${sourceVersionsOf("source", versions)})`,
+    ...(mentions !== null && mentions.length > 0
+      ? [Sql.sql`"mentions" AS (${freshMentionsOf("source", createdAt, mentions)} RETURNING 1)`]
+      : []),
+  ];
+}
+
+/** The upsert of a source of the issue a WITH part named `issue` writes. */
+function sourceOfIssue(source: { kind: string; key: string }, createdAt: Date): Sql.Sql {
+  return sourceUpsertOf(
+    Sql.sql`SELECT "issue"."id", CAST(${source.kind} AS TEXT), CAST(${source.key} AS TEXT), CAST(${createdAt} AS TIMESTAMP(3)) FROM "issue"`,
+  );
 }
 
 /** What recordSource answers for its source's row. */
@@ -242,10 +370,7 @@ function issuesUpsert(
   now: Date,
   { unchangedSinceRead = false } = {},
 ): Sql.Sql {
-  const rows = issues.map(
-    (ref) =>
-      Sql.sql`(${ref.repository.id}, ${ref.number}, ${ref.githubId}, ${ref.nodeId ?? null}, ${ref.state}, ${now}, ${ref.details?.title ?? null}, ${ref.details?.openedAt ?? null}, ${ref.details?.at ?? null})`,
-  );
+  const rows = issues.map((ref) => Sql.sql`(${issueValues(ref, now)})`);
   // A payload's title and dates replace the stored ones unless those came from a newer payload (any order of
   // delivery); a payload without them (a helpdesk note's issue) leaves them alone.
   const newer = Sql.sql`("Issue"."titleAt" IS NULL OR "Issue"."titleAt" <= excluded."titleAt")`;
@@ -254,7 +379,7 @@ function issuesUpsert(
     ? Sql.sql`WHERE "Issue"."xmin" = (SELECT "read"."xmin" FROM "Issue" "read" WHERE "read"."id" = "Issue"."id")`
     : Sql.empty;
   return Sql.sql`
-    INSERT INTO "Issue" ("repositoryId", "number", "githubId", "nodeId", "state", "createdAt", "title", "openedAt", "titleAt")
+    INSERT INTO "Issue" (${ISSUE_COLUMNS})
     VALUES ${Sql.join(rows)}
     ON CONFLICT ("repositoryId", "number") DO UPDATE SET "number" = excluded."number", "nodeId" = COALESCE(excluded."nodeId", "Issue"."nodeId"),
       "title" = CASE WHEN ${newer} THEN excluded."title" ELSE "Issue"."title" END,
@@ -263,6 +388,12 @@ function issuesUpsert(
     ${unchanged}
     RETURNING "id", "number", "state"`;
 }
+
+/** The columns of an issue's row a payload gives (issueValues). */
+const ISSUE_COLUMNS = Sql.sql`"repositoryId", "number", "githubId", "nodeId", "state", "createdAt", "title", "openedAt", "titleAt"`;
+
+const issueValues = (ref: IssueRef, now: Date) =>
+  Sql.sql`${ref.repository.id}, ${ref.number}, ${ref.githubId}, ${ref.nodeId ?? null}, ${ref.state}, ${now}, ${ref.details?.title ?? null}, ${ref.details?.openedAt ?? null}, ${ref.details?.at ?? null}`;
 
 /**
  * Keeps known issues' titles and creation times current from payloads that changed no link (`issues.edited` of the

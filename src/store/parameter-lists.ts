@@ -10,7 +10,7 @@ import { Prisma as Sql } from "./generated/sqlite/client.js";
  */
 
 /** The PostgreSQL type of a list's column, which its array is cast to (an untyped array parameter is text). */
-export type ListType = "integer" | "bigint" | "text" | "timestamp(3)";
+export type ListType = "integer" | "bigint" | "text" | "timestamp(3)" | "boolean";
 
 /** A lease key's column type: text for text keys, else bigint, which PostgreSQL compares with an integer column too. */
 export const keyType = (keys: readonly unknown[]): ListType => (typeof keys[0] === "string" ? "text" : "bigint");
@@ -63,6 +63,25 @@ export function valueByKey(
     ),
   );
   return Sql.sql`(SELECT l."value" FROM unnest(${keys}, ${values}) AS l("key", "value") WHERE l."key" = ${key})`;
+}
+
+/**
+ * PostgreSQL: rows to insert, as a FROM item `unnest(arrays…) AS alias (columns…)`, one array parameter per column of
+ * `columns` (name → type), each row a value for each column in order; the rows must not be empty.
+ */
+export function rowsFrom(
+  alias: string,
+  columns: Readonly<Record<string, ListType>>,
+  rows: readonly (readonly unknown[])[],
+): Sql.Sql {
+  const arrays = Object.values(columns).map((type, i) =>
+    array(
+      type,
+      rows.map((row) => row[i]),
+    ),
+  );
+  const names = Object.keys(columns).map((name) => `"${name}"`);
+  return Sql.sql`unnest(${Sql.join(arrays)}) AS ${Sql.raw(`"${alias}" (${names.join(", ")})`)}`;
 }
 
 /**

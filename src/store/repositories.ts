@@ -79,8 +79,35 @@ export class RepositoryRows {
    */
   forget(): void {
     this.#committed.clear();
+    this.#issues.clear();
+  }
+
+  /**
+   * The issues of these repositories whose rows this client saw stored (`repositoryId#number`), the latest last: a
+   * change of one is not tried as one of an issue new to the store, which would cost a statement that writes nothing
+   * (src/handlers/source-changes.ts). Only a hint: an issue deleted since is still right to take the transaction.
+   */
+  readonly #issues = new Map<string, true>();
+
+  /** Whether `issue`'s row was seen stored. */
+  hasIssue(issue: IssueKey): boolean {
+    return this.#issues.has(`${issue.repository.id}#${issue.number}`);
+  }
+
+  /** `issue`'s row is stored; the oldest remembered is let go past ISSUES_KEPT. */
+  addIssue(issue: IssueKey): void {
+    const key = `${issue.repository.id}#${issue.number}`;
+    if (this.#issues.has(key)) return;
+    this.#issues.set(key, true);
+    if (this.#issues.size > ISSUES_KEPT) this.#issues.delete(this.#issues.keys().next().value!);
   }
 }
+
+/** An issue as its repository's GitHub id and its number. */
+type IssueKey = { repository: { id: bigint }; number: number };
+
+/** Issues remembered per client: a few MB, the issues a busy installation's replicas see change in days. */
+const ISSUES_KEPT = 50_000;
 
 /** The values a repository's row is written with. */
 interface RepositoryFields {

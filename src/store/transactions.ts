@@ -13,17 +13,29 @@ const ATTEMPTS = 4;
  * Runs `work` in one transaction and runs it again when a concurrent writer got there first: the second run sees
  * the other's rows and converges to the same state. The row every delivery of a repository shares (`repository`)
  * is written ahead of each attempt, outside the transaction, committed at once, so no transaction holds its lock
- * while it does the rest of its round trips.
+ * while it does the rest of its round trips. Work that can be one statement (`alone`) needs no transaction: on a
+ * database another host away BEGIN and COMMIT are a round trip each (P8, #25).
  */
 export async function inTransaction<T>(
   prisma: Prisma,
   work: (tx: Transaction) => Promise<T>,
-  options: { repository?: { rows: RepositoryRows; ref: RepositoryRef } | undefined } = {},
+  options: {
+    repository?: { rows: RepositoryRows; ref: RepositoryRef } | undefined;
+    /**
+     * the work in one statement of its own, tried first: atomic without a transaction, it either does all of the work
+     * or, when what it finds needs the transaction, nothing (null); then the transaction runs
+     */
+    alone?: (() => Promise<T | null>) | undefined;
+  } = {},
 ): Promise<T> {
   const repository = options.repository;
+  let alone = options.alone;
   for (let attempt = 1; ; attempt++) {
     try {
       if (repository) await repository.rows.ensure(repository.ref);
+      const done = alone === undefined ? null : await alone();
+      if (done !== null) return done;
+      alone = undefined;
       return await prisma.$transaction(work, { maxWait: 10_000, timeout: 30_000 });
     } catch (error) {
       const code = failureCode(error);
