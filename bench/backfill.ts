@@ -10,7 +10,8 @@ import { commentDeliveries, driveLoad, type LoadResult } from "./webhook-load.js
 import { startServer, type ServerProcess } from "./processes.js";
 import type { FakeGithubChildMessage, FakeGithubChildOptions, ServedCalls } from "./fake-github-child.js";
 import { cpuSeconds } from "./cpu-time.js";
-import { postgresProcesses } from "./ingest.js";
+import { inboxCounts, postgresProcesses, walPosition } from "./ingest.js";
+import { ActivitySampler, cpuBetween, readCpu } from "./postgres-profile.js";
 
 const SECRET = "bench-secret";
 
@@ -25,6 +26,10 @@ export interface BackfillBenchOptions {
   concurrency: number;
   /** P1's rounds before the backfill and during it, each a bare app's round and closeloop's, alternating */
   rounds: number;
+  /** the engines to run, all by default */
+  engines?: readonly string[] | undefined;
+  /** PostgreSQL: sample pg_stat_activity every 10 ms and print what each connection was doing (costs CPU itself) */
+  sampleActivity?: boolean;
 }
 
 /**
@@ -45,6 +50,7 @@ export async function runBackfillBench(
     `\nBackfill: ${options.repositories.toLocaleString("en")} repositories, ${(perRepository(options.issues) * options.repositories).toLocaleString("en")} issues (every tenth a pull request), ${(perRepository(options.comments) * options.repositories).toLocaleString("en")} comments, through a fake GitHub limited to ${options.callsPerSecond} calls/s per installation (GitHub's 12,500 an hour for a big installation is 3.5); P1 ingest ${options.events} deliveries a round, ${options.concurrency} in flight, ${options.rounds} rounds before and ${options.rounds} during, each beside a bare Probot app's round with nothing else running (the server and the fake GitHub paused)`,
   );
   for (const { engine, url } of engines) {
+    if (options.engines !== undefined && !options.engines.includes(engine)) continue;
     const label = engine.padEnd(12);
     const generated = {
       installationId: 88,
@@ -67,7 +73,11 @@ export async function runBackfillBench(
     const bare = await startServer(join(buildDir, "bench/bare-app.js"), root, env);
     const database = await openDatabase(databaseUrl);
     const databasePids = databaseUrl.startsWith("postgresql") ? await postgresProcesses(databaseUrl) : [];
-    const meter = new CpuMeter({ server: [server.child.pid!], database: databasePids, github: [github.child.pid!] });
+    // PostgreSQL's processes are read afresh for each window (postgresReading): the app's pool opens backends later.
+    const meter = new CpuMeter({ server: [server.child.pid!], database: [], github: [github.child.pid!] });
+    const profile = new Profiles();
+    const sampler = options.sampleActivity && databasePids.length > 0 ? new ActivitySampler(databaseUrl) : undefined;
+    await sampler?.start();
     let pausedMs = 0;
     try {
       const template = (examples as { name: string; examples: Record<string, any>[] }[])
@@ -81,22 +91,53 @@ export async function runBackfillBench(
       // A round's deliveries are signed before it begins (1,000 take a few hundred milliseconds on a loaded machine):
       // the work the server did meanwhile is not the round's, nor is what the backfill read then.
       const deliveries = () => commentDeliveries(template, SECRET, options.events, seed++);
-      const round = async (target: ServerProcess, signed: ReturnType<typeof deliveries>) => {
+      const round = async (target: ServerProcess, signed: ReturnType<typeof deliveries>, phase?: string) => {
+        const counts = phase === undefined ? null : await inboxCounts(target.url);
+        const postgres = phase === undefined ? undefined : await postgresReading(databaseUrl);
+        const own = process.cpuUsage();
         const at = meter.snapshot();
+        sampler?.phase(phase ?? "bare app's round");
         const result = await driveLoad(`${target.url}/api/github/webhooks`, signed, options.concurrency);
-        return { result, cpu: meter.since(at) };
+        sampler?.phase("between rounds");
+        const cpu = meter.since(at);
+        const generator = process.cpuUsage(own);
+        if (phase !== undefined) {
+          const figures = new Map<string, number>([
+            ["closeloop", cpu.server ?? 0],
+            ["the fake GitHub", cpu.github ?? 0],
+            ["the load generator (bench)", (generator.user + generator.system) / 1e6],
+          ]);
+          const spent = await postgresSince(databaseUrl, postgres);
+          if (spent !== null) {
+            cpu.database = sum(spent.database.values());
+            for (const [kind, seconds] of spent.database) figures.set(`PostgreSQL ${kind}`, seconds);
+            figures.set("WAL bytes", spent.walBytes / 1e6);
+          }
+          if (spent?.machine != null) figures.set("the whole machine", spent.machine);
+          const after = await inboxCounts(target.url);
+          if (counts !== null && after !== null) figures.set("inbox commits", (after.commits - counts.commits) / 1e6);
+          profile.add(phase, options.events, figures);
+        }
+        return { result, cpu };
       };
       // A bare round with nothing else running: the server and the fake GitHub stopped (SIGSTOP) while it lasts, so
       // neither the backfill nor the pages' generation takes the bare app's CPU; their clocks run on, the time is not
       // counted in the backfill's seconds.
-      const bareRound = async () => {
+      const bareRound = async (phase: string) => {
         const signed = deliveries();
         const stopped = performance.now();
         for (const child of [server.child, github.child]) child.kill("SIGSTOP");
         try {
           const before = cpuSeconds([bare.child.pid!]);
+          const own = process.cpuUsage();
           const { result } = await round(bare, signed);
-          return { result, cpu: perDelivery((cpuSeconds([bare.child.pid!]) ?? 0) - (before ?? 0)) };
+          const generator = process.cpuUsage(own);
+          const app = (cpuSeconds([bare.child.pid!]) ?? 0) - (before ?? 0);
+          profile.add(`the bare app's rounds ${phase}`, options.events, [
+            ["the bare app", app],
+            ["the load generator (bench)", (generator.user + generator.system) / 1e6],
+          ]);
+          return { result, cpu: perDelivery(app) };
         } finally {
           for (const child of [server.child, github.child]) child.kill("SIGCONT");
           pausedMs += performance.now() - stopped;
@@ -115,8 +156,8 @@ export async function runBackfillBench(
       // round stored is not done during the next bare round.
       const before = new Rounds();
       for (let r = 0; r < options.rounds; r++) {
-        before.bare.push(await bareRound());
-        const alone = await round(server, deliveries());
+        before.bare.push(await bareRound("before the backfill"));
+        const alone = await round(server, deliveries(), "closeloop's rounds before the backfill");
         await inboxEmpty();
         before.closeloop.push({ result: alone.result, cpu: perDelivery(alone.cpu.server) });
       }
@@ -135,12 +176,26 @@ export async function runBackfillBench(
       // it stored), each process's CPU its own difference, so a figure per item is the backfill's alone and never
       // below zero.
       const quiet = { cpu: { server: 0, database: 0, github: 0 }, items: 0 };
-      let quietFrom = { cpu: meter.snapshot(), items: 0 };
+      let quietFrom = { cpu: meter.snapshot(), postgres: await postgresReading(databaseUrl), items: 0 };
+      sampler?.phase("the backfill alone");
       const quietEnds = async () => {
         const spent = meter.since(quietFrom.cpu);
+        const postgres = await postgresSince(databaseUrl, quietFrom.postgres);
+        if (postgres !== null) spent.database = sum(postgres.database.values());
         for (const key of ["server", "database", "github"] as const) quiet.cpu[key] += spent[key] ?? 0;
         const items = (await status()).items;
         quiet.items += items - quietFrom.items;
+        if (items > quietFrom.items) {
+          const figures = new Map<string, number>([
+            ["closeloop", spent.server ?? 0],
+            ["the fake GitHub", spent.github ?? 0],
+          ]);
+          if (postgres !== null) {
+            for (const [kind, seconds] of postgres.database) figures.set(`PostgreSQL ${kind}`, seconds);
+            figures.set("WAL bytes", postgres.walBytes / 1e6);
+          }
+          profile.add("the backfill alone, per issue or comment read", items - quietFrom.items, figures);
+        }
         return items;
       };
       const started = performance.now();
@@ -167,14 +222,19 @@ export async function runBackfillBench(
       let readDuring = 0;
       let overlapped = true;
       for (let r = 0; r < options.rounds && overlapped; r++) {
-        during.bare.push(await bareRound());
+        during.bare.push(await bareRound("during the backfill"));
         const signed = deliveries();
         const itemsBefore = await quietEnds();
-        const loaded = await round(server, signed);
+        const loaded = await round(server, signed, "closeloop's rounds during the backfill");
         readDuring += (await status()).items - itemsBefore;
         overlapped = (await status()).done < options.repositories;
         await inboxEmpty();
-        quietFrom = { cpu: meter.snapshot(), items: (await status()).items };
+        quietFrom = {
+          cpu: meter.snapshot(),
+          postgres: await postgresReading(databaseUrl),
+          items: (await status()).items,
+        };
+        sampler?.phase("the backfill alone");
         during.closeloop.push({ result: loaded.result, cpu: perDelivery(loaded.cpu.server) });
         for (const key of ["server", "database", "github"] as const) {
           const value = perDelivery(loaded.cpu[key]);
@@ -188,6 +248,7 @@ export async function runBackfillBench(
           await new Promise((resolve) => setTimeout(resolve, 250));
       }
       await quietEnds();
+      sampler?.phase("after the backfill");
       const took = seconds();
       const stored = await status();
       const failed = await database.prisma.backfill.count({ where: { state: "failed" } });
@@ -232,11 +293,14 @@ export async function runBackfillBench(
       console.log(
         `${label} ratio: P1 during the backfill ${loaded.events.toFixed(2)}× the bare app's events/s (target ≥ 1.00×), p99 ${loaded.p99.toFixed(2)}× (target ≤ 1.50×) ${loaded.events >= 1 && loaded.p99 <= 1.5 ? "MET" : "MISSED"}; round by round ${during.roundRatios()}; ${(loaded.closeloop.eventsPerSecond / ahead.closeloop.eventsPerSecond).toFixed(2)}× and p99 ${(loaded.closeloop.p99Ms / ahead.closeloop.p99Ms).toFixed(2)}× of closeloop before it`,
       );
+      for (const line of profile.report()) console.log(`${label} ${line}`);
+      for (const line of sampler?.report() ?? []) console.log(`${label} activity: ${line}`);
       const micros = (value: number | null) => (value === null ? "?" : `${value.toFixed(0)} µs`);
       console.log(
         `${label} CPU per delivery in the rounds: bare app ${micros(during.bareCpu())}; closeloop ${micros(before.closeloopCpu())} before the backfill, ${micros(middle(duringCpu.server))} during it${databasePids.length === 0 ? "" : ` + PostgreSQL ${micros(middle(duringCpu.database))}`} + the fake GitHub ${micros(middle(duringCpu.github))}`,
       );
     } finally {
+      await sampler?.stop();
       await database.close();
       await server.stop();
       await bare.stop();
@@ -280,6 +344,8 @@ class Rounds {
 function medianLoad(results: LoadResult[]): LoadResult {
   return [...results].sort((a, b) => a.eventsPerSecond - b.eventsPerSecond)[Math.floor(results.length / 2)]!;
 }
+
+const sum = (values: Iterable<number>) => [...values].reduce((total, value) => total + value, 0);
 
 function middle(values: (number | null)[]): number | null {
   const known = values.filter((value) => value !== null).sort((a, b) => a - b);
@@ -396,5 +462,52 @@ function peakResidentMemory(pid: number | undefined): number | null {
     return kb === undefined ? null : Number(kb) * 1024;
   } catch {
     return null;
+  }
+}
+
+/** PostgreSQL's CPU by process and its WAL position, for `postgresSince`; undefined on SQLite. */
+async function postgresReading(databaseUrl: string) {
+  if (!databaseUrl.startsWith("postgresql")) return undefined;
+  return { cpu: await readCpu(databaseUrl), wal: await walPosition(databaseUrl) };
+}
+
+/** PostgreSQL's CPU seconds by kind, the machine's, and the WAL bytes written since `reading`; null on SQLite. */
+async function postgresSince(databaseUrl: string, reading: Awaited<ReturnType<typeof postgresReading>>) {
+  if (reading === undefined) return null;
+  const wal = await walPosition(databaseUrl);
+  return { ...cpuBetween(reading.cpu, await readCpu(databaseUrl)), walBytes: wal - reading.wal };
+}
+
+/**
+ * Where the time of a phase's windows went, per unit (a delivery, an item read): each window's figures, printed as the
+ * median per key in µs (CPU) or bytes (WAL bytes, passed in millions so one scale serves both).
+ */
+class Profiles {
+  readonly #phases = new Map<string, Map<string, number>[]>();
+
+  add(phase: string, units: number, seconds: Iterable<readonly [string, number]>): void {
+    const windows = this.#phases.get(phase) ?? [];
+    this.#phases.set(phase, windows);
+    windows.push(new Map([...seconds].map(([key, value]) => [key, (value * 1e6) / units])));
+  }
+
+  report(): string[] {
+    return [...this.#phases].map(([phase, windows]) => {
+      const keys = [...new Set(windows.flatMap((window) => [...window.keys()]))];
+      const known = keys.filter((key) => !["WAL bytes", "the whole machine", "inbox commits"].includes(key));
+      const median = (key: string) => middle(windows.map((window) => window.get(key) ?? 0)) ?? 0;
+      const parts = known
+        .map((key) => [key, median(key)] as const)
+        .sort((a, b) => b[1] - a[1])
+        .map(([key, value]) => `${key} ${value.toFixed(0)}`);
+      const machine = keys.includes("the whole machine")
+        ? `; the whole machine ${median("the whole machine").toFixed(0)}, of which not these processes ${middle(windows.map((window) => (window.get("the whole machine") ?? 0) - known.reduce((sum, key) => sum + (window.get(key) ?? 0), 0)))!.toFixed(0)}`
+        : "";
+      const wal = keys.includes("WAL bytes") ? `; WAL ${median("WAL bytes").toFixed(0)} bytes` : "";
+      const commits = keys.includes("inbox commits")
+        ? `; ${(1 / median("inbox commits")).toFixed(1)} per inbox commit`
+        : "";
+      return `profile, ${phase} (µs of CPU each, median of ${windows.length}): ${parts.join(", ")}${machine}${wal}${commits}`;
+    });
   }
 }

@@ -169,7 +169,7 @@ export async function benchIngest(
 }
 
 /** closeloop's inbox commits and processed deliveries so far, from its /metrics; null from an app without them. */
-async function inboxCounts(url: string): Promise<{ commits: number; processed: number } | null> {
+export async function inboxCounts(url: string): Promise<{ commits: number; processed: number } | null> {
   const response = await fetch(`${url}/metrics`);
   if (!response.ok) return null;
   const text = await response.text();
@@ -224,7 +224,7 @@ export async function postgresBackends(
 }
 
 /** Where the PostgreSQL server behind `url` writes its WAL next, in bytes from its start. */
-async function walPosition(url: string): Promise<number> {
+export async function walPosition(url: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

@@ -135,6 +135,8 @@ await section(["backfill"], async () => {
         events: Number(process.env.BENCH_BACKFILL_EVENTS ?? 1000),
         concurrency: options.concurrency,
         rounds: options.rounds,
+        engines: process.env.BENCH_BACKFILL_ENGINES?.split(",").map((engine) => engine.trim()),
+        sampleActivity: process.env.BENCH_BACKFILL_ACTIVITY === "1",
       },
     );
   } finally {
