@@ -30,6 +30,12 @@ export interface BackfillBenchOptions {
   engines?: readonly string[] | undefined;
   /** PostgreSQL: sample pg_stat_activity every 10 ms and print what each connection was doing (costs CPU itself) */
   sampleActivity?: boolean;
+  /**
+   * seconds of a steady trickle of deliveries (5 a second, one at a time) before the backfill and during it, after
+   * P1's rounds; 0 for none. Longer than the costly steps' backstop (10 s), it shows a backfill running beside webhooks
+   * that never pause for half a second, as a real installation's do.
+   */
+  trickleSeconds?: number;
 }
 
 /**
@@ -162,6 +168,8 @@ export async function runBackfillBench(
         before.closeloop.push({ result: alone.result, cpu: perDelivery(alone.cpu.server) });
       }
 
+      const trickleBefore = await trickle(server.url, deliveries, options.trickleSeconds ?? 0);
+      await inboxEmpty();
       // The server's peak before the backfill (its start and P1's loads): what the backfill adds shows above it.
       const peakBefore = peakResidentMemory(server.child.pid);
       const status = async () => {
@@ -241,6 +249,8 @@ export async function runBackfillBench(
           if (value !== null) duringCpu[key].push(value);
         }
       }
+      const trickleDuring = overlapped ? await trickle(server.url, deliveries, options.trickleSeconds ?? 0) : null;
+      const trickleOverlapped = (await status()).done < options.repositories;
       // A progress line every 10 seconds, and one at the end.
       while (!(await progress())) {
         const printed = seconds();
@@ -278,6 +288,10 @@ export async function runBackfillBench(
       console.log(
         `${label} at GitHub's real limit: ${fewest.toLocaleString("en")} calls at least, so ${(fewest / 15_000).toFixed(1)}–${(fewest / 5_000).toFixed(1)} hours (15,000–5,000 calls an hour); here ${(took / 3600).toFixed(2)} hours at ${options.callsPerSecond} calls/s`,
       );
+      if (trickleBefore !== null)
+        console.log(
+          `${label} a trickle of ${trickleBefore.events} deliveries at 5 a second: latency before the backfill p50 ${trickleBefore.p50Ms.toFixed(1)} ms, p99 ${trickleBefore.p99Ms.toFixed(1)} ms; during it ${trickleDuring === null ? "not measured (the backfill had finished)" : `p50 ${trickleDuring.p50Ms.toFixed(1)} ms, p99 ${trickleDuring.p99Ms.toFixed(1)} ms${trickleOverlapped ? "" : " (the backfill finished before the trickle did)"}`}`,
+        );
       const ahead = before.ratio();
       console.log(
         `${label} P1 ingest before the backfill (median of ${before.closeloop.length} rounds): bare Probot app ${formatLoad(ahead.bare)}; closeloop ${formatLoad(ahead.closeloop)}: ${ahead.events.toFixed(2)}×, p99 ${ahead.p99.toFixed(2)}×`,
@@ -510,4 +524,38 @@ class Profiles {
       return `profile, ${phase} (µs of CPU each, median of ${windows.length}): ${parts.join(", ")}${machine}${wal}${commits}`;
     });
   }
+}
+
+/**
+ * Deliveries one at a time, 5 a second for `seconds`, each sent at its time whatever the last one took: their
+ * latencies. Null when `seconds` is 0.
+ */
+async function trickle(
+  serverUrl: string,
+  deliveries: () => { body: string; signature: string; id: string }[],
+  seconds: number,
+): Promise<LoadResult | null> {
+  if (seconds <= 0) return null;
+  const signed = deliveries().slice(0, Math.round(seconds * 5));
+  const started = performance.now();
+  const latencies: number[] = [];
+  let failures = 0;
+  for (const [i, delivery] of signed.entries()) {
+    const due = started + i * 200;
+    if (performance.now() < due) await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
+    const result = await driveLoad(`${serverUrl}/api/github/webhooks`, [delivery], 1);
+    latencies.push(result.p50Ms);
+    failures += result.failures;
+  }
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+  const elapsed = (performance.now() - started) / 1000;
+  return {
+    events: signed.length,
+    seconds: elapsed,
+    eventsPerSecond: signed.length / elapsed,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    failures,
+  };
 }
