@@ -151,6 +151,11 @@ export async function runP8(
       console.log(
         `P8 over the whole run, per process: statement texts prepared under a name ${statements.map((each) => each.named.size).join("/")}, writes parsed unnamed (planned at each run) ${statements.map((each) => each.unnamedWrites).join("/")}`,
       );
+      const held = proxies.map((proxy) => proxy.held);
+      const chunks = held.reduce((sum, each) => sum + each.chunks, 0);
+      console.log(
+        `P8 delaying proxies over the whole run: ${chunks} chunks held ${(held.reduce((sum, each) => sum + each.ms, 0) / chunks).toFixed(2)} ms on average each way (${delayMs} ms asked; the shortest ${Math.min(...held.map((each) => each.shortestMs)).toFixed(2)} ms)`,
+      );
     } finally {
       await Promise.all(proxies.map((proxy) => proxy.close()));
     }

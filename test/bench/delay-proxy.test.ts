@@ -105,7 +105,10 @@ async function startDatabase(): Promise<{
   };
 }
 
-/** PostgreSQL protocol messages: a type byte, a length that counts itself, the body (https://www.postgresql.org/docs/current/protocol-message-formats.html). */
+/**
+ * PostgreSQL protocol messages: a type byte, a length that counts itself, the body
+ * (https://www.postgresql.org/docs/current/protocol-message-formats.html).
+ */
 const text = (value: string) => Buffer.from(`${value}\0`);
 const int16 = (value: number) => Buffer.from([value >> 8, value & 0xff]);
 function message(type: string, ...body: Buffer[]): Buffer {
@@ -186,6 +189,10 @@ describe("the P8 proxy's delay", () => {
     expect(Object.fromEntries(proxy.statements.kinds)).toEqual({ "SELECT Note": 40 });
     expect(proxy.statements.executed).toBe(40);
     expect(proxy.sent).toBeGreaterThan(1);
+    // what P8 prints of the delay it kept
+    expect(proxy.held.chunks).toBe(proxy.sent);
+    expect(proxy.held.shortestMs).toBeGreaterThanOrEqual(DELAY_MS - 1);
+    expect(proxy.held.ms / proxy.held.chunks).toBeGreaterThanOrEqual(DELAY_MS - 1);
   });
 
   it("holds what the database answers delayMs and passes it on in order, saying when it last did", async () => {
