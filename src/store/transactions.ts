@@ -46,15 +46,23 @@ export async function inTransaction<T>(
   }
 }
 
+/** The driver's kinds of a raw statement's failure (P2010) that the model API raises with a code of their own. */
+const RAW_FAILURES = new Map<unknown, string>([
+  ["ForeignKeyConstraintViolation", "P2003"],
+  ["TransactionWriteConflict", "P2034"],
+]);
+
 /**
- * Prisma's code for the failure. A raw statement's (`$queryRaw`: the issue's insert, ensureIssue) is P2010 whatever
- * went wrong, with the driver's kind of error beside it: a missing repository row there is the P2003 the model API
- * would have raised, and only then is the memory of committed rows forgotten and the row written again.
+ * Prisma's code for the failure. A raw statement's (`$queryRaw`: the issue's insert, ensureIssue, most of a change's
+ * writes) is P2010 whatever went wrong, with the driver's kind of error beside it: read as the code the model API
+ * would have raised. A missing repository row is P2003, and only then is the memory of committed rows forgotten and
+ * the row written again; a deadlock or serialization failure is P2034 (a backfill page upserts its conversations'
+ * enrichment jobs in more than one statement, so a delivery linking the same ones can be the deadlock's victim).
  */
 function failureCode(error: unknown): string | undefined {
   const { code, meta } = error as { code?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: unknown } } } };
-  if (code === "P2010" && meta?.driverAdapterError?.cause?.kind === "ForeignKeyConstraintViolation") return "P2003";
-  return typeof code === "string" ? code : undefined;
+  const raw = code === "P2010" ? RAW_FAILURES.get(meta?.driverAdapterError?.cause?.kind) : undefined;
+  return raw ?? (typeof code === "string" ? code : undefined);
 }
 
 /**

@@ -305,6 +305,55 @@ describe("a change of an issue new to the store racing another delivery, on post
     },
   );
 
+  /**
+   * A transaction that upserts the enrichment jobs of `first`'s conversations, then, once `then` is called, those of
+   * `second`'s in a statement of their own: what a backfill page does (its new sources' links, then a text that takes
+   * the general path), so a delivery linking the same conversations in the other order waits for it and it for the
+   * delivery.
+   */
+  function twoUpserts(first: SourceChange, second: SourceChange) {
+    let then!: () => void;
+    const gate = new Promise<void>((resolve) => (then = resolve));
+    let upserted!: () => void;
+    const held = new Promise<void>((resolve) => (upserted = resolve));
+    const ended = one.prisma.$transaction(
+      async (tx) => {
+        await applySourceChangeIn(tx, first);
+        upserted();
+        await gate;
+        await applySourceChangeIn(tx, second);
+      },
+      { timeout: 20_000 },
+    );
+    return { held, then, ended };
+  }
+
+  it.each([
+    ["its one statement", 5, false],
+    ["its transaction (the replica remembers the issue)", 6, true],
+  ])(
+    "a delivery deadlocked with a transaction linking the same conversations is tried again: %s",
+    async (_, number, remembered) => {
+      const [c1, c2] = [zendesk(number * 10 + 1), zendesk(number * 10 + 2)];
+      const pageTexts = [
+        created({ number: number * 10 + 1, links: [c2] }),
+        created({ number: number * 10 + 2, links: [c1] }),
+      ];
+      const page = twoUpserts(pageTexts[0]!, pageTexts[1]!);
+      await page.held;
+      const change = created({ number, links: [c1, c2] });
+      if (remembered) two.repositoryRows.addIssue(change.issue);
+      const delivery = applySourceChange(two, change);
+      await waitForLockWaits(observer, "the delivery waiting for the page's job of the second conversation");
+      // The page now waits for the delivery's job of the first: PostgreSQL ends the one that waited first.
+      page.then();
+      await page.ended;
+      expect(await delivery).toMatchObject({ added: 2, linked: [c1, c2] });
+      // The same rows as the page's texts, then the delivery, processed in turn.
+      await expectInTurn(number, ...pageTexts, change);
+    },
+  );
+
   it("when the other transaction rolls back, the waiting statement writes the issue itself", async () => {
     const lost = created({ number: 4, links: [zendesk(41)] });
     const change = created({ number: 4, links: [zendesk(42)] }, "2");
