@@ -89,6 +89,12 @@ const RUN_BY: Record<string, RunBy> = {
     file: "test/bench/p2-script.test.ts",
     runs: "runP2Script",
   },
+  "node build-bench/bench/cpu-profiles.js p8-output.txt /tmp/p8prof": {
+    notRun:
+      "it reads the output and profiles of a profiled P8 run, as npm run bench; its reading is tested on a made profile",
+    file: "test/bench/cpu-profiles.test.ts",
+    runs: "breakdown([PROFILE], [[11_500, 70_000]])",
+  },
   "BENCH_ONLY=p2,p4 npm run bench": {
     notRun: "as npm run bench",
     file: "test/bench/label-sweep-seed.test.ts",
