@@ -249,8 +249,10 @@ export async function runBackfillBench(
           if (value !== null) duringCpu[key].push(value);
         }
       }
+      const readBeforeTrickle = (await status()).items;
       const trickleDuring = overlapped ? await trickle(server.url, deliveries, options.trickleSeconds ?? 0) : null;
       const trickleOverlapped = (await status()).done < options.repositories;
+      const readDuringTrickle = (await status()).items - readBeforeTrickle;
       // A progress line every 10 seconds, and one at the end.
       while (!(await progress())) {
         const printed = seconds();
@@ -290,7 +292,7 @@ export async function runBackfillBench(
       );
       if (trickleBefore !== null)
         console.log(
-          `${label} a trickle of ${trickleBefore.events} deliveries at 5 a second: latency before the backfill p50 ${trickleBefore.p50Ms.toFixed(1)} ms, p99 ${trickleBefore.p99Ms.toFixed(1)} ms; during it ${trickleDuring === null ? "not measured (the backfill had finished)" : `p50 ${trickleDuring.p50Ms.toFixed(1)} ms, p99 ${trickleDuring.p99Ms.toFixed(1)} ms${trickleOverlapped ? "" : " (the backfill finished before the trickle did)"}`}`,
+          `${label} a trickle of ${trickleBefore.events} deliveries at 5 a second: latency before the backfill p50 ${trickleBefore.p50Ms.toFixed(1)} ms, p99 ${trickleBefore.p99Ms.toFixed(1)} ms; during it ${trickleDuring === null ? "not measured (the backfill had finished)" : `p50 ${trickleDuring.p50Ms.toFixed(1)} ms, p99 ${trickleDuring.p99Ms.toFixed(1)} ms, while the backfill read ${readDuringTrickle} issues and comments${trickleOverlapped ? "" : " (and finished before the trickle did)"}`}`,
         );
       const ahead = before.ratio();
       console.log(
