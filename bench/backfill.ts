@@ -9,7 +9,7 @@ import { openDatabase } from "../src/store/database.js";
 import { commentDeliveries, driveLoad, type LoadResult } from "./webhook-load.js";
 import { startServer, type ServerProcess } from "./processes.js";
 import type { FakeGithubChildMessage, FakeGithubChildOptions, ServedCalls } from "./fake-github-child.js";
-import { cpuSeconds } from "./cpu-time.js";
+import { cpuSeconds, machineBusySeconds } from "./cpu-time.js";
 import { inboxCounts, postgresProcesses, walPosition } from "./ingest.js";
 import { ActivitySampler, cpuBetween, readCpu } from "./postgres-profile.js";
 
@@ -102,11 +102,14 @@ export async function runBackfillBench(
         const postgres = phase === undefined ? undefined : await postgresReading(databaseUrl);
         const own = process.cpuUsage();
         const at = meter.snapshot();
+        const machineAt = machineBusySeconds();
         sampler?.phase(phase ?? "bare app's round");
         const result = await driveLoad(`${target.url}/api/github/webhooks`, signed, options.concurrency);
         sampler?.phase("between rounds");
+        const machine = machineBusySeconds();
         const cpu = meter.since(at);
         const generator = process.cpuUsage(own);
+        const busy = machine === null || machineAt === null ? null : machine - machineAt;
         if (phase !== undefined) {
           const figures = new Map<string, number>([
             ["closeloop", cpu.server ?? 0],
@@ -119,12 +122,12 @@ export async function runBackfillBench(
             for (const [kind, seconds] of spent.database) figures.set(`PostgreSQL ${kind}`, seconds);
             figures.set("WAL bytes", spent.walBytes / 1e6);
           }
-          if (spent?.machine != null) figures.set("the whole machine", spent.machine);
+          if (busy !== null) figures.set("the whole machine", busy);
           const after = await inboxCounts(target.url);
           if (counts !== null && after !== null) figures.set("inbox commits", (after.commits - counts.commits) / 1e6);
           profile.add(phase, options.events, figures);
         }
-        return { result, cpu };
+        return { result, cpu, busy };
       };
       // A bare round with nothing else running: the server and the fake GitHub stopped (SIGSTOP) while it lasts, so
       // neither the backfill nor the pages' generation takes the bare app's CPU; their clocks run on, the time is not
@@ -136,12 +139,13 @@ export async function runBackfillBench(
         try {
           const before = cpuSeconds([bare.child.pid!]);
           const own = process.cpuUsage();
-          const { result } = await round(bare, signed);
+          const { result, busy } = await round(bare, signed);
           const generator = process.cpuUsage(own);
           const app = (cpuSeconds([bare.child.pid!]) ?? 0) - (before ?? 0);
           profile.add(`the bare app's rounds ${phase}`, options.events, [
             ["the bare app", app],
             ["the load generator (bench)", (generator.user + generator.system) / 1e6],
+            ...(busy === null ? [] : [["the whole machine", busy] as const]),
           ]);
           return { result, cpu: perDelivery(app) };
         } finally {
@@ -487,7 +491,7 @@ async function postgresReading(databaseUrl: string) {
   return { cpu: await readCpu(databaseUrl), wal: await walPosition(databaseUrl) };
 }
 
-/** PostgreSQL's CPU seconds by kind, the machine's, and the WAL bytes written since `reading`; null on SQLite. */
+/** PostgreSQL's CPU seconds by kind and the WAL bytes written since `reading`; null on SQLite. */
 async function postgresSince(databaseUrl: string, reading: Awaited<ReturnType<typeof postgresReading>>) {
   if (reading === undefined) return null;
   const wal = await walPosition(databaseUrl);

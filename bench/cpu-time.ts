@@ -46,3 +46,14 @@ function processCpuSeconds(pid: number): number | null {
 
 // sysconf(_SC_CLK_TCK), 100 on every Linux Node.js runs on.
 const CLOCK_TICKS = 100;
+
+/** The machine's busy time (user, nice, system, irq, softirq, steal), every core's, in seconds; null off Linux. */
+export function machineBusySeconds(): number | null {
+  try {
+    const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = fields;
+    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}

@@ -1,14 +1,11 @@
-import { readFileSync } from "node:fs";
 import pg from "pg";
 import { cpuSeconds } from "./cpu-time.js";
 import { postgresBackends } from "./ingest.js";
 
-/** A reading of where CPU went: PostgreSQL's processes by what they serve, and the whole machine's busy time. */
+/** A reading of where CPU went: PostgreSQL's processes by what they serve. */
 export interface CpuReading {
   /** each PostgreSQL process's CPU seconds so far, with its kind (`postgresBackends`) */
   database: Map<number, { kind: string; seconds: number }>;
-  /** the machine's busy CPU seconds so far (all cores, every process: the neighbours' too), from /proc/stat */
-  machine: number | null;
 }
 
 /**
@@ -22,32 +19,17 @@ export async function readCpu(databaseUrl: string): Promise<CpuReading> {
     const seconds = cpuSeconds([pid]);
     if (seconds !== null) database.set(pid, { kind, seconds });
   }
-  return { database, machine: machineBusySeconds() };
+  return { database };
 }
 
-/** CPU seconds between two readings: PostgreSQL's by kind, and the machine's. */
-export function cpuBetween(
-  before: CpuReading,
-  after: CpuReading,
-): { database: Map<string, number>; machine: number | null } {
+/** PostgreSQL's CPU seconds by kind between two readings. */
+export function cpuBetween(before: CpuReading, after: CpuReading): { database: Map<string, number> } {
   const database = new Map<string, number>();
   for (const [pid, { kind, seconds }] of after.database) {
     const spent = Math.max(0, seconds - (before.database.get(pid)?.seconds ?? 0));
     database.set(kind, (database.get(kind) ?? 0) + spent);
   }
-  const machine = before.machine === null || after.machine === null ? null : after.machine - before.machine;
-  return { database, machine };
-}
-
-/** The machine's busy time (user, nice, system, irq, softirq, steal), every core's, in seconds; null off Linux. */
-function machineBusySeconds(): number | null {
-  try {
-    const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const [user, nice, system, , , irq, softirq, steal] = fields;
-    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / 100;
-  } catch {
-    return null;
-  }
+  return { database };
 }
 
 /**
