@@ -206,7 +206,7 @@ export async function runBackfillBench(
             for (const [kind, seconds] of postgres.database) figures.set(`PostgreSQL ${kind}`, seconds);
             figures.set("WAL bytes", postgres.walBytes / 1e6);
           }
-          profile.add("the backfill alone, per issue or comment read", items - quietFrom.items, figures);
+          profile.pool("the backfill alone, per issue or comment read", items - quietFrom.items, figures);
         }
         return items;
       };
@@ -504,6 +504,8 @@ async function postgresSince(databaseUrl: string, reading: Awaited<ReturnType<ty
  */
 class Profiles {
   readonly #phases = new Map<string, Map<string, number>[]>();
+  /** phases whose windows differ in size (the backfill's quiet spans): their sums, divided once */
+  readonly #pooled = new Map<string, { units: number; seconds: Map<string, number> }>();
 
   add(phase: string, units: number, seconds: Iterable<readonly [string, number]>): void {
     const windows = this.#phases.get(phase) ?? [];
@@ -511,8 +513,27 @@ class Profiles {
     windows.push(new Map([...seconds].map(([key, value]) => [key, (value * 1e6) / units])));
   }
 
+  /** A window of a phase reported over all its units at once, not as the median window (a short one weighs little). */
+  pool(phase: string, units: number, seconds: Iterable<readonly [string, number]>): void {
+    const pooled = this.#pooled.get(phase) ?? { units: 0, seconds: new Map<string, number>() };
+    this.#pooled.set(phase, pooled);
+    pooled.units += units;
+    for (const [key, value] of seconds) pooled.seconds.set(key, (pooled.seconds.get(key) ?? 0) + value);
+  }
+
   report(): string[] {
-    return [...this.#phases].map(([phase, windows]) => {
+    const phases = [...this.#phases].map(([phase, windows]) => ({
+      phase,
+      windows,
+      over: `median of ${windows.length}`,
+    }));
+    for (const [phase, { units, seconds }] of this.#pooled)
+      phases.push({
+        phase,
+        windows: [new Map([...seconds].map(([key, value]) => [key, (value * 1e6) / units]))],
+        over: `over all ${units} together`,
+      });
+    return phases.map(({ phase, windows, over }) => {
       const keys = [...new Set(windows.flatMap((window) => [...window.keys()]))];
       const known = keys.filter((key) => !["WAL bytes", "the whole machine", "inbox commits"].includes(key));
       const median = (key: string) => middle(windows.map((window) => window.get(key) ?? 0)) ?? 0;
@@ -527,7 +548,7 @@ class Profiles {
       const commits = keys.includes("inbox commits")
         ? `; ${(1 / median("inbox commits")).toFixed(1)} per inbox commit`
         : "";
-      return `profile, ${phase} (µs of CPU each, median of ${windows.length}): ${parts.join(", ")}${machine}${wal}${commits}`;
+      return `profile, ${phase} (µs of CPU each, ${over}): ${parts.join(", ")}${machine}${wal}${commits}`;
     });
   }
 }
