@@ -32,13 +32,7 @@ export function inRows(
   const tuple = Sql.sql`(${Sql.join(columns)})`;
   if (engine === "sqlite")
     return Sql.sql`${tuple} IN (${Sql.join(rows.map((row) => Sql.sql`(${Sql.join(row.map((value) => Sql.sql`${value}`))})`))})`;
-  const arrays = types.map((type, i) =>
-    array(
-      type,
-      rows.map((row) => row[i]),
-    ),
-  );
-  return Sql.sql`${tuple} IN (SELECT * FROM unnest(${Sql.join(arrays)}))`;
+  return Sql.sql`${tuple} IN (SELECT * FROM unnest(${columnArrays(types, rows)}))`;
 }
 
 /**
@@ -56,13 +50,7 @@ export function valueByKey(
       pairs.map(([k, value]) => Sql.sql`WHEN ${k} THEN ${value}`),
       " ",
     )} END)`;
-  const [keys, values] = [0, 1].map((i) =>
-    array(
-      types[i]!,
-      pairs.map((pair) => pair[i]),
-    ),
-  );
-  return Sql.sql`(SELECT l."value" FROM unnest(${keys}, ${values}) AS l("key", "value") WHERE l."key" = ${key})`;
+  return Sql.sql`(SELECT l."value" FROM unnest(${columnArrays(types, pairs)}) AS l("key", "value") WHERE l."key" = ${key})`;
 }
 
 /**
@@ -74,14 +62,20 @@ export function rowsFrom(
   columns: Readonly<Record<string, ListType>>,
   rows: readonly (readonly unknown[])[],
 ): Sql.Sql {
-  const arrays = Object.values(columns).map((type, i) =>
-    array(
-      type,
-      rows.map((row) => row[i]),
+  const names = Object.keys(columns).map((name) => `"${name}"`);
+  return Sql.sql`unnest(${columnArrays(Object.values(columns), rows)}) AS ${Sql.raw(`"${alias}" (${names.join(", ")})`)}`;
+}
+
+/** The rows' columns as array parameters, one per column of `types`, separated by commas (unnest's arguments). */
+function columnArrays(types: readonly ListType[], rows: readonly (readonly unknown[])[]): Sql.Sql {
+  return Sql.join(
+    types.map((type, i) =>
+      array(
+        type,
+        rows.map((row) => row[i]),
+      ),
     ),
   );
-  const names = Object.keys(columns).map((name) => `"${name}"`);
-  return Sql.sql`unnest(${Sql.join(arrays)}) AS ${Sql.raw(`"${alias}" (${names.join(", ")})`)}`;
 }
 
 /**
