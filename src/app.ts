@@ -43,6 +43,9 @@ const ROUTES = [
 
 const HANDLED = new Set<string>(ROUTES.flatMap(([events]) => events));
 
+/** The events (without their actions) the routes handle: app.yml subscribes to them (test/app.test.ts). */
+export const HANDLED_EVENTS: readonly string[] = [...new Set([...HANDLED].map((event) => event.split(".")[0]!))];
+
 export function handlesEvent(name: string, action: string | undefined): boolean {
   return HANDLED.has(name) || (action !== undefined && HANDLED.has(`${name}.${action}`));
 }
