@@ -8,6 +8,7 @@ import type { IssueRef } from "../domain/refs.js";
 import { refusals } from "../metrics.js";
 import { textAuthor } from "../domain/trust.js";
 import { senderRefusal } from "./sender-permission.js";
+import { payloadLabels } from "./labels.js";
 import { carryLinksToCanonical, releaseDuplicateLinks } from "./duplicates.js";
 import type { ClosedTickets } from "../domain/follow-up.js";
 import type { SummaryDetails } from "../domain/reopen-summary.js";
@@ -156,8 +157,10 @@ export async function onIssueTransferred(deps: HandlerDeps, context: Context<"is
   const { new_issue: newIssue, new_repository: newRepository } = context.payload.changes;
   const from = refs(context);
   const to = issueRef(repositoryRef(newRepository, context.payload.installation?.id), newIssue);
-  const moved = await transferIssue(deps, from, to);
-  if (moved) context.log.info(`${describeIssue(from)} transferred to ${describeIssue(to)}; its links follow it`);
+  const moved = await transferIssue(deps, from, to, payloadLabels({ issue: newIssue }));
+  if (!moved) return;
+  context.log.info(`${describeIssue(from)} transferred to ${describeIssue(to)}; its links follow it`);
+  await deps.labelsWanted?.();
 }
 
 /** `issues.deleted`: its links are purged. */

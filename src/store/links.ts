@@ -1,6 +1,6 @@
 import { engineOf, type DatabaseHandle, type Prisma, type Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
-import { impactDue, impactDueOnOpenedAt } from "./impact.js";
+import { impactDueOnOpenedAt } from "./impact.js";
 import {
   deriveMentions,
   freshMentionsOf,
@@ -13,7 +13,7 @@ import {
 import type { LinkPlan, Mention, SourceVersion } from "../domain/mentions.js";
 import type { RecognisedLink } from "../domain/link.js";
 import { enrichmentOrder, enrichmentUpsertOf, purgeUnlinkedEnrichment } from "./enrich-jobs.js";
-import { labelsWantedOnInsert, type SeenLabels } from "./issue-markings.js";
+import { labelsWantedOnInsert, markLabelsWanted, type SeenLabels } from "./issue-markings.js";
 import { linkNotesInsertOf } from "./link-notes.js";
 import { rowsFrom } from "./parameter-lists.js";
 import { inTransaction } from "./transactions.js";
@@ -421,8 +421,17 @@ export async function recordIssueDetails(
       AND ("titleAt" IS NULL OR "titleAt" <= ${titleAt})`;
 }
 
-/** `issues.transferred`: the links follow the issue to its new repository and number. */
-export async function transferIssue(database: DatabaseHandle, from: IssueRef, to: IssueRef): Promise<boolean> {
+/**
+ * `issues.transferred`: the links follow the issue to its new repository and number. GitHub moves an issue without
+ * the labels its new repository lacks, closeloop's among them: its labels are wanted again, planned with `seen` (the
+ * moved issue's labels as the payload shows them).
+ */
+export async function transferIssue(
+  database: DatabaseHandle,
+  from: IssueRef,
+  to: IssueRef,
+  seen?: SeenLabels,
+): Promise<boolean> {
   return inTransaction(
     database.prisma,
     async (tx) => {
@@ -439,8 +448,8 @@ export async function transferIssue(database: DatabaseHandle, from: IssueRef, to
         where: { id: issue.id },
         data: { repositoryId: to.repository.id, number: to.number, githubId: to.githubId, nodeId: to.nodeId ?? null },
       });
-      // The dashboard's counts carry the repository.
-      await tx.$executeRaw`UPDATE "Issue" SET ${impactDue(new Date())} WHERE "id" = ${issue.id}`;
+      // The mark makes the dashboard's counts due too: they carry the repository.
+      await markLabelsWanted(tx, [issue.id], new Date(), seen);
       return true;
     },
     { repository: { rows: database.repositoryRows, ref: to.repository } },

@@ -319,6 +319,9 @@ describe.each(ENGINES)("capturing conversation links on %s", (engine) => {
     await receive(harness.probot, "issues", opened);
     expect(await listIssueLinks(harness.database.prisma, oldRepo, transferred.issue.number)).toHaveLength(1);
 
+    // its labels are applied in its new repository, under that repository's config
+    const [newOwner, newName] = (transferred.changes.new_repository.full_name as string).split("/") as [string, string];
+    nockConfig(newOwner, newName, null);
     await receive(harness.probot, "issues", transferred);
 
     expect(await listIssueLinks(harness.database.prisma, oldRepo, transferred.issue.number)).toBeNull();

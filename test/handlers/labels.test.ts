@@ -319,6 +319,35 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
     expect(github.made).toHaveLength(3);
   });
 
+  it("puts the labels back on a transferred issue, which GitHub moves without the labels closeloop added", async () => {
+    const transferred = webhookExample<Payload>("issues", "transferred");
+    transferred.installation = INSTALLATION;
+    const from = transferred.repository as { owner: { login: string }; name: string };
+    nockConfig(from.owner.login, from.name, null);
+    const date = { date: new Date(Date.parse(at(1)) + 30_000).toUTCString() };
+    nock(GITHUB_API).post(`/repos/${from.owner.login}/${from.name}/labels`).reply(201, labelObject(WEEKLY), date);
+    nock(GITHUB_API)
+      .post(`/repos/${from.owner.login}/${from.name}/issues/1/labels`)
+      .reply(200, [labelObject(WEEKLY)], date);
+    const reported = comment(1, `${ticket(1)} ${ticket(2)}`, 1);
+    reported.repository = transferred.repository;
+    await send("issue_comment", reported);
+    expect(await stored()).toEqual([`${WEEKLY} on applied`]);
+
+    // In the new repository the issue has only the labels GitHub kept: closeloop's weekly label is not among them.
+    Object.assign(transferred.changes.new_issue, { labels: [labelObject("bug")], updated_at: at(2) });
+    transferred.issue.updated_at = at(2);
+    nockConfig(OWNER, REPO, null);
+    github.createLabel(WEEKLY, "fbca04");
+    github.addLabels([WEEKLY]);
+    await send("issues", transferred);
+    expect(github.made).toEqual([
+      `POST /repos/${OWNER}/${REPO}/labels {"name":"${WEEKLY}","color":"fbca04","description":"closeloop: 2+ customer reports in the last 14 days"}`,
+      `POST /repos/${OWNER}/${REPO}/issues/1/labels {"labels":["${WEEKLY}"]}`,
+    ]);
+    expect(await stored()).toEqual([`${WEEKLY} on applied`]);
+  });
+
   it("ignores label events on issues it does not know", async () => {
     await send("issues", labelEvent("unlabeled", WEEKLY, 2));
     expect(await harness.database.prisma.issueLabel.count()).toBe(0);
