@@ -14,10 +14,9 @@ export function healthRoutes(database: Database, log: Logger) {
   // Read once: a probe every few seconds need not list the migrations folder each time.
   const migrations = readMigrationFiles(database.engine);
   return async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
-    if (request.method !== "GET" && request.method !== "HEAD") return false;
-    const path = request.url?.split("?", 1)[0];
+    const path = probePath(request);
     if (path === "/healthz") {
-      sendJson(response, 200, { status: "ok" });
+      sendJson(response, 200, LIVE);
       return true;
     }
     if (path === "/readyz") {
@@ -36,4 +35,27 @@ export function healthRoutes(database: Database, log: Logger) {
     }
     return false;
   };
+}
+
+/**
+ * The probes while the setup flow runs (npm start without credentials): the process is up, so `/healthz` is `200` as
+ * ever (a liveness probe that saw `404` would restart it mid-registration); it opens no database and serves no
+ * webhooks until it is started again with the app's credentials, so `/readyz` is `503`.
+ */
+export function setupHealthRoutes() {
+  return async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
+    const path = probePath(request);
+    if (path === "/healthz") sendJson(response, 200, LIVE);
+    else if (path === "/readyz")
+      sendJson(response, 503, { status: "unavailable", reason: "no GitHub App credentials" });
+    else return false;
+    return true;
+  };
+}
+
+const LIVE = { status: "ok" };
+
+function probePath(request: IncomingMessage): string | undefined {
+  if (request.method !== "GET" && request.method !== "HEAD") return undefined;
+  return request.url?.split("?", 1)[0];
 }

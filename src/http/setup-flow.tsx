@@ -6,6 +6,7 @@ import { Probot, Server, type Logger } from "probot";
 import { parse as parseYaml } from "yaml";
 import { githubApiUrl, githubWebUrl, type Env } from "../config/env.js";
 import { writeDotEnv } from "../config/dotenv.js";
+import { setupHealthRoutes } from "./health.js";
 import {
   appDefinition,
   appManifest,
@@ -128,6 +129,7 @@ export async function startSetupFlow(options: SetupFlowOptions): Promise<Server>
   });
   const handler = setupFlowHandler(options);
   await server.loadHandlerFactory(() => handler);
+  server.addHandler(setupHealthRoutes());
   await server.start();
   const addresses = manifestAddresses(options.env, options.source);
   const hook = webhookUrl(addresses);

@@ -44,6 +44,15 @@ describe("the setup flow (npm start without credentials) against a fake GitHub",
     expect(logged).not.toContain("SmeeClient");
   });
 
+  it("answers the liveness probe while it waits to be registered, and is not ready", async () => {
+    const live = await fetch(`${baseUrl}/healthz`);
+    expect(live.status).toBe(200);
+    expect(await live.json()).toEqual({ status: "ok" });
+    const ready = await fetch(`${baseUrl}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: "unavailable", reason: "no GitHub App credentials" });
+  });
+
   it("registers the app on GH_ORG with the public URL's webhook and callback, and writes its credentials", async () => {
     const form = await readSetupForm(baseUrl);
     expect(form.page).toContain("the organisation <b>acme</b>");
