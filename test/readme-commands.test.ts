@@ -168,6 +168,7 @@ const RUN_BY: Record<string, RunBy> = {
     runs: "`.backup '${join(dir, \"dot-backup.db\")}'`",
   },
   "closeloop migrate": { file: BACKUPS, runs: 'runCliProcess(["migrate"]' },
+  "closeloop migrate now": { file: "test/cli/missing-database.test.ts", runs: '["migrate", "now"]' },
   "DATABASE_URL=postgres://user:password@host:5432/closeloop": { file: EXAMPLES, runs: "is read by closeloop" },
   "closeloop links owner/repo#42": {
     file: "test/cli/cli.test.ts",

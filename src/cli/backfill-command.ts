@@ -53,6 +53,12 @@ const repositoryArgument = z
   .string()
   .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "expected <owner>/<repo>, e.g. octo-org/app");
 
+/** What `backfill` was asked to read: every installed repository, or one; read before the database is opened. */
+export function readBackfillTarget(args: string[], all: boolean): "all" | { repository: string } {
+  if (all === args.length > 0) throw new UsageError("backfill takes one <owner>/<repo>, or --all");
+  return all ? "all" : { repository: parseWith(repositoryArgument, args[0], "repository") };
+}
+
 export interface BackfillCommandOptions {
   all: boolean;
   json: boolean;
@@ -73,11 +79,11 @@ export async function backfillCommand(
   out: Output,
   github: GitHubApp,
 ): Promise<number> {
-  if (options.all === args.length > 0 || args.length > 1)
-    throw new UsageError("backfill takes one <owner>/<repo>, or --all");
-  const repositories = options.all
-    ? await listInstalledRepositories(asGithubApp(github))
-    : [await oneRepository(database, github, parseWith(repositoryArgument, args[0], "repository"))];
+  const target = readBackfillTarget(args, options.all);
+  const repositories =
+    target === "all"
+      ? await listInstalledRepositories(asGithubApp(github))
+      : [await oneRepository(database, github, target.repository)];
   const log = pino({ level: "warn" }, pino.destination(2));
   const deps = {
     prisma: database.prisma,

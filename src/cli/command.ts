@@ -36,6 +36,8 @@ export interface Command<O extends CommandOptions = CommandOptions> {
   summary: string;
   /** the full usage line (`closeloop <name> …`), also shown when its arguments are wrong */
   usage: string;
+  /** how many arguments it takes after its name, fewest and most: checked before anything is opened */
+  arguments: readonly [min: number, max: number];
   options: O;
   /** returns the exit code */
   run(context: CommandContext<O>): Promise<number>;

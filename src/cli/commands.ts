@@ -2,7 +2,7 @@ import { githubHost, parseEnv } from "../config/env.js";
 import { DEFAULT_IMPACT_QUERY, IMPACT_SORTS, IMPACT_STATES } from "../domain/impact-query.js";
 import { JOB_STATES } from "../store/helpdesk-jobs.js";
 import { migrate } from "../store/migrations.js";
-import { backfillCommand, gitHubAppFromEnv } from "./backfill-command.js";
+import { backfillCommand, gitHubAppFromEnv, readBackfillTarget } from "./backfill-command.js";
 import { defineCommand, JSON_OPTION, type Command } from "./command.js";
 import { JOBS_USAGE, jobsCommand } from "./jobs-command.js";
 import { LINKS_USAGE, linksCommand } from "./links-command.js";
@@ -22,6 +22,7 @@ export const COMMANDS: readonly Command[] = [
     synopsis: "links <owner>/<repo>#<number>",
     summary: "the conversations linked to an issue (or give its URL)",
     usage: LINKS_USAGE,
+    arguments: [1, 1],
     options: { json: JSON_OPTION },
     run: async ({ args, values, out, readyDatabase }) =>
       linksCommand(readyDatabase, args, { json: values.json, githubHost: githubHost(parseEnv()) }, out),
@@ -31,6 +32,7 @@ export const COMMANDS: readonly Command[] = [
     synopsis: "waiting",
     summary: "reopened conversations no agent has answered yet, oldest first",
     usage: WAITING_USAGE,
+    arguments: [0, 0],
     options: { json: JSON_OPTION },
     run: async ({ values, out, readyDatabase }) => waitingCommand(await readyDatabase(), values.json, out),
   }),
@@ -39,6 +41,7 @@ export const COMMANDS: readonly Command[] = [
     synopsis: "status",
     summary: "database, migrations, providers, reopen queues, config errors",
     usage: "closeloop status [--json]",
+    arguments: [0, 0],
     options: { json: JSON_OPTION },
     // Reports on the database itself, so it runs on one that is not ready too.
     run: async ({ values, out, database }) => statusCommand(await database(), values.json, out),
@@ -48,18 +51,20 @@ export const COMMANDS: readonly Command[] = [
     synopsis: "jobs [--state <state>]",
     summary: "reopen jobs: pending, running, done or dead",
     usage: JOBS_USAGE,
+    arguments: [0, 0],
     options: {
       state: { type: "string", value: "state", description: `only the jobs in this state: ${JOB_STATES.join(", ")}` },
       json: JSON_OPTION,
     },
-    run: async ({ args, values, out, readyDatabase }) =>
-      jobsCommand(await readyDatabase(), args, { state: values.state, json: values.json }, out),
+    run: async ({ values, out, readyDatabase }) =>
+      jobsCommand(readyDatabase, { state: values.state, json: values.json }, out),
   }),
   defineCommand({
     name: "retry",
     synopsis: "retry <job-id> | --dead",
     summary: "run a dead job (or every dead job) again",
     usage: RETRY_USAGE,
+    arguments: [0, 1],
     options: {
       dead: {
         type: "boolean",
@@ -68,15 +73,18 @@ export const COMMANDS: readonly Command[] = [
       json: JSON_OPTION,
     },
     run: async ({ args, values, out, readyDatabase }) =>
-      retryCommand(await readyDatabase(), args, { dead: values.dead, json: values.json }, out),
+      retryCommand(readyDatabase, args, { dead: values.dead, json: values.json }, out),
   }),
   defineCommand({
     name: "backfill",
     synopsis: "backfill <owner>/<repo> | --all",
     summary: "read existing issues and comments for links (as on install), with progress",
     usage: "closeloop backfill <owner>/<repo> | --all [--json]",
+    arguments: [0, 1],
     options: { all: { type: "boolean", description: "every repository the app is installed on" }, json: JSON_OPTION },
     async run({ args, values, out, readyDatabase }) {
+      // A bad argument is exit 2 wherever the database is: read before it is opened (backfillCommand reads it again).
+      readBackfillTarget(args, values.all);
       const database = await readyDatabase();
       const env = parseEnv();
       // A progress line on a terminal, redrawn in place; scripts get the final lines (or --json) only.
@@ -97,6 +105,7 @@ export const COMMANDS: readonly Command[] = [
     synopsis: "top [<owner>/<repo>] [--days N] [--team T]",
     summary: "issues ranked by customer reports, as the dashboard shows them",
     usage: TOP_USAGE,
+    arguments: [0, 1],
     options: {
       days: { type: "string", value: "days", description: "the window: 7, 14, 30 (default) or 90 days" },
       team: { type: "string", value: "team label", description: "only issues carrying this team label" },
@@ -129,6 +138,7 @@ export const COMMANDS: readonly Command[] = [
     synopsis: "sidebar zendesk|freshdesk [--out DIR]",
     summary: "write the helpdesk's sidebar app package, pointed at CLOSELOOP_PUBLIC_URL",
     usage: SIDEBAR_USAGE,
+    arguments: [1, 1],
     options: {
       out: { type: "string", value: "dir", description: "the folder to write (default: closeloop-<helpdesk>-app)" },
       json: JSON_OPTION,
@@ -140,6 +150,7 @@ export const COMMANDS: readonly Command[] = [
     synopsis: "migrate",
     summary: "apply pending database migrations",
     usage: "closeloop migrate",
+    arguments: [0, 0],
     options: {},
     async run({ out, target }) {
       const applied = await migrate(target);

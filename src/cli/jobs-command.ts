@@ -3,7 +3,7 @@ import { countEveryKind } from "../jobs/job-kinds.js";
 import type { Database } from "../store/database.js";
 import { JOB_STATES } from "../store/helpdesk-jobs.js";
 import { listJobs } from "../store/reopen-jobs.js";
-import { parseWith, UsageError } from "./arguments.js";
+import { parseWith } from "./arguments.js";
 import type { Output } from "./output.js";
 import { describeKind } from "./status-command.js";
 
@@ -32,14 +32,14 @@ export interface JobJson {
 
 const stateOption = z.enum(JOB_STATES, { error: `expected one of ${JOB_STATES.join(", ")}` });
 
+/** `closeloop jobs`: `--state` is read before the database is opened, so a bad one is exit 2 wherever the database is. */
 export async function jobsCommand(
-  database: Database,
-  args: string[],
+  readyDatabase: () => Promise<Database>,
   options: { state: string | undefined; json: boolean },
   out: Output,
 ): Promise<number> {
-  if (args.length > 0) throw new UsageError(`usage: ${JOBS_USAGE}`);
   const state = options.state === undefined ? undefined : parseWith(stateOption, options.state, "jobs --state");
+  const database = await readyDatabase();
   const rows: JobJson[] = (await listJobs(database.prisma, { state })).map((job) => ({
     id: job.id,
     state: job.state,

@@ -1,6 +1,6 @@
 import type { Database } from "../store/database.js";
 import { listIssueLinks } from "../store/links.js";
-import { readIssueArgument, UsageError } from "./arguments.js";
+import { readIssueArgument } from "./arguments.js";
 import type { Output } from "./output.js";
 
 export const LINKS_USAGE = "closeloop links <owner>/<repo>#<number> | <issue URL> [--json]";
@@ -31,7 +31,6 @@ export async function linksCommand(
   options: { json: boolean; githubHost: string },
   out: Output,
 ): Promise<number> {
-  if (args.length !== 1) throw new UsageError(`usage: ${LINKS_USAGE}`);
   const { fullName, number } = readIssueArgument(args[0]!, options.githubHost, "links");
   const links = await listIssueLinks((await readyDatabase()).prisma, fullName, number);
   const rows: LinkJson[] = (links ?? []).map((link) => ({

@@ -73,12 +73,16 @@ export async function runCli(
       out.line(commandHelp(command));
       return 0;
     }
+    const args = parsed.positionals.slice(1);
+    // `closeloop migrate now` must not migrate, nor `status extra` open a database, as if the word were not there.
+    if (args.length < command.arguments[0] || args.length > command.arguments[1])
+      throw new UsageError(`usage: ${command.usage}`);
     const target = parseDatabaseUrl(process.env.DATABASE_URL || undefined);
     // Every command but migrate works on a database that is there: a typo in DATABASE_URL or another working folder
     // must not leave a new, empty database behind (and then advise migrating it).
     const open = async () => (session.database ??= await openDatabase(target, { existing: true }));
     return await command.run({
-      args: parsed.positionals.slice(1),
+      args,
       values: values as Parameters<Command["run"]>[0]["values"],
       out,
       target,

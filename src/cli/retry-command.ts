@@ -18,14 +18,15 @@ const jobId = z
  * the dead rows of every kind of job (src/jobs/job-kinds.ts): deliveries, link notes, reads, summaries, backfills.
  */
 export async function retryCommand(
-  database: Database,
+  readyDatabase: () => Promise<Database>,
   args: string[],
   options: { dead: boolean; json: boolean },
   out: Output,
 ): Promise<number> {
-  if (options.dead === args.length > 0 || args.length > 1) throw new UsageError(`usage: ${RETRY_USAGE}`);
-  if (!options.dead) {
-    const which = { id: parseWith(jobId, args[0], "retry") };
+  if (options.dead === args.length > 0) throw new UsageError(`usage: ${RETRY_USAGE}`);
+  const which = options.dead ? null : { id: parseWith(jobId, args[0], "retry") };
+  const database = await readyDatabase();
+  if (which !== null) {
     const outcome = await retryJobs(database.prisma, which);
     if ("problem" in outcome) throw new CommandFailed(outcome.problem);
     if (options.json) out.json(outcome);

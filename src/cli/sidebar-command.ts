@@ -24,9 +24,9 @@ export function sidebarCommand(
   out: Output,
   env: Record<string, string | undefined> = process.env,
 ): number {
-  const [helpdesk, ...extra] = args;
+  const [helpdesk] = args;
   const write = helpdesk === undefined ? undefined : PACKAGES[helpdesk];
-  if (!write || extra.length > 0) throw new UsageError(`usage: ${SIDEBAR_USAGE}`);
+  if (!write) throw new UsageError(`usage: ${SIDEBAR_USAGE}`);
   const publicUrl = parseEnv(env).CLOSELOOP_PUBLIC_URL;
   if (publicUrl === undefined) {
     throw new CommandFailed(

@@ -43,7 +43,6 @@ export async function topCommand(
   options: TopOptions,
   out: Output,
 ): Promise<number> {
-  if (args.length > 1) throw new UsageError(`usage: ${TOP_USAGE}`);
   if (options.json && options.csv) throw new UsageError("top: --json or --csv, not both", TOP_USAGE);
   const query = readTopQuery(args[0], options);
   const page = await rankIssues(

@@ -38,6 +38,26 @@ describe("a command run where there is no database (README, CLI)", () => {
     expect(readdirSync(folder)).toEqual([]);
   });
 
+  it.each([
+    ["waiting", "now"],
+    ["status", "all"],
+    ["migrate", "now"],
+    ["jobs", "--state", "failed"],
+    ["retry"],
+    ["retry", "last"],
+    ["backfill"],
+    ["backfill", "octo-org"],
+    ["backfill", "octo-org/app", "octo-org/web"],
+  ])("%s … is a bad argument before any database: exit 2, nothing opened or created", async (...argv) => {
+    const folder = tempFolder("closeloop-elsewhere-");
+    process.env.DATABASE_URL = `file:${join(folder, "data", "closeloop.db")}`;
+    const io = captureCli();
+    expect(await runCli(argv, io.out, io.error)).toBe(2);
+    expect(io.errors.join("\n")).not.toContain("no database");
+    expect(io.lines).toEqual([]);
+    expect(readdirSync(folder)).toEqual([]);
+  });
+
   it("migrate still creates the database it is pointed at", async () => {
     const path = join(tempFolder("closeloop-elsewhere-"), "data", "closeloop.db");
     process.env.DATABASE_URL = `file:${path}`;
