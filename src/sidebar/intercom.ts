@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import type { Context } from "hono";
 import { z } from "zod";
+import { readWorkspaceId } from "../providers/intercom/workspace.js";
 import type { IssueHit } from "../store/sidebar-links.js";
 import { SidebarError, type PanelJson } from "./service.js";
 import type { SidebarDefinition } from "./sidebar.js";
@@ -143,7 +144,8 @@ export const intercomSidebar: SidebarDefinition<IntercomSidebarSettings> = {
   configure(env) {
     const clientSecret = env.INTERCOM_CLIENT_SECRET?.trim();
     if (!clientSecret) return null;
-    return { clientSecret, workspaceId: env.INTERCOM_WORKSPACE_ID?.trim() || null };
+    // Read as the Intercom API and webhooks read it: a malformed one stops start-up, and any case matches.
+    return { clientSecret, workspaceId: readWorkspaceId(env) ?? null };
   },
   frameAncestors: () => [],
   vendorScript: null,
@@ -167,7 +169,7 @@ export const intercomSidebar: SidebarDefinition<IntercomSidebarSettings> = {
       } catch {
         return c.json({ error: "not a Canvas Kit request" }, 400);
       }
-      if (settings.workspaceId !== null && request.workspace_id !== settings.workspaceId)
+      if (settings.workspaceId !== null && request.workspace_id.toLowerCase() !== settings.workspaceId)
         return c.json(
           { error: `workspace ${request.workspace_id} is another account than INTERCOM_WORKSPACE_ID` },
           403,

@@ -38,6 +38,12 @@ describe("the sidebar registry", () => {
     expect(() =>
       enabledSidebars({ ZENDESK_APP_PUBLIC_KEY: "/no/such/file.pem" }, new Map([["zendesk", {} as never]])),
     ).toThrow(/^ZENDESK_APP_PUBLIC_KEY: must be the app's public key/);
+    expect(() =>
+      enabledSidebars(
+        { INTERCOM_CLIENT_SECRET: "c", INTERCOM_WORKSPACE_ID: "https://app.intercom.com/a/inbox/abc123" },
+        new Map(),
+      ),
+    ).toThrow(/^invalid environment: INTERCOM_WORKSPACE_ID: must be letters and digits/);
     expect([
       ...enabledSidebars({ HELPSCOUT_SIDEBAR_SECRET: "s", INTERCOM_CLIENT_SECRET: "c" }, new Map()).keys(),
     ]).toEqual(["intercom", "helpscout"]);
