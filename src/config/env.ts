@@ -48,6 +48,8 @@ export const envSchema = z
         error: "must be one of trace, debug, info, warn, error, fatal, silent",
       })
       .default("info"),
+    /** Probot's name; src/log.ts reads it as Probot does, where any other value silently meant JSON */
+    LOG_FORMAT: optionalText.pipe(z.enum(["json", "pretty"], { error: 'must be "json" or "pretty"' }).optional()),
     CLOSELOOP_DRY_RUN: flag,
     /** how long a crashed process's reopen jobs wait before another process takes them over (docs/reopen.md) */
     CLOSELOOP_REOPEN_LEASE_SECONDS: z.coerce

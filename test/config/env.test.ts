@@ -62,6 +62,7 @@ describe("parseEnv", () => {
       { LOG_LEVEL: "verbose" },
       "invalid environment: LOG_LEVEL: must be one of trace, debug, info, warn, error, fatal, silent",
     ],
+    [{ LOG_FORMAT: "prety" }, 'invalid environment: LOG_FORMAT: must be "json" or "pretty" (got "prety")'],
     [
       { DATABASE_URL: "mysql://localhost/x" },
       'invalid environment: DATABASE_URL: unknown scheme "mysql:"; use file:<path> for SQLite or postgres://… for PostgreSQL',
