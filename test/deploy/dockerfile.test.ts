@@ -24,7 +24,10 @@ function copies(stage: string): { from: string | undefined; sources: string[] }[
   }));
 }
 
-/** .dockerignore's patterns as docker matches them: relative to the context's root, `*` within one path segment. */
+/**
+ * .dockerignore's patterns as docker matches them: relative to the context's root, `*` within one path segment, `**`
+ * and a slash any number of folders.
+ */
 function ignoredByDocker(path: string): boolean {
   const patterns = readFileSync(join(ROOT, ".dockerignore"), "utf8")
     .split("\n")
@@ -32,7 +35,13 @@ function ignoredByDocker(path: string): boolean {
     .filter((line) => line !== "" && !line.startsWith("#"));
   const segments = path.split("/");
   return patterns.some((pattern) => {
-    const glob = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*")}$`);
+    const glob = new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*\*\//g, "\0")
+        .replace(/\*/g, "[^/]*")
+        .replace(/\0/g, "(?:.*/)?")}$`,
+    );
     // A pattern naming a folder leaves out everything under it.
     return segments.some((_, i) => glob.test(segments.slice(0, i + 1).join("/")));
   });
@@ -53,6 +62,16 @@ describe("Dockerfile", () => {
         exists: true,
         ignored: false,
       });
+  });
+
+  it.each([
+    "src/.env",
+    "prisma/closeloop.env",
+    "deploy/closeloop.private-key.pem",
+    "prisma/sqlite/dev.db",
+    "data/x.db",
+  ])("leaves %s out of the build context: a secret or a database in any folder stays off the image", (path) => {
+    expect(ignoredByDocker(path)).toBe(true);
   });
 
   it("ships no package only the tests or the build use, and the run stage's files start and are ready", async () => {
