@@ -68,14 +68,19 @@ export function sidebarApp(deps: SidebarAppDeps): Hono {
     });
   }
 
+  // Who asks comes before what is asked: a request without a token is 401 whatever its body or query (README, HTTP).
+  app.use("/api/*", async (c, next) => {
+    bearerOf(c);
+    await next();
+  });
+
   /** The sidebar a request names, and what its bearer vouches for. */
   const authorize = (c: Context, helpdesk: unknown): { sidebar: EnabledSidebar; claims: SidebarClaims } => {
     if (typeof helpdesk !== "string" || !(PROVIDERS as readonly string[]).includes(helpdesk))
       throw new SidebarError(400, `helpdesk must be one of ${PROVIDERS.join(", ")}`);
     const sidebar = deps.sidebars.get(helpdesk as ProviderId);
     if (!sidebar) throw new SidebarError(404, `the ${helpdesk} sidebar is off: its secret is not set`);
-    const bearer = /^Bearer (\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
-    if (!bearer) throw new SidebarError(401, "no sidebar token: open the panel from the helpdesk");
+    const bearer = bearerOf(c);
     const vouched = sidebar.definition.apiBearer?.(sidebar.settings, bearer);
     if (vouched) return { sidebar, claims: vouched };
     const claims = deps.tokens.verify(bearer, now());
@@ -135,11 +140,16 @@ export function sidebarApp(deps: SidebarAppDeps): Hono {
 
 /** A search names no conversation: the token's own helpdesk is the one asked about (Freshdesk's template names it). */
 function tokenHelpdesk(c: Context, tokens: SidebarTokens, now: Date): string | undefined {
-  const bearer = /^Bearer (\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
-  if (!bearer) throw new SidebarError(401, "no sidebar token: open the panel from the helpdesk");
-  const claims = tokens.verify(bearer, now);
+  const claims = tokens.verify(bearerOf(c), now);
   if ("refused" in claims) throw new SidebarError(401, claims.refused);
   return claims.helpdesk;
+}
+
+/** The request's `Authorization: Bearer` (a sidebar token, or Freshdesk's secret); 401 without one. */
+function bearerOf(c: Context): string {
+  const bearer = /^Bearer (\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+  if (!bearer) throw new SidebarError(401, "no sidebar token: open the panel from the helpdesk");
+  return bearer;
 }
 
 /** The sidebars as a handler of Probot's server: /closeloop/sidebar and below, nothing else. */

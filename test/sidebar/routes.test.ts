@@ -256,6 +256,26 @@ describe.each(ENGINES)("the sidebars' HTTP surface on %s", (engine) => {
       expect(
         (await sidebar.app.request("/closeloop/sidebar/api/links?helpdesk=helpscout&conversation=555")).status,
       ).toBe(401);
+      // Without a token, whatever the request asks: who asks is checked before what is asked.
+      for (const [method, path] of [
+        ["GET", "links"],
+        ["POST", "links"],
+        ["DELETE", "links"],
+        ["GET", "issues?q=checkout"],
+        ["POST", "issues"],
+      ] as const) {
+        const anonymous = await sidebar.app.request(`/closeloop/sidebar/api/${path}`, {
+          method,
+          headers: { "content-type": "application/json" },
+          ...(method === "GET" ? {} : { body: "{}" }),
+        });
+        expect([method, path, anonymous.status, await anonymous.json()]).toEqual([
+          method,
+          path,
+          401,
+          { error: "no sidebar token: open the panel from the helpdesk" },
+        ]);
+      }
       expect(await links("555")).toEqual([]);
     });
   });
