@@ -11,6 +11,7 @@ import { ROOT } from "../support/process.js";
 
 interface Manifest {
   engines: { node: string };
+  scripts: Record<string, string>;
 }
 const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as Manifest & {
   allowScripts: Record<string, boolean>;
@@ -38,6 +39,20 @@ describe("package.json", () => {
     for (const name of ["@prisma/client", "prisma"]) {
       const prisma = JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")) as Manifest;
       expect({ name, node: manifest.engines.node }).toEqual({ name, node: prisma.engines.node.replace(/\.0$/, "") });
+    }
+  });
+
+  it("runs in npm test every check CONTRIBUTING says it runs", () => {
+    const contributing = readFileSync(join(ROOT, "CONTRIBUTING.md"), "utf8");
+    const list = /`npm test` builds, then runs:\n\n((?:[-\s].*\n)+)/.exec(contributing)![1]!;
+    const scripts = [...list.matchAll(/^- `npm run (\w+)`/gm)].map((match) => match[1]!);
+    expect(scripts).toContain("unused");
+    for (const script of scripts) {
+      expect(manifest.scripts).toHaveProperty(script);
+      expect({ script, inTest: manifest.scripts.test!.includes(`npm run ${script}`) }).toEqual({
+        script,
+        inTest: true,
+      });
     }
   });
 });
