@@ -619,7 +619,7 @@ async function printP2(databaseUrls: P2Database[], script: readonly ScriptStep[]
       `${engine.padEnd(12)} P2: ${calls} calls for ${run.steps.length} steps, minimum ${minimum}: ratio ${(calls / minimum).toFixed(2)}× (target 1.00×, at every step) ${everyStep ? "MET" : "MISSED"}${others}`,
     );
     console.log(
-      `${engine.padEnd(12)} overhead, left out of the ratio: ${run.tokens.length} installation token (POST /app/installations/{id}/access_tokens, cached an hour), ${run.configReads.length} config reads (the repository's .github/closeloop.yml, then the owner's .github repository's, cached 5 min; and the file at the pushed commit)`,
+      `${engine.padEnd(12)} overhead, left out of the ratio: ${run.tokens.length} installation token (POST /app/installations/{id}/access_tokens, cached an hour), ${run.configReads.length} config reads (the repository's .github/closeloop.yml, then the owner's .github repository's, cached 5 min; and the file at the pushed commit, then again by the sweep it brings forward)`,
     );
   }
 }

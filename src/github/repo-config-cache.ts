@@ -45,12 +45,26 @@ export class RepoConfigCache {
     this.#ownerFiles = new KeptReads(ttlMs, now);
   }
 
-  async get(key: RepoKey, read: ConfigReader): Promise<RepoConfig> {
-    const entry = await this.#configs.get(cacheKey(key.owner, key.name), (stale) => this.#read(key, read, stale));
+  /**
+   * The repository's config. `fresh`: read from GitHub even when one is kept, and kept for the next callers; when
+   * GitHub does not answer, its error is thrown rather than the last config used. For the decay sweep's stale issues:
+   * a push of the file handled by another replica dropped only that replica's entry.
+   */
+  async get(key: RepoKey, read: ConfigReader, { fresh = false } = {}): Promise<RepoConfig> {
+    const entry = await this.#configs.get(
+      cacheKey(key.owner, key.name),
+      (stale) => this.#read(key, read, stale, fresh),
+      fresh,
+    );
     return entry.config;
   }
 
-  async #read(key: RepoKey, read: ConfigReader, cached: Entry | undefined): Promise<Entry | Unkept<Entry>> {
+  async #read(
+    key: RepoKey,
+    read: ConfigReader,
+    cached: Entry | undefined,
+    fresh: boolean,
+  ): Promise<Entry | Unkept<Entry>> {
     try {
       const config = parseRepoConfig(await read(CONFIG_FILE));
       if (cached?.error !== undefined || cached === undefined) await clearConfigError(this.database.prisma, key.id);
@@ -58,6 +72,7 @@ export class RepoConfigCache {
     } catch (error) {
       if (error instanceof InstallationPurged) throw error;
       if (githubStatus(error) !== undefined) {
+        if (fresh) throw error;
         // GitHub did not answer: not the file's fault. Use what we have and ask again next time.
         this.log.warn(
           { repository: `${key.owner}/${key.name}`, err: error },
@@ -123,20 +138,26 @@ class KeptReads<T> {
     private readonly now: () => number,
   ) {}
 
-  get(id: string, read: (stale: T | undefined) => Promise<T | Unkept<T>>): Promise<T> {
+  /** `fresh`: neither a kept value nor a read already under way (begun before the caller asked) will do. */
+  get(id: string, read: (stale: T | undefined) => Promise<T | Unkept<T>>, fresh = false): Promise<T> {
     const kept = this.#kept.get(id);
-    if (kept && this.now() - kept.readAt < this.ttlMs) return Promise.resolve(kept.value);
+    if (!fresh && kept && this.now() - kept.readAt < this.ttlMs) return Promise.resolve(kept.value);
     const reading = this.#reading.get(id);
-    if (reading !== undefined) return reading;
-    const fresh = read(kept?.value)
+    if (!fresh && reading !== undefined) return reading;
+    const begun = this.now();
+    const readNow = read(kept?.value)
       .then((value) => {
         if (value instanceof Unkept) return value.value;
-        this.#kept.set(id, { value, readAt: this.now() });
+        // A read begun before the one kept (a fresh read passed it) does not replace it.
+        const newest = this.#kept.get(id);
+        if (newest === undefined || newest.readAt <= begun) this.#kept.set(id, { value, readAt: begun });
         return value;
       })
-      .finally(() => this.#reading.delete(id));
-    this.#reading.set(id, fresh);
-    return fresh;
+      .finally(() => {
+        if (this.#reading.get(id) === readNow) this.#reading.delete(id);
+      });
+    this.#reading.set(id, readNow);
+    return readNow;
   }
 
   drop(id: string): void {

@@ -1,5 +1,5 @@
 import { installationConfigReader } from "../github/installation-config.js";
-import { DEFAULT_CONFIG } from "../config/repo-config.js";
+import { DEFAULT_CONFIG, type RepoConfig } from "../config/repo-config.js";
 import type { FrequencyRules } from "../domain/frequency.js";
 import { sweepDuration } from "../metrics.js";
 import { githubRateLimitWait } from "../github/errors.js";
@@ -142,7 +142,7 @@ export class LabelSweepWorker {
       if (projects > 0) log.debug(`label sweep: ${projects} project value(s) due`);
       const store = openSweepStore(this.deps.target, log);
       try {
-        figures = await sweepDueIssues(store, startedAt, (id) => run.rules(id), {
+        figures = await sweepDueIssues(store, startedAt, (id, stale) => run.rules(id, stale), {
           applyChanged: (issues) => this.#apply(issues, run),
           // What was not applied stays due now; the next sweep (brought forward below) takes it up.
           retryAfterMs: 0,
@@ -210,6 +210,7 @@ export class LabelSweepWorker {
       const labels = { ...this.deps, github: (id: number) => run.github(id), now: () => this.#now() };
       try {
         run.applied++;
+        if (decayed.stale) await run.freshConfig(repository);
         await applyLabelsWithApp(labels, { repository, number: decayed.number, githubId: 0n, state: "open" });
       } catch (error) {
         run.failed++;
@@ -263,6 +264,8 @@ class InstallationUnavailable extends Error {
 class SweepRun {
   readonly #rows = new Map<bigint, Promise<RepositoryRef | null>>();
   readonly #rules = new Map<bigint, Promise<FrequencyRules | null>>();
+  /** the repositories whose config this sweep read from GitHub, not from the cache */
+  readonly #fresh = new Map<bigint, Promise<unknown>>();
   readonly #octokits = new Map<number, ReturnType<InstallationLabelDeps["github"]>>();
   readonly #unavailable = new Set<bigint>();
   /** issues whose labels were applied, or tried */
@@ -295,25 +298,45 @@ class SweepRun {
   }
 
   /**
-   * The repository's `frequency` rules (an unreadable file gives the last valid config or the defaults, as for
-   * webhooks); null when GitHub cannot be asked now (no token): its issues are left due for the next sweep.
+   * The repository's config read from GitHub (not the one kept) once this sweep, into the shared cache, before the
+   * labels of its stale issues are applied: the push that marked them may have been handled by another replica, which
+   * dropped only its own kept config. Usually done already, by the rules read for a stale issue; this throws when GitHub
+   * does not answer, and the issue is left due.
    */
-  rules(id: bigint): Promise<FrequencyRules | null> {
+  async freshConfig(repository: RepositoryRef): Promise<void> {
+    let read = this.#fresh.get(repository.id);
+    if (!read) this.#fresh.set(repository.id, (read = this.#config(repository, true)));
+    await read;
+  }
+
+  /**
+   * The repository's `frequency` rules (an unreadable file gives the last valid config or the defaults, as for
+   * webhooks); null when GitHub cannot be asked now (no token, or no answer for a `stale` issue's fresh read): its
+   * issues are left due for the next sweep.
+   */
+  rules(id: bigint, stale = false): Promise<FrequencyRules | null> {
     let rules = this.#rules.get(id);
-    if (!rules) this.#rules.set(id, (rules = this.#read(id)));
+    if (!rules) this.#rules.set(id, (rules = this.#read(id, stale)));
     return rules;
   }
 
-  async #read(id: bigint): Promise<FrequencyRules | null> {
+  #config(repository: RepositoryRef, fresh: boolean): Promise<RepoConfig> {
+    return this.github(Number(repository.installationId)).then((octokit) =>
+      this.deps.configs.get(repository, installationConfigReader(octokit, repository.owner, repository.name), {
+        fresh,
+      }),
+    );
+  }
+
+  async #read(id: bigint, fresh: boolean): Promise<FrequencyRules | null> {
     const repository = await this.get(id);
     // Purged meanwhile: its issues went with it.
     if (repository === null) return DEFAULT_CONFIG.frequency;
     if (this.skipped(repository)) return null;
     try {
-      const octokit = await this.github(Number(repository.installationId));
-      return (
-        await this.deps.configs.get(repository, installationConfigReader(octokit, repository.owner, repository.name))
-      ).frequency;
+      const config = this.#config(repository, fresh);
+      if (fresh) this.#fresh.set(id, config);
+      return (await config).frequency;
     } catch (error) {
       this.failed++;
       const cause = error instanceof InstallationUnavailable ? error.cause : error;

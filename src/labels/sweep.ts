@@ -15,10 +15,15 @@ export interface DecayedIssue {
   number: number;
   from: Frequency | null;
   to: Frequency | null;
+  /** marked stale (the config changed, or applying its labels failed): applied whatever the frequency */
+  stale: boolean;
 }
 
-/** Each repository's frequency rules (its config); null when they cannot be known now (its issues are left due). */
-export type RulesFor = (repositoryId: bigint) => FrequencyRules | null | Promise<FrequencyRules | null>;
+/**
+ * Each repository's frequency rules (its config); null when they cannot be known now (its issues are left due).
+ * `stale`: the issue that asks first is marked stale (its config may have changed since it was last read).
+ */
+export type RulesFor = (repositoryId: bigint, stale: boolean) => FrequencyRules | null | Promise<FrequencyRules | null>;
 
 export interface SweepOptions {
   /**
@@ -66,7 +71,7 @@ export async function sweepDueIssues(
     for (const issue of due) {
       let repositoryRules = rules.get(issue.repositoryId);
       if (repositoryRules === undefined)
-        rules.set(issue.repositoryId, (repositoryRules = await rulesFor(issue.repositoryId)));
+        rules.set(issue.repositoryId, (repositoryRules = await rulesFor(issue.repositoryId, issue.stale)));
       // Its repository's rules are unknown now: left due, untouched, for the next sweep.
       if (repositoryRules !== null) known.push({ issue, rules: repositoryRules });
     }
@@ -177,6 +182,7 @@ function evaluate(
         number: issue.number,
         from: issue.frequency as Frequency | null,
         to: frequency,
+        stale: issue.stale,
       });
     }
   }

@@ -12,7 +12,7 @@ describe.each(ENGINES)("the P2 script on %s", (engine) => {
     await database?.close();
   });
 
-  it("makes the minimum number of GitHub calls at every step, with one token and one config lookup overall (and one read of a pushed config)", async () => {
+  it("makes the minimum number of GitHub calls at every step, with one token and one config lookup overall (and two reads of a pushed config)", async () => {
     database = await openDatabase(await freshDatabaseUrl(engine), { migrate: true });
     const run = await runP2Script(database);
     expect(run.steps.map((step, i) => `#${i + 1} ${step.event}: ${step.calls.length}`)).toEqual(
@@ -42,6 +42,8 @@ describe.each(ENGINES)("the P2 script on %s", (engine) => {
       "GET /repos/Codertocat/Hello-World/contents/.github%2Fcloseloop.yml",
       "GET /repos/Codertocat/.github/contents/.github%2Fcloseloop.yml",
       "GET /repos/Codertocat/Hello-World/contents/.github%2Fcloseloop.yml?ref=6113728f27ae82c7b1a177c8d03f9e96e0adf246",
+      // the sweep the push brought forward reads it again, not from the cache (another replica may have the push)
+      "GET /repos/Codertocat/Hello-World/contents/.github%2Fcloseloop.yml",
     ]);
     expect(run.issueLabels).toEqual({ "#1": [], "#2": ["area: billing"] });
     // The steps of closeloop's own work did what they say, so their minimums are not met by doing nothing: the reads

@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { RepoConfigCache } from "../../src/github/repo-config-cache.js";
 import { LabelSweepWorker, type LabelSweepOptions, type LabelSweepWiring } from "../../src/jobs/label-sweep-worker.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
+import { markLabelsDue } from "../../src/store/labels.js";
 import { claimSweep, finishSweep, readSweep, requestSweep } from "../../src/store/sweep-schedule.js";
 import { ENGINES } from "../support/databases.js";
 import { GITHUB_API, nockConfig, testProbot } from "../support/github.js";
@@ -32,14 +33,17 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
     made = [];
   });
 
-  function worker(options: LabelSweepOptions & LabelSweepWiring = {}): LabelSweepWorker {
+  function worker(
+    options: LabelSweepOptions & LabelSweepWiring = {},
+    configs = new RepoConfigCache(database, log),
+  ): LabelSweepWorker {
     const probot = testProbot();
     return new LabelSweepWorker(
       {
         prisma: database.prisma,
         target: database.target,
         github: (id) => probot.auth(id),
-        configs: new RepoConfigCache(database, log),
+        configs,
         memory: new GithubMemory(),
         log,
         now: () => clock,
@@ -259,6 +263,44 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
     expect(await sweeper.runOnce()).toMatchObject({ issues: 1, changed: 1 });
     expect(made).toEqual([`POST /repos/${OWNER}/${REPO}/issues/1/labels {"labels":["team: billing"]}`]);
     expect(await issues()).toEqual(["#1 none due - team: billing:on"]);
+  });
+
+  it("applies a config pushed through another replica, though this replica still keeps the config it read before", async () => {
+    await issue(1, [1], null, null, "Billing");
+    const { id: issueId } = await database.prisma.issue.findFirstOrThrow({ where: { number: 1 } });
+    await database.prisma.issueLabel.create({
+      data: { issueId, key: "team: money", name: "team: money", present: true, seenAt: ago(1), applied: true },
+    });
+    // This replica read the config a moment ago (a webhook of the repository): Billing was "team: money".
+    const configs = new RepoConfigCache(database, log);
+    await configs.get(REPOSITORY, async () => ({ teams: { map: { Billing: "team: money" } } }));
+    // The push that maps it to "team: cash" reached another replica, which marked the issues and asked for a sweep.
+    await markLabelsDue(database.prisma, { repositoryId: REPOSITORY.id }, clock);
+    await requestSweep(database.prisma, clock);
+
+    nockConfig(OWNER, REPO, "teams:\n  map: { Billing: 'team: cash' }\n");
+    github("post", `/repos/${OWNER}/${REPO}/issues/1/labels`, { body: [{ name: "team: cash" }] });
+    github("delete", labelPath(1, "team: money"));
+    expect(await worker({}, configs).runOnce()).toMatchObject({ issues: 1, changed: 1 });
+    expect(made).toEqual([
+      `POST /repos/${OWNER}/${REPO}/issues/1/labels {"labels":["team: cash"]}`,
+      `DELETE ${labelPath(1, "team: money").replace(encodeURIComponent("team: money"), "team: money")}`,
+    ]);
+  });
+
+  it("leaves a stale issue stale and due when GitHub does not answer the config's read, not applied with the kept one", async () => {
+    await issue(1, [1], null, null, "Billing");
+    const configs = new RepoConfigCache(database, log);
+    await configs.get(REPOSITORY, async () => ({ teams: { map: { Billing: "team: money" } } }));
+    await markLabelsDue(database.prisma, { repositoryId: REPOSITORY.id }, clock);
+    nock(GITHUB_API)
+      .get(`/repos/${OWNER}/${REPO}/contents/${encodeURIComponent(".github/closeloop.yml")}`)
+      .reply(502, { message: "Bad Gateway" });
+
+    expect(await worker({}, configs).runOnce()).toMatchObject({ issues: 1, changed: 0 });
+    expect(made).toEqual([]);
+    expect(await issues()).toEqual([`#1 none stale due ${clock.toISOString()} `]);
+    expect(await readSweep(database.prisma)).toMatchObject({ nextRunAt: new Date(clock.getTime() + 5 * 60_000) });
   });
 
   it("relabels at most maxIssuesPerSweep issues in one sweep; the rest follow in the next, sooner", async () => {

@@ -112,7 +112,9 @@ describe.each(ENGINES)("the decay sweep's core on %s", (engine) => {
       retryAfterMs: 60_000,
     });
     await expect(sweep).rejects.toThrow("GitHub is down");
-    expect(seen).toEqual([{ issueId: expect.any(Number), repositoryId: 10n, number: 1, from: "daily", to: "weekly" }]);
+    expect(seen).toEqual([
+      { issueId: expect.any(Number), repositoryId: 10n, number: 1, from: "daily", to: "weekly", stale: false },
+    ]);
     expect(await issueRows()).toEqual([
       `#1 daily ${new Date(NOW.getTime() + 60_000).toISOString()}`,
       `#2 weekly ${new Date(ago(2).getTime() + 14 * DAY + 1).toISOString()}`,
