@@ -19,6 +19,7 @@ import {
 import type { Database } from "../store/database.js";
 import { findRepository } from "../store/repositories.js";
 import { parseWith, UsageError } from "./arguments.js";
+import { CommandFailed } from "./command.js";
 import type { Output } from "./output.js";
 import type { RepositoryRef } from "../domain/refs.js";
 import { GithubMemory } from "../github/memory.js";
@@ -32,10 +33,13 @@ export interface GitHubApp {
   auth(installationId?: number): Promise<Octokit>;
 }
 
-/** The GitHub App from the environment (the server's credentials), or a UsageError saying what is missing. */
+/**
+ * The GitHub App from the environment (the server's credentials), or a CommandFailed saying what is missing: a setting,
+ * not a bad argument, so exit 1 as for `sidebar` without CLOSELOOP_PUBLIC_URL (README, CLI).
+ */
 export function gitHubAppFromEnv(env: Env): GitHubApp {
   if (!env.APP_ID || (!env.PRIVATE_KEY && !env.PRIVATE_KEY_PATH)) {
-    throw new UsageError(
+    throw new CommandFailed(
       "backfill reads GitHub as the app: set APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH), as for the server",
     );
   }
