@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, existsSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
@@ -131,11 +131,39 @@ async function openSession(target: DatabaseTarget): Promise<MigrationSession> {
   return target.engine === "sqlite" ? openSqliteSession(target.path) : openPostgresSession(target.connectionString);
 }
 
+/** What the file system and SQLite answer when the database's file or folder cannot be made or written. */
+const UNWRITABLE = new Set(["EACCES", "EPERM", "EROFS", "EEXIST", "ENOTDIR", "SQLITE_CANTOPEN", "SQLITE_READONLY"]);
+
+/**
+ * The first open of the SQLite file a process makes (the server's start, `closeloop migrate` and `status`): a file it
+ * cannot make or write is a MigrationError that names the file, the folder and the uid, not better-sqlite3's "unable
+ * to open database file". In the Docker image the app runs as `node` (uid 1000), and a folder bind-mounted at /data is
+ * often root's.
+ */
+function openSqliteFile(path: string): BetterSqlite3.Database {
+  try {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    // A long busy timeout: a second replica waits for the first one's migration instead of failing.
+    const db = new BetterSqlite3(path, { timeout: 60_000 });
+    db.pragma("journal_mode = WAL");
+    return db;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== "string" || !UNWRITABLE.has(code)) throw error;
+    const who = process.getuid ? `uid ${process.getuid()}` : "this process";
+    // mkdir's EEXIST and ENOTDIR: a file where the path needs a folder.
+    const why =
+      existsSync(path) && statSync(path).isDirectory()
+        ? "it is a folder: DATABASE_URL names the file, e.g. file:/data/closeloop.db"
+        : code === "EEXIST" || code === "ENOTDIR"
+          ? `a part of ${dirname(path)} is a file, not a folder`
+          : `${who} must be able to create and write files in ${dirname(path)}: give it that folder (in Docker, the volume or folder mounted at /data must be writable by uid 1000, the image's node user), or set DATABASE_URL to a file in one it can write`;
+    throw new MigrationError(`cannot open the SQLite database ${path} (${code}: ${(error as Error).message}): ${why}`);
+  }
+}
+
 function openSqliteSession(path: string): MigrationSession {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  // A long busy timeout: a second replica waits for the first one's migration instead of failing.
-  const db = new BetterSqlite3(path, { timeout: 60_000 });
-  db.pragma("journal_mode = WAL");
+  const db = openSqliteFile(path);
   return {
     async locked(work) {
       db.exec("BEGIN IMMEDIATE");

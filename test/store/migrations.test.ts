@@ -1,3 +1,5 @@
+import { readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
@@ -11,6 +13,7 @@ import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { rankIssues } from "../../src/dashboard/impact.js";
 import { DEFAULT_IMPACT_QUERY } from "../../src/domain/impact-query.js";
 import { claimEnrichJobs } from "../support/reopen.js";
+import { tempFolder } from "../support/temp-folders.js";
 
 async function sql(target: DatabaseTarget, text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
   if (target.engine === "sqlite") {
@@ -473,5 +476,31 @@ describe.each(ENGINES)("migrations on %s", (engine) => {
     } finally {
       await database.close();
     }
+  });
+});
+
+describe("a SQLite file the process cannot open", () => {
+  it.each([
+    [
+      "a folder",
+      (folder: string) => folder,
+      "it is a folder: DATABASE_URL names the file, e.g. file:/data/closeloop.db",
+    ],
+    [
+      "a path under a file",
+      (folder: string) => {
+        writeFileSync(join(folder, "taken"), "");
+        return join(folder, "taken/closeloop.db");
+      },
+      "is a file, not a folder",
+    ],
+  ])("%s: one message naming the file and what to do, nothing created", async (_, pathIn, advice) => {
+    const folder = tempFolder("closeloop-unopenable-");
+    const path = pathIn(folder);
+    const failure = migrate(parseDatabaseUrl(`file:${path}`));
+    await expect(failure).rejects.toBeInstanceOf(MigrationError);
+    await expect(failure).rejects.toThrow(`cannot open the SQLite database ${path} (`);
+    await expect(failure).rejects.toThrow(advice);
+    expect(readdirSync(folder).filter((name) => name !== "taken")).toEqual([]);
   });
 });
