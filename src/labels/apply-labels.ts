@@ -68,7 +68,7 @@ export async function applyIssueLabels(
     const evaluation = () =>
       frequency === inputs.frequency && sameTime(dueAt, inputs.labelsDueAt) && inputs.staleAt === null
         ? undefined
-        : { frequency, dueAt };
+        : { frequency, dueAt, staleRead: inputs.staleAt };
     // The labels are as they should be (or as a dry run says they would be): a stale mark read here is done with.
     const settled = inputs.staleAt;
     const outcome: LabelOutcome = { frequency, added: [], removed: [] };

@@ -142,15 +142,16 @@ export interface LabelWrite {
 }
 
 /**
- * Records what closeloop did to an issue's labels, or saw on it, and the frequency it evaluated. `settled` is the
- * stale mark the evaluation read (`LabelInputs.staleAt`) when the labels are now applied: it is cleared only if no
- * newer mark came meanwhile.
+ * Records what closeloop did to an issue's labels, or saw on it, and the frequency it evaluated, with the stale mark
+ * the evaluation read (`LabelInputs.staleAt`, `staleRead`). `settled` is that mark when the labels are now applied:
+ * it is cleared only if no newer mark came meanwhile. A newer mark (a config push since the read) also keeps its due
+ * time, so the sweep it asked for still finds the issue.
  */
 export async function recordIssueLabels(
   prisma: Prisma,
   issueId: number,
   writes: readonly LabelWrite[],
-  evaluation?: { frequency: string | null; dueAt: Date | null },
+  evaluation?: { frequency: string | null; dueAt: Date | null; staleRead: Date | null },
   settled: Date | null = null,
 ): Promise<void> {
   if (writes.length === 0 && !evaluation && settled === null) return;
@@ -168,12 +169,16 @@ export async function recordIssueLabels(
       });
     }
     if (evaluation) {
-      const { frequency, dueAt } = evaluation;
-      await tx.labelEvaluation.upsert({
-        where: { issueId },
-        create: { issueId, frequency, dueAt },
-        update: { frequency, dueAt },
-      });
+      const { frequency, dueAt, staleRead } = evaluation;
+      const kept = Sql.sql`"LabelEvaluation"."staleAt"`;
+      const newer =
+        staleRead === null
+          ? Sql.sql`${kept} IS NOT NULL`
+          : Sql.sql`${kept} IS NOT NULL AND ${kept} <> ${timeParameter(tx, staleRead)}`;
+      const due = dueAt === null ? Sql.sql`NULL` : timeParameter(tx, dueAt);
+      await tx.$executeRaw`INSERT INTO "LabelEvaluation" ("issueId", "frequency", "dueAt") VALUES (${issueId}, ${frequency}, ${due})
+        ON CONFLICT ("issueId") DO UPDATE SET "frequency" = excluded."frequency",
+          "dueAt" = CASE WHEN ${newer} THEN "LabelEvaluation"."dueAt" ELSE excluded."dueAt" END`;
     }
     if (settled !== null)
       await tx.labelEvaluation.updateMany({ where: { issueId, staleAt: settled }, data: { staleAt: null } });

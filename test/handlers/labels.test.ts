@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { closeloopApp } from "../../src/app.js";
 import { Prisma } from "../../src/store/generated/sqlite/client.js";
 import { applyIssuesWithApp } from "../../src/labels/installation-labels.js";
-import { listLabelErrors, recordIssueLabels, recordLabelError } from "../../src/store/labels.js";
+import { listLabelErrors, markLabelsDue, recordIssueLabels, recordLabelError } from "../../src/store/labels.js";
 import { REFUSAL_PAUSE_MS } from "../../src/config/queues.js";
 import { applyLabelsAtOnce, startHarness, TEST_NOW, type Harness } from "../support/app.js";
 import { ENGINES } from "../support/databases.js";
@@ -154,6 +154,16 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
     );
   const setTeam = (conversationId: string, team: string | null, tags: string[] = []) =>
     harness.database.prisma.link.updateMany({ where: { conversationId }, data: { team, tags: JSON.stringify(tags) } });
+
+  /** What the markings job applies a claim with, on `prisma` (a test may count its statements), at TEST_NOW. */
+  const claimDeps = (prisma: typeof harness.database.prisma) => ({
+    prisma,
+    github: (id: number) => harness.probot.auth(id),
+    configs: harness.deps.configs,
+    memory: harness.deps.memory,
+    log: pino({ level: "silent" }),
+    now: () => TEST_NOW,
+  });
 
   /** Issues 1 and 2 get two reports each, marked for one claim of the markings job: their label inputs read together. */
   const markTwoIssues = async () => {
@@ -391,6 +401,30 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
     ]);
   });
 
+  it("a config change marked while a claim's issue is applied keeps it due for the sweep the change asked for", async () => {
+    await markTwoIssues();
+    github.createLabel(WEEKLY, "fbca04");
+    github.addLabels([WEEKLY]);
+    github.expect("post", `/repos/${OWNER}/${REPO}/issues/2/labels`, { body: [labelObject(WEEKLY)] });
+    const { prisma } = harness.database;
+    const repository = await prisma.repository.findFirstOrThrow();
+    const changed = new Date(TEST_NOW.getTime() - 1_000);
+    let turn = 0;
+    const failures = await applyIssuesWithApp(
+      claimDeps(prisma),
+      repository.installationId,
+      [{ issue: issueRef(repository, 1) }, { issue: issueRef(repository, 2) }],
+      async () => {
+        // After the claim's read, before issue 2's labels: a push of the config marks the repository's issues.
+        if (++turn === 2) await markLabelsDue(prisma, { repositoryId: repository.id }, changed);
+      },
+    );
+    expect(failures).toEqual([null, null]);
+    const second = await prisma.issue.findFirstOrThrow({ where: { number: 2 }, include: { evaluation: true } });
+    // Issue 2 was applied from what was read before the mark: the mark, and its due time, stand for the sweep.
+    expect(second.evaluation).toMatchObject({ staleAt: changed, dueAt: changed, frequency: "weekly" });
+  });
+
   it("a refusal (403) for one issue of a claim pauses the writes for the claim's later issues of the repository", async () => {
     await markTwoIssues();
     github.createLabel(WEEKLY, "fbca04");
@@ -421,14 +455,7 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
     const { prisma } = harness.database;
     const repository = await prisma.repository.findFirstOrThrow();
     const ref = (number: number) => issueRef(repository, number);
-    const deps = {
-      prisma,
-      github: (id: number) => harness.probot.auth(id),
-      configs: harness.deps.configs,
-      memory: harness.deps.memory,
-      log: pino({ level: "silent" }),
-      now: () => TEST_NOW,
-    };
+    const deps = claimDeps(prisma);
     let turn = 0;
     const failures = await applyIssuesWithApp(
       deps,
@@ -485,14 +512,7 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
     });
     let turn = 0;
     const failures = await applyIssuesWithApp(
-      {
-        prisma: counting,
-        github: (id: number) => harness.probot.auth(id),
-        configs: harness.deps.configs,
-        memory: harness.deps.memory,
-        log: pino({ level: "silent" }),
-        now: () => TEST_NOW,
-      },
+      claimDeps(counting),
       repository.installationId,
       [1, 2, 3, 4].map((number) => ({ issue: ref(number) })),
       async () => {
