@@ -36,7 +36,8 @@ export interface LabelOutcome {
  * when nothing changes; otherwise one call adding every missing label (GitHub's endpoint takes a list), one per
  * label removed, and, the first time a frequency label is used in a repository, one to create it with its colour.
  * Team labels have no colour in the config, so GitHub creates them on the add. Calls for one issue never overlap
- * within a process. Used by the webhook handlers after links change, and by the decay sweep.
+ * within a process, though the markings job may hand in inputs read for its claim up to a second before (`read`).
+ * Used by the markings job, the decay sweep and the backfill.
  */
 export async function applyIssueLabels(
   prisma: Prisma,

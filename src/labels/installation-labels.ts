@@ -25,8 +25,8 @@ export interface InstallationLabelDeps {
 }
 
 /**
- * The issue's frequency and team labels, as after a link captured from a webhook (src/handlers/labels.ts), with the
- * installation's Octokit instead of a webhook's context: for the markings job and the decay sweep. Without `seen` (the
+ * The issue's frequency and team labels, as the markings job applies them (applyIssuesWithApp), with the
+ * installation's Octokit instead of a webhook's context: for the decay sweep. Without `seen` (the
  * labels the newest payload showed), closeloop's own record of the issue's labels stands in. Then, when `project.url`
  * is set, the issue's number field in that project (docs/projects.md), from the same links.
  */
