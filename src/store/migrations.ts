@@ -128,7 +128,7 @@ export function toApplied(row: HistoryRow): AppliedMigration {
 }
 
 async function openSession(target: DatabaseTarget): Promise<MigrationSession> {
-  return target.engine === "sqlite" ? openSqliteSession(target.path) : openPostgresSession(target.connectionString);
+  return target.engine === "sqlite" ? openSqliteSession(target.path) : openPostgresSession(target);
 }
 
 /** What the file system and SQLite answer when the database's file or folder cannot be made or written. */
@@ -209,9 +209,15 @@ function openSqliteSession(path: string): MigrationSession {
   };
 }
 
-async function openPostgresSession(connectionString: string): Promise<MigrationSession> {
-  const client = new pg.Client({ connectionString });
-  await client.connect();
+async function openPostgresSession(target: DatabaseTarget & { engine: "postgresql" }): Promise<MigrationSession> {
+  const client = new pg.Client({ connectionString: target.connectionString });
+  try {
+    await client.connect();
+  } catch (error) {
+    // The first connection a start or a command makes: which server (its password masked) and what it answered, on
+    // one line, rather than pg's error with a stack that names neither.
+    throw new MigrationError(`cannot reach the database ${target.display}: ${(error as Error).message}`);
+  }
   return {
     async locked(work) {
       await client.query("SELECT pg_advisory_lock($1)", [POSTGRES_MIGRATION_LOCK]);

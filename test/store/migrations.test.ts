@@ -504,3 +504,15 @@ describe("a SQLite file the process cannot open", () => {
     expect(readdirSync(folder).filter((name) => name !== "taken")).toEqual([]);
   });
 });
+
+describe("a PostgreSQL server the process cannot reach", () => {
+  it("stops with one message naming the server, its password masked", async () => {
+    // Port 1: nothing listens there, so the connection is refused at once.
+    const failure = migrate(parseDatabaseUrl("postgres://closeloop:hunter2@127.0.0.1:1/closeloop"));
+    await expect(failure).rejects.toBeInstanceOf(MigrationError);
+    await expect(failure).rejects.toThrow(
+      "cannot reach the database postgresql postgres://closeloop:***@127.0.0.1:1/closeloop: connect ECONNREFUSED",
+    );
+    await expect(failure).rejects.not.toThrow("hunter2");
+  });
+});
