@@ -3,7 +3,7 @@ import pino from "pino";
 import type { Server } from "probot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseEnv } from "../../src/config/env.js";
-import { startSetupFlow } from "../../src/http/setup-flow.js";
+import { readAppDefinition, startSetupFlow } from "../../src/http/setup-flow.js";
 import { FakeGitHub } from "../fakes/github-server.js";
 import { freePort } from "../support/ports.js";
 import { readSetupForm } from "../support/setup-flow.js";
@@ -79,8 +79,13 @@ describe("the setup flow (npm start without credentials) against a fake GitHub",
       public: false,
       hook_attributes: { url: "https://abc.trycloudflare.com/api/github/webhooks", active: true },
       callback_urls: ["https://abc.trycloudflare.com/closeloop/auth/callback"],
-      default_permissions: { issues: "write", metadata: "read" },
     });
+    // What GitHub registers is app.yml's, which test/app.test.ts holds to the events and calls the code has.
+    const { default_events, default_permissions } = readAppDefinition();
+    expect([app!.manifest.default_events, app!.manifest.default_permissions]).toEqual([
+      default_events,
+      default_permissions,
+    ]);
     expect(written).toEqual([
       {
         APP_ID: String(app!.id),
