@@ -3,7 +3,8 @@ import { installationConfigReader } from "../github/installation-config.js";
 import type { GithubMemory } from "../github/memory.js";
 import type { RepoConfigCache } from "../github/repo-config-cache.js";
 import type { Prisma } from "../store/database.js";
-import { labelInputsKey, readLabelInputsOf, type LabelInputs } from "../store/labels.js";
+import { labelInputsKey, readLabelInputs, readLabelInputsOf, type LabelInputs } from "../store/labels.js";
+import { markLabelsWantedSince } from "../store/issue-markings.js";
 import { applyProjectField, applyProjectFields, type ProjectOutcome } from "../projects/apply-project-field.js";
 import { applyIssueLabels, type LabelOutcome, type PayloadLabels } from "./apply-labels.js";
 import type { IssueRef } from "../domain/refs.js";
@@ -40,7 +41,16 @@ export async function applyLabelsWithApp(
   const config = await deps.configs.get(issue.repository, installationConfigReader(octokit, owner, name));
   const writer = { octokit, log: deps.log, dryRun: deps.dryRun ?? false, memory: deps.memory };
   const now = deps.now?.() ?? new Date();
-  const labels = await applyIssueLabels(deps.prisma, writer, issue, config, seen, now);
+  let read: LabelInputs | null = null;
+  const labels = await applyIssueLabels(deps.prisma, writer, issue, config, seen, now, async () => {
+    read = await readLabelInputs(deps.prisma, issue.repository.id, issue.number);
+    return read;
+  });
+  // Not under the markings job's lease: a change of its links made while these writes were under way is applied
+  // after them.
+  const inputs = read as LabelInputs | null;
+  if (inputs !== null && labels.added.length + labels.removed.length > 0)
+    await markLabelsWantedSince(deps.prisma, inputs.issueId, inputs.markedAt, new Date());
   return { ...labels, project: await applyProjectField(deps.prisma, writer, issue, config, now) };
 }
 

@@ -5,6 +5,7 @@ import { impactDue } from "./impact.js";
 import { markLabelsStale } from "./labels.js";
 import { unlocked, type LeasedTable } from "./lease.js";
 import { inList, valueByKey } from "./parameter-lists.js";
+import { timeParameter } from "./raw-values.js";
 import type { Engine } from "../config/database-url.js";
 
 /**
@@ -89,6 +90,21 @@ export function labelsWantedOnInsert(at: Date, seen?: SeenLabels): { columns: Sq
     columns: Sql.sql`"labelsWantedAt", "labelsMarkedAt", "labelsSeen", "impactDueAt", "impactGeneration"`,
     values: Sql.sql`${at}, ${at}, ${kept}, ${at}, 1`,
   };
+}
+
+/**
+ * The decay sweep wrote the issue's labels from inputs read at its mark `read` (`LabelInputs.markedAt`): when a mark
+ * came since (its links changed), the issue is marked again at `at`. The markings job may have applied that change
+ * before the sweep's write landed and found nothing to undo yet; marked again, it runs after the write.
+ */
+export async function markLabelsWantedSince(
+  tx: Transaction | Prisma,
+  issueId: number,
+  read: Date | null,
+  at: Date,
+): Promise<void> {
+  const since = read === null ? Sql.sql`IS NOT NULL` : Sql.sql`IS DISTINCT FROM ${timeParameter(tx, read)}`;
+  await tx.$executeRaw`UPDATE "Issue" SET ${wanted(at)} WHERE "id" = ${issueId} AND "labelsMarkedAt" ${since}`;
 }
 
 /** Marks the labels of issues named by reference wanted (their conversations' team or tags changed). */

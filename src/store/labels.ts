@@ -20,6 +20,8 @@ export interface LabelInputs {
   labels: TrackedLabel[];
   /** set while the repository refuses label writes (403) */
   labelError: { message: string; at: Date } | null;
+  /** the issue's latest mark (`Issue.labelsMarkedAt`) when these were read: a change since marks it again */
+  markedAt: Date | null;
 }
 
 /**
@@ -67,6 +69,7 @@ export async function readLabelInputsOf(
       at: Date | string | null;
       at2: Date | string | null;
       at3: Date | string | null;
+      at4: Date | string | null;
       f1: boolean | number | bigint | null;
       f2: boolean | number | bigint | null;
       f3: boolean | number | bigint | null;
@@ -74,16 +77,16 @@ export async function readLabelInputsOf(
   >`
     SELECT 'issue' AS "row", "i"."id" AS "issue", "i"."number" AS "id", "i"."repositoryId", "v"."frequency" AS "a",
       "e"."message" AS "b", NULL AS "c", "v"."dueAt" AS "at", "v"."staleAt" AS "at2", "e"."seenAt" AS "at3",
-      NULL AS "f1", NULL AS "f2", NULL AS "f3"
+      "i"."labelsMarkedAt" AS "at4", NULL AS "f1", NULL AS "f2", NULL AS "f3"
     FROM "Issue" "i" LEFT JOIN "LabelError" "e" ON "e"."repositoryId" = "i"."repositoryId"
       LEFT JOIN "LabelEvaluation" "v" ON "v"."issueId" = "i"."id"
     WHERE ${named}
     UNION ALL
-    SELECT 'label', "i"."id", NULL, NULL, "l"."name", NULL, "l"."key", "l"."seenAt", NULL, NULL, "l"."present", "l"."applied", "l"."suppressed"
+    SELECT 'label', "i"."id", NULL, NULL, "l"."name", NULL, "l"."key", "l"."seenAt", NULL, NULL, NULL, "l"."present", "l"."applied", "l"."suppressed"
     FROM "IssueLabel" "l" JOIN "Issue" "i" ON "i"."id" = "l"."issueId"
     WHERE ${named}
     UNION ALL
-    SELECT 'link', "i"."id", "k"."id", NULL, "k"."customerHash", "k"."team", "k"."tags", "k"."linkedAt", NULL, NULL, NULL, NULL, NULL
+    SELECT 'link', "i"."id", "k"."id", NULL, "k"."customerHash", "k"."team", "k"."tags", "k"."linkedAt", NULL, NULL, NULL, NULL, NULL, NULL
     FROM "Link" "k" JOIN "Issue" "i" ON "i"."id" = "k"."issueId"
     WHERE ${named} AND "k"."live"
     ORDER BY "row", "id", "c"`;
@@ -115,6 +118,7 @@ export async function readLabelInputsOf(
           suppressed: rawFlag(row.f3),
         })),
       labelError: issue.b === null ? null : { message: issue.b, at: rawDate(issue.at3)! },
+      markedAt: rawDate(issue.at4),
     });
   }
   return read;

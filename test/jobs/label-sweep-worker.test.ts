@@ -1,6 +1,7 @@
 import nock from "nock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { RepoConfigCache } from "../../src/github/repo-config-cache.js";
+import { IssueMarkingsWorker } from "../../src/jobs/issue-markings-worker.js";
 import { LabelSweepWorker, type LabelSweepOptions, type LabelSweepWiring } from "../../src/jobs/label-sweep-worker.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { markLabelsDue } from "../../src/store/labels.js";
@@ -301,6 +302,52 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
     expect(made).toEqual([]);
     expect(await issues()).toEqual([`#1 none stale due ${clock.toISOString()} `]);
     expect(await readSweep(database.prisma)).toMatchObject({ nextRunAt: new Date(clock.getTime() + 5 * 60_000) });
+  });
+
+  it("has an issue's labels applied again when its links changed while the sweep's write was under way", async () => {
+    await issue(1, [1], null, null, "Billing");
+    await markLabelsDue(database.prisma, { repositoryId: REPOSITORY.id }, clock);
+    // Another replica's markings job, with its own memory and config cache.
+    const probot = testProbot();
+    const markings = new IssueMarkingsWorker(
+      {
+        prisma: database.prisma,
+        engine: database.engine,
+        github: (id) => probot.auth(id),
+        configs: new RepoConfigCache(database, log),
+        memory: new GithubMemory(),
+        log,
+        now: () => clock,
+      },
+      { coalesceMs: 0 },
+    );
+    nockConfig(OWNER, REPO, null);
+    nock(GITHUB_API)
+      .post(`/repos/${OWNER}/${REPO}/issues/1/labels`)
+      .reply(async (uri, body) => {
+        made.push(`POST ${decodeURIComponent(uri)} ${JSON.stringify(body)}`);
+        // While GitHub takes the sweep's add: the comment carrying the Billing link is deleted, and the other replica's
+        // markings job applies that at once, finding nothing to take off yet.
+        await applySourceChange(database, {
+          issue: issueRef(1),
+          source: { kind: "comment", key: "1" },
+          event: { action: "deleted", version: ago(0) },
+          createdAt: ago(30),
+          links: [],
+        });
+        nockConfig(OWNER, REPO, null);
+        expect(await markings.drain()).toBe(1);
+        return [200, [{ name: "team: billing" }], { date: clock.toUTCString() }];
+      });
+    expect(await worker().runOnce()).toMatchObject({ issues: 1, changed: 1 });
+
+    // The label the sweep added for a link that is gone comes off.
+    github("delete", labelPath(1, "team: billing"));
+    expect(await markings.drain()).toBe(1);
+    expect(made).toEqual([
+      `POST /repos/${OWNER}/${REPO}/issues/1/labels {"labels":["team: billing"]}`,
+      `DELETE ${labelPath(1, "team: billing").replace(encodeURIComponent("team: billing"), "team: billing")}`,
+    ]);
   });
 
   it("relabels at most maxIssuesPerSweep issues in one sweep; the rest follow in the next, sooner", async () => {
