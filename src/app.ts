@@ -5,7 +5,7 @@ import { onIssueBody, onIssueDeleted, onIssueState, onIssueTransferred } from ".
 import { onIssueComment } from "./handlers/issue-comments.js";
 import { onInstallationDeleted, onRepositoriesRemoved, unlessPurged } from "./handlers/installations.js";
 import { onInstallationCreated, onRepositoriesAdded } from "./handlers/backfills.js";
-import { onPush } from "./handlers/config-pushes.js";
+import { onPush, pushChangesConfig } from "./handlers/config-pushes.js";
 import { onIssueLabel } from "./handlers/labels.js";
 
 /**
@@ -22,11 +22,13 @@ type Route<E extends EmitterWebhookEventName> = [
   events: E[],
   handler: (deps: HandlerDeps, context: Context<E>) => Promise<void>,
   purge?: PurgeCheck,
+  /** whether the handler would act on the delivery: the inbox answers the others without storing them */
+  wants?: (payload: Context<E>["payload"]) => boolean,
 ];
 const route = <E extends EmitterWebhookEventName>(...entry: Route<E>) =>
   entry as unknown as Route<EmitterWebhookEventName>;
 
-/** Every event closeloop handles, and by what. The inbox stores exactly these deliveries. */
+/** Every event closeloop handles, and by what. The inbox stores exactly these deliveries, those a route wants. */
 const ROUTES = [
   route(["issues.opened", "issues.edited"], onIssueBody, "writes"),
   route(["issues.closed", "issues.reopened"], onIssueState),
@@ -38,16 +40,28 @@ const ROUTES = [
   route(["installation.created"], onInstallationCreated),
   route(["installation_repositories.added"], onRepositoriesAdded),
   route(["installation_repositories.removed"], onRepositoriesRemoved),
-  route(["push"], onPush),
+  // GitHub sends every push of every branch; the config's on the default branch are the ones onPush reads.
+  route(["push"], onPush, "ask", pushChangesConfig),
 ];
 
-const HANDLED = new Set<string>(ROUTES.flatMap(([events]) => events));
+const ROUTE_OF = new Map(ROUTES.flatMap((entry) => entry[0].map((event) => [event as string, entry] as const)));
 
 /** The events (without their actions) the routes handle: app.yml subscribes to them (test/app.test.ts). */
-export const HANDLED_EVENTS: readonly string[] = [...new Set([...HANDLED].map((event) => event.split(".")[0]!))];
+export const HANDLED_EVENTS: readonly string[] = [
+  ...new Set([...ROUTE_OF.keys()].map((event) => event.split(".")[0]!)),
+];
 
-export function handlesEvent(name: string, action: string | undefined): boolean {
-  return HANDLED.has(name) || (action !== undefined && HANDLED.has(`${name}.${action}`));
+/** Whether a delivery (its event name and signed JSON payload) is one a route handles and would act on. */
+export function handlesEvent(name: string, payload: { action?: unknown }): boolean {
+  const action = typeof payload?.action === "string" ? payload.action : undefined;
+  const entry = ROUTE_OF.get(name) ?? (action === undefined ? undefined : ROUTE_OF.get(`${name}.${action}`));
+  const wants = entry?.[3];
+  if (entry === undefined) return false;
+  // A payload that is not an object (JSON `null`, signed but not GitHub's shape) gives a filter nothing to read.
+  return (
+    wants === undefined ||
+    (typeof payload === "object" && payload !== null && wants(payload as Parameters<typeof wants>[0]))
+  );
 }
 
 /** The Probot app: registers handlers, nothing else (synchronously: `ApplicationFunction` would allow a promise). */

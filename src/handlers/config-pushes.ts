@@ -12,6 +12,35 @@ import { repositoryRef } from "./payload-refs.js";
 
 export const CONFIG_CHECK_NAME = "closeloop config";
 
+/** What of a push payload tells whether it changes the config: read from the stored delivery and by the inbox. */
+interface PushFiles {
+  ref: string;
+  deleted?: boolean;
+  repository?: { default_branch?: string };
+  commits?: readonly CommitFiles[] | null;
+  head_commit?: CommitFiles | null;
+}
+
+interface CommitFiles {
+  added?: readonly string[] | null;
+  modified?: readonly string[] | null;
+  removed?: readonly string[] | null;
+}
+
+/**
+ * Whether onPush acts on the push: to the default branch, not deleting it, and touching `.github/closeloop.yml` in a
+ * commit it lists. The inbox asks it too, so the pushes of every branch of every repository are answered without
+ * being stored (src/app.ts).
+ */
+export function pushChangesConfig(payload: PushFiles): boolean {
+  const branch = payload.repository?.default_branch;
+  if (branch === undefined || payload.ref !== `refs/heads/${branch}` || payload.deleted) return false;
+  const commits = [...(payload.commits ?? []), ...(payload.head_commit ? [payload.head_commit] : [])];
+  return commits.some((commit) =>
+    [commit.added, commit.modified, commit.removed].some((paths) => paths?.includes(CONFIG_PATH)),
+  );
+}
+
 /**
  * `push` to the default branch that touches `.github/closeloop.yml` (docs/labels.md): drops the cached config, validates the
  * file as it is at the pushed commit, reports the result as the `closeloop config` check run on that commit (failing
@@ -20,12 +49,7 @@ export const CONFIG_CHECK_NAME = "closeloop config";
  */
 export async function onPush(deps: HandlerDeps, context: Context<"push">): Promise<void> {
   const { payload } = context;
-  if (payload.ref !== `refs/heads/${payload.repository.default_branch}` || payload.deleted) return;
-  const commits = [...payload.commits, ...(payload.head_commit ? [payload.head_commit] : [])];
-  const touched = commits.some((commit) =>
-    [commit.added, commit.modified, commit.removed].some((paths) => paths?.includes(CONFIG_PATH)),
-  );
-  if (!touched) return;
+  if (!pushChangesConfig(payload)) return;
   const repository = repositoryRef(payload.repository, payload.installation?.id);
   const fullName = payload.repository.full_name;
   const sha = payload.after;

@@ -32,7 +32,7 @@ export type ReceiveDelivery = (delivery: GithubDelivery) => Promise<InboxAnswer>
  */
 export function githubInbox(
   secret: string,
-  handles: (name: string, action: string | undefined) => boolean,
+  handles: (name: string, payload: { action?: unknown }) => boolean,
   store: (delivery: { id: string; name: EmitterWebhookEventName; payload: string }) => Promise<void>,
 ): ReceiveDelivery {
   const key = Buffer.from(secret, "utf8");
@@ -53,8 +53,7 @@ export function githubInbox(
       count("invalid");
       return { status: 400, outcome: "invalid", error: "Invalid JSON" };
     }
-    const action = typeof payload?.action === "string" ? payload.action : undefined;
-    if (!handles(delivery.name, action)) {
+    if (!handles(delivery.name, payload)) {
       count("ignored");
       return { status: 200, outcome: "ignored" };
     }

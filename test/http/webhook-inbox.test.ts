@@ -124,6 +124,32 @@ describe("githubInbox", () => {
     expect(stored).toEqual([]);
   });
 
+  /** GitHub's push example on its default branch, its commits touching `files`, with `extra` over it. */
+  const push = (files: string[], extra: Record<string, unknown> = {}) => {
+    const payload = webhookExample<Record<string, any>>("push", undefined, 4);
+    for (const commit of [payload.commits[0], payload.head_commit])
+      Object.assign(commit, { added: [], modified: files, removed: [] });
+    return JSON.stringify(Object.assign(payload, extra));
+  };
+
+  it.each([
+    ["a push that changes no config", push(["README.md"])],
+    ["a push to another branch", push([".github/closeloop.yml"], { ref: "refs/heads/feature" })],
+    ["a tag", push([".github/closeloop.yml"], { ref: "refs/tags/v1" })],
+    ["a deleted branch", push([".github/closeloop.yml"], { deleted: true })],
+    ["a push that is not an object", "null"],
+  ])("answers %s without storing it: every branch of every repository pushes", async (_, given) => {
+    const { stored, deliver } = inbox();
+    expect(await deliver("push", given)).toEqual({ status: 200, outcome: "ignored" });
+    expect(stored).toEqual([]);
+  });
+
+  it("stores a push to the default branch that changes .github/closeloop.yml", async () => {
+    const { stored, deliver } = inbox();
+    expect(await deliver("push", push([".github/closeloop.yml"]))).toEqual({ status: 200, outcome: "stored" });
+    expect(stored.map((delivery) => delivery.name)).toEqual(["push"]);
+  });
+
   it("passes a failed write on (the caller answers 500) and counts it", async () => {
     const failing = inbox(async () => {
       throw new Error("database is locked");
