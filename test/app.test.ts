@@ -104,6 +104,9 @@ function githubCalls(): { call: string; file: string }[] {
     const text = readFileSync(path, "utf8");
     const file = relative(ROOT, path);
     for (const match of text.matchAll(/\brest\.(\w+\.\w+)/g)) calls.push({ call: match[1]!, file });
+    // Octokit's older spelling without `.rest`, which Probot's octokit still accepts.
+    const bare = /\boctokit\.(?!(?:rest|request|graphql|paginate|config|auth|hook|log)\b)(\w+\.\w+)/g;
+    for (const match of text.matchAll(bare)) calls.push({ call: match[1]!, file });
     for (const match of text.matchAll(/\b(?:request|paginate)\("([A-Z]+ [^"]+)"/g))
       calls.push({ call: match[1]!, file });
     if (/\.graphql\b/.test(text)) calls.push({ call: `graphql in ${file}`, file });
