@@ -34,6 +34,8 @@ export class RepoConfigCache {
   readonly #configs: KeptReads<Entry>;
   /** the owners' `.github` files (by owner and file name) that repositories without their own fall back to */
   readonly #ownerFiles: KeptReads<unknown>;
+  /** the config push last seen recorded (pushedAt), as epoch milliseconds */
+  #pushedAt: number | undefined;
 
   constructor(
     private readonly database: DatabaseHandle,
@@ -106,6 +108,20 @@ export class RepoConfigCache {
    */
   async ownerFile(owner: string, fileName: string, read: () => Promise<unknown>): Promise<unknown> {
     return this.#ownerFiles.get(`${cacheKey(owner, ".github")}/${fileName}`, read);
+  }
+
+  /**
+   * A config push was last recorded at `at`, by whichever replica handled it (the markings job's claim reads it): when
+   * that is not the last this cache saw, every config kept is dropped. The push dropped only the cached config of the
+   * replica that handled it; the others' would apply the config before it to the issues they label for up to the TTL,
+   * and the sweep the push asked for may have applied the new one already. No clocks are compared: a push is noticed
+   * once per replica, at the cost of reading again the configs it needs next.
+   */
+  pushedAt(at: Date | null): void {
+    if (at === null || at.getTime() === this.#pushedAt) return;
+    this.#pushedAt = at.getTime();
+    this.#configs.dropWhere(() => true);
+    this.#ownerFiles.dropWhere(() => true);
   }
 
   /** A push changed the file in `owner/repo`; `.github` repositories can be `_extends`-ed by all of the owner's. */

@@ -162,6 +162,7 @@ export class IssueMarkingsWorker {
 
   async #apply(jobs: ClaimedMarking[]): Promise<void> {
     let failures: unknown[];
+    this.deps.configs.pushedAt(jobs[0]!.configPushedAt);
     try {
       failures = await applyIssuesWithApp(this.deps, jobs[0]!.issue.repository.installationId, jobs, () =>
         this.#whileBurst(),

@@ -5,7 +5,8 @@ import { impactDue } from "./impact.js";
 import { markLabelsStale } from "./labels.js";
 import { unlocked, type LeasedTable } from "./lease.js";
 import { inList, valueByKey } from "./parameter-lists.js";
-import { timeParameter } from "./raw-values.js";
+import { rawDate, timeParameter } from "./raw-values.js";
+import { SWEEP_ROW } from "./sweep-schedule.js";
 import type { Engine } from "../config/database-url.js";
 
 /**
@@ -125,6 +126,8 @@ export interface ClaimedMarking {
   seen: SeenLabels | undefined;
   markedAt: Date | null;
   attempts: number;
+  /** when a config push was last recorded, by any replica (`LabelSweep.requestedAt`): see RepoConfigCache.pushedAt */
+  configPushedAt: Date | null;
 }
 
 /** A claimed issue's row as claimedMarking reads it: the issue's columns, its repository's as `installationId` etc. */
@@ -140,16 +143,19 @@ export interface ClaimedMarkingRow {
   installationId: number | bigint;
   owner: string;
   name: string;
+  configPushedAt: Date | string | null;
 }
 
 /**
  * What the markings job's claim returns of each issue (its RETURNING, so the claimed issues need no read of their
- * own: P8, #25, each statement is a round trip), its repository's columns read beside it.
+ * own: P8, #25, each statement is a round trip), its repository's columns read beside it, and when a config push was
+ * last recorded (a push asks for a sweep: LabelSweep.requestedAt).
  */
 export const CLAIMED_MARKING = Sql.sql`"id", "number", "githubId", "state", "labelsSeen", "labelsMarkedAt", "labelsAttempts", "repositoryId",
   (SELECT "r"."installationId" FROM "Repository" "r" WHERE "r"."id" = "Issue"."repositoryId") AS "installationId",
   (SELECT "r"."owner" FROM "Repository" "r" WHERE "r"."id" = "Issue"."repositoryId") AS "owner",
-  (SELECT "r"."name" FROM "Repository" "r" WHERE "r"."id" = "Issue"."repositoryId") AS "name"`;
+  (SELECT "r"."name" FROM "Repository" "r" WHERE "r"."id" = "Issue"."repositoryId") AS "name",
+  (SELECT "s"."requestedAt" FROM "LabelSweep" "s" WHERE "s"."id" = ${SWEEP_ROW}) AS "configPushedAt"`;
 
 /** A claimed issue's row (CLAIMED_MARKING) as its job. */
 export function claimedMarking(row: ClaimedMarkingRow): ClaimedMarking {
@@ -169,6 +175,7 @@ export function claimedMarking(row: ClaimedMarkingRow): ClaimedMarking {
     seen: parseSeen(row.labelsSeen),
     markedAt: row.labelsMarkedAt === null ? null : new Date(row.labelsMarkedAt),
     attempts: Number(row.labelsAttempts),
+    configPushedAt: rawDate(row.configPushedAt),
   };
 }
 

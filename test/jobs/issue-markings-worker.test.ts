@@ -11,6 +11,9 @@ import {
   type ClaimedMarkingRow,
 } from "../../src/store/issue-markings.js";
 import { claimLeases, updateLeased } from "../../src/store/lease.js";
+import { requestSweep } from "../../src/store/sweep-schedule.js";
+import { readRepository } from "../../src/store/repositories.js";
+import { RepoConfigCache } from "../../src/github/repo-config-cache.js";
 import { startHarness, TEST_NOW, type Harness } from "../support/app.js";
 import { ENGINES } from "../support/databases.js";
 import { GITHUB_API, nockConfig, receive, webhookExample } from "../support/github.js";
@@ -95,6 +98,35 @@ describe.each(ENGINES)("the markings job on %s", (engine) => {
     });
     // Nothing left to do: no job, no call.
     expect(await worker().drain()).toBe(0);
+  });
+
+  it("applies a config pushed through another replica, though this replica still keeps the config it read before", async () => {
+    nockConfig(OWNER, REPO, null);
+    await receive(harness.probot, "issue_comment", comment(1, 101, 1));
+    await harness.database.prisma.link.updateMany({ data: { team: "Billing" } });
+    const repository = (await readRepository(harness.database.prisma, 186853002n))!;
+    // This replica read the config a moment ago (a webhook of the repository): Billing was "team: money".
+    const configs = new RepoConfigCache(harness.database, pino({ level: "silent" }));
+    await configs.get(repository, async () => ({ teams: { map: { Billing: "team: money" } } }));
+    // The push that maps it to "team: cash" reached another replica, which asked for a sweep.
+    await requestSweep(harness.database.prisma);
+
+    nockConfig(OWNER, REPO, "teams:\n  map: { Billing: 'team: cash' }\n");
+    nockLabel("post", `/repos/${OWNER}/${REPO}/issues/1/labels`);
+    const replica = new IssueMarkingsWorker(
+      {
+        prisma: harness.database.prisma,
+        engine: harness.database.engine,
+        github: (id) => harness.probot.auth(id),
+        configs,
+        memory: harness.deps.memory,
+        log: pino({ level: "silent" }),
+        now: () => TEST_NOW,
+      },
+      { coalesceMs: 0 },
+    );
+    expect(await replica.drain()).toBe(1);
+    expect(labelCalls).toEqual([`POST /repos/${OWNER}/${REPO}/issues/1/labels {"labels":["team: cash"]}`]);
   });
 
   it("claims nothing while webhooks arrive in a burst, and applies the labels right after it", async () => {
