@@ -44,6 +44,8 @@ RUN mkdir -p /data && chown node:node /data
 VOLUME /data
 USER node
 EXPOSE 3000
-HEALTHCHECK --interval=30s --timeout=5s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# The server listens once pending migrations are applied (minutes on a big database after an upgrade): failed checks
+# in the start period do not count, so an orchestrator does not restart it mid-migration; the first success ends it.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10m CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # The server applies pending migrations at start, under a lock, before it serves webhooks.
 CMD ["node", "dist/server.js"]

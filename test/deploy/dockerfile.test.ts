@@ -74,6 +74,12 @@ describe("Dockerfile", () => {
     expect(ignoredByDocker(path)).toBe(true);
   });
 
+  it("checks /healthz, with a start period for the migrations the server applies before it listens", () => {
+    const check = /^HEALTHCHECK (.*) CMD (.*)$/m.exec(runStage);
+    expect(check?.[2]).toContain("/healthz");
+    expect(check?.[1]).toMatch(/--start-period=\d+m\b/);
+  });
+
   it("ships no package only the tests or the build use, and the run stage's files start and are ready", async () => {
     const image = tempFolder("closeloop-image-");
     // The build stage after `npm ci` and `npm run build`: this checkout's tree, node_modules linked rather than copied
