@@ -139,6 +139,33 @@ describe("start-up errors", () => {
     ).rejects.toThrow(/app exited with 1:\ncloseloop: invalid environment: DATABASE_URL: unknown scheme "mysql:"/);
   });
 
+  it.each([
+    [
+      "a PostgreSQL server that is not there",
+      "postgresql://closeloop:pw-never-shown@127.0.0.1:1/closeloop",
+      /ECONNREFUSED/,
+    ],
+    ["a SQLite file whose folder is a file", "file:/etc/hostname/closeloop.db", /EEXIST.*\/etc\/hostname/],
+  ])("stops with one line naming DATABASE_URL for %s, without a stack", async (_what, url, reason) => {
+    const failure = startApp({
+      APP_ID: "4242",
+      PRIVATE_KEY: TEST_PRIVATE_KEY,
+      WEBHOOK_SECRET: SECRET,
+      DATABASE_URL: url,
+    });
+    const error = await failure.then(
+      () => new Error("started"),
+      (failed: unknown) => failed as Error,
+    );
+    const lines = error.message.split("\n").slice(1).filter(Boolean);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^closeloop: cannot reach the database: .*; check DATABASE_URL and that its server is up$/,
+    );
+    expect(lines[0]).toMatch(reason);
+    expect(lines[0]).not.toContain("pw-never-shown");
+  });
+
   it("stops with one line naming a CLOSELOOP_SECRET_KEY too short to be a key, without showing it", async () => {
     const failure = startApp({
       APP_ID: "4242",
