@@ -57,13 +57,19 @@ function logDropped(context: Context<EmitterWebhookEventName>, id: number | bigi
   );
 }
 
-/** `installation_repositories.removed`: the removed repositories' data is purged. */
+/**
+ * `installation_repositories.removed`: the removed repositories' data is purged, where they are still the installation's
+ * (purgeRepositories).
+ */
 export async function onRepositoriesRemoved(
   deps: HandlerDeps,
   context: Context<"installation_repositories.removed">,
 ): Promise<void> {
   const removed = context.payload.repositories_removed;
-  const purged = await purgeRepositories(deps, { ids: removed.map((repository) => BigInt(repository.id)) });
+  const purged = await purgeRepositories(deps, {
+    installationId: BigInt(context.payload.installation.id),
+    ids: removed.map((repository) => BigInt(repository.id)),
+  });
   context.log.info(
     `${removed.length} repositories removed from installation ${context.payload.installation.id}; purged ${purged}`,
   );

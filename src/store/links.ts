@@ -498,19 +498,26 @@ export async function purgeIssue(prisma: Prisma, repositoryId: bigint, number: n
   return purged;
 }
 
-/** Repositories removed from the installation, or the whole installation deleted: their data is purged. */
+/**
+ * Repositories removed from the installation (`ids`), or the whole installation deleted (`purgedAt`): their data is
+ * purged. Only rows that are still the installation's: a repository that moved to another installation (transferred
+ * to an owner that has the app), whose deliveries were handled first, is that installation's now.
+ */
 export async function purgeRepositories(
   database: DatabaseHandle,
-  where: { installationId: bigint; purgedAt?: Date } | { ids: bigint[] },
+  where: { installationId: bigint } & ({ purgedAt?: Date; ids?: undefined } | { ids: bigint[] }),
 ): Promise<number> {
   const { prisma } = database;
-  const filter = "ids" in where ? { id: { in: where.ids } } : { installationId: where.installationId };
+  const filter = {
+    installationId: where.installationId,
+    ...(where.ids === undefined ? {} : { id: { in: where.ids } }),
+  };
   const remove = prisma.repository.deleteMany({ where: filter });
   // An uninstalled installation is recorded as purged in the transaction that deletes its repositories, after the
   // lock that orders it with their writes on PostgreSQL: a delivery that sees the record sees the rows gone, and one
   // that writes a repository row meanwhile waits and sees the record (RepositoryRows.ensure).
   let purged: number;
-  if ("installationId" in where && where.purgedAt !== undefined) {
+  if ("purgedAt" in where && where.purgedAt !== undefined) {
     const steps = [
       ...(engineOf(prisma) === "postgresql" ? [installationLock(prisma, where.installationId, "exclusive")] : []),
       purgedInstallationRecord(prisma, where.installationId, where.purgedAt),

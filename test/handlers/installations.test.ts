@@ -115,6 +115,31 @@ describe.each(ENGINES)("uninstalling on %s", (engine) => {
     expect(logs.some((line) => line.includes("deleted; purged 1 repositories and 1 dead deliveries"))).toBe(true);
   });
 
+  it("purges a repository removed from an installation only while it is that installation's", async () => {
+    // The repository moved to installation 88 (transferred to an owner that has the app), whose deliveries came first.
+    const moved = { ...OTHER, id: UNINSTALLED.id };
+    await seedLink(database, moved, 1001n);
+    const removed = webhookExample<Payload>("installation_repositories", "removed");
+    removed.installation.id = 77;
+    removed.repositories_removed = [
+      {
+        id: Number(UNINSTALLED.id),
+        name: "Hello-World",
+        full_name: "Codertocat/Hello-World",
+        private: false,
+        node_id: "x",
+      },
+    ];
+
+    await receive(probot, "installation_repositories", removed);
+    expect(await stored()).toMatchObject({ repositories: 1, issues: 1, links: 1 });
+
+    // Removed from installation 88, whose it is: purged.
+    removed.installation.id = 88;
+    await receive(probot, "installation_repositories", removed);
+    expect(await stored()).toMatchObject({ repositories: 0, issues: 0, links: 0 });
+  });
+
   it("drops a later delivery of the uninstalled installation instead of re-creating its rows", async () => {
     await seedLink(database, UNINSTALLED, 1001n);
     await receive(probot, "installation", installationDeleted(77));
