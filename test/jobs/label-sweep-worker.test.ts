@@ -261,9 +261,13 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
     await sweeper.request();
     nockConfig(OWNER, REPO, null);
     github("post", `/repos/${OWNER}/${REPO}/issues/1/labels`, { body: [{ name: "team: billing" }] });
+    const marked = () => database.prisma.issue.findFirstOrThrow({ select: { labelsMarkedAt: true } });
+    const before = await marked();
     expect(await sweeper.runOnce()).toMatchObject({ issues: 1, changed: 1 });
     expect(made).toEqual([`POST /repos/${OWNER}/${REPO}/issues/1/labels {"labels":["team: billing"]}`]);
     expect(await issues()).toEqual(["#1 none due - team: billing:on"]);
+    // Its links did not change meanwhile: the sweep's write does not mark it again.
+    expect(await marked()).toEqual(before);
   });
 
   it("applies a config pushed through another replica, though this replica still keeps the config it read before", async () => {
