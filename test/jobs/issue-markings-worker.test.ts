@@ -127,6 +127,11 @@ describe.each(ENGINES)("the markings job on %s", (engine) => {
     );
     expect(await replica.drain()).toBe(1);
     expect(labelCalls).toEqual([`POST /repos/${OWNER}/${REPO}/issues/1/labels {"labels":["team: cash"]}`]);
+
+    // The push is noticed once: the next claim plans with the config read after it, not read again.
+    await markLabelsWanted(harness.database.prisma, [(await issue()).id], new Date());
+    expect(await replica.drain()).toBe(1);
+    expect(labelCalls).toHaveLength(1);
   });
 
   it("claims nothing while webhooks arrive in a burst, and applies the labels right after it", async () => {
