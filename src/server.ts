@@ -34,7 +34,7 @@ import {
 } from "./providers/registry.js";
 import { urlMatchers } from "./providers/url-matchers.js";
 import type { ProviderId } from "./domain/link.js";
-import { DatabaseUnreachable, openDatabase, type Database } from "./store/database.js";
+import { openDatabase, type Database } from "./store/database.js";
 import { keepPlannerStatistics } from "./jobs/planner-statistics.js";
 import { DeliveryInbox } from "./http/delivery-inbox.js";
 import { openDeliveryWriter } from "./store/delivery-writer.js";
@@ -286,8 +286,7 @@ main().catch((error: unknown) => {
     error instanceof EnvError ||
     error instanceof MigrationError ||
     error instanceof ProviderConfigError ||
-    error instanceof SidebarConfigError ||
-    error instanceof DatabaseUnreachable
+    error instanceof SidebarConfigError
   )
     console.error(`closeloop: ${error.message}`);
   else console.error("closeloop: cannot start:", error);

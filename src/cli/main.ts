@@ -1,12 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import {
-  checkReadiness,
-  DatabaseMissing,
-  DatabaseUnreachable,
-  openDatabase,
-  type Database,
-} from "../store/database.js";
+import { checkReadiness, DatabaseMissing, openDatabase, type Database } from "../store/database.js";
 import { DatabaseUrlError, parseDatabaseUrl } from "../config/database-url.js";
 import { MigrationError } from "../store/migrations.js";
 import { describeFlagError, readCommandFlags, UsageError } from "./arguments.js";
@@ -124,8 +118,7 @@ function describeFailure(failure: unknown): string {
     failure instanceof MigrationError ||
     failure instanceof EnvError ||
     failure instanceof DatabaseNotReady ||
-    failure instanceof DatabaseMissing ||
-    failure instanceof DatabaseUnreachable
+    failure instanceof DatabaseMissing
   )
     return failure.message;
   return describeDatabaseFailure(failure);

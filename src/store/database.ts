@@ -45,53 +45,6 @@ export class DatabaseMissing extends Error {
   }
 }
 
-/**
- * DATABASE_URL names a database closeloop cannot reach (refused, unknown host, timed out, login refused, no such
- * database, a file it cannot open): one line naming where it looked, not the driver's stack (README, Environment).
- */
-export class DatabaseUnreachable extends Error {
-  override name = "DatabaseUnreachable";
-  constructor(target: DatabaseTarget, reason: string) {
-    super(`cannot reach the database: ${reason} (${target.display}); check DATABASE_URL and that its server is up`);
-  }
-}
-
-/** Node's and the drivers' codes for a database that cannot be reached, and Prisma's (P1000–P1003, P1010, P1017). */
-const UNREACHABLE_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "28P01",
-  "28000",
-  "3D000",
-  "SQLITE_CANTOPEN",
-  "P1000",
-  "P1001",
-  "P1002",
-  "P1003",
-  "P1010",
-  "P1017",
-]);
-
-function asUnreachable(error: unknown, target: DatabaseTarget): unknown {
-  const { code, errorCode, cause, path } = error as {
-    code?: unknown;
-    errorCode?: unknown;
-    cause?: { code?: unknown };
-    path?: unknown;
-  };
-  const codes = [code, errorCode, cause?.code];
-  // The SQLite file's folder cannot be made (a file in its place, no permission): a file system error on that path.
-  const folder = target.engine === "sqlite" && typeof path === "string" && path !== "" && target.path.startsWith(path);
-  return folder || codes.some((value) => typeof value === "string" && UNREACHABLE_CODES.has(value))
-    ? new DatabaseUnreachable(target, firstLine(error))
-    : error;
-}
-
 export interface OpenOptions {
   /** apply pending migrations first (the server and `closeloop migrate` do; other CLI commands do not) */
   migrate?: boolean;
@@ -116,9 +69,9 @@ export async function openDatabase(
   const target = typeof url === "object" ? url : parseDatabaseUrl(url);
   if (options.existing && target.engine === "sqlite" && target.path !== ":memory:" && !existsSync(target.path))
     throw new DatabaseMissing(target);
-  const prisma = await connect(target, options).catch((error: unknown) => {
-    throw asUnreachable(error, target);
-  });
+  if (options.migrate) await migrate(target);
+  const prisma = createClient(target, options);
+  await prisma.$connect();
   if (target.engine === "sqlite") {
     // WAL (set by the migrations, persistent) with synchronous=NORMAL: a commit survives a crash of the process,
     // which is the failure closeloop promises to survive; only an OS crash or power cut can lose the last commits.
@@ -132,13 +85,6 @@ export async function openDatabase(
     repositoryRows: new RepositoryRows(prisma, target.engine),
     close: () => prisma.$disconnect(),
   };
-}
-
-async function connect(target: DatabaseTarget, options: OpenOptions): Promise<Prisma> {
-  if (options.migrate) await migrate(target);
-  const prisma = createClient(target, options);
-  await prisma.$connect();
-  return prisma;
 }
 
 function createClient(target: DatabaseTarget, options: OpenOptions): Prisma {
