@@ -289,6 +289,11 @@ main().catch((error: unknown) => {
     error instanceof SidebarConfigError
   )
     console.error(`closeloop: ${error.message}`);
+  else if ((error as { code?: unknown }).code === "EADDRINUSE")
+    // Probot has logged the error; the last line says what to do, as for a bad variable.
+    console.error(
+      `closeloop: cannot start: port ${String((error as { port?: unknown }).port)} is in use: stop what listens there or set PORT`,
+    );
   else console.error("closeloop: cannot start:", error);
   process.exit(1);
 });

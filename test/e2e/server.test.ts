@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeGitHub } from "../fakes/github-server.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
@@ -166,6 +168,25 @@ describe("start-up errors", () => {
     expect(lines[0]).toMatch(/^closeloop: cannot (reach|open) the (SQLite )?database /);
     expect(lines[0]).toMatch(reason);
     expect(lines[0]).not.toContain("pw-never-shown");
+  });
+
+  it("stops with a line naming a port in use, without a stack", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = String((taken.address() as AddressInfo).port);
+    try {
+      const env = { APP_ID: "4242", PRIVATE_KEY: TEST_PRIVATE_KEY, WEBHOOK_SECRET: SECRET, PORT: port };
+      const error = await startApp(env).then(
+        () => new Error("started"),
+        (failed: unknown) => failed as Error,
+      );
+      const lines = error.message.split("\n").filter(Boolean);
+      // stderr's line and the log's (stdout) arrive in either order.
+      expect(lines).toContain(`closeloop: cannot start: port ${port} is in use: stop what listens there or set PORT`);
+      expect(lines.filter((line) => /^\s+at /.test(line))).toEqual([]);
+    } finally {
+      taken.close();
+    }
   });
 
   it("stops with one line naming a CLOSELOOP_SECRET_KEY too short to be a key, without showing it", async () => {
