@@ -6,7 +6,14 @@ import { PrismaClient as SqliteClient } from "./generated/sqlite/client.js";
 import { PrismaClient as PostgresClient } from "./generated/postgresql/client.js";
 import { parseDatabaseUrl, type DatabaseTarget, type Engine } from "../config/database-url.js";
 import type { Prisma } from "./client.js";
-import { HISTORY_QUERY, migrate, readMigrationFiles, toApplied, type HistoryRow } from "./migrations.js";
+import {
+  HISTORY_QUERY,
+  migrate,
+  readMigrationFiles,
+  toApplied,
+  unopenableSqlite,
+  type HistoryRow,
+} from "./migrations.js";
 import { planMigrations, type MigrationFile } from "./migration-plan.js";
 import { RepositoryRows } from "./repositories.js";
 import { statementNames } from "./statement-names.js";
@@ -71,7 +78,11 @@ export async function openDatabase(
     throw new DatabaseMissing(target);
   if (options.migrate) await migrate(target);
   const prisma = createClient(target, options);
-  await prisma.$connect();
+  await prisma.$connect().catch((error: unknown) => {
+    // A SQLite file that is there but cannot be opened (a folder, one the process may not read): named with what to
+    // fix, as the migration's open names it (`closeloop status` and the commands that only read do not migrate).
+    throw target.engine === "sqlite" ? unopenableSqlite(target.path, error) : error;
+  });
   if (target.engine === "sqlite") {
     // WAL (set by the migrations, persistent) with synchronous=NORMAL: a commit survives a crash of the process,
     // which is the failure closeloop promises to survive; only an OS crash or power cut can lose the last commits.

@@ -148,18 +148,27 @@ function openSqliteFile(path: string): BetterSqlite3.Database {
     db.pragma("journal_mode = WAL");
     return db;
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (typeof code !== "string" || !UNWRITABLE.has(code)) throw error;
-    const who = process.getuid ? `uid ${process.getuid()}` : "this process";
-    // mkdir's EEXIST and ENOTDIR: a file where the path needs a folder.
-    const why =
-      existsSync(path) && statSync(path).isDirectory()
-        ? "it is a folder: DATABASE_URL names the file, e.g. file:/data/closeloop.db"
-        : code === "EEXIST" || code === "ENOTDIR"
-          ? `a part of ${dirname(path)} is a file, not a folder`
-          : `${who} must be able to create and write files in ${dirname(path)}: give it that folder (in Docker, the volume or folder mounted at /data must be writable by uid 1000, the image's node user), or set DATABASE_URL to a file in one it can write`;
-    throw new MigrationError(`cannot open the SQLite database ${path} (${code}: ${(error as Error).message}): ${why}`);
+    throw unopenableSqlite(path, error);
   }
+}
+
+/**
+ * Why the SQLite file at `path` could not be opened, as a MigrationError naming the file and what to fix when the file
+ * system or SQLite refused it (see openSqliteFile); any other error as it is. Also for the CLI's commands that only
+ * read, which open the file that is there without migrating it (openDatabase).
+ */
+export function unopenableSqlite(path: string, error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== "string" || !UNWRITABLE.has(code)) return error;
+  const who = process.getuid ? `uid ${process.getuid()}` : "this process";
+  // mkdir's EEXIST and ENOTDIR: a file where the path needs a folder.
+  const why =
+    existsSync(path) && statSync(path).isDirectory()
+      ? "it is a folder: DATABASE_URL names the file, e.g. file:/data/closeloop.db"
+      : code === "EEXIST" || code === "ENOTDIR"
+        ? `a part of ${dirname(path)} is a file, not a folder`
+        : `${who} must be able to create and write files in ${dirname(path)}: give it that folder (in Docker, the volume or folder mounted at /data must be writable by uid 1000, the image's node user), or set DATABASE_URL to a file in one it can write`;
+  return new MigrationError(`cannot open the SQLite database ${path} (${code}: ${(error as Error).message}): ${why}`);
 }
 
 function openSqliteSession(path: string): MigrationSession {

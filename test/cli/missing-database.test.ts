@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { COMMANDS } from "../../src/cli/commands.js";
@@ -37,6 +37,21 @@ describe("a command run where there is no database (README, CLI)", () => {
     expect(existsSync(path)).toBe(false);
     expect(readdirSync(folder)).toEqual([]);
   });
+
+  it.each([["status"], ["status", "--json"], ["links", "octo-org/app#42"]])(
+    "%s … where DATABASE_URL names a folder says which file and what to fix (CHANGELOG), exit 1",
+    async (...argv) => {
+      const path = join(tempFolder("closeloop-folder-"), "closeloop.db");
+      mkdirSync(path);
+      process.env.DATABASE_URL = `file:${path}`;
+      const io = captureCli();
+      expect(await runCli(argv, io.out, io.error)).toBe(1);
+      const said = argv.includes("--json") ? (io.json() as { error: string }).error : io.errors.join("\n");
+      expect(said).toContain(`cannot open the SQLite database ${path} (SQLITE_CANTOPEN`);
+      expect(said).toContain("it is a folder: DATABASE_URL names the file");
+      expect(readdirSync(path)).toEqual([]);
+    },
+  );
 
   it.each([
     ["waiting", "now"],
