@@ -57,9 +57,14 @@ const repositoryArgument = z
   .string()
   .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "expected <owner>/<repo>, e.g. octo-org/app");
 
-/** What `backfill` was asked to read: every installed repository, or one; read before the database is opened. */
+export const BACKFILL_USAGE = "closeloop backfill <owner>/<repo> | --all [--json]";
+
+/**
+ * What `backfill` was asked to read: every installed repository, or one; read before the database is opened. Neither
+ * or both is a missing or extra argument, whose line is the usage (README, CLI).
+ */
 export function readBackfillTarget(args: string[], all: boolean): "all" | { repository: string } {
-  if (all === args.length > 0) throw new UsageError("backfill takes one <owner>/<repo>, or --all");
+  if (all === args.length > 0) throw new UsageError(`usage: ${BACKFILL_USAGE}`);
   return all ? "all" : { repository: parseWith(repositoryArgument, args[0], "repository") };
 }
 

@@ -2,7 +2,7 @@ import { githubHost, parseEnv } from "../config/env.js";
 import { DEFAULT_IMPACT_QUERY, IMPACT_SORTS, IMPACT_STATES } from "../domain/impact-query.js";
 import { JOB_STATES } from "../store/helpdesk-jobs.js";
 import { migrate } from "../store/migrations.js";
-import { backfillCommand, gitHubAppFromEnv, readBackfillTarget } from "./backfill-command.js";
+import { BACKFILL_USAGE, backfillCommand, gitHubAppFromEnv, readBackfillTarget } from "./backfill-command.js";
 import { defineCommand, JSON_OPTION, type Command } from "./command.js";
 import { JOBS_USAGE, jobsCommand } from "./jobs-command.js";
 import { LINKS_USAGE, linksCommand } from "./links-command.js";
@@ -79,7 +79,7 @@ export const COMMANDS: readonly Command[] = [
     name: "backfill",
     synopsis: "backfill <owner>/<repo> | --all",
     summary: "read existing issues and comments for links (as on install), with progress",
-    usage: "closeloop backfill <owner>/<repo> | --all [--json]",
+    usage: BACKFILL_USAGE,
     arguments: [0, 1],
     options: { all: { type: "boolean", description: "every repository the app is installed on" }, json: JSON_OPTION },
     async run({ args, values, out, readyDatabase }) {

@@ -142,6 +142,27 @@ describe.each(ENGINES)("closeloop backfill on %s", (engine) => {
   });
 });
 
+describe("closeloop backfill with neither or both of a repository and --all", () => {
+  it.each([[["backfill"]], [["backfill", "octo-org/app", "--all"]], [["backfill", "--json"]]])(
+    "%j: exit 2, and the line is the usage (README, CLI)",
+    async (argv) => {
+      const saved = process.env.DATABASE_URL;
+      process.env.DATABASE_URL = "file:/nonexistent/closeloop.db";
+      try {
+        const errors: string[] = [];
+        const io = capture();
+        expect(await runCli(argv, io.out, (line) => errors.push(line))).toBe(2);
+        const usage = "usage: closeloop backfill <owner>/<repo> | --all [--json]";
+        if (argv.includes("--json")) expect(io.json()).toEqual({ error: usage });
+        else expect(errors).toEqual([`closeloop: ${usage}`]);
+      } finally {
+        if (saved === undefined) delete process.env.DATABASE_URL;
+        else process.env.DATABASE_URL = saved;
+      }
+    },
+  );
+});
+
 describe("closeloop backfill without the app's credentials", () => {
   it("exits 1 (a setting, not a bad argument) with one line naming them", async () => {
     const saved = { ...process.env };
