@@ -1,9 +1,7 @@
-import { spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
-import { tmpdir } from "node:os";
 import { freePort } from "../test/support/ports.js";
 import { collectOutput } from "./processes.js";
-import { TEST_PRIVATE_KEY as PRIVATE_KEY } from "../test/support/process.js";
+import { githubAppEnv, spawnNpmStart } from "../test/support/process.js";
 
 /** SPEC §10: `npm start` on a built tree answers `/healthz` within 3 s. */
 const TARGET_MS = 3_000;
@@ -52,27 +50,15 @@ export async function runStart(
 async function timeStart(root: string, databaseUrl: string): Promise<number> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn("npm", ["start"], {
-    cwd: root,
-    detached: true,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "",
-      TMPDIR: tmpdir(),
+  const child = spawnNpmStart(
+    port,
+    {
       NODE_ENV: "production",
-      LOG_FORMAT: "json",
-      HOST: "127.0.0.1",
-      PORT: String(port),
-      APP_ID: "4242",
-      PRIVATE_KEY,
-      WEBHOOK_SECRET: "bench-start",
       // Nothing leaves the machine: a start makes no GitHub call, and any would be refused here.
-      GHE_HOST: "127.0.0.1:9",
-      GHE_PROTOCOL: "http",
-      DATABASE_URL: databaseUrl,
+      ...githubAppEnv("127.0.0.1:9", "bench-start", databaseUrl),
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+    root,
+  );
   const output = collectOutput(child);
   const exited = new Promise((resolve) => child.once("exit", resolve));
   try {

@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { tmpdir } from "node:os";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { FakeGitHub } from "../fakes/github-server.js";
 import { freshDatabaseUrl } from "../support/databases.js";
 import { freePort } from "../support/ports.js";
-import { ROOT, TEST_PRIVATE_KEY } from "../support/process.js";
+import { githubAppEnv, spawnNpmStart } from "../support/process.js";
 import { waitFor } from "../support/wait.js";
 
 interface Started {
@@ -16,25 +15,7 @@ interface Started {
 /** `npm start` in the checkout, as the README says, in a process group of its own (npm, its shell, the server). */
 async function npmStart(github: string): Promise<Started> {
   const port = await freePort();
-  const child = spawn("npm", ["start"], {
-    cwd: ROOT,
-    detached: true,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "",
-      TMPDIR: tmpdir(),
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      LOG_FORMAT: "json",
-      APP_ID: "4242",
-      PRIVATE_KEY: TEST_PRIVATE_KEY,
-      WEBHOOK_SECRET: "npm-start-secret",
-      GHE_HOST: github,
-      GHE_PROTOCOL: "http",
-      DATABASE_URL: await freshDatabaseUrl("sqlite"),
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawnNpmStart(port, githubAppEnv(github, "npm-start-secret", await freshDatabaseUrl("sqlite")));
   let output = "";
   child.stdout!.on("data", (chunk) => (output += chunk));
   child.stderr!.on("data", (chunk) => (output += chunk));

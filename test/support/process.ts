@@ -25,6 +25,28 @@ export function githubAppEnv(githubHost: string, webhookSecret: string, database
   };
 }
 
+/**
+ * `npm start` as the README's first command, in `cwd` (the checkout), in a process group of its own (npm, its shell,
+ * the server) so that a signal to `-pid` reaches all of it, listening on 127.0.0.1:`port`, logging JSON, with `env`
+ * (the app's settings) and nothing else of this process's environment but PATH, HOME and the run's TMPDIR.
+ */
+export function spawnNpmStart(port: number, env: Record<string, string>, cwd = ROOT): ChildProcess {
+  return spawn("npm", ["start"], {
+    cwd,
+    detached: true,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      TMPDIR: tmpdir(),
+      LOG_FORMAT: "json",
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
 export function sign(secret: string, body: string): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
