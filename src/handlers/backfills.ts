@@ -1,5 +1,6 @@
 import type { Context } from "probot";
 import { requestBackfills } from "../store/backfills.js";
+import { liftRepositoryPurges } from "../store/purged-installations.js";
 import type { HandlerDeps } from "./deps.js";
 import type { RepositoryRef } from "../domain/refs.js";
 
@@ -18,12 +19,20 @@ export async function onInstallationCreated(
   await request(deps, context, installation.id, repositories ?? [], `installation ${installation.id} created`);
 }
 
-/** `installation_repositories.added`: the added repositories are backfilled. */
+/**
+ * `installation_repositories.added`: the added repositories are backfilled; one removed from the installation before
+ * is taken again (its purge record lifted: src/store/purged-installations.ts).
+ */
 export async function onRepositoriesAdded(
   deps: HandlerDeps,
   context: Context<"installation_repositories.added">,
 ): Promise<void> {
   const { installation, repositories_added } = context.payload;
+  await liftRepositoryPurges(
+    deps.prisma,
+    BigInt(installation.id),
+    repositories_added.map((repository) => BigInt(repository.id)),
+  );
   await request(
     deps,
     context,

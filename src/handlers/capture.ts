@@ -10,7 +10,7 @@ import type { IssueRef } from "../domain/refs.js";
 import { refusals } from "../metrics.js";
 import { trustAuthor, type TextAuthor } from "../domain/trust.js";
 import { issueNote } from "../domain/issue-note.js";
-import { InstallationPurged, isPurgedInstallation } from "../store/purged-installations.js";
+import { purgeOf } from "../store/purged-installations.js";
 
 export interface CapturedText {
   issue: IssueRef;
@@ -37,9 +37,13 @@ export async function captureText(deps: HandlerDeps, context: Context, captured:
   const where = `${describeIssue(captured.issue)} ${captured.source.kind === "body" ? "body" : `comment ${captured.source.key}`}`;
   const repository = captured.issue.repository;
   const config = await deps.configs.get(repository, async (file) => {
-    // GitHub is not asked about an uninstalled installation: its delivery is dropped (src/app.ts, PurgeCheck).
-    if (await isPurgedInstallation(deps.prisma, repository.installationId))
-      throw new InstallationPurged(repository.installationId);
+    // GitHub is not asked about an uninstalled installation or a removed repository: the delivery is dropped
+    // (src/app.ts, PurgeCheck).
+    const purge = await purgeOf(deps.prisma, repository.installationId, {
+      id: repository.id,
+      fullName: `${repository.owner}/${repository.name}`,
+    });
+    if (purge !== null) throw purge;
     return context.config(file);
   });
   const trust = trustAuthor(captured.author, config.links);

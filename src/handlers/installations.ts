@@ -2,7 +2,7 @@ import type { Context } from "probot";
 import type { EmitterWebhookEventName } from "@octokit/webhooks";
 import { purgeInstallationDeliveries } from "../store/deliveries.js";
 import { purgeRepositories } from "../store/links.js";
-import { InstallationPurged, isPurgedInstallation } from "../store/purged-installations.js";
+import { InstallationPurged, purgeOf } from "../store/purged-installations.js";
 import type { HandlerDeps } from "./deps.js";
 
 /**
@@ -24,17 +24,37 @@ export async function onInstallationDeleted(
   );
 }
 
-/** Whether a delivery belongs to an installation that was uninstalled and purged: then it is dropped, with a log line. */
+/**
+ * Whether a delivery belongs to an installation that was uninstalled and purged, or to a repository removed from its
+ * installation and purged: then it is dropped, with a log line.
+ */
 export async function droppedAsPurged(deps: HandlerDeps, context: Context<EmitterWebhookEventName>): Promise<boolean> {
-  const id = (context.payload as { installation?: { id?: unknown } }).installation?.id;
-  if (typeof id !== "number" || !(await isPurgedInstallation(deps.prisma, BigInt(id)))) return false;
-  logDropped(context, id);
+  const payload = context.payload as {
+    installation?: { id?: unknown };
+    repository?: { id?: unknown; full_name?: unknown };
+  };
+  const id = payload.installation?.id;
+  if (typeof id !== "number") return false;
+  const repository = payload.repository;
+  const purge = await purgeOf(
+    deps.prisma,
+    BigInt(id),
+    typeof repository?.id === "number"
+      ? {
+          id: BigInt(repository.id),
+          fullName: typeof repository.full_name === "string" ? repository.full_name : String(repository.id),
+        }
+      : undefined,
+  );
+  if (purge === null) return false;
+  logDropped(context, purge);
   return true;
 }
 
 /**
- * Runs a delivery's handler, dropping the delivery when its installation turns out purged: found by a write it made
- * (RepositoryRows.ensure, which then wrote nothing), or, when `askFirst`, by a read before the handler runs.
+ * Runs a delivery's handler, dropping the delivery when its installation or repository turns out purged: found by a
+ * write it made (RepositoryRows.ensure, which then wrote nothing), or, when `askFirst`, by a read before the handler
+ * runs.
  */
 export async function unlessPurged<C extends Context<EmitterWebhookEventName>>(
   deps: HandlerDeps,
@@ -47,19 +67,22 @@ export async function unlessPurged<C extends Context<EmitterWebhookEventName>>(
     await handle();
   } catch (error) {
     if (!(error instanceof InstallationPurged)) throw error;
-    logDropped(context, error.installationId);
+    logDropped(context, error);
   }
 }
 
-function logDropped(context: Context<EmitterWebhookEventName>, id: number | bigint): void {
+function logDropped(context: Context<EmitterWebhookEventName>, purge: InstallationPurged): void {
   context.log.info(
-    `${context.name} delivery ${context.id} of installation ${id}, which was uninstalled and purged; dropped`,
+    purge.repository === undefined
+      ? `${context.name} delivery ${context.id} of installation ${purge.installationId}, which was uninstalled and purged; dropped`
+      : `${context.name} delivery ${context.id} of repository ${purge.repository.fullName} (installation ${purge.installationId}), which was removed from the installation and purged; dropped`,
   );
 }
 
 /**
  * `installation_repositories.removed`: the removed repositories' data is purged, where they are still the installation's
- * (purgeRepositories).
+ * (purgeRepositories), and the removal recorded, so their deliveries from this installation processed later are
+ * dropped until they are added to it again (liftRepositoryPurges).
  */
 export async function onRepositoriesRemoved(
   deps: HandlerDeps,

@@ -19,7 +19,7 @@ import { rowsFrom } from "./parameter-lists.js";
 import { inTransaction } from "./transactions.js";
 import type { IssueRef } from "../domain/refs.js";
 import { rawDate, rawFlag, timeParameter } from "./raw-values.js";
-import { installationLock, purgedInstallationRecord } from "./purged-installations.js";
+import { installationLock, purgedInstallationRecord, purgedRepositoryRecords } from "./purged-installations.js";
 
 /**
  * Whether the issue's `source` is stored already: a delete by an author no longer trusted changes only what was
@@ -500,31 +500,41 @@ export async function purgeIssue(prisma: Prisma, repositoryId: bigint, number: n
 
 /**
  * Repositories removed from the installation (`ids`), or the whole installation deleted (`purgedAt`): their data is
- * purged. Only rows that are still the installation's: a repository that moved to another installation (transferred
- * to an owner that has the app), whose deliveries were handled first, is that installation's now.
+ * purged, and the purge recorded (without either, as a test's reset, it is not). Only
+ * rows that are still the installation's: a repository that moved to another installation (transferred to an owner
+ * that has the app), whose deliveries were handled first, is that installation's now.
  */
 export async function purgeRepositories(
   database: DatabaseHandle,
-  where: { installationId: bigint } & ({ purgedAt?: Date; ids?: undefined } | { ids: bigint[] }),
+  where: { installationId: bigint; purgedAt?: Date; ids?: bigint[] },
 ): Promise<number> {
   const { prisma } = database;
-  const filter = {
-    installationId: where.installationId,
-    ...(where.ids === undefined ? {} : { id: { in: where.ids } }),
-  };
-  const remove = prisma.repository.deleteMany({ where: filter });
-  // An uninstalled installation is recorded as purged in the transaction that deletes its repositories, after the
-  // lock that orders it with their writes on PostgreSQL: a delivery that sees the record sees the rows gone, and one
-  // that writes a repository row meanwhile waits and sees the record (RepositoryRows.ensure).
-  let purged: number;
-  if ("purgedAt" in where && where.purgedAt !== undefined) {
-    const steps = [
-      ...(engineOf(prisma) === "postgresql" ? [installationLock(prisma, where.installationId, "exclusive")] : []),
-      purgedInstallationRecord(prisma, where.installationId, where.purgedAt),
-      remove,
-    ];
-    purged = ((await prisma.$transaction(steps)).at(-1) as { count: number }).count;
-  } else purged = (await remove).count;
+  const { installationId, ids } = where;
+  const purgedAt = where.purgedAt ?? new Date();
+  const filter = { installationId, ...(ids === undefined ? {} : { id: { in: ids } }) };
+  // The purge is recorded (the installation uninstalled, or its removed repositories) in the transaction that deletes
+  // the rows, after the lock that orders it with their writes on PostgreSQL: a delivery that sees the record sees the
+  // rows gone, and one that writes a repository row meanwhile waits and sees the record (RepositoryRows.ensure). A
+  // removed repository is recorded even when its rows are another installation's now: a late delivery from this one
+  // is dropped rather than move the rows back.
+  const record =
+    ids !== undefined
+      ? ids.length === 0
+        ? []
+        : [purgedRepositoryRecords(prisma, installationId, ids, purgedAt)]
+      : where.purgedAt === undefined
+        ? []
+        : [
+            purgedInstallationRecord(prisma, installationId, purgedAt),
+            // the installation's record covers its repositories now
+            prisma.purgedRepository.deleteMany({ where: { installationId } }),
+          ];
+  const steps = [
+    ...(engineOf(prisma) === "postgresql" ? [installationLock(prisma, installationId, "exclusive")] : []),
+    ...record,
+    prisma.repository.deleteMany({ where: filter }),
+  ];
+  const purged = ((await prisma.$transaction(steps)).at(-1) as { count: number }).count;
   database.repositoryRows.forget();
   if (purged > 0) await purgeUnlinkedEnrichment(database.prisma);
   return purged;

@@ -1,4 +1,5 @@
 import type { Prisma } from "./client.js";
+import { Prisma as Sql } from "./generated/sqlite/client.js";
 
 /**
  * Installations that were uninstalled and purged (README, Retention). A delivery of one that is processed later (a
@@ -12,6 +13,33 @@ export function purgedInstallationRecord(prisma: Prisma, installationId: bigint,
     create: { id: installationId, purgedAt: at },
     update: {},
   });
+}
+
+/**
+ * Repositories removed from an installation (`installation_repositories.removed`, README, Retention): a delivery of one
+ * of them from that installation that is processed later is dropped instead of re-creating the rows the purge removed,
+ * or planning labels and reopens for a repository the installation no longer covers. Recorded in the transaction
+ * that deletes the rows, like an uninstall's; a redelivered removal keeps the first date.
+ */
+export function purgedRepositoryRecords(prisma: Prisma, installationId: bigint, ids: readonly bigint[], at: Date) {
+  const rows = ids.map((id) => Sql.sql`(${installationId}, ${id}, ${at})`);
+  return prisma.$executeRaw`INSERT INTO "PurgedRepository" ("installationId", "repositoryId", "purgedAt")
+    VALUES ${Sql.join(rows)} ON CONFLICT ("installationId", "repositoryId") DO NOTHING`;
+}
+
+/**
+ * The repositories added to the installation (again): GitHub delivers their events to it from now on, so theirs are
+ * taken again. A delivery from before the removal processed after this re-creates rows, as one processed before the
+ * removal would have: the repository is covered, and its backfill reads it again anyway.
+ */
+export async function liftRepositoryPurges(
+  prisma: Prisma,
+  installationId: bigint,
+  ids: readonly bigint[],
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  return (await prisma.purgedRepository.deleteMany({ where: { installationId, repositoryId: { in: [...ids] } } }))
+    .count;
 }
 
 /**
@@ -30,17 +58,46 @@ export function installationLock(prisma: Prisma, installationId: bigint, mode: "
     : prisma.$executeRaw`SELECT pg_advisory_xact_lock_shared(hashtextextended(${key}, 0))`;
 }
 
-export async function isPurgedInstallation(prisma: Prisma, installationId: bigint): Promise<boolean> {
-  return (await prisma.purgedInstallation.findUnique({ where: { id: installationId }, select: { id: true } })) !== null;
+/** A repository as the purge records name it: its GitHub id, and its name for the log. */
+export interface PurgedRepositoryRef {
+  id: bigint;
+  fullName: string;
 }
 
 /**
- * A delivery's write found its installation purged (RepositoryRows.ensure): the delivery is dropped, having written
- * nothing, as one whose installation was known purged before it started.
+ * The purge a delivery of `installationId` (and of `repository`, when it names one) falls under, in one statement, or
+ * null when none does.
+ */
+export async function purgeOf(
+  prisma: Prisma,
+  installationId: bigint,
+  repository?: PurgedRepositoryRef,
+): Promise<InstallationPurged | null> {
+  const [found] = await prisma.$queryRaw<{ installation: unknown; repository: unknown }[]>`SELECT
+    EXISTS (SELECT 1 FROM "PurgedInstallation" WHERE "id" = ${installationId}) AS "installation",
+    EXISTS (SELECT 1 FROM "PurgedRepository" WHERE "installationId" = ${installationId}
+      AND "repositoryId" = ${repository?.id ?? null}) AS "repository"`;
+  // SQLite answers 0 or 1, PostgreSQL a boolean.
+  if (found !== undefined && Boolean(found.installation)) return new InstallationPurged(installationId);
+  if (found !== undefined && Boolean(found.repository)) return new InstallationPurged(installationId, repository);
+  return null;
+}
+
+/**
+ * A delivery's installation was uninstalled and purged, or (`repository`) its repository removed from the installation
+ * and purged: the delivery is dropped, having written nothing. Thrown by a write that found it so (RepositoryRows.ensure)
+ * or a read before GitHub is asked (captureText).
  */
 export class InstallationPurged extends Error {
-  constructor(readonly installationId: bigint) {
-    super(`installation ${installationId} was uninstalled and purged`);
+  constructor(
+    readonly installationId: bigint,
+    readonly repository?: PurgedRepositoryRef,
+  ) {
+    super(
+      repository === undefined
+        ? `installation ${installationId} was uninstalled and purged`
+        : `repository ${repository.fullName} was removed from installation ${installationId} and purged`,
+    );
     this.name = "InstallationPurged";
   }
 }

@@ -1,7 +1,7 @@
 import type { RepositoryRef } from "../domain/refs.js";
 import type { Prisma } from "./client.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
-import { InstallationPurged, installationLock } from "./purged-installations.js";
+import { InstallationPurged, installationLock, purgeOf } from "./purged-installations.js";
 import type { Engine } from "../config/database-url.js";
 
 /**
@@ -29,8 +29,9 @@ export class RepositoryRows {
 
   /**
    * Creates or refreshes `ref`'s row, committed when this returns; throws InstallationPurged, writing nothing, when its
-   * installation was uninstalled and purged. A purge records the installation and deletes its repositories in one
-   * transaction (purgeRepositories), and every row a delivery writes hangs off its repository's: once the purge has
+   * installation was uninstalled and purged, or the repository removed from it and purged. A purge records the
+   * installation (or the repository) and deletes the rows in one transaction (purgeRepositories), and every row a
+   * delivery writes hangs off its repository's: once the purge has
    * committed, a delivery that needs the row finds it gone (here, or as its insert's foreign key) and comes here, where
    * the insert checks the record in the same statement (on PostgreSQL after the lock that makes it wait for a purge
    * under way: installationLock). So a delivery processed after the purge, or during it, re-creates nothing, without a
@@ -57,8 +58,15 @@ export class RepositoryRows {
       stored.name === fields.name &&
       stored.fullName === fields.fullName &&
       (fields.private === undefined || stored.private === fields.private);
-    if (!current && (await this.#write(ref.id, fields)).length === 0)
-      throw new InstallationPurged(fields.installationId);
+    if (!current && (await this.#write(ref.id, fields)).length === 0) {
+      const repository = { id: ref.id, fullName: `${ref.owner}/${ref.name}` };
+      // Rare (a late delivery): which purge it was is read for the log. One lifted meanwhile still drops this one,
+      // as it would have been a moment earlier.
+      throw (
+        (await purgeOf(this.#prisma, fields.installationId, repository)) ??
+        new InstallationPurged(fields.installationId, repository)
+      );
+    }
     this.#committed.set(ref.id, signature);
   }
 
@@ -118,7 +126,10 @@ interface RepositoryFields {
   private?: boolean;
 }
 
-/** The repository's row created or refreshed, unless its installation is recorded as purged: then no row comes back. */
+/**
+ * The repository's row created or refreshed, unless its installation, or the repository from that installation, is
+ * recorded as purged: then no row comes back.
+ */
 function repositoryUpsert(id: bigint, fields: RepositoryFields): Sql.Sql {
   // A payload that does not say whether the repository is private leaves the stored answer alone.
   const known = fields.private === undefined ? [] : [["private", fields.private] as const];
@@ -134,6 +145,8 @@ function repositoryUpsert(id: bigint, fields: RepositoryFields): Sql.Sql {
     INSERT INTO "Repository" ("id", ${Sql.join(names)})
     SELECT ${id}, ${Sql.join(columns.map(([, value]) => value))}
     WHERE NOT EXISTS (SELECT 1 FROM "PurgedInstallation" WHERE "id" = ${fields.installationId})
+      AND NOT EXISTS (SELECT 1 FROM "PurgedRepository" WHERE "installationId" = ${fields.installationId}
+        AND "repositoryId" = ${id})
     ON CONFLICT ("id") DO UPDATE SET ${Sql.join(
       columns.map(([name]) => Sql.raw(`"${name}" = excluded."${name}"`)),
       ", ",

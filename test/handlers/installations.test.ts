@@ -59,6 +59,34 @@ function linkingComment(ticket: number): Payload {
   return payload;
 }
 
+/** Repository Codertocat/Hello-World (UNINSTALLED's) removed from, or added to, installation `installation`. */
+function repositoriesChanged(action: "added" | "removed", installation: number): Payload {
+  const payload = webhookExample<Payload>("installation_repositories", action);
+  payload.installation.id = installation;
+  const repository = {
+    id: Number(UNINSTALLED.id),
+    name: "Hello-World",
+    full_name: "Codertocat/Hello-World",
+    private: false,
+    node_id: "x",
+  };
+  payload.repositories_added = action === "added" ? [repository] : [];
+  payload.repositories_removed = action === "removed" ? [repository] : [];
+  return payload;
+}
+
+/** Installation 77's issue Codertocat/Hello-World#1 closed as completed (the examples have no `closed`: turned around). */
+function issueClosed(): Payload {
+  const payload = webhookExample<Payload>("issues", "reopened");
+  payload.action = "closed";
+  payload.installation = { id: 77, node_id: "x" };
+  payload.issue.state = "closed";
+  payload.issue.state_reason = "completed";
+  payload.issue.closed_at = "2026-11-21T10:00:00Z";
+  payload.issue.updated_at = "2026-11-21T10:00:00Z";
+  return payload;
+}
+
 describe.each(ENGINES)("uninstalling on %s", (engine) => {
   const database = useDatabase(engine);
   const { log, messages: logs } = captureLogs("info");
@@ -68,6 +96,8 @@ describe.each(ENGINES)("uninstalling on %s", (engine) => {
     issues: await database.prisma.issue.count(),
     links: await database.prisma.link.count(),
     enrichJobs: await database.prisma.enrichJob.count(),
+    closes: await database.prisma.issueClose.count(),
+    reopenJobs: await database.prisma.reopenJob.count(),
   });
 
   beforeEach(async () => {
@@ -172,5 +202,45 @@ describe.each(ENGINES)("uninstalling on %s", (engine) => {
     expect(logs).toContain(
       "issue_comment delivery late-delivery of installation 77, which was uninstalled and purged; dropped",
     );
+  });
+
+  it("drops later deliveries of a repository removed from the installation instead of re-creating its rows", async () => {
+    // A first comment: the repository's config is read (and kept), its row written (and remembered).
+    nockConfig("Codertocat", "Hello-World", null);
+    await receive(probot, "issue_comment", linkingComment(4241), "first-delivery");
+    await receive(probot, "installation_repositories", repositoriesChanged("removed", 77));
+    const purged = await stored();
+    expect(purged).toMatchObject({ repositories: 0, issues: 0, links: 0, closes: 0, reopenJobs: 0 });
+
+    // Deliveries of the repository from before its removal, processed after it (a retry, a replica behind): a comment
+    // naming a conversation, then the issue's close, which would plan its reopen.
+    await receive(probot, "issue_comment", linkingComment(4242), "late-comment");
+    await receive(probot, "issues", issueClosed(), "late-close");
+
+    expect(await stored()).toEqual(purged);
+    for (const id of ["late-comment", "late-close"])
+      expect(logs.some((line) => line.includes(`delivery ${id} of repository Codertocat/Hello-World (`))).toBe(true);
+  });
+
+  it("takes a removed repository's deliveries again once it is added back to the installation", async () => {
+    await seedLink(database, UNINSTALLED, 1001n);
+    await receive(probot, "installation_repositories", repositoriesChanged("removed", 77));
+    await receive(probot, "installation_repositories", repositoriesChanged("added", 77));
+
+    // A comment from before the removal, processed after the re-adding: the repository is the installation's again.
+    nockConfig("Codertocat", "Hello-World", null);
+    await receive(probot, "issue_comment", linkingComment(4242), "late-comment");
+    expect(await stored()).toMatchObject({ repositories: 1, issues: 1, links: 1 });
+  });
+
+  it("keeps taking a removed repository's deliveries from the installation it moved to", async () => {
+    await receive(probot, "installation_repositories", repositoriesChanged("removed", 77));
+    const comment = linkingComment(4242);
+    comment.installation.id = 88;
+    nockConfig("Codertocat", "Hello-World", null);
+    await receive(probot, "issue_comment", comment);
+    expect(await database.prisma.repository.findMany({ select: { installationId: true } })).toEqual([
+      { installationId: 88n },
+    ]);
   });
 });

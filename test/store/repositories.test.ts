@@ -100,6 +100,24 @@ describe.each(ENGINES)("the repository rows each database handle remembers, on %
       enrichJobs: await first.prisma.enrichJob.count(),
     }).toEqual({ repositories: 0, issues: 0, links: 0, enrichJobs });
   });
+
+  it("a repository another replica removed from its installation is not written again; its other repositories are", async () => {
+    await paste(first, 1, "1");
+    const { id, installationId } = issueRef(1).repository;
+    await purgeRepositories(second, { installationId, ids: [id], purgedAt: new Date("2026-11-21T10:00:00Z") });
+    // This handle still remembers the repository's row: the issue's insert finds it gone, and it is not written again.
+    await expect(paste(first, 2, "2")).rejects.toThrow("was removed from installation");
+    expect(await first.prisma.repository.count()).toBe(0);
+    const other = issueRef(3);
+    await applySourceChange(first, {
+      issue: { ...other, repository: { ...other.repository, id: id + 1n, name: "other" } },
+      source: { kind: "comment", key: "3" },
+      event: { action: "created", version: new Date("2026-11-21T10:00:01Z") },
+      createdAt: new Date("2026-11-21T10:00:01Z"),
+      links: [zendesk("3")],
+    });
+    expect(await first.prisma.repository.count()).toBe(1);
+  });
 });
 
 describe("a delivery's transaction on postgresql", () => {
