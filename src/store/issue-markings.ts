@@ -5,7 +5,7 @@ import { impactDue } from "./impact.js";
 import { markLabelsStale } from "./labels.js";
 import { unlocked, type LeasedTable } from "./lease.js";
 import { inList, valueByKey } from "./parameter-lists.js";
-import { rawDate, timeParameter } from "./raw-values.js";
+import { laterThan, rawDate, timeParameter } from "./raw-values.js";
 import { SWEEP_ROW } from "./sweep-schedule.js";
 import type { Engine } from "../config/database-url.js";
 
@@ -32,11 +32,12 @@ export const ISSUE_MARKINGS: LeasedTable = {
 };
 
 /**
- * A mark: the earliest unapplied change is kept, the latest is `at`. What changes labels changes the dashboard's
+ * A mark: the earliest unapplied change is kept, the latest is `at` or just after the mark it replaces (laterThan: a run
+ * settles when the row's mark still equals the one it claimed or read). What changes labels changes the dashboard's
  * counts too, so they are due now (src/store/impact.ts), and a count that read the links before this mark is not kept.
  */
-function wanted(at: Date): Sql.Sql {
-  return Sql.sql`"labelsWantedAt" = COALESCE("labelsWantedAt", ${at}), "labelsMarkedAt" = ${at}, ${impactDue(at)}`;
+function wanted(db: Transaction | Prisma, at: Date): Sql.Sql {
+  return Sql.sql`"labelsWantedAt" = COALESCE("labelsWantedAt", ${at}), "labelsMarkedAt" = ${laterThan(db, Sql.sql`"labelsMarkedAt"`, at)}, ${impactDue(at)}`;
 }
 
 /** The issue's labels as a webhook payload showed them, true at `at`. */
@@ -69,7 +70,7 @@ export function labelsWantedUpdate(
   if (issueIds.length === 0) return null;
   const engine = engineOf(tx as Prisma);
   const ids = inList(engine, Sql.sql`"id"`, "integer", issueIds);
-  if (seen === undefined || issueIds.length !== 1) return Sql.sql`UPDATE "Issue" SET ${wanted(at)} WHERE ${ids}`;
+  if (seen === undefined || issueIds.length !== 1) return Sql.sql`UPDATE "Issue" SET ${wanted(tx, at)} WHERE ${ids}`;
   // In the same statement: kept unless what was kept is as new. Both are written by toISOString, so their times
   // compare as text.
   const keptAt =
@@ -77,7 +78,7 @@ export function labelsWantedUpdate(
       ? Sql.sql`CAST("labelsSeen" AS json) ->> 'at'`
       : Sql.sql`json_extract("labelsSeen", '$.at')`;
   const iso = seen.at.toISOString();
-  return Sql.sql`UPDATE "Issue" SET ${wanted(at)}, "labelsSeen" = CASE WHEN "labelsSeen" IS NULL OR ${keptAt} < ${iso}
+  return Sql.sql`UPDATE "Issue" SET ${wanted(tx, at)}, "labelsSeen" = CASE WHEN "labelsSeen" IS NULL OR ${keptAt} < ${iso}
     THEN ${JSON.stringify({ labels: seen.labels, at: iso })} ELSE "labelsSeen" END WHERE ${ids}`;
 }
 
@@ -105,7 +106,7 @@ export async function markLabelsWantedSince(
   at: Date,
 ): Promise<void> {
   const since = read === null ? Sql.sql`IS NOT NULL` : Sql.sql`IS DISTINCT FROM ${timeParameter(tx, read)}`;
-  await tx.$executeRaw`UPDATE "Issue" SET ${wanted(at)} WHERE "id" = ${issueId} AND "labelsMarkedAt" ${since}`;
+  await tx.$executeRaw`UPDATE "Issue" SET ${wanted(tx, at)} WHERE "id" = ${issueId} AND "labelsMarkedAt" ${since}`;
 }
 
 /** Marks the labels of issues named by reference wanted (their conversations' team or tags changed). */
@@ -115,7 +116,7 @@ export async function markIssuesLabelsWanted(
   at: Date,
 ): Promise<void> {
   for (const issue of issues) {
-    await tx.$executeRaw`UPDATE "Issue" SET ${wanted(at)} WHERE "repositoryId" = ${issue.repository.id} AND "number" = ${issue.number}`;
+    await tx.$executeRaw`UPDATE "Issue" SET ${wanted(tx, at)} WHERE "repositoryId" = ${issue.repository.id} AND "number" = ${issue.number}`;
   }
 }
 

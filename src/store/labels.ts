@@ -5,7 +5,7 @@ import { labelKey } from "../domain/team-labels.js";
 import { engineOf, type Prisma, type Transaction } from "./database.js";
 import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { inRows } from "./parameter-lists.js";
-import { rawDate, rawFlag, timeParameter } from "./raw-values.js";
+import { laterThan, rawDate, rawFlag, timeParameter } from "./raw-values.js";
 
 export interface LabelInputs {
   issueId: number;
@@ -313,5 +313,6 @@ export async function markLabelsStale(db: Prisma | Transaction, where: Sql.Sql, 
   const time = timeParameter(db, at);
   return db.$executeRaw`INSERT INTO "LabelEvaluation" ("issueId", "dueAt", "staleAt")
     SELECT "id", ${time}, ${time} FROM "Issue" WHERE ${where}
-    ON CONFLICT ("issueId") DO UPDATE SET "dueAt" = excluded."dueAt", "staleAt" = excluded."staleAt"`;
+    ON CONFLICT ("issueId") DO UPDATE SET "dueAt" = excluded."dueAt",
+      "staleAt" = ${laterThan(db, Sql.sql`"LabelEvaluation"."staleAt"`, at)}`;
 }

@@ -401,29 +401,39 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
     ]);
   });
 
-  it("a config change marked while a claim's issue is applied keeps it due for the sweep the change asked for", async () => {
-    await markTwoIssues();
-    github.createLabel(WEEKLY, "fbca04");
-    github.addLabels([WEEKLY]);
-    github.expect("post", `/repos/${OWNER}/${REPO}/issues/2/labels`, { body: [labelObject(WEEKLY)] });
-    const { prisma } = harness.database;
-    const repository = await prisma.repository.findFirstOrThrow();
-    const changed = new Date(TEST_NOW.getTime() - 1_000);
-    let turn = 0;
-    const failures = await applyIssuesWithApp(
-      claimDeps(prisma),
-      repository.installationId,
-      [{ issue: issueRef(repository, 1) }, { issue: issueRef(repository, 2) }],
-      async () => {
-        // After the claim's read, before issue 2's labels: a push of the config marks the repository's issues.
-        if (++turn === 2) await markLabelsDue(prisma, { repositoryId: repository.id }, changed);
-      },
-    );
-    expect(failures).toEqual([null, null]);
-    const second = await prisma.issue.findFirstOrThrow({ where: { number: 2 }, include: { evaluation: true } });
-    // Issue 2 was applied from what was read before the mark: the mark, and its due time, stand for the sweep.
-    expect(second.evaluation).toMatchObject({ staleAt: changed, dueAt: changed, frequency: "weekly" });
-  });
+  it.each([
+    ["", false],
+    [", in the same millisecond as an earlier one the claim read", true],
+  ])(
+    "a config change marked while a claim's issue is applied keeps it due for the sweep it asked for%s",
+    async (_, twice) => {
+      await markTwoIssues();
+      github.createLabel(WEEKLY, "fbca04");
+      github.addLabels([WEEKLY]);
+      github.expect("post", `/repos/${OWNER}/${REPO}/issues/2/labels`, { body: [labelObject(WEEKLY)] });
+      const { prisma } = harness.database;
+      const repository = await prisma.repository.findFirstOrThrow();
+      const changed = new Date(TEST_NOW.getTime() - 1_000);
+      // Two pushes within one millisecond (two replicas): the claim reads the first one's mark.
+      if (twice) await markLabelsDue(prisma, { repositoryId: repository.id }, changed);
+      let turn = 0;
+      const failures = await applyIssuesWithApp(
+        claimDeps(prisma),
+        repository.installationId,
+        [{ issue: issueRef(repository, 1) }, { issue: issueRef(repository, 2) }],
+        async () => {
+          // After the claim's read, before issue 2's labels: a push of the config marks the repository's issues.
+          if (++turn === 2) await markLabelsDue(prisma, { repositoryId: repository.id }, changed);
+        },
+      );
+      expect(failures).toEqual([null, null]);
+      const second = await prisma.issue.findFirstOrThrow({ where: { number: 2 }, include: { evaluation: true } });
+      // Issue 2 was applied from what was read before the mark: the mark, and its due time, stand for the sweep (a
+      // mark in the same millisecond as the one it replaces is a millisecond later).
+      const staleAt = new Date(changed.getTime() + (twice ? 1 : 0));
+      expect(second.evaluation).toMatchObject({ staleAt, dueAt: changed, frequency: "weekly" });
+    },
+  );
 
   it("a refusal (403) for one issue of a claim pauses the writes for the claim's later issues of the repository", async () => {
     await markTwoIssues();

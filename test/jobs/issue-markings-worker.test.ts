@@ -1,6 +1,6 @@
 import nock from "nock";
 import pino from "pino";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { IssueMarkingsWorker, type IssueMarkingsWorkerOptions } from "../../src/jobs/issue-markings-worker.js";
 import {
   CLAIMED_MARKING,
@@ -250,6 +250,37 @@ describe.each(ENGINES)("the markings job on %s", (engine) => {
     const [again] = await claim(new Date(later.getTime() + 1));
     expect(await updateLeased(prisma, ISSUE_MARKINGS, "w", again!.issueId, markingsApplied(engine, again!))).toBe(true);
     expect((await issue()).labelsWantedAt).toBeNull();
+  });
+
+  it("applies a change marked in the same millisecond as the mark its run claimed, after that run", async () => {
+    const { prisma } = harness.database;
+    // Two deliveries within one millisecond (two replicas, or a delivery beside the sweep): the clock stands still.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(new Date("2027-01-01T09:00:00.123Z"));
+      nockConfig(OWNER, REPO, null);
+      await receive(harness.probot, "issue_comment", comment(1, 101, 1));
+      const [job] = (
+        await claimLeases<ClaimedMarkingRow & { key: number }>(prisma, harness.database.engine, ISSUE_MARKINGS, {
+          owner: "w",
+          leaseMs: 60_000,
+          limit: 5,
+          returning: CLAIMED_MARKING,
+        })
+      ).map(claimedMarking);
+      // The run read the issue's one link (no label wanted); a second link comes before it settles.
+      await receive(harness.probot, "issue_comment", comment(2, 102, 2));
+      expect(await updateLeased(prisma, ISSUE_MARKINGS, "w", job!.issueId, markingsApplied(engine, job!))).toBe(true);
+
+      // Two reports: the weekly label, applied by the job's next run rather than days later by the decay sweep.
+      vi.setSystemTime(new Date("2027-01-01T09:00:01.123Z"));
+      nockLabel("post", `/repos/${OWNER}/${REPO}/labels`, 201);
+      nockLabel("post", `/repos/${OWNER}/${REPO}/issues/1/labels`);
+      expect(await worker().drain()).toBe(1);
+      expect(labelCalls.at(-1)).toBe(`POST /repos/${OWNER}/${REPO}/issues/1/labels {"labels":["reported: weekly"]}`);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("retries a failing write with backoff, and after its last attempt leaves the issue stale for the decay sweep", async () => {
