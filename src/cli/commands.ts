@@ -4,6 +4,12 @@ import { JOB_STATES } from "../store/helpdesk-jobs.js";
 import { migrate } from "../store/migrations.js";
 import { BACKFILL_USAGE, backfillCommand, gitHubAppFromEnv, readBackfillTarget } from "./backfill-command.js";
 import { defineCommand, JSON_OPTION, type Command } from "./command.js";
+import {
+  COPY_DATABASE_USAGE,
+  copyDatabaseCommand,
+  describeCopyProgress,
+  readCopyTarget,
+} from "./copy-database-command.js";
 import { JOBS_USAGE, jobsCommand } from "./jobs-command.js";
 import { LINKS_USAGE, linksCommand } from "./links-command.js";
 import { RETRY_USAGE, retryCommand } from "./retry-command.js";
@@ -144,6 +150,25 @@ export const COMMANDS: readonly Command[] = [
       json: JSON_OPTION,
     },
     run: async ({ args, values, out }) => sidebarCommand(args, { out: values.out, json: values.json }, out),
+  }),
+  defineCommand({
+    name: "copy-database",
+    synopsis: "copy-database <postgres-url>",
+    summary: "copy this SQLite database into an empty PostgreSQL one (servers stopped)",
+    usage: COPY_DATABASE_USAGE,
+    arguments: [1, 1],
+    options: { json: JSON_OPTION },
+    async run({ args, values, out, target }) {
+      // A bad URL is exit 2 wherever the database is: read before anything is opened.
+      readCopyTarget(args[0]!);
+      // A line per table on stderr (stdout holds the answer): redrawn in place on a terminal, else once it is done.
+      const progress = (state: Parameters<typeof describeCopyProgress>[0]) => {
+        if (process.stderr.isTTY)
+          process.stderr.write(`\r\x1b[2K${describeCopyProgress(state)}${state.done ? "\n" : ""}`);
+        else if (state.done) process.stderr.write(`${describeCopyProgress(state)}\n`);
+      };
+      return copyDatabaseCommand(target, args, { json: values.json, progress }, out);
+    },
   }),
   defineCommand({
     name: "migrate",

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { checkReadiness, DatabaseMissing, openDatabase, type Database } from "../store/database.js";
 import { DatabaseUrlError, parseDatabaseUrl } from "../config/database-url.js";
 import { MigrationError } from "../store/migrations.js";
+import { CopyRefused } from "../store/database-copy.js";
 import { describeFlagError, readCommandFlags, UsageError } from "./arguments.js";
 import { EnvError } from "../config/env.js";
 import { CommandFailed, commandHelp, DatabaseNotReady, parseArgsOptions, type Command } from "./command.js";
@@ -118,7 +119,8 @@ function describeFailure(failure: unknown): string {
     failure instanceof MigrationError ||
     failure instanceof EnvError ||
     failure instanceof DatabaseNotReady ||
-    failure instanceof DatabaseMissing
+    failure instanceof DatabaseMissing ||
+    failure instanceof CopyRefused
   )
     return failure.message;
   return describeDatabaseFailure(failure);

@@ -218,15 +218,22 @@ function openSqliteSession(path: string): MigrationSession {
   };
 }
 
-async function openPostgresSession(target: DatabaseTarget & { engine: "postgresql" }): Promise<MigrationSession> {
+/**
+ * A connection to `target`, or a MigrationError saying on one line which server (its password masked) and what it
+ * answered, rather than pg's error with a stack that names neither: the first connection a start or a command makes.
+ */
+export async function connectPostgres(target: DatabaseTarget & { engine: "postgresql" }): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: target.connectionString });
   try {
     await client.connect();
   } catch (error) {
-    // The first connection a start or a command makes: which server (its password masked) and what it answered, on
-    // one line, rather than pg's error with a stack that names neither.
     throw new MigrationError(`cannot reach the database ${target.display}: ${(error as Error).message}`);
   }
+  return client;
+}
+
+async function openPostgresSession(target: DatabaseTarget & { engine: "postgresql" }): Promise<MigrationSession> {
+  const client = await connectPostgres(target);
   return {
     async locked(work) {
       await client.query("SELECT pg_advisory_lock($1)", [POSTGRES_MIGRATION_LOCK]);

@@ -39,6 +39,7 @@ describe("the table of commands", () => {
   it("has README, CLI's commands, each once", () => {
     expect(COMMANDS.map((command) => command.name).sort()).toEqual([
       "backfill",
+      "copy-database",
       "jobs",
       "links",
       "migrate",

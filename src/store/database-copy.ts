@@ -1,0 +1,400 @@
+import { existsSync } from "node:fs";
+import BetterSqlite3 from "better-sqlite3";
+import type pg from "pg";
+import type { DatabaseTarget } from "../config/database-url.js";
+import { DatabaseMissing } from "./database.js";
+import { HEARTBEAT_STALE_MS } from "./heartbeats.js";
+import {
+  connectPostgres,
+  HISTORY_QUERY,
+  migrate,
+  MigrationError,
+  readMigrationFiles,
+  toApplied,
+  type HistoryRow,
+} from "./migrations.js";
+import { planMigrations } from "./migration-plan.js";
+
+type SqliteTarget = DatabaseTarget & { engine: "sqlite" };
+type PostgresTarget = DatabaseTarget & { engine: "postgresql" };
+
+/** The copy was not started: the source or the target is not one it may copy (docs/moving-to-postgresql.md). */
+export class CopyRefused extends Error {
+  override name = "CopyRefused";
+}
+
+export interface CopyProgress {
+  table: string;
+  copied: number;
+  total: number;
+  seconds: number;
+  /** the table's last report */
+  done: boolean;
+}
+
+export interface CopyOptions {
+  /** told the progress of each table: every `progressMs` while it is copied, then once when it is done */
+  progress?: (progress: CopyProgress) => void;
+  progressMs?: number;
+  /** rows per INSERT, at most; fewer when the table's columns would pass PostgreSQL's 65,535 parameters */
+  batchRows?: number;
+  now?: () => Date;
+}
+
+export interface CopyResult {
+  /** each table with the rows copied, in the order they were written */
+  tables: { name: string; rows: number }[];
+  rows: number;
+  seconds: number;
+}
+
+/** The migration history: Prisma's table, written by each side's own migrations, never copied. */
+const HISTORY_TABLE = "_prisma_migrations";
+const MAX_PARAMETERS = 65_535;
+
+/**
+ * Copies every row of the SQLite database `source` into the PostgreSQL database `target`, which must hold none of
+ * closeloop's rows, after migrating it: one transaction on the target (all or nothing), rows streamed from SQLite in
+ * batches. What is checked first, and why each type converts as it does: docs/moving-to-postgresql.md.
+ */
+export async function copyDatabase(
+  source: SqliteTarget,
+  target: PostgresTarget,
+  options: CopyOptions = {},
+): Promise<CopyResult> {
+  const started = performance.now();
+  const now = options.now ?? (() => new Date());
+  if (!existsSync(source.path)) throw new DatabaseMissing(source);
+  const sqlite = new BetterSqlite3(source.path, { fileMustExist: true, timeout: 10_000 });
+  try {
+    checkSourceLevel(sqlite, source);
+    checkNoServer(sqlite, source, now());
+    const client = await connectPostgres(target);
+    try {
+      await checkTargetEmpty(client, target);
+    } finally {
+      await client.end();
+    }
+    await migrate(target);
+    const postgres = await connectPostgres(target);
+    try {
+      const tables = await planTables(sqlite, postgres, source, target);
+      // The write lock: a server started meanwhile cannot write what the copy would miss (it waits, then fails).
+      sqlite.exec("BEGIN IMMEDIATE");
+      await postgres.query("BEGIN");
+      const copied: CopyResult["tables"] = [];
+      try {
+        for (const table of tables)
+          copied.push({ name: table.name, rows: await copyTable(sqlite, postgres, table, options) });
+        await setSequences(sqlite, postgres, tables);
+        await postgres.query("COMMIT");
+      } catch (error) {
+        await postgres.query("ROLLBACK").catch(() => undefined);
+        throw error;
+      } finally {
+        sqlite.exec("ROLLBACK");
+      }
+      // Planner statistics for the first queries on the new database, before autovacuum gets to it.
+      await postgres.query("ANALYZE");
+      return {
+        tables: copied,
+        rows: copied.reduce((sum, table) => sum + table.rows, 0),
+        seconds: (performance.now() - started) / 1000,
+      };
+    } finally {
+      await postgres.end();
+    }
+  } finally {
+    sqlite.close();
+  }
+}
+
+/** The source must be at exactly this version's migration level, so its tables are the ones the target gets. */
+function checkSourceLevel(sqlite: BetterSqlite3.Database, source: SqliteTarget): void {
+  const hasHistory =
+    sqlite.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(HISTORY_TABLE) !== undefined;
+  if (!hasHistory) throw new CopyRefused(`${source.display} is not migrated: run \`closeloop migrate\` first`);
+  const history = (sqlite.prepare(HISTORY_QUERY).all() as HistoryRow[]).map(toApplied);
+  let pending: string[];
+  try {
+    pending = planMigrations(readMigrationFiles("sqlite"), history).map((file) => file.name);
+  } catch (error) {
+    if (error instanceof MigrationError) throw new CopyRefused(`${source.display}: ${error.message}`);
+    throw error;
+  }
+  if (pending.length > 0)
+    throw new CopyRefused(
+      `${source.display} has pending migrations (${pending.join(", ")}): run \`closeloop migrate\` with this version first, so both databases are at the same level`,
+    );
+}
+
+/** A server running on the source would go on writing there after the copy: refused while one was seen lately. */
+function checkNoServer(sqlite: BetterSqlite3.Database, source: SqliteTarget, now: Date): void {
+  const latest = sqlite
+    .prepare(`SELECT "host", "seenAt" FROM "ServerHeartbeat" ORDER BY "seenAt" DESC LIMIT 1`)
+    .get() as { host: string; seenAt: string } | undefined;
+  if (latest === undefined) return;
+  const ago = now.getTime() - timestampOf(latest.seenAt, "ServerHeartbeat.seenAt").getTime();
+  if (ago < HEARTBEAT_STALE_MS)
+    throw new CopyRefused(
+      `a closeloop server on ${latest.host} was seen ${Math.max(0, Math.round(ago / 1000))} s ago on ${source.display}: stop every server first (one that stopped without a clean shutdown counts as running for ${HEARTBEAT_STALE_MS / 1000} s after its last heartbeat)`,
+    );
+}
+
+async function checkTargetEmpty(client: pg.Client, target: PostgresTarget): Promise<void> {
+  for (const name of await postgresTables(client)) {
+    if (name === HISTORY_TABLE) continue;
+    const found = await client.query(`SELECT 1 FROM ${quote(name)} LIMIT 1`);
+    if (found.rowCount !== 0)
+      throw new CopyRefused(
+        `${target.display} already holds data (table ${name} has rows): copy-database writes only into a database without closeloop's rows; give it a new one (CREATE DATABASE)`,
+      );
+  }
+}
+
+async function postgresTables(client: pg.Client): Promise<string[]> {
+  const result = await client.query<{ name: string }>(
+    `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`,
+  );
+  return result.rows.map((row) => row.name);
+}
+
+interface TablePlan {
+  name: string;
+  columns: { name: string; convert: (value: unknown, row: () => string) => unknown }[];
+  /** the columns PostgreSQL numbers from a sequence */
+  sequences: { column: string; sequence: string }[];
+}
+
+/**
+ * The tables to copy, parents first, with each column's conversion: read from the two databases, so a table a
+ * migration adds is copied without a word here; a table or column on one side only is refused before any row is written.
+ */
+async function planTables(
+  sqlite: BetterSqlite3.Database,
+  postgres: pg.Client,
+  source: SqliteTarget,
+  target: PostgresTarget,
+): Promise<TablePlan[]> {
+  const sourceTables = (
+    sqlite
+      .prepare(
+        `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ? ORDER BY name`,
+      )
+      .all(HISTORY_TABLE) as { name: string }[]
+  ).map((row) => row.name);
+  const targetColumns = await postgres.query<{ table: string; column: string; type: string; default: string | null }>(
+    `SELECT table_name AS "table", column_name AS "column", data_type AS "type", column_default AS "default"
+     FROM information_schema.columns WHERE table_schema = current_schema() AND table_name <> $1 ORDER BY table_name, ordinal_position`,
+    [HISTORY_TABLE],
+  );
+  const targetTables = new Map<string, typeof targetColumns.rows>();
+  for (const row of targetColumns.rows) targetTables.set(row.table, [...(targetTables.get(row.table) ?? []), row]);
+  const differences: string[] = [];
+  for (const name of sourceTables) if (!targetTables.has(name)) differences.push(`table ${name} only in the source`);
+  for (const name of targetTables.keys())
+    if (!sourceTables.includes(name)) differences.push(`table ${name} only in the target`);
+  const plans: TablePlan[] = [];
+  for (const name of sourceTables) {
+    const columns = targetTables.get(name);
+    if (columns === undefined) continue;
+    const sourceColumns = (sqlite.prepare(`SELECT name FROM pragma_table_info(?)`).all(name) as { name: string }[]).map(
+      (row) => row.name,
+    );
+    for (const column of sourceColumns)
+      if (!columns.some((found) => found.column === column))
+        differences.push(`column ${name}.${column} only in the source`);
+    for (const { column } of columns)
+      if (!sourceColumns.includes(column)) differences.push(`column ${name}.${column} only in the target`);
+    plans.push({
+      name,
+      columns: columns.map((column) => ({ name: column.column, convert: converter(name, column.column, column.type) })),
+      sequences: columns
+        .filter((column) => column.default?.startsWith("nextval("))
+        .map((column) => ({ column: column.column, sequence: "" })),
+    });
+  }
+  if (differences.length > 0)
+    throw new CopyRefused(
+      `${source.display} and ${target.display} do not have the same tables (${differences.join("; ")}): both must be migrated by this version of closeloop`,
+    );
+  for (const plan of plans)
+    for (const sequence of plan.sequences) {
+      const found = await postgres.query<{ name: string }>(`SELECT pg_get_serial_sequence($1, $2) AS name`, [
+        quote(plan.name),
+        sequence.column,
+      ]);
+      sequence.sequence = found.rows[0]!.name;
+    }
+  return parentsFirst(plans, await foreignKeys(postgres));
+}
+
+async function foreignKeys(postgres: pg.Client): Promise<{ child: string; parent: string }[]> {
+  const result = await postgres.query<{ child: string; parent: string }>(
+    `SELECT child.relname AS child, parent.relname AS parent FROM pg_constraint
+     JOIN pg_class child ON child.oid = pg_constraint.conrelid JOIN pg_class parent ON parent.oid = pg_constraint.confrelid
+     WHERE pg_constraint.contype = 'f' AND child.relnamespace = current_schema()::regnamespace`,
+  );
+  return result.rows;
+}
+
+/** Tables ordered so each comes after the tables its foreign keys name (a key to itself does not count). */
+function parentsFirst(plans: TablePlan[], keys: { child: string; parent: string }[]): TablePlan[] {
+  const ordered: TablePlan[] = [];
+  const placed = new Set<string>();
+  const waiting = [...plans];
+  while (waiting.length > 0) {
+    const ready = waiting.findIndex((plan) =>
+      keys.every((key) => key.child !== plan.name || key.parent === plan.name || placed.has(key.parent)),
+    );
+    if (ready === -1)
+      throw new CopyRefused(`the foreign keys of ${waiting.map((plan) => plan.name).join(", ")} form a cycle`);
+    const [plan] = waiting.splice(ready, 1);
+    ordered.push(plan!);
+    placed.add(plan!.name);
+  }
+  return ordered;
+}
+
+/** How a SQLite value (integers read as bigint) is written into a PostgreSQL column of `type`. */
+function converter(table: string, column: string, type: string): TablePlan["columns"][number]["convert"] {
+  const where = `${table}.${column}`;
+  const fail = (value: unknown, row: () => string, expected: string): never => {
+    throw new CopyRefused(`${where} of the row ${row()} holds ${describe(value)}, not ${expected}: nothing was copied`);
+  };
+  switch (type) {
+    case "timestamp without time zone":
+    case "timestamp with time zone":
+      return (value, row) => {
+        if (value === null) return null;
+        try {
+          // A `timestamp` column drops an offset rather than applying it: the instant goes in as UTC.
+          return timestampOf(value, where).toISOString();
+        } catch {
+          return fail(value, row, "a time");
+        }
+      };
+    case "boolean":
+      return (value, row) =>
+        value === null ? null : value === 1n ? true : value === 0n ? false : fail(value, row, "0 or 1");
+    case "smallint":
+    case "integer":
+    case "bigint":
+      return (value, row) =>
+        value === null ? null : typeof value === "bigint" ? value.toString() : fail(value, row, "an integer");
+    case "double precision":
+    case "real":
+    case "numeric":
+      return (value, row) =>
+        value === null
+          ? null
+          : typeof value === "bigint" || typeof value === "number"
+            ? String(value)
+            : fail(value, row, "a number");
+    case "text":
+    case "character varying":
+    case "json":
+    case "jsonb":
+      return (value, row) =>
+        value === null || typeof value === "string"
+          ? value
+          : typeof value === "bigint" || typeof value === "number"
+            ? String(value)
+            : fail(value, row, "text");
+    case "bytea":
+      return (value, row) => (value === null || Buffer.isBuffer(value) ? value : fail(value, row, "bytes"));
+    default:
+      throw new CopyRefused(`${where} is a PostgreSQL ${type}, which copy-database does not know how to write`);
+  }
+}
+
+function describe(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value.slice(0, 40)) : `${typeof value} ${String(value)}`;
+}
+
+/**
+ * SQLite keeps a DateTime as text: ISO 8601 with "+00:00" or "Z" as Prisma's adapter and the inbox writer write it,
+ * "YYYY-MM-DD HH:MM:SS" (UTC) from a migration's CURRENT_TIMESTAMP default; or as milliseconds since 1970.
+ */
+function timestampOf(value: unknown, where: string): Date {
+  let date: Date | undefined;
+  if (typeof value === "bigint" || typeof value === "number") date = new Date(Number(value));
+  if (typeof value === "string") {
+    const parts = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d(?::\d\d(?:\.\d+)?)?) ?(Z|[+-]\d\d:?\d\d)?$/i.exec(value.trim());
+    if (parts) date = new Date(`${parts[1]}T${parts[2]}${parts[3] ?? "Z"}`);
+  }
+  if (date === undefined || Number.isNaN(date.getTime()))
+    throw new CopyRefused(`${where}: ${describe(value)} is not a time`);
+  return date;
+}
+
+async function copyTable(
+  sqlite: BetterSqlite3.Database,
+  postgres: pg.Client,
+  table: TablePlan,
+  options: CopyOptions,
+): Promise<number> {
+  const started = performance.now();
+  const total = Number((sqlite.prepare(`SELECT count(*) AS n FROM ${quote(table.name)}`).get() as { n: number }).n);
+  const perBatch = Math.max(1, Math.min(options.batchRows ?? 1000, Math.floor(MAX_PARAMETERS / table.columns.length)));
+  const columns = table.columns.map((column) => quote(column.name)).join(", ");
+  const insert = (rows: number) => {
+    const values = Array.from(
+      { length: rows },
+      (_, r) => `(${table.columns.map((_, c) => `$${r * table.columns.length + c + 1}`).join(", ")})`,
+    );
+    return `INSERT INTO ${quote(table.name)} (${columns}) VALUES ${values.join(", ")}`;
+  };
+  // Named, so PostgreSQL parses and plans a full batch's INSERT once per table.
+  const full = { name: `closeloop_copy_${table.name}`, text: insert(perBatch) };
+  const read = sqlite.prepare(`SELECT rowid AS "rowid", ${columns} FROM ${quote(table.name)}`).safeIntegers(true);
+  let batch: unknown[] = [];
+  let copied = 0;
+  let reported = performance.now();
+  const report = (done: boolean) =>
+    options.progress?.({ table: table.name, copied, total, seconds: (performance.now() - started) / 1000, done });
+  for (const row of read.iterate() as Iterable<Record<string, unknown>>) {
+    const rowId = () => `rowid ${String(row.rowid)}`;
+    for (const column of table.columns) batch.push(column.convert(row[column.name], rowId));
+    if (batch.length === perBatch * table.columns.length) {
+      await postgres.query({ ...full, values: batch });
+      copied += perBatch;
+      batch = [];
+      if (performance.now() - reported >= (options.progressMs ?? 1000)) {
+        reported = performance.now();
+        report(false);
+      }
+    }
+  }
+  if (batch.length > 0) {
+    const rows = batch.length / table.columns.length;
+    await postgres.query({ text: insert(rows), values: batch });
+    copied += rows;
+  }
+  report(true);
+  return copied;
+}
+
+/**
+ * PostgreSQL's sequences were bypassed by the ids copied: each goes past the largest, or past SQLite's own counter
+ * (`sqlite_sequence`, AUTOINCREMENT's) when higher, so an id once used and deleted is not given again.
+ */
+async function setSequences(sqlite: BetterSqlite3.Database, postgres: pg.Client, tables: TablePlan[]): Promise<void> {
+  const hasCounters =
+    sqlite.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'`).get() !== undefined;
+  const counter = hasCounters
+    ? sqlite.prepare(`SELECT seq FROM sqlite_sequence WHERE name = ?`).safeIntegers(true)
+    : undefined;
+  for (const table of tables)
+    for (const { column, sequence } of table.sequences) {
+      const used = (counter?.get(table.name) as { seq: bigint } | undefined)?.seq ?? 0n;
+      await postgres.query(
+        `SELECT setval($1::regclass, GREATEST((SELECT max(${quote(column)}) FROM ${quote(table.name)}), $2::bigint, 1), GREATEST((SELECT max(${quote(column)}) FROM ${quote(table.name)}), $2::bigint) > 0)`,
+        [sequence, used.toString()],
+      );
+    }
+}
+
+function quote(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
