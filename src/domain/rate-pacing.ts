@@ -139,10 +139,11 @@ export function takeTurn(pace: Pace, now: number, cost = 1): Turn {
   // gap is even: spread until a reset, the spread itself makes lateness up.
   const lateness = now - Math.max(pace.nextAt, pace.pausedUntil);
   let late = pace.taken > 0 && lateness > 0 && lateness <= even ? lateness : 0;
-  // A window spent to its end: its last turn was spaced to go at the reset, and the next must wait past it.
-  const last = pace.heard;
-  if (last?.resetAt != null && at >= last.resetAt && at < last.resetAt + edgeOf(pace) && spent(pace, last, cost)) {
-    at = last.resetAt + edgeOf(pace);
+  // A window spent to its end: no turn before its reset, and a little past it (edgeOf); its last turn was spaced to go
+  // at the reset.
+  const past = pastSpentWindow(pace, at, cost, windowReserveOf(pace.limit));
+  if (past > at) {
+    at = past;
     late = 0;
   }
   const heard = heardAt(pace, at);
@@ -151,10 +152,9 @@ export function takeTurn(pace: Pace, now: number, cost = 1): Turn {
     const left = heard.remaining - (pace.taken - heard.ticket);
     if (left - cost < reserve) {
       late = 0;
-      // Nothing to spare: wait for the reset, and a little past it (edgeOf); without one, slow to a turn per even gap
+      // Nothing to spare and no reset named (a window with one was waited past above): slow to a turn per even gap
       // for every unit short.
-      if (heard.resetAt !== null) at = Math.max(at, heard.resetAt + edgeOf(pace));
-      else if (pace.longestWindowMs === pace.windowMs) at = Math.max(at, pace.nextAt + even * (reserve + cost - left));
+      if (pace.longestWindowMs === pace.windowMs) at = Math.max(at, pace.nextAt + even * (reserve + cost - left));
       else {
         // Nor the window (above): a call while no other is unanswered goes at its turn, and its answer tells (a
         // refill, or a 429 whose Retry-After pauses the lane until the window ends); one while others are still out
@@ -207,6 +207,16 @@ export function heedRateLimited(pace: Pace, retryAfterMs: number | undefined, no
   return { ...pace, pausedUntil: Math.max(pace.pausedUntil, until) };
 }
 
+/**
+ * When the next call of `cost` may go, for a caller that spends a budget as fast as it is answered, one call at a time,
+ * down to `reserve` units it leaves to others (a GitHub backfill, which leaves the webhook path its share of the
+ * installation's hour): at once while the last answer, less the turns since, leaves room over the reserve; else a little
+ * past the reset (edgeOf), at most LONGEST_PAUSE_MS on. At once when nothing was heard, or no reset named.
+ */
+export function freeAt(pace: Pace, now: number, reserve: number, cost = 1): number {
+  return Math.min(pastSpentWindow(pace, now, cost, reserve), now + LONGEST_PAUSE_MS);
+}
+
 /** Until when the helpdesk said to wait (a 429, or nothing left before its reset); `now` or earlier when it did not. */
 export function waitUntil(pace: Pace, now: number): number {
   const heard = heardAt(pace, now);
@@ -219,9 +229,19 @@ export function unitsPerSecond(pace: Pace): number {
   return (pace.limit * 1000) / pace.windowMs;
 }
 
-/** What the answer heard leaves of its window, less the turns since, has no room for `cost` more units. */
-function spent(pace: Pace, heard: Heard, cost: number): boolean {
-  return heard.remaining - (pace.taken - heard.ticket) - cost < windowReserveOf(pace.limit);
+/** What the answer heard leaves of its window, less the turns since, has no room for `cost` more units over `reserve`. */
+function spent(pace: Pace, heard: Heard, cost: number, reserve = windowReserveOf(pace.limit)): boolean {
+  return heard.remaining - (pace.taken - heard.ticket) - cost < reserve;
+}
+
+/**
+ * `at`, or when the last answer's window has no room for `cost` more units over `reserve`: a little past its reset
+ * (edgeOf), the first time such a call may go.
+ */
+function pastSpentWindow(pace: Pace, at: number, cost: number, reserve: number): number {
+  const heard = pace.heard;
+  if (heard?.resetAt == null || at >= heard.resetAt + edgeOf(pace) || !spent(pace, heard, cost, reserve)) return at;
+  return heard.resetAt + edgeOf(pace);
 }
 
 /** The last answer, while it still speaks for the window `at` is in: before its reset, or within a window of it. */
