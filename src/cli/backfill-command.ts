@@ -111,7 +111,7 @@ export async function backfillCommand(
     const name = `${repository.owner}/${repository.name}`;
     const show = (progress: BackfillProgress, done = false) =>
       options.progress?.(
-        `${name}: ${done ? "done" : describeCursor(progress)} · ${progress.counts.issues} issues · ${progress.counts.comments} comments · ${progress.counts.links} links`,
+        `${name}: ${done ? "done" : describeCursor(progress)}${progress.waitingUntil === undefined ? "" : ` · waiting for GitHub's rate limit until ${progress.waitingUntil.toISOString()}`} · ${progress.counts.issues} issues · ${progress.counts.comments} comments · ${progress.counts.links} links`,
         done,
       );
     const existing = await readBackfill(database.prisma, repository.id);

@@ -1,3 +1,4 @@
+import { InstallationBudgets } from "./installation-budgets.js";
 import type { ProjectIds } from "./projects.js";
 import { RepositoryLabels } from "./repository-labels.js";
 
@@ -14,6 +15,8 @@ export class GithubMemory {
    * Dropped when GitHub says the project is gone (NOT_FOUND), so a re-created project is found again.
    */
   readonly projectIds = new Map<string, ProjectIds>();
+  /** what each installation's answers said is left of its hourly budget, so a backfill waits for the reset (#25) */
+  readonly budgets = new InstallationBudgets();
   readonly #running = new Map<string, Promise<unknown>>();
 
   /** Runs `work` after any earlier work under the same key (one issue) in this app, so two deliveries do not both add a label. */

@@ -48,6 +48,8 @@ export interface BackfillDeps {
 
 export interface BackfillProgress extends BackfillCursor {
   counts: BackfillCounts;
+  /** the installation's GitHub budget is down to the webhook path's reserve: no call before then (its reset) */
+  waitingUntil?: Date;
 }
 
 /** Not retried: GitHub says the app cannot read the repository (gone, or no longer in the installation). */
@@ -101,6 +103,11 @@ export async function runBackfill(
   const { repository } = claimed;
   const where = `${repository.owner}/${repository.name}`;
   const octokit = await deps.github(Number(repository.installationId));
+  deps.memory.budgets.observe(Number(repository.installationId), octokit);
+  const counts = { ...claimed.counts };
+  const paced = (cursor: BackfillCursor) =>
+    waitForGithub(deps, claimed, { ...options, advance, cursor, counts: () => ({ ...counts }) });
+  if (!(await paced(claimed))) return { ...counts, finished: false };
   // The owner's `.github` file, which the repositories without their own fall back to, is read once for all of them.
   const config = await deps.configs.get(
     repository,
@@ -117,10 +124,10 @@ export async function runBackfill(
     perPage: deps.perPage ?? 100,
     beforeStore: options.beforeStore ?? (async () => {}),
   };
-  const counts = { ...claimed.counts };
   let cursor: BackfillCursor | null = { phase: claimed.phase, page: claimed.page };
   while (cursor !== null) {
     const { phase, page }: BackfillCursor = cursor;
+    if (!(await paced(cursor))) return { ...counts, finished: false };
     await options.beforePage?.();
     const { added, gained, more }: PageRead =
       phase === "comments" ? await readComments(run, page) : await readIssues(run, phase, page);
@@ -158,6 +165,54 @@ export async function runBackfill(
     `backfill ${where}: done; ${counts.issues} issues and ${counts.comments} comments read, ${counts.links} links found`,
   );
   return { ...counts, finished: true };
+}
+
+/** No write but the lease's: a wait renews it by recording the page it is on again. */
+const NOTHING_ADDED: BackfillCounts = { issues: 0, comments: 0, links: 0 };
+/** How often a wait looks whether the process is stopping. */
+const STOP_LOOK_MS = 200;
+
+/**
+ * Waits until the installation's GitHub budget lets the backfill's next call go (GitHub's reset, when the last answer
+ * left only the webhook path's reserve: InstallationBudgets), so no call of it is refused for the rate limit. On
+ * GitHub the wait may last up to an hour: the lease is renewed every third of it meanwhile, by recording the page the
+ * backfill is on again, so no other process takes the backfill over half-way; `stopping` ends the wait within a fifth
+ * of a second. False when it did: nothing was read, and the backfill is handed back at its page.
+ */
+async function waitForGithub(
+  deps: BackfillDeps,
+  claimed: ClaimedBackfill,
+  wait: {
+    cursor: BackfillCursor;
+    counts: () => BackfillCounts;
+    advance: (next: BackfillCursor | null, added: BackfillCounts) => Promise<boolean>;
+    onProgress?: (progress: BackfillProgress) => void;
+    stopping?: () => boolean;
+  },
+): Promise<boolean> {
+  const installationId = Number(claimed.repository.installationId);
+  const until = deps.memory.budgets.backfillCallAt(installationId);
+  if (until <= Date.now()) return true;
+  const where = `${claimed.repository.owner}/${claimed.repository.name}`;
+  const cursor = { phase: wait.cursor.phase, page: wait.cursor.page };
+  deps.log.info(
+    `backfill ${where}: installation ${installationId}'s GitHub rate limit is down to the webhooks' reserve; next call after its reset, ${new Date(until).toISOString()}`,
+  );
+  wait.onProgress?.({ ...cursor, counts: wait.counts(), waitingUntil: new Date(until) });
+  const renewEveryMs = claimed.lease.leaseMs / 3;
+  let renewed = Date.now();
+  for (let now = Date.now(); now < until; now = Date.now()) {
+    if (wait.stopping?.()) return false;
+    if (now - renewed >= renewEveryMs) {
+      if (!(await wait.advance(cursor, NOTHING_ADDED)))
+        throw new BackfillLeaseLost(
+          `backfill ${where}: another process took it over while it waited for GitHub's limit`,
+        );
+      renewed = now;
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(until - now, STOP_LOOK_MS)));
+  }
+  return !wait.stopping?.();
 }
 
 /** Where a backfill is, in words: "open issues, page 3", "comments, page 2". */

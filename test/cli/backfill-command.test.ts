@@ -93,6 +93,44 @@ describe.each(ENGINES)("closeloop backfill on %s", (engine) => {
     });
   });
 
+  it("says in its progress line that it waits for GitHub's rate limit, and until when", async () => {
+    nock(GITHUB_API).get("/repos/octo-org/app/installation").reply(200, { id: 77 });
+    nock(GITHUB_API)
+      .get("/repos/octo-org/app")
+      .reply(200, { id: 1296269, name: "app", owner: { login: "octo-org" } });
+    // GitHub's answer to the open issues leaves 1 call of 10: the webhooks' reserve, kept until the reset.
+    const resetAt = (Math.ceil(Date.now() / 1000) + 1) * 1000;
+    nockConfig("octo-org", "app", null);
+    nock(GITHUB_API)
+      .get("/repos/octo-org/app/issues")
+      .query((query) => query.state === "open")
+      .reply(200, [ISSUE], {
+        "x-ratelimit-limit": "10",
+        "x-ratelimit-remaining": "1",
+        "x-ratelimit-reset": String(resetAt / 1000),
+      });
+    nock(GITHUB_API)
+      .get("/repos/octo-org/app/issues")
+      .query((query) => query.state === "closed")
+      .reply(200, []);
+    const progress: string[] = [];
+    const code = await backfillCommand(
+      database,
+      ["octo-org/app"],
+      { all: false, json: false, progress: (line) => progress.push(line) },
+      capture().out,
+      github,
+    );
+    expect(code).toBe(0);
+    expect(progress).toEqual([
+      "octo-org/app: closed issues, page 1 · 1 issues · 0 comments · 1 links",
+      `octo-org/app: closed issues, page 1 · waiting for GitHub's rate limit until ${new Date(resetAt + 250).toISOString()} · 1 issues · 0 comments · 1 links`,
+      "octo-org/app: comments, page 1 · 1 issues · 0 comments · 1 links",
+      "octo-org/app: comments, page 1 · 1 issues · 0 comments · 1 links",
+      "octo-org/app: done · 1 issues · 0 comments · 1 links",
+    ]);
+  });
+
   it("--all reads every repository of every installation, --json prints the counts; a repository it may not read fails the run", async () => {
     nock(GITHUB_API)
       .get("/app/installations")

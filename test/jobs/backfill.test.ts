@@ -51,7 +51,13 @@ const nextPage = (path: string, page: number) => ({
 });
 
 /** GitHub's issue listing as closeloop asks for it: oldest first, a page at a time; `next` when a page follows. */
-function nockIssues(state: "open" | "closed", page: number, reply: number | unknown[], next = false) {
+function nockIssues(
+  state: "open" | "closed",
+  page: number,
+  reply: number | unknown[],
+  next = false,
+  headers: Record<string, string> = {},
+) {
   const query: Record<string, string> = {
     state,
     sort: "created",
@@ -67,7 +73,42 @@ function nockIssues(state: "open" | "closed", page: number, reply: number | unkn
         (state === "open" ? actual.since === undefined : typeof actual.since === "string"),
     );
   if (typeof reply === "number") scope.reply(reply, { message: "Server Error" });
-  else scope.reply(200, reply, next ? nextPage("/repos/octo-org/app/issues", page) : {});
+  else scope.reply(200, reply, { ...headers, ...(next ? nextPage("/repos/octo-org/app/issues", page) : {}) });
+}
+
+/** GitHub's rate-limit headers for a window of 10 calls (the webhooks' reserve is 1) that resets at `resetAt`. */
+const budget = (remaining: number, resetAt: number) => ({
+  "x-ratelimit-limit": "10",
+  "x-ratelimit-remaining": String(remaining),
+  "x-ratelimit-reset": String(resetAt / 1000),
+  "x-ratelimit-resource": "core",
+});
+
+/** A whole second (GitHub's reset is in epoch seconds) at least `seconds` from now. */
+const resetIn = (seconds: number) => (Math.ceil(Date.now() / 1000) + seconds) * 1000;
+
+/**
+ * The closed issues' first page as GitHub answers it under the rate limit: 403 "rate limit exceeded" before `resetAt`,
+ * an empty page after it. `asked` gets the time of each call, `during` is run (and awaited) before the answer.
+ */
+function nockClosedAfterReset(resetAt: number, asked: number[], during: () => Promise<void> = async () => {}) {
+  nock(GITHUB_API)
+    .get("/repos/octo-org/app/issues")
+    .query((query) => query.state === "closed")
+    .reply((_uri, _body, callback) => {
+      const at = Date.now();
+      asked.push(at);
+      during().then(
+        () =>
+          callback(
+            null,
+            at < resetAt
+              ? [403, { message: "API rate limit exceeded for installation ID 77." }, budget(0, resetAt)]
+              : [200, [], budget(9, resetAt + 10_000)],
+          ),
+        (error: Error) => callback(error, [500, {}]),
+      );
+    });
 }
 
 /** The repository's comments, oldest first, since the oldest issue kept for them was created. */
@@ -111,6 +152,8 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
   beforeEach(async () => {
     await database.prisma.repository.deleteMany();
     deps.configs = new RepoConfigCache(database, log);
+    // What an earlier test's answers said of installation 77's budget is not this test's.
+    deps.memory = new GithubMemory();
     await requestBackfills(database, [REPOSITORY], NOW);
   });
 
@@ -536,6 +579,64 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
       "1300 ms: quiet",
       "1400 ms: quiet",
     ]);
+    expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ state: "done" });
+  });
+
+  it("waits for GitHub's reset when its answers leave only the webhooks' reserve, then goes on: no call refused", async () => {
+    const resetAt = resetIn(1);
+    nockConfig("octo-org", "app", null);
+    nockIssues("open", 1, [issue(1, { body: "https://acme.zendesk.com/agent/tickets/1" })], false, budget(1, resetAt));
+    const asked: number[] = [];
+    nockClosedAfterReset(resetAt, asked);
+    expect(await new BackfillWorker(deps).drain()).toBe(1);
+    // One call each for the config, the open and the closed issues (no issue kept for comments): the fewest there are.
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toBeGreaterThanOrEqual(resetAt);
+    expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({
+      state: "done",
+      issues: 1,
+      links: 1,
+      lastError: null,
+    });
+  });
+
+  it("keeps its lease while it waits for GitHub's reset: no other process takes the backfill over", async () => {
+    const resetAt = resetIn(2);
+    nockConfig("octo-org", "app", null);
+    nockIssues("open", 1, [], false, budget(1, resetAt));
+    const asked: number[] = [];
+    let takenOver: unknown = "not asked";
+    // A lease of 0.6 s, shorter than the wait: another process looks for a claimable backfill once the wait is over.
+    nockClosedAfterReset(resetAt, asked, async () => {
+      takenOver = await claimBackfill(database.prisma, database.engine, { owner: "another", leaseMs: 60_000 });
+    });
+    expect(await new BackfillWorker(deps, { leaseMs: 600 }).drain()).toBe(1);
+    expect(asked).toHaveLength(1);
+    expect(takenOver).toBeNull();
+    expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ state: "done", lastError: null });
+  });
+
+  it("stops waiting for GitHub's reset as soon as the process stops, and is handed back at its page", async () => {
+    nockConfig("octo-org", "app", null);
+    // The reset is a minute away; nothing more is asked of GitHub (an unmatched request would fail the test).
+    nockIssues("open", 1, [], false, budget(1, resetIn(60)));
+    const claimed = (await claimBackfill(database.prisma, database.engine, { owner: "only", leaseMs: 60_000 }))!;
+    let stopping = false;
+    const started = Date.now();
+    setTimeout(() => (stopping = true), 300);
+    const outcome = await runBackfill(deps, claimed, { stopping: () => stopping });
+    expect(outcome.finished).toBe(false);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ phase: "closed", page: 1 });
+  });
+
+  it("does not wait when GitHub's answer names no reset, as without rate-limit headers", async () => {
+    nockConfig("octo-org", "app", null);
+    nockIssues("open", 1, [], false, { "x-ratelimit-limit": "10", "x-ratelimit-remaining": "0" });
+    nockIssues("closed", 1, []);
+    const started = Date.now();
+    expect(await new BackfillWorker(deps).drain()).toBe(1);
+    expect(Date.now() - started).toBeLessThan(1_000);
     expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ state: "done" });
   });
 
