@@ -1,5 +1,5 @@
 import type { Logger } from "probot";
-import { githubStatus } from "./errors.js";
+import { githubMessage, githubRefused, githubStatus } from "./errors.js";
 import type { DatabaseHandle } from "../store/database.js";
 import { recordConfigError, clearConfigError } from "../store/config-errors.js";
 import { InstallationPurged } from "../store/purged-installations.js";
@@ -73,7 +73,8 @@ export class RepoConfigCache {
       return { config, lastValid: config };
     } catch (error) {
       if (error instanceof InstallationPurged) throw error;
-      if (githubStatus(error) !== undefined) {
+      const refusal = refusedRead(error);
+      if (refusal === undefined && githubStatus(error) !== undefined) {
         if (fresh) throw error;
         // GitHub did not answer: not the file's fault. Use what we have and ask again next time.
         this.log.warn(
@@ -82,7 +83,7 @@ export class RepoConfigCache {
         );
         return new Unkept(cached ?? { config: DEFAULT_CONFIG });
       }
-      const message = describeConfigError(error);
+      const message = refusal ?? describeConfigError(error);
       const fallback = cached?.lastValid ?? DEFAULT_CONFIG;
       if (cached?.error !== message) {
         this.log.error(
@@ -134,6 +135,20 @@ export class RepoConfigCache {
       this.#configs.drop(cacheKey(owner, repo));
     }
   }
+}
+
+/**
+ * The config error a read GitHub refused is recorded as, or undefined for any other failure. A 403 that is not a rate
+ * limit (the app lost the contents permission) or a 451 (the repository blocked for legal reasons) answers the same
+ * until someone acts: retried, a fresh read for the decay sweep would leave the repository's stale issues due at every
+ * sweep for ever. It is treated as an invalid file is: shown in `closeloop status` and the operations page, the last
+ * valid config (or the defaults) used, kept for the TTL, and read again after it. A rate limit, a 5xx or no answer is
+ * passing, and asked again.
+ */
+function refusedRead(error: unknown): string | undefined {
+  const status = githubStatus(error);
+  if (!githubRefused(error) && status !== 451) return undefined;
+  return `${CONFIG_PATH}: GitHub refused to let closeloop read it (${status}: ${githubMessage(error)})`;
 }
 
 /** A value a read returns for its caller but not to keep: the next caller reads again. */

@@ -5,6 +5,7 @@ import { IssueMarkingsWorker } from "../../src/jobs/issue-markings-worker.js";
 import { LabelSweepWorker, type LabelSweepOptions, type LabelSweepWiring } from "../../src/jobs/label-sweep-worker.js";
 import { applySourceChange } from "../../src/handlers/source-changes.js";
 import { markLabelsDue } from "../../src/store/labels.js";
+import { listConfigErrors } from "../../src/store/config-errors.js";
 import { claimSweep, finishSweep, readSweep, requestSweep } from "../../src/store/sweep-schedule.js";
 import { ENGINES } from "../support/databases.js";
 import { GITHUB_API, nockConfig, testProbot } from "../support/github.js";
@@ -306,6 +307,49 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
     expect(made).toEqual([]);
     expect(await issues()).toEqual([`#1 none stale due ${clock.toISOString()} `]);
     expect(await readSweep(database.prisma)).toMatchObject({ nextRunAt: new Date(clock.getTime() + 5 * 60_000) });
+  });
+
+  /** Issue #1 with a Billing report, marked stale (a config push), and GitHub answering the config's read `status`. */
+  async function staleIssueWhoseConfigReadFails(status: number, message: string, headers: Record<string, string> = {}) {
+    await issue(1, [1], null, null, "Billing");
+    await markLabelsDue(database.prisma, { repositoryId: REPOSITORY.id }, clock);
+    nock(GITHUB_API)
+      .get(`/repos/${OWNER}/${REPO}/contents/${encodeURIComponent(".github/closeloop.yml")}`)
+      .reply(status, { message }, headers);
+  }
+
+  it.each([
+    [403, "Resource not accessible by integration"],
+    [451, "Repository access blocked"],
+  ])(
+    "settles a stale issue with the last good config when GitHub refuses the config's read (%s), and shows the operator why",
+    async (status, message) => {
+      const configs = new RepoConfigCache(database, log);
+      await configs.get(REPOSITORY, async () => ({ teams: { map: { Billing: "team: money" } } }));
+      await staleIssueWhoseConfigReadFails(status, message);
+      github("post", `/repos/${OWNER}/${REPO}/issues/1/labels`, { body: [{ name: "team: money" }] });
+
+      expect(await worker({}, configs).runOnce()).toMatchObject({ issues: 1, changed: 1 });
+      expect(made).toEqual([`POST /repos/${OWNER}/${REPO}/issues/1/labels {"labels":["team: money"]}`]);
+      // Settled: not stale, not due, and the next sweep is not brought forward to try again.
+      expect(await issues()).toEqual(["#1 none due - team: money:on"]);
+      expect(await readSweep(database.prisma)).toMatchObject({ nextRunAt: new Date(clock.getTime() + HOUR) });
+      expect(await listConfigErrors(database.prisma)).toEqual([
+        expect.objectContaining({
+          repository: `${OWNER}/${REPO}`,
+          message: `.github/closeloop.yml: GitHub refused to let closeloop read it (${status}: ${message})`,
+        }),
+      ]);
+    },
+  );
+
+  it("leaves a stale issue due when the config's read meets a rate limit, without recording a config error", async () => {
+    await staleIssueWhoseConfigReadFails(403, "API rate limit exceeded", { "x-ratelimit-remaining": "0" });
+
+    expect(await worker().runOnce()).toMatchObject({ issues: 1, changed: 0 });
+    expect(made).toEqual([]);
+    expect(await issues()).toEqual([`#1 none stale due ${clock.toISOString()} `]);
+    expect(await listConfigErrors(database.prisma)).toEqual([]);
   });
 
   it("has an issue's labels applied again when its links changed while the sweep's write was under way", async () => {
