@@ -162,6 +162,8 @@ async function seed(database: Database): Promise<void> {
       }),
     LabelSweep: () => prisma.labelSweep.create({ data: { id: 1, nextRunAt: AT, issues: 2, durationMs: 12 } }),
     PurgedInstallation: () => prisma.purgedInstallation.create({ data: { id: 88n, purgedAt: AT } }),
+    PurgedRepository: () =>
+      prisma.purgedRepository.create({ data: { installationId: 77n, repositoryId: 186853003n, purgedAt: AT } }),
     ApiToken: () =>
       prisma.apiToken.create({
         data: {
