@@ -135,9 +135,10 @@ function checkNoServer(sqlite: BetterSqlite3.Database, source: SqliteTarget, now
     .get() as { host: string; seenAt: string } | undefined;
   if (latest === undefined) return;
   const ago = now.getTime() - timestampOf(latest.seenAt, "ServerHeartbeat.seenAt").getTime();
+  // A stopped server's heartbeat stays (status shows when one was last seen): only its age tells it stopped.
   if (ago < HEARTBEAT_STALE_MS)
     throw new CopyRefused(
-      `a closeloop server on ${latest.host} was seen ${Math.max(0, Math.round(ago / 1000))} s ago on ${source.display}: stop every server first (one that stopped without a clean shutdown counts as running for ${HEARTBEAT_STALE_MS / 1000} s after its last heartbeat)`,
+      `a closeloop server on ${latest.host} was seen ${Math.max(0, Math.round(ago / 1000))} s ago on ${source.display}: stop every server first; a stopped one counts as running until ${HEARTBEAT_STALE_MS / 1000} s after its last heartbeat, so try again in ${Math.ceil((HEARTBEAT_STALE_MS - ago) / 1000)} s`,
     );
 }
 
