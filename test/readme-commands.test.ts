@@ -130,6 +130,15 @@ const RUN_BY: Record<string, RunBy> = {
     file: "test/handlers/config-pushes.test.ts",
     runs: 'name: "closeloop config"',
   },
+  "closeloop backfill --all": {
+    file: "test/cli/backfill-command.test.ts",
+    runs: "backfillCommand(database, [], { all: true, json: true }, out, github)",
+  },
+  "closeloop copy-database postgres://user:password@host:5432/closeloop": {
+    file: "test/cli/copy-database.test.ts",
+    runs: 'cli(sourceUrl, ["copy-database", targetUrl, "--json"])',
+    note: "into a PostgreSQL database of the test server, from a SQLite file with rows in every table",
+  },
   "closeloop backfill": { file: "test/cli/backfill-command.test.ts", runs: 'runCli(["backfill", "octo-org/app"]' },
   "cloudflared tunnel --url http://localhost:3000": {
     notRun: "a tunnel from the internet, which CI has none of; the trial test uses its address",
