@@ -2,21 +2,14 @@ import nock from "nock";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { IssueMarkingsWorker, type IssueMarkingsWorkerOptions } from "../../src/jobs/issue-markings-worker.js";
-import {
-  CLAIMED_MARKING,
-  claimedMarking,
-  ISSUE_MARKINGS,
-  markingsApplied,
-  markLabelsWanted,
-  type ClaimedMarkingRow,
-} from "../../src/store/issue-markings.js";
-import { claimLeases, updateLeased } from "../../src/store/lease.js";
+import { markLabelsWanted } from "../../src/store/issue-markings.js";
 import { requestSweep } from "../../src/store/sweep-schedule.js";
 import { readRepository } from "../../src/store/repositories.js";
 import { RepoConfigCache } from "../../src/github/repo-config-cache.js";
 import { startHarness, TEST_NOW, type Harness } from "../support/app.js";
 import { ENGINES } from "../support/databases.js";
 import { GITHUB_API, nockConfig, receive, webhookExample } from "../support/github.js";
+import { markingsRun } from "../support/markings.js";
 import { waitFor } from "../support/wait.js";
 
 const OWNER = "Codertocat";
@@ -229,48 +222,30 @@ describe.each(ENGINES)("the markings job on %s", (engine) => {
   it("runs again when the links changed while it ran, and is done after that", async () => {
     nockConfig(OWNER, REPO, null);
     await receive(harness.probot, "issue_comment", comment(1, 101, 1));
-    const { prisma } = harness.database;
-    // Claimed as the job claims: the claim answers the issue.
-    const claim = async (now?: Date) =>
-      (
-        await claimLeases<ClaimedMarkingRow & { key: number }>(
-          prisma,
-          harness.database.engine,
-          ISSUE_MARKINGS,
-          { owner: "w", leaseMs: 60_000, limit: 5, returning: CLAIMED_MARKING },
-          now,
-        )
-      ).map(claimedMarking);
-    const [job] = await claim();
+    const run = markingsRun(harness.database, "w");
+    const [job] = await run.claim();
     const later = new Date(Date.now() + 5);
-    await markLabelsWanted(prisma, [job!.issueId], later);
-    expect(await updateLeased(prisma, ISSUE_MARKINGS, "w", job!.issueId, markingsApplied(engine, job!))).toBe(true);
+    await markLabelsWanted(harness.database.prisma, [job!.issueId], later);
+    expect(await run.applied(job!)).toBe(true);
     expect(await issue()).toMatchObject({ labelsWantedAt: later, lockedBy: null });
 
-    const [again] = await claim(new Date(later.getTime() + 1));
-    expect(await updateLeased(prisma, ISSUE_MARKINGS, "w", again!.issueId, markingsApplied(engine, again!))).toBe(true);
+    const [again] = await run.claim(new Date(later.getTime() + 1));
+    expect(await run.applied(again!)).toBe(true);
     expect((await issue()).labelsWantedAt).toBeNull();
   });
 
   it("applies a change marked in the same millisecond as the mark its run claimed, after that run", async () => {
-    const { prisma } = harness.database;
     // Two deliveries within one millisecond (two replicas, or a delivery beside the sweep): the clock stands still.
     vi.useFakeTimers({ toFake: ["Date"] });
     try {
       vi.setSystemTime(new Date("2027-01-01T09:00:00.123Z"));
       nockConfig(OWNER, REPO, null);
       await receive(harness.probot, "issue_comment", comment(1, 101, 1));
-      const [job] = (
-        await claimLeases<ClaimedMarkingRow & { key: number }>(prisma, harness.database.engine, ISSUE_MARKINGS, {
-          owner: "w",
-          leaseMs: 60_000,
-          limit: 5,
-          returning: CLAIMED_MARKING,
-        })
-      ).map(claimedMarking);
+      const run = markingsRun(harness.database, "w");
+      const [job] = await run.claim();
       // The run read the issue's one link (no label wanted); a second link comes before it settles.
       await receive(harness.probot, "issue_comment", comment(2, 102, 2));
-      expect(await updateLeased(prisma, ISSUE_MARKINGS, "w", job!.issueId, markingsApplied(engine, job!))).toBe(true);
+      expect(await run.applied(job!)).toBe(true);
 
       // Two reports: the weekly label, applied by the job's next run rather than days later by the decay sweep.
       vi.setSystemTime(new Date("2027-01-01T09:00:01.123Z"));
