@@ -6,6 +6,7 @@ import { RepoConfigCache } from "../github/repo-config-cache.js";
 import { githubApiUrl, type Env } from "../config/env.js";
 import { QUEUES } from "../config/queues.js";
 import { findInstalledRepository, listInstalledRepositories, type GithubApp } from "../github/installations.js";
+import { IssueMarkingsWorker } from "../jobs/issue-markings-worker.js";
 import { workerOwner } from "../jobs/worker.js";
 import { runBackfill, BackfillForbiddenError, describeCursor, type BackfillProgress } from "../jobs/backfill.js";
 import { urlMatchers } from "../providers/url-matchers.js";
@@ -21,7 +22,7 @@ import { findRepository } from "../store/repositories.js";
 import { parseWith, UsageError } from "./arguments.js";
 import { CommandFailed } from "./command.js";
 import type { Output } from "./output.js";
-import type { RepositoryRef } from "../domain/refs.js";
+import type { IssueRef, RepositoryRef } from "../domain/refs.js";
 import { GithubMemory } from "../github/memory.js";
 
 type Octokit = Awaited<ReturnType<Probot["auth"]>>;
@@ -106,6 +107,10 @@ export async function backfillCommand(
     log,
     dryRun: options.dryRun ?? false,
   };
+  // The labels of issues that gained links go through the markings job's lease, as a server's would: an issue a
+  // running server is applying (or will retry) is left to it, so the two never write one issue's labels at once.
+  const markings = new IssueMarkingsWorker(deps, { coalesceMs: 0 });
+  const applyLabels = (gained: IssueRef[]) => markings.drain(gained);
   const results: BackfillStatus[] = [];
   for (const repository of repositories) {
     const name = `${repository.owner}/${repository.name}`;
@@ -130,7 +135,7 @@ export async function backfillCommand(
     }
     if (claimed !== null) {
       try {
-        const counts = await runBackfill(deps, claimed, { onProgress: (progress) => show(progress) });
+        const counts = await runBackfill(deps, claimed, { onProgress: (progress) => show(progress), applyLabels });
         show({ phase: "comments", page: 0, counts }, true);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);

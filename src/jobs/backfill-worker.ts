@@ -28,11 +28,6 @@ export interface BackfillWorkerOptions extends Partial<QueueSettings> {
   ingestActive?: IngestActive;
   /** how long to wait before looking again while held back (IngestHoldBack) */
   yieldMs?: number;
-  /**
-   * the markings job runs beside this worker (the server) and applies the labels the pages marked wanted; without it
-   * each page applies its issues' labels itself
-   */
-  labelsMarked?: boolean;
 }
 
 /**
@@ -47,7 +42,6 @@ export class BackfillWorker {
   readonly #leases: LeaseHolder<bigint>;
   readonly #worker: Worker;
   readonly #holdBack: IngestHoldBack;
-  readonly #labelsMarked: boolean;
 
   constructor(
     private readonly deps: BackfillDeps,
@@ -59,7 +53,6 @@ export class BackfillWorker {
       ...COSTLY_STEP,
       ...(options.yieldMs !== undefined && { yieldMs: options.yieldMs }),
     });
-    this.#labelsMarked = options.labelsMarked ?? false;
     const holder = { owner: workerOwner(), leaseMs: this.#settings.leaseMs };
     this.#leases = new LeaseHolder(deps.prisma, deps.engine, BACKFILLS, holder, deps.log);
     this.#worker = new Worker({
@@ -111,7 +104,6 @@ export class BackfillWorker {
           stopping: () => !going(),
           beforePage: () => this.#holdBack.wait(() => !going()),
           beforeStore: () => this.#holdBack.wait(() => !going()),
-          labelsMarked: this.#labelsMarked,
           advance: (next, added) =>
             next === null
               ? this.#leases.settle(key, backfillDone(added))

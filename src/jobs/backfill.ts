@@ -5,7 +5,6 @@ import type { RepoConfigCache } from "../github/repo-config-cache.js";
 import type { RepoConfig } from "../config/repo-config.js";
 import type { SourceKind, UrlMatcher } from "../domain/link.js";
 import { recogniseLinks } from "../domain/recognise-links.js";
-import { applyIssueLabels } from "../labels/apply-labels.js";
 import {
   advanceBackfill,
   forgetBackfillIssues,
@@ -68,8 +67,8 @@ export class BackfillLeaseLost extends Error {
  * count in the right windows). Listings only, a page at a time, oldest first: no call per issue, so a repository costs
  * its pages of issues and of comments. The issues listed with comments are kept in the database for the comments
  * phase (`keepBackfillIssues`), which reads only comments updated since the oldest of them was created. The cursor
- * moves after each stored page, so a crash resumes at that page, and redoing a page changes nothing. Labels of open
- * issues that gained links are brought up to date as the page is stored. `stopping` is asked between pages: a
+ * moves after each stored page, so a crash resumes at that page, and redoing a page changes nothing. Open issues that
+ * gained links have their labels marked wanted as the page is stored (`applyLabels`). `stopping` is asked between pages: a
  * process shutting down leaves at a page boundary.
  */
 export async function runBackfill(
@@ -92,11 +91,11 @@ export async function runBackfill(
      */
     beforeStore?: () => Promise<void>;
     /**
-     * the markings job runs beside this backfill (the server): the issues that gained links were marked wanted in the
-     * page's transaction, and it applies their labels (and project field) in batches, held back for webhooks too.
-     * Without it (the CLI), each such issue's labels are applied as its page is stored.
+     * applies the labels (and project field) of a page's open issues that gained links, once the page is stored, under
+     * the markings job's lease (`closeloop backfill`, which may run beside a server). Without it (the server) the
+     * markings job applies them: the page's transaction marked them wanted.
      */
-    labelsMarked?: boolean;
+    applyLabels?: (gained: IssueRef[]) => Promise<unknown>;
   } = {},
 ): Promise<BackfillCounts & { finished: boolean }> {
   const advance = options.advance ?? ((next, added) => advanceBackfill(deps.prisma, claimed, next, added));
@@ -131,14 +130,7 @@ export async function runBackfill(
     await options.beforePage?.();
     const { added, gained, more }: PageRead =
       phase === "comments" ? await readComments(run, page) : await readIssues(run, phase, page);
-    for (const issue of options.labelsMarked ? [] : gained) {
-      await applyIssueLabels(
-        deps.prisma,
-        { octokit, log: deps.log, dryRun: deps.dryRun ?? false, memory: deps.memory },
-        issue,
-        config,
-      );
-    }
+    if (gained.length > 0) await options.applyLabels?.(gained);
     const next: BackfillCursor | null = more
       ? { phase, page: page + 1 }
       : phase === "open"

@@ -16,6 +16,7 @@ import {
   type ClaimedMarkingRow,
 } from "../store/issue-markings.js";
 import { inTransaction } from "../store/transactions.js";
+import type { IssueRef } from "../domain/refs.js";
 import { errorSummary } from "./error-summary.js";
 import { COSTLY_STEP, IngestHoldBack, type IngestActive } from "./ingest-hold-back.js";
 import { LeaseHolder } from "./lease-holder.js";
@@ -113,11 +114,15 @@ export class IssueMarkingsWorker {
     await this.#worker.stop();
   }
 
-  /** Applies every markings job due now, and waits for them; returns how many issues it applied. For tests and the CLI. */
-  async drain(): Promise<number> {
+  /**
+   * Applies every markings job due now (`only`: of these issues), and waits for them; returns how many issues it
+   * applied. For tests and the CLI (`closeloop backfill`). An issue another process holds, or whose retry is not due,
+   * is left to the job that holds it or to its retry.
+   */
+  async drain(only?: readonly IssueRef[]): Promise<number> {
     let applied = 0;
     for (;;) {
-      const jobs = await this.#claim();
+      const jobs = await this.#claim(BATCH, only);
       if (jobs.length === 0) return applied;
       await Promise.all(byInstallation(jobs).map((group) => this.#run(group)));
       applied += jobs.length;
@@ -134,10 +139,10 @@ export class IssueMarkingsWorker {
     return jobs.length === BATCH;
   }
 
-  async #claim(limit = BATCH): Promise<ClaimedMarking[]> {
+  async #claim(limit = BATCH, only?: readonly IssueRef[]): Promise<ClaimedMarking[]> {
     const cutoff = new Date(Date.now() - this.#coalesceMs);
     const claimed = await this.#leases.claim<ClaimedMarkingRow & { key: number }>(limit, {
-      where: markingsDueBy(cutoff),
+      where: markingsDueBy(this.deps.engine, cutoff, only),
       returning: CLAIMED_MARKING,
     });
     // By id: an UPDATE answers in no particular order.

@@ -109,12 +109,8 @@ export const JOB_KINDS: readonly JobKind[] = [
     id: "backfill",
     title: "backfills",
     table: BACKFILLS,
-    runs: ownWorker(
-      BackfillWorker,
-      (deps) =>
-        // The markings job runs in the same process and applies the labels the backfill's pages mark wanted.
-        new BackfillWorker(deps, { ingestActive: deps.ingestActive, labelsMarked: true }),
-    ),
+    // The markings job applies the labels the backfill's pages mark wanted.
+    runs: ownWorker(BackfillWorker, (deps) => new BackfillWorker(deps, { ingestActive: deps.ingestActive })),
   },
   {
     id: "sweep",

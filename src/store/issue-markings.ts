@@ -4,7 +4,7 @@ import { Prisma as Sql } from "./generated/sqlite/client.js";
 import { impactDue } from "./impact.js";
 import { markLabelsStale } from "./labels.js";
 import { unlocked, type LeasedTable } from "./lease.js";
-import { inList, valueByKey } from "./parameter-lists.js";
+import { inList, inRows, valueByKey } from "./parameter-lists.js";
 import { laterThan, rawDate, timeParameter } from "./raw-values.js";
 import { SWEEP_ROW } from "./sweep-schedule.js";
 import type { Engine } from "../config/database-url.js";
@@ -180,9 +180,21 @@ export function claimedMarking(row: ClaimedMarkingRow): ClaimedMarking {
   };
 }
 
-/** Claims only the issues whose coalescing window, ended by `cutoff`, is over. */
-export function markingsDueBy(cutoff: Date): Sql.Sql {
-  return Sql.sql`"labelsWantedAt" <= ${cutoff}`;
+/**
+ * Claims only the issues whose coalescing window, ended by `cutoff`, is over; with `only`, only those of these issues
+ * (a backfill's page, whose labels `closeloop backfill` applies itself).
+ */
+export function markingsDueBy(engine: Engine, cutoff: Date, only?: readonly IssueRef[]): Sql.Sql {
+  const due = Sql.sql`"labelsWantedAt" <= ${cutoff}`;
+  if (only === undefined) return due;
+  if (only.length === 0) return Sql.sql`FALSE`;
+  const issues = inRows(
+    engine,
+    [Sql.sql`"repositoryId"`, Sql.sql`"number"`],
+    ["bigint", "integer"],
+    only.map((issue) => [issue.repository.id, issue.number]),
+  );
+  return Sql.sql`${due} AND ${issues}`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import nock from "nock";
+import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { UsageError } from "../../src/cli/arguments.js";
 import { backfillCommand, type GitHubApp } from "../../src/cli/backfill-command.js";
@@ -6,8 +7,13 @@ import { runCli } from "../../src/cli/main.js";
 import type { Output } from "../../src/cli/output.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { listIssueLinks } from "../../src/store/links.js";
+import { markLabelsWanted } from "../../src/store/issue-markings.js";
+import { IssueMarkingsWorker } from "../../src/jobs/issue-markings-worker.js";
+import { RepoConfigCache } from "../../src/github/repo-config-cache.js";
+import { GithubMemory } from "../../src/github/memory.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { GITHUB_API, nockConfig, testProbot } from "../support/github.js";
+import { markingsRun } from "../support/markings.js";
 
 function capture() {
   const lines: string[] = [];
@@ -163,6 +169,86 @@ describe.each(ENGINES)("closeloop backfill on %s", (engine) => {
         error: "GitHub does not let closeloop read octo-org/secret's issues (404)",
       },
     ]);
+  });
+
+  /** A repository's listing: issue 1 with `tickets` in its body, opened an hour ago (its reports count), `edited`. */
+  function nockListing(tickets: number[], edited = 0) {
+    const hourAgo = Date.now() - 3_600_000;
+    const times = { created_at: new Date(hourAgo).toISOString(), updated_at: new Date(hourAgo + edited).toISOString() };
+    const body = tickets.map((ticket) => `https://acme.zendesk.com/agent/tickets/${ticket}`).join(" ");
+    nockConfig("octo-org", "app", null);
+    nock(GITHUB_API)
+      .get("/repos/octo-org/app/issues")
+      .query((query) => query.state === "open" && query.page === "1")
+      .reply(200, [{ ...ISSUE, body, ...times }]);
+    nock(GITHUB_API)
+      .get("/repos/octo-org/app/issues")
+      .query((query) => query.state === "closed" && query.page === "1")
+      .reply(200, []);
+  }
+  const nockWeekly = () => {
+    nock(GITHUB_API).post("/repos/octo-org/app/labels").reply(201, {});
+    nock(GITHUB_API)
+      .post("/repos/octo-org/app/issues/1/labels", { labels: ["reported: weekly"] })
+      .reply(200, []);
+  };
+  const markings = () =>
+    new IssueMarkingsWorker(
+      {
+        prisma: database.prisma,
+        engine,
+        github: (id) => probot.auth(id),
+        configs: new RepoConfigCache(database, pino({ level: "silent" })),
+        memory: new GithubMemory(),
+        log: pino({ level: "silent" }),
+      },
+      { coalesceMs: 0 },
+    );
+
+  it("applies the labels of issues that gained links through the markings job's lease, leaving nothing for the server", async () => {
+    nock(GITHUB_API).get("/repos/octo-org/app/installation").reply(200, { id: 77 });
+    nock(GITHUB_API)
+      .get("/repos/octo-org/app")
+      .reply(200, { id: 1296269, name: "app", owner: { login: "octo-org" } });
+    nockListing([4242, 4343]);
+    nockWeekly();
+    expect(await backfillCommand(database, ["octo-org/app"], { all: false, json: false }, capture().out, github)).toBe(
+      0,
+    );
+    // Done under the lease: the server's markings job finds nothing to do.
+    expect(await database.prisma.issue.findFirstOrThrow()).toMatchObject({ labelsWantedAt: null, lockedBy: null });
+  });
+
+  it("leaves an issue whose labels a running server is applying to the server, which applies the gained link after", async () => {
+    nock(GITHUB_API).get("/repos/octo-org/app/installation").reply(200, { id: 77 });
+    nock(GITHUB_API)
+      .get("/repos/octo-org/app")
+      .reply(200, { id: 1296269, name: "app", owner: { login: "octo-org" } });
+    nockListing([4242]);
+    expect(await backfillCommand(database, ["octo-org/app"], { all: false, json: false }, capture().out, github)).toBe(
+      0,
+    );
+    // A delivery marked issue 1 and the server's markings job claimed it: it is applying what it read, one link.
+    const { prisma } = database;
+    const issue = await prisma.issue.findFirstOrThrow();
+    await markLabelsWanted(prisma, [issue.id], new Date());
+    const server = markingsRun(database, "server");
+    const [job] = await server.claim();
+
+    // Run again by hand, the backfill finds a second link: no label write of its own beside the server's.
+    nockListing([4242, 4343], 60_000);
+    expect(await backfillCommand(database, ["octo-org/app"], { all: false, json: false }, capture().out, github)).toBe(
+      0,
+    );
+    expect((await listIssueLinks(prisma, "octo-org/app", 1))?.map((link) => link.conversationId)).toEqual([
+      "4242",
+      "4343",
+    ]);
+    expect(await server.applied(job!)).toBe(true);
+    // The server's job runs again for the backfill's change, and applies it.
+    nockConfig("octo-org", "app", null);
+    nockWeekly();
+    expect(await markings().drain()).toBe(1);
   });
 
   it("says so when the app is not installed on the repository, and refuses a bad argument", async () => {

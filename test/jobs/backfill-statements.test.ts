@@ -119,7 +119,7 @@ describe.each(ENGINES)("a backfill page's statements on %s", (engine) => {
     nock(GITHUB_API).get("/repos/octo-org/app/issues/comments").query(true).reply(200, listedComments(issues));
     const claimed = (await claimBackfill(database.prisma, database.engine, { owner: "only", leaseMs: 60_000 }))!;
     // As the server runs it: the markings job applies the labels the pages mark wanted.
-    return database.statementsOf(() => runBackfill(deps, claimed, { labelsMarked: true }));
+    return database.statementsOf(() => runBackfill(deps, claimed));
   }
 
   it("stores a page of issues and a page of comments in a few statements a part, however many issues", async () => {
