@@ -12,6 +12,7 @@ import type { FakeGithubChildMessage, FakeGithubChildOptions, ServedCalls } from
 import { cpuSeconds, machineBusySeconds } from "./cpu-time.js";
 import { inboxCounts, postgresProcesses, walPosition } from "./ingest.js";
 import { ActivitySampler, cpuBetween, readCpu } from "./postgres-profile.js";
+import { onProfileClock } from "./cpu-profiles.js";
 
 const SECRET = "bench-secret";
 
@@ -30,6 +31,11 @@ export interface BackfillBenchOptions {
   engines?: readonly string[] | undefined;
   /** PostgreSQL: sample pg_stat_activity every 10 ms and print what each connection was doing (costs CPU itself) */
   sampleActivity?: boolean;
+  /**
+   * a folder for a CPU profile of the server (`node --cpu-prof`), written when it stops: each of closeloop's rounds
+   * prints its window on the profile's clock, for bench/cpu-profiles.ts
+   */
+  cpuProfileDir?: string | undefined;
   /**
    * seconds of a steady trickle of deliveries (5 a second, one at a time) before the backfill and during it, after
    * P1's rounds; 0 for none. Longer than the costly steps' backstop (10 s), it shows a backfill running beside webhooks
@@ -74,7 +80,7 @@ export async function runBackfillBench(
     });
     const databaseUrl = await url();
     const env = githubAppEnv(github.host, SECRET, databaseUrl);
-    const server = await startServer("dist/server.js", root, env);
+    const server = await startServer("dist/server.js", root, env, { cpuProfileDir: options.cpuProfileDir });
     // P1's baseline: a bare Probot app with an empty handler, the same deliveries (bench/bare-app.ts).
     const bare = await startServer(join(buildDir, "bench/bare-app.js"), root, env);
     const database = await openDatabase(databaseUrl);
@@ -104,7 +110,12 @@ export async function runBackfillBench(
         const at = meter.snapshot();
         const machineAt = machineBusySeconds();
         sampler?.phase(phase ?? "bare app's round");
+        const from = performance.now();
         const result = await driveLoad(`${target.url}/api/github/webhooks`, signed, options.concurrency);
+        if (options.cpuProfileDir !== undefined && phase !== undefined)
+          console.log(
+            `${label} ${phase}: ${options.events} deliveries measured from ${onProfileClock(from)} to ${onProfileClock(performance.now())} µs (profile clock), profiles in ${options.cpuProfileDir}`,
+          );
         sampler?.phase("between rounds");
         const machine = machineBusySeconds();
         const cpu = meter.since(at);

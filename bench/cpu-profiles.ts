@@ -3,9 +3,10 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 /**
- * Reads the CPU profiles P8 writes with BENCH_P8_CPU_PROF over the rounds' measured windows (the bench prints them on
- * the profiles' clock), and says where the processes' time went per delivery: by layer (closeloop's folders, each npm
- * package, the garbage collector) and by function. Run after the bench, with its output and the profiles' folder:
+ * Reads the CPU profiles P8 writes with BENCH_P8_CPU_PROF (the backfill section with BENCH_BACKFILL_CPU_PROF) over the
+ * rounds' measured windows (the bench prints them on the profiles' clock), and says where the processes' time went per
+ * delivery: by layer (closeloop's folders, each npm package, the garbage collector) and by function. Run after the
+ * bench, with its output and the profiles' folder, and optionally what the windows' lines say (`during the backfill`):
  * `node build-bench/bench/cpu-profiles.js p8-output.txt /tmp/p8prof`.
  */
 
@@ -17,6 +18,11 @@ export interface CpuProfile {
   samples: number[];
   /** µs from each sample to the one before it (the first: to startTime) */
   timeDeltas: number[];
+}
+
+/** A `performance.now()` time on the clock of a CPU profile (`node --cpu-prof`: µs of the monotonic clock). */
+export function onProfileClock(at: number): bigint {
+  return (process.hrtime.bigint() - BigInt(Math.round((performance.now() - at) * 1e6))) / 1000n;
 }
 
 /** A round's measured window, µs on the profiles' clock. */
@@ -98,15 +104,29 @@ function median(values: readonly number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
-/** The windows P8 printed, and how many deliveries they hold (a round's deliveries, once per window). */
-export function measuredWindows(benchOutput: string): { windows: Window[]; deliveries: number } {
-  const windows = [...benchOutput.matchAll(/measured from (\d+) to (\d+) µs \(profile clock\)/g)].map(
-    ([, from, to]) => [Number(from), Number(to)] as const,
-  );
+/**
+ * The windows a profiled run printed (P8's, or the backfill section's rounds), and how many deliveries they hold: the
+ * count on each window's line (`1000 deliveries measured from …`), else P8's deliveries a round, once per window. With
+ * `only`, the windows whose line says it (`during the backfill`).
+ */
+export function measuredWindows(benchOutput: string, only?: string): { windows: Window[]; deliveries: number } {
   const perRound = /(\d+) stored issue_comment deliveries a round/.exec(benchOutput);
-  if (windows.length === 0 || !perRound)
-    throw new Error("no measured windows in the bench's output: run P8 with BENCH_P8_CPU_PROF set");
-  return { windows, deliveries: windows.length * Number(perRound[1]) };
+  const found = [
+    ...benchOutput.matchAll(/^.*?(?:(\d+) deliveries )?measured from (\d+) to (\d+) µs \(profile clock\).*$/gm),
+  ]
+    .filter(([line]) => only === undefined || line.includes(only))
+    .map(([, count, from, to]) => ({
+      window: [Number(from), Number(to)] as const,
+      deliveries: count === undefined ? Number(perRound?.[1] ?? NaN) : Number(count),
+    }));
+  if (found.length === 0 || found.some((window) => Number.isNaN(window.deliveries)))
+    throw new Error(
+      "no measured windows in the bench's output: run P8 with BENCH_P8_CPU_PROF set, or the backfill section with BENCH_BACKFILL_CPU_PROF",
+    );
+  return {
+    windows: found.map((window) => window.window),
+    deliveries: found.reduce((sum, window) => sum + window.deliveries, 0),
+  };
 }
 
 /** The breakdown as lines of ms per delivery and shares, the `top` dearest of each kind. */
@@ -129,12 +149,12 @@ export function describeBreakdown(result: Breakdown, deliveries: number, top = 2
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [output, folder] = process.argv.slice(2);
+  const [output, folder, only] = process.argv.slice(2);
   if (!output || !folder) {
-    console.error("usage: node build-bench/bench/cpu-profiles.js BENCH_OUTPUT PROFILE_FOLDER");
+    console.error("usage: node build-bench/bench/cpu-profiles.js BENCH_OUTPUT PROFILE_FOLDER [WINDOWS_SAYING]");
     process.exit(2);
   }
-  const { windows, deliveries } = measuredWindows(readFileSync(output, "utf8"));
+  const { windows, deliveries } = measuredWindows(readFileSync(output, "utf8"), only);
   const profiles = readdirSync(folder)
     .filter((name) => name.endsWith(".cpuprofile"))
     .map((name) => JSON.parse(readFileSync(join(folder, name), "utf8")) as CpuProfile);

@@ -139,6 +139,7 @@ await section(["backfill"], async () => {
         engines: process.env.BENCH_BACKFILL_ENGINES?.split(",").map((engine) => engine.trim()),
         sampleActivity: process.env.BENCH_BACKFILL_ACTIVITY === "1",
         trickleSeconds: Number(process.env.BENCH_BACKFILL_TRICKLE_SECONDS ?? 0),
+        cpuProfileDir: process.env.BENCH_BACKFILL_CPU_PROF || undefined,
       },
     );
   } finally {

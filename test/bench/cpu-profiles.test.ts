@@ -94,6 +94,22 @@ describe("the windows P8 printed", () => {
     });
   });
 
+  it("reads the backfill section's windows, each with its deliveries, and only those that say what was asked", () => {
+    const output = [
+      "postgresql   closeloop's rounds before the backfill: 1000 deliveries measured from 100 to 200 µs (profile clock), profiles in /tmp/prof",
+      "postgresql   closeloop's rounds during the backfill: 1000 deliveries measured from 300 to 450 µs (profile clock), profiles in /tmp/prof",
+      "postgresql   closeloop's rounds during the backfill: 500 deliveries measured from 500 to 550 µs (profile clock), profiles in /tmp/prof",
+    ].join("\n");
+    expect(measuredWindows(output, "during the backfill")).toEqual({
+      windows: [
+        [300, 450],
+        [500, 550],
+      ],
+      deliveries: 1500,
+    });
+    expect(measuredWindows(output).deliveries).toBe(2500);
+  });
+
   it("says how to get them when the run was not profiled", () => {
     expect(() => measuredWindows("P8 processing across replicas: 300 stored issue_comment deliveries a round")).toThrow(
       /BENCH_P8_CPU_PROF/,
