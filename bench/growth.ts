@@ -126,6 +126,7 @@ export async function measureGrowth(url: string, deliveries: number): Promise<Gr
         matchers: urlMatchers,
         appId: 4242,
         permissions: new RepositoryPermissions(),
+        githubApp: () => probot.auth(),
         // The markings job runs once all deliveries are handled, as the server's worker would after the burst.
         labelsWanted: async () => {},
       }),

@@ -464,6 +464,7 @@ export async function runP2Script(database: Database, script: readonly ScriptSte
       matchers: urlMatchers,
       appId: APP_ID,
       permissions: new RepositoryPermissions(),
+      githubApp: () => probot.auth(),
       now: () => now,
       sweepRequested: () => sweep.request(),
       labelsWanted: async () => void (await markings.drain()),

@@ -165,6 +165,7 @@ function serve(
       matchers: urlMatchers,
       appId: Number(env.APP_ID),
       permissions: new RepositoryPermissions(),
+      githubApp: () => app.auth(),
       reopenQueued: () => workers.wake("reopen"),
       linkNotesQueued: (helpdesks) => workers.wake("linkNote", helpdesks),
       labelsWanted,

@@ -21,16 +21,8 @@ export async function findInstalledRepository(
   owner: string,
   name: string,
 ): Promise<RepositoryRef | null> {
-  let installationId: number;
-  try {
-    const app = await github.app();
-    ({
-      data: { id: installationId },
-    } = await app.rest.apps.getRepoInstallation({ owner, repo: name }));
-  } catch (error) {
-    if (githubStatus(error) === 404) return null;
-    throw error;
-  }
+  const installationId = await repositoryInstallation(github.app, owner, name);
+  if (installationId === null) return null;
   const octokit = await github.installation(installationId);
   const { data } = await octokit.rest.repos.get({ owner, repo: name });
   return {
@@ -40,6 +32,25 @@ export async function findInstalledRepository(
     name: data.name,
     private: data.private,
   };
+}
+
+/**
+ * The id of the app's installation that includes `owner/name` (GitHub's "Get a repository installation for the
+ * authenticated app", with the app's JWT), or null when none does: the app is not installed there, or its installation
+ * leaves the repository out (404). Any other failure is thrown, for the caller to retry.
+ */
+export async function repositoryInstallation(
+  app: GithubApp["app"],
+  owner: string,
+  name: string,
+): Promise<number | null> {
+  try {
+    const octokit = await app();
+    return (await octokit.rest.apps.getRepoInstallation({ owner, repo: name })).data.id;
+  } catch (error) {
+    if (githubStatus(error) === 404) return null;
+    throw error;
+  }
 }
 
 /** Every repository of every installation of the app, a page of 100 at a time. */

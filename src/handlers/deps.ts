@@ -4,6 +4,7 @@ import type { RepoConfigCache } from "../github/repo-config-cache.js";
 import type { Prisma } from "../store/database.js";
 import type { RepositoryRows } from "../store/repositories.js";
 import type { RepositoryPermissions } from "../github/permissions.js";
+import type { GithubApp } from "../github/installations.js";
 
 /** What the webhook handlers share; built once by the server (or a test). */
 export interface HandlerDeps {
@@ -18,6 +19,8 @@ export interface HandlerDeps {
   appId: number;
   /** closers' roles on repositories, cached briefly: a close reopens only when its closer has `reopen.by` */
   permissions: RepositoryPermissions;
+  /** GitHub as the app itself (its JWT): which installation includes a repository an issue was transferred to */
+  githubApp: GithubApp["app"];
   /** an issue's labels were marked wanted: the server wakes its markings worker (tests apply them at once) */
   labelsWanted?: () => void | Promise<void>;
   /** a close (or a link processed after it) enqueued reopen jobs: the server wakes its helpdesk worker's reopen jobs */

@@ -13,6 +13,7 @@ import { carryLinksToCanonical, releaseDuplicateLinks } from "./duplicates.js";
 import type { ClosedTickets } from "../domain/follow-up.js";
 import type { SummaryDetails } from "../domain/reopen-summary.js";
 import { issueNote } from "../domain/issue-note.js";
+import { repositoryInstallation } from "../github/installations.js";
 
 type IssueEvent =
   "issues.opened" | "issues.edited" | "issues.closed" | "issues.reopened" | "issues.transferred" | "issues.deleted";
@@ -152,15 +153,37 @@ async function closeSettings(
   };
 }
 
-/** `issues.transferred`: the links follow the issue. */
+/**
+ * `issues.transferred`: the links follow the issue, when its new repository is one the installation includes. When it is
+ * not, closeloop cannot see the issue there (no webhook, no label write, no reopen on its close): its rows are dropped,
+ * as a deleted issue's, so `closeloop links` and the dashboard do not show it where it is not, and nothing is written
+ * to the new repository. Which installation includes it is asked of GitHub only for an issue closeloop stores.
+ */
 export async function onIssueTransferred(deps: HandlerDeps, context: Context<"issues.transferred">): Promise<void> {
   const { new_issue: newIssue, new_repository: newRepository } = context.payload.changes;
   const from = refs(context);
   const to = issueRef(repositoryRef(newRepository, context.payload.installation?.id), newIssue);
+  if (!(await coversDestination(deps, from, to))) {
+    const purged = await purgeIssue(deps.prisma, from.repository.id, from.number);
+    context.log.info(
+      `${describeIssue(from)} transferred to ${describeIssue(to)}, which installation ${to.repository.installationId} does not include; ${purged > 0 ? "its links are dropped" : "nothing stored"}`,
+    );
+    return;
+  }
   const moved = await transferIssue(deps, from, to, payloadLabels({ issue: newIssue }));
   if (!moved) return;
   context.log.info(`${describeIssue(from)} transferred to ${describeIssue(to)}; its links follow it`);
   await deps.labelsWanted?.();
+}
+
+/** Whether the transfer's new repository is in the installation; true, without asking GitHub, when nothing is stored. */
+async function coversDestination(deps: HandlerDeps, from: IssueRef, to: IssueRef): Promise<boolean> {
+  const stored = await deps.prisma.issue.count({
+    where: { repositoryId: from.repository.id, number: from.number },
+  });
+  if (stored === 0) return true;
+  const { owner, name, installationId } = to.repository;
+  return BigInt((await repositoryInstallation(deps.githubApp, owner, name)) ?? -1) === installationId;
 }
 
 /** `issues.deleted`: its links are purged. */

@@ -3,7 +3,7 @@ import { linksCommand } from "../../src/cli/links-command.js";
 import { listIssueLinks } from "../../src/store/links.js";
 import { startHarness, TEST_APP_ID, type Harness } from "../support/app.js";
 import { ENGINES } from "../support/databases.js";
-import { nockConfig, receive, webhookExample } from "../support/github.js";
+import { nockConfig, nockRepositoryInstallation, receive, webhookExample } from "../support/github.js";
 import { LINEAR_BOUND_MS } from "../support/linear-time.js";
 import { captureCli } from "../support/cli-output.js";
 
@@ -322,6 +322,7 @@ describe.each(ENGINES)("capturing conversation links on %s", (engine) => {
     // its labels are applied in its new repository, under that repository's config
     const [newOwner, newName] = (transferred.changes.new_repository.full_name as string).split("/") as [string, string];
     nockConfig(newOwner, newName, null);
+    nockRepositoryInstallation(newOwner, newName, INSTALLATION.id);
     await receive(harness.probot, "issues", transferred);
 
     expect(await listIssueLinks(harness.database.prisma, oldRepo, transferred.issue.number)).toBeNull();

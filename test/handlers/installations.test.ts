@@ -115,6 +115,7 @@ describe.each(ENGINES)("uninstalling on %s", (engine) => {
       matchers: urlMatchers,
       appId: TEST_APP_ID,
       permissions: new RepositoryPermissions(),
+      githubApp: () => probot.auth(),
     };
     await probot.load(closeloopApp(deps));
   });

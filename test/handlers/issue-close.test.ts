@@ -105,6 +105,7 @@ describe.each(ENGINES)("closing an issue enqueues reopen jobs (the outbox) on %s
       matchers: urlMatchers,
       appId: TEST_APP_ID,
       permissions: new RepositoryPermissions(),
+      githubApp: () => probot.auth(),
       reopenQueued: () => void wakes++,
     };
     await probot.load(closeloopApp(deps));

@@ -9,7 +9,15 @@ import { listLabelErrors, markLabelsDue, recordIssueLabels, recordLabelError } f
 import { REFUSAL_PAUSE_MS } from "../../src/config/queues.js";
 import { applyLabelsAtOnce, startHarness, TEST_NOW, type Harness } from "../support/app.js";
 import { ENGINES } from "../support/databases.js";
-import { GITHUB_API, nockConfig, receive, testProbot, webhookExample } from "../support/github.js";
+import {
+  GITHUB_API,
+  nockConfig,
+  nockRepositoryInstallation,
+  receive,
+  testProbot,
+  webhookExample,
+} from "../support/github.js";
+import { listIssueLinks } from "../../src/store/links.js";
 
 type Payload = Record<string, any>;
 
@@ -347,6 +355,7 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
     // In the new repository the issue has only the labels GitHub kept: closeloop's weekly label is not among them.
     Object.assign(transferred.changes.new_issue, { labels: [labelObject("bug")], updated_at: at(2) });
     transferred.issue.updated_at = at(2);
+    nockRepositoryInstallation(OWNER, REPO, INSTALLATION.id);
     nockConfig(OWNER, REPO, null);
     github.createLabel(WEEKLY, "fbca04");
     github.addLabels([WEEKLY]);
@@ -356,6 +365,32 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
       `POST /repos/${OWNER}/${REPO}/issues/1/labels {"labels":["${WEEKLY}"]}`,
     ]);
     expect(await stored()).toEqual([`${WEEKLY} on applied`]);
+  });
+
+  it("writes nothing to a repository the installation does not cover when an issue is transferred there; its links go", async () => {
+    const transferred = webhookExample<Payload>("issues", "transferred");
+    transferred.installation = INSTALLATION;
+    const from = transferred.repository as { owner: { login: string }; name: string; full_name: string };
+    nockConfig(from.owner.login, from.name, null);
+    const reported = comment(1, `${ticket(1)}`, 1);
+    reported.repository = transferred.repository;
+    await send("issue_comment", reported);
+    expect(await listIssueLinks(harness.database.prisma, from.full_name, 1)).toHaveLength(1);
+
+    // GitHub: installation 77 does not include the new repository (the app's JWT asks).
+    nockRepositoryInstallation(OWNER, REPO, null);
+    transferred.issue.updated_at = at(2);
+    await send("issues", transferred);
+
+    expect(github.made).toEqual([]);
+    expect(await listLabelErrors(harness.database.prisma)).toEqual([]);
+    // Neither repository shows the issue: it left closeloop's sight, and its old address is GitHub's redirect now.
+    expect(await listIssueLinks(harness.database.prisma, from.full_name, 1)).toBeNull();
+    expect(await listIssueLinks(harness.database.prisma, `${OWNER}/${REPO}`, 1)).toBeNull();
+    expect(await harness.database.prisma.issue.count()).toBe(0);
+    expect(await harness.database.prisma.repository.findMany({ select: { fullName: true } })).toEqual([
+      { fullName: from.full_name },
+    ]);
   });
 
   it("ignores label events on issues it does not know", async () => {

@@ -2,7 +2,7 @@ import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startHarness, type Harness } from "../support/app.js";
 import { ENGINES } from "../support/databases.js";
-import { nockConfig, receive, webhookExample } from "../support/github.js";
+import { nockConfig, nockRepositoryInstallation, receive, webhookExample } from "../support/github.js";
 
 const ZENDESK = "https://acme.zendesk.com/agent/tickets/4242";
 const FRONT = "https://app.frontapp.com/open/cnv_55c8c149";
@@ -180,6 +180,7 @@ describe.each(ENGINES)("link notes queued by new links, on %s", (engine) => {
     const [toOwner, toName] = (to.full_name as string).split("/") as [string, string];
     nockConfig(owner, name, null);
     nockConfig(toOwner, toName, null);
+    nockRepositoryInstallation(toOwner, toName, INSTALLATION.id);
     const opened = Object.assign(webhookExample<Payload>("issues", "opened"), {
       installation: INSTALLATION,
       repository: transferred.repository,

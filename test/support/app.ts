@@ -61,6 +61,7 @@ export async function startHarness(
     ...(options.onStatement && { onStatement: options.onStatement }),
   });
   const log = options.log ?? pino({ level: "silent" });
+  const probot = testProbot(options.log);
   const deps: HandlerDeps = {
     prisma: database.prisma,
     repositoryRows: database.repositoryRows,
@@ -69,9 +70,9 @@ export async function startHarness(
     matchers: urlMatchers,
     appId: TEST_APP_ID,
     permissions: new RepositoryPermissions(),
+    githubApp: () => probot.auth(),
     now: () => TEST_NOW,
   };
-  const probot = testProbot(options.log);
   deps.labelsWanted = applyLabelsAtOnce(database, deps, probot);
   await probot.load(closeloopApp(deps));
   return { probot, database, deps, close: () => database.close() };

@@ -54,3 +54,10 @@ export function nockConfig(owner: string, repo: string, yaml: string | null, org
   if (orgYaml === null) scope.get(path(".github")).reply(404, { message: "Not Found" });
   else scope.get(path(".github")).reply(200, orgYaml, { "content-type": "text/plain; charset=utf-8" });
 }
+
+/** GitHub's answer to which installation of the app includes `owner/repo` (the app's JWT asks): none is a 404. */
+export function nockRepositoryInstallation(owner: string, repo: string, installationId: number | null): void {
+  const scope = nock(GITHUB_API).get(`/repos/${owner}/${repo}/installation`);
+  if (installationId === null) scope.reply(404, { message: "Not Found" });
+  else scope.reply(200, { id: installationId });
+}
