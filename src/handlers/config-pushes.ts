@@ -16,6 +16,7 @@ export const CONFIG_CHECK_NAME = "closeloop config";
 interface PushFiles {
   ref: string;
   deleted?: boolean;
+  forced?: boolean;
   repository?: { default_branch?: string };
   commits?: readonly CommitFiles[] | null;
   head_commit?: CommitFiles | null;
@@ -29,12 +30,15 @@ interface CommitFiles {
 
 /**
  * Whether onPush acts on the push: to the default branch, not deleting it, and touching `.github/closeloop.yml` in a
- * commit it lists. The inbox asks it too, so the pushes of every branch of every repository are answered without
+ * commit it lists, or forced. A forced push lists only the commits new to the branch (none when it goes back to an
+ * older commit), not those it took away, which may have changed the file: it costs one read of the file and a sweep
+ * request, rarely. The inbox asks it too, so the pushes of every branch of every repository are answered without
  * being stored (src/app.ts).
  */
 export function pushChangesConfig(payload: PushFiles): boolean {
   const branch = payload.repository?.default_branch;
   if (branch === undefined || payload.ref !== `refs/heads/${branch}` || payload.deleted) return false;
+  if (payload.forced) return true;
   const commits = [...(payload.commits ?? []), ...(payload.head_commit ? [payload.head_commit] : [])];
   return commits.some((commit) =>
     [commit.added, commit.modified, commit.removed].some((paths) => paths?.includes(CONFIG_PATH)),
@@ -42,7 +46,7 @@ export function pushChangesConfig(payload: PushFiles): boolean {
 }
 
 /**
- * `push` to the default branch that touches `.github/closeloop.yml` (docs/labels.md): drops the cached config, validates the
+ * `push` to the default branch that touches `.github/closeloop.yml`, or forced (docs/labels.md): drops the cached config, validates the
  * file as it is at the pushed commit, reports the result as the `closeloop config` check run on that commit (failing
  * with the file, key and reason when invalid), and marks the repository's linked issues due for the label sweep.
  * The validated config becomes the cached one, so the next event needs no second read.
@@ -54,7 +58,8 @@ export async function onPush(deps: HandlerDeps, context: Context<"push">): Promi
   const fullName = payload.repository.full_name;
   const sha = payload.after;
   deps.configs.invalidate(repository.owner, repository.name);
-  context.log.info(`${fullName}: ${CONFIG_PATH} changed in ${sha.slice(0, 7)}; checking it`);
+  const how = payload.forced ? "may have changed (forced push)" : "changed";
+  context.log.info(`${fullName}: ${CONFIG_PATH} ${how} in ${sha.slice(0, 7)}; checking it`);
 
   let raw: unknown;
   let readError: unknown;

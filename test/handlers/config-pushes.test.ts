@@ -124,6 +124,40 @@ describe.each(ENGINES)("the closeloop config check run on %s", (engine) => {
     expect(await harness.database.prisma.link.count()).toBe(1);
   });
 
+  it("reads the config again on a force-push back to an older commit, which lists no commits, and asks for a sweep", async () => {
+    let sweeps = 0;
+    harness.deps.sweepRequested = async () => void sweeps++;
+    const newer = "d".repeat(40);
+    fileAt(newer, "links:\n  max_per_source: 1\n");
+    checkRun();
+    await receive(harness.probot, "push", push(undefined, { after: newer }));
+
+    // The branch forced back to SHA, whose own commit touched only README.md: GitHub lists no commits for it.
+    fileAt(SHA, "links:\n  max_per_source: 2\n");
+    const check = checkRun();
+    const reverted = push(
+      { modified: ["README.md"] },
+      {
+        before: newer,
+        after: SHA,
+        created: false,
+        forced: true,
+        commits: [],
+        compare: `https://github.com/Codertocat/Hello-World/compare/${newer.slice(0, 12)}...${SHA.slice(0, 12)}`,
+      },
+    );
+    await receive(harness.probot, "push", reverted);
+    expect(check.body).toMatchObject({ head_sha: SHA, conclusion: "success" });
+    expect(sweeps).toBe(2);
+
+    // The reverted config applies now, not when the cached one expires: both links of a comment are kept.
+    const comment = webhookExample<Payload>("issue_comment", "created");
+    comment.installation = { id: 77, node_id: "x" };
+    comment.comment.body = "https://acme.zendesk.com/agent/tickets/1 https://acme.zendesk.com/agent/tickets/2";
+    await receive(harness.probot, "issue_comment", comment);
+    expect(await harness.database.prisma.link.count()).toBe(2);
+  });
+
   it("reports a project the valid config names but closeloop cannot use, as a neutral check; drops it when the config names another", async () => {
     const project = "https://github.com/orgs/Codertocat/projects/3";
     const message = "organization Codertocat's project 3 was not found or is not visible to closeloop";

@@ -144,9 +144,13 @@ describe("githubInbox", () => {
     expect(stored).toEqual([]);
   });
 
-  it("stores a push to the default branch that changes .github/closeloop.yml", async () => {
+  it.each([
+    ["a push to the default branch that changes .github/closeloop.yml", push([".github/closeloop.yml"])],
+    // Back to an older commit: GitHub lists no commits, and what the push took away may have been the config.
+    ["a force-push to the default branch", push(["README.md"], { forced: true, commits: [], created: false })],
+  ])("stores %s", async (_, given) => {
     const { stored, deliver } = inbox();
-    expect(await deliver("push", push([".github/closeloop.yml"]))).toEqual({ status: 200, outcome: "stored" });
+    expect(await deliver("push", given)).toEqual({ status: 200, outcome: "stored" });
     expect(stored.map((delivery) => delivery.name)).toEqual(["push"]);
   });
 
