@@ -1,5 +1,5 @@
 import nock from "nock";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { RepoConfigCache } from "../../src/github/repo-config-cache.js";
 import { IssueMarkingsWorker } from "../../src/jobs/issue-markings-worker.js";
 import { LabelSweepWorker, type LabelSweepOptions, type LabelSweepWiring } from "../../src/jobs/label-sweep-worker.js";
@@ -352,7 +352,23 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
     expect(await listConfigErrors(database.prisma)).toEqual([]);
   });
 
-  it("has an issue's labels applied again when its links changed while the sweep's write was under way", async () => {
+  it.each([
+    ["", false],
+    [", in the same millisecond as the mark the sweep read", true],
+  ])(
+    "has an issue's labels applied again when its links changed while the sweep's write was under way%s",
+    async (_, frozen) => {
+      // Frozen: every mark is made at one instant, the change's as the first's (two replicas within a millisecond).
+      if (frozen) vi.useFakeTimers({ toFake: ["Date"] });
+      try {
+        await relabelledDuringWrite();
+      } finally {
+        vi.useRealTimers();
+      }
+    },
+  );
+
+  async function relabelledDuringWrite(): Promise<void> {
     await issue(1, [1], null, null, "Billing");
     await markLabelsDue(database.prisma, { repositoryId: REPOSITORY.id }, clock);
     // Another replica's markings job, with its own memory and config cache.
@@ -396,7 +412,7 @@ describe.each(ENGINES)("the decay sweep worker on %s", (engine) => {
       `POST /repos/${OWNER}/${REPO}/issues/1/labels {"labels":["team: billing"]}`,
       `DELETE ${labelPath(1, "team: billing").replace(encodeURIComponent("team: billing"), "team: billing")}`,
     ]);
-  });
+  }
 
   it("relabels at most maxIssuesPerSweep issues in one sweep; the rest follow in the next, sooner", async () => {
     await issue(1, [15, 20], "weekly", ago(0.5));
