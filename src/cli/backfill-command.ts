@@ -108,9 +108,10 @@ export async function backfillCommand(
     dryRun: options.dryRun ?? false,
   };
   // The labels of issues that gained links go through the markings job's lease, as a server's would: an issue a
-  // running server is applying (or will retry) is left to it, so the two never write one issue's labels at once.
+  // running server is applying (or will retry) is left to it, so the two never write one issue's labels at once. A dry
+  // run leaves them marked: settled here, a server that is not in a dry run would never apply them.
   const markings = new IssueMarkingsWorker(deps, { coalesceMs: 0 });
-  const applyLabels = (gained: IssueRef[]) => markings.drain(gained);
+  const applyLabels = deps.dryRun ? undefined : (gained: IssueRef[]) => markings.drain(gained);
   const results: BackfillStatus[] = [];
   for (const repository of repositories) {
     const name = `${repository.owner}/${repository.name}`;
@@ -135,7 +136,10 @@ export async function backfillCommand(
     }
     if (claimed !== null) {
       try {
-        const counts = await runBackfill(deps, claimed, { onProgress: (progress) => show(progress), applyLabels });
+        const counts = await runBackfill(deps, claimed, {
+          onProgress: (progress) => show(progress),
+          ...(applyLabels && { applyLabels }),
+        });
         show({ phase: "comments", page: 0, counts }, true);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);

@@ -205,18 +205,25 @@ describe.each(ENGINES)("closeloop backfill on %s", (engine) => {
       { coalesceMs: 0 },
     );
 
-  it("applies the labels of issues that gained links through the markings job's lease, leaving nothing for the server", async () => {
+  it.each([
+    [
+      "applies the labels of issues that gained links through the markings job's lease, leaving nothing for the server",
+      false,
+    ],
+    ["in a dry run, leaves the labels of issues that gained links marked for the server, which may not be one", true],
+  ])("%s", async (_, dryRun) => {
     nock(GITHUB_API).get("/repos/octo-org/app/installation").reply(200, { id: 77 });
     nock(GITHUB_API)
       .get("/repos/octo-org/app")
       .reply(200, { id: 1296269, name: "app", owner: { login: "octo-org" } });
     nockListing([4242, 4343]);
-    nockWeekly();
-    expect(await backfillCommand(database, ["octo-org/app"], { all: false, json: false }, capture().out, github)).toBe(
-      0,
-    );
-    // Done under the lease: the server's markings job finds nothing to do.
-    expect(await database.prisma.issue.findFirstOrThrow()).toMatchObject({ labelsWantedAt: null, lockedBy: null });
+    if (!dryRun) nockWeekly();
+    const options = { all: false, json: false, dryRun };
+    expect(await backfillCommand(database, ["octo-org/app"], options, capture().out, github)).toBe(0);
+    // Done under the lease, the server's markings job finds nothing to do; not done, it finds the issue marked.
+    const issue = await database.prisma.issue.findFirstOrThrow();
+    expect(issue.lockedBy).toBeNull();
+    expect(issue.labelsWantedAt === null).toBe(!dryRun);
   });
 
   it("leaves an issue whose labels a running server is applying to the server, which applies the gained link after", async () => {
