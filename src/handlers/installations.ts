@@ -2,7 +2,7 @@ import type { Context } from "probot";
 import type { EmitterWebhookEventName } from "@octokit/webhooks";
 import { purgeInstallationDeliveries } from "../store/deliveries.js";
 import { purgeRepositories } from "../store/links.js";
-import { InstallationPurged, purgeOf } from "../store/purged-installations.js";
+import { InstallationPurged, liftRepositoryPurges, purgeOf } from "../store/purged-installations.js";
 import type { HandlerDeps } from "./deps.js";
 
 /**
@@ -46,7 +46,7 @@ export async function droppedAsPurged(deps: HandlerDeps, context: Context<Emitte
         }
       : undefined,
   );
-  if (purge === null) return false;
+  if (purge === null || (await includedAgain(deps, context, purge))) return false;
   logDropped(context, purge);
   return true;
 }
@@ -63,12 +63,53 @@ export async function unlessPurged<C extends Context<EmitterWebhookEventName>>(
   handle: () => Promise<void>,
 ): Promise<void> {
   if (askFirst && (await droppedAsPurged(deps, context))) return;
-  try {
-    await handle();
-  } catch (error) {
-    if (!(error instanceof InstallationPurged)) throw error;
-    logDropped(context, error);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await handle();
+    } catch (error) {
+      if (!(error instanceof InstallationPurged)) throw error;
+      // Run again once, after a removal's record was lifted: its write now goes through.
+      if (attempt === 1 && (await includedAgain(deps, context, error))) continue;
+      return logDropped(context, error);
+    }
   }
+}
+
+/**
+ * Whether a delivery of a removed repository shows the installation includes it again: its event (a comment's or the
+ * issue's `updated_at`) is later than the removal's record, so GitHub sent it after the removal was processed, which it
+ * does only for a repository the installation includes. The repository was added back without an
+ * `installation_repositories.added` closeloop processed yet, or that delivery was processed before the removal's.
+ * The record is lifted (unless a later removal replaced it) and the delivery taken. An event from before the removal,
+ * processed late, is not: that is the delivery the record is for.
+ */
+async function includedAgain(
+  deps: HandlerDeps,
+  context: Context<EmitterWebhookEventName>,
+  purge: InstallationPurged,
+): Promise<boolean> {
+  const at = eventTime(context.payload as EventTimes);
+  if (purge.repository === undefined || purge.purgedAt === undefined || at === undefined || at <= purge.purgedAt)
+    return false;
+  await liftRepositoryPurges(deps.prisma, purge.installationId, [purge.repository.id], at);
+  context.log.info(
+    `${context.name} delivery ${context.id} of repository ${purge.repository.fullName} (installation ${purge.installationId}): its event at ${at.toISOString()} is later than the repository's removal at ${purge.purgedAt.toISOString()}, so the installation includes it again; taken`,
+  );
+  return true;
+}
+
+/** The times a payload dates its event by. */
+interface EventTimes {
+  comment?: { updated_at?: unknown };
+  issue?: { updated_at?: unknown };
+}
+
+/** The latest time the payload gives its event, if any. */
+function eventTime(payload: EventTimes): Date | undefined {
+  const times = [payload.comment?.updated_at, payload.issue?.updated_at]
+    .map((value) => (typeof value === "string" ? Date.parse(value) : NaN))
+    .filter((time) => Number.isFinite(time));
+  return times.length === 0 ? undefined : new Date(Math.max(...times));
 }
 
 function logDropped(context: Context<EmitterWebhookEventName>, purge: InstallationPurged): void {

@@ -28,18 +28,24 @@ export function purgedRepositoryRecords(prisma: Prisma, installationId: bigint, 
 }
 
 /**
- * The repositories added to the installation (again): GitHub delivers their events to it from now on, so theirs are
- * taken again. A delivery from before the removal processed after this re-creates rows, as one processed before the
+ * The repositories added to the installation (again), or shown included again by an event GitHub dated after the
+ * removal (`before`): GitHub delivers their events to it, so theirs are taken again. A delivery from before the removal processed after this re-creates rows, as one processed before the
  * removal would have: the repository is covered, and its backfill reads it again anyway.
  */
 export async function liftRepositoryPurges(
   prisma: Prisma,
   installationId: bigint,
   ids: readonly bigint[],
+  /** only removals recorded before this time (a later removal stands) */
+  before?: Date,
 ): Promise<number> {
   if (ids.length === 0) return 0;
-  return (await prisma.purgedRepository.deleteMany({ where: { installationId, repositoryId: { in: [...ids] } } }))
-    .count;
+  const where = {
+    installationId,
+    repositoryId: { in: [...ids] },
+    ...(before === undefined ? {} : { purgedAt: { lt: before } }),
+  };
+  return (await prisma.purgedRepository.deleteMany({ where })).count;
 }
 
 /**
@@ -73,13 +79,15 @@ export async function purgeOf(
   installationId: bigint,
   repository?: PurgedRepositoryRef,
 ): Promise<InstallationPurged | null> {
-  const [found] = await prisma.$queryRaw<{ installation: unknown; repository: unknown }[]>`SELECT
+  const [found] = await prisma.$queryRaw<{ installation: unknown; repositoryPurgedAt: Date | string | null }[]>`SELECT
     EXISTS (SELECT 1 FROM "PurgedInstallation" WHERE "id" = ${installationId}) AS "installation",
-    EXISTS (SELECT 1 FROM "PurgedRepository" WHERE "installationId" = ${installationId}
-      AND "repositoryId" = ${repository?.id ?? null}) AS "repository"`;
+    (SELECT "purgedAt" FROM "PurgedRepository" WHERE "installationId" = ${installationId}
+      AND "repositoryId" = ${repository?.id ?? null}) AS "repositoryPurgedAt"`;
   // SQLite answers 0 or 1, PostgreSQL a boolean.
   if (found !== undefined && Boolean(found.installation)) return new InstallationPurged(installationId);
-  if (found !== undefined && Boolean(found.repository)) return new InstallationPurged(installationId, repository);
+  // SQLite answers the time as the text the adapter wrote, PostgreSQL a Date (not rawDate: an import cycle).
+  const purgedAt = found?.repositoryPurgedAt ?? null;
+  if (purgedAt !== null) return new InstallationPurged(installationId, repository, new Date(purgedAt));
   return null;
 }
 
@@ -92,6 +100,8 @@ export class InstallationPurged extends Error {
   constructor(
     readonly installationId: bigint,
     readonly repository?: PurgedRepositoryRef,
+    /** when the repository's removal was recorded, when known */
+    readonly purgedAt?: Date,
   ) {
     super(
       repository === undefined

@@ -234,6 +234,23 @@ describe.each(ENGINES)("uninstalling on %s", (engine) => {
     expect(await stored()).toMatchObject({ repositories: 1, issues: 1, links: 1 });
   });
 
+  it("takes a removed repository's event dated after the removal: the installation includes it again", async () => {
+    // A re-adding processed before the removal it followed (or one closeloop has not seen): the removal is recorded.
+    await receive(probot, "installation_repositories", repositoriesChanged("added", 77));
+    await receive(probot, "installation_repositories", repositoriesChanged("removed", 77));
+    nockConfig("Codertocat", "Hello-World", null);
+    await receive(probot, "issue_comment", linkingComment(4241), "from-before");
+    expect(await stored()).toMatchObject({ repositories: 0, links: 0 });
+
+    // A comment made after the removal was processed: GitHub sent it, so the installation includes the repository.
+    const later = linkingComment(4242);
+    later.comment.updated_at = later.issue.updated_at = new Date(Date.now() + 60_000).toISOString();
+    await receive(probot, "issue_comment", later, "from-after");
+    expect(await stored()).toMatchObject({ repositories: 1, issues: 1, links: 1 });
+    expect(await database.prisma.purgedRepository.count()).toBe(0);
+    expect(logs.some((line) => line.includes("delivery from-after of repository Codertocat/Hello-World"))).toBe(true);
+  });
+
   it("keeps taking a removed repository's deliveries from the installation it moved to", async () => {
     await receive(probot, "installation_repositories", repositoriesChanged("removed", 77));
     const comment = linkingComment(4242);
