@@ -36,7 +36,7 @@ export interface CopyOptions {
   /** told the progress of each table: every `progressMs` while it is copied, then once when it is done */
   progress?: (progress: CopyProgress) => void;
   progressMs?: number;
-  /** rows per INSERT, at most; fewer when the table's columns would pass PostgreSQL's 65,535 parameters */
+  /** rows per INSERT, at most */
   batchRows?: number;
   now?: () => Date;
 }
@@ -50,7 +50,6 @@ export interface CopyResult {
 
 /** The migration history: Prisma's table, written by each side's own migrations, never copied. */
 const HISTORY_TABLE = "_prisma_migrations";
-const MAX_PARAMETERS = 65_535;
 
 /**
  * Copies every row of the SQLite database `source` into the PostgreSQL database `target`, which must hold none of
@@ -162,7 +161,8 @@ async function postgresTables(client: pg.Client): Promise<string[]> {
 
 interface TablePlan {
   name: string;
-  columns: { name: string; convert: (value: unknown, row: () => string) => unknown }[];
+  /** each column, with its PostgreSQL type's name (`udt_name`: int4, timestamp…), which its batch is an array of */
+  columns: { name: string; arrayType: string; convert: (value: unknown, row: () => string) => unknown }[];
   /** the columns PostgreSQL numbers from a sequence */
   sequences: { column: string; sequence: string }[];
 }
@@ -184,8 +184,14 @@ async function planTables(
       )
       .all(HISTORY_TABLE) as { name: string }[]
   ).map((row) => row.name);
-  const targetColumns = await postgres.query<{ table: string; column: string; type: string; default: string | null }>(
-    `SELECT table_name AS "table", column_name AS "column", data_type AS "type", column_default AS "default"
+  const targetColumns = await postgres.query<{
+    table: string;
+    column: string;
+    type: string;
+    udt: string;
+    default: string | null;
+  }>(
+    `SELECT table_name AS "table", column_name AS "column", data_type AS "type", udt_name AS "udt", column_default AS "default"
      FROM information_schema.columns WHERE table_schema = current_schema() AND table_name <> $1 ORDER BY table_name, ordinal_position`,
     [HISTORY_TABLE],
   );
@@ -209,7 +215,11 @@ async function planTables(
       if (!sourceColumns.includes(column)) differences.push(`column ${name}.${column} only in the target`);
     plans.push({
       name,
-      columns: columns.map((column) => ({ name: column.column, convert: converter(name, column.column, column.type) })),
+      columns: columns.map((column) => ({
+        name: column.column,
+        arrayType: quote(column.udt),
+        convert: converter(name, column.column, column.type),
+      })),
       sequences: columns
         .filter((column) => column.default?.startsWith("nextval("))
         .map((column) => ({ column: column.column, sequence: "" })),
@@ -337,41 +347,42 @@ async function copyTable(
 ): Promise<number> {
   const started = performance.now();
   const total = Number((sqlite.prepare(`SELECT count(*) AS n FROM ${quote(table.name)}`).get() as { n: number }).n);
-  const perBatch = Math.max(1, Math.min(options.batchRows ?? 1000, Math.floor(MAX_PARAMETERS / table.columns.length)));
+  const perBatch = Math.max(1, options.batchRows ?? 2000);
   const columns = table.columns.map((column) => quote(column.name)).join(", ");
-  const insert = (rows: number) => {
-    const values = Array.from(
-      { length: rows },
-      (_, r) => `(${table.columns.map((_, c) => `$${r * table.columns.length + c + 1}`).join(", ")})`,
-    );
-    return `INSERT INTO ${quote(table.name)} (${columns}) VALUES ${values.join(", ")}`;
+  // A batch is one array per column, unnested into rows: one statement text whatever the batch's size, named so
+  // PostgreSQL parses and plans it once per table, and no parameter per value to bind (Link's rows went in at 41,000 a
+  // second, from 22,000 with a multi-row VALUES, at 1M links on the bench: load 6 and 8).
+  const insert = {
+    name: `closeloop_copy_${table.name}`,
+    text: `INSERT INTO ${quote(table.name)} (${columns}) SELECT * FROM unnest(${table.columns
+      .map((column, i) => `$${i + 1}::${column.arrayType}[]`)
+      .join(", ")})`,
   };
-  // Named, so PostgreSQL parses and plans a full batch's INSERT once per table.
-  const full = { name: `closeloop_copy_${table.name}`, text: insert(perBatch) };
   const read = sqlite.prepare(`SELECT rowid AS "rowid", ${columns} FROM ${quote(table.name)}`).safeIntegers(true);
-  let batch: unknown[] = [];
+  const empty = () => table.columns.map((): unknown[] => []);
+  let batch = empty();
+  let rows = 0;
   let copied = 0;
   let reported = performance.now();
   const report = (done: boolean) =>
     options.progress?.({ table: table.name, copied, total, seconds: (performance.now() - started) / 1000, done });
+  const flush = async () => {
+    await postgres.query({ ...insert, values: batch });
+    copied += rows;
+    batch = empty();
+    rows = 0;
+  };
   for (const row of read.iterate() as Iterable<Record<string, unknown>>) {
     const rowId = () => `rowid ${String(row.rowid)}`;
-    for (const column of table.columns) batch.push(column.convert(row[column.name], rowId));
-    if (batch.length === perBatch * table.columns.length) {
-      await postgres.query({ ...full, values: batch });
-      copied += perBatch;
-      batch = [];
-      if (performance.now() - reported >= (options.progressMs ?? 1000)) {
-        reported = performance.now();
-        report(false);
-      }
+    table.columns.forEach((column, i) => batch[i]!.push(column.convert(row[column.name], rowId)));
+    if (++rows < perBatch) continue;
+    await flush();
+    if (performance.now() - reported >= (options.progressMs ?? 1000)) {
+      reported = performance.now();
+      report(false);
     }
   }
-  if (batch.length > 0) {
-    const rows = batch.length / table.columns.length;
-    await postgres.query({ text: insert(rows), values: batch });
-    copied += rows;
-  }
+  if (rows > 0) await flush();
   report(true);
   return copied;
 }
