@@ -10,6 +10,7 @@ import { roundPairs } from "./rounds.js";
 import { runBackfillBench } from "./backfill.js";
 import { runGrowth } from "./growth.js";
 import { runStart } from "./start.js";
+import { runCopyBench } from "./copy-database.js";
 import { inTempRoot } from "../test/support/temp-root.js";
 
 // `npm run bench`: every target (P1–P8, README Development) that exists so far, as figures and ratios, in one run.
@@ -175,6 +176,15 @@ await section(["start"], async () => {
       ],
       Number(process.env.BENCH_START_RUNS ?? 5),
     );
+  } finally {
+    await postgres.stop();
+  }
+});
+
+await section(["copy"], async () => {
+  const postgres = await startPostgres();
+  try {
+    await runCopyBench(root, () => postgres.newDatabaseUrl());
   } finally {
     await postgres.stop();
   }
