@@ -2,6 +2,10 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { RepoConfigCache } from "../../src/github/repo-config-cache.js";
 import type { DatabaseHandle } from "../../src/store/database.js";
+import { listConfigErrors } from "../../src/store/config-errors.js";
+import { ENGINES } from "../support/databases.js";
+import { REPOSITORY } from "../support/reopen.js";
+import { captureLogs, useDatabase } from "../support/use-database.js";
 
 describe("RepoConfigCache.ownerFile", () => {
   // The owner's file is never validated or recorded here: no database is reached.
@@ -38,5 +42,38 @@ describe("RepoConfigCache.ownerFile", () => {
     ).rejects.toThrow("502");
     expect(await configs.ownerFile("octo-org", "closeloop.yml", read({ a: 7 }))).toEqual({ a: 7 });
     expect(reads).toEqual(['{"a":1}', "null", '{"b":1}', '{"a":3}', '{"a":6}', '{"a":7}']);
+  });
+});
+
+describe.each(ENGINES)("RepoConfigCache.get when GitHub refuses the file, on %s", (engine) => {
+  const database = useDatabase(engine);
+  const { log } = captureLogs("info");
+  /** what Octokit throws for GitHub's answer `status` */
+  const answered = (status: number, message: string) => Object.assign(new Error(message), { status });
+
+  it("shows a refusal as the repository's config error, applies the last valid config, and clears it once read", async () => {
+    let clock = 0;
+    const configs = new RepoConfigCache(database, log, 60_000, () => clock);
+    const valid = { teams: { map: { Billing: "team: money" } } };
+    expect((await configs.get(REPOSITORY, async () => valid)).teams.map).toEqual(valid.teams.map);
+
+    clock = 60_000;
+    const refused = await configs.get(REPOSITORY, async () => {
+      throw answered(403, "Resource not accessible by integration");
+    });
+    expect(refused.teams.map).toEqual(valid.teams.map);
+    expect((await listConfigErrors(database.prisma)).map((error) => error.message)).toEqual([
+      ".github/closeloop.yml: GitHub refused to let closeloop read it (403: Resource not accessible by integration)",
+    ]);
+
+    // A 5xx is passing: not recorded, asked again next time.
+    clock = 120_000;
+    await configs.get(REPOSITORY, async () => {
+      throw answered(502, "Bad Gateway");
+    });
+    expect(await listConfigErrors(database.prisma)).toHaveLength(1);
+
+    await configs.get(REPOSITORY, async () => null);
+    expect(await listConfigErrors(database.prisma)).toEqual([]);
   });
 });
