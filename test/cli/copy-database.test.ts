@@ -361,6 +361,21 @@ describe("closeloop copy-database refuses, writing nothing", () => {
     expect(await tableCounts(into)).toEqual({});
   });
 
+  it("a source migrated by a newer closeloop", async () => {
+    const source = await smallSource((database) =>
+      database.prisma.$executeRawUnsafe(
+        `INSERT INTO "_prisma_migrations" ("id", "checksum", "finished_at", "migration_name", "started_at", "applied_steps_count") VALUES ('future', 'x', '2027-01-01T00:00:00.000Z', '29990101000000_future', '2027-01-01T00:00:00.000Z', 1)`,
+      ),
+    );
+    const into = await freshDatabaseUrl("postgresql");
+    const copy = await cli(source, ["copy-database", into]);
+    expect(copy.code).toBe(1);
+    expect(copy.errors[0]).toMatch(
+      /^closeloop: sqlite .*: the database has migration 29990101000000_future, which this version of closeloop does not know/,
+    );
+    expect(await tableCounts(into)).toEqual({});
+  });
+
   it("a server seen on the source lately", async () => {
     const source = await smallSource((database) =>
       recordHeartbeat(database.prisma, { id: "app-1:7", host: "app-1", startedAt: new Date() }, new Date()),
