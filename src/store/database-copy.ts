@@ -39,6 +39,8 @@ export interface CopyOptions {
   /** rows per INSERT, at most */
   batchRows?: number;
   now?: () => Date;
+  /** how long to wait for SQLite's write lock while another process holds it */
+  lockWaitMs?: number;
 }
 
 export interface CopyResult {
@@ -64,47 +66,72 @@ export async function copyDatabase(
   const started = performance.now();
   const now = options.now ?? (() => new Date());
   if (!existsSync(source.path)) throw new DatabaseMissing(source);
-  const sqlite = new BetterSqlite3(source.path, { fileMustExist: true, timeout: 10_000 });
+  const sqlite = new BetterSqlite3(source.path, { fileMustExist: true, timeout: options.lockWaitMs ?? 10_000 });
   try {
     checkSourceLevel(sqlite, source);
     checkNoServer(sqlite, source, now());
-    const client = await connectPostgres(target);
+    // SQLite's write lock from here to the end, before the target is touched: a server started meanwhile cannot write
+    // what the copy would miss (its writes wait, then fail), and one that is writing refuses the copy.
+    lockSource(sqlite, source);
     try {
-      await checkTargetEmpty(client, target);
+      return await copyLocked(sqlite, source, target, options, started);
     } finally {
-      await client.end();
-    }
-    await migrate(target);
-    const postgres = await connectPostgres(target);
-    try {
-      const tables = await planTables(sqlite, postgres, source, target);
-      // The write lock: a server started meanwhile cannot write what the copy would miss (it waits, then fails).
-      sqlite.exec("BEGIN IMMEDIATE");
-      await postgres.query("BEGIN");
-      const copied: CopyResult["tables"] = [];
-      try {
-        for (const table of tables)
-          copied.push({ name: table.name, rows: await copyTable(sqlite, postgres, table, options) });
-        await setSequences(sqlite, postgres, tables);
-        await postgres.query("COMMIT");
-      } catch (error) {
-        await postgres.query("ROLLBACK").catch(() => undefined);
-        throw error;
-      } finally {
-        sqlite.exec("ROLLBACK");
-      }
-      // Planner statistics for the first queries on the new database, before autovacuum gets to it.
-      await postgres.query("ANALYZE");
-      return {
-        tables: copied,
-        rows: copied.reduce((sum, table) => sum + table.rows, 0),
-        seconds: (performance.now() - started) / 1000,
-      };
-    } finally {
-      await postgres.end();
+      sqlite.exec("ROLLBACK");
     }
   } finally {
     sqlite.close();
+  }
+}
+
+function lockSource(sqlite: BetterSqlite3.Database, source: SqliteTarget): void {
+  try {
+    sqlite.exec("BEGIN IMMEDIATE");
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "SQLITE_BUSY") throw error;
+    throw new CopyRefused(
+      `another process is writing to ${source.display} (a closeloop server?): stop it, then run copy-database again`,
+    );
+  }
+}
+
+async function copyLocked(
+  sqlite: BetterSqlite3.Database,
+  source: SqliteTarget,
+  target: PostgresTarget,
+  options: CopyOptions,
+  started: number,
+): Promise<CopyResult> {
+  const client = await connectPostgres(target);
+  try {
+    await checkTargetEmpty(client, target);
+  } finally {
+    await client.end();
+  }
+  await migrate(target);
+  const postgres = await connectPostgres(target);
+  try {
+    const tables = await planTables(sqlite, postgres, source, target);
+    await postgres.query("BEGIN");
+    const copied: CopyResult["tables"] = [];
+    try {
+      for (const table of tables)
+        copied.push({ name: table.name, rows: await copyTable(sqlite, postgres, table, options) });
+      await setSequences(sqlite, postgres, tables);
+      await postgres.query("COMMIT");
+    } catch (error) {
+      // A connection that broke is rolled back by the server itself: the error to tell is the one that stopped the copy.
+      await postgres.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    }
+    // Planner statistics for the first queries on the new database, before autovacuum gets to it.
+    await postgres.query("ANALYZE");
+    return {
+      tables: copied,
+      rows: copied.reduce((sum, table) => sum + table.rows, 0),
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await postgres.end();
   }
 }
 

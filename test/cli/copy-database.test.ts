@@ -1,7 +1,9 @@
+import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/main.js";
-import { parseDatabaseUrl } from "../../src/config/database-url.js";
+import { parseDatabaseUrl, type DatabaseTarget } from "../../src/config/database-url.js";
+import { copyDatabase } from "../../src/store/database-copy.js";
 import { migrate, readMigrationFiles } from "../../src/store/migrations.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { openDeliveryWriter } from "../../src/store/delivery-writer.js";
@@ -405,6 +407,29 @@ describe("closeloop copy-database refuses, writing nothing", () => {
     const counts = await tableCounts(target);
     expect(Object.keys(counts).sort()).toEqual([...MODELS].sort());
     expect(Object.values(counts).every((rows) => rows === 0)).toBe(true);
+    // So it can be run again once the value is mended.
+    const fixed = await openDatabase(source);
+    await fixed.prisma.$executeRawUnsafe(`UPDATE "Link" SET "enrichedAt" = NULL`);
+    await fixed.close();
+    expect((await cli(source, ["copy-database", target])).code).toBe(0);
+    expect((await tableCounts(target)).Link).toBe(1);
+  });
+
+  it("a source another process is writing to, before the target is touched", async () => {
+    const source = parseDatabaseUrl(await smallSource()) as DatabaseTarget & { engine: "sqlite" };
+    const writing = new BetterSqlite3(source.path);
+    writing.exec("BEGIN IMMEDIATE");
+    try {
+      const into = await freshDatabaseUrl("postgresql");
+      const target = parseDatabaseUrl(into) as DatabaseTarget & { engine: "postgresql" };
+      await expect(copyDatabase(source, target, { lockWaitMs: 50 })).rejects.toThrow(
+        /^another process is writing to sqlite .*: stop it, then run copy-database again$/,
+      );
+      expect(await tableCounts(into)).toEqual({});
+    } finally {
+      writing.exec("ROLLBACK");
+      writing.close();
+    }
   });
 
   it("an unreachable target, with the line every command gives", async () => {
