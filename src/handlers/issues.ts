@@ -1,5 +1,5 @@
 import type { Context } from "probot";
-import { recordIssueClose, recordIssueReopen } from "../store/issues.js";
+import { isIssueStored, recordIssueClose, recordIssueReopen } from "../store/issues.js";
 import { purgeIssue, recordIssueDetails, transferIssue } from "../store/links.js";
 import { captureText } from "./capture.js";
 import type { HandlerDeps } from "./deps.js";
@@ -178,10 +178,7 @@ export async function onIssueTransferred(deps: HandlerDeps, context: Context<"is
 
 /** Whether the transfer's new repository is in the installation; true, without asking GitHub, when nothing is stored. */
 async function coversDestination(deps: HandlerDeps, from: IssueRef, to: IssueRef): Promise<boolean> {
-  const stored = await deps.prisma.issue.count({
-    where: { repositoryId: from.repository.id, number: from.number },
-  });
-  if (stored === 0) return true;
+  if (!(await isIssueStored(deps.prisma, from.repository.id, from.number))) return true;
   const { owner, name, installationId } = to.repository;
   return BigInt((await repositoryInstallation(deps.githubApp, owner, name)) ?? -1) === installationId;
 }

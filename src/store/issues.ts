@@ -154,3 +154,8 @@ export async function refusedCloses(
     })),
   };
 }
+
+/** Whether closeloop stores issue `number` of the repository with GitHub id `repositoryId`. */
+export async function isIssueStored(prisma: Prisma, repositoryId: bigint, number: number): Promise<boolean> {
+  return (await prisma.issue.count({ where: { repositoryId, number } })) > 0;
+}
