@@ -121,9 +121,9 @@ function logDropped(context: Context<EmitterWebhookEventName>, purge: Installati
 }
 
 /**
- * `installation_repositories.removed`: the removed repositories' data is purged, where they are still the installation's
- * (purgeRepositories), and the removal recorded, so their deliveries from this installation processed later are
- * dropped until they are added to it again (liftRepositoryPurges).
+ * `installation_repositories.removed`: the removed repositories' data is purged, where they are still the
+ * installation's (purgeRepositories), and the removal recorded, so their deliveries from this installation processed
+ * later are dropped until they are added to it again (liftRepositoryPurges).
  */
 export async function onRepositoriesRemoved(
   deps: HandlerDeps,

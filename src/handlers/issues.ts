@@ -154,10 +154,11 @@ async function closeSettings(
 }
 
 /**
- * `issues.transferred`: the links follow the issue, when its new repository is one the installation includes. When it is
- * not, closeloop cannot see the issue there (no webhook, no label write, no reopen on its close): its rows are dropped,
- * as a deleted issue's, so `closeloop links` and the dashboard do not show it where it is not, and nothing is written
- * to the new repository. Which installation includes it is asked of GitHub only for an issue closeloop stores.
+ * `issues.transferred`: the links follow the issue, when its new repository is one the installation includes. When
+ * it is not, closeloop cannot see the issue there (no webhook, no label write, no reopen on its close): its rows are
+ * dropped, as a deleted issue's, so `closeloop links` and the dashboard do not show it where it is not, and nothing
+ * is written to the new repository. Which installation includes it is asked of GitHub only for an issue closeloop
+ * stores.
  */
 export async function onIssueTransferred(deps: HandlerDeps, context: Context<"issues.transferred">): Promise<void> {
   const { new_issue: newIssue, new_repository: newRepository } = context.payload.changes;

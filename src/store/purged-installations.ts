@@ -29,8 +29,9 @@ export function purgedRepositoryRecords(prisma: Prisma, installationId: bigint, 
 
 /**
  * The repositories added to the installation (again), or shown included again by an event GitHub dated after the
- * removal (`before`): GitHub delivers their events to it, so theirs are taken again. A delivery from before the removal processed after this re-creates rows, as one processed before the
- * removal would have: the repository is covered, and its backfill reads it again anyway.
+ * removal (`before`): GitHub delivers their events to it, so theirs are taken again. A delivery from before the
+ * removal processed after this re-creates rows, as one processed before the removal would have: the repository is
+ * covered, and its backfill reads it again anyway.
  */
 export async function liftRepositoryPurges(
   prisma: Prisma,
@@ -92,9 +93,9 @@ export async function purgeOf(
 }
 
 /**
- * A delivery's installation was uninstalled and purged, or (`repository`) its repository removed from the installation
- * and purged: the delivery is dropped, having written nothing. Thrown by a write that found it so (RepositoryRows.ensure)
- * or a read before GitHub is asked (captureText).
+ * A delivery's installation was uninstalled and purged, or (`repository`) its repository removed from the
+ * installation and purged: the delivery is dropped, having written nothing. Thrown by a write that found it so
+ * (RepositoryRows.ensure) or a read before GitHub is asked (captureText).
  */
 export class InstallationPurged extends Error {
   constructor(
