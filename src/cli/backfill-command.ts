@@ -129,7 +129,16 @@ export async function backfillCommand(
     while (claimed === null) {
       const status = (await readBackfill(database.prisma, repository.id))!;
       const over = status.state === "done" || status.state === "failed";
-      show({ phase: status.phase, page: status.page, counts: status }, over);
+      const waiting = status.githubWaitUntil !== null && status.githubWaitUntil > new Date();
+      show(
+        {
+          phase: status.phase,
+          page: status.page,
+          counts: status,
+          ...(waiting && { waitingUntil: status.githubWaitUntil! }),
+        },
+        over,
+      );
       if (over) break;
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       claimed = await claimBackfill(database.prisma, database.engine, lease, { repositoryId: repository.id });

@@ -74,9 +74,9 @@ export async function statusCommand(
   const reads = status.enrichment.providers.map(waiting);
   out.line(`enrichment  ${reads.length > 0 ? reads.join("; ") : "no jobs"}`);
   out.line(`sweep       ${describeSweep(status.sweep)}`);
-  const { pending, running, done, failed } = status.backfills;
+  const { pending, running, done, failed, waitingForGithubUntil } = status.backfills;
   out.line(
-    `backfill    ${pending + running + done + failed === 0 ? "none requested" : `${done} done, ${pending + running} to do${running > 0 ? ` (${running} running)` : ""}, ${failed} failed`}`,
+    `backfill    ${pending + running + done + failed === 0 ? "none requested" : `${done} done, ${pending + running} to do${running > 0 ? ` (${running} running)` : ""}, ${failed} failed`}${waitingForGithubUntil === null ? "" : `; waiting for GitHub's rate limit until ${waitingForGithubUntil}`}`,
   );
   for (const failure of status.backfills.failures)
     out.line(`            failed ${failure.repository}: ${failure.error}`);

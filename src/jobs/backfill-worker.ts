@@ -104,10 +104,10 @@ export class BackfillWorker {
           stopping: () => !going(),
           beforePage: () => this.#holdBack.wait(() => !going()),
           beforeStore: () => this.#holdBack.wait(() => !going()),
-          advance: (next, added) =>
+          advance: (next, added, githubWaitUntil) =>
             next === null
               ? this.#leases.settle(key, backfillDone(added))
-              : this.#leases.progress(key, backfillPage(next, added)),
+              : this.#leases.progress(key, backfillPage(next, added, githubWaitUntil ?? null)),
         });
         if (!outcome.finished) {
           await this.#leases.release([key]);

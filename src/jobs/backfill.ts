@@ -77,8 +77,11 @@ export async function runBackfill(
   options: {
     onProgress?: (progress: BackfillProgress) => void;
     stopping?: () => boolean;
-    /** stores a page's cursor and counts under the lease (the worker's holder); false when the lease was lost */
-    advance?: (next: BackfillCursor | null, added: BackfillCounts) => Promise<boolean>;
+    /**
+     * stores a page's cursor and counts under the lease (the worker's holder); false when the lease was lost. With
+     * `githubWaitUntil`, the backfill waits for GitHub's rate limit until then (recorded for `closeloop status`).
+     */
+    advance?: Advance;
     /**
      * waited for before each page is read: the worker holds the backfill back while webhooks arrive in a burst, so
      * the requests get the CPU and the database first (#25, P1 while a backfill runs)
@@ -98,7 +101,10 @@ export async function runBackfill(
     applyLabels?: (gained: IssueRef[]) => Promise<unknown>;
   } = {},
 ): Promise<BackfillCounts & { finished: boolean }> {
-  const advance = options.advance ?? ((next, added) => advanceBackfill(deps.prisma, claimed, next, added));
+  const advance =
+    options.advance ??
+    ((next, added, githubWaitUntil) =>
+      advanceBackfill(deps.prisma, claimed, next, added, new Date(), githubWaitUntil ?? null));
   const { repository } = claimed;
   const where = `${repository.owner}/${repository.name}`;
   const octokit = await deps.github(Number(repository.installationId));
@@ -159,7 +165,7 @@ export async function runBackfill(
   return { ...counts, finished: true };
 }
 
-/** No write but the lease's: a wait renews it by recording the page it is on again. */
+/** No count grows while a wait renews the lease by recording the page it is on again. */
 const NOTHING_ADDED: BackfillCounts = { issues: 0, comments: 0, links: 0 };
 /** How often a wait looks whether the process is stopping. */
 const STOP_LOOK_MS = 200;
@@ -177,7 +183,7 @@ async function waitForGithub(
   wait: {
     cursor: BackfillCursor;
     counts: () => BackfillCounts;
-    advance: (next: BackfillCursor | null, added: BackfillCounts) => Promise<boolean>;
+    advance: Advance;
     onProgress?: (progress: BackfillProgress) => void;
     stopping?: () => boolean;
   },
@@ -192,11 +198,12 @@ async function waitForGithub(
   );
   wait.onProgress?.({ ...cursor, counts: wait.counts(), waitingUntil: new Date(until) });
   const renewEveryMs = claimed.lease.leaseMs / 3;
-  let renewed = Date.now();
+  // The first renewal at once: it records until when the backfill waits, for `closeloop status`.
+  let renewed = -Infinity;
   for (let now = Date.now(); now < until; now = Date.now()) {
     if (wait.stopping?.()) return false;
     if (now - renewed >= renewEveryMs) {
-      if (!(await wait.advance(cursor, NOTHING_ADDED)))
+      if (!(await wait.advance(cursor, NOTHING_ADDED, new Date(until))))
         throw new BackfillLeaseLost(
           `backfill ${where}: another process took it over while it waited for GitHub's limit`,
         );
@@ -211,6 +218,8 @@ async function waitForGithub(
 export function describeCursor({ phase, page }: BackfillCursor): string {
   return `${phase === "comments" ? "comments" : `${phase} issues`}, page ${page}`;
 }
+
+type Advance = (next: BackfillCursor | null, added: BackfillCounts, githubWaitUntil?: Date) => Promise<boolean>;
 
 interface Run {
   beforeStore: () => Promise<void>;

@@ -85,6 +85,8 @@ export interface StatusJson {
     running: number;
     done: number;
     failed: number;
+    /** a running backfill waits for GitHub's rate limit to reset (its answers left only the webhooks' reserve): until when */
+    waitingForGithubUntil: string | null;
     failures: { repository: string; error: string | null; finishedAt: string | null }[];
   };
   configErrors: { repository: string; path: string; message: string; commitSha: string | null; seenAt: string }[];
@@ -119,7 +121,7 @@ export async function readStatus(
   const sweep = readiness.ready ? await readSweep(database.prisma) : null;
   const backfills = readiness.ready
     ? await backfillSummary(database.prisma)
-    : { pending: 0, running: 0, done: 0, failed: 0, failures: [] };
+    : { pending: 0, running: 0, done: 0, failed: 0, waitingForGithubUntil: null, failures: [] };
   const github = githubAppStatus(env);
   const server = serverStatus(readiness.ready ? await readHeartbeats(database.prisma, new Date()) : null);
   const status: StatusJson = {
@@ -192,6 +194,7 @@ export async function readStatus(
     },
     backfills: {
       ...backfills,
+      waitingForGithubUntil: backfills.waitingForGithubUntil?.toISOString() ?? null,
       failures: backfills.failures.map((failure) => ({
         ...failure,
         finishedAt: failure.finishedAt?.toISOString() ?? null,

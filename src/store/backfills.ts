@@ -193,11 +193,12 @@ export async function advanceBackfill(
   next: BackfillCursor | null,
   added: BackfillCounts,
   now = new Date(),
+  githubWaitUntil: Date | null = null,
 ): Promise<boolean> {
   const set =
     next === null
       ? backfillDone(added, now)
-      : Sql.sql`${backfillPage(next, added)}, ${extended(new Date(now.getTime() + claimed.lease.leaseMs))}`;
+      : Sql.sql`${backfillPage(next, added, githubWaitUntil)}, ${extended(new Date(now.getTime() + claimed.lease.leaseMs))}`;
   return updateLeased(prisma, BACKFILLS, claimed.lease.owner, claimed.repository.id, set);
 }
 
@@ -205,14 +206,22 @@ function grown(added: BackfillCounts): Sql.Sql {
   return Sql.sql`"issues" = "issues" + ${added.issues}, "comments" = "comments" + ${added.comments}, "links" = "links" + ${added.links}`;
 }
 
-/** A stored page, as progress: the counts grow and the cursor moves to `next` (the holder extends the lease). */
-export function backfillPage(next: BackfillCursor, added: BackfillCounts): Sql.Sql {
-  return Sql.sql`${grown(added)}, "phase" = ${next.phase}, "page" = ${next.page}`;
+/**
+ * A stored page, as progress: the counts grow and the cursor moves to `next` (the holder extends the lease). With
+ * `githubWaitUntil`, the backfill waits for GitHub's rate limit until then (`closeloop status` says so); a page stored
+ * after the wait clears it.
+ */
+export function backfillPage(
+  next: BackfillCursor,
+  added: BackfillCounts,
+  githubWaitUntil: Date | null = null,
+): Sql.Sql {
+  return Sql.sql`${grown(added)}, "phase" = ${next.phase}, "page" = ${next.page}, "githubWaitUntil" = ${githubWaitUntil}`;
 }
 
 /** The last page stored, as an outcome: the counts grow, the backfill is done and its lease given up. */
 export function backfillDone(added: BackfillCounts, now = new Date()): Sql.Sql {
-  return Sql.sql`${grown(added)}, "state" = 'done', ${unlocked()}, "lastError" = NULL, "finishedAt" = ${now}`;
+  return Sql.sql`${grown(added)}, "state" = 'done', ${unlocked()}, "lastError" = NULL, "githubWaitUntil" = NULL, "finishedAt" = ${now}`;
 }
 
 /** A run failed: retried by the next claim after `retryAt` (at the page it was on), or failed for good. */
@@ -238,6 +247,8 @@ export function backfillFailed(error: string, outcome: BackfillFailure): Sql.Sql
 export interface BackfillStatus extends BackfillCounts, BackfillCursor {
   repository: string;
   state: string;
+  /** it waits for GitHub's rate limit until then (a past time: it no longer does) */
+  githubWaitUntil: Date | null;
   attempts: number;
   lastError: string | null;
   requestedAt: Date;
@@ -253,6 +264,7 @@ export async function readBackfill(prisma: Prisma, repositoryId: bigint): Promis
   return {
     repository: `${row.repository.owner}/${row.repository.name}`,
     state: row.state,
+    githubWaitUntil: row.githubWaitUntil,
     phase: backfillPhase(row.phase),
     page: row.page,
     issues: row.issues,
@@ -270,13 +282,19 @@ export interface BackfillSummary {
   running: number;
   done: number;
   failed: number;
+  /** a running backfill waits for GitHub's rate limit to reset: until when (the latest, when several do) */
+  waitingForGithubUntil: Date | null;
   /** repositories whose backfill failed for good, with the reason */
   failures: { repository: string; error: string | null; finishedAt: Date | null }[];
 }
 
 /** `closeloop status`: backfills by state, and the ones that failed. */
-export async function backfillSummary(prisma: Prisma): Promise<BackfillSummary> {
+export async function backfillSummary(prisma: Prisma, now = new Date()): Promise<BackfillSummary> {
   const groups = await prisma.backfill.groupBy({ by: ["state"], _count: { _all: true } });
+  const waiting = await prisma.backfill.aggregate({
+    where: { state: "running", githubWaitUntil: { gt: now } },
+    _max: { githubWaitUntil: true },
+  });
   const count = (state: string) => groups.find((group) => group.state === state)?._count._all ?? 0;
   const failed = await prisma.backfill.findMany({
     where: { state: "failed" },
@@ -289,6 +307,7 @@ export async function backfillSummary(prisma: Prisma): Promise<BackfillSummary> 
     running: count("running"),
     done: count("done"),
     failed: count("failed"),
+    waitingForGithubUntil: waiting._max.githubWaitUntil,
     failures: failed.map((row) => ({
       repository: `${row.repository.owner}/${row.repository.name}`,
       error: row.lastError,

@@ -330,7 +330,14 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
     };
     expect(status.providers).toContainEqual({ id: "zendesk", enabled: true, webhook: true });
     expect(status.providers).toContainEqual({ id: "front", enabled: false, webhook: false });
-    expect(status.backfills).toEqual({ pending: 0, running: 0, done: 0, failed: 0, failures: [] });
+    expect(status.backfills).toEqual({
+      pending: 0,
+      running: 0,
+      done: 0,
+      failed: 0,
+      waitingForGithubUntil: null,
+      failures: [],
+    });
     expect(status.enrichment.providers).toEqual([
       { provider: "front", queued: 1, running: 0, done: 0, dead: 0 },
       { provider: "intercom", queued: 2, running: 0, done: 0, dead: 0 },
@@ -368,6 +375,17 @@ describe.each(ENGINES)("closeloop jobs, retry and status on %s", (engine) => {
     expect(human.lines.filter((line) => /^(backfill|\s+failed) /.test(line))).toEqual([
       "backfill    0 done, 0 to do, 1 failed",
       "            failed Codertocat/Hello-World: GitHub answered 403: Resource not accessible by integration",
+    ]);
+    // Run again, it waits for GitHub's rate limit to reset: until when is shown.
+    const reset = new Date(Date.now() + 30 * 60_000);
+    await database.prisma.backfill.update({
+      where: { repositoryId },
+      data: { state: "running", lockedBy: "replica", lockedUntil: reset, githubWaitUntil: reset },
+    });
+    const waiting = capture();
+    await runCli(["status"], waiting.out, waiting.error);
+    expect(waiting.lines.filter((line) => line.startsWith("backfill "))).toEqual([
+      `backfill    0 done, 1 to do (1 running), 0 failed; waiting for GitHub's rate limit until ${reset.toISOString()}`,
     ]);
     expect(human.lines.filter((line) => /^(enrichment|sweep) /.test(line))).toEqual([
       "enrichment  front 1 queued (waiting: not configured), 0 dead; intercom 2 queued (waiting: not configured), 0 dead; zendesk 1 queued, 0 dead",

@@ -6,12 +6,19 @@ import { DeliveryInbox } from "../../src/http/delivery-inbox.js";
 import { BackfillWorker } from "../../src/jobs/backfill-worker.js";
 import { runBackfill, type BackfillDeps } from "../../src/jobs/backfill.js";
 import { urlMatchers } from "../../src/providers/url-matchers.js";
-import { advanceBackfill, claimBackfill, readBackfill, requestBackfills } from "../../src/store/backfills.js";
+import {
+  advanceBackfill,
+  backfillSummary,
+  claimBackfill,
+  readBackfill,
+  requestBackfills,
+} from "../../src/store/backfills.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { listIssueLinks } from "../../src/store/links.js";
 import { ENGINES, freshDatabaseUrl } from "../support/databases.js";
 import { GITHUB_API, nockConfig, testProbot } from "../support/github.js";
 import { GithubMemory } from "../../src/github/memory.js";
+import { waitFor } from "../support/wait.js";
 
 const REPOSITORY = { id: 1296269n, installationId: 77n, owner: "octo-org", name: "app" };
 const APP_ID = 1;
@@ -588,10 +595,19 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
     nockIssues("open", 1, [issue(1, { body: "https://acme.zendesk.com/agent/tickets/1" })], false, budget(1, resetAt));
     const asked: number[] = [];
     nockClosedAfterReset(resetAt, asked);
-    expect(await new BackfillWorker(deps).drain()).toBe(1);
+    const drained = new BackfillWorker(deps).drain();
+    // While it waits, `closeloop status` says until when.
+    await waitFor(
+      async () => (await backfillSummary(database.prisma)).waitingForGithubUntil !== null,
+      5_000,
+      "the wait recorded",
+    );
+    expect((await backfillSummary(database.prisma)).waitingForGithubUntil).toEqual(new Date(resetAt + 250));
+    expect(await drained).toBe(1);
     // One call each for the config, the open and the closed issues (no issue kept for comments): the fewest there are.
     expect(asked).toHaveLength(1);
     expect(asked[0]).toBeGreaterThanOrEqual(resetAt);
+    expect((await backfillSummary(database.prisma)).waitingForGithubUntil).toBeNull();
     expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({
       state: "done",
       issues: 1,

@@ -76,7 +76,7 @@ export function OpsPage(props: { viewer: HeaderViewer; status: StatusJson; notic
           </tr>
           <tr>
             <th scope="row">Backfills</th>
-            <td>{`${status.backfills.done} done, ${status.backfills.pending + status.backfills.running} to do (${status.backfills.running} running), ${status.backfills.failed} failed`}</td>
+            <td>{`${status.backfills.done} done, ${status.backfills.pending + status.backfills.running} to do (${status.backfills.running} running), ${status.backfills.failed} failed${status.backfills.waitingForGithubUntil === null ? "" : `; waiting for GitHub's rate limit until ${iso(status.backfills.waitingForGithubUntil)}`}`}</td>
           </tr>
         </tbody>
       </table>
