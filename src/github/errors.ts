@@ -55,9 +55,13 @@ function rateLimitWait(headers: Record<string, unknown>, now: number): number {
   return DEFAULT_WAIT_MS;
 }
 
-/** A 403 that is a refusal (no permission, an archived repository), not a rate limit: rate limits are retried. */
+/**
+ * A refusal that stays until someone acts: a 403 that is not a rate limit (no permission, an archived repository), or
+ * a 451 (the repository blocked for legal reasons). Rate limits are retried.
+ */
 export function githubRefused(error: unknown): boolean {
-  return githubStatus(error) === 403 && githubRateLimitWait(error) === undefined;
+  const status = githubStatus(error);
+  return status === 451 || (status === 403 && githubRateLimitWait(error) === undefined);
 }
 
 /**

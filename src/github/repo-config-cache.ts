@@ -146,9 +146,8 @@ export class RepoConfigCache {
  * passing, and asked again.
  */
 function refusedRead(error: unknown): string | undefined {
-  const status = githubStatus(error);
-  if (!githubRefused(error) && status !== 451) return undefined;
-  return `${CONFIG_PATH}: GitHub refused to let closeloop read it (${status}: ${githubMessage(error)})`;
+  if (!githubRefused(error)) return undefined;
+  return `${CONFIG_PATH}: GitHub refused to let closeloop read it (${githubStatus(error)}: ${githubMessage(error)})`;
 }
 
 /** A value a read returns for its caller but not to keep: the next caller reads again. */

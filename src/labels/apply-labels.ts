@@ -137,7 +137,7 @@ export async function applyIssueLabels(
         const reason = `GitHub answered ${status(error)}: ${message(error)}`;
         writer.log.error(
           { repository: `${repo.owner}/${repo.repo}`, status: status(error) },
-          `${repo.owner}/${repo.repo}: closeloop cannot write labels (${reason}). Check that the installation has accepted the "Issues: write" permission and that the repository is not archived; label writes there pause for an hour, then one is tried again. \`closeloop status\` lists it.`,
+          `${repo.owner}/${repo.repo}: closeloop cannot write labels (${reason}). Check that the installation has accepted the "Issues: write" permission and that the repository is not archived or blocked; label writes there pause for an hour, then one is tried again. \`closeloop status\` lists it.`,
         );
         await recordLabelError(prisma, issue.repository.id, reason, now);
         return { ...outcome, skipped: "denied" };

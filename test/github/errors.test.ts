@@ -117,6 +117,7 @@ describe("githubStatus", () => {
 describe("githubRefused", () => {
   it.each([
     ["a 403 without rate-limit signs", failure(403, {}, "Resource not accessible by integration"), true],
+    ["a 451: the repository blocked for legal reasons", failure(451, {}, "Repository access blocked"), true],
     ["a 403 rate limit", failure(403, { "retry-after": "30" }), false],
     ["a 429", failure(429), false],
     ["a 404", failure(404), false],

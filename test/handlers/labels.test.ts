@@ -418,23 +418,25 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
     expect(await stored()).toEqual([]);
   });
 
-  it("stops writing labels to a repository that refuses them (403), with one log line and a status entry", async () => {
-    nockConfig(OWNER, REPO, null);
-    github.createLabel(WEEKLY, "fbca04");
-    github.addLabels([WEEKLY], 403, { message: "Resource not accessible by integration" });
-    await send("issue_comment", comment(1, `${ticket(1)} ${ticket(2)}`, 1));
-    // more events: no call while the pause lasts, and no error for the inbox to retry
-    await send("issue_comment", comment(2, `${ticket(3)}`, 2));
-    await send("issue_comment", comment(3, `${ticket(4)}`, 3));
-    expect(github.made).toHaveLength(2);
-    expect(await listLabelErrors(harness.database.prisma)).toEqual([
-      {
-        repository: `${OWNER}/${REPO}`,
-        message: "GitHub answered 403: Resource not accessible by integration",
-        seenAt: TEST_NOW,
-      },
-    ]);
-  });
+  it.each([
+    [403, "Resource not accessible by integration"],
+    [451, "Repository access blocked"],
+  ])(
+    "stops writing labels to a repository that refuses them (%s), with one log line and a status entry",
+    async (refusal, reason) => {
+      nockConfig(OWNER, REPO, null);
+      github.createLabel(WEEKLY, "fbca04");
+      github.addLabels([WEEKLY], refusal, { message: reason });
+      await send("issue_comment", comment(1, `${ticket(1)} ${ticket(2)}`, 1));
+      // more events: no call while the pause lasts, and no error for the inbox to retry
+      await send("issue_comment", comment(2, `${ticket(3)}`, 2));
+      await send("issue_comment", comment(3, `${ticket(4)}`, 3));
+      expect(github.made).toHaveLength(2);
+      expect(await listLabelErrors(harness.database.prisma)).toEqual([
+        { repository: `${OWNER}/${REPO}`, message: `GitHub answered ${refusal}: ${reason}`, seenAt: TEST_NOW },
+      ]);
+    },
+  );
 
   it.each([
     ["", false],
