@@ -393,6 +393,14 @@ describe.each(ENGINES)("frequency and team labels on %s", (engine) => {
     ]);
   });
 
+  it("asks GitHub nothing for the transfer of an issue it does not store", async () => {
+    const transferred = webhookExample<Payload>("issues", "transferred");
+    transferred.installation = INSTALLATION;
+    await send("issues", transferred);
+    expect(github.made).toEqual([]);
+    expect(await harness.database.prisma.issue.count()).toBe(0);
+  });
+
   it("ignores label events on issues it does not know", async () => {
     await send("issues", labelEvent("unlabeled", WEEKLY, 2));
     expect(await harness.database.prisma.issueLabel.count()).toBe(0);
