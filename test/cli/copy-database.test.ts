@@ -272,6 +272,18 @@ describe("closeloop copy-database: a SQLite database with rows in every table, i
     expect(await rowsOf(target, model)).toEqual(rows);
   });
 
+  it("leaves the target with the indexes a migrated database has (those built after the rows included)", async () => {
+    const migrated = await openDatabase(await freshDatabaseUrl("postgresql"), { migrate: true });
+    const indexes = `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname`;
+    try {
+      const expected = await migrated.prisma.$queryRawUnsafe<object[]>(indexes);
+      expect(expected.length).toBeGreaterThan(MODELS.length);
+      expect(await target.prisma.$queryRawUnsafe<object[]>(indexes)).toEqual(expected);
+    } finally {
+      await migrated.close();
+    }
+  });
+
   it("numbers new rows past every id SQLite used, deleted ones included", async () => {
     const counter = await source.prisma.$queryRawUnsafe<{ seq: bigint }[]>(
       `SELECT seq FROM sqlite_sequence WHERE name = 'Issue'`,
