@@ -128,14 +128,17 @@ export async function runBackfill(
     where,
     perPage: deps.perPage ?? 100,
     beforeStore: options.beforeStore ?? (async () => {}),
+    paced,
   };
   let cursor: BackfillCursor | null = { phase: claimed.phase, page: claimed.page };
   while (cursor !== null) {
     const { phase, page }: BackfillCursor = cursor;
-    if (!(await paced(cursor))) return { ...counts, finished: false };
     await options.beforePage?.();
-    const { added, gained, more }: PageRead =
+    const read: PageRead | null =
       phase === "comments" ? await readComments(run, page) : await readIssues(run, phase, page);
+    // The process stopped while the page waited for GitHub's rate limit: nothing was read.
+    if (read === null) return { ...counts, finished: false };
+    const { added, gained, more }: PageRead = read;
     if (gained.length > 0) await options.applyLabels?.(gained);
     const next: BackfillCursor | null = more
       ? { phase, page: page + 1 }
@@ -223,6 +226,8 @@ type Advance = (next: BackfillCursor | null, added: BackfillCounts, githubWaitUn
 
 interface Run {
   beforeStore: () => Promise<void>;
+  /** waits, before a listing's call, until GitHub's rate limit lets it go (waitForGithub); false when stopping */
+  paced: (cursor: BackfillCursor) => Promise<boolean>;
   deps: BackfillDeps;
   claimed: ClaimedBackfill;
   octokit: Octokit;
@@ -240,9 +245,10 @@ interface PageRead {
 }
 
 /** One page of open or closed issues: their bodies' links; those with comments are kept for the comments phase. */
-async function readIssues(run: Run, phase: "open" | "closed", page: number): Promise<PageRead> {
+async function readIssues(run: Run, phase: "open" | "closed", page: number): Promise<PageRead | null> {
   const { deps, claimed, octokit, config, where } = run;
   const { repository } = claimed;
+  if (!(await run.paced({ phase, page }))) return null;
   const listed = await listIssuesPage(octokit, repository, {
     state: phase,
     number: page,
@@ -291,15 +297,17 @@ async function readIssues(run: Run, phase: "open" | "closed", page: number): Pro
 
 /**
  * One page of the repository's comments: those on the issues kept for this phase are read, the rest (pull requests,
- * issues closed too long ago, issues listed without comments) skipped. None is read when no issue was kept.
+ * issues closed too long ago, issues listed without comments) skipped. None is read when no issue was kept (nor is
+ * GitHub's rate limit waited for). Null when the process stopped while the page waited for it.
  */
-async function readComments(run: Run, page: number): Promise<PageRead> {
+async function readComments(run: Run, page: number): Promise<PageRead | null> {
   const { deps, claimed, octokit, config, where } = run;
   const { repository } = claimed;
   const added = { issues: 0, comments: 0, links: 0 };
   // A comment is never older than its issue, so older comments are on issues the backfill does not read.
   const since = await oldestBackfillIssue(deps.prisma, repository.id);
   if (since === null) return { added, gained: [], more: false };
+  if (!(await run.paced({ phase: "comments", page }))) return null;
   const listed = await listRepositoryCommentsPage(octokit, repository, { number: page, perPage: run.perPage, since });
   if ("refused" in listed)
     throw new BackfillForbiddenError(`GitHub does not let closeloop read ${where}'s comments (${listed.refused})`);

@@ -646,6 +646,17 @@ describe.each(ENGINES)("backfill on %s", (engine) => {
     expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ phase: "closed", page: 1 });
   });
 
+  it("does not wait for GitHub's reset when no call is left to make: a repository without comments to read ends", async () => {
+    nockConfig("octo-org", "app", null);
+    nockIssues("open", 1, [issue(1, { body: "https://acme.zendesk.com/agent/tickets/1" })]);
+    // The last listing leaves only the webhooks' reserve, and no issue was kept for the comments phase.
+    nockIssues("closed", 1, [], false, budget(1, resetIn(60)));
+    const started = Date.now();
+    expect(await new BackfillWorker(deps).drain()).toBe(1);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await readBackfill(database.prisma, REPOSITORY.id)).toMatchObject({ state: "done", links: 1 });
+  });
+
   it("does not wait when GitHub's answer names no reset, as without rate-limit headers", async () => {
     nockConfig("octo-org", "app", null);
     nockIssues("open", 1, [], false, { "x-ratelimit-limit": "10", "x-ratelimit-remaining": "0" });
