@@ -167,7 +167,7 @@ function checkNoServer(sqlite: BetterSqlite3.Database, source: SqliteTarget, now
     .prepare(`SELECT "host", "seenAt" FROM "ServerHeartbeat" ORDER BY "seenAt" DESC LIMIT 1`)
     .get() as { host: string; seenAt: string } | undefined;
   if (latest === undefined) return;
-  const ago = now.getTime() - timestampOf(latest.seenAt, "ServerHeartbeat.seenAt").getTime();
+  const ago = now.getTime() - readSqliteTime(latest.seenAt, "ServerHeartbeat.seenAt").getTime();
   // A stopped server's heartbeat stays (status shows when one was last seen): only its age tells it stopped.
   if (ago < HEARTBEAT_STALE_MS)
     throw new CopyRefused(
@@ -314,7 +314,7 @@ function converter(table: string, column: string, type: string): TablePlan["colu
         if (value === null) return null;
         try {
           // A `timestamp` column drops an offset rather than applying it: the instant goes in as UTC.
-          return timestampOf(value, where).toISOString();
+          return readSqliteTime(value, where).toISOString();
         } catch {
           return fail(value, row, "a time");
         }
@@ -361,7 +361,7 @@ function describe(value: unknown): string {
  * SQLite keeps a DateTime as text: ISO 8601 with "+00:00" or "Z" as Prisma's adapter and the inbox writer write it,
  * "YYYY-MM-DD HH:MM:SS" (UTC) from a migration's CURRENT_TIMESTAMP default; or as milliseconds since 1970.
  */
-function timestampOf(value: unknown, where: string): Date {
+export function readSqliteTime(value: unknown, where: string): Date {
   let date: Date | undefined;
   if (typeof value === "bigint" || typeof value === "number") date = new Date(Number(value));
   if (typeof value === "string") {
