@@ -14,6 +14,7 @@ import { claimLeases } from "../../src/store/lease.js";
 import { readClaimedJobs } from "../../src/store/reopen-jobs.js";
 import { CUSTOMER_HASH_KEY, readOrCreateSecret } from "../../src/store/secrets.js";
 import { captureCli } from "../support/cli-output.js";
+import { runCliProcess } from "../support/process.js";
 import { freshDatabaseUrl } from "../support/databases.js";
 import { closeWithLinks, conversation, REPOSITORY } from "../support/reopen.js";
 
@@ -330,6 +331,28 @@ describe("closeloop copy-database: a SQLite database with rows in every table, i
     expect(claimed.map((row) => row.key)).toEqual([pending.id]);
     const [job] = await readClaimedJobs(target.prisma, [pending.id], "replica-1");
     expect(job).toMatchObject({ conversationId: pending.conversationId, url: pending.url });
+  });
+});
+
+describe("closeloop copy-database, the process a person runs", () => {
+  it("prints a progress line per table on stderr, and the rows per table on stdout", async () => {
+    const source = await freshDatabaseUrl("sqlite");
+    const database = await openDatabase(source, { migrate: true });
+    await closeWithLinks(database, 42, [conversation("zendesk", 1), conversation("intercom", 2)]);
+    await database.close();
+    const target = await freshDatabaseUrl("postgresql");
+    const run = await runCliProcess(["copy-database", target], { DATABASE_URL: source });
+    expect(run.code).toBe(0);
+    const progress = run.stderr.trimEnd().split("\n");
+    expect(progress).toHaveLength(MODELS.length);
+    for (const line of progress) expect(line).toMatch(/^copy-database: \w+ (\d+) of \1 rows, [\d,]+ a second$/);
+    expect(progress).toContainEqual(expect.stringMatching(/^copy-database: Link 2 of 2 rows, /));
+    const lines = run.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^ {2}table +rows$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}Link +2$/));
+    expect(lines.at(-1)).toMatch(
+      /^copied \d+ rows from sqlite .* to postgresql .* in [\d.]+ s: set DATABASE_URL to the PostgreSQL URL and start the server$/,
+    );
   });
 });
 
