@@ -11,6 +11,7 @@ import {
   MigrationError,
   readMigrationFiles,
   toApplied,
+  unopenableSqlite,
   type HistoryRow,
 } from "./migrations.js";
 import { planMigrations } from "./migration-plan.js";
@@ -18,7 +19,10 @@ import { planMigrations } from "./migration-plan.js";
 type SqliteTarget = DatabaseTarget & { engine: "sqlite" };
 type PostgresTarget = DatabaseTarget & { engine: "postgresql" };
 
-/** The copy was not started: the source or the target is not one it may copy (docs/moving-to-postgresql.md). */
+/**
+ * The copy was refused before a row was written (the source or the target is not one it may copy), or undone (a value
+ * that does not fit its column): docs/moving-to-postgresql.md.
+ */
 export class CopyRefused extends Error {
   override name = "CopyRefused";
 }
@@ -33,12 +37,8 @@ export interface CopyProgress {
 }
 
 export interface CopyOptions {
-  /** told the progress of each table: every `progressMs` while it is copied, then once when it is done */
+  /** told the progress of each table: every second while it is copied, then once when it is done */
   progress?: (progress: CopyProgress) => void;
-  progressMs?: number;
-  /** rows per INSERT, at most */
-  batchRows?: number;
-  now?: () => Date;
   /** how long to wait for SQLite's write lock while another process holds it */
   lockWaitMs?: number;
 }
@@ -52,6 +52,9 @@ export interface CopyResult {
 
 /** The migration history: Prisma's table, written by each side's own migrations, never copied. */
 const HISTORY_TABLE = "_prisma_migrations";
+/** rows per INSERT: a batch in memory is small whatever the table, and the round trips few */
+const BATCH_ROWS = 2000;
+const PROGRESS_MS = 1000;
 
 /**
  * Copies every row of the SQLite database `source` into the PostgreSQL database `target`, which must hold none of
@@ -64,12 +67,16 @@ export async function copyDatabase(
   options: CopyOptions = {},
 ): Promise<CopyResult> {
   const started = performance.now();
-  const now = options.now ?? (() => new Date());
   if (!existsSync(source.path)) throw new DatabaseMissing(source);
-  const sqlite = new BetterSqlite3(source.path, { fileMustExist: true, timeout: options.lockWaitMs ?? 10_000 });
+  let sqlite: BetterSqlite3.Database;
+  try {
+    sqlite = new BetterSqlite3(source.path, { fileMustExist: true, timeout: options.lockWaitMs ?? 10_000 });
+  } catch (error) {
+    throw unopenableSqlite(source.path, error);
+  }
   try {
     checkSourceLevel(sqlite, source);
-    checkNoServer(sqlite, source, now());
+    checkNoServer(sqlite, source, new Date());
     // SQLite's write lock from here to the end, before the target is touched: a server started meanwhile cannot write
     // what the copy would miss (its writes wait, then fail), and one that is writing refuses the copy.
     lockSource(sqlite, source);
@@ -381,7 +388,6 @@ async function copyTable(
 ): Promise<number> {
   const started = performance.now();
   const total = Number((sqlite.prepare(`SELECT count(*) AS n FROM ${quote(table.name)}`).get() as { n: number }).n);
-  const perBatch = Math.max(1, options.batchRows ?? 2000);
   const columns = table.columns.map((column) => quote(column.name)).join(", ");
   // A batch is one array per column, unnested into rows: one statement text whatever the batch's size, named so
   // PostgreSQL parses and plans it once per table, and no parameter per value to bind (Link's rows went in at 41,000 a
@@ -409,9 +415,9 @@ async function copyTable(
   for (const row of read.iterate() as Iterable<Record<string, unknown>>) {
     const rowId = () => `rowid ${String(row.rowid)}`;
     table.columns.forEach((column, i) => batch[i]!.push(column.convert(row[column.name], rowId)));
-    if (++rows < perBatch) continue;
+    if (++rows < BATCH_ROWS) continue;
     await flush();
-    if (performance.now() - reported >= (options.progressMs ?? 1000)) {
+    if (performance.now() - reported >= PROGRESS_MS) {
       reported = performance.now();
       report(false);
     }

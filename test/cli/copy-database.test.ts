@@ -15,6 +15,7 @@ import { readClaimedJobs } from "../../src/store/reopen-jobs.js";
 import { CUSTOMER_HASH_KEY, readOrCreateSecret } from "../../src/store/secrets.js";
 import { captureCli } from "../support/cli-output.js";
 import { runCliProcess } from "../support/process.js";
+import { tempFolder } from "../support/temp-folders.js";
 import { freshDatabaseUrl } from "../support/databases.js";
 import { closeWithLinks, conversation, REPOSITORY } from "../support/reopen.js";
 
@@ -477,7 +478,7 @@ describe("closeloop copy-database refuses, writing nothing", () => {
     ]);
   });
 
-  it("a PostgreSQL source, a missing one, and a target that is not PostgreSQL", async () => {
+  it("a PostgreSQL source, a missing one, a folder, and a target that is not PostgreSQL", async () => {
     const target = await freshDatabaseUrl("postgresql");
     const fromPostgres = await cli(target, ["copy-database", await freshDatabaseUrl("postgresql")]);
     expect(fromPostgres.code).toBe(1);
@@ -487,6 +488,11 @@ describe("closeloop copy-database refuses, writing nothing", () => {
     const missing = await cli("file:/nonexistent/closeloop.db", ["copy-database", target]);
     expect(missing.code).toBe(1);
     expect(missing.errors[0]).toMatch(/^closeloop: no database at \/nonexistent\/closeloop\.db/);
+    const folder = await cli(`file:${tempFolder("closeloop-folder-")}`, ["copy-database", target]);
+    expect(folder.code).toBe(1);
+    expect(folder.errors[0]).toMatch(
+      /^closeloop: cannot open the SQLite database .*: it is a folder: DATABASE_URL names/,
+    );
     const notPostgres = await cli(await smallSource(), ["copy-database", "file:./other.db"]);
     expect(notPostgres.code).toBe(2);
     expect(notPostgres.errors[0]).toMatch(/^closeloop: the target must be a postgres:\/\/ or postgresql:\/\/ URL/);
