@@ -19,6 +19,7 @@ import {
 } from "../store/backfills.js";
 import type { Database } from "../store/database.js";
 import { findRepository } from "../store/repositories.js";
+import { liftRepositoryPurges } from "../store/purged-installations.js";
 import { parseWith, UsageError } from "./arguments.js";
 import { CommandFailed } from "./command.js";
 import type { Output } from "./output.js";
@@ -92,7 +93,7 @@ export async function backfillCommand(
   const target = readBackfillTarget(args, options.all);
   const repositories =
     target === "all"
-      ? await listInstalledRepositories(asGithubApp(github))
+      ? await includedAgain(database, await listInstalledRepositories(asGithubApp(github)))
       : [await oneRepository(database, github, target.repository)];
   const log = pino({ level: "warn" }, pino.destination(2));
   const deps = {
@@ -196,7 +197,20 @@ async function oneRepository(database: Database, github: GitHubApp, fullName: st
   const [owner, repo] = fullName.split("/") as [string, string];
   const found = await findInstalledRepository(asGithubApp(github), owner, repo);
   if (found === null) throw new UsageError(`closeloop is not installed on ${fullName} (or cannot see it)`);
-  return found;
+  const [included] = await includedAgain(database, [found]);
+  return included!;
+}
+
+/**
+ * Repositories GitHub just named as their installation's: a removal recorded for one (its `added` event not processed
+ * yet, or processed before the removal's) is lifted, as that event would, so its backfill can write its rows.
+ */
+async function includedAgain(database: Database, repositories: RepositoryRef[]): Promise<RepositoryRef[]> {
+  const byInstallation = new Map<bigint, bigint[]>();
+  for (const { installationId, id } of repositories)
+    byInstallation.set(installationId, [...(byInstallation.get(installationId) ?? []), id]);
+  for (const [installationId, ids] of byInstallation) await liftRepositoryPurges(database.prisma, installationId, ids);
+  return repositories;
 }
 
 function asGithubApp(github: GitHubApp): GithubApp {

@@ -7,6 +7,7 @@ import { runCli } from "../../src/cli/main.js";
 import type { Output } from "../../src/cli/output.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
 import { listIssueLinks } from "../../src/store/links.js";
+import { purgedRepositoryRecords } from "../../src/store/purged-installations.js";
 import { markLabelsWanted } from "../../src/store/issue-markings.js";
 import { IssueMarkingsWorker } from "../../src/jobs/issue-markings-worker.js";
 import { RepoConfigCache } from "../../src/github/repo-config-cache.js";
@@ -97,6 +98,26 @@ describe.each(ENGINES)("closeloop backfill on %s", (engine) => {
     expect(await database.prisma.repository.findUnique({ where: { id: 1296269n } })).toMatchObject({
       installationId: 77n,
     });
+  });
+
+  it("reads a repository removed from its installation and added back, as GitHub lists it, before the added event", async () => {
+    // The removal was processed; the added event is still in the inbox (a server down, a backlog): GitHub's answer
+    // here is that the installation includes the repository again.
+    await purgedRepositoryRecords(database.prisma, 77n, [1296269n], new Date());
+    nock(GITHUB_API).get("/repos/octo-org/app/installation").reply(200, { id: 77 });
+    nock(GITHUB_API)
+      .get("/repos/octo-org/app")
+      .reply(200, { id: 1296269, name: "app", owner: { login: "octo-org" } });
+    nockRepositoryIssues("octo-org", "app");
+    const { out, lines } = capture();
+    const code = await backfillCommand(database, ["octo-org/app"], { all: false, json: false }, out, github);
+    expect(code).toBe(0);
+    expect(lines).toEqual(["octo-org/app: 1 issues and 0 comments read, 1 links found"]);
+    expect((await listIssueLinks(database.prisma, "octo-org/app", 1))?.map((link) => link.conversationId)).toEqual([
+      "4242",
+    ]);
+    // A late delivery of the repository is taken again too: the record is lifted.
+    expect(await database.prisma.purgedRepository.count()).toBe(0);
   });
 
   it("says in its progress line that it waits for GitHub's rate limit, and until when", async () => {
