@@ -183,7 +183,14 @@ function checkNoServer(sqlite: BetterSqlite3.Database, source: SqliteTarget, now
 }
 
 async function checkTargetEmpty(client: pg.Client, target: PostgresTarget): Promise<void> {
-  for (const name of await postgresTables(client)) {
+  const tables = await postgresTables(client);
+  // Without closeloop's migration history, a table is another program's: migrating first would leave closeloop's
+  // tables beside it when the copy is then refused for it.
+  if (tables.length > 0 && !tables.includes(HISTORY_TABLE))
+    throw new CopyRefused(
+      `${target.display} holds tables that are not closeloop's (${tables.join(", ")}): copy-database writes only into a database without them; give it a new one (CREATE DATABASE)`,
+    );
+  for (const name of tables) {
     if (name === HISTORY_TABLE) continue;
     const found = await client.query(`SELECT 1 FROM ${quote(name)} LIMIT 1`);
     if (found.rowCount !== 0)
