@@ -19,7 +19,7 @@ import {
 } from "../store/backfills.js";
 import type { Database } from "../store/database.js";
 import { findRepository } from "../store/repositories.js";
-import { liftRepositoryPurges } from "../store/purged-installations.js";
+import { InstallationPurged, liftRepositoryPurges } from "../store/purged-installations.js";
 import { parseWith, UsageError } from "./arguments.js";
 import { CommandFailed } from "./command.js";
 import type { Output } from "./output.js";
@@ -123,12 +123,13 @@ export async function backfillCommand(
       );
     const existing = await readBackfill(database.prisma, repository.id);
     if (!existing || existing.state === "done" || existing.state === "failed")
-      await requestBackfills(database, [repository], new Date());
+      await requestBackfills(database, [repository], new Date()).catch(unlessRemoved);
     const lease = { owner: workerOwner(), leaseMs: QUEUES.backfill.leaseMs };
     let claimed = await claimBackfill(database.prisma, database.engine, lease, { repositoryId: repository.id });
     // The server holds it: follow its progress until it finishes (or its lease runs out, and this takes over).
     while (claimed === null) {
-      const status = (await readBackfill(database.prisma, repository.id))!;
+      const status = await readBackfill(database.prisma, repository.id);
+      if (status === null) break;
       const over = status.state === "done" || status.state === "failed";
       const waiting = status.githubWaitUntil !== null && status.githubWaitUntil > new Date();
       show(
@@ -163,10 +164,11 @@ export async function backfillCommand(
         options.progress?.(`${name}: stopped: ${reason}`, true);
       }
     }
-    results.push((await readBackfill(database.prisma, repository.id))!);
+    // No row: the repository was removed from its installation meanwhile (a server processed it), its rows purged.
+    results.push((await readBackfill(database.prisma, repository.id)) ?? removedStatus(repository));
   }
 
-  const failed = results.filter((result) => result.state !== "done");
+  const failed = results.filter((result) => result.state !== "done" && result.state !== REMOVED);
   if (options.json) {
     out.json(
       results.map(({ repository, state, issues, comments, links, lastError }) => ({
@@ -183,11 +185,38 @@ export async function backfillCommand(
       out.line(
         result.state === "done"
           ? `${result.repository}: ${result.issues} issues and ${result.comments} comments read, ${result.links} links found`
-          : `${result.repository}: ${result.state === "failed" ? "FAILED" : "not finished"}: ${result.lastError ?? "unknown error"} (${result.issues} issues read so far)`,
+          : result.state === REMOVED
+            ? `${result.repository}: ${result.lastError}`
+            : `${result.repository}: ${result.state === "failed" ? "FAILED" : "not finished"}: ${result.lastError ?? "unknown error"} (${result.issues} issues read so far)`,
       );
     }
   }
   return failed.length === 0 ? 0 : 1;
+}
+
+/** What the command reports of a repository removed from its installation while it ran: not a failure. */
+const REMOVED = "removed";
+
+function removedStatus(repository: RepositoryRef): BackfillStatus {
+  return {
+    repository: `${repository.owner}/${repository.name}`,
+    state: REMOVED,
+    githubWaitUntil: null,
+    phase: "open",
+    page: 1,
+    issues: 0,
+    comments: 0,
+    links: 0,
+    attempts: 0,
+    lastError: `removed from installation ${repository.installationId} while it was read; closeloop keeps nothing of it`,
+    requestedAt: new Date(),
+    finishedAt: null,
+  };
+}
+
+/** A write refused because the repository was removed and purged meanwhile is the run's end, not its failure. */
+function unlessRemoved(error: unknown): void {
+  if (!(error instanceof InstallationPurged)) throw error;
 }
 
 /** The repository, as stored, or found through the app's installation on it. */

@@ -6,7 +6,7 @@ import { backfillCommand, type GitHubApp } from "../../src/cli/backfill-command.
 import { runCli } from "../../src/cli/main.js";
 import type { Output } from "../../src/cli/output.js";
 import { openDatabase, type Database } from "../../src/store/database.js";
-import { listIssueLinks } from "../../src/store/links.js";
+import { listIssueLinks, purgeRepositories } from "../../src/store/links.js";
 import { purgedRepositoryRecords } from "../../src/store/purged-installations.js";
 import { markLabelsWanted } from "../../src/store/issue-markings.js";
 import { IssueMarkingsWorker } from "../../src/jobs/issue-markings-worker.js";
@@ -72,6 +72,7 @@ describe.each(ENGINES)("closeloop backfill on %s", (engine) => {
   });
   beforeEach(async () => {
     await database.prisma.repository.deleteMany();
+    await database.prisma.purgedRepository.deleteMany();
   });
 
   it("finds the app's installation on a repository it has not seen, reads it with progress, and prints the counts", async () => {
@@ -118,6 +119,29 @@ describe.each(ENGINES)("closeloop backfill on %s", (engine) => {
     ]);
     // A late delivery of the repository is taken again too: the record is lifted.
     expect(await database.prisma.purgedRepository.count()).toBe(0);
+  });
+
+  it("says a repository removed from its installation while it was read is purged, and goes on", async () => {
+    const repository = { id: 1296269n, installationId: 77n, owner: "octo-org", name: "app" };
+    // The rows an earlier test wrote were deleted behind the cache's back.
+    database.repositoryRows.forget();
+    await database.repositoryRows.ensure(repository);
+    nockConfig("octo-org", "app", null);
+    // A server processes the repository's removal while the CLI waits for its first page.
+    nock(GITHUB_API)
+      .get("/repos/octo-org/app/issues")
+      .query((query) => query.state === "open" && query.page === "1")
+      .reply(async () => {
+        await purgeRepositories(database, { installationId: 77n, ids: [repository.id] });
+        return [200, [ISSUE]];
+      });
+    const { out, lines } = capture();
+    const code = await backfillCommand(database, ["octo-org/app"], { all: false, json: false }, out, github);
+    expect(lines).toEqual([
+      "octo-org/app: removed from installation 77 while it was read; closeloop keeps nothing of it",
+    ]);
+    expect(code).toBe(0);
+    expect(await database.prisma.repository.count()).toBe(0);
   });
 
   it("says in its progress line that it waits for GitHub's rate limit, and until when", async () => {
