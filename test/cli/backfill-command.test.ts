@@ -200,6 +200,8 @@ describe.each(ENGINES)("closeloop backfill on %s", (engine) => {
     nockRepositoryIssues("octo-org", "app");
     // The owner's .github file is read once for the installation's run, not once per repository.
     nockRepositoryIssues("octo-org", "secret", 404, false);
+    // octo-org/app was removed and added back; closeloop has not processed the `added` yet: GitHub's listing decides.
+    await purgedRepositoryRecords(database.prisma, 77n, [1n], new Date());
     const { out, json } = capture();
     const code = await backfillCommand(database, [], { all: true, json: true }, out, github);
     expect(code).toBe(1);
