@@ -354,12 +354,18 @@ function converter(table: string, column: string, type: string): TablePlan["colu
     case "character varying":
     case "json":
     case "jsonb":
+      // SQLite's text may hold a NUL character (a GitHub title parsed from "\u0000"), PostgreSQL's cannot: refused
+      // here, naming the row, rather than by PostgreSQL's error, which names neither table nor row.
       return (value, row) =>
-        value === null || typeof value === "string"
-          ? value
-          : typeof value === "bigint" || typeof value === "number"
-            ? String(value)
-            : fail(value, row, "text");
+        value === null
+          ? null
+          : typeof value === "string"
+            ? value.includes("\u0000")
+              ? fail(value, row, "text PostgreSQL can hold (it has a NUL character)")
+              : value
+            : typeof value === "bigint" || typeof value === "number"
+              ? String(value)
+              : fail(value, row, "text");
     case "bytea":
       return (value, row) => (value === null || Buffer.isBuffer(value) ? value : fail(value, row, "bytes"));
     default:

@@ -214,4 +214,17 @@ describe("closeloop copy-database, as an operator meets it", () => {
     const tables = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`;
     expect(await query(target, tables)).toEqual([{ table_name: "Notes" }]);
   }, 60_000);
+
+  it("text with a NUL character, which PostgreSQL's text cannot hold: refused naming its row, nothing copied", async () => {
+    const source = await sqliteSource(1);
+    const file = new BetterSqlite3((parseDatabaseUrl(source) as DatabaseTarget & { engine: "sqlite" }).path);
+    file.prepare(`UPDATE "Issue" SET "title" = ?`).run("Crash\u0000 on save");
+    const { rowid } = file.prepare(`SELECT rowid AS "rowid" FROM "Issue"`).get() as { rowid: number };
+    file.close();
+    const target = await freshDatabaseUrl("postgresql");
+    await expect(copy(source, target)).rejects.toThrow(
+      `Issue.title of the row rowid ${rowid} holds "Crash\\u0000 on save", not text PostgreSQL can hold (it has a NUL character): nothing was copied`,
+    );
+    expect(await query(target, `SELECT count(*)::int AS n FROM "Repository"`)).toEqual([{ n: 0 }]);
+  }, 60_000);
 });
