@@ -1,6 +1,7 @@
 import type { Context } from "probot";
 import type { EmitterWebhookEventName } from "@octokit/webhooks";
 import { purgeInstallationDeliveries } from "../store/deliveries.js";
+import { requestBackfills } from "../store/backfills.js";
 import { purgeRepositories } from "../store/links.js";
 import { InstallationPurged, liftRepositoryPurges, purgeOf } from "../store/purged-installations.js";
 import type { HandlerDeps } from "./deps.js";
@@ -92,8 +93,17 @@ async function includedAgain(
   if (purge.repository === undefined || purge.purgedAt === undefined || at === undefined || at <= purge.purgedAt)
     return false;
   await liftRepositoryPurges(deps.prisma, purge.installationId, [purge.repository.id], at);
+  // The removal purged the repository's issues and links, and with them a backfill its re-adding may have asked for
+  // (processed before the removal): its issues are read again, as an `added` would have them.
+  const [owner = "", name = purge.repository.fullName] = purge.repository.fullName.split("/");
+  await requestBackfills(
+    deps,
+    [{ id: purge.repository.id, installationId: purge.installationId, owner, name }],
+    new Date(),
+  );
+  deps.backfillRequested?.();
   context.log.info(
-    `${context.name} delivery ${context.id} of repository ${purge.repository.fullName} (installation ${purge.installationId}): its event at ${at.toISOString()} is later than the repository's removal at ${purge.purgedAt.toISOString()}, so the installation includes it again; taken`,
+    `${context.name} delivery ${context.id} of repository ${purge.repository.fullName} (installation ${purge.installationId}): its event at ${at.toISOString()} is later than the repository's removal at ${purge.purgedAt.toISOString()}, so the installation includes it again; taken, and its backfill requested`,
   );
   return true;
 }

@@ -249,6 +249,10 @@ describe.each(ENGINES)("uninstalling on %s", (engine) => {
     expect(await stored()).toMatchObject({ repositories: 1, issues: 1, links: 1 });
     expect(await database.prisma.purgedRepository.count()).toBe(0);
     expect(logs.some((line) => line.includes("delivery from-after of repository Codertocat/Hello-World"))).toBe(true);
+    // The removal purged the backfill the re-adding asked for, with the issues it would read: asked for again.
+    expect(
+      await database.prisma.backfill.findMany({ select: { repositoryId: true, state: true, phase: true, page: true } }),
+    ).toEqual([{ repositoryId: UNINSTALLED.id, state: "pending", phase: "open", page: 1 }]);
   });
 
   it("keeps taking a removed repository's deliveries from the installation it moved to", async () => {
