@@ -5,6 +5,8 @@ import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { parseDatabaseUrl, type DatabaseTarget } from "../../src/config/database-url.js";
+import { findLiveApiToken, recordApiToken } from "../../src/store/api-tokens.js";
+import { findSession, recordSession } from "../../src/store/dashboard-sessions.js";
 import { openDatabase } from "../../src/store/database.js";
 import { copyDatabase } from "../../src/store/database-copy.js";
 import { freshDatabaseUrl } from "../support/databases.js";
@@ -91,6 +93,19 @@ async function sqliteSource(deliveries: number): Promise<string> {
 describe("closeloop copy-database, as an operator meets it", () => {
   it("leaves the schema a migrated database has, and the app numbers new rows past the copied ones", async () => {
     const source = await sqliteSource(10);
+    const big = 9_007_199_254_740_993n;
+    const old = await openDatabase(source);
+    const session = { login: "octocat", userId: big, token: "v1.sealed", expiresAt: new Date(Date.now() + 3_600_000) };
+    try {
+      const token = (name: string) => ({ hash: name.repeat(32), name, createdBy: "octocat", createdById: big });
+      await recordApiToken(old.prisma, { ...token("ab"), repositoryIds: [big, 186853002n] });
+      // The newest token deleted: SQLite's AUTOINCREMENT does not give its id again, nor must PostgreSQL.
+      const gone = await recordApiToken(old.prisma, { ...token("cd"), repositoryIds: [] });
+      await old.prisma.apiToken.delete({ where: { id: gone } });
+      await recordSession(old.prisma, { ...session, id: "ef".repeat(32), createdAt: new Date() });
+    } finally {
+      await old.close();
+    }
     const target = await freshDatabaseUrl("postgresql");
     await copy(source, target);
     const fresh = await freshlyMigrated();
@@ -101,6 +116,12 @@ describe("closeloop copy-database, as an operator meets it", () => {
       await closeWithLinks(app, 43, [conversation("intercom", 9)]);
       expect(await app.prisma.link.count()).toBe(2);
       expect(await app.prisma.reopenJob.count()).toBe(2);
+      expect(await findLiveApiToken(app.prisma, "ab".repeat(32))).toMatchObject({ repositoryIds: [big, 186853002n] });
+      const next = { hash: "12".repeat(32), name: "new", createdBy: "octocat", createdById: 1n, repositoryIds: [] };
+      expect(await recordApiToken(app.prisma, next)).toBe(3);
+      expect(await findSession(app.prisma, "ef".repeat(32))).toMatchObject({ userId: big, login: "octocat" });
+      await recordSession(app.prisma, { ...session, id: "34".repeat(32), createdAt: new Date() });
+      expect(await findSession(app.prisma, "34".repeat(32))).toMatchObject({ userId: big });
     } finally {
       await app.close();
     }
