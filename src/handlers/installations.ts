@@ -84,13 +84,26 @@ export async function unlessPurged<C extends Context<EmitterWebhookEventName>>(
  * The record is lifted (unless a later removal replaced it) and the delivery taken. An event from before the removal,
  * processed late, is not: that is the delivery the record is for.
  */
+/**
+ * How much later than the removal's record (this machine's clock) an event (GitHub's clock) must be dated to show the
+ * installation includes the repository again: a comment made a moment before the removal, on a GitHub whose clock runs
+ * ahead of this machine's, is not taken for one after it. Deliveries of a repository added back within this time of
+ * its removal are dropped, until one dated later lifts the record and asks for the backfill that reads them again.
+ */
+const CLOCK_SKEW_MS = 60_000;
+
 async function includedAgain(
   deps: HandlerDeps,
   context: Context<EmitterWebhookEventName>,
   purge: InstallationPurged,
 ): Promise<boolean> {
   const at = eventTime(context.payload as EventTimes);
-  if (purge.repository === undefined || purge.purgedAt === undefined || at === undefined || at <= purge.purgedAt)
+  if (
+    purge.repository === undefined ||
+    purge.purgedAt === undefined ||
+    at === undefined ||
+    at.getTime() <= purge.purgedAt.getTime() + CLOCK_SKEW_MS
+  )
     return false;
   await liftRepositoryPurges(deps.prisma, purge.installationId, [purge.repository.id], at);
   // The removal purged the repository's issues and links, and with them a backfill its re-adding may have asked for

@@ -242,9 +242,16 @@ describe.each(ENGINES)("uninstalling on %s", (engine) => {
     await receive(probot, "issue_comment", linkingComment(4241), "from-before");
     expect(await stored()).toMatchObject({ repositories: 0, links: 0 });
 
-    // A comment made after the removal was processed: GitHub sent it, so the installation includes the repository.
+    // A comment GitHub dates a few seconds after the removal was processed: GitHub's clock may run ahead of this one,
+    // so it may be from before the removal; dropped.
+    const skewed = linkingComment(4243);
+    skewed.comment.updated_at = skewed.issue.updated_at = new Date(Date.now() + 3_000).toISOString();
+    await receive(probot, "issue_comment", skewed, "skewed");
+    expect(await stored()).toMatchObject({ repositories: 0, links: 0 });
+
+    // A comment made well after the removal was processed: GitHub sent it, so the installation includes the repository.
     const later = linkingComment(4242);
-    later.comment.updated_at = later.issue.updated_at = new Date(Date.now() + 60_000).toISOString();
+    later.comment.updated_at = later.issue.updated_at = new Date(Date.now() + 120_000).toISOString();
     await receive(probot, "issue_comment", later, "from-after");
     expect(await stored()).toMatchObject({ repositories: 1, issues: 1, links: 1 });
     expect(await database.prisma.purgedRepository.count()).toBe(0);
