@@ -338,9 +338,20 @@ function converter(table: string, column: string, type: string): TablePlan["colu
         value === null ? null : value === 1n ? true : value === 0n ? false : fail(value, row, "0 or 1");
     case "smallint":
     case "integer":
-    case "bigint":
+    case "bigint": {
+      // SQLite's integers are all 64-bit: one past a narrower column is refused here, naming its row, rather than by
+      // PostgreSQL's "out of range" error, which names neither table nor row.
+      const bits = { smallint: 16n, integer: 32n, bigint: 64n }[type];
+      const [min, max] = [-(2n ** (bits - 1n)), 2n ** (bits - 1n) - 1n];
       return (value, row) =>
-        value === null ? null : typeof value === "bigint" ? value.toString() : fail(value, row, "an integer");
+        value === null
+          ? null
+          : typeof value !== "bigint"
+            ? fail(value, row, "an integer")
+            : value < min || value > max
+              ? fail(value, row, `an integer PostgreSQL's ${type} holds (${min} to ${max})`)
+              : value.toString();
+    }
     case "double precision":
     case "real":
     case "numeric":

@@ -248,4 +248,17 @@ describe("closeloop copy-database, as an operator meets it", () => {
     );
     expect(await query(target, `SELECT count(*)::int AS n FROM "Repository"`)).toEqual([{ n: 0 }]);
   }, 60_000);
+
+  it("an integer past PostgreSQL's integer column: refused naming its row, nothing copied", async () => {
+    const source = await sqliteSource(1);
+    const file = new BetterSqlite3((parseDatabaseUrl(source) as DatabaseTarget & { engine: "sqlite" }).path);
+    file.prepare(`UPDATE "Issue" SET "number" = ?`).run(2 ** 31);
+    const { rowid } = file.prepare(`SELECT rowid AS "rowid" FROM "Issue"`).get() as { rowid: number };
+    file.close();
+    const target = await freshDatabaseUrl("postgresql");
+    await expect(copy(source, target)).rejects.toThrow(
+      `Issue.number of the row rowid ${rowid} holds bigint 2147483648, not an integer PostgreSQL's integer holds (-2147483648 to 2147483647): nothing was copied`,
+    );
+    expect(await query(target, `SELECT count(*)::int AS n FROM "Repository"`)).toEqual([{ n: 0 }]);
+  }, 60_000);
 });
