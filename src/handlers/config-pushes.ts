@@ -90,6 +90,9 @@ export async function onPush(deps: HandlerDeps, context: Context<"push">): Promi
       commitSha: sha,
       seenAt: new Date(),
     });
+  // A forced push lists no files, so it is read in case it changed the file: with no file at its commit there is nothing
+  // to report on it (a plain push that removed the file is reported, as passing).
+  if (payload.forced && raw === null && readError === undefined) return;
   await reportCheck(deps, context, sha, problem, config && (await projectProblem(deps, repository.id, config)));
 }
 

@@ -158,6 +158,23 @@ describe.each(ENGINES)("the closeloop config check run on %s", (engine) => {
     expect(await harness.database.prisma.link.count()).toBe(2);
   });
 
+  it("reports no check on a forced push to a commit without the file, and still asks for a sweep", async () => {
+    let sweeps = 0;
+    harness.deps.sweepRequested = async () => void sweeps++;
+    fileAt(SHA, null);
+    nock(GITHUB_API)
+      .get("/repos/Codertocat/.github/contents/.github%2Fcloseloop.yml")
+      .reply(404, { message: "Not Found" });
+    // No check run is expected: nock refuses a request nobody set up, and the delivery would fail.
+    await receive(
+      harness.probot,
+      "push",
+      push({ modified: ["README.md"] }, { before: "d".repeat(40), after: SHA, forced: true, commits: [] }),
+    );
+    expect(sweeps).toBe(1);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
   it("reports a project the valid config names but closeloop cannot use, as a neutral check; drops it when the config names another", async () => {
     const project = "https://github.com/orgs/Codertocat/projects/3";
     const message = "organization Codertocat's project 3 was not found or is not visible to closeloop";
