@@ -151,8 +151,17 @@ async function copyLocked(
 
 /** The source must be at exactly this version's migration level, so its tables are the ones the target gets. */
 function checkSourceLevel(sqlite: BetterSqlite3.Database, source: SqliteTarget): void {
-  const hasHistory =
-    sqlite.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(HISTORY_TABLE) !== undefined;
+  let hasHistory: boolean;
+  try {
+    hasHistory =
+      sqlite.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(HISTORY_TABLE) !== undefined;
+  } catch (error) {
+    // SQLite's own message ("file is not a database") does not say which file: DATABASE_URL may name a backup archive.
+    if ((error as { code?: unknown }).code !== "SQLITE_NOTADB") throw error;
+    throw new CopyRefused(
+      `${source.display} is not a SQLite database: point DATABASE_URL at closeloop's database file`,
+    );
+  }
   if (!hasHistory) throw new CopyRefused(`${source.display} is not migrated: run \`closeloop migrate\` first`);
   const history = (sqlite.prepare(HISTORY_QUERY).all() as HistoryRow[]).map(toApplied);
   let pending: string[];

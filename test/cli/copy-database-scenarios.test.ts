@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
@@ -260,5 +261,19 @@ describe("closeloop copy-database, as an operator meets it", () => {
       `Issue.number of the row rowid ${rowid} holds bigint 2147483648, not an integer PostgreSQL's integer holds (-2147483648 to 2147483647): nothing was copied`,
     );
     expect(await query(target, `SELECT count(*)::int AS n FROM "Repository"`)).toEqual([{ n: 0 }]);
+  }, 60_000);
+
+  it("a source that is not a SQLite file: refused naming it, the target untouched", async () => {
+    const source = await freshDatabaseUrl("sqlite");
+    writeFileSync(
+      (parseDatabaseUrl(source) as DatabaseTarget & { engine: "sqlite" }).path,
+      "closeloop.db.gz\n".repeat(64),
+    );
+    const target = await freshDatabaseUrl("postgresql");
+    await expect(copy(source, target)).rejects.toThrow(
+      /^sqlite .*closeloop\.db is not a SQLite database: point DATABASE_URL at closeloop's database file$/,
+    );
+    const tables = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`;
+    expect(await query(target, tables)).toEqual([]);
   }, 60_000);
 });
