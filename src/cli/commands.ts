@@ -167,7 +167,8 @@ export const COMMANDS: readonly Command[] = [
           process.stderr.write(`\r\x1b[2K${describeCopyProgress(state)}${state.done ? "\n" : ""}`);
         else if (state.done) process.stderr.write(`${describeCopyProgress(state)}\n`);
       };
-      return copyDatabaseCommand(target, args, { json: values.json, progress }, out);
+      const warn = (message: string) => process.stderr.write(`copy-database: ${message}\n`);
+      return copyDatabaseCommand(target, args, { json: values.json, progress, warn }, out);
     },
   }),
   defineCommand({

@@ -36,7 +36,7 @@ export function readCopyTarget(text: string): DatabaseTarget & { engine: "postgr
 export async function copyDatabaseCommand(
   source: DatabaseTarget,
   args: string[],
-  options: { json: boolean; progress?: (progress: CopyProgress) => void },
+  options: { json: boolean; progress?: (progress: CopyProgress) => void; warn?: (message: string) => void },
   out: Output,
 ): Promise<number> {
   const target = readCopyTarget(args[0]!);
@@ -44,7 +44,7 @@ export async function copyDatabaseCommand(
     throw new CommandFailed(
       `DATABASE_URL names ${source.display}: copy-database copies a SQLite database (DATABASE_URL) into PostgreSQL (the argument), not from PostgreSQL`,
     );
-  const result = await copyDatabase(source, target, { progress: options.progress });
+  const result = await copyDatabase(source, target, { progress: options.progress, warn: options.warn });
   if (options.json) {
     const json: CopyDatabaseJson = {
       source: source.display,

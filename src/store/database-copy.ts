@@ -41,6 +41,8 @@ export interface CopyOptions {
   progress?: (progress: CopyProgress) => void;
   /** how long to wait for SQLite's write lock while another process holds it */
   lockWaitMs?: number;
+  /** told what went wrong after the copy was committed (the statistics) */
+  warn?: (message: string) => void;
 }
 
 export interface CopyResult {
@@ -54,6 +56,12 @@ export interface CopyResult {
 const HISTORY_TABLE = "_prisma_migrations";
 /** rows per INSERT: a batch in memory is small whatever the table, and the round trips few */
 const BATCH_ROWS = 2000;
+/**
+ * characters of text per INSERT, at most (a row is never split): a batch's column goes to PostgreSQL as one array's
+ * text, and 2,000 rows of large payloads (GitHub's reach hundreds of kB) would outgrow the memory of a batch, up to
+ * V8's longest string
+ */
+const BATCH_CHARACTERS = 32 * 1024 * 1024;
 const PROGRESS_MS = 1000;
 
 /**
@@ -121,6 +129,13 @@ async function copyLocked(
     await postgres.query("BEGIN");
     const copied: CopyResult["tables"] = [];
     try {
+      // Two copies into one target: the second waits here for the first to end, then finds its rows and is refused,
+      // rather than both passing the check above and writing beside each other.
+      await postgres.query(`SELECT pg_advisory_xact_lock(hashtextextended('closeloop copy-database', 0))`);
+      await checkTargetEmpty(postgres, target);
+      // A hosted server's statement_timeout would stop one table's index build or a big batch half-way; the copy is
+      // one transaction, so it would start over from nothing.
+      await postgres.query("SET LOCAL statement_timeout = 0");
       for (const table of tables) {
         // A table's secondary indexes are built once its rows are in: one sort each, instead of an insert at a random
         // place of each index for every row (what the bench's seeds do too). The primary keys stay, so do the foreign
@@ -137,8 +152,15 @@ async function copyLocked(
       await postgres.query("ROLLBACK").catch(() => undefined);
       throw error;
     }
-    // Planner statistics for the first queries on the new database, before autovacuum gets to it.
-    await postgres.query("ANALYZE");
+    // Planner statistics for the first queries on the new database, before autovacuum gets to it. The copy is
+    // committed: a failure here is told, not the copy's (a second run would be refused for the rows).
+    await postgres
+      .query("ANALYZE")
+      .catch((error: unknown) =>
+        options.warn?.(
+          `the copy is committed, but ANALYZE failed (${error instanceof Error ? error.message : String(error)}): run ANALYZE on ${target.display} before the first queries, or let autovacuum`,
+        ),
+      );
     return {
       tables: copied,
       rows: copied.reduce((sum, table) => sum + table.rows, 0),
@@ -435,6 +457,7 @@ async function copyTable(
   const empty = () => table.columns.map((): unknown[] => []);
   let batch = empty();
   let rows = 0;
+  let characters = 0;
   let copied = 0;
   let reported = performance.now();
   const report = (done: boolean) =>
@@ -444,11 +467,16 @@ async function copyTable(
     copied += rows;
     batch = empty();
     rows = 0;
+    characters = 0;
   };
   for (const row of read.iterate() as Iterable<Record<string, unknown>>) {
     const rowId = () => `rowid ${String(row.rowid)}`;
-    table.columns.forEach((column, i) => batch[i]!.push(column.convert(row[column.name], rowId)));
-    if (++rows < BATCH_ROWS) continue;
+    table.columns.forEach((column, i) => {
+      const value = column.convert(row[column.name], rowId);
+      if (typeof value === "string") characters += value.length;
+      batch[i]!.push(value);
+    });
+    if (++rows < BATCH_ROWS && characters < BATCH_CHARACTERS) continue;
     await flush();
     if (performance.now() - reported >= PROGRESS_MS) {
       reported = performance.now();

@@ -386,6 +386,31 @@ describe("closeloop copy-database refuses, writing nothing", () => {
     expect(await tableCounts(target)).toEqual(before);
   });
 
+  it("a target another copy is writing into: waits for it, then finds its rows", async () => {
+    const source = await smallSource();
+    const url = await freshDatabaseUrl("postgresql");
+    const target = parseDatabaseUrl(url) as DatabaseTarget & { engine: "postgresql" };
+    await migrate(target);
+    // Another copy under way: its transaction holds the copy's lock and has written a row, not yet committed.
+    const other = new pg.Client({ connectionString: target.connectionString });
+    await other.connect();
+    try {
+      await other.query("BEGIN");
+      await other.query(`SELECT pg_advisory_xact_lock(hashtextextended('closeloop copy-database', 0))`);
+      await other.query(`INSERT INTO "AdminLogin" ("login", "userId", "pinnedAt") VALUES ('octocat', 583231, now())`);
+      const copy = cli(source, ["copy-database", url]);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await other.query("COMMIT");
+      const result = await copy;
+      expect(result.code).toBe(1);
+      expect(result.errors).toEqual([expect.stringMatching(/already holds data \(table AdminLogin has rows\)/)]);
+    } finally {
+      await other.end();
+    }
+    const counts = await tableCounts(url);
+    expect(Object.entries(counts).filter(([, rows]) => rows > 0)).toEqual([["AdminLogin", 1]]);
+  });
+
   it("a source at another migration level, before the target is even migrated", async () => {
     const url = await freshDatabaseUrl("sqlite");
     const target = parseDatabaseUrl(url);
