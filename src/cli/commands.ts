@@ -4,6 +4,7 @@ import { JOB_STATES } from "../store/helpdesk-jobs.js";
 import { migrate } from "../store/migrations.js";
 import { BACKFILL_USAGE, backfillCommand, gitHubAppFromEnv, readBackfillTarget } from "./backfill-command.js";
 import { defineCommand, JSON_OPTION, type Command } from "./command.js";
+import { redrawProgressLine } from "./output.js";
 import {
   COPY_DATABASE_USAGE,
   copyDatabaseCommand,
@@ -94,9 +95,7 @@ export const COMMANDS: readonly Command[] = [
       const database = await readyDatabase();
       const env = parseEnv();
       // A progress line on a terminal, redrawn in place; scripts get the final lines (or --json) only.
-      const progress = process.stderr.isTTY
-        ? (line: string, done: boolean) => void process.stderr.write(`\r\x1b[2K${line}${done ? "\n" : ""}`)
-        : undefined;
+      const progress = process.stderr.isTTY ? redrawProgressLine : undefined;
       return backfillCommand(
         database,
         args,
@@ -163,8 +162,7 @@ export const COMMANDS: readonly Command[] = [
       readCopyTarget(args[0]!);
       // A line per table on stderr (stdout holds the answer): redrawn in place on a terminal, else once it is done.
       const progress = (state: Parameters<typeof describeCopyProgress>[0]) => {
-        if (process.stderr.isTTY)
-          process.stderr.write(`\r\x1b[2K${describeCopyProgress(state)}${state.done ? "\n" : ""}`);
+        if (process.stderr.isTTY) redrawProgressLine(describeCopyProgress(state), state.done);
         else if (state.done) process.stderr.write(`${describeCopyProgress(state)}\n`);
       };
       const warn = (message: string) => process.stderr.write(`copy-database: ${message}\n`);

@@ -21,3 +21,8 @@ export function consoleOutput(write: (text: string) => void = (text) => process.
     text: write,
   };
 }
+
+/** A progress line on a terminal's stderr, redrawn in place; `done` ends it, so the next one starts below. */
+export function redrawProgressLine(line: string, done: boolean): void {
+  process.stderr.write(`\r\x1b[2K${line}${done ? "\n" : ""}`);
+}
